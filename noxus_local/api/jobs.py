@@ -1,0 +1,81 @@
+"""Job routes: list, show, cancel. A key sees only its own account's jobs.
+
+Example::
+
+    curl http://127.0.0.1:8080/api/v1/jobs?tool=qr&limit=5 -H "Authorization: Bearer $KEY"
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from anyio import to_thread
+from litestar import Request, Response, delete, get
+
+from noxus_local.api.auth import require_principal
+from noxus_local.api.envelope import json_response
+from noxus_local.api.services import services_of
+from noxus_local.api.views import job_body
+from noxus_local.core import jobs
+from noxus_local.errors import ValidationError
+
+STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+
+
+@get("/api/v1/jobs")
+async def list_jobs(request: Request[Any, Any, Any]) -> Response[bytes]:
+    principal = await require_principal(request)
+    svc = services_of(request)
+    q = request.query_params
+    limit = _int_param(q.get("limit"), "limit", 20, 1, 100)
+    offset = _int_param(q.get("offset"), "offset", 0, 0, 10**9)
+    status = q.get("status")
+    if status is not None and status not in STATUSES:
+        raise ValidationError.fields({"status": [f"uno de / one of: {', '.join(STATUSES)}"]})
+    tool = q.get("tool")
+    if tool:
+        tool = svc.catalog.resolve(tool).slug
+    rows, total = jobs.list_jobs(svc.db, principal.account_id, principal.environment, tool=tool,
+                                 status=status, since=_since(q.get("since")), limit=limit, offset=offset)
+    return json_response(request, {"jobs": [job_body(svc, r) for r in rows],
+                                   "pagination": {"limit": limit, "offset": offset, "total": total,
+                                                  "has_more": offset + len(rows) < total}})
+
+
+@get("/api/v1/jobs/{job_id:str}")
+async def show_job(request: Request[Any, Any, Any], job_id: str) -> Response[bytes]:
+    principal = await require_principal(request)
+    svc = services_of(request)
+    row = jobs.get(svc.db, job_id, principal.account_id, principal.environment)
+    return json_response(request, job_body(svc, row))
+
+
+@delete("/api/v1/jobs/{job_id:str}", status_code=200)
+async def cancel_job(request: Request[Any, Any, Any], job_id: str) -> Response[bytes]:
+    principal = await require_principal(request)
+    svc = services_of(request)
+    jobs.get(svc.db, job_id, principal.account_id, principal.environment)
+    cancelled = await to_thread.run_sync(svc.runner.cancel, job_id, "cancelled")
+    row = jobs.get(svc.db, job_id)
+    return json_response(request, {"cancelled": cancelled, **job_body(svc, row)})
+
+
+def _int_param(raw: str | None, name: str, default: int, low: int, high: int) -> int:
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ValidationError.fields({name: [f"entero entre {low} y {high} / integer from {low} to {high}"]})
+    return int(raw)
+
+
+def _since(raw: str | None) -> float | None:
+    if raw is None:
+        return None
+    try:
+        if raw.replace(".", "", 1).isdigit():
+            return float(raw)
+        moment = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
+    except ValueError:
+        raise ValidationError.fields({"since": ["ISO 8601 o segundos unix / ISO 8601 or unix seconds"]}) from None

@@ -1,0 +1,176 @@
+"""Tool routes: the catalog, and POST /api/v1/tools/{slug-or-alias}.
+
+The POST handler is the contract's pipeline in order (CONTRACT.md §3):
+authenticate → scope/tool → parse and check limits → validate → idempotency,
+limits, hold and job row in one transaction → run (one-shot or queued) →
+settle → respond. Anything that fails before the job row exists removes the
+job's work folder, so a refused request leaves nothing on disk.
+
+Example::
+
+    curl -X POST http://127.0.0.1:8080/api/v1/tools/qr \\
+      -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \\
+      -d '{"text":"https://noxus.lat","output_format":"png"}'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from anyio import to_thread
+from litestar import Request, Response, get, post
+
+from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
+from noxus_local.api.envelope import encode, error_body, json_response, raw_response, request_id_of
+from noxus_local.api.inputs import ParsedInput, read_input
+from noxus_local.api.services import Services, services_of
+from noxus_local.api.views import job_body
+from noxus_local.core import idempotency, jobs
+from noxus_local.core.keys import Principal, new_id
+from noxus_local.core.limits import tier_limits
+from noxus_local.errors import ERRORS_BY_CODE, NoxusError, ValidationError
+from noxus_local.tools.base import Tool
+
+
+@get("/api/v1/tools")
+async def list_tools(request: Request[Any, Any, Any]) -> Response[bytes]:
+    svc = services_of(request)
+    await require_principal(request)
+    tools = [_describe(svc, t) for t in svc.catalog.tools.values()]
+    return json_response(request, {"tools": tools})
+
+
+@get("/api/v1/tools/{name:str}")
+async def show_tool(request: Request[Any, Any, Any], name: str) -> Response[bytes]:
+    svc = services_of(request)
+    await require_principal(request)
+    return json_response(request, {"tool": _describe(svc, svc.catalog.resolve(name))})
+
+
+def _describe(svc: Services, tool: Tool) -> dict[str, Any]:
+    body = tool.describe(svc.cfg.price_micros(tool.slug))
+    tier_names = list(svc.cfg.tiers)
+    body["limits"] = {name: {"max_upload_mb": svc.cfg.tiers[name].max_upload_mb,
+                             "max_image_pixels": svc.cfg.tiers[name].max_image_pixels}
+                      for name in tier_names}
+    return body
+
+
+@post("/api/v1/tools/{name:str}", status_code=200)
+async def run_tool(request: Request[Any, Any, Any], name: str) -> Response[bytes]:
+    svc = services_of(request)
+    principal = await require_principal(request)
+    require_scope(principal, "tools:run")
+    tool = svc.catalog.resolve(name)
+    require_tool_allowed(svc, principal, tool)
+    options = _request_options(request, svc)
+    job_id = new_id("job")
+    try:
+        new_job, parsed = await _prepare(request, svc, principal, tool, job_id, options)
+        replay = await to_thread.run_sync(
+            jobs.submit, svc.db, new_job, svc.cfg.tiers[principal.tier], svc.cfg.jobs.idempotency_hours)
+    except BaseException:
+        svc.files.discard_work(job_id)
+        raise
+    if replay is not None:
+        svc.files.discard_work(job_id)
+        return raw_response(replay.body, replay.status_code,
+                            {**replay.headers, "Idempotent-Replayed": "true"})
+    return await _run_and_respond(request, svc, new_job, options, parsed)
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    respond_async: bool
+    max_processing_seconds: int
+    idempotency_key: str | None
+
+
+def _request_options(request: Request[Any, Any, Any], svc: Services) -> Options:
+    prefer = request.headers.get("prefer", "").lower()
+    raw_mpt = request.headers.get("max-processing-time")
+    mpt = svc.cfg.jobs.default_max_processing_seconds
+    if raw_mpt is not None:
+        if not raw_mpt.strip().isdigit():
+            raise ValidationError.fields({"Max-Processing-Time": [
+                "debe ser un entero >= 0 (segundos) / must be an integer >= 0 (seconds)"]})
+        mpt = int(raw_mpt.strip())
+    key = request.headers.get("idempotency-key")
+    return Options(respond_async="respond-async" in prefer, max_processing_seconds=mpt,
+                   idempotency_key=idempotency.check_key(key) if key is not None else None)
+
+
+async def _prepare(request: Request[Any, Any, Any], svc: Services, principal: Principal, tool: Tool,
+                   job_id: str, options: Options) -> tuple[jobs.NewJob, ParsedInput]:
+    limits = tier_limits(svc.cfg.tiers[principal.tier])
+    parsed = await read_input(request, tool, limits, svc.files.work_dir(job_id))
+    params = await to_thread.run_sync(tool.validate, parsed.fields, parsed.files, limits)
+    fingerprint = idempotency.fingerprint("POST", f"/api/v1/tools/{tool.slug}", parsed.fields,
+                                          parsed.file_hashes)
+    files = [{"field": k, "path": str(f.path), "filename": f.filename,
+              "content_type": f.content_type, "size_bytes": f.size_bytes}
+             for k, f in parsed.files.items()]
+    new_job = jobs.NewJob(
+        id=job_id, principal=principal, tool=tool.slug, params=params, files=files,
+        limits=dataclasses.asdict(limits),
+        estimate_micros=tool.estimate_micros(params, svc.cfg.price_micros(tool.slug)),
+        request_id=request_id_of(request), idempotency_key=options.idempotency_key,
+        fingerprint=fingerprint, max_processing_seconds=options.max_processing_seconds)
+    return new_job, parsed
+
+
+async def _run_and_respond(request: Request[Any, Any, Any], svc: Services, job: jobs.NewJob,
+                           options: Options, parsed: ParsedInput) -> Response[bytes]:
+    finished = False
+    if options.respond_async:
+        svc.dispatcher.enqueue(job.id)
+    else:
+        finished = await svc.dispatcher.run_inline(job.id, svc.cfg.jobs.sync_wait_seconds)
+    row = await to_thread.run_sync(jobs.get, svc.db, job.id)
+    if not finished:
+        status, body, headers = 202, _accepted_body(request, row), {"Location": f"/api/v1/jobs/{job.id}"}
+    else:
+        include = _wants_base64(parsed.fields)
+        status, body, headers = await to_thread.run_sync(_final_body, svc, request, row, include)
+    raw = encode(body)
+    if job.idempotency_key:
+        await to_thread.run_sync(_remember, svc, job, status, raw, headers)
+    return raw_response(raw, status, headers)
+
+
+def _accepted_body(request: Request[Any, Any, Any], row: Any) -> dict[str, Any]:
+    return {"success": True, "tool": row["tool"], "job_id": row["id"], "status": row["status"],
+            "request_id": request_id_of(request), "location": f"/api/v1/jobs/{row['id']}"}
+
+
+def _final_body(svc: Services, request: Request[Any, Any, Any], row: Any,
+                include_base64: bool) -> tuple[int, dict[str, Any], dict[str, str]]:
+    rid = request_id_of(request)
+    if row["status"] == "succeeded":
+        body = job_body(svc, row, include_base64)
+        return 200, {"success": True, **body, "request_id": rid}, {}
+    exc_cls = ERRORS_BY_CODE.get(row["error_code"] or "internal_error", NoxusError)
+    stored = job_body(svc, row)
+    details = {"job_id": row["id"], **(_json(row["result"]).get("details") or {})}
+    exc = exc_cls(row["error_message"], details=details)
+    body = error_body(rid, exc, svc.locale)
+    body["job_id"], body["billing"] = row["id"], stored["billing"]
+    return exc.status, body, {}
+
+
+def _json(text: str | None) -> dict[str, Any]:
+    import json
+    return json.loads(text) if text else {}
+
+
+def _wants_base64(fields: dict[str, Any]) -> bool:
+    value = fields.get("return_base64", True)
+    return str(value).strip().lower() not in ("false", "0", "no", "off")
+
+
+def _remember(svc: Services, job: jobs.NewJob, status: int, raw: bytes, headers: dict[str, str]) -> None:
+    p = job.principal
+    with svc.db.write() as conn:
+        idempotency.store_response(conn, p.account_id, p.environment, job.idempotency_key or "",
+                                   job.id, status, raw, headers)

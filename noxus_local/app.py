@@ -1,0 +1,115 @@
+"""create_app(config): the only Litestar wiring, plus the data-dir preparation.
+
+``prepare(cfg)`` migrates SQLite, syncs the config's accounts and keys, and
+creates the first-start key; ``create_app(cfg)`` builds the services and the
+routes; its lifespan starts and stops the queue workers and recovers jobs a
+crash left unfinished.
+
+Example::
+
+    cfg = load_config(None)
+    first_key = prepare(cfg)
+    uvicorn.run(create_app(cfg), host=cfg.server.host, port=cfg.server.port)
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request, Response
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+
+from noxus_local.api import account, files, jobs, tools
+from noxus_local.api.envelope import error_response, request_id_of
+from noxus_local.api.middleware import request_id_middleware
+from noxus_local.api.services import Services
+from noxus_local.config import Config
+from noxus_local.core.accounts import bootstrap_default, sync_config
+from noxus_local.core.files import FileStore, load_secret
+from noxus_local.core.limits import RequestLimiter
+from noxus_local.dispatch import Dispatcher
+from noxus_local.errors import (ERRORS_BY_CODE, InternalError, LimitExceeded, MethodNotAllowed,
+                                NotFound, NoxusError, UnsupportedMediaType, ValidationError)
+from noxus_local.recovery import recover_jobs
+from noxus_local.runner import JobRunner
+from noxus_local.store.db import Database
+from noxus_local.tools.catalog import Catalog
+
+log = logging.getLogger("noxus_local.app")
+
+
+def open_db(cfg: Config) -> Database:
+    db = Database(Path(cfg.server.data_dir) / "noxus.db")
+    db.migrate()
+    return db
+
+
+def prepare(cfg: Config) -> str | None:
+    """Migrate, sync config, bootstrap; returns a newly created default key (print once)."""
+    db = open_db(cfg)
+    try:
+        sync_config(db, cfg)
+        return bootstrap_default(db, cfg)
+    finally:
+        db.close()
+
+
+def build_services(cfg: Config) -> Services:
+    db = open_db(cfg)
+    catalog = Catalog.default()
+    store = FileStore(Path(cfg.server.data_dir), load_secret(Path(cfg.server.data_dir), cfg.server.secret_key))
+    runner = JobRunner(db, catalog, store, cfg)
+    return Services(cfg=cfg, db=db, catalog=catalog, files=store, runner=runner,
+                    dispatcher=Dispatcher(runner, cfg), limiter=RequestLimiter())
+
+
+def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
+    svc = build_services(cfg)
+
+    def on_startup(app: Litestar) -> None:
+        if start_workers:
+            svc.dispatcher.start()
+        recover_jobs(svc)
+
+    def on_shutdown(app: Litestar) -> None:
+        svc.dispatcher.stop()
+        svc.db.close()
+
+    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+        return error_response(request_id_of(request), _as_noxus(exc, cfg), cfg.server.locale)
+
+    return Litestar(
+        route_handlers=[account.ping, account.balance, account.usage, account.health,
+                        tools.list_tools, tools.show_tool, tools.run_tool,
+                        jobs.list_jobs, jobs.show_job, jobs.cancel_job, files.get_file],
+        middleware=[request_id_middleware],
+        exception_handlers={Exception: handle},
+        on_startup=[on_startup], on_shutdown=[on_shutdown],
+        request_max_body_size=int(cfg.server.max_body_mb * 1024 * 1024),
+        openapi_config=OpenAPIConfig(title="NOXUS Local", version="1.0.0"),
+        state={"services": svc}, debug=False)
+
+
+def _as_noxus(exc: Exception, cfg: Config) -> NoxusError:
+    """Every exception becomes a contract error; internals never leak."""
+    if isinstance(exc, NoxusError):
+        return exc
+    if isinstance(exc, HTTPException):
+        status = exc.status_code
+        if status == 413:
+            return LimitExceeded(details={"limit": "max_body_mb", "max": cfg.server.max_body_mb})
+        if status == 404:
+            return NotFound()
+        if status == 405:
+            return MethodNotAllowed()
+        if status == 415:
+            return UnsupportedMediaType()
+        if 400 <= status < 500:
+            return ValidationError(details={"reason": str(exc.detail)[:200]} if exc.detail else None)
+        cls = ERRORS_BY_CODE.get("internal_error", InternalError)
+        return cls()
+    log.exception("unhandled error", exc_info=exc)
+    return InternalError()

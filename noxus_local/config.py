@@ -1,0 +1,335 @@
+"""Settings, declared once: each dataclass field is (name, type, default, help).
+
+TOML validation, ``NOXUS_*`` environment overrides, ``config check`` and the
+test that keeps ``config.example.toml`` honest all read these declarations,
+so adding a setting is one field here.
+
+Example::
+
+    cfg = load_config(Path("noxus.toml"))        # or load_config(None): defaults
+    cfg.server.port                             # 8080
+    cfg.tiers["free"].jobs_per_hour             # 60
+
+Environment: ``NOXUS_SERVER_PORT=9000`` overrides ``[server] port``;
+``NOXUS_DATA_DIR`` is a short form of ``NOXUS_SERVER_DATA_DIR``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from noxus_local.errors import ConfigError
+from noxus_local.money import parse_usd
+
+
+def setting(default: Any, help: str) -> Any:
+    """A declared setting: its default and one line of help."""
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: type(default)(default), metadata={"help": help})
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class ServerSettings:
+    host: str = setting("127.0.0.1", "Address to listen on.")
+    port: int = setting(8080, "TCP port to listen on.")
+    data_dir: str = setting("./noxus-data", "Folder for the SQLite stores, uploads and outputs.")
+    locale: str = setting("es", "Language of error messages: es or en.")
+    max_body_mb: int = setting(110, "Largest request body accepted, in MB (tiers may allow less).")
+    inline_max_mb: float = setting(5.0, "Outputs up to this size are returned inline as content_base64.")
+    file_url_ttl_seconds: int = setting(86400, "Lifetime of signed output URLs.")
+    secret_key: str = setting("", "Key that signs output URLs; empty = generated once into the data dir.")
+    admin_token: str = setting("", "Bearer token for /api/v1/admin/*; empty disables the admin API.")
+    access_log: bool = setting(False, "Log every HTTP request (uvicorn access log).")
+
+
+@dataclass
+class JobSettings:
+    workers: int = setting(2, "Queue worker threads for async jobs.")
+    sync_wait_seconds: float = setting(60.0, "One-shot requests wait this long before answering 202.")
+    default_max_processing_seconds: int = setting(0, "Max-Processing-Time when the header is absent (0 = unlimited).")
+    retention_hours: float = setting(24.0, "Uploads and outputs older than this are deleted.")
+    idempotency_hours: float = setting(24.0, "How long an Idempotency-Key is remembered.")
+    queue_backend: str = setting("sqlite", "Queue backend: sqlite (in the data dir) or redis.")
+    redis_url: str = setting("redis://127.0.0.1:6379/0", "Redis URL when queue_backend = redis.")
+
+
+@dataclass
+class BootstrapSettings:
+    create_default_account: bool = setting(True, "On a first start with no keys, create an account and a test key.")
+    default_tier: str = setting("free", "Tier of that default account.")
+    starting_test_balance_usd: str = setting("10", "Test balance credited to that default account.")
+
+
+@dataclass
+class WebhookSettings:
+    timeout_seconds: float = setting(10.0, "A 2xx within this time counts as delivered.")
+    retry_backoff_seconds: list[int] = setting([10, 60, 300], "Delays between retries.")
+    allow_hosts: list[str] = setting([], "Hosts or CIDRs allowed even if private/loopback (SSRF guard).")
+
+
+@dataclass
+class TierSettings:
+    jobs_per_hour: int = setting(60, "Successful jobs per key per hour (0 = unlimited).")
+    requests_per_minute: int = setting(120, "Authenticated requests per key per minute (0 = unlimited).")
+    concurrent_jobs: int = setting(1, "Jobs queued or running at once per account.")
+    max_upload_mb: float = setting(25.0, "Largest uploaded file, in MB.")
+    max_image_pixels: int = setting(40_000_000, "Largest image, in pixels (width x height).")
+    max_video_seconds: int = setting(120, "Longest video, in seconds.")
+    max_batch_images: int = setting(10, "Most images in one analysis batch.")
+
+
+DEFAULT_TIERS: dict[str, dict[str, Any]] = {
+    "free": {},
+    "starter": {"jobs_per_hour": 600, "requests_per_minute": 600, "concurrent_jobs": 3,
+                "max_upload_mb": 100.0, "max_video_seconds": 600, "max_batch_images": 25},
+    "pro": {"jobs_per_hour": 3000, "requests_per_minute": 3000, "concurrent_jobs": 10,
+            "max_upload_mb": 100.0, "max_image_pixels": 100_000_000, "max_video_seconds": 1800,
+            "max_batch_images": 50},
+    "enterprise": {"jobs_per_hour": 0, "requests_per_minute": 0, "concurrent_jobs": 50,
+                   "max_upload_mb": 100.0, "max_image_pixels": 100_000_000,
+                   "max_video_seconds": 7200, "max_batch_images": 100},
+}
+
+DEFAULT_PRICES: dict[str, str] = {"qr": "0.002", "image-convert": "0.002"}
+
+
+@dataclass
+class KeyDecl:
+    name: str = setting("", "Key name (unique within the account).")
+    environment: str = setting("test", "test or live.")
+    sha256: str = setting("", "SHA-256 hex of the key (give this or env).")
+    env: str = setting("", "Name of an environment variable that holds the key.")
+    scopes: list[str] = setting(["tools:run"], "Scopes of the key.")
+    tools: list[str] = setting([], "Allowed tools (slugs or aliases); empty = the whole catalog.")
+    expires_at: str = setting("", "ISO 8601 expiry; empty = never.")
+
+
+@dataclass
+class AppDecl:
+    id: str = setting("", "App id (unique).")
+    name: str = setting("", "App name.")
+    webhook_url: str = setting("", "Default webhook URL for this app's jobs.")
+    webhook_secret: str = setting("", "Secret that signs this app's default webhooks.")
+    keys: list[KeyDecl] = setting([], "Keys of this app.")
+
+
+@dataclass
+class AccountDecl:
+    id: str = setting("", "Account id (unique).")
+    name: str = setting("", "Display name.")
+    tier: str = setting("free", "Tier name from [tiers].")
+    status: str = setting("active", "active or suspended.")
+    initial_test_balance_usd: str = setting("0", "Test balance credited once, when the account is created.")
+    initial_live_balance_usd: str = setting("0", "Live balance credited once, when the account is created.")
+    apps: list[AppDecl] = setting([], "Apps of this account.")
+
+
+@dataclass
+class Config:
+    server: ServerSettings = field(default_factory=ServerSettings)
+    jobs: JobSettings = field(default_factory=JobSettings)
+    bootstrap: BootstrapSettings = field(default_factory=BootstrapSettings)
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    tiers: dict[str, TierSettings] = field(default_factory=dict)
+    prices: dict[str, str] = field(default_factory=dict)
+    accounts: list[AccountDecl] = field(default_factory=list)
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.server.data_dir)
+
+    def price_micros(self, slug: str) -> int:
+        return parse_usd(self.prices.get(slug, "0"))
+
+
+SECTIONS: dict[str, type] = {"server": ServerSettings, "jobs": JobSettings,
+                             "bootstrap": BootstrapSettings, "webhooks": WebhookSettings}
+
+
+def load_config(path: Path | None, environ: dict[str, str] | None = None) -> Config:
+    """Defaults ← TOML file ← ``NOXUS_*`` environment; raises ConfigError naming the key."""
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    cfg = _build(raw)
+    _apply_env(cfg, os.environ if environ is None else environ)
+    _check(cfg)
+    return cfg
+
+
+def _build(raw: dict[str, Any]) -> Config:
+    known = set(SECTIONS) | {"tiers", "prices", "accounts"}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"unknown config key: {key}")
+    cfg = Config(**{name: _section(cls, raw.get(name, {}), name) for name, cls in SECTIONS.items()})
+    cfg.tiers = _tiers(raw.get("tiers", {}))
+    cfg.prices = _prices(raw.get("prices", {}))
+    cfg.accounts = [_section(AccountDecl, a, f"accounts[{i}]")
+                    for i, a in enumerate(_list(raw.get("accounts", []), "accounts"))]
+    return cfg
+
+
+def _section(cls: type, values: Any, where: str) -> Any:
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where}: expected a table")
+    hints = get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in names:
+            raise ConfigError(f"unknown config key: {where}.{key}")
+        kwargs[key] = _typed(hints[key], value, f"{where}.{key}")
+    return cls(**kwargs)
+
+
+def _typed(hint: Any, value: Any, where: str) -> Any:
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: expected an integer, got {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where}: expected a number, got {value!r}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string, got {value!r}")
+        return value
+    args = getattr(hint, "__args__", ())
+    if getattr(hint, "__origin__", None) is list:
+        items = _list(value, where)
+        if dataclasses.is_dataclass(args[0]):
+            return [_section(args[0], item, f"{where}[{i}]") for i, item in enumerate(items)]
+        return [_typed(args[0], item, f"{where}[{i}]") for i, item in enumerate(items)]
+    raise ConfigError(f"{where}: unsupported setting type")  # pragma: no cover
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: expected a list, got {value!r}")
+    return value
+
+
+def _tiers(raw: Any) -> dict[str, TierSettings]:
+    if not isinstance(raw, dict):
+        raise ConfigError("tiers: expected a table")
+    merged = {name: dict(values) for name, values in DEFAULT_TIERS.items()}
+    for name, values in raw.items():
+        if not isinstance(values, dict):
+            raise ConfigError(f"tiers.{name}: expected a table")
+        merged.setdefault(name, {}).update(values)
+    return {name: _section(TierSettings, values, f"tiers.{name}") for name, values in merged.items()}
+
+
+def _prices(raw: Any) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        raise ConfigError("prices: expected a table")
+    prices = dict(DEFAULT_PRICES)
+    for slug, value in raw.items():
+        text = str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+        if not isinstance(text, str):
+            raise ConfigError(f"prices.{slug}: expected a USD amount like \"0.002\"")
+        try:
+            parse_usd(text)
+        except ValueError as exc:
+            raise ConfigError(f"prices.{slug}: {exc}") from None
+        prices[slug] = text
+    return prices
+
+
+def _apply_env(cfg: Config, environ: Any) -> None:
+    if environ.get("NOXUS_DATA_DIR"):
+        cfg.server.data_dir = environ["NOXUS_DATA_DIR"]
+    for section_name in SECTIONS:
+        section = getattr(cfg, section_name)
+        hints = get_type_hints(type(section))
+        for f in dataclasses.fields(section):
+            env_name = f"NOXUS_{section_name}_{f.name}".upper()
+            if env_name in environ:
+                setattr(section, f.name, _from_env(hints[f.name], environ[env_name], env_name))
+
+
+def _from_env(hint: Any, text: str, name: str) -> Any:
+    try:
+        if hint is bool:
+            if text.lower() not in {"1", "0", "true", "false", "yes", "no"}:
+                raise ValueError
+            return text.lower() in {"1", "true", "yes"}
+        if hint is int:
+            return int(text)
+        if hint is float:
+            return float(text)
+        if hint is str:
+            return text
+        return [int(x) if x.strip().isdigit() else x.strip() for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ConfigError(f"{name}: cannot read {text!r} as {getattr(hint, '__name__', hint)}") from None
+
+
+def _check(cfg: Config) -> None:
+    if cfg.server.locale not in ("es", "en"):
+        raise ConfigError("server.locale: expected \"es\" or \"en\"")
+    if cfg.jobs.queue_backend not in ("sqlite", "redis"):
+        raise ConfigError("jobs.queue_backend: expected \"sqlite\" or \"redis\"")
+    if cfg.jobs.workers < 1:
+        raise ConfigError("jobs.workers: must be at least 1")
+    if cfg.bootstrap.default_tier not in cfg.tiers:
+        raise ConfigError(f"bootstrap.default_tier: unknown tier {cfg.bootstrap.default_tier!r}")
+    parse_usd(cfg.bootstrap.starting_test_balance_usd)
+    for i, account in enumerate(cfg.accounts):
+        _check_account(cfg, account, f"accounts[{i}]")
+
+
+def _check_account(cfg: Config, account: AccountDecl, where: str) -> None:
+    if not account.id:
+        raise ConfigError(f"{where}.id: required")
+    if account.tier not in cfg.tiers:
+        raise ConfigError(f"{where}.tier: unknown tier {account.tier!r}")
+    if account.status not in ("active", "suspended"):
+        raise ConfigError(f"{where}.status: expected \"active\" or \"suspended\"")
+    for name in ("initial_test_balance_usd", "initial_live_balance_usd"):
+        try:
+            parse_usd(getattr(account, name))
+        except ValueError as exc:
+            raise ConfigError(f"{where}.{name}: {exc}") from None
+    for j, app in enumerate(account.apps):
+        if not app.id:
+            raise ConfigError(f"{where}.apps[{j}].id: required")
+        for k, key in enumerate(app.keys):
+            kw = f"{where}.apps[{j}].keys[{k}]"
+            if not key.name:
+                raise ConfigError(f"{kw}.name: required")
+            if key.environment not in ("test", "live"):
+                raise ConfigError(f"{kw}.environment: expected \"test\" or \"live\"")
+            if bool(key.sha256) == bool(key.env):
+                raise ConfigError(f"{kw}: give exactly one of sha256 or env")
+            if key.sha256 and (len(key.sha256) != 64 or any(c not in "0123456789abcdef" for c in key.sha256.lower())):
+                raise ConfigError(f"{kw}.sha256: expected 64 hex characters")
+
+
+def settings_table() -> list[tuple[str, Any, str]]:
+    """(dotted name, default, help) of every scalar setting, for docs and tests."""
+    rows: list[tuple[str, Any, str]] = []
+    for section_name, cls in SECTIONS.items():
+        for f in dataclasses.fields(cls):
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+            rows.append((f"{section_name}.{f.name}", default, f.metadata["help"]))
+    for f in dataclasses.fields(TierSettings):
+        rows.append((f"tiers.<name>.{f.name}", f.default, f.metadata["help"]))
+    return rows

@@ -1,0 +1,94 @@
+"""Uploads and outputs on disk, and the signed URLs that serve outputs.
+
+Layout under the data dir: ``work/<job_id>/`` holds a job's uploads while it
+runs; ``outputs/<job_id>/<filename>`` its result. Outputs are written to a
+temporary name and renamed, so a crash never leaves a half-written file under
+a served name. URLs are signed with HMAC-SHA256 over path and expiry, so a
+client can fetch them without its key until they expire.
+
+Example::
+
+    store = FileStore(Path("noxus-data"), secret=b"...")
+    path = store.write_output("job_ab", "qr.png", png_bytes)
+    url = store.signed_url("job_ab", "qr.png", ttl=86400)
+    # /api/v1/files/job_ab/qr.png?expires=1767225600&sig=3f1c...
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import shutil
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+
+class FileStore:
+    def __init__(self, data_dir: Path, secret: bytes) -> None:
+        self.work_root = data_dir / "work"
+        self.output_root = data_dir / "outputs"
+        self.secret = secret
+
+    def work_dir(self, job_id: str) -> Path:
+        path = self.work_root / job_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def discard_work(self, job_id: str) -> None:
+        shutil.rmtree(self.work_root / job_id, ignore_errors=True)
+
+    def discard_output(self, job_id: str) -> None:
+        shutil.rmtree(self.output_root / job_id, ignore_errors=True)
+
+    def output_path(self, job_id: str, filename: str) -> Path:
+        return self.output_root / job_id / filename
+
+    def write_output(self, job_id: str, filename: str, data: bytes | Path) -> Path:
+        """Atomically place ``data`` at outputs/<job_id>/<filename>."""
+        final = self.output_path(job_id, filename)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.with_name(f".{final.name}.{secrets.token_hex(4)}.part")
+        try:
+            if isinstance(data, Path):
+                shutil.copyfile(data, tmp)
+            else:
+                with open(tmp, "wb") as fh:
+                    fh.write(data)
+            os.replace(tmp, final)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return final
+
+    def _sig(self, job_id: str, filename: str, expires: int) -> str:
+        msg = f"{job_id}/{filename}:{expires}".encode()
+        return hmac.new(self.secret, msg, hashlib.sha256).hexdigest()
+
+    def signed_url(self, job_id: str, filename: str, ttl: int, now: float | None = None) -> str:
+        expires = int((time.time() if now is None else now) + ttl)
+        sig = self._sig(job_id, filename, expires)
+        return f"/api/v1/files/{job_id}/{quote(filename)}?expires={expires}&sig={sig}"
+
+    def verify(self, job_id: str, filename: str, expires: int, sig: str) -> bool:
+        if expires < time.time():
+            return False
+        return hmac.compare_digest(self._sig(job_id, filename, expires), sig)
+
+
+def load_secret(data_dir: Path, configured: str) -> bytes:
+    """The configured secret, or one generated once into the data dir (0600)."""
+    if configured:
+        return configured.encode()
+    path = data_dir / "secret.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return path.read_text().strip().encode()
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()

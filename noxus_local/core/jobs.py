@@ -1,0 +1,160 @@
+"""Job rows and their money: submit (limits + hold + row) and settle, atomically.
+
+A job moves ``queued → running → succeeded | failed | cancelled``. The hold is
+placed in the transaction that inserts the row, and settlement flips
+``settled`` 0 → 1 in the transaction that charges or releases, so a job is
+settled exactly once even if two workers (or a restart) race on it.
+
+Example::
+
+    replay = submit(db, new_job, tier, idempotency_hours=24)
+    ...
+    finish(db, job_id, status="succeeded", charge_micros=2000, output={...}, result={...})
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from noxus_local.config import TierSettings
+from noxus_local.core import idempotency, ledger
+from noxus_local.core.keys import Principal
+from noxus_local.core.limits import check_job_limits
+from noxus_local.errors import InsufficientBalance, JobNotFound
+
+TERMINAL = ("succeeded", "failed", "cancelled")
+
+
+@dataclass
+class NewJob:
+    id: str
+    principal: Principal
+    tool: str
+    params: dict[str, Any]
+    files: list[dict[str, Any]]
+    limits: dict[str, Any]
+    estimate_micros: int
+    request_id: str
+    idempotency_key: str | None = None
+    fingerprint: str | None = None
+    max_processing_seconds: int = 0
+    webhook: dict[str, Any] | None = None
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+
+def submit(db: Any, job: NewJob, tier: TierSettings, idempotency_hours: float) -> idempotency.Replay | None:
+    """Reserve the idempotency key, check limits, hold money, insert the row.
+
+    Returns a Replay when the same request already finished; raises 402/409/429.
+    """
+    p = job.principal
+    with db.write() as conn:
+        if job.idempotency_key:
+            replay = idempotency.reserve(conn, p.account_id, p.environment, job.idempotency_key,
+                                         job.fingerprint or "", job.id, idempotency_hours)
+            if replay is not None:
+                return replay
+        check_job_limits(conn, p.key_id, p.account_id, tier)
+        if ledger.hold(conn, p.account_id, p.environment, job.estimate_micros, job.id) is None:
+            available = ledger.read_balance(conn, p.account_id, p.environment).available_micros
+            from noxus_local.money import format_usd
+            raise InsufficientBalance(details={"estimated_usd": format_usd(job.estimate_micros),
+                                               "available_usd": format_usd(available)})
+        _insert(conn, job)
+    return None
+
+
+def _insert(conn: sqlite3.Connection, job: NewJob) -> None:
+    p = job.principal
+    conn.execute(
+        "INSERT INTO jobs (id, account_id, environment, key_id, app_id, tool, status, steps, params,"
+        " files, limits, estimate_micros, hold_micros, request_id, idempotency_key,"
+        " max_processing_seconds, webhook, created_at)"
+        " VALUES (?,?,?,?,?,?,'queued',?,?,?,?,?,?,?,?,?,?,?)",
+        (job.id, p.account_id, p.environment, p.key_id, p.app_id, job.tool,
+         json.dumps(job.steps) if job.steps else None, json.dumps(job.params), json.dumps(job.files),
+         json.dumps(job.limits), job.estimate_micros, job.estimate_micros, job.request_id,
+         job.idempotency_key, job.max_processing_seconds,
+         json.dumps(job.webhook) if job.webhook else None, time.time()))
+
+
+def start(db: Any, job_id: str) -> sqlite3.Row | None:
+    """queued → running; None when the job is not queued (already taken or ended)."""
+    with db.write() as conn:
+        cur = conn.execute(
+            "UPDATE jobs SET status = 'running', started_at = ?, attempts = attempts + 1"
+            " WHERE id = ? AND status = 'queued'", (time.time(), job_id))
+        if cur.rowcount != 1:
+            return None
+        return conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+
+
+def set_progress(db: Any, job_id: str, progress: int, steps: list[dict[str, Any]] | None) -> None:
+    with db.write() as conn:
+        conn.execute("UPDATE jobs SET progress = ?, steps = COALESCE(?, steps) WHERE id = ?"
+                     " AND status = 'running'",
+                     (max(0, min(100, progress)), json.dumps(steps) if steps else None, job_id))
+
+
+def finish(db: Any, job_id: str, *, status: str, charge_micros: int = 0,
+           output: dict[str, Any] | None = None, result: dict[str, Any] | None = None,
+           error_code: str | None = None, error_message: str | None = None) -> bool:
+    """Settle money and close the job, exactly once; False if it was already settled."""
+    with db.write() as conn:
+        row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None or row["settled"]:
+            return False
+        charge = min(charge_micros, row["hold_micros"]) if status == "succeeded" else 0
+        ledger.settle(conn, row["account_id"], row["environment"], row["hold_micros"], charge, job_id)
+        conn.execute(
+            "UPDATE jobs SET status = ?, settled = 1, charged_micros = ?, output = ?, result = ?,"
+            " error_code = ?, error_message = ?, finished_at = ?,"
+            " progress = CASE WHEN ? = 'succeeded' THEN 100 ELSE progress END WHERE id = ?",
+            (status, charge, json.dumps(output) if output else None,
+             json.dumps(result) if result is not None else None, error_code, error_message,
+             time.time(), status, job_id))
+    return True
+
+
+def get(db: Any, job_id: str, account_id: str | None = None, env: str | None = None) -> sqlite3.Row:
+    """The job, or 404 when it does not exist or belongs to someone else."""
+    row = db.one("SELECT * FROM jobs WHERE id = ?", (job_id,))
+    if row is None or (account_id is not None and (row["account_id"] != account_id
+                                                   or row["environment"] != env)):
+        raise JobNotFound()
+    return row
+
+
+def list_jobs(db: Any, account_id: str | None, env: str | None, *, tool: str | None = None,
+              status: str | None = None, since: float | None = None, limit: int = 20,
+              offset: int = 0) -> tuple[list[sqlite3.Row], int]:
+    where, args = ["1 = 1"], []
+    for column, value in (("account_id", account_id), ("environment", env), ("tool", tool),
+                          ("status", status)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            args.append(value)
+    if since is not None:
+        where.append("created_at >= ?")
+        args.append(since)
+    clause = " AND ".join(where)
+    total = db.one(f"SELECT COUNT(*) FROM jobs WHERE {clause}", tuple(args))[0]
+    rows = db.all(f"SELECT * FROM jobs WHERE {clause} ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
+                  (*args, limit, offset))
+    return rows, total
+
+
+def unfinished(db: Any) -> list[sqlite3.Row]:
+    return db.all("SELECT * FROM jobs WHERE settled = 0 ORDER BY created_at")
+
+
+def requeue(db: Any, job_id: str) -> bool:
+    """running → queued after a crash, so the job runs again."""
+    with db.write() as conn:
+        cur = conn.execute("UPDATE jobs SET status = 'queued', progress = 0 WHERE id = ? AND settled = 0",
+                           (job_id,))
+    return cur.rowcount == 1

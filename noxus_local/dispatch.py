@@ -1,0 +1,88 @@
+"""Where jobs run: inline threads for one-shot calls, the huey queue for async.
+
+One-shot requests (the default) run the job at once in a thread pool and wait
+up to ``sync_wait_seconds``; past that the job keeps running and the client
+gets 202. ``Prefer: respond-async`` jobs go through huey (SQLite file in the
+data dir, or Redis), whose workers live inside the server process. Both paths
+call the same ``JobRunner.execute``.
+
+Example::
+
+    dispatcher = Dispatcher(runner, cfg)
+    dispatcher.start()
+    finished = await dispatcher.run_inline("job_x", wait=60)   # False → answer 202
+    dispatcher.enqueue("job_y")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from huey import RedisHuey, SqliteHuey
+from huey.api import Huey
+
+from noxus_local.config import Config
+from noxus_local.runner import JobRunner
+
+log = logging.getLogger("noxus_local.dispatch")
+
+
+def make_huey(cfg: Config) -> Huey:
+    if cfg.jobs.queue_backend == "redis":
+        return RedisHuey("noxus-local", url=cfg.jobs.redis_url)
+    path = Path(cfg.server.data_dir) / "queue.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("noxus-local", filename=str(path))
+
+
+class Dispatcher:
+    def __init__(self, runner: JobRunner, cfg: Config, inline_threads: int = 32) -> None:
+        self.runner = runner
+        self.cfg = cfg
+        self.pool = ThreadPoolExecutor(max_workers=inline_threads, thread_name_prefix="noxus-inline")
+        self.huey = make_huey(cfg)
+        self._run_job = self.huey.task(name="noxus.run_job")(self._execute)
+        self.consumer: Any = None
+
+    def _execute(self, job_id: str) -> None:
+        self.runner.execute(job_id)
+
+    def start(self, workers: int | None = None) -> None:
+        """Start huey's worker threads in this process without its signal handlers.
+
+        huey's ``Consumer.start`` would install SIGINT/SIGTERM handlers over
+        uvicorn's and the server would ignore Ctrl-C (STACK.md), so the hook
+        that installs them is replaced with a no-op.
+        """
+        consumer = self.huey.create_consumer(
+            workers=workers or self.cfg.jobs.workers, worker_type="thread", periodic=True,
+            initial_delay=0.05, backoff=1.5, max_delay=0.5, check_worker_health=False)
+        consumer._set_signal_handlers = lambda: None
+        consumer.start()
+        self.consumer = consumer
+
+    def stop(self) -> None:
+        if self.consumer is not None:
+            self.consumer.stop(graceful=True)
+            self.consumer = None
+        self.pool.shutdown(wait=True)
+
+    def enqueue(self, job_id: str) -> None:
+        self._run_job(job_id)
+
+    async def run_inline(self, job_id: str, wait: float) -> bool:
+        """Run now in a thread; True if it ended within ``wait`` seconds.
+
+        The future is shielded: when the wait ends first, the job goes on in
+        its thread and the client polls GET /jobs/{id}.
+        """
+        future = asyncio.wrap_future(self.pool.submit(self.runner.execute, job_id))
+        try:
+            await asyncio.wait_for(asyncio.shield(future), timeout=wait)
+        except TimeoutError:
+            return False
+        return True

@@ -1,0 +1,120 @@
+"""Schema migrations, applied in order; ``PRAGMA user_version`` is the index.
+
+Never edit a released migration: append a new one. Money columns are integer
+micro-USD; times are unix seconds (REAL) so windows are simple comparisons.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: accounts, apps, keys, balances, ledger, jobs, idempotency
+    """
+    CREATE TABLE accounts (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        tier TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'active',
+        source TEXT NOT NULL DEFAULT 'cli',
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE apps (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        name TEXT NOT NULL,
+        webhook_url TEXT,
+        webhook_secret TEXT,
+        source TEXT NOT NULL DEFAULT 'cli',
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        app_id TEXT REFERENCES apps(id),
+        name TEXT NOT NULL,
+        environment TEXT NOT NULL CHECK (environment IN ('test', 'live')),
+        key_hash TEXT NOT NULL UNIQUE,
+        key_hint TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        tools TEXT,
+        expires_at REAL,
+        revoked_at REAL,
+        source TEXT NOT NULL DEFAULT 'cli',
+        created_at REAL NOT NULL,
+        last_used_at REAL
+    );
+    CREATE INDEX api_keys_account ON api_keys(account_id);
+    CREATE TABLE balances (
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        environment TEXT NOT NULL CHECK (environment IN ('test', 'live')),
+        balance_micros INTEGER NOT NULL DEFAULT 0 CHECK (balance_micros >= 0),
+        held_micros INTEGER NOT NULL DEFAULT 0 CHECK (held_micros >= 0),
+        lifetime_spent_micros INTEGER NOT NULL DEFAULT 0,
+        CHECK (held_micros <= balance_micros),
+        PRIMARY KEY (account_id, environment)
+    );
+    CREATE TABLE ledger (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_id TEXT NOT NULL,
+        environment TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('credit', 'hold', 'charge', 'release')),
+        amount_micros INTEGER NOT NULL CHECK (amount_micros >= 0),
+        balance_after_micros INTEGER NOT NULL,
+        available_after_micros INTEGER NOT NULL,
+        job_id TEXT,
+        note TEXT,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX ledger_account ON ledger(account_id, environment, id);
+    CREATE INDEX ledger_job ON ledger(job_id);
+    CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
+        BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
+    CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger
+        BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        environment TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        app_id TEXT,
+        tool TEXT NOT NULL,
+        status TEXT NOT NULL,
+        progress INTEGER NOT NULL DEFAULT 0,
+        steps TEXT,
+        params TEXT NOT NULL,
+        files TEXT NOT NULL,
+        limits TEXT NOT NULL,
+        estimate_micros INTEGER NOT NULL,
+        hold_micros INTEGER NOT NULL,
+        charged_micros INTEGER NOT NULL DEFAULT 0,
+        settled INTEGER NOT NULL DEFAULT 0,
+        output TEXT,
+        result TEXT,
+        error_code TEXT,
+        error_message TEXT,
+        request_id TEXT NOT NULL,
+        idempotency_key TEXT,
+        max_processing_seconds INTEGER NOT NULL DEFAULT 0,
+        webhook TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        started_at REAL,
+        finished_at REAL,
+        output_expired INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX jobs_account ON jobs(account_id, environment, created_at);
+    CREATE INDEX jobs_key_finished ON jobs(key_id, status, finished_at);
+    CREATE INDEX jobs_status ON jobs(status);
+    CREATE TABLE idempotency (
+        account_id TEXT NOT NULL,
+        environment TEXT NOT NULL,
+        key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        status_code INTEGER,
+        response_body BLOB,
+        response_headers TEXT,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (account_id, environment, key)
+    );
+    """,
+]

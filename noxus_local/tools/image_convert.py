@@ -1,0 +1,158 @@
+"""The ``image-convert`` tool: any common image in, PNG/JPEG/WebP/GIF/BMP/TIFF/ICO/AVIF out.
+
+Optional resize (contain, cover, fill), EXIF orientation always applied,
+metadata stripped unless asked to keep it, animations kept when both ends can
+animate (GIF/WebP/APNG in, WebP/GIF out)::
+
+    tool = ImageConvertTool()
+    params = tool.validate({"output_format": "jpg", "width": "800"}, {"image": upload}, limits)
+    out = tool.run(ToolContext(params=params, files={"image": upload}, limits=limits, workdir=tmp))
+    out.result  # {"width": 800, "height": 600, "format": "jpeg", "frames": 1, ...}
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any
+
+from PIL import Image
+
+from noxus_local.errors import LimitExceeded, ValidationError
+from noxus_local.media import images
+from noxus_local.media.images import FORMATS, Fit, Frame, OutputFormat
+from noxus_local.tools.base import InputFile, InputSpec, Limits, Tool, ToolContext, ToolOutput
+from noxus_local.tools.filenames import sanitise_filename
+
+# Formats whose multi-frame files are animations (an MPO's second frame is a
+# stereo pair or a preview, never an animation).
+ANIMATED_INPUTS = frozenset({"GIF", "WEBP", "PNG"})
+# Animated output keeps every frame in memory: allow at most this many times
+# the still-image pixel limit across all output frames.
+ANIMATION_PIXEL_FACTOR = 4
+_GRAY, _CMYK = frozenset({"1", "L", "LA", "La", "I", "I;16", "F"}), frozenset({"CMYK"})
+
+
+class ImageConvertTool(Tool):
+    """Convert, optionally resize; the pixel limit is enforced from the header before decoding."""
+
+    slug = "image-convert"
+    aliases = ("convertir-formato-imagen",)
+    title = "Convertir formato de imagen"
+    description = "Convierte imágenes entre PNG, JPEG, WebP, GIF, BMP, TIFF, ICO y AVIF, con redimensionado."
+    media_type = "image"
+    inputs = (
+        InputSpec("image", "file", required=True),
+        InputSpec("output_format", "string", required=True, choices=(*FORMATS, "jpg")),
+        InputSpec("quality", "integer", default=85, minimum=1, maximum=100, help="JPEG, WebP y AVIF."),
+        InputSpec("width", "integer", minimum=1, maximum=20000),
+        InputSpec("height", "integer", minimum=1, maximum=20000),
+        InputSpec("fit", "string", default="contain", choices=("contain", "cover", "fill")),
+        InputSpec("background", "color", default="#ffffff", help="Fondo al quitar la transparencia (JPEG, BMP)."),
+        InputSpec("strip_metadata", "boolean", default=True, help="Quita EXIF/XMP; el perfil ICC se conserva."),
+        InputSpec("lossless", "boolean", default=False, help="WebP sin pérdida."),
+        InputSpec("filename", "string", max_length=200),
+    )
+
+    def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
+        """Normalise ``jpg``, then refuse oversized input or output from the header alone (413)."""
+        if params["output_format"] == "jpg":
+            params["output_format"] = "jpeg"
+        fmt = FORMATS[params["output_format"]]
+        if not fmt.alpha and images.parse_color(params["background"])[3] < 255:
+            raise ValidationError.fields({"background": [
+                f"{fmt.name.upper()} no admite transparencia / has no transparency: use an opaque colour"]})
+        info = images.probe(files["image"].path, limits.max_image_pixels)
+        out_w, out_h = _output_size(params, fmt, (info.width, info.height))
+        images.check_pixels(out_w, out_h, limits.max_image_pixels)
+
+    def run(self, ctx: ToolContext) -> ToolOutput:
+        params = ctx.params
+        fmt = FORMATS["jpeg" if params["output_format"] == "jpg" else params["output_format"]]
+        upload = ctx.files["image"]
+        ctx.progress(5, "open")
+        with images.open_image(upload.path, ctx.limits.max_image_pixels) as img:
+            info = images.ImageInfo(img.format or "", *images.displayed_size(img))
+            out_size = _output_size(params, fmt, (info.width, info.height))
+            images.check_pixels(*out_size, ctx.limits.max_image_pixels)
+            animate = fmt.animated and img.format in ANIMATED_INPUTS and getattr(img, "is_animated", False)
+            src_mode, loop = img.mode, int(img.info.get("loop", 0) or 0)
+            icc = img.info.get("icc_profile")
+            frames = _animation(img, out_size, ctx) if animate else [_still(img, out_size, fmt, ctx)]
+            # after the frames: reading it here resets the orientation tag orient() needs
+            exif = None if params["strip_metadata"] else _exif_bytes(img)
+        ctx.cancel.check()
+        ctx.progress(85, "encode")
+        out_mode = frames[0].image.mode
+        data = images.save(frames, fmt, quality=params["quality"], lossless=params["lossless"], exif=exif,
+                           icc_profile=icc if _same_family(src_mode, out_mode) else None, loop=loop)
+        result = {"width": frames[0].image.width, "height": frames[0].image.height, "format": fmt.name,
+                  "frames": _frame_count(data, len(frames)), "input_format": info.format.lower(),
+                  "input_width": info.width, "input_height": info.height}
+        filename = sanitise_filename(params.get("filename") or upload.filename, fmt.ext, "imagen")
+        return ToolOutput(data, filename, fmt.mime, result)
+
+
+def _output_size(params: dict[str, Any], fmt: OutputFormat, src: tuple[int, int]) -> tuple[int, int]:
+    fit: Fit = params["fit"]
+    size = images.plan_size(src, params.get("width"), params.get("height"), fit)
+    if fmt.name == "ico" and max(size) > images.ICO_MAX_SIDE:
+        size = images.plan_size(size, images.ICO_MAX_SIDE, images.ICO_MAX_SIDE, "contain")
+    return size
+
+
+def _still(img: Image.Image, out_size: tuple[int, int], fmt: OutputFormat, ctx: ToolContext) -> Frame:
+    """First (or only) frame: draft-decode JPEGs, orient, resize, convert to a writable mode."""
+    fit: Fit = ctx.params["fit"]
+    if img.format in ("JPEG", "MPO"):
+        images.draft_for(img, out_size, fit)
+    images.decode(img)
+    ctx.progress(30, "decode")
+    ctx.cancel.check()
+    oriented = images.orient(img)
+    resized = images.resize(oriented, out_size, fit)
+    ctx.progress(60, "resize")
+    background = images.parse_color(ctx.params["background"])
+    return Frame(images.to_mode(resized, fmt, background), 0)
+
+
+def _animation(img: Image.Image, out_size: tuple[int, int], ctx: ToolContext) -> list[Frame]:
+    """Every frame resized to ``out_size``; refuses before the pixel budget is blown."""
+    count = img.n_frames
+    budget = ANIMATION_PIXEL_FACTOR * ctx.limits.max_image_pixels
+    if count * out_size[0] * out_size[1] > budget:
+        raise LimitExceeded(details={"limit": "max_animation_pixels", "max": budget,
+                                     "actual": count * out_size[0] * out_size[1], "frames": count})
+    out: list[Frame] = []
+    for index, frame in enumerate(images.frames(img)):
+        ctx.cancel.check()
+        frame.image = images.resize(frame.image, out_size, ctx.params["fit"])
+        out.append(frame)
+        if index % 10 == 0:
+            ctx.progress(10 + 70 * index // count, "frames")
+    return out
+
+
+def _frame_count(data: bytes, written: int) -> int:
+    """Frames in the file: encoders merge identical consecutive frames, adding their durations."""
+    if written == 1:
+        return 1
+    with Image.open(io.BytesIO(data)) as out:
+        return getattr(out, "n_frames", 1)
+
+
+def _exif_bytes(img: Image.Image) -> bytes | None:
+    """EXIF to keep, with orientation reset: the pixels are already turned upright."""
+    try:
+        exif = img.getexif()
+        exif.pop(images.ORIENTATION_TAG, None)
+        return exif.tobytes() if len(exif) else None
+    except images.DECODE_ERRORS:
+        return None  # a broken EXIF block is dropped, never fatal
+
+
+def _same_family(src_mode: str, out_mode: str) -> bool:
+    """Keep the ICC profile only when the colour space did not change (no CMS conversion here)."""
+    def family(mode: str) -> str:
+        return "gray" if mode in _GRAY else "cmyk" if mode in _CMYK else "rgb"
+    return family(src_mode) == family(out_mode)

@@ -1,0 +1,185 @@
+"""The ``qr`` tool: text or a URL in, a QR code image (PNG, SVG, JPEG, WebP) out.
+
+The matrix comes from ``qrcode``; we draw it ourselves so that module edges
+stay crisp at any size (nearest-neighbour only) and colours are exact::
+
+    QrTool().validate({"text": "https://example.com", "size": "512"}, {}, Limits())
+    # → {"text": ..., "size": 512, "output_format": "png", "border": 4, ...}
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any
+
+import qrcode
+import qrcode.constants
+import qrcode.exceptions
+import qrcode.image.svg
+import qrcode.util
+from PIL import Image
+
+from noxus_local.errors import LimitExceeded, ValidationError
+from noxus_local.media.images import RGBA, parse_color
+from noxus_local.tools.base import InputFile, InputSpec, Limits, Tool, ToolContext, ToolOutput
+from noxus_local.tools.filenames import sanitise_filename
+
+LEVELS = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M,
+          "Q": qrcode.constants.ERROR_CORRECT_Q, "H": qrcode.constants.ERROR_CORRECT_H}
+MIMES = {"png": "image/png", "svg": "image/svg+xml", "jpeg": "image/jpeg", "webp": "image/webp"}
+EXTENSIONS = {"png": "png", "svg": "svg", "jpeg": "jpg", "webp": "webp"}
+
+
+def byte_capacity(level: str) -> int:
+    """Bytes a version-40 code holds in byte mode: L 2953, M 2331, Q 1663, H 1273.
+
+    Byte mode is the worst case; digits-only or upper-case text fits more.
+    Mode indicator (4 bits) and a 16-bit length come off the bit budget.
+    """
+    bits = qrcode.util.BIT_LIMIT_TABLE[LEVELS[level]][40]
+    return (bits - 4 - 16) // 8
+
+
+class QrTool(Tool):
+    """Generate a QR code; capacity is checked before any money moves."""
+
+    slug = "qr"
+    aliases = ("crear-qr",)
+    title = "Crear código QR"
+    description = "Genera un código QR (PNG, SVG, JPEG o WebP) a partir de un texto o una URL."
+    media_type = "image"
+    inputs = (
+        InputSpec("text", "string", required=True, max_length=4296,
+                  help="Texto o URL; el máximo real depende de error_correction."),
+        InputSpec("output_format", "string", default="png", choices=tuple(MIMES)),
+        InputSpec("size", "integer", minimum=64, maximum=4000,
+                  help="Lado final en píxeles; no combinar con scale."),
+        InputSpec("scale", "integer", minimum=1, maximum=100, help="Píxeles por módulo (10 por defecto)."),
+        InputSpec("border", "integer", default=4, minimum=0, maximum=20, help="Margen en módulos."),
+        InputSpec("error_correction", "string", default="M", choices=tuple(LEVELS)),
+        InputSpec("foreground", "color", default="#000000"),
+        InputSpec("background", "color", default="#ffffff",
+                  help="'transparent' solo para png, webp y svg."),
+        InputSpec("filename", "string", max_length=200, default="qr"),
+    )
+
+    def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
+        """Cross-field rules, then capacity: an overlong text is a 413, not a failed job."""
+        errors = _field_errors(params)
+        if errors:
+            raise ValidationError.fields(errors)
+        code = _build(params)
+        try:
+            version = code.best_fit()
+        except (qrcode.exceptions.DataOverflowError, ValueError):
+            # qrcode 8.2 sets version 41 through a validating property before it
+            # gets to raise DataOverflowError, so overflow arrives as ValueError.
+            level = params["error_correction"]
+            raise LimitExceeded(details={
+                "limit": "qr_capacity", "max_bytes": byte_capacity(level),
+                "actual_bytes": len(params["text"].encode("utf-8")), "error_correction": level,
+            }) from None
+        modules = version * 4 + 17 + 2 * params["border"]
+        if params.get("size") is not None and params["size"] < modules:
+            raise ValidationError.fields({"size": [
+                f"demasiado pequeño para este QR: mínimo {modules} px / too small: at least {modules} px"]})
+
+    def run(self, ctx: ToolContext) -> ToolOutput:
+        params = ctx.params
+        code = _build(params)
+        code.make(fit=True)
+        ctx.progress(50, "render")
+        fmt = params["output_format"]
+        if fmt == "svg":
+            data, side = _render_svg(code, params)
+        else:
+            data, side = _render_raster(code.get_matrix(), params)
+        result = {"width": side, "height": side, "version": code.version,
+                  "error_correction": params["error_correction"], "modules": code.modules_count}
+        filename = sanitise_filename(params.get("filename"), EXTENSIONS[fmt], "qr")
+        return ToolOutput(data, filename, MIMES[fmt], result)
+
+
+def _field_errors(params: dict[str, Any]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if params.get("size") is not None and params.get("scale") is not None:
+        errors["size"] = ["usa size o scale, no ambos / use size or scale, not both"]
+    if params["output_format"] == "jpeg":
+        for name in ("foreground", "background"):
+            if parse_color(params[name])[3] < 255:
+                errors[name] = ["JPEG no admite transparencia / JPEG has no transparency"]
+    if parse_color(params["foreground"]) == parse_color(params["background"]):
+        errors["foreground"] = ["debe ser distinto del fondo / must differ from background"]
+    return errors
+
+
+def _build(params: dict[str, Any]) -> qrcode.QRCode:
+    code = qrcode.QRCode(version=None, error_correction=LEVELS[params["error_correction"]],
+                         box_size=params.get("scale") or 10, border=params["border"])
+    code.add_data(params["text"])
+    return code
+
+
+def _render_raster(matrix: list[list[bool]], params: dict[str, Any]) -> tuple[bytes, int]:
+    """One pixel per module in a 2-colour palette, then NEAREST up to the final side."""
+    modules = len(matrix)
+    img = Image.frombytes("P", (modules, modules), bytes(v for row in matrix for v in row))
+    background, foreground = parse_color(params["background"]), parse_color(params["foreground"])
+    if _has_alpha(background, foreground):
+        img.putpalette(bytes(background + foreground), rawmode="RGBA")
+    else:  # no tRNS chunk at all for opaque codes
+        img.putpalette(bytes(background[:3] + foreground[:3]), rawmode="RGB")
+    side = params.get("size") or modules * (params.get("scale") or 10)
+    img = img.resize((side, side), Image.Resampling.NEAREST)
+    fmt = params["output_format"]
+    buffer = io.BytesIO()
+    if fmt == "png":
+        img.save(buffer, "PNG", optimize=True)
+    elif fmt == "jpeg":
+        # 4:4:4 and high quality: chroma subsampling smears coloured module edges.
+        img.convert("RGB").save(buffer, "JPEG", quality=95, subsampling=0)
+    else:
+        img.convert("RGBA" if _has_alpha(background, foreground) else "RGB").save(
+            buffer, "WEBP", lossless=True)
+    return buffer.getvalue(), side
+
+
+def _has_alpha(*colors: RGBA) -> bool:
+    return any(c[3] < 255 for c in colors)
+
+
+def _render_svg(code: qrcode.QRCode, params: dict[str, Any]) -> tuple[bytes, int]:
+    """qrcode's single-path SVG with our colours; sized in px, scaling by viewBox."""
+    factory = type("NoxusSvg", (qrcode.image.svg.SvgPathImage,), {
+        "background": _svg_fill(parse_color(params["background"])),
+        "QR_PATH_STYLE": _svg_path_style(parse_color(params["foreground"])),
+    })
+    image = code.make_image(image_factory=factory)
+    side = params.get("size") or len(code.get_matrix()) * (params.get("scale") or 10)
+    root = image.get_image()
+    root.set("width", str(side))
+    root.set("height", str(side))
+    root.set("shape-rendering", "crispEdges")
+    background = parse_color(params["background"])
+    for rect in root.iter("rect"):
+        rect.set("fill-opacity", _opacity(background))  # SVG 1.1 has no #rrggbbaa fills
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return buffer.getvalue(), side
+
+
+def _svg_fill(color: RGBA) -> str | None:
+    return None if color[3] == 0 else _hex(color)  # no background rect at all when transparent
+
+
+def _hex(color: RGBA) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*color[:3])
+
+
+def _svg_path_style(color: RGBA) -> dict[str, str]:
+    return {"fill": _hex(color), "fill-opacity": _opacity(color), "fill-rule": "nonzero", "stroke": "none"}
+
+
+def _opacity(color: RGBA) -> str:
+    return str(round(color[3] / 255, 3))
