@@ -31,8 +31,16 @@ from noxus_local.core.accounts import bootstrap_default, sync_config
 from noxus_local.core.files import FileStore, load_secret
 from noxus_local.core.limits import RequestLimiter
 from noxus_local.dispatch import Dispatcher
-from noxus_local.errors import (ERRORS_BY_CODE, InternalError, LimitExceeded, MethodNotAllowed,
-                                NotFound, NoxusError, UnsupportedMediaType, ValidationError)
+from noxus_local.errors import (
+    ERRORS_BY_CODE,
+    InternalError,
+    LimitExceeded,
+    MethodNotAllowed,
+    NotFound,
+    NoxusError,
+    UnsupportedMediaType,
+    ValidationError,
+)
 from noxus_local.recovery import recover_jobs
 from noxus_local.runner import JobRunner
 from noxus_local.store.db import Database

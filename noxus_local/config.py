@@ -44,7 +44,6 @@ class ServerSettings:
     inline_max_mb: float = setting(5.0, "Outputs up to this size are returned inline as content_base64.")
     file_url_ttl_seconds: int = setting(86400, "Lifetime of signed output URLs.")
     secret_key: str = setting("", "Key that signs output URLs; empty = generated once into the data dir.")
-    admin_token: str = setting("", "Bearer token for /api/v1/admin/*; empty disables the admin API.")
     access_log: bool = setting(False, "Log every HTTP request (uvicorn access log).")
 
 

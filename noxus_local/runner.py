@@ -66,9 +66,10 @@ class JobRunner:
     def _run(self, row: sqlite3.Row, token: CancelToken) -> None:
         job_id = row["id"]
         try:
-            output = self.catalog.resolve(row["tool"]).run(self._context(row, token))
+            ctx = self._context(row, token)
+            output = self.catalog.resolve(row["tool"]).run(ctx)
             token.check()  # a cancel or timeout that came while the tool finished wins
-            self._succeed(row, output)
+            self._succeed(row, output, ctx.progress.finished_steps())  # type: ignore[attr-defined]
         except NoxusError as exc:
             self._fail(job_id, exc)
         except Exception:
@@ -83,14 +84,14 @@ class JobRunner:
                            workdir=self.files.work_dir(row["id"]),
                            progress=ProgressReporter(self.db, row["id"]), cancel=token)
 
-    def _succeed(self, row: sqlite3.Row, out: ToolOutput) -> None:
+    def _succeed(self, row: sqlite3.Row, out: ToolOutput, steps: list[dict[str, Any]] | None) -> None:
         job_id = row["id"]
         path = self.files.write_output(job_id, out.filename, out.data)
         output = {"filename": out.filename, "mime_type": out.mime_type,
                   "size_bytes": path.stat().st_size}
         charge = row["hold_micros"] if out.actual_micros is None else out.actual_micros
         if not jobs.finish(self.db, job_id, status="succeeded", charge_micros=charge,
-                           output=output, result=out.result):
+                           output=output, result=out.result, steps=steps):
             self.files.discard_output(job_id)  # settled elsewhere (timeout/cancel): no output
 
     def _fail(self, job_id: str, exc: NoxusError) -> None:
@@ -159,6 +160,13 @@ class ProgressReporter:
         if changed or now - self._last >= self.min_interval or progress >= 100:
             self._last = now
             jobs.set_progress(self.db, self.job_id, int(progress), self.steps or None)
+
+    def finished_steps(self) -> list[dict[str, Any]] | None:
+        """The steps with the last one closed, for the job's final record."""
+        if not self.steps:
+            return None
+        self.steps[-1]["status"] = "succeeded"
+        return self.steps
 
     def _step(self, name: str | None, progress: int) -> bool:
         if name is None or (self.steps and self.steps[-1]["name"] == name):

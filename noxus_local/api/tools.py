@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 from anyio import to_thread
@@ -75,6 +76,7 @@ async def run_tool(request: Request[Any, Any, Any], name: str) -> Response[bytes
         raise
     if replay is not None:
         svc.files.discard_work(job_id)
+        _adopt_request_id(request, replay.body)
         return raw_response(replay.body, replay.status_code,
                             {**replay.headers, "Idempotent-Replayed": "true"})
     return await _run_and_respond(request, svc, new_job, options, parsed)
@@ -159,8 +161,14 @@ def _final_body(svc: Services, request: Request[Any, Any, Any], row: Any,
     return exc.status, body, {}
 
 
+def _adopt_request_id(request: Request[Any, Any, Any], body: bytes) -> None:
+    """A replay is the original response: its X-Request-Id is the original one too."""
+    original = _json(body.decode()).get("request_id")
+    if original:
+        request.scope["state"]["request_id"] = original  # type: ignore[index]
+
+
 def _json(text: str | None) -> dict[str, Any]:
-    import json
     return json.loads(text) if text else {}
 
 

@@ -102,7 +102,8 @@ def set_progress(db: Any, job_id: str, progress: int, steps: list[dict[str, Any]
 
 def finish(db: Any, job_id: str, *, status: str, charge_micros: int = 0,
            output: dict[str, Any] | None = None, result: dict[str, Any] | None = None,
-           error_code: str | None = None, error_message: str | None = None) -> bool:
+           error_code: str | None = None, error_message: str | None = None,
+           steps: list[dict[str, Any]] | None = None) -> bool:
     """Settle money and close the job, exactly once; False if it was already settled."""
     with db.write() as conn:
         row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
@@ -112,11 +113,11 @@ def finish(db: Any, job_id: str, *, status: str, charge_micros: int = 0,
         ledger.settle(conn, row["account_id"], row["environment"], row["hold_micros"], charge, job_id)
         conn.execute(
             "UPDATE jobs SET status = ?, settled = 1, charged_micros = ?, output = ?, result = ?,"
-            " error_code = ?, error_message = ?, finished_at = ?,"
+            " error_code = ?, error_message = ?, finished_at = ?, steps = COALESCE(?, steps),"
             " progress = CASE WHEN ? = 'succeeded' THEN 100 ELSE progress END WHERE id = ?",
             (status, charge, json.dumps(output) if output else None,
              json.dumps(result) if result is not None else None, error_code, error_message,
-             time.time(), status, job_id))
+             time.time(), json.dumps(steps) if steps else None, status, job_id))
     return True
 
 

@@ -5,8 +5,8 @@ the header, so a 50,000 × 50,000 PNG that compresses to a few KB is refused
 before a single pixel is decoded::
 
     info = probe(path, max_pixels=limits.max_image_pixels)   # LimitExceeded / InvalidMedia
-    img = open_image(path, max_pixels=limits.max_image_pixels)
-    img = resize(orient(img), plan_size(img.size, 800, None, "contain"), "contain")
+    img = orient(decode(open_image(path, max_pixels=limits.max_image_pixels)))
+    img = resize(img, plan_size(img.size, 800, None, "contain"), "contain")
     data = save([Frame(img, 0)], FORMATS["webp"], quality=85)
 """
 
@@ -37,7 +37,7 @@ REDUCING_GAP = 3.0
 # Errors Pillow raises for files that are not images, are cut short or lie in
 # their headers; all of them mean "bad upload", never "server bug".
 DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError,
-                  IndexError, struct.error, ZeroDivisionError)
+                 IndexError, struct.error, ZeroDivisionError)
 INVALID_IMAGE = "No se pudo leer la imagen: el archivo está dañado o no es una imagen compatible."
 
 
@@ -240,6 +240,8 @@ def flatten(img: Image.Image, background: RGBA) -> Image.Image:
 
 def to_mode(img: Image.Image, fmt: OutputFormat, background: RGBA) -> Image.Image:
     """A mode the target can write, keeping alpha where it can and flattening where not."""
+    if img.mode == "P" and isinstance(img.info.get("transparency"), bytes):
+        img = img.convert("RGBA")  # per-entry palette alpha (PNG tRNS): GIF and others choke on it
     alpha = img.has_transparency_data
     if alpha and not fmt.alpha:
         return flatten(img, background)

@@ -25,7 +25,8 @@ IMAGE_EXTENSIONS = frozenset({
 })
 
 # Windows refuses these as file names whatever the extension.
-_RESERVED = frozenset({"con", "prn", "aux", "nul"} | {f"{p}{d}" for p in ("com", "lpt") for d in range(1, 10)})
+_RESERVED = frozenset({"con", "prn", "aux", "nul"}
+                      | {f"{port}{n}" for port in ("com", "lpt") for n in range(1, 10)})
 _ALLOWED = re.compile(r"[^\w.\-]", re.UNICODE)
 
 

@@ -48,8 +48,10 @@ class ImageConvertTool(Tool):
         InputSpec("width", "integer", minimum=1, maximum=20000),
         InputSpec("height", "integer", minimum=1, maximum=20000),
         InputSpec("fit", "string", default="contain", choices=("contain", "cover", "fill")),
-        InputSpec("background", "color", default="#ffffff", help="Fondo al quitar la transparencia (JPEG, BMP)."),
-        InputSpec("strip_metadata", "boolean", default=True, help="Quita EXIF/XMP; el perfil ICC se conserva."),
+        InputSpec("background", "color", default="#ffffff",
+                  help="Fondo al quitar la transparencia (JPEG, BMP)."),
+        InputSpec("strip_metadata", "boolean", default=True,
+                  help="Quita EXIF/XMP; el perfil ICC se conserva."),
         InputSpec("lossless", "boolean", default=False, help="WebP sin pérdida."),
         InputSpec("filename", "string", max_length=200),
     )

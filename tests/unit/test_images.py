@@ -149,3 +149,9 @@ def test_frames_keep_durations(tmp_path):
         got = list(images.frames(img))
     assert [f.duration for f in got] == [10, 20, 30, 40]
     assert {f.image.mode for f in got} == {"RGBA"}
+
+
+def test_palette_alpha_from_png_converts_for_gif():
+    img = Image.new("P", (4, 4), 3)
+    img.info["transparency"] = b"\xff\xff\xff\x00"
+    assert images.to_mode(img, FORMATS["gif"], (255, 255, 255, 255)).mode == "RGBA"

@@ -1,0 +1,72 @@
+"""Render config.example.toml from the setting declarations in config.py.
+
+The committed file must equal ``render_example()`` (a test checks), so the
+example can never drift from the settings the server really reads.
+
+Example::
+
+    python -m noxus_local.config_example > config.example.toml
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from noxus_local.config import (DEFAULT_PRICES, DEFAULT_TIERS, SECTIONS, AccountDecl, AppDecl, KeyDecl,
+                                TierSettings)
+
+HEADER = """\
+# NOXUS Local configuration. Every setting is listed with its default value.
+# Nothing here is required: `noxus-local serve` runs on these defaults.
+# Use it with:  noxus-local serve --config noxus.toml   (or NOXUS_CONFIG=noxus.toml)
+# Environment variables override the file: NOXUS_<SECTION>_<NAME>, e.g.
+# NOXUS_SERVER_PORT=9000; NOXUS_DATA_DIR is short for NOXUS_SERVER_DATA_DIR.
+# Check a file with:  noxus-local config check --config noxus.toml
+"""
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _fields(cls: type, values: dict[str, Any] | None = None, comment_out: bool = False) -> list[str]:
+    lines = []
+    for f in dataclasses.fields(cls):
+        if f.name in ("apps", "keys"):
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        value = (values or {}).get(f.name, default)
+        prefix = "# " if comment_out else ""
+        lines.append(f"# {f.metadata['help']}")
+        lines.append(f"{prefix}{f.name} = {toml_value(value)}")
+    return lines
+
+
+def render_example() -> str:
+    out = [HEADER]
+    for name, cls in SECTIONS.items():
+        out += [f"[{name}]", *_fields(cls), ""]
+    out.append("# Tiers: limits per account tier. Add your own tier names freely.")
+    for tier, overrides in DEFAULT_TIERS.items():
+        out += [f"[tiers.{tier}]", *_fields(TierSettings, overrides), ""]
+    out.append("# Tool prices in USD (decimal strings, up to 6 decimals).")
+    out.append("[prices]")
+    out += [f"{toml_value(slug) if '-' in slug else slug} = {toml_value(p)}" for slug, p in DEFAULT_PRICES.items()]
+    out += ["", "# Accounts, apps and keys declared here are synced into SQLite at every start.",
+            "# Keys are given by SHA-256 (sha256 = \"...\") or by the name of an environment",
+            "# variable holding the key (env = \"ACME_KEY\"); the key itself never goes in this file.",
+            "# [[accounts]]", *_fields(AccountDecl, {"id": "acme", "name": "ACME"}, comment_out=True),
+            "# [[accounts.apps]]", *_fields(AppDecl, {"id": "backend"}, comment_out=True),
+            "# [[accounts.apps.keys]]", *_fields(KeyDecl, {"name": "ci", "env": "ACME_KEY"}, comment_out=True),
+            ""]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(render_example(), end="")
