@@ -117,4 +117,33 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (account_id, environment, key)
     );
     """,
+    # 2: webhook deliveries (one per job and URL) and every attempt made
+    """
+    CREATE TABLE webhook_deliveries (
+        id TEXT PRIMARY KEY,
+        job_id TEXT NOT NULL,
+        event TEXT NOT NULL CHECK (event IN ('job.completed', 'job.failed')),
+        url TEXT NOT NULL,
+        secret TEXT,
+        payload BLOB NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL,
+        last_status_code INTEGER,
+        last_error TEXT,
+        created_at REAL NOT NULL,
+        delivered_at REAL,
+        UNIQUE (job_id, url)
+    );
+    CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
+    CREATE TABLE webhook_attempts (
+        delivery_id TEXT NOT NULL REFERENCES webhook_deliveries(id),
+        attempt INTEGER NOT NULL,
+        at REAL NOT NULL,
+        status_code INTEGER,
+        error TEXT,
+        duration_ms INTEGER NOT NULL,
+        PRIMARY KEY (delivery_id, attempt)
+    );
+    """,
 ]

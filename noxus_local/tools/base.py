@@ -225,6 +225,9 @@ def coerce_inputs(specs: tuple[InputSpec, ...], raw: Mapping[str, Any],
 
 def _coerce_one(spec: InputSpec, value: Any) -> Any:
     converted = _CONVERTERS[spec.type](value)
+    if spec.choices is not None and isinstance(converted, str) and all(
+            isinstance(c, str) and c == c.lower() for c in spec.choices):
+        converted = converted.strip().lower()  # output_format=PNG means png
     if spec.choices is not None and converted not in spec.choices:
         allowed = ", ".join(str(c) for c in spec.choices)
         raise ValueError(f"debe ser uno de / must be one of: {allowed}")

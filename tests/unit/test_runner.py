@@ -1,0 +1,155 @@
+"""The job runner and dispatcher on a real SQLite file and real huey threads."""
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from noxus_local.config import load_config
+from noxus_local.core import jobs, ledger
+from noxus_local.core.accounts import credit_account
+from noxus_local.core.files import FileStore
+from noxus_local.core.keys import authenticate, create_key
+from noxus_local.dispatch import Dispatcher
+from noxus_local.errors import InsufficientBalance
+from noxus_local.recovery import recover_jobs
+from noxus_local.runner import JobRunner
+from noxus_local.tools.base import InputSpec, Limits, Tool, ToolContext, ToolOutput
+from noxus_local.tools.catalog import Catalog
+
+
+class SlowTool(Tool):
+    """Sleeps in small steps, checking its cancel token, then echoes its text."""
+
+    slug = "slow"
+    title = description = "slow"
+    inputs = (InputSpec("text", "string", required=True), InputSpec("seconds", "number", default=0.0))
+
+    def run(self, ctx: ToolContext) -> ToolOutput:
+        end = time.monotonic() + ctx.params["seconds"]
+        ctx.progress(10, "wait")
+        while time.monotonic() < end:
+            ctx.cancel.check()
+            time.sleep(0.02)
+        ctx.progress(90, "write")
+        if ctx.params["text"] == "boom":
+            raise RuntimeError("tool bug")
+        return ToolOutput(ctx.params["text"].encode(), "out.txt", "text/plain", {"n": 1})
+
+
+class Env:
+    def __init__(self, db, tmp_path: Path) -> None:
+        self.cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path)})
+        self.db = db
+        self.files = FileStore(tmp_path, b"secret")
+        self.runner = JobRunner(db, Catalog([SlowTool()]), self.files, self.cfg)
+        plain, _ = create_key(db, account_id="acme", name="t", environment="test")
+        self.principal = authenticate(db, plain)
+        credit_account(db, "acme", "test", 10_000)
+
+    def submit(self, text: str = "hi", seconds: float = 0.0, price: int = 2000, mpt: int = 0) -> str:
+        job_id = f"job_{time.monotonic_ns()}"
+        new = jobs.NewJob(id=job_id, principal=self.principal, tool="slow",
+                          params={"text": text, "seconds": seconds}, files=[],
+                          limits=Limits().__dict__, estimate_micros=price, request_id="req_x",
+                          max_processing_seconds=mpt)
+        tier = self.cfg.tiers["enterprise"]
+        assert jobs.submit(self.db, new, tier, 24) is None
+        return job_id
+
+    def balance(self) -> ledger.BalanceView:
+        return ledger.read_balance(self.db.conn(), "acme", "test")
+
+
+@pytest.fixture
+def env(db, tmp_path):
+    return Env(db, tmp_path)
+
+
+def test_success_charges_the_hold_and_stores_output(env):
+    job_id = env.submit("hello")
+    env.runner.execute(job_id)
+    row = jobs.get(env.db, job_id)
+    assert (row["status"], row["charged_micros"], row["progress"]) == ("succeeded", 2000, 100)
+    assert json.loads(row["steps"]) == [
+        {"name": "wait", "status": "succeeded", "started_at_progress": 10},
+        {"name": "write", "status": "succeeded", "started_at_progress": 90}]
+    assert env.files.output_path(job_id, "out.txt").read_bytes() == b"hello"
+    assert (env.balance().balance_micros, env.balance().held_micros) == (8000, 0)
+
+
+def test_tool_crash_releases_everything(env):
+    job_id = env.submit("boom")
+    env.runner.execute(job_id)
+    row = jobs.get(env.db, job_id)
+    assert (row["status"], row["error_code"], row["charged_micros"]) == ("failed", "internal_error", 0)
+    assert (env.balance().balance_micros, env.balance().held_micros) == (10_000, 0)
+    assert not (env.files.output_root / job_id).exists()
+
+
+def test_hold_blocks_overspending(env):
+    for _ in range(5):
+        env.submit()
+    with pytest.raises(InsufficientBalance):
+        env.submit()
+    assert env.balance().available_micros == 0
+
+
+def test_execute_twice_runs_once(env):
+    job_id = env.submit()
+    env.runner.execute(job_id)
+    env.runner.execute(job_id)
+    assert ledger.audit(env.db.conn(), "acme", "test")["spent_micros"] == 2000
+
+
+def test_max_processing_time_stops_the_job_and_charges_nothing(env):
+    job_id = env.submit(seconds=30, mpt=1)
+    started = time.monotonic()
+    env.runner.execute(job_id)
+    assert time.monotonic() - started < 3
+    row = jobs.get(env.db, job_id)
+    assert (row["status"], row["error_code"], row["charged_micros"]) == ("failed", "processing_timeout", 0)
+    assert env.balance().held_micros == 0
+
+
+def test_cancel_a_queued_job(env):
+    job_id = env.submit()
+    assert env.runner.cancel(job_id)
+    env.runner.execute(job_id)  # the worker finds it settled and does nothing
+    assert jobs.get(env.db, job_id)["status"] == "cancelled"
+    assert env.balance().balance_micros == 10_000
+
+
+def test_huey_threads_run_queued_jobs(env):
+    dispatcher = Dispatcher(env.runner, env.cfg)
+    dispatcher.start(workers=2)
+    try:
+        ids = [env.submit(str(i)) for i in range(3)]
+        for job_id in ids:
+            dispatcher.enqueue(job_id)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(jobs.get(env.db, j)["status"] != "succeeded" for j in ids):
+            time.sleep(0.05)
+    finally:
+        dispatcher.stop()
+    assert [jobs.get(env.db, j)["status"] for j in ids] == ["succeeded"] * 3
+
+
+def test_recovery_requeues_interrupted_jobs_once_then_fails_them(env):
+    job_id = env.submit()
+    jobs.start(env.db, job_id)  # as if the process died mid-run
+
+    class Recorder:
+        queued: list[str] = []
+
+        def enqueue(self, job_id: str) -> None:
+            self.queued.append(job_id)
+
+    svc = type("Svc", (), {"db": env.db, "dispatcher": Recorder(), "files": env.files})()
+    assert recover_jobs(svc) == {"requeued": 1, "failed": 0}
+    assert jobs.get(env.db, job_id)["status"] == "queued"
+    jobs.start(env.db, job_id)  # second attempt dies too
+    assert recover_jobs(svc) == {"requeued": 0, "failed": 1}
+    assert jobs.get(env.db, job_id)["status"] == "failed"
+    assert env.balance().held_micros == 0 and env.balance().balance_micros == 10_000
