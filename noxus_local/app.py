@@ -22,7 +22,7 @@ from litestar import Litestar, Request, Response
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 
-from noxus_local.api import account, files, jobs, tools
+from noxus_local.api import account, files, jobs, status, tools
 from noxus_local.api.envelope import error_response, request_id_of
 from noxus_local.api.middleware import request_id_middleware
 from noxus_local.api.services import Services
@@ -41,6 +41,7 @@ from noxus_local.errors import (
     UnsupportedMediaType,
     ValidationError,
 )
+from noxus_local.maintenance import Maintenance, sweep_files
 from noxus_local.recovery import recover_jobs
 from noxus_local.runner import JobRunner
 from noxus_local.store.db import Database
@@ -67,24 +68,49 @@ def prepare(cfg: Config) -> str | None:
 
 def build_services(cfg: Config) -> Services:
     db = open_db(cfg)
-    catalog = Catalog.default()
+    catalog = Catalog.default(cfg.jobs.diagnostic_tools)
     store = FileStore(Path(cfg.server.data_dir), load_secret(Path(cfg.server.data_dir), cfg.server.secret_key))
     runner = JobRunner(db, catalog, store, cfg)
     return Services(cfg=cfg, db=db, catalog=catalog, files=store, runner=runner,
                     dispatcher=Dispatcher(runner, cfg), limiter=RequestLimiter())
 
 
+def maintenance_for(svc: Services) -> Maintenance:
+    cfg = svc.cfg
+
+    def check_workers() -> None:
+        if svc.dispatcher.consumer is not None:
+            svc.dispatcher.consumer.check_worker_health()
+
+    def sweep() -> None:
+        sweep_files(svc.db, Path(cfg.server.data_dir), cfg.jobs.retention_hours)
+
+    return Maintenance([(10.0, check_workers), (60.0, sweep)])
+
+
+def stop_services(svc: Services, ticker: Maintenance) -> None:
+    """Running jobs are asked to stop and put back; then workers and threads end."""
+    put_back = svc.runner.shutdown()
+    if put_back:
+        log.warning("shutdown: %d running job(s) put back on the queue", len(put_back))
+    ticker.stop()
+    svc.dispatcher.stop()
+    svc.db.close()
+
+
 def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
     svc = build_services(cfg)
+
+    ticker = maintenance_for(svc)
 
     def on_startup(app: Litestar) -> None:
         if start_workers:
             svc.dispatcher.start()
+            ticker.start()
         recover_jobs(svc)
 
     def on_shutdown(app: Litestar) -> None:
-        svc.dispatcher.stop()
-        svc.db.close()
+        stop_services(svc, ticker)
 
     def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
         return error_response(request_id_of(request), _as_noxus(exc, cfg), cfg.server.locale)
@@ -92,7 +118,8 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
     return Litestar(
         route_handlers=[account.ping, account.balance, account.usage, account.health,
                         tools.list_tools, tools.show_tool, tools.run_tool,
-                        jobs.list_jobs, jobs.show_job, jobs.cancel_job, files.get_file],
+                        jobs.list_jobs, jobs.show_job, jobs.cancel_job, files.get_file,
+                        status.latency, status.capacity],
         middleware=[request_id_middleware],
         exception_handlers={Exception: handle},
         on_startup=[on_startup], on_shutdown=[on_shutdown],

@@ -126,6 +126,7 @@ def cmd_serve(args: argparse.Namespace, cfg: Config) -> int:
 
     from noxus_local.app import create_app, prepare
     from noxus_local.logs import configure_logging
+    from noxus_local.server import QuietServer
 
     if args.host:
         cfg.server.host = args.host
@@ -139,9 +140,12 @@ def cmd_serve(args: argparse.Namespace, cfg: Config) -> int:
               f"Your test API key (shown only once):\n\n    {first_key}\n", flush=True)
     print(f"NOXUS Local listening on http://{cfg.server.host}:{cfg.server.port} "
           f"(data dir {Path(cfg.server.data_dir).resolve()})", flush=True)
-    uvicorn.run(create_app(cfg), host=cfg.server.host, port=cfg.server.port,
-                access_log=cfg.server.access_log, log_level="warning", timeout_graceful_shutdown=8)
+    config = uvicorn.Config(create_app(cfg), host=cfg.server.host, port=cfg.server.port,
+                            access_log=cfg.server.access_log, log_level="warning",
+                            timeout_graceful_shutdown=5)
+    QuietServer(config).run()
     return 0
+
 
 
 def cmd_config_check(args: argparse.Namespace, cfg: Config) -> int:

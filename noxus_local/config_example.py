@@ -14,8 +14,7 @@ import dataclasses
 import json
 from typing import Any
 
-from noxus_local.config import (DEFAULT_PRICES, DEFAULT_TIERS, SECTIONS, AccountDecl, AppDecl, KeyDecl,
-                                TierSettings)
+from noxus_local.config import DEFAULT_PRICES, DEFAULT_TIERS, SECTIONS, AccountDecl, AppDecl, KeyDecl, TierSettings
 
 HEADER = """\
 # NOXUS Local configuration. Every setting is listed with its default value.

@@ -26,6 +26,7 @@ from huey import RedisHuey, SqliteHuey
 from huey.api import Huey
 
 from noxus_local.config import Config
+from noxus_local.core import jobs
 from noxus_local.runner import JobRunner
 
 log = logging.getLogger("noxus_local.dispatch")
@@ -81,8 +82,12 @@ class Dispatcher:
         its thread and the client polls GET /jobs/{id}.
         """
         future = asyncio.wrap_future(self.pool.submit(self.runner.execute, job_id))
-        try:
-            await asyncio.wait_for(asyncio.shield(future), timeout=wait)
-        except TimeoutError:
-            return False
-        return True
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                return False
+            done, _ = await asyncio.wait({future}, timeout=min(remaining, 0.25))
+            # a timeout or DELETE settles the job before a stuck tool returns
+            if done or await asyncio.to_thread(jobs.is_settled, self.runner.db, job_id):
+                return True

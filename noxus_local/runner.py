@@ -60,8 +60,9 @@ class JobRunner:
                 timer.cancel()
             with self._lock:
                 self._tokens.pop(job_id, None)
+        if jobs.is_settled(self.db, job_id):  # not when put back for the next start
             self.files.discard_work(job_id)
-        self._notify(job_id)
+            self._notify(job_id)
 
     def _run(self, row: sqlite3.Row, token: CancelToken) -> None:
         job_id = row["id"]
@@ -71,6 +72,9 @@ class JobRunner:
             token.check()  # a cancel or timeout that came while the tool finished wins
             self._succeed(row, output, ctx.progress.finished_steps())  # type: ignore[attr-defined]
         except NoxusError as exc:
+            if token.reason == "shutdown" and token.cancelled:
+                jobs.requeue(self.db, job_id)  # put back: the next start runs it again
+                return
             self._fail(job_id, exc)
         except Exception:
             log.exception("tool %s failed on job %s", row["tool"], job_id)
@@ -91,7 +95,8 @@ class JobRunner:
                   "size_bytes": path.stat().st_size}
         charge = row["hold_micros"] if out.actual_micros is None else out.actual_micros
         if not jobs.finish(self.db, job_id, status="succeeded", charge_micros=charge,
-                           output=output, result=out.result, steps=steps):
+                           output=output, result=out.result, steps=steps,
+                           media=(self.catalog.resolve(row["tool"]).media_type, out.media_units)):
             self.files.discard_output(job_id)  # settled elsewhere (timeout/cancel): no output
 
     def _fail(self, job_id: str, exc: NoxusError) -> None:
@@ -124,13 +129,22 @@ class JobRunner:
             token = self._tokens.get(job_id)
         if token is not None:
             token.cancel(reason)
-        if settled and token is None:
+        if settled and token is None:  # never started: nothing else will clean up
             self.files.discard_work(job_id)
             self._notify(job_id)
-        elif settled:
-            # the worker thread notifies when the tool returns; notify now for timeliness
-            self._notify(job_id)
         return settled
+
+    def shutdown(self) -> list[str]:
+        """Ask running jobs to stop so the process can exit; they go back to the queue.
+
+        Jobs whose tools poll their token stop within a moment; recovery at
+        the next start runs them again. Nothing is charged or released here.
+        """
+        with self._lock:
+            running = list(self._tokens.items())
+        for _, token in running:
+            token.cancel("shutdown")
+        return [job_id for job_id, _ in running]
 
     def _notify(self, job_id: str) -> None:
         for hook in self.hooks:

@@ -103,7 +103,8 @@ def set_progress(db: Any, job_id: str, progress: int, steps: list[dict[str, Any]
 def finish(db: Any, job_id: str, *, status: str, charge_micros: int = 0,
            output: dict[str, Any] | None = None, result: dict[str, Any] | None = None,
            error_code: str | None = None, error_message: str | None = None,
-           steps: list[dict[str, Any]] | None = None) -> bool:
+           steps: list[dict[str, Any]] | None = None,
+           media: tuple[str, float] | None = None) -> bool:
     """Settle money and close the job, exactly once; False if it was already settled."""
     with db.write() as conn:
         row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
@@ -114,10 +115,12 @@ def finish(db: Any, job_id: str, *, status: str, charge_micros: int = 0,
         conn.execute(
             "UPDATE jobs SET status = ?, settled = 1, charged_micros = ?, output = ?, result = ?,"
             " error_code = ?, error_message = ?, finished_at = ?, steps = COALESCE(?, steps),"
+            " media_type = ?, media_units = ?,"
             " progress = CASE WHEN ? = 'succeeded' THEN 100 ELSE progress END WHERE id = ?",
             (status, charge, json.dumps(output) if output else None,
              json.dumps(result) if result is not None else None, error_code, error_message,
-             time.time(), json.dumps(steps) if steps else None, status, job_id))
+             time.time(), json.dumps(steps) if steps else None, media[0] if media else None,
+             media[1] if media else None, status, job_id))
     return True
 
 
@@ -147,6 +150,11 @@ def list_jobs(db: Any, account_id: str | None, env: str | None, *, tool: str | N
     rows = db.all(f"SELECT * FROM jobs WHERE {clause} ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
                   (*args, limit, offset))
     return rows, total
+
+
+def is_settled(db: Any, job_id: str) -> bool:
+    row = db.one("SELECT settled FROM jobs WHERE id = ?", (job_id,))
+    return bool(row and row["settled"])
 
 
 def unfinished(db: Any) -> list[sqlite3.Row]:

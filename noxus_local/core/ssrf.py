@@ -22,7 +22,7 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit
 
 from noxus_local.errors import ValidationError
 
@@ -68,8 +68,7 @@ def vet(url: str, allow_hosts: list[str], resolve: Resolver = socket.getaddrinfo
             if _refused(address) and not _allowed(address, networks):
                 _reject(f"resuelve a una dirección interna no permitida ({address}) / "
                         f"resolves to a refused internal address ({address})")
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return Target(parts.scheme, host, port, path, addresses)
+    return Target(parts.scheme, host, port, _request_path(parts), addresses)
 
 
 def _reject(message: str) -> NoReturn:
@@ -89,6 +88,12 @@ def _parse(url: str) -> SplitResult:
     if not parts.hostname:
         _reject("falta el host / the host is missing")
     return parts
+
+
+def _request_path(parts: SplitResult) -> str:
+    """Path and query as http.client sends them: ASCII only, so ``/ñ`` becomes ``/%C3%B1``."""
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return quote(path, safe="/%:@!$&'()*+,;=?~")
 
 
 def _ascii_host(host: str) -> str:

@@ -146,4 +146,10 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (delivery_id, attempt)
     );
     """,
+    # 3: what a job processed, for the latency-per-unit status endpoint
+    """
+    ALTER TABLE jobs ADD COLUMN media_type TEXT;
+    ALTER TABLE jobs ADD COLUMN media_units REAL;
+    CREATE INDEX jobs_media_finished ON jobs(media_type, status, finished_at);
+    """,
 ]

@@ -141,6 +141,8 @@ class ToolOutput:
     result: dict[str, Any] = field(default_factory=dict)
     # charge for dynamic tools; None = the estimate
     actual_micros: int | None = None
+    # what was processed, for /status/latency: images, or seconds of video
+    media_units: float = 1.0
 
 
 class Tool:

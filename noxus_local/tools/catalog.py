@@ -14,6 +14,7 @@ from noxus_local.errors import ToolNotFound
 from noxus_local.tools.base import Tool
 from noxus_local.tools.image_convert import ImageConvertTool
 from noxus_local.tools.qr import QrTool
+from noxus_local.tools.wait import WaitTool
 
 
 class Catalog:
@@ -26,8 +27,11 @@ class Catalog:
                 self._names[name] = tool
 
     @classmethod
-    def default(cls) -> Catalog:
-        return cls([QrTool(), ImageConvertTool()])
+    def default(cls, diagnostics: bool = False) -> Catalog:
+        tools: list[Tool] = [QrTool(), ImageConvertTool()]
+        if diagnostics:
+            tools.append(WaitTool())
+        return cls(tools)
 
     def resolve(self, name: str) -> Tool:
         tool = self._names.get(name)

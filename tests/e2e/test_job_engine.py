@@ -1,0 +1,141 @@
+"""The job engine end to end: async jobs, timeouts, cancel, shutdown, kill -9 recovery."""
+
+import signal
+import sqlite3
+import time
+
+import pytest
+
+CONFIG = """
+[jobs]
+diagnostic_tools = true
+workers = 2
+sync_wait_seconds = 3
+[tiers.free]
+concurrent_jobs = 3
+jobs_per_hour = 0
+requests_per_minute = 0
+"""
+
+
+@pytest.fixture
+def srv(make_server):
+    return make_server(CONFIG)
+
+
+def wait_status(server, key, job_id, statuses, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = server.get(f"/api/v1/jobs/{job_id}", key=key).json()
+        if body["status"] in statuses:
+            return body
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} stuck in {body['status']}")
+
+
+def balance(server, key):
+    return server.get("/api/v1/balance", key=key).json()["balance"]
+
+
+def test_respond_async_gives_202_and_location(srv):
+    r = srv.post("/api/v1/tools/wait", key=srv.key, json={"seconds": 0.3},
+                 headers={"Prefer": "respond-async"})
+    assert r.status_code == 202
+    body = r.json()
+    assert r.headers["location"] == f"/api/v1/jobs/{body['job_id']}"
+    assert body["status"] == "queued"
+    done = wait_status(srv, srv.key, body["job_id"], {"succeeded"})
+    assert done["billing"]["charged_usd"] == "0.001" and done["progress"] == 100
+    assert done["steps"] == [{"name": "waiting", "status": "succeeded", "started_at_progress": 0}]
+
+
+def test_one_shot_past_sync_wait_answers_202_then_finishes(srv):
+    r = srv.post("/api/v1/tools/wait", key=srv.key, json={"seconds": 4})
+    assert r.status_code == 202
+    assert wait_status(srv, srv.key, r.json()["job_id"], {"succeeded"})["status"] == "succeeded"
+
+
+def test_max_processing_time_fails_the_job_and_charges_nothing(srv):
+    before = balance(srv, srv.key)
+    started = time.monotonic()
+    r = srv.post("/api/v1/tools/wait", key=srv.key, json={"seconds": 30},
+                 headers={"Max-Processing-Time": "1"})
+    assert time.monotonic() - started < 3
+    assert r.status_code == 504
+    body = r.json()
+    assert body["error_code"] == "processing_timeout" and body["billing"]["charged_usd"] == "0"
+    assert balance(srv, srv.key) == before
+
+
+@pytest.mark.parametrize("value", ["-1", "abc", "1.5"])
+def test_bad_max_processing_time(srv, value):
+    r = srv.post("/api/v1/tools/wait", key=srv.key, json={"seconds": 0},
+                 headers={"Max-Processing-Time": value})
+    assert r.status_code == 400
+    assert "Max-Processing-Time" in r.json()["details"]["field_errors"]
+
+
+def test_delete_cancels_a_running_job(srv):
+    before = balance(srv, srv.key)
+    job_id = srv.post("/api/v1/tools/wait", key=srv.key, json={"seconds": 30},
+                      headers={"Prefer": "respond-async"}).json()["job_id"]
+    wait_status(srv, srv.key, job_id, {"running"})
+    r = srv.request("DELETE", f"/api/v1/jobs/{job_id}", key=srv.key)
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
+    assert balance(srv, srv.key) == before
+
+
+def test_unknown_job_is_404(srv):
+    r = srv.get("/api/v1/jobs/job_000000000000000000000000", key=srv.key)
+    assert (r.status_code, r.json()["error_code"]) == (404, "job_not_found")
+
+
+def test_concurrency_limit(srv):
+    ids = [srv.post("/api/v1/tools/wait", key=srv.key, json={"seconds": 5},
+                    headers={"Prefer": "respond-async"}).json()["job_id"] for _ in range(3)]
+    r = srv.post("/api/v1/tools/wait", key=srv.key, json={"seconds": 0})
+    assert r.status_code == 429
+    body = r.json()
+    assert (body["error_code"], body["active"], body["max"]) == ("concurrency_limit_exceeded", 3, 3)
+    for job_id in ids:
+        srv.request("DELETE", f"/api/v1/jobs/{job_id}", key=srv.key)
+
+
+def test_status_endpoints(srv):
+    srv.post("/api/v1/tools/qr", key=srv.key, json={"text": "hola"})
+    lat = srv.get("/api/v1/status/latency?media_type=image", key=srv.key).json()
+    assert lat["unit"] == "image" and lat["latency_ms_per_unit"] >= 0 and lat["sample_jobs"] >= 1
+    cap = srv.get("/api/v1/status/capacity", key=srv.key).json()
+    assert 0 <= cap["used_system_capacity"] <= 1
+    assert srv.get("/api/v1/status/latency?media_type=audio", key=srv.key).status_code == 400
+
+
+def test_sigterm_stops_quickly_and_the_running_job_runs_again(make_server):
+    srv = make_server(CONFIG)
+    job_id = srv.post("/api/v1/tools/wait", key=srv.key, json={"seconds": 3},
+                      headers={"Prefer": "respond-async"}).json()["job_id"]
+    wait_status(srv, srv.key, job_id, {"running"})
+    started = time.monotonic()
+    assert srv.stop(signal.SIGTERM) == 0
+    assert time.monotonic() - started < 10
+    srv.start()
+    done = wait_status(srv, srv.key, job_id, {"succeeded", "failed"})
+    assert done["status"] == "succeeded" and done["billing"]["charged_usd"] == "0.001"
+
+
+def test_kill_9_during_a_job_never_loses_or_double_charges_it(make_server):
+    srv = make_server(CONFIG)
+    before = balance(srv, srv.key)
+    job_id = srv.post("/api/v1/tools/wait", key=srv.key, json={"seconds": 2},
+                      headers={"Prefer": "respond-async"}).json()["job_id"]
+    wait_status(srv, srv.key, job_id, {"running"})
+    assert balance(srv, srv.key)["available_usd"] != before["available_usd"]  # the hold is placed
+    srv.stop(signal.SIGKILL)
+    srv.start()
+    done = wait_status(srv, srv.key, job_id, {"succeeded", "failed"})
+    assert done["status"] == "succeeded"
+    after = balance(srv, srv.key)
+    assert after["balance_usd"] == after["available_usd"]  # no hold left open
+    db = sqlite3.connect(srv.data_dir / "noxus.db")
+    kinds = [k for (k,) in db.execute("SELECT kind FROM ledger WHERE job_id = ? ORDER BY id", (job_id,))]
+    assert kinds == ["hold", "charge"]
