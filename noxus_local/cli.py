@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = _cmd(sub, "serve", cmd_serve, "Run the HTTP API and the queue workers.")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    worker = _cmd(sub, "worker", cmd_worker, "Run queue workers only (no HTTP), e.g. beside Redis.")
+    worker.add_argument("--workers", type=int, help="Worker threads (default: [jobs] workers).")
     check = _group(sub, "config", "Configuration.")
     _cmd(check, "check", cmd_config_check, "Validate the config file and print the settings.")
     _keys_parser(sub)
@@ -146,6 +148,31 @@ def cmd_serve(args: argparse.Namespace, cfg: Config) -> int:
     QuietServer(config).run()
     return 0
 
+
+
+def cmd_worker(args: argparse.Namespace, cfg: Config) -> int:
+    """Workers for the shared queue; the server that accepted a job settles nothing
+    twice, because settlement is guarded in SQLite (``jobs.finish``)."""
+    import signal
+    import threading
+
+    from noxus_local.app import build_services, maintenance_for, prepare, stop_services
+    from noxus_local.logs import configure_logging
+
+    configure_logging()
+    prepare(cfg)
+    svc = build_services(cfg)
+    ticker = maintenance_for(svc)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    svc.dispatcher.start(args.workers)
+    ticker.start()
+    print(f"NOXUS Local worker: {args.workers or cfg.jobs.workers} thread(s) on the "
+          f"{cfg.jobs.queue_backend} queue (data dir {Path(cfg.server.data_dir).resolve()})", flush=True)
+    stop.wait()
+    stop_services(svc, ticker)
+    return 0
 
 
 def cmd_config_check(args: argparse.Namespace, cfg: Config) -> int:

@@ -15,6 +15,8 @@ Example::
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ from noxus_local.core.limits import check_job_limits
 from noxus_local.errors import InsufficientBalance, JobNotFound
 
 TERMINAL = ("succeeded", "failed", "cancelled")
+WORKER = f"{socket.gethostname()}:{os.getpid()}"  # which process ran a job, for operators
 
 
 @dataclass
@@ -86,8 +89,8 @@ def start(db: Any, job_id: str) -> sqlite3.Row | None:
     """queued → running; None when the job is not queued (already taken or ended)."""
     with db.write() as conn:
         cur = conn.execute(
-            "UPDATE jobs SET status = 'running', started_at = ?, attempts = attempts + 1"
-            " WHERE id = ? AND status = 'queued'", (time.time(), job_id))
+            "UPDATE jobs SET status = 'running', started_at = ?, attempts = attempts + 1, worker = ?"
+            " WHERE id = ? AND status = 'queued'", (time.time(), WORKER, job_id))
         if cur.rowcount != 1:
             return None
         return conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()

@@ -150,6 +150,7 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE jobs ADD COLUMN media_type TEXT;
     ALTER TABLE jobs ADD COLUMN media_units REAL;
+    ALTER TABLE jobs ADD COLUMN worker TEXT;
     CREATE INDEX jobs_media_finished ON jobs(media_type, status, finished_at);
     """,
 ]
