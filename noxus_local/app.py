@@ -22,14 +22,18 @@ from litestar import Litestar, Request, Response
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 
-from noxus_local.api import account, files, jobs, status, tools
+from noxus_local.api import account, files, status, tools
+from noxus_local.api import jobs as jobs_api
 from noxus_local.api.envelope import error_response, request_id_of
 from noxus_local.api.middleware import request_id_middleware
 from noxus_local.api.services import Services
+from noxus_local.api.views import job_body
 from noxus_local.config import Config
+from noxus_local.core import jobs
 from noxus_local.core.accounts import bootstrap_default, sync_config
 from noxus_local.core.files import FileStore, load_secret
 from noxus_local.core.limits import RequestLimiter
+from noxus_local.core.webhooks import EVENTS, WebhookService
 from noxus_local.dispatch import Dispatcher
 from noxus_local.errors import (
     ERRORS_BY_CODE,
@@ -71,8 +75,20 @@ def build_services(cfg: Config) -> Services:
     catalog = Catalog.default(cfg.jobs.diagnostic_tools)
     store = FileStore(Path(cfg.server.data_dir), load_secret(Path(cfg.server.data_dir), cfg.server.secret_key))
     runner = JobRunner(db, catalog, store, cfg)
-    return Services(cfg=cfg, db=db, catalog=catalog, files=store, runner=runner,
-                    dispatcher=Dispatcher(runner, cfg), limiter=RequestLimiter())
+    svc = Services(cfg=cfg, db=db, catalog=catalog, files=store, runner=runner,
+                   dispatcher=Dispatcher(runner, cfg), limiter=RequestLimiter(),
+                   hooks=WebhookService(db, cfg.webhooks))
+    runner.hooks.append(lambda job_id: schedule_webhook(svc, job_id))
+    return svc
+
+
+def schedule_webhook(svc: Services, job_id: str) -> None:
+    """On a job's end: queue its webhook (the same body GET /jobs/{id} shows)."""
+    row = jobs.get(svc.db, job_id)
+    if svc.hooks.target_for(row) is None:
+        return
+    event = EVENTS.get(row["status"])
+    svc.hooks.schedule_job(row, {"event": event, **job_body(svc, row)})
 
 
 def maintenance_for(svc: Services) -> Maintenance:
@@ -85,7 +101,8 @@ def maintenance_for(svc: Services) -> Maintenance:
     def sweep() -> None:
         sweep_files(svc.db, Path(cfg.server.data_dir), cfg.jobs.retention_hours)
 
-    return Maintenance([(10.0, check_workers), (60.0, sweep)])
+    return Maintenance([(10.0, check_workers), (60.0, sweep)],
+                       threads=[svc.hooks.run])
 
 
 def stop_services(svc: Services, ticker: Maintenance) -> None:
@@ -113,12 +130,16 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
         stop_services(svc, ticker)
 
     def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-        return error_response(request_id_of(request), _as_noxus(exc, cfg), cfg.server.locale)
+        rid = request_id_of(request)
+        response = error_response(rid, _as_noxus(exc, cfg), cfg.server.locale)
+        # unmatched routes (404/405) never pass through route middleware: set it here too
+        response.headers["X-Request-Id"] = rid
+        return response
 
     return Litestar(
         route_handlers=[account.ping, account.balance, account.usage, account.health,
                         tools.list_tools, tools.show_tool, tools.run_tool,
-                        jobs.list_jobs, jobs.show_job, jobs.cancel_job, files.get_file,
+                        jobs_api.list_jobs, jobs_api.show_job, jobs_api.cancel_job, files.get_file,
                         status.latency, status.capacity],
         middleware=[request_id_middleware],
         exception_handlers={Exception: handle},

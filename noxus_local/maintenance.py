@@ -25,18 +25,27 @@ log = logging.getLogger("noxus_local.maintenance")
 
 
 class Maintenance:
-    def __init__(self, tasks: list[tuple[float, Callable[[], Any]]]) -> None:
+    def __init__(self, tasks: list[tuple[float, Callable[[], Any]]],
+                 threads: list[Callable[[threading.Event], Any]] | None = None) -> None:
+        """``tasks`` run in turn on one thread; each of ``threads`` (a loop that
+        takes the stop event, e.g. webhook delivery, which may block on a slow
+        receiver) gets a thread of its own."""
         self.tasks = tasks
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="noxus-maintenance", daemon=True)
+        self._threads = [threading.Thread(target=self._loop, name="noxus-maintenance", daemon=True)]
+        self._threads += [threading.Thread(target=fn, args=(self._stop,), daemon=True,
+                                           name=f"noxus-{getattr(fn, '__name__', 'loop')}")
+                          for fn in threads or []]
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(timeout=5)
 
     def _loop(self) -> None:
         due = [0.0] * len(self.tasks)

@@ -36,6 +36,7 @@ def recover_jobs(svc: Any) -> dict[str, int]:
             jobs.finish(svc.db, row["id"], status="failed", error_code="internal_error",
                         error_message="El servidor se detuvo durante el trabajo; no se cobró nada.")
             svc.files.discard_work(row["id"])
+            svc.runner.notify(row["id"])
             counts["failed"] += 1
     if any(counts.values()):
         log.warning("recovered unfinished jobs: %s", counts)

@@ -62,7 +62,7 @@ class JobRunner:
                 self._tokens.pop(job_id, None)
         if jobs.is_settled(self.db, job_id):  # not when put back for the next start
             self.files.discard_work(job_id)
-            self._notify(job_id)
+            self.notify(job_id)
 
     def _run(self, row: sqlite3.Row, token: CancelToken) -> None:
         job_id = row["id"]
@@ -131,7 +131,7 @@ class JobRunner:
             token.cancel(reason)
         if settled and token is None:  # never started: nothing else will clean up
             self.files.discard_work(job_id)
-            self._notify(job_id)
+            self.notify(job_id)
         return settled
 
     def shutdown(self) -> list[str]:
@@ -146,7 +146,7 @@ class JobRunner:
             token.cancel("shutdown")
         return [job_id for job_id, _ in running]
 
-    def _notify(self, job_id: str) -> None:
+    def notify(self, job_id: str) -> None:
         for hook in self.hooks:
             try:
                 hook(job_id)

@@ -15,8 +15,8 @@ from litestar import Request, Response, delete, get
 
 from noxus_local.api.auth import require_principal
 from noxus_local.api.envelope import json_response
-from noxus_local.api.services import services_of
-from noxus_local.api.views import job_body
+from noxus_local.api.services import Services, services_of
+from noxus_local.api.views import iso, job_body
 from noxus_local.core import jobs
 from noxus_local.errors import ValidationError
 
@@ -48,7 +48,17 @@ async def show_job(request: Request[Any, Any, Any], job_id: str) -> Response[byt
     principal = await require_principal(request)
     svc = services_of(request)
     row = jobs.get(svc.db, job_id, principal.account_id, principal.environment)
-    return json_response(request, job_body(svc, row))
+    return json_response(request, {**job_body(svc, row), "webhooks": webhook_view(svc, job_id)})
+
+
+def webhook_view(svc: Services, job_id: str) -> list[dict[str, Any]]:
+    deliveries = svc.hooks.attempts_for(job_id)
+    for d in deliveries:
+        for name in ("next_attempt_at", "created_at", "delivered_at"):
+            d[name] = iso(d[name]) if d["status"] == "pending" or name != "next_attempt_at" else None
+        for h in d["history"]:
+            h["at"] = iso(h["at"])
+    return deliveries
 
 
 @delete("/api/v1/jobs/{job_id:str}", status_code=200)

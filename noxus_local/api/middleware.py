@@ -1,8 +1,10 @@
 """ASGI middleware: request ids and per-request extra headers on every response.
 
-It runs outside routing, so 404s, 413s from the body limit and 500s all get
-``X-Request-Id`` (and, for authenticated calls, the ``X-RateLimit-*`` headers
-that handlers stashed with ``envelope.add_headers``).
+It wraps every matched route, so successes, 413s from the body limit and
+500s all get ``X-Request-Id`` (and, for authenticated calls, the
+``X-RateLimit-*`` headers that handlers stashed with ``envelope.add_headers``).
+Unmatched routes (404/405) skip route middleware; the app's exception
+handler sets the header for those.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from litestar import Request
 from noxus_local.config import Config
 from noxus_local.core.files import FileStore
 from noxus_local.core.limits import RequestLimiter
+from noxus_local.core.webhooks import WebhookService
 from noxus_local.dispatch import Dispatcher
 from noxus_local.runner import JobRunner
 from noxus_local.store.db import Database
@@ -29,6 +30,7 @@ class Services:
     runner: JobRunner
     dispatcher: Dispatcher
     limiter: RequestLimiter
+    hooks: WebhookService
 
     @property
     def locale(self) -> str:

@@ -30,6 +30,7 @@ from noxus_local.api.views import job_body
 from noxus_local.core import idempotency, jobs
 from noxus_local.core.keys import Principal, new_id
 from noxus_local.core.limits import tier_limits
+from noxus_local.core.ssrf import check_url
 from noxus_local.errors import ERRORS_BY_CODE, NoxusError, ValidationError
 from noxus_local.tools.base import Tool
 
@@ -108,6 +109,7 @@ async def _prepare(request: Request[Any, Any, Any], svc: Services, principal: Pr
     limits = tier_limits(svc.cfg.tiers[principal.tier])
     parsed = await read_input(request, tool, limits, svc.files.work_dir(job_id))
     params = await to_thread.run_sync(tool.validate, parsed.fields, parsed.files, limits)
+    webhook = await to_thread.run_sync(webhook_from_fields, parsed.fields, svc.cfg.webhooks.allow_hosts)
     fingerprint = idempotency.fingerprint("POST", f"/api/v1/tools/{tool.slug}", parsed.fields,
                                           parsed.file_hashes)
     files = [{"field": k, "path": str(f.path), "filename": f.filename,
@@ -118,7 +120,7 @@ async def _prepare(request: Request[Any, Any, Any], svc: Services, principal: Pr
         limits=dataclasses.asdict(limits),
         estimate_micros=tool.estimate_micros(params, svc.cfg.price_micros(tool.slug)),
         request_id=request_id_of(request), idempotency_key=options.idempotency_key,
-        fingerprint=fingerprint, max_processing_seconds=options.max_processing_seconds)
+        fingerprint=fingerprint, max_processing_seconds=options.max_processing_seconds, webhook=webhook)
     return new_job, parsed
 
 
@@ -139,6 +141,31 @@ async def _run_and_respond(request: Request[Any, Any, Any], svc: Services, job: 
     if job.idempotency_key:
         await to_thread.run_sync(_remember, svc, job, status, raw, headers)
     return raw_response(raw, status, headers)
+
+
+def webhook_from_fields(fields: dict[str, Any], allow_hosts: list[str]) -> dict[str, str] | None:
+    """``webhook: {url, secret?}`` (JSON), or ``webhook_url`` / ``webhook_secret`` (form).
+
+    The URL is SSRF-checked now (after DNS resolution) so a bad target is a
+    400 at submission, and again at each delivery.
+    """
+    hook = fields.get("webhook")
+    if isinstance(hook, str) and hook.strip().startswith("{"):
+        try:
+            hook = json.loads(hook)
+        except ValueError:
+            hook = None
+    if hook is None and fields.get("webhook_url"):
+        hook = {"url": fields["webhook_url"], "secret": fields.get("webhook_secret")}
+    if hook is None:
+        return None
+    if not isinstance(hook, dict) or not isinstance(hook.get("url"), str):
+        raise ValidationError.fields({"webhook.url": ["obligatorio, texto / required, a string"]})
+    secret = hook.get("secret")
+    if secret is not None and (not isinstance(secret, str) or len(secret) > 512):
+        raise ValidationError.fields({"webhook.secret": ["texto de hasta 512 / a string up to 512 chars"]})
+    check_url(hook["url"], allow_hosts)
+    return {"url": hook["url"], **({"secret": secret} if secret else {})}
 
 
 def _accepted_body(request: Request[Any, Any, Any], row: Any) -> dict[str, Any]:

@@ -146,7 +146,7 @@ def test_recovery_requeues_interrupted_jobs_once_then_fails_them(env):
         def enqueue(self, job_id: str) -> None:
             self.queued.append(job_id)
 
-    svc = type("Svc", (), {"db": env.db, "dispatcher": Recorder(), "files": env.files})()
+    svc = type("Svc", (), {"db": env.db, "dispatcher": Recorder(), "files": env.files, "runner": env.runner})()
     assert recover_jobs(svc) == {"requeued": 1, "failed": 0}
     assert jobs.get(env.db, job_id)["status"] == "queued"
     jobs.start(env.db, job_id)  # second attempt dies too
