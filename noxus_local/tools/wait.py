@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import time
 
+from noxus_local.media.ffmpeg import run_ffmpeg
 from noxus_local.tools.base import InputSpec, Tool, ToolContext, ToolOutput
 
 
@@ -24,10 +25,14 @@ class WaitTool(Tool):
     title = "Wait (diagnostics)"
     description = "Waits the given seconds, reporting progress; for testing timeouts and webhooks."
     inputs = (InputSpec("seconds", "number", default=1.0, minimum=0, maximum=3600),
-              InputSpec("fail", "boolean", default=False, help="End with a failure instead."))
+              InputSpec("fail", "boolean", default=False, help="End with a failure instead."),
+              InputSpec("engine", "string", default="sleep", choices=("sleep", "ffmpeg"),
+                        help="ffmpeg: spend the time in a real ffmpeg child (checks that cancel kills it)."))
 
     def run(self, ctx: ToolContext) -> ToolOutput:
         seconds = float(ctx.params["seconds"])
+        if ctx.params["engine"] == "ffmpeg":
+            return self._ffmpeg(ctx, seconds)
         start = time.monotonic()
         while (elapsed := time.monotonic() - start) < seconds:
             ctx.cancel.check()
@@ -38,3 +43,11 @@ class WaitTool(Tool):
             raise RuntimeError("requested failure")
         body = json.dumps({"waited_seconds": round(time.monotonic() - start, 3)}).encode()
         return ToolOutput(body, "wait.json", "application/json", {"waited_seconds": seconds})
+
+    def _ffmpeg(self, ctx: ToolContext, seconds: float) -> ToolOutput:
+        pid_file = ctx.workdir / "ffmpeg.pid"
+        run_ffmpeg(["-re", "-f", "lavfi", "-i", f"anullsrc=r=8000:cl=mono:d={seconds}", "-f", "null", "-"],
+                   ctx.cancel, progress=lambda t: ctx.progress(int(100 * t / max(seconds, 0.001)), "ffmpeg"),
+                   on_start=lambda pid: pid_file.write_text(str(pid)))
+        return ToolOutput(b'{"engine":"ffmpeg"}', "wait.json", "application/json",
+                          {"waited_seconds": seconds, "ffmpeg_pid": int(pid_file.read_text())})

@@ -1,5 +1,6 @@
 """The job engine end to end: async jobs, timeouts, cancel, shutdown, kill -9 recovery."""
 
+import os
 import signal
 import sqlite3
 import time
@@ -139,3 +140,41 @@ def test_kill_9_during_a_job_never_loses_or_double_charges_it(make_server):
     db = sqlite3.connect(srv.data_dir / "noxus.db")
     kinds = [k for (k,) in db.execute("SELECT kind FROM ledger WHERE job_id = ? ORDER BY id", (job_id,))]
     assert kinds == ["hold", "charge"]
+
+
+def ffmpeg_children(server_pid: int) -> list[int]:
+    """ffmpeg processes whose parent is the server (its job children)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[1]) == server_pid and "ffmpeg" in stat.split(")")[0] and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+def test_delete_kills_the_jobs_ffmpeg_process(srv):
+    job_id = srv.post("/api/v1/tools/wait", key=srv.key, json={"seconds": 60, "engine": "ffmpeg"},
+                      headers={"Prefer": "respond-async"}).json()["job_id"]
+    wait_status(srv, srv.key, job_id, {"running"})
+    deadline = time.monotonic() + 10
+    while not ffmpeg_children(srv.proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ffmpeg_children(srv.proc.pid), "ffmpeg did not start"
+    assert srv.request("DELETE", f"/api/v1/jobs/{job_id}", key=srv.key).json()["status"] == "cancelled"
+    deadline = time.monotonic() + 5
+    while ffmpeg_children(srv.proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ffmpeg_children(srv.proc.pid) == []
+
+
+def test_max_processing_time_kills_ffmpeg(srv):
+    r = srv.post("/api/v1/tools/wait", key=srv.key, json={"seconds": 60, "engine": "ffmpeg"},
+                 headers={"Max-Processing-Time": "2"})
+    assert (r.status_code, r.json()["error_code"]) == (504, "processing_timeout")
+    time.sleep(0.5)
+    assert ffmpeg_children(srv.proc.pid) == []

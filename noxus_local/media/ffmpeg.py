@@ -1,0 +1,109 @@
+"""ffmpeg as a child process that stops when its job stops.
+
+Tools run ffmpeg through ``run_ffmpeg``: it starts the bundled binary
+(imageio-ffmpeg) in its own process group, watches the job's cancel token
+while it runs, and on cancel or Max-Processing-Time kills the whole group
+(SIGTERM, then SIGKILL after a grace period) before raising, so no orphan
+encoder keeps burning CPU after the job has ended.
+
+Example::
+
+    run_ffmpeg(["-f", "lavfi", "-i", "testsrc=d=3", "out.mp4"], ctx.cancel,
+               progress=lambda seconds: ctx.progress(int(100 * seconds / 3), "encode"))
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import imageio_ffmpeg
+
+from noxus_local.errors import InvalidMedia
+from noxus_local.tools.base import CancelToken
+
+_TIME_RE = re.compile(rb"time=(\d+):(\d+):(\d+(?:\.\d+)?)")
+_DURATION_RE = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
+GRACE_SECONDS = 2.0
+
+
+def ffmpeg_exe() -> str:
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+class FfmpegFailed(InvalidMedia):
+    """ffmpeg exited non-zero: usually the input is not what it claims."""
+
+
+def run_ffmpeg(args: list[str], cancel: CancelToken, progress: Callable[[float], None] | None = None,
+               on_start: Callable[[int], None] | None = None) -> None:
+    """Run ``ffmpeg -y -nostdin <args>``; raise on failure, cancel or timeout."""
+    proc = subprocess.Popen([ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", *args],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    if on_start is not None:
+        on_start(proc.pid)
+    watcher = threading.Thread(target=_watch, args=(proc, cancel), daemon=True)
+    watcher.start()
+    tail = _drain(proc, progress)
+    code = proc.wait()
+    watcher.join(timeout=GRACE_SECONDS + 1)
+    cancel.check()  # a kill because of cancel/timeout raises the job's own error
+    if code != 0:
+        raise FfmpegFailed(details={"reason": _last_error(tail)})
+
+
+def _watch(proc: subprocess.Popen[bytes], cancel: CancelToken) -> None:
+    while proc.poll() is None:
+        if cancel.wait(0.1):
+            _kill_group(proc)
+            return
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    except ProcessLookupError:
+        pass
+
+
+def _drain(proc: subprocess.Popen[bytes], progress: Callable[[float], None] | None) -> bytes:
+    """Read stderr as it comes (so ffmpeg never blocks on a full pipe); report time=."""
+    assert proc.stderr is not None
+    tail = b""
+    for chunk in iter(lambda: proc.stderr.read1(4096), b""):  # type: ignore[union-attr]
+        tail = (tail + chunk)[-8192:]
+        match = None
+        for match in _TIME_RE.finditer(chunk):
+            pass
+        if match and progress is not None:
+            h, m, s = match.groups()
+            progress(int(h) * 3600 + int(m) * 60 + float(s))
+    return tail
+
+
+def _last_error(tail: bytes) -> str:
+    lines = [ln.strip() for ln in tail.decode(errors="replace").splitlines() if ln.strip()]
+    useful = [ln for ln in lines if not ln.startswith(("frame=", "size=", "Press"))]
+    # keep the message, never a local path
+    return re.sub(r"(/[^\s:]+)+", "<file>", useful[-1] if useful else "ffmpeg failed")[:300]
+
+
+def probe_duration(path: Path) -> float | None:
+    """Seconds of media in ``path`` from ``ffmpeg -i`` (no ffprobe is bundled)."""
+    out = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True,
+                         timeout=30).stderr.decode(errors="replace")
+    match = _DURATION_RE.search(out)
+    if not match:
+        return None
+    h, m, s = match.groups()
+    return int(h) * 3600 + int(m) * 60 + float(s)
