@@ -82,11 +82,9 @@ def _drain(proc: subprocess.Popen[bytes], progress: Callable[[float], None] | No
     tail = b""
     for chunk in iter(lambda: proc.stderr.read1(4096), b""):  # type: ignore[union-attr]
         tail = (tail + chunk)[-8192:]
-        match = None
-        for match in _TIME_RE.finditer(chunk):
-            pass
-        if match and progress is not None:
-            h, m, s = match.groups()
+        times = _TIME_RE.findall(chunk)
+        if times and progress is not None:
+            h, m, s = times[-1]
             progress(int(h) * 3600 + int(m) * 60 + float(s))
     return tail
 
