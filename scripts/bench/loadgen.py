@@ -211,6 +211,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def _header(text: str) -> tuple[str, str]:
+    name, _, value = text.partition(":")
+    return name.strip(), value.strip()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     url = urlsplit(args.url)
@@ -218,10 +223,9 @@ def main(argv: list[str] | None = None) -> int:
         print("error: only http://host:port/path URLs", file=sys.stderr)
         return 2
     port = url.port or 80
-    headers = [tuple(part.strip() for part in h.split(":", 1)) for h in args.header]
+    headers = [_header(h) for h in args.header]
     path = (url.path or "/") + (f"?{url.query}" if url.query else "")
-    request = build_request(args.method.upper(), url.hostname, port, path,
-                            headers, args.data.encode())  # type: ignore[arg-type]
+    request = build_request(args.method.upper(), url.hostname, port, path, headers, args.data.encode())
     result = asyncio.run(run_load(url.hostname, port, request, args.connections, args.duration))
     print(json.dumps(asdict(result)) if args.json else result.summary())
     return 0
