@@ -14,14 +14,18 @@ from litestar import Request
 
 from noxus_local.api.envelope import add_headers
 from noxus_local.api.services import Services, services_of
-from noxus_local.core.keys import Principal, authenticate
+from noxus_local.core.keys import Principal
 from noxus_local.core.limits import job_window
 from noxus_local.errors import AccountSuspended, MissingApiKey, ScopeDenied, ToolNotAllowed
 from noxus_local.tools.base import Tool
 
 
 def bearer_token(request: Request[Any, Any, Any]) -> str:
-    header = request.headers.get("authorization", "")
+    header = ""
+    for name, value in request.scope["headers"]:  # cheaper than building request.headers
+        if name == b"authorization":
+            header = value.decode("latin-1")
+            break
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise MissingApiKey()
@@ -35,12 +39,13 @@ async def require_principal(request: Request[Any, Any, Any]) -> Principal:
     writers), cheap enough for the event loop; writes go to threads.
     """
     svc = services_of(request)
-    principal = authenticate(svc.db, bearer_token(request))
+    principal = svc.keys.authenticate(svc.db, bearer_token(request))
     request.scope["state"]["principal"] = principal  # type: ignore[index]
     if principal.account_status != "active":
         raise AccountSuspended()
     tier = svc.cfg.tiers[principal.tier]
-    add_headers(request, job_window(svc.db.conn(), principal.key_id, tier.jobs_per_hour).headers())
+    if tier.jobs_per_hour > 0:  # unlimited tiers send no X-RateLimit-* headers
+        add_headers(request, job_window(svc.db.conn(), principal.key_id, tier.jobs_per_hour).headers())
     svc.limiter.hit(principal.key_id, tier.requests_per_minute)
     return principal
 

@@ -13,9 +13,11 @@ from litestar import Request
 
 from noxus_local.config import Config
 from noxus_local.core.files import FileStore
+from noxus_local.core.keys import KeyCache
 from noxus_local.core.limits import RequestLimiter
 from noxus_local.core.webhooks import WebhookService
 from noxus_local.dispatch import Dispatcher
+from noxus_local.metrics import Metrics
 from noxus_local.runner import JobRunner
 from noxus_local.store.db import Database
 from noxus_local.tools.catalog import Catalog
@@ -31,6 +33,8 @@ class Services:
     dispatcher: Dispatcher
     limiter: RequestLimiter
     hooks: WebhookService
+    keys: KeyCache
+    metrics: Metrics
 
     @property
     def locale(self) -> str:

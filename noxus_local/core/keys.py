@@ -38,6 +38,7 @@ class Principal:
     tools: frozenset[str] | None
     tier: str
     account_status: str
+    expires_at: float | None = None
 
 
 def hash_key(plain: str) -> str:
@@ -79,13 +80,60 @@ def create_key(db: Database, *, account_id: str, name: str, environment: str,
     return plain, key_id
 
 
+class KeyCache:
+    """Key hash → Principal, valid while ``meta.keys_version`` is unchanged.
+
+    Triggers bump the version on any change to keys or accounts, from this
+    process or the CLI. The version is re-read at most every
+    ``recheck_seconds`` (50 ms), so a revoke takes effect within 50 ms while
+    most requests touch no SQLite at all (bench_ping: auth was 86 us/request
+    with a join per call).
+    """
+
+    def __init__(self, max_entries: int = 10_000, recheck_seconds: float = 0.05) -> None:
+        self.max_entries = max_entries
+        self.recheck_seconds = recheck_seconds
+        self._entries: dict[str, tuple[int, Principal]] = {}
+        self._version = -1
+        self._checked_at = -1.0
+
+    def _current_version(self, db: Database) -> int:
+        now = time.monotonic()
+        if now - self._checked_at >= self.recheck_seconds:
+            row = db.conn().execute("SELECT value FROM meta WHERE name = 'keys_version'").fetchone()
+            self._version, self._checked_at = row[0], now
+        return self._version
+
+    def authenticate(self, db: Database, plain: str) -> Principal:
+        if not KEY_RE.match(plain):
+            raise InvalidApiKey()
+        digest = hash_key(plain)
+        version = self._current_version(db)
+        hit = self._entries.get(digest)
+        if hit is not None and hit[0] == version:
+            principal = hit[1]
+            if principal.expires_at and principal.expires_at <= time.time():
+                raise RevokedApiKey()
+            return principal
+        principal = _lookup(db, digest)
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[digest] = (version, principal)
+        return principal
+
+
 def authenticate(db: Database, plain: str) -> Principal:
     """Resolve a bearer token, or raise the matching 401 error."""
     if not KEY_RE.match(plain):
         raise InvalidApiKey()
+    return _lookup(db, hash_key(plain))
+
+
+def _lookup(db: Database, digest: str) -> Principal:
     row = db.one(
-        "SELECT k.*, a.tier, a.status AS account_status FROM api_keys k"
-        " JOIN accounts a ON a.id = k.account_id WHERE k.key_hash = ?", (hash_key(plain),))
+        "SELECT k.id, k.key_hint, k.account_id, k.app_id, k.environment, k.scopes, k.tools,"
+        " k.expires_at, k.revoked_at, a.tier, a.status AS account_status FROM api_keys k"
+        " JOIN accounts a ON a.id = k.account_id WHERE k.key_hash = ?", (digest,))
     if row is None:
         raise InvalidApiKey()
     if row["revoked_at"] is not None or (row["expires_at"] and row["expires_at"] <= time.time()):
@@ -95,7 +143,7 @@ def authenticate(db: Database, plain: str) -> Principal:
         app_id=row["app_id"], environment=row["environment"],
         scopes=frozenset(json.loads(row["scopes"])),
         tools=frozenset(json.loads(row["tools"])) if row["tools"] else None,
-        tier=row["tier"], account_status=row["account_status"])
+        tier=row["tier"], account_status=row["account_status"], expires_at=row["expires_at"])
 
 
 def list_keys(db: Database, account_id: str | None = None) -> list[dict[str, Any]]:

@@ -153,4 +153,19 @@ MIGRATIONS: list[str] = [
     ALTER TABLE jobs ADD COLUMN worker TEXT;
     CREATE INDEX jobs_media_finished ON jobs(media_type, status, finished_at);
     """,
+    # 4: a counter that every change to keys or accounts bumps (triggers), so the
+    # API can cache key lookups and still see a CLI revoke on the next request
+    """
+    CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    INSERT INTO meta (name, value) VALUES ('keys_version', 0);
+    CREATE TRIGGER keys_changed_insert AFTER INSERT ON api_keys
+        BEGIN UPDATE meta SET value = value + 1 WHERE name = 'keys_version'; END;
+    CREATE TRIGGER keys_changed_update AFTER UPDATE ON api_keys
+        WHEN NEW.last_used_at IS OLD.last_used_at
+        BEGIN UPDATE meta SET value = value + 1 WHERE name = 'keys_version'; END;
+    CREATE TRIGGER keys_changed_delete AFTER DELETE ON api_keys
+        BEGIN UPDATE meta SET value = value + 1 WHERE name = 'keys_version'; END;
+    CREATE TRIGGER accounts_changed AFTER UPDATE ON accounts
+        BEGIN UPDATE meta SET value = value + 1 WHERE name = 'keys_version'; END;
+    """,
 ]

@@ -47,3 +47,42 @@ def test_rotate_revokes_old_and_keeps_settings(db):
         authenticate(db, plain)
     assert authenticate(db, new_plain).tools == frozenset({"qr"})
     assert [k["id"] for k in list_keys(db, "acme")] == [key_id, new_id]
+
+
+def test_cache_sees_a_revoke_from_another_connection(db, tmp_path):
+    from noxus_local.core.keys import KeyCache
+    from noxus_local.store.db import Database
+
+    plain, key_id = create_key(db, account_id="acme", name="a", environment="test")
+    cache = KeyCache(recheck_seconds=0)
+    assert cache.authenticate(db, plain).key_id == key_id
+    assert cache.authenticate(db, plain).key_id == key_id  # served from the cache
+    other = Database(db.path)  # as the CLI would, in another process
+    revoke_key(other, key_id)
+    with pytest.raises(RevokedApiKey):
+        cache.authenticate(db, plain)
+
+
+def test_cache_sees_a_suspended_account(db):
+    from noxus_local.core.keys import KeyCache
+
+    plain, _ = create_key(db, account_id="acme", name="a", environment="test")
+    cache = KeyCache(recheck_seconds=0)
+    assert cache.authenticate(db, plain).account_status == "active"
+    with db.write() as conn:
+        conn.execute("UPDATE accounts SET status = 'suspended' WHERE id = 'acme'")
+    assert cache.authenticate(db, plain).account_status == "suspended"
+
+
+def test_cache_staleness_is_bounded(db):
+    import time as _time
+
+    from noxus_local.core.keys import KeyCache
+
+    plain, key_id = create_key(db, account_id="acme", name="a", environment="test")
+    cache = KeyCache(recheck_seconds=0.05)
+    cache.authenticate(db, plain)
+    revoke_key(db, key_id)
+    _time.sleep(0.06)
+    with pytest.raises(RevokedApiKey):
+        cache.authenticate(db, plain)
