@@ -39,7 +39,8 @@ data_dir = "{data_dir}"
 locale = "en"
 
 [jobs]
-workers = 2
+workers = {workers}
+diagnostic_tools = {diagnostics}
 
 [bootstrap]
 default_tier = "bench"
@@ -48,7 +49,7 @@ starting_test_balance_usd = "1000000"
 [tiers.bench]
 jobs_per_hour = 0
 requests_per_minute = 0
-concurrent_jobs = 64
+concurrent_jobs = {concurrent_jobs}
 max_upload_mb = 100.0
 max_image_pixels = 100000000
 """
@@ -92,21 +93,23 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(startup_timeout: float = 60) -> Iterator[BenchServer]:
+def running_server(startup_timeout: float = 60, concurrent_jobs: int = 64, workers: int = 2,
+                   diagnostics: bool = False) -> Iterator[BenchServer]:
     """Start a server in a fresh temp dir; SIGTERM it (then SIGKILL) and clean up on exit."""
     with tempfile.TemporaryDirectory(prefix="noxus-bench-") as tmp:
         root = Path(tmp)
-        server = _start(root, startup_timeout)
+        server = _start(root, startup_timeout, {"concurrent_jobs": concurrent_jobs, "workers": workers,
+                                                "diagnostics": "true" if diagnostics else "false"})
         try:
             yield server
         finally:
             _stop(server.proc)
 
 
-def _start(root: Path, timeout: float) -> BenchServer:
+def _start(root: Path, timeout: float, settings: dict[str, object]) -> BenchServer:
     data_dir, port = root / "data", free_port()
     config = root / "bench.toml"
-    config.write_text(CONFIG.format(data_dir=data_dir.as_posix()))
+    config.write_text(CONFIG.format(data_dir=data_dir.as_posix(), **settings))
     env = {k: v for k, v in os.environ.items() if not k.startswith("NOXUS_")}  # no stray overrides
     with open(root / "server.log", "w") as log:  # the child keeps its own copy of the fd
         proc = subprocess.Popen([sys.executable, "-m", "noxus_local", "serve", "--config", str(config),
