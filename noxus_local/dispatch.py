@@ -61,7 +61,7 @@ class Dispatcher:
         """
         consumer = self.huey.create_consumer(
             workers=workers or self.cfg.jobs.workers, worker_type="thread", periodic=True,
-            initial_delay=0.05, backoff=1.5, max_delay=0.5, check_worker_health=False)
+            initial_delay=0.05, backoff=1.5, max_delay=0.25, check_worker_health=False)
         consumer._set_signal_handlers = lambda: None
         consumer.start()
         self.consumer = consumer

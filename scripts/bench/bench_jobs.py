@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
+import statistics
 import sys
 import tempfile
 import threading
@@ -83,11 +84,32 @@ def engine_run(n: int) -> dict[str, float]:
     with running_server(concurrent_jobs=n + 10, workers=2, diagnostics=True) as server:
         submit_s = submit_all(server, n)
         rows = wait_done(server.root / "data" / "noxus.db", n)
+        idle = idle_pickup(server, rounds=5)
     ok = sum(r["status"] == "succeeded" for r in rows)
     waits = [(r["started_at"] - r["created_at"]) * 1000 for r in rows if r["started_at"]]
     span = max(r["finished_at"] for r in rows) - min(r["created_at"] for r in rows)
     return {"jobs": len(rows), "succeeded": ok, "submit_per_s": n / submit_s, "throughput": len(rows) / span,
-            "wait_p50": pct(waits, 0.5), "wait_p99": pct(waits, 0.99), "span": span}
+            "wait_p50": pct(waits, 0.5), "wait_p99": pct(waits, 0.99), "span": span,
+            "idle_max": max(idle), "idle_median": statistics.median(idle)}
+
+
+def idle_pickup(server: BenchServer, rounds: int) -> list[float]:
+    """ms from row creation to worker start for one async job after 2 s of idle workers."""
+    db = sqlite3.connect(server.root / "data" / "noxus.db")
+    out = []
+    for _ in range(rounds):
+        time.sleep(2)  # let the workers back off to their longest poll interval
+        conn = server.connection()
+        conn.request("POST", "/api/v1/tools/wait", body=json.dumps({"seconds": 0}),
+                     headers={**server.auth(), "Content-Type": "application/json", "Prefer": "respond-async"})
+        job_id = json.loads(conn.getresponse().read())["job_id"]
+        while True:
+            row = db.execute("SELECT created_at, started_at FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row[1]:
+                out.append((row[1] - row[0]) * 1000)
+                break
+            time.sleep(0.01)
+    return out
 
 
 def overhead_run(n: int) -> tuple[float, float]:
@@ -147,6 +169,8 @@ def main() -> None:
     print(f"  completed {r['succeeded']}/{r['jobs']} in {r['span']:.2f} s: throughput {r['throughput']:.0f} jobs/s")
     print(f"  queue wait (row created -> worker start): p50 {r['wait_p50']:.1f} ms  p99 {r['wait_p99']:.1f} ms"
           "  (includes the backlog: all jobs are submitted at once)")
+    print(f"  idle pickup (one job after 2 s idle, 5 rounds): median {r['idle_median']:.0f} ms"
+          f"  max {r['idle_max']:.0f} ms")
     runner_us, direct_us = overhead_run(n)
     print(f"runner overhead, in-process, {n} jobs: JobRunner.execute {runner_us:.0f} us/job vs tool.run "
           f"{direct_us:.0f} us/job -> overhead {runner_us - direct_us:.0f} us/job "
