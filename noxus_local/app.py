@@ -20,10 +20,10 @@ from typing import Any
 
 from litestar import Litestar, Request, Response
 from litestar.exceptions import HTTPException
-from litestar.openapi import OpenAPIConfig
 
-from noxus_local.api import account, files, status, tools
+from noxus_local.api import account, files, openapi, status, tools
 from noxus_local.api import jobs as jobs_api
+from noxus_local.api import metrics as metrics_api
 from noxus_local.api.envelope import error_response, request_id_of
 from noxus_local.api.middleware import request_id_middleware
 from noxus_local.api.services import Services
@@ -32,6 +32,7 @@ from noxus_local.config import Config
 from noxus_local.core import jobs
 from noxus_local.core.accounts import bootstrap_default, sync_config
 from noxus_local.core.files import FileStore, load_secret
+from noxus_local.core.keys import KeyCache
 from noxus_local.core.limits import RequestLimiter
 from noxus_local.core.webhooks import EVENTS, WebhookService
 from noxus_local.dispatch import Dispatcher
@@ -46,6 +47,7 @@ from noxus_local.errors import (
     ValidationError,
 )
 from noxus_local.maintenance import Maintenance, sweep_files
+from noxus_local.metrics import Metrics
 from noxus_local.recovery import recover_jobs
 from noxus_local.runner import JobRunner
 from noxus_local.store.db import Database
@@ -77,8 +79,9 @@ def build_services(cfg: Config) -> Services:
     runner = JobRunner(db, catalog, store, cfg)
     svc = Services(cfg=cfg, db=db, catalog=catalog, files=store, runner=runner,
                    dispatcher=Dispatcher(runner, cfg), limiter=RequestLimiter(),
-                   hooks=WebhookService(db, cfg.webhooks))
+                   hooks=WebhookService(db, cfg.webhooks), metrics=Metrics(), keys=KeyCache())
     runner.hooks.append(lambda job_id: schedule_webhook(svc, job_id))
+    runner.hooks.append(lambda job_id: svc.metrics.job_done(jobs.get(svc.db, job_id)))
     return svc
 
 
@@ -136,17 +139,23 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
         response.headers["X-Request-Id"] = rid
         return response
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[account.ping, account.balance, account.usage, account.health,
                         tools.list_tools, tools.show_tool, tools.run_tool,
                         jobs_api.list_jobs, jobs_api.show_job, jobs_api.cancel_job, files.get_file,
-                        status.latency, status.capacity],
+                        status.latency, status.capacity, metrics_api.metrics,
+                        *openapi.asset_routers()],
         middleware=[request_id_middleware],
         exception_handlers={Exception: handle},
         on_startup=[on_startup], on_shutdown=[on_shutdown],
         request_max_body_size=int(cfg.server.max_body_mb * 1024 * 1024),
-        openapi_config=OpenAPIConfig(title="NOXUS Local", version="1.0.0"),
-        state={"services": svc}, debug=False)
+        openapi_config=openapi.openapi_config(),
+        # logging_config=None: Litestar's default would replace the root handler, and with it
+        # our JSON lines (logs.configure_logging), with its own text format
+        state={"services": svc}, debug=False, logging_config=None)
+    # outside the router, unlike route middleware, so unmatched routes (404/405) are counted too
+    app.asgi_handler = metrics_api.measure_requests(app.asgi_handler, svc.metrics)
+    return app
 
 
 def _as_noxus(exc: Exception, cfg: Config) -> NoxusError:

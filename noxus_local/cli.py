@@ -37,6 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         cfg = load_config(_config_path(args))
         return int(args.handler(args, cfg))
     except ConfigError as exc:
+        if getattr(args, "on_config_error", None):  # doctor reports it as one of its checks
+            return int(args.on_config_error(args, exc))
         print(f"config error: {exc}", file=sys.stderr)
         return 2
 
@@ -59,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     _keys_parser(sub)
     _accounts_parser(sub)
     _jobs_parser(sub)
+    _operations_parser(sub)
     return parser
 
 
@@ -118,6 +121,19 @@ def _jobs_parser(sub: Any) -> None:
     show.add_argument("job_id")
 
 
+def _operations_parser(sub: Any) -> None:
+    doctor = _cmd(sub, "doctor", cmd_doctor, "Check config, data dir, stores, ffmpeg, fonts, ONNX Runtime, "
+                  "models and queue; exit 1 on any failure.")
+    doctor.add_argument("--json", action="store_true", help="Print the report as JSON.")
+    doctor.set_defaults(on_config_error=cmd_doctor_bad_config)
+    backup = _cmd(sub, "backup", cmd_backup, "Copy the SQLite stores (safe while serving) into a new folder.")
+    backup.add_argument("path", help="Folder to create (it must not hold a backup already).")
+    backup.add_argument("--with-files", action="store_true", help="Also copy outputs/.")
+    restore = _cmd(sub, "restore", cmd_restore, "Put a backup back (stop the server first).")
+    restore.add_argument("path", help="A folder written by `noxus-local backup`.")
+    restore.add_argument("--force", action="store_true", help="Restore even if a server seems to be running.")
+
+
 def _db(cfg: Config) -> Any:
     from noxus_local.app import open_db
     return open_db(cfg)
@@ -128,6 +144,7 @@ def cmd_serve(args: argparse.Namespace, cfg: Config) -> int:
 
     from noxus_local.app import create_app, prepare
     from noxus_local.logs import configure_logging
+    from noxus_local.pidfile import pid_file
     from noxus_local.server import QuietServer
 
     if args.host:
@@ -145,7 +162,8 @@ def cmd_serve(args: argparse.Namespace, cfg: Config) -> int:
     config = uvicorn.Config(create_app(cfg), host=cfg.server.host, port=cfg.server.port,
                             access_log=cfg.server.access_log, log_level="warning",
                             timeout_graceful_shutdown=5)
-    QuietServer(config).run()
+    with pid_file(Path(cfg.server.data_dir), "noxus.pid"):  # `restore` refuses while it names a live process
+        QuietServer(config).run()
     return 0
 
 
@@ -158,6 +176,7 @@ def cmd_worker(args: argparse.Namespace, cfg: Config) -> int:
 
     from noxus_local.app import build_services, maintenance_for, prepare, stop_services
     from noxus_local.logs import configure_logging
+    from noxus_local.pidfile import pid_file
 
     configure_logging()
     prepare(cfg)
@@ -170,8 +189,50 @@ def cmd_worker(args: argparse.Namespace, cfg: Config) -> int:
     ticker.start()
     print(f"NOXUS Local worker: {args.workers or cfg.jobs.workers} thread(s) on the "
           f"{cfg.jobs.queue_backend} queue (data dir {Path(cfg.server.data_dir).resolve()})", flush=True)
-    stop.wait()
+    with pid_file(Path(cfg.server.data_dir), f"noxus-worker-{os.getpid()}.pid"):
+        stop.wait()
     stop_services(svc, ticker)
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace, cfg: Config) -> int:
+    from noxus_local import doctor
+    path = _config_path(args)
+    checks = doctor.run_checks(cfg, str(path) if path else "built-in defaults (no --config)")
+    print(doctor.render_json(checks) if args.json else doctor.render_text(checks))
+    return doctor.exit_code(checks)
+
+
+def cmd_doctor_bad_config(args: argparse.Namespace, exc: ConfigError) -> int:
+    from noxus_local import doctor
+    checks = [doctor.Check("config", doctor.FAIL, str(exc))]
+    print(doctor.render_json(checks) if args.json else doctor.render_text(checks))
+    return doctor.exit_code(checks)
+
+
+def cmd_backup(args: argparse.Namespace, cfg: Config) -> int:
+    from noxus_local.backup import BackupError, backup
+    try:
+        manifest = backup(cfg, Path(args.path), with_files=args.with_files)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for entry in manifest["files"]:
+        print(f"{entry['name']}  {entry['size']} bytes  sha256 {entry['sha256']}")
+    print(f"backup written to {Path(args.path).resolve()} (schema v{manifest['schema_version']}"
+          f"{', with outputs' if manifest['with_files'] else ', outputs not included'})")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, cfg: Config) -> int:
+    from noxus_local.backup import BackupError, restore
+    try:
+        manifest = restore(cfg, Path(args.path), force=args.force)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"restored {', '.join(e['name'] for e in manifest['files'])} from the backup of "
+          f"{manifest['created_at']} into {cfg.data_dir.resolve()}; start the server to use it")
     return 0
 
 

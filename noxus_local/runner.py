@@ -28,6 +28,7 @@ from noxus_local.config import Config
 from noxus_local.core import jobs
 from noxus_local.core.files import FileStore
 from noxus_local.errors import InternalError, JobCancelled, NoxusError, ProcessingTimeout
+from noxus_local.logs import job_context
 from noxus_local.tools.base import CancelToken, InputFile, Limits, ToolContext, ToolOutput
 from noxus_local.tools.catalog import Catalog
 
@@ -48,6 +49,10 @@ class JobRunner:
 
     def execute(self, job_id: str) -> None:
         """Run one queued job to its end; a no-op if someone else took it."""
+        with job_context(job_id):  # log lines of the tool and the hooks carry job_id
+            self._execute(job_id)
+
+    def _execute(self, job_id: str) -> None:
         row = jobs.start(self.db, job_id)
         if row is None:
             return
@@ -147,11 +152,12 @@ class JobRunner:
         return [job_id for job_id, _ in running]
 
     def notify(self, job_id: str) -> None:
-        for hook in self.hooks:
-            try:
-                hook(job_id)
-            except Exception:
-                log.exception("job hook failed for %s", job_id)
+        with job_context(job_id):
+            for hook in self.hooks:
+                try:
+                    hook(job_id)
+                except Exception:
+                    log.exception("job hook failed for %s", job_id)
 
 
 class ProgressReporter:

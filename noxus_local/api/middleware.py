@@ -1,5 +1,7 @@
 """ASGI middleware: request ids and per-request extra headers on every response.
 
+It also sets the request id for log lines (``logs.REQUEST_ID``).
+
 It wraps every matched route, so successes, 413s from the body limit and
 500s all get ``X-Request-Id`` (and, for authenticated calls, the
 ``X-RateLimit-*`` headers that handlers stashed with ``envelope.add_headers``).
@@ -14,6 +16,7 @@ from typing import Any
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from noxus_local.api.envelope import request_id_for
+from noxus_local.logs import REQUEST_ID
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -35,7 +38,11 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
                 message = {**message, "headers": headers}
             await send(message)
 
-        await app(scope, receive, send_with_id)
+        token = REQUEST_ID.set(str(state["request_id"]))  # log lines of this request carry it
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            REQUEST_ID.reset(token)
 
     return middleware
 

@@ -1,0 +1,51 @@
+"""``GET /metrics`` (Prometheus, no key) and the ASGI wrapper that measures every request.
+
+Routes are labelled by their template (``/api/v1/jobs/{job_id}``), never the
+raw path, so a scan of random URLs adds one ``unmatched`` series, not one
+per URL.
+
+Example::
+
+    curl http://127.0.0.1:8080/metrics
+    noxus_http_requests_total{route="/api/v1/ping",method="POST",status="200"} 12
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from noxus_local.api.services import services_of
+from noxus_local.metrics import CONTENT_TYPE, Metrics
+
+
+@get("/metrics", include_in_schema=False)
+async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+    svc = services_of(request)
+    return Response(svc.metrics.render(svc.db).encode(), media_type=CONTENT_TYPE)
+
+
+def measure_requests(app: ASGIApp, metrics: Metrics) -> ASGIApp:
+    """Wraps the app's whole handler, not one route: 404/405 never reach route middleware."""
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = [500]
+
+        async def send_status(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_status)
+        finally:
+            route = scope.get("path_template") or "unmatched"  # set by the router on a match
+            metrics.request_done(route, scope["method"], status[0], time.perf_counter() - started)
+
+    return middleware

@@ -1,0 +1,293 @@
+"""``noxus-local doctor``: is this machine ready to serve? One line per check.
+
+Each check ends OK, WARN (works, but something is missing or degraded: a GPU
+provider that falls back to CPU, no bundled fonts) or FAIL (the server would
+not start or would lose data). Any FAIL makes the exit code 1. A check never
+raises: an unexpected error is its FAIL line.
+
+Example::
+
+    $ noxus-local doctor --config /etc/noxus-local/noxus.toml
+    OK   config: loaded from /etc/noxus-local/noxus.toml
+    OK   data dir: /var/lib/noxus-local is writable
+    ...
+    WARN onnxruntime CUDAExecutionProvider: listed but not usable: ...
+    doctor: 0 failed, 1 warning(s)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from noxus_local.backup import sha256_of
+from noxus_local.config import Config
+from noxus_local.core import ledger
+from noxus_local.store.migrations import MIGRATIONS
+from noxus_local.version import package_version
+
+OK, WARN, FAIL = "OK", "WARN", "FAIL"
+FONTS_DIR = Path(__file__).parent / "media" / "fonts"
+FONT_SUFFIXES = {".ttf", ".otf", ".ttc"}
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str
+    detail: str
+
+
+def run_checks(cfg: Config, source: str) -> list[Check]:
+    checks = [Check("config", OK, f"loaded from {source}")]
+    probes: list[Callable[[Config], list[Check]]] = [
+        check_data_dir, check_store, check_ledger, check_queue, check_ffmpeg, check_fonts,
+        check_onnxruntime, check_models]
+    for probe in probes:
+        checks += _guarded(probe, cfg)
+    return checks
+
+
+def _guarded(probe: Callable[[Config], list[Check]], cfg: Config) -> list[Check]:
+    try:
+        return probe(cfg)
+    except Exception as exc:
+        name = probe.__name__.removeprefix("check_").replace("_", " ")
+        return [Check(name, FAIL, f"{type(exc).__name__}: {exc}")]
+
+
+def check_data_dir(cfg: Config) -> list[Check]:
+    data_dir = cfg.data_dir.resolve()
+    if data_dir.exists() and not data_dir.is_dir():
+        return [Check("data dir", FAIL, f"{data_dir} is not a directory")]
+    # a missing data dir is created by the first start: try its nearest existing parent
+    target = next(p for p in (data_dir, *data_dir.parents) if p.exists())
+    try:
+        with tempfile.NamedTemporaryFile(dir=target, prefix=".noxus-doctor-") as handle:
+            handle.write(b"ok")
+            handle.flush()
+    except OSError as exc:
+        return [Check("data dir", FAIL, f"{target} is not writable: {exc.strerror or exc}")]
+    if target != data_dir:
+        return [Check("data dir", OK, f"{data_dir} does not exist yet; the first start creates it in {target}")]
+    return [Check("data dir", OK, f"{data_dir} is writable")]
+
+
+def check_store(cfg: Config) -> list[Check]:
+    path = cfg.data_dir / "noxus.db"
+    if not path.is_file():
+        return [Check("store noxus.db", WARN, "not created yet (the first `noxus-local serve` creates it)")]
+    with _read_only(path) as conn:
+        integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if integrity != "ok":
+        return [Check("store noxus.db", FAIL, f"integrity_check: {integrity}; restore a backup")]
+    current = len(MIGRATIONS)
+    if version > current:
+        return [Check("store noxus.db", FAIL, f"schema v{version} is newer than this version (v{current}): "
+                                              "run the NOXUS Local that wrote it, or restore a backup")]
+    if version < current:
+        return [Check("store noxus.db", WARN, f"integrity ok, schema v{version}: migrated to v{current} "
+                                              "at the next start")]
+    return [Check("store noxus.db", OK, f"integrity ok, schema v{version} (current)")]
+
+
+def check_ledger(cfg: Config) -> list[Check]:
+    """Each balance row equals what its append-only ledger rows add up to."""
+    path = cfg.data_dir / "noxus.db"
+    if not path.is_file():
+        return []
+    with _read_only(path) as conn:
+        conn.execute("BEGIN")  # one snapshot: a running server may be settling jobs
+        rows = conn.execute("SELECT account_id, environment, balance_micros, held_micros FROM balances").fetchall()
+        wrong = [f"{account}/{env}" for account, env, balance, held in rows
+                 if _from_ledger(conn, account, env) != (balance, held)]
+        conn.execute("COMMIT")
+    if wrong:
+        return [Check("ledger", FAIL, f"balances differ from the ledger for {', '.join(wrong)}")]
+    return [Check("ledger", OK, f"{len(rows)} balance(s) agree with the ledger")]
+
+
+def _from_ledger(conn: sqlite3.Connection, account: str, env: str) -> tuple[int, int]:
+    sums = ledger.audit(conn, account, env)
+    return sums["balance_micros"], sums["held_micros"]
+
+
+def check_queue(cfg: Config) -> list[Check]:
+    if cfg.jobs.queue_backend == "redis":
+        return [_redis(cfg.jobs.redis_url)]
+    path = cfg.data_dir / "queue.db"
+    if not path.is_file():
+        return [Check("queue (sqlite)", WARN, "queue.db not created yet (the first start creates it)")]
+    with _read_only(path) as conn:
+        integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
+        has_tasks = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'task'").fetchone()
+        waiting = conn.execute("SELECT COUNT(*) FROM task").fetchone()[0] if has_tasks else 0
+    if integrity != "ok":
+        return [Check("queue (sqlite)", FAIL, f"queue.db integrity_check: {integrity}")]
+    return [Check("queue (sqlite)", OK, f"queue.db integrity ok, {waiting} task(s) waiting")]
+
+
+def _redis(url: str) -> Check:
+    try:
+        import redis
+    except ImportError:
+        return Check("queue (redis)", FAIL, "the redis package is missing: pip install 'noxus-local[redis]'")
+    try:
+        redis.Redis.from_url(url, socket_timeout=3, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        return Check("queue (redis)", FAIL, f"{url}: {exc}")
+    return Check("queue (redis)", OK, f"{url} answers PING")
+
+
+def check_ffmpeg(cfg: Config) -> list[Check]:
+    import imageio_ffmpeg
+
+    try:
+        exe = imageio_ffmpeg.get_ffmpeg_exe()
+    except RuntimeError as exc:
+        return [Check("ffmpeg", FAIL, f"not found: {exc}")]
+    first = subprocess.run([exe, "-version"], capture_output=True, text=True, timeout=30).stdout.split("\n")[0]
+    words = first.split()
+    version = words[2] if len(words) > 2 and words[:2] == ["ffmpeg", "version"] else f"unrecognised: {first!r}"
+    return [Check("ffmpeg", OK, f"{version} ({exe})"), _encode(exe)]
+
+
+def _encode(exe: str) -> Check:
+    """A real 0.2 s H.264 + AAC encode: a binary can be found and still lack codecs."""
+    with tempfile.TemporaryDirectory(prefix="noxus-doctor-") as tmp:
+        out = Path(tmp) / "probe.mp4"
+        started = time.monotonic()
+        done = subprocess.run(
+            [exe, "-hide_banner", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+             "testsrc=duration=0.2:size=128x72:rate=10", "-f", "lavfi", "-i", "sine=duration=0.2",
+             "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", "-y", str(out)],
+            capture_output=True, text=True, timeout=60)
+        seconds = time.monotonic() - started
+        if done.returncode != 0 or not out.is_file() or out.stat().st_size == 0:
+            reason = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+            return Check("ffmpeg encode", FAIL, f"H.264 + AAC test encode failed: {reason}")
+    return Check("ffmpeg encode", OK, f"H.264 + AAC test clip encoded in {seconds:.2f} s")
+
+
+def check_fonts(cfg: Config) -> list[Check]:
+    bundled = [p for p in FONTS_DIR.glob("*") if p.suffix.lower() in FONT_SUFFIXES] if FONTS_DIR.is_dir() else []
+    if bundled:
+        return [Check("fonts", OK, f"{len(bundled)} bundled font(s) in {FONTS_DIR}")]
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        system = "unknown (fc-list not found)"
+    else:
+        listing = subprocess.run([fc_list], capture_output=True, text=True, timeout=30).stdout
+        system = str(sum(1 for line in listing.splitlines() if line.strip()))
+    return [Check("fonts", WARN, f"no bundled fonts; system fonts: {system} "
+                                 "(subtitles and text overlays use these)")]
+
+
+def check_onnxruntime(cfg: Config) -> list[Check]:
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        return [Check("onnxruntime", FAIL, f"cannot import: {exc}")]
+    from noxus_local.inference.probe import probe_providers
+
+    checks = []
+    for probe in probe_providers():
+        cpu = probe.provider == "CPUExecutionProvider"
+        status = OK if probe.usable else (FAIL if cpu else WARN)
+        detail = f"{probe.detail} (onnxruntime {onnxruntime.__version__})" if cpu else probe.detail
+        checks.append(Check(f"onnxruntime {probe.provider}", status, detail))
+    return checks
+
+
+def check_models(cfg: Config) -> list[Check]:
+    path = manifest_path()
+    if path is None:
+        return [Check("models", WARN, "no models/manifest.toml found")]
+    models = _declared_models(tomllib.loads(path.read_text(encoding="utf-8")))
+    if not models:
+        return [Check("models", OK, f"0 models declared ({path})")]
+    missing, bad = [], []
+    for model in models:
+        for problem in _model_problems(cfg.data_dir / "models", model):
+            (missing if problem.startswith("missing") else bad).append(f"{model['id']}: {problem}")
+    if bad:
+        return [Check("models", FAIL, "; ".join(bad))]
+    installed = len(models) - len({m.split(":")[0] for m in missing})
+    detail = f"{len(models)} model(s) declared, {installed} installed with valid checksums"
+    return [Check("models", WARN if missing else OK, detail + (f"; {'; '.join(missing)}" if missing else ""))]
+
+
+def manifest_path() -> Path | None:
+    """models/manifest.toml beside the package (source checkout) or inside a frozen binary."""
+    roots = [Path(getattr(sys, "_MEIPASS", "")), Path(__file__).resolve().parent.parent]
+    for root in roots if getattr(sys, "frozen", False) else roots[1:]:
+        if (root / "models" / "manifest.toml").is_file():
+            return root / "models" / "manifest.toml"
+    return None
+
+
+def _declared_models(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """Entries of ``[[models]]`` (id, files: name) or ``[[model]]`` (name, files: path), normalised."""
+    out = []
+    for entry in manifest.get("models", []) + manifest.get("model", []):
+        files = [{"path": f.get("path") or f.get("name"), "sha256": f.get("sha256", ""), "size": f.get("size")}
+                 for f in entry.get("files", [])]
+        out.append({"id": entry.get("id") or entry.get("name"), "files": files})
+    return out
+
+
+def _model_problems(models_dir: Path, model: dict[str, Any]) -> list[str]:
+    """Files are looked for in <data dir>/models/<model id>/."""
+    problems = []
+    for entry in model["files"]:
+        path = models_dir / model["id"] / entry["path"]
+        if not path.is_file():
+            problems.append(f"missing {path}")
+        elif entry["size"] is not None and path.stat().st_size != entry["size"]:
+            problems.append(f"{path}: size {path.stat().st_size}, expected {entry['size']}")
+        elif entry["sha256"] and sha256_of(path) != entry["sha256"].lower():
+            problems.append(f"{path}: sha256 mismatch")
+    return problems
+
+
+@contextlib.contextmanager
+def _read_only(path: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection: doctor never creates a store nor changes one."""
+    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None, timeout=30)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def render_text(checks: list[Check]) -> str:
+    lines = [f"{c.status:<4} {c.name}: {c.detail}" for c in checks]
+    failed, warned = _count(checks, FAIL), _count(checks, WARN)
+    lines.append(f"doctor: {failed} failed, {warned} warning(s) (NOXUS Local {package_version()})")
+    return "\n".join(lines)
+
+
+def render_json(checks: list[Check]) -> str:
+    return json.dumps({"ok": _count(checks, FAIL) == 0, "version": package_version(),
+                       "failed": _count(checks, FAIL), "warnings": _count(checks, WARN),
+                       "checks": [asdict(c) for c in checks]}, indent=2)
+
+
+def exit_code(checks: list[Check]) -> int:
+    return 1 if _count(checks, FAIL) else 0
+
+
+def _count(checks: list[Check], status: str) -> int:
+    return sum(1 for c in checks if c.status == status)

@@ -1,0 +1,1 @@
+"""ONNX Runtime: provider probing now; session factory and models later."""

@@ -1,0 +1,101 @@
+"""Which ONNX Runtime providers really run, tested with a model built in memory.
+
+``onnxruntime-gpu`` lists CUDA and TensorRT as "available" even on a machine
+with no GPU, and a session asked for them silently falls back to CPU
+(STACK.md). So each provider gets a real session on a one-node model
+(``Y = X + X``), and counts only if the session kept it and the answer is right.
+
+The model is a few dozen bytes of ONNX protobuf written here by hand: the
+``onnx`` package is not a runtime dependency.
+
+Example::
+
+    [(p.provider, p.usable) for p in probe_providers()]
+    # [("CUDAExecutionProvider", False), ("CPUExecutionProvider", True)]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass
+
+FLOAT = 1  # TensorProto.FLOAT
+SHAPE = (1, 4)
+
+
+@dataclass(frozen=True)
+class ProviderProbe:
+    provider: str
+    usable: bool
+    detail: str
+
+
+def probe_providers() -> list[ProviderProbe]:
+    """One probe per provider ONNX Runtime lists; raises ImportError without onnxruntime."""
+    import onnxruntime as ort
+
+    # a provider that falls back prints C++ error lines (stderr) and Python "EP Error"
+    # lines (stdout); the probe's verdict says the same in one line
+    ort.set_default_logger_severity(4)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return [probe(ort, name) for name in ort.get_available_providers()]
+    finally:
+        ort.set_default_logger_severity(2)  # ONNX Runtime's default: warnings
+
+
+def probe(ort: object, provider: str) -> ProviderProbe:
+    import numpy as np
+
+    options = ort.SessionOptions()  # type: ignore[attr-defined]
+    options.log_severity_level = 4  # the fallback prints C++ error lines otherwise
+    chain = [provider] if provider == "CPUExecutionProvider" else [provider, "CPUExecutionProvider"]
+    try:
+        session = ort.InferenceSession(add_model(), options, providers=chain)  # type: ignore[attr-defined]
+        x = np.arange(4, dtype=np.float32).reshape(SHAPE)
+        (y,) = session.run(["Y"], {"X": x})
+    except Exception as exc:  # a provider whose libraries are missing raises here
+        return ProviderProbe(provider, False, f"session failed: {str(exc).splitlines()[0][:160]}")
+    active = session.get_providers()[0]
+    if active != provider:
+        return ProviderProbe(provider, False, f"listed but not usable: the session fell back to {active}"
+                                             " (no GPU, or its CUDA/cuDNN/TensorRT libraries are missing)")
+    if not np.array_equal(y, x + x):
+        return ProviderProbe(provider, False, "ran but gave a wrong answer")
+    return ProviderProbe(provider, True, "ran a test model")
+
+
+def add_model() -> bytes:
+    """ONNX ``ModelProto`` bytes for ``Y = Add(X, X)``, float32 [1, 4], opset 13."""
+    node = _fields((1, "X"), (1, "X"), (2, "Y"), (3, "add"), (4, "Add"))
+    graph = _fields((1, node), (2, "probe"), (11, _value_info("X")), (12, _value_info("Y")))
+    opset = _fields((1, ""), (2, 13))
+    return _fields((1, 7), (2, "noxus-local"), (7, graph), (8, opset))
+
+
+def _value_info(name: str) -> bytes:
+    dims = b"".join(_fields((1, _fields((1, size)))) for size in SHAPE)
+    tensor = _fields((1, FLOAT), (2, dims))
+    return _fields((1, name), (2, _fields((1, tensor))))
+
+
+def _fields(*fields: tuple[int, int | str | bytes]) -> bytes:
+    """Protobuf wire format: ints as varints (type 0), str/bytes length-delimited (type 2)."""
+    out = bytearray()
+    for number, value in fields:
+        if isinstance(value, int):
+            out += _varint(number << 3) + _varint(value)
+        else:
+            data = value.encode() if isinstance(value, str) else value
+            out += _varint(number << 3 | 2) + _varint(len(data)) + data
+    return bytes(out)
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        low, value = value & 0x7F, value >> 7
+        out.append(low | (0x80 if value else 0))
+        if not value:
+            return bytes(out)

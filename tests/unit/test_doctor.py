@@ -1,0 +1,126 @@
+"""``noxus-local doctor`` on real data dirs, the real ffmpeg and the real ONNX Runtime (GPU mocked)."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import onnxruntime as ort
+import pytest
+
+from noxus_local import doctor
+from noxus_local.app import prepare
+from noxus_local.cli import main
+from noxus_local.config import load_config
+from noxus_local.core import ledger
+from noxus_local.inference.probe import add_model, probe
+from noxus_local.store.db import Database
+from noxus_local.store.migrations import MIGRATIONS
+
+
+@pytest.fixture
+def cfg(tmp_path):
+    config = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path / "data")})
+    prepare(config)
+    return config
+
+
+def by_name(checks: list[doctor.Check]) -> dict[str, doctor.Check]:
+    return {c.name: c for c in checks}
+
+
+def test_a_prepared_data_dir_passes(cfg):
+    checks = by_name(doctor.run_checks(cfg, "built-in defaults"))
+    assert not [c for c in checks.values() if c.status == doctor.FAIL]
+    assert checks["store noxus.db"] == doctor.Check(
+        "store noxus.db", "OK", f"integrity ok, schema v{len(MIGRATIONS)} (current)")
+    assert checks["ledger"] == doctor.Check("ledger", "OK", "2 balance(s) agree with the ledger")
+    assert checks["ffmpeg encode"].status == "OK"
+    assert checks["onnxruntime CPUExecutionProvider"].status == "OK"
+    assert checks["models"].detail.startswith("0 models declared")
+
+
+def test_a_data_dir_that_is_a_file_fails(tmp_path):
+    (tmp_path / "file").write_text("x")
+    cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path / "file")})
+    (check,) = doctor.check_data_dir(cfg)
+    assert check == doctor.Check("data dir", "FAIL", f"{tmp_path / 'file'} is not a directory")
+
+
+def test_a_missing_data_dir_is_fine_and_not_created(tmp_path):
+    cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path / "new" / "data")})
+    (check,) = doctor.check_data_dir(cfg)
+    assert check.status == "OK"
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_balance_changed_behind_the_ledger_fails(cfg):
+    db = Database(cfg.data_dir / "noxus.db")
+    with db.write() as conn:
+        ledger.credit(conn, "default", "live", 1_000_000)
+        conn.execute("UPDATE balances SET balance_micros = balance_micros + 1 WHERE environment = 'live'")
+    db.close()
+    (check,) = doctor.check_ledger(cfg)
+    assert check == doctor.Check("ledger", "FAIL", "balances differ from the ledger for default/live")
+
+
+def test_a_store_newer_than_the_code_fails(cfg):
+    db = Database(cfg.data_dir / "noxus.db")
+    db.conn().execute(f"PRAGMA user_version={len(MIGRATIONS) + 1}")
+    db.close()
+    (check,) = doctor.check_store(cfg)
+    assert check.status == "FAIL"
+    assert "newer than this version" in check.detail
+
+
+def test_models_are_checked_against_the_manifest(cfg, tmp_path, monkeypatch):
+    models = cfg.data_dir / "models"
+    (models / "good").mkdir(parents=True)
+    (models / "good" / "m.onnx").write_bytes(b"weights")
+    good = hashlib.sha256(b"weights").hexdigest()
+    manifest = tmp_path / "manifest.toml"
+    manifest.write_text(
+        f'[[models]]\nid = "good"\n[[models.files]]\nname = "m.onnx"\nsha256 = "{good}"\n'
+        '[[models]]\nid = "absent"\n[[models.files]]\nname = "a.onnx"\nsha256 = "00"\n')
+    monkeypatch.setattr(doctor, "manifest_path", lambda: manifest)
+    (check,) = doctor.check_models(cfg)
+    assert check.status == "WARN"
+    assert check.detail.startswith("2 model(s) declared, 1 installed with valid checksums; absent: missing")
+    (models / "good" / "m.onnx").write_bytes(b"tampered")
+    (check,) = doctor.check_models(cfg)
+    assert (check.status, check.detail) == ("FAIL", f"good: {models / 'good' / 'm.onnx'}: sha256 mismatch")
+
+
+def test_the_in_memory_model_runs_on_cpu():
+    session = ort.InferenceSession(add_model(), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == ["X"]
+    assert probe(ort, "CPUExecutionProvider").usable
+
+
+def test_a_provider_that_falls_back_to_cpu_is_listed_but_not_usable():
+    class NoGpuOrt:  # what onnxruntime-gpu does on a machine without a GPU
+        SessionOptions = ort.SessionOptions
+
+        @staticmethod
+        def InferenceSession(model, options, providers):  # noqa: N802
+            return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+    result = probe(NoGpuOrt, "CUDAExecutionProvider")
+    assert not result.usable
+    assert result.detail.startswith("listed but not usable: the session fell back to CPUExecutionProvider")
+
+
+def test_cli_exit_codes_and_json(cfg, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("NOXUS_DATA_DIR", raising=False)
+    (tmp_path / "bad.toml").write_text("[server]\nport = 'x'\n")
+    assert main(["doctor", "--config", str(tmp_path / "bad.toml")]) == 1
+    assert capsys.readouterr().out.startswith("FAIL config: server.port: expected an integer")
+    (tmp_path / "ok.toml").write_text(f'[server]\ndata_dir = "{cfg.data_dir}"\n')
+    assert main(["doctor", "--json", "--config", str(tmp_path / "ok.toml")]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["ok"], report["failed"]) == (True, 0)
+    assert report["checks"][0] == {"name": "config", "status": "OK", "detail": f"loaded from {tmp_path / 'ok.toml'}"}
+
+
+def test_paths_in_the_report_are_absolute(cfg):
+    (check,) = doctor.check_data_dir(cfg)
+    assert Path(check.detail.split()[0]).is_absolute()
