@@ -1,0 +1,364 @@
+"""The OpenAPI document at /schema, complete, and its viewers, offline.
+
+Handlers answer raw JSON bytes built by ``envelope``, so Litestar's generated
+document knows paths and path parameters but nothing of bodies, errors,
+headers or auth. ``document()`` fills those in from ``openapi_spec`` each time
+the schema is served, and adds one operation per tool (``POST
+/api/v1/tools/qr`` ...) made from the live catalog, so "Try it out" gets the
+tool's own form. The viewers' JS/CSS come from the ``openapi-ui-bundles``
+package and are served under ``/schema/static/``: the docs render on a machine
+with no internet.
+
+Example::
+
+    Litestar(route_handlers=[..., *asset_routers()], openapi_config=openapi_config())
+    # /schema (Swagger UI), /schema/redoc, /schema/openapi.json, /schema/openapi.yaml
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Iterable
+from http import HTTPStatus
+from typing import Any
+
+import openapi_ui_bundles.redoc
+import openapi_ui_bundles.swagger_ui
+from litestar import Request, Router
+from litestar.datastructures import CacheControlHeader
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import (
+    JsonRenderPlugin,
+    OpenAPIRenderPlugin,
+    RedocRenderPlugin,
+    SwaggerRenderPlugin,
+    YamlRenderPlugin,
+)
+from litestar.static_files import create_static_files_router
+
+from noxus_local.api import openapi_spec as spec
+from noxus_local.api.envelope import MESSAGES, error_body
+from noxus_local.api.services import Services
+from noxus_local.errors import ERRORS_BY_CODE
+from noxus_local.tools.base import InputSpec, Tool
+
+STATIC = "/schema/static"
+SWAGGER = f"{STATIC}/swagger"
+REDOC = f"{STATIC}/redoc"
+FAVICON = f"<link rel='icon' type='image/png' href='{SWAGGER}/favicon-32x32.png'>"
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+RUN_TOOL = ("post", "/api/v1/tools/{name}")
+
+log = logging.getLogger("noxus_local.api.openapi")
+
+
+class _Documented(OpenAPIRenderPlugin):
+    """Renders ``document(schema)`` instead of Litestar's bare schema."""
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        served = {route.path_format for route in request.app.routes}
+        return super().render(request, document(openapi_schema, request.app.state.get("services"), served))
+
+
+class SwaggerDocs(_Documented, SwaggerRenderPlugin):
+    pass
+
+
+class RedocDocs(_Documented, RedocRenderPlugin):
+    pass
+
+
+class JsonDocs(_Documented, JsonRenderPlugin):
+    pass
+
+
+class YamlDocs(_Documented, YamlRenderPlugin):
+    pass
+
+
+def openapi_config() -> OpenAPIConfig:
+    """Swagger UI at /schema and /schema/swagger, ReDoc at /schema/redoc, JSON and YAML."""
+    return OpenAPIConfig(title="NOXUS Local", version="1.0.0", render_plugins=[
+        SwaggerDocs(js_url=f"{SWAGGER}/swagger-ui-bundle.js", css_url=f"{SWAGGER}/swagger-ui.css",
+                    standalone_preset_js_url=f"{SWAGGER}/swagger-ui-standalone-preset.js", favicon=FAVICON),
+        RedocDocs(js_url=f"{REDOC}/redoc.standalone.js", google_fonts=False, favicon=FAVICON),
+        JsonDocs(), YamlDocs()])
+
+
+def asset_routers() -> list[Router]:
+    """The viewers' files, from the installed package (no CDN, no node)."""
+    for folder, name in ((openapi_ui_bundles.swagger_ui.static_path, "swagger-ui-bundle.js"),
+                         (openapi_ui_bundles.redoc.static_path, "redoc.standalone.js")):
+        if not (folder / name).is_file():  # e.g. a binary built without --collect-data openapi_ui_bundles
+            log.warning("API docs: %s is missing, /schema viewers will be blank", folder / name)
+    cache = CacheControlHeader(max_age=86400)
+    return [create_static_files_router(path=SWAGGER, directories=[openapi_ui_bundles.swagger_ui.static_path],
+                                       name="openapi_static_swagger", cache_control=cache),
+            create_static_files_router(path=REDOC, directories=[openapi_ui_bundles.redoc.static_path],
+                                       name="openapi_static_redoc", cache_control=cache)]
+
+
+def document(schema: dict[str, Any], svc: Services | None = None,
+             served: Iterable[str] = ()) -> dict[str, Any]:
+    """Litestar's schema plus bodies, errors, headers, auth and examples (a new dict).
+
+    ``served`` are the app's route paths: a route kept out of Litestar's schema
+    (``include_in_schema=False``, e.g. /metrics) is added when the table documents it.
+    """
+    doc = copy.deepcopy(schema)
+    doc["info"]["description"] = spec.INFO_DESCRIPTION
+    doc["tags"] = spec.TAGS
+    tools = list(svc.catalog.tools.values()) if svc is not None else []
+    catalog = [t.describe(svc.cfg.price_micros(t.slug)) for t in tools] if svc is not None else []
+    locale = svc.locale if svc is not None else "es"
+    components = doc.setdefault("components", {})
+    components.setdefault("schemas", {}).update({**spec.SCHEMAS, **tool_input_schemas(tools)})
+    components.update(securitySchemes=spec.SECURITY_SCHEMES, headers=spec.HEADERS,
+                      parameters=spec.PARAMETERS, examples=error_examples(locale))
+    paths: dict[str, Any] = {}
+    for path, item in doc.get("paths", {}).items():
+        paths[path] = {method: operation(op, spec.OPERATIONS.get((method, path)), tools, catalog)
+                       if method in METHODS
+                       else op for method, op in item.items()}
+        if ("post", path) == RUN_TOOL:
+            paths.update(tool_paths(tools))
+    hidden = set(served) - set(paths)
+    for (method, path), op in spec.OPERATIONS.items():
+        if path in hidden:
+            paths.setdefault(path, {})[method] = operation({}, op, tools, catalog)
+    doc["paths"] = paths
+    return doc
+
+
+def operation(generated: dict[str, Any], op: spec.Op | None, tools: list[Tool],
+              catalog: list[dict[str, Any]]) -> dict[str, Any]:
+    """One operation from the table; a route missing from it keeps Litestar's text (a test flags it)."""
+    if op is None:
+        return {**generated, "parameters": [*generated.get("parameters", []), _header_param("XRequestId")]}
+    out: dict[str, Any] = {
+        "tags": [op.tag], "summary": op.summary, "description": op.description,
+        "operationId": op.operation_id,
+        "parameters": _parameters(generated.get("parameters", []), op, tools),
+        "responses": responses(op, _success_examples(op, catalog)),
+        "security": spec.BEARER if op.auth else [],
+    }
+    if op.operation_id == "runTool":
+        out["requestBody"] = tool_request_body(tools)
+    return out
+
+
+def _parameters(generated: list[dict[str, Any]], op: spec.Op, tools: list[Tool]) -> list[dict[str, Any]]:
+    """Litestar's parameters, replaced by the table's where they name the same one, then the table's others."""
+    ours = [_tool_name_param(tools) if p.get("name") == "name" and p.get("in") == "path" else p
+            for p in generated]
+    for param in op.parameters:
+        ours = [p for p in ours if _param_key(p) != _param_key(param)] + [param]
+    return [*ours, _header_param("XRequestId")]
+
+
+def _param_key(param: dict[str, Any]) -> tuple[str | None, ...]:
+    return (param.get("name"), param.get("in"), param.get("$ref"))
+
+
+def _header_param(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+def _tool_name_param(tools: list[Tool]) -> dict[str, Any]:
+    names = [n for t in tools for n in (t.slug, *t.aliases)]
+    return {"name": "name", "in": "path", "required": True,
+            "description": "Tool slug or alias" + (f": {', '.join(names)}" if names else ""),
+            "schema": {"type": "string"}, "examples": {n: {"value": n} for n in names[:6]}}
+
+
+def responses(op: spec.Op, examples: dict[str, Any]) -> dict[str, Any]:
+    headers = {"X-Request-Id": _header("X-Request-Id")}
+    if op.auth:
+        headers.update({name: _header(name) for name in spec.RATE_HEADERS})
+    if any(p == _header_param("IdempotencyKey") for p in op.parameters):
+        headers["Idempotent-Replayed"] = _header("Idempotent-Replayed")
+    content = op.content or {"application/json": {"schema": _schema(op.schema), "examples": examples}}
+    out: dict[str, Any] = {str(op.status): {"description": _success_text(op), "headers": headers,
+                                            "content": content}}
+    for status, (schema, extra_examples) in op.extra.items():
+        out[str(status)] = {"description": HTTPStatus(status).phrase + ": the job goes on; poll Location",
+                            "headers": {**headers, "Location": _header("Location")},
+                            "content": {"application/json": {"schema": _schema(schema),
+                                                             "examples": _named(extra_examples)}}}
+    for status, codes in _by_status(op.errors).items():
+        out[str(status)] = error_response(status, codes)
+    return out
+
+
+def _success_text(op: spec.Op) -> str:
+    if op.schema == "ToolRun":
+        return ("The job succeeded. A job that fails or times out answers with the error's status "
+                "and envelope, plus `job_id` and `billing` (charged 0).")
+    return HTTPStatus(op.status).phrase
+
+
+def _schema(name: str | None) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _header(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/headers/{name}"}
+
+
+def _named(examples: dict[str, Any]) -> dict[str, Any]:
+    return {name: {"summary": name, "value": value} for name, value in examples.items()}
+
+
+def _success_examples(op: spec.Op, catalog: list[dict[str, Any]]) -> dict[str, Any]:
+    """The table's examples; the catalog routes show this server's real catalog."""
+    if op.examples:
+        return _named(op.examples)
+    if op.schema == "ToolList":
+        return _named({"catalog": {"success": True, "tools": catalog, "request_id": spec.RID}})
+    if op.schema == "ToolDetail":
+        return _named({e["slug"]: {"success": True, "tool": e, "request_id": spec.RID} for e in catalog})
+    return {}
+
+
+def _by_status(codes: Iterable[str]) -> dict[int, list[str]]:
+    grouped: dict[int, list[str]] = {}
+    for code in codes:
+        grouped.setdefault(ERRORS_BY_CODE[code].status, []).append(code)
+    return dict(sorted(grouped.items()))
+
+
+def error_response(status: int, codes: list[str]) -> dict[str, Any]:
+    headers = {"X-Request-Id": _header("X-Request-Id")}
+    if status == 429:
+        headers.update({"Retry-After": _header("Retry-After"),
+                        **{name: _header(name) for name in spec.RATE_HEADERS}})
+    text = "; ".join(f"`{code}`: {MESSAGES[code][1].rstrip('.')}" for code in codes)
+    return {"description": f"{HTTPStatus(status).phrase}. {text}.", "headers": headers,
+            "content": {"application/json": {
+                "schema": _schema("Error"),
+                "examples": {code: {"$ref": f"#/components/examples/{code}"} for code in codes}}}}
+
+
+def error_examples(locale: str) -> dict[str, Any]:
+    """Each error code's body as ``envelope.error_body`` renders it: the real thing, not a copy."""
+    out = {}
+    for code in MESSAGES:
+        cls = ERRORS_BY_CODE.get(code)
+        if cls is None:
+            continue
+        sample = spec.ERROR_SAMPLES.get(code, {})
+        exc = cls(sample.get("message"), details=sample.get("details"), extra=sample.get("extra"))
+        out[code] = {"summary": f"{cls.status} {code}", "value": error_body(spec.RID, exc, locale)}
+    return out
+
+
+def tool_request_body(tools: list[Tool]) -> dict[str, Any]:
+    """POST /api/v1/tools/{name}: any tool's JSON or multipart body, with seed 000's examples."""
+    slugs = {t.slug for t in tools}
+    return {"required": True, "description": "The tool's inputs (see GET /api/v1/tools/{name}).", "content": {
+        "application/json": {
+            "schema": {"anyOf": [_schema(_component(t, "Json")) for t in tools]} if tools else {"type": "object"},
+            "examples": _requests(spec.JSON_REQUESTS, slugs)},
+        "multipart/form-data": {
+            "schema": {"anyOf": [_schema(_component(t, "Form")) for t in tools]} if tools else {"type": "object"},
+            "examples": _requests(spec.FORM_REQUESTS, slugs)},
+    }}
+
+
+def tool_paths(tools: list[Tool]) -> dict[str, Any]:
+    """One concrete path per tool: its own inputs, so the viewers offer its form (OpenAPI matches
+    concrete paths before templated ones; the server serves both)."""
+    base = spec.OPERATIONS[RUN_TOOL]
+    paths = {}
+    for tool in tools:
+        op = spec.Op(f"runTool_{tool.slug.replace('-', '_')}", "Tools", tool.title, _tool_text(tool), "ToolRun",
+                     {k: v for k, v in base.examples.items() if k == tool.slug},
+                     errors=tuple(c for c in base.errors if c != "tool_not_found"),
+                     parameters=base.parameters, extra=base.extra)
+        doc = operation({}, op, [], [])
+        content = {"application/json": {"schema": _schema(_component(tool, "Json")),
+                                        "examples": _requests(spec.JSON_REQUESTS, {tool.slug})},
+                   "multipart/form-data": {"schema": _schema(_component(tool, "Form")),
+                                           "examples": _requests(spec.FORM_REQUESTS, {tool.slug})}}
+        if any(item.type == "file" for item in tool.inputs):  # the viewers open the first: the upload form
+            content = dict(reversed(content.items()))
+        doc["requestBody"] = {"required": True, "content": content}
+        paths[f"/api/v1/tools/{tool.slug}"] = {"post": doc}
+    return paths
+
+
+def _tool_text(tool: Tool) -> str:
+    aliases = f" Also at `/api/v1/tools/{tool.aliases[0]}`." if tool.aliases else ""
+    return (f"{tool.description}{aliases} Same contract as `POST /api/v1/tools/{{name}}`; "
+            "`GET /api/v1/tools/" + tool.slug + "` gives its price and limits.")
+
+
+def _requests(requests: dict[str, tuple[str, dict[str, Any]]], slugs: set[str]) -> dict[str, Any]:
+    return {name: example for name, (slug, example) in requests.items() if slug in slugs}
+
+
+def tool_input_schemas(tools: list[Tool]) -> dict[str, Any]:
+    """Per tool, its JSON body (files as base64) and its multipart form (files as parts)."""
+    out = {}
+    for tool in tools:
+        out[_component(tool, "Json")] = _input_object(tool, multipart=False)
+        out[_component(tool, "Form")] = _input_object(tool, multipart=True)
+    return out
+
+
+def _component(tool: Tool, kind: str) -> str:
+    return "".join(part.title() for part in tool.slug.split("-")) + f"{kind}Input"
+
+
+def _input_object(tool: Tool, multipart: bool) -> dict[str, Any]:
+    props: dict[str, Any] = {}
+    required: list[str] = []
+    files = [s.name for s in tool.inputs if s.type == "file"]
+    for item in tool.inputs:
+        if item.type == "file" and not multipart:
+            props[f"{item.name}_base64"] = _str(f"The `{item.name}` file as base64 (or `content_base64`)",
+                                                contentEncoding="base64")
+            continue
+        props[item.name] = _input_field(item)
+        if item.required:
+            required.append(item.name)
+    if files and not multipart:
+        props["content_base64"] = _str(f"The `{files[0]}` file as base64; a `data:` URI prefix is tolerated",
+                                       contentEncoding="base64")
+        props.setdefault("filename", _str("The uploaded file's name"))
+    props.update(spec.FORM_COMMON if multipart else spec.JSON_COMMON)
+    out: dict[str, Any] = {"title": f"{tool.slug} ({'multipart' if multipart else 'JSON'})", "type": "object",
+                           "description": tool.description, "properties": props}
+    if required:
+        out["required"] = required
+    needed = [s.name for s in tool.inputs if s.type == "file" and s.required]
+    if needed and not multipart:
+        out["anyOf"] = [{"required": ["content_base64"]}, {"required": [f"{needed[0]}_base64"]}]
+    return out
+
+
+_TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean",
+          "color": "string", "object": "object"}
+
+
+def _input_field(item: InputSpec) -> dict[str, Any]:
+    if item.type == "file":
+        return {"type": "string", "format": "binary", "description": item.help or "The file"}
+    out: dict[str, Any] = {"type": _TYPES[item.type]}
+    notes = [item.help] if item.help else []
+    if item.type == "color":
+        notes.append("Color: #rgb, #rrggbb, #rrggbbaa or black, white, red, green, blue, yellow, transparent.")
+    if notes:
+        out["description"] = " ".join(notes)
+    for key, value in (("default", item.default), ("minimum", item.minimum), ("maximum", item.maximum),
+                       ("maxLength", item.max_length)):
+        if value is not None:
+            out[key] = value
+    if item.choices is not None:
+        out["enum"] = list(item.choices)
+    return out
+
+
+def _str(description: str, **kw: Any) -> dict[str, Any]:
+    return {"type": "string", "description": description, **kw}

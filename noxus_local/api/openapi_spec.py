@@ -1,0 +1,454 @@
+"""What the OpenAPI document says about each route: the data behind ``api.openapi``.
+
+Handlers answer raw JSON bytes, so nothing here changes a response: this is
+documentation only. Bodies are JSON Schema (OpenAPI 3.1); examples are real
+responses of this server with their ids shortened, and the error examples are
+rendered by ``envelope.error_body`` itself, so they cannot drift from what a
+client receives. ``tests/e2e/test_api_docs.py`` checks that every route has an
+entry and that the request examples run.
+
+Example::
+
+    OPERATIONS[("post", "/api/v1/ping")].errors   # ("missing_api_key", ...)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from noxus_local.api.envelope import MESSAGES
+
+RID = "req_3040b4d0dfd7ab7fb0ccc169"
+JOB = "job_d8f427d5ddacb142f44fba86"
+# a valid 1x1 PNG: the base64 examples run as they are in "Try it out"
+PNG_1X1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+
+INFO_DESCRIPTION = """\
+The NOXUS tools API v1, served by NOXUS Local on your own machine. A client written
+for the hosted API works here by changing only the base URL.
+
+**Auth.** Send `Authorization: Bearer noxus_<env>_...` (create keys with
+`noxus-local keys create`). Test keys spend the test balance, live keys the live one.
+
+**Envelope.** Every JSON body has `success` and `request_id`; the `X-Request-Id`
+header carries the same id (send your own `X-Request-Id` to reuse it). Errors have
+`error` (a sentence in the server's locale), a stable `error_code`, `billing.charged_usd = "0"`
+and optional `details` (validation errors list `details.field_errors`).
+
+**Billing.** Tools check the balance against an estimate before running, hold it, and
+charge only on success (never more than the estimate).
+
+**Running tools.** `POST /api/v1/tools/{name}` with `multipart/form-data` or JSON
+(files as `content_base64` / `<field>_base64`). One-shot by default; `Prefer: respond-async`
+(or a job longer than the server's sync wait) answers `202` with `Location: /api/v1/jobs/{id}`.
+`Idempotency-Key` makes retries safe: the same key and body return the original response
+with `Idempotent-Replayed: true` and no second charge.
+
+**Limits.** Authenticated responses carry `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
+`X-RateLimit-Reset` for the successful-jobs window; `429` carries `Retry-After`.
+"""
+
+TAGS = [
+    {"name": "Account", "description": "Check the key, read the balance and usage."},
+    {"name": "Tools", "description": "The tool catalog, and running a tool."},
+    {"name": "Jobs", "description": "Every tool run is a job: list, inspect, cancel."},
+    {"name": "Files", "description": "Tool outputs by signed, expiring URL (no key needed)."},
+    {"name": "Status", "description": "Observed latency and capacity in use."},
+    {"name": "System", "description": "Liveness and metrics for operators."},
+]
+
+BEARER = [{"apiKeyAuth": []}]
+SECURITY_SCHEMES = {
+    "apiKeyAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "noxus_<test|live>_<key>",
+                   "description": "An API key: `Authorization: Bearer noxus_test_...`."},
+}
+
+
+def _ref(name: str, kind: str = "schemas") -> dict[str, str]:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def _str(description: str = "", **kw: Any) -> dict[str, Any]:
+    return {"type": "string", **({"description": description} if description else {}), **kw}
+
+
+def _int(description: str = "", **kw: Any) -> dict[str, Any]:
+    return {"type": "integer", **({"description": description} if description else {}), **kw}
+
+
+def _obj(properties: dict[str, Any], required: tuple[str, ...] = (), **kw: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, **({"required": list(required)} if required else {}),
+            **kw}
+
+
+def _ok(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A success body: the envelope's two members around the route's own."""
+    return _obj({"success": {"const": True}, **properties, "request_id": _ref("RequestId")},
+                ("success", *required, "request_id"))
+
+
+USD = _str("USD amount as a decimal string", examples=["0.002"])
+NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+JOB_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"]
+
+SCHEMAS: dict[str, Any] = {
+    "RequestId": _str("`req_` + 24 hex chars, or the client's own X-Request-Id", examples=[RID]),
+    "Error": _obj({
+        "success": {"const": False},
+        "error": _str("A human sentence in the server's locale (es by default, en available)"),
+        "error_code": _str("Stable, English", enum=sorted(MESSAGES)),
+        "request_id": _ref("RequestId"),
+        "billing": _obj({"charged_usd": {"const": "0"}}, ("charged_usd",)),
+        "details": _obj({"field_errors": {"type": "object", "additionalProperties": {
+            "type": "array", "items": {"type": "string"}}}}, additionalProperties=True,
+            description="Optional. Validation errors list `field_errors`; limits name the `limit`."),
+        "limit": _obj({"limit": _int(), "window_seconds": _int()},
+                      description="429 rate_limit_exceeded only (seed 000)"),
+        "active": _int("429 concurrency_limit_exceeded only"),
+        "max": _int("429 concurrency_limit_exceeded only"),
+        "job_id": _str("When the error ended a job that was created"),
+    }, ("success", "error", "error_code", "request_id", "billing")),
+    "Billing": _obj({"currency": {"const": "USD"}, "estimated_usd": USD, "charged_usd": USD,
+                     "balance_after_usd": {**USD, "description": "Once the job is settled"}},
+                    ("currency", "estimated_usd", "charged_usd")),
+    "Output": _obj({
+        "filename": _str(), "mime_type": _str(), "size_bytes": _int(),
+        "url": _str("Signed, expiring URL of the file; no key needed"),
+        "content_base64": _str("The file, when it is at most the server's inline_max_mb and "
+                               "return_base64 is not false", contentEncoding="base64"),
+        "expired": {"type": "boolean", "description": "The file was removed by retention"},
+    }, ("filename", "mime_type", "size_bytes")),
+    "Job": _obj({
+        "tool": _str("Tool slug"), "job_id": _str(examples=[JOB]),
+        "status": _str(enum=JOB_STATUSES), "progress": _int(minimum=0, maximum=100),
+        "created_at": {"type": "string", "format": "date-time"},
+        "started_at": NULLABLE_TIME, "finished_at": NULLABLE_TIME,
+        "billing": _ref("Billing"),
+        "steps": {"type": "array", "items": _obj({"name": _str(), "status": _str(),
+                                                  "started_at_progress": _int()})},
+        "output": _ref("Output"),
+        "result": {"type": "object", "description": "Tool-specific: sizes, transcript, segments...",
+                   "additionalProperties": True},
+        "error": _obj({"code": _str(), "message": _str()}, description="Failed or cancelled jobs"),
+    }, ("tool", "job_id", "status", "progress", "created_at", "billing")),
+    "ToolRun": {"allOf": [_ref("Job"), _ok({})]},
+    "ToolAccepted": _ok({"tool": _str(), "job_id": _str(), "status": _str(enum=["queued", "running"]),
+                         "location": _str("Poll this path for the result")},
+                        ("tool", "job_id", "status", "location")),
+    "Ping": _ok({"status": {"const": "ok"},
+                 "api_key": _obj({"key_hint": _str(), "environment": _str(enum=["test", "live"])}),
+                 "account": _obj({"tier": _str(), "status": _str(enum=["active", "suspended"])})},
+                ("status", "api_key", "account")),
+    "Balance": _ok({"balance": _obj({"currency": {"const": "USD"}, "balance_usd": USD,
+                                     "available_usd": {**USD, "description": "Balance minus open holds"},
+                                     "lifetime_spent_usd": USD},
+                                    ("currency", "balance_usd", "available_usd", "lifetime_spent_usd")),
+                    "environment": _str(enum=["test", "live"])}, ("balance",)),
+    "Usage": _ok({
+        "period_days": _int(), "environment": _str(),
+        "by_tool": {"type": "array", "items": _obj({"tool": _str(), "jobs": _int(), "succeeded": _int(),
+                                                    "failed": _int(), "spent_usd": USD})},
+        "by_day": {"type": "array", "items": _obj({"day": _str(format="date"), "tool": _str(),
+                                                   "jobs": _int(), "spent_usd": USD})},
+        "current_window": _obj({"successful_jobs": _int(), "limit": _int(), "window_seconds": _int(),
+                                "reset_at": _int("unix seconds")}),
+        "tier": {"type": "object", "additionalProperties": True},
+    }, ("period_days", "by_tool", "by_day", "current_window", "tier")),
+    "Health": _ok({"status": {"const": "ok"}}, ("status",)),
+    "ToolInputSpec": _obj({
+        "name": _str(), "type": _str(enum=["string", "integer", "number", "boolean", "file", "color", "object"]),
+        "required": {"type": "boolean"}, "default": {}, "allowed_values": {"type": "array"},
+        "minimum": {"type": "number"}, "maximum": {"type": "number"}, "max_length": _int(),
+        "description": _str()}, ("name", "type", "required")),
+    "ToolDescription": _obj({
+        "slug": _str(), "aliases": {"type": "array", "items": _str()}, "title": _str(),
+        "description": _str(), "media_type": _str(),
+        "inputs": {"type": "array", "items": _ref("ToolInputSpec")},
+        "pricing": _obj({"type": _str(enum=["fixed", "dynamic"]), "price_usd": USD, "starting_usd": USD,
+                         "unit": _str()}, ("type",)),
+        "available": {"type": "boolean"},
+        "unavailable_reason": _str("Why, and how to install what is missing"),
+        "limits": {"type": "object", "description": "Per tier", "additionalProperties": True},
+    }, ("slug", "aliases", "title", "inputs", "pricing", "available")),
+    "ToolList": _ok({"tools": {"type": "array", "items": _ref("ToolDescription")}}, ("tools",)),
+    "ToolDetail": _ok({"tool": _ref("ToolDescription")}, ("tool",)),
+    "JobList": _ok({"jobs": {"type": "array", "items": _ref("Job")},
+                    "pagination": _obj({"limit": _int(), "offset": _int(), "total": _int(),
+                                        "has_more": {"type": "boolean"}})}, ("jobs", "pagination")),
+    "JobDetail": {"allOf": [_ref("Job"), _ok({"webhooks": {
+        "type": "array", "description": "Webhook deliveries for this job and their attempts",
+        "items": {"type": "object", "additionalProperties": True}}}, ("webhooks",))]},
+    "JobCancel": {"allOf": [_ref("Job"), _ok({"cancelled": {
+        "type": "boolean", "description": "false when the job had already ended"}}, ("cancelled",))]},
+    "Latency": _ok({"media_type": _str(enum=["image", "video"]), "unit": _str(enum=["image", "second"]),
+                    "latency_ms_per_unit": {"type": ["integer", "null"],
+                                            "description": "null when no job finished in the window"},
+                    "sample_jobs": _int(), "window_seconds": _int()}, ("media_type", "latency_ms_per_unit")),
+    "Capacity": _ok({"used_system_capacity": {"type": "number", "minimum": 0, "maximum": 1},
+                     "running_jobs": _int(), "queued_jobs": _int(), "workers": _int()},
+                    ("used_system_capacity",)),
+}
+
+HEADERS = {
+    "X-Request-Id": {"description": "The request's id, the same as the body's request_id",
+                     "schema": _ref("RequestId")},
+    "X-RateLimit-Limit": {"description": "Successful jobs allowed per hour for this key", "schema": _int()},
+    "X-RateLimit-Remaining": {"description": "Successful jobs left in the current window", "schema": _int()},
+    "X-RateLimit-Reset": {"description": "When the window frees a slot (unix seconds)", "schema": _int()},
+    "Retry-After": {"description": "Seconds to wait before retrying", "schema": _int()},
+    "Location": {"description": "The job to poll: /api/v1/jobs/{job_id}", "schema": _str()},
+    "Idempotent-Replayed": {"description": "`true` when this is the stored response of an earlier "
+                                           "request with the same Idempotency-Key", "schema": _str()},
+}
+RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+
+PARAMETERS = {
+    "XRequestId": {"name": "X-Request-Id", "in": "header", "required": False,
+                   "description": "Your own request id (`[A-Za-z0-9._-]{1,64}`), echoed back; else one is made",
+                   "schema": _str(pattern=r"^[A-Za-z0-9._-]{1,64}$")},
+    "IdempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": False,
+                       "description": "1-255 printable chars. Same key + same body within 24 h returns the "
+                                      "original response, not a second job or charge; a different body → 409.",
+                       "schema": _str(minLength=1, maxLength=255), "example": "qr-2026-05-25-001"},
+    "Prefer": {"name": "Prefer", "in": "header", "required": False,
+               "description": "`respond-async`: answer 202 at once with the job's Location",
+               "schema": _str(enum=["respond-async"])},
+    "MaxProcessingTime": {"name": "Max-Processing-Time", "in": "header", "required": False,
+                          "description": "Seconds the job may run (0 = unlimited); past it the job fails with "
+                                         "processing_timeout and is charged 0",
+                          "schema": _str(pattern=r"^\d+$"), "example": "60"},
+}
+
+# details/extra that make each error example look like the real thing
+ERROR_SAMPLES: dict[str, dict[str, Any]] = {
+    "validation_error": {"details": {"field_errors": {"text": ["es obligatorio / is required"]}}},
+    "invalid_media": {"message": "No se pudo leer la imagen: el archivo está dañado o no es una imagen compatible."},
+    "insufficient_api_balance": {"details": {"estimated_usd": "0.002", "available_usd": "0.001"}},
+    "scope_denied": {"details": {"required_scope": "tools:run"}},
+    "tool_not_allowed": {"details": {"tool": "qr"}},
+    "tool_not_found": {"details": {"tool": "crear-gif"}},
+    "idempotency_conflict": {"details": {"reason": "different_request"}},
+    "limit_exceeded": {"details": {"limit": "max_upload_mb", "max": 25}},
+    "unsupported_media_type": {"details": {"content_type": "text/plain",
+                                           "accepted": ["multipart/form-data", "application/json"]}},
+    "rate_limit_exceeded": {"extra": {"limit": {"limit": 60, "window_seconds": 3600}},
+                            "details": {"limit": "jobs_per_hour"}},
+    "concurrency_limit_exceeded": {"extra": {"active": 1, "max": 1}, "details": {"active": 1, "max": 1}},
+    "tool_unavailable": {"details": {"reason": "model_missing",
+                                     "install": "noxus-local models fetch whisper-base"}},
+    "processing_timeout": {"details": {"job_id": JOB}, "extra": {"job_id": JOB}},
+}
+
+AUTH_ERRORS = ("missing_api_key", "invalid_api_key", "revoked_api_key", "account_suspended",
+               "rate_limit_exceeded", "internal_error")
+
+
+@dataclass(frozen=True)
+class Op:
+    """One operation's documentation. ``errors`` are error codes; statuses come from errors.py.
+
+    ``examples`` name success bodies; empty means "made from the live catalog" (tool routes).
+    """
+
+    operation_id: str
+    tag: str
+    summary: str
+    description: str
+    schema: str | None                     # success body component; None: described in ``content``
+    examples: dict[str, Any] = field(default_factory=dict)
+    auth: bool = True
+    status: int = 200
+    errors: tuple[str, ...] = AUTH_ERRORS
+    parameters: tuple[dict[str, Any], ...] = ()
+    content: dict[str, Any] | None = None  # a non-JSON success body
+    extra: dict[int, tuple[str, dict[str, Any]]] = field(default_factory=dict)  # more successes: 202
+
+
+def _envelope(body: dict[str, Any]) -> dict[str, Any]:
+    return {"success": True, **body, "request_id": RID}
+
+
+JOB_ROW: dict[str, Any] = {
+    "tool": "qr", "job_id": JOB, "status": "succeeded", "progress": 100,
+    "created_at": "2026-05-25T15:04:05.933385Z", "started_at": "2026-05-25T15:04:05.935247Z",
+    "finished_at": "2026-05-25T15:04:05.947190Z",
+    "billing": {"currency": "USD", "estimated_usd": "0.002", "charged_usd": "0.002", "balance_after_usd": "9.998"},
+    "steps": [{"name": "render", "status": "succeeded", "started_at_progress": 50}],
+    "output": {"filename": "qr.png", "mime_type": "image/png", "size_bytes": 478,
+               "url": f"/api/v1/files/{JOB}/qr.png?expires=1779721445&sig=c80cbdd856e1fa2a…"},
+    "result": {"width": 330, "height": 330, "version": 2, "error_correction": "M", "modules": 25},
+}
+QR_RUN = _envelope({**JOB_ROW, "output": {**JOB_ROW["output"],
+                                          "content_base64": "iVBORw0KGgoAAAANSUhEUgAAAUoAAAFKAQMAAABB…"}})
+IMAGE_CONVERT_RUN = _envelope({
+    **JOB_ROW, "tool": "image-convert", "job_id": "job_1f06dd345a4c8b86296883ec",
+    "billing": {"currency": "USD", "estimated_usd": "0.002", "charged_usd": "0.002", "balance_after_usd": "9.996"},
+    "steps": [{"name": n, "status": "succeeded", "started_at_progress": p}
+              for n, p in (("open", 5), ("decode", 30), ("resize", 60), ("encode", 85))],
+    "output": {"filename": "mi-imagen.webp", "mime_type": "image/webp", "size_bytes": 72,
+               "url": "/api/v1/files/job_1f06dd345a4c8b86296883ec/mi-imagen.webp?expires=1779721445&sig=b2ae…",
+               "content_base64": "UklGRkAAAABXRUJQVlA4IDQAAADwAQCdASoIAAgA…"},
+    "result": {"width": 8, "height": 8, "format": "webp", "frames": 1, "input_format": "png",
+               "input_width": 8, "input_height": 8}})
+
+JOB_ID_PARAM = {"name": "job_id", "in": "path", "required": True, "description": "A job id from a tool run",
+                "schema": _str(), "example": JOB}
+
+OPERATIONS: dict[tuple[str, str], Op] = {
+    ("post", "/api/v1/ping"): Op(
+        "ping", "Account", "Check the API key",
+        "Validates the key and answers 200 when the connection is ready (seed 000 \"First API calls\"). "
+        "No job, no charge.", "Ping",
+        {"ok": _envelope({"status": "ok", "api_key": {"key_hint": "noxus_test_Sgkr", "environment": "test"},
+                          "account": {"tier": "free", "status": "active"}})}),
+    ("get", "/api/v1/balance"): Op(
+        "getBalance", "Account", "Read the API USD balance",
+        "The balance of the key's environment. `available_usd` is the balance minus holds of running jobs. "
+        "Reading it moves no money.", "Balance",
+        {"ok": _envelope({"balance": {"currency": "USD", "balance_usd": "10", "available_usd": "10",
+                                      "lifetime_spent_usd": "0"}, "environment": "test"})}),
+    ("get", "/api/v1/usage"): Op(
+        "getUsage", "Account", "Spend and jobs per tool and per day",
+        "Jobs and USD spent in the last `days` days for the key's account and environment, the current "
+        "successful-jobs window and the tier's limits.", "Usage",
+        {"ok": _envelope({
+            "period_days": 30, "environment": "test",
+            "by_tool": [{"tool": "qr", "jobs": 2, "succeeded": 1, "failed": 0, "spent_usd": "0.002"}],
+            "by_day": [{"day": "2026-05-25", "tool": "qr", "jobs": 2, "spent_usd": "0.002"}],
+            "current_window": {"successful_jobs": 1, "limit": 60, "window_seconds": 3600, "reset_at": 1779721445},
+            "tier": {"name": "free", "jobs_per_hour": 60, "requests_per_minute": 120, "concurrent_jobs": 1,
+                     "max_upload_mb": 25.0, "max_image_pixels": 40000000, "max_video_seconds": 120,
+                     "max_batch_images": 10}})},
+        errors=("validation_error", *AUTH_ERRORS),
+        parameters=({"name": "days", "in": "query", "required": False,
+                     "description": "Days back from now (clamped to 1-365)",
+                     "schema": _int(default=30, minimum=1, maximum=365)},)),
+    ("get", "/api/v1/health"): Op(
+        "health", "System", "Liveness",
+        "No key and no database: for load balancers and monitors.", "Health",
+        {"ok": _envelope({"status": "ok"})}, auth=False, errors=("internal_error",)),
+    ("get", "/api/v1/tools"): Op(
+        "listTools", "Tools", "List the tool catalog",
+        "Every active tool: slug, Spanish aliases, inputs (type, required, default, allowed values), "
+        "pricing (`fixed` or `dynamic` with a starting price), per-tier limits, and whether it is "
+        "available on this server (with the reason when not).", "ToolList"),
+    ("get", "/api/v1/tools/{name}"): Op(
+        "getTool", "Tools", "Describe one tool",
+        "The catalog entry of one tool, by slug or alias.", "ToolDetail",
+        errors=(*AUTH_ERRORS[:-1], "tool_not_found", "internal_error")),
+    ("post", "/api/v1/tools/{name}"): Op(
+        "runTool", "Tools", "Run a tool",
+        "Authenticate → check scope and tool → check limits → estimate → check the balance (402) → "
+        "hold → process → charge the actual amount on success (never more than the hold), release "
+        "on failure.\n\nSend `multipart/form-data` (files as parts, other fields as text) or "
+        "`application/json` (files as `content_base64` for the tool's first file input, or "
+        "`<field>_base64`, plus `filename`; a `data:` URI prefix is tolerated). The request returns "
+        "when the job ends; with `Prefer: respond-async`, or when the job outlasts the server's "
+        "sync wait, it returns 202 and the job's `Location`. Add `webhook: {url, secret}` (JSON) or "
+        "`webhook_url` / `webhook_secret` (form) to be called when the job ends. "
+        "`return_base64=false` leaves `content_base64` out of the output.", "ToolRun",
+        {"qr": QR_RUN, "image-convert": IMAGE_CONVERT_RUN},
+        errors=("validation_error", "invalid_media", "missing_api_key", "invalid_api_key", "revoked_api_key",
+                "insufficient_api_balance", "scope_denied", "tool_not_allowed", "account_suspended",
+                "tool_not_found", "idempotency_conflict", "limit_exceeded", "unsupported_media_type",
+                "rate_limit_exceeded", "concurrency_limit_exceeded", "internal_error", "tool_unavailable",
+                "processing_timeout"),
+        parameters=(_ref("IdempotencyKey", "parameters"), _ref("Prefer", "parameters"),
+                    _ref("MaxProcessingTime", "parameters")),
+        extra={202: ("ToolAccepted", {"accepted": _envelope({
+            "tool": "qr", "job_id": "job_418fdbb66bf685af7b4b926d", "status": "queued",
+            "location": "/api/v1/jobs/job_418fdbb66bf685af7b4b926d"})})}),
+    ("get", "/api/v1/jobs"): Op(
+        "listJobs", "Jobs", "List jobs",
+        "The key's account's jobs in this environment, newest first.", "JobList",
+        {"ok": _envelope({"jobs": [JOB_ROW], "pagination": {"limit": 20, "offset": 0, "total": 1,
+                                                            "has_more": False}})},
+        errors=("validation_error", *AUTH_ERRORS[:-1], "tool_not_found", "internal_error"),
+        parameters=(
+            {"name": "tool", "in": "query", "required": False, "description": "Tool slug or alias",
+             "schema": _str(), "example": "qr"},
+            {"name": "status", "in": "query", "required": False, "schema": _str(enum=JOB_STATUSES)},
+            {"name": "since", "in": "query", "required": False,
+             "description": "Jobs created at or after: ISO 8601 or unix seconds",
+             "schema": _str(), "example": "2026-05-25T00:00:00Z"},
+            {"name": "limit", "in": "query", "required": False, "schema": _int(default=20, minimum=1, maximum=100)},
+            {"name": "offset", "in": "query", "required": False, "schema": _int(default=0, minimum=0)})),
+    ("get", "/api/v1/jobs/{job_id}"): Op(
+        "getJob", "Jobs", "Get a job",
+        "Status (`queued`, `running`, `succeeded`, `failed`, `cancelled`), progress 0-100, steps, billing, "
+        "output (with a fresh signed URL), result or error, and webhook deliveries.", "JobDetail",
+        {"ok": _envelope({**JOB_ROW, "webhooks": []})},
+        errors=(*AUTH_ERRORS[:-1], "job_not_found", "internal_error"), parameters=(JOB_ID_PARAM,)),
+    ("delete", "/api/v1/jobs/{job_id}"): Op(
+        "cancelJob", "Jobs", "Cancel a job",
+        "Cancels a queued or running job: its hold is released and it is charged 0. A job that already "
+        "ended is returned as it is with `cancelled: false`.", "JobCancel",
+        {"already ended": _envelope({"cancelled": False, **JOB_ROW})},
+        errors=(*AUTH_ERRORS[:-1], "job_not_found", "internal_error"), parameters=(JOB_ID_PARAM,)),
+    ("get", "/api/v1/files/{job_id}/{filename}"): Op(
+        "getFile", "Files", "Download a job's output",
+        "The `output.url` of a job: signed and expiring, so it works without the API key "
+        "(e.g. in an <img> tag). 404 once the signature expires or retention removed the file.", None,
+        auth=False, errors=("not_found", "internal_error"),
+        parameters=(JOB_ID_PARAM,
+                    {"name": "filename", "in": "path", "required": True, "schema": _str(), "example": "qr.png"},
+                    {"name": "expires", "in": "query", "required": True, "description": "unix seconds",
+                     "schema": _str(pattern=r"^\d+$")},
+                    {"name": "sig", "in": "query", "required": True, "description": "HMAC-SHA256 signature",
+                     "schema": _str()}),
+        content={"*/*": {"schema": {"type": "string", "format": "binary"}}}),
+    ("get", "/api/v1/status/latency"): Op(
+        "getLatency", "Status", "Observed latency per media unit",
+        "Processing time per image, or per second of video, over real jobs that succeeded in the last "
+        "hour (seed 001).", "Latency",
+        {"ok": _envelope({"media_type": "image", "unit": "image", "latency_ms_per_unit": 21, "sample_jobs": 2,
+                          "window_seconds": 3600})},
+        errors=("validation_error", *AUTH_ERRORS),
+        parameters=({"name": "media_type", "in": "query", "required": True,
+                     "schema": _str(enum=["image", "video"])},)),
+    ("get", "/api/v1/status/capacity"): Op(
+        "getCapacity", "Status", "Capacity in use",
+        "Running plus queued jobs over worker slots, capped at 1 (seed 001's `used_system_capacity`).",
+        "Capacity",
+        {"ok": _envelope({"used_system_capacity": 0.5, "running_jobs": 1, "queued_jobs": 0, "workers": 2})}),
+    # hidden from Litestar's schema by its route; documented here when the app serves it
+    ("get", "/metrics"): Op(
+        "metrics", "System", "Prometheus metrics",
+        "Requests and their durations by route template, jobs by tool and outcome, queue depth, running "
+        "jobs and money charged, in the Prometheus text format 0.0.4. No key: keep it off public networks.",
+        None, auth=False, errors=("internal_error",),
+        content={"text/plain": {"schema": _str(), "example":
+                 '# TYPE noxus_http_requests_total counter\n'
+                 'noxus_http_requests_total{route="/api/v1/ping",method="POST",status="200"} 12\n'}}),
+}
+
+# members every tool body accepts besides the tool's own inputs
+JSON_COMMON = {
+    "return_base64": {"type": "boolean", "default": True,
+                      "description": "false: leave `content_base64` out of `output` (the `url` is always there)"},
+    "webhook": _obj({"url": _str("Called with the job's body when it ends", format="uri"),
+                     "secret": _str("Signs X-Webhook-Signature (HMAC-SHA256)", maxLength=512)}, ("url",)),
+}
+FORM_COMMON = {
+    "return_base64": JSON_COMMON["return_base64"],
+    "webhook_url": _str("Called with the job's body when it ends", format="uri"),
+    "webhook_secret": _str("Signs X-Webhook-Signature (HMAC-SHA256)", maxLength=512),
+}
+
+# request examples: name → (tool slug, Example Object); seed 000's own calls first
+JSON_REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "qr": ("qr", {"summary": "qr: a PNG QR code of a URL (seed 000)",
+                  "value": {"text": "https://noxus.lat", "output_format": "png"}}),
+    "image-convert (base64)": ("image-convert", {
+        "summary": "image-convert: a base64 PNG to WebP (seed 000)",
+        "value": {"filename": "foto.png", "content_base64": PNG_1X1, "output_format": "webp"}}),
+}
+FORM_REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "image-convert": ("image-convert", {
+        "summary": "image-convert: upload foto.png, get mi-imagen.webp (seed 000)",
+        "description": "curl -F \"image=@foto.png\" -F \"output_format=webp\" -F \"filename=mi-imagen\"",
+        "value": {"image": "(binary: foto.png)", "output_format": "webp", "filename": "mi-imagen"}}),
+    "qr": ("qr", {"summary": "qr: an SVG QR code, as form fields",
+                  "value": {"text": "https://noxus.lat", "output_format": "svg"}}),
+}
