@@ -178,3 +178,14 @@ def test_max_processing_time_kills_ffmpeg(srv):
     assert (r.status_code, r.json()["error_code"]) == (504, "processing_timeout")
     time.sleep(0.5)
     assert ffmpeg_children(srv.proc.pid) == []
+
+
+def test_idempotency_covers_async_submissions(srv):
+    headers = {"Prefer": "respond-async", "Idempotency-Key": "async-001"}
+    first = srv.post("/api/v1/tools/wait", key=srv.key, json={"seconds": 0.2}, headers=headers)
+    second = srv.post("/api/v1/tools/wait", key=srv.key, json={"seconds": 0.2}, headers=headers)
+    assert first.status_code == second.status_code == 202
+    assert first.content == second.content and second.headers["idempotent-replayed"] == "true"
+    wait_status(srv, srv.key, first.json()["job_id"], {"succeeded"})
+    listed = srv.get("/api/v1/jobs?tool=wait", key=srv.key).json()
+    assert listed["pagination"]["total"] == 1
