@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: setup serve test lint bench clean
+.PHONY: setup serve test lint bench binary clean
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -24,5 +24,11 @@ bench: setup
 	$(VENV)/bin/python scripts/bench/bench_ping.py
 	$(VENV)/bin/python scripts/bench/bench_tools.py
 
+# FLAVOUR=cpu|gpu MODE=onefile|onedir; the binary lands in dist/$(FLAVOUR)-$(MODE)/
+FLAVOUR ?= cpu
+MODE ?= onefile
+binary:
+	bash scripts/build_binary.sh --flavour $(FLAVOUR) --mode $(MODE)
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,182 @@
+"""The built binary, run the way a user runs it: serve, its own CLI, two tools over HTTP, SIGTERM.
+
+Skipped unless ``NOXUS_BINARY`` names a binary made by ``scripts/build_binary.sh``
+(plain ``pytest`` collects this module and skips it). CI builds the CPU
+one-file binary after the unit tests and runs::
+
+    NOXUS_BINARY=dist/cpu-onefile/noxus-local .venv/bin/pytest tests/binary -q
+
+``doctor`` checks ffmpeg, ONNX Runtime and the model manifest from inside the
+binary; the tests share one server and run in file order: the last one stops it.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image, features
+
+BINARY = os.environ.get("NOXUS_BINARY", "")
+KEY_RE = re.compile(r"noxus_test_[A-Za-z0-9_-]{40,}")
+START_TIMEOUT = 90  # a one-file GPU build unpacks ~370 MB before it can answer
+
+pytestmark = pytest.mark.skipif(not BINARY, reason="set NOXUS_BINARY to a built noxus-local binary")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Binary:
+    """The binary serving on a free port with its own data dir; ``cli`` runs it on the same data."""
+
+    def __init__(self, path: Path, data_dir: Path) -> None:
+        self.path = path
+        self.port = free_port()
+        config = data_dir.parent / "noxus.toml"
+        config.write_text("[jobs]\ndiagnostic_tools = true\n")  # adds `wait`, whose ffmpeg engine runs ffmpeg
+        self.env = {**os.environ, "NOXUS_DATA_DIR": str(data_dir), "NOXUS_CONFIG": str(config)}
+        self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=60)
+        self.log = data_dir.parent / "server.log"
+        self.proc: subprocess.Popen[str] | None = None
+        self.stdout: list[str] = []
+
+    def start(self) -> Binary:
+        self.proc = subprocess.Popen([str(self.path), "serve", "--port", str(self.port)], env=self.env,
+                                     stdout=subprocess.PIPE, stderr=self.log.open("w"), text=True,
+                                     cwd=self.log.parent)
+        # A thread drains stdout so a silent hang cannot block the test and a full pipe cannot block the server.
+        threading.Thread(target=self._read_stdout, daemon=True).start()
+        deadline = time.monotonic() + START_TIMEOUT
+        self._wait_healthy(deadline)
+        while "listening on" not in "".join(self.stdout) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self
+
+    def _read_stdout(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.stdout.append(line)
+
+    @property
+    def first_key(self) -> str:
+        match = KEY_RE.search("".join(self.stdout))
+        return match.group(0) if match else ""
+
+    def _wait_healthy(self, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            assert self.proc is not None and self.proc.poll() is None, self.log.read_text()
+            try:
+                if self.client.get("/api/v1/health").status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise AssertionError(f"no 200 from /api/v1/health in {START_TIMEOUT} s")
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(self.path), *args], env=self.env, capture_output=True, text=True,
+                              timeout=START_TIMEOUT)
+
+    def post(self, path: str, key: str, **kw: Any) -> dict[str, Any]:
+        r = self.client.post(path, headers={"Authorization": f"Bearer {key}"}, **kw)
+        assert r.status_code == 200, r.text
+        assert r.json()["success"] is True
+        return r.json()
+
+
+@pytest.fixture(scope="module")
+def binary(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Binary]:
+    server = Binary(Path(BINARY).resolve(), tmp_path_factory.mktemp("binary") / "data").start()
+    yield server
+    if server.proc is not None and server.proc.poll() is None:
+        server.proc.kill()
+        server.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def cli_key(binary: Binary) -> str:
+    """A key made by the binary's own CLI against the live server's data dir."""
+    done = binary.cli("keys", "create", "--account", "default", "--name", "smoke")
+    assert done.returncode == 0, done.stderr
+    match = KEY_RE.search(done.stdout)
+    assert match, done.stdout
+    return match.group(0)
+
+
+def image_of(body: dict[str, Any]) -> Image.Image:
+    return Image.open(io.BytesIO(base64.b64decode(body["output"]["content_base64"], validate=True)))
+
+
+def png(size: tuple[int, int] = (48, 32)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGBA", size, (20, 120, 200, 128)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_first_start_prints_a_key_that_works(binary):
+    assert binary.first_key
+    assert binary.post("/api/v1/ping", binary.first_key)["success"] is True
+
+
+def test_qr_png(binary, cli_key):
+    body = binary.post("/api/v1/tools/qr", cli_key, json={"text": "https://noxus.lat", "size": 200})
+    with image_of(body) as img:
+        assert (img.format, img.size) == ("PNG", (200, 200))
+
+
+@pytest.mark.parametrize("fmt,pil_format", [("webp", "WEBP"), ("avif", "AVIF"), ("jpeg", "JPEG")])
+def test_image_convert(binary, cli_key, fmt, pil_format):
+    if fmt == "avif" and not features.check("avif"):
+        pytest.skip("this Pillow cannot read AVIF back")
+    body = binary.post("/api/v1/tools/image-convert", cli_key,
+                       files={"image": ("foto.png", png(), "image/png")}, data={"output_format": fmt})
+    with image_of(body) as img:
+        assert (img.format, img.size) == (pil_format, (48, 32))
+
+
+def test_bundled_ffmpeg_runs(binary, cli_key):
+    body = binary.post("/api/v1/tools/wait", cli_key, json={"seconds": 0.2, "engine": "ffmpeg"})
+    assert base64.b64decode(body["output"]["content_base64"]) == b'{"engine":"ffmpeg"}'
+
+
+def test_api_docs_assets_are_bundled(binary):
+    """Swagger UI's JS/CSS are package data (openapi-ui-bundles), which PyInstaller only ships when told."""
+    html = binary.client.get("/schema/swagger").text
+    assets = re.findall(r"""<(?:script|link)[^>]+(?:src|href)=["'](/schema/static/[^"']+)""", html)
+    assert assets, html[:500]
+    for asset in assets:
+        r = binary.client.get(asset)
+        assert r.status_code == 200 and len(r.content) > 100, asset
+
+
+def test_doctor_finds_what_the_binary_bundles(binary):
+    """ffmpeg, ONNX Runtime, the model manifest and the package version must all be inside the binary."""
+    done = binary.cli("doctor", "--json")
+    report = json.loads(done.stdout)
+    checks = {c["name"]: c for c in report["checks"]}
+    assert done.returncode == 0, done.stdout
+    assert report["version"] != "0+unknown"  # package metadata was bundled
+    for name in ("ffmpeg", "ffmpeg encode", "onnxruntime CPUExecutionProvider", "models"):
+        assert checks[name]["status"] == "OK", checks[name]
+
+
+def test_sigterm_exits_zero_within_10_s(binary):
+    assert binary.proc is not None
+    binary.proc.send_signal(signal.SIGTERM)
+    assert binary.proc.wait(timeout=10) == 0
