@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.params import FromQuery
 
 from noxus_local.api.auth import require_principal
 from noxus_local.api.envelope import json_response
@@ -38,7 +39,7 @@ async def balance(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 
 @get("/api/v1/usage")
-async def usage(request: Request[Any, Any, Any], days: int = 30) -> Response[bytes]:
+async def usage(request: Request[Any, Any, Any], days: FromQuery[int] = 30) -> Response[bytes]:
     principal = await require_principal(request)
     svc = services_of(request)
     days = max(1, min(days, 365))

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from litestar import Request, get
+from litestar.params import FromPath
 from litestar.response import File
 
 from noxus_local.api.services import services_of
@@ -18,7 +19,7 @@ from noxus_local.errors import NotFound
 
 
 @get("/api/v1/files/{job_id:str}/{filename:str}")
-async def get_file(request: Request[Any, Any, Any], job_id: str, filename: str) -> File:
+async def get_file(request: Request[Any, Any, Any], job_id: FromPath[str], filename: FromPath[str]) -> File:
     svc = services_of(request)
     q = request.query_params
     expires, sig = q.get("expires", ""), q.get("sig", "")

@@ -12,6 +12,7 @@ from typing import Any
 
 from anyio import to_thread
 from litestar import Request, Response, delete, get
+from litestar.params import FromPath
 
 from noxus_local.api.auth import require_principal
 from noxus_local.api.envelope import json_response
@@ -44,7 +45,7 @@ async def list_jobs(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 
 @get("/api/v1/jobs/{job_id:str}")
-async def show_job(request: Request[Any, Any, Any], job_id: str) -> Response[bytes]:
+async def show_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[bytes]:
     principal = await require_principal(request)
     svc = services_of(request)
     row = jobs.get(svc.db, job_id, principal.account_id, principal.environment)
@@ -62,7 +63,7 @@ def webhook_view(svc: Services, job_id: str) -> list[dict[str, Any]]:
 
 
 @delete("/api/v1/jobs/{job_id:str}", status_code=200)
-async def cancel_job(request: Request[Any, Any, Any], job_id: str) -> Response[bytes]:
+async def cancel_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[bytes]:
     principal = await require_principal(request)
     svc = services_of(request)
     jobs.get(svc.db, job_id, principal.account_id, principal.environment)

@@ -21,6 +21,7 @@ from typing import Any
 
 from anyio import to_thread
 from litestar import Request, Response, get, post
+from litestar.params import FromPath
 
 from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
 from noxus_local.api.envelope import encode, error_body, json_response, raw_response, request_id_of
@@ -44,7 +45,7 @@ async def list_tools(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 
 @get("/api/v1/tools/{name:str}")
-async def show_tool(request: Request[Any, Any, Any], name: str) -> Response[bytes]:
+async def show_tool(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[bytes]:
     svc = services_of(request)
     await require_principal(request)
     return json_response(request, {"tool": _describe(svc, svc.catalog.resolve(name))})
@@ -60,7 +61,7 @@ def _describe(svc: Services, tool: Tool) -> dict[str, Any]:
 
 
 @post("/api/v1/tools/{name:str}", status_code=200)
-async def run_tool(request: Request[Any, Any, Any], name: str) -> Response[bytes]:
+async def run_tool(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[bytes]:
     svc = services_of(request)
     principal = await require_principal(request)
     require_scope(principal, "tools:run")
