@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,7 +146,7 @@ class ToolOutput:
     media_units: float = 1.0
 
 
-class Tool:
+class Tool(ABC):
     """Base class; subclasses set the class variables and implement ``run``."""
 
     slug: ClassVar[str]
@@ -177,8 +178,9 @@ class Tool:
         """The hold for a run; fixed-price tools hold their price."""
         return price_micros
 
+    @abstractmethod
     def run(self, ctx: ToolContext) -> ToolOutput:
-        raise NotImplementedError  # every concrete tool overrides this
+        """Do the work; raise a NoxusError for bad input, poll ``ctx.cancel`` in long loops."""
 
     def describe(self, price_micros: int, available: bool = True,
                  reason: str | None = None) -> dict[str, Any]:
