@@ -173,6 +173,7 @@ class Tool(ABC):
 
     def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
         """Cross-field and limit checks before any money moves. Default: none."""
+        return None
 
     def estimate_micros(self, params: dict[str, Any], price_micros: int) -> int:
         """The hold for a run; fixed-price tools hold their price."""
