@@ -37,7 +37,6 @@ from noxus_local.core.limits import RequestLimiter
 from noxus_local.core.webhooks import EVENTS, WebhookService
 from noxus_local.dispatch import Dispatcher
 from noxus_local.errors import (
-    ERRORS_BY_CODE,
     InternalError,
     LimitExceeded,
     MethodNotAllowed,
@@ -133,11 +132,7 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
         stop_services(svc, ticker)
 
     def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-        rid = request_id_of(request)
-        response = error_response(rid, _as_noxus(exc, cfg), cfg.server.locale)
-        # unmatched routes (404/405) never pass through route middleware: set it here too
-        response.headers["X-Request-Id"] = rid
-        return response
+        return error_response(request_id_of(request), _as_noxus(exc, cfg), cfg.server.locale)
 
     app = Litestar(
         route_handlers=[account.ping, account.balance, account.usage, account.health,
@@ -145,7 +140,6 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
                         jobs_api.list_jobs, jobs_api.show_job, jobs_api.cancel_job, files.get_file,
                         status.latency, status.capacity, metrics_api.metrics,
                         *openapi.asset_routers()],
-        middleware=[request_id_middleware],
         exception_handlers={Exception: handle},
         on_startup=[on_startup], on_shutdown=[on_shutdown],
         request_max_body_size=int(cfg.server.max_body_mb * 1024 * 1024),
@@ -153,8 +147,9 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
         # logging_config=None: Litestar's default would replace the root handler, and with it
         # our JSON lines (logs.configure_logging), with its own text format
         state={"services": svc}, debug=False, logging_config=None)
-    # outside the router, unlike route middleware, so unmatched routes (404/405) are counted too
-    app.asgi_handler = metrics_api.measure_requests(app.asgi_handler, svc.metrics)
+    # outside the router, unlike route middleware, so unmatched routes (404/405) are
+    # counted and carry X-Request-Id too
+    app.asgi_handler = request_id_middleware(metrics_api.measure_requests(app.asgi_handler, svc.metrics))
     return app
 
 
@@ -174,7 +169,6 @@ def _as_noxus(exc: Exception, cfg: Config) -> NoxusError:
             return UnsupportedMediaType()
         if 400 <= status < 500:
             return ValidationError(details={"reason": str(exc.detail)[:200]} if exc.detail else None)
-        cls = ERRORS_BY_CODE.get("internal_error", InternalError)
-        return cls()
+        return InternalError()
     log.exception("unhandled error", exc_info=exc)
     return InternalError()

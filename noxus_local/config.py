@@ -60,6 +60,12 @@ class JobSettings:
 
 
 @dataclass
+class InferenceSettings:
+    prefer_gpu: bool = setting(True, "Run models on CUDA when ONNX Runtime can; CPU otherwise (doctor says which).")
+    threads: int = setting(0, "Threads per model for ONNX Runtime's intra-op pool (0 = ONNX Runtime's default).")
+
+
+@dataclass
 class BootstrapSettings:
     create_default_account: bool = setting(True, "On a first start with no keys, create an account and a test key.")
     default_tier: str = setting("free", "Tier of that default account.")
@@ -134,6 +140,7 @@ class AccountDecl:
 class Config:
     server: ServerSettings = field(default_factory=ServerSettings)
     jobs: JobSettings = field(default_factory=JobSettings)
+    inference: InferenceSettings = field(default_factory=InferenceSettings)
     bootstrap: BootstrapSettings = field(default_factory=BootstrapSettings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     tiers: dict[str, TierSettings] = field(default_factory=dict)
@@ -148,7 +155,7 @@ class Config:
         return parse_usd(self.prices.get(slug, "0"))
 
 
-SECTIONS: dict[str, type] = {"server": ServerSettings, "jobs": JobSettings,
+SECTIONS: dict[str, type] = {"server": ServerSettings, "jobs": JobSettings, "inference": InferenceSettings,
                              "bootstrap": BootstrapSettings, "webhooks": WebhookSettings}
 
 
@@ -289,6 +296,8 @@ def _check(cfg: Config) -> None:
         raise ConfigError("jobs.queue_backend: expected \"sqlite\" or \"redis\"")
     if cfg.jobs.workers < 1:
         raise ConfigError("jobs.workers: must be at least 1")
+    if cfg.inference.threads < 0:
+        raise ConfigError("inference.threads: must be 0 (ONNX Runtime's default) or more")
     if cfg.bootstrap.default_tier not in cfg.tiers:
         raise ConfigError(f"bootstrap.default_tier: unknown tier {cfg.bootstrap.default_tier!r}")
     parse_usd(cfg.bootstrap.starting_test_balance_usd)

@@ -22,16 +22,13 @@ import json
 import shutil
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
-import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from noxus_local.backup import sha256_of
 from noxus_local.config import Config
 from noxus_local.core import ledger
 from noxus_local.store.migrations import MIGRATIONS
@@ -212,54 +209,29 @@ def check_onnxruntime(cfg: Config) -> list[Check]:
 
 
 def check_models(cfg: Config) -> list[Check]:
+    """One summary line, then one line per declared model with its checksums verified."""
+    from noxus_local.inference.registry import ModelRegistry, manifest_path
+
     path = manifest_path()
     if path is None:
         return [Check("models", WARN, "no models/manifest.toml found")]
-    models = _declared_models(tomllib.loads(path.read_text(encoding="utf-8")))
-    if not models:
-        return [Check("models", OK, f"0 models declared ({path})")]
-    missing, bad = [], []
-    for model in models:
-        for problem in _model_problems(cfg.data_dir / "models", model):
-            (missing if problem.startswith("missing") else bad).append(f"{model['id']}: {problem}")
-    if bad:
-        return [Check("models", FAIL, "; ".join(bad))]
-    installed = len(models) - len({m.split(":")[0] for m in missing})
-    detail = f"{len(models)} model(s) declared, {installed} installed with valid checksums"
-    return [Check("models", WARN if missing else OK, detail + (f"; {'; '.join(missing)}" if missing else ""))]
+    statuses = ModelRegistry.from_config(cfg).verify()
+    installed = sum(1 for s in statuses if s.installed)
+    summary = Check("models", OK, f"{len(statuses)} declared, {installed} installed ({path}; "
+                                  f"files in {(cfg.data_dir / 'models').resolve()})")
+    return [summary, *(_model_check(s) for s in statuses)]
 
 
-def manifest_path() -> Path | None:
-    """models/manifest.toml beside the package (source checkout) or inside a frozen binary."""
-    roots = [Path(getattr(sys, "_MEIPASS", "")), Path(__file__).resolve().parent.parent]
-    for root in roots if getattr(sys, "frozen", False) else roots[1:]:
-        if (root / "models" / "manifest.toml").is_file():
-            return root / "models" / "manifest.toml"
-    return None
-
-
-def _declared_models(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    """Entries of ``[[models]]`` (id, files: name) or ``[[model]]`` (name, files: path), normalised."""
-    out = []
-    for entry in manifest.get("models", []) + manifest.get("model", []):
-        files = [{"path": f.get("path") or f.get("name"), "sha256": f.get("sha256", ""), "size": f.get("size")}
-                 for f in entry.get("files", [])]
-        out.append({"id": entry.get("id") or entry.get("name"), "files": files})
-    return out
-
-
-def _model_problems(models_dir: Path, model: dict[str, Any]) -> list[str]:
-    """Files are looked for in <data dir>/models/<model id>/."""
-    problems = []
-    for entry in model["files"]:
-        path = models_dir / model["id"] / entry["path"]
-        if not path.is_file():
-            problems.append(f"missing {path}")
-        elif entry["size"] is not None and path.stat().st_size != entry["size"]:
-            problems.append(f"{path}: size {path.stat().st_size}, expected {entry['size']}")
-        elif entry["sha256"] and sha256_of(path) != entry["sha256"].lower():
-            problems.append(f"{path}: sha256 mismatch")
-    return problems
+def _model_check(status: Any) -> Check:
+    spec, name = status.spec, f"model {status.spec.id}"
+    if status.installed:
+        return Check(name, OK, f"{len(spec.files)} file(s), {status.size / 1e6:.1f} MB, sha256 OK")
+    fix = f"noxus-local models fetch {'--default' if spec.default else spec.id}"
+    if status.state == "corrupt":
+        return Check(name, FAIL, f"{'; '.join(status.problems)}; reinstall with: {fix}")
+    if spec.default:
+        return Check(name, WARN, f"{'; '.join(status.problems)}: a default model; install it with: {fix}")
+    return Check(name, OK, f"not installed (optional; {fix})")
 
 
 @contextlib.contextmanager

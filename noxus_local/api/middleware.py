@@ -2,11 +2,10 @@
 
 It also sets the request id for log lines (``logs.REQUEST_ID``).
 
-It wraps every matched route, so successes, 413s from the body limit and
-500s all get ``X-Request-Id`` (and, for authenticated calls, the
+It wraps the app's whole ASGI handler (router and exception handling), so
+every response — successes, 404/405 for unmatched routes, 413s from the body
+limit, 500s — gets ``X-Request-Id`` (and, for authenticated calls, the
 ``X-RateLimit-*`` headers that handlers stashed with ``envelope.add_headers``).
-Unmatched routes (404/405) skip route middleware; the app's exception
-handler sets the header for those.
 """
 
 from __future__ import annotations
