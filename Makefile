@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: setup serve test lint bench binary clean
+.PHONY: setup models serve test lint bench binary clean
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -13,10 +13,18 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-serve: setup
+# The default models of models/manifest.toml into the data dir that `serve` uses
+# (./noxus-data, $NOXUS_DATA_DIR or the CONFIG's), through the download cache
+# ($NOXUS_MODEL_CACHE, default ~/.cache/noxus-local/models) that the tests reuse.
+# Offline, the server still starts: the tools that need a missing model say so.
+models: setup
+	$(VENV)/bin/noxus-local models fetch --default $(if $(CONFIG),--config $(CONFIG),) || \
+	  echo "note: default models not fetched; the tools that need them report tool_unavailable"
+
+serve: setup models
 	$(VENV)/bin/noxus-local serve $(if $(CONFIG),--config $(CONFIG),)
 
-test: setup
+test: setup models
 	$(VENV)/bin/ruff check noxus_local tests scripts
 	$(VENV)/bin/pytest -q
 

@@ -27,10 +27,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 from noxus_local.config import Config
 from noxus_local.core import ledger
+from noxus_local.inference import registry
 from noxus_local.store.migrations import MIGRATIONS
 from noxus_local.version import package_version
 
@@ -210,28 +210,27 @@ def check_onnxruntime(cfg: Config) -> list[Check]:
 
 def check_models(cfg: Config) -> list[Check]:
     """One summary line, then one line per declared model with its checksums verified."""
-    from noxus_local.inference.registry import ModelRegistry, manifest_path
-
-    path = manifest_path()
+    path = registry.manifest_path()
     if path is None:
         return [Check("models", WARN, "no models/manifest.toml found")]
-    statuses = ModelRegistry.from_config(cfg).verify()
+    statuses = registry.ModelRegistry.from_config(cfg).verify()
     installed = sum(1 for s in statuses if s.installed)
     summary = Check("models", OK, f"{len(statuses)} declared, {installed} installed ({path}; "
                                   f"files in {(cfg.data_dir / 'models').resolve()})")
     return [summary, *(_model_check(s) for s in statuses)]
 
 
-def _model_check(status: Any) -> Check:
+def _model_check(status: registry.ModelStatus) -> Check:
     spec, name = status.spec, f"model {status.spec.id}"
     if status.installed:
         return Check(name, OK, f"{len(spec.files)} file(s), {status.size / 1e6:.1f} MB, sha256 OK")
     fix = f"noxus-local models fetch {'--default' if spec.default else spec.id}"
     if status.state == "corrupt":
         return Check(name, FAIL, f"{'; '.join(status.problems)}; reinstall with: {fix}")
+    found = "not installed" if status.state == "missing" else f"partly installed ({'; '.join(status.problems)})"
     if spec.default:
-        return Check(name, WARN, f"{'; '.join(status.problems)}: a default model; install it with: {fix}")
-    return Check(name, OK, f"not installed (optional; {fix})")
+        return Check(name, WARN, f"{found}; a default model: install it with: {fix}")
+    return Check(name, OK, f"{found} (optional; install it with: {fix})")
 
 
 @contextlib.contextmanager

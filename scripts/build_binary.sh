@@ -131,8 +131,8 @@ build() {
   while IFS= read -r dir; do
     extra+=(--add-data "$ROOT/$dir:$dir")
   done < <(find noxus_local -type d -name fonts -not -path '*/__pycache__/*')
-  # onnxruntime is named explicitly: the inference code imports it lazily (and
-  # until models land, not at all), so PyInstaller's import scan would drop it.
+  # onnxruntime is named explicitly: the inference code imports it lazily
+  # (inside functions), so PyInstaller's import scan could drop it.
   # redis is optional at runtime (huey imports it if present): leave it out
   # rather than fail when a build venv lacks it.
   "$venv/bin/python" -c "import redis" 2>/dev/null || extra+=(--exclude-module redis)

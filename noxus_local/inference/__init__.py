@@ -1,1 +1,1 @@
-"""ONNX Runtime: provider probing now; session factory and models later."""
+"""ONNX Runtime: provider probing, the session factory, the model registry and one module per model."""

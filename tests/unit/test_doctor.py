@@ -12,6 +12,7 @@ from noxus_local.app import prepare
 from noxus_local.cli import main
 from noxus_local.config import load_config
 from noxus_local.core import ledger
+from noxus_local.inference import registry
 from noxus_local.inference.probe import add_model, probe
 from noxus_local.store.db import Database
 from noxus_local.store.migrations import MIGRATIONS
@@ -36,7 +37,11 @@ def test_a_prepared_data_dir_passes(cfg):
     assert checks["ledger"] == doctor.Check("ledger", "OK", "2 balance(s) agree with the ledger")
     assert checks["ffmpeg encode"].status == "OK"
     assert checks["onnxruntime CPUExecutionProvider"].status == "OK"
-    assert checks["models"].detail.startswith("0 models declared")
+    assert checks["models"].status == "OK"
+    assert checks["models"].detail.startswith("1 declared, 0 installed")
+    assert checks["model silero-vad"] == doctor.Check(
+        "model silero-vad", "WARN", "not installed; a default model: install it with: "
+                                    "noxus-local models fetch --default")
 
 
 def test_a_data_dir_that_is_a_file_fails(tmp_path):
@@ -76,18 +81,35 @@ def test_models_are_checked_against_the_manifest(cfg, tmp_path, monkeypatch):
     models = cfg.data_dir / "models"
     (models / "good").mkdir(parents=True)
     (models / "good" / "m.onnx").write_bytes(b"weights")
-    good = hashlib.sha256(b"weights").hexdigest()
+    good, other = hashlib.sha256(b"weights").hexdigest(), hashlib.sha256(b"other").hexdigest()
     manifest = tmp_path / "manifest.toml"
     manifest.write_text(
         f'[[models]]\nid = "good"\n[[models.files]]\nname = "m.onnx"\nsha256 = "{good}"\n'
-        '[[models]]\nid = "absent"\n[[models.files]]\nname = "a.onnx"\nsha256 = "00"\n')
-    monkeypatch.setattr(doctor, "manifest_path", lambda: manifest)
-    (check,) = doctor.check_models(cfg)
-    assert check.status == "WARN"
-    assert check.detail.startswith("2 model(s) declared, 1 installed with valid checksums; absent: missing")
-    (models / "good" / "m.onnx").write_bytes(b"tampered")
-    (check,) = doctor.check_models(cfg)
-    assert (check.status, check.detail) == ("FAIL", f"good: {models / 'good' / 'm.onnx'}: sha256 mismatch")
+        'sources = ["https://example.org/m.onnx"]\n'
+        f'[[models]]\nid = "absent"\ndefault = true\n[[models.files]]\nname = "a.onnx"\nsha256 = "{other}"\n'
+        'sources = ["https://example.org/a.onnx"]\n'
+        f'[[models]]\nid = "optional"\n[[models.files]]\nname = "o.onnx"\nsha256 = "{other}"\n'
+        'sources = ["https://example.org/o.onnx"]\n')
+    monkeypatch.setattr(registry, "manifest_path", lambda: manifest)
+    summary, *per_model = doctor.check_models(cfg)
+    assert summary == doctor.Check("models", "OK", f"3 declared, 1 installed ({manifest}; files in {models.resolve()})")
+    assert per_model == [
+        doctor.Check("model good", "OK", "1 file(s), 0.0 MB, sha256 OK"),
+        doctor.Check("model absent", "WARN", "not installed; a default model: install it with: "
+                                             "noxus-local models fetch --default"),
+        doctor.Check("model optional", "OK", "not installed (optional; install it with: "
+                                             "noxus-local models fetch optional)")]
+    (models / "good" / "m.onnx").write_bytes(b"tampere")  # same size: only the sha256 tells
+    assert doctor.check_models(cfg)[1] == doctor.Check(
+        "model good", "FAIL", "m.onnx: sha256 mismatch; reinstall with: noxus-local models fetch good")
+
+
+def test_a_broken_manifest_is_one_failed_check(cfg, tmp_path, monkeypatch):
+    (tmp_path / "manifest.toml").write_text('[[models]]\nid = "x"\n')
+    monkeypatch.setattr(registry, "manifest_path", lambda: tmp_path / "manifest.toml")
+    (check,) = doctor.run_checks(cfg, "defaults")[-1:]
+    assert (check.name, check.status) == ("models", "FAIL")
+    assert check.detail == f"ManifestError: {tmp_path / 'manifest.toml'}: models[0] (x): no [[models.files]]"
 
 
 def test_the_in_memory_model_runs_on_cpu():
