@@ -117,6 +117,21 @@ class Server:
         return self.request("POST", path, key, **kw)
 
 
+def no_server_errors(response: httpx.Response) -> None:
+    """httpx response hook: any 5xx fails the test that caused it, with the body."""
+    if response.status_code >= 500:
+        response.read()
+        raise AssertionError(f"server answered {response.status_code}: {response.text[:500]}")
+
+
+def start_module_server(factory: pytest.TempPathFactory, name: str, config: str = "",
+                        env: dict[str, str] | None = None) -> Server:
+    """A started server for a module-scoped fixture; its client refuses 5xx answers."""
+    server = Server(factory.mktemp(name) / "data", config, env)
+    server.client.event_hooks = {"request": [], "response": [no_server_errors]}
+    return server.start()
+
+
 @pytest.fixture
 def make_server(tmp_path: Path) -> Iterator[Any]:
     """Factory: ``make_server(config_text)`` starts a server; all are stopped at teardown."""

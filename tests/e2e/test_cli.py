@@ -7,25 +7,17 @@ import re
 import sqlite3
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
-from tests.e2e.conftest import KEY_RE, Server
+from tests.e2e.conftest import KEY_RE, Server, no_server_errors, start_module_server
 
 QR = "/api/v1/tools/qr"
 
 
-def _no_500(response: httpx.Response) -> None:
-    if response.status_code >= 500:
-        response.read()
-        raise AssertionError(f"server answered {response.status_code}: {response.text[:500]}")
-
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = Server(tmp_path_factory.mktemp("cli") / "data", "")
-    server.client.event_hooks = {"request": [], "response": [_no_500]}
-    server.start()
+    server = start_module_server(tmp_path_factory, "cli")
     yield server
     server.stop()
 
@@ -159,7 +151,7 @@ SYNC_CONFIG = """
 
 def test_config_key_from_env_var_and_idempotent_sync(make_server):
     server = make_server(SYNC_CONFIG, env={"ACME_KEY": ENV_KEY})
-    server.client.event_hooks = {"request": [], "response": [_no_500]}
+    server.client.event_hooks = {"request": [], "response": [no_server_errors]}
     r = server.post("/api/v1/ping", key=ENV_KEY)
     assert r.status_code == 200, r.text
     assert r.json()["account"]["tier"] == "starter"

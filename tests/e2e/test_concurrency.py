@@ -16,14 +16,14 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, start_module_server
 
 CONVERT = "/api/v1/tools/image-convert"
 
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = Server(tmp_path_factory.mktemp("concurrency") / "data", """
+    server = start_module_server(tmp_path_factory, "concurrency", """
         [prices]
         image-convert = "0.002"
         [tiers.bulk]
@@ -39,7 +39,6 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         tier = "bulk"
         initial_test_balance_usd = "1"
         """)
-    server.start()
     yield server
     server.stop()
 

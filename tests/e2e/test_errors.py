@@ -19,28 +19,16 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, no_server_errors, start_module_server
 
 QR = "/api/v1/tools/qr"
 CONVERT = "/api/v1/tools/image-convert"
 
 
-def _no_500(response: httpx.Response) -> None:
-    if response.status_code >= 500:
-        response.read()
-        raise AssertionError(f"server answered {response.status_code}: {response.text[:500]}")
-
-
-def start(tmp_path_factory: pytest.TempPathFactory, name: str, config: str = "",
-          env: dict[str, str] | None = None) -> Server:
-    server = Server(tmp_path_factory.mktemp(name) / "data", config, env)
-    server.client.event_hooks = {"request": [], "response": [_no_500]}
-    return server.start()
-
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start(tmp_path_factory, "errors", """
+    server = start_module_server(tmp_path_factory, "errors", """
         [tiers.free]
         requests_per_minute = 0
         jobs_per_hour = 0
@@ -55,7 +43,7 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def tight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start(tmp_path_factory, "tight", """
+    server = start_module_server(tmp_path_factory, "tight", """
         [server]
         max_body_mb = 1
         [tiers.free]
@@ -344,7 +332,7 @@ def test_invalid_json_is_400(srv):
 
 def test_locale_en_gives_english_messages(make_server):
     en = make_server('[server]\nlocale = "en"\n')
-    en.client.event_hooks = {"request": [], "response": [_no_500]}
+    en.client.event_hooks = {"request": [], "response": [no_server_errors]}
     assert assert_error(en.post("/api/v1/ping"), 401, "missing_api_key")["error"] == \
         "Missing API key. Send Authorization: Bearer YOUR_API_KEY."
     assert assert_error(en.post("/api/v1/tools/nope", key=en.key, json={}), 404, "tool_not_found")["error"] == \

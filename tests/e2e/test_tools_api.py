@@ -13,22 +13,17 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, start_module_server
 
 QR = "/api/v1/tools/qr"
 CONVERT = "/api/v1/tools/image-convert"
 PRICE = Decimal("0.002")
 
 
-def _no_500(response: httpx.Response) -> None:
-    if response.status_code >= 500:
-        response.read()
-        raise AssertionError(f"server answered {response.status_code}: {response.text[:500]}")
-
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = Server(tmp_path_factory.mktemp("tools") / "data", """
+    server = start_module_server(tmp_path_factory, "tools", """
         [tiers.free]
         requests_per_minute = 0
         concurrent_jobs = 10
@@ -50,8 +45,6 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         tier = "three_rpm"
         initial_test_balance_usd = "1"
         """)
-    server.client.event_hooks = {"request": [], "response": [_no_500]}
-    server.start()
     yield server
     server.stop()
 
