@@ -4,6 +4,7 @@
 #   scripts/build_binary.sh                                   # cpu, onefile
 #   scripts/build_binary.sh --flavour gpu --mode onedir
 #   scripts/build_binary.sh --all                             # cpu+gpu × onefile+onedir
+#   scripts/build_binary.sh --with-models                     # also bundle the default models
 #
 # Output: dist/<flavour>-<mode>/noxus-local (onefile: one executable;
 # onedir: a folder holding the executable and its libraries).
@@ -24,6 +25,7 @@ ROOT=$PWD
 PYTHON=${PYTHON:-python3}
 PYINSTALLER_SPEC=${PYINSTALLER_SPEC:-pyinstaller==6.22.*}
 MEASURE=${MEASURE:-1}
+WITH_MODELS=0
 
 usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
@@ -33,6 +35,7 @@ while [ $# -gt 0 ]; do
     --flavour) flavours+=("${2:?--flavour needs cpu or gpu}"); shift 2 ;;
     --mode) modes+=("${2:?--mode needs onefile or onedir}"); shift 2 ;;
     --all) flavours=(cpu gpu); modes=(onefile onedir); shift ;;
+    --with-models) WITH_MODELS=1; shift ;;
     -h|--help) usage 0 ;;
     *) echo "unknown argument: $1" >&2; usage 2 ;;
   esac
@@ -136,6 +139,15 @@ build() {
   # redis is optional at runtime (huey imports it if present): leave it out
   # rather than fail when a build venv lacks it.
   "$venv/bin/python" -c "import redis" 2>/dev/null || extra+=(--exclude-module redis)
+  if [ "$WITH_MODELS" = 1 ]; then
+    # the default models, fetched and sha256-checked by the project's own
+    # registry into a cache-shaped folder (<sha256>/<file>) that the frozen
+    # registry reads before any network source: an offline install needs nothing more
+    local bundle=build/model-bundle
+    NOXUS_MODEL_CACHE="$ROOT/$bundle" NOXUS_DATA_DIR="$ROOT/build/model-fetch" \
+      "$venv/bin/python" -m noxus_local models fetch --default >&2
+    extra+=(--add-data "$ROOT/$bundle:bundled-models")
+  fi
   local -a data; mapfile -t data < <(collect_data_args "$venv")
   echo "== building $dist ($(date +%T))" >&2
   rm -rf "$dist"

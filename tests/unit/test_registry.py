@@ -267,3 +267,23 @@ def test_cli_models_fetch_list_verify(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().out == "FAIL silero-vad: silero_vad.onnx: 4 bytes, expected 2327524\n"
     assert main(["models", "fetch", "nope"]) == 1
     assert capsys.readouterr().err == "error: unknown model 'nope'; declared: silero-vad\n"
+
+
+def test_models_bundled_in_a_binary_install_offline_and_a_bad_bundle_is_not_trusted(tmp_path):
+    specs = load_manifest(write_manifest(tmp_path / "manifest.toml"))
+    bundle = tmp_path / "bundle" / sha(WEIGHTS)
+    bundle.mkdir(parents=True)
+    (bundle / "m.onnx").write_bytes(WEIGHTS)
+    reg = ModelRegistry(tmp_path / "data" / "models", specs, tmp_path / "cache", dead_url(),
+                        bundle_dir=tmp_path / "bundle")
+    lines: list[str] = []
+    reg.fetch("default", lines.append)
+    assert "  from the models bundled in this binary" in lines
+    assert (tmp_path / "data" / "models" / "tiny" / "m.onnx").read_bytes() == WEIGHTS
+
+    (bundle / "m.onnx").write_bytes(b"tampered")  # a bundle is checked like any source
+    again = ModelRegistry(tmp_path / "again" / "models", specs, tmp_path / "empty-cache", dead_url(),
+                          bundle_dir=tmp_path / "bundle")
+    with pytest.raises(FetchError):
+        again.fetch("default")
+    assert not (tmp_path / "again" / "models" / "tiny" / "m.onnx").exists()
