@@ -96,14 +96,10 @@ def schedule_webhook(svc: Services, job_id: str) -> None:
 def maintenance_for(svc: Services) -> Maintenance:
     cfg = svc.cfg
 
-    def check_workers() -> None:
-        if svc.dispatcher.consumer is not None:
-            svc.dispatcher.consumer.check_worker_health()
-
     def sweep() -> None:
         sweep_files(svc.db, Path(cfg.server.data_dir), cfg.jobs.retention_hours)
 
-    return Maintenance([(10.0, check_workers), (60.0, sweep)],
+    return Maintenance([(10.0, svc.dispatcher.check_health), (60.0, sweep)],
                        threads=[svc.hooks.run])
 
 

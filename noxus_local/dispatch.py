@@ -66,6 +66,11 @@ class Dispatcher:
         consumer.start()
         self.consumer = consumer
 
+    def check_health(self) -> None:
+        """Replace dead worker threads; huey's ``start()`` runs no health loop of its own."""
+        if self.consumer is not None:
+            self.consumer.check_worker_health()
+
     def stop(self) -> None:
         if self.consumer is not None:
             self.consumer.stop(graceful=True)

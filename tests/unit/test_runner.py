@@ -153,3 +153,26 @@ def test_recovery_requeues_interrupted_jobs_once_then_fails_them(env):
     assert recover_jobs(svc) == {"requeued": 0, "failed": 1}
     assert jobs.get(env.db, job_id)["status"] == "failed"
     assert env.balance().held_micros == 0 and env.balance().balance_micros == 10_000
+
+
+def test_dead_queue_workers_are_replaced(env):
+    import threading
+
+    dispatcher = Dispatcher(env.runner, env.cfg)
+    dispatcher.start(workers=1)
+    try:
+        worker, _ = dispatcher.consumer.worker_threads[0]
+        dead = threading.Thread(target=lambda: None)
+        dead.start()
+        dead.join()
+        dispatcher.consumer.worker_threads[0] = (worker, dead)  # as if the thread had died
+        dispatcher.check_health()
+        assert dispatcher.consumer.worker_threads[0][1].is_alive()
+        job_id = env.submit("after")
+        dispatcher.enqueue(job_id)
+        deadline = time.monotonic() + 10
+        while jobs.get(env.db, job_id)["status"] != "succeeded" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert jobs.get(env.db, job_id)["status"] == "succeeded"
+    finally:
+        dispatcher.stop()
