@@ -129,6 +129,7 @@ def cmd_worker(args: argparse.Namespace, cfg: Config) -> int:
     from noxus_local.app import build_services, maintenance_for, prepare, stop_services
     from noxus_local.logs import configure_logging
     from noxus_local.pidfile import pid_file
+    from noxus_local.recovery import recover_jobs
 
     configure_logging()
     prepare(cfg)
@@ -139,6 +140,7 @@ def cmd_worker(args: argparse.Namespace, cfg: Config) -> int:
         signal.signal(sig, lambda *_: stop.set())
     svc.dispatcher.start(args.workers)
     ticker.start()
+    recover_jobs(svc)  # this host's jobs whose process died
     print(f"NOXUS Local worker: {args.workers or cfg.jobs.workers} thread(s) on the "
           f"{cfg.jobs.queue_backend} queue (data dir {Path(cfg.server.data_dir).resolve()})", flush=True)
     with pid_file(Path(cfg.server.data_dir), f"noxus-worker-{os.getpid()}.pid"):

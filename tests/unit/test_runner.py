@@ -176,3 +176,37 @@ def test_dead_queue_workers_are_replaced(env):
         assert jobs.get(env.db, job_id)["status"] == "succeeded"
     finally:
         dispatcher.stop()
+
+
+def test_recovery_leaves_jobs_that_another_live_process_is_running(env):
+    import socket
+    import subprocess
+    import sys
+
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)  # noxus worker"])
+    deadline = time.monotonic() + 5
+    while b"noxus" not in open(f"/proc/{other.pid}/cmdline", "rb").read() and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the child has exec'd its own command line
+    try:
+        job_id = env.submit()
+        jobs.start(env.db, job_id)
+        with env.db.write() as conn:  # as if a `noxus-local worker` on this host had taken it
+            conn.execute("UPDATE jobs SET worker = ? WHERE id = ?", (f"{socket.gethostname()}:{other.pid}", job_id))
+        remote = env.submit()
+        jobs.start(env.db, remote)
+        with env.db.write() as conn:
+            conn.execute("UPDATE jobs SET worker = 'another-host:1' WHERE id = ?", (remote,))
+
+        class Recorder:
+            def enqueue(self, job_id: str) -> None:
+                raise AssertionError("nothing should be re-queued")
+
+        svc = type("Svc", (), {"db": env.db, "dispatcher": Recorder(), "files": env.files, "runner": env.runner})()
+        assert recover_jobs(svc) == {"requeued": 0, "failed": 0}
+    finally:
+        other.kill()
+        other.wait()
+    queued: list[str] = []
+    svc.dispatcher = type("R", (), {"enqueue": lambda self, j: queued.append(j)})()
+    assert recover_jobs(svc) == {"requeued": 1, "failed": 0}  # its process is gone now
+    assert queued == [job_id]
