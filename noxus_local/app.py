@@ -47,7 +47,7 @@ from noxus_local.errors import (
 )
 from noxus_local.maintenance import Maintenance, sweep_files
 from noxus_local.metrics import Metrics
-from noxus_local.recovery import recover_jobs
+from noxus_local.recovery import HEARTBEAT_SECONDS, recover_jobs
 from noxus_local.runner import JobRunner
 from noxus_local.store.db import Database
 from noxus_local.tools.catalog import Catalog
@@ -99,7 +99,11 @@ def maintenance_for(svc: Services) -> Maintenance:
     def sweep() -> None:
         sweep_files(svc.db, Path(cfg.server.data_dir), cfg.jobs.retention_hours)
 
-    return Maintenance([(10.0, svc.dispatcher.check_health), (60.0, sweep)],
+    def recover_stale() -> None:
+        recover_jobs(svc, startup=False)
+
+    return Maintenance([(10.0, svc.dispatcher.check_health), (HEARTBEAT_SECONDS, svc.runner.heartbeat),
+                        (60.0, recover_stale), (60.0, sweep)],
                        threads=[svc.hooks.run])
 
 

@@ -7,10 +7,12 @@ loss). If its inputs are still on disk and it has run fewer than
 charged twice: settlement is guarded by ``settled``.
 
 Several processes may share a data dir (the server and ``noxus-local
-worker`` processes). A running job whose recorded worker (``host:pid``) is
-another live NOXUS process on this host is still being worked on and is left
-alone; one recorded on another host is left to that host's processes, which
-run this same recovery when they start.
+worker`` processes). Each process heartbeats its running jobs every
+``HEARTBEAT_SECONDS``. A running job is abandoned when its recorded worker
+(``host:pid``) is this host and that process is gone, or, on any host, when
+its heartbeat is older than ``STALE_SECONDS``. Every process runs this at
+start and every minute, so a worker that dies on another host is taken over
+too.
 
 Example::
 
@@ -23,6 +25,7 @@ import json
 import logging
 import os
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +34,17 @@ from noxus_local.pidfile import is_alive
 
 log = logging.getLogger("noxus_local.recovery")
 MAX_ATTEMPTS = 2
+HEARTBEAT_SECONDS = 5.0
+STALE_SECONDS = 60.0
 
 
-def recover_jobs(svc: Any) -> dict[str, int]:
+def recover_jobs(svc: Any, startup: bool = True) -> dict[str, int]:
+    """At start every unfinished job is looked at; later (``startup=False``) only running ones,
+    so queued jobs waiting their turn are not enqueued again every minute."""
     counts = {"requeued": 0, "failed": 0}
+    running_here = svc.runner.running_ids()
     for row in jobs.unfinished(svc.db):
-        if not _abandoned(row):
+        if not _abandoned(row, running_here) or (not startup and row["status"] != "running"):
             continue
         inputs_ok = all(Path(f["path"]).exists() for f in json.loads(row["files"]))
         if inputs_ok and row["attempts"] < MAX_ATTEMPTS:
@@ -54,11 +62,15 @@ def recover_jobs(svc: Any) -> dict[str, int]:
     return counts
 
 
-def _abandoned(row: Any) -> bool:
+def _abandoned(row: Any, running_here: set[str], now: float | None = None) -> bool:
     """Queued jobs are always safe to enqueue again (``jobs.start`` lets one worker win)."""
     if row["status"] != "running" or not row["worker"]:
+        return True
+    if (row["heartbeat_at"] or 0) < (time.time() if now is None else now) - STALE_SECONDS:
         return True
     host, _, pid = row["worker"].rpartition(":")
     if host != socket.gethostname():
         return False
-    return int(pid) == os.getpid() or not is_alive(int(pid))
+    if int(pid) == os.getpid():
+        return row["id"] not in running_here
+    return not is_alive(int(pid))

@@ -53,10 +53,15 @@ class JobRunner:
             self._execute(job_id)
 
     def _execute(self, job_id: str) -> None:
+        token = self._token(job_id)  # registered first: recovery must never see it running unclaimed
         row = jobs.start(self.db, job_id)
         if row is None:
+            with self._lock:
+                self._tokens.pop(job_id, None)
+            if token.cancelled:  # cancelled while queued, inside this window: cancel() left it to us
+                self.files.discard_work(job_id)
+                self.notify(job_id)
             return
-        token = self._token(job_id)
         timer = self._arm_timeout(job_id, row["max_processing_seconds"])
         try:
             self._run(row, token)
@@ -138,6 +143,16 @@ class JobRunner:
             self.files.discard_work(job_id)
             self.notify(job_id)
         return settled
+
+    def running_ids(self) -> set[str]:
+        with self._lock:
+            return set(self._tokens)
+
+    def heartbeat(self) -> None:
+        """Tell the store this process still runs its jobs (see recovery's staleness rule)."""
+        with self._lock:
+            running = list(self._tokens)
+        jobs.heartbeat(self.db, running)
 
     def shutdown(self) -> list[str]:
         """Ask running jobs to stop so the process can exit; they go back to the queue.

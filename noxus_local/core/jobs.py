@@ -89,8 +89,8 @@ def start(db: Any, job_id: str) -> sqlite3.Row | None:
     """queued → running; None when the job is not queued (already taken or ended)."""
     with db.write() as conn:
         cur = conn.execute(
-            "UPDATE jobs SET status = 'running', started_at = ?, attempts = attempts + 1, worker = ?"
-            " WHERE id = ? AND status = 'queued'", (time.time(), WORKER, job_id))
+            "UPDATE jobs SET status = 'running', started_at = ?, heartbeat_at = ?, attempts = attempts + 1,"
+            " worker = ? WHERE id = ? AND status = 'queued'", (time.time(), time.time(), WORKER, job_id))
         if cur.rowcount != 1:
             return None
         return conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
@@ -153,6 +153,15 @@ def list_jobs(db: Any, account_id: str | None, env: str | None, *, tool: str | N
     rows = db.all(f"SELECT * FROM jobs WHERE {clause} ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
                   (*args, limit, offset))
     return rows, total
+
+
+def heartbeat(db: Any, job_ids: list[str]) -> None:
+    """Mark these running jobs as alive now (the runner calls this every few seconds)."""
+    if not job_ids:
+        return
+    with db.write() as conn:
+        conn.executemany("UPDATE jobs SET heartbeat_at = ? WHERE id = ? AND status = 'running'",
+                         [(time.time(), job_id) for job_id in job_ids])
 
 
 def is_settled(db: Any, job_id: str) -> bool:

@@ -168,4 +168,8 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER accounts_changed AFTER UPDATE ON accounts
         BEGIN UPDATE meta SET value = value + 1 WHERE name = 'keys_version'; END;
     """,
+    # 5: running jobs prove they are alive; recovery takes over stale ones from any host
+    """
+    ALTER TABLE jobs ADD COLUMN heartbeat_at REAL;
+    """,
 ]

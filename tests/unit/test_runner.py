@@ -210,3 +210,38 @@ def test_recovery_leaves_jobs_that_another_live_process_is_running(env):
     svc.dispatcher = type("R", (), {"enqueue": lambda self, j: queued.append(j)})()
     assert recover_jobs(svc) == {"requeued": 1, "failed": 0}  # its process is gone now
     assert queued == [job_id]
+
+
+def test_a_running_job_with_a_stale_heartbeat_is_taken_over_from_any_host(env):
+    from noxus_local.recovery import STALE_SECONDS
+
+    job_id = env.submit()
+    jobs.start(env.db, job_id)
+    with env.db.write() as conn:
+        conn.execute("UPDATE jobs SET worker = 'another-host:1', heartbeat_at = ? WHERE id = ?",
+                     (time.time() - STALE_SECONDS - 1, job_id))
+    queued: list[str] = []
+    dispatcher = type("R", (), {"enqueue": lambda self, j: queued.append(j)})()
+    svc = type("Svc", (), {"db": env.db, "dispatcher": dispatcher, "files": env.files, "runner": env.runner})()
+    assert recover_jobs(svc, startup=False) == {"requeued": 1, "failed": 0}
+    assert queued == [job_id]
+
+
+def test_heartbeat_keeps_this_process_jobs_fresh_and_periodic_recovery_leaves_them(env):
+    import threading
+
+    job_id = env.submit(seconds=1.0)
+    worker = threading.Thread(target=env.runner.execute, args=(job_id,))
+    worker.start()
+    deadline = time.monotonic() + 5
+    while jobs.get(env.db, job_id)["status"] != "running" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    with env.db.write() as conn:
+        conn.execute("UPDATE jobs SET heartbeat_at = 0 WHERE id = ?", (job_id,))
+    env.runner.heartbeat()
+    assert jobs.get(env.db, job_id)["heartbeat_at"] > time.time() - 5
+    dispatcher = type("R", (), {"enqueue": lambda self, j: (_ for _ in ()).throw(AssertionError(j))})()
+    svc = type("Svc", (), {"db": env.db, "dispatcher": dispatcher, "files": env.files, "runner": env.runner})()
+    assert recover_jobs(svc, startup=False) == {"requeued": 0, "failed": 0}
+    worker.join()
+    assert jobs.get(env.db, job_id)["status"] == "succeeded"
