@@ -160,14 +160,15 @@ def ffmpeg_children(server_pid: int) -> list[int]:
 def test_delete_kills_the_jobs_ffmpeg_process(srv):
     job_id = srv.post("/api/v1/tools/wait", key=srv.key, json={"seconds": 60, "engine": "ffmpeg"},
                       headers={"Prefer": "respond-async"}).json()["job_id"]
-    wait_status(srv, srv.key, job_id, {"running"})
-    deadline = time.monotonic() + 10
-    while not ffmpeg_children(srv.proc.pid) and time.monotonic() < deadline:
+    pid_file = srv.data_dir / "work" / job_id / "ffmpeg.pid"  # the tool writes its child's pid here
+    deadline = time.monotonic() + 30
+    while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert ffmpeg_children(srv.proc.pid), "ffmpeg did not start"
+    pid = int(pid_file.read_text())
+    assert pid in ffmpeg_children(srv.proc.pid)
     assert srv.request("DELETE", f"/api/v1/jobs/{job_id}", key=srv.key).json()["status"] == "cancelled"
-    deadline = time.monotonic() + 5
-    while ffmpeg_children(srv.proc.pid) and time.monotonic() < deadline:
+    deadline = time.monotonic() + 10
+    while pid in ffmpeg_children(srv.proc.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert ffmpeg_children(srv.proc.pid) == []
 
