@@ -61,6 +61,11 @@ def _accounts_parser(sub: Any) -> None:
     credit.add_argument("--note")
     show = _cmd(accounts, "show", cmd_accounts_show, "Show an account and its balances.")
     show.add_argument("account_id")
+    update = _cmd(accounts, "update", cmd_accounts_update,
+                  "Change an account's tier or status (suspended accounts get 403 on every call).")
+    update.add_argument("account_id")
+    update.add_argument("--tier")
+    update.add_argument("--status", choices=["active", "suspended"])
     _cmd(accounts, "list", cmd_accounts_list, "List accounts.")
 
 
@@ -146,6 +151,18 @@ def cmd_accounts_credit(args: argparse.Namespace, cfg: Config) -> int:
         print(f"error: no account {args.account_id!r}", file=sys.stderr)
         return 1
     print(f"{args.account_id} {args.env}: balance {format_usd(view.balance_micros)} USD")
+    return 0
+
+
+def cmd_accounts_update(args: argparse.Namespace, cfg: Config) -> int:
+    from noxus_local.core.accounts import update_account
+    if args.tier is not None and args.tier not in cfg.tiers:
+        print(f"error: unknown tier {args.tier!r}; known: {', '.join(cfg.tiers)}", file=sys.stderr)
+        return 1
+    if not update_account(_db(cfg), args.account_id, tier=args.tier, status=args.status):
+        print(f"error: no account {args.account_id!r}", file=sys.stderr)
+        return 1
+    print(f"updated {args.account_id}")
     return 0
 
 

@@ -46,6 +46,15 @@ def credit_account(db: Database, account_id: str, env: str, micros: int,
         return ledger.credit(conn, account_id, env, micros, note)
 
 
+def update_account(db: Database, account_id: str, *, tier: str | None = None,
+                   status: str | None = None) -> bool:
+    """Change tier and/or status; the key cache sees it at once (a trigger bumps keys_version)."""
+    with db.write() as conn:
+        cur = conn.execute("UPDATE accounts SET tier = COALESCE(?, tier), status = COALESCE(?, status)"
+                           " WHERE id = ?", (tier, status, account_id))
+    return cur.rowcount == 1
+
+
 def show_account(db: Database, account_id: str) -> dict[str, Any] | None:
     row = db.one("SELECT * FROM accounts WHERE id = ?", (account_id,))
     if row is None:

@@ -172,3 +172,16 @@ def test_config_key_from_env_var_and_idempotent_sync(make_server):
         credits = conn.execute("SELECT COUNT(*) FROM ledger WHERE account_id = 'acme' AND kind = 'credit'")
         assert credits.fetchone()[0] == 1
         assert conn.execute("SELECT COUNT(*) FROM accounts WHERE id = 'acme'").fetchone()[0] == 1
+
+
+def test_accounts_update_suspends_and_reactivates(srv):
+    ok(srv.cli("accounts", "create", "flaky"))
+    key = srv.new_key("flaky")
+    assert srv.post("/api/v1/ping", key=key).status_code == 200
+    ok(srv.cli("accounts", "update", "flaky", "--status", "suspended", "--tier", "pro"))
+    r = srv.post("/api/v1/ping", key=key)
+    assert (r.status_code, r.json()["error_code"]) == (403, "account_suspended")
+    ok(srv.cli("accounts", "update", "flaky", "--status", "active"))
+    assert srv.post("/api/v1/ping", key=key).json()["account"] == {"tier": "pro", "status": "active"}
+    assert srv.cli("accounts", "update", "nobody", "--status", "active").returncode == 1
+    assert srv.cli("accounts", "update", "flaky", "--tier", "gold").returncode == 1
