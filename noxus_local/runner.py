@@ -76,27 +76,27 @@ class JobRunner:
 
     def _run(self, row: sqlite3.Row, token: CancelToken) -> None:
         job_id = row["id"]
+        reporter = ProgressReporter(self.db, job_id)
         try:
-            ctx = self._context(row, token)
-            output = self.catalog.resolve(row["tool"]).run(ctx)
+            output = self.catalog.resolve(row["tool"]).run(self._context(row, token, reporter))
             token.check()  # a cancel or timeout that came while the tool finished wins
-            self._succeed(row, output, ctx.progress.finished_steps())  # type: ignore[attr-defined]
+            self._succeed(row, output, reporter.close_steps("succeeded"))
         except NoxusError as exc:
             if token.reason == "shutdown" and token.cancelled:
                 jobs.requeue(self.db, job_id)  # put back: the next start runs it again
                 return
-            self._fail(job_id, exc)
+            self._fail(job_id, exc, reporter.close_steps("failed"))
         except Exception:
             log.exception("tool %s failed on job %s", row["tool"], job_id)
-            self._fail(job_id, InternalError())
+            self._fail(job_id, InternalError(), reporter.close_steps("failed"))
 
-    def _context(self, row: sqlite3.Row, token: CancelToken) -> ToolContext:
+    def _context(self, row: sqlite3.Row, token: CancelToken, reporter: ProgressReporter) -> ToolContext:
         files = {f["field"]: InputFile(Path(f["path"]), f["filename"], f.get("content_type"),
                                        f["size_bytes"]) for f in json.loads(row["files"])}
         return ToolContext(params=json.loads(row["params"]), files=files,
                            limits=Limits(**json.loads(row["limits"])),
                            workdir=self.files.work_dir(row["id"]),
-                           progress=ProgressReporter(self.db, row["id"]), cancel=token)
+                           progress=reporter, cancel=token)
 
     def _succeed(self, row: sqlite3.Row, out: ToolOutput, steps: list[dict[str, Any]] | None) -> None:
         job_id = row["id"]
@@ -109,10 +109,10 @@ class JobRunner:
                            media=(self.catalog.resolve(row["tool"]).media_type, out.media_units)):
             self.files.discard_output(job_id)  # settled elsewhere (timeout/cancel): no output
 
-    def _fail(self, job_id: str, exc: NoxusError) -> None:
+    def _fail(self, job_id: str, exc: NoxusError, steps: list[dict[str, Any]] | None = None) -> None:
         status = "cancelled" if isinstance(exc, JobCancelled) else "failed"
-        jobs.finish(self.db, job_id, status=status, error_code=exc.code,
-                    error_message=exc.message, result={"details": exc.details} if exc.details else None)
+        jobs.finish(self.db, job_id, status=status, error_code=exc.code, error_message=exc.message,
+                    result={"details": exc.details} if exc.details else None, steps=steps)
 
     def _token(self, job_id: str) -> CancelToken:
         with self._lock:
@@ -196,11 +196,12 @@ class ProgressReporter:
             self._last = now
             jobs.set_progress(self.db, self.job_id, int(progress), self.steps or None)
 
-    def finished_steps(self) -> list[dict[str, Any]] | None:
-        """The steps with the last one closed, for the job's final record."""
+    def close_steps(self, outcome: str) -> list[dict[str, Any]] | None:
+        """The steps with the running one closed as ``outcome``, for the job's final record."""
         if not self.steps:
             return None
-        self.steps[-1]["status"] = "succeeded"
+        if self.steps[-1]["status"] == "running":
+            self.steps[-1]["status"] = outcome
         return self.steps
 
     def _step(self, name: str | None, progress: int) -> bool:

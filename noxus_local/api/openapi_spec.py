@@ -127,6 +127,10 @@ SCHEMAS: dict[str, Any] = {
         "billing": _ref("Billing"),
         "steps": {"type": "array", "items": _obj({"name": _str(), "status": _str(),
                                                   "started_at_progress": _int()})},
+        "sub_jobs": _obj({"total": _int(), "completed": _int(), "failed": _int(),
+                          "details": {"type": "array", "items": _obj({
+                              "id": _str(), "job_type": _str("The step's name"), "status": _str()})}},
+                         description="The steps in seed 003's sub-job shape"),
         "output": _ref("Output"),
         "result": {"type": "object", "description": "Tool-specific: sizes, transcript, segments...",
                    "additionalProperties": True},
@@ -275,6 +279,8 @@ JOB_ROW: dict[str, Any] = {
     "finished_at": "2026-05-25T15:04:05.947190Z",
     "billing": {"currency": "USD", "estimated_usd": "0.002", "charged_usd": "0.002", "balance_after_usd": "9.998"},
     "steps": [{"name": "render", "status": "succeeded", "started_at_progress": 50}],
+    "sub_jobs": {"total": 1, "completed": 1, "failed": 0,
+                 "details": [{"id": f"{JOB}.1", "job_type": "render", "status": "succeeded"}]},
     "output": {"filename": "qr.png", "mime_type": "image/png", "size_bytes": 478,
                "url": f"/api/v1/files/{JOB}/qr.png?expires=1779721445&sig=c80cbdd856e1fa2a…"},
     "result": {"width": 330, "height": 330, "version": 2, "error_correction": "M", "modules": 25},
@@ -286,6 +292,9 @@ IMAGE_CONVERT_RUN = _envelope({
     "billing": {"currency": "USD", "estimated_usd": "0.002", "charged_usd": "0.002", "balance_after_usd": "9.996"},
     "steps": [{"name": n, "status": "succeeded", "started_at_progress": p}
               for n, p in (("open", 5), ("decode", 30), ("resize", 60), ("encode", 85))],
+    "sub_jobs": {"total": 4, "completed": 4, "failed": 0, "details": [
+        {"id": f"job_1f06dd345a4c8b86296883ec.{i}", "job_type": n, "status": "succeeded"}
+        for i, n in enumerate(("open", "decode", "resize", "encode"), start=1)]},
     "output": {"filename": "mi-imagen.webp", "mime_type": "image/webp", "size_bytes": 72,
                "url": "/api/v1/files/job_1f06dd345a4c8b86296883ec/mi-imagen.webp?expires=1779721445&sig=b2ae…",
                "content_base64": "UklGRkAAAABXRUJQVlA4IDQAAADwAQCdASoIAAgA…"},

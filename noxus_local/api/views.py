@@ -51,6 +51,18 @@ def output_block(svc: Services, row: sqlite3.Row, include_base64: bool) -> dict[
     return out
 
 
+def sub_jobs(job_id: str, steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """The pipeline's steps in seed 003's shape: totals plus one entry per step.
+
+    Example: ``{"total": 2, "completed": 1, "failed": 0, "details": [{"id": "job_x.1",
+    "job_type": "decode", "status": "succeeded"}, {"id": "job_x.2", "job_type": "encode", ...}]}``
+    """
+    details = [{"id": f"{job_id}.{i}", "job_type": s["name"], "status": s["status"]}
+               for i, s in enumerate(steps, start=1)]
+    return {"total": len(details), "completed": sum(d["status"] == "succeeded" for d in details),
+            "failed": sum(d["status"] == "failed" for d in details), "details": details}
+
+
 def job_body(svc: Services, row: sqlite3.Row, include_base64: bool = False) -> dict[str, Any]:
     body: dict[str, Any] = {
         "tool": row["tool"], "job_id": row["id"], "status": row["status"],
@@ -60,6 +72,7 @@ def job_body(svc: Services, row: sqlite3.Row, include_base64: bool = False) -> d
     }
     if row["steps"]:
         body["steps"] = json.loads(row["steps"])
+        body["sub_jobs"] = sub_jobs(row["id"], body["steps"])
     output = output_block(svc, row, include_base64)
     if output is not None:
         body["output"] = output

@@ -48,6 +48,8 @@ def test_respond_async_gives_202_and_location(srv):
     done = wait_status(srv, srv.key, body["job_id"], {"succeeded"})
     assert done["billing"]["charged_usd"] == "0.001" and done["progress"] == 100
     assert done["steps"] == [{"name": "waiting", "status": "succeeded", "started_at_progress": 0}]
+    assert done["sub_jobs"] == {"total": 1, "completed": 1, "failed": 0, "details": [
+        {"id": f"{body['job_id']}.1", "job_type": "waiting", "status": "succeeded"}]}
 
 
 def test_one_shot_past_sync_wait_answers_202_then_finishes(srv):

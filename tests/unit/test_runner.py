@@ -84,6 +84,8 @@ def test_tool_crash_releases_everything(env):
     env.runner.execute(job_id)
     row = jobs.get(env.db, job_id)
     assert (row["status"], row["error_code"], row["charged_micros"]) == ("failed", "internal_error", 0)
+    assert [(s["name"], s["status"]) for s in json.loads(row["steps"])] == [("wait", "succeeded"),
+                                                                           ("write", "failed")]
     assert (env.balance().balance_micros, env.balance().held_micros) == (10_000, 0)
     assert not (env.files.output_root / job_id).exists()
 
