@@ -127,10 +127,16 @@ def cmd_keys_rotate(args: argparse.Namespace, cfg: Config) -> int:
     return 0
 
 
+def _known_tier(cfg: Config, tier: str) -> bool:
+    if tier in cfg.tiers:
+        return True
+    print(f"error: unknown tier {tier!r}; known: {', '.join(cfg.tiers)}", file=sys.stderr)
+    return False
+
+
 def cmd_accounts_create(args: argparse.Namespace, cfg: Config) -> int:
     from noxus_local.core.accounts import create_account
-    if args.tier not in cfg.tiers:
-        print(f"error: unknown tier {args.tier!r}; known: {', '.join(cfg.tiers)}", file=sys.stderr)
+    if not _known_tier(cfg, args.tier):
         return 1
     created = create_account(_db(cfg), args.account_id, name=args.name, tier=args.tier)
     print(("created " if created else "exists ") + args.account_id)
@@ -156,8 +162,7 @@ def cmd_accounts_credit(args: argparse.Namespace, cfg: Config) -> int:
 
 def cmd_accounts_update(args: argparse.Namespace, cfg: Config) -> int:
     from noxus_local.core.accounts import update_account
-    if args.tier is not None and args.tier not in cfg.tiers:
-        print(f"error: unknown tier {args.tier!r}; known: {', '.join(cfg.tiers)}", file=sys.stderr)
+    if args.tier is not None and not _known_tier(cfg, args.tier):
         return 1
     if not update_account(_db(cfg), args.account_id, tier=args.tier, status=args.status):
         print(f"error: no account {args.account_id!r}", file=sys.stderr)
