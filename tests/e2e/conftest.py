@@ -12,6 +12,7 @@ Example::
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import signal
@@ -115,6 +116,15 @@ class Server:
 
     def post(self, path: str, key: str | None = None, **kw: Any) -> httpx.Response:
         return self.request("POST", path, key, **kw)
+
+
+def png(size: tuple[int, int] = (64, 64), mode: str = "RGB") -> bytes:
+    """A small real PNG to upload."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new(mode, size, "red" if mode == "RGB" else 0).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def no_server_errors(response: httpx.Response) -> None:

@@ -6,7 +6,6 @@ ledger in the SQLite file must agree with the API to the micro-dollar.
 
 from __future__ import annotations
 
-import io
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
@@ -14,9 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from PIL import Image
 
-from tests.e2e.conftest import Server, start_module_server
+from tests.e2e.conftest import Server, png, start_module_server
 
 CONVERT = "/api/v1/tools/image-convert"
 
@@ -42,11 +40,6 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     yield server
     server.stop()
 
-
-def png(size: tuple[int, int] = (64, 64)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (200, 40, 40)).save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def hammer(server: Server, n: int, key: str, headers: dict[str, str] | None = None) -> list[httpx.Response]:

@@ -8,7 +8,6 @@ its work/ and outputs/ folders stay empty for the whole module.
 from __future__ import annotations
 
 import base64
-import io
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -17,9 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
-from PIL import Image
 
-from tests.e2e.conftest import Server, no_server_errors, start_module_server
+from tests.e2e.conftest import Server, no_server_errors, png, start_module_server
 
 QR = "/api/v1/tools/qr"
 CONVERT = "/api/v1/tools/image-convert"
@@ -59,11 +57,6 @@ def tight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     yield server
     server.stop()
 
-
-def png(size: tuple[int, int] = (64, 64), mode: str = "RGB") -> bytes:
-    buffer = io.BytesIO()
-    Image.new(mode, size, "red" if mode == "RGB" else 0).save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def balance(server: Server, key: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import Server, start_module_server
+from tests.e2e.conftest import Server, png, start_module_server
 
 QR = "/api/v1/tools/qr"
 CONVERT = "/api/v1/tools/image-convert"
@@ -48,11 +48,6 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     yield server
     server.stop()
 
-
-def png(size: tuple[int, int] = (64, 64)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (20, 120, 200)).save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def balance_usd(server: Server, key: str) -> Decimal:
