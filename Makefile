@@ -26,7 +26,7 @@ serve: setup models
 
 test: setup models
 	$(VENV)/bin/ruff check noxus_local tests scripts
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest
 
 bench: setup
 	$(VENV)/bin/python scripts/bench/bench_ping.py

@@ -2,7 +2,7 @@
 
 import sys
 
-from noxus_local.cli import main
+from noxus_local.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,41 +1,34 @@
 """create_app(config): the only Litestar wiring, plus the data-dir preparation.
 
-``prepare(cfg)`` migrates SQLite, syncs the config's accounts and keys, and
-creates the first-start key; ``create_app(cfg)`` builds the services and the
-routes; its lifespan starts and stops the queue workers and recovers jobs a
-crash left unfinished.
+``create_app(cfg)`` builds the services (``node.services``, shared with
+``noxus-local worker``, which needs no HTTP) and the routes; its lifespan
+starts and stops the queue workers and recovers jobs a crash left unfinished.
 
 Example::
 
     cfg = load_config(None)
-    first_key = prepare(cfg)
+    first_key = prepare(cfg)  # noxus_local.node.services
     uvicorn.run(create_app(cfg), host=cfg.server.host, port=cfg.server.port)
 """
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Request, Response
 from litestar.exceptions import HTTPException
 
-from noxus_local.api import account, files, openapi, status, tools
-from noxus_local.api import jobs as jobs_api
-from noxus_local.api import metrics as metrics_api
+from noxus_local.api import account_routes as account
+from noxus_local.api import file_routes as files
+from noxus_local.api import job_routes as jobs_api
+from noxus_local.api import metrics_routes as metrics_api
+from noxus_local.api import openapi
+from noxus_local.api import status_routes as status
+from noxus_local.api import tool_routes as tools
 from noxus_local.api.envelope import error_response, request_id_of
 from noxus_local.api.middleware import request_id_middleware
-from noxus_local.api.services import Services
-from noxus_local.api.views import job_body
 from noxus_local.config import Config
-from noxus_local.core import jobs
-from noxus_local.core.accounts import bootstrap_default, sync_config
-from noxus_local.core.files import FileStore, load_secret
-from noxus_local.core.keys import KeyCache
-from noxus_local.core.limits import RequestLimiter
-from noxus_local.core.webhooks import EVENTS, WebhookService
-from noxus_local.dispatch import Dispatcher
 from noxus_local.errors import (
     InternalError,
     LimitExceeded,
@@ -45,76 +38,10 @@ from noxus_local.errors import (
     UnsupportedMediaType,
     ValidationError,
 )
-from noxus_local.maintenance import Maintenance, sweep_files
-from noxus_local.metrics import Metrics
-from noxus_local.recovery import HEARTBEAT_SECONDS, recover_jobs
-from noxus_local.runner import JobRunner
-from noxus_local.store.db import Database
-from noxus_local.tools.catalog import Catalog
+from noxus_local.node.services import build_services, maintenance_for, stop_services
+from noxus_local.queue.recovery import recover_jobs
 
 log = logging.getLogger("noxus_local.app")
-
-
-def open_db(cfg: Config) -> Database:
-    db = Database(Path(cfg.server.data_dir) / "noxus.db")
-    db.migrate()
-    return db
-
-
-def prepare(cfg: Config) -> str | None:
-    """Migrate, sync config, bootstrap; returns a newly created default key (print once)."""
-    db = open_db(cfg)
-    try:
-        sync_config(db, cfg)
-        return bootstrap_default(db, cfg)
-    finally:
-        db.close()
-
-
-def build_services(cfg: Config) -> Services:
-    db = open_db(cfg)
-    catalog = Catalog.default(cfg.jobs.diagnostic_tools)
-    store = FileStore(Path(cfg.server.data_dir), load_secret(Path(cfg.server.data_dir), cfg.server.secret_key))
-    runner = JobRunner(db, catalog, store, cfg)
-    svc = Services(cfg=cfg, db=db, catalog=catalog, files=store, runner=runner,
-                   dispatcher=Dispatcher(runner, cfg), limiter=RequestLimiter(),
-                   hooks=WebhookService(db, cfg.webhooks), metrics=Metrics(), keys=KeyCache())
-    runner.hooks.append(lambda job_id: schedule_webhook(svc, job_id))
-    runner.hooks.append(lambda job_id: svc.metrics.job_done(jobs.get(svc.db, job_id)))
-    return svc
-
-
-def schedule_webhook(svc: Services, job_id: str) -> None:
-    """On a job's end: queue its webhook (the same body GET /jobs/{id} shows)."""
-    row = jobs.get(svc.db, job_id)
-    if svc.hooks.target_for(row) is None:
-        return
-    event = EVENTS.get(row["status"])
-    svc.hooks.schedule_job(row, {"event": event, **job_body(svc, row)})
-
-
-def maintenance_for(svc: Services) -> Maintenance:
-    cfg = svc.cfg
-
-    def sweep() -> None:
-        sweep_files(svc.db, Path(cfg.server.data_dir), cfg.jobs.retention_hours)
-
-    def recover_stale() -> None:
-        recover_jobs(svc, startup=False)
-
-    return Maintenance([(10.0, svc.dispatcher.check_health), (HEARTBEAT_SECONDS, svc.runner.heartbeat),
-                        (60.0, recover_stale), (60.0, sweep)],
-                       threads=[svc.hooks.run])
-
-
-def stop_services(svc: Services, ticker: Maintenance) -> None:
-    """Running jobs are asked to stop and put back; then workers and threads end."""
-    put_back = svc.runner.shutdown()
-    if put_back:
-        log.warning("shutdown: %d running job(s) put back on the queue", len(put_back))
-    ticker.stop()
-    svc.dispatcher.stop()
-    svc.db.close()
 
 
 def create_app(cfg: Config, start_workers: bool = True) -> Litestar:

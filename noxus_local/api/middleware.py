@@ -15,7 +15,7 @@ from typing import Any
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from noxus_local.api.envelope import request_id_for
-from noxus_local.logs import REQUEST_ID
+from noxus_local.ops.logs import REQUEST_ID
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:

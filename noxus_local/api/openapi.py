@@ -39,8 +39,8 @@ from litestar.static_files import create_static_files_router
 
 from noxus_local.api import openapi_spec as spec
 from noxus_local.api.envelope import MESSAGES, error_body
-from noxus_local.api.services import Services
 from noxus_local.errors import ERRORS_BY_CODE
+from noxus_local.node.services import Services
 from noxus_local.tools.base import InputSpec, Tool
 
 STATIC = "/schema/static"

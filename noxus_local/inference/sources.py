@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from noxus_local.version import package_version
+from noxus_local import package_version
 
 PYPI_URL = "https://pypi.org/pypi"
 TIMEOUT_SECONDS = 60

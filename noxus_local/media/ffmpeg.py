@@ -25,7 +25,7 @@ from pathlib import Path
 import imageio_ffmpeg
 
 from noxus_local.errors import InvalidMedia
-from noxus_local.tools.base import CancelToken
+from noxus_local.runtime.cancel import CancelToken
 
 _TIME_RE = re.compile(rb"time=(\d+):(\d+):(\d+(?:\.\d+)?)")
 _DURATION_RE = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")

@@ -1,6 +1,6 @@
 """The Tool interface: a tool is a small class with class-level identity.
 
-Tools never see HTTP, keys or money. The runner (``noxus_local.runner``)
+Tools never see HTTP, keys or money. The runner (``noxus_local.queue.runner``)
 gives a tool its validated parameters, its input files on disk, the caller's
 limits, a progress callback and a cancel token; the tool returns a
 ``ToolOutput``. Billing, limits and idempotency wrap every tool the same way.
@@ -21,14 +21,14 @@ Example::
 from __future__ import annotations
 
 import re
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from noxus_local.errors import JobCancelled, ProcessingTimeout, ValidationError
+from noxus_local.errors import ValidationError
+from noxus_local.runtime.cancel import CancelToken
 
 InputType = Literal["string", "integer", "number", "boolean", "file", "color", "object"]
 
@@ -89,32 +89,6 @@ class InputFile:
     filename: str
     content_type: str | None
     size_bytes: int
-
-
-class CancelToken:
-    """Set by the runner on DELETE or past Max-Processing-Time; tools poll it.
-
-    Example: ``ctx.cancel.check()`` between frames raises if the job must stop.
-    """
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self.reason: str = "cancelled"
-
-    def cancel(self, reason: str = "cancelled") -> None:
-        self.reason = reason
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def check(self) -> None:
-        if self._event.is_set():
-            raise ProcessingTimeout() if self.reason == "timeout" else JobCancelled()
-
-    def wait(self, timeout: float) -> bool:
-        return self._event.wait(timeout)
 
 
 ProgressFn = Callable[[int, str | None], None]

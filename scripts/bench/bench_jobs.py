@@ -119,7 +119,7 @@ def overhead_run(n: int) -> tuple[float, float]:
     from noxus_local.core.accounts import create_account, credit_account
     from noxus_local.core.files import FileStore
     from noxus_local.core.keys import authenticate, create_key
-    from noxus_local.runner import JobRunner
+    from noxus_local.queue.runner import JobRunner
     from noxus_local.store.db import Database
     from noxus_local.tools.base import Limits, ToolContext
     from noxus_local.tools.catalog import Catalog

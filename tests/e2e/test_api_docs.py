@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from noxus_local.app import create_app, prepare
+from noxus_local.app import create_app
 from noxus_local.config import load_config
 from noxus_local.errors import ERRORS_BY_CODE
+from noxus_local.node.services import prepare
 
 AUTH_FREE = {("get", "/api/v1/health"), ("get", "/api/v1/files/{job_id}/{filename}"), ("get", "/metrics")}
 NO_CDN = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"

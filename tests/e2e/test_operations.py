@@ -134,5 +134,5 @@ def test_server_logs_are_json_lines_and_a_jobs_lines_carry_its_id(make_server):
     lines = [json.loads(line) for line in (server.data_dir.parent / "data.log").read_text().splitlines()
              if line.startswith("{")]
     failed = [line for line in lines if line.get("job_id") == job["job_id"]]
-    assert failed and failed[0]["logger"] == "noxus_local.runner"
+    assert failed and failed[0]["logger"] == "noxus_local.queue.runner"
     assert "RuntimeError: requested failure" in failed[0]["exception"]

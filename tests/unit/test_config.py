@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from noxus_local.cli.config_example import render_example
 from noxus_local.config import load_config, settings_table
-from noxus_local.config_example import render_example
 from noxus_local.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]

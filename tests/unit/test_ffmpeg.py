@@ -8,7 +8,7 @@ import pytest
 
 from noxus_local.errors import JobCancelled, ProcessingTimeout
 from noxus_local.media.ffmpeg import FfmpegFailed, probe_duration, run_ffmpeg
-from noxus_local.tools.base import CancelToken
+from noxus_local.runtime.cancel import CancelToken
 
 
 def alive(pid: int) -> bool:

@@ -6,7 +6,7 @@ import json
 import logging
 
 from noxus_local.api.middleware import request_id_middleware
-from noxus_local.logs import JsonFormatter
+from noxus_local.ops.logs import JsonFormatter
 from tests.unit.test_runner import Env
 
 
@@ -47,7 +47,7 @@ def test_a_line_logged_inside_a_job_carries_its_job_id(db, tmp_path):
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("noxus_local.runner")
+    logger = logging.getLogger("noxus_local.queue.runner")
     logger.addHandler(handler)
     try:
         env.runner.execute(job_id)

@@ -5,11 +5,12 @@ import time
 
 from litestar.testing import TestClient
 
-from noxus_local.app import create_app, prepare
+from noxus_local import package_version
+from noxus_local.app import create_app
 from noxus_local.config import load_config
 from noxus_local.core import ledger
-from noxus_local.metrics import Counter, Histogram, Metrics, render
-from noxus_local.version import package_version
+from noxus_local.node.services import prepare
+from noxus_local.ops.metrics import Counter, Histogram, Metrics, render
 
 
 def test_counter_and_histogram_render_in_text_format_004():

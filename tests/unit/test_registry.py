@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from noxus_local.cli import main
+from noxus_local.cli.main import main
 from noxus_local.config import load_config
 from noxus_local.inference import registry
 from noxus_local.inference.registry import ManifestError, ModelRegistry, load_manifest

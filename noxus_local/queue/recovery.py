@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from noxus_local.core import jobs
-from noxus_local.pidfile import is_alive
+from noxus_local.ops.pidfile import is_alive
 
-log = logging.getLogger("noxus_local.recovery")
+log = logging.getLogger("noxus_local.queue.recovery")
 MAX_ATTEMPTS = 2
 HEARTBEAT_SECONDS = 5.0
 STALE_SECONDS = 60.0

@@ -14,7 +14,7 @@ from litestar import Request, get
 from litestar.params import FromPath
 from litestar.response import File
 
-from noxus_local.api.services import services_of
+from noxus_local.api.deps import services_of
 from noxus_local.errors import NotFound
 
 

@@ -24,15 +24,16 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
 from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
+from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import encode, error_body, json_response, raw_response, request_id_of
 from noxus_local.api.inputs import ParsedInput, read_input
-from noxus_local.api.services import Services, services_of
-from noxus_local.api.views import job_body
 from noxus_local.core import idempotency, jobs
+from noxus_local.core.job_view import job_body
 from noxus_local.core.keys import Principal, new_id
 from noxus_local.core.limits import tier_limits
 from noxus_local.core.ssrf import check_url
 from noxus_local.errors import ERRORS_BY_CODE, NoxusError, ValidationError
+from noxus_local.node.services import Services
 from noxus_local.tools.base import Tool
 
 

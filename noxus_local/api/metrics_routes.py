@@ -18,8 +18,8 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from noxus_local.api.services import services_of
-from noxus_local.metrics import CONTENT_TYPE, Metrics
+from noxus_local.api.deps import services_of
+from noxus_local.ops.metrics import CONTENT_TYPE, Metrics
 
 
 @get("/metrics", include_in_schema=False)

@@ -15,11 +15,12 @@ from litestar import Request, Response, delete, get
 from litestar.params import FromPath
 
 from noxus_local.api.auth import require_principal
+from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import json_response
-from noxus_local.api.services import Services, services_of
-from noxus_local.api.views import iso, job_body
 from noxus_local.core import jobs
+from noxus_local.core.job_view import iso, job_body
 from noxus_local.errors import ValidationError
+from noxus_local.node.services import Services
 
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 

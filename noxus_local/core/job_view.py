@@ -15,10 +15,20 @@ import base64
 import datetime as dt
 import json
 import sqlite3
-from typing import Any
+from typing import Any, Protocol
 
-from noxus_local.api.services import Services
+from noxus_local.config import Config
+from noxus_local.core.files import FileStore
 from noxus_local.money import format_usd
+from noxus_local.store.db import Database
+
+
+class Services(Protocol):
+    """What shaping a job needs: the store, the signer, the config (``node.Services`` fits)."""
+
+    cfg: Config
+    db: Database
+    files: FileStore
 
 
 def iso(ts: float | None) -> str | None:

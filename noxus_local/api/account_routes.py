@@ -14,8 +14,8 @@ from litestar import Request, Response, get, post
 from litestar.params import FromQuery
 
 from noxus_local.api.auth import require_principal
+from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import json_response
-from noxus_local.api.services import services_of
 from noxus_local.core import ledger
 from noxus_local.core.limits import job_window
 from noxus_local.money import format_usd

@@ -17,9 +17,10 @@ from typing import Any
 from litestar import Request, Response, get
 
 from noxus_local.api.auth import require_principal
+from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import json_response
-from noxus_local.api.services import Services, services_of
 from noxus_local.errors import ValidationError
+from noxus_local.node.services import Services
 
 WINDOW = 3600
 UNITS = {"image": "image", "video": "second"}

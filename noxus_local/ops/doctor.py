@@ -28,11 +28,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from noxus_local import package_version
 from noxus_local.config import Config
 from noxus_local.core import ledger
 from noxus_local.inference import registry
 from noxus_local.store.migrations import MIGRATIONS
-from noxus_local.version import package_version
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 FONTS_DIR = Path(__file__).parent / "media" / "fonts"

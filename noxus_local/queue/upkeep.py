@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger("noxus_local.maintenance")
+log = logging.getLogger("noxus_local.queue.upkeep")
 
 
 class Maintenance:

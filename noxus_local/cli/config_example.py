@@ -5,7 +5,7 @@ example can never drift from the settings the server really reads.
 
 Example::
 
-    python -m noxus_local.config_example > config.example.toml
+    python -m noxus_local.cli.config_example > config.example.toml
 """
 
 from __future__ import annotations

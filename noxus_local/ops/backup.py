@@ -29,10 +29,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from noxus_local import package_version
 from noxus_local.config import Config
-from noxus_local.pidfile import running_pids
+from noxus_local.ops.pidfile import running_pids
 from noxus_local.store.migrations import MIGRATIONS
-from noxus_local.version import package_version
 
 MANIFEST = "manifest.json"
 FORMAT = 1

@@ -28,11 +28,12 @@ from noxus_local.config import Config
 from noxus_local.core import jobs
 from noxus_local.core.files import FileStore
 from noxus_local.errors import InternalError, JobCancelled, NoxusError, ProcessingTimeout
-from noxus_local.logs import job_context
-from noxus_local.tools.base import CancelToken, InputFile, Limits, ToolContext, ToolOutput
+from noxus_local.ops.logs import job_context
+from noxus_local.runtime.cancel import CancelToken
+from noxus_local.tools.base import InputFile, Limits, ToolContext, ToolOutput
 from noxus_local.tools.catalog import Catalog
 
-log = logging.getLogger("noxus_local.runner")
+log = logging.getLogger("noxus_local.queue.runner")
 
 FinishedHook = Callable[[str], None]
 

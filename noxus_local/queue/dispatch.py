@@ -27,9 +27,9 @@ from huey.api import Huey
 
 from noxus_local.config import Config
 from noxus_local.core import jobs
-from noxus_local.runner import JobRunner
+from noxus_local.queue.runner import JobRunner
 
-log = logging.getLogger("noxus_local.dispatch")
+log = logging.getLogger("noxus_local.queue.dispatch")
 
 
 def make_huey(cfg: Config) -> Huey:

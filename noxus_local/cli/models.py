@@ -1,0 +1,86 @@
+"""``noxus-local models list|fetch|verify`` over models/manifest.toml.
+
+Example::
+
+    noxus-local models fetch --default
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from noxus_local.cli.base import Handler
+from noxus_local.cli.base import command as _cmd
+from noxus_local.cli.base import group as _group
+from noxus_local.config import Config
+
+
+def add_commands(sub: Any) -> None:
+    _models_parser(sub)
+
+
+def _models_parser(sub: Any) -> None:
+    group = _group(sub, "models", "Model files (models/manifest.toml) in <data dir>/models.")
+    listing = _cmd(group, "list", cmd_models_list, "List declared models and whether they are installed.")
+    listing.add_argument("--json", action="store_true")
+    fetch = _cmd(group, "fetch", cmd_models_fetch, "Download, check the sha256 of, and install models "
+                 "(cache: $NOXUS_MODEL_CACHE, default ~/.cache/noxus-local/models).")
+    fetch.add_argument("ids", nargs="*", metavar="ID")
+    fetch.add_argument("--default", action="store_true", help="The models marked default in the manifest.")
+    verify = _cmd(group, "verify", cmd_models_verify, "Recheck the sha256 of installed model files; "
+                  "exit 1 if any is wrong.")
+    verify.add_argument("ids", nargs="*", metavar="ID")
+
+
+def _models(handler: Callable[[Any, argparse.Namespace], int]) -> Handler:
+    """The registry of this config for a ``models`` command; manifest and fetch errors end in one line."""
+    def run(args: argparse.Namespace, cfg: Config) -> int:
+        from noxus_local.inference.registry import ModelRegistry
+        from noxus_local.inference.sources import ModelError
+        try:
+            return handler(ModelRegistry.from_config(cfg), args)
+        except ModelError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    return run
+
+
+@_models
+def cmd_models_list(registry: Any, args: argparse.Namespace) -> int:
+    statuses = registry.list_models()
+    if args.json:
+        print(json.dumps([{"id": s.spec.id, "task": s.spec.task, "license": s.spec.license, "default": s.spec.default,
+                           "state": s.state, "installed": s.installed, "size_bytes": s.spec.size}
+                          for s in statuses], indent=2))
+        return 0
+    print(f"{'ID':<20} {'TASK':<18} {'DEFAULT':<8} {'STATE':<10} {'SIZE':>9}  LICENSE")
+    for s in statuses:
+        print(f"{s.spec.id:<20} {s.spec.task:<18} {'yes' if s.spec.default else 'no':<8} {s.state:<10} "
+              f"{s.spec.size / 1e6:>6.1f} MB  {s.spec.license}")
+    return 0
+
+
+@_models
+def cmd_models_fetch(registry: Any, args: argparse.Namespace) -> int:
+    ids = [*args.ids, *(s.id for s in registry.specs.values() if s.default and args.default)]
+    if not ids:
+        print("no default models declared" if args.default else "error: name model ids, or --default",
+              file=sys.stderr)
+        return 0 if args.default else 2
+    registry.fetch(ids, progress=lambda line: print(line, flush=True))
+    print(f"{len(dict.fromkeys(ids))} model(s) installed in {registry.models_dir.resolve()}")
+    return 0
+
+
+@_models
+def cmd_models_verify(registry: Any, args: argparse.Namespace) -> int:
+    statuses = registry.verify(args.ids)
+    for s in statuses:
+        verdict = {"installed": "OK", "missing": "--"}.get(s.state, "FAIL")
+        detail = "sha256 OK" if s.installed else "not installed" if s.state == "missing" else "; ".join(s.problems)
+        print(f"{verdict:<4} {s.spec.id}: {detail}")
+    return 1 if any(s.state in ("corrupt", "partial") for s in statuses) else 0

@@ -1,0 +1,117 @@
+"""The services one app instance owns, built by ``create_app`` and passed down.
+
+Built here, outside ``api/``, so ``noxus-local worker`` runs the queue
+without importing Litestar. HTTP handlers reach the bundle through
+``api.deps.services_of(request)``; nothing lives at module level, so two apps
+(two tests) never share state.
+
+Example::
+
+    first_key = prepare(cfg)          # migrate, sync config, bootstrap
+    svc = build_services(cfg)
+    ticker = maintenance_for(svc); ticker.start()
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from noxus_local.config import Config
+from noxus_local.core import jobs
+from noxus_local.core.accounts import bootstrap_default, sync_config
+from noxus_local.core.files import FileStore, load_secret
+from noxus_local.core.job_view import job_body
+from noxus_local.core.keys import KeyCache
+from noxus_local.core.limits import RequestLimiter
+from noxus_local.core.webhooks import EVENTS, WebhookService
+from noxus_local.ops.metrics import Metrics
+from noxus_local.queue.dispatch import Dispatcher
+from noxus_local.queue.recovery import HEARTBEAT_SECONDS, recover_jobs
+from noxus_local.queue.runner import JobRunner
+from noxus_local.queue.upkeep import Maintenance, sweep_files
+from noxus_local.store.db import Database
+from noxus_local.tools.catalog import Catalog
+
+log = logging.getLogger("noxus_local.services")
+
+
+@dataclass
+class Services:
+    cfg: Config
+    db: Database
+    catalog: Catalog
+    files: FileStore
+    runner: JobRunner
+    dispatcher: Dispatcher
+    limiter: RequestLimiter
+    hooks: WebhookService
+    keys: KeyCache
+    metrics: Metrics
+
+    @property
+    def locale(self) -> str:
+        return self.cfg.server.locale
+
+
+def open_db(cfg: Config) -> Database:
+    db = Database(Path(cfg.server.data_dir) / "noxus.db")
+    db.migrate()
+    return db
+
+
+def prepare(cfg: Config) -> str | None:
+    """Migrate, sync config, bootstrap; returns a newly created default key (print once)."""
+    db = open_db(cfg)
+    try:
+        sync_config(db, cfg)
+        return bootstrap_default(db, cfg)
+    finally:
+        db.close()
+
+
+def build_services(cfg: Config) -> Services:
+    db = open_db(cfg)
+    catalog = Catalog.default(cfg.jobs.diagnostic_tools)
+    store = FileStore(Path(cfg.server.data_dir), load_secret(Path(cfg.server.data_dir), cfg.server.secret_key))
+    runner = JobRunner(db, catalog, store, cfg)
+    svc = Services(cfg=cfg, db=db, catalog=catalog, files=store, runner=runner,
+                   dispatcher=Dispatcher(runner, cfg), limiter=RequestLimiter(),
+                   hooks=WebhookService(db, cfg.webhooks), metrics=Metrics(), keys=KeyCache())
+    runner.hooks.append(lambda job_id: schedule_webhook(svc, job_id))
+    runner.hooks.append(lambda job_id: svc.metrics.job_done(jobs.get(svc.db, job_id)))
+    return svc
+
+
+def schedule_webhook(svc: Services, job_id: str) -> None:
+    """On a job's end: queue its webhook (the same body GET /jobs/{id} shows)."""
+    row = jobs.get(svc.db, job_id)
+    if svc.hooks.target_for(row) is None:
+        return
+    event = EVENTS.get(row["status"])
+    svc.hooks.schedule_job(row, {"event": event, **job_body(svc, row)})
+
+
+def maintenance_for(svc: Services) -> Maintenance:
+    cfg = svc.cfg
+
+    def sweep() -> None:
+        sweep_files(svc.db, Path(cfg.server.data_dir), cfg.jobs.retention_hours)
+
+    def recover_stale() -> None:
+        recover_jobs(svc, startup=False)
+
+    return Maintenance([(10.0, svc.dispatcher.check_health), (HEARTBEAT_SECONDS, svc.runner.heartbeat),
+                        (60.0, recover_stale), (60.0, sweep)],
+                       threads=[svc.hooks.run])
+
+
+def stop_services(svc: Services, ticker: Maintenance) -> None:
+    """Running jobs are asked to stop and put back; then workers and threads end."""
+    put_back = svc.runner.shutdown()
+    if put_back:
+        log.warning("shutdown: %d running job(s) put back on the queue", len(put_back))
+    ticker.stop()
+    svc.dispatcher.stop()
+    svc.db.close()

@@ -1,0 +1,1 @@
+"""Primitives below every layer that runs work: the cancel token."""
