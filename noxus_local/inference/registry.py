@@ -40,7 +40,7 @@ from noxus_local.inference.sources import (
     copy_verified,
     parse_source,
 )
-from noxus_local.ops.backup import sha256_of
+from noxus_local.runtime.digest import sha256_of
 
 ID_RE = re.compile(r"[a-z0-9][a-z0-9._-]*")
 SHA256_RE = re.compile(r"[0-9a-f]{64}")

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -32,6 +31,7 @@ from typing import Any
 from noxus_local import package_version
 from noxus_local.config import Config
 from noxus_local.ops.pidfile import running_pids
+from noxus_local.runtime.digest import sha256_of
 from noxus_local.store.migrations import MIGRATIONS
 
 MANIFEST = "manifest.json"
@@ -140,14 +140,6 @@ def replace_file(src: Path, dest: Path) -> None:
     for suffix in ("-wal", "-shm", "-journal"):  # a stale WAL would be replayed over the restored file
         dest.with_name(dest.name + suffix).unlink(missing_ok=True)
     os.replace(tmp, dest)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _replace_tree(src: Path, dest: Path) -> None:

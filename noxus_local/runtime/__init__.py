@@ -1,1 +1,1 @@
-"""Primitives below every layer that runs work: the cancel token."""
+"""Primitives below every layer that runs work: the cancel token, file digests."""
