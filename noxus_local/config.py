@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from noxus_local.errors import ConfigError
-from noxus_local.money import parse_usd
+from noxus_local.money import UNITS, Price, parse_usd
 
 
 def setting(default: Any, help: str) -> Any:
@@ -102,7 +102,22 @@ DEFAULT_TIERS: dict[str, dict[str, Any]] = {
                    "max_video_seconds": 7200, "max_batch_images": 100},
 }
 
-DEFAULT_PRICES: dict[str, str] = {"qr": "0.002", "image-convert": "0.002", "wait": "0.001"}
+@dataclass
+class PriceSettings:
+    """``[prices.<slug>]`` as a table; a plain string (``qr = "0.002"``) is a fixed price."""
+
+    unit: str = setting("", "Per-unit price: second, minute, image, 1k_chars or scene; empty = fixed per run.")
+    price_usd: str = setting("", "Fixed price per run, in USD (when unit is empty).")
+    unit_usd: str = setting("", "Price of one unit, in USD (when unit is set).")
+    minimum_usd: str = setting("0", "Least a successful per-unit run is charged, in USD.")
+
+
+# Every tool in the catalog needs a price (a missing one is a config error at
+# start, never free); diagnostic tools too. `wait` shows the per-unit form.
+DEFAULT_PRICES: dict[str, str | dict[str, str]] = {
+    "qr": "0.002", "image-convert": "0.002",
+    "wait": {"unit": "second", "unit_usd": "0.0001", "minimum_usd": "0.001"},
+}
 
 
 @dataclass
@@ -144,15 +159,19 @@ class Config:
     bootstrap: BootstrapSettings = field(default_factory=BootstrapSettings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     tiers: dict[str, TierSettings] = field(default_factory=dict)
-    prices: dict[str, str] = field(default_factory=dict)
+    prices: dict[str, Price] = field(default_factory=dict)
     accounts: list[AccountDecl] = field(default_factory=list)
 
     @property
     def data_dir(self) -> Path:
         return Path(self.server.data_dir)
 
-    def price_micros(self, slug: str) -> int:
-        return parse_usd(self.prices.get(slug, "0"))
+    def price(self, slug: str) -> Price:
+        """The tool's price; a tool without one is a config error, never free."""
+        price = self.prices.get(slug)
+        if price is None:
+            raise ConfigError(f"prices.{slug}: no price configured for this tool")
+        return price
 
 
 SECTIONS: dict[str, type] = {"server": ServerSettings, "jobs": JobSettings, "inference": InferenceSettings,
@@ -244,20 +263,39 @@ def _tiers(raw: Any) -> dict[str, TierSettings]:
     return {name: _section(TierSettings, values, f"tiers.{name}") for name, values in merged.items()}
 
 
-def _prices(raw: Any) -> dict[str, str]:
+def _prices(raw: Any) -> dict[str, Price]:
     if not isinstance(raw, dict):
         raise ConfigError("prices: expected a table")
-    prices = dict(DEFAULT_PRICES)
-    for slug, value in raw.items():
-        text = str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
-        if not isinstance(text, str):
-            raise ConfigError(f"prices.{slug}: expected a USD amount like \"0.002\"")
-        try:
-            parse_usd(text)
-        except ValueError as exc:
-            raise ConfigError(f"prices.{slug}: {exc}") from None
-        prices[slug] = text
-    return prices
+    merged = {**DEFAULT_PRICES, **raw}
+    return {slug: _price(value, f"prices.{slug}") for slug, value in merged.items()}
+
+
+def _price(value: Any, where: str) -> Price:
+    """``"0.002"`` (fixed) or a table / inline table of ``PriceSettings``."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str):
+        return Price(None, _usd(value, where))
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a USD amount like \"0.002\" or a table with unit and unit_usd")
+    decl: PriceSettings = _section(PriceSettings, value, where)
+    if not decl.unit:
+        if decl.unit_usd or not decl.price_usd:
+            raise ConfigError(f"{where}: a fixed price needs price_usd (or set unit and unit_usd)")
+        return Price(None, _usd(decl.price_usd, f"{where}.price_usd"))
+    if decl.unit not in UNITS:
+        raise ConfigError(f"{where}.unit: expected one of {', '.join(UNITS)}, got {decl.unit!r}")
+    if decl.price_usd or not decl.unit_usd:
+        raise ConfigError(f"{where}.unit_usd: required with unit (price_usd is for fixed prices)")
+    return Price(decl.unit, _usd(decl.unit_usd, f"{where}.unit_usd"),
+                 _usd(decl.minimum_usd, f"{where}.minimum_usd"))
+
+
+def _usd(text: str, where: str) -> int:
+    try:
+        return parse_usd(text)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _apply_env(cfg: Config, environ: Any) -> None:
@@ -341,4 +379,6 @@ def settings_table() -> list[tuple[str, Any, str]]:
             rows.append((f"{section_name}.{f.name}", default, f.metadata["help"]))
     for f in dataclasses.fields(TierSettings):
         rows.append((f"tiers.<name>.{f.name}", f.default, f.metadata["help"]))
+    for f in dataclasses.fields(PriceSettings):
+        rows.append((f"prices.<slug>.{f.name}", f.default, f.metadata["help"]))
     return rows

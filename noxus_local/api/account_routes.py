@@ -18,6 +18,7 @@ from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import json_response
 from noxus_local.core import ledger
 from noxus_local.core.limits import job_window
+from noxus_local.core.usage import units_by_tool
 from noxus_local.money import format_usd
 
 
@@ -53,12 +54,14 @@ async def usage(request: Request[Any, Any, Any], days: FromQuery[int] = 30) -> R
         "SELECT date(created_at, 'unixepoch') AS day, tool, COUNT(*) AS jobs,"
         " SUM(charged_micros) AS spent FROM jobs WHERE account_id = ? AND environment = ?"
         " AND created_at >= ? GROUP BY day, tool ORDER BY day, tool", args)
+    units = units_by_tool(svc.db, *args)
     tier = svc.cfg.tiers[principal.tier]
     window = job_window(svc.db.conn(), principal.key_id, tier.jobs_per_hour)
     return json_response(request, {
         "period_days": days, "environment": principal.environment,
         "by_tool": [{"tool": r["tool"], "jobs": r["jobs"], "succeeded": r["succeeded"],
-                     "failed": r["failed"], "spent_usd": format_usd(r["spent"] or 0)} for r in by_tool],
+                     "failed": r["failed"], "spent_usd": format_usd(r["spent"] or 0),
+                     **({"units": units[r["tool"]]} if r["tool"] in units else {})} for r in by_tool],
         "by_day": [{"day": r["day"], "tool": r["tool"], "jobs": r["jobs"],
                     "spent_usd": format_usd(r["spent"] or 0)} for r in by_day],
         "current_window": {"successful_jobs": window.used, "limit": tier.jobs_per_hour,

@@ -110,7 +110,7 @@ def document(schema: dict[str, Any], svc: Services | None = None,
     doc["info"]["description"] = spec.INFO_DESCRIPTION
     doc["tags"] = spec.TAGS
     tools = list(svc.catalog.tools.values()) if svc is not None else []
-    catalog = [t.describe(svc.cfg.price_micros(t.slug)) for t in tools] if svc is not None else []
+    catalog = [t.describe(svc.cfg.price(t.slug)) for t in tools] if svc is not None else []
     locale = svc.locale if svc is not None else "es"
     components = doc.setdefault("components", {})
     components.setdefault("schemas", {}).update({**spec.SCHEMAS, **tool_input_schemas(tools)})

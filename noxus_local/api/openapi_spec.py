@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from noxus_local.api.envelope import MESSAGES
+from noxus_local.money import UNITS
 
 RID = "req_3040b4d0dfd7ab7fb0ccc169"
 JOB = "job_d8f427d5ddacb142f44fba86"
@@ -37,7 +38,10 @@ header carries the same id (send your own `X-Request-Id` to reuse it). Errors ha
 and optional `details` (validation errors list `details.field_errors`).
 
 **Billing.** Tools check the balance against an estimate before running, hold it, and
-charge only on success (never more than the estimate).
+charge only on success (never more than the estimate). A `fixed` price is one amount per
+run; a `dynamic` one is `unit_usd` per `unit` (second, minute, image, 1k_chars, scene): the
+hold is computed from the validated input, the charge from what was processed, rounded up
+to the micro-USD; `billing` then shows `unit`, `estimated_units` and `units`.
 
 **Running tools.** `POST /api/v1/tools/{name}` with `multipart/form-data` or JSON
 (files as `content_base64` / `<field>_base64`). One-shot by default; `Prefer: respond-async`
@@ -110,7 +114,12 @@ SCHEMAS: dict[str, Any] = {
         "job_id": _str("When the error ended a job that was created"),
     }, ("success", "error", "error_code", "request_id", "billing")),
     "Billing": _obj({"currency": {"const": "USD"}, "estimated_usd": USD, "charged_usd": USD,
-                     "balance_after_usd": {**USD, "description": "Once the job is settled"}},
+                     "balance_after_usd": {**USD, "description": "Once the job is settled"},
+                     "unit": _str("Per-unit prices only: the unit the job is priced in", enum=list(UNITS)),
+                     "estimated_units": {"type": "number", "description": "Per-unit prices only: "
+                                         "the units the hold (estimated_usd) was computed from"},
+                     "units": {"type": "number", "description": "Per-unit prices only, once settled: "
+                               "the units processed and charged (0 when the job failed or was cancelled)"}},
                     ("currency", "estimated_usd", "charged_usd")),
     "Output": _obj({
         "filename": _str(), "mime_type": _str(), "size_bytes": _int(),
@@ -151,8 +160,10 @@ SCHEMAS: dict[str, Any] = {
                     "environment": _str(enum=["test", "live"])}, ("balance",)),
     "Usage": _ok({
         "period_days": _int(), "environment": _str(),
-        "by_tool": {"type": "array", "items": _obj({"tool": _str(), "jobs": _int(), "succeeded": _int(),
-                                                    "failed": _int(), "spent_usd": USD})},
+        "by_tool": {"type": "array", "items": _obj({
+            "tool": _str(), "jobs": _int(), "succeeded": _int(), "failed": _int(), "spent_usd": USD,
+            "units": {"type": "object", "additionalProperties": {"type": "number"},
+                      "description": "Per-unit tools only: units charged, by unit (`{\"second\": 12.5}`)"}})},
         "by_day": {"type": "array", "items": _obj({"day": _str(format="date"), "tool": _str(),
                                                    "jobs": _int(), "spent_usd": USD})},
         "current_window": _obj({"successful_jobs": _int(), "limit": _int(), "window_seconds": _int(),
@@ -169,8 +180,16 @@ SCHEMAS: dict[str, Any] = {
         "slug": _str(), "aliases": {"type": "array", "items": _str()}, "title": _str(),
         "description": _str(), "media_type": _str(),
         "inputs": {"type": "array", "items": _ref("ToolInputSpec")},
-        "pricing": _obj({"type": _str(enum=["fixed", "dynamic"]), "price_usd": USD, "starting_usd": USD,
-                         "unit": _str()}, ("type",)),
+        "pricing": {"oneOf": [
+            _obj({"type": {"const": "fixed"}, "price_usd": {**USD, "description": "Per run"}},
+                 ("type", "price_usd")),
+            _obj({"type": {"const": "dynamic"}, "unit": _str(enum=list(UNITS)),
+                  "unit_usd": {**USD, "description": "Price of one unit"},
+                  "starting_usd": {**USD, "description": "One unit, or the minimum charge if higher"}},
+                 ("type", "unit", "unit_usd", "starting_usd"))],
+            "description": "`fixed`: one price per run. `dynamic`: the hold is unit_usd times the units "
+                           "measured from the validated input; a success is charged the units processed, "
+                           "rounded up to the micro-USD, never more than the hold."},
         "available": {"type": "boolean"},
         "unavailable_reason": _str("Why, and how to install what is missing"),
         "limits": {"type": "object", "description": "Per tier", "additionalProperties": True},
@@ -340,7 +359,8 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("get", "/api/v1/tools"): Op(
         "listTools", "Tools", "List the tool catalog",
         "Every active tool: slug, Spanish aliases, inputs (type, required, default, allowed values), "
-        "pricing (`fixed` or `dynamic` with a starting price), per-tier limits, and whether it is "
+        "pricing (`fixed` with `price_usd`, or `dynamic` with `unit`, `unit_usd` and `starting_usd`), "
+        "per-tier limits, and whether it is "
         "available on this server (with the reason when not).", "ToolList"),
     ("get", "/api/v1/tools/{name}"): Op(
         "getTool", "Tools", "Describe one tool",

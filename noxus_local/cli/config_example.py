@@ -14,7 +14,16 @@ import dataclasses
 import json
 from typing import Any
 
-from noxus_local.config import DEFAULT_PRICES, DEFAULT_TIERS, SECTIONS, AccountDecl, AppDecl, KeyDecl, TierSettings
+from noxus_local.config import (
+    DEFAULT_PRICES,
+    DEFAULT_TIERS,
+    SECTIONS,
+    AccountDecl,
+    AppDecl,
+    KeyDecl,
+    PriceSettings,
+    TierSettings,
+)
 
 HEADER = """\
 # NOXUS Local configuration. Every setting is listed with its default value.
@@ -31,6 +40,8 @@ def toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, dict):  # an inline table: { unit = "second", unit_usd = "0.0001" }
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -54,9 +65,7 @@ def render_example() -> str:
     out.append("# Tiers: limits per account tier. Add your own tier names freely.")
     for tier, overrides in DEFAULT_TIERS.items():
         out += [f"[tiers.{tier}]", *_fields(TierSettings, overrides), ""]
-    out.append("# Tool prices in USD (decimal strings, up to 6 decimals).")
-    out.append("[prices]")
-    out += [f"{toml_value(slug) if '-' in slug else slug} = {toml_value(p)}" for slug, p in DEFAULT_PRICES.items()]
+    out += _prices()
     out += ["", "# Accounts, apps and keys declared here are synced into SQLite at every start.",
             "# Keys are given by SHA-256 (sha256 = \"...\") or by the name of an environment",
             "# variable holding the key (env = \"ACME_KEY\"); the key itself never goes in this file.",
@@ -65,6 +74,24 @@ def render_example() -> str:
             "# [[accounts.apps.keys]]", *_fields(KeyDecl, {"name": "ci", "env": "ACME_KEY"}, comment_out=True),
             ""]
     return "\n".join(out)
+
+
+PRICES_HELP = """\
+# Tool prices in USD (decimal strings, up to 6 decimals). Every tool in the catalog
+# needs one (a missing price stops the server at start: never free by accident).
+# Fixed per run:  qr = "0.002"
+# Per unit: an inline table, or a [prices."<slug>"] table with the keys below.
+# The hold is the estimate from the validated input (a probed duration, an image
+# count, a text length); a success is charged the units processed, rounded up to
+# the micro-USD, never less than minimum_usd and never more than the hold.
+# A tool can only be priced in a unit it measures (config check says which)."""
+
+
+def _prices() -> list[str]:
+    out = [PRICES_HELP, "[prices]"]
+    out += [f"{toml_value(slug) if '-' in slug else slug} = {toml_value(p)}" for slug, p in DEFAULT_PRICES.items()]
+    example = {"unit": "minute", "unit_usd": "0.01", "minimum_usd": "0.01"}
+    return [*out, "", '# [prices."auto-subtitles"]', *_fields(PriceSettings, example, comment_out=True)]
 
 
 if __name__ == "__main__":

@@ -83,14 +83,17 @@ def cmd_restore(args: argparse.Namespace, cfg: Config) -> int:
 
 def cmd_config_check(args: argparse.Namespace, cfg: Config) -> int:
     from noxus_local.config import settings_table
+    from noxus_local.tools.catalog import Catalog
+    Catalog.default(cfg.jobs.diagnostic_tools).check_prices(cfg.prices)  # ConfigError → exit 2
     for name, _default, _help in settings_table():
-        if name.startswith("tiers."):
+        if name.startswith(("tiers.", "prices.")):
             continue
         section, key = name.split(".")
         print(f"{name} = {json.dumps(getattr(getattr(cfg, section), key))}")
     for tier, values in cfg.tiers.items():
         print(f"tiers.{tier} = {json.dumps(values.__dict__)}")
-    print(f"prices = {json.dumps(cfg.prices)}")
+    for slug, price in cfg.prices.items():
+        print(f"prices.{slug} = {json.dumps(price.catalog())}")
     print(f"accounts declared: {len(cfg.accounts)}")
     print("config ok")
     return 0

@@ -39,12 +39,26 @@ def iso(ts: float | None) -> str | None:
 
 def billing(svc: Services, row: sqlite3.Row) -> dict[str, Any]:
     out = {"currency": "USD", "estimated_usd": format_usd(row["estimate_micros"]),
-           "charged_usd": format_usd(row["charged_micros"])}
+           "charged_usd": format_usd(row["charged_micros"]), **units_block(row)}
     if row["settled"]:
         after = svc.db.one("SELECT balance_after_micros FROM ledger WHERE job_id = ?"
                            " AND kind IN ('charge', 'release') ORDER BY id DESC LIMIT 1", (row["id"],))
         if after is not None:
             out["balance_after_usd"] = format_usd(after[0])
+    return out
+
+
+def units_block(row: sqlite3.Row) -> dict[str, Any]:
+    """A per-unit job's units: ``{"unit": "second", "estimated_units": 5.0, "units": 3.0}``.
+
+    ``units`` (what was processed and charged) appears once the job is
+    settled; fixed-price jobs have no units block.
+    """
+    if row["price_unit"] is None:
+        return {}
+    out: dict[str, Any] = {"unit": row["price_unit"], "estimated_units": round(row["estimated_units"], 6)}
+    if row["units"] is not None:
+        out["units"] = round(row["units"], 6)
     return out
 
 

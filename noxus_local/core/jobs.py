@@ -27,6 +27,7 @@ from noxus_local.core import idempotency, ledger
 from noxus_local.core.keys import Principal
 from noxus_local.core.limits import check_job_limits
 from noxus_local.errors import InsufficientBalance, JobNotFound
+from noxus_local.money import Price
 
 TERMINAL = ("succeeded", "failed", "cancelled")
 WORKER = f"{socket.gethostname()}:{os.getpid()}"  # which process ran a job, for operators
@@ -47,6 +48,8 @@ class NewJob:
     max_processing_seconds: int = 0
     webhook: dict[str, Any] | None = None
     steps: list[dict[str, Any]] = field(default_factory=list)
+    price: Price | None = None  # a per-unit price, kept with the job; None = fixed per run
+    estimated_units: float | None = None  # in the price's unit: what estimate_micros was computed from
 
 
 def submit(db: Any, job: NewJob, tier: TierSettings, idempotency_hours: float) -> idempotency.Replay | None:
@@ -76,13 +79,27 @@ def _insert(conn: sqlite3.Connection, job: NewJob) -> None:
     conn.execute(
         "INSERT INTO jobs (id, account_id, environment, key_id, app_id, tool, status, steps, params,"
         " files, limits, estimate_micros, hold_micros, request_id, idempotency_key,"
-        " max_processing_seconds, webhook, created_at)"
-        " VALUES (?,?,?,?,?,?,'queued',?,?,?,?,?,?,?,?,?,?,?)",
+        " max_processing_seconds, webhook, created_at, price_unit, unit_price_micros,"
+        " minimum_price_micros, estimated_units)"
+        " VALUES (?,?,?,?,?,?,'queued',?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (job.id, p.account_id, p.environment, p.key_id, p.app_id, job.tool,
          json.dumps(job.steps) if job.steps else None, json.dumps(job.params), json.dumps(job.files),
          json.dumps(job.limits), job.estimate_micros, job.estimate_micros, job.request_id,
          job.idempotency_key, job.max_processing_seconds,
-         json.dumps(job.webhook) if job.webhook else None, time.time()))
+         json.dumps(job.webhook) if job.webhook else None, time.time(), *_price_columns(job)))
+
+
+def _price_columns(job: NewJob) -> tuple[Any, ...]:
+    if job.price is None or job.price.unit is None:
+        return (None, None, None, None)
+    return (job.price.unit, job.price.unit_micros, job.price.minimum_micros, job.estimated_units)
+
+
+def job_price(row: sqlite3.Row) -> Price | None:
+    """The per-unit price a job was submitted under; None for a fixed price."""
+    if row["price_unit"] is None:
+        return None
+    return Price(row["price_unit"], row["unit_price_micros"], row["minimum_price_micros"])
 
 
 def start(db: Any, job_id: str) -> sqlite3.Row | None:
@@ -107,8 +124,12 @@ def finish(db: Any, job_id: str, *, status: str, charge_micros: int = 0,
            output: dict[str, Any] | None = None, result: dict[str, Any] | None = None,
            error_code: str | None = None, error_message: str | None = None,
            steps: list[dict[str, Any]] | None = None,
-           media: tuple[str, float] | None = None) -> bool:
-    """Settle money and close the job, exactly once; False if it was already settled."""
+           media: tuple[str, float] | None = None, units: float | None = None) -> bool:
+    """Settle money and close the job, exactly once; False if it was already settled.
+
+    ``units`` is what a per-unit job processed (in its price_unit); a job that
+    does not succeed is charged 0 and records 0 units.
+    """
     with db.write() as conn:
         row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None or row["settled"]:
@@ -118,13 +139,22 @@ def finish(db: Any, job_id: str, *, status: str, charge_micros: int = 0,
         conn.execute(
             "UPDATE jobs SET status = ?, settled = 1, charged_micros = ?, output = ?, result = ?,"
             " error_code = ?, error_message = ?, finished_at = ?, steps = COALESCE(?, steps),"
-            " media_type = ?, media_units = ?,"
+            " media_type = ?, media_units = ?, units = ?,"
             " progress = CASE WHEN ? = 'succeeded' THEN 100 ELSE progress END WHERE id = ?",
             (status, charge, json.dumps(output) if output else None,
              json.dumps(result) if result is not None else None, error_code, error_message,
              time.time(), json.dumps(steps) if steps else None, media[0] if media else None,
-             media[1] if media else None, status, job_id))
+             media[1] if media else None, _settled_units(row, status, units), status, job_id))
     return True
+
+
+def _settled_units(row: sqlite3.Row, status: str, units: float | None) -> float | None:
+    """Units to record at settlement: None for fixed prices, 0 unless it succeeded."""
+    if row["price_unit"] is None:
+        return None
+    if status != "succeeded":
+        return 0.0
+    return row["estimated_units"] if units is None else min(units, row["estimated_units"])
 
 
 def get(db: Any, job_id: str, account_id: str | None = None, env: str | None = None) -> sqlite3.Row:

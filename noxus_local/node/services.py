@@ -63,6 +63,7 @@ def open_db(cfg: Config) -> Database:
 
 def prepare(cfg: Config) -> str | None:
     """Migrate, sync config, bootstrap; returns a newly created default key (print once)."""
+    Catalog.default(cfg.jobs.diagnostic_tools).check_prices(cfg.prices)  # refuse before touching the data dir
     db = open_db(cfg)
     try:
         sync_config(db, cfg)
@@ -72,8 +73,9 @@ def prepare(cfg: Config) -> str | None:
 
 
 def build_services(cfg: Config) -> Services:
-    db = open_db(cfg)
     catalog = Catalog.default(cfg.jobs.diagnostic_tools)
+    catalog.check_prices(cfg.prices)  # before anything opens: a tool without a price never serves free
+    db = open_db(cfg)
     store = FileStore(Path(cfg.server.data_dir), load_secret(Path(cfg.server.data_dir), cfg.server.secret_key))
     runner = JobRunner(db, catalog, store, cfg)
     svc = Services(cfg=cfg, db=db, catalog=catalog, files=store, runner=runner,

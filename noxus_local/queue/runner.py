@@ -104,9 +104,9 @@ class JobRunner:
         path = self.files.write_output(job_id, out.filename, out.data)
         output = {"filename": out.filename, "mime_type": out.mime_type,
                   "size_bytes": path.stat().st_size}
-        charge = row["hold_micros"] if out.actual_micros is None else out.actual_micros
+        charge, units = settlement(row, out)
         if not jobs.finish(self.db, job_id, status="succeeded", charge_micros=charge,
-                           output=output, result=out.result, steps=steps,
+                           output=output, result=out.result, steps=steps, units=units,
                            media=(self.catalog.resolve(row["tool"]).media_type, out.media_units)):
             self.files.discard_output(job_id)  # settled elsewhere (timeout/cancel): no output
 
@@ -174,6 +174,22 @@ class JobRunner:
                     hook(job_id)
                 except Exception:
                     log.exception("job hook failed for %s", job_id)
+
+
+def settlement(row: sqlite3.Row, out: ToolOutput) -> tuple[int, float | None]:
+    """(charge in micro-USD, units in the price's unit) for a job that succeeded.
+
+    A per-unit job is charged what the tool says it processed (``out.units``,
+    in what it measures), rounded up to the micro-USD, or its estimate when it
+    says nothing; ``jobs.finish`` caps it at the hold. Example: 5 s held at
+    100 µUSD/s (hold 1000 with a 1000 minimum), 12.5 s processed → 1250, capped to 1000.
+    """
+    price = jobs.job_price(row)
+    if price is None:
+        return (row["hold_micros"] if out.actual_micros is None else out.actual_micros), None
+    if out.units is None:
+        return row["hold_micros"], row["estimated_units"]
+    return price.cost(out.units), float(price.units(out.units))
 
 
 class ProgressReporter:

@@ -172,4 +172,16 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE jobs ADD COLUMN heartbeat_at REAL;
     """,
+    # 6 (pricing's number 9, renumbered when merged): per-unit prices. price_unit is
+    # the unit a job was priced in (NULL = fixed per run) with its unit price and
+    # minimum at submission (a config change never reprices a queued job),
+    # estimated_units what its hold was computed from, units what was processed
+    # and charged (0 when it failed or was cancelled), all in price_unit.
+    """
+    ALTER TABLE jobs ADD COLUMN price_unit TEXT;
+    ALTER TABLE jobs ADD COLUMN unit_price_micros INTEGER;
+    ALTER TABLE jobs ADD COLUMN minimum_price_micros INTEGER;
+    ALTER TABLE jobs ADD COLUMN estimated_units REAL;
+    ALTER TABLE jobs ADD COLUMN units REAL;
+    """,
 ]

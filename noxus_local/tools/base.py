@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from noxus_local.errors import ValidationError
+from noxus_local.money import Price
 from noxus_local.runtime.cancel import CancelToken
 
 InputType = Literal["string", "integer", "number", "boolean", "file", "color", "object"]
@@ -116,6 +117,9 @@ class ToolOutput:
     result: dict[str, Any] = field(default_factory=dict)
     # charge for dynamic tools; None = the estimate
     actual_micros: int | None = None
+    # what was processed, in the tool's ``measures`` (e.g. seconds); None = what ``units`` estimated.
+    # A per-unit price charges this (never above the hold): a run that did less costs less.
+    units: float | None = None
     # what was processed, for /status/latency: images, or seconds of video
     media_units: float = 1.0
 
@@ -129,7 +133,9 @@ class Tool(ABC):
     description: ClassVar[str]
     inputs: ClassVar[tuple[InputSpec, ...]] = ()
     media_type: ClassVar[str] = "image"
-    pricing_unit: ClassVar[str | None] = None  # None = fixed price per run
+    # what the tool can measure for a per-unit price: seconds (priced per second or
+    # minute), images, characters (per 1k_chars) or scenes; None = fixed prices only
+    measures: ClassVar[str | None] = None
 
     def validate(self, raw: Mapping[str, Any], files: Mapping[str, InputFile],
                  limits: Limits) -> dict[str, Any]:
@@ -149,28 +155,25 @@ class Tool(ABC):
         """Cross-field and limit checks before any money moves. Default: none."""
         return None
 
-    def estimate_micros(self, params: dict[str, Any], price_micros: int) -> int:
-        """The hold for a run; fixed-price tools hold their price."""
-        return price_micros
+    def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
+        """How much this run will process, in ``measures``, from the validated input.
+
+        The hold of a per-unit price is computed from it before any money
+        moves (e.g. a probed duration in seconds, or ``len(text)``
+        characters). Called only when ``measures`` is set.
+        """
+        return 1.0
 
     @abstractmethod
     def run(self, ctx: ToolContext) -> ToolOutput:
         """Do the work; raise a NoxusError for bad input, poll ``ctx.cancel`` in long loops."""
 
-    def describe(self, price_micros: int, available: bool = True,
+    def describe(self, price: Price, available: bool = True,
                  reason: str | None = None) -> dict[str, Any]:
-        from noxus_local.money import format_usd
-
-        pricing: dict[str, Any]
-        if self.pricing_unit is None:
-            pricing = {"type": "fixed", "price_usd": format_usd(price_micros)}
-        else:
-            pricing = {"type": "dynamic", "starting_usd": format_usd(price_micros),
-                       "unit": self.pricing_unit}
         out: dict[str, Any] = {
             "slug": self.slug, "aliases": list(self.aliases), "title": self.title,
             "description": self.description, "media_type": self.media_type,
-            "inputs": [i.describe() for i in self.inputs], "pricing": pricing,
+            "inputs": [i.describe() for i in self.inputs], "pricing": price.catalog(),
             "available": available,
         }
         if reason:

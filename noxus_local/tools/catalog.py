@@ -4,13 +4,15 @@ Example::
 
     catalog = Catalog.default()
     catalog.resolve("crear-qr").slug       # "qr"
+    catalog.check_prices(cfg.prices)       # at start: ConfigError naming prices.<slug>
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-from noxus_local.errors import ToolNotFound
+from noxus_local.errors import ConfigError, ToolNotFound
+from noxus_local.money import Price
 from noxus_local.tools.base import Tool
 from noxus_local.tools.image_convert import ImageConvertTool
 from noxus_local.tools.qr import QrTool
@@ -44,3 +46,22 @@ class Catalog:
         if allow_list is None:
             return True
         return bool(allow_list & {tool.slug, *tool.aliases})
+
+    def check_prices(self, prices: Mapping[str, Price]) -> None:
+        """Every tool has a price it can measure; raises ConfigError naming ``prices.<slug>``.
+
+        Run at start and by ``config check``: a tool without a price would be
+        free by accident, and a per-minute price on a tool that measures no
+        seconds could never be computed.
+        """
+        for name in prices:
+            tool = self._names.get(name)
+            if tool is not None and name != tool.slug:
+                raise ConfigError(f"prices.{name}: an alias of {tool.slug}; price the tool by its slug")
+        for tool in self.tools.values():
+            price = prices.get(tool.slug)
+            if price is None:
+                raise ConfigError(f"prices.{tool.slug}: required (every tool in the catalog needs a price)")
+            if price.measures is not None and price.measures != tool.measures:
+                can = f"it measures {tool.measures}" if tool.measures else "give it a fixed price"
+                raise ConfigError(f"prices.{tool.slug}.unit: {tool.slug} cannot be priced per {price.unit} ({can})")

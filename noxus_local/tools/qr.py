@@ -49,6 +49,7 @@ class QrTool(Tool):
     title = "Crear código QR"
     description = "Genera un código QR (PNG, SVG, JPEG o WebP) a partir de un texto o una URL."
     media_type = "image"
+    measures = "characters"  # a per-1k_chars price counts the text
     inputs = (
         InputSpec("text", "string", required=True, max_length=4296,
                   help="Texto o URL; el máximo real depende de error_correction."),
@@ -63,6 +64,9 @@ class QrTool(Tool):
                   help="'transparent' solo para png, webp y svg."),
         InputSpec("filename", "string", max_length=200, default="qr"),
     )
+
+    def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
+        return float(len(params["text"]))
 
     def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
         """Cross-field rules, then capacity: an overlong text is a 413, not a failed job."""

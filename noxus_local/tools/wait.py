@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from noxus_local.media.ffmpeg import run_ffmpeg
-from noxus_local.tools.base import InputSpec, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import InputFile, InputSpec, Tool, ToolContext, ToolOutput
 
 
 class WaitTool(Tool):
@@ -24,13 +26,20 @@ class WaitTool(Tool):
     aliases = ("esperar",)
     title = "Wait (diagnostics)"
     description = "Waits the given seconds, reporting progress; for testing timeouts and webhooks."
+    measures = "seconds"  # priced per second by default: the hold is `seconds`, the charge what was waited
     inputs = (InputSpec("seconds", "number", default=1.0, minimum=0, maximum=3600),
               InputSpec("fail", "boolean", default=False, help="End with a failure instead."),
               InputSpec("engine", "string", default="sleep", choices=("sleep", "ffmpeg"),
-                        help="ffmpeg: spend the time in a real ffmpeg child (checks that cancel kills it)."))
+                        help="ffmpeg: spend the time in a real ffmpeg child (checks that cancel kills it)."),
+              InputSpec("stop_after", "number", minimum=0, maximum=3600,
+                        help="Succeed after this many seconds when fewer than `seconds`: "
+                             "a run that processes less than its estimate, and is charged less."))
+
+    def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
+        return float(params["seconds"])
 
     def run(self, ctx: ToolContext) -> ToolOutput:
-        seconds = float(ctx.params["seconds"])
+        seconds = _processed(ctx.params)
         if ctx.params["engine"] == "ffmpeg":
             return self._ffmpeg(ctx, seconds)
         start = time.monotonic()
@@ -42,7 +51,7 @@ class WaitTool(Tool):
         if ctx.params["fail"]:
             raise RuntimeError("requested failure")
         body = json.dumps({"waited_seconds": round(time.monotonic() - start, 3)}).encode()
-        return ToolOutput(body, "wait.json", "application/json", {"waited_seconds": seconds})
+        return ToolOutput(body, "wait.json", "application/json", {"waited_seconds": seconds}, units=seconds)
 
     def _ffmpeg(self, ctx: ToolContext, seconds: float) -> ToolOutput:
         pid_file = ctx.workdir / "ffmpeg.pid"
@@ -50,4 +59,15 @@ class WaitTool(Tool):
                    ctx.cancel, progress=lambda t: ctx.progress(int(100 * t / max(seconds, 0.001)), "ffmpeg"),
                    on_start=lambda pid: pid_file.write_text(str(pid)))
         return ToolOutput(b'{"engine":"ffmpeg"}', "wait.json", "application/json",
-                          {"waited_seconds": seconds, "ffmpeg_pid": int(pid_file.read_text())})
+                          {"waited_seconds": seconds, "ffmpeg_pid": int(pid_file.read_text())}, units=seconds)
+
+
+def _processed(params: dict[str, Any]) -> float:
+    """The seconds this run waits: ``seconds``, or ``stop_after`` when that is shorter.
+
+    The charge counts these requested seconds, not the wall clock (which runs a
+    few milliseconds over), so the same request always costs the same.
+    """
+    seconds = float(params["seconds"])
+    stop_after = params.get("stop_after")
+    return seconds if stop_after is None else min(seconds, float(stop_after))
