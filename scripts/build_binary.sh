@@ -131,8 +131,9 @@ build() {
   local flavour=$1 mode=$2 venv=build/venv-$1
   local dist=dist/$flavour-$mode work=build/pyinstaller/$flavour-$mode
   local extra=()
-  # onnxruntime is named explicitly: the inference code imports it lazily
-  # (inside functions), so PyInstaller's import scan could drop it.
+  # onnxruntime and av (PyAV: media/probe.py) are named explicitly: the code
+  # imports them lazily (inside functions), so PyInstaller's import scan could
+  # drop them; av's FFmpeg libraries live in av.libs/ beside it.
   # redis is optional at runtime (huey imports it if present): leave it out
   # rather than fail when a build venv lacks it.
   "$venv/bin/python" -c "import redis" 2>/dev/null || extra+=(--exclude-module redis)
@@ -158,6 +159,7 @@ build() {
     --collect-submodules uvicorn \
     --collect-binaries imageio_ffmpeg --collect-data imageio_ffmpeg \
     --hidden-import onnxruntime --collect-binaries onnxruntime \
+    --hidden-import av --collect-submodules av --collect-binaries av \
     --add-data "$ROOT/models/manifest.toml:models" \
     --exclude-module faker --exclude-module polyfactory \
     --exclude-module pytest --exclude-module tkinter \
