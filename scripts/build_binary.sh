@@ -105,7 +105,8 @@ install_project() {
 }
 
 # `--collect-data PKG` for each top-level package of the runtime dependencies:
-# data files (openapi-ui-bundles' Swagger/ReDoc assets, ...) are invisible to
+# data files (openapi-ui-bundles' Swagger/ReDoc assets, the fontpkg_* TTFs and
+# their LICENSE files, ...) are invisible to
 # PyInstaller's import scan. onnxruntime and imageio-ffmpeg are handled apart.
 collect_data_args() {
   "$1/bin/python" - <<'PY'
@@ -120,6 +121,9 @@ skip = {"onnxruntime", "imageio_ffmpeg"}
 for top, dists in sorted(metadata.packages_distributions().items()):
     if top not in skip and not top.startswith("_") and any(d.lower().replace("_", "-") in wanted for d in dists):
         print(f"--collect-data\n{top}")
+        if top.startswith("fontpkg_"):
+            # media/fonts.py imports the font packages by name (importlib): the scan cannot see them
+            print(f"--hidden-import\n{top}")
 PY
 }
 
@@ -127,15 +131,9 @@ build() {
   local flavour=$1 mode=$2 venv=build/venv-$1
   local dist=dist/$flavour-$mode work=build/pyinstaller/$flavour-$mode
   local extra=()
-  # Font folders inside the package (noxus_local/media/fonts, ...) ship as they
-  # lie in the tree: subtitles and text overlays need them, and they are not
-  # package data of the installed copy.
-  local dir
-  while IFS= read -r dir; do
-    extra+=(--add-data "$ROOT/$dir:$dir")
-  done < <(find noxus_local -type d -name fonts -not -path '*/__pycache__/*')
-  # onnxruntime is named explicitly: the inference code imports it lazily
-  # (inside functions), so PyInstaller's import scan could drop it.
+  # onnxruntime and av (PyAV: media/probe.py) are named explicitly: the code
+  # imports them lazily (inside functions), so PyInstaller's import scan could
+  # drop them; av's FFmpeg libraries live in av.libs/ beside it.
   # redis is optional at runtime (huey imports it if present): leave it out
   # rather than fail when a build venv lacks it.
   "$venv/bin/python" -c "import redis" 2>/dev/null || extra+=(--exclude-module redis)
@@ -161,6 +159,7 @@ build() {
     --collect-submodules uvicorn \
     --collect-binaries imageio_ffmpeg --collect-data imageio_ffmpeg \
     --hidden-import onnxruntime --collect-binaries onnxruntime \
+    --hidden-import av --collect-submodules av --collect-binaries av \
     --add-data "$ROOT/models/manifest.toml:models" \
     --exclude-module faker --exclude-module polyfactory \
     --exclude-module pytest --exclude-module tkinter \

@@ -25,7 +25,7 @@ from noxus_local.ops.metrics import CONTENT_TYPE, Metrics
 @get("/metrics", include_in_schema=False)
 async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     svc = services_of(request)
-    return Response(svc.metrics.render(svc.db).encode(), media_type=CONTENT_TYPE)
+    return Response(svc.metrics.render(), media_type=CONTENT_TYPE)
 
 
 def measure_requests(app: ASGIApp, metrics: Metrics) -> ASGIApp:

@@ -41,11 +41,14 @@ class FfmpegFailed(InvalidMedia):
 
 
 def run_ffmpeg(args: list[str], cancel: CancelToken, progress: Callable[[float], None] | None = None,
-               on_start: Callable[[int], None] | None = None) -> None:
-    """Run ``ffmpeg -y -nostdin <args>``; raise on failure, cancel or timeout."""
+               on_start: Callable[[int], None] | None = None, env: dict[str, str] | None = None) -> None:
+    """Run ``ffmpeg -y -nostdin <args>``; raise on failure, cancel or timeout.
+
+    ``env`` replaces the environment (e.g. ``LibassFonts.env()``: fontconfig sees only our fonts).
+    """
     proc = subprocess.Popen([ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", *args],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, start_new_session=True)
+                            stderr=subprocess.PIPE, start_new_session=True, env=env)
     if on_start is not None:
         on_start(proc.pid)
     watcher = threading.Thread(target=_watch, args=(proc, cancel), daemon=True)

@@ -80,7 +80,7 @@ def build_services(cfg: Config) -> Services:
     runner = JobRunner(db, catalog, store, cfg)
     svc = Services(cfg=cfg, db=db, catalog=catalog, files=store, runner=runner,
                    dispatcher=Dispatcher(runner, cfg), limiter=RequestLimiter(),
-                   hooks=WebhookService(db, cfg.webhooks), metrics=Metrics(), keys=KeyCache())
+                   hooks=WebhookService(db, cfg.webhooks), metrics=Metrics(db), keys=KeyCache())
     runner.hooks.append(lambda job_id: schedule_webhook(svc, job_id))
     runner.hooks.append(lambda job_id: svc.metrics.job_done(jobs.get(svc.db, job_id)))
     return svc

@@ -1,7 +1,7 @@
 """``noxus-local doctor``: is this machine ready to serve? One line per check.
 
 Each check ends OK, WARN (works, but something is missing or degraded: a GPU
-provider that falls back to CPU, no bundled fonts) or FAIL (the server would
+provider that falls back to CPU) or FAIL (the server would
 not start or would lose data). Any FAIL makes the exit code 1. A check never
 raises: an unexpected error is its FAIL line.
 
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 import sqlite3
 import subprocess
 import tempfile
@@ -32,11 +31,10 @@ from noxus_local import package_version
 from noxus_local.config import Config
 from noxus_local.core import ledger
 from noxus_local.inference import registry
+from noxus_local.media import fonts
 from noxus_local.store.migrations import MIGRATIONS
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
-FONTS_DIR = Path(__file__).parent / "media" / "fonts"
-FONT_SUFFIXES = {".ttf", ".otf", ".ttc"}
 
 
 @dataclass(frozen=True)
@@ -179,17 +177,27 @@ def _encode(exe: str) -> Check:
 
 
 def check_fonts(cfg: Config) -> list[Check]:
-    bundled = [p for p in FONTS_DIR.glob("*") if p.suffix.lower() in FONT_SUFFIXES] if FONTS_DIR.is_dir() else []
-    if bundled:
-        return [Check("fonts", OK, f"{len(bundled)} bundled font(s) in {FONTS_DIR}")]
-    fc_list = shutil.which("fc-list")
-    if fc_list is None:
-        system = "unknown (fc-list not found)"
-    else:
-        listing = subprocess.run([fc_list], capture_output=True, text=True, timeout=30).stdout
-        system = str(sum(1 for line in listing.splitlines() if line.strip()))
-    return [Check("fonts", WARN, f"no bundled fonts; system fonts: {system} "
-                                 "(subtitles and text overlays use these)")]
+    """One line per shipped family: its files exist, load in Pillow and draw Spanish accents."""
+    return [_check_font_family(family) for family in fonts.FAMILIES]
+
+
+def _check_font_family(family: str) -> Check:
+    name = f"font {family}"
+    try:
+        faces = fonts.faces(family)
+    except fonts.FontMissing as exc:
+        return Check(name, FAIL, str(exc))
+    for face in faces:
+        if not face.path.is_file() or not face.licence.is_file():
+            return Check(name, FAIL, f"{face.path.name} or its licence file is missing")
+        try:
+            missing = fonts.missing_glyphs(face.path)
+        except OSError as exc:
+            return Check(name, FAIL, f"{face.path.name} does not load: {exc}")
+        if missing:
+            return Check(name, FAIL, f"{face.path.name} has no glyph for {missing}")
+    files = ", ".join(f.path.name for f in faces)
+    return Check(name, OK, f"{files} ({faces[0].licence_id}): loads, has {fonts.SPANISH_GLYPHS}")
 
 
 def check_onnxruntime(cfg: Config) -> list[Check]:

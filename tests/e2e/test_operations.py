@@ -29,8 +29,15 @@ def scrape(server) -> dict[str, float]:
     for line in response.text.splitlines():
         if line and not line.startswith("#"):
             series, value = line.rsplit(" ", 1)
-            samples[series] = float(value)
+            samples[canon(series)] = float(value)
     return samples
+
+
+def canon(series: str) -> str:
+    """A series with its labels sorted: Prometheus gives label order no meaning."""
+    name, _, rest = series.partition("{")
+    labels = sorted(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', rest))
+    return name + ("{" + ",".join(f'{k}="{v}"' for k, v in labels) + "}" if labels else "")
 
 
 def test_metrics_move_with_real_requests(make_server):
@@ -46,7 +53,7 @@ def test_metrics_move_with_real_requests(make_server):
     after = scrape(server)
 
     def moved(series: str) -> float:
-        return after.get(series, 0) - before.get(series, 0)
+        return after.get(canon(series), 0) - before.get(canon(series), 0)
 
     assert moved('noxus_http_requests_total{route="/api/v1/ping",method="POST",status="200"}') == 2
     assert moved('noxus_http_requests_total{route="/api/v1/jobs/{job_id}",method="GET",status="200"}') == 1

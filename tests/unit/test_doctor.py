@@ -12,6 +12,7 @@ from noxus_local.config import load_config
 from noxus_local.core import ledger
 from noxus_local.inference import registry
 from noxus_local.inference.probe import add_model, probe
+from noxus_local.media import fonts
 from noxus_local.node.services import prepare
 from noxus_local.ops import doctor
 from noxus_local.store.db import Database
@@ -146,3 +147,17 @@ def test_cli_exit_codes_and_json(cfg, tmp_path, capsys, monkeypatch):
 def test_paths_in_the_report_are_absolute(cfg):
     (check,) = doctor.check_data_dir(cfg)
     assert Path(check.detail.split()[0]).is_absolute()
+
+
+def test_fonts_are_checked_one_family_per_line(cfg):
+    checks = by_name(doctor.check_fonts(cfg))
+    assert set(checks) == {f"font {family}" for family in fonts.FAMILIES}
+    assert all(c.status == "OK" for c in checks.values()), checks
+    assert checks["font Poppins"].detail == (
+        f"Poppins-Regular.ttf, Poppins-Bold.ttf (OFL-1.1): loads, has {fonts.SPANISH_GLYPHS}")
+
+
+def test_a_font_package_that_is_not_installed_fails(cfg, monkeypatch):
+    monkeypatch.setitem(fonts.FAMILIES, "Gone", ("fontpkg_not_installed", (400,), "test"))
+    check = by_name(doctor.check_fonts(cfg))["font Gone"]
+    assert check.status == "FAIL" and "fontpkg_not_installed is not installed" in check.detail

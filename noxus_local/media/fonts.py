@@ -1,0 +1,175 @@
+"""The subtitle fonts we ship, and the one folder libass reads them from.
+
+Fonts come from PyPI ``fontpkg-*`` packages (Google Fonts TTFs under the SIL
+Open Font License, Luckiest Guy under Apache-2.0, each with its ``LICENSE``), so a pip install and the
+PyInstaller binary carry the same files. ``FAMILIES`` is the explicit list:
+a family name as an ``.ass`` style writes it → the package holding it.
+
+libass must never pick a system font: with ``fontsdir`` alone it still asks
+the system's fontconfig, falls back to DejaVu for an unknown family, and for
+a *variable* font (Oswald) ignores the weight. So ``prepare_fonts`` links our
+files into one folder and writes a ``fonts.conf`` that names only that folder;
+ffmpeg runs with ``FONTCONFIG_FILE`` pointing at it (``LibassFonts.env``).
+
+Example::
+
+    fonts = prepare_fonts(cfg.data_dir / "fonts")
+    run_ffmpeg(["-i", "in.mp4", "-vf", fonts.ass_filter(Path("subs.ass")), "out.mp4"],
+               ctx.cancel, env=fonts.env())
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import fontpkg
+
+# family → (package module, weights we ship, what it is for). Static weights
+# where the family has them: they select right with or without fontconfig.
+FAMILIES: dict[str, tuple[str, tuple[int, ...], str]] = {
+    "Anton": ("fontpkg_anton", (400,), "heavy condensed display, social subtitles"),
+    "Archivo Black": ("fontpkg_archivo_black", (400,), "heavy display"),
+    "Luckiest Guy": ("fontpkg_luckiest_guy", (400,), "playful heavy display"),
+    "Bebas Neue": ("fontpkg_bebas_neue", (400,), "condensed capitals"),
+    "Oswald": ("fontpkg_oswald", (200, 700), "condensed, variable weight 200-700"),
+    "Poppins": ("fontpkg_poppins", (400, 700), "clean sans, regular and bold"),
+}
+DEFAULT_FAMILY = "Poppins"
+SPANISH_GLYPHS = "ñáéíóúüÑÁÉÍÓÚÜ¡¿"
+_LOCK = threading.Lock()
+
+
+class FontMissing(LookupError):
+    """A family we do not ship, or whose package is not installed."""
+
+
+@dataclass(frozen=True)
+class FontFace:
+    family: str
+    path: Path
+    weight: int | None  # None: a variable font covering the family's range
+    licence: Path
+    licence_id: str  # SPDX, e.g. "OFL-1.1" (Luckiest Guy is "Apache-2.0")
+
+    @property
+    def licence_name(self) -> str:
+        """The licence's file name in the prepared folder, e.g. ``Anton-OFL-1.1.txt``."""
+        return f"{self.family.replace(' ', '')}-{self.licence_id}.txt"
+
+
+@dataclass(frozen=True)
+class LibassFonts:
+    """The prepared folder: pass ``ass_filter`` to ffmpeg and run it with ``env()``."""
+
+    directory: Path
+    config_file: Path
+
+    def env(self) -> dict[str, str]:
+        """ffmpeg's environment: ours, with fontconfig reading only our folder."""
+        return {**os.environ, "FONTCONFIG_FILE": str(self.config_file)}
+
+    def ass_filter(self, ass_file: Path) -> str:
+        """Example: ``ass='/w/subs.ass':fontsdir='/data/fonts'``."""
+        return f"ass={_quote(ass_file)}:fontsdir={_quote(self.directory)}"
+
+
+def faces(family: str) -> list[FontFace]:
+    """The files of one shipped family. Example: ``faces("Poppins")[1].weight == 700``."""
+    if family not in FAMILIES:
+        raise FontMissing(f"{family!r} is not a shipped font; shipped: {', '.join(FAMILIES)}")
+    module_name, weights, _ = FAMILIES[family]
+    try:
+        root = Path(importlib.import_module(module_name).ROOT)
+    except ImportError as exc:
+        raise FontMissing(f"{family}: package {module_name} is not installed ({exc})") from None
+    meta = fontpkg.family_from_metadata(json.loads((root / "metadata.json").read_text("utf-8")), root)
+    chosen = [f for f in meta.files if f.style == "normal" and (f.variable or f.weight in weights)]
+    if not chosen:
+        raise FontMissing(f"{family}: no upright file for weights {weights} in {module_name}")
+    return [FontFace(family, f.path, None if f.variable else f.weight, root / "LICENSE", meta.license)
+            for f in chosen]
+
+
+def font_path(family: str, weight: int = 400) -> Path:
+    """The file for ``family`` at ``weight`` (a variable file covers every weight).
+
+    Example: ``font_path("Poppins", 700).name == "Poppins-Bold.ttf"``.
+    """
+    found = faces(family)
+    exact = [f.path for f in found if f.weight in (weight, None)]
+    if exact:
+        return exact[0]
+    return min(found, key=lambda f: abs((f.weight or 400) - weight)).path
+
+
+def prepare_fonts(directory: Path) -> LibassFonts:
+    """Link every shipped face and its licence into ``directory``; write its fonts.conf.
+
+    Idempotent and safe from several threads; a copy replaces the link where the
+    file system has no symlinks. Example: ``prepare_fonts(Path("/data/fonts"))``.
+    """
+    with _LOCK:
+        directory.mkdir(parents=True, exist_ok=True)
+        for family in FAMILIES:
+            for face in faces(family):
+                _place(face.path, directory / face.path.name)
+            _place(face.licence, directory / face.licence_name)
+        config = directory / "fonts.conf"
+        text = _fontconfig_xml(directory)
+        if not config.is_file() or config.read_text("utf-8") != text:
+            tmp = config.with_suffix(".tmp")
+            tmp.write_text(text, "utf-8")
+            tmp.replace(config)
+    return LibassFonts(directory, config)
+
+
+def _place(source: Path, target: Path) -> None:
+    if target.is_file() and target.stat().st_size == source.stat().st_size:
+        return
+    target.unlink(missing_ok=True)
+    try:
+        target.symlink_to(source)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _fontconfig_xml(directory: Path) -> str:
+    # only our folder, its own cache: no <include> of the system's conf.d, so no system font
+    return ("<?xml version=\"1.0\"?>\n<!DOCTYPE fontconfig SYSTEM \"urn:fontconfig:fonts.dtd\">\n"
+            f"<fontconfig>\n  <dir>{_xml(directory)}</dir>\n"
+            f"  <cachedir>{_xml(directory / '.fccache')}</cachedir>\n</fontconfig>\n")
+
+
+def _xml(path: Path) -> str:
+    return str(path).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _quote(path: Path) -> str:
+    """A path as one ffmpeg filter argument: quoted, with ' and : and \\ escaped for the graph."""
+    escaped = str(path).replace("\\", "\\\\").replace("'", "\\'").replace(":", "\\:")
+    return f"'{escaped}'"
+
+
+def missing_glyphs(path: Path, text: str = SPANISH_GLYPHS) -> str:
+    """The characters of ``text`` the font has no glyph for ("" when it covers them all).
+
+    Pillow has no cmap query; a missing glyph renders as the font's .notdef box,
+    so a character whose bitmap equals that of a private-use code point is missing.
+    Example: ``missing_glyphs(font_path("Anton")) == ""``.
+    """
+    from PIL import ImageFont
+
+    font = ImageFont.truetype(str(path), 48)
+    notdef = _bitmap(font, "\U0010fffd")
+    return "".join(ch for ch in text if _bitmap(font, ch) == notdef)
+
+
+def _bitmap(font: object, ch: str) -> tuple[tuple[int, int], bytes]:
+    mask = font.getmask(ch)  # type: ignore[attr-defined]
+    return mask.size, bytes(mask)
