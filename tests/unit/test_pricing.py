@@ -257,3 +257,12 @@ def test_usage_sums_charged_units_per_tool_and_unit(db, principal):
     settle(db, submit(db, principal, Price("second", 1), 9.0), processed=9.0, status="cancelled")
     settle(db, submit(db, principal, Price("minute", 60), 30.0), processed=None)
     assert units_by_tool(db, "acme", "test", since=0) == {"wait": {"minute": 0.5, "second": 3.5}}
+
+
+def test_doctor_fails_its_config_check_on_a_price_serve_would_refuse(tmp_path, capsys):
+    from noxus_local.cli.main import main
+
+    path = write(tmp_path, f'[server]\ndata_dir = "{tmp_path / "data"}"\n'
+                           '[prices]\nqr = { unit = "scene", unit_usd = "0.01" }\n')
+    assert main(["doctor", "--config", str(path)]) == 1
+    assert capsys.readouterr().out.startswith("FAIL config: prices.qr.unit: qr cannot be priced per scene")
