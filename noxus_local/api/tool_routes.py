@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from anyio import to_thread
@@ -29,14 +28,14 @@ from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import encode, error_body, json_response, raw_response, request_id_of
 from noxus_local.api.inputs import ParsedInput, read_input
 from noxus_local.core import idempotency, jobs
+from noxus_local.core.billing import estimate
 from noxus_local.core.job_view import job_body
 from noxus_local.core.keys import Principal, new_id
 from noxus_local.core.limits import tier_limits
 from noxus_local.core.ssrf import check_url
 from noxus_local.errors import ERRORS_BY_CODE, NoxusError, ValidationError
-from noxus_local.money import Price
 from noxus_local.node.services import Services
-from noxus_local.tools.base import InputFile, Tool
+from noxus_local.tools.base import Tool
 
 
 @get("/api/v1/tools")
@@ -114,7 +113,7 @@ async def _prepare(request: Request[Any, Any, Any], svc: Services, principal: Pr
     parsed = await read_input(request, tool, limits, svc.files.work_dir(job_id))
     params = await to_thread.run_sync(tool.validate, parsed.fields, parsed.files, limits)
     price = svc.cfg.price(tool.slug)
-    estimate, units = await to_thread.run_sync(estimate_of, tool, price, params, parsed.files)
+    hold, units = await to_thread.run_sync(estimate, tool, price, params, parsed.files)
     webhook = await to_thread.run_sync(webhook_from_fields, parsed.fields, svc.cfg.webhooks.allow_hosts)
     fingerprint = idempotency.fingerprint("POST", f"/api/v1/tools/{tool.slug}", parsed.fields,
                                           parsed.file_hashes)
@@ -124,24 +123,10 @@ async def _prepare(request: Request[Any, Any, Any], svc: Services, principal: Pr
     new_job = jobs.NewJob(
         id=job_id, principal=principal, tool=tool.slug, params=params, files=files,
         limits=dataclasses.asdict(limits),
-        estimate_micros=estimate, price=price, estimated_units=units,
+        estimate_micros=hold, price=price, estimated_units=units,
         request_id=request_id_of(request), idempotency_key=options.idempotency_key,
         fingerprint=fingerprint, max_processing_seconds=options.max_processing_seconds, webhook=webhook)
     return new_job, parsed
-
-
-def estimate_of(tool: Tool, price: Price, params: dict[str, Any],
-                files: Mapping[str, InputFile]) -> tuple[int, float | None]:
-    """(hold in micro-USD, units in the price's unit) from the validated input.
-
-    A fixed price holds itself; a per-unit one asks the tool what it will
-    process (``Tool.units``: a probed duration, a text length) before any money
-    moves. Example: wait ``{"seconds": 12.5}`` at 0.0001 USD/s → (1250, 12.5).
-    """
-    if price.unit is None:
-        return price.cost(0), None
-    quantity = tool.units(params, files)
-    return price.cost(quantity), float(price.units(quantity))
 
 
 async def _run_and_respond(request: Request[Any, Any, Any], svc: Services, job: jobs.NewJob,

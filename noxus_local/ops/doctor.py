@@ -30,6 +30,7 @@ from pathlib import Path
 from noxus_local import package_version
 from noxus_local.config import Config
 from noxus_local.core import ledger
+from noxus_local.errors import ConfigError
 from noxus_local.inference import registry
 from noxus_local.media import fonts
 from noxus_local.store.migrations import MIGRATIONS
@@ -45,13 +46,23 @@ class Check:
 
 
 def run_checks(cfg: Config, source: str) -> list[Check]:
-    checks = [Check("config", OK, f"loaded from {source}")]
+    checks = [check_config(cfg, source)]
     probes: list[Callable[[Config], list[Check]]] = [
         check_data_dir, check_store, check_ledger, check_queue, check_ffmpeg, check_fonts,
         check_onnxruntime, check_models]
     for probe in probes:
         checks += _guarded(probe, cfg)
     return checks
+
+
+def check_config(cfg: Config, source: str) -> Check:
+    """The file loaded; and every tool has a price it can measure (else serve exits 2)."""
+    from noxus_local.tools.catalog import Catalog
+    try:
+        Catalog.default(cfg.jobs.diagnostic_tools).check_prices(cfg.prices)
+    except ConfigError as exc:
+        return Check("config", FAIL, str(exc))
+    return Check("config", OK, f"loaded from {source}")
 
 
 def _guarded(probe: Callable[[Config], list[Check]], cfg: Config) -> list[Check]:

@@ -26,6 +26,7 @@ from typing import Any
 
 from noxus_local.config import Config
 from noxus_local.core import jobs
+from noxus_local.core.billing import settlement
 from noxus_local.core.files import FileStore
 from noxus_local.errors import InternalError, JobCancelled, NoxusError, ProcessingTimeout
 from noxus_local.ops.logs import job_context
@@ -174,22 +175,6 @@ class JobRunner:
                     hook(job_id)
                 except Exception:
                     log.exception("job hook failed for %s", job_id)
-
-
-def settlement(row: sqlite3.Row, out: ToolOutput) -> tuple[int, float | None]:
-    """(charge in micro-USD, units in the price's unit) for a job that succeeded.
-
-    A per-unit job is charged what the tool says it processed (``out.units``,
-    in what it measures), rounded up to the micro-USD, or its estimate when it
-    says nothing; ``jobs.finish`` caps it at the hold. Example: 5 s held at
-    100 µUSD/s (hold 1000 with a 1000 minimum), 12.5 s processed → 1250, capped to 1000.
-    """
-    price = jobs.job_price(row)
-    if price is None:
-        return (row["hold_micros"] if out.actual_micros is None else out.actual_micros), None
-    if out.units is None:
-        return row["hold_micros"], row["estimated_units"]
-    return price.cost(out.units), float(price.units(out.units))
 
 
 class ProgressReporter:

@@ -115,7 +115,7 @@ class ToolOutput:
     filename: str
     mime_type: str
     result: dict[str, Any] = field(default_factory=dict)
-    # charge for dynamic tools; None = the estimate
+    # a fixed-price tool's own charge (≤ the hold); None = the hold. Per-unit prices use ``units``
     actual_micros: int | None = None
     # what was processed, in the tool's ``measures`` (e.g. seconds); None = what ``units`` estimated.
     # A per-unit price charges this (never above the hold): a run that did less costs less.

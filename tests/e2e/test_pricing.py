@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import jsonschema
 import pytest
 
 from noxus_local.money import format_usd
@@ -78,13 +79,25 @@ def test_catalog_shows_dynamic_prices(srv, acme):
     assert srv.get("/api/v1/tools/esperar", key=acme).json()["tool"]["pricing"] == tools["wait"]
 
 
-def test_openapi_documents_both_pricing_types(srv):
+def conforms(doc: dict[str, Any], schema: str, body: dict[str, Any]) -> None:
+    """Validate a real body against the published component schema ($refs resolve in ``doc``)."""
+    jsonschema.Draft202012Validator({"$ref": f"#/components/schemas/{schema}",
+                                     "components": doc["components"]}).validate(body)
+
+
+def test_openapi_documents_both_pricing_types(srv, acme):
     doc = srv.get("/schema/openapi.json").json()
     pricing = doc["components"]["schemas"]["ToolDescription"]["properties"]["pricing"]["oneOf"]
     assert [p["required"] for p in pricing] == [["type", "price_usd"],
                                                 ["type", "unit", "unit_usd", "starting_usd"]]
     billing = doc["components"]["schemas"]["Billing"]["properties"]
     assert {"unit", "estimated_units", "units"} <= set(billing)
+    conforms(doc, "ToolList", srv.get("/api/v1/tools", key=acme).json())
+    conforms(doc, "ToolRun", srv.post(WAIT, key=acme, json={"seconds": 0.1}).json())
+    conforms(doc, "Usage", srv.get("/api/v1/usage", key=acme).json())
+    with pytest.raises(jsonschema.ValidationError):  # the check has teeth: a dynamic price needs its unit
+        conforms(doc, "ToolDescription", {"slug": "x", "aliases": [], "title": "x", "inputs": [],
+                                          "available": True, "pricing": {"type": "dynamic", "unit_usd": "1"}})
 
 
 def test_a_shorter_run_is_charged_the_seconds_it_processed(srv, acme):

@@ -8,16 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from noxus_local.api.tool_routes import estimate_of
 from noxus_local.config import DEFAULT_PRICES, load_config
 from noxus_local.core import jobs, ledger
 from noxus_local.core.accounts import credit_account
+from noxus_local.core.billing import estimate, settlement
 from noxus_local.core.job_view import units_block
 from noxus_local.core.keys import authenticate, create_key
 from noxus_local.core.usage import units_by_tool
 from noxus_local.errors import ConfigError
 from noxus_local.money import Price
-from noxus_local.queue.runner import settlement
 from noxus_local.tools.base import Limits, Tool, ToolContext, ToolOutput
 from noxus_local.tools.catalog import Catalog
 from noxus_local.tools.image_convert import ImageConvertTool
@@ -166,12 +165,12 @@ def test_an_alias_is_not_a_price_key():
 def test_estimates_come_from_the_validated_input():
     wait, qr, convert = WaitTool(), QrTool(), ImageConvertTool()
     params = wait.validate({"seconds": "12.5"}, {}, Limits())
-    assert estimate_of(wait, Price("second", 100), params, {}) == (1250, 12.5)
-    assert estimate_of(wait, Price("minute", 6000), params, {}) == (1250, 12.5 / 60)
+    assert estimate(wait, Price("second", 100), params, {}) == (1250, 12.5)
+    assert estimate(wait, Price("minute", 6000), params, {}) == (1250, 12.5 / 60)
     text = qr.validate({"text": "x" * 1500}, {}, Limits())
-    assert estimate_of(qr, Price("1k_chars", 700), text, {}) == (1050, 1.5)
-    assert estimate_of(convert, Price("image", 3000), {}, {}) == (3000, 1.0)
-    assert estimate_of(qr, Price(None, 2000), text, {}) == (2000, None)
+    assert estimate(qr, Price("1k_chars", 700), text, {}) == (1050, 1.5)
+    assert estimate(convert, Price("image", 3000), {}, {}) == (3000, 1.0)
+    assert estimate(qr, Price(None, 2000), text, {}) == (2000, None)
 
 
 def test_catalog_pricing_shapes():
@@ -193,9 +192,9 @@ def principal(db):
 
 def submit(db, principal, price: Price, quantity: float) -> str:
     job_id = f"job_{time.monotonic_ns()}"
-    estimate, units = estimate_of(WaitTool(), price, {"seconds": quantity}, {})
+    hold, units = estimate(WaitTool(), price, {"seconds": quantity}, {})
     new = jobs.NewJob(id=job_id, principal=principal, tool="wait", params={"seconds": quantity}, files=[],
-                      limits=Limits().__dict__, estimate_micros=estimate, request_id="req_x",
+                      limits=Limits().__dict__, estimate_micros=hold, request_id="req_x",
                       price=price, estimated_units=units)
     assert jobs.submit(db, new, load_config(None, {}).tiers["enterprise"], 24) is None
     return job_id
@@ -257,3 +256,12 @@ def test_usage_sums_charged_units_per_tool_and_unit(db, principal):
     settle(db, submit(db, principal, Price("second", 1), 9.0), processed=9.0, status="cancelled")
     settle(db, submit(db, principal, Price("minute", 60), 30.0), processed=None)
     assert units_by_tool(db, "acme", "test", since=0) == {"wait": {"minute": 0.5, "second": 3.5}}
+
+
+def test_doctor_fails_its_config_check_on_a_price_serve_would_refuse(tmp_path, capsys):
+    from noxus_local.cli.main import main
+
+    path = write(tmp_path, f'[server]\ndata_dir = "{tmp_path / "data"}"\n'
+                           '[prices]\nqr = { unit = "scene", unit_usd = "0.01" }\n')
+    assert main(["doctor", "--config", str(path)]) == 1
+    assert capsys.readouterr().out.startswith("FAIL config: prices.qr.unit: qr cannot be priced per scene")
