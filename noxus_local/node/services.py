@@ -31,7 +31,7 @@ from noxus_local.queue.dispatch import Dispatcher
 from noxus_local.queue.recovery import HEARTBEAT_SECONDS, recover_jobs
 from noxus_local.queue.runner import JobRunner
 from noxus_local.queue.upkeep import Maintenance, sweep_files
-from noxus_local.store.db import Database
+from noxus_local.store.db import Database, secure_data_dir
 from noxus_local.tools.catalog import Catalog
 
 log = logging.getLogger("noxus_local.services")
@@ -56,6 +56,7 @@ class Services:
 
 
 def open_db(cfg: Config) -> Database:
+    secure_data_dir(Path(cfg.server.data_dir))  # also tightens a data dir an older version made 0755
     db = Database(Path(cfg.server.data_dir) / "noxus.db")
     db.migrate()
     return db

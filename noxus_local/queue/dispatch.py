@@ -28,6 +28,7 @@ from huey.api import Huey
 from noxus_local.config import Config
 from noxus_local.core import jobs
 from noxus_local.queue.runner import JobRunner
+from noxus_local.store.db import private_dir, private_file
 
 log = logging.getLogger("noxus_local.queue.dispatch")
 
@@ -36,7 +37,8 @@ def make_huey(cfg: Config) -> Huey:
     if cfg.jobs.queue_backend == "redis":
         return RedisHuey("noxus-local", url=cfg.jobs.redis_url)
     path = Path(cfg.server.data_dir) / "queue.db"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
+    private_file(path)  # huey's sqlite3.connect would create it 0644
     return SqliteHuey("noxus-local", filename=str(path))
 
 
