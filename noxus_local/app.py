@@ -26,6 +26,7 @@ from noxus_local.api import metrics_routes as metrics_api
 from noxus_local.api import openapi
 from noxus_local.api import status_routes as status
 from noxus_local.api import tool_routes as tools
+from noxus_local.api.body_guard import BodyRules, body_guard
 from noxus_local.api.envelope import error_response, request_id_of
 from noxus_local.api.middleware import request_id_middleware
 from noxus_local.config import Config
@@ -76,7 +77,10 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
         state={"services": svc}, debug=False, logging_config=None)
     # outside the router, unlike route middleware, so unmatched routes (404/405) are
     # counted and carry X-Request-Id too
-    app.asgi_handler = request_id_middleware(metrics_api.measure_requests(app.asgi_handler, svc.metrics))
+    # the body guard sits inside them, so its 408/503 answers are counted and carry X-Request-Id
+    rules = BodyRules(cfg.server.body_timeout_seconds, cfg.server.max_concurrent_uploads, cfg.server.locale)
+    guarded = body_guard(app.asgi_handler, rules, svc.runner.stopping)
+    app.asgi_handler = request_id_middleware(metrics_api.measure_requests(guarded, svc.metrics))
     return app
 
 

@@ -45,6 +45,10 @@ class ServerSettings:
     file_url_ttl_seconds: int = setting(86400, "Lifetime of signed output URLs.")
     secret_key: str = setting("", "Key that signs output URLs; empty = generated once into the data dir.")
     access_log: bool = setting(False, "Log every HTTP request (uvicorn access log).")
+    body_timeout_seconds: float = setting(30.0, "A request body that sends no byte for this long gets 408 "
+                                                "request_timeout (time between reads, not the whole upload).")
+    max_concurrent_uploads: int = setting(16, "Request bodies over 64 KB read at once; one more gets 503 "
+                                              "server_busy with Retry-After (0 = no cap).")
 
 
 @dataclass
@@ -332,6 +336,10 @@ def _check(cfg: Config) -> None:
         raise ConfigError("server.locale: expected \"es\" or \"en\"")
     if cfg.jobs.queue_backend not in ("sqlite", "redis"):
         raise ConfigError("jobs.queue_backend: expected \"sqlite\" or \"redis\"")
+    if cfg.server.body_timeout_seconds <= 0:
+        raise ConfigError("server.body_timeout_seconds: must be more than 0")
+    if cfg.server.max_concurrent_uploads < 0:
+        raise ConfigError("server.max_concurrent_uploads: must be 0 (no cap) or more")
     if cfg.jobs.workers < 1:
         raise ConfigError("jobs.workers: must be at least 1")
     if cfg.inference.threads < 0:

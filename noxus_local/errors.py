@@ -92,6 +92,12 @@ class IdempotencyConflict(NoxusError):
     status, code = 409, "idempotency_conflict"
 
 
+class RequestTimeout(NoxusError):
+    """The client stopped sending its request body for ``[server] body_timeout_seconds``."""
+
+    status, code = 408, "request_timeout"
+
+
 class LimitExceeded(NoxusError):
     status, code = 413, "limit_exceeded"
 
@@ -114,6 +120,18 @@ class InternalError(NoxusError):
 
 class ToolUnavailable(NoxusError):
     status, code = 503, "tool_unavailable"
+
+
+class ShuttingDown(NoxusError):
+    """The server is stopping (SIGTERM); ``details.job_id`` names the job the next start runs."""
+
+    status, code = 503, "shutting_down"
+
+
+class ServerBusy(NoxusError):
+    """Server-wide capacity (e.g. ``[server] max_concurrent_uploads``) is in use; retry later."""
+
+    status, code = 503, "server_busy"
 
 
 class ProcessingTimeout(NoxusError):

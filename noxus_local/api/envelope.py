@@ -54,6 +54,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "processing_timeout": ("Se superó el tiempo máximo de procesamiento.",
                            "The maximum processing time was exceeded."),
     "job_cancelled": ("El trabajo fue cancelado.", "The job was cancelled."),
+    "shutting_down": ("El servidor se está deteniendo; el trabajo seguirá al reiniciar. Consulta "
+                      "details.job_id después de Retry-After segundos.",
+                      "The server is shutting down; the job goes on after the restart. Poll "
+                      "details.job_id after Retry-After seconds."),
+    "request_timeout": ("El cliente dejó de enviar el cuerpo de la solicitud.",
+                        "The client stopped sending the request body."),
+    "server_busy": ("El servidor está ocupado. Intenta de nuevo en unos segundos.",
+                    "The server is busy. Try again in a few seconds."),
 }
 
 

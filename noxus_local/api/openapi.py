@@ -233,6 +233,8 @@ def error_response(status: int, codes: list[str]) -> dict[str, Any]:
     if status == 429:
         headers.update({"Retry-After": _header("Retry-After"),
                         **{name: _header(name) for name in spec.RATE_HEADERS}})
+    if status == 503:  # shutting_down and server_busy say when to come back
+        headers["Retry-After"] = _header("Retry-After")
     text = "; ".join(f"`{code}`: {MESSAGES[code][1].rstrip('.')}" for code in codes)
     return {"description": f"{HTTPStatus(status).phrase}. {text}.", "headers": headers,
             "content": {"application/json": {

@@ -261,6 +261,9 @@ ERROR_SAMPLES: dict[str, dict[str, Any]] = {
     "tool_unavailable": {"details": {"reason": "model_missing",
                                      "install": "noxus-local models fetch whisper-base"}},
     "processing_timeout": {"details": {"job_id": JOB}, "extra": {"job_id": JOB}},
+    "shutting_down": {"details": {"job_id": JOB, "status": "queued"}, "extra": {"job_id": JOB}},
+    "request_timeout": {"details": {"limit": "body_timeout_seconds", "max": 30}},
+    "server_busy": {"details": {"limit": "max_concurrent_uploads", "max": 16}},
 }
 
 AUTH_ERRORS = ("missing_api_key", "invalid_api_key", "revoked_api_key", "account_suspended",
@@ -376,13 +379,18 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "when the job ends; with `Prefer: respond-async`, or when the job outlasts the server's "
         "sync wait, it returns 202 and the job's `Location`. Add `webhook: {url, secret}` (JSON) or "
         "`webhook_url` / `webhook_secret` (form) to be called when the job ends. "
-        "`return_base64=false` leaves `content_base64` out of the output.", "ToolRun",
+        "`return_base64=false` leaves `content_base64` out of the output.\n\nA one-shot call "
+        "still running when the server stops answers 503 `shutting_down` with `Retry-After` and "
+        "`details.job_id`: the job is kept queued and runs after the restart; poll it. A request "
+        "body that stalls for `[server] body_timeout_seconds` answers 408 `request_timeout`; past "
+        "`[server] max_concurrent_uploads` bodies in flight, 503 `server_busy` with `Retry-After`.",
+        "ToolRun",
         {"qr": QR_RUN, "image-convert": IMAGE_CONVERT_RUN},
         errors=("validation_error", "invalid_media", "missing_api_key", "invalid_api_key", "revoked_api_key",
                 "insufficient_api_balance", "scope_denied", "tool_not_allowed", "account_suspended",
                 "tool_not_found", "idempotency_conflict", "limit_exceeded", "unsupported_media_type",
                 "rate_limit_exceeded", "concurrency_limit_exceeded", "internal_error", "tool_unavailable",
-                "processing_timeout"),
+                "processing_timeout", "shutting_down", "request_timeout", "server_busy"),
         parameters=(_ref("IdempotencyKey", "parameters"), _ref("Prefer", "parameters"),
                     _ref("MaxProcessingTime", "parameters")),
         extra={202: ("ToolAccepted", {"accepted": _envelope({

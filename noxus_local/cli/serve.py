@@ -26,19 +26,17 @@ def add_commands(sub: Any) -> None:
 
 
 def cmd_serve(args: argparse.Namespace, cfg: Config) -> int:
-    import uvicorn
-
     from noxus_local.app import create_app
-    from noxus_local.node.services import prepare
+    from noxus_local.node.services import begin_shutdown, prepare
     from noxus_local.ops.logs import configure_logging
     from noxus_local.ops.pidfile import pid_file
-    from noxus_local.ops.server import QuietServer
+    from noxus_local.ops.server import QuietServer, server_config
 
     if args.host:
         cfg.server.host = args.host
     if args.port:
         cfg.server.port = args.port
-    configure_logging()
+    configure_logging(access_log=cfg.server.access_log)
     first_key = prepare(cfg)
     if first_key:
         print("NOXUS Local: first start. Default account created with a test balance of "
@@ -46,11 +44,10 @@ def cmd_serve(args: argparse.Namespace, cfg: Config) -> int:
               f"Your test API key (shown only once):\n\n    {first_key}\n", flush=True)
     print(f"NOXUS Local listening on http://{cfg.server.host}:{cfg.server.port} "
           f"(data dir {Path(cfg.server.data_dir).resolve()})", flush=True)
-    config = uvicorn.Config(create_app(cfg), host=cfg.server.host, port=cfg.server.port,
-                            access_log=cfg.server.access_log, log_level="warning",
-                            timeout_graceful_shutdown=5)
+    app = create_app(cfg)
+    svc = app.state["services"]
     with pid_file(Path(cfg.server.data_dir), "noxus.pid"):  # `restore` refuses while it names a live process
-        QuietServer(config).run()
+        QuietServer(server_config(app, cfg), on_exit=lambda: begin_shutdown(svc)).run()
     return 0
 
 

@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+from noxus_local.store.db import private_dir
+
 
 class FileStore:
     def __init__(self, data_dir: Path, secret: bytes) -> None:
@@ -84,7 +86,7 @@ def load_secret(data_dir: Path, configured: str) -> bytes:
         return configured.encode()
     path = data_dir / "secret.key"
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # another process made it first

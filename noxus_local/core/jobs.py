@@ -203,9 +203,14 @@ def unfinished(db: Any) -> list[sqlite3.Row]:
     return db.all("SELECT * FROM jobs WHERE settled = 0 ORDER BY created_at")
 
 
-def requeue(db: Any, job_id: str) -> bool:
-    """running → queued after a crash, so the job runs again."""
+def requeue(db: Any, job_id: str, refund_attempt: bool = False) -> bool:
+    """running → queued after a crash, so the job runs again.
+
+    ``refund_attempt``: a job put back by a clean shutdown was not a crash; its
+    start does not count against recovery's ``MAX_ATTEMPTS``.
+    """
+    refund = 1 if refund_attempt else 0
     with db.write() as conn:
-        cur = conn.execute("UPDATE jobs SET status = 'queued', progress = 0 WHERE id = ? AND settled = 0",
-                           (job_id,))
+        cur = conn.execute("UPDATE jobs SET status = 'queued', progress = 0, attempts = MAX(0, attempts - ?)"
+                           " WHERE id = ? AND settled = 0", (refund, job_id))
     return cur.rowcount == 1

@@ -31,7 +31,7 @@ from noxus_local.queue.dispatch import Dispatcher
 from noxus_local.queue.recovery import HEARTBEAT_SECONDS, recover_jobs
 from noxus_local.queue.runner import JobRunner
 from noxus_local.queue.upkeep import Maintenance, sweep_files
-from noxus_local.store.db import Database
+from noxus_local.store.db import Database, secure_data_dir
 from noxus_local.tools.catalog import Catalog
 
 log = logging.getLogger("noxus_local.services")
@@ -56,6 +56,7 @@ class Services:
 
 
 def open_db(cfg: Config) -> Database:
+    secure_data_dir(Path(cfg.server.data_dir))  # also tightens a data dir an older version made 0755
     db = Database(Path(cfg.server.data_dir) / "noxus.db")
     db.migrate()
     return db
@@ -109,11 +110,27 @@ def maintenance_for(svc: Services) -> Maintenance:
                        threads=[svc.hooks.run])
 
 
-def stop_services(svc: Services, ticker: Maintenance) -> None:
-    """Running jobs are asked to stop and put back; then workers and threads end."""
+def begin_shutdown(svc: Services) -> list[str]:
+    """The first thing on SIGTERM, before uvicorn waits for open requests: nothing new starts.
+
+    Queue workers take no further task (queued jobs stay queued for the next
+    start), then running jobs are told to stop through their cancel tokens and
+    go back to ``queued``; one-shot requests waiting on them answer 503
+    ``shutting_down`` with the job id (``Dispatcher.run_inline``). Safe to call
+    twice. Example: ``QuietServer(config, on_exit=lambda: begin_shutdown(svc))``.
+    """
+    if svc.runner.stopping.is_set():
+        return []
+    svc.dispatcher.stop_taking()
     put_back = svc.runner.shutdown()
     if put_back:
-        log.warning("shutdown: %d running job(s) put back on the queue", len(put_back))
-    ticker.stop()
+        log.warning("shutdown: %d running job(s) asked to stop and go back on the queue", len(put_back))
+    return put_back
+
+
+def stop_services(svc: Services, ticker: Maintenance) -> None:
+    """Running jobs are asked to stop and put back; then workers and threads end, in seconds."""
+    begin_shutdown(svc)
+    ticker.stop(timeout=1.0)  # daemon threads: a webhook stuck on a slow receiver must not hold the exit
     svc.dispatcher.stop()
     svc.db.close()

@@ -32,6 +32,7 @@ from noxus_local import package_version
 from noxus_local.config import Config
 from noxus_local.ops.pidfile import running_pids
 from noxus_local.runtime.digest import sha256_of
+from noxus_local.store.db import private_dir, private_file
 from noxus_local.store.migrations import MIGRATIONS
 
 MANIFEST = "manifest.json"
@@ -54,12 +55,13 @@ def backup(cfg: Config, dest: Path, with_files: bool = False) -> dict[str, Any]:
         raise BackupError(f"no noxus.db in {data_dir}: nothing to back up")
     if (dest / MANIFEST).exists():
         raise BackupError(f"{dest} already holds a backup; choose a new folder")
-    dest.mkdir(parents=True, exist_ok=True)
+    private_dir(dest)  # a backup holds the same secrets as the data dir: 0700, its files 0600
     entries = [copy_store(data_dir / name, dest / name) for name in stores(cfg)
                if (data_dir / name).exists()]
     for name in STATE_FILES:
         if (data_dir / name).exists():
             shutil.copy2(data_dir / name, dest / name)
+            private_file(dest / name)
             entries.append(describe(dest / name))
     if with_files and (data_dir / "outputs").is_dir():
         shutil.copytree(data_dir / "outputs", dest / "outputs")
@@ -74,6 +76,7 @@ def copy_store(src: Path, dest: Path) -> dict[str, Any]:
     """One consistent copy of a live SQLite file, checked, as a single non-WAL file."""
     tmp = dest.with_name(dest.name + ".tmp")
     tmp.unlink(missing_ok=True)
+    private_file(tmp)
     source = sqlite3.connect(src, timeout=30)
     target = sqlite3.connect(tmp)
     try:
@@ -163,7 +166,7 @@ def _user_version(path: Path) -> int:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = private_file(path.with_name(path.name + ".tmp"))
     tmp.write_bytes(data)
     os.replace(tmp, path)
 

@@ -27,16 +27,26 @@ from huey.api import Huey
 
 from noxus_local.config import Config
 from noxus_local.core import jobs
+from noxus_local.errors import ShuttingDown
 from noxus_local.queue.runner import JobRunner
+from noxus_local.store.db import private_dir, private_file
 
 log = logging.getLogger("noxus_local.queue.dispatch")
+
+# at shutdown: how long a one-shot request waits for its stopped job to be put back, and how
+# long workers get to finish (tools poll their cancel token every few tens of ms)
+PUT_BACK_WAIT_SECONDS = 2.0
+WORKER_JOIN_SECONDS = 2.0
+# Retry-After of a one-shot request cut by a shutdown: about a restart under systemd
+RETRY_AFTER_SECONDS = 10
 
 
 def make_huey(cfg: Config) -> Huey:
     if cfg.jobs.queue_backend == "redis":
         return RedisHuey("noxus-local", url=cfg.jobs.redis_url)
     path = Path(cfg.server.data_dir) / "queue.db"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
+    private_file(path)  # huey's sqlite3.connect would create it 0644
     return SqliteHuey("noxus-local", filename=str(path))
 
 
@@ -61,7 +71,8 @@ class Dispatcher:
         """
         consumer = self.huey.create_consumer(
             workers=workers or self.cfg.jobs.workers, worker_type="thread", periodic=True,
-            initial_delay=0.05, backoff=1.5, max_delay=0.25, check_worker_health=False)
+            initial_delay=0.05, backoff=1.5, max_delay=0.25, check_worker_health=False,
+            shutdown_timeout=WORKER_JOIN_SECONDS)
         consumer._set_signal_handlers = lambda: None
         consumer.start()
         self.consumer = consumer
@@ -71,11 +82,24 @@ class Dispatcher:
         if self.consumer is not None:
             self.consumer.check_worker_health()
 
-    def stop(self) -> None:
+    def stop_taking(self) -> None:
+        """Workers dequeue nothing more; what is still in huey's queue stays there for the next start.
+
+        huey's ``stop(graceful=True)`` sets this flag too, but only when it is
+        called, and it then waits for the workers, which until then kept
+        dequeuing and running queued jobs to their end (issue 8: 20 s for 4 ×
+        ``wait 20`` on 2 workers). So the flag is set first, at the signal.
+        """
         if self.consumer is not None:
-            self.consumer.stop(graceful=True)
+            self.consumer.stop_flag.set()
+
+    def stop(self) -> None:
+        """After ``runner.shutdown()``: workers end their (put back) job and exit, bounded in time."""
+        self.stop_taking()
+        if self.consumer is not None:
+            self.consumer.stop(graceful=True)  # joins for at most WORKER_JOIN_SECONDS
             self.consumer = None
-        self.pool.shutdown(wait=True)
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
     def enqueue(self, job_id: str) -> None:
         self._run_job(job_id)
@@ -84,8 +108,12 @@ class Dispatcher:
         """Run now in a thread; True if it ended within ``wait`` seconds.
 
         The future is shielded: when the wait ends first, the job goes on in
-        its thread and the client polls GET /jobs/{id}.
+        its thread and the client polls GET /jobs/{id}. When the server stops
+        meanwhile, the job is put back queued and this raises ``ShuttingDown``
+        (503, ``details.job_id``, ``Retry-After``): the next start runs it.
         """
+        if self.runner.stopping.is_set():
+            raise self._shutting_down(job_id)  # the row stays queued; recovery enqueues it at start
         future = asyncio.wrap_future(self.pool.submit(self.runner.execute, job_id))
         deadline = asyncio.get_running_loop().time() + wait
         while True:
@@ -93,6 +121,20 @@ class Dispatcher:
             if remaining <= 0:
                 return False
             done, _ = await asyncio.wait({future}, timeout=min(remaining, 0.25))
+            if self.runner.stopping.is_set():
+                return await self._after_stop(job_id, future)
             # a timeout or DELETE settles the job before a stuck tool returns
             if done or await asyncio.to_thread(jobs.is_settled, self.runner.db, job_id):
                 return True
+
+    async def _after_stop(self, job_id: str, future: asyncio.Future[None]) -> bool:
+        """The job was asked to stop: True if it ended anyway, else ``ShuttingDown``."""
+        await asyncio.wait({future}, timeout=PUT_BACK_WAIT_SECONDS)  # it goes back to queued
+        if await asyncio.to_thread(jobs.is_settled, self.runner.db, job_id):
+            return True
+        raise self._shutting_down(job_id)
+
+    @staticmethod
+    def _shutting_down(job_id: str) -> ShuttingDown:
+        return ShuttingDown(details={"job_id": job_id, "status": "queued"}, extra={"job_id": job_id},
+                            headers={"Retry-After": str(RETRY_AFTER_SECONDS)})

@@ -48,6 +48,8 @@ class JobRunner:
         self.hooks: list[FinishedHook] = []
         self._tokens: dict[str, CancelToken] = {}
         self._lock = threading.Lock()
+        # set on SIGTERM: from then on no job starts; a queued one stays queued for the next start
+        self.stopping = threading.Event()
 
     def execute(self, job_id: str) -> None:
         """Run one queued job to its end; a no-op if someone else took it."""
@@ -55,11 +57,15 @@ class JobRunner:
             self._execute(job_id)
 
     def _execute(self, job_id: str) -> None:
-        token = self._token(job_id)  # registered first: recovery must never see it running unclaimed
+        token, mine = self._token(job_id)  # registered first: recovery must never see it running unclaimed
+        if not mine:  # a second queue entry for a job this process already runs (recovery enqueues again)
+            return
+        if self.stopping.is_set():  # checked after registering, so shutdown() cannot miss a job
+            self._forget(job_id)
+            return
         row = jobs.start(self.db, job_id)
         if row is None:
-            with self._lock:
-                self._tokens.pop(job_id, None)
+            self._forget(job_id)
             if token.cancelled:  # cancelled while queued, inside this window: cancel() left it to us
                 self.files.discard_work(job_id)
                 self.notify(job_id)
@@ -70,8 +76,7 @@ class JobRunner:
         finally:
             if timer is not None:
                 timer.cancel()
-            with self._lock:
-                self._tokens.pop(job_id, None)
+            self._forget(job_id)
         if jobs.is_settled(self.db, job_id):  # not when put back for the next start
             self.files.discard_work(job_id)
             self.notify(job_id)
@@ -85,7 +90,9 @@ class JobRunner:
             self._succeed(row, output, reporter.close_steps("succeeded"))
         except NoxusError as exc:
             if token.reason == "shutdown" and token.cancelled:
-                jobs.requeue(self.db, job_id)  # put back: the next start runs it again
+                # put back: the next start runs it again; a stop asked for is no crash, so it
+                # does not count against recovery's attempts
+                jobs.requeue(self.db, job_id, refund_attempt=True)
                 return
             self._fail(job_id, exc, reporter.close_steps("failed"))
         except Exception:
@@ -116,9 +123,17 @@ class JobRunner:
         jobs.finish(self.db, job_id, status=status, error_code=exc.code, error_message=exc.message,
                     result={"details": exc.details} if exc.details else None, steps=steps)
 
-    def _token(self, job_id: str) -> CancelToken:
+    def _token(self, job_id: str) -> tuple[CancelToken, bool]:
+        """The job's token, and whether this call registered it (False: another thread runs it)."""
         with self._lock:
-            return self._tokens.setdefault(job_id, CancelToken())
+            if job_id in self._tokens:
+                return self._tokens[job_id], False
+            token = self._tokens[job_id] = CancelToken()
+            return token, True
+
+    def _forget(self, job_id: str) -> None:
+        with self._lock:
+            self._tokens.pop(job_id, None)
 
     def _arm_timeout(self, job_id: str, seconds: int) -> threading.Timer | None:
         if seconds <= 0:
@@ -161,7 +176,9 @@ class JobRunner:
 
         Jobs whose tools poll their token stop within a moment; recovery at
         the next start runs them again. Nothing is charged or released here.
+        From now on no job starts in this process (``stopping``).
         """
+        self.stopping.set()
         with self._lock:
             running = list(self._tokens.items())
         for _, token in running:

@@ -41,11 +41,13 @@ class Maintenance:
         for thread in self._threads:
             thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask every thread to end; wait at most ``timeout`` seconds in all (they are daemons)."""
         self._stop.set()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
             if thread.is_alive():
-                thread.join(timeout=5)
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def _loop(self) -> None:
         due = [0.0] * len(self.tasks)

@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -24,6 +25,50 @@ from pathlib import Path
 from typing import Any
 
 from noxus_local.store.migrations import MIGRATIONS
+
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+# the data dir's secrets: keys' hashes, balances, jobs, the queue and the URL-signing key
+PRIVATE_NAMES = ("noxus.db", "queue.db", "secret.key")
+SQLITE_SIDECARS = ("", "-wal", "-shm", "-journal")
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) and make it 0700, also when it already existed.
+
+    Example: ``private_dir(Path("noxus-data"))`` → drwx------.
+    """
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    os.chmod(path, PRIVATE_DIR)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` empty with mode 0600 unless it exists; an existing one is chmod-ed to 0600.
+
+    Created by ``os.open`` with the mode, not chmod-ed after, so there is no
+    moment when another user could open it. SQLite gives its ``-wal`` and
+    ``-shm`` files the main file's mode, so pre-creating a store covers them.
+    Example: ``private_file(data_dir / "queue.db")`` before huey opens it.
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    except FileExistsError:
+        os.chmod(path, PRIVATE_FILE)
+    return path
+
+
+def secure_data_dir(data_dir: Path) -> None:
+    """At start: the data dir 0700 and every existing store (+ -wal/-shm) and secret.key 0600.
+
+    Data dirs made by older versions were 0755 with 0644 stores (issue 8).
+    """
+    private_dir(data_dir)
+    for name in PRIVATE_NAMES:
+        for suffix in SQLITE_SIDECARS:
+            path = data_dir / f"{name}{suffix}"
+            if path.is_file():
+                os.chmod(path, PRIVATE_FILE)
 
 
 class Database:
@@ -45,7 +90,9 @@ class Database:
         return conn
 
     def _open(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            private_dir(self.path.parent)
+            private_file(self.path)
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                timeout=30)
         conn.row_factory = sqlite3.Row
