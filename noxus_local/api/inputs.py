@@ -47,6 +47,8 @@ _BASE64 = re.compile(r"[A-Za-z0-9+/_-]*={0,2}")
 CHUNK = 1024 * 1024
 MAX_JSON_DEPTH = 32
 MAX_FIELD_ERRORS = 20
+BAD_TEXT = ("texto con caracteres inválidos (sustituto UTF-16 suelto) / "
+            "text with invalid characters (a lone UTF-16 surrogate)")
 NOT_UTF8 = ("una parte de texto no es UTF-8; envía los archivos como partes con nombre (curl -F 'campo=@archivo') / "
             "a text part is not UTF-8: send files as parts with a filename (curl -F 'field=@file')")
 
@@ -182,16 +184,19 @@ def check_values(fields: dict[str, Any]) -> dict[str, Any]:
     ``check_values({"text": "\\ud800"})`` → 400 with ``field_errors = {"text": [...]}``.
     """
     errors: dict[str, list[str]] = {}
-    stack: list[tuple[str, Any, int]] = [(_label(k), v, 1) for k, v in fields.items()]
+    stack: list[tuple[str, Any, int]] = [("", fields, 0)]
     while stack and len(errors) < MAX_FIELD_ERRORS:
         path, value, depth = stack.pop()
         if depth > MAX_JSON_DEPTH:
             errors[path.split(".")[0].split("[")[0]] = [_too_deep()]
-        elif isinstance(value, str) and not value.isascii() and not _encodable(value):
-            errors[path] = ["texto con caracteres inválidos (sustituto UTF-16 suelto) / "
-                            "text with invalid characters (a lone UTF-16 surrogate)"]
+        elif isinstance(value, str) and not _text_ok(value):
+            errors[path] = [BAD_TEXT]
         elif isinstance(value, dict):
-            stack.extend((f"{path}.{_label(k)}", v, depth + 1) for k, v in value.items())
+            for key, item in value.items():
+                name = f"{path}.{_label(key)}" if path else _label(key)
+                if not _text_ok(key):
+                    errors[name] = [BAD_TEXT]
+                stack.append((name, item, depth + 1))
         elif isinstance(value, list):
             stack.extend((f"{path}[{i}]", v, depth + 1) for i, v in enumerate(value))
     if errors:
@@ -205,7 +210,10 @@ def _is_base64(text: str) -> bool:
     return bool(_BASE64.fullmatch(text)) and bool(core) and len(core) % 4 != 1
 
 
-def _encodable(text: str) -> bool:
+def _text_ok(text: str) -> bool:
+    """Encodable as UTF-8; ``isascii`` first, so a 100 MB base64 string is not copied."""
+    if text.isascii():
+        return True
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
