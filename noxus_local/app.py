@@ -16,8 +16,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from litestar import Litestar, Request, Response
+from litestar import Litestar, Request, Response, route
 from litestar.exceptions import HTTPException
+from litestar.handlers import HTTPRouteHandler
 
 from noxus_local.api import account_routes as account
 from noxus_local.api import file_routes as files
@@ -62,12 +63,13 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
     def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
         return error_response(request_id_of(request), _as_noxus(exc, cfg), cfg.server.locale)
 
+    handlers = [account.ping, account.balance, account.usage, account.health,
+                tools.list_tools, tools.show_tool, tools.run_tool,
+                jobs_api.list_jobs, jobs_api.show_job, jobs_api.cancel_job, files.get_file,
+                status.latency, status.capacity, metrics_api.metrics]
     app = Litestar(
-        route_handlers=[account.ping, account.balance, account.usage, account.health,
-                        tools.list_tools, tools.show_tool, tools.run_tool,
-                        jobs_api.list_jobs, jobs_api.show_job, jobs_api.cancel_job, files.get_file,
-                        status.latency, status.capacity, metrics_api.metrics,
-                        *openapi.asset_routers()],
+        # OPTIONS first: registered before a path's methods, Litestar adds no stale one of its own
+        route_handlers=[*options_handlers(handlers), *handlers, *openapi.asset_routers()],
         exception_handlers={Exception: handle},
         on_startup=[on_startup], on_shutdown=[on_shutdown],
         request_max_body_size=int(cfg.server.max_body_mb * 1024 * 1024),
@@ -84,6 +86,27 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
     return app
 
 
+def options_handlers(handlers: list[HTTPRouteHandler]) -> list[HTTPRouteHandler]:
+    """One OPTIONS answer per path, listing every method served there.
+
+    Litestar 2.25 builds its automatic OPTIONS handler when a path's first
+    handler is registered and keeps it when a second one joins the route, so
+    ``OPTIONS /api/v1/jobs/{id}`` would say ``Allow: GET, OPTIONS`` without DELETE.
+    """
+    methods: dict[str, set[str]] = {}
+    for handler in handlers:
+        for path in handler.paths:
+            methods.setdefault(path, set()).update(handler.http_methods)
+    return [_options(path, ", ".join(sorted(found | {"OPTIONS"}))) for path, found in methods.items()]
+
+
+def _options(path: str, allow: str) -> HTTPRouteHandler:
+    async def options() -> Response[None]:
+        return Response(content=None, status_code=204, headers={"Allow": allow})
+
+    return route(path, http_method=["OPTIONS"], include_in_schema=False)(options)
+
+
 def _as_noxus(exc: Exception, cfg: Config) -> NoxusError:
     """Every exception becomes a contract error; internals never leak."""
     if isinstance(exc, NoxusError):
@@ -94,8 +117,9 @@ def _as_noxus(exc: Exception, cfg: Config) -> NoxusError:
             return LimitExceeded(details={"limit": "max_body_mb", "max": cfg.server.max_body_mb})
         if status == 404:
             return NotFound()
-        if status == 405:
-            return MethodNotAllowed()
+        if status == 405:  # RFC 9110: a 405 lists the allowed methods (TRACE included)
+            allow = (exc.headers or {}).get("allow") or (exc.headers or {}).get("Allow")
+            return MethodNotAllowed(headers={"Allow": allow} if allow else None)
         if status == 415:
             return UnsupportedMediaType()
         if 400 <= status < 500:

@@ -56,6 +56,8 @@ class JobSettings:
     workers: int = setting(2, "Queue worker threads for async jobs.")
     sync_wait_seconds: float = setting(60.0, "One-shot requests wait this long before answering 202.")
     default_max_processing_seconds: int = setting(0, "Max-Processing-Time when the header is absent (0 = unlimited).")
+    max_processing_seconds: int = setting(
+        604800, "Largest Max-Processing-Time a request may ask for, in seconds (0 = unlimited is always allowed).")
     retention_hours: float = setting(24.0, "Uploads and outputs older than this are deleted.")
     idempotency_hours: float = setting(24.0, "How long an Idempotency-Key is remembered.")
     queue_backend: str = setting("sqlite", "Queue backend: sqlite (in the data dir) or redis.")
@@ -342,6 +344,9 @@ def _check(cfg: Config) -> None:
         raise ConfigError("server.max_concurrent_uploads: must be 0 (no cap) or more")
     if cfg.jobs.workers < 1:
         raise ConfigError("jobs.workers: must be at least 1")
+    if not 0 <= cfg.jobs.default_max_processing_seconds <= cfg.jobs.max_processing_seconds <= 10**9:
+        raise ConfigError("jobs.default_max_processing_seconds: must be from 0 to jobs.max_processing_seconds"
+                          " (at most 1000000000)")
     if cfg.inference.threads < 0:
         raise ConfigError("inference.threads: must be 0 (ONNX Runtime's default) or more")
     if cfg.bootstrap.default_tier not in cfg.tiers:

@@ -14,6 +14,53 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+# (es, en) per code. Here, below every layer, because job bodies (core.job_view) name
+# a failed job's error in the locale too, not only the HTTP envelope.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "validation_error": ("La solicitud tiene campos inválidos.", "The request has invalid fields."),
+    "invalid_media": ("El archivo no se puede leer como el formato indicado.",
+                      "The file cannot be decoded as the format it claims."),
+    "missing_api_key": ("Falta la API key. Envía Authorization: Bearer TU_API_KEY.",
+                        "Missing API key. Send Authorization: Bearer YOUR_API_KEY."),
+    "invalid_api_key": ("API key inválida.", "Invalid API key."),
+    "revoked_api_key": ("La API key fue revocada o expiró.", "The API key was revoked or has expired."),
+    "insufficient_api_balance": ("Saldo API insuficiente.", "Insufficient API balance."),
+    "scope_denied": ("La API key no tiene el permiso necesario.", "The API key lacks the required scope."),
+    "tool_not_allowed": ("La API key no puede usar esta herramienta.",
+                         "The API key is not allowed to use this tool."),
+    "account_suspended": ("La cuenta está suspendida.", "The account is suspended."),
+    "tool_not_found": ("Herramienta no encontrada.", "Tool not found."),
+    "job_not_found": ("Trabajo no encontrado.", "Job not found."),
+    "not_found": ("Recurso no encontrado.", "Resource not found."),
+    "method_not_allowed": ("Método no permitido.", "Method not allowed."),
+    "idempotency_conflict": ("Conflicto con la Idempotency-Key.", "Idempotency-Key conflict."),
+    "limit_exceeded": ("Se superó un límite.", "A limit was exceeded."),
+    "unsupported_media_type": ("Tipo de contenido no soportado.", "Unsupported media type."),
+    "rate_limit_exceeded": ("Se superó el límite de uso. Intenta más tarde.",
+                            "Rate limit exceeded. Try again later."),
+    "concurrency_limit_exceeded": ("Demasiados trabajos en curso.", "Too many jobs in progress."),
+    "internal_error": ("Error interno del servidor.", "Internal server error."),
+    "tool_unavailable": ("La herramienta no está disponible en este servidor.",
+                         "The tool is not available on this server."),
+    "processing_timeout": ("Se superó el tiempo máximo de procesamiento.",
+                           "The maximum processing time was exceeded."),
+    "job_cancelled": ("El trabajo fue cancelado.", "The job was cancelled."),
+    "shutting_down": ("El servidor se está deteniendo; el trabajo seguirá al reiniciar. Consulta "
+                      "details.job_id después de Retry-After segundos.",
+                      "The server is shutting down; the job goes on after the restart. Poll "
+                      "details.job_id after Retry-After seconds."),
+    "request_timeout": ("El cliente dejó de enviar el cuerpo de la solicitud.",
+                        "The client stopped sending the request body."),
+    "server_busy": ("El servidor está ocupado. Intenta de nuevo en unos segundos.",
+                    "The server is busy. Try again in a few seconds."),
+}
+
+
+def message(code: str, locale: str) -> str:
+    """The sentence for ``code``: ``message("job_cancelled", "en") == "The job was cancelled."``."""
+    es, en = MESSAGES.get(code, MESSAGES["internal_error"])
+    return en if locale == "en" else es
+
 
 class NoxusError(Exception):
     """Base class: ``status`` and ``code`` identify the error for clients."""

@@ -11,11 +11,11 @@ import time
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.params import FromQuery
 
 from noxus_local.api.auth import require_principal
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import json_response
+from noxus_local.api.inputs import ascii_int
 from noxus_local.core import ledger
 from noxus_local.core.limits import job_window
 from noxus_local.core.usage import units_by_tool
@@ -40,10 +40,10 @@ async def balance(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 
 @get("/api/v1/usage")
-async def usage(request: Request[Any, Any, Any], days: FromQuery[int] = 30) -> Response[bytes]:
+async def usage(request: Request[Any, Any, Any]) -> Response[bytes]:
     principal = await require_principal(request)
     svc = services_of(request)
-    days = max(1, min(days, 365))
+    days = ascii_int(request.query_params.get("days"), "days", 30, 1, 365)
     since = time.time() - days * 86400
     args = (principal.account_id, principal.environment, since)
     by_tool = svc.db.all(

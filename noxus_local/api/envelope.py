@@ -21,49 +21,12 @@ from typing import Any
 
 from litestar import Request, Response
 
-from noxus_local.errors import NoxusError
+# the message catalog lives in errors.py (core shapes job errors too); re-exported for the API
+from noxus_local.errors import MESSAGES as MESSAGES
+from noxus_local.errors import NoxusError, message
 
-REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-
-MESSAGES: dict[str, tuple[str, str]] = {
-    "validation_error": ("La solicitud tiene campos inválidos.", "The request has invalid fields."),
-    "invalid_media": ("El archivo no se puede leer como el formato indicado.",
-                      "The file cannot be decoded as the format it claims."),
-    "missing_api_key": ("Falta la API key. Envía Authorization: Bearer TU_API_KEY.",
-                        "Missing API key. Send Authorization: Bearer YOUR_API_KEY."),
-    "invalid_api_key": ("API key inválida.", "Invalid API key."),
-    "revoked_api_key": ("La API key fue revocada o expiró.", "The API key was revoked or has expired."),
-    "insufficient_api_balance": ("Saldo API insuficiente.", "Insufficient API balance."),
-    "scope_denied": ("La API key no tiene el permiso necesario.", "The API key lacks the required scope."),
-    "tool_not_allowed": ("La API key no puede usar esta herramienta.",
-                         "The API key is not allowed to use this tool."),
-    "account_suspended": ("La cuenta está suspendida.", "The account is suspended."),
-    "tool_not_found": ("Herramienta no encontrada.", "Tool not found."),
-    "job_not_found": ("Trabajo no encontrado.", "Job not found."),
-    "not_found": ("Recurso no encontrado.", "Resource not found."),
-    "method_not_allowed": ("Método no permitido.", "Method not allowed."),
-    "idempotency_conflict": ("Conflicto con la Idempotency-Key.", "Idempotency-Key conflict."),
-    "limit_exceeded": ("Se superó un límite.", "A limit was exceeded."),
-    "unsupported_media_type": ("Tipo de contenido no soportado.", "Unsupported media type."),
-    "rate_limit_exceeded": ("Se superó el límite de uso. Intenta más tarde.",
-                            "Rate limit exceeded. Try again later."),
-    "concurrency_limit_exceeded": ("Demasiados trabajos en curso.", "Too many jobs in progress."),
-    "internal_error": ("Error interno del servidor.", "Internal server error."),
-    "tool_unavailable": ("La herramienta no está disponible en este servidor.",
-                         "The tool is not available on this server."),
-    "processing_timeout": ("Se superó el tiempo máximo de procesamiento.",
-                           "The maximum processing time was exceeded."),
-    "job_cancelled": ("El trabajo fue cancelado.", "The job was cancelled."),
-    "shutting_down": ("El servidor se está deteniendo; el trabajo seguirá al reiniciar. Consulta "
-                      "details.job_id después de Retry-After segundos.",
-                      "The server is shutting down; the job goes on after the restart. Poll "
-                      "details.job_id after Retry-After seconds."),
-    "request_timeout": ("El cliente dejó de enviar el cuerpo de la solicitud.",
-                        "The client stopped sending the request body."),
-    "server_busy": ("El servidor está ocupado. Intenta de nuevo en unos segundos.",
-                    "The server is busy. Try again in a few seconds."),
-}
-
+# fullmatch, not match: "$" would also accept a trailing newline
+REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 def new_request_id() -> str:
     return "req_" + secrets.token_hex(12)
@@ -71,14 +34,9 @@ def new_request_id() -> str:
 
 def request_id_for(client_value: str | None) -> str:
     """Reuse a well-formed client X-Request-Id, else mint one."""
-    if client_value and REQUEST_ID_RE.match(client_value):
+    if client_value and REQUEST_ID_RE.fullmatch(client_value):
         return client_value
     return new_request_id()
-
-
-def message(code: str, locale: str) -> str:
-    es, en = MESSAGES.get(code, MESSAGES["internal_error"])
-    return en if locale == "en" else es
 
 
 def encode(body: dict[str, Any]) -> bytes:

@@ -8,6 +8,7 @@ Example::
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from litestar import Request, get
@@ -15,15 +16,18 @@ from litestar.params import FromPath
 from litestar.response import File
 
 from noxus_local.api.deps import services_of
-from noxus_local.errors import NotFound
+from noxus_local.api.inputs import ascii_int
+from noxus_local.errors import NotFound, ValidationError
+
+SIG_RE = re.compile(r"[0-9a-f]{64}")
+MAX_EXPIRES = 99_999_999_999  # 11 digits: year 5138, far past any URL this server signs
 
 
 @get("/api/v1/files/{job_id:str}/{filename:str}")
 async def get_file(request: Request[Any, Any, Any], job_id: FromPath[str], filename: FromPath[str]) -> File:
     svc = services_of(request)
-    q = request.query_params
-    expires, sig = q.get("expires", ""), q.get("sig", "")
-    if not expires.isdigit() or not svc.files.verify(job_id, filename, int(expires), sig):
+    expires, sig = _signature(request)
+    if not svc.files.verify(job_id, filename, expires, sig):
         raise NotFound(details={"reason": "invalid_or_expired_signature"})
     path = svc.files.output_path(job_id, filename)
     if "/" in filename or not path.is_file():
@@ -31,3 +35,24 @@ async def get_file(request: Request[Any, Any, Any], job_id: FromPath[str], filen
     row = svc.db.one("SELECT output FROM jobs WHERE id = ?", (job_id,))
     mime = json.loads(row["output"])["mime_type"] if row and row["output"] else None
     return File(path=path, filename=filename, media_type=mime, content_disposition_type="inline")
+
+
+def _signature(request: Request[Any, Any, Any]) -> tuple[int, str]:
+    """``expires`` (ASCII unix seconds) and ``sig`` (64 hex chars) as their declared types.
+
+    A malformed one is a 400 naming it (``sig=%C3%A9`` or ``expires=²`` never reach
+    the HMAC); a well-formed but wrong or expired one is the 404 above.
+    """
+    q = request.query_params
+    errors: dict[str, list[str]] = {}
+    try:
+        expires = ascii_int(q.get("expires", ""), "expires", 0, 0, MAX_EXPIRES)
+    except ValidationError as exc:
+        errors.update((exc.details or {})["field_errors"])
+        expires = 0
+    sig = q.get("sig", "")
+    if not SIG_RE.fullmatch(sig):
+        errors["sig"] = ["64 caracteres hexadecimales / 64 hex characters"]
+    if errors:
+        raise ValidationError.fields(errors)
+    return expires, sig

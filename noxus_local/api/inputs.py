@@ -1,4 +1,5 @@
-"""Request bodies → (fields, files on disk): multipart, JSON with base64, or form.
+"""Request bodies → (fields, files on disk): multipart, JSON with base64, or form;
+and the strict readers for integer headers and query values.
 
 Files are streamed into the job's work folder with a running size check, so
 an oversized upload stops at the limit and its partial file is removed with
@@ -6,10 +7,18 @@ the folder by the caller. JSON files come as ``<field>_base64`` or, for the
 tool's first file input, ``content_base64`` plus ``filename`` (seed 000);
 a ``data:…;base64,`` prefix is tolerated.
 
+Everything a client sends is read as strictly as its declared type before
+it reaches a tool, a hash or SQLite: integers are ASCII digits with a length
+bound (``"²"`` and ``"١٢"`` pass ``str.isdigit()`` but are not integers),
+JSON is at most ``MAX_JSON_DEPTH`` deep, and text must be encodable as UTF-8
+(a JSON ``"\\ud800"`` is not). Anything else is a 400 ``validation_error``
+naming the field in ``details.field_errors``.
+
 Example::
 
     parsed = await read_input(request, tool, limits, workdir)
     parsed.fields["output_format"], parsed.files["image"].path
+    ascii_int(request.query_params.get("limit"), "limit", default=20, low=1, high=100)
 """
 
 from __future__ import annotations
@@ -26,12 +35,38 @@ from typing import Any, BinaryIO
 from anyio import to_thread
 from litestar import Request
 from litestar.datastructures import UploadFile
+from litestar.exceptions import ClientException
 
 from noxus_local.errors import LimitExceeded, UnsupportedMediaType, ValidationError
 from noxus_local.tools.base import InputFile, Limits, Tool
 
 _DATA_URI = re.compile(r"^data:[^;,]*;base64,", re.IGNORECASE)
+_DIGITS = re.compile(r"[0-9]+")
+# standard or url-safe alphabet, then at most two '=' of padding (whitespace removed first)
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]*={0,2}")
 CHUNK = 1024 * 1024
+MAX_JSON_DEPTH = 32
+MAX_FIELD_ERRORS = 20
+BAD_TEXT = ("texto con caracteres inválidos (sustituto UTF-16 suelto) / "
+            "text with invalid characters (a lone UTF-16 surrogate)")
+NOT_UTF8 = ("una parte de texto no es UTF-8; envía los archivos como partes con nombre (curl -F 'campo=@archivo') / "
+            "a text part is not UTF-8: send files as parts with a filename (curl -F 'field=@file')")
+
+
+def ascii_int(raw: str | None, name: str, default: int, low: int, high: int) -> int:
+    """An integer header or query value, read as its declared type: ASCII digits in [low, high].
+
+    Example: ``ascii_int("20", "limit", 20, 1, 100) == 20``; ``None`` gives the
+    default; ``"²"``, ``"١٢"``, ``"-1"``, ``"1e3"``, ``""``, ``"101"`` and 5,000 digits
+    are a 400 naming ``limit`` (the length bound keeps ``int()`` cheap and the
+    value inside SQLite's int64).
+    """
+    if raw is None:
+        return default
+    text = raw.strip(" \t")
+    if len(text) <= len(str(high)) and _DIGITS.fullmatch(text) and low <= int(text) <= high:
+        return int(text)
+    raise ValidationError.fields({name: [f"entero entre {low} y {high} / integer from {low} to {high}"]})
 
 
 @dataclass
@@ -47,8 +82,8 @@ async def read_input(request: Request[Any, Any, Any], tool: Tool, limits: Limits
     if ctype == "multipart/form-data":
         return await _read_multipart(request, tool, limits, workdir)
     if ctype == "application/x-www-form-urlencoded":
-        form = await request.form()
-        return ParsedInput(fields={k: v for k, v in form.items() if isinstance(v, str)})
+        form = await _form(request)
+        return ParsedInput(fields=check_values({k: v for k, v in form.items() if isinstance(v, str)}))
     if ctype in ("application/json", "") or ctype.endswith("+json"):
         return _read_json(await request.body(), tool, limits, workdir)
     raise UnsupportedMediaType(details={"content_type": ctype[:100],
@@ -59,9 +94,28 @@ def _file_inputs(tool: Tool) -> list[str]:
     return [spec.name for spec in tool.inputs if spec.type == "file"]
 
 
+async def _form(request: Request[Any, Any, Any]) -> Any:
+    """The parsed form; a broken multipart body is the client's 400, never a 500.
+
+    Litestar decodes every part without a filename as UTF-8 text, so a file sent
+    as ``-F 'image=<foto.png'`` raises UnicodeDecodeError inside the parser.
+    """
+    try:
+        return await request.form()
+    except (UnicodeDecodeError, LookupError):  # LookupError: a part names an unknown charset
+        raise ValidationError.fields({"body": [NOT_UTF8]}) from None
+    except ClientException as exc:
+        if exc.status_code == 413:  # the body limit: the app's handler names max_body_mb
+            raise
+        if exc.detail == "Request Entity Too Large":  # Litestar's 400 for more than 1,000 parts
+            raise LimitExceeded(details={"limit": "multipart_parts", "max": 1000}) from None
+        raise ValidationError.fields({"body": ["multipart/form-data inválido / invalid multipart/form-data"]}) \
+            from None
+
+
 async def _read_multipart(request: Request[Any, Any, Any], tool: Tool, limits: Limits,
                           workdir: Path) -> ParsedInput:
-    form = await request.form()
+    form = await _form(request)
     parsed = ParsedInput()
     wanted = _file_inputs(tool)
     for name, value in form.multi_items():
@@ -70,6 +124,7 @@ async def _read_multipart(request: Request[Any, Any, Any], tool: Tool, limits: L
                 await _save_upload(parsed, name, value, limits, workdir)
         elif name not in parsed.fields:
             parsed.fields[name] = value
+    check_values(parsed.fields)
     return parsed
 
 
@@ -100,8 +155,11 @@ def _read_json(raw: bytes, tool: Tool, limits: Limits, workdir: Path) -> ParsedI
         body = json.loads(raw or b"{}")
     except (ValueError, UnicodeDecodeError):
         raise ValidationError("El cuerpo no es JSON válido.", details={"body": "invalid_json"}) from None
+    except RecursionError:  # the C decoder recurses once per level: 10,000 '[' end here
+        raise ValidationError.fields({"body": [_too_deep()]}) from None
     if not isinstance(body, dict):
         raise ValidationError.fields({"body": ["debe ser un objeto JSON / must be a JSON object"]})
+    check_values(body)
     parsed = ParsedInput()
     wanted = _file_inputs(tool)
     for name in wanted:
@@ -118,23 +176,81 @@ def _read_json(raw: bytes, tool: Tool, limits: Limits, workdir: Path) -> ParsedI
     return parsed
 
 
+def check_values(fields: dict[str, Any]) -> dict[str, Any]:
+    """Refuse what no later step can handle: nesting over ``MAX_JSON_DEPTH``, text
+    that is not encodable UTF-8 (a lone surrogate), in values and in keys.
+
+    Iterative, so the check itself cannot hit the recursion limit. Example:
+    ``check_values({"text": "\\ud800"})`` → 400 with ``field_errors = {"text": [...]}``.
+    """
+    errors: dict[str, list[str]] = {}
+    stack: list[tuple[str, Any, int]] = [("", fields, 0)]
+    while stack and len(errors) < MAX_FIELD_ERRORS:
+        path, value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            errors[path.split(".")[0].split("[")[0]] = [_too_deep()]
+        elif isinstance(value, str) and not _text_ok(value):
+            errors[path] = [BAD_TEXT]
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                name = f"{path}.{_label(key)}" if path else _label(key)
+                if not _text_ok(key):
+                    errors[name] = [BAD_TEXT]
+                stack.append((name, item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", v, depth + 1) for i, v in enumerate(value))
+    if errors:
+        raise ValidationError.fields(errors)
+    return fields
+
+
+def _is_base64(text: str) -> bool:
+    """Alphabet, padding only at the end, and a length some bytes encode to."""
+    core = text.rstrip("=")
+    return bool(_BASE64.fullmatch(text)) and bool(core) and len(core) % 4 != 1
+
+
+def _text_ok(text: str) -> bool:
+    """Encodable as UTF-8; ``isascii`` first, so a 100 MB base64 string is not copied."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _label(key: str) -> str:
+    """A field name safe to echo back in ``field_errors`` (short, encodable)."""
+    return key.encode("utf-8", "backslashreplace").decode()[:100]
+
+
+def _too_deep() -> str:
+    return f"JSON anidado a más de {MAX_JSON_DEPTH} niveles / JSON nested deeper than {MAX_JSON_DEPTH} levels"
+
+
 def _decode_base64(value: Any, field_name: str, limits: Limits) -> bytes:
+    """Raw base64 (standard or url-safe alphabet, line breaks allowed) → bytes.
+
+    Example: ``"aG9sYQ=="`` → ``b"hola"``; ``"!!!!"`` is "not valid base64" and
+    ``""`` an "empty file" (two different mistakes, two different messages).
+    """
     if not isinstance(value, str):
         raise ValidationError.fields({field_name: ["debe ser texto base64 / must be a base64 string"]})
-    text = _DATA_URI.sub("", value.strip(), count=1)
+    text = re.sub(r"\s+", "", _DATA_URI.sub("", value.strip(), count=1))
     if len(text) * 3 // 4 > limits.max_upload_bytes + 3:
         raise _too_big(limits)
+    if not text:
+        raise ValidationError.fields({field_name: ["archivo vacío / empty file"]})
+    if not _is_base64(text):
+        raise ValidationError.fields({field_name: ["no es base64 válido / not valid base64"]})
     try:
-        data = base64.b64decode(text, validate=True)
+        data = base64.urlsafe_b64decode(text.replace("+", "-").replace("/", "_").rstrip("=") + "==")
     except (binascii.Error, ValueError):
-        try:  # url-safe alphabet and line breaks are common in the wild
-            data = base64.urlsafe_b64decode(re.sub(r"\s+", "", text) + "==")
-        except (binascii.Error, ValueError):
-            raise ValidationError.fields({field_name: ["base64 inválido / invalid base64"]}) from None
+        raise ValidationError.fields({field_name: ["no es base64 válido / not valid base64"]}) from None
     if len(data) > limits.max_upload_bytes:
         raise _too_big(limits)
-    if not data:
-        raise ValidationError.fields({field_name: ["archivo vacío / empty file"]})
     return data
 
 

@@ -8,6 +8,7 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from anyio import to_thread
@@ -17,12 +18,16 @@ from litestar.params import FromPath
 from noxus_local.api.auth import require_principal
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import json_response
+from noxus_local.api.inputs import ascii_int
 from noxus_local.core import jobs
 from noxus_local.core.job_view import iso, job_body
 from noxus_local.errors import ValidationError
 from noxus_local.node.services import Services
 
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+MAX_LIMIT = 100
+MAX_OFFSET = 1_000_000_000  # documented in openapi_spec (the same constant)
+_UNIX = re.compile(r"[0-9]{1,11}(?:\.[0-9]{1,6})?")
 
 
 @get("/api/v1/jobs")
@@ -30,8 +35,8 @@ async def list_jobs(request: Request[Any, Any, Any]) -> Response[bytes]:
     principal = await require_principal(request)
     svc = services_of(request)
     q = request.query_params
-    limit = _int_param(q.get("limit"), "limit", 20, 1, 100)
-    offset = _int_param(q.get("offset"), "offset", 0, 0, 10**9)
+    limit = ascii_int(q.get("limit"), "limit", 20, 1, MAX_LIMIT)
+    offset = ascii_int(q.get("offset"), "offset", 0, 0, MAX_OFFSET)
     status = q.get("status")
     if status is not None and status not in STATUSES:
         raise ValidationError.fields({"status": [f"uno de / one of: {', '.join(STATUSES)}"]})
@@ -73,21 +78,17 @@ async def cancel_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> 
     return json_response(request, {"cancelled": cancelled, **job_body(svc, row)})
 
 
-def _int_param(raw: str | None, name: str, default: int, low: int, high: int) -> int:
-    if raw is None:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ValidationError.fields({name: [f"entero entre {low} y {high} / integer from {low} to {high}"]})
-    return int(raw)
-
-
 def _since(raw: str | None) -> float | None:
+    """``since`` as unix seconds (``1767225600``, ``1767225600.5``) or ISO 8601 with an
+    optional zone; ASCII only and bounded, so ``"²"`` or 5,000 digits are a 400."""
     if raw is None:
         return None
+    if _UNIX.fullmatch(raw):
+        return float(raw)
     try:
-        if raw.replace(".", "", 1).isdigit():
-            return float(raw)
-        moment = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        if not raw.isascii() or len(raw) > 40:
+            raise ValueError(raw)
+        moment = dt.datetime.fromisoformat(raw.upper().replace("Z", "+00:00"))  # RFC 3339 allows t, z
         return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
-    except ValueError:
+    except (ValueError, OverflowError, OSError):  # year 1 in a far zone overflows timestamp()
         raise ValidationError.fields({"since": ["ISO 8601 o segundos unix / ISO 8601 or unix seconds"]}) from None

@@ -115,7 +115,7 @@ def document(schema: dict[str, Any], svc: Services | None = None,
     components = doc.setdefault("components", {})
     components.setdefault("schemas", {}).update({**spec.SCHEMAS, **tool_input_schemas(tools)})
     components.update(securitySchemes=spec.SECURITY_SCHEMES, headers=spec.HEADERS,
-                      parameters=spec.PARAMETERS, examples=error_examples(locale))
+                      parameters=header_parameters(svc), examples=error_examples(locale))
     paths: dict[str, Any] = {}
     for path, item in doc.get("paths", {}).items():
         paths[path] = {method: operation(op, spec.OPERATIONS.get((method, path)), tools, catalog)
@@ -129,6 +129,14 @@ def document(schema: dict[str, Any], svc: Services | None = None,
             paths.setdefault(path, {})[method] = operation({}, op, tools, catalog)
     doc["paths"] = paths
     return doc
+
+
+def header_parameters(svc: Services | None) -> dict[str, Any]:
+    """The shared header parameters; Max-Processing-Time's maximum is this server's setting."""
+    params = copy.deepcopy(spec.PARAMETERS)
+    if svc is not None:
+        params["MaxProcessingTime"]["schema"]["maximum"] = svc.cfg.jobs.max_processing_seconds
+    return params
 
 
 def operation(generated: dict[str, Any], op: spec.Op | None, tools: list[Tool],
@@ -357,6 +365,8 @@ def _input_field(item: InputSpec) -> dict[str, Any]:
                        ("maxLength", item.max_length)):
         if value is not None:
             out[key] = value
+    if item.required and out["type"] == "string":
+        out["minLength"] = 1  # the server reads "" as absent, so a required text must have one
     if item.choices is not None:
         out["enum"] = list(item.choices)
     return out

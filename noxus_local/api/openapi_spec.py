@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from noxus_local.api.envelope import MESSAGES
+from noxus_local.api.job_routes import MAX_LIMIT, MAX_OFFSET
 from noxus_local.money import UNITS
 
 RID = "req_3040b4d0dfd7ab7fb0ccc169"
@@ -226,21 +227,26 @@ HEADERS = {
 }
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
+# printable ASCII, no space at either end, 1-255 chars (core.idempotency.KEY_RE)
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~](?:[ -~]{0,253}[!-~])?$"
+
 PARAMETERS = {
     "XRequestId": {"name": "X-Request-Id", "in": "header", "required": False,
-                   "description": "Your own request id (`[A-Za-z0-9._-]{1,64}`), echoed back; else one is made",
-                   "schema": _str(pattern=r"^[A-Za-z0-9._-]{1,64}$")},
+                   "description": "Your own request id: reused when it matches `[A-Za-z0-9._-]{1,64}`; any other "
+                                  "value is replaced by a new `req_` id (never refused)",
+                   "schema": _str()},
     "IdempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": False,
                        "description": "1-255 printable chars. Same key + same body within 24 h returns the "
                                       "original response, not a second job or charge; a different body → 409.",
-                       "schema": _str(minLength=1, maxLength=255), "example": "qr-2026-05-25-001"},
+                       "schema": _str(pattern=IDEMPOTENCY_KEY_PATTERN), "example": "qr-2026-05-25-001"},
     "Prefer": {"name": "Prefer", "in": "header", "required": False,
                "description": "`respond-async`: answer 202 at once with the job's Location",
                "schema": _str(enum=["respond-async"])},
     "MaxProcessingTime": {"name": "Max-Processing-Time", "in": "header", "required": False,
-                          "description": "Seconds the job may run (0 = unlimited); past it the job fails with "
-                                         "processing_timeout and is charged 0",
-                          "schema": _str(pattern=r"^\d+$"), "example": "60"},
+                          "description": "Seconds the job may run (0 = unlimited), ASCII digits, at most the "
+                                         "server's `[jobs] max_processing_seconds` (604800 by default); past it "
+                                         "the job fails with processing_timeout and is charged 0",
+                          "schema": _int(minimum=0, maximum=604800), "example": 60},
 }
 
 # details/extra that make each error example look like the real thing
@@ -353,7 +359,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
                      "max_batch_images": 10}})},
         errors=("validation_error", *AUTH_ERRORS),
         parameters=({"name": "days", "in": "query", "required": False,
-                     "description": "Days back from now (clamped to 1-365)",
+                     "description": "Days back from now, 1-365",
                      "schema": _int(default=30, minimum=1, maximum=365)},)),
     ("get", "/api/v1/health"): Op(
         "health", "System", "Liveness",
@@ -407,10 +413,13 @@ OPERATIONS: dict[tuple[str, str], Op] = {
              "schema": _str(), "example": "qr"},
             {"name": "status", "in": "query", "required": False, "schema": _str(enum=JOB_STATUSES)},
             {"name": "since", "in": "query", "required": False,
-             "description": "Jobs created at or after: ISO 8601 or unix seconds",
-             "schema": _str(), "example": "2026-05-25T00:00:00Z"},
-            {"name": "limit", "in": "query", "required": False, "schema": _int(default=20, minimum=1, maximum=100)},
-            {"name": "offset", "in": "query", "required": False, "schema": _int(default=0, minimum=0)})),
+             "description": "Jobs created at or after: ISO 8601 (RFC 3339) or unix seconds",
+             "schema": {"anyOf": [_str(format="date-time"), _str(pattern=r"^[0-9]{1,11}(\.[0-9]{1,6})?$")]},
+             "example": "2026-05-25T00:00:00Z"},
+            {"name": "limit", "in": "query", "required": False,
+             "schema": _int(default=20, minimum=1, maximum=MAX_LIMIT)},
+            {"name": "offset", "in": "query", "required": False,
+             "schema": _int(default=0, minimum=0, maximum=MAX_OFFSET)})),
     ("get", "/api/v1/jobs/{job_id}"): Op(
         "getJob", "Jobs", "Get a job",
         "Status (`queued`, `running`, `succeeded`, `failed`, `cancelled`), progress 0-100, steps, billing, "
@@ -427,13 +436,13 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "getFile", "Files", "Download a job's output",
         "The `output.url` of a job: signed and expiring, so it works without the API key "
         "(e.g. in an <img> tag). 404 once the signature expires or retention removed the file.", None,
-        auth=False, errors=("not_found", "internal_error"),
+        auth=False, errors=("validation_error", "not_found", "internal_error"),
         parameters=(JOB_ID_PARAM,
                     {"name": "filename", "in": "path", "required": True, "schema": _str(), "example": "qr.png"},
                     {"name": "expires", "in": "query", "required": True, "description": "unix seconds",
-                     "schema": _str(pattern=r"^\d+$")},
-                    {"name": "sig", "in": "query", "required": True, "description": "HMAC-SHA256 signature",
-                     "schema": _str()}),
+                     "schema": _str(pattern=r"^[0-9]{1,11}$")},
+                    {"name": "sig", "in": "query", "required": True, "description": "HMAC-SHA256 signature (hex)",
+                     "schema": _str(pattern=r"^[0-9a-f]{64}$")}),
         content={"*/*": {"schema": {"type": "string", "format": "binary"}}}),
     ("get", "/api/v1/status/latency"): Op(
         "getLatency", "Status", "Observed latency per media unit",

@@ -25,13 +25,13 @@ from litestar.params import FromPath
 
 from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
 from noxus_local.api.deps import services_of
-from noxus_local.api.envelope import encode, error_body, json_response, raw_response, request_id_of
-from noxus_local.api.inputs import ParsedInput, read_input
+from noxus_local.api.envelope import add_headers, encode, error_body, json_response, raw_response, request_id_of
+from noxus_local.api.inputs import ParsedInput, ascii_int, read_input
 from noxus_local.core import idempotency, jobs
 from noxus_local.core.billing import estimate
 from noxus_local.core.job_view import job_body
 from noxus_local.core.keys import Principal, new_id
-from noxus_local.core.limits import tier_limits
+from noxus_local.core.limits import job_window, tier_limits
 from noxus_local.core.ssrf import check_url
 from noxus_local.errors import ERRORS_BY_CODE, NoxusError, ValidationError
 from noxus_local.node.services import Services
@@ -94,14 +94,11 @@ class Options:
 
 
 def _request_options(request: Request[Any, Any, Any], svc: Services) -> Options:
+    """The run's headers, each read strictly: Max-Processing-Time is ASCII digits up to
+    ``[jobs] max_processing_seconds`` (a 20-digit value would overflow SQLite's int64)."""
     prefer = request.headers.get("prefer", "").lower()
-    raw_mpt = request.headers.get("max-processing-time")
-    mpt = svc.cfg.jobs.default_max_processing_seconds
-    if raw_mpt is not None:
-        if not raw_mpt.strip().isdigit():
-            raise ValidationError.fields({"Max-Processing-Time": [
-                "debe ser un entero >= 0 (segundos) / must be an integer >= 0 (seconds)"]})
-        mpt = int(raw_mpt.strip())
+    mpt = ascii_int(request.headers.get("max-processing-time"), "Max-Processing-Time",
+                    svc.cfg.jobs.default_max_processing_seconds, 0, svc.cfg.jobs.max_processing_seconds)
     key = request.headers.get("idempotency-key")
     return Options(respond_async="respond-async" in prefer, max_processing_seconds=mpt,
                    idempotency_key=idempotency.check_key(key) if key is not None else None)
@@ -142,6 +139,8 @@ async def _run_and_respond(request: Request[Any, Any, Any], svc: Services, job: 
     else:
         include = _wants_base64(parsed.fields)
         status, body, headers = await to_thread.run_sync(_final_body, svc, request, row, include)
+        if status == 200:  # the window now holds this job: X-RateLimit-Remaining counts it
+            await to_thread.run_sync(_refresh_window, svc, request, job.principal)
     raw = encode(body)
     if job.idempotency_key:
         await to_thread.run_sync(_remember, svc, job, status, raw, headers)
@@ -171,6 +170,12 @@ def webhook_from_fields(fields: dict[str, Any], allow_hosts: list[str]) -> dict[
         raise ValidationError.fields({"webhook.secret": ["texto de hasta 512 / a string up to 512 chars"]})
     check_url(hook["url"], allow_hosts)
     return {"url": hook["url"], **({"secret": secret} if secret else {})}
+
+
+def _refresh_window(svc: Services, request: Request[Any, Any, Any], principal: Principal) -> None:
+    tier = svc.cfg.tiers[principal.tier]
+    if tier.jobs_per_hour > 0:
+        add_headers(request, job_window(svc.db.conn(), principal.key_id, tier.jobs_per_hour).headers())
 
 
 def _accepted_body(request: Request[Any, Any, Any], row: Any) -> dict[str, Any]:

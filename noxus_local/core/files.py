@@ -75,9 +75,12 @@ class FileStore:
         return f"/api/v1/files/{job_id}/{quote(filename)}?expires={expires}&sig={sig}"
 
     def verify(self, job_id: str, filename: str, expires: int, sig: str) -> bool:
+        """Constant-time check; bytes on both sides, since ``compare_digest`` raises
+        TypeError on a non-ASCII ``str`` (``sig=é`` must be a refusal, not a crash)."""
         if expires < time.time():
             return False
-        return hmac.compare_digest(self._sig(job_id, filename, expires), sig)
+        given = sig.encode("utf-8", "surrogateescape")
+        return hmac.compare_digest(self._sig(job_id, filename, expires).encode(), given)
 
 
 def load_secret(data_dir: Path, configured: str) -> bytes:

@@ -23,7 +23,7 @@ from typing import Any
 
 from noxus_local.errors import IdempotencyConflict, ValidationError
 
-KEY_RE = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,254}$")
+KEY_RE = re.compile(r"[\x21-\x7e][\x20-\x7e]{0,254}")  # used with fullmatch: no trailing newline
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Replay:
 
 
 def check_key(value: str) -> str:
-    if not KEY_RE.match(value) or value != value.strip():
+    if not KEY_RE.fullmatch(value) or value != value.strip():
         raise ValidationError.fields({"Idempotency-Key": ["1-255 caracteres imprimibles / 1-255 printable characters"]})
     return value
 

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from noxus_local.config import Config
 from noxus_local.core.files import FileStore
+from noxus_local.errors import message
 from noxus_local.money import format_usd
 from noxus_local.store.db import Database
 
@@ -103,5 +104,7 @@ def job_body(svc: Services, row: sqlite3.Row, include_base64: bool = False) -> d
     if row["result"] and row["status"] == "succeeded":
         body["result"] = json.loads(row["result"])
     if row["error_code"]:
-        body["error"] = {"code": row["error_code"], "message": row["error_message"]}
+        # always a sentence (the schema says string): cancel and timeout store only the code
+        body["error"] = {"code": row["error_code"],
+                         "message": row["error_message"] or message(row["error_code"], svc.cfg.server.locale)}
     return body

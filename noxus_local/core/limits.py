@@ -45,10 +45,8 @@ class WindowState:
 
 
 def tier_limits(tier: TierSettings) -> Limits:
-    return Limits(max_upload_bytes=int(tier.max_upload_mb * 1024 * 1024),
-                  max_image_pixels=tier.max_image_pixels,
-                  max_video_seconds=tier.max_video_seconds,
-                  max_batch_images=tier.max_batch_images)
+    """The limits a tool sees for a caller of ``tier`` (one source: ``Limits.from_tier``)."""
+    return Limits.from_tier(tier)
 
 
 class RequestLimiter:

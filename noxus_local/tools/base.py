@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+from noxus_local.config import DEFAULT_TIERS, TierSettings
 from noxus_local.errors import ValidationError
 from noxus_local.money import Price
 from noxus_local.runtime.cancel import CancelToken
@@ -40,14 +41,31 @@ _NAMED_COLORS = {
 }
 
 
+MB = 1024 * 1024
+# the defaults of ``Limits()`` are the free tier's, read from config's one declaration
+_FREE = TierSettings(**DEFAULT_TIERS["free"])
+
+
 @dataclass(frozen=True)
 class Limits:
-    """The caller's tier limits that a tool must respect while it runs."""
+    """The caller's tier limits that a tool must respect while it runs.
 
-    max_upload_bytes: int = 25 * 1024 * 1024
-    max_image_pixels: int = 40_000_000
-    max_video_seconds: int = 600
-    max_batch_images: int = 10
+    One source: ``Limits.from_tier(cfg.tiers["pro"])`` for a caller, and the
+    bare ``Limits()`` (tests, benchmarks) is the default free tier, so the two
+    can never disagree::
+
+        Limits().max_video_seconds == TierSettings().max_video_seconds == 120
+    """
+
+    max_upload_bytes: int = int(_FREE.max_upload_mb * MB)
+    max_image_pixels: int = _FREE.max_image_pixels
+    max_video_seconds: int = _FREE.max_video_seconds
+    max_batch_images: int = _FREE.max_batch_images
+
+    @classmethod
+    def from_tier(cls, tier: TierSettings) -> Limits:
+        return cls(max_upload_bytes=int(tier.max_upload_mb * MB), max_image_pixels=tier.max_image_pixels,
+                   max_video_seconds=tier.max_video_seconds, max_batch_images=tier.max_batch_images)
 
 
 @dataclass(frozen=True)
@@ -181,6 +199,10 @@ class Tool(ABC):
         return out
 
 
+FILE_AS_TEXT = ("envía el archivo como parte con nombre (curl -F 'campo=@archivo') o en base64 / "
+                "send the file as a part with a filename (curl -F 'field=@file') or as base64")
+
+
 def coerce_inputs(specs: tuple[InputSpec, ...], raw: Mapping[str, Any],
                   files: Mapping[str, InputFile]) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Typed params and field errors from raw values. Unknown fields are ignored."""
@@ -188,7 +210,10 @@ def coerce_inputs(specs: tuple[InputSpec, ...], raw: Mapping[str, Any],
     errors: dict[str, list[str]] = {}
     for spec in specs:
         if spec.type == "file":
-            if spec.required and spec.name not in files:
+            if spec.name not in files and raw.get(spec.name) not in (None, ""):
+                # curl -F 'image=<foto.png' sends the bytes as a text field, without a filename
+                errors[spec.name] = [FILE_AS_TEXT]
+            elif spec.required and spec.name not in files:
                 errors[spec.name] = ["es obligatorio / is required"]
             continue
         value = raw.get(spec.name)
@@ -222,31 +247,44 @@ def _coerce_one(spec: InputSpec, value: Any) -> Any:
     return converted
 
 
+# ASCII only: ``\d`` and ``str.isdigit()`` also accept "²" and Arabic-Indic digits
+_INT_RE = re.compile(r"[+-]?[0-9]{1,12}")
+_NUMBER_RE = re.compile(r"[+-]?(?:[0-9]{1,12}(?:\.[0-9]{0,9})?|\.[0-9]{1,9})(?:[eE][+-]?[0-9]{1,2})?")
+# 12 digits bound every integer input far below SQLite's int64 and any tool's maximum
+INT_BOUND = 10**12
+
+
 def _to_string(value: Any) -> str:
+    """Text that can be written anywhere: a lone UTF-16 surrogate (JSON ``"\\ud800"``)
+    cannot be encoded as UTF-8, so it is refused here instead of failing later."""
     if not isinstance(value, str):
         raise ValueError("debe ser texto / must be a string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("texto con caracteres inválidos (sustituto UTF-16 suelto) / "
+                         "text with invalid characters (a lone UTF-16 surrogate)") from None
     return value
 
 
 def _to_int(value: Any) -> int:
-    if isinstance(value, bool):
-        raise ValueError("debe ser un entero / must be an integer")
-    if isinstance(value, int):
+    """``7``, ``"7"``, ``" -3 "``; never ``"²"``, ``"1e3"``, ``7.0`` or 13 digits."""
+    if isinstance(value, int) and not isinstance(value, bool) and -INT_BOUND < value < INT_BOUND:
         return value
-    if isinstance(value, str) and re.fullmatch(r"[+-]?\d{1,12}", value.strip()):
+    if isinstance(value, str) and _INT_RE.fullmatch(value.strip(" \t")):
         return int(value)
     raise ValueError("debe ser un entero / must be an integer")
 
 
 def _to_number(value: Any) -> float:
-    if isinstance(value, bool):
-        raise ValueError("debe ser un número / must be a number")
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return float(str(value).strip())
-    except ValueError:
-        raise ValueError("debe ser un número / must be a number") from None
+    """``1``, ``0.5``, ``"2.5"``; never ``"nan"``, ``"inf"``, ``"1_000"`` or ``"١"``."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) < INT_BOUND:
+        return float(value)  # NaN fails the comparison above too
+    if isinstance(value, str) and _NUMBER_RE.fullmatch(value.strip(" \t")):
+        number = float(value)
+        if abs(number) < INT_BOUND:
+            return number
+    raise ValueError("debe ser un número / must be a number")
 
 
 def _to_bool(value: Any) -> bool:

@@ -29,6 +29,8 @@ LEVELS = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_COR
           "Q": qrcode.constants.ERROR_CORRECT_Q, "H": qrcode.constants.ERROR_CORRECT_H}
 MIMES = {"png": "image/png", "svg": "image/svg+xml", "jpeg": "image/jpeg", "webp": "image/webp"}
 EXTENSIONS = {"png": "png", "svg": "svg", "jpeg": "jpg", "webp": "webp"}
+# the most characters any QR holds: version 40-L in numeric mode (ISO/IEC 18004 table 7)
+MAX_CHARS = 7089
 
 
 def byte_capacity(level: str) -> int:
@@ -51,8 +53,10 @@ class QrTool(Tool):
     media_type = "image"
     measures = "characters"  # a per-1k_chars price counts the text
     inputs = (
-        InputSpec("text", "string", required=True, max_length=4296,
-                  help="Texto o URL; el máximo real depende de error_correction."),
+        # no max_length: capacity decides (413 qr_capacity), whatever the length
+        InputSpec("text", "string", required=True,
+                  help="Texto o URL; el máximo depende del contenido y de error_correction "
+                       "(hasta 7089 dígitos, 2953 bytes con L); más largo → 413 qr_capacity."),
         InputSpec("output_format", "string", default="png", choices=tuple(MIMES)),
         InputSpec("size", "integer", minimum=64, maximum=4000,
                   help="Lado final en píxeles; no combinar con scale."),
@@ -73,17 +77,15 @@ class QrTool(Tool):
         errors = _field_errors(params)
         if errors:
             raise ValidationError.fields(errors)
+        if len(params["text"]) > MAX_CHARS:  # fits no QR in any mode: no need to encode it
+            raise _over_capacity(params)
         code = _build(params)
         try:
             version = code.best_fit()
         except (qrcode.exceptions.DataOverflowError, ValueError):
             # qrcode 8.2 sets version 41 through a validating property before it
             # gets to raise DataOverflowError, so overflow arrives as ValueError.
-            level = params["error_correction"]
-            raise LimitExceeded(details={
-                "limit": "qr_capacity", "max_bytes": byte_capacity(level),
-                "actual_bytes": len(params["text"].encode("utf-8")), "error_correction": level,
-            }) from None
+            raise _over_capacity(params) from None
         modules = version * 4 + 17 + 2 * params["border"]
         if params.get("size") is not None and params["size"] < modules:
             raise ValidationError.fields({"size": [
@@ -103,6 +105,13 @@ class QrTool(Tool):
                   "error_correction": params["error_correction"], "modules": code.modules_count}
         filename = sanitise_filename(params.get("filename"), EXTENSIONS[fmt], "qr")
         return ToolOutput(data, filename, MIMES[fmt], result)
+
+
+def _over_capacity(params: dict[str, Any]) -> LimitExceeded:
+    level = params["error_correction"]
+    return LimitExceeded(details={
+        "limit": "qr_capacity", "max_bytes": byte_capacity(level),
+        "actual_bytes": len(params["text"].encode("utf-8")), "error_correction": level})
 
 
 def _field_errors(params: dict[str, Any]) -> dict[str, list[str]]:

@@ -1,0 +1,107 @@
+"""Schema fuzzing (issue 8): the published document and the real server must agree.
+
+schemathesis reads ``/schema/openapi.json`` from the running server and sends
+generated requests to every operation with a valid key: it fails on any 5xx
+(``not_a_server_error``), on a status, header, content type or body the
+document does not declare (``response_schema_conformance`` and the other
+response checks), and on every other check schemathesis runs by default.
+Bounded and repeatable: ``derandomize`` plus a fixed number of examples per
+operation (a few hundred cases in all, about a minute on a loaded 2-core box).
+
+Example::
+
+    pytest -q tests/e2e/test_fuzz_openapi.py
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from tests.e2e.conftest import Server, start_module_server
+
+EXAMPLES_PER_OPERATION = 12
+HEADERS = {"Max-Processing-Time", "Idempotency-Key", "Prefer", "X-Request-Id"}
+
+
+@pytest.fixture(scope="module")
+def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    # limits high enough that the fuzzer meets the parsers, not the rate limiter
+    server = start_module_server(tmp_path_factory, "fuzz", """
+        [tiers.free]
+        requests_per_minute = 0
+        jobs_per_hour = 100000
+        concurrent_jobs = 50
+        [bootstrap]
+        starting_test_balance_usd = "1000"
+        """)
+    server.client.event_hooks = {"request": [], "response": []}  # the checks judge 5xx here
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def api_schema(fuzz_server: Server) -> Any:
+    # unknown query parameters and headers are ignored, as HTTP clients expect (README): the
+    # negative mode should break declared parameters, not add undeclared ones
+    config = SchemathesisConfig.from_dict({"generation": {"allow-extra-parameters": False}})
+    return schemathesis.openapi.from_url(f"{fuzz_server.base}/schema/openapi.json", config=config)
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_every_operation_agrees_with_its_schema(fuzz_server: Server, api_schema: Any, mode: GenerationMode) -> None:
+    """Valid requests (positive) and requests that break the schema (negative), every operation.
+
+    One Hypothesis run per operation, built from ``operation.as_strategy`` (the
+    ``schemathesis.pytest.from_fixture`` loader reads a pytest-internal attribute
+    that pytest 9 removed); every operation runs and all failures are reported.
+    """
+    failures = []
+    for result in api_schema.get_all_operations():
+        operation = result.ok()
+        try:
+            _fuzz(operation, mode, fuzz_server.key)
+        except Unsatisfiable:  # negative mode: a route whose parameters take any value has none to break
+            assert mode == GenerationMode.NEGATIVE, operation.label
+        except Exception as exc:  # noqa: BLE001 - collect each operation's failure, then fail once
+            failures.append(f"{operation.label}: {exc}")
+    assert not failures, "\n\n".join(failures)
+
+
+def _fuzz(operation: Any, mode: GenerationMode, key: str) -> None:
+    semantic = mode == GenerationMode.POSITIVE and _runs_a_tool(operation)
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(max_examples=EXAMPLES_PER_OPERATION, derandomize=True, deadline=None, database=None,
+              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    def run(case: Any) -> None:
+        response = case.call_and_validate(headers={"Authorization": f"Bearer {key}"}, timeout=30,
+                                          excluded_checks=[positive_data_acceptance] if semantic else None)
+        if semantic:
+            refused_only_for_content(response)
+
+    run()
+
+
+def _runs_a_tool(operation: Any) -> bool:
+    return operation.method.upper() == "POST" and operation.path.startswith("/api/v1/tools/")
+
+
+def refused_only_for_content(response: Any) -> None:
+    """A schema-valid tool call may still be refused for what no JSON Schema states: bytes
+    that do not decode (``invalid_media``), a text no QR holds (413), equal colours, a
+    webhook host that does not resolve. Never for a header the document describes."""
+    if response.status_code not in (400, 413):
+        return
+    body = response.json()
+    assert body["error_code"] in ("validation_error", "invalid_media", "limit_exceeded"), body
+    named = set((body.get("details") or {}).get("field_errors", {}))
+    assert not named & HEADERS, f"a schema-valid header was refused: {body}"
