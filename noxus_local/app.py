@@ -64,7 +64,7 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
     app = Litestar(
         route_handlers=[account.ping, account.balance, account.usage, account.health,
                         tools.list_tools, tools.show_tool, tools.run_tool,
-                        jobs_api.list_jobs, jobs_api.show_job, jobs_api.cancel_job, files.get_file,
+                        jobs_api.list_jobs, jobs_api.show_job, jobs_api.show_step, jobs_api.cancel_job, files.get_file,
                         status.latency, status.capacity, metrics_api.metrics,
                         *openapi.asset_routers()],
         exception_handlers={Exception: handle},

@@ -172,4 +172,23 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE jobs ADD COLUMN heartbeat_at REAL;
     """,
+    # 6: several outputs per job (primary first, each with its name) and steps as data
+    # (n, name, weight, status, progress, started_at, finished_at, error); old rows are
+    # back-filled: their one output becomes outputs[0] "primary", their steps get the new
+    # fields (weight null: the tool reported overall progress itself; no times were kept)
+    """
+    ALTER TABLE jobs ADD COLUMN outputs TEXT;
+    UPDATE jobs SET outputs = json_array(json_object(
+        'name', 'primary', 'filename', json_extract(output, '$.filename'),
+        'mime_type', json_extract(output, '$.mime_type'), 'size_bytes', json_extract(output, '$.size_bytes')))
+        WHERE output IS NOT NULL AND json_valid(output);
+    UPDATE jobs SET steps = (
+        SELECT json_group_array(json_object(
+            'n', step.key + 1, 'name', json_extract(step.value, '$.name'), 'weight', NULL,
+            'status', json_extract(step.value, '$.status'),
+            'progress', CASE json_extract(step.value, '$.status') WHEN 'succeeded' THEN 100 ELSE 0 END,
+            'started_at', NULL, 'finished_at', NULL, 'error', NULL))
+        FROM json_each(jobs.steps) AS step)
+        WHERE steps IS NOT NULL AND json_valid(steps);
+    """,
 ]

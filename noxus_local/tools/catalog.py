@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from noxus_local.errors import ToolNotFound
 from noxus_local.tools.base import Tool
 from noxus_local.tools.image_convert import ImageConvertTool
+from noxus_local.tools.pipeline import PipelineTool
 from noxus_local.tools.qr import QrTool
 from noxus_local.tools.wait import WaitTool
 
@@ -30,7 +31,7 @@ class Catalog:
     def default(cls, diagnostics: bool = False) -> Catalog:
         tools: list[Tool] = [QrTool(), ImageConvertTool()]
         if diagnostics:
-            tools.append(WaitTool())
+            tools += [WaitTool(), PipelineTool()]
         return cls(tools)
 
     def resolve(self, name: str) -> Tool:
