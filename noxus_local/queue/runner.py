@@ -78,7 +78,11 @@ class JobRunner:
 
     def _run(self, row: sqlite3.Row, token: CancelToken) -> None:
         job_id = row["id"]
-        tool = self.catalog.resolve(row["tool"])
+        try:
+            tool = self.catalog.resolve(row["tool"])
+        except NoxusError as exc:  # e.g. diagnostic tools turned off while the job waited
+            self._fail(job_id, exc)
+            return
         tracker = StepTracker(tool.steps, flush=lambda pct, steps: jobs.set_progress(self.db, job_id, pct, steps),
                               schedule=self._deferred.call_later)
         try:

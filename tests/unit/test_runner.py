@@ -358,3 +358,11 @@ def test_a_shutdown_puts_the_job_back_with_its_steps_pending(env):
     row = jobs.get(env.db, job_id)
     assert (row["status"], row["progress"], row["settled"]) == ("queued", 0, 0)
     assert [s for _, s in staged_steps(env, job_id)] == ["pending"] * 3
+
+
+def test_a_job_whose_tool_left_the_catalog_fails_instead_of_hanging(env):
+    job_id = env.submit(tool="gone")
+    env.runner.execute(job_id)
+    row = jobs.get(env.db, job_id)
+    assert (row["status"], row["error_code"], row["charged_micros"]) == ("failed", "tool_not_found", 0)
+    assert env.balance().held_micros == 0
