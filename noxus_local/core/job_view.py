@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from noxus_local.config import Config
 from noxus_local.core.files import FileStore
+from noxus_local.core.jobs import stored_outputs
 from noxus_local.money import format_usd
 from noxus_local.store.db import Database
 
@@ -68,11 +69,12 @@ def outputs_list(svc: Services, row: sqlite3.Row) -> list[dict[str, Any]] | None
     Example: ``[{"name": "primary", "filename": "qr.png", "mime_type": "image/png",
     "size_bytes": 478, "url": "/api/v1/files/job_x/qr.png?expires=…&sig=…"}]``
     """
-    if not row["outputs"]:
+    stored = stored_outputs(row)
+    if not stored:
         return None
     ttl = svc.cfg.server.file_url_ttl_seconds
     listed = []
-    for o in json.loads(row["outputs"]):
+    for o in stored:
         entry = {k: o[k] for k in ("name", "filename", "mime_type", "size_bytes")}
         if row["output_expired"]:
             entry["expired"] = True

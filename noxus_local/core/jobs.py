@@ -139,15 +139,25 @@ def finish(db: Any, job_id: str, *, status: str, charge_micros: int = 0,
     return True
 
 
+def stored_outputs(row: sqlite3.Row) -> list[dict[str, Any]]:
+    """Every file of a job, primary first; a row with only ``output`` (written by a process older
+    than schema v6 beside a newer one) lists that one as ``primary``."""
+    if row["outputs"]:
+        return list(json.loads(row["outputs"]))
+    if row["output"]:
+        return [{"name": "primary", **json.loads(row["output"])}]
+    return []
+
+
 def output_entry(db: Any, job_id: str, filename: str) -> dict[str, Any] | None:
     """The job's output stored under ``filename`` (any of its outputs), or None.
 
     Example: ``output_entry(db, "job_x", "video.srt")`` → ``{"name": "srt", "mime_type": ...}``.
     """
-    row = db.one("SELECT outputs FROM jobs WHERE id = ? AND output_expired = 0", (job_id,))
-    if row is None or not row["outputs"]:
+    row = db.one("SELECT output, outputs FROM jobs WHERE id = ? AND output_expired = 0", (job_id,))
+    if row is None:
         return None
-    return next((o for o in json.loads(row["outputs"]) if o["filename"] == filename), None)
+    return next((o for o in stored_outputs(row) if o["filename"] == filename), None)
 
 
 def get(db: Any, job_id: str, account_id: str | None = None, env: str | None = None) -> sqlite3.Row:

@@ -154,3 +154,13 @@ def test_migration_6_back_fills_outputs_and_steps_of_old_rows(tmp_path):
                                            {"id": "job_old.2", "job_type": "encode", "status": "failed"}]
     finally:
         db.close()
+
+
+def test_a_row_with_only_output_still_lists_and_serves_it(env):
+    job_id = finished_staged(env)
+    with env.db.write() as conn:  # as a worker older than schema v6 would have written it
+        conn.execute("UPDATE jobs SET outputs = NULL WHERE id = ?", (job_id,))
+    body = job_body(svc_of(env), jobs.get(env.db, job_id))
+    assert [(o["name"], o["filename"]) for o in body["outputs"]] == [("primary", "video.mp4")]
+    assert jobs.output_entry(env.db, job_id, "video.mp4")["mime_type"] == "video/mp4"
+    assert jobs.output_entry(env.db, job_id, "b.srt") is None
