@@ -143,6 +143,9 @@ def test_every_step_id_resolves_and_matches_the_steps_route(srv, schemas):
         assert (step["id"], step["job_id"], step["job_status"], step["name"], step["status"]) == (
             detail["id"], job_id, "succeeded", detail["job_type"], "succeeded")
         assert "billing" not in step
+    listed = srv.get("/api/v1/jobs?tool=pipeline&limit=100", key=srv.key).json()
+    conforms(schemas, "JobList", listed)
+    assert next(j for j in listed["jobs"] if j["job_id"] == job_id)["steps"] == body["steps"]
     for missing in (f"/api/v1/jobs/{job_id}/steps/4", f"/api/v1/jobs/{job_id}/steps/0",
                     f"/api/v1/jobs/{job_id}/steps/abc", f"/api/v1/jobs/{job_id}.9"):
         r = srv.get(missing, key=srv.key)
