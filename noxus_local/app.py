@@ -65,8 +65,8 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
 
     handlers = [account.ping, account.balance, account.usage, account.health,
                 tools.list_tools, tools.show_tool, tools.run_tool,
-                jobs_api.list_jobs, jobs_api.show_job, jobs_api.cancel_job, files.get_file,
-                status.latency, status.capacity, metrics_api.metrics]
+                jobs_api.list_jobs, jobs_api.show_job, jobs_api.show_step, jobs_api.cancel_job,
+                files.get_file, status.latency, status.capacity, metrics_api.metrics]
     app = Litestar(
         # OPTIONS first: registered before a path's methods, Litestar adds no stale one of its own
         route_handlers=[*options_handlers(handlers), *handlers, *openapi.asset_routers()],

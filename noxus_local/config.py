@@ -62,7 +62,8 @@ class JobSettings:
     idempotency_hours: float = setting(24.0, "How long an Idempotency-Key is remembered.")
     queue_backend: str = setting("sqlite", "Queue backend: sqlite (in the data dir) or redis.")
     redis_url: str = setting("redis://127.0.0.1:6379/0", "Redis URL when queue_backend = redis.")
-    diagnostic_tools: bool = setting(False, "Add the `wait` tool (sleeps, honours cancel) for testing.")
+    diagnostic_tools: bool = setting(False, "Add the `wait` tool (sleeps, honours cancel) and the `pipeline` tool "
+                                     "(weighted steps, several outputs) for testing.")
 
 
 @dataclass
@@ -123,6 +124,7 @@ class PriceSettings:
 DEFAULT_PRICES: dict[str, str | dict[str, str]] = {
     "qr": "0.002", "image-convert": "0.002",
     "wait": {"unit": "second", "unit_usd": "0.0001", "minimum_usd": "0.001"},
+    "pipeline": "0.001",
 }
 
 

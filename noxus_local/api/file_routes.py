@@ -1,4 +1,7 @@
-"""GET /api/v1/files/{job_id}/{filename}: outputs by signed, expiring URL, no key.
+"""GET /api/v1/files/{job_id}/{filename}: any of a job's outputs by signed, expiring URL, no key.
+
+Only files listed in the job's ``outputs`` are served (404 for anything else
+in its folder); the content type is the one the tool declared.
 
 Example::
 
@@ -7,7 +10,6 @@ Example::
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -17,6 +19,7 @@ from litestar.response import File
 
 from noxus_local.api.deps import services_of
 from noxus_local.api.inputs import ascii_int
+from noxus_local.core.jobs import output_entry
 from noxus_local.errors import NotFound, ValidationError
 
 SIG_RE = re.compile(r"[0-9a-f]{64}")
@@ -30,11 +33,10 @@ async def get_file(request: Request[Any, Any, Any], job_id: FromPath[str], filen
     if not svc.files.verify(job_id, filename, expires, sig):
         raise NotFound(details={"reason": "invalid_or_expired_signature"})
     path = svc.files.output_path(job_id, filename)
-    if "/" in filename or not path.is_file():
+    entry = output_entry(svc.db, job_id, filename)
+    if "/" in filename or entry is None or not path.is_file():
         raise NotFound(details={"reason": "file_not_found_or_expired"})
-    row = svc.db.one("SELECT output FROM jobs WHERE id = ?", (job_id,))
-    mime = json.loads(row["output"])["mime_type"] if row and row["output"] else None
-    return File(path=path, filename=filename, media_type=mime, content_disposition_type="inline")
+    return File(path=path, filename=filename, media_type=entry["mime_type"], content_disposition_type="inline")
 
 
 def _signature(request: Request[Any, Any, Any]) -> tuple[int, str]:

@@ -1,8 +1,12 @@
-"""Job routes: list, show, cancel. A key sees only its own account's jobs.
+"""Job routes: list, show, cancel, and a job's steps. A key sees only its own account's jobs.
+
+A step's id (``job_x.2``, as listed in ``jobs.details[].id``) resolves both at
+``/api/v1/jobs/job_x/steps/2`` and at ``/api/v1/jobs/job_x.2``.
 
 Example::
 
     curl http://127.0.0.1:8080/api/v1/jobs?tool=qr&limit=5 -H "Authorization: Bearer $KEY"
+    curl http://127.0.0.1:8080/api/v1/jobs/job_x/steps/2 -H "Authorization: Bearer $KEY"
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import json_response
 from noxus_local.api.inputs import ascii_int
 from noxus_local.core import jobs
-from noxus_local.core.job_view import iso, job_body
-from noxus_local.errors import ValidationError
+from noxus_local.core.job_view import iso, job_body, parse_step_id, step_body
+from noxus_local.errors import JobNotFound, ValidationError
 from noxus_local.node.services import Services
 
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
@@ -54,8 +58,30 @@ async def list_jobs(request: Request[Any, Any, Any]) -> Response[bytes]:
 async def show_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[bytes]:
     principal = await require_principal(request)
     svc = services_of(request)
+    step = parse_step_id(job_id)
+    if step is not None:  # a step id from jobs.details[].id
+        return await _step_response(request, svc, principal, *step)
     row = jobs.get(svc.db, job_id, principal.account_id, principal.environment)
     return json_response(request, {**job_body(svc, row), "webhooks": webhook_view(svc, job_id)})
+
+
+@get("/api/v1/jobs/{job_id:str}/steps/{n:str}")
+async def show_step(request: Request[Any, Any, Any], job_id: FromPath[str], n: FromPath[str]) -> Response[bytes]:
+    principal = await require_principal(request)
+    svc = services_of(request)
+    if not (n.isascii() and n.isdigit()) or len(n) > 6:
+        raise JobNotFound(details={"reason": "step_not_found"})
+    return await _step_response(request, svc, principal, job_id, int(n))
+
+
+async def _step_response(request: Request[Any, Any, Any], svc: Services, principal: Any, job_id: str,
+                         n: int) -> Response[bytes]:
+    """The step's body; 404 job_not_found for another account's job or a step it does not have."""
+    row = jobs.get(svc.db, job_id, principal.account_id, principal.environment)
+    body = step_body(row, n)
+    if body is None:
+        raise JobNotFound(details={"reason": "step_not_found"})
+    return json_response(request, body)
 
 
 def webhook_view(svc: Services, job_id: str) -> list[dict[str, Any]]:

@@ -96,6 +96,14 @@ def _ok(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str,
 USD = _str("USD amount as a decimal string", examples=["0.002"])
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 JOB_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"]
+STEP_STATUSES = ["pending", "running", "succeeded", "failed", "cancelled", "skipped"]
+STEP_PROPERTIES: dict[str, Any] = {
+    "id": _str("`<job_id>.<n>`", examples=[f"{JOB}.2"]), "n": _int("1-based position", minimum=1),
+    "name": _str(), "weight": {"type": ["integer", "null"],
+                               "description": "Share of the job's progress; null when the tool reports it itself"},
+    "status": _str(enum=STEP_STATUSES), "progress": _int("Within the step", minimum=0, maximum=100),
+    "started_at": NULLABLE_TIME, "finished_at": NULLABLE_TIME, "error": _ref("StepError"),
+}
 
 SCHEMAS: dict[str, Any] = {
     "RequestId": _str("`req_` + 24 hex chars, or the client's own X-Request-Id", examples=[RID]),
@@ -129,19 +137,44 @@ SCHEMAS: dict[str, Any] = {
                                "return_base64 is not false", contentEncoding="base64"),
         "expired": {"type": "boolean", "description": "The file was removed by retention"},
     }, ("filename", "mime_type", "size_bytes")),
+    "OutputFile": _obj({
+        "name": _str("The output's name: `primary` or the tool's name for its main file, then each extra",
+                     examples=["primary", "srt"]),
+        "filename": _str(), "mime_type": _str(), "size_bytes": _int(),
+        "url": _str("This file's own signed, expiring URL; no key needed"),
+        "expired": {"type": "boolean", "description": "The file was removed by retention (no url then)"},
+    }, ("name", "filename", "mime_type", "size_bytes")),
+    "StepError": {"type": ["object", "null"], "properties": {"code": _str(), "message": _str()},
+                  "description": "Why the step failed; null unless it failed or was cancelled"},
+    "Step": _obj(STEP_PROPERTIES, ("id", "n", "name", "weight", "status", "progress", "started_at",
+                                   "finished_at", "error")),
+    "SubJobs": _obj({"total": _int(), "completed": _int(), "failed": _int(),
+                     "details": {"type": "array", "items": _obj({
+                         "id": _str("The step's id; GET /api/v1/jobs/{id} answers with the step"),
+                         "job_type": _str("The step's name"), "status": _str(enum=STEP_STATUSES),
+                         "error_message": _str("When the step failed")}, ("id", "job_type", "status"))}},
+                    ("total", "completed", "failed", "details"),
+                    description="The steps in seed 003's sub-job shape"),
+    "StepDetail": _ok({**STEP_PROPERTIES,
+                       "job_id": _str("The parent job, which holds and settles the money", examples=[JOB]),
+                       "job_status": _str(enum=JOB_STATUSES), "job_progress": _int(minimum=0, maximum=100),
+                       "tool": _str()},
+                      ("id", "n", "name", "status", "progress", "job_id", "job_status", "job_progress", "tool")),
+    "JobOrStep": {"anyOf": [_ref("JobDetail"), _ref("StepDetail")],
+                  "description": "A job; a step's body when the id is a step id (`job_….2`)"},
     "Job": _obj({
         "tool": _str("Tool slug"), "job_id": _str(examples=[JOB]),
         "status": _str(enum=JOB_STATUSES), "progress": _int(minimum=0, maximum=100),
         "created_at": {"type": "string", "format": "date-time"},
         "started_at": NULLABLE_TIME, "finished_at": NULLABLE_TIME,
         "billing": _ref("Billing"),
-        "steps": {"type": "array", "items": _obj({"name": _str(), "status": _str(),
-                                                  "started_at_progress": _int()})},
-        "sub_jobs": _obj({"total": _int(), "completed": _int(), "failed": _int(),
-                          "details": {"type": "array", "items": _obj({
-                              "id": _str(), "job_type": _str("The step's name"), "status": _str()})}},
-                         description="The steps in seed 003's sub-job shape"),
+        "steps": {"type": "array", "items": _ref("Step"),
+                  "description": "The tool's steps in order (multi-step tools; older tools list what they reported)"},
+        "jobs": _ref("SubJobs"),
+        "sub_jobs": {**_ref("SubJobs"), "description": "Alias of `jobs`, kept for older clients"},
         "output": _ref("Output"),
+        "outputs": {"type": "array", "items": _ref("OutputFile"),
+                    "description": "Every file the job produced, the primary (`output`) first"},
         "result": {"type": "object", "description": "Tool-specific: sizes, transcript, segments...",
                    "additionalProperties": True},
         "error": _obj({"code": _str(), "message": _str()}, description="Failed or cancelled jobs"),
@@ -301,16 +334,35 @@ def _envelope(body: dict[str, Any]) -> dict[str, Any]:
     return {"success": True, **body, "request_id": RID}
 
 
+IC_JOB = "job_1f06dd345a4c8b86296883ec"
+IC_STEPS = ("open", "decode", "resize", "encode")
+PIPE_JOB = "job_5b0e3c2a9d7f4e61a8c2d913"
+
+
+def _step_example(job_id: str, n: int, name: str, started: str | None, finished: str | None,
+                  weight: int | None = None, status: str = "succeeded", progress: int = 100) -> dict[str, Any]:
+    return {"id": f"{job_id}.{n}", "n": n, "name": name, "weight": weight, "status": status,
+            "progress": progress, "started_at": started, "finished_at": finished, "error": None}
+
+
+def _sub_jobs_example(job_id: str, names: tuple[str, ...]) -> dict[str, Any]:
+    return {"total": len(names), "completed": len(names), "failed": 0,
+            "details": [{"id": f"{job_id}.{i}", "job_type": n, "status": "succeeded"}
+                        for i, n in enumerate(names, start=1)]}
+
+
 JOB_ROW: dict[str, Any] = {
     "tool": "qr", "job_id": JOB, "status": "succeeded", "progress": 100,
     "created_at": "2026-05-25T15:04:05.933385Z", "started_at": "2026-05-25T15:04:05.935247Z",
     "finished_at": "2026-05-25T15:04:05.947190Z",
     "billing": {"currency": "USD", "estimated_usd": "0.002", "charged_usd": "0.002", "balance_after_usd": "9.998"},
-    "steps": [{"name": "render", "status": "succeeded", "started_at_progress": 50}],
-    "sub_jobs": {"total": 1, "completed": 1, "failed": 0,
-                 "details": [{"id": f"{JOB}.1", "job_type": "render", "status": "succeeded"}]},
+    "steps": [_step_example(JOB, 1, "render", "2026-05-25T15:04:05.936012Z", "2026-05-25T15:04:05.944377Z")],
+    "jobs": _sub_jobs_example(JOB, ("render",)),
+    "sub_jobs": _sub_jobs_example(JOB, ("render",)),
     "output": {"filename": "qr.png", "mime_type": "image/png", "size_bytes": 478,
                "url": f"/api/v1/files/{JOB}/qr.png?expires=1779721445&sig=c80cbdd856e1fa2a…"},
+    "outputs": [{"name": "primary", "filename": "qr.png", "mime_type": "image/png", "size_bytes": 478,
+                 "url": f"/api/v1/files/{JOB}/qr.png?expires=1779721445&sig=c80cbdd856e1fa2a…"}],
     "result": {"width": 330, "height": 330, "version": 2, "error_correction": "M", "modules": 25},
 }
 QR_RUN = _envelope({**JOB_ROW, "output": {**JOB_ROW["output"],
@@ -318,11 +370,12 @@ QR_RUN = _envelope({**JOB_ROW, "output": {**JOB_ROW["output"],
 IMAGE_CONVERT_RUN = _envelope({
     **JOB_ROW, "tool": "image-convert", "job_id": "job_1f06dd345a4c8b86296883ec",
     "billing": {"currency": "USD", "estimated_usd": "0.002", "charged_usd": "0.002", "balance_after_usd": "9.996"},
-    "steps": [{"name": n, "status": "succeeded", "started_at_progress": p}
-              for n, p in (("open", 5), ("decode", 30), ("resize", 60), ("encode", 85))],
-    "sub_jobs": {"total": 4, "completed": 4, "failed": 0, "details": [
-        {"id": f"job_1f06dd345a4c8b86296883ec.{i}", "job_type": n, "status": "succeeded"}
-        for i, n in enumerate(("open", "decode", "resize", "encode"), start=1)]},
+    "steps": [_step_example(IC_JOB, i, n, "2026-05-25T15:04:06.101223Z", "2026-05-25T15:04:06.120470Z")
+              for i, n in enumerate(IC_STEPS, start=1)],
+    "jobs": _sub_jobs_example(IC_JOB, IC_STEPS),
+    "sub_jobs": _sub_jobs_example(IC_JOB, IC_STEPS),
+    "outputs": [{"name": "primary", "filename": "mi-imagen.webp", "mime_type": "image/webp", "size_bytes": 72,
+                 "url": f"/api/v1/files/{IC_JOB}/mi-imagen.webp?expires=1779721445&sig=b2ae…"}],
     "output": {"filename": "mi-imagen.webp", "mime_type": "image/webp", "size_bytes": 72,
                "url": "/api/v1/files/job_1f06dd345a4c8b86296883ec/mi-imagen.webp?expires=1779721445&sig=b2ae…",
                "content_base64": "UklGRkAAAABXRUJQVlA4IDQAAADwAQCdASoIAAgA…"},
@@ -331,6 +384,30 @@ IMAGE_CONVERT_RUN = _envelope({
 
 JOB_ID_PARAM = {"name": "job_id", "in": "path", "required": True, "description": "A job id from a tool run",
                 "schema": _str(), "example": JOB}
+
+PIPELINE_RUNNING = _envelope({
+    "tool": "pipeline", "job_id": PIPE_JOB, "status": "running", "progress": 40,
+    "created_at": "2026-05-25T15:05:00.101223Z", "started_at": "2026-05-25T15:05:00.104470Z", "finished_at": None,
+    "billing": {"currency": "USD", "estimated_usd": "0.001", "charged_usd": "0"},
+    "steps": [_step_example(PIPE_JOB, 1, "prepare", "2026-05-25T15:05:00.104601Z", "2026-05-25T15:05:00.305112Z", 1),
+              _step_example(PIPE_JOB, 2, "work", "2026-05-25T15:05:00.305120Z", None, 6, "running", 50),
+              _step_example(PIPE_JOB, 3, "package", None, None, 3, "pending", 0)],
+    "jobs": {"total": 3, "completed": 1, "failed": 0, "details": [
+        {"id": f"{PIPE_JOB}.1", "job_type": "prepare", "status": "succeeded"},
+        {"id": f"{PIPE_JOB}.2", "job_type": "work", "status": "running"},
+        {"id": f"{PIPE_JOB}.3", "job_type": "package", "status": "pending"}]},
+    "webhooks": []})
+PIPELINE_RUNNING["sub_jobs"] = PIPELINE_RUNNING["jobs"]
+STEP_RUNNING = _envelope({**_step_example(PIPE_JOB, 2, "work", "2026-05-25T15:05:00.305120Z", None, 6,
+                                          "running", 50),
+                          "job_id": PIPE_JOB, "job_status": "running", "job_progress": 40, "tool": "pipeline"})
+STEP_FAILED = _envelope({**_step_example(PIPE_JOB, 2, "work", "2026-05-25T15:05:00.305120Z",
+                                         "2026-05-25T15:05:01.507733Z", 6, "failed", 100),
+                         "error": {"code": "internal_error",
+                                   "message": "fallo solicitado en el paso work / requested failure in step work"},
+                         "job_id": PIPE_JOB, "job_status": "failed", "job_progress": 70, "tool": "pipeline"})
+STEP_ID_PARAM = {"name": "n", "in": "path", "required": True, "description": "The step's 1-based position",
+                 "schema": _str(pattern=r"^\d+$"), "example": "2"}
 
 OPERATIONS: dict[tuple[str, str], Op] = {
     ("post", "/api/v1/ping"): Op(
@@ -422,10 +499,22 @@ OPERATIONS: dict[tuple[str, str], Op] = {
              "schema": _int(default=0, minimum=0, maximum=MAX_OFFSET)})),
     ("get", "/api/v1/jobs/{job_id}"): Op(
         "getJob", "Jobs", "Get a job",
-        "Status (`queued`, `running`, `succeeded`, `failed`, `cancelled`), progress 0-100, steps, billing, "
-        "output (with a fresh signed URL), result or error, and webhook deliveries.", "JobDetail",
-        {"ok": _envelope({**JOB_ROW, "webhooks": []})},
+        "Status (`queued`, `running`, `succeeded`, `failed`, `cancelled`), progress 0-100 (the weighted sum "
+        "of the tool's steps), `steps`, seed 003's `jobs` (alias `sub_jobs`), billing, `output` (the primary "
+        "file) and `outputs` (every file, each with a fresh signed URL), result or error, and webhook "
+        "deliveries. A step id from `jobs.details[].id` (`job_….2`) answers with that step's body, as "
+        "`GET /api/v1/jobs/{job_id}/steps/{n}` does.", "JobOrStep",
+        {"ok": _envelope({**JOB_ROW, "webhooks": []}), "multi-step, running": PIPELINE_RUNNING,
+         "a step id": STEP_RUNNING},
         errors=(*AUTH_ERRORS[:-1], "job_not_found", "internal_error"), parameters=(JOB_ID_PARAM,)),
+    ("get", "/api/v1/jobs/{job_id}/steps/{n}"): Op(
+        "getJobStep", "Jobs", "Get one step of a job",
+        "One step of a multi-step job: its id, name, weight, status (`pending`, `running`, `succeeded`, "
+        "`failed`, `cancelled`, `skipped`), progress within the step, start and end times and the error "
+        "when it failed, with the parent's `job_id`, `job_status` and `job_progress`. Money is held and "
+        "settled on the parent job only. Another account's job, or a step the job does not have → 404.",
+        "StepDetail", {"running": STEP_RUNNING, "failed": STEP_FAILED},
+        errors=(*AUTH_ERRORS[:-1], "job_not_found", "internal_error"), parameters=(JOB_ID_PARAM, STEP_ID_PARAM)),
     ("delete", "/api/v1/jobs/{job_id}"): Op(
         "cancelJob", "Jobs", "Cancel a job",
         "Cancels a queued or running job: its hold is released and it is charged 0. A job that already "
@@ -434,8 +523,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         errors=(*AUTH_ERRORS[:-1], "job_not_found", "internal_error"), parameters=(JOB_ID_PARAM,)),
     ("get", "/api/v1/files/{job_id}/{filename}"): Op(
         "getFile", "Files", "Download a job's output",
-        "The `output.url` of a job: signed and expiring, so it works without the API key "
-        "(e.g. in an <img> tag). 404 once the signature expires or retention removed the file.", None,
+        "The `output.url`, or any `outputs[].url`, of a job: signed and expiring, so it works without the "
+        "API key (e.g. in an <img> tag). Only the job's listed outputs are served; 404 once the signature "
+        "expires, for a tampered one, or after retention removed the file.", None,
         auth=False, errors=("validation_error", "not_found", "internal_error"),
         parameters=(JOB_ID_PARAM,
                     {"name": "filename", "in": "path", "required": True, "schema": _str(), "example": "qr.png"},

@@ -35,6 +35,7 @@ from noxus_local.core.limits import job_window, tier_limits
 from noxus_local.core.ssrf import check_url
 from noxus_local.errors import ERRORS_BY_CODE, NoxusError, ValidationError
 from noxus_local.node.services import Services
+from noxus_local.runtime.steps import plan
 from noxus_local.tools.base import Tool
 
 
@@ -122,7 +123,8 @@ async def _prepare(request: Request[Any, Any, Any], svc: Services, principal: Pr
         limits=dataclasses.asdict(limits),
         estimate_micros=hold, price=price, estimated_units=units,
         request_id=request_id_of(request), idempotency_key=options.idempotency_key,
-        fingerprint=fingerprint, max_processing_seconds=options.max_processing_seconds, webhook=webhook)
+        fingerprint=fingerprint, max_processing_seconds=options.max_processing_seconds, webhook=webhook,
+        steps=plan(tool.steps))  # a queued job already shows its declared steps, pending
     return new_job, parsed
 
 

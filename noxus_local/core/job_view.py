@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from noxus_local.config import Config
 from noxus_local.core.files import FileStore
+from noxus_local.core.jobs import stored_outputs
 from noxus_local.errors import message
 from noxus_local.money import format_usd
 from noxus_local.store.db import Database
@@ -64,6 +65,7 @@ def units_block(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def output_block(svc: Services, row: sqlite3.Row, include_base64: bool) -> dict[str, Any] | None:
+    """The primary output in seed 000's shape, with ``content_base64`` when it fits inline."""
     if not row["output"]:
         return None
     out = json.loads(row["output"])
@@ -76,16 +78,78 @@ def output_block(svc: Services, row: sqlite3.Row, include_base64: bool) -> dict[
     return out
 
 
+def outputs_list(svc: Services, row: sqlite3.Row) -> list[dict[str, Any]] | None:
+    """Every file of the job, primary first, each behind its own signed, expiring URL.
+
+    Example: ``[{"name": "primary", "filename": "qr.png", "mime_type": "image/png",
+    "size_bytes": 478, "url": "/api/v1/files/job_x/qr.png?expires=…&sig=…"}]``
+    """
+    stored = stored_outputs(row)
+    if not stored:
+        return None
+    ttl = svc.cfg.server.file_url_ttl_seconds
+    listed = []
+    for o in stored:
+        entry = {k: o[k] for k in ("name", "filename", "mime_type", "size_bytes")}
+        if row["output_expired"]:
+            entry["expired"] = True
+        else:
+            entry["url"] = svc.files.signed_url(row["id"], o["filename"], ttl)
+        listed.append(entry)
+    return listed
+
+
+def step_id(job_id: str, n: int) -> str:
+    return f"{job_id}.{n}"
+
+
+def parse_step_id(value: str) -> tuple[str, int] | None:
+    """``job_x.2`` → ``("job_x", 2)``; None for a plain job id (job ids never hold a dot)."""
+    job_id, dot, n = value.rpartition(".")
+    if not dot or not job_id or not (n.isascii() and n.isdigit()) or len(n) > 6:
+        return None
+    return job_id, int(n)
+
+
+def step_view(job_id: str, step: dict[str, Any]) -> dict[str, Any]:
+    """One stored step as clients see it: its id, ISO times, the error when it failed."""
+    return {"id": step_id(job_id, step["n"]), "n": step["n"], "name": step["name"],
+            "weight": step.get("weight"), "status": step["status"], "progress": step.get("progress", 0),
+            "started_at": iso(step.get("started_at")), "finished_at": iso(step.get("finished_at")),
+            "error": step.get("error")}
+
+
 def sub_jobs(job_id: str, steps: list[dict[str, Any]]) -> dict[str, Any]:
     """The pipeline's steps in seed 003's shape: totals plus one entry per step.
 
-    Example: ``{"total": 2, "completed": 1, "failed": 0, "details": [{"id": "job_x.1",
-    "job_type": "decode", "status": "succeeded"}, {"id": "job_x.2", "job_type": "encode", ...}]}``
+    Example: ``{"total": 2, "completed": 1, "failed": 1, "details": [{"id": "job_x.1",
+    "job_type": "decode", "status": "succeeded"}, {"id": "job_x.2", "job_type": "encode",
+    "status": "failed", "error_message": "…"}]}``; every id resolves at GET /api/v1/jobs/{id}.
     """
-    details = [{"id": f"{job_id}.{i}", "job_type": s["name"], "status": s["status"]}
-               for i, s in enumerate(steps, start=1)]
+    details = []
+    for s in steps:
+        entry = {"id": step_id(job_id, s["n"]), "job_type": s["name"], "status": s["status"]}
+        if s.get("error"):
+            entry["error_message"] = s["error"]["message"]
+        details.append(entry)
     return {"total": len(details), "completed": sum(d["status"] == "succeeded" for d in details),
             "failed": sum(d["status"] == "failed" for d in details), "details": details}
+
+
+def stored_steps(row: sqlite3.Row) -> list[dict[str, Any]]:
+    return json.loads(row["steps"]) if row["steps"] else []
+
+
+def step_body(row: sqlite3.Row, n: int) -> dict[str, Any] | None:
+    """GET /api/v1/jobs/{id}/steps/{n}: the step with its parent job's id and status; None if no such step.
+
+    Money lives on the parent only, so a step has no billing.
+    """
+    step = next((s for s in stored_steps(row) if s["n"] == n), None)
+    if step is None:
+        return None
+    return {**step_view(row["id"], step), "job_id": row["id"], "job_status": row["status"],
+            "job_progress": row["progress"], "tool": row["tool"]}
 
 
 def job_body(svc: Services, row: sqlite3.Row, include_base64: bool = False) -> dict[str, Any]:
@@ -95,12 +159,17 @@ def job_body(svc: Services, row: sqlite3.Row, include_base64: bool = False) -> d
         "started_at": iso(row["started_at"]), "finished_at": iso(row["finished_at"]),
         "billing": billing(svc, row),
     }
-    if row["steps"]:
-        body["steps"] = json.loads(row["steps"])
-        body["sub_jobs"] = sub_jobs(row["id"], body["steps"])
+    steps = stored_steps(row)
+    if steps:
+        body["steps"] = [step_view(row["id"], s) for s in steps]
+        body["jobs"] = sub_jobs(row["id"], steps)
+        body["sub_jobs"] = body["jobs"]  # the alias older clients read
     output = output_block(svc, row, include_base64)
     if output is not None:
         body["output"] = output
+    outputs = outputs_list(svc, row)
+    if outputs is not None:
+        body["outputs"] = outputs
     if row["result"] and row["status"] == "succeeded":
         body["result"] = json.loads(row["result"])
     if row["error_code"]:

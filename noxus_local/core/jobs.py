@@ -124,24 +124,34 @@ def finish(db: Any, job_id: str, *, status: str, charge_micros: int = 0,
            output: dict[str, Any] | None = None, result: dict[str, Any] | None = None,
            error_code: str | None = None, error_message: str | None = None,
            steps: list[dict[str, Any]] | None = None,
-           media: tuple[str, float] | None = None, units: float | None = None) -> bool:
+           media: tuple[str, float] | None = None, units: float | None = None,
+           outputs: list[dict[str, Any]] | None = None) -> bool:
     """Settle money and close the job, exactly once; False if it was already settled.
 
     ``units`` is what a per-unit job processed (in its price_unit); a job that
-    does not succeed is charged 0 and records 0 units.
+    does not succeed is charged 0 and records 0 units. ``output`` is the primary
+    file (seed 000's shape); ``outputs`` every file, primary first, each with its
+    ``name``. Steps are stored even when someone else settled first (a timeout,
+    a DELETE), so the step that was running when the job was stopped ends closed
+    with its error.
     """
     with db.write() as conn:
         row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        if row is None or row["settled"]:
+        if row is None:
+            return False
+        if row["settled"]:
+            if steps:
+                conn.execute("UPDATE jobs SET steps = ? WHERE id = ?", (json.dumps(steps), job_id))
             return False
         charge = min(charge_micros, row["hold_micros"]) if status == "succeeded" else 0
         ledger.settle(conn, row["account_id"], row["environment"], row["hold_micros"], charge, job_id)
         conn.execute(
-            "UPDATE jobs SET status = ?, settled = 1, charged_micros = ?, output = ?, result = ?,"
+            "UPDATE jobs SET status = ?, settled = 1, charged_micros = ?, output = ?, outputs = ?, result = ?,"
             " error_code = ?, error_message = ?, finished_at = ?, steps = COALESCE(?, steps),"
             " media_type = ?, media_units = ?, units = ?,"
             " progress = CASE WHEN ? = 'succeeded' THEN 100 ELSE progress END WHERE id = ?",
             (status, charge, json.dumps(output) if output else None,
+             json.dumps(outputs) if outputs else None,
              json.dumps(result) if result is not None else None, error_code, error_message,
              time.time(), json.dumps(steps) if steps else None, media[0] if media else None,
              media[1] if media else None, _settled_units(row, status, units), status, job_id))
@@ -155,6 +165,27 @@ def _settled_units(row: sqlite3.Row, status: str, units: float | None) -> float 
     if status != "succeeded":
         return 0.0
     return row["estimated_units"] if units is None else min(units, row["estimated_units"])
+
+
+def stored_outputs(row: sqlite3.Row) -> list[dict[str, Any]]:
+    """Every file of a job, primary first; a row with only ``output`` (written by a process older
+    than schema v6 beside a newer one) lists that one as ``primary``."""
+    if row["outputs"]:
+        return list(json.loads(row["outputs"]))
+    if row["output"]:
+        return [{"name": "primary", **json.loads(row["output"])}]
+    return []
+
+
+def output_entry(db: Any, job_id: str, filename: str) -> dict[str, Any] | None:
+    """The job's output stored under ``filename`` (any of its outputs), or None.
+
+    Example: ``output_entry(db, "job_x", "video.srt")`` → ``{"name": "srt", "mime_type": ...}``.
+    """
+    row = db.one("SELECT output, outputs FROM jobs WHERE id = ? AND output_expired = 0", (job_id,))
+    if row is None:
+        return None
+    return next((o for o in stored_outputs(row) if o["filename"] == filename), None)
 
 
 def get(db: Any, job_id: str, account_id: str | None = None, env: str | None = None) -> sqlite3.Row:
@@ -203,14 +234,16 @@ def unfinished(db: Any) -> list[sqlite3.Row]:
     return db.all("SELECT * FROM jobs WHERE settled = 0 ORDER BY created_at")
 
 
-def requeue(db: Any, job_id: str, refund_attempt: bool = False) -> bool:
-    """running → queued after a crash, so the job runs again.
+def requeue(db: Any, job_id: str, refund_attempt: bool = False,
+            steps: list[dict[str, Any]] | None = None) -> bool:
+    """running → queued after a crash or a shutdown, so the job runs again (its steps back to pending).
 
     ``refund_attempt``: a job put back by a clean shutdown was not a crash; its
     start does not count against recovery's ``MAX_ATTEMPTS``.
     """
     refund = 1 if refund_attempt else 0
     with db.write() as conn:
-        cur = conn.execute("UPDATE jobs SET status = 'queued', progress = 0, attempts = MAX(0, attempts - ?)"
-                           " WHERE id = ? AND settled = 0", (refund, job_id))
+        cur = conn.execute("UPDATE jobs SET status = 'queued', progress = 0, attempts = MAX(0, attempts - ?),"
+                           " steps = COALESCE(?, steps) WHERE id = ? AND settled = 0",
+                           (refund, json.dumps(steps) if steps else None, job_id))
     return cur.rowcount == 1

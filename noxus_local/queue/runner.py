@@ -1,7 +1,7 @@
 """The one job runner: every tool run goes through ``JobRunner.execute``.
 
 It takes a queued job row (whose hold was placed at submission), runs the
-tool with a progress callback and a cancel token, stores the output, and
+tool with its step tracker and a cancel token, stores every output file, and
 settles: charge the actual amount (never above the hold) and release the
 rest, or release everything on failure, cancel or timeout. Settlement is the
 ``settled`` 0 → 1 flip in ``core.jobs.finish``, so it happens exactly once
@@ -19,7 +19,6 @@ import json
 import logging
 import sqlite3
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from noxus_local.core.files import FileStore
 from noxus_local.errors import InternalError, JobCancelled, NoxusError, ProcessingTimeout
 from noxus_local.ops.logs import job_context
 from noxus_local.runtime.cancel import CancelToken
+from noxus_local.runtime.steps import Deferred, StepTracker, outcome_of, plan
 from noxus_local.tools.base import InputFile, Limits, ToolContext, ToolOutput
 from noxus_local.tools.catalog import Catalog
 
@@ -50,6 +50,7 @@ class JobRunner:
         self._lock = threading.Lock()
         # set on SIGTERM: from then on no job starts; a queued one stays queued for the next start
         self.stopping = threading.Event()
+        self._deferred = Deferred()  # held-back progress writes of every job, on one thread
 
     def execute(self, job_id: str) -> None:
         """Run one queued job to its end; a no-op if someone else took it."""
@@ -83,45 +84,64 @@ class JobRunner:
 
     def _run(self, row: sqlite3.Row, token: CancelToken) -> None:
         job_id = row["id"]
-        reporter = ProgressReporter(self.db, job_id)
         try:
-            output = self.catalog.resolve(row["tool"]).run(self._context(row, token, reporter))
+            tool = self.catalog.resolve(row["tool"])
+        except NoxusError as exc:  # e.g. diagnostic tools turned off while the job waited
+            self._fail(job_id, exc)
+            return
+        tracker = StepTracker(tool.steps, flush=lambda pct, steps: jobs.set_progress(self.db, job_id, pct, steps),
+                              schedule=self._deferred.call_later)
+        try:
+            output = tool.run(self._context(row, token, tracker))
             token.check()  # a cancel or timeout that came while the tool finished wins
-            self._succeed(row, output, reporter.close_steps("succeeded"))
+            self._succeed(row, output, tracker)
         except NoxusError as exc:
             if token.reason == "shutdown" and token.cancelled:
                 # put back: the next start runs it again; a stop asked for is no crash, so it
                 # does not count against recovery's attempts
-                jobs.requeue(self.db, job_id, refund_attempt=True)
+                jobs.requeue(self.db, job_id, refund_attempt=True, steps=plan(tool.steps) or None)
                 return
-            self._fail(job_id, exc, reporter.close_steps("failed"))
-        except Exception:
+            self._fail(job_id, exc, tracker.close(outcome_of(exc), exc))
+        except Exception as exc:
             log.exception("tool %s failed on job %s", row["tool"], job_id)
-            self._fail(job_id, InternalError(), reporter.close_steps("failed"))
+            self._fail(job_id, InternalError(), tracker.close("failed", exc))
 
-    def _context(self, row: sqlite3.Row, token: CancelToken, reporter: ProgressReporter) -> ToolContext:
+    def _context(self, row: sqlite3.Row, token: CancelToken, tracker: StepTracker) -> ToolContext:
         files = {f["field"]: InputFile(Path(f["path"]), f["filename"], f.get("content_type"),
                                        f["size_bytes"]) for f in json.loads(row["files"])}
         return ToolContext(params=json.loads(row["params"]), files=files,
                            limits=Limits(**json.loads(row["limits"])),
                            workdir=self.files.work_dir(row["id"]),
-                           progress=reporter, cancel=token)
+                           progress=tracker.progress, cancel=token, steps=tracker)
 
-    def _succeed(self, row: sqlite3.Row, out: ToolOutput, steps: list[dict[str, Any]] | None) -> None:
+    def _succeed(self, row: sqlite3.Row, out: ToolOutput, tracker: StepTracker) -> None:
         job_id = row["id"]
-        path = self.files.write_output(job_id, out.filename, out.data)
-        output = {"filename": out.filename, "mime_type": out.mime_type,
-                  "size_bytes": path.stat().st_size}
+        try:
+            outputs = self._store_outputs(job_id, out)
+        except BaseException:
+            self.files.discard_output(job_id)  # never a job with half of its files
+            raise
         charge, units = settlement(row, out)
+        primary = {k: v for k, v in outputs[0].items() if k != "name"}
         if not jobs.finish(self.db, job_id, status="succeeded", charge_micros=charge,
-                           output=output, result=out.result, steps=steps, units=units,
+                           output=primary, outputs=outputs, result=out.result, units=units,
+                           steps=tracker.close("succeeded") or None,
                            media=(self.catalog.resolve(row["tool"]).media_type, out.media_units)):
             self.files.discard_output(job_id)  # settled elsewhere (timeout/cancel): no output
+
+    def _store_outputs(self, job_id: str, out: ToolOutput) -> list[dict[str, Any]]:
+        """Write every file under outputs/<job_id>/; the list the job row keeps, primary first."""
+        stored = []
+        for f in out.files():
+            path = self.files.write_output(job_id, f.filename, f.data)
+            stored.append({"name": f.name, "filename": f.filename, "mime_type": f.mime_type,
+                           "size_bytes": path.stat().st_size})
+        return stored
 
     def _fail(self, job_id: str, exc: NoxusError, steps: list[dict[str, Any]] | None = None) -> None:
         status = "cancelled" if isinstance(exc, JobCancelled) else "failed"
         jobs.finish(self.db, job_id, status=status, error_code=exc.code, error_message=exc.message,
-                    result={"details": exc.details} if exc.details else None, steps=steps)
+                    result={"details": exc.details} if exc.details else None, steps=steps or None)
 
     def _token(self, job_id: str) -> tuple[CancelToken, bool]:
         """The job's token, and whether this call registered it (False: another thread runs it)."""
@@ -192,41 +212,3 @@ class JobRunner:
                     hook(job_id)
                 except Exception:
                     log.exception("job hook failed for %s", job_id)
-
-
-class ProgressReporter:
-    """The progress callback handed to tools; writes at most ~4 times a second.
-
-    Named steps are kept in order; a new step closes the previous one, so
-    GET /jobs/{id} shows the pipeline as it advances.
-    """
-
-    def __init__(self, db: Any, job_id: str, min_interval: float = 0.25) -> None:
-        self.db = db
-        self.job_id = job_id
-        self.min_interval = min_interval
-        self.steps: list[dict[str, Any]] = []
-        self._last = 0.0
-
-    def __call__(self, progress: int, step: str | None = None) -> None:
-        changed = self._step(step, progress)
-        now = time.monotonic()
-        if changed or now - self._last >= self.min_interval or progress >= 100:
-            self._last = now
-            jobs.set_progress(self.db, self.job_id, int(progress), self.steps or None)
-
-    def close_steps(self, outcome: str) -> list[dict[str, Any]] | None:
-        """The steps with the running one closed as ``outcome``, for the job's final record."""
-        if not self.steps:
-            return None
-        if self.steps[-1]["status"] == "running":
-            self.steps[-1]["status"] = outcome
-        return self.steps
-
-    def _step(self, name: str | None, progress: int) -> bool:
-        if name is None or (self.steps and self.steps[-1]["name"] == name):
-            return False
-        if self.steps:
-            self.steps[-1]["status"] = "succeeded"
-        self.steps.append({"name": name, "status": "running", "started_at_progress": int(progress)})
-        return True

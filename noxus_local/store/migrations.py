@@ -172,7 +172,7 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE jobs ADD COLUMN heartbeat_at REAL;
     """,
-    # 6 (pricing's number 9, renumbered when merged): per-unit prices. price_unit is
+    # 6: per-unit prices. price_unit is
     # the unit a job was priced in (NULL = fixed per run) with its unit price and
     # minimum at submission (a config change never reprices a queued job),
     # estimated_units what its hold was computed from, units what was processed
@@ -183,5 +183,24 @@ MIGRATIONS: list[str] = [
     ALTER TABLE jobs ADD COLUMN minimum_price_micros INTEGER;
     ALTER TABLE jobs ADD COLUMN estimated_units REAL;
     ALTER TABLE jobs ADD COLUMN units REAL;
+    """,
+    # 7: several outputs per job (primary first, each with its name) and steps as data
+    # (n, name, weight, status, progress, started_at, finished_at, error); old rows are
+    # back-filled: their one output becomes outputs[0] "primary", their steps get the new
+    # fields (weight null: the tool reported overall progress itself; no times were kept)
+    """
+    ALTER TABLE jobs ADD COLUMN outputs TEXT;
+    UPDATE jobs SET outputs = json_array(json_object(
+        'name', 'primary', 'filename', json_extract(output, '$.filename'),
+        'mime_type', json_extract(output, '$.mime_type'), 'size_bytes', json_extract(output, '$.size_bytes')))
+        WHERE output IS NOT NULL AND json_valid(output);
+    UPDATE jobs SET steps = (
+        SELECT json_group_array(json_object(
+            'n', step.key + 1, 'name', json_extract(step.value, '$.name'), 'weight', NULL,
+            'status', json_extract(step.value, '$.status'),
+            'progress', CASE json_extract(step.value, '$.status') WHEN 'succeeded' THEN 100 ELSE 0 END,
+            'started_at', NULL, 'finished_at', NULL, 'error', NULL))
+        FROM json_each(jobs.steps) AS step)
+        WHERE steps IS NOT NULL AND json_valid(steps);
     """,
 ]

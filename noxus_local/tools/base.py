@@ -2,8 +2,9 @@
 
 Tools never see HTTP, keys or money. The runner (``noxus_local.queue.runner``)
 gives a tool its validated parameters, its input files on disk, the caller's
-limits, a progress callback and a cancel token; the tool returns a
-``ToolOutput``. Billing, limits and idempotency wrap every tool the same way.
+limits, a step/progress handle and a cancel token; the tool returns a
+``ToolOutput`` (one primary file plus any ``extras``). Billing, limits and
+idempotency wrap every tool the same way.
 
 Example::
 
@@ -16,6 +17,21 @@ Example::
 
         def run(self, ctx: ToolContext) -> ToolOutput:
             return ToolOutput(ctx.params["text"].encode(), "echo.txt", "text/plain")
+
+A multi-step tool with several outputs declares its steps once and enters them::
+
+    class Subtitles(Tool):
+        steps = (Step("probe", 1), Step("transcribe", 6), Step("render", 3))
+
+        def run(self, ctx: ToolContext) -> ToolOutput:
+            with ctx.step("probe"):
+                ...
+            with ctx.step("transcribe") as step:
+                step.progress(40)                  # job progress: 10 + 0.6 * 40 = 34
+            with ctx.step("render"):
+                ...
+            return ToolOutput(mp4, "video.mp4", "video/mp4", name="video",
+                              extras=[OutputFile("srt", srt_bytes, "video.srt", "application/x-subrip")])
 """
 
 from __future__ import annotations
@@ -31,6 +47,9 @@ from noxus_local.config import DEFAULT_TIERS, TierSettings
 from noxus_local.errors import ValidationError
 from noxus_local.money import Price
 from noxus_local.runtime.cancel import CancelToken
+from noxus_local.runtime.steps import Step, StepScope, StepTracker
+
+__all__ = ["InputFile", "InputSpec", "Limits", "OutputFile", "Step", "Tool", "ToolContext", "ToolOutput"]
 
 InputType = Literal["string", "integer", "number", "boolean", "file", "color", "object"]
 
@@ -123,11 +142,51 @@ class ToolContext:
     workdir: Path
     progress: ProgressFn = lambda pct, step=None: None
     cancel: CancelToken = field(default_factory=CancelToken)
+    # the runner passes the job's tracker (stored ~4 times a second); alone, an in-memory one
+    steps: StepTracker = field(default_factory=StepTracker)
+
+    def step(self, name: str) -> StepScope:
+        """Enter a declared step: ``with ctx.step("render") as step: step.progress(40)``.
+
+        The step is marked running with its start time, then succeeded, or
+        failed with the error when the block raises; the job's progress is the
+        weighted sum of the tool's ``steps``.
+        """
+        return self.steps.step(name)
+
+
+# an output's name (the key clients see in outputs[].name) and a filename served under its job
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_BAD_FILENAME = re.compile(r"[/\\\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """One file a job produced: bytes or a path in the workdir, served by its own signed URL.
+
+    Example: ``OutputFile("srt", srt_bytes, "video.srt", "application/x-subrip")``.
+    """
+
+    name: str
+    data: bytes | Path
+    filename: str
+    mime_type: str
+
+    def __post_init__(self) -> None:
+        if not _NAME_RE.match(self.name):
+            raise ValueError(f"output name {self.name!r}: lowercase letters, digits, _ or -")
+        if (not self.filename or self.filename.startswith(".") or len(self.filename) > 200
+                or _BAD_FILENAME.search(self.filename)):
+            raise ValueError(f"output filename {self.filename!r} is not a plain file name")
 
 
 @dataclass
 class ToolOutput:
-    """What a tool produced: bytes or a file in the workdir, plus a result dict."""
+    """What a tool produced: the primary file (bytes or a path), any extra files, a result dict.
+
+    ``output`` in the job body is the primary; ``outputs`` lists it first
+    (under ``name``) and then every ``extras`` file.
+    """
 
     data: bytes | Path
     filename: str
@@ -140,6 +199,20 @@ class ToolOutput:
     units: float | None = None
     # what was processed, for /status/latency: images, or seconds of video
     media_units: float = 1.0
+    extras: list[OutputFile] = field(default_factory=list)
+    name: str = "primary"
+
+    def files(self) -> list[OutputFile]:
+        """Every file, primary first; names and filenames are unique within a job.
+
+        Example: ``[f.name for f in out.files()]`` → ``["primary", "srt", "vtt"]``.
+        """
+        files = [OutputFile(self.name, self.data, self.filename, self.mime_type), *self.extras]
+        for attr in ("name", "filename"):
+            values = [getattr(f, attr) for f in files]
+            if len(set(values)) != len(values):
+                raise ValueError(f"output {attr}s must be unique within a job: {values}")
+        return files
 
 
 class Tool(ABC):
@@ -154,6 +227,8 @@ class Tool(ABC):
     # what the tool can measure for a per-unit price: seconds (priced per second or
     # minute), images, characters (per 1k_chars) or scenes; None = fixed prices only
     measures: ClassVar[str | None] = None
+    # declared once; the job's progress is their weighted sum (empty: the tool reports progress itself)
+    steps: ClassVar[tuple[Step, ...]] = ()
 
     def validate(self, raw: Mapping[str, Any], files: Mapping[str, InputFile],
                  limits: Limits) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from noxus_local.errors import ConfigError, ToolNotFound
 from noxus_local.money import Price
 from noxus_local.tools.base import Tool
 from noxus_local.tools.image_convert import ImageConvertTool
+from noxus_local.tools.pipeline import PipelineTool
 from noxus_local.tools.qr import QrTool
 from noxus_local.tools.wait import WaitTool
 
@@ -32,7 +33,7 @@ class Catalog:
     def default(cls, diagnostics: bool = False) -> Catalog:
         tools: list[Tool] = [QrTool(), ImageConvertTool()]
         if diagnostics:
-            tools.append(WaitTool())
+            tools += [WaitTool(), PipelineTool()]
         return cls(tools)
 
     def resolve(self, name: str) -> Tool:

@@ -15,7 +15,7 @@ from noxus_local.errors import InsufficientBalance
 from noxus_local.queue.dispatch import Dispatcher
 from noxus_local.queue.recovery import recover_jobs
 from noxus_local.queue.runner import JobRunner
-from noxus_local.tools.base import InputSpec, Limits, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import InputSpec, Limits, OutputFile, Step, Tool, ToolContext, ToolOutput
 from noxus_local.tools.catalog import Catalog
 
 
@@ -38,19 +38,49 @@ class SlowTool(Tool):
         return ToolOutput(ctx.params["text"].encode(), "out.txt", "text/plain", {"n": 1})
 
 
+class StagedTool(Tool):
+    """Declared, weighted steps and extra outputs; ``text`` picks a failing step or bad outputs."""
+
+    slug = "staged"
+    title = description = "staged"
+    inputs = (InputSpec("text", "string", required=True), InputSpec("seconds", "number", default=0.0))
+    steps = (Step("probe", 1), Step("transcribe", 6), Step("render", 3))
+
+    def run(self, ctx: ToolContext) -> ToolOutput:
+        with ctx.step("probe"):
+            pass
+        with ctx.step("transcribe") as step:
+            step.progress(50)
+            end = time.monotonic() + ctx.params["seconds"]
+            while time.monotonic() < end:
+                ctx.cancel.check()
+                time.sleep(0.02)
+            if ctx.params["text"] == "fail-transcribe":
+                raise RuntimeError("decoder crashed at /tmp/x")
+        with ctx.step("render"):
+            pass
+        dup = ctx.params["text"] == "duplicate"
+        (ctx.workdir / "made.vtt").write_text("WEBVTT\n")
+        return ToolOutput(b"MP4", "video.mp4", "video/mp4", name="video", extras=[
+            OutputFile("srt", b"1\n00:00:00,000 --> 00:00:01,000\nhola\n", "b.srt", "application/x-subrip"),
+            OutputFile("vtt", ctx.workdir / "made.vtt", "b.srt" if dup else "b.vtt", "text/vtt"),
+            OutputFile("json", b"{}", "b.json", "application/json")])
+
+
 class Env:
     def __init__(self, db, tmp_path: Path) -> None:
         self.cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path)})
         self.db = db
         self.files = FileStore(tmp_path, b"secret")
-        self.runner = JobRunner(db, Catalog([SlowTool()]), self.files, self.cfg)
+        self.runner = JobRunner(db, Catalog([SlowTool(), StagedTool()]), self.files, self.cfg)
         plain, _ = create_key(db, account_id="acme", name="t", environment="test")
         self.principal = authenticate(db, plain)
         credit_account(db, "acme", "test", 10_000)
 
-    def submit(self, text: str = "hi", seconds: float = 0.0, price: int = 2000, mpt: int = 0) -> str:
+    def submit(self, text: str = "hi", seconds: float = 0.0, price: int = 2000, mpt: int = 0,
+               tool: str = "slow") -> str:
         job_id = f"job_{time.monotonic_ns()}"
-        new = jobs.NewJob(id=job_id, principal=self.principal, tool="slow",
+        new = jobs.NewJob(id=job_id, principal=self.principal, tool=tool,
                           params={"text": text, "seconds": seconds}, files=[],
                           limits=Limits().__dict__, estimate_micros=price, request_id="req_x",
                           max_processing_seconds=mpt)
@@ -72,9 +102,10 @@ def test_success_charges_the_hold_and_stores_output(env):
     env.runner.execute(job_id)
     row = jobs.get(env.db, job_id)
     assert (row["status"], row["charged_micros"], row["progress"]) == ("succeeded", 2000, 100)
-    assert json.loads(row["steps"]) == [
-        {"name": "wait", "status": "succeeded", "started_at_progress": 10},
-        {"name": "write", "status": "succeeded", "started_at_progress": 90}]
+    steps = json.loads(row["steps"])  # a tool without declared steps: names as it reports them
+    assert [(s["n"], s["name"], s["weight"], s["status"], s["progress"]) for s in steps] == [
+        (1, "wait", None, "succeeded", 100), (2, "write", None, "succeeded", 100)]
+    assert all(s["started_at"] <= s["finished_at"] for s in steps)
     assert env.files.output_path(job_id, "out.txt").read_bytes() == b"hello"
     assert (env.balance().balance_micros, env.balance().held_micros) == (8000, 0)
 
@@ -247,3 +278,91 @@ def test_heartbeat_keeps_this_process_jobs_fresh_and_periodic_recovery_leaves_th
     assert recover_jobs(svc, startup=False) == {"requeued": 0, "failed": 0}
     worker.join()
     assert jobs.get(env.db, job_id)["status"] == "succeeded"
+
+
+def staged_steps(env, job_id):
+    return [(s["name"], s["status"]) for s in json.loads(jobs.get(env.db, job_id)["steps"])]
+
+
+def test_declared_steps_and_every_output_are_stored(env):
+    job_id = env.submit(tool="staged")
+    env.runner.execute(job_id)
+    row = jobs.get(env.db, job_id)
+    assert (row["status"], row["progress"], row["charged_micros"]) == ("succeeded", 100, 2000)
+    assert staged_steps(env, job_id) == [("probe", "succeeded"), ("transcribe", "succeeded"),
+                                         ("render", "succeeded")]
+    assert [s["weight"] for s in json.loads(row["steps"])] == [1, 6, 3]
+    assert json.loads(row["output"]) == {"filename": "video.mp4", "mime_type": "video/mp4", "size_bytes": 3}
+    assert [(o["name"], o["filename"], o["size_bytes"]) for o in json.loads(row["outputs"])] == [
+        ("video", "video.mp4", 3), ("srt", "b.srt", 37), ("vtt", "b.vtt", 7), ("json", "b.json", 2)]
+    assert env.files.output_path(job_id, "b.vtt").read_text() == "WEBVTT\n"  # a Path output is copied in
+    assert not (env.files.work_root / job_id).exists()
+
+
+def test_a_failing_step_is_closed_failed_and_nothing_is_charged_or_kept(env):
+    job_id = env.submit("fail-transcribe", tool="staged")
+    env.runner.execute(job_id)
+    row = jobs.get(env.db, job_id)
+    assert (row["status"], row["error_code"], row["charged_micros"]) == ("failed", "internal_error", 0)
+    steps = json.loads(row["steps"])
+    assert [(s["status"], s["progress"]) for s in steps] == [("succeeded", 100), ("failed", 50), ("skipped", 0)]
+    assert steps[1]["error"] == {"code": "internal_error", "message": "internal_error"}  # no path leaks
+    assert row["outputs"] is None and not (env.files.output_root / job_id).exists()
+    assert env.balance().held_micros == 0
+
+
+def test_duplicate_output_filenames_fail_the_job_without_half_written_files(env):
+    job_id = env.submit("duplicate", tool="staged")
+    env.runner.execute(job_id)
+    row = jobs.get(env.db, job_id)
+    assert (row["status"], row["error_code"], row["charged_micros"]) == ("failed", "internal_error", 0)
+    assert not (env.files.output_root / job_id).exists()
+
+
+def test_a_timeout_closes_the_running_step_failed_with_processing_timeout(env):
+    job_id = env.submit(seconds=30, mpt=1, tool="staged")
+    env.runner.execute(job_id)
+    row = jobs.get(env.db, job_id)
+    assert (row["status"], row["error_code"]) == ("failed", "processing_timeout")
+    steps = json.loads(row["steps"])
+    assert [s["status"] for s in steps] == ["succeeded", "failed", "skipped"]
+    assert steps[1]["error"]["code"] == "processing_timeout" and steps[1]["finished_at"] is not None
+
+
+def test_progress_of_a_running_job_is_the_weighted_sum(env):
+    import threading
+
+    job_id = env.submit(seconds=1.0, tool="staged")
+    worker = threading.Thread(target=env.runner.execute, args=(job_id,))
+    worker.start()
+    deadline = time.monotonic() + 5
+    while jobs.get(env.db, job_id)["progress"] < 40 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    row = jobs.get(env.db, job_id)
+    worker.join()
+    assert (row["status"], row["progress"]) == ("running", 40)  # probe 10 + transcribe 6 × 50 % = 40
+    assert staged_steps(env, job_id)[-1] == ("render", "succeeded")
+
+
+def test_a_shutdown_puts_the_job_back_with_its_steps_pending(env):
+    import threading
+
+    job_id = env.submit(seconds=5, tool="staged")
+    worker = threading.Thread(target=env.runner.execute, args=(job_id,))
+    worker.start()
+    deadline = time.monotonic() + 5
+    while jobs.get(env.db, job_id)["progress"] < 40 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    env.runner.shutdown()
+    worker.join()
+    row = jobs.get(env.db, job_id)
+    assert (row["status"], row["progress"], row["settled"]) == ("queued", 0, 0)
+    assert [s for _, s in staged_steps(env, job_id)] == ["pending"] * 3
+
+
+def test_a_job_whose_tool_left_the_catalog_fails_instead_of_hanging(env):
+    job_id = env.submit(tool="gone")
+    env.runner.execute(job_id)
+    row = jobs.get(env.db, job_id)
+    assert (row["status"], row["error_code"], row["charged_micros"]) == ("failed", "tool_not_found", 0)
+    assert env.balance().held_micros == 0

@@ -1,0 +1,70 @@
+"""Diagnostic tool ``pipeline``: three weighted steps and N extra output files.
+
+Off by default, like ``wait`` (``[jobs] diagnostic_tools = true`` adds it).
+It is the smallest real multi-step, multi-output tool: it declares its steps
+once (``prepare`` 1, ``work`` 6, ``package`` 3), spends ``seconds`` across
+them by weight, reports progress inside ``work``, and returns a JSON report
+as the primary output plus ``extra_files`` text files, each behind its own
+signed URL. ``fail_step`` makes that step raise, so operators and the e2e
+tests can see a failing step closed ``failed`` with its error.
+
+Example::
+
+    curl -X POST http://127.0.0.1:8080/api/v1/tools/pipeline -H "Authorization: Bearer $KEY" \\
+      -H "Content-Type: application/json" -d '{"seconds": 2, "extra_files": 3}'
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from noxus_local.errors import InternalError
+from noxus_local.runtime.steps import StepScope
+from noxus_local.tools.base import InputSpec, OutputFile, Step, Tool, ToolContext, ToolOutput
+
+STEP_NAMES = ("prepare", "work", "package")
+
+
+class PipelineTool(Tool):
+    slug = "pipeline"
+    aliases = ("diagnostico-pasos",)
+    title = "Pipeline (diagnostics)"
+    description = ("Runs three weighted steps and returns a JSON report plus N extra text files; "
+                   "for testing steps, progress and several outputs per job.")
+    media_type = "image"
+    steps = (Step("prepare", 1), Step("work", 6), Step("package", 3))
+    inputs = (InputSpec("seconds", "number", default=0.0, minimum=0, maximum=600,
+                        help="Total time spent, split across the steps by weight."),
+              InputSpec("extra_files", "integer", default=0, minimum=0, maximum=20,
+                        help="How many extra .txt outputs to return beside the primary report."),
+              InputSpec("fail_step", "string", default="", choices=("", *STEP_NAMES),
+                        help="Make this step fail (the job fails, charged 0)."))
+
+    def run(self, ctx: ToolContext) -> ToolOutput:
+        total_weight = sum(s.weight for s in self.steps)
+        timings: dict[str, float] = {}
+        for declared in self.steps:
+            with ctx.step(declared.name) as step:
+                started = time.monotonic()
+                self._spend(ctx, step, ctx.params["seconds"] * declared.weight / total_weight)
+                if ctx.params["fail_step"] == declared.name:
+                    raise InternalError(f"fallo solicitado en el paso {declared.name} / "
+                                        f"requested failure in step {declared.name}")
+                timings[declared.name] = round(time.monotonic() - started, 3)
+        count = ctx.params["extra_files"]
+        extras = [OutputFile(f"part-{i}", f"part {i} of {count}\n".encode(), f"part-{i}.txt", "text/plain")
+                  for i in range(1, count + 1)]
+        report = json.dumps({"steps": timings, "extra_files": count}).encode()
+        return ToolOutput(report, "report.json", "application/json", {"steps": timings, "extra_files": count},
+                          name="report", extras=extras)
+
+    @staticmethod
+    def _spend(ctx: ToolContext, step: StepScope, seconds: float) -> None:
+        """Wait ``seconds`` in small slices, honouring cancel, reporting progress within the step."""
+        start = time.monotonic()
+        while (elapsed := time.monotonic() - start) < seconds:
+            ctx.cancel.check()
+            step.progress(100 * elapsed / seconds)
+            ctx.cancel.wait(min(0.05, seconds - elapsed))
+        ctx.cancel.check()
