@@ -39,7 +39,8 @@ def test_a_prepared_data_dir_passes(cfg):
     assert checks["ffmpeg encode"].status == "OK"
     assert checks["onnxruntime CPUExecutionProvider"].status == "OK"
     assert checks["models"].status == "OK"
-    assert checks["models"].detail.startswith("1 declared, 0 installed")
+    assert checks["models"].detail.startswith("2 declared, 0 installed")
+    assert checks["model kokoro-voice-ef-dora"].status == "OK"  # optional: not installed is fine
     assert checks["model silero-vad"] == doctor.Check(
         "model silero-vad", "WARN", "not installed; a default model: install it with: "
                                     "noxus-local models fetch --default")
