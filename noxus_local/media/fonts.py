@@ -7,7 +7,7 @@ a family name as an ``.ass`` style writes it → the package holding it.
 
 libass must never pick a system font: with ``fontsdir`` alone it still asks
 the system's fontconfig, falls back to DejaVu for an unknown family, and for
-a *variable* font (Oswald) ignores the weight. So ``prepare_fonts`` links our
+a *variable* font (Oswald) ignores the weight. So ``prepare_fonts`` copies our
 files into one folder and writes a ``fonts.conf`` that names only that folder;
 ffmpeg runs with ``FONTCONFIG_FILE`` pointing at it (``LibassFonts.env``).
 
@@ -109,10 +109,9 @@ def font_path(family: str, weight: int = 400) -> Path:
 
 
 def prepare_fonts(directory: Path) -> LibassFonts:
-    """Link every shipped face and its licence into ``directory``; write its fonts.conf.
+    """Copy every shipped face and its licence into ``directory`` (~1.5 MB); write its fonts.conf.
 
-    Idempotent and safe from several threads; a copy replaces the link where the
-    file system has no symlinks. Example: ``prepare_fonts(Path("/data/fonts"))``.
+    Idempotent, safe from several threads and processes. Example: ``prepare_fonts(Path("/data/fonts"))``.
     """
     with _LOCK:
         directory.mkdir(parents=True, exist_ok=True)
@@ -123,20 +122,21 @@ def prepare_fonts(directory: Path) -> LibassFonts:
         config = directory / "fonts.conf"
         text = _fontconfig_xml(directory)
         if not config.is_file() or config.read_text("utf-8") != text:
-            tmp = config.with_suffix(".tmp")
+            tmp = config.with_name(f".fonts.conf.{os.getpid()}.tmp")
             tmp.write_text(text, "utf-8")
             tmp.replace(config)
     return LibassFonts(directory, config)
 
 
 def _place(source: Path, target: Path) -> None:
+    """Copy, never link: a one-file binary's package files live in a temp dir that goes away at
+    exit, while ``serve`` and ``worker`` share this folder. Temp name + rename: another process
+    never reads a half-copied font."""
     if target.is_file() and target.stat().st_size == source.stat().st_size:
         return
-    target.unlink(missing_ok=True)
-    try:
-        target.symlink_to(source)
-    except OSError:
-        shutil.copyfile(source, target)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    shutil.copyfile(source, tmp)
+    tmp.replace(target)
 
 
 def _fontconfig_xml(directory: Path) -> str:

@@ -59,6 +59,7 @@ class StreamInfo:
     rotation: int = 0
     sample_rate: int | None = None
     channels: int | None = None
+    attached_pic: bool = False  # cover art of an audio file: a "video" stream that is one picture
 
     @property
     def display_size(self) -> tuple[int, int] | None:
@@ -78,7 +79,8 @@ class MediaInfo:
 
     @property
     def video(self) -> StreamInfo | None:
-        return next((s for s in self.streams if s.kind == "video"), None)
+        """The first real video stream (an MP3's cover art is not one)."""
+        return next((s for s in self.streams if s.kind == "video" and not s.attached_pic), None)
 
     @property
     def audio(self) -> StreamInfo | None:
@@ -163,13 +165,17 @@ def probe_pyav(path: Path, size: int) -> MediaInfo:
 
 
 def _pyav_stream(container: Any, stream: Any) -> StreamInfo:
+    import av
+
     ctx = stream.codec_context
     common = {"index": stream.index, "kind": stream.type, "codec": _codec_name(ctx),
               "bit_rate": ctx.bit_rate or None}
     if stream.type == "video":
         rate = stream.average_rate or stream.guessed_rate
+        cover = bool(stream.disposition & av.stream.Disposition.attached_pic)
         return StreamInfo(**common, width=ctx.width or None, height=ctx.height or None,
-                          fps=round(float(rate), 3) if rate else None, rotation=_pyav_rotation(container, stream))
+                          fps=round(float(rate), 3) if rate and not cover else None, attached_pic=cover,
+                          rotation=0 if cover else _pyav_rotation(container, stream))
     if stream.type == "audio":
         return StreamInfo(**common, sample_rate=ctx.sample_rate or None, channels=ctx.channels or None)
     return StreamInfo(**common)
@@ -185,8 +191,6 @@ def _pyav_rotation(container: Any, stream: Any) -> int:
         frame = next(container.decode(stream), None)
     except Exception:  # a stream that cannot decode one frame still has its header facts
         return 0
-    finally:
-        container.seek(0)
     return _normalise_rotation(getattr(frame, "rotation", 0) or 0)
 
 
@@ -251,8 +255,10 @@ def _ffmpeg_stream(index: str, kind: str, codec: str, rest: str) -> StreamInfo:
     if kind == "Video":
         dims = re.search(r", (\d{1,5})x(\d{1,5})\b", rest)
         fps = re.search(r", ([\d.]+k?) fps", rest)
+        cover = "(attached pic)" in rest
         return StreamInfo(**common, width=int(dims.group(1)) if dims else None,
-                          height=int(dims.group(2)) if dims else None, fps=_fps(fps.group(1)) if fps else None)
+                          height=int(dims.group(2)) if dims else None, attached_pic=cover,
+                          fps=_fps(fps.group(1)) if fps and not cover else None)
     if kind == "Audio":
         rate = re.search(r", (\d+) Hz, ([^,]+)", rest)
         return StreamInfo(**common, sample_rate=int(rate.group(1)) if rate else None,

@@ -6,7 +6,7 @@ one-file binary after the unit tests and runs::
 
     NOXUS_BINARY=dist/cpu-onefile/noxus-local .venv/bin/pytest tests/binary -q
 
-``doctor`` checks ffmpeg, ONNX Runtime and the model manifest from inside the
+``doctor`` checks ffmpeg, PyAV, the fonts, ONNX Runtime and the model manifest from inside the
 binary; the tests share one server and run in file order: the last one stops it.
 """
 
@@ -172,8 +172,11 @@ def test_doctor_finds_what_the_binary_bundles(binary):
     checks = {c["name"]: c for c in report["checks"]}
     assert done.returncode == 0, done.stdout
     assert report["version"] != "0+unknown"  # package metadata was bundled
-    for name in ("ffmpeg", "ffmpeg encode", "onnxruntime CPUExecutionProvider", "models"):
+    fonts = ("font Anton", "font Archivo Black", "font Luckiest Guy", "font Bebas Neue", "font Oswald",
+             "font Poppins")  # the fontpkg_* packages and their licences were bundled
+    for name in ("ffmpeg", "ffmpeg encode", "media probe", "onnxruntime CPUExecutionProvider", "models", *fonts):
         assert checks[name]["status"] == "OK", checks[name]
+    assert checks["media probe"]["detail"].startswith("PyAV ")  # av and its FFmpeg libraries were bundled
 
 
 def test_sigterm_exits_zero_within_10_s(binary):

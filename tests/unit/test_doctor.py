@@ -39,7 +39,8 @@ def test_a_prepared_data_dir_passes(cfg):
     assert checks["ffmpeg encode"].status == "OK"
     assert checks["onnxruntime CPUExecutionProvider"].status == "OK"
     assert checks["models"].status == "OK"
-    assert checks["models"].detail.startswith("1 declared, 0 installed")
+    assert checks["models"].detail.startswith("2 declared, 0 installed")
+    assert checks["model kokoro-voice-ef-dora"].status == "OK"  # optional: not installed is fine
     assert checks["model silero-vad"] == doctor.Check(
         "model silero-vad", "WARN", "not installed; a default model: install it with: "
                                     "noxus-local models fetch --default")
@@ -161,3 +162,9 @@ def test_a_font_package_that_is_not_installed_fails(cfg, monkeypatch):
     monkeypatch.setitem(fonts.FAMILIES, "Gone", ("fontpkg_not_installed", (400,), "test"))
     check = by_name(doctor.check_fonts(cfg))["font Gone"]
     assert check.status == "FAIL" and "fontpkg_not_installed is not installed" in check.detail
+
+
+def test_the_encoded_test_clip_is_read_back_by_pyav(cfg):
+    checks = by_name(doctor.check_ffmpeg(cfg))
+    assert checks["media probe"].status == "OK"
+    assert checks["media probe"].detail.startswith("PyAV ") and "h264+aac, 0.2 s" in checks["media probe"].detail

@@ -68,6 +68,8 @@ def test_the_folder_holds_fonts_licences_and_a_config_naming_only_it(prepared):
         face = fonts.faces(family)[0]
         assert face.licence_name in names
         assert marker[face.licence_id] in (prepared.directory / face.licence_name).read_text(), family
+    # copies, not links: a one-file binary's package files vanish when that process exits
+    assert not [p for p in prepared.directory.iterdir() if p.is_symlink() or p.name.startswith(".")]
     conf = prepared.config_file.read_text()
     assert f"<dir>{prepared.directory}</dir>" in conf and "include" not in conf
     again = fonts.prepare_fonts(prepared.directory)  # idempotent

@@ -32,6 +32,9 @@ def media(tmp_path_factory) -> dict[str, Path]:
     ffmpeg("-f", "lavfi", "-i", "sine=duration=1", "-af", "aformat=channel_layouts=5.1", str(d / "surround.wav"))
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48", "-frames:v", "1", "-f", "image2", "-c:v", "png",
            str(d / "image_as_video.mp4"))
+    # a song with its cover art: FFmpeg lists the picture as a video stream
+    ffmpeg("-f", "lavfi", "-i", "sine=duration=1", "-i", str(d / "image_as_video.mp4"), "-map", "0", "-map", "1",
+           "-c:a", "libmp3lame", "-c:v", "png", "-disposition:v", "attached_pic", str(d / "song_with_cover.mp3"))
     data = clip.read_bytes()
     (d / "truncated.mp4").write_bytes(data[: len(data) // 2])
     tail = d / "moov_at_end.mp4"
@@ -78,6 +81,15 @@ def test_audio_only_has_no_video(media, backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_cover_art_is_not_a_video(media, backend):
+    info = probe(media["song_with_cover"], backend)
+    assert [(s.kind, s.attached_pic) for s in info.streams] == [("audio", False), ("video", True)]
+    assert info.video is None and info.require_audio().codec == "mp3"
+    with pytest.raises(InvalidMedia, match=probe_module.NO_VIDEO):
+        info.require_video()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_an_image_is_not_a_video(media, backend):
     info = probe(media["image_as_video"], backend)
     assert info.is_image and info.duration is None and info.video.width == 64
@@ -105,10 +117,10 @@ def test_broken_files_are_invalid_media_with_a_clear_sentence(media, backend, na
 
 def test_auto_uses_pyav_and_gives_what_ffmpeg_gives(media):
     def facts(info: MediaInfo) -> list[tuple]:
-        return [(s.kind, s.codec, s.width, s.height, s.fps, s.rotation, s.sample_rate, s.channels)
+        return [(s.kind, s.codec, s.width, s.height, s.fps, s.rotation, s.sample_rate, s.channels, s.attached_pic)
                 for s in info.streams]
 
-    for name in ("video_audio", "rotated", "audio_only", "surround"):
+    for name in ("video_audio", "rotated", "audio_only", "surround", "song_with_cover"):
         auto, by_ffmpeg = probe(media[name]), probe(media[name], "ffmpeg")
         assert facts(auto) == facts(by_ffmpeg) and auto.container == by_ffmpeg.container, name
         assert auto.duration == pytest.approx(by_ffmpeg.duration, abs=0.01)

