@@ -326,6 +326,8 @@ def test_failed_and_cancelled_jobs_have_an_error_message(srv):
         error = srv.get(f"/api/v1/jobs/{jid}", key=srv.key).json()["error"]
         assert error["code"] == code
         assert isinstance(error["message"], str) and error["message"].strip(), error
+    documented = srv.get("/schema/openapi.json").json()["components"]["schemas"]["Job"]["properties"]["error"]
+    assert documented["properties"]["message"]["type"] == "string" and "message" in documented["required"]
 
 
 def test_options_lists_every_method_of_the_path(srv):
