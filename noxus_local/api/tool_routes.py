@@ -36,7 +36,9 @@ from noxus_local.core.ssrf import check_url
 from noxus_local.errors import ERRORS_BY_CODE, NoxusError, ValidationError
 from noxus_local.node.services import Services
 from noxus_local.runtime.steps import plan
-from noxus_local.tools.base import Tool
+from noxus_local.tools.base import InputSpec, Tool, coerce_inputs
+
+RETURN_BASE64 = InputSpec("return_base64", "boolean", default=True)
 
 
 @get("/api/v1/tools")
@@ -110,6 +112,7 @@ async def _prepare(request: Request[Any, Any, Any], svc: Services, principal: Pr
     limits = tier_limits(svc.cfg.tiers[principal.tier])
     parsed = await read_input(request, tool, limits, svc.files.work_dir(job_id))
     params = await to_thread.run_sync(tool.validate, parsed.fields, parsed.files, limits)
+    _wants_base64(parsed.fields)  # refused before the job exists, not after it ran
     price = svc.cfg.price(tool.slug)
     hold, units = await to_thread.run_sync(estimate, tool, price, params, parsed.files)
     webhook = await to_thread.run_sync(webhook_from_fields, parsed.fields, svc.cfg.webhooks.allow_hosts)
@@ -156,11 +159,14 @@ def webhook_from_fields(fields: dict[str, Any], allow_hosts: list[str]) -> dict[
     400 at submission, and again at each delivery.
     """
     hook = fields.get("webhook")
-    if isinstance(hook, str) and hook.strip().startswith("{"):
+    if isinstance(hook, str) and not hook.strip():  # an empty form field: no webhook
+        hook = None
+    if isinstance(hook, str):  # a form field holding the JSON object; anything else is a mistake to say
         try:
             hook = json.loads(hook)
-        except ValueError:
-            hook = None
+        except (ValueError, RecursionError):
+            raise ValidationError.fields({"webhook": ["objeto JSON {url, secret} / a JSON object {url, secret}"]}) \
+                from None
     if hook is None and fields.get("webhook_url"):
         hook = {"url": fields["webhook_url"], "secret": fields.get("webhook_secret")}
     if hook is None:
@@ -212,8 +218,11 @@ def _json(text: str | None) -> dict[str, Any]:
 
 
 def _wants_base64(fields: dict[str, Any]) -> bool:
-    value = fields.get("return_base64", True)
-    return str(value).strip().lower() not in ("false", "0", "no", "off")
+    """``return_base64`` as a boolean, as strictly as a tool's own boolean inputs."""
+    params, errors = coerce_inputs((RETURN_BASE64,), fields, {})
+    if errors:
+        raise ValidationError.fields(errors)
+    return bool(params["return_base64"])
 
 
 def _remember(svc: Services, job: jobs.NewJob, status: int, raw: bytes, headers: dict[str, str]) -> None:

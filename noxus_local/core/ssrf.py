@@ -80,7 +80,10 @@ def _parse(url: str) -> SplitResult:
         _reject(f"máximo {MAX_URL_LENGTH} caracteres / at most {MAX_URL_LENGTH} characters")
     if any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in url):
         _reject("sin espacios ni caracteres de control / no spaces or control characters")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[": an unclosed IPv6 bracket
+        _reject("URL mal formada / malformed URL")
     if parts.scheme not in ("http", "https"):
         _reject("debe ser http:// o https:// / must be http:// or https://")
     if "@" in parts.netloc:

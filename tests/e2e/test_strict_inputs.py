@@ -250,6 +250,27 @@ def test_url_safe_and_wrapped_base64_still_decode(srv):
     assert r.status_code == 200, r.text
 
 
+# --- common body fields: webhook, return_base64 ------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["http://[", "http://x:99999/", "http://[::1", "https://exa mple.com"])
+def test_malformed_webhook_url_is_400_naming_it(srv, url):
+    before = balance(srv, srv.key)
+    assert "webhook.url" in field_errors(srv.post(QR, key=srv.key, json={"text": "a", "webhook": {"url": url}}))
+    no_trace(srv, before)
+
+
+def test_webhook_form_field_that_is_not_json_is_400_not_ignored(srv):
+    assert "webhook" in field_errors(srv.post(QR, key=srv.key, data={"text": "a", "webhook": "{bad"}))
+
+
+@pytest.mark.parametrize("value", [[1], "maybe", {"a": 1}])
+def test_return_base64_is_a_boolean(srv, value):
+    before = balance(srv, srv.key)
+    assert "return_base64" in field_errors(srv.post(QR, key=srv.key, json={"text": "a", "return_base64": value}))
+    no_trace(srv, before)
+
+
 # --- other headers ------------------------------------------------------------------------------
 
 
@@ -305,6 +326,8 @@ def test_failed_and_cancelled_jobs_have_an_error_message(srv):
         error = srv.get(f"/api/v1/jobs/{jid}", key=srv.key).json()["error"]
         assert error["code"] == code
         assert isinstance(error["message"], str) and error["message"].strip(), error
+    documented = srv.get("/schema/openapi.json").json()["components"]["schemas"]["Job"]["properties"]["error"]
+    assert documented["properties"]["message"]["type"] == "string" and "message" in documented["required"]
 
 
 def test_options_lists_every_method_of_the_path(srv):
