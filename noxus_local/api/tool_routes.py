@@ -33,7 +33,7 @@ from noxus_local.core.job_view import job_body
 from noxus_local.core.keys import Principal, new_id
 from noxus_local.core.limits import job_window, tier_limits
 from noxus_local.core.ssrf import check_url
-from noxus_local.errors import ERRORS_BY_CODE, NoxusError, ValidationError
+from noxus_local.errors import ERRORS_BY_CODE, NoxusError, ShuttingDown, ValidationError
 from noxus_local.node.services import Services
 from noxus_local.runtime.steps import plan
 from noxus_local.tools.base import InputSpec, Tool, coerce_inputs
@@ -137,7 +137,15 @@ async def _run_and_respond(request: Request[Any, Any, Any], svc: Services, job: 
     if options.respond_async:
         svc.dispatcher.enqueue(job.id)
     else:
-        finished = await svc.dispatcher.run_inline(job.id, svc.cfg.jobs.sync_wait_seconds)
+        try:
+            finished = await svc.dispatcher.run_inline(job.id, svc.cfg.jobs.sync_wait_seconds)
+        except ShuttingDown:
+            if job.idempotency_key:  # a retry after the restart gets 202 + Location, not 409 for a day
+                row = await to_thread.run_sync(jobs.get, svc.db, job.id)
+                accepted = encode(_accepted_body(request, row))
+                location = {"Location": f"/api/v1/jobs/{job.id}"}
+                await to_thread.run_sync(_remember, svc, job, 202, accepted, location)
+            raise
     row = await to_thread.run_sync(jobs.get, svc.db, job.id)
     if not finished:
         status, body, headers = 202, _accepted_body(request, row), {"Location": f"/api/v1/jobs/{job.id}"}

@@ -30,10 +30,12 @@ def running_ids(srv) -> set[str]:
     return {row["job_id"] if "job_id" in row else row["id"] for row in rows}
 
 
-def one_shot(srv, answers: list) -> None:
+def one_shot(srv, answers: list, idempotency_key: str | None = None) -> None:
+    headers = {"Authorization": f"Bearer {srv.key}"}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
     with httpx.Client(base_url=srv.base, timeout=30) as client:
-        answers.append(client.post("/api/v1/tools/wait", json={"seconds": SECONDS},
-                                   headers={"Authorization": f"Bearer {srv.key}"}))
+        answers.append(client.post("/api/v1/tools/wait", json={"seconds": SECONDS}, headers=headers))
 
 
 def rows(srv) -> dict[str, sqlite3.Row]:
@@ -78,7 +80,7 @@ def test_sigterm_keeps_queued_jobs_puts_running_ones_back_and_answers_cut_reques
                        headers={"Prefer": "respond-async"}).json()["job_id"] for _ in range(4)]
     until(lambda: len(running_ids(srv)) == 2)  # 2 workers: two run, two wait in the queue
     answers: list[httpx.Response] = []
-    callers = [threading.Thread(target=one_shot, args=(srv, answers)) for _ in range(2)]
+    callers = [threading.Thread(target=one_shot, args=(srv, answers, key)) for key in (None, "retry-me")]
     for caller in callers:
         caller.start()
     until(lambda: len(running_ids(srv)) == 4)  # + the two one-shot jobs, in the inline pool
@@ -104,6 +106,10 @@ def test_sigterm_keeps_queued_jobs_puts_running_ones_back_and_answers_cut_reques
     assert {stored[j]["attempts"] for j in every} == {0}  # a stop asked for is not a crash
 
     srv.start()
+    retry = srv.post("/api/v1/tools/wait", key=srv.key, json={"seconds": SECONDS},
+                     headers={"Idempotency-Key": "retry-me"})  # the client retries after the restart
+    assert (retry.status_code, retry.headers["idempotent-replayed"]) == (202, "true")
+    assert retry.json()["job_id"] in cut and retry.headers["location"] == f"/api/v1/jobs/{retry.json()['job_id']}"
     for job_id in every:
         done = wait_status(srv, srv.key, job_id, {"succeeded", "failed", "cancelled"}, timeout=40)
         assert done["status"] == "succeeded", done
