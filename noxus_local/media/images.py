@@ -53,20 +53,24 @@ class OutputFormat:
     animated: bool = False
     exif: bool = False
     modes: frozenset[str] = frozenset({"RGB", "RGBA"})
+    # the encoder's own ceiling per side; past it Pillow raises mid-encode (a 500 otherwise)
+    max_side: int = 2**31 - 1
 
 
 FORMATS: dict[str, OutputFormat] = {f.name: f for f in (
     OutputFormat("png", "PNG", "png", "image/png", True, exif=True,
                  modes=frozenset({"1", "L", "LA", "P", "RGB", "RGBA", "I;16"})),
-    OutputFormat("jpeg", "JPEG", "jpg", "image/jpeg", False, exif=True, modes=frozenset({"L", "RGB"})),
-    OutputFormat("webp", "WEBP", "webp", "image/webp", True, animated=True, exif=True),
+    OutputFormat("jpeg", "JPEG", "jpg", "image/jpeg", False, exif=True, modes=frozenset({"L", "RGB"}),
+                 max_side=65_500),  # libjpeg's JPEG_MAX_DIMENSION
+    OutputFormat("webp", "WEBP", "webp", "image/webp", True, animated=True, exif=True,
+                 max_side=16_383),  # libwebp's WEBP_MAX_DIMENSION
     OutputFormat("gif", "GIF", "gif", "image/gif", True, animated=True,
-                 modes=frozenset({"1", "L", "P", "RGB", "RGBA"})),
+                 modes=frozenset({"1", "L", "P", "RGB", "RGBA"}), max_side=65_535),  # 16-bit fields
     OutputFormat("bmp", "BMP", "bmp", "image/bmp", False, modes=frozenset({"1", "L", "P", "RGB"})),
     OutputFormat("tiff", "TIFF", "tiff", "image/tiff", True, exif=True,
                  modes=frozenset({"1", "L", "LA", "P", "RGB", "RGBA", "I;16"})),
     OutputFormat("ico", "ICO", "ico", "image/x-icon", True, modes=frozenset({"RGBA"})),
-    OutputFormat("avif", "AVIF", "avif", "image/avif", True, exif=True),
+    OutputFormat("avif", "AVIF", "avif", "image/avif", True, exif=True, max_side=65_536),  # libavif
 )}
 
 
@@ -98,6 +102,21 @@ def check_pixels(width: int, height: int, max_pixels: int) -> None:
     if width * height > max_pixels:
         raise LimitExceeded(details={"limit": "max_image_pixels", "max": max_pixels,
                                      "actual": width * height})
+
+
+def check_output(width: int, height: int, fmt: OutputFormat, max_pixels: int) -> None:
+    """Refuse a planned output over the tier's pixels or the encoder's side limit, before rendering.
+
+    Example: a 18,900 px square QR as WebP fails both; the pixel limit is
+    reported first because it is the one the caller's tier can change::
+
+        check_output(18_900, 18_900, FORMATS["webp"], 40_000_000)  # LimitExceeded max_image_pixels
+        check_output(16_384, 100, FORMATS["webp"], 40_000_000)     # LimitExceeded max_image_side
+    """
+    check_pixels(width, height, max_pixels)
+    if max(width, height) > fmt.max_side:
+        raise LimitExceeded(details={"limit": "max_image_side", "format": fmt.name,
+                                     "max": fmt.max_side, "actual": max(width, height)})
 
 
 def open_image(path: Path, max_pixels: int) -> Image.Image:

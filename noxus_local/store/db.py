@@ -71,13 +71,21 @@ def secure_data_dir(data_dir: Path) -> None:
                 os.chmod(path, PRIVATE_FILE)
 
 
+# Page cache per connection, in KiB (SQLite's default is 2,000). There is one
+# connection per thread (anyio's 40, the inline pool, huey's workers), so the
+# default let caches alone reach ~150 MB as the file grew; queries here are
+# indexed point reads whose hot pages fit easily, and WAL reads that miss come
+# from the OS page cache, shared by all (issue 8 item 3).
+CACHE_KIB = 256
+
+
 class Database:
     """A SQLite file shared by threads; each thread gets its own connection."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._all: dict[threading.Thread, sqlite3.Connection] = {}
         self._lock = threading.Lock()
 
     def conn(self) -> sqlite3.Connection:
@@ -86,8 +94,25 @@ class Database:
             conn = self._open()
             self._local.conn = conn
             with self._lock:
-                self._all.append(conn)
+                self._close_orphans()
+                self._all[threading.current_thread()] = conn
         return conn
+
+    def open_connections(self) -> int:
+        """How many connections are open (one per live thread that used the store)."""
+        with self._lock:
+            return len(self._all)
+
+    def _close_orphans(self) -> None:
+        """Close the connections of threads that have ended; the caller holds the lock.
+
+        Why: anyio's worker threads end after 10 s idle and new ones replace
+        them, each opening its own connection. The old ones, each with up to
+        2 MB of page cache, stayed referenced here for ever, so RSS grew with
+        every quiet spell and never came back (issue 8 item 3).
+        """
+        for thread in [t for t in self._all if not t.is_alive()]:
+            self._all.pop(thread).close()
 
     def _open(self) -> sqlite3.Connection:
         if not self.path.exists():
@@ -100,6 +125,7 @@ class Database:
         conn.execute("PRAGMA busy_timeout=30000")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         return conn
 
     @contextmanager
@@ -133,7 +159,7 @@ class Database:
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._all:
+            for conn in self._all.values():
                 conn.close()
             self._all.clear()
         self._local = threading.local()

@@ -67,7 +67,7 @@ class ImageConvertTool(Tool):
                 f"{fmt.name.upper()} no admite transparencia / has no transparency: use an opaque colour"]})
         info = images.probe(files["image"].path, limits.max_image_pixels)
         out_w, out_h = _output_size(params, fmt, (info.width, info.height))
-        images.check_pixels(out_w, out_h, limits.max_image_pixels)
+        images.check_output(out_w, out_h, fmt, limits.max_image_pixels)
 
     def run(self, ctx: ToolContext) -> ToolOutput:
         params = ctx.params
@@ -77,7 +77,7 @@ class ImageConvertTool(Tool):
         with images.open_image(upload.path, ctx.limits.max_image_pixels) as img:
             info = images.ImageInfo(img.format or "", *images.displayed_size(img))
             out_size = _output_size(params, fmt, (info.width, info.height))
-            images.check_pixels(*out_size, ctx.limits.max_image_pixels)
+            images.check_output(*out_size, fmt, ctx.limits.max_image_pixels)
             animate = fmt.animated and img.format in ANIMATED_INPUTS and getattr(img, "is_animated", False)
             src_mode, loop = img.mode, int(img.info.get("loop", 0) or 0)
             icc = img.info.get("icc_profile")

@@ -21,7 +21,8 @@ import qrcode.util
 from PIL import Image
 
 from noxus_local.errors import LimitExceeded, ValidationError
-from noxus_local.media.images import RGBA, parse_color
+from noxus_local.media import images
+from noxus_local.media.images import RGBA, OutputFormat, parse_color
 from noxus_local.tools.base import InputFile, InputSpec, Limits, Tool, ToolContext, ToolOutput
 from noxus_local.tools.filenames import sanitise_filename
 
@@ -31,6 +32,8 @@ MIMES = {"png": "image/png", "svg": "image/svg+xml", "jpeg": "image/jpeg", "webp
 EXTENSIONS = {"png": "png", "svg": "svg", "jpeg": "jpg", "webp": "webp"}
 # the most characters any QR holds: version 40-L in numeric mode (ISO/IEC 18004 table 7)
 MAX_CHARS = 7089
+# vector output: no encoder side limit, only the tier's pixel rule
+_SVG = OutputFormat("svg", "SVG", "svg", "image/svg+xml", True)
 
 
 def byte_capacity(level: str) -> int:
@@ -73,28 +76,27 @@ class QrTool(Tool):
         return float(len(params["text"]))
 
     def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
-        """Cross-field rules, then capacity: an overlong text is a 413, not a failed job."""
+        """Cross-field rules, capacity, then the output size: all 413s before any money moves.
+
+        The side is known from the text alone (``best_fit`` picks the version
+        without drawing), so ``scale: 100`` on a long text is refused here
+        instead of rendering 18,900 × 18,900 px for a 40 Mpx tier.
+        """
         errors = _field_errors(params)
         if errors:
             raise ValidationError.fields(errors)
-        if len(params["text"]) > MAX_CHARS:  # fits no QR in any mode: no need to encode it
-            raise _over_capacity(params)
-        code = _build(params)
-        try:
-            version = code.best_fit()
-        except (qrcode.exceptions.DataOverflowError, ValueError):
-            # qrcode 8.2 sets version 41 through a validating property before it
-            # gets to raise DataOverflowError, so overflow arrives as ValueError.
-            raise _over_capacity(params) from None
-        modules = version * 4 + 17 + 2 * params["border"]
+        modules = _module_count(params)
         if params.get("size") is not None and params["size"] < modules:
             raise ValidationError.fields({"size": [
                 f"demasiado pequeño para este QR: mínimo {modules} px / too small: at least {modules} px"]})
+        _check_output(params, modules, limits)
 
     def run(self, ctx: ToolContext) -> ToolOutput:
         params = ctx.params
         code = _build(params)
         code.make(fit=True)
+        # again here: the job row's limits are what the run must respect, whoever queued it
+        _check_output(params, code.modules_count + 2 * params["border"], ctx.limits)
         ctx.progress(50, "render")
         fmt = params["output_format"]
         if fmt == "svg":
@@ -127,6 +129,39 @@ def _field_errors(params: dict[str, Any]) -> dict[str, list[str]]:
     return errors
 
 
+def _module_count(params: dict[str, Any]) -> int:
+    """Modules per side, border included, from the text alone; 413 ``qr_capacity`` if it cannot fit.
+
+    Example: ``_module_count({"text": "hola", "error_correction": "M", "border": 4}) == 29``
+    (version 1: 21 modules, plus 4 on each side).
+    """
+    if len(params["text"]) > MAX_CHARS:  # fits no QR in any mode: no need to encode it
+        raise _over_capacity(params)
+    try:
+        version = _build(params).best_fit()
+    except (qrcode.exceptions.DataOverflowError, ValueError):
+        # qrcode 8.2 sets version 41 through a validating property before it
+        # gets to raise DataOverflowError, so overflow arrives as ValueError.
+        raise _over_capacity(params) from None
+    return version * 4 + 17 + 2 * params["border"]
+
+
+def output_side(params: dict[str, Any], modules: int) -> int:
+    """The final side in px: ``size`` when given, else modules × ``scale`` (10 by default)."""
+    return int(params.get("size") or modules * (params.get("scale") or 10))
+
+
+def _check_output(params: dict[str, Any], modules: int, limits: Limits) -> None:
+    """413 when the square output is over the tier's pixels or the format's side limit.
+
+    SVG is checked too: its width/height are what a viewer rasterises. Its own
+    side limit is none, so only the pixel rule applies to it.
+    """
+    side = output_side(params, modules)
+    fmt = params["output_format"]
+    images.check_output(side, side, images.FORMATS.get(fmt, _SVG), limits.max_image_pixels)
+
+
 def _build(params: dict[str, Any]) -> qrcode.QRCode:
     code = qrcode.QRCode(version=None, error_correction=LEVELS[params["error_correction"]],
                          box_size=params.get("scale") or 10, border=params["border"])
@@ -143,7 +178,7 @@ def _render_raster(matrix: list[list[bool]], params: dict[str, Any]) -> tuple[by
         img.putpalette(bytes(background + foreground), rawmode="RGBA")
     else:  # no tRNS chunk at all for opaque codes
         img.putpalette(bytes(background[:3] + foreground[:3]), rawmode="RGB")
-    side = params.get("size") or modules * (params.get("scale") or 10)
+    side = output_side(params, modules)
     img = img.resize((side, side), Image.Resampling.NEAREST)
     fmt = params["output_format"]
     buffer = io.BytesIO()
@@ -169,7 +204,7 @@ def _render_svg(code: qrcode.QRCode, params: dict[str, Any]) -> tuple[bytes, int
         "QR_PATH_STYLE": _svg_path_style(parse_color(params["foreground"])),
     })
     image = code.make_image(image_factory=factory)
-    side = params.get("size") or len(code.get_matrix()) * (params.get("scale") or 10)
+    side = output_side(params, len(code.get_matrix()))
     root = image.get_image()
     root.set("width", str(side))
     root.set("height", str(side))

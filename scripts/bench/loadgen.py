@@ -12,6 +12,13 @@ Example::
     .venv/bin/python scripts/bench/loadgen.py http://127.0.0.1:8080/api/v1/health -c 32 -d 10
     .venv/bin/python scripts/bench/loadgen.py http://127.0.0.1:8080/api/v1/ping -X POST \\
         -H "Authorization: Bearer $KEY" --json
+    .venv/bin/python scripts/bench/loadgen.py http://127.0.0.1:8080 --mix mix.json -c 100 -d 60 --json
+
+A mix file lists requests and their weights; each connection sends them in
+turn (``[{"name": "ping", "method": "POST", "path": "/api/v1/ping",
+"headers": ["Authorization: Bearer ..."], "weight": 3}, {"name": "qr", ...,
+"body": "{...}", "weight": 1}]`` is exactly 25 % qr), each connection
+starting at a different place so the heavy ones do not arrive in lockstep.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
@@ -43,6 +51,8 @@ class LoadResult:
     p99_ms: float
     max_ms: float
     client_cpu_s: float
+    # per request name of a mix: requests, non_2xx, p50_ms, p99_ms, max_ms
+    per_request: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def summary(self) -> str:
         return (f"{self.rps:9.1f} req/s  {self.requests} req in {self.duration_s:.1f} s, "
@@ -56,6 +66,18 @@ class _Stats:
     statuses: dict[int, int] = field(default_factory=dict)
     errors: int = 0
     open: bool = True  # False once the window closes: later responses are not counted
+    by_name: dict[str, list[int]] = field(default_factory=dict)
+    non_2xx_by_name: dict[str, int] = field(default_factory=dict)
+
+    def record(self, name: str, status: int, latency_ns: int) -> None:
+        self.latencies_ns.append(latency_ns)
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        self.by_name.setdefault(name, []).append(latency_ns)
+        if not 200 <= status < 300:
+            self.non_2xx_by_name[name] = self.non_2xx_by_name.get(name, 0) + 1
+
+
+Schedule = Sequence[tuple[str, bytes]]
 
 
 def build_request(method: str, host: str, port: int, path: str, headers: list[tuple[str, str]],
@@ -110,8 +132,9 @@ def _chunked_end(buf: bytes | bytearray, pos: int) -> int | None:
 class _Connection(asyncio.Protocol):
     """One keep-alive connection with exactly one request in flight at a time."""
 
-    def __init__(self, request: bytes, stats: _Stats) -> None:
-        self.request = request
+    def __init__(self, schedule: Schedule, stats: _Stats, position: int = 0) -> None:
+        self.schedule = schedule
+        self.position = position
         self.stats = stats
         self.buf = bytearray()
         self.sent_at = 0
@@ -124,7 +147,7 @@ class _Connection(asyncio.Protocol):
     def send(self) -> None:
         assert self.transport is not None
         self.sent_at = time.perf_counter_ns()
-        self.transport.write(self.request)
+        self.transport.write(self.schedule[self.position % len(self.schedule)][1])
 
     def data_received(self, data: bytes) -> None:
         self.buf += data
@@ -135,8 +158,9 @@ class _Connection(asyncio.Protocol):
         del self.buf[:used]
         if not self.stats.open:
             return
-        self.stats.latencies_ns.append(time.perf_counter_ns() - self.sent_at)
-        self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
+        name = self.schedule[self.position % len(self.schedule)][0]
+        self.stats.record(name, status, time.perf_counter_ns() - self.sent_at)
+        self.position += 1
         self.send()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -144,13 +168,15 @@ class _Connection(asyncio.Protocol):
             self.closed.set_result(None)
 
 
-async def _worker(host: str, port: int, request: bytes, stats: _Stats, start: asyncio.Event) -> None:
+async def _worker(host: str, port: int, schedule: Schedule, stats: _Stats, start: asyncio.Event,
+                  position: int = 0) -> None:
     """Keep one connection busy until the window closes, reconnecting if the server hangs up."""
     loop = asyncio.get_running_loop()
     first = True
     while stats.open:
         try:
-            transport, conn = await loop.create_connection(lambda: _Connection(request, stats), host, port)
+            transport, conn = await loop.create_connection(
+                lambda: _Connection(schedule, stats, position), host, port)
         except OSError:
             stats.errors += 1
             await asyncio.sleep(0.05)
@@ -171,8 +197,14 @@ async def _worker(host: str, port: int, request: bytes, stats: _Stats, start: as
 
 async def run_load(host: str, port: int, request: bytes, connections: int, duration: float) -> LoadResult:
     """Open ``connections`` connections, then load them for ``duration`` seconds."""
+    return await run_mix(host, port, [("request", request)], connections, duration)
+
+
+async def run_mix(host: str, port: int, schedule: Schedule, connections: int, duration: float) -> LoadResult:
+    """Like ``run_load``, each connection sending the schedule's requests in turn from its own offset."""
     stats, start = _Stats(), asyncio.Event()
-    tasks = [asyncio.create_task(_worker(host, port, request, stats, start)) for _ in range(connections)]
+    tasks = [asyncio.create_task(_worker(host, port, schedule, stats, start, i % len(schedule)))
+             for i in range(connections)]
     await asyncio.sleep(0.2)  # let the connections open before the clock starts
     cpu0, t0 = time.process_time(), time.perf_counter()
     start.set()
@@ -187,16 +219,27 @@ async def run_load(host: str, port: int, request: bytes, connections: int, durat
 
 def _result(stats: _Stats, connections: int, elapsed: float, cpu: float) -> LoadResult:
     lat = sorted(stats.latencies_ns)
-
-    def pct(p: float) -> float:
-        return lat[min(len(lat) - 1, int(p * len(lat)))] / 1e6 if lat else 0.0
-
     non_2xx = sum(n for status, n in stats.statuses.items() if not 200 <= status < 300)
     return LoadResult(connections=connections, duration_s=round(elapsed, 3), requests=len(lat),
                       rps=len(lat) / elapsed, non_2xx=non_2xx, errors=stats.errors,
                       statuses={str(k): v for k, v in sorted(stats.statuses.items())},
-                      p50_ms=pct(0.50), p90_ms=pct(0.90), p99_ms=pct(0.99),
-                      max_ms=lat[-1] / 1e6 if lat else 0.0, client_cpu_s=round(cpu, 3))
+                      p50_ms=pct(lat, 0.50), p90_ms=pct(lat, 0.90), p99_ms=pct(lat, 0.99),
+                      max_ms=lat[-1] / 1e6 if lat else 0.0, client_cpu_s=round(cpu, 3),
+                      per_request=_per_request(stats) if len(stats.by_name) > 1 else {})
+
+
+def pct(ordered: list[int], p: float) -> float:
+    """The p-quantile of sorted nanosecond latencies, in ms (0 when there are none)."""
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))] / 1e6 if ordered else 0.0
+
+
+def _per_request(stats: _Stats) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for name, values in stats.by_name.items():
+        lat = sorted(values)
+        out[name] = {"requests": len(lat), "non_2xx": stats.non_2xx_by_name.get(name, 0),
+                     "p50_ms": pct(lat, 0.50), "p99_ms": pct(lat, 0.99), "max_ms": lat[-1] / 1e6}
+    return out
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -208,12 +251,26 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("-c", "--connections", type=int, default=32)
     p.add_argument("-d", "--duration", type=float, default=10.0, help="Seconds.")
     p.add_argument("--json", action="store_true", help="Print the result as one JSON object.")
+    p.add_argument("--mix", help="JSON file of weighted requests; the url then gives only host:port.")
     return p.parse_args(argv)
 
 
 def _header(text: str) -> tuple[str, str]:
     name, _, value = text.partition(":")
     return name.strip(), value.strip()
+
+
+def load_mix(path: str, host: str, port: int) -> list[tuple[str, bytes]]:
+    """A mix file as a schedule: each request ``weight`` times, interleaved (3 ping + 1 qr → p, p, q, p)."""
+    with open(path) as f:
+        entries = json.load(f)
+    built = [(e["name"], build_request(e.get("method", "GET").upper(), host, port, e["path"],
+                                       [_header(h) for h in e.get("headers", [])], e.get("body", "").encode()),
+              int(e.get("weight", 1))) for e in entries]
+    schedule: list[tuple[str, bytes]] = []
+    for round_ in range(max(w for _, _, w in built)):
+        schedule += [(name, request) for name, request, weight in built if round_ < weight]
+    return schedule
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,10 +280,13 @@ def main(argv: list[str] | None = None) -> int:
         print("error: only http://host:port/path URLs", file=sys.stderr)
         return 2
     port = url.port or 80
-    headers = [_header(h) for h in args.header]
-    path = (url.path or "/") + (f"?{url.query}" if url.query else "")
-    request = build_request(args.method.upper(), url.hostname, port, path, headers, args.data.encode())
-    result = asyncio.run(run_load(url.hostname, port, request, args.connections, args.duration))
+    if args.mix:
+        schedule = load_mix(args.mix, url.hostname, port)
+    else:
+        path = (url.path or "/") + (f"?{url.query}" if url.query else "")
+        schedule = [("request", build_request(args.method.upper(), url.hostname, port, path,
+                                              [_header(h) for h in args.header], args.data.encode()))]
+    result = asyncio.run(run_mix(url.hostname, port, schedule, args.connections, args.duration))
     print(json.dumps(asdict(result)) if args.json else result.summary())
     return 0
 

@@ -256,3 +256,23 @@ def test_image_is_required():
     with pytest.raises(ValidationError) as caught:
         ImageConvertTool().validate({"output_format": "png"}, {}, Limits())
     assert "image" in caught.value.details["field_errors"]
+
+
+@pytest.mark.parametrize(("fmt", "side"), [("webp", 16_383), ("jpeg", 65_500), ("gif", 65_535)])
+def test_side_over_the_encoders_max_is_refused_before_decoding(tmp_path, fmt, side):
+    src = save(Image.new("1", (side + 1, 2)), tmp_path / "wide.png")  # few pixels, too wide for fmt
+    tool, files = ImageConvertTool(), upload(src)
+    with pytest.raises(LimitExceeded) as caught:
+        tool.validate({"output_format": fmt}, files, Limits())
+    assert caught.value.details == {"limit": "max_image_side", "format": fmt, "max": side, "actual": side + 1}
+
+
+def test_side_at_the_encoders_max_converts(tmp_path):
+    out, img = convert(save(Image.new("1", (16_383, 2)), tmp_path / "wide.png"), output_format="webp")
+    assert (img.format, img.size) == ("WEBP", (16_383, 2))
+
+
+def test_resize_target_over_the_side_limit_is_refused(tmp_path):
+    with pytest.raises(LimitExceeded) as caught:
+        convert(photo(tmp_path), width="20000", height="10", fit="fill", output_format="webp")
+    assert caught.value.details["limit"] == "max_image_side"

@@ -146,3 +146,48 @@ def test_size_smaller_than_the_module_grid_is_refused():
 ])
 def test_generic_field_errors(raw, field):
     assert field in field_errors(raw)
+
+
+# --- output size before rendering (issue 8 item 2) ----------------------------------------------
+
+LONG = "x" * 2000  # version 38 at M: 169 modules + 2 × 4 border = 177 per side
+
+
+def limit_details(raw, limits: Limits = Limits()) -> dict:
+    with pytest.raises(LimitExceeded) as caught:
+        QrTool().validate({"text": LONG, **raw}, {}, limits)
+    assert caught.value.status == 413
+    return caught.value.details
+
+
+@pytest.mark.parametrize("fmt", ["png", "jpeg", "webp", "svg"])
+def test_scale_100_on_long_text_is_over_the_pixel_limit(fmt):
+    assert limit_details({"scale": "100", "output_format": fmt}) == {
+        "limit": "max_image_pixels", "max": 40_000_000, "actual": 17_700 ** 2}
+
+
+def test_pixel_limit_comes_from_the_callers_tier():
+    assert limit_details({"size": "1000"}, Limits(max_image_pixels=999_999))["actual"] == 1_000_000
+    QrTool().validate({"text": LONG, "size": "1000"}, {}, Limits(max_image_pixels=1_000_000))
+
+
+def test_webp_side_over_libwebp_max_is_its_own_limit():
+    # 17,700 px fits a huge tier's pixels but not libwebp's 16,383 px per side
+    assert limit_details({"scale": "100", "output_format": "webp"}, Limits(max_image_pixels=10**9)) == {
+        "limit": "max_image_side", "format": "webp", "max": 16_383, "actual": 17_700}
+    QrTool().validate({"text": LONG, "scale": "100", "output_format": "png"}, {}, Limits(max_image_pixels=10**9))
+
+
+def test_largest_webp_that_fits_renders(tmp_path):
+    # 177 modules × 92 px = 16,284 px: just under libwebp's limit
+    limits = Limits(max_image_pixels=300_000_000)
+    params = QrTool().validate({"text": LONG, "scale": "92", "output_format": "webp"}, {}, limits)
+    out = QrTool().run(ToolContext(params=params, files={}, limits=limits, workdir=tmp_path))
+    assert (out.result["width"], out.mime_type) == (16_284, "image/webp")
+
+
+def test_run_checks_the_output_size_again(tmp_path):
+    params = QrTool().validate({"text": LONG, "scale": "20"}, {}, Limits())
+    with pytest.raises(LimitExceeded):
+        QrTool().run(ToolContext(params=params, files={}, limits=Limits(max_image_pixels=1_000_000),
+                                 workdir=tmp_path))
