@@ -111,6 +111,8 @@ async def _prepare(request: Request[Any, Any, Any], svc: Services, principal: Pr
     limits = tier_limits(svc.cfg.tiers[principal.tier])
     parsed = await read_input(request, tool, limits, svc.files.work_dir(job_id))
     params = await to_thread.run_sync(tool.validate, parsed.fields, parsed.files, limits)
+    # more compute than this machine has could never start: 503 before any money moves
+    await to_thread.run_sync(svc.pool.check, tool.resources_for(params))
     webhook = await to_thread.run_sync(webhook_from_fields, parsed.fields, svc.cfg.webhooks.allow_hosts)
     fingerprint = idempotency.fingerprint("POST", f"/api/v1/tools/{tool.slug}", parsed.fields,
                                           parsed.file_hashes)

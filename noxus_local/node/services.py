@@ -26,8 +26,10 @@ from noxus_local.core.job_view import job_body
 from noxus_local.core.keys import KeyCache
 from noxus_local.core.limits import RequestLimiter
 from noxus_local.core.webhooks import EVENTS, WebhookService
+from noxus_local.inference.cache import ModelCache
 from noxus_local.ops.metrics import Metrics
 from noxus_local.queue.dispatch import Dispatcher
+from noxus_local.queue.pool import ComputePool
 from noxus_local.queue.recovery import HEARTBEAT_SECONDS, recover_jobs
 from noxus_local.queue.runner import JobRunner
 from noxus_local.queue.upkeep import Maintenance, sweep_files
@@ -35,6 +37,7 @@ from noxus_local.store.db import Database
 from noxus_local.tools.catalog import Catalog
 
 log = logging.getLogger("noxus_local.services")
+MODEL_SWEEP_SECONDS = 10.0  # idle models are unloaded within this of their idle_unload_seconds
 
 
 @dataclass
@@ -49,6 +52,8 @@ class Services:
     hooks: WebhookService
     keys: KeyCache
     metrics: Metrics
+    pool: ComputePool
+    models: ModelCache
 
     @property
     def locale(self) -> str:
@@ -75,10 +80,12 @@ def build_services(cfg: Config) -> Services:
     db = open_db(cfg)
     catalog = Catalog.default(cfg.jobs.diagnostic_tools)
     store = FileStore(Path(cfg.server.data_dir), load_secret(Path(cfg.server.data_dir), cfg.server.secret_key))
-    runner = JobRunner(db, catalog, store, cfg)
+    pool, models = ComputePool.from_config(cfg), ModelCache(cfg)
+    runner = JobRunner(db, catalog, store, cfg, pool=pool, models=models)
     svc = Services(cfg=cfg, db=db, catalog=catalog, files=store, runner=runner,
                    dispatcher=Dispatcher(runner, cfg), limiter=RequestLimiter(),
-                   hooks=WebhookService(db, cfg.webhooks), metrics=Metrics(), keys=KeyCache())
+                   hooks=WebhookService(db, cfg.webhooks), metrics=Metrics(), keys=KeyCache(),
+                   pool=pool, models=models)
     runner.hooks.append(lambda job_id: schedule_webhook(svc, job_id))
     runner.hooks.append(lambda job_id: svc.metrics.job_done(jobs.get(svc.db, job_id)))
     return svc
@@ -103,8 +110,13 @@ def maintenance_for(svc: Services) -> Maintenance:
         recover_jobs(svc, startup=False)
 
     return Maintenance([(10.0, svc.dispatcher.check_health), (HEARTBEAT_SECONDS, svc.runner.heartbeat),
-                        (60.0, recover_stale), (60.0, sweep)],
+                        (60.0, recover_stale), (60.0, sweep), (MODEL_SWEEP_SECONDS, svc.models.sweep)],
                        threads=[svc.hooks.run])
+
+
+def preload_models(svc: Services) -> list[str]:
+    """``[inference] preload`` at start (serve and worker): the first job then pays no load."""
+    return svc.models.preload(svc.cfg.inference.preload)
 
 
 def stop_services(svc: Services, ticker: Maintenance) -> None:

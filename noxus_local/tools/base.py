@@ -104,6 +104,7 @@ class ToolContext:
     workdir: Path
     progress: ProgressFn = lambda pct, step=None: None
     cancel: CancelToken = field(default_factory=CancelToken)
+    models: Any = None  # the process's inference.cache.ModelCache: ctx.models.get(SileroVad)
 
 
 @dataclass
@@ -130,6 +131,9 @@ class Tool(ABC):
     inputs: ClassVar[tuple[InputSpec, ...]] = ()
     media_type: ClassVar[str] = "image"
     pricing_unit: ClassVar[str | None] = None  # None = fixed price per run
+    # compute slots one run holds while it runs (queue/pool.py): whole CPU cores or GPUs.
+    # One core is the default; a tool that runs a model with N threads declares {"cpu": N}.
+    resources: ClassVar[Mapping[str, int]] = {"cpu": 1}
 
     def validate(self, raw: Mapping[str, Any], files: Mapping[str, InputFile],
                  limits: Limits) -> dict[str, Any]:
@@ -148,6 +152,13 @@ class Tool(ABC):
     def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
         """Cross-field and limit checks before any money moves. Default: none."""
         return None
+
+    def resources_for(self, params: dict[str, Any]) -> Mapping[str, int]:
+        """The slots this run takes; a tool whose need depends on its input overrides it.
+
+        Example: ``WaitTool().resources_for({"cpu": 2})`` → ``{"cpu": 2}``.
+        """
+        return self.resources
 
     def estimate_micros(self, params: dict[str, Any], price_micros: int) -> int:
         """The hold for a run; fixed-price tools hold their price."""

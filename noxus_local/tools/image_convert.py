@@ -41,6 +41,7 @@ class ImageConvertTool(Tool):
     title = "Convertir formato de imagen"
     description = "Convierte imágenes entre PNG, JPEG, WebP, GIF, BMP, TIFF, ICO y AVIF, con redimensionado."
     media_type = "image"
+    resources = {"cpu": 1}  # one core: Pillow work that holds the GIL most of the run
     inputs = (
         InputSpec("image", "file", required=True),
         InputSpec("output_format", "string", required=True, choices=(*FORMATS, "jpg")),

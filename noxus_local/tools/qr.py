@@ -49,6 +49,7 @@ class QrTool(Tool):
     title = "Crear código QR"
     description = "Genera un código QR (PNG, SVG, JPEG o WebP) a partir de un texto o una URL."
     media_type = "image"
+    resources = {"cpu": 1}  # one core: Pillow work that holds the GIL most of the run
     inputs = (
         InputSpec("text", "string", required=True, max_length=4296,
                   help="Texto o URL; el máximo real depende de error_correction."),

@@ -4,6 +4,11 @@ Off by default (``[jobs] diagnostic_tools = true`` adds it). Operators use it
 to check Max-Processing-Time, cancellation, webhooks, capacity and crash
 recovery without a heavy media job; the end-to-end tests use it the same way.
 
+With ``cpu: N`` a run holds N CPU slots of the compute pool while it waits,
+like a heavy tool would, and its result says how many such runs were going
+on in this process when it started (``concurrent_cpu_waits``), so a test can
+prove the pool keeps them apart.
+
 Example::
 
     curl -X POST http://127.0.0.1:8080/api/v1/tools/wait -H "Authorization: Bearer $KEY" \\
@@ -13,10 +18,15 @@ Example::
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from noxus_local.media.ffmpeg import run_ffmpeg
 from noxus_local.tools.base import InputSpec, Tool, ToolContext, ToolOutput
+
+MAX_CPU = 64
 
 
 class WaitTool(Tool):
@@ -27,9 +37,34 @@ class WaitTool(Tool):
     inputs = (InputSpec("seconds", "number", default=1.0, minimum=0, maximum=3600),
               InputSpec("fail", "boolean", default=False, help="End with a failure instead."),
               InputSpec("engine", "string", default="sleep", choices=("sleep", "ffmpeg"),
-                        help="ffmpeg: spend the time in a real ffmpeg child (checks that cancel kills it)."))
+                        help="ffmpeg: spend the time in a real ffmpeg child (checks that cancel kills it)."),
+              InputSpec("cpu", "integer", default=0, minimum=0, maximum=MAX_CPU,
+                        help="CPU slots of the compute pool to hold while waiting (0 = none: a sleep uses no core)."))
+    resources: ClassVar[Mapping[str, int]] = {}  # by default; see resources_for
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cpu_runs = 0  # runs holding CPU slots now, in this process
+
+    def resources_for(self, params: dict[str, Any]) -> Mapping[str, int]:
+        cpu = int(params.get("cpu") or 0)
+        return {"cpu": cpu} if cpu else {}
 
     def run(self, ctx: ToolContext) -> ToolOutput:
+        if not ctx.params.get("cpu"):
+            return self._run(ctx)
+        with self._lock:
+            self._cpu_runs += 1
+            concurrent = self._cpu_runs
+        try:
+            out = self._run(ctx)
+        finally:
+            with self._lock:
+                self._cpu_runs -= 1
+        out.result["concurrent_cpu_waits"] = concurrent
+        return out
+
+    def _run(self, ctx: ToolContext) -> ToolOutput:
         seconds = float(ctx.params["seconds"])
         if ctx.params["engine"] == "ffmpeg":
             return self._ffmpeg(ctx, seconds)
