@@ -4,9 +4,11 @@ A queued job's ``queue_position`` is 1 + the queued jobs submitted before it
 that want any of the same resources (the compute pool serves each resource
 first come, first served). Its ``eta_seconds`` is the slot-seconds of work
 ahead of it (those jobs, plus what is left of the running ones) over the
-slots, using each tool's observed seconds per job in the last hour — the same
-window and the same jobs table as ``/api/v1/status/latency``. A tool never
-seen yet counts ``UNSEEN_SECONDS`` a job. It is an estimate, not a promise.
+slots. A job's expected run time is its tool's observed seconds per media
+unit in the last hour (the same window and jobs table as
+``/api/v1/status/latency``, per tool) times the units it is expected to
+report (``Tool.work_units``: 1 image, N seconds of media). A tool never seen
+yet counts ``UNSEEN_SECONDS`` a unit. It is an estimate, not a promise.
 
 Example::
 
@@ -42,11 +44,17 @@ def queued_row(db: Any, job_id: str) -> sqlite3.Row | None:
 
 def need_of(catalog: ToolNeeds, row: sqlite3.Row) -> dict[str, int]:
     """The slots a job's run takes, e.g. ``{"cpu": 2}``; {} for a tool no longer in the catalog."""
+    return _demand(catalog, row)[0]
+
+
+def _demand(catalog: ToolNeeds, row: sqlite3.Row) -> tuple[dict[str, int], float]:
+    """(slots, expected media units) of a job; ({}, 0) for a tool no longer in the catalog."""
     try:
-        need = catalog.resolve(row["tool"]).resources_for(json.loads(row["params"]))
+        tool, params = catalog.resolve(row["tool"]), json.loads(row["params"])
+        need, units = tool.resources_for(params), float(tool.work_units(params))
     except NoxusError:
-        return {}
-    return {resource: amount for resource, amount in need.items() if amount > 0}
+        return {}, 0.0
+    return {resource: amount for resource, amount in need.items() if amount > 0}, units
 
 
 def queue_estimate(db: Any, catalog: ToolNeeds, slots: Callable[[str], int],
@@ -55,15 +63,15 @@ def queue_estimate(db: Any, catalog: ToolNeeds, slots: Callable[[str], int],
     need = need_of(catalog, row)
     if not need:
         return {"queue_position": 1, "eta_seconds": 0.0}
-    ahead = [(r, n) for r in _queued_before(db, row) if (n := need_of(catalog, r)).keys() & need.keys()]
-    running = [(r, need_of(catalog, r)) for r in db.all(
+    ahead = [(r, d) for r in _queued_before(db, row) if (d := _demand(catalog, r))[0].keys() & need.keys()]
+    running = [(r, _demand(catalog, r)) for r in db.all(
         "SELECT tool, params, started_at FROM jobs WHERE status = 'running' AND settled = 0")]
-    seconds = seconds_per_job(db, {r["tool"] for r, _ in ahead + running})
+    per_unit = seconds_per_unit(db, {r["tool"] for r, _ in ahead + running})
     now, work = time.time(), dict.fromkeys(need, 0.0)
-    for r, n in ahead:
-        _add(work, n, seconds.get(r["tool"], UNSEEN_SECONDS))
-    for r, n in running:
-        left = seconds.get(r["tool"], UNSEEN_SECONDS) - (now - (r["started_at"] or now))
+    for r, (n, units) in ahead:
+        _add(work, n, per_unit.get(r["tool"], UNSEEN_SECONDS) * units)
+    for r, (n, units) in running:
+        left = per_unit.get(r["tool"], UNSEEN_SECONDS) * units - (now - (r["started_at"] or now))
         _add(work, n, max(0.0, left))
     eta = max((work[res] / slots(res) for res in need if slots(res) > 0), default=0.0)
     return {"queue_position": len(ahead) + 1, "eta_seconds": math.ceil(eta * 10) / 10}
@@ -82,14 +90,16 @@ def _add(work: dict[str, float], need: Mapping[str, int], seconds: float) -> Non
             work[resource] += amount * seconds
 
 
-def seconds_per_job(db: Any, tools: Iterable[str]) -> dict[str, float]:
-    """Mean run time of each tool's jobs that succeeded in the last hour, e.g. ``{"qr": 0.04}``."""
+def seconds_per_unit(db: Any, tools: Iterable[str]) -> dict[str, float]:
+    """Run seconds per media unit of each tool's jobs that succeeded in the last hour,
+    e.g. ``{"qr": 0.04, "wait": 1.01}``."""
     names = sorted(set(tools))
     if not names:
         return {}
     marks = ",".join("?" * len(names))
-    rows = db.all(f"SELECT tool, AVG(finished_at - started_at) AS seconds FROM jobs WHERE status = 'succeeded'"
-                  f" AND finished_at > ? AND tool IN ({marks}) GROUP BY tool", (time.time() - WINDOW, *names))
+    rows = db.all(f"SELECT tool, SUM(finished_at - started_at) / NULLIF(SUM(COALESCE(media_units, 1)), 0)"
+                  f" AS seconds FROM jobs WHERE status = 'succeeded' AND finished_at > ? AND tool IN ({marks})"
+                  f" GROUP BY tool", (time.time() - WINDOW, *names))
     return {r["tool"]: float(r["seconds"]) for r in rows if r["seconds"] is not None}
 
 

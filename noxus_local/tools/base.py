@@ -160,6 +160,14 @@ class Tool(ABC):
         """
         return self.resources
 
+    def work_units(self, params: dict[str, Any]) -> float:
+        """The media units a run of these params is expected to report (``ToolOutput.media_units``),
+        for a queued job's ETA; one by default (one image).
+
+        Example: a transcription tool returns the probed duration in seconds.
+        """
+        return 1.0
+
     def estimate_micros(self, params: dict[str, Any], price_micros: int) -> int:
         """The hold for a run; fixed-price tools hold their price."""
         return price_micros

@@ -40,6 +40,7 @@ class WaitTool(Tool):
                         help="ffmpeg: spend the time in a real ffmpeg child (checks that cancel kills it)."),
               InputSpec("cpu", "integer", default=0, minimum=0, maximum=MAX_CPU,
                         help="CPU slots of the compute pool to hold while waiting (0 = none: a sleep uses no core)."))
+    media_type = "diagnostic"  # its runs never count in the image or video latency
     resources: ClassVar[Mapping[str, int]] = {}  # by default; see resources_for
 
     def __init__(self) -> None:
@@ -49,6 +50,9 @@ class WaitTool(Tool):
     def resources_for(self, params: dict[str, Any]) -> Mapping[str, int]:
         cpu = int(params.get("cpu") or 0)
         return {"cpu": cpu} if cpu else {}
+
+    def work_units(self, params: dict[str, Any]) -> float:
+        return float(params.get("seconds") or 0.0)  # one unit = one second asked for
 
     def run(self, ctx: ToolContext) -> ToolOutput:
         if not ctx.params.get("cpu"):
@@ -77,7 +81,8 @@ class WaitTool(Tool):
         if ctx.params["fail"]:
             raise RuntimeError("requested failure")
         body = json.dumps({"waited_seconds": round(time.monotonic() - start, 3)}).encode()
-        return ToolOutput(body, "wait.json", "application/json", {"waited_seconds": seconds})
+        return ToolOutput(body, "wait.json", "application/json", {"waited_seconds": seconds},
+                          media_units=seconds)
 
     def _ffmpeg(self, ctx: ToolContext, seconds: float) -> ToolOutput:
         pid_file = ctx.workdir / "ffmpeg.pid"
@@ -85,4 +90,4 @@ class WaitTool(Tool):
                    ctx.cancel, progress=lambda t: ctx.progress(int(100 * t / max(seconds, 0.001)), "ffmpeg"),
                    on_start=lambda pid: pid_file.write_text(str(pid)))
         return ToolOutput(b'{"engine":"ffmpeg"}', "wait.json", "application/json",
-                          {"waited_seconds": seconds, "ffmpeg_pid": int(pid_file.read_text())})
+                          {"waited_seconds": seconds, "ffmpeg_pid": int(pid_file.read_text())}, media_units=seconds)
