@@ -42,6 +42,13 @@ def queued_row(db: Any, job_id: str) -> sqlite3.Row | None:
     return db.one("SELECT * FROM jobs WHERE id = ? AND status = 'queued' AND settled = 0", (job_id,))
 
 
+def overdue(db: Any, now: float | None = None) -> list[str]:
+    """Queued jobs past their Max-Processing-Time (counted from submission) that no worker holds yet."""
+    rows = db.all("SELECT id FROM jobs WHERE status = 'queued' AND settled = 0 AND max_processing_seconds > 0"
+                  " AND created_at + max_processing_seconds <= ?", (time.time() if now is None else now,))
+    return [r["id"] for r in rows]
+
+
 def need_of(catalog: ToolNeeds, row: sqlite3.Row) -> dict[str, int]:
     """The slots a job's run takes, e.g. ``{"cpu": 2}``; {} for a tool no longer in the catalog."""
     return _demand(catalog, row)[0]

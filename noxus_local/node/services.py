@@ -110,7 +110,8 @@ def maintenance_for(svc: Services) -> Maintenance:
         recover_jobs(svc, startup=False)
 
     return Maintenance([(10.0, svc.dispatcher.check_health), (HEARTBEAT_SECONDS, svc.runner.heartbeat),
-                        (60.0, recover_stale), (60.0, sweep), (MODEL_SWEEP_SECONDS, svc.models.sweep)],
+                        (60.0, recover_stale), (60.0, sweep), (MODEL_SWEEP_SECONDS, svc.models.sweep),
+                        (1.0, svc.runner.expire_overdue)],
                        threads=[svc.hooks.run])
 
 

@@ -174,6 +174,15 @@ class JobRunner:
             self.notify(job_id)
         return settled
 
+    def expire_overdue(self) -> list[str]:
+        """Time out queued jobs past their limit that still wait for a worker (upkeep, every second).
+
+        A job a worker holds has its own exact timer; this covers the ones
+        still in huey's queue or the inline threads' backlog, so a long line
+        never keeps a job past its Max-Processing-Time.
+        """
+        return [job_id for job_id in backlog.overdue(self.db) if self.cancel(job_id, "timeout")]
+
     def running_ids(self) -> set[str]:
         with self._lock:
             return set(self._tokens)

@@ -196,3 +196,16 @@ def test_one_and_two_slot_jobs_never_exceed_the_pool(env):
         busy += delta
         most = max(most, busy)
     assert most == 2 == env.pool.snapshot()["cpu"]["peak_busy"]
+
+
+def test_queued_jobs_no_worker_has_taken_yet_time_out_from_upkeep(env):
+    late, fresh, unlimited = env.submit(mpt=1), env.submit(mpt=30), env.submit(mpt=0)
+    with env.db.write() as conn:  # as if all three had sat in huey's queue for 2 s
+        conn.execute("UPDATE jobs SET created_at = created_at - 2")
+    assert env.runner.expire_overdue() == [late]
+    row = jobs.get(env.db, late)
+    assert (row["status"], row["error_code"], row["charged_micros"]) == ("failed", "processing_timeout", 0)
+    assert (env.status(fresh), env.status(unlimited)) == ("queued", "queued")
+    assert env.balance().held_micros == 2 * PRICE  # only the expired job's hold was released
+    env.runner.execute(late)  # a worker that takes it later does nothing
+    assert jobs.get(env.db, late)["started_at"] is None
