@@ -108,11 +108,14 @@ class ComputePool:
         """Block until ``need`` is free and it is this job's turn; True when taken.
 
         False, with nothing taken, when the token fires or the pool closes
-        while waiting. Raises CapacityExceeded for a need that can never fit.
+        while waiting, or when this job already holds or awaits slots (a
+        duplicate). Raises CapacityExceeded for a need that can never fit.
         """
         self.check(need)
         wanted = {r: n for r, n in need.items() if n > 0}
         with self._cond:
+            if job_id in self._held or any(w.job_id == job_id for w in self._queue):
+                return False  # a duplicate queue message: the other execution has this job
             waiter = _Waiter(job_id, wanted)
             self._queue.append(waiter)
             try:

@@ -72,29 +72,37 @@ class JobRunner:
         # Max-Processing-Time counts from submission: time spent waiting for slots is included
         timer = self._arm_timeout(job_id, row["max_processing_seconds"], row["created_at"])
         try:
-            self._run_with_slots(row, token)
+            ours = self._run_with_slots(row, token)
         finally:
             if timer is not None:
                 timer.cancel()
             self._forget(job_id)
-        if jobs.is_settled(self.db, job_id):  # not when put back or left queued for the next start
+        if ours and jobs.is_settled(self.db, job_id):  # not when put back or left queued for the next start
             self.files.discard_work(job_id)
             self.notify(job_id)
 
-    def _run_with_slots(self, row: sqlite3.Row, token: CancelToken) -> None:
-        """Wait for the tool's compute slots (still ``queued``), then run it holding them."""
+    def _run_with_slots(self, row: sqlite3.Row, token: CancelToken) -> bool:
+        """Wait for the tool's compute slots (still ``queued``), then run it holding them.
+
+        True when this execution owns the ending (it ran the job, failed it, or
+        a cancel or timeout came while it held the token, which leaves the
+        clean-up to it); False when another execution of the same job (a
+        duplicate queue message) has it, or the pool is shutting down.
+        """
         job_id = row["id"]
         try:
             need = self.catalog.resolve(row["tool"]).resources_for(json.loads(row["params"]))
             if not self.pool.acquire(job_id, need, token):
-                return  # cancelled, timed out or shutting down while waiting: the job never started
+                return token.cancelled  # cancelled or timed out while waiting: it never started
         except NoxusError as exc:  # the tool left the catalog, or needs more than this machine has
             self._fail(job_id, exc)
-            return
+            return True
         try:
             started = jobs.start(self.db, job_id)
-            if started is not None:
-                self._run(started, token)
+            if started is None:
+                return token.cancelled
+            self._run(started, token)
+            return True
         finally:
             self.pool.release(job_id)
 

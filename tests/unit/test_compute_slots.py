@@ -209,3 +209,15 @@ def test_queued_jobs_no_worker_has_taken_yet_time_out_from_upkeep(env):
     assert env.balance().held_micros == 2 * PRICE  # only the expired job's hold was released
     env.runner.execute(late)  # a worker that takes it later does nothing
     assert jobs.get(env.db, late)["started_at"] is None
+
+
+def test_a_job_delivered_twice_runs_once_and_ends_once(env):
+    ended = []
+    env.runner.hooks.append(ended.append)
+    job_id = env.submit(seconds=0.3, cpu=1)
+    twins = [env.start(job_id), env.start(job_id)]
+    for thread in twins:
+        thread.join(5)
+    assert ended == [job_id]  # one webhook, one metric
+    assert (env.status(job_id), env.balance().balance_micros) == ("succeeded", 99 * PRICE)
+    assert env.pool.snapshot()["cpu"]["busy"] == 0

@@ -147,3 +147,13 @@ def test_sizes_come_from_the_settings_and_the_gpu_is_probed_only_when_asked(tmp_
     assert pool.slots("cpu") == 2 and pool.acquire("job_a", {"cpu": 1}, CancelToken())
     assert probes == []
     assert pool.slots("gpu") == 1 and pool.slots("gpu") == 1 and probes == [1]
+
+
+def test_the_same_job_twice_takes_its_slots_once():
+    """A queue message delivered twice must not count the job's slots twice (or leak them)."""
+    pool = ComputePool({"cpu": 2})
+    assert pool.acquire("job_a", {"cpu": 1}, CancelToken())
+    assert pool.acquire("job_a", {"cpu": 1}, CancelToken()) is False
+    pool.release("job_a")
+    pool.release("job_a")
+    assert pool.snapshot()["cpu"]["busy"] == 0
