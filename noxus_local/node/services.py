@@ -26,7 +26,7 @@ from noxus_local.core.job_view import job_body
 from noxus_local.core.keys import KeyCache
 from noxus_local.core.limits import RequestLimiter
 from noxus_local.core.webhooks import EVENTS, WebhookService
-from noxus_local.inference.cache import ModelCache
+from noxus_local.inference.cache import ModelCache, model_class
 from noxus_local.ops.metrics import Metrics
 from noxus_local.queue.dispatch import Dispatcher
 from noxus_local.queue.pool import ComputePool
@@ -67,7 +67,12 @@ def open_db(cfg: Config) -> Database:
 
 
 def prepare(cfg: Config) -> str | None:
-    """Migrate, sync config, bootstrap; returns a newly created default key (print once)."""
+    """Migrate, sync config, bootstrap; returns a newly created default key (print once).
+
+    An unknown ``[inference] preload`` id is a ConfigError here, before anything starts.
+    """
+    for identity in cfg.inference.preload:
+        model_class(identity)
     db = open_db(cfg)
     try:
         sync_config(db, cfg)
