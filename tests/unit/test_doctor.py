@@ -14,6 +14,7 @@ from noxus_local.inference import registry
 from noxus_local.inference.probe import add_model, probe
 from noxus_local.node.services import prepare
 from noxus_local.ops import doctor
+from noxus_local.queue.pool import usable_cores
 from noxus_local.store.db import Database
 from noxus_local.store.migrations import MIGRATIONS
 
@@ -39,6 +40,8 @@ def test_a_prepared_data_dir_passes(cfg):
     assert checks["onnxruntime CPUExecutionProvider"].status == "OK"
     assert checks["models"].status == "OK"
     assert checks["models"].detail.startswith("1 declared, 0 installed")
+    assert checks["compute"].status == "OK"
+    assert checks["compute"].detail.startswith(f"{usable_cores()} CPU slot(s) (the usable cores), ")
     assert checks["model silero-vad"] == doctor.Check(
         "model silero-vad", "WARN", "not installed; a default model: install it with: "
                                     "noxus-local models fetch --default")
@@ -146,3 +149,12 @@ def test_cli_exit_codes_and_json(cfg, tmp_path, capsys, monkeypatch):
 def test_paths_in_the_report_are_absolute(cfg):
     (check,) = doctor.check_data_dir(cfg)
     assert Path(check.detail.split()[0]).is_absolute()
+
+
+def test_more_cpu_slots_than_cores_is_a_warning(tmp_path):
+    cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path), "NOXUS_COMPUTE_CPU_SLOTS": str(usable_cores() + 1),
+                             "NOXUS_COMPUTE_GPU_SLOTS": "0"})
+    [check] = doctor.check_compute(cfg)
+    assert check == doctor.Check("compute", "WARN", f"{usable_cores() + 1} CPU slot(s) ([compute] cpu_slots), "
+                                 f"0 GPU slot(s) ([compute] gpu_slots): more CPU slots than the {usable_cores()} "
+                                 "usable core(s) oversubscribes")
