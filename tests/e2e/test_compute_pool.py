@@ -21,7 +21,7 @@ from tests.e2e.conftest import Server, start_module_server
 
 WAIT = "/api/v1/tools/wait"
 PRICE = Decimal("0.001")
-CALLS, WITH_LIMIT = 40, 20
+CALLS, WITH_LIMIT, RUN_SECONDS = 40, 20, 0.25
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         locale = "en"
         [jobs]
         diagnostic_tools = true
-        sync_wait_seconds = 30
+        sync_wait_seconds = 120
         [compute]
         cpu_slots = 2
         [prices]
@@ -58,12 +58,15 @@ def moment(text: str) -> float:
 
 
 def crowd(server: Server, key: str) -> list[httpx.Response]:
-    """CALLS one-shot waits of 0.1 s holding 2 CPU slots, all at once; half with Max-Processing-Time: 1."""
+    """CALLS one-shot waits of RUN_SECONDS holding 2 CPU slots, all at once; half with Max-Processing-Time: 1.
+
+    At most 4 runs fit in a second, so most of the limited ones must time out while they wait."""
     limits = httpx.Limits(max_connections=CALLS, max_keepalive_connections=CALLS)
-    with httpx.Client(base_url=server.base, timeout=120, limits=limits) as client:
+    with httpx.Client(base_url=server.base, timeout=180, limits=limits) as client:
         def call(i: int) -> httpx.Response:
             headers = {"Authorization": f"Bearer {key}", **({"Max-Processing-Time": "1"} if i < WITH_LIMIT else {})}
-            return client.post(WAIT, json={"seconds": 0.1, "cpu": 2, "return_base64": False}, headers=headers)
+            return client.post(WAIT, json={"seconds": RUN_SECONDS, "cpu": 2, "return_base64": False},
+                               headers=headers)
         with ThreadPoolExecutor(max_workers=CALLS) as pool:
             return list(pool.map(call, range(CALLS)))
 
