@@ -40,7 +40,7 @@ from noxus_local.errors import (
     UnsupportedMediaType,
     ValidationError,
 )
-from noxus_local.node.services import build_services, maintenance_for, stop_services
+from noxus_local.node.services import build_services, maintenance_for, preload_models, stop_services
 from noxus_local.queue.recovery import recover_jobs
 
 log = logging.getLogger("noxus_local.app")
@@ -55,6 +55,7 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
         if start_workers:
             svc.dispatcher.start()
             ticker.start()
+        preload_models(svc)
         recover_jobs(svc)
 
     def on_shutdown(app: Litestar) -> None:

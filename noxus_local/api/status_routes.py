@@ -1,5 +1,6 @@
 """Status routes (seed 001): observed latency per media unit, and capacity in use.
 
+Capacity comes from the compute pool (``queue.pool``) and the queued jobs.
 Latency comes from real jobs that succeeded in the last ``WINDOW`` seconds:
 total processing time over total units (images, or seconds of video).
 
@@ -14,11 +15,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from anyio import to_thread
 from litestar import Request, Response, get
 
 from noxus_local.api.auth import require_principal
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import json_response
+from noxus_local.core import backlog
 from noxus_local.errors import ValidationError
 from noxus_local.node.services import Services
 
@@ -48,14 +51,23 @@ async def latency(request: Request[Any, Any, Any]) -> Response[bytes]:
 @get("/api/v1/status/capacity")
 async def capacity(request: Request[Any, Any, Any]) -> Response[bytes]:
     await require_principal(request)
-    return json_response(request, capacity_body(services_of(request)))
+    # off the event loop: the first call may probe the GPU (ONNX Runtime) and reads SQLite
+    return json_response(request, await to_thread.run_sync(capacity_body, services_of(request)))
 
 
 def capacity_body(svc: Services) -> dict[str, Any]:
-    """Busy plus waiting jobs over worker slots, capped at 1 (seed 001's 0..1)."""
-    counts = dict(svc.db.all("SELECT status, COUNT(*) FROM jobs WHERE status IN ('queued', 'running')"
-                             " GROUP BY status"))
-    slots = svc.cfg.jobs.workers
-    running, queued = counts.get("running", 0), counts.get("queued", 0)
-    return {"used_system_capacity": round(min(1.0, (running + queued) / slots), 3),
-            "running_jobs": running, "queued_jobs": queued, "workers": slots}
+    """From the compute pool: per resource, busy slots plus the slots queued jobs want,
+    over the pool's slots, capped at 1; ``used_system_capacity`` is the fullest one (seed 001's 0..1)."""
+    queued_work = backlog.queued_work(svc.db, svc.catalog)
+    running, queued = backlog.job_counts(svc.db)
+    resources = {name: _resource(r, queued_work.get(name, 0)) for name, r in svc.pool.snapshot().items()}
+    used = max((r["used"] for r in resources.values() if r["slots"]), default=0.0)
+    return {"used_system_capacity": used, "running_jobs": running, "queued_jobs": queued,
+            "workers": svc.cfg.jobs.workers, "resources": resources}
+
+
+def _resource(pool: dict[str, int], queued: int) -> dict[str, Any]:
+    slots, busy = pool["capacity"], pool["busy"]
+    used = min(1.0, (busy + queued) / slots) if slots else 0.0
+    return {"slots": slots, "busy": busy, "queued": queued, "waiting": pool["waiting"],
+            "peak_busy": pool["peak_busy"], "used": round(used, 3)}

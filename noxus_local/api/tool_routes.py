@@ -113,6 +113,8 @@ async def _prepare(request: Request[Any, Any, Any], svc: Services, principal: Pr
     parsed = await read_input(request, tool, limits, svc.files.work_dir(job_id))
     params = await to_thread.run_sync(tool.validate, parsed.fields, parsed.files, limits)
     _wants_base64(parsed.fields)  # refused before the job exists, not after it ran
+    # more compute than this machine has could never start: 503 before any money moves
+    await to_thread.run_sync(svc.pool.check, tool.resources_for(params))
     price = svc.cfg.price(tool.slug)
     hold, units = await to_thread.run_sync(estimate, tool, price, params, parsed.files)
     webhook = await to_thread.run_sync(webhook_from_fields, parsed.fields, svc.cfg.webhooks.allow_hosts)

@@ -57,7 +57,7 @@ def cmd_worker(args: argparse.Namespace, cfg: Config) -> int:
     import signal
     import threading
 
-    from noxus_local.node.services import build_services, maintenance_for, prepare, stop_services
+    from noxus_local.node.services import build_services, maintenance_for, preload_models, prepare, stop_services
     from noxus_local.ops.logs import configure_logging
     from noxus_local.ops.pidfile import pid_file
     from noxus_local.queue.recovery import recover_jobs
@@ -71,6 +71,7 @@ def cmd_worker(args: argparse.Namespace, cfg: Config) -> int:
         signal.signal(sig, lambda *_: stop.set())
     svc.dispatcher.start(args.workers)
     ticker.start()
+    preload_models(svc)
     recover_jobs(svc)  # this host's jobs whose process died
     print(f"NOXUS Local worker: {args.workers or cfg.jobs.workers} thread(s) on the "
           f"{cfg.jobs.queue_backend} queue (data dir {Path(cfg.server.data_dir).resolve()})", flush=True)

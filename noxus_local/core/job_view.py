@@ -18,6 +18,7 @@ import sqlite3
 from typing import Any, Protocol
 
 from noxus_local.config import Config
+from noxus_local.core import backlog
 from noxus_local.core.files import FileStore
 from noxus_local.core.jobs import stored_outputs
 from noxus_local.errors import message
@@ -25,12 +26,21 @@ from noxus_local.money import format_usd
 from noxus_local.store.db import Database
 
 
+class SlotCount(Protocol):
+    """The compute pool as a job view sees it: ``slots("cpu")`` → 2."""
+
+    def slots(self, resource: str) -> int: ...
+
+
 class Services(Protocol):
-    """What shaping a job needs: the store, the signer, the config (``node.Services`` fits)."""
+    """What shaping a job needs: the store, the signer, the config, the catalog and the
+    compute pool (for a queued job's place in line); ``node.Services`` fits."""
 
     cfg: Config
     db: Database
     files: FileStore
+    catalog: backlog.ToolNeeds
+    pool: SlotCount
 
 
 def iso(ts: float | None) -> str | None:
@@ -159,6 +169,8 @@ def job_body(svc: Services, row: sqlite3.Row, include_base64: bool = False) -> d
         "started_at": iso(row["started_at"]), "finished_at": iso(row["finished_at"]),
         "billing": billing(svc, row),
     }
+    if row["status"] == "queued":  # waiting for its turn or its compute slots
+        body.update(backlog.queue_estimate(svc.db, svc.catalog, svc.pool.slots, row))
     steps = stored_steps(row)
     if steps:
         body["steps"] = [step_view(row["id"], s) for s in steps]

@@ -42,7 +42,20 @@ _creating = threading.Lock()
 
 
 class ModelNotInstalled(ToolUnavailable):
-    """A model whose files are not in the data dir; the message says how to fetch them."""
+    """A model whose files are not in the data dir; the message says how to fetch them.
+
+    No path in it: the message and details reach API responses.
+    Example: ``details == {"reason": "model_missing", "model": "silero-vad",
+    "install": "noxus-local models fetch silero-vad", "missing": ["silero_vad.onnx"]}``.
+    """
+
+    @classmethod
+    def for_model(cls, identity: str, missing: list[str]) -> ModelNotInstalled:
+        command = f"noxus-local models fetch {identity}"
+        return cls(f"model {identity} is not installed ({', '.join(missing)} missing); "
+                   f"install it with `{command}`",
+                   details={"reason": "model_missing", "model": identity, "install": command,
+                            "missing": missing})
 
 
 @dataclass(frozen=True)
@@ -90,11 +103,14 @@ class OnnxModel(ABC):
 
     identity: ClassVar[str]  # the model's id in models/manifest.toml
     files: ClassVar[tuple[str, ...]]  # its files; the first is the ONNX graph
+    # intra-op threads this model runs best with (0 = ONNX Runtime's default); a tool
+    # running it should declare as many CPU slots. ``[inference] threads`` > 0 overrides it.
+    threads: ClassVar[int] = 0
 
     def __init__(self, model_dir: Path, prefer_gpu: bool = True, threads: int = 0) -> None:
         self.model_dir = model_dir
         self.prefer_gpu = prefer_gpu
-        self.threads = threads
+        self.session_threads = threads or type(self).threads
         self._info: SessionInfo | None = None
         self._lock = threading.Lock()
 
@@ -117,10 +133,8 @@ class OnnxModel(ABC):
             if self._info is None:
                 missing = [name for name in self.files if not (self.model_dir / name).is_file()]
                 if missing:
-                    raise ModelNotInstalled(f"model {self.identity}: {', '.join(missing)} not in {self.model_dir}; "
-                                            f"install it with `noxus-local models fetch {self.identity}`",
-                                            details={"model": self.identity})
-                self._info = create_session(self.model_dir / self.files[0], self.prefer_gpu, self.threads)
+                    raise ModelNotInstalled.for_model(self.identity, missing)
+                self._info = create_session(self.model_dir / self.files[0], self.prefer_gpu, self.session_threads)
         return self._info
 
     def predict(self, *inputs: Any, **kwargs: Any) -> Any:

@@ -30,6 +30,7 @@ INPUTS = ["input", "state", "sr"]
 class SileroVad(OnnxModel):
     identity = "silero-vad"
     files = ("silero_vad.onnx",)
+    threads = 1  # one 32 ms window at a time: more threads only add hand-off cost
 
     def speech_segments(self, pcm16k: np.ndarray, threshold: float = 0.5, neg_threshold: float = 0.35,
                         min_speech_ms: int = 250, min_silence_ms: int = 100,

@@ -26,8 +26,10 @@ from noxus_local.core.job_view import job_body
 from noxus_local.core.keys import KeyCache
 from noxus_local.core.limits import RequestLimiter
 from noxus_local.core.webhooks import EVENTS, WebhookService
+from noxus_local.inference.cache import ModelCache, model_class
 from noxus_local.ops.metrics import Metrics
 from noxus_local.queue.dispatch import Dispatcher
+from noxus_local.queue.pool import ComputePool
 from noxus_local.queue.recovery import HEARTBEAT_SECONDS, recover_jobs
 from noxus_local.queue.runner import JobRunner
 from noxus_local.queue.upkeep import Maintenance, sweep_files
@@ -35,6 +37,7 @@ from noxus_local.store.db import Database, secure_data_dir
 from noxus_local.tools.catalog import Catalog
 
 log = logging.getLogger("noxus_local.services")
+MODEL_SWEEP_SECONDS = 10.0  # idle models are unloaded within this of their idle_unload_seconds
 
 
 @dataclass
@@ -49,6 +52,8 @@ class Services:
     hooks: WebhookService
     keys: KeyCache
     metrics: Metrics
+    pool: ComputePool
+    models: ModelCache
 
     @property
     def locale(self) -> str:
@@ -63,7 +68,12 @@ def open_db(cfg: Config) -> Database:
 
 
 def prepare(cfg: Config) -> str | None:
-    """Migrate, sync config, bootstrap; returns a newly created default key (print once)."""
+    """Migrate, sync config, bootstrap; returns a newly created default key (print once).
+
+    An unknown ``[inference] preload`` id is a ConfigError here, before anything starts.
+    """
+    for identity in cfg.inference.preload:
+        model_class(identity)
     Catalog.default(cfg.jobs.diagnostic_tools).check_prices(cfg.prices)  # refuse before touching the data dir
     db = open_db(cfg)
     try:
@@ -78,10 +88,12 @@ def build_services(cfg: Config) -> Services:
     catalog.check_prices(cfg.prices)  # before anything opens: a tool without a price never serves free
     db = open_db(cfg)
     store = FileStore(Path(cfg.server.data_dir), load_secret(Path(cfg.server.data_dir), cfg.server.secret_key))
-    runner = JobRunner(db, catalog, store, cfg)
+    pool, models = ComputePool.from_config(cfg), ModelCache(cfg)
+    runner = JobRunner(db, catalog, store, cfg, pool=pool, models=models)
     svc = Services(cfg=cfg, db=db, catalog=catalog, files=store, runner=runner,
                    dispatcher=Dispatcher(runner, cfg), limiter=RequestLimiter(),
-                   hooks=WebhookService(db, cfg.webhooks), metrics=Metrics(db), keys=KeyCache())
+                   hooks=WebhookService(db, cfg.webhooks), metrics=Metrics(db), keys=KeyCache(),
+                   pool=pool, models=models)
     runner.hooks.append(lambda job_id: schedule_webhook(svc, job_id))
     runner.hooks.append(lambda job_id: svc.metrics.job_done(jobs.get(svc.db, job_id)))
     return svc
@@ -106,8 +118,14 @@ def maintenance_for(svc: Services) -> Maintenance:
         recover_jobs(svc, startup=False)
 
     return Maintenance([(10.0, svc.dispatcher.check_health), (HEARTBEAT_SECONDS, svc.runner.heartbeat),
-                        (60.0, recover_stale), (60.0, sweep)],
+                        (60.0, recover_stale), (60.0, sweep), (MODEL_SWEEP_SECONDS, svc.models.sweep),
+                        (1.0, svc.runner.expire_overdue)],
                        threads=[svc.hooks.run])
+
+
+def preload_models(svc: Services) -> list[str]:
+    """``[inference] preload`` at start (serve and worker): the first job then pays no load."""
+    return svc.models.preload(svc.cfg.inference.preload)
 
 
 def begin_shutdown(svc: Services) -> list[str]:

@@ -50,7 +50,7 @@ def run_checks(cfg: Config, source: str) -> list[Check]:
     checks = [check_config(cfg, source)]
     probes: list[Callable[[Config], list[Check]]] = [
         check_data_dir, check_store, check_ledger, check_queue, check_ffmpeg, check_fonts,
-        check_onnxruntime, check_models]
+        check_onnxruntime, check_compute, check_models]
     for probe in probes:
         checks += _guarded(probe, cfg)
     return checks
@@ -241,6 +241,23 @@ def check_onnxruntime(cfg: Config) -> list[Check]:
         detail = f"{probe.detail} (onnxruntime {onnxruntime.__version__})" if cpu else probe.detail
         checks.append(Check(f"onnxruntime {probe.provider}", status, detail))
     return checks
+
+
+def check_compute(cfg: Config) -> list[Check]:
+    """The compute pool as the server sizes it; more slots than cores (or GPUs) oversubscribe."""
+    from noxus_local.queue.pool import ComputePool, usable_cores, working_gpus
+
+    slots = ComputePool.from_config(cfg).capacity()
+    cores = usable_cores()
+    cpu_from = "[compute] cpu_slots" if cfg.compute.cpu_slots else "the usable cores"
+    gpu_from = "[compute] gpu_slots" if cfg.compute.gpu_slots >= 0 else (
+        "detected: CUDA runs" if slots["gpu"] else "detected: no working CUDA")
+    detail = f"{slots['cpu']} CPU slot(s) ({cpu_from}), {slots['gpu']} GPU slot(s) ({gpu_from})"
+    if slots["cpu"] > cores:
+        return [Check("compute", WARN, f"{detail}: more CPU slots than the {cores} usable core(s) oversubscribes")]
+    if cfg.compute.gpu_slots > 0 and not working_gpus(True):
+        return [Check("compute", WARN, f"{detail}: but CUDA does not really run here (see onnxruntime above)")]
+    return [Check("compute", OK, detail)]
 
 
 def check_models(cfg: Config) -> list[Check]:

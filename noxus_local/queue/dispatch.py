@@ -51,10 +51,12 @@ def make_huey(cfg: Config) -> Huey:
 
 
 class Dispatcher:
-    def __init__(self, runner: JobRunner, cfg: Config, inline_threads: int = 32) -> None:
+    def __init__(self, runner: JobRunner, cfg: Config) -> None:
         self.runner = runner
         self.cfg = cfg
-        self.pool = ThreadPoolExecutor(max_workers=inline_threads, thread_name_prefix="noxus-inline")
+        # [jobs] inline_threads: how many one-shot calls are carried at once; each then waits
+        # for its compute slots (queue/pool.py), so this bounds threads, not CPU use
+        self.pool = ThreadPoolExecutor(max_workers=cfg.jobs.inline_threads, thread_name_prefix="noxus-inline")
         self.huey = make_huey(cfg)
         self._run_job = self.huey.task(name="noxus.run_job")(self._execute)
         self.consumer: Any = None

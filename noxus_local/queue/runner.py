@@ -1,7 +1,9 @@
 """The one job runner: every tool run goes through ``JobRunner.execute``.
 
-It takes a queued job row (whose hold was placed at submission), runs the
-tool with its step tracker and a cancel token, stores every output file, and
+It takes a queued job row (whose hold was placed at submission), waits for
+the compute slots the tool declares (``queue.pool``; the job stays
+``queued`` meanwhile and can be cancelled or time out), runs the tool with its
+step tracker, a cancel token and the process's model cache, stores every output file, and
 settles: charge the actual amount (never above the hold) and release the
 rest, or release everything on failure, cancel or timeout. Settlement is the
 ``settled`` 0 → 1 flip in ``core.jobs.finish``, so it happens exactly once
@@ -19,16 +21,19 @@ import json
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from noxus_local.config import Config
-from noxus_local.core import jobs
+from noxus_local.core import backlog, jobs
 from noxus_local.core.billing import settlement
 from noxus_local.core.files import FileStore
 from noxus_local.errors import InternalError, JobCancelled, NoxusError, ProcessingTimeout
+from noxus_local.inference.cache import ModelCache
 from noxus_local.ops.logs import job_context
+from noxus_local.queue.pool import ComputePool
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.runtime.steps import Deferred, StepTracker, outcome_of, plan
 from noxus_local.tools.base import InputFile, Limits, ToolContext, ToolOutput
@@ -40,11 +45,14 @@ FinishedHook = Callable[[str], None]
 
 
 class JobRunner:
-    def __init__(self, db: Any, catalog: Catalog, files: FileStore, cfg: Config) -> None:
+    def __init__(self, db: Any, catalog: Catalog, files: FileStore, cfg: Config,
+                 pool: ComputePool | None = None, models: ModelCache | None = None) -> None:
         self.db = db
         self.catalog = catalog
         self.files = files
         self.cfg = cfg
+        self.pool = pool or ComputePool.from_config(cfg)
+        self.models = models or ModelCache(cfg)
         self.hooks: list[FinishedHook] = []
         self._tokens: dict[str, CancelToken] = {}
         self._lock = threading.Lock()
@@ -64,23 +72,53 @@ class JobRunner:
         if self.stopping.is_set():  # checked after registering, so shutdown() cannot miss a job
             self._forget(job_id)
             return
-        row = jobs.start(self.db, job_id)
+        row = backlog.queued_row(self.db, job_id)
         if row is None:
             self._forget(job_id)
             if token.cancelled:  # cancelled while queued, inside this window: cancel() left it to us
                 self.files.discard_work(job_id)
                 self.notify(job_id)
             return
-        timer = self._arm_timeout(job_id, row["max_processing_seconds"])
+        # Max-Processing-Time counts from submission: time spent waiting for slots is included
+        timer = self._arm_timeout(job_id, row["max_processing_seconds"], row["created_at"])
         try:
-            self._run(row, token)
+            ours = self._run_with_slots(row, token)
         finally:
             if timer is not None:
                 timer.cancel()
             self._forget(job_id)
-        if jobs.is_settled(self.db, job_id):  # not when put back for the next start
+        if ours and jobs.is_settled(self.db, job_id):  # not when put back or left queued for the next start
             self.files.discard_work(job_id)
             self.notify(job_id)
+
+    def _run_with_slots(self, row: sqlite3.Row, token: CancelToken) -> bool:
+        """Wait for the tool's compute slots (still ``queued``), then run it holding them.
+
+        True when this execution owns the ending (it ran the job, failed it, or
+        a cancel or timeout came while it held the token, which leaves the
+        clean-up to it); False when another execution of the same job (a
+        duplicate queue message) has it, or the pool is shutting down.
+        """
+        job_id = row["id"]
+        try:
+            need = self.catalog.resolve(row["tool"]).resources_for(json.loads(row["params"]))
+            if not self.pool.acquire(job_id, need, token):
+                return token.cancelled  # cancelled or timed out while waiting: it never started
+        except NoxusError as exc:  # the tool left the catalog, or needs more than this machine has
+            self._fail(job_id, exc)
+            return True
+        try:
+            started = jobs.start(self.db, job_id)
+            if started is None:
+                return token.cancelled
+            self._run(started, token)
+            return True
+        finally:
+            self.pool.release(job_id)
+
+    def _forget(self, job_id: str) -> None:
+        with self._lock:
+            self._tokens.pop(job_id, None)
 
     def _run(self, row: sqlite3.Row, token: CancelToken) -> None:
         job_id = row["id"]
@@ -112,7 +150,7 @@ class JobRunner:
         return ToolContext(params=json.loads(row["params"]), files=files,
                            limits=Limits(**json.loads(row["limits"])),
                            workdir=self.files.work_dir(row["id"]),
-                           progress=tracker.progress, cancel=token, steps=tracker)
+                           progress=tracker.progress, cancel=token, steps=tracker, models=self.models)
 
     def _succeed(self, row: sqlite3.Row, out: ToolOutput, tracker: StepTracker) -> None:
         job_id = row["id"]
@@ -151,14 +189,11 @@ class JobRunner:
             token = self._tokens[job_id] = CancelToken()
             return token, True
 
-    def _forget(self, job_id: str) -> None:
-        with self._lock:
-            self._tokens.pop(job_id, None)
-
-    def _arm_timeout(self, job_id: str, seconds: int) -> threading.Timer | None:
+    def _arm_timeout(self, job_id: str, seconds: int, submitted_at: float) -> threading.Timer | None:
         if seconds <= 0:
             return None
-        timer = threading.Timer(seconds, self.cancel, args=(job_id, "timeout"))
+        remaining = max(0.0, submitted_at + seconds - time.time())
+        timer = threading.Timer(remaining, self.cancel, args=(job_id, "timeout"))
         timer.daemon = True
         timer.start()
         return timer
@@ -176,10 +211,20 @@ class JobRunner:
             token = self._tokens.get(job_id)
         if token is not None:
             token.cancel(reason)
+            self.pool.wake()  # a job waiting for slots gives up now, not at the next poll
         if settled and token is None:  # never started: nothing else will clean up
             self.files.discard_work(job_id)
             self.notify(job_id)
         return settled
+
+    def expire_overdue(self) -> list[str]:
+        """Time out queued jobs past their limit that still wait for a worker (upkeep, every second).
+
+        A job a worker holds has its own exact timer; this covers the ones
+        still in huey's queue or the inline threads' backlog, so a long line
+        never keeps a job past its Max-Processing-Time.
+        """
+        return [job_id for job_id in backlog.overdue(self.db) if self.cancel(job_id, "timeout")]
 
     def running_ids(self) -> set[str]:
         with self._lock:
@@ -199,6 +244,7 @@ class JobRunner:
         From now on no job starts in this process (``stopping``).
         """
         self.stopping.set()
+        self.pool.close()  # queued jobs stay queued: none starts from now on
         with self._lock:
             running = list(self._tokens.items())
         for _, token in running:

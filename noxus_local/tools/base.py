@@ -144,6 +144,7 @@ class ToolContext:
     cancel: CancelToken = field(default_factory=CancelToken)
     # the runner passes the job's tracker (stored ~4 times a second); alone, an in-memory one
     steps: StepTracker = field(default_factory=StepTracker)
+    models: Any = None  # the process's inference.cache.ModelCache: ctx.models.get(SileroVad)
 
     def step(self, name: str) -> StepScope:
         """Enter a declared step: ``with ctx.step("render") as step: step.progress(40)``.
@@ -229,6 +230,9 @@ class Tool(ABC):
     measures: ClassVar[str | None] = None
     # declared once; the job's progress is their weighted sum (empty: the tool reports progress itself)
     steps: ClassVar[tuple[Step, ...]] = ()
+    # compute slots one run holds while it runs (queue/pool.py): whole CPU cores or GPUs.
+    # One core is the default; a tool that runs a model with N threads declares {"cpu": N}.
+    resources: ClassVar[Mapping[str, int]] = {"cpu": 1}
 
     def validate(self, raw: Mapping[str, Any], files: Mapping[str, InputFile],
                  limits: Limits) -> dict[str, Any]:
@@ -254,6 +258,21 @@ class Tool(ABC):
         The hold of a per-unit price is computed from it before any money
         moves (e.g. a probed duration in seconds, or ``len(text)``
         characters). Called only when ``measures`` is set.
+        """
+        return 1.0
+
+    def resources_for(self, params: dict[str, Any]) -> Mapping[str, int]:
+        """The slots this run takes; a tool whose need depends on its input overrides it.
+
+        Example: ``WaitTool().resources_for({"cpu": 2})`` → ``{"cpu": 2}``.
+        """
+        return self.resources
+
+    def work_units(self, params: dict[str, Any]) -> float:
+        """The media units a run of these params is expected to report (``ToolOutput.media_units``),
+        for a queued job's ETA; one by default (one image).
+
+        Example: a transcription tool returns the probed duration in seconds.
         """
         return 1.0
 

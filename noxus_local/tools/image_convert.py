@@ -42,6 +42,7 @@ class ImageConvertTool(Tool):
     description = "Convierte imágenes entre PNG, JPEG, WebP, GIF, BMP, TIFF, ICO y AVIF, con redimensionado."
     media_type = "image"
     measures = "images"  # one image per run (an animation is one image): Tool.units' default
+    resources = {"cpu": 1}  # one core: Pillow work that holds the GIL most of the run
     inputs = (
         InputSpec("image", "file", required=True),
         InputSpec("output_format", "string", required=True, choices=(*FORMATS, "jpg")),

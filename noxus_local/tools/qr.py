@@ -55,6 +55,7 @@ class QrTool(Tool):
     description = "Genera un código QR (PNG, SVG, JPEG o WebP) a partir de un texto o una URL."
     media_type = "image"
     measures = "characters"  # a per-1k_chars price counts the text
+    resources = {"cpu": 1}  # one core: Pillow work that holds the GIL most of the run
     inputs = (
         # no max_length: capacity decides (413 qr_capacity), whatever the length
         InputSpec("text", "string", required=True,

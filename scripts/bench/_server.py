@@ -94,22 +94,26 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(startup_timeout: float = 60, concurrent_jobs: int = 64, workers: int = 2,
-                   diagnostics: bool = False) -> Iterator[BenchServer]:
-    """Start a server in a fresh temp dir; SIGTERM it (then SIGKILL) and clean up on exit."""
+                   diagnostics: bool = False, extra_config: str = "") -> Iterator[BenchServer]:
+    """Start a server in a fresh temp dir; SIGTERM it (then SIGKILL) and clean up on exit.
+
+    ``extra_config`` is TOML appended to the config, e.g. ``"[compute]\ncpu_slots = 2\n"``.
+    """
     with tempfile.TemporaryDirectory(prefix="noxus-bench-") as tmp:
         root = Path(tmp)
         server = _start(root, startup_timeout, {"concurrent_jobs": concurrent_jobs, "workers": workers,
-                                                "diagnostics": "true" if diagnostics else "false"})
+                                                "diagnostics": "true" if diagnostics else "false"},
+                        extra_config)
         try:
             yield server
         finally:
             _stop(server.proc)
 
 
-def _start(root: Path, timeout: float, settings: dict[str, object]) -> BenchServer:
+def _start(root: Path, timeout: float, settings: dict[str, object], extra_config: str = "") -> BenchServer:
     data_dir, port = root / "data", free_port()
     config = root / "bench.toml"
-    config.write_text(CONFIG.format(data_dir=data_dir.as_posix(), **settings))
+    config.write_text(CONFIG.format(data_dir=data_dir.as_posix(), **settings) + extra_config)
     env = {k: v for k, v in os.environ.items() if not k.startswith("NOXUS_")}  # no stray overrides
     with open(root / "server.log", "w") as log:  # the child keeps its own copy of the fd
         proc = subprocess.Popen([sys.executable, "-m", "noxus_local", "serve", "--config", str(config),

@@ -15,6 +15,7 @@ from noxus_local.inference.probe import add_model, probe
 from noxus_local.media import fonts
 from noxus_local.node.services import prepare
 from noxus_local.ops import doctor
+from noxus_local.queue.pool import usable_cores
 from noxus_local.store.db import Database
 from noxus_local.store.migrations import MIGRATIONS
 
@@ -41,6 +42,8 @@ def test_a_prepared_data_dir_passes(cfg):
     assert checks["models"].status == "OK"
     assert checks["models"].detail.startswith("2 declared, 0 installed")
     assert checks["model kokoro-voice-ef-dora"].status == "OK"  # optional: not installed is fine
+    assert checks["compute"].status == "OK"
+    assert checks["compute"].detail.startswith(f"{usable_cores()} CPU slot(s) (the usable cores), ")
     assert checks["model silero-vad"] == doctor.Check(
         "model silero-vad", "WARN", "not installed; a default model: install it with: "
                                     "noxus-local models fetch --default")
@@ -168,3 +171,12 @@ def test_the_encoded_test_clip_is_read_back_by_pyav(cfg):
     checks = by_name(doctor.check_ffmpeg(cfg))
     assert checks["media probe"].status == "OK"
     assert checks["media probe"].detail.startswith("PyAV ") and "h264+aac, 0.2 s" in checks["media probe"].detail
+
+
+def test_more_cpu_slots_than_cores_is_a_warning(tmp_path):
+    cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path), "NOXUS_COMPUTE_CPU_SLOTS": str(usable_cores() + 1),
+                             "NOXUS_COMPUTE_GPU_SLOTS": "0"})
+    [check] = doctor.check_compute(cfg)
+    assert check == doctor.Check("compute", "WARN", f"{usable_cores() + 1} CPU slot(s) ([compute] cpu_slots), "
+                                 f"0 GPU slot(s) ([compute] gpu_slots): more CPU slots than the {usable_cores()} "
+                                 "usable core(s) oversubscribes")

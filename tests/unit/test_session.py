@@ -107,12 +107,23 @@ def test_a_model_without_its_files_is_tool_unavailable_with_the_fix(tmp_path):
     with pytest.raises(ModelNotInstalled) as caught:
         Doubler(tmp_path / "doubler").predict(X)
     assert (caught.value.status, caught.value.code) == (503, "tool_unavailable")
-    assert caught.value.details == {"model": "doubler"}
+    assert caught.value.details == {"reason": "model_missing", "model": "doubler",
+                                    "install": "noxus-local models fetch doubler", "missing": ["add.onnx"]}
     assert "install it with `noxus-local models fetch doubler`" in str(caught.value)
+    assert str(tmp_path) not in str(caught.value)  # the message reaches responses: no paths
 
 
 def test_from_config_uses_the_data_dir_and_the_inference_settings(tmp_path):
     cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path), "NOXUS_INFERENCE_PREFER_GPU": "false",
                              "NOXUS_INFERENCE_THREADS": "2"})
     model = Doubler.from_config(cfg)
-    assert (model.model_dir, model.prefer_gpu, model.threads) == (tmp_path / "models" / "doubler", False, 2)
+    assert (model.model_dir, model.prefer_gpu, model.session_threads) == (tmp_path / "models" / "doubler", False, 2)
+
+
+def test_the_model_class_declares_its_threads_unless_the_setting_overrides_them(tmp_path):
+    class TwoThreads(Doubler):
+        threads = 2
+
+    assert TwoThreads(tmp_path).session_threads == 2
+    assert TwoThreads(tmp_path, threads=1).session_threads == 1
+    assert Doubler(tmp_path).session_threads == 0  # ONNX Runtime's default

@@ -1,0 +1,66 @@
+"""The layering, pinned: the queue, the services bundle and `noxus-local worker` load no Litestar
+and nothing from ``noxus_local.api`` (issue 7: the worker must not need the HTTP stack).
+
+Each check runs in a fresh interpreter, so no module another test imported can hide an import.
+"""
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+FORBIDDEN = "lambda name: name == 'litestar' or name.startswith(('litestar.', 'noxus_local.api'))"
+
+
+def loaded_after(code: str, tmp_path: Path, timeout: float = 60) -> dict:
+    """Run ``code`` in a new interpreter; it leaves ``result`` (a dict) to print as JSON."""
+    script = tmp_path / "probe.py"
+    script.write_text(textwrap.dedent(code) + "\nprint('RESULT=' + __import__('json').dumps(result))\n")
+    done = subprocess.run([sys.executable, str(script)], cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin",
+                                                "NOXUS_DATA_DIR": str(tmp_path / "data")})
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT=")]
+    assert lines, done.stdout + done.stderr
+    return json.loads(lines[-1].removeprefix("RESULT="))
+
+
+def test_the_queue_and_the_services_bundle_import_no_http_stack(tmp_path):
+    result = loaded_after(f"""
+        import sys
+        import noxus_local.queue.runner, noxus_local.queue.dispatch, noxus_local.queue.pool
+        import noxus_local.node.services, noxus_local.inference.cache
+        bad = {FORBIDDEN}
+        result = {{"bad": sorted(m for m in sys.modules if bad(m)),
+                   "queue": "noxus_local.queue.runner" in sys.modules}}
+    """, tmp_path)
+    assert result == {"bad": [], "queue": True}
+
+
+def test_a_running_noxus_local_worker_has_loaded_no_http_stack(tmp_path):
+    """The real start path: ``main(["worker"])`` builds the services, starts huey and
+    recovery; once its pid file exists the process looks at its own modules and stops."""
+    config = tmp_path / "worker.toml"
+    config.write_text(f'[server]\ndata_dir = "{tmp_path / "data"}"\n[jobs]\ndiagnostic_tools = true\n')
+    result = loaded_after(f"""
+        import os, signal, sys, threading, time
+        from pathlib import Path
+        from noxus_local.cli.main import main
+
+        data, seen = Path({str(tmp_path / "data")!r}), {{}}
+        bad = {FORBIDDEN}
+
+        def look_then_stop():
+            deadline = time.monotonic() + 30
+            while not list(data.glob("noxus-worker-*.pid")) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            seen["bad"] = sorted(m for m in sys.modules if bad(m))
+            seen["started"] = bool(list(data.glob("noxus-worker-*.pid")))
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        threading.Thread(target=look_then_stop, daemon=True).start()
+        code = main(["worker", "--config", {str(config)!r}])
+        result = {{**seen, "exit": code, "huey": "huey" in sys.modules}}
+    """, tmp_path)
+    assert result == {"bad": [], "started": True, "exit": 0, "huey": True}
