@@ -72,12 +72,22 @@ class AccountSuspended(NoxusError):
     status, code = 403, "account_suspended"
 
 
+class AssetForbidden(NoxusError):
+    """An asset id of another account (seed 003: "Asset not owned by your org")."""
+
+    status, code = 403, "asset_forbidden"
+
+
 class ToolNotFound(NoxusError):
     status, code = 404, "tool_not_found"
 
 
 class JobNotFound(NoxusError):
     status, code = 404, "job_not_found"
+
+
+class AssetNotFound(NoxusError):
+    status, code = 404, "asset_not_found"
 
 
 class NotFound(NoxusError):

@@ -172,4 +172,24 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE jobs ADD COLUMN heartbeat_at REAL;
     """,
+    # 7 (seventh in the plan; the sixth entry on this branch): assets, stored once per account by
+    # SHA-256 (the partial unique index); a deleted asset keeps its row so a queued job that names it
+    # fails with "deleted", not "unknown"
+    """
+    CREATE TABLE assets (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        sha256 TEXT NOT NULL,
+        type TEXT NOT NULL CHECK (type IN ('image', 'audio', 'video')),
+        category TEXT NOT NULL,
+        mime_type TEXT NOT NULL,
+        extension TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL CHECK (size_bytes > 0),
+        filename TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        deleted_at REAL
+    );
+    CREATE UNIQUE INDEX assets_account_sha ON assets(account_id, sha256) WHERE deleted_at IS NULL;
+    CREATE INDEX assets_account ON assets(account_id, deleted_at, created_at);
+    """,
 ]
