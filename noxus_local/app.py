@@ -20,6 +20,7 @@ from litestar import Litestar, Request, Response
 from litestar.exceptions import HTTPException
 
 from noxus_local.api import account_routes as account
+from noxus_local.api import asset_routes as assets_api
 from noxus_local.api import file_routes as files
 from noxus_local.api import job_routes as jobs_api
 from noxus_local.api import metrics_routes as metrics_api
@@ -66,6 +67,8 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
                         tools.list_tools, tools.show_tool, tools.run_tool,
                         jobs_api.list_jobs, jobs_api.show_job, jobs_api.cancel_job, files.get_file,
                         status.latency, status.capacity, metrics_api.metrics,
+                        assets_api.upload_asset, assets_api.list_assets, assets_api.show_asset,
+                        assets_api.delete_asset, assets_api.asset_content,
                         *openapi.asset_routers()],
         exception_handlers={Exception: handle},
         on_startup=[on_startup], on_shutdown=[on_shutdown],

@@ -145,6 +145,8 @@ def operation(generated: dict[str, Any], op: spec.Op | None, tools: list[Tool],
     }
     if op.operation_id == "runTool":
         out["requestBody"] = tool_request_body(tools)
+    elif op.request_body is not None:
+        out["requestBody"] = op.request_body
     return out
 
 

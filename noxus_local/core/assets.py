@@ -32,6 +32,7 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
+from noxus_local.config import AssetSettings, TierSettings
 from noxus_local.core.job_view import iso
 from noxus_local.core.keys import new_id
 from noxus_local.errors import AssetForbidden, AssetNotFound, InvalidMedia, LimitExceeded, ValidationError
@@ -121,6 +122,13 @@ class Intake:
                 "PNG, JPEG, WebP, SVG, MP3, WAV, OGG, AAC, M4A, MP4, MOV, WebM, MKV, AVI.",
                 details={"reason": "unsupported_content", "accepted_kinds": sorted(self.caps)})
         self._sniffed = found
+
+
+def caps_for(settings: AssetSettings, tier: TierSettings) -> dict[str, Cap]:
+    """Asset limits: images and audio from ``[assets]``, video up to the tier's upload limit."""
+    return {"image": Cap(int(settings.max_image_mb * MB), "max_image_mb"),
+            "audio": Cap(int(settings.max_audio_mb * MB), "max_audio_mb"),
+            "video": Cap(int(tier.max_upload_mb * MB), "max_upload_mb")}
 
 
 def check_content(received: Received) -> None:
@@ -220,6 +228,10 @@ class AssetStore:
             row = conn.execute("SELECT * FROM assets WHERE id = ?", (asset_id,)).fetchone()
         self.file_of(asset_id).unlink(missing_ok=True)
         return row
+
+    def served(self, asset_id: str) -> sqlite3.Row | None:
+        """A live asset by id alone, for its signed publicUrl (the signature is the permission)."""
+        return self.db.one("SELECT * FROM assets WHERE id = ? AND deleted_at IS NULL", (asset_id,))
 
     def used_bytes(self, account_id: str) -> int:
         return int(self.db.one("SELECT COALESCE(SUM(size_bytes), 0) FROM assets WHERE account_id = ?"

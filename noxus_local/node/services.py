@@ -21,6 +21,7 @@ from pathlib import Path
 from noxus_local.config import Config
 from noxus_local.core import jobs
 from noxus_local.core.accounts import bootstrap_default, sync_config
+from noxus_local.core.assets import AssetStore
 from noxus_local.core.files import FileStore, load_secret
 from noxus_local.core.job_view import job_body
 from noxus_local.core.keys import KeyCache
@@ -49,6 +50,7 @@ class Services:
     hooks: WebhookService
     keys: KeyCache
     metrics: Metrics
+    assets: AssetStore
 
     @property
     def locale(self) -> str:
@@ -78,7 +80,8 @@ def build_services(cfg: Config) -> Services:
     runner = JobRunner(db, catalog, store, cfg)
     svc = Services(cfg=cfg, db=db, catalog=catalog, files=store, runner=runner,
                    dispatcher=Dispatcher(runner, cfg), limiter=RequestLimiter(),
-                   hooks=WebhookService(db, cfg.webhooks), metrics=Metrics(), keys=KeyCache())
+                   hooks=WebhookService(db, cfg.webhooks), metrics=Metrics(), keys=KeyCache(),
+                   assets=AssetStore(db, store.asset_root))
     runner.hooks.append(lambda job_id: schedule_webhook(svc, job_id))
     runner.hooks.append(lambda job_id: svc.metrics.job_done(jobs.get(svc.db, job_id)))
     return svc
