@@ -374,7 +374,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "hold → process → charge the actual amount on success (never more than the hold), release "
         "on failure.\n\nSend `multipart/form-data` (files as parts, other fields as text) or "
         "`application/json` (files as `content_base64` for the tool's first file input, or "
-        "`<field>_base64`, plus `filename`; a `data:` URI prefix is tolerated). The request returns "
+        "`<field>_base64`, plus `filename`; a `data:` URI prefix is tolerated). Any file input may instead "
+        "be `<field>_asset_id` (an asset of this account) or `<field>_url` (downloaded by the server behind "
+        "the SSRF guard, within the upload limit and the `[assets]` timeout). The request returns "
         "when the job ends; with `Prefer: respond-async`, or when the job outlasts the server's "
         "sync wait, it returns 202 and the job's `Location`. Add `webhook: {url, secret}` (JSON) or "
         "`webhook_url` / `webhook_secret` (form) to be called when the job ends. "
@@ -382,7 +384,8 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         {"qr": QR_RUN, "image-convert": IMAGE_CONVERT_RUN},
         errors=("validation_error", "invalid_media", "missing_api_key", "invalid_api_key", "revoked_api_key",
                 "insufficient_api_balance", "scope_denied", "tool_not_allowed", "account_suspended",
-                "tool_not_found", "idempotency_conflict", "limit_exceeded", "unsupported_media_type",
+                "asset_forbidden", "tool_not_found", "asset_not_found", "idempotency_conflict", "limit_exceeded",
+                "unsupported_media_type",
                 "rate_limit_exceeded", "concurrency_limit_exceeded", "internal_error", "tool_unavailable",
                 "processing_timeout"),
         parameters=(_ref("IdempotencyKey", "parameters"), _ref("Prefer", "parameters"),
