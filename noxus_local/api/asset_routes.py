@@ -95,7 +95,7 @@ async def asset_content(request: Request[Any, Any, Any], asset_id: FromPath[str]
     """The publicUrl: no key, the signature is the permission (strict ASCII, never a 500)."""
     svc = services_of(request)
     expires, sig = request.query_params.get("expires", ""), request.query_params.get("sig", "")
-    if not (_DIGITS.fullmatch(expires) and _SIG.fullmatch(sig)
+    if not (assets.ASSET_ID.fullmatch(asset_id) and _DIGITS.fullmatch(expires) and _SIG.fullmatch(sig)
             and svc.files.verify_asset(asset_id, int(expires), sig)):
         raise NotFound(details={"reason": "invalid_or_expired_signature"})
     row = svc.assets.served(asset_id)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 import shutil
 import sqlite3
@@ -43,6 +44,9 @@ CATEGORIES: dict[str, str] = {"product_image": "image", "logo": "image", "image"
                               "music": "audio", "audio": "audio", "video": "video"}
 KINDS = ("image", "audio", "video")
 MB = 1024 * 1024
+# what new_id("asset") makes; anything else is unknown before it reaches SQLite (a lone surrogate
+# would not even encode) or a response
+ASSET_ID = re.compile(r"asset_[0-9a-f]{24}")
 
 
 @dataclass(frozen=True)
@@ -197,9 +201,10 @@ class AssetStore:
 
     def get(self, asset_id: str, account_id: str) -> sqlite3.Row:
         """The account's live asset; 403 for another account's, 404 for unknown or deleted."""
-        row = self.db.one("SELECT * FROM assets WHERE id = ?", (asset_id,))
+        row = self.db.one("SELECT * FROM assets WHERE id = ?", (asset_id,)) if ASSET_ID.fullmatch(asset_id) \
+            else None
         if row is None:
-            raise AssetNotFound(details={"asset_id": asset_id[:64]})
+            raise AssetNotFound(details={"reason": "unknown_asset_id"})
         if row["account_id"] != account_id:
             raise AssetForbidden(details={"asset_id": asset_id})
         if row["deleted_at"] is not None:
@@ -231,6 +236,8 @@ class AssetStore:
 
     def served(self, asset_id: str) -> sqlite3.Row | None:
         """A live asset by id alone, for its signed publicUrl (the signature is the permission)."""
+        if not ASSET_ID.fullmatch(asset_id):
+            return None
         return self.db.one("SELECT * FROM assets WHERE id = ? AND deleted_at IS NULL", (asset_id,))
 
     def used_bytes(self, account_id: str) -> int:

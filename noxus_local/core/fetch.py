@@ -47,7 +47,7 @@ class FetchPolicy:
 def download(url: str, field: str, intake: Intake, policy: FetchPolicy,
              resolve: Resolver = socket.getaddrinfo) -> Received:
     """Follow up to ``max_redirects`` redirects, each vetted, and stream the final 200 into ``intake``."""
-    if not isinstance(url, str):
+    if not isinstance(url, str) or not _encodable(url):
         _fail(field, "debe ser una URL http(s) / must be an http(s) URL")
     deadline = time.monotonic() + policy.timeout_seconds
     with httpx.Client(trust_env=False, follow_redirects=False,
@@ -63,6 +63,15 @@ def download(url: str, field: str, intake: Intake, policy: FetchPolicy,
                                  f"HTTP {response.status_code}")
                 return _stream(response, intake, field, policy, deadline)
     _fail(field, f"más de {policy.max_redirects} redirecciones / more than {policy.max_redirects} redirects")
+
+
+def _encodable(text: str) -> bool:
+    """False for a lone surrogate (valid in JSON, not in UTF-8): it would break quoting later."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _vet(url: str, field: str, policy: FetchPolicy, resolve: Resolver) -> Target:

@@ -134,6 +134,9 @@ def test_other_account_gets_403_and_sees_nothing(srv: Server) -> None:
     error(srv.request("DELETE", f"{ASSETS}/{mine}", key=other), 403, "asset_forbidden")
     assert srv.get(ASSETS, key=other).json()["assets"] == []
     error(srv.get(f"{ASSETS}/asset_000000000000000000000000", key=other), 404, "asset_not_found")
+    for odd in ("asset_%C3%A9", "%ED%A0%80", "x" * 300):
+        error(srv.get(f"{ASSETS}/{odd}", key=other), 404, "asset_not_found")
+        error(srv.get(f"{ASSETS}/{odd}/content?expires=9999999999&sig={'0' * 64}"), 404, "not_found")
     # the same bytes in another account are its own asset
     theirs = upload(srv, png_bytes(20), key=other).json()
     assert theirs["assetId"] != mine and theirs["deduplicated"] is False
