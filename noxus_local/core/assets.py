@@ -240,6 +240,21 @@ class AssetStore:
             return None
         return self.db.one("SELECT * FROM assets WHERE id = ? AND deleted_at IS NULL", (asset_id,))
 
+    def sweep(self, older_than: float) -> int:
+        """Remove what a crash left: half-received uploads, and files whose row never committed.
+
+        Only files last written before ``older_than`` (unix seconds), so an
+        upload streaming right now is never touched.
+        """
+        removed = 0
+        for path in [*self.root.glob(".incoming/*"), *self.root.glob("asset_*")]:
+            stale = path.is_file() and path.stat().st_mtime < older_than
+            if stale and (path.parent.name == ".incoming" or self.db.one(
+                    "SELECT 1 FROM assets WHERE id = ? AND deleted_at IS NULL", (path.name,)) is None):
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
     def used_bytes(self, account_id: str) -> int:
         return int(self.db.one("SELECT COALESCE(SUM(size_bytes), 0) FROM assets WHERE account_id = ?"
                                " AND deleted_at IS NULL", (account_id,))[0])

@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,6 +102,7 @@ def maintenance_for(svc: Services) -> Maintenance:
 
     def sweep() -> None:
         sweep_files(svc.db, Path(cfg.server.data_dir), cfg.jobs.retention_hours)
+        svc.assets.sweep(time.time() - 3600)  # assets are kept; only a crash's leftovers go
 
     def recover_stale() -> None:
         recover_jobs(svc, startup=False)

@@ -141,3 +141,20 @@ def test_link_into_survives_delete_and_retention_keeps_assets(store: AssetStore,
     listed, total = store.list("acme", kind="image")
     assert total == 1 and listed[0]["id"] == row["id"]
     assert store.list("acme", kind="audio")[1] == 0
+
+
+def test_sweep_removes_only_stale_leftovers(store: AssetStore) -> None:
+    import os
+
+    live, _ = upload(store, png_bytes(6))
+    (store.root / ".incoming").mkdir(exist_ok=True)
+    half = store.root / ".incoming" / "cut-upload"
+    half.write_bytes(b"half")
+    uncommitted = store.root / "asset_bbbbbbbbbbbbbbbbbbbbbbbb"
+    uncommitted.write_bytes(b"no row")
+    fresh = store.root / ".incoming" / "streaming-now"
+    fresh.write_bytes(b"in flight")
+    for path in (half, uncommitted, store.file_of(live["id"])):
+        os.utime(path, (1, 1))
+    assert store.sweep(older_than=1000) == 2
+    assert files_on_disk(store) == sorted([live["id"], "streaming-now"])
