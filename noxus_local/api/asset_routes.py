@@ -119,7 +119,8 @@ def _store(svc: Services, principal: Principal, source: BinaryIO, filename: str 
         intake.discard()
         raise
     quota = int(tier.storage_quota_mb * assets.MB)
-    return svc.assets.add(principal.account_id, received, _safe_name(filename), category, quota)
+    return svc.assets.add(principal.account_id, received, _safe_name(filename), category, quota,
+                          tier.max_image_pixels)
 
 
 def _view(request: Request[Any, Any, Any], svc: Services, row: Any) -> dict[str, Any]:

@@ -78,7 +78,7 @@ def _from_url(svc: Services, name: str, url: Any, limits: Limits, workdir: Path,
         received = download(url, field, intake, FetchPolicy(settings.fetch_allow_hosts,
                                                             settings.fetch_timeout_seconds,
                                                             settings.fetch_max_redirects))
-        check_content(received)
+        check_content(received, limits.max_image_pixels)
     except BaseException:
         intake.discard()
         raise

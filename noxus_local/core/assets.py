@@ -27,6 +27,7 @@ import secrets
 import shutil
 import sqlite3
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,17 +136,33 @@ def caps_for(settings: AssetSettings, tier: TierSettings) -> dict[str, Cap]:
             "video": Cap(int(tier.max_upload_mb * MB), "max_upload_mb")}
 
 
-def check_content(received: Received) -> None:
-    """Beyond the magic bytes: SVGs must be safe, raster images must decode."""
+def check_content(received: Received, max_pixels: int = 0) -> None:
+    """Beyond the magic bytes: SVGs must be safe, raster images must decode and fit ``max_pixels``.
+
+    The pixel count is read from the header before anything is decoded, so a
+    small file that would inflate to gigabytes (a decompression bomb) is a
+    413, never a 500 from Pillow's own bomb check.
+    """
     if received.sniffed.extension == "svg":
         check_svg(received.path)
     elif received.sniffed.kind == "image":
         try:
-            with Image.open(received.path) as img:
-                img.verify()
+            with warnings.catch_warnings():  # the tier's limit is checked here; Pillow's warning adds nothing
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                with Image.open(received.path) as img:
+                    _check_pixels(img.size, max_pixels)
+                    img.verify()
+        except Image.DecompressionBombError:  # over twice Pillow's own limit: refused before our check
+            raise LimitExceeded(details={"limit": "max_image_pixels", "max": max_pixels}) from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             raise InvalidMedia("La imagen está dañada / the image is damaged or truncated.",
                                details={"reason": "image_undecodable"}) from None
+
+
+def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
+    if max_pixels > 0 and size[0] * size[1] > max_pixels:
+        raise LimitExceeded(details={"limit": "max_image_pixels", "max": max_pixels,
+                                     "width": size[0], "height": size[1]})
 
 
 def category_for(category: str | None, kind: str) -> str:
@@ -173,14 +190,14 @@ class AssetStore:
         return self.root / asset_id
 
     def add(self, account_id: str, received: Received, filename: str, category: str | None,
-            quota_bytes: int) -> tuple[sqlite3.Row, bool]:
+            quota_bytes: int, max_pixels: int = 0) -> tuple[sqlite3.Row, bool]:
         """Insert the asset, or return the account's existing one with the same bytes.
 
         Returns (row, created). The quota is read and the row written in one
         ``BEGIN IMMEDIATE``, so two uploads at once cannot both squeeze under it.
         """
         try:
-            check_content(received)
+            check_content(received, max_pixels)
             chosen = category_for(category, received.sniffed.kind)
             with self.db.write() as conn:
                 row = conn.execute("SELECT * FROM assets WHERE account_id = ? AND sha256 = ? AND deleted_at IS NULL",

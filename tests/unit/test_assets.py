@@ -158,3 +158,24 @@ def test_sweep_removes_only_stale_leftovers(store: AssetStore) -> None:
         os.utime(path, (1, 1))
     assert store.sweep(older_than=1000) == 2
     assert files_on_disk(store) == sorted([live["id"], "streaming-now"])
+
+
+def test_image_over_the_pixel_limit_is_413_before_decoding(store: AssetStore) -> None:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("1", (12_000, 12_000)).save(buffer, "PNG")  # 144 Mpx in a few KB: a decompression bomb
+    intake = store.intake(CAPS)
+    intake.write(buffer.getvalue())
+    with pytest.raises(LimitExceeded) as info:
+        store.add("acme", intake.finish(), "bomb.png", None, 0, max_pixels=40_000_000)
+    assert info.value.details["limit"] == "max_image_pixels"
+    assert files_on_disk(store) == []
+    buffer = io.BytesIO()
+    Image.new("1", (20_000, 10_000)).save(buffer, "PNG")  # past Pillow's own bomb limit too
+    intake = store.intake(CAPS)
+    intake.write(buffer.getvalue())
+    with pytest.raises(LimitExceeded):
+        store.add("acme", intake.finish(), "bomb.png", None, 0, max_pixels=400_000_000)
