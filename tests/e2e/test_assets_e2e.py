@@ -168,3 +168,27 @@ def test_delete(srv: Server) -> None:
     error(srv.request("DELETE", f"{ASSETS}/{body['assetId']}", key=srv.key), 404, "asset_not_found")
     error(httpx.get(body["publicUrl"]), 404, "not_found")
     assert not (srv.data_dir / "assets" / body["assetId"]).exists()
+
+
+def test_responses_match_the_openapi_document(srv: Server) -> None:
+    """Each asset route's real body validates against the schema the document publishes for it."""
+    import jsonschema
+
+    doc = srv.get("/schema/openapi.json").json()
+
+    def check(body: dict[str, Any], method: str, path: str, status: str) -> None:
+        media = doc["paths"][path][method]["responses"][status]["content"]["application/json"]
+        jsonschema.validate(body, {**media["schema"], "components": doc["components"]},
+                            cls=jsonschema.Draft202012Validator)
+
+    created = upload(srv, png_bytes(50), category="logo")
+    check(created.json(), "post", ASSETS, "201")
+    aid = created.json()["assetId"]
+    check(srv.get(ASSETS, key=srv.key).json(), "get", ASSETS, "200")
+    check(srv.get(f"{ASSETS}/{aid}", key=srv.key).json(), "get", f"{ASSETS}/{{asset_id}}", "200")
+    other = srv.new_key("other")
+    check(srv.get(f"{ASSETS}/{aid}", key=other).json(), "get", f"{ASSETS}/{{asset_id}}", "403")
+    check(upload(srv, b"").json(), "post", ASSETS, "400")
+    check(upload(srv, noise_png(60_000)).json(), "post", ASSETS, "413")
+    check(srv.request("DELETE", f"{ASSETS}/{aid}", key=srv.key).json(), "delete", f"{ASSETS}/{{asset_id}}", "200")
+    check(srv.get(f"{ASSETS}/{aid}", key=srv.key).json(), "get", f"{ASSETS}/{{asset_id}}", "404")
