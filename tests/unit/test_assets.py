@@ -179,3 +179,18 @@ def test_image_over_the_pixel_limit_is_413_before_decoding(store: AssetStore) ->
     intake.write(buffer.getvalue())
     with pytest.raises(LimitExceeded):
         store.add("acme", intake.finish(), "bomb.png", None, 0, max_pixels=400_000_000)
+
+
+def test_public_url_signature_expires_and_is_not_an_output_signature(tmp_path: Path) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from noxus_local.core.files import FileStore
+
+    files = FileStore(tmp_path, b"secret")
+    query = parse_qs(urlsplit(files.signed_asset_url("asset_" + "a" * 24, ttl=60)).query)
+    expires, sig = int(query["expires"][0]), query["sig"][0]
+    assert files.verify_asset("asset_" + "a" * 24, expires, sig)
+    assert not files.verify_asset("asset_" + "b" * 24, expires, sig)
+    assert not files.verify("asset", "asset_" + "a" * 24, expires, sig)  # not usable on /api/v1/files
+    old = parse_qs(urlsplit(files.signed_asset_url("asset_" + "a" * 24, ttl=60, now=0)).query)
+    assert not files.verify_asset("asset_" + "a" * 24, int(old["expires"][0]), old["sig"][0])
