@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from anyio import to_thread
 from litestar import Request
@@ -82,6 +83,13 @@ def _from_url(svc: Services, name: str, url: Any, limits: Limits, workdir: Path,
     except BaseException:
         intake.discard()
         raise
-    filename = url.split("?")[0].rstrip("/").rsplit("/", 1)[-1][:200] or f"download.{received.sniffed.extension}"
-    parsed.files[name] = InputFile(received.path, filename, received.sniffed.mime, received.size_bytes)
+    parsed.files[name] = InputFile(received.path, _url_filename(url, received.sniffed.extension),
+                                   received.sniffed.mime, received.size_bytes)
     parsed.file_hashes[name] = received.sha256
+
+
+def _url_filename(url: str, extension: str) -> str:
+    """The URL's last path segment (its stem names the output, as an upload's name does), made safe."""
+    last = unquote(urlsplit(url).path).rstrip("/").rsplit("/", 1)[-1]
+    safe = "".join(ch for ch in last if ch.isprintable() and ch not in "\\/")[:200].lstrip(".")
+    return safe or f"download.{extension}"
