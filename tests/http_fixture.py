@@ -8,6 +8,7 @@ Example::
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -75,12 +76,17 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def media_server(files: dict[str, bytes]) -> Iterator[Any]:
-    """Serve ``files`` plus the special paths above; yields the server (``.base``, ``.seen``, ``.streamed``)."""
+def media_server(files: dict[str, bytes], tls: ssl.SSLContext | None = None) -> Iterator[Any]:
+    """Serve ``files`` plus the special paths above; yields the server (``.base``, ``.seen``, ``.streamed``).
+
+    With ``tls`` (a server context, e.g. from trustme) it speaks HTTPS.
+    """
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     server.files, server.seen, server.streamed = files, [], 0  # type: ignore[attr-defined]
-    server.base = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
+    server.base = f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,12 +46,16 @@ class FetchPolicy:
 
 
 def download(url: str, field: str, intake: Intake, policy: FetchPolicy,
-             resolve: Resolver = socket.getaddrinfo) -> Received:
-    """Follow up to ``max_redirects`` redirects, each vetted, and stream the final 200 into ``intake``."""
+             resolve: Resolver = socket.getaddrinfo, verify: ssl.SSLContext | bool = True) -> Received:
+    """Follow up to ``max_redirects`` redirects, each vetted, and stream the final 200 into ``intake``.
+
+    ``verify`` is httpx's: certificates are checked against the URL's host
+    name (sent as SNI) although the connection goes to the vetted IP.
+    """
     if not isinstance(url, str) or not _encodable(url):
         _fail(field, "debe ser una URL http(s) / must be an http(s) URL")
     deadline = time.monotonic() + policy.timeout_seconds
-    with httpx.Client(trust_env=False, follow_redirects=False,
+    with httpx.Client(trust_env=False, follow_redirects=False, verify=verify,
                       timeout=httpx.Timeout(policy.timeout_seconds)) as client:
         for _ in range(policy.max_redirects + 1):
             target = _vet(url, field, policy, resolve)

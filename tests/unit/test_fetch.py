@@ -112,3 +112,33 @@ def test_non_media_body_and_http_errors(tmp_path: Path) -> None:
             fetch(f"{srv.base}/page.html", tmp_path)
         assert "404" in refused(f"{srv.base}/missing.png", tmp_path)
     assert not (tmp_path / "in_image").exists()
+
+
+def test_https_to_the_vetted_ip_checks_the_certificate_by_name(tmp_path: Path) -> None:
+    """TLS goes to the pinned IP with the host name as SNI: the name's certificate passes, others fail."""
+    import ssl
+
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("pinned.example").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+
+    def resolver(host, port, *args):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+    with media_server({"/ok.png": png_bytes(8)}, tls=server_ctx) as srv:
+        port = srv.server_address[1]
+        got = fetch(f"https://pinned.example:{port}/host-echo", tmp_path, resolve=resolver, verify=client_ctx)
+        assert got.path.read_bytes() == png_bytes(8)
+        got.path.unlink()
+        message = refused_with(f"https://other.example:{port}/ok.png", tmp_path, resolver, client_ctx)
+    assert "could not download" in message or "could not connect" in message
+
+
+def refused_with(url: str, tmp_path: Path, resolver, verify) -> str:
+    with pytest.raises(ValidationError) as info:
+        fetch(url, tmp_path, resolve=resolver, verify=verify)
+    assert not (tmp_path / "in_image").exists()
+    return info.value.details["field_errors"]["image_url"][0]
