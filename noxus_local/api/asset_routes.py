@@ -68,7 +68,7 @@ async def list_assets(request: Request[Any, Any, Any]) -> Response[bytes]:
     offset = _int_param(q.get("offset"), "offset", 0, 0, 10**9)
     kind = _choice(q.get("type"), "type", assets.KINDS)
     category = _choice(q.get("category"), "category", tuple(assets.CATEGORIES))
-    rows, total = svc.assets.list(principal.account_id, kind=kind, category=category, limit=limit, offset=offset)
+    rows, total = svc.assets.page(principal.account_id, kind=kind, category=category, limit=limit, offset=offset)
     return json_response(request, {"assets": [_view(request, svc, r) for r in rows],
                                    "pagination": {"limit": limit, "offset": offset, "total": total,
                                                   "has_more": offset + len(rows) < total}})

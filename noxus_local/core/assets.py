@@ -28,7 +28,7 @@ import shutil
 import sqlite3
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,22 +71,22 @@ class Received:
     sha256: str
 
 
-@dataclass
 class Intake:
     """Streams a file to disk, sniffs its first bytes, and stops at its kind's limit.
 
-    The first 8 KB are held until the kind is known, so a 2 GB upload of the
-    wrong thing (or of a too-big one) stops at once instead of filling the
-    disk. On any error the caller deletes ``path`` (``discard``).
+    The kind is known once 8 KB have arrived, so a 2 GB upload of the wrong
+    thing (or a too-big one) stops there instead of filling the disk. On any
+    error the caller deletes the partial file (``discard``).
     """
 
-    path: Path
-    caps: dict[str, Cap]
-    size: int = 0
-    _head: bytearray = field(default_factory=bytearray)
-    _sniffed: Sniffed | None = None
-    _digest: Any = field(default_factory=hashlib.sha256)
-    _fh: Any = None
+    def __init__(self, path: Path, caps: dict[str, Cap]) -> None:
+        self.path = path
+        self.caps = caps
+        self.size = 0
+        self._head = bytearray()
+        self._sniffed: Sniffed | None = None
+        self._digest = hashlib.sha256()
+        self._fh: Any = None
 
     def write(self, chunk: bytes) -> None:
         if self._fh is None:
@@ -229,7 +229,7 @@ class AssetStore:
                                 details={"asset_id": asset_id, "reason": "deleted"})
         return row
 
-    def list(self, account_id: str, *, kind: str | None = None, category: str | None = None,
+    def page(self, account_id: str, *, kind: str | None = None, category: str | None = None,
              limit: int = 20, offset: int = 0) -> tuple[list[sqlite3.Row], int]:
         where, args = ["account_id = ?", "deleted_at IS NULL"], [account_id]
         for column, value in (("type", kind), ("category", category)):

@@ -138,9 +138,9 @@ def test_link_into_survives_delete_and_retention_keeps_assets(store: AssetStore,
     assert (work / "in_image").read_bytes() == png_bytes(5)
     sweep_files(db, tmp_path, retention_hours=0, now=10**12)  # every job and orphan folder is old
     assert store.file_of(row["id"]).read_bytes() == png_bytes(5)
-    listed, total = store.list("acme", kind="image")
+    listed, total = store.page("acme", kind="image")
     assert total == 1 and listed[0]["id"] == row["id"]
-    assert store.list("acme", kind="audio")[1] == 0
+    assert store.page("acme", kind="audio")[1] == 0
 
 
 def test_sweep_removes_only_stale_leftovers(store: AssetStore) -> None:
