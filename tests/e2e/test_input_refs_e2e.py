@@ -86,6 +86,13 @@ def test_asset_id_json_and_form(srv: Server) -> None:
     assert not (srv.data_dir / "work" / r.json()["job_id"]).exists()  # job inputs do not
 
 
+def test_asset_of_the_wrong_kind_is_invalid_media(srv: Server, tmp_path: Any) -> None:
+    from tests.media_samples import ffmpeg_sample
+
+    song = asset(srv, ffmpeg_sample(tmp_path, "mp3"))
+    refused(srv, 400, "invalid_media", json={"image_asset_id": song, "output_format": "png"})
+
+
 def test_asset_id_of_another_account_unknown_or_doubled(srv: Server) -> None:
     theirs = asset(srv, png_bytes(2), key=srv.new_key("other"))
     refused(srv, 403, "asset_forbidden", json={"image_asset_id": theirs, "output_format": "png"})

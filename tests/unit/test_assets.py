@@ -194,3 +194,20 @@ def test_public_url_signature_expires_and_is_not_an_output_signature(tmp_path: P
     assert not files.verify("asset", "asset_" + "a" * 24, expires, sig)  # not usable on /api/v1/files
     old = parse_qs(urlsplit(files.signed_asset_url("asset_" + "a" * 24, ttl=60, now=0)).query)
     assert not files.verify_asset("asset_" + "a" * 24, int(old["expires"][0]), old["sig"][0])
+
+
+def test_concurrent_uploads_of_the_same_bytes_make_one_asset(store: AssetStore) -> None:
+    data = noise_png(20_000, seed=9)
+    ids: list[str] = []
+
+    def go() -> None:
+        row, _ = upload(store, data)
+        ids.append(row["id"])
+
+    threads = [threading.Thread(target=go) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(ids) == 6 and len(set(ids)) == 1
+    assert files_on_disk(store) == [ids[0]] and store.used_bytes("acme") == len(data)
