@@ -50,6 +50,8 @@ async def resolve_refs(request: Request[Any, Any, Any], tool: Tool, limits: Limi
             raise ValidationError.fields({name: [
                 f"da solo una de / give only one of: {name}, {name}_asset_id, {name}_url"]})
         svc, account_id = services_of(request), request.scope["state"]["principal"].account_id  # type: ignore[index]
+        for way in given:  # resolved into a file: the tool sees a file, the fingerprint its hash
+            parsed.fields.pop(f"{name}_{way}")
         if "asset_id" in given:
             await to_thread.run_sync(_from_asset, svc, account_id, name, given["asset_id"], limits, workdir, parsed)
         else:

@@ -158,3 +158,18 @@ def test_loopback_refused_when_the_allow_list_is_empty(make_server: Any, media: 
     assert "127.0.0.1" in r.json()["details"]["field_errors"]["image_url"][0]
     assert len(media.seen) == hits  # refused before connecting
     assert httpx.get(f"{media.base}/ok.png").status_code == 200  # the server was up: the guard refused
+
+
+def test_idempotent_replay_with_an_asset_id(srv: Server) -> None:
+    aid = asset(srv, png_bytes(60))
+    before = balance(srv)
+    body = {"image_asset_id": aid, "output_format": "webp"}
+    first = srv.post(CONVERT, key=srv.key, json=body, headers={"Idempotency-Key": "asset-run-1"})
+    again = srv.post(CONVERT, key=srv.key, json=body, headers={"Idempotency-Key": "asset-run-1"})
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.headers["idempotent-replayed"] == "true" and again.content == first.content
+    assert balance(srv) == before - Decimal("0.002")
+    other = asset(srv, png_bytes(61))
+    conflict = srv.post(CONVERT, key=srv.key, json={**body, "image_asset_id": other},
+                        headers={"Idempotency-Key": "asset-run-1"})
+    assert conflict.status_code == 409, conflict.text
