@@ -101,6 +101,17 @@ class WebhookSettings:
 
 
 @dataclass
+class AssetSettings:
+    max_image_mb: float = setting(10.0, "Largest image asset (PNG, JPEG, WebP, SVG), in MB.")
+    max_audio_mb: float = setting(15.0, "Largest audio asset (MP3, WAV, OGG, AAC, M4A), in MB; "
+                                        "video assets: the tier's max_upload_mb.")
+    fetch_timeout_seconds: float = setting(15.0, "A <field>_url download must finish within this time.")
+    fetch_max_redirects: int = setting(5, "Redirects a <field>_url download follows (each one SSRF-checked).")
+    fetch_allow_hosts: list[str] = setting([], "Hosts or CIDRs a <field>_url may reach even if "
+                                                   "private/loopback (SSRF guard).")
+
+
+@dataclass
 class TierSettings:
     jobs_per_hour: int = setting(60, "Successful jobs per key per hour (0 = unlimited).")
     requests_per_minute: int = setting(120, "Authenticated requests per key per minute (0 = unlimited).")
@@ -109,18 +120,20 @@ class TierSettings:
     max_image_pixels: int = setting(40_000_000, "Largest image, in pixels (width x height).")
     max_video_seconds: int = setting(120, "Longest video, in seconds.")
     max_batch_images: int = setting(10, "Most images in one analysis batch.")
+    storage_quota_mb: float = setting(100.0, "Asset storage per account, in MB (0 = unlimited).")
 
 
 DEFAULT_TIERS: dict[str, dict[str, Any]] = {
     "free": {},
     "starter": {"jobs_per_hour": 600, "requests_per_minute": 600, "concurrent_jobs": 3,
-                "max_upload_mb": 100.0, "max_video_seconds": 600, "max_batch_images": 25},
+                "max_upload_mb": 100.0, "max_video_seconds": 600, "max_batch_images": 25,
+                "storage_quota_mb": 1024.0},
     "pro": {"jobs_per_hour": 3000, "requests_per_minute": 3000, "concurrent_jobs": 10,
             "max_upload_mb": 100.0, "max_image_pixels": 100_000_000, "max_video_seconds": 1800,
-            "max_batch_images": 50},
+            "max_batch_images": 50, "storage_quota_mb": 10240.0},
     "enterprise": {"jobs_per_hour": 0, "requests_per_minute": 0, "concurrent_jobs": 50,
                    "max_upload_mb": 100.0, "max_image_pixels": 100_000_000,
-                   "max_video_seconds": 7200, "max_batch_images": 100},
+                   "max_video_seconds": 7200, "max_batch_images": 100, "storage_quota_mb": 0.0},
 }
 
 @dataclass
@@ -181,6 +194,7 @@ class Config:
     compute: ComputeSettings = field(default_factory=ComputeSettings)
     bootstrap: BootstrapSettings = field(default_factory=BootstrapSettings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    assets: AssetSettings = field(default_factory=AssetSettings)
     tiers: dict[str, TierSettings] = field(default_factory=dict)
     prices: dict[str, Price] = field(default_factory=dict)
     accounts: list[AccountDecl] = field(default_factory=list)
@@ -198,7 +212,8 @@ class Config:
 
 
 SECTIONS: dict[str, type] = {"server": ServerSettings, "jobs": JobSettings, "inference": InferenceSettings,
-                             "compute": ComputeSettings, "bootstrap": BootstrapSettings, "webhooks": WebhookSettings}
+                             "compute": ComputeSettings, "bootstrap": BootstrapSettings, "webhooks": WebhookSettings,
+                             "assets": AssetSettings}
 
 
 def load_config(path: Path | None, environ: dict[str, str] | None = None) -> Config:

@@ -31,6 +31,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "account_suspended": ("La cuenta está suspendida.", "The account is suspended."),
     "tool_not_found": ("Herramienta no encontrada.", "Tool not found."),
     "job_not_found": ("Trabajo no encontrado.", "Job not found."),
+    "asset_forbidden": ("El asset pertenece a otra cuenta.", "The asset belongs to another account."),
+    "asset_not_found": ("Asset no encontrado o eliminado.", "Asset not found or deleted."),
     "not_found": ("Recurso no encontrado.", "Resource not found."),
     "method_not_allowed": ("Método no permitido.", "Method not allowed."),
     "idempotency_conflict": ("Conflicto con la Idempotency-Key.", "Idempotency-Key conflict."),
@@ -119,12 +121,22 @@ class AccountSuspended(NoxusError):
     status, code = 403, "account_suspended"
 
 
+class AssetForbidden(NoxusError):
+    """An asset id of another account (seed 003: "Asset not owned by your org")."""
+
+    status, code = 403, "asset_forbidden"
+
+
 class ToolNotFound(NoxusError):
     status, code = 404, "tool_not_found"
 
 
 class JobNotFound(NoxusError):
     status, code = 404, "job_not_found"
+
+
+class AssetNotFound(NoxusError):
+    status, code = 404, "asset_not_found"
 
 
 class NotFound(NoxusError):

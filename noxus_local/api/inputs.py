@@ -37,6 +37,7 @@ from litestar import Request
 from litestar.datastructures import UploadFile
 from litestar.exceptions import ClientException
 
+from noxus_local.api.input_refs import resolve_refs
 from noxus_local.errors import LimitExceeded, UnsupportedMediaType, ValidationError
 from noxus_local.tools.base import InputFile, Limits, Tool
 
@@ -74,9 +75,17 @@ class ParsedInput:
     fields: dict[str, Any] = field(default_factory=dict)
     files: dict[str, InputFile] = field(default_factory=dict)
     file_hashes: dict[str, str] = field(default_factory=dict)
+    asset_ids: dict[str, str] = field(default_factory=dict)  # file inputs given as <field>_asset_id
 
 
 async def read_input(request: Request[Any, Any, Any], tool: Tool, limits: Limits,
+                     workdir: Path) -> ParsedInput:
+    parsed = await _read_body(request, tool, limits, workdir)
+    await resolve_refs(request, tool, limits, workdir, parsed)  # <field>_asset_id / <field>_url
+    return parsed
+
+
+async def _read_body(request: Request[Any, Any, Any], tool: Tool, limits: Limits,
                      workdir: Path) -> ParsedInput:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "multipart/form-data":

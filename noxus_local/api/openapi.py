@@ -153,6 +153,8 @@ def operation(generated: dict[str, Any], op: spec.Op | None, tools: list[Tool],
     }
     if op.operation_id == "runTool":
         out["requestBody"] = tool_request_body(tools)
+    elif op.request_body is not None:
+        out["requestBody"] = op.request_body
     return out
 
 
@@ -326,12 +328,14 @@ def _input_object(tool: Tool, multipart: bool) -> dict[str, Any]:
     required: list[str] = []
     files = [s.name for s in tool.inputs if s.type == "file"]
     for item in tool.inputs:
+        if item.type == "file":
+            props.update(_file_refs(item.name))
         if item.type == "file" and not multipart:
             props[f"{item.name}_base64"] = _str(f"The `{item.name}` file as base64 (or `content_base64`)",
                                                 contentEncoding="base64")
             continue
         props[item.name] = _input_field(item)
-        if item.required:
+        if item.required and item.type != "file":  # a file may come by part, asset id or URL (anyOf below)
             required.append(item.name)
     if files and not multipart:
         props["content_base64"] = _str(f"The `{files[0]}` file as base64; a `data:` URI prefix is tolerated",
@@ -343,9 +347,19 @@ def _input_object(tool: Tool, multipart: bool) -> dict[str, Any]:
     if required:
         out["required"] = required
     needed = [s.name for s in tool.inputs if s.type == "file" and s.required]
-    if needed and not multipart:
-        out["anyOf"] = [{"required": ["content_base64"]}, {"required": [f"{needed[0]}_base64"]}]
+    if needed:
+        ways = [f"{needed[0]}_asset_id", f"{needed[0]}_url"]
+        ways += [needed[0]] if multipart else ["content_base64", f"{needed[0]}_base64"]
+        out["anyOf"] = [{"required": [way]} for way in ways]
     return out
+
+
+def _file_refs(name: str) -> dict[str, Any]:
+    """Every file input may be named by asset id or URL instead (api.input_refs)."""
+    return {f"{name}_asset_id": _str(f"The `{name}` file as an assetId from POST /api/v1/assets (this "
+                                     "account's; another's is 403)"),
+            f"{name}_url": _str(f"The `{name}` file as an http(s) URL the server downloads (SSRF-checked, "
+                                "size-capped, timed out)", format="uri")}
 
 
 _TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean",

@@ -59,6 +59,8 @@ TAGS = [
     {"name": "Tools", "description": "The tool catalog, and running a tool."},
     {"name": "Jobs", "description": "Every tool run is a job: list, inspect, cancel."},
     {"name": "Files", "description": "Tool outputs by signed, expiring URL (no key needed)."},
+    {"name": "Assets", "description": "Upload images, audio and video once; name them in tool calls by "
+                                      "`<field>_asset_id` (seed 003)."},
     {"name": "Status", "description": "Observed latency and capacity in use."},
     {"name": "System", "description": "Liveness and metrics for operators."},
 ]
@@ -247,6 +249,23 @@ SCHEMAS: dict[str, Any] = {
                     "latency_ms_per_unit": {"type": ["integer", "null"],
                                             "description": "null when no job finished in the window"},
                     "sample_jobs": _int(), "window_seconds": _int()}, ("media_type", "latency_ms_per_unit")),
+    "Asset": _obj({
+        "assetId": _str("Use it as `<field>_asset_id` in tool calls", examples=["asset_5b1c0e8f2a9d4c7e1f3a6b2d"]),
+        "type": _str("From the file's bytes, never its name", enum=["image", "audio", "video"]),
+        "category": _str(enum=["product_image", "logo", "music", "audio", "video", "image"]),
+        "mime_type": _str(), "size_bytes": _int(), "filename": _str(),
+        "sha256": _str("Assets are stored once per account by SHA-256"),
+        "created_at": {"type": "string", "format": "date-time"},
+        "publicUrl": _str("Signed, expiring URL of the file; no key needed")},
+        ("assetId", "type", "category", "mime_type", "size_bytes", "publicUrl")),
+    "AssetCreated": {"allOf": [_ref("Asset"), _ok({"deduplicated": {
+        "type": "boolean", "description": "true: the account already had these bytes; this is that asset"}},
+        ("deduplicated",))]},
+    "AssetDetail": {"allOf": [_ref("Asset"), _ok({})]},
+    "AssetList": _ok({"assets": {"type": "array", "items": _ref("Asset")},
+                      "pagination": _obj({"limit": _int(), "offset": _int(), "total": _int(),
+                                          "has_more": {"type": "boolean"}})}, ("assets", "pagination")),
+    "AssetDeleted": _ok({"deleted": {"const": True}, "assetId": _str()}, ("deleted", "assetId")),
     "Capacity": _ok({"used_system_capacity": {"type": "number", "minimum": 0, "maximum": 1},
                      "running_jobs": _int(), "queued_jobs": _int(), "workers": _int(),
                      "resources": {"type": "object", "description": "Per compute resource (cpu, gpu)",
@@ -315,6 +334,8 @@ ERROR_SAMPLES: dict[str, dict[str, Any]] = {
     "shutting_down": {"details": {"job_id": JOB, "status": "queued"}, "extra": {"job_id": JOB}},
     "request_timeout": {"details": {"limit": "body_timeout_seconds", "max": 30}},
     "server_busy": {"details": {"limit": "max_concurrent_uploads", "max": 16}},
+    "asset_forbidden": {"details": {"asset_id": "asset_5b1c0e8f2a9d4c7e1f3a6b2d"}},
+    "asset_not_found": {"details": {"asset_id": "asset_5b1c0e8f2a9d4c7e1f3a6b2d", "reason": "deleted"}},
 }
 
 AUTH_ERRORS = ("missing_api_key", "invalid_api_key", "revoked_api_key", "account_suspended",
@@ -339,6 +360,7 @@ class Op:
     errors: tuple[str, ...] = AUTH_ERRORS
     parameters: tuple[dict[str, Any], ...] = ()
     content: dict[str, Any] | None = None  # a non-JSON success body
+    request_body: dict[str, Any] | None = None
     extra: dict[int, tuple[str, dict[str, Any]]] = field(default_factory=dict)  # more successes: 202
 
 
@@ -470,7 +492,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "hold → process → charge the actual amount on success (never more than the hold), release "
         "on failure.\n\nSend `multipart/form-data` (files as parts, other fields as text) or "
         "`application/json` (files as `content_base64` for the tool's first file input, or "
-        "`<field>_base64`, plus `filename`; a `data:` URI prefix is tolerated). The request returns "
+        "`<field>_base64`, plus `filename`; a `data:` URI prefix is tolerated). Any file input may instead "
+        "be `<field>_asset_id` (an asset of this account) or `<field>_url` (downloaded by the server behind "
+        "the SSRF guard, within the upload limit and the `[assets]` timeout). The request returns "
         "when the job ends; with `Prefer: respond-async`, or when the job outlasts the server's "
         "sync wait, it returns 202 and the job's `Location`. Add `webhook: {url, secret}` (JSON) or "
         "`webhook_url` / `webhook_secret` (form) to be called when the job ends. "
@@ -483,7 +507,8 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         {"qr": QR_RUN, "image-convert": IMAGE_CONVERT_RUN},
         errors=("validation_error", "invalid_media", "missing_api_key", "invalid_api_key", "revoked_api_key",
                 "insufficient_api_balance", "scope_denied", "tool_not_allowed", "account_suspended",
-                "tool_not_found", "idempotency_conflict", "limit_exceeded", "unsupported_media_type",
+                "asset_forbidden", "tool_not_found", "asset_not_found", "idempotency_conflict", "limit_exceeded",
+                "unsupported_media_type",
                 "rate_limit_exceeded", "concurrency_limit_exceeded", "internal_error", "tool_unavailable",
                 "processing_timeout", "shutting_down", "request_timeout", "server_busy"),
         parameters=(_ref("IdempotencyKey", "parameters"), _ref("Prefer", "parameters"),
@@ -575,6 +600,73 @@ OPERATIONS: dict[tuple[str, str], Op] = {
                  '# TYPE noxus_http_requests_total counter\n'
                  'noxus_http_requests_total{route="/api/v1/ping",method="POST",status="200"} 12\n'}}),
 }
+
+ASSET = {"assetId": "asset_5b1c0e8f2a9d4c7e1f3a6b2d", "type": "image", "category": "product_image",
+         "mime_type": "image/png", "size_bytes": 48213, "filename": "product.png",
+         "sha256": "9f2c4e0b7a1d3c5e8f6a2b4d0c9e7f1a3b5d7c9e1f0a2b4c6d8e0f1a3b5c7d9e",
+         "created_at": "2026-05-25T15:04:05.933385Z",
+         "publicUrl": "http://127.0.0.1:8080/api/v1/assets/asset_5b1c0e8f2a9d4c7e1f3a6b2d/content"
+                      "?expires=1779721445&sig=5d0f…"}
+ASSET_ID_PARAM = {"name": "asset_id", "in": "path", "required": True, "description": "An assetId from an upload",
+                  "schema": _str(), "example": ASSET["assetId"]}
+ASSET_UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {
+    "schema": _obj({"file": {"type": "string", "format": "binary",
+                             "description": "PNG, JPEG, WebP, SVG (10 MB); MP3, WAV, OGG, AAC, M4A (15 MB); "
+                                            "MP4, MOV, WebM, MKV, AVI (the tier's upload limit). The kind is "
+                                            "read from the bytes"},
+                    "category": _str("Inferred from the content when absent; must suit it",
+                                     enum=["product_image", "logo", "music", "audio", "video", "image"])},
+                   ("file",)),
+    "examples": {"product image": {"summary": "seed 003: upload a product image",
+                                   "value": {"file": "(binary: product.png)", "category": "product_image"}}}}}}
+ASSET_ERRORS = ("missing_api_key", "invalid_api_key", "revoked_api_key", "account_suspended", "rate_limit_exceeded")
+OPERATIONS.update({
+    ("post", "/api/v1/assets"): Op(
+        "uploadAsset", "Assets", "Upload an asset",
+        "Multipart `file` plus optional `category`. What the file is comes from its bytes (the name and the "
+        "part's content type are ignored); SVGs with scripts, event handlers or external references are "
+        "refused. The same bytes uploaded again by the account return the same asset (`deduplicated: true`, "
+        "no second copy). Uses the tier's storage quota (413 `storage_quota`). Needs the `tools:run` scope.",
+        "AssetCreated", {"created": _envelope({**ASSET, "deduplicated": False})}, status=201,
+        errors=("validation_error", "invalid_media", "scope_denied", "limit_exceeded", "unsupported_media_type",
+                *ASSET_ERRORS, "internal_error"),
+        request_body=ASSET_UPLOAD_BODY),
+    ("get", "/api/v1/assets"): Op(
+        "listAssets", "Assets", "List assets",
+        "The account's assets, newest first, filtered by `type` or `category`.", "AssetList",
+        {"ok": _envelope({"assets": [ASSET], "pagination": {"limit": 20, "offset": 0, "total": 1,
+                                                            "has_more": False}})},
+        errors=("validation_error", *ASSET_ERRORS, "internal_error"),
+        parameters=(
+            {"name": "type", "in": "query", "required": False, "schema": _str(enum=["image", "audio", "video"])},
+            {"name": "category", "in": "query", "required": False,
+             "schema": _str(enum=["product_image", "logo", "music", "audio", "video", "image"])},
+            {"name": "limit", "in": "query", "required": False, "schema": _int(default=20, minimum=1, maximum=100)},
+            {"name": "offset", "in": "query", "required": False,
+             "schema": _int(default=0, minimum=0, maximum=10**9)})),
+    ("get", "/api/v1/assets/{asset_id}"): Op(
+        "getAsset", "Assets", "Get an asset",
+        "One asset with a fresh `publicUrl`. Another account's asset: 403 `asset_forbidden`.", "AssetDetail",
+        {"ok": _envelope(ASSET)}, errors=("asset_forbidden", "asset_not_found", *ASSET_ERRORS, "internal_error"),
+        parameters=(ASSET_ID_PARAM,)),
+    ("delete", "/api/v1/assets/{asset_id}"): Op(
+        "deleteAsset", "Assets", "Delete an asset",
+        "Removes the file and frees its quota. A queued job that names it fails with `asset_not_found` and is "
+        "charged 0; a running job keeps its own copy. Needs the `tools:run` scope.", "AssetDeleted",
+        {"ok": _envelope({"deleted": True, "assetId": ASSET["assetId"]})},
+        errors=("scope_denied", "asset_forbidden", "asset_not_found", *ASSET_ERRORS, "internal_error"),
+        parameters=(ASSET_ID_PARAM,)),
+    ("get", "/api/v1/assets/{asset_id}/content"): Op(
+        "getAssetContent", "Assets", "Download an asset (publicUrl)",
+        "The asset's `publicUrl`: signed and expiring, no key. 404 once expired or deleted.", None,
+        auth=False, errors=("not_found", "internal_error"),
+        parameters=(ASSET_ID_PARAM,
+                    {"name": "expires", "in": "query", "required": True, "description": "unix seconds",
+                     "schema": _str(pattern=r"^[0-9]{1,12}$")},
+                    {"name": "sig", "in": "query", "required": True, "description": "HMAC-SHA256 signature",
+                     "schema": _str(pattern=r"^[0-9a-f]{64}$")}),
+        content={"*/*": {"schema": {"type": "string", "format": "binary"}}}),
+})
 
 # members every tool body accepts besides the tool's own inputs
 JSON_COMMON = {

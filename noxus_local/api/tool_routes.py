@@ -121,7 +121,8 @@ async def _prepare(request: Request[Any, Any, Any], svc: Services, principal: Pr
     fingerprint = idempotency.fingerprint("POST", f"/api/v1/tools/{tool.slug}", parsed.fields,
                                           parsed.file_hashes)
     files = [{"field": k, "path": str(f.path), "filename": f.filename,
-              "content_type": f.content_type, "size_bytes": f.size_bytes}
+              "content_type": f.content_type, "size_bytes": f.size_bytes,
+              **({"asset_id": parsed.asset_ids[k]} if k in parsed.asset_ids else {})}
              for k, f in parsed.files.items()]
     new_job = jobs.NewJob(
         id=job_id, principal=principal, tool=tool.slug, params=params, files=files,

@@ -32,6 +32,7 @@ class FileStore:
     def __init__(self, data_dir: Path, secret: bytes) -> None:
         self.work_root = data_dir / "work"
         self.output_root = data_dir / "outputs"
+        self.asset_root = data_dir / "assets"  # core.assets; outside work/ and outputs/, so retention skips it
         self.secret = secret
 
     def work_dir(self, job_id: str) -> Path:
@@ -81,6 +82,19 @@ class FileStore:
             return False
         given = sig.encode("utf-8", "surrogateescape")
         return hmac.compare_digest(self._sig(job_id, filename, expires).encode(), given)
+
+
+    def signed_asset_url(self, asset_id: str, ttl: int, now: float | None = None) -> str:
+        """An asset's publicUrl. The signed text has no ``/``, unlike an output's, so neither
+        signature can be replayed on the other route."""
+        expires = int((time.time() if now is None else now) + ttl)
+        return f"/api/v1/assets/{asset_id}/content?expires={expires}&sig={self._asset_sig(asset_id, expires)}"
+
+    def verify_asset(self, asset_id: str, expires: int, sig: str) -> bool:
+        return expires >= time.time() and hmac.compare_digest(self._asset_sig(asset_id, expires), sig)
+
+    def _asset_sig(self, asset_id: str, expires: int) -> str:
+        return hmac.new(self.secret, f"asset:{asset_id}:{expires}".encode(), hashlib.sha256).hexdigest()
 
 
 def load_secret(data_dir: Path, configured: str) -> bytes:

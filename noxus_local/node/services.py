@@ -15,12 +15,14 @@ Example::
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from noxus_local.config import Config
 from noxus_local.core import jobs
 from noxus_local.core.accounts import bootstrap_default, sync_config
+from noxus_local.core.assets import AssetStore
 from noxus_local.core.files import FileStore, load_secret
 from noxus_local.core.job_view import job_body
 from noxus_local.core.keys import KeyCache
@@ -54,6 +56,7 @@ class Services:
     metrics: Metrics
     pool: ComputePool
     models: ModelCache
+    assets: AssetStore
 
     @property
     def locale(self) -> str:
@@ -93,7 +96,7 @@ def build_services(cfg: Config) -> Services:
     svc = Services(cfg=cfg, db=db, catalog=catalog, files=store, runner=runner,
                    dispatcher=Dispatcher(runner, cfg), limiter=RequestLimiter(),
                    hooks=WebhookService(db, cfg.webhooks), metrics=Metrics(db), keys=KeyCache(),
-                   pool=pool, models=models)
+                   pool=pool, models=models, assets=AssetStore(db, store.asset_root))
     runner.hooks.append(lambda job_id: schedule_webhook(svc, job_id))
     runner.hooks.append(lambda job_id: svc.metrics.job_done(jobs.get(svc.db, job_id)))
     return svc
@@ -113,6 +116,7 @@ def maintenance_for(svc: Services) -> Maintenance:
 
     def sweep() -> None:
         sweep_files(svc.db, Path(cfg.server.data_dir), cfg.jobs.retention_hours)
+        svc.assets.sweep(time.time() - 3600)  # assets are kept; only a crash's leftovers go
 
     def recover_stale() -> None:
         recover_jobs(svc, startup=False)

@@ -4,7 +4,8 @@
 the copy is one consistent snapshot (a WAL reader never blocks the server's
 writers), switches the copy out of WAL so it is one self-contained file,
 checks it, and writes ``manifest.json`` with sizes and SHA-256. ``secret.key``
-(signs output URLs) is copied too; outputs only with ``with_files``.
+(signs output URLs) and ``assets/`` (account data that outlives jobs) are
+copied too; outputs only with ``with_files``.
 
 ``restore`` refuses while a server or worker uses the data dir, verifies every
 checksum before touching anything, then swaps each file in with
@@ -65,7 +66,10 @@ def backup(cfg: Config, dest: Path, with_files: bool = False) -> dict[str, Any]:
             entries.append(describe(dest / name))
     if with_files and (data_dir / "outputs").is_dir():
         shutil.copytree(data_dir / "outputs", dest / "outputs")
+    if (data_dir / "assets").is_dir():  # after the stores: a file newer than the snapshot is a harmless orphan
+        shutil.copytree(data_dir / "assets", dest / "assets", ignore=shutil.ignore_patterns(".incoming"))
     manifest = {"format": FORMAT, "created_at": _now(), "version": package_version(),
+                "assets": (dest / "assets").is_dir(),
                 "schema_version": _user_version(dest / "noxus.db"), "queue_backend": cfg.jobs.queue_backend,
                 "with_files": with_files and (dest / "outputs").is_dir(), "files": entries}
     _write_atomic(dest / MANIFEST, json.dumps(manifest, indent=2).encode())
@@ -112,6 +116,8 @@ def restore(cfg: Config, src: Path, force: bool = False) -> dict[str, Any]:
         replace_file(src / entry["name"], data_dir / entry["name"])
     if manifest.get("with_files"):
         _replace_tree(src / "outputs", data_dir / "outputs")
+    if manifest.get("assets"):
+        _replace_tree(src / "assets", data_dir / "assets")
     return manifest
 
 

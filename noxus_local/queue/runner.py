@@ -28,6 +28,7 @@ from typing import Any
 
 from noxus_local.config import Config
 from noxus_local.core import backlog, jobs
+from noxus_local.core.assets import AssetStore
 from noxus_local.core.billing import settlement
 from noxus_local.core.files import FileStore
 from noxus_local.errors import InternalError, JobCancelled, NoxusError, ProcessingTimeout
@@ -50,6 +51,7 @@ class JobRunner:
         self.db = db
         self.catalog = catalog
         self.files = files
+        self.assets = AssetStore(db, files.asset_root)
         self.cfg = cfg
         self.pool = pool or ComputePool.from_config(cfg)
         self.models = models or ModelCache(cfg)
@@ -145,8 +147,12 @@ class JobRunner:
             self._fail(job_id, InternalError(), tracker.close("failed", exc))
 
     def _context(self, row: sqlite3.Row, token: CancelToken, tracker: StepTracker) -> ToolContext:
+        entries = json.loads(row["files"])
+        for f in entries:  # an asset is resolved when the job starts: deleted since → the job fails, charged 0
+            if f.get("asset_id"):
+                self.assets.link_into(f["asset_id"], row["account_id"], Path(f["path"]))
         files = {f["field"]: InputFile(Path(f["path"]), f["filename"], f.get("content_type"),
-                                       f["size_bytes"]) for f in json.loads(row["files"])}
+                                       f["size_bytes"]) for f in entries}
         return ToolContext(params=json.loads(row["params"]), files=files,
                            limits=Limits(**json.loads(row["limits"])),
                            workdir=self.files.work_dir(row["id"]),

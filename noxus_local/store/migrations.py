@@ -203,4 +203,24 @@ MIGRATIONS: list[str] = [
         FROM json_each(jobs.steps) AS step)
         WHERE steps IS NOT NULL AND json_valid(steps);
     """,
+    # 8: assets, stored once per account by
+    # SHA-256 (the partial unique index); a deleted asset keeps its row so a queued job that names it
+    # fails with "deleted", not "unknown"
+    """
+    CREATE TABLE assets (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        sha256 TEXT NOT NULL,
+        type TEXT NOT NULL CHECK (type IN ('image', 'audio', 'video')),
+        category TEXT NOT NULL,
+        mime_type TEXT NOT NULL,
+        extension TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL CHECK (size_bytes > 0),
+        filename TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        deleted_at REAL
+    );
+    CREATE UNIQUE INDEX assets_account_sha ON assets(account_id, sha256) WHERE deleted_at IS NULL;
+    CREATE INDEX assets_account ON assets(account_id, deleted_at, created_at);
+    """,
 ]

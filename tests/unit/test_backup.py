@@ -121,3 +121,16 @@ def test_outputs_come_back_with_files(cfg, tmp_path):
     (cfg.data_dir / "outputs" / "job_1" / "a.png").unlink()
     restore(cfg, tmp_path / "bk")
     assert (cfg.data_dir / "outputs" / "job_1" / "a.png").read_bytes() == b"png"
+
+
+def test_assets_are_always_in_the_backup(cfg, tmp_path):
+    """Assets outlive jobs, so a backup without --with-files still carries them (not half-written ones)."""
+    assets = cfg.data_dir / "assets"
+    (assets / ".incoming").mkdir(parents=True)
+    (assets / "asset_aaaaaaaaaaaaaaaaaaaaaaaa").write_bytes(b"logo")
+    (assets / ".incoming" / "partial").write_bytes(b"half")
+    assert backup(cfg, tmp_path / "bk")["assets"]
+    assert not (tmp_path / "bk" / "assets" / ".incoming").exists()
+    (assets / "asset_aaaaaaaaaaaaaaaaaaaaaaaa").unlink()
+    restore(cfg, tmp_path / "bk")
+    assert (assets / "asset_aaaaaaaaaaaaaaaaaaaaaaaa").read_bytes() == b"logo"

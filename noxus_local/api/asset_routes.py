@@ -1,0 +1,158 @@
+"""Asset routes (seed 003): upload once, name the file by ``assetId`` in later tool calls.
+
+Scopes: uploading and deleting need ``tools:run`` (assets exist to feed
+tools, and they use the account's storage quota); listing and reading need
+only a valid key of the account, like ``GET /api/v1/jobs``. A key sees only
+its account's assets; another account's id answers 403 ``asset_forbidden``.
+``publicUrl`` is signed and expiring like job outputs, so it works without
+the key until it expires.
+
+Example::
+
+    curl -X POST http://127.0.0.1:8080/api/v1/assets -H "Authorization: Bearer $KEY" \\
+      -F "file=@product.png" -F "category=product_image"
+    # 201 {"success": true, "assetId": "asset_…", "type": "image", "category": "product_image", …}
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, BinaryIO
+
+from anyio import to_thread
+from litestar import Request, Response, delete, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath
+from litestar.response import File
+
+from noxus_local.api.auth import require_principal, require_scope
+from noxus_local.api.deps import services_of
+from noxus_local.api.envelope import json_response
+from noxus_local.core import assets
+from noxus_local.core.keys import Principal
+from noxus_local.errors import NotFound, UnsupportedMediaType, ValidationError
+from noxus_local.node.services import Services
+
+CHUNK = 1024 * 1024
+_DIGITS = re.compile(r"[0-9]{1,12}")
+_SIG = re.compile(r"[0-9a-f]{64}")
+# an SVG opened from our origin must not run anything, even if a check were ever missed
+CONTENT_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+                   "X-Content-Type-Options": "nosniff"}
+
+
+@post("/api/v1/assets", status_code=201)
+async def upload_asset(request: Request[Any, Any, Any]) -> Response[bytes]:
+    svc = services_of(request)
+    principal = await require_principal(request)
+    require_scope(principal, "tools:run")
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "multipart/form-data":
+        raise UnsupportedMediaType(details={"accepted": ["multipart/form-data"]})
+    form = await request.form()
+    upload, category = form.get("file"), _category(form.get("category"))
+    if not isinstance(upload, UploadFile):
+        raise ValidationError.fields({"file": ["es obligatorio (una parte de archivo) / is required (a file part)"]})
+    try:
+        row, created = await to_thread.run_sync(_store, svc, principal, upload.file, upload.filename, category)
+    finally:
+        await upload.close()
+    return json_response(request, {**_view(request, svc, row), "deduplicated": not created}, status=201)
+
+
+@get("/api/v1/assets")
+async def list_assets(request: Request[Any, Any, Any]) -> Response[bytes]:
+    principal = await require_principal(request)
+    svc = services_of(request)
+    q = request.query_params
+    limit = _int_param(q.get("limit"), "limit", 20, 1, 100)
+    offset = _int_param(q.get("offset"), "offset", 0, 0, 10**9)
+    kind = _choice(q.get("type"), "type", assets.KINDS)
+    category = _choice(q.get("category"), "category", tuple(assets.CATEGORIES))
+    rows, total = svc.assets.page(principal.account_id, kind=kind, category=category, limit=limit, offset=offset)
+    return json_response(request, {"assets": [_view(request, svc, r) for r in rows],
+                                   "pagination": {"limit": limit, "offset": offset, "total": total,
+                                                  "has_more": offset + len(rows) < total}})
+
+
+@get("/api/v1/assets/{asset_id:str}")
+async def show_asset(request: Request[Any, Any, Any], asset_id: FromPath[str]) -> Response[bytes]:
+    principal = await require_principal(request)
+    svc = services_of(request)
+    return json_response(request, _view(request, svc, svc.assets.get(asset_id, principal.account_id)))
+
+
+@delete("/api/v1/assets/{asset_id:str}", status_code=200)
+async def delete_asset(request: Request[Any, Any, Any], asset_id: FromPath[str]) -> Response[bytes]:
+    principal = await require_principal(request)
+    require_scope(principal, "tools:run")
+    svc = services_of(request)
+    await to_thread.run_sync(svc.assets.delete, asset_id, principal.account_id)
+    return json_response(request, {"deleted": True, "assetId": asset_id})
+
+
+@get("/api/v1/assets/{asset_id:str}/content")
+async def asset_content(request: Request[Any, Any, Any], asset_id: FromPath[str]) -> File:
+    """The publicUrl: no key, the signature is the permission (strict ASCII, never a 500)."""
+    svc = services_of(request)
+    expires, sig = request.query_params.get("expires", ""), request.query_params.get("sig", "")
+    if not (assets.ASSET_ID.fullmatch(asset_id) and _DIGITS.fullmatch(expires) and _SIG.fullmatch(sig)
+            and svc.files.verify_asset(asset_id, int(expires), sig)):
+        raise NotFound(details={"reason": "invalid_or_expired_signature"})
+    row = svc.assets.served(asset_id)
+    if row is None or not svc.assets.file_of(asset_id).is_file():
+        raise NotFound(details={"reason": "asset_deleted"})
+    return File(path=svc.assets.file_of(asset_id), filename=row["filename"], media_type=row["mime_type"],
+                content_disposition_type="inline", headers=CONTENT_HEADERS)
+
+
+def _store(svc: Services, principal: Principal, source: BinaryIO, filename: str | None,
+           category: str | None) -> tuple[Any, bool]:
+    """Stream the part into the incoming folder under its kind's limit, then add it (a thread)."""
+    tier = svc.cfg.tiers[principal.tier]
+    intake = svc.assets.intake(assets.caps_for(svc.cfg.assets, tier))
+    try:
+        source.seek(0)
+        while chunk := source.read(CHUNK):
+            intake.write(chunk)
+        received = intake.finish()
+    except BaseException:
+        intake.discard()
+        raise
+    quota = int(tier.storage_quota_mb * assets.MB)
+    return svc.assets.add(principal.account_id, received, _safe_name(filename), category, quota,
+                          tier.max_image_pixels)
+
+
+def _view(request: Request[Any, Any, Any], svc: Services, row: Any) -> dict[str, Any]:
+    path = svc.files.signed_asset_url(row["id"], svc.cfg.server.file_url_ttl_seconds)
+    return assets.view(row, str(request.base_url).rstrip("/") + path)
+
+
+def _category(raw: Any) -> str | None:
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str) or raw.strip().lower() not in assets.CATEGORIES:
+        raise ValidationError.fields({"category": [f"uno de / one of: {', '.join(assets.CATEGORIES)}"]})
+    return raw.strip().lower()
+
+
+def _choice(raw: str | None, name: str, allowed: tuple[str, ...]) -> str | None:
+    if raw is None:
+        return None
+    if raw not in allowed:
+        raise ValidationError.fields({name: [f"uno de / one of: {', '.join(allowed)}"]})
+    return raw
+
+
+def _int_param(raw: str | None, name: str, default: int, low: int, high: int) -> int:
+    if raw is None:
+        return default
+    if not _DIGITS.fullmatch(raw) or not low <= int(raw) <= high:
+        raise ValidationError.fields({name: [f"entero entre {low} y {high} / integer from {low} to {high}"]})
+    return int(raw)
+
+
+def _safe_name(filename: str | None) -> str:
+    """The client's file name minus any path and control characters (it is only shown back)."""
+    base = re.split(r"[\\/]", filename or "")[-1]
+    return "".join(ch for ch in base if ch.isprintable())[:200].lstrip(".") or "upload"

@@ -1,0 +1,97 @@
+"""``<field>_asset_id`` and ``<field>_url``: every file input of every tool, by reference.
+
+After the body is read (``api.inputs``), each file input the body did not
+carry may be named instead, as a JSON member or a form field:
+
+- ``image_asset_id``: one of the account's assets (403 ``asset_forbidden`` for
+  another account's, 404 ``asset_not_found`` unknown or deleted). Its file is
+  hard-linked into the job's work folder so the tool's checks can read it
+  now; the runner resolves the asset again when the job starts, so an asset
+  deleted while the job waits fails the job, charged 0.
+- ``image_url``: an http(s) URL the server downloads now (``core.fetch``):
+  SSRF guard on every hop, the tier's upload limit while streaming, the
+  ``[assets]`` timeout, and the body must be media (sniffed).
+
+Giving a field two ways (a file and a URL, say) is a 400.
+
+Example::
+
+    {"image_asset_id": "asset_5b1c…", "output_format": "webp"}
+    {"image_url": "https://example.com/product.png", "output_format": "webp"}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from anyio import to_thread
+from litestar import Request
+
+from noxus_local.api.deps import services_of
+from noxus_local.core.assets import Cap, Intake, check_content
+from noxus_local.core.fetch import FetchPolicy, download
+from noxus_local.errors import LimitExceeded, ValidationError
+from noxus_local.node.services import Services
+from noxus_local.tools.base import InputFile, Limits, Tool
+
+WAYS = ("asset_id", "url")
+
+
+async def resolve_refs(request: Request[Any, Any, Any], tool: Tool, limits: Limits, workdir: Path,
+                       parsed: Any) -> None:
+    """Fill ``parsed.files`` (and hashes, asset ids) for inputs named by asset id or URL."""
+    for name in (spec.name for spec in tool.inputs if spec.type == "file"):
+        given = {way: parsed.fields[f"{name}_{way}"] for way in WAYS if parsed.fields.get(f"{name}_{way}")}
+        if not given:
+            continue
+        if len(given) > 1 or name in parsed.files:
+            raise ValidationError.fields({name: [
+                f"da solo una de / give only one of: {name}, {name}_asset_id, {name}_url"]})
+        svc, account_id = services_of(request), request.scope["state"]["principal"].account_id  # type: ignore[index]
+        for way in given:  # resolved into a file: the tool sees a file, the fingerprint its hash
+            parsed.fields.pop(f"{name}_{way}")
+        if "asset_id" in given:
+            await to_thread.run_sync(_from_asset, svc, account_id, name, given["asset_id"], limits, workdir, parsed)
+        else:
+            await to_thread.run_sync(_from_url, svc, name, given["url"], limits, workdir, parsed)
+
+
+def _from_asset(svc: Services, account_id: str, name: str, asset_id: Any, limits: Limits, workdir: Path,
+                parsed: Any) -> None:
+    if not isinstance(asset_id, str) or len(asset_id) > 64:
+        raise ValidationError.fields({f"{name}_asset_id": ["un assetId / an assetId"]})
+    row = svc.assets.get(asset_id, account_id)
+    if row["size_bytes"] > limits.max_upload_bytes:
+        raise LimitExceeded(details={"limit": "max_upload_mb", "max": round(limits.max_upload_bytes / 2**20, 2)})
+    path = workdir / f"in_{name}"
+    svc.assets.link_into(asset_id, account_id, path)
+    parsed.files[name] = InputFile(path, row["filename"], row["mime_type"], row["size_bytes"])
+    parsed.file_hashes[name] = row["sha256"]
+    parsed.asset_ids[name] = asset_id
+
+
+def _from_url(svc: Services, name: str, url: Any, limits: Limits, workdir: Path, parsed: Any) -> None:
+    field = f"{name}_url"
+    settings = svc.cfg.assets
+    cap = Cap(limits.max_upload_bytes, "max_upload_mb")
+    intake = Intake(workdir / f"in_{name}", {kind: cap for kind in ("image", "audio", "video")})
+    try:
+        received = download(url, field, intake, FetchPolicy(settings.fetch_allow_hosts,
+                                                            settings.fetch_timeout_seconds,
+                                                            settings.fetch_max_redirects))
+        check_content(received, limits.max_image_pixels)
+    except BaseException:
+        intake.discard()
+        raise
+    parsed.files[name] = InputFile(received.path, _url_filename(url, received.sniffed.extension),
+                                   received.sniffed.mime, received.size_bytes)
+    parsed.file_hashes[name] = received.sha256
+
+
+def _url_filename(url: str, extension: str) -> str:
+    """The URL's last path segment (its stem names the output, as an upload's name does), made safe."""
+    last = unquote(urlsplit(url).path).rstrip("/").rsplit("/", 1)[-1]
+    safe = "".join(ch for ch in last if ch.isprintable() and ch not in "\\/")[:200].lstrip(".")
+    return safe or f"download.{extension}"

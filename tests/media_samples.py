@@ -1,0 +1,54 @@
+"""Small real media files for tests: made by Pillow and the bundled ffmpeg, never hand-typed bytes.
+
+Example::
+
+    png_bytes(seed=3)                 # a distinct 16x16 PNG per seed
+    ffmpeg_sample(tmp_path, "mp3")    # a 0.3 s sine tone as MP3
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+
+import imageio_ffmpeg
+from PIL import Image
+
+VIDEO = {"mp4", "webm", "mov", "mkv"}
+
+
+def png_bytes(seed: int = 0, size: tuple[int, int] = (16, 16), fmt: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (seed % 256, (seed * 7) % 256, (seed * 13) % 256)).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def noise_png(n_bytes: int, seed: int = 0) -> bytes:
+    """A PNG of random pixels at least ``n_bytes`` long (noise does not compress)."""
+    import random
+
+    side = int((n_bytes / 3) ** 0.5) + 8
+    rnd = random.Random(seed)
+    img = Image.frombytes("RGB", (side, side), bytes(rnd.getrandbits(8) for _ in range(side * side * 3)))
+    buffer = io.BytesIO()
+    img.save(buffer, "PNG", compress_level=0)
+    return buffer.getvalue()
+
+
+def ffmpeg_sample(folder: Path, extension: str, seconds: float = 0.3) -> bytes:
+    path = folder / f"sample.{extension}"
+    video = ["-f", "lavfi", "-i", f"testsrc=d={seconds}:s=32x32"] if extension in VIDEO else []
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-y", "-f", "lavfi",
+                    "-i", f"sine=d={seconds}", *video, "-shortest", str(path)], check=True, timeout=60)
+    return path.read_bytes()
+
+
+SAFE_SVG = (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+            b'<defs><linearGradient id="g"/></defs><rect width="10" height="10" fill="url(#g)"/></svg>')
+SCRIPT_SVG = (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+ONLOAD_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect/></svg>'
+EXTERNAL_SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+                b'<image xlink:href="http://169.254.169.254/latest/meta-data"/></svg>')
+ENTITY_SVG = (b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+              b'<svg xmlns="http://www.w3.org/2000/svg"><text>&x;</text></svg>')
