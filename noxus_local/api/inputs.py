@@ -163,7 +163,8 @@ def _read_json(raw: bytes, tool: Tool, limits: Limits, workdir: Path) -> ParsedI
     try:
         body = json.loads(raw or b"{}")
     except (ValueError, UnicodeDecodeError):
-        raise ValidationError("El cuerpo no es JSON válido.", details={"body": "invalid_json"}) from None
+        raise ValidationError("El cuerpo no es JSON válido.", details={
+            "body": "invalid_json", "field_errors": {"body": ["JSON inválido / invalid JSON"]}}) from None
     except RecursionError:  # the C decoder recurses once per level: 10,000 '[' end here
         raise ValidationError.fields({"body": [_too_deep()]}) from None
     if not isinstance(body, dict):

@@ -151,6 +151,11 @@ def test_json_nested_10000_deep_is_400(srv):
     no_trace(srv, before)
 
 
+@pytest.mark.parametrize("raw", [b"{not json", b'{"text": "a"', "{\"text\": \"ñ\"}".encode("latin-1"), b"1" * 5000])
+def test_invalid_json_names_the_body(srv, raw):
+    assert "body" in field_errors(srv.post(QR, key=srv.key, content=raw, headers={"Content-Type": "application/json"}))
+
+
 def test_json_nested_past_the_bound_names_the_field(srv):
     deep = b'{"text": "x", "webhook": ' + b'{"a":' * 40 + b"1" + b"}" * 40 + b"}"
     r = srv.post(QR, key=srv.key, content=deep, headers={"Content-Type": "application/json"})
