@@ -20,7 +20,6 @@ import signal
 import subprocess
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
 import imageio_ffmpeg
 
@@ -28,7 +27,6 @@ from noxus_local.errors import InvalidMedia
 from noxus_local.runtime.cancel import CancelToken
 
 _TIME_RE = re.compile(rb"time=(\d+):(\d+):(\d+(?:\.\d+)?)")
-_DURATION_RE = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
 GRACE_SECONDS = 2.0
 
 
@@ -98,13 +96,3 @@ def _last_error(tail: bytes) -> str:
     # keep the message, never a local path
     return re.sub(r"(/[^\s:]+)+", "<file>", useful[-1] if useful else "ffmpeg failed")[:300]
 
-
-def probe_duration(path: Path) -> float | None:
-    """Seconds of media in ``path`` from ``ffmpeg -i`` (no ffprobe is bundled)."""
-    out = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True,
-                         timeout=30).stderr.decode(errors="replace")
-    match = _DURATION_RE.search(out)
-    if not match:
-        return None
-    h, m, s = match.groups()
-    return int(h) * 3600 + int(m) * 60 + float(s)

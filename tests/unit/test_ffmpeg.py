@@ -7,7 +7,8 @@ import time
 import pytest
 
 from noxus_local.errors import JobCancelled, ProcessingTimeout
-from noxus_local.media.ffmpeg import FfmpegFailed, probe_duration, run_ffmpeg
+from noxus_local.media.ffmpeg import FfmpegFailed, run_ffmpeg
+from noxus_local.media.probe import probe
 from noxus_local.runtime.cancel import CancelToken
 
 
@@ -27,7 +28,7 @@ def test_encodes_and_reports_progress(tmp_path):
     run_ffmpeg(["-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=1", "-c:v", "libx264",
                 str(out)], CancelToken(), progress=seen.append)
     assert out.stat().st_size > 0
-    assert 0.9 < probe_duration(out) < 1.1
+    assert 0.9 < probe(out).duration < 1.1
 
 
 def test_bad_input_is_invalid_media_without_paths(tmp_path):
