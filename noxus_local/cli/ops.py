@@ -19,6 +19,7 @@ from noxus_local.cli.base import config_path
 from noxus_local.cli.base import group as _group
 from noxus_local.config import Config
 from noxus_local.errors import ConfigError
+from noxus_local.money import Price, format_usd
 
 
 def add_commands(sub: Any) -> None:
@@ -93,7 +94,15 @@ def cmd_config_check(args: argparse.Namespace, cfg: Config) -> int:
     for tier, values in cfg.tiers.items():
         print(f"tiers.{tier} = {json.dumps(values.__dict__)}")
     for slug, price in cfg.prices.items():
-        print(f"prices.{slug} = {json.dumps(price.catalog())}")
+        print(f"prices.{slug} = {json.dumps(_price_setting(price))}")
     print(f"accounts declared: {len(cfg.accounts)}")
     print("config ok")
     return 0
+
+
+def _price_setting(price: Price) -> str | dict[str, str]:
+    """A price as it is written in the config file: ``"0.002"`` or its unit table."""
+    if price.unit is None:
+        return format_usd(price.unit_micros)
+    return {"unit": price.unit, "unit_usd": format_usd(price.unit_micros),
+            "minimum_usd": format_usd(price.minimum_micros)}

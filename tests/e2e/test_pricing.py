@@ -206,8 +206,8 @@ def test_config_check_prints_prices(make_server):
     server = make_server('[prices]\nwait = { unit = "minute", unit_usd = "0.01" }\n', start=False)
     result = server.cli("config", "check")
     assert result.returncode == 0, result.stderr
-    assert 'prices.qr = {"type": "fixed", "price_usd": "0.002"}' in result.stdout
-    assert '"unit": "minute"' in result.stdout
+    assert 'prices.qr = "0.002"' in result.stdout
+    assert 'prices.wait = {"unit": "minute", "unit_usd": "0.01", "minimum_usd": "0"}' in result.stdout
 
 
 def test_serve_refuses_a_bad_price_before_touching_the_data_dir(make_server):
