@@ -18,7 +18,7 @@ from typing import Any
 
 from PIL import Image
 
-from noxus_local.errors import LimitExceeded, ValidationError
+from noxus_local.errors import InvalidMedia, LimitExceeded, ValidationError
 from noxus_local.media import images
 from noxus_local.media.images import FORMATS, Fit, Frame, OutputFormat
 from noxus_local.tools.base import InputFile, InputSpec, Limits, Tool, ToolContext, ToolOutput
@@ -69,6 +69,8 @@ class ImageConvertTool(Tool):
         info = images.probe(files["image"].path, limits.max_image_pixels)
         out_w, out_h = _output_size(params, fmt, (info.width, info.height))
         images.check_output(out_w, out_h, fmt, limits.max_image_pixels)
+        if fmt.animated:
+            _check_animation(_animated_frames(files["image"], limits), (out_w, out_h), limits)
 
     def run(self, ctx: ToolContext) -> ToolOutput:
         params = ctx.params
@@ -123,10 +125,7 @@ def _still(img: Image.Image, out_size: tuple[int, int], fmt: OutputFormat, ctx: 
 def _animation(img: Image.Image, out_size: tuple[int, int], ctx: ToolContext) -> list[Frame]:
     """Every frame resized to ``out_size``; refuses before the pixel budget is blown."""
     count = img.n_frames
-    budget = ANIMATION_PIXEL_FACTOR * ctx.limits.max_image_pixels
-    if count * out_size[0] * out_size[1] > budget:
-        raise LimitExceeded(details={"limit": "max_animation_pixels", "max": budget,
-                                     "actual": count * out_size[0] * out_size[1], "frames": count})
+    _check_animation(count, out_size, ctx.limits)
     out: list[Frame] = []
     for index, frame in enumerate(images.frames(img)):
         ctx.cancel.check()
@@ -135,6 +134,28 @@ def _animation(img: Image.Image, out_size: tuple[int, int], ctx: ToolContext) ->
         if index % 10 == 0:
             ctx.progress(10 + 70 * index // count, "frames")
     return out
+
+
+def _animated_frames(upload: InputFile, limits: Limits) -> int:
+    """Frames an animated output would hold (1 for stills); reads frame headers, decodes no pixels."""
+    with images.open_image(upload.path, limits.max_image_pixels) as img:
+        if img.format not in ANIMATED_INPUTS or not getattr(img, "is_animated", False):
+            return 1
+        try:
+            return int(img.n_frames)
+        except images.DECODE_ERRORS:
+            raise InvalidMedia(images.INVALID_IMAGE) from None
+
+
+def _check_animation(count: int, out_size: tuple[int, int], limits: Limits) -> None:
+    """413 ``max_animation_pixels`` when every output frame together passes the budget.
+
+    Example: 5 frames of 32 × 24 under a 768 px limit (budget 4 × 768) → refused.
+    """
+    budget = ANIMATION_PIXEL_FACTOR * limits.max_image_pixels
+    if count > 1 and count * out_size[0] * out_size[1] > budget:
+        raise LimitExceeded(details={"limit": "max_animation_pixels", "max": budget,
+                                     "actual": count * out_size[0] * out_size[1], "frames": count})
 
 
 def _frame_count(data: bytes, written: int) -> int:

@@ -97,3 +97,13 @@ def test_image_convert_resize_target_over_the_pixels_is_413(srv):
     details = refused(srv, srv.key, CONVERT, files={"image": ("small.png", wide_png(64), "image/png")},
                       data={"output_format": "png", "width": "20000", "height": "20000", "fit": "fill"})
     assert details == {"limit": "max_image_pixels", "max": 40_000_000, "actual": 400_000_000}
+
+
+def test_image_convert_animation_over_the_frame_budget_is_413_before_rendering(srv):
+    frames = [Image.new("RGB", (32, 24), (i * 20, 0, 0)) for i in range(10)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=50)
+    # each frame 6,000 × 4,500 = 27 Mpx fits 40 Mpx; ten of them pass the 4 × 40 Mpx animation budget
+    details = refused(srv, srv.key, CONVERT, files={"image": ("anim.gif", buffer.getvalue(), "image/gif")},
+                      data={"output_format": "webp", "width": "6000"})
+    assert details == {"limit": "max_animation_pixels", "max": 160_000_000, "actual": 270_000_000, "frames": 10}

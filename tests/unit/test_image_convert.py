@@ -276,3 +276,12 @@ def test_resize_target_over_the_side_limit_is_refused(tmp_path):
     with pytest.raises(LimitExceeded) as caught:
         convert(photo(tmp_path), width="20000", height="10", fit="fill", output_format="webp")
     assert caught.value.details["limit"] == "max_image_side"
+
+
+def test_animation_pixel_budget_is_checked_before_money_moves(tmp_path):
+    tool, files = ImageConvertTool(), upload(animated_gif(tmp_path, count=5))
+    with pytest.raises(LimitExceeded) as caught:
+        tool.validate({"output_format": "webp"}, files, Limits(max_image_pixels=32 * 24))
+    assert caught.value.details == {"limit": "max_animation_pixels", "max": 4 * 32 * 24,
+                                    "actual": 5 * 32 * 24, "frames": 5}
+    tool.validate({"output_format": "png"}, files, Limits(max_image_pixels=32 * 24))  # first frame only
