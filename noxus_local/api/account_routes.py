@@ -18,7 +18,7 @@ from noxus_local.api.envelope import json_response
 from noxus_local.api.inputs import ascii_int
 from noxus_local.core import ledger
 from noxus_local.core.limits import job_window
-from noxus_local.core.usage import units_by_tool
+from noxus_local.core.usage import jobs_by_day, jobs_by_tool, units_by_tool
 from noxus_local.money import format_usd
 
 
@@ -46,14 +46,8 @@ async def usage(request: Request[Any, Any, Any]) -> Response[bytes]:
     days = ascii_int(request.query_params.get("days"), "days", 30, 1, 365)
     since = time.time() - days * 86400
     args = (principal.account_id, principal.environment, since)
-    by_tool = svc.db.all(
-        "SELECT tool, COUNT(*) AS jobs, SUM(status = 'succeeded') AS succeeded,"
-        " SUM(status = 'failed') AS failed, SUM(charged_micros) AS spent FROM jobs"
-        " WHERE account_id = ? AND environment = ? AND created_at >= ? GROUP BY tool ORDER BY tool", args)
-    by_day = svc.db.all(
-        "SELECT date(created_at, 'unixepoch') AS day, tool, COUNT(*) AS jobs,"
-        " SUM(charged_micros) AS spent FROM jobs WHERE account_id = ? AND environment = ?"
-        " AND created_at >= ? GROUP BY day, tool ORDER BY day, tool", args)
+    by_tool = jobs_by_tool(svc.db, *args)
+    by_day = jobs_by_day(svc.db, *args)
     units = units_by_tool(svc.db, *args)
     tier = svc.cfg.tiers[principal.tier]
     window = job_window(svc.db.conn(), principal.key_id, tier.jobs_per_hour)

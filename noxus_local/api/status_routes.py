@@ -21,7 +21,7 @@ from litestar import Request, Response, get
 from noxus_local.api.auth import require_principal
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import json_response
-from noxus_local.core import backlog
+from noxus_local.core import backlog, usage
 from noxus_local.errors import ValidationError
 from noxus_local.node.services import Services
 
@@ -36,10 +36,7 @@ async def latency(request: Request[Any, Any, Any]) -> Response[bytes]:
     media_type = request.query_params.get("media_type")
     if media_type not in UNITS:
         raise ValidationError.fields({"media_type": ["uno de / one of: image, video"]})
-    row = svc.db.one(
-        "SELECT COUNT(*) AS jobs, SUM(finished_at - started_at) AS seconds, SUM(media_units) AS units"
-        " FROM jobs WHERE media_type = ? AND status = 'succeeded' AND finished_at > ?",
-        (media_type, time.time() - WINDOW))
+    row = usage.latency(svc.db, media_type, time.time() - WINDOW)
     per_unit = None
     if row["units"]:
         per_unit = round(1000 * row["seconds"] / row["units"])

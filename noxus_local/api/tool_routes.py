@@ -238,6 +238,5 @@ def _wants_base64(fields: dict[str, Any]) -> bool:
 
 def _remember(svc: Services, job: jobs.NewJob, status: int, raw: bytes, headers: dict[str, str]) -> None:
     p = job.principal
-    with svc.db.write() as conn:
-        idempotency.store_response(conn, p.account_id, p.environment, job.idempotency_key or "",
-                                   job.id, status, raw, headers)
+    idempotency.store_response(svc.db, p.account_id, p.environment, job.idempotency_key or "",
+                               job.id, status, raw, headers)

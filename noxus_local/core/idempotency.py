@@ -71,9 +71,11 @@ def reserve(conn: sqlite3.Connection, account_id: str, env: str, key: str, fp: s
     return None
 
 
-def store_response(conn: sqlite3.Connection, account_id: str, env: str, key: str, job_id: str,
+def store_response(db: Any, account_id: str, env: str, key: str, job_id: str,
                    status_code: int, body: bytes, headers: dict[str, str]) -> None:
-    conn.execute(
-        "UPDATE idempotency SET status_code = ?, response_body = ?, response_headers = ?"
-        " WHERE account_id = ? AND environment = ? AND key = ? AND job_id = ?",
-        (status_code, body, json.dumps(headers), account_id, env, key, job_id))
+    """Keep the exact bytes of the first answer so a replay is byte-identical (CONTRACT §5)."""
+    with db.write() as conn:
+        conn.execute(
+            "UPDATE idempotency SET status_code = ?, response_body = ?, response_headers = ?"
+            " WHERE account_id = ? AND environment = ? AND key = ? AND job_id = ?",
+            (status_code, body, json.dumps(headers), account_id, env, key, job_id))

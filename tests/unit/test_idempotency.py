@@ -20,8 +20,8 @@ def test_reserve_then_conflicts_then_replay(db):
     with pytest.raises(IdempotencyConflict) as different, db.write() as conn:
         idempotency.reserve(conn, "acme", "test", "k1", "other", "job_2", 24)
     assert different.value.details == {"reason": "different_request"}
+    idempotency.store_response(db, "acme", "test", "k1", "job_1", 200, b'{"a":1}', {})
     with db.write() as conn:
-        idempotency.store_response(conn, "acme", "test", "k1", "job_1", 200, b'{"a":1}', {})
         replay = idempotency.reserve(conn, "acme", "test", "k1", "fp", "job_3", 24)
     assert replay == idempotency.Replay(200, b'{"a":1}', {})
 

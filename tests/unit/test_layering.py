@@ -64,3 +64,17 @@ def test_a_running_noxus_local_worker_has_loaded_no_http_stack(tmp_path):
         result = {{**seen, "exit": code, "huey": "huey" in sys.modules}}
     """, tmp_path)
     assert result == {"bad": [], "started": True, "exit": 0, "huey": True}
+
+
+def test_the_http_layer_runs_no_sql_of_its_own():
+    """api/ parses, calls the core and shapes the envelope; every query lives in core/ (issue 7 item 9).
+
+    A query in a route would be the one place a later change to a table is missed.
+    """
+    import re
+
+    sql = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE FROM)\b .*\b(FROM|INTO|SET|WHERE)\b"
+                     r"|\.execute\(|db\.(one|all|write)\(")
+    offenders = [f"{path.name}:{n}" for path in sorted((REPO / "noxus_local" / "api").glob("*.py"))
+                 for n, line in enumerate(path.read_text().splitlines(), start=1) if sql.search(line)]
+    assert offenders == []
