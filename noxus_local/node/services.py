@@ -155,4 +155,5 @@ def stop_services(svc: Services, ticker: Maintenance) -> None:
     begin_shutdown(svc)
     ticker.stop(timeout=1.0)  # daemon threads: a webhook stuck on a slow receiver must not hold the exit
     svc.dispatcher.stop()
+    svc.runner.close()
     svc.db.close()

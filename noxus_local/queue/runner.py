@@ -242,6 +242,10 @@ class JobRunner:
             running = list(self._tokens)
         jobs.heartbeat(self.db, running)
 
+    def close(self) -> None:
+        """After the workers stopped, before the store closes: no held-back write fires late."""
+        self._deferred.stop()
+
     def shutdown(self) -> list[str]:
         """Ask running jobs to stop so the process can exit; they go back to the queue.
 

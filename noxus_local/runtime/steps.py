@@ -296,20 +296,35 @@ class Deferred:
         self._cv = threading.Condition()
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
+        self._stopped = False
 
     def call_later(self, delay: float, fn: Callable[[], None]) -> None:
         with self._cv:
+            if self._stopped:
+                return
             heapq.heappush(self._heap, (time.monotonic() + delay, next(self._seq), fn))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="noxus-deferred", daemon=True)
                 self._thread.start()
             self._cv.notify()
 
+    def stop(self) -> None:
+        """Drop the held-back writes and end the thread: at shutdown the store closes next,
+        and a late progress write on a closed SQLite connection is at best an error."""
+        with self._cv:
+            self._stopped = True
+            self._heap.clear()
+            self._cv.notify()
+        if self._thread is not None:
+            self._thread.join(timeout=1.0)
+
     def _loop(self) -> None:
         while True:
             with self._cv:
-                while not self._heap:
+                while not self._heap and not self._stopped:
                     self._cv.wait()
+                if self._stopped:
+                    return
                 wait = self._heap[0][0] - time.monotonic()
                 if wait > 0:
                     self._cv.wait(wait)

@@ -145,3 +145,21 @@ def test_a_held_back_report_is_written_when_the_interval_ends():
         time.sleep(0.3)  # a long step with no more reports
         assert writes == [0, 30]
     assert writes == [0, 30, 60]
+
+
+def test_a_stopped_deferred_drops_held_back_writes_and_ends_its_thread():
+    """At shutdown the store closes right after; a write firing later would hit a closed connection."""
+    import threading
+    import time
+
+    from noxus_local.runtime.steps import Deferred
+
+    fired = threading.Event()
+    later = Deferred()
+    later.call_later(0.3, fired.set)
+    later.stop()
+    later.call_later(0.0, fired.set)  # after stop: dropped too
+    time.sleep(0.5)
+    assert not fired.is_set()
+    assert not any(t.name == "noxus-deferred" and t.is_alive() for t in threading.enumerate()
+                   if t is later._thread)
