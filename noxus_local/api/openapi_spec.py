@@ -304,8 +304,9 @@ PARAMETERS = {
                                       "original response, not a second job or charge; a different body → 409.",
                        "schema": _str(pattern=IDEMPOTENCY_KEY_PATTERN), "example": "qr-2026-05-25-001"},
     "Prefer": {"name": "Prefer", "in": "header", "required": False,
-               "description": "`respond-async`: answer 202 at once with the job's Location",
-               "schema": _str(enum=["respond-async"])},
+               "description": "`respond-async`: answer 202 at once with the job's Location. Other "
+                              "preferences are ignored, as RFC 7240 says a server may",
+               "schema": _str(examples=["respond-async"])},
     "MaxProcessingTime": {"name": "Max-Processing-Time", "in": "header", "required": False,
                           "description": "Seconds the job may run (0 = unlimited), ASCII digits, at most the "
                                          "server's `[jobs] max_processing_seconds` (604800 by default); past it "

@@ -96,11 +96,13 @@ def _fuzz(operation: Any, mode: GenerationMode, key: str, sent: list[str]) -> No
 
 
 def _runs_a_tool(operation: Any) -> bool:
-    return operation.method.upper() == "POST" and operation.path.startswith("/api/v1/tools/")
+    """Tool runs and asset uploads: both judge the uploaded bytes, which no schema describes."""
+    return operation.method.upper() == "POST" and (
+        operation.path.startswith("/api/v1/tools/") or operation.path == "/api/v1/assets")
 
 
 def refused_only_for_content(response: Any) -> None:
-    """A schema-valid tool call may still be refused for what no JSON Schema states: bytes
+    """A schema-valid tool call or upload may still be refused for what no JSON Schema states: bytes
     that do not decode (``invalid_media``), a text no QR holds (413), equal colours, a
     webhook host that does not resolve. Never for a header the document describes."""
     if response.status_code not in (400, 413):
