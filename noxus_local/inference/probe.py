@@ -17,8 +17,16 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
+import logging
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from noxus_local.config import Config
+
+log = logging.getLogger("noxus_local.inference.probe")
 
 FLOAT = 1  # TensorProto.FLOAT
 SHAPE = (1, 4)
@@ -99,3 +107,43 @@ def _varint(value: int) -> bytes:
         out.append(low | (0x80 if value else 0))
         if not value:
             return bytes(out)
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def working_gpus(prefer_gpu: bool) -> int:
+    """1 when ONNX Runtime really runs CUDA here (inference.probe), else 0.
+
+    One slot per machine: the probe knows that CUDA works, not how many
+    devices there are; set ``[compute] gpu_slots`` for more.
+    """
+    if not prefer_gpu:
+        return 0
+    try:
+        import onnxruntime as ort
+
+        if "CUDAExecutionProvider" not in ort.get_available_providers():
+            return 0
+        usable = any(p.usable for p in probe_providers() if p.provider == "CUDAExecutionProvider")
+    except Exception:  # no onnxruntime, or a broken CUDA install: no GPU slots
+        log.warning("GPU probe failed; no GPU slots", exc_info=True)
+        return 0
+    return 1 if usable else 0
+
+
+def slot_sources(cfg: Config) -> dict[str, int | Callable[[], int]]:
+    """The compute pool's size per resource: ``[compute] cpu_slots`` (0 = usable cores) and
+    ``gpu_slots`` (-1 = probe CUDA, lazily: CPU-only work never pays for the probe).
+
+    Example: ``slot_sources(cfg)`` → ``{"cpu": 2, "gpu": <probe>}``; doctor and the pool both read it.
+    """
+    cpu = cfg.compute.cpu_slots or usable_cores()
+    if cfg.compute.gpu_slots >= 0:
+        return {"cpu": cpu, "gpu": cfg.compute.gpu_slots}
+    return {"cpu": cpu, "gpu": functools.partial(working_gpus, cfg.inference.prefer_gpu)}

@@ -245,9 +245,9 @@ def check_onnxruntime(cfg: Config) -> list[Check]:
 
 def check_compute(cfg: Config) -> list[Check]:
     """The compute pool as the server sizes it; more slots than cores (or GPUs) oversubscribe."""
-    from noxus_local.queue.pool import ComputePool, usable_cores, working_gpus
+    from noxus_local.inference.probe import slot_sources, usable_cores, working_gpus
 
-    slots = ComputePool.from_config(cfg).capacity()
+    slots = {name: int(source() if callable(source) else source) for name, source in slot_sources(cfg).items()}
     cores = usable_cores()
     cpu_from = "[compute] cpu_slots" if cfg.compute.cpu_slots else "the usable cores"
     gpu_from = "[compute] gpu_slots" if cfg.compute.gpu_slots >= 0 else (

@@ -29,9 +29,7 @@ Example::
 
 from __future__ import annotations
 
-import functools
 import logging
-import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -39,6 +37,7 @@ from typing import Any
 
 from noxus_local.config import Config
 from noxus_local.errors import ToolUnavailable
+from noxus_local.inference.probe import slot_sources
 from noxus_local.runtime.cancel import CancelToken
 
 log = logging.getLogger("noxus_local.queue.pool")
@@ -78,10 +77,7 @@ class ComputePool:
     @classmethod
     def from_config(cls, cfg: Config) -> ComputePool:
         """``[compute] cpu_slots`` (0 = usable cores) and ``gpu_slots`` (-1 = probe)."""
-        cpu = cfg.compute.cpu_slots or usable_cores()
-        if cfg.compute.gpu_slots >= 0:
-            return cls({"cpu": cpu, "gpu": cfg.compute.gpu_slots})
-        return cls({"cpu": cpu, "gpu": functools.partial(working_gpus, cfg.inference.prefer_gpu)})
+        return cls(slot_sources(cfg))
 
     def slots(self, resource: str) -> int:
         """Slots of one resource (0 for one this pool does not know); resolved once, on first ask,
@@ -180,33 +176,3 @@ class ComputePool:
         for resource, amount in waiter.need.items():
             self._busy[resource] = self._busy.get(resource, 0) + amount
             self._peak[resource] = max(self._peak.get(resource, 0), self._busy[resource])
-
-
-def usable_cores() -> int:
-    """Cores this process may run on (a container's CPU set, not the host's count)."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
-def working_gpus(prefer_gpu: bool) -> int:
-    """1 when ONNX Runtime really runs CUDA here (inference.probe), else 0.
-
-    One slot per machine: the probe knows that CUDA works, not how many
-    devices there are; set ``[compute] gpu_slots`` for more.
-    """
-    if not prefer_gpu:
-        return 0
-    try:
-        import onnxruntime as ort
-
-        if "CUDAExecutionProvider" not in ort.get_available_providers():
-            return 0
-        from noxus_local.inference.probe import probe_providers
-
-        usable = any(p.usable for p in probe_providers() if p.provider == "CUDAExecutionProvider")
-    except Exception:  # no onnxruntime, or a broken CUDA install: no GPU slots
-        log.warning("GPU probe failed; no GPU slots", exc_info=True)
-        return 0
-    return 1 if usable else 0

@@ -11,11 +11,10 @@ from noxus_local.cli.main import main
 from noxus_local.config import load_config
 from noxus_local.core import ledger
 from noxus_local.inference import registry
-from noxus_local.inference.probe import add_model, probe
+from noxus_local.inference.probe import add_model, probe, usable_cores
 from noxus_local.media import fonts
 from noxus_local.node.services import prepare
 from noxus_local.ops import doctor
-from noxus_local.queue.pool import usable_cores
 from noxus_local.store.db import Database
 from noxus_local.store.migrations import MIGRATIONS
 
