@@ -42,7 +42,9 @@ RETRY_AFTER_SECONDS = 10
 
 
 def make_huey(cfg: Config) -> Huey:
-    if cfg.jobs.queue_backend == "redis":
+    # multi-host: Redis carries job specs for remote workers (queue/remote.py); this node's own
+    # local tools keep the embedded queue, so no shared-disk consumer elsewhere takes them
+    if cfg.jobs.queue_backend == "redis" and not cfg.multi_host:
         return RedisHuey("noxus-local", url=cfg.jobs.redis_url)
     path = Path(cfg.server.data_dir) / "queue.db"
     private_dir(path.parent)
@@ -60,6 +62,20 @@ class Dispatcher:
         self.huey = make_huey(cfg)
         self._run_job = self.huey.task(name="noxus.run_job")(self._execute)
         self.consumer: Any = None
+        self.remote: Any = None  # queue.remote.RemoteQueue in multi-host mode (node.services sets it)
+
+    def _remote(self, job_id: str) -> bool:
+        """True when this job goes to remote workers (multi-host mode, a tool not kept local)."""
+        if self.remote is None:
+            return False
+        row = self.runner.db.one("SELECT tool FROM jobs WHERE id = ?", (job_id,))
+        return row is not None and self.remote.routes(row["tool"])
+
+    def _publish(self, job_id: str) -> None:
+        try:
+            self.remote.publish(job_id)
+        except Exception:  # Redis down: the upkeep tick publishes it again when Redis is back
+            log.exception("could not publish job %s to Redis", job_id)
 
     def _execute(self, job_id: str) -> None:
         self.runner.execute(job_id)
@@ -104,7 +120,20 @@ class Dispatcher:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
     def enqueue(self, job_id: str) -> None:
+        if self._remote(job_id):
+            self.pool.submit(self._publish, job_id)  # hashing inputs stays off the event loop
+            return
         self._run_job(job_id)
+
+    async def _wait_remote(self, job_id: str, wait: float) -> bool:
+        """A one-shot call of a remote tool: publish, then wait for the API node to settle it."""
+        await asyncio.to_thread(self._publish, job_id)
+        deadline = asyncio.get_running_loop().time() + wait
+        while asyncio.get_running_loop().time() < deadline and not self.runner.stopping.is_set():
+            if await asyncio.to_thread(jobs.is_settled, self.runner.db, job_id):
+                return True
+            await asyncio.sleep(0.05)
+        return False  # 202: it goes on on its worker
 
     async def run_inline(self, job_id: str, wait: float) -> bool:
         """Run now in a thread; True if it ended within ``wait`` seconds.
@@ -116,6 +145,8 @@ class Dispatcher:
         """
         if self.runner.stopping.is_set():
             raise self._shutting_down(job_id)  # the row stays queued; recovery enqueues it at start
+        if await asyncio.to_thread(self._remote, job_id):
+            return await self._wait_remote(job_id, wait)
         future = asyncio.wrap_future(self.pool.submit(self.runner.execute, job_id))
         deadline = asyncio.get_running_loop().time() + wait
         while True:
