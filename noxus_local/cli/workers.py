@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import signal
 import threading
 from typing import Any
@@ -43,6 +44,7 @@ def run_remote_worker(args: argparse.Namespace, cfg: Config) -> int:
     if not token:
         raise ConfigError("worker.token: a remote worker needs its token (--token or [worker] token)")
     configure_logging()
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per internal call otherwise
     worker = RemoteWorker(cfg, WorkerClient(url, token), redis.Redis.from_url(cfg.jobs.redis_url),
                           threads=args.workers, name=args.name)
     stop = threading.Event()
