@@ -68,7 +68,7 @@ requests_per_minute = 0
             env={**os.environ, "NOXUS_DATA_DIR": str(data)}, stdout=log, stderr=log)
     try:
         _until(lambda: len([w for w in _capacity(api)["remote_workers"] if w["live"]]) == 2, 20)
-        yield {"api": api, "workers": workers, "root": root}
+        yield {"api": api, "workers": workers, "root": root, "redis_url": url}
     finally:
         for proc in workers.values():
             if proc.poll() is None:
@@ -194,3 +194,26 @@ def _png_b64() -> str:
 
     from tests.e2e.conftest import png
     return base64.b64encode(png()).decode()
+
+
+def test_a_stale_attempt_is_refused_with_409(cluster: dict[str, Any]) -> None:
+    api = cluster["api"]
+    job_id = _submit(api, "pipeline", {})  # no worker declares it: it stays queued
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    for path, body in (("claim", {"attempt": "0" * 32, "worker": "x"}), ("outcome", {"attempt": "0" * 32})):
+        r = httpx.post(f"{api.base}/internal/v1/jobs/{job_id}/{path}", headers=headers, json=body)
+        assert r.status_code == 409 and r.json()["error_code"] == "stale_attempt", r.text
+    assert api.request("DELETE", f"/api/v1/jobs/{job_id}", key=api.key).status_code == 200
+
+
+def test_redis_losing_its_data_gets_queued_jobs_published_again(cluster: dict[str, Any]) -> None:
+    import redis
+
+    api = cluster["api"]
+    client = redis.Redis.from_url(cluster["redis_url"])
+    job_id = _submit(api, "pipeline", {})  # queued until cancelled: no worker declares it
+    _until(lambda: client.llen("noxus:jobs:pipeline") >= 1, 5)
+    client.flushall()  # what a restart without persistence leaves
+    _until(lambda: client.llen("noxus:jobs:pipeline") >= 1, 5)
+    assert any(job_id.encode() in raw for raw in client.lrange("noxus:jobs:pipeline", 0, -1))
+    assert api.request("DELETE", f"/api/v1/jobs/{job_id}", key=api.key).status_code == 200
