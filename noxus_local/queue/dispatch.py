@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,13 @@ class Dispatcher:
         self._run_job = self.huey.task(name="noxus.run_job")(self._execute)
         self.consumer: Any = None
         self.remote: Any = None  # queue.remote.RemoteQueue in multi-host mode (node.services sets it)
+        self._ended: dict[str, threading.Event] = {}  # one-shot remote calls waiting for their job's end
+        runner.hooks.append(self._job_ended)
+
+    def _job_ended(self, job_id: str) -> None:
+        event = self._ended.get(job_id)
+        if event is not None:
+            event.set()
 
     def _remote(self, job_id: str) -> bool:
         """True when this job goes to remote workers (multi-host mode, a tool not kept local)."""
@@ -126,13 +134,24 @@ class Dispatcher:
         self._run_job(job_id)
 
     async def _wait_remote(self, job_id: str, wait: float) -> bool:
-        """A one-shot call of a remote tool: publish, then wait for the API node to settle it."""
-        await asyncio.to_thread(self._publish, job_id)
-        deadline = asyncio.get_running_loop().time() + wait
-        while asyncio.get_running_loop().time() < deadline and not self.runner.stopping.is_set():
-            if await asyncio.to_thread(jobs.is_settled, self.runner.db, job_id):
-                return True
-            await asyncio.sleep(0.05)
+        """A one-shot call of a remote tool: publish, then wait for the API node to settle it.
+
+        The job's end hook (``runner.notify``, run when the outcome is settled) wakes the wait at
+        once; the store is read too, every quarter second, for an end that runs no hook.
+        """
+        done = self._ended.setdefault(job_id, threading.Event())
+        try:
+            await asyncio.to_thread(self._publish, job_id)
+            deadline = asyncio.get_running_loop().time() + wait
+            while not self.runner.stopping.is_set():
+                remaining = deadline - asyncio.get_running_loop().time()
+                if remaining <= 0:
+                    break
+                await asyncio.to_thread(done.wait, min(remaining, 0.25))
+                if await asyncio.to_thread(jobs.is_settled, self.runner.db, job_id):
+                    return True
+        finally:
+            self._ended.pop(job_id, None)
         return False  # 202: it goes on on its worker
 
     async def run_inline(self, job_id: str, wait: float) -> bool:

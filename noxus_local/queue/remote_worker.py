@@ -25,6 +25,7 @@ import os
 import shutil
 import socket
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,8 @@ class RemoteWorker:
                 self.pool.wake()
 
     def _beat_loop(self) -> None:
-        while not self._stop.wait(BEAT_SECONDS) or self._busy():
+        while not (self._stop.is_set() and not self._busy()):  # a drain beats on until its jobs reported
+            time.sleep(BEAT_SECONDS)
             try:
                 self.beat()
             except Exception as exc:  # API node away (restarting): keep the jobs, beat again
