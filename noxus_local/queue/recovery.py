@@ -67,10 +67,10 @@ def _abandoned(row: Any, running_here: set[str], now: float | None = None) -> bo
     """Queued jobs are always safe to enqueue again (``jobs.start`` lets one worker win)."""
     if row["status"] != "running" or not row["worker"]:
         return True
+    if is_remote(row):  # a remote worker's attempt: its heartbeats decide (queue.remote's tick), also
+        return False    # after this node was down longer than STALE_SECONDS while the worker ran on
     if (row["heartbeat_at"] or 0) < (time.time() if now is None else now) - STALE_SECONDS:
         return True
-    if is_remote(row):  # a remote worker's attempt: its heartbeats decide (queue.remote's tick)
-        return False
     host, _, pid = row["worker"].rpartition(":")
     if host != socket.gethostname():
         return False

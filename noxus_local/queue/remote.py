@@ -75,6 +75,7 @@ class RemoteQueue:
         self._workers: dict[str, WorkerInfo] = {}
         self._lock = threading.Lock()
         self._epoch = secrets.token_hex(8)
+        self._started = time.monotonic()
 
     # routing -------------------------------------------------------------------------------
     def routes(self, tool: str) -> bool:
@@ -222,9 +223,11 @@ class RemoteQueue:
     # upkeep ----------------------------------------------------------------------------------
     def tick(self, runner: Any) -> None:
         """Every second on the API node: lost heartbeats, deadlines of running remote jobs, Redis restarts."""
-        now = time.time()
-        for row in remote_jobs.stale(self.db, now - self.cfg.workers.heartbeat_timeout_seconds):
-            self._abandon(row, runner)
+        now, timeout = time.time(), self.cfg.workers.heartbeat_timeout_seconds
+        # just (re)started: the workers' beats could not reach this node while it was down; give them a beat
+        if time.monotonic() - self._started > timeout:
+            for row in remote_jobs.stale(self.db, now - timeout):
+                self._abandon(row, runner)
         for row in remote_jobs.overdue_running(self.db, now):
             runner.cancel(row["id"], "timeout")
         self._check_epoch()

@@ -217,3 +217,27 @@ def test_redis_losing_its_data_gets_queued_jobs_published_again(cluster: dict[st
     _until(lambda: client.llen("noxus:jobs:pipeline") >= 1, 5)
     assert any(job_id.encode() in raw for raw in client.lrange("noxus:jobs:pipeline", 0, -1))
     assert api.request("DELETE", f"/api/v1/jobs/{job_id}", key=api.key).status_code == 200
+
+
+def test_max_processing_time_stops_a_running_remote_job_charged_0(cluster: dict[str, Any]) -> None:
+    api = cluster["api"]
+    job_id = _submit(api, "wait", {"seconds": 30}, **{"Max-Processing-Time": "2"})
+    _until(lambda: _job(api, job_id)["status"] == "running", 10)
+    _until(lambda: _job(api, job_id)["status"] in TERMINAL, 4)
+    body = _job(api, job_id)
+    assert body["error"]["code"] == "processing_timeout" and body["billing"]["charged_usd"] == "0"
+
+
+def test_workers_keep_running_while_the_api_node_restarts(cluster: dict[str, Any]) -> None:
+    """Last in the module: it restarts the API node. The worker's report waits for it to be back."""
+    api = cluster["api"]
+    job_id = _submit(api, "wait", {"seconds": 3})
+    _until(lambda: _job(api, job_id)["status"] == "running", 10)
+    assert api.stop() == 0
+    time.sleep(3.5)  # the job ends on its worker meanwhile; its outcome is retried
+    api.start()
+    _until(lambda: _job(api, job_id)["status"] in TERMINAL, 15)
+    body = _job(api, job_id)
+    assert body["status"] == "succeeded", body
+    db = sqlite3.connect(api.data_dir / "noxus.db")
+    assert db.execute("SELECT attempts FROM jobs WHERE id = ?", (job_id,)).fetchone()[0] == 1
