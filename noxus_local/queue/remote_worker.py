@@ -51,8 +51,9 @@ class RemoteWorker:
         self.cfg, self.client, self.redis = cfg, client, redis
         self.catalog = Catalog.default(cfg.jobs.diagnostic_tools)
         self.name = name or cfg.worker.name or f"{socket.gethostname()}:{os.getpid()}"
-        self.tools = [t.slug for t in self.catalog.tools.values() if not cfg.worker.tools or t.slug in cfg.worker.tools]
         self.pool, self.models = ComputePool.from_config(cfg), ModelCache(cfg)
+        self.tools = [t.slug for t in self.catalog.tools.values()
+                      if (not cfg.worker.tools or t.slug in cfg.worker.tools) and self._fits(t)]
         self.scratch = Path(cfg.server.data_dir) / "scratch"
         self.threads = threads or cfg.jobs.workers
         self._running: dict[str, tuple[str, CancelToken]] = {}
@@ -60,6 +61,10 @@ class RemoteWorker:
         self._stop = threading.Event()
         self._deferred = Deferred()
         self._workers: list[threading.Thread] = []
+
+    def _fits(self, tool: Tool) -> bool:
+        """A tool whose declared slots this machine has (a GPU tool only where there are GPU slots)."""
+        return all(self.pool.slots(r) >= n for r, n in tool.resources.items() if n > 0)
 
     def start(self) -> None:
         shutil.rmtree(self.scratch, ignore_errors=True)  # a killed run's leftovers
@@ -117,14 +122,22 @@ class RemoteWorker:
                 log.warning("redis: %s", exc)
                 self._stop.wait(1.0)
                 continue
-            if item is not None:
+            if item is None:
+                continue
+            try:
                 self.handle(JobSpec.loads(item[1]))
+            except Exception:  # one bad spec never ends this thread
+                log.exception("could not run a job spec")
 
     def handle(self, spec: JobSpec) -> None:
         """Run one spec: slots, claim, inputs, tool, outputs, outcome; a stale attempt is dropped."""
         tool = self.catalog.resolve(spec.tool)
         token = CancelToken()
-        if not self.pool.acquire(spec.job_id, tool.resources_for(spec.params), token):
+        try:
+            if not self.pool.acquire(spec.job_id, tool.resources_for(spec.params), token):
+                return
+        except NoxusError as exc:  # needs more slots than this machine has: fail it, charged 0
+            self._refuse(spec, exc)
             return
         try:
             try:
@@ -141,6 +154,15 @@ class RemoteWorker:
                 self._running.pop(spec.job_id, None)
             self.pool.release(spec.job_id)
             shutil.rmtree(self.scratch / spec.job_id, ignore_errors=True)
+
+    def _refuse(self, spec: JobSpec, exc: NoxusError) -> None:
+        try:
+            self.client.claim(spec.job_id, spec.attempt, self.name)
+            self.client.outcome(spec.job_id, spec.attempt, {"status": "failed", "error_code": exc.code,
+                                                            "error_message": exc.message,
+                                                            "result": {"details": exc.details}})
+        except StaleAttempt:
+            pass
 
     def _run(self, spec: JobSpec, tool: Tool, token: CancelToken) -> None:
         def flush(pct: int, steps: list[dict[str, Any]] | None) -> None:
