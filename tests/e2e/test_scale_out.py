@@ -228,8 +228,8 @@ def test_max_processing_time_stops_a_running_remote_job_charged_0(cluster: dict[
     assert body["error"]["code"] == "processing_timeout" and body["billing"]["charged_usd"] == "0"
 
 
-def test_workers_keep_running_while_the_api_node_restarts(cluster: dict[str, Any]) -> None:
-    """Last in the module: it restarts the API node. The worker's report waits for it to be back."""
+def test_workers_keep_running_while_the_api_node_restarts_and_a_drain_finishes_its_job(cluster: dict[str, Any]) -> None:
+    """Last in the module: it restarts the API node (the worker reports when it is back), then drains C."""
     api = cluster["api"]
     job_id = _submit(api, "wait", {"seconds": 3})
     _until(lambda: _job(api, job_id)["status"] == "running", 10)
@@ -241,3 +241,10 @@ def test_workers_keep_running_while_the_api_node_restarts(cluster: dict[str, Any
     assert body["status"] == "succeeded", body
     db = sqlite3.connect(api.data_dir / "noxus.db")
     assert db.execute("SELECT attempts FROM jobs WHERE id = ?", (job_id,)).fetchone()[0] == 1
+    # drain: SIGTERM takes no new job, lets the running one finish and report, then exits 0
+    job_id = _submit(api, "wait", {"seconds": 1})
+    _until(lambda: _job(api, job_id)["status"] == "running", 10)
+    worker = cluster["workers"]["C"]
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(15) == 0
+    assert _job(api, job_id)["status"] == "succeeded"
