@@ -87,6 +87,25 @@ class ComputeSettings:
 
 
 @dataclass
+class WorkersSettings:
+    tokens: list[str] = setting([], "API node: worker tokens (or their sha256 hex) that remote `noxus-local worker "
+                                "--api-url` processes may use; non-empty with queue_backend = redis = multi-host mode.")
+    local_tools: list[str] = setting(["image-convert"], "API node, multi-host mode: tools this node still runs itself; "
+                                     "every other tool goes to remote workers over Redis.")
+    heartbeat_timeout_seconds: float = setting(10.0, "API node: a remote job whose worker sent no heartbeat for this "
+                                               "long is re-queued once, then failed and released.")
+
+
+@dataclass
+class WorkerSettings:
+    api_url: str = setting("", "Remote worker: the API node's URL, e.g. http://api-node:8080 (empty = shared-disk "
+                           "worker on this data dir).")
+    token: str = setting("", "Remote worker: its token, one of the API node's [workers] tokens.")
+    name: str = setting("", "Remote worker: its name in `workers list` (empty = host name and pid).")
+    tools: list[str] = setting([], "Remote worker: tools it takes (empty = every tool of its catalog).")
+
+
+@dataclass
 class BootstrapSettings:
     create_default_account: bool = setting(True, "On a first start with no keys, create an account and a test key.")
     default_tier: str = setting("free", "Tier of that default account.")
@@ -192,12 +211,19 @@ class Config:
     jobs: JobSettings = field(default_factory=JobSettings)
     inference: InferenceSettings = field(default_factory=InferenceSettings)
     compute: ComputeSettings = field(default_factory=ComputeSettings)
+    workers: WorkersSettings = field(default_factory=WorkersSettings)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
     bootstrap: BootstrapSettings = field(default_factory=BootstrapSettings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     assets: AssetSettings = field(default_factory=AssetSettings)
     tiers: dict[str, TierSettings] = field(default_factory=dict)
     prices: dict[str, Price] = field(default_factory=dict)
     accounts: list[AccountDecl] = field(default_factory=list)
+
+    @property
+    def multi_host(self) -> bool:
+        """Remote workers over Redis and the internal API: ``queue_backend = "redis"`` and worker tokens set."""
+        return self.jobs.queue_backend == "redis" and bool(self.workers.tokens)
 
     @property
     def data_dir(self) -> Path:
@@ -212,7 +238,8 @@ class Config:
 
 
 SECTIONS: dict[str, type] = {"server": ServerSettings, "jobs": JobSettings, "inference": InferenceSettings,
-                             "compute": ComputeSettings, "bootstrap": BootstrapSettings, "webhooks": WebhookSettings,
+                             "compute": ComputeSettings, "workers": WorkersSettings,
+                             "worker": WorkerSettings, "bootstrap": BootstrapSettings, "webhooks": WebhookSettings,
                              "assets": AssetSettings}
 
 
@@ -379,6 +406,8 @@ def _check(cfg: Config) -> None:
     if not 0 <= cfg.jobs.default_max_processing_seconds <= cfg.jobs.max_processing_seconds <= 10**9:
         raise ConfigError("jobs.default_max_processing_seconds: must be from 0 to jobs.max_processing_seconds"
                           " (at most 1000000000)")
+    if cfg.workers.heartbeat_timeout_seconds <= 0:
+        raise ConfigError("workers.heartbeat_timeout_seconds: must be more than 0")
     if cfg.inference.threads < 0:
         raise ConfigError("inference.threads: must be 0 (each model's own count) or more")
     if cfg.jobs.inline_threads < 1:

@@ -53,6 +53,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                       "details.job_id after Retry-After seconds."),
     "request_timeout": ("El cliente dejó de enviar el cuerpo de la solicitud.",
                         "The client stopped sending the request body."),
+    "invalid_worker_token": ("Token de worker inválido.", "Invalid worker token."),
+    "stale_attempt": ("Este intento del trabajo ya no es el vigente; su resultado se ignora.",
+                      "This attempt of the job is no longer current; its result is ignored."),
     "server_busy": ("El servidor está ocupado. Intenta de nuevo en unos segundos.",
                     "The server is busy. Try again in a few seconds."),
 }
@@ -95,6 +98,18 @@ class InvalidMedia(NoxusError):
 
 class MissingApiKey(NoxusError):
     status, code = 401, "missing_api_key"
+
+
+class InvalidWorkerToken(NoxusError):
+    """The internal worker API (``/internal/v1``) got no token or a wrong one (issue 12)."""
+
+    status, code = 401, "invalid_worker_token"
+
+
+class StaleAttempt(NoxusError):
+    """A remote worker reported on an attempt the API node gave up on, or on a job that ended."""
+
+    status, code = 409, "stale_attempt"
 
 
 class InvalidApiKey(NoxusError):

@@ -185,6 +185,8 @@ SCHEMAS: dict[str, Any] = {
                                minimum=1),
         "eta_seconds": {"type": "number", "minimum": 0,
                         "description": "Queued jobs only: estimated seconds until it starts, from recent jobs"},
+        "queue_reason": _str("Queued jobs only, multi-host mode: why it waits (`no_live_worker`: no live "
+                             "remote worker declares its tool)", enum=["no_live_worker"]),
     }, ("tool", "job_id", "status", "progress", "created_at", "billing")),
     "ToolRun": {"allOf": [_ref("Job"), _ok({})]},
     "ToolAccepted": _ok({"tool": _str(), "job_id": _str(), "status": _str(enum=["queued", "running"]),
@@ -274,7 +276,13 @@ SCHEMAS: dict[str, Any] = {
                                        "queued": _int("Slots wanted by queued jobs"),
                                        "waiting": _int("Slots wanted by jobs waiting in this process"),
                                        "peak_busy": _int("Most slots held at once since start"),
-                                       "used": {"type": "number", "minimum": 0, "maximum": 1}})}},
+                                       "used": {"type": "number", "minimum": 0, "maximum": 1}})},
+                     "remote_workers": {"type": "array", "description": "Multi-host mode only: each remote "
+                                        "worker's tools, slots, busy slots and last heartbeat (unix seconds)",
+                                        "items": _obj({"name": _str(), "tools": {"type": "array", "items": _str()},
+                                                       "slots": {"type": "object"}, "busy": {"type": "object"},
+                                                       "running_jobs": _int(), "last_heartbeat": {"type": "number"},
+                                                       "live": {"type": "boolean"}})}},
                     ("used_system_capacity",)),
 }
 

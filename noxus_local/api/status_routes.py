@@ -59,8 +59,11 @@ def capacity_body(svc: Services) -> dict[str, Any]:
     running, queued = backlog.job_counts(svc.db)
     resources = {name: _resource(r, queued_work.get(name, 0)) for name, r in svc.pool.snapshot().items()}
     used = max((r["used"] for r in resources.values() if r["slots"]), default=0.0)
-    return {"used_system_capacity": used, "running_jobs": running, "queued_jobs": queued,
+    body = {"used_system_capacity": used, "running_jobs": running, "queued_jobs": queued,
             "workers": svc.cfg.jobs.workers, "resources": resources}
+    if svc.remote is not None:  # multi-host: per remote worker its tools, slots, busy, last heartbeat
+        body["remote_workers"] = svc.remote.workers()
+    return body
 
 
 def _resource(pool: dict[str, int], queued: int) -> dict[str, Any]:

@@ -17,13 +17,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from noxus_local.cli import accounts, jobs, keys, models, ops, serve
+from noxus_local.cli import accounts, jobs, keys, models, ops, serve, workers
 from noxus_local.cli.base import config_path
 from noxus_local.config import load_config
 from noxus_local.errors import ConfigError
 
 # one module per command group; each adds its subcommands
-GROUPS = (serve, keys, accounts, jobs, models, ops)
+GROUPS = (serve, keys, accounts, jobs, models, ops, workers)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

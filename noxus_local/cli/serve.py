@@ -23,6 +23,10 @@ def add_commands(sub: Any) -> None:
     serve.add_argument("--port", type=int)
     worker = _cmd(sub, "worker", cmd_worker, "Run queue workers only (no HTTP), e.g. beside Redis.")
     worker.add_argument("--workers", type=int, help="Worker threads (default: [jobs] workers).")
+    worker.add_argument("--api-url", help="Remote worker: the API node's URL (default: [worker] api_url). "
+                        "Without one, a shared-disk worker on this data dir.")
+    worker.add_argument("--token", help="Remote worker: its worker token (default: [worker] token).")
+    worker.add_argument("--name", help="Remote worker: its name (default: [worker] name, else host:pid).")
 
 
 def cmd_serve(args: argparse.Namespace, cfg: Config) -> int:
@@ -62,6 +66,9 @@ def cmd_worker(args: argparse.Namespace, cfg: Config) -> int:
     from noxus_local.ops.pidfile import pid_file
     from noxus_local.queue.recovery import recover_jobs
 
+    if args.api_url or cfg.worker.api_url:  # another host's API node: no data dir, no SQLite of its own
+        from noxus_local.cli.workers import run_remote_worker
+        return run_remote_worker(args, cfg)
     configure_logging()
     prepare(cfg)
     svc = build_services(cfg)

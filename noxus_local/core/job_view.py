@@ -171,6 +171,9 @@ def job_body(svc: Services, row: sqlite3.Row, include_base64: bool = False) -> d
     }
     if row["status"] == "queued":  # waiting for its turn or its compute slots
         body.update(backlog.queue_estimate(svc.db, svc.catalog, svc.pool.slots, row))
+        reason = svc.remote.queue_reason(row["tool"]) if svc.remote is not None else None
+        if reason:  # multi-host: no live remote worker declares this tool; it waits (and may time out)
+            body["queue_reason"] = reason
     steps = stored_steps(row)
     if steps:
         body["steps"] = [step_view(row["id"], s) for s in steps]

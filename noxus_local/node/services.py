@@ -33,6 +33,7 @@ from noxus_local.ops.metrics import Metrics
 from noxus_local.queue.dispatch import Dispatcher
 from noxus_local.queue.pool import ComputePool
 from noxus_local.queue.recovery import HEARTBEAT_SECONDS, recover_jobs
+from noxus_local.queue.remote import RemoteQueue
 from noxus_local.queue.runner import JobRunner
 from noxus_local.queue.upkeep import Maintenance, sweep_files
 from noxus_local.store.db import Database, secure_data_dir
@@ -57,6 +58,7 @@ class Services:
     pool: ComputePool
     models: ModelCache
     assets: AssetStore
+    remote: RemoteQueue | None = None  # multi-host mode only (cfg.multi_host): remote workers over Redis
 
     @property
     def locale(self) -> str:
@@ -97,6 +99,8 @@ def build_services(cfg: Config) -> Services:
                    dispatcher=Dispatcher(runner, cfg), limiter=RequestLimiter(),
                    hooks=WebhookService(db, cfg.webhooks), metrics=Metrics(db), keys=KeyCache(),
                    pool=pool, models=models, assets=AssetStore(db, store.asset_root))
+    if cfg.multi_host:
+        svc.remote = svc.dispatcher.remote = RemoteQueue(db, catalog, store, svc.assets, cfg)
     runner.hooks.append(lambda job_id: schedule_webhook(svc, job_id))
     runner.hooks.append(lambda job_id: svc.metrics.job_done(jobs.get(svc.db, job_id)))
     return svc
@@ -121,7 +125,9 @@ def maintenance_for(svc: Services) -> Maintenance:
     def recover_stale() -> None:
         recover_jobs(svc, startup=False)
 
-    return Maintenance([(10.0, svc.dispatcher.check_health), (HEARTBEAT_SECONDS, svc.runner.heartbeat),
+    remote = svc.remote
+    extra = [(1.0, lambda: remote.tick(svc.runner))] if remote is not None else []
+    return Maintenance([*extra, (10.0, svc.dispatcher.check_health), (HEARTBEAT_SECONDS, svc.runner.heartbeat),
                         (60.0, recover_stale), (60.0, sweep), (MODEL_SWEEP_SECONDS, svc.models.sweep),
                         (1.0, svc.runner.expire_overdue)],
                        threads=[svc.hooks.run])

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,9 @@ RETRY_AFTER_SECONDS = 10
 
 
 def make_huey(cfg: Config) -> Huey:
-    if cfg.jobs.queue_backend == "redis":
+    # multi-host: Redis carries job specs for remote workers (queue/remote.py); this node's own
+    # local tools keep the embedded queue, so no shared-disk consumer elsewhere takes them
+    if cfg.jobs.queue_backend == "redis" and not cfg.multi_host:
         return RedisHuey("noxus-local", url=cfg.jobs.redis_url)
     path = Path(cfg.server.data_dir) / "queue.db"
     private_dir(path.parent)
@@ -60,6 +63,27 @@ class Dispatcher:
         self.huey = make_huey(cfg)
         self._run_job = self.huey.task(name="noxus.run_job")(self._execute)
         self.consumer: Any = None
+        self.remote: Any = None  # queue.remote.RemoteQueue in multi-host mode (node.services sets it)
+        self._ended: dict[str, threading.Event] = {}  # one-shot remote calls waiting for their job's end
+        runner.hooks.append(self._job_ended)
+
+    def _job_ended(self, job_id: str) -> None:
+        event = self._ended.get(job_id)
+        if event is not None:
+            event.set()
+
+    def _remote(self, job_id: str) -> bool:
+        """True when this job goes to remote workers (multi-host mode, a tool not kept local)."""
+        if self.remote is None:
+            return False
+        row = self.runner.db.one("SELECT tool FROM jobs WHERE id = ?", (job_id,))
+        return row is not None and self.remote.routes(row["tool"])
+
+    def _publish(self, job_id: str) -> None:
+        try:
+            self.remote.publish(job_id)
+        except Exception:  # Redis down: the upkeep tick publishes it again when Redis is back
+            log.exception("could not publish job %s to Redis", job_id)
 
     def _execute(self, job_id: str) -> None:
         self.runner.execute(job_id)
@@ -104,7 +128,31 @@ class Dispatcher:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
     def enqueue(self, job_id: str) -> None:
+        if self._remote(job_id):
+            self.pool.submit(self._publish, job_id)  # hashing inputs stays off the event loop
+            return
         self._run_job(job_id)
+
+    async def _wait_remote(self, job_id: str, wait: float) -> bool:
+        """A one-shot call of a remote tool: publish, then wait for the API node to settle it.
+
+        The job's end hook (``runner.notify``, run when the outcome is settled) wakes the wait at
+        once; the store is read too, every quarter second, for an end that runs no hook.
+        """
+        done = self._ended.setdefault(job_id, threading.Event())
+        try:
+            await asyncio.to_thread(self._publish, job_id)
+            deadline = asyncio.get_running_loop().time() + wait
+            while not self.runner.stopping.is_set():
+                remaining = deadline - asyncio.get_running_loop().time()
+                if remaining <= 0:
+                    break
+                await asyncio.to_thread(done.wait, min(remaining, 0.25))
+                if await asyncio.to_thread(jobs.is_settled, self.runner.db, job_id):
+                    return True
+        finally:
+            self._ended.pop(job_id, None)
+        return False  # 202: it goes on on its worker
 
     async def run_inline(self, job_id: str, wait: float) -> bool:
         """Run now in a thread; True if it ended within ``wait`` seconds.
@@ -116,6 +164,8 @@ class Dispatcher:
         """
         if self.runner.stopping.is_set():
             raise self._shutting_down(job_id)  # the row stays queued; recovery enqueues it at start
+        if await asyncio.to_thread(self._remote, job_id):
+            return await self._wait_remote(job_id, wait)
         future = asyncio.wrap_future(self.pool.submit(self.runner.execute, job_id))
         deadline = asyncio.get_running_loop().time() + wait
         while True:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from noxus_local.core import jobs
+from noxus_local.core.remote_jobs import is_remote
 from noxus_local.ops.pidfile import is_alive
 
 log = logging.getLogger("noxus_local.queue.recovery")
@@ -66,6 +67,8 @@ def _abandoned(row: Any, running_here: set[str], now: float | None = None) -> bo
     """Queued jobs are always safe to enqueue again (``jobs.start`` lets one worker win)."""
     if row["status"] != "running" or not row["worker"]:
         return True
+    if is_remote(row):  # a remote worker's attempt: its heartbeats decide (queue.remote's tick), also
+        return False    # after this node was down longer than STALE_SECONDS while the worker ran on
     if (row["heartbeat_at"] or 0) < (time.time() if now is None else now) - STALE_SECONDS:
         return True
     host, _, pid = row["worker"].rpartition(":")

@@ -223,4 +223,9 @@ MIGRATIONS: list[str] = [
     CREATE UNIQUE INDEX assets_account_sha ON assets(account_id, sha256) WHERE deleted_at IS NULL;
     CREATE INDEX assets_account ON assets(account_id, deleted_at, created_at);
     """,
+    # 9: remote workers (issue 12): the token of a job's current remote attempt; a result that
+    # carries another token comes from an attempt the API node gave up on and is ignored
+    """
+    ALTER TABLE jobs ADD COLUMN attempt_token TEXT;
+    """,
 ]

@@ -41,6 +41,7 @@ locale = "en"
 [jobs]
 workers = {workers}
 diagnostic_tools = {diagnostics}
+{jobs_extra}
 
 [bootstrap]
 default_tier = "bench"
@@ -94,15 +95,18 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(startup_timeout: float = 60, concurrent_jobs: int = 64, workers: int = 2,
-                   diagnostics: bool = False, extra_config: str = "") -> Iterator[BenchServer]:
+                   diagnostics: bool = False, extra_config: str = "",
+                   jobs_extra: str = "") -> Iterator[BenchServer]:
     """Start a server in a fresh temp dir; SIGTERM it (then SIGKILL) and clean up on exit.
 
-    ``extra_config`` is TOML appended to the config, e.g. ``"[compute]\ncpu_slots = 2\n"``.
+    ``extra_config`` is TOML appended to the config, e.g. ``"[compute]\ncpu_slots = 2\n"``;
+    ``jobs_extra`` lines go inside its ``[jobs]`` table, e.g. ``'queue_backend = "redis"'``.
     """
     with tempfile.TemporaryDirectory(prefix="noxus-bench-") as tmp:
         root = Path(tmp)
         server = _start(root, startup_timeout, {"concurrent_jobs": concurrent_jobs, "workers": workers,
-                                                "diagnostics": "true" if diagnostics else "false"},
+                                                "diagnostics": "true" if diagnostics else "false",
+                                                "jobs_extra": jobs_extra},
                         extra_config)
         try:
             yield server

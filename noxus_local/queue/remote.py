@@ -1,0 +1,257 @@
+"""The API node's side of remote workers (issue 12): publish, watch, settle.
+
+Jobs of tools not in ``[workers] local_tools`` are published to Redis as a
+``JobSpec`` on a list per tool (plain lists rather than huey: a huey task goes
+to whichever consumer pops it, while a list per tool lets a GPU box take
+only the tools it declared; BLPOP over several lists serves them in one call).
+Workers claim, report and settle through the internal HTTP API
+(``api/worker_routes.py``), which calls into this module; the API node is the
+only writer of every row and ``jobs.finish`` still settles exactly once.
+
+The upkeep tick (every second) re-queues a remote attempt whose heartbeat
+stopped (once; the second time the job fails and its hold is released),
+times out running remote jobs past Max-Processing-Time, and publishes every
+queued job again when Redis lost them (a restart without persistence wipes
+the ``noxus:epoch`` marker this node sets).
+
+Example::
+
+    remote = RemoteQueue(db, catalog, files, assets, cfg)
+    remote.publish("job_x")           # a thread, never the event loop: it hashes inputs
+    remote.tick(runner)                # upkeep
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from noxus_local.config import Config
+from noxus_local.core import backlog, jobs, remote_jobs
+from noxus_local.core.assets import AssetStore
+from noxus_local.core.billing import settlement
+from noxus_local.core.files import FileStore
+from noxus_local.errors import NoxusError, StaleAttempt, ValidationError
+from noxus_local.queue.jobspec import JobSpec, queue_key
+from noxus_local.runtime.digest import sha256_of
+from noxus_local.tools.base import OutputFile, ToolOutput
+from noxus_local.tools.catalog import Catalog
+
+log = logging.getLogger("noxus_local.queue.remote")
+EPOCH_KEY = "noxus:epoch"
+MAX_REMOTE_ATTEMPTS = 2  # as recovery's MAX_ATTEMPTS: re-queued once, then failed
+
+
+@dataclass
+class WorkerInfo:
+    name: str
+    tools: list[str]
+    slots: dict[str, int]
+    busy: dict[str, int]
+    running: list[str] = field(default_factory=list)
+    last_heartbeat: float = 0.0
+
+    def view(self, now: float, timeout: float) -> dict[str, Any]:
+        return {"name": self.name, "tools": self.tools, "slots": self.slots, "busy": self.busy,
+                "running_jobs": len(self.running), "last_heartbeat": round(self.last_heartbeat, 3),
+                "live": now - self.last_heartbeat <= timeout}
+
+
+class RemoteQueue:
+    def __init__(self, db: Any, catalog: Catalog, files: FileStore, assets: AssetStore, cfg: Config,
+                 client: Any = None) -> None:
+        import redis
+
+        self.db, self.catalog, self.files, self.assets, self.cfg = db, catalog, files, assets, cfg
+        self.redis = client or redis.Redis.from_url(cfg.jobs.redis_url)
+        self._workers: dict[str, WorkerInfo] = {}
+        self._lock = threading.Lock()
+        self._epoch = secrets.token_hex(8)
+        self._started = time.monotonic()
+
+    # routing -------------------------------------------------------------------------------
+    def routes(self, tool: str) -> bool:
+        """True when jobs of this tool go to remote workers."""
+        return tool not in self.cfg.workers.local_tools
+
+    def publish(self, job_id: str) -> bool:
+        """Give a queued job a new attempt token and push its spec; False when it is not queued."""
+        row = backlog.queued_row(self.db, job_id)
+        if row is None:
+            return False
+        try:
+            digests = self._digests(row)
+        except NoxusError as exc:  # an asset deleted since the request: fails, charged 0
+            jobs.finish(self.db, job_id, status="failed", error_code=exc.code, error_message=exc.message,
+                        result={"details": exc.details} if exc.details else None)
+            return False
+        token = remote_jobs.assign_attempt(self.db, job_id)
+        if token is None:
+            return False
+        self.redis.rpush(queue_key(row["tool"]), JobSpec.from_row(row, token, digests).dumps())
+        return True
+
+    def _digests(self, row: Any) -> dict[str, tuple[str, int]]:
+        """(sha256, size) per input; an asset is linked into the job's folder first, as the local runner does."""
+        out = {}
+        for f in json.loads(row["files"]):
+            path = Path(f["path"])
+            if f.get("asset_id"):
+                self.assets.link_into(f["asset_id"], row["account_id"], path)
+            out[f["field"]] = (sha256_of(path), path.stat().st_size)
+        return out
+
+    def queue_reason(self, tool: str) -> str | None:
+        """Why a queued remote job waits: no live worker declares its tool (None when one does)."""
+        if not self.routes(tool):
+            return None
+        now, timeout = time.time(), self.cfg.workers.heartbeat_timeout_seconds
+        with self._lock:
+            if any(tool in w.tools and now - w.last_heartbeat <= timeout for w in self._workers.values()):
+                return None
+        return "no_live_worker"
+
+    # workers ---------------------------------------------------------------------------------
+    def heartbeat(self, info: WorkerInfo, attempts: dict[str, str]) -> list[str]:
+        """Record a worker's heartbeat and its running attempts; the job ids it must cancel."""
+        info.last_heartbeat = time.time()
+        info.running = sorted(attempts)
+        with self._lock:
+            self._workers[info.name] = info
+        return remote_jobs.beat(self.db, attempts)
+
+    def workers(self) -> list[dict[str, Any]]:
+        now, timeout = time.time(), self.cfg.workers.heartbeat_timeout_seconds
+        with self._lock:
+            return [w.view(now, timeout) for w in sorted(self._workers.values(), key=lambda w: w.name)]
+
+    # one attempt's reports -------------------------------------------------------------------
+    def claim(self, job_id: str, token: str, worker: str) -> dict[str, Any]:
+        row = remote_jobs.claim(self.db, job_id, token, worker)
+        if row is None:
+            log.warning("claim refused: job %s attempt %s by %s is not current", job_id, token[:8], worker)
+            raise StaleAttempt(details={"job_id": job_id})
+        log.info("job %s claimed by worker %s", job_id, worker)
+        return {"job_id": job_id, "status": "running"}
+
+    def current(self, job_id: str, token: str) -> Any:
+        row = remote_jobs.attempt(self.db, job_id, token)
+        if row is None:
+            log.warning("report from a stale attempt of job %s ignored", job_id)
+            raise StaleAttempt(details={"job_id": job_id})
+        return row
+
+    def input_path(self, job_id: str, token: str, name: str) -> tuple[Path, str, str | None]:
+        row = self.current(job_id, token)
+        entry = next((f for f in json.loads(row["files"]) if f["field"] == name), None)
+        if entry is None:
+            raise ValidationError.fields({"field": [f"no input {name!r}"]})
+        return Path(entry["path"]), entry["filename"], entry.get("content_type")
+
+    def staging(self, job_id: str) -> Path:
+        path = self.files.work_dir(job_id) / "remote-outputs"
+        path.mkdir(exist_ok=True)
+        return path
+
+    def upload_target(self, job_id: str, token: str, filename: str) -> tuple[Path, Path]:
+        """(temporary, final) path of one output the worker is about to stream to the staging folder."""
+        self.current(job_id, token)
+        try:
+            OutputFile("check", b"", filename, "application/octet-stream")  # a plain file name
+        except ValueError:
+            raise ValidationError.fields({"filename": ["not a plain file name"]}) from None
+        final = self.staging(job_id) / filename
+        return final.with_name(f".{filename}.{secrets.token_hex(4)}.part"), final
+
+    @staticmethod
+    def accept_upload(tmp: Path, final: Path, actual_sha256: str, claimed_sha256: str) -> None:
+        """Keep the streamed file when its SHA-256 is the one the worker announced."""
+        if actual_sha256 != claimed_sha256.lower():
+            tmp.unlink(missing_ok=True)
+            raise ValidationError.fields({"sha256": ["does not match the uploaded bytes"]})
+        os.replace(tmp, final)
+
+    @property
+    def upload_cap(self) -> int:
+        return int(self.cfg.server.max_body_mb * 1024 * 1024)
+
+    def progress(self, job_id: str, token: str, progress: int, steps: list[dict[str, Any]] | None) -> None:
+        self.current(job_id, token)
+        jobs.set_progress(self.db, job_id, progress, steps)
+
+    def outcome(self, job_id: str, token: str, body: dict[str, Any]) -> bool:
+        """Settle the attempt's result; True when this report settled the job (False: settled before)."""
+        row = self.current(job_id, token)
+        steps = body.get("steps") or None
+        if body.get("status") != "succeeded":
+            status = "cancelled" if body.get("status") == "cancelled" else "failed"
+            return jobs.finish(self.db, job_id, status=status, error_code=body.get("error_code") or "internal_error",
+                               error_message=body.get("error_message"), result=body.get("result"), steps=steps)
+        staged, outputs = self.staging(job_id), []
+        for o in body.get("outputs") or []:
+            path = staged / str(o["filename"])
+            if not path.is_file() or sha256_of(path) != o.get("sha256"):
+                raise ValidationError.fields({"outputs": [f"{o['filename']}: not uploaded, or its sha256 differs"]})
+            self.files.write_output(job_id, path.name, path)
+            outputs.append({"name": o["name"], "filename": path.name, "mime_type": o["mime_type"],
+                            "size_bytes": path.stat().st_size})
+        if not outputs:
+            raise ValidationError.fields({"outputs": ["a succeeded job has at least one output"]})
+        out = ToolOutput(b"", outputs[0]["filename"], outputs[0]["mime_type"], units=body.get("units"),
+                         actual_micros=body.get("actual_micros"), media_units=float(body.get("media_units", 1.0)))
+        charge, units = settlement(row, out)
+        primary = {k: v for k, v in outputs[0].items() if k != "name"}
+        media_type = self.catalog.resolve(row["tool"]).media_type
+        settled = jobs.finish(self.db, job_id, status="succeeded", charge_micros=charge, output=primary,
+                              outputs=outputs, result=body.get("result") or {}, units=units, steps=steps,
+                              media=(media_type, out.media_units))
+        if not settled:
+            self.files.discard_output(job_id)
+        return settled
+
+    def forget_staging(self, job_id: str) -> None:
+        shutil.rmtree(self.files.work_root / job_id / "remote-outputs", ignore_errors=True)
+
+    # upkeep ----------------------------------------------------------------------------------
+    def tick(self, runner: Any) -> None:
+        """Every second on the API node: lost heartbeats, deadlines of running remote jobs, Redis restarts."""
+        now, timeout = time.time(), self.cfg.workers.heartbeat_timeout_seconds
+        # just (re)started: the workers' beats could not reach this node while it was down; give them a beat
+        if time.monotonic() - self._started > timeout:
+            for row in remote_jobs.stale(self.db, now - timeout):
+                self._abandon(row, runner)
+        for row in remote_jobs.overdue_running(self.db, now):
+            runner.cancel(row["id"], "timeout")
+        self._check_epoch()
+
+    def _abandon(self, row: Any, runner: Any) -> None:
+        job_id = row["id"]
+        if row["attempts"] < MAX_REMOTE_ATTEMPTS and jobs.requeue(self.db, job_id):
+            log.warning("job %s: worker %s sent no heartbeat; queued again", job_id, row["worker"])
+            self.forget_staging(job_id)
+            self.publish(job_id)
+            return
+        log.warning("job %s: worker %s sent no heartbeat again; failed, hold released", job_id, row["worker"])
+        if jobs.finish(self.db, job_id, status="failed", error_code="internal_error",
+                       error_message="El worker dejó de responder; no se cobró nada."):
+            self.files.discard_work(job_id)
+            runner.notify(job_id)
+
+    def _check_epoch(self) -> None:
+        """Redis lost its data (restart without persistence): publish every queued remote job again."""
+        if not self.redis.set(EPOCH_KEY, self._epoch, nx=True):  # our (or a previous run's) marker is there
+            return
+        # we just set the marker: first tick of this process, or Redis came back empty
+        queued = remote_jobs.queued_remote(self.db)
+        for row in queued:
+            self.publish(row["id"])
+        if queued:
+            log.warning("Redis had no marker: published %d queued job(s) again", len(queued))
