@@ -75,7 +75,8 @@ class RemoteQueue:
         self._workers: dict[str, WorkerInfo] = {}
         self._lock = threading.Lock()
         self._epoch = secrets.token_hex(8)
-        self._started = time.monotonic()
+        self._first_tick: float | None = None
+        self._unsent: set[str] = set()  # jobs whose push failed (Redis away): the tick pushes them again
 
     # routing -------------------------------------------------------------------------------
     def routes(self, tool: str) -> bool:
@@ -96,7 +97,14 @@ class RemoteQueue:
         token = remote_jobs.assign_attempt(self.db, job_id)
         if token is None:
             return False
-        self.redis.rpush(queue_key(row["tool"]), JobSpec.from_row(row, token, digests).dumps())
+        try:
+            self.redis.rpush(queue_key(row["tool"]), JobSpec.from_row(row, token, digests).dumps())
+        except Exception:
+            with self._lock:
+                self._unsent.add(job_id)
+            raise
+        with self._lock:
+            self._unsent.discard(job_id)
         return True
 
     def _digests(self, row: Any) -> dict[str, tuple[str, int]]:
@@ -224,13 +232,21 @@ class RemoteQueue:
     def tick(self, runner: Any) -> None:
         """Every second on the API node: lost heartbeats, deadlines of running remote jobs, Redis restarts."""
         now, timeout = time.time(), self.cfg.workers.heartbeat_timeout_seconds
-        # just (re)started: the workers' beats could not reach this node while it was down; give them a beat
-        if time.monotonic() - self._started > timeout:
+        # just (re)started: the workers' beats could not reach this node while it was down, so their
+        # heartbeat_at is old; give them the timeout again, counted from the first tick (serving by then)
+        self._first_tick = self._first_tick or time.monotonic()
+        if time.monotonic() - self._first_tick > 2 * timeout:
             for row in remote_jobs.stale(self.db, now - timeout):
                 self._abandon(row, runner)
         for row in remote_jobs.overdue_running(self.db, now):
             runner.cancel(row["id"], "timeout")
         self._check_epoch()
+        with self._lock:
+            unsent = sorted(self._unsent)
+        for job_id in unsent:  # Redis is back (the epoch check above just answered)
+            if not self.publish(job_id):
+                with self._lock:
+                    self._unsent.discard(job_id)
 
     def _abandon(self, row: Any, runner: Any) -> None:
         job_id = row["id"]
