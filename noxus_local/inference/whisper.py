@@ -181,3 +181,12 @@ def _special_tokens(tokenizer: Any) -> SpecialTokens:
                          transcribe=tid("<|transcribe|>"), translate=tid("<|translate|>"),
                          no_timestamps=tid("<|notimestamps|>"), no_speech=int(no_speech or 0),
                          languages=languages)
+
+
+def installed_models(cfg: Any) -> list[str]:
+    """Ids of the speech-recognition models of the manifest installed in this data dir, e.g.
+    ``["whisper-base"]``: what a ``model`` request option may name."""
+    from noxus_local.inference.registry import ModelRegistry
+
+    return [s.spec.id for s in ModelRegistry.from_config(cfg).list_models()
+            if s.spec.task == "speech-recognition" and s.installed]
