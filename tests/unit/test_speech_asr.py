@@ -20,6 +20,7 @@ from noxus_local.runtime.cancel import CancelToken
 from noxus_local.speech.transcribe import SILENCE_NOTE, align, transcribe
 
 ES = "Hola, me llamo Carlos. Hoy vamos a hablar del tiempo en Madrid. Gracias a todos."
+ES2 = "Muchas gracias por escuchar el programa de hoy. Volvemos mañana por la tarde."
 EN = "The quick brown fox jumps over the lazy dog. Today we talk about the weather in London."
 
 
@@ -41,6 +42,13 @@ def clips(tmp_path_factory):
         wav = folder / f"{name}.wav"
         subprocess.run(["espeak-ng", "-v", voice, "-w", str(wav), text], check=True)
         out[name] = wav
+    second = folder / "es2.wav"
+    subprocess.run(["espeak-ng", "-v", "es", "-w", str(second), ES2], check=True)
+    # two speech windows: 30 s of silence between them is longer than one Whisper window
+    out["two"] = folder / "two.wav"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(out["es"]), "-f", "lavfi", "-t", "30",
+                    "-i", "anullsrc=r=22050:cl=mono", "-i", str(second), "-filter_complex",
+                    "[0][1][2]concat=n=3:v=0:a=1", str(out["two"])], check=True)
     silent = folder / "silence.wav"
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
                     "anullsrc=r=16000:cl=mono", "-t", "3", str(silent)], check=True)
@@ -85,6 +93,32 @@ def test_align_returns_every_word_in_order_with_punctuation_and_numbers(whisper,
     assert_sane_timings(t)
     # the words are spread over the speech, not piled at one instant
     assert t.words[-1].start - t.words[0].start > t.duration / 3
+
+
+def test_two_windows_far_apart_keep_their_own_times(whisper, clips):
+    t = transcribe(clips["two"], model=whisper, language="es")
+    assert {"carlos", "tiempo"} <= set(words_of(" ".join(w.word for w in t.words if w.end < 15)))
+    later = " ".join(w.word for w in t.words if w.start > 30)
+    assert {"escuchar", "programa", "tarde"} <= set(words_of(later)), t.text
+    assert_sane_timings(t)
+    script = ES + " " + ES2
+    aligned = align(clips["two"], script, model=whisper, language="es")
+    assert [w.word for w in aligned.words] == script.split()
+    assert_sane_timings(aligned)
+    by_word = {w.word: w for w in aligned.words}
+    assert by_word["Carlos."].end < 15 and by_word["programa"].start > 30
+
+
+def test_a_cancel_between_windows_stops_before_the_next(whisper, clips):
+    token, seen = CancelToken(), []
+
+    def progress(fraction):
+        seen.append(fraction)
+        token.cancel()
+
+    with pytest.raises(JobCancelled):
+        transcribe(clips["two"], model=whisper, language="es", batch_size=1, cancel=token, progress=progress)
+    assert seen == [0.5]  # the first window was done, the second never started
 
 
 def test_silence_gives_no_segments_and_a_note(whisper, clips):
