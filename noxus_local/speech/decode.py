@@ -6,13 +6,13 @@ beam search at temperature 0; a window whose text compresses too well
 below −1.0 is decoded again, alone, by sampling at 0.2, 0.4, … 1.0 (best of
 5), keeping the best attempt; a window the model thinks is silent
 (no-speech probability > 0.6 with a low log-probability) yields nothing.
-Timestamp tokens (ids from ``<|notimestamps|>`` + 1, 0.02 s each) delimit
-segments inside a window.
+Windows are decoded without timestamp tokens (as faster-whisper's batched
+mode does); a window's text is cut into sentence segments, timed by their words.
 
 Example::
 
     decoded = decode_batch(whisper, encoded, mels, prompt)   # one Decoded per window
-    window_segments(whisper, decoded[0].tokens, 12.4)         # [(0.0, 3.2, [tokens]), ...]
+    sentence_parts(whisper, decoded[0].tokens, 12.4)          # [(0.0, 12.4, [tokens]), ...] per sentence
 """
 
 from __future__ import annotations
@@ -23,13 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from noxus_local.inference.whisper import SECONDS_PER_TIMESTAMP, WhisperModel
+from noxus_local.inference.whisper import WhisperModel
 
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 COMPRESSION_RATIO_THRESHOLD = 2.4
 LOG_PROB_THRESHOLD = -1.0
 NO_SPEECH_THRESHOLD = 0.6
 BEST_OF = 5
+SENTENCE_ENDS = (".", "?", "!", "…", "。", "？", "！")
 
 
 @dataclass(frozen=True)
@@ -101,24 +102,20 @@ def _decoded(whisper: WhisperModel, tokens: list[int], score: float, no_speech: 
                    temperature)
 
 
-def window_segments(whisper: WhisperModel, tokens: list[int], duration: float) -> list[tuple[float, float, list[int]]]:
-    """(start, end, text tokens) per timestamped segment, seconds from the window's start."""
-    begin, eot = whisper.tokens.timestamp_begin, whisper.tokens.eot
-    segments: list[tuple[float, float, list[int]]] = []
-    start: float | None = None
-    last = 0.0
-    text: list[int] = []
-    for token in tokens:
-        if token >= begin:
-            at = min((token - begin) * SECONDS_PER_TIMESTAMP, duration)
-            if text:
-                segments.append((last if start is None else start, max(at, last), text))
-                text, start = [], None
-            else:
-                start = at
-            last = at
-        elif token < eot:
-            text.append(token)
-    if text:
-        segments.append((last if start is None else start, duration, text))
-    return segments
+def sentence_parts(whisper: WhisperModel, tokens: list[int], duration: float) -> list[tuple[float, float, list[int]]]:
+    """A window's text tokens cut after each sentence end (``.`` ``?`` ``!`` ``…``): one segment per sentence.
+
+    The times are the window's bounds; the segment's real bounds come from its words' timings.
+    """
+    from noxus_local.speech.words import split_words
+
+    parts: list[tuple[float, float, list[int]]] = []
+    current: list[int] = []
+    for text, ids in split_words(whisper, tokens):
+        current += ids
+        if text.rstrip().endswith(SENTENCE_ENDS):
+            parts.append((0.0, duration, current))
+            current = []
+    if current:
+        parts.append((0.0, duration, current))
+    return parts

@@ -5,7 +5,7 @@ audio to 16 kHz mono with the bundled ffmpeg; Silero VAD finds the speech;
 spans are joined into windows of at most 30 s cut in silences; the windows'
 log-mel features go through ``encode`` and ``generate`` ``batch_size`` at a
 time (one call for the whole batch: the large speed-up on CPU and GPU);
-the language is detected on the first speech window; timestamp tokens give
+the language is detected on the first speech window; sentences give
 segments; ``align`` (cross-attention DTW) gives word timings. The cancel
 token is checked between batches and progress reported after each one.
 
@@ -31,7 +31,7 @@ from noxus_local.inference.vad import SileroVad
 from noxus_local.inference.whisper import SUPPORTED_LANGUAGES, WhisperModel
 from noxus_local.media.ffmpeg import run_ffmpeg
 from noxus_local.runtime.cancel import CancelToken
-from noxus_local.speech.decode import decode_batch, window_segments
+from noxus_local.speech.decode import decode_batch, sentence_parts
 from noxus_local.speech.features import FRAMES, HOP, log_mel
 from noxus_local.speech.types import Segment, Transcript, Word
 from noxus_local.speech.windows import SAMPLE_RATE, default_vad, find_windows
@@ -88,14 +88,15 @@ def transcribe(audio: Path, *, model: WhisperModel, language: str | None = None,
         encoded = _encode(model, mels)
         if lang is None:
             lang, lang_prob = _detect(model, encoded)
-        prompt = model.prompt(lang, task)
-        decoded = decode_batch(model, encoded, mels, prompt, beam_size)
-        parts = [[] if d.silent else window_segments(model, d.tokens, f * HOP / SAMPLE_RATE)
+        # without timestamp tokens, like faster-whisper's batched mode: with them Whisper stops at the
+        # last timestamp it is sure of and leaves a window's final sentence out (sequential decoding
+        # would seek back to it; a batch cannot)
+        decoded = decode_batch(model, encoded, mels, model.prompt(lang, task, timestamps=False), beam_size)
+        parts = [[] if d.silent else sentence_parts(model, d.tokens, f * HOP / SAMPLE_RATE)
                  for d, f in zip(decoded, frames, strict=True)]
-        timings = _timings(model, encoded, prompt, parts, frames) if word_timestamps else None
+        timings = _timings(model, encoded, model.prompt(lang, task), parts, frames)
         for i, (start, _end) in enumerate(batch):
-            segments += _segments(model, parts[i], timings[i] if timings else None, start, decoded[i],
-                                  len(segments))
+            segments += _segments(model, parts[i], timings[i], start, decoded[i], len(segments), word_timestamps)
         if progress is not None:
             progress(min(1.0, (first + len(batch)) / len(windows)))
     segments = _drop_repeats(segments)
@@ -140,18 +141,18 @@ def _timings(model: WhisperModel, encoded, prompt: list[int], parts: list[list[t
 
 
 def _segments(model: WhisperModel, parts: list[tuple[float, float, list[int]]],
-              timings: list[list[tuple[str, tuple[float, float, float]]]] | None, offset: float,
-              decoded, first_id: int) -> list[Segment]:  # noqa: ANN001
+              timings: list[list[tuple[str, tuple[float, float, float]]]], offset: float,
+              decoded, first_id: int, keep_words: bool) -> list[Segment]:  # noqa: ANN001
+    """Segments with absolute times; their bounds come from their words' timings."""
     out = []
     for i, (start, end, tokens) in enumerate(parts):
         text = model.decode(tokens).strip()
         if not text:
             continue
-        words: tuple[Word, ...] = ()
-        if timings is not None:
-            words = _words(timings[i], offset)
+        words = _words(timings[i], offset)
         seg_start, seg_end = (words[0].start, words[-1].end) if words else (offset + start, offset + end)
-        out.append(Segment(first_id + len(out), round(seg_start, 3), round(seg_end, 3), text, words,
+        out.append(Segment(first_id + len(out), round(seg_start, 3), round(seg_end, 3), text,
+                           words if keep_words else (),
                            round(decoded.avg_logprob, 4), round(decoded.no_speech_prob, 4)))
     return out
 
