@@ -108,7 +108,7 @@ def _assign(whisper: WhisperModel, pcm: np.ndarray, windows: list[tuple[float, f
 
 
 def _owners(given: list[str], heard: list[tuple[str, int]], n_windows: int) -> list[int]:
-    """Matched words take their heard word's window; the others the window of their neighbours;
+    """Matched words take their heard word's window; an unmatched word stays with the word before it;
     never decreasing, so each window gets a contiguous run of the text."""
     owners: list[int | None] = [None] * len(given)
     matcher = difflib.SequenceMatcher(a=given, b=[w for w, _ in heard], autojunk=False)
@@ -117,11 +117,8 @@ def _owners(given: list[str], heard: list[tuple[str, int]], n_windows: int) -> l
             for k in range(a1 - a0):
                 owners[a0 + k] = heard[min(b0 + k * max(1, b1 - b0) // max(1, a1 - a0), b1 - 1)][1]
     out, current = [], 0
-    for i, owner in enumerate(owners):
-        if owner is None:
-            nxt = next((o for o in owners[i + 1:] if o is not None), current)
-            owner = current if nxt == current else current  # between two windows: stay with the earlier
-        current = max(current, min(owner, n_windows - 1))
+    for owner in owners:
+        current = max(current, min(current if owner is None else owner, n_windows - 1))
         out.append(current)
     return out
 

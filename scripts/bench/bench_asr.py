@@ -55,7 +55,9 @@ from faster_whisper import WhisperModel, BatchedInferencePipeline
 model_dir, threads, batch, clips = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), json.loads(sys.argv[4])
 model = WhisperModel(model_dir, device="cpu", compute_type="int8", cpu_threads=threads)
 batched = BatchedInferencePipeline(model)
-list(model.transcribe(clips[0], beam_size=5)[0])  # warm-up
+# warm-up, the same as ours: one full run of the first clip in each mode (allocator, batch shapes)
+list(model.transcribe(clips[0], beam_size=5, word_timestamps=True, vad_filter=True)[0])
+list(batched.transcribe(clips[0], beam_size=5, word_timestamps=True, batch_size=batch)[0])
 out = {}
 for mode in ("sequential", "batched"):
     for clip in clips:
@@ -120,7 +122,8 @@ def ours(models_dir: Path, clips: dict[str, Path], threads: int, batch: int) -> 
 
     model = WhisperModel(models_dir / "whisper-base", prefer_gpu=False, threads=threads)
     model.load()
-    transcribe(clips["en"], model=model, batch_size=batch)  # warm-up, like theirs
+    # warm-up, like theirs: one full run of the first clip (ctranslate2's allocator, the batch shapes)
+    transcribe(next(iter(clips.values())), model=model, batch_size=batch)
     out = {}
     for lang, clip in clips.items():
         t0 = time.perf_counter()

@@ -47,3 +47,22 @@ def test_windows_are_cut_between_spans_and_never_longer_than_30_s():
 def test_compression_ratio_flags_a_loop():
     assert compression_ratio("Hoy vamos a hablar del tiempo en Madrid.") < 2.4
     assert compression_ratio("gracias " * 40) > 2.4
+
+
+def test_known_words_go_to_the_window_they_were_heard_in_and_never_back():
+    from noxus_local.speech.known_text import _owners
+
+    heard = [("hola", 0), ("mundo", 0), ("adios", 1), ("amigos", 1)]
+    # "querido" was not heard: it stays with the word before it; the order never goes back
+    assert _owners(["hola", "mundo", "querido", "adios", "amigos"], heard, 2) == [0, 0, 0, 1, 1]
+    assert _owners(["x", "y"], [], 3) == [0, 0]
+
+
+def test_a_source_in_parts_is_read_as_one_stream():
+    import io
+
+    from noxus_local.inference.registry import _Joined, source_parts
+
+    assert source_parts("pypi:a==1#m.part1 + pypi:b==1#m.part2") == ["pypi:a==1#m.part1", "pypi:b==1#m.part2"]
+    joined = _Joined([io.BytesIO(b"abc"), io.BytesIO(b""), io.BytesIO(b"defg")])
+    assert b"".join(iter(lambda: joined.read(2), b"")) == b"abcdefg"
