@@ -1,0 +1,1 @@
+"""Speech pipelines: recognition and alignment on Whisper (ctranslate2), below tools, above inference/media."""
