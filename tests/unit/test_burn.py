@@ -67,7 +67,7 @@ def test_captions_appear_only_during_cues_in_yellow(burned: tuple[Path, Path]) -
 
 def test_burn_keeps_size_and_audio(burned: tuple[Path, Path]) -> None:
     info = probe(burned[0])
-    assert info.require_video().display_size() == (320, 240) and info.require_video().codec == "h264"
+    assert info.require_video().display_size == (320, 240) and info.require_video().codec == "h264"
     assert info.require_audio().codec == "aac"
 
 
