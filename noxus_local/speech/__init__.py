@@ -1,1 +1,1 @@
-"""Speech: transcription, alignment, readable cues and caption styles (below tools, above inference/media)."""
+"""Speech pipelines: recognition and alignment on Whisper (ctranslate2), below tools, above inference/media."""

@@ -184,12 +184,16 @@ def recognise(audio: Path, params: Mapping[str, Any], ctx: ToolContext, progress
     except ImportError:
         raise ToolUnavailable(details={"reason": "speech recognition is not installed in this build"}) from None
     language = None if params["language"].lower() == "auto" else params["language"].lower()
+
+    def fraction(f: float) -> None:  # the engine reports 0.0-1.0, a step takes percent
+        progress(int(100 * f))
+
     with ctx.models.use(WhisperModel.for_id(params["model"])) as model:
         if params.get("transcript"):
-            return align(audio, params["transcript"], model=model, language=language or "en",
-                         cancel=ctx.cancel, progress=progress)
+            return align(audio, params["transcript"], model=model, language=language or "auto",
+                         cancel=ctx.cancel, progress=fraction)
         return transcribe(audio, model=model, language=language, task=params["task"], word_timestamps=True,
-                          cancel=ctx.cancel, progress=progress)
+                          cancel=ctx.cancel, progress=fraction)
 
 
 def render(ctx: ToolContext, info: MediaInfo, transcript: Transcript, cues: list[Cue], progress: Any) -> ToolOutput:

