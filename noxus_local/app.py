@@ -25,6 +25,7 @@ from noxus_local.api import asset_routes as assets_api
 from noxus_local.api import file_routes as files
 from noxus_local.api import job_routes as jobs_api
 from noxus_local.api import metrics_routes as metrics_api
+from noxus_local.api import openai_routes as openai_api
 from noxus_local.api import openapi, worker_routes
 from noxus_local.api import status_routes as status
 from noxus_local.api import tool_routes as tools
@@ -70,7 +71,8 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
                 jobs_api.list_jobs, jobs_api.show_job, jobs_api.show_step, jobs_api.cancel_job,
                 files.get_file, status.latency, status.capacity, metrics_api.metrics,
                 assets_api.upload_asset, assets_api.list_assets, assets_api.show_asset,
-                assets_api.delete_asset, assets_api.asset_content]
+                assets_api.delete_asset, assets_api.asset_content,
+                openai_api.transcriptions, openai_api.translations]
     if cfg.multi_host:  # the internal worker API exists only where remote workers are configured
         handlers += worker_routes.HANDLERS
     app = Litestar(

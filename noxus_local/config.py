@@ -178,6 +178,8 @@ DEFAULT_PRICES: dict[str, str | dict[str, str]] = {
     "qr": "0.002", "image-convert": "0.002",
     "wait": {"unit": "second", "unit_usd": "0.0001", "minimum_usd": "0.001"},
     "pipeline": "0.001",
+    # per minute of probed media; burn=false and preview_at count fewer units (tools/auto_subtitles.UNIT_FACTORS)
+    "auto-subtitles": {"unit": "minute", "unit_usd": "0.02", "minimum_usd": "0.002"},
 }
 
 

@@ -197,7 +197,7 @@ def responses(op: spec.Op, examples: dict[str, Any]) -> dict[str, Any]:
                             "content": {"application/json": {"schema": _schema(schema),
                                                              "examples": _named(extra_examples)}}}
     for status, codes in _by_status(op.errors).items():
-        out[str(status)] = error_response(status, codes)
+        out[str(status)] = error_response(status, codes, op.error_schema)
     return out
 
 
@@ -238,7 +238,7 @@ def _by_status(codes: Iterable[str]) -> dict[int, list[str]]:
     return dict(sorted(grouped.items()))
 
 
-def error_response(status: int, codes: list[str]) -> dict[str, Any]:
+def error_response(status: int, codes: list[str], schema: str = "Error") -> dict[str, Any]:
     headers = {"X-Request-Id": _header("X-Request-Id")}
     if status == 429:
         headers.update({"Retry-After": _header("Retry-After"),
@@ -248,8 +248,9 @@ def error_response(status: int, codes: list[str]) -> dict[str, Any]:
     text = "; ".join(f"`{code}`: {MESSAGES[code][1].rstrip('.')}" for code in codes)
     return {"description": f"{HTTPStatus(status).phrase}. {text}.", "headers": headers,
             "content": {"application/json": {
-                "schema": _schema("Error"),
-                "examples": {code: {"$ref": f"#/components/examples/{code}"} for code in codes}}}}
+                "schema": _schema(schema),
+                **({"examples": {code: {"$ref": f"#/components/examples/{code}"} for code in codes}}
+                   if schema == "Error" else {})}}}
 
 
 def error_examples(locale: str) -> dict[str, Any]:

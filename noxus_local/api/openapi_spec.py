@@ -63,6 +63,8 @@ TAGS = [
                                       "`<field>_asset_id` (seed 003)."},
     {"name": "Status", "description": "Observed latency and capacity in use."},
     {"name": "System", "description": "Liveness and metrics for operators."},
+    {"name": "OpenAI-compatible", "description": "OpenAI's audio routes: the official client works with only "
+                                                 "`base_url` changed. Errors in OpenAI's shape."},
 ]
 
 BEARER = [{"apiKeyAuth": []}]
@@ -236,6 +238,9 @@ SCHEMAS: dict[str, Any] = {
         "available": {"type": "boolean"},
         "unavailable_reason": _str("Why, and how to install what is missing"),
         "limits": {"type": "object", "description": "Per tier", "additionalProperties": True},
+        "styles": {"type": "array", "description": "auto-subtitles: the caption presets",
+                   "items": _obj({"name": _str(), "description": _str(), "looks_like": _str()})},
+        "fonts": {"type": "array", "items": _str(), "description": "auto-subtitles: the bundled font families"},
     }, ("slug", "aliases", "title", "inputs", "pricing", "available")),
     "ToolList": _ok({"tools": {"type": "array", "items": _ref("ToolDescription")}}, ("tools",)),
     "ToolDetail": _ok({"tool": _ref("ToolDescription")}, ("tool",)),
@@ -371,6 +376,7 @@ class Op:
     content: dict[str, Any] | None = None  # a non-JSON success body
     request_body: dict[str, Any] | None = None
     extra: dict[int, tuple[str, dict[str, Any]]] = field(default_factory=dict)  # more successes: 202
+    error_schema: str = "Error"  # the OpenAI-compatible routes answer errors in OpenAI's shape
 
 
 def _envelope(body: dict[str, Any]) -> dict[str, Any]:
@@ -424,6 +430,26 @@ IMAGE_CONVERT_RUN = _envelope({
                "content_base64": "UklGRkAAAABXRUJQVlA4IDQAAADwAQCdASoIAAgA…"},
     "result": {"width": 8, "height": 8, "format": "webp", "frames": 1, "input_format": "png",
                "input_width": 8, "input_height": 8}})
+AS_JOB = "job_7c2e9a41d0b35f86e1a4c2d7"
+AS_OUT = {"filename": "clip-subtitled.mp4", "mime_type": "video/mp4", "size_bytes": 182344,
+          "url": f"/api/v1/files/{AS_JOB}/clip-subtitled.mp4?expires=1779721445&sig=9a1f…"}
+AUTO_SUBTITLES_RUN = _envelope({
+    **JOB_ROW, "tool": "auto-subtitles", "job_id": AS_JOB,
+    "billing": {"currency": "USD", "estimated_usd": "0.002", "charged_usd": "0.002", "balance_after_usd": "9.994"},
+    "steps": [_step_example(AS_JOB, i, n, "2026-05-25T15:04:07.101223Z", "2026-05-25T15:04:09.120470Z")
+              for i, n in enumerate(("probe", "extract_audio", "transcribe", "segment", "render"), start=1)],
+    "jobs": _sub_jobs_example(AS_JOB, ("probe", "extract_audio", "transcribe", "segment", "render")),
+    "sub_jobs": _sub_jobs_example(AS_JOB, ("probe", "extract_audio", "transcribe", "segment", "render")),
+    "output": AS_OUT,
+    "outputs": [{"name": "video", **AS_OUT},
+                *({"name": ext, "filename": f"clip.{ext}", "mime_type": mime, "size_bytes": 120,
+                   "url": f"/api/v1/files/{AS_JOB}/clip.{ext}?expires=1779721445&sig=9a1f…"}
+                  for ext, mime in (("srt", "application/x-subrip"), ("vtt", "text/vtt"), ("ass", "text/x-ssa"),
+                                    ("json", "application/json")))],
+    "result": {"transcript": "Hola a todos.", "language": "es", "language_probability": 0.98, "duration": 4.0,
+               "style": {"name": "yellow_punch"},
+               "segments": [{"id": 0, "start": 0.4, "end": 1.6, "text": "Hola a todos.", "lines": ["Hola a todos."],
+                             "words": [{"word": "Hola", "start": 0.4, "end": 0.7, "probability": 0.97}]}]}})
 
 JOB_ID_PARAM = {"name": "job_id", "in": "path", "required": True, "description": "A job id from a tool run",
                 "schema": _str(), "example": JOB}
@@ -513,7 +539,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "body that stalls for `[server] body_timeout_seconds` answers 408 `request_timeout`; past "
         "`[server] max_concurrent_uploads` bodies in flight, 503 `server_busy` with `Retry-After`.",
         "ToolRun",
-        {"qr": QR_RUN, "image-convert": IMAGE_CONVERT_RUN},
+        {"qr": QR_RUN, "image-convert": IMAGE_CONVERT_RUN, "auto-subtitles": AUTO_SUBTITLES_RUN},
         errors=("validation_error", "invalid_media", "missing_api_key", "invalid_api_key", "revoked_api_key",
                 "insufficient_api_balance", "scope_denied", "tool_not_allowed", "account_suspended",
                 "asset_forbidden", "tool_not_found", "asset_not_found", "idempotency_conflict", "limit_exceeded",
@@ -706,3 +732,41 @@ FORM_REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
     "qr": ("qr", {"summary": "qr: an SVG QR code, as form fields",
                   "value": {"text": "https://noxus.lat", "output_format": "svg"}}),
 }
+
+# the OpenAI-compatible audio routes (api/openai_routes.py): OpenAI's shapes, our keys and billing
+SCHEMAS.update({
+    "OpenAiError": _obj({"error": _obj({"message": _str(), "type": _str(), "code": _str(),
+                                        "param": {"type": ["string", "null"]}}, ("message", "type", "code"))},
+                        ("error",)),
+    "OpenAiTranscription": _obj({
+        "text": _str(), "task": _str(), "language": {"type": ["string", "null"]},
+        "duration": {"type": ["number", "null"]},
+        "segments": {"type": "array", "items": {"type": "object", "additionalProperties": True}},
+        "words": {"type": "array", "items": _obj({"word": _str(), "start": {"type": "number"},
+                                                   "end": {"type": "number"}})}}, ("text",)),
+    "OpenAiJobAccepted": _obj({"id": _str(), "object": _str(), "status": _str(), "location": _str()}, ("id",)),
+})
+OPENAI_AUDIO_BODY = {"required": True, "content": {"multipart/form-data": {"schema": _obj({
+    "file": {"type": "string", "format": "binary", "description": "Audio or video with an audio stream"},
+    "model": _str("whisper-1 (= the default model) or an installed whisper model id, e.g. whisper-base"),
+    "language": _str("ISO-639-1 code; absent = detected"),
+    "prompt": _str("Accepted, not used"), "temperature": {"type": "number", "description": "Accepted, not used"},
+    "response_format": _str(enum=["json", "text", "srt", "verbose_json", "vtt"], default="json"),
+    "timestamp_granularities[]": {"type": "array", "items": _str(enum=["word", "segment"])}}, ("file",))}}}
+OPENAI_ERRORS = ("validation_error", "invalid_media", "scope_denied", "tool_not_allowed", "limit_exceeded",
+                 "unsupported_media_type", "insufficient_api_balance", "idempotency_conflict",
+                 "concurrency_limit_exceeded", *AUTH_ERRORS, "tool_unavailable", "processing_timeout",
+                 "job_cancelled", "shutting_down", "server_busy", "internal_error")
+OPENAI_CONTENT = {"application/json": {"schema": _ref("OpenAiTranscription"),
+                                       "example": {"text": "Hola a todos."}},
+                  "text/plain": {"schema": _str("text, srt or vtt")}}
+for _path, _task in (("/v1/audio/transcriptions", "transcribe"), ("/v1/audio/translations", "translate")):
+    OPERATIONS[("post", _path)] = Op(
+        "createTranscription" if _task == "transcribe" else "createTranslation", "OpenAI-compatible",
+        "Transcribe audio" if _task == "transcribe" else "Translate audio into English",
+        "OpenAI's request and response; runs an `auto-subtitles` job with `burn=false` (same keys, limits, "
+        "per-minute billing, Idempotency-Key and job history). `X-Job-Id` names the job.", None,
+        errors=tuple(dict.fromkeys(OPENAI_ERRORS)), content=OPENAI_CONTENT, request_body=OPENAI_AUDIO_BODY,
+        extra={202: ("OpenAiJobAccepted", {"still running": {"id": JOB, "object": "job", "status": "running",
+                                                             "location": f"/api/v1/jobs/{JOB}"}})},
+        error_schema="OpenAiError")

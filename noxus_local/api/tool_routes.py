@@ -72,7 +72,7 @@ async def run_tool(request: Request[Any, Any, Any], name: FromPath[str]) -> Resp
     require_scope(principal, "tools:run")
     tool = svc.catalog.resolve(name)
     require_tool_allowed(svc, principal, tool)
-    options = _request_options(request, svc)
+    options = request_options(request, svc)
     job_id = new_id("job")
     try:
         new_job, parsed = await _prepare(request, svc, principal, tool, job_id, options)
@@ -96,7 +96,7 @@ class Options:
     idempotency_key: str | None
 
 
-def _request_options(request: Request[Any, Any, Any], svc: Services) -> Options:
+def request_options(request: Request[Any, Any, Any], svc: Services) -> Options:
     """The run's headers, each read strictly: Max-Processing-Time is ASCII digits up to
     ``[jobs] max_processing_seconds`` (a 20-digit value would overflow SQLite's int64)."""
     prefer = request.headers.get("prefer", "").lower()
@@ -111,6 +111,19 @@ async def _prepare(request: Request[Any, Any, Any], svc: Services, principal: Pr
                    job_id: str, options: Options) -> tuple[jobs.NewJob, ParsedInput]:
     limits = tier_limits(svc.cfg.tiers[principal.tier])
     parsed = await read_input(request, tool, limits, svc.files.work_dir(job_id))
+    new_job = await prepare_job(request, svc, principal, tool, job_id, options, parsed,
+                                f"/api/v1/tools/{tool.slug}")
+    return new_job, parsed
+
+
+async def prepare_job(request: Request[Any, Any, Any], svc: Services, principal: Principal, tool: Tool,
+                      job_id: str, options: Options, parsed: ParsedInput, route: str) -> jobs.NewJob:
+    """Validate, check compute, price and fingerprint already-read input: the job row to submit.
+
+    Shared with the OpenAI-compatible routes (api/openai_routes.py), which read their own
+    form and hand it over in the tool's field names; ``route`` keys their idempotency.
+    """
+    limits = tier_limits(svc.cfg.tiers[principal.tier])
     params = await to_thread.run_sync(tool.validate, parsed.fields, parsed.files, limits)
     _wants_base64(parsed.fields)  # refused before the job exists, not after it ran
     # more compute than this machine has could never start: 503 before any money moves
@@ -118,8 +131,7 @@ async def _prepare(request: Request[Any, Any, Any], svc: Services, principal: Pr
     price = svc.cfg.price(tool.slug)
     hold, units = await to_thread.run_sync(estimate, tool, price, params, parsed.files)
     webhook = await to_thread.run_sync(webhook_from_fields, parsed.fields, svc.cfg.webhooks.allow_hosts)
-    fingerprint = idempotency.fingerprint("POST", f"/api/v1/tools/{tool.slug}", parsed.fields,
-                                          parsed.file_hashes)
+    fingerprint = idempotency.fingerprint("POST", route, parsed.fields, parsed.file_hashes)
     files = [{"field": k, "path": str(f.path), "filename": f.filename,
               "content_type": f.content_type, "size_bytes": f.size_bytes,
               **({"asset_id": parsed.asset_ids[k]} if k in parsed.asset_ids else {})}
@@ -131,7 +143,7 @@ async def _prepare(request: Request[Any, Any, Any], svc: Services, principal: Pr
         request_id=request_id_of(request), idempotency_key=options.idempotency_key,
         fingerprint=fingerprint, max_processing_seconds=options.max_processing_seconds, webhook=webhook,
         steps=plan(tool.steps))  # a queued job already shows its declared steps, pending
-    return new_job, parsed
+    return new_job
 
 
 async def _run_and_respond(request: Request[Any, Any, Any], svc: Services, job: jobs.NewJob,
@@ -147,7 +159,7 @@ async def _run_and_respond(request: Request[Any, Any, Any], svc: Services, job: 
                 row = await to_thread.run_sync(jobs.get, svc.db, job.id)
                 accepted = encode(_accepted_body(request, row))
                 location = {"Location": f"/api/v1/jobs/{job.id}"}
-                await to_thread.run_sync(_remember, svc, job, 202, accepted, location)
+                await to_thread.run_sync(remember, svc, job, 202, accepted, location)
             raise
     row = await to_thread.run_sync(jobs.get, svc.db, job.id)
     if not finished:
@@ -159,7 +171,7 @@ async def _run_and_respond(request: Request[Any, Any, Any], svc: Services, job: 
             await to_thread.run_sync(_refresh_window, svc, request, job.principal)
     raw = encode(body)
     if job.idempotency_key:
-        await to_thread.run_sync(_remember, svc, job, status, raw, headers)
+        await to_thread.run_sync(remember, svc, job, status, raw, headers)
     return raw_response(raw, status, headers)
 
 
@@ -236,7 +248,8 @@ def _wants_base64(fields: dict[str, Any]) -> bool:
     return bool(params["return_base64"])
 
 
-def _remember(svc: Services, job: jobs.NewJob, status: int, raw: bytes, headers: dict[str, str]) -> None:
+def remember(svc: Services, job: jobs.NewJob, status: int, raw: bytes, headers: dict[str, str]) -> None:
+    """Store the response an Idempotency-Key replays."""
     p = job.principal
     idempotency.store_response(svc.db, p.account_id, p.environment, job.idempotency_key or "",
                                job.id, status, raw, headers)

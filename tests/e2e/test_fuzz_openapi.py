@@ -96,9 +96,9 @@ def _fuzz(operation: Any, mode: GenerationMode, key: str, sent: list[str]) -> No
 
 
 def _runs_a_tool(operation: Any) -> bool:
-    """Tool runs and asset uploads: both judge the uploaded bytes, which no schema describes."""
-    return operation.method.upper() == "POST" and (
-        operation.path.startswith("/api/v1/tools/") or operation.path == "/api/v1/assets")
+    """Tool runs, asset uploads and the OpenAI audio routes: all judge uploaded bytes, which no schema describes."""
+    return operation.method.upper() == "POST" and (operation.path.startswith(("/api/v1/tools/", "/v1/audio/"))
+                                                   or operation.path == "/api/v1/assets")
 
 
 def refused_only_for_content(response: Any) -> None:
@@ -108,6 +108,10 @@ def refused_only_for_content(response: Any) -> None:
     if response.status_code not in (400, 413):
         return
     body = response.json()
+    if "error_code" not in body:  # the OpenAI-compatible routes: {"error": {"code", "param", ...}}
+        assert body["error"]["code"] in ("validation_error", "invalid_media", "limit_exceeded"), body
+        assert body["error"]["param"] not in HEADERS, f"a schema-valid header was refused: {body}"
+        return
     assert body["error_code"] in ("validation_error", "invalid_media", "limit_exceeded"), body
     named = set((body.get("details") or {}).get("field_errors", {}))
     assert not named & HEADERS, f"a schema-valid header was refused: {body}"

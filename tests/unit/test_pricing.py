@@ -100,13 +100,13 @@ def test_defaults_price_every_tool_including_diagnostics():
     cfg = load_config(None, {})
     Catalog.default(diagnostics=True).check_prices(cfg.prices)  # raises when one is missing
     assert cfg.price("wait") == Price("second", 100, 1000)
-    assert set(DEFAULT_PRICES) == {"qr", "image-convert", "wait", "pipeline"}
+    assert set(DEFAULT_PRICES) == {"qr", "image-convert", "wait", "pipeline", "auto-subtitles"}
 
 
 def test_a_slug_without_a_price_is_a_config_error_never_free():
     cfg = load_config(None, {})
-    with pytest.raises(ConfigError, match=r"prices\.auto-subtitles: no price"):
-        cfg.price("auto-subtitles")
+    with pytest.raises(ConfigError, match=r"prices\.not-a-tool: no price"):
+        cfg.price("not-a-tool")
 
 
 def test_a_catalog_tool_without_a_price_is_named():

@@ -1,0 +1,243 @@
+"""Tool ``auto-subtitles`` (alias ``subtitulos-automaticos``): speech → readable cues → styled captions.
+
+Steps ``probe → extract_audio → transcribe → segment → render``. Recognition
+(or, with ``transcript``, alignment of the caller's text) is speech/transcribe.py;
+this module cuts cues (speech/cues.py), draws them in a named style
+(speech/styles.py) and burns them with libass (media/burn.py), or writes one
+preview frame, or only the subtitle files.
+
+Priced per minute of probed media; the units are the seconds times
+``UNIT_FACTORS``: a burn counts every second, ``burn=false`` 0.6 and
+``preview_at`` 0.5 of them (recognition is most of the work of both).
+
+Example::
+
+    curl -X POST http://127.0.0.1:8080/api/v1/tools/auto-subtitles -H "Authorization: Bearer $KEY" \\
+      -F video=@clip.mp4 -F language=es -F style=yellow_punch
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from noxus_local.errors import InvalidMedia, LimitExceeded, ToolUnavailable, ValidationError
+from noxus_local.media import fonts, subtitles
+from noxus_local.media.burn import burn, preview
+from noxus_local.media.ffmpeg import run_ffmpeg
+from noxus_local.media.probe import MediaInfo, probe
+from noxus_local.money import Price
+from noxus_local.runtime.steps import Step
+from noxus_local.speech import styles
+from noxus_local.speech.cues import Cue, CueRules, build_cues, default_max_chars
+from noxus_local.speech.types import Transcript
+from noxus_local.tools.base import InputFile, InputSpec, Limits, OutputFile, Tool, ToolContext, ToolOutput
+
+UNIT_FACTORS = {"burn": 1.0, "no_burn": 0.6, "preview": 0.5}
+DEFAULT_FORMATS = "srt,vtt,ass,json"
+NO_AUDIO = "El archivo no tiene pista de audio / the file has no audio stream: nothing to transcribe."
+SILENCE_NOTE = "no speech found"
+# Whisper's language codes, used when the recognition engine is not importable yet
+_WHISPER_CODES = tuple(
+    "en zh de es ru ko fr ja pt tr pl ca nl ar sv it id hi fi vi he uk el ms cs ro da hu ta no th ur hr bg lt "
+    "la mi ml cy sk te fa lv bn sr az sl kn et mk br eu is hy ne mn bs kk sq sw gl mr pa si km sn yo so af "
+    "oc ka be tg sd gu am yi lo uz fo ht ps tk nn mt sa lb my bo tl mg as tt haw ln ha ba jw su yue".split())
+
+
+def supported_languages() -> tuple[str, ...]:
+    try:
+        from noxus_local.inference.whisper import SUPPORTED_LANGUAGES
+    except ImportError:
+        return _WHISPER_CODES
+    return tuple(SUPPORTED_LANGUAGES)
+
+
+class AutoSubtitlesTool(Tool):
+    slug = "auto-subtitles"
+    aliases = ("subtitulos-automaticos",)
+    title = "Auto subtitles"
+    description = ("Transcribes a video or audio file, cuts readable cues and burns them in a named style; "
+                   "returns the video plus SRT, VTT, ASS and JSON.")
+    media_type = "video"
+    measures = "seconds"
+    resources: ClassVar[Mapping[str, int]] = {"cpu": 2}
+    steps = (Step("probe", 1), Step("extract_audio", 1), Step("transcribe", 6), Step("segment", 1),
+             Step("render", 4))
+    inputs = (
+        InputSpec("video", "file", required=True, help="Video, or an audio-only file (then no burn)."),
+        InputSpec("language", "string", default="auto", max_length=8, help="es, en, any Whisper code, or auto."),
+        InputSpec("style", "string", default=styles.DEFAULT_STYLE, choices=tuple(styles.PRESETS)),
+        InputSpec("position", "string", max_length=20, help="top|middle|bottom_left|center|right or y=<percent>."),
+        InputSpec("font", "string", choices=tuple(fonts.FAMILIES)),
+        InputSpec("font_size", "number", minimum=1, maximum=30, help="Percent of the video height."),
+        InputSpec("primary_color", "string", max_length=20), InputSpec("highlight_color", "string", max_length=20),
+        InputSpec("outline_color", "string", max_length=20), InputSpec("background_color", "string", max_length=20),
+        InputSpec("outline", "number", minimum=0, maximum=30), InputSpec("shadow", "number", minimum=0, maximum=30),
+        InputSpec("uppercase", "boolean"),
+        InputSpec("max_chars_per_line", "integer", minimum=8, maximum=100, help="Default 32 portrait, 42 landscape."),
+        InputSpec("max_lines", "integer", default=2, minimum=1, maximum=3),
+        InputSpec("max_words_per_cue", "integer", minimum=1, maximum=50),
+        InputSpec("max_cps", "number", default=17.0, minimum=5, maximum=40, help="Reading speed cap, chars/s."),
+        InputSpec("burn", "boolean", default=True, help="false: transcript and subtitle files only (cheaper)."),
+        InputSpec("task", "string", default="transcribe", choices=("transcribe", "translate")),
+        InputSpec("formats", "string", default=DEFAULT_FORMATS, max_length=60,
+                  help="Comma-separated: " + ",".join(subtitles.FORMATS)),
+        InputSpec("preview_at", "number", minimum=0, help="Render one styled PNG frame at this second instead."),
+        InputSpec("transcript", "string", max_length=20000, help="Known text: aligned instead of recognised."),
+        InputSpec("model", "string", default="whisper-base", max_length=40, help="An installed whisper model."),
+    )
+
+    def describe(self, price: Price, available: bool = True, reason: str | None = None) -> dict[str, Any]:
+        out = super().describe(price, available, reason)
+        out["styles"] = styles.catalog()
+        out["fonts"] = list(fonts.FAMILIES)
+        out["positions"] = [*styles.PLACES, "y=<0-100>"]
+        out["pricing_factors"] = dict(UNIT_FACTORS)
+        return out
+
+    def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
+        info = _probe(files["video"].path)
+        if info.duration is not None and info.duration > limits.max_video_seconds:
+            raise LimitExceeded(details={"limit": "max_video_seconds", "max": limits.max_video_seconds,
+                                         "duration_seconds": round(info.duration, 2)})
+        language = params["language"].lower()
+        if language != "auto" and language not in supported_languages():
+            raise ValidationError(details={"field_errors": {"language": ["unknown language code"]},
+                                           "allowed": {"language": ["auto", *supported_languages()]}})
+        formats(params)
+        style_of(params)
+        at = params.get("preview_at")
+        if at is not None and (info.video is None or at > (info.duration or 0)):
+            raise ValidationError.fields({"preview_at": ["must fall inside a video's duration"]})
+
+    def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
+        info = _probe(files["video"].path)
+        return (info.duration or 0.0) * UNIT_FACTORS[_mode(params, info)]
+
+    def run(self, ctx: ToolContext) -> ToolOutput:
+        with ctx.step("probe"):
+            info = _probe(ctx.files["video"].path)
+        with ctx.step("extract_audio"):
+            audio = extract_audio(ctx.files["video"].path, ctx.workdir / "audio.wav", ctx)
+        with ctx.step("transcribe") as step:
+            transcript = recognise(audio, ctx.params, ctx, step.progress)
+        with ctx.step("segment"):
+            cues = build_cues(transcript.segments, rules_for(ctx.params, info))
+        with ctx.step("render") as step:
+            out = render(ctx, info, transcript, cues, step.progress)
+        return out
+
+
+def _probe(path: Path) -> MediaInfo:
+    info = probe(path)
+    if info.audio is None:
+        raise InvalidMedia(NO_AUDIO, details={"reason": "no_audio_stream"})
+    return info
+
+
+def _mode(params: Mapping[str, Any], info: MediaInfo) -> str:
+    if params.get("preview_at") is not None:
+        return "preview"
+    return "burn" if params.get("burn", True) and _has_picture(info) else "no_burn"
+
+
+def _has_picture(info: MediaInfo) -> bool:
+    return info.video is not None and not info.video.attached_pic
+
+
+def formats(params: Mapping[str, Any]) -> list[str]:
+    """``"srt, vtt"`` → ``["srt", "vtt"]``; 400 naming the allowed ones."""
+    chosen = [f.strip().lower() for f in str(params.get("formats") or DEFAULT_FORMATS).split(",") if f.strip()]
+    bad = [f for f in chosen if f not in subtitles.FORMATS]
+    if bad or not chosen:
+        raise ValidationError(details={"field_errors": {"formats": [f"unknown: {', '.join(bad) or '(empty)'}"]},
+                                       "allowed": {"formats": list(subtitles.FORMATS)}})
+    return list(dict.fromkeys(chosen))
+
+
+def style_of(params: Mapping[str, Any]) -> styles.CaptionStyle:
+    return styles.resolve_style(params["style"], {k: params.get(k) for k in styles.OPTIONS})
+
+
+def rules_for(params: Mapping[str, Any], info: MediaInfo) -> CueRules:
+    size = info.video.display_size if info.video is not None else None
+    width, height = size or (None, None)
+    fps = info.video.fps if info.video is not None and info.video.fps else 25.0
+    return CueRules(max_chars_per_line=params.get("max_chars_per_line") or default_max_chars(width, height),
+                    max_lines=params.get("max_lines") or 2, max_words_per_cue=params.get("max_words_per_cue"),
+                    max_cps=params.get("max_cps") or 17.0, fps=fps)
+
+
+def extract_audio(source: Path, out: Path, ctx: ToolContext) -> Path:
+    """16 kHz mono WAV, what Whisper's features are computed from."""
+    run_ffmpeg(["-i", str(source), "-map", "0:a:0", "-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le",
+                str(out)], ctx.cancel)
+    return out
+
+
+def recognise(audio: Path, params: Mapping[str, Any], ctx: ToolContext, progress: Any) -> Transcript:
+    """Recognise (or align ``transcript``) with the installed whisper model ``params["model"]``."""
+    try:
+        from noxus_local.inference.whisper import WhisperModel
+        from noxus_local.speech.transcribe import align, transcribe
+    except ImportError:
+        raise ToolUnavailable(details={"reason": "speech recognition is not installed in this build"}) from None
+    language = None if params["language"].lower() == "auto" else params["language"].lower()
+
+    def fraction(f: float) -> None:  # the engine reports 0.0-1.0, a step takes percent
+        progress(int(100 * f))
+
+    with ctx.models.use(WhisperModel.for_id(params["model"])) as model:
+        if params.get("transcript"):
+            return align(audio, params["transcript"], model=model, language=language or "auto",
+                         cancel=ctx.cancel, progress=fraction)
+        return transcribe(audio, model=model, language=language, task=params["task"], word_timestamps=True,
+                          cancel=ctx.cancel, progress=fraction)
+
+
+def render(ctx: ToolContext, info: MediaInfo, transcript: Transcript, cues: list[Cue], progress: Any) -> ToolOutput:
+    """Subtitle files, then the burned MP4 (or the preview PNG) as the primary output."""
+    style = style_of(ctx.params)
+    width, height = (info.video.display_size if _has_picture(info) and info.video else None) or (1920, 1080)
+    ass_text = styles.render_ass(cues, style, width, height)
+    stem = Path(ctx.files["video"].filename or "video").stem[:80] or "video"
+    extra = {"transcript": transcript.text, "language": transcript.language,
+             "language_probability": round(transcript.language_probability, 4),
+             "duration": round(transcript.duration or info.duration or 0.0, 3), "style": style.name}
+    texts = {"srt": lambda: subtitles.srt_text(cues), "vtt": lambda: subtitles.vtt_text(cues), "ass": lambda: ass_text,
+             "json": lambda: subtitles.json_text(cues, extra), "tsv": lambda: subtitles.tsv_text(cues),
+             "txt": lambda: subtitles.txt_text(cues)}
+    files = [(fmt, texts[fmt]().encode("utf-8")) for fmt in formats(ctx.params)]
+    result = {**extra, "segments": [c.as_dict() for c in cues], "style": _style_result(style)}
+    if not cues:
+        result["note"] = transcript.note or SILENCE_NOTE
+    mode = _mode(ctx.params, info)
+    seconds = info.duration or 0.0
+    outputs = [subtitles_output(fmt, data, stem) for fmt, data in files]
+    if mode == "no_burn":
+        first = outputs[0]
+        return ToolOutput(first.data, first.filename, first.mime_type, result, name=first.name,
+                          extras=outputs[1:], units=seconds * UNIT_FACTORS[mode], media_units=seconds)
+    ass_path = ctx.workdir / "captions.ass"
+    ass_path.write_text(ass_text, "utf-8")
+    lib = fonts.prepare_fonts(ctx.workdir / "fonts")
+    if mode == "preview":
+        png = preview(ctx.files["video"].path, ass_path, float(ctx.params["preview_at"]),
+                      ctx.workdir / f"{stem}-preview.png", lib, ctx.cancel)
+        return ToolOutput(png, png.name, "image/png", result, name="preview", extras=outputs,
+                          units=seconds * UNIT_FACTORS[mode], media_units=seconds)
+    mp4 = burn(ctx.files["video"].path, ass_path, ctx.workdir / f"{stem}-subtitled.mp4", lib, ctx.cancel,
+               duration=seconds, progress=progress)
+    return ToolOutput(mp4, mp4.name, "video/mp4", result, name="video", extras=outputs,
+                      units=seconds * UNIT_FACTORS[mode], media_units=seconds)
+
+
+def subtitles_output(fmt: str, data: bytes, stem: str) -> OutputFile:
+    return OutputFile(fmt, data, f"{stem}.{fmt}", subtitles.MIME[fmt])
+
+
+def _style_result(style: styles.CaptionStyle) -> dict[str, Any]:
+    return {"name": style.name, "font": style.font, "position": style.position, "font_size": style.font_size,
+            "primary_color": style.primary_color, "highlight_color": style.highlight_color,
+            "outline_color": style.outline_color, "uppercase": style.uppercase}

@@ -1,0 +1,97 @@
+"""The burn step (media/burn.py) against a bare ``ffmpeg -vf ass=...`` of the same .ass file.
+
+Same clip (720p H.264 + AAC, made by the bundled ffmpeg), same ASS (a styled
+cue every ~2 s from speech/styles.py), same fonts folder. Three timings, the
+median of N runs each, in one process:
+
+- ``ours``: ``fonts.prepare_fonts`` + ``burn.burn`` (cancel watcher, progress
+  parsing, FONTCONFIG_FILE env), as the auto-subtitles render step runs it;
+- ``bare-same``: the bundled ffmpeg run directly by subprocess with the same
+  encoder arguments (``burn.burn_args``) — the baseline of the ≤ 1.1× target;
+- ``bare-default``: ``ffmpeg -i in -vf ass=...:fontsdir=... out.mp4`` with
+  ffmpeg's own defaults (x264 ``medium``, audio re-encoded), for context.
+
+Example::
+
+    .venv/bin/python scripts/bench/bench_burn.py            # ~1-2 min on 2 cores
+    .venv/bin/python scripts/bench/bench_burn.py --seconds 5 --runs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from noxus_local.media import burn, fonts
+from noxus_local.media.ffmpeg import ffmpeg_exe, run_ffmpeg
+from noxus_local.runtime.cancel import CancelToken
+from noxus_local.speech import styles
+from noxus_local.speech.cues import CueRules, build_cues
+from noxus_local.speech.types import Segment, Word
+
+
+def make_clip(path: Path, seconds: float) -> None:
+    run_ffmpeg(["-f", "lavfi", "-i", f"testsrc2=s=1280x720:r=30:d={seconds}", "-f", "lavfi",
+                "-i", f"sine=f=440:d={seconds}", "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac",
+                "-shortest", str(path)], CancelToken())
+
+
+def make_ass(path: Path, seconds: float, style: str) -> None:
+    text = ("hola a todos y bienvenidas al canal de hoy vamos a ver cómo se hace esto paso a paso " * 20).split()
+    words = [Word(w, i * 0.35, i * 0.35 + 0.3, 0.9) for i, w in enumerate(text) if i * 0.35 + 0.3 < seconds]
+    cues = build_cues([Segment(0, 0.0, seconds, "", tuple(words), 0.0, 0.0)], CueRules(max_chars_per_line=42))
+    path.write_text(styles.render_ass(cues, styles.resolve_style(style), 1280, 720), "utf-8")
+
+
+def timed(fn: object, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()  # type: ignore[operator]
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="clip length")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--style", default="yellow_punch", choices=sorted(styles.PRESETS))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-burn-") as tmp:
+        d = Path(tmp)
+        clip, ass = d / "clip.mp4", d / "subs.ass"
+        make_clip(clip, args.seconds)
+        make_ass(ass, args.seconds, args.style)
+        lib = fonts.prepare_fonts(d / "fonts")
+
+        def ours() -> None:
+            burn.burn(clip, ass, d / "ours.mp4", fonts.prepare_fonts(d / "fonts"), CancelToken(),
+                      duration=args.seconds, progress=lambda pct: None)
+
+        def bare_same() -> None:
+            cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", *burn.burn_args(clip, ass, d / "b.mp4", lib)]
+            subprocess.run(cmd, check=True, capture_output=True, env=lib.env())
+
+        def bare_default() -> None:
+            subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-i", str(clip), "-vf",
+                            lib.ass_filter(ass), str(d / "c.mp4")], check=True, capture_output=True, env=lib.env())
+
+        results = {"bare-same": timed(bare_same, args.runs), "ours": timed(ours, args.runs),
+                   "bare-default": timed(bare_default, args.runs)}
+    base = results["bare-same"]
+    print(f"clip {args.seconds:g} s 1280x720, style {args.style}, {args.runs} runs, median, "
+          f"{os.cpu_count()} CPUs")
+    for name, seconds in results.items():
+        print(f"  {name:13s} {seconds:7.2f} s  {seconds / base:5.2f}x bare-same  "
+              f"({seconds / args.seconds:.2f} s per media second)")
+    print(f"ours / bare-same = {results['ours'] / base:.3f} (target <= 1.1)")
+
+
+if __name__ == "__main__":
+    main()
