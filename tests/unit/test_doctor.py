@@ -12,6 +12,7 @@ from noxus_local.config import load_config
 from noxus_local.core import ledger
 from noxus_local.inference import registry
 from noxus_local.inference.probe import add_model, probe, usable_cores
+from noxus_local.inference.registry import ModelRegistry
 from noxus_local.media import fonts
 from noxus_local.node.services import prepare
 from noxus_local.ops import doctor
@@ -39,7 +40,8 @@ def test_a_prepared_data_dir_passes(cfg):
     assert checks["ffmpeg encode"].status == "OK"
     assert checks["onnxruntime CPUExecutionProvider"].status == "OK"
     assert checks["models"].status == "OK"
-    assert checks["models"].detail.startswith("2 declared, 0 installed")
+    declared = len(ModelRegistry.from_config(cfg).specs)  # every model the manifest lists
+    assert checks["models"].detail.startswith(f"{declared} declared, 0 installed")
     assert checks["model kokoro-voice-ef-dora"].status == "OK"  # optional: not installed is fine
     assert checks["compute"].status == "OK"
     assert checks["compute"].detail.startswith(f"{usable_cores()} CPU slot(s) (the usable cores), ")
