@@ -21,6 +21,7 @@ from litestar.exceptions import HTTPException
 from litestar.handlers import HTTPRouteHandler
 
 from noxus_local.api import account_routes as account
+from noxus_local.api import analysis_routes as analysis
 from noxus_local.api import asset_routes as assets_api
 from noxus_local.api import file_routes as files
 from noxus_local.api import job_routes as jobs_api
@@ -70,7 +71,8 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
                 jobs_api.list_jobs, jobs_api.show_job, jobs_api.show_step, jobs_api.cancel_job,
                 files.get_file, status.latency, status.capacity, metrics_api.metrics,
                 assets_api.upload_asset, assets_api.list_assets, assets_api.show_asset,
-                assets_api.delete_asset, assets_api.asset_content]
+                assets_api.delete_asset, assets_api.asset_content,
+                analysis.submit_images, analysis.show_images]
     app = Litestar(
         # OPTIONS first: registered before a path's methods, Litestar adds no stale one of its own
         route_handlers=[*options_handlers(handlers), *handlers, *openapi.asset_routers()],

@@ -72,7 +72,7 @@ async def run_tool(request: Request[Any, Any, Any], name: FromPath[str]) -> Resp
     require_scope(principal, "tools:run")
     tool = svc.catalog.resolve(name)
     require_tool_allowed(svc, principal, tool)
-    options = _request_options(request, svc)
+    options = request_options(request, svc)
     job_id = new_id("job")
     try:
         new_job, parsed = await _prepare(request, svc, principal, tool, job_id, options)
@@ -96,7 +96,7 @@ class Options:
     idempotency_key: str | None
 
 
-def _request_options(request: Request[Any, Any, Any], svc: Services) -> Options:
+def request_options(request: Request[Any, Any, Any], svc: Services) -> Options:
     """The run's headers, each read strictly: Max-Processing-Time is ASCII digits up to
     ``[jobs] max_processing_seconds`` (a 20-digit value would overflow SQLite's int64)."""
     prefer = request.headers.get("prefer", "").lower()
@@ -111,6 +111,17 @@ async def _prepare(request: Request[Any, Any, Any], svc: Services, principal: Pr
                    job_id: str, options: Options) -> tuple[jobs.NewJob, ParsedInput]:
     limits = tier_limits(svc.cfg.tiers[principal.tier])
     parsed = await read_input(request, tool, limits, svc.files.work_dir(job_id))
+    return await build_job(request, svc, principal, tool, job_id, options, parsed), parsed
+
+
+async def build_job(request: Request[Any, Any, Any], svc: Services, principal: Principal, tool: Tool,
+                    job_id: str, options: Options, parsed: ParsedInput) -> jobs.NewJob:
+    """Validate, price and describe a job from its parsed input; every route that runs a tool uses it.
+
+    ``api/analysis_routes.py`` parses its own body shape into a ``ParsedInput``
+    and submits through here, so limits, holds and idempotency stay in one place.
+    """
+    limits = tier_limits(svc.cfg.tiers[principal.tier])
     params = await to_thread.run_sync(tool.validate, parsed.fields, parsed.files, limits)
     _wants_base64(parsed.fields)  # refused before the job exists, not after it ran
     # more compute than this machine has could never start: 503 before any money moves
@@ -131,7 +142,7 @@ async def _prepare(request: Request[Any, Any, Any], svc: Services, principal: Pr
         request_id=request_id_of(request), idempotency_key=options.idempotency_key,
         fingerprint=fingerprint, max_processing_seconds=options.max_processing_seconds, webhook=webhook,
         steps=plan(tool.steps))  # a queued job already shows its declared steps, pending
-    return new_job, parsed
+    return new_job
 
 
 async def _run_and_respond(request: Request[Any, Any, Any], svc: Services, job: jobs.NewJob,

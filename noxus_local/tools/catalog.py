@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from noxus_local.errors import ConfigError, ToolNotFound
 from noxus_local.money import Price
 from noxus_local.tools.base import Tool
+from noxus_local.tools.image_analyze import ImageAnalyzeBatchTool, ImageAnalyzeTool
 from noxus_local.tools.image_convert import ImageConvertTool
 from noxus_local.tools.pipeline import PipelineTool
 from noxus_local.tools.qr import QrTool
@@ -31,7 +32,7 @@ class Catalog:
 
     @classmethod
     def default(cls, diagnostics: bool = False) -> Catalog:
-        tools: list[Tool] = [QrTool(), ImageConvertTool()]
+        tools: list[Tool] = [QrTool(), ImageConvertTool(), ImageAnalyzeTool(), ImageAnalyzeBatchTool()]
         if diagnostics:
             tools += [WaitTool(), PipelineTool()]
         return cls(tools)

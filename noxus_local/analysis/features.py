@@ -1,0 +1,99 @@
+"""One image, the chosen features: the per-item pipeline of image analysis.
+
+A feature is a name the request chooses. The cheap ones (``metadata``,
+``colors``, ``hash``, ``quality``) always run here; the model features have
+no pipeline in this build yet, or no model exists offline (STACK.md), so
+each answers ``{"unavailable": true, "reason": ...}`` for that feature while
+the others still run. An unknown feature name is the item's own
+``validation_error``, not the batch's.
+
+Example::
+
+    names = check_features(["metadata", "hash"])          # or ValidationError naming them
+    analyse(Path("foto.jpg"), names, max_pixels=40_000_000)
+    # {"metadata": {...}, "hash": {"phash": "c3e1...", ...}}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from noxus_local.analysis import cheap
+from noxus_local.errors import InvalidMedia, ValidationError
+from noxus_local.media.images import DECODE_ERRORS, INVALID_IMAGE, open_image, orient
+
+DEFAULT_FEATURES = ("metadata", "colors", "hash", "quality")
+CHEAP: dict[str, Callable[[Image.Image, Image.Image], dict[str, Any]]] = {
+    "metadata": cheap.metadata,
+    "colors": lambda img, _src: cheap.colors(img),
+    "hash": lambda img, _src: cheap.phash(img),
+    "quality": lambda img, _src: cheap.quality(img),
+}
+# features the API knows, whose pipelines or models this build does not have
+UNAVAILABLE: dict[str, str] = {
+    "ocr": "el reconocimiento de texto aún no está en esta versión / text recognition is not in this build yet",
+    "faces": "la detección de caras aún no está en esta versión / face detection is not in this build yet",
+    "safety": "la clasificación NSFW aún no está en esta versión / NSFW scoring is not in this build yet",
+    "tags": "no hay modelo de etiquetas instalado / no image-tagging model is installed",
+    "objects": "no hay detector de objetos instalado / no object-detection model is installed",
+    "embedding": "no hay modelo de embeddings instalado / no image-embedding model is installed",
+}
+FEATURES = (*CHEAP, *UNAVAILABLE)
+
+
+def check_features(raw: Any, field: str = "features") -> tuple[str, ...]:
+    """The requested feature names, in order, without repeats; None → the default set.
+
+    Raises ``ValidationError`` naming ``field`` for a non-list or unknown
+    names, so the caller decides whose error it is (the item's, in a batch).
+    """
+    if raw is None:
+        return DEFAULT_FEATURES
+    if isinstance(raw, str):  # a form field or one-shot call: "metadata,hash"
+        raw = [part.strip() for part in raw.split(",") if part.strip()]
+    if not isinstance(raw, list) or not raw or not all(isinstance(n, str) for n in raw):
+        raise ValidationError.fields({field: ["lista no vacía de nombres / a non-empty list of names"]})
+    unknown = [n[:40] for n in raw if n not in FEATURES]
+    if unknown:
+        raise ValidationError(
+            f"Funciones desconocidas / unknown features: {', '.join(unknown[:10])}",
+            details={"field_errors": {field: [f"una de / one of: {', '.join(FEATURES)}"]},
+                     "unknown_features": unknown[:10]})
+    return tuple(dict.fromkeys(raw))
+
+
+def analyse(path: Path, features: Sequence[str], max_pixels: int) -> dict[str, Any]:
+    """Every chosen feature of one image file; bad files raise InvalidMedia / LimitExceeded.
+
+    The header is checked against the pixel limit before any pixel is decoded.
+    """
+    with open_image(path, max_pixels) as source:
+        img = _decoded(source)
+        return {name: _one(name, img, source) for name in features}
+
+
+def _decoded(source: Image.Image) -> Image.Image:
+    try:
+        source.seek(0)
+        return orient(source.copy())
+    except DECODE_ERRORS:
+        raise InvalidMedia(INVALID_IMAGE) from None
+
+
+def _one(name: str, img: Image.Image, source: Image.Image) -> dict[str, Any]:
+    if name in UNAVAILABLE:
+        return {"unavailable": True, "reason": UNAVAILABLE[name]}
+    return CHEAP[name](img, source)
+
+
+def describe() -> list[dict[str, Any]]:
+    """The features for docs and the catalog: name, default, available."""
+    return [{"name": n, "default": n in DEFAULT_FEATURES, "available": n in CHEAP} for n in _all()]
+
+
+def _all() -> Iterable[str]:
+    return FEATURES
