@@ -64,7 +64,7 @@ class BatchReport:
 
 def run_batch(items: Sequence[dict[str, Any]], files: Mapping[str, Path], features: Sequence[str],
               max_pixels: int, cancel: CancelToken, progress_file: Path | None = None,
-              progress: Callable[[int], None] = lambda pct: None) -> BatchReport:
+              progress: Callable[[int], None] = lambda pct: None, models: Any = None) -> BatchReport:
     """Analyse every queued item; returns each item's public view and the counts."""
     started = time.monotonic()
     views = [public(i) for i in items]
@@ -73,7 +73,7 @@ def run_batch(items: Sequence[dict[str, Any]], files: Mapping[str, Path], featur
         cancel.check()
         views[n]["status"] = "processing"
         _write(progress_file, views)
-        views[n] = _analysed(items[n], files, features, max_pixels)
+        views[n] = _analysed(items[n], files, features, max_pixels, models)
         _write(progress_file, views)  # a poller sees each result as soon as it exists
         progress(int(100 * (done + 1) / len(todo)))
     if not todo:
@@ -83,10 +83,10 @@ def run_batch(items: Sequence[dict[str, Any]], files: Mapping[str, Path], featur
 
 
 def _analysed(item: dict[str, Any], files: Mapping[str, Path], features: Sequence[str],
-              max_pixels: int) -> dict[str, Any]:
+              max_pixels: int, models: Any) -> dict[str, Any]:
     view = {"id": item["id"]}
     try:
-        result = analyse(files[item["file"]], item.get("features") or features, max_pixels)
+        result = analyse(files[item["file"]], item.get("features") or features, max_pixels, models)
     except NoxusError as exc:
         return {**view, "status": "failed", "error": item_error(exc)}
     except Exception as exc:  # a decoder bug on one file must not end the other items

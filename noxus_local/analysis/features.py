@@ -24,9 +24,12 @@ from PIL import Image
 
 from noxus_local.analysis import cheap
 from noxus_local.errors import InvalidMedia, ValidationError
+from noxus_local.inference.open_nsfw import OpenNsfw
+from noxus_local.inference.session import ModelNotInstalled
 from noxus_local.media.images import DECODE_ERRORS, INVALID_IMAGE, open_image, orient
 
 DEFAULT_FEATURES = ("metadata", "colors", "hash", "quality")
+NSFW_CUTOFF = 0.8
 CHEAP: dict[str, Callable[[Image.Image, Image.Image], dict[str, Any]]] = {
     "metadata": cheap.metadata,
     "colors": lambda img, _src: cheap.colors(img),
@@ -37,12 +40,14 @@ CHEAP: dict[str, Callable[[Image.Image, Image.Image], dict[str, Any]]] = {
 UNAVAILABLE: dict[str, str] = {
     "ocr": "el reconocimiento de texto aún no está en esta versión / text recognition is not in this build yet",
     "faces": "la detección de caras aún no está en esta versión / face detection is not in this build yet",
-    "safety": "la clasificación NSFW aún no está en esta versión / NSFW scoring is not in this build yet",
     "tags": "no hay modelo de etiquetas instalado / no image-tagging model is installed",
     "objects": "no hay detector de objetos instalado / no object-detection model is installed",
     "embedding": "no hay modelo de embeddings instalado / no image-embedding model is installed",
 }
-FEATURES = (*CHEAP, *UNAVAILABLE)
+NO_DETECTIONS = ("las detecciones de desnudos (nudenet) aún no están en esta versión / "
+                 "nudity detections (nudenet) are not in this build yet")
+MODEL_FEATURES = ("safety",)
+FEATURES = (*CHEAP, *MODEL_FEATURES, *UNAVAILABLE)
 
 
 def check_features(raw: Any, field: str = "features") -> tuple[str, ...]:
@@ -66,14 +71,16 @@ def check_features(raw: Any, field: str = "features") -> tuple[str, ...]:
     return tuple(dict.fromkeys(raw))
 
 
-def analyse(path: Path, features: Sequence[str], max_pixels: int) -> dict[str, Any]:
+def analyse(path: Path, features: Sequence[str], max_pixels: int, models: Any = None) -> dict[str, Any]:
     """Every chosen feature of one image file; bad files raise InvalidMedia / LimitExceeded.
 
     The header is checked against the pixel limit before any pixel is decoded.
+    ``models`` is the process's ``ModelCache``; without one (or without the
+    model's files) a model feature answers ``unavailable`` with the install command.
     """
     with open_image(path, max_pixels) as source:
         img = _decoded(source)
-        return {name: _one(name, img, source) for name in features}
+        return {name: _one(name, img, source, models) for name in features}
 
 
 def _decoded(source: Image.Image) -> Image.Image:
@@ -84,15 +91,32 @@ def _decoded(source: Image.Image) -> Image.Image:
         raise InvalidMedia(INVALID_IMAGE) from None
 
 
-def _one(name: str, img: Image.Image, source: Image.Image) -> dict[str, Any]:
+def _one(name: str, img: Image.Image, source: Image.Image, models: Any) -> dict[str, Any]:
     if name in UNAVAILABLE:
         return {"unavailable": True, "reason": UNAVAILABLE[name]}
+    if name == "safety":
+        return safety(img, models)
     return CHEAP[name](img, source)
+
+
+def safety(img: Image.Image, models: Any) -> dict[str, Any]:
+    """open_nsfw's score (0 safe … 1 explicit; ``nsfw`` at ≥ 0.8, Yahoo's suggested cut-off)."""
+    if models is None:
+        return {"unavailable": True, "reason": "no model cache in this process",
+                "install": "noxus-local models fetch open-nsfw"}
+    try:
+        with models.use(OpenNsfw) as model:
+            score = float(model.predict([img])[0])
+    except ModelNotInstalled as exc:
+        details = exc.details or {}
+        return {"unavailable": True, "reason": exc.message, "install": details.get("install")}
+    return {"nsfw_score": round(score, 4), "nsfw": score >= NSFW_CUTOFF, "model": OpenNsfw.identity,
+            "detections": {"unavailable": True, "reason": NO_DETECTIONS}}
 
 
 def describe() -> list[dict[str, Any]]:
     """The features for docs and the catalog: name, default, available."""
-    return [{"name": n, "default": n in DEFAULT_FEATURES, "available": n in CHEAP} for n in _all()]
+    return [{"name": n, "default": n in DEFAULT_FEATURES, "available": n not in UNAVAILABLE} for n in _all()]
 
 
 def _all() -> Iterable[str]:

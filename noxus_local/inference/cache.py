@@ -39,7 +39,8 @@ log = logging.getLogger("noxus_local.inference.cache")
 M = TypeVar("M", bound=OnnxModel)
 
 # manifest id → the class that runs it, imported only when preloaded (numpy, onnxruntime)
-MODEL_CLASSES: dict[str, str] = {"silero-vad": "noxus_local.inference.vad:SileroVad"}
+MODEL_CLASSES: dict[str, str] = {"silero-vad": "noxus_local.inference.vad:SileroVad",
+                                 "open-nsfw": "noxus_local.inference.open_nsfw:OpenNsfw"}
 
 
 @dataclass

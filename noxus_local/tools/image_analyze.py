@@ -34,8 +34,8 @@ class ImageAnalyzeTool(Tool):
     slug = "image-analyze"
     aliases = ("analizar-imagen",)
     title = "Analyze an image"
-    description = ("Metadata and EXIF summary, dominant colours, perceptual hash and quality "
-                   "(sharpness, brightness, contrast, noise) of one image, as JSON.")
+    description = ("Metadata and EXIF summary, dominant colours, perceptual hash, quality "
+                   "(sharpness, brightness, contrast, noise) and an NSFW score of one image, as JSON.")
     media_type = "image"
     measures = "images"
     steps = (Step("analyze", 1),)
@@ -50,7 +50,8 @@ class ImageAnalyzeTool(Tool):
 
     def run(self, ctx: ToolContext) -> ToolOutput:
         with ctx.step("analyze"):
-            result = analyse(ctx.files["image"].path, ctx.params["features"], ctx.limits.max_image_pixels)
+            result = analyse(ctx.files["image"].path, ctx.params["features"], ctx.limits.max_image_pixels,
+                             ctx.models)
         body = json.dumps(result, ensure_ascii=False).encode()
         return ToolOutput(body, "analysis.json", "application/json", {"analysis": result},
                           name="analysis", units=1.0, media_units=1.0)
@@ -68,7 +69,7 @@ class ImageAnalyzeBatchTool(Tool):
     inputs = (InputSpec("items", "object", required=True,
                         help="Set by POST /api/v1/analysis/images: the items, decoded to image_<n> files."),
               InputSpec("features", "object", help=FEATURES_HELP))
-    resources: ClassVar[Mapping[str, int]] = {"cpu": 1}
+    resources: ClassVar[Mapping[str, int]] = {"cpu": 1}  # open_nsfw runs with one thread (OpenNsfw.threads)
 
     def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
         items = params["items"]
@@ -90,7 +91,8 @@ class ImageAnalyzeBatchTool(Tool):
         with ctx.step("analyze") as step:
             report = run_batch(ctx.params["items"], {k: f.path for k, f in ctx.files.items()},
                                ctx.params["features"], ctx.limits.max_image_pixels, ctx.cancel,
-                               progress_file=ctx.workdir / PROGRESS_FILE, progress=step.progress)
+                               progress_file=ctx.workdir / PROGRESS_FILE, progress=step.progress,
+                               models=ctx.models)
         summary = {"total": len(report.items), "succeeded": report.succeeded, "failed": report.failed}
         body = json.dumps({"items": report.items, **summary}, ensure_ascii=False).encode()
         return ToolOutput(body, "analysis.json", "application/json", {"items": report.items, **summary},
