@@ -1,9 +1,10 @@
 """The cheap image features, ours in numpy and Pillow: metadata, colors, hash, quality.
 
-Each takes the opened (header-checked) image and returns a JSON-ready dict.
-They work on a small thumbnail where the full resolution adds nothing (a
-palette or a pHash of a 24 MP photo is the same as of its 512 px preview),
-so a batch of large photos costs little more than a batch of small ones.
+Each returns a JSON-ready dict. ``metadata`` reads the header; the others get
+the ≤ 512 px copy the analysis decodes once (``features.analyse``: JPEG's
+DCT scaling skips most of the decode), because a palette, a pHash or a
+sharpness figure of a 24 MP photo is the same as of its 512 px preview, so a
+batch of large photos costs little more than a batch of small ones.
 
 Example::
 
@@ -21,6 +22,8 @@ from typing import Any
 import numpy as np
 from PIL import ExifTags, Image
 
+from noxus_local.media.images import displayed_size
+
 THUMB = 512
 PALETTE_THUMB = 96
 PALETTE_SIZE = 5
@@ -30,17 +33,18 @@ _GPS_IFD = 0x8825
 _EXIF_IFD = 0x8769
 
 
-def metadata(img: Image.Image, source: Image.Image) -> dict[str, Any]:
-    """Format, size, mode, animation and an EXIF summary, from the file as sent.
+def metadata(source: Image.Image) -> dict[str, Any]:
+    """Format, size, mode, animation and an EXIF summary, from the file as sent (header only).
 
-    ``source`` is the image as opened (its format, frames and EXIF); ``img``
-    the decoded, oriented one (its displayed size). Example:
+    Called before the analysis decodes a reduced copy, so width and height are
+    the file's, as displayed (EXIF rotation applied). Example:
     ``{"format": "JPEG", "width": 4000, "height": 3000, "mode": "RGB",
     "animated": False, "frames": 1, "exif": {"camera_make": "Canon", ...,
     "gps_present": False}}``.
     """
+    width, height = displayed_size(source)
     frames = int(getattr(source, "n_frames", 1) or 1)
-    return {"format": source.format or "", "width": img.width, "height": img.height,
+    return {"format": source.format or "", "width": width, "height": height,
             "mode": source.mode, "animated": bool(getattr(source, "is_animated", False)), "frames": frames,
             "has_alpha": "A" in source.getbands() or "transparency" in source.info,
             "exif": exif_summary(source)}
@@ -70,10 +74,11 @@ def _text(value: Any) -> str | None:
 
 
 def colors(img: Image.Image, count: int = PALETTE_SIZE) -> dict[str, Any]:
-    """The dominant palette: Pillow's median-cut quantizer on a small thumbnail.
+    """The dominant palette: Pillow's fast-octree quantizer on a small thumbnail.
 
-    Median cut was chosen over k-means in numpy: it is deterministic (no random
-    seeds), one C call, and gives the same dominant colours on photos.
+    Chosen over k-means in numpy (random seeds, iterations in Python) and over
+    Pillow's median cut (same dominant colours here, 15-30× slower: 14 ms vs
+    0.5 ms on a 96 px thumbnail): deterministic and one C call.
     Shares sum to 1 and are sorted, largest first. Transparent pixels are left out.
     """
     thumb = _rgba_thumb(img, PALETTE_THUMB)
@@ -82,14 +87,17 @@ def colors(img: Image.Image, count: int = PALETTE_SIZE) -> dict[str, Any]:
     if opaque.size == 0:
         return {"palette": [], "transparent": True}
     strip = Image.fromarray(opaque.reshape(1, -1, 3).astype(np.uint8), "RGB")
-    quantized = strip.quantize(colors=count, method=Image.Quantize.MEDIANCUT)
-    palette = quantized.getpalette() or []
-    counts = sorted(quantized.getcolors() or [], reverse=True)
-    total = sum(c for c, _ in counts)
+    quantized = strip.quantize(colors=count, method=Image.Quantize.FASTOCTREE)
+    labels = np.asarray(quantized).reshape(-1)
+    sizes = np.bincount(labels)
     entries = []
-    for n, index in counts:
-        rgb = [int(v) for v in palette[index * 3:index * 3 + 3]]
-        entries.append({"hex": "#" + "".join(f"{v:02x}" for v in rgb), "rgb": rgb, "share": round(n / total, 4)})
+    for index in np.argsort(-sizes, kind="stable"):
+        if sizes[index] == 0:
+            break
+        # the cluster's mean colour, not the octree cell's centre (#fe0000 for pure red)
+        rgb = [int(round(v)) for v in opaque[labels == index].mean(axis=0)]
+        entries.append({"hex": "#" + "".join(f"{v:02x}" for v in rgb), "rgb": rgb,
+                        "share": round(int(sizes[index]) / len(labels), 4)})
     return {"palette": entries}
 
 
@@ -137,7 +145,7 @@ def quality(img: Image.Image) -> dict[str, Any]:
     """
     grey = img.convert("L")
     grey.thumbnail((THUMB, THUMB), Image.Resampling.BILINEAR)
-    g = np.asarray(grey, dtype=np.float64)
+    g = np.asarray(grey, dtype=np.float32)  # float32: half the memory traffic, ample precision here
     if g.shape[0] < 3 or g.shape[1] < 3:
         return {"sharpness": 0.0, "blurry": True, "brightness": round(float(g.mean()) / 255, 4),
                 "contrast": 0.0, "noise": 0.0}

@@ -16,7 +16,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +30,9 @@ from noxus_local.media.images import DECODE_ERRORS, INVALID_IMAGE, open_image, o
 
 DEFAULT_FEATURES = ("metadata", "colors", "hash", "quality")
 NSFW_CUTOFF = 0.8
-CHEAP: dict[str, Callable[[Image.Image, Image.Image], dict[str, Any]]] = {
-    "metadata": cheap.metadata,
-    "colors": lambda img, _src: cheap.colors(img),
-    "hash": lambda img, _src: cheap.phash(img),
-    "quality": lambda img, _src: cheap.quality(img),
+# features of the decoded ≤ 512 px copy; ``metadata`` reads the header before it (see ``analyse``)
+CHEAP: dict[str, Callable[[Image.Image], dict[str, Any]]] = {
+    "colors": cheap.colors, "hash": cheap.phash, "quality": cheap.quality,
 }
 # features the API knows, whose pipelines or models this build does not have
 UNAVAILABLE: dict[str, str] = {
@@ -47,7 +45,7 @@ UNAVAILABLE: dict[str, str] = {
 NO_DETECTIONS = ("las detecciones de desnudos (nudenet) aún no están en esta versión / "
                  "nudity detections (nudenet) are not in this build yet")
 MODEL_FEATURES = ("safety",)
-FEATURES = (*CHEAP, *MODEL_FEATURES, *UNAVAILABLE)
+FEATURES = ("metadata", *CHEAP, *MODEL_FEATURES, *UNAVAILABLE)
 
 
 def check_features(raw: Any, field: str = "features") -> tuple[str, ...]:
@@ -79,24 +77,37 @@ def analyse(path: Path, features: Sequence[str], max_pixels: int, models: Any = 
     model's files) a model feature answers ``unavailable`` with the install command.
     """
     with open_image(path, max_pixels) as source:
-        img = _decoded(source)
-        return {name: _one(name, img, source, models) for name in features}
+        header = {"metadata": cheap.metadata(source)} if "metadata" in features else {}
+        if all(name in header for name in features):  # nothing needs the pixels
+            return header
+        img = _reduced(source)
+        return {name: header[name] if name in header else _one(name, img, models) for name in features}
 
 
-def _decoded(source: Image.Image) -> Image.Image:
+def _reduced(source: Image.Image) -> Image.Image:
+    """The first frame, oriented, at most ``cheap.THUMB`` px a side, decoded once for every feature.
+
+    ``draft`` lets libjpeg decode at 1/2, 1/4 or 1/8 scale (still ≥ the
+    thumbnail), which is most of the saving on large photos.
+    """
     try:
         source.seek(0)
-        return orient(source.copy())
+        if source.format == "JPEG":  # the longer side stays >= THUMB: ask for the box that keeps it
+            side = max(source.size)
+            source.draft("RGB", (cheap.THUMB * source.width // side, cheap.THUMB * source.height // side))
+        img = orient(source.copy())
+        img.thumbnail((cheap.THUMB, cheap.THUMB), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        return img
     except DECODE_ERRORS:
         raise InvalidMedia(INVALID_IMAGE) from None
 
 
-def _one(name: str, img: Image.Image, source: Image.Image, models: Any) -> dict[str, Any]:
+def _one(name: str, img: Image.Image, models: Any) -> dict[str, Any]:
     if name in UNAVAILABLE:
         return {"unavailable": True, "reason": UNAVAILABLE[name]}
     if name == "safety":
         return safety(img, models)
-    return CHEAP[name](img, source)
+    return CHEAP[name](img)
 
 
 def safety(img: Image.Image, models: Any) -> dict[str, Any]:
@@ -112,12 +123,3 @@ def safety(img: Image.Image, models: Any) -> dict[str, Any]:
         return {"unavailable": True, "reason": exc.message, "install": details.get("install")}
     return {"nsfw_score": round(score, 4), "nsfw": score >= NSFW_CUTOFF, "model": OpenNsfw.identity,
             "detections": {"unavailable": True, "reason": NO_DETECTIONS}}
-
-
-def describe() -> list[dict[str, Any]]:
-    """The features for docs and the catalog: name, default, available."""
-    return [{"name": n, "default": n in DEFAULT_FEATURES, "available": n not in UNAVAILABLE} for n in _all()]
-
-
-def _all() -> Iterable[str]:
-    return FEATURES
