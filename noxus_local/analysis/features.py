@@ -24,9 +24,10 @@ from PIL import Image
 
 from noxus_local.analysis import cheap
 from noxus_local.errors import InvalidMedia, ValidationError
+from noxus_local.inference.nudenet import NudeNet
 from noxus_local.inference.open_nsfw import OpenNsfw
 from noxus_local.inference.session import ModelNotInstalled
-from noxus_local.media.images import DECODE_ERRORS, INVALID_IMAGE, open_image, orient
+from noxus_local.media.images import DECODE_ERRORS, INVALID_IMAGE, displayed_size, open_image, orient
 
 DEFAULT_FEATURES = ("metadata", "colors", "hash", "quality")
 NSFW_CUTOFF = 0.8
@@ -42,8 +43,6 @@ UNAVAILABLE: dict[str, str] = {
     "objects": "no hay detector de objetos instalado / no object-detection model is installed",
     "embedding": "no hay modelo de embeddings instalado / no image-embedding model is installed",
 }
-NO_DETECTIONS = ("las detecciones de desnudos (nudenet) aún no están en esta versión / "
-                 "nudity detections (nudenet) are not in this build yet")
 MODEL_FEATURES = ("safety",)
 FEATURES = ("metadata", *CHEAP, *MODEL_FEATURES, *UNAVAILABLE)
 
@@ -80,8 +79,9 @@ def analyse(path: Path, features: Sequence[str], max_pixels: int, models: Any = 
         header = {"metadata": cheap.metadata(source)} if "metadata" in features else {}
         if all(name in header for name in features):  # nothing needs the pixels
             return header
+        original = displayed_size(source)  # before _reduced: a JPEG draft changes source.size
         img = _reduced(source)
-        return {name: header[name] if name in header else _one(name, img, models) for name in features}
+        return {name: header[name] if name in header else _one(name, img, models, original) for name in features}
 
 
 def _reduced(source: Image.Image) -> Image.Image:
@@ -102,24 +102,44 @@ def _reduced(source: Image.Image) -> Image.Image:
         raise InvalidMedia(INVALID_IMAGE) from None
 
 
-def _one(name: str, img: Image.Image, models: Any) -> dict[str, Any]:
+def _one(name: str, img: Image.Image, models: Any, original: tuple[int, int]) -> dict[str, Any]:
     if name in UNAVAILABLE:
         return {"unavailable": True, "reason": UNAVAILABLE[name]}
     if name == "safety":
-        return safety(img, models)
+        return safety(img, models, original)
     return CHEAP[name](img)
 
 
-def safety(img: Image.Image, models: Any) -> dict[str, Any]:
-    """open_nsfw's score (0 safe … 1 explicit; ``nsfw`` at ≥ 0.8, Yahoo's suggested cut-off)."""
+def safety(img: Image.Image, models: Any, original: tuple[int, int] | None = None) -> dict[str, Any]:
+    """open_nsfw's score (0 safe … 1 explicit; ``nsfw`` at ≥ 0.8, Yahoo's suggested cut-off) and
+    NudeNet's detections (labels, scores, ``[x, y, w, h]`` boxes in the original image's pixels).
+
+    Each model answers ``unavailable`` with its install command on its own, so
+    one missing model never hides the other's answer.
+    """
+    out: dict[str, Any] = {}
+    score = _with_model(models, OpenNsfw, lambda m: float(m.predict([img])[0]))
+    if isinstance(score, dict):
+        out.update(score)
+    else:
+        out.update({"nsfw_score": round(score, 4), "nsfw": score >= NSFW_CUTOFF, "model": OpenNsfw.identity})
+    found = _with_model(models, NudeNet, lambda m: m.predict([img])[0])
+    if isinstance(found, dict):
+        out["detections"] = found
+    else:
+        factor = (original[0] / img.width) if original else 1.0
+        out["detections"] = [{**d, "box": [round(v * factor) for v in d["box"]]} for d in found]
+        out["detection_model"] = NudeNet.identity
+    return out
+
+
+def _with_model(models: Any, model_cls: Any, call: Callable[[Any], Any]) -> Any:
+    """``call(model)``, or the ``unavailable`` answer when the model (or any model cache) is missing."""
+    install = f"noxus-local models fetch {model_cls.identity}"
     if models is None:
-        return {"unavailable": True, "reason": "no model cache in this process",
-                "install": "noxus-local models fetch open-nsfw"}
+        return {"unavailable": True, "reason": "no model cache in this process", "install": install}
     try:
-        with models.use(OpenNsfw) as model:
-            score = float(model.predict([img])[0])
+        with models.use(model_cls) as model:
+            return call(model)
     except ModelNotInstalled as exc:
-        details = exc.details or {}
-        return {"unavailable": True, "reason": exc.message, "install": details.get("install")}
-    return {"nsfw_score": round(score, 4), "nsfw": score >= NSFW_CUTOFF, "model": OpenNsfw.identity,
-            "detections": {"unavailable": True, "reason": NO_DETECTIONS}}
+        return {"unavailable": True, "reason": exc.message, "install": install}

@@ -40,7 +40,7 @@ def test_a_prepared_data_dir_passes(cfg):
     assert checks["ffmpeg encode"].status == "OK"
     assert checks["onnxruntime CPUExecutionProvider"].status == "OK"
     assert checks["models"].status == "OK"
-    assert checks["models"].detail.startswith("3 declared, 0 installed")
+    assert checks["models"].detail.startswith("4 declared, 0 installed")
     assert checks["model kokoro-voice-ef-dora"].status == "OK"  # optional: not installed is fine
     assert checks["compute"].status == "OK"
     assert checks["compute"].detail.startswith(f"{usable_cores()} CPU slot(s) (the usable cores), ")
