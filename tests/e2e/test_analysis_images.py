@@ -127,6 +127,13 @@ def test_image_analyze_runs_one_image_one_shot_through_the_tools_route(srv: Serv
     assert r.status_code == 200, r.text
     assert set(r.json()["result"]["analysis"]) == {"hash", "quality"}
     assert r.json()["billing"]["charged_usd"] == "0.001"
+    # the test server's data dir has no models: safety says how to install each, the hash still runs
+    r = srv.post("/api/v1/tools/image-analyze", key=srv.key, json={"image_base64": b64_png(),
+                                                                   "features": ["safety", "hash"]})
+    analysis = r.json()["result"]["analysis"]
+    assert analysis["safety"]["install"] == "noxus-local models fetch open-nsfw"
+    assert analysis["safety"]["detections"]["install"] == "noxus-local models fetch nudenet-320n"
+    assert len(analysis["hash"]["phash"]) == 16
     form = srv.post("/api/v1/tools/analizar-imagen", key=srv.key,
                     files={"image": ("a.png", base64.b64decode(b64_png()), "image/png")}, data={"features": "colors"})
     assert form.status_code == 200 and set(form.json()["result"]["analysis"]) == {"colors"}, form.text
