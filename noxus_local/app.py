@@ -21,6 +21,7 @@ from litestar.exceptions import HTTPException
 from litestar.handlers import HTTPRouteHandler
 
 from noxus_local.api import account_routes as account
+from noxus_local.api import analysis_routes as analysis
 from noxus_local.api import asset_routes as assets_api
 from noxus_local.api import file_routes as files
 from noxus_local.api import job_routes as jobs_api
@@ -72,7 +73,8 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
                 files.get_file, status.latency, status.capacity, metrics_api.metrics,
                 assets_api.upload_asset, assets_api.list_assets, assets_api.show_asset,
                 assets_api.delete_asset, assets_api.asset_content,
-                openai_api.transcriptions, openai_api.translations]
+                openai_api.transcriptions, openai_api.translations,
+                analysis.submit_images, analysis.show_images]
     if cfg.multi_host:  # the internal worker API exists only where remote workers are configured
         handlers += worker_routes.HANDLERS
     app = Litestar(

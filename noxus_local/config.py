@@ -180,6 +180,8 @@ DEFAULT_PRICES: dict[str, str | dict[str, str]] = {
     "pipeline": "0.001",
     # per minute of probed media; burn=false and preview_at count fewer units (tools/auto_subtitles.UNIT_FACTORS)
     "auto-subtitles": {"unit": "minute", "unit_usd": "0.02", "minimum_usd": "0.002"},
+    "image-analyze": {"unit": "image", "unit_usd": "0.001"},
+    "image-analyze-batch": {"unit": "image", "unit_usd": "0.001"},
 }
 
 

@@ -451,6 +451,30 @@ AUTO_SUBTITLES_RUN = _envelope({
                "segments": [{"id": 0, "start": 0.4, "end": 1.6, "text": "Hola a todos.", "lines": ["Hola a todos."],
                              "words": [{"word": "Hola", "start": 0.4, "end": 0.7, "probability": 0.97}]}]}})
 
+IA_JOB = "job_3a7d1c9e5b2f4a6c8e0d2b4f"
+IA_HASH = {"phash": "8f871c43078f8f71", "algorithm": "dct-32x32-8x8", "bits": 64}
+
+
+def _analysis_run(tool: str, result: dict[str, Any]) -> dict[str, Any]:
+    """An image-analysis tool's one-shot answer: a JSON report as the primary output."""
+    url = f"/api/v1/files/{IA_JOB}/analysis.json?expires=1779721445&sig=4e1b…"
+    return _envelope({
+        **JOB_ROW, "tool": tool, "job_id": IA_JOB,
+        "billing": {"currency": "USD", "estimated_usd": "0.001", "charged_usd": "0.001",
+                    "balance_after_usd": "9.995", "unit": "image", "estimated_units": 1, "units": 1},
+        "steps": [_step_example(IA_JOB, 1, "analyze", "2026-05-25T15:04:07.101223Z", "2026-05-25T15:04:07.120470Z")],
+        "jobs": _sub_jobs_example(IA_JOB, ("analyze",)), "sub_jobs": _sub_jobs_example(IA_JOB, ("analyze",)),
+        "output": {"filename": "analysis.json", "mime_type": "application/json", "size_bytes": 83, "url": url},
+        "outputs": [{"name": "analysis", "filename": "analysis.json", "mime_type": "application/json",
+                     "size_bytes": 83, "url": url}],
+        "result": result})
+
+
+IMAGE_ANALYZE_RUN = _analysis_run("image-analyze", {"analysis": {"hash": IA_HASH}})
+IMAGE_ANALYZE_BATCH_RUN = _analysis_run("image-analyze-batch", {
+    "items": [{"id": "a", "status": "finished", "result": {"hash": IA_HASH}}], "total": 1, "succeeded": 1,
+    "failed": 0})
+
 JOB_ID_PARAM = {"name": "job_id", "in": "path", "required": True, "description": "A job id from a tool run",
                 "schema": _str(), "example": JOB}
 
@@ -539,7 +563,8 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "body that stalls for `[server] body_timeout_seconds` answers 408 `request_timeout`; past "
         "`[server] max_concurrent_uploads` bodies in flight, 503 `server_busy` with `Retry-After`.",
         "ToolRun",
-        {"qr": QR_RUN, "image-convert": IMAGE_CONVERT_RUN, "auto-subtitles": AUTO_SUBTITLES_RUN},
+        {"qr": QR_RUN, "image-convert": IMAGE_CONVERT_RUN, "auto-subtitles": AUTO_SUBTITLES_RUN,
+         "image-analyze": IMAGE_ANALYZE_RUN, "image-analyze-batch": IMAGE_ANALYZE_BATCH_RUN},
         errors=("validation_error", "invalid_media", "missing_api_key", "invalid_api_key", "revoked_api_key",
                 "insufficient_api_balance", "scope_denied", "tool_not_allowed", "account_suspended",
                 "asset_forbidden", "tool_not_found", "asset_not_found", "idempotency_conflict", "limit_exceeded",
@@ -770,3 +795,65 @@ for _path, _task in (("/v1/audio/transcriptions", "transcribe"), ("/v1/audio/tra
         extra={202: ("OpenAiJobAccepted", {"still running": {"id": JOB, "object": "job", "status": "running",
                                                              "location": f"/api/v1/jobs/{JOB}"}})},
         error_schema="OpenAiError")
+
+
+# seed 001's image analysis: a batch job with its own status words (GET /api/v1/jobs keeps NOXUS's)
+ANALYSIS_FEATURES = ["metadata", "colors", "hash", "quality", "ocr", "faces", "safety", "tags", "objects",
+                     "embedding"]
+ANALYSIS_JOB = "job_7c1e9a4b2d6f8e0a3c5b7d9f"
+ANALYSIS_ITEM = _obj({"id": _str("The item's `id`, or its 0-based position"),
+                      "status": _str(enum=["queued", "processing", "finished", "failed"]),
+                      "result": {"type": "object", "description": "One member per feature; a feature "
+                                 "without its model answers `{unavailable: true, reason}`"},
+                      "error": _obj({"code": _str(), "message": _str(), "details": {"type": "object"}},
+                                    ("code", "message"))}, ("id", "status"))
+SCHEMAS.update({
+    "AnalysisAccepted": _ok({"job_id": _str(), "status": {"const": "queued"},
+                             "location": _str("Poll this path for the result")}, ("job_id", "status")),
+    "AnalysisImages": _ok({"job_id": _str(), "status": _str(enum=["queued", "processing", "finished", "failed"]),
+                           "items": {"type": "array", "items": ANALYSIS_ITEM}, "billing": _ref("Billing"),
+                           "error": _obj({"code": _str(), "message": _str()})}, ("job_id", "status", "items")),
+})
+ANALYSIS_IMAGES_BODY = {"required": True, "content": {"application/json": {
+    "schema": _obj({
+        "images": {"type": "array", "minItems": 1, "description": (
+            "At most the tier's `max_batch_images` (413). Each item is `{id?, data_base64 | asset_id | url, "
+            "features?}`: `data_base64` raw base64 (a data: URI prefix is stripped), `asset_id` an asset of "
+            "this account, `url` downloaded by the server (SSRF-checked), `features` the item's own list. "
+            "An item that breaks these rules is not a 400: it fails alone in the batch with its error."),
+            "items": {}},
+        "features": {"type": "array", "minItems": 1, "items": _str(enum=ANALYSIS_FEATURES),
+                     "description": "Default: metadata, colors, hash, quality"},
+        "webhook": JSON_COMMON["webhook"]}, ("images",)),
+    "examples": {"two images": {"summary": "seed 001: a batch of base64 images",
+                                "value": {"images": [{"id": "a", "data_base64": PNG_1X1}],
+                                          "features": ["metadata", "hash"]}}}}}}
+OPERATIONS.update({
+    ("post", "/api/v1/analysis/images"): Op(
+        "submitImageAnalysis", "Analysis", "Submit a batch of images for analysis",
+        "Seed 001: `images` of `{id?, data_base64 | asset_id | url, features?}`, optional `features` and "
+        "`webhook`. Answers 202 with `Location`. Each item is analysed on its own: a bad item (not base64, "
+        "not an image, over the pixel limit, an unknown feature of its own) fails alone with its error and "
+        "the batch still finishes. Priced per image; only items that succeed are charged. "
+        "`Max-Processing-Time` stops the whole batch (charged 0).", "AnalysisAccepted",
+        {"accepted": _envelope({"job_id": ANALYSIS_JOB, "status": "queued",
+                                "location": f"/api/v1/analysis/images/{ANALYSIS_JOB}"})}, status=202,
+        errors=("validation_error", "scope_denied", "tool_not_allowed", "insufficient_api_balance",
+                "idempotency_conflict", "limit_exceeded", *AUTH_ERRORS, "concurrency_limit_exceeded",
+                "shutting_down"),
+        parameters=(_ref("IdempotencyKey", "parameters"), _ref("MaxProcessingTime", "parameters")),
+        request_body=ANALYSIS_IMAGES_BODY),
+    ("get", "/api/v1/analysis/images/{job_id}"): Op(
+        "getImageAnalysis", "Analysis", "Get an image batch's results",
+        "Seed 001's words: `queued`, `processing`, `finished`, `failed`, for the batch and each item, with "
+        "each item's `result` or `error` as soon as it is done.", "AnalysisImages",
+        {"finished": _envelope({"job_id": ANALYSIS_JOB, "status": "finished", "items": [
+            {"id": "a", "status": "finished", "result": {"hash": {"phash": "8f871c43078f8f71",
+                                                                  "algorithm": "dct-32x32-8x8", "bits": 64}}},
+            {"id": "b", "status": "failed", "error": {"code": "invalid_media",
+                                                      "message": "No se pudo leer la imagen."}}],
+            "billing": {"currency": "USD", "estimated_usd": "0.002", "charged_usd": "0.001"}})},
+        errors=(*AUTH_ERRORS[:-1], "job_not_found", "internal_error"),
+        parameters=({**JOB_ID_PARAM, "example": ANALYSIS_JOB},)),
+})
+TAGS.insert(-2, {"name": "Analysis", "description": "Seed 001: image batches analysed item by item."})

@@ -111,17 +111,18 @@ async def _prepare(request: Request[Any, Any, Any], svc: Services, principal: Pr
                    job_id: str, options: Options) -> tuple[jobs.NewJob, ParsedInput]:
     limits = tier_limits(svc.cfg.tiers[principal.tier])
     parsed = await read_input(request, tool, limits, svc.files.work_dir(job_id))
-    new_job = await prepare_job(request, svc, principal, tool, job_id, options, parsed,
-                                f"/api/v1/tools/{tool.slug}")
+    new_job = await prepare_job(request, svc, principal, tool, job_id, options, parsed)
     return new_job, parsed
 
 
 async def prepare_job(request: Request[Any, Any, Any], svc: Services, principal: Principal, tool: Tool,
-                      job_id: str, options: Options, parsed: ParsedInput, route: str) -> jobs.NewJob:
+                      job_id: str, options: Options, parsed: ParsedInput, route: str | None = None) -> jobs.NewJob:
     """Validate, check compute, price and fingerprint already-read input: the job row to submit.
 
-    Shared with the OpenAI-compatible routes (api/openai_routes.py), which read their own
-    form and hand it over in the tool's field names; ``route`` keys their idempotency.
+    Every route that runs a tool goes through here, so limits, holds and idempotency stay in
+    one place: the OpenAI-compatible routes (api/openai_routes.py) and the analysis routes
+    (api/analysis_routes.py) read their own body shapes and hand them over in the tool's
+    field names; ``route`` (default: the tool's own path) keys their idempotency.
     """
     limits = tier_limits(svc.cfg.tiers[principal.tier])
     params = await to_thread.run_sync(tool.validate, parsed.fields, parsed.files, limits)
@@ -131,7 +132,8 @@ async def prepare_job(request: Request[Any, Any, Any], svc: Services, principal:
     price = svc.cfg.price(tool.slug)
     hold, units = await to_thread.run_sync(estimate, tool, price, params, parsed.files)
     webhook = await to_thread.run_sync(webhook_from_fields, parsed.fields, svc.cfg.webhooks.allow_hosts)
-    fingerprint = idempotency.fingerprint("POST", route, parsed.fields, parsed.file_hashes)
+    fingerprint = idempotency.fingerprint("POST", route or f"/api/v1/tools/{tool.slug}", parsed.fields,
+                                          parsed.file_hashes)
     files = [{"field": k, "path": str(f.path), "filename": f.filename,
               "content_type": f.content_type, "size_bytes": f.size_bytes,
               **({"asset_id": parsed.asset_ids[k]} if k in parsed.asset_ids else {})}

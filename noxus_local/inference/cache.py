@@ -40,7 +40,9 @@ M = TypeVar("M", bound=OnnxModel)
 
 # manifest id → the class that runs it, imported only when preloaded (numpy, onnxruntime)
 MODEL_CLASSES: dict[str, str] = {"silero-vad": "noxus_local.inference.vad:SileroVad",
-                                 "whisper-base": "noxus_local.inference.whisper:WhisperModel"}
+                                 "whisper-base": "noxus_local.inference.whisper:WhisperModel",
+                                 "open-nsfw": "noxus_local.inference.open_nsfw:OpenNsfw",
+                                 "nudenet-320n": "noxus_local.inference.nudenet:NudeNet"}
 
 
 @dataclass

@@ -96,9 +96,11 @@ def _fuzz(operation: Any, mode: GenerationMode, key: str, sent: list[str]) -> No
 
 
 def _runs_a_tool(operation: Any) -> bool:
-    """Tool runs, asset uploads and the OpenAI audio routes: all judge uploaded bytes, which no schema describes."""
-    return operation.method.upper() == "POST" and (operation.path.startswith(("/api/v1/tools/", "/v1/audio/"))
-                                                   or operation.path == "/api/v1/assets")
+    """Tool runs (also through the analysis and OpenAI audio routes) and asset uploads: all judge
+    uploaded bytes or tier limits, which no schema describes."""
+    return operation.method.upper() == "POST" and (
+        operation.path.startswith(("/api/v1/tools/", "/v1/audio/", "/api/v1/analysis/"))
+        or operation.path == "/api/v1/assets")
 
 
 def refused_only_for_content(response: Any) -> None:

@@ -100,7 +100,8 @@ def test_defaults_price_every_tool_including_diagnostics():
     cfg = load_config(None, {})
     Catalog.default(diagnostics=True).check_prices(cfg.prices)  # raises when one is missing
     assert cfg.price("wait") == Price("second", 100, 1000)
-    assert set(DEFAULT_PRICES) == {"qr", "image-convert", "wait", "pipeline", "auto-subtitles"}
+    assert set(DEFAULT_PRICES) == {"qr", "image-convert", "wait", "pipeline", "auto-subtitles", "image-analyze",
+                                   "image-analyze-batch"}
 
 
 def test_a_slug_without_a_price_is_a_config_error_never_free():

@@ -407,7 +407,7 @@ def test_cli_models_fetch_list_verify(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().out == "FAIL silero-vad: silero_vad.onnx: 4 bytes, expected 2327524\n"
     assert main(["models", "fetch", "nope"]) == 1
     assert capsys.readouterr().err == ("error: unknown model 'nope'; declared: silero-vad, kokoro-voice-ef-dora, "
-                                       "whisper-base, whisper-tiny-en\n")
+                                       "whisper-base, whisper-tiny-en, open-nsfw, nudenet-320n\n")
 
 
 def test_models_bundled_in_a_binary_install_offline_and_a_bad_bundle_is_not_trusted(tmp_path):

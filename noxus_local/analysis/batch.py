@@ -1,0 +1,120 @@
+"""A batch of images, item by item: a bad item fails alone, the rest go on.
+
+The batch's items come from the request already checked (``plan_item``):
+each names the file it was decoded to, or carries the error that stopped it
+at submission (bad base64, an unknown feature). ``run_batch`` analyses the
+rest one by one, polling the cancel token between items, and after each one
+rewrites ``items.json`` in the job's work folder (atomically), so
+``GET /api/v1/analysis/images/{id}`` shows per-item status while it runs.
+
+Example::
+
+    items = [plan_item(0, {"id": "a"}, file="image_0"), failed_item(1, "b", exc)]
+    report = run_batch(items, files, ("metadata", "hash"), limits.max_image_pixels, cancel,
+                       progress_file=workdir / "items.json")
+    report.succeeded      # 1: what is charged
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from noxus_local.analysis.features import analyse
+from noxus_local.errors import InternalError, NoxusError, message
+from noxus_local.runtime.cancel import CancelToken
+
+PROGRESS_FILE = "items.json"
+log = logging.getLogger("noxus_local.analysis.batch")
+
+
+def item_error(exc: NoxusError) -> dict[str, Any]:
+    """An item's ``error``: the same code and sentence a whole request would get."""
+    out: dict[str, Any] = {"code": exc.code, "message": exc.message or message(exc.code, "en")}
+    if exc.details:
+        out["details"] = exc.details
+    return out
+
+
+def failed_item(index: int, item_id: str, exc: NoxusError) -> dict[str, Any]:
+    return {"index": index, "id": item_id, "status": "failed", "error": item_error(exc)}
+
+
+def plan_item(index: int, item_id: str, file: str, features: Sequence[str] | None) -> dict[str, Any]:
+    """A queued item: which input file holds it, and its own features (None: the batch's)."""
+    entry: dict[str, Any] = {"index": index, "id": item_id, "status": "queued", "file": file}
+    if features is not None:
+        entry["features"] = list(features)
+    return entry
+
+
+@dataclass
+class BatchReport:
+    items: list[dict[str, Any]] = field(default_factory=list)
+    succeeded: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+
+
+def run_batch(items: Sequence[dict[str, Any]], files: Mapping[str, Path], features: Sequence[str],
+              max_pixels: int, cancel: CancelToken, progress_file: Path | None = None,
+              progress: Callable[[int], None] = lambda pct: None, models: Any = None) -> BatchReport:
+    """Analyse every queued item; returns each item's public view and the counts."""
+    started = time.monotonic()
+    views = [public(i) for i in items]
+    todo = [n for n, i in enumerate(items) if i["status"] == "queued"]
+    for done, n in enumerate(todo):
+        cancel.check()
+        views[n]["status"] = "processing"
+        _write(progress_file, views)
+        views[n] = _analysed(items[n], files, features, max_pixels, models)
+        _write(progress_file, views)  # a poller sees each result as soon as it exists
+        progress(int(100 * (done + 1) / len(todo)))
+    if not todo:
+        _write(progress_file, views)
+    ok = sum(1 for v in views if v["status"] == "finished")
+    return BatchReport(views, ok, len(views) - ok, time.monotonic() - started)
+
+
+def _analysed(item: dict[str, Any], files: Mapping[str, Path], features: Sequence[str],
+              max_pixels: int, models: Any) -> dict[str, Any]:
+    view = {"id": item["id"]}
+    try:
+        result = analyse(files[item["file"]], item.get("features") or features, max_pixels, models)
+    except NoxusError as exc:
+        return {**view, "status": "failed", "error": item_error(exc)}
+    except Exception as exc:  # a decoder bug on one file must not end the other items
+        log.exception("analysis of item %s failed", item["id"])
+        return {**view, "status": "failed", "error": item_error(InternalError(type(exc).__name__))}
+    return {**view, "status": "finished", "result": result}
+
+
+def public(item: dict[str, Any]) -> dict[str, Any]:
+    """What a client sees of an item: id, status, and error once failed."""
+    view = {"id": item["id"], "status": item["status"]}
+    if "error" in item:
+        view["error"] = item["error"]
+    return view
+
+
+def _write(path: Path | None, views: list[dict[str, Any]]) -> None:
+    """Replace the progress file in one rename, so a reader never sees half of it."""
+    if path is None:
+        return
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(views))
+    os.replace(tmp, path)
+
+
+def read_progress(path: Path) -> list[dict[str, Any]] | None:
+    """The items as the running batch last wrote them; None before its first write."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,180 @@
+"""Seed 001's analysis routes: ``POST /api/v1/analysis/images`` and ``GET …/images/{job_id}``.
+
+HTTP only: the body is parsed into the batch tool's input (each item decoded
+into the job's work folder as ``image_<n>``; an item that cannot be decoded,
+or names an unknown feature, is recorded as failed right away and never
+charged) and submitted through the same path as every tool run
+(``tool_routes.prepare_job`` → ``jobs.submit``: limits, hold, idempotency).
+The job then runs on the queue like any async tool.
+
+``data_base64`` is raw base64, as seed 001 says; a ``data:…;base64,`` prefix
+is tolerated and stripped (as on the tool routes) rather than refused.
+
+Example::
+
+    curl -X POST http://127.0.0.1:8080/api/v1/analysis/images -H "Authorization: Bearer $KEY" \\
+      -H "Content-Type: application/json" \\
+      -d '{"images": [{"id": "a", "data_base64": "iVBORw0..."}], "features": ["metadata", "hash"]}'
+    curl http://127.0.0.1:8080/api/v1/analysis/images/job_x -H "Authorization: Bearer $KEY"
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from anyio import to_thread
+from litestar import Request, Response, get, post
+from litestar.params import FromPath
+
+from noxus_local.analysis.batch import failed_item, plan_item
+from noxus_local.analysis.features import check_features
+from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
+from noxus_local.api.deps import services_of
+from noxus_local.api.envelope import encode, json_response, raw_response, request_id_of
+from noxus_local.api.input_refs import _from_asset, _from_url
+from noxus_local.api.inputs import ParsedInput, _decode_base64, check_values
+from noxus_local.api.tool_routes import Options, prepare_job, request_options
+from noxus_local.core import idempotency, jobs
+from noxus_local.core.analysis import BATCH_TOOL, batch_view
+from noxus_local.core.keys import Principal, new_id
+from noxus_local.core.limits import tier_limits
+from noxus_local.errors import JobNotFound, LimitExceeded, NoxusError, ValidationError
+from noxus_local.node.services import Services
+from noxus_local.tools.base import InputFile, Limits
+
+MAX_ID = 100
+SOURCES = ("data_base64", "asset_id", "url")
+
+
+@post("/api/v1/analysis/images", status_code=202)
+async def submit_images(request: Request[Any, Any, Any]) -> Response[bytes]:
+    svc = services_of(request)
+    principal = await require_principal(request)
+    require_scope(principal, "tools:run")
+    tool = svc.catalog.resolve(BATCH_TOOL)
+    require_tool_allowed(svc, principal, tool)
+    options = request_options(request, svc)
+    job_id = new_id("job")
+    try:
+        body = _body(await request.body())
+        parsed = await _parse_batch(svc, principal, body, svc.files.work_dir(job_id))
+        if "webhook" in body and not isinstance(body["webhook"], dict):
+            raise ValidationError.fields({"webhook": ["objeto JSON {url, secret} / a JSON object {url, secret}"]})
+        parsed.fields["webhook"] = body.get("webhook")
+        new_job = await prepare_job(request, svc, principal, tool, job_id, options, parsed,
+                                    "/api/v1/analysis/images")
+        replay = await to_thread.run_sync(
+            jobs.submit, svc.db, new_job, svc.cfg.tiers[principal.tier], svc.cfg.jobs.idempotency_hours)
+    except BaseException:
+        svc.files.discard_work(job_id)
+        raise
+    if replay is not None:
+        svc.files.discard_work(job_id)
+        return raw_response(replay.body, replay.status_code, {**replay.headers, "Idempotent-Replayed": "true"})
+    svc.dispatcher.enqueue(job_id)
+    return await _accepted(request, svc, new_job.principal, job_id, options)
+
+
+async def _accepted(request: Request[Any, Any, Any], svc: Services, principal: Principal, job_id: str,
+                    options: Options) -> Response[bytes]:
+    location = f"/api/v1/analysis/images/{job_id}"
+    raw = encode({"success": True, "job_id": job_id, "status": "queued", "location": location,
+                  "request_id": request_id_of(request)})
+    headers = {"Location": location}
+    if options.idempotency_key:
+        await to_thread.run_sync(idempotency.store_response, svc.db, principal.account_id,
+                                 principal.environment, options.idempotency_key, job_id, 202, raw, headers)
+    return raw_response(raw, 202, headers)
+
+
+@get("/api/v1/analysis/images/{job_id:str}")
+async def show_images(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[bytes]:
+    principal = await require_principal(request)
+    svc = services_of(request)
+    row = await to_thread.run_sync(jobs.get, svc.db, job_id, principal.account_id, principal.environment)
+    if row["tool"] != BATCH_TOOL:  # another tool's job is not an image batch
+        raise JobNotFound()
+    view = await to_thread.run_sync(batch_view, svc, row, svc.locale)
+    return json_response(request, view)
+
+
+def _body(raw: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ValidationError("El cuerpo no es JSON válido.", details={
+            "body": "invalid_json", "field_errors": {"body": ["JSON inválido / invalid JSON"]}}) from None
+    if not isinstance(body, dict):
+        raise ValidationError.fields({"body": ["debe ser un objeto JSON / must be a JSON object"]})
+    check_values(body)
+    images = body.get("images")
+    if not isinstance(images, list) or not images:
+        raise ValidationError.fields({"images": ["lista no vacía de imágenes / a non-empty list of images"]})
+    return body
+
+
+async def _parse_batch(svc: Services, principal: Principal, body: dict[str, Any], workdir: Path) -> ParsedInput:
+    """Each item into a file or a failed entry; the batch's own mistakes are the request's 400/413."""
+    limits = tier_limits(svc.cfg.tiers[principal.tier])
+    images = body["images"]
+    if len(images) > limits.max_batch_images:  # before decoding anything
+        raise LimitExceeded(details={"limit": "max_batch_images", "max": limits.max_batch_images,
+                                     "actual": len(images)})
+    features = _batch_features(body)  # the batch's list: a mistake there is the request's
+    parsed = ParsedInput()
+    items = []
+    for n, item in enumerate(images):
+        item_id = _item_id(item, n)
+        try:
+            own = check_features(item["features"], f"images[{n}].features") \
+                if isinstance(item, dict) and "features" in item else None
+            await _item_file(svc, principal, item, n, limits, workdir, parsed)
+            items.append(plan_item(n, item_id, f"image_{n}", own))
+        except NoxusError as exc:  # bad base64, over the upload limit, unknown feature: this item only
+            items.append(failed_item(n, item_id, exc))
+    parsed.fields = {"items": items, "features": list(features)}
+    return parsed
+
+
+def _batch_features(body: dict[str, Any]) -> tuple[str, ...]:
+    """The batch's ``features``: absent → the default set; present, it must be a list of known names."""
+    if "features" not in body:
+        return check_features(None)
+    if not isinstance(body["features"], list):
+        raise ValidationError.fields({"features": ["lista no vacía de nombres / a non-empty list of names"]})
+    return check_features(body["features"])
+
+
+def _item_id(item: Any, n: int) -> str:
+    given = item.get("id") if isinstance(item, dict) else None
+    if isinstance(given, str) and 0 < len(given) <= MAX_ID:
+        return given
+    if isinstance(given, int) and not isinstance(given, bool):
+        return str(given)
+    return str(n)
+
+
+async def _item_file(svc: Services, principal: Principal, item: Any, n: int, limits: Limits, workdir: Path,
+                     parsed: ParsedInput) -> None:
+    """Write item ``n`` as ``image_<n>``: raw base64, one of the account's assets, or a URL."""
+    field = f"images[{n}]"
+    if not isinstance(item, dict):
+        raise ValidationError.fields({field: ["debe ser un objeto / must be an object"]})
+    given = [key for key in SOURCES if item.get(key) not in (None, "")]
+    if len(given) != 1:
+        raise ValidationError.fields({field: [f"da exactamente uno de / give exactly one of: {', '.join(SOURCES)}"]})
+    name = f"image_{n}"
+    if given[0] == "data_base64":
+        data = _decode_base64(item["data_base64"], f"{field}.data_base64", limits)
+        path = workdir / f"in_{name}"
+        await to_thread.run_sync(path.write_bytes, data)
+        parsed.files[name] = InputFile(path, f"{name}", None, len(data))
+        parsed.file_hashes[name] = hashlib.sha256(data).hexdigest()
+    elif given[0] == "asset_id":
+        await to_thread.run_sync(_from_asset, svc, principal.account_id, name, item["asset_id"], limits,
+                                 workdir, parsed)
+    else:
+        await to_thread.run_sync(_from_url, svc, name, item["url"], limits, workdir, parsed)

@@ -1,0 +1,145 @@
+"""What image analysis costs per image: the default feature set at batch 1 and 16, per feature, vs baselines.
+
+In-process (no HTTP: the API's own cost is what ``bench_tools.py`` measures),
+on 16 synthetic 1280×960 JPEG photos drawn here:
+
+- **default set** (metadata, colors, hash, quality) through ``run_batch`` at
+  batch 1 and batch 16, ms per image; baseline in the same run: only decoding
+  the same files (Pillow open + load), so the ratio is what the features add
+  to the decode every analysis has to pay anyway.
+- **per feature**: ``analyse`` with one feature at a time (decode included).
+- **safety** (open_nsfw, fetched through the registry into a temp data dir):
+  16 images in one ``session.run`` vs the same ONNX model called directly one
+  image at a time, and which execution providers ran.
+
+Example::
+
+    .venv/bin/python scripts/bench/bench_analysis.py            # ~30 s on 2 cores
+    .venv/bin/python scripts/bench/bench_analysis.py --rounds 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from noxus_local.analysis.batch import plan_item, run_batch
+from noxus_local.analysis.features import DEFAULT_FEATURES, analyse
+from noxus_local.config import load_config
+from noxus_local.inference.cache import ModelCache
+from noxus_local.inference.open_nsfw import OpenNsfw, preprocess
+from noxus_local.inference.registry import ModelRegistry
+from noxus_local.runtime.cancel import CancelToken
+
+MAX_PIXELS = 40_000_000
+TARGET_MS_BATCH16 = 60.0
+
+
+def photos(folder: Path, count: int) -> list[Path]:
+    """Busy 1280×960 JPEGs: shapes, a gradient and sensor-like noise, each different."""
+    paths = []
+    for n in range(count):
+        rng = np.random.default_rng(n)
+        img = Image.new("RGB", (1280, 960), tuple(int(c) for c in rng.integers(0, 256, 3)))
+        draw = ImageDraw.Draw(img)
+        for _ in range(60):
+            x, y = int(rng.integers(0, 1200)), int(rng.integers(0, 900))
+            draw.ellipse((x, y, x + int(rng.integers(20, 300)), y + int(rng.integers(20, 300))),
+                         fill=tuple(int(c) for c in rng.integers(0, 256, 3)))
+        noisy = np.asarray(img.filter(ImageFilter.GaussianBlur(1)), dtype=np.int16)
+        noisy = noisy + rng.normal(0, 6, noisy.shape).astype(np.int16)
+        path = folder / f"photo_{n}.jpg"
+        Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(path, quality=88)
+        paths.append(path)
+    return paths
+
+
+def best_ms(fn: Callable[[], object], rounds: int, per: int) -> float:
+    """The fastest of ``rounds`` runs, in ms per item (the least disturbed by other load)."""
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1000 * min(times) / per
+
+
+def batch_ms(paths: list[Path], size: int, features: tuple[str, ...], rounds: int, models: object) -> float:
+    chosen = paths[:size]
+    items = [plan_item(i, str(i), f"f{i}", None) for i in range(len(chosen))]
+    files = {f"f{i}": p for i, p in enumerate(chosen)}
+    if size == 1:  # 16 batches of one: the same images, one job each
+        def run() -> None:
+            for p in paths:
+                run_batch([plan_item(0, "0", "f", None)], {"f": p}, features, MAX_PIXELS, CancelToken(),
+                          models=models)
+        return best_ms(run, rounds, len(paths))
+    return best_ms(lambda: run_batch(items, files, features, MAX_PIXELS, CancelToken(), models=models),
+                   rounds, len(chosen))
+
+
+def decode_only(paths: list[Path]) -> None:
+    for p in paths:
+        with Image.open(p) as img:
+            img.load()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        paths = photos(folder, 16)
+        cfg = load_config(None, {"NOXUS_DATA_DIR": str(folder / "data"), "NOXUS_INFERENCE_PREFER_GPU": "true"})
+        ModelRegistry.from_config(cfg).fetch(["open-nsfw"])
+        models = ModelCache(cfg)
+        report_default(paths, args.rounds, models)
+        report_features(paths, args.rounds, models)
+        report_safety(paths, args.rounds, cfg)
+
+
+def report_default(paths: list[Path], rounds: int, models: ModelCache) -> None:
+    decode = best_ms(lambda: decode_only(paths), rounds, len(paths))
+    one = batch_ms(paths, 1, DEFAULT_FEATURES, rounds, models)
+    sixteen = batch_ms(paths, 16, DEFAULT_FEATURES, rounds, models)
+    print(f"default set {','.join(DEFAULT_FEATURES)} on 16 x 1280x960 JPEG")
+    print(f"  batch 1 : {one:7.1f} ms/image")
+    print(f"  batch 16: {sixteen:7.1f} ms/image   target <= {TARGET_MS_BATCH16:.0f}: "
+          f"{'met' if sixteen <= TARGET_MS_BATCH16 else 'NOT met'}")
+    print(f"  baseline decode only: {decode:7.1f} ms/image   batch16/decode = {sixteen / decode:.2f}x")
+
+
+def report_features(paths: list[Path], rounds: int, models: ModelCache) -> None:
+    print("per feature (analyse() with one feature, decode included), ms/image:")
+    for name in (*DEFAULT_FEATURES, "safety"):
+        ms = best_ms(lambda name=name: [analyse(p, (name,), MAX_PIXELS, models) for p in paths], rounds, len(paths))
+        print(f"  {name:9s} {ms:7.1f}")
+
+
+def report_safety(paths: list[Path], rounds: int, cfg: object) -> None:
+    model = OpenNsfw.from_config(cfg)  # type: ignore[arg-type]
+    images = [Image.open(p).convert("RGB") for p in paths]
+    model.predict(images[:1])  # warm-up: session creation is not inference
+    session = model.session
+    name = session.get_inputs()[0].name
+    tensors = [preprocess(img)[np.newaxis] for img in images]
+    batched = best_ms(lambda: session.run(None, {name: np.concatenate(tensors)}), rounds, len(images))
+    single = best_ms(lambda: [session.run(None, {name: t}) for t in tensors], rounds, len(images))
+    prep = best_ms(lambda: [preprocess(img) for img in images], rounds, len(images))
+    print(f"safety (open_nsfw), providers {model.load().providers_used}:")
+    print(f"  pre-processing     {prep:7.1f} ms/image")
+    print(f"  16 in one run      {batched:7.1f} ms/image")
+    print(f"  baseline 1 per run {single:7.1f} ms/image   batched/single = {batched / single:.2f}x")
+    print(f"  scores median {statistics.median(float(s) for s in model.predict(images)):.3f}")
+
+
+if __name__ == "__main__":
+    main()
