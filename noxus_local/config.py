@@ -152,6 +152,7 @@ DEFAULT_PRICES: dict[str, str | dict[str, str]] = {
     "qr": "0.002", "image-convert": "0.002",
     "wait": {"unit": "second", "unit_usd": "0.0001", "minimum_usd": "0.001"},
     "pipeline": "0.001",
+    "text-to-speech": {"unit": "1k_chars", "unit_usd": "0.015", "minimum_usd": "0.001"},
 }
 
 
