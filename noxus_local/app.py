@@ -28,6 +28,7 @@ from noxus_local.api import metrics_routes as metrics_api
 from noxus_local.api import openapi
 from noxus_local.api import status_routes as status
 from noxus_local.api import tool_routes as tools
+from noxus_local.api import voice_routes as voices_api
 from noxus_local.api.body_guard import BodyRules, body_guard
 from noxus_local.api.envelope import error_response, request_id_of
 from noxus_local.api.middleware import request_id_middleware
@@ -70,7 +71,8 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
                 jobs_api.list_jobs, jobs_api.show_job, jobs_api.show_step, jobs_api.cancel_job,
                 files.get_file, status.latency, status.capacity, metrics_api.metrics,
                 assets_api.upload_asset, assets_api.list_assets, assets_api.show_asset,
-                assets_api.delete_asset, assets_api.asset_content]
+                assets_api.delete_asset, assets_api.asset_content,
+                voices_api.list_voices, voices_api.show_voice, voices_api.voice_preview, voices_api.clone_voice]
     app = Litestar(
         # OPTIONS first: registered before a path's methods, Litestar adds no stale one of its own
         route_handlers=[*options_handlers(handlers), *handlers, *openapi.asset_routers()],

@@ -16,7 +16,7 @@ TTS = "/api/v1/tools/text-to-speech"
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server = start_module_server(tmp_path_factory, "tts", "[tiers.free]\nrequests_per_minute = 0\n",
                                  env={"NOXUS_INFERENCE_PREFER_GPU": "false"})
-    fetched = server.cli("models", "fetch", "kokoro-82m", "kokoro-voice-em-alex", "kokoro-voice-bf-emma")
+    fetched = server.cli("models", "fetch", "--default")  # from the shared download cache
     assert fetched.returncode == 0, fetched.stderr
     yield server
     server.stop()
@@ -88,3 +88,53 @@ def test_a_voice_not_installed_is_503_with_the_fetch_command(srv):
     assert r.status_code == 503, r.text
     assert r.json()["error_code"] == "tool_unavailable"
     assert "noxus-local models fetch kokoro-voice-am-puck" in r.json()["error"]
+
+
+# --- the voice library ------------------------------------------------------------------------
+
+
+def voice_ids(srv: Server, **params: str) -> list[str]:
+    r = srv.get("/api/v1/voices", key=srv.key, params=params)
+    assert r.status_code == 200, r.text
+    return [v["voice_id"] for v in r.json()["voices"]]
+
+
+def test_filters_return_exactly_the_matching_installed_voices(srv):
+    # installed here: the defaults (3 Spanish, 2 American, 2 British)
+    assert voice_ids(srv, accent="spanish") == ["ef_dora", "em_alex", "em_santa"]
+    assert voice_ids(srv, accent="spanish", gender="male") == ["em_alex", "em_santa"]
+    assert voice_ids(srv, accent="british") == ["bf_emma", "bm_george"]
+    assert voice_ids(srv, language="en", gender="female") == ["af_heart", "bf_emma"]
+    assert voice_ids(srv, q="dora") == ["ef_dora"]
+    assert voice_ids(srv, age="old") == []  # no age is published: never invented
+    everything = srv.get("/api/v1/voices", key=srv.key, params={"include_uninstalled": "true", "limit": "100"})
+    body = everything.json()
+    assert body["pagination"]["total"] == 54
+    puck = next(v for v in body["voices"] if v["voice_id"] == "am_puck")
+    assert (puck["installed"], puck["preview_url"], puck["age"]) == (False, None, None)
+    page = srv.get("/api/v1/voices", key=srv.key, params={"limit": "2", "offset": "1"}).json()
+    assert len(page["voices"]) == 2 and page["pagination"]["has_more"]
+
+
+def test_one_voice_and_its_preview_synthesised_once(srv):
+    r = srv.get("/api/v1/voices/em_alex", key=srv.key)
+    voice = r.json()["voice"]
+    assert {k: voice[k] for k in ("name", "gender", "accent", "language", "model", "category")} == {
+        "name": "Alex", "gender": "male", "accent": "spanish", "language": "es", "model": "kokoro-82m",
+        "category": "premade"}
+    first = srv.get(voice["preview_url"])
+    assert first.status_code == 200 and first.headers["content-type"] == "audio/mpeg"
+    assert len(first.content) > 5000
+    assert srv.get(voice["preview_url"]).content == first.content  # the cached file
+    assert srv.get(voice["preview_url"].replace("sig=", "sig=0")[:-1]).status_code == 404
+    assert srv.get("/api/v1/voices/nobody", key=srv.key).status_code == 404
+
+
+def test_cloning_answers_503_naming_what_is_missing(srv):
+    hooks, srv.client.event_hooks = srv.client.event_hooks, {"request": [], "response": []}
+    try:
+        r = srv.post("/api/v1/voices/clone", key=srv.key, json={"name": "me"})
+    finally:
+        srv.client.event_hooks = hooks
+    assert (r.status_code, r.json()["error_code"]) == (503, "tool_unavailable")
+    assert "cloning" in r.json()["error"]
