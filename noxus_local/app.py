@@ -25,6 +25,7 @@ from noxus_local.api import asset_routes as assets_api
 from noxus_local.api import file_routes as files
 from noxus_local.api import job_routes as jobs_api
 from noxus_local.api import metrics_routes as metrics_api
+from noxus_local.api import openai_speech_routes as openai_speech
 from noxus_local.api import openapi
 from noxus_local.api import status_routes as status
 from noxus_local.api import tool_routes as tools
@@ -72,7 +73,8 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
                 files.get_file, status.latency, status.capacity, metrics_api.metrics,
                 assets_api.upload_asset, assets_api.list_assets, assets_api.show_asset,
                 assets_api.delete_asset, assets_api.asset_content,
-                voices_api.list_voices, voices_api.show_voice, voices_api.voice_preview, voices_api.clone_voice]
+                voices_api.list_voices, voices_api.show_voice, voices_api.voice_preview, voices_api.clone_voice,
+                openai_speech.create_speech, openai_speech.list_openai_voices]
     app = Litestar(
         # OPTIONS first: registered before a path's methods, Litestar adds no stale one of its own
         route_handlers=[*options_handlers(handlers), *handlers, *openapi.asset_routers()],

@@ -781,3 +781,37 @@ OPERATIONS[("post", "/api/v1/tools/{name}")].examples["text-to-speech"] = TTS_RU
 JSON_REQUESTS["text-to-speech"] = ("text-to-speech", {
     "summary": "text-to-speech: Spanish speech as MP3, with word timings",
     "value": {"text": "Hola, ¿qué tal?", "voice_id": "ef_dora", "format": "mp3"}})
+
+# --- OpenAI-compatible speech (api/openai_speech_routes.py) ---
+OPENAI_ERROR = _obj({"error": _obj({"message": _str(), "type": _str(), "code": _str(),
+                                    "param": NULLABLE_STR}, ("message", "type", "code"))}, ("error",))
+SCHEMAS.update({"OpenAIError": OPENAI_ERROR,
+                "OpenAIVoices": _obj({"object": {"const": "list"}, "voices": {"type": "array", "items": _obj(
+                    {"id": _str(), "name": _str(), "language": _str(), "gender": _str()})},
+                    "aliases": {"type": "object", "additionalProperties": _str()}}, ("voices",))})
+OPENAI_SPEECH_BODY = {"required": True, "content": {"application/json": {
+    "schema": _obj({"model": _str("Any; kokoro-82m speaks"), "input": _str("1-10,000 characters", maxLength=40000),
+                    "voice": _str("A voice_id, or an OpenAI voice name (alloy → af_alloy …)"),
+                    "response_format": _str(enum=["mp3", "opus", "aac", "flac", "wav", "pcm"], default="mp3"),
+                    "speed": {"type": "number", "minimum": 0.5, "maximum": 2.0, "default": 1.0}},
+                   ("input",)),
+    "examples": {"openai": {"summary": "what the openai client sends",
+                            "value": {"model": "kokoro-82m", "voice": "ef_dora", "input": "Hola."}}}}}}
+OPERATIONS.update({
+    ("post", "/v1/audio/speech"): Op(
+        "createSpeech", "Voices", "OpenAI-compatible speech",
+        "The `openai` client's `audio.speech.create` with only `base_url` changed: runs text-to-speech as a "
+        "job (same keys, limits, billing, history; `X-Job-Id` names it) and answers the audio. Errors in "
+        "OpenAI's shape `{\"error\": {\"message\", \"type\", \"code\", \"param\"}}`.", None,
+        errors=("validation_error", "limit_exceeded", "insufficient_api_balance", "tool_unavailable",
+                *ASSET_ERRORS, "internal_error"),
+        content={m: {"schema": {"type": "string", "format": "binary"}}
+                 for m in ("audio/mpeg", "audio/opus", "audio/aac", "audio/flac", "audio/wav", "audio/pcm")},
+        request_body=OPENAI_SPEECH_BODY),
+    ("get", "/v1/audio/voices"): Op(
+        "listOpenAIVoices", "Voices", "OpenAI-compatible voice list",
+        "Every Kokoro voice id and the OpenAI names mapped onto them.", "OpenAIVoices",
+        {"ok": {"object": "list", "voices": [{"id": "ef_dora", "name": "Dora", "language": "es",
+                                              "gender": "female"}], "aliases": {"alloy": "af_alloy"}}},
+        errors=(*ASSET_ERRORS, "internal_error")),
+})

@@ -111,6 +111,13 @@ async def _prepare(request: Request[Any, Any, Any], svc: Services, principal: Pr
                    job_id: str, options: Options) -> tuple[jobs.NewJob, ParsedInput]:
     limits = tier_limits(svc.cfg.tiers[principal.tier])
     parsed = await read_input(request, tool, limits, svc.files.work_dir(job_id))
+    return await prepare_parsed(request, svc, principal, tool, job_id, options, parsed)
+
+
+async def prepare_parsed(request: Request[Any, Any, Any], svc: Services, principal: Principal, tool: Tool,
+                         job_id: str, options: Options, parsed: ParsedInput) -> tuple[jobs.NewJob, ParsedInput]:
+    """The job for input already read (another route's body mapped onto the tool's fields)."""
+    limits = tier_limits(svc.cfg.tiers[principal.tier])
     params = await to_thread.run_sync(tool.validate, parsed.fields, parsed.files, limits)
     _wants_base64(parsed.fields)  # refused before the job exists, not after it ran
     # more compute than this machine has could never start: 503 before any money moves

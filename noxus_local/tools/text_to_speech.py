@@ -24,7 +24,7 @@ from noxus_local.speech.voice_catalog import MODEL, VOICES
 from noxus_local.tools.base import InputFile, InputSpec, Limits, Step, Tool, ToolContext, ToolOutput
 
 MAX_CHARS = 10_000
-TTS_FORMATS = tuple(f for f in FORMATS if f != "pcm")
+TTS_FORMATS = tuple(FORMATS)  # pcm: raw 16-bit little-endian mono, as OpenAI's speech API gives it
 LIST_HINT = "GET /api/v1/voices lists the voices / lista las voces"
 
 
