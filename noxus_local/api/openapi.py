@@ -198,6 +198,8 @@ def responses(op: spec.Op, examples: dict[str, Any]) -> dict[str, Any]:
                                                              "examples": _named(extra_examples)}}}
     for status, codes in _by_status(op.errors).items():
         out[str(status)] = error_response(status, codes)
+        if op.error_schema != "Error":  # the OpenAI-compatible routes answer OpenAI's error body
+            out[str(status)]["content"] = {"application/json": {"schema": _schema(op.error_schema)}}
     return out
 
 

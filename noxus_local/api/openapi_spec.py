@@ -363,6 +363,7 @@ class Op:
     content: dict[str, Any] | None = None  # a non-JSON success body
     request_body: dict[str, Any] | None = None
     extra: dict[int, tuple[str, dict[str, Any]]] = field(default_factory=dict)  # more successes: 202
+    error_schema: str = "Error"  # the error body's component; OpenAIError on /v1/audio/*
 
 
 def _envelope(body: dict[str, Any]) -> dict[str, Any]:
@@ -807,11 +808,11 @@ OPERATIONS.update({
                 *ASSET_ERRORS, "internal_error"),
         content={m: {"schema": {"type": "string", "format": "binary"}}
                  for m in ("audio/mpeg", "audio/opus", "audio/aac", "audio/flac", "audio/wav", "audio/pcm")},
-        request_body=OPENAI_SPEECH_BODY),
+        request_body=OPENAI_SPEECH_BODY, error_schema="OpenAIError"),
     ("get", "/v1/audio/voices"): Op(
         "listOpenAIVoices", "Voices", "OpenAI-compatible voice list",
         "Every Kokoro voice id and the OpenAI names mapped onto them.", "OpenAIVoices",
         {"ok": {"object": "list", "voices": [{"id": "ef_dora", "name": "Dora", "language": "es",
                                               "gender": "female"}], "aliases": {"alloy": "af_alloy"}}},
-        errors=(*ASSET_ERRORS, "internal_error")),
+        errors=(*ASSET_ERRORS, "internal_error"), error_schema="OpenAIError"),
 })

@@ -138,3 +138,12 @@ def test_cloning_answers_503_naming_what_is_missing(srv):
         srv.client.event_hooks = hooks
     assert (r.status_code, r.json()["error_code"]) == (503, "tool_unavailable")
     assert "cloning" in r.json()["error"]
+
+
+def test_a_mix_of_voices_speaks_and_bad_mixes_are_refused(srv):
+    r = srv.post(TTS, key=srv.key, json={"text": "Hola.", "voice_id": "ef_dora*0.7+em_alex*0.3"})
+    assert r.status_code == 200, r.text
+    assert r.json()["result"]["voice_id"] == "ef_dora*0.7+em_alex*0.3"
+    for bad in ("ef_dora*0.7+nobody*0.3", "ef_dora*0+em_alex*0", "ef_dora*-1"):
+        r = srv.post(TTS, key=srv.key, json={"text": "Hola.", "voice_id": bad})
+        assert (r.status_code, list(r.json()["details"]["field_errors"])) == (400, ["voice_id"]), bad
