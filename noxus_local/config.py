@@ -182,6 +182,7 @@ DEFAULT_PRICES: dict[str, str | dict[str, str]] = {
     "auto-subtitles": {"unit": "minute", "unit_usd": "0.02", "minimum_usd": "0.002"},
     "image-analyze": {"unit": "image", "unit_usd": "0.001"},
     "image-analyze-batch": {"unit": "image", "unit_usd": "0.001"},
+    "text-to-speech": {"unit": "1k_chars", "unit_usd": "0.015", "minimum_usd": "0.001"},
 }
 
 

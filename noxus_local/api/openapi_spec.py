@@ -61,6 +61,7 @@ TAGS = [
     {"name": "Files", "description": "Tool outputs by signed, expiring URL (no key needed)."},
     {"name": "Assets", "description": "Upload images, audio and video once; name them in tool calls by "
                                       "`<field>_asset_id` (seed 003)."},
+    {"name": "Voices", "description": "The voice library of text-to-speech (seed 003): filters, previews."},
     {"name": "Status", "description": "Observed latency and capacity in use."},
     {"name": "System", "description": "Liveness and metrics for operators."},
     {"name": "OpenAI-compatible", "description": "OpenAI's audio routes: the official client works with only "
@@ -857,3 +858,118 @@ OPERATIONS.update({
         parameters=({**JOB_ID_PARAM, "example": ANALYSIS_JOB},)),
 })
 TAGS.insert(-2, {"name": "Analysis", "description": "Seed 001: image batches analysed item by item."})
+
+
+# --- voices (api/voice_routes.py) ---
+VOICE = {"voice_id": "ef_dora", "name": "Dora", "gender": "female", "accent": "spanish", "age": None,
+         "description": "Dora: a female Spanish voice of Kokoro-82M.", "use_case": None, "category": "premade",
+         "language": "es", "model": "kokoro-82m", "installed": True,
+         "preview_url": "/api/v1/voices/ef_dora/preview?expires=1779721445&sig=5d0f…"}
+NULLABLE_STR = {"type": ["string", "null"]}
+SCHEMAS.update({
+    "Voice": _obj({"voice_id": _str("Use it as `voice_id` of text-to-speech"), "name": _str(),
+                   "gender": _str(enum=["female", "male"]), "accent": _str(), "age": {
+                       **NULLABLE_STR, "description": "null where not published (all Kokoro voices)"},
+                   "description": _str(), "use_case": NULLABLE_STR, "category": _str(), "language": _str(),
+                   "model": _str(), "installed": {"type": "boolean"},
+                   "preview_url": {**NULLABLE_STR, "description": "Signed, expiring URL of a short sample; "
+                                                                  "null while the voice is not installed"}},
+                  ("voice_id", "name", "gender", "accent", "age", "language", "model", "installed", "preview_url")),
+    "VoiceList": _ok({"voices": {"type": "array", "items": _ref("Voice")},
+                      "pagination": _obj({"limit": _int(), "offset": _int(), "total": _int(),
+                                          "has_more": {"type": "boolean"}})}, ("voices", "pagination")),
+    "VoiceDetail": _ok({"voice": _ref("Voice")}, ("voice",)),
+})
+VOICE_ID_PARAM = {"name": "voice_id", "in": "path", "required": True, "description": "A voice_id of the library",
+                  "schema": _str(), "example": "ef_dora"}
+OPERATIONS.update({
+    ("get", "/api/v1/voices"): Op(
+        "listVoices", "Voices", "List voices",
+        "Installed voices (all with `include_uninstalled=true`, each with `installed`), by id. Filters are "
+        "exact and case-insensitive; `language=en` matches en-us and en-gb; `q` searches name and description.",
+        "VoiceList", {"ok": _envelope({"voices": [VOICE], "pagination": {"limit": 50, "offset": 0, "total": 1,
+                                                                         "has_more": False}})},
+        errors=("validation_error", *ASSET_ERRORS, "internal_error"),
+        parameters=tuple({"name": n, "in": "query", "required": False, "schema": _str()}
+                         for n in ("gender", "accent", "age", "language", "q")) + (
+            {"name": "include_uninstalled", "in": "query", "required": False,
+             "schema": _str(enum=["true", "false"], default="false")},
+            {"name": "limit", "in": "query", "required": False, "schema": _int(default=50, minimum=1, maximum=100)},
+            {"name": "offset", "in": "query", "required": False,
+             "schema": _int(default=0, minimum=0, maximum=10**6)})),
+    ("get", "/api/v1/voices/{voice_id}"): Op(
+        "getVoice", "Voices", "Get a voice", "One voice of the library, installed or not.", "VoiceDetail",
+        {"ok": _envelope({"voice": VOICE})}, errors=("not_found", *ASSET_ERRORS, "internal_error"),
+        parameters=(VOICE_ID_PARAM,)),
+    ("get", "/api/v1/voices/{voice_id}/preview"): Op(
+        "getVoicePreview", "Voices", "A voice's sample (preview_url)",
+        "Signed and expiring, no key; synthesised on the first request, then served from the cache.", None,
+        auth=False, errors=("not_found", "validation_error", "tool_unavailable", "internal_error"),
+        parameters=(VOICE_ID_PARAM,
+                    {"name": "expires", "in": "query", "required": True, "description": "unix seconds",
+                     "schema": _str(pattern=r"^[0-9]{1,12}$")},
+                    {"name": "sig", "in": "query", "required": True, "description": "HMAC-SHA256 signature",
+                     "schema": _str(pattern=r"^[0-9a-f]{64}$")}),
+        content={"audio/mpeg": {"schema": {"type": "string", "format": "binary"}}}),
+    ("post", "/api/v1/voices/clone"): Op(
+        "cloneVoice", "Voices", "Clone a voice (unavailable)",
+        "Voice cloning needs a model that does not exist offline: always 503 `tool_unavailable` naming what "
+        "is missing. Mix voices instead.", None, errors=("tool_unavailable", *ASSET_ERRORS, "internal_error"),
+        content={"application/json": {"schema": _ref("Error"), "example": {
+            "success": False, "error": "voice cloning needs a cloning model, and none is available offline",
+            "error_code": "tool_unavailable", "request_id": RID, "billing": {"charged_usd": "0"},
+            "details": {"reason": "model_missing", "missing": ["a voice-cloning model"]}}}}),
+})
+TTS_JOB = "job_7c1e9a04b2d84f3e6a5c0b19"
+TTS_RUN = _envelope({
+    **JOB_ROW, "tool": "text-to-speech", "job_id": TTS_JOB,
+    "billing": {"currency": "USD", "estimated_usd": "0.001", "charged_usd": "0.001", "balance_after_usd": "9.995"},
+    "steps": [_step_example(TTS_JOB, i, n, "2026-05-25T15:04:07.101223Z", "2026-05-25T15:04:08.120470Z")
+              for i, n in enumerate(("phonemize", "synthesize", "encode"), start=1)],
+    "jobs": _sub_jobs_example(TTS_JOB, ("phonemize", "synthesize", "encode")),
+    "sub_jobs": _sub_jobs_example(TTS_JOB, ("phonemize", "synthesize", "encode")),
+    "outputs": [{"name": "primary", "filename": "speech.mp3", "mime_type": "audio/mpeg", "size_bytes": 23405,
+                 "url": f"/api/v1/files/{TTS_JOB}/speech.mp3?expires=1779721445&sig=9a1f…"}],
+    "output": {"filename": "speech.mp3", "mime_type": "audio/mpeg", "size_bytes": 23405,
+               "url": f"/api/v1/files/{TTS_JOB}/speech.mp3?expires=1779721445&sig=9a1f…"},
+    "result": {"duration_seconds": 1.45, "language": "es", "voice_id": "ef_dora", "voice_language": "es",
+               "model": "kokoro-82m", "format": "mp3", "sample_rate": 24000,
+               "sentences": [{"text": "Hola, ¿qué tal?", "start": 0.0, "end": 1.45}],
+               "words": [{"word": "Hola,", "start": 0.21, "end": 0.62}, {"word": "¿qué", "start": 0.62, "end": 0.9},
+                         {"word": "tal?", "start": 0.9, "end": 1.3}],
+               "timing_source": "estimated_per_phoneme"}})
+OPERATIONS[("post", "/api/v1/tools/{name}")].examples["text-to-speech"] = TTS_RUN
+JSON_REQUESTS["text-to-speech"] = ("text-to-speech", {
+    "summary": "text-to-speech: Spanish speech as MP3, with word timings",
+    "value": {"text": "Hola, ¿qué tal?", "voice_id": "ef_dora", "format": "mp3"}})
+
+# --- OpenAI-compatible speech (api/openai_speech_routes.py) ---
+SCHEMAS.update({"OpenAIVoices": _obj({"object": {"const": "list"}, "voices": {"type": "array", "items": _obj(
+                    {"id": _str(), "name": _str(), "language": _str(), "gender": _str()})},
+                    "aliases": {"type": "object", "additionalProperties": _str()}}, ("voices",))})
+OPENAI_SPEECH_BODY = {"required": True, "content": {"application/json": {
+    "schema": _obj({"model": _str("Any; kokoro-82m speaks"), "input": _str("1-10,000 characters", maxLength=40000),
+                    "voice": _str("A voice_id, or an OpenAI voice name (alloy → af_alloy …)"),
+                    "response_format": _str(enum=["mp3", "opus", "aac", "flac", "wav", "pcm"], default="mp3"),
+                    "speed": {"type": "number", "minimum": 0.5, "maximum": 2.0, "default": 1.0}},
+                   ("input",)),
+    "examples": {"openai": {"summary": "what the openai client sends",
+                            "value": {"model": "kokoro-82m", "voice": "ef_dora", "input": "Hola."}}}}}}
+OPERATIONS.update({
+    ("post", "/v1/audio/speech"): Op(
+        "createSpeech", "Voices", "OpenAI-compatible speech",
+        "The `openai` client's `audio.speech.create` with only `base_url` changed: runs text-to-speech as a "
+        "job (same keys, limits, billing, history; `X-Job-Id` names it) and answers the audio. Errors in "
+        "OpenAI's shape `{\"error\": {\"message\", \"type\", \"code\", \"param\"}}`.", None,
+        errors=("validation_error", "limit_exceeded", "insufficient_api_balance", "tool_unavailable",
+                *ASSET_ERRORS, "internal_error"),
+        content={m: {"schema": {"type": "string", "format": "binary"}}
+                 for m in ("audio/mpeg", "audio/opus", "audio/aac", "audio/flac", "audio/wav", "audio/pcm")},
+        request_body=OPENAI_SPEECH_BODY, error_schema="OpenAiError"),
+    ("get", "/v1/audio/voices"): Op(
+        "listOpenAIVoices", "Voices", "OpenAI-compatible voice list",
+        "Every Kokoro voice id and the OpenAI names mapped onto them.", "OpenAIVoices",
+        {"ok": {"object": "list", "voices": [{"id": "ef_dora", "name": "Dora", "language": "es",
+                                              "gender": "female"}], "aliases": {"alloy": "af_alloy"}}},
+        errors=(*ASSET_ERRORS, "internal_error"), error_schema="OpenAiError"),
+})

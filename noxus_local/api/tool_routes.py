@@ -120,7 +120,7 @@ async def prepare_job(request: Request[Any, Any, Any], svc: Services, principal:
     """Validate, check compute, price and fingerprint already-read input: the job row to submit.
 
     Every route that runs a tool goes through here, so limits, holds and idempotency stay in
-    one place: the OpenAI-compatible routes (api/openai_routes.py) and the analysis routes
+    one place: the OpenAI-compatible routes (api/openai_routes.py, api/openai_speech_routes.py) and the analysis routes
     (api/analysis_routes.py) read their own body shapes and hand them over in the tool's
     field names; ``route`` (default: the tool's own path) keys their idempotency.
     """

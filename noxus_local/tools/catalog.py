@@ -19,6 +19,7 @@ from noxus_local.tools.image_analyze import ImageAnalyzeBatchTool, ImageAnalyzeT
 from noxus_local.tools.image_convert import ImageConvertTool
 from noxus_local.tools.pipeline import PipelineTool
 from noxus_local.tools.qr import QrTool
+from noxus_local.tools.text_to_speech import TextToSpeechTool
 from noxus_local.tools.wait import WaitTool
 
 
@@ -34,7 +35,7 @@ class Catalog:
     @classmethod
     def default(cls, diagnostics: bool = False) -> Catalog:
         tools: list[Tool] = [QrTool(), ImageConvertTool(), AutoSubtitlesTool(), ImageAnalyzeTool(),
-                             ImageAnalyzeBatchTool()]
+                             ImageAnalyzeBatchTool(), TextToSpeechTool()]
         if diagnostics:
             tools += [WaitTool(), PipelineTool()]
         return cls(tools)

@@ -24,7 +24,7 @@ from noxus_local.errors import ERRORS_BY_CODE
 from noxus_local.node.services import prepare
 
 AUTH_FREE = {("get", "/api/v1/health"), ("get", "/api/v1/files/{job_id}/{filename}"), ("get", "/metrics"),
-             ("get", "/api/v1/assets/{asset_id}/content")}
+             ("get", "/api/v1/assets/{asset_id}/content"), ("get", "/api/v1/voices/{voice_id}/preview")}
 NO_CDN = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
 
 

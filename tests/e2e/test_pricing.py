@@ -78,7 +78,8 @@ def test_catalog_shows_dynamic_prices(srv, acme):
         "image-convert": {"type": "dynamic", "unit": "image", "unit_usd": "0.003", "starting_usd": "0.003"},
         "pipeline": {"type": "fixed", "price_usd": "0.001"},
         "image-analyze": {"type": "dynamic", "unit": "image", "unit_usd": "0.001", "starting_usd": "0.001"},
-        "image-analyze-batch": {"type": "dynamic", "unit": "image", "unit_usd": "0.001", "starting_usd": "0.001"}}
+        "image-analyze-batch": {"type": "dynamic", "unit": "image", "unit_usd": "0.001", "starting_usd": "0.001"},
+        "text-to-speech": {"type": "dynamic", "unit": "1k_chars", "unit_usd": "0.015", "starting_usd": "0.015"}}
     assert srv.get("/api/v1/tools/esperar", key=acme).json()["tool"]["pricing"] == tools["wait"]
 
 

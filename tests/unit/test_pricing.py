@@ -101,7 +101,8 @@ def test_defaults_price_every_tool_including_diagnostics():
     Catalog.default(diagnostics=True).check_prices(cfg.prices)  # raises when one is missing
     assert cfg.price("wait") == Price("second", 100, 1000)
     assert set(DEFAULT_PRICES) == {"qr", "image-convert", "wait", "pipeline", "auto-subtitles", "image-analyze",
-                                   "image-analyze-batch"}
+                                   "image-analyze-batch", "text-to-speech"}
+    assert cfg.price("text-to-speech") == Price("1k_chars", 15000, 1000)
 
 
 def test_a_slug_without_a_price_is_a_config_error_never_free():

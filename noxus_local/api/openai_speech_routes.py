@@ -1,0 +1,135 @@
+"""OpenAI-compatible speech: ``POST /v1/audio/speech`` and ``GET /v1/audio/voices``.
+
+The official ``openai`` client works with only ``base_url`` changed: the body
+(``model``, ``input``, ``voice``, ``response_format``, ``speed``) is mapped
+onto the text-to-speech tool and run as one of its jobs, so keys, limits,
+billing, idempotency and job history are the same as ``/api/v1/tools``. The
+answer is the audio itself; ``X-Job-Id`` names the job. Errors use OpenAI's
+shape, ``{"error": {"message", "type", "code"}}``, with our status codes.
+OpenAI's own voice names map to the nearest Kokoro voice (``alloy`` →
+``af_alloy``); a Kokoro id is taken as is.
+
+Example::
+
+    client = OpenAI(base_url="http://127.0.0.1:8080/v1", api_key=KEY)
+    client.audio.speech.create(model="kokoro-82m", voice="ef_dora", input="Hola.").write_to_file("hola.mp3")
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from anyio import to_thread
+from litestar import Request, Response, get, post
+
+from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
+from noxus_local.api.deps import services_of
+from noxus_local.api.envelope import request_id_of
+from noxus_local.api.inputs import ParsedInput
+from noxus_local.api.tool_routes import Options, prepare_job
+from noxus_local.core import idempotency, jobs
+from noxus_local.core.keys import new_id
+from noxus_local.errors import ERRORS_BY_CODE, MESSAGES, NoxusError, ValidationError
+from noxus_local.speech.voice_catalog import VOICES
+
+OPENAI_VOICES = {"alloy": "af_alloy", "ash": "am_adam", "ballad": "bm_fable", "coral": "af_heart",
+                 "echo": "am_echo", "fable": "bm_fable", "nova": "af_nova", "onyx": "am_onyx",
+                 "sage": "af_sarah", "shimmer": "af_sky", "verse": "am_michael"}
+FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
+MIME = {"mp3": "audio/mpeg", "opus": "audio/opus", "aac": "audio/aac", "flac": "audio/flac",
+        "wav": "audio/wav", "pcm": "audio/pcm"}
+
+
+@post("/v1/audio/speech")
+async def create_speech(request: Request[Any, Any, Any]) -> Response[bytes]:
+    try:
+        return await _speech(request)
+    except NoxusError as exc:
+        return openai_error(request, exc)
+
+
+@get("/v1/audio/voices")
+async def list_openai_voices(request: Request[Any, Any, Any]) -> Response[bytes]:
+    try:
+        await require_principal(request)
+    except NoxusError as exc:
+        return openai_error(request, exc)
+    voices = [{"id": v.voice_id, "name": v.name, "language": v.language, "gender": v.gender}
+              for v in VOICES.values()]
+    return _json({"object": "list", "voices": voices, "aliases": OPENAI_VOICES}, 200, request)
+
+
+async def _speech(request: Request[Any, Any, Any]) -> Response[bytes]:
+    svc = services_of(request)
+    principal = await require_principal(request)
+    require_scope(principal, "tools:run")
+    tool = svc.catalog.resolve("text-to-speech")
+    require_tool_allowed(svc, principal, tool)
+    fields = _fields(await _body(request))
+    job_id = new_id("job")
+    key = request.headers.get("idempotency-key")
+    options = Options(respond_async=False, max_processing_seconds=svc.cfg.jobs.default_max_processing_seconds,
+                      idempotency_key=None if key is None else idempotency.check_key(key))
+    try:
+        job = await prepare_job(request, svc, principal, tool, job_id, options, ParsedInput(fields=fields),
+                                "/v1/audio/speech")
+        await to_thread.run_sync(jobs.submit, svc.db, job, svc.cfg.tiers[principal.tier],
+                                 svc.cfg.jobs.idempotency_hours)
+    except BaseException:
+        svc.files.discard_work(job_id)
+        raise
+    # OpenAI's clients wait for the audio: no 202 here, the whole run is awaited
+    await svc.dispatcher.run_inline(job_id, svc.cfg.jobs.max_processing_seconds or 3600)
+    row = await to_thread.run_sync(jobs.get, svc.db, job_id)
+    if row["status"] != "succeeded":
+        exc_cls = ERRORS_BY_CODE.get(row["error_code"] or "internal_error", NoxusError)
+        raise exc_cls(row["error_message"], details={"job_id": job_id})
+    fmt = fields["format"]
+    data = await to_thread.run_sync(svc.files.output_path(job_id, f"speech.{fmt}").read_bytes)
+    return Response(content=data, status_code=200, media_type=MIME[fmt],
+                    headers={"X-Job-Id": job_id, "X-Request-Id": request_id_of(request)})
+
+
+async def _body(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body())
+    except (ValueError, RecursionError):
+        raise ValidationError.fields({"body": ["JSON inválido / invalid JSON"]}) from None
+    if not isinstance(body, dict):
+        raise ValidationError.fields({"body": ["un objeto JSON / a JSON object"]})
+    return body
+
+
+def _fields(body: dict[str, Any]) -> dict[str, Any]:
+    """OpenAI's request mapped onto the text-to-speech tool's inputs."""
+    fmt = body.get("response_format") or "mp3"
+    if fmt not in FORMATS:
+        raise ValidationError.fields({"response_format": [f"uno de / one of: {', '.join(FORMATS)}"]})
+    voice = body.get("voice") or "af_heart"
+    if not isinstance(voice, str):
+        raise ValidationError.fields({"voice": ["texto / a string"]})
+    fields = {"text": body.get("input"), "voice_id": OPENAI_VOICES.get(voice.lower(), voice), "format": fmt}
+    if body.get("speed") is not None:
+        fields["speed"] = body["speed"]
+    return fields
+
+
+def openai_error(request: Request[Any, Any, Any], exc: NoxusError) -> Response[bytes]:
+    """``{"error": {"message", "type", "code", "param"}}`` as OpenAI's clients read it."""
+    field_errors = (exc.details or {}).get("field_errors") or {}
+    param = next(iter(field_errors), None)
+    message = exc.message or MESSAGES.get(exc.code, (exc.code, exc.code))[1]
+    if param:
+        message = f"{param}: {field_errors[param][0]}"
+    kind = "invalid_request_error" if exc.status < 500 else "server_error"
+    headers = {"X-Job-Id": (exc.details or {})["job_id"]} if (exc.details or {}).get("job_id") else {}
+    return _json({"error": {"message": message, "type": kind, "code": exc.code, "param": param}},
+                 exc.status, request, headers)
+
+
+def _json(body: dict[str, Any], status: int, request: Request[Any, Any, Any],
+          headers: dict[str, str] | None = None) -> Response[bytes]:
+    return Response(content=json.dumps(body, ensure_ascii=False).encode(), status_code=status,
+                    media_type="application/json",
+                    headers={"X-Request-Id": request_id_of(request), **(headers or {})})

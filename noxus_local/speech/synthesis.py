@@ -1,0 +1,175 @@
+"""Text → speech with Kokoro: sentences in order, pause tags, paragraph breaks, word timings.
+
+The text is cut at ``[pause:0.8]`` tags and blank lines (a paragraph break is a
+0.6 s pause), then into sentences; each sentence is phonemized (espeak-ng) and
+synthesised in one model call, or in several when its phonemes exceed Kokoro's
+510 tokens (cut between words). Kokoro's ONNX graph returns the audio only, not
+its predicted durations, so word times are estimated: the sentence's voiced
+stretch (its leading and trailing silence trimmed) is shared out over its words
+in proportion to their phonemes (``timing_source = "estimated_per_phoneme"``).
+
+Example::
+
+    speech = synthesize(kokoro, style, "Hola. [pause:0.5] ¿Qué tal?", "es", speed=1.0)
+    speech.duration, speech.words[0]     # 2.1, {"word": "Hola.", "start": 0.2, "end": 0.6}
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from noxus_local.inference.kokoro import MAX_TOKENS, SAMPLE_RATE, Kokoro
+from noxus_local.speech.phonemes import phonemize_words
+
+PAUSE_RE = re.compile(r"\[pause:\s*(\d+(?:\.\d+)?)\s*\]|\n\s*\n", re.IGNORECASE)
+SENTENCE_RE = re.compile(r"(?<=[.!?…])\s+")
+PARAGRAPH_PAUSE_S = 0.6
+MAX_PAUSE_S = 10.0
+SILENCE = 0.01  # |sample| under this is silence when trimming a sentence's edges
+TIMING_SOURCE = "estimated_per_phoneme"
+
+
+@dataclass
+class Speech:
+    audio: np.ndarray  # float32 mono at SAMPLE_RATE
+    sentences: list[dict[str, Any]] = field(default_factory=list)
+    words: list[dict[str, Any]] = field(default_factory=list)
+    timing_source: str = TIMING_SOURCE
+    sample_rate: int = SAMPLE_RATE
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / self.sample_rate
+
+
+def plan(text: str) -> list[str | float]:
+    """The text as sentences and pauses (seconds), in order.
+
+    Example: ``plan("Uno. Dos.\\n\\nTres [pause:1] cuatro")`` →
+    ``["Uno.", "Dos.", 0.6, "Tres", 1.0, "cuatro"]``.
+    """
+    out: list[str | float] = []
+    pos = 0
+    for match in PAUSE_RE.finditer(text):
+        out.extend(_sentences(text[pos:match.start()]))
+        seconds = float(match.group(1)) if match.group(1) else PARAGRAPH_PAUSE_S
+        out.append(min(seconds, MAX_PAUSE_S))
+        pos = match.end()
+    out.extend(_sentences(text[pos:]))
+    return out
+
+
+def _sentences(chunk: str) -> list[str]:
+    return [s.strip() for s in SENTENCE_RE.split(" ".join(chunk.split())) if s.strip()]
+
+
+def has_words(text: str) -> bool:
+    """Whether the text holds something speakable (a letter or a digit, once tags are removed)."""
+    return any(ch.isalnum() for ch in PAUSE_RE.sub(" ", text))
+
+
+def synthesize(kokoro: Kokoro, style: np.ndarray, text: str, language: str, speed: float = 1.0,
+               progress: Callable[[float], None] = lambda _: None,
+               check_cancel: Callable[[], None] = lambda: None) -> Speech:
+    """The whole text, sentence by sentence (see ``stream`` for one piece at a time)."""
+    speech = Speech(np.zeros(0, dtype=np.float32))
+    pieces: list[np.ndarray] = []
+    offset = 0
+    for piece, sentence, words in stream(kokoro, style, text, language, speed, progress, check_cancel):
+        start = offset / SAMPLE_RATE
+        if sentence is not None:
+            speech.sentences.append({"text": sentence, "start": round(start, 3),
+                                     "end": round(start + len(piece) / SAMPLE_RATE, 3)})
+            speech.words.extend({"word": w, "start": round(float(start + a), 3), "end": round(float(start + b), 3)}
+                                for w, a, b in words)
+        pieces.append(piece)
+        offset += len(piece)
+    speech.audio = np.concatenate(pieces) if pieces else speech.audio
+    return speech
+
+
+Piece = tuple[np.ndarray, str | None, list[tuple[str, float, float]]]
+
+
+def stream(kokoro: Kokoro, style: np.ndarray, text: str, language: str, speed: float = 1.0,
+           progress: Callable[[float], None] = lambda _: None,
+           check_cancel: Callable[[], None] = lambda: None) -> Any:
+    """Yields (audio, sentence or None for a pause, [(word, start, end) within the piece]) in order."""
+    items = plan(text)
+    for i, item in enumerate(items):
+        check_cancel()
+        if isinstance(item, float):
+            yield np.zeros(int(item * SAMPLE_RATE), dtype=np.float32), None, []
+        else:
+            audio, words = _sentence(kokoro, style, item, language, speed, check_cancel)
+            if len(audio):
+                yield audio, item, words
+        progress(100 * (i + 1) / len(items))
+
+
+def _sentence(kokoro: Kokoro, style: np.ndarray, sentence: str, language: str, speed: float,
+              check_cancel: Callable[[], None]) -> tuple[np.ndarray, list[tuple[str, float, float]]]:
+    pairs = phonemize_words(sentence, language)
+    audio_parts, words, offset = [], [], 0
+    for chunk in _chunks(kokoro, pairs):
+        check_cancel()
+        tokens = kokoro.tokenize(" ".join(ipa for _, ipa in chunk if ipa))
+        audio = kokoro.predict(tokens, style, speed)
+        base = offset / SAMPLE_RATE
+        words.extend((w, base + a, base + b) for w, a, b in word_times(kokoro, chunk, audio))
+        audio_parts.append(audio)
+        offset += len(audio)
+    audio = np.concatenate(audio_parts) if audio_parts else np.zeros(0, dtype=np.float32)
+    return audio, words
+
+
+def _chunks(kokoro: Kokoro, pairs: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    """Consecutive words whose phonemes fit one model call (a word longer than that is cut)."""
+    chunks: list[list[tuple[str, str]]] = [[]]
+    used = 0
+    for word, ipa in pairs:
+        n = len(kokoro.tokenize(ipa)) + 1
+        if n > MAX_TOKENS:
+            ipa, n = ipa[:MAX_TOKENS - 1], MAX_TOKENS
+        if used + n > MAX_TOKENS and chunks[-1]:
+            chunks.append([])
+            used = 0
+        chunks[-1].append((word, ipa))
+        used += n
+    return [c for c in chunks if c]
+
+
+def word_times(kokoro: Kokoro, chunk: list[tuple[str, str]], audio: np.ndarray) -> list[tuple[str, float, float]]:
+    """Each word's (start, end) seconds in ``audio``: its voiced stretch shared by phoneme count.
+
+    Words espeak-ng folded into the next one (no phonemes of their own) share that
+    word's span by letters, so every word gets a span.
+    """
+    loud = np.flatnonzero(np.abs(audio) > SILENCE)
+    if not len(loud):
+        return []
+    first, last = loud[0] / SAMPLE_RATE, (loud[-1] + 1) / SAMPLE_RATE
+    groups: list[tuple[list[str], int]] = []  # words spoken as one, their token count
+    pending: list[str] = []
+    for word, ipa in chunk:
+        pending.append(word)
+        if ipa:
+            groups.append((pending, len(kokoro.tokenize(ipa)) + 1))
+            pending = []
+    if pending:
+        groups.append((pending, 1)) if not groups else groups[-1][0].extend(pending)
+    total = sum(n for _, n in groups)
+    out, at = [], first
+    for group, n in groups:
+        span = (last - first) * n / total
+        letters = sum(len(w) for w in group)
+        for w in group:
+            part = span * len(w) / letters
+            out.append((w, at, at + part))
+            at += part
+    return out

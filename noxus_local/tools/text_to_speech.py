@@ -1,0 +1,121 @@
+"""The ``text-to-speech`` tool (``texto-a-voz``): text in, speech out, with sentence and word timings.
+
+Kokoro-82M on our own ONNX code (speech/synthesis.py); phonemes follow
+``language`` (by default the voice's), so Spanish text read by an English
+voice works and the result says so (``voice_language``). Priced per 1,000
+characters of text.
+
+Example::
+
+    curl -X POST http://127.0.0.1:8080/api/v1/tools/text-to-speech -H "Authorization: Bearer $KEY" \\
+      -H 'Content-Type: application/json' \\
+      -d '{"text": "Hola, ¿qué tal? [pause:0.5] Adiós.", "voice_id": "ef_dora", "format": "mp3"}'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from noxus_local.errors import LimitExceeded, ValidationError
+from noxus_local.media.audio import FORMATS, encode, mime_type
+from noxus_local.speech.phonemes import ESPEAK_VOICES
+from noxus_local.speech.voice_catalog import MODEL, VOICES
+from noxus_local.tools.base import InputFile, InputSpec, Limits, Step, Tool, ToolContext, ToolOutput
+
+MAX_CHARS = 10_000
+TTS_FORMATS = tuple(FORMATS)  # pcm: raw 16-bit little-endian mono, as OpenAI's speech API gives it
+LIST_HINT = "GET /api/v1/voices lists the voices / lista las voces"
+
+
+MIX_PART = re.compile(r"([a-z]{2}_[a-z]+)(?:\*([0-9]*\.?[0-9]+))?")
+
+
+def parse_voice(voice_id: str) -> dict[str, float]:
+    """A voice id, or a mix ``ef_dora*0.7+em_alex*0.3`` (weights default 1, normalised later).
+
+    Example: ``parse_voice("ef_dora*0.7+em_alex*0.3") == {"ef_dora": 0.7, "em_alex": 0.3}``;
+    an unknown voice or weights that do not sum to a positive number are a 400.
+    """
+    weights: dict[str, float] = {}
+    for part in voice_id.split("+"):
+        match = MIX_PART.fullmatch(part.strip())
+        if match is None or match.group(1) not in VOICES:
+            raise ValidationError.fields({"voice_id": [
+                f"voz desconocida / unknown voice {part.strip()[:100]!r}; {LIST_HINT}"]})
+        weights[match.group(1)] = weights.get(match.group(1), 0.0) + float(match.group(2) or 1)
+    if sum(weights.values()) <= 0:
+        raise ValidationError.fields({"voice_id": ["los pesos deben sumar más de 0 / weights must sum above 0"]})
+    return weights
+
+
+class TextToSpeechTool(Tool):
+    slug = "text-to-speech"
+    aliases = ("texto-a-voz",)
+    title = "Text to speech"
+    description = ("Speech from text with Kokoro-82M (Spanish, English and 7 more languages): "
+                   "pause tags [pause:0.8], sentence and word timings.")
+    media_type = "audio"
+    measures = "characters"
+    inputs = (InputSpec("text", "string", required=True, max_length=MAX_CHARS * 4,
+                        help="1-10,000 characters; [pause:0.8] and blank lines make pauses."),
+              InputSpec("voice_id", "string", default="ef_dora", max_length=200,
+                        help="A voice of GET /api/v1/voices, or a mix of them: ef_dora*0.7+em_alex*0.3."),
+              InputSpec("speed", "number", default=1.0, minimum=0.5, maximum=2.0),
+              InputSpec("language", "string", choices=tuple(ESPEAK_VOICES),
+                        help="The text's language (phonemes follow it); default: the voice's."),
+              InputSpec("format", "string", default="wav", choices=TTS_FORMATS),
+              InputSpec("sample_rate", "integer", minimum=8000, maximum=48000,
+                        help="Output sample rate; default 24000 (the model's)."))
+    steps = (Step("phonemize", 1), Step("synthesize", 8), Step("encode", 1))
+    resources: ClassVar[Mapping[str, int]] = {"cpu": 2}
+
+    def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
+        from noxus_local.speech.synthesis import has_words
+
+        text = params["text"]
+        if len(text) > MAX_CHARS:
+            raise LimitExceeded(f"text has {len(text)} characters; at most {MAX_CHARS}",
+                                details={"limit": "max_text_chars", "max": MAX_CHARS, "got": len(text)})
+        if not has_words(text):
+            raise ValidationError.fields({"text": [
+                "no hay nada que leer (solo espacios, emoji o controles) / nothing to speak "
+                "(only whitespace, emoji or control characters)"]})
+        parse_voice(params["voice_id"])
+
+    def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
+        return float(len(params["text"]))
+
+    def work_units(self, params: dict[str, Any]) -> float:
+        return len(params["text"]) / 15  # ~15 characters per second of speech
+
+    def run(self, ctx: ToolContext) -> ToolOutput:
+        from noxus_local.inference.kokoro import SAMPLE_RATE, Kokoro, load_voice, mix_voices
+        from noxus_local.speech.phonemes import espeak_binary
+        from noxus_local.speech.synthesis import synthesize
+
+        params = ctx.params
+        weights = parse_voice(params["voice_id"])
+        voice = VOICES[next(iter(weights))]  # a mix speaks its first voice's language by default
+        language = params.get("language") or voice.language
+        with ctx.step("phonemize"):
+            espeak_binary()  # 503 naming the program before any model loads
+            with ctx.models.use(Kokoro) as kokoro:
+                style = (load_voice(kokoro.model_dir.parent, voice.voice_id) if len(weights) == 1
+                         else mix_voices(kokoro.model_dir.parent, weights))
+        with ctx.step("synthesize") as step, ctx.models.use(Kokoro) as kokoro:
+            speech = synthesize(kokoro, style, params["text"], language, params["speed"],
+                                progress=lambda pct: step.progress(int(pct)),
+                                check_cancel=ctx.cancel.check)
+        fmt = params["format"]
+        with ctx.step("encode"):
+            dest = encode(speech.audio, SAMPLE_RATE, fmt, ctx.workdir / f"speech.{fmt}", ctx.cancel,
+                          params.get("sample_rate"))
+        result = {"duration_seconds": round(speech.duration, 3), "language": language,
+                  "voice_id": params["voice_id"], "voice_language": voice.language, "model": MODEL,
+                  "format": fmt, "sample_rate": params.get("sample_rate") or SAMPLE_RATE,
+                  "sentences": speech.sentences, "words": speech.words,
+                  "timing_source": speech.timing_source}
+        return ToolOutput(dest, f"speech.{fmt}", mime_type(fmt), result=result,
+                          units=float(len(params["text"])), media_units=speech.duration)
