@@ -25,6 +25,7 @@ ESPEAK_VOICES = {"es": "es", "es-419": "es-419", "en-us": "en-us", "en-gb": "en-
                  "fr": "fr-fr", "it": "it", "pt-br": "pt-br", "hi": "hi", "ja": "ja", "zh": "cmn"}
 CLAUSE_RE = re.compile(r"[^,;:.!?…—]+[,;:.!?…—]*")
 WORD_PUNCT = ",;:.!?…—"
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 TIMEOUT_S = 60
 
 
@@ -44,6 +45,8 @@ def phonemize_words(sentence: str, language: str) -> list[tuple[str, str]]:
     clause's phoneme words are shared out over its written words in order, so every
     written word keeps some phonemes and none are lost.
     """
+    # control characters (a NUL above all) can't travel in espeak-ng's argv and say nothing
+    sentence = CONTROL_RE.sub(" ", sentence)
     clauses = [c.strip() for c in CLAUSE_RE.findall(sentence) if c.strip(" " + WORD_PUNCT)]
     if not clauses:
         return []

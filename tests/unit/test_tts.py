@@ -78,3 +78,11 @@ def test_a_mix_differs_from_both_parents_and_from_silence(cfg, kokoro):
 def test_a_voice_not_installed_names_the_fetch_command(cfg):
     with pytest.raises(ModelNotInstalled, match="noxus-local models fetch kokoro-voice-bf-lily"):
         load_voice(models_dir(cfg), "bf_lily")
+
+
+def test_control_characters_never_reach_espeak_ng():
+    """A NUL in the text once made a 500 (argv cannot hold it); control characters are spaces."""
+    from noxus_local.speech.phonemes import phonemize_words
+
+    words = [w for w, _ in phonemize_words("ho\x00la\x1e mundo\x9e", "es")]
+    assert words and all(not any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in w) for w in words)
