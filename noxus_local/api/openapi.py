@@ -108,13 +108,16 @@ def document(schema: dict[str, Any], svc: Services | None = None,
     """
     doc = copy.deepcopy(schema)
     doc["info"]["description"] = spec.INFO_DESCRIPTION
-    doc["tags"] = spec.TAGS
+    multi_host = svc is not None and svc.cfg.multi_host  # the internal worker API is served: documented too
+    doc["tags"] = [*spec.TAGS, spec.INTERNAL_TAG] if multi_host else spec.TAGS
     tools = list(svc.catalog.tools.values()) if svc is not None else []
     catalog = [t.describe(svc.cfg.price(t.slug)) for t in tools] if svc is not None else []
     locale = svc.locale if svc is not None else "es"
     components = doc.setdefault("components", {})
     components.setdefault("schemas", {}).update({**spec.SCHEMAS, **tool_input_schemas(tools)})
-    components.update(securitySchemes=spec.SECURITY_SCHEMES, headers=spec.HEADERS,
+    schemes = {**spec.SECURITY_SCHEMES, spec.WORKER_SECURITY: spec.WORKER_SCHEME} if multi_host else \
+        spec.SECURITY_SCHEMES
+    components.update(securitySchemes=schemes, headers=spec.HEADERS,
                       parameters=header_parameters(svc), examples=error_examples(locale))
     paths: dict[str, Any] = {}
     for path, item in doc.get("paths", {}).items():
@@ -149,7 +152,7 @@ def operation(generated: dict[str, Any], op: spec.Op | None, tools: list[Tool],
         "operationId": op.operation_id,
         "parameters": _parameters(generated.get("parameters", []), op, tools),
         "responses": responses(op, _success_examples(op, catalog)),
-        "security": spec.BEARER if op.auth else [],
+        "security": [{op.security: []}] if op.auth else [],
     }
     if op.operation_id == "runTool":
         out["requestBody"] = tool_request_body(tools)
@@ -184,7 +187,7 @@ def _tool_name_param(tools: list[Tool]) -> dict[str, Any]:
 
 def responses(op: spec.Op, examples: dict[str, Any]) -> dict[str, Any]:
     headers = {"X-Request-Id": _header("X-Request-Id")}
-    if op.auth:
+    if op.auth and op.security == "apiKeyAuth":
         headers.update({name: _header(name) for name in spec.RATE_HEADERS})
     if any(p == _header_param("IdempotencyKey") for p in op.parameters):
         headers["Idempotent-Replayed"] = _header("Idempotent-Replayed")

@@ -278,7 +278,11 @@ SCHEMAS: dict[str, Any] = {
                      "running_jobs": _int(), "queued_jobs": _int(), "workers": _int(),
                      "resources": {"type": "object", "description": "Per compute resource (cpu, gpu)",
                                    "additionalProperties": _obj({
-                                       "slots": _int("Slots of the pool"), "busy": _int("Slots held now"),
+                                       "slots": _int("Slots of the pool (multi-host mode: plus live remote "
+                                                     "workers' slots)"),
+                                       "busy": _int("Slots held now (multi-host mode: here and on live workers)"),
+                                       "remote_slots": _int("Multi-host mode only: live remote workers' slots"),
+                                       "remote_busy": _int("Multi-host mode only: their busy slots"),
                                        "queued": _int("Slots wanted by queued jobs"),
                                        "waiting": _int("Slots wanted by jobs waiting in this process"),
                                        "peak_busy": _int("Most slots held at once since start"),
@@ -378,6 +382,7 @@ class Op:
     request_body: dict[str, Any] | None = None
     extra: dict[int, tuple[str, dict[str, Any]]] = field(default_factory=dict)  # more successes: 202
     error_schema: str = "Error"  # the OpenAI-compatible routes answer errors in OpenAI's shape
+    security: str = "apiKeyAuth"  # the internal worker routes: WORKER_SECURITY (no rate-limit headers)
 
 
 def _envelope(body: dict[str, Any]) -> dict[str, Any]:
@@ -973,3 +978,96 @@ OPERATIONS.update({
                                               "gender": "female"}], "aliases": {"alloy": "af_alloy"}}},
         errors=(*ASSET_ERRORS, "internal_error"), error_schema="OpenAiError"),
 })
+
+
+# --- the remote workers' internal API (api/worker_routes.py): documented only where it is served,
+# in multi-host mode; worker token, not an API key, and no rate-limit headers
+WORKER_SECURITY = "workerTokenAuth"
+WORKER_SCHEME = {"type": "http", "scheme": "bearer",
+                 "description": "A worker token, one of the API node's `[workers] tokens` (not an API key). "
+                                "A wrong one: 401 `invalid_worker_token`, logged."}
+INTERNAL_TAG = {"name": "Internal", "description": "Multi-host mode only: what `noxus-local worker --api-url` "
+                                                   "speaks to. Keep it on a private network."}
+SCHEMAS.update({
+    "WorkerInfo": _obj({"name": _str(), "tools": {"type": "array", "items": _str()},
+                        "slots": {"type": "object", "additionalProperties": _int()},
+                        "busy": {"type": "object", "additionalProperties": _int()},
+                        "running_jobs": _int(), "last_heartbeat": {"type": "number"},
+                        "live": {"type": "boolean"}}),
+    "WorkerCancel": _ok({"cancel": {"type": "array", "items": _str(), "description": "Jobs to stop now"}},
+                        ("cancel",)),
+    "WorkerList": _ok({"workers": {"type": "array", "items": _ref("WorkerInfo")}}, ("workers",)),
+    "AttemptClaimed": _ok({"job_id": _str(), "status": {"const": "running"}}, ("job_id", "status")),
+    "OutputStored": _ok({"filename": _str(), "size_bytes": _int(), "sha256": _str()},
+                        ("filename", "size_bytes", "sha256")),
+    "AttemptReported": _ok({"job_id": _str(), "settled": {"type": "boolean",
+                                                           "description": "false: settled before"}}, ("job_id",)),
+})
+ATTEMPT = "5f0c1e2d3b4a69788796a5b4c3d2e1f0"
+ATTEMPT_PARAM = {"name": "attempt", "in": "query", "required": True, "schema": _str(),
+                 "description": "The attempt token of the job spec", "example": ATTEMPT}
+WORKER_ERRORS = ("validation_error", "invalid_worker_token", "internal_error")
+ATTEMPT_ERRORS = ("validation_error", "invalid_worker_token", "stale_attempt", "internal_error")
+
+
+def _worker_op(operation_id: str, summary: str, description: str, schema: str | None, example: dict[str, Any],
+               body: dict[str, Any] | None = None, **kw: Any) -> Op:
+    request = {"required": True, "content": {"application/json": {"schema": body}}} if body else None
+    return Op(operation_id, "Internal", summary, description, schema, {"ok": _envelope(example)} if schema else {},
+              security=WORKER_SECURITY, **{"errors": ATTEMPT_ERRORS, "request_body": request, **kw})
+
+
+_ATTEMPT_BODY = {"attempt": _str("The attempt token of the job spec")}
+OPERATIONS.update({
+    ("post", "/internal/v1/workers/heartbeat"): _worker_op(
+        "workerHeartbeat", "A worker's heartbeat", "Every 0.5 s: the worker's tools, slots, busy slots and running "
+        "attempts (job id → attempt token). Answers the jobs it must stop: cancelled, timed out or given to "
+        "another attempt on the API node.", "WorkerCancel", {"cancel": []},
+        _obj({"name": _str(), "tools": {"type": "array", "items": _str()},
+              "slots": {"type": "object", "additionalProperties": _int()},
+              "busy": {"type": "object", "additionalProperties": _int()},
+              "running": {"type": "object", "additionalProperties": _str()}}, ("name",)), errors=WORKER_ERRORS),
+    ("get", "/internal/v1/workers"): _worker_op(
+        "listWorkers", "List remote workers", "What `noxus-local workers list` prints.", "WorkerList",
+        {"workers": [{"name": "gpu-1", "tools": ["wait"], "slots": {"cpu": 8, "gpu": 1}, "busy": {"cpu": 1},
+                      "running_jobs": 1, "last_heartbeat": 1779721445.5, "live": True}]},
+        errors=("invalid_worker_token", "internal_error")),
+    ("post", "/internal/v1/jobs/{job_id}/claim"): _worker_op(
+        "claimAttempt", "Claim a job spec's attempt", "queued → running for the attempt that holds the token; "
+        "409 `stale_attempt` when it is not the job's current one (cancelled, timed out, published again).",
+        "AttemptClaimed", {"job_id": JOB, "status": "running"},
+        _obj({**_ATTEMPT_BODY, "worker": _str("The worker's name")}, ("attempt",)),
+        parameters=(JOB_ID_PARAM,)),
+    ("get", "/internal/v1/jobs/{job_id}/inputs/{field}"): _worker_op(
+        "getAttemptInput", "Download an input", "One input file of the job, as the spec names it; the worker "
+        "checks its size and SHA-256 against the spec.", None, {},
+        parameters=(JOB_ID_PARAM, {"name": "field", "in": "path", "required": True, "schema": _str()},
+                    ATTEMPT_PARAM), content={"*/*": {"schema": {"type": "string", "format": "binary"}}}),
+    ("put", "/internal/v1/jobs/{job_id}/outputs/{filename}"): _worker_op(
+        "putAttemptOutput", "Upload an output", "The raw bytes of one output, streamed to the job's staging "
+        "folder, at most `[server] max_body_mb`; kept when their SHA-256 is `X-Sha256`.", "OutputStored",
+        {"filename": "out.png", "size_bytes": 3120, "sha256": "9f2c4e0b" * 8},
+        parameters=(JOB_ID_PARAM, {"name": "filename", "in": "path", "required": True, "schema": _str()},
+                    ATTEMPT_PARAM, {"name": "X-Sha256", "in": "header", "required": True,
+                                    "schema": _str(pattern="^[0-9a-fA-F]{64}$")}),
+        request_body={"required": True, "content": {"application/octet-stream": {
+            "schema": {"type": "string", "format": "binary"}}}},
+        errors=("validation_error", "invalid_worker_token", "stale_attempt", "limit_exceeded", "internal_error")),
+    ("post", "/internal/v1/jobs/{job_id}/progress"): _worker_op(
+        "reportAttemptProgress", "Report progress and steps", "Best effort; the outcome is what counts.",
+        "JobIdOnly", {"job_id": JOB},
+        _obj({**_ATTEMPT_BODY, "progress": _int(minimum=0, maximum=100),
+              "steps": {"type": "array", "items": {"type": "object"}}}, ("attempt",)),
+        parameters=(JOB_ID_PARAM,)),
+    ("post", "/internal/v1/jobs/{job_id}/outcome"): _worker_op(
+        "reportAttemptOutcome", "Report the attempt's end", "succeeded (with its uploaded outputs), failed or "
+        "cancelled. The API node settles the money, exactly once; a late report of an attempt it gave up on is "
+        "409 `stale_attempt` and changes nothing.", "AttemptReported", {"job_id": JOB, "settled": True},
+        _obj({**_ATTEMPT_BODY, "status": _str(enum=["succeeded", "failed", "cancelled"]),
+              "outputs": {"type": "array", "items": _obj({"name": _str(), "filename": _str(), "mime_type": _str(),
+                                                          "sha256": _str()})},
+              "result": {"type": ["object", "null"]}, "units": {"type": ["number", "null"]},
+              "error_code": _str(), "error_message": {"type": ["string", "null"]}}, ("attempt",)),
+        parameters=(JOB_ID_PARAM,)),
+})
+SCHEMAS["JobIdOnly"] = _ok({"job_id": _str()}, ("job_id",))

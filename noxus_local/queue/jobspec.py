@@ -5,6 +5,10 @@ the tier's limits, each input file by its internal URL with its SHA-256 and
 size (the worker checks both after the download), the deadline and the
 attempt token every report must carry. Published to Redis as JSON, one list
 per tool (``queue_key``), so a worker pops only jobs of tools it declares.
+A worker moves the spec it pops into its own hash (``held_key``) in the same
+Lua call, so a worker killed between pop and claim leaves it there for the API
+node to publish again; ``wake_key`` lists carry one token per publish, which a
+worker's BLPOP waits on (a Lua script cannot block).
 
 Example::
 
@@ -21,10 +25,21 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 QUEUE_PREFIX = "noxus:jobs:"  # + tool slug: the Redis list of that tool's published jobs
+WAKE_PREFIX = "noxus:wake:"  # + tool slug: one token per publish, what idle workers block on
+HELD_PREFIX = "noxus:held:"  # + worker name: attempt token → spec, for specs popped but not yet claimed
+WAKE_MAX = 64  # wake tokens kept per tool: enough to wake every idle thread, bounded when none runs
 
 
 def queue_key(tool: str) -> str:
     return QUEUE_PREFIX + tool
+
+
+def wake_key(tool: str) -> str:
+    return WAKE_PREFIX + tool
+
+
+def held_key(worker: str) -> str:
+    return HELD_PREFIX + worker
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from noxus_local.core.assets import AssetStore
 from noxus_local.core.billing import settlement
 from noxus_local.core.files import FileStore
 from noxus_local.errors import NoxusError, StaleAttempt, ValidationError
-from noxus_local.queue.jobspec import JobSpec, queue_key
+from noxus_local.queue.jobspec import HELD_PREFIX, WAKE_MAX, JobSpec, queue_key, wake_key
 from noxus_local.runtime.digest import sha256_of
 from noxus_local.tools.base import OutputFile, ToolOutput
 from noxus_local.tools.catalog import Catalog
@@ -98,7 +98,7 @@ class RemoteQueue:
         if token is None:
             return False
         try:
-            self.redis.rpush(queue_key(row["tool"]), JobSpec.from_row(row, token, digests).dumps())
+            self._push(row["tool"], JobSpec.from_row(row, token, digests).dumps())
         except Exception:
             with self._lock:
                 self._unsent.add(job_id)
@@ -106,6 +106,14 @@ class RemoteQueue:
         with self._lock:
             self._unsent.discard(job_id)
         return True
+
+    def _push(self, tool: str, raw: str) -> None:
+        """The spec on its tool's list and a wake token for an idle worker, in one transaction."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.rpush(queue_key(tool), raw)
+        pipe.rpush(wake_key(tool), "1")
+        pipe.ltrim(wake_key(tool), -WAKE_MAX, -1)
+        pipe.execute()
 
     def _digests(self, row: Any) -> dict[str, tuple[str, int]]:
         """(sha256, size) per input; an asset is linked into the job's folder first, as the local runner does."""
@@ -135,6 +143,18 @@ class RemoteQueue:
         with self._lock:
             self._workers[info.name] = info
         return remote_jobs.beat(self.db, attempts)
+
+    def live_slots(self) -> dict[str, dict[str, int]]:
+        """Per resource, the slots and busy slots of every live worker: {"cpu": {"slots": 4, "busy": 1}}."""
+        now, timeout, out = time.time(), self.cfg.workers.heartbeat_timeout_seconds, {}
+        with self._lock:
+            live = [w for w in self._workers.values() if now - w.last_heartbeat <= timeout]
+        for w in live:
+            for resource, n in w.slots.items():
+                total = out.setdefault(resource, {"slots": 0, "busy": 0})
+                total["slots"] += n
+                total["busy"] += w.busy.get(resource, 0)
+        return out
 
     def workers(self) -> list[dict[str, Any]]:
         now, timeout = time.time(), self.cfg.workers.heartbeat_timeout_seconds
@@ -238,6 +258,7 @@ class RemoteQueue:
         if time.monotonic() - self._first_tick > 2 * timeout:
             for row in remote_jobs.stale(self.db, now - timeout):
                 self._abandon(row, runner)
+            self._reclaim_held(now - timeout)
         for row in remote_jobs.overdue_running(self.db, now):
             runner.cancel(row["id"], "timeout")
         self._check_epoch()
@@ -260,6 +281,23 @@ class RemoteQueue:
                        error_message="El worker dejó de responder; no se cobró nada."):
             self.files.discard_work(job_id)
             runner.notify(job_id)
+
+    def _reclaim_held(self, beat_after: float) -> None:
+        """Specs a worker popped but never claimed (killed, or cut off, in between): published again
+        when that worker sent no heartbeat since ``beat_after``; the old token's claim gets 409."""
+        with self._lock:
+            live = {n for n, w in self._workers.items() if w.last_heartbeat >= beat_after}
+        for key in self.redis.scan_iter(match=HELD_PREFIX + "*", count=100):
+            name = key.decode()[len(HELD_PREFIX):]
+            if name in live:
+                continue
+            for attempt, raw in self.redis.hgetall(key).items():
+                self.redis.hdel(key, attempt)
+                row = backlog.queued_row(self.db, JobSpec.loads(raw).job_id)
+                if row is not None and row["attempt_token"] == attempt.decode():
+                    log.warning("job %s: worker %s took it and went silent before claiming; published again",
+                                row["id"], name)
+                    self.publish(row["id"])
 
     def _check_epoch(self) -> None:
         """Redis lost its data (restart without persistence): publish every queued remote job again."""

@@ -32,7 +32,7 @@ from typing import Any
 from noxus_local.config import Config
 from noxus_local.errors import InternalError, NoxusError, StaleAttempt
 from noxus_local.inference.cache import ModelCache
-from noxus_local.queue.jobspec import JobSpec, queue_key
+from noxus_local.queue.jobspec import JobSpec, held_key, queue_key, wake_key
 from noxus_local.queue.pool import ComputePool
 from noxus_local.queue.worker_client import WorkerClient
 from noxus_local.runtime.cancel import CancelToken
@@ -42,7 +42,20 @@ from noxus_local.tools.catalog import Catalog
 
 log = logging.getLogger("noxus_local.queue.remote_worker")
 BEAT_SECONDS = 0.5  # a cancel on the API node reaches the tool within about this
-POP_SECONDS = 1  # BLPOP timeout: how often an idle thread looks at the stop flag
+POP_SECONDS = 1  # BLPOP timeout: how often an idle thread looks at the stop flag (and the lists)
+# pop the first spec of the tool lists (KEYS[2..]) into this worker's held hash (KEYS[1]) in one
+# step, so no kill -9 or lost reply between pop and claim loses it (the API node publishes a
+# silent worker's held specs again)
+TAKE_SCRIPT = """
+for i = 2, #KEYS do
+  local raw = redis.call('LPOP', KEYS[i])
+  if raw then
+    redis.call('HSET', KEYS[1], cjson.decode(raw)['attempt'], raw)
+    return raw
+  end
+end
+return false
+"""
 
 
 class RemoteWorker:
@@ -69,6 +82,8 @@ class RemoteWorker:
     def start(self) -> None:
         shutil.rmtree(self.scratch, ignore_errors=True)  # a killed run's leftovers
         self.scratch.mkdir(parents=True, exist_ok=True)
+        self._take = self.redis.register_script(TAKE_SCRIPT)
+        self._give_back_held()
         self.beat()  # listed at once, before the first job
         self._workers = [threading.Thread(target=self._loop, name=f"noxus-remote-{i}", daemon=True)
                          for i in range(self.threads)]
@@ -113,21 +128,43 @@ class RemoteWorker:
             return bool(self._running) or any(t.is_alive() for t in self._workers)
 
     # jobs ------------------------------------------------------------------------------------
+    def _give_back_held(self) -> None:
+        """Specs a previous run under this name took but never claimed go back on their lists."""
+        held = self.redis.hgetall(held_key(self.name))
+        for raw in held.values():
+            self._give_back(JobSpec.loads(raw))
+        if held:
+            log.warning("gave back %d job(s) a previous run of %s took but never claimed", len(held), self.name)
+
     def _loop(self) -> None:
-        keys = [queue_key(t) for t in self.tools]
+        keys = [held_key(self.name), *(queue_key(t) for t in self.tools)]
+        wake = [wake_key(t) for t in self.tools]
         while not self._stop.is_set():
             try:
-                item = self.redis.blpop(keys, timeout=POP_SECONDS)
+                raw = self._take(keys=keys)
+                if raw is None:  # nothing queued: block until a publish (or the timeout), then look again
+                    self.redis.blpop(wake, timeout=POP_SECONDS)
+                    continue
             except Exception as exc:  # Redis restarting: wait, then pop again
                 log.warning("redis: %s", exc)
                 self._stop.wait(1.0)
                 continue
-            if item is None:
-                continue
             try:
-                self.handle(JobSpec.loads(item[1]))
+                self.handle(JobSpec.loads(raw))
             except Exception:  # one bad spec never ends this thread
                 log.exception("could not run a job spec")
+
+    def _give_back(self, spec: JobSpec) -> None:
+        """A taken spec back on its list (a claim decides which copy of an attempt runs, if any)."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.rpush(queue_key(spec.tool), spec.dumps()).rpush(wake_key(spec.tool), "1")
+        pipe.hdel(held_key(self.name), spec.attempt).execute()
+
+    def _unhold(self, spec: JobSpec) -> None:
+        try:
+            self.redis.hdel(held_key(self.name), spec.attempt)
+        except Exception:  # Redis away: the entry stays; the API node publishes it again if this worker dies
+            log.warning("could not clear held job %s", spec.job_id, exc_info=True)
 
     def handle(self, spec: JobSpec) -> None:
         """Run one spec: slots, claim, inputs, tool, outputs, outcome; a stale attempt is dropped."""
@@ -135,15 +172,22 @@ class RemoteWorker:
         token = CancelToken()
         try:
             if not self.pool.acquire(spec.job_id, tool.resources_for(spec.params), token):
+                # another thread here waits for this job under another attempt: one of the two is
+                # stale, and only the claim knows which, so this one goes back on the list
+                self._stop.wait(POP_SECONDS)
+                self._give_back(spec)
                 return
         except NoxusError as exc:  # needs more slots than this machine has: fail it, charged 0
             self._refuse(spec, exc)
+            self._unhold(spec)
             return
         try:
             try:
                 self.client.claim(spec.job_id, spec.attempt, self.name)
             except StaleAttempt:
                 return  # cancelled, timed out or published again meanwhile
+            finally:  # claimed (its heartbeats cover it now) or refused: no longer only in Redis
+                self._unhold(spec)
             with self._lock:
                 self._running[spec.job_id] = (spec.attempt, token)
             self._run(spec, tool, token)
