@@ -220,7 +220,8 @@ class RemoteWorker:
             output = tool.run(self._context(spec, token, tracker))
             token.check()
             body = self._deliver(spec, output, tracker)
-        except StaleAttempt:
+        except StaleAttempt:  # given up on the API node (lost heartbeats, cancel): its result is dropped
+            log.info("job %s: the API node gave attempt %s up; its result is dropped", spec.job_id, spec.attempt[:8])
             return
         except NoxusError as exc:
             body = {"status": "cancelled" if token.cancelled and token.reason == "cancelled" else "failed",

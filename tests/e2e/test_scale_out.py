@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,8 +111,30 @@ def test_wrong_worker_token_is_a_401_envelope(cluster: dict[str, Any]) -> None:
         r = httpx.post(f"{api.base}/internal/v1/workers/heartbeat", headers=headers, json={"name": "x"})
         assert r.status_code == 401
         assert r.json()["error_code"] == "invalid_worker_token" and r.json()["billing"]["charged_usd"] == "0"
+    log = (cluster["root"] / "A.log").read_text()
+    assert log.count("internal API: wrong or missing worker token") >= 3, log[-2000:]
     out = api.cli("workers", "list", "--api-url", api.base)
     assert out.returncode == 0 and "worker-B" in out.stdout and "worker-C" in out.stdout, out
+
+
+def test_capacity_counts_the_live_workers_slots(cluster: dict[str, Any]) -> None:
+    """Two workers of 2 CPU slots beside the API node's own pool: 4 more CPU slots."""
+    cpu = _capacity(cluster["api"])["resources"]["cpu"]
+    assert cpu["remote_slots"] == 4 and cpu["slots"] >= 4 + 1 and cpu["busy"] >= cpu["remote_busy"] >= 0, cpu
+
+
+def test_the_internal_routes_are_documented_with_the_worker_token(cluster: dict[str, Any]) -> None:
+    from openapi_spec_validator import validate
+
+    doc = cluster["api"].get("/schema/openapi.json").json()
+    validate(doc)
+    internal = {(m, p): op for p, item in doc["paths"].items() if p.startswith("/internal/") for m, op in item.items()}
+    assert len(internal) == 7 and ("post", "/internal/v1/jobs/{job_id}/outcome") in internal
+    assert doc["components"]["securitySchemes"]["workerTokenAuth"]["scheme"] == "bearer"
+    for key, op in internal.items():
+        assert op["security"] == [{"workerTokenAuth": []}] and op["tags"] == ["Internal"], key
+        assert {"401", "500"} <= set(op["responses"]) and "X-RateLimit-Limit" not in op["responses"]["200"]["headers"]
+    assert "409" in internal[("post", "/internal/v1/jobs/{job_id}/claim")]["responses"]
 
 
 def test_a_tool_no_worker_declares_waits_with_a_reason_then_times_out_charged_0(cluster: dict[str, Any]) -> None:
@@ -150,38 +174,35 @@ def _ffmpeg_children(parents: set[int]) -> list[int]:
     return found
 
 
-def test_jobs_on_two_workers_one_killed_every_job_settled_once(cluster: dict[str, Any]) -> None:
+def test_100_jobs_on_two_workers_one_killed_every_job_settled_once(cluster: dict[str, Any]) -> None:
+    """The issue's evidence: 100 jobs (96 short waits, 4 QR codes), worker B killed with SIGKILL while it
+    runs some; every job ends, each settled once in A's ledger, outputs download from the API node."""
     api, root = cluster["api"], cluster["root"]
-    waits = [_submit(api, "wait", {"seconds": 0.2, "cpu": 1}) for _ in range(30)]
+    waits = [_submit(api, "wait", {"seconds": 0.05, "cpu": 1}) for _ in range(96)]
     qrs = [_submit(api, "qr", {"text": f"https://noxus.lat/{i}"}) for i in range(4)]
+    ids = waits + qrs
     local = api.post("/api/v1/tools/image-convert", key=api.key,
                      json={"image_base64": _png_b64(), "output_format": "webp"})
     assert local.status_code == 200, local.text  # a local tool: the API node ran it itself
     db = sqlite3.connect(api.data_dir / "noxus.db")
+    marks = ",".join("?" * len(ids))
 
-    def done() -> int:
-        marks = ",".join("?" * len(waits))
-        return int(db.execute(f"SELECT COUNT(*) FROM jobs WHERE settled = 1 AND id IN ({marks})", waits).fetchone()[0])
+    def count(where: str) -> int:
+        return int(db.execute(f"SELECT COUNT(*) FROM jobs WHERE {where} AND id IN ({marks})", ids).fetchone()[0])
 
-    _until(lambda: done() >= 4, 20)
-    cluster["workers"]["B"].send_signal(signal.SIGKILL)  # mid-run: it holds jobs now
+    _until(lambda: count("settled = 1") >= 10 and count("status = 'running' AND worker = 'remote:worker-B'"), 40)
+    cluster["workers"]["B"].send_signal(signal.SIGKILL)  # mid-run: it holds running jobs now
     cluster["workers"]["B"].wait(5)
-    ids = waits + qrs
-    _until(lambda: all(_job(api, j)["status"] in TERMINAL for j in ids), 40)
+    assert count("settled = 1") < len(ids)
+    _until(lambda: count("settled = 1") == len(ids), 90)
     bodies = {j: _job(api, j) for j in ids}
     assert all(b["status"] == "succeeded" for b in bodies.values()), {
         j: (b["status"], b.get("error")) for j, b in bodies.items() if b["status"] != "succeeded"}
     workers = {row[0] for row in db.execute("SELECT worker FROM jobs WHERE tool IN ('wait', 'qr')")}
     assert {"remote:worker-B", "remote:worker-C"} <= workers
-    marks = ",".join("?" * len(ids))
-    assert db.execute(f"SELECT COUNT(*) FROM jobs WHERE attempts = 2 AND id IN ({marks})", ids).fetchone()[0] >= 1
+    assert count("attempts = 2") >= 1  # B's running jobs were queued again and ran on C
     for j in [*ids, local.json()["job_id"]]:
-        kinds = dict(db.execute("SELECT kind, COUNT(*) FROM ledger WHERE job_id = ? GROUP BY kind", (j,)).fetchall())
-        assert kinds.get("hold") == 1 and kinds.get("charge", 0) <= 1 and kinds.get("release", 0) <= 1, (j, kinds)
-        hold, settled = db.execute("SELECT SUM(CASE kind WHEN 'hold' THEN amount_micros END), SUM(CASE WHEN kind"
-                                   " IN ('charge', 'release') THEN amount_micros END) FROM ledger WHERE job_id = ?",
-                                   (j,)).fetchone()
-        assert hold == settled, (j, hold, settled)
+        _assert_settled_once(db, j, charged=True)
     for j in qrs:
         out = api.get(bodies[j]["output"]["url"])
         assert out.status_code == 200 and out.content.startswith(b"\x89PNG")
@@ -190,6 +211,17 @@ def test_jobs_on_two_workers_one_killed_every_job_settled_once(cluster: dict[str
     for name in ("B", "C"):
         assert [p.name for p in (root / name).iterdir()] == ["scratch"]
     assert not list((root / "C" / "scratch").iterdir())
+
+
+def _assert_settled_once(db: sqlite3.Connection, job_id: str, charged: bool) -> None:
+    """One hold, then exactly one charge (and the rest released) or one release of it all."""
+    kinds = dict(db.execute("SELECT kind, COUNT(*) FROM ledger WHERE job_id = ? GROUP BY kind", (job_id,)).fetchall())
+    assert kinds.get("hold") == 1 and kinds.get("charge", 0) == (1 if charged else 0), (job_id, kinds)
+    assert kinds.get("release", 0) <= 1 and set(kinds) <= {"hold", "charge", "release"}, (job_id, kinds)
+    hold, settled = db.execute("SELECT SUM(CASE kind WHEN 'hold' THEN amount_micros END), SUM(CASE WHEN kind"
+                               " IN ('charge', 'release') THEN amount_micros END) FROM ledger WHERE job_id = ?",
+                               (job_id,)).fetchone()
+    assert hold == settled, (job_id, hold, settled)
 
 
 def _png_b64() -> str:
@@ -206,6 +238,30 @@ def test_a_stale_attempt_is_refused_with_409(cluster: dict[str, Any]) -> None:
     for path, body in (("claim", {"attempt": "0" * 32, "worker": "x"}), ("outcome", {"attempt": "0" * 32})):
         r = httpx.post(f"{api.base}/internal/v1/jobs/{job_id}/{path}", headers=headers, json=body)
         assert r.status_code == 409 and r.json()["error_code"] == "stale_attempt", r.text
+    assert api.request("DELETE", f"/api/v1/jobs/{job_id}", key=api.key).status_code == 200
+
+
+def test_a_spec_taken_by_a_worker_that_died_before_claiming_is_published_again(cluster: dict[str, Any]) -> None:
+    """A worker moves the spec it pops into its held hash (one Lua call); one that goes silent before
+    its claim leaves it there, and the API node publishes the job again under a new attempt token."""
+    import redis
+
+    from noxus_local.queue.jobspec import JobSpec, held_key, queue_key
+    from noxus_local.queue.remote_worker import TAKE_SCRIPT
+
+    api, client = cluster["api"], redis.Redis.from_url(cluster["redis_url"])
+    client.delete(queue_key("pipeline"))  # earlier tests' stale copies
+    job_id = _submit(api, "pipeline", {})  # no worker declares it: only the ghost below takes it
+    _until(lambda: client.llen(queue_key("pipeline")) >= 1, 5)
+    taken = JobSpec.loads(client.register_script(TAKE_SCRIPT)(keys=[held_key("ghost"), queue_key("pipeline")]))
+    assert taken.job_id == job_id and client.hexists(held_key("ghost"), taken.attempt)
+    _until(lambda: not client.exists(held_key("ghost")) and client.llen(queue_key("pipeline")) >= 1, 5)
+    again = JobSpec.loads(client.lindex(queue_key("pipeline"), -1))
+    assert again.job_id == job_id and again.attempt != taken.attempt
+    r = httpx.post(f"{api.base}/internal/v1/jobs/{job_id}/claim", headers={"Authorization": f"Bearer {TOKEN}"},
+                   json={"attempt": taken.attempt, "worker": "ghost"})
+    assert r.status_code == 409  # the ghost's copy is stale
+    assert _job(api, job_id)["status"] == "queued"
     assert api.request("DELETE", f"/api/v1/jobs/{job_id}", key=api.key).status_code == 200
 
 
@@ -233,6 +289,150 @@ def _lrange(client: Any, key: str) -> list[bytes]:
         return list(client.lrange(key, 0, -1))
     except Exception:  # still starting
         return []
+
+
+class CuttableProxy:
+    """A TCP proxy in front of the API node: ``cut()`` drops every connection and refuses new ones
+    (the worker's calls fail as on a pulled cable or a dead switch), ``heal()`` listens again."""
+
+    def __init__(self, target_port: int) -> None:
+        self.port, self.target = free_port(), target_port
+        self._conns: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+        self.heal()
+
+    def heal(self) -> None:
+        listener = socket.create_server(("127.0.0.1", self.port))  # SO_REUSEADDR: the same port again
+        listener.settimeout(0.1)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    @property
+    def up(self) -> bool:
+        return self._listener is not None
+
+    def cut(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
+        with self._lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while self._listener is listener:
+            try:
+                down, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            up = socket.create_connection(("127.0.0.1", self.target))
+            with self._lock:
+                self._conns += [down, up]
+            for a, b in ((down, up), (up, down)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        for sock in (src, dst):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def _attempt_token(db: sqlite3.Connection, job_id: str) -> tuple[str, int, str]:
+    row = db.execute("SELECT status, attempts, attempt_token FROM jobs WHERE id = ?", (job_id,)).fetchone()
+    return str(row[0]), int(row[1]), str(row[2])
+
+
+def test_a_network_cut_requeues_once_then_fails_and_late_results_are_ignored(cluster: dict[str, Any]) -> None:
+    """Worker D reaches the API node through a proxy we cut mid-job (its Redis link stays up).
+
+    1. Cut while D runs job 1: the API node misses D's heartbeats, queues job 1 again with a new attempt
+       token; healed after D's first attempt ended, D's late result of it gets 409 and is dropped, and
+       the new attempt succeeds: one charge.
+    2. Job 2 is cut off twice: queued again once, then failed with its hold released, charged 0.
+    3. D frozen (SIGSTOP) mid-job, then resumed (SIGCONT): its stale result is ignored too.
+    """
+    import redis
+
+    from noxus_local.queue.jobspec import queue_key
+
+    api, root = cluster["api"], cluster["root"]
+    redis.Redis.from_url(cluster["redis_url"]).delete(queue_key("pipeline"))  # earlier tests' stale copies
+    proxy = CuttableProxy(api.port)
+    (root / "D").mkdir()
+    (root / "D.toml").write_text(f'[jobs]\nqueue_backend = "redis"\nredis_url = "{cluster["redis_url"]}"\n'
+                                 'diagnostic_tools = true\n[compute]\ncpu_slots = 2\n[worker]\ntools = ["pipeline"]\n')
+    log_path = root / "D.log"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "noxus_local", "worker", "--config", str(root / "D.toml"), "--api-url",
+         f"http://127.0.0.1:{proxy.port}", "--token", TOKEN, "--name", "worker-D", "--workers", "2"],
+        env={**os.environ, "NOXUS_DATA_DIR": str(root / "D")}, stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+    db = sqlite3.connect(api.data_dir / "noxus.db")
+    try:
+        _until(lambda: any(w["name"] == "worker-D" and w["live"] for w in _capacity(api)["remote_workers"]), 20)
+        # 1. one cut: queued again, the late result dropped, the second attempt charged once
+        job1 = _submit(api, "pipeline", {"seconds": 2})
+        _until(lambda: _attempt_token(db, job1)[0] == "running", 10)
+        started, first = time.monotonic(), _attempt_token(db, job1)[2]
+        proxy.cut()
+        _until(lambda: _attempt_token(db, job1)[:2] == ("queued", 1), 8)  # heartbeat_timeout 2 s
+        assert _attempt_token(db, job1)[2] != first
+        time.sleep(max(0.0, started + 2.5 - time.monotonic()))  # D's first attempt has ended meanwhile
+        proxy.heal()
+        _until(lambda: _job(api, job1)["status"] in TERMINAL, 20)
+        assert _job(api, job1)["status"] == "succeeded" and _attempt_token(db, job1)[1] == 2
+        _assert_settled_once(db, job1, charged=True)
+        _until(lambda: f"report from a stale attempt of job {job1} ignored" in (root / "A.log").read_text(), 5)
+        # 2. cut twice: queued again once, then failed, hold released
+        job2 = _submit(api, "pipeline", {"seconds": 60})
+        _until(lambda: _attempt_token(db, job2)[:2] == ("running", 1), 10)
+        proxy.cut()
+        _until(lambda: _attempt_token(db, job2)[:2] == ("queued", 1), 8)
+        proxy.heal()
+        _until(lambda: _attempt_token(db, job2)[:2] == ("running", 2), 15)
+        proxy.cut()
+        _until(lambda: _job(api, job2)["status"] in TERMINAL, 8)
+        proxy.heal()
+        body = _job(api, job2)
+        assert body["status"] == "failed" and body["billing"]["charged_usd"] == "0", body
+        _assert_settled_once(db, job2, charged=False)
+        # 3. frozen worker: SIGSTOP mid-job, SIGCONT after the API node gave the attempt up
+        job3 = _submit(api, "pipeline", {"seconds": 1})
+        _until(lambda: _attempt_token(db, job3)[0] == "running", 10)
+        worker.send_signal(signal.SIGSTOP)
+        _until(lambda: _attempt_token(db, job3)[:2] == ("queued", 1), 8)
+        time.sleep(1)
+        worker.send_signal(signal.SIGCONT)
+        _until(lambda: _job(api, job3)["status"] in TERMINAL, 20)
+        assert _job(api, job3)["status"] == "succeeded" and _attempt_token(db, job3)[1] == 2
+        _assert_settled_once(db, job3, charged=True)
+        assert f"job {job3}: the API node gave attempt" in log_path.read_text() or \
+            f"report from a stale attempt of job {job3} ignored" in (root / "A.log").read_text()
+    finally:
+        worker.send_signal(signal.SIGCONT)
+        if not proxy.up:
+            proxy.heal()
+        worker.terminate()
+        try:
+            worker.wait(15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        proxy.cut()
 
 
 def test_max_processing_time_stops_a_running_remote_job_charged_0(cluster: dict[str, Any]) -> None:
