@@ -178,7 +178,7 @@ def test_100_jobs_on_two_workers_one_killed_every_job_settled_once(cluster: dict
     """The issue's evidence: 100 jobs (96 short waits, 4 QR codes), worker B killed with SIGKILL while it
     runs some; every job ends, each settled once in A's ledger, outputs download from the API node."""
     api, root = cluster["api"], cluster["root"]
-    waits = [_submit(api, "wait", {"seconds": 0.05, "cpu": 1}) for _ in range(96)]
+    waits = [_submit(api, "wait", {"seconds": 0.2, "cpu": 1}) for _ in range(96)]  # ~5 s on 4 slots
     qrs = [_submit(api, "qr", {"text": f"https://noxus.lat/{i}"}) for i in range(4)]
     ids = waits + qrs
     local = api.post("/api/v1/tools/image-convert", key=api.key,
