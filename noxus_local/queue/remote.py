@@ -10,9 +10,10 @@ only writer of every row and ``jobs.finish`` still settles exactly once.
 
 The upkeep tick (every second) re-queues a remote attempt whose heartbeat
 stopped (once; the second time the job fails and its hold is released),
-times out running remote jobs past Max-Processing-Time, and publishes every
-queued job again when Redis lost them (a restart without persistence wipes
-the ``noxus:epoch`` marker this node sets).
+times out running remote jobs past Max-Processing-Time, publishes again the
+specs a silent worker popped but never claimed (its ``noxus:held:<name>``
+hash), and publishes every queued job again when Redis lost them (a restart
+without persistence wipes the ``noxus:epoch`` marker this node sets).
 
 Example::
 

@@ -1,7 +1,8 @@
 """``noxus-local worker --api-url``: run jobs for an API node on another host (issue 12).
 
 No data dir of the API node, no SQLite: each thread pops a ``JobSpec`` from
-the Redis lists of the tools this worker declares, waits for the tool's
+the Redis lists of the tools this worker declares (into its held hash, in one
+Lua call, so a kill before the claim loses nothing), waits for the tool's
 compute slots (the same ``ComputePool`` as the API node), claims the attempt
 over the internal API, downloads the inputs into its own scratch folder,
 runs the same ``Tool`` class, uploads every output and reports the outcome;

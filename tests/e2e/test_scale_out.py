@@ -146,6 +146,7 @@ def test_a_tool_no_worker_declares_waits_with_a_reason_then_times_out_charged_0(
     body = _job(api, job_id)
     assert body["status"] == "failed" and body["error"]["code"] == "processing_timeout"
     assert body["billing"]["charged_usd"] == "0"
+    _assert_settled_once(sqlite3.connect(api.data_dir / "noxus.db"), job_id, charged=False)
 
 
 def test_a_cancel_reaches_the_worker_and_its_ffmpeg_dies(cluster: dict[str, Any]) -> None:
@@ -437,11 +438,15 @@ def test_a_network_cut_requeues_once_then_fails_and_late_results_are_ignored(clu
 
 def test_max_processing_time_stops_a_running_remote_job_charged_0(cluster: dict[str, Any]) -> None:
     api = cluster["api"]
-    job_id = _submit(api, "wait", {"seconds": 30}, **{"Max-Processing-Time": "2"})
+    job_id = _submit(api, "wait", {"seconds": 30, "engine": "ffmpeg"}, **{"Max-Processing-Time": "3"})
     _until(lambda: _job(api, job_id)["status"] == "running", 10)
+    pids = {p.pid for p in cluster["workers"].values() if p.poll() is None}
+    _until(lambda: _ffmpeg_children(pids), 5)
     _until(lambda: _job(api, job_id)["status"] in TERMINAL, 4)
     body = _job(api, job_id)
     assert body["error"]["code"] == "processing_timeout" and body["billing"]["charged_usd"] == "0"
+    _until(lambda: not _ffmpeg_children(pids), 3)  # the worker heard of the timeout and killed its ffmpeg
+    _assert_settled_once(sqlite3.connect(api.data_dir / "noxus.db"), job_id, charged=False)
 
 
 def test_workers_keep_running_while_the_api_node_restarts_and_a_drain_finishes_its_job(cluster: dict[str, Any]) -> None:
