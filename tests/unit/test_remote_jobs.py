@@ -68,3 +68,14 @@ def test_an_outcome_settles_once_and_a_bad_upload_is_refused(env):
     assert row["status"] == "succeeded" and row["charged_micros"] == 2000
     assert env.balance().balance_micros == 10_000 - 2000
     assert ledger.read_balance(env.db.conn(), "acme", "test").available_micros == 8000
+
+
+def test_live_slots_add_up_the_live_workers_only(env):
+    from noxus_local.queue.remote import WorkerInfo
+
+    remote = RemoteQueue(env.db, env.runner.catalog, env.files, AssetStore(env.db, env.files.asset_root), env.cfg)
+    remote.heartbeat(WorkerInfo("gpu-1", ["wait"], {"cpu": 8, "gpu": 1}, {"cpu": 3, "gpu": 1}), {})
+    remote.heartbeat(WorkerInfo("cpu-2", ["wait"], {"cpu": 4}, {"cpu": 1}), {})
+    assert remote.live_slots() == {"cpu": {"slots": 12, "busy": 4}, "gpu": {"slots": 1, "busy": 1}}
+    remote._workers["cpu-2"].last_heartbeat -= env.cfg.workers.heartbeat_timeout_seconds + 1  # gone silent
+    assert remote.live_slots() == {"cpu": {"slots": 8, "busy": 3}, "gpu": {"slots": 1, "busy": 1}}
