@@ -1,20 +1,27 @@
 """What image analysis costs per image: the default feature set at batch 1 and 16, per feature, vs baselines.
 
 In-process (no HTTP: the API's own cost is what ``bench_tools.py`` measures),
-on 16 synthetic 1280×960 JPEG photos drawn here:
+on 16 synthetic 1280×960 JPEG photos drawn here, each with a line of Spanish
+text (so OCR has something to read):
 
 - **default set** (metadata, colors, hash, quality) through ``run_batch`` at
   batch 1 and batch 16, ms per image; baseline in the same run: only decoding
   the same files (Pillow open + load), so the ratio is what the features add
   to the decode every analysis has to pay anyway.
-- **per feature**: ``analyse`` with one feature at a time (decode included).
-- **safety** (open_nsfw, fetched through the registry into a temp data dir):
-  16 images in one ``session.run`` vs the same ONNX model called directly one
-  image at a time, and which execution providers ran.
+- **per feature** through ``run_batch`` with that one feature, at batch 1
+  and 16 (decode included): the model features (safety, faces, ocr) run N
+  images per ``session.run`` at batch 16, so the two columns show what
+  batching buys; then the full set (every feature with a model) at batch 16.
+- **safety** (open_nsfw): 16 images in one ``session.run`` vs the same ONNX
+  model called directly one image at a time.
+- which execution providers each model's session really runs on.
+
+The models are fetched through the registry (and its download cache) into a
+temp data dir; ``[inference] threads`` is each model's own (1).
 
 Example::
 
-    .venv/bin/python scripts/bench/bench_analysis.py            # ~30 s on 2 cores
+    .venv/bin/python scripts/bench/bench_analysis.py            # ~2 min on 2 cores
     .venv/bin/python scripts/bench/bench_analysis.py --rounds 1
 """
 
@@ -28,23 +35,27 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from noxus_local.analysis.batch import plan_item, run_batch
-from noxus_local.analysis.features import DEFAULT_FEATURES, analyse
+from noxus_local.analysis.features import DEFAULT_FEATURES, FEATURES, MODEL_FEATURES, UNAVAILABLE
 from noxus_local.config import load_config
-from noxus_local.inference.cache import ModelCache
+from noxus_local.inference.cache import ModelCache, model_class
 from noxus_local.inference.open_nsfw import OpenNsfw, preprocess
 from noxus_local.inference.registry import ModelRegistry
+from noxus_local.media.fonts import font_path
 from noxus_local.runtime.cancel import CancelToken
 
 MAX_PIXELS = 40_000_000
 TARGET_MS_BATCH16 = 60.0
+MODELS = ["open-nsfw", "nudenet-320n", "centerface", "ppocr-v6-tiny"]
+CAPTIONS = ("Mañana en Bogotá", "Señales de tráfico", "Año nuevo, vida nueva", "Información turística")
 
 
 def photos(folder: Path, count: int) -> list[Path]:
     """Busy 1280×960 JPEGs: shapes, a gradient and sensor-like noise, each different."""
     paths = []
+    font = ImageFont.truetype(str(font_path("Poppins", 400)), 56)
     for n in range(count):
         rng = np.random.default_rng(n)
         img = Image.new("RGB", (1280, 960), tuple(int(c) for c in rng.integers(0, 256, 3)))
@@ -53,6 +64,8 @@ def photos(folder: Path, count: int) -> list[Path]:
             x, y = int(rng.integers(0, 1200)), int(rng.integers(0, 900))
             draw.ellipse((x, y, x + int(rng.integers(20, 300)), y + int(rng.integers(20, 300))),
                          fill=tuple(int(c) for c in rng.integers(0, 256, 3)))
+        draw.rectangle((60, 820, 900, 910), fill="white")
+        draw.text((80, 830), f"{CAPTIONS[n % len(CAPTIONS)]} {n}", font=font, fill="black")
         noisy = np.asarray(img.filter(ImageFilter.GaussianBlur(1)), dtype=np.int16)
         noisy = noisy + rng.normal(0, 6, noisy.shape).astype(np.int16)
         path = folder / f"photo_{n}.jpg"
@@ -99,11 +112,14 @@ def main() -> None:
         folder = Path(tmp)
         paths = photos(folder, 16)
         cfg = load_config(None, {"NOXUS_DATA_DIR": str(folder / "data"), "NOXUS_INFERENCE_PREFER_GPU": "true"})
-        ModelRegistry.from_config(cfg).fetch(["open-nsfw"])
+        ModelRegistry.from_config(cfg).fetch(MODELS)
         models = ModelCache(cfg)
+        for identity in MODELS:  # load outside the timings: a server loads once per process
+            models.get(model_class(identity))
         report_default(paths, args.rounds, models)
         report_features(paths, args.rounds, models)
         report_safety(paths, args.rounds, cfg)
+        report_providers(models)
 
 
 def report_default(paths: list[Path], rounds: int, models: ModelCache) -> None:
@@ -118,10 +134,14 @@ def report_default(paths: list[Path], rounds: int, models: ModelCache) -> None:
 
 
 def report_features(paths: list[Path], rounds: int, models: ModelCache) -> None:
-    print("per feature (analyse() with one feature, decode included), ms/image:")
-    for name in (*DEFAULT_FEATURES, "safety"):
-        ms = best_ms(lambda name=name: [analyse(p, (name,), MAX_PIXELS, models) for p in paths], rounds, len(paths))
-        print(f"  {name:9s} {ms:7.1f}")
+    print("per feature (run_batch with that one feature, decode included), ms/image:")
+    print(f"  {'feature':9s} {'batch 1':>8s} {'batch 16':>9s}")
+    for name in (*DEFAULT_FEATURES, *MODEL_FEATURES):
+        one = batch_ms(paths, 1, (name,), rounds, models)
+        sixteen = batch_ms(paths, 16, (name,), rounds, models)
+        print(f"  {name:9s} {one:8.1f} {sixteen:9.1f}")
+    full = tuple(f for f in FEATURES if f not in UNAVAILABLE)
+    print(f"full set {','.join(full)}: batch 16 {batch_ms(paths, 16, full, rounds, models):.1f} ms/image")
 
 
 def report_safety(paths: list[Path], rounds: int, cfg: object) -> None:
@@ -139,6 +159,12 @@ def report_safety(paths: list[Path], rounds: int, cfg: object) -> None:
     print(f"  16 in one run      {batched:7.1f} ms/image")
     print(f"  baseline 1 per run {single:7.1f} ms/image   batched/single = {batched / single:.2f}x")
     print(f"  scores median {statistics.median(float(s) for s in model.predict(images)):.3f}")
+
+
+def report_providers(models: ModelCache) -> None:
+    print("providers that ran:")
+    for identity in MODELS:
+        print(f"  {identity:14s} {models.get(model_class(identity)).load().providers_used}")
 
 
 if __name__ == "__main__":

@@ -191,3 +191,19 @@ def test_reading_order_is_rows_top_to_bottom_then_left_to_right() -> None:
     lines = [{"text": "b", "box": [300, 12, 80, 30]}, {"text": "c", "box": [10, 80, 80, 30]},
              {"text": "a", "box": [10, 10, 80, 30]}]
     assert [[line["text"] for line in row] for row in reading_order(lines)] == [["a", "b"], ["c"]]
+
+
+def test_an_image_that_breaks_a_model_run_fails_alone(models: ModelCache, astronaut: Path) -> None:
+    """A chunk whose run raises is retried image by image: only the image that breaks it fails."""
+    from noxus_local.analysis.features import _batched
+    from noxus_local.errors import InternalError
+
+    def fussy(model: CenterFace, chunk: list[Image.Image]) -> list[Any]:
+        if any(img.width == 13 for img in chunk):
+            raise ValueError("an image this model cannot take")
+        return model.predict(chunk)
+
+    photo = Image.open(astronaut).convert("RGB")
+    out = _batched(models, CenterFace, [photo, Image.new("RGB", (13, 13)), photo], fussy)
+    assert isinstance(out[1], InternalError) and out[1].code == "internal_error"
+    assert len(out[0]) == 1 and out[0] == out[2]
