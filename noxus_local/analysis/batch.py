@@ -4,11 +4,11 @@ The batch's items come from the request already checked (``plan_item``):
 each names the file it was decoded to, or carries the error that stopped it
 at submission (bad base64, an unknown feature). ``run_batch`` analyses the
 rest ``features.MODEL_BATCH`` at a time through ``analyse_many``, so a model
-feature runs N images per ``session.run`` instead of one, while each item
-keeps its own result or error. It polls the cancel token between groups and
-rewrites ``items.json`` in the job's work folder (atomically) when a group
-starts and ends, so ``GET /api/v1/analysis/images/{id}`` shows per-item
-status while it runs.
+feature can run N images per ``session.run`` (16 on CUDA; on the CPU one per
+run is as fast, see ``features``), while each item keeps its own result or
+error. It polls the cancel token between groups and rewrites ``items.json``
+in the job's work folder (atomically) when a group starts and ends, so
+``GET /api/v1/analysis/images/{id}`` shows per-item status while it runs.
 
 Example::
 
@@ -68,7 +68,7 @@ class BatchReport:
 def run_batch(items: Sequence[dict[str, Any]], files: Mapping[str, Path], features: Sequence[str],
               max_pixels: int, cancel: CancelToken, progress_file: Path | None = None,
               progress: Callable[[int], None] = lambda pct: None, models: Any = None,
-              group_size: int = MODEL_BATCH) -> BatchReport:
+              group_size: int = MODEL_BATCH, per_run: int | None = None) -> BatchReport:
     """Analyse every queued item, ``group_size`` at a time; returns each item's public view and the counts."""
     started = time.monotonic()
     views = [public(i) for i in items]
@@ -79,8 +79,8 @@ def run_batch(items: Sequence[dict[str, Any]], files: Mapping[str, Path], featur
         for n in group:
             views[n]["status"] = "processing"
         _write(progress_file, views)
-        for n, view in zip(group, _analysed([items[n] for n in group], files, features, max_pixels, models),
-                           strict=True):
+        views_now = _analysed([items[n] for n in group], files, features, max_pixels, models, per_run)
+        for n, view in zip(group, views_now, strict=True):
             views[n] = view
         _write(progress_file, views)  # a poller sees each result as soon as its group ends
         progress(int(100 * (start + len(group)) / len(todo)))
@@ -91,10 +91,11 @@ def run_batch(items: Sequence[dict[str, Any]], files: Mapping[str, Path], featur
 
 
 def _analysed(group: Sequence[dict[str, Any]], files: Mapping[str, Path], features: Sequence[str],
-              max_pixels: int, models: Any) -> list[dict[str, Any]]:
+              max_pixels: int, models: Any, per_run: int | None) -> list[dict[str, Any]]:
     """The group's views; an item's error (or an unexpected bug in one) is that item's alone."""
     try:
-        results = analyse_many([(files[i["file"]], i.get("features") or features) for i in group], max_pixels, models)
+        results = analyse_many([(files[i["file"]], i.get("features") or features) for i in group],
+                               max_pixels, models, per_run)
     except Exception as exc:  # a bug outside any one item: every item of the group reports it
         log.exception("analysis of items %s failed", [i["id"] for i in group])
         results = [InternalError(type(exc).__name__)] * len(group)

@@ -4,8 +4,13 @@ A feature is a name the request chooses. The cheap ones (``metadata``,
 ``colors``, ``hash``, ``quality``) are ours in numpy and Pillow; ``safety``
 (open_nsfw + NudeNet), ``faces`` (CenterFace) and ``ocr`` (PP-OCRv6 tiny)
 run ONNX models through the process's model cache, **batched**: the images
-of a batch that ask for a model feature go through that model together, up
-to ``MODEL_BATCH`` per ``session.run``. A feature whose model is not
+of a batch that ask for a model feature go through that model together,
+``GPU_BATCH`` per ``session.run`` on CUDA. On the CPU the default is
+``CPU_BATCH`` = 1 per run: measured on 2 cores with one-thread sessions,
+bigger runs cost each image as much or more (open_nsfw 39 → 46 ms, NudeNet
+39 → 51, the OCR detector 175 → 232 at 16 per run; CenterFace 58 → 52 at
+4), since a CPU gains nothing from one large tensor over several small ones
+and the larger activations fall out of cache. ``per_run`` overrides it. A feature whose model is not
 installed answers ``{"unavailable": true, "reason": ..., "install":
 "noxus-local models fetch <id>"}`` for that feature while the others still
 run; ``tags``, ``objects`` and ``embedding`` have no model offline
@@ -59,7 +64,8 @@ UNAVAILABLE: dict[str, str] = {
 UNAVAILABLE_HINT = ("noxus-local models fetch <id>, once models/manifest.toml declares a model for it "
                     "(no offline source ships one yet)")
 MODEL_FEATURES = ("safety", "faces", "ocr")
-MODEL_BATCH = 16  # images per session.run: past ~16 the CPU gains nothing and memory grows
+MODEL_BATCH = GPU_BATCH = 16  # items analysed together; images per session.run on CUDA
+CPU_BATCH = 1  # images per session.run on the CPU (see above: bigger runs are no faster there)
 OCR_SIDE = DET_SIDE
 log = logging.getLogger("noxus_local.analysis.features")
 FEATURES = ("metadata", *CHEAP, *MODEL_FEATURES, *UNAVAILABLE)
@@ -111,9 +117,12 @@ def analyse(path: Path, features: Sequence[str], max_pixels: int, models: Any = 
     return result
 
 
-def analyse_many(items: Sequence[tuple[Path, Sequence[str]]], max_pixels: int,
-                 models: Any = None) -> list[dict[str, Any] | NoxusError]:
-    """Each item's result, or the error that item alone failed with; model features batched across items."""
+def analyse_many(items: Sequence[tuple[Path, Sequence[str]]], max_pixels: int, models: Any = None,
+                 per_run: int | None = None) -> list[dict[str, Any] | NoxusError]:
+    """Each item's result, or the error that item alone failed with; model features batched across items.
+
+    ``per_run``: images per ``session.run``; None = ``GPU_BATCH`` on CUDA, ``CPU_BATCH`` on the CPU.
+    """
     decoded: list[Decoded | NoxusError] = []
     for path, features in items:
         try:
@@ -130,7 +139,7 @@ def analyse_many(items: Sequence[tuple[Path, Sequence[str]]], max_pixels: int,
                   and name not in d.header]
         if not wanted:
             continue
-        answers = _feature(name, [decoded[n] for n in wanted], models)  # type: ignore[misc]
+        answers = _feature(name, [decoded[n] for n in wanted], models, per_run)  # type: ignore[misc]
         for n, answer in zip(wanted, answers, strict=True):
             if isinstance(results[n], dict):
                 results[n] = answer if isinstance(answer, NoxusError) else {**results[n], name: answer}  # type: ignore[dict-item]
@@ -176,16 +185,16 @@ def _reduced(source: Image.Image, side: int = cheap.THUMB) -> Image.Image:
 Answer = dict[str, Any] | list[Any] | NoxusError
 
 
-def _feature(name: str, items: Sequence[Decoded], models: Any) -> list[Answer]:
+def _feature(name: str, items: Sequence[Decoded], models: Any, per_run: int | None) -> list[Answer]:
     if name in UNAVAILABLE:
         return [{"unavailable": True, "reason": UNAVAILABLE[name], "install": UNAVAILABLE_HINT} for _ in items]
     if name in CHEAP:
         return [_guarded(CHEAP[name], d.img) for d in items]  # type: ignore[arg-type]  # decode made it
     if name == "safety":
-        return _safety(items, models)
+        return _safety(items, models, per_run)
     if name == "faces":
-        return _faces(items, models)
-    return _ocr(items, models)
+        return _faces(items, models, per_run)
+    return _ocr(items, models, per_run)
 
 
 def _guarded(fn: Callable[[Image.Image], dict[str, Any]], img: Image.Image) -> Answer:
@@ -204,16 +213,16 @@ def safety(img: Image.Image, models: Any, original: tuple[int, int] | None = Non
     Each model answers ``unavailable`` with its install command on its own, so
     one missing model never hides the other's answer.
     """
-    answer = _safety([Decoded(("safety",), {}, img, None, original or img.size)], models)[0]
+    answer = _safety([Decoded(("safety",), {}, img, None, original or img.size)], models, None)[0]
     if isinstance(answer, NoxusError):
         raise answer
     return answer  # type: ignore[return-value]  # _safety answers dicts
 
 
-def _safety(items: Sequence[Decoded], models: Any) -> list[Answer]:
+def _safety(items: Sequence[Decoded], models: Any, per_run: int | None) -> list[Answer]:
     imgs = [d.img for d in items]
-    scores = _batched(models, OpenNsfw, imgs, lambda m, chunk: [float(s) for s in m.predict(chunk)])
-    found = _batched(models, NudeNet, imgs, lambda m, chunk: m.predict(chunk))
+    scores = _batched(models, OpenNsfw, imgs, lambda m, chunk: [float(s) for s in m.predict(chunk)], per_run)
+    found = _batched(models, NudeNet, imgs, lambda m, chunk: m.predict(chunk), per_run)
     out: list[Answer] = []
     for d, score, dets in zip(items, scores, found, strict=True):
         if isinstance(score, NoxusError) or isinstance(dets, NoxusError):
@@ -234,9 +243,9 @@ def _safety(items: Sequence[Decoded], models: Any) -> list[Answer]:
     return out
 
 
-def _faces(items: Sequence[Decoded], models: Any) -> list[Answer]:
+def _faces(items: Sequence[Decoded], models: Any, per_run: int | None) -> list[Answer]:
     """Faces as a list: ``[{"box": [x, y, w, h], "confidence", "landmarks": {...}}]`` in original pixels."""
-    found = _batched(models, CenterFace, [d.img for d in items], lambda m, chunk: m.predict(chunk))
+    found = _batched(models, CenterFace, [d.img for d in items], lambda m, chunk: m.predict(chunk), per_run)
     out: list[Answer] = []
     for d, faces in zip(items, found, strict=True):
         if isinstance(faces, (dict, NoxusError)):
@@ -248,9 +257,9 @@ def _faces(items: Sequence[Decoded], models: Any) -> list[Answer]:
     return out
 
 
-def _ocr(items: Sequence[Decoded], models: Any) -> list[Answer]:
+def _ocr(items: Sequence[Decoded], models: Any, per_run: int | None) -> list[Answer]:
     """``{"text", "lines": [{"text", "box", "confidence"}], "model"}``, lines in reading order."""
-    found = _batched(models, PpOcr, [d.text_img for d in items], lambda m, chunk: m.predict(chunk))
+    found = _batched(models, PpOcr, [d.text_img for d in items], lambda m, chunk: m.predict(chunk), per_run)
     out: list[Answer] = []
     for d, page in zip(items, found, strict=True):
         if isinstance(page, NoxusError) or page.get("unavailable"):
@@ -267,8 +276,8 @@ def _scaled(values: Sequence[int], factor: float) -> list[int]:
 
 
 def _batched(models: Any, model_cls: Any, images: Sequence[Any],
-             call: Callable[[Any, list[Any]], list[Any]]) -> list[Any]:
-    """``call(model, chunk)`` over ``MODEL_BATCH``-image chunks, one answer per image.
+             call: Callable[[Any, list[Any]], list[Any]], per_run: int | None = None) -> list[Any]:
+    """``call(model, chunk)`` over chunks of ``per_run`` images (None: by provider), one answer per image.
 
     A missing model (or model cache) answers ``unavailable`` with its install
     command for every image. A chunk whose run fails is retried one image at a
@@ -281,8 +290,9 @@ def _batched(models: Any, model_cls: Any, images: Sequence[Any],
     out: list[Any] = []
     try:
         with models.use(model_cls) as model:
-            for start in range(0, len(images), MODEL_BATCH):
-                chunk = list(images[start:start + MODEL_BATCH])
+            size = per_run or (GPU_BATCH if model.load().on_gpu else CPU_BATCH)
+            for start in range(0, len(images), size):
+                chunk = list(images[start:start + size])
                 try:
                     out.extend(call(model, chunk))
                 except Exception:
@@ -290,7 +300,7 @@ def _batched(models: Any, model_cls: Any, images: Sequence[Any],
                         log.exception("%s failed on one image", model_cls.identity)
                         out.append(InternalError(model_cls.identity))
                         continue
-                    out.extend(_batched(models, model_cls, chunk[i:i + 1], call)[0] for i in range(len(chunk)))
+                    out.extend(_batched(models, model_cls, chunk[i:i + 1], call, 1)[0] for i in range(len(chunk)))
     except ModelNotInstalled as exc:
         return [{"unavailable": True, "reason": exc.message, "install": install} for _ in images]
     return out

@@ -148,7 +148,8 @@ def test_a_batch_runs_each_model_once_for_all_its_images_and_bad_items_fail_alon
              "s": sign(tmp_path / "s.png", width=640)}  # 640 x 260: not the astronaut's shape
     items = [plan_item(0, "a0", "a", None), plan_item(1, "g", "g", None), plan_item(2, "junk", "j", None),
              plan_item(3, "a1", "a", None), plan_item(4, "sign", "s", ["ocr", "faces"])]
-    report = run_batch(items, files, ("faces", "hash"), MAX_PIXELS, CancelToken(), models=models)
+    # per_run=16: what a CUDA session gets by default (GPU_BATCH); the CPU default is checked below
+    report = run_batch(items, files, ("faces", "hash"), MAX_PIXELS, CancelToken(), models=models, per_run=16)
     assert [i["status"] for i in report.items] == ["finished", "finished", "failed", "finished", "finished"]
     assert report.items[2]["error"]["code"] == "invalid_media"
     assert report.items[0]["result"]["faces"] == report.items[3]["result"]["faces"]
@@ -160,6 +161,9 @@ def test_a_batch_runs_each_model_once_for_all_its_images_and_bad_items_fail_alon
     assert ocr_runs == [1, 2]  # one detector run, one recogniser run for the sign's two lines
     single = analyse_many([(astronaut, ("faces",))], MAX_PIXELS, models)[0]
     assert single == {"faces": report.items[0]["result"]["faces"]}  # batched = one by one
+    faces_runs.clear()
+    on_cpu = run_batch(items, files, ("faces",), MAX_PIXELS, CancelToken(), models=models)
+    assert faces_runs == [1, 1, 1, 1] and on_cpu.items[3]["result"] == {"faces": single["faces"]}
 
 
 def test_without_the_models_faces_and_ocr_say_how_to_install_them(tmp_path: Path) -> None:
