@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 from noxus_local.analysis.batch import plan_item, run_batch
 from noxus_local.analysis.features import analyse, analyse_many
 from noxus_local.config import Config, load_config
-from noxus_local.inference.cache import ModelCache
+from noxus_local.inference.cache import ModelCache, model_class
 from noxus_local.inference.centerface import CenterFace
 from noxus_local.inference.onnx_dims import symbolic_dims
 from noxus_local.inference.ppocr import PpOcr, ctc_greedy, reading_order, regions
@@ -98,6 +98,7 @@ def test_the_fixed_input_shape_is_made_symbolic_in_memory(cfg: Config) -> None:
     original = (model.model_dir / "centerface.onnx").read_bytes()
     assert symbolic_dims(original, {}) == original  # nothing named: byte for byte the same
     assert model.load().providers_used == ["CPUExecutionProvider"]
+    assert model_class("centerface") is CenterFace and model_class("ppocr-v6-tiny") is PpOcr  # preload-able
 
 
 def test_ocr_reads_spanish_accents_back_in_reading_order(models: ModelCache, tmp_path: Path) -> None:
