@@ -42,7 +42,9 @@ M = TypeVar("M", bound=OnnxModel)
 MODEL_CLASSES: dict[str, str] = {"silero-vad": "noxus_local.inference.vad:SileroVad",
                                  "whisper-base": "noxus_local.inference.whisper:WhisperModel",
                                  "open-nsfw": "noxus_local.inference.open_nsfw:OpenNsfw",
-                                 "nudenet-320n": "noxus_local.inference.nudenet:NudeNet"}
+                                 "nudenet-320n": "noxus_local.inference.nudenet:NudeNet",
+                                 "centerface": "noxus_local.inference.centerface:CenterFace",
+                                 "ppocr-v6-tiny": "noxus_local.inference.ppocr:PpOcr"}
 
 
 @dataclass

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from noxus_local.inference.boxes import nms
 from noxus_local.inference.session import OnnxModel
 
 SIZE = 320
@@ -41,27 +42,6 @@ def letterbox(img: Image.Image) -> tuple[np.ndarray, float]:
     return pixels.transpose(2, 0, 1), side / SIZE
 
 
-def nms(boxes: np.ndarray, scores: np.ndarray, iou: float = IOU) -> list[int]:
-    """Greedy non-maximum suppression on (x1, y1, x2, y2) boxes; indices kept, best first."""
-    order = list(np.argsort(-scores))
-    keep: list[int] = []
-    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    while order:
-        best = order.pop(0)
-        keep.append(int(best))
-        if not order:
-            break
-        rest = np.array(order)
-        x1 = np.maximum(boxes[best, 0], boxes[rest, 0])
-        y1 = np.maximum(boxes[best, 1], boxes[rest, 1])
-        x2 = np.minimum(boxes[best, 2], boxes[rest, 2])
-        y2 = np.minimum(boxes[best, 3], boxes[rest, 3])
-        inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-        overlap = inter / (area[best] + area[rest] - inter + 1e-9)
-        order = [int(i) for i in rest[overlap <= iou]]
-    return keep
-
-
 def decode(output: np.ndarray, scale: float, width: int, height: int) -> list[dict[str, Any]]:
     """One image's ``[22, anchors]`` output → detections in the image's pixels."""
     rows = output.T
@@ -76,7 +56,7 @@ def decode(output: np.ndarray, scale: float, width: int, height: int) -> list[di
     labels, scores = class_scores[mask].argmax(axis=1), best[mask]
     return [{"label": LABELS[int(labels[i])], "score": round(float(scores[i]), 4),
              "box": [int(boxes[i, 0]), int(boxes[i, 1]), int(boxes[i, 2] - boxes[i, 0]),
-                     int(boxes[i, 3] - boxes[i, 1])]} for i in nms(boxes, scores)]
+                     int(boxes[i, 3] - boxes[i, 1])]} for i in nms(boxes, scores, IOU)]
 
 
 class NudeNet(OnnxModel):

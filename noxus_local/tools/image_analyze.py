@@ -35,7 +35,8 @@ class ImageAnalyzeTool(Tool):
     aliases = ("analizar-imagen",)
     title = "Analyze an image"
     description = ("Metadata and EXIF summary, dominant colours, perceptual hash, quality "
-                   "(sharpness, brightness, contrast, noise) and an NSFW score of one image, as JSON.")
+                   "(sharpness, brightness, contrast, noise), an NSFW score, faces and text (OCR) "
+                   "of one image, as JSON.")
     media_type = "image"
     measures = "images"
     steps = (Step("analyze", 1),)
@@ -69,7 +70,7 @@ class ImageAnalyzeBatchTool(Tool):
     inputs = (InputSpec("items", "object", required=True,
                         help="Set by POST /api/v1/analysis/images: the items, decoded to image_<n> files."),
               InputSpec("features", "object", help=FEATURES_HELP))
-    resources: ClassVar[Mapping[str, int]] = {"cpu": 1}  # open_nsfw runs with one thread (OpenNsfw.threads)
+    resources: ClassVar[Mapping[str, int]] = {"cpu": 1}  # every image model runs with one thread (threads = 1)
 
     def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
         items = params["items"]

@@ -125,7 +125,7 @@ def test_a_batch_fails_bad_items_alone_and_writes_progress_per_item(tmp_path: Pa
     seen: list[list[str]] = []
     progress_file = tmp_path / "items.json"
     report = run_batch(items, {"good": tmp_path / "good.png", "huge": tmp_path / "huge.png"}, ("quality",),
-                       MAX_PIXELS, CancelToken(), progress_file,
+                       MAX_PIXELS, CancelToken(), progress_file, group_size=1,  # groups of one: progress per item
                        progress=lambda pct: seen.append([i["status"] for i in read_progress(progress_file) or []]))
     assert [i["status"] for i in report.items] == ["finished", "failed", "failed", "finished"]
     assert report.items[1]["error"]["code"] == "limit_exceeded"
