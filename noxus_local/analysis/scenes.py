@@ -3,18 +3,18 @@
 Cuts follow PySceneDetect's content detector: each frame is taken to HSV
 (OpenCV's 8-bit scale: hue 0-179, saturation and value 0-255) and scored by
 the mean absolute difference of the three channels against the frame before,
-averaged (``content_val``). A fixed threshold (PySceneDetect's default 27)
-misses soft cuts in dark footage and fires on fast pans, so, like its
-adaptive detector, a frame is a cut when its score is both above
-``min_score`` and ``ratio`` times the mean score of its ``window`` neighbours
-on each side; ``min_scene`` seconds must pass between two boundaries (its
-flash filter).
+averaged (``content_val``; hue compared as an angle, see ``content_score``).
+A frame is a cut when its score passes PySceneDetect's threshold (27) and,
+as in its adaptive detector, also stands ``ratio`` times above the mean of
+its ``window`` neighbours on each side, so fast motion that scores high on
+every frame is not a cut per frame; ``min_scene`` seconds must pass between
+two boundaries (its flash filter).
 
 A fade through black scores low from frame to frame and is never a cut:
 it is found from the mean luma instead, as a run of dark frames (mean luma
-below ``dark``, PySceneDetect's threshold detector uses 12 of 255) with lit
-frames on both sides; the boundary sits in the middle of the dark run, and
-content cuts next to it are the same boundary.
+below ``dark``; PySceneDetect's threshold detector uses 12 of 255) with lit
+frames on both sides; the boundary sits in the middle of the run's darkest
+frames, and content cuts next to it are the same boundary.
 
 Example::
 
@@ -38,6 +38,7 @@ WINDOW = 2  # neighbours on each side
 MIN_SCENE_SECONDS = 0.5  # 15 frames at 30 fps: PySceneDetect's min_scene_len
 DARK = 16.0  # mean luma (0-255, after limited-range expansion) of a faded-out frame
 FADE_MERGE_SECONDS = 0.6  # a cut this close to a fade's black is part of the fade
+NEAR_BLACK = 2.0  # luma levels above a dark run's minimum that still count as its black
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,14 @@ class SceneScores:
 
 
 def content_score(a: np.ndarray, b: np.ndarray) -> float:
-    """PySceneDetect's ``content_val`` with its default weights (1, 1, 1, no edges)."""
-    return float(np.abs(a - b).mean())
+    """PySceneDetect's ``content_val`` (mean of the H, S and V mean differences, no edges),
+    with hue as the angle it is: 178 and 2 are 4 apart, not 176. Without that, a colour
+    crossing red (hue 0/179) scores as a cut: a slow hue spin made PySceneDetect's adaptive
+    detector cut every second on the benchmark's clip."""
+    diff = np.abs(a - b)
+    hue = diff[..., 0]
+    np.minimum(hue, 180 - hue, out=hue)
+    return float(diff.mean())
 
 
 def hsv_of(img: Image.Image) -> np.ndarray:
@@ -134,7 +141,9 @@ def cut_times(times: np.ndarray, scores: np.ndarray, threshold: float, ratio: fl
 
 
 def fade_boundaries(times: np.ndarray, luma: np.ndarray, dark: float) -> list[float]:
-    """The middle of each dark run that has lit frames before and after it (a fade out and in)."""
+    """Each dark run that has lit frames before and after it (a fade out and in) gives one boundary:
+    the middle of its darkest frames (within ``NEAR_BLACK`` of its minimum), so a dim shot next to
+    the fade (night, a black background) does not pull the boundary into itself."""
     is_dark = luma < dark
     out: list[float] = []
     i, n = 0, len(luma)
@@ -146,6 +155,7 @@ def fade_boundaries(times: np.ndarray, luma: np.ndarray, dark: float) -> list[fl
         while j + 1 < n and is_dark[j + 1]:
             j += 1
         if i > 0 and j < n - 1:
-            out.append(float((times[i] + times[j + 1]) / 2))
+            darkest = np.flatnonzero(luma[i:j + 1] <= luma[i:j + 1].min() + NEAR_BLACK) + i
+            out.append(float((times[darkest[0]] + times[darkest[-1] + 1]) / 2))
         i = j + 1
     return out
