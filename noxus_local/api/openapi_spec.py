@@ -901,6 +901,21 @@ VIDEO_RESULT = {
                            "true_peak_dbtp": -8.1}},
     "features": ["colors", "quality"],
 }
+VIDEO_STEPS = ("probe", "scenes", "keyframes", "audio")
+VIDEO_OUTPUTS = [{"name": "analysis", "filename": "analysis.json", "mime_type": "application/json", "size_bytes": 2051,
+                  "url": f"/api/v1/files/{VIDEO_JOB}/analysis.json?expires=1779721445&sig=7c2d…"},
+                 {"name": "keyframe-000", "filename": "keyframe-000.jpg", "mime_type": "image/jpeg",
+                  "size_bytes": 18734, "url": VIDEO_RESULT["keyframes"][0]["url"]}]
+OPERATIONS[("post", "/api/v1/tools/{name}")].examples["video-analyze"] = _envelope({
+    **JOB_ROW, "tool": "video-analyze", "job_id": VIDEO_JOB,
+    "billing": {"currency": "USD", "estimated_usd": "0.0026", "charged_usd": "0.0026", "balance_after_usd": "9.9974",
+                "unit": "second", "estimated_units": 13.0, "units": 13.0},
+    "steps": [_step_example(VIDEO_JOB, i, n, "2026-05-25T15:04:07.101223Z", "2026-05-25T15:04:08.120470Z")
+              for i, n in enumerate(VIDEO_STEPS, start=1)],
+    "jobs": _sub_jobs_example(VIDEO_JOB, VIDEO_STEPS), "sub_jobs": _sub_jobs_example(VIDEO_JOB, VIDEO_STEPS),
+    "output": {k: VIDEO_OUTPUTS[0][k] for k in ("filename", "mime_type", "size_bytes", "url")},
+    "outputs": VIDEO_OUTPUTS, "result": {**VIDEO_RESULT, "keyframes": [
+        {k: v for k, v in f.items() if k != "url"} for f in VIDEO_RESULT["keyframes"]]}})
 SCHEMAS.update({
     "AnalysisVideo": _ok({"job_id": _str(), "status": _str(enum=["queued", "processing", "finished", "failed"]),
                           "progress": _int(), "result": {"type": ["object", "null"], "description": (
