@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from tests.e2e.conftest import Server, no_server_errors
+from tests.e2e.test_webhooks_e2e import Receiver, verify
 from tests.video_clips import Clip, ffmpeg, shots_clip
 
 VIDEO = "/api/v1/analysis/video"
@@ -33,6 +34,8 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         max_upload_mb = {UPLOAD_MB}
         max_video_seconds = 20
         concurrent_jobs = 4
+        [webhooks]
+        allow_hosts = ["127.0.0.1"]
         """)
     server.client.event_hooks = {"request": [], "response": [no_server_errors]}
     fetched = server.cli("models", "fetch", "silero-vad")
@@ -204,3 +207,19 @@ def test_max_processing_time_stops_the_job_and_charges_nothing(srv: Server, tmp_
     body = wait_video(srv, r.json()["job_id"])
     assert body["status"] == "failed" and body["error"]["code"] == "processing_timeout", json.dumps(body)[:500]
     assert body["billing"]["charged_usd"] == "0" and balance(srv) == before
+
+
+def test_the_webhook_given_as_query_parameters_is_signed_and_sent_on_finish(srv: Server, clip: Clip) -> None:
+    receiver = Receiver([])
+    try:
+        r = srv.post(VIDEO, key=srv.key, content=clip.path.read_bytes(), headers={"Content-Type": "video/mp4"},
+                     params={"webhook_url": receiver.url, "webhook_secret": "s3cret", "features": "hash"})
+        assert r.status_code == 202, r.text
+        receiver.wait_for(1, timeout=120)
+        headers, raw = receiver.requests[0]
+        assert verify("s3cret", headers, raw)
+        payload = json.loads(raw)
+        assert (payload["event"], payload["job_id"]) == ("job.completed", r.json()["job_id"])
+        assert len(payload["result"]["scenes"]) == 5 and payload["result"]["audio"]["speech"]
+    finally:
+        receiver.httpd.shutdown()
