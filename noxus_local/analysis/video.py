@@ -8,21 +8,20 @@ is ever made: that conversion cost more than the decode itself on 720p
 (about 60 ms per second of video on this 2-core CPU). Frames in pixel
 formats without 8-bit planar YUV go through swscale at the small size.
 
-Every ``grid`` seconds one frame is kept as a JPEG of at most
+Every ``grid`` seconds one frame is kept as a JPEG file of at most
 ``KEYFRAME_SIDE`` px, oriented as displayed; the keyframes (one per scene,
 plus every ``sample_every_seconds``) are picked from these after detection,
 so the video is never decoded twice.
 
 Example::
 
-    frames = scan(Path("clip.mp4"), info, cancel)
+    frames = scan(Path("clip.mp4"), info, cancel, workdir / "frames")
     scenes = detect(frames.scores, info.duration)
     picks = pick_keyframes(scenes, frames.grid, sample_every=5.0)
 """
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,8 +47,10 @@ PLANAR = {"yuv420p": (False, 2, 2), "yuvj420p": (True, 2, 2), "yuv422p": (False,
 
 @dataclass(frozen=True)
 class GridFrame:
+    """A kept frame: its time and the JPEG file it was written to."""
+
     t: float
-    jpeg: bytes
+    path: Path
     width: int
     height: int
 
@@ -62,12 +63,17 @@ class Scan:
     last_time: float = 0.0
 
 
-def scan(path: Path, info: MediaInfo, cancel: CancelToken, grid: float = GRID_SECONDS,
+def scan(path: Path, info: MediaInfo, cancel: CancelToken, frames_dir: Path, grid: float = GRID_SECONDS,
          progress: Callable[[int], None] = lambda pct: None) -> Scan:
-    """Decode every frame once; corrupt data that yields no frame is ``invalid_media``."""
+    """Decode every frame once; corrupt data that yields no frame is ``invalid_media``.
+
+    The kept frames go to ``frames_dir`` as files (about 40 KB each, two a second): an hour of
+    video would hold ~300 MB of them in memory otherwise.
+    """
     import av
 
     stream_info = info.require_video()
+    frames_dir.mkdir(parents=True, exist_ok=True)
     duration = info.duration or 0.0
     out = Scan()
     next_grid = 0.0
@@ -84,7 +90,8 @@ def scan(path: Path, info: MediaInfo, cancel: CancelToken, grid: float = GRID_SE
                 hsv, luma = _small(frame)
                 out.scores.add(t, hsv, luma)
                 if t + 1e-6 >= next_grid:
-                    out.grid.append(_keep(frame, t, stream_info.rotation))
+                    out.grid.append(_keep(frame, t, stream_info.rotation,
+                                          frames_dir / f"frame-{len(out.grid):06d}.jpg"))
                     next_grid = (int(t / grid) + 1) * grid
                 out.frames += 1
                 out.last_time = t
@@ -132,17 +139,16 @@ def _luma(y: np.ndarray, full_range: bool) -> float:
     return mean if full_range else max(0.0, (mean - 16.0) * 255.0 / 219.0)
 
 
-def _keep(frame: Any, t: float, rotation: int) -> GridFrame:
+def _keep(frame: Any, t: float, rotation: int, dest: Path) -> GridFrame:
     scale = KEYFRAME_SIDE / max(frame.width, frame.height)
     width, height = frame.width, frame.height
     if scale < 1:
         width, height = max(2, round(width * scale)), max(2, round(height * scale))
     img = frame.to_image(width=width, height=height)
     if rotation:
-        img = img.rotate(-rotation, expand=True)  # clockwise display matrix, as players show it
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=JPEG_QUALITY)
-    return GridFrame(round(t, 3), buf.getvalue(), img.width, img.height)
+        img = img.rotate(rotation, expand=True)  # counter-clockwise, as ffmpeg's autorotate shows it
+    img.save(dest, "JPEG", quality=JPEG_QUALITY)
+    return GridFrame(round(t, 3), dest, img.width, img.height)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ Example::
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -80,12 +81,13 @@ class VideoAnalyzeTool(Tool):
         with ctx.step("probe"):
             info = _probe(path)
         with ctx.step("scenes") as step:
-            frames = scan(path, info, ctx.cancel, progress=step.progress)
+            frames = scan(path, info, ctx.cancel, ctx.workdir / "frames", progress=step.progress)
             duration = info.duration or frames.last_time
             scenes = detect(frames.scores, duration)
         with ctx.step("keyframes") as step:
             picks = pick_keyframes(scenes, frames.grid, ctx.params.get("sample_every_seconds"))[:MAX_KEYFRAMES]
             keyframes, outputs = self._keyframes(ctx, picks, step.progress)
+            shutil.rmtree(ctx.workdir / "frames", ignore_errors=True)  # the frames no keyframe chose
         with ctx.step("audio"):
             audio = self._audio(ctx, info, path)
         result = {"probe": probe_result(info, frames.frames), "scenes": [s.as_dict() for s in scenes],
@@ -102,8 +104,7 @@ class VideoAnalyzeTool(Tool):
         for n, pick in enumerate(picks):
             ctx.cancel.check()
             name = f"keyframe-{n:03d}"
-            file = ctx.workdir / f"{name}.jpg"
-            file.write_bytes(pick.frame.jpeg)
+            file = pick.frame.path.rename(ctx.workdir / f"{name}.jpg")
             entry: dict[str, Any] = {"index": n, "time": pick.frame.t, "scene": pick.scene, "reason": pick.reason,
                                      "width": pick.frame.width, "height": pick.frame.height, "output": name}
             try:

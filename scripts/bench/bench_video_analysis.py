@@ -158,7 +158,7 @@ def ours(clips: dict[str, tuple[Path, list[float]]], rounds: int, folder: Path) 
             result = tool.run(ToolContext(dict(params), files, limits, work, models=models)).result
             totals.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
-            detect(scan(path, info, CancelToken()).scores, info.duration or 0.0)
+            detect(scan(path, info, CancelToken(), work / "scan").scores, info.duration or 0.0)
             scene_times.append(time.perf_counter() - t0)
             decode_times.append(decode_only(path))
         assert result is not None

@@ -81,7 +81,7 @@ def test_a_video_that_starts_black_has_no_boundary_there() -> None:
 
 
 def test_keyframes_one_per_scene_plus_samples_without_repeats() -> None:
-    grid = [GridFrame(t / 2, b"", 64, 36) for t in range(20)]  # every 0.5 s over 10 s
+    grid = [GridFrame(t / 2, Path(f"{t}.jpg"), 64, 36) for t in range(20)]  # every 0.5 s over 10 s
     scenes = [Scene(0.0, 3.0, "start"), Scene(3.0, 3.6, "cut"), Scene(3.6, 10.0, "fade")]
     picks = pick_keyframes(scenes, grid, sample_every=None)
     assert [(p.frame.t, p.scene, p.reason) for p in picks] == [(1.5, 0, "scene"), (3.5, 1, "scene"),
@@ -121,14 +121,14 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_cuts_and_the_fade_of_a_built_clip_are_found_at_their_times(clips: Path) -> None:
     clip = shots_clip(clips / "shots.mp4", speech=False)
     info = probe(clip.path)
-    frames = scan(clip.path, info, CancelToken())
+    frames = scan(clip.path, info, CancelToken(), clips / "frames")
     scenes = detect(frames.scores, info.duration or 0.0)
     found = {(round(s.start * 5) / 5, s.transition) for s in scenes[1:]}  # to 0.2 s
     assert len(scenes) == 1 + len(clip.cuts) + len(clip.fades)
     for truth, kind in [(t, "cut") for t in clip.cuts] + [(t, "fade") for t in clip.fades]:
         assert any(abs(s.start - truth) <= 0.2 and s.transition == kind for s in scenes), (truth, kind, found)
     assert frames.frames == int(clip.duration * FPS)
-    assert len(frames.grid) == int(clip.duration / 0.5) and frames.grid[0].jpeg[:2] == b"\xff\xd8"
+    assert len(frames.grid) == int(clip.duration / 0.5) and frames.grid[0].path.read_bytes()[:2] == b"\xff\xd8"
 
 
 def test_a_minus_23_lufs_tone_reads_minus_23(clips: Path) -> None:
@@ -160,3 +160,20 @@ def test_the_tool_reports_a_video_without_sound_and_refuses_audio_only(clips: Pa
 
 def _input(path: Path) -> InputFile:
     return InputFile(path, path.name, None, path.stat().st_size)
+
+
+@pytest.mark.parametrize("degrees", [90, -90, 180])
+def test_keyframes_of_a_phone_video_are_turned_as_ffmpeg_shows_them(clips: Path, degrees: int) -> None:
+    still = clips / "corner.png"
+    img = Image.new("RGB", (320, 180), "white")
+    img.paste((255, 0, 0), (0, 0, 60, 40))
+    img.save(still)
+    plain, turned, shown = clips / "plain.mp4", clips / f"turned{degrees}.mp4", clips / f"shown{degrees}.png"
+    ffmpeg("-loop", "1", "-t", "1", "-framerate", "25", "-i", str(still), "-c:v", "libx264", "-pix_fmt", "yuv420p",
+           str(plain))
+    ffmpeg("-display_rotation", str(degrees), "-i", str(plain), "-c", "copy", str(turned))
+    ffmpeg("-i", str(turned), "-frames:v", "1", str(shown))  # ffmpeg autorotates: what players show
+    frames = scan(turned, probe(turned), CancelToken(), clips / f"frames{degrees}")
+    ours = np.asarray(Image.open(frames.grid[0].path).convert("RGB"), dtype=np.int16)
+    theirs = np.asarray(Image.open(shown).convert("RGB"), dtype=np.int16)
+    assert ours.shape == theirs.shape and np.abs(ours - theirs).mean() < 3
