@@ -936,8 +936,9 @@ OPERATIONS.update({
         {"accepted": _envelope({"job_id": VIDEO_JOB, "status": "queued",
                                 "location": f"/api/v1/analysis/video/{VIDEO_JOB}"})}, status=202,
         errors=("validation_error", "invalid_media", "scope_denied", "tool_not_allowed", "insufficient_api_balance",
-                "idempotency_conflict", "limit_exceeded", "unsupported_media_type", *AUTH_ERRORS,
-                "concurrency_limit_exceeded", "shutting_down"),
+                "asset_forbidden", "asset_not_found", "idempotency_conflict", "limit_exceeded",
+                "unsupported_media_type", *AUTH_ERRORS, "concurrency_limit_exceeded", "tool_unavailable",
+                "shutting_down", "request_timeout", "server_busy"),
         parameters=(_ref("IdempotencyKey", "parameters"), _ref("MaxProcessingTime", "parameters"), *VIDEO_QUERY),
         request_body=VIDEO_BODY),
     ("get", "/api/v1/analysis/video/{job_id}"): Op(
