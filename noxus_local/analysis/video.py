@@ -1,7 +1,7 @@
-"""One decode of a video: every frame scored for shot detection, a picture kept every half second.
+"""One decode of a video: frames scored for shot detection, a picture kept every half second.
 
 ``scan`` decodes the first video stream once with PyAV (frame threads on),
-and for each frame takes the Y, U and V planes as they come out of the
+and for up to ``SCORE_FPS`` frames a second takes the Y, U and V planes as they come out of the
 decoder, subsampled by a stride to about ``DETECT_WIDTH`` px (nearest
 neighbour, as PySceneDetect's own downscale did), so no full-size RGB frame
 is ever made: that conversion cost more than the decode itself on 720p
@@ -64,6 +64,7 @@ class Scan:
     grid: list[GridFrame] = field(default_factory=list)
     frames: int = 0
     last_time: float = 0.0
+    start: float | None = None  # the first frame's timestamp
 
 
 def scan(path: Path, info: MediaInfo, cancel: CancelToken, frames_dir: Path, grid: float = GRID_SECONDS,
@@ -111,9 +112,12 @@ def scan(path: Path, info: MediaInfo, cancel: CancelToken, frames_dir: Path, gri
 
 
 def _time(frame: Any, out: Scan) -> float:
-    if frame.time is not None:
-        return float(frame.time)
-    return out.last_time + (1 / 25 if out.frames else 0.0)
+    """Seconds since the first frame: an MPEG-TS or a cut-out clip may start its clock at 1.4 s or 600 s."""
+    if frame.time is None:
+        return out.last_time + (1 / 25 if out.frames else 0.0)
+    if out.start is None:
+        out.start = float(frame.time)
+    return max(0.0, float(frame.time) - out.start)
 
 
 def _small(frame: Any) -> tuple[np.ndarray, float]:

@@ -177,3 +177,15 @@ def test_keyframes_of_a_phone_video_are_turned_as_ffmpeg_shows_them(clips: Path,
     ours = np.asarray(Image.open(frames.grid[0].path).convert("RGB"), dtype=np.int16)
     theirs = np.asarray(Image.open(shown).convert("RGB"), dtype=np.int16)
     assert ours.shape == theirs.shape and np.abs(ours - theirs).mean() < 3
+
+
+def test_times_count_from_the_first_frame_when_the_clock_starts_late(clips: Path) -> None:
+    clip = shots_clip(clips / "late.mp4", speech=False)
+    late = clips / "late.ts"
+    ffmpeg("-i", str(clip.path), "-c", "copy", "-output_ts_offset", "30", "-f", "mpegts", str(late))
+    info = probe(late)
+    frames = scan(late, info, CancelToken(), clips / "late-frames")
+    starts = [s.start for s in detect(frames.scores, info.duration or 0.0)[1:]]
+    assert len(starts) == 4 and all(abs(a - b) <= 0.2 for a, b in zip(starts, sorted(clip.cuts + clip.fades),
+                                                                        strict=True)), starts
+    assert frames.grid[0].t == 0.0
