@@ -11,7 +11,8 @@ the bundled ffmpeg, each with boundaries known by construction:
 
 Measured: the whole ``video-analyze`` tool run (probe, scenes, keyframes with
 the default keyframe features, audio with Silero VAD) in processing seconds
-per second of video, and the scene step on its own; then PySceneDetect
+per second of video, the scene step on its own, and a bare PyAV decode of
+every frame (the floor any detector pays); then PySceneDetect
 (``scenedetect[opencv-headless]``, installed by this script into a throwaway
 venv, ``--sd-venv``, default /tmp/sd-venv, run there as a child process)
 with its ``ContentDetector`` and ``AdaptiveDetector`` defaults on the same
@@ -20,7 +21,7 @@ against PySceneDetect's list and against the known truth for both.
 
 Example::
 
-    .venv/bin/python scripts/bench/bench_video_analysis.py          # ~3 min on 2 cores, first run installs
+    .venv/bin/python scripts/bench/bench_video_analysis.py          # ~7 min on a busy 2-core box
     .venv/bin/python scripts/bench/bench_video_analysis.py --rounds 1
 """
 
@@ -167,6 +168,9 @@ def ours(clips: dict[str, tuple[Path, list[float]]], rounds: int, folder: Path) 
                      "cuts": [s["start"] for s in result["scenes"][1:]],
                      "kinds": [s["transition"] for s in result["scenes"][1:]],
                      "keyframes": len(result["keyframes"]), "speech": len(result["audio"].get("speech") or [])}
+    from noxus_local.inference.vad import SileroVad
+
+    out["_providers"] = {"silero-vad": models.get(SileroVad).load().providers_used}
     return out
 
 
@@ -210,6 +214,7 @@ def main() -> int:
         print(f"         ours: {[round(t, 2) for t in m['cuts']]} {m['kinds']}; keyframes {m['keyframes']}, "
               f"speech segments {m['speech']}")
         print(f"         PySceneDetect content: {[round(t, 2) for t in c]}; adaptive: {[round(t, 2) for t in a]}")
+    print(f"\nproviders that ran: {mine['_providers']}; PyAV decode threads: auto (frame threads)")
     worst = max(per_second)
     print(f"\nwhole analysis, worst clip: {worst:.3f} s per second of 720p video (target ≤ {TARGET}): "
           f"{'met' if worst <= TARGET else 'NOT met'}; load average now {os.getloadavg()[0]:.1f} "
