@@ -173,8 +173,6 @@ async def _stream_body(request: Request[Any, Any, Any], limits: Limits, path: Pa
     if size == 0:
         raise InvalidMedia(EMPTY, details={"reason": "empty"})
     parsed = ParsedInput()
-    name = request.query_params.get("filename") or "video"
-    safe = "".join(ch for ch in name.rsplit("/", 1)[-1] if ch.isprintable())[:200].lstrip(".") or "video"
-    parsed.files["video"] = InputFile(path, safe, request.headers.get("content-type"), size)
+    parsed.files["video"] = InputFile(path, "video", request.headers.get("content-type"), size)
     parsed.file_hashes["video"] = digest.hexdigest()
     return parsed
