@@ -31,6 +31,7 @@ from noxus_local.api import openai_speech_routes as openai_speech
 from noxus_local.api import openapi, worker_routes
 from noxus_local.api import status_routes as status
 from noxus_local.api import tool_routes as tools
+from noxus_local.api import video_routes as video
 from noxus_local.api import voice_routes as voices_api
 from noxus_local.api.body_guard import BodyRules, body_guard
 from noxus_local.api.envelope import error_response, request_id_of
@@ -76,7 +77,7 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
                 assets_api.upload_asset, assets_api.list_assets, assets_api.show_asset,
                 assets_api.delete_asset, assets_api.asset_content,
                 openai_api.transcriptions, openai_api.translations,
-                analysis.submit_images, analysis.show_images,
+                analysis.submit_images, analysis.show_images, video.submit_video, video.show_video,
                 voices_api.list_voices, voices_api.show_voice, voices_api.voice_preview, voices_api.clone_voice,
                 openai_speech.create_speech, openai_speech.list_openai_voices]
     if cfg.multi_host:  # the internal worker API exists only where remote workers are configured

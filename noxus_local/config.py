@@ -183,6 +183,8 @@ DEFAULT_PRICES: dict[str, str | dict[str, str]] = {
     "image-analyze": {"unit": "image", "unit_usd": "0.001"},
     "image-analyze-batch": {"unit": "image", "unit_usd": "0.001"},
     "text-to-speech": {"unit": "1k_chars", "unit_usd": "0.015", "minimum_usd": "0.001"},
+    # per second of probed video: shots, keyframes and their image features, speech and loudness
+    "video-analyze": {"unit": "second", "unit_usd": "0.0002", "minimum_usd": "0.001"},
 }
 
 

@@ -862,7 +862,101 @@ OPERATIONS.update({
         errors=(*AUTH_ERRORS[:-1], "job_not_found", "internal_error"),
         parameters=({**JOB_ID_PARAM, "example": ANALYSIS_JOB},)),
 })
-TAGS.insert(-2, {"name": "Analysis", "description": "Seed 001: image batches analysed item by item."})
+TAGS.insert(-2, {"name": "Analysis", "description": "Seed 001: image batches analysed item by item, and videos "
+                 "(shots, keyframes, speech, loudness)."})
+
+# seed 001's video analysis (api/video_routes.py): a video-analyze job, priced per second of video
+VIDEO_JOB = "job_3d5f7a9c1e2b4d6f8a0c2e4b"
+BINARY = {"type": "string", "format": "binary"}
+VIDEO_OPTIONS = {
+    "features": _str("Image features of each keyframe, comma-separated. Default: colors,quality"),
+    "sample_every_seconds": {"type": "number", "minimum": 0.5, "maximum": 3600,
+                             "description": "Also analyse a keyframe every this many seconds"},
+    "webhook_url": _str("Where the final result is POSTed (SSRF-checked)"),
+    "webhook_secret": _str("Signs the webhook (X-Webhook-Signature)"),
+}
+VIDEO_BODY = {"required": True, "content": {
+    "video/*": {"schema": BINARY},
+    "application/octet-stream": {"schema": BINARY},
+    "multipart/form-data": {"schema": _obj({"video": BINARY, **VIDEO_OPTIONS}, ("video",))},
+    "application/json": {"schema": _obj({
+        "asset_id": _str("An asset of this account"), "url": _str("Downloaded by the server (SSRF-checked)"),
+        "data_base64": _str("The video as raw base64"),
+        "features": {"type": "array", "minItems": 1, "items": _str(enum=ANALYSIS_FEATURES)},
+        "sample_every_seconds": VIDEO_OPTIONS["sample_every_seconds"], "webhook": JSON_COMMON["webhook"]}),
+        "examples": {"an asset": {"summary": "a video uploaded before as an asset",
+                                  "value": {"asset_id": "asset_0f1e2d3c4b5a69788796a5b4", "features": ["colors"]}}}},
+}}
+VIDEO_QUERY = tuple({"name": name, "in": "query", "required": False, "schema": schema,
+                     "description": schema.get("description", "") + " (with a raw body)"}
+                    for name, schema in VIDEO_OPTIONS.items())
+VIDEO_RESULT = {
+    "probe": {"duration": 13.0, "container": "mov,mp4,m4a,3gp,3g2,mj2", "size_bytes": 129308, "bit_rate": 79574,
+              "fps": 30.0, "width": 640, "height": 360, "coded_width": 640, "coded_height": 360, "rotation": 0,
+              "video_codec": "h264", "frames": 390,
+              "audio": {"present": True, "codec": "aac", "sample_rate": 48000, "channels": 1}},
+    "scenes": [{"start": 0.0, "end": 2.5, "transition": "start"}, {"start": 2.5, "end": 8.0, "transition": "cut"},
+               {"start": 8.0, "end": 13.0, "transition": "fade"}],
+    "keyframes": [{"index": 0, "time": 1.0, "scene": 0, "reason": "scene", "width": 640, "height": 360,
+                   "output": "keyframe-000", "analysis": {"colors": {"palette": []}},
+                   "url": f"/api/v1/files/{VIDEO_JOB}/keyframe-000.jpg?expires=1779721445&sig=9a1b…"}],
+    "audio": {"present": True, "duration": 13.0, "speech": [{"start": 1.0, "end": 3.6}], "speech_seconds": 2.6,
+              "silences": [{"start": 3.6, "end": 13.0}],
+              "loudness": {"standard": "EBU R128", "integrated_lufs": -27.4, "loudness_range_lu": 6.8,
+                           "true_peak_dbtp": -8.1}},
+    "features": ["colors", "quality"],
+}
+VIDEO_STEPS = ("probe", "scenes", "keyframes", "audio")
+VIDEO_OUTPUTS = [{"name": "analysis", "filename": "analysis.json", "mime_type": "application/json", "size_bytes": 2051,
+                  "url": f"/api/v1/files/{VIDEO_JOB}/analysis.json?expires=1779721445&sig=7c2d…"},
+                 {"name": "keyframe-000", "filename": "keyframe-000.jpg", "mime_type": "image/jpeg",
+                  "size_bytes": 18734, "url": VIDEO_RESULT["keyframes"][0]["url"]}]
+OPERATIONS[("post", "/api/v1/tools/{name}")].examples["video-analyze"] = _envelope({
+    **JOB_ROW, "tool": "video-analyze", "job_id": VIDEO_JOB,
+    "billing": {"currency": "USD", "estimated_usd": "0.0026", "charged_usd": "0.0026", "balance_after_usd": "9.9974",
+                "unit": "second", "estimated_units": 13.0, "units": 13.0},
+    "steps": [_step_example(VIDEO_JOB, i, n, "2026-05-25T15:04:07.101223Z", "2026-05-25T15:04:08.120470Z")
+              for i, n in enumerate(VIDEO_STEPS, start=1)],
+    "jobs": _sub_jobs_example(VIDEO_JOB, VIDEO_STEPS), "sub_jobs": _sub_jobs_example(VIDEO_JOB, VIDEO_STEPS),
+    "output": {k: VIDEO_OUTPUTS[0][k] for k in ("filename", "mime_type", "size_bytes", "url")},
+    "outputs": VIDEO_OUTPUTS, "result": {**VIDEO_RESULT, "keyframes": [
+        {k: v for k, v in f.items() if k != "url"} for f in VIDEO_RESULT["keyframes"]]}})
+SCHEMAS.update({
+    "AnalysisVideo": _ok({"job_id": _str(), "status": _str(enum=["queued", "processing", "finished", "failed"]),
+                          "progress": _int(), "result": {"type": ["object", "null"], "description": (
+                              "probe, scenes (with the transition that began each), keyframes (each with its "
+                              "image analysis and the signed url of its JPEG), audio (speech, loudness, silences)")},
+                          "billing": _ref("Billing"), "steps": {"type": "array", "items": {"type": "object"}},
+                          "outputs": {"type": "array", "items": {"type": "object"}},
+                          "error": _obj({"code": _str(), "message": _str()})}, ("job_id", "status", "result")),
+})
+OPERATIONS.update({
+    ("post", "/api/v1/analysis/video"): Op(
+        "submitVideoAnalysis", "Analysis", "Submit a video for analysis",
+        "Seed 001: the video as the raw body (`Content-Type: video/*` or `application/octet-stream`, streamed to "
+        "disk; options as query parameters), as multipart part `video`, or JSON `asset_id` / `url` / "
+        "`data_base64`. Answers 202 with `Location`. Not a video, no video stream, 0 bytes or corrupt: 400 "
+        "`invalid_media`; over the upload limit or `max_video_seconds`: 413. Priced per second of probed video; "
+        "`Max-Processing-Time` stops the job (charged 0).", "AnalysisAccepted",
+        {"accepted": _envelope({"job_id": VIDEO_JOB, "status": "queued",
+                                "location": f"/api/v1/analysis/video/{VIDEO_JOB}"})}, status=202,
+        errors=("validation_error", "invalid_media", "scope_denied", "tool_not_allowed", "insufficient_api_balance",
+                "asset_forbidden", "asset_not_found", "idempotency_conflict", "limit_exceeded",
+                "unsupported_media_type", *AUTH_ERRORS, "concurrency_limit_exceeded", "tool_unavailable",
+                "shutting_down", "request_timeout", "server_busy"),
+        parameters=(_ref("IdempotencyKey", "parameters"), _ref("MaxProcessingTime", "parameters"), *VIDEO_QUERY),
+        request_body=VIDEO_BODY),
+    ("get", "/api/v1/analysis/video/{job_id}"): Op(
+        "getVideoAnalysis", "Analysis", "Get a video analysis",
+        "Seed 001's words (`queued`, `processing`, `finished`, `failed`) and, once finished, the `result`: probe "
+        "data, scenes with cuts and fades, keyframes with their image analysis and download URL, speech "
+        "segments, EBU R128 loudness and silences.", "AnalysisVideo",
+        {"finished": _envelope({"job_id": VIDEO_JOB, "status": "finished", "progress": 100, "result": VIDEO_RESULT,
+                                "billing": {"currency": "USD", "estimated_usd": "0.0026",
+                                            "charged_usd": "0.0026"}})},
+        errors=(*AUTH_ERRORS[:-1], "job_not_found", "internal_error"),
+        parameters=({**JOB_ID_PARAM, "example": VIDEO_JOB},)),
+})
 
 
 # --- voices (api/voice_routes.py) ---

@@ -20,7 +20,7 @@ import sqlite3
 from typing import Any
 
 from noxus_local.analysis.batch import PROGRESS_FILE, public, read_progress
-from noxus_local.core.job_view import Services, billing
+from noxus_local.core.job_view import Services, billing, job_body
 from noxus_local.errors import message
 
 SEED_STATUS = {"queued": "queued", "running": "processing", "succeeded": "finished",
@@ -53,3 +53,33 @@ def _items(svc: Services, row: sqlite3.Row, locale: str) -> list[dict[str, Any]]
     # a batch stopped as a whole (timeout, cancel) is charged 0: every item it had is failed with it
     return [public(i) if i["status"] == "failed" else {**public(i), "status": "failed", "error": error}
             for i in planned]
+
+
+VIDEO_TOOL = "video-analyze"
+
+
+def video_view(svc: Services, row: sqlite3.Row, locale: str = "es") -> dict[str, Any]:
+    """A video analysis as seed 001 shows it: ``{job_id, status, result}``, plus progress, steps and billing.
+
+    Each keyframe in ``result.keyframes`` gets the signed ``url`` of its JPEG (the same one
+    ``outputs`` lists), so a client needs no second lookup. Example::
+
+        video_view(svc, row)["result"]["keyframes"][0]["url"]   # "/api/v1/files/job_x/keyframe-000.jpg?…"
+    """
+    status = SEED_STATUS[row["status"]]
+    full = job_body(svc, row)
+    body: dict[str, Any] = {"job_id": row["id"], "status": status, "progress": row["progress"],
+                            "result": None, "billing": full["billing"]}
+    if "steps" in full:
+        body["steps"] = full["steps"]
+    if row["status"] == "succeeded":
+        result = json.loads(row["result"] or "{}")
+        urls = {o["name"]: o.get("url") for o in full.get("outputs") or []}
+        for frame in result.get("keyframes") or []:
+            frame["url"] = urls.get(frame.get("output"))
+        body["result"] = result
+        body["outputs"] = full.get("outputs") or []
+    if status == "failed":
+        code = row["error_code"] or "internal_error"
+        body["error"] = {"code": code, "message": row["error_message"] or message(code, locale)}
+    return body

@@ -39,10 +39,12 @@ class FfmpegFailed(InvalidMedia):
 
 
 def run_ffmpeg(args: list[str], cancel: CancelToken, progress: Callable[[float], None] | None = None,
-               on_start: Callable[[int], None] | None = None, env: dict[str, str] | None = None) -> None:
+               on_start: Callable[[int], None] | None = None, env: dict[str, str] | None = None,
+               keep: int = 8192) -> bytes:
     """Run ``ffmpeg -y -nostdin <args>``; raise on failure, cancel or timeout.
 
     ``env`` replaces the environment (e.g. ``LibassFonts.env()``: fontconfig sees only our fonts).
+    Returns the last ``keep`` bytes of stderr, where filters such as ``ebur128`` print their reports.
     """
     proc = subprocess.Popen([ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", *args],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -51,12 +53,13 @@ def run_ffmpeg(args: list[str], cancel: CancelToken, progress: Callable[[float],
         on_start(proc.pid)
     watcher = threading.Thread(target=_watch, args=(proc, cancel), daemon=True)
     watcher.start()
-    tail = _drain(proc, progress)
+    tail = _drain(proc, progress, keep)
     code = proc.wait()
     watcher.join(timeout=GRACE_SECONDS + 1)
     cancel.check()  # a kill because of cancel/timeout raises the job's own error
     if code != 0:
-        raise FfmpegFailed(details={"reason": _last_error(tail)})
+        raise FfmpegFailed(details={"reason": _last_error(tail[-8192:])})
+    return tail
 
 
 def _watch(proc: subprocess.Popen[bytes], cancel: CancelToken) -> None:
@@ -77,12 +80,12 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         pass
 
 
-def _drain(proc: subprocess.Popen[bytes], progress: Callable[[float], None] | None) -> bytes:
+def _drain(proc: subprocess.Popen[bytes], progress: Callable[[float], None] | None, keep: int = 8192) -> bytes:
     """Read stderr as it comes (so ffmpeg never blocks on a full pipe); report time=."""
     assert proc.stderr is not None
     tail = b""
     for chunk in iter(lambda: proc.stderr.read1(4096), b""):  # type: ignore[union-attr]
-        tail = (tail + chunk)[-8192:]
+        tail = (tail + chunk)[-keep:]
         times = _TIME_RE.findall(chunk)
         if times and progress is not None:
             h, m, s = times[-1]

@@ -1,0 +1,178 @@
+"""Seed 001's video analysis routes: ``POST /api/v1/analysis/video`` and ``GET …/video/{job_id}``.
+
+Three ways in, one job (tool ``video-analyze``):
+
+- a raw body, ``Content-Type: video/*`` or ``application/octet-stream``: streamed
+  to the job's work folder in chunks with a running size check, never held
+  whole in memory; past the tier's upload limit (or a declared
+  ``Content-Length`` already over it) the read stops with 413 and the
+  partial file goes with the folder. Options come as query parameters:
+  ``features``, ``sample_every_seconds``, ``webhook_url``, ``webhook_secret``;
+- ``multipart/form-data`` with the file in part ``video`` and the options as fields;
+- JSON ``{"asset_id" | "url" | "data_base64", "features"?, "sample_every_seconds"?, "webhook"?}``.
+
+Then the same path as every tool (``tool_routes.prepare_job`` → ``jobs.submit``:
+probe, limits, hold, idempotency) and ``202`` + ``Location``. Anything that
+is not a video is refused by the probe before the job exists: charged 0.
+
+Example::
+
+    curl -X POST "http://127.0.0.1:8080/api/v1/analysis/video?features=colors,quality&sample_every_seconds=5" \\
+      -H "Authorization: Bearer $KEY" -H "Content-Type: video/mp4" --data-binary @clip.mp4
+    curl http://127.0.0.1:8080/api/v1/analysis/video/job_x -H "Authorization: Bearer $KEY"
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from anyio import to_thread
+from litestar import Request, Response, get, post
+from litestar.params import FromPath
+
+from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
+from noxus_local.api.deps import services_of
+from noxus_local.api.envelope import encode, json_response, raw_response, request_id_of
+from noxus_local.api.input_refs import resolve_refs
+from noxus_local.api.inputs import ParsedInput, _read_json, _read_multipart, _too_big, check_values
+from noxus_local.api.tool_routes import Options, prepare_job, request_options
+from noxus_local.core import idempotency, jobs
+from noxus_local.core.analysis import VIDEO_TOOL, video_view
+from noxus_local.core.keys import Principal, new_id
+from noxus_local.core.limits import tier_limits
+from noxus_local.errors import InvalidMedia, JobNotFound, UnsupportedMediaType, ValidationError
+from noxus_local.node.services import Services
+from noxus_local.tools.base import InputFile, Limits, Tool
+
+ROUTE = "/api/v1/analysis/video"
+OPTIONS = ("features", "sample_every_seconds", "webhook", "webhook_url", "webhook_secret")
+RAW_TYPES = ("application/octet-stream",)
+FLUSH_BYTES = 1024 * 1024  # chunks are written to disk in one thread hop per MiB
+# JSON's names for the file, as seed 001 and the image items say them → the tool's input names
+JSON_FILE_KEYS = {"asset_id": "video_asset_id", "url": "video_url", "data_base64": "video_base64"}
+EMPTY = "El cuerpo está vacío (0 bytes) / the body is empty (0 bytes): send the video."
+
+
+@post(ROUTE, status_code=202)
+async def submit_video(request: Request[Any, Any, Any]) -> Response[bytes]:
+    svc = services_of(request)
+    principal = await require_principal(request)
+    require_scope(principal, "tools:run")
+    tool = svc.catalog.resolve(VIDEO_TOOL)
+    require_tool_allowed(svc, principal, tool)
+    options = request_options(request, svc)
+    job_id = new_id("job")
+    try:
+        parsed = await _read_video(request, svc, principal, tool, svc.files.work_dir(job_id))
+        new_job = await prepare_job(request, svc, principal, tool, job_id, options, parsed, ROUTE)
+        replay = await to_thread.run_sync(
+            jobs.submit, svc.db, new_job, svc.cfg.tiers[principal.tier], svc.cfg.jobs.idempotency_hours)
+    except BaseException:
+        svc.files.discard_work(job_id)  # a refused upload leaves nothing behind
+        raise
+    if replay is not None:
+        svc.files.discard_work(job_id)
+        return raw_response(replay.body, replay.status_code, {**replay.headers, "Idempotent-Replayed": "true"})
+    svc.dispatcher.enqueue(job_id)
+    return await _accepted(request, svc, new_job.principal, job_id, options)
+
+
+@get(f"{ROUTE}/{{job_id:str}}")
+async def show_video(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[bytes]:
+    principal = await require_principal(request)
+    svc = services_of(request)
+    row = await to_thread.run_sync(jobs.get, svc.db, job_id, principal.account_id, principal.environment)
+    if row["tool"] != VIDEO_TOOL:  # another tool's job is not a video analysis
+        raise JobNotFound()
+    view = await to_thread.run_sync(video_view, svc, row, svc.locale)
+    return json_response(request, view)
+
+
+async def _accepted(request: Request[Any, Any, Any], svc: Services, principal: Principal, job_id: str,
+                    options: Options) -> Response[bytes]:
+    location = f"{ROUTE}/{job_id}"
+    raw = encode({"success": True, "job_id": job_id, "status": "queued", "location": location,
+                  "request_id": request_id_of(request)})
+    headers = {"Location": location}
+    if options.idempotency_key:
+        await to_thread.run_sync(idempotency.store_response, svc.db, principal.account_id,
+                                 principal.environment, options.idempotency_key, job_id, 202, raw, headers)
+    return raw_response(raw, 202, headers)
+
+
+async def _read_video(request: Request[Any, Any, Any], svc: Services, principal: Principal, tool: Tool,
+                      workdir: Path) -> ParsedInput:
+    """The video on disk as input ``video`` plus the options, whichever way they came."""
+    limits = tier_limits(svc.cfg.tiers[principal.tier])
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype.startswith("video/") or ctype in RAW_TYPES:
+        parsed = await _stream_body(request, limits, workdir / "in_video")
+    elif ctype == "multipart/form-data":
+        parsed = await _read_multipart(request, tool, limits, workdir)
+        await resolve_refs(request, tool, limits, workdir, parsed)
+    elif ctype in ("application/json", "") or ctype.endswith("+json"):
+        raw = await request.body()
+        if not raw:
+            raise InvalidMedia(EMPTY, details={"reason": "empty"})
+        parsed = await to_thread.run_sync(_read_json, _renamed(raw), tool, limits, workdir)
+        await resolve_refs(request, tool, limits, workdir, parsed)
+    else:
+        raise UnsupportedMediaType(details={"content_type": ctype[:100], "accepted": [
+            "video/*", "application/octet-stream", "multipart/form-data", "application/json"]})
+    for name in OPTIONS:  # query parameters fill what the body did not say
+        value = request.query_params.get(name)
+        if value is not None and name not in parsed.fields:
+            parsed.fields[name] = value
+    check_values(parsed.fields)
+    if "video" not in parsed.files:
+        raise ValidationError.fields({"video": ["es obligatorio / is required"]})
+    return parsed
+
+
+def _renamed(raw: bytes) -> bytes:
+    """JSON's ``asset_id`` / ``url`` / ``data_base64`` under the tool's names (``video_asset_id``…)."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return raw  # _read_json says what is wrong with it
+    if not isinstance(body, dict):
+        return raw
+    for given, name in JSON_FILE_KEYS.items():
+        if given in body and name not in body:
+            body[name] = body.pop(given)
+    return json.dumps(body).encode()
+
+
+async def _stream_body(request: Request[Any, Any, Any], limits: Limits, path: Path) -> ParsedInput:
+    """Copy the request body to ``path`` as it arrives: at most ``FLUSH_BYTES`` in memory at once."""
+    declared = request.headers.get("content-length", "")
+    if declared.strip().isdigit() and int(declared) > limits.max_upload_bytes:
+        raise _too_big(limits)  # said up front: refused before a byte is read
+    digest, size = hashlib.sha256(), 0
+    pending: list[bytes] = []
+    buffered = 0
+    out = await to_thread.run_sync(open, path, "wb")
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limits.max_upload_bytes:
+                raise _too_big(limits)
+            digest.update(chunk)
+            pending.append(chunk)
+            buffered += len(chunk)
+            if buffered >= FLUSH_BYTES:
+                await to_thread.run_sync(out.write, b"".join(pending))
+                pending, buffered = [], 0
+        if pending:
+            await to_thread.run_sync(out.write, b"".join(pending))
+    finally:
+        await to_thread.run_sync(out.close)
+    if size == 0:
+        raise InvalidMedia(EMPTY, details={"reason": "empty"})
+    parsed = ParsedInput()
+    parsed.files["video"] = InputFile(path, "video", request.headers.get("content-type"), size)
+    parsed.file_hashes["video"] = digest.hexdigest()
+    return parsed

@@ -1,0 +1,156 @@
+"""Tool ``video-analyze`` (alias ``analizar-video``): probe, shots, keyframes and sound of one video.
+
+What ``POST /api/v1/analysis/video`` submits (api/video_routes.py), and
+callable as any tool through ``/api/v1/tools/video-analyze``. Steps
+``probe → scenes → keyframes → audio``:
+
+- **probe**: duration, fps, resolution (as displayed), codecs, rotation, audio present;
+- **scenes**: one decode of every frame, cuts and fades (analysis/scenes.py, analysis/video.py);
+- **keyframes**: one per scene plus one every ``sample_every_seconds``, each a JPEG output
+  (``keyframe-000``, …) analysed with the chosen image ``features`` (analysis/features.py);
+- **audio**: EBU R128 loudness, silences, Silero VAD speech (analysis/soundtrack.py); skipped
+  with ``{"present": false}`` when the file has no audio stream.
+
+Priced per second of probed video (``measures = "seconds"``): the hold and
+the charge are the probed duration. Garbage, a file without a video stream,
+an image or a 0-byte file is a 400 ``invalid_media`` before any money moves.
+
+Example::
+
+    curl -X POST http://127.0.0.1:8080/api/v1/tools/video-analyze -H "Authorization: Bearer $KEY" \\
+      -H "Prefer: respond-async" -F video=@clip.mp4 -F features=colors,quality -F sample_every_seconds=5
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from noxus_local.analysis.features import FEATURES, analyse, check_features
+from noxus_local.analysis.scenes import detect
+from noxus_local.analysis.soundtrack import analyse_audio
+from noxus_local.analysis.video import Pick, pick_keyframes, scan
+from noxus_local.errors import LimitExceeded, NoxusError
+from noxus_local.inference.session import ModelNotInstalled
+from noxus_local.inference.vad import SileroVad
+from noxus_local.media.probe import MediaInfo, probe
+from noxus_local.tools.base import InputFile, InputSpec, Limits, OutputFile, Step, Tool, ToolContext, ToolOutput
+
+KEYFRAME_FEATURES = ("colors", "quality")  # cheap and useful on every frame; the request may choose more
+MAX_KEYFRAMES = 500
+
+
+class VideoAnalyzeTool(Tool):
+    slug = "video-analyze"
+    aliases = ("analizar-video",)
+    title = "Analyze a video"
+    description = ("Probe data, shots (cuts and fades), one analysed keyframe per shot (plus optional samples), "
+                   "speech segments, EBU R128 loudness and silences of one video, as JSON plus JPEG keyframes.")
+    media_type = "video"
+    measures = "seconds"
+    resources: ClassVar[Mapping[str, int]] = {"cpu": 2}  # frame-threaded decode on both cores
+    steps = (Step("probe", 1), Step("scenes", 6), Step("keyframes", 2), Step("audio", 1))
+    inputs = (
+        InputSpec("video", "file", required=True, help="Any video FFmpeg reads (mp4, mov, mkv, webm...)."),
+        InputSpec("features", "object", help=(f"Image features of each keyframe, comma-separated or a JSON list; "
+                                              f"one of {', '.join(FEATURES)}. Default: "
+                                              f"{','.join(KEYFRAME_FEATURES)}.")),
+        InputSpec("sample_every_seconds", "number", minimum=0.5, maximum=3600,
+                  help="Also keep (and analyse) a keyframe every this many seconds."),
+    )
+
+    def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
+        info = _probe(files["video"].path)
+        if info.duration is not None and info.duration > limits.max_video_seconds:
+            raise LimitExceeded(details={"limit": "max_video_seconds", "max": limits.max_video_seconds,
+                                         "duration_seconds": round(info.duration, 2)})
+        raw = params.get("features")
+        params["features"] = list(check_features(raw) if raw is not None else KEYFRAME_FEATURES)
+
+    def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
+        return _probe(files["video"].path).duration or 0.0
+
+    def work_units(self, params: dict[str, Any]) -> float:
+        return 30.0  # a queued job's ETA guess; the real seconds come back in media_units
+
+    def run(self, ctx: ToolContext) -> ToolOutput:
+        path = ctx.files["video"].path
+        with ctx.step("probe"):
+            info = _probe(path)
+        with ctx.step("scenes") as step:
+            frames = scan(path, info, ctx.cancel, ctx.workdir / "frames", progress=step.progress)
+            duration = info.duration or frames.last_time
+            scenes = detect(frames.scores, duration)
+        with ctx.step("keyframes") as step:
+            picks = pick_keyframes(scenes, frames.grid, ctx.params.get("sample_every_seconds"))[:MAX_KEYFRAMES]
+            keyframes, outputs = self._keyframes(ctx, picks, step.progress)
+            shutil.rmtree(ctx.workdir / "frames", ignore_errors=True)  # the frames no keyframe chose
+        with ctx.step("audio"):
+            audio = self._audio(ctx, info, path)
+        result = {"probe": probe_result(info, frames.frames), "scenes": [s.as_dict() for s in scenes],
+                  "keyframes": keyframes, "audio": audio,
+                  "features": list(ctx.params["features"])}
+        body = json.dumps(result, ensure_ascii=False).encode()
+        return ToolOutput(body, "analysis.json", "application/json", result, name="analysis",
+                          extras=outputs, units=duration, media_units=max(duration, 0.001))
+
+    def _keyframes(self, ctx: ToolContext, picks: list[Pick],
+                   progress: Callable[[int], None]) -> tuple[list[dict[str, Any]], list[OutputFile]]:
+        entries: list[dict[str, Any]] = []
+        outputs: list[OutputFile] = []
+        for n, pick in enumerate(picks):
+            ctx.cancel.check()
+            name = f"keyframe-{n:03d}"
+            file = pick.frame.path.rename(ctx.workdir / f"{name}.jpg")
+            entry: dict[str, Any] = {"index": n, "time": pick.frame.t, "scene": pick.scene, "reason": pick.reason,
+                                     "width": pick.frame.width, "height": pick.frame.height, "output": name}
+            try:
+                entry["analysis"] = analyse(file, ctx.params["features"], ctx.limits.max_image_pixels, ctx.models)
+            except NoxusError as exc:  # one odd frame must not end the job
+                entry["analysis"] = {"error": {"code": exc.code, "message": exc.message}}
+            entries.append(entry)
+            outputs.append(OutputFile(name, file, file.name, "image/jpeg"))
+            progress(int(100 * (n + 1) / len(picks)))
+        return entries, outputs
+
+    def _audio(self, ctx: ToolContext, info: MediaInfo, path: Path) -> dict[str, Any]:
+        if info.audio is None:
+            return {"present": False}
+        install = f"noxus-local models fetch {SileroVad.identity}"
+        if ctx.models is None:
+            return {"present": True, **analyse_audio(path, ctx.workdir, ctx.cancel, {
+                "unavailable": True, "reason": "no model cache in this process", "install": install})}
+        try:
+            with ctx.models.use(SileroVad) as vad:
+                return {"present": True, **analyse_audio(path, ctx.workdir, ctx.cancel, vad)}
+        except ModelNotInstalled as exc:
+            return {"present": True, **analyse_audio(path, ctx.workdir, ctx.cancel, {
+                "unavailable": True, "reason": exc.message, "install": install})}
+
+
+def _probe(path: Path) -> MediaInfo:
+    info = probe(path)
+    info.require_video()
+    return info
+
+
+def probe_result(info: MediaInfo, frames: int | None = None) -> dict[str, Any]:
+    """The probe block: ``{"duration": 12.5, "fps": 30.0, "width": 1080, "height": 1920, ...}``."""
+    video = info.require_video()
+    size = video.display_size or (None, None)
+    out: dict[str, Any] = {
+        "duration": round(info.duration, 3) if info.duration else None, "container": info.container,
+        "size_bytes": info.size_bytes, "bit_rate": info.bit_rate, "fps": video.fps,
+        "width": size[0], "height": size[1], "coded_width": video.width, "coded_height": video.height,
+        "rotation": video.rotation, "video_codec": video.codec,
+        "audio": {"present": info.audio is not None}}
+    if frames is not None:
+        out["frames"] = frames
+    if info.audio is not None:
+        out["audio"].update({"codec": info.audio.codec, "sample_rate": info.audio.sample_rate,
+                             "channels": info.audio.channels})
+    return out
+
