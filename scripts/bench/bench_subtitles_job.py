@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -63,18 +64,25 @@ def _seconds(record: dict[str, Any]) -> float:
     return parse(record["finished_at"]) - parse(record["started_at"])
 
 
-def run_once(tool: AutoSubtitlesTool, models: ModelCache, video: Path, work: Path) -> tuple[float, dict, dict]:
+def run_once(tool: AutoSubtitlesTool, models: ModelCache, video: Path,
+             work: Path) -> tuple[float, float, dict, dict]:
     work.mkdir(parents=True, exist_ok=True)
     files = {"video": InputFile(video, video.name, "video/mp4", video.stat().st_size)}
     limits = Limits(max_video_seconds=24 * 3600)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     params = tool.validate({"language": "auto", "style": "yellow_punch"}, files, limits)
     tracker = StepTracker(tool.steps)
     ctx = ToolContext(params=params, files=files, limits=limits, workdir=work, steps=tracker, models=models)
     out = tool.run(ctx)
-    total = time.perf_counter() - t0
+    total, cpu = time.perf_counter() - t0, _cpu() - c0
     steps = {s["name"]: _seconds(s) for s in tracker.snapshot() if s["started_at"] and s["finished_at"]}
-    return total, steps, out.result
+    return total, cpu, steps, out.result
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (ffmpeg), all threads."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def main() -> None:
@@ -95,14 +103,15 @@ def main() -> None:
               f"CPU, {cfg.speech.batch_size=}, {cfg.speech.beam_size=}; burn: libx264 -preset {PRESET}; "
               f"{os.cpu_count()} CPUs", flush=True)
         for n in range(args.runs):
-            total, steps, result = run_once(tool, models, video, folder / f"run{n}")
+            total, cpu, steps, result = run_once(tool, models, video, folder / f"run{n}")
             per_minute = total / args.seconds
             heard = result["transcript"]
             print(f"run {n + 1}: {total:6.1f} s = {per_minute:.3f} min per media minute "
                   f"(target <= {TARGET}) {'OK' if per_minute <= TARGET else 'OVER'}; "
                   f"{len(result['segments'])} cues, language {result['language']}, "
-                  f"{len(heard.split())} words heard")
-            print("   " + "  ".join(f"{name} {sec:.1f} s ({sec / args.seconds:.3f}/media s)"
+                  f"{len(heard.split())} words heard; CPU {cpu:.1f} s = {cpu / 2 / args.seconds:.3f} min per "
+                  f"media minute if 2 idle cores did it (load average now {os.getloadavg()[0]:.1f})")
+            print("   " + "  ".join(f"{name} {sec:.1f} s ({sec / args.seconds:.3f})"
                                     for name, sec in steps.items()), flush=True)
 
 
