@@ -126,6 +126,7 @@ async def prepare_job(request: Request[Any, Any, Any], svc: Services, principal:
     """
     limits = tier_limits(svc.cfg.tiers[principal.tier])
     params = await to_thread.run_sync(tool.validate, parsed.fields, parsed.files, limits)
+    await to_thread.run_sync(tool.check_installed, params, svc.cfg)  # a missing model: 400/503 before the hold
     _wants_base64(parsed.fields)  # refused before the job exists, not after it ran
     # more compute than this machine has could never start: 503 before any money moves
     await to_thread.run_sync(svc.pool.check, tool.resources_for(params))

@@ -38,6 +38,8 @@ from noxus_local.speech.windows import SAMPLE_RATE, default_vad, find_windows
 from noxus_local.speech.words import split_words, time_words
 
 DEFAULT_BATCH_SIZE = 8
+# encoder lengths (mel frames, 100 per second): a window's own length + PAD, in steps of BUCKET, >= MIN
+PAD_FRAMES, BUCKET_FRAMES, MIN_FRAMES = 200, 500, 2000
 SILENCE_NOTE = "no speech found in the audio"
 Progress = Callable[[float], None]
 
@@ -80,13 +82,13 @@ def transcribe(audio: Path, *, model: WhisperModel, language: str | None = None,
         return Transcript(lang or "", 0.0 if lang is None else 1.0, duration, (), SILENCE_NOTE)
     size = max(1, batch_size or DEFAULT_BATCH_SIZE)
     lang_prob = 1.0
-    segments: list[Segment] = []
-    for first in range(0, len(windows), size):
+    per_window: dict[int, list[Segment]] = {}
+    batches = plan_batches(windows, size)
+    for done, batch in enumerate(batches, start=1):
         cancel.check()
-        batch = windows[first:first + size]
-        mels, frames = _features(pcm, batch, model.model.n_mels)
+        mels, frames = _features(pcm, [windows[i] for i in batch], model.model.n_mels)
         encoded = _encode(model, mels)
-        if lang is None:
+        if lang is None:  # the first batch holds the first window: its language is the audio's
             lang, lang_prob = _detect(model, encoded)
         # without timestamp tokens, like faster-whisper's batched mode: with them Whisper stops at the
         # last timestamp it is sure of and leaves a window's final sentence out (sequential decoding
@@ -95,21 +97,51 @@ def transcribe(audio: Path, *, model: WhisperModel, language: str | None = None,
         parts = [[] if d.silent else sentence_parts(model, d.tokens, f * HOP / SAMPLE_RATE)
                  for d, f in zip(decoded, frames, strict=True)]
         timings = _timings(model, encoded, model.prompt(lang, task), parts, frames)
-        for i, (start, _end) in enumerate(batch):
-            segments += _segments(model, parts[i], timings[i], start, decoded[i], len(segments), word_timestamps)
+        for j, i in enumerate(batch):
+            per_window[i] = _segments(model, parts[j], timings[j], windows[i][0], decoded[j], 0, word_timestamps)
         if progress is not None:
-            progress(min(1.0, (first + len(batch)) / len(windows)))
+            progress(min(1.0, done / len(batches)))
+    segments = [seg for i in sorted(per_window) for seg in per_window[i]]
     segments = _drop_repeats(segments)
     note = None if segments else SILENCE_NOTE
     return Transcript(lang or "", round(lang_prob, 4), duration, tuple(segments), note)
 
 
+def encoder_frames(seconds: float) -> int:
+    """Mel frames a window of ``seconds`` is encoded with: its length plus ~2 s of padding, rounded up to
+    5 s, at least 20 s, at most Whisper's 30 s (3000 frames).
+
+    ctranslate2's encoder takes ``[batch, n_mels, frames]`` for any frames up to 3000, and its cost
+    grows with them (the decoder's cross-attention too), so a short window (the last one, a lone
+    sentence between music) need not pay for 30 s. Not below 20 s: with 10 s of context whisper-base
+    misread words that it read right with 15-30 s (tests/unit/test_speech_asr.py's two windows).
+    Example: ``encoder_frames(9.0) == 2000``, ``encoder_frames(21.0) == 2500``, ``encoder_frames(29.5) == 3000``.
+    """
+    need = int(seconds * SAMPLE_RATE / HOP) + PAD_FRAMES
+    return min(FRAMES, max(MIN_FRAMES, -(-need // BUCKET_FRAMES) * BUCKET_FRAMES))
+
+
+def plan_batches(windows: list[tuple[float, float]], size: int) -> list[list[int]]:
+    """Window indexes in batches of at most ``size`` that share one encoder length (a batch is one
+    tensor); the batch with the first window comes first (language detection reads it).
+
+    Example: windows of 30, 30, 8 and 30 s with size 8 → ``[[0, 1, 3], [2]]``.
+    """
+    groups: dict[int, list[int]] = {}
+    for i, (start, end) in enumerate(windows):
+        groups.setdefault(encoder_frames(end - start), []).append(i)
+    ordered = sorted(groups.values(), key=lambda idx: idx[0])
+    return [group[k:k + size] for group in ordered for k in range(0, len(group), size)]
+
+
 def _features(pcm: np.ndarray, windows: list[tuple[float, float]], n_mels: int) -> tuple[np.ndarray, list[int]]:
+    """The batch's log-mels, all ``encoder_frames`` of its longest window long, and each window's own frames."""
+    width = max(encoder_frames(end - start) for start, end in windows)
     mels, frames = [], []
     for start, end in windows:
         clip = pcm[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]
-        mels.append(log_mel(clip, n_mels))
-        frames.append(min(FRAMES, max(1, len(clip) // HOP)))
+        mels.append(log_mel(clip, n_mels, width))
+        frames.append(min(width, max(1, len(clip) // HOP)))
     return np.stack(mels), frames
 
 

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+from noxus_local.config import Config
 from noxus_local.errors import InvalidMedia, LimitExceeded, ToolUnavailable, ValidationError
 from noxus_local.media import fonts, subtitles
 from noxus_local.media.burn import burn, preview
@@ -111,6 +112,11 @@ class AutoSubtitlesTool(Tool):
         if at is not None and (info.video is None or at > (info.duration or 0)):
             raise ValidationError.fields({"preview_at": ["must fall inside a video's duration"]})
 
+    def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
+        """``model`` must be a speech-recognition model of the manifest (else 400 listing the installed
+        ones) and installed with Silero VAD (else 503 with the fetch command): before the hold."""
+        check_speech_model(params["model"], cfg, params["language"].lower())
+
     def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
         info = _probe(files["video"].path)
         return (info.duration or 0.0) * UNIT_FACTORS[_mode(params, info)]
@@ -127,6 +133,36 @@ class AutoSubtitlesTool(Tool):
         with ctx.step("render") as step:
             out = render(ctx, info, transcript, cues, step.progress)
         return out
+
+
+def check_speech_model(model_id: str, cfg: Config, language: str = "auto") -> None:
+    """400 for a model id the manifest has no speech-recognition entry for (or an English-only model
+    asked for another language), 503 ``tool_unavailable`` naming ``noxus-local models fetch <id>`` for a
+    declared one that is not installed (nor Silero VAD, which every run needs).
+
+    Example: ``check_speech_model("whisper-huge", cfg)`` → ValidationError whose
+    ``details.allowed.model`` is ``["whisper-base"]``.
+    """
+    from noxus_local.inference.registry import ModelRegistry
+    from noxus_local.inference.session import ModelNotInstalled
+
+    registry = ModelRegistry.from_config(cfg)
+    statuses = {s.spec.id: s for s in registry.list_models()}
+    speech = {k: s for k, s in statuses.items() if s.spec.task == "speech-recognition"}
+    installed = [k for k, s in speech.items() if s.installed]
+    if model_id not in speech:
+        raise ValidationError(f"modelo desconocido / unknown model {model_id[:40]!r}; installed: "
+                              f"{', '.join(installed) or '(none)'}",
+                              details={"field_errors": {"model": [f"one of: {', '.join(installed) or '(none)'}"]},
+                                       "allowed": {"model": installed}, "declared": sorted(speech)})
+    for needed in (model_id, "silero-vad"):
+        status = statuses.get(needed)
+        if status is not None and not status.installed:
+            missing = [f.name for f in status.spec.files if not (registry.path(needed) / f.name).is_file()]
+            raise ModelNotInstalled.for_model(needed, missing or [f.name for f in status.spec.files])
+    if model_id.endswith(".en") or model_id.endswith("-en"):
+        if language not in ("auto", "en"):
+            raise ValidationError.fields({"language": [f"{model_id} knows English only: en or auto"]})
 
 
 def _probe(path: Path) -> MediaInfo:
@@ -188,12 +224,14 @@ def recognise(audio: Path, params: Mapping[str, Any], ctx: ToolContext, progress
     def fraction(f: float) -> None:  # the engine reports 0.0-1.0, a step takes percent
         progress(int(100 * f))
 
+    speech = ctx.models.cfg.speech if ctx.models is not None else None  # [speech] batch_size / beam_size
+    batch_size, beam_size = (speech.batch_size, speech.beam_size) if speech is not None else (None, 5)
     with ctx.models.use(WhisperModel.for_id(params["model"])) as model:
         if params.get("transcript"):
             return align(audio, params["transcript"], model=model, language=language or "auto",
                          cancel=ctx.cancel, progress=fraction)
         return transcribe(audio, model=model, language=language, task=params["task"], word_timestamps=True,
-                          cancel=ctx.cancel, progress=fraction)
+                          cancel=ctx.cancel, progress=fraction, batch_size=batch_size, beam_size=beam_size)
 
 
 def render(ctx: ToolContext, info: MediaInfo, transcript: Transcript, cues: list[Cue], progress: Any) -> ToolOutput:

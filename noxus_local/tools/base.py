@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from noxus_local.config import DEFAULT_TIERS, TierSettings
+from noxus_local.config import DEFAULT_TIERS, Config, TierSettings
 from noxus_local.errors import ValidationError
 from noxus_local.money import Price
 from noxus_local.runtime.cancel import CancelToken
@@ -250,6 +250,16 @@ class Tool(ABC):
 
     def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
         """Cross-field and limit checks before any money moves. Default: none."""
+        return None
+
+    def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
+        """The models a run of these params needs, checked before the hold: a 400 for a model
+        that does not exist, ``ModelNotInstalled`` (503, with the fetch command) for one that
+        is not installed. Default: none.
+
+        Example: auto-subtitles with ``model=whisper-small`` on a data dir without it is a 503
+        naming ``noxus-local models fetch whisper-small``, charged 0.
+        """
         return None
 
     def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:

@@ -140,3 +140,55 @@ def test_known_script_is_aligned_word_for_word(server: Server, clips: dict[str, 
     words = [w["word"] for seg in r.json()["result"]["segments"] for w in seg["words"]]
     assert words == SPANISH.split()
     assert [o["name"] for o in r.json()["outputs"]] == ["json", "srt"]
+
+
+def _balance(server: Server) -> str:
+    return server.get("/api/v1/balance", server.key).json()["balance"]["balance_usd"]
+
+
+def test_model_option_is_checked_before_the_hold(server: Server, clips: dict[str, Path]) -> None:
+    """An unknown model is a 400 listing the installed ones, a declared one not installed a 503 naming
+    the fetch command: on both routes, before any money moves."""
+    before = _balance(server)
+    unknown = _run(server, clips["speech"], model="whisper-huge", burn="false")
+    assert (unknown.status_code, unknown.json()["error_code"]) == (400, "validation_error"), unknown.text
+    assert unknown.json()["details"]["allowed"]["model"] == ["whisper-base"]
+    assert "whisper-base" in unknown.json()["error"] and unknown.json()["billing"]["charged_usd"] == "0"
+    server.client.event_hooks = {"request": [], "response": []}  # the 503 below is the answer expected
+    try:
+        missing = _run(server, clips["speech"], model="whisper-tiny-en", burn="false")
+    finally:
+        server.client.event_hooks = {"request": [], "response": [no_server_errors]}
+    assert (missing.status_code, missing.json()["error_code"]) == (503, "tool_unavailable"), missing.text
+    assert missing.json()["details"]["install"] == "noxus-local models fetch whisper-tiny-en"
+    assert missing.json()["billing"]["charged_usd"] == "0"
+    with pytest.raises(openai.BadRequestError) as bad:
+        _client(server).audio.transcriptions.create(model="whisper-huge", file=clips["speech"])
+    assert bad.value.response.json()["error"]["param"] == "model"
+    assert "whisper-base" in bad.value.response.json()["error"]["message"]
+    with pytest.raises(openai.InternalServerError) as down:
+        _client(server).audio.transcriptions.create(model="whisper-tiny-en", file=clips["speech"])
+    assert down.value.status_code == 503
+    error = down.value.response.json()["error"]
+    assert error["code"] == "tool_unavailable" and "models fetch whisper-tiny-en" in error["message"]
+    assert _balance(server) == before
+
+
+@pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")  # the client marks translations deprecated
+def test_openai_translation_spanish_speech_to_english(server: Server, clips: dict[str, Path]) -> None:
+    """Whisper's translate task through the official client: Spanish speech in, English text out, billed."""
+    spanish = clips["es"].with_name("es.wav")
+    before = _balance(server)
+    raw = _client(server).audio.translations.with_raw_response.create(model="whisper-1", file=spanish)
+    text = raw.parse().text.lower()
+    english = {"hello", "hi", "my", "name", "today", "we", "are", "going", "talk", "about", "weather", "thank",
+               "thanks", "everyone", "all"}
+    said = {w.strip(".,!?¿¡") for w in text.split()}
+    assert len(said & english) >= 4 and "carlos" in said, text
+    assert not said & {"llamo", "hoy", "vamos", "hablar", "gracias", "tiempo"}, text
+    job = server.get(f"/api/v1/jobs/{raw.headers['x-job-id']}", server.key).json()
+    assert job["tool"] == "auto-subtitles" and float(job["billing"]["charged_usd"]) > 0
+    assert _balance(server) != before
+    verbose = _client(server).audio.translations.create(model="whisper-1", file=spanish,
+                                                        response_format="verbose_json")
+    assert verbose.language == "es" and verbose.duration > 3 and "carlos" in verbose.text.lower()

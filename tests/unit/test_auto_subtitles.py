@@ -122,3 +122,31 @@ def test_catalog_describes_every_style() -> None:
     assert {s["name"] for s in body["styles"]} >= {"yellow_punch", "classic", "boxed", "karaoke", "word_pop",
                                                    "one_word", "neon", "minimal"}
     assert body["aliases"] == ["subtitulos-automaticos"] and "Anton" in body["fonts"]
+
+
+def test_model_option_unknown_or_not_installed_is_refused_before_the_hold(tmp_path: Path) -> None:
+    """What ``prepare_job`` asks before any hold: 400 for an id the manifest lacks (listing the installed
+    ones), 503 with the fetch command for a declared model or Silero VAD that is missing."""
+    from noxus_local.config import load_config
+    from noxus_local.inference.session import ModelNotInstalled
+
+    cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path / "data")})
+    tool = AutoSubtitlesTool()
+    with pytest.raises(ValidationError) as unknown:
+        tool.check_installed({"model": "whisper-huge", "language": "auto"}, cfg)
+    assert unknown.value.details["allowed"]["model"] == []
+    assert {"whisper-base", "whisper-tiny-en"} <= set(unknown.value.details["declared"])
+    with pytest.raises(ModelNotInstalled) as missing:
+        tool.check_installed({"model": "whisper-base", "language": "es"}, cfg)
+    assert missing.value.status == 503 and missing.value.details["install"] == "noxus-local models fetch whisper-base"
+    base = tmp_path / "data" / "models" / "whisper-base"
+    base.mkdir(parents=True)
+    from noxus_local.inference.registry import ModelRegistry
+
+    spec = ModelRegistry.from_config(cfg).specs["whisper-base"]
+    for f in spec.files:  # present with the declared sizes: installed as list_models sees it
+        with (base / f.name).open("wb") as out:
+            out.truncate(f.size)
+    with pytest.raises(ModelNotInstalled) as no_vad:
+        tool.check_installed({"model": "whisper-base", "language": "es"}, cfg)
+    assert no_vad.value.details["model"] == "silero-vad"
