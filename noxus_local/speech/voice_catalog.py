@@ -40,6 +40,7 @@ class VoiceInfo:
     use_case: str | None = None
     category: str = "premade"
     model: str = MODEL
+    mix: tuple[tuple[str, float], ...] | None = None  # a custom voice's parents and weights (sum 1)
 
 
 def _info(voice_id: str) -> VoiceInfo:

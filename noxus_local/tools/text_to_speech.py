@@ -29,16 +29,20 @@ TTS_FORMATS = tuple(FORMATS)  # pcm: raw 16-bit little-endian mono, as OpenAI's 
 LIST_HINT = "GET /api/v1/voices lists the voices / lista las voces"
 
 
+CUSTOM_ID = re.compile(r"custom_[0-9a-f]{16}")  # core/custom_voices.py makes these
 MIX_PART = re.compile(r"([a-z]{2}_[a-z]+)(?:\*([0-9]*\.?[0-9]+))?")
 
 
 def parse_voice(voice_id: str) -> dict[str, float]:
-    """A voice id, or a mix ``ef_dora*0.7+em_alex*0.3`` (weights default 1, normalised later).
+    """A voice id, or a mix ``ef_dora*0.7+em_alex*0.3`` (weights default 1, normalised later);
+    ``{}`` for an account's saved voice (``custom_…``), whose mix comes in ``voice_mix``.
 
     Example: ``parse_voice("ef_dora*0.7+em_alex*0.3") == {"ef_dora": 0.7, "em_alex": 0.3}``;
     an unknown voice or weights that do not sum to a positive number are a 400.
     """
     weights: dict[str, float] = {}
+    if CUSTOM_ID.fullmatch(voice_id):  # an account's saved mix: the API layer looks it up (voice_mix)
+        return {}
     for part in voice_id.split("+"):
         match = MIX_PART.fullmatch(part.strip())
         if match is None or match.group(1) not in VOICES:
@@ -61,7 +65,8 @@ class TextToSpeechTool(Tool):
     inputs = (InputSpec("text", "string", required=True, max_length=MAX_CHARS * 4,
                         help="1-10,000 characters; [pause:0.8] and blank lines make pauses."),
               InputSpec("voice_id", "string", default="ef_dora", max_length=200,
-                        help="A voice of GET /api/v1/voices, or a mix of them: ef_dora*0.7+em_alex*0.3."),
+                        help="A voice of GET /api/v1/voices (also the account's custom_… ones), "
+                             "or a mix of them: ef_dora*0.7+em_alex*0.3."),
               InputSpec("speed", "number", default=1.0, minimum=0.5, maximum=2.0),
               InputSpec("language", "string", choices=tuple(ESPEAK_VOICES),
                         help="The text's language (phonemes follow it); default: the voice's."),
@@ -96,8 +101,12 @@ class TextToSpeechTool(Tool):
         from noxus_local.speech.synthesis import synthesize
 
         params = ctx.params
-        weights = parse_voice(params["voice_id"])
-        voice = VOICES[next(iter(weights))]  # a mix speaks its first voice's language by default
+        weights = params.get("voice_mix") or parse_voice(params["voice_id"])
+        if not weights:
+            raise ValidationError.fields({"voice_id": [f"voz desconocida / unknown voice; {LIST_HINT}"]})
+        # a saved mix speaks its dominant voice's language by default, an inline one its first voice's
+        voice = VOICES[max(weights, key=lambda v: weights[v])] if "voice_mix" in params \
+            else VOICES[next(iter(weights))]
         language = params.get("language") or voice.language
         with ctx.step("phonemize"):
             espeak_binary()  # 503 naming the program before any model loads
