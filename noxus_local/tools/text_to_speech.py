@@ -15,7 +15,8 @@ Example::
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from noxus_local.errors import LimitExceeded, ValidationError
@@ -113,10 +114,10 @@ class TextToSpeechTool(Tool):
             with ctx.models.use(Kokoro) as kokoro:
                 style = (load_voice(kokoro.model_dir.parent, voice.voice_id) if len(weights) == 1
                          else mix_voices(kokoro.model_dir.parent, weights))
-        with ctx.step("synthesize") as step, ctx.models.use(Kokoro) as kokoro:
+        with ctx.step("synthesize") as step, ctx.models.use(Kokoro) as kokoro, _sink(ctx) as sink:
             speech = synthesize(kokoro, style, params["text"], language, params["speed"],
                                 progress=lambda pct: step.progress(int(pct)),
-                                check_cancel=ctx.cancel.check)
+                                check_cancel=ctx.cancel.check, sink=sink)
         fmt = params["format"]
         with ctx.step("encode"):
             dest = encode(speech.audio, SAMPLE_RATE, fmt, ctx.workdir / f"speech.{fmt}", ctx.cancel,
@@ -128,3 +129,23 @@ class TextToSpeechTool(Tool):
                   "timing_source": speech.timing_source}
         return ToolOutput(dest, f"speech.{fmt}", mime_type(fmt), result=result,
                           units=float(len(params["text"])), media_units=speech.duration)
+
+
+STREAM_FILE = "stream.pcm"  # in the job's workdir: what a streamed /v1/audio/speech response tails
+
+
+@contextmanager
+def _sink(ctx: ToolContext) -> Iterator[Callable[[Any], None]]:
+    """Each synthesised piece appended to ``stream.pcm`` (16-bit mono at 24 kHz, flushed at once)
+    when the job was asked to stream (``stream_pcm``, set by the OpenAI route); else a no-op."""
+    if not ctx.params.get("stream_pcm"):
+        yield lambda _: None
+        return
+    import numpy as np
+
+    with open(ctx.workdir / STREAM_FILE, "ab") as fh:
+        def write(piece: Any) -> None:
+            # ffmpeg's own float → s16 rounding, so the stream and the stored .pcm agree
+            fh.write(np.clip(np.rint(piece * 32768), -32768, 32767).astype("<i2").tobytes())
+            fh.flush()
+        yield write
