@@ -48,6 +48,8 @@ def check_mix(raw: Any) -> dict[str, float]:
     unknown = [str(v)[:100] for v in raw if v not in VOICES]
     if unknown:
         raise _bad(f"voces desconocidas / unknown voices {unknown}; {LIST_HINT}")
+    if any(VOICES[v].model != MODEL for v in raw):
+        raise _bad(f"solo se mezclan voces de {MODEL} / only {MODEL} voices can be mixed")
     for voice, weight in raw.items():
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight):
             raise _bad(f"{voice}: el peso debe ser un número / the weight must be a number")

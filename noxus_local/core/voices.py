@@ -24,7 +24,7 @@ from typing import Any
 from noxus_local.config import Config
 from noxus_local.inference.kokoro import voice_file
 from noxus_local.inference.registry import models_dir
-from noxus_local.speech.voice_catalog import VOICES, VoiceInfo
+from noxus_local.speech.voice_catalog import PIPER_VOICES, VOICES, VoiceInfo
 
 PREVIEW_TEXT = {"es": "Hola, esta es mi voz. Encantada de ayudarte hoy.",
                 "en-us": "Hello, this is my voice. Happy to help you today.",
@@ -46,6 +46,11 @@ class VoiceQuery:
 
 
 def installed(cfg: Config, voice_id: str) -> bool:
+    """Its file is in the data dir: a Kokoro voice's vectors, or a Piper voice's graph."""
+    if voice_id in PIPER_VOICES:
+        from noxus_local.inference.piper import PiperJoe
+
+        return (models_dir(cfg) / PIPER_VOICES[voice_id] / PiperJoe.files[0]).is_file()
     return voice_file(models_dir(cfg), voice_id).is_file()
 
 
@@ -112,10 +117,16 @@ def preview_path(cfg: Config, models: Any, info: VoiceInfo) -> Path:
         if dest.is_file():
             return dest
         dest.parent.mkdir(parents=True, exist_ok=True)
-        with models.use(Kokoro) as kokoro:
-            style = (mix_voices(models_dir(cfg), dict(info.mix)) if info.mix
-                     else load_voice(models_dir(cfg), voice_id))
-            speech = synthesize(kokoro, style, PREVIEW_TEXT[info.language], info.language)
+        if voice_id in PIPER_VOICES:
+            from noxus_local.inference.piper import PiperJoe
+
+            with models.use(PiperJoe) as piper:
+                speech = synthesize(piper, None, PREVIEW_TEXT[info.language], info.language)
+        else:
+            with models.use(Kokoro) as kokoro:
+                style = (mix_voices(models_dir(cfg), dict(info.mix)) if info.mix
+                         else load_voice(models_dir(cfg), voice_id))
+                speech = synthesize(kokoro, style, PREVIEW_TEXT[info.language], info.language)
         tmp = dest.with_name(f".{voice_id}.tmp.mp3")
         encode(speech.audio, SAMPLE_RATE, "mp3", tmp, CancelToken())
         tmp.replace(dest)

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from noxus_local.errors import LimitExceeded, ValidationError
 from noxus_local.media.audio import FORMATS, encode, mime_type
 from noxus_local.speech.phonemes import ESPEAK_VOICES
-from noxus_local.speech.voice_catalog import MODEL, VOICES
+from noxus_local.speech.voice_catalog import MODEL, PIPER_VOICES, VOICES
 from noxus_local.tools.base import InputFile, InputSpec, Limits, Step, Tool, ToolContext, ToolOutput
 
 MAX_CHARS = 10_000
@@ -44,9 +44,11 @@ def parse_voice(voice_id: str) -> dict[str, float]:
     weights: dict[str, float] = {}
     if CUSTOM_ID.fullmatch(voice_id):  # an account's saved mix: the API layer looks it up (voice_mix)
         return {}
+    if voice_id in PIPER_VOICES:  # a Piper voice speaks alone
+        return {voice_id: 1.0}
     for part in voice_id.split("+"):
         match = MIX_PART.fullmatch(part.strip())
-        if match is None or match.group(1) not in VOICES:
+        if match is None or match.group(1) not in VOICES or VOICES[match.group(1)].model != MODEL:
             raise ValidationError.fields({"voice_id": [
                 f"voz desconocida / unknown voice {part.strip()[:100]!r}; {LIST_HINT}"]})
         weights[match.group(1)] = weights.get(match.group(1), 0.0) + float(match.group(2) or 1)
@@ -109,13 +111,21 @@ class TextToSpeechTool(Tool):
         voice = VOICES[max(weights, key=lambda v: weights[v])] if "voice_mix" in params \
             else VOICES[next(iter(weights))]
         language = params.get("language") or voice.language
+        engine: type[Any] = Kokoro
         with ctx.step("phonemize"):
             espeak_binary()  # 503 naming the program before any model loads
-            with ctx.models.use(Kokoro) as kokoro:
-                style = (load_voice(kokoro.model_dir.parent, voice.voice_id) if len(weights) == 1
-                         else mix_voices(kokoro.model_dir.parent, weights))
-        with ctx.step("synthesize") as step, ctx.models.use(Kokoro) as kokoro, _sink(ctx) as sink:
-            speech = synthesize(kokoro, style, params["text"], language, params["speed"],
+            if voice.voice_id in PIPER_VOICES:
+                from noxus_local.inference.piper import PiperJoe
+
+                engine, style = PiperJoe, None
+                with ctx.models.use(PiperJoe) as piper:
+                    piper.load()  # 503 with the fetch command now, not mid-synthesis
+            else:
+                with ctx.models.use(Kokoro) as kokoro:
+                    style = (load_voice(kokoro.model_dir.parent, voice.voice_id) if len(weights) == 1
+                             else mix_voices(kokoro.model_dir.parent, weights))
+        with ctx.step("synthesize") as step, ctx.models.use(engine) as model, _sink(ctx) as sink:
+            speech = synthesize(model, style, params["text"], language, params["speed"],
                                 progress=lambda pct: step.progress(int(pct)),
                                 check_cancel=ctx.cancel.check, sink=sink)
         fmt = params["format"]
@@ -123,7 +133,8 @@ class TextToSpeechTool(Tool):
             dest = encode(speech.audio, SAMPLE_RATE, fmt, ctx.workdir / f"speech.{fmt}", ctx.cancel,
                           params.get("sample_rate"))
         result = {"duration_seconds": round(speech.duration, 3), "language": language,
-                  "voice_id": params["voice_id"], "voice_language": voice.language, "model": MODEL,
+                  "voice_id": params["voice_id"], "voice_language": voice.language,
+                  "model": voice.model,
                   "format": fmt, "sample_rate": params.get("sample_rate") or SAMPLE_RATE,
                   "sentences": speech.sentences, "words": speech.words,
                   "timing_source": speech.timing_source}

@@ -1,4 +1,7 @@
-"""Account-private voices (issue 11): POST /api/v1/voices makes a mix that speaks, for its account only."""
+"""Account-private voices (issue 11): POST /api/v1/voices makes a mix that speaks, for its account only.
+
+Also Piper's voice, once installed: listed with model ``piper``, speaking through the same tool.
+"""
 
 import io
 import wave
@@ -22,7 +25,8 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         [[accounts]]
         id = "other"
         """, env={"NOXUS_INFERENCE_PREFER_GPU": "false"})
-    fetched = server.cli("models", "fetch", "kokoro-82m", "kokoro-voice-ef-dora", "kokoro-voice-em-alex")
+    fetched = server.cli("models", "fetch", "kokoro-82m", "kokoro-voice-ef-dora", "kokoro-voice-em-alex",
+                         "piper-en-us-joe")
     assert fetched.returncode == 0, fetched.stderr
     yield server
     server.stop()
@@ -130,3 +134,22 @@ def test_bad_mixes_are_400_with_field_errors(srv, body, field):
     r = srv.post(VOICES, key=srv.key, json=body)
     assert (r.status_code, r.json()["error_code"]) == (400, "validation_error"), r.text
     assert list(r.json()["details"]["field_errors"]) == [field]
+
+
+def test_the_piper_voice_is_listed_once_installed_and_speaks(srv):
+    listed = srv.get(VOICES, key=srv.key, params={"accent": "american"}).json()["voices"]
+    joe = next(v for v in listed if v["voice_id"] == "piper_en_us_joe")
+    assert (joe["model"], joe["gender"], joe["language"], joe["installed"]) == ("piper", "male", "en-us", True)
+    r = srv.post(TTS, key=srv.key, json={"text": "Good morning. The weather is fine today.",
+                                         "voice_id": "piper_en_us_joe", "format": "wav"})
+    assert r.status_code == 200, r.text
+    res = r.json()["result"]
+    assert (res["model"], res["language"], len(res["words"])) == ("piper", "en-us", 7)
+    with wave.open(io.BytesIO(srv.get(r.json()["output"]["url"]).content)) as w:
+        assert w.getframerate() == 24000
+        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float32) / 32768
+    assert 1.5 < len(pcm) / 24000 < 6 and np.sqrt(np.mean(pcm ** 2)) > 0.02
+    mixed = srv.post(VOICES, key=srv.key, json={"name": "x", "mix": {"piper_en_us_joe": 1, "ef_dora": 1}})
+    assert (mixed.status_code, list(mixed.json()["details"]["field_errors"])) == (400, ["mix"])
+    inline = srv.post(TTS, key=srv.key, json={"text": "Hi.", "voice_id": "piper_en_us_joe*0.5+em_alex*0.5"})
+    assert inline.status_code == 400

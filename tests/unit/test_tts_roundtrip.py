@@ -14,6 +14,7 @@ import pytest
 
 from noxus_local.config import load_config
 from noxus_local.inference.kokoro import SAMPLE_RATE, Kokoro, load_voice
+from noxus_local.inference.piper import PiperJoe, resample
 from noxus_local.inference.registry import ModelRegistry, models_dir
 from noxus_local.inference.whisper import WhisperModel
 from noxus_local.speech.synthesis import synthesize
@@ -29,7 +30,8 @@ def cfg(tmp_path_factory):
     cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path_factory.mktemp("roundtrip") / "data"),
                              "NOXUS_INFERENCE_PREFER_GPU": "false"})
     ModelRegistry.from_config(cfg).fetch(["kokoro-82m", "kokoro-voice-ef-dora", "kokoro-voice-af-heart",
-                                          "kokoro-voice-bm-george", "whisper-base", "silero-vad"])
+                                          "kokoro-voice-bm-george", "whisper-base", "silero-vad",
+                                          "piper-en-us-joe"])
     return cfg
 
 
@@ -68,3 +70,23 @@ def test_wer_normalises_case_and_punctuation_but_keeps_accents():
     assert wer("Hola, ¿qué tal?", "hola que tal") == pytest.approx(1 / 3)
     assert wer("a b c d", "a x c") == 0.5  # one substitution, one deletion
     assert wer("It's fine.", "its fine") == 0.5
+
+
+def test_piper_joe_on_our_session_factory_is_heard_back(cfg, whisper, tmp_path):
+    piper = PiperJoe.from_config(cfg)
+    speech = synthesize(piper, None, EN, "en-us")
+    assert piper.load().providers_used == ["CPUExecutionProvider"]
+    assert 3 < speech.duration < 10 and len(speech.words) == 17
+    write_wav(tmp_path / "joe.wav", speech.audio)
+    heard = transcribe(tmp_path / "joe.wav", model=whisper, language=None)
+    error = wer(EN, heard.text)
+    print(f"piper_en_us_joe: WER {error:.3f} — {heard.text!r}")
+    assert heard.language == "en" and error <= 0.1, heard.text
+
+
+def test_resampling_keeps_a_tone_and_the_duration():
+    t = np.arange(22050) / 22050
+    out = resample(np.sin(2 * np.pi * 440 * t).astype(np.float32), 22050, 24000)
+    assert len(out) == 24000
+    peak = np.argmax(np.abs(np.fft.rfft(out)))  # 1 Hz bins over one second
+    assert peak == 440 and abs(np.sqrt(np.mean(out ** 2)) - np.sqrt(0.5)) < 0.01
