@@ -93,7 +93,8 @@ async def _speech(request: Request[Any, Any, Any]) -> Response[bytes] | Stream:
     fh = await speech_stream.first_audio(svc.files.work_root / job_id / STREAM_FILE, task)
     headers = {"X-Job-Id": job_id, "X-Request-Id": request_id_of(request)}
     if fh is not None:
-        return Stream(speech_stream.stream_body(fh, task, fmt), media_type=MIME[fmt], headers=headers)
+        return Stream(speech_stream.stream_body(fh, task, fmt), status_code=200, media_type=MIME[fmt],
+                      headers=headers)
     await task  # ended before any audio: ShuttingDown, a failure, or too short to tail
     row = await to_thread.run_sync(jobs.get, svc.db, job_id)
     if row["status"] != "succeeded":

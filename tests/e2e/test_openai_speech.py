@@ -78,6 +78,7 @@ def test_streamed_pcm_arrives_before_the_whole_text_is_done_and_is_charged_once(
             first = first or time.monotonic() - start
             chunks.append(chunk)
         job_id = response.headers["x-job-id"]
+        assert response.status_code == 200 and response.headers.get("content-length") is None  # chunked
     total = time.monotonic() - start
     print(f"pcm: first byte {first:.2f} s of {total:.2f} s")
     assert first is not None and first < 0.6 * total, (first, total)
