@@ -32,7 +32,7 @@ from noxus_local.api.auth import require_principal, require_scope, require_tool_
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import request_id_of
 from noxus_local.api.inputs import ParsedInput
-from noxus_local.api.tool_routes import Options, prepare_job
+from noxus_local.api.tool_routes import Options, prepare_job, remember
 from noxus_local.core import idempotency, jobs
 from noxus_local.core.keys import new_id
 from noxus_local.errors import ERRORS_BY_CODE, MESSAGES, NoxusError, ValidationError
@@ -80,14 +80,20 @@ async def _speech(request: Request[Any, Any, Any]) -> Response[bytes] | Stream:
     try:
         job = await prepare_job(request, svc, principal, tool, job_id, options, ParsedInput(fields=fields),
                                 "/v1/audio/speech")
-        job = dataclasses.replace(job, params={**job.params, "stream_pcm": True})  # see api/speech_stream.py
-        await to_thread.run_sync(jobs.submit, svc.db, job, svc.cfg.tiers[principal.tier],
-                                 svc.cfg.jobs.idempotency_hours)
+        if job.idempotency_key is None:  # a replay must be byte-identical: with a key, one whole file
+            job = dataclasses.replace(job, params={**job.params, "stream_pcm": True})  # see api/speech_stream.py
+        replay = await to_thread.run_sync(jobs.submit, svc.db, job, svc.cfg.tiers[principal.tier],
+                                          svc.cfg.jobs.idempotency_hours)
     except BaseException:
         svc.files.discard_work(job_id)
         raise
+    if replay is not None:
+        svc.files.discard_work(job_id)
+        return Response(replay.body, status_code=replay.status_code,
+                        headers={**replay.headers, "Idempotent-Replayed": "true"})
     # OpenAI's clients wait for the audio: no 202 here; the body streams from the first sentence on
-    # (a client that hangs up does not cancel: the job ends and is charged once, see speech_stream)
+    # (a client that hangs up does not cancel: the job ends and is charged once, see speech_stream);
+    # without stream_pcm (an Idempotency-Key) no stream file appears and the whole file is answered
     task = asyncio.ensure_future(svc.dispatcher.run_inline(job_id, svc.cfg.jobs.max_processing_seconds or 3600))
     fmt = fields["format"]
     fh = await speech_stream.first_audio(svc.files.work_root / job_id / STREAM_FILE, task)
@@ -101,6 +107,8 @@ async def _speech(request: Request[Any, Any, Any]) -> Response[bytes] | Stream:
         exc_cls = ERRORS_BY_CODE.get(row["error_code"] or "internal_error", NoxusError)
         raise exc_cls(row["error_message"], details={"job_id": job_id})
     data = await to_thread.run_sync(svc.files.output_path(job_id, f"speech.{fmt}").read_bytes)
+    if job.idempotency_key:
+        await to_thread.run_sync(remember, svc, job, 200, data, {**headers, "Content-Type": MIME[fmt]})
     return Response(content=data, status_code=200, media_type=MIME[fmt], headers=headers)
 
 

@@ -127,3 +127,16 @@ def test_a_client_that_hangs_up_mid_stream_still_gets_one_exact_charge(srv):
         time.sleep(0.2)
     assert job["status"] == "succeeded"
     assert abs((before - balance(srv)) - float(job["billing"]["charged_usd"])) < 1e-9
+
+
+def test_an_idempotency_key_gets_one_whole_file_replayed_byte_for_byte_and_one_charge(srv):
+    body = {"model": "kokoro-82m", "voice": "ef_dora", "input": "Hola otra vez.", "response_format": "wav"}
+    headers = {"Authorization": f"Bearer {srv.key}", "Idempotency-Key": "speech-once-1"}
+    before = balance(srv)
+    first = srv.client.post("/v1/audio/speech", json=body, headers=headers)
+    assert first.status_code == 200 and first.headers["content-length"] == str(len(first.content))
+    spent = before - balance(srv)
+    again = srv.client.post("/v1/audio/speech", json=body, headers=headers)
+    assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
+    assert again.content == first.content and again.headers["x-job-id"] == first.headers["x-job-id"]
+    assert spent > 0 and abs((before - balance(srv)) - spent) < 1e-9
