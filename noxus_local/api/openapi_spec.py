@@ -20,6 +20,7 @@ from typing import Any
 from noxus_local.api.envelope import MESSAGES
 from noxus_local.api.job_routes import MAX_LIMIT, MAX_OFFSET
 from noxus_local.money import UNITS
+from noxus_local.speech.voice_catalog import VOICES
 
 RID = "req_3040b4d0dfd7ab7fb0ccc169"
 JOB = "job_d8f427d5ddacb142f44fba86"
@@ -883,14 +884,19 @@ SCHEMAS.update({
     "VoiceDetail": _ok({"voice": _ref("Voice")}, ("voice",)),
     "VoiceDeleted": _ok({"deleted": {"const": True}, "voice_id": _str()}, ("deleted", "voice_id")),
 })
+KOKORO_VOICE_IDS = sorted(v for v, info in VOICES.items() if info.model == "kokoro-82m")
 CUSTOM_VOICE = {**VOICE, "voice_id": "custom_3f9a0c1b7d2e4a58", "name": "Narradora", "category": "custom",
                 "description": "Narradora: a mix of Dora 70%, Alex 30% (Kokoro-82M).",
                 "mix": {"ef_dora": 0.7, "em_alex": 0.3},
                 "preview_url": "/api/v1/voices/custom_3f9a0c1b7d2e4a58/preview?expires=1779721445&sig=5d0f…"}
 VOICE_MIX_BODY = {"required": True, "content": {"application/json": {"schema": _obj({
-    "name": _str("1-100 printable characters", maxLength=100),
-    "mix": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0},
-            "description": "1-5 premade voice ids and weights (>= 0, summing above 0; normalised to 1)"}},
+    # the server takes any 1-100 printable characters; the pattern documents a safe subset
+    "name": _str("1-100 printable characters", minLength=1, maxLength=100,
+                 pattern="^[A-Za-z0-9À-ÿ][A-Za-z0-9À-ÿ ._'()-]{0,99}$"),
+    "mix": {"type": "object", "minProperties": 1, "maxProperties": 5,
+            "propertyNames": {"enum": KOKORO_VOICE_IDS},
+            "additionalProperties": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
+            "description": "1-5 Kokoro voice ids and their weights (0-1000, summing above 0; normalised to 1)"}},
     ("name", "mix")), "example": {"name": "Narradora", "mix": {"ef_dora": 0.7, "em_alex": 0.3}}}}}
 VOICE_ID_PARAM = {"name": "voice_id", "in": "path", "required": True, "description": "A voice_id of the library",
                   "schema": _str(), "example": "ef_dora"}

@@ -30,6 +30,7 @@ from noxus_local.speech.voice_catalog import MODEL, VOICES, VoiceInfo
 
 CUSTOM_ID = re.compile(r"custom_[0-9a-f]{16}")
 MAX_PARENTS = 5
+MAX_WEIGHT = 1000  # weights are relative; a bound keeps their sum finite
 MAX_NAME = 100
 MAX_VOICES_PER_ACCOUNT = 200
 LIST_HINT = "GET /api/v1/voices lists the voices / lista las voces"
@@ -39,7 +40,7 @@ def check_mix(raw: Any) -> dict[str, float]:
     """The mix as ``{voice_id: weight}`` normalised to sum 1, or a 400 naming ``mix``.
 
     Example: ``check_mix({"ef_dora": 7, "em_alex": 3}) == {"ef_dora": 0.7, "em_alex": 0.3}``;
-    unknown parents, negative weights, weights summing to 0 or more than 5 parents are refused.
+    unknown parents, weights outside 0-1000, weights summing to 0 or more than 5 parents are refused.
     """
     if not isinstance(raw, dict) or not raw:
         raise _bad("un objeto {voz: peso} no vacío / a non-empty object {voice: weight}")
@@ -53,8 +54,8 @@ def check_mix(raw: Any) -> dict[str, float]:
     for voice, weight in raw.items():
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight):
             raise _bad(f"{voice}: el peso debe ser un número / the weight must be a number")
-        if weight < 0:
-            raise _bad(f"{voice}: peso negativo / negative weight")
+        if weight < 0 or weight > MAX_WEIGHT:
+            raise _bad(f"{voice}: el peso va de 0 a {MAX_WEIGHT} / the weight goes from 0 to {MAX_WEIGHT}")
     total = float(sum(raw.values()))
     if total <= 0:
         raise _bad("los pesos deben sumar más de 0 / weights must sum above 0")
