@@ -120,6 +120,7 @@ def test_delete_then_it_is_gone(srv):
     ({"name": "x", "mix": {"ef_dora": 0, "em_alex": 0}}, "mix"),
     ({"name": "x", "mix": {"ef_dora": -1, "em_alex": 2}}, "mix"),
     ({"name": "x", "mix": {"ef_dora": "0.5"}}, "mix"),
+    ({"name": "x", "mix": {"ef_dora": 1e308, "em_alex": 1e308}}, "mix"),  # would sum to infinity
     ({"name": "x", "mix": {"ef_dora": True}}, "mix"),
     ({"name": "x", "mix": {}}, "mix"),
     ({"name": "x", "mix": ["ef_dora"]}, "mix"),
