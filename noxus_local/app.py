@@ -79,6 +79,7 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
                 openai_api.transcriptions, openai_api.translations,
                 analysis.submit_images, analysis.show_images, video.submit_video, video.show_video,
                 voices_api.list_voices, voices_api.show_voice, voices_api.voice_preview, voices_api.clone_voice,
+                voices_api.create_voice, voices_api.delete_voice,
                 openai_speech.create_speech, openai_speech.list_openai_voices]
     if cfg.multi_host:  # the internal worker API exists only where remote workers are configured
         handlers += worker_routes.HANDLERS

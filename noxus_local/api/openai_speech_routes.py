@@ -4,7 +4,8 @@ The official ``openai`` client works with only ``base_url`` changed: the body
 (``model``, ``input``, ``voice``, ``response_format``, ``speed``) is mapped
 onto the text-to-speech tool and run as one of its jobs, so keys, limits,
 billing, idempotency and job history are the same as ``/api/v1/tools``. The
-answer is the audio itself; ``X-Job-Id`` names the job. Errors use OpenAI's
+answer is the audio itself, streamed sentence by sentence (api/speech_stream.py);
+``X-Job-Id`` names the job. Errors use OpenAI's
 shape, ``{"error": {"message", "type", "code"}}``, with our status codes.
 OpenAI's own voice names map to the nearest Kokoro voice (``alloy`` →
 ``af_alloy``); a Kokoro id is taken as is.
@@ -17,21 +18,26 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
 from typing import Any
 
 from anyio import to_thread
 from litestar import Request, Response, get, post
+from litestar.response import Stream
 
+from noxus_local.api import speech_stream
 from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import request_id_of
 from noxus_local.api.inputs import ParsedInput
-from noxus_local.api.tool_routes import Options, prepare_job
+from noxus_local.api.tool_routes import Options, prepare_job, remember
 from noxus_local.core import idempotency, jobs
 from noxus_local.core.keys import new_id
 from noxus_local.errors import ERRORS_BY_CODE, MESSAGES, NoxusError, ValidationError
 from noxus_local.speech.voice_catalog import VOICES
+from noxus_local.tools.text_to_speech import STREAM_FILE
 
 OPENAI_VOICES = {"alloy": "af_alloy", "ash": "am_adam", "ballad": "bm_fable", "coral": "af_heart",
                  "echo": "am_echo", "fable": "bm_fable", "nova": "af_nova", "onyx": "am_onyx",
@@ -42,7 +48,7 @@ MIME = {"mp3": "audio/mpeg", "opus": "audio/opus", "aac": "audio/aac", "flac": "
 
 
 @post("/v1/audio/speech")
-async def create_speech(request: Request[Any, Any, Any]) -> Response[bytes]:
+async def create_speech(request: Request[Any, Any, Any]) -> Response[bytes] | Stream:
     try:
         return await _speech(request)
     except NoxusError as exc:
@@ -60,7 +66,7 @@ async def list_openai_voices(request: Request[Any, Any, Any]) -> Response[bytes]
     return _json({"object": "list", "voices": voices, "aliases": OPENAI_VOICES}, 200, request)
 
 
-async def _speech(request: Request[Any, Any, Any]) -> Response[bytes]:
+async def _speech(request: Request[Any, Any, Any]) -> Response[bytes] | Stream:
     svc = services_of(request)
     principal = await require_principal(request)
     require_scope(principal, "tools:run")
@@ -74,21 +80,36 @@ async def _speech(request: Request[Any, Any, Any]) -> Response[bytes]:
     try:
         job = await prepare_job(request, svc, principal, tool, job_id, options, ParsedInput(fields=fields),
                                 "/v1/audio/speech")
-        await to_thread.run_sync(jobs.submit, svc.db, job, svc.cfg.tiers[principal.tier],
-                                 svc.cfg.jobs.idempotency_hours)
+        if job.idempotency_key is None:  # a replay must be byte-identical: with a key, one whole file
+            job = dataclasses.replace(job, params={**job.params, "stream_pcm": True})  # see api/speech_stream.py
+        replay = await to_thread.run_sync(jobs.submit, svc.db, job, svc.cfg.tiers[principal.tier],
+                                          svc.cfg.jobs.idempotency_hours)
     except BaseException:
         svc.files.discard_work(job_id)
         raise
-    # OpenAI's clients wait for the audio: no 202 here, the whole run is awaited
-    await svc.dispatcher.run_inline(job_id, svc.cfg.jobs.max_processing_seconds or 3600)
+    if replay is not None:
+        svc.files.discard_work(job_id)
+        return Response(replay.body, status_code=replay.status_code,
+                        headers={**replay.headers, "Idempotent-Replayed": "true"})
+    # OpenAI's clients wait for the audio: no 202 here; the body streams from the first sentence on
+    # (a client that hangs up does not cancel: the job ends and is charged once, see speech_stream);
+    # without stream_pcm (an Idempotency-Key) no stream file appears and the whole file is answered
+    task = asyncio.ensure_future(svc.dispatcher.run_inline(job_id, svc.cfg.jobs.max_processing_seconds or 3600))
+    fmt = fields["format"]
+    fh = await speech_stream.first_audio(svc.files.work_root / job_id / STREAM_FILE, task)
+    headers = {"X-Job-Id": job_id, "X-Request-Id": request_id_of(request)}
+    if fh is not None:
+        return Stream(speech_stream.stream_body(fh, task, fmt), status_code=200, media_type=MIME[fmt],
+                      headers=headers)
+    await task  # ended before any audio: ShuttingDown, a failure, or too short to tail
     row = await to_thread.run_sync(jobs.get, svc.db, job_id)
     if row["status"] != "succeeded":
         exc_cls = ERRORS_BY_CODE.get(row["error_code"] or "internal_error", NoxusError)
         raise exc_cls(row["error_message"], details={"job_id": job_id})
-    fmt = fields["format"]
     data = await to_thread.run_sync(svc.files.output_path(job_id, f"speech.{fmt}").read_bytes)
-    return Response(content=data, status_code=200, media_type=MIME[fmt],
-                    headers={"X-Job-Id": job_id, "X-Request-Id": request_id_of(request)})
+    if job.idempotency_key:
+        await to_thread.run_sync(remember, svc, job, 200, data, {**headers, "Content-Type": MIME[fmt]})
+    return Response(content=data, status_code=200, media_type=MIME[fmt], headers=headers)
 
 
 async def _body(request: Request[Any, Any, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Any
 from noxus_local.api.envelope import MESSAGES
 from noxus_local.api.job_routes import MAX_LIMIT, MAX_OFFSET
 from noxus_local.money import UNITS
+from noxus_local.speech.voice_catalog import VOICES
 
 RID = "req_3040b4d0dfd7ab7fb0ccc169"
 JOB = "job_d8f427d5ddacb142f44fba86"
@@ -972,13 +973,30 @@ SCHEMAS.update({
                    "description": _str(), "use_case": NULLABLE_STR, "category": _str(), "language": _str(),
                    "model": _str(), "installed": {"type": "boolean"},
                    "preview_url": {**NULLABLE_STR, "description": "Signed, expiring URL of a short sample; "
-                                                                  "null while the voice is not installed"}},
+                                                                  "null while the voice is not installed"},
+                   "mix": {"type": "object", "additionalProperties": {"type": "number"},
+                           "description": "custom voices only: parents and weights (sum 1)"}},
                   ("voice_id", "name", "gender", "accent", "age", "language", "model", "installed", "preview_url")),
     "VoiceList": _ok({"voices": {"type": "array", "items": _ref("Voice")},
                       "pagination": _obj({"limit": _int(), "offset": _int(), "total": _int(),
                                           "has_more": {"type": "boolean"}})}, ("voices", "pagination")),
     "VoiceDetail": _ok({"voice": _ref("Voice")}, ("voice",)),
+    "VoiceDeleted": _ok({"deleted": {"const": True}, "voice_id": _str()}, ("deleted", "voice_id")),
 })
+KOKORO_VOICE_IDS = sorted(v for v, info in VOICES.items() if info.model == "kokoro-82m")
+CUSTOM_VOICE = {**VOICE, "voice_id": "custom_3f9a0c1b7d2e4a58", "name": "Narradora", "category": "custom",
+                "description": "Narradora: a mix of Dora 70%, Alex 30% (Kokoro-82M).",
+                "mix": {"ef_dora": 0.7, "em_alex": 0.3},
+                "preview_url": "/api/v1/voices/custom_3f9a0c1b7d2e4a58/preview?expires=1779721445&sig=5d0f…"}
+VOICE_MIX_BODY = {"required": True, "content": {"application/json": {"schema": _obj({
+    # the server takes any 1-100 printable characters; the pattern documents a safe subset
+    "name": _str("1-100 printable characters", minLength=1, maxLength=100,
+                 pattern="^[A-Za-z0-9À-ÿ][A-Za-z0-9À-ÿ ._'()-]{0,99}$"),
+    "mix": {"type": "object", "minProperties": 1, "maxProperties": 5,
+            "propertyNames": {"enum": KOKORO_VOICE_IDS},
+            "additionalProperties": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
+            "description": "1-5 Kokoro voice ids and their weights (0-1000, summing above 0; normalised to 1)"}},
+    ("name", "mix")), "example": {"name": "Narradora", "mix": {"ef_dora": 0.7, "em_alex": 0.3}}}}}
 VOICE_ID_PARAM = {"name": "voice_id", "in": "path", "required": True, "description": "A voice_id of the library",
                   "schema": _str(), "example": "ef_dora"}
 OPERATIONS.update({
@@ -996,8 +1014,23 @@ OPERATIONS.update({
             {"name": "limit", "in": "query", "required": False, "schema": _int(default=50, minimum=1, maximum=100)},
             {"name": "offset", "in": "query", "required": False,
              "schema": _int(default=0, minimum=0, maximum=10**6)})),
+    ("post", "/api/v1/voices"): Op(
+        "createVoice", "Voices", "Make a custom voice (a mix)",
+        "An account-private voice: a weighted blend of 1-5 premade voices' style vectors. Its language, gender "
+        "and accent are its heaviest parent's; use its `voice_id` in text-to-speech and /v1/audio/speech. Costs "
+        "nothing and runs no tool (no Idempotency-Key). Needs the `tools:run` scope.", "VoiceDetail",
+        {"created": _envelope({"voice": CUSTOM_VOICE})}, status=201,
+        errors=("validation_error", "scope_denied", *ASSET_ERRORS, "internal_error"), request_body=VOICE_MIX_BODY),
+    ("delete", "/api/v1/voices/{voice_id}"): Op(
+        "deleteVoice", "Voices", "Delete a custom voice",
+        "One of the account's custom voices. A premade voice or another account's is 404 `not_found`. A job "
+        "already queued with it still speaks (its mix was frozen in the job).", "VoiceDeleted",
+        {"ok": _envelope({"deleted": True, "voice_id": CUSTOM_VOICE["voice_id"]})},
+        errors=("not_found", "scope_denied", *ASSET_ERRORS, "internal_error"), parameters=(VOICE_ID_PARAM,)),
     ("get", "/api/v1/voices/{voice_id}"): Op(
-        "getVoice", "Voices", "Get a voice", "One voice of the library, installed or not.", "VoiceDetail",
+        "getVoice", "Voices", "Get a voice",
+        "One voice of the library, installed or not, or one of the account's custom voices (another "
+        "account's: 404).", "VoiceDetail",
         {"ok": _envelope({"voice": VOICE})}, errors=("not_found", *ASSET_ERRORS, "internal_error"),
         parameters=(VOICE_ID_PARAM,)),
     ("get", "/api/v1/voices/{voice_id}/preview"): Op(

@@ -126,6 +126,8 @@ async def prepare_job(request: Request[Any, Any, Any], svc: Services, principal:
     """
     limits = tier_limits(svc.cfg.tiers[principal.tier])
     params = await to_thread.run_sync(tool.validate, parsed.fields, parsed.files, limits)
+    # a custom voice (issue 11) is the account's: its mix is looked up now and frozen in the job
+    params = await to_thread.run_sync(svc.voices.resolve, principal.account_id, params)
     await to_thread.run_sync(tool.check_installed, params, svc.cfg)  # a missing model: 400/503 before the hold
     _wants_base64(parsed.fields)  # refused before the job exists, not after it ran
     # more compute than this machine has could never start: 503 before any money moves

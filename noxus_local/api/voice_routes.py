@@ -1,4 +1,4 @@
-"""The voice library (seed 003): list, one voice, its signed preview, and cloning's 503.
+"""The voice library (seed 003): list, one voice, its signed preview, custom mixes, and cloning's 503.
 
 Example::
 
@@ -6,18 +6,22 @@ Example::
     {"success": true, "voices": [{"voice_id": "ef_dora", "name": "Dora", "gender": "female",
       "accent": "spanish", "age": null, "language": "es", "model": "kokoro-82m",
       "preview_url": "/api/v1/voices/ef_dora/preview?expires=…&sig=…", ...}], "pagination": {...}}
+    curl -X POST http://127.0.0.1:8080/api/v1/voices -H "Authorization: Bearer $KEY" \\
+      -d '{"name": "Narradora", "mix": {"ef_dora": 0.7, "em_alex": 0.3}}'
+    201 {"success": true, "voice": {"voice_id": "custom_…", "category": "custom", "language": "es", ...}}
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from anyio import to_thread
-from litestar import Request, Response, get, post
+from litestar import Request, Response, delete, get, post
 from litestar.params import FromPath
 from litestar.response import File
 
-from noxus_local.api.auth import require_principal
+from noxus_local.api.auth import require_principal, require_scope
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import json_response
 from noxus_local.api.file_routes import _signature
@@ -33,7 +37,7 @@ FILTERS = ("gender", "accent", "age", "language", "q")
 
 @get("/api/v1/voices")
 async def list_voices(request: Request[Any, Any, Any]) -> Response[bytes]:
-    await require_principal(request)
+    principal = await require_principal(request)
     svc = services_of(request)
     q = request.query_params
     limit = ascii_int(q.get("limit"), "limit", 50, 1, 100)
@@ -42,29 +46,55 @@ async def list_voices(request: Request[Any, Any, Any]) -> Response[bytes]:
     if include not in ("true", "false"):
         raise ValidationError.fields({"include_uninstalled": ["true o false / true or false"]})
     query = voices.VoiceQuery(**{k: (q.get(k) or None) for k in FILTERS}, include_uninstalled=include == "true")
-    page, total = voices.list_voices(svc.cfg, query, limit, offset)
+    custom = await to_thread.run_sync(svc.voices.all, principal.account_id)
+    page, total = voices.list_voices(svc.cfg, query, limit, offset, custom)
     return json_response(request, {"voices": [_signed(svc, v) for v in page],
                                    "pagination": {"limit": limit, "offset": offset, "total": total,
                                                   "has_more": offset + len(page) < total}})
 
 
+@post("/api/v1/voices", status_code=201)
+async def create_voice(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """An account-private voice from ``{"name", "mix": {voice_id: weight}}``; 201 with the voice.
+
+    Making one runs no tool and costs nothing, so it takes no hold and no
+    Idempotency-Key: a retried POST makes a second voice, which DELETE removes.
+    """
+    principal = await require_principal(request)
+    require_scope(principal, "tools:run")
+    svc = services_of(request)
+    body = await _json_object(request)
+    info = await to_thread.run_sync(svc.voices.create, principal.account_id, body.get("name"), body.get("mix"))
+    return json_response(request, {"voice": _signed(svc, voices.view(svc.cfg, info))}, status=201)
+
+
 @get("/api/v1/voices/{voice_id:str}")
 async def show_voice(request: Request[Any, Any, Any], voice_id: FromPath[str]) -> Response[bytes]:
-    await require_principal(request)
+    principal = await require_principal(request)
     svc = services_of(request)
-    info = VOICES.get(voice_id)
-    if info is None:
-        raise NotFound(details={"voice_id": voice_id[:100], "list": "GET /api/v1/voices"})
+    info = VOICES.get(voice_id) or await to_thread.run_sync(svc.voices.get, voice_id, principal.account_id)
     return json_response(request, {"voice": _signed(svc, voices.view(svc.cfg, info))})
+
+
+@delete("/api/v1/voices/{voice_id:str}", status_code=200)
+async def delete_voice(request: Request[Any, Any, Any], voice_id: FromPath[str]) -> Response[bytes]:
+    """Deletes one of the account's custom voices (a premade or another account's voice: 404)."""
+    principal = await require_principal(request)
+    require_scope(principal, "tools:run")
+    svc = services_of(request)
+    await to_thread.run_sync(svc.voices.delete, voice_id, principal.account_id)
+    voices.preview_file(svc.cfg, voice_id).unlink(missing_ok=True)
+    return json_response(request, {"deleted": True, "voice_id": voice_id})
 
 
 @get("/api/v1/voices/{voice_id:str}/preview")
 async def voice_preview(request: Request[Any, Any, Any], voice_id: FromPath[str]) -> File:
     svc = services_of(request)
     expires, sig = _signature(request)
-    if voice_id not in VOICES or not svc.files.verify(PREVIEW_SIGNER, voice_id, expires, sig):
+    info = VOICES.get(voice_id) or await to_thread.run_sync(svc.voices.signed, voice_id)
+    if info is None or not svc.files.verify(PREVIEW_SIGNER, voice_id, expires, sig):
         raise NotFound(details={"reason": "invalid_or_expired_signature"})
-    path = await to_thread.run_sync(voices.preview_path, svc.cfg, svc.models, voice_id)
+    path = await to_thread.run_sync(voices.preview_path, svc.cfg, svc.models, info)
     return File(path=path, filename=f"{voice_id}.mp3", media_type="audio/mpeg", content_disposition_type="inline")
 
 
@@ -83,3 +113,13 @@ def _signed(svc: Services, voice: dict[str, Any]) -> dict[str, Any]:
         signed = svc.files.signed_url(PREVIEW_SIGNER, voice["voice_id"], svc.cfg.server.file_url_ttl_seconds)
         url = f"/api/v1/voices/{voice['voice_id']}/preview?" + signed.split("?", 1)[1]
     return {**voice, "preview_url": url}
+
+
+async def _json_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body())
+    except (ValueError, RecursionError):
+        raise ValidationError.fields({"body": ["JSON inválido / invalid JSON"]}) from None
+    if not isinstance(body, dict):
+        raise ValidationError.fields({"body": ["un objeto JSON / a JSON object"]})
+    return body

@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 from noxus_local.config import Config
 from noxus_local.inference.kokoro import voice_file
 from noxus_local.inference.registry import models_dir
-from noxus_local.speech.voice_catalog import VOICES, VoiceInfo
+from noxus_local.speech.voice_catalog import PIPER_VOICES, VOICES, VoiceInfo
 
 PREVIEW_TEXT = {"es": "Hola, esta es mi voz. Encantada de ayudarte hoy.",
                 "en-us": "Hello, this is my voice. Happy to help you today.",
@@ -45,15 +46,32 @@ class VoiceQuery:
 
 
 def installed(cfg: Config, voice_id: str) -> bool:
+    """Its file is in the data dir: a Kokoro voice's vectors, or a Piper voice's graph."""
+    if voice_id in PIPER_VOICES:
+        from noxus_local.inference.piper import PiperJoe
+
+        return (models_dir(cfg) / PIPER_VOICES[voice_id] / PiperJoe.files[0]).is_file()
     return voice_file(models_dir(cfg), voice_id).is_file()
 
 
+def info_installed(cfg: Config, info: VoiceInfo) -> bool:
+    """A premade voice's file is there; a custom voice's parents all are."""
+    parents = [v for v, _ in info.mix] if info.mix else [info.voice_id]
+    return all(installed(cfg, v) for v in parents)
+
+
 def view(cfg: Config, info: VoiceInfo) -> dict[str, Any]:
-    """A voice as the API shows it (``preview_url`` is added by the route: it is signed)."""
-    return {"voice_id": info.voice_id, "name": info.name, "gender": info.gender, "accent": info.accent,
-            "age": info.age, "description": info.description, "use_case": info.use_case,
-            "category": info.category, "language": info.language, "model": info.model,
-            "installed": installed(cfg, info.voice_id)}
+    """A voice as the API shows it (``preview_url`` is added by the route: it is signed).
+
+    A custom voice also shows its ``mix`` (weights summing to 1).
+    """
+    out = {"voice_id": info.voice_id, "name": info.name, "gender": info.gender, "accent": info.accent,
+           "age": info.age, "description": info.description, "use_case": info.use_case,
+           "category": info.category, "language": info.language, "model": info.model,
+           "installed": info_installed(cfg, info)}
+    if info.mix:
+        out["mix"] = dict(info.mix)
+    return out
 
 
 def matches(info: VoiceInfo, query: VoiceQuery) -> bool:
@@ -69,31 +87,46 @@ def matches(info: VoiceInfo, query: VoiceQuery) -> bool:
             and same(info.age, query.age) and language_ok and text_ok)
 
 
-def list_voices(cfg: Config, query: VoiceQuery, limit: int = 50,
-                offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-    """The matching voices (installed ones only unless asked), by id, one page, and the total."""
-    found = [view(cfg, info) for info in VOICES.values() if matches(info, query)]
+def list_voices(cfg: Config, query: VoiceQuery, limit: int = 50, offset: int = 0,
+                custom: Sequence[VoiceInfo] = ()) -> tuple[list[dict[str, Any]], int]:
+    """The matching voices (installed ones only unless asked), one page, and the total: the
+    premade ones by id, then the account's ``custom`` ones, oldest first."""
+    found = [view(cfg, info) for info in (*VOICES.values(), *custom) if matches(info, query)]
     if not query.include_uninstalled:
         found = [v for v in found if v["installed"]]
     return found[offset:offset + limit], len(found)
 
 
-def preview_path(cfg: Config, models: Any, voice_id: str) -> Path:
-    """The voice's cached sample, synthesised on first use (blocking: call from a worker thread)."""
-    from noxus_local.inference.kokoro import SAMPLE_RATE, Kokoro, load_voice
+def preview_file(cfg: Config, voice_id: str) -> Path:
+    return cfg.data_dir / "voice-previews" / f"{voice_id}.mp3"
+
+
+def preview_path(cfg: Config, models: Any, info: VoiceInfo) -> Path:
+    """The voice's cached sample, synthesised on first use (blocking: call from a worker thread).
+
+    A custom voice's sample is its blend speaking its dominant parent's language.
+    """
+    from noxus_local.inference.kokoro import SAMPLE_RATE, Kokoro, load_voice, mix_voices
     from noxus_local.media.audio import encode
     from noxus_local.runtime.cancel import CancelToken
     from noxus_local.speech.synthesis import synthesize
 
-    info = VOICES[voice_id]
-    dest = cfg.data_dir / "voice-previews" / f"{voice_id}.mp3"
+    voice_id = info.voice_id
+    dest = preview_file(cfg, voice_id)
     with _preview_lock:
         if dest.is_file():
             return dest
         dest.parent.mkdir(parents=True, exist_ok=True)
-        with models.use(Kokoro) as kokoro:
-            style = load_voice(models_dir(cfg), voice_id)
-            speech = synthesize(kokoro, style, PREVIEW_TEXT[info.language], info.language)
+        if voice_id in PIPER_VOICES:
+            from noxus_local.inference.piper import PiperJoe
+
+            with models.use(PiperJoe) as piper:
+                speech = synthesize(piper, None, PREVIEW_TEXT[info.language], info.language)
+        else:
+            with models.use(Kokoro) as kokoro:
+                style = (mix_voices(models_dir(cfg), dict(info.mix)) if info.mix
+                         else load_voice(models_dir(cfg), voice_id))
+                speech = synthesize(kokoro, style, PREVIEW_TEXT[info.language], info.language)
         tmp = dest.with_name(f".{voice_id}.tmp.mp3")
         encode(speech.audio, SAMPLE_RATE, "mp3", tmp, CancelToken())
         tmp.replace(dest)

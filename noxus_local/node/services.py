@@ -23,6 +23,7 @@ from noxus_local.config import Config
 from noxus_local.core import jobs
 from noxus_local.core.accounts import bootstrap_default, sync_config
 from noxus_local.core.assets import AssetStore
+from noxus_local.core.custom_voices import CustomVoiceStore
 from noxus_local.core.files import FileStore, load_secret
 from noxus_local.core.job_view import job_body
 from noxus_local.core.keys import KeyCache
@@ -58,6 +59,7 @@ class Services:
     pool: ComputePool
     models: ModelCache
     assets: AssetStore
+    voices: CustomVoiceStore  # account-private voice mixes (issue 11)
     remote: RemoteQueue | None = None  # multi-host mode only (cfg.multi_host): remote workers over Redis
 
     @property
@@ -98,7 +100,8 @@ def build_services(cfg: Config) -> Services:
     svc = Services(cfg=cfg, db=db, catalog=catalog, files=store, runner=runner,
                    dispatcher=Dispatcher(runner, cfg), limiter=RequestLimiter(),
                    hooks=WebhookService(db, cfg.webhooks), metrics=Metrics(db), keys=KeyCache(),
-                   pool=pool, models=models, assets=AssetStore(db, store.asset_root))
+                   pool=pool, models=models, assets=AssetStore(db, store.asset_root),
+                   voices=CustomVoiceStore(db))
     if cfg.multi_host:
         svc.remote = svc.dispatcher.remote = RemoteQueue(db, catalog, store, svc.assets, cfg)
     runner.hooks.append(lambda job_id: schedule_webhook(svc, job_id))

@@ -75,8 +75,10 @@ def has_words(text: str) -> bool:
 
 def synthesize(kokoro: Kokoro, style: np.ndarray, text: str, language: str, speed: float = 1.0,
                progress: Callable[[float], None] = lambda _: None,
-               check_cancel: Callable[[], None] = lambda: None) -> Speech:
-    """The whole text, sentence by sentence (see ``stream`` for one piece at a time)."""
+               check_cancel: Callable[[], None] = lambda: None,
+               sink: Callable[[np.ndarray], None] = lambda _: None) -> Speech:
+    """The whole text, sentence by sentence (see ``stream`` for one piece at a time); ``sink`` gets
+    each piece as soon as it exists (a streamed response reads them, api/speech_stream.py)."""
     speech = Speech(np.zeros(0, dtype=np.float32))
     pieces: list[np.ndarray] = []
     offset = 0
@@ -88,6 +90,7 @@ def synthesize(kokoro: Kokoro, style: np.ndarray, text: str, language: str, spee
             speech.words.extend({"word": w, "start": round(float(start + a), 3), "end": round(float(start + b), 3)}
                                 for w, a, b in words)
         pieces.append(piece)
+        sink(piece)
         offset += len(piece)
     speech.audio = np.concatenate(pieces) if pieces else speech.audio
     return speech

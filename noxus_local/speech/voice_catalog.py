@@ -4,6 +4,8 @@ A Kokoro voice id encodes its language/accent (first letter) and gender
 (second): ``ef_dora`` = Spanish, female. Age is not published for any of
 them, so it is ``None``; the description only restates those facts.
 
+Piper's English voice ``piper_en_us_joe`` (model ``piper``) is listed too.
+
 Example::
 
     VOICES["em_alex"].accent, VOICES["em_alex"].gender, VOICES["em_alex"].language
@@ -40,6 +42,7 @@ class VoiceInfo:
     use_case: str | None = None
     category: str = "premade"
     model: str = MODEL
+    mix: tuple[tuple[str, float], ...] | None = None  # a custom voice's parents and weights (sum 1)
 
 
 def _info(voice_id: str) -> VoiceInfo:
@@ -50,4 +53,10 @@ def _info(voice_id: str) -> VoiceInfo:
                      f"{name}: a {gender} {words} voice of Kokoro-82M.")
 
 
+PIPER = "piper"
+# Piper voices: one model file each (the manifest id), no mixing (their graphs take no style vector)
+PIPER_VOICES = {"piper_en_us_joe": "piper-en-us-joe"}
 VOICES: dict[str, VoiceInfo] = {v: _info(v) for v in NAMES}
+VOICES["piper_en_us_joe"] = VoiceInfo("piper_en_us_joe", "Joe", "male", "american", "en-us",
+                                      "Joe: a male American English voice of Piper (VITS, medium quality).",
+                                      model=PIPER)

@@ -228,4 +228,20 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE jobs ADD COLUMN attempt_token TEXT;
     """,
+    # 10: account-private voices (issue 11): a named, weighted mix of premade voices; the mix is
+    # JSON {voice_id: weight}; language, gender and accent are the dominant parent's, kept so
+    # filters need no JSON
+    """
+    CREATE TABLE custom_voices (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        name TEXT NOT NULL,
+        mix TEXT NOT NULL,
+        language TEXT NOT NULL,
+        gender TEXT NOT NULL,
+        accent TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX custom_voices_account ON custom_voices(account_id, created_at);
+    """,
 ]

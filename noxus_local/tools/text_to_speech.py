@@ -15,13 +15,14 @@ Example::
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from noxus_local.errors import LimitExceeded, ValidationError
 from noxus_local.media.audio import FORMATS, encode, mime_type
 from noxus_local.speech.phonemes import ESPEAK_VOICES
-from noxus_local.speech.voice_catalog import MODEL, VOICES
+from noxus_local.speech.voice_catalog import MODEL, PIPER_VOICES, VOICES
 from noxus_local.tools.base import InputFile, InputSpec, Limits, Step, Tool, ToolContext, ToolOutput
 
 MAX_CHARS = 10_000
@@ -29,19 +30,25 @@ TTS_FORMATS = tuple(FORMATS)  # pcm: raw 16-bit little-endian mono, as OpenAI's 
 LIST_HINT = "GET /api/v1/voices lists the voices / lista las voces"
 
 
+CUSTOM_ID = re.compile(r"custom_[0-9a-f]{16}")  # core/custom_voices.py makes these
 MIX_PART = re.compile(r"([a-z]{2}_[a-z]+)(?:\*([0-9]*\.?[0-9]+))?")
 
 
 def parse_voice(voice_id: str) -> dict[str, float]:
-    """A voice id, or a mix ``ef_dora*0.7+em_alex*0.3`` (weights default 1, normalised later).
+    """A voice id, or a mix ``ef_dora*0.7+em_alex*0.3`` (weights default 1, normalised later);
+    ``{}`` for an account's saved voice (``custom_…``), whose mix comes in ``voice_mix``.
 
     Example: ``parse_voice("ef_dora*0.7+em_alex*0.3") == {"ef_dora": 0.7, "em_alex": 0.3}``;
     an unknown voice or weights that do not sum to a positive number are a 400.
     """
     weights: dict[str, float] = {}
+    if CUSTOM_ID.fullmatch(voice_id):  # an account's saved mix: the API layer looks it up (voice_mix)
+        return {}
+    if voice_id in PIPER_VOICES:  # a Piper voice speaks alone
+        return {voice_id: 1.0}
     for part in voice_id.split("+"):
         match = MIX_PART.fullmatch(part.strip())
-        if match is None or match.group(1) not in VOICES:
+        if match is None or match.group(1) not in VOICES or VOICES[match.group(1)].model != MODEL:
             raise ValidationError.fields({"voice_id": [
                 f"voz desconocida / unknown voice {part.strip()[:100]!r}; {LIST_HINT}"]})
         weights[match.group(1)] = weights.get(match.group(1), 0.0) + float(match.group(2) or 1)
@@ -61,7 +68,8 @@ class TextToSpeechTool(Tool):
     inputs = (InputSpec("text", "string", required=True, max_length=MAX_CHARS * 4,
                         help="1-10,000 characters; [pause:0.8] and blank lines make pauses."),
               InputSpec("voice_id", "string", default="ef_dora", max_length=200,
-                        help="A voice of GET /api/v1/voices, or a mix of them: ef_dora*0.7+em_alex*0.3."),
+                        help="A voice of GET /api/v1/voices (also the account's custom_… ones), "
+                             "or a mix of them: ef_dora*0.7+em_alex*0.3."),
               InputSpec("speed", "number", default=1.0, minimum=0.5, maximum=2.0),
               InputSpec("language", "string", choices=tuple(ESPEAK_VOICES),
                         help="The text's language (phonemes follow it); default: the voice's."),
@@ -96,26 +104,59 @@ class TextToSpeechTool(Tool):
         from noxus_local.speech.synthesis import synthesize
 
         params = ctx.params
-        weights = parse_voice(params["voice_id"])
-        voice = VOICES[next(iter(weights))]  # a mix speaks its first voice's language by default
+        weights = params.get("voice_mix") or parse_voice(params["voice_id"])
+        if not weights:
+            raise ValidationError.fields({"voice_id": [f"voz desconocida / unknown voice; {LIST_HINT}"]})
+        # a saved mix speaks its dominant voice's language by default, an inline one its first voice's
+        voice = VOICES[max(weights, key=lambda v: weights[v])] if "voice_mix" in params \
+            else VOICES[next(iter(weights))]
         language = params.get("language") or voice.language
+        engine: type[Any] = Kokoro
         with ctx.step("phonemize"):
             espeak_binary()  # 503 naming the program before any model loads
-            with ctx.models.use(Kokoro) as kokoro:
-                style = (load_voice(kokoro.model_dir.parent, voice.voice_id) if len(weights) == 1
-                         else mix_voices(kokoro.model_dir.parent, weights))
-        with ctx.step("synthesize") as step, ctx.models.use(Kokoro) as kokoro:
-            speech = synthesize(kokoro, style, params["text"], language, params["speed"],
+            if voice.voice_id in PIPER_VOICES:
+                from noxus_local.inference.piper import PiperJoe
+
+                engine, style = PiperJoe, None
+                with ctx.models.use(PiperJoe) as piper:
+                    piper.load()  # 503 with the fetch command now, not mid-synthesis
+            else:
+                with ctx.models.use(Kokoro) as kokoro:
+                    style = (load_voice(kokoro.model_dir.parent, voice.voice_id) if len(weights) == 1
+                             else mix_voices(kokoro.model_dir.parent, weights))
+        with ctx.step("synthesize") as step, ctx.models.use(engine) as model, _sink(ctx) as sink:
+            speech = synthesize(model, style, params["text"], language, params["speed"],
                                 progress=lambda pct: step.progress(int(pct)),
-                                check_cancel=ctx.cancel.check)
+                                check_cancel=ctx.cancel.check, sink=sink)
         fmt = params["format"]
         with ctx.step("encode"):
             dest = encode(speech.audio, SAMPLE_RATE, fmt, ctx.workdir / f"speech.{fmt}", ctx.cancel,
                           params.get("sample_rate"))
         result = {"duration_seconds": round(speech.duration, 3), "language": language,
-                  "voice_id": params["voice_id"], "voice_language": voice.language, "model": MODEL,
+                  "voice_id": params["voice_id"], "voice_language": voice.language,
+                  "model": voice.model,
                   "format": fmt, "sample_rate": params.get("sample_rate") or SAMPLE_RATE,
                   "sentences": speech.sentences, "words": speech.words,
                   "timing_source": speech.timing_source}
         return ToolOutput(dest, f"speech.{fmt}", mime_type(fmt), result=result,
                           units=float(len(params["text"])), media_units=speech.duration)
+
+
+STREAM_FILE = "stream.pcm"  # in the job's workdir: what a streamed /v1/audio/speech response tails
+
+
+@contextmanager
+def _sink(ctx: ToolContext) -> Iterator[Callable[[Any], None]]:
+    """Each synthesised piece appended to ``stream.pcm`` (16-bit mono at 24 kHz, flushed at once)
+    when the job was asked to stream (``stream_pcm``, set by the OpenAI route); else a no-op."""
+    if not ctx.params.get("stream_pcm"):
+        yield lambda _: None
+        return
+    import numpy as np
+
+    with open(ctx.workdir / STREAM_FILE, "ab") as fh:
+        def write(piece: Any) -> None:
+            # ffmpeg's own float → s16 rounding, so the stream and the stored .pcm agree
+            fh.write(np.clip(np.rint(piece * 32768), -32768, 32767).astype("<i2").tobytes())
+            fh.flush()
+        yield write

@@ -1,4 +1,4 @@
-"""The built binary, run the way a user runs it: serve, its own CLI, two tools over HTTP, SIGTERM.
+"""The built binary, run the way a user runs it: serve, its own CLI, tools over HTTP (speech too), SIGTERM.
 
 Skipped unless ``NOXUS_BINARY`` names a binary made by ``scripts/build_binary.sh``
 (plain ``pytest`` collects this module and skips it). CI builds the CPU
@@ -12,6 +12,7 @@ binary; the tests share one server and run in file order: the last one stops it.
 
 from __future__ import annotations
 
+import array
 import base64
 import io
 import json
@@ -22,6 +23,7 @@ import socket
 import subprocess
 import threading
 import time
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -163,6 +165,22 @@ def test_api_docs_assets_are_bundled(binary):
     for asset in assets:
         r = binary.client.get(asset)
         assert r.status_code == 200 and len(r.content) > 100, asset
+
+
+def test_text_to_speech_speaks_a_sentence(binary, cli_key):
+    """Kokoro through the binary's own registry (bundled models with --with-models, else the download
+    cache) and the system's espeak-ng, a separate program: a Spanish sentence comes back as audio."""
+    fetched = binary.cli("models", "fetch", "kokoro-82m", "kokoro-voice-ef-dora")
+    assert fetched.returncode == 0, fetched.stdout + fetched.stderr
+    body = binary.post("/api/v1/tools/text-to-speech", cli_key,
+                       json={"text": "Hola, esto es una prueba.", "voice_id": "ef_dora", "format": "wav"})
+    res = body["result"]
+    assert (res["model"], res["language"], len(res["words"])) == ("kokoro-82m", "es", 5)
+    with wave.open(io.BytesIO(base64.b64decode(body["output"]["content_base64"]))) as w:
+        frames = w.readframes(w.getnframes())
+        assert w.getframerate() == 24000 and 0.8 < w.getnframes() / 24000 < 5
+    pcm = array.array("h", frames)
+    assert max(abs(x) for x in pcm) > 3000  # speech, not silence
 
 
 def test_doctor_finds_what_the_binary_bundles(binary):

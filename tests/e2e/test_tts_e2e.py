@@ -79,15 +79,17 @@ def test_bad_input_is_refused_without_a_charge(srv, body, status, code, field):
     assert balance(srv) == before
 
 
-def test_a_voice_not_installed_is_503_with_the_fetch_command(srv):
+@pytest.mark.parametrize(("voice", "model"), [("am_puck", "kokoro-voice-am-puck"),
+                                              ("piper_en_us_joe", "piper-en-us-joe")])
+def test_a_voice_not_installed_is_503_with_the_fetch_command(srv, voice, model):
     hooks, srv.client.event_hooks = srv.client.event_hooks, {"request": [], "response": []}  # a 503 expected
     try:
-        r = srv.post(TTS, key=srv.key, json={"text": "Hello.", "voice_id": "am_puck"})
+        r = srv.post(TTS, key=srv.key, json={"text": "Hello.", "voice_id": voice})
     finally:
         srv.client.event_hooks = hooks
     assert r.status_code == 503, r.text
     assert r.json()["error_code"] == "tool_unavailable"
-    assert "noxus-local models fetch kokoro-voice-am-puck" in r.json()["error"]
+    assert f"noxus-local models fetch {model}" in r.json()["error"]
 
 
 # --- the voice library ------------------------------------------------------------------------
@@ -109,7 +111,7 @@ def test_filters_return_exactly_the_matching_installed_voices(srv):
     assert voice_ids(srv, age="old") == []  # no age is published: never invented
     everything = srv.get("/api/v1/voices", key=srv.key, params={"include_uninstalled": "true", "limit": "100"})
     body = everything.json()
-    assert body["pagination"]["total"] == 54
+    assert body["pagination"]["total"] == 55  # Kokoro's 54 and Piper's Joe
     puck = next(v for v in body["voices"] if v["voice_id"] == "am_puck")
     assert (puck["installed"], puck["preview_url"], puck["age"]) == (False, None, None)
     page = srv.get("/api/v1/voices", key=srv.key, params={"limit": "2", "offset": "1"}).json()

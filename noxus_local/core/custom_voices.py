@@ -1,0 +1,153 @@
+"""Account-private voices: a named, weighted mix of premade Kokoro voices (issue 11).
+
+Kokoro's style vectors blend linearly, so ``{"ef_dora": 0.7, "em_alex": 0.3}``
+is a new voice at no cost: the mix is stored (weights normalised to sum 1),
+never the vectors, and it is blended again each time it speaks. A voice
+belongs to one account: another account's id is a 404, as if it did not
+exist, so ids do not leak across tenants. Its language, gender and accent are
+those of its dominant parent (the heaviest; the first named on a tie), so the
+library's filters treat it like any other voice.
+
+Example::
+
+    store = CustomVoiceStore(db)
+    row = store.create("acct_1", "Narradora", {"ef_dora": 0.7, "em_alex": 0.3})
+    row.voice_id, row.language, row.gender        # ("custom_3f…", "es", "female")
+    store.get(row.voice_id, "acct_2")             # NotFound: another account's voice
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import secrets
+import time
+from typing import Any
+
+from noxus_local.errors import NotFound, ValidationError
+from noxus_local.speech.voice_catalog import MODEL, VOICES, VoiceInfo
+
+CUSTOM_ID = re.compile(r"custom_[0-9a-f]{16}")
+MAX_PARENTS = 5
+MAX_WEIGHT = 1000  # weights are relative; a bound keeps their sum finite
+MAX_NAME = 100
+MAX_VOICES_PER_ACCOUNT = 200
+LIST_HINT = "GET /api/v1/voices lists the voices / lista las voces"
+
+
+def check_mix(raw: Any) -> dict[str, float]:
+    """The mix as ``{voice_id: weight}`` normalised to sum 1, or a 400 naming ``mix``.
+
+    Example: ``check_mix({"ef_dora": 7, "em_alex": 3}) == {"ef_dora": 0.7, "em_alex": 0.3}``;
+    unknown parents, weights outside 0-1000, weights summing to 0 or more than 5 parents are refused.
+    """
+    if not isinstance(raw, dict) or not raw:
+        raise _bad("un objeto {voz: peso} no vacío / a non-empty object {voice: weight}")
+    if len(raw) > MAX_PARENTS:
+        raise _bad(f"como mucho {MAX_PARENTS} voces / at most {MAX_PARENTS} voices")
+    unknown = [str(v)[:100] for v in raw if v not in VOICES]
+    if unknown:
+        raise _bad(f"voces desconocidas / unknown voices {unknown}; {LIST_HINT}")
+    if any(VOICES[v].model != MODEL for v in raw):
+        raise _bad(f"solo se mezclan voces de {MODEL} / only {MODEL} voices can be mixed")
+    for voice, weight in raw.items():
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight):
+            raise _bad(f"{voice}: el peso debe ser un número / the weight must be a number")
+        if weight < 0 or weight > MAX_WEIGHT:
+            raise _bad(f"{voice}: el peso va de 0 a {MAX_WEIGHT} / the weight goes from 0 to {MAX_WEIGHT}")
+    total = float(sum(raw.values()))
+    if total <= 0:
+        raise _bad("los pesos deben sumar más de 0 / weights must sum above 0")
+    return {voice: round(weight / total, 6) for voice, weight in raw.items()}
+
+
+def check_name(raw: Any) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValidationError.fields({"name": ["es obligatorio / is required"]})
+    name = " ".join(raw.split())
+    if len(name) > MAX_NAME or any(not ch.isprintable() for ch in name):
+        raise ValidationError.fields({"name": [f"1-{MAX_NAME} caracteres imprimibles / printable characters"]})
+    return name
+
+
+def _bad(message: str) -> ValidationError:
+    return ValidationError.fields({"mix": [message]})
+
+
+def dominant(mix: dict[str, float]) -> VoiceInfo:
+    """The parent with the largest weight (the first named on a tie)."""
+    return VOICES[max(mix, key=lambda v: (mix[v], -list(mix).index(v)))]
+
+
+def info_of(row: Any) -> VoiceInfo:
+    """A stored voice as the library's ``VoiceInfo`` (category ``custom``)."""
+    mix = json.loads(row["mix"])
+    parts = ", ".join(f"{VOICES[v].name} {round(w * 100)}%" for v, w in mix.items())
+    return VoiceInfo(row["id"], row["name"], row["gender"], row["accent"], row["language"],
+                     f"{row['name']}: a mix of {parts} (Kokoro-82M).", category="custom", model=MODEL,
+                     mix=tuple(mix.items()))
+
+
+class CustomVoiceStore:
+    """Custom voices in SQLite, always read through the owning account."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+
+    def create(self, account_id: str, name: Any, mix: Any) -> VoiceInfo:
+        checked_name, checked_mix = check_name(name), check_mix(mix)
+        parent = dominant(checked_mix)
+        voice_id = "custom_" + secrets.token_hex(8)
+        with self.db.write() as conn:  # the count and the insert in one transaction
+            count = conn.execute("SELECT COUNT(*) FROM custom_voices WHERE account_id = ?", (account_id,)).fetchone()
+            if count[0] >= MAX_VOICES_PER_ACCOUNT:
+                raise ValidationError.fields({"name": [
+                    f"como mucho {MAX_VOICES_PER_ACCOUNT} voces por cuenta / at most {MAX_VOICES_PER_ACCOUNT} "
+                    "voices per account: delete one first"]})
+            conn.execute("INSERT INTO custom_voices (id, account_id, name, mix, language, gender, accent, created_at)"
+                         " VALUES (?,?,?,?,?,?,?,?)",
+                         (voice_id, account_id, checked_name, json.dumps(checked_mix), parent.language,
+                          parent.gender, parent.accent, time.time()))
+        return self.get(voice_id, account_id)
+
+    def get(self, voice_id: str, account_id: str) -> VoiceInfo:
+        """The account's voice; unknown and another account's alike are 404."""
+        row = self.db.one("SELECT * FROM custom_voices WHERE id = ? AND account_id = ?",
+                          (voice_id, account_id)) if CUSTOM_ID.fullmatch(voice_id) else None
+        if row is None:
+            raise NotFound(details={"voice_id": voice_id[:100], "list": "GET /api/v1/voices"})
+        return info_of(row)
+
+    def signed(self, voice_id: str) -> VoiceInfo | None:
+        """A voice by id alone, for its signed preview URL (the signature is the permission)."""
+        row = self.db.one("SELECT * FROM custom_voices WHERE id = ?", (voice_id,)) \
+            if CUSTOM_ID.fullmatch(voice_id) else None
+        return None if row is None else info_of(row)
+
+    def all(self, account_id: str) -> list[VoiceInfo]:
+        rows = self.db.all("SELECT * FROM custom_voices WHERE account_id = ? ORDER BY created_at, id", (account_id,))
+        return [info_of(r) for r in rows]
+
+    def delete(self, voice_id: str, account_id: str) -> VoiceInfo:
+        with self.db.write() as conn:
+            info = self.get(voice_id, account_id)
+            conn.execute("DELETE FROM custom_voices WHERE id = ? AND account_id = ?", (voice_id, account_id))
+        return info
+
+    def resolve(self, account_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Params whose ``voice_id`` names one of the account's voices, with its mix frozen in
+        ``voice_mix`` (a queued job still speaks if the voice is deleted meanwhile).
+
+        Example: ``{"voice_id": "custom_…"}`` → ``{"voice_id": "custom_…", "voice_mix": {"ef_dora": 0.7, …}}``;
+        another account's id is a 400 on ``voice_id``, exactly like an unknown voice.
+        """
+        voice_id = params.get("voice_id")
+        if not isinstance(voice_id, str) or not voice_id.startswith("custom_"):
+            return params
+        try:
+            info = self.get(voice_id, account_id)
+        except NotFound:
+            raise ValidationError.fields({"voice_id": [
+                f"voz desconocida / unknown voice {voice_id[:100]!r}; {LIST_HINT}"]}) from None
+        return {**params, "voice_mix": dict(info.mix or ())}

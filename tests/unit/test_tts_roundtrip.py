@@ -1,0 +1,92 @@
+"""Kokoro's speech read back by our Whisper (whisper-base): the words must come back (issue 11).
+
+Both models come through the registry and the shared download cache. The
+bench (scripts/bench/bench_tts.py) measures the same round-trip against the
+tighter targets (WER <= 0.05 English, <= 0.10 Spanish). Decoding is
+deterministic, so the looser bounds here are room for a model update, not for
+luck; the measured values (0.0 for all three on 2026-12-01) are printed with -s.
+"""
+
+import wave
+
+import numpy as np
+import pytest
+
+from noxus_local.config import load_config
+from noxus_local.inference.kokoro import SAMPLE_RATE, Kokoro, load_voice
+from noxus_local.inference.piper import PiperJoe, resample
+from noxus_local.inference.registry import ModelRegistry, models_dir
+from noxus_local.inference.whisper import WhisperModel
+from noxus_local.speech.synthesis import synthesize
+from noxus_local.speech.transcribe import transcribe
+from noxus_local.speech.wer import wer
+
+EN = "The quick brown fox jumps over the lazy dog. Today we talk about the weather in London."
+ES = "Hola, me llamo Carlos. Hoy vamos a hablar del tiempo en Madrid. Gracias a todos por venir."
+
+
+@pytest.fixture(scope="module")
+def cfg(tmp_path_factory):
+    cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path_factory.mktemp("roundtrip") / "data"),
+                             "NOXUS_INFERENCE_PREFER_GPU": "false"})
+    ModelRegistry.from_config(cfg).fetch(["kokoro-82m", "kokoro-voice-ef-dora", "kokoro-voice-af-heart",
+                                          "kokoro-voice-bm-george", "whisper-base", "silero-vad",
+                                          "piper-en-us-joe"])
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def whisper(cfg):
+    model = WhisperModel.from_config(cfg)
+    model.load()
+    return model
+
+
+def write_wav(path, audio: np.ndarray) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SAMPLE_RATE)
+        w.writeframes(np.clip(np.rint(audio * 32767), -32768, 32767).astype("<i2").tobytes())
+
+
+@pytest.mark.parametrize(("voice", "language", "text", "whisper_lang", "bound"), [
+    ("af_heart", "en-us", EN, "en", 0.1),
+    ("bm_george", "en-gb", EN, "en", 0.1),
+    ("ef_dora", "es", ES, "es", 0.2),
+])
+def test_the_words_come_back(cfg, whisper, tmp_path, voice, language, text, whisper_lang, bound):
+    speech = synthesize(Kokoro.from_config(cfg), load_voice(models_dir(cfg), voice), text, language)
+    write_wav(tmp_path / "speech.wav", speech.audio)
+    heard = transcribe(tmp_path / "speech.wav", model=whisper, language=None)
+    error = wer(text, heard.text)
+    print(f"{voice}: WER {error:.3f} — {heard.text!r}")
+    assert heard.language == whisper_lang  # detected, not told
+    assert error <= bound, heard.text
+
+
+def test_wer_normalises_case_and_punctuation_but_keeps_accents():
+    assert wer("Good morning, Mr. Smith!", "good morning mr smith") == 0.0
+    assert wer("Hola, ¿qué tal?", "hola que tal") == pytest.approx(1 / 3)
+    assert wer("a b c d", "a x c") == 0.5  # one substitution, one deletion
+    assert wer("It's fine.", "its fine") == 0.5
+
+
+def test_piper_joe_on_our_session_factory_is_heard_back(cfg, whisper, tmp_path):
+    piper = PiperJoe.from_config(cfg)
+    speech = synthesize(piper, None, EN, "en-us")
+    assert piper.load().providers_used == ["CPUExecutionProvider"]
+    assert 3 < speech.duration < 10 and len(speech.words) == 17
+    write_wav(tmp_path / "joe.wav", speech.audio)
+    heard = transcribe(tmp_path / "joe.wav", model=whisper, language=None)
+    error = wer(EN, heard.text)
+    print(f"piper_en_us_joe: WER {error:.3f} — {heard.text!r}")
+    assert heard.language == "en" and error <= 0.1, heard.text
+
+
+def test_resampling_keeps_a_tone_and_the_duration():
+    t = np.arange(22050) / 22050
+    out = resample(np.sin(2 * np.pi * 440 * t).astype(np.float32), 22050, 24000)
+    assert len(out) == 24000
+    peak = np.argmax(np.abs(np.fft.rfft(out)))  # 1 Hz bins over one second
+    assert peak == 440 and abs(np.sqrt(np.mean(out ** 2)) - np.sqrt(0.5)) < 0.01
