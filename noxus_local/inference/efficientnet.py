@@ -115,22 +115,35 @@ class _Unpickler(pickle.Unpickler):
         return self.storages[key]
 
 
+class _PlainUnpickler(pickle.Unpickler):
+    """The header pickles and the key list: plain values, no class or function at all."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise CheckpointError(f"the checkpoint's header asks for {module}.{name}")
+
+
+def _plain(stream: IO[bytes]) -> Any:
+    return _PlainUnpickler(stream).load()
+
+
 def read_state_dict(path: Path) -> dict[str, np.ndarray]:
     """A legacy ``torch.save`` state dict as numpy arrays: magic, protocol, sys info, the dict's
     pickle, the storage keys, then each storage as an int64 element count and its raw bytes."""
     with open(path, "rb") as stream:
         try:
-            magic, protocol = pickle.load(stream), pickle.load(stream)
+            magic, protocol = _plain(stream), _plain(stream)
+        except CheckpointError:
+            raise
         except Exception:
             raise CheckpointError(f"{path.name}: not a legacy PyTorch checkpoint") from None
         if magic != LEGACY_MAGIC or protocol != LEGACY_PROTOCOL:
             raise CheckpointError(f"{path.name}: not a legacy PyTorch checkpoint (magic {magic!r})")
-        info = pickle.load(stream)
-        if not info.get("little_endian", False):
+        info = _plain(stream)
+        if not isinstance(info, dict) or not info.get("little_endian", False):
             raise CheckpointError(f"{path.name}: a big-endian checkpoint")
         unpickler = _Unpickler(stream)
         state = unpickler.load()
-        keys = pickle.load(stream)
+        keys = _plain(stream)
         for key in keys:
             storage = unpickler.storages[key]
             (numel,) = struct.unpack("<q", stream.read(8))

@@ -129,6 +129,10 @@ def test_the_checkpoint_reader_runs_no_code_from_the_pickle(tmp_path: Path) -> N
     with pytest.raises(CheckpointError, match="asks for os.system"):
         read_state_dict(evil)
     assert not (tmp_path / "pwned").exists()
+    (tmp_path / "evil-header.pth").write_bytes(b"cos\nsystem\n(S'touch " + str(tmp_path / "pwned").encode() + b"'\ntR.")
+    with pytest.raises(CheckpointError, match="header asks for os.system"):
+        read_state_dict(tmp_path / "evil-header.pth")
+    assert not (tmp_path / "pwned").exists()
     (tmp_path / "text.pth").write_text("not a checkpoint")
     with pytest.raises(CheckpointError, match="not a legacy PyTorch checkpoint"):
         read_state_dict(tmp_path / "text.pth")
