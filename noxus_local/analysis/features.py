@@ -13,8 +13,9 @@ bigger runs cost each image as much or more (open_nsfw 39 → 46 ms, NudeNet
 and the larger activations fall out of cache. ``per_run`` overrides it. A feature whose model is not
 installed answers ``{"unavailable": true, "reason": ..., "install":
 "noxus-local models fetch <id>"}`` for that feature while the others still
-run; ``tags``, ``objects`` and ``embedding`` have no model offline
-(STACK.md), so they always answer that way. An unknown feature name is the
+run; ``objects`` and ``embedding`` have no model offline (STACK.md), so they
+always answer that way. ``tags`` is EfficientNet-Lite0's top ``TAGS_TOP_K``
+ImageNet labels: ``[{"label": "espresso", "score": 0.957}, ...]``. An unknown feature name is the
 item's own ``validation_error``, not the batch's.
 
 Each image is decoded once, oriented and reduced: to ≤ 512 px for every
@@ -43,6 +44,7 @@ from PIL import Image
 from noxus_local.analysis import cheap
 from noxus_local.errors import InternalError, InvalidMedia, NoxusError, ValidationError
 from noxus_local.inference.centerface import CenterFace
+from noxus_local.inference.efficientnet import EfficientNetLite0
 from noxus_local.inference.nudenet import NudeNet
 from noxus_local.inference.open_nsfw import OpenNsfw
 from noxus_local.inference.ppocr import DET_SIDE, PpOcr
@@ -57,13 +59,13 @@ CHEAP: dict[str, Callable[[Image.Image], dict[str, Any]]] = {
 }
 # features the API knows whose models exist in no offline source (STACK.md); the reason says what to do
 UNAVAILABLE: dict[str, str] = {
-    "tags": "no hay modelo de etiquetas instalado / no image-tagging model is installed",
     "objects": "no hay detector de objetos instalado / no object-detection model is installed",
     "embedding": "no hay modelo de embeddings instalado / no image-embedding model is installed",
 }
 UNAVAILABLE_HINT = ("noxus-local models fetch <id>, once models/manifest.toml declares a model for it "
                     "(no offline source ships one yet)")
-MODEL_FEATURES = ("safety", "faces", "ocr")
+MODEL_FEATURES = ("safety", "faces", "ocr", "tags")
+TAGS_TOP_K = 5
 MODEL_BATCH = GPU_BATCH = 16  # items analysed together; images per session.run on CUDA
 CPU_BATCH = 1  # images per session.run on the CPU (see above: bigger runs are no faster there)
 OCR_SIDE = DET_SIDE
@@ -194,6 +196,9 @@ def _feature(name: str, items: Sequence[Decoded], models: Any, per_run: int | No
         return _safety(items, models, per_run)
     if name == "faces":
         return _faces(items, models, per_run)
+    if name == "tags":
+        return _batched(models, EfficientNetLite0, [d.img for d in items],
+                        lambda m, chunk: m.predict(chunk, top_k=TAGS_TOP_K), per_run)
     return _ocr(items, models, per_run)
 
 

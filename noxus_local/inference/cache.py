@@ -44,7 +44,8 @@ MODEL_CLASSES: dict[str, str] = {"silero-vad": "noxus_local.inference.vad:Silero
                                  "open-nsfw": "noxus_local.inference.open_nsfw:OpenNsfw",
                                  "nudenet-320n": "noxus_local.inference.nudenet:NudeNet",
                                  "centerface": "noxus_local.inference.centerface:CenterFace",
-                                 "ppocr-v6-tiny": "noxus_local.inference.ppocr:PpOcr"}
+                                 "ppocr-v6-tiny": "noxus_local.inference.ppocr:PpOcr",
+                                 "efficientnet-lite0": "noxus_local.inference.efficientnet:EfficientNetLite0"}
 
 
 @dataclass

@@ -7,6 +7,13 @@ reinstall copies the verified file instead of downloading it again; a file
 dropped into the cache by hand (an offline install) is used the same way.
 Nothing lands under its real name before its sha256 matches the manifest.
 
+A file may be *built* from its source at fetch time (``convert = "<name>"``,
+one of ``CONVERTERS``): the source's bytes are checked against
+``source_sha256`` and cached under it, the converter writes the file, and
+the result must still hash to ``sha256`` — conversions are deterministic, so
+every machine builds the same bytes (issue 9 §6: EfficientNet-Lite0's only
+offline copy is a PyTorch checkpoint, converted to ONNX without torch).
+
 Example::
 
     registry = ModelRegistry.from_config(cfg)
@@ -17,7 +24,9 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import http.client
+import importlib
 import os
 import re
 import sys
@@ -45,7 +54,9 @@ from noxus_local.runtime.digest import sha256_of
 ID_RE = re.compile(r"[a-z0-9][a-z0-9._-]*")
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 MODEL_KEYS = {"id", "task", "license", "default", "files"}
-FILE_KEYS = {"name", "sha256", "size", "sources"}
+FILE_KEYS = {"name", "sha256", "size", "sources", "convert", "source_sha256"}
+# convert = "<name>" → "module:function(source: Path, dest: Path)", imported only when a fetch converts
+CONVERTERS: dict[str, str] = {"efficientnet-lite0": "noxus_local.inference.efficientnet:convert_checkpoint"}
 
 
 class ManifestError(ModelError):
@@ -58,6 +69,8 @@ class ModelFile:
     sha256: str
     size: int | None
     sources: tuple[str, ...]
+    convert: str | None = None  # a CONVERTERS name: the sources give its input, not the file
+    source_sha256: str | None = None  # of that input, when convert is set
 
 
 @dataclass(frozen=True)
@@ -164,7 +177,15 @@ def _file(entry: dict[str, Any], where: str) -> ModelFile:
             raise ManifestError(f"{where}.sources: {exc}") from None
     if not sources:
         raise ManifestError(f"{where}.sources: at least one source is needed")
-    return ModelFile(name, sha256, size, tuple(sources))
+    convert, source_sha256 = entry.get("convert"), entry.get("source_sha256")
+    if convert is not None and convert not in CONVERTERS:
+        raise ManifestError(f"{where}.convert: unknown conversion {convert!r} (known: {', '.join(CONVERTERS)})")
+    if (convert is None) != (source_sha256 is None):
+        raise ManifestError(f"{where}: convert and source_sha256 go together")
+    if source_sha256 is not None and not SHA256_RE.fullmatch(str(source_sha256).lower()):
+        raise ManifestError(f"{where}.source_sha256: expected 64 hex characters")
+    return ModelFile(name, sha256, size, tuple(sources), convert,
+                     str(source_sha256).lower() if source_sha256 is not None else None)
 
 
 def source_parts(text: str) -> list[str]:
@@ -281,10 +302,41 @@ class ModelRegistry:
         elif bundled is not None and bundled.is_file() and sha256_of(bundled) == f.sha256:
             progress("  from the models bundled in this binary")
             cached = bundled
+        elif f.convert is not None:
+            self._convert(f, cached, downloader, progress)
         else:
             self._download(f, cached, downloader, progress)
         copy_file_verified(cached, dest, f.sha256)
         progress(f"  sha256 {f.sha256[:12]}… OK, {dest.stat().st_size / 1e6:.1f} MB: {dest.resolve()}")
+
+    def _convert(self, f: ModelFile, cached: Path, downloader: Downloader, progress: Progress) -> None:
+        """The source (cached under its own sha256) through ``CONVERTERS[f.convert]``, into the cache
+        only if the result hashes to the manifest's sha256."""
+        assert f.convert is not None and f.source_sha256 is not None  # _file checks both or neither
+        # the first source's last path part names it in the cache: "…#…/efficientnet-lite0-57934424.pth"
+        source = self.cache_dir / f.source_sha256 / (Path(f.sources[0].split("#")[-1]).name or "source")
+        if source.is_file() and sha256_of(source) == f.source_sha256:
+            progress(f"  source from the cache {source}")
+        else:
+            self._download(dataclasses.replace(f, sha256=f.source_sha256), source, downloader, progress)
+        module, _, function = CONVERTERS[f.convert].partition(":")
+        converter = getattr(importlib.import_module(module), function)
+        progress(f"  converting {source.name} → {f.name} ({f.convert})")
+        with tempfile.TemporaryDirectory(prefix="noxus-convert-") as work:
+            built = Path(work) / f.name
+            try:
+                converter(source, built)
+            except ImportError as exc:
+                raise FetchError(f"{f.name}: the {f.convert} conversion needs {exc.name or exc} "
+                                 "(pip install noxus-local's dependencies)") from None
+            except Exception as exc:
+                raise FetchError(f"{f.name}: the {f.convert} conversion failed: {type(exc).__name__}: {exc}") \
+                    from None
+            try:
+                copy_file_verified(built, cached, f.sha256)
+            except ChecksumMismatch as exc:
+                raise FetchError(f"{f.name}: the {f.convert} conversion gave other bytes than the manifest's "
+                                 f"({exc}); another onnx version? pyproject pins the one that matches") from None
 
     def _download(self, f: ModelFile, cached: Path, downloader: Downloader, progress: Progress) -> None:
         """Into the cache from the first source that gives the right bytes."""

@@ -9,7 +9,7 @@ text (so OCR has something to read):
   the same files (Pillow open + load), so the ratio is what the features add
   to the decode every analysis has to pay anyway.
 - **per feature** through ``run_batch`` with that one feature, at batch 1
-  and 16 (decode included); for the model features (safety, faces, ocr)
+  and 16 (decode included); for the model features (safety, faces, ocr, tags)
   also batch 16 with 16 images forced into each ``session.run`` (the CUDA
   default; the CPU default is one per run), so the columns show what
   batching buys on this machine; then the full set (every feature with a
@@ -51,7 +51,7 @@ from noxus_local.runtime.cancel import CancelToken
 
 MAX_PIXELS = 40_000_000
 TARGET_MS_BATCH16 = 60.0
-MODELS = ["open-nsfw", "nudenet-320n", "centerface", "ppocr-v6-tiny"]
+MODELS = ["open-nsfw", "nudenet-320n", "centerface", "ppocr-v6-tiny", "efficientnet-lite0"]
 CAPTIONS = ("Mañana en Bogotá", "Señales de tráfico", "Año nuevo, vida nueva", "Información turística")
 
 
@@ -121,6 +121,7 @@ def decode_only(paths: list[Path]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--features", default="", help="only these per-feature rows, e.g. tags (skips the rest)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -130,6 +131,10 @@ def main() -> None:
         models = ModelCache(cfg)
         for identity in MODELS:  # load outside the timings: a server loads once per process
             models.get(model_class(identity))
+        if args.features:
+            report_features(paths, args.rounds, models, tuple(args.features.split(",")))
+            report_providers(models)
+            return
         report_default(paths, args.rounds, models)
         report_features(paths, args.rounds, models)
         report_safety(paths, args.rounds, cfg)
@@ -147,17 +152,19 @@ def report_default(paths: list[Path], rounds: int, models: ModelCache) -> None:
     print(f"  baseline decode only:    {decode:7.1f} ms/image   batch16/decode = {sixteen / decode:.2f}x")
 
 
-def report_features(paths: list[Path], rounds: int, models: ModelCache) -> None:
+def report_features(paths: list[Path], rounds: int, models: ModelCache, only: tuple[str, ...] = ()) -> None:
     print("per feature (run_batch with that one feature, decode included), ms/image, wall (CPU);")
     print("  'batch 16' runs each model at its provider's default per session.run (CPU 1, CUDA 16),")
     print("  '16/run' forces 16 images per session.run:")
     print(f"  {'feature':9s} {'batch 1':>16s} {'batch 16':>16s} {'16/run':>16s}")
-    for name in (*DEFAULT_FEATURES, *MODEL_FEATURES):
+    for name in only or (*DEFAULT_FEATURES, *MODEL_FEATURES):
         one = batch_timed(paths, 1, (name,), rounds, models)
         sixteen = batch_timed(paths, 16, (name,), rounds, models)
         forced = batch_timed(paths, 16, (name,), rounds, models, per_run=16) if name in MODEL_FEATURES else None
         extra = f" {forced[0]:7.1f} ({forced[1]:6.1f})" if forced else ""
         print(f"  {name:9s} {one[0]:7.1f} ({one[1]:6.1f}) {sixteen[0]:7.1f} ({sixteen[1]:6.1f}){extra}")
+    if only:
+        return
     full = tuple(f for f in FEATURES if f not in UNAVAILABLE)
     wall, cpu = batch_timed(paths, 16, full, rounds, models)
     print(f"full set {','.join(full)}: batch 16 {wall:.1f} ms/image (CPU {cpu:.1f})")

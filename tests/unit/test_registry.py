@@ -193,6 +193,20 @@ def test_file_entries_are_checked(tmp_path):
         load_manifest(path)
 
 
+def test_a_conversion_is_declared_with_the_sha256_of_its_input(tmp_path):
+    path = write_manifest(tmp_path / "a.toml")
+    text = path.read_text()
+    path.write_text(text + 'convert = "efficientnet-lite0"\n')
+    with pytest.raises(ManifestError, match="convert and source_sha256 go together"):
+        load_manifest(path)
+    path.write_text(text + 'convert = "tf-to-onnx"\nsource_sha256 = "' + "a" * 64 + '"\n')
+    with pytest.raises(ManifestError, match="convert: unknown conversion 'tf-to-onnx' \\(known: efficientnet-lite0"):
+        load_manifest(path)
+    path.write_text(text + 'convert = "efficientnet-lite0"\nsource_sha256 = "' + "A" * 64 + '"\n')
+    (tiny,) = load_manifest(path)
+    assert (tiny.files[0].convert, tiny.files[0].source_sha256) == ("efficientnet-lite0", "a" * 64)
+
+
 def test_sources():
     assert parse_source("pypi:rapidocr==3.10.0#rapidocr/models/det.onnx") == PypiSource(
         "rapidocr", "3.10.0", "rapidocr/models/det.onnx")
