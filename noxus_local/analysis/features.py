@@ -287,7 +287,8 @@ def _local(name: str, items: Sequence[Decoded], models: Any, per_run: int | None
     from noxus_local.inference.registry import models_dir
 
     kind = LOCAL_FEATURES[name]
-    spec = active_model(models_dir(models.cfg), kind) if models is not None else None
+    cfg = getattr(models, "cfg", None)  # a ModelCache; None: no cache in this process
+    spec = active_model(models_dir(cfg), kind) if cfg is not None else None
     if spec is None:
         return [{"unavailable": True, "reason": LOCAL_REASONS[name], "install": install_hint(kind)} for _ in items]
     imgs = [d.img for d in items]
