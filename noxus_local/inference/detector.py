@@ -10,7 +10,9 @@ the image's pixels. Labels come from the graph's metadata ``names`` (which
 ultralytics writes, ``{0: 'person', 1: 'bicycle', ...}``), else from the
 ``labels.txt`` installed beside it (one per line), else ``class_<n>``. A graph
 whose batch axis is fixed at 1 (ultralytics' default export) runs one image
-per ``session.run``; a dynamic one takes the whole chunk at once.
+per ``session.run``; a dynamic one takes the whole chunk at once. NMS-free
+"end-to-end" exports (YOLOv10, ``[N, 300, 6]`` of x1, y1, x2, y2, score,
+class) are another format and are not decoded here: export those with NMS off.
 
 Example::
 

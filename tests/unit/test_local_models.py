@@ -231,3 +231,20 @@ def test_bad_files_ids_and_digests_are_refused_and_nothing_is_installed(cfg: Con
 def test_the_detector_class_is_one_per_model_id() -> None:
     assert detector_class("a") is detector_class("a") and detector_class("a") is not detector_class("b")
     assert detector_class("a").identity == "a"
+
+
+def test_a_manifest_entry_may_name_a_file_source(tmp_path: Path) -> None:
+    from noxus_local.inference.registry import load_manifest
+    from noxus_local.inference.sources import FileSource, parse_source
+    from noxus_local.runtime.digest import sha256_of
+
+    graph = tiny_encoder(tmp_path / "enc.onnx")
+    assert parse_source(f"file:{graph}") == FileSource(str(graph))
+    with pytest.raises(ValueError, match="file:/ABSOLUTE/PATH"):
+        parse_source("file:relative/enc.onnx")
+    manifest = tmp_path / "manifest.toml"
+    manifest.write_text(f'[[models]]\nid = "enc"\ntask = "image-embedding"\n[[models.files]]\nname = "model.onnx"\n'
+                        f'sha256 = "{sha256_of(graph)}"\nsources = ["file:{graph}"]\n')
+    registry = ModelRegistry(tmp_path / "models", load_manifest(manifest), tmp_path / "cache")
+    registry.fetch(["enc"])
+    assert (tmp_path / "models" / "enc" / "model.onnx").read_bytes() == graph.read_bytes()
