@@ -248,3 +248,17 @@ def test_a_manifest_entry_may_name_a_file_source(tmp_path: Path) -> None:
     registry = ModelRegistry(tmp_path / "models", load_manifest(manifest), tmp_path / "cache")
     registry.fetch(["enc"])
     assert (tmp_path / "models" / "enc" / "model.onnx").read_bytes() == graph.read_bytes()
+
+
+def test_nms_matrix_and_round_by_round_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    from noxus_local.inference import boxes
+
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 300, (200, 2))
+    candidates = np.concatenate([xy, xy + rng.uniform(5, 80, (200, 2))], axis=1)
+    scores = rng.uniform(0, 1, 200)
+    by_matrix = boxes.nms(candidates, scores, 0.5)
+    monkeypatch.setattr(boxes, "MATRIX_MAX", 0)
+    assert boxes.nms(candidates, scores, 0.5) == by_matrix and 20 < len(by_matrix) < 200
+    assert boxes.nms(np.array([[0, 0, 10, 10], [1, 1, 10, 10], [50, 50, 60, 60]]),
+                     np.array([0.9, 0.8, 0.7]), 0.45) == [0, 2]
