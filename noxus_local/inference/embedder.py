@@ -53,9 +53,11 @@ def preprocess(img: Image.Image, height: int, width: int, mean: Sequence[float],
     new_w, new_h = max(width, round(rgb.width * scale)), max(height, round(rgb.height * scale))
     resized = rgb.resize((new_w, new_h), Image.Resampling.BICUBIC)
     left, top = (new_w - width) // 2, (new_h - height) // 2
-    chw = np.asarray(resized.crop((left, top, left + width, top + height))).transpose(2, 0, 1).astype(np.float32)
-    scale = np.float32(1 / 255) / np.asarray(std, dtype=np.float32)[:, None, None]
-    return chw * scale - (np.asarray(mean, dtype=np.float32) / np.asarray(std, dtype=np.float32))[:, None, None]
+    chw = np.asarray(resized.crop((left, top, left + width, top + height))).transpose(2, 0, 1)
+    std_ = np.asarray(std, dtype=np.float32)[:, None, None]
+    pixels = np.multiply(chw, np.float32(1 / 255) / std_, dtype=np.float32)
+    pixels -= np.asarray(mean, dtype=np.float32)[:, None, None] / std_
+    return pixels
 
 
 class ImageEmbedder(OnnxModel):
