@@ -13,10 +13,12 @@ bigger runs cost each image as much or more (open_nsfw 39 → 46 ms, NudeNet
 and the larger activations fall out of cache. ``per_run`` overrides it. A feature whose model is not
 installed answers ``{"unavailable": true, "reason": ..., "install":
 "noxus-local models fetch <id>"}`` for that feature while the others still
-run; ``objects`` and ``embedding`` have no model offline (STACK.md), so they
-always answer that way. ``tags`` is EfficientNet-Lite0's top ``TAGS_TOP_K``
-ImageNet labels: ``[{"label": "espresso", "score": 0.957}, ...]``. An unknown feature name is the
-item's own ``validation_error``, not the batch's.
+run. ``tags`` is EfficientNet-Lite0's top ``TAGS_TOP_K`` ImageNet labels:
+``[{"label": "espresso", "score": 0.957}, ...]``. ``objects`` (a YOLOv8 / YOLO11 ONNX detector) and
+``embedding`` (an image encoder) have no model offline (STACK.md): they run the model the admin added
+with ``noxus-local models add`` (``inference/local_models.py``) and answer
+``unavailable`` with that command until one is added. An unknown feature name
+is the item's own ``validation_error``, not the batch's.
 
 Each image is decoded once, oriented and reduced: to ≤ 512 px for every
 feature, and to ≤ 960 px (the OCR detector's limit) only when ``ocr`` is
@@ -57,20 +59,19 @@ NSFW_CUTOFF = 0.8
 CHEAP: dict[str, Callable[[Image.Image], dict[str, Any]]] = {
     "colors": cheap.colors, "hash": cheap.phash, "quality": cheap.quality,
 }
-# features the API knows whose models exist in no offline source (STACK.md); the reason says what to do
-UNAVAILABLE: dict[str, str] = {
+MODEL_FEATURES = ("safety", "faces", "ocr", "tags")
+TAGS_TOP_K = 5
+# features that run a model the admin adds (``noxus-local models add``): feature → model kind
+LOCAL_FEATURES = {"objects": "object-detector", "embedding": "image-embedding"}
+LOCAL_REASONS = {
     "objects": "no hay detector de objetos instalado / no object-detection model is installed",
     "embedding": "no hay modelo de embeddings instalado / no image-embedding model is installed",
 }
-UNAVAILABLE_HINT = ("noxus-local models fetch <id>, once models/manifest.toml declares a model for it "
-                    "(no offline source ships one yet)")
-MODEL_FEATURES = ("safety", "faces", "ocr", "tags")
-TAGS_TOP_K = 5
 MODEL_BATCH = GPU_BATCH = 16  # items analysed together; images per session.run on CUDA
 CPU_BATCH = 1  # images per session.run on the CPU (see above: bigger runs are no faster there)
 OCR_SIDE = DET_SIDE
 log = logging.getLogger("noxus_local.analysis.features")
-FEATURES = ("metadata", *CHEAP, *MODEL_FEATURES, *UNAVAILABLE)
+FEATURES = ("metadata", *CHEAP, *MODEL_FEATURES, *LOCAL_FEATURES)
 
 
 def check_features(raw: Any, field: str = "features") -> tuple[str, ...]:
@@ -188,8 +189,8 @@ Answer = dict[str, Any] | list[Any] | NoxusError
 
 
 def _feature(name: str, items: Sequence[Decoded], models: Any, per_run: int | None) -> list[Answer]:
-    if name in UNAVAILABLE:
-        return [{"unavailable": True, "reason": UNAVAILABLE[name], "install": UNAVAILABLE_HINT} for _ in items]
+    if name in LOCAL_FEATURES:
+        return _local(name, items, models, per_run)
     if name in CHEAP:
         return [_guarded(CHEAP[name], d.img) for d in items]  # type: ignore[arg-type]  # decode made it
     if name == "safety":
@@ -273,6 +274,37 @@ def _ocr(items: Sequence[Decoded], models: Any, per_run: int | None) -> list[Ans
         factor = d.original[0] / d.text_img.width  # type: ignore[union-attr]
         lines = [{**line, "box": _scaled(line["box"], factor)} for line in page["lines"]]
         out.append({"text": page["text"], "lines": lines, "model": PpOcr.identity})
+    return out
+
+
+def _local(name: str, items: Sequence[Decoded], models: Any, per_run: int | None) -> list[Answer]:
+    """``objects``: ``[{"label", "score", "box": [x, y, w, h]}]`` in original pixels; ``embedding``:
+    ``{"vector": [...unit length...], "dim", "model"}``; both from the last model added of the kind."""
+    from noxus_local.inference.local_models import active_model, install_hint
+    from noxus_local.inference.registry import models_dir
+
+    kind = LOCAL_FEATURES[name]
+    cfg = getattr(models, "cfg", None)  # a ModelCache; None: no cache in this process
+    spec = active_model(models_dir(cfg), kind) if cfg is not None else None
+    if spec is None:
+        return [{"unavailable": True, "reason": LOCAL_REASONS[name], "install": install_hint(kind)} for _ in items]
+    imgs = [d.img for d in items]
+    if name == "embedding":
+        from noxus_local.inference.embedder import embedder_class
+
+        found = _batched(models, embedder_class(spec.id), imgs, lambda m, chunk: m.predict(chunk), per_run)
+        return [v if isinstance(v, (dict, NoxusError)) else
+                {"vector": [round(float(x), 6) for x in v], "dim": len(v), "model": spec.id} for v in found]
+    from noxus_local.inference.detector import detector_class
+
+    found = _batched(models, detector_class(spec.id), imgs, lambda m, chunk: m.predict(chunk), per_run)
+    out: list[Answer] = []
+    for d, dets in zip(items, found, strict=True):
+        if isinstance(dets, (dict, NoxusError)):
+            out.append(dets)
+            continue
+        factor = d.original[0] / d.img.width  # type: ignore[union-attr]
+        out.append([{**x, "box": _scaled(x["box"], factor)} for x in dets])
     return out
 
 

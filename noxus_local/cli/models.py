@@ -1,8 +1,9 @@
-"""``noxus-local models list|fetch|verify`` over models/manifest.toml.
+"""``noxus-local models list|fetch|verify|add|remove`` over models/manifest.toml and the models added here.
 
 Example::
 
     noxus-local models fetch --default
+    noxus-local models add yolo11n --kind object-detector --file yolo11n.onnx   # for `objects`
 """
 
 from __future__ import annotations
@@ -34,6 +35,19 @@ def _models_parser(sub: Any) -> None:
     verify = _cmd(group, "verify", cmd_models_verify, "Recheck the sha256 of installed model files; "
                   "exit 1 if any is wrong.")
     verify.add_argument("ids", nargs="*", metavar="ID")
+    add = _cmd(group, "add", cmd_models_add, "Install a model no package ships (an ONNX object detector or "
+               "image encoder): checked, copied with its sha256 into <data dir>/models/<id>, listed and "
+               "verified like the others; the last one added of a kind serves its feature.")
+    add.add_argument("id", metavar="ID")
+    add.add_argument("--kind", required=True, choices=["object-detector", "image-embedding"],
+                     help="object-detector: YOLOv8/YOLO11 ONNX export, for `objects`; "
+                          "image-embedding: image encoder to a vector, for `embedding`.")
+    add.add_argument("--file", required=True, metavar="MODEL.onnx")
+    add.add_argument("--labels", metavar="LABELS.txt", help="Class names, one a line (when the graph's "
+                     "metadata has no `names`).")
+    add.add_argument("--sha256", help="Refuse the file unless it has this digest.")
+    remove = _cmd(group, "remove", cmd_models_remove, "Remove a model added with `models add`.")
+    remove.add_argument("id", metavar="ID")
 
 
 def _models(handler: Callable[[Any, argparse.Namespace], int]) -> Handler:
@@ -84,3 +98,28 @@ def cmd_models_verify(registry: Any, args: argparse.Namespace) -> int:
         detail = "sha256 OK" if s.installed else "not installed" if s.state == "missing" else "; ".join(s.problems)
         print(f"{verdict:<4} {s.spec.id}: {detail}")
     return 1 if any(s.state in ("corrupt", "partial") for s in statuses) else 0
+
+
+@_models
+def cmd_models_add(registry: Any, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from noxus_local.inference.local_models import KINDS, add_local_model, load_local
+
+    local = {s.id for s in load_local(registry.models_dir)}
+    spec = add_local_model(registry.models_dir, args.id, args.kind, Path(args.file),
+                           Path(args.labels) if args.labels else None, args.sha256,
+                           taken={i for i in registry.specs if i not in local})
+    graph = spec.files[0]
+    print(f"{spec.id}: {spec.task}, {graph.size / 1e6:.1f} MB, sha256 {graph.sha256[:12]}… installed in "
+          f"{(registry.models_dir / spec.id).resolve()}; serves the `{KINDS[spec.task]}` feature")
+    return 0
+
+
+@_models
+def cmd_models_remove(registry: Any, args: argparse.Namespace) -> int:
+    from noxus_local.inference.local_models import remove_local_model
+
+    remove_local_model(registry.models_dir, args.id)
+    print(f"{args.id} removed")
+    return 0

