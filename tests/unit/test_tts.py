@@ -6,6 +6,8 @@ timings come from the model's own predicted durations, a second output added
 to the graph in memory; the per-phoneme estimate stays as the fallback.
 """
 
+import hashlib
+
 import numpy as np
 import pytest
 
@@ -15,6 +17,8 @@ from noxus_local.inference.registry import ModelRegistry, models_dir
 from noxus_local.inference.session import ModelNotInstalled
 from noxus_local.speech.phonemes import phonemize_words
 from noxus_local.speech.synthesis import has_words, plan, synthesize
+
+KOKORO_SHA256 = "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb"  # STACK.md
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +107,8 @@ def test_the_graph_returns_its_own_durations_and_they_cover_the_audio(cfg, kokor
     slow_audio, slow = kokoro.predict(tokens, style, 0.6, durations=True)
     assert slow.sum() > frames.sum() and int(slow.sum()) * FRAME_SAMPLES == len(slow_audio)
     assert np.array_equal(kokoro.predict(tokens, style, 1.0), audio)  # the audio is what it was
+    graph = kokoro.model_dir / kokoro.files[0]
+    assert hashlib.sha256(graph.read_bytes()).hexdigest() == KOKORO_SHA256  # edited in memory only
 
 
 def test_a_graph_without_duration_tensor_is_left_as_it_is(cfg):
