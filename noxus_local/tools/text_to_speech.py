@@ -2,8 +2,10 @@
 
 Kokoro-82M on our own ONNX code (speech/synthesis.py); phonemes follow
 ``language`` (by default the voice's), so Spanish text read by an English
-voice works and the result says so (``voice_language``). Priced per 1,000
-characters of text.
+voice works and the result says so (``voice_language``). ``timing_source``
+says how words were timed: ``model_durations`` (Kokoro's own predicted
+durations) or ``estimated_per_phoneme`` (Piper, or an export without them).
+Priced per 1,000 characters of text.
 
 Example::
 

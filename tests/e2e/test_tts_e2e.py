@@ -35,7 +35,7 @@ def test_spanish_mp3_with_word_timings_and_a_per_character_charge(srv):
     body = r.json()
     res = body["result"]
     assert (res["language"], res["voice_id"], res["model"], res["timing_source"]) == (
-        "es", "em_alex", "kokoro-82m", "estimated_per_phoneme")
+        "es", "em_alex", "kokoro-82m", "model_durations")
     assert body["output"]["mime_type"] == "audio/mpeg"
     audio = srv.get(body["output"]["url"])
     assert audio.status_code == 200

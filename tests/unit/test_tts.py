@@ -1,18 +1,24 @@
 """Kokoro speaks Spanish and English: real model, real espeak-ng, word timings inside the audio.
 
-The ASR engine (Whisper) is not on main yet, so intelligibility is checked by
-duration, energy and a golden phoneme sequence instead of a round-trip.
+Intelligibility is checked here by duration, energy and a golden phoneme
+sequence (the Whisper round-trip is tests/unit/test_tts_roundtrip.py). Word
+timings come from the model's own predicted durations, a second output added
+to the graph in memory; the per-phoneme estimate stays as the fallback.
 """
+
+import hashlib
 
 import numpy as np
 import pytest
 
 from noxus_local.config import load_config
-from noxus_local.inference.kokoro import SAMPLE_RATE, Kokoro, load_voice, mix_voices
+from noxus_local.inference.kokoro import FRAME_SAMPLES, SAMPLE_RATE, Kokoro, find_durations, load_voice, mix_voices
 from noxus_local.inference.registry import ModelRegistry, models_dir
 from noxus_local.inference.session import ModelNotInstalled
 from noxus_local.speech.phonemes import phonemize_words
 from noxus_local.speech.synthesis import has_words, plan, synthesize
+
+KOKORO_SHA256 = "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb"  # STACK.md
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +26,7 @@ def cfg(tmp_path_factory):
     cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path_factory.mktemp("tts") / "data"),
                              "NOXUS_INFERENCE_PREFER_GPU": "false"})
     ModelRegistry.from_config(cfg).fetch(["kokoro-82m", "kokoro-voice-ef-dora", "kokoro-voice-em-alex",
-                                          "kokoro-voice-af-heart"])
+                                          "kokoro-voice-af-heart", "silero-vad"])
     return cfg
 
 
@@ -52,7 +58,7 @@ def test_speech_is_sane_and_word_spans_have_energy(cfg, kokoro, voice, language,
     speech = synthesize(kokoro, load_voice(models_dir(cfg), voice), text, language)
     assert 0.25 * n_words < speech.duration < 1.0 * n_words + 1.5
     assert rms(speech.audio) > 0.02
-    assert len(speech.words) == n_words and speech.timing_source == "estimated_per_phoneme"
+    assert len(speech.words) == n_words and speech.timing_source == "model_durations"
     ends = 0.0
     for w in speech.words:
         assert ends <= w["start"] < w["end"] <= speech.duration + 1e-3
@@ -86,3 +92,65 @@ def test_control_characters_never_reach_espeak_ng():
 
     words = [w for w, _ in phonemize_words("ho\x00la\x1e mundo\x9e", "es")]
     assert words and all(not any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in w) for w in words)
+
+
+def test_the_graph_returns_its_own_durations_and_they_cover_the_audio(cfg, kokoro):
+    """One run gives audio and per-token frames; 600 samples a frame make up the audio exactly,
+    and a slower speed gives more frames (the predictor's ``/ speed``)."""
+    style = load_voice(models_dir(cfg), "ef_dora")
+    tokens = kokoro.tokenize("ˈola mˈundo.")
+    audio, frames = kokoro.predict(tokens, style, 1.0, durations=True)
+    assert kokoro.durations_output == "/encoder/Cast_output_0"
+    assert [o.name for o in kokoro.session.get_outputs()] == ["audio", "/encoder/Cast_output_0"]
+    assert len(frames) == len(tokens) + 2 and frames.min() >= 1
+    assert int(frames.sum()) * FRAME_SAMPLES == len(audio)
+    slow_audio, slow = kokoro.predict(tokens, style, 0.6, durations=True)
+    assert slow.sum() > frames.sum() and int(slow.sum()) * FRAME_SAMPLES == len(slow_audio)
+    assert np.array_equal(kokoro.predict(tokens, style, 1.0), audio)  # the audio is what it was
+    graph = kokoro.model_dir / kokoro.files[0]
+    assert hashlib.sha256(graph.read_bytes()).hexdigest() == KOKORO_SHA256  # edited in memory only
+
+
+def test_a_graph_without_duration_tensor_is_left_as_it_is(cfg):
+    """Another export (here Silero VAD, which has no Round → Clip → Cast) is not edited."""
+    vad = models_dir(cfg) / "silero-vad" / "silero_vad.onnx"
+    assert find_durations(vad.read_bytes()) is None
+
+
+def test_without_model_durations_words_fall_back_to_the_estimate(cfg):
+    kokoro = Kokoro.from_config(cfg)
+    kokoro.load()
+    kokoro.durations_output = None  # as an export without the tensor loads
+    speech = synthesize(kokoro, load_voice(models_dir(cfg), "ef_dora"), "Hola a todos.", "es")
+    assert speech.timing_source == "estimated_per_phoneme" and len(speech.words) == 3
+
+
+def onsets(audio: np.ndarray, quiet_s: float = 0.3) -> list[float]:
+    """Where sound starts after at least ``quiet_s`` of silence (10 ms RMS frames above 0.004)."""
+    hop = SAMPLE_RATE // 100
+    frames = audio[:len(audio) // hop * hop].reshape(-1, hop)
+    loud = np.sqrt(np.mean(np.square(frames), axis=1)) > 0.004
+    out, quiet = [], 10 ** 6
+    for i, is_loud in enumerate(loud):
+        if is_loud and quiet >= quiet_s * 100:
+            out.append(i / 100)
+        quiet = 0 if is_loud else quiet + 1
+    return out
+
+
+@pytest.mark.parametrize(("voice", "language", "text"), [
+    ("ef_dora", "es", "Uno. [pause:1.0] Dos."),
+    ("af_heart", "en-us", "One, two. [pause:1.0] Three."),
+    ("em_alex", "es", "Buenos días. [pause:0.8] Cinco."),
+])
+def test_a_word_after_a_pause_starts_where_its_sound_starts(cfg, kokoro, voice, language, text):
+    """The first word and the word after the pause start within 60 ms of their sound's onset."""
+    speech = synthesize(kokoro, load_voice(models_dir(cfg), voice), text, language)
+    last = speech.words[-1]
+    heard = onsets(speech.audio)
+    assert len(heard) == 2, heard
+    assert last["start"] >= speech.sentences[0]["end"] + 0.75
+    assert abs(last["start"] - heard[1]) <= 0.06, (last, heard)
+    assert abs(speech.words[0]["start"] - heard[0]) <= 0.06, (speech.words[0], heard)
+    starts = [w["start"] for w in speech.words]
+    assert starts == sorted(starts) and speech.words[-1]["end"] <= speech.duration
