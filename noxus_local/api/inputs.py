@@ -159,7 +159,14 @@ def _copy_hashing(source: BinaryIO, path: Path, limits: Limits) -> tuple[int, st
     return size, digest.hexdigest()
 
 
-def _read_json(raw: bytes, tool: Tool, limits: Limits, workdir: Path) -> ParsedInput:
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A request body that must be one JSON object (an empty body is ``{}``); else the 400 every route gives.
+
+    Example::
+
+        json_object(b'{"name": "Narradora"}')   # {"name": "Narradora"}
+        json_object(b"[1]")                      # ValidationError naming "body"
+    """
     try:
         body = json.loads(raw or b"{}")
     except (ValueError, UnicodeDecodeError):
@@ -169,6 +176,11 @@ def _read_json(raw: bytes, tool: Tool, limits: Limits, workdir: Path) -> ParsedI
         raise ValidationError.fields({"body": [_too_deep()]}) from None
     if not isinstance(body, dict):
         raise ValidationError.fields({"body": ["debe ser un objeto JSON / must be a JSON object"]})
+    return body
+
+
+def _read_json(raw: bytes, tool: Tool, limits: Limits, workdir: Path) -> ParsedInput:
+    body = json_object(raw)
     check_values(body)
     parsed = ParsedInput()
     wanted = _file_inputs(tool)

@@ -31,7 +31,7 @@ from noxus_local.api import speech_stream
 from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import request_id_of
-from noxus_local.api.inputs import ParsedInput
+from noxus_local.api.inputs import ParsedInput, json_object
 from noxus_local.api.tool_routes import Options, prepare_job, remember
 from noxus_local.core import idempotency, jobs
 from noxus_local.core.keys import new_id
@@ -72,7 +72,7 @@ async def _speech(request: Request[Any, Any, Any]) -> Response[bytes] | Stream:
     require_scope(principal, "tools:run")
     tool = svc.catalog.resolve("text-to-speech")
     require_tool_allowed(svc, principal, tool)
-    fields = _fields(await _body(request))
+    fields = _fields(json_object(await request.body()))
     job_id = new_id("job")
     key = request.headers.get("idempotency-key")
     options = Options(respond_async=False, max_processing_seconds=svc.cfg.jobs.default_max_processing_seconds,
@@ -112,14 +112,6 @@ async def _speech(request: Request[Any, Any, Any]) -> Response[bytes] | Stream:
     return Response(content=data, status_code=200, media_type=MIME[fmt], headers=headers)
 
 
-async def _body(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body())
-    except (ValueError, RecursionError):
-        raise ValidationError.fields({"body": ["JSON inválido / invalid JSON"]}) from None
-    if not isinstance(body, dict):
-        raise ValidationError.fields({"body": ["un objeto JSON / a JSON object"]})
-    return body
 
 
 def _fields(body: dict[str, Any]) -> dict[str, Any]:

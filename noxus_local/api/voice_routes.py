@@ -13,7 +13,6 @@ Example::
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from anyio import to_thread
@@ -25,7 +24,7 @@ from noxus_local.api.auth import require_principal, require_scope
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import json_response
 from noxus_local.api.file_routes import _signature
-from noxus_local.api.inputs import ascii_int
+from noxus_local.api.inputs import ascii_int, json_object
 from noxus_local.core import voices
 from noxus_local.errors import NotFound, ToolUnavailable, ValidationError
 from noxus_local.node.services import Services
@@ -63,7 +62,7 @@ async def create_voice(request: Request[Any, Any, Any]) -> Response[bytes]:
     principal = await require_principal(request)
     require_scope(principal, "tools:run")
     svc = services_of(request)
-    body = await _json_object(request)
+    body = json_object(await request.body())
     info = await to_thread.run_sync(svc.voices.create, principal.account_id, body.get("name"), body.get("mix"))
     return json_response(request, {"voice": _signed(svc, voices.view(svc.cfg, info))}, status=201)
 
@@ -115,11 +114,3 @@ def _signed(svc: Services, voice: dict[str, Any]) -> dict[str, Any]:
     return {**voice, "preview_url": url}
 
 
-async def _json_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body())
-    except (ValueError, RecursionError):
-        raise ValidationError.fields({"body": ["JSON inválido / invalid JSON"]}) from None
-    if not isinstance(body, dict):
-        raise ValidationError.fields({"body": ["un objeto JSON / a JSON object"]})
-    return body
