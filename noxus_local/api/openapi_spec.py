@@ -19,6 +19,7 @@ from typing import Any
 
 from noxus_local.api.envelope import MESSAGES
 from noxus_local.api.job_routes import MAX_LIMIT, MAX_OFFSET
+from noxus_local.core.custom_voices import NAME_PATTERN as CUSTOM_VOICE_NAME
 from noxus_local.money import UNITS
 from noxus_local.speech.voice_catalog import VOICES
 
@@ -989,9 +990,8 @@ CUSTOM_VOICE = {**VOICE, "voice_id": "custom_3f9a0c1b7d2e4a58", "name": "Narrado
                 "mix": {"ef_dora": 0.7, "em_alex": 0.3},
                 "preview_url": "/api/v1/voices/custom_3f9a0c1b7d2e4a58/preview?expires=1779721445&sig=5d0f…"}
 VOICE_MIX_BODY = {"required": True, "content": {"application/json": {"schema": _obj({
-    # the server takes any 1-100 printable characters; the pattern documents a safe subset
-    "name": _str("1-100 printable characters", minLength=1, maxLength=100,
-                 pattern="^[A-Za-z0-9À-ÿ][A-Za-z0-9À-ÿ ._'()-]{0,99}$"),
+    "name": _str("1-100 letters (accents included), digits, spaces or . _ ' ( ) -",
+                 minLength=1, maxLength=100, pattern=CUSTOM_VOICE_NAME),
     "mix": {"type": "object", "minProperties": 1, "maxProperties": 5,
             "propertyNames": {"enum": KOKORO_VOICE_IDS},
             "additionalProperties": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},

@@ -32,6 +32,10 @@ CUSTOM_ID = re.compile(r"custom_[0-9a-f]{16}")
 MAX_PARENTS = 5
 MAX_WEIGHT = 1000  # weights are relative; a bound keeps their sum finite
 MAX_NAME = 100
+# letters (Latin-1 accents included), digits, spaces and a few signs, at least one letter or digit:
+# what the OpenAPI document states, so a name the document refuses is refused here too
+NAME_PATTERN = "^ *[A-Za-z0-9\u00c0-\u00ff][A-Za-z0-9\u00c0-\u00ff ._'()-]*$"
+NAME_RE = re.compile(NAME_PATTERN[1:-1])  # fullmatch: Python's $ would let a final newline through
 MAX_VOICES_PER_ACCOUNT = 200
 LIST_HINT = "GET /api/v1/voices lists the voices / lista las voces"
 
@@ -54,8 +58,8 @@ def check_mix(raw: Any) -> dict[str, float]:
     for voice, weight in raw.items():
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight):
             raise _bad(f"{voice}: el peso debe ser un número / the weight must be a number")
-        if weight < 0 or weight > MAX_WEIGHT:
-            raise _bad(f"{voice}: el peso va de 0 a {MAX_WEIGHT} / the weight goes from 0 to {MAX_WEIGHT}")
+        if weight <= 0 or weight > MAX_WEIGHT:  # a parent weighing 0 is no parent (the schema says > 0)
+            raise _bad(f"{voice}: el peso va de más de 0 a {MAX_WEIGHT} / the weight goes from above 0 to {MAX_WEIGHT}")
     total = float(sum(raw.values()))
     if total <= 0:
         raise _bad("los pesos deben sumar más de 0 / weights must sum above 0")
@@ -65,10 +69,11 @@ def check_mix(raw: Any) -> dict[str, float]:
 def check_name(raw: Any) -> str:
     if not isinstance(raw, str) or not raw.strip():
         raise ValidationError.fields({"name": ["es obligatorio / is required"]})
-    name = " ".join(raw.split())
-    if len(name) > MAX_NAME or any(not ch.isprintable() for ch in name):
-        raise ValidationError.fields({"name": [f"1-{MAX_NAME} caracteres imprimibles / printable characters"]})
-    return name
+    if len(raw) > MAX_NAME or not NAME_RE.fullmatch(raw):
+        raise ValidationError.fields({"name": [
+            f"1-{MAX_NAME} letras, cifras, espacios o . _ ' ( ) - / "
+            f"1-{MAX_NAME} letters, digits, spaces or . _ ' ( ) -"]})
+    return " ".join(raw.split())
 
 
 def _bad(message: str) -> ValidationError:
