@@ -41,6 +41,8 @@ from noxus_local.tools.base import InputFile, InputSpec, Limits, OutputFile, Ste
 
 KEYFRAME_FEATURES = ("colors", "quality")  # cheap and useful on every frame; the request may choose more
 MAX_KEYFRAMES = 500
+PROBED_KEY = "probed_seconds"  # set by check(): the duration the probe read, for the hold and the ETA
+UNKNOWN_DURATION_GUESS = 30.0  # a queued job's ETA when the container gives no duration
 
 
 class VideoAnalyzeTool(Tool):
@@ -69,12 +71,17 @@ class VideoAnalyzeTool(Tool):
                                          "duration_seconds": round(info.duration, 2)})
         raw = params.get("features")
         params["features"] = list(check_features(raw) if raw is not None else KEYFRAME_FEATURES)
+        if info.duration:  # kept with the job: its hold and a queued job's ETA need no second probe
+            params[PROBED_KEY] = round(info.duration, 3)
 
     def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
+        if params.get(PROBED_KEY):
+            return float(params[PROBED_KEY])
         return _probe(files["video"].path).duration or 0.0
 
     def work_units(self, params: dict[str, Any]) -> float:
-        return 30.0  # a queued job's ETA guess; the real seconds come back in media_units
+        """The probed seconds (what media_units will say); 30 s when the container told no duration."""
+        return float(params.get(PROBED_KEY) or UNKNOWN_DURATION_GUESS)
 
     def run(self, ctx: ToolContext) -> ToolOutput:
         path = ctx.files["video"].path

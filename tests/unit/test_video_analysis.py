@@ -146,6 +146,8 @@ def test_the_tool_reports_a_video_without_sound_and_refuses_audio_only(clips: Pa
     tool = VideoAnalyzeTool()
     files = {"video": _input(mute)}
     params = tool.validate({"features": "hash"}, files, Limits())
+    # a queued job's ETA and its hold use the probed 2 s, not a 30 s guess, and probe no more
+    assert tool.work_units(params) == pytest.approx(2.0) and tool.units(params, {}) == pytest.approx(2.0)
     work = clips / "work"
     work.mkdir()
     out = tool.run(ToolContext(params, files, Limits(), work))
