@@ -36,10 +36,10 @@ _SUMMARY = {
 }
 _SILENCE_START = re.compile(r"silence_start: (-?[\d.]+)")
 _SILENCE_END = re.compile(r"silence_end: (-?[\d.]+)")
+Extracted = tuple[dict[str, Any], list[dict[str, float]], np.ndarray]  # (loudness, silences, 16 kHz mono pcm)
 
 
-def extract(source: Path, workdir: Path, cancel: CancelToken) -> tuple[dict[str, Any], list[dict[str, float]],
-                                                                          np.ndarray]:
+def extract(source: Path, workdir: Path, cancel: CancelToken) -> Extracted:
     """(loudness, silences, 16 kHz mono pcm) of ``source``'s first audio stream."""
     raw = workdir / "audio16k.f32"
     tail = run_ffmpeg(["-i", str(source), "-map", "0:a:0", "-vn", "-sn", "-dn",
@@ -81,9 +81,13 @@ def parse_silences(report: str, duration: float) -> list[dict[str, float]]:
     return out
 
 
-def analyse_audio(source: Path, workdir: Path, cancel: CancelToken, vad: Any) -> dict[str, Any]:
-    """Loudness, silences and speech segments; ``vad`` is a SileroVad or the model's ``unavailable`` answer."""
-    loudness, silences, pcm = extract(source, workdir, cancel)
+def analyse_audio(source: Path, workdir: Path, cancel: CancelToken, vad: Any,
+                  extracted: Extracted | None = None) -> dict[str, Any]:
+    """Loudness, silences and speech segments; ``vad`` is a SileroVad or the model's ``unavailable`` answer.
+
+    ``extracted``: what ``extract`` already returned (the video tool runs it alongside its frame decode).
+    """
+    loudness, silences, pcm = extracted if extracted is not None else extract(source, workdir, cancel)
     out: dict[str, Any] = {"loudness": loudness, "silences": silences, "duration": round(len(pcm) / SAMPLE_RATE, 3)}
     if isinstance(vad, dict):  # the model is not installed: say how to get it, keep the rest
         out["speech"] = vad

@@ -38,7 +38,7 @@ from noxus_local.api.input_refs import _from_asset, _from_url
 from noxus_local.api.inputs import ParsedInput, _decode_base64, check_values
 from noxus_local.api.tool_routes import Options, prepare_job, request_options
 from noxus_local.core import idempotency, jobs
-from noxus_local.core.analysis import BATCH_TOOL, batch_view
+from noxus_local.core.analysis import BATCH_TOOL, SEED_ROUTE_KEY, batch_view
 from noxus_local.core.keys import Principal, new_id
 from noxus_local.core.limits import tier_limits
 from noxus_local.errors import JobNotFound, LimitExceeded, NoxusError, ValidationError
@@ -66,6 +66,7 @@ async def submit_images(request: Request[Any, Any, Any]) -> Response[bytes]:
         parsed.fields["webhook"] = body.get("webhook")
         new_job = await prepare_job(request, svc, principal, tool, job_id, options, parsed,
                                     "/api/v1/analysis/images")
+        new_job.params[SEED_ROUTE_KEY] = "images"  # its webhook body is this route's GET body (seed 001)
         replay = await to_thread.run_sync(
             jobs.submit, svc.db, new_job, svc.cfg.tiers[principal.tier], svc.cfg.jobs.idempotency_hours)
     except BaseException:

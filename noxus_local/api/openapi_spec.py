@@ -843,7 +843,8 @@ OPERATIONS.update({
         "`webhook`. Answers 202 with `Location`. Each item is analysed on its own: a bad item (not base64, "
         "not an image, over the pixel limit, an unknown feature of its own) fails alone with its error and "
         "the batch still finishes. Priced per image; only items that succeed are charged. "
-        "`Max-Processing-Time` stops the whole batch (charged 0).", "AnalysisAccepted",
+        "`Max-Processing-Time` stops the whole batch (charged 0). The webhook posts the GET body "
+        "(`{job_id, status, items}`) plus `event`.", "AnalysisAccepted",
         {"accepted": _envelope({"job_id": ANALYSIS_JOB, "status": "queued",
                                 "location": f"/api/v1/analysis/images/{ANALYSIS_JOB}"})}, status=202,
         errors=("validation_error", "scope_denied", "tool_not_allowed", "insufficient_api_balance",
@@ -939,7 +940,8 @@ OPERATIONS.update({
         "disk; options as query parameters), as multipart part `video`, or JSON `asset_id` / `url` / "
         "`data_base64`. Answers 202 with `Location`. Not a video, no video stream, 0 bytes or corrupt: 400 "
         "`invalid_media`; over the upload limit or `max_video_seconds`: 413. Priced per second of probed video; "
-        "`Max-Processing-Time` stops the job (charged 0).", "AnalysisAccepted",
+        "`Max-Processing-Time` stops the job (charged 0). The webhook posts the GET body (`{job_id, status, "
+        "result}`) plus `event`.", "AnalysisAccepted",
         {"accepted": _envelope({"job_id": VIDEO_JOB, "status": "queued",
                                 "location": f"/api/v1/analysis/video/{VIDEO_JOB}"})}, status=202,
         errors=("validation_error", "invalid_media", "scope_denied", "tool_not_allowed", "insufficient_api_balance",

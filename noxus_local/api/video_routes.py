@@ -40,7 +40,7 @@ from noxus_local.api.input_refs import resolve_refs
 from noxus_local.api.inputs import ParsedInput, _read_json, _read_multipart, _too_big, check_values
 from noxus_local.api.tool_routes import Options, prepare_job, request_options
 from noxus_local.core import idempotency, jobs
-from noxus_local.core.analysis import VIDEO_TOOL, video_view
+from noxus_local.core.analysis import SEED_ROUTE_KEY, VIDEO_TOOL, video_view
 from noxus_local.core.keys import Principal, new_id
 from noxus_local.core.limits import tier_limits
 from noxus_local.errors import InvalidMedia, JobNotFound, UnsupportedMediaType, ValidationError
@@ -68,6 +68,7 @@ async def submit_video(request: Request[Any, Any, Any]) -> Response[bytes]:
     try:
         parsed = await _read_video(request, svc, principal, tool, svc.files.work_dir(job_id))
         new_job = await prepare_job(request, svc, principal, tool, job_id, options, parsed, ROUTE)
+        new_job.params[SEED_ROUTE_KEY] = "video"  # its webhook body is this route's GET body (seed 001)
         replay = await to_thread.run_sync(
             jobs.submit, svc.db, new_job, svc.cfg.tiers[principal.tier], svc.cfg.jobs.idempotency_hours)
     except BaseException:

@@ -23,6 +23,8 @@ from noxus_local.analysis.batch import PROGRESS_FILE, public, read_progress
 from noxus_local.core.job_view import Services, billing, job_body
 from noxus_local.errors import message
 
+# set in a job's params by the seed 001 routes: its webhook then carries the body those routes' GET shows
+SEED_ROUTE_KEY = "seed_route"
 SEED_STATUS = {"queued": "queued", "running": "processing", "succeeded": "finished",
                "failed": "failed", "cancelled": "failed"}
 BATCH_TOOL = "image-analyze-batch"
@@ -83,3 +85,21 @@ def video_view(svc: Services, row: sqlite3.Row, locale: str = "es") -> dict[str,
         code = row["error_code"] or "internal_error"
         body["error"] = {"code": code, "message": row["error_message"] or message(code, locale)}
     return body
+
+
+def webhook_body(svc: Services, row: sqlite3.Row) -> dict[str, Any] | None:
+    """Seed 001's callback body for a job submitted through ``/api/v1/analysis/…``, else None.
+
+    Seed 001 posts "the final result payload": the same ``{job_id, status, items}`` /
+    ``{job_id, status, result}`` its GET route answers, with its status words. A
+    ``video-analyze`` or ``image-analyze-batch`` run through ``/api/v1/tools`` keeps
+    the NOXUS job body, as every other tool. Example::
+
+        webhook_body(svc, row)   # {"job_id": "job_x", "status": "finished", "items": [...], "billing": {...}}
+    """
+    route = json.loads(row["params"] or "{}").get(SEED_ROUTE_KEY)
+    if route == "images" and row["tool"] == BATCH_TOOL:
+        return batch_view(svc, row, svc.cfg.server.locale)
+    if route == "video" and row["tool"] == VIDEO_TOOL:
+        return video_view(svc, row, svc.cfg.server.locale)
+    return None

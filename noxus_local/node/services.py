@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from noxus_local.config import Config
-from noxus_local.core import jobs
+from noxus_local.core import analysis, jobs
 from noxus_local.core.accounts import bootstrap_default, sync_config
 from noxus_local.core.assets import AssetStore
 from noxus_local.core.custom_voices import CustomVoiceStore
@@ -110,12 +110,14 @@ def build_services(cfg: Config) -> Services:
 
 
 def schedule_webhook(svc: Services, job_id: str) -> None:
-    """On a job's end: queue its webhook (the same body GET /jobs/{id} shows)."""
+    """On a job's end: queue its webhook (the same body GET /jobs/{id} shows, or, for a job
+    submitted through seed 001's analysis routes, the body their GET shows), with its ``event``."""
     row = jobs.get(svc.db, job_id)
     if svc.hooks.target_for(row) is None:
         return
     event = EVENTS.get(row["status"])
-    svc.hooks.schedule_job(row, {"event": event, **job_body(svc, row)})
+    body = analysis.webhook_body(svc, row) or job_body(svc, row)
+    svc.hooks.schedule_job(row, {"event": event, **body})
 
 
 def maintenance_for(svc: Services) -> Maintenance:

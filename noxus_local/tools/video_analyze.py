@@ -9,7 +9,8 @@ callable as any tool through ``/api/v1/tools/video-analyze``. Steps
 - **keyframes**: one per scene plus one every ``sample_every_seconds``, each a JPEG output
   (``keyframe-000``, …) analysed with the chosen image ``features`` (analysis/features.py);
 - **audio**: EBU R128 loudness, silences, Silero VAD speech (analysis/soundtrack.py); skipped
-  with ``{"present": false}`` when the file has no audio stream.
+  with ``{"present": false}`` when the file has no audio stream. Its ffmpeg pass starts with
+  the scenes step, in a second thread, so it overlaps the frame decode.
 
 Priced per second of probed video (``measures = "seconds"``): the hold and
 the charge are the probed duration. Garbage, a file without a video stream,
@@ -26,12 +27,13 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar
 
 from noxus_local.analysis.features import FEATURES, analyse, check_features
 from noxus_local.analysis.scenes import detect
-from noxus_local.analysis.soundtrack import analyse_audio
+from noxus_local.analysis.soundtrack import Extracted, analyse_audio, extract
 from noxus_local.analysis.video import Pick, pick_keyframes, scan
 from noxus_local.errors import LimitExceeded, NoxusError
 from noxus_local.inference.session import ModelNotInstalled
@@ -41,6 +43,8 @@ from noxus_local.tools.base import InputFile, InputSpec, Limits, OutputFile, Ste
 
 KEYFRAME_FEATURES = ("colors", "quality")  # cheap and useful on every frame; the request may choose more
 MAX_KEYFRAMES = 500
+PROBED_KEY = "probed_seconds"  # set by check(): the duration the probe read, for the hold and the ETA
+UNKNOWN_DURATION_GUESS = 30.0  # a queued job's ETA when the container gives no duration
 
 
 class VideoAnalyzeTool(Tool):
@@ -69,27 +73,36 @@ class VideoAnalyzeTool(Tool):
                                          "duration_seconds": round(info.duration, 2)})
         raw = params.get("features")
         params["features"] = list(check_features(raw) if raw is not None else KEYFRAME_FEATURES)
+        if info.duration:  # kept with the job: its hold and a queued job's ETA need no second probe
+            params[PROBED_KEY] = round(info.duration, 3)
 
     def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
+        if params.get(PROBED_KEY):
+            return float(params[PROBED_KEY])
         return _probe(files["video"].path).duration or 0.0
 
     def work_units(self, params: dict[str, Any]) -> float:
-        return 30.0  # a queued job's ETA guess; the real seconds come back in media_units
+        """The probed seconds (what media_units will say); 30 s when the container told no duration."""
+        return float(params.get(PROBED_KEY) or UNKNOWN_DURATION_GUESS)
 
     def run(self, ctx: ToolContext) -> ToolOutput:
         path = ctx.files["video"].path
         with ctx.step("probe"):
             info = _probe(path)
-        with ctx.step("scenes") as step:
-            frames = scan(path, info, ctx.cancel, ctx.workdir / "frames", progress=step.progress)
-            duration = info.duration or frames.last_time
-            scenes = detect(frames.scores, duration)
-        with ctx.step("keyframes") as step:
-            picks = pick_keyframes(scenes, frames.grid, ctx.params.get("sample_every_seconds"))[:MAX_KEYFRAMES]
-            keyframes, outputs = self._keyframes(ctx, picks, step.progress)
-            shutil.rmtree(ctx.workdir / "frames", ignore_errors=True)  # the frames no keyframe chose
-        with ctx.step("audio"):
-            audio = self._audio(ctx, info, path)
+        # the sound's ffmpeg pass (decode, R128 meter, silences, 16 kHz pcm) runs while the frames decode:
+        # a second process the scheduler spreads over the cores; only the VAD waits for the frames
+        with ThreadPoolExecutor(1, thread_name_prefix="video-audio") as pool:
+            sound = pool.submit(extract, path, ctx.workdir, ctx.cancel) if info.audio is not None else None
+            with ctx.step("scenes") as step:
+                frames = scan(path, info, ctx.cancel, ctx.workdir / "frames", progress=step.progress)
+                duration = info.duration or frames.last_time
+                scenes = detect(frames.scores, duration)
+            with ctx.step("keyframes") as step:
+                picks = pick_keyframes(scenes, frames.grid, ctx.params.get("sample_every_seconds"))[:MAX_KEYFRAMES]
+                keyframes, outputs = self._keyframes(ctx, picks, step.progress)
+                shutil.rmtree(ctx.workdir / "frames", ignore_errors=True)  # the frames no keyframe chose
+            with ctx.step("audio"):
+                audio = self._audio(ctx, info, path, sound.result() if sound is not None else None)
         result = {"probe": probe_result(info, frames.frames), "scenes": [s.as_dict() for s in scenes],
                   "keyframes": keyframes, "audio": audio,
                   "features": list(ctx.params["features"])}
@@ -116,19 +129,19 @@ class VideoAnalyzeTool(Tool):
             progress(int(100 * (n + 1) / len(picks)))
         return entries, outputs
 
-    def _audio(self, ctx: ToolContext, info: MediaInfo, path: Path) -> dict[str, Any]:
+    def _audio(self, ctx: ToolContext, info: MediaInfo, path: Path, extracted: Extracted | None) -> dict[str, Any]:
         if info.audio is None:
             return {"present": False}
         install = f"noxus-local models fetch {SileroVad.identity}"
         if ctx.models is None:
             return {"present": True, **analyse_audio(path, ctx.workdir, ctx.cancel, {
-                "unavailable": True, "reason": "no model cache in this process", "install": install})}
+                "unavailable": True, "reason": "no model cache in this process", "install": install}, extracted)}
         try:
             with ctx.models.use(SileroVad) as vad:
-                return {"present": True, **analyse_audio(path, ctx.workdir, ctx.cancel, vad)}
+                return {"present": True, **analyse_audio(path, ctx.workdir, ctx.cancel, vad, extracted)}
         except ModelNotInstalled as exc:
             return {"present": True, **analyse_audio(path, ctx.workdir, ctx.cancel, {
-                "unavailable": True, "reason": exc.message, "install": install})}
+                "unavailable": True, "reason": exc.message, "install": install}, extracted)}
 
 
 def _probe(path: Path) -> MediaInfo:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests.e2e.conftest import Server, start_module_server
+from tests.e2e.test_webhooks_e2e import Receiver, verify
 from tests.unit.test_analysis_cheap import png_header_only
 
 IMAGES = "/api/v1/analysis/images"
@@ -26,6 +28,8 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server = start_module_server(tmp_path_factory, "analysis", """
         [tiers.free]
         max_batch_images = 6
+        [webhooks]
+        allow_hosts = ["127.0.0.1"]
         """)
     yield server
     server.stop()
@@ -137,3 +141,34 @@ def test_image_analyze_runs_one_image_one_shot_through_the_tools_route(srv: Serv
     form = srv.post("/api/v1/tools/analizar-imagen", key=srv.key,
                     files={"image": ("a.png", base64.b64decode(b64_png()), "image/png")}, data={"features": "colors"})
     assert form.status_code == 200 and set(form.json()["result"]["analysis"]) == {"colors"}, form.text
+
+
+def test_the_webhook_posts_seed_001s_batch_body_signed(srv: Server) -> None:
+    receiver = Receiver([])
+    try:
+        r = srv.post(IMAGES, key=srv.key, json={
+            "images": [{"id": "ok", "data_base64": b64_png()}, {"id": "bad", "data_base64": "!!"}],
+            "features": ["hash"], "webhook": {"url": receiver.url, "secret": "s3cret"}})
+        assert r.status_code == 202, r.text
+        job_id = r.json()["job_id"]
+        receiver.wait_for(1, timeout=60)
+        headers, raw = receiver.requests[0]
+        assert verify("s3cret", headers, raw) and headers["x-webhook-event"] == "job.completed"
+        payload = json.loads(raw)
+        shown = {k: v for k, v in wait_batch(srv, job_id).items() if k not in ("success", "request_id")}
+        # seed 001's callback: the GET body (its status words, per-item status), plus the contract's event
+        assert payload == {"event": "job.completed", **shown}
+        assert (payload["job_id"], payload["status"]) == (job_id, "finished")
+        assert [(i["id"], i["status"]) for i in payload["items"]] == [("ok", "finished"), ("bad", "failed")]
+        # the same tool through /api/v1/tools keeps the NOXUS job body and words (a seed_route field is ignored)
+        r = srv.post("/api/v1/tools/image-analyze-batch", key=srv.key, headers={"Prefer": "respond-async"}, json={
+            "items": [{"id": "x", "status": "failed", "error": {"code": "validation_error", "message": "m"}}],
+            "seed_route": "images", "webhook": {"url": receiver.url}})
+        assert r.status_code == 202, r.text
+        receiver.wait_for(2, timeout=60)
+        other = json.loads(receiver.requests[1][1])
+        assert (other["job_id"], other["tool"], other["event"]) == (r.json()["job_id"], "image-analyze-batch",
+                                                                    "job.completed")
+        assert other["status"] == "succeeded" and "items" not in other, other
+    finally:
+        receiver.httpd.shutdown()

@@ -218,8 +218,13 @@ def test_the_webhook_given_as_query_parameters_is_signed_and_sent_on_finish(srv:
         receiver.wait_for(1, timeout=120)
         headers, raw = receiver.requests[0]
         assert verify("s3cret", headers, raw)
+        assert headers["x-webhook-event"] == "job.completed"
         payload = json.loads(raw)
         assert (payload["event"], payload["job_id"]) == ("job.completed", r.json()["job_id"])
         assert len(payload["result"]["scenes"]) == 5 and payload["result"]["audio"]["speech"]
+        # seed 001's callback is its GET body ({job_id, status, result}, its status words), plus the event
+        shown = wait_video(srv, r.json()["job_id"])
+        assert payload["status"] == "finished" and set(payload) == {"event", *shown} - {"success", "request_id"}
+        assert payload["result"]["scenes"] == shown["result"]["scenes"] and "tool" not in payload
     finally:
         receiver.httpd.shutdown()

@@ -118,6 +118,21 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("video-clips")
 
 
+def test_skipping_non_reference_frames_keeps_the_shots_and_counts_every_frame(clips: Path) -> None:
+    """The decoder skips x264's disposable B-frames (about half the decode of 720p); the cuts,
+    the fade and the frame count must come out as with every frame decoded."""
+    clip = shots_clip(clips / "skip.mp4", speech=False)
+    info = probe(clip.path)
+    every = scan(clip.path, info, CancelToken(), clips / "every", skip_nonref=False)
+    skipped = scan(clip.path, info, CancelToken(), clips / "skipped")
+    assert skipped.decoded < 0.8 * every.decoded and skipped.frames == every.frames == every.decoded
+    full = detect(every.scores, info.duration or 0.0)
+    fast = detect(skipped.scores, info.duration or 0.0)
+    assert [s.transition for s in fast] == [s.transition for s in full]
+    assert all(abs(a.start - b.start) <= 0.1 for a, b in zip(fast, full, strict=True)), (fast, full)
+    assert len(skipped.grid) == len(every.grid)
+
+
 def test_cuts_and_the_fade_of_a_built_clip_are_found_at_their_times(clips: Path) -> None:
     clip = shots_clip(clips / "shots.mp4", speech=False)
     info = probe(clip.path)
@@ -146,6 +161,8 @@ def test_the_tool_reports_a_video_without_sound_and_refuses_audio_only(clips: Pa
     tool = VideoAnalyzeTool()
     files = {"video": _input(mute)}
     params = tool.validate({"features": "hash"}, files, Limits())
+    # a queued job's ETA and its hold use the probed 2 s, not a 30 s guess, and probe no more
+    assert tool.work_units(params) == pytest.approx(2.0) and tool.units(params, {}) == pytest.approx(2.0)
     work = clips / "work"
     work.mkdir()
     out = tool.run(ToolContext(params, files, Limits(), work))
