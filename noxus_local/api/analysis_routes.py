@@ -21,7 +21,7 @@ Example::
 from __future__ import annotations
 
 import hashlib
-import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ from noxus_local.api.auth import require_principal, require_scope, require_tool_
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import encode, json_response, raw_response, request_id_of
 from noxus_local.api.input_refs import _from_asset, _from_url
-from noxus_local.api.inputs import ParsedInput, _decode_base64, check_values
+from noxus_local.api.inputs import ParsedInput, _decode_base64, check_values, json_object
 from noxus_local.api.tool_routes import Options, prepare_job, request_options
 from noxus_local.core import idempotency, jobs
 from noxus_local.core.analysis import BATCH_TOOL, SEED_ROUTE_KEY, batch_view
@@ -76,12 +76,12 @@ async def submit_images(request: Request[Any, Any, Any]) -> Response[bytes]:
         svc.files.discard_work(job_id)
         return raw_response(replay.body, replay.status_code, {**replay.headers, "Idempotent-Replayed": "true"})
     svc.dispatcher.enqueue(job_id)
-    return await _accepted(request, svc, new_job.principal, job_id, options)
+    return await accepted(request, svc, new_job.principal, job_id, options, f"/api/v1/analysis/images/{job_id}")
 
 
-async def _accepted(request: Request[Any, Any, Any], svc: Services, principal: Principal, job_id: str,
-                    options: Options) -> Response[bytes]:
-    location = f"/api/v1/analysis/images/{job_id}"
+async def accepted(request: Request[Any, Any, Any], svc: Services, principal: Principal, job_id: str,
+                   options: Options, location: str) -> Response[bytes]:
+    """Seed 001's 202: ``{"job_id"}`` plus ``Location``, kept for an Idempotency-Key's replays (video too)."""
     raw = encode({"success": True, "job_id": job_id, "status": "queued", "location": location,
                   "request_id": request_id_of(request)})
     headers = {"Location": location}
@@ -91,25 +91,24 @@ async def _accepted(request: Request[Any, Any, Any], svc: Services, principal: P
     return raw_response(raw, 202, headers)
 
 
-@get("/api/v1/analysis/images/{job_id:str}")
-async def show_images(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[bytes]:
+async def seed_view(request: Request[Any, Any, Any], job_id: str, tool: str,
+                    view: Callable[[Services, Any, str], dict[str, Any]]) -> Response[bytes]:
+    """One of the account's ``tool`` jobs in seed 001's shape; another tool's job is a 404 here."""
     principal = await require_principal(request)
     svc = services_of(request)
     row = await to_thread.run_sync(jobs.get, svc.db, job_id, principal.account_id, principal.environment)
-    if row["tool"] != BATCH_TOOL:  # another tool's job is not an image batch
+    if row["tool"] != tool:
         raise JobNotFound()
-    view = await to_thread.run_sync(batch_view, svc, row, svc.locale)
-    return json_response(request, view)
+    return json_response(request, await to_thread.run_sync(view, svc, row, svc.locale))
+
+
+@get("/api/v1/analysis/images/{job_id:str}")
+async def show_images(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[bytes]:
+    return await seed_view(request, job_id, BATCH_TOOL, batch_view)
 
 
 def _body(raw: bytes) -> dict[str, Any]:
-    try:
-        body = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise ValidationError("El cuerpo no es JSON válido.", details={
-            "body": "invalid_json", "field_errors": {"body": ["JSON inválido / invalid JSON"]}}) from None
-    if not isinstance(body, dict):
-        raise ValidationError.fields({"body": ["debe ser un objeto JSON / must be a JSON object"]})
+    body = json_object(raw)
     check_values(body)
     images = body.get("images")
     if not isinstance(images, list) or not images:

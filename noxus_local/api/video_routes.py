@@ -33,17 +33,18 @@ from anyio import to_thread
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
+from noxus_local.api.analysis_routes import accepted, seed_view
 from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
 from noxus_local.api.deps import services_of
-from noxus_local.api.envelope import encode, json_response, raw_response, request_id_of
+from noxus_local.api.envelope import raw_response
 from noxus_local.api.input_refs import resolve_refs
 from noxus_local.api.inputs import ParsedInput, _read_json, _read_multipart, _too_big, check_values
-from noxus_local.api.tool_routes import Options, prepare_job, request_options
-from noxus_local.core import idempotency, jobs
+from noxus_local.api.tool_routes import prepare_job, request_options
+from noxus_local.core import jobs
 from noxus_local.core.analysis import SEED_ROUTE_KEY, VIDEO_TOOL, video_view
 from noxus_local.core.keys import Principal, new_id
 from noxus_local.core.limits import tier_limits
-from noxus_local.errors import InvalidMedia, JobNotFound, UnsupportedMediaType, ValidationError
+from noxus_local.errors import InvalidMedia, UnsupportedMediaType, ValidationError
 from noxus_local.node.services import Services
 from noxus_local.tools.base import InputFile, Limits, Tool
 
@@ -78,30 +79,12 @@ async def submit_video(request: Request[Any, Any, Any]) -> Response[bytes]:
         svc.files.discard_work(job_id)
         return raw_response(replay.body, replay.status_code, {**replay.headers, "Idempotent-Replayed": "true"})
     svc.dispatcher.enqueue(job_id)
-    return await _accepted(request, svc, new_job.principal, job_id, options)
+    return await accepted(request, svc, new_job.principal, job_id, options, f"{ROUTE}/{job_id}")
 
 
 @get(f"{ROUTE}/{{job_id:str}}")
 async def show_video(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[bytes]:
-    principal = await require_principal(request)
-    svc = services_of(request)
-    row = await to_thread.run_sync(jobs.get, svc.db, job_id, principal.account_id, principal.environment)
-    if row["tool"] != VIDEO_TOOL:  # another tool's job is not a video analysis
-        raise JobNotFound()
-    view = await to_thread.run_sync(video_view, svc, row, svc.locale)
-    return json_response(request, view)
-
-
-async def _accepted(request: Request[Any, Any, Any], svc: Services, principal: Principal, job_id: str,
-                    options: Options) -> Response[bytes]:
-    location = f"{ROUTE}/{job_id}"
-    raw = encode({"success": True, "job_id": job_id, "status": "queued", "location": location,
-                  "request_id": request_id_of(request)})
-    headers = {"Location": location}
-    if options.idempotency_key:
-        await to_thread.run_sync(idempotency.store_response, svc.db, principal.account_id,
-                                 principal.environment, options.idempotency_key, job_id, 202, raw, headers)
-    return raw_response(raw, 202, headers)
+    return await seed_view(request, job_id, VIDEO_TOOL, video_view)
 
 
 async def _read_video(request: Request[Any, Any, Any], svc: Services, principal: Principal, tool: Tool,
