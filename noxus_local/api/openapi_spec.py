@@ -1041,7 +1041,7 @@ OPERATIONS.update({
         auth=False, errors=("not_found", "validation_error", "tool_unavailable", "internal_error"),
         parameters=(VOICE_ID_PARAM,
                     {"name": "expires", "in": "query", "required": True, "description": "unix seconds",
-                     "schema": _str(pattern=r"^[0-9]{1,12}$")},
+                     "schema": _str(pattern=r"^[0-9]{1,11}$")},
                     {"name": "sig", "in": "query", "required": True, "description": "HMAC-SHA256 signature",
                      "schema": _str(pattern=r"^[0-9a-f]{64}$")}),
         content={"audio/mpeg": {"schema": {"type": "string", "format": "binary"}}}),
