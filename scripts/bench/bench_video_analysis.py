@@ -39,6 +39,8 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests.video_clips builds the clips
+
 SD_VERSION = "0.6.7"
 TOLERANCE = 0.2
 TARGET = 0.1  # processing seconds per second of 720p video
