@@ -13,9 +13,17 @@ import subprocess
 from pathlib import Path
 
 import imageio_ffmpeg
+import numpy as np
 from PIL import Image
 
 VIDEO = {"mp4", "webm", "mov", "mkv"}
+
+
+def gradient(path: Path) -> Path:
+    """A 640x480 grey ramp: a picture with no face, text or object in it (the models' negative case)."""
+    ramp = np.tile(np.linspace(0, 255, 640).astype(np.uint8), (480, 1))
+    Image.fromarray(ramp).convert("RGB").save(path)
+    return path
 
 
 def png_bytes(seed: int = 0, size: tuple[int, int] = (16, 16), fmt: str = "PNG") -> bytes:

@@ -27,6 +27,7 @@ from noxus_local.inference.ppocr import PpOcr, ctc_greedy, reading_order, region
 from noxus_local.inference.registry import ModelFile, ModelRegistry, ModelSpec, default_cache_dir
 from noxus_local.media.fonts import font_path
 from noxus_local.runtime.cancel import CancelToken
+from tests.media_samples import gradient
 
 MAX_PIXELS = 40_000_000
 ASTRONAUT = ModelSpec("test-photo-astronaut", "test-image", "public-domain", False, (ModelFile(
@@ -53,11 +54,6 @@ def astronaut(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def models(cfg: Config) -> ModelCache:
     return ModelCache(cfg)
-
-
-def gradient(path: Path) -> Path:
-    Image.fromarray(np.tile(np.linspace(0, 255, 640).astype(np.uint8), (480, 1))).convert("RGB").save(path)
-    return path
 
 
 def sign(path: Path, width: int = 1000, scale: int = 1) -> Path:

@@ -14,9 +14,7 @@ import os
 import pickle
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from noxus_local.analysis.features import analyse, analyse_many
 from noxus_local.config import Config, load_config
@@ -26,6 +24,7 @@ from noxus_local.inference.efficientnet import CheckpointError, EfficientNetLite
 from noxus_local.inference.registry import ModelFile, ModelRegistry, ModelSpec, default_cache_dir, load_manifest
 from noxus_local.inference.registry import manifest_path as shipped_manifest
 from noxus_local.inference.sources import FetchError
+from tests.media_samples import gradient
 
 MAX_PIXELS = 40_000_000
 PHOTOS = ModelSpec("test-photos-coffee-cat", "test-image", "CC0", False, (
@@ -55,11 +54,6 @@ def photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def models(cfg: Config) -> ModelCache:
     return ModelCache(cfg)
-
-
-def gradient(path: Path) -> Path:
-    Image.fromarray(np.tile(np.linspace(0, 255, 640).astype(np.uint8), (480, 1))).convert("RGB").save(path)
-    return path
 
 
 def test_the_coffee_photo_is_tagged_espresso(models: ModelCache, photos: Path) -> None:
