@@ -36,7 +36,7 @@ from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import encode, json_response, raw_response, request_id_of
 from noxus_local.api.input_refs import _from_asset, _from_url
 from noxus_local.api.inputs import ParsedInput, _decode_base64, check_values, json_object
-from noxus_local.api.tool_routes import Options, prepare_job, request_options
+from noxus_local.api.tool_routes import Options, prepare_job, replayed, request_options
 from noxus_local.core import idempotency, jobs
 from noxus_local.core.analysis import BATCH_TOOL, SEED_ROUTE_KEY, batch_view
 from noxus_local.core.keys import Principal, new_id
@@ -73,8 +73,7 @@ async def submit_images(request: Request[Any, Any, Any]) -> Response[bytes]:
         svc.files.discard_work(job_id)
         raise
     if replay is not None:
-        svc.files.discard_work(job_id)
-        return raw_response(replay.body, replay.status_code, {**replay.headers, "Idempotent-Replayed": "true"})
+        return replayed(svc, job_id, replay)
     svc.dispatcher.enqueue(job_id)
     return await accepted(request, svc, new_job.principal, job_id, options, f"/api/v1/analysis/images/{job_id}")
 

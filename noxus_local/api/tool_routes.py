@@ -82,11 +82,15 @@ async def run_tool(request: Request[Any, Any, Any], name: FromPath[str]) -> Resp
         svc.files.discard_work(job_id)
         raise
     if replay is not None:
-        svc.files.discard_work(job_id)
         _adopt_request_id(request, replay.body)
-        return raw_response(replay.body, replay.status_code,
-                            {**replay.headers, "Idempotent-Replayed": "true"})
+        return replayed(svc, job_id, replay)
     return await _run_and_respond(request, svc, new_job, options, parsed)
+
+
+def replayed(svc: Services, job_id: str, replay: Any) -> Response[bytes]:
+    """An Idempotency-Key seen before: the stored answer, marked, and this attempt's work folder gone."""
+    svc.files.discard_work(job_id)
+    return raw_response(replay.body, replay.status_code, {**replay.headers, "Idempotent-Replayed": "true"})
 
 
 @dataclasses.dataclass(frozen=True)

@@ -36,10 +36,9 @@ from litestar.params import FromPath
 from noxus_local.api.analysis_routes import accepted, seed_view
 from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
 from noxus_local.api.deps import services_of
-from noxus_local.api.envelope import raw_response
 from noxus_local.api.input_refs import resolve_refs
 from noxus_local.api.inputs import ParsedInput, _read_json, _read_multipart, _too_big, check_values
-from noxus_local.api.tool_routes import prepare_job, request_options
+from noxus_local.api.tool_routes import prepare_job, replayed, request_options
 from noxus_local.core import jobs
 from noxus_local.core.analysis import SEED_ROUTE_KEY, VIDEO_TOOL, video_view
 from noxus_local.core.keys import Principal, new_id
@@ -76,8 +75,7 @@ async def submit_video(request: Request[Any, Any, Any]) -> Response[bytes]:
         svc.files.discard_work(job_id)  # a refused upload leaves nothing behind
         raise
     if replay is not None:
-        svc.files.discard_work(job_id)
-        return raw_response(replay.body, replay.status_code, {**replay.headers, "Idempotent-Replayed": "true"})
+        return replayed(svc, job_id, replay)
     svc.dispatcher.enqueue(job_id)
     return await accepted(request, svc, new_job.principal, job_id, options, f"{ROUTE}/{job_id}")
 
