@@ -82,8 +82,9 @@ class InferenceSettings:
 
 @dataclass
 class SpeechSettings:
-    batch_size: int = setting(8, "Speech windows (up to 30 s each) decoded together by one Whisper call; "
-                              "larger is faster until memory or cores run out.")
+    batch_size: int = setting(8, "Speech windows (up to 30 s each) decoded together by one Whisper call "
+                              "(on CPU fewer, so every core's replica gets a batch); larger is faster on a GPU "
+                              "until memory runs out.")
     beam_size: int = setting(5, "Whisper beam search width (1 = greedy: faster, a little less accurate).")
 
 

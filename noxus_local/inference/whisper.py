@@ -64,7 +64,8 @@ class WhisperModel(OnnxModel):
 
     identity: ClassVar[str] = "whisper-base"
     files: ClassVar[tuple[str, ...]] = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
-    # ctranslate2 intra-op threads; a tool running it should declare as many CPU slots
+    # CPU threads: one ctranslate2 replica per thread, each one-threaded (speech/batches.py says why);
+    # a tool running it should declare as many CPU slots
     threads: ClassVar[int] = 2
     _classes: ClassVar[dict[str, type[WhisperModel]]] = {}
 
@@ -75,6 +76,7 @@ class WhisperModel(OnnxModel):
         self._tokens: SpecialTokens | None = None
         self.device = "cpu"
         self.compute_type = "int8"
+        self.workers = 1  # batches that may run at once: the CPU replicas (speech/batches.py), 1 on CUDA
         self._load_lock = threading.Lock()
 
     @classmethod
@@ -154,7 +156,8 @@ class WhisperModel(OnnxModel):
             except (RuntimeError, ValueError) as exc:  # no usable GPU after all: CPU, said once
                 log.warning("%s: CUDA float16 does not work here (%s); running int8 on CPU", self.identity, exc)
         self._model = ctranslate2.models.Whisper(str(self.model_dir), device="cpu", compute_type="int8",
-                                                 intra_threads=threads, inter_threads=1)
+                                                 intra_threads=1, inter_threads=threads)
+        self.workers = threads
 
 
 def _open_cuda(ctranslate2: Any, model_dir: Path) -> Any:

@@ -26,12 +26,13 @@ import numpy as np
 from noxus_local.inference.vad import SileroVad
 from noxus_local.inference.whisper import WhisperModel
 from noxus_local.runtime.cancel import CancelToken
+from noxus_local.speech.batches import run_batches
 from noxus_local.speech.features import FRAMES, HOP, log_mel
 from noxus_local.speech.types import Segment, Transcript, Word
 from noxus_local.speech.windows import SAMPLE_RATE, find_windows
 from noxus_local.speech.words import time_words
 
-BATCH = 8
+BATCH = 4  # windows per call; the batches run side by side on the model's workers (speech/batches.py)
 _NORM = re.compile(r"[^\w]+")
 
 
@@ -47,22 +48,25 @@ def align_text(whisper: WhisperModel, pcm: np.ndarray, text: str, language: str,
     else:
         owners = [0] * len(words)
     prompt = whisper.prompt(language)
-    segments: list[Segment] = []
-    for first in range(0, len(windows), BATCH):
+    size = _batch_size(len(windows), whisper.workers)
+    batches = [list(range(first, min(first + size, len(windows)))) for first in range(0, len(windows), size)]
+
+    def work(_k: int, batch: list[int]) -> list[Segment]:
         cancel.check()
-        batch = list(range(first, min(first + BATCH, len(windows))))
         per_window = [[w for w, o in zip(words, owners, strict=True) if o == i] for i in batch]
         keep = [j for j, ws in enumerate(per_window) if ws]
-        if keep:
-            segments += _align_batch(whisper, pcm, [windows[batch[j]] for j in keep], [per_window[j] for j in keep],
-                                     prompt, len(segments))
-        if progress is not None:
-            progress(min(1.0, batch[-1] / len(windows) + 1 / len(windows)))
+        if not keep:
+            return []
+        return _align_batch(whisper, pcm, [windows[batch[j]] for j in keep], [per_window[j] for j in keep], prompt)
+
+    report = None if progress is None else (lambda n: progress(min(1.0, n / len(batches))))
+    aligned = [seg for part in run_batches(work, batches, whisper.workers, report) for seg in part]
+    segments = [Segment(i, s.start, s.end, s.text, s.words) for i, s in enumerate(aligned)]
     return Transcript(language, 1.0, duration, tuple(segments))
 
 
 def _align_batch(whisper: WhisperModel, pcm: np.ndarray, windows: list[tuple[float, float]],
-                 texts: list[list[str]], prompt: list[int], first_id: int) -> list[Segment]:
+                 texts: list[list[str]], prompt: list[int]) -> list[Segment]:
     import ctranslate2
 
     clips = [pcm[int(s * SAMPLE_RATE):int(e * SAMPLE_RATE)] for s, e in windows]
@@ -78,8 +82,13 @@ def _align_batch(whisper: WhisperModel, pcm: np.ndarray, windows: list[tuple[flo
             begin = max(offset + start, last)
             out.append(Word(word, round(begin, 3), round(max(offset + end, begin), 3), round(prob, 4)))
             last = out[-1].end
-        segments.append(Segment(first_id + len(segments), out[0].start, out[-1].end, " ".join(ws), tuple(out)))
+        segments.append(Segment(len(segments), out[0].start, out[-1].end, " ".join(ws), tuple(out)))
     return segments
+
+
+def _batch_size(windows: int, workers: int) -> int:
+    """At most BATCH windows a call, fewer where that gives every worker a batch (2 windows, 2 workers: 1 each)."""
+    return max(1, min(BATCH, -(-windows // max(1, workers))))
 
 
 def _word_tokens(whisper: WhisperModel, word: str) -> list[int]:
@@ -93,17 +102,21 @@ def _assign(whisper: WhisperModel, pcm: np.ndarray, windows: list[tuple[float, f
     """Window index per given word: a rough greedy transcript per window, matched word by word."""
     import ctranslate2
 
-    heard: list[tuple[str, int]] = []
     prompt = whisper.prompt(language, timestamps=False)
-    for first in range(0, len(windows), BATCH):
+
+    def work(_k: int, first: int) -> list[tuple[str, int]]:
         cancel.check()
-        batch = windows[first:first + BATCH]
+        batch = windows[first:first + size]
         mels = np.stack([log_mel(pcm[int(s * SAMPLE_RATE):int(e * SAMPLE_RATE)], whisper.model.n_mels)
                          for s, e in batch])
         results = whisper.model.generate(ctranslate2.StorageView.from_array(mels), [prompt] * len(batch),
                                          beam_size=1, max_length=448)
-        for i, r in enumerate(results):
-            heard += [(_norm(w), first + i) for w in whisper.decode(r.sequences_ids[0]).split()]
+        return [(_norm(w), first + i) for i, r in enumerate(results)
+                for w in whisper.decode(r.sequences_ids[0]).split()]
+
+    size = _batch_size(len(windows), whisper.workers)
+    starts = list(range(0, len(windows), size))
+    heard = [pair for part in run_batches(work, starts, whisper.workers) for pair in part]
     return _owners([_norm(w) for w in words], heard, len(windows))
 
 

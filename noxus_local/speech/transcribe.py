@@ -2,12 +2,15 @@
 
 The pipeline (faster-whisper's batched one, on our own pieces): decode the
 audio to 16 kHz mono with the bundled ffmpeg; Silero VAD finds the speech;
-spans are joined into windows of at most 30 s cut in silences; the windows'
-log-mel features go through ``encode`` and ``generate`` ``batch_size`` at a
-time (one call for the whole batch: the large speed-up on CPU and GPU);
-the language is detected on the first speech window; sentences give
-segments; ``align`` (cross-attention DTW) gives word timings. The cancel
-token is checked between batches and progress reported after each one.
+spans are joined into windows of at most 30 s cut in silences (shorter where
+that evens the work out between workers); the windows' log-mel features go
+through ``encode`` and ``generate`` ``batch_size`` at a time (one call for
+the whole batch), the batches side by side on the model's workers (on CPU one
+one-threaded ctranslate2 replica per core: ``speech/batches.py`` has the
+measurements); the language is detected on the first speech window, which
+the other batches wait for; sentences give segments; ``align``
+(cross-attention DTW) gives word timings. The cancel token is checked before
+each batch and between its stages, and progress reported after each one.
 
 Example::
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -31,15 +35,19 @@ from noxus_local.inference.vad import SileroVad
 from noxus_local.inference.whisper import SUPPORTED_LANGUAGES, WhisperModel
 from noxus_local.media.ffmpeg import run_ffmpeg
 from noxus_local.runtime.cancel import CancelToken
+from noxus_local.speech.batches import (
+    DEFAULT_BATCH_SIZE,
+    balanced_windows,
+    encoder_frames,
+    plan_batches,
+    run_batches,
+)
 from noxus_local.speech.decode import decode_batch, sentence_parts
-from noxus_local.speech.features import FRAMES, HOP, log_mel
+from noxus_local.speech.features import HOP, log_mel
 from noxus_local.speech.types import Segment, Transcript, Word
-from noxus_local.speech.windows import SAMPLE_RATE, default_vad, find_windows
+from noxus_local.speech.windows import SAMPLE_RATE, default_vad, speech_spans
 from noxus_local.speech.words import split_words, time_words
 
-DEFAULT_BATCH_SIZE = 8
-# encoder lengths (mel frames, 100 per second): a window's own length + PAD, in steps of BUCKET, >= MIN
-PAD_FRAMES, BUCKET_FRAMES, MIN_FRAMES = 200, 500, 2000
 SILENCE_NOTE = "no speech found in the audio"
 Progress = Callable[[float], None]
 
@@ -77,61 +85,47 @@ def transcribe(audio: Path, *, model: WhisperModel, language: str | None = None,
     lang = check_language(model, language)
     pcm = load_audio(audio, cancel)
     duration = len(pcm) / SAMPLE_RATE
-    windows = find_windows(pcm, vad or default_vad(model.model_dir.parent))
+    windows = balanced_windows(speech_spans(pcm, vad or default_vad(model.model_dir.parent)), model.workers)
     if not windows:
         return Transcript(lang or "", 0.0 if lang is None else 1.0, duration, (), SILENCE_NOTE)
     size = max(1, batch_size or DEFAULT_BATCH_SIZE)
-    lang_prob = 1.0
-    per_window: dict[int, list[Segment]] = {}
-    batches = plan_batches(windows, size)
-    for done, batch in enumerate(batches, start=1):
+    batches = plan_batches(windows, size, model.workers)
+    language: Future[tuple[str, float]] = Future()
+    if lang is not None:
+        language.set_result((lang, 1.0))
+
+    def work(k: int, batch: list[int]) -> dict[int, list[Segment]]:
+        try:
+            cancel.check()
+            mels, frames = _features(pcm, [windows[i] for i in batch], model.model.n_mels)
+            encoded = _encode(model, mels)
+            if k == 0 and not language.done():  # batch 0 holds the first window: its language is the audio's
+                language.set_result(_detect(model, encoded))
+        except BaseException as exc:
+            if not language.done():  # the other batches wait for the language: let them fail too
+                language.set_exception(exc)
+            raise
+        code = language.result()[0]
         cancel.check()
-        mels, frames = _features(pcm, [windows[i] for i in batch], model.model.n_mels)
-        encoded = _encode(model, mels)
-        if lang is None:  # the first batch holds the first window: its language is the audio's
-            lang, lang_prob = _detect(model, encoded)
         # without timestamp tokens, like faster-whisper's batched mode: with them Whisper stops at the
         # last timestamp it is sure of and leaves a window's final sentence out (sequential decoding
         # would seek back to it; a batch cannot)
-        decoded = decode_batch(model, encoded, mels, model.prompt(lang, task, timestamps=False), beam_size)
+        decoded = decode_batch(model, encoded, mels, model.prompt(code, task, timestamps=False), beam_size)
         parts = [[] if d.silent else sentence_parts(model, d.tokens, f * HOP / SAMPLE_RATE)
                  for d, f in zip(decoded, frames, strict=True)]
-        timings = _timings(model, encoded, model.prompt(lang, task), parts, frames)
-        for j, i in enumerate(batch):
-            per_window[i] = _segments(model, parts[j], timings[j], windows[i][0], decoded[j], 0, word_timestamps)
-        if progress is not None:
-            progress(min(1.0, done / len(batches)))
+        timings = _timings(model, encoded, model.prompt(code, task), parts, frames)
+        return {i: _segments(model, parts[j], timings[j], windows[i][0], decoded[j], 0, word_timestamps)
+                for j, i in enumerate(batch)}
+
+    per_window: dict[int, list[Segment]] = {}
+    report = None if progress is None else (lambda n: progress(min(1.0, n / len(batches))))
+    for result in run_batches(work, batches, model.workers, report):
+        per_window.update(result)
+    lang, lang_prob = language.result()
     segments = [seg for i in sorted(per_window) for seg in per_window[i]]
     segments = _drop_repeats(segments)
     note = None if segments else SILENCE_NOTE
     return Transcript(lang or "", round(lang_prob, 4), duration, tuple(segments), note)
-
-
-def encoder_frames(seconds: float) -> int:
-    """Mel frames a window of ``seconds`` is encoded with: its length plus ~2 s of padding, rounded up to
-    5 s, at least 20 s, at most Whisper's 30 s (3000 frames).
-
-    ctranslate2's encoder takes ``[batch, n_mels, frames]`` for any frames up to 3000, and its cost
-    grows with them (the decoder's cross-attention too), so a short window (the last one, a lone
-    sentence between music) need not pay for 30 s. Not below 20 s: with 10 s of context whisper-base
-    misread words that it read right with 15-30 s (tests/unit/test_speech_asr.py's two windows).
-    Example: ``encoder_frames(9.0) == 2000``, ``encoder_frames(21.0) == 2500``, ``encoder_frames(29.5) == 3000``.
-    """
-    need = int(seconds * SAMPLE_RATE / HOP) + PAD_FRAMES
-    return min(FRAMES, max(MIN_FRAMES, -(-need // BUCKET_FRAMES) * BUCKET_FRAMES))
-
-
-def plan_batches(windows: list[tuple[float, float]], size: int) -> list[list[int]]:
-    """Window indexes in batches of at most ``size`` that share one encoder length (a batch is one
-    tensor); the batch with the first window comes first (language detection reads it).
-
-    Example: windows of 30, 30, 8 and 30 s with size 8 → ``[[0, 1, 3], [2]]``.
-    """
-    groups: dict[int, list[int]] = {}
-    for i, (start, end) in enumerate(windows):
-        groups.setdefault(encoder_frames(end - start), []).append(i)
-    ordered = sorted(groups.values(), key=lambda idx: idx[0])
-    return [group[k:k + size] for group in ordered for k in range(0, len(group), size)]
 
 
 def _features(pcm: np.ndarray, windows: list[tuple[float, float]], n_mels: int) -> tuple[np.ndarray, list[int]]:

@@ -43,10 +43,14 @@ def speech_windows(spans: list[tuple[float, float]], max_len: float = MAX_WINDOW
     return windows
 
 
+def speech_spans(pcm: np.ndarray, vad: SileroVad) -> list[tuple[float, float]]:
+    """Speech spans of 16 kHz audio; faster-whisper's batched VAD options (160 ms silences, 400 ms pad)."""
+    return vad.speech_segments(pcm, min_silence_ms=160, speech_pad_ms=400)
+
+
 def find_windows(pcm: np.ndarray, vad: SileroVad) -> list[tuple[float, float]]:
-    """Speech windows of 16 kHz audio; faster-whisper's batched VAD options (160 ms silences, 400 ms pad)."""
-    spans = vad.speech_segments(pcm, min_silence_ms=160, speech_pad_ms=400)
-    return speech_windows(spans)
+    """Speech windows of 16 kHz audio, each at most 30 s."""
+    return speech_windows(speech_spans(pcm, vad))
 
 
 def default_vad(models_root: Path) -> SileroVad:

@@ -109,16 +109,25 @@ def test_two_windows_far_apart_keep_their_own_times(whisper, clips):
     assert by_word["Carlos."].end < 15 and by_word["programa"].start > 30
 
 
-def test_a_cancel_between_windows_stops_before_the_next(whisper, clips):
+def test_a_cancel_between_windows_stops_before_the_next(whisper, clips, monkeypatch):
     token, seen = CancelToken(), []
 
     def progress(fraction):
         seen.append(fraction)
         token.cancel()
 
+    monkeypatch.setattr(whisper, "workers", 1)  # one worker: the windows' batches run one after another
     with pytest.raises(JobCancelled):
         transcribe(clips["two"], model=whisper, language="es", batch_size=1, cancel=token, progress=progress)
     assert seen == [0.5]  # the first window was done, the second never started
+
+
+def test_two_workers_give_the_same_words_as_one(whisper, clips, monkeypatch):
+    assert whisper.workers == 2  # the CPU model: two one-threaded replicas
+    both = transcribe(clips["two"], model=whisper, language="es")
+    monkeypatch.setattr(whisper, "workers", 1)
+    one = transcribe(clips["two"], model=whisper, language="es")
+    assert len(both.segments) >= 2 and [w.word for w in both.words] == [w.word for w in one.words]
 
 
 def test_silence_gives_no_segments_and_a_note(whisper, clips):

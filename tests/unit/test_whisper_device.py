@@ -70,7 +70,9 @@ def test_cuda_that_does_not_work_falls_back_to_int8_cpu(monkeypatch: pytest.Monk
     whisper.load()
     assert (whisper.device, whisper.compute_type) == ("cpu", "int8")
     assert [o["device"] for o in FakeWhisper.opened] == ["cuda", "cpu"]
-    assert FakeWhisper.opened[1]["compute_type"] == "int8" and FakeWhisper.opened[1]["intra_threads"] == 2
+    # one one-threaded replica per thread: batches run side by side (speech/batches.py)
+    assert FakeWhisper.opened[1]["compute_type"] == "int8" and FakeWhisper.opened[1]["intra_threads"] == 1
+    assert FakeWhisper.opened[1]["inter_threads"] == 2 and whisper.workers == 2
     assert "CUDA float16 does not work here" in caplog.text
 
 
