@@ -21,6 +21,10 @@ Settings, the same on every side: whisper-base int8 on CPU, ``--threads``
 timestamps, language detected, VAD on (sequential: ``vad_filter=True`` with
 its default VAD options; batched and ours: 160 ms silences, 400 ms pad),
 ``--batch-size`` (8) for ours and batched, temperature fallback on for all.
+The 2 threads are used as each engine uses them: faster-whisper runs one
+ctranslate2 replica with ``cpu_threads=2`` (its ``num_workers`` only serves
+several ``transcribe`` calls at once, not one file); ours runs two
+one-threaded replicas side by side on one file's batches (speech/batches.py).
 
 Example::
 
