@@ -94,6 +94,19 @@ def _obj(properties: dict[str, Any], required: tuple[str, ...] = (), **kw: Any) 
             **kw}
 
 
+def _signed_url_params(expires_digits: int = 11,
+                       sig_description: str = "HMAC-SHA256 signature") -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``expires`` and ``sig`` query parameters of a signed download URL (files, assets, voice previews).
+
+    Every route served from a signed URL takes the same pair, so it is written once here.
+    Example: ``parameters=(JOB_ID_PARAM, *_signed_url_params())``
+    """
+    return ({"name": "expires", "in": "query", "required": True, "description": "unix seconds",
+             "schema": _str(pattern=rf"^[0-9]{{1,{expires_digits}}}$")},
+            {"name": "sig", "in": "query", "required": True, "description": sig_description,
+             "schema": _str(pattern=r"^[0-9a-f]{64}$")})
+
+
 def _ok(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
     """A success body: the envelope's two members around the route's own."""
     return _obj({"success": {"const": True}, **properties, "request_id": _ref("RequestId")},
@@ -634,10 +647,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         auth=False, errors=("validation_error", "not_found", "internal_error"),
         parameters=(JOB_ID_PARAM,
                     {"name": "filename", "in": "path", "required": True, "schema": _str(), "example": "qr.png"},
-                    {"name": "expires", "in": "query", "required": True, "description": "unix seconds",
-                     "schema": _str(pattern=r"^[0-9]{1,11}$")},
-                    {"name": "sig", "in": "query", "required": True, "description": "HMAC-SHA256 signature (hex)",
-                     "schema": _str(pattern=r"^[0-9a-f]{64}$")}),
+                    *_signed_url_params(sig_description="HMAC-SHA256 signature (hex)")),
         content={"*/*": {"schema": {"type": "string", "format": "binary"}}}),
     ("get", "/api/v1/status/latency"): Op(
         "getLatency", "Status", "Observed latency per media unit",
@@ -729,10 +739,7 @@ OPERATIONS.update({
         "The asset's `publicUrl`: signed and expiring, no key. 404 once expired or deleted.", None,
         auth=False, errors=("not_found", "internal_error"),
         parameters=(ASSET_ID_PARAM,
-                    {"name": "expires", "in": "query", "required": True, "description": "unix seconds",
-                     "schema": _str(pattern=r"^[0-9]{1,12}$")},
-                    {"name": "sig", "in": "query", "required": True, "description": "HMAC-SHA256 signature",
-                     "schema": _str(pattern=r"^[0-9a-f]{64}$")}),
+                    *_signed_url_params(expires_digits=12)),
         content={"*/*": {"schema": {"type": "string", "format": "binary"}}}),
 })
 
@@ -1040,10 +1047,7 @@ OPERATIONS.update({
         "Signed and expiring, no key; synthesised on the first request, then served from the cache.", None,
         auth=False, errors=("not_found", "validation_error", "tool_unavailable", "internal_error"),
         parameters=(VOICE_ID_PARAM,
-                    {"name": "expires", "in": "query", "required": True, "description": "unix seconds",
-                     "schema": _str(pattern=r"^[0-9]{1,11}$")},
-                    {"name": "sig", "in": "query", "required": True, "description": "HMAC-SHA256 signature",
-                     "schema": _str(pattern=r"^[0-9a-f]{64}$")}),
+                    *_signed_url_params()),
         content={"audio/mpeg": {"schema": {"type": "string", "format": "binary"}}}),
     ("post", "/api/v1/voices/clone"): Op(
         "cloneVoice", "Voices", "Clone a voice (unavailable)",

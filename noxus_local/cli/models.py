@@ -4,6 +4,7 @@ Example::
 
     noxus-local models fetch --default
     noxus-local models add yolo11n --kind object-detector --file yolo11n.onnx   # for `objects`
+    noxus-local models add whisper-small --kind speech-recognition --dir ct2-whisper-small
 """
 
 from __future__ import annotations
@@ -36,16 +37,21 @@ def _models_parser(sub: Any) -> None:
                   "exit 1 if any is wrong.")
     verify.add_argument("ids", nargs="*", metavar="ID")
     add = _cmd(group, "add", cmd_models_add, "Install a model no package ships (an ONNX object detector or "
-               "image encoder): checked, copied with its sha256 into <data dir>/models/<id>, listed and "
-               "verified like the others; the last one added of a kind serves its feature.")
+               "image encoder, or another Whisper size): checked, copied with its sha256 into "
+               "<data dir>/models/<id>, listed and verified like the others; the last one added of an ONNX "
+               "kind serves its feature, a speech-recognition one becomes a value of the `model` option.")
     add.add_argument("id", metavar="ID")
-    add.add_argument("--kind", required=True, choices=["object-detector", "image-embedding"],
+    add.add_argument("--kind", required=True, choices=["object-detector", "image-embedding", "speech-recognition"],
                      help="object-detector: YOLOv8/YOLO11 ONNX export, for `objects`; "
-                          "image-embedding: image encoder to a vector, for `embedding`.")
-    add.add_argument("--file", required=True, metavar="MODEL.onnx")
+                          "image-embedding: image encoder to a vector, for `embedding`; "
+                          "speech-recognition: a ctranslate2 Whisper folder (--dir), for the `model` option "
+                          "of auto-subtitles and /v1/audio/transcriptions.")
+    add.add_argument("--file", metavar="MODEL.onnx", help="The ONNX graph (object-detector, image-embedding).")
+    add.add_argument("--dir", metavar="FOLDER", help="The ctranslate2 Whisper folder (speech-recognition): "
+                     "model.bin, config.json, tokenizer.json, vocabulary.txt or vocabulary.json.")
     add.add_argument("--labels", metavar="LABELS.txt", help="Class names, one a line (when the graph's "
                      "metadata has no `names`).")
-    add.add_argument("--sha256", help="Refuse the file unless it has this digest.")
+    add.add_argument("--sha256", help="Refuse the file (a folder's model.bin) unless it has this digest.")
     remove = _cmd(group, "remove", cmd_models_remove, "Remove a model added with `models add`.")
     remove.add_argument("id", metavar="ID")
 
@@ -104,15 +110,16 @@ def cmd_models_verify(registry: Any, args: argparse.Namespace) -> int:
 def cmd_models_add(registry: Any, args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from noxus_local.inference.local_models import KINDS, add_local_model, load_local
+    from noxus_local.inference.local_models import add_local_model, load_local, serves
 
     local = {s.id for s in load_local(registry.models_dir)}
-    spec = add_local_model(registry.models_dir, args.id, args.kind, Path(args.file),
+    spec = add_local_model(registry.models_dir, args.id, args.kind, Path(args.file) if args.file else None,
                            Path(args.labels) if args.labels else None, args.sha256,
-                           taken={i for i in registry.specs if i not in local})
-    graph = spec.files[0]
-    print(f"{spec.id}: {spec.task}, {graph.size / 1e6:.1f} MB, sha256 {graph.sha256[:12]}… installed in "
-          f"{(registry.models_dir / spec.id).resolve()}; serves the `{KINDS[spec.task]}` feature")
+                           taken={i for i in registry.specs if i not in local},
+                           folder=Path(args.dir) if args.dir else None)
+    first = spec.files[0]
+    print(f"{spec.id}: {spec.task}, {spec.size / 1e6:.1f} MB, {first.name} sha256 {first.sha256[:12]}… installed "
+          f"in {(registry.models_dir / spec.id).resolve()}; {serves(spec.task)}")
     return 0
 
 

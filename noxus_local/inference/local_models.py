@@ -1,4 +1,5 @@
-"""Models the admin installs by hand: an object detector or an image encoder no offline package ships.
+"""Models the admin installs by hand: an object detector, an image encoder or a Whisper size no offline
+package ships.
 
 No COCO detector and no CLIP-like image encoder exists in any offline source
 here (STACK.md), so ``objects`` and ``embedding`` run a model the admin
@@ -12,11 +13,17 @@ list``), ``models verify`` and ``doctor`` hash it, and ``models fetch <id>``
 copies it again from that path. The last model added of a kind answers that
 kind's feature; ``models remove <id>`` takes one out.
 
+A ``speech-recognition`` model is a ctranslate2 Whisper *folder* (``--dir``,
+checked by ``whisper_folder.py``): its four files are copied the same way and
+the id becomes one more value of the ``model`` request option of
+auto-subtitles and ``/v1/audio/transcriptions`` (``installed_models``).
+
 Example::
 
     spec = add_local_model(models_dir(cfg), "yolo11n", "object-detector", Path("yolo11n.onnx"),
                            labels=Path("coco.txt"))
     active_model(models_dir(cfg), "object-detector").id      # "yolo11n"
+    add_local_model(models_dir(cfg), "whisper-small", "speech-recognition", folder=Path("ct2-whisper-small"))
 """
 
 from __future__ import annotations
@@ -33,13 +40,21 @@ from noxus_local.runtime.digest import sha256_of
 
 LOCAL_FILE = "local-models.toml"
 GRAPH, LABELS = "model.onnx", "labels.txt"
-# kind → the analysis feature it serves
-KINDS = {"object-detector": "objects", "image-embedding": "embedding"}
+SPEECH = "speech-recognition"
+# kind → the feature it serves
+KINDS = {"object-detector": "objects", "image-embedding": "embedding", SPEECH: "speech recognition"}
 LICENSE = "supplied by the admin"
 
 
 class LocalModelError(ModelError):
     """A model that cannot be added: the message says what is wrong with the file or the id."""
+
+
+def serves(kind: str) -> str:
+    """What a model of ``kind`` answers, for the line ``models add`` prints."""
+    if kind == SPEECH:
+        return "serves speech recognition: the `model` option of auto-subtitles and /v1/audio/transcriptions"
+    return f"serves the `{KINDS[kind]}` feature"
 
 
 def install_hint(kind: str) -> str:
@@ -65,11 +80,15 @@ def active_model(models_dir: Path, kind: str) -> ModelSpec | None:
     return None
 
 
-def add_local_model(models_dir: Path, model_id: str, kind: str, graph: Path, labels: Path | None = None,
-                    sha256: str | None = None, taken: set[str] | frozenset[str] = frozenset()) -> ModelSpec:
+def add_local_model(models_dir: Path, model_id: str, kind: str, graph: Path | None = None,
+                    labels: Path | None = None, sha256: str | None = None,
+                    taken: set[str] | frozenset[str] = frozenset(), folder: Path | None = None) -> ModelSpec:
     """Check, copy (verified) and record one model; adding an id again replaces it.
 
-    ``taken``: the manifest's ids, which a local model may not shadow.
+    ``graph`` (and ``labels``): the ONNX file of an object-detector or image-embedding;
+    ``folder``: the ctranslate2 Whisper folder of a speech-recognition model; ``sha256``
+    pins the graph's or model.bin's digest. ``taken``: the manifest's ids, which a local
+    model may not shadow.
     """
     if not ID_RE.fullmatch(model_id):
         raise LocalModelError(f"model id {model_id!r}: lower-case letters, digits, '.', '_' or '-'")
@@ -77,21 +96,28 @@ def add_local_model(models_dir: Path, model_id: str, kind: str, graph: Path, lab
         raise LocalModelError(f"{model_id} is a model of models/manifest.toml: choose another id")
     if kind not in KINDS:
         raise LocalModelError(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
-    sources = [(GRAPH, graph.resolve())] + ([(LABELS, labels.resolve())] if labels else [])
+    sources = _sources(kind, graph, labels, folder)
     for _, path in sources:
         if not path.is_file():
             raise LocalModelError(f"{path}: no such file")
     digest = sha256_of(sources[0][1])
     if sha256 is not None and digest != sha256.lower():
-        raise ChecksumMismatch(f"{graph}: sha256 {digest} instead of the expected {sha256}")
-    check_graph(sources[0][1], kind)
+        raise ChecksumMismatch(f"{sources[0][1]}: sha256 {digest} instead of the expected {sha256}")
+    if kind == SPEECH:
+        from noxus_local.inference.whisper_folder import check_whisper_folder
+
+        check_whisper_folder(sources[0][1].parent)
+    else:
+        check_graph(sources[0][1], kind)
     files = []
-    for name, path in sources:
-        file_sha = digest if name == GRAPH else sha256_of(path)
+    for index, (name, path) in enumerate(sources):
+        file_sha = digest if index == 0 else sha256_of(path)
         copy_file_verified(path, models_dir / model_id / name, file_sha)
         files.append(ModelFile(name, file_sha, path.stat().st_size, (f"file:{path}",)))
-    if not labels:
-        (models_dir / model_id / LABELS).unlink(missing_ok=True)
+    kept = {name for name, _ in sources}
+    for stale in (LABELS, "vocabulary.txt", "vocabulary.json"):  # left by an earlier add of this id
+        if stale not in kept:
+            (models_dir / model_id / stale).unlink(missing_ok=True)
     spec = ModelSpec(model_id, kind, LICENSE, False, tuple(files))
     _write(models_dir, [*(s for s in load_local(models_dir) if s.id != model_id), spec])
     return spec
@@ -104,6 +130,25 @@ def remove_local_model(models_dir: Path, model_id: str) -> None:
         raise LocalModelError(f"{model_id} is not a model added with `noxus-local models add`")
     _write(models_dir, [s for s in specs if s.id != model_id])
     shutil.rmtree(models_dir / model_id, ignore_errors=True)
+
+
+def _sources(kind: str, graph: Path | None, labels: Path | None, folder: Path | None) -> list[tuple[str, Path]]:
+    """(installed name, absolute source path) of each file to copy, the one ``--sha256`` pins first."""
+    if kind == SPEECH:
+        if graph is not None or labels is not None:
+            raise LocalModelError("a speech-recognition model is a ctranslate2 Whisper folder: give it with "
+                                  "--dir, not --file / --labels (those are for the ONNX kinds)")
+        if folder is None:
+            raise LocalModelError("a speech-recognition model needs --dir: its ctranslate2 Whisper folder")
+        from noxus_local.inference.whisper_folder import whisper_files
+
+        root = folder.resolve()
+        return [(name, root / name) for name in whisper_files(root)]
+    if folder is not None:
+        raise LocalModelError(f"--dir is for speech-recognition models; a {kind} is one ONNX file: --file")
+    if graph is None:
+        raise LocalModelError(f"a {kind} needs --file: its ONNX graph")
+    return [(GRAPH, graph.resolve())] + ([(LABELS, labels.resolve())] if labels else [])
 
 
 def check_graph(path: Path, kind: str) -> None:
@@ -151,5 +196,5 @@ def _q(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=True)
 
 
-__all__ = ["KINDS", "LocalModelError", "active_model", "add_local_model", "install_hint",
-           "load_local", "remove_local_model"]
+__all__ = ["KINDS", "SPEECH", "LocalModelError", "active_model", "add_local_model", "install_hint",
+           "load_local", "remove_local_model", "serves"]

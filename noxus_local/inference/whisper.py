@@ -5,7 +5,8 @@ class-level ``identity`` (the manifest id), its ``files`` and ``threads``.
 ctranslate2 runs int8 on CPU; on CUDA float16 is used only after a real
 encode on the GPU succeeded (a CUDA build without a usable device falls back
 to CPU, and the log says so). ``WhisperModel.for_id("whisper-tiny-en")`` is
-the class of another installed Whisper model of the manifest.
+the class of another installed Whisper model of the manifest, or of one added
+with ``noxus-local models add <id> --kind speech-recognition --dir <folder>``.
 
 Example::
 
@@ -96,11 +97,19 @@ class WhisperModel(OnnxModel):
     def load(self) -> Any:  # type: ignore[override]  # a ctranslate2 model, not an ONNX session
         with self._load_lock:
             if self._model is None:
-                missing = [name for name in self.files if not (self.model_dir / name).is_file()]
+                missing = self.missing_files()
                 if missing:
                     raise ModelNotInstalled.for_model(self.identity, missing)
                 self._open()
         return self._model
+
+    def missing_files(self) -> list[str]:
+        """``files`` not in the model's folder; vocabulary.json stands in for vocabulary.txt (ctranslate2
+        reads either, and a conversion added with ``models add --dir`` may have written the JSON one)."""
+        present = {name for name in (*self.files, "vocabulary.json") if (self.model_dir / name).is_file()}
+        if "vocabulary.json" in present:
+            present.add("vocabulary.txt")
+        return [name for name in self.files if name not in present]
 
     @property
     def model(self) -> Any:
@@ -187,8 +196,9 @@ def _special_tokens(tokenizer: Any) -> SpecialTokens:
 
 
 def installed_models(cfg: Any) -> list[str]:
-    """Ids of the speech-recognition models of the manifest installed in this data dir, e.g.
-    ``["whisper-base"]``: what a ``model`` request option may name."""
+    """Ids of the speech-recognition models installed in this data dir, the manifest's and those added with
+    ``models add --kind speech-recognition``, e.g. ``["whisper-base", "whisper-small"]``: what a ``model``
+    request option may name."""
     from noxus_local.inference.registry import ModelRegistry
 
     return [s.spec.id for s in ModelRegistry.from_config(cfg).list_models()

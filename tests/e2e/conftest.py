@@ -22,6 +22,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -135,12 +136,43 @@ def no_server_errors(response: httpx.Response) -> None:
 
 
 def start_module_server(factory: pytest.TempPathFactory, name: str, config: str = "",
-                        env: dict[str, str] | None = None) -> Server:
-    """A started server for a module-scoped fixture; its client refuses 5xx answers."""
+                        env: dict[str, str] | None = None, models: tuple[str, ...] = ()) -> Server:
+    """A started server for a module-scoped fixture; its client refuses 5xx answers.
+
+    ``models`` are fetched into its data dir before it starts, so the tools that need them run.
+    Example: ``start_module_server(factory, "video", config, models=("silero-vad",))``
+    """
     server = Server(factory.mktemp(name) / "data", config, env)
     server.client.event_hooks = {"request": [], "response": [no_server_errors]}
+    for model in models:
+        fetched = server.cli("models", "fetch", model)
+        assert fetched.returncode == 0, fetched.stderr
     return server.start()
 
+
+
+def balance_usd(server: Server) -> Decimal:
+    """The test key's balance, exact, so a test can compare it with what a job charged.
+
+    Example: ``assert balance_usd(srv) == before - Decimal(body["billing"]["charged_usd"])``
+    """
+    return Decimal(server.get("/api/v1/balance", key=server.key).json()["balance"]["balance_usd"])
+
+
+def wait_analysis(server: Server, url: str, timeout: float = 30, poll: float = 0.1) -> dict[str, Any]:
+    """Polls a seed 001 analysis GET (images or video) until it says ``finished`` or ``failed``.
+
+    Those routes answer in seed 001's words, not the jobs API's, so any other status fails the test.
+    Example: ``body = wait_analysis(srv, f"/api/v1/analysis/video/{job_id}", timeout=120)``
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = server.get(url, key=server.key).json()
+        assert body["status"] in ("queued", "processing", "finished", "failed"), body
+        if body["status"] in ("finished", "failed"):
+            return dict(body)
+        time.sleep(poll)
+    raise AssertionError(f"{url} did not end")
 
 @pytest.fixture
 def make_server(tmp_path: Path) -> Iterator[Any]:

@@ -9,14 +9,13 @@ from __future__ import annotations
 import base64
 import io
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.e2e.conftest import Server, start_module_server
+from tests.e2e.conftest import Server, balance_usd, start_module_server, wait_analysis
 from tests.e2e.test_webhooks_e2e import Receiver, verify
 from tests.unit.test_analysis_cheap import png_header_only
 
@@ -43,23 +42,12 @@ def b64_png(colour: str = "#1e90ff", size: tuple[int, int] = (64, 48)) -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 
-def balance(srv: Server) -> str:
-    return str(srv.get("/api/v1/balance", key=srv.key).json()["balance"]["balance_usd"])
-
-
-def wait_batch(srv: Server, job_id: str, timeout: float = 30) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = srv.get(f"{IMAGES}/{job_id}", key=srv.key).json()
-        assert body["status"] in ("queued", "processing", "finished", "failed"), body
-        if body["status"] in ("finished", "failed"):
-            return dict(body)
-        time.sleep(0.1)
-    raise AssertionError(f"batch {job_id} did not end")
+def wait_batch(srv: Server, job_id: str) -> dict[str, Any]:
+    return wait_analysis(srv, f"{IMAGES}/{job_id}")
 
 
 def test_a_batch_charges_only_the_items_that_succeeded(srv: Server) -> None:
-    before = balance(srv)
+    before = balance_usd(srv)
     huge = base64.b64encode(png_header_only(20_000, 20_000)).decode()
     r = srv.post(IMAGES, key=srv.key, json={"images": [
         {"id": "blue", "data_base64": b64_png()},
@@ -90,17 +78,17 @@ def test_a_batch_charges_only_the_items_that_succeeded(srv: Server) -> None:
     assert items["red"]["result"]["tags"]["unavailable"] is True
     # held for the four that reached the queue, charged for the two that succeeded (0.001 USD each)
     assert (body["billing"]["estimated_usd"], body["billing"]["charged_usd"]) == ("0.004", "0.002")
-    assert float(before) - float(balance(srv)) == pytest.approx(0.002)
+    assert float(before) - float(balance_usd(srv)) == pytest.approx(0.002)
     job = srv.get(f"/api/v1/jobs/{job_id}", key=srv.key).json()
     assert job["status"] == "succeeded" and job["tool"] == "image-analyze-batch"  # NOXUS words there
 
 
 def test_a_batch_over_the_tier_limit_is_413_and_costs_nothing(srv: Server) -> None:
-    before = balance(srv)
+    before = balance_usd(srv)
     r = srv.post(IMAGES, key=srv.key, json={"images": [{"data_base64": b64_png()}] * 7})
     assert r.status_code == 413, r.text
     assert r.json()["error_code"] == "limit_exceeded" and r.json()["details"]["limit"] == "max_batch_images"
-    assert r.json()["billing"]["charged_usd"] == "0" and balance(srv) == before
+    assert r.json()["billing"]["charged_usd"] == "0" and balance_usd(srv) == before
 
 
 @pytest.mark.parametrize("body", [{"images": []}, {"images": "abc"}, {}, {"images": [{}], "features": ["x"]}])
@@ -110,13 +98,13 @@ def test_a_malformed_batch_is_400(srv: Server, body: dict[str, Any]) -> None:
 
 
 def test_an_item_without_data_fails_alone_and_a_batch_of_only_bad_items_costs_nothing(srv: Server) -> None:
-    before = balance(srv)
+    before = balance_usd(srv)
     r = srv.post(IMAGES, key=srv.key, json={"images": [{"id": "empty"}, "not an object"]})
     assert r.status_code == 202, r.text
     body = wait_batch(srv, r.json()["job_id"])
     assert [(i["id"], i["status"], i["error"]["code"]) for i in body["items"]] == [
         ("empty", "failed", "validation_error"), ("1", "failed", "validation_error")]
-    assert body["billing"]["charged_usd"] == "0" and balance(srv) == before
+    assert body["billing"]["charged_usd"] == "0" and balance_usd(srv) == before
 
 
 def test_another_tools_job_is_not_an_image_batch(srv: Server) -> None:

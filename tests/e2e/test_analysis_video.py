@@ -8,7 +8,6 @@ and 5.6 s, so every answer is known before the server is asked.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import Server, no_server_errors
+from tests.e2e.conftest import Server, balance_usd, start_module_server, wait_analysis
 from tests.e2e.test_webhooks_e2e import Receiver, verify
 from tests.video_clips import Clip, ffmpeg, shots_clip
 
@@ -29,18 +28,14 @@ UPLOAD_MB = 6
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = Server(tmp_path_factory.mktemp("video") / "data", f"""
+    server = start_module_server(tmp_path_factory, "video", f"""
         [tiers.free]
         max_upload_mb = {UPLOAD_MB}
         max_video_seconds = 20
         concurrent_jobs = 4
         [webhooks]
         allow_hosts = ["127.0.0.1"]
-        """)
-    server.client.event_hooks = {"request": [], "response": [no_server_errors]}
-    fetched = server.cli("models", "fetch", "silero-vad")
-    assert fetched.returncode == 0, fetched.stderr
-    server.start()
+        """, models=("silero-vad",))
     yield server
     server.stop()
 
@@ -50,23 +45,12 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Clip:
     return shots_clip(tmp_path_factory.mktemp("clips") / "shots.mp4")
 
 
-def balance(srv: Server) -> Decimal:
-    return Decimal(srv.get("/api/v1/balance", key=srv.key).json()["balance"]["balance_usd"])
-
-
-def wait_video(srv: Server, job_id: str, timeout: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = srv.get(f"{VIDEO}/{job_id}", key=srv.key).json()
-        assert body["status"] in ("queued", "processing", "finished", "failed"), body
-        if body["status"] in ("finished", "failed"):
-            return dict(body)
-        time.sleep(0.2)
-    raise AssertionError(f"video job {job_id} did not end")
+def wait_video(srv: Server, job_id: str) -> dict[str, Any]:
+    return wait_analysis(srv, f"{VIDEO}/{job_id}", timeout=120, poll=0.2)
 
 
 def test_raw_body_finds_cuts_fade_keyframes_and_speech(srv: Server, clip: Clip, tmp_path: Path) -> None:
-    before = balance(srv)
+    before = balance_usd(srv)
     r = srv.post(f"{VIDEO}?features=colors,hash", key=srv.key, content=clip.path.read_bytes(),
                  headers={"Content-Type": "video/mp4"})
     assert r.status_code == 202, r.text
@@ -108,7 +92,7 @@ def test_raw_body_finds_cuts_fade_keyframes_and_speech(srv: Server, clip: Clip, 
     price = Decimal("0.0002")  # per second (config DEFAULT_PRICES)
     charged = Decimal(body["billing"]["charged_usd"])
     assert charged == (price * Decimal(str(clip.duration))).quantize(Decimal("0.000001"))
-    assert balance(srv) == before - charged
+    assert balance_usd(srv) == before - charged
 
     job = srv.get(f"/api/v1/jobs/{job_id}", key=srv.key).json()
     assert job["status"] == "succeeded" and [s["name"] for s in job["steps"]] == [
@@ -178,7 +162,7 @@ def bad_inputs(tmp: Path) -> dict[str, tuple[bytes, str, int, str]]:
 def test_bad_videos_are_refused_with_the_envelope_and_charged_nothing(srv: Server, tmp_path: Path) -> None:
     work = srv.data_dir / "work"
     before_dirs = set(work.iterdir()) if work.exists() else set()
-    before = balance(srv)
+    before = balance_usd(srv)
     for name, (data, ctype, status, code) in bad_inputs(tmp_path).items():
         r = srv.post(VIDEO, key=srv.key, content=data, headers={"Content-Type": ctype})
         if r.status_code == 202:  # a file whose damage only decoding finds fails as a job, charged 0
@@ -190,7 +174,7 @@ def test_bad_videos_are_refused_with_the_envelope_and_charged_nothing(srv: Serve
         body = r.json()
         assert body["success"] is False and body["error_code"] == code, (name, body)
         assert body["billing"] == {"charged_usd": "0"} and body["request_id"].startswith("req_"), name
-    assert balance(srv) == before
+    assert balance_usd(srv) == before
     after_dirs = set(work.iterdir()) if work.exists() else set()
     assert not {d for d in after_dirs - before_dirs if any(d.iterdir())}  # refused uploads leave nothing
 
@@ -201,13 +185,13 @@ def test_max_processing_time_stops_the_job_and_charges_nothing(srv: Server, tmp_
     ffmpeg("-f", "lavfi", "-i", "testsrc2=s=1280x720:r=30:d=90", "-c:v", "libx264", "-preset", "veryfast",
            "-crf", "45", "-g", "300", "-pix_fmt", "yuv420p", str(long_clip))
     assert long_clip.stat().st_size < UPLOAD_MB * 1024 * 1024
-    before = balance(srv)
+    before = balance_usd(srv)
     r = srv.post(VIDEO, key=srv.key, content=long_clip.read_bytes(),
                  headers={"Content-Type": "video/mp4", "Max-Processing-Time": "1"})
     assert r.status_code == 202, r.text
     body = wait_video(srv, r.json()["job_id"])
     assert body["status"] == "failed" and body["error"]["code"] == "processing_timeout", json.dumps(body)[:500]
-    assert body["billing"]["charged_usd"] == "0" and balance(srv) == before
+    assert body["billing"]["charged_usd"] == "0" and balance_usd(srv) == before
 
 
 def test_the_webhook_given_as_query_parameters_is_signed_and_sent_on_finish(srv: Server, clip: Clip) -> None:
