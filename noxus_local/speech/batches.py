@@ -93,6 +93,14 @@ def _short(windows: list[tuple[float, float]]) -> int:
     return sum(1 for start, end in windows if end - start < MIN_BALANCED_WINDOW)
 
 
+def worker_batch_size(count: int, size: int, workers: int) -> int:
+    """At most ``size`` of ``count`` windows a call, fewer where that gives every worker a batch.
+
+    Example: ``worker_batch_size(2, 8, 2) == 1`` (one each), ``worker_batch_size(20, 8, 2) == 8``.
+    """
+    return max(1, min(size, -(-count // max(1, workers))))
+
+
 def plan_batches(windows: list[tuple[float, float]], size: int, workers: int = 1) -> list[list[int]]:
     """Window indexes in batches of at most ``size`` that share one encoder length; the batch with
     the first window comes first (language detection reads it). With ``workers`` > 1 a batch holds
@@ -101,7 +109,7 @@ def plan_batches(windows: list[tuple[float, float]], size: int, workers: int = 1
     Example: windows of 30, 30, 8 and 30 s with size 8 → ``[[0, 1, 3], [2]]``; with workers 2 →
     ``[[0, 1], [3], [2]]``.
     """
-    size = max(1, min(size, -(-len(windows) // max(1, workers))))
+    size = worker_batch_size(len(windows), size, workers)
     groups: dict[int, list[int]] = {}
     for i, (start, end) in enumerate(windows):
         groups.setdefault(encoder_frames(end - start), []).append(i)
@@ -110,12 +118,12 @@ def plan_batches(windows: list[tuple[float, float]], size: int, workers: int = 1
 
 
 def run_batches(work: Callable[[int, B], T], batches: Sequence[B], workers: int,
-                done: Callable[[int], None] | None = None) -> list[T]:
+                done: Callable[[float], None] | None = None) -> list[T]:
     """``work(k, batches[k])`` for every batch on ``workers`` threads, results in batch order.
 
     Batches start in order (batch 0 first: it may hold what the others wait for, e.g. the
     language). The first error stops the batches not yet started and is raised once the running
-    ones return; ``done(n)`` is called from this thread as the n-th batch finishes (progress).
+    ones return; ``done(fraction)`` is called from this thread as batches finish (progress, 0-1).
     ctranslate2 releases the GIL while it computes, so the threads really run side by side.
     """
     if workers <= 1 or len(batches) <= 1:
@@ -123,7 +131,7 @@ def run_batches(work: Callable[[int, B], T], batches: Sequence[B], workers: int,
         for k, batch in enumerate(batches):
             out.append(work(k, batch))
             if done is not None:
-                done(k + 1)
+                done((k + 1) / len(batches))
         return out
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="whisper-batch") as pool:
         futures = [pool.submit(work, k, batch) for k, batch in enumerate(batches)]
@@ -138,5 +146,5 @@ def run_batches(work: Callable[[int, B], T], batches: Sequence[B], workers: int,
                 raise failed[0].exception()  # type: ignore[misc]
             finished += len(ready)
             if done is not None:
-                done(finished)
+                done(finished / len(batches))
         return [f.result() for f in futures]

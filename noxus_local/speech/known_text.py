@@ -26,7 +26,7 @@ import numpy as np
 from noxus_local.inference.vad import SileroVad
 from noxus_local.inference.whisper import WhisperModel
 from noxus_local.runtime.cancel import CancelToken
-from noxus_local.speech.batches import run_batches
+from noxus_local.speech.batches import run_batches, worker_batch_size
 from noxus_local.speech.features import FRAMES, HOP, log_mel
 from noxus_local.speech.types import Segment, Transcript, Word
 from noxus_local.speech.windows import SAMPLE_RATE, find_windows
@@ -48,7 +48,7 @@ def align_text(whisper: WhisperModel, pcm: np.ndarray, text: str, language: str,
     else:
         owners = [0] * len(words)
     prompt = whisper.prompt(language)
-    size = _batch_size(len(windows), whisper.workers)
+    size = worker_batch_size(len(windows), BATCH, whisper.workers)
     batches = [list(range(first, min(first + size, len(windows)))) for first in range(0, len(windows), size)]
 
     def work(_k: int, batch: list[int]) -> list[Segment]:
@@ -59,8 +59,7 @@ def align_text(whisper: WhisperModel, pcm: np.ndarray, text: str, language: str,
             return []
         return _align_batch(whisper, pcm, [windows[batch[j]] for j in keep], [per_window[j] for j in keep], prompt)
 
-    report = None if progress is None else (lambda n: progress(min(1.0, n / len(batches))))
-    aligned = [seg for part in run_batches(work, batches, whisper.workers, report) for seg in part]
+    aligned = [seg for part in run_batches(work, batches, whisper.workers, progress) for seg in part]
     segments = [Segment(i, s.start, s.end, s.text, s.words) for i, s in enumerate(aligned)]
     return Transcript(language, 1.0, duration, tuple(segments))
 
@@ -86,11 +85,6 @@ def _align_batch(whisper: WhisperModel, pcm: np.ndarray, windows: list[tuple[flo
     return segments
 
 
-def _batch_size(windows: int, workers: int) -> int:
-    """At most BATCH windows a call, fewer where that gives every worker a batch (2 windows, 2 workers: 1 each)."""
-    return max(1, min(BATCH, -(-windows // max(1, workers))))
-
-
 def _word_tokens(whisper: WhisperModel, word: str) -> list[int]:
     """The word's tokens as Whisper writes it mid-sentence (with its leading space)."""
     ids = whisper.tokenizer.encode(" " + word, add_special_tokens=False).ids
@@ -114,7 +108,7 @@ def _assign(whisper: WhisperModel, pcm: np.ndarray, windows: list[tuple[float, f
         return [(_norm(w), first + i) for i, r in enumerate(results)
                 for w in whisper.decode(r.sequences_ids[0]).split()]
 
-    size = _batch_size(len(windows), whisper.workers)
+    size = worker_batch_size(len(windows), BATCH, whisper.workers)
     starts = list(range(0, len(windows), size))
     heard = [pair for part in run_batches(work, starts, whisper.workers) for pair in part]
     return _owners([_norm(w) for w in words], heard, len(windows))

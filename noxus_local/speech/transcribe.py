@@ -118,8 +118,7 @@ def transcribe(audio: Path, *, model: WhisperModel, language: str | None = None,
                 for j, i in enumerate(batch)}
 
     per_window: dict[int, list[Segment]] = {}
-    report = None if progress is None else (lambda n: progress(min(1.0, n / len(batches))))
-    for result in run_batches(work, batches, model.workers, report):
+    for result in run_batches(work, batches, model.workers, progress):
         per_window.update(result)
     lang, lang_prob = language.result()
     segments = [seg for i in sorted(per_window) for seg in per_window[i]]
