@@ -38,6 +38,7 @@ from noxus_local.api.envelope import error_response, request_id_of
 from noxus_local.api.middleware import request_id_middleware
 from noxus_local.config import Config
 from noxus_local.errors import (
+    InsufficientStorage,
     InternalError,
     LimitExceeded,
     MethodNotAllowed,
@@ -48,6 +49,7 @@ from noxus_local.errors import (
 )
 from noxus_local.node.services import build_services, maintenance_for, preload_models, stop_services
 from noxus_local.queue.recovery import recover_jobs
+from noxus_local.store.space import is_disk_full
 
 log = logging.getLogger("noxus_local.app")
 
@@ -127,6 +129,9 @@ def _as_noxus(exc: Exception, cfg: Config) -> NoxusError:
     """Every exception becomes a contract error; internals never leak."""
     if isinstance(exc, NoxusError):
         return exc
+    if is_disk_full(exc):  # a write anywhere (an upload, the store) found the disk full: 507, not 500
+        log.error("the data dir's disk is full: %s", exc)
+        return InsufficientStorage()
     if isinstance(exc, HTTPException):
         status = exc.status_code
         if status == 413:

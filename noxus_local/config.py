@@ -65,6 +65,8 @@ class JobSettings:
     diagnostic_tools: bool = setting(False, "Add the `wait` tool (sleeps, honours cancel) and the `pipeline` tool "
                                      "(weighted steps, several outputs) for testing.")
     inline_threads: int = setting(32, "Threads that carry one-shot calls; each waits for its compute slots.")
+    recovery_seconds: float = setting(60.0, "How often each process looks for jobs a dead process left running "
+                                      "(run again or failed) and settles jobs a full disk stopped.")
 
 
 @dataclass
@@ -136,6 +138,13 @@ class AssetSettings:
     fetch_max_redirects: int = setting(5, "Redirects a <field>_url download follows (each one SSRF-checked).")
     fetch_allow_hosts: list[str] = setting([], "Hosts or CIDRs a <field>_url may reach even if "
                                                    "private/loopback (SSRF guard).")
+
+
+@dataclass
+class StorageSettings:
+    min_free_mb: int = setting(256, "New work (tool runs, uploads, assets) is refused with 507 "
+                                    "insufficient_storage while the data dir's disk has less free space than "
+                                    "this, in MB; /api/v1/health and doctor report it (0 = no guard).")
 
 
 @dataclass
@@ -232,6 +241,7 @@ class Config:
     bootstrap: BootstrapSettings = field(default_factory=BootstrapSettings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     assets: AssetSettings = field(default_factory=AssetSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
     tiers: dict[str, TierSettings] = field(default_factory=dict)
     prices: dict[str, Price] = field(default_factory=dict)
     accounts: list[AccountDecl] = field(default_factory=list)
@@ -257,7 +267,7 @@ SECTIONS: dict[str, type] = {"server": ServerSettings, "jobs": JobSettings, "inf
                              "speech": SpeechSettings,
                              "compute": ComputeSettings, "workers": WorkersSettings,
                              "worker": WorkerSettings, "bootstrap": BootstrapSettings, "webhooks": WebhookSettings,
-                             "assets": AssetSettings}
+                             "assets": AssetSettings, "storage": StorageSettings}
 
 
 def load_config(path: Path | None, environ: dict[str, str] | None = None) -> Config:
@@ -427,6 +437,8 @@ def _check(cfg: Config) -> None:
         raise ConfigError("workers.heartbeat_timeout_seconds: must be more than 0")
     if cfg.inference.threads < 0:
         raise ConfigError("inference.threads: must be 0 (each model's own count) or more")
+    if cfg.jobs.recovery_seconds <= 0:
+        raise ConfigError("jobs.recovery_seconds: must be more than 0")
     if cfg.jobs.inline_threads < 1:
         raise ConfigError("jobs.inline_threads: must be at least 1")
     if cfg.compute.cpu_slots < 0:
@@ -435,6 +447,8 @@ def _check(cfg: Config) -> None:
         raise ConfigError("compute.gpu_slots: must be -1 (detect) or 0 or more")
     if cfg.speech.batch_size < 1 or cfg.speech.beam_size < 1:
         raise ConfigError("speech.batch_size and speech.beam_size: must be 1 or more")
+    if cfg.storage.min_free_mb < 0:
+        raise ConfigError("storage.min_free_mb: must be 0 (no guard) or more")
     if cfg.inference.idle_unload_seconds < 0:
         raise ConfigError("inference.idle_unload_seconds: must be 0 (never) or more")
     if cfg.bootstrap.default_tier not in cfg.tiers:

@@ -58,6 +58,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                       "This attempt of the job is no longer current; its result is ignored."),
     "server_busy": ("El servidor está ocupado. Intenta de nuevo en unos segundos.",
                     "The server is busy. Try again in a few seconds."),
+    "insufficient_storage": ("El disco del servidor está lleno: la solicitud no se procesó y no se cobró nada. "
+                             "Intenta de nuevo cuando haya espacio libre.",
+                             "The server's disk is full: the request was not processed and nothing was "
+                             "charged. Try again once space is freed."),
 }
 
 
@@ -206,6 +210,16 @@ class ServerBusy(NoxusError):
     """Server-wide capacity (e.g. ``[server] max_concurrent_uploads``) is in use; retry later."""
 
     status, code = 503, "server_busy"
+
+
+class InsufficientStorage(NoxusError):
+    """The data dir's disk is full (ENOSPC, EDQUOT, SQLite "database or disk is full"), or below
+    ``[storage] min_free_mb``: the work is refused or ends ``failed``, charged 0 (issue 17 item 2).
+
+    Example: ``raise InsufficientStorage(details={"free_mb": 7, "min_free_mb": 256})``.
+    """
+
+    status, code = 507, "insufficient_storage"
 
 
 class ProcessingTimeout(NoxusError):

@@ -70,5 +70,12 @@ async def usage(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 @get("/api/v1/health")
 async def health(request: Request[Any, Any, Any]) -> Response[bytes]:
-    """No auth, no database: load balancers and the ping benchmark's baseline."""
-    return json_response(request, {"status": "ok"})
+    """No auth, no database: load balancers and the ping benchmark's baseline.
+
+    Always 200 while the process serves (liveness); ``status`` is ``degraded`` and
+    ``storage.ok`` false while the data dir's disk is below ``[storage] min_free_mb``,
+    when new work gets 507. Example: ``{"status": "ok", "storage": {"free_mb": 48213,
+    "min_free_mb": 256, "ok": true}}``.
+    """
+    storage = services_of(request).storage.report()
+    return json_response(request, {"status": "ok" if storage["ok"] else "degraded", "storage": storage})

@@ -32,6 +32,7 @@ from noxus_local.core import assets
 from noxus_local.core.keys import Principal
 from noxus_local.errors import NotFound, UnsupportedMediaType, ValidationError
 from noxus_local.node.services import Services
+from noxus_local.store.space import storage_errors
 
 CHUNK = 1024 * 1024
 _DIGITS = re.compile(r"[0-9]{1,12}")
@@ -48,12 +49,14 @@ async def upload_asset(request: Request[Any, Any, Any]) -> Response[bytes]:
     require_scope(principal, "tools:run")
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "multipart/form-data":
         raise UnsupportedMediaType(details={"accepted": ["multipart/form-data"]})
+    svc.storage.check()  # below [storage] min_free_mb: 507 before the body is read (issue 17)
     form = await request.form()
     upload, category = form.get("file"), _category(form.get("category"))
     if not isinstance(upload, UploadFile):
         raise ValidationError.fields({"file": ["es obligatorio (una parte de archivo) / is required (a file part)"]})
     try:
-        row, created = await to_thread.run_sync(_store, svc, principal, upload.file, upload.filename, category)
+        with storage_errors():  # the disk filled up under the upload: 507, and nothing half-stored
+            row, created = await to_thread.run_sync(_store, svc, principal, upload.file, upload.filename, category)
     finally:
         await upload.close()
     return json_response(request, {**_view(request, svc, row), "deduplicated": not created}, status=201)

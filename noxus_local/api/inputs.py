@@ -39,6 +39,7 @@ from litestar.exceptions import ClientException
 
 from noxus_local.api.input_refs import resolve_refs
 from noxus_local.errors import LimitExceeded, UnsupportedMediaType, ValidationError
+from noxus_local.store.space import storage_errors
 from noxus_local.tools.base import InputFile, Limits, Tool
 
 _DATA_URI = re.compile(r"^data:[^;,]*;base64,", re.IGNORECASE)
@@ -80,8 +81,10 @@ class ParsedInput:
 
 async def read_input(request: Request[Any, Any, Any], tool: Tool, limits: Limits,
                      workdir: Path) -> ParsedInput:
-    parsed = await _read_body(request, tool, limits, workdir)
-    await resolve_refs(request, tool, limits, workdir, parsed)  # <field>_asset_id / <field>_url
+    """Fields and files of a tool call; files land in ``workdir``. A full disk is 507, not 500."""
+    with storage_errors():
+        parsed = await _read_body(request, tool, limits, workdir)
+        await resolve_refs(request, tool, limits, workdir, parsed)  # <field>_asset_id / <field>_url
     return parsed
 
 

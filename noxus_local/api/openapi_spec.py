@@ -231,7 +231,12 @@ SCHEMAS: dict[str, Any] = {
                                 "reset_at": _int("unix seconds")}),
         "tier": {"type": "object", "additionalProperties": True},
     }, ("period_days", "by_tool", "by_day", "current_window", "tier")),
-    "Health": _ok({"status": {"const": "ok"}}, ("status",)),
+    "Health": _ok({"status": _str("`degraded` while the data dir's disk is below `[storage] min_free_mb` "
+                                  "(new work then gets 507 `insufficient_storage`)", enum=["ok", "degraded"]),
+                   "storage": _obj({"free_mb": _int("Free space of the data dir's disk, MB"),
+                                    "min_free_mb": _int("`[storage] min_free_mb` (0 = no guard)"),
+                                    "ok": {"type": "boolean"}}, ("free_mb", "min_free_mb", "ok"))},
+                  ("status", "storage")),
     "ToolInputSpec": _obj({
         "name": _str(), "type": _str(enum=["string", "integer", "number", "boolean", "file", "color", "object"]),
         "required": {"type": "boolean"}, "default": {}, "allowed_values": {"type": "array"},
@@ -368,6 +373,7 @@ ERROR_SAMPLES: dict[str, dict[str, Any]] = {
     "shutting_down": {"details": {"job_id": JOB, "status": "queued"}, "extra": {"job_id": JOB}},
     "request_timeout": {"details": {"limit": "body_timeout_seconds", "max": 30}},
     "server_busy": {"details": {"limit": "max_concurrent_uploads", "max": 16}},
+    "insufficient_storage": {"details": {"free_mb": 7, "min_free_mb": 256}},
     "asset_forbidden": {"details": {"asset_id": "asset_5b1c0e8f2a9d4c7e1f3a6b2d"}},
     "asset_not_found": {"details": {"asset_id": "asset_5b1c0e8f2a9d4c7e1f3a6b2d", "reason": "deleted"}},
 }
@@ -554,8 +560,12 @@ OPERATIONS: dict[tuple[str, str], Op] = {
                      "schema": _int(default=30, minimum=1, maximum=365)},)),
     ("get", "/api/v1/health"): Op(
         "health", "System", "Liveness",
-        "No key and no database: for load balancers and monitors.", "Health",
-        {"ok": _envelope({"status": "ok"})}, auth=False, errors=("internal_error",)),
+        "No key and no database: for load balancers and monitors. Always 200 while the server runs; "
+        "`status` is `degraded` while the data dir's disk has less free space than `[storage] min_free_mb`.",
+        "Health",
+        {"ok": _envelope({"status": "ok", "storage": {"free_mb": 48213, "min_free_mb": 256, "ok": True}}),
+         "disk low": _envelope({"status": "degraded", "storage": {"free_mb": 7, "min_free_mb": 256, "ok": False}})},
+        auth=False, errors=("internal_error",)),
     ("get", "/api/v1/tools"): Op(
         "listTools", "Tools", "List the tool catalog",
         "Every active tool: slug, Spanish aliases, inputs (type, required, default, allowed values), "
@@ -582,7 +592,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "still running when the server stops answers 503 `shutting_down` with `Retry-After` and "
         "`details.job_id`: the job is kept queued and runs after the restart; poll it. A request "
         "body that stalls for `[server] body_timeout_seconds` answers 408 `request_timeout`; past "
-        "`[server] max_concurrent_uploads` bodies in flight, 503 `server_busy` with `Retry-After`.",
+        "`[server] max_concurrent_uploads` bodies in flight, 503 `server_busy` with `Retry-After`. "
+        "While the server's disk is below `[storage] min_free_mb`, or when it fills up during the job, "
+        "507 `insufficient_storage`: the job ends `failed`, charged 0, and is never run again.",
         "ToolRun",
         {"qr": QR_RUN, "image-convert": IMAGE_CONVERT_RUN, "auto-subtitles": AUTO_SUBTITLES_RUN,
          "image-analyze": IMAGE_ANALYZE_RUN, "image-analyze-batch": IMAGE_ANALYZE_BATCH_RUN},
@@ -591,7 +603,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
                 "asset_forbidden", "tool_not_found", "asset_not_found", "idempotency_conflict", "limit_exceeded",
                 "unsupported_media_type",
                 "rate_limit_exceeded", "concurrency_limit_exceeded", "internal_error", "tool_unavailable",
-                "processing_timeout", "shutting_down", "request_timeout", "server_busy"),
+                "processing_timeout", "shutting_down", "request_timeout", "server_busy", "insufficient_storage"),
         parameters=(_ref("IdempotencyKey", "parameters"), _ref("Prefer", "parameters"),
                     _ref("MaxProcessingTime", "parameters")),
         extra={202: ("ToolAccepted", {"accepted": _envelope({
@@ -707,7 +719,7 @@ OPERATIONS.update({
         "no second copy). Uses the tier's storage quota (413 `storage_quota`). Needs the `tools:run` scope.",
         "AssetCreated", {"created": _envelope({**ASSET, "deduplicated": False})}, status=201,
         errors=("validation_error", "invalid_media", "scope_denied", "limit_exceeded", "unsupported_media_type",
-                *ASSET_ERRORS, "internal_error"),
+                *ASSET_ERRORS, "internal_error", "insufficient_storage"),
         request_body=ASSET_UPLOAD_BODY),
     ("get", "/api/v1/assets"): Op(
         "listAssets", "Assets", "List assets",
@@ -796,7 +808,7 @@ OPENAI_AUDIO_BODY = {"required": True, "content": {"multipart/form-data": {"sche
 OPENAI_ERRORS = ("validation_error", "invalid_media", "scope_denied", "tool_not_allowed", "limit_exceeded",
                  "unsupported_media_type", "insufficient_api_balance", "idempotency_conflict",
                  "concurrency_limit_exceeded", *AUTH_ERRORS, "tool_unavailable", "processing_timeout",
-                 "job_cancelled", "shutting_down", "server_busy", "internal_error")
+                 "job_cancelled", "shutting_down", "server_busy", "internal_error", "insufficient_storage")
 OPENAI_CONTENT = {"application/json": {"schema": _ref("OpenAiTranscription"),
                                        "example": {"text": "Hola a todos."}},
                   "text/plain": {"schema": _str("text, srt or vtt")}}
@@ -856,7 +868,7 @@ OPERATIONS.update({
                                 "location": f"/api/v1/analysis/images/{ANALYSIS_JOB}"})}, status=202,
         errors=("validation_error", "scope_denied", "tool_not_allowed", "insufficient_api_balance",
                 "idempotency_conflict", "limit_exceeded", *AUTH_ERRORS, "concurrency_limit_exceeded",
-                "shutting_down"),
+                "shutting_down", "insufficient_storage"),
         parameters=(_ref("IdempotencyKey", "parameters"), _ref("MaxProcessingTime", "parameters")),
         request_body=ANALYSIS_IMAGES_BODY),
     ("get", "/api/v1/analysis/images/{job_id}"): Op(
@@ -954,7 +966,7 @@ OPERATIONS.update({
         errors=("validation_error", "invalid_media", "scope_denied", "tool_not_allowed", "insufficient_api_balance",
                 "asset_forbidden", "asset_not_found", "idempotency_conflict", "limit_exceeded",
                 "unsupported_media_type", *AUTH_ERRORS, "concurrency_limit_exceeded", "tool_unavailable",
-                "shutting_down", "request_timeout", "server_busy"),
+                "shutting_down", "request_timeout", "server_busy", "insufficient_storage"),
         parameters=(_ref("IdempotencyKey", "parameters"), _ref("MaxProcessingTime", "parameters"), *VIDEO_QUERY),
         request_body=VIDEO_BODY),
     ("get", "/api/v1/analysis/video/{job_id}"): Op(
@@ -1100,7 +1112,7 @@ OPERATIONS.update({
         "job (same keys, limits, billing, history; `X-Job-Id` names it) and answers the audio. Errors in "
         "OpenAI's shape `{\"error\": {\"message\", \"type\", \"code\", \"param\"}}`.", None,
         errors=("validation_error", "limit_exceeded", "insufficient_api_balance", "tool_unavailable",
-                *ASSET_ERRORS, "internal_error"),
+                *ASSET_ERRORS, "internal_error", "insufficient_storage"),
         content={m: {"schema": {"type": "string", "format": "binary"}}
                  for m in ("audio/mpeg", "audio/opus", "audio/aac", "audio/flac", "audio/wav", "audio/pcm")},
         request_body=OPENAI_SPEECH_BODY, error_schema="OpenAiError"),

@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from typing import Any
@@ -33,9 +34,10 @@ from noxus_local.core.job_view import job_body
 from noxus_local.core.keys import Principal, new_id
 from noxus_local.core.limits import job_window, tier_limits
 from noxus_local.core.ssrf import check_url
-from noxus_local.errors import ERRORS_BY_CODE, NoxusError, ShuttingDown, ValidationError
+from noxus_local.errors import ERRORS_BY_CODE, InsufficientStorage, NoxusError, ShuttingDown, ValidationError
 from noxus_local.node.services import Services
 from noxus_local.runtime.steps import plan
+from noxus_local.store.space import storage_errors
 from noxus_local.tools.base import InputSpec, Tool, coerce_inputs
 
 RETURN_BASE64 = InputSpec("return_base64", "boolean", default=True)
@@ -73,6 +75,7 @@ async def run_tool(request: Request[Any, Any, Any], name: FromPath[str]) -> Resp
     tool = svc.catalog.resolve(name)
     require_tool_allowed(svc, principal, tool)
     options = request_options(request, svc)
+    svc.storage.check()  # below [storage] min_free_mb: 507 before the upload is written (issue 17)
     job_id = new_id("job")
     try:
         new_job, parsed = await _prepare(request, svc, principal, tool, job_id, options)
@@ -128,6 +131,7 @@ async def prepare_job(request: Request[Any, Any, Any], svc: Services, principal:
     (api/analysis_routes.py) read their own body shapes and hand them over in the tool's
     field names; ``route`` (default: the tool's own path) keys their idempotency.
     """
+    svc.storage.check()  # every route that runs a tool: 507 before any hold while the disk is low
     limits = tier_limits(svc.cfg.tiers[principal.tier])
     params = await to_thread.run_sync(tool.validate, parsed.fields, parsed.files, limits)
     # a custom voice (issue 11) is the account's: its mix is looked up now and frozen in the job
@@ -163,6 +167,13 @@ async def _run_and_respond(request: Request[Any, Any, Any], svc: Services, job: 
     else:
         try:
             finished = await svc.dispatcher.run_inline(job.id, svc.cfg.jobs.sync_wait_seconds)
+        except InsufficientStorage as exc:  # not even the failure could be written yet: name the job anyway
+            exc.details, exc.extra = {"job_id": job.id, **(exc.details or {})}, {"job_id": job.id}
+            if job.idempotency_key:  # a retry replays this 507, once the store has room to keep it
+                raw = encode(error_body(request_id_of(request), exc, svc.locale))
+                with contextlib.suppress(InsufficientStorage):
+                    await to_thread.run_sync(_remember_if_room, svc, job, raw)
+            raise
         except ShuttingDown:
             if job.idempotency_key:  # a retry after the restart gets 202 + Location, not 409 for a day
                 row = await to_thread.run_sync(jobs.get, svc.db, job.id)
@@ -255,6 +266,11 @@ def _wants_base64(fields: dict[str, Any]) -> bool:
     if errors:
         raise ValidationError.fields(errors)
     return bool(params["return_base64"])
+
+
+def _remember_if_room(svc: Services, job: jobs.NewJob, raw: bytes) -> None:
+    with storage_errors():
+        remember(svc, job, 507, raw, {})
 
 
 def remember(svc: Services, job: jobs.NewJob, status: int, raw: bytes, headers: dict[str, str]) -> None:

@@ -20,6 +20,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -116,7 +117,8 @@ class Intake:
 
     def discard(self) -> None:
         if self._fh is not None:
-            self._fh.close()
+            with contextlib.suppress(OSError):  # on a full disk the close's flush fails again: unlink anyway
+                self._fh.close()
         self.path.unlink(missing_ok=True)
 
     def _identify(self) -> None:

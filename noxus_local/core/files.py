@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -26,6 +27,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from noxus_local.store.db import private_dir
+
+NO_SPACE_SUFFIX = ".nospace"  # work/<job_id>.nospace: the job failed on a full disk (mark_no_space)
 
 
 class FileStore:
@@ -45,6 +48,41 @@ class FileStore:
 
     def discard_output(self, job_id: str) -> None:
         shutil.rmtree(self.output_root / job_id, ignore_errors=True)
+
+    def mark_no_space(self, job_id: str) -> None:
+        """A job that failed on a full disk: free its files and leave a durable mark that needs no space.
+
+        The work folder is renamed to ``work/<job_id>.nospace`` and emptied (a
+        rename and deletes allocate nothing, so they work on a full disk) and the
+        job's outputs go. Recovery fails a job with this mark instead of running it
+        again, also when the failure could not be written to SQLite (issue 17 item 2).
+        Example: ``files.mark_no_space("job_ab")`` → ``work/job_ab.nospace/`` (empty).
+        """
+        marker = self._marker(job_id)
+        try:
+            if not marker.is_dir():
+                os.replace(self.work_root / job_id, marker)
+        except FileNotFoundError:  # no work folder: a mark of its own, which may fail on a full disk
+            with contextlib.suppress(OSError):
+                marker.mkdir(parents=True)
+        if marker.is_dir():
+            for child in list(marker.iterdir()):
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
+        self.discard_work(job_id)  # the mark existed already: this attempt's folder goes too
+        self.discard_output(job_id)
+
+    def no_space_marked(self, job_id: str) -> bool:
+        return self._marker(job_id).is_dir()
+
+    def clear_no_space(self, job_id: str) -> None:
+        """Once the job's failure is settled in SQLite, the mark has done its work."""
+        shutil.rmtree(self._marker(job_id), ignore_errors=True)
+
+    def _marker(self, job_id: str) -> Path:
+        return self.work_root / f"{job_id}{NO_SPACE_SUFFIX}"
 
     def output_path(self, job_id: str, filename: str) -> Path:
         return self.output_root / job_id / filename

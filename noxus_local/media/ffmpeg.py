@@ -23,11 +23,14 @@ from collections.abc import Callable
 
 import imageio_ffmpeg
 
-from noxus_local.errors import InvalidMedia
+from noxus_local.errors import InsufficientStorage, InvalidMedia
 from noxus_local.runtime.cancel import CancelToken
 
 _TIME_RE = re.compile(rb"time=(\d+):(\d+):(\d+(?:\.\d+)?)")
 GRACE_SECONDS = 2.0
+# strerror of ENOSPC, EDQUOT and EFBIG as ffmpeg prints them ("av_interleaved_write_frame(): No space left on
+# device"): a write that failed for want of space is a 507 for the job, not 400 invalid_media (issue 17)
+NO_SPACE = (b"No space left on device", b"Disk quota exceeded", b"File too large")
 
 
 def ffmpeg_exe() -> str:
@@ -58,6 +61,10 @@ def run_ffmpeg(args: list[str], cancel: CancelToken, progress: Callable[[float],
     watcher.join(timeout=GRACE_SECONDS + 1)
     cancel.check()  # a kill because of cancel/timeout raises the job's own error
     if code != 0:
+        # the output could not be written: not the input's fault. SIGXFSZ is the kernel's word for a write
+        # past the file-size limit (Popen restores its default action in the child, so ffmpeg dies of it)
+        if code == -signal.SIGXFSZ or any(words in tail for words in NO_SPACE):
+            raise InsufficientStorage()
         raise FfmpegFailed(details={"reason": _last_error(tail[-8192:])})
     return tail
 

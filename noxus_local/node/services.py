@@ -38,6 +38,7 @@ from noxus_local.queue.remote import RemoteQueue
 from noxus_local.queue.runner import JobRunner
 from noxus_local.queue.upkeep import Maintenance, sweep_files
 from noxus_local.store.db import Database, secure_data_dir
+from noxus_local.store.space import StorageGuard
 from noxus_local.tools.catalog import Catalog
 
 log = logging.getLogger("noxus_local.services")
@@ -60,6 +61,7 @@ class Services:
     models: ModelCache
     assets: AssetStore
     voices: CustomVoiceStore  # account-private voice mixes (issue 11)
+    storage: StorageGuard  # the data dir's free space against [storage] min_free_mb (issue 17)
     remote: RemoteQueue | None = None  # multi-host mode only (cfg.multi_host): remote workers over Redis
 
     @property
@@ -101,7 +103,7 @@ def build_services(cfg: Config) -> Services:
                    dispatcher=Dispatcher(runner, cfg), limiter=RequestLimiter(),
                    hooks=WebhookService(db, cfg.webhooks), metrics=Metrics(db), keys=KeyCache(),
                    pool=pool, models=models, assets=AssetStore(db, store.asset_root),
-                   voices=CustomVoiceStore(db))
+                   voices=CustomVoiceStore(db), storage=runner.storage)
     if cfg.multi_host:
         svc.remote = svc.dispatcher.remote = RemoteQueue(db, catalog, store, svc.assets, cfg)
     runner.hooks.append(lambda job_id: schedule_webhook(svc, job_id))
@@ -133,8 +135,8 @@ def maintenance_for(svc: Services) -> Maintenance:
     remote = svc.remote
     extra = [(1.0, lambda: remote.tick(svc.runner))] if remote is not None else []
     return Maintenance([*extra, (10.0, svc.dispatcher.check_health), (HEARTBEAT_SECONDS, svc.runner.heartbeat),
-                        (60.0, recover_stale), (60.0, sweep), (MODEL_SWEEP_SECONDS, svc.models.sweep),
-                        (1.0, svc.runner.expire_overdue)],
+                        (cfg.jobs.recovery_seconds, recover_stale), (60.0, sweep),
+                        (MODEL_SWEEP_SECONDS, svc.models.sweep), (1.0, svc.runner.expire_overdue)],
                        threads=[svc.hooks.run])
 
 

@@ -35,6 +35,7 @@ from noxus_local.inference import registry
 from noxus_local.media import fonts
 from noxus_local.media import probe as media_probe
 from noxus_local.store.migrations import MIGRATIONS
+from noxus_local.store.space import StorageGuard
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 
@@ -49,7 +50,7 @@ class Check:
 def run_checks(cfg: Config, source: str) -> list[Check]:
     checks = [check_config(cfg, source)]
     probes: list[Callable[[Config], list[Check]]] = [
-        check_data_dir, check_store, check_ledger, check_queue, check_ffmpeg, check_fonts,
+        check_data_dir, check_storage, check_store, check_ledger, check_queue, check_ffmpeg, check_fonts,
         check_onnxruntime, check_compute, check_models]
     for probe in probes:
         checks += _guarded(probe, cfg)
@@ -89,6 +90,21 @@ def check_data_dir(cfg: Config) -> list[Check]:
     if target != data_dir:
         return [Check("data dir", OK, f"{data_dir} does not exist yet; the first start creates it in {target}")]
     return [Check("data dir", OK, f"{data_dir} is writable")]
+
+
+def check_storage(cfg: Config) -> list[Check]:
+    """Free space of the data dir's disk against ``[storage] min_free_mb``: below it the server
+    answers 507 to new work, so WARN (it runs, degraded); a disk with no byte left is a FAIL."""
+    report = StorageGuard.from_config(cfg).report()
+    free, floor = report["free_mb"], report["min_free_mb"]
+    if free == 0:
+        return [Check("storage", FAIL, "the data dir's disk is full (0 MB free); new work gets 507 "
+                                       "insufficient_storage: free space")]
+    if not report["ok"]:
+        return [Check("storage", WARN, f"{free} MB free, below [storage] min_free_mb = {floor}: new work "
+                                       "gets 507 insufficient_storage until space is freed")]
+    guard = f"[storage] min_free_mb = {floor}" if floor > 0 else "no free-space guard ([storage] min_free_mb = 0)"
+    return [Check("storage", OK, f"{free} MB free; {guard}")]
 
 
 def check_store(cfg: Config) -> list[Check]:

@@ -28,7 +28,7 @@ from huey.api import Huey
 
 from noxus_local.config import Config
 from noxus_local.core import jobs
-from noxus_local.errors import ShuttingDown
+from noxus_local.errors import NoxusError, ShuttingDown
 from noxus_local.queue.runner import JobRunner
 from noxus_local.store.db import private_dir, private_file
 
@@ -175,8 +175,11 @@ class Dispatcher:
             done, _ = await asyncio.wait({future}, timeout=min(remaining, 0.25))
             if self.runner.stopping.is_set():
                 return await self._after_stop(job_id, future)
+            if done:
+                _raise_contract_error(future)
+                return True
             # a timeout or DELETE settles the job before a stuck tool returns
-            if done or await asyncio.to_thread(jobs.is_settled, self.runner.db, job_id):
+            if await asyncio.to_thread(jobs.is_settled, self.runner.db, job_id):
                 return True
 
     async def _after_stop(self, job_id: str, future: asyncio.Future[None]) -> bool:
@@ -190,3 +193,11 @@ class Dispatcher:
     def _shutting_down(job_id: str) -> ShuttingDown:
         return ShuttingDown(details={"job_id": job_id, "status": "queued"}, extra={"job_id": job_id},
                             headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def _raise_contract_error(future: asyncio.Future[None]) -> None:
+    """A run that ended by raising a contract error answers with it: ``InsufficientStorage`` when the
+    disk was too full even to record the job's failure (507, not a 500 over a job left running)."""
+    exc = future.exception()
+    if isinstance(exc, NoxusError):
+        raise exc

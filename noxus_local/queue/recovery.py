@@ -6,6 +6,15 @@ loss). If its inputs are still on disk and it has run fewer than
 ``failed`` with its hold released. Either way it is never lost and never
 charged twice: settlement is guarded by ``settled``.
 
+A job a full disk stopped is different: its client was told 507 (or will read
+``failed``), so running it again would be a surprise charge (issue 17 item 2:
+one was re-run and charged 70 s after its 500). When even its failure could
+not be written (SQLite full), the runner left ``work/<job_id>.nospace``, a
+mark that needs no free space and survives a restart; recovery (at start and
+every minute) ends such a job ``failed`` with ``insufficient_storage`` and
+its hold released, whatever its state, and never re-queues it. Its inputs are
+gone with the mark, so even without the mark it would fail, not run.
+
 Several processes may share a data dir (the server and ``noxus-local
 worker`` processes). Each process heartbeats its running jobs every
 ``HEARTBEAT_SECONDS``. A running job is abandoned when its recorded worker
@@ -32,6 +41,7 @@ from typing import Any
 from noxus_local.core import jobs
 from noxus_local.core.remote_jobs import is_remote
 from noxus_local.ops.pidfile import is_alive
+from noxus_local.store.space import is_disk_full
 
 log = logging.getLogger("noxus_local.queue.recovery")
 MAX_ATTEMPTS = 2
@@ -45,6 +55,9 @@ def recover_jobs(svc: Any, startup: bool = True) -> dict[str, int]:
     counts = {"requeued": 0, "failed": 0}
     running_here = svc.runner.running_ids()
     for row in jobs.unfinished(svc.db):
+        if row["id"] not in running_here and svc.files.no_space_marked(row["id"]):
+            counts["failed"] += _fail_marked(svc, row["id"])  # stopped by a full disk: never run again
+            continue
         if not _abandoned(row, running_here) or (not startup and row["status"] != "running"):
             continue
         inputs_ok = all(Path(f["path"]).exists() for f in json.loads(row["files"]))
@@ -53,14 +66,30 @@ def recover_jobs(svc: Any, startup: bool = True) -> dict[str, int]:
             svc.dispatcher.enqueue(row["id"])
             counts["requeued"] += 1
         else:
-            jobs.finish(svc.db, row["id"], status="failed", error_code="internal_error",
-                        error_message="El servidor se detuvo durante el trabajo; no se cobró nada.")
-            svc.files.discard_work(row["id"])
-            svc.runner.notify(row["id"])
+            _fail(svc, row["id"], "internal_error", "El servidor se detuvo durante el trabajo; no se cobró nada.")
             counts["failed"] += 1
     if any(counts.values()):
         log.warning("recovered unfinished jobs: %s", counts)
     return counts
+
+
+def _fail_marked(svc: Any, job_id: str) -> int:
+    """Settle a job a full disk stopped; 0 while the disk is still too full to write it (next time)."""
+    try:
+        _fail(svc, job_id, "insufficient_storage", None)
+    except Exception as exc:
+        if not is_disk_full(exc):
+            raise
+        log.warning("job %s failed on a full disk; its hold is released once the store can write", job_id)
+        return 0
+    svc.files.clear_no_space(job_id)
+    return 1
+
+
+def _fail(svc: Any, job_id: str, code: str, text: str | None) -> None:
+    jobs.finish(svc.db, job_id, status="failed", error_code=code, error_message=text)
+    svc.files.discard_work(job_id)
+    svc.runner.notify(job_id)
 
 
 def _abandoned(row: Any, running_here: set[str], now: float | None = None) -> bool:

@@ -31,12 +31,13 @@ from noxus_local.core import backlog, jobs
 from noxus_local.core.assets import AssetStore
 from noxus_local.core.billing import settlement
 from noxus_local.core.files import FileStore
-from noxus_local.errors import InternalError, JobCancelled, NoxusError, ProcessingTimeout
+from noxus_local.errors import InsufficientStorage, InternalError, JobCancelled, NoxusError, ProcessingTimeout
 from noxus_local.inference.cache import ModelCache
 from noxus_local.ops.logs import job_context
 from noxus_local.queue.pool import ComputePool
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.runtime.steps import Deferred, StepTracker, outcome_of, plan
+from noxus_local.store.space import StorageGuard, is_disk_full
 from noxus_local.tools.base import InputFile, Limits, ToolContext, ToolOutput
 from noxus_local.tools.catalog import Catalog
 
@@ -55,6 +56,7 @@ class JobRunner:
         self.cfg = cfg
         self.pool = pool or ComputePool.from_config(cfg)
         self.models = models or ModelCache(cfg)
+        self.storage = StorageGuard.from_config(cfg)
         self.hooks: list[FinishedHook] = []
         self._tokens: dict[str, CancelToken] = {}
         self._lock = threading.Lock()
@@ -63,9 +65,22 @@ class JobRunner:
         self._deferred = Deferred()  # held-back progress writes of every job, on one thread
 
     def execute(self, job_id: str) -> None:
-        """Run one queued job to its end; a no-op if someone else took it."""
+        """Run one queued job to its end; a no-op if someone else took it.
+
+        Raises ``InsufficientStorage`` when the disk was too full even to record
+        the job's failure: the job is marked on disk (``FileStore.mark_no_space``)
+        so recovery fails it and releases its hold later, and never runs it again.
+        """
         with job_context(job_id):  # log lines of the tool and the hooks carry job_id
-            self._execute(job_id)
+            try:
+                self._execute(job_id)
+            except Exception as exc:
+                if not is_disk_full(exc):
+                    raise
+                log.error("job %s: the disk is full; its failure is recorded at the next upkeep", job_id)
+                self._forget(job_id)
+                self.files.mark_no_space(job_id)
+                raise InsufficientStorage() from exc
 
     def _execute(self, job_id: str) -> None:
         token, mine = self._token(job_id)  # registered first: recovery must never see it running unclaimed
@@ -110,6 +125,9 @@ class JobRunner:
             self._fail(job_id, exc)
             return True
         try:
+            if not self.storage.ok():  # the disk filled up while it waited: fail it before it starts
+                self._fail_for_space(job_id, InsufficientStorage(details=self.storage.report()))
+                return True
             started = jobs.start(self.db, job_id)
             if started is None:
                 return token.cancelled
@@ -141,8 +159,15 @@ class JobRunner:
                 # does not count against recovery's attempts
                 jobs.requeue(self.db, job_id, refund_attempt=True, steps=plan(tool.steps) or None)
                 return
+            if isinstance(exc, InsufficientStorage):
+                self._fail_for_space(job_id, exc, tracker.close("failed", exc))
+                return
             self._fail(job_id, exc, tracker.close(outcome_of(exc), exc))
         except Exception as exc:
+            if is_disk_full(exc):
+                log.error("job %s: the disk is full (%s)", job_id, exc)
+                self._fail_for_space(job_id, InsufficientStorage(), tracker.close("failed", exc))
+                return
             log.exception("tool %s failed on job %s", row["tool"], job_id)
             self._fail(job_id, InternalError(), tracker.close("failed", exc))
 
@@ -186,6 +211,17 @@ class JobRunner:
         status = "cancelled" if isinstance(exc, JobCancelled) else "failed"
         jobs.finish(self.db, job_id, status=status, error_code=exc.code, error_message=exc.message,
                     result={"details": exc.details} if exc.details else None, steps=steps or None)
+
+    def _fail_for_space(self, job_id: str, exc: InsufficientStorage,
+                        steps: list[dict[str, Any]] | None = None) -> None:
+        """Fail a job the full disk stopped: free its files first, so the settling write has room.
+
+        The mark goes down before SQLite is touched: if that write fails too, the
+        error reaches ``execute`` and recovery settles the job from the mark.
+        """
+        self.files.mark_no_space(job_id)
+        self._fail(job_id, exc, steps)
+        self.files.clear_no_space(job_id)
 
     def _token(self, job_id: str) -> tuple[CancelToken, bool]:
         """The job's token, and whether this call registered it (False: another thread runs it)."""

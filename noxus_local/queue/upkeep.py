@@ -21,6 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from noxus_local.core.files import NO_SPACE_SUFFIX
+
 log = logging.getLogger("noxus_local.queue.upkeep")
 
 
@@ -88,6 +90,7 @@ def _sweep_orphans(db: Any, data_dir: Path, cutoff: float) -> None:
     if not work.is_dir():
         return
     for folder in work.iterdir():
+        job_id = folder.name.removesuffix(NO_SPACE_SUFFIX)  # a full disk's mark stays while its job is unsettled
         if folder.stat().st_mtime < cutoff and db.one("SELECT 1 FROM jobs WHERE id = ? AND settled = 0",
-                                                      (folder.name,)) is None:
+                                                      (job_id,)) is None:
             shutil.rmtree(folder, ignore_errors=True)

@@ -130,15 +130,22 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE … COMMIT``; rolls back on any exception."""
+        """``BEGIN IMMEDIATE … COMMIT``; rolls back on any exception, a failed COMMIT included.
+
+        Why the care: on SQLITE_FULL ("database or disk is full") SQLite may roll
+        the transaction back itself, and a plain ROLLBACK then fails with "no
+        transaction is active", hiding the real error; a COMMIT that fails and is
+        left open would make every later ``BEGIN`` on this thread's connection fail.
+        """
         conn = self.conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
 
     def one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Row | None:
         return self.conn().execute(sql, params).fetchone()

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -52,12 +52,14 @@ class Server:
         self.key = ""
         self.output = ""
         self.client = httpx.Client(base_url=self.base, timeout=60)
+        self.preexec: Callable[[], None] | None = None  # run in the server's process before it starts, e.g. a rlimit
 
     def start(self, timeout: float = 30) -> Server:
         log = open(self.data_dir.parent / f"{self.data_dir.name}.log", "a")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "noxus_local", "serve", "--config", str(self.config_path),
-             "--port", str(self.port)], env=self.env, stdout=subprocess.PIPE, stderr=log, text=True)
+             "--port", str(self.port)], env=self.env, stdout=subprocess.PIPE, stderr=log, text=True,
+            preexec_fn=self.preexec)
         deadline = time.monotonic() + timeout
         assert self.proc.stdout is not None
         while time.monotonic() < deadline:
