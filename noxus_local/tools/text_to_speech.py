@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
+from noxus_local.core.storage import check_output_size
 from noxus_local.errors import LimitExceeded, ValidationError
 from noxus_local.media.audio import FORMATS, encode, mime_type
 from noxus_local.speech.phonemes import ESPEAK_VOICES
@@ -33,6 +34,7 @@ from noxus_local.tools.base import InputFile, InputSpec, Limits, Step, Tool, Too
 MAX_CHARS = 10_000
 TTS_FORMATS = tuple(FORMATS)  # pcm: raw 16-bit little-endian mono, as OpenAI's speech API gives it
 LIST_HINT = "GET /api/v1/voices lists the voices / lista las voces"
+UNCOMPRESSED = ("wav", "pcm")
 
 
 CUSTOM_ID = re.compile(r"custom_[0-9a-f]{16}")  # core/custom_voices.py makes these
@@ -138,6 +140,9 @@ class TextToSpeechTool(Tool):
                                 check_cancel=ctx.cancel.check, sink=sink,
                                 max_seconds=ctx.limits.max_audio_seconds)
         fmt = params["format"]
+        if fmt in UNCOMPRESSED:  # 16-bit samples: the file's size is known before it is written
+            rate = params.get("sample_rate") or SAMPLE_RATE
+            check_output_size(2 * round(len(speech.audio) * rate / SAMPLE_RATE), ctx.limits.max_output_bytes)
         with ctx.step("encode"):
             dest = encode(speech.audio, SAMPLE_RATE, fmt, ctx.workdir / f"speech.{fmt}", ctx.cancel,
                           params.get("sample_rate"))
