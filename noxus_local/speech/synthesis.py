@@ -42,10 +42,11 @@ MODEL_DURATIONS = "model_durations"
 # the audio leads the token grid by ~3 frames (75 ms): measured here on word onsets after
 # pauses (4 voices), and the offset hexgrad/kokoro's own timestamps subtract
 LEAD_FRAMES = 3
-PUNCTUATION = set(",;:.!?…—\"()“”")
-# faster than any voice reads at speed 1 (Kokoro's are ~13-16 characters a second): the estimate
-# before the hold is a floor, so it refuses only what is surely too long; synthesis checks the rest
-FAST_CHARS_PER_SECOND = 25.0  # Kokoro's punctuation symbols: pauses and intonation, not a word's sound
+PUNCTUATION = set(",;:.!?…—\"()“”")  # Kokoro's punctuation symbols: pauses and intonation, not a word's sound
+# faster than any voice reads (measured on ef_dora, em_alex, af_heart, bm_george: 12.7-15.7 characters
+# a second at speed 1, 24.8-28.8 at speed 2, where this floor assumes 50): the estimate before the hold
+# is a floor, so it refuses only what is surely too long; synthesis checks the rest
+FAST_CHARS_PER_SECOND = 25.0
 
 
 @dataclass
