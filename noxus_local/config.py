@@ -156,20 +156,26 @@ class TierSettings:
     max_image_pixels: int = setting(40_000_000, "Largest image, in pixels (width x height).")
     max_video_seconds: int = setting(120, "Longest video, in seconds.")
     max_batch_images: int = setting(10, "Most images in one analysis batch.")
-    storage_quota_mb: float = setting(100.0, "Asset storage per account, in MB (0 = unlimited).")
+    storage_quota_mb: float = setting(500.0, "Storage per account, in MB: its assets plus the outputs of its jobs "
+                                             "still kept (until jobs.retention_hours); 0 = unlimited.")
+    max_audio_seconds: int = setting(900, "Longest speech one text-to-speech request may synthesise, pauses "
+                                          "included, in seconds (estimated before the hold, enforced while it runs).")
+    max_output_mb: float = setting(200.0, "Largest total of one job's output files, in MB (0 = unlimited).")
 
 
 DEFAULT_TIERS: dict[str, dict[str, Any]] = {
     "free": {},
     "starter": {"jobs_per_hour": 600, "requests_per_minute": 600, "concurrent_jobs": 3,
                 "max_upload_mb": 100.0, "max_video_seconds": 600, "max_batch_images": 25,
-                "storage_quota_mb": 1024.0},
+                "storage_quota_mb": 2048.0, "max_audio_seconds": 1800, "max_output_mb": 1024.0},
     "pro": {"jobs_per_hour": 3000, "requests_per_minute": 3000, "concurrent_jobs": 10,
             "max_upload_mb": 100.0, "max_image_pixels": 100_000_000, "max_video_seconds": 1800,
-            "max_batch_images": 50, "storage_quota_mb": 10240.0},
+            "max_batch_images": 50, "storage_quota_mb": 10240.0, "max_audio_seconds": 3600,
+            "max_output_mb": 4096.0},
     "enterprise": {"jobs_per_hour": 0, "requests_per_minute": 0, "concurrent_jobs": 50,
                    "max_upload_mb": 100.0, "max_image_pixels": 100_000_000,
-                   "max_video_seconds": 7200, "max_batch_images": 100, "storage_quota_mb": 0.0},
+                   "max_video_seconds": 7200, "max_batch_images": 100, "storage_quota_mb": 0.0,
+                   "max_audio_seconds": 7200, "max_output_mb": 16384.0},
 }
 
 @dataclass

@@ -65,7 +65,8 @@ async def usage(request: Request[Any, Any, Any]) -> Response[bytes]:
                  "concurrent_jobs": tier.concurrent_jobs, "max_upload_mb": tier.max_upload_mb,
                  "max_image_pixels": tier.max_image_pixels,
                  "max_video_seconds": tier.max_video_seconds,
-                 "max_batch_images": tier.max_batch_images}})
+                 "max_batch_images": tier.max_batch_images, "max_audio_seconds": tier.max_audio_seconds,
+                 "max_output_mb": tier.max_output_mb, "storage_quota_mb": tier.storage_quota_mb}})
 
 
 @get("/api/v1/health")

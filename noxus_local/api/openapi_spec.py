@@ -553,7 +553,8 @@ OPERATIONS: dict[tuple[str, str], Op] = {
             "current_window": {"successful_jobs": 1, "limit": 60, "window_seconds": 3600, "reset_at": 1779721445},
             "tier": {"name": "free", "jobs_per_hour": 60, "requests_per_minute": 120, "concurrent_jobs": 1,
                      "max_upload_mb": 25.0, "max_image_pixels": 40000000, "max_video_seconds": 120,
-                     "max_batch_images": 10}})},
+                     "max_batch_images": 10, "max_audio_seconds": 900, "max_output_mb": 200.0,
+                     "storage_quota_mb": 500.0}})},
         errors=("validation_error", *AUTH_ERRORS),
         parameters=({"name": "days", "in": "query", "required": False,
                      "description": "Days back from now, 1-365",
@@ -716,7 +717,8 @@ OPERATIONS.update({
         "Multipart `file` plus optional `category`. What the file is comes from its bytes (the name and the "
         "part's content type are ignored); SVGs with scripts, event handlers or external references are "
         "refused. The same bytes uploaded again by the account return the same asset (`deduplicated: true`, "
-        "no second copy). Uses the tier's storage quota (413 `storage_quota`). Needs the `tools:run` scope.",
+        "no second copy). Uses the tier's storage quota, shared with the account's kept job outputs (413 "
+        "`storage_quota`). Needs the `tools:run` scope.",
         "AssetCreated", {"created": _envelope({**ASSET, "deduplicated": False})}, status=201,
         errors=("validation_error", "invalid_media", "scope_denied", "limit_exceeded", "unsupported_media_type",
                 *ASSET_ERRORS, "internal_error", "insufficient_storage"),
@@ -958,7 +960,8 @@ OPERATIONS.update({
         "Seed 001: the video as the raw body (`Content-Type: video/*` or `application/octet-stream`, streamed to "
         "disk; options as query parameters), as multipart part `video`, or JSON `asset_id` / `url` / "
         "`data_base64`. Answers 202 with `Location`. Not a video, no video stream, 0 bytes or corrupt: 400 "
-        "`invalid_media`; over the upload limit or `max_video_seconds`: 413. Priced per second of probed video; "
+        "`invalid_media`; over the upload limit or `max_video_seconds`: 413. Priced per second of video: held for "
+        "the probed duration, charged the seconds decoded (`result.warnings` says when a header lied); "
         "`Max-Processing-Time` stops the job (charged 0). The webhook posts the GET body (`{job_id, status, "
         "result}`) plus `event`.", "AnalysisAccepted",
         {"accepted": _envelope({"job_id": VIDEO_JOB, "status": "queued",
@@ -1110,7 +1113,9 @@ OPERATIONS.update({
         "createSpeech", "Voices", "OpenAI-compatible speech",
         "The `openai` client's `audio.speech.create` with only `base_url` changed: runs text-to-speech as a "
         "job (same keys, limits, billing, history; `X-Job-Id` names it) and answers the audio. Errors in "
-        "OpenAI's shape `{\"error\": {\"message\", \"type\", \"code\", \"param\"}}`.", None,
+        "OpenAI's shape `{\"error\": {\"message\", \"type\", \"code\", \"param\"}}`. Speech past the tier's "
+        "`max_audio_seconds` (estimated before the hold, or reached while synthesising) is 413 `limit_exceeded`.",
+        None,
         errors=("validation_error", "limit_exceeded", "insufficient_api_balance", "tool_unavailable",
                 *ASSET_ERRORS, "internal_error", "insufficient_storage"),
         content={m: {"schema": {"type": "string", "format": "binary"}}

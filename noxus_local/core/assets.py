@@ -6,8 +6,9 @@ twice give the same asset and one file on disk. Files live under
 stream in, then renamed), outside ``work/`` and ``outputs/``, so retention
 never touches them: assets outlive jobs. What a file is comes from its bytes
 (``media.sniff``); its size limit depends on that kind and is enforced while
-it streams (``Intake``), and the tier's storage quota is checked in the
-transaction that inserts the row.
+it streams (``Intake``), and the tier's storage quota (assets plus the kept
+outputs of the account's jobs, core/storage.py) is checked in the transaction
+that inserts the row.
 
 Example::
 
@@ -36,6 +37,7 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from noxus_local.config import AssetSettings, TierSettings
+from noxus_local.core import storage
 from noxus_local.core.job_view import iso
 from noxus_local.core.keys import new_id
 from noxus_local.errors import AssetForbidden, AssetNotFound, InvalidMedia, LimitExceeded, ValidationError
@@ -206,7 +208,8 @@ class AssetStore:
                                    (account_id, received.sha256)).fetchone()
                 if row is not None:
                     return row, False
-                _check_quota(conn, account_id, received.size_bytes, quota_bytes)
+                # one quota for assets and kept job outputs (core.storage)
+                storage.check_quota(conn, account_id, received.size_bytes, quota_bytes, "file_mb")
                 asset_id = new_id("asset")
                 conn.execute(
                     "INSERT INTO assets (id, account_id, sha256, type, category, mime_type, extension,"
@@ -289,16 +292,6 @@ class AssetStore:
         except OSError:
             shutil.copyfile(self.file_of(asset_id), dest)
         return row
-
-
-def _check_quota(conn: sqlite3.Connection, account_id: str, size: int, quota_bytes: int) -> None:
-    if quota_bytes <= 0:
-        return
-    used = conn.execute("SELECT COALESCE(SUM(size_bytes), 0) FROM assets WHERE account_id = ?"
-                        " AND deleted_at IS NULL", (account_id,)).fetchone()[0]
-    if used + size > quota_bytes:
-        raise LimitExceeded(details={"limit": "storage_quota", "max_mb": round(quota_bytes / MB, 2),
-                                     "used_mb": round(used / MB, 2), "file_mb": round(size / MB, 2)})
 
 
 def view(row: sqlite3.Row, public_url: str) -> dict[str, Any]:

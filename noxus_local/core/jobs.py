@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from noxus_local.config import TierSettings
-from noxus_local.core import idempotency, ledger
+from noxus_local.core import idempotency, ledger, storage
 from noxus_local.core.keys import Principal
 from noxus_local.core.limits import check_job_limits
 from noxus_local.errors import InsufficientBalance, JobNotFound
@@ -125,7 +125,7 @@ def finish(db: Any, job_id: str, *, status: str, charge_micros: int = 0,
            error_code: str | None = None, error_message: str | None = None,
            steps: list[dict[str, Any]] | None = None,
            media: tuple[str, float] | None = None, units: float | None = None,
-           outputs: list[dict[str, Any]] | None = None) -> bool:
+           outputs: list[dict[str, Any]] | None = None, quota_bytes: int = 0) -> bool:
     """Settle money and close the job, exactly once; False if it was already settled.
 
     ``units`` is what a per-unit job processed (in its price_unit); a job that
@@ -133,7 +133,9 @@ def finish(db: Any, job_id: str, *, status: str, charge_micros: int = 0,
     file (seed 000's shape); ``outputs`` every file, primary first, each with its
     ``name``. Steps are stored even when someone else settled first (a timeout,
     a DELETE), so the step that was running when the job was stopped ends closed
-    with its error.
+    with its error. ``quota_bytes`` (0 = none): a success whose ``outputs`` would take the
+    account past its storage quota raises 413 ``storage_quota`` here, in the transaction that
+    would have kept them, and nothing is settled (the caller fails the job, charged 0).
     """
     with db.write() as conn:
         row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
@@ -143,6 +145,9 @@ def finish(db: Any, job_id: str, *, status: str, charge_micros: int = 0,
             if steps:
                 conn.execute("UPDATE jobs SET steps = ? WHERE id = ?", (json.dumps(steps), job_id))
             return False
+        if status == "succeeded" and outputs:
+            storage.check_quota(conn, row["account_id"], sum(int(o["size_bytes"]) for o in outputs),
+                                quota_bytes, "output_mb")
         charge = min(charge_micros, row["hold_micros"]) if status == "succeeded" else 0
         ledger.settle(conn, row["account_id"], row["environment"], row["hold_micros"], charge, job_id)
         conn.execute(

@@ -36,14 +36,14 @@ from pathlib import Path
 from typing import Any
 
 from noxus_local.config import Config
-from noxus_local.core import backlog, jobs, remote_jobs
+from noxus_local.core import backlog, jobs, remote_jobs, storage
 from noxus_local.core.assets import AssetStore
 from noxus_local.core.billing import settlement
 from noxus_local.core.files import FileStore
-from noxus_local.errors import NoxusError, StaleAttempt, ValidationError
+from noxus_local.errors import LimitExceeded, NoxusError, StaleAttempt, ValidationError
 from noxus_local.queue.jobspec import HELD_PREFIX, WAKE_MAX, JobSpec, queue_key, wake_key
 from noxus_local.runtime.digest import sha256_of
-from noxus_local.tools.base import OutputFile, ToolOutput
+from noxus_local.tools.base import Limits, OutputFile, ToolOutput
 from noxus_local.tools.catalog import Catalog
 
 log = logging.getLogger("noxus_local.queue.remote")
@@ -229,11 +229,24 @@ class RemoteQueue:
             path = staged / str(o["filename"])
             if not path.is_file() or sha256_of(path) != o.get("sha256"):
                 raise ValidationError.fields({"outputs": [f"{o['filename']}: not uploaded, or its sha256 differs"]})
-            self.files.write_output(job_id, path.name, path)
             outputs.append({"name": o["name"], "filename": path.name, "mime_type": o["mime_type"],
                             "size_bytes": path.stat().st_size})
         if not outputs:
             raise ValidationError.fields({"outputs": ["a succeeded job has at least one output"]})
+        limits = Limits(**json.loads(row["limits"]))
+        try:
+            storage.check_output_size(sum(o["size_bytes"] for o in outputs), limits.max_output_bytes)
+            for o in outputs:
+                self.files.write_output(job_id, o["filename"], staged / o["filename"])
+            return self._settle(row, body, outputs, steps, limits)
+        except LimitExceeded as exc:  # over the tier's output ceiling or storage quota: failed, charged 0
+            self.files.discard_output(job_id)
+            return jobs.finish(self.db, job_id, status="failed", error_code=exc.code, error_message=exc.message,
+                               result={"details": exc.details}, steps=steps)
+
+    def _settle(self, row: Any, body: dict[str, Any], outputs: list[dict[str, Any]],
+                steps: list[dict[str, Any]] | None, limits: Limits) -> bool:
+        job_id = row["id"]
         out = ToolOutput(b"", outputs[0]["filename"], outputs[0]["mime_type"], units=body.get("units"),
                          actual_micros=body.get("actual_micros"), media_units=float(body.get("media_units", 1.0)))
         charge, units = settlement(row, out)
@@ -241,7 +254,7 @@ class RemoteQueue:
         media_type = self.catalog.resolve(row["tool"]).media_type
         settled = jobs.finish(self.db, job_id, status="succeeded", charge_micros=charge, output=primary,
                               outputs=outputs, result=body.get("result") or {}, units=units, steps=steps,
-                              media=(media_type, out.media_units))
+                              media=(media_type, out.media_units), quota_bytes=limits.storage_quota_bytes)
         if not settled:
             self.files.discard_output(job_id)
         return settled

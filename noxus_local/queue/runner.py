@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from noxus_local.config import Config
-from noxus_local.core import backlog, jobs
+from noxus_local.core import backlog, jobs, storage
 from noxus_local.core.assets import AssetStore
 from noxus_local.core.billing import settlement
 from noxus_local.core.files import FileStore
@@ -184,25 +184,38 @@ class JobRunner:
                            progress=tracker.progress, cancel=token, steps=tracker, models=self.models)
 
     def _succeed(self, row: sqlite3.Row, out: ToolOutput, tracker: StepTracker) -> None:
+        """Store the outputs and settle; over the tier's output ceiling or storage quota the
+        job fails instead (413, charged 0) and none of its files stays behind."""
         job_id = row["id"]
+        limits = Limits(**json.loads(row["limits"]))
         try:
-            outputs = self._store_outputs(job_id, out)
+            outputs = self._store_outputs(row, out, limits)
+            charge, units = settlement(row, out)
+            primary = {k: v for k, v in outputs[0].items() if k != "name"}
+            settled = jobs.finish(self.db, job_id, status="succeeded", charge_micros=charge,
+                                  output=primary, outputs=outputs, result=out.result, units=units,
+                                  steps=tracker.close("succeeded") or None,
+                                  quota_bytes=limits.storage_quota_bytes,
+                                  media=(self.catalog.resolve(row["tool"]).media_type, out.media_units))
         except BaseException:
             self.files.discard_output(job_id)  # never a job with half of its files
             raise
-        charge, units = settlement(row, out)
-        primary = {k: v for k, v in outputs[0].items() if k != "name"}
-        if not jobs.finish(self.db, job_id, status="succeeded", charge_micros=charge,
-                           output=primary, outputs=outputs, result=out.result, units=units,
-                           steps=tracker.close("succeeded") or None,
-                           media=(self.catalog.resolve(row["tool"]).media_type, out.media_units)):
+        if not settled:
             self.files.discard_output(job_id)  # settled elsewhere (timeout/cancel): no output
 
-    def _store_outputs(self, job_id: str, out: ToolOutput) -> list[dict[str, Any]]:
-        """Write every file under outputs/<job_id>/; the list the job row keeps, primary first."""
+    def _store_outputs(self, row: sqlite3.Row, out: ToolOutput, limits: Limits) -> list[dict[str, Any]]:
+        """Write every file under outputs/<job_id>/; the list the job row keeps, primary first.
+
+        The ceiling and the quota are checked first from the sizes the tool left (cheap: no
+        file copied yet); ``jobs.finish`` checks the quota again where it keeps them.
+        """
+        files = out.files()
+        total = sum(len(f.data) if isinstance(f.data, bytes) else f.data.stat().st_size for f in files)
+        storage.check_output_size(total, limits.max_output_bytes)
+        storage.check_quota(self.db.conn(), row["account_id"], total, limits.storage_quota_bytes, "output_mb")
         stored = []
-        for f in out.files():
-            path = self.files.write_output(job_id, f.filename, f.data)
+        for f in files:
+            path = self.files.write_output(row["id"], f.filename, f.data)
             stored.append({"name": f.name, "filename": f.filename, "mime_type": f.mime_type,
                            "size_bytes": path.stat().st_size})
         return stored

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from noxus_local.errors import LimitExceeded
 from noxus_local.inference.kokoro import FRAME_SAMPLES, MAX_TOKENS, SAMPLE_RATE, Kokoro
 from noxus_local.speech.phonemes import phonemize_words
 
@@ -42,6 +43,10 @@ MODEL_DURATIONS = "model_durations"
 # pauses (4 voices), and the offset hexgrad/kokoro's own timestamps subtract
 LEAD_FRAMES = 3
 PUNCTUATION = set(",;:.!?…—\"()“”")  # Kokoro's punctuation symbols: pauses and intonation, not a word's sound
+# faster than any voice reads (measured on ef_dora, em_alex, af_heart, bm_george: 12.7-15.7 characters
+# a second at speed 1, 24.8-28.8 at speed 2, where this floor assumes 50): the estimate before the hold
+# is a floor, so it refuses only what is surely too long; synthesis checks the rest
+FAST_CHARS_PER_SECOND = 25.0
 
 
 @dataclass
@@ -78,6 +83,26 @@ def _sentences(chunk: str) -> list[str]:
     return [s.strip() for s in SENTENCE_RE.split(" ".join(chunk.split())) if s.strip()]
 
 
+def estimate_seconds(text: str, speed: float = 1.0) -> float:
+    """A floor for the speech ``text`` makes: its pauses plus its characters at a fast reading rate.
+
+    Example: ``estimate_seconds("a" + "[pause:10]" * 999)`` → 9990.04 (999 pauses of 10 s and
+    one character at 25 a second); ``estimate_seconds("Hola. Adiós.", speed=2.0)`` → 0.22.
+    """
+    items = plan(text)
+    pauses = sum(item for item in items if isinstance(item, float))
+    chars = sum(len(item) for item in items if isinstance(item, str))
+    return pauses + chars / (FAST_CHARS_PER_SECOND * speed)
+
+
+def over_audio_limit(max_seconds: float, seconds: float, measured: str) -> LimitExceeded:
+    """The 413 of speech longer than the tier allows; ``measured`` says whether it was estimated."""
+    return LimitExceeded(
+        f"el audio duraría más de {max_seconds:g} s / the speech would last more than {max_seconds:g} s "
+        f"(max_audio_seconds); acorta el texto o las pausas / shorten the text or its pauses",
+        details={"limit": "max_audio_seconds", "max": max_seconds, measured: round(seconds, 2)})
+
+
 def has_words(text: str) -> bool:
     """Whether the text holds something speakable (a letter or a digit, once tags are removed)."""
     return any(ch.isalnum() for ch in PAUSE_RE.sub(" ", text))
@@ -86,13 +111,19 @@ def has_words(text: str) -> bool:
 def synthesize(kokoro: Kokoro, style: np.ndarray, text: str, language: str, speed: float = 1.0,
                progress: Callable[[float], None] = lambda _: None,
                check_cancel: Callable[[], None] = lambda: None,
-               sink: Callable[[np.ndarray], None] = lambda _: None) -> Speech:
+               sink: Callable[[np.ndarray], None] = lambda _: None, max_seconds: float = 0) -> Speech:
     """The whole text, sentence by sentence (see ``stream`` for one piece at a time); ``sink`` gets
-    each piece as soon as it exists (a streamed response reads them, api/speech_stream.py)."""
+    each piece as soon as it exists (a streamed response reads them, api/speech_stream.py).
+
+    ``max_seconds`` (0 = none) stops the synthesis with a 413 ``LimitExceeded`` as soon as the
+    speech would pass it, for a text whose estimate (``estimate_seconds``) was too low.
+    """
     speech = Speech(np.zeros(0, dtype=np.float32))
     pieces: list[np.ndarray] = []
     offset = 0
     for piece, sentence, words in stream(kokoro, style, text, language, speed, progress, check_cancel):
+        if max_seconds and offset + len(piece) > max_seconds * SAMPLE_RATE:
+            raise over_audio_limit(max_seconds, (offset + len(piece)) / SAMPLE_RATE, "synthesised_seconds")
         start = offset / SAMPLE_RATE
         if sentence is not None:
             speech.sentences.append({"text": sentence, "start": round(start, 3),

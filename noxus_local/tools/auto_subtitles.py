@@ -6,9 +6,13 @@ this module cuts cues (speech/cues.py), draws them in a named style
 (speech/styles.py) and burns them with libass (media/burn.py), or writes one
 preview frame, or only the subtitle files.
 
-Priced per minute of probed media; the units are the seconds times
+Priced per minute of media; the units are the seconds times
 ``UNIT_FACTORS``: a burn counts every second, ``burn=false`` 0.6 and
-``preview_at`` 0.5 of them (recognition is most of the work of both).
+``preview_at`` 0.5 of them (recognition is most of the work of both). The hold
+is the probed duration; the charge is what was decoded (the 16 kHz samples
+recognised, and for a burn the video written), so a header that claims 110 s
+over 2 s of media is charged 2 s and the result says so in ``warnings``
+(media/decoded.py).
 
 Example::
 
@@ -26,6 +30,7 @@ from noxus_local.config import Config
 from noxus_local.errors import InvalidMedia, LimitExceeded, ToolUnavailable, ValidationError
 from noxus_local.media import fonts, subtitles
 from noxus_local.media.burn import burn, preview
+from noxus_local.media.decoded import Processed, add_warning, processed_seconds, wav_seconds
 from noxus_local.media.ffmpeg import run_ffmpeg
 from noxus_local.media.probe import MediaInfo, probe
 from noxus_local.money import Price
@@ -126,12 +131,13 @@ class AutoSubtitlesTool(Tool):
             info = _probe(ctx.files["video"].path)
         with ctx.step("extract_audio"):
             audio = extract_audio(ctx.files["video"].path, ctx.workdir / "audio.wav", ctx)
+            heard = wav_seconds(audio)  # what recognition reads: the charge's measure, not the header
         with ctx.step("transcribe") as step:
             transcript = recognise(audio, ctx.params, ctx, step.progress)
         with ctx.step("segment"):
             cues = build_cues(transcript.segments, rules_for(ctx.params, info))
         with ctx.step("render") as step:
-            out = render(ctx, info, transcript, cues, step.progress)
+            out = render(ctx, info, transcript, cues, step.progress, heard)
         return out
 
 
@@ -234,8 +240,15 @@ def recognise(audio: Path, params: Mapping[str, Any], ctx: ToolContext, progress
                           cancel=ctx.cancel, progress=fraction, batch_size=batch_size, beam_size=beam_size)
 
 
-def render(ctx: ToolContext, info: MediaInfo, transcript: Transcript, cues: list[Cue], progress: Any) -> ToolOutput:
-    """Subtitle files, then the burned MP4 (or the preview PNG) as the primary output."""
+def render(ctx: ToolContext, info: MediaInfo, transcript: Transcript, cues: list[Cue], progress: Any,
+           heard: float | None = None) -> ToolOutput:
+    """Subtitle files, then the burned MP4 (or the preview PNG) as the primary output.
+
+    ``heard`` is the seconds of audio decoded; the charge is that (a burn: the longer of it and
+    the video written), and the result carries the warning of a header that lied (media/decoded.py).
+    None: the probed duration (nothing decoded to compare it with).
+    """
+    heard = (info.duration or 0.0) if heard is None else heard
     style = style_of(ctx.params)
     width, height = (info.video.display_size if _has_picture(info) and info.video else None) or (1920, 1080)
     ass_text = styles.render_ass(cues, style, width, height)
@@ -251,8 +264,11 @@ def render(ctx: ToolContext, info: MediaInfo, transcript: Transcript, cues: list
     if not cues:
         result["note"] = transcript.note or SILENCE_NOTE
     mode = _mode(ctx.params, info)
-    seconds = info.duration or 0.0
+    processed = processed_seconds(info.duration, heard)
+    seconds = processed.seconds
     outputs = [subtitles_output(fmt, data, stem) for fmt, data in files]
+    if mode != "burn":
+        add_warning(result, processed.warning)
     if mode == "no_burn":
         first = outputs[0]
         return ToolOutput(first.data, first.filename, first.mime_type, result, name=first.name,
@@ -267,8 +283,20 @@ def render(ctx: ToolContext, info: MediaInfo, transcript: Transcript, cues: list
                           units=seconds * UNIT_FACTORS[mode], media_units=seconds)
     mp4 = burn(ctx.files["video"].path, ass_path, ctx.workdir / f"{stem}-subtitled.mp4", lib, ctx.cancel,
                duration=seconds, progress=progress)
+    burned = burned_seconds(info, heard, mp4)
+    add_warning(result, burned.warning)
+    seconds = burned.seconds
     return ToolOutput(mp4, mp4.name, "video/mp4", result, name="video", extras=outputs,
                       units=seconds * UNIT_FACTORS[mode], media_units=seconds)
+
+
+def burned_seconds(info: MediaInfo, heard: float, mp4: Path) -> Processed:
+    """A burn's processed seconds: the longer of the audio recognised and the video written.
+
+    The MP4 is ours, written from the frames ffmpeg really decoded, so its duration is the
+    content's. Example: a 2 s MKV whose header says 110 s burns a 2 s MP4 → 2 s and a warning.
+    """
+    return processed_seconds(info.duration, max(heard, probe(mp4).duration or 0.0))
 
 
 def subtitles_output(fmt: str, data: bytes, stem: str) -> OutputFile:

@@ -5,7 +5,10 @@ Kokoro-82M on our own ONNX code (speech/synthesis.py); phonemes follow
 voice works and the result says so (``voice_language``). ``timing_source``
 says how words were timed: ``model_durations`` (Kokoro's own predicted
 durations) or ``estimated_per_phoneme`` (Piper, or an export without them).
-Priced per 1,000 characters of text.
+Priced per 1,000 characters of text. The speech one request makes, pauses
+included, is bounded by the tier's ``max_audio_seconds``: estimated before the
+hold (``synthesis.estimate_seconds``, a floor: 413 when even that is over) and
+enforced while it is synthesised (the job fails with the same 413, charged 0).
 
 Example::
 
@@ -21,6 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
+from noxus_local.core.storage import check_output_size
 from noxus_local.errors import LimitExceeded, ValidationError
 from noxus_local.media.audio import FORMATS, encode, mime_type
 from noxus_local.speech.phonemes import ESPEAK_VOICES
@@ -30,6 +34,7 @@ from noxus_local.tools.base import InputFile, InputSpec, Limits, Step, Tool, Too
 MAX_CHARS = 10_000
 TTS_FORMATS = tuple(FORMATS)  # pcm: raw 16-bit little-endian mono, as OpenAI's speech API gives it
 LIST_HINT = "GET /api/v1/voices lists the voices / lista las voces"
+UNCOMPRESSED = ("wav", "pcm")
 
 
 CUSTOM_ID = re.compile(r"custom_[0-9a-f]{16}")  # core/custom_voices.py makes these
@@ -82,12 +87,15 @@ class TextToSpeechTool(Tool):
     resources: ClassVar[Mapping[str, int]] = {"cpu": 2}
 
     def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
-        from noxus_local.speech.synthesis import has_words
+        from noxus_local.speech.synthesis import estimate_seconds, has_words, over_audio_limit
 
         text = params["text"]
         if len(text) > MAX_CHARS:
             raise LimitExceeded(f"text has {len(text)} characters; at most {MAX_CHARS}",
                                 details={"limit": "max_text_chars", "max": MAX_CHARS, "got": len(text)})
+        estimated = estimate_seconds(text, params["speed"])
+        if limits.max_audio_seconds and estimated > limits.max_audio_seconds:
+            raise over_audio_limit(limits.max_audio_seconds, estimated, "estimated_seconds")
         if not has_words(text):
             raise ValidationError.fields({"text": [
                 "no hay nada que leer (solo espacios, emoji o controles) / nothing to speak "
@@ -129,8 +137,12 @@ class TextToSpeechTool(Tool):
         with ctx.step("synthesize") as step, ctx.models.use(engine) as model, _sink(ctx) as sink:
             speech = synthesize(model, style, params["text"], language, params["speed"],
                                 progress=lambda pct: step.progress(int(pct)),
-                                check_cancel=ctx.cancel.check, sink=sink)
+                                check_cancel=ctx.cancel.check, sink=sink,
+                                max_seconds=ctx.limits.max_audio_seconds)
         fmt = params["format"]
+        if fmt in UNCOMPRESSED:  # 16-bit samples: the file's size is known before it is written
+            rate = params.get("sample_rate") or SAMPLE_RATE
+            check_output_size(2 * round(len(speech.audio) * rate / SAMPLE_RATE), ctx.limits.max_output_bytes)
         with ctx.step("encode"):
             dest = encode(speech.audio, SAMPLE_RATE, fmt, ctx.workdir / f"speech.{fmt}", ctx.cancel,
                           params.get("sample_rate"))

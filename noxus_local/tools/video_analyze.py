@@ -12,8 +12,10 @@ callable as any tool through ``/api/v1/tools/video-analyze``. Steps
   with ``{"present": false}`` when the file has no audio stream. Its ffmpeg pass starts with
   the scenes step, in a second thread, so it overlaps the frame decode.
 
-Priced per second of probed video (``measures = "seconds"``): the hold and
-the charge are the probed duration. Garbage, a file without a video stream,
+Priced per second of video (``measures = "seconds"``): the hold is the probed
+duration, the charge the seconds the scan decoded (its last frame's time plus
+one frame), so a header that claims 110 s over 2 s of frames is charged 2 s and
+the result says so in ``warnings`` (media/decoded.py). Garbage, a file without a video stream,
 an image or a 0-byte file is a 400 ``invalid_media`` before any money moves.
 
 Example::
@@ -38,6 +40,7 @@ from noxus_local.analysis.video import Pick, pick_keyframes, scan
 from noxus_local.errors import LimitExceeded, NoxusError
 from noxus_local.inference.session import ModelNotInstalled
 from noxus_local.inference.vad import SileroVad
+from noxus_local.media.decoded import add_warning, processed_seconds
 from noxus_local.media.probe import MediaInfo, probe
 from noxus_local.tools.base import InputFile, InputSpec, Limits, OutputFile, Step, Tool, ToolContext, ToolOutput
 
@@ -95,7 +98,8 @@ class VideoAnalyzeTool(Tool):
             sound = pool.submit(extract, path, ctx.workdir, ctx.cancel) if info.audio is not None else None
             with ctx.step("scenes") as step:
                 frames = scan(path, info, ctx.cancel, ctx.workdir / "frames", progress=step.progress)
-                duration = info.duration or frames.last_time
+                processed = processed_seconds(info.duration, scanned_seconds(info, frames.last_time))
+                duration = processed.seconds
                 scenes = detect(frames.scores, duration)
             with ctx.step("keyframes") as step:
                 picks = pick_keyframes(scenes, frames.grid, ctx.params.get("sample_every_seconds"))[:MAX_KEYFRAMES]
@@ -106,6 +110,7 @@ class VideoAnalyzeTool(Tool):
         result = {"probe": probe_result(info, frames.frames), "scenes": [s.as_dict() for s in scenes],
                   "keyframes": keyframes, "audio": audio,
                   "features": list(ctx.params["features"])}
+        add_warning(result, processed.warning)
         body = json.dumps(result, ensure_ascii=False).encode()
         return ToolOutput(body, "analysis.json", "application/json", result, name="analysis",
                           extras=outputs, units=duration, media_units=max(duration, 0.001))
@@ -142,6 +147,15 @@ class VideoAnalyzeTool(Tool):
         except ModelNotInstalled as exc:
             return {"present": True, **analyse_audio(path, ctx.workdir, ctx.cancel, {
                 "unavailable": True, "reason": exc.message, "install": install}, extracted)}
+
+
+def scanned_seconds(info: MediaInfo, last_time: float) -> float:
+    """Seconds of video the scan decoded: the last frame's time plus that frame's own length.
+
+    Example: 50 frames at 25 fps, the last at 1.96 s → 2.0.
+    """
+    fps = info.video.fps if info.video is not None and info.video.fps else 25.0
+    return last_time + 1 / fps
 
 
 def _probe(path: Path) -> MediaInfo:

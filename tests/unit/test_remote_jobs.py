@@ -79,3 +79,25 @@ def test_live_slots_add_up_the_live_workers_only(env):
     assert remote.live_slots() == {"cpu": {"slots": 12, "busy": 4}, "gpu": {"slots": 1, "busy": 1}}
     remote._workers["cpu-2"].last_heartbeat -= env.cfg.workers.heartbeat_timeout_seconds + 1  # gone silent
     assert remote.live_slots() == {"cpu": {"slots": 8, "busy": 3}, "gpu": {"slots": 1, "busy": 1}}
+
+
+def test_a_remote_outcome_over_the_output_ceiling_fails_uncharged_without_files(env):
+    """Issue 17 item 4: a worker machine's outputs meet the same tier ceiling as a local run's."""
+    remote = RemoteQueue(env.db, env.runner.catalog, env.files, AssetStore(env.db, env.files.asset_root), env.cfg)
+    job_id = env.submit(price=2000)
+    with env.db.write() as conn:
+        conn.execute("UPDATE jobs SET limits = json_set(limits, '$.max_output_bytes', 4) WHERE id = ?", (job_id,))
+    token = remote_jobs.assign_attempt(env.db, job_id)
+    remote.claim(job_id, token, "w1")
+    tmp, final = remote.upload_target(job_id, token, "out.txt")
+    tmp.write_bytes(b"hello")
+    digest = hashlib.sha256(b"hello").hexdigest()
+    remote.accept_upload(tmp, final, digest, digest)
+    body = {"status": "succeeded", "result": {"n": 1},
+            "outputs": [{"name": "primary", "filename": "out.txt", "mime_type": "text/plain", "sha256": digest}]}
+    assert remote.outcome(job_id, token, body) is True
+    row = jobs.get(env.db, job_id)
+    assert (row["status"], row["error_code"], row["charged_micros"]) == ("failed", "limit_exceeded", 0)
+    assert json.loads(row["result"])["details"]["limit"] == "max_output_mb"
+    assert not env.files.output_path(job_id, "out.txt").exists()
+    assert env.balance().balance_micros == 10_000
