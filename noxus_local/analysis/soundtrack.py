@@ -39,12 +39,14 @@ _SILENCE_END = re.compile(r"silence_end: (-?[\d.]+)")
 Extracted = tuple[dict[str, Any], list[dict[str, float]], np.ndarray]  # (loudness, silences, 16 kHz mono pcm)
 
 
-def extract(source: Path, workdir: Path, cancel: CancelToken) -> Extracted:
-    """(loudness, silences, 16 kHz mono pcm) of ``source``'s first audio stream."""
+def extract(source: Path, workdir: Path, cancel: CancelToken, limit: float | None = None) -> Extracted:
+    """(loudness, silences, 16 kHz mono pcm) of ``source``'s first audio stream, at most ``limit``
+    seconds of it (media/decoded.py ``decode_limit``: what the job held for)."""
     raw = workdir / "audio16k.f32"
+    bound = ["-t", f"{limit:.3f}"] if limit else []
     tail = run_ffmpeg(["-i", str(source), "-map", "0:a:0", "-vn", "-sn", "-dn",
                        "-af", f"ebur128=peak=true:framelog=quiet,silencedetect=n={SILENCE_DB}dB:d={SILENCE_SECONDS}",
-                       "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le", str(raw)], cancel, keep=STDERR_KEEP)
+                       "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le", *bound, str(raw)], cancel, keep=STDERR_KEEP)
     report = tail.decode(errors="replace")
     try:
         pcm = np.fromfile(raw, dtype="<f4")

@@ -70,11 +70,12 @@ class Scan:
     decoded: int = 0  # frames that came out of the decoder (the skipped B-frames not among them)
     last_time: float = 0.0
     start: float | None = None  # the first frame's timestamp
+    truncated: bool = False  # stopped at ``max_seconds``: the content went on past it
 
 
 def scan(path: Path, info: MediaInfo, cancel: CancelToken, frames_dir: Path, grid: float = GRID_SECONDS,
          progress: Callable[[int], None] = lambda pct: None, score_fps: float | None = None,
-         skip_nonref: bool = True) -> Scan:
+         skip_nonref: bool = True, max_seconds: float | None = None) -> Scan:
     """Decode the video once; corrupt data that yields no frame is ``invalid_media``.
 
     ``skip_nonref``: for H.264 and HEVC the decoder skips frames no other frame refers to
@@ -84,6 +85,9 @@ def scan(path: Path, info: MediaInfo, cancel: CancelToken, frames_dir: Path, gri
 
     The kept frames go to ``frames_dir`` as files (about 40 KB each, two a second): an hour of
     video would hold ~300 MB of them in memory otherwise.
+
+    ``max_seconds`` stops the decode past that time (media/decoded.py ``decode_limit``): a header
+    that claims 2 s over an hour of frames gets 2.5 s scanned, what its hold paid for.
     """
     import av
 
@@ -104,6 +108,9 @@ def scan(path: Path, info: MediaInfo, cancel: CancelToken, frames_dir: Path, gri
                     out.frames += 1  # every coded frame counts, decoded or skipped
                 for frame in packet.decode():
                     t = _time(frame, out)
+                    if max_seconds is not None and t > max_seconds:
+                        out.truncated = True
+                        break
                     if out.decoded % 32 == 0:
                         cancel.check()
                         if duration:
@@ -118,6 +125,8 @@ def scan(path: Path, info: MediaInfo, cancel: CancelToken, frames_dir: Path, gri
                         next_grid = (int(t / grid) + 1) * grid
                     out.decoded += 1
                     out.last_time = t
+                if out.truncated:
+                    break
     except av.FFmpegError:
         if out.decoded == 0:
             raise InvalidMedia(CORRUPT, details={"reason": "undecodable"}) from None

@@ -28,25 +28,30 @@ PRESET = "superfast"
 CRF = 21
 
 
-def burn_args(video: Path, ass: Path, out: Path, fonts: LibassFonts, threads: int | None = None) -> list[str]:
-    """ffmpeg's arguments (after ``-y``): one video filter, audio copied if there is any."""
+def burn_args(video: Path, ass: Path, out: Path, fonts: LibassFonts, threads: int | None = None,
+              limit: float | None = None) -> list[str]:
+    """ffmpeg's arguments (after ``-y``): one video filter, audio copied if there is any; at most
+    ``limit`` seconds written (what the job held for, media/decoded.py ``decode_limit``)."""
     args = ["-i", str(video), "-map", "0:v:0", "-map", "0:a?", "-vf", fonts.ass_filter(ass),
             "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF), "-pix_fmt", "yuv420p",
             "-c:a", "copy", "-movflags", "+faststart"]
     if threads:
         args += ["-threads", str(threads)]
+    if limit:
+        args += ["-t", f"{limit:.3f}"]
     return [*args, str(out)]
 
 
 def burn(video: Path, ass: Path, out: Path, fonts: LibassFonts, cancel: CancelToken, *,
          duration: float | None = None, progress: Callable[[int], None] | None = None,
-         threads: int | None = None) -> Path:
-    """Write ``out`` (MP4); ``progress`` gets 0–100 from ffmpeg's ``time=`` against ``duration``."""
+         threads: int | None = None, limit: float | None = None) -> Path:
+    """Write ``out`` (MP4), at most ``limit`` seconds of it; ``progress`` gets 0–100 from ffmpeg's
+    ``time=`` against ``duration``."""
     def seconds(t: float) -> None:
         if progress and duration:
             progress(min(99, int(100 * t / duration)))
 
-    run_ffmpeg(burn_args(video, ass, out, fonts, threads), cancel, progress=seconds, env=fonts.env())
+    run_ffmpeg(burn_args(video, ass, out, fonts, threads, limit), cancel, progress=seconds, env=fonts.env())
     return out
 
 

@@ -26,6 +26,7 @@ from typing import Any
 TOLERANCE_FRACTION = 0.05
 TOLERANCE_SECONDS = 0.5
 MISMATCH = "duration_mismatch"
+TRUNCATED = "content_truncated"
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,35 @@ def processed_seconds(probed: float | None, decoded: float) -> Processed:
     if gap <= TOLERANCE_SECONDS or gap <= TOLERANCE_FRACTION * probed:
         return Processed(probed)
     return Processed(decoded, mismatch_warning(probed, decoded))
+
+
+def decode_limit(probed: float | None) -> float | None:
+    """The most seconds a per-second tool may decode for what it held: the probe plus the tolerance.
+
+    The hold (and so the charge, which ``jobs.finish`` caps at the hold) comes from the
+    header, so a file whose header says 2 s over an hour of content would otherwise be
+    processed for an hour at the price of 2 s. Decoders stop here instead (ffmpeg ``-t``,
+    the frame scan's ``max_seconds``). None (no duration in the header): no bound here;
+    the tier's own duration limit applies. Example: ``decode_limit(2.0) == 2.5``,
+    ``decode_limit(100.0) == 105.0``.
+    """
+    if not probed:
+        return None
+    return probed + max(TOLERANCE_SECONDS, TOLERANCE_FRACTION * probed)
+
+
+def truncated(limit: float | None, decoded: float) -> bool:
+    """True when a decode ran into ``decode_limit``: the content went on past what the header claimed."""
+    return limit is not None and decoded >= limit - 0.05
+
+
+def truncated_warning(probed: float, limit: float) -> dict[str, Any]:
+    """The result's warning when the content outlasts its header: only the held seconds were processed."""
+    return {"code": TRUNCATED,
+            "message": (f"El contenido dura más que los {probed:.2f} s que dice la cabecera; se procesaron "
+                        f"solo los primeros {limit:.2f} s / the content lasts longer than the {probed:.2f} s "
+                        f"its header says; only the first {limit:.2f} s were processed."),
+            "probed_seconds": round(probed, 3), "processed_seconds": round(limit, 3)}
 
 
 def mismatch_warning(probed: float, decoded: float) -> dict[str, Any]:

@@ -30,7 +30,15 @@ from noxus_local.config import Config
 from noxus_local.errors import InvalidMedia, LimitExceeded, ToolUnavailable, ValidationError
 from noxus_local.media import fonts, subtitles
 from noxus_local.media.burn import burn, preview
-from noxus_local.media.decoded import Processed, add_warning, processed_seconds, wav_seconds
+from noxus_local.media.decoded import (
+    Processed,
+    add_warning,
+    decode_limit,
+    processed_seconds,
+    truncated,
+    truncated_warning,
+    wav_seconds,
+)
 from noxus_local.media.ffmpeg import run_ffmpeg
 from noxus_local.media.probe import MediaInfo, probe
 from noxus_local.money import Price
@@ -130,7 +138,8 @@ class AutoSubtitlesTool(Tool):
         with ctx.step("probe"):
             info = _probe(ctx.files["video"].path)
         with ctx.step("extract_audio"):
-            audio = extract_audio(ctx.files["video"].path, ctx.workdir / "audio.wav", ctx)
+            limit = decode_limit(info.duration)  # never process more than was held
+            audio = extract_audio(ctx.files["video"].path, ctx.workdir / "audio.wav", ctx, limit)
             heard = wav_seconds(audio)  # what recognition reads: the charge's measure, not the header
         with ctx.step("transcribe") as step:
             transcript = recognise(audio, ctx.params, ctx, step.progress)
@@ -211,10 +220,12 @@ def rules_for(params: Mapping[str, Any], info: MediaInfo) -> CueRules:
                     max_cps=params.get("max_cps") or 17.0, fps=fps)
 
 
-def extract_audio(source: Path, out: Path, ctx: ToolContext) -> Path:
-    """16 kHz mono WAV, what Whisper's features are computed from."""
+def extract_audio(source: Path, out: Path, ctx: ToolContext, limit: float | None = None) -> Path:
+    """16 kHz mono WAV, what Whisper's features are computed from; at most ``limit`` seconds of it
+    (``decode_limit``: what the hold paid for)."""
+    bound = ["-t", f"{limit:.3f}"] if limit else []
     run_ffmpeg(["-i", str(source), "-map", "0:a:0", "-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le",
-                str(out)], ctx.cancel)
+                *bound, str(out)], ctx.cancel)
     return out
 
 
@@ -264,6 +275,9 @@ def render(ctx: ToolContext, info: MediaInfo, transcript: Transcript, cues: list
     if not cues:
         result["note"] = transcript.note or SILENCE_NOTE
     mode = _mode(ctx.params, info)
+    limit = decode_limit(info.duration)
+    if info.duration and truncated(limit, heard):
+        add_warning(result, truncated_warning(info.duration, limit or heard))
     processed = processed_seconds(info.duration, heard)
     seconds = processed.seconds
     outputs = [subtitles_output(fmt, data, stem) for fmt, data in files]
@@ -282,7 +296,7 @@ def render(ctx: ToolContext, info: MediaInfo, transcript: Transcript, cues: list
         return ToolOutput(png, png.name, "image/png", result, name="preview", extras=outputs,
                           units=seconds * UNIT_FACTORS[mode], media_units=seconds)
     mp4 = burn(ctx.files["video"].path, ass_path, ctx.workdir / f"{stem}-subtitled.mp4", lib, ctx.cancel,
-               duration=seconds, progress=progress)
+               duration=seconds, progress=progress, limit=limit)
     burned = burned_seconds(info, heard, mp4)
     add_warning(result, burned.warning)
     seconds = burned.seconds

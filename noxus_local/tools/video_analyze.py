@@ -40,7 +40,7 @@ from noxus_local.analysis.video import Pick, pick_keyframes, scan
 from noxus_local.errors import LimitExceeded, NoxusError
 from noxus_local.inference.session import ModelNotInstalled
 from noxus_local.inference.vad import SileroVad
-from noxus_local.media.decoded import add_warning, processed_seconds
+from noxus_local.media.decoded import add_warning, decode_limit, processed_seconds, truncated_warning
 from noxus_local.media.probe import MediaInfo, probe
 from noxus_local.tools.base import InputFile, InputSpec, Limits, OutputFile, Step, Tool, ToolContext, ToolOutput
 
@@ -94,10 +94,12 @@ class VideoAnalyzeTool(Tool):
             info = _probe(path)
         # the sound's ffmpeg pass (decode, R128 meter, silences, 16 kHz pcm) runs while the frames decode:
         # a second process the scheduler spreads over the cores; only the VAD waits for the frames
+        limit = decode_limit(info.duration)  # never decode more than the hold paid for
         with ThreadPoolExecutor(1, thread_name_prefix="video-audio") as pool:
-            sound = pool.submit(extract, path, ctx.workdir, ctx.cancel) if info.audio is not None else None
+            sound = pool.submit(extract, path, ctx.workdir, ctx.cancel, limit) if info.audio is not None else None
             with ctx.step("scenes") as step:
-                frames = scan(path, info, ctx.cancel, ctx.workdir / "frames", progress=step.progress)
+                frames = scan(path, info, ctx.cancel, ctx.workdir / "frames", progress=step.progress,
+                              max_seconds=limit)
                 processed = processed_seconds(info.duration, scanned_seconds(info, frames.last_time))
                 duration = processed.seconds
                 scenes = detect(frames.scores, duration)
@@ -111,6 +113,8 @@ class VideoAnalyzeTool(Tool):
                   "keyframes": keyframes, "audio": audio,
                   "features": list(ctx.params["features"])}
         add_warning(result, processed.warning)
+        if frames.truncated and info.duration and limit:
+            add_warning(result, truncated_warning(info.duration, limit))
         body = json.dumps(result, ensure_ascii=False).encode()
         return ToolOutput(body, "analysis.json", "application/json", result, name="analysis",
                           extras=outputs, units=duration, media_units=max(duration, 0.001))

@@ -152,3 +152,59 @@ def test_an_honest_file_is_charged_its_probed_seconds_without_warning(srv: Serve
     body = r.json()
     assert "warnings" not in body["result"]
     assert charged_and_spent(srv, body, before) == Decimal(body["billing"]["estimated_usd"])
+
+
+@pytest.fixture(scope="module")
+def understated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """20 s of picture and tone in an MKV whose Segment Info says it lasts 2 s: the other lie."""
+    d = tmp_path_factory.mktemp("understated")
+    honest = d / "long.mkv"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error",
+                    "-f", "lavfi", "-i", "color=c=0x505050:s=160x120:r=25",
+                    "-f", "lavfi", "-i", "sine=f=300:sample_rate=16000", "-t", "20",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "libopus", str(honest)],
+                   check=True, timeout=60)
+    data = bytearray(honest.read_bytes())
+    at = data.find(DURATION_ID) + len(DURATION_ID)
+    data[at:at + 8] = struct.pack(">d", REAL_S * 1000)
+    path = d / "understated.mkv"
+    path.write_bytes(data)
+    with av.open(str(path)) as container:
+        assert container.duration / 1_000_000 == pytest.approx(REAL_S)
+        assert sum(1 for _ in container.decode(video=0)) == 500  # the frames really last 20 s
+    return path
+
+
+def truncation(result: dict[str, Any]) -> dict[str, Any]:
+    [warning] = [w for w in result.get("warnings") or [] if w["code"] == "content_truncated"]
+    assert warning["probed_seconds"] == REAL_S and warning["processed_seconds"] == pytest.approx(2.5)
+    return warning
+
+
+def test_content_past_its_header_is_not_processed_for_free(srv: Server, understated: Path,
+                                                           tmp_path: Path) -> None:
+    """A header that says 2 s over 20 s of content holds (and so charges at most) 2 s: the
+    tools decode only what was held, plus the tolerance, and say so."""
+    before = balance(srv)
+    with understated.open("rb") as f:
+        r = srv.post("/api/v1/tools/auto-subtitles", key=srv.key, files={"video": ("u.mkv", f)},
+                     data={"burn": "true", "language": "en"}, timeout=300)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    truncation(body["result"])
+    charged_and_spent(srv, body, before)
+    video = srv.client.get(body["outputs"][0]["url"]) if body.get("outputs") else None
+    assert video is not None and video.status_code == 200
+    burned = tmp_path / "burned.mp4"
+    burned.write_bytes(video.content)
+    with av.open(str(burned)) as container:  # an independent reader: the MP4 holds ~2.5 s, not 20
+        assert container.duration / 1_000_000 < 3.0
+
+    before = balance(srv)
+    with understated.open("rb") as f:
+        r = srv.post("/api/v1/tools/video-analyze", key=srv.key, files={"video": ("u.mkv", f)}, timeout=120)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    truncation(body["result"])
+    assert charged_and_spent(srv, body, before) <= Decimal(body["billing"]["estimated_usd"])
+    assert max(s["end"] for s in body["result"]["scenes"]) <= 2.6
