@@ -76,6 +76,12 @@ def _from_asset(svc: Services, account_id: str, name: str, asset_id: Any, limits
 
 
 async def _from_url(svc: Services, name: str, url: Any, limits: Limits, workdir: Path, parsed: Any) -> None:
+    """Download ``url`` as input ``name`` under one fetch slot, on the event loop (issue 17).
+
+    Awaited, not sent to a worker thread: a sender dripping bytes must not
+    hold one of the threads every other request needs. E.g.
+    ``await _from_url(svc, "image", "https://example.com/p.png", limits, workdir, parsed)``.
+    """
     cap = Cap(limits.max_upload_bytes, "max_upload_mb")
     intake = Intake(workdir / f"in_{name}", {kind: cap for kind in ("image", "audio", "video")})
     slots = svc.fetch_slots

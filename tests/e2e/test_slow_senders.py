@@ -41,6 +41,7 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         [tiers.free]
         requests_per_minute = 0
         jobs_per_hour = 0
+        concurrent_jobs = 4
         """)
     yield server
     server.stop()
