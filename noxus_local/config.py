@@ -134,7 +134,15 @@ class AssetSettings:
     max_image_mb: float = setting(10.0, "Largest image asset (PNG, JPEG, WebP, SVG), in MB.")
     max_audio_mb: float = setting(15.0, "Largest audio asset (MP3, WAV, OGG, AAC, M4A), in MB; "
                                         "video assets: the tier's max_upload_mb.")
-    fetch_timeout_seconds: float = setting(15.0, "A <field>_url download must finish within this time.")
+    fetch_timeout_seconds: float = setting(15.0, "A <field>_url download must finish within this time: "
+                                                  "connect, headers and the whole body.")
+    fetch_min_bytes_per_second: float = setting(8192.0, "A <field>_url body averaging less is cut off "
+                                                        "(0 = no minimum rate, only the timeout).")
+    fetch_min_rate_grace_seconds: float = setting(5.0, "The minimum rate counts from this long after a "
+                                                       "download's headers arrive.")
+    fetch_slots: int = setting(16, "<field>_url downloads at once, server-wide; tool calls never wait for them.")
+    fetch_slot_wait_seconds: float = setting(2.0, "A download waits this long for a free slot, then is "
+                                                  "503 server_busy with Retry-After.")
     fetch_max_redirects: int = setting(5, "Redirects a <field>_url download follows (each one SSRF-checked).")
     fetch_allow_hosts: list[str] = setting([], "Hosts or CIDRs a <field>_url may reach even if "
                                                    "private/loopback (SSRF guard).")
@@ -425,6 +433,19 @@ def _from_env(hint: Any, text: str, name: str) -> Any:
         raise ConfigError(f"{name}: cannot read {text!r} as {getattr(hint, '__name__', hint)}") from None
 
 
+def _check_fetch(assets: AssetSettings) -> None:
+    if assets.fetch_timeout_seconds <= 0:
+        raise ConfigError("assets.fetch_timeout_seconds: must be more than 0")
+    if assets.fetch_min_bytes_per_second < 0:
+        raise ConfigError("assets.fetch_min_bytes_per_second: must be 0 (no minimum) or more")
+    if assets.fetch_min_rate_grace_seconds <= 0:  # with none, a body would have to start at full speed
+        raise ConfigError("assets.fetch_min_rate_grace_seconds: must be more than 0")
+    if assets.fetch_slots < 1:
+        raise ConfigError("assets.fetch_slots: must be at least 1")
+    if assets.fetch_slot_wait_seconds < 0:
+        raise ConfigError("assets.fetch_slot_wait_seconds: must be 0 or more")
+
+
 def _check(cfg: Config) -> None:
     if cfg.server.locale not in ("es", "en"):
         raise ConfigError("server.locale: expected \"es\" or \"en\"")
@@ -436,6 +457,7 @@ def _check(cfg: Config) -> None:
         raise ConfigError("server.max_concurrent_uploads: must be 0 (no cap) or more")
     if cfg.jobs.workers < 1:
         raise ConfigError("jobs.workers: must be at least 1")
+    _check_fetch(cfg.assets)
     if not 0 <= cfg.jobs.default_max_processing_seconds <= cfg.jobs.max_processing_seconds <= 10**9:
         raise ConfigError("jobs.default_max_processing_seconds: must be from 0 to jobs.max_processing_seconds"
                           " (at most 1000000000)")

@@ -1,5 +1,11 @@
 """A local HTTP server for URL-input tests: real sockets on 127.0.0.1, one behaviour per path.
 
+Slow senders (issue 17): ``/drip`` answers its headers at once, then a PNG
+body one byte per ``DRIP_SECONDS``; ``/drip-headers`` sends even its status
+line and headers one byte at a time. Both stop when the client hangs up (or
+the fixture ends, or after ``DRIP_MAX_SECONDS``), and note in ``.drips`` how
+long the client stayed.
+
 Example::
 
     with media_server({"/a.png": png}) as base:   # base = "http://127.0.0.1:PORT"
@@ -8,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import select
 import ssl
 import threading
 import time
@@ -17,6 +24,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 STREAM_CHUNK = 16 * 1024
+DRIP_SECONDS = 1.0
+DRIP_LENGTH = 100_000  # the body a drip promises: never all sent, at one byte per second
+DRIP_MAX_SECONDS = 30  # then it hangs up, so a client without a whole deadline fails instead of hanging
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -34,6 +44,8 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(30)
         elif path == "/endless":
             self._endless()
+        elif path in ("/drip", "/drip-headers"):
+            self._drip(headers_too=path == "/drip-headers")
         elif path == "/declared-big":
             self._send(200, b"\x89PNG\r\n\x1a\n", {"Content-Length": str(10**9)}, complete=False)
         elif path == "/host-echo" and self.headers.get("Host", "").startswith("pinned.example"):
@@ -71,8 +83,48 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
 
+    def _drip(self, headers_too: bool) -> None:
+        """One byte per DRIP_SECONDS until the client closes: the sender a whole deadline must stop."""
+        head = (f"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {DRIP_LENGTH}\r\n"
+                "X-Padding: " + "x" * 60 + "\r\n\r\n").encode()
+        body = self.server.files.get("/ok.png", b"\x89PNG\r\n\x1a\n") + b"\0" * DRIP_LENGTH
+        started = time.monotonic()
+        with self.server.lock:
+            self.server.dripping += 1
+        try:
+            if not headers_too:
+                self.wfile.write(head)
+                head = b""
+            for byte in (head + body)[:DRIP_LENGTH]:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                if self._hung_up(DRIP_SECONDS) or self.server.stop.is_set() \
+                        or time.monotonic() - started > DRIP_MAX_SECONDS:
+                    break
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        finally:
+            with self.server.lock:
+                self.server.dripping -= 1
+                self.server.drips.append(time.monotonic() - started)
+            self.close_connection = True
+
+    def _hung_up(self, seconds: float) -> bool:
+        """Waits ``seconds``; True at once if the client closed (a GET sends nothing more, so readable = EOF)."""
+        readable, _, _ = select.select([self.connection], [], [], seconds)
+        if not readable:
+            return False
+        try:
+            return self.connection.recv(1) == b""
+        except OSError:
+            return True
+
     def _chunk(self, data: bytes) -> None:
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # 45 slow senders connect at once; the default backlog of 5 would drop SYNs
 
 
 @contextmanager
@@ -81,16 +133,19 @@ def media_server(files: dict[str, bytes], tls: ssl.SSLContext | None = None) -> 
 
     With ``tls`` (a server context, e.g. from trustme) it speaks HTTPS.
     """
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server = _Server(("127.0.0.1", 0), _Handler)
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     server.files, server.seen, server.streamed = files, [], 0  # type: ignore[attr-defined]
+    server.stop, server.lock = threading.Event(), threading.Lock()  # type: ignore[attr-defined]
+    server.dripping, server.drips = 0, []  # type: ignore[attr-defined]
     server.base = f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield server
     finally:
+        server.stop.set()  # type: ignore[attr-defined]
         server.shutdown()
         server.server_close()

@@ -176,4 +176,4 @@ async def _item_file(svc: Services, principal: Principal, item: Any, n: int, lim
         await to_thread.run_sync(_from_asset, svc, principal.account_id, name, item["asset_id"], limits,
                                  workdir, parsed)
     else:
-        await to_thread.run_sync(_from_url, svc, name, item["url"], limits, workdir, parsed)
+        await _from_url(svc, name, item["url"], limits, workdir, parsed)

@@ -10,7 +10,10 @@ carry may be named instead, as a JSON member or a form field:
   deleted while the job waits fails the job, charged 0.
 - ``image_url``: an http(s) URL the server downloads now (``core.fetch``):
   SSRF guard on every hop, the tier's upload limit while streaming, the
-  ``[assets]`` timeout, and the body must be media (sniffed).
+  ``[assets]`` deadline and minimum rate, and the body must be media
+  (sniffed). It takes one of the server's fetch slots (``core.fetch_slots``;
+  503 ``server_busy`` when none frees up soon), so slow senders never hold
+  the threads other requests need.
 
 Giving a field two ways (a file and a URL, say) is a 400.
 
@@ -55,7 +58,7 @@ async def resolve_refs(request: Request[Any, Any, Any], tool: Tool, limits: Limi
         if "asset_id" in given:
             await to_thread.run_sync(_from_asset, svc, account_id, name, given["asset_id"], limits, workdir, parsed)
         else:
-            await to_thread.run_sync(_from_url, svc, name, given["url"], limits, workdir, parsed)
+            await _from_url(svc, name, given["url"], limits, workdir, parsed)
 
 
 def _from_asset(svc: Services, account_id: str, name: str, asset_id: Any, limits: Limits, workdir: Path,
@@ -72,19 +75,24 @@ def _from_asset(svc: Services, account_id: str, name: str, asset_id: Any, limits
     parsed.asset_ids[name] = asset_id
 
 
-def _from_url(svc: Services, name: str, url: Any, limits: Limits, workdir: Path, parsed: Any) -> None:
-    field = f"{name}_url"
-    settings = svc.cfg.assets
+async def _from_url(svc: Services, name: str, url: Any, limits: Limits, workdir: Path, parsed: Any) -> None:
+    """Download ``url`` as input ``name`` under one fetch slot, on the event loop (issue 17).
+
+    Awaited, not sent to a worker thread: a sender dripping bytes must not
+    hold one of the threads every other request needs. E.g.
+    ``await _from_url(svc, "image", "https://example.com/p.png", limits, workdir, parsed)``.
+    """
     cap = Cap(limits.max_upload_bytes, "max_upload_mb")
     intake = Intake(workdir / f"in_{name}", {kind: cap for kind in ("image", "audio", "video")})
-    try:
-        received = download(url, field, intake, FetchPolicy(settings.fetch_allow_hosts,
-                                                            settings.fetch_timeout_seconds,
-                                                            settings.fetch_max_redirects))
-        check_content(received, limits.max_image_pixels)
-    except BaseException:
-        intake.discard()
-        raise
+    slots = svc.fetch_slots
+    async with slots.hold():
+        try:
+            received = await download(url, f"{name}_url", intake, FetchPolicy.of(svc.cfg.assets),
+                                      verify=await slots.tls(), limiter=slots.threads)
+            await to_thread.run_sync(check_content, received, limits.max_image_pixels, limiter=slots.threads)
+        except BaseException:
+            intake.discard()
+            raise
     parsed.files[name] = InputFile(received.path, _url_filename(url, received.sniffed.extension),
                                    received.sniffed.mime, received.size_bytes)
     parsed.file_hashes[name] = received.sha256

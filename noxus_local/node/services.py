@@ -24,6 +24,7 @@ from noxus_local.core import analysis, jobs
 from noxus_local.core.accounts import bootstrap_default, sync_config
 from noxus_local.core.assets import AssetStore
 from noxus_local.core.custom_voices import CustomVoiceStore
+from noxus_local.core.fetch_slots import FetchSlots
 from noxus_local.core.files import FileStore, load_secret
 from noxus_local.core.job_view import job_body
 from noxus_local.core.keys import KeyCache
@@ -62,6 +63,7 @@ class Services:
     assets: AssetStore
     voices: CustomVoiceStore  # account-private voice mixes (issue 11)
     storage: StorageGuard  # the data dir's free space against [storage] min_free_mb (issue 17)
+    fetch_slots: FetchSlots  # <field>_url downloads, apart from tool calls' threads (issue 17)
     remote: RemoteQueue | None = None  # multi-host mode only (cfg.multi_host): remote workers over Redis
 
     @property
@@ -103,7 +105,8 @@ def build_services(cfg: Config) -> Services:
                    dispatcher=Dispatcher(runner, cfg), limiter=RequestLimiter(),
                    hooks=WebhookService(db, cfg.webhooks), metrics=Metrics(db), keys=KeyCache(),
                    pool=pool, models=models, assets=AssetStore(db, store.asset_root),
-                   voices=CustomVoiceStore(db), storage=runner.storage)
+                   voices=CustomVoiceStore(db), storage=runner.storage,
+                   fetch_slots=FetchSlots(cfg.assets.fetch_slots, cfg.assets.fetch_slot_wait_seconds))
     if cfg.multi_host:
         svc.remote = svc.dispatcher.remote = RemoteQueue(db, catalog, store, svc.assets, cfg)
     runner.hooks.append(lambda job_id: schedule_webhook(svc, job_id))

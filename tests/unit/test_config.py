@@ -44,6 +44,15 @@ def test_wrong_type_inside_a_tier(tmp_path):
         load_config(write(tmp_path, '[tiers.free]\njobs_per_hour = "lots"\n'), {})
 
 
+@pytest.mark.parametrize(("line", "named"), [
+    ("fetch_timeout_seconds = 0", "fetch_timeout_seconds"), ("fetch_min_bytes_per_second = -1", "fetch_min_bytes"),
+    ("fetch_min_rate_grace_seconds = 0", "fetch_min_rate_grace"), ("fetch_slots = 0", "fetch_slots"),
+    ("fetch_slot_wait_seconds = -1", "fetch_slot_wait")])
+def test_fetch_settings_out_of_range_are_named(tmp_path, line, named):
+    with pytest.raises(ConfigError, match=rf"assets\.{named}"):
+        load_config(write(tmp_path, f"[assets]\n{line}\n"), {})
+
+
 def test_bad_price(tmp_path):
     with pytest.raises(ConfigError, match=r"prices\.qr"):
         load_config(write(tmp_path, '[prices]\nqr = "0.0000001"\n'), {})

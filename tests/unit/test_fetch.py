@@ -2,15 +2,17 @@
 
 import socket
 import time
+from functools import partial
 from pathlib import Path
 
+import anyio
 import pytest
 
 from noxus_local.core.assets import Cap, Intake
 from noxus_local.core.fetch import FetchPolicy, download
 from noxus_local.errors import InvalidMedia, LimitExceeded, ValidationError
 from tests.http_fixture import media_server
-from tests.media_samples import png_bytes
+from tests.media_samples import noise_png, png_bytes
 
 CAP = 200_000
 ALLOW_LOCAL = FetchPolicy(["127.0.0.1"], timeout_seconds=2.0, max_redirects=3)
@@ -23,15 +25,15 @@ def caps() -> dict[str, Cap]:
 def fetch(url: str, tmp_path: Path, policy: FetchPolicy = ALLOW_LOCAL, **kw):
     intake = Intake(tmp_path / "in_image", caps())
     try:
-        return download(url, "image_url", intake, policy, **kw)
+        return anyio.run(partial(download, url, "image_url", intake, policy, **kw))
     except BaseException:
         intake.discard()
         raise
 
 
-def refused(url: str, tmp_path: Path, policy: FetchPolicy = ALLOW_LOCAL) -> str:
+def refused(url: str, tmp_path: Path, policy: FetchPolicy = ALLOW_LOCAL, **kw) -> str:
     with pytest.raises(ValidationError) as info:
-        fetch(url, tmp_path, policy)
+        fetch(url, tmp_path, policy, **kw)
     assert list(info.value.details["field_errors"]) == ["image_url"]
     assert not (tmp_path / "in_image").exists()
     return info.value.details["field_errors"]["image_url"][0]
@@ -104,6 +106,52 @@ def test_server_that_never_answers_times_out(tmp_path: Path) -> None:
         message = refused(f"{srv.base}/never", tmp_path, FetchPolicy(["127.0.0.1"], 0.5, 3))
         assert time.monotonic() - started < 5
     assert "0.5 s" in message
+
+
+@pytest.mark.parametrize("path", ["/drip", "/drip-headers"])
+def test_a_sender_dripping_one_byte_a_second_is_cut_at_the_deadline(tmp_path: Path, path: str) -> None:
+    """Issue 17: the deadline holds while bytes trickle, into the body or even into the headers."""
+    with media_server({"/ok.png": png_bytes(5)}) as srv:
+        started = time.monotonic()
+        message = refused(f"{srv.base}{path}", tmp_path, FetchPolicy(["127.0.0.1"], 3.0, 3))
+        took = time.monotonic() - started
+        assert wait_until(lambda: srv.drips, 3)  # the sender saw the connection closed
+    assert "3 s" in message and 2.9 < took < 4.0, took
+    assert srv.drips[0] < 4.0, srv.drips
+
+
+def test_a_body_under_the_minimum_rate_is_cut_after_the_grace(tmp_path: Path) -> None:
+    with media_server({"/ok.png": png_bytes(6)}) as srv:
+        started = time.monotonic()
+        message = refused(f"{srv.base}/drip", tmp_path, FetchPolicy(["127.0.0.1"], 30.0, 3, 100.0, 2.0))
+        took = time.monotonic() - started
+    assert "100 bytes per second" in message and 1.9 < took < 3.0, took
+
+
+def test_the_minimum_rate_lets_a_fast_body_through(tmp_path: Path) -> None:
+    body = noise_png(150_000)  # many network reads, under the cap
+    with media_server({"/big.png": body}) as srv:
+        got = fetch(f"{srv.base}/big.png", tmp_path, FetchPolicy(["127.0.0.1"], 5.0, 3, 100_000.0, 0.2))
+    assert got.path.read_bytes() == body
+
+
+def test_a_resolver_that_hangs_does_not_outlive_the_deadline(tmp_path: Path) -> None:
+    def hanging(host, port, *args):
+        time.sleep(3)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+    started = time.monotonic()
+    message = refused("http://slow-dns.example/x.png", tmp_path, FetchPolicy([], 0.5, 3), resolve=hanging)
+    assert "0.5 s" in message and time.monotonic() - started < 1.5
+
+
+def wait_until(check, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def test_non_media_body_and_http_errors(tmp_path: Path) -> None:
