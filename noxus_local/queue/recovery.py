@@ -31,12 +31,15 @@ from typing import Any
 
 from noxus_local.core import jobs
 from noxus_local.core.remote_jobs import is_remote
+from noxus_local.errors import Text, say
 from noxus_local.ops.pidfile import is_alive
 
 log = logging.getLogger("noxus_local.queue.recovery")
 MAX_ATTEMPTS = 2
 HEARTBEAT_SECONDS = 5.0
 STALE_SECONDS = 60.0
+SERVER_STOPPED = Text("El servidor se detuvo durante el trabajo; no se cobró nada.",
+                      "The server stopped during the job; nothing was charged.")
 
 
 def recover_jobs(svc: Any, startup: bool = True) -> dict[str, int]:
@@ -54,7 +57,7 @@ def recover_jobs(svc: Any, startup: bool = True) -> dict[str, int]:
             counts["requeued"] += 1
         else:
             jobs.finish(svc.db, row["id"], status="failed", error_code="internal_error",
-                        error_message="El servidor se detuvo durante el trabajo; no se cobró nada.")
+                        error_message=say(SERVER_STOPPED, svc.cfg.server.locale))
             svc.files.discard_work(row["id"])
             svc.runner.notify(row["id"])
             counts["failed"] += 1

@@ -31,7 +31,7 @@ from noxus_local.core import backlog, jobs
 from noxus_local.core.assets import AssetStore
 from noxus_local.core.billing import settlement
 from noxus_local.core.files import FileStore
-from noxus_local.errors import InternalError, JobCancelled, NoxusError, ProcessingTimeout
+from noxus_local.errors import InternalError, JobCancelled, NoxusError, ProcessingTimeout, say
 from noxus_local.inference.cache import ModelCache
 from noxus_local.ops.logs import job_context
 from noxus_local.queue.pool import ComputePool
@@ -184,8 +184,10 @@ class JobRunner:
 
     def _fail(self, job_id: str, exc: NoxusError, steps: list[dict[str, Any]] | None = None) -> None:
         status = "cancelled" if isinstance(exc, JobCancelled) else "failed"
-        jobs.finish(self.db, job_id, status=status, error_code=exc.code, error_message=exc.message,
-                    result={"details": exc.details} if exc.details else None, steps=steps or None)
+        locale = self.cfg.server.locale  # the row keeps one language: the one this server speaks
+        jobs.finish(self.db, job_id, status=status, error_code=exc.code, error_message=say(exc.message, locale),
+                    result={"details": say(exc.details, locale)} if exc.details else None,
+                    steps=say(steps, locale) or None)
 
     def _token(self, job_id: str) -> tuple[CancelToken, bool]:
         """The job's token, and whether this call registered it (False: another thread runs it)."""
