@@ -85,6 +85,12 @@ class Text(str):
         return (str(self), self.en)
 
 
+def one_of(values: Any) -> Text:
+    """The field error for a value outside a list: ``one_of(("png", "jpeg"))`` → "uno de: png, jpeg"."""
+    listed = ", ".join(str(v) for v in values)
+    return Text(f"uno de: {listed}", f"one of: {listed}")
+
+
 def say(value: Any, locale: str) -> Any:
     """``value`` with every ``Text`` in it (nested in dicts, lists, tuples) turned into one language."""
     if isinstance(value, Text):

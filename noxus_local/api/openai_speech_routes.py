@@ -35,7 +35,7 @@ from noxus_local.api.inputs import ParsedInput, json_object
 from noxus_local.api.tool_routes import Options, prepare_job, remember
 from noxus_local.core import idempotency, jobs
 from noxus_local.core.keys import new_id
-from noxus_local.errors import ERRORS_BY_CODE, NoxusError, ValidationError, message, say
+from noxus_local.errors import ERRORS_BY_CODE, NoxusError, Text, ValidationError, message, one_of, say
 from noxus_local.speech.voice_catalog import VOICES
 from noxus_local.tools.text_to_speech import STREAM_FILE
 
@@ -118,10 +118,10 @@ def _fields(body: dict[str, Any]) -> dict[str, Any]:
     """OpenAI's request mapped onto the text-to-speech tool's inputs."""
     fmt = body.get("response_format") or "mp3"
     if fmt not in FORMATS:
-        raise ValidationError.fields({"response_format": [f"uno de / one of: {', '.join(FORMATS)}"]})
+        raise ValidationError.fields({"response_format": [one_of(FORMATS)]})
     voice = body.get("voice") or "af_heart"
     if not isinstance(voice, str):
-        raise ValidationError.fields({"voice": ["texto / a string"]})
+        raise ValidationError.fields({"voice": [Text("texto", "a string")]})
     fields = {"text": body.get("input"), "voice_id": OPENAI_VOICES.get(voice.lower(), voice), "format": fmt}
     if body.get("speed") is not None:
         fields["speed"] = body["speed"]

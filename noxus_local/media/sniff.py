@@ -28,7 +28,7 @@ import defusedxml.ElementTree as SafeET
 import filetype
 from defusedxml import DefusedXmlException
 
-from noxus_local.errors import InvalidMedia
+from noxus_local.errors import InvalidMedia, Text
 from noxus_local.media import css
 
 HEAD_BYTES = 8192
@@ -86,8 +86,9 @@ def check_svg(path: Path) -> None:
     try:
         root = SafeET.parse(path).getroot()
     except (SafeET.ParseError, DefusedXmlException, ValueError):
-        raise InvalidMedia("El SVG no es XML válido o declara entidades / the SVG is not valid XML "
-                           "or declares entities.", details={"reason": "svg_invalid"}) from None
+        raise InvalidMedia(Text("El SVG no es XML válido o declara entidades.",
+                                "The SVG is not valid XML or declares entities."),
+                           details={"reason": "svg_invalid"}) from None
     for element in root.iter():
         _check_element(element)
 
@@ -123,6 +124,6 @@ def _internal(href: str) -> bool:
 
 
 def _unsafe(reason: str, what: str) -> None:
-    raise InvalidMedia(f"El SVG contiene {what}: no se aceptan scripts ni referencias externas / "
-                       f"the SVG contains {what}: scripts and external references are refused.",
+    raise InvalidMedia(Text(f"El SVG contiene {what}: no se aceptan scripts ni referencias externas.",
+                            f"The SVG contains {what}: scripts and external references are refused."),
                        details={"reason": reason})

@@ -257,6 +257,6 @@ class RemoteWorker:
         for f in out.files():
             sha = self.client.upload(spec.job_id, spec.attempt, f.filename, f.data)
             outputs.append({"name": f.name, "filename": f.filename, "mime_type": f.mime_type, "sha256": sha})
-        return {"status": "succeeded", "outputs": outputs, "result": out.result, "units": out.units,
+        return {"status": "succeeded", "outputs": outputs, "result": self._say(out.result), "units": out.units,
                 "actual_micros": out.actual_micros, "media_units": out.media_units,
                 "steps": tracker.close("succeeded")}

@@ -167,8 +167,9 @@ class JobRunner:
             raise
         charge, units = settlement(row, out)
         primary = {k: v for k, v in outputs[0].items() if k != "name"}
+        result = say(out.result, self.cfg.server.locale)  # a warning or an item's error in one language
         if not jobs.finish(self.db, job_id, status="succeeded", charge_micros=charge,
-                           output=primary, outputs=outputs, result=out.result, units=units,
+                           output=primary, outputs=outputs, result=result, units=units,
                            steps=tracker.close("succeeded") or None,
                            media=(self.catalog.resolve(row["tool"]).media_type, out.media_units)):
             self.files.discard_output(job_id)  # settled elsewhere (timeout/cancel): no output

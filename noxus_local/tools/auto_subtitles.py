@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from noxus_local.config import Config
-from noxus_local.errors import InvalidMedia, LimitExceeded, ToolUnavailable, ValidationError
+from noxus_local.errors import InvalidMedia, LimitExceeded, Text, ToolUnavailable, ValidationError, one_of
 from noxus_local.media import fonts, subtitles
 from noxus_local.media.burn import burn, preview
 from noxus_local.media.ffmpeg import run_ffmpeg
@@ -37,7 +37,8 @@ from noxus_local.tools.base import InputFile, InputSpec, Limits, OutputFile, Too
 
 UNIT_FACTORS = {"burn": 1.0, "no_burn": 0.6, "preview": 0.5}
 DEFAULT_FORMATS = "srt,vtt,ass,json"
-NO_AUDIO = "El archivo no tiene pista de audio / the file has no audio stream: nothing to transcribe."
+NO_AUDIO = Text("El archivo no tiene pista de audio: no hay nada que transcribir.",
+                "The file has no audio stream: nothing to transcribe.")
 SILENCE_NOTE = "no speech found"
 # Whisper's language codes, used when the recognition engine is not importable yet
 _WHISPER_CODES = tuple(
@@ -151,9 +152,10 @@ def check_speech_model(model_id: str, cfg: Config, language: str = "auto") -> No
     speech = {k: s for k, s in statuses.items() if s.spec.task == "speech-recognition"}
     installed = [k for k, s in speech.items() if s.installed]
     if model_id not in speech:
-        raise ValidationError(f"modelo desconocido / unknown model {model_id[:40]!r}; installed: "
-                              f"{', '.join(installed) or '(none)'}",
-                              details={"field_errors": {"model": [f"one of: {', '.join(installed) or '(none)'}"]},
+        listed = ", ".join(installed)
+        raise ValidationError(Text(f"Modelo desconocido {model_id[:40]!r}; instalados: {listed or '(ninguno)'}",
+                                   f"Unknown model {model_id[:40]!r}; installed: {listed or '(none)'}"),
+                              details={"field_errors": {"model": [one_of(installed or ["(none)"])]},
                                        "allowed": {"model": installed}, "declared": sorted(speech)})
     for needed in (model_id, "silero-vad"):
         status = statuses.get(needed)

@@ -18,7 +18,7 @@ from typing import Any
 
 from PIL import Image
 
-from noxus_local.errors import InvalidMedia, LimitExceeded, ValidationError
+from noxus_local.errors import InvalidMedia, LimitExceeded, Text, ValidationError
 from noxus_local.media import images
 from noxus_local.media.images import FORMATS, Fit, Frame, OutputFormat
 from noxus_local.tools.base import InputFile, InputSpec, Limits, Tool, ToolContext, ToolOutput
@@ -65,7 +65,8 @@ class ImageConvertTool(Tool):
         fmt = FORMATS[params["output_format"]]
         if not fmt.alpha and images.parse_color(params["background"])[3] < 255:
             raise ValidationError.fields({"background": [
-                f"{fmt.name.upper()} no admite transparencia / has no transparency: use an opaque colour"]})
+                Text(f"{fmt.name.upper()} no admite transparencia: usa un color opaco",
+                     f"{fmt.name.upper()} has no transparency: use an opaque colour")]})
         info = images.probe(files["image"].path, limits.max_image_pixels)
         out_w, out_h = _output_size(params, fmt, (info.width, info.height))
         images.check_output(out_w, out_h, fmt, limits.max_image_pixels)
