@@ -100,8 +100,10 @@ async def voice_preview(request: Request[Any, Any, Any], voice_id: FromPath[str]
 @post("/api/v1/voices/clone")
 async def clone_voice(request: Request[Any, Any, Any]) -> Response[bytes]:
     await require_principal(request)
-    raise ToolUnavailable("voice cloning needs a cloning model, and none is available offline; "
-                          "mix voices instead (POST /api/v1/voices with \"mix\")",
+    raise ToolUnavailable(Text("clonar una voz necesita un modelo de clonación, y no hay ninguno disponible sin "
+                               "conexión; mezcla voces (POST /api/v1/voices con \"mix\")",
+                               "voice cloning needs a cloning model, and none is available offline; "
+                               "mix voices instead (POST /api/v1/voices with \"mix\")"),
                           details={"reason": "model_missing", "missing": ["a voice-cloning model"]})
 
 

@@ -105,13 +105,15 @@ class AutoSubtitlesTool(Tool):
                                          "duration_seconds": round(info.duration, 2)})
         language = params["language"].lower()
         if language != "auto" and language not in supported_languages():
-            raise ValidationError(details={"field_errors": {"language": ["unknown language code"]},
+            raise ValidationError(details={"field_errors": {"language": [Text("código de idioma desconocido",
+                                                                              "unknown language code")]},
                                            "allowed": {"language": ["auto", *supported_languages()]}})
         formats(params)
         style_of(params)
         at = params.get("preview_at")
         if at is not None and (info.video is None or at > (info.duration or 0)):
-            raise ValidationError.fields({"preview_at": ["must fall inside a video's duration"]})
+            raise ValidationError.fields({"preview_at": [Text("debe caer dentro de la duración del video",
+                                                              "must fall inside a video's duration")]})
 
     def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
         """``model`` must be a speech-recognition model of the manifest (else 400 listing the installed
@@ -164,7 +166,8 @@ def check_speech_model(model_id: str, cfg: Config, language: str = "auto") -> No
             raise ModelNotInstalled.for_model(needed, missing or [f.name for f in status.spec.files])
     if model_id.endswith(".en") or model_id.endswith("-en"):
         if language not in ("auto", "en"):
-            raise ValidationError.fields({"language": [f"{model_id} knows English only: en or auto"]})
+            raise ValidationError.fields({"language": [Text(f"{model_id} solo conoce inglés: en o auto",
+                                                            f"{model_id} knows English only: en or auto")]})
 
 
 def _probe(path: Path) -> MediaInfo:
