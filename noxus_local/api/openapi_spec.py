@@ -811,7 +811,9 @@ for _path, _task in (("/v1/audio/transcriptions", "transcribe"), ("/v1/audio/tra
         "Transcribe audio" if _task == "transcribe" else "Translate audio into English",
         "OpenAI's request and response; runs an `auto-subtitles` job with `burn=false` (same keys, limits, "
         "per-minute billing, Idempotency-Key and job history). `X-Job-Id` names the job.", None,
-        errors=tuple(dict.fromkeys(OPENAI_ERRORS)), content=OPENAI_CONTENT, request_body=OPENAI_AUDIO_BODY,
+        # file_asset_id names an asset: another account's is 403, an unknown or deleted one 404
+        errors=tuple(dict.fromkeys((*OPENAI_ERRORS, "asset_forbidden", "asset_not_found"))), content=OPENAI_CONTENT,
+        request_body=OPENAI_AUDIO_BODY,
         extra={202: ("OpenAiJobAccepted", {"still running": {"id": JOB, "object": "job", "status": "running",
                                                              "location": f"/api/v1/jobs/{JOB}"}})},
         error_schema="OpenAiError")
