@@ -39,7 +39,8 @@ class ServerSettings:
     host: str = setting("127.0.0.1", "Address to listen on.")
     port: int = setting(8080, "TCP port to listen on.")
     data_dir: str = setting("./noxus-data", "Folder for the SQLite stores, uploads and outputs.")
-    locale: str = setting("es", "Language of error messages: es or en.")
+    locale: str = setting("es", "Language of every message a client reads (errors, field errors, failed jobs): "
+                                "es or en.")
     max_body_mb: int = setting(110, "Largest request body accepted, in MB (tiers may allow less).")
     inline_max_mb: float = setting(5.0, "Outputs up to this size are returned inline as content_base64.")
     file_url_ttl_seconds: int = setting(86400, "Lifetime of signed output URLs.")

@@ -65,6 +65,47 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+class Text(str):
+    """A sentence written in both locales; as a plain ``str`` it is the Spanish one (the default).
+
+    Raising code never knows the locale, so a message that says more than its
+    code's sentence is written twice and chosen where the body is built
+    (``say``). Being a ``str`` keeps every other use of it working.
+
+    Example::
+
+        raise InvalidMedia(Text("El archivo está vacío.", "The file is empty."))
+        say(Text("Hola.", "Hello."), "en")   # 'Hello.'
+    """
+
+    en: str
+
+    def __new__(cls, es: str, en: str) -> Text:
+        text = super().__new__(cls, es)
+        text.en = en
+        return text
+
+    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]  # pickled across processes
+        return (str(self), self.en)
+
+
+def one_of(values: Any) -> Text:
+    """The field error for a value outside a list: ``one_of(("png", "jpeg"))`` → "uno de: png, jpeg"."""
+    listed = ", ".join(str(v) for v in values)
+    return Text(f"uno de: {listed}", f"one of: {listed}")
+
+
+def say(value: Any, locale: str) -> Any:
+    """``value`` with every ``Text`` in it (nested in dicts, lists, tuples) turned into one language."""
+    if isinstance(value, Text):
+        return value.en if locale == "en" else str(value)
+    if isinstance(value, dict):
+        return {k: say(v, locale) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [say(v, locale) for v in value]
+    return value
+
+
 def message(code: str, locale: str) -> str:
     """The sentence for ``code``: ``message("job_cancelled", "en") == "The job was cancelled."``."""
     es, en = MESSAGES.get(code, MESSAGES["internal_error"])

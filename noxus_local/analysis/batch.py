@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from noxus_local.analysis.features import MODEL_BATCH, analyse_many
-from noxus_local.errors import InternalError, NoxusError, message
+from noxus_local.errors import InternalError, NoxusError, Text, message
 from noxus_local.runtime.cancel import CancelToken
 
 PROGRESS_FILE = "items.json"
@@ -39,7 +39,9 @@ log = logging.getLogger("noxus_local.analysis.batch")
 
 def item_error(exc: NoxusError) -> dict[str, Any]:
     """An item's ``error``: the same code and sentence a whole request would get."""
-    out: dict[str, Any] = {"code": exc.code, "message": exc.message or message(exc.code, "en")}
+    # both languages: the job's stored result is put in the server's locale (queue/runner.py)
+    said = exc.message or Text(message(exc.code, "es"), message(exc.code, "en"))
+    out: dict[str, Any] = {"code": exc.code, "message": said}
     if exc.details:
         out["details"] = exc.details
     return out

@@ -44,7 +44,7 @@ from typing import Any
 from PIL import Image
 
 from noxus_local.analysis import cheap
-from noxus_local.errors import InternalError, InvalidMedia, NoxusError, ValidationError
+from noxus_local.errors import InternalError, InvalidMedia, NoxusError, Text, ValidationError, one_of
 from noxus_local.inference.centerface import CenterFace
 from noxus_local.inference.efficientnet import EfficientNetLite0
 from noxus_local.inference.nudenet import NudeNet
@@ -64,8 +64,8 @@ TAGS_TOP_K = 5
 # features that run a model the admin adds (``noxus-local models add``): feature → model kind
 LOCAL_FEATURES = {"objects": "object-detector", "embedding": "image-embedding"}
 LOCAL_REASONS = {
-    "objects": "no hay detector de objetos instalado / no object-detection model is installed",
-    "embedding": "no hay modelo de embeddings instalado / no image-embedding model is installed",
+    "objects": Text("no hay detector de objetos instalado", "no object-detection model is installed"),
+    "embedding": Text("no hay modelo de embeddings instalado", "no image-embedding model is installed"),
 }
 MODEL_BATCH = GPU_BATCH = 16  # items analysed together; images per session.run on CUDA
 CPU_BATCH = 1  # images per session.run on the CPU (see above: bigger runs are no faster there)
@@ -85,12 +85,12 @@ def check_features(raw: Any, field: str = "features") -> tuple[str, ...]:
     if isinstance(raw, str):  # a form field or one-shot call: "metadata,hash"
         raw = [part.strip() for part in raw.split(",") if part.strip()]
     if not isinstance(raw, list) or not raw or not all(isinstance(n, str) for n in raw):
-        raise ValidationError.fields({field: ["lista no vacía de nombres / a non-empty list of names"]})
+        raise ValidationError.fields({field: [Text("lista no vacía de nombres", "a non-empty list of names")]})
     unknown = [n[:40] for n in raw if n not in FEATURES]
     if unknown:
         raise ValidationError(
-            f"Funciones desconocidas / unknown features: {', '.join(unknown[:10])}",
-            details={"field_errors": {field: [f"una de / one of: {', '.join(FEATURES)}"]},
+            Text(f"Funciones desconocidas: {', '.join(unknown[:10])}", f"Unknown features: {', '.join(unknown[:10])}"),
+            details={"field_errors": {field: [one_of(FEATURES)]},
                      "unknown_features": unknown[:10]})
     return tuple(dict.fromkeys(raw))
 

@@ -36,12 +36,12 @@ from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import encode, json_response, raw_response, request_id_of
 from noxus_local.api.input_refs import _from_asset, _from_url
 from noxus_local.api.inputs import ParsedInput, _decode_base64, check_values, json_object
-from noxus_local.api.tool_routes import Options, prepare_job, replayed, request_options
+from noxus_local.api.tool_routes import WEBHOOK_SHAPE, Options, prepare_job, replayed, request_options
 from noxus_local.core import idempotency, jobs
 from noxus_local.core.analysis import BATCH_TOOL, SEED_ROUTE_KEY, batch_view
 from noxus_local.core.keys import Principal, new_id
 from noxus_local.core.limits import tier_limits
-from noxus_local.errors import JobNotFound, LimitExceeded, NoxusError, ValidationError
+from noxus_local.errors import JobNotFound, LimitExceeded, NoxusError, Text, ValidationError
 from noxus_local.node.services import Services
 from noxus_local.tools.base import InputFile, Limits
 
@@ -62,7 +62,7 @@ async def submit_images(request: Request[Any, Any, Any]) -> Response[bytes]:
         body = _body(await request.body())
         parsed = await _parse_batch(svc, principal, body, svc.files.work_dir(job_id))
         if "webhook" in body and not isinstance(body["webhook"], dict):
-            raise ValidationError.fields({"webhook": ["objeto JSON {url, secret} / a JSON object {url, secret}"]})
+            raise ValidationError.fields({"webhook": [WEBHOOK_SHAPE]})
         parsed.fields["webhook"] = body.get("webhook")
         new_job = await prepare_job(request, svc, principal, tool, job_id, options, parsed,
                                     "/api/v1/analysis/images")
@@ -111,7 +111,7 @@ def _body(raw: bytes) -> dict[str, Any]:
     check_values(body)
     images = body.get("images")
     if not isinstance(images, list) or not images:
-        raise ValidationError.fields({"images": ["lista no vacía de imágenes / a non-empty list of images"]})
+        raise ValidationError.fields({"images": [Text("lista no vacía de imágenes", "a non-empty list of images")]})
     return body
 
 
@@ -143,7 +143,7 @@ def _batch_features(body: dict[str, Any]) -> tuple[str, ...]:
     if "features" not in body:
         return check_features(None)
     if not isinstance(body["features"], list):
-        raise ValidationError.fields({"features": ["lista no vacía de nombres / a non-empty list of names"]})
+        raise ValidationError.fields({"features": [Text("lista no vacía de nombres", "a non-empty list of names")]})
     return check_features(body["features"])
 
 
@@ -161,10 +161,11 @@ async def _item_file(svc: Services, principal: Principal, item: Any, n: int, lim
     """Write item ``n`` as ``image_<n>``: raw base64, one of the account's assets, or a URL."""
     field = f"images[{n}]"
     if not isinstance(item, dict):
-        raise ValidationError.fields({field: ["debe ser un objeto / must be an object"]})
+        raise ValidationError.fields({field: [Text("debe ser un objeto", "must be an object")]})
     given = [key for key in SOURCES if item.get(key) not in (None, "")]
     if len(given) != 1:
-        raise ValidationError.fields({field: [f"da exactamente uno de / give exactly one of: {', '.join(SOURCES)}"]})
+        raise ValidationError.fields({field: [Text(f"da exactamente uno de: {', '.join(SOURCES)}",
+                                                   f"give exactly one of: {', '.join(SOURCES)}")]})
     name = f"image_{n}"
     if given[0] == "data_base64":
         data = _decode_base64(item["data_base64"], f"{field}.data_base64", limits)

@@ -30,7 +30,7 @@ from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import json_response
 from noxus_local.core import assets
 from noxus_local.core.keys import Principal
-from noxus_local.errors import NotFound, UnsupportedMediaType, ValidationError
+from noxus_local.errors import NotFound, Text, UnsupportedMediaType, ValidationError, one_of
 from noxus_local.node.services import Services
 from noxus_local.store.space import storage_errors
 
@@ -53,7 +53,8 @@ async def upload_asset(request: Request[Any, Any, Any]) -> Response[bytes]:
     form = await request.form()
     upload, category = form.get("file"), _category(form.get("category"))
     if not isinstance(upload, UploadFile):
-        raise ValidationError.fields({"file": ["es obligatorio (una parte de archivo) / is required (a file part)"]})
+        raise ValidationError.fields({"file": [Text("es obligatorio (una parte de archivo)",
+                                                    "is required (a file part)")]})
     try:
         with storage_errors():  # the disk filled up under the upload: 507, and nothing half-stored
             row, created = await to_thread.run_sync(_store, svc, principal, upload.file, upload.filename, category)
@@ -135,7 +136,7 @@ def _category(raw: Any) -> str | None:
     if raw is None or raw == "":
         return None
     if not isinstance(raw, str) or raw.strip().lower() not in assets.CATEGORIES:
-        raise ValidationError.fields({"category": [f"uno de / one of: {', '.join(assets.CATEGORIES)}"]})
+        raise ValidationError.fields({"category": [one_of(assets.CATEGORIES)]})
     return raw.strip().lower()
 
 
@@ -143,7 +144,7 @@ def _choice(raw: str | None, name: str, allowed: tuple[str, ...]) -> str | None:
     if raw is None:
         return None
     if raw not in allowed:
-        raise ValidationError.fields({name: [f"uno de / one of: {', '.join(allowed)}"]})
+        raise ValidationError.fields({name: [one_of(allowed)]})
     return raw
 
 
@@ -151,7 +152,8 @@ def _int_param(raw: str | None, name: str, default: int, low: int, high: int) ->
     if raw is None:
         return default
     if not _DIGITS.fullmatch(raw) or not low <= int(raw) <= high:
-        raise ValidationError.fields({name: [f"entero entre {low} y {high} / integer from {low} to {high}"]})
+        raise ValidationError.fields({name: [Text(f"entero entre {low} y {high}",
+                                                  f"integer from {low} to {high}")]})
     return int(raw)
 
 

@@ -23,7 +23,7 @@ from litestar import Request, Response
 
 # the message catalog lives in errors.py (core shapes job errors too); re-exported for the API
 from noxus_local.errors import MESSAGES as MESSAGES
-from noxus_local.errors import NoxusError, message
+from noxus_local.errors import NoxusError, message, say
 
 # fullmatch, not match: "$" would also accept a trailing newline
 REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -44,12 +44,12 @@ def encode(body: dict[str, Any]) -> bytes:
 
 
 def error_body(request_id: str, exc: NoxusError, locale: str) -> dict[str, Any]:
-    body: dict[str, Any] = {"success": False, "error": exc.message or message(exc.code, locale),
+    body: dict[str, Any] = {"success": False, "error": say(exc.message, locale) or message(exc.code, locale),
                             "error_code": exc.code, "request_id": request_id,
                             "billing": {"charged_usd": "0"}}
     body.update(exc.extra)
     if exc.details and exc.status != 500:
-        body["details"] = exc.details
+        body["details"] = say(exc.details, locale)
     return body
 
 

@@ -20,7 +20,7 @@ from litestar.response import File
 from noxus_local.api.deps import services_of
 from noxus_local.api.inputs import ascii_int
 from noxus_local.core.jobs import output_entry
-from noxus_local.errors import NotFound, ValidationError
+from noxus_local.errors import NotFound, Text, ValidationError
 
 SIG_RE = re.compile(r"[0-9a-f]{64}")
 MAX_EXPIRES = 99_999_999_999  # 11 digits: year 5138, far past any URL this server signs
@@ -54,7 +54,7 @@ def _signature(request: Request[Any, Any, Any]) -> tuple[int, str]:
         expires = 0
     sig = q.get("sig", "")
     if not SIG_RE.fullmatch(sig):
-        errors["sig"] = ["64 caracteres hexadecimales / 64 hex characters"]
+        errors["sig"] = [Text("64 caracteres hexadecimales", "64 hex characters")]
     if errors:
         raise ValidationError.fields(errors)
     return expires, sig

@@ -35,7 +35,7 @@ from litestar import Request
 from noxus_local.api.deps import services_of
 from noxus_local.core.assets import Cap, Intake, check_content
 from noxus_local.core.fetch import FetchPolicy, download
-from noxus_local.errors import LimitExceeded, ValidationError
+from noxus_local.errors import LimitExceeded, Text, ValidationError
 from noxus_local.node.services import Services
 from noxus_local.tools.base import InputFile, Limits, Tool
 
@@ -51,7 +51,8 @@ async def resolve_refs(request: Request[Any, Any, Any], tool: Tool, limits: Limi
             continue
         if len(given) > 1 or name in parsed.files:
             raise ValidationError.fields({name: [
-                f"da solo una de / give only one of: {name}, {name}_asset_id, {name}_url"]})
+                Text(f"da solo una de: {name}, {name}_asset_id, {name}_url",
+                     f"give only one of: {name}, {name}_asset_id, {name}_url")]})
         svc, account_id = services_of(request), request.scope["state"]["principal"].account_id  # type: ignore[index]
         for way in given:  # resolved into a file: the tool sees a file, the fingerprint its hash
             parsed.fields.pop(f"{name}_{way}")
@@ -64,7 +65,7 @@ async def resolve_refs(request: Request[Any, Any, Any], tool: Tool, limits: Limi
 def _from_asset(svc: Services, account_id: str, name: str, asset_id: Any, limits: Limits, workdir: Path,
                 parsed: Any) -> None:
     if not isinstance(asset_id, str) or len(asset_id) > 64:
-        raise ValidationError.fields({f"{name}_asset_id": ["un assetId / an assetId"]})
+        raise ValidationError.fields({f"{name}_asset_id": [Text("un assetId", "an assetId")]})
     row = svc.assets.get(asset_id, account_id)
     if row["size_bytes"] > limits.max_upload_bytes:
         raise LimitExceeded(details={"limit": "max_upload_mb", "max": round(limits.max_upload_bytes / 2**20, 2)})

@@ -25,7 +25,7 @@ from noxus_local.api.envelope import json_response
 from noxus_local.api.inputs import ascii_int
 from noxus_local.core import jobs
 from noxus_local.core.job_view import iso, job_body, parse_step_id, step_body
-from noxus_local.errors import JobNotFound, ValidationError
+from noxus_local.errors import JobNotFound, Text, ValidationError, one_of
 from noxus_local.node.services import Services
 
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
@@ -43,7 +43,7 @@ async def list_jobs(request: Request[Any, Any, Any]) -> Response[bytes]:
     offset = ascii_int(q.get("offset"), "offset", 0, 0, MAX_OFFSET)
     status = q.get("status")
     if status is not None and status not in STATUSES:
-        raise ValidationError.fields({"status": [f"uno de / one of: {', '.join(STATUSES)}"]})
+        raise ValidationError.fields({"status": [one_of(STATUSES)]})
     tool = q.get("tool")
     if tool:
         tool = svc.catalog.resolve(tool).slug
@@ -117,4 +117,5 @@ def _since(raw: str | None) -> float | None:
         moment = dt.datetime.fromisoformat(raw.upper().replace("Z", "+00:00"))  # RFC 3339 allows t, z
         return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
     except (ValueError, OverflowError, OSError):  # year 1 in a far zone overflows timestamp()
-        raise ValidationError.fields({"since": ["ISO 8601 o segundos unix / ISO 8601 or unix seconds"]}) from None
+        raise ValidationError.fields({"since": [Text("ISO 8601 o segundos unix",
+                                                     "ISO 8601 or unix seconds")]}) from None

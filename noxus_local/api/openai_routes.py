@@ -31,7 +31,7 @@ from noxus_local.api.inputs import ParsedInput, read_input
 from noxus_local.core import jobs
 from noxus_local.core.keys import new_id
 from noxus_local.core.limits import tier_limits
-from noxus_local.errors import ERRORS_BY_CODE, NoxusError, ValidationError, message
+from noxus_local.errors import ERRORS_BY_CODE, NoxusError, ValidationError, message, say
 from noxus_local.media import subtitles
 from noxus_local.tools.base import InputSpec, Tool, ToolContext, ToolOutput
 
@@ -177,9 +177,9 @@ def verbose(result: Mapping[str, Any], task: str) -> dict[str, Any]:
 
 def error_shape(exc: NoxusError, locale: str) -> dict[str, Any]:
     """OpenAI's error body. ``type``: invalid_request_error for 4xx, server_error for 5xx."""
-    fields = (exc.details or {}).get("field_errors") or {}
+    fields = say((exc.details or {}).get("field_errors") or {}, locale)
     said = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in fields.items())
-    text = exc.message or message(exc.code, locale)
+    text = say(exc.message, locale) or message(exc.code, locale)
     return {"error": {"message": f"{text} ({said})" if said else text,
                       "type": "invalid_request_error" if exc.status < 500 else "server_error",
                       "code": exc.code, "param": next(iter(fields), None)}}

@@ -35,7 +35,7 @@ from noxus_local.api.inputs import ParsedInput, json_object
 from noxus_local.api.tool_routes import Options, prepare_job, remember
 from noxus_local.core import idempotency, jobs
 from noxus_local.core.keys import new_id
-from noxus_local.errors import ERRORS_BY_CODE, MESSAGES, NoxusError, ValidationError
+from noxus_local.errors import ERRORS_BY_CODE, NoxusError, Text, ValidationError, message, one_of, say
 from noxus_local.speech.voice_catalog import VOICES
 from noxus_local.tools.text_to_speech import STREAM_FILE
 
@@ -118,10 +118,10 @@ def _fields(body: dict[str, Any]) -> dict[str, Any]:
     """OpenAI's request mapped onto the text-to-speech tool's inputs."""
     fmt = body.get("response_format") or "mp3"
     if fmt not in FORMATS:
-        raise ValidationError.fields({"response_format": [f"uno de / one of: {', '.join(FORMATS)}"]})
+        raise ValidationError.fields({"response_format": [one_of(FORMATS)]})
     voice = body.get("voice") or "af_heart"
     if not isinstance(voice, str):
-        raise ValidationError.fields({"voice": ["texto / a string"]})
+        raise ValidationError.fields({"voice": [Text("texto", "a string")]})
     fields = {"text": body.get("input"), "voice_id": OPENAI_VOICES.get(voice.lower(), voice), "format": fmt}
     if body.get("speed") is not None:
         fields["speed"] = body["speed"]
@@ -130,14 +130,15 @@ def _fields(body: dict[str, Any]) -> dict[str, Any]:
 
 def openai_error(request: Request[Any, Any, Any], exc: NoxusError) -> Response[bytes]:
     """``{"error": {"message", "type", "code", "param"}}`` as OpenAI's clients read it."""
-    field_errors = (exc.details or {}).get("field_errors") or {}
+    locale = services_of(request).locale
+    field_errors = say((exc.details or {}).get("field_errors") or {}, locale)
     param = next(iter(field_errors), None)
-    message = exc.message or MESSAGES.get(exc.code, (exc.code, exc.code))[1]
+    text = say(exc.message, locale) or message(exc.code, locale)
     if param:
-        message = f"{param}: {field_errors[param][0]}"
+        text = f"{param}: {field_errors[param][0]}"
     kind = "invalid_request_error" if exc.status < 500 else "server_error"
     headers = {"X-Job-Id": (exc.details or {})["job_id"]} if (exc.details or {}).get("job_id") else {}
-    return _json({"error": {"message": message, "type": kind, "code": exc.code, "param": param}},
+    return _json({"error": {"message": text, "type": kind, "code": exc.code, "param": param}},
                  exc.status, request, headers)
 
 

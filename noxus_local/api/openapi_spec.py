@@ -20,6 +20,8 @@ from typing import Any
 from noxus_local.api.envelope import MESSAGES
 from noxus_local.api.job_routes import MAX_LIMIT, MAX_OFFSET
 from noxus_local.core.custom_voices import NAME_PATTERN as CUSTOM_VOICE_NAME
+from noxus_local.errors import Text
+from noxus_local.media.images import INVALID_IMAGE
 from noxus_local.money import UNITS
 from noxus_local.speech.voice_catalog import VOICES
 
@@ -354,8 +356,8 @@ PARAMETERS = {
 
 # details/extra that make each error example look like the real thing
 ERROR_SAMPLES: dict[str, dict[str, Any]] = {
-    "validation_error": {"details": {"field_errors": {"text": ["es obligatorio / is required"]}}},
-    "invalid_media": {"message": "No se pudo leer la imagen: el archivo está dañado o no es una imagen compatible."},
+    "validation_error": {"details": {"field_errors": {"text": [Text("es obligatorio", "is required")]}}},
+    "invalid_media": {"message": INVALID_IMAGE},
     "insufficient_api_balance": {"details": {"estimated_usd": "0.002", "available_usd": "0.001"}},
     "scope_denied": {"details": {"required_scope": "tools:run"}},
     "tool_not_allowed": {"details": {"tool": "qr"}},
@@ -803,11 +805,14 @@ SCHEMAS.update({
 })
 OPENAI_AUDIO_BODY = {"required": True, "content": {"multipart/form-data": {"schema": _obj({
     "file": {"type": "string", "format": "binary", "description": "Audio or video with an audio stream"},
+    "file_asset_id": _str("The file as an assetId from POST /api/v1/assets"),
+    "file_url": _str("The file as an http(s) URL the server downloads (SSRF-checked)", format="uri"),
     "model": _str("whisper-1 (= the default model) or an installed whisper model id, e.g. whisper-base"),
     "language": _str("ISO-639-1 code; absent = detected"),
     "prompt": _str("Accepted, not used"), "temperature": {"type": "number", "description": "Accepted, not used"},
     "response_format": _str(enum=["json", "text", "srt", "verbose_json", "vtt"], default="json"),
-    "timestamp_granularities[]": {"type": "array", "items": _str(enum=["word", "segment"])}}, ("file",))}}}
+    "timestamp_granularities[]": {"type": "array", "items": _str(enum=["word", "segment"])}},
+    anyOf=[{"required": [way]} for way in ("file", "file_asset_id", "file_url")])}}}
 OPENAI_ERRORS = ("validation_error", "invalid_media", "scope_denied", "tool_not_allowed", "limit_exceeded",
                  "unsupported_media_type", "insufficient_api_balance", "idempotency_conflict",
                  "concurrency_limit_exceeded", *AUTH_ERRORS, "tool_unavailable", "processing_timeout",
@@ -821,7 +826,9 @@ for _path, _task in (("/v1/audio/transcriptions", "transcribe"), ("/v1/audio/tra
         "Transcribe audio" if _task == "transcribe" else "Translate audio into English",
         "OpenAI's request and response; runs an `auto-subtitles` job with `burn=false` (same keys, limits, "
         "per-minute billing, Idempotency-Key and job history). `X-Job-Id` names the job.", None,
-        errors=tuple(dict.fromkeys(OPENAI_ERRORS)), content=OPENAI_CONTENT, request_body=OPENAI_AUDIO_BODY,
+        # file_asset_id names an asset: another account's is 403, an unknown or deleted one 404
+        errors=tuple(dict.fromkeys((*OPENAI_ERRORS, "asset_forbidden", "asset_not_found"))), content=OPENAI_CONTENT,
+        request_body=OPENAI_AUDIO_BODY,
         extra={202: ("OpenAiJobAccepted", {"still running": {"id": JOB, "object": "job", "status": "running",
                                                              "location": f"/api/v1/jobs/{JOB}"}})},
         error_schema="OpenAiError")
@@ -903,12 +910,17 @@ VIDEO_OPTIONS = {
 VIDEO_BODY = {"required": True, "content": {
     "video/*": {"schema": BINARY},
     "application/octet-stream": {"schema": BINARY},
-    "multipart/form-data": {"schema": _obj({"video": BINARY, **VIDEO_OPTIONS}, ("video",))},
+    # the server needs the video one way or another: each form names the ways it takes (issue 17)
+    "multipart/form-data": {"schema": _obj({
+        "video": BINARY, "video_asset_id": _str("An asset of this account, instead of the part"),
+        "video_url": _str("Downloaded by the server (SSRF-checked), instead of the part", format="uri"),
+        **VIDEO_OPTIONS}, anyOf=[{"required": [way]} for way in ("video", "video_asset_id", "video_url")])},
     "application/json": {"schema": _obj({
         "asset_id": _str("An asset of this account"), "url": _str("Downloaded by the server (SSRF-checked)"),
         "data_base64": _str("The video as raw base64"),
         "features": {"type": "array", "minItems": 1, "items": _str(enum=ANALYSIS_FEATURES)},
-        "sample_every_seconds": VIDEO_OPTIONS["sample_every_seconds"], "webhook": JSON_COMMON["webhook"]}),
+        "sample_every_seconds": VIDEO_OPTIONS["sample_every_seconds"], "webhook": JSON_COMMON["webhook"]},
+        anyOf=[{"required": [way]} for way in ("asset_id", "url", "data_base64")]),
         "examples": {"an asset": {"summary": "a video uploaded before as an asset",
                                   "value": {"asset_id": "asset_0f1e2d3c4b5a69788796a5b4", "features": ["colors"]}}}},
 }}
@@ -1102,10 +1114,14 @@ SCHEMAS.update({"OpenAIVoices": _obj({"object": {"const": "list"}, "voices": {"t
                     {"id": _str(), "name": _str(), "language": _str(), "gender": _str()})},
                     "aliases": {"type": "object", "additionalProperties": _str()}}, ("voices",))})
 OPENAI_SPEECH_BODY = {"required": True, "content": {"application/json": {
-    "schema": _obj({"model": _str("Any; kokoro-82m speaks"), "input": _str("1-10,000 characters", maxLength=40000),
-                    "voice": _str("A voice_id, or an OpenAI voice name (alloy → af_alloy …)"),
-                    "response_format": _str(enum=["mp3", "opus", "aac", "flac", "wav", "pcm"], default="mp3"),
-                    "speed": {"type": "number", "minimum": 0.5, "maximum": 2.0, "default": 1.0}},
+    # null is absent for every field but input (the openai client may send it): the default applies
+    "schema": _obj({"model": {"type": ["string", "null"], "description": "Any; kokoro-82m speaks"},
+                    "input": _str("1-10,000 characters; more is 413 limit_exceeded (max_text_chars)", minLength=1,
+                                  maxLength=10_000),
+                    "voice": {"type": ["string", "null"], "default": "af_heart",
+                              "description": "A voice_id, or an OpenAI voice name (alloy → af_alloy …)"},
+                    "response_format": {"enum": ["mp3", "opus", "aac", "flac", "wav", "pcm", None], "default": "mp3"},
+                    "speed": {"type": ["number", "null"], "minimum": 0.5, "maximum": 2.0, "default": 1.0}},
                    ("input",)),
     "examples": {"openai": {"summary": "what the openai client sends",
                             "value": {"model": "kokoro-82m", "voice": "ef_dora", "input": "Hola."}}}}}}

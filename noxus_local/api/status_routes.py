@@ -22,7 +22,7 @@ from noxus_local.api.auth import require_principal
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import json_response
 from noxus_local.core import backlog, usage
-from noxus_local.errors import ValidationError
+from noxus_local.errors import ValidationError, one_of
 from noxus_local.node.services import Services
 
 WINDOW = 3600
@@ -35,7 +35,7 @@ async def latency(request: Request[Any, Any, Any]) -> Response[bytes]:
     svc = services_of(request)
     media_type = request.query_params.get("media_type")
     if media_type not in UNITS:
-        raise ValidationError.fields({"media_type": ["uno de / one of: image, video"]})
+        raise ValidationError.fields({"media_type": [one_of(("image", "video"))]})
     row = usage.latency(svc.db, media_type, time.time() - WINDOW)
     per_unit = None
     if row["units"]:

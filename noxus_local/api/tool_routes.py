@@ -34,13 +34,14 @@ from noxus_local.core.job_view import job_body
 from noxus_local.core.keys import Principal, new_id
 from noxus_local.core.limits import job_window, tier_limits
 from noxus_local.core.ssrf import check_url
-from noxus_local.errors import ERRORS_BY_CODE, InsufficientStorage, NoxusError, ShuttingDown, ValidationError
+from noxus_local.errors import ERRORS_BY_CODE, InsufficientStorage, NoxusError, ShuttingDown, Text, ValidationError
 from noxus_local.node.services import Services
 from noxus_local.runtime.steps import plan
 from noxus_local.store.space import storage_errors
 from noxus_local.tools.base import InputSpec, Tool, coerce_inputs
 
 RETURN_BASE64 = InputSpec("return_base64", "boolean", default=True)
+WEBHOOK_SHAPE = Text("objeto JSON {url, secret}", "a JSON object {url, secret}")
 
 
 @get("/api/v1/tools")
@@ -208,17 +209,18 @@ def webhook_from_fields(fields: dict[str, Any], allow_hosts: list[str]) -> dict[
         try:
             hook = json.loads(hook)
         except (ValueError, RecursionError):
-            raise ValidationError.fields({"webhook": ["objeto JSON {url, secret} / a JSON object {url, secret}"]}) \
+            raise ValidationError.fields({"webhook": [WEBHOOK_SHAPE]}) \
                 from None
     if hook is None and fields.get("webhook_url"):
         hook = {"url": fields["webhook_url"], "secret": fields.get("webhook_secret")}
     if hook is None:
         return None
     if not isinstance(hook, dict) or not isinstance(hook.get("url"), str):
-        raise ValidationError.fields({"webhook.url": ["obligatorio, texto / required, a string"]})
+        raise ValidationError.fields({"webhook.url": [Text("obligatorio, texto", "required, a string")]})
     secret = hook.get("secret")
     if secret is not None and (not isinstance(secret, str) or len(secret) > 512):
-        raise ValidationError.fields({"webhook.secret": ["texto de hasta 512 / a string up to 512 chars"]})
+        raise ValidationError.fields({"webhook.secret": [Text("texto de hasta 512 caracteres",
+                                                              "a string up to 512 characters")]})
     check_url(hook["url"], allow_hosts)
     return {"url": hook["url"], **({"secret": secret} if secret else {})}
 

@@ -43,7 +43,7 @@ from noxus_local.core import jobs
 from noxus_local.core.analysis import SEED_ROUTE_KEY, VIDEO_TOOL, video_view
 from noxus_local.core.keys import Principal, new_id
 from noxus_local.core.limits import tier_limits
-from noxus_local.errors import InvalidMedia, UnsupportedMediaType, ValidationError
+from noxus_local.errors import InvalidMedia, NoxusError, Text, UnsupportedMediaType, ValidationError
 from noxus_local.node.services import Services
 from noxus_local.tools.base import InputFile, Limits, Tool
 
@@ -53,7 +53,7 @@ RAW_TYPES = ("application/octet-stream",)
 FLUSH_BYTES = 1024 * 1024  # chunks are written to disk in one thread hop per MiB
 # JSON's names for the file, as seed 001 and the image items say them → the tool's input names
 JSON_FILE_KEYS = {"asset_id": "video_asset_id", "url": "video_url", "data_base64": "video_base64"}
-EMPTY = "El cuerpo está vacío (0 bytes) / the body is empty (0 bytes): send the video."
+EMPTY = Text("El cuerpo está vacío (0 bytes): envía el video.", "The body is empty (0 bytes): send the video.")
 
 
 @post(ROUTE, status_code=202)
@@ -99,8 +99,12 @@ async def _read_video(request: Request[Any, Any, Any], svc: Services, principal:
         raw = await request.body()
         if not raw:
             raise InvalidMedia(EMPTY, details={"reason": "empty"})
-        parsed = await to_thread.run_sync(_read_json, _renamed(raw), tool, limits, workdir)
-        await resolve_refs(request, tool, limits, workdir, parsed)
+        renamed, given = _renamed(raw)
+        try:
+            parsed = await to_thread.run_sync(_read_json, renamed, tool, limits, workdir)
+            await resolve_refs(request, tool, limits, workdir, parsed)
+        except NoxusError as exc:
+            raise _named_as_given(exc, given) from None
     else:
         raise UnsupportedMediaType(details={"content_type": ctype[:100], "accepted": [
             "video/*", "application/octet-stream", "multipart/form-data", "application/json"]})
@@ -110,22 +114,37 @@ async def _read_video(request: Request[Any, Any, Any], svc: Services, principal:
             parsed.fields[name] = value
     check_values(parsed.fields)
     if "video" not in parsed.files:
-        raise ValidationError.fields({"video": ["es obligatorio / is required"]})
+        raise ValidationError.fields({"video": [Text("es obligatorio", "is required")]})
     return parsed
 
 
-def _renamed(raw: bytes) -> bytes:
-    """JSON's ``asset_id`` / ``url`` / ``data_base64`` under the tool's names (``video_asset_id``…)."""
+def _renamed(raw: bytes) -> tuple[bytes, dict[str, str]]:
+    """JSON's ``asset_id`` / ``url`` / ``data_base64`` under the tool's names (``video_asset_id``…),
+    and which were renamed (tool name → the client's), so errors can name them as the client did."""
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
-        return raw  # _read_json says what is wrong with it
+        return raw, {}  # _read_json says what is wrong with it
     if not isinstance(body, dict):
-        return raw
-    for given, name in JSON_FILE_KEYS.items():
-        if given in body and name not in body:
-            body[name] = body.pop(given)
-    return json.dumps(body).encode()
+        return raw, {}
+    given: dict[str, str] = {}
+    for own, name in JSON_FILE_KEYS.items():
+        if own in body and name not in body:
+            body[name] = body.pop(own)
+            given[name] = own
+    return json.dumps(body).encode(), given
+
+
+def _named_as_given(exc: NoxusError, given: dict[str, str]) -> NoxusError:
+    """The error with its field errors under the client's names: ``url``, never ``video_url`` (issue 17).
+
+    Example: ``{"video_url": ["must be http(s)"]}`` → ``{"url": ["must be http(s)"]}`` when the
+    body said ``url``.
+    """
+    fields = (exc.details or {}).get("field_errors")
+    if given and isinstance(fields, dict):
+        exc.details = {**(exc.details or {}), "field_errors": {given.get(k, k): v for k, v in fields.items()}}
+    return exc
 
 
 async def _stream_body(request: Request[Any, Any, Any], limits: Limits, path: Path) -> ParsedInput:

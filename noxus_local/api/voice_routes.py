@@ -26,7 +26,7 @@ from noxus_local.api.envelope import json_response
 from noxus_local.api.file_routes import _signature
 from noxus_local.api.inputs import ascii_int, json_object
 from noxus_local.core import voices
-from noxus_local.errors import NotFound, ToolUnavailable, ValidationError
+from noxus_local.errors import NotFound, Text, ToolUnavailable, ValidationError
 from noxus_local.node.services import Services
 from noxus_local.speech.voice_catalog import VOICES
 
@@ -43,7 +43,7 @@ async def list_voices(request: Request[Any, Any, Any]) -> Response[bytes]:
     offset = ascii_int(q.get("offset"), "offset", 0, 0, 10**6)
     include = q.get("include_uninstalled", "false").lower()
     if include not in ("true", "false"):
-        raise ValidationError.fields({"include_uninstalled": ["true o false / true or false"]})
+        raise ValidationError.fields({"include_uninstalled": [Text("true o false", "true or false")]})
     query = voices.VoiceQuery(**{k: (q.get(k) or None) for k in FILTERS}, include_uninstalled=include == "true")
     custom = await to_thread.run_sync(svc.voices.all, principal.account_id)
     page, total = voices.list_voices(svc.cfg, query, limit, offset, custom)
@@ -100,8 +100,10 @@ async def voice_preview(request: Request[Any, Any, Any], voice_id: FromPath[str]
 @post("/api/v1/voices/clone")
 async def clone_voice(request: Request[Any, Any, Any]) -> Response[bytes]:
     await require_principal(request)
-    raise ToolUnavailable("voice cloning needs a cloning model, and none is available offline; "
-                          "mix voices instead (POST /api/v1/voices with \"mix\")",
+    raise ToolUnavailable(Text("clonar una voz necesita un modelo de clonación, y no hay ninguno disponible sin "
+                               "conexión; mezcla voces (POST /api/v1/voices con \"mix\")",
+                               "voice cloning needs a cloning model, and none is available offline; "
+                               "mix voices instead (POST /api/v1/voices with \"mix\")"),
                           details={"reason": "model_missing", "missing": ["a voice-cloning model"]})
 
 

@@ -40,13 +40,14 @@ from noxus_local.config import AssetSettings, TierSettings
 from noxus_local.core import storage
 from noxus_local.core.job_view import iso
 from noxus_local.core.keys import new_id
-from noxus_local.errors import AssetForbidden, AssetNotFound, InvalidMedia, LimitExceeded, ValidationError
+from noxus_local.errors import AssetForbidden, AssetNotFound, InvalidMedia, LimitExceeded, Text, ValidationError
 from noxus_local.media.sniff import HEAD_BYTES, Sniffed, check_svg, sniff
 
 # category → the kind of content it must hold; absent categories are inferred as the kind itself
 CATEGORIES: dict[str, str] = {"product_image": "image", "logo": "image", "image": "image",
                               "music": "audio", "audio": "audio", "video": "video"}
 KINDS = ("image", "audio", "video")
+ACCEPTED_LIST = "PNG, JPEG, WebP, SVG, MP3, WAV, OGG, AAC, M4A, MP4, MOV, WebM, MKV, AVI"
 MB = 1024 * 1024
 # what new_id("asset") makes; anything else is unknown before it reaches SQLite (a lone surrogate
 # would not even encode) or a response
@@ -109,7 +110,7 @@ class Intake:
         if self._fh is not None:
             self._fh.close()
         if self.size == 0:
-            raise ValidationError.fields({"file": ["archivo vacío (0 bytes) / empty file (0 bytes)"]})
+            raise ValidationError.fields({"file": [Text("archivo vacío (0 bytes)", "empty file (0 bytes)")]})
         if self._sniffed is None:
             self._identify()
         assert self._sniffed is not None
@@ -127,8 +128,8 @@ class Intake:
         found = sniff(bytes(self._head))
         if found is None or found.kind not in self.caps:
             raise InvalidMedia(
-                "El contenido no es un formato admitido / the content is not a supported format: "
-                "PNG, JPEG, WebP, SVG, MP3, WAV, OGG, AAC, M4A, MP4, MOV, WebM, MKV, AVI.",
+                Text(f"El contenido no es un formato admitido: {ACCEPTED_LIST}.",
+                     f"The content is not a supported format: {ACCEPTED_LIST}."),
                 details={"reason": "unsupported_content", "accepted_kinds": sorted(self.caps)})
         self._sniffed = found
 
@@ -159,7 +160,7 @@ def check_content(received: Received, max_pixels: int = 0) -> None:
         except Image.DecompressionBombError:  # over twice Pillow's own limit: refused before our check
             raise LimitExceeded(details={"limit": "max_image_pixels", "max": max_pixels}) from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-            raise InvalidMedia("La imagen está dañada / the image is damaged or truncated.",
+            raise InvalidMedia(Text("La imagen está dañada o incompleta.", "The image is damaged or truncated."),
                                details={"reason": "image_undecodable"}) from None
 
 
@@ -175,8 +176,8 @@ def category_for(category: str | None, kind: str) -> str:
         return kind
     if CATEGORIES[category] != kind:
         raise ValidationError.fields({"category": [
-            f"'{category}' necesita {CATEGORIES[category]}, el archivo es {kind} / "
-            f"'{category}' needs {CATEGORIES[category]} content, the file is {kind}"]})
+            Text(f"'{category}' necesita {CATEGORIES[category]}, el archivo es {kind}",
+                 f"'{category}' needs {CATEGORIES[category]} content, the file is {kind}")]})
     return category
 
 
@@ -230,7 +231,7 @@ class AssetStore:
         if row["account_id"] != account_id:
             raise AssetForbidden(details={"asset_id": asset_id})
         if row["deleted_at"] is not None:
-            raise AssetNotFound(f"El asset {asset_id} fue eliminado / asset {asset_id} was deleted.",
+            raise AssetNotFound(Text(f"El asset {asset_id} fue eliminado.", f"Asset {asset_id} was deleted."),
                                 details={"asset_id": asset_id, "reason": "deleted"})
         return row
 

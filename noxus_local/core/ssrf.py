@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 from urllib.parse import SplitResult, quote, urlsplit
 
-from noxus_local.errors import ValidationError
+from noxus_local.errors import Text, ValidationError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -66,8 +66,8 @@ def vet(url: str, allow_hosts: list[str], resolve: Resolver = socket.getaddrinfo
         networks = _networks(allow_hosts)
         for address in addresses:
             if _refused(address) and not _allowed(address, networks):
-                _reject(f"resuelve a una dirección interna no permitida ({address}) / "
-                        f"resolves to a refused internal address ({address})")
+                _reject(Text(f"resuelve a una dirección interna no permitida ({address})",
+                             f"resolves to a refused internal address ({address})"))
     return Target(parts.scheme, host, port, _request_path(parts), addresses)
 
 
@@ -77,19 +77,19 @@ def _reject(message: str) -> NoReturn:
 
 def _parse(url: str) -> SplitResult:
     if len(url) > MAX_URL_LENGTH:
-        _reject(f"máximo {MAX_URL_LENGTH} caracteres / at most {MAX_URL_LENGTH} characters")
+        _reject(Text(f"máximo {MAX_URL_LENGTH} caracteres", f"at most {MAX_URL_LENGTH} characters"))
     if any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in url):
-        _reject("sin espacios ni caracteres de control / no spaces or control characters")
+        _reject(Text("sin espacios ni caracteres de control", "no spaces or control characters"))
     try:
         parts = urlsplit(url)
     except ValueError:  # "http://[": an unclosed IPv6 bracket
-        _reject("URL mal formada / malformed URL")
+        _reject(Text("URL mal formada", "malformed URL"))
     if parts.scheme not in ("http", "https"):
-        _reject("debe ser http:// o https:// / must be http:// or https://")
+        _reject(Text("debe ser http:// o https://", "must be http:// or https://"))
     if "@" in parts.netloc:
-        _reject("no se admiten credenciales en la URL / credentials in the URL are not allowed")
+        _reject(Text("no se admiten credenciales en la URL", "credentials in the URL are not allowed"))
     if not parts.hostname:
-        _reject("falta el host / the host is missing")
+        _reject(Text("falta el host", "the host is missing"))
     return parts
 
 
@@ -104,7 +104,7 @@ def _ascii_host(host: str) -> str:
     try:
         return host.encode("idna").decode("ascii")
     except UnicodeError:
-        _reject("host no válido / invalid host")
+        _reject(Text("host no válido", "invalid host"))
 
 
 def _port(parts: SplitResult) -> int:
@@ -113,7 +113,7 @@ def _port(parts: SplitResult) -> int:
     except ValueError:  # out of range or not a number
         port = 0
     if port == 0:
-        _reject("puerto no válido / invalid port")
+        _reject(Text("puerto no válido", "invalid port"))
     return port or (443 if parts.scheme == "https" else 80)
 
 
@@ -129,7 +129,7 @@ def _resolve(host: str, port: int, resolve: Resolver) -> list[IPAddress]:
     except (OSError, UnicodeError, ValueError, IndexError):
         found = []
     if not found:
-        _reject(f"no se pudo resolver {host} / could not resolve {host}")
+        _reject(Text(f"no se pudo resolver {host}", f"could not resolve {host}"))
     return list(dict.fromkeys(found))  # getaddrinfo repeats an address per protocol
 
 

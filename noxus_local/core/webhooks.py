@@ -36,7 +36,7 @@ from typing import Any
 from noxus_local.config import WebhookSettings
 from noxus_local.core.keys import new_id
 from noxus_local.core.ssrf import IPAddress, Resolver, Target, vet
-from noxus_local.errors import ValidationError
+from noxus_local.errors import ValidationError, say
 
 log = logging.getLogger("noxus_local.webhooks")
 
@@ -166,7 +166,8 @@ class WebhookService:
             code = post(target, bytes(row["payload"]), self._headers(row), self.settings.timeout_seconds)
             error = _judge(code, time.monotonic() - started, self.settings.timeout_seconds)
         except ValidationError as exc:
-            error = "refused by the SSRF guard: " + "; ".join((exc.details or {})["field_errors"]["webhook.url"])
+            said = say((exc.details or {})["field_errors"]["webhook.url"], "en")  # an English log line
+            error = "refused by the SSRF guard: " + "; ".join(said)
         except (OSError, ValueError, http.client.HTTPException) as exc:  # timeouts and TLS errors are OSErrors
             error = f"{type(exc).__name__}: {exc}".rstrip(": ")
         return Outcome(at, code, error, int((time.monotonic() - started) * 1000))

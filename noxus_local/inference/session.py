@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Self
 
 from noxus_local.config import Config
-from noxus_local.errors import ToolUnavailable
+from noxus_local.errors import Text, ToolUnavailable
 
 CUDA, CPU = "CUDAExecutionProvider", "CPUExecutionProvider"
 ORT_DEFAULT_SEVERITY = 2  # warnings
@@ -52,8 +52,9 @@ class ModelNotInstalled(ToolUnavailable):
     @classmethod
     def for_model(cls, identity: str, missing: list[str]) -> ModelNotInstalled:
         command = f"noxus-local models fetch {identity}"
-        return cls(f"model {identity} is not installed ({', '.join(missing)} missing); "
-                   f"install it with `{command}`",
+        files = ", ".join(missing)
+        return cls(Text(f"el modelo {identity} no está instalado (falta {files}); instálalo con `{command}`",
+                        f"model {identity} is not installed ({files} missing); install it with `{command}`"),
                    details={"reason": "model_missing", "model": identity, "install": command,
                             "missing": missing})
 

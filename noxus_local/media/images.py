@@ -23,7 +23,8 @@ from typing import Any, Literal
 
 from PIL import Image, ImageColor, ImageOps, ImageSequence, UnidentifiedImageError
 
-from noxus_local.errors import InvalidMedia, LimitExceeded
+from noxus_local.errors import InvalidMedia, LimitExceeded, Text
+from noxus_local.media import svg
 
 Fit = Literal["contain", "cover", "fill"]
 RGBA = tuple[int, int, int, int]
@@ -38,7 +39,8 @@ REDUCING_GAP = 3.0
 # their headers; all of them mean "bad upload", never "server bug".
 DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError,
                  IndexError, struct.error, ZeroDivisionError)
-INVALID_IMAGE = "No se pudo leer la imagen: el archivo está dañado o no es una imagen compatible."
+INVALID_IMAGE = Text("No se pudo leer la imagen: el archivo está dañado o no es una imagen compatible.",
+                     "Could not read the image: the file is damaged or not a supported image.")
 
 
 @dataclass(frozen=True)
@@ -119,14 +121,21 @@ def check_output(width: int, height: int, fmt: OutputFormat, max_pixels: int) ->
                                      "max": fmt.max_side, "actual": max(width, height)})
 
 
-def open_image(path: Path, max_pixels: int) -> Image.Image:
+def open_image(path: Path, max_pixels: int, svg_box: tuple[int, int] | None = None) -> Image.Image:
     """Open lazily (header only) and refuse oversized images before any decoding.
+
+    An SVG is drawn here (``media.svg``: nothing outside the file is read), at
+    its own size or to fit ``svg_box``, and comes back with ``format == "SVG"``.
 
     Pillow's own bomb guard fires at twice its global ``MAX_IMAGE_PIXELS``
     (~179 MP) whatever our limit is; that is an absolute ceiling here too. Its
     warning (above ~89 MP) is only an error where warnings are made errors;
     ``warnings.catch_warnings`` is not used because it is not thread-safe.
     """
+    if svg.is_svg(path):
+        drawn = svg.rasterise(path, max_pixels, svg_box)
+        drawn.format = "SVG"
+        return drawn
     try:
         img = Image.open(path)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -147,6 +156,8 @@ def open_image(path: Path, max_pixels: int) -> Image.Image:
 
 def probe(path: Path, max_pixels: int) -> ImageInfo:
     """Format and displayed size from the header alone; cheap enough for ``Tool.check``."""
+    if svg.is_svg(path):
+        return ImageInfo("SVG", *svg.size_of(path))  # a vector: only what is drawn counts (check_output)
     with open_image(path, max_pixels) as img:
         return ImageInfo(img.format or "", *displayed_size(img))
 

@@ -28,7 +28,8 @@ import defusedxml.ElementTree as SafeET
 import filetype
 from defusedxml import DefusedXmlException
 
-from noxus_local.errors import InvalidMedia
+from noxus_local.errors import InvalidMedia, Text
+from noxus_local.media import css
 
 HEAD_BYTES = 8192
 
@@ -44,7 +45,9 @@ _SVG_ROOT = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*|<!DOCTYPE[^>]
 _SVG_NS = "{http://www.w3.org/2000/svg}"
 _XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 _REFUSED_TAGS = {"script", "foreignObject", "iframe", "embed", "object", "handler", "listener"}
-_CSS_EXTERNAL = re.compile(r"@import|url\(\s*['\"]?\s*(?!#)", re.I)
+# SMIL elements that set another attribute over time: <set attributeName="href" to="javascript:…">
+# turns a safe link into a script once the file is open, and an on* target adds a handler
+_ANIMATION_TAGS = {"animate", "set", "animateTransform", "animateMotion", "animateColor"}
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,9 @@ def check_svg(path: Path) -> None:
     try:
         root = SafeET.parse(path).getroot()
     except (SafeET.ParseError, DefusedXmlException, ValueError):
-        raise InvalidMedia("El SVG no es XML válido o declara entidades / the SVG is not valid XML "
-                           "or declares entities.", details={"reason": "svg_invalid"}) from None
+        raise InvalidMedia(Text("El SVG no es XML válido o declara entidades.",
+                                "The SVG is not valid XML or declares entities."),
+                           details={"reason": "svg_invalid"}) from None
     for element in root.iter():
         _check_element(element)
 
@@ -93,16 +97,25 @@ def _check_element(element: Element) -> None:
     tag = element.tag.removeprefix(_SVG_NS) if isinstance(element.tag, str) else ""
     if tag in _REFUSED_TAGS:
         _unsafe("svg_script", f"<{tag}>")
+    if tag in _ANIMATION_TAGS:
+        _check_animation(tag, element.get("attributeName", ""))
     for name, value in element.attrib.items():
         local = name.rsplit("}", 1)[-1].lower()
         if local.startswith("on"):
             _unsafe("svg_script", f"{local}=")
         if (name == _XLINK_HREF or local == "href") and not _internal(value):
             _unsafe("svg_external_reference", f"{local}={value[:80]}")
-        if local == "style" and _CSS_EXTERNAL.search(value):
-            _unsafe("svg_external_reference", "style url()")
-    if tag == "style" and _CSS_EXTERNAL.search(element.text or ""):
-        _unsafe("svg_external_reference", "<style> url()/@import")
+        elif (found := css.dangerous(value)) is not None:  # style="…" and fill="url(…)" alike
+            _unsafe("svg_external_reference", f"{local}=\"{found}\"")
+    if tag == "style" and (found := css.dangerous("".join(element.itertext()))) is not None:
+        _unsafe("svg_external_reference", f"<style> {found}")
+
+
+def _check_animation(tag: str, target: str) -> None:
+    """Refuse an animation whose target is a link (``href``, ``xlink:href``) or an ``on*`` handler."""
+    name = target.strip().lower().rsplit(":", 1)[-1]
+    if name == "href" or name.startswith("on"):
+        _unsafe("svg_script", f"<{tag} attributeName=\"{target.strip()[:40]}\">")
 
 
 def _internal(href: str) -> bool:
@@ -111,6 +124,6 @@ def _internal(href: str) -> bool:
 
 
 def _unsafe(reason: str, what: str) -> None:
-    raise InvalidMedia(f"El SVG contiene {what}: no se aceptan scripts ni referencias externas / "
-                       f"the SVG contains {what}: scripts and external references are refused.",
+    raise InvalidMedia(Text(f"El SVG contiene {what}: no se aceptan scripts ni referencias externas.",
+                            f"The SVG contains {what}: scripts and external references are refused."),
                        details={"reason": reason})

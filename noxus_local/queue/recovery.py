@@ -40,6 +40,7 @@ from typing import Any
 
 from noxus_local.core import jobs
 from noxus_local.core.remote_jobs import is_remote
+from noxus_local.errors import Text, say
 from noxus_local.ops.pidfile import is_alive
 from noxus_local.store.space import is_disk_full
 
@@ -47,6 +48,8 @@ log = logging.getLogger("noxus_local.queue.recovery")
 MAX_ATTEMPTS = 2
 HEARTBEAT_SECONDS = 5.0
 STALE_SECONDS = 60.0
+SERVER_STOPPED = Text("El servidor se detuvo durante el trabajo; no se cobró nada.",
+                      "The server stopped during the job; nothing was charged.")
 
 
 def recover_jobs(svc: Any, startup: bool = True) -> dict[str, int]:
@@ -66,7 +69,7 @@ def recover_jobs(svc: Any, startup: bool = True) -> dict[str, int]:
             svc.dispatcher.enqueue(row["id"])
             counts["requeued"] += 1
         else:
-            _fail(svc, row["id"], "internal_error", "El servidor se detuvo durante el trabajo; no se cobró nada.")
+            _fail(svc, row["id"], "internal_error", say(SERVER_STOPPED, svc.cfg.server.locale))
             counts["failed"] += 1
     if any(counts.values()):
         log.warning("recovered unfinished jobs: %s", counts)

@@ -40,7 +40,7 @@ from noxus_local.core import backlog, jobs, remote_jobs, storage
 from noxus_local.core.assets import AssetStore
 from noxus_local.core.billing import settlement
 from noxus_local.core.files import FileStore
-from noxus_local.errors import LimitExceeded, NoxusError, StaleAttempt, ValidationError
+from noxus_local.errors import LimitExceeded, NoxusError, StaleAttempt, Text, ValidationError, say
 from noxus_local.queue.jobspec import HELD_PREFIX, WAKE_MAX, JobSpec, queue_key, wake_key
 from noxus_local.runtime.digest import sha256_of
 from noxus_local.tools.base import Limits, OutputFile, ToolOutput
@@ -48,6 +48,8 @@ from noxus_local.tools.catalog import Catalog
 
 log = logging.getLogger("noxus_local.queue.remote")
 EPOCH_KEY = "noxus:epoch"
+WORKER_LOST = Text("El worker dejó de responder; no se cobró nada.",
+                   "The worker stopped answering; nothing was charged.")
 MAX_REMOTE_ATTEMPTS = 2  # as recovery's MAX_ATTEMPTS: re-queued once, then failed
 
 
@@ -92,8 +94,10 @@ class RemoteQueue:
         try:
             digests = self._digests(row)
         except NoxusError as exc:  # an asset deleted since the request: fails, charged 0
-            jobs.finish(self.db, job_id, status="failed", error_code=exc.code, error_message=exc.message,
-                        result={"details": exc.details} if exc.details else None)
+            locale = self.cfg.server.locale
+            jobs.finish(self.db, job_id, status="failed", error_code=exc.code,
+                        error_message=say(exc.message, locale),
+                        result={"details": say(exc.details, locale)} if exc.details else None)
             return False
         token = remote_jobs.assign_attempt(self.db, job_id)
         if token is None:
@@ -292,7 +296,7 @@ class RemoteQueue:
             return
         log.warning("job %s: worker %s sent no heartbeat again; failed, hold released", job_id, row["worker"])
         if jobs.finish(self.db, job_id, status="failed", error_code="internal_error",
-                       error_message="El worker dejó de responder; no se cobró nada."):
+                       error_message=say(WORKER_LOST, self.cfg.server.locale)):
             self.files.discard_work(job_id)
             runner.notify(job_id)
 

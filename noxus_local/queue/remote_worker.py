@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from noxus_local.config import Config
-from noxus_local.errors import InternalError, NoxusError, StaleAttempt
+from noxus_local.errors import InternalError, NoxusError, StaleAttempt, say
 from noxus_local.inference.cache import ModelCache
 from noxus_local.queue.jobspec import JobSpec, held_key, queue_key, wake_key
 from noxus_local.queue.pool import ComputePool
@@ -200,12 +200,16 @@ class RemoteWorker:
             self.pool.release(spec.job_id)
             shutil.rmtree(self.scratch / spec.job_id, ignore_errors=True)
 
+    def _say(self, value: Any) -> Any:
+        """Messages go to the API node in one language: this worker's (the same config as its node's)."""
+        return say(value, self.cfg.server.locale)
+
     def _refuse(self, spec: JobSpec, exc: NoxusError) -> None:
         try:
             self.client.claim(spec.job_id, spec.attempt, self.name)
             self.client.outcome(spec.job_id, spec.attempt, {"status": "failed", "error_code": exc.code,
-                                                            "error_message": exc.message,
-                                                            "result": {"details": exc.details}})
+                                                            "error_message": self._say(exc.message),
+                                                            "result": {"details": self._say(exc.details)}})
         except StaleAttempt:
             pass
 
@@ -226,9 +230,9 @@ class RemoteWorker:
             return
         except NoxusError as exc:
             body = {"status": "cancelled" if token.cancelled and token.reason == "cancelled" else "failed",
-                    "error_code": exc.code, "error_message": exc.message,
-                    "result": {"details": exc.details} if exc.details else None,
-                    "steps": tracker.close(outcome_of(exc), exc)}
+                    "error_code": exc.code, "error_message": self._say(exc.message),
+                    "result": {"details": self._say(exc.details)} if exc.details else None,
+                    "steps": self._say(tracker.close(outcome_of(exc), exc))}
         except Exception as exc:
             log.exception("tool %s failed on job %s", spec.tool, spec.job_id)
             body = {"status": "failed", "error_code": InternalError.code, "steps": tracker.close("failed", exc)}
@@ -253,6 +257,6 @@ class RemoteWorker:
         for f in out.files():
             sha = self.client.upload(spec.job_id, spec.attempt, f.filename, f.data)
             outputs.append({"name": f.name, "filename": f.filename, "mime_type": f.mime_type, "sha256": sha})
-        return {"status": "succeeded", "outputs": outputs, "result": out.result, "units": out.units,
+        return {"status": "succeeded", "outputs": outputs, "result": self._say(out.result), "units": out.units,
                 "actual_micros": out.actual_micros, "media_units": out.media_units,
                 "steps": tracker.close("succeeded")}

@@ -31,7 +31,7 @@ from noxus_local.core import backlog, jobs, storage
 from noxus_local.core.assets import AssetStore
 from noxus_local.core.billing import settlement
 from noxus_local.core.files import FileStore
-from noxus_local.errors import InsufficientStorage, InternalError, JobCancelled, NoxusError, ProcessingTimeout
+from noxus_local.errors import InsufficientStorage, InternalError, JobCancelled, NoxusError, ProcessingTimeout, say
 from noxus_local.inference.cache import ModelCache
 from noxus_local.ops.logs import job_context
 from noxus_local.queue.pool import ComputePool
@@ -192,8 +192,9 @@ class JobRunner:
             outputs = self._store_outputs(row, out, limits)
             charge, units = settlement(row, out)
             primary = {k: v for k, v in outputs[0].items() if k != "name"}
+            result = say(out.result, self.cfg.server.locale)  # a warning or an item's error in one language
             settled = jobs.finish(self.db, job_id, status="succeeded", charge_micros=charge,
-                                  output=primary, outputs=outputs, result=out.result, units=units,
+                                  output=primary, outputs=outputs, result=result, units=units,
                                   steps=tracker.close("succeeded") or None,
                                   quota_bytes=limits.storage_quota_bytes,
                                   media=(self.catalog.resolve(row["tool"]).media_type, out.media_units))
@@ -222,8 +223,10 @@ class JobRunner:
 
     def _fail(self, job_id: str, exc: NoxusError, steps: list[dict[str, Any]] | None = None) -> None:
         status = "cancelled" if isinstance(exc, JobCancelled) else "failed"
-        jobs.finish(self.db, job_id, status=status, error_code=exc.code, error_message=exc.message,
-                    result={"details": exc.details} if exc.details else None, steps=steps or None)
+        locale = self.cfg.server.locale  # the row keeps one language: the one this server speaks
+        jobs.finish(self.db, job_id, status=status, error_code=exc.code, error_message=say(exc.message, locale),
+                    result={"details": say(exc.details, locale)} if exc.details else None,
+                    steps=say(steps, locale) or None)
 
     def _fail_for_space(self, job_id: str, exc: InsufficientStorage,
                         steps: list[dict[str, Any]] | None = None) -> None:

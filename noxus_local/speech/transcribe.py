@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from noxus_local.errors import ValidationError
+from noxus_local.errors import Text, ValidationError, one_of
 from noxus_local.inference.vad import SileroVad
 from noxus_local.inference.whisper import SUPPORTED_LANGUAGES, WhisperModel
 from noxus_local.media.ffmpeg import run_ffmpeg
@@ -67,8 +67,10 @@ def check_language(whisper: WhisperModel, language: str | None) -> str | None:
         return None if whisper.multilingual else "en"
     known = list(whisper.tokens.languages) if whisper.multilingual else ["en"]
     if language not in known:
-        raise ValidationError(f"unknown language {language!r}; supported: {', '.join(known)}",
-                              details={"field_errors": {"language": [f"one of {', '.join(known)} or auto"]},
+        listed = ", ".join(known)
+        raise ValidationError(Text(f"idioma desconocido {language!r}; admitidos: {listed}",
+                                   f"unknown language {language!r}; supported: {listed}"),
+                              details={"field_errors": {"language": [one_of([*known, "auto"])]},
                                        "supported": known})
     return language
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from noxus_local.config import Config
-from noxus_local.errors import InvalidMedia, LimitExceeded, ToolUnavailable, ValidationError
+from noxus_local.errors import InvalidMedia, LimitExceeded, Text, ToolUnavailable, ValidationError, one_of
 from noxus_local.media import fonts, subtitles
 from noxus_local.media.burn import burn, preview
 from noxus_local.media.decoded import (
@@ -50,7 +50,8 @@ from noxus_local.tools.base import InputFile, InputSpec, Limits, OutputFile, Too
 
 UNIT_FACTORS = {"burn": 1.0, "no_burn": 0.6, "preview": 0.5}
 DEFAULT_FORMATS = "srt,vtt,ass,json"
-NO_AUDIO = "El archivo no tiene pista de audio / the file has no audio stream: nothing to transcribe."
+NO_AUDIO = Text("El archivo no tiene pista de audio: no hay nada que transcribir.",
+                "The file has no audio stream: nothing to transcribe.")
 SILENCE_NOTE = "no speech found"
 # Whisper's language codes, used when the recognition engine is not importable yet
 _WHISPER_CODES = tuple(
@@ -117,13 +118,15 @@ class AutoSubtitlesTool(Tool):
                                          "duration_seconds": round(info.duration, 2)})
         language = params["language"].lower()
         if language != "auto" and language not in supported_languages():
-            raise ValidationError(details={"field_errors": {"language": ["unknown language code"]},
+            raise ValidationError(details={"field_errors": {"language": [Text("código de idioma desconocido",
+                                                                              "unknown language code")]},
                                            "allowed": {"language": ["auto", *supported_languages()]}})
         formats(params)
         style_of(params)
         at = params.get("preview_at")
         if at is not None and (info.video is None or at > (info.duration or 0)):
-            raise ValidationError.fields({"preview_at": ["must fall inside a video's duration"]})
+            raise ValidationError.fields({"preview_at": [Text("debe caer dentro de la duración del video",
+                                                              "must fall inside a video's duration")]})
 
     def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
         """``model`` must be a speech-recognition model of the manifest (else 400 listing the installed
@@ -166,9 +169,10 @@ def check_speech_model(model_id: str, cfg: Config, language: str = "auto") -> No
     speech = {k: s for k, s in statuses.items() if s.spec.task == "speech-recognition"}
     installed = [k for k, s in speech.items() if s.installed]
     if model_id not in speech:
-        raise ValidationError(f"modelo desconocido / unknown model {model_id[:40]!r}; installed: "
-                              f"{', '.join(installed) or '(none)'}",
-                              details={"field_errors": {"model": [f"one of: {', '.join(installed) or '(none)'}"]},
+        listed = ", ".join(installed)
+        raise ValidationError(Text(f"Modelo desconocido {model_id[:40]!r}; instalados: {listed or '(ninguno)'}",
+                                   f"Unknown model {model_id[:40]!r}; installed: {listed or '(none)'}"),
+                              details={"field_errors": {"model": [one_of(installed or ["(none)"])]},
                                        "allowed": {"model": installed}, "declared": sorted(speech)})
     for needed in (model_id, "silero-vad"):
         status = statuses.get(needed)
@@ -177,7 +181,8 @@ def check_speech_model(model_id: str, cfg: Config, language: str = "auto") -> No
             raise ModelNotInstalled.for_model(needed, missing or [f.name for f in status.spec.files])
     if model_id.endswith(".en") or model_id.endswith("-en"):
         if language not in ("auto", "en"):
-            raise ValidationError.fields({"language": [f"{model_id} knows English only: en or auto"]})
+            raise ValidationError.fields({"language": [Text(f"{model_id} solo conoce inglés: en o auto",
+                                                            f"{model_id} knows English only: en or auto")]})
 
 
 def _probe(path: Path) -> MediaInfo:

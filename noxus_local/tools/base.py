@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from noxus_local.config import DEFAULT_TIERS, Config, TierSettings
-from noxus_local.errors import ValidationError
+from noxus_local.errors import Text, ValidationError
 from noxus_local.money import Price
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.runtime.steps import Step, StepScope, StepTracker
@@ -308,8 +308,8 @@ class Tool(ABC):
         return out
 
 
-FILE_AS_TEXT = ("envía el archivo como parte con nombre (curl -F 'campo=@archivo') o en base64 / "
-                "send the file as a part with a filename (curl -F 'field=@file') or as base64")
+FILE_AS_TEXT = Text("envía el archivo como parte con nombre (curl -F 'campo=@archivo') o en base64",
+                    "send the file as a part with a filename (curl -F 'field=@file') or as base64")
 
 
 def coerce_inputs(specs: tuple[InputSpec, ...], raw: Mapping[str, Any],
@@ -323,19 +323,20 @@ def coerce_inputs(specs: tuple[InputSpec, ...], raw: Mapping[str, Any],
                 # curl -F 'image=<foto.png' sends the bytes as a text field, without a filename
                 errors[spec.name] = [FILE_AS_TEXT]
             elif spec.required and spec.name not in files:
-                errors[spec.name] = ["es obligatorio / is required"]
+                errors[spec.name] = [Text("es obligatorio", "is required")]
             continue
         value = raw.get(spec.name)
         if value is None or value == "":
             if spec.required:
-                errors[spec.name] = ["es obligatorio / is required"]
+                errors[spec.name] = [Text("es obligatorio", "is required")]
             elif spec.default is not None:
                 params[spec.name] = spec.default
             continue
         try:
             params[spec.name] = _coerce_one(spec, value)
         except ValueError as exc:
-            errors[spec.name] = [str(exc)]
+            said = exc.args[0] if exc.args else ""
+            errors[spec.name] = [said if isinstance(said, Text) else str(exc)]  # Text keeps both languages
     return params, errors
 
 
@@ -346,13 +347,13 @@ def _coerce_one(spec: InputSpec, value: Any) -> Any:
         converted = converted.strip().lower()  # output_format=PNG means png
     if spec.choices is not None and converted not in spec.choices:
         allowed = ", ".join(str(c) for c in spec.choices)
-        raise ValueError(f"debe ser uno de / must be one of: {allowed}")
+        raise ValueError(Text(f"debe ser uno de: {allowed}", f"must be one of: {allowed}"))
     if spec.minimum is not None and converted < spec.minimum:
-        raise ValueError(f"debe ser >= {spec.minimum} / must be >= {spec.minimum}")
+        raise ValueError(Text(f"debe ser >= {spec.minimum}", f"must be >= {spec.minimum}"))
     if spec.maximum is not None and converted > spec.maximum:
-        raise ValueError(f"debe ser <= {spec.maximum} / must be <= {spec.maximum}")
+        raise ValueError(Text(f"debe ser <= {spec.maximum}", f"must be <= {spec.maximum}"))
     if spec.max_length is not None and len(converted) > spec.max_length:
-        raise ValueError(f"máximo {spec.max_length} caracteres / at most {spec.max_length} characters")
+        raise ValueError(Text(f"máximo {spec.max_length} caracteres", f"at most {spec.max_length} characters"))
     return converted
 
 
@@ -367,22 +368,29 @@ def _to_string(value: Any) -> str:
     """Text that can be written anywhere: a lone UTF-16 surrogate (JSON ``"\\ud800"``)
     cannot be encoded as UTF-8, so it is refused here instead of failing later."""
     if not isinstance(value, str):
-        raise ValueError("debe ser texto / must be a string")
+        raise ValueError(Text("debe ser texto", "must be a string"))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValueError("texto con caracteres inválidos (sustituto UTF-16 suelto) / "
-                         "text with invalid characters (a lone UTF-16 surrogate)") from None
+        raise ValueError(Text("texto con caracteres inválidos (sustituto UTF-16 suelto)",
+                              "text with invalid characters (a lone UTF-16 surrogate)")) from None
     return value
 
 
 def _to_int(value: Any) -> int:
-    """``7``, ``"7"``, ``" -3 "``; never ``"²"``, ``"1e3"``, ``7.0`` or 13 digits."""
+    """``7``, ``"7"``, ``" -3 "``, JSON ``7.0``; never ``"²"``, ``"1e3"``, ``7.5`` or 13 digits.
+
+    JSON ``7.0`` (and ``7e0``) is an integer to JSON Schema, so the published
+    ``"type": "integer"`` takes it; a client that writes every number as a
+    float (JavaScript's ``JSON.stringify(4.0)`` is ``4``, others are not) must not get a 400.
+    """
+    if isinstance(value, float) and value.is_integer() and -INT_BOUND < value < INT_BOUND:
+        return int(value)
     if isinstance(value, int) and not isinstance(value, bool) and -INT_BOUND < value < INT_BOUND:
         return value
     if isinstance(value, str) and _INT_RE.fullmatch(value.strip(" \t")):
         return int(value)
-    raise ValueError("debe ser un entero / must be an integer")
+    raise ValueError(Text("debe ser un entero", "must be an integer"))
 
 
 def _to_number(value: Any) -> float:
@@ -393,7 +401,7 @@ def _to_number(value: Any) -> float:
         number = float(value)
         if abs(number) < INT_BOUND:
             return number
-    raise ValueError("debe ser un número / must be a number")
+    raise ValueError(Text("debe ser un número", "must be a number"))
 
 
 def _to_bool(value: Any) -> bool:
@@ -404,7 +412,7 @@ def _to_bool(value: Any) -> bool:
         return True
     if text in {"false", "0", "no", "off"}:
         return False
-    raise ValueError("debe ser true o false / must be true or false")
+    raise ValueError(Text("debe ser true o false", "must be true or false"))
 
 
 def _to_color(value: Any) -> str:
@@ -412,7 +420,7 @@ def _to_color(value: Any) -> str:
     text = _to_string(value).strip().lower()
     text = _NAMED_COLORS.get(text, text)
     if not _COLOR_RE.match(text):
-        raise ValueError("color inválido, usa #rrggbb / invalid colour, use #rrggbb")
+        raise ValueError(Text("color inválido, usa #rrggbb", "invalid colour, use #rrggbb"))
     digits = text.lstrip("#")
     if len(digits) in (3, 4):
         digits = "".join(ch * 2 for ch in digits)

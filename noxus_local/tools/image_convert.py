@@ -18,7 +18,7 @@ from typing import Any
 
 from PIL import Image
 
-from noxus_local.errors import InvalidMedia, LimitExceeded, ValidationError
+from noxus_local.errors import InvalidMedia, LimitExceeded, Text, ValidationError
 from noxus_local.media import images
 from noxus_local.media.images import FORMATS, Fit, Frame, OutputFormat
 from noxus_local.tools.base import InputFile, InputSpec, Limits, Tool, ToolContext, ToolOutput
@@ -65,7 +65,8 @@ class ImageConvertTool(Tool):
         fmt = FORMATS[params["output_format"]]
         if not fmt.alpha and images.parse_color(params["background"])[3] < 255:
             raise ValidationError.fields({"background": [
-                f"{fmt.name.upper()} no admite transparencia / has no transparency: use an opaque colour"]})
+                Text(f"{fmt.name.upper()} no admite transparencia: usa un color opaco",
+                     f"{fmt.name.upper()} has no transparency: use an opaque colour")]})
         info = images.probe(files["image"].path, limits.max_image_pixels)
         out_w, out_h = _output_size(params, fmt, (info.width, info.height))
         images.check_output(out_w, out_h, fmt, limits.max_image_pixels)
@@ -77,10 +78,12 @@ class ImageConvertTool(Tool):
         fmt = FORMATS["jpeg" if params["output_format"] == "jpg" else params["output_format"]]
         upload = ctx.files["image"]
         ctx.progress(5, "open")
-        with images.open_image(upload.path, ctx.limits.max_image_pixels) as img:
-            info = images.ImageInfo(img.format or "", *images.displayed_size(img))
-            out_size = _output_size(params, fmt, (info.width, info.height))
-            images.check_output(*out_size, fmt, ctx.limits.max_image_pixels)
+        info = images.probe(upload.path, ctx.limits.max_image_pixels)
+        out_size = _output_size(params, fmt, (info.width, info.height))
+        images.check_output(*out_size, fmt, ctx.limits.max_image_pixels)
+        # a vector is drawn at the size asked for (sharp), never drawn small and then enlarged
+        box = _cover(out_size, (info.width, info.height)) if info.format == "SVG" else None
+        with images.open_image(upload.path, ctx.limits.max_image_pixels, svg_box=box) as img:
             animate = fmt.animated and img.format in ANIMATED_INPUTS and getattr(img, "is_animated", False)
             src_mode, loop = img.mode, int(img.info.get("loop", 0) or 0)
             icc = img.info.get("icc_profile")
@@ -105,6 +108,12 @@ def _output_size(params: dict[str, Any], fmt: OutputFormat, src: tuple[int, int]
     if fmt.name == "ico" and max(size) > images.ICO_MAX_SIDE:
         size = images.plan_size(size, images.ICO_MAX_SIDE, images.ICO_MAX_SIDE, "contain")
     return size
+
+
+def _cover(out_size: tuple[int, int], src: tuple[int, int]) -> tuple[int, int]:
+    """The source's aspect scaled to cover ``out_size``: ``_cover((100, 100), (20, 10)) == (200, 100)``."""
+    scale = max(out_size[0] / src[0], out_size[1] / src[1])
+    return max(1, round(src[0] * scale)), max(1, round(src[1] * scale))
 
 
 def _still(img: Image.Image, out_size: tuple[int, int], fmt: OutputFormat, ctx: ToolContext) -> Frame:

@@ -20,7 +20,7 @@ import qrcode.image.svg
 import qrcode.util
 from PIL import Image
 
-from noxus_local.errors import LimitExceeded, ValidationError
+from noxus_local.errors import LimitExceeded, Text, ValidationError
 from noxus_local.media import images
 from noxus_local.media.images import RGBA, OutputFormat, parse_color
 from noxus_local.tools.base import InputFile, InputSpec, Limits, Tool, ToolContext, ToolOutput
@@ -89,7 +89,7 @@ class QrTool(Tool):
         modules = _module_count(params)
         if params.get("size") is not None and params["size"] < modules:
             raise ValidationError.fields({"size": [
-                f"demasiado pequeño para este QR: mínimo {modules} px / too small: at least {modules} px"]})
+                Text(f"demasiado pequeño para este QR: mínimo {modules} px", f"too small: at least {modules} px")]})
         _check_output(params, modules, limits)
 
     def run(self, ctx: ToolContext) -> ToolOutput:
@@ -120,13 +120,13 @@ def _over_capacity(params: dict[str, Any]) -> LimitExceeded:
 def _field_errors(params: dict[str, Any]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if params.get("size") is not None and params.get("scale") is not None:
-        errors["size"] = ["usa size o scale, no ambos / use size or scale, not both"]
+        errors["size"] = [Text("usa size o scale, no ambos", "use size or scale, not both")]
     if params["output_format"] == "jpeg":
         for name in ("foreground", "background"):
             if parse_color(params[name])[3] < 255:
-                errors[name] = ["JPEG no admite transparencia / JPEG has no transparency"]
+                errors[name] = [Text("JPEG no admite transparencia", "JPEG has no transparency")]
     if parse_color(params["foreground"]) == parse_color(params["background"]):
-        errors["foreground"] = ["debe ser distinto del fondo / must differ from background"]
+        errors["foreground"] = [Text("debe ser distinto del fondo", "must differ from background")]
     return errors
 
 

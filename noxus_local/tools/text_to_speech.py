@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from noxus_local.core.storage import check_output_size
-from noxus_local.errors import LimitExceeded, ValidationError
+from noxus_local.errors import LimitExceeded, Text, ValidationError
 from noxus_local.media.audio import FORMATS, encode, mime_type
 from noxus_local.speech.phonemes import ESPEAK_VOICES
 from noxus_local.speech.voice_catalog import MODEL, PIPER_VOICES, VOICES
@@ -33,7 +33,7 @@ from noxus_local.tools.base import InputFile, InputSpec, Limits, Step, Tool, Too
 
 MAX_CHARS = 10_000
 TTS_FORMATS = tuple(FORMATS)  # pcm: raw 16-bit little-endian mono, as OpenAI's speech API gives it
-LIST_HINT = "GET /api/v1/voices lists the voices / lista las voces"
+LIST_HINT = Text("GET /api/v1/voices lista las voces", "GET /api/v1/voices lists the voices")
 UNCOMPRESSED = ("wav", "pcm")
 
 
@@ -57,10 +57,12 @@ def parse_voice(voice_id: str) -> dict[str, float]:
         match = MIX_PART.fullmatch(part.strip())
         if match is None or match.group(1) not in VOICES or VOICES[match.group(1)].model != MODEL:
             raise ValidationError.fields({"voice_id": [
-                f"voz desconocida / unknown voice {part.strip()[:100]!r}; {LIST_HINT}"]})
+                Text(f"voz desconocida {part.strip()[:100]!r}; {LIST_HINT}",
+                     f"unknown voice {part.strip()[:100]!r}; {LIST_HINT.en}")]})
         weights[match.group(1)] = weights.get(match.group(1), 0.0) + float(match.group(2) or 1)
     if sum(weights.values()) <= 0:
-        raise ValidationError.fields({"voice_id": ["los pesos deben sumar más de 0 / weights must sum above 0"]})
+        raise ValidationError.fields({"voice_id": [Text("los pesos deben sumar más de 0",
+                                                        "weights must sum above 0")]})
     return weights
 
 
@@ -72,8 +74,10 @@ class TextToSpeechTool(Tool):
                    "pause tags [pause:0.8], sentence and word timings.")
     media_type = "audio"
     measures = "characters"
-    inputs = (InputSpec("text", "string", required=True, max_length=MAX_CHARS * 4,
-                        help="1-10,000 characters; [pause:0.8] and blank lines make pauses."),
+    # no max_length: a longer text is a 413 naming the limit (check), whatever its length, not a 400
+    inputs = (InputSpec("text", "string", required=True,
+                        help="1-10,000 characters (more is 413 limit_exceeded); [pause:0.8] and blank lines "
+                             "make pauses."),
               InputSpec("voice_id", "string", default="ef_dora", max_length=200,
                         help="A voice of GET /api/v1/voices (also the account's custom_… ones), "
                              "or a mix of them: ef_dora*0.7+em_alex*0.3."),
@@ -91,15 +95,16 @@ class TextToSpeechTool(Tool):
 
         text = params["text"]
         if len(text) > MAX_CHARS:
-            raise LimitExceeded(f"text has {len(text)} characters; at most {MAX_CHARS}",
+            raise LimitExceeded(Text(f"El texto tiene {len(text)} caracteres; como mucho {MAX_CHARS}.",
+                                     f"The text has {len(text)} characters; at most {MAX_CHARS}."),
                                 details={"limit": "max_text_chars", "max": MAX_CHARS, "got": len(text)})
         estimated = estimate_seconds(text, params["speed"])
         if limits.max_audio_seconds and estimated > limits.max_audio_seconds:
             raise over_audio_limit(limits.max_audio_seconds, estimated, "estimated_seconds")
         if not has_words(text):
             raise ValidationError.fields({"text": [
-                "no hay nada que leer (solo espacios, emoji o controles) / nothing to speak "
-                "(only whitespace, emoji or control characters)"]})
+                Text("no hay nada que leer (solo espacios, emoji o controles)",
+                     "nothing to speak (only whitespace, emoji or control characters)")]})
         parse_voice(params["voice_id"])
 
     def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
@@ -116,7 +121,8 @@ class TextToSpeechTool(Tool):
         params = ctx.params
         weights = params.get("voice_mix") or parse_voice(params["voice_id"])
         if not weights:
-            raise ValidationError.fields({"voice_id": [f"voz desconocida / unknown voice; {LIST_HINT}"]})
+            raise ValidationError.fields({"voice_id": [Text(f"voz desconocida; {LIST_HINT}",
+                                                            f"unknown voice; {LIST_HINT.en}")]})
         # a saved mix speaks its dominant voice's language by default, an inline one its first voice's
         voice = VOICES[max(weights, key=lambda v: weights[v])] if "voice_mix" in params \
             else VOICES[next(iter(weights))]

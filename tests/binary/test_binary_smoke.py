@@ -152,6 +152,16 @@ def test_image_convert(binary, cli_key, fmt, pil_format):
         assert (img.format, img.size) == (pil_format, (48, 32))
 
 
+def test_svg_is_drawn_by_the_bundled_renderer(binary, cli_key):
+    """resvg (media/svg.py) travels in the binary: an SVG converts to PNG, text in a shipped font."""
+    svg = (b'<svg xmlns="http://www.w3.org/2000/svg" width="60" height="30"><rect width="60" height="30" '
+           b'fill="#ff0000"/><text x="2" y="22" font-size="20">Hola</text></svg>')
+    body = binary.post("/api/v1/tools/image-convert", cli_key,
+                       files={"image": ("logo.svg", svg, "image/svg+xml")}, data={"output_format": "png"})
+    with image_of(body) as img:
+        assert (img.format, img.size) == ("PNG", (60, 30)) and img.convert("RGB").getpixel((58, 2)) == (255, 0, 0)
+
+
 def test_bundled_ffmpeg_runs(binary, cli_key):
     body = binary.post("/api/v1/tools/wait", cli_key, json={"seconds": 0.2, "engine": "ffmpeg"})
     assert base64.b64decode(body["output"]["content_base64"]) == b'{"engine":"ffmpeg"}'

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 
 from tests.e2e.conftest import Server, start_module_server
 from tests.media_samples import EXTERNAL_SVG, SAFE_SVG, SCRIPT_SVG, ffmpeg_sample, noise_png, png_bytes
@@ -111,6 +114,34 @@ def test_bad_uploads_are_refused_and_leave_nothing(srv: Server, tmp_path: Path) 
     error(srv.post(ASSETS, key=srv.key, json={"file": "abc"}), 415, "unsupported_media_type")
     error(srv.post(ASSETS, files={"file": ("a.png", png_bytes(4))}), 401, "missing_api_key")
     assert stored_files(srv) == before  # incoming/ is empty again too
+
+
+LOGO_SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 30 10"><style>.b { fill: #0000ff }</style>'
+            b'<rect width="15" height="10" fill="#ff0000"/><rect class="b" x="15" width="15" height="10"/></svg>')
+
+
+def test_svg_asset_converts_to_png_by_asset_id(srv: Server) -> None:
+    """Issue 17 item 5: a stored SVG is usable; image-convert answered "could not read the image"."""
+    aid = upload(srv, LOGO_SVG, "logo.svg", category="logo").json()["assetId"]
+    r = srv.post("/api/v1/tools/image-convert", key=srv.key,
+                 json={"image_asset_id": aid, "output_format": "png", "width": 300})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["output"]["filename"] == "logo.png" and body["result"]["input_format"] == "svg"
+    img = Image.open(io.BytesIO(base64.b64decode(body["output"]["content_base64"]))).convert("RGB")
+    assert img.size == (300, 100)
+    assert img.getpixel((70, 50)) == (255, 0, 0) and img.getpixel((230, 50)) == (0, 0, 255)
+
+
+@pytest.mark.parametrize(("svg", "reason"), [
+    (b'<svg xmlns="http://www.w3.org/2000/svg"><a href="#x"><set attributeName="href" to="javascript:alert(1)"/>'
+     b'<rect width="9" height="9"/></a></svg>', "svg_script"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg"><style>rect { fill: \\75 rl(http://169.254.169.254/x) }</style>'
+     b'<rect/></svg>', "svg_external_reference"),
+])
+def test_malicious_svg_refused_with_a_clear_message(srv: Server, svg: bytes, reason: str) -> None:
+    body = error(upload(srv, svg, "evil.svg"), 400, "invalid_media")
+    assert body["details"] == {"reason": reason} and "SVG" in body["error"], body
 
 
 def test_list_filters_and_pagination(srv: Server, tmp_path: Path) -> None:

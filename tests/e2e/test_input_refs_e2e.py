@@ -119,7 +119,7 @@ def test_deleted_asset_fails_the_queued_job_charged_zero(srv: Server) -> None:
     assert srv.request("DELETE", f"/api/v1/assets/{aid}", key=srv.key).status_code == 200
     job = wait_job(srv, queued.json()["job_id"])
     assert job["status"] == "failed" and job["error"]["code"] == "asset_not_found", job
-    assert "deleted" in job["error"]["message"]
+    assert job["error"]["message"] == f"El asset {aid} fue eliminado."  # the server's locale, es by default
     assert job["billing"]["charged_usd"] == "0"
     assert wait_job(srv, blocker.json()["job_id"])["status"] == "succeeded"
 

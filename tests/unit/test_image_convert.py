@@ -285,3 +285,18 @@ def test_animation_pixel_budget_is_checked_before_money_moves(tmp_path):
     assert caught.value.details == {"limit": "max_animation_pixels", "max": 4 * 32 * 24,
                                     "actual": 5 * 32 * 24, "frames": 5}
     tool.validate({"output_format": "png"}, files, Limits(max_image_pixels=32 * 24))  # first frame only
+
+
+def test_svg_is_drawn_at_the_output_size(tmp_path):
+    """Issue 17 item 5: an SVG converts (it was "could not read the image"), drawn sharp at the size asked."""
+    path = tmp_path / "logo.svg"
+    path.write_text('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 20 10">'
+                    '<rect width="10" height="10" fill="#ff0000"/>'
+                    '<rect x="10" width="10" height="10" fill="#00f"/></svg>')
+    out, img = convert(path, output_format="png", width=400)
+    assert img.size == (400, 200) and out.filename == "logo.png"
+    assert out.result["input_format"] == "svg" and (out.result["input_width"], out.result["input_height"]) == (20, 10)
+    rgb = img.convert("RGB")
+    assert rgb.getpixel((195, 100)) == (255, 0, 0) and rgb.getpixel((205, 100)) == (0, 0, 255)  # a crisp edge
+    out, img = convert(path, output_format="jpeg", width=40, height=40, fit="cover")
+    assert img.size == (40, 40)

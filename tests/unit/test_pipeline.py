@@ -34,7 +34,8 @@ def test_pipeline_fail_step_fails_that_step_with_its_message(tmp_path):
         PipelineTool().run(ctx)
     steps = ctx.steps.snapshot()
     assert [s["status"] for s in steps] == ["succeeded", "succeeded", "failed"]
-    assert steps[2]["error"]["message"].endswith("requested failure in step package")
+    assert steps[2]["error"]["message"].en == "requested failure in step package"
+    assert steps[2]["error"]["message"] == "fallo solicitado en el paso package"
 
 
 def test_pipeline_is_a_diagnostic_tool_only():

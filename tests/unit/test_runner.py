@@ -179,7 +179,8 @@ def test_recovery_requeues_interrupted_jobs_once_then_fails_them(env):
         def enqueue(self, job_id: str) -> None:
             self.queued.append(job_id)
 
-    svc = type("Svc", (), {"db": env.db, "dispatcher": Recorder(), "files": env.files, "runner": env.runner})()
+    svc = type("Svc", (), {"db": env.db, "dispatcher": Recorder(), "files": env.files, "runner": env.runner,
+                           "cfg": env.runner.cfg})()
     assert recover_jobs(svc) == {"requeued": 1, "failed": 0}
     assert jobs.get(env.db, job_id)["status"] == "queued"
     jobs.start(env.db, job_id)  # second attempt dies too
@@ -234,7 +235,8 @@ def test_recovery_leaves_jobs_that_another_live_process_is_running(env):
             def enqueue(self, job_id: str) -> None:
                 raise AssertionError("nothing should be re-queued")
 
-        svc = type("Svc", (), {"db": env.db, "dispatcher": Recorder(), "files": env.files, "runner": env.runner})()
+        svc = type("Svc", (), {"db": env.db, "dispatcher": Recorder(), "files": env.files, "runner": env.runner,
+                           "cfg": env.runner.cfg})()
         assert recover_jobs(svc) == {"requeued": 0, "failed": 0}
     finally:
         other.kill()
@@ -255,7 +257,8 @@ def test_a_running_job_with_a_stale_heartbeat_is_taken_over_from_any_host(env):
                      (time.time() - STALE_SECONDS - 1, job_id))
     queued: list[str] = []
     dispatcher = type("R", (), {"enqueue": lambda self, j: queued.append(j)})()
-    svc = type("Svc", (), {"db": env.db, "dispatcher": dispatcher, "files": env.files, "runner": env.runner})()
+    svc = type("Svc", (), {"db": env.db, "dispatcher": dispatcher, "files": env.files, "runner": env.runner,
+                           "cfg": env.runner.cfg})()
     assert recover_jobs(svc, startup=False) == {"requeued": 1, "failed": 0}
     assert queued == [job_id]
 
@@ -274,7 +277,8 @@ def test_heartbeat_keeps_this_process_jobs_fresh_and_periodic_recovery_leaves_th
     env.runner.heartbeat()
     assert jobs.get(env.db, job_id)["heartbeat_at"] > time.time() - 5
     dispatcher = type("R", (), {"enqueue": lambda self, j: (_ for _ in ()).throw(AssertionError(j))})()
-    svc = type("Svc", (), {"db": env.db, "dispatcher": dispatcher, "files": env.files, "runner": env.runner})()
+    svc = type("Svc", (), {"db": env.db, "dispatcher": dispatcher, "files": env.files, "runner": env.runner,
+                           "cfg": env.runner.cfg})()
     assert recover_jobs(svc, startup=False) == {"requeued": 0, "failed": 0}
     worker.join()
     assert jobs.get(env.db, job_id)["status"] == "succeeded"

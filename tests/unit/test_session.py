@@ -109,7 +109,8 @@ def test_a_model_without_its_files_is_tool_unavailable_with_the_fix(tmp_path):
     assert (caught.value.status, caught.value.code) == (503, "tool_unavailable")
     assert caught.value.details == {"reason": "model_missing", "model": "doubler",
                                     "install": "noxus-local models fetch doubler", "missing": ["add.onnx"]}
-    assert "install it with `noxus-local models fetch doubler`" in str(caught.value)
+    assert "install it with `noxus-local models fetch doubler`" in caught.value.message.en  # type: ignore[union-attr]
+    assert "instálalo con `noxus-local models fetch doubler`" in str(caught.value)
     assert str(tmp_path) not in str(caught.value)  # the message reaches responses: no paths
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from noxus_local.core.ssrf import Target, check_url, vet
-from noxus_local.errors import ValidationError
+from noxus_local.errors import ValidationError, say
 
 
 def resolver(*ips: str) -> Callable[..., list[tuple[Any, ...]]]:
@@ -60,13 +60,14 @@ def test_one_internal_address_among_public_ones_is_enough_to_refuse() -> None:
 @pytest.mark.parametrize("url", ["ftp://example.com/x", "file:///etc/passwd", "gopher://example.com/",
                                  "javascript:alert(1)", "example.com/hook", ""])
 def test_only_http_and_https_are_accepted(url: str) -> None:
-    assert refused(url) == ["debe ser http:// o https:// / must be http:// or https://"]
+    assert say(refused(url), "es") == ["debe ser http:// o https://"]
+    assert say(refused(url), "en") == ["must be http:// or https://"]
 
 
 def test_a_url_longer_than_2048_characters_is_refused() -> None:
     url = "https://hooks.example.com/" + "a" * 2030
     assert len(url) > 2048
-    assert refused(url) == ["máximo 2048 caracteres / at most 2048 characters"]
+    assert say(refused(url), "en") == ["at most 2048 characters"]
     assert check_url(url[:2048], [], resolver("93.184.216.34"))
 
 
@@ -85,12 +86,12 @@ CONTROL = "sin espacios ni caracteres de control / no spaces or control characte
     ("http://hooks.example.com/\r\nX-Evil: 1", CONTROL),
 ])
 def test_malformed_urls_are_refused(url: str, message: str) -> None:
-    assert refused(url) == [message]
+    assert [f"{m} / {m.en}" for m in refused(url)] == [message]  # both languages (errors.Text)
 
 
 def test_a_name_that_does_not_resolve_is_refused() -> None:
-    assert refused("https://nowhere.invalid/", resolve=failing_resolver) == [
-        "no se pudo resolver nowhere.invalid / could not resolve nowhere.invalid"]
+    assert say(refused("https://nowhere.invalid/", resolve=failing_resolver), "en") == [
+        "could not resolve nowhere.invalid"]
     assert refused("https://empty.example/", resolve=resolver())
 
 

@@ -63,7 +63,7 @@ def test_check_values_names_lone_surrogates_in_values_and_keys():
 def test_garbage_base64_is_not_valid_base64(text):
     with pytest.raises(ValidationError) as caught:
         _decode_base64(text, "image_base64", Limits())
-    assert "not valid base64" in caught.value.details["field_errors"]["image_base64"][0]
+    assert caught.value.details["field_errors"]["image_base64"][0].en == "not valid base64"
 
 
 @pytest.mark.parametrize("encode", [base64.b64encode, base64.urlsafe_b64encode])
@@ -79,7 +79,7 @@ SPECS = (InputSpec("n", "integer", minimum=0), InputSpec("x", "number"), InputSp
 
 
 @pytest.mark.parametrize("raw,field", [
-    ({"n": "²"}, "n"), ({"n": "١٢"}, "n"), ({"n": "1" * 13}, "n"), ({"n": 10**13}, "n"), ({"n": 1.0}, "n"),
+    ({"n": "²"}, "n"), ({"n": "١٢"}, "n"), ({"n": "1" * 13}, "n"), ({"n": 10**13}, "n"), ({"n": 1.5}, "n"),
     ({"n": True}, "n"), ({"x": "nan"}, "x"), ({"x": "inf"}, "x"), ({"x": float("nan")}, "x"),
     ({"x": "1_000"}, "x"), ({"x": "٣"}, "x"), ({"x": 1e300}, "x"), ({"t": "\ud800"}, "t"), ({"t": 5}, "t"),
 ])
@@ -93,6 +93,12 @@ def test_coercion_accepts_the_declared_types():
     assert errors == {} and params == {"n": 12, "x": -2500.0, "t": "ñandú"}
 
 
+def test_an_integral_json_float_is_an_integer():
+    """JSON ``4.0`` is an integer to JSON Schema, so the published ``"type": "integer"`` takes it (issue 17)."""
+    params, errors = coerce_inputs(SPECS, {"n": 4.0}, {})
+    assert errors == {} and params == {"n": 4} and type(params["n"]) is int
+
+
 def test_a_file_input_sent_as_text_says_how_to_send_it():
     _, errors = coerce_inputs((InputSpec("image", "file", required=True),), {"image": "\x89PNG..."}, {})
-    assert "filename" in errors["image"][0]
+    assert "filename" in errors["image"][0].en and "nombre" in errors["image"][0]
