@@ -49,7 +49,7 @@ from anyio import to_thread
 from noxus_local.config import AssetSettings
 from noxus_local.core.assets import Intake, Received
 from noxus_local.core.ssrf import Resolver, Target, vet
-from noxus_local.errors import ValidationError
+from noxus_local.errors import Text, ValidationError
 
 WRITE_BATCH = 256 * 1024  # body bytes gathered before one trip to a worker thread to write them
 
@@ -80,7 +80,7 @@ async def download(url: str, field: str, intake: Intake, policy: FetchPolicy,
     default limiter when None).
     """
     if not isinstance(url, str) or not _encodable(url):
-        _fail(field, "debe ser una URL http(s) / must be an http(s) URL")
+        _fail(field, Text("debe ser una URL http(s)", "must be an http(s) URL"))
     clock = _Clock(policy)
     with clock.scope:
         return await _follow(url, field, intake, policy, clock, resolve, verify, limiter)
@@ -115,7 +115,7 @@ class _Clock:
         if self.scope.deadline >= self.end:
             _timeout(field, self.policy)
         rate = self.policy.min_bytes_per_second
-        _fail(field, f"demasiado lenta: menos de {rate:g} bytes/s / too slow: under {rate:g} bytes per second")
+        _fail(field, Text(f"demasiado lenta: menos de {rate:g} bytes/s", f"too slow: under {rate:g} bytes per second"))
 
 
 async def _follow(url: str, field: str, intake: Intake, policy: FetchPolicy, clock: _Clock, resolve: Resolver,
@@ -134,10 +134,10 @@ async def _follow(url: str, field: str, intake: Intake, policy: FetchPolicy, clo
                     url = urljoin(url, response.headers["location"])
                     continue
                 if response.status_code != 200:
-                    _fail(field, f"la URL respondió HTTP {response.status_code} / the URL answered "
-                                 f"HTTP {response.status_code}")
+                    _fail(field, Text(f"la URL respondió HTTP {response.status_code}",
+                                      f"the URL answered HTTP {response.status_code}"))
                 return await _stream(response, intake, field, clock, limiter)
-    _fail(field, f"más de {policy.max_redirects} redirecciones / more than {policy.max_redirects} redirects")
+    _fail(field, Text(f"más de {policy.max_redirects} redirecciones", f"more than {policy.max_redirects} redirects"))
 
 
 def _encodable(text: str) -> bool:
@@ -175,8 +175,10 @@ async def _request(client: httpx.AsyncClient, target: Target, field: str,
         except httpx.TimeoutException:
             _timeout(field, policy)
         except httpx.HTTPError as exc:
-            _fail(field, f"no se pudo descargar / could not download ({type(exc).__name__})")
-    _fail(field, f"no se pudo conectar / could not connect ({type(last).__name__})")
+            _fail(field, Text(f"no se pudo descargar ({type(exc).__name__})",
+                              f"could not download ({type(exc).__name__})"))
+    _fail(field, Text(f"no se pudo conectar ({type(last).__name__})",
+                      f"could not connect ({type(last).__name__})"))
 
 
 async def _stream(response: httpx.Response, intake: Intake, field: str, clock: _Clock,
@@ -199,7 +201,8 @@ async def _stream(response: httpx.Response, intake: Intake, field: str, clock: _
     except httpx.TimeoutException:
         _timeout(field, clock.policy)
     except httpx.HTTPError as exc:
-        _fail(field, f"la descarga se cortó / the download broke off ({type(exc).__name__})")
+        _fail(field, Text(f"la descarga se cortó ({type(exc).__name__})",
+                          f"the download broke off ({type(exc).__name__})"))
     return await to_thread.run_sync(_finish, intake, b"".join(pending), limiter=limiter)
 
 
@@ -220,9 +223,9 @@ def _host_header(target: Target) -> str:
 
 
 def _timeout(field: str, policy: FetchPolicy) -> NoReturn:
-    _fail(field, f"sin respuesta completa en {policy.timeout_seconds:g} s / no complete answer within "
-                 f"{policy.timeout_seconds:g} s")
+    _fail(field, Text(f"sin respuesta completa en {policy.timeout_seconds:g} s",
+                      f"no complete answer within {policy.timeout_seconds:g} s"))
 
 
-def _fail(field: str, message: str) -> NoReturn:
+def _fail(field: str, message: Text) -> NoReturn:
     raise ValidationError.fields({field: [message]})

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from noxus_local.errors import Text
+
 TOLERANCE_FRACTION = 0.05
 TOLERANCE_SECONDS = 0.5
 MISMATCH = "duration_mismatch"
@@ -74,18 +76,20 @@ def truncated(limit: float | None, decoded: float) -> bool:
 def truncated_warning(probed: float, limit: float) -> dict[str, Any]:
     """The result's warning when the content outlasts its header: only the held seconds were processed."""
     return {"code": TRUNCATED,
-            "message": (f"El contenido dura más que los {probed:.2f} s que dice la cabecera; se procesaron "
-                        f"solo los primeros {limit:.2f} s / the content lasts longer than the {probed:.2f} s "
-                        f"its header says; only the first {limit:.2f} s were processed."),
+            "message": Text(f"El contenido dura más que los {probed:.2f} s que dice la cabecera; se procesaron "
+                            f"solo los primeros {limit:.2f} s.",
+                            f"The content lasts longer than the {probed:.2f} s its header says; only the "
+                            f"first {limit:.2f} s were processed."),
             "probed_seconds": round(probed, 3), "processed_seconds": round(limit, 3)}
 
 
 def mismatch_warning(probed: float, decoded: float) -> dict[str, Any]:
     """The result's warning: both numbers, and what was charged."""
     return {"code": MISMATCH,
-            "message": (f"La cabecera del archivo dice {probed:.2f} s pero el contenido decodificado dura "
-                        f"{decoded:.2f} s; se cobra lo procesado / the file's header says {probed:.2f} s but "
-                        f"the decoded content lasts {decoded:.2f} s; charged for what was processed."),
+            "message": Text(f"La cabecera del archivo dice {probed:.2f} s pero el contenido decodificado dura "
+                            f"{decoded:.2f} s; se cobra lo procesado.",
+                            f"The file's header says {probed:.2f} s but the decoded content lasts "
+                            f"{decoded:.2f} s; charged for what was processed."),
             "probed_seconds": round(probed, 3), "decoded_seconds": round(decoded, 3)}
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from noxus_local.core.assets import Cap, Intake
 from noxus_local.core.fetch import FetchPolicy, download
-from noxus_local.errors import InvalidMedia, LimitExceeded, ValidationError
+from noxus_local.errors import InvalidMedia, LimitExceeded, ValidationError, say
 from tests.http_fixture import media_server
 from tests.media_samples import noise_png, png_bytes
 
@@ -36,7 +36,7 @@ def refused(url: str, tmp_path: Path, policy: FetchPolicy = ALLOW_LOCAL, **kw) -
         fetch(url, tmp_path, policy, **kw)
     assert list(info.value.details["field_errors"]) == ["image_url"]
     assert not (tmp_path / "in_image").exists()
-    return info.value.details["field_errors"]["image_url"][0]
+    return say(info.value.details["field_errors"]["image_url"][0], "en")  # the English of the message
 
 
 def test_downloads_and_sniffs(tmp_path: Path) -> None:
@@ -189,4 +189,4 @@ def refused_with(url: str, tmp_path: Path, resolver, verify) -> str:
     with pytest.raises(ValidationError) as info:
         fetch(url, tmp_path, resolve=resolver, verify=verify)
     assert not (tmp_path / "in_image").exists()
-    return info.value.details["field_errors"]["image_url"][0]
+    return say(info.value.details["field_errors"]["image_url"][0], "en")  # the English of the message
