@@ -27,6 +27,7 @@ from pathlib import Path
 AUDIO_OUTPUT_SYNCHRONOUS = 2
 POS_CHARACTER = 1
 ESPEAK_RATE = 1
+DEFAULT_WPM, PHONEMES_WPM = 175, 400
 PHONEMES_IPA = 0x02
 # what `espeak-ng -b 1` passes to espeak_Synth: UTF-8 text, [[phoneme]] input allowed, a pause at the end
 SYNTH_FLAGS = 0x01 | 0x100 | 0x1000
@@ -103,6 +104,9 @@ class EspeakLibrary:
     def phonemes(self, text: str) -> str:
         """IPA of ``text``: one string, its clauses joined by a space (what ``-q --ipa`` prints per clause)."""
         self.lib.espeak_SetPhonemeTrace(PHONEMES_IPA, self._trace_sink)
+        # the audio is made and dropped: 400 wpm makes the least of it (over 450 the time-stretcher costs
+        # more); the IPA is the same at any rate (checked on 199 clauses at 80, 175, 400 and 450)
+        self.lib.espeak_SetParameter(ESPEAK_RATE, PHONEMES_WPM, 0)
         self._clauses = []
         self._synth(text)
         return " ".join(" ".join(self._clauses).split())
@@ -110,8 +114,7 @@ class EspeakLibrary:
     def speak(self, text: str, rate: int | None = None) -> bytes:
         """16-bit mono PCM at ``sample_rate`` (what ``espeak-ng -w`` writes), at ``rate`` words a minute."""
         self.lib.espeak_SetPhonemeTrace(0, self._trace_sink)
-        if rate:
-            self.lib.espeak_SetParameter(ESPEAK_RATE, rate, 0)
+        self.lib.espeak_SetParameter(ESPEAK_RATE, rate or DEFAULT_WPM, 0)
         self._samples = bytearray()
         self._keep_audio = True
         try:
