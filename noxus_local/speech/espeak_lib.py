@@ -64,6 +64,7 @@ class EspeakLibrary:
         self.lib, self.sample_rate, self.library, self.data = lib, sample_rate, library, data
         self._clauses: list[str] = []
         self._samples = bytearray()
+        self._keep_audio = False
         # ctypes callbacks must outlive every call into the library
         self._on_audio = SYNTH_CALLBACK(self._audio)
         self._on_phonemes = PHONEME_CALLBACK(self._phonemes)
@@ -129,8 +130,6 @@ class EspeakLibrary:
         if status != 0:
             raise RuntimeError(f"espeak_Synth failed with status {status}")
         self.lib.espeak_Synchronize()
-
-    _keep_audio = False
 
     def _audio(self, wav: ctypes.Array, count: int, _events: int) -> int:
         if self._keep_audio and count > 0:
