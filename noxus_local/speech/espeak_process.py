@@ -58,10 +58,15 @@ class EspeakHelper:
             try:
                 return self._ask(lines)
             except (HelperDied, OSError):
-                self.close()  # it died (or was killed) since the last call: one fresh start
+                self._close()  # it died (or was killed) since the last call: one fresh start
                 return self._ask(lines)
 
     def close(self) -> None:
+        """Stop the helper, after the call in flight (if any) has its answer."""
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         proc, self._proc, self._buffer = self._proc, None, b""
         if proc is not None and proc.poll() is None:
             proc.kill()
@@ -82,7 +87,7 @@ class EspeakHelper:
     def _started(self) -> subprocess.Popen[bytes]:
         if self._proc is not None and self._proc.poll() is None:
             return self._proc
-        self.close()
+        self._close()
         self._proc = subprocess.Popen(helper_argv("serve", self.voice), stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         ready = self._read_line(time.monotonic() + TIMEOUT_S)
@@ -99,7 +104,7 @@ class EspeakHelper:
             while b"\n" not in self._buffer:
                 left = deadline - time.monotonic()
                 if left <= 0 or not sel.select(left):
-                    self.close()
+                    self._close()
                     raise HelperTimeout(f"the espeak-ng helper gave no answer within {TIMEOUT_S:.0f} s")
                 chunk = os.read(fd, 65536)
                 if not chunk:

@@ -152,3 +152,13 @@ def test_the_helper_runs_as_a_module_by_itself():
     done = subprocess.run([sys.executable, "-m", "noxus_local.speech.espeak_helper", "serve", "es"],
                           input=b"Hola.\n", capture_output=True, timeout=60, check=True)
     assert done.stdout.decode().splitlines() == ["ready 1.52.0", "ˈola"]
+
+
+def test_close_all_stops_and_reaps_every_helper():
+    """The server's shutdown (node/services.py stop_services) leaves no helper, not even a zombie."""
+    EspeakHelpers.phonemes("es", ["Hola."])
+    pid = EspeakHelpers.get("es").pid
+    assert pid is not None and Path(f"/proc/{pid}").exists()
+    EspeakHelpers.close_all()
+    assert not Path(f"/proc/{pid}").exists()
+    assert EspeakHelpers.phonemes("es", ["Hola."]) == ["ˈola"]  # and the next call starts a new one
