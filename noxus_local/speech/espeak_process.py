@@ -5,7 +5,9 @@ voice stays up and answers a clause in well under a millisecond of pipe
 time. Each helper has a lock (one conversation at a time), a deadline on
 every answer, and is started again when it died (once per call; a second
 death is an error). One voice per process keeps espeak-ng's state exactly
-as one ``espeak-ng -v VOICE`` run has it, never switched between voices.
+as one ``espeak-ng -v VOICE`` run has it, never switched between voices (with
+espeak-ng 1.51, selecting the language ``en-gb`` again in the same process
+gave American English; set once, 199 of 199 clauses matched the program).
 
 Example::
 
