@@ -11,17 +11,21 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install -q -e '.[test]'
 	touch $(STAMP)
 
+# the venv, then the system programs the tests need (chromium, npm, openssl): installed with
+# apt-get when root or password-less sudo allows, else named in one line (scripts/setup_system.sh).
+# `serve` needs only the venv and the models.
 setup: $(STAMP)
+	bash scripts/setup_system.sh
 
 # The default models of models/manifest.toml into the data dir that `serve` uses
 # (./noxus-data, $NOXUS_DATA_DIR or the CONFIG's), through the download cache
 # ($NOXUS_MODEL_CACHE, default ~/.cache/noxus-local/models) that the tests reuse.
 # Offline, the server still starts: the tools that need a missing model say so.
-models: setup
+models: $(STAMP)
 	$(VENV)/bin/noxus-local models fetch --default $(if $(CONFIG),--config $(CONFIG),) || \
 	  echo "note: default models not fetched; the tools that need them report tool_unavailable"
 
-serve: setup models
+serve: $(STAMP) models
 	$(VENV)/bin/noxus-local serve $(if $(CONFIG),--config $(CONFIG),)
 
 test: setup models

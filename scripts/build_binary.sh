@@ -117,7 +117,7 @@ from importlib import metadata
 with open("pyproject.toml", "rb") as fh:
     project = tomllib.load(fh)["project"]
 wanted = {re.match(r"[A-Za-z0-9._-]+", d).group(0).lower().replace("_", "-") for d in project["dependencies"]}
-skip = {"onnxruntime", "imageio_ffmpeg"}
+skip = {"onnxruntime", "imageio_ffmpeg", "espeakng_loader"}
 for top, dists in sorted(metadata.packages_distributions().items()):
     if top not in skip and not top.startswith("_") and any(d.lower().replace("_", "-") in wanted for d in dists):
         print(f"--collect-data\n{top}")
@@ -134,6 +134,9 @@ build() {
   # onnxruntime and av (PyAV: media/probe.py) are named explicitly: the code
   # imports them lazily (inside functions), so PyInstaller's import scan could
   # drop them; av's FFmpeg libraries live in av.libs/ beside it.
+  # espeakng_loader carries libespeak-ng.so.1 and espeak-ng-data/: the helper
+  # (`noxus-local _espeak-helper`, the binary run again) finds both under
+  # espeakng_loader/ in the bundle by absolute path; nothing links them.
   # redis is optional at runtime (huey imports it if present): leave it out
   # rather than fail when a build venv lacks it.
   "$venv/bin/python" -c "import redis" 2>/dev/null || extra+=(--exclude-module redis)
@@ -160,6 +163,7 @@ build() {
     --collect-binaries imageio_ffmpeg --collect-data imageio_ffmpeg \
     --hidden-import onnxruntime --collect-binaries onnxruntime \
     --hidden-import av --collect-submodules av --collect-binaries av \
+    --hidden-import espeakng_loader --collect-binaries espeakng_loader --collect-data espeakng_loader \
     --add-data "$ROOT/models/manifest.toml:models" \
     --exclude-module faker --exclude-module polyfactory \
     --exclude-module pytest --exclude-module tkinter \

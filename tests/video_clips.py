@@ -23,6 +23,8 @@ import imageio_ffmpeg
 import numpy as np
 from PIL import Image, ImageDraw
 
+from noxus_local.speech.espeak_process import speak_wav
+
 RATE = 48_000
 # (colour, seconds, fade out at the end, fade in at the start)
 SHOTS = (("#c0392b", 2.5, 0.0, 0.0), ("#27ae60", 2.5, 0.0, 0.0), ("#2e86de", 3.0, 0.8, 0.0),
@@ -60,7 +62,7 @@ def picture(colour: str, size: tuple[int, int], seed: int) -> Image.Image:
 def spoken(voice: str, text: str, workdir: Path) -> np.ndarray:
     """espeak-ng's words at RATE, trimmed to where they are audible."""
     wav = workdir / f"say-{voice}.wav"
-    subprocess.run(["espeak-ng", "-v", voice, "-w", str(wav), text], check=True)
+    speak_wav(text, voice, wav)
     raw = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(wav), "-f", "f32le",
                           "-ac", "1", "-ar", str(RATE), "-"], capture_output=True, check=True).stdout
     audio = np.frombuffer(raw, dtype=np.float32)

@@ -173,3 +173,6 @@ def stop_services(svc: Services, ticker: Maintenance) -> None:
     svc.dispatcher.stop()
     svc.runner.close()
     svc.db.close()
+    from noxus_local.speech.espeak_process import EspeakHelpers
+
+    EspeakHelpers.close_all()  # they would end at EOF on their own; reaped here, none is left a zombie

@@ -51,6 +51,7 @@ def run_checks(cfg: Config, source: str) -> list[Check]:
     checks = [check_config(cfg, source)]
     probes: list[Callable[[Config], list[Check]]] = [
         check_data_dir, check_storage, check_store, check_ledger, check_queue, check_ffmpeg, check_fonts,
+        check_phonemizer,
         check_onnxruntime, check_compute, check_models]
     for probe in probes:
         checks += _guarded(probe, cfg)
@@ -241,6 +242,27 @@ def _check_font_family(family: str) -> Check:
             return Check(name, FAIL, f"{face.path.name} has no glyph for {missing}")
     files = ", ".join(f.path.name for f in faces)
     return Check(name, OK, f"{files} ({faces[0].licence_id}): loads, has {fonts.SPANISH_GLYPHS}")
+
+
+def check_phonemizer(cfg: Config) -> list[Check]:
+    """Which espeak-ng gives text-to-speech its phonemes, proven by phonemizing a word through it."""
+    from noxus_local.errors import ToolUnavailable
+    from noxus_local.speech import phonemes
+
+    try:
+        chosen = phonemes.phonemizer()
+        ipa = phonemes.phonemize_words("Hola.", "es")
+    except ToolUnavailable as exc:
+        return [Check("phonemizer", WARN, f"{exc.message}: text-to-speech answers 503 tool_unavailable")]
+    said = f"'Hola.' -> {' '.join(p for _, p in ipa)!r}"
+    if chosen.kind == phonemes.PACKAGED:
+        from noxus_local.speech.espeak_process import helper_info
+
+        info = helper_info()
+        return [Check("phonemizer", OK, f"packaged espeak-ng {info['version']} library in a helper process "
+                                        f"({info['library']}; data {info['data']}): {said}")]
+    return [Check("phonemizer", WARN, f"system espeak-ng program {chosen.path} (the packaged library is "
+                                      f"missing: reinstall noxus-local): {said}")]
 
 
 def check_onnxruntime(cfg: Config) -> list[Check]:

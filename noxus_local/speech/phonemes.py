@@ -1,7 +1,11 @@
-"""Text to IPA phonemes with espeak-ng, run as a separate program.
+"""Text to IPA phonemes with espeak-ng, always in a separate process.
 
-espeak-ng is GPL-3: like ffmpeg it is invoked as a child process, never linked
-into ours. It drops punctuation (it ends a line at each clause instead), but
+espeak-ng is GPL-3: like ffmpeg it runs as a child process, never linked into
+ours. First choice is the library and data that ship with us (the
+espeakng-loader wheel, bundled in the binary too) driven by our helper program
+(speech/espeak_helper.py, one long-lived process per voice); when that package
+is missing, the system's ``espeak-ng`` program, one run per sentence. Both give
+the same IPA for the same espeak-ng version. espeak-ng drops punctuation (it ends a line at each clause instead), but
 Kokoro pauses and intones from the punctuation, so a sentence is cut into
 clauses here, each clause is phonemized on its own line of one espeak-ng call,
 and the punctuation is put back after its clause's phonemes.
@@ -17,8 +21,11 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 
 from noxus_local.errors import ToolUnavailable
+from noxus_local.speech.espeak_lib import packaged_paths
+from noxus_local.speech.espeak_process import EspeakHelpers
 
 # language (as our voices name it) → espeak-ng voice
 ESPEAK_VOICES = {"es": "es", "es-419": "es-419", "en-us": "en-us", "en-gb": "en-gb", "en": "en-us",
@@ -29,13 +36,31 @@ CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 TIMEOUT_S = 60
 
 
-def espeak_binary() -> str:
-    """The espeak-ng program; 503 tool_unavailable naming the package when it is missing."""
-    path = shutil.which("espeak-ng")
-    if path is None:
-        raise ToolUnavailable("espeak-ng is not installed; install it with `apt-get install espeak-ng`",
-                              details={"reason": "program_missing", "program": "espeak-ng"})
-    return path
+PACKAGED, SYSTEM = "packaged", "system"
+
+
+@dataclass(frozen=True)
+class Phonemizer:
+    """Which espeak-ng phonemizes: ``kind`` packaged (our helper + the shipped library) or system (the program)."""
+
+    kind: str
+    path: str
+
+
+def phonemizer() -> Phonemizer:
+    """The packaged library first, then the system program; 503 tool_unavailable when neither is there.
+
+    Example: ``phonemizer()  # Phonemizer(kind="packaged", path="…/espeakng_loader/libespeak-ng.so.1")``
+    """
+    paths = packaged_paths()
+    if paths is not None:
+        return Phonemizer(PACKAGED, str(paths[0]))
+    program = shutil.which("espeak-ng")
+    if program is not None:
+        return Phonemizer(SYSTEM, program)
+    raise ToolUnavailable("espeak-ng is missing: reinstall noxus-local (its espeakng-loader dependency ships "
+                          "espeak-ng) or install the espeak-ng program",
+                          details={"reason": "program_missing", "program": "espeak-ng"})
 
 
 def phonemize_words(sentence: str, language: str) -> list[tuple[str, str]]:
@@ -76,21 +101,30 @@ def _pair(written: list[str], spoken: list[str], tail: str) -> list[tuple[str, s
 
 
 def _espeak(clauses: list[str], language: str) -> list[str]:
-    """One line of IPA per clause, from one espeak-ng run."""
+    """One line of IPA per clause: each clause a line of the voice's helper, or of one espeak-ng run."""
     voice = ESPEAK_VOICES.get(language, language)
+    # each clause ends with a full stop, as the program gets it below: the same IPA either way
+    chosen = phonemizer()
+    if chosen.kind == PACKAGED:
+        return EspeakHelpers.phonemes(voice, [c.replace("\n", " ") + "." for c in clauses])
+    return espeak_program(clauses, voice, chosen.path)
+
+
+def espeak_program(clauses: list[str], voice: str, program: str) -> list[str]:
+    """The system's espeak-ng program, one run for the clauses (one run each when it splits one)."""
     # each clause on its own line, ended by a full stop so espeak-ng keeps the lines apart
     text = "\n".join(c.replace("\n", " ") + "." for c in clauses)
-    proc = subprocess.run([espeak_binary(), "-q", "--ipa", "-b", "1", "-v", voice, "--stdin"],
+    proc = subprocess.run([program, "-q", "--ipa", "-b", "1", "-v", voice, "--stdin"],
                           input=text.encode(), capture_output=True, timeout=TIMEOUT_S, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"espeak-ng failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[:200]}")
     lines = [line.strip() for line in proc.stdout.decode().splitlines() if line.strip()]
     if len(lines) != len(clauses):  # espeak-ng split or merged a clause: phonemize one by one
-        lines = [" ".join(_espeak_one(c, voice).split()) for c in clauses]
+        lines = [" ".join(_espeak_one(c, voice, program).split()) for c in clauses]
     return lines
 
 
-def _espeak_one(clause: str, voice: str) -> str:
-    proc = subprocess.run([espeak_binary(), "-q", "--ipa", "-b", "1", "-v", voice, clause],
+def _espeak_one(clause: str, voice: str, program: str) -> str:
+    proc = subprocess.run([program, "-q", "--ipa", "-b", "1", "-v", voice, clause],
                           capture_output=True, timeout=TIMEOUT_S, check=True)
     return proc.stdout.decode()

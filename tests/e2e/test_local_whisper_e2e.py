@@ -9,12 +9,12 @@ unknown-model 400 lists it as the one allowed.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from noxus_local.speech.espeak_process import speak_wav
 from tests.e2e.conftest import Server, no_server_errors
 
 
@@ -38,8 +38,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
 @pytest.fixture(scope="module")
 def speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
     wav = tmp_path_factory.mktemp("clip") / "hello.wav"
-    subprocess.run(["espeak-ng", "-v", "en", "-s", "130", "-w", str(wav), "hello world this is a test"],
-                   check=True, timeout=30)
+    speak_wav("hello world this is a test", "en", wav, rate=130)
     return wav
 
 

@@ -1,6 +1,5 @@
 """Scale-out seam: the redis queue backend and a separate `noxus-local worker` process."""
 
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -8,15 +7,13 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import free_port
-
-pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server not installed")
+from tests.e2e.conftest import free_port, redis_server
 
 
 @pytest.fixture
 def redis_url(tmp_path):
     port = free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
+    proc = subprocess.Popen([redis_server(), "--port", str(port), "--save", "", "--appendonly", "no",
                              "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
     time.sleep(0.3)
     yield f"redis://127.0.0.1:{port}/0"

@@ -10,7 +10,6 @@ ledger, outputs download from the API node, and no worker wrote into A.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import sqlite3
@@ -25,10 +24,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Server, free_port, no_server_errors
+from tests.e2e.conftest import Server, free_port, no_server_errors, redis_server
 
-pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None,
-                                reason="redis-server not installed (apt-get install redis-server; .ci/run does)")
 TOKEN = "worker-token-for-tests-0123456789"
 TERMINAL = {"succeeded", "failed", "cancelled"}
 
@@ -37,7 +34,7 @@ TERMINAL = {"succeeded", "failed", "cancelled"}
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("scale")
     port = free_port()
-    redis_cmd = ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(root)]
+    redis_cmd = [redis_server(), "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(root)]
     redis = subprocess.Popen(redis_cmd, stdout=subprocess.DEVNULL)
     url = f"redis://127.0.0.1:{port}/0"
     api = Server(root / "A", f"""

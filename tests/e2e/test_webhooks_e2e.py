@@ -1,4 +1,8 @@
-"""Webhooks end to end: a real receiver on 127.0.0.1 checks signatures with its own HMAC code."""
+"""Webhooks end to end: a real receiver on 127.0.0.1 checks signatures with its own HMAC code.
+
+One server serves the module, each test with its own account (its balance stays its own); the
+restart test starts its own.
+"""
 
 import hashlib
 import hmac
@@ -8,6 +12,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from tests.e2e.conftest import Server, SharedServer, accounts_config
 
 CONFIG = """
 [jobs]
@@ -57,6 +63,19 @@ def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
     return hmac.compare_digest(headers["x-webhook-signature"], f"sha256={expected}")
 
 
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    accounts, keys = accounts_config(12)
+    server = Server(tmp_path_factory.mktemp("hooks") / "data", CONFIG + accounts).start()
+    yield SharedServer(server, keys)
+    server.stop()
+
+
+@pytest.fixture
+def srv(shared):
+    return shared.view()
+
+
 @pytest.fixture
 def receiver():
     r = Receiver([])
@@ -64,8 +83,7 @@ def receiver():
     r.httpd.shutdown()
 
 
-def test_signed_webhook_on_completion(make_server, receiver):
-    srv = make_server(CONFIG)
+def test_signed_webhook_on_completion(srv, receiver):
     r = srv.post("/api/v1/tools/qr", key=srv.key,
                  json={"text": "hola", "webhook": {"url": receiver.url, "secret": "s3cret"}})
     assert r.status_code == 200
@@ -81,8 +99,7 @@ def test_signed_webhook_on_completion(make_server, receiver):
     assert job["webhooks"][0]["status"] == "delivered" and job["webhooks"][0]["signed"] is True
 
 
-def test_failed_job_sends_job_failed(make_server, receiver):
-    srv = make_server(CONFIG)
+def test_failed_job_sends_job_failed(srv, receiver):
     r = srv.post("/api/v1/tools/wait", key=srv.key,
                  json={"seconds": 0, "fail": True, "webhook": {"url": receiver.url}})
     assert r.status_code == 500
@@ -107,8 +124,8 @@ def test_retries_survive_a_restart(make_server):
 
 @pytest.mark.parametrize("url", ["ftp://example.com/x", "http://10.0.0.1/x", "http://169.254.169.254/latest",
                                  "http://[::1]:80/x", "http://0.0.0.0/x", "https://example.com/" + "a" * 2100])
-def test_refused_webhook_targets(server, url):
-    r = server.post("/api/v1/tools/qr", key=server.key, json={"text": "x", "webhook": {"url": url}})
+def test_refused_webhook_targets(srv, url):
+    r = srv.post("/api/v1/tools/qr", key=srv.key, json={"text": "x", "webhook": {"url": url}})
     assert r.status_code == 400
     assert "webhook.url" in r.json()["details"]["field_errors"]
-    assert server.get("/api/v1/balance", key=server.key).json()["balance"]["balance_usd"] == "10"
+    assert srv.get("/api/v1/balance", key=srv.key).json()["balance"]["balance_usd"] == "10"

@@ -10,7 +10,6 @@ espeak-ng's English for real with ctranslate2.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,9 @@ from noxus_local.config import Config, load_config
 from noxus_local.inference.local_models import LOCAL_FILE, LocalModelError, add_local_model, load_local
 from noxus_local.inference.registry import ModelRegistry, models_dir
 from noxus_local.inference.whisper import WhisperModel, installed_models
+from noxus_local.speech.espeak_process import speak_wav
 from noxus_local.speech.transcribe import transcribe
+from noxus_local.speech.wer import wer
 from noxus_local.tools.auto_subtitles import check_speech_model
 
 
@@ -70,11 +71,11 @@ def test_an_added_whisper_folder_is_listed_offered_and_transcribes(cfg: Config, 
     check_speech_model("whisper-custom", cfg, "en")  # the `model` option accepts it
     wav = tmp_path / "x.wav"
     # espeak-ng at its default 175 words a minute is too fast for tiny ("The low world…"); 130 it hears
-    subprocess.run(["espeak-ng", "-v", "en", "-s", "130", "-w", str(wav), "hello world this is a test"],
-                   check=True, timeout=30)
+    speak_wav("hello world this is a test", "en", wav, rate=130)
     model = WhisperModel.for_id("whisper-custom").from_config(cfg)
     assert model.model_dir == models_dir(cfg) / "whisper-custom"
-    assert "hello" in transcribe(wav, model=model, language="en").text.lower()
+    heard = transcribe(wav, model=model, language="en").text
+    assert wer("hello world this is a test", heard) <= 0.5, heard  # a bound, never exact words (issue 17)
     assert models_cli(cfg, "remove", "whisper-custom") == 0
     assert installed_models(cfg) == [] and not (models_dir(cfg) / "whisper-custom").exists()
 

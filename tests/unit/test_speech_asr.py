@@ -5,7 +5,6 @@ download cache (default models: ``make test`` fetches them), so only the
 first run on a machine downloads them.
 """
 
-import re
 import subprocess
 import threading
 
@@ -17,11 +16,16 @@ from noxus_local.errors import JobCancelled, ValidationError
 from noxus_local.inference.registry import ModelRegistry
 from noxus_local.inference.whisper import WhisperModel
 from noxus_local.runtime.cancel import CancelToken
+from noxus_local.speech.espeak_process import speak_wav
 from noxus_local.speech.transcribe import SILENCE_NOTE, align, transcribe
+from noxus_local.speech.wer import wer
 
 ES = "Hola, me llamo Carlos. Hoy vamos a hablar del tiempo en Madrid. Gracias a todos."
 ES2 = "Muchas gracias por escuchar el programa de hoy. Volvemos mañana por la tarde."
 EN = "The quick brown fox jumps over the lazy dog. Today we talk about the weather in London."
+# recognition is asserted through word error rate, never exact words: a CPU model's float rounding
+# changes a beam's choice now and then; the clips read at WER 0.06-0.13 on the 2-core build machine
+MAX_WER = 0.35
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +44,10 @@ def clips(tmp_path_factory):
     out = {}
     for name, voice, text in (("es", "es", ES), ("en", "en", EN)):
         wav = folder / f"{name}.wav"
-        subprocess.run(["espeak-ng", "-v", voice, "-w", str(wav), text], check=True)
+        speak_wav(text, voice, wav)
         out[name] = wav
     second = folder / "es2.wav"
-    subprocess.run(["espeak-ng", "-v", "es", "-w", str(second), ES2], check=True)
+    speak_wav(ES2, "es", second)
     # two speech windows: 30 s of silence between them is longer than one Whisper window
     out["two"] = folder / "two.wav"
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(out["es"]), "-f", "lavfi", "-t", "30",
@@ -54,10 +58,6 @@ def clips(tmp_path_factory):
                     "anullsrc=r=16000:cl=mono", "-t", "3", str(silent)], check=True)
     out["silence"] = silent
     return out
-
-
-def words_of(text: str) -> list[str]:
-    return re.findall(r"\w+", text.casefold())
 
 
 def assert_sane_timings(transcript):
@@ -72,18 +72,16 @@ def assert_sane_timings(transcript):
         assert seg.start <= seg.end and seg.words
 
 
-@pytest.mark.parametrize(("name", "expected"), [("es", {"llamo", "carlos", "hablar", "tiempo", "gracias"}),
-                                                ("en", {"quick", "brown", "fox", "lazy", "weather", "london"})])
-def test_transcribes_the_words_and_detects_the_language(whisper, clips, name, expected):
+@pytest.mark.parametrize(("name", "script"), [("es", ES), ("en", EN)])
+def test_transcribes_the_words_and_detects_the_language(whisper, clips, name, script):
     steps = []
     t = transcribe(clips[name], model=whisper, progress=steps.append)
     assert t.language == name and t.language_probability > 0.5
-    assert expected <= set(words_of(t.text)), t.text
+    assert wer(script, t.text) <= MAX_WER, t.text
     assert_sane_timings(t)
     assert steps and steps[-1] == 1.0
-    # the last expected word is said at the end: it ends in the last half of the clip
-    last = next(w for w in reversed(t.words) if words_of(w.word)[-1] in expected)
-    assert last.end > t.duration / 2
+    # the words cover the speech: the first starts in the first quarter, the last ends in the last half
+    assert t.words[0].start < t.duration / 4 and t.words[-1].end > t.duration / 2
 
 
 def test_align_returns_every_word_in_order_with_punctuation_and_numbers(whisper, clips):
@@ -96,10 +94,13 @@ def test_align_returns_every_word_in_order_with_punctuation_and_numbers(whisper,
 
 
 def test_two_windows_far_apart_keep_their_own_times(whisper, clips):
+    """Each sentence group is heard in its own window at its own times, whatever words a CPU's
+    rounding makes Whisper pick (another machine heard "carne" for "tarde": issue 17)."""
     t = transcribe(clips["two"], model=whisper, language="es")
-    assert {"carlos", "tiempo"} <= set(words_of(" ".join(w.word for w in t.words if w.end < 15)))
+    first = " ".join(w.word for w in t.words if w.end < 15)
     later = " ".join(w.word for w in t.words if w.start > 30)
-    assert {"escuchar", "programa", "tarde"} <= set(words_of(later)), t.text
+    assert wer(ES, first) <= MAX_WER and wer(ES2, later) <= MAX_WER, t.text
+    assert not [w for w in t.words if 15 <= w.start <= 30]  # nothing heard in the silence
     assert_sane_timings(t)
     script = ES + " " + ES2
     aligned = align(clips["two"], script, model=whisper, language="es")

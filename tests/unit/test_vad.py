@@ -1,11 +1,10 @@
-"""Silero VAD on real speech: espeak-ng says two sentences between silences, ffmpeg resamples to 16 kHz.
+"""Silero VAD on real speech: the packaged espeak-ng (our helper) says two sentences, ffmpeg resamples to 16 kHz.
 
 The model comes through the registry and the shared download cache
 (``$NOXUS_MODEL_CACHE``, default ~/.cache/noxus-local/models), so only the
 first run on a machine downloads it.
 """
 
-import shutil
 import subprocess
 import time
 
@@ -16,6 +15,7 @@ import pytest
 from noxus_local.config import load_config
 from noxus_local.inference.registry import ModelRegistry
 from noxus_local.inference.vad import SAMPLE_RATE, WINDOW, SileroVad, segments_from_probs
+from noxus_local.speech.espeak_process import speak_wav
 
 TOLERANCE_S = 0.3
 
@@ -29,9 +29,9 @@ def vad(tmp_path_factory):
 
 
 def spoken(text: str, voice: str, tmp_path) -> np.ndarray:
-    """espeak-ng's clip as float32 16 kHz mono, trimmed to where its samples are not silent."""
+    """The packaged espeak-ng's clip (no system program) as float32 16 kHz mono, trimmed to where it is audible."""
     wav = tmp_path / f"{voice}.wav"
-    subprocess.run(["espeak-ng", "-v", voice, "-w", str(wav), text], check=True)
+    speak_wav(text, voice, wav)
     raw = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(wav), "-f", "f32le",
                           "-ac", "1", "-ar", str(SAMPLE_RATE), "-"], capture_output=True, check=True).stdout
     audio = np.frombuffer(raw, dtype=np.float32)
@@ -43,7 +43,6 @@ def silence(seconds: float) -> np.ndarray:
     return np.zeros(int(seconds * SAMPLE_RATE), dtype=np.float32)
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
 def test_two_sentences_are_found_where_they_are_said(vad, tmp_path):
     spanish = spoken("Hola, esta es una prueba de detección de voz.", "es", tmp_path)
     english = spoken("And this is the second sentence, in English.", "en", tmp_path)

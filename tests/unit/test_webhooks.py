@@ -285,8 +285,7 @@ def test_delivery_connects_to_the_vetted_address_with_the_original_host_header(
 @pytest.fixture
 def tls_pair(tmp_path: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     """(server, client) contexts for a throwaway certificate naming hooks.internal."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a test certificate")
+    assert shutil.which("openssl"), "openssl makes the test certificate: `make setup` installs it"
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                     "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=hooks.internal",
