@@ -25,6 +25,7 @@ from noxus_local.analysis.features import analyse, analyse_many
 from noxus_local.cli.main import main
 from noxus_local.config import Config, load_config
 from noxus_local.inference.cache import ModelCache
+from noxus_local.errors import say
 from noxus_local.inference.detector import decode, detector_class, letterbox, metadata_names
 from noxus_local.inference.embedder import CLIP_MEAN, CLIP_STD
 from noxus_local.inference.local_models import LOCAL_FILE, active_model, load_local
@@ -103,7 +104,8 @@ def expected_embedding(rgb: tuple[int, int, int], mean: Any = CLIP_MEAN, std: An
 def test_before_a_model_is_added_the_features_say_how_to_add_one(cfg: Config, tmp_path: Path) -> None:
     Image.new("RGB", (40, 30), "red").save(tmp_path / "a.png")
     result = analyse(tmp_path / "a.png", ("objects", "embedding", "hash"), MAX_PIXELS, ModelCache(cfg))
-    assert result["objects"]["unavailable"] is True and "no object-detection model" in result["objects"]["reason"]
+    assert result["objects"]["unavailable"] is True
+    assert "no object-detection model" in say(result["objects"]["reason"], "en")
     assert result["objects"]["install"].startswith("noxus-local models add ")
     assert "--kind object-detector" in result["objects"]["install"]
     assert "--kind image-embedding" in result["embedding"]["install"]
