@@ -24,8 +24,8 @@ from noxus_local.analysis.batch import plan_item, run_batch
 from noxus_local.analysis.features import analyse, analyse_many
 from noxus_local.cli.main import main
 from noxus_local.config import Config, load_config
-from noxus_local.inference.cache import ModelCache
 from noxus_local.errors import say
+from noxus_local.inference.cache import ModelCache
 from noxus_local.inference.detector import decode, detector_class, letterbox, metadata_names
 from noxus_local.inference.embedder import CLIP_MEAN, CLIP_STD
 from noxus_local.inference.local_models import LOCAL_FILE, active_model, load_local
