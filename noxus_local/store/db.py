@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import sqlite_utils
+
 from noxus_local.store.migrations import MIGRATIONS
 
 PRIVATE_DIR = 0o700
@@ -154,12 +156,16 @@ class Database:
         return self.conn().execute(sql, params).fetchall()
 
     def migrate(self) -> int:
-        """Apply pending migrations in order; returns the schema version."""
+        """Apply pending migrations in order, all in one ``BEGIN IMMEDIATE``; returns the schema version.
+
+        sqlite-utils works on this thread's connection: inside our transaction its
+        ``atomic()`` blocks are savepoints, so a failing migration leaves no half.
+        """
         with self.write() as conn:
+            schema = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            for number, sql in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in _split(sql):
-                    conn.execute(statement)
+            for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+                migration(schema)
                 conn.execute(f"PRAGMA user_version={number}")
                 version = number
         return version
@@ -171,18 +177,3 @@ class Database:
             self._all.clear()
         self._local = threading.local()
 
-
-def _split(script: str) -> list[str]:
-    """Statements of a migration script; trigger bodies keep their inner semicolons.
-
-    executescript() would commit our IMMEDIATE transaction, so statements
-    run one by one; ``complete_statement`` tells where each one ends.
-    """
-    statements, buffer = [], ""
-    for piece in script.split(";"):
-        buffer += piece + ";"
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip(" \n;"):
-                statements.append(buffer.strip())
-            buffer = ""
-    return statements
