@@ -149,6 +149,28 @@ class Database:
                 conn.execute("ROLLBACK")
             raise
 
+    def table(self, name: str) -> sqlite_utils.db.Table:
+        """A sqlite-utils table on this thread's connection, for plain row reads and writes.
+
+        Inside ``db.write()`` it is the same connection, so its statements join that
+        transaction (its own ``atomic()`` blocks become savepoints). Example:
+        ``db.table("custom_voices").rows_where("account_id = ?", ["acme"], order_by="created_at, id")``.
+        """
+        return self.utils()[name]
+
+    def utils(self) -> sqlite_utils.Database:
+        """This thread's connection wrapped by sqlite-utils, made once per thread.
+
+        ``recursive_triggers`` and plugins stay off: wrapping must not change how
+        the connection behaves for the hand-written transactions that share it.
+        """
+        conn = self.conn()
+        wrapped: sqlite_utils.Database | None = getattr(self._local, "utils", None)
+        if wrapped is None or wrapped.conn is not conn:
+            wrapped = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
+            self._local.utils = wrapped
+        return wrapped
+
     def one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Row | None:
         return self.conn().execute(sql, params).fetchone()
 
@@ -162,7 +184,7 @@ class Database:
         ``atomic()`` blocks are savepoints, so a failing migration leaves no half.
         """
         with self.write() as conn:
-            schema = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
+            schema = self.utils()
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
                 migration(schema)
