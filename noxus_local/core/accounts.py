@@ -17,6 +17,8 @@ import os
 import time
 from typing import Any
 
+from sqlite_utils.db import NotFoundError
+
 from noxus_local.config import AccountDecl, Config
 from noxus_local.core import ledger
 from noxus_local.core.keys import create_key, hash_key
@@ -56,19 +58,17 @@ def update_account(db: Database, account_id: str, *, tier: str | None = None,
 
 
 def show_account(db: Database, account_id: str) -> dict[str, Any] | None:
-    row = db.one("SELECT * FROM accounts WHERE id = ?", (account_id,))
-    if row is None:
+    try:
+        out = db.table("accounts").get(account_id)
+    except NotFoundError:
         return None
-    conn = db.conn()
-    out = dict(row)
-    out["balances"] = {env: ledger.read_balance(conn, account_id, env).as_api() for env in ("test", "live")}
-    out["apps"] = [dict(r) for r in db.all("SELECT id, name, webhook_url FROM apps WHERE account_id = ?",
-                                            (account_id,))]
+    out["balances"] = {env: ledger.read_balance(db.conn(), account_id, env).as_api() for env in ("test", "live")}
+    out["apps"] = list(db.table("apps").rows_where("account_id = ?", [account_id], select="id, name, webhook_url"))
     return out
 
 
 def list_accounts(db: Database) -> list[dict[str, Any]]:
-    return [dict(r) for r in db.all("SELECT * FROM accounts ORDER BY created_at")]
+    return list(db.table("accounts").rows_where(order_by="created_at"))
 
 
 def ensure_app(db: Database, app_id: str, account_id: str, name: str = "",
@@ -95,9 +95,8 @@ def _sync_account(db: Database, decl: AccountDecl, environ: Any) -> list[str]:
     notes: list[str] = []
     created = create_account(db, decl.id, name=decl.name, tier=decl.tier, status=decl.status,
                              source="config")
-    with db.write() as conn:
-        conn.execute("UPDATE accounts SET tier = ?, status = ?, name = ? WHERE id = ?",
-                     (decl.tier, decl.status, decl.name or decl.id, decl.id))
+    with db.write():  # IMMEDIATE: sqlite-utils' own BEGIN would be deferred (house rule 4)
+        db.table("accounts").update(decl.id, {"tier": decl.tier, "status": decl.status, "name": decl.name or decl.id})
     if created:
         notes.append(f"account {decl.id} created")
         for env_name, amount in (("test", decl.initial_test_balance_usd),

@@ -27,7 +27,6 @@ import os
 import re
 import secrets
 import shutil
-import sqlite3
 import time
 import warnings
 from dataclasses import dataclass
@@ -52,6 +51,7 @@ MB = 1024 * 1024
 # what new_id("asset") makes; anything else is unknown before it reaches SQLite (a lone surrogate
 # would not even encode) or a response
 ASSET_ID = re.compile(r"asset_[0-9a-f]{24}")
+Row = dict[str, Any]  # an assets row as sqlite-utils reads it, e.g. {"id": "asset_…", "type": "image", ...}
 
 
 @dataclass(frozen=True)
@@ -195,7 +195,7 @@ class AssetStore:
         return self.root / asset_id
 
     def add(self, account_id: str, received: Received, filename: str, category: str | None,
-            quota_bytes: int, max_pixels: int = 0) -> tuple[sqlite3.Row, bool]:
+            quota_bytes: int, max_pixels: int = 0) -> tuple[Row, bool]:
         """Insert the asset, or return the account's existing one with the same bytes.
 
         Returns (row, created). The quota is read and the row written in one
@@ -205,27 +205,25 @@ class AssetStore:
             check_content(received, max_pixels)
             chosen = category_for(category, received.sniffed.kind)
             with self.db.write() as conn:
-                row = conn.execute("SELECT * FROM assets WHERE account_id = ? AND sha256 = ? AND deleted_at IS NULL",
-                                   (account_id, received.sha256)).fetchone()
+                row = self._row("account_id = ? AND sha256 = ? AND deleted_at IS NULL", account_id, received.sha256)
                 if row is not None:
                     return row, False
                 # one quota for assets and kept job outputs (core.storage)
                 storage.check_quota(conn, account_id, received.size_bytes, quota_bytes, "file_mb")
                 asset_id = new_id("asset")
-                conn.execute(
-                    "INSERT INTO assets (id, account_id, sha256, type, category, mime_type, extension,"
-                    " size_bytes, filename, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    (asset_id, account_id, received.sha256, received.sniffed.kind, chosen, received.sniffed.mime,
-                     received.sniffed.extension, received.size_bytes, filename, time.time()))
+                table = self.db.table("assets")
+                table.insert({"id": asset_id, "account_id": account_id, "sha256": received.sha256,
+                              "type": received.sniffed.kind, "category": chosen, "mime_type": received.sniffed.mime,
+                              "extension": received.sniffed.extension, "size_bytes": received.size_bytes,
+                              "filename": filename, "created_at": time.time()})
                 os.replace(received.path, self.file_of(asset_id))  # inside: a failed rename rolls the row back
-                return conn.execute("SELECT * FROM assets WHERE id = ?", (asset_id,)).fetchone(), True
+                return table.get(asset_id), True
         finally:
             received.path.unlink(missing_ok=True)
 
-    def get(self, asset_id: str, account_id: str) -> sqlite3.Row:
+    def get(self, asset_id: str, account_id: str) -> Row:
         """The account's live asset; 403 for another account's, 404 for unknown or deleted."""
-        row = self.db.one("SELECT * FROM assets WHERE id = ?", (asset_id,)) if ASSET_ID.fullmatch(asset_id) \
-            else None
+        row = self._row("id = ?", asset_id) if ASSET_ID.fullmatch(asset_id) else None
         if row is None:
             raise AssetNotFound(details={"reason": "unknown_asset_id"})
         if row["account_id"] != account_id:
@@ -236,32 +234,33 @@ class AssetStore:
         return row
 
     def page(self, account_id: str, *, kind: str | None = None, category: str | None = None,
-             limit: int = 20, offset: int = 0) -> tuple[list[sqlite3.Row], int]:
+             limit: int = 20, offset: int = 0) -> tuple[list[Row], int]:
         where, args = ["account_id = ?", "deleted_at IS NULL"], [account_id]
         for column, value in (("type", kind), ("category", category)):
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
         clause = " AND ".join(where)
-        total = self.db.one(f"SELECT COUNT(*) FROM assets WHERE {clause}", tuple(args))[0]
-        rows = self.db.all(f"SELECT * FROM assets WHERE {clause} ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
-                           (*args, limit, offset))
-        return rows, total
+        table = self.db.table("assets")
+        rows = table.rows_where(clause, args, order_by="created_at DESC, id", limit=limit, offset=offset)
+        return list(rows), table.count_where(clause, args)
 
-    def delete(self, asset_id: str, account_id: str) -> sqlite3.Row:
+    def delete(self, asset_id: str, account_id: str) -> Row:
         """Mark deleted and remove the file; jobs already running keep their own link to it."""
-        with self.db.write() as conn:
+        with self.db.write():
             self.get(asset_id, account_id)
-            conn.execute("UPDATE assets SET deleted_at = ? WHERE id = ?", (time.time(), asset_id))
-            row = conn.execute("SELECT * FROM assets WHERE id = ?", (asset_id,)).fetchone()
+            row = self.db.table("assets").update(asset_id, {"deleted_at": time.time()}).get(asset_id)
         self.file_of(asset_id).unlink(missing_ok=True)
         return row
 
-    def served(self, asset_id: str) -> sqlite3.Row | None:
+    def served(self, asset_id: str) -> Row | None:
         """A live asset by id alone, for its signed publicUrl (the signature is the permission)."""
         if not ASSET_ID.fullmatch(asset_id):
             return None
-        return self.db.one("SELECT * FROM assets WHERE id = ? AND deleted_at IS NULL", (asset_id,))
+        return self._row("id = ? AND deleted_at IS NULL", asset_id)
+
+    def _row(self, where: str, *args: str) -> Row | None:
+        return next(self.db.table("assets").rows_where(where, list(args), limit=1), None)
 
     def sweep(self, older_than: float) -> int:
         """Remove what a crash left: half-received uploads, and files whose row never committed.
@@ -272,8 +271,7 @@ class AssetStore:
         removed = 0
         for path in [*self.root.glob(".incoming/*"), *self.root.glob("asset_*")]:
             stale = path.is_file() and path.stat().st_mtime < older_than
-            if stale and (path.parent.name == ".incoming" or self.db.one(
-                    "SELECT 1 FROM assets WHERE id = ? AND deleted_at IS NULL", (path.name,)) is None):
+            if stale and (path.parent.name == ".incoming" or self.served(path.name) is None):
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed
@@ -282,7 +280,7 @@ class AssetStore:
         return int(self.db.one("SELECT COALESCE(SUM(size_bytes), 0) FROM assets WHERE account_id = ?"
                                " AND deleted_at IS NULL", (account_id,))[0])
 
-    def link_into(self, asset_id: str, account_id: str, dest: Path) -> sqlite3.Row:
+    def link_into(self, asset_id: str, account_id: str, dest: Path) -> Row:
         """Give a job its own name for the asset's file (a hard link; a copy across devices)."""
         row = self.get(asset_id, account_id)
         dest.unlink(missing_ok=True)  # a job run again after a restart links anew
@@ -295,7 +293,7 @@ class AssetStore:
         return row
 
 
-def view(row: sqlite3.Row, public_url: str) -> dict[str, Any]:
+def view(row: Row, public_url: str) -> dict[str, Any]:
     """An asset as the API shows it (seed 003's ``assetId``, ``type``, ``publicUrl`` and the rest)."""
     return {"assetId": row["id"], "type": row["type"], "category": row["category"],
             "mime_type": row["mime_type"], "size_bytes": row["size_bytes"], "filename": row["filename"],

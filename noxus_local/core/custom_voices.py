@@ -111,34 +111,35 @@ class CustomVoiceStore:
                 raise ValidationError.fields({"name": [
                     Text(f"como mucho {MAX_VOICES_PER_ACCOUNT} voces por cuenta: borra una primero",
                          f"at most {MAX_VOICES_PER_ACCOUNT} voices per account: delete one first")]})
-            conn.execute("INSERT INTO custom_voices (id, account_id, name, mix, language, gender, accent, created_at)"
-                         " VALUES (?,?,?,?,?,?,?,?)",
-                         (voice_id, account_id, checked_name, json.dumps(checked_mix), parent.language,
-                          parent.gender, parent.accent, time.time()))
+            self.db.table("custom_voices").insert({
+                "id": voice_id, "account_id": account_id, "name": checked_name, "mix": json.dumps(checked_mix),
+                "language": parent.language, "gender": parent.gender, "accent": parent.accent,
+                "created_at": time.time()})
         return self.get(voice_id, account_id)
 
     def get(self, voice_id: str, account_id: str) -> VoiceInfo:
         """The account's voice; unknown and another account's alike are 404."""
-        row = self.db.one("SELECT * FROM custom_voices WHERE id = ? AND account_id = ?",
-                          (voice_id, account_id)) if CUSTOM_ID.fullmatch(voice_id) else None
+        row = self._row("id = ? AND account_id = ?", voice_id, account_id) if CUSTOM_ID.fullmatch(voice_id) else None
         if row is None:
             raise NotFound(details={"voice_id": voice_id[:100], "list": "GET /api/v1/voices"})
         return info_of(row)
 
     def signed(self, voice_id: str) -> VoiceInfo | None:
         """A voice by id alone, for its signed preview URL (the signature is the permission)."""
-        row = self.db.one("SELECT * FROM custom_voices WHERE id = ?", (voice_id,)) \
-            if CUSTOM_ID.fullmatch(voice_id) else None
+        row = self._row("id = ?", voice_id) if CUSTOM_ID.fullmatch(voice_id) else None
         return None if row is None else info_of(row)
 
     def all(self, account_id: str) -> list[VoiceInfo]:
-        rows = self.db.all("SELECT * FROM custom_voices WHERE account_id = ? ORDER BY created_at, id", (account_id,))
+        rows = self.db.table("custom_voices").rows_where("account_id = ?", [account_id], order_by="created_at, id")
         return [info_of(r) for r in rows]
 
+    def _row(self, where: str, *args: str) -> dict[str, Any] | None:
+        return next(self.db.table("custom_voices").rows_where(where, list(args), limit=1), None)
+
     def delete(self, voice_id: str, account_id: str) -> VoiceInfo:
-        with self.db.write() as conn:
+        with self.db.write():
             info = self.get(voice_id, account_id)
-            conn.execute("DELETE FROM custom_voices WHERE id = ? AND account_id = ?", (voice_id, account_id))
+            self.db.table("custom_voices").delete_where("id = ? AND account_id = ?", [voice_id, account_id])
         return info
 
     def resolve(self, account_id: str, params: dict[str, Any]) -> dict[str, Any]:

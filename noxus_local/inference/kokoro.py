@@ -8,7 +8,7 @@ frames (``round(sigmoid(d).sum() / speed)`` then ``clip(min=1)``, cast to
 int64) and the decoder makes 600 samples per frame: ``sum(durations) * 600 ==
 len(audio)`` exactly (measured). At load that int64 tensor is found by the ops
 around it (Round → Clip → Cast) and added as a second graph output in memory
-(inference/onnx_dims.py; the file and its sha256 stay as they are), so the
+(inference/onnx_edit.py; the file and its sha256 stay as they are), so the
 same ``session.run`` returns audio and durations and words are timed from
 them (speech/synthesis.py). An export without that pattern loads unedited:
 ``durations_output`` is None and words fall back to an estimate.
@@ -31,12 +31,14 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from noxus_local.inference.onnx_dims import INT64, add_outputs, graph_nodes
 from noxus_local.inference.session import ModelNotInstalled, OnnxModel
+
+if TYPE_CHECKING:
+    from onnx import ModelProto, NodeProto
 
 SAMPLE_RATE = 24_000
 MAX_TOKENS = 510
@@ -45,22 +47,22 @@ FRAME_SAMPLES = 600  # samples per predicted duration frame (hop 300, the genera
 log = logging.getLogger(__name__)
 
 
-def find_durations(model: bytes) -> str | None:
+def find_durations(model: ModelProto) -> str | None:
     """The name of the graph's per-token duration tensor (int64 frames), or None.
 
     StyleTTS2/Kokoro exports compute ``round(...)`` → ``clip``/``max`` (at least 1)
     → ``cast`` to int64 before expanding the tokens over frames; the only Round
     of the graph feeding a Clip (or Max) feeding a Cast is that tensor.
     """
-    nodes = graph_nodes(model)
-    consumers: dict[str, list[Any]] = {}
+    nodes = model.graph.node
+    consumers: dict[str, list[NodeProto]] = {}
     for node in nodes:
-        for name in node.inputs:
+        for name in node.input:
             consumers.setdefault(name, []).append(node)
-    found = [cast.outputs[0]
-             for node in nodes if node.op == "Round"
-             for clip in consumers.get(node.outputs[0], []) if clip.op in ("Clip", "Max")
-             for cast in consumers.get(clip.outputs[0], []) if cast.op == "Cast"]
+    found = [cast.output[0]
+             for node in nodes if node.op_type == "Round"
+             for clip in consumers.get(node.output[0], []) if clip.op_type in ("Clip", "Max")
+             for cast in consumers.get(clip.output[0], []) if cast.op_type == "Cast"]
     return found[0] if len(found) == 1 else None
 
 
@@ -73,12 +75,17 @@ class Kokoro(OnnxModel):
     durations_output: str | None = None  # set at load when the graph exposes its durations
 
     def _graph(self) -> Path | bytes:
-        data = (self.model_dir / self.files[0]).read_bytes()
-        self.durations_output = find_durations(data)
+        import onnx  # ~0.7 s to import: only when the model loads, not at every start
+
+        from noxus_local.inference.onnx_edit import INT64, add_outputs
+
+        path = self.model_dir / self.files[0]
+        model = onnx.load(path)
+        self.durations_output = find_durations(model)
         if self.durations_output is None:
             log.warning("%s: no duration tensor found; word timings will be estimated", self.files[0])
-            return data
-        return add_outputs(data, {self.durations_output: INT64})
+            return path
+        return add_outputs(model, {self.durations_output: INT64}).SerializeToString()
 
     @property
     def has_durations(self) -> bool:

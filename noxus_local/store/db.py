@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import sqlite_utils
+
 from noxus_local.store.migrations import MIGRATIONS
 
 PRIVATE_DIR = 0o700
@@ -147,6 +149,28 @@ class Database:
                 conn.execute("ROLLBACK")
             raise
 
+    def table(self, name: str) -> sqlite_utils.db.Table:
+        """A sqlite-utils table on this thread's connection, for plain row reads and writes.
+
+        Inside ``db.write()`` it is the same connection, so its statements join that
+        transaction (its own ``atomic()`` blocks become savepoints). Example:
+        ``db.table("custom_voices").rows_where("account_id = ?", ["acme"], order_by="created_at, id")``.
+        """
+        return self.utils()[name]
+
+    def utils(self) -> sqlite_utils.Database:
+        """This thread's connection wrapped by sqlite-utils, made once per thread.
+
+        ``recursive_triggers`` and plugins stay off: wrapping must not change how
+        the connection behaves for the hand-written transactions that share it.
+        """
+        conn = self.conn()
+        wrapped: sqlite_utils.Database | None = getattr(self._local, "utils", None)
+        if wrapped is None or wrapped.conn is not conn:
+            wrapped = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
+            self._local.utils = wrapped
+        return wrapped
+
     def one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Row | None:
         return self.conn().execute(sql, params).fetchone()
 
@@ -154,12 +178,16 @@ class Database:
         return self.conn().execute(sql, params).fetchall()
 
     def migrate(self) -> int:
-        """Apply pending migrations in order; returns the schema version."""
+        """Apply pending migrations in order, all in one ``BEGIN IMMEDIATE``; returns the schema version.
+
+        sqlite-utils works on this thread's connection: inside our transaction its
+        ``atomic()`` blocks are savepoints, so a failing migration leaves no half.
+        """
         with self.write() as conn:
+            schema = self.utils()
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            for number, sql in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in _split(sql):
-                    conn.execute(statement)
+            for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+                migration(schema)
                 conn.execute(f"PRAGMA user_version={number}")
                 version = number
         return version
@@ -171,18 +199,3 @@ class Database:
             self._all.clear()
         self._local = threading.local()
 
-
-def _split(script: str) -> list[str]:
-    """Statements of a migration script; trigger bodies keep their inner semicolons.
-
-    executescript() would commit our IMMEDIATE transaction, so statements
-    run one by one; ``complete_statement`` tells where each one ends.
-    """
-    statements, buffer = [], ""
-    for piece in script.split(";"):
-        buffer += piece + ";"
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip(" \n;"):
-                statements.append(buffer.strip())
-            buffer = ""
-    return statements

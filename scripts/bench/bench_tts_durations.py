@@ -23,13 +23,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+import onnx
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from noxus_local.config import load_config  # noqa: E402
 from noxus_local.inference.kokoro import STYLE_DIM, Kokoro, find_durations, load_voice  # noqa: E402
-from noxus_local.inference.onnx_dims import INT64, add_outputs  # noqa: E402
+from noxus_local.inference.onnx_edit import INT64, add_outputs  # noqa: E402
 from noxus_local.inference.registry import ModelRegistry, models_dir  # noqa: E402
 from noxus_local.inference.session import create_session  # noqa: E402
 from noxus_local.speech.phonemes import phonemize_words  # noqa: E402
@@ -57,10 +58,11 @@ def main() -> None:
     plain = create_session(path, prefer_gpu=False, threads=args.threads).session
     plain_load = time.perf_counter() - started
     started = time.perf_counter()
-    data = path.read_bytes()
-    name = find_durations(data)
+    model = onnx.load(path)
+    name = find_durations(model)
     assert name is not None, "no duration tensor in this export"
-    timed = create_session(add_outputs(data, {name: INT64}), prefer_gpu=False, threads=args.threads).session
+    timed = create_session(add_outputs(model, {name: INT64}).SerializeToString(), prefer_gpu=False,
+                           threads=args.threads).session
     timed_load = time.perf_counter() - started
 
     audio = plain.run(None, feed)[0]

@@ -17,8 +17,9 @@ from noxus_local.core.files import FileStore
 from noxus_local.core.job_view import job_body, parse_step_id, step_body
 from noxus_local.ops.backup import backup
 from noxus_local.queue.upkeep import sweep_files
-from noxus_local.store.db import Database, _split
+from noxus_local.store.db import Database
 from noxus_local.store.migrations import MIGRATIONS
+from tests.legacy_migrations import legacy_store
 from tests.unit.test_runner import Env
 
 
@@ -115,11 +116,7 @@ def test_backup_with_files_carries_every_output(env, tmp_path):
 
 def test_migration_7_back_fills_outputs_and_steps_of_old_rows(tmp_path):
     path = tmp_path / "old.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    for number, sql in enumerate(MIGRATIONS[:5], start=1):  # a store as version 5 left it
-        for statement in _split(sql):
-            conn.execute(statement)
-        conn.execute(f"PRAGMA user_version={number}")
+    conn = sqlite3.connect(legacy_store(path, 5), isolation_level=None)  # a store as version 5 left it
     old_steps = [{"name": "decode", "status": "succeeded", "started_at_progress": 30},
                  {"name": "encode", "status": "failed", "started_at_progress": 85}]
     conn.execute(

@@ -9,6 +9,7 @@ to the graph in memory; the per-phoneme estimate stays as the fallback.
 import hashlib
 
 import numpy as np
+import onnx
 import pytest
 
 from noxus_local.config import load_config
@@ -114,7 +115,7 @@ def test_the_graph_returns_its_own_durations_and_they_cover_the_audio(cfg, kokor
 def test_a_graph_without_duration_tensor_is_left_as_it_is(cfg):
     """Another export (here Silero VAD, which has no Round → Clip → Cast) is not edited."""
     vad = models_dir(cfg) / "silero-vad" / "silero_vad.onnx"
-    assert find_durations(vad.read_bytes()) is None
+    assert find_durations(onnx.load(vad)) is None
 
 
 def test_without_model_durations_words_fall_back_to_the_estimate(cfg):
