@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from noxus_local.speech.cues import CueRules, build_cues, default_max_chars, wrap
+from noxus_local.captions.cues import CueRules, build_cues, default_max_chars, wrap
 from noxus_local.speech.types import Segment, Word
 
 
