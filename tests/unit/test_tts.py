@@ -12,18 +12,20 @@ import numpy as np
 import pytest
 
 from noxus_local.config import load_config
+from noxus_local.errors import JobCancelled, LimitExceeded
 from noxus_local.inference.kokoro import FRAME_SAMPLES, SAMPLE_RATE, Kokoro, find_durations, load_voice, mix_voices
 from noxus_local.inference.registry import ModelRegistry, models_dir
 from noxus_local.inference.session import ModelNotInstalled
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.speech.phonemes import phonemize_words
 from noxus_local.speech.synthesis import has_words, plan
-from noxus_local.speech.tts import Speech, Voice, speak
+from noxus_local.speech.tts import Speech, Voice, speak, stream
 
 
 def synthesize(model, style, text: str, language: str) -> Speech:
     """The whole speech of ``text`` through the pipeline (speech/tts.py), with a loaded model."""
     return speak(text, Voice(model, style, language), cancel=CancelToken())
+
 
 KOKORO_SHA256 = "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb"  # STACK.md
 
@@ -161,3 +163,24 @@ def test_a_word_after_a_pause_starts_where_its_sound_starts(cfg, kokoro, voice, 
     assert abs(speech.words[0].start - heard[0]) <= 0.06, (speech.words[0], heard)
     starts = [w.start for w in speech.words]
     assert starts == sorted(starts) and speech.words[-1].end <= speech.duration
+
+
+def test_stream_hands_out_the_same_speech_piece_by_piece_and_stops_at_the_limit(cfg, kokoro):
+    """``tts.stream`` is ``speak`` one sentence or pause at a time; past ``max_seconds`` it raises the
+    413 before handing out the chunk that would pass it, and a cancelled token stops it."""
+    voice = Voice(kokoro, load_voice(models_dir(cfg), "ef_dora"), "es")
+    text = "Hola a todos. [pause:0.5] Adiós."
+    whole = speak(text, voice, cancel=CancelToken())
+    chunks = list(stream(text, voice, cancel=CancelToken()))
+    assert [c.sentence for c in chunks] == ["Hola a todos.", None, "Adiós."]
+    assert np.array_equal(np.concatenate([c.samples for c in chunks]), whole.samples)
+    assert [w for c in chunks for w in c.words] == list(whole.words)
+    handed = []
+    with pytest.raises(LimitExceeded) as raised:
+        handed.extend(stream(text, voice, cancel=CancelToken(), max_seconds=chunks[0].end + 0.1))
+    assert [c.sentence for c in handed] == ["Hola a todos."]
+    assert raised.value.details["limit"] == "max_audio_seconds"
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(JobCancelled):
+        next(stream(text, voice, cancel=token))
