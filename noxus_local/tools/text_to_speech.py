@@ -1,9 +1,10 @@
 """The ``text-to-speech`` tool (``texto-a-voz``): text in, speech out, with sentence and word timings.
 
-A thin adapter over speech/tts.py (``open_voice``, ``stream``): Kokoro-82M on our
-own ONNX code; phonemes follow
-``language`` (by default the voice's), so Spanish text read by an English
-voice works and the result says so (``voice_language``). ``timing_source``
+A thin adapter over speech/tts.py (``open_voice``, ``stream``, ``collect``):
+Kokoro-82M on our own ONNX code; phonemes follow ``language`` (by default the
+voice's), so Spanish text read by an English voice works and the result says
+so (``voice_language``). A job the OpenAI route asked to stream (``stream_pcm``)
+also appends each chunk to ``stream.pcm`` as it comes (api/speech_stream.py). ``timing_source``
 says how words were timed: ``model_durations`` (Kokoro's own predicted
 durations) or ``estimated_per_phoneme`` (Piper, or an export without them).
 Priced per 1,000 characters of text. The speech one request makes, pauses
