@@ -106,10 +106,10 @@ def preview_path(cfg: Config, models: Any, info: VoiceInfo) -> Path:
 
     A custom voice's sample is its blend speaking its dominant parent's language.
     """
-    from noxus_local.inference.kokoro import SAMPLE_RATE, Kokoro, load_voice, mix_voices
+    from noxus_local.inference.kokoro import SAMPLE_RATE
     from noxus_local.media.audio import encode
     from noxus_local.runtime.cancel import CancelToken
-    from noxus_local.speech.synthesis import synthesize
+    from noxus_local.speech import tts
 
     voice_id = info.voice_id
     dest = preview_file(cfg, voice_id)
@@ -117,17 +117,10 @@ def preview_path(cfg: Config, models: Any, info: VoiceInfo) -> Path:
         if dest.is_file():
             return dest
         dest.parent.mkdir(parents=True, exist_ok=True)
-        if voice_id in PIPER_VOICES:
-            from noxus_local.inference.piper import PiperJoe
-
-            with models.use(PiperJoe) as piper:
-                speech = synthesize(piper, None, PREVIEW_TEXT[info.language], info.language)
-        else:
-            with models.use(Kokoro) as kokoro:
-                style = (mix_voices(models_dir(cfg), dict(info.mix)) if info.mix
-                         else load_voice(models_dir(cfg), voice_id))
-                speech = synthesize(kokoro, style, PREVIEW_TEXT[info.language], info.language)
+        weights = dict(info.mix) if info.mix else {voice_id: 1.0}
+        with tts.open_voice(models, weights, info.language) as voice:
+            speech = tts.speak(PREVIEW_TEXT[info.language], voice, cancel=CancelToken())
         tmp = dest.with_name(f".{voice_id}.tmp.mp3")
-        encode(speech.audio, SAMPLE_RATE, "mp3", tmp, CancelToken())
+        encode(speech.samples, SAMPLE_RATE, "mp3", tmp, CancelToken())
         tmp.replace(dest)
     return dest

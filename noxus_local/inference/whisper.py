@@ -148,7 +148,7 @@ class WhisperModel(OnnxModel):
         return self.tokenizer.decode([i for i in ids if i < eot])
 
     def _predict(self, *inputs: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("use noxus_local.speech.transcribe")
+        raise NotImplementedError("use noxus_local.speech.asr")
 
     def _open(self) -> None:
         import ctranslate2

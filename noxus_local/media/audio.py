@@ -1,6 +1,9 @@
-"""Encode float32 mono PCM with the bundled ffmpeg: wav, mp3, ogg, opus, flac, aac or raw pcm.
+"""Audio with the bundled ffmpeg: encode float32 mono PCM (wav, mp3, ogg, opus, flac, aac or raw
+pcm), and extract a file's sound as the 16 kHz mono WAV speech recognition reads.
 
 Example::
+
+    extract_pcm16k(Path("clip.mp4"), workdir / "audio.wav", limit=12.0, cancel=cancel)
 
     encode(pcm, 24_000, "mp3", workdir / "speech.mp3", cancel)     # 24 kHz mono MP3
     encode(pcm, 24_000, "wav", out, cancel, sample_rate=16_000)    # resampled by ffmpeg
@@ -47,3 +50,16 @@ def encode(pcm: np.ndarray, rate: int, fmt: str, dest: Path, cancel: CancelToken
 
 def mime_type(fmt: str) -> str:
     return FORMATS[fmt][1]
+
+
+def extract_pcm16k(source: Path, out: Path, limit: float | None = None, *, cancel: CancelToken) -> Path:
+    """The first audio stream of ``source`` as a 16 kHz mono 16-bit WAV (what Whisper's features
+    are computed from); at most ``limit`` seconds of it, so decoding stops at what a job held for
+    (media/decoded.py ``decode_limit``).
+
+    Example: ``extract_pcm16k(Path("talk.mkv"), Path("audio.wav"), 30.0, cancel=token)``.
+    """
+    bound = ["-t", f"{limit:.3f}"] if limit else []
+    run_ffmpeg(["-i", str(source), "-map", "0:a:0", "-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le",
+                *bound, str(out)], cancel)
+    return out

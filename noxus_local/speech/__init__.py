@@ -1,1 +1,2 @@
-"""Speech pipelines: recognition and alignment on Whisper (ctranslate2), below tools, above inference/media."""
+"""Speech pipelines: recognition and alignment (asr.py, Whisper on ctranslate2) and synthesis
+(tts.py, Kokoro or Piper): below tools and captions, above inference and media."""

@@ -13,17 +13,19 @@ Where the graph does not expose them (another export, Piper), the sentence's
 voiced stretch (its leading and trailing silence trimmed) is shared out over
 its words in proportion to their phonemes (``"estimated_per_phoneme"``).
 
+This is the engine below speech/tts.py (``speak``, ``stream``), which callers use.
+
 Example::
 
-    speech = synthesize(kokoro, style, "Hola. [pause:0.5] ¿Qué tal?", "es", speed=1.0)
-    speech.duration, speech.words[0]     # 2.1, {"word": "Hola.", "start": 0.2, "end": 0.6}
+    plan("Hola. [pause:0.5] ¿Qué tal?")          # ["Hola.", 0.5, "¿Qué tal?"]
+    for audio, sentence, words in pieces(kokoro, style, "Hola.", "es"):
+        words                                    # [("Hola.", 0.2, 0.6)], seconds within the piece
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -47,19 +49,6 @@ PUNCTUATION = set(",;:.!?…—\"()“”")  # Kokoro's punctuation symbols: pau
 # a second at speed 1, 24.8-28.8 at speed 2, where this floor assumes 50): the estimate before the hold
 # is a floor, so it refuses only what is surely too long; synthesis checks the rest
 FAST_CHARS_PER_SECOND = 25.0
-
-
-@dataclass
-class Speech:
-    audio: np.ndarray  # float32 mono at SAMPLE_RATE
-    sentences: list[dict[str, Any]] = field(default_factory=list)
-    words: list[dict[str, Any]] = field(default_factory=list)
-    timing_source: str = TIMING_SOURCE
-    sample_rate: int = SAMPLE_RATE
-
-    @property
-    def duration(self) -> float:
-        return len(self.audio) / self.sample_rate
 
 
 def plan(text: str) -> list[str | float]:
@@ -108,36 +97,6 @@ def has_words(text: str) -> bool:
     return any(ch.isalnum() for ch in PAUSE_RE.sub(" ", text))
 
 
-def synthesize(kokoro: Kokoro, style: np.ndarray, text: str, language: str, speed: float = 1.0,
-               progress: Callable[[float], None] = lambda _: None,
-               check_cancel: Callable[[], None] = lambda: None,
-               sink: Callable[[np.ndarray], None] = lambda _: None, max_seconds: float = 0) -> Speech:
-    """The whole text, sentence by sentence (see ``stream`` for one piece at a time); ``sink`` gets
-    each piece as soon as it exists (a streamed response reads them, api/speech_stream.py).
-
-    ``max_seconds`` (0 = none) stops the synthesis with a 413 ``LimitExceeded`` as soon as the
-    speech would pass it, for a text whose estimate (``estimate_seconds``) was too low.
-    """
-    speech = Speech(np.zeros(0, dtype=np.float32))
-    pieces: list[np.ndarray] = []
-    offset = 0
-    for piece, sentence, words in stream(kokoro, style, text, language, speed, progress, check_cancel):
-        if max_seconds and offset + len(piece) > max_seconds * SAMPLE_RATE:
-            raise over_audio_limit(max_seconds, (offset + len(piece)) / SAMPLE_RATE, "synthesised_seconds")
-        start = offset / SAMPLE_RATE
-        if sentence is not None:
-            speech.sentences.append({"text": sentence, "start": round(start, 3),
-                                     "end": round(start + len(piece) / SAMPLE_RATE, 3)})
-            speech.words.extend({"word": w, "start": round(float(start + a), 3), "end": round(float(start + b), 3)}
-                                for w, a, b in words)
-        pieces.append(piece)
-        sink(piece)
-        offset += len(piece)
-    speech.audio = np.concatenate(pieces) if pieces else speech.audio
-    speech.timing_source = MODEL_DURATIONS if _timed_by_model(kokoro) else TIMING_SOURCE
-    return speech
-
-
 def _timed_by_model(model: Any) -> bool:
     return isinstance(model, Kokoro) and model.has_durations
 
@@ -145,10 +104,11 @@ def _timed_by_model(model: Any) -> bool:
 Piece = tuple[np.ndarray, str | None, list[tuple[str, float, float]]]
 
 
-def stream(kokoro: Kokoro, style: np.ndarray, text: str, language: str, speed: float = 1.0,
+def pieces(kokoro: Kokoro, style: np.ndarray | None, text: str, language: str, speed: float = 1.0,
            progress: Callable[[float], None] = lambda _: None,
-           check_cancel: Callable[[], None] = lambda: None) -> Any:
-    """Yields (audio, sentence or None for a pause, [(word, start, end) within the piece]) in order."""
+           check_cancel: Callable[[], None] = lambda: None) -> Iterator[Piece]:
+    """Yields (audio, sentence or None for a pause, [(word, start, end) within the piece]) in order;
+    ``progress`` gets percent. speech/tts.py ``stream`` makes typed chunks of them."""
     items = plan(text)
     for i, item in enumerate(items):
         check_cancel()

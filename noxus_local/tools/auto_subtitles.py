@@ -1,10 +1,11 @@
 """Tool ``auto-subtitles`` (alias ``subtitulos-automaticos``): speech → readable cues → styled captions.
 
-Steps ``probe → extract_audio → transcribe → segment → render``. Recognition
-(or, with ``transcript``, alignment of the caller's text) is speech/transcribe.py;
-this module cuts cues (speech/cues.py), draws them in a named style
-(speech/styles.py) and burns them with libass (media/burn.py), or writes one
-preview frame, or only the subtitle files.
+Steps ``probe → extract_audio → transcribe → segment → render``. A thin adapter
+over typed pipelines: the sound is extracted by media/audio.py
+``extract_pcm16k``, recognised (or, with ``transcript``, the caller's text
+aligned) by speech/asr.py; captions/ cuts the cues, draws them in a named style
+and burns them with libass (``captions.burn``), or writes one preview frame
+(``captions.preview``), or only the subtitle files.
 
 Priced per minute of media; the units are the seconds times
 ``UNIT_FACTORS``: a burn counts every second, ``burn=false`` 0.6 and
@@ -26,10 +27,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+from noxus_local import captions
+from noxus_local.captions import styles, subtitles
+from noxus_local.captions.cues import Cue, CueRules, build_cues, default_max_chars
 from noxus_local.config import Config
 from noxus_local.errors import InvalidMedia, LimitExceeded, Text, ToolUnavailable, ValidationError, one_of
-from noxus_local.media import fonts, subtitles
-from noxus_local.media.burn import burn, preview
+from noxus_local.media import fonts
+from noxus_local.media.audio import extract_pcm16k
 from noxus_local.media.decoded import (
     Processed,
     add_warning,
@@ -39,12 +43,9 @@ from noxus_local.media.decoded import (
     truncated_warning,
     wav_seconds,
 )
-from noxus_local.media.ffmpeg import run_ffmpeg
 from noxus_local.media.probe import MediaInfo, probe
 from noxus_local.money import Price
 from noxus_local.runtime.steps import Step
-from noxus_local.speech import styles
-from noxus_local.speech.cues import Cue, CueRules, build_cues, default_max_chars
 from noxus_local.speech.types import Transcript
 from noxus_local.tools.base import InputFile, InputSpec, Limits, OutputFile, Tool, ToolContext, ToolOutput
 
@@ -142,7 +143,7 @@ class AutoSubtitlesTool(Tool):
             info = _probe(ctx.files["video"].path)
         with ctx.step("extract_audio"):
             limit = decode_limit(info.duration)  # never process more than was held
-            audio = extract_audio(ctx.files["video"].path, ctx.workdir / "audio.wav", ctx, limit)
+            audio = extract_pcm16k(ctx.files["video"].path, ctx.workdir / "audio.wav", limit, cancel=ctx.cancel)
             heard = wav_seconds(audio)  # what recognition reads: the charge's measure, not the header
         with ctx.step("transcribe") as step:
             transcript = recognise(audio, ctx.params, ctx, step.progress)
@@ -225,35 +226,27 @@ def rules_for(params: Mapping[str, Any], info: MediaInfo) -> CueRules:
                     max_cps=params.get("max_cps") or 17.0, fps=fps)
 
 
-def extract_audio(source: Path, out: Path, ctx: ToolContext, limit: float | None = None) -> Path:
-    """16 kHz mono WAV, what Whisper's features are computed from; at most ``limit`` seconds of it
-    (``decode_limit``: what the hold paid for)."""
-    bound = ["-t", f"{limit:.3f}"] if limit else []
-    run_ffmpeg(["-i", str(source), "-map", "0:a:0", "-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le",
-                *bound, str(out)], ctx.cancel)
-    return out
-
-
 def recognise(audio: Path, params: Mapping[str, Any], ctx: ToolContext, progress: Any) -> Transcript:
-    """Recognise (or align ``transcript``) with the installed whisper model ``params["model"]``."""
+    """Recognise (or align ``transcript``) with the installed whisper model ``params["model"]``:
+    the params mapped onto speech/asr.py's arguments; ``progress`` takes percent (a step's)."""
     try:
         from noxus_local.inference.whisper import WhisperModel
-        from noxus_local.speech.transcribe import align, transcribe
+        from noxus_local.speech import asr
     except ImportError:
         raise ToolUnavailable(details={"reason": "speech recognition is not installed in this build"}) from None
     language = None if params["language"].lower() == "auto" else params["language"].lower()
 
-    def fraction(f: float) -> None:  # the engine reports 0.0-1.0, a step takes percent
+    def fraction(f: float) -> None:  # the pipeline reports 0.0-1.0, a step takes percent
         progress(int(100 * f))
 
     speech = ctx.models.cfg.speech if ctx.models is not None else None  # [speech] batch_size / beam_size
     batch_size, beam_size = (speech.batch_size, speech.beam_size) if speech is not None else (None, 5)
     with ctx.models.use(WhisperModel.for_id(params["model"])) as model:
         if params.get("transcript"):
-            return align(audio, params["transcript"], model=model, language=language or "auto",
-                         cancel=ctx.cancel, progress=fraction)
-        return transcribe(audio, model=model, language=language, task=params["task"], word_timestamps=True,
-                          cancel=ctx.cancel, progress=fraction, batch_size=batch_size, beam_size=beam_size)
+            return asr.align(audio, params["transcript"], model=model, language=language or "auto",
+                             cancel=ctx.cancel, progress=fraction)
+        return asr.transcribe(audio, model=model, language=language, task=params["task"], word_timestamps=True,
+                              cancel=ctx.cancel, progress=fraction, batch_size=batch_size, beam_size=beam_size)
 
 
 def render(ctx: ToolContext, info: MediaInfo, transcript: Transcript, cues: list[Cue], progress: Any,
@@ -292,16 +285,15 @@ def render(ctx: ToolContext, info: MediaInfo, transcript: Transcript, cues: list
         first = outputs[0]
         return ToolOutput(first.data, first.filename, first.mime_type, result, name=first.name,
                           extras=outputs[1:], units=seconds * UNIT_FACTORS[mode], media_units=seconds)
-    ass_path = ctx.workdir / "captions.ass"
-    ass_path.write_text(ass_text, "utf-8")
-    lib = fonts.prepare_fonts(ctx.workdir / "fonts")
+    size = (width, height)
     if mode == "preview":
-        png = preview(ctx.files["video"].path, ass_path, float(ctx.params["preview_at"]),
-                      ctx.workdir / f"{stem}-preview.png", lib, ctx.cancel)
+        png = captions.preview(ctx.files["video"].path, cues, style, float(ctx.params["preview_at"]),
+                               ctx.workdir / f"{stem}-preview.png", cancel=ctx.cancel, size=size)
         return ToolOutput(png, png.name, "image/png", result, name="preview", extras=outputs,
                           units=seconds * UNIT_FACTORS[mode], media_units=seconds)
-    mp4 = burn(ctx.files["video"].path, ass_path, ctx.workdir / f"{stem}-subtitled.mp4", lib, ctx.cancel,
-               duration=seconds, progress=progress, limit=limit)
+    mp4 = captions.burn(ctx.files["video"].path, cues, style, ctx.workdir / f"{stem}-subtitled.mp4",
+                        cancel=ctx.cancel, progress=lambda f: progress(int(100 * f)), size=size,
+                        duration=seconds, limit=limit)
     burned = burned_seconds(info, heard, mp4)
     add_warning(result, burned.warning)
     seconds = burned.seconds

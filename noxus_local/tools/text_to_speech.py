@@ -1,8 +1,10 @@
 """The ``text-to-speech`` tool (``texto-a-voz``): text in, speech out, with sentence and word timings.
 
-Kokoro-82M on our own ONNX code (speech/synthesis.py); phonemes follow
-``language`` (by default the voice's), so Spanish text read by an English
-voice works and the result says so (``voice_language``). ``timing_source``
+A thin adapter over speech/tts.py (``open_voice``, ``stream``, ``collect``):
+Kokoro-82M on our own ONNX code; phonemes follow ``language`` (by default the
+voice's), so Spanish text read by an English voice works and the result says
+so (``voice_language``). A job the OpenAI route asked to stream (``stream_pcm``)
+also appends each chunk to ``stream.pcm`` as it comes (api/speech_stream.py). ``timing_source``
 says how words were timed: ``model_durations`` (Kokoro's own predicted
 durations) or ``estimated_per_phoneme`` (Piper, or an export without them).
 Priced per 1,000 characters of text. The speech one request makes, pauses
@@ -20,8 +22,9 @@ Example::
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import ExitStack
+from pathlib import Path
 from typing import Any, ClassVar
 
 from noxus_local.core.storage import check_output_size
@@ -114,49 +117,39 @@ class TextToSpeechTool(Tool):
         return len(params["text"]) / 15  # ~15 characters per second of speech
 
     def run(self, ctx: ToolContext) -> ToolOutput:
-        from noxus_local.inference.kokoro import SAMPLE_RATE, Kokoro, load_voice, mix_voices
-        from noxus_local.speech.phonemes import phonemizer
-        from noxus_local.speech.synthesis import synthesize
+        from noxus_local.inference.kokoro import SAMPLE_RATE
+        from noxus_local.speech import tts
 
         params = ctx.params
         weights = params.get("voice_mix") or parse_voice(params["voice_id"])
         if not weights:
             raise ValidationError.fields({"voice_id": [Text(f"voz desconocida; {LIST_HINT}",
                                                             f"unknown voice; {LIST_HINT.en}")]})
-        # a saved mix speaks its dominant voice's language by default, an inline one its first voice's
-        voice = VOICES[max(weights, key=lambda v: weights[v])] if "voice_mix" in params \
-            else VOICES[next(iter(weights))]
-        language = params.get("language") or voice.language
-        engine: type[Any] = Kokoro
-        with ctx.step("phonemize"):
-            phonemizer()  # 503 naming espeak-ng before any model loads
-            if voice.voice_id in PIPER_VOICES:
-                from noxus_local.inference.piper import PiperJoe
-
-                engine, style = PiperJoe, None
-                with ctx.models.use(PiperJoe) as piper:
-                    piper.load()  # 503 with the fetch command now, not mid-synthesis
-            else:
-                with ctx.models.use(Kokoro) as kokoro:
-                    style = (load_voice(kokoro.model_dir.parent, voice.voice_id) if len(weights) == 1
-                             else mix_voices(kokoro.model_dir.parent, weights))
-        with ctx.step("synthesize") as step, ctx.models.use(engine) as model, _sink(ctx) as sink:
-            speech = synthesize(model, style, params["text"], language, params["speed"],
-                                progress=lambda pct: step.progress(int(pct)),
-                                check_cancel=ctx.cancel.check, sink=sink,
-                                max_seconds=ctx.limits.max_audio_seconds)
+        voice_language = tts.default_language(weights, saved_mix="voice_mix" in params)
+        language = params.get("language") or voice_language
+        with ExitStack() as held:
+            with ctx.step("phonemize"):  # espeak-ng and the voice's files checked before synthesis
+                voice = held.enter_context(tts.open_voice(ctx.models, weights, language))
+            with ctx.step("synthesize") as step:
+                chunks = tts.stream(params["text"], voice, params["speed"], cancel=ctx.cancel,
+                                    progress=lambda f: step.progress(100 * f),
+                                    max_seconds=ctx.limits.max_audio_seconds)
+                if params.get("stream_pcm"):  # the OpenAI route tails this file (api/speech_stream.py)
+                    chunks = _tee_pcm(chunks, ctx.workdir / STREAM_FILE)
+                speech = tts.collect(chunks, voice.timing_source)
         fmt = params["format"]
         if fmt in UNCOMPRESSED:  # 16-bit samples: the file's size is known before it is written
             rate = params.get("sample_rate") or SAMPLE_RATE
-            check_output_size(2 * round(len(speech.audio) * rate / SAMPLE_RATE), ctx.limits.max_output_bytes)
+            check_output_size(2 * round(len(speech.samples) * rate / SAMPLE_RATE), ctx.limits.max_output_bytes)
         with ctx.step("encode"):
-            dest = encode(speech.audio, SAMPLE_RATE, fmt, ctx.workdir / f"speech.{fmt}", ctx.cancel,
+            dest = encode(speech.samples, SAMPLE_RATE, fmt, ctx.workdir / f"speech.{fmt}", ctx.cancel,
                           params.get("sample_rate"))
         result = {"duration_seconds": round(speech.duration, 3), "language": language,
-                  "voice_id": params["voice_id"], "voice_language": voice.language,
-                  "model": voice.model,
+                  "voice_id": params["voice_id"], "voice_language": voice_language,
+                  "model": _model_of(weights),
                   "format": fmt, "sample_rate": params.get("sample_rate") or SAMPLE_RATE,
-                  "sentences": speech.sentences, "words": speech.words,
+                  "sentences": [{"text": s.text, "start": s.start, "end": s.end} for s in speech.sentences],
+                  "words": [{"word": w.word, "start": w.start, "end": w.end} for w in speech.words],
                   "timing_source": speech.timing_source}
         return ToolOutput(dest, f"speech.{fmt}", mime_type(fmt), result=result,
                           units=float(len(params["text"])), media_units=speech.duration)
@@ -165,18 +158,17 @@ class TextToSpeechTool(Tool):
 STREAM_FILE = "stream.pcm"  # in the job's workdir: what a streamed /v1/audio/speech response tails
 
 
-@contextmanager
-def _sink(ctx: ToolContext) -> Iterator[Callable[[Any], None]]:
-    """Each synthesised piece appended to ``stream.pcm`` (16-bit mono at 24 kHz, flushed at once)
-    when the job was asked to stream (``stream_pcm``, set by the OpenAI route); else a no-op."""
-    if not ctx.params.get("stream_pcm"):
-        yield lambda _: None
-        return
+def _model_of(weights: Mapping[str, float]) -> str:
+    return VOICES[next(iter(weights))].model
+
+
+def _tee_pcm(chunks: Iterable[Any], path: Path) -> Iterator[Any]:
+    """The chunks, each appended to ``path`` as 16-bit mono PCM and flushed before it is passed on."""
     import numpy as np
 
-    with open(ctx.workdir / STREAM_FILE, "ab") as fh:
-        def write(piece: Any) -> None:
+    with open(path, "ab") as fh:
+        for chunk in chunks:
             # ffmpeg's own float → s16 rounding, so the stream and the stored .pcm agree
-            fh.write(np.clip(np.rint(piece * 32768), -32768, 32767).astype("<i2").tobytes())
+            fh.write(np.clip(np.rint(chunk.samples * 32768), -32768, 32767).astype("<i2").tobytes())
             fh.flush()
-        yield write
+            yield chunk

@@ -1,7 +1,7 @@
 """Our speech recognition vs faster-whisper on the same audio, model files and thread count, in one run.
 
 Two ~60 s espeak-ng narrations (Spanish and English, known scripts) are
-transcribed by ``noxus_local.speech.transcribe`` (batched VAD windows) and by
+transcribed by ``noxus_local.speech.asr`` (batched VAD windows) and by
 faster-whisper, sequential (``WhisperModel.transcribe``, VAD on) and batched
 (``BatchedInferencePipeline``), all loading the same ctranslate2 whisper-base
 folder, int8, beam 5, word timestamps, language detected. faster-whisper
@@ -144,7 +144,7 @@ class Ours:
         self.batch, self.beam = batch, beam
 
     def __call__(self, clip: Path) -> dict:
-        from noxus_local.speech.transcribe import transcribe
+        from noxus_local.speech.asr import transcribe
 
         t0, c0 = time.perf_counter(), time.process_time()
         t = transcribe(clip, model=self.model, batch_size=self.batch, beam_size=self.beam, word_timestamps=True)

@@ -1,13 +1,13 @@
-"""The burn step (media/burn.py) against a bare ``ffmpeg -vf ass=...`` of the same .ass file.
+"""The burn step (captions/video.py) against a bare ``ffmpeg -vf ass=...`` of the same .ass file.
 
 Same clip (720p H.264 + AAC, made by the bundled ffmpeg), same ASS (a styled
-cue every ~2 s from speech/styles.py), same fonts folder. Three timings, the
+cue every ~2 s from captions/styles.py), same fonts folder. Three timings, the
 median of N runs each, in one process:
 
-- ``ours``: ``fonts.prepare_fonts`` + ``burn.burn`` (cancel watcher, progress
+- ``ours``: ``fonts.prepare_fonts`` + ``video.burn_ass`` (cancel watcher, progress
   parsing, FONTCONFIG_FILE env), as the auto-subtitles render step runs it;
 - ``bare-same``: the bundled ffmpeg run directly by subprocess with the same
-  encoder arguments (``burn.burn_args``) — the baseline of the ≤ 1.1× target;
+  encoder arguments (``video.burn_args``) — the baseline of the ≤ 1.1× target;
 - ``bare-default``: ``ffmpeg -i in -vf ass=...:fontsdir=... out.mp4`` with
   ffmpeg's own defaults (x264 ``medium``, audio re-encoded), for context.
 
@@ -27,11 +27,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from noxus_local.media import burn, fonts
+from noxus_local.captions import styles, video
+from noxus_local.captions.cues import CueRules, build_cues
+from noxus_local.media import fonts
 from noxus_local.media.ffmpeg import ffmpeg_exe, run_ffmpeg
 from noxus_local.runtime.cancel import CancelToken
-from noxus_local.speech import styles
-from noxus_local.speech.cues import CueRules, build_cues
 from noxus_local.speech.types import Segment, Word
 
 
@@ -71,11 +71,11 @@ def main() -> None:
         lib = fonts.prepare_fonts(d / "fonts")
 
         def ours() -> None:
-            burn.burn(clip, ass, d / "ours.mp4", fonts.prepare_fonts(d / "fonts"), CancelToken(),
+            video.burn_ass(clip, ass, d / "ours.mp4", fonts.prepare_fonts(d / "fonts"), CancelToken(),
                       duration=args.seconds, progress=lambda pct: None)
 
         def bare_same() -> None:
-            cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", *burn.burn_args(clip, ass, d / "b.mp4", lib)]
+            cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", *video.burn_args(clip, ass, d / "b.mp4", lib)]
             subprocess.run(cmd, check=True, capture_output=True, env=lib.env())
 
         def bare_default() -> None:

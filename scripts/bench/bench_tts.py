@@ -7,7 +7,7 @@ per second of audio; lower is faster) as the median of ``--runs``, after one
 warm-up. kokoro-onnx runs in a throwaway venv under /tmp that this script
 makes (it depends on the onnxruntime CPU package, which must never enter the
 project's venv). Also: time to first audio for a 1,000-character text,
-sentence by sentence (ours: ``speech.synthesis.stream``; theirs:
+sentence by sentence (ours: ``speech.tts.stream``; theirs:
 ``create_stream``); time to the first audio byte of the same text streamed by
 a real ``noxus-local serve`` through the ``openai`` client
 (``with_streaming_response``, pcm and mp3); and intelligibility: Kokoro's
@@ -43,7 +43,8 @@ sys.path.insert(0, str(ROOT))
 from noxus_local.config import load_config  # noqa: E402
 from noxus_local.inference.kokoro import SAMPLE_RATE, Kokoro, load_voice  # noqa: E402
 from noxus_local.inference.registry import ModelRegistry, models_dir  # noqa: E402
-from noxus_local.speech.synthesis import stream, synthesize  # noqa: E402
+from noxus_local.runtime.cancel import CancelToken  # noqa: E402
+from noxus_local.speech.tts import Speech, Voice, speak, stream  # noqa: E402
 
 TEXT = ("The old lighthouse keeper climbed the stairs every evening. He lit the lamp, wiped the glass, "
         "and watched the ships pass safely through the narrow channel. Nobody in the village remembered "
@@ -82,6 +83,11 @@ print(json.dumps({"rtfs": rtfs, "first_audio_s": asyncio.run(first())}))
 """
 
 
+def synthesize(model, style, text: str, language: str) -> Speech:
+    """The whole speech of ``text`` through the pipeline (speech/tts.py), with a loaded model."""
+    return speak(text, Voice(model, style, language), cancel=CancelToken())
+
+
 def peer_python() -> Path:
     python = VENV / "bin" / "python"
     if not python.exists():
@@ -100,22 +106,22 @@ def ours(cfg, voice: str, lang: str, runs: int) -> dict[str, object]:
         speech = synthesize(kokoro, style, TEXT, lang)
         rtfs.append((time.perf_counter() - started) / speech.duration)
     started = time.perf_counter()
-    first = next(iter(stream(kokoro, style, LONG, lang)))
+    first = next(iter(stream(LONG, Voice(kokoro, style, lang), cancel=CancelToken())))
     return {"rtfs": rtfs, "first_audio_s": time.perf_counter() - started,
-            "first_piece_s": len(first[0]) / SAMPLE_RATE}
+            "first_piece_s": len(first.samples) / SAMPLE_RATE}
 
 
 def round_trips(cfg) -> list[tuple[str, str, float, float, str]]:
     """(voice, language, WER, target, what Whisper heard) for each of ROUND_TRIPS."""
     from noxus_local.inference.whisper import WhisperModel
-    from noxus_local.speech.transcribe import transcribe
+    from noxus_local.speech.asr import transcribe
     from noxus_local.speech.wer import wer
 
     kokoro, whisper = Kokoro.from_config(cfg), WhisperModel.from_config(cfg)
     out = []
     with tempfile.TemporaryDirectory() as tmp:
         for voice, lang, whisper_lang, text, target in ROUND_TRIPS:
-            audio = synthesize(kokoro, load_voice(models_dir(cfg), voice), text, lang).audio
+            audio = synthesize(kokoro, load_voice(models_dir(cfg), voice), text, lang).samples
             path = Path(tmp) / f"{voice}.wav"
             with wave.open(str(path), "wb") as w:
                 w.setnchannels(1)

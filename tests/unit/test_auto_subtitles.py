@@ -13,11 +13,11 @@ import av
 import pytest
 import srt
 
+from noxus_local.captions.cues import build_cues
 from noxus_local.errors import InvalidMedia, LimitExceeded, ValidationError
 from noxus_local.media.ffmpeg import run_ffmpeg
 from noxus_local.media.probe import probe
 from noxus_local.runtime.cancel import CancelToken
-from noxus_local.speech.cues import build_cues
 from noxus_local.speech.types import Segment, Transcript, Word
 from noxus_local.tools import auto_subtitles as tool_module
 from noxus_local.tools.auto_subtitles import AutoSubtitlesTool

@@ -8,12 +8,12 @@ import av
 import numpy as np
 import pytest
 
-from noxus_local.media import burn, fonts
+from noxus_local import captions
+from noxus_local.captions import styles
+from noxus_local.captions.cues import CueRules, build_cues
 from noxus_local.media.ffmpeg import run_ffmpeg
 from noxus_local.media.probe import probe
 from noxus_local.runtime.cancel import CancelToken
-from noxus_local.speech import styles
-from noxus_local.speech.cues import CueRules, build_cues
 from noxus_local.speech.types import Segment, Word
 
 
@@ -31,11 +31,11 @@ def burned(clip: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
     work = tmp_path_factory.mktemp("burned")
     words = tuple(Word(w, 1.0 + i * 0.4, 1.3 + i * 0.4, 0.9) for i, w in enumerate(["Hola", "mundo", "feliz."]))
     cues = build_cues([Segment(0, 1.0, 2.2, "", words, -0.1, 0.0)], CueRules(max_chars_per_line=32))
-    ass = work / "subs.ass"
-    ass.write_text(styles.render_ass(cues, styles.resolve_style("yellow_punch"), 320, 240), "utf-8")
-    lib = fonts.prepare_fonts(work / "fonts")
-    out = burn.burn(clip, ass, work / "out.mp4", lib, CancelToken(), duration=4.0)
-    burn.preview(clip, ass, 1.5, work / "frame.png", lib, CancelToken())
+    style = styles.resolve_style("yellow_punch")
+    seen: list[float] = []
+    out = captions.burn(clip, cues, style, work / "out.mp4", cancel=CancelToken(), progress=seen.append)
+    assert seen and all(0.0 <= f <= 1.0 for f in seen) and seen == sorted(seen)  # a fraction, never percent
+    captions.preview(clip, cues, style, 1.5, work / "frame.png", cancel=CancelToken(), size=(320, 240))
     return out, work / "frame.png"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from noxus_local.speech.cues import CueRules, build_cues, default_max_chars, wrap
+from noxus_local.captions.cues import CueRules, build_cues, cues_from_words, default_max_chars, wrap
 from noxus_local.speech.types import Segment, Word
 
 
@@ -68,3 +68,11 @@ def test_segment_without_words_and_empty_input() -> None:
     cues = build_cues([seg])
     assert cues[0].text == "Buenos días amigos." and cues[0].start == 1.0
     assert build_cues([]) == []
+
+
+def test_cues_from_words_cut_synthesised_words_like_recognised_ones():
+    """Timed words with no segment around them (speech synthesis gives these) make the same cues."""
+    seg = _segment("Hola a todos. Hoy hablamos del tiempo.")
+    assert cues_from_words(seg.words, CueRules()) == build_cues([seg], CueRules())
+    cues = cues_from_words([Word("Hola.", 0.2, 0.6, 1.0), Word(" ", 0.6, 0.7, 1.0), Word("Adiós.", 1.4, 1.9, 1.0)])
+    assert [c.lines for c in cues] == [("Hola.",), ("Adiós.",)]

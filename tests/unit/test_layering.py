@@ -78,3 +78,58 @@ def test_the_http_layer_runs_no_sql_of_its_own():
     offenders = [f"{path.name}:{n}" for path in sorted((REPO / "noxus_local" / "api").glob("*.py"))
                  for n, line in enumerate(path.read_text().splitlines(), start=1) if sql.search(line)]
     assert offenders == []
+
+
+# The pipeline rooms and what each may import of ours (issue 18 items 1 and 5): data flows one way,
+# tools → captions → speech → inference/media → runtime, so a pipeline can never reach jobs, billing or
+# HTTP, and a composite tool (or a test) calls them with no server.
+PIPELINE_ROOMS = {
+    "runtime": {"errors", "runtime"},
+    "media": {"errors", "runtime", "media"},
+    "speech": {"errors", "runtime", "media", "inference", "speech"},
+    "captions": {"errors", "runtime", "media", "speech", "captions"},
+}
+
+
+def imported_rooms(path: Path) -> set[str]:
+    """The ``noxus_local`` rooms a module imports, at the top or inside a function; third-party
+    HTTP stacks count as the room ``litestar``."""
+    import ast
+
+    rooms = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names
+                                     if node.module == "noxus_local"]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "noxus_local" and len(parts) > 1:
+                rooms.add(parts[1])
+            elif parts[0] in ("litestar", "starlette", "httpx"):
+                rooms.add("litestar")
+    return rooms
+
+
+def test_the_pipeline_rooms_import_only_the_rooms_below_them():
+    offenders = {f"{path.relative_to(REPO)}: {sorted(imported_rooms(path) - allowed)}"
+                 for room, allowed in PIPELINE_ROOMS.items()
+                 for path in sorted((REPO / "noxus_local" / room).glob("*.py"))
+                 if imported_rooms(path) - allowed}
+    assert offenders == set()
+
+
+def test_the_pipelines_load_without_the_http_stack_or_the_job_machinery(tmp_path):
+    """Importing every pipeline (captions, speech synthesis and recognition, media) in a fresh
+    interpreter loads no Litestar, no ``api``, ``tools``, ``queue`` or ``core``: no jobs behind them."""
+    result = loaded_after("""
+        import sys
+        import noxus_local.captions, noxus_local.speech.tts, noxus_local.speech.asr, noxus_local.media.audio
+        bad = lambda name: name == "litestar" or name.startswith(
+            ("litestar.", "noxus_local.api", "noxus_local.tools", "noxus_local.queue", "noxus_local.core"))
+        result = {"bad": sorted(m for m in sys.modules if bad(m)), "captions": "noxus_local.captions" in sys.modules}
+    """, tmp_path)
+    assert result == {"bad": [], "captions": True}

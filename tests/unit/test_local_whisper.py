@@ -19,8 +19,8 @@ from noxus_local.config import Config, load_config
 from noxus_local.inference.local_models import LOCAL_FILE, LocalModelError, add_local_model, load_local
 from noxus_local.inference.registry import ModelRegistry, models_dir
 from noxus_local.inference.whisper import WhisperModel, installed_models
+from noxus_local.speech.asr import transcribe
 from noxus_local.speech.espeak_process import speak_wav
-from noxus_local.speech.transcribe import transcribe
 from noxus_local.speech.wer import wer
 from noxus_local.tools.auto_subtitles import check_speech_model
 

@@ -16,8 +16,8 @@ from noxus_local.errors import JobCancelled, ValidationError
 from noxus_local.inference.registry import ModelRegistry
 from noxus_local.inference.whisper import WhisperModel
 from noxus_local.runtime.cancel import CancelToken
+from noxus_local.speech.asr import SILENCE_NOTE, align, transcribe
 from noxus_local.speech.espeak_process import speak_wav
-from noxus_local.speech.transcribe import SILENCE_NOTE, align, transcribe
 from noxus_local.speech.wer import wer
 
 ES = "Hola, me llamo Carlos. Hoy vamos a hablar del tiempo en Madrid. Gracias a todos."

@@ -9,10 +9,9 @@ import pytest
 import srt
 import webvtt
 
+from noxus_local.captions import styles, subtitles
+from noxus_local.captions.cues import CueRules, build_cues
 from noxus_local.errors import ValidationError
-from noxus_local.media import subtitles
-from noxus_local.speech import styles
-from noxus_local.speech.cues import CueRules, build_cues
 from noxus_local.speech.types import Segment, Word
 
 

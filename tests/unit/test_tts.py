@@ -13,11 +13,20 @@ import onnx
 import pytest
 
 from noxus_local.config import load_config
+from noxus_local.errors import JobCancelled, LimitExceeded
 from noxus_local.inference.kokoro import FRAME_SAMPLES, SAMPLE_RATE, Kokoro, find_durations, load_voice, mix_voices
 from noxus_local.inference.registry import ModelRegistry, models_dir
 from noxus_local.inference.session import ModelNotInstalled
+from noxus_local.runtime.cancel import CancelToken
 from noxus_local.speech.phonemes import phonemize_words
-from noxus_local.speech.synthesis import has_words, plan, synthesize
+from noxus_local.speech.synthesis import has_words, plan
+from noxus_local.speech.tts import Speech, Voice, speak, stream
+
+
+def synthesize(model, style, text: str, language: str) -> Speech:
+    """The whole speech of ``text`` through the pipeline (speech/tts.py), with a loaded model."""
+    return speak(text, Voice(model, style, language), cancel=CancelToken())
+
 
 KOKORO_SHA256 = "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb"  # STACK.md
 
@@ -58,15 +67,15 @@ def test_plan_pauses_and_paragraphs():
 def test_speech_is_sane_and_word_spans_have_energy(cfg, kokoro, voice, language, text, n_words):
     speech = synthesize(kokoro, load_voice(models_dir(cfg), voice), text, language)
     assert 0.25 * n_words < speech.duration < 1.0 * n_words + 1.5
-    assert rms(speech.audio) > 0.02
+    assert rms(speech.samples) > 0.02
     assert len(speech.words) == n_words and speech.timing_source == "model_durations"
     ends = 0.0
     for w in speech.words:
-        assert ends <= w["start"] < w["end"] <= speech.duration + 1e-3
-        ends = w["end"]
-        span = speech.audio[int(w["start"] * SAMPLE_RATE):int(w["end"] * SAMPLE_RATE)]
+        assert ends <= w.start < w.end <= speech.duration + 1e-3
+        ends = w.end
+        span = speech.samples[int(w.start * SAMPLE_RATE):int(w.end * SAMPLE_RATE)]
         assert rms(span) > 0.01, w
-    assert [s["text"] for s in speech.sentences] == [s for s in plan(text) if isinstance(s, str)]
+    assert [s.text for s in speech.sentences] == [s for s in plan(text) if isinstance(s, str)]
 
 
 def test_a_mix_differs_from_both_parents_and_from_silence(cfg, kokoro):
@@ -74,7 +83,7 @@ def test_a_mix_differs_from_both_parents_and_from_silence(cfg, kokoro):
     dora, alex = load_voice(d, "ef_dora"), load_voice(d, "em_alex")
     mix = mix_voices(d, {"ef_dora": 0.7, "em_alex": 0.3})
     assert np.allclose(mix, 0.7 * dora + 0.3 * alex, atol=1e-6)
-    audio = {name: synthesize(kokoro, style, "Hola a todos.", "es").audio
+    audio = {name: synthesize(kokoro, style, "Hola a todos.", "es").samples
              for name, style in (("dora", dora), ("alex", alex), ("mix", mix))}
     assert rms(audio["mix"]) > 0.02
     for parent in ("dora", "alex"):
@@ -148,10 +157,31 @@ def test_a_word_after_a_pause_starts_where_its_sound_starts(cfg, kokoro, voice, 
     """The first word and the word after the pause start within 60 ms of their sound's onset."""
     speech = synthesize(kokoro, load_voice(models_dir(cfg), voice), text, language)
     last = speech.words[-1]
-    heard = onsets(speech.audio)
+    heard = onsets(speech.samples)
     assert len(heard) == 2, heard
-    assert last["start"] >= speech.sentences[0]["end"] + 0.75
-    assert abs(last["start"] - heard[1]) <= 0.06, (last, heard)
-    assert abs(speech.words[0]["start"] - heard[0]) <= 0.06, (speech.words[0], heard)
-    starts = [w["start"] for w in speech.words]
-    assert starts == sorted(starts) and speech.words[-1]["end"] <= speech.duration
+    assert last.start >= speech.sentences[0].end + 0.75
+    assert abs(last.start - heard[1]) <= 0.06, (last, heard)
+    assert abs(speech.words[0].start - heard[0]) <= 0.06, (speech.words[0], heard)
+    starts = [w.start for w in speech.words]
+    assert starts == sorted(starts) and speech.words[-1].end <= speech.duration
+
+
+def test_stream_hands_out_the_same_speech_piece_by_piece_and_stops_at_the_limit(cfg, kokoro):
+    """``tts.stream`` is ``speak`` one sentence or pause at a time; past ``max_seconds`` it raises the
+    413 before handing out the chunk that would pass it, and a cancelled token stops it."""
+    voice = Voice(kokoro, load_voice(models_dir(cfg), "ef_dora"), "es")
+    text = "Hola a todos. [pause:0.5] Adiós."
+    whole = speak(text, voice, cancel=CancelToken())
+    chunks = list(stream(text, voice, cancel=CancelToken()))
+    assert [c.sentence for c in chunks] == ["Hola a todos.", None, "Adiós."]
+    assert np.array_equal(np.concatenate([c.samples for c in chunks]), whole.samples)
+    assert [w for c in chunks for w in c.words] == list(whole.words)
+    handed = []
+    with pytest.raises(LimitExceeded) as raised:
+        handed.extend(stream(text, voice, cancel=CancelToken(), max_seconds=chunks[0].end + 0.1))
+    assert [c.sentence for c in handed] == ["Hola a todos."]
+    assert raised.value.details["limit"] == "max_audio_seconds"
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(JobCancelled):
+        next(stream(text, voice, cancel=token))

@@ -19,10 +19,15 @@ from noxus_local.inference.registry import ModelRegistry, models_dir
 from noxus_local.inference.vad import SileroVad
 from noxus_local.inference.whisper import WhisperModel
 from noxus_local.runtime.cancel import CancelToken
+from noxus_local.speech.asr import transcribe
 from noxus_local.speech.known_text import align_text
-from noxus_local.speech.synthesis import synthesize
-from noxus_local.speech.transcribe import transcribe
+from noxus_local.speech.tts import Speech, Voice, speak
 from noxus_local.speech.wer import wer
+
+
+def synthesize(model, style, text: str, language: str) -> Speech:
+    """The whole speech of ``text`` through the pipeline (speech/tts.py), with a loaded model."""
+    return speak(text, Voice(model, style, language), cancel=CancelToken())
 
 EN = "The quick brown fox jumps over the lazy dog. Today we talk about the weather in London."
 ES = "Hola, me llamo Carlos. Hoy vamos a hablar del tiempo en Madrid. Gracias a todos por venir."
@@ -60,7 +65,7 @@ def write_wav(path, audio: np.ndarray) -> None:
 ])
 def test_the_words_come_back(cfg, whisper, tmp_path, voice, language, text, whisper_lang, bound):
     speech = synthesize(Kokoro.from_config(cfg), load_voice(models_dir(cfg), voice), text, language)
-    write_wav(tmp_path / "speech.wav", speech.audio)
+    write_wav(tmp_path / "speech.wav", speech.samples)
     heard = transcribe(tmp_path / "speech.wav", model=whisper, language=None)
     error = wer(text, heard.text)
     print(f"{voice}: WER {error:.3f} — {heard.text!r}")
@@ -80,7 +85,7 @@ def test_piper_joe_on_our_session_factory_is_heard_back(cfg, whisper, tmp_path):
     speech = synthesize(piper, None, EN, "en-us")
     assert piper.load().providers_used == ["CPUExecutionProvider"]
     assert 3 < speech.duration < 10 and len(speech.words) == 17
-    write_wav(tmp_path / "joe.wav", speech.audio)
+    write_wav(tmp_path / "joe.wav", speech.samples)
     heard = transcribe(tmp_path / "joe.wav", model=whisper, language=None)
     error = wer(EN, heard.text)
     print(f"piper_en_us_joe: WER {error:.3f} — {heard.text!r}")
@@ -109,15 +114,15 @@ def test_word_starts_agree_with_whisper_aligning_the_same_text(cfg, whisper, voi
     kokoro, style = Kokoro.from_config(cfg), load_voice(models_dir(cfg), voice)
     speech = synthesize(kokoro, style, text, language)
     assert speech.timing_source == "model_durations"
-    pcm = resample(speech.audio, SAMPLE_RATE, 16_000)
-    aligned = align_text(whisper, pcm, " ".join(w["word"] for w in speech.words), whisper_lang,
+    pcm = resample(speech.samples, SAMPLE_RATE, 16_000)
+    aligned = align_text(whisper, pcm, " ".join(w.word for w in speech.words), whisper_lang,
                          SileroVad.from_config(cfg), CancelToken(), None)
     truth = [w.start for segment in aligned.segments for w in segment.words]
     assert len(truth) == len(speech.words)
-    ours = float(np.mean([abs(w["start"] - t) for w, t in zip(speech.words, truth, strict=True)]))
+    ours = float(np.mean([abs(w.start - t) for w, t in zip(speech.words, truth, strict=True)]))
     kokoro.durations_output = None  # the fallback, for comparison
     estimate = synthesize(kokoro, style, text, language)
     assert estimate.timing_source == "estimated_per_phoneme"
-    theirs = float(np.mean([abs(w["start"] - t) for w, t in zip(estimate.words, truth, strict=True)]))
+    theirs = float(np.mean([abs(w.start - t) for w, t in zip(estimate.words, truth, strict=True)]))
     print(f"{voice}: word starts vs Whisper, model durations {ours:.3f} s, estimate {theirs:.3f} s")
     assert ours < 0.15 and ours <= theirs

@@ -20,10 +20,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from noxus_local.captions.cues import Cue
+from noxus_local.captions.subtitles import AssEvent, ass_document, ass_escape
 from noxus_local.errors import ValidationError
 from noxus_local.media import fonts
-from noxus_local.media.subtitles import AssEvent, ass_document, ass_escape
-from noxus_local.speech.cues import Cue
 
 PLACES = {f"{v}_{h}": n for v, row in (("bottom", 1), ("middle", 4), ("top", 7))
           for h, n in (("left", row), ("center", row + 1), ("right", row + 2))}

@@ -1,9 +1,8 @@
 """Subtitle files: SRT, WebVTT, ASS, JSON, TSV and plain text from timed cues.
 
 Any object with ``start``, ``end`` (seconds), ``lines`` (tuple of str) and
-``as_dict()`` is a cue here (speech/cues.Cue is one): media/ sits below speech/
-and does not import it. The ASS writer takes ready style lines and events;
-speech/styles.py decides what they say.
+``as_dict()`` is a cue here (captions/cues.Cue is one). The ASS writer takes
+ready style lines and events; captions/styles.py decides what they say.
 
 Hand-written: each format is a few lines of text; pysubs2 would add a
 dependency for the same output. Tests re-read SRT/VTT with ``srt`` and ``webvtt-py``.

@@ -1,5 +1,9 @@
 """Speech recognition and forced alignment with Whisper on ctranslate2, batched over VAD windows.
 
+Plain functions (``transcribe``, ``align``) with a loaded model, a cancel token
+and a progress callback that gets a fraction: a tool holds the model from its
+cache and calls them; a composite pipeline does the same with no job at all.
+
 The pipeline (faster-whisper's batched one, on our own pieces): decode the
 audio to 16 kHz mono with the bundled ffmpeg; Silero VAD finds the speech;
 spans are joined into windows of at most 30 s cut in silences (shorter where
@@ -15,8 +19,7 @@ each batch and between its stages, and progress reported after each one.
 Example::
 
     with cache.use(WhisperModel) as whisper:
-        t = transcribe(Path("clip.wav"), model=whisper, language=None, cancel=ctx.cancel,
-                       progress=lambda f: step.progress(int(100 * f)))
+        t = transcribe(Path("clip.wav"), model=whisper, language=None, cancel=token, progress=print)
         t.language, t.segments[0].words[0]      # "es", Word("Hola", 0.42, 0.8, 0.96)
         align(Path("clip.wav"), "Hola, mundo.", model=whisper, language="es").words
 """

@@ -11,10 +11,15 @@ Hand-written: pysubs2 and srt only write/parse files; no well-kept library
 re-segments word timings into cues (whisperX and stable-ts do, but pull torch
 or faster-whisper).
 
+Timed words come from recognition (``build_cues(transcript.segments)``) or from
+speech synthesis, whose words are timed as they are spoken
+(``cues_from_words(speech.words)``): the same cutting for both.
+
 Example::
 
     cues = build_cues(transcript.segments, CueRules(max_chars_per_line=42))
     cues[0].lines == ("Hola a todos,",)
+    cues_from_words(tts.speak("Hola a todos.", voice).words)[0].text == "Hola a todos."
 """
 
 from __future__ import annotations
@@ -82,9 +87,19 @@ def default_max_chars(width: int | None, height: int | None) -> int:
 
 
 def build_cues(segments: Iterable[Segment], rules: CueRules = CueRules()) -> list[Cue]:
-    """Cut the words of ``segments`` into cues that follow ``rules``; empty segments give no cue."""
-    words = [w for w in _words(segments) if w.word]
-    groups = _group(words, rules)
+    """Cut the words of ``segments`` into cues that follow ``rules``; empty segments give no cue
+    (a segment without word timings shares its time among its words by length)."""
+    return cues_from_words(_words(segments), rules)
+
+
+def cues_from_words(words: Iterable[Word], rules: CueRules = CueRules()) -> list[Cue]:
+    """Cut timed words, in order, into cues that follow ``rules``; blank words are dropped.
+
+    Example: ``cues_from_words([Word("Hola.", 0.2, 0.6, 1.0), Word("Adiós.", 1.4, 1.9, 1.0)])``
+    gives two cues (a sentence end closes a cue), ``("Hola.",)`` then ``("Adiós.",)``.
+    """
+    kept = [w for w in (replace(w, word=w.word.strip()) for w in words) if w.word]
+    groups = _group(kept, rules)
     cues = [Cue(i, g[0].start, g[-1].end, wrap([w.word for w in g], rules), tuple(g))
             for i, g in enumerate(groups)]
     return _retime(cues, rules)
