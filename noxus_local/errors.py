@@ -58,6 +58,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                       "This attempt of the job is no longer current; its result is ignored."),
     "server_busy": ("El servidor está ocupado. Intenta de nuevo en unos segundos.",
                     "The server is busy. Try again in a few seconds."),
+    "upstream_error": ("El motor externo falló o respondió algo que no se puede usar.",
+                       "The outside engine failed or answered something unusable."),
 }
 
 
@@ -194,6 +196,13 @@ class InternalError(NoxusError):
 
 class ToolUnavailable(NoxusError):
     status, code = 503, "tool_unavailable"
+
+
+class UpstreamError(NoxusError):
+    """An engine the admin configured (an OpenAI-compatible LLM server) is down, timed out or answered
+    garbage; ``details.reason`` says which, e.g. ``{"reason": "engine_unreachable", "engine": "llm"}``."""
+
+    status, code = 502, "upstream_error"
 
 
 class ShuttingDown(NoxusError):

@@ -1,0 +1,216 @@
+"""The text model on this box: a CTranslate2 ``Generator`` of the manifest, through the model cache.
+
+``QwenGenerator`` is a model class for ``inference/cache.py`` (one instance
+per process, loaded under a lock, unloaded when idle), like ``WhisperModel``:
+int8 on CPU; float16 on CUDA only after one real generation step succeeded
+there (a CUDA build without a usable GPU falls back to CPU and says so).
+``EmbeddedLlm`` renders Qwen's chat template, samples, stops on
+``<|im_end|>`` or a caller's stop string and streams text as it is decoded.
+
+Token by token, the text is the decode of every id so far minus what was
+already given out, held back while it ends in a half UTF-8 character or
+could still be the start of a stop string; ``chat`` is the same stream
+joined, so a streamed answer and a plain one are the same text.
+
+Seeds: CTranslate2 4.8.5 samples with one random generator per worker
+thread, seeded once from ``ctranslate2.set_random_seed`` when the thread
+first samples, so a per-request seed cannot be honoured; the model is seeded
+at load (``LOAD_SEED``), which makes a fresh process reproducible, and
+temperature 0 (greedy) is reproducible always.
+
+Example::
+
+    llm = EmbeddedLlm(cache, QwenGenerator.for_id("qwen2.5-coder-0.5b-instruct"))
+    llm.chat([{"role": "user", "content": "Di hola"}], max_tokens=16, temperature=0).text   # "¡Hola! ..."
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from noxus_local.generate.llm.template import END_TOKENS, render
+from noxus_local.generate.llm.types import Completion, Message, Sampling, Tally, TextStream, check_messages
+from noxus_local.inference.cache import ModelCache
+from noxus_local.inference.session import ModelNotInstalled, OnnxModel
+
+log = logging.getLogger(__name__)
+LOAD_SEED = 0
+
+
+class QwenGenerator(OnnxModel):
+    """A converted Qwen2 chat model (``models fetch qwen2.5-coder-*``) and its tokenizer."""
+
+    identity: ClassVar[str] = "qwen2.5-coder-1.5b-instruct"
+    files: ClassVar[tuple[str, ...]] = ("model.bin", "config.json", "vocabulary.json", "tokenizer.json")
+    threads: ClassVar[int] = 0  # 0 = every core: one generation uses them all
+    context_tokens: ClassVar[int] = 32768  # qwen2.context_length of both GGUF files
+    _classes: ClassVar[dict[str, type[QwenGenerator]]] = {}
+
+    def __init__(self, model_dir: Path, prefer_gpu: bool = True, threads: int = 0) -> None:
+        super().__init__(model_dir, prefer_gpu, threads)
+        self.generator: Any = None
+        self.tokenizer: Any = None
+        self.device, self.compute_type = "cpu", "int8"
+        self._load_lock = threading.Lock()
+
+    @classmethod
+    def for_id(cls, model_id: str) -> type[QwenGenerator]:
+        """One class per manifest id, so the cache keeps one instance of each."""
+        if model_id == QwenGenerator.identity:
+            return QwenGenerator
+        if model_id not in cls._classes:
+            name = "Qwen_" + model_id.replace("-", "_").replace(".", "_")
+            cls._classes[model_id] = type(name, (QwenGenerator,), {"identity": model_id})
+        return cls._classes[model_id]
+
+    @property
+    def loaded(self) -> bool:
+        return self.generator is not None
+
+    def load(self) -> Any:  # type: ignore[override]  # a ctranslate2 Generator, not an ONNX session
+        with self._load_lock:
+            if self.generator is None:
+                missing = [name for name in self.files if not (self.model_dir / name).is_file()]
+                if missing:
+                    raise ModelNotInstalled.for_model(self.identity, missing)
+                self._open()
+        return self.generator
+
+    def _predict(self, *inputs: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("use EmbeddedLlm")
+
+    def _open(self) -> None:
+        import ctranslate2
+        import tokenizers
+
+        ctranslate2.set_random_seed(LOAD_SEED)
+        self.tokenizer = tokenizers.Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+        if self.prefer_gpu and ctranslate2.get_cuda_device_count() > 0:
+            try:
+                self.generator = _open_cuda(ctranslate2, self.model_dir, self.tokenizer)
+                self.device, self.compute_type = "cuda", "float16"
+                return
+            except (RuntimeError, ValueError) as exc:
+                log.warning("%s: CUDA float16 does not work here (%s); running int8 on CPU", self.identity, exc)
+        self.generator = ctranslate2.Generator(str(self.model_dir), device="cpu", compute_type="int8",
+                                               intra_threads=self.session_threads)
+
+
+def _open_cuda(ctranslate2: Any, model_dir: Path, tokenizer: Any) -> Any:
+    """float16 on CUDA, proven by one real generated token."""
+    generator = ctranslate2.Generator(str(model_dir), device="cuda", compute_type="float16")
+    generator.generate_batch([tokenizer.encode("<|im_start|>user\nhi<|im_end|>\n").tokens], max_length=1,
+                             include_prompt_in_result=False)
+    return generator
+
+
+class EmbeddedLlm:
+    """``Llm`` on a ``QwenGenerator`` held from the cache for each call; ``max_concurrency`` calls at once."""
+
+    def __init__(self, cache: ModelCache, model_cls: type[QwenGenerator], max_concurrency: int = 1) -> None:
+        self.cache = cache
+        self.model_cls = model_cls
+        self.name = model_cls.identity
+        self._slots = threading.BoundedSemaphore(max_concurrency)
+
+    def chat(self, messages: Sequence[Message], **settings: Any) -> Completion:
+        """Keywords as ``Llm.chat``: max_tokens, temperature, top_p, seed, stop, repetition_penalty."""
+        stream = self.stream(messages, **settings)
+        text = "".join(stream)
+        return Completion(text, stream.tally.prompt_tokens, stream.tally.completion_tokens, stream.tally.finish_reason)
+
+    def stream(self, messages: Sequence[Message], **settings: Any) -> TextStream:
+        """The answer piece by piece; bad messages or settings raise here, before the first piece."""
+        run = _Run(Sampling(**_normal(settings)))
+        return TextStream(self._generate(render(check_messages(messages)), run), run.tally)
+
+    def _generate(self, prompt: str, run: _Run) -> Iterator[str]:
+        with self._slots, self.cache.use(self.model_cls) as model:
+            model.load()
+            tokens = model.tokenizer.encode(prompt).tokens
+            run.tally.prompt_tokens = len(tokens)
+            _check_context(model, len(tokens), run.sampling.max_tokens)
+            steps = model.generator.generate_tokens(tokens, **_ct2_options(run.sampling))
+            try:
+                yield from _texts(steps, model.tokenizer, run)
+            finally:
+                steps.close()  # a consumer that stops early ends the generation too
+
+
+class _Run:
+    """One call's settings and what it counted."""
+
+    def __init__(self, sampling: Sampling) -> None:
+        self.sampling = sampling
+        self.tally = Tally()
+
+
+def _normal(settings: dict[str, Any]) -> dict[str, Any]:
+    """``stop`` as a tuple of non-empty strings (Sampling is frozen and hashable)."""
+    stop = settings.get("stop") or ()
+    settings = dict(settings)
+    settings["stop"] = tuple(s for s in ([stop] if isinstance(stop, str) else stop) if s)
+    return settings
+
+
+def _check_context(model: QwenGenerator, prompt_tokens: int, max_tokens: int) -> None:
+    from noxus_local.errors import ValidationError
+
+    if prompt_tokens + max_tokens > model.context_tokens:
+        raise ValidationError.fields({"max_tokens": [
+            f"the prompt ({prompt_tokens} tokens) plus max_tokens ({max_tokens}) exceed the model's context "
+            f"of {model.context_tokens} tokens"]})
+
+
+def _ct2_options(s: Sampling) -> dict[str, Any]:
+    greedy = s.temperature == 0
+    return {"max_length": s.max_tokens, "end_token": list(END_TOKENS), "repetition_penalty": s.repetition_penalty,
+            "sampling_topk": 1 if greedy else 0, "sampling_temperature": 1.0 if greedy else s.temperature,
+            "sampling_topp": s.top_p}
+
+
+def _texts(steps: Iterator[Any], tokenizer: Any, run: _Run) -> Iterator[str]:
+    """Decoded text as it becomes final; stops at a stop string (which is not given out)."""
+    ids: list[int] = []
+    given = 0
+    for step in steps:
+        ids.append(step.token_id)
+        run.tally.completion_tokens += 1
+        text = tokenizer.decode(ids)
+        cut = _stop_at(text, run.sampling.stop, given)
+        if cut is not None:
+            run.tally.finish_reason = "stop"
+            if cut > given:
+                yield text[given:cut]
+            return
+        safe = _safe_end(text, run.sampling.stop)
+        if safe > given:
+            yield text[given:safe]
+            given = safe
+    else:
+        text = tokenizer.decode(ids)
+        if run.tally.completion_tokens < run.sampling.max_tokens:
+            run.tally.finish_reason = "stop"  # the model ended its turn (<|im_end|>, which is not in ids)
+        if len(text) > given:
+            yield text[given:]
+
+
+def _stop_at(text: str, stops: tuple[str, ...], given: int) -> int | None:
+    """Where the first stop string starts, if one has appeared (searching a little before ``given``)."""
+    found = [i for s in stops if (i := text.find(s, max(0, given - len(s)))) >= 0]
+    return min(found) if found else None
+
+
+def _safe_end(text: str, stops: tuple[str, ...]) -> int:
+    """How much of ``text`` is final: not a half character, not a possible start of a stop string."""
+    end = len(text.rstrip("\ufffd"))
+    for stop in stops:
+        for n in range(min(len(stop) - 1, end), 0, -1):
+            if text[:end].endswith(stop[:n]):
+                end -= n
+                break
+    return end
