@@ -26,8 +26,10 @@ Example::
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -39,6 +41,15 @@ from noxus_local.inference.session import ModelNotInstalled, OnnxModel
 
 log = logging.getLogger(__name__)
 LOAD_SEED = 0
+# A Generator destroyed during interpreter shutdown after generate_tokens aborts the process ("terminate
+# called without an active exception", 3 exits in 8 here); released at exit, before finalisation, it never did
+_loaded: weakref.WeakSet[QwenGenerator] = weakref.WeakSet()
+
+
+@atexit.register
+def _release_all() -> None:
+    for model in list(_loaded):
+        model.generator = None
 
 
 class QwenGenerator(OnnxModel):
@@ -93,11 +104,13 @@ class QwenGenerator(OnnxModel):
             try:
                 self.generator = _open_cuda(ctranslate2, self.model_dir, self.tokenizer)
                 self.device, self.compute_type = "cuda", "float16"
+                _loaded.add(self)
                 return
             except (RuntimeError, ValueError) as exc:
                 log.warning("%s: CUDA float16 does not work here (%s); running int8 on CPU", self.identity, exc)
         self.generator = ctranslate2.Generator(str(self.model_dir), device="cpu", compute_type="int8",
                                                intra_threads=self.session_threads)
+        _loaded.add(self)
 
 
 def _open_cuda(ctranslate2: Any, model_dir: Path, tokenizer: Any) -> Any:
