@@ -256,7 +256,7 @@ def count_words(text: str) -> int:
 def clean(text: str) -> str:
     """One line of plain text: control characters and runs of spaces gone, quotes around it dropped."""
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
-    return " ".join(text.split()).strip("\"“”'")
+    return " ".join(text.split()).strip("\"“”'").strip()
 
 
 def _key(sentence: str) -> frozenset[str]:

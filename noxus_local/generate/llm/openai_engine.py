@@ -194,14 +194,19 @@ def _completion(data: Any) -> Completion:
 
 
 def _events(response: httpx.Response) -> Iterator[Any]:
-    """The JSON of each ``data:`` line of a server-sent event stream, up to ``[DONE]``."""
+    """The JSON of each ``data:`` line of a server-sent event stream, up to ``[DONE]``; a body without a
+    single event (an HTML error page with status 200) is garbage."""
+    seen = False
     for line in response.iter_lines():
         if not line.startswith("data:"):
             continue
         payload = line[5:].strip()
         if payload == "[DONE]":
             return
+        seen = True
         yield _json(payload.encode())
+    if not seen:
+        _fail("engine_garbage", "the engine's stream holds no chat completion chunk")
 
 
 def _delta(data: Any, tally: Tally) -> Iterator[str]:
