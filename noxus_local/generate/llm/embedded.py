@@ -187,25 +187,32 @@ def _ct2_options(s: Sampling) -> dict[str, Any]:
 
 
 def _texts(steps: Iterator[Any], tokenizer: Any, run: _Run) -> Iterator[str]:
-    """Decoded text as it becomes final; stops at a stop string (which is not given out)."""
-    ids: list[int] = []
+    """Decoded text as it becomes final; stops at a stop string (which is not given out).
+
+    Only the ids since the last whole character are decoded each step (byte-level BPE decodes a run of
+    tokens on its own), so a long answer costs the same per token as a short one.
+    """
+    text, pending = "", []
     given = 0
     for step in steps:
-        ids.append(step.token_id)
+        pending.append(step.token_id)
         run.tally.completion_tokens += 1
-        text = tokenizer.decode(ids)
+        piece = tokenizer.decode(pending)
+        if piece.endswith("\ufffd"):
+            continue  # half a UTF-8 character: wait for the token that completes it
+        text, pending = text + piece, []
         cut = _stop_at(text, run.sampling.stop, given)
         if cut is not None:
             run.tally.finish_reason = "stop"
             if cut > given:
                 yield text[given:cut]
             return
-        safe = _safe_end(text, run.sampling.stop)
+        safe = _safe_end(text, run.sampling.stop, given)
         if safe > given:
             yield text[given:safe]
             given = safe
     else:
-        text = tokenizer.decode(ids)
+        text += tokenizer.decode(pending)
         if run.tally.completion_tokens < run.sampling.max_tokens:
             run.tally.finish_reason = "stop"  # the model ended its turn (<|im_end|>, which is not in ids)
         if len(text) > given:
@@ -218,11 +225,11 @@ def _stop_at(text: str, stops: tuple[str, ...], given: int) -> int | None:
     return min(found) if found else None
 
 
-def _safe_end(text: str, stops: tuple[str, ...]) -> int:
-    """How much of ``text`` is final: not a half character, not a possible start of a stop string."""
-    end = len(text.rstrip("\ufffd"))
+def _safe_end(text: str, stops: tuple[str, ...], given: int) -> int:
+    """How much of ``text`` is final: not a possible start of a stop string."""
+    end = len(text)
     for stop in stops:
-        for n in range(min(len(stop) - 1, end), 0, -1):
+        for n in range(min(len(stop) - 1, end - given), 0, -1):
             if text[:end].endswith(stop[:n]):
                 end -= n
                 break
