@@ -189,9 +189,10 @@ def _scene(llm: Llm, idea: str, language: str, title: str, done: list[Scene], nu
         if _fits(text, budget) and not _repeats(text, said):
             return text
         tries.append(text)
-    # the closest try without its repeated sentences, or the beat itself (a sentence of the plan)
+    # the closest try without its repeated sentences, or the beat itself (a sentence of the model's plan;
+    # a fallback outline's beats are instructions, never narration)
     best = [t for t in (drop_repeats(t, said) for t in tries) if t]
-    if not _repeats(beat, said):
+    if not report.plan_fallback and not _repeats(beat, said):
         best.append(beat)
     return min(best, key=lambda t: abs(count_words(t) - budget), default="")
 

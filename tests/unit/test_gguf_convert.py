@@ -46,3 +46,35 @@ def test_a_file_that_is_not_a_qwen2_gguf_is_refused(tmp_path):
     writer.close()
     with pytest.raises(GgufError, match="llama"):
         convert_gguf(tmp_path / "llama.gguf", tmp_path / "out" / "model.bin")
+
+
+def test_one_conversion_run_installs_every_file_of_the_model_it_wrote(tmp_path, monkeypatch):
+    """A CTranslate2 model is a folder: the registry converts once and caches the siblings it finds."""
+    import hashlib
+    import sys
+    import types
+
+    from noxus_local.inference import registry as registry_module
+    from noxus_local.inference.registry import ModelFile, ModelRegistry, ModelSpec
+
+    def sha(data):
+        return hashlib.sha256(data).hexdigest()
+
+    source = tmp_path / "source.gguf"
+    source.write_bytes(b"weights")
+    runs = []
+
+    def convert(src, dest):
+        runs.append(dest.name)
+        (dest.parent / "model.bin").write_bytes(b"M")
+        (dest.parent / "config.json").write_bytes(b"{}")
+
+    monkeypatch.setitem(sys.modules, "tiny_converter", types.SimpleNamespace(convert=convert))
+    monkeypatch.setitem(registry_module.CONVERTERS, "tiny", "tiny_converter:convert")
+    files = tuple(ModelFile(name, sha(data), len(data), (f"file:{source}",), "tiny", sha(b"weights"))
+                  for name, data in (("model.bin", b"M"), ("config.json", b"{}")))
+    models = ModelRegistry(tmp_path / "models", [ModelSpec("m", "text-generation", "MIT", False, files)],
+                           tmp_path / "cache")
+    models.fetch(["m"])
+    assert runs == ["model.bin"]
+    assert [s.state for s in models.verify()] == ["installed"]
