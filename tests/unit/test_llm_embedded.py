@@ -116,6 +116,20 @@ def test_the_model_loads_once_through_the_cache(cfg, llm):
     assert llm.cache.get(QwenGenerator.for_id(MODEL)).device == "cpu"
 
 
+def test_a_reported_gpu_that_does_not_work_falls_back_to_int8_on_cpu(cfg, monkeypatch, caplog):
+    """No GPU here: ctranslate2's device count is faked to 1 (mocking hardware is allowed); the real
+    Generator then fails on CUDA and the model runs int8 on CPU, saying so once."""
+    import ctranslate2
+
+    from noxus_local.inference.registry import models_dir
+
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 1)
+    model = QwenGenerator.for_id(MODEL)(models_dir(cfg) / MODEL, prefer_gpu=True)
+    model.load()
+    assert (model.device, model.compute_type) == ("cpu", "int8")
+    assert "CUDA float16 does not work here" in caplog.text
+
+
 def test_a_spanish_idea_gives_a_spanish_script(llm):
     script = write_script(llm, "Una panadería de barrio que hornea pan de masa madre cada mañana", "es", 20)
     assert script.language == "es" and script.target_words == 50
