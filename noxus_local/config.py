@@ -92,6 +92,22 @@ class SpeechSettings:
 
 
 @dataclass
+class LlmSettings:
+    backend: str = setting("embedded", "Text model: embedded (a CTranslate2 model of the manifest, on this box) or "
+                           "openai (an OpenAI-compatible chat server: Ollama, llama.cpp's server, vLLM, LocalAI).")
+    model: str = setting("qwen2.5-coder-1.5b-instruct", "embedded: the manifest id (`noxus-local models fetch ID`); "
+                         "openai: the engine's model name, e.g. qwen2.5:7b-instruct.")
+    base_url: str = setting("", "openai: the engine's base URL including /v1, e.g. http://10.0.0.5:11434/v1.")
+    api_key_env: str = setting("", "openai: name of the environment variable holding the engine's API key "
+                               "(empty = no Authorization header).")
+    timeout_seconds: float = setting(120.0, "openai: a request (or a stream's wait for its next chunk) gives up "
+                                     "after this long.")
+    max_concurrency: int = setting(2, "Chat requests run at once against the model or engine; more wait.")
+    allow_hosts: list[str] = setting([], "openai: hosts or CIDRs the engine may be on even if private/loopback "
+                                     "(SSRF guard); an engine on this machine needs e.g. [\"127.0.0.1\"].")
+
+
+@dataclass
 class ComputeSettings:
     cpu_slots: int = setting(0, "CPU slots every run takes from (0 = this machine's usable cores).")
     gpu_slots: int = setting(-1, "GPU slots (-1 = 1 when ONNX Runtime really runs CUDA here, else 0).")
@@ -250,6 +266,7 @@ class Config:
     jobs: JobSettings = field(default_factory=JobSettings)
     inference: InferenceSettings = field(default_factory=InferenceSettings)
     speech: SpeechSettings = field(default_factory=SpeechSettings)
+    llm: LlmSettings = field(default_factory=LlmSettings)
     compute: ComputeSettings = field(default_factory=ComputeSettings)
     workers: WorkersSettings = field(default_factory=WorkersSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
@@ -279,7 +296,7 @@ class Config:
 
 
 SECTIONS: dict[str, type] = {"server": ServerSettings, "jobs": JobSettings, "inference": InferenceSettings,
-                             "speech": SpeechSettings,
+                             "speech": SpeechSettings, "llm": LlmSettings,
                              "compute": ComputeSettings, "workers": WorkersSettings,
                              "worker": WorkerSettings, "bootstrap": BootstrapSettings, "webhooks": WebhookSettings,
                              "assets": AssetSettings, "storage": StorageSettings}
@@ -478,6 +495,12 @@ def _check(cfg: Config) -> None:
         raise ConfigError("speech.batch_size and speech.beam_size: must be 1 or more")
     if cfg.storage.min_free_mb < 0:
         raise ConfigError("storage.min_free_mb: must be 0 (no guard) or more")
+    if cfg.llm.backend not in ("embedded", "openai"):
+        raise ConfigError("llm.backend: expected \"embedded\" or \"openai\"")
+    if cfg.llm.backend == "openai" and not cfg.llm.base_url.startswith(("http://", "https://")):
+        raise ConfigError("llm.base_url: an http:// or https:// URL is needed when llm.backend = \"openai\"")
+    if cfg.llm.timeout_seconds <= 0 or cfg.llm.max_concurrency < 1:
+        raise ConfigError("llm.timeout_seconds must be more than 0 and llm.max_concurrency at least 1")
     if cfg.inference.idle_unload_seconds < 0:
         raise ConfigError("inference.idle_unload_seconds: must be 0 (never) or more")
     if cfg.bootstrap.default_tier not in cfg.tiers:
