@@ -103,6 +103,9 @@ class LlmSettings:
     timeout_seconds: float = setting(120.0, "openai: a request (or a stream's wait for its next chunk) gives up "
                                      "after this long.")
     max_concurrency: int = setting(2, "Chat requests run at once against the model or engine; more wait.")
+    max_context_tokens: int = setting(8192, "embedded: most tokens one chat may use, prompt plus max_tokens (the "
+                                      "model's own context is 32768, but a long prompt on CPU takes minutes and "
+                                      "gigabytes); a longer prompt is 413.")
     allow_hosts: list[str] = setting([], "openai: hosts or CIDRs the engine may be on even if private/loopback "
                                      "(SSRF guard); an engine on this machine needs e.g. [\"127.0.0.1\"].")
 
@@ -207,9 +210,12 @@ DEFAULT_TIERS: dict[str, dict[str, Any]] = {
 class PriceSettings:
     """``[prices.<slug>]`` as a table; a plain string (``qr = "0.002"``) is a fixed price."""
 
-    unit: str = setting("", "Per-unit price: second, minute, image, 1k_chars or scene; empty = fixed per run.")
+    unit: str = setting("", "Per-unit price: second, minute, image, 1k_chars, scene or 1k_tokens (chat); "
+                            "empty = fixed per run.")
     price_usd: str = setting("", "Fixed price per run, in USD (when unit is empty).")
-    unit_usd: str = setting("", "Price of one unit, in USD (when unit is set).")
+    unit_usd: str = setting("", "Price of one unit, in USD (when unit is set); with 1k_tokens, of 1,000 input "
+                                "(prompt) tokens.")
+    output_unit_usd: str = setting("", "unit = 1k_tokens only: price of 1,000 output (generated) tokens, in USD.")
     minimum_usd: str = setting("0", "Least a successful per-unit run is charged, in USD.")
 
 
@@ -226,6 +232,8 @@ DEFAULT_PRICES: dict[str, str | dict[str, str]] = {
     "text-to-speech": {"unit": "1k_chars", "unit_usd": "0.015", "minimum_usd": "0.001"},
     # per second of probed video: shots, keyframes and their image features, speech and loudness
     "video-analyze": {"unit": "second", "unit_usd": "0.0002", "minimum_usd": "0.001"},
+    # /v1/chat/completions: per 1,000 prompt tokens and per 1,000 generated tokens (held: prompt + max_tokens)
+    "chat": {"unit": "1k_tokens", "unit_usd": "0.0002", "output_unit_usd": "0.0006"},
 }
 
 
@@ -411,8 +419,11 @@ def _price(value: Any, where: str) -> Price:
         raise ConfigError(f"{where}.unit: expected one of {', '.join(UNITS)}, got {decl.unit!r}")
     if decl.price_usd or not decl.unit_usd:
         raise ConfigError(f"{where}.unit_usd: required with unit (price_usd is for fixed prices)")
+    if (decl.unit == "1k_tokens") != bool(decl.output_unit_usd):
+        raise ConfigError(f"{where}.output_unit_usd: required with unit = \"1k_tokens\" and only with it")
     return Price(decl.unit, _usd(decl.unit_usd, f"{where}.unit_usd"),
-                 _usd(decl.minimum_usd, f"{where}.minimum_usd"))
+                 _usd(decl.minimum_usd, f"{where}.minimum_usd"),
+                 _usd(decl.output_unit_usd, f"{where}.output_unit_usd") if decl.output_unit_usd else None)
 
 
 def _usd(text: str, where: str) -> int:
@@ -499,6 +510,8 @@ def _check(cfg: Config) -> None:
         raise ConfigError("llm.backend: expected \"embedded\" or \"openai\"")
     if cfg.llm.backend == "openai" and not cfg.llm.base_url.startswith(("http://", "https://")):
         raise ConfigError("llm.base_url: an http:// or https:// URL is needed when llm.backend = \"openai\"")
+    if cfg.llm.max_context_tokens < 256:
+        raise ConfigError("llm.max_context_tokens: must be at least 256")
     if cfg.llm.timeout_seconds <= 0 or cfg.llm.max_concurrency < 1:
         raise ConfigError("llm.timeout_seconds must be more than 0 and llm.max_concurrency at least 1")
     if cfg.inference.idle_unload_seconds < 0:
