@@ -125,6 +125,7 @@ class ChatTool(Tool):
                 channel.put(done.text)
         else:
             done = _guarded(lambda: _streamed(llm, p["messages"], settings, channel, ctx))
+        self.streams.close(ctx.job_id)  # the route closes it too; not when its client left before reading
         return self._output(done, p)
 
     def _output(self, done: Completion, p: dict[str, Any]) -> ToolOutput:
