@@ -173,7 +173,7 @@ def test_the_openai_client_raises_its_own_errors(srv):
 # --- the engine backend: a fake OpenAI-compatible server on loopback ---
 
 class FakeEngine(BaseHTTPRequestHandler):
-    mode = "ok"  # ok | garbage
+    mode = "ok"  # ok | garbage | breaks (one good chunk, then garbage)
     seen: list[dict] = []
 
     def do_POST(self) -> None:  # noqa: N802 — http.server's name
@@ -181,6 +181,9 @@ class FakeEngine(BaseHTTPRequestHandler):
         FakeEngine.seen.append(body)
         if FakeEngine.mode == "garbage":
             self._send(b"<html>gateway says hi</html>", "text/html")
+        elif FakeEngine.mode == "breaks":
+            good = {"choices": [{"index": 0, "delta": {"content": "Hola"}, "finish_reason": None}]}
+            self._send(b"data: " + json.dumps(good).encode() + b"\n\ndata: {oops\n\n", "text/event-stream")
         elif body.get("stream"):
             events = [{"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
                       for piece in ("Hola", ", ", "mundo")]
@@ -259,6 +262,31 @@ def test_an_engine_that_answers_garbage_is_a_502_charged_nothing(engine, stream)
         FakeEngine.mode = "ok"
 
 
+def test_an_engine_stream_that_breaks_after_text_ends_with_an_error_event_charged_nothing(engine):
+    srv, _ = engine
+    FakeEngine.mode = "breaks"
+    try:
+        before = balance(srv)
+        with httpx.stream("POST", f"{srv.base}/v1/chat/completions", timeout=30,
+                          json={"model": "fake-7b", "messages": HI, "stream": True},
+                          headers={"Authorization": f"Bearer {srv.key}"}) as r:
+            events = [json.loads(line[6:]) for line in r.iter_lines() if line.startswith("data: {")]
+        assert r.status_code == 200 and events[0]["choices"][0]["delta"]["content"] == "Hola"
+        assert events[-1]["error"]["code"] == "upstream_error" and balance(srv) == before
+    finally:
+        FakeEngine.mode = "ok"
+
+
+def test_a_streamed_call_with_an_idempotency_key_replays_its_events_byte_for_byte(engine):
+    srv, _ = engine
+    body = {"model": "fake-7b", "messages": HI, "stream": True}
+    headers = {"Authorization": f"Bearer {srv.key}", "Idempotency-Key": "stream-once"}
+    first = httpx.post(f"{srv.base}/v1/chat/completions", json=body, headers=headers, timeout=30)
+    again = httpx.post(f"{srv.base}/v1/chat/completions", json=body, headers=headers, timeout=30)
+    assert first.headers["content-type"].startswith("text/event-stream") and first.text.endswith("data: [DONE]\n\n")
+    assert again.content == first.content and again.headers["idempotent-replayed"] == "true"
+
+
 def test_an_engine_that_is_down_is_a_502_charged_nothing(tmp_path_factory):
     config = f"""
     [llm]
@@ -272,9 +300,11 @@ def test_an_engine_that_is_down_is_a_502_charged_nothing(tmp_path_factory):
     srv.client.event_hooks = {"request": [], "response": []}
     try:
         before = balance(srv)
-        r = srv.post("/v1/chat/completions", key=srv.key, json={"model": "fake-7b", "messages": HI})
-        error = r.json()["error"]
-        assert r.status_code == 502 and error["code"] == "upstream_error" and error["type"] == "server_error"
+        for stream in (False, True):
+            r = srv.post("/v1/chat/completions", key=srv.key, json={"model": "fake-7b", "messages": HI,
+                                                                    "stream": stream})
+            error = r.json()["error"]
+            assert r.status_code == 502 and error["code"] == "upstream_error" and error["type"] == "server_error"
         assert balance(srv) == before
     finally:
         srv.stop()

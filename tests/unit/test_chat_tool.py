@@ -7,7 +7,10 @@ import pytest
 
 from noxus_local.api.chat_routes import chat_fields
 from noxus_local.api.chat_shapes import Chunks, completion, whole_stream
+from noxus_local.config import load_config
 from noxus_local.errors import ValidationError
+from noxus_local.generate.llm.models import TextModels
+from noxus_local.inference.session import ModelNotInstalled
 from noxus_local.tools.base import Limits
 from noxus_local.tools.chat import ChatTool, _json_object
 
@@ -68,3 +71,24 @@ def test_a_completion_and_its_stream_say_the_same():
     assert chunks[1]["choices"][0]["finish_reason"] == "stop"
     assert chunks[2]["choices"] == [] and chunks[2]["usage"] == RESULT["usage"]
     assert b"usage" not in Chunks("job_x", "m", include_usage=False).piece("a")
+
+
+def test_a_model_neither_configured_nor_installed_is_a_400_listing_them_and_one_not_fetched_a_503(tmp_path):
+    models = TextModels(load_config(None, {"NOXUS_DATA_DIR": str(tmp_path)}))
+    assert models.names() == ["qwen2.5-coder-1.5b-instruct"]
+    with pytest.raises(ValidationError) as unknown:
+        models.check("gpt-4o")
+    assert "qwen2.5-coder-1.5b-instruct" in str(unknown.value.details["field_errors"]["model"][0])
+    with pytest.raises(ModelNotInstalled) as missing:
+        models.check("qwen2.5-coder-1.5b-instruct")
+    assert missing.value.details["install"] == "noxus-local models fetch qwen2.5-coder-1.5b-instruct"
+    assert models.context_tokens("qwen2.5-coder-1.5b-instruct") == 8192  # [llm] max_context_tokens
+
+
+def test_an_engine_serves_only_its_configured_model_and_counts_prompts_generously(tmp_path):
+    cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path), "NOXUS_LLM_BACKEND": "openai",
+                             "NOXUS_LLM_BASE_URL": "http://10.0.0.5:11434/v1", "NOXUS_LLM_MODEL": "qwen2.5:7b"})
+    models = TextModels(cfg)
+    assert models.names() == ["qwen2.5:7b"] and models.context_tokens("qwen2.5:7b") is None
+    models.check("qwen2.5:7b")
+    assert models.prompt_tokens("qwen2.5:7b", [{"role": "user", "content": "x" * 1000}]) > 500
