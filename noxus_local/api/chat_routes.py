@@ -129,16 +129,36 @@ def chat_fields(body: dict[str, Any], default_model: str) -> dict[str, Any]:
     """OpenAI's request in the chat tool's field names; the tool validates the values."""
     if body.get("n") not in (None, 1):
         raise ValidationError.fields({"n": [Text("solo se admite n = 1", "only n = 1 is supported")]})
-    fmt = body.get("response_format") or {}
-    kind = fmt.get("type") if isinstance(fmt, dict) else fmt
-    options = body.get("stream_options") or {}
+    fmt = _typed(body, "response_format", dict, {"type": "text"})
+    if not isinstance(fmt.get("type"), str):  # an object without its type is not a format
+        raise ValidationError.fields({"response_format": [Text('{"type": "text"} o {"type": "json_object"}',
+                                                               '{"type": "text"} or {"type": "json_object"}')]})
+    kind = fmt["type"]
+    options = _typed(body, "stream_options", dict, {})
     most = body.get("max_completion_tokens")
-    fields = {"messages": _messages(body.get("messages")), "model": body.get("model") or default_model,
+    fields = {"messages": _messages(body.get("messages")), "model": _typed(body, "model", str, "") or default_model,
               "max_tokens": body.get("max_tokens") if most is None else most,
               "temperature": body.get("temperature"), "top_p": body.get("top_p"), "seed": body.get("seed"),
-              "stop": body.get("stop"), "response_format": kind or "text", "stream": body.get("stream") or False,
-              "include_usage": isinstance(options, dict) and bool(options.get("include_usage"))}
+              "stop": body.get("stop"), "response_format": kind, "stream": _typed(body, "stream", bool, False),
+              "include_usage": _typed(options, "include_usage", bool, False)}
     return {k: v for k, v in fields.items() if v is not None}
+
+
+def _typed(body: dict[str, Any], name: str, kind: type, default: Any) -> Any:
+    """``body[name]`` when it is a ``kind``, ``default`` when absent or null; anything else is a 400.
+
+    OpenAI's clients send null for "the default", never ``{}`` for a model or ``0`` for ``stream``:
+    those are refused as the published schema says. Example: ``_typed({"stream": None}, "stream",
+    bool, False) is False``.
+    """
+    value = body.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        expected = {str: ("texto", "a string"), bool: ("true o false", "true or false"),
+                    dict: ("un objeto", "an object")}[kind]
+        raise ValidationError.fields({name: [Text(*expected)]})
+    return value
 
 
 def _messages(raw: Any) -> Any:

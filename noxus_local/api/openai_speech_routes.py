@@ -116,12 +116,13 @@ async def _speech(request: Request[Any, Any, Any]) -> Response[bytes] | Stream:
 
 def _fields(body: dict[str, Any]) -> dict[str, Any]:
     """OpenAI's request mapped onto the text-to-speech tool's inputs."""
-    fmt = body.get("response_format") or "mp3"
-    if fmt not in FORMATS:
+    for name in ("model", "voice"):  # null means the default; anything but a string is refused
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise ValidationError.fields({name: [Text("texto", "a string")]})
+    fmt = "mp3" if body.get("response_format") is None else body["response_format"]
+    if not isinstance(fmt, str) or fmt not in FORMATS:
         raise ValidationError.fields({"response_format": [one_of(FORMATS)]})
     voice = body.get("voice") or "af_heart"
-    if not isinstance(voice, str):
-        raise ValidationError.fields({"voice": [Text("texto", "a string")]})
     fields = {"text": body.get("input"), "voice_id": OPENAI_VOICES.get(voice.lower(), voice), "format": fmt}
     if body.get("speed") is not None:
         fields["speed"] = body["speed"]

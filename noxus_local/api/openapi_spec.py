@@ -1251,7 +1251,8 @@ _USAGE = _obj({"prompt_tokens": _int(), "completion_tokens": _int(), "total_toke
               ("prompt_tokens", "completion_tokens", "total_tokens"))
 SCHEMAS.update({
     "ChatCompletionRequest": _obj({
-        "model": _str("A model of GET /v1/models (the configured one when absent)"),
+        "model": {"type": ["string", "null"],
+                  "description": "A model of GET /v1/models (the configured one when absent or null)"},
         "messages": {"type": "array", "minItems": 1, "items": _MESSAGE},
         "max_tokens": {"type": ["integer", "null"], "minimum": 1,
                        "description": "Most tokens generated; prompt + max_tokens must fit the context"},

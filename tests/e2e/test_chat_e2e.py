@@ -151,6 +151,11 @@ def test_an_idempotency_key_replays_the_answer_without_a_second_charge(srv):
     ({"temperature": 5}, 400, "temperature", "<= 2"),
     ({"model": "gpt-4o"}, 400, "model", MODEL),
     ({"stop": ["a", "b", "c", "d", "e"]}, 400, "stop", "4"),
+    ({"model": {}}, 400, "model", "texto"),                    # not the default (null is); Spanish: the default locale
+    ({"stream": 0}, 400, "stream", "true o false"),
+    ({"response_format": {}}, 400, "response_format", "json_object"),
+    ({"response_format": "json_object"}, 400, "response_format", "objeto"),
+    ({"stream_options": []}, 400, "stream_options", "objeto"),
 ])
 def test_bad_input_is_an_openai_error_charged_nothing(srv, change, status, param, words):
     before = balance(srv)

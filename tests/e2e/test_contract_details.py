@@ -148,6 +148,10 @@ JSON_CASES = [  # (path, body, the server takes it); the schema must say the sam
     (SPEECH, {"model": "tts-1", "voice": "alloy", "input": "Hi.", "speed": 1.5}, True),
     (SPEECH, {"model": "tts-1", "voice": "alloy", "input": ""}, False),
     (SPEECH, {"model": "tts-1", "voice": "alloy"}, False),
+    (SPEECH, {"model": {}, "voice": "alloy", "input": "Hi."}, False),   # the fuzzer's find: {} was taken
+    (SPEECH, {"model": "tts-1", "voice": 5, "input": "Hi."}, False),
+    (SPEECH, {"model": "tts-1", "input": "Hi.", "response_format": ""}, False),
+    (SPEECH, {"model": "tts-1", "input": "Hi.", "response_format": []}, False),
     (QR, {"text": "hola", "border": 4}, True),
     (QR, {"text": "hola", "border": 4.0}, True),   # a JSON Schema integer; 4.0 was refused
     (QR, {"text": "hola", "border": 0}, True),
