@@ -95,7 +95,7 @@ def designed_chain(scene: Scene, width: int, height: int, fps: int, seconds: flo
     """The filter chain (a source, no input) that draws ``scene`` for ``seconds``."""
     c0, c1, c2 = (palette(scene) * 3)[:3]
     text = scene.visual.text or key_words(scene.text) or " "
-    lines, size = layout(text.upper(), font_file, width, height)
+    lines, size = layout(text, font_file, width, height)
     text_file = workdir / f"scene{scene.index}.txt"
     text_file.write_text("\n".join(lines), "utf-8")
     drift = max(2, height // 60)

@@ -203,15 +203,17 @@ def from_dict(data: Any, root: Path) -> Timeline:
     return Timeline(
         width, height, _int(d, "fps", 1, 60), scenes,
         narration=_opt_path(d, "narration", root),
-        captions=None if cap is None else Captions(_str(cap, "style", 64), _obj(cap.get("options", {}),
-                                                                                "captions.options")),
+        captions=None if cap is None else Captions(_str(cap, "style", 64, "captions"),
+                                                   _obj(cap.get("options", {}), "captions.options")),
         music=None if music is None else Music(
-            _path(music, "source", root, "music.source"), _num(music, "volume", 0, 4, 0.35),
-            _bool(music, "duck", True), _num(music, "fade_in", 0, 30, 1.0), _num(music, "fade_out", 0, 30, 2.0)),
+            _path(music, "source", root, "music.source"), _num(music, "volume", 0, 4, 0.35, "music"),
+            _bool(music, "duck", True, "music"), _num(music, "fade_in", 0, 30, 1.0, "music"),
+            _num(music, "fade_out", 0, 30, 2.0, "music")),
         logo=None if logo is None else Logo(
-            _path(logo, "source", root, "logo.source"), _choice(logo, "position", LOGO_PLACES, "top_right"),
-            _num(logo, "opacity", 0, 1, 0.8), _num(logo, "width", 0.02, 1, 0.18)),
-        transition=Transition(_choice(tr, "kind", TRANSITIONS, "fade"), _num(tr, "duration", 0, 3, 0.5)),
+            _path(logo, "source", root, "logo.source"), _choice(logo, "position", LOGO_PLACES, "top_right", "logo"),
+            _num(logo, "opacity", 0, 1, 0.8, "logo"), _num(logo, "width", 0.02, 1, 0.18, "logo")),
+        transition=Transition(_choice(tr, "kind", TRANSITIONS, "fade", "transition"),
+                              _num(tr, "duration", 0, 3, 0.5, "transition")),
         loudness=_num(d, "loudness", -70, -5, -16.0))
 
 
@@ -292,10 +294,10 @@ def _int(d: Mapping[str, Any], key: str, low: int, high: int) -> int:
     return value
 
 
-def _bool(d: Mapping[str, Any], key: str, default: bool) -> bool:
+def _bool(d: Mapping[str, Any], key: str, default: bool, where: str) -> bool:
     value = d.get(key, default)
     if not isinstance(value, bool):
-        raise _bad(key, "must be true or false")
+        raise _bad(f"{where}.{key}", "must be true or false")
     return value
 
 
