@@ -20,7 +20,7 @@ from pathlib import Path
 
 from noxus_local.compose.timeline import KenBurns, Scene
 from noxus_local.errors import InvalidMedia
-from noxus_local.media.probe import probe
+from noxus_local.media.probe import IMAGE_CONTAINERS, probe
 
 OVERSCAN = 1.5  # a still is scaled to cover this many times the frame before the camera moves over it
 PATHS = (KenBurns(1.0, 1.12, 0.5, 0.5, 0.5, 0.5), KenBurns(1.12, 1.0, 0.5, 0.5, 0.5, 0.5),
@@ -44,7 +44,9 @@ def ken_burns_path(scene: Scene) -> KenBurns:
 def is_still(path: Path) -> bool:
     """True for an image, False for a video; ``InvalidMedia`` for anything else (audio, text)."""
     info = probe(path)
-    if info.is_image:
+    # a large JPEG comes through the image2 demuxer with one frame's duration (0.04 s): still a still,
+    # and never one to -stream_loop (ffmpeg would loop a single frame forever)
+    if info.is_image or (IMAGE_CONTAINERS.match(info.container) and (info.duration or 0) <= 0.1):
         return True
     info.require_video()
     return False

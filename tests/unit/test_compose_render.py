@@ -236,6 +236,15 @@ def test_hostile_text_renders_literally_and_never_reaches_the_graph(tmp_path):
         assert sum(1 for _ in c.decode(video=0)) == 25
 
 
+def test_a_large_jpeg_is_a_still_and_a_video_is_not(root, tmp_path):
+    from PIL import Image
+
+    from noxus_local.compose.filters import is_still
+    noisy = np.random.default_rng(1).normal(100, 12, (1200, 1600, 3)).clip(0, 255).astype(np.uint8)
+    Image.fromarray(noisy).save(tmp_path / "photo.jpg", quality=90)   # image2 demuxer, 0.04 s "long"
+    assert is_still(tmp_path / "photo.jpg") and is_still(root / "still.png") and not is_still(root / "clip.mp4")
+
+
 def test_cancel_stops_ffmpeg(root, tmp_path):
     token = CancelToken()
     tl = Timeline(360, 640, 25, (Scene(0, "x", 0.0, 30.0, Visual("material", root / "clip.mp4")),))
