@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from noxus_local.compose.music import MusicLibrary
 from noxus_local.errors import ValidationError
 from noxus_local.speech.types import Word
 
@@ -91,13 +92,15 @@ class Captions:
 
 @dataclass(frozen=True)
 class Music:
-    """A soundtrack looped or trimmed to the video, faded, ducked under the narration."""
+    """A soundtrack looped or trimmed to the video, faded, ducked under the narration. ``track`` names a
+    bundled track (compose/music.py): its file lives in the library, not among the job's files."""
 
     source: Path
     volume: float = 0.35
     duck: bool = True
     fade_in: float = 1.0
     fade_out: float = 2.0
+    track: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,8 +150,9 @@ def to_dict(tl: Timeline, root: Path) -> dict[str, Any]:
             "captions": None if tl.captions is None else {"style": tl.captions.style,
                                                           "options": dict(tl.captions.options)},
             "music": None if tl.music is None else {
-                "source": _rel(tl.music.source, root), "volume": tl.music.volume, "duck": tl.music.duck,
-                "fade_in": tl.music.fade_in, "fade_out": tl.music.fade_out},
+                **({"track": tl.music.track} if tl.music.track else {"source": _rel(tl.music.source, root)}),
+                "volume": tl.music.volume, "duck": tl.music.duck, "fade_in": tl.music.fade_in,
+                "fade_out": tl.music.fade_out},
             "logo": None if tl.logo is None else {
                 "source": _rel(tl.logo.source, root), "position": tl.logo.position,
                 "opacity": tl.logo.opacity, "width": tl.logo.width},
@@ -176,15 +180,15 @@ def save(tl: Timeline, path: Path, root: Path) -> Path:
 # ---------------------------------------------------------------- from JSON, validated
 
 
-def load(path: Path, root: Path) -> Timeline:
+def load(path: Path, root: Path, library: MusicLibrary | None = None) -> Timeline:
     try:
         data = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError) as exc:
         raise _bad("timeline", f"not a readable JSON document ({type(exc).__name__})") from None
-    return from_dict(data, root)
+    return from_dict(data, root, library)
 
 
-def from_dict(data: Any, root: Path) -> Timeline:
+def from_dict(data: Any, root: Path, library: MusicLibrary | None = None) -> Timeline:
     """A validated ``Timeline``; a ``ValidationError`` (400) names the first bad field.
 
     Example: ``from_dict({"width": 360, ..., "scenes": [...]}, Path("/data/job/inputs"))``.
@@ -205,16 +209,27 @@ def from_dict(data: Any, root: Path) -> Timeline:
         narration=_opt_path(d, "narration", root),
         captions=None if cap is None else Captions(_str(cap, "style", 64, "captions"),
                                                    _obj(cap.get("options", {}), "captions.options")),
-        music=None if music is None else Music(
-            _path(music, "source", root, "music.source"), _num(music, "volume", 0, 4, 0.35, "music"),
-            _bool(music, "duck", True, "music"), _num(music, "fade_in", 0, 30, 1.0, "music"),
-            _num(music, "fade_out", 0, 30, 2.0, "music")),
+        music=None if music is None else _music(music, root, library),
         logo=None if logo is None else Logo(
             _path(logo, "source", root, "logo.source"), _choice(logo, "position", LOGO_PLACES, "top_right", "logo"),
             _num(logo, "opacity", 0, 1, 0.8, "logo"), _num(logo, "width", 0.02, 1, 0.18, "logo")),
         transition=Transition(_choice(tr, "kind", TRANSITIONS, "fade", "transition"),
                               _num(tr, "duration", 0, 3, 0.5, "transition")),
         loudness=_num(d, "loudness", -70, -5, -16.0))
+
+
+def _music(d: dict[str, Any], root: Path, library: MusicLibrary | None) -> Music:
+    """A file among the job's (``source``), or a bundled track by id (``track``: its file in the library)."""
+    track = None
+    if d.get("track") is None:
+        source = _path(d, "source", root, "music.source")
+    elif library is None:
+        raise _bad("music.track", "no music library is installed")
+    else:
+        found = library.get(_str(d, "track", 100, "music"))
+        source, track = found.path, found.id
+    return Music(source, _num(d, "volume", 0, 4, 0.35, "music"), _bool(d, "duck", True, "music"),
+                 _num(d, "fade_in", 0, 30, 1.0, "music"), _num(d, "fade_out", 0, 30, 2.0, "music"), track)
 
 
 def _scene(data: Any, i: int, root: Path) -> Scene:

@@ -95,3 +95,21 @@ def test_a_link_out_of_the_root_is_refused(root, tmp_path_factory):
     data["scenes"][0]["visual"]["source"] = "link.png"
     with pytest.raises(ValidationError, match="outside"):
         from_dict(data, root)
+
+
+def test_a_bundled_track_is_named_by_id_not_by_a_path_outside_the_root(root, tmp_path_factory):
+    from noxus_local.compose.music import MusicLibrary
+
+    shelf = tmp_path_factory.mktemp("library")
+    (shelf / "calm_acoustic_1.opus").write_bytes(b"x")
+    library = MusicLibrary(shelf)
+    tl = Timeline(360, 640, 25, timeline(root).scenes,
+                  music=Music(shelf / "calm_acoustic_1.opus", 0.3, track="calm_acoustic_1"))
+    data = to_dict(tl, root)
+    assert data["music"]["track"] == "calm_acoustic_1" and "source" not in data["music"]
+    assert from_dict(data, root, library) == tl
+    data["music"]["track"] = "nope"
+    with pytest.raises(ValidationError):
+        from_dict(data, root, library)
+    with pytest.raises(ValidationError, match="no music library"):
+        from_dict(data, root)
