@@ -16,7 +16,7 @@ import av
 import numpy as np
 import pytest
 
-from noxus_local.compose import Captions, Music, MusicLibrary, Scene, Timeline, Transition, Visual, render
+from noxus_local.compose import Captions, Logo, Music, MusicLibrary, Scene, Timeline, Transition, Visual, render
 from noxus_local.compose.graph import build
 from noxus_local.compose.music import MODEL_ID
 from noxus_local.compose.render import command
@@ -213,7 +213,8 @@ def test_hostile_text_renders_literally_and_never_reaches_the_graph(tmp_path):
     words = tuple(Word(w, 0.1 + 0.3 * i, 0.35 + 0.3 * i, 1.0) for i, w in enumerate(HOSTILE.split()))
     tl = Timeline(180, 320, 10, (Scene(0, HOSTILE, 0.0, 1.0, Visual("designed"), words[:4]),
                                  Scene(1, HOSTILE, 1.0, 2.5, Visual("designed", text=HOSTILE), words[4:])),
-                  captions=Captions("classic"), transition=Transition("slide", 0.3))
+                  captions=Captions("classic"), transition=Transition("slide", 0.3),
+                  logo=Logo(red_logo(tmp_path), "top_left", 1.0, 0.3))
     out = render(tl, tmp_path / "out.mp4", workdir=tmp_path / "w", cancel=CancelToken())
     graph = (tmp_path / "w" / "graph.txt").read_text("utf-8")
     (tmp_path / "p").mkdir()
@@ -233,7 +234,16 @@ def test_hostile_text_renders_literally_and_never_reaches_the_graph(tmp_path):
     graph = graph.replace(str(tmp_path / "w" / "scene"), str(tmp_path / "p" / "scene"))
     assert labels.findall(graph) == labels.findall(plain)  # the same graph as plain text's
     with av.open(str(out)) as c:
-        assert sum(1 for _ in c.decode(video=0)) == 25
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    assert len(frames) == 25
+    r, g, b = frames[12][10:18, 10:30].reshape(-1, 3).mean(axis=0)   # the logo, 7 px in from the corner
+    assert r > 200 and g < 60 and b < 60
+
+
+def red_logo(folder: Path) -> Path:
+    from PIL import Image
+    Image.new("RGBA", (100, 50), (255, 0, 0, 255)).save(folder / "logo.png")
+    return folder / "logo.png"
 
 
 def test_a_large_jpeg_is_a_still_and_a_video_is_not(root, tmp_path):
@@ -280,3 +290,17 @@ def test_the_music_is_ducked_10_db_under_the_voice(root, speech, tmp_path):
         free, _ = bands(a.end + 0.5, b.start - 0.05)
         print("music ducked", ducked, "between", free)
         assert free - ducked >= 6
+
+
+def test_the_narration_is_normalised_to_the_loudness_target(root, speech, tmp_path):
+    """Kokoro speaks at its own level; the video's voice measures the timeline's target (ebur128 on the
+    decoded audio of the MP4, a different filter from the loudnorm that set it)."""
+    tl = Timeline(64, 64, 10, scenes_for(speech, [Visual("designed")] * 3), narration=root / "narration.wav",
+                  transition=Transition("cut"), loudness=-18.0)
+    out = render(tl, tmp_path / "out.mp4", workdir=tmp_path / "w", cancel=CancelToken())
+    report = run_ffmpeg(["-i", str(out), "-vn", "-af", "ebur128", "-f", "null", "-"], CancelToken())
+    measured = float(re.findall(rb"I:\s+(-?\d+\.\d) LUFS", report)[-1])
+    raw = float(re.findall(rb"I:\s+(-?\d+\.\d) LUFS", run_ffmpeg(
+        ["-i", str(root / "narration.wav"), "-af", "ebur128", "-f", "null", "-"], CancelToken()))[-1])
+    print("narration", raw, "LUFS -> video", measured)
+    assert abs(measured - -18.0) <= 1.0 and abs(raw - -18.0) > 1.0
