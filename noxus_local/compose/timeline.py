@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from noxus_local.captions.styles import resolve_style
 from noxus_local.compose.music import MusicLibrary
 from noxus_local.errors import ValidationError
 from noxus_local.speech.types import Word
@@ -207,8 +208,7 @@ def from_dict(data: Any, root: Path, library: MusicLibrary | None = None) -> Tim
     return Timeline(
         width, height, _int(d, "fps", 1, 60), scenes,
         narration=_opt_path(d, "narration", root),
-        captions=None if cap is None else Captions(_str(cap, "style", 64, "captions"),
-                                                   _obj(cap.get("options", {}), "captions.options")),
+        captions=None if cap is None else _captions(cap),
         music=None if music is None else _music(music, root, library),
         logo=None if logo is None else Logo(
             _path(logo, "source", root, "logo.source"), _choice(logo, "position", LOGO_PLACES, "top_right", "logo"),
@@ -216,6 +216,19 @@ def from_dict(data: Any, root: Path, library: MusicLibrary | None = None) -> Tim
         transition=Transition(_choice(tr, "kind", TRANSITIONS, "fade", "transition"),
                               _num(tr, "duration", 0, 3, 0.5, "transition")),
         loudness=_num(d, "loudness", -70, -5, -16.0))
+
+
+def _captions(d: dict[str, Any]) -> Captions:
+    """A preset with its options, checked now (400 listing the presets) rather than at render time."""
+    captions = Captions(_str(d, "style", 64, "captions"), _obj(d.get("options", {}), "captions.options"))
+    try:
+        resolve_style(captions.style, captions.options)
+    except ValidationError as exc:  # the same 400, its field named from the timeline's root
+        errors = (exc.details or {}).get("field_errors", {"style": ["invalid"]})
+        name = next(iter(errors))
+        raise ValidationError(f"timeline: captions.{name}: {errors[name][0]}",
+                              details={**(exc.details or {}), "field": f"captions.{name}"}) from None
+    return captions
 
 
 def _music(d: dict[str, Any], root: Path, library: MusicLibrary | None) -> Music:

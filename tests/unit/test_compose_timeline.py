@@ -77,6 +77,8 @@ def test_defaults_fill_what_a_client_leaves_out(root):
     (lambda d: d["scenes"][0].update(end=0.0), "scenes[0].end"),
     (lambda d: d["scenes"][2]["visual"].update(palette=["red"]), "scenes[2].visual.palette"),
     (lambda d: d.update(scenes=[]), "scenes"),
+    (lambda d: d["captions"].update(style="comic_sans"), "captions.style"),
+    (lambda d: d["captions"]["options"].update(position="under"), "captions.position"),
     (lambda d: d["music"].update(volume=float("nan")), "music.volume"),
 ])
 def test_a_bad_timeline_is_a_400_naming_its_field(root, change, field):
