@@ -23,6 +23,7 @@ from litestar.handlers import HTTPRouteHandler
 from noxus_local.api import account_routes as account
 from noxus_local.api import analysis_routes as analysis
 from noxus_local.api import asset_routes as assets_api
+from noxus_local.api import chat_routes as chat_api
 from noxus_local.api import file_routes as files
 from noxus_local.api import job_routes as jobs_api
 from noxus_local.api import metrics_routes as metrics_api
@@ -82,7 +83,8 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
                 analysis.submit_images, analysis.show_images, video.submit_video, video.show_video,
                 voices_api.list_voices, voices_api.show_voice, voices_api.voice_preview, voices_api.clone_voice,
                 voices_api.create_voice, voices_api.delete_voice,
-                openai_speech.create_speech, openai_speech.list_openai_voices]
+                openai_speech.create_speech, openai_speech.list_openai_voices,
+                chat_api.chat_completions, chat_api.list_models]
     if cfg.multi_host:  # the internal worker API exists only where remote workers are configured
         handlers += worker_routes.HANDLERS
     app = Litestar(

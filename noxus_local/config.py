@@ -92,6 +92,25 @@ class SpeechSettings:
 
 
 @dataclass
+class LlmSettings:
+    backend: str = setting("embedded", "Text model: embedded (a CTranslate2 model of the manifest, on this box) or "
+                           "openai (an OpenAI-compatible chat server: Ollama, llama.cpp's server, vLLM, LocalAI).")
+    model: str = setting("qwen2.5-coder-1.5b-instruct", "embedded: the manifest id (`noxus-local models fetch ID`); "
+                         "openai: the engine's model name, e.g. qwen2.5:7b-instruct.")
+    base_url: str = setting("", "openai: the engine's base URL including /v1, e.g. http://10.0.0.5:11434/v1.")
+    api_key_env: str = setting("", "openai: name of the environment variable holding the engine's API key "
+                               "(empty = no Authorization header).")
+    timeout_seconds: float = setting(120.0, "openai: a request (or a stream's wait for its next chunk) gives up "
+                                     "after this long.")
+    max_concurrency: int = setting(2, "Chat requests run at once against the model or engine; more wait.")
+    max_context_tokens: int = setting(8192, "embedded: most tokens one chat may use, prompt plus max_tokens (the "
+                                      "model's own context is 32768, but a long prompt on CPU takes minutes and "
+                                      "gigabytes); a longer prompt is 413.")
+    allow_hosts: list[str] = setting([], "openai: hosts or CIDRs the engine may be on even if private/loopback "
+                                     "(SSRF guard); an engine on this machine needs e.g. [\"127.0.0.1\"].")
+
+
+@dataclass
 class ComputeSettings:
     cpu_slots: int = setting(0, "CPU slots every run takes from (0 = this machine's usable cores).")
     gpu_slots: int = setting(-1, "GPU slots (-1 = 1 when ONNX Runtime really runs CUDA here, else 0).")
@@ -191,9 +210,12 @@ DEFAULT_TIERS: dict[str, dict[str, Any]] = {
 class PriceSettings:
     """``[prices.<slug>]`` as a table; a plain string (``qr = "0.002"``) is a fixed price."""
 
-    unit: str = setting("", "Per-unit price: second, minute, image, 1k_chars or scene; empty = fixed per run.")
+    unit: str = setting("", "Per-unit price: second, minute, image, 1k_chars, scene or 1k_tokens (chat); "
+                            "empty = fixed per run.")
     price_usd: str = setting("", "Fixed price per run, in USD (when unit is empty).")
-    unit_usd: str = setting("", "Price of one unit, in USD (when unit is set).")
+    unit_usd: str = setting("", "Price of one unit, in USD (when unit is set); with 1k_tokens, of 1,000 input "
+                                "(prompt) tokens.")
+    output_unit_usd: str = setting("", "unit = 1k_tokens only: price of 1,000 output (generated) tokens, in USD.")
     minimum_usd: str = setting("0", "Least a successful per-unit run is charged, in USD.")
 
 
@@ -210,6 +232,8 @@ DEFAULT_PRICES: dict[str, str | dict[str, str]] = {
     "text-to-speech": {"unit": "1k_chars", "unit_usd": "0.015", "minimum_usd": "0.001"},
     # per second of probed video: shots, keyframes and their image features, speech and loudness
     "video-analyze": {"unit": "second", "unit_usd": "0.0002", "minimum_usd": "0.001"},
+    # /v1/chat/completions: per 1,000 prompt tokens and per 1,000 generated tokens (held: prompt + max_tokens)
+    "chat": {"unit": "1k_tokens", "unit_usd": "0.0002", "output_unit_usd": "0.0006"},
 }
 
 
@@ -250,6 +274,7 @@ class Config:
     jobs: JobSettings = field(default_factory=JobSettings)
     inference: InferenceSettings = field(default_factory=InferenceSettings)
     speech: SpeechSettings = field(default_factory=SpeechSettings)
+    llm: LlmSettings = field(default_factory=LlmSettings)
     compute: ComputeSettings = field(default_factory=ComputeSettings)
     workers: WorkersSettings = field(default_factory=WorkersSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
@@ -279,7 +304,7 @@ class Config:
 
 
 SECTIONS: dict[str, type] = {"server": ServerSettings, "jobs": JobSettings, "inference": InferenceSettings,
-                             "speech": SpeechSettings,
+                             "speech": SpeechSettings, "llm": LlmSettings,
                              "compute": ComputeSettings, "workers": WorkersSettings,
                              "worker": WorkerSettings, "bootstrap": BootstrapSettings, "webhooks": WebhookSettings,
                              "assets": AssetSettings, "storage": StorageSettings}
@@ -394,8 +419,11 @@ def _price(value: Any, where: str) -> Price:
         raise ConfigError(f"{where}.unit: expected one of {', '.join(UNITS)}, got {decl.unit!r}")
     if decl.price_usd or not decl.unit_usd:
         raise ConfigError(f"{where}.unit_usd: required with unit (price_usd is for fixed prices)")
+    if (decl.unit == "1k_tokens") != bool(decl.output_unit_usd):
+        raise ConfigError(f"{where}.output_unit_usd: required with unit = \"1k_tokens\" and only with it")
     return Price(decl.unit, _usd(decl.unit_usd, f"{where}.unit_usd"),
-                 _usd(decl.minimum_usd, f"{where}.minimum_usd"))
+                 _usd(decl.minimum_usd, f"{where}.minimum_usd"),
+                 _usd(decl.output_unit_usd, f"{where}.output_unit_usd") if decl.output_unit_usd else None)
 
 
 def _usd(text: str, where: str) -> int:
@@ -478,6 +506,14 @@ def _check(cfg: Config) -> None:
         raise ConfigError("speech.batch_size and speech.beam_size: must be 1 or more")
     if cfg.storage.min_free_mb < 0:
         raise ConfigError("storage.min_free_mb: must be 0 (no guard) or more")
+    if cfg.llm.backend not in ("embedded", "openai"):
+        raise ConfigError("llm.backend: expected \"embedded\" or \"openai\"")
+    if cfg.llm.backend == "openai" and not cfg.llm.base_url.startswith(("http://", "https://")):
+        raise ConfigError("llm.base_url: an http:// or https:// URL is needed when llm.backend = \"openai\"")
+    if cfg.llm.max_context_tokens < 256:
+        raise ConfigError("llm.max_context_tokens: must be at least 256")
+    if cfg.llm.timeout_seconds <= 0 or cfg.llm.max_concurrency < 1:
+        raise ConfigError("llm.timeout_seconds must be more than 0 and llm.max_concurrency at least 1")
     if cfg.inference.idle_unload_seconds < 0:
         raise ConfigError("inference.idle_unload_seconds: must be 0 (never) or more")
     if cfg.bootstrap.default_tier not in cfg.tiers:

@@ -62,6 +62,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                              "Intenta de nuevo cuando haya espacio libre.",
                              "The server's disk is full: the request was not processed and nothing was "
                              "charged. Try again once space is freed."),
+    "upstream_error": ("El motor externo falló o respondió algo que no se puede usar.",
+                       "The outside engine failed or answered something unusable."),
 }
 
 
@@ -239,6 +241,13 @@ class InternalError(NoxusError):
 
 class ToolUnavailable(NoxusError):
     status, code = 503, "tool_unavailable"
+
+
+class UpstreamError(NoxusError):
+    """An engine the admin configured (an OpenAI-compatible LLM server) is down, timed out or answered
+    garbage; ``details.reason`` says which, e.g. ``{"reason": "engine_unreachable", "engine": "llm"}``."""
+
+    status, code = 502, "upstream_error"
 
 
 class ShuttingDown(NoxusError):

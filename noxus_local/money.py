@@ -43,7 +43,7 @@ def format_usd(micros: int) -> str:
 # count them: "minute" is 60 measured seconds, "1k_chars" 1,000 characters.
 UNITS: dict[str, tuple[str, int]] = {
     "second": ("seconds", 1), "minute": ("seconds", 60), "image": ("images", 1),
-    "1k_chars": ("characters", 1000), "scene": ("scenes", 1),
+    "1k_chars": ("characters", 1000), "scene": ("scenes", 1), "1k_tokens": ("tokens", 1000),
 }
 
 
@@ -67,6 +67,8 @@ class Price:
     unit: str | None
     unit_micros: int
     minimum_micros: int = 0
+    # "1k_tokens" only: the price of 1,000 output tokens (``unit_micros`` is the input tokens')
+    output_unit_micros: int | None = None
 
     @property
     def measures(self) -> str | None:
@@ -86,9 +88,25 @@ class Price:
             return self.unit_micros
         return max(self.minimum_micros, math.ceil(self.units(quantity) * self.unit_micros))
 
+    def token_cost(self, input_tokens: int, output_tokens: int) -> int:
+        """micro-USD for a chat's tokens at the two rates of a ``1k_tokens`` price, rounded up once.
+
+        Integers only: ``Price("1k_tokens", 200, 0, 600).token_cost(1500, 10)`` is
+        ceil((1500 × 200 + 10 × 600) / 1000) = 306.
+        """
+        if input_tokens < 0 or output_tokens < 0:
+            raise ValueError("token counts must be >= 0")
+        total = input_tokens * self.unit_micros + output_tokens * (self.output_unit_micros or 0)
+        return max(self.minimum_micros, -(-total // 1000))
+
     def catalog(self) -> dict[str, str]:
         """The catalog's ``pricing`` block; ``starting_usd`` is one unit, or the minimum if higher."""
         if self.unit is None:
             return {"type": "fixed", "price_usd": format_usd(self.unit_micros)}
+        if self.output_unit_micros is not None:
+            return {"type": "dynamic", "unit": self.unit, "unit_usd": format_usd(self.unit_micros),
+                    "input_unit_usd": format_usd(self.unit_micros),
+                    "output_unit_usd": format_usd(self.output_unit_micros),
+                    "starting_usd": format_usd(max(self.unit_micros, self.minimum_micros))}
         return {"type": "dynamic", "unit": self.unit, "unit_usd": format_usd(self.unit_micros),
                 "starting_usd": format_usd(max(self.unit_micros, self.minimum_micros))}

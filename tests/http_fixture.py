@@ -18,7 +18,7 @@ import select
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -149,3 +149,16 @@ def media_server(files: dict[str, bytes], tls: ssl.SSLContext | None = None) -> 
         server.stop.set()  # type: ignore[attr-defined]
         server.shutdown()
         server.server_close()
+
+
+def wait_until(check: Callable[[], object], timeout: float) -> bool:
+    """Poll ``check`` every 50 ms until it is truthy (True) or ``timeout`` seconds pass (False).
+
+    Example: ``assert wait_until(lambda: srv.drips, 3)``: the sender saw its connection closed.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return False

@@ -68,7 +68,7 @@ TAGS = [
     {"name": "Voices", "description": "The voice library of text-to-speech (seed 003): filters, previews."},
     {"name": "Status", "description": "Observed latency and capacity in use."},
     {"name": "System", "description": "Liveness and metrics for operators."},
-    {"name": "OpenAI-compatible", "description": "OpenAI's audio routes: the official client works with only "
+    {"name": "OpenAI-compatible", "description": "OpenAI's audio and chat routes: the official client works with only "
                                                  "`base_url` changed. Errors in OpenAI's shape."},
 ]
 
@@ -1238,3 +1238,100 @@ OPERATIONS.update({
         parameters=(JOB_ID_PARAM,)),
 })
 SCHEMAS["JobIdOnly"] = _ok({"job_id": _str()}, ("job_id",))
+
+
+# --- OpenAI-compatible chat (api/chat_routes.py): OpenAI's shapes, our keys, limits and billing ---
+CHAT_MODEL = "qwen2.5-coder-1.5b-instruct"
+_MESSAGE = _obj({"role": _str(enum=["system", "user", "assistant"]),
+                 "content": {"oneOf": [_str(), {"type": "array", "items": _obj({"type": {"const": "text"},
+                                                                                 "text": _str()},
+                                                                                ("type", "text"))}]}},
+                ("role", "content"))
+_USAGE = _obj({"prompt_tokens": _int(), "completion_tokens": _int(), "total_tokens": _int()},
+              ("prompt_tokens", "completion_tokens", "total_tokens"))
+SCHEMAS.update({
+    "ChatCompletionRequest": _obj({
+        "model": _str("A model of GET /v1/models (the configured one when absent)"),
+        "messages": {"type": "array", "minItems": 1, "items": _MESSAGE},
+        "max_tokens": {"type": ["integer", "null"], "minimum": 1,
+                       "description": "Most tokens generated; prompt + max_tokens must fit the context"},
+        "max_completion_tokens": {"type": ["integer", "null"], "minimum": 1, "description": "Wins over max_tokens"},
+        "temperature": {"type": ["number", "null"], "minimum": 0, "maximum": 2, "default": 1},
+        "top_p": {"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": 1, "default": 1},
+        "seed": {"type": ["integer", "null"]},
+        "stop": {"oneOf": [_str(), {"type": "array", "maxItems": 4, "items": _str()}, {"type": "null"}]},
+        "n": {"type": ["integer", "null"], "const": 1},
+        "response_format": {"oneOf": [_obj({"type": _str(enum=["text", "json_object"])}, ("type",)),
+                                      {"type": "null"}]},
+        "stream": {"type": ["boolean", "null"], "default": False},
+        "stream_options": {"oneOf": [_obj({"include_usage": {"type": "boolean"}}), {"type": "null"}]}},
+        ("messages",)),
+    "ChatCompletion": _obj({
+        "id": _str(), "object": {"const": "chat.completion"}, "created": _int(), "model": _str(),
+        "system_fingerprint": {"type": "null"},
+        "choices": {"type": "array", "items": _obj({
+            "index": _int(), "message": _obj({"role": {"const": "assistant"}, "content": _str(),
+                                              "refusal": {"type": "null"}}),
+            "logprobs": {"type": "null"}, "finish_reason": _str(enum=["stop", "length"])})},
+        "usage": _USAGE}, ("id", "object", "created", "model", "choices", "usage")),
+    "ModelList": _obj({"object": {"const": "list"}, "data": {"type": "array", "items": _obj(
+        {"id": _str(), "object": {"const": "model"}, "created": _int(), "owned_by": _str()})}},
+        ("object", "data")),
+})
+CHAT_EXAMPLE = {"id": f"chatcmpl-{JOB}", "object": "chat.completion", "created": 1796563121, "model": CHAT_MODEL,
+                "system_fingerprint": None,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello! How can I assist you "
+                                                     "today?", "refusal": None},
+                             "logprobs": None, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 31, "completion_tokens": 10, "total_tokens": 41}}
+CHAT_BODY = {"required": True, "content": {"application/json": {
+    "schema": _ref("ChatCompletionRequest"),
+    "examples": {"openai": {"summary": "what the openai client sends",
+                            "value": {"model": CHAT_MODEL, "messages": [{"role": "user", "content": "Say hi"}],
+                                      "max_tokens": 16, "temperature": 0}},
+                 "stream": {"summary": "streamed, with a usage chunk",
+                            "value": {"model": CHAT_MODEL, "messages": [{"role": "user", "content": "Say hi"}],
+                                      "stream": True, "stream_options": {"include_usage": True}}}}}}}
+OPERATIONS.update({
+    ("post", "/v1/chat/completions"): Op(
+        "createChatCompletion", "OpenAI-compatible", "OpenAI-compatible chat",
+        "The `openai` client's `chat.completions.create` with only `base_url` changed: runs a `chat` job (same "
+        "keys, limits, Idempotency-Key and job history; `X-Job-Id` names it), priced per 1,000 prompt and 1,000 "
+        "generated tokens: held for the prompt plus `max_tokens`, charged the real counts. `stream: true` answers "
+        "server-sent events (`data: {chat.completion.chunk}` … `data: [DONE]`, a usage chunk before `[DONE]` "
+        "with `stream_options.include_usage`); a client that hangs up stops the generation and is charged once "
+        "for what was generated. `response_format: {\"type\": \"json_object\"}` answers one JSON object (asked "
+        "again once, else 502). A prompt longer than the model's context is 413 `limit_exceeded` naming it; an "
+        "unknown model 400 listing the models; an engine that is down or answers garbage 502 `upstream_error`, "
+        "charged 0. Errors in OpenAI's shape.", None,
+        errors=("validation_error", "limit_exceeded", "insufficient_api_balance", "idempotency_conflict",
+                "concurrency_limit_exceeded", "rate_limit_exceeded", *AUTH_ERRORS, "scope_denied",
+                "tool_not_allowed", "tool_unavailable", "upstream_error", "processing_timeout", "server_busy",
+                "internal_error"),
+        content={"application/json": {"schema": _ref("ChatCompletion"), "example": CHAT_EXAMPLE},
+                 "text/event-stream": {"schema": _str("`data: {chat.completion.chunk}` lines, then `data: [DONE]`"),
+                                       "example": "data: {\"object\": \"chat.completion.chunk\", \"choices\": "
+                                                  "[{\"index\": 0, \"delta\": {\"content\": \"Hello\"}}]}\n\n"
+                                                  "data: [DONE]\n\n"}},
+        request_body=CHAT_BODY, error_schema="OpenAiError"),
+    ("get", "/v1/models"): Op(
+        "listModels", "OpenAI-compatible", "OpenAI-compatible model list",
+        "The text models a chat may name: the configured `[llm] model`, and with the embedded backend every "
+        "installed text-generation model.", "ModelList",
+        {"ok": {"object": "list", "data": [{"id": CHAT_MODEL, "object": "model", "created": 0,
+                                            "owned_by": "noxus-local"}]}},
+        errors=(*AUTH_ERRORS, "internal_error"), error_schema="OpenAiError"),
+})
+CHAT_JOB = "job_1df3a537c9d56904545cb458"
+_CHAT_OUT = {"filename": "chat.json", "mime_type": "application/json", "size_bytes": 211,
+             "url": f"/api/v1/files/{CHAT_JOB}/chat.json?expires=1796649932&sig=b08fcc15…"}
+OPERATIONS[("post", "/api/v1/tools/{name}")].examples["chat"] = _envelope({
+    "tool": "chat", "job_id": CHAT_JOB, "status": "succeeded", "progress": 100,
+    "created_at": "2026-12-06T13:25:28.922162Z", "started_at": "2026-12-06T13:25:28.924346Z",
+    "finished_at": "2026-12-06T13:25:32.233623Z",
+    "billing": {"currency": "USD", "estimated_usd": "0.000016", "charged_usd": "0.000013",
+                "balance_after_usd": "9.999961"},
+    "output": _CHAT_OUT, "outputs": [{"name": "primary", **_CHAT_OUT}],
+    "result": {"text": "Hello! How can I assist you today?", "model": "qwen2.5-coder-0.5b-instruct",
+               "finish_reason": "stop", "created": 1796563532,
+               "usage": {"prompt_tokens": 31, "completion_tokens": 10, "total_tokens": 41}}})

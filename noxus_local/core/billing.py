@@ -32,6 +32,9 @@ def estimate(tool: Tool, price: Price, params: dict[str, Any],
     """
     if price.unit is None:
         return price.cost(0), None
+    if price.output_unit_micros is not None:  # 1k_tokens: the prompt's tokens and all max_tokens may cost
+        prompt, completion = tool.token_estimate(params)
+        return price.token_cost(prompt, completion), None
     quantity = tool.units(params, files)
     return price.cost(quantity), float(price.units(quantity))
 

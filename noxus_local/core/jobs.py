@@ -90,7 +90,9 @@ def _insert(conn: sqlite3.Connection, job: NewJob) -> None:
 
 
 def _price_columns(job: NewJob) -> tuple[Any, ...]:
-    if job.price is None or job.price.unit is None:
+    """A two-rate token price keeps no unit columns: its tool computes its own charge from the real
+    token counts at the rates frozen in its params (``ToolOutput.actual_micros``, capped at the hold)."""
+    if job.price is None or job.price.unit is None or job.price.output_unit_micros is not None:
         return (None, None, None, None)
     return (job.price.unit, job.price.unit_micros, job.price.minimum_micros, job.estimated_units)
 

@@ -45,7 +45,8 @@ MODEL_CLASSES: dict[str, str] = {"silero-vad": "noxus_local.inference.vad:Silero
                                  "nudenet-320n": "noxus_local.inference.nudenet:NudeNet",
                                  "centerface": "noxus_local.inference.centerface:CenterFace",
                                  "ppocr-v6-tiny": "noxus_local.inference.ppocr:PpOcr",
-                                 "efficientnet-lite0": "noxus_local.inference.efficientnet:EfficientNetLite0"}
+                                 "efficientnet-lite0": "noxus_local.inference.efficientnet:EfficientNetLite0",
+                                 "qwen2.5-coder-1.5b-instruct": "noxus_local.inference.qwen:QwenGenerator"}
 
 
 @dataclass

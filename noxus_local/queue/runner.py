@@ -181,7 +181,8 @@ class JobRunner:
         return ToolContext(params=json.loads(row["params"]), files=files,
                            limits=Limits(**json.loads(row["limits"])),
                            workdir=self.files.work_dir(row["id"]),
-                           progress=tracker.progress, cancel=token, steps=tracker, models=self.models)
+                           progress=tracker.progress, cancel=token, steps=tracker, models=self.models,
+                           job_id=row["id"])
 
     def _succeed(self, row: sqlite3.Row, out: ToolOutput, tracker: StepTracker) -> None:
         """Store the outputs and settle; over the tier's output ceiling or storage quota the

@@ -150,6 +150,7 @@ class ToolContext:
     # the runner passes the job's tracker (stored ~4 times a second); alone, an in-memory one
     steps: StepTracker = field(default_factory=StepTracker)
     models: Any = None  # the process's inference.cache.ModelCache: ctx.models.get(SileroVad)
+    job_id: str = ""  # for a tool that hands its work to the route that waits for it (tools/chat.py's stream)
 
     def step(self, name: str) -> StepScope:
         """Enter a declared step: ``with ctx.step("render") as step: step.progress(40)``.
@@ -275,6 +276,11 @@ class Tool(ABC):
         characters). Called only when ``measures`` is set.
         """
         return 1.0
+
+    def token_estimate(self, params: dict[str, Any]) -> tuple[int, int]:
+        """(prompt tokens, most tokens generated) a ``1k_tokens`` price holds for; only a tool that
+        measures ``tokens`` is priced so (tools/chat.py)."""
+        raise NotImplementedError
 
     def resources_for(self, params: dict[str, Any]) -> Mapping[str, int]:
         """The slots this run takes; a tool whose need depends on its input overrides it.

@@ -15,6 +15,7 @@ from noxus_local.errors import ConfigError, ToolNotFound
 from noxus_local.money import Price
 from noxus_local.tools.auto_subtitles import AutoSubtitlesTool
 from noxus_local.tools.base import Tool
+from noxus_local.tools.chat import ChatTool
 from noxus_local.tools.image_analyze import ImageAnalyzeBatchTool, ImageAnalyzeTool
 from noxus_local.tools.image_convert import ImageConvertTool
 from noxus_local.tools.pipeline import PipelineTool
@@ -36,7 +37,7 @@ class Catalog:
     @classmethod
     def default(cls, diagnostics: bool = False) -> Catalog:
         tools: list[Tool] = [QrTool(), ImageConvertTool(), AutoSubtitlesTool(), ImageAnalyzeTool(),
-                             ImageAnalyzeBatchTool(), TextToSpeechTool(), VideoAnalyzeTool()]
+                             ImageAnalyzeBatchTool(), TextToSpeechTool(), VideoAnalyzeTool(), ChatTool()]
         if diagnostics:
             tools += [WaitTool(), PipelineTool()]
         return cls(tools)

@@ -167,6 +167,18 @@ class SharedServer:
     def __init__(self, server: Server, keys: list[str]) -> None:
         self.server, self._keys = server, list(keys)
 
+    @classmethod
+    def started(cls, tmp_path_factory: pytest.TempPathFactory, name: str, config: str,
+                accounts: int) -> Iterator[SharedServer]:
+        """A module fixture's body: ``accounts`` accounts declared in ``config``, the server started,
+        yielded, then stopped. Example: ``yield from SharedServer.started(factory, "hooks", CONFIG, 12)``."""
+        toml, keys = accounts_config(accounts)
+        server = Server(tmp_path_factory.mktemp(name) / "data", config + toml).start()
+        try:
+            yield cls(server, keys)
+        finally:
+            server.stop()
+
     def view(self) -> Server:
         assert self._keys, "every declared account is taken: declare more in accounts_config()"
         mine = copy.copy(self.server)

@@ -43,18 +43,23 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def liar(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """2 s of picture and tone in an MKV whose Segment Info says it lasts 110 s."""
-    d = tmp_path_factory.mktemp("liar")
-    honest = d / "honest.mkv"
+    return mkv_claiming(tmp_path_factory.mktemp("liar"), "liar", REAL_S, CLAIMED_S)
+
+
+def mkv_claiming(d: Path, name: str, real: float, claimed: float) -> Path:
+    """``real`` seconds of picture and tone (``d/honest-<name>.mkv``, an honest file) and the same
+    bytes with the EBML Duration patched to ``claimed`` seconds (``d/<name>.mkv``)."""
+    honest = d / ("honest.mkv" if name == "liar" else f"honest-{name}.mkv")
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error",
                     "-f", "lavfi", "-i", "color=c=0x303030:s=160x120:r=25",
-                    "-f", "lavfi", "-i", "sine=f=300:sample_rate=16000", "-t", str(REAL_S),
+                    "-f", "lavfi", "-i", "sine=f=300:sample_rate=16000", "-t", str(real),
                     "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "libopus", str(honest)],
                    check=True, timeout=60)
     data = bytearray(honest.read_bytes())
     at = data.find(DURATION_ID) + len(DURATION_ID)
-    assert at > len(DURATION_ID) and 1900 < struct.unpack(">d", data[at:at + 8])[0] < 2100
-    data[at:at + 8] = struct.pack(">d", CLAIMED_S * 1000)
-    path = d / "liar.mkv"
+    assert at > len(DURATION_ID) and abs(struct.unpack(">d", data[at:at + 8])[0] - real * 1000) < 100
+    data[at:at + 8] = struct.pack(">d", claimed * 1000)
+    path = d / f"{name}.mkv"
     path.write_bytes(data)
     return path
 
@@ -157,18 +162,7 @@ def test_an_honest_file_is_charged_its_probed_seconds_without_warning(srv: Serve
 @pytest.fixture(scope="module")
 def understated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """20 s of picture and tone in an MKV whose Segment Info says it lasts 2 s: the other lie."""
-    d = tmp_path_factory.mktemp("understated")
-    honest = d / "long.mkv"
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error",
-                    "-f", "lavfi", "-i", "color=c=0x505050:s=160x120:r=25",
-                    "-f", "lavfi", "-i", "sine=f=300:sample_rate=16000", "-t", "20",
-                    "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "libopus", str(honest)],
-                   check=True, timeout=60)
-    data = bytearray(honest.read_bytes())
-    at = data.find(DURATION_ID) + len(DURATION_ID)
-    data[at:at + 8] = struct.pack(">d", REAL_S * 1000)
-    path = d / "understated.mkv"
-    path.write_bytes(data)
+    path = mkv_claiming(tmp_path_factory.mktemp("understated"), "understated", 20.0, REAL_S)
     with av.open(str(path)) as container:
         assert container.duration / 1_000_000 == pytest.approx(REAL_S)
         assert sum(1 for _ in container.decode(video=0)) == 500  # the frames really last 20 s

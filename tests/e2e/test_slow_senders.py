@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Server, start_module_server, wait_analysis
-from tests.http_fixture import media_server
+from tests.http_fixture import media_server, wait_until
 from tests.media_samples import png_bytes
 
 CONVERT = "/api/v1/tools/image-convert"
@@ -86,15 +86,6 @@ def span(seconds: Any) -> str:
     return f"{min(values):.2f}-{max(values):.2f}" if values else "none"
 
 
-def wait_for(check: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_45_slow_senders_end_at_the_deadline_and_qr_keeps_its_latency(srv: Server) -> None:
     unloaded = qr_latencies(srv)
     answers: list[tuple[float, int, dict[str, Any]]] = []
@@ -106,7 +97,7 @@ def test_45_slow_senders_end_at_the_deadline_and_qr_keeps_its_latency(srv: Serve
                    for n in range(SLOW) for path in [("drip", "drip-headers")[n % 2]]]
         for t in threads:
             t.start()
-        all_dripping = wait_for(lambda: slow.dripping == SLOW, 10)
+        all_dripping = wait_until(lambda: slow.dripping == SLOW, 10)
         loaded_at = time.monotonic()
         loaded = qr_latencies(srv)
         still_dripping = slow.dripping
@@ -115,7 +106,7 @@ def test_45_slow_senders_end_at_the_deadline_and_qr_keeps_its_latency(srv: Serve
         slow_download(client, f"{slow.base}/drip", extra, timeout=5)
         for t in threads:
             t.join(max(0.1, loaded_at + DEADLINE + 10 - time.monotonic()))
-        wait_for(lambda: slow.dripping == 0, 3)
+        wait_until(lambda: slow.dripping == 0, 3)
         drips = list(slow.drips)
     print(f"\nqr p99 over {CALLS} calls: unloaded {p99(unloaded):.3f} s, with {SLOW} slow downloads "
           f"{p99(loaded):.3f} s (measured in {measured_in:.1f} s, {still_dripping} still dripping at its end); "

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.e2e.conftest import Server, SharedServer, accounts_config
+from tests.e2e.conftest import SharedServer
 
 CONFIG = """
 [jobs]
@@ -65,10 +65,7 @@ def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
 
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory):
-    accounts, keys = accounts_config(12)
-    server = Server(tmp_path_factory.mktemp("hooks") / "data", CONFIG + accounts).start()
-    yield SharedServer(server, keys)
-    server.stop()
+    yield from SharedServer.started(tmp_path_factory, "hooks", CONFIG, 12)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from noxus_local.core.assets import Cap, Intake
 from noxus_local.core.fetch import FetchPolicy, download
 from noxus_local.errors import InvalidMedia, LimitExceeded, ValidationError, say
-from tests.http_fixture import media_server
+from tests.http_fixture import media_server, wait_until
 from tests.media_samples import noise_png, png_bytes
 
 CAP = 200_000
@@ -143,15 +143,6 @@ def test_a_resolver_that_hangs_does_not_outlive_the_deadline(tmp_path: Path) -> 
     started = time.monotonic()
     message = refused("http://slow-dns.example/x.png", tmp_path, FetchPolicy([], 0.5, 3), resolve=hanging)
     assert "0.5 s" in message and time.monotonic() - started < 1.5
-
-
-def wait_until(check, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_non_media_body_and_http_errors(tmp_path: Path) -> None:

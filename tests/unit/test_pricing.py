@@ -101,9 +101,30 @@ def test_defaults_price_every_tool_including_diagnostics():
     Catalog.default(diagnostics=True).check_prices(cfg.prices)  # raises when one is missing
     assert cfg.price("wait") == Price("second", 100, 1000)
     assert set(DEFAULT_PRICES) == {"qr", "image-convert", "wait", "pipeline", "auto-subtitles", "image-analyze",
-                                   "image-analyze-batch", "text-to-speech", "video-analyze"}
+                                   "image-analyze-batch", "text-to-speech", "video-analyze", "chat"}
     assert cfg.price("video-analyze") == Price("second", 200, 1000)
     assert cfg.price("text-to-speech") == Price("1k_chars", 15000, 1000)
+    assert cfg.price("chat") == Price("1k_tokens", 200, 0, 600)
+
+
+def test_a_token_price_has_two_rates_and_rounds_up_once():
+    price = Price("1k_tokens", 200, 0, 600)
+    assert price.token_cost(1500, 10) == 306  # (1500 × 200 + 10 × 600) / 1000
+    assert price.token_cost(1, 1) == 1  # 0.8 micro-USD rounds up to 1
+    assert price.token_cost(0, 0) == 0
+    assert Price("1k_tokens", 200, 50, 600).token_cost(1, 0) == 50  # the minimum
+    assert price.catalog() == {"type": "dynamic", "unit": "1k_tokens", "unit_usd": "0.0002",
+                               "input_unit_usd": "0.0002", "output_unit_usd": "0.0006", "starting_usd": "0.0002"}
+
+
+def test_a_token_price_in_config_needs_its_output_rate(tmp_path):
+    cfg = load_config(write(tmp_path, '[prices]\nchat = { unit = "1k_tokens", unit_usd = "0.001", '
+                                      'output_unit_usd = "0.002" }\n'), {})
+    assert cfg.price("chat") == Price("1k_tokens", 1000, 0, 2000)
+    for toml in ('chat = { unit = "1k_tokens", unit_usd = "0.001" }',
+                 'wait = { unit = "second", unit_usd = "0.001", output_unit_usd = "0.002" }'):
+        with pytest.raises(ConfigError, match=r"output_unit_usd: required with unit = \"1k_tokens\""):
+            load_config(write(tmp_path, f"[prices]\n{toml}\n"), {})
 
 
 def test_a_slug_without_a_price_is_a_config_error_never_free():

@@ -1,0 +1,264 @@
+"""An idea → a narrated script that fits its length: planned as JSON, written a scene at a time, checked.
+
+Asked for a 120-word Spanish ad script in one go, the 1.5B model wrote 25
+words of looping slogans; asked for scenes as JSON it wrote usable JSON
+(STACK.md). So ``write_script`` asks for a plan (scenes with a word budget
+each, ``prompts/script.*``), rescales the budgets to the target (2.5 spoken
+words per second), then asks for each scene's narration as JSON
+(``prompts/scene_text.*``), sampling with a repetition penalty, and checks it:
+within ±20 % of its budget (a long answer is first cut back at a sentence
+end) and no sentence said before. A scene that fails is written again (twice
+at most), then the closest try is kept with repeated sentences dropped. A
+plan the model cannot give falls back to a fixed outline, so a script always
+comes back; ``Script.report`` says what happened (the quality bench reads it).
+
+The idea is only a prompt variable and every value returned is plain text
+inside ``Script``: callers use it as data (SQL parameters, an ASS file's
+dialogue, TTS input), never as filter text, a path or code.
+
+Example::
+
+    script = write_script(llm, "Un café de especialidad en Valencia", "es", 30)
+    script.word_count, len(script.scenes)       # 74, 3  (target 75)
+    script.text                                 # "¿Buscas un café que te despierte los sentidos? …"
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from noxus_local.errors import ValidationError
+from noxus_local.generate.llm.types import Llm
+from noxus_local.generate.schemas import SCENE_TEXT_SCHEMA, SCRIPT_SCHEMA
+from noxus_local.generate.structured import LANGUAGES, Check, StructuredOutputError, ask_structured
+
+WORDS_PER_SECOND = 2.5
+TOLERANCE = 0.2  # a scene, and the script, within ±20 % of its word budget
+REGENERATIONS = 2
+SAME_SENTENCE = 0.8
+ASK_MORE = 1.15  # small models write about a sixth fewer words than asked for; `fit` trims any excess
+MIN_SCENE_WORDS = 8
+# sampling that keeps a small model from looping (STACK.md: 1.5B, Spanish)
+SCENE_SAMPLING = {"temperature": 0.7, "top_p": 0.8, "repetition_penalty": 1.1}
+FALLBACK_BEATS = {
+    "es": ("Presenta la idea y por qué importa", "Explica el punto principal con un ejemplo",
+           "Añade un detalle que sorprenda", "Cierra con una invitación a actuar"),
+    "en": ("Introduce the idea and why it matters", "Explain the main point with an example",
+           "Add a surprising detail", "Close with a call to action"),
+}
+SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+@dataclass(frozen=True)
+class Scene:
+    beat: str  # what the plan says the scene is about
+    budget: int  # words planned
+    text: str  # the narration
+
+    @property
+    def words(self) -> int:
+        return count_words(self.text)
+
+
+@dataclass
+class ScriptReport:
+    """How the script came about: tries per ask (1 = valid JSON at once) and what was redone."""
+
+    plan_fallback: bool = False
+    json_tries: list[int] = field(default_factory=list)  # per ask that returned JSON
+    json_failures: int = 0  # asks that gave no valid JSON twice
+    regenerated: int = 0  # scene texts written again for length or repetition
+
+
+@dataclass(frozen=True)
+class Script:
+    title: str
+    language: str
+    seconds: float
+    target_words: int
+    scenes: tuple[Scene, ...]
+    report: ScriptReport
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.scenes if s.text)
+
+    @property
+    def word_count(self) -> int:
+        return count_words(self.text)
+
+    @property
+    def within_target(self) -> bool:
+        return abs(self.word_count - self.target_words) <= TOLERANCE * self.target_words
+
+
+def write_script(llm: Llm, idea: str, language: str, seconds: float) -> Script:
+    """A script for ``seconds`` of narration about ``idea`` in ``language`` ("es" or "en")."""
+    idea = _checked(idea, language, seconds)
+    target = round(seconds * WORDS_PER_SECOND)
+    report = ScriptReport()
+    title, beats = _plan(llm, idea, language, seconds, target, report)
+    scenes: list[Scene] = []
+    for number, (beat, planned) in enumerate(beats, start=1):
+        # what earlier scenes came short (or long) moves to this one, so the whole keeps to the target
+        budget = max(MIN_SCENE_WORDS, planned + sum(s.budget - s.words for s in scenes) // 2)
+        text = _scene(llm, idea, language, title, scenes, number, len(beats), beat, budget, report)
+        scenes.append(Scene(beat, budget, text))
+    return Script(title, language, seconds, target, tuple(scenes), report)
+
+
+def _checked(idea: str, language: str, seconds: float) -> str:
+    problems = {}
+    if not isinstance(idea, str) or not clean(idea):
+        problems["idea"] = ["required"]
+    elif len(idea) > 2000:
+        problems["idea"] = ["at most 2000 characters"]
+    if language not in LANGUAGES:
+        problems["language"] = [f"expected one of {', '.join(LANGUAGES)}"]
+    if not 5 <= seconds <= 600:
+        problems["seconds"] = ["from 5 to 600"]
+    if problems:
+        raise ValidationError.fields(problems)
+    return clean(idea)
+
+
+def _plan(llm: Llm, idea: str, language: str, seconds: float, target: int,
+          report: ScriptReport) -> tuple[str, list[tuple[str, int]]]:
+    count = max(2, min(12, round(seconds / 10)))
+    variables = {"idea": idea, "seconds": round(seconds), "words": target, "scenes": count}
+    try:
+        answer = ask_structured(llm, "script", language, variables, SCRIPT_SCHEMA, check=_plan_check(count),
+                                max_tokens=120 + 60 * count)
+    except StructuredOutputError:
+        report.json_failures += 1
+        report.plan_fallback = True
+        beats = list(FALLBACK_BEATS[language])[:count]
+        return idea[:80], list(zip(beats, budgets([1] * len(beats), target), strict=True))
+    report.json_tries.append(answer.tries)
+    planned = answer.data["scenes"][: count + 2]
+    beats = [clean(s["beat"]) for s in planned]
+    return clean(answer.data["title"]), list(zip(beats, budgets([s["words"] for s in planned], target),
+                                                 strict=True))
+
+
+def _plan_check(count: int) -> Check:
+    """Scenes as many as asked (±1, +2), each about something else, none left as the template's "…"."""
+    def problems(data: dict[str, Any]) -> list[str]:
+        keys = [_key(s["beat"]) for s in data["scenes"]]
+        found = []
+        if not count - 1 <= len(keys) <= count + 2:
+            found.append(f"$.scenes: {len(keys)} scenes, {count} were asked for")
+        alike = any(same(a, b) for i, a in enumerate(keys) for b in keys[i + 1:])
+        if alike or not all(keys):
+            found.append("$.scenes: every scene needs its own beat")
+        return found
+    return problems
+
+
+def budgets(weights: list[int], total: int) -> list[int]:
+    """``total`` words shared in proportion to ``weights`` (largest remainder), at least MIN_SCENE_WORDS each.
+
+    Example: ``budgets([20, 20, 40], 75) == [19, 19, 37]``.
+    """
+    weights = [max(1, w) for w in weights]
+    shares = [total * w / sum(weights) for w in weights]
+    out = [int(s) for s in shares]
+    for i in sorted(range(len(shares)), key=lambda i: out[i] - shares[i])[: total - sum(out)]:
+        out[i] += 1
+    return [max(MIN_SCENE_WORDS, n) for n in out]
+
+
+def _scene(llm: Llm, idea: str, language: str, title: str, done: list[Scene], number: int, total: int,
+           beat: str, budget: int, report: ScriptReport) -> str:
+    said = [_key(s) for scene in done for s in sentences(scene.text)]
+    previous = "\n".join(s.text for s in done) or "—"
+    asked = round(budget * ASK_MORE)
+    variables = {"idea": idea, "title": title, "number": number, "total": total, "beat": beat, "words": asked,
+                 "sentences": max(1, round(asked / 12)), "previous": previous}
+    tries: list[str] = []
+    for attempt in range(1 + REGENERATIONS):
+        if attempt:
+            report.regenerated += 1
+        text = _ask_scene(llm, language, variables, budget, report)
+        if text is None:
+            continue
+        text = fit(text, budget)
+        if _fits(text, budget) and not _repeats(text, said):
+            return text
+        tries.append(text)
+    # the closest try without its repeated sentences, or the beat itself (a sentence of the model's plan;
+    # a fallback outline's beats are instructions, never narration)
+    best = [t for t in (drop_repeats(t, said) for t in tries) if t]
+    if not report.plan_fallback and not _repeats(beat, said):
+        best.append(beat)
+    return min(best, key=lambda t: abs(count_words(t) - budget), default="")
+
+
+def _ask_scene(llm: Llm, language: str, variables: dict[str, object], budget: int,
+               report: ScriptReport) -> str | None:
+    try:
+        answer = ask_structured(llm, "scene_text", language, variables, SCENE_TEXT_SCHEMA,
+                                max_tokens=int(budget * 2.5) + 60, **SCENE_SAMPLING)
+    except StructuredOutputError:
+        report.json_failures += 1
+        return None
+    report.json_tries.append(answer.tries)
+    return clean(answer.data["text"])
+
+
+def _fits(text: str, budget: int) -> bool:
+    return abs(count_words(text) - budget) <= TOLERANCE * budget
+
+
+def _repeats(text: str, said: list[frozenset[str]]) -> bool:
+    return drop_repeats(text, said) != " ".join(sentences(text))
+
+
+def fit(text: str, budget: int) -> str:
+    """A text over budget +20 % cut back at the last sentence end that keeps it within the budget's range."""
+    if count_words(text) <= budget * (1 + TOLERANCE):
+        return text
+    kept: list[str] = []
+    for sentence in sentences(text):
+        if count_words(" ".join([*kept, sentence])) > budget * (1 + TOLERANCE):
+            break
+        kept.append(sentence)
+    shorter = " ".join(kept)
+    return shorter if count_words(shorter) >= budget * (1 - TOLERANCE) else text
+
+
+def drop_repeats(text: str, said: list[frozenset[str]]) -> str:
+    """``text`` without sentences said before, in it or in ``said`` (the same words, give or take a fifth)."""
+    seen, kept = list(said), []
+    for sentence in sentences(text):
+        key = _key(sentence)
+        if not any(same(key, other) for other in seen):
+            seen.append(key)
+            kept.append(sentence)
+    return " ".join(kept)
+
+
+def same(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Two sentences' words overlap by 80 % or more (Jaccard): "The shop offers X" ~ "The shop also offers X"."""
+    return bool(a | b) and len(a & b) / len(a | b) >= SAME_SENTENCE
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in SENTENCE_END.split(text.strip()) if s]
+
+
+def count_words(text: str) -> int:
+    return len(re.findall(r"\w+(?:['’-]\w+)*", text))
+
+
+def clean(text: str) -> str:
+    """One line of plain text: control characters and runs of spaces gone, quotes around it dropped."""
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    return " ".join(text.split()).strip("\"“”'").strip()
+
+
+def _key(sentence: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\w+", sentence.lower()))

@@ -1,0 +1,222 @@
+"""The ``chat`` tool: chat messages in, the text model's answer out — what ``/v1/chat/completions`` runs.
+
+Priced per 1,000 prompt tokens and per 1,000 generated tokens
+(``[prices.chat] unit = "1k_tokens"``, ``unit_usd`` and ``output_unit_usd``).
+Before the hold the prompt is counted with the model's tokenizer and checked
+against its context (413 naming the context when the prompt alone does not
+fit, 400 when ``max_tokens`` does not); the hold is the prompt plus every
+token ``max_tokens`` allows (twice, in ``json_object`` mode, which may ask
+again), and the charge the real counts, computed here at the rates frozen in
+the job's params. A streamed call hands each piece to its route through
+``chat_stream``; a client that hangs up stops the generation and is charged
+for what was generated, once.
+
+``json_object``: the model is told to answer with one JSON object; the answer
+must parse as one (a code fence around it is taken off), else the model is
+asked once more with the problem, else the job fails with 502
+``upstream_error`` (``details.reason = "model_output_not_json"``), charged 0.
+
+Example::
+
+    curl -X POST http://127.0.0.1:8080/api/v1/tools/chat -H "Authorization: Bearer $KEY" \\
+      -H 'Content-Type: application/json' \\
+      -d '{"model": "qwen2.5-coder-1.5b-instruct", "messages": [{"role": "user", "content": "Hola"}]}'
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+from noxus_local.config import Config
+from noxus_local.errors import LimitExceeded, Text, UpstreamError, ValidationError
+from noxus_local.generate.llm.models import TextModels
+from noxus_local.generate.llm.types import Completion, Llm, Message, check_messages
+from noxus_local.generate.structured import first_json
+from noxus_local.money import Price
+from noxus_local.tools.base import InputFile, InputSpec, Limits, Tool, ToolContext, ToolOutput
+from noxus_local.tools.chat_stream import Channel, ChatStreams
+
+DEFAULT_MAX_TOKENS = 512
+CHARS_PER_TOKEN_BOUND = 8  # no tokenizer gives fewer tokens than chars / 8: longer is over any context
+RETRY_TOKENS = 64  # the retry message of json_object mode, in tokens, with margin
+JSON_SYSTEM = "Answer with one valid JSON object only, no prose and no code fence."
+JSON_RETRY = "That was not one valid JSON object ({problem}). Answer again with only the JSON object."
+
+
+class ChatTool(Tool):
+    slug = "chat"
+    aliases = ("chat-completions",)
+    title = "Chat"
+    description = ("The text model's answer to chat messages (system, user, assistant), as OpenAI's "
+                   "/v1/chat/completions; priced per 1,000 prompt and 1,000 generated tokens.")
+    media_type = "text"
+    measures = "tokens"
+    inputs = (InputSpec("messages", "object", required=True,
+                        help="[{role: system|user|assistant, content: text}], at least one."),
+              InputSpec("model", "string", required=True, max_length=200, help="GET /v1/models lists them."),
+              InputSpec("max_tokens", "integer", minimum=1,
+                        help=f"Most tokens generated; default {DEFAULT_MAX_TOKENS} (or what the context leaves)."),
+              InputSpec("temperature", "number", default=1.0, minimum=0.0, maximum=2.0),
+              InputSpec("top_p", "number", default=1.0, minimum=0.0, maximum=1.0),
+              InputSpec("seed", "integer"),
+              InputSpec("stop", "object", help="A string or up to 4 strings that end the answer."),
+              InputSpec("response_format", "string", default="text", choices=("text", "json_object")),
+              InputSpec("stream", "boolean", default=False),
+              InputSpec("include_usage", "boolean", default=False))
+    resources: ClassVar[Mapping[str, int]] = {"cpu": 1}
+
+    def __init__(self) -> None:
+        self.streams = ChatStreams()
+        self._models: dict[int, TextModels] = {}
+        self._lock = threading.Lock()
+
+    def text_models(self, cfg: Config) -> TextModels:
+        with self._lock:
+            return self._models.setdefault(id(cfg), TextModels(cfg))
+
+    def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
+        params["messages"] = check_messages(params["messages"] if isinstance(params["messages"], list) else [])
+        params["stop"] = _stops(params.get("stop"))
+        if params["top_p"] <= 0:
+            raise ValidationError.fields({"top_p": [Text("debe ser > 0", "must be > 0")]})
+
+    def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
+        """The model, the prompt's tokens against its context, and the rates: frozen in params now."""
+        models = self.text_models(cfg)
+        models.check(params["model"])
+        context = models.context_tokens(params["model"])
+        chars = sum(len(m["content"]) for m in params["messages"])
+        if context is not None and chars > context * CHARS_PER_TOKEN_BOUND:
+            raise _over_context(context, None)
+        prompt = models.prompt_tokens(params["model"], params["messages"])
+        if context is not None and prompt >= context:
+            raise _over_context(context, prompt)
+        room = context - prompt if context is not None else None
+        if params.get("max_tokens") is None:
+            params["max_tokens"] = DEFAULT_MAX_TOKENS if room is None else min(DEFAULT_MAX_TOKENS, room)
+        elif room is not None and params["max_tokens"] > room:
+            raise ValidationError.fields({"max_tokens": [Text(
+                f"el prompt ({prompt} tokens) más max_tokens ({params['max_tokens']}) supera el contexto del "
+                f"modelo, {context} tokens", f"the prompt ({prompt} tokens) plus max_tokens "
+                f"({params['max_tokens']}) exceed the model's context of {context} tokens")]})
+        price = cfg.price(self.slug)
+        params["prompt_tokens"] = prompt
+        params["rates"] = [price.unit_micros, price.output_unit_micros or 0, price.minimum_micros]
+
+    def token_estimate(self, params: dict[str, Any]) -> tuple[int, int]:
+        prompt, most = params["prompt_tokens"], params["max_tokens"]
+        if params["response_format"] == "json_object":  # a second try re-reads the first answer
+            return 2 * prompt + most + RETRY_TOKENS, 2 * most
+        return prompt, most
+
+    def run(self, ctx: ToolContext) -> ToolOutput:
+        p = ctx.params
+        llm = self.text_models(ctx.models.cfg).llm(p["model"], ctx.models)
+        channel = self.streams.get(ctx.job_id)
+        settings = {"max_tokens": p["max_tokens"], "temperature": p["temperature"], "top_p": p["top_p"],
+                    "seed": p.get("seed"), "stop": tuple(p["stop"])}
+        if p["response_format"] == "json_object":
+            done = _guarded(lambda: _json_answer(llm, p["messages"], settings))
+            if channel is not None:
+                channel.put(done.text)
+        else:
+            done = _guarded(lambda: _streamed(llm, p["messages"], settings, channel, ctx))
+        self.streams.close(ctx.job_id)  # the route closes it too; not when its client left before reading
+        return self._output(done, p)
+
+    def _output(self, done: Completion, p: dict[str, Any]) -> ToolOutput:
+        unit, output_unit, minimum = p["rates"]
+        charge = Price("1k_tokens", unit, minimum, output_unit).token_cost(done.prompt_tokens, done.completion_tokens)
+        result = {"text": done.text, "model": p["model"], "finish_reason": done.finish_reason,
+                  "created": int(time.time()),
+                  "usage": {"prompt_tokens": done.prompt_tokens, "completion_tokens": done.completion_tokens,
+                            "total_tokens": done.prompt_tokens + done.completion_tokens}}
+        data = json.dumps(result, ensure_ascii=False).encode()
+        return ToolOutput(data, "chat.json", "application/json", result=result, actual_micros=charge,
+                          media_units=float(done.completion_tokens))
+
+
+def _guarded(call: Callable[[], Completion]) -> Completion:
+    """CTranslate2's own failures (``RuntimeError``: out of memory …) as a clear 502, never a 500."""
+    try:
+        return call()
+    except RuntimeError:
+        raise UpstreamError(Text("el modelo de texto falló al generar (¿sin memoria?)",
+                                 "the text model failed while generating (out of memory?)"),
+                            details={"reason": "model_failed", "engine": "llm"}) from None
+
+
+def _streamed(llm: Llm, messages: list[Message], settings: dict[str, Any], channel: Channel | None,
+              ctx: ToolContext) -> Completion:
+    """The answer piece by piece into ``channel``; stops early when its client hung up or the job is
+    cancelled (the counts are then what was generated)."""
+    stream = llm.stream(messages, **settings)
+    pieces: list[str] = []
+    try:
+        for piece in stream:
+            pieces.append(piece)
+            if channel is not None:
+                channel.put(piece)
+                if channel.hung_up.is_set():
+                    break
+            ctx.cancel.check()
+    finally:
+        stream.close()
+    tally = stream.tally
+    return Completion("".join(pieces), tally.prompt_tokens, tally.completion_tokens, tally.finish_reason)
+
+
+def _json_answer(llm: Llm, messages: list[Message], settings: dict[str, Any]) -> Completion:
+    """One JSON object as the answer, asked for twice at most; the counts of both tries."""
+    asked: list[Message] = [{"role": "system", "content": JSON_SYSTEM}, *messages]
+    prompt = completion = 0
+    problem = ""
+    for _ in range(2):
+        done = llm.chat(asked, **settings)
+        prompt, completion = prompt + done.prompt_tokens, completion + done.completion_tokens
+        text, problem = _json_object(done.text)
+        if not problem:
+            return Completion(text, prompt, completion, done.finish_reason)
+        asked = [*asked, {"role": "assistant", "content": done.text},
+                 {"role": "user", "content": JSON_RETRY.format(problem=problem)}]
+    raise UpstreamError(Text(f"el modelo no dio un objeto JSON válido en 2 intentos ({problem})",
+                             f"the model gave no valid JSON object in 2 tries ({problem})"),
+                        details={"reason": "model_output_not_json", "engine": "llm"})
+
+
+def _json_object(text: str) -> tuple[str, str]:
+    """(the answer as one JSON object's text, "") or ("", the problem)."""
+    try:
+        whole = json.loads(text)
+        if isinstance(whole, dict):
+            return text.strip(), ""
+    except ValueError:
+        pass
+    found = first_json(text)
+    if isinstance(found, dict):
+        return json.dumps(found, ensure_ascii=False), ""
+    return "", "no JSON object found" if found is None else "a JSON value that is not an object"
+
+
+def _stops(value: Any) -> list[str]:
+    if value is None:
+        return []
+    stops = [value] if isinstance(value, str) else value
+    if not isinstance(stops, list) or len(stops) > 4 or not all(isinstance(s, str) and s for s in stops):
+        raise ValidationError.fields({"stop": [Text("un texto o hasta 4 textos no vacíos",
+                                                    "a string or up to 4 non-empty strings")]})
+    return stops
+
+
+def _over_context(context: int, prompt: int | None) -> LimitExceeded:
+    got = f"{prompt} tokens" if prompt is not None else "more tokens"
+    setting = "[llm] max_context_tokens"
+    return LimitExceeded(Text(f"El prompt ({got}) no cabe en el contexto del modelo, {context} tokens ({setting}).",
+                              f"The prompt ({got}) does not fit the model's context of {context} tokens "
+                              f"({setting})."),
+                         details={"limit": "context_tokens", "max": context,
+                                  **({"got": prompt} if prompt is not None else {})})
