@@ -42,7 +42,7 @@ from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import request_id_of
 from noxus_local.api.inputs import ParsedInput, json_object
 from noxus_local.api.openai_speech_routes import openai_error
-from noxus_local.api.tool_routes import prepare_job, remember, request_options
+from noxus_local.api.tool_routes import prepare_job, remember, replayed_as_stored, request_options
 from noxus_local.core import jobs
 from noxus_local.core.keys import new_id
 from noxus_local.errors import ERRORS_BY_CODE, NoxusError, Text, ValidationError
@@ -96,9 +96,7 @@ async def _chat(request: Request[Any, Any, Any]) -> Response[bytes] | Stream:
         svc.files.discard_work(job_id)
         raise
     if replay is not None:
-        svc.files.discard_work(job_id)
-        return Response(replay.body, status_code=replay.status_code,
-                        headers={**replay.headers, "Idempotent-Replayed": "true"})
+        return replayed_as_stored(svc, job_id, replay)
     headers = {"X-Job-Id": job_id, "X-Request-Id": request_id_of(request)}
     live = bool(job.params["stream"]) and job.idempotency_key is None
     channel = tool.streams.open(job_id, asyncio.get_running_loop()) if live else None

@@ -91,9 +91,7 @@ async def _run(request: Request[Any, Any, Any], task: str, route: str) -> Respon
         svc.files.discard_work(job_id)
         raise
     if replay is not None:
-        svc.files.discard_work(job_id)
-        return Response(replay.body, status_code=replay.status_code,
-                        headers={**replay.headers, "Idempotent-Replayed": "true"})
+        return tool_routes.replayed_as_stored(svc, job_id, replay)
     wait = max(svc.cfg.jobs.sync_wait_seconds, float(options.max_processing_seconds or 0))
     finished = await svc.dispatcher.run_inline(job_id, wait)
     row = await to_thread.run_sync(jobs.get, svc.db, job_id)

@@ -32,7 +32,7 @@ from noxus_local.api.auth import require_principal, require_scope, require_tool_
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import request_id_of
 from noxus_local.api.inputs import ParsedInput, json_object
-from noxus_local.api.tool_routes import Options, prepare_job, remember
+from noxus_local.api.tool_routes import Options, prepare_job, remember, replayed_as_stored
 from noxus_local.core import idempotency, jobs
 from noxus_local.core.keys import new_id
 from noxus_local.errors import ERRORS_BY_CODE, NoxusError, Text, ValidationError, message, one_of, say
@@ -88,9 +88,7 @@ async def _speech(request: Request[Any, Any, Any]) -> Response[bytes] | Stream:
         svc.files.discard_work(job_id)
         raise
     if replay is not None:
-        svc.files.discard_work(job_id)
-        return Response(replay.body, status_code=replay.status_code,
-                        headers={**replay.headers, "Idempotent-Replayed": "true"})
+        return replayed_as_stored(svc, job_id, replay)
     # OpenAI's clients wait for the audio: no 202 here; the body streams from the first sentence on
     # (a client that hangs up does not cancel: the job ends and is charged once, see speech_stream);
     # without stream_pcm (an Idempotency-Key) no stream file appears and the whole file is answered

@@ -97,6 +97,14 @@ def replayed(svc: Services, job_id: str, replay: Any) -> Response[bytes]:
     return raw_response(replay.body, replay.status_code, {**replay.headers, "Idempotent-Replayed": "true"})
 
 
+def replayed_as_stored(svc: Services, job_id: str, replay: Any) -> Response[bytes]:
+    """``replayed`` for the OpenAI-shaped routes: their stored answers carry their own Content-Type
+    (audio, server-sent events, text), so the stored headers go out as they are, with no JSON type."""
+    svc.files.discard_work(job_id)
+    return Response(replay.body, status_code=replay.status_code,
+                    headers={**replay.headers, "Idempotent-Replayed": "true"})
+
+
 @dataclasses.dataclass(frozen=True)
 class Options:
     respond_async: bool
