@@ -101,8 +101,11 @@ def replayed_as_stored(svc: Services, job_id: str, replay: Any) -> Response[byte
     """``replayed`` for the OpenAI-shaped routes: their stored answers carry their own Content-Type
     (audio, server-sent events, text), so the stored headers go out as they are, with no JSON type."""
     svc.files.discard_work(job_id)
-    return Response(replay.body, status_code=replay.status_code,
-                    headers={**replay.headers, "Idempotent-Replayed": "true"})
+    headers = {k: v for k, v in replay.headers.items() if k.lower() != "content-type"}
+    mime = next((v for k, v in replay.headers.items() if k.lower() == "content-type"), None)
+    # given as the media type, not a header: Litestar appends "; charset=utf-8" to a text/* header again
+    return Response(replay.body, status_code=replay.status_code, media_type=mime,
+                    headers={**headers, "Idempotent-Replayed": "true"})
 
 
 @dataclasses.dataclass(frozen=True)

@@ -202,3 +202,25 @@ def test_content_past_its_header_is_not_processed_for_free(srv: Server, understa
     truncation(body["result"])
     assert charged_and_spent(srv, body, before) <= Decimal(body["billing"]["estimated_usd"])
     assert max(s["end"] for s in body["result"]["scenes"]) <= 2.6
+
+
+def test_a_transcription_replayed_by_its_idempotency_key_keeps_its_type_and_one_charge(srv: Server,
+                                                                                       liar: Path) -> None:
+    """The OpenAI transcription route's replay is the stored answer with its own Content-Type (text/srt
+    here), marked replayed, and the job is charged once."""
+    honest = liar.with_name("honest.mkv")
+    headers = {"Idempotency-Key": "transcribe-once-1"}
+    answers = []
+    for _ in range(2):
+        before = balance(srv)
+        with honest.open("rb") as f:
+            answers.append(srv.post("/v1/audio/transcriptions", key=srv.key, files={"file": ("h.mkv", f)},
+                                    data={"model": "whisper-1", "response_format": "srt"}, headers=headers,
+                                    timeout=300))
+        spent = before - balance(srv)
+    first, again = answers
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.headers["idempotent-replayed"] == "true" and "idempotent-replayed" not in first.headers
+    assert again.content == first.content and again.headers["content-type"] == first.headers["content-type"]
+    assert first.headers["content-type"].startswith("text/")
+    assert spent == 0  # the replay moved no money
