@@ -47,10 +47,10 @@ from noxus_local.analysis import cheap
 from noxus_local.errors import InternalError, InvalidMedia, NoxusError, Text, ValidationError, one_of
 from noxus_local.inference.centerface import CenterFace
 from noxus_local.inference.efficientnet import EfficientNetLite0
+from noxus_local.inference.model import ModelNotInstalled
 from noxus_local.inference.nudenet import NudeNet
 from noxus_local.inference.open_nsfw import OpenNsfw
 from noxus_local.inference.ppocr import DET_SIDE, PpOcr
-from noxus_local.inference.session import ModelNotInstalled
 from noxus_local.media.images import DECODE_ERRORS, INVALID_IMAGE, displayed_size, open_image, orient
 
 DEFAULT_FEATURES = ("metadata", "colors", "hash", "quality")

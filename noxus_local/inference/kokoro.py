@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from noxus_local.inference.session import ModelNotInstalled, OnnxModel
+from noxus_local.inference.model import ModelNotInstalled
+from noxus_local.inference.session import OnnxModel
 
 if TYPE_CHECKING:
     from onnx import ModelProto, NodeProto

@@ -128,7 +128,7 @@ def test_model_option_unknown_or_not_installed_is_refused_before_the_hold(tmp_pa
     """What ``prepare_job`` asks before any hold: 400 for an id the manifest lacks (listing the installed
     ones), 503 with the fetch command for a declared model or Silero VAD that is missing."""
     from noxus_local.config import load_config
-    from noxus_local.inference.session import ModelNotInstalled
+    from noxus_local.inference.model import ModelNotInstalled
 
     cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path / "data")})
     tool = AutoSubtitlesTool()

@@ -21,8 +21,8 @@ from noxus_local.generate.llm.embedded import EmbeddedLlm, QwenGenerator
 from noxus_local.generate.llm.template import render
 from noxus_local.generate.script import Scene, Script, ScriptReport, write_script
 from noxus_local.inference.cache import ModelCache
+from noxus_local.inference.model import ModelNotInstalled
 from noxus_local.inference.registry import ModelRegistry
-from noxus_local.inference.session import ModelNotInstalled
 from noxus_local.media.fonts import prepare_fonts
 
 MODEL = "qwen2.5-coder-0.5b-instruct"

@@ -65,8 +65,8 @@ class TextModels:
             raise ValidationError.fields({"model": [Text(f"modelo desconocido {name[:100]!r}; disponibles: {listed}",
                                                          f"unknown model {name[:100]!r}; available: {listed}")]})
         if self.embedded:
+            from noxus_local.inference.model import ModelNotInstalled
             from noxus_local.inference.registry import models_dir
-            from noxus_local.inference.session import ModelNotInstalled
 
             cls = self._model_class(name)
             missing = [f for f in cls.files if not (models_dir(self.cfg) / name / f).is_file()]
