@@ -39,14 +39,14 @@ log = logging.getLogger("noxus_local.inference.cache")
 M = TypeVar("M", bound=Model)
 
 # manifest id → the class that runs it, imported only when preloaded (numpy, onnxruntime)
-MODEL_CLASSES: dict[str, str] = {"silero-vad": "noxus_local.inference.vad:SileroVad",
-                                 "whisper-base": "noxus_local.inference.whisper:WhisperModel",
-                                 "open-nsfw": "noxus_local.inference.open_nsfw:OpenNsfw",
-                                 "nudenet-320n": "noxus_local.inference.nudenet:NudeNet",
-                                 "centerface": "noxus_local.inference.centerface:CenterFace",
-                                 "ppocr-v6-tiny": "noxus_local.inference.ppocr:PpOcr",
-                                 "efficientnet-lite0": "noxus_local.inference.efficientnet:EfficientNetLite0",
-                                 "qwen2.5-coder-1.5b-instruct": "noxus_local.inference.qwen:QwenGenerator"}
+MODEL_CLASSES: dict[str, str] = {"silero-vad": "noxus_local.inference.models.vad:SileroVad",
+                                 "whisper-base": "noxus_local.inference.models.whisper:WhisperModel",
+                                 "open-nsfw": "noxus_local.inference.models.open_nsfw:OpenNsfw",
+                                 "nudenet-320n": "noxus_local.inference.models.nudenet:NudeNet",
+                                 "centerface": "noxus_local.inference.models.centerface:CenterFace",
+                                 "ppocr-v6-tiny": "noxus_local.inference.models.ppocr:PpOcr",
+                                 "efficientnet-lite0": "noxus_local.inference.models.efficientnet:EfficientNetLite0",
+                                 "qwen2.5-coder-1.5b-instruct": "noxus_local.inference.models.qwen:QwenGenerator"}
 
 
 @dataclass

@@ -3,7 +3,7 @@
 A model is a manifest id, the files it needs in ``<data dir>/models/<id>/``
 and the threads it runs best with. It opens on first use, once, under a lock;
 a missing file is ``ModelNotInstalled`` (503 naming the fetch command). Which
-engine opens it is the subclass's business: ``OnnxModel`` (inference/session.py)
+engine opens it is the subclass's business: ``OnnxModel`` (inference/engines/onnx_runtime.py)
 makes an ONNX Runtime session, ``WhisperModel`` and ``QwenGenerator`` open
 CTranslate2 models. Nothing here imports an engine, so the cache and the
 registry can name models without paying for numpy or onnxruntime.
@@ -73,7 +73,7 @@ class Model(ABC):
 
     @classmethod
     def from_config(cls, cfg: Config) -> Self:
-        from noxus_local.inference.registry import models_dir
+        from noxus_local.inference.registry.manifest import models_dir
 
         return cls(models_dir(cfg) / cls.identity, cfg.inference.prefer_gpu, cfg.inference.threads)
 

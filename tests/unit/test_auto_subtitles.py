@@ -141,7 +141,7 @@ def test_model_option_unknown_or_not_installed_is_refused_before_the_hold(tmp_pa
     assert missing.value.status == 503 and missing.value.details["install"] == "noxus-local models fetch whisper-base"
     base = tmp_path / "data" / "models" / "whisper-base"
     base.mkdir(parents=True)
-    from noxus_local.inference.registry import ModelRegistry
+    from noxus_local.inference.registry.installed import ModelRegistry
 
     spec = ModelRegistry.from_config(cfg).specs["whisper-base"]
     for f in spec.files:  # present with the declared sizes: installed as list_models sees it

@@ -169,7 +169,7 @@ def installed_models(cfg: Any) -> list[str]:
     """Ids of the speech-recognition models installed in this data dir, the manifest's and those added with
     ``models add --kind speech-recognition``, e.g. ``["whisper-base", "whisper-small"]``: what a ``model``
     request option may name."""
-    from noxus_local.inference.registry import ModelRegistry
+    from noxus_local.inference.registry.installed import ModelRegistry
 
     return [s.spec.id for s in ModelRegistry.from_config(cfg).list_models()
             if s.spec.task == "speech-recognition" and s.installed]

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from noxus_local.inference.session import OnnxModel, SessionInfo, create_session
+from noxus_local.inference.engines.onnx_runtime import OnnxModel, SessionInfo, create_session
 
 DET_SIDE = 960
 DET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
