@@ -144,7 +144,7 @@ class Session:
                         response.request.url.path, head[:500])
             raise self.spec.fail("engine_error", f"el motor respondió HTTP {response.status_code}",
                                  f"the engine answered HTTP {response.status_code}")
-        raw = await _read(response, max_bytes, self._too_large)
+        raw = await _read(response, max_bytes, lambda: self._too_large(max_bytes))
         try:
             return json.loads(raw)
         except (ValueError, UnicodeDecodeError):
@@ -165,8 +165,8 @@ class Session:
         timeout = self.spec.settings.timeout_seconds
         raise self.spec.fail("engine_timeout", f"sin imagen en {timeout:g} s", f"no image within {timeout:g} s")
 
-    def _too_large(self) -> NoReturn:
-        limit = self.spec.settings.max_bytes
+    def _too_large(self, limit: int | None = None) -> NoReturn:
+        limit = limit or self.spec.settings.max_bytes
         raise self.spec.fail("engine_too_large", f"la respuesta pasa de {limit} bytes",
                              f"its answer is over {limit} bytes")
 

@@ -100,6 +100,11 @@ class FakeEngine(BaseHTTPRequestHandler):
         if self.server.mode == "url":
             return self._json({"created": 1, "data": [{"url": "/files/out.png"}]})
         data = os.urandom(600) if self.server.mode == "garbage" else self._png()
+        if self.server.mode in ("tiny", "webp"):  # a degenerate size, or a format we re-encode
+            buffer = io.BytesIO()
+            Image.new("RGB", (8, 8) if self.server.mode == "tiny" else (80, 48), "white").save(
+                buffer, "PNG" if self.server.mode == "tiny" else "WEBP")
+            data = buffer.getvalue()
         self._json({"created": 1, "data": [{"b64_json": base64.b64encode(data).decode()}]})
 
     def _json(self, value: Any) -> None:
@@ -232,13 +237,22 @@ def test_openai_images_fetches_a_url_answer_through_the_guard(tmp_path, engine):
 
 @pytest.mark.parametrize(("mode", "reason", "extra"), [
     ("garbage", "engine_garbage", {}), ("500", "engine_error", {}),
-    ("oversize", "engine_too_large", {"max_bytes": 20_000}), ("ok", "engine_address_refused", {"allow": "[]"})])
+    ("oversize", "engine_too_large", {"max_bytes": 20_000}), ("ok", "engine_address_refused", {"allow": "[]"}),
+    ("tiny", "engine_garbage", {})])
 def test_openai_images_failures_are_generator_errors(tmp_path, engine, mode, reason, extra):
     engine.mode = mode
     spec = spec_of(tmp_path, engine, kind="openai_images", **extra)
     with pytest.raises(GeneratorError) as err:
         generate(spec, "x", "", 128, 128, 0, tmp_path / "out", None)
     assert err.value.reason == reason
+
+
+def test_a_webp_answer_is_kept_as_png(tmp_path, engine):
+    engine.mode = "webp"
+    path = generate(spec_of(tmp_path, engine, kind="openai_images"), "x", "", 80, 48, 0, tmp_path, None)
+    with Image.open(path) as img:
+        assert (path.suffix, img.format, img.size) == (".png", "PNG", (80, 48))
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".generated")] == []
 
 
 def test_for_config_binds_the_default_generator_or_none(tmp_path, engine):
