@@ -33,8 +33,8 @@ from noxus_local.api.envelope import json_response
 from noxus_local.api.file_routes import _signature
 from noxus_local.compose.music import MODEL_ID, MusicLibrary, Track
 from noxus_local.errors import NotFound, ValidationError, one_of
-from noxus_local.inference.registry import models_dir
-from noxus_local.inference.session import ModelNotInstalled
+from noxus_local.inference.model import ModelNotInstalled
+from noxus_local.inference.registry.manifest import models_dir
 from noxus_local.node.services import Services
 
 PREVIEW_SIGNER = "music-preview"  # the signed "job" of a preview URL; no job has this id

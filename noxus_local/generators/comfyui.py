@@ -23,8 +23,8 @@ from urllib.parse import quote, urlencode
 import anyio
 
 from noxus_local.core.assets import Received
-from noxus_local.generators import http
 from noxus_local.generators.base import GeneratorSpec, check_request, output_stem
+from noxus_local.generators.http import Session, run
 from noxus_local.generators.image import keep
 from noxus_local.generators.workflow import WorkflowError, fill, load_workflow
 from noxus_local.runtime.cancel import CancelToken
@@ -44,11 +44,11 @@ def generate(spec: GeneratorSpec, prompt: str, negative_prompt: str, width: int,
     except WorkflowError as exc:  # the file changed since the config was checked
         raise spec.fail("engine_error", f"flujo de trabajo ilegible ({exc})", f"unreadable workflow ({exc})") from None
     out_dir.mkdir(parents=True, exist_ok=True)
-    received = http.run(spec, cancel, lambda session: _generate(session, graph, out_dir))
+    received = run(spec, cancel, lambda session: _generate(session, graph, out_dir))
     return keep(spec, received.path, out_dir / output_stem(spec, prompt, negative, width, height, seed))
 
 
-async def _generate(session: http.Session, graph: dict[str, Any], out_dir: Path) -> Received:
+async def _generate(session: Session, graph: dict[str, Any], out_dir: Path) -> Received:
     root = session.spec.root
     queued = await session.json("POST", f"{root}/prompt", {"prompt": graph, "client_id": uuid.uuid4().hex})
     prompt_id = queued.get("prompt_id") if isinstance(queued, dict) else None
@@ -61,7 +61,7 @@ async def _generate(session: http.Session, graph: dict[str, Any], out_dir: Path)
     return await session.image(f"{root}/view?{query}", out_dir)
 
 
-async def _wait(session: http.Session, prompt_id: str) -> dict[str, Any]:
+async def _wait(session: Session, prompt_id: str) -> dict[str, Any]:
     """The first image of the prompt's history entry, polling until there is one (or an error)."""
     delay = POLL_FIRST
     url = f"{session.spec.root}/history/{quote(prompt_id, safe='')}"

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from noxus_local.generators import http
 from noxus_local.generators.base import GeneratorSpec, check_request, output_stem
+from noxus_local.generators.http import Session, run
 from noxus_local.generators.image import keep
 from noxus_local.runtime.cancel import CancelToken
 
@@ -37,7 +37,7 @@ def generate(spec: GeneratorSpec, prompt: str, negative_prompt: str, width: int,
     body: dict[str, Any] = {"prompt": prompt, "n": 1, "size": f"{width}x{height}", "response_format": "b64_json"}
     if spec.settings.model:
         body = {"model": spec.settings.model, **body}
-    raw = http.run(spec, cancel, lambda session: _generate(session, body, out_dir))
+    raw = run(spec, cancel, lambda session: _generate(session, body, out_dir))
     return keep(spec, raw, out_dir / output_stem(spec, prompt, negative_prompt, width, height, seed))
 
 
@@ -46,7 +46,7 @@ def endpoint(spec: GeneratorSpec) -> str:
     return f"{spec.root.removesuffix('/v1')}/v1/images/generations"
 
 
-async def _generate(session: http.Session, body: dict[str, Any], out_dir: Path) -> Path:
+async def _generate(session: Session, body: dict[str, Any], out_dir: Path) -> Path:
     spec = session.spec
     cap = spec.settings.max_bytes * 4 // 3 + 64 * 1024  # the base64 of max_bytes, and the JSON around it
     answer = await session.json("POST", endpoint(spec), body, max_bytes=cap)

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Protocol
 
 from noxus_local.config import Config
-from noxus_local.generators import comfyui, openai_images
 from noxus_local.generators.base import GeneratorSpec
+from noxus_local.generators.comfyui import generate as comfyui_generate
+from noxus_local.generators.openai_images import generate as openai_images_generate
 from noxus_local.runtime.cancel import CancelToken
 
 
@@ -24,7 +25,7 @@ class KindGenerate(Protocol):
                  seed: int, out_dir: Path, cancel: CancelToken | None) -> Path: ...
 
 
-KINDS: dict[str, KindGenerate] = {"comfyui": comfyui.generate, "openai_images": openai_images.generate}
+KINDS: dict[str, KindGenerate] = {"comfyui": comfyui_generate, "openai_images": openai_images_generate}
 
 
 def generate(spec: GeneratorSpec, prompt: str, negative_prompt: str, width: int, height: int, seed: int,
