@@ -28,9 +28,9 @@ models: $(STAMP)
 serve: $(STAMP) models
 	$(VENV)/bin/noxus-local serve $(if $(CONFIG),--config $(CONFIG),)
 
-# The text models are not defaults (1.1 GB + 0.5 GB of GGUF parts, converted once per cache), but the
-# tests run both: fetched here so a test never skips for want of one.
-TEST_MODELS := qwen2.5-coder-0.5b-instruct qwen2.5-coder-1.5b-instruct
+# The text models (1.1 GB + 0.5 GB of GGUF parts, converted once per cache) and the background-removal
+# model (88 MB) are not defaults, but the tests run them: fetched here so a test never skips for want of one.
+TEST_MODELS := qwen2.5-coder-0.5b-instruct qwen2.5-coder-1.5b-instruct isnet-general
 
 test-models: setup
 	$(VENV)/bin/noxus-local models fetch $(TEST_MODELS) $(if $(CONFIG),--config $(CONFIG),)
