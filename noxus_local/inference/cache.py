@@ -46,6 +46,7 @@ MODEL_CLASSES: dict[str, str] = {"silero-vad": "noxus_local.inference.models.vad
                                  "centerface": "noxus_local.inference.models.centerface:CenterFace",
                                  "ppocr-v6-tiny": "noxus_local.inference.models.ppocr:PpOcr",
                                  "efficientnet-lite0": "noxus_local.inference.models.efficientnet:EfficientNetLite0",
+                                 "isnet-general": "noxus_local.inference.models.isnet:IsNet",
                                  "qwen2.5-coder-1.5b-instruct": "noxus_local.inference.models.qwen:QwenGenerator"}
 
 

@@ -89,6 +89,7 @@ PIPELINE_ROOMS = {
     "speech": {"errors", "runtime", "media", "inference", "speech"},
     "captions": {"errors", "runtime", "media", "speech", "captions"},
     "compose": {"errors", "runtime", "media", "speech", "captions", "compose"},
+    "products": {"errors", "runtime", "media", "inference", "compose", "products"},
 }
 
 
