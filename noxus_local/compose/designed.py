@@ -20,7 +20,9 @@ Example::
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from noxus_local.compose.filters import frame_tail, quote
 from noxus_local.compose.timeline import Scene
@@ -53,18 +55,31 @@ def palette(scene: Scene) -> tuple[str, ...]:
 def layout(text: str, font_file: Path, width: int, height: int) -> tuple[list[str], int]:
     """Lines and a font size so the block fits 84 % of the width and 60 % of the height.
 
-    Example: ``layout("Hola mundo", anton, 360, 640)`` → ``(["Hola mundo"], 52)``.
+    Example: ``layout("Hola mundo", anton, 360, 640)`` → ``(["Hola mundo"], 54)``.
     """
     from PIL import ImageFont
 
-    size = max(12, int(height * 0.085))
+    return fit_lines(text, lambda size: ImageFont.truetype(str(font_file), size), width * 0.84, height * 0.6,
+                     max(12, int(height * 0.085)))
+
+
+def fit_lines(text: str, font_at: Callable[[int], Any], room_w: float, room_h: float, start: int,
+              least: int = 12, leading: float = 1.25) -> tuple[list[str], int]:
+    """Wrap ``text`` and shrink from ``start`` (× 0.88 a step) until it fits ``room_w`` × ``room_h``.
+
+    ``font_at(size)`` gives anything with ``getlength(str)`` (a Pillow font, a fallback chain);
+    a line is ``size × leading`` tall. Over-long words are cut into pieces that fit, so the
+    width always fits; at ``least`` the height may not (the caller picks ``least`` small enough).
+    Example: ``fit_lines("Hola mundo", lambda s: ImageFont.truetype(anton, s), 300, 80, 60)``.
+    """
+    size = start
     while True:
-        font = ImageFont.truetype(str(font_file), size)
-        lines = _wrap(text, font, width * 0.84)
-        tall = len(lines) * size * 1.25
-        if (tall <= height * 0.6 and max(font.getlength(ln) for ln in lines) <= width * 0.84) or size <= 12:
+        font = font_at(size)
+        lines = _wrap(text, font, room_w)
+        tall = len(lines) * size * leading
+        if (tall <= room_h and max(font.getlength(ln) for ln in lines) <= room_w) or size <= least:
             return lines, size
-        size = int(size * 0.88)
+        size = max(least, int(size * 0.88))
 
 
 def _wrap(text: str, font: object, room: float) -> list[str]:
