@@ -150,3 +150,20 @@ def test_colour_and_gradient_backdrops_and_a_reflection():
 
 def test_soft_shadow_none_is_empty():
     assert soft_shadow(red_square(), "none").image.getbbox() is None
+
+
+def test_defringe_recolours_the_soft_edge_from_the_product_not_the_old_background():
+    from PIL import ImageDraw, ImageFilter
+
+    from noxus_local.products.cutout import defringe
+
+    disc = Image.new("RGBA", (200, 200), (0, 200, 0, 255))  # a red disc cut from a green field
+    ImageDraw.Draw(disc).ellipse((40, 40, 160, 160), fill=(220, 20, 20, 255))
+    alpha = Image.new("L", (200, 200), 0)
+    ImageDraw.Draw(alpha).ellipse((40, 40, 160, 160), fill=255)
+    disc.putalpha(alpha.filter(ImageFilter.GaussianBlur(2)))
+    clean = defringe(disc)
+    assert clean.getchannel("A").tobytes() == disc.getchannel("A").tobytes()
+    for y in (37, 38, 39):  # alpha 28..103 on the rim: green before, red after
+        r, g, _, _ = clean.getpixel((100, y))
+        assert disc.getpixel((100, y))[1] == 200 and r > 200 and g < 40
