@@ -30,6 +30,7 @@ from noxus_local.products.cutout import (
     soft_shadow,
     studio_white,
 )
+from tests.media_samples import gradient as grey_ramp
 from tests.media_samples import product_photo
 
 
@@ -93,6 +94,16 @@ def test_cut_out_through_the_model_cache_loads_once(models):
     product = cut_out(photo, models)
     assert product.mode == "RGBA" and product.width < 300
     assert models.stats()["isnet-general"]["loads"] == 1
+
+
+def test_a_picture_with_nothing_to_cut_out_is_no_foreground(models, tmp_path):
+    """A grey ramp (no object): the model is sure it is all background; cut_out says so (issue 24's
+    "image without a separable foreground": the tool answers a clear error carrying the confidence)."""
+    ramp = Image.open(grey_ramp(tmp_path / "ramp.png"))
+    mask = segment(ramp, models)
+    assert mask.box is None and mask.coverage == 0.0 and mask.confidence > 0.9
+    with pytest.raises(NoForeground, match="no foreground found"):
+        cut_out(ramp, models)
 
 
 def test_refine_thresholds_removes_specks_and_feathers():
