@@ -8,6 +8,7 @@ Example::
     studio_white((1080, 1350))                       # white seamless sweep, a soft pool of light
     flat_lay((1080, 1080), "#D9C7A7", seed=3)        # top-down linen-like surface
     gradient((1080, 1920), "#FF5500", "#7A1FA2")      # diagonal, top-left → bottom-right
+    blurred(photo, (1080, 1920))                      # the original scene, out of focus
 """
 
 from __future__ import annotations
@@ -66,6 +67,27 @@ def flat_lay(size: Size, surface: str = "#E8DCC8", seed: int = 0) -> Image.Image
     grain = rng.normal(0, 1, (h, w)).astype(np.float32)
     shade = 1 + 0.035 * blotch + 0.02 * weave + 0.015 * grain
     return _image(shade[..., None] * np.array(rgb(surface), np.float32))
+
+
+def blurred(photo: Image.Image, size: Size, radius: float = 0.04, dim: float = 0.85) -> Image.Image:
+    """The original photo, cropped to cover ``size``, blurred (``radius`` × the short side) and dimmed:
+    the product's own scene, out of focus behind it. Example: ``blurred(Image.open("shot.jpg"), (1080, 1920))``."""
+    from PIL import ImageFilter, ImageOps
+
+    cover = ImageOps.fit(photo.convert("RGB"), size, Image.Resampling.BILINEAR)
+    soft = cover.filter(ImageFilter.GaussianBlur(max(1.0, radius * min(size))))
+    return Image.eval(soft, lambda v: round(v * dim))
+
+
+def product_colour(cutout: Image.Image) -> tuple[int, int, int]:
+    """The mean colour of a cut-out's opaque pixels, for a backdrop in the product's own colours.
+    Example: ``product_colour(red_bottle) == (201, 24, 28)``."""
+    pixels = np.asarray(cutout.convert("RGBA"), np.float32).reshape(-1, 4)
+    solid = pixels[pixels[:, 3] >= 250, :3]
+    if solid.size == 0:
+        return 128, 128, 128
+    r, g, b = (round(float(v)) for v in solid.mean(axis=0))
+    return r, g, b
 
 
 def _smoothstep(lo: float, hi: float, v: np.ndarray) -> np.ndarray:

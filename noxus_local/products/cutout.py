@@ -14,7 +14,8 @@ photoshoot tools call them. The steps:
   product) or a drop shadow (offset, blurred; for top-down flat lays).
 - ``composite``: the cut-out scaled and placed on a backdrop (``Placement``),
   shadow under it, optional floor reflection.
-- backdrops: ``studio_white``, ``flat_lay``, ``colour``, ``gradient``
+- backdrops: ``studio_white``, ``flat_lay``, ``colour``, ``gradient``,
+  ``blurred`` (the original scene out of focus), ``product_colour``
   (products/backdrops.py, re-exported here).
 
 Example::
@@ -35,10 +36,10 @@ from PIL import Image, ImageDraw, ImageFilter
 from noxus_local.inference.cache import ModelCache
 from noxus_local.inference.models.isnet import IsNet
 from noxus_local.inference.models.ppocr import regions
-from noxus_local.products.backdrops import colour, flat_lay, gradient, studio_white
+from noxus_local.products.backdrops import blurred, colour, flat_lay, gradient, product_colour, studio_white
 
-__all__ = ["Mask", "NoForeground", "Placement", "Shadow", "apply_mask", "colour", "composite", "cut_out", "defringe",
-           "flat_lay", "gradient", "refine", "segment", "soft_shadow", "studio_white"]
+__all__ = ["Mask", "NoForeground", "Placement", "Shadow", "apply_mask", "blurred", "colour", "composite", "cut_out",
+           "defringe", "flat_lay", "gradient", "product_colour", "refine", "segment", "soft_shadow", "studio_white"]
 
 THRESHOLD = 0.5
 MIN_COVERAGE = 0.001  # a foreground under 0.1 % of the frame is no product
@@ -84,6 +85,12 @@ class Placement:
     shadow: ShadowKind = "floor"
     reflection: float = 0.0
     shadow_strength: float = 0.45
+
+    def __post_init__(self) -> None:
+        if not 0 < self.scale <= 1 or not 0 <= self.reflection <= 1 or not 0 <= self.shadow_strength <= 1:
+            raise ValueError(f"placement out of range: {self}")
+        if self.shadow not in ("floor", "drop", "none"):
+            raise ValueError(f"shadow is floor, drop or none, not {self.shadow!r}")
 
 
 @dataclass(frozen=True)

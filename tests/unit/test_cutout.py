@@ -178,3 +178,17 @@ def test_defringe_recolours_the_soft_edge_from_the_product_not_the_old_backgroun
     for y in (37, 38, 39):  # alpha 28..103 on the rim: green before, red after
         r, g, _, _ = clean.getpixel((100, y))
         assert disc.getpixel((100, y))[1] == 200 and r > 200 and g < 40
+
+
+def test_a_blurred_original_backdrop_and_the_products_own_colour():
+    from noxus_local.products.cutout import blurred, product_colour
+
+    photo, _ = product_photo(size=(800, 600))
+    back = blurred(photo, (540, 960))
+    assert back.size == (540, 960)
+    edges = np.abs(np.diff(np.asarray(back.convert("L"), np.float32), axis=1)).mean()
+    assert edges < np.abs(np.diff(np.asarray(photo.convert("L"), np.float32), axis=1)).mean() / 3  # out of focus
+    r, g, b = product_colour(red_square())
+    assert (r, g, b) == (220, 20, 30)
+    with pytest.raises(ValueError):
+        Placement(scale=1.5)
