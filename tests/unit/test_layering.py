@@ -131,6 +131,7 @@ def test_the_pipelines_load_without_the_http_stack_or_the_job_machinery(tmp_path
         import sys
         import noxus_local.captions, noxus_local.speech.tts, noxus_local.speech.asr, noxus_local.media.audio
         import noxus_local.compose
+        import noxus_local.products.cutout, noxus_local.products.end_cards
         bad = lambda name: name == "litestar" or name.startswith(
             ("litestar.", "noxus_local.api", "noxus_local.tools", "noxus_local.queue", "noxus_local.core"))
         result = {"bad": sorted(m for m in sys.modules if bad(m)), "captions": "noxus_local.captions" in sys.modules}
