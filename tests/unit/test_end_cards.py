@@ -159,3 +159,21 @@ def test_text_is_kept_literal_no_case_change(ocr):
         seen = read(ocr, render_end_card(design, 1080, 1920, "glow labs", "shop the drop", None, ORANGE, "en"))
         seen = " ".join(seen.split())  # a wrapped name comes back on two lines
         assert "glow labs" in seen and "shop the drop" in seen, seen
+
+
+def test_a_card_as_the_closing_scene_of_a_timeline_is_read_back_from_the_video(ocr, logo, tmp_path: Path):
+    """The building block in place: the PNG as a still scene with a slow push-in (compose's Ken Burns);
+    the last frame of the MP4, decoded by PyAV, still carries the name and the CTA."""
+    import av
+
+    from noxus_local.compose import KenBurns, Scene, Timeline, Visual, render
+    from noxus_local.runtime.cancel import CancelToken
+
+    card = tmp_path / "card.png"
+    render_end_card("bold", 720, 1280, "SoundWave Audio", "Shop now", logo, ORANGE, "en").save(card)
+    tl = Timeline(720, 1280, 25, (Scene(0, "", 0.0, 2.0, Visual("material", card, KenBurns(1.0, 1.05))),))
+    out = render(tl, tmp_path / "ad.mp4", workdir=tmp_path / "work", cancel=CancelToken())
+    with av.open(str(out)) as video:
+        last = [f for f in video.decode(video=0)][-1].to_image()
+    seen = squash(read(ocr, last))
+    assert last.size == (720, 1280) and "soundwaveaudio" in seen and "shopnow" in seen, seen
