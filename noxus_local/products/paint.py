@@ -68,7 +68,10 @@ def shift_hue(c: RGB, turn: float, value: float = 1.0) -> RGB:
 
 def glow(canvas: Image.Image, paint: Callable[[ImageDraw.ImageDraw], None], colour: RGB,
          radii: tuple[float, ...], strength: float = 1.0) -> None:
-    """A light halo: ``paint`` draws shapes (fill 255) on a mask, blurred at each radius and laid on in ``colour``."""
+    """A light halo: ``paint`` draws shapes (fill 255) on a mask, blurred at each radius and laid on in ``colour``.
+
+    Example: ``glow(card, lambda d: d.ellipse((100, 100, 300, 300), outline=255, width=6), (0, 229, 255), (8, 24))``.
+    """
     mask = Image.new("L", canvas.size, 0)
     paint(ImageDraw.Draw(mask))
     for radius in radii:
@@ -80,7 +83,10 @@ def glow(canvas: Image.Image, paint: Callable[[ImageDraw.ImageDraw], None], colo
 
 def text(canvas: Image.Image, block: Block, box: Box, fill: RGB | tuple[int, int, int, int],
          align: Align = "center", valign: float = 0.5) -> Box:
-    """``block`` drawn into ``box`` on an RGBA canvas; the box it covers."""
+    """``block`` drawn into ``box`` on an RGBA canvas; the box it covers.
+
+    Example: ``text(card, fit(FaceChain.of("Anton"), "Glow", (800, 200), 160), (140, 600, 800, 200), (255, 255, 255))``.
+    """
     return draw_block(ImageDraw.Draw(canvas), block, box, fill, align, valign)
 
 
@@ -88,7 +94,10 @@ def button(canvas: Image.Image, block: Block, at: tuple[float, float], fill: RGB
            *, radius: float = 0.5, outline: RGB | None = None, width: int = 0, pad: float = 0.6,
            anchor: Align = "center") -> Box:
     """A button sized to ``block``: ``at`` is its top edge's centre (or left/right end, per ``anchor``);
-    ``radius`` a fraction of its height (0.5 = a pill). Returns its box."""
+    ``radius`` a fraction of its height (0.5 = a pill). Returns its box.
+
+    Example: ``button(card, cta_block, (540, 1400), (12, 12, 12), (255, 85, 0))`` — a black pill, orange text.
+    """
     px, py = block.size * pad * 1.6, block.size * pad
     bw, bh = block.width + 2 * px, block.height + 2 * py
     x = {"center": at[0] - bw / 2, "left": at[0], "right": at[0] - bw}[anchor]
@@ -99,7 +108,10 @@ def button(canvas: Image.Image, block: Block, at: tuple[float, float], fill: RGB
 
 
 def load_logo(path: Path | None, box: tuple[int, int]) -> Image.Image | None:
-    """The logo as RGBA (an SVG drawn to fit ``box``; a photo upright), or None without one."""
+    """The logo as RGBA (an SVG drawn to fit ``box``; a photo upright), or None without one.
+
+    Example: ``load_logo(Path("logo.svg"), (540, 480)).mode == "RGBA"``; not an image → ``InvalidMedia``.
+    """
     if path is None:
         return None
     img = open_image(path, LOGO_MAX_PIXELS, svg_box=box)
@@ -122,7 +134,10 @@ def paste_logo(canvas: Image.Image, logo: Image.Image | None, box: Box, align: A
 
 def frosted(canvas: Image.Image, box: Box, radius: float, blur: float, tint: tuple[int, int, int, int],
             border: tuple[int, int, int, int], width: int) -> None:
-    """A frosted-glass panel: what is under ``box`` blurred, tinted, with a rounded light border."""
+    """A frosted-glass panel: what is under ``box`` blurred, tinted, with a rounded light border.
+
+    Example: ``frosted(card, (86, 540, 908, 845), 54, 54, (255, 255, 255, 40), (255, 255, 255, 150), 3)``.
+    """
     x, y, w, h = (round(v) for v in box)
     region = canvas.crop((x, y, x + w, y + h)).filter(ImageFilter.GaussianBlur(blur))
     region.alpha_composite(Image.new("RGBA", region.size, tint))
@@ -133,7 +148,10 @@ def frosted(canvas: Image.Image, box: Box, radius: float, blur: float, tint: tup
 
 
 def blobs(size: tuple[int, int], base: RGB, colours: list[tuple[RGB, tuple[float, float], float]]) -> Image.Image:
-    """A dark field with soft colour blobs: (colour, centre as fractions, radius as a fraction of the short side)."""
+    """A dark field with soft colour blobs: (colour, centre as fractions, radius as a fraction of the short side).
+
+    Example: ``blobs((1080, 1920), (20, 10, 30), [((255, 85, 0), (0.2, 0.25), 0.35)])``.
+    """
     w, h = size
     y, x = np.mgrid[0:h, 0:w].astype(np.float32)
     out = np.broadcast_to(np.array(base, np.float32), (h, w, 3)).copy()
