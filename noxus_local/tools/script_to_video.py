@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from noxus_local import compose
-from noxus_local.captions import subtitles
+from noxus_local.captions import styles, subtitles
 from noxus_local.captions.cues import Cue, CueRules, cues_from_words, default_max_chars
 from noxus_local.captions.styles import OPTIONS, PRESETS, resolve_style
 from noxus_local.compose.music import MODEL_ID as MUSIC_MODEL
@@ -152,7 +152,7 @@ class ScriptToVideoTool(Tool):
 
     def describe(self, price: Price, available: bool = True, reason: str | None = None) -> dict[str, Any]:
         out = super().describe(price, available, reason)
-        out["styles"] = sorted(PRESETS)
+        out["styles"] = styles.catalog()
         out["limits"] = {"max_materials": 20, "max_logo_mb": MAX_LOGO_BYTES // 2**20}
         return out
 
