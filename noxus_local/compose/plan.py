@@ -95,7 +95,8 @@ def group(parts: Sequence[str], speed: float = 1.0) -> list[str]:
             scenes.append([sentence])
             seconds.append(t)
     if len(scenes) > 1 and seconds[-1] < MIN_SECONDS and seconds[-2] + seconds[-1] <= MAX_SECONDS:
-        scenes[-2] += scenes.pop()
+        last = scenes.pop()  # popped first: ``scenes[-2] += scenes.pop()`` would store past the new end
+        scenes[-1] += last
     return [" ".join(s) for s in scenes]
 
 
