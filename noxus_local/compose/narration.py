@@ -70,7 +70,7 @@ def narrate(texts: Sequence[str], voice: Voice, speed: float, *, cancel: CancelT
         audio = np.concatenate([speech.samples.astype(np.float32), np.zeros(pad, np.float32)])
         start = offset / rate
         words = tuple(Word(w.word, round(w.start + start, 3), round(w.end + start, 3), w.probability)
-                      for w in speech.words)
+                      for w in as_written(speech.words, text))
         offset += len(audio)
         if max_seconds and offset / rate > max_seconds:
             raise over_audio_limit(max_seconds, offset / rate, "synthesised_seconds")
@@ -79,6 +79,33 @@ def narrate(texts: Sequence[str], voice: Voice, speed: float, *, cancel: CancelT
     if not parts:
         raise LimitExceeded(details={"limit": "scenes", "reason": "nothing to narrate"})
     return Narration(np.concatenate(parts), rate, tuple(spans), voice.timing_source)
+
+
+def as_written(words: Sequence[Word], text: str) -> tuple[Word, ...]:
+    """The synthesised words regrouped as the script writes them, one per whitespace-separated token.
+
+    Speech synthesis times the pieces it speaks, and cuts ``[0:v]`` into ``[0:`` and ``v]`` or
+    ``{\\pos(0,0)}`` into two; captions must show the text as written, so the pieces of one token are
+    joined (first start, last end), and a token nothing was spoken for (``;``, an emoji the voice
+    skipped) gets an instant at the previous word's end. When the pieces do not spell the tokens
+    in order, the words come back as they are.
+    Example: ``as_written([Word("[0:", 0, .3, 1), Word("v]", .3, .5, 1)], "[0:v]")`` → ``(Word("[0:v]", 0, .5, 1),)``.
+    """
+    tokens, out, piece, at = text.split(), [], "", 0.0
+    first: Word | None = None
+    for word in words:
+        while not piece and len(out) < len(tokens) and not tokens[len(out)].startswith(word.word):
+            out.append(Word(tokens[len(out)], at, at, 1.0))  # nothing was spoken for this token
+        if len(out) >= len(tokens) or not tokens[len(out)].startswith(piece + word.word):
+            return tuple(words)
+        first, piece = first or word, piece + word.word
+        if piece == tokens[len(out)]:
+            out.append(Word(piece, first.start, word.end, word.probability))
+            piece, first, at = "", None, word.end
+    if piece:
+        return tuple(words)
+    out += [Word(t, at, at, 1.0) for t in tokens[len(out):]]
+    return tuple(out)
 
 
 def write_wav(narration: Narration, path: Path) -> Path:

@@ -204,7 +204,7 @@ def test_text_with_filter_and_subtitle_syntax_emoji_and_rtl_stays_text(srv, tmp_
     nasty = "Mira [0:v];[1:a] it's a:b \\n {\\pos(0,0)} 🙂 שלום."
     long_word = "x" * 300
     r = srv.post(S2V, key=srv.key, json={"script": f"{nasty} Fin {long_word}.", "aspect_ratio": "16:9",
-                                         "transition": "slide", "return_base64": False})
+                                         "transition": "slide", "speed": 2.0, "return_base64": False})
     assert r.status_code == 200, r.text
     body = r.json()
     cues = " ".join(c["text"] for c in body["result"]["segments"])

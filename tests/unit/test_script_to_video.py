@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from noxus_local.compose.narration import as_written
 from noxus_local.compose.plan import estimate_seconds, group, key_terms, plan_scenes, sentences
 from noxus_local.compose.visuals import Material, choose, match_materials
 from noxus_local.config import load_config
@@ -142,3 +143,14 @@ def test_the_hold_covers_the_speech_of_every_voice():
     spoken = len(SCRIPT) / 12.7 + 0.35 * (len(group(sentences(SCRIPT))) - 1) + 0.6
     assert tool.units(params, {}) > spoken
     assert tool.units({"idea": "x", "duration": 30}, {}) >= 30 * 1.2
+
+
+def test_caption_words_are_the_script_as_written_not_the_synthesisers_pieces():
+    from noxus_local.speech.types import Word
+
+    pieces = [Word("Mira", 0, .2, 1), Word("[0:", .3, .5, 1), Word("v];", .5, .7, 1), Word("{\\pos(0,", 1, 1.2, 1),
+              Word("0)}", 1.2, 1.3, 1), Word("fin.", 1.5, 1.8, 1)]
+    words = as_written(pieces, "Mira [0:v]; {\\pos(0,0)} 🙂 fin.")
+    assert [(w.word, w.start, w.end) for w in words] == [
+        ("Mira", 0, .2), ("[0:v];", .3, .7), ("{\\pos(0,0)}", 1, 1.3), ("🙂", 1.3, 1.3), ("fin.", 1.5, 1.8)]
+    assert as_written(pieces[:2], "otra cosa") == tuple(pieces[:2])  # pieces that do not spell it: as they are
