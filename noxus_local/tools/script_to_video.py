@@ -67,7 +67,7 @@ SCRIPT_LANGUAGES = {"es": "es", "es-419": "es", "en": "en", "en-us": "en", "en-g
 CAPTION_OPTIONS = tuple(f"caption_{o}" for o in OPTIONS)
 MATERIAL_KEY = re.compile(r"materials_([0-9]+)")
 TRANSITION_SECONDS = 0.5
-NO_LLM_WARNING = "no text model is installed: scenes were planned from the sentences"
+NO_LLM_WARNING = "no text model is installed: the scenes' visuals were planned from the sentences' key words"
 
 
 def default_voice(language: str) -> str:
@@ -137,6 +137,9 @@ class ScriptToVideoTool(Tool):
         InputSpec("logo", "file", help="An image (at most 10 MB) laid over the video; or logo_asset_id."),
         InputSpec("logo_position", "string", default="top_right", choices=LOGO_PLACES),
         InputSpec("transition", "string", default="fade", choices=TRANSITIONS),
+        InputSpec("planner", "string", default="auto", choices=("auto", "llm", "sentences"),
+                  help="Who plans the scenes' visuals: the text model (llm), the sentences' key words, or auto "
+                       "(the model where it is used: two or more materials, an image generator, an idea)."),
     )
 
     def __init__(self, generate: Generate | None = None) -> None:
@@ -198,11 +201,11 @@ class ScriptToVideoTool(Tool):
                 raise ValidationError(details={"field_errors": {"music": [one_of(allowed)]},
                                                "allowed": {"music": allowed}})
         models = self.text_models(cfg)
-        if params.get("idea") is not None:
+        if params.get("idea") is not None or params["planner"] == "llm":
             models.check(cfg.llm.model)  # 503 naming `noxus-local models fetch` when not installed
-            params["planner"] = "llm"
+            params["llm_installed"] = True
         else:
-            params["planner"] = "llm" if _installed(models, cfg) else "sentences"
+            params["llm_installed"] = params["planner"] == "auto" and _installed(models, cfg)
         params["fps"], params["loudness"] = cfg.video.fps, cfg.video.loudness_lufs
 
     def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
@@ -230,8 +233,9 @@ class ScriptToVideoTool(Tool):
         from noxus_local.compose.plan import plan_scenes
 
         p, warnings = ctx.params, []
-        llm = self._llm(ctx) if p.get("planner") == "llm" else None
-        if p.get("planner") == "sentences" and p.get("script") is not None:
+        wants_llm = self._wants_llm(p, len(_materials(ctx.files)))
+        llm = self._llm(ctx) if wants_llm and p.get("llm_installed") else None
+        if wants_llm and llm is None:
             warnings.append(NO_LLM_WARNING)
         script = p.get("script")
         if p.get("idea") is not None:
@@ -251,6 +255,15 @@ class ScriptToVideoTool(Tool):
             out = compose.render(tl, ctx.workdir / "video.mp4", workdir=ctx.workdir / "render", cancel=ctx.cancel,
                                  progress=lambda f: step.progress(100 * f))
         return _output(ctx, script, tl, narration, chosen, plan, warnings, out)
+
+    def _wants_llm(self, params: Mapping[str, Any], materials: int) -> bool:
+        """Whether the text model plans the scenes: asked for (``planner=llm``), or ``auto`` where its
+        visual descriptions and search terms are used — matching two or more materials, prompting a
+        generator, or an idea (the model is loaded anyway). Otherwise the sentences plan: on a CPU the
+        1.5B model's plan of a 60 s script costs about as long as the rest of the job together."""
+        if params["planner"] != "auto":
+            return params["planner"] == "llm"
+        return params.get("idea") is not None or materials >= 2 or self.generate is not None
 
     def _llm(self, ctx: ToolContext) -> Any:
         cfg = ctx.models.cfg

@@ -129,7 +129,11 @@ def test_a_script_without_a_text_model_is_planned_from_sentences_and_an_idea_is_
     tool = ScriptToVideoTool()
     params = tool.validate({"script": SCRIPT}, {}, Limits())
     tool.check_installed(params, bare_cfg)
-    assert params["planner"] == "sentences" and params["voice_id"] == "ef_dora"
+    assert (params["planner"], params["llm_installed"], params["voice_id"]) == ("auto", False, "ef_dora")
+    assert tool._wants_llm(params, 2) and not tool._wants_llm(params, 1)  # visuals to match: the model plans
+    forced = tool.validate({"script": SCRIPT, "planner": "llm"}, {}, Limits())
+    with pytest.raises(ModelNotInstalled):
+        tool.check_installed(forced, bare_cfg)
     idea = tool.validate({"idea": "Un café en Valencia"}, {}, Limits())
     with pytest.raises(ModelNotInstalled) as exc:
         tool.check_installed(idea, bare_cfg)
