@@ -27,6 +27,7 @@ from noxus_local.api import chat_routes as chat_api
 from noxus_local.api import file_routes as files
 from noxus_local.api import job_routes as jobs_api
 from noxus_local.api import metrics_routes as metrics_api
+from noxus_local.api import music_routes as music_api
 from noxus_local.api import openai_routes as openai_api
 from noxus_local.api import openai_speech_routes as openai_speech
 from noxus_local.api import openapi, worker_routes
@@ -84,7 +85,8 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
                 voices_api.list_voices, voices_api.show_voice, voices_api.voice_preview, voices_api.clone_voice,
                 voices_api.create_voice, voices_api.delete_voice,
                 openai_speech.create_speech, openai_speech.list_openai_voices,
-                chat_api.chat_completions, chat_api.list_models]
+                chat_api.chat_completions, chat_api.list_models,
+                music_api.list_music, music_api.music_preview]
     if cfg.multi_host:  # the internal worker API exists only where remote workers are configured
         handlers += worker_routes.HANDLERS
     app = Litestar(

@@ -118,6 +118,46 @@ class LlmSettings:
                                      "(SSRF guard); an engine on this machine needs e.g. [\"127.0.0.1\"].")
 
 
+GENERATOR_KINDS = ("comfyui", "openai_images")
+
+
+@dataclass
+class GeneratorsSettings:
+    """``[generators]``: the image generators' shared settings; each ``[generators.<name>]`` table is one
+    ``GeneratorSettings`` in ``entries``."""
+
+    default: str = setting("", "The generator script-to-video uses for a scene without a material: the name of a "
+                           "[generators.<name>] table; empty = the only one when exactly one is declared, none "
+                           "when there are none (scenes are designed).")
+    allow_hosts: list[str] = setting([], "Hosts or CIDRs the generators may be on even if private/loopback (SSRF "
+                                     "guard); a ComfyUI on this machine needs e.g. [\"127.0.0.1\"].")
+    entries: dict[str, GeneratorSettings] = field(default_factory=dict)
+
+    def chosen(self) -> str | None:
+        """The name of the default generator, or None. Example: ``cfg.generators.chosen()  # "comfy"``."""
+        if self.default:
+            return self.default
+        return next(iter(self.entries)) if len(self.entries) == 1 else None
+
+
+@dataclass
+class GeneratorSettings:
+    """``[generators.<name>]``: one image engine the admin runs."""
+
+    kind: str = setting("", "comfyui (a ComfyUI server and a workflow in API format) or openai_images "
+                        "(POST /v1/images/generations, as LocalAI serves it).")
+    url: str = setting("", "The engine's root URL, e.g. http://127.0.0.1:8188 (ComfyUI) or "
+                       "http://10.0.0.5:8080 (openai_images; a trailing /v1 is accepted).")
+    workflow: str = setting("", "comfyui: path of the workflow JSON exported with \"Save (API format)\", holding "
+                            "{{prompt}}, {{negative_prompt}}, {{width}}, {{height}}, {{seed}} placeholders.")
+    model: str = setting("", "openai_images: the model name sent (empty = the engine's default).")
+    api_key_env: str = setting("", "Name of the environment variable holding the engine's API key (empty = no "
+                               "Authorization header).")
+    negative_prompt: str = setting("", "comfyui: the {{negative_prompt}} used when the caller gives none.")
+    timeout_seconds: float = setting(180.0, "One image must be done within this long: submit, wait and download.")
+    max_bytes: int = setting(20_000_000, "Largest image accepted from the engine, in bytes.")
+
+
 @dataclass
 class ComputeSettings:
     cpu_slots: int = setting(0, "CPU slots every run takes from (0 = this machine's usable cores).")
@@ -296,6 +336,7 @@ class Config:
     tiers: dict[str, TierSettings] = field(default_factory=dict)
     prices: dict[str, Price] = field(default_factory=dict)
     accounts: list[AccountDecl] = field(default_factory=list)
+    generators: GeneratorsSettings = field(default_factory=GeneratorsSettings)
 
     @property
     def multi_host(self) -> bool:
@@ -338,7 +379,7 @@ def load_config(path: Path | None, environ: dict[str, str] | None = None) -> Con
 
 
 def _build(raw: dict[str, Any]) -> Config:
-    known = set(SECTIONS) | {"tiers", "prices", "accounts"}
+    known = set(SECTIONS) | {"tiers", "prices", "accounts", "generators"}
     for key in raw:
         if key not in known:
             raise ConfigError(f"unknown config key: {key}")
@@ -347,7 +388,21 @@ def _build(raw: dict[str, Any]) -> Config:
     cfg.prices = _prices(raw.get("prices", {}))
     cfg.accounts = [_section(AccountDecl, a, f"accounts[{i}]")
                     for i, a in enumerate(_list(raw.get("accounts", []), "accounts"))]
+    cfg.generators = _generators(raw.get("generators", {}))
     return cfg
+
+
+def _generators(raw: Any) -> GeneratorsSettings:
+    """``[generators]``: its own keys, and a table per generator (``[generators.comfy]``)."""
+    if not isinstance(raw, dict):
+        raise ConfigError("generators: expected a table")
+    if "entries" in raw:  # the field that holds the tables, not a key or a generator name
+        raise ConfigError("unknown config key: generators.entries")
+    tables = {name: value for name, value in raw.items() if isinstance(value, dict)}
+    top: GeneratorsSettings = _section(GeneratorsSettings, {k: v for k, v in raw.items() if k not in tables},
+                                       "generators")
+    top.entries = {name: _section(GeneratorSettings, value, f"generators.{name}") for name, value in tables.items()}
+    return top
 
 
 def _section(cls: type, values: Any, where: str) -> Any:
@@ -532,6 +587,37 @@ def _check(cfg: Config) -> None:
     parse_usd(cfg.bootstrap.starting_test_balance_usd)
     for i, account in enumerate(cfg.accounts):
         _check_account(cfg, account, f"accounts[{i}]")
+    _check_generators(cfg.generators)
+
+
+def _check_generators(gens: GeneratorsSettings) -> None:
+    for name, gen in gens.entries.items():
+        where = f"generators.{name}"
+        if gen.kind not in GENERATOR_KINDS:
+            raise ConfigError(f"{where}.kind: expected one of {', '.join(GENERATOR_KINDS)}, got {gen.kind!r}")
+        if not gen.url.startswith(("http://", "https://")):
+            raise ConfigError(f"{where}.url: an http:// or https:// URL is needed")
+        if gen.timeout_seconds <= 0 or gen.max_bytes < 1:
+            raise ConfigError(f"{where}: timeout_seconds and max_bytes must be more than 0")
+        if gen.kind == "comfyui":
+            _check_workflow(gen.workflow, f"{where}.workflow")
+    if gens.default and gens.default not in gens.entries:
+        raise ConfigError(f"generators.default: no [generators.{gens.default}] table "
+                          f"(declared: {', '.join(gens.entries) or 'none'})")
+    if not gens.default and len(gens.entries) > 1:
+        raise ConfigError(f"generators.default: name the one script-to-video uses, one of {', '.join(gens.entries)}")
+
+
+def _check_workflow(path: str, where: str) -> None:
+    """The workflow file exists and is a JSON object once its numeric placeholders are quoted."""
+    if not path:
+        raise ConfigError(f"{where}: required with kind = \"comfyui\" (a workflow exported in API format)")
+    from noxus_local.generators.workflow import WorkflowError, load_workflow
+
+    try:
+        load_workflow(Path(path))
+    except WorkflowError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _check_account(cfg: Config, account: AccountDecl, where: str) -> None:
@@ -572,4 +658,10 @@ def settings_table() -> list[tuple[str, Any, str]]:
         rows.append((f"tiers.<name>.{f.name}", f.default, f.metadata["help"]))
     for f in dataclasses.fields(PriceSettings):
         rows.append((f"prices.<slug>.{f.name}", f.default, f.metadata["help"]))
+    for f in dataclasses.fields(GeneratorsSettings):
+        if "help" in f.metadata:
+            rows.append((f"generators.{f.name}", f.default_factory() if f.default is dataclasses.MISSING  # type: ignore[misc]
+                         else f.default, f.metadata["help"]))
+    for f in dataclasses.fields(GeneratorSettings):
+        rows.append((f"generators.<name>.{f.name}", f.default, f.metadata["help"]))
     return rows

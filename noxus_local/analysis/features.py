@@ -16,7 +16,7 @@ installed answers ``{"unavailable": true, "reason": ..., "install":
 run. ``tags`` is EfficientNet-Lite0's top ``TAGS_TOP_K`` ImageNet labels:
 ``[{"label": "espresso", "score": 0.957}, ...]``. ``objects`` (a YOLOv8 / YOLO11 ONNX detector) and
 ``embedding`` (an image encoder) have no model offline (STACK.md): they run the model the admin added
-with ``noxus-local models add`` (``inference/local_models.py``) and answer
+with ``noxus-local models add`` (``inference/registry/local.py``) and answer
 ``unavailable`` with that command until one is added. An unknown feature name
 is the item's own ``validation_error``, not the batch's.
 
@@ -45,12 +45,12 @@ from PIL import Image
 
 from noxus_local.analysis import cheap
 from noxus_local.errors import InternalError, InvalidMedia, NoxusError, Text, ValidationError, one_of
-from noxus_local.inference.centerface import CenterFace
-from noxus_local.inference.efficientnet import EfficientNetLite0
-from noxus_local.inference.nudenet import NudeNet
-from noxus_local.inference.open_nsfw import OpenNsfw
-from noxus_local.inference.ppocr import DET_SIDE, PpOcr
-from noxus_local.inference.session import ModelNotInstalled
+from noxus_local.inference.model import ModelNotInstalled
+from noxus_local.inference.models.centerface import CenterFace
+from noxus_local.inference.models.efficientnet import EfficientNetLite0
+from noxus_local.inference.models.nudenet import NudeNet
+from noxus_local.inference.models.open_nsfw import OpenNsfw
+from noxus_local.inference.models.ppocr import DET_SIDE, PpOcr
 from noxus_local.media.images import DECODE_ERRORS, INVALID_IMAGE, displayed_size, open_image, orient
 
 DEFAULT_FEATURES = ("metadata", "colors", "hash", "quality")
@@ -280,8 +280,8 @@ def _ocr(items: Sequence[Decoded], models: Any, per_run: int | None) -> list[Ans
 def _local(name: str, items: Sequence[Decoded], models: Any, per_run: int | None) -> list[Answer]:
     """``objects``: ``[{"label", "score", "box": [x, y, w, h]}]`` in original pixels; ``embedding``:
     ``{"vector": [...unit length...], "dim", "model"}``; both from the last model added of the kind."""
-    from noxus_local.inference.local_models import active_model, install_hint
-    from noxus_local.inference.registry import models_dir
+    from noxus_local.inference.registry.local import active_model, install_hint
+    from noxus_local.inference.registry.manifest import models_dir
 
     kind = LOCAL_FEATURES[name]
     cfg = getattr(models, "cfg", None)  # a ModelCache; None: no cache in this process
@@ -290,12 +290,12 @@ def _local(name: str, items: Sequence[Decoded], models: Any, per_run: int | None
         return [{"unavailable": True, "reason": LOCAL_REASONS[name], "install": install_hint(kind)} for _ in items]
     imgs = [d.img for d in items]
     if name == "embedding":
-        from noxus_local.inference.embedder import embedder_class
+        from noxus_local.inference.models.embedder import embedder_class
 
         found = _batched(models, embedder_class(spec.id), imgs, lambda m, chunk: m.predict(chunk), per_run)
         return [v if isinstance(v, (dict, NoxusError)) else
                 {"vector": [round(float(x), 6) for x in v], "dim": len(v), "model": spec.id} for v in found]
-    from noxus_local.inference.detector import detector_class
+    from noxus_local.inference.models.detector import detector_class
 
     found = _batched(models, detector_class(spec.id), imgs, lambda m, chunk: m.predict(chunk), per_run)
     out: list[Answer] = []

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from noxus_local.inference.vad import SAMPLE_RATE
+from noxus_local.inference.models.vad import SAMPLE_RATE
 from noxus_local.media.ffmpeg import run_ffmpeg
 from noxus_local.runtime.cancel import CancelToken
 

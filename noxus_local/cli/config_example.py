@@ -20,6 +20,8 @@ from noxus_local.config import (
     SECTIONS,
     AccountDecl,
     AppDecl,
+    GeneratorSettings,
+    GeneratorsSettings,
     KeyDecl,
     PriceSettings,
     TierSettings,
@@ -48,7 +50,7 @@ def toml_value(value: Any) -> str:
 def _fields(cls: type, values: dict[str, Any] | None = None, comment_out: bool = False) -> list[str]:
     lines = []
     for f in dataclasses.fields(cls):
-        if f.name in ("apps", "keys"):
+        if f.name in ("apps", "keys", "entries"):
             continue
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
         value = (values or {}).get(f.name, default)
@@ -66,6 +68,7 @@ def render_example() -> str:
     for tier, overrides in DEFAULT_TIERS.items():
         out += [f"[tiers.{tier}]", *_fields(TierSettings, overrides), ""]
     out += _prices()
+    out += _generators()
     out += ["", "# Accounts, apps and keys declared here are synced into SQLite at every start.",
             "# Keys are given by SHA-256 (sha256 = \"...\") or by the name of an environment",
             "# variable holding the key (env = \"ACME_KEY\"); the key itself never goes in this file.",
@@ -92,6 +95,18 @@ def _prices() -> list[str]:
     out += [f"{toml_value(slug) if '-' in slug else slug} = {toml_value(p)}" for slug, p in DEFAULT_PRICES.items()]
     example = {"unit": "minute", "unit_usd": "0.01", "minimum_usd": "0.01"}
     return [*out, "", '# [prices."auto-subtitles"]', *_fields(PriceSettings, example, comment_out=True)]
+
+
+GENERATORS_HELP = """\
+# Image generators you run (optional): script-to-video asks one for a scene without a
+# material, and falls back to a designed scene (with a warning) when it fails or times out.
+# One [generators.<name>] table per engine; every request passes the SSRF guard."""
+
+
+def _generators() -> list[str]:
+    comfy = {"kind": "comfyui", "url": "http://127.0.0.1:8188", "workflow": "/etc/noxus/sdxl-api.json"}
+    return ["", GENERATORS_HELP, "[generators]", *_fields(GeneratorsSettings), "",
+            "# [generators.comfy]", *_fields(GeneratorSettings, comfy, comment_out=True)]
 
 
 if __name__ == "__main__":

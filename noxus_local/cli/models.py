@@ -59,8 +59,8 @@ def _models_parser(sub: Any) -> None:
 def _models(handler: Callable[[Any, argparse.Namespace], int]) -> Handler:
     """The registry of this config for a ``models`` command; manifest and fetch errors end in one line."""
     def run(args: argparse.Namespace, cfg: Config) -> int:
-        from noxus_local.inference.registry import ModelRegistry
-        from noxus_local.inference.sources import ModelError
+        from noxus_local.inference.registry.installed import ModelRegistry
+        from noxus_local.inference.registry.sources import ModelError
         try:
             return handler(ModelRegistry.from_config(cfg), args)
         except ModelError as exc:
@@ -110,7 +110,7 @@ def cmd_models_verify(registry: Any, args: argparse.Namespace) -> int:
 def cmd_models_add(registry: Any, args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from noxus_local.inference.local_models import add_local_model, load_local, serves
+    from noxus_local.inference.registry.local import add_local_model, load_local, serves
 
     local = {s.id for s in load_local(registry.models_dir)}
     spec = add_local_model(registry.models_dir, args.id, args.kind, Path(args.file) if args.file else None,
@@ -125,7 +125,7 @@ def cmd_models_add(registry: Any, args: argparse.Namespace) -> int:
 
 @_models
 def cmd_models_remove(registry: Any, args: argparse.Namespace) -> int:
-    from noxus_local.inference.local_models import remove_local_model
+    from noxus_local.inference.registry.local import remove_local_model
 
     remove_local_model(registry.models_dir, args.id)
     print(f"{args.id} removed")

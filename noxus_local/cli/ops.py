@@ -87,7 +87,7 @@ def cmd_config_check(args: argparse.Namespace, cfg: Config) -> int:
     from noxus_local.tools.catalog import Catalog
     Catalog.default(cfg.jobs.diagnostic_tools).check_prices(cfg.prices)  # ConfigError → exit 2
     for name, _default, _help in settings_table():
-        if name.startswith(("tiers.", "prices.")):
+        if name.startswith(("tiers.", "prices.", "generators.<name>.")):
             continue
         section, key = name.split(".")
         print(f"{name} = {json.dumps(getattr(getattr(cfg, section), key))}")
@@ -95,6 +95,8 @@ def cmd_config_check(args: argparse.Namespace, cfg: Config) -> int:
         print(f"tiers.{tier} = {json.dumps(values.__dict__)}")
     for slug, price in cfg.prices.items():
         print(f"prices.{slug} = {json.dumps(_price_setting(price))}")
+    for gen_name, gen in cfg.generators.entries.items():
+        print(f"generators.{gen_name} = {json.dumps(gen.__dict__)}")
     print(f"accounts declared: {len(cfg.accounts)}")
     print("config ok")
     return 0

@@ -165,7 +165,7 @@ async def _request(client: httpx.AsyncClient, target: Target, field: str,
     last: Exception | None = None
     for address in target.addresses:
         try:
-            async with client.stream("GET", _pinned_url(target, address), headers={"Host": _host_header(target)},
+            async with client.stream("GET", pinned_url(target, address), headers={"Host": host_header(target)},
                                      extensions={"sni_hostname": target.host}) as response:
                 yield response
                 return
@@ -212,12 +212,12 @@ def _finish(intake: Intake, rest: bytes) -> Received:
     return intake.finish()
 
 
-def _pinned_url(target: Target, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> httpx.URL:
+def pinned_url(target: Target, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> httpx.URL:
     host = f"[{address}]" if address.version == 6 else str(address)
     return httpx.URL(f"{target.scheme}://{host}:{target.port}{target.path}")
 
 
-def _host_header(target: Target) -> str:
+def host_header(target: Target) -> str:
     default = 443 if target.scheme == "https" else 80
     return target.host if target.port == default else f"{target.host}:{target.port}"
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from noxus_local.config import Config
-from noxus_local.inference.kokoro import voice_file
-from noxus_local.inference.registry import models_dir
+from noxus_local.inference.models.kokoro import voice_file
+from noxus_local.inference.registry.manifest import models_dir
 from noxus_local.speech.voice_catalog import PIPER_VOICES, VOICES, VoiceInfo
 
 PREVIEW_TEXT = {"es": "Hola, esta es mi voz. Encantada de ayudarte hoy.",
@@ -48,7 +48,7 @@ class VoiceQuery:
 def installed(cfg: Config, voice_id: str) -> bool:
     """Its file is in the data dir: a Kokoro voice's vectors, or a Piper voice's graph."""
     if voice_id in PIPER_VOICES:
-        from noxus_local.inference.piper import PiperJoe
+        from noxus_local.inference.models.piper import PiperJoe
 
         return (models_dir(cfg) / PIPER_VOICES[voice_id] / PiperJoe.files[0]).is_file()
     return voice_file(models_dir(cfg), voice_id).is_file()
@@ -106,7 +106,7 @@ def preview_path(cfg: Config, models: Any, info: VoiceInfo) -> Path:
 
     A custom voice's sample is its blend speaking its dominant parent's language.
     """
-    from noxus_local.inference.kokoro import SAMPLE_RATE
+    from noxus_local.inference.models.kokoro import SAMPLE_RATE
     from noxus_local.media.audio import encode
     from noxus_local.runtime.cancel import CancelToken
     from noxus_local.speech import tts

@@ -6,7 +6,7 @@ cause one load; loading Whisper never blocks a VAD job), kept while jobs use
 it, and unloaded after ``[inference] idle_unload_seconds`` without use (the
 upkeep thread calls ``sweep``). ``[inference] preload`` loads models at start
 so the first job does not pay the load. Thread counts are the model class's
-(``OnnxModel.threads``) unless ``[inference] threads`` overrides them.
+(``Model.threads``) unless ``[inference] threads`` overrides them.
 
 A model whose files are missing raises ``ModelNotInstalled`` (503
 ``tool_unavailable``) naming the exact ``noxus-local models fetch <id>``.
@@ -33,25 +33,25 @@ from typing import Any, TypeVar
 
 from noxus_local.config import Config
 from noxus_local.errors import ConfigError
-from noxus_local.inference.session import ModelNotInstalled, OnnxModel
+from noxus_local.inference.model import Model, ModelNotInstalled
 
 log = logging.getLogger("noxus_local.inference.cache")
-M = TypeVar("M", bound=OnnxModel)
+M = TypeVar("M", bound=Model)
 
 # manifest id → the class that runs it, imported only when preloaded (numpy, onnxruntime)
-MODEL_CLASSES: dict[str, str] = {"silero-vad": "noxus_local.inference.vad:SileroVad",
-                                 "whisper-base": "noxus_local.inference.whisper:WhisperModel",
-                                 "open-nsfw": "noxus_local.inference.open_nsfw:OpenNsfw",
-                                 "nudenet-320n": "noxus_local.inference.nudenet:NudeNet",
-                                 "centerface": "noxus_local.inference.centerface:CenterFace",
-                                 "ppocr-v6-tiny": "noxus_local.inference.ppocr:PpOcr",
-                                 "efficientnet-lite0": "noxus_local.inference.efficientnet:EfficientNetLite0",
-                                 "qwen2.5-coder-1.5b-instruct": "noxus_local.inference.qwen:QwenGenerator"}
+MODEL_CLASSES: dict[str, str] = {"silero-vad": "noxus_local.inference.models.vad:SileroVad",
+                                 "whisper-base": "noxus_local.inference.models.whisper:WhisperModel",
+                                 "open-nsfw": "noxus_local.inference.models.open_nsfw:OpenNsfw",
+                                 "nudenet-320n": "noxus_local.inference.models.nudenet:NudeNet",
+                                 "centerface": "noxus_local.inference.models.centerface:CenterFace",
+                                 "ppocr-v6-tiny": "noxus_local.inference.models.ppocr:PpOcr",
+                                 "efficientnet-lite0": "noxus_local.inference.models.efficientnet:EfficientNetLite0",
+                                 "qwen2.5-coder-1.5b-instruct": "noxus_local.inference.models.qwen:QwenGenerator"}
 
 
 @dataclass
 class _Entry:
-    model: OnnxModel | None = None
+    model: Model | None = None
     last_used: float = 0.0
     in_use: int = 0
     loads: int = 0
@@ -134,12 +134,12 @@ class ModelCache:
             return list(self._entries.items())
 
 
-def model_class(identity: str) -> type[OnnxModel]:
+def model_class(identity: str) -> type[Model]:
     """The class that runs a manifest model id, e.g. ``model_class("silero-vad")`` → SileroVad."""
     target = MODEL_CLASSES.get(identity)
     if target is None:
         known = ", ".join(sorted(MODEL_CLASSES))
         raise ConfigError(f"inference.preload: unknown model {identity!r} (known: {known})")
     module, _, name = target.partition(":")
-    cls: type[OnnxModel] = getattr(importlib.import_module(module), name)
+    cls: type[Model] = getattr(importlib.import_module(module), name)
     return cls

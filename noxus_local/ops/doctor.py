@@ -31,7 +31,8 @@ from noxus_local import package_version
 from noxus_local.config import Config
 from noxus_local.core import ledger
 from noxus_local.errors import ConfigError
-from noxus_local.inference import registry
+from noxus_local.inference.registry import manifest
+from noxus_local.inference.registry.installed import ModelRegistry, ModelStatus
 from noxus_local.media import fonts
 from noxus_local.media import probe as media_probe
 from noxus_local.store.migrations import MIGRATIONS
@@ -270,7 +271,7 @@ def check_onnxruntime(cfg: Config) -> list[Check]:
         import onnxruntime
     except ImportError as exc:
         return [Check("onnxruntime", FAIL, f"cannot import: {exc}")]
-    from noxus_local.inference.probe import probe_providers
+    from noxus_local.inference.engines.providers import probe_providers
 
     checks = []
     for probe in probe_providers():
@@ -283,7 +284,7 @@ def check_onnxruntime(cfg: Config) -> list[Check]:
 
 def check_compute(cfg: Config) -> list[Check]:
     """The compute pool as the server sizes it; more slots than cores (or GPUs) oversubscribe."""
-    from noxus_local.inference.probe import slot_sources, usable_cores, working_gpus
+    from noxus_local.inference.engines.providers import slot_sources, usable_cores, working_gpus
 
     slots = {name: int(source() if callable(source) else source) for name, source in slot_sources(cfg).items()}
     cores = usable_cores()
@@ -300,17 +301,17 @@ def check_compute(cfg: Config) -> list[Check]:
 
 def check_models(cfg: Config) -> list[Check]:
     """One summary line, then one line per declared model with its checksums verified."""
-    path = registry.manifest_path()
+    path = manifest.manifest_path()
     if path is None:
         return [Check("models", WARN, "no models/manifest.toml found")]
-    statuses = registry.ModelRegistry.from_config(cfg).verify()
+    statuses = ModelRegistry.from_config(cfg).verify()
     installed = sum(1 for s in statuses if s.installed)
     summary = Check("models", OK, f"{len(statuses)} declared, {installed} installed ({path}; "
                                   f"files in {(cfg.data_dir / 'models').resolve()})")
     return [summary, *(_model_check(s) for s in statuses)]
 
 
-def _model_check(status: registry.ModelStatus) -> Check:
+def _model_check(status: ModelStatus) -> Check:
     spec, name = status.spec, f"model {status.spec.id}"
     if status.installed:
         return Check(name, OK, f"{len(spec.files)} file(s), {status.size / 1e6:.1f} MB, sha256 OK")

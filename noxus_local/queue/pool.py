@@ -37,7 +37,7 @@ from typing import Any
 
 from noxus_local.config import Config
 from noxus_local.errors import ToolUnavailable
-from noxus_local.inference.probe import slot_sources
+from noxus_local.inference.engines.providers import slot_sources
 from noxus_local.runtime.cancel import CancelToken
 
 log = logging.getLogger("noxus_local.queue.pool")

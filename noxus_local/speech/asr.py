@@ -34,8 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from noxus_local.errors import Text, ValidationError, one_of
-from noxus_local.inference.vad import SileroVad
-from noxus_local.inference.whisper import SUPPORTED_LANGUAGES, WhisperModel
+from noxus_local.inference.models.vad import SileroVad
+from noxus_local.inference.models.whisper import SUPPORTED_LANGUAGES, WhisperModel
 from noxus_local.media.ffmpeg import run_ffmpeg
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.speech.batches import (

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from noxus_local.inference.whisper import WhisperModel
+from noxus_local.inference.models.whisper import WhisperModel
 
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 COMPRESSION_RATIO_THRESHOLD = 2.4

@@ -23,8 +23,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from noxus_local.inference.vad import SileroVad
-from noxus_local.inference.whisper import WhisperModel
+from noxus_local.inference.models.vad import SileroVad
+from noxus_local.inference.models.whisper import WhisperModel
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.speech.batches import run_batches, worker_batch_size
 from noxus_local.speech.features import FRAMES, HOP, log_mel

@@ -4,7 +4,7 @@ The text is cut at ``[pause:0.8]`` tags and blank lines (a paragraph break is a
 0.6 s pause), then into sentences; each sentence is phonemized (espeak-ng) and
 synthesised in one model call, or in several when its phonemes exceed Kokoro's
 510 tokens (cut between words). Words are timed from the model's own
-predicted durations (inference/kokoro.py adds them as a graph output): each
+predicted durations (inference/models/kokoro.py adds them as a graph output): each
 token of ``[pad, word, space, word, …, pad]`` lasts a whole number of 600-sample
 frames, so a word starts where its first phoneme's frames start and ends where
 its last phoneme's end (its trailing punctuation, a pause, and the spaces
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from noxus_local.errors import LimitExceeded
-from noxus_local.inference.kokoro import FRAME_SAMPLES, MAX_TOKENS, SAMPLE_RATE, Kokoro
+from noxus_local.inference.models.kokoro import FRAME_SAMPLES, MAX_TOKENS, SAMPLE_RATE, Kokoro
 from noxus_local.speech.phonemes import phonemize_words
 
 PAUSE_RE = re.compile(r"\[pause:\s*(\d+(?:\.\d+)?)\s*\]|\n\s*\n", re.IGNORECASE)

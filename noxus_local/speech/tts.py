@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from noxus_local.inference.kokoro import SAMPLE_RATE, Kokoro, load_voice, mix_voices
+from noxus_local.inference.models.kokoro import SAMPLE_RATE, Kokoro, load_voice, mix_voices
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.speech.synthesis import MODEL_DURATIONS, TIMING_SOURCE, over_audio_limit, pieces
 from noxus_local.speech.types import Word
@@ -104,7 +104,7 @@ def open_voice(models: Any, weights: Mapping[str, float], language: str) -> Iter
 
     phonemizer()
     if next(iter(weights)) in PIPER_VOICES:  # a Piper voice speaks alone
-        from noxus_local.inference.piper import PiperJoe
+        from noxus_local.inference.models.piper import PiperJoe
 
         with models.use(PiperJoe) as piper:
             yield Voice(piper, None, language)

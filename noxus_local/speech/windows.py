@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from noxus_local.inference.vad import SileroVad
+from noxus_local.inference.models.vad import SileroVad
 
 MAX_WINDOW = 30.0
 SAMPLE_RATE = 16_000

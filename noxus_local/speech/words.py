@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from noxus_local.inference.whisper import SECONDS_PER_TIMESTAMP, WhisperModel
+from noxus_local.inference.models.whisper import SECONDS_PER_TIMESTAMP, WhisperModel
 
 PREPENDED = "\"'“¿¡([{-«"
 APPENDED = "\"'.。,，!！?？:：”)]}、»;…"

@@ -63,7 +63,7 @@ _WHISPER_CODES = tuple(
 
 def supported_languages() -> tuple[str, ...]:
     try:
-        from noxus_local.inference.whisper import SUPPORTED_LANGUAGES
+        from noxus_local.inference.models.whisper import SUPPORTED_LANGUAGES
     except ImportError:
         return _WHISPER_CODES
     return tuple(SUPPORTED_LANGUAGES)
@@ -162,8 +162,8 @@ def check_speech_model(model_id: str, cfg: Config, language: str = "auto") -> No
     Example: ``check_speech_model("whisper-huge", cfg)`` → ValidationError whose
     ``details.allowed.model`` is ``["whisper-base"]``.
     """
-    from noxus_local.inference.registry import ModelRegistry
-    from noxus_local.inference.session import ModelNotInstalled
+    from noxus_local.inference.engines.onnx_runtime import ModelNotInstalled
+    from noxus_local.inference.registry.installed import ModelRegistry
 
     registry = ModelRegistry.from_config(cfg)
     statuses = {s.spec.id: s for s in registry.list_models()}
@@ -230,7 +230,7 @@ def recognise(audio: Path, params: Mapping[str, Any], ctx: ToolContext, progress
     """Recognise (or align ``transcript``) with the installed whisper model ``params["model"]``:
     the params mapped onto speech/asr.py's arguments; ``progress`` takes percent (a step's)."""
     try:
-        from noxus_local.inference.whisper import WhisperModel
+        from noxus_local.inference.models.whisper import WhisperModel
         from noxus_local.speech import asr
     except ImportError:
         raise ToolUnavailable(details={"reason": "speech recognition is not installed in this build"}) from None

@@ -117,7 +117,7 @@ class TextToSpeechTool(Tool):
         return len(params["text"]) / 15  # ~15 characters per second of speech
 
     def run(self, ctx: ToolContext) -> ToolOutput:
-        from noxus_local.inference.kokoro import SAMPLE_RATE
+        from noxus_local.inference.models.kokoro import SAMPLE_RATE
         from noxus_local.speech import tts
 
         params = ctx.params

@@ -38,8 +38,8 @@ from noxus_local.analysis.scenes import detect
 from noxus_local.analysis.soundtrack import Extracted, analyse_audio, extract
 from noxus_local.analysis.video import Pick, pick_keyframes, scan
 from noxus_local.errors import LimitExceeded, NoxusError
-from noxus_local.inference.session import ModelNotInstalled
-from noxus_local.inference.vad import SileroVad
+from noxus_local.inference.engines.onnx_runtime import ModelNotInstalled
+from noxus_local.inference.models.vad import SileroVad
 from noxus_local.media.decoded import add_warning, decode_limit, processed_seconds, truncated_warning
 from noxus_local.media.probe import MediaInfo, probe
 from noxus_local.tools.base import InputFile, InputSpec, Limits, OutputFile, Step, Tool, ToolContext, ToolOutput

@@ -44,8 +44,8 @@ from noxus_local.analysis.batch import plan_item, run_batch
 from noxus_local.analysis.features import DEFAULT_FEATURES, FEATURES, LOCAL_FEATURES, MODEL_FEATURES
 from noxus_local.config import load_config
 from noxus_local.inference.cache import ModelCache, model_class
-from noxus_local.inference.open_nsfw import OpenNsfw, preprocess
-from noxus_local.inference.registry import ModelRegistry
+from noxus_local.inference.models.open_nsfw import OpenNsfw, preprocess
+from noxus_local.inference.registry.installed import ModelRegistry
 from noxus_local.media.fonts import font_path
 from noxus_local.runtime.cancel import CancelToken
 

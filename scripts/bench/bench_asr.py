@@ -126,7 +126,7 @@ def ensure_fw_venv(venv: Path) -> Path:
 
 def models(data_dir: Path) -> Path:
     from noxus_local.config import load_config
-    from noxus_local.inference.registry import ModelRegistry
+    from noxus_local.inference.registry.installed import ModelRegistry
 
     cfg = load_config(None, {"NOXUS_DATA_DIR": str(data_dir)})
     ModelRegistry.from_config(cfg).fetch(["silero-vad", "whisper-base"])
@@ -137,7 +137,7 @@ class Ours:
     """Our pipeline in this process, on the same model folder, threads, batch and beam as theirs."""
 
     def __init__(self, models_dir: Path, threads: int, batch: int, beam: int) -> None:
-        from noxus_local.inference.whisper import WhisperModel
+        from noxus_local.inference.models.whisper import WhisperModel
 
         self.model = WhisperModel(models_dir / "whisper-base", prefer_gpu=False, threads=threads)
         self.model.load()

@@ -33,7 +33,7 @@ from noxus_local.generate.llm.embedded import EmbeddedLlm, QwenGenerator, _ct2_o
 from noxus_local.generate.llm.template import render
 from noxus_local.generate.llm.types import Sampling
 from noxus_local.inference.cache import ModelCache
-from noxus_local.inference.registry import ModelRegistry
+from noxus_local.inference.registry.installed import ModelRegistry
 
 MESSAGES = [{"role": "system", "content": "Eres un guionista de vídeos cortos. Escribes en español."},
             {"role": "user", "content": "Escribe el guion narrado de un anuncio de 45 segundos para una cafetería de "

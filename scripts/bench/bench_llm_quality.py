@@ -30,7 +30,7 @@ from noxus_local.generate.language import guess_language
 from noxus_local.generate.llm import llm_from_config
 from noxus_local.generate.script import Script, drop_repeats, sentences, write_script
 from noxus_local.inference.cache import ModelCache
-from noxus_local.inference.registry import ModelRegistry
+from noxus_local.inference.registry.installed import ModelRegistry
 
 IDEAS = Path(__file__).parent / "data" / "llm_ideas.toml"
 

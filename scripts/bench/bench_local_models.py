@@ -29,10 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from noxus_local.analysis.batch import plan_item, run_batch  # noqa: E402
 from noxus_local.config import load_config  # noqa: E402
 from noxus_local.inference.cache import ModelCache  # noqa: E402
-from noxus_local.inference.detector import decode, letterbox  # noqa: E402
-from noxus_local.inference.embedder import CLIP_MEAN, CLIP_STD, preprocess  # noqa: E402
-from noxus_local.inference.local_models import add_local_model  # noqa: E402
-from noxus_local.inference.registry import models_dir  # noqa: E402
+from noxus_local.inference.models.detector import decode, letterbox  # noqa: E402
+from noxus_local.inference.models.embedder import CLIP_MEAN, CLIP_STD, preprocess  # noqa: E402
+from noxus_local.inference.registry.local import add_local_model  # noqa: E402
+from noxus_local.inference.registry.manifest import models_dir  # noqa: E402
 from noxus_local.runtime.cancel import CancelToken  # noqa: E402
 from tests.unit.test_local_models import tiny_detector, tiny_encoder  # noqa: E402
 

@@ -44,7 +44,8 @@ from noxus_local.compose.filters import PATHS, quote
 from noxus_local.compose.music import MODEL_ID, MusicLibrary
 from noxus_local.compose.render import write_captions
 from noxus_local.config import load_config
-from noxus_local.inference.registry import ModelRegistry, models_dir
+from noxus_local.inference.registry.installed import ModelRegistry
+from noxus_local.inference.registry.manifest import models_dir
 from noxus_local.media.ffmpeg import ffmpeg_exe, run_ffmpeg
 from noxus_local.media.fonts import LibassFonts, font_path, prepare_fonts
 from noxus_local.runtime.cancel import CancelToken

@@ -35,8 +35,8 @@ from bench_asr import SCRIPTS  # noqa: E402  # the same Spanish script
 from noxus_local.captions.video import PRESET  # noqa: E402
 from noxus_local.config import load_config  # noqa: E402
 from noxus_local.inference.cache import ModelCache  # noqa: E402
-from noxus_local.inference.registry import ModelRegistry  # noqa: E402
-from noxus_local.inference.whisper import WhisperModel  # noqa: E402
+from noxus_local.inference.models.whisper import WhisperModel  # noqa: E402
+from noxus_local.inference.registry.installed import ModelRegistry  # noqa: E402
 from noxus_local.media.ffmpeg import run_ffmpeg  # noqa: E402
 from noxus_local.runtime.cancel import CancelToken  # noqa: E402
 from noxus_local.runtime.steps import StepTracker  # noqa: E402

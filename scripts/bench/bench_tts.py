@@ -41,8 +41,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from noxus_local.config import load_config  # noqa: E402
-from noxus_local.inference.kokoro import SAMPLE_RATE, Kokoro, load_voice  # noqa: E402
-from noxus_local.inference.registry import ModelRegistry, models_dir  # noqa: E402
+from noxus_local.inference.models.kokoro import SAMPLE_RATE, Kokoro, load_voice  # noqa: E402
+from noxus_local.inference.registry.installed import ModelRegistry  # noqa: E402
+from noxus_local.inference.registry.manifest import models_dir  # noqa: E402
 from noxus_local.runtime.cancel import CancelToken  # noqa: E402
 from noxus_local.speech.tts import Speech, Voice, speak, stream  # noqa: E402
 
@@ -113,7 +114,7 @@ def ours(cfg, voice: str, lang: str, runs: int) -> dict[str, object]:
 
 def round_trips(cfg) -> list[tuple[str, str, float, float, str]]:
     """(voice, language, WER, target, what Whisper heard) for each of ROUND_TRIPS."""
-    from noxus_local.inference.whisper import WhisperModel
+    from noxus_local.inference.models.whisper import WhisperModel
     from noxus_local.speech.asr import transcribe
     from noxus_local.speech.wer import wer
 
@@ -198,7 +199,7 @@ def main() -> None:
     args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="bench-tts-"))
     cfg = load_config(None, {"NOXUS_DATA_DIR": str(data / "data"), "NOXUS_INFERENCE_PREFER_GPU": "false"})
-    from noxus_local.inference.kokoro import voice_model_id
+    from noxus_local.inference.models.kokoro import voice_model_id
 
     ModelRegistry.from_config(cfg).fetch(["kokoro-82m", "whisper-base", "silero-vad", voice_model_id(args.voice),
                                           *{voice_model_id(v) for v, *_ in ROUND_TRIPS}])

@@ -1,6 +1,6 @@
 """What Kokoro's extra ``durations`` output costs: the same graph with and without it, same tokens.
 
-inference/kokoro.py adds the duration predictor's int64 tensor to the graph's
+inference/models/kokoro.py adds the duration predictor's int64 tensor to the graph's
 outputs in memory, so word timings come from the model. The tensor is computed
 anyway (the decoder needs it), so returning it should cost nothing; this
 measures it. Two sessions on CPU, one from the file as it is and one from the
@@ -29,10 +29,11 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from noxus_local.config import load_config  # noqa: E402
-from noxus_local.inference.kokoro import STYLE_DIM, Kokoro, find_durations, load_voice  # noqa: E402
-from noxus_local.inference.onnx_edit import INT64, add_outputs  # noqa: E402
-from noxus_local.inference.registry import ModelRegistry, models_dir  # noqa: E402
-from noxus_local.inference.session import create_session  # noqa: E402
+from noxus_local.inference.engines.onnx_edit import INT64, add_outputs  # noqa: E402
+from noxus_local.inference.engines.onnx_runtime import create_session  # noqa: E402
+from noxus_local.inference.models.kokoro import STYLE_DIM, Kokoro, find_durations, load_voice  # noqa: E402
+from noxus_local.inference.registry.installed import ModelRegistry  # noqa: E402
+from noxus_local.inference.registry.manifest import models_dir  # noqa: E402
 from noxus_local.speech.phonemes import phonemize_words  # noqa: E402
 
 TEXT = ("The old lighthouse keeper climbed the stairs every evening. He lit the lamp, wiped the glass, "

@@ -148,7 +148,7 @@ def ours(clips: dict[str, tuple[Path, list[float]]], rounds: int, folder: Path) 
     from noxus_local.analysis.video import scan
     from noxus_local.config import load_config
     from noxus_local.inference.cache import ModelCache
-    from noxus_local.inference.registry import ModelRegistry
+    from noxus_local.inference.registry.installed import ModelRegistry
     from noxus_local.media.probe import probe
     from noxus_local.runtime.cancel import CancelToken
     from noxus_local.tools.base import InputFile, Limits, ToolContext
@@ -185,7 +185,7 @@ def ours(clips: dict[str, tuple[Path, list[float]]], rounds: int, folder: Path) 
                      "cuts": [s["start"] for s in result["scenes"][1:]],
                      "kinds": [s["transition"] for s in result["scenes"][1:]],
                      "keyframes": len(result["keyframes"]), "speech": len(result["audio"].get("speech") or [])}
-    from noxus_local.inference.vad import SileroVad
+    from noxus_local.inference.models.vad import SileroVad
 
     out["_providers"] = {"silero-vad": models.get(SileroVad).load().providers_used}
     return out

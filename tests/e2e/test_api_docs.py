@@ -26,7 +26,8 @@ from noxus_local.node.services import prepare
 from tests.e2e.conftest import Server
 
 AUTH_FREE = {("get", "/api/v1/health"), ("get", "/api/v1/files/{job_id}/{filename}"), ("get", "/metrics"),
-             ("get", "/api/v1/assets/{asset_id}/content"), ("get", "/api/v1/voices/{voice_id}/preview")}
+             ("get", "/api/v1/assets/{asset_id}/content"), ("get", "/api/v1/voices/{voice_id}/preview"),
+             ("get", "/api/v1/music/{track_id}/preview")}
 NO_CDN = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
 
 

@@ -19,8 +19,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from noxus_local.inference import registry
-from noxus_local.inference.registry import load_manifest
+from noxus_local.inference.registry import manifest as registry
+from noxus_local.inference.registry.manifest import load_manifest
 from tests.e2e.conftest import Server, start_module_server
 
 CONVERT, SUBS, QR, TTS = ("/api/v1/tools/image-convert", "/api/v1/tools/auto-subtitles", "/api/v1/tools/qr",

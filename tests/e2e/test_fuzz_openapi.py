@@ -52,7 +52,9 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server.client.event_hooks = {"request": [], "response": []}  # the checks judge 5xx here
     # text-to-speech's model and voice (from the shared download cache): a tool call speaks, not 503s
     # the voices the speech routes default to (af_heart for OpenAI's names), so no 503 for a missing one
-    assert server.cli("models", "fetch", "kokoro-82m", "kokoro-voice-ef-dora", "kokoro-voice-af-heart").returncode == 0
+    # and the bundled music, so GET /api/v1/music lists tracks instead of 503 naming `models fetch`
+    assert server.cli("models", "fetch", "kokoro-82m", "kokoro-voice-ef-dora", "kokoro-voice-af-heart",
+                      "music-immich-memories").returncode == 0
     yield server
     server.stop()
 

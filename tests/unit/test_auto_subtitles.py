@@ -128,7 +128,7 @@ def test_model_option_unknown_or_not_installed_is_refused_before_the_hold(tmp_pa
     """What ``prepare_job`` asks before any hold: 400 for an id the manifest lacks (listing the installed
     ones), 503 with the fetch command for a declared model or Silero VAD that is missing."""
     from noxus_local.config import load_config
-    from noxus_local.inference.session import ModelNotInstalled
+    from noxus_local.inference.model import ModelNotInstalled
 
     cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path / "data")})
     tool = AutoSubtitlesTool()
@@ -141,7 +141,7 @@ def test_model_option_unknown_or_not_installed_is_refused_before_the_hold(tmp_pa
     assert missing.value.status == 503 and missing.value.details["install"] == "noxus-local models fetch whisper-base"
     base = tmp_path / "data" / "models" / "whisper-base"
     base.mkdir(parents=True)
-    from noxus_local.inference.registry import ModelRegistry
+    from noxus_local.inference.registry.installed import ModelRegistry
 
     spec = ModelRegistry.from_config(cfg).specs["whisper-base"]
     for f in spec.files:  # present with the declared sizes: installed as list_models sees it

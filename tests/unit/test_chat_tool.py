@@ -10,7 +10,7 @@ from noxus_local.api.chat_shapes import Chunks, completion, whole_stream
 from noxus_local.config import load_config
 from noxus_local.errors import ValidationError
 from noxus_local.generate.llm.models import TextModels
-from noxus_local.inference.session import ModelNotInstalled
+from noxus_local.inference.model import ModelNotInstalled
 from noxus_local.tools.base import Limits
 from noxus_local.tools.chat import ChatTool, _json_object
 

@@ -5,7 +5,8 @@ import pytest
 from noxus_local.compose.music import MODEL_ID, MusicLibrary
 from noxus_local.config import load_config
 from noxus_local.errors import ValidationError
-from noxus_local.inference.registry import ModelRegistry, models_dir
+from noxus_local.inference.registry.installed import ModelRegistry
+from noxus_local.inference.registry.manifest import models_dir
 
 
 @pytest.fixture(scope="module")

@@ -22,9 +22,10 @@ from noxus_local.compose.music import MODEL_ID
 from noxus_local.compose.render import command
 from noxus_local.config import load_config
 from noxus_local.errors import JobCancelled
-from noxus_local.inference.kokoro import SAMPLE_RATE, Kokoro, load_voice
-from noxus_local.inference.registry import ModelRegistry, models_dir
-from noxus_local.inference.whisper import WhisperModel
+from noxus_local.inference.models.kokoro import SAMPLE_RATE, Kokoro, load_voice
+from noxus_local.inference.models.whisper import WhisperModel
+from noxus_local.inference.registry.installed import ModelRegistry
+from noxus_local.inference.registry.manifest import models_dir
 from noxus_local.media.audio import extract_pcm16k
 from noxus_local.media.ffmpeg import run_ffmpeg
 from noxus_local.media.fonts import prepare_fonts

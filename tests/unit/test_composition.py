@@ -19,8 +19,8 @@ import pytest
 from noxus_local import captions
 from noxus_local.config import load_config
 from noxus_local.inference.cache import ModelCache
-from noxus_local.inference.registry import ModelRegistry
-from noxus_local.inference.whisper import WhisperModel
+from noxus_local.inference.models.whisper import WhisperModel
+from noxus_local.inference.registry.installed import ModelRegistry
 from noxus_local.media.audio import encode
 from noxus_local.media.ffmpeg import run_ffmpeg
 from noxus_local.runtime.cancel import CancelToken

@@ -10,9 +10,9 @@ import pytest
 from noxus_local.cli.main import main
 from noxus_local.config import load_config
 from noxus_local.core import ledger
-from noxus_local.inference import registry
-from noxus_local.inference.probe import add_model, probe, usable_cores
-from noxus_local.inference.registry import ModelRegistry
+from noxus_local.inference.engines.providers import add_model, probe, usable_cores
+from noxus_local.inference.registry import manifest as registry
+from noxus_local.inference.registry.installed import ModelRegistry
 from noxus_local.media import fonts
 from noxus_local.node.services import prepare
 from noxus_local.ops import doctor

@@ -22,10 +22,11 @@ from noxus_local.analysis.batch import plan_item, run_batch
 from noxus_local.analysis.features import analyse, analyse_many
 from noxus_local.config import Config, load_config
 from noxus_local.inference.cache import ModelCache, model_class
-from noxus_local.inference.centerface import CenterFace
-from noxus_local.inference.onnx_edit import symbolic_dims
-from noxus_local.inference.ppocr import PpOcr, ctc_greedy, reading_order, regions
-from noxus_local.inference.registry import ModelFile, ModelRegistry, ModelSpec, default_cache_dir
+from noxus_local.inference.engines.onnx_edit import symbolic_dims
+from noxus_local.inference.models.centerface import CenterFace
+from noxus_local.inference.models.ppocr import PpOcr, ctc_greedy, reading_order, regions
+from noxus_local.inference.registry.installed import ModelRegistry
+from noxus_local.inference.registry.manifest import ModelFile, ModelSpec, default_cache_dir
 from noxus_local.media.fonts import font_path
 from noxus_local.runtime.cancel import CancelToken
 from tests.media_samples import gradient

@@ -5,8 +5,8 @@ import pytest
 import tokenizers
 
 from noxus_local.config import load_config
-from noxus_local.inference.gguf_ct2 import OUTPUT_FILES, GgufError, convert_gguf
-from noxus_local.inference.registry import ModelRegistry
+from noxus_local.inference.registry.gguf_ct2 import OUTPUT_FILES, GgufError, convert_gguf
+from noxus_local.inference.registry.installed import ModelRegistry
 from noxus_local.runtime.digest import sha256_of
 
 MODEL = "qwen2.5-coder-0.5b-instruct"
@@ -54,8 +54,9 @@ def test_one_conversion_run_installs_every_file_of_the_model_it_wrote(tmp_path, 
     import sys
     import types
 
-    from noxus_local.inference import registry as registry_module
-    from noxus_local.inference.registry import ModelFile, ModelRegistry, ModelSpec
+    from noxus_local.inference.registry import installed as registry_module
+    from noxus_local.inference.registry.installed import ModelRegistry
+    from noxus_local.inference.registry.manifest import ModelFile, ModelSpec
 
     def sha(data):
         return hashlib.sha256(data).hexdigest()

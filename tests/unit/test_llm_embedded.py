@@ -21,8 +21,8 @@ from noxus_local.generate.llm.embedded import EmbeddedLlm, QwenGenerator
 from noxus_local.generate.llm.template import render
 from noxus_local.generate.script import Scene, Script, ScriptReport, write_script
 from noxus_local.inference.cache import ModelCache
-from noxus_local.inference.registry import ModelRegistry
-from noxus_local.inference.session import ModelNotInstalled
+from noxus_local.inference.model import ModelNotInstalled
+from noxus_local.inference.registry.installed import ModelRegistry
 from noxus_local.media.fonts import prepare_fonts
 
 MODEL = "qwen2.5-coder-0.5b-instruct"
@@ -121,7 +121,7 @@ def test_a_reported_gpu_that_does_not_work_falls_back_to_int8_on_cpu(cfg, monkey
     Generator then fails on CUDA and the model runs int8 on CPU, saying so once."""
     import ctranslate2
 
-    from noxus_local.inference.registry import models_dir
+    from noxus_local.inference.registry.manifest import models_dir
 
     monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 1)
     model = QwenGenerator.for_id(MODEL)(models_dir(cfg) / MODEL, prefer_gpu=True)

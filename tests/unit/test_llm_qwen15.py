@@ -10,7 +10,7 @@ from noxus_local.generate.schema import problems
 from noxus_local.generate.schemas import SCENE_PLAN_SCHEMA, SCRIPT_SCHEMA
 from noxus_local.generate.structured import ask_structured
 from noxus_local.inference.cache import ModelCache
-from noxus_local.inference.registry import ModelRegistry
+from noxus_local.inference.registry.installed import ModelRegistry
 
 
 @pytest.fixture(scope="module")

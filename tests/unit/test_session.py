@@ -9,9 +9,8 @@ import onnxruntime as ort
 import pytest
 
 from noxus_local.config import load_config
-from noxus_local.inference import session as session_module
-from noxus_local.inference.probe import add_model
-from noxus_local.inference.session import (
+from noxus_local.inference.engines import onnx_runtime as session_module
+from noxus_local.inference.engines.onnx_runtime import (
     CPU,
     CUDA,
     ModelNotInstalled,
@@ -19,6 +18,7 @@ from noxus_local.inference.session import (
     create_session,
     requested_providers,
 )
+from noxus_local.inference.engines.providers import add_model
 
 X = np.arange(4, dtype=np.float32).reshape(1, 4)
 

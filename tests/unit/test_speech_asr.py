@@ -13,8 +13,8 @@ import pytest
 
 from noxus_local.config import load_config
 from noxus_local.errors import JobCancelled, ValidationError
-from noxus_local.inference.registry import ModelRegistry
-from noxus_local.inference.whisper import WhisperModel
+from noxus_local.inference.models.whisper import WhisperModel
+from noxus_local.inference.registry.installed import ModelRegistry
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.speech.asr import SILENCE_NOTE, align, transcribe
 from noxus_local.speech.espeak_process import speak_wav

@@ -61,7 +61,8 @@ def test_known_words_go_to_the_window_they_were_heard_in_and_never_back():
 def test_a_source_in_parts_is_read_as_one_stream():
     import io
 
-    from noxus_local.inference.registry import _Joined, source_parts
+    from noxus_local.inference.registry.installed import _Joined
+    from noxus_local.inference.registry.manifest import source_parts
 
     assert source_parts("pypi:a==1#m.part1 + pypi:b==1#m.part2") == ["pypi:a==1#m.part1", "pypi:b==1#m.part2"]
     joined = _Joined([io.BytesIO(b"abc"), io.BytesIO(b""), io.BytesIO(b"defg")])

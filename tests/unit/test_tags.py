@@ -18,12 +18,13 @@ import pytest
 
 from noxus_local.analysis.features import analyse, analyse_many
 from noxus_local.config import Config, load_config
-from noxus_local.inference import efficientnet
 from noxus_local.inference.cache import ModelCache, model_class
-from noxus_local.inference.efficientnet import CheckpointError, EfficientNetLite0, read_state_dict
-from noxus_local.inference.registry import ModelFile, ModelRegistry, ModelSpec, default_cache_dir, load_manifest
-from noxus_local.inference.registry import manifest_path as shipped_manifest
-from noxus_local.inference.sources import FetchError
+from noxus_local.inference.models import efficientnet
+from noxus_local.inference.models.efficientnet import CheckpointError, EfficientNetLite0, read_state_dict
+from noxus_local.inference.registry.installed import ModelRegistry
+from noxus_local.inference.registry.manifest import ModelFile, ModelSpec, default_cache_dir, load_manifest
+from noxus_local.inference.registry.manifest import manifest_path as shipped_manifest
+from noxus_local.inference.registry.sources import FetchError
 from tests.media_samples import gradient
 
 MAX_PIXELS = 40_000_000

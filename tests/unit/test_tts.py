@@ -14,9 +14,17 @@ import pytest
 
 from noxus_local.config import load_config
 from noxus_local.errors import JobCancelled, LimitExceeded
-from noxus_local.inference.kokoro import FRAME_SAMPLES, SAMPLE_RATE, Kokoro, find_durations, load_voice, mix_voices
-from noxus_local.inference.registry import ModelRegistry, models_dir
-from noxus_local.inference.session import ModelNotInstalled
+from noxus_local.inference.model import ModelNotInstalled
+from noxus_local.inference.models.kokoro import (
+    FRAME_SAMPLES,
+    SAMPLE_RATE,
+    Kokoro,
+    find_durations,
+    load_voice,
+    mix_voices,
+)
+from noxus_local.inference.registry.installed import ModelRegistry
+from noxus_local.inference.registry.manifest import models_dir
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.speech.phonemes import phonemize_words
 from noxus_local.speech.synthesis import has_words, plan

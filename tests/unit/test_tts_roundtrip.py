@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 
 from noxus_local.config import load_config
-from noxus_local.inference.kokoro import SAMPLE_RATE, Kokoro, load_voice
-from noxus_local.inference.piper import PiperJoe, resample
-from noxus_local.inference.registry import ModelRegistry, models_dir
-from noxus_local.inference.vad import SileroVad
-from noxus_local.inference.whisper import WhisperModel
+from noxus_local.inference.models.kokoro import SAMPLE_RATE, Kokoro, load_voice
+from noxus_local.inference.models.piper import PiperJoe, resample
+from noxus_local.inference.models.vad import SileroVad
+from noxus_local.inference.models.whisper import WhisperModel
+from noxus_local.inference.registry.installed import ModelRegistry
+from noxus_local.inference.registry.manifest import models_dir
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.speech.asr import transcribe
 from noxus_local.speech.known_text import align_text

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from noxus_local.config import load_config
-from noxus_local.inference.registry import ModelRegistry
-from noxus_local.inference.vad import SAMPLE_RATE, WINDOW, SileroVad, segments_from_probs
+from noxus_local.inference.models.vad import SAMPLE_RATE, WINDOW, SileroVad, segments_from_probs
+from noxus_local.inference.registry.installed import ModelRegistry
 from noxus_local.speech.espeak_process import speak_wav
 
 TOLERANCE_S = 0.3

@@ -15,7 +15,7 @@ import pytest
 import tokenizers
 from tokenizers.models import WordLevel
 
-from noxus_local.inference.whisper import WhisperModel
+from noxus_local.inference.models.whisper import WhisperModel
 
 SPECIALS = ("<|startoftranscript|>", "<|endoftext|>", "<|transcribe|>", "<|translate|>", "<|notimestamps|>",
             "<|nospeech|>", "<|en|>", "<|es|>", "<unk>")

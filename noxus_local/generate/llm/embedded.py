@@ -1,4 +1,4 @@
-"""The text model on this box: ``inference/qwen.py``'s CTranslate2 ``Generator``, through the model cache.
+"""The text model on this box: ``inference/models/qwen.py``'s CTranslate2 ``Generator``, through the model cache.
 
 ``EmbeddedLlm`` holds the model from the cache for each call (so it is never
 unloaded under a stream) and renders Qwen's chat template, samples, stops on
@@ -11,7 +11,7 @@ joined, so a streamed answer and a plain one are the same text.
 Seeds: CTranslate2 4.8.5 samples with one random generator per worker
 thread, seeded once from ``ctranslate2.set_random_seed`` when the thread
 first samples, so a per-request seed cannot be honoured; the model is seeded
-at load (``inference/qwen.py``), which makes a fresh process reproducible,
+at load (``inference/models/qwen.py``), which makes a fresh process reproducible,
 and temperature 0 (greedy) is reproducible always.
 
 Example::
@@ -29,7 +29,7 @@ from typing import Any
 from noxus_local.generate.llm.template import END_TOKENS, render
 from noxus_local.generate.llm.types import Completion, Message, Sampling, Tally, TextStream, check_messages
 from noxus_local.inference.cache import ModelCache
-from noxus_local.inference.qwen import QwenGenerator
+from noxus_local.inference.models.qwen import QwenGenerator
 
 __all__ = ["EmbeddedLlm", "QwenGenerator"]
 

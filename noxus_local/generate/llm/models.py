@@ -51,7 +51,7 @@ class TextModels:
         """The configured model first, then the installed embedded ones."""
         names = [self.cfg.llm.model]
         if self.embedded:
-            from noxus_local.inference.registry import ModelRegistry
+            from noxus_local.inference.registry.installed import ModelRegistry
 
             names += [s.spec.id for s in ModelRegistry.from_config(self.cfg).list_models()
                       if s.spec.task == TASK and s.installed]
@@ -65,8 +65,8 @@ class TextModels:
             raise ValidationError.fields({"model": [Text(f"modelo desconocido {name[:100]!r}; disponibles: {listed}",
                                                          f"unknown model {name[:100]!r}; available: {listed}")]})
         if self.embedded:
-            from noxus_local.inference.registry import models_dir
-            from noxus_local.inference.session import ModelNotInstalled
+            from noxus_local.inference.model import ModelNotInstalled
+            from noxus_local.inference.registry.manifest import models_dir
 
             cls = self._model_class(name)
             missing = [f for f in cls.files if not (models_dir(self.cfg) / name / f).is_file()]
@@ -103,7 +103,7 @@ class TextModels:
         return EmbeddedLlm(cache, self._model_class(name), self.cfg.llm.max_concurrency)
 
     def _model_class(self, name: str) -> Any:
-        from noxus_local.inference.qwen import QwenGenerator
+        from noxus_local.inference.models.qwen import QwenGenerator
 
         return QwenGenerator.for_id(name)
 
@@ -112,7 +112,7 @@ class TextModels:
             if name not in self._tokenizers:
                 import tokenizers
 
-                from noxus_local.inference.registry import models_dir
+                from noxus_local.inference.registry.manifest import models_dir
 
                 path = models_dir(self.cfg) / name / "tokenizer.json"
                 self._tokenizers[name] = tokenizers.Tokenizer.from_file(str(path))

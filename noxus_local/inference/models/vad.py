@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from noxus_local.inference.session import OnnxModel
+from noxus_local.inference.engines.onnx_runtime import OnnxModel
 
 SAMPLE_RATE = 16_000
 WINDOW = 512  # samples per probability: 32 ms

@@ -43,7 +43,7 @@ from typing import IO, Any
 import numpy as np
 from PIL import Image
 
-from noxus_local.inference.session import OnnxModel
+from noxus_local.inference.engines.onnx_runtime import OnnxModel
 
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 LEGACY_PROTOCOL = 1001

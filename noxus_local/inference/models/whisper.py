@@ -18,12 +18,11 @@ Example::
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from noxus_local.inference.session import ModelNotInstalled, OnnxModel
+from noxus_local.inference.model import Model
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +59,7 @@ class SpecialTokens:
         return self.languages[code]
 
 
-class WhisperModel(OnnxModel):
+class WhisperModel(Model):
     """A ctranslate2 Whisper model and its tokenizer, loaded once (``load``) under a lock."""
 
     identity: ClassVar[str] = "whisper-base"
@@ -68,40 +67,14 @@ class WhisperModel(OnnxModel):
     # CPU threads: one ctranslate2 replica per thread, each one-threaded (speech/batches.py says why);
     # a tool running it should declare as many CPU slots
     threads: ClassVar[int] = 2
-    _classes: ClassVar[dict[str, type[WhisperModel]]] = {}
 
     def __init__(self, model_dir: Path, prefer_gpu: bool = True, threads: int = 0) -> None:
         super().__init__(model_dir, prefer_gpu, threads)
-        self._model: Any = None
         self._tokenizer: Any = None
         self._tokens: SpecialTokens | None = None
         self.device = "cpu"
         self.compute_type = "int8"
         self.workers = 1  # batches that may run at once: the CPU replicas (speech/batches.py), 1 on CUDA
-        self._load_lock = threading.Lock()
-
-    @classmethod
-    def for_id(cls, model_id: str) -> type[WhisperModel]:
-        """The model class of a Whisper manifest id: one class per id, so the cache keeps one instance each."""
-        if model_id == WhisperModel.identity:
-            return WhisperModel
-        if model_id not in cls._classes:
-            name = "Whisper_" + model_id.replace("-", "_").replace(".", "_")
-            cls._classes[model_id] = type(name, (WhisperModel,), {"identity": model_id})
-        return cls._classes[model_id]
-
-    @property
-    def loaded(self) -> bool:
-        return self._model is not None
-
-    def load(self) -> Any:  # type: ignore[override]  # a ctranslate2 model, not an ONNX session
-        with self._load_lock:
-            if self._model is None:
-                missing = self.missing_files()
-                if missing:
-                    raise ModelNotInstalled.for_model(self.identity, missing)
-                self._open()
-        return self._model
 
     def missing_files(self) -> list[str]:
         """``files`` not in the model's folder; vocabulary.json stands in for vocabulary.txt (ctranslate2
@@ -147,10 +120,7 @@ class WhisperModel(OnnxModel):
         eot = self.tokens.eot
         return self.tokenizer.decode([i for i in ids if i < eot])
 
-    def _predict(self, *inputs: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("use noxus_local.speech.asr")
-
-    def _open(self) -> None:
+    def _open(self) -> Any:
         import ctranslate2
         import tokenizers
 
@@ -159,14 +129,14 @@ class WhisperModel(OnnxModel):
         threads = self.session_threads or type(self).threads
         if self.prefer_gpu and ctranslate2.get_cuda_device_count() > 0:
             try:
-                self._model = _open_cuda(ctranslate2, self.model_dir)
+                model = _open_cuda(ctranslate2, self.model_dir)
                 self.device, self.compute_type = "cuda", "float16"
-                return
+                return model
             except (RuntimeError, ValueError) as exc:  # no usable GPU after all: CPU, said once
                 log.warning("%s: CUDA float16 does not work here (%s); running int8 on CPU", self.identity, exc)
-        self._model = ctranslate2.models.Whisper(str(self.model_dir), device="cpu", compute_type="int8",
-                                                 intra_threads=1, inter_threads=threads)
         self.workers = threads
+        return ctranslate2.models.Whisper(str(self.model_dir), device="cpu", compute_type="int8",
+                                          intra_threads=1, inter_threads=threads)
 
 
 def _open_cuda(ctranslate2: Any, model_dir: Path) -> Any:
@@ -199,7 +169,7 @@ def installed_models(cfg: Any) -> list[str]:
     """Ids of the speech-recognition models installed in this data dir, the manifest's and those added with
     ``models add --kind speech-recognition``, e.g. ``["whisper-base", "whisper-small"]``: what a ``model``
     request option may name."""
-    from noxus_local.inference.registry import ModelRegistry
+    from noxus_local.inference.registry.installed import ModelRegistry
 
     return [s.spec.id for s in ModelRegistry.from_config(cfg).list_models()
             if s.spec.task == "speech-recognition" and s.installed]

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from noxus_local.inference.gguf_tokenizer import qwen2_tokenizer, vocabulary_of
+from noxus_local.inference.registry.gguf_tokenizer import qwen2_tokenizer, vocabulary_of
 
 ROWS_PER_BLOCK = 4096  # rows dequantised at once: 4096 x 1536 float32 is 25 MB
 OUTPUT_FILES = ("model.bin", "config.json", "vocabulary.json", "tokenizer.json")

@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from noxus_local.inference.boxes import nms
-from noxus_local.inference.session import OnnxModel
+from noxus_local.inference.engines.onnx_runtime import OnnxModel
+from noxus_local.inference.models.boxes import nms
 
 SIDE = 320  # the longer side the detector sees; faces under ~10 px at this size are missed
 THRESHOLD, IOU = 0.5, 0.3
@@ -94,7 +94,7 @@ class CenterFace(OnnxModel):
     def _graph(self) -> Path | bytes:
         import onnx  # ~0.7 s to import: only when the model loads, not at every start
 
-        from noxus_local.inference.onnx_edit import symbolic_dims
+        from noxus_local.inference.engines.onnx_edit import symbolic_dims
 
         return symbolic_dims(onnx.load(self.model_dir / self.files[0]), SHAPES).SerializeToString()
 

@@ -34,8 +34,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from noxus_local.inference.registry import ID_RE, ManifestError, ModelFile, ModelSpec, load_manifest
-from noxus_local.inference.sources import ChecksumMismatch, ModelError, copy_file_verified
+from noxus_local.inference.registry.manifest import ID_RE, ManifestError, ModelFile, ModelSpec, load_manifest
+from noxus_local.inference.registry.sources import ChecksumMismatch, LocalModelError, copy_file_verified
+from noxus_local.inference.registry.whisper_folder import check_whisper_folder, whisper_files
 from noxus_local.runtime.digest import sha256_of
 
 LOCAL_FILE = "local-models.toml"
@@ -44,10 +45,6 @@ SPEECH = "speech-recognition"
 # kind → the feature it serves
 KINDS = {"object-detector": "objects", "image-embedding": "embedding", SPEECH: "speech recognition"}
 LICENSE = "supplied by the admin"
-
-
-class LocalModelError(ModelError):
-    """A model that cannot be added: the message says what is wrong with the file or the id."""
 
 
 def serves(kind: str) -> str:
@@ -104,7 +101,6 @@ def add_local_model(models_dir: Path, model_id: str, kind: str, graph: Path | No
     if sha256 is not None and digest != sha256.lower():
         raise ChecksumMismatch(f"{sources[0][1]}: sha256 {digest} instead of the expected {sha256}")
     if kind == SPEECH:
-        from noxus_local.inference.whisper_folder import check_whisper_folder
 
         check_whisper_folder(sources[0][1].parent)
     else:
@@ -140,7 +136,6 @@ def _sources(kind: str, graph: Path | None, labels: Path | None, folder: Path | 
                                   "--dir, not --file / --labels (those are for the ONNX kinds)")
         if folder is None:
             raise LocalModelError("a speech-recognition model needs --dir: its ctranslate2 Whisper folder")
-        from noxus_local.inference.whisper_folder import whisper_files
 
         root = folder.resolve()
         return [(name, root / name) for name in whisper_files(root)]
@@ -154,7 +149,7 @@ def _sources(kind: str, graph: Path | None, labels: Path | None, folder: Path | 
 def check_graph(path: Path, kind: str) -> None:
     """ONNX Runtime opens it and its shapes are the kind's: one ``[N, 3, H, W]`` image input, and a
     ``[N, 4 + classes, anchors]`` output for a detector (YOLOv8 / YOLO11 export) or a vector for an encoder."""
-    from noxus_local.inference.session import create_session
+    from noxus_local.inference.engines.onnx_runtime import create_session
 
     try:
         session = create_session(path, prefer_gpu=False, threads=1).session

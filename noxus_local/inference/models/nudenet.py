@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from noxus_local.inference.boxes import nms
-from noxus_local.inference.session import OnnxModel
+from noxus_local.inference.engines.onnx_runtime import OnnxModel
+from noxus_local.inference.models.boxes import nms
 
 SIZE = 320
 MIN_SCORE, IOU = 0.25, 0.45

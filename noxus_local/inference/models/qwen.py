@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import atexit
 import logging
-import threading
 import weakref
 from pathlib import Path
 from typing import Any, ClassVar
 
-from noxus_local.inference.session import ModelNotInstalled, OnnxModel
+from noxus_local.inference.model import Model
 
 log = logging.getLogger(__name__)
 LOAD_SEED = 0
@@ -35,52 +34,28 @@ _loaded: weakref.WeakSet[QwenGenerator] = weakref.WeakSet()
 @atexit.register
 def _release_all() -> None:
     for model in list(_loaded):
-        model.generator = None
+        model.release()
 
 
-class QwenGenerator(OnnxModel):
+class QwenGenerator(Model):
     """A converted Qwen2 chat model (``models fetch qwen2.5-coder-*``) and its tokenizer."""
 
     identity: ClassVar[str] = "qwen2.5-coder-1.5b-instruct"
     files: ClassVar[tuple[str, ...]] = ("model.bin", "config.json", "vocabulary.json", "tokenizer.json")
     threads: ClassVar[int] = 0  # 0 = every core: one generation uses them all
     context_tokens: ClassVar[int] = 32768  # qwen2.context_length of both GGUF files
-    _classes: ClassVar[dict[str, type[QwenGenerator]]] = {}
 
     def __init__(self, model_dir: Path, prefer_gpu: bool = True, threads: int = 0) -> None:
         super().__init__(model_dir, prefer_gpu, threads)
-        self.generator: Any = None
         self.tokenizer: Any = None
         self.device, self.compute_type = "cpu", "int8"
-        self._load_lock = threading.Lock()
-
-    @classmethod
-    def for_id(cls, model_id: str) -> type[QwenGenerator]:
-        """One class per manifest id, so the cache keeps one instance of each."""
-        if model_id == QwenGenerator.identity:
-            return QwenGenerator
-        if model_id not in cls._classes:
-            name = "Qwen_" + model_id.replace("-", "_").replace(".", "_")
-            cls._classes[model_id] = type(name, (QwenGenerator,), {"identity": model_id})
-        return cls._classes[model_id]
 
     @property
-    def loaded(self) -> bool:
-        return self.generator is not None
+    def generator(self) -> Any:
+        """The ``ctranslate2.Generator``, opened on first use."""
+        return self.load()
 
-    def load(self) -> Any:  # type: ignore[override]  # a ctranslate2 Generator, not an ONNX session
-        with self._load_lock:
-            if self.generator is None:
-                missing = [name for name in self.files if not (self.model_dir / name).is_file()]
-                if missing:
-                    raise ModelNotInstalled.for_model(self.identity, missing)
-                self._open()
-        return self.generator
-
-    def _predict(self, *inputs: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("use noxus_local.generate.llm.embedded.EmbeddedLlm")
-
-    def _open(self) -> None:
+    def _open(self) -> Any:
         import ctranslate2
         import tokenizers
 
@@ -88,15 +63,15 @@ class QwenGenerator(OnnxModel):
         self.tokenizer = tokenizers.Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
         if self.prefer_gpu and ctranslate2.get_cuda_device_count() > 0:
             try:
-                self.generator = _open_cuda(ctranslate2, self.model_dir, self.tokenizer)
+                generator = _open_cuda(ctranslate2, self.model_dir, self.tokenizer)
                 self.device, self.compute_type = "cuda", "float16"
                 _loaded.add(self)
-                return
+                return generator
             except (RuntimeError, ValueError) as exc:
                 log.warning("%s: CUDA float16 does not work here (%s); running int8 on CPU", self.identity, exc)
-        self.generator = ctranslate2.Generator(str(self.model_dir), device="cpu", compute_type="int8",
-                                               intra_threads=self.session_threads)
         _loaded.add(self)
+        return ctranslate2.Generator(str(self.model_dir), device="cpu", compute_type="int8",
+                                     intra_threads=self.session_threads)
 
 
 def _open_cuda(ctranslate2: Any, model_dir: Path, tokenizer: Any) -> Any:

@@ -5,8 +5,7 @@ with no GPU, and a session asked for them silently falls back to CPU
 (STACK.md). So each provider gets a real session on a one-node model
 (``Y = X + X``), and counts only if the session kept it and the answer is right.
 
-The model is a few dozen bytes of ONNX protobuf written here by hand: the
-``onnx`` package is not a runtime dependency.
+The model is a few dozen bytes built with ``onnx.helper`` when the probe runs.
 
 Example::
 
@@ -26,9 +25,8 @@ from dataclasses import dataclass
 
 from noxus_local.config import Config
 
-log = logging.getLogger("noxus_local.inference.probe")
+log = logging.getLogger("noxus_local.inference.engines.providers")
 
-FLOAT = 1  # TensorProto.FLOAT
 SHAPE = (1, 4)
 
 
@@ -75,38 +73,15 @@ def probe(ort: object, provider: str) -> ProviderProbe:
 
 
 def add_model() -> bytes:
-    """ONNX ``ModelProto`` bytes for ``Y = Add(X, X)``, float32 [1, 4], opset 13."""
-    node = _fields((1, "X"), (1, "X"), (2, "Y"), (3, "add"), (4, "Add"))
-    graph = _fields((1, node), (2, "probe"), (11, _value_info("X")), (12, _value_info("Y")))
-    opset = _fields((1, ""), (2, 13))
-    return _fields((1, 7), (2, "noxus-local"), (7, graph), (8, opset))
+    """ONNX ``ModelProto`` bytes for ``Y = Add(X, X)``, float32 [1, 4], opset 13 (built with ``onnx.helper``)."""
+    from onnx import TensorProto, helper
 
-
-def _value_info(name: str) -> bytes:
-    dims = b"".join(_fields((1, _fields((1, size)))) for size in SHAPE)
-    tensor = _fields((1, FLOAT), (2, dims))
-    return _fields((1, name), (2, _fields((1, tensor))))
-
-
-def _fields(*fields: tuple[int, int | str | bytes]) -> bytes:
-    """Protobuf wire format: ints as varints (type 0), str/bytes length-delimited (type 2)."""
-    out = bytearray()
-    for number, value in fields:
-        if isinstance(value, int):
-            out += _varint(number << 3) + _varint(value)
-        else:
-            data = value.encode() if isinstance(value, str) else value
-            out += _varint(number << 3 | 2) + _varint(len(data)) + data
-    return bytes(out)
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        low, value = value & 0x7F, value >> 7
-        out.append(low | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
+    graph = helper.make_graph([helper.make_node("Add", ["X", "X"], ["Y"], name="add")], "probe",
+                              [helper.make_tensor_value_info("X", TensorProto.FLOAT, SHAPE)],
+                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT, SHAPE)])
+    model = helper.make_model(graph, producer_name="noxus-local", opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    return bytes(model.SerializeToString())
 
 
 def usable_cores() -> int:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from noxus_local import package_version
-from noxus_local.inference.packages import Clients, PackageError
+from noxus_local.inference.registry.packages import Clients, PackageError
 
 TIMEOUT_SECONDS = 60
 CHUNK = 1 << 20
@@ -43,6 +43,10 @@ Progress = Callable[[str], None]
 
 class ModelError(Exception):
     """Base of the registry's errors: the message is meant for the operator, as is."""
+
+
+class LocalModelError(ModelError):
+    """A model that cannot be added: the message says what is wrong with the file or the id."""
 
 
 class FetchError(ModelError):

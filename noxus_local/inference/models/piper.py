@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from noxus_local.inference.kokoro import SAMPLE_RATE
-from noxus_local.inference.session import OnnxModel
+from noxus_local.inference.engines.onnx_runtime import OnnxModel
+from noxus_local.inference.models.kokoro import SAMPLE_RATE
 
 
 class PiperJoe(OnnxModel):

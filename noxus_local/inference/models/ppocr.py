@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from noxus_local.inference.session import OnnxModel, SessionInfo, create_session
+from noxus_local.inference.engines.onnx_runtime import OnnxModel, SessionInfo, create_session
 
 DET_SIDE = 960
 DET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
@@ -169,15 +169,13 @@ class PpOcr(OnnxModel):
         self._rec: SessionInfo | None = None
         self._chars: list[str] = []
 
-    def load(self) -> SessionInfo:
-        """The detector's session (the base class), then the recogniser's and its character list."""
-        info = super().load()
-        with self._lock:
-            if self._rec is None:
-                rec = create_session(self.model_dir / self.files[1], self.prefer_gpu, self.session_threads)
-                meta = rec.session.get_modelmeta().custom_metadata_map
-                self._chars = ["blank", *meta["character"].split("\n"), " "]
-                self._rec = rec
+    def _open(self) -> SessionInfo:
+        """The detector's session (the base class's), then the recogniser's and its character list."""
+        info = super()._open()
+        rec = create_session(self.model_dir / self.files[1], self.prefer_gpu, self.session_threads)
+        meta = rec.session.get_modelmeta().custom_metadata_map
+        self._chars = ["blank", *meta["character"].split("\n"), " "]
+        self._rec = rec
         return info
 
     def _predict(self, images: Sequence[Image.Image], **_: Any) -> list[dict[str, Any]]:

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from noxus_local.inference.detector import graph_side
-from noxus_local.inference.session import OnnxModel
+from noxus_local.inference.engines.onnx_runtime import OnnxModel
+from noxus_local.inference.models.detector import graph_side
 
 DEFAULT_SIDE = 224
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)

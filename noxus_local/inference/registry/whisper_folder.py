@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from noxus_local.inference.local_models import LocalModelError
+from noxus_local.inference.registry.sources import LocalModelError
 
 REQUIRED = ("model.bin", "config.json", "tokenizer.json")
 # ctranslate2 writes vocabulary.txt; some conversions write vocabulary.json, which it reads as well

@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from noxus_local.inference.boxes import nms
-from noxus_local.inference.session import OnnxModel
+from noxus_local.inference.engines.onnx_runtime import OnnxModel
+from noxus_local.inference.models.boxes import nms
 
 DEFAULT_SIDE = 640  # a graph with symbolic H, W
 MIN_SCORE, IOU, MAX_BOXES = 0.25, 0.7, 300

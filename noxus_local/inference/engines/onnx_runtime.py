@@ -1,4 +1,4 @@
-"""The one ONNX Runtime session factory, and the base class of every model.
+"""The one ONNX Runtime session factory, and ``OnnxModel``: a model (inference/model.py) it runs.
 
 ``onnxruntime-gpu`` lists CUDA as available even on a machine without a GPU
 and quietly falls back to CPU (STACK.md), so what runs is read back from the
@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any
 
-from noxus_local.config import Config
-from noxus_local.errors import Text, ToolUnavailable
+from noxus_local.inference.model import Model, ModelNotInstalled
+
+__all__ = ["CPU", "CUDA", "Model", "ModelNotInstalled", "OnnxModel", "SessionInfo", "create_session"]
 
 CUDA, CPU = "CUDAExecutionProvider", "CPUExecutionProvider"
 ORT_DEFAULT_SEVERITY = 2  # warnings
@@ -39,24 +40,6 @@ log = logging.getLogger(__name__)
 # ONNX Runtime's default logger is process-wide: silencing it around one
 # session's creation must not un-silence it under another's
 _creating = threading.Lock()
-
-
-class ModelNotInstalled(ToolUnavailable):
-    """A model whose files are not in the data dir; the message says how to fetch them.
-
-    No path in it: the message and details reach API responses.
-    Example: ``details == {"reason": "model_missing", "model": "silero-vad",
-    "install": "noxus-local models fetch silero-vad", "missing": ["silero_vad.onnx"]}``.
-    """
-
-    @classmethod
-    def for_model(cls, identity: str, missing: list[str]) -> ModelNotInstalled:
-        command = f"noxus-local models fetch {identity}"
-        files = ", ".join(missing)
-        return cls(Text(f"el modelo {identity} no está instalado (falta {files}); instálalo con `{command}`",
-                        f"model {identity} is not installed ({files} missing); install it with `{command}`"),
-                   details={"reason": "model_missing", "model": identity, "install": command,
-                            "missing": missing})
 
 
 @dataclass(frozen=True)
@@ -98,45 +81,20 @@ def create_session(model_path: Path | str | bytes, prefer_gpu: bool = True, thre
     return SessionInfo(session, used)
 
 
-class OnnxModel(ABC):
-    """A model of the manifest: its files sit in ``<data dir>/models/<identity>/``;
-    the session is created on the first ``predict``, once, under a lock."""
+class OnnxModel(Model):
+    """A model run by ONNX Runtime: ``files[0]`` is the graph; the session is made on the first
+    ``predict`` (``load`` returns its ``SessionInfo``)."""
 
-    identity: ClassVar[str]  # the model's id in models/manifest.toml
-    files: ClassVar[tuple[str, ...]]  # its files; the first is the ONNX graph
-    # intra-op threads this model runs best with (0 = ONNX Runtime's default); a tool
-    # running it should declare as many CPU slots. ``[inference] threads`` > 0 overrides it.
-    threads: ClassVar[int] = 0
+    def _open(self) -> SessionInfo:
+        return create_session(self._graph(), self.prefer_gpu, self.session_threads)
 
-    def __init__(self, model_dir: Path, prefer_gpu: bool = True, threads: int = 0) -> None:
-        self.model_dir = model_dir
-        self.prefer_gpu = prefer_gpu
-        self.session_threads = threads or type(self).threads
-        self._info: SessionInfo | None = None
-        self._lock = threading.Lock()
-
-    @classmethod
-    def from_config(cls, cfg: Config) -> Self:
-        from noxus_local.inference.registry import models_dir
-
-        return cls(models_dir(cfg) / cls.identity, cfg.inference.prefer_gpu, cfg.inference.threads)
-
-    @property
-    def loaded(self) -> bool:
-        return self._info is not None
+    def load(self) -> SessionInfo:
+        info: SessionInfo = super().load()
+        return info
 
     @property
     def session(self) -> Any:
         return self.load().session
-
-    def load(self) -> SessionInfo:
-        with self._lock:
-            if self._info is None:
-                missing = [name for name in self.files if not (self.model_dir / name).is_file()]
-                if missing:
-                    raise ModelNotInstalled.for_model(self.identity, missing)
-                self._info = create_session(self._graph(), self.prefer_gpu, self.session_threads)
-        return self._info
 
     def _graph(self) -> Path | bytes:
         """What the session is made from: the first file, or (overridden) its bytes edited in memory."""

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from noxus_local.inference.session import OnnxModel
+from noxus_local.inference.engines.onnx_runtime import OnnxModel
 
 SIDE, CROP = 256, 224
 MEANS_BGR = np.array([104, 117, 123], dtype=np.float32)

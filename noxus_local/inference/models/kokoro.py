@@ -8,7 +8,7 @@ frames (``round(sigmoid(d).sum() / speed)`` then ``clip(min=1)``, cast to
 int64) and the decoder makes 600 samples per frame: ``sum(durations) * 600 ==
 len(audio)`` exactly (measured). At load that int64 tensor is found by the ops
 around it (Round → Clip → Cast) and added as a second graph output in memory
-(inference/onnx_edit.py; the file and its sha256 stay as they are), so the
+(inference/engines/onnx_edit.py; the file and its sha256 stay as they are), so the
 same ``session.run`` returns audio and durations and words are timed from
 them (speech/synthesis.py). An export without that pattern loads unedited:
 ``durations_output`` is None and words fall back to an estimate.
@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from noxus_local.inference.session import ModelNotInstalled, OnnxModel
+from noxus_local.inference.engines.onnx_runtime import OnnxModel
+from noxus_local.inference.model import ModelNotInstalled
 
 if TYPE_CHECKING:
     from onnx import ModelProto, NodeProto
@@ -77,7 +78,7 @@ class Kokoro(OnnxModel):
     def _graph(self) -> Path | bytes:
         import onnx  # ~0.7 s to import: only when the model loads, not at every start
 
-        from noxus_local.inference.onnx_edit import INT64, add_outputs
+        from noxus_local.inference.engines.onnx_edit import INT64, add_outputs
 
         path = self.model_dir / self.files[0]
         model = onnx.load(path)

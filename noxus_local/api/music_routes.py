@@ -1,0 +1,90 @@
+"""The bundled music (issue 20): list the tracks by mood, each with a signed, expiring preview.
+
+The library is ``compose.music``'s (the registry's ``music-immich-memories``:
+28 MIT tracks, 5 moods); a track's ``id`` or its ``mood`` is what
+script-to-video's ``music`` takes. Listing needs a valid key, like
+``GET /api/v1/voices``; ``preview_url`` is signed like a job's file URL, so a
+player fetches it without the key until it expires
+(``[server] file_url_ttl_seconds``). The library not installed is 503
+``tool_unavailable`` naming ``noxus-local models fetch music-immich-memories``.
+
+Example::
+
+    curl "http://127.0.0.1:8080/api/v1/music?mood=calm" -H "Authorization: Bearer $KEY"
+    {"success": true, "moods": ["calm", "energetic", "happy", "nostalgic", "tender"],
+     "tracks": [{"id": "calm_acoustic_1", "mood": "calm", "title": "Calm acoustic 1", "duration": 32.31,
+                 "mime_type": "audio/ogg", "license": "MIT", "credit": "…",
+                 "preview_url": "/api/v1/music/calm_acoustic_1/preview?expires=…&sig=…"}, …], …}
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from anyio import to_thread
+from litestar import Request, Response, get
+from litestar.params import FromPath
+from litestar.response import File
+
+from noxus_local.api.auth import require_principal
+from noxus_local.api.deps import services_of
+from noxus_local.api.envelope import json_response
+from noxus_local.api.file_routes import _signature
+from noxus_local.compose.music import MODEL_ID, MusicLibrary, Track
+from noxus_local.errors import NotFound, ValidationError, one_of
+from noxus_local.inference.model import ModelNotInstalled
+from noxus_local.inference.registry.manifest import models_dir
+from noxus_local.node.services import Services
+
+PREVIEW_SIGNER = "music-preview"  # the signed "job" of a preview URL; no job has this id
+TRACK_ID = re.compile(r"[a-z0-9_]{1,64}")
+MIME = "audio/ogg"  # Opus in Ogg
+LICENSE = "MIT"
+CREDIT = "immich-memories-music 0.1.0: generated with ACE-Step 1.5, no third-party material; no attribution required"
+
+
+@get("/api/v1/music")
+async def list_music(request: Request[Any, Any, Any]) -> Response[bytes]:
+    await require_principal(request)
+    svc = services_of(request)
+    library = library_of(request)
+    mood = request.query_params.get("mood")
+    if mood is not None and mood not in library.moods():
+        raise ValidationError.fields({"mood": [one_of(library.moods())]})
+    tracks = library.by_mood(mood) if mood is not None else library.tracks
+    views = await to_thread.run_sync(lambda: [_view(svc, t) for t in tracks])  # durations: ffmpeg, once
+    return json_response(request, {"moods": list(library.moods()), "tracks": views})
+
+
+@get("/api/v1/music/{track_id:str}/preview")
+async def music_preview(request: Request[Any, Any, Any], track_id: FromPath[str]) -> File:
+    """The track itself (Opus), by its signed URL: no key, the signature is the permission."""
+    svc = services_of(request)
+    expires, sig = _signature(request)
+    if not TRACK_ID.fullmatch(track_id) or not svc.files.verify(PREVIEW_SIGNER, track_id, expires, sig):
+        raise NotFound(details={"reason": "invalid_or_expired_signature"})
+    track = next((t for t in library_of(request).tracks if t.id == track_id), None)
+    if track is None or not track.path.is_file():
+        raise NotFound(details={"reason": "track_not_installed"})
+    return File(path=track.path, filename=f"{track.id}.opus", media_type=MIME, content_disposition_type="inline")
+
+
+def library_of(request: Request[Any, Any, Any]) -> MusicLibrary:
+    """The app's library, kept so each track is probed once; an empty one (not fetched yet) is looked at again
+    next time, so `models fetch` works without a restart. 503 while there are no tracks."""
+    state = request.app.state
+    library: MusicLibrary | None = state.get("music_library")
+    if library is None or not library.tracks:
+        library = MusicLibrary(models_dir(services_of(request).cfg) / MODEL_ID)
+        state["music_library"] = library
+    if not library.tracks:
+        raise ModelNotInstalled.for_model(MODEL_ID, ["*.opus"])
+    return library
+
+
+def _view(svc: Services, track: Track) -> dict[str, Any]:
+    signed = svc.files.signed_url(PREVIEW_SIGNER, track.id, svc.cfg.server.file_url_ttl_seconds)
+    return {**track.as_dict(), "title": track.id.replace("_", " ").capitalize(), "mime_type": MIME,
+            "license": LICENSE, "credit": CREDIT,
+            "preview_url": f"/api/v1/music/{track.id}/preview?" + signed.split("?", 1)[1]}

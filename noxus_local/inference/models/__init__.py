@@ -1,0 +1,1 @@
+"""One module per model family: its files, its engine, its pre- and post-processing."""
