@@ -345,13 +345,13 @@ def _check_audio(music: InputFile) -> None:
 
 
 def _models_dir(cfg: Config) -> Path:
-    from noxus_local.inference.registry import models_dir
+    from noxus_local.inference.registry.manifest import models_dir
 
     return models_dir(cfg)
 
 
 def _installed(models: Any, cfg: Config) -> bool:
-    from noxus_local.inference.session import ModelNotInstalled
+    from noxus_local.inference.model import ModelNotInstalled
 
     try:
         models.check(cfg.llm.model)

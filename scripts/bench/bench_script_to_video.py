@@ -28,7 +28,7 @@ from PIL import Image
 
 from noxus_local.config import load_config
 from noxus_local.inference.cache import ModelCache
-from noxus_local.inference.registry import ModelRegistry
+from noxus_local.inference.registry.installed import ModelRegistry
 from noxus_local.media.probe import probe
 from noxus_local.runtime.steps import StepTracker
 from noxus_local.tools.base import InputFile, Limits, ToolContext

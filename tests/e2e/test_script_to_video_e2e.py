@@ -123,7 +123,7 @@ def frames_at(mp4: Path, seconds: list[float]) -> list[np.ndarray]:
 
 def heard(srv: Server, mp4: Path, language: str, tmp_path: Path) -> str:
     from noxus_local.config import load_config
-    from noxus_local.inference.whisper import WhisperModel
+    from noxus_local.inference.models.whisper import WhisperModel
     from noxus_local.media.audio import extract_pcm16k
     from noxus_local.runtime.cancel import CancelToken
     from noxus_local.speech.asr import transcribe
