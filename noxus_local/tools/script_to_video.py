@@ -2,7 +2,7 @@
 
 Steps ``write → plan → voice → visuals → render`` (``write`` only with ``idea``).
 A thin adapter over the pipelines: generate/script.py writes a script from an
-idea; compose/plan.py cuts it into scenes of whole sentences (3–8 s of speech)
+idea; generate/scenes.py cuts it into scenes of whole sentences (3–8 s of speech)
 with a visual description and search terms (the text model's JSON, else a
 deterministic planner); compose/narration.py speaks each scene with the chosen
 voice and times the scenes by it; compose/visuals.py gives each scene one of
@@ -44,11 +44,11 @@ from noxus_local.captions.styles import OPTIONS, PRESETS, resolve_style
 from noxus_local.compose.music import MODEL_ID as MUSIC_MODEL
 from noxus_local.compose.music import MusicLibrary
 from noxus_local.compose.narration import Narration, write_wav
-from noxus_local.compose.plan import Plan
 from noxus_local.compose.timeline import LOGO_PLACES, TRANSITIONS
 from noxus_local.compose.visuals import Generate, Material
 from noxus_local.config import Config
 from noxus_local.errors import InvalidMedia, LimitExceeded, Text, UpstreamError, ValidationError, one_of
+from noxus_local.generate.scenes import Plan
 from noxus_local.media import fonts
 from noxus_local.money import Price
 from noxus_local.speech.phonemes import ESPEAK_VOICES
@@ -213,7 +213,7 @@ class ScriptToVideoTool(Tool):
         ``duration`` with a margin for an idea. Example: 110 characters → 10 + 0.35 × scenes + 0.6."""
         if params.get("idea") is not None:
             return round(params["duration"] * IDEA_MARGIN + 2, 3)
-        from noxus_local.compose.plan import group, sentences
+        from noxus_local.generate.scenes import group, sentences
 
         scenes = len(group(sentences(params["script"]), params["speed"]))
         return round(len(params["script"]) / (SLOW_CHARS_PER_SECOND * params["speed"]) + 0.35 * scenes + 1, 3)
@@ -230,7 +230,7 @@ class ScriptToVideoTool(Tool):
     # ------------------------------------------------------------ the run
 
     def run(self, ctx: ToolContext) -> ToolOutput:
-        from noxus_local.compose.plan import plan_scenes
+        from noxus_local.generate.scenes import plan_scenes
 
         p, warnings = ctx.params, []
         wants_llm = self._wants_llm(p, len(_materials(ctx.files)))

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from noxus_local.compose.narration import as_written
-from noxus_local.compose.plan import estimate_seconds, group, key_terms, plan_scenes, sentences
 from noxus_local.compose.visuals import Material, choose, match_materials
 from noxus_local.config import load_config
 from noxus_local.errors import LimitExceeded, ValidationError
 from noxus_local.generate.llm.types import Completion
+from noxus_local.generate.scenes import estimate_seconds, group, key_terms, plan_scenes, sentences
 from noxus_local.inference.model import ModelNotInstalled
 from noxus_local.tools.base import Limits
 from noxus_local.tools.script_to_video import ScriptToVideoTool, default_voice, frame_size
