@@ -265,5 +265,9 @@ def test_bad_input_is_refused_charged_zero_and_leaves_no_work_files(shared, srv,
     assert big.tell() > 10 * 2**20
     r = srv.post(S2V, key=srv.key, data={"script": "Hola."}, files={"logo": ("logo.png", big.getvalue())})
     assert (r.status_code, r.json()["error_code"]) == (413, "limit_exceeded"), r.text
+    # materials uploaded as repeated parts: each checked, the second (a text file) named in the 400
+    r = srv.post(S2V, key=srv.key, data={"script": "Hola."},
+                 files=[("materials", ("rojo.png", solid_png(RED))), ("materials", ("notas.txt", b"hola"))])
+    assert (r.status_code, list(r.json()["details"]["field_errors"])) == (400, ["materials_1"]), r.text
     assert balance(srv) == before
     assert not [p for p in (srv.data_dir / "work").iterdir()], "a refused request left a work folder"

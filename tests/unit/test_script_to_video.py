@@ -158,3 +158,13 @@ def test_caption_words_are_the_script_as_written_not_the_synthesisers_pieces():
     assert [(w.word, w.start, w.end) for w in words] == [
         ("Mira", 0, .2), ("[0:v];", .3, .7), ("{\\pos(0,0)}", 1, 1.3), ("🙂", 1.3, 1.3), ("fin.", 1.5, 1.8)]
     assert as_written(pieces[:2], "otra cosa") == tuple(pieces[:2])  # pieces that do not spell it: as they are
+
+
+def test_a_list_of_file_references_is_a_json_list_or_comma_separated_text():
+    from noxus_local.api.input_refs import ref_list
+
+    assert ref_list("materials", "asset_a, https://x.test/b.png") == ["asset_a", "https://x.test/b.png"]
+    assert ref_list("materials", ["asset_a"]) == ["asset_a"] and ref_list("materials", None) == []
+    for bad in ({"a": 1}, [1], [""], "a,,b", ["x" * 3000]):
+        with pytest.raises(ValidationError):
+            ref_list("materials", bad)
