@@ -92,6 +92,14 @@ class SpeechSettings:
 
 
 @dataclass
+class VideoSettings:
+    max_script_chars: int = setting(5000, "script-to-video: the longest `script` (characters) a request may give; "
+                                    "longer is 413 limit_exceeded (max_script_chars).")
+    fps: int = setting(25, "script-to-video: frames per second of the rendered video.")
+    loudness_lufs: float = setting(-16.0, "script-to-video: EBU R128 loudness the narration is normalised to.")
+
+
+@dataclass
 class LlmSettings:
     backend: str = setting("embedded", "Text model: embedded (a CTranslate2 model of the manifest, on this box) or "
                            "openai (an OpenAI-compatible chat server: Ollama, llama.cpp's server, vLLM, LocalAI).")
@@ -274,6 +282,8 @@ DEFAULT_PRICES: dict[str, str | dict[str, str]] = {
     "video-analyze": {"unit": "second", "unit_usd": "0.0002", "minimum_usd": "0.001"},
     # /v1/chat/completions: per 1,000 prompt tokens and per 1,000 generated tokens (held: prompt + max_tokens)
     "chat": {"unit": "1k_tokens", "unit_usd": "0.0002", "output_unit_usd": "0.0006"},
+    # per second of rendered video: the hold from the script's length (or `duration` for an idea)
+    "script-to-video": {"unit": "second", "unit_usd": "0.002", "minimum_usd": "0.01"},
 }
 
 
@@ -315,6 +325,7 @@ class Config:
     inference: InferenceSettings = field(default_factory=InferenceSettings)
     speech: SpeechSettings = field(default_factory=SpeechSettings)
     llm: LlmSettings = field(default_factory=LlmSettings)
+    video: VideoSettings = field(default_factory=VideoSettings)
     compute: ComputeSettings = field(default_factory=ComputeSettings)
     workers: WorkersSettings = field(default_factory=WorkersSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
@@ -345,7 +356,7 @@ class Config:
 
 
 SECTIONS: dict[str, type] = {"server": ServerSettings, "jobs": JobSettings, "inference": InferenceSettings,
-                             "speech": SpeechSettings, "llm": LlmSettings,
+                             "speech": SpeechSettings, "llm": LlmSettings, "video": VideoSettings,
                              "compute": ComputeSettings, "workers": WorkersSettings,
                              "worker": WorkerSettings, "bootstrap": BootstrapSettings, "webhooks": WebhookSettings,
                              "assets": AssetSettings, "storage": StorageSettings}

@@ -17,6 +17,14 @@ carry may be named instead, as a JSON member or a form field:
 
 Giving a field two ways (a file and a URL, say) is a 400.
 
+A tool may also take a *list* of files (``Tool.file_lists``, e.g.
+script-to-video's ``materials``): a JSON list of asset ids and/or URLs (or, in
+a form, one per repeated field or comma-separated), each resolved as above into
+the file input ``<name>_<i>`` in the order given, after any parts uploaded
+under that name. A string field that may name an asset (``Tool.asset_fields``,
+e.g. ``music`` → ``music_file``) is moved to ``<file>_asset_id`` when its value
+is an asset id.
+
 Example::
 
     {"image_asset_id": "asset_5b1c…", "output_format": "webp"}
@@ -33,7 +41,7 @@ from anyio import to_thread
 from litestar import Request
 
 from noxus_local.api.deps import services_of
-from noxus_local.core.assets import Cap, Intake, check_content
+from noxus_local.core.assets import ASSET_ID, Cap, Intake, check_content
 from noxus_local.core.fetch import FetchPolicy, download
 from noxus_local.errors import LimitExceeded, Text, ValidationError
 from noxus_local.node.services import Services
@@ -45,6 +53,12 @@ WAYS = ("asset_id", "url")
 async def resolve_refs(request: Request[Any, Any, Any], tool: Tool, limits: Limits, workdir: Path,
                        parsed: Any) -> None:
     """Fill ``parsed.files`` (and hashes, asset ids) for inputs named by asset id or URL."""
+    for text_field, file_field in tool.asset_fields.items():
+        value = parsed.fields.get(text_field)
+        if isinstance(value, str) and ASSET_ID.fullmatch(value.strip()):
+            parsed.fields[f"{file_field}_asset_id"] = parsed.fields.pop(text_field).strip()
+    for name in tool.file_lists:
+        await _file_list(request, name, limits, workdir, parsed)
     for name in (spec.name for spec in tool.inputs if spec.type == "file"):
         given = {way: parsed.fields[f"{name}_{way}"] for way in WAYS if parsed.fields.get(f"{name}_{way}")}
         if not given:
@@ -60,6 +74,40 @@ async def resolve_refs(request: Request[Any, Any, Any], tool: Tool, limits: Limi
             await to_thread.run_sync(_from_asset, svc, account_id, name, given["asset_id"], limits, workdir, parsed)
         else:
             await _from_url(svc, name, given["url"], limits, workdir, parsed)
+
+
+MAX_LIST_FILES = 20
+LIST_SHAPE = Text("una lista de assetId o URL http(s)", "a list of assetIds or http(s) URLs")
+
+
+async def _file_list(request: Request[Any, Any, Any], name: str, limits: Limits, workdir: Path,
+                     parsed: Any) -> None:
+    """``name``'s references, each resolved into the file input ``<name>_<i>`` (uploads come first)."""
+    refs = ref_list(name, parsed.fields.pop(name, None))
+    uploaded = sum(1 for key in parsed.files if key.startswith(f"{name}_"))
+    if uploaded + len(refs) > MAX_LIST_FILES:
+        raise LimitExceeded(details={"limit": f"max_{name}", "max": MAX_LIST_FILES, "got": uploaded + len(refs)})
+    if not refs:
+        return
+    svc, account_id = services_of(request), request.scope["state"]["principal"].account_id  # type: ignore[index]
+    for i, ref in enumerate(refs, start=uploaded):
+        if ref.lower().startswith(("http://", "https://")):
+            await _from_url(svc, f"{name}_{i}", ref, limits, workdir, parsed)
+        else:
+            await to_thread.run_sync(_from_asset, svc, account_id, f"{name}_{i}", ref, limits, workdir, parsed)
+
+
+def ref_list(name: str, value: Any) -> list[str]:
+    """A JSON list of strings, or a form's comma-separated text; a 400 naming ``name`` otherwise.
+
+    Example: ``ref_list("materials", "asset_a, https://x.test/b.png")`` → ``["asset_a", "https://x.test/b.png"]``.
+    """
+    if value is None or value == "":
+        return []
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(i, str) and 0 < len(i.strip()) <= 2048 for i in items):
+        raise ValidationError.fields({name: [LIST_SHAPE]})
+    return [i.strip() for i in items]
 
 
 def _from_asset(svc: Services, account_id: str, name: str, asset_id: Any, limits: Limits, workdir: Path,

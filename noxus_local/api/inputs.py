@@ -133,8 +133,13 @@ async def _read_multipart(request: Request[Any, Any, Any], tool: Tool, limits: L
     wanted = _file_inputs(tool)
     for name, value in form.multi_items():
         if isinstance(value, UploadFile):
-            if name in wanted and name not in parsed.files:
+            if name in tool.file_lists:  # materials=@a.png materials=@b.mp4: materials_0, materials_1
+                await _save_upload(parsed, f"{name}_{sum(k.startswith(name + '_') for k in parsed.files)}",
+                                   value, limits, workdir)
+            elif name in wanted and name not in parsed.files:
                 await _save_upload(parsed, name, value, limits, workdir)
+        elif name in tool.file_lists and value.strip():  # repeated text fields add to the list
+            parsed.fields[name] = ",".join(filter(None, (parsed.fields.get(name), value)))
         elif name not in parsed.fields:
             parsed.fields[name] = value
     check_values(parsed.fields)

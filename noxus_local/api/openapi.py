@@ -338,7 +338,7 @@ def _input_object(tool: Tool, multipart: bool) -> dict[str, Any]:
             props[f"{item.name}_base64"] = _str(f"The `{item.name}` file as base64 (or `content_base64`)",
                                                 contentEncoding="base64")
             continue
-        props[item.name] = _input_field(item)
+        props[item.name] = _file_list(item, multipart) if item.name in tool.file_lists else _input_field(item)
         if item.required and item.type != "file":  # a file may come by part, asset id or URL (anyOf below)
             required.append(item.name)
     if files and not multipart:
@@ -364,6 +364,17 @@ def _file_refs(name: str) -> dict[str, Any]:
                                      "account's; another's is 403)"),
             f"{name}_url": _str(f"The `{name}` file as an http(s) URL the server downloads (SSRF-checked, "
                                 "size-capped, timed out)", format="uri")}
+
+
+def _file_list(item: InputSpec, multipart: bool) -> dict[str, Any]:
+    """A list of files by reference (api.input_refs ``file_lists``): assetIds and/or URLs; a form may
+    also repeat the field, comma-separate it, or upload parts under its name."""
+    refs = {"type": "array", "maxItems": 20, "items": _str("An assetId or an http(s) URL", minLength=1,
+                                                            maxLength=2048)}
+    if multipart:
+        return {"anyOf": [_str("assetIds and/or URLs, comma-separated"),
+                          {"type": "string", "format": "binary"}], "description": item.help}
+    return {**refs, "description": item.help}
 
 
 _TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean",

@@ -1109,6 +1109,51 @@ JSON_REQUESTS["text-to-speech"] = ("text-to-speech", {
     "summary": "text-to-speech: Spanish speech as MP3, with word timings",
     "value": {"text": "Hola, ¿qué tal?", "voice_id": "ef_dora", "format": "mp3"}})
 
+# --- script-to-video (tools/script_to_video.py) ---
+S2V_JOB = "job_2b7e5c9a1d3f4e6a8c0b2d4f"
+S2V_STEPS = ("write", "plan", "voice", "visuals", "render")
+S2V_FILES = (("video", "video.mp4", "video/mp4", 1843211), ("script", "script.txt", "text/plain; charset=utf-8", 98),
+             ("timeline", "timeline.json", "application/json", 3120), ("srt", "video.srt", "application/x-subrip", 160),
+             ("vtt", "video.vtt", "text/vtt", 150), ("narration", "narration.mp3", "audio/mpeg", 96122))
+S2V_WORDS = [{"word": "¿Sabías", "start": 0.15, "end": 0.6}, {"word": "que", "start": 0.62, "end": 0.75},
+             {"word": "el", "start": 0.78, "end": 0.85}, {"word": "café", "start": 0.9, "end": 1.3},
+             {"word": "nació", "start": 1.35, "end": 1.7}, {"word": "en", "start": 1.72, "end": 1.8},
+             {"word": "Etiopía?", "start": 1.85, "end": 2.6}]
+S2V_RUN = _envelope({
+    **JOB_ROW, "tool": "script-to-video", "job_id": S2V_JOB,
+    "billing": {"currency": "USD", "estimated_usd": "0.0131", "charged_usd": "0.0106", "balance_after_usd": "9.9894"},
+    "steps": [_step_example(S2V_JOB, i, n, "2026-05-25T15:04:07.101223Z", "2026-05-25T15:04:09.120470Z")
+              for i, n in enumerate(S2V_STEPS, start=1)],
+    "jobs": _sub_jobs_example(S2V_JOB, S2V_STEPS), "sub_jobs": _sub_jobs_example(S2V_JOB, S2V_STEPS),
+    "output": {"filename": "video.mp4", "mime_type": "video/mp4", "size_bytes": 1843211,
+               "url": f"/api/v1/files/{S2V_JOB}/video.mp4?expires=1779721445&sig=9a1f…"},
+    "outputs": [{"name": name, "filename": filename, "mime_type": mime, "size_bytes": size,
+                 "url": f"/api/v1/files/{S2V_JOB}/{filename}?expires=1779721445&sig=9a1f…"}
+                for name, filename, mime, size in S2V_FILES],
+    "result": {"script": "¿Sabías que el café nació en Etiopía? Hoy se bebe en todo el mundo.", "language": "es",
+               "voice_id": "ef_dora", "duration": 5.3, "width": 720, "height": 1280, "fps": 25,
+               "planner": "llm", "timing_source": "model_durations",
+               "scenes": [{"index": 0, "text": "¿Sabías que el café nació en Etiopía? Hoy se bebe en todo el mundo.",
+                           "start": 0.0, "end": 5.3,
+                           "visual": {"kind": "material", "source": "taza.jpg",
+                                      "description": "Una taza de café humeante sobre una mesa de madera",
+                                      "search": ["café", "taza", "etiopía"]},
+                           "words": S2V_WORDS}],
+               "segments": [{"id": 0, "start": 0.15, "end": 2.6, "text": "¿Sabías que el café nació en Etiopía?",
+                             "lines": ["¿Sabías que el café nació en", "Etiopía?"],
+                             "words": [{**w, "probability": 1.0} for w in S2V_WORDS]}],
+               "warnings": []}})
+OPERATIONS[("post", "/api/v1/tools/{name}")].examples["script-to-video"] = S2V_RUN
+JSON_REQUESTS["script-to-video"] = ("script-to-video", {
+    "summary": "script-to-video: a Spanish script, your picture and a bundled mood (seed 000)",
+    "value": {"script": "¿Sabías que el café nació en Etiopía? Hoy se bebe en todo el mundo.",
+              "aspect_ratio": "9:16", "caption_style": "yellow_punch", "music": "calm",
+              "materials": ["asset_5b1c0e8f2a9d4c7e1f3a6b2d"]}})
+FORM_REQUESTS["script-to-video"] = ("script-to-video", {
+    "summary": "script-to-video: the text model writes the script from an idea (seed 000)",
+    "description": "curl -F \"idea=Un video sobre vender mas con automatizacion\" -F \"duration=30\"",
+    "value": {"idea": "Un video sobre vender mas con automatizacion", "duration": 30}})
+
 # --- OpenAI-compatible speech (api/openai_speech_routes.py) ---
 SCHEMAS.update({"OpenAIVoices": _obj({"object": {"const": "list"}, "voices": {"type": "array", "items": _obj(
                     {"id": _str(), "name": _str(), "language": _str(), "gender": _str()})},

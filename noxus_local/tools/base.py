@@ -239,6 +239,10 @@ class Tool(ABC):
     # compute slots one run holds while it runs (queue/pool.py): whole CPU cores or GPUs.
     # One core is the default; a tool that runs a model with N threads declares {"cpu": N}.
     resources: ClassVar[Mapping[str, int]] = {"cpu": 1}
+    # inputs that are a list of files (asset ids, URLs or repeated parts), resolved by api/input_refs.py
+    # into the files ``<name>_0``, ``<name>_1``…; and text inputs that may hold an asset id for a file input
+    file_lists: ClassVar[tuple[str, ...]] = ()
+    asset_fields: ClassVar[Mapping[str, str]] = {}
 
     def validate(self, raw: Mapping[str, Any], files: Mapping[str, InputFile],
                  limits: Limits) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from noxus_local.tools.image_analyze import ImageAnalyzeBatchTool, ImageAnalyzeT
 from noxus_local.tools.image_convert import ImageConvertTool
 from noxus_local.tools.pipeline import PipelineTool
 from noxus_local.tools.qr import QrTool
+from noxus_local.tools.script_to_video import ScriptToVideoTool
 from noxus_local.tools.text_to_speech import TextToSpeechTool
 from noxus_local.tools.video_analyze import VideoAnalyzeTool
 from noxus_local.tools.wait import WaitTool
@@ -37,7 +38,8 @@ class Catalog:
     @classmethod
     def default(cls, diagnostics: bool = False) -> Catalog:
         tools: list[Tool] = [QrTool(), ImageConvertTool(), AutoSubtitlesTool(), ImageAnalyzeTool(),
-                             ImageAnalyzeBatchTool(), TextToSpeechTool(), VideoAnalyzeTool(), ChatTool()]
+                             ImageAnalyzeBatchTool(), TextToSpeechTool(), VideoAnalyzeTool(), ChatTool(),
+                             ScriptToVideoTool()]
         if diagnostics:
             tools += [WaitTool(), PipelineTool()]
         return cls(tools)

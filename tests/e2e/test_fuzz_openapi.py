@@ -32,8 +32,9 @@ from tests.e2e.conftest import Server, start_module_server
 EXAMPLES_PER_OPERATION = 12
 # no voice-cloning model exists offline; and this server has no text model (a chat per generated case on
 # CPU would take minutes): valid chats are 503 naming `models fetch`, bad ones still meet the validators
-# (tests/e2e/test_chat_e2e.py runs the real model)
-ALWAYS_UNAVAILABLE = {"/api/v1/voices/clone", "/v1/chat/completions"}
+# (tests/e2e/test_chat_e2e.py runs the real model); for the same reason script-to-video's `idea` is 503
+# here (tests/e2e/test_script_to_video_e2e.py runs both paths)
+ALWAYS_UNAVAILABLE = {"/api/v1/voices/clone", "/v1/chat/completions", "/api/v1/tools/script-to-video"}
 HEADERS = {"Max-Processing-Time", "Idempotency-Key", "Prefer", "X-Request-Id"}
 
 

@@ -1,0 +1,447 @@
+"""Tool ``script-to-video`` (alias ``guion-a-video``): an idea or a script → a narrated, captioned video.
+
+Steps ``write → plan → voice → visuals → render`` (``write`` only with ``idea``).
+A thin adapter over the pipelines: generate/script.py writes a script from an
+idea; generate/scenes.py cuts it into scenes of whole sentences (3–8 s of speech)
+with a visual description and search terms (the text model's JSON, else a
+deterministic planner); compose/narration.py speaks each scene with the chosen
+voice and times the scenes by it; compose/visuals.py gives each scene one of
+the caller's ``materials`` (each used before any repeats) or a designed scene;
+compose/render.py draws the timeline in one ffmpeg run, with captions burned
+from the speech's own word timings, ducked music and a logo.
+
+Priced per second of rendered video. The hold is estimated from the script's
+length at a slow speaking rate (or ``duration`` for an idea), the charge is the
+rendered MP4's length, never above the hold.
+
+Outputs: the MP4 (primary), ``script.txt``, ``timeline.json``, SRT, VTT and the
+narration (MP3). ``result``: ``script``, ``scenes`` (index, text, start, end,
+visual {kind, source}, words), ``segments`` (the caption cues with their
+words), ``duration``, ``warnings``.
+
+Example::
+
+    curl -X POST http://127.0.0.1:8080/api/v1/tools/script-to-video -H "Authorization: Bearer $KEY" \\
+      -H 'Content-Type: application/json' \\
+      -d '{"script": "¿Sabías que el café nació en Etiopía? Hoy se bebe en todo el mundo.",
+           "aspect_ratio": "9:16", "caption_style": "yellow_punch", "music": "calm",
+           "materials": ["asset_5b1c0e8f2a9d4c7e1f3a6b2d", "https://example.com/taza.jpg"]}'
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from noxus_local import compose
+from noxus_local.captions import styles, subtitles
+from noxus_local.captions.cues import Cue, CueRules, cues_from_words, default_max_chars
+from noxus_local.captions.styles import OPTIONS, PRESETS, resolve_style
+from noxus_local.compose.music import MODEL_ID as MUSIC_MODEL
+from noxus_local.compose.music import MusicLibrary
+from noxus_local.compose.narration import Narration, write_wav
+from noxus_local.compose.timeline import LOGO_PLACES, TRANSITIONS
+from noxus_local.compose.visuals import Generate, Material
+from noxus_local.config import Config
+from noxus_local.errors import InvalidMedia, LimitExceeded, Text, UpstreamError, ValidationError, one_of
+from noxus_local.generate.scenes import Plan
+from noxus_local.media import fonts
+from noxus_local.money import Price
+from noxus_local.speech.phonemes import ESPEAK_VOICES
+from noxus_local.speech.voice_catalog import MODEL, VOICES
+from noxus_local.tools.base import InputFile, InputSpec, Limits, OutputFile, Step, Tool, ToolContext, ToolOutput
+from noxus_local.tools.text_to_speech import LIST_HINT, parse_voice
+
+ASPECTS = {"9:16": (9, 16), "16:9": (16, 9), "1:1": (1, 1)}
+RESOLUTIONS = {"720p": 720, "1080p": 1080}
+SLOW_CHARS_PER_SECOND = 11.0  # below every voice measured (12.7-15.7 at speed 1): the hold covers the speech
+FAST_CHARS_PER_SECOND = 25.0  # above every voice: a floor, so only a surely-too-long script is refused early
+IDEA_MARGIN = 1.3  # a written script may come out 20 % long, plus the pauses
+MAX_LOGO_BYTES = 10 * 1024 * 1024
+DEFAULT_VOICES = {"es": "ef_dora", "es-419": "ef_dora", "en": "af_heart", "en-us": "af_heart", "en-gb": "bf_emma"}
+SCRIPT_LANGUAGES = {"es": "es", "es-419": "es", "en": "en", "en-us": "en", "en-gb": "en"}
+CAPTION_OPTIONS = tuple(f"caption_{o}" for o in OPTIONS)
+MATERIAL_KEY = re.compile(r"materials_([0-9]+)")
+TRANSITION_SECONDS = 0.5
+NO_LLM_WARNING = "no text model is installed: the scenes' visuals were planned from the sentences' key words"
+
+
+def default_voice(language: str) -> str:
+    """The voice a language is read with when none is named. Example: ``default_voice("fr") == "ff_siwis"``."""
+    wanted = ESPEAK_VOICES.get(language, language)
+    return DEFAULT_VOICES.get(language) or next(
+        v for v, info in VOICES.items() if info.model == MODEL and ESPEAK_VOICES.get(info.language) == wanted)
+
+
+def frame_size(aspect: str, resolution: str) -> tuple[int, int]:
+    """Exact, even pixel sizes: the short side is the resolution. Example: ``("9:16", "720p")`` → (720, 1280)."""
+    w, h = ASPECTS[aspect]
+    short = RESOLUTIONS[resolution]
+    scale = short / min(w, h)
+    return 2 * round(w * scale / 2), 2 * round(h * scale / 2)
+
+
+class ScriptToVideoTool(Tool):
+    slug = "script-to-video"
+    aliases = ("guion-a-video",)
+    title = "Script to video"
+    description = ("A narrated, captioned video from an idea (the text model writes the script) or a script: "
+                   "scenes of whole sentences, your images and videos or designed scenes, music ducked under "
+                   "the voice; returns the MP4 plus script, timeline.json, SRT, VTT and the narration.")
+    media_type = "video"
+    measures = "seconds"
+    resources: ClassVar[Mapping[str, int]] = {"cpu": 2}
+    file_lists = ("materials",)
+    asset_fields: ClassVar[Mapping[str, str]] = {"music": "music_file"}
+    steps = (Step("write", 3), Step("plan", 1), Step("voice", 3), Step("visuals", 1), Step("render", 5))
+    inputs = (
+        InputSpec("idea", "string", max_length=2000, help="What the video is about: the text model writes the "
+                  "script (give idea or script, not both)."),
+        InputSpec("script", "string", help="The narration as you want it spoken (idea or script); longer than "
+                  "[video] max_script_chars is 413 limit_exceeded."),
+        InputSpec("language", "string", default="es", choices=tuple(ESPEAK_VOICES),
+                  help="The narration's language; an idea is written in es or en."),
+        InputSpec("voice_id", "string", max_length=200, help="A voice of GET /api/v1/voices, a saved custom_… "
+                  "voice or a mix (ef_dora*0.7+em_alex*0.3); default: the language's."),
+        InputSpec("speed", "number", default=1.0, minimum=0.5, maximum=2.0),
+        InputSpec("aspect_ratio", "string", default="9:16", choices=tuple(ASPECTS)),
+        InputSpec("resolution", "string", default="720p", choices=tuple(RESOLUTIONS)),
+        InputSpec("duration", "number", default=30, minimum=5, maximum=600,
+                  help="Target seconds of narration for an idea."),
+        InputSpec("caption_style", "string", default="classic", choices=(*PRESETS, "none"),
+                  help="An auto-subtitles preset, or none."),
+        InputSpec("caption_position", "string", max_length=20,
+                  help="top|middle|bottom_left|center|right or y=<percent>."),
+        InputSpec("caption_font", "string", choices=tuple(fonts.FAMILIES)),
+        InputSpec("caption_font_size", "number", minimum=1, maximum=30, help="Percent of the video height."),
+        InputSpec("caption_primary_color", "string", max_length=20),
+        InputSpec("caption_highlight_color", "string", max_length=20),
+        InputSpec("caption_outline_color", "string", max_length=20),
+        InputSpec("caption_background_color", "string", max_length=20),
+        InputSpec("caption_outline", "number", minimum=0, maximum=30),
+        InputSpec("caption_shadow", "number", minimum=0, maximum=30),
+        InputSpec("caption_uppercase", "boolean"),
+        InputSpec("materials", "object", help="Images and videos for the scenes: a list of assetIds and/or "
+                  "http(s) URLs (or repeated `materials` file parts), at most 20; used in order, each once "
+                  "before any repeats."),
+        InputSpec("music", "string", default="none", max_length=100,
+                  help="A bundled mood (calm, energetic, happy, nostalgic, tender), a track id, an audio "
+                       "assetId, or none."),
+        InputSpec("music_file", "file", help="Your own music (an audio file), instead of `music`."),
+        InputSpec("music_volume", "number", default=0.35, minimum=0, maximum=2,
+                  help="The music's level under the voice (1 = as it is; it is ducked while the voice speaks)."),
+        InputSpec("logo", "file", help="An image (at most 10 MB) laid over the video; or logo_asset_id."),
+        InputSpec("logo_position", "string", default="top_right", choices=LOGO_PLACES),
+        InputSpec("transition", "string", default="fade", choices=TRANSITIONS),
+        InputSpec("planner", "string", default="auto", choices=("auto", "llm", "sentences"),
+                  help="Who plans the scenes' visuals: the text model (llm), the sentences' key words, or auto "
+                       "(the model where it is used: two or more materials, an image generator, an idea)."),
+    )
+
+    def __init__(self, generate: Generate | None = None) -> None:
+        self.generate = generate  # an image generator adapter (issue 20 item 6); None: designed scenes
+        self._models: dict[int, Any] = {}
+        self._lock = threading.Lock()
+
+    def text_models(self, cfg: Config) -> Any:
+        from noxus_local.generate.llm.models import TextModels
+
+        with self._lock:
+            return self._models.setdefault(id(cfg), TextModels(cfg))
+
+    def describe(self, price: Price, available: bool = True, reason: str | None = None) -> dict[str, Any]:
+        out = super().describe(price, available, reason)
+        out["styles"] = styles.catalog()
+        out["limits"] = {"max_materials": 20, "max_logo_mb": MAX_LOGO_BYTES // 2**20}
+        return out
+
+    # ------------------------------------------------------------ before the hold
+
+    def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
+        _one_source(params)
+        if params.get("idea") is not None and params["language"] not in SCRIPT_LANGUAGES:
+            raise ValidationError.fields({"language": [Text(
+                f"una idea se escribe en {one_of(sorted(SCRIPT_LANGUAGES))}; da un guion para otras lenguas",
+                f"an idea is written in {one_of(sorted(SCRIPT_LANGUAGES)).en}; give a script for other languages")]})
+        params.setdefault("voice_id", None)
+        if params["voice_id"] is None:
+            params["voice_id"] = default_voice(params["language"])
+        parse_voice(params["voice_id"])
+        if params["caption_style"] != "none":
+            resolve_style(params["caption_style"], caption_options(params))
+        seconds = self._floor_seconds(params)
+        if limits.max_video_seconds and seconds > limits.max_video_seconds:
+            raise LimitExceeded(details={"limit": "max_video_seconds", "max": limits.max_video_seconds,
+                                         "estimated_seconds": round(seconds, 1)})
+        for key, info in files.items():
+            if MATERIAL_KEY.fullmatch(key):
+                material_kind(info.path, key)
+        if "logo" in files:
+            _check_logo(files["logo"])
+        if "music_file" in files:
+            _check_audio(files["music_file"])
+
+    def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
+        """The script's length against ``[video] max_script_chars`` (413), the music against the library
+        (400 listing it), the text model an idea needs (503 with its fetch command); settings frozen."""
+        most = cfg.video.max_script_chars
+        if params.get("script") is not None and len(params["script"]) > most:
+            raise LimitExceeded(Text(f"El guion tiene {len(params['script'])} caracteres; como mucho {most}.",
+                                     f"The script has {len(params['script'])} characters; at most {most}."),
+                                details={"limit": "max_script_chars", "max": most, "got": len(params["script"])})
+        music = params["music"]
+        if music != "none":
+            library = MusicLibrary(_models_dir(cfg) / MUSIC_MODEL)
+            if music not in library.moods() and music not in {t.id for t in library.tracks}:
+                allowed = ["none", *library.moods(), *(t.id for t in library.tracks)]
+                raise ValidationError(details={"field_errors": {"music": [one_of(allowed)]},
+                                               "allowed": {"music": allowed}})
+        models = self.text_models(cfg)
+        if params.get("idea") is not None or params["planner"] == "llm":
+            models.check(cfg.llm.model)  # 503 naming `noxus-local models fetch` when not installed
+            params["llm_installed"] = True
+        else:
+            params["llm_installed"] = params["planner"] == "auto" and _installed(models, cfg)
+        params["fps"], params["loudness"] = cfg.video.fps, cfg.video.loudness_lufs
+
+    def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
+        """Seconds of video the hold covers: the script at a slow speaking rate plus pauses, or
+        ``duration`` with a margin for an idea. Example: 110 characters → 10 + 0.35 × scenes + 0.6."""
+        if params.get("idea") is not None:
+            return round(params["duration"] * IDEA_MARGIN + 2, 3)
+        from noxus_local.generate.scenes import group, sentences
+
+        scenes = len(group(sentences(params["script"]), params["speed"]))
+        return round(len(params["script"]) / (SLOW_CHARS_PER_SECOND * params["speed"]) + 0.35 * scenes + 1, 3)
+
+    def work_units(self, params: dict[str, Any]) -> float:
+        return self.units(params, {}) / IDEA_MARGIN
+
+    @staticmethod
+    def _floor_seconds(params: dict[str, Any]) -> float:
+        if params.get("idea") is not None:
+            return float(params["duration"])
+        return len(params["script"]) / (FAST_CHARS_PER_SECOND * params["speed"])
+
+    # ------------------------------------------------------------ the run
+
+    def run(self, ctx: ToolContext) -> ToolOutput:
+        from noxus_local.generate.scenes import plan_scenes
+
+        p, warnings = ctx.params, []
+        wants_llm = self._wants_llm(p, len(_materials(ctx.files)))
+        llm = self._llm(ctx) if wants_llm and p.get("llm_installed") else None
+        if wants_llm and llm is None:
+            warnings.append(NO_LLM_WARNING)
+        script = p.get("script")
+        if p.get("idea") is not None:
+            with ctx.step("write"):
+                script = _write(llm, p, warnings)
+        with ctx.step("plan"):
+            plan = plan_scenes(script, p["language"], llm, p["speed"])
+            warnings += plan.warnings
+        with ctx.step("voice") as step:
+            narration = _narrate(ctx, plan, step.progress)
+            wav = write_wav(narration, ctx.workdir / "narration.wav")
+        width, height = frame_size(p["aspect_ratio"], p["resolution"])
+        with ctx.step("visuals"):
+            scenes, chosen = self._scenes(ctx, plan, narration, (width, height), warnings)
+        with ctx.step("render") as step:
+            tl = _timeline(ctx, scenes, wav, width, height)
+            out = compose.render(tl, ctx.workdir / "video.mp4", workdir=ctx.workdir / "render", cancel=ctx.cancel,
+                                 progress=lambda f: step.progress(100 * f))
+        return _output(ctx, script, tl, narration, chosen, plan, warnings, out)
+
+    def _wants_llm(self, params: Mapping[str, Any], materials: int) -> bool:
+        """Whether the text model plans the scenes: asked for (``planner=llm``), or ``auto`` where its
+        visual descriptions and search terms are used — matching two or more materials, prompting a
+        generator, or an idea (the model is loaded anyway). Otherwise the sentences plan: on a CPU the
+        1.5B model's plan of a 60 s script costs about as long as the rest of the job together."""
+        if params["planner"] != "auto":
+            return params["planner"] == "llm"
+        return params.get("idea") is not None or materials >= 2 or self.generate is not None
+
+    def _llm(self, ctx: ToolContext) -> Any:
+        cfg = ctx.models.cfg
+        return self.text_models(cfg).llm(cfg.llm.model, ctx.models)
+
+    def _scenes(self, ctx: ToolContext, plan: Plan, narration: Narration, size: tuple[int, int],
+                warnings: list[str]) -> tuple[list[compose.Scene], list[str | None]]:
+        from noxus_local.compose.visuals import choose, match_materials
+
+        materials = _materials(ctx.files)
+        picks = match_materials([s.search for s in plan.scenes], materials)
+        scenes, sources = [], []
+        for i, (planned, span, pick) in enumerate(zip(plan.scenes, narration.spans, picks, strict=True)):
+            chosen = choose(i, planned.visual, None if pick is None else materials[pick], size, self.generate,
+                            ctx.workdir)
+            if chosen.warning:
+                warnings.append(chosen.warning)
+            scenes.append(compose.Scene(i, planned.text, span.start, span.end, chosen.visual, span.words))
+            sources.append(chosen.source)
+        return scenes, sources
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _one_source(params: dict[str, Any]) -> None:
+    idea, script = params.get("idea"), params.get("script")
+    if (idea is None) == (script is None):
+        both = Text("da `idea` o `script`, uno de los dos", "give `idea` or `script`, exactly one")
+        raise ValidationError.fields({"idea": [both], "script": [both]})
+    from noxus_local.speech.synthesis import has_words
+
+    text = idea if script is None else script
+    if not text.strip() or (script is not None and not has_words(script)):
+        name = "idea" if script is None else "script"
+        raise ValidationError.fields({name: [Text("no hay nada que narrar", "nothing to narrate")]})
+
+
+def caption_options(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {o: params.get(f"caption_{o}") for o in OPTIONS}
+
+
+def material_kind(path: Path, field: str) -> str:
+    """``image`` or ``video`` (with a picture stream); a 400 naming ``field`` otherwise."""
+    from noxus_local.media.probe import probe
+    from noxus_local.media.sniff import sniff_file
+
+    sniffed = sniff_file(path)
+    if sniffed is None or sniffed.kind not in ("image", "video"):
+        raise ValidationError.fields({field: [Text("debe ser una imagen o un video",
+                                                   "must be an image or a video")]})
+    if sniffed.kind == "video":
+        try:
+            info = probe(path)
+        except InvalidMedia:
+            info = None
+        if info is None or info.video is None:
+            raise InvalidMedia(Text(f"{field}: el video no tiene imagen", f"{field}: the video has no video stream"),
+                               details={"field": field, "reason": "no_video_stream"})
+    return sniffed.kind
+
+
+def _check_logo(logo: InputFile) -> None:
+    from noxus_local.media.sniff import sniff_file
+
+    if logo.size_bytes > MAX_LOGO_BYTES:
+        raise LimitExceeded(details={"limit": "max_logo_mb", "max": MAX_LOGO_BYTES // 2**20})
+    sniffed = sniff_file(logo.path)
+    if sniffed is None or sniffed.kind != "image":
+        raise ValidationError.fields({"logo": [Text("debe ser una imagen", "must be an image")]})
+
+
+def _check_audio(music: InputFile) -> None:
+    from noxus_local.media.sniff import sniff_file
+
+    sniffed = sniff_file(music.path)
+    if sniffed is None or sniffed.kind not in ("audio", "video"):
+        raise ValidationError.fields({"music_file": [Text("debe ser un audio", "must be an audio file")]})
+
+
+def _models_dir(cfg: Config) -> Path:
+    from noxus_local.inference.registry.manifest import models_dir
+
+    return models_dir(cfg)
+
+
+def _installed(models: Any, cfg: Config) -> bool:
+    from noxus_local.inference.model import ModelNotInstalled
+
+    try:
+        models.check(cfg.llm.model)
+    except (ModelNotInstalled, ValidationError):
+        return False
+    return True
+
+
+# ---------------------------------------------------------------- the steps
+
+
+def _write(llm: Any, params: Mapping[str, Any], warnings: list[str]) -> str:
+    from noxus_local.generate.script import write_script
+
+    written = write_script(llm, params["idea"], SCRIPT_LANGUAGES[params["language"]], params["duration"])
+    if written.report.plan_fallback:
+        warnings.append("the text model gave no usable outline; the script follows a fixed one")
+    if not written.text.strip():
+        raise UpstreamError(details={"reason": "model_wrote_no_script"})
+    return written.text
+
+
+def _narrate(ctx: ToolContext, plan: Plan, progress: Callable[[float], None]) -> Narration:
+    from noxus_local.compose.narration import narrate
+    from noxus_local.speech import tts
+
+    p = ctx.params
+    weights = p.get("voice_mix") or parse_voice(p["voice_id"])
+    if not weights:
+        raise ValidationError.fields({"voice_id": [Text(f"voz desconocida; {LIST_HINT}",
+                                                        f"unknown voice; {LIST_HINT.en}")]})
+    with tts.open_voice(ctx.models, weights, p["language"]) as voice:
+        return narrate([s.text for s in plan.scenes], voice, p["speed"], cancel=ctx.cancel,
+                       progress=lambda f: progress(100 * f), max_seconds=ctx.limits.max_video_seconds)
+
+
+def _materials(files: Mapping[str, InputFile]) -> list[Material]:
+    keyed = sorted((int(m.group(1)), f) for k, f in files.items() if (m := MATERIAL_KEY.fullmatch(k)))
+    return [Material(f.path, f.filename) for _, f in keyed]
+
+
+def _timeline(ctx: ToolContext, scenes: list[compose.Scene], wav: Path, width: int, height: int) -> compose.Timeline:
+    p = ctx.params
+    captions = None if p["caption_style"] == "none" else compose.Captions(
+        p["caption_style"], {k: v for k, v in caption_options(p).items() if v is not None})
+    music = None
+    if "music_file" in ctx.files:
+        music = compose.Music(ctx.files["music_file"].path, volume=p["music_volume"])
+    elif p["music"] != "none":
+        library = MusicLibrary(_models_dir(ctx.models.cfg) / MUSIC_MODEL)
+        track = library.pick(p["music"], seed=" ".join(s.text for s in scenes)) \
+            if p["music"] in library.moods() else library.get(p["music"])
+        music = compose.Music(track.path, volume=p["music_volume"], track=track.id)
+    logo = compose.Logo(ctx.files["logo"].path, p["logo_position"]) if "logo" in ctx.files else None
+    transition = compose.Transition(p["transition"], 0.0 if p["transition"] == "cut" else TRANSITION_SECONDS)
+    return compose.Timeline(width, height, p.get("fps", 25), tuple(scenes), narration=wav, captions=captions,
+                            music=music, logo=logo, transition=transition, loudness=p.get("loudness", -16.0))
+
+
+def _output(ctx: ToolContext, script: str, tl: compose.Timeline, narration: Narration, sources: list[str | None],
+            plan: Plan, warnings: list[str], mp4: Path) -> ToolOutput:
+    from noxus_local.media.audio import encode
+    from noxus_local.media.probe import probe
+
+    rendered = probe(mp4).duration or tl.duration
+    cues = _cues(tl)
+    timeline_json = json.dumps(compose.to_dict(tl, ctx.workdir), ensure_ascii=False, indent=1).encode("utf-8")
+    voice = encode(narration.samples, narration.sample_rate, "mp3", ctx.workdir / "narration.mp3", ctx.cancel)
+    result = {"script": script, "language": ctx.params["language"], "voice_id": ctx.params["voice_id"],
+              "duration": round(rendered, 3), "width": tl.width, "height": tl.height, "fps": tl.fps,
+              "planner": plan.planner, "timing_source": narration.timing_source,
+              "scenes": [_scene_result(s, src, planned.visual, planned.search)
+                         for s, src, planned in zip(tl.scenes, sources, plan.scenes, strict=True)],
+              "segments": [c.as_dict() for c in cues], "warnings": list(dict.fromkeys(warnings))}
+    extras = [OutputFile("script", script.encode("utf-8"), "script.txt", "text/plain; charset=utf-8"),
+              OutputFile("timeline", timeline_json, "timeline.json", "application/json"),
+              OutputFile("srt", subtitles.srt_text(cues).encode("utf-8"), "video.srt", subtitles.MIME["srt"]),
+              OutputFile("vtt", subtitles.vtt_text(cues).encode("utf-8"), "video.vtt", subtitles.MIME["vtt"]),
+              OutputFile("narration", voice, "narration.mp3", "audio/mpeg")]
+    return ToolOutput(mp4, "video.mp4", "video/mp4", result, name="video", extras=extras,
+                      units=round(rendered, 3), media_units=rendered)
+
+
+def _cues(tl: compose.Timeline) -> list[Cue]:
+    """The cues the renderer burns (compose/render.py ``write_captions`` cuts the same words by the same rules)."""
+    rules = CueRules(max_chars_per_line=default_max_chars(tl.width, tl.height), fps=float(tl.fps))
+    return cues_from_words(tl.words, rules)
+
+
+def _scene_result(scene: compose.Scene, source: str | None, visual: str, search: tuple[str, ...]) -> dict[str, Any]:
+    return {"index": scene.index, "text": scene.text, "start": scene.start, "end": scene.end,
+            "visual": {"kind": scene.visual.kind, "source": source, "description": visual, "search": list(search)},
+            "words": [{"word": w.word, "start": w.start, "end": w.end} for w in scene.words]}
