@@ -89,6 +89,8 @@ PIPELINE_ROOMS = {
     "speech": {"errors", "runtime", "media", "inference", "speech"},
     "captions": {"errors", "runtime", "media", "speech", "captions"},
     "compose": {"errors", "runtime", "media", "speech", "captions", "compose"},
+    "clips": {"errors", "runtime", "media", "speech", "captions", "analysis", "inference", "compose", "generate",
+              "clips"},
 }
 
 

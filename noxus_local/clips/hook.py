@@ -1,0 +1,76 @@
+"""The hook: do the first seconds of a clip make a viewer stay?
+
+``judge_hook`` asks the text model (the embedded one or the configured engine)
+for a 0–10 score and a one-sentence reason, as JSON checked against
+``CLIP_HOOK_SCHEMA`` with one corrective retry (generate/structured.py). When no
+model is given, or it fails or answers nonsense twice, ``heuristic_hook``
+decides instead, deterministically, and says so: a question, a number, a
+direct address ("you", "imagine", "¿sabías...") or a short punchy first
+sentence hook; a dangling connective does not.
+
+Example::
+
+    heuristic_hook("Why do 90% of startups fail? Here is the answer.", "en")
+    # Hook(strength=0.85, reason="a question; a number; ...", source="heuristic")
+    judge_hook(llm, opening, "en", 5.0)    # Hook(0.7, "A bold claim up front.", "llm")
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from noxus_local.clips.candidates import Window
+from noxus_local.clips.signals import DIGIT, DANGLING, NUMBER_WORDS, Hook, tokens
+
+log = logging.getLogger(__name__)
+
+ADDRESS = frozenset("""you your imagine why how what what's here's secret stop never nobody everyone
+tú tu usted imagina imagínate sabías sabias por qué cómo qué nadie nunca todos secreto mira ojo""".split())
+
+
+def opening(window: Window, seconds: float) -> str:
+    """The words spoken in the window's first ``seconds`` (at least its first sentence)."""
+    first = window.sentences[0]
+    words = [w.word.strip() for w in window.words if w.start < window.start + seconds]
+    return " ".join(words) if len(words) >= len(first.words) else first.text
+
+
+def heuristic_hook(text: str) -> Hook:
+    """A deterministic hook strength from the opening's words."""
+    words = tokens(text)
+    first_sentence = re.split(r"(?<=[.?!…])\s", text.strip(), maxsplit=1)[0]
+    found: list[tuple[str, float]] = []
+    if "?" in text or "¿" in text:
+        found.append(("a question", 0.35))
+    if any(DIGIT.search(t) or t in NUMBER_WORDS for t in words):
+        found.append(("a number", 0.25))
+    if any(t in ADDRESS for t in words[:6]):
+        found.append(("speaks to the viewer", 0.2))
+    if 0 < len(first_sentence.split()) <= 10:
+        found.append(("a short first sentence", 0.1))
+    if words and words[0] in DANGLING:
+        found.append((f"opens with '{words[0]}'", -0.3))
+    strength = max(0.0, min(1.0, 0.1 + sum(v for _, v in found)))
+    reason = "; ".join(name for name, _ in found) or "a plain statement"
+    return Hook(strength, reason, "heuristic", first_sentence)
+
+
+def judge_hook(llm: object | None, text: str, language: str, seconds: float) -> tuple[Hook, str | None]:
+    """(the hook, a warning or None): the model's judgement, else the heuristic with why."""
+    if llm is None:
+        return heuristic_hook(text), "no text model installed: hooks judged by a heuristic"
+    from noxus_local.generate.schemas import CLIP_HOOK_SCHEMA
+    from noxus_local.generate.structured import StructuredOutputError, ask_json
+
+    lang = "es" if language == "es" else "en"
+    try:
+        data = ask_json(llm, "clip_hook", lang, {"opening": text, "seconds": round(seconds)},  # type: ignore[arg-type]
+                        CLIP_HOOK_SCHEMA, max_tokens=96, temperature=0.0)
+    except StructuredOutputError:
+        return heuristic_hook(text), "the text model's hook answer was not valid JSON: a heuristic judged it"
+    except Exception as exc:  # a model that fails (engine down, out of memory) must not fail the clip job
+        log.warning("hook judgement failed: %s", exc)
+        return heuristic_hook(text), "the text model failed: hooks judged by a heuristic"
+    first = re.split(r"(?<=[.?!…])\s", text.strip(), maxsplit=1)[0]
+    return Hook(int(data["score"]) / 10.0, str(data["reason"]).strip(), "llm", first), None
