@@ -28,7 +28,7 @@ from noxus_local.speech.espeak_process import speak_wav
 ASTRONAUT = ModelSpec("test-photo-astronaut", "test-image", "public-domain", False, (ModelFile(
     "astronaut.png", "88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5", 791555,
     ("pypi:scikit-image==0.26.0#skimage/data/astronaut.png",)),))
-FACE_SIDE = 150  # px of the face picture in a 640x360 frame
+FACE_SIDE = 100  # px of the face picture in a 640x360 frame
 
 
 @dataclass(frozen=True)

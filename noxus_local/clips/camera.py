@@ -161,3 +161,17 @@ def simplify(keys: Sequence[CameraKey], tolerance: float = 0.5) -> list[CameraKe
                 continue
         out.append(key)
     return out
+
+
+def motion(keys: Sequence[CameraKey], start: float, end: float, crop_width: float) -> dict[str, float]:
+    """What the camera did inside ``[start, end]``: its fastest pan (crop widths a second, a cut's
+    jump excluded), how far it travelled, and the share of keys with a face framed.
+
+    Example: a still camera → ``{"max_speed": 0.0, "travel": 0.0, "framed_share": 1.0}``.
+    """
+    inside = [k for k in keys if start <= k.t <= end]
+    pans = [(abs(b.x - a.x) / (b.t - a.t), abs(b.x - a.x)) for a, b in zip(inside, inside[1:], strict=False)
+            if b.t - a.t > 0.01]
+    return {"max_speed": round(max((s for s, _ in pans), default=0.0) / crop_width, 3),
+            "travel": round(sum(d for _, d in pans) / crop_width, 3),
+            "framed_share": round(sum(k.framed for k in inside) / len(inside), 3) if inside else 0.0}

@@ -41,7 +41,7 @@ from typing import Any, ClassVar
 
 from noxus_local.captions import styles, subtitles
 from noxus_local.captions.cues import cues_from_words
-from noxus_local.clips.camera import CameraRules, camera_path
+from noxus_local.clips.camera import CameraRules, camera_path, motion
 from noxus_local.clips.candidates import (
     Window,
     candidate_windows,
@@ -277,7 +277,7 @@ def _render_one(ctx: ToolContext, n: int, scored: Scored, frame: Framing, keys: 
                       fonts, ctx.cancel, progress=lambda f: progress(int(100 * (n - 1 + f) / max(total, 1))))
     cues = cues_from_words(words, caption_rules(frame.output))
     return {"n": n, "scored": scored, "mp4": mp4, "srt": subtitles.srt_text(cues), "title": title,
-            "cues": [c.as_dict() for c in cues]}
+            "cues": [c.as_dict() for c in cues], "camera": motion(keys, w.start, w.end, frame.crop[0])}
 
 
 def _title(asked: str | None, hook: Hook) -> str | None:
@@ -286,19 +286,19 @@ def _title(asked: str | None, hook: Hook) -> str | None:
     return hook.line if asked.strip().lower() == "auto" else asked.strip()
 
 
-def clip_entry(n: int, scored: Scored, filename: str, title: str | None) -> dict[str, Any]:
-    """One ``result.clips`` item."""
+def clip_entry(n: int, scored: Scored, filename: str, title: str | None, camera: dict[str, float]) -> dict[str, Any]:
+    """One ``result.clips`` item; ``camera`` is clips/camera.py ``motion`` (pans in crop widths a second)."""
     w = scored.window
     return {"index": n, "start": round(w.start, 3), "end": round(w.end, 3), "duration": round(w.duration, 3),
             "viral_score": scored.score, "reasons": [r.as_dict() for r in scored.reasons],
             "hook": {"text": scored.hook.line, "score": round(scored.hook.strength * 10, 1),
                      "reason": scored.hook.reason, "source": scored.hook.source, "title": title},
-            "transcript": w.text, "output": filename}
+            "transcript": w.text, "output": filename, "camera": camera}
 
 
 def _result(chosen: list[Scored], files: list[dict[str, Any]], windows: list[Window], transcript: Transcript,
             timings: dict[str, float], warnings: list[str]) -> dict[str, Any]:
-    clips = [clip_entry(f["n"], f["scored"], f["mp4"].name, f["title"]) for f in files]
+    clips = [clip_entry(f["n"], f["scored"], f["mp4"].name, f["title"], f["camera"]) for f in files]
     out: dict[str, Any] = {"clips": clips, "clipCount": len(clips), "viralScores": [c["viral_score"] for c in clips],
                            "candidates_considered": len(windows), "language": transcript.language,
                            "source_duration": round(transcript.duration, 3), "timings": timings}

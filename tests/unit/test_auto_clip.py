@@ -1,0 +1,201 @@
+"""The auto-clip tool end to end on a long test video (issue 22), checked with independent decoders.
+
+The video (tests/clip_samples.py) is four narrated segments (espeak-ng) over coloured backgrounds: a
+plain intro, the segment built to be the most engaging (a question hook, numbers, a list, emphasis)
+with a face moving across the frame, a dangling "And then..." segment with a second face, and a
+segment with nobody in frame. One run of the tool is shared by the checks: ffprobe reads the
+clips' size and length, Whisper hears each clip's own audio, the clip's first and last 60 ms are
+silence (no word cut), and the face is found in the output frames by its pixels (it is the only
+thing on a plain background), not by the model that steered the camera.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+import srt
+
+from noxus_local.config import Config, load_config
+from noxus_local.errors import InvalidMedia, LimitExceeded, ValidationError
+from noxus_local.inference.cache import ModelCache
+from noxus_local.inference.models.whisper import WhisperModel
+from noxus_local.inference.registry.installed import ModelRegistry
+from noxus_local.media.audio import extract_pcm16k
+from noxus_local.media.probe import probe
+from noxus_local.runtime.cancel import CancelToken
+from noxus_local.speech import asr
+from noxus_local.speech.wer import wer
+from noxus_local.tools.auto_clip import CLIP_UNIT_SECONDS, NO_CANDIDATE, AutoClipTool
+from noxus_local.tools.base import InputFile, Limits, ToolContext, ToolOutput
+from tests.clip_samples import FACE_SIDE, astronaut, build_talk
+
+TOOL = AutoClipTool()
+RAW = {"max_clips": 3, "min_duration": 8, "max_duration": 20, "language": "en", "hook_title": "auto"}
+FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
+
+
+@pytest.fixture(scope="module")
+def cfg(tmp_path_factory: pytest.TempPathFactory) -> Config:
+    cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path_factory.mktemp("clip") / "data"),
+                             "NOXUS_INFERENCE_PREFER_GPU": "false"})
+    ModelRegistry.from_config(cfg).fetch(["silero-vad", "whisper-base", "centerface"])
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def models(cfg: Config) -> ModelCache:
+    return ModelCache(cfg)
+
+
+@pytest.fixture(scope="module")
+def talk(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any]]:
+    folder = tmp_path_factory.mktemp("talk")
+    return build_talk(folder, astronaut(folder / "photos"))
+
+
+def _files(path: Path) -> dict[str, InputFile]:
+    return {"video": InputFile(path, path.name, None, path.stat().st_size)}
+
+
+def _run(models: ModelCache, source: Path, workdir: Path, limits: Limits = Limits(), **raw: Any) -> ToolOutput:
+    files = _files(source)
+    params = TOOL.validate({**RAW, **raw}, files, limits)
+    workdir.mkdir(parents=True, exist_ok=True)
+    return TOOL.run(ToolContext(params=params, files=files, limits=limits, workdir=workdir, models=models))
+
+
+@pytest.fixture(scope="module")
+def run(models: ModelCache, talk: tuple[Path, list[Any]], tmp_path_factory: pytest.TempPathFactory) -> ToolOutput:
+    return _run(models, talk[0], tmp_path_factory.mktemp("job"))
+
+
+def _make(path: Path, *inputs: str, seconds: float = 12.0) -> Path:
+    subprocess.run([FFMPEG, "-v", "error", "-y", *inputs, "-t", str(seconds), "-c:v", "libx264", "-preset",
+                    "ultrafast", "-pix_fmt", "yuv420p", str(path)], check=True)
+    return path
+
+
+def test_clips_are_ranked_explained_and_the_engaging_segment_is_first(run: ToolOutput,
+                                                                        talk: tuple[Path, list[Any]]) -> None:
+    r = run.result
+    assert r["clipCount"] == len(r["clips"]) >= 2 and r["viralScores"] == [c["viral_score"] for c in r["clips"]]
+    assert r["viralScores"] == sorted(r["viralScores"], reverse=True)
+    first = r["clips"][0]
+    engaging = talk[1][1]
+    assert "startups" in first["transcript"] and first["start"] <= engaging.start + 0.5
+    assert {x["signal"] for x in first["reasons"]} == {"hook", "self_contained", "density", "loudness",
+                                                      "questions", "numbers", "visual_change", "face"}
+    reasons = {x["signal"]: x for x in first["reasons"]}
+    assert reasons["questions"]["value"] >= 1 and reasons["numbers"]["value"] >= 3
+    assert first["hook"]["text"].startswith("Why") and first["hook"]["title"] == first["hook"]["text"]
+    assert all(c["reasons"][1]["value"] != "and" for c in r["clips"])  # the dangling segment never leads a clip
+    spans = sorted((c["start"], c["end"]) for c in r["clips"])
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))  # no overlap
+    assert all(8 <= c["duration"] <= 20 for c in r["clips"])
+
+
+def test_outputs_are_one_mp4_json_and_srt_per_clip_at_the_aspect_size(run: ToolOutput) -> None:
+    names = [f.name for f in run.files()]
+    n = run.result["clipCount"]
+    assert names == [x for i in range(1, n + 1) for x in (f"clip-{i}", f"clip-{i}-json", f"clip-{i}-srt")]
+    for i, clip in enumerate(run.result["clips"]):
+        mp4 = Path(run.data) if i == 0 else next(f.data for f in run.extras if f.name == f"clip-{i + 1}")
+        info = probe(Path(mp4))
+        assert info.require_video().display_size == (720, 1280) and info.require_audio().codec == "aac"
+        assert info.duration == pytest.approx(clip["duration"], abs=0.15)
+        body = json.loads(next(f.data for f in run.extras if f.name == f"clip-{i + 1}-json"))
+        assert body["index"] == i + 1 and body["captions"][0]["words"]
+        cues = list(srt.parse(next(f.data for f in run.extras if f.name == f"clip-{i + 1}-srt").decode()))
+        assert cues and cues[-1].end.total_seconds() <= clip["duration"] + 0.05
+    assert run.units == pytest.approx(41.3 + CLIP_UNIT_SECONDS * n, abs=0.6)
+
+
+def _clip_paths(run: ToolOutput) -> list[Path]:
+    return [Path(run.data)] + [Path(f.data) for f in run.extras if f.mime_type == "video/mp4"]
+
+
+def test_whisper_hears_each_clip_and_no_word_is_cut(run: ToolOutput, models: ModelCache, tmp_path: Path) -> None:
+    with models.use(WhisperModel.for_id("whisper-base")) as whisper:
+        for clip, mp4 in zip(run.result["clips"], _clip_paths(run), strict=True):
+            wav = extract_pcm16k(mp4, tmp_path / f"{mp4.stem}.wav", cancel=CancelToken())
+            heard = asr.transcribe(wav, model=whisper, language="en", word_timestamps=True)
+            assert wer(clip["transcript"], heard.text) < 0.3, (clip["transcript"], heard.text)
+            assert heard.words[-1].word.rstrip().endswith((".", "?", "!"))  # ends on a sentence end
+            pcm = asr.load_audio(wav)
+            edge = 16_000 * 6 // 100
+            # starts and ends in silence: no word cut off (a clip from 0 s starts where the source does)
+            for part in (pcm[:edge] if clip["start"] > 0 else pcm[:0], pcm[-edge:]):
+                assert not len(part) or 20 * np.log10(max(float(np.sqrt(np.mean(part ** 2))), 1e-5)) < -45
+
+
+def _frames(mp4: Path, fps: float = 2.0) -> np.ndarray:
+    raw = subprocess.run([FFMPEG, "-v", "error", "-i", str(mp4), "-vf", f"fps={fps}", "-f", "rawvideo",
+                          "-pix_fmt", "rgb24", "-"], check=True, capture_output=True).stdout
+    return np.frombuffer(raw, np.uint8).reshape(-1, 1280, 720, 3)
+
+
+def test_the_face_stays_inside_the_crop_and_the_camera_keeps_its_speed_limit(run: ToolOutput, cfg: Config) -> None:
+    """The face is the only non-flat thing in the picture's middle band (captions sit below it and
+    the hook title above): the share of its expected width that is on screen, frame by frame."""
+    scale = 1280 / 360
+    top, bottom = int((360 - FACE_SIDE) / 2 * scale) + 20, int((360 + FACE_SIDE) / 2 * scale) - 20
+    expected = FACE_SIDE * scale
+    seen = []
+    for clip, mp4 in zip(run.result["clips"], _clip_paths(run), strict=True):
+        assert clip["camera"]["max_speed"] <= cfg.clips.max_speed + 1e-6
+        for frame in _frames(mp4):
+            band = frame[top:bottom].astype(np.int16)
+            background = np.median(band[:, :8].reshape(-1, 3), axis=0)
+            columns = np.abs(band - background).sum(axis=2).max(axis=0) > 60
+            if columns.any():  # a frame without the face belongs to the segment with nobody in it
+                seen.append(columns.sum() / expected)
+    assert len(seen) > 20
+    assert np.mean(np.array(seen) >= 0.9) >= 0.95, seen
+
+
+def test_a_threshold_nobody_reaches_succeeds_with_zero_clips_charged_for_the_analysis(
+        models: ModelCache, talk: tuple[Path, list[Any]], tmp_path: Path) -> None:
+    out = _run(models, talk[0], tmp_path, viral_score_threshold=10, max_clips=1)
+    assert out.result["clipCount"] == 0 and out.result["note"] == NO_CANDIDATE and out.result["viralScores"] == []
+    assert (out.name, out.mime_type) == ("report", "application/json") and not out.extras
+    assert out.units == pytest.approx(41.3, abs=0.6)
+    assert not list(tmp_path.glob("*.mp4"))
+
+
+@pytest.mark.parametrize(("raw", "field"), [({"min_duration": 30, "max_duration": 20}, "min_duration"),
+                                            ({"max_clips": 0}, "max_clips"), ({"max_clips": 21}, "max_clips"),
+                                            ({"viral_score_threshold": 11}, "viral_score_threshold"),
+                                            ({"aspect_ratio": "4:3"}, "aspect_ratio"),
+                                            ({"language": "xx"}, "language")])
+def test_bad_parameters_are_400_naming_the_field(talk: tuple[Path, list[Any]], raw: dict[str, Any],
+                                                  field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        TOOL.validate({**RAW, **raw}, _files(talk[0]), Limits())
+    assert field in caught.value.details["field_errors"]
+
+
+def test_bad_sources_are_refused_before_any_work(talk: tuple[Path, list[Any]], tmp_path: Path) -> None:
+    with pytest.raises(ValidationError) as short:  # the source is shorter than min_duration
+        TOOL.validate({**RAW, "min_duration": 50, "max_duration": 60}, _files(talk[0]), Limits())
+    assert "min_duration" in short.value.details["field_errors"]
+    with pytest.raises(LimitExceeded) as long:
+        TOOL.validate(RAW, _files(talk[0]), Limits(max_video_seconds=30))
+    assert long.value.details["limit"] == "max_video_seconds"
+    mute = _make(tmp_path / "mute.mp4", "-f", "lavfi", "-i", "color=c=red:s=320x240:r=25")
+    with pytest.raises(InvalidMedia) as no_audio:
+        TOOL.validate(RAW, _files(mute), Limits())
+    assert no_audio.value.details["reason"] == "no_audio_stream"
+
+
+def test_a_video_without_speech_is_a_clear_400(models: ModelCache, tmp_path: Path) -> None:
+    silent = _make(tmp_path / "silent.mp4", "-f", "lavfi", "-i", "color=c=blue:s=320x240:r=25", "-f", "lavfi",
+                   "-i", "anullsrc=r=16000:cl=mono", "-c:a", "aac")
+    with pytest.raises(InvalidMedia) as caught:
+        _run(models, silent, tmp_path / "job")
+    assert caught.value.details["reason"] == "no_speech"
