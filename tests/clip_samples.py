@@ -102,7 +102,6 @@ def build_talk(folder: Path, photo: Path, size: tuple[int, int] = (640, 360), ga
         if seg.face == "none":
             continue
         a, b = seg.start, seg.end + gap
-        src = 2 * n + (1 if seg.face == "second" else 0)
         if seg.face == "moving":
             x = f"40+({w - FACE_SIDE - 80})*(t-{a:.3f})/{b - a:.3f}"
         elif seg.face == "second":

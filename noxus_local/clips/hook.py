@@ -21,7 +21,7 @@ import logging
 import re
 
 from noxus_local.clips.candidates import Window
-from noxus_local.clips.signals import DIGIT, DANGLING, NUMBER_WORDS, Hook, tokens
+from noxus_local.clips.signals import DANGLING, DIGIT, NUMBER_WORDS, Hook, tokens
 
 log = logging.getLogger(__name__)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image
 
 from noxus_local.analysis.scenes import detect
@@ -29,6 +30,9 @@ from noxus_local.runtime.cancel import CancelToken
 
 BATCH = 8
 MIN_CONFIDENCE = 0.5
+# the longer side CenterFace sees here: a speaker's face in a 720p shot is still 20+ px at 224, and a
+# frame costs half what it does at the model's default 320 (the reframing budget is 0.05 s per source s)
+DETECT_SIDE = 224
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,21 @@ class Sight:
 
     def face_flags(self) -> list[tuple[float, bool]]:
         return [(s.t, bool(s.faces)) for s in self.samples]
+
+
+def detect_faces(detector: Any, images: list[Image.Image], side: int = DETECT_SIDE) -> list[list[dict[str, Any]]]:
+    """CenterFace's faces of same-sized images at ``side`` px, in one run: ``CenterFace._predict`` at a
+    smaller input (the shared model instance keeps its own default for everyone else)."""
+    from noxus_local.inference.models.centerface import decode, input_size, tensor
+
+    if not images:
+        return []
+    size = input_size(*images[0].size, side)
+    session = detector.session
+    name = session.get_inputs()[0].name
+    heat, scale, offset, marks = session.run(None, {name: np.stack([tensor(img, size) for img in images])})
+    factor = (images[0].width / size[0], images[0].height / size[1])
+    return [decode(heat[k], scale[k], offset[k], marks[k], factor, size) for k in range(len(images))]
 
 
 def look(video: Path, info: MediaInfo, detector: Any, workdir: Path, cancel: CancelToken, *, face_fps: float,
@@ -55,7 +74,7 @@ def look(video: Path, info: MediaInfo, detector: Any, workdir: Path, cancel: Can
         cancel.check()
         batch = frames.grid[i:i + BATCH]
         images = [Image.open(f.path).convert("RGB") for f in batch]
-        found = detector.predict(images)
+        found = detect_faces(detector, images)
         for frame, faces in zip(batch, found, strict=True):
             sx, sy = size[0] / frame.width, size[1] / frame.height
             boxes = tuple(Box(f["box"][0] * sx, f["box"][1] * sy, f["box"][2] * sx, f["box"][3] * sy)

@@ -31,8 +31,9 @@ import numpy as np
 from noxus_local.clips.candidates import Window
 
 DANGLING = frozenset("""and but so because also then therefore however which that this these those it he she they
-him her them its or plus anyway second third fourth fifth next finally lastly y pero entonces porque también tambien además ademas luego pues eso esto esa ese
-esos esas él ella ellos ellas lo la le les o sino aunque que segundo segunda tercero tercera finalmente
+him her them its or plus anyway second third fourth fifth next finally lastly
+y pero entonces porque también tambien además ademas luego pues eso esto esa ese esos esas
+él ella ellos ellas lo la le les o sino aunque que segundo segunda tercero tercera finalmente
 después despues""".split())
 NUMBER_WORDS = frozenset("""one two three four five six seven eight nine ten hundred thousand million first second
 third fourth fifth percent uno una dos tres cuatro cinco seis siete ocho nueve diez cien mil millón millones

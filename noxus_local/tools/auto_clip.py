@@ -54,7 +54,7 @@ from noxus_local.clips.hook import heuristic_hook, judge_hook, opening
 from noxus_local.clips.looking import Sight, look
 from noxus_local.clips.render import Framing, caption_rules, clip_ass, clip_words, render_clip
 from noxus_local.clips.signals import Evidence, Hook, Scored, Weights, levels_db, score_window
-from noxus_local.config import Config, ClipSettings
+from noxus_local.config import ClipSettings, Config
 from noxus_local.errors import InvalidMedia, LimitExceeded, NoxusError, Text, ValidationError
 from noxus_local.media.audio import extract_pcm16k
 from noxus_local.media.decoded import decode_limit, wav_seconds
@@ -161,7 +161,9 @@ class AutoClipTool(Tool):
             windows = candidate_windows(sentences, ctx.params["min_duration"], ctx.params["max_duration"])
         settings = _settings(ctx)
         with _timed(ctx, "score", timings) as step:
+            t0 = time.perf_counter()
             sight = _look(ctx, info, settings, limit, step.progress)
+            timings["shots_and_faces"] = round(time.perf_counter() - t0, 3)  # the reframing analysis
             evidence = Evidence(sight.cuts, sight.face_flags(), levels)
             scored, warnings = _score(ctx, windows, evidence, transcript, settings)
             chosen = select(scored, lambda s: s.window, lambda s: s.score, ctx.params["max_clips"],

@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from noxus_local.captions.styles import resolve_style
 from noxus_local.clips.camera import Box, CameraKey, CameraRules, FaceSample, camera_path, simplify
 from noxus_local.clips.candidates import (
     Sentence,
@@ -21,7 +22,6 @@ from noxus_local.clips.candidates import (
 from noxus_local.clips.hook import heuristic_hook, judge_hook
 from noxus_local.clips.render import Framing, clip_ass, framed_windows, x_expression
 from noxus_local.clips.signals import Evidence, Hook, Levels, Weights, levels_db, score_window
-from noxus_local.captions.styles import resolve_style
 from noxus_local.generate.llm.types import Completion
 from noxus_local.speech.types import Word
 
@@ -156,7 +156,8 @@ class ScriptedLlm:
 
 def test_the_heuristic_hook_likes_questions_and_numbers_and_dislikes_dangling_starts() -> None:
     strong = heuristic_hook("Why do 90% of startups fail?")
-    assert strong.strength > heuristic_hook("The weather was grey.").strength > heuristic_hook("And then it rained.").strength
+    plain, dangling = heuristic_hook("The weather was grey."), heuristic_hook("And then it rained.")
+    assert strong.strength > plain.strength > dangling.strength
     assert "question" in strong.reason and strong.source == "heuristic"
 
 
