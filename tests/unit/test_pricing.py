@@ -101,7 +101,7 @@ def test_defaults_price_every_tool_including_diagnostics():
     Catalog.default(diagnostics=True).check_prices(cfg.prices)  # raises when one is missing
     assert cfg.price("wait") == Price("second", 100, 1000)
     assert set(DEFAULT_PRICES) == {"qr", "image-convert", "wait", "pipeline", "auto-subtitles", "image-analyze",
-                                   "image-analyze-batch", "text-to-speech", "video-analyze", "chat"}
+                                   "image-analyze-batch", "text-to-speech", "video-analyze", "chat", "auto-clip"}
     assert cfg.price("video-analyze") == Price("second", 200, 1000)
     assert cfg.price("text-to-speech") == Price("1k_chars", 15000, 1000)
     assert cfg.price("chat") == Price("1k_tokens", 200, 0, 600)
