@@ -2,7 +2,9 @@
 
 ``judge_hook`` asks the text model (the embedded one or the configured engine)
 for a 0–10 score and a one-sentence reason, as JSON checked against
-``CLIP_HOOK_SCHEMA`` with one corrective retry (generate/structured.py). When no
+``CLIP_HOOK_SCHEMA`` with one corrective retry (generate/structured.py); the hook
+is the mean of the model's score and the heuristic's (``MODEL_SHARE``), both in
+the reason. When no
 model is given, or it fails or answers nonsense twice, ``heuristic_hook``
 decides instead, deterministically, and says so: a question, a number, a
 direct address ("you", "imagine", "¿sabías...") or a short punchy first
@@ -12,7 +14,7 @@ Example::
 
     heuristic_hook("Why do 90% of startups fail? Here is the answer.", "en")
     # Hook(strength=0.85, reason="a question; a number; ...", source="heuristic")
-    judge_hook(llm, opening, "en", 5.0)    # Hook(0.7, "A bold claim up front.", "llm")
+    judge_hook(llm, opening, "en", 5.0)    # Hook(0.8, "A bold claim up front. (model 7/10, rules 9/10: ...)", "llm")
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from noxus_local.clips.signals import DANGLING, DIGIT, NUMBER_WORDS, Hook, token
 
 log = logging.getLogger(__name__)
 
+# the model's share of the hook; the rest is the heuristic's. The small local models (Qwen2.5 0.5B/1.5B on
+# CPU) rank openings unevenly (a greeting can get 7/10), so their judgement is averaged with the rules'
+MODEL_SHARE = 0.5
 ADDRESS = frozenset("""you your imagine why how what what's here's secret stop never nobody everyone
 tú tu usted imagina imagínate sabías sabias por qué cómo qué nadie nunca todos secreto mira ojo""".split())
 
@@ -66,11 +71,15 @@ def judge_hook(llm: object | None, text: str, language: str, seconds: float) -> 
     lang = "es" if language == "es" else "en"
     try:
         data = ask_json(llm, "clip_hook", lang, {"opening": text, "seconds": round(seconds)},  # type: ignore[arg-type]
-                        CLIP_HOOK_SCHEMA, max_tokens=96, temperature=0.0)
+                        CLIP_HOOK_SCHEMA, max_tokens=160, temperature=0.0)
     except StructuredOutputError:
         return heuristic_hook(text), "the text model's hook answer was not valid JSON: a heuristic judged it"
     except Exception as exc:  # a model that fails (engine down, out of memory) must not fail the clip job
         log.warning("hook judgement failed: %s", exc)
         return heuristic_hook(text), "the text model failed: hooks judged by a heuristic"
-    first = re.split(r"(?<=[.?!…])\s", text.strip(), maxsplit=1)[0]
-    return Hook(int(data["score"]) / 10.0, str(data["reason"]).strip(), "llm", first), None
+    rule = heuristic_hook(text)
+    model = int(data["score"]) / 10.0
+    strength = MODEL_SHARE * model + (1 - MODEL_SHARE) * rule.strength
+    said = str(data["reason"]).strip()
+    reason = f"{said} (model {model * 10:.0f}/10, rules {rule.strength * 10:.0f}/10: {rule.reason})"
+    return Hook(strength, reason, "llm", rule.line), None
