@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import numpy as np
 import pytest
 import srt
 
+from noxus_local.clips.hook import judge_hook
 from noxus_local.config import Config, load_config
 from noxus_local.errors import InvalidMedia, LimitExceeded, ValidationError
 from noxus_local.inference.cache import ModelCache
@@ -31,7 +33,7 @@ from noxus_local.media.probe import probe
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.speech import asr
 from noxus_local.speech.wer import wer
-from noxus_local.tools.auto_clip import CLIP_UNIT_SECONDS, NO_CANDIDATE, AutoClipTool
+from noxus_local.tools.auto_clip import CLIP_UNIT_SECONDS, NO_CANDIDATE, AutoClipTool, hook_llm
 from noxus_local.tools.base import InputFile, Limits, ToolContext, ToolOutput
 from tests.clip_samples import FACE_SIDE, astronaut, build_talk
 
@@ -199,3 +201,17 @@ def test_a_video_without_speech_is_a_clear_400(models: ModelCache, tmp_path: Pat
     with pytest.raises(InvalidMedia) as caught:
         _run(models, silent, tmp_path / "job")
     assert caught.value.details["reason"] == "no_speech"
+
+
+def test_the_embedded_text_model_judges_hooks_and_a_missing_one_falls_back(cfg: Config) -> None:
+    """The real Qwen2.5-Coder 0.5B (the registry converts it once into the shared cache): its answer is
+    schema-checked JSON; a model that is not installed gives no Llm, so the heuristic judges."""
+    small = "qwen2.5-coder-0.5b-instruct"
+    ModelRegistry.from_config(cfg).fetch([small])
+    assert hook_llm(replace(cfg, clips=replace(cfg.clips, hook_model="qwen2.5-coder-1.5b-instruct")), None) is None
+    with_small = replace(cfg, clips=replace(cfg.clips, hook_model=small))
+    llm = hook_llm(with_small, ModelCache(with_small))
+    assert llm is not None
+    hook, warning = judge_hook(llm, "Why do 90% of new startups fail in their first three years?", "en", 5)
+    assert (hook.source, warning) == ("llm", None) or (hook.source == "heuristic" and "JSON" in warning)
+    assert 0.0 <= hook.strength <= 1.0 and hook.reason
