@@ -3,7 +3,7 @@ that moves across the frame, a second face that speaks later, and a segment with
 
 The face is scikit-image's ``astronaut.png`` (public domain; fetched through the registry and the
 shared cache as tests/unit/test_faces_ocr.py does); the second face is the same photo mirrored and
-tinted. Each segment starts on a new background colour, so each boundary is a shot cut.
+darkened. Each segment starts on a new background colour, so each boundary is a shot cut.
 
 Example::
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import imageio_ffmpeg
-from PIL import Image, ImageOps
+from PIL import Image, ImageEnhance, ImageOps
 
 from noxus_local.inference.registry.installed import ModelRegistry
 from noxus_local.inference.registry.manifest import ModelFile, ModelSpec, default_cache_dir
@@ -62,7 +62,7 @@ def _faces(photo: Path, folder: Path) -> tuple[Path, Path]:
     head = Image.open(photo).convert("RGB").crop((110, 0, 310, 200)).resize((FACE_SIDE, FACE_SIDE))
     first, second = folder / "face1.png", folder / "face2.png"
     head.save(first)
-    ImageOps.mirror(ImageOps.colorize(ImageOps.grayscale(head), "#201008", "#ffe0c0")).save(second)
+    ImageOps.mirror(ImageEnhance.Brightness(head).enhance(0.8)).save(second)
     return first, second
 
 
@@ -125,3 +125,30 @@ def build_talk(folder: Path, photo: Path, size: tuple[int, int] = (640, 360), ga
              "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(out)]
     subprocess.run(args, check=True)
     return out, segments
+
+
+def build_two_faces(folder: Path, photo: Path, text: str, size: tuple[int, int] = (640, 360)) -> tuple[Path, int, int]:
+    """A two-person shot: a larger silent face on the left, a smaller one on the right whose mouth
+    opens and closes (a dark bar flickering over it) while the narration plays. Returns the MP4 and
+    the centres (x, source pixels) of the silent and the talking face."""
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    face1, face2 = _faces(photo, folder)
+    wav = folder / "two.wav"
+    speak_wav(text, "en", wav)
+    seconds = _probe_seconds(wav) + 0.5
+    w, h = size
+    big, small = 130, 110
+    left, right = 60, w - small - 70
+    top_big, top_small = (h - big) // 2, (h - small) // 2
+    mouth = (right + int(0.33 * small), top_small + int(0.66 * small), int(0.34 * small), int(0.12 * small))
+    chain = (f"[1:v]scale={big}:{big}[a];[2:v]scale={small}:{small}[b];"
+             f"[0:v][a]overlay={left}:{top_big}:shortest=1[v1];[v1][b]overlay={right}:{top_small}:shortest=1[v2];"
+             f"[v2]drawbox=x={mouth[0]}:y={mouth[1]}:w={mouth[2]}:h={mouth[3]}:color=black:t=fill:"
+             f"enable='lt(mod(t,0.7),0.35)'[v]")
+    out = folder / "two.mp4"
+    background = f"color=c=0x446688:s={w}x{h}:r=25:d={seconds:.3f}"
+    subprocess.run([ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", background,
+                    "-loop", "1", "-i", str(face1), "-loop", "1", "-i", str(face2), "-i", str(wav),
+                    "-filter_complex", chain, "-map", "[v]", "-map", "3:a", "-t", f"{seconds:.3f}", "-c:v", "libx264",
+                    "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", str(out)], check=True)
+    return out, left + big // 2, right + small // 2

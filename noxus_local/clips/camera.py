@@ -6,7 +6,8 @@ within the dead zone (``dead_zone`` × the crop width from the crop's centre);
 when the face leaves it, the camera pans to centre the face again, never faster
 than ``max_speed`` crop widths a second, and keeps going until the face is
 centred (hysteresis: it does not stop and start at the zone's edge). With
-several faces the subject is the largest, most central one, and the camera
+several faces the subject is the one that talks (mouth motion while there is
+speech, ``Box.activity``), else the largest, most central one, and the camera
 switches to another face only after that face has been the better subject for
 ``switch_seconds``. No face for more than ``lost_seconds`` → the sample is
 unframed (the renderer shows the whole picture over a blurred copy). A shot
@@ -31,6 +32,7 @@ class Box:
     y: float
     w: float
     h: float
+    activity: float = 0.0  # mouth motion while there is speech, 0–1 (clips/looking.py): the active-speaker cue
 
     @property
     def cx(self) -> float:
@@ -39,6 +41,9 @@ class Box:
     @property
     def area(self) -> float:
         return self.w * self.h
+
+
+SPEAKER_WEIGHT = 3.0  # a fully active mouth counts as a face four times the size
 
 
 @dataclass(frozen=True)
@@ -79,9 +84,10 @@ class _State:
 
 
 def _appeal(box: Box, frame_width: float) -> float:
-    """Bigger and more central faces make better subjects."""
+    """Bigger and more central faces make better subjects, and one whose mouth moves while someone
+    speaks (the active speaker) beats a larger silent one."""
     off = abs(box.cx - frame_width / 2) / (frame_width / 2)
-    return box.area * (1.0 - 0.5 * off)
+    return box.area * (1.0 - 0.5 * off) * (1.0 + SPEAKER_WEIGHT * box.activity)
 
 
 def _nearest(faces: Sequence[Box], to: Box) -> Box | None:

@@ -156,13 +156,13 @@ class AutoClipTool(Tool):
                 raise InvalidMedia(NO_SPEECH, details={"reason": "no_speech"})
         with _timed(ctx, "candidates", timings):
             levels = levels_db(load_audio(audio, ctx.cancel), step=LEVEL_STEP)
-            sentences = with_pauses(split_sentences(transcript.words),
-                                    quiet_spans(levels.times, levels.db, LEVEL_STEP))
+            quiet = quiet_spans(levels.times, levels.db, LEVEL_STEP)
+            sentences = with_pauses(split_sentences(transcript.words), quiet)
             windows = candidate_windows(sentences, ctx.params["min_duration"], ctx.params["max_duration"])
         settings = _settings(ctx)
         with _timed(ctx, "score", timings) as step:
             t0 = time.perf_counter()
-            sight = _look(ctx, info, settings, limit, step.progress)
+            sight = _look(ctx, info, settings, limit, step.progress, quiet)
             timings["shots_and_faces"] = round(time.perf_counter() - t0, 3)  # the reframing analysis
             evidence = Evidence(sight.cuts, sight.face_flags(), levels)
             scored, warnings = _score(ctx, windows, evidence, transcript, settings)
@@ -212,12 +212,13 @@ def _settings(ctx: ToolContext) -> ClipSettings:
     return cfg.clips if cfg is not None else ClipSettings()
 
 
-def _look(ctx: ToolContext, info: MediaInfo, settings: ClipSettings, limit: float | None, progress: Any) -> Sight:
+def _look(ctx: ToolContext, info: MediaInfo, settings: ClipSettings, limit: float | None, progress: Any,
+          quiet: list[tuple[float, float]]) -> Sight:
     from noxus_local.inference.models.centerface import CenterFace
 
     with ctx.models.use(CenterFace) as detector:
         return look(ctx.files["video"].path, info, detector, ctx.workdir, ctx.cancel, face_fps=settings.face_fps,
-                    limit=limit, progress=progress)
+                    limit=limit, progress=progress, quiet=quiet)
 
 
 def hook_llm(cfg: Config | None, models: Any) -> Any:

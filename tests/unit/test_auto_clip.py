@@ -35,7 +35,7 @@ from noxus_local.speech import asr
 from noxus_local.speech.wer import wer
 from noxus_local.tools.auto_clip import CLIP_UNIT_SECONDS, NO_CANDIDATE, AutoClipTool, hook_llm
 from noxus_local.tools.base import InputFile, Limits, ToolContext, ToolOutput
-from tests.clip_samples import FACE_SIDE, astronaut, build_talk
+from tests.clip_samples import FACE_SIDE, astronaut, build_talk, build_two_faces
 
 TOOL = AutoClipTool()
 RAW = {"max_clips": 3, "min_duration": 8, "max_duration": 20, "language": "en", "hook_title": "auto"}
@@ -215,3 +215,30 @@ def test_the_embedded_text_model_judges_hooks_and_a_missing_one_falls_back(cfg: 
     hook, warning = judge_hook(llm, "Why do 90% of new startups fail in their first three years?", "en", 5)
     assert (hook.source, warning) == ("llm", None) or (hook.source == "heuristic" and "JSON" in warning)
     assert 0.0 <= hook.strength <= 1.0 and hook.reason
+
+
+def test_with_two_faces_the_camera_follows_the_one_that_talks(models: ModelCache, tmp_path: Path) -> None:
+    """The real detector on a two-person shot: the larger face is silent, the smaller one's mouth moves
+    while the narration plays; after the hysteresis the crop is on the talker and stays there."""
+    from noxus_local.clips.camera import CameraRules, camera_path
+    from noxus_local.clips.candidates import quiet_spans
+    from noxus_local.clips.looking import look
+    from noxus_local.clips.render import Framing
+    from noxus_local.clips.signals import levels_db
+    from noxus_local.inference.models.centerface import CenterFace
+
+    video, silent_x, talking_x = build_two_faces(tmp_path, astronaut(tmp_path / "photos"),
+                                                 "Let me tell you what happened next. We tried again the next day, "
+                                                 "and this time it worked. Nobody expected it to be so simple.")
+    info = probe(video)
+    wav = extract_pcm16k(video, tmp_path / "a.wav", cancel=CancelToken())
+    levels = levels_db(asr.load_audio(wav))
+    with models.use(CenterFace) as detector:
+        sight = look(video, info, detector, tmp_path, CancelToken(), face_fps=2.0,
+                     quiet=quiet_spans(levels.times, levels.db, 0.1))
+    assert sum(len(s.faces) == 2 for s in sight.samples) >= 0.8 * len(sight.samples)
+    crop = Framing.for_aspect(sight.size, "9:16", 1280).crop[0]
+    keys = camera_path(sight.samples, sight.cuts, sight.size[0], crop, CameraRules())
+    late = [k for k in keys if k.t >= 3.0]
+    on_talker = [k.x <= talking_x <= k.x + crop and not k.x <= silent_x <= k.x + crop for k in late]
+    assert np.mean(on_talker) >= 0.9, [(k.t, k.x) for k in keys]

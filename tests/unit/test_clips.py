@@ -20,6 +20,7 @@ from noxus_local.clips.candidates import (
     with_pauses,
 )
 from noxus_local.clips.hook import heuristic_hook, judge_hook
+from noxus_local.clips.looking import carry_activity, mouth_motion
 from noxus_local.clips.render import Framing, clip_ass, framed_windows, x_expression
 from noxus_local.clips.signals import Evidence, Hook, Levels, Weights, levels_db, score_window
 from noxus_local.generate.llm.types import Completion
@@ -239,3 +240,32 @@ def test_the_hook_title_is_literal_text_in_its_own_style() -> None:
     ass = clip_ass(words("Hola a todos."), resolve_style("classic"), (720, 1280), True, r"{\b1}Gana 100 €", 5.0)
     assert "Style: Hook," in ass and "Dialogue: 1,0:00:00.00,0:00:05.00,Hook" in ass
     assert r"{\b1}" not in ass.split("Hook,,0,0,0,,")[1]
+
+
+def test_the_camera_follows_the_face_that_talks_over_a_larger_silent_one() -> None:
+    big, small = face_at(300, 120), face_at(1000, 80)
+    talking = replace(small, activity=0.8)
+    samples = [FaceSample(i * 0.5, (big, small if i < 4 else talking)) for i in range(16)]
+    keys = camera_path(samples, [], 1280, 404, RULES)
+    assert keys[0].x == pytest.approx(300 - 202)  # nobody talks yet: the larger face
+    assert keys[4].x == keys[0].x  # hysteresis: not on the first sample it talks
+    assert keys[-1].x > keys[0].x + 300  # then the speaker
+
+
+def test_mouth_motion_counts_the_mouth_beyond_the_whole_face() -> None:
+    face = {"box": [40, 40, 40, 40], "landmarks": {"mouth_left": [50, 70], "mouth_right": [70, 70]}}
+    rng = np.random.default_rng(1)
+    before = rng.integers(0, 255, (120, 120)).astype(np.uint8)
+    assert mouth_motion(before, before.copy(), face) == 0.0
+    talking = before.copy()
+    talking[65:76, 46:75] = 255 - talking[65:76, 46:75]  # only the mouth changes
+    assert mouth_motion(before, talking, face) > 0.5
+    shifted = np.roll(before, 3, axis=1)  # the head moves: the mouth no more than the face
+    assert mouth_motion(before, shifted, face) < 0.2
+
+
+def test_a_talker_stays_the_talker_between_an_open_and_a_closed_mouth() -> None:
+    track = [(face_at(500, 60),)]
+    for activity in (1.0, 0.0, 1.0, 0.0, 0.0):
+        track.append(carry_activity(track[-1], (replace(face_at(502, 60), activity=activity),)))
+    assert [round(faces[0].activity, 2) for faces in track[1:]] == [1.0, 0.6, 1.0, 0.6, 0.36]
