@@ -129,6 +129,8 @@ def test_whisper_hears_each_clip_and_no_word_is_cut(run: ToolOutput, models: Mod
             heard = asr.transcribe(wav, model=whisper, language="en", word_timestamps=True)
             assert wer(clip["transcript"], heard.text) < 0.3, (clip["transcript"], heard.text)
             assert heard.words[-1].word.rstrip().endswith((".", "?", "!"))  # ends on a sentence end
+            first = clip["transcript"].split()[0].strip(",.?!").lower()
+            assert heard.words[0].word.strip(" ,.?!").lower() == first  # starts on the sentence's first word
             pcm = asr.load_audio(wav)
             edge = 16_000 * 6 // 100
             # starts and ends in silence: no word cut off (a clip from 0 s starts where the source does)
