@@ -38,6 +38,8 @@ MIN_CONFIDENCE = 0.5
 DETECT_SIDE = 224
 ACTIVITY_DECAY = 0.6  # per sample (2 a second: a half-life of about 0.7 s)
 MOTION_FULL = 12.0  # grey levels of mouth change (beyond the face's own) that count as full activity
+KEEP_SIDE = 384  # the kept frames: the detector reads 224 px, the mouth motion a little more
+SCORE_FPS = 10.0  # frames a second compared for shot cuts: a camera reset ≤ 0.1 s late is unseen
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ def look(video: Path, info: MediaInfo, detector: Any, workdir: Path, cancel: Can
     stream = info.require_video()
     size = stream.display_size or (stream.width or 0, stream.height or 0)
     frames = scan(video, info, cancel, workdir / "frames", grid=1.0 / face_fps, max_seconds=limit,
-                  progress=lambda pct: progress(pct // 2))
+                  progress=lambda pct: progress(pct // 2), score_fps=SCORE_FPS, keep_side=KEEP_SIDE)
     cuts = [s.start for s in detect(frames.scores, info.duration or frames.last_time) if s.transition != "start"]
     samples: list[FaceSample] = []
     before: np.ndarray | None = None
