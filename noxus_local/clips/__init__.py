@@ -4,5 +4,6 @@ Typed pure functions, no HTTP and no jobs (tools/auto_clip.py adapts a job to th
 ``candidates`` (whole-sentence windows, the non-overlapping selection), ``signals`` (the
 explained 1-10 score), ``hook`` (the opening judged by the text model or a heuristic),
 ``looking`` (shot cuts and faces from one decode), ``camera`` (the virtual camera over face
-tracks) and ``render`` (one ffmpeg pass per clip: trim, moving crop, captions, hook title).
+tracks), ``render`` (one ffmpeg pass per clip: trim, moving crop, captions, hook title) and
+``pipeline`` (score every candidate, make one clip's files: what joins the others).
 """

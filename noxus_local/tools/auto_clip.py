@@ -40,8 +40,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from noxus_local.captions import styles, subtitles
-from noxus_local.captions.cues import cues_from_words
-from noxus_local.clips.camera import CameraRules, camera_path, motion
+from noxus_local.clips.camera import CameraRules, camera_path
 from noxus_local.clips.candidates import (
     Window,
     candidate_windows,
@@ -50,15 +49,14 @@ from noxus_local.clips.candidates import (
     split_sentences,
     with_pauses,
 )
-from noxus_local.clips.hook import heuristic_hook, judge_hook, opening
 from noxus_local.clips.looking import Sight, look
-from noxus_local.clips.render import Framing, caption_rules, clip_ass, clip_words, render_clip
-from noxus_local.clips.signals import Evidence, Hook, Scored, Weights, levels_db, score_window
+from noxus_local.clips.pipeline import ClipFiles, ClipLook, HookPlan, make_clip, score_candidates
+from noxus_local.clips.render import Framing
+from noxus_local.clips.signals import Evidence, Weights, levels_db
 from noxus_local.config import ClipSettings, Config
 from noxus_local.errors import InvalidMedia, LimitExceeded, NoxusError, Text, ValidationError
 from noxus_local.media.audio import extract_pcm16k
 from noxus_local.media.decoded import decode_limit, wav_seconds
-from noxus_local.media.fonts import prepare_fonts
 from noxus_local.media.probe import MediaInfo, probe
 from noxus_local.runtime.steps import Step
 from noxus_local.speech.asr import load_audio
@@ -165,7 +163,10 @@ class AutoClipTool(Tool):
             sight = _look(ctx, info, settings, limit, step.progress, quiet)
             timings["shots_and_faces"] = round(time.perf_counter() - t0, 3)  # the reframing analysis
             evidence = Evidence(sight.cuts, sight.face_flags(), levels)
-            scored, warnings = _score(ctx, windows, evidence, transcript, settings)
+            plan = HookPlan(settings.hook_seconds, settings.llm_candidates, transcript.language)
+            scored, warnings = score_candidates(windows, evidence, Weights.from_settings(settings), plan,
+                                                lambda: hook_llm(getattr(ctx.models, "cfg", None), ctx.models),
+                                                ctx.cancel)
             chosen = select(scored, lambda s: s.window, lambda s: s.score, ctx.params["max_clips"],
                             ctx.params["viral_score_threshold"])
         with _timed(ctx, "reframe", timings):
@@ -173,9 +174,12 @@ class AutoClipTool(Tool):
             keys = camera_path(sight.samples, sight.cuts, sight.size[0], frame.crop[0],
                                CameraRules.from_settings(settings))
         with _timed(ctx, "render", timings) as step:
-            files = [_render_one(ctx, n, s, frame, keys, transcript, settings, step.progress, len(chosen))
+            appearance = ClipLook(styles.resolve_style(ctx.params["caption_style"]), ctx.params["add_captions"],
+                                  ctx.params.get("hook_title"), settings.hook_seconds)
+            files = [make_clip(ctx.files["video"].path, n, s, frame, keys, transcript.words, appearance, ctx.workdir,
+                               ctx.cancel, _share(step.progress, n, len(chosen)))
                      for n, s in enumerate(chosen, 1)]
-        result = _result(chosen, files, windows, transcript, timings, warnings)
+        result = _result(files, windows, transcript, timings, warnings)
         if not chosen:
             result["note"] = NO_WINDOW if not windows else NO_CANDIDATE
         return _output(result, files, heard)
@@ -192,6 +196,11 @@ class _Timed:
     def __exit__(self, *exc: Any) -> Any:
         self.timings[self.name] = round(time.perf_counter() - self.t0, 3)
         return self.scope.__exit__(*exc)
+
+
+def _share(progress: Any, n: int, total: int) -> Any:
+    """Clip ``n`` of ``total``'s 0–1 progress as the render step's percent."""
+    return lambda f: progress(int(100 * (n - 1 + f) / max(total, 1)))
 
 
 def _timed(ctx: ToolContext, name: str, timings: dict[str, float]) -> _Timed:
@@ -237,71 +246,9 @@ def hook_llm(cfg: Config | None, models: Any) -> Any:
     return text_models.llm(name, models)
 
 
-def _score(ctx: ToolContext, windows: list[Window], evidence: Evidence, transcript: Transcript,
-           settings: ClipSettings) -> tuple[list[Scored], list[str]]:
-    """Every window scored with a heuristic hook; then the best few openings judged by the text model."""
-    weights = Weights.from_settings(settings)
-    hooks: dict[float, Hook] = {}
-    for w in windows:
-        hooks.setdefault(w.start, heuristic_hook(opening(w, settings.hook_seconds)))
-    scored = [score_window(w, hooks[w.start], evidence, weights) for w in windows]
-    starts = list(dict.fromkeys(s.window.start for s in sorted(scored, key=lambda s: -s.score)))
-    ask = starts[:settings.llm_candidates]
-    if not ask:
-        return scored, []
-    llm = hook_llm(getattr(ctx.models, "cfg", None), ctx.models)
-    warnings: list[str] = []
-    by_start = {w.start: w for w in windows}
-    for start in ask:
-        ctx.cancel.check()
-        hook, warning = judge_hook(llm, opening(by_start[start], settings.hook_seconds), transcript.language,
-                                   settings.hook_seconds)
-        hooks[start] = hook
-        if warning and warning not in warnings:
-            warnings.append(warning)
-        if llm is None:
-            break  # the heuristic already judged every opening
-    return [score_window(w, hooks[w.start], evidence, weights) for w in windows], warnings
-
-
-def _render_one(ctx: ToolContext, n: int, scored: Scored, frame: Framing, keys: list[Any], transcript: Transcript,
-                settings: ClipSettings, progress: Any, total: int) -> dict[str, Any]:
-    w = scored.window
-    words = clip_words(transcript.words, w.start, w.end)
-    title = _title(ctx.params.get("hook_title"), scored.hook)
-    style = styles.resolve_style(ctx.params["caption_style"])
-    ass_path: Path | None = None
-    if ctx.params["add_captions"] or title:
-        ass_path = ctx.workdir / f"clip-{n}.ass"
-        ass_path.write_text(clip_ass(words, style, frame.output, ctx.params["add_captions"], title,
-                                     min(settings.hook_seconds, w.duration)), "utf-8")
-    fonts = prepare_fonts(ctx.workdir / "fonts") if ass_path is not None else None
-    mp4 = render_clip(ctx.files["video"].path, w.start, w.end, frame, keys, ass_path, ctx.workdir / f"clip-{n}.mp4",
-                      fonts, ctx.cancel, progress=lambda f: progress(int(100 * (n - 1 + f) / max(total, 1))))
-    cues = cues_from_words(words, caption_rules(frame.output))
-    return {"n": n, "scored": scored, "mp4": mp4, "srt": subtitles.srt_text(cues), "title": title,
-            "cues": [c.as_dict() for c in cues], "camera": motion(keys, w.start, w.end, frame.crop[0])}
-
-
-def _title(asked: str | None, hook: Hook) -> str | None:
-    if not asked:
-        return None
-    return hook.line if asked.strip().lower() == "auto" else asked.strip()
-
-
-def clip_entry(n: int, scored: Scored, filename: str, title: str | None, camera: dict[str, float]) -> dict[str, Any]:
-    """One ``result.clips`` item; ``camera`` is clips/camera.py ``motion`` (pans in crop widths a second)."""
-    w = scored.window
-    return {"index": n, "start": round(w.start, 3), "end": round(w.end, 3), "duration": round(w.duration, 3),
-            "viral_score": scored.score, "reasons": [r.as_dict() for r in scored.reasons],
-            "hook": {"text": scored.hook.line, "score": round(scored.hook.strength * 10, 1),
-                     "reason": scored.hook.reason, "source": scored.hook.source, "title": title},
-            "transcript": w.text, "output": filename, "camera": camera}
-
-
-def _result(chosen: list[Scored], files: list[dict[str, Any]], windows: list[Window], transcript: Transcript,
-            timings: dict[str, float], warnings: list[str]) -> dict[str, Any]:
-    clips = [clip_entry(f["n"], f["scored"], f["mp4"].name, f["title"], f["camera"]) for f in files]
+def _result(files: list[ClipFiles], windows: list[Window], transcript: Transcript, timings: dict[str, float],
+            warnings: list[str]) -> dict[str, Any]:
+    clips = [f.entry for f in files]
     out: dict[str, Any] = {"clips": clips, "clipCount": len(clips), "viralScores": [c["viral_score"] for c in clips],
                            "candidates_considered": len(windows), "language": transcript.language,
                            "source_duration": round(transcript.duration, 3), "timings": timings}
@@ -310,14 +257,14 @@ def _result(chosen: list[Scored], files: list[dict[str, Any]], windows: list[Win
     return out
 
 
-def _output(result: dict[str, Any], files: list[dict[str, Any]], heard: float) -> ToolOutput:
+def _output(result: dict[str, Any], files: list[ClipFiles], heard: float) -> ToolOutput:
     extras: list[OutputFile] = []
-    for f, clip in zip(files, result["clips"], strict=True):
-        n = f["n"]
-        body = json.dumps({**clip, "captions": f["cues"]}, ensure_ascii=False, indent=2).encode()
-        extras += [OutputFile(f"clip-{n}", f["mp4"], f["mp4"].name, "video/mp4"),
+    for f in files:
+        n = f.entry["index"]
+        body = json.dumps({**f.entry, "captions": f.cues}, ensure_ascii=False, indent=2).encode()
+        extras += [OutputFile(f"clip-{n}", f.mp4, f.mp4.name, "video/mp4"),
                    OutputFile(f"clip-{n}-json", body, f"clip-{n}.json", "application/json"),
-                   OutputFile(f"clip-{n}-srt", f["srt"].encode(), f"clip-{n}.srt", subtitles.MIME["srt"])]
+                   OutputFile(f"clip-{n}-srt", f.srt.encode(), f"clip-{n}.srt", subtitles.MIME["srt"])]
     units = heard + CLIP_UNIT_SECONDS * len(files)
     if not extras:
         report = json.dumps(result, ensure_ascii=False, indent=2).encode()
