@@ -21,9 +21,11 @@ from noxus_local.clips.candidates import (
 )
 from noxus_local.clips.hook import heuristic_hook, judge_hook
 from noxus_local.clips.looking import carry_activity, mouth_motion
+from noxus_local.clips.pipeline import HookPlan, score_candidates
 from noxus_local.clips.render import Framing, clip_ass, framed_windows, x_expression
 from noxus_local.clips.signals import Evidence, Hook, Levels, Weights, levels_db, score_window
 from noxus_local.generate.llm.types import Completion
+from noxus_local.runtime.cancel import CancelToken
 from noxus_local.speech.types import Word
 
 PLAIN = Hook(0.3, "plain", "heuristic", "")
@@ -269,3 +271,24 @@ def test_a_talker_stays_the_talker_between_an_open_and_a_closed_mouth() -> None:
     for activity in (1.0, 0.0, 1.0, 0.0, 0.0):
         track.append(carry_activity(track[-1], (replace(face_at(502, 60), activity=activity),)))
     assert [round(faces[0].activity, 2) for faces in track[1:]] == [1.0, 0.6, 1.0, 0.6, 0.36]
+
+
+def test_the_model_judges_only_the_best_openings_and_moves_their_score() -> None:
+    texts = ("Why do 90% of startups fail? " + BASE, BASE, "And then " + BASE)
+    windows = [Window(tuple(replace(s, pause_before=1.0) for s in split_sentences(words(text, start=20.0 * i))))
+               for i, text in enumerate(texts)]  # three openings, apart
+    calls: list[int] = []
+
+    def model() -> ScriptedLlm:
+        calls.append(1)
+        return ScriptedLlm('{"score": 2, "reason": "Weak."}')
+
+    scored, warnings = score_candidates(windows, Evidence(), Weights(), HookPlan(5.0, 1, "en"), model,
+                                        CancelToken())
+    assert calls == [1] and warnings == []
+    assert [s.hook.source for s in scored] == ["llm", "heuristic", "heuristic"]  # only the best opening
+    plain, _ = score_candidates(windows, Evidence(), Weights(), HookPlan(5.0, 0, "en"), model, CancelToken())
+    assert calls == [1] and scored[0].score < plain[0].score  # the model thought less of it than the rules
+    fallback, warned = score_candidates(windows, Evidence(), Weights(), HookPlan(5.0, 3, "en"), lambda: None,
+                                        CancelToken())
+    assert all(s.hook.source == "heuristic" for s in fallback) and "no text model" in warned[0]
