@@ -53,6 +53,15 @@ SCRIPT = (
 )
 
 
+SPANISH = (
+    Segment("Buenos días a todos. Hoy quiero contaros cómo fue mi semana en la oficina. Fue una semana normal.",
+            "0x335577", "still"),
+    Segment("¿Sabías que tres de cada diez personas cambian de trabajo cada año? Hay dos razones. "
+            "Primero, el sueldo. Segundo, el horario.", "0x884422", "moving"),
+    Segment("Y luego todo siguió más o menos igual. No pasó nada más durante la tarde.", "0x226633", "none"),
+)
+
+
 def astronaut(folder: Path) -> Path:
     ModelRegistry(folder, [ASTRONAUT], default_cache_dir(os.environ)).fetch([ASTRONAUT.id])
     return folder / ASTRONAUT.id / "astronaut.png"
@@ -74,14 +83,14 @@ def _probe_seconds(wav: Path) -> float:
 
 
 def build_talk(folder: Path, photo: Path, size: tuple[int, int] = (640, 360), gap: float = 0.8,
-               script: tuple[Segment, ...] = SCRIPT) -> tuple[Path, list[Segment]]:
+               script: tuple[Segment, ...] = SCRIPT, voice: str = "en") -> tuple[Path, list[Segment]]:
     """The MP4 (H.264 + AAC) and its segments with their times."""
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     face1, face2 = _faces(photo, folder)
     segments, t, parts = [], 0.0, []
     for i, seg in enumerate(script):
         wav = folder / f"seg{i}.wav"
-        speak_wav(seg.text, "en", wav)
+        speak_wav(seg.text, voice, wav)
         d = _probe_seconds(wav) + gap
         segments.append(Segment(seg.text, seg.colour, seg.face, round(t, 3), round(t + d - gap, 3)))
         parts.append((wav, d))

@@ -185,13 +185,14 @@ T = TypeVar("T")
 
 
 def select(items: Sequence[T], window: Callable[[T], Window], score: Callable[[T], float], max_clips: int,
-           threshold: float = 0.0) -> list[T]:
-    """The best items at or above ``threshold`` whose windows do not overlap, best first (greedy).
+           threshold: float = 0.0, tie: Callable[[T], float] = lambda it: 0.0) -> list[T]:
+    """The best items at or above ``threshold`` whose windows do not overlap, best first (greedy);
+    equal scores go to the higher ``tie`` (the tool passes the hook), then the earlier start.
 
     Example: scores 9 (0–30 s), 8 (20–50 s), 7 (40–70 s) → the 9 and the 7.
     """
     chosen: list[T] = []
-    for item in sorted(items, key=lambda it: (-score(it), window(it).start)):
+    for item in sorted(items, key=lambda it: (-score(it), -tie(it), window(it).start)):
         if len(chosen) >= max_clips:
             break
         if score(item) < threshold:

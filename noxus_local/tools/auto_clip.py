@@ -168,7 +168,7 @@ class AutoClipTool(Tool):
                                                 lambda: hook_llm(getattr(ctx.models, "cfg", None), ctx.models),
                                                 ctx.cancel)
             chosen = select(scored, lambda s: s.window, lambda s: s.score, ctx.params["max_clips"],
-                            ctx.params["viral_score_threshold"])
+                            ctx.params["viral_score_threshold"], tie=lambda s: s.hook.strength)
         with _timed(ctx, "reframe", timings):
             frame = Framing.for_aspect(sight.size, ctx.params["aspect_ratio"], settings.output_side)
             keys = camera_path(sight.samples, sight.cuts, sight.size[0], frame.crop[0],

@@ -35,7 +35,7 @@ from noxus_local.speech import asr
 from noxus_local.speech.wer import wer
 from noxus_local.tools.auto_clip import CLIP_UNIT_SECONDS, NO_CANDIDATE, AutoClipTool, hook_llm
 from noxus_local.tools.base import InputFile, Limits, ToolContext, ToolOutput
-from tests.clip_samples import FACE_SIDE, astronaut, build_talk, build_two_faces
+from tests.clip_samples import FACE_SIDE, SPANISH, astronaut, build_talk, build_two_faces
 
 TOOL = AutoClipTool()
 RAW = {"max_clips": 3, "min_duration": 8, "max_duration": 20, "language": "en", "hook_title": "auto"}
@@ -244,3 +244,14 @@ def test_with_two_faces_the_camera_follows_the_one_that_talks(models: ModelCache
     late = [k for k in keys if k.t >= 3.0]
     on_talker = [k.x <= talking_x <= k.x + crop and not k.x <= silent_x <= k.x + crop for k in late]
     assert np.mean(on_talker) >= 0.9, [(k.t, k.x) for k in keys]
+
+
+def test_a_spanish_talk_is_cut_on_its_sentences_and_its_question_leads(models: ModelCache, tmp_path: Path) -> None:
+    video, segments = build_talk(tmp_path, astronaut(tmp_path / "photos"), script=SPANISH, voice="es")
+    out = _run(models, video, tmp_path / "job", language="es", max_clips=2, min_duration=5, max_duration=14,
+               add_captions=False, hook_title="")
+    first = out.result["clips"][0]
+    # espeak-ng's Spanish question has no rising tone Whisper hears: its "¿...?" may come back as a statement
+    assert out.result["language"] == "es" and "Sabías" in first["transcript"][:8], out.result["clips"]
+    assert abs(first["start"] - segments[1].start) < 0.6 and first["end"] <= segments[2].start + 0.5
+    assert {r["signal"]: r["value"] for r in first["reasons"]}["numbers"] >= 2

@@ -162,6 +162,7 @@ def test_the_heuristic_hook_likes_questions_and_numbers_and_dislikes_dangling_st
     plain, dangling = heuristic_hook("The weather was grey."), heuristic_hook("And then it rained.")
     assert strong.strength > plain.strength > dangling.strength
     assert "question" in strong.reason and strong.source == "heuristic"
+    assert heuristic_hook("Hola a todos, bienvenidos.").strength < heuristic_hook("El equipo se reunió.").strength
 
 
 def test_the_llm_hook_is_schema_checked_and_falls_back_with_a_warning() -> None:
