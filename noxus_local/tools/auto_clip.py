@@ -123,6 +123,7 @@ class AutoClipTool(Tool):
         language = params["language"].lower()
         if language != "auto" and language not in supported_languages():
             raise ValidationError.fields({"language": [Text("código de idioma desconocido", "unknown language code")]})
+        params["source_seconds"] = round(duration, 3)  # for a queued job's ETA (work_units), probed once
 
     def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
         """Whisper and Silero VAD (as auto-subtitles) and CenterFace: 503 naming the fetch, before the hold."""
@@ -139,7 +140,8 @@ class AutoClipTool(Tool):
         return (_probe(files["video"].path).duration or 0.0) + CLIP_UNIT_SECONDS * params["max_clips"]
 
     def work_units(self, params: dict[str, Any]) -> float:
-        return 60.0 * params.get("max_clips", 1)
+        """The source's probed seconds (what ``media_units`` reports): ``check`` stored them."""
+        return float(params.get("source_seconds", 60.0))
 
     def run(self, ctx: ToolContext) -> ToolOutput:
         timings: dict[str, float] = {}
