@@ -141,10 +141,11 @@ def _silence_between(end: float, start: float, quiet: Sequence[tuple[float, floa
     return best if best is not None and best[1] > best[0] else None
 
 
-def with_pauses(sentences: Sequence[Sentence], quiet: Sequence[tuple[float, float]]) -> list[Sentence]:
+def with_pauses(sentences: Sequence[Sentence], quiet: Sequence[tuple[float, float]],
+                total: float | None = None) -> list[Sentence]:
     """Sentences whose pauses and cut points come from the sound's silences (``quiet_spans``):
     the cut between two sentences is the middle of the silence between them, so no word is cut
-    however the recogniser timed it.
+    however the recogniser timed it. ``total`` (the audio's seconds) bounds the last cut.
     """
     out: list[Sentence] = []
     for i, sentence in enumerate(sentences):
@@ -158,7 +159,8 @@ def with_pauses(sentences: Sequence[Sentence], quiet: Sequence[tuple[float, floa
         out[-1] = replace(prev, cut_after=min(cut, prev.end + EDGE) if gap else cut)
         out.append(replace(sentence, pause_before=pause, cut_before=max(cut, sentence.start - EDGE) if gap else cut))
     if out:
-        out[-1] = replace(out[-1], cut_after=out[-1].end + EDGE)
+        end = out[-1].end + EDGE
+        out[-1] = replace(out[-1], cut_after=min(end, total) if total else end)
     return out
 
 

@@ -12,7 +12,7 @@ never override tags).
 
 Example::
 
-    frame = Framing.for_aspect((1280, 720), "9:16", 1280)   # crop 405x720 → 720x1280
+    frame = Framing.for_aspect((1280, 720), "9:16", 1280)   # crop 404x720 → 720x1280
     render_clip(source, 12.0, 42.5, frame, keys, ass_text, out, fonts, cancel)
 """
 

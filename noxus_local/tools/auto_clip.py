@@ -157,7 +157,7 @@ class AutoClipTool(Tool):
         with _timed(ctx, "candidates", timings):
             levels = levels_db(load_audio(audio, ctx.cancel), step=LEVEL_STEP)
             quiet = quiet_spans(levels.times, levels.db, LEVEL_STEP)
-            sentences = with_pauses(split_sentences(transcript.words), quiet)
+            sentences = with_pauses(split_sentences(transcript.words), quiet, heard)
             windows = candidate_windows(sentences, ctx.params["min_duration"], ctx.params["max_duration"])
         settings = _settings(ctx)
         with _timed(ctx, "score", timings) as step:

@@ -73,6 +73,8 @@ def test_cuts_fall_in_the_silence_between_sentences_not_on_the_recogniser_times(
     ws = words("One two three.", start=1.0, per_word=1.0) + words("Four five.", start=4.0, per_word=1.0)
     a, b = with_pauses(split_sentences(ws), quiet)  # the recogniser says the sentences abut at 4.0
     assert a.cut_after == b.cut_before and 4.0 <= b.cut_before <= 4.6 and b.pause_before >= 0.3
+    assert b.cut_after == pytest.approx(5.95 + 0.3)  # the last sentence keeps a little of what follows...
+    assert with_pauses(split_sentences(ws), quiet, total=6.0)[-1].cut_after == 6.0  # ...never past the end
 
 
 def test_selection_is_greedy_by_score_without_overlap() -> None:
