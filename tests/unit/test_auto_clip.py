@@ -255,3 +255,28 @@ def test_a_spanish_talk_is_cut_on_its_sentences_and_its_question_leads(models: M
     assert out.result["language"] == "es" and "Sabías" in first["transcript"][:8], out.result["clips"]
     assert abs(first["start"] - segments[1].start) < 0.6 and first["end"] <= segments[2].start + 0.5
     assert {r["signal"]: r["value"] for r in first["reasons"]}["numbers"] >= 2
+
+
+def test_an_unframed_shot_is_shown_whole_over_a_blurred_copy(talk: tuple[Path, list[Any]], tmp_path: Path) -> None:
+    """Keys that frame no face (as after a second with nobody): the clip shows the whole 16:9 picture in
+    the middle of the 9:16 frame at the frame's width, over a blurred, enlarged copy of itself (no black
+    bars). Rendered over the moving-face segment, so the face's size tells the whole picture from a crop."""
+    from noxus_local.clips.camera import CameraRules, FaceSample, camera_path
+    from noxus_local.clips.render import Framing, filter_graph, render_clip
+
+    video, segments = talk
+    seg = segments[1]
+    frame = Framing.for_aspect((640, 360), "9:16", 1280)
+    samples = [FaceSample(seg.start + i * 0.5, ()) for i in range(int((seg.end - seg.start) * 2))]
+    keys = camera_path(samples, [], 640, frame.crop[0], CameraRules())
+    assert "boxblur" in filter_graph(frame, keys, seg.start, seg.start + 4, None)
+    out = render_clip(video, seg.start, seg.start + 4, frame, keys, None, tmp_path / "whole.mp4", None,
+                      CancelToken())
+    info = probe(out)
+    assert info.require_video().display_size == (720, 1280) and info.duration == pytest.approx(4.0, abs=0.1)
+    picture = _frames(out, fps=1)[1].astype(np.int16)
+    background = picture[640, 700]  # the segment's colour, at the right edge of the whole picture
+    row = np.abs(picture[640] - background).sum(axis=1) > 60  # the face, across the middle row
+    assert 0.8 * FACE_SIDE * 720 / 640 <= row.sum() <= 1.2 * FACE_SIDE * 720 / 640  # whole-picture scale, not a crop
+    top = picture[150, 20:700]  # above the picture: the blurred copy of the background, not black
+    assert np.abs(top - background).max() < 40
