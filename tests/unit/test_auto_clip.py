@@ -144,7 +144,8 @@ def _frames(mp4: Path, fps: float = 2.0) -> np.ndarray:
     return np.frombuffer(raw, np.uint8).reshape(-1, 1280, 720, 3)
 
 
-def test_the_face_stays_inside_the_crop_and_the_camera_keeps_its_speed_limit(run: ToolOutput, cfg: Config) -> None:
+def test_the_face_stays_inside_the_crop_and_the_camera_keeps_its_speed_limit(run: ToolOutput, cfg: Config,
+                                                                            talk: tuple[Path, list[Any]]) -> None:
     """The face is the only non-flat thing in the picture's middle band (captions sit below it and
     the hook title above): the share of its expected width that is on screen, frame by frame."""
     scale = 1280 / 360
@@ -161,6 +162,8 @@ def test_the_face_stays_inside_the_crop_and_the_camera_keeps_its_speed_limit(run
                 seen.append(columns.sum() / expected)
     assert len(seen) > 20
     assert np.mean(np.array(seen) >= 0.9) >= 0.95, seen
+    still = [c for c in run.result["clips"] if c["end"] <= talk[1][0].end + 1.0]  # the intro: a face that stays
+    assert still and all(c["camera"]["travel"] == 0.0 for c in still)  # no jitter: the camera never moves
 
 
 def test_a_threshold_nobody_reaches_succeeds_with_zero_clips_charged_for_the_analysis(
