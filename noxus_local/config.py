@@ -159,6 +159,35 @@ class GeneratorSettings:
 
 
 @dataclass
+class ClipSettings:
+    """``[clips]``: how the auto-clip tool scores candidates and moves its virtual camera (clips/)."""
+
+    weight_hook: float = setting(3.0, "Score weight of the hook: the first seconds judged by the text model "
+                                      "(or a heuristic when none is installed).")
+    weight_self_contained: float = setting(1.5, "Score weight of starting without a dangling connective or "
+                                                "pronoun (a clip that needs no earlier context).")
+    weight_density: float = setting(1.0, "Score weight of speech density: words per second near a lively pace.")
+    weight_loudness: float = setting(1.0, "Score weight of loudness dynamics: the spread of the speech's level "
+                                          "and its emphasised moments.")
+    weight_questions: float = setting(1.0, "Score weight of questions asked in the clip.")
+    weight_numbers: float = setting(1.0, "Score weight of numbers and enumerations (lists) in the clip.")
+    weight_visual_change: float = setting(0.5, "Score weight of visual change: shot cuts per minute.")
+    weight_face: float = setting(1.0, "Score weight of a face on screen (share of the sampled frames).")
+    hook_seconds: float = setting(5.0, "The opening judged as the hook, and how long a hook title stays on screen.")
+    hook_model: str = setting("", "Text model that judges hooks; empty = [llm] model. Not installed or failing: "
+                                  "a deterministic heuristic, with a warning in the result.")
+    llm_candidates: int = setting(4, "Most candidates whose hook the text model judges (the best by the other "
+                                     "signals); the rest get the heuristic. 0 = never ask the model.")
+    face_fps: float = setting(2.0, "Frames a second sampled (downscaled) for faces while reframing.")
+    dead_zone: float = setting(0.25, "The camera stays still while the face is within this share of the crop "
+                                     "width from its centre.")
+    max_speed: float = setting(0.6, "Fastest camera pan, in crop widths per second.")
+    switch_seconds: float = setting(1.0, "Another face must be the better subject this long before the camera "
+                                         "switches to it (hysteresis).")
+    output_side: int = setting(1280, "Longer side of a rendered clip, in px (720p: 720x1280 for 9:16).")
+
+
+@dataclass
 class ComputeSettings:
     cpu_slots: int = setting(0, "CPU slots every run takes from (0 = this machine's usable cores).")
     gpu_slots: int = setting(-1, "GPU slots (-1 = 1 when ONNX Runtime really runs CUDA here, else 0).")
@@ -280,6 +309,8 @@ DEFAULT_PRICES: dict[str, str | dict[str, str]] = {
     "text-to-speech": {"unit": "1k_chars", "unit_usd": "0.015", "minimum_usd": "0.001"},
     # per second of probed video: shots, keyframes and their image features, speech and loudness
     "video-analyze": {"unit": "second", "unit_usd": "0.0002", "minimum_usd": "0.001"},
+    # per minute of source analysed; each clip rendered adds 30 s of units (tools/auto_clip.CLIP_UNIT_SECONDS)
+    "auto-clip": {"unit": "minute", "unit_usd": "0.03", "minimum_usd": "0.005"},
     # /v1/chat/completions: per 1,000 prompt tokens and per 1,000 generated tokens (held: prompt + max_tokens)
     "chat": {"unit": "1k_tokens", "unit_usd": "0.0002", "output_unit_usd": "0.0006"},
     # per second of rendered video: the hold from the script's length (or `duration` for an idea)
@@ -326,6 +357,7 @@ class Config:
     speech: SpeechSettings = field(default_factory=SpeechSettings)
     llm: LlmSettings = field(default_factory=LlmSettings)
     video: VideoSettings = field(default_factory=VideoSettings)
+    clips: ClipSettings = field(default_factory=ClipSettings)
     compute: ComputeSettings = field(default_factory=ComputeSettings)
     workers: WorkersSettings = field(default_factory=WorkersSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
@@ -357,6 +389,7 @@ class Config:
 
 SECTIONS: dict[str, type] = {"server": ServerSettings, "jobs": JobSettings, "inference": InferenceSettings,
                              "speech": SpeechSettings, "llm": LlmSettings, "video": VideoSettings,
+                             "clips": ClipSettings,
                              "compute": ComputeSettings, "workers": WorkersSettings,
                              "worker": WorkerSettings, "bootstrap": BootstrapSettings, "webhooks": WebhookSettings,
                              "assets": AssetSettings, "storage": StorageSettings}
@@ -570,6 +603,10 @@ def _check(cfg: Config) -> None:
         raise ConfigError("compute.gpu_slots: must be -1 (detect) or 0 or more")
     if cfg.speech.batch_size < 1 or cfg.speech.beam_size < 1:
         raise ConfigError("speech.batch_size and speech.beam_size: must be 1 or more")
+    if cfg.clips.face_fps <= 0 or cfg.clips.max_speed <= 0 or not 0 <= cfg.clips.dead_zone < 1:
+        raise ConfigError("clips.face_fps and clips.max_speed: more than 0; clips.dead_zone: from 0 to below 1")
+    if cfg.clips.output_side < 240 or cfg.clips.llm_candidates < 0:
+        raise ConfigError("clips.output_side: at least 240; clips.llm_candidates: 0 or more")
     if cfg.storage.min_free_mb < 0:
         raise ConfigError("storage.min_free_mb: must be 0 (no guard) or more")
     if cfg.llm.backend not in ("embedded", "openai"):

@@ -75,7 +75,7 @@ class Scan:
 
 def scan(path: Path, info: MediaInfo, cancel: CancelToken, frames_dir: Path, grid: float = GRID_SECONDS,
          progress: Callable[[int], None] = lambda pct: None, score_fps: float | None = None,
-         skip_nonref: bool = True, max_seconds: float | None = None) -> Scan:
+         skip_nonref: bool = True, max_seconds: float | None = None, keep_side: int = KEYFRAME_SIDE) -> Scan:
     """Decode the video once; corrupt data that yields no frame is ``invalid_media``.
 
     ``skip_nonref``: for H.264 and HEVC the decoder skips frames no other frame refers to
@@ -85,6 +85,8 @@ def scan(path: Path, info: MediaInfo, cancel: CancelToken, frames_dir: Path, gri
 
     The kept frames go to ``frames_dir`` as files (about 40 KB each, two a second): an hour of
     video would hold ~300 MB of them in memory otherwise.
+
+    ``keep_side``: the kept frames' longer side (auto-clip keeps smaller ones for its face detector).
 
     ``max_seconds`` stops the decode past that time (media/decoded.py ``decode_limit``): a header
     that claims 2 s over an hour of frames gets 2.5 s scanned, what its hold paid for.
@@ -121,7 +123,7 @@ def scan(path: Path, info: MediaInfo, cancel: CancelToken, frames_dir: Path, gri
                         next_score = t + 1 / score_fps - 0.25 / max(stream_info.fps or 30.0, 1.0)
                     if t + 1e-6 >= next_grid:
                         out.grid.append(_keep(frame, t, stream_info.rotation,
-                                              frames_dir / f"frame-{len(out.grid):06d}.jpg"))
+                                              frames_dir / f"frame-{len(out.grid):06d}.jpg", keep_side))
                         next_grid = (int(t / grid) + 1) * grid
                     out.decoded += 1
                     out.last_time = t
@@ -174,8 +176,8 @@ def _luma(y: np.ndarray, full_range: bool) -> float:
     return mean if full_range else max(0.0, (mean - 16.0) * 255.0 / 219.0)
 
 
-def _keep(frame: Any, t: float, rotation: int, dest: Path) -> GridFrame:
-    scale = KEYFRAME_SIDE / max(frame.width, frame.height)
+def _keep(frame: Any, t: float, rotation: int, dest: Path, side: int = KEYFRAME_SIDE) -> GridFrame:
+    scale = side / max(frame.width, frame.height)
     width, height = frame.width, frame.height
     if scale < 1:
         width, height = max(2, round(width * scale)), max(2, round(height * scale))

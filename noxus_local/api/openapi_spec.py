@@ -1421,3 +1421,37 @@ OPERATIONS.update({
         parameters=(MUSIC_TRACK_PARAM, *_signed_url_params()),
         content={"audio/ogg": {"schema": {"type": "string", "format": "binary"}}}),
 })
+
+# the auto-clip tool (tools/auto_clip.py): one MP4, JSON and SRT per clip; priced per minute of source
+# plus 30 s of units per clip rendered
+CLIP_JOB = "job_5e8a2c4b6d0f1a3c5e7b9d2f"
+CLIP_STEPS = ("probe", "transcribe", "candidates", "score", "reframe", "render")
+CLIP_OUTPUTS = [{"name": name, "filename": filename, "mime_type": mime, "size_bytes": size,
+                 "url": f"/api/v1/files/{CLIP_JOB}/{filename}?expires=1779721445&sig=2b7e…"}
+                for name, filename, mime, size in (("clip-1", "clip-1.mp4", "video/mp4", 1843201),
+                                                   ("clip-1-json", "clip-1.json", "application/json", 4210),
+                                                   ("clip-1-srt", "clip-1.srt", "application/x-subrip", 812))]
+CLIP_RESULT = {
+    "clips": [{"index": 1, "start": 9.865, "end": 23.551, "duration": 13.686, "viral_score": 8.3,
+               "reasons": [{"signal": "hook", "value": 9.0, "strength": 0.9, "weight": 3.0, "contribution": 2.43,
+                            "detail": "llm: A question with a striking number up front."},
+                           {"signal": "questions", "value": 1, "strength": 0.5, "weight": 1.0,
+                            "contribution": 0.45}],
+               "hook": {"text": "Why do 90% of new startups fail in their first three years?", "score": 9.0,
+                        "reason": "A question with a striking number up front.", "source": "llm",
+                        "title": None},
+               "transcript": "Why do 90% of new startups fail in their first three years? There are three reasons.",
+               "output": "clip-1.mp4", "camera": {"max_speed": 0.21, "travel": 0.8, "framed_share": 1.0}}],
+    "clipCount": 1, "viralScores": [8.3], "candidates_considered": 12, "language": "en", "source_duration": 41.3,
+    "timings": {"probe": 0.01, "transcribe": 4.2, "candidates": 0.05, "shots_and_faces": 1.9, "score": 3.1,
+                "reframe": 0.0, "render": 4.4},
+}
+OPERATIONS[("post", "/api/v1/tools/{name}")].examples["auto-clip"] = _envelope({
+    **JOB_ROW, "tool": "auto-clip", "job_id": CLIP_JOB,
+    "billing": {"currency": "USD", "estimated_usd": "0.0657", "charged_usd": "0.0357", "balance_after_usd": "9.9643",
+                "unit": "minute", "estimated_units": 131.3, "units": 71.3},
+    "steps": [_step_example(CLIP_JOB, i, n, "2026-05-25T15:04:07.101223Z", "2026-05-25T15:04:09.120470Z")
+              for i, n in enumerate(CLIP_STEPS, start=1)],
+    "jobs": _sub_jobs_example(CLIP_JOB, CLIP_STEPS), "sub_jobs": _sub_jobs_example(CLIP_JOB, CLIP_STEPS),
+    "output": {k: CLIP_OUTPUTS[0][k] for k in ("filename", "mime_type", "size_bytes", "url")},
+    "outputs": CLIP_OUTPUTS, "result": CLIP_RESULT})

@@ -43,3 +43,9 @@ CLIP_JUDGEMENT_SCHEMA: dict[str, Any] = {
     "properties": {"score": {"type": "integer", "minimum": 0, "maximum": 10},
                    "hook": {"type": "string", "maxLength": 2000}, "reason": _TEXT},
 }
+
+CLIP_HOOK_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["score", "reason"], "additionalProperties": False,
+    "properties": {"score": {"type": "integer", "minimum": 0, "maximum": 10},
+                   "reason": {"type": "string", "minLength": 1, "maxLength": 300}},
+}

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 
 from noxus_local.errors import ConfigError, ToolNotFound
 from noxus_local.money import Price
+from noxus_local.tools.auto_clip import AutoClipTool
 from noxus_local.tools.auto_subtitles import AutoSubtitlesTool
 from noxus_local.tools.base import Tool
 from noxus_local.tools.chat import ChatTool
@@ -39,7 +40,7 @@ class Catalog:
     def default(cls, diagnostics: bool = False) -> Catalog:
         tools: list[Tool] = [QrTool(), ImageConvertTool(), AutoSubtitlesTool(), ImageAnalyzeTool(),
                              ImageAnalyzeBatchTool(), TextToSpeechTool(), VideoAnalyzeTool(), ChatTool(),
-                             ScriptToVideoTool()]
+                             ScriptToVideoTool(), AutoClipTool()]
         if diagnostics:
             tools += [WaitTool(), PipelineTool()]
         return cls(tools)

@@ -90,6 +90,8 @@ PIPELINE_ROOMS = {
     "captions": {"errors", "runtime", "media", "speech", "captions"},
     "compose": {"errors", "runtime", "media", "speech", "captions", "compose"},
     "products": {"errors", "runtime", "media", "inference", "compose", "products"},
+    "clips": {"errors", "runtime", "media", "speech", "captions", "analysis", "inference", "compose", "generate",
+              "clips"},
 }
 
 

@@ -1,0 +1,277 @@
+"""Tool ``auto-clip`` (alias ``auto-clips``): a long video → ranked short clips, each explained, reframed, captioned.
+
+Steps ``probe → transcribe → candidates → score → reframe → render``, a thin
+adapter over clips/: the speech is recognised with word timings
+(speech/asr.py), cut into whole-sentence windows (clips/candidates.py), scored
+from measurable signals (clips/signals.py, the hook by the text model or a
+heuristic: clips/hook.py), and the best non-overlapping windows are rendered
+each in one ffmpeg pass with a face-following crop (clips/camera.py,
+clips/looking.py, clips/render.py).
+
+Outputs: the first clip's MP4 is the primary (``clip-1``), then its JSON and
+SRT (``clip-1-json``, ``clip-1-srt``), then the other clips the same way. With
+no candidate at or above ``viral_score_threshold`` the job succeeds with zero
+clips, a ``note`` and a JSON report as its only output.
+
+A video without an audio stream is refused with 400 ``invalid_media``
+(``details.reason = "no_audio_stream"``), and one whose speech is not
+recognised with 400 ``invalid_media`` (``"no_speech"``): clips are cut on
+sentences, and visual change alone does not say where a sentence starts.
+
+Billing (``[prices."auto-clip"]``, per minute): the units are the seconds of
+source analysed plus ``CLIP_UNIT_SECONDS`` per clip rendered (the price has one
+unit, so the per-clip part is folded into it: at 0.03 USD a minute a clip adds
+0.015 USD). The hold is the probed duration plus ``max_clips`` clips; the
+charge is what was analysed plus the clips really rendered, never above it.
+
+Example::
+
+    curl -X POST http://127.0.0.1:8080/api/v1/tools/auto-clip -H "Authorization: Bearer $KEY" \\
+      -F video=@talk.mp4 -F max_clips=3 -F min_duration=15 -F max_duration=45 -F aspect_ratio=9:16 \\
+      -F caption_style=yellow_punch -F hook_title=auto
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from noxus_local.captions import styles, subtitles
+from noxus_local.clips.camera import CameraRules, camera_path
+from noxus_local.clips.candidates import (
+    Window,
+    candidate_windows,
+    quiet_spans,
+    select,
+    split_sentences,
+    with_pauses,
+)
+from noxus_local.clips.looking import Sight, look
+from noxus_local.clips.pipeline import ClipFiles, ClipLook, HookPlan, make_clip, score_candidates
+from noxus_local.clips.render import Framing
+from noxus_local.clips.signals import Evidence, Weights, levels_db
+from noxus_local.config import ClipSettings, Config
+from noxus_local.errors import InvalidMedia, LimitExceeded, NoxusError, Text, ValidationError
+from noxus_local.media.audio import extract_pcm16k
+from noxus_local.media.decoded import decode_limit, wav_seconds
+from noxus_local.media.probe import MediaInfo, probe
+from noxus_local.runtime.steps import Step
+from noxus_local.speech.asr import load_audio
+from noxus_local.speech.types import Transcript
+from noxus_local.tools.auto_subtitles import check_speech_model, recognise, supported_languages
+from noxus_local.tools.base import InputFile, InputSpec, Limits, OutputFile, Tool, ToolContext, ToolOutput
+
+LEVEL_STEP = 0.1  # seconds per loudness value: silences between sentences and the loudness signal
+CLIP_UNIT_SECONDS = 30.0  # one rendered clip is billed as this many seconds of source
+NO_AUDIO = Text("El video no tiene pista de audio: los clips se cortan por frases y no hay voz que cortar.",
+                "The video has no audio stream: clips are cut on sentences and there is no speech to cut.")
+NO_SPEECH = Text("No se reconoció habla en el video: los clips se cortan por frases.",
+                 "No speech was recognised in the video: clips are cut on sentences.")
+TOO_SHORT = Text("El video dura menos que min_duration.", "The video is shorter than min_duration.")
+MIN_OVER_MAX = Text("min_duration no puede superar max_duration.", "min_duration cannot exceed max_duration.")
+NO_CANDIDATE = "no clip reached viral_score_threshold"
+NO_WINDOW = "no run of whole sentences fits between min_duration and max_duration"
+
+
+class AutoClipTool(Tool):
+    slug = "auto-clip"
+    aliases = ("auto-clips",)
+    title = "Auto clip"
+    description = ("Finds the best short clips of a long video (whole sentences, an explained 1-10 score), "
+                   "reframes each to follow the speaker's face and burns captions; one MP4, JSON and SRT per clip.")
+    media_type = "video"
+    measures = "seconds"
+    resources: ClassVar[Mapping[str, int]] = {"cpu": 2}
+    steps = (Step("probe", 1), Step("transcribe", 5), Step("candidates", 1), Step("score", 3), Step("reframe", 1),
+             Step("render", 5))
+    inputs = (
+        InputSpec("video", "file", required=True, help="The long video (upload, asset id or URL)."),
+        InputSpec("max_clips", "integer", default=3, minimum=1, maximum=20),
+        InputSpec("min_duration", "number", default=15.0, minimum=1, maximum=600, help="Seconds."),
+        InputSpec("max_duration", "number", default=60.0, minimum=1, maximum=600, help="Seconds."),
+        InputSpec("add_captions", "boolean", default=True),
+        InputSpec("caption_style", "string", default=styles.DEFAULT_STYLE, choices=tuple(styles.PRESETS)),
+        InputSpec("aspect_ratio", "string", default="9:16", choices=("9:16", "1:1", "16:9")),
+        InputSpec("viral_score_threshold", "number", default=1.0, minimum=1, maximum=10,
+                  help="Clips scoring below this are not rendered."),
+        InputSpec("language", "string", default="auto", max_length=8, help="es, en, any Whisper code, or auto."),
+        InputSpec("hook_title", "string", max_length=200,
+                  help="On-screen title over the first seconds: your text, or auto (the clip's opening line)."),
+        InputSpec("model", "string", default="whisper-base", max_length=40, help="An installed whisper model."),
+    )
+
+    def describe(self, price: Any, available: bool = True, reason: str | None = None) -> dict[str, Any]:
+        out = super().describe(price, available, reason)
+        out["styles"] = styles.catalog()
+        out["clip_unit_seconds"] = CLIP_UNIT_SECONDS
+        return out
+
+    def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
+        if params["min_duration"] > params["max_duration"]:
+            raise ValidationError.fields({"min_duration": [MIN_OVER_MAX]})
+        info = _probe(files["video"].path)
+        duration = info.duration or 0.0
+        if duration > limits.max_video_seconds:
+            raise LimitExceeded(details={"limit": "max_video_seconds", "max": limits.max_video_seconds,
+                                         "duration_seconds": round(duration, 2)})
+        if duration < params["min_duration"]:
+            raise ValidationError(TOO_SHORT, details={"field_errors": {"min_duration": [TOO_SHORT]},
+                                                      "duration_seconds": round(duration, 2)})
+        language = params["language"].lower()
+        if language != "auto" and language not in supported_languages():
+            raise ValidationError.fields({"language": [Text("código de idioma desconocido", "unknown language code")]})
+        params["source_seconds"] = round(duration, 3)  # for a queued job's ETA (work_units), probed once
+
+    def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
+        """Whisper and Silero VAD (as auto-subtitles) and CenterFace: 503 naming the fetch, before the hold."""
+        check_speech_model(params["model"], cfg, params["language"].lower())
+        from noxus_local.inference.model import ModelNotInstalled
+        from noxus_local.inference.registry.installed import ModelRegistry
+
+        registry = ModelRegistry.from_config(cfg)
+        status = next((s for s in registry.list_models() if s.spec.id == "centerface"), None)
+        if status is not None and not status.installed:
+            raise ModelNotInstalled.for_model("centerface", [f.name for f in status.spec.files])
+
+    def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
+        return (_probe(files["video"].path).duration or 0.0) + CLIP_UNIT_SECONDS * params["max_clips"]
+
+    def work_units(self, params: dict[str, Any]) -> float:
+        """The source's probed seconds (what ``media_units`` reports): ``check`` stored them."""
+        return float(params.get("source_seconds", 60.0))
+
+    def run(self, ctx: ToolContext) -> ToolOutput:
+        timings: dict[str, float] = {}
+        with _timed(ctx, "probe", timings):
+            info = _probe(ctx.files["video"].path)
+            limit = decode_limit(info.duration)
+        with _timed(ctx, "transcribe", timings) as step:
+            audio = extract_pcm16k(ctx.files["video"].path, ctx.workdir / "audio.wav", limit, cancel=ctx.cancel)
+            heard = wav_seconds(audio)
+            transcript = recognise(audio, {**ctx.params, "task": "transcribe"}, ctx, step.progress)
+            if not transcript.words:
+                raise InvalidMedia(NO_SPEECH, details={"reason": "no_speech"})
+        with _timed(ctx, "candidates", timings):
+            levels = levels_db(load_audio(audio, ctx.cancel), step=LEVEL_STEP)
+            quiet = quiet_spans(levels.times, levels.db, LEVEL_STEP)
+            sentences = with_pauses(split_sentences(transcript.words), quiet, heard)
+            windows = candidate_windows(sentences, ctx.params["min_duration"], ctx.params["max_duration"])
+        settings = _settings(ctx)
+        with _timed(ctx, "score", timings) as step:
+            t0 = time.perf_counter()
+            sight = _look(ctx, info, settings, limit, step.progress, quiet)
+            timings["shots_and_faces"] = round(time.perf_counter() - t0, 3)  # the reframing analysis
+            evidence = Evidence(sight.cuts, sight.face_flags(), levels)
+            plan = HookPlan(settings.hook_seconds, settings.llm_candidates, transcript.language)
+            scored, warnings = score_candidates(windows, evidence, Weights.from_settings(settings), plan,
+                                                lambda: hook_llm(getattr(ctx.models, "cfg", None), ctx.models),
+                                                ctx.cancel)
+            chosen = select(scored, lambda s: s.window, lambda s: s.score, ctx.params["max_clips"],
+                            ctx.params["viral_score_threshold"], tie=lambda s: s.hook.strength)
+        with _timed(ctx, "reframe", timings):
+            frame = Framing.for_aspect(sight.size, ctx.params["aspect_ratio"], settings.output_side)
+            keys = camera_path(sight.samples, sight.cuts, sight.size[0], frame.crop[0],
+                               CameraRules.from_settings(settings))
+        with _timed(ctx, "render", timings) as step:
+            appearance = ClipLook(styles.resolve_style(ctx.params["caption_style"]), ctx.params["add_captions"],
+                                  ctx.params.get("hook_title"), settings.hook_seconds)
+            files = [make_clip(ctx.files["video"].path, n, s, frame, keys, transcript.words, appearance, ctx.workdir,
+                               ctx.cancel, _share(step.progress, n, len(chosen)))
+                     for n, s in enumerate(chosen, 1)]
+        result = _result(files, windows, transcript, timings, warnings)
+        if not chosen:
+            result["note"] = NO_WINDOW if not windows else NO_CANDIDATE
+        return _output(result, files, heard)
+
+
+class _Timed:
+    def __init__(self, ctx: ToolContext, name: str, timings: dict[str, float]) -> None:
+        self.scope, self.name, self.timings = ctx.step(name), name, timings
+
+    def __enter__(self) -> Any:
+        self.t0 = time.perf_counter()
+        return self.scope.__enter__()
+
+    def __exit__(self, *exc: Any) -> Any:
+        self.timings[self.name] = round(time.perf_counter() - self.t0, 3)
+        return self.scope.__exit__(*exc)
+
+
+def _share(progress: Any, n: int, total: int) -> Any:
+    """Clip ``n`` of ``total``'s 0–1 progress as the render step's percent."""
+    return lambda f: progress(int(100 * (n - 1 + f) / max(total, 1)))
+
+
+def _timed(ctx: ToolContext, name: str, timings: dict[str, float]) -> _Timed:
+    """``ctx.step(name)`` that also records its wall seconds (the result's ``timings``, the benchmark's split)."""
+    return _Timed(ctx, name, timings)
+
+
+def _probe(path: Path) -> MediaInfo:
+    info = probe(path)
+    info.require_video()
+    if info.audio is None:
+        raise InvalidMedia(NO_AUDIO, details={"reason": "no_audio_stream"})
+    return info
+
+
+def _settings(ctx: ToolContext) -> ClipSettings:
+    cfg = getattr(ctx.models, "cfg", None)
+    return cfg.clips if cfg is not None else ClipSettings()
+
+
+def _look(ctx: ToolContext, info: MediaInfo, settings: ClipSettings, limit: float | None, progress: Any,
+          quiet: list[tuple[float, float]]) -> Sight:
+    from noxus_local.inference.models.centerface import CenterFace
+
+    with ctx.models.use(CenterFace) as detector:
+        return look(ctx.files["video"].path, info, detector, ctx.workdir, ctx.cancel, face_fps=settings.face_fps,
+                    limit=limit, progress=progress, quiet=quiet)
+
+
+def hook_llm(cfg: Config | None, models: Any) -> Any:
+    """The text model that judges hooks (``[clips] hook_model`` or ``[llm] model``), or None when it is
+    not installed or not configured (the heuristic judges instead)."""
+    if cfg is None or cfg.clips.llm_candidates == 0:
+        return None
+    from noxus_local.generate.llm.models import TextModels
+
+    name = cfg.clips.hook_model or cfg.llm.model
+    text_models = TextModels(cfg)
+    try:
+        text_models.check(name)
+    except NoxusError:
+        return None
+    return text_models.llm(name, models)
+
+
+def _result(files: list[ClipFiles], windows: list[Window], transcript: Transcript, timings: dict[str, float],
+            warnings: list[str]) -> dict[str, Any]:
+    clips = [f.entry for f in files]
+    out: dict[str, Any] = {"clips": clips, "clipCount": len(clips), "viralScores": [c["viral_score"] for c in clips],
+                           "candidates_considered": len(windows), "language": transcript.language,
+                           "source_duration": round(transcript.duration, 3), "timings": timings}
+    if warnings:
+        out["warnings"] = warnings
+    return out
+
+
+def _output(result: dict[str, Any], files: list[ClipFiles], heard: float) -> ToolOutput:
+    extras: list[OutputFile] = []
+    for f in files:
+        n = f.entry["index"]
+        body = json.dumps({**f.entry, "captions": f.cues}, ensure_ascii=False, indent=2).encode()
+        extras += [OutputFile(f"clip-{n}", f.mp4, f.mp4.name, "video/mp4"),
+                   OutputFile(f"clip-{n}-json", body, f"clip-{n}.json", "application/json"),
+                   OutputFile(f"clip-{n}-srt", f.srt.encode(), f"clip-{n}.srt", subtitles.MIME["srt"])]
+    units = heard + CLIP_UNIT_SECONDS * len(files)
+    if not extras:
+        report = json.dumps(result, ensure_ascii=False, indent=2).encode()
+        return ToolOutput(report, "clips.json", "application/json", result, name="report", units=units,
+                          media_units=heard)
+    first = extras[0]
+    return ToolOutput(first.data, first.filename, first.mime_type, result, name=first.name, extras=extras[1:],
+                      units=units, media_units=heard)
