@@ -78,6 +78,9 @@ class AutoSubtitlesTool(Tool):
     media_type = "video"
     measures = "seconds"
     resources: ClassVar[Mapping[str, int]] = {"cpu": 2}
+    # per minute of probed media; burn=false and preview_at count fewer units (UNIT_FACTORS)
+    default_price: ClassVar[Mapping[str, str]] = {"unit": "minute", "unit_usd": "0.02", "minimum_usd": "0.002"}
+    models = ("whisper-base", "silero-vad")  # the default model; ``model`` may name another installed one
     steps = (Step("probe", 1), Step("extract_audio", 1), Step("transcribe", 6), Step("segment", 1),
              Step("render", 4))
     inputs = (

@@ -68,6 +68,9 @@ class ChatTool(Tool):
               InputSpec("stream", "boolean", default=False),
               InputSpec("include_usage", "boolean", default=False))
     resources: ClassVar[Mapping[str, int]] = {"cpu": 1}
+    # per 1,000 prompt tokens and per 1,000 generated tokens (held: prompt + max_tokens)
+    default_price: ClassVar[Mapping[str, str]] = {"unit": "1k_tokens", "unit_usd": "0.0002",
+                                                  "output_unit_usd": "0.0006"}
 
     def __init__(self) -> None:
         self.streams = ChatStreams()

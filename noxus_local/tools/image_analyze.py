@@ -39,6 +39,7 @@ class ImageAnalyzeTool(Tool):
                    "of one image, as JSON.")
     media_type = "image"
     measures = "images"
+    default_price: ClassVar[Mapping[str, str]] = {"unit": "image", "unit_usd": "0.001"}
     steps = (Step("analyze", 1),)
     inputs = (InputSpec("image", "file", required=True),
               InputSpec("features", "object", help=FEATURES_HELP))
@@ -66,6 +67,7 @@ class ImageAnalyzeBatchTool(Tool):
                    "a bad item fails alone and only items that succeed are charged.")
     media_type = "image"
     measures = "images"
+    default_price: ClassVar[Mapping[str, str]] = {"unit": "image", "unit_usd": "0.001"}
     steps = (Step("analyze", 1),)
     inputs = (InputSpec("items", "object", required=True,
                         help="Set by POST /api/v1/analysis/images: the items, decoded to image_<n> files."),

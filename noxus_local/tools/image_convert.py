@@ -21,7 +21,7 @@ from PIL import Image
 from noxus_local.errors import InvalidMedia, LimitExceeded, Text, ValidationError
 from noxus_local.media import images
 from noxus_local.media.images import FORMATS, Fit, Frame, OutputFormat
-from noxus_local.tools.base import InputFile, InputSpec, Limits, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import Example, InputFile, InputSpec, Limits, Tool, ToolContext, ToolOutput
 from noxus_local.tools.filenames import sanitise_filename
 
 # Formats whose multi-frame files are animations (an MPO's second frame is a
@@ -30,6 +30,8 @@ ANIMATED_INPUTS = frozenset({"GIF", "WEBP", "PNG"})
 # Animated output keeps every frame in memory: allow at most this many times
 # the still-image pixel limit across all output frames.
 ANIMATION_PIXEL_FACTOR = 4
+# a 1×1 PNG, the body of the base64 example
+PNG_1X1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 _GRAY, _CMYK = frozenset({"1", "L", "LA", "La", "I", "I;16", "F"}), frozenset({"CMYK"})
 
 
@@ -43,6 +45,14 @@ class ImageConvertTool(Tool):
     media_type = "image"
     measures = "images"  # one image per run (an animation is one image): Tool.units' default
     resources = {"cpu": 1}  # one core: Pillow work that holds the GIL most of the run
+    default_price = "0.002"
+    examples = (
+        Example("image-convert (base64)", "image-convert: a base64 PNG to WebP (seed 000)",
+                {"filename": "foto.png", "content_base64": PNG_1X1, "output_format": "webp"}),
+        Example("image-convert", "image-convert: upload foto.png, get mi-imagen.webp (seed 000)",
+                {"image": "(binary: foto.png)", "output_format": "webp", "filename": "mi-imagen"}, form=True,
+                description="curl -F \"image=@foto.png\" -F \"output_format=webp\" -F \"filename=mi-imagen\""),
+    )
     inputs = (
         InputSpec("image", "file", required=True),
         InputSpec("output_format", "string", required=True, choices=(*FORMATS, "jpg")),

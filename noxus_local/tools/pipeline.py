@@ -34,6 +34,7 @@ class PipelineTool(Tool):
                    "for testing steps, progress and several outputs per job.")
     media_type = "image"
     steps = (Step("prepare", 1), Step("work", 6), Step("package", 3))
+    default_price = "0.001"
     inputs = (InputSpec("seconds", "number", default=0.0, minimum=0, maximum=600,
                         help="Total time spent, split across the steps by weight."),
               InputSpec("extra_files", "integer", default=0, minimum=0, maximum=20,

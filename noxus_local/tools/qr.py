@@ -23,7 +23,7 @@ from PIL import Image
 from noxus_local.errors import LimitExceeded, Text, ValidationError
 from noxus_local.media import images
 from noxus_local.media.images import RGBA, OutputFormat, parse_color
-from noxus_local.tools.base import InputFile, InputSpec, Limits, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import Example, InputFile, InputSpec, Limits, Tool, ToolContext, ToolOutput
 from noxus_local.tools.filenames import sanitise_filename
 
 LEVELS = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M,
@@ -56,6 +56,12 @@ class QrTool(Tool):
     media_type = "image"
     measures = "characters"  # a per-1k_chars price counts the text
     resources = {"cpu": 1}  # one core: Pillow work that holds the GIL most of the run
+    default_price = "0.002"  # USD per run; [prices.qr] overrides
+    examples = (
+        Example("qr", "qr: a PNG QR code of a URL (seed 000)", {"text": "https://noxus.lat", "output_format": "png"}),
+        Example("qr", "qr: an SVG QR code, as form fields", {"text": "https://noxus.lat", "output_format": "svg"},
+                form=True),
+    )
     inputs = (
         # no max_length: capacity decides (413 qr_capacity), whatever the length
         InputSpec("text", "string", required=True,

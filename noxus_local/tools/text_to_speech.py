@@ -32,7 +32,7 @@ from noxus_local.errors import LimitExceeded, Text, ValidationError
 from noxus_local.media.audio import FORMATS, encode, mime_type
 from noxus_local.speech.phonemes import ESPEAK_VOICES
 from noxus_local.speech.voice_catalog import MODEL, PIPER_VOICES, VOICES
-from noxus_local.tools.base import InputFile, InputSpec, Limits, Step, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import Example, InputFile, InputSpec, Limits, Step, Tool, ToolContext, ToolOutput
 
 MAX_CHARS = 10_000
 TTS_FORMATS = tuple(FORMATS)  # pcm: raw 16-bit little-endian mono, as OpenAI's speech API gives it
@@ -92,6 +92,10 @@ class TextToSpeechTool(Tool):
                         help="Output sample rate; default 24000 (the model's)."))
     steps = (Step("phonemize", 1), Step("synthesize", 8), Step("encode", 1))
     resources: ClassVar[Mapping[str, int]] = {"cpu": 2}
+    default_price: ClassVar[Mapping[str, str]] = {"unit": "1k_chars", "unit_usd": "0.015", "minimum_usd": "0.001"}
+    models = ("kokoro-82m",)
+    examples = (Example("text-to-speech", "text-to-speech: Spanish speech as MP3, with word timings",
+                        {"text": "Hola, ¿qué tal?", "voice_id": "ef_dora", "format": "mp3"}),)
 
     def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
         from noxus_local.speech.synthesis import estimate_seconds, has_words, over_audio_limit

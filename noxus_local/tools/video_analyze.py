@@ -59,6 +59,8 @@ class VideoAnalyzeTool(Tool):
     media_type = "video"
     measures = "seconds"
     resources: ClassVar[Mapping[str, int]] = {"cpu": 2}  # frame-threaded decode on both cores
+    # per second of probed video: shots, keyframes and their image features, speech and loudness
+    default_price: ClassVar[Mapping[str, str]] = {"unit": "second", "unit_usd": "0.0002", "minimum_usd": "0.001"}
     steps = (Step("probe", 1), Step("scenes", 6), Step("keyframes", 2), Step("audio", 1))
     inputs = (
         InputSpec("video", "file", required=True, help="Any video FFmpeg reads (mp4, mov, mkv, webm...)."),

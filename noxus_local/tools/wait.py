@@ -46,6 +46,7 @@ class WaitTool(Tool):
                         help="CPU slots of the compute pool to hold while waiting (0 = none: a sleep uses no core)."))
     media_type = "diagnostic"  # its runs never count in the image or video latency
     resources: ClassVar[Mapping[str, int]] = {}  # by default; see resources_for
+    default_price: ClassVar[Mapping[str, str]] = {"unit": "second", "unit_usd": "0.0001", "minimum_usd": "0.001"}
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from noxus_local.config import DEFAULT_PRICES, load_config
+from noxus_local.config import load_config
 from noxus_local.core import jobs, ledger
 from noxus_local.core.accounts import credit_account
 from noxus_local.core.billing import estimate, settlement
@@ -97,11 +97,15 @@ price_usd = "0.004"
 
 
 def test_defaults_price_every_tool_including_diagnostics():
+    """Each tool's default price lives on its class (issue 18 item 2); config's [prices] only overrides."""
     cfg = load_config(None, {})
-    Catalog.default(diagnostics=True).check_prices(cfg.prices)  # raises when one is missing
+    assert cfg.prices == {}
+    catalog = Catalog.default(diagnostics=True)
+    cfg.prices = catalog.priced(cfg.prices)  # raises when one is missing
     assert cfg.price("wait") == Price("second", 100, 1000)
-    assert set(DEFAULT_PRICES) == {"qr", "image-convert", "wait", "pipeline", "auto-subtitles", "image-analyze",
-                                   "image-analyze-batch", "text-to-speech", "video-analyze", "chat"}
+    assert set(catalog.default_prices()) == {"qr", "image-convert", "wait", "pipeline", "auto-subtitles",
+                                             "image-analyze", "image-analyze-batch", "text-to-speech",
+                                             "video-analyze", "chat"}
     assert cfg.price("video-analyze") == Price("second", 200, 1000)
     assert cfg.price("text-to-speech") == Price("1k_chars", 15000, 1000)
     assert cfg.price("chat") == Price("1k_tokens", 200, 0, 600)
@@ -133,8 +137,15 @@ def test_a_slug_without_a_price_is_a_config_error_never_free():
         cfg.price("not-a-tool")
 
 
+def test_config_prices_override_a_tools_default(tmp_path):
+    cfg = load_config(write(tmp_path, '[prices]\nqr = "0.003"\n'), {})
+    prices = Catalog.default().priced(cfg.prices)
+    assert prices["qr"] == Price(None, 3000)
+    assert prices["image-convert"] == Price(None, 2000)  # ImageConvertTool.default_price
+
+
 def test_a_catalog_tool_without_a_price_is_named():
-    prices = dict(load_config(None, {}).prices)
+    prices = Catalog.default(diagnostics=True).default_prices()
     del prices["wait"]
     with pytest.raises(ConfigError, match=r"^prices\.wait: required"):
         Catalog.default(diagnostics=True).check_prices(prices)
@@ -178,7 +189,7 @@ def test_a_fixed_only_tool_cannot_take_a_unit():
 
 
 def test_an_alias_is_not_a_price_key():
-    prices = {**load_config(None, {}).prices, "crear-qr": Price(None, 1)}
+    prices = {**Catalog.default().default_prices(), "crear-qr": Price(None, 1)}
     with pytest.raises(ConfigError, match=r"prices\.crear-qr: an alias of qr"):
         Catalog.default().check_prices(prices)
 
