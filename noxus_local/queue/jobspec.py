@@ -61,6 +61,9 @@ class JobSpec:
     limits: dict[str, Any]
     deadline: float | None  # unix seconds (Max-Processing-Time counts from submission); None = no limit
     files: list[SpecFile] = field(default_factory=list)
+    # the tool's Plan made at the request, as JSON (tools/plan.py): the worker runs from the same facts
+    # (the probe, units, slots) and probes nothing again; None for a job queued before plans were stored
+    plan: dict[str, Any] | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row, attempt: str, digests: dict[str, tuple[str, int]]) -> JobSpec:
@@ -71,7 +74,7 @@ class JobSpec:
         seconds = row["max_processing_seconds"]
         return cls(job_id=row["id"], attempt=attempt, tool=row["tool"], params=json.loads(row["params"]),
                    limits=json.loads(row["limits"]), deadline=row["created_at"] + seconds if seconds else None,
-                   files=files)
+                   files=files, plan=json.loads(row["plan"]) if row["plan"] else None)
 
     def dumps(self) -> str:
         return json.dumps(asdict(self))

@@ -298,8 +298,14 @@ class Tool(ABC):
         return read_params(self.Params, params)
 
     def stored(self, params: Any) -> dict[str, Any]:
-        """The params as the job row keeps them: a JSON dict."""
-        return params.to_dict() if isinstance(params, Params) else dict(params)
+        """The params as the job row keeps them: a JSON dict, absent fields left out (as the reader left them).
+
+        Example: ``WaitTool().stored(WaitParams(seconds=2))`` → ``{"seconds": 2.0, "fail": False, ...}``
+        without ``stop_after`` (None).
+        """
+        if not isinstance(params, Params):
+            return dict(params)
+        return {k: v for k, v in params.to_dict().items() if v is not None}
 
     def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
         """Cross-field and limit checks on the coerced dict, before any money moves. Default: none.
@@ -366,9 +372,19 @@ class Tool(ABC):
         """What the runner and a remote worker call: ``run(ctx, plan)``, or ``run(ctx)`` for a tool
         written before plans (its plan is only for the runner's slots and price)."""
         ctx.params = self.typed(ctx.params)
-        if _takes_plan(type(self).run):
-            return self.run(ctx, plan)
-        return self.run(ctx)  # type: ignore[call-arg]
+        out = self.run(ctx, plan) if _takes_plan(type(self).run) else self.run(ctx)  # type: ignore[call-arg]
+        if plan.warnings:  # what the plan knew before the run, first
+            out.result["warnings"] = [*plan.warnings, *out.result.get("warnings", [])]
+        return out
+
+    def planned(self, stored: str | dict[str, Any] | None, ctx: ToolContext) -> Plan:
+        """The plan a job keeps (``jobs.plan``, a job spec's ``plan``), or, for a job queued before plans
+        were stored, a plan made now from its params and files."""
+        plan = Plan.loads(stored)
+        if plan is None:
+            ctx.params = self.typed(ctx.params)
+            plan = self.plan(ctx.params, ctx.files, ctx.limits)
+        return plan
 
     def call(self, ctx: ToolContext) -> ToolOutput:
         """Plan and run in one go, outside any job (tests, scripts): ``tool.call(ToolContext(params, ...))``."""

@@ -87,7 +87,7 @@ class ImageConvertTool(Tool):
         params = ctx.params
         fmt = FORMATS["jpeg" if params["output_format"] == "jpg" else params["output_format"]]
         upload = ctx.files["image"]
-        ctx.progress(5, "open")
+        ctx.progress(0.05, "open")
         info = images.probe(upload.path, ctx.limits.max_image_pixels)
         out_size = _output_size(params, fmt, (info.width, info.height))
         images.check_output(*out_size, fmt, ctx.limits.max_image_pixels)
@@ -101,7 +101,7 @@ class ImageConvertTool(Tool):
             # after the frames: reading it here resets the orientation tag orient() needs
             exif = None if params["strip_metadata"] else _exif_bytes(img)
         ctx.cancel.check()
-        ctx.progress(85, "encode")
+        ctx.progress(0.85, "encode")
         out_mode = frames[0].image.mode
         data = images.save(frames, fmt, quality=params["quality"], lossless=params["lossless"], exif=exif,
                            icc_profile=icc if _same_family(src_mode, out_mode) else None, loop=loop)
@@ -132,11 +132,11 @@ def _still(img: Image.Image, out_size: tuple[int, int], fmt: OutputFormat, ctx: 
     if img.format in ("JPEG", "MPO"):
         images.draft_for(img, out_size, fit)
     images.decode(img)
-    ctx.progress(30, "decode")
+    ctx.progress(0.3, "decode")
     ctx.cancel.check()
     oriented = images.orient(img)
     resized = images.resize(oriented, out_size, fit)
-    ctx.progress(60, "resize")
+    ctx.progress(0.6, "resize")
     background = images.parse_color(ctx.params["background"])
     return Frame(images.to_mode(resized, fmt, background), 0)
 
@@ -151,7 +151,7 @@ def _animation(img: Image.Image, out_size: tuple[int, int], ctx: ToolContext) ->
         frame.image = images.resize(frame.image, out_size, ctx.params["fit"])
         out.append(frame)
         if index % 10 == 0:
-            ctx.progress(10 + 70 * index // count, "frames")
+            ctx.progress(0.1 + 0.7 * index / count, "frames")
     return out
 
 

@@ -66,6 +66,6 @@ class PipelineTool(Tool):
         start = time.monotonic()
         while (elapsed := time.monotonic() - start) < seconds:
             ctx.cancel.check()
-            step.progress(100 * elapsed / seconds)
+            step.progress(elapsed / seconds)
             ctx.cancel.wait(min(0.05, seconds - elapsed))
         ctx.cancel.check()

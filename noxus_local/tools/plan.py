@@ -11,7 +11,7 @@ Example::
 
     plan = Plan(units=12.5, resources={"cpu": 2}, models=("whisper-base", "silero-vad"),
                 work_units=12.5, facts={"probe": {"duration": 12.5, ...}})
-    Plan.loads(plan.dumps()) == plan        # True: a job row and a job spec keep it as JSON
+    Plan.loads(plan.dumps()).units == 12.5   # a job row and a job spec keep it as JSON
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class Plan(msgspec.Struct, kw_only=True, omit_defaults=True):
       characters): the hold of a per-unit price. None: the tool measures nothing.
     - ``resources``: the compute slots the run holds (``{"cpu": 2}``), checked and taken by the pool.
     - ``models``: the model ids this run needs (the manifest's), e.g. ``("whisper-base", "silero-vad")``.
-    - ``warnings``: known before it runs (a run adds them to its result's ``warnings``).
+    - ``warnings``: known before it runs; ``Tool.execute`` adds them to the result's ``warnings``.
     - ``work_units``: the media units a run reports (``ToolOutput.media_units``), for a queued job's ETA.
     - ``facts``: what the plan found and the run reuses, as JSON (e.g. the probe: ``{"probe": {...}}``).
     """
@@ -38,7 +38,7 @@ class Plan(msgspec.Struct, kw_only=True, omit_defaults=True):
     units: float | None = None
     resources: dict[str, int] = {}
     models: tuple[str, ...] = ()
-    warnings: list[str] = []
+    warnings: list[dict[str, Any]] = []  # as a result's warnings (media/decoded.py): {"code", "message", ...}
     work_units: float = 1.0
     facts: dict[str, Any] = {}
 

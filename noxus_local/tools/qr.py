@@ -104,7 +104,7 @@ class QrTool(Tool):
         code.make(fit=True)
         # again here: the job row's limits are what the run must respect, whoever queued it
         _check_output(params, code.modules_count + 2 * params["border"], ctx.limits)
-        ctx.progress(50, "render")
+        ctx.progress(0.5, "render")
         fmt = params["output_format"]
         if fmt == "svg":
             data, side = _render_svg(code, params)

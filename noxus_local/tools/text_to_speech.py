@@ -136,7 +136,7 @@ class TextToSpeechTool(Tool):
                 voice = held.enter_context(tts.open_voice(ctx.models, weights, language))
             with ctx.step("synthesize") as step:
                 chunks = tts.stream(params["text"], voice, params["speed"], cancel=ctx.cancel,
-                                    progress=lambda f: step.progress(100 * f),
+                                    progress=step.progress,
                                     max_seconds=ctx.limits.max_audio_seconds)
                 if params.get("stream_pcm"):  # the OpenAI route tails this file (api/speech_stream.py)
                     chunks = _tee_pcm(chunks, ctx.workdir / STREAM_FILE)

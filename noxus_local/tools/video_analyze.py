@@ -122,7 +122,7 @@ class VideoAnalyzeTool(Tool):
                           extras=outputs, units=duration, media_units=max(duration, 0.001))
 
     def _keyframes(self, ctx: ToolContext, picks: list[Pick],
-                   progress: Callable[[int], None]) -> tuple[list[dict[str, Any]], list[OutputFile]]:
+                   progress: Callable[[float], None]) -> tuple[list[dict[str, Any]], list[OutputFile]]:
         entries: list[dict[str, Any]] = []
         outputs: list[OutputFile] = []
         for n, pick in enumerate(picks):
@@ -137,7 +137,7 @@ class VideoAnalyzeTool(Tool):
                 entry["analysis"] = {"error": {"code": exc.code, "message": exc.message}}
             entries.append(entry)
             outputs.append(OutputFile(name, file, file.name, "image/jpeg"))
-            progress(int(100 * (n + 1) / len(picks)))
+            progress((n + 1) / len(picks))
         return entries, outputs
 
     def _audio(self, ctx: ToolContext, info: MediaInfo, path: Path, extracted: Extracted | None) -> dict[str, Any]:

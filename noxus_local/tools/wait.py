@@ -83,7 +83,7 @@ class WaitTool(Tool):
         start = time.monotonic()
         while (elapsed := time.monotonic() - start) < seconds:
             ctx.cancel.check()
-            ctx.progress(int(100 * elapsed / seconds), "waiting")
+            ctx.progress(elapsed / seconds, "waiting")
             ctx.cancel.wait(min(0.05, seconds - elapsed))
         ctx.cancel.check()
         if ctx.params["fail"]:
@@ -95,7 +95,7 @@ class WaitTool(Tool):
     def _ffmpeg(self, ctx: ToolContext, seconds: float) -> ToolOutput:
         pid_file = ctx.workdir / "ffmpeg.pid"
         run_ffmpeg(["-re", "-f", "lavfi", "-i", f"anullsrc=r=8000:cl=mono:d={seconds}", "-f", "null", "-"],
-                   ctx.cancel, progress=lambda t: ctx.progress(int(100 * t / max(seconds, 0.001)), "ffmpeg"),
+                   ctx.cancel, progress=lambda t: ctx.progress(t / max(seconds, 0.001), "ffmpeg"),
                    on_start=lambda pid: pid_file.write_text(str(pid)))
         return ToolOutput(b'{"engine":"ffmpeg"}', "wait.json", "application/json",
                           {"waited_seconds": seconds, "ffmpeg_pid": int(pid_file.read_text())},

@@ -17,7 +17,7 @@ from noxus_local.core.keys import authenticate, create_key
 from noxus_local.core.usage import units_by_tool
 from noxus_local.errors import ConfigError
 from noxus_local.money import Price
-from noxus_local.tools.base import Limits, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import Limits, Plan, Tool, ToolContext, ToolOutput
 from noxus_local.tools.catalog import Catalog
 from noxus_local.tools.image_convert import ImageConvertTool
 from noxus_local.tools.qr import QrTool
@@ -197,15 +197,19 @@ def test_an_alias_is_not_a_price_key():
 # --- estimates and the catalog ------------------------------------------------------------------
 
 
-def test_estimates_come_from_the_validated_input():
+def planned(tool, params, files=None):
+    return tool.plan(tool.typed(params), files or {}, Limits())
+
+
+def test_estimates_come_from_the_plan_of_the_validated_input():
     wait, qr, convert = WaitTool(), QrTool(), ImageConvertTool()
     params = wait.validate({"seconds": "12.5"}, {}, Limits())
-    assert estimate(wait, Price("second", 100), params, {}) == (1250, 12.5)
-    assert estimate(wait, Price("minute", 6000), params, {}) == (1250, 12.5 / 60)
+    assert estimate(wait, Price("second", 100), params, planned(wait, params)) == (1250, 12.5)
+    assert estimate(wait, Price("minute", 6000), params, planned(wait, params)) == (1250, 12.5 / 60)
     text = qr.validate({"text": "x" * 1500}, {}, Limits())
-    assert estimate(qr, Price("1k_chars", 700), text, {}) == (1050, 1.5)
-    assert estimate(convert, Price("image", 3000), {}, {}) == (3000, 1.0)
-    assert estimate(qr, Price(None, 2000), text, {}) == (2000, None)
+    assert estimate(qr, Price("1k_chars", 700), text, planned(qr, text)) == (1050, 1.5)
+    assert estimate(convert, Price("image", 3000), {}, Plan(units=1.0)) == (3000, 1.0)
+    assert estimate(qr, Price(None, 2000), text, planned(qr, text)) == (2000, None)
 
 
 def test_catalog_pricing_shapes():
@@ -227,7 +231,7 @@ def principal(db):
 
 def submit(db, principal, price: Price, quantity: float) -> str:
     job_id = f"job_{time.monotonic_ns()}"
-    hold, units = estimate(WaitTool(), price, {"seconds": quantity}, {})
+    hold, units = estimate(WaitTool(), price, {"seconds": quantity}, Plan(units=quantity))
     new = jobs.NewJob(id=job_id, principal=principal, tool="wait", params={"seconds": quantity}, files=[],
                       limits=Limits().__dict__, estimate_micros=hold, request_id="req_x",
                       price=price, estimated_units=units)
