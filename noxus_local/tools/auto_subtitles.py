@@ -105,7 +105,8 @@ class AutoSubtitlesParams(Params):
     outline: Width | None = None
     shadow: Width | None = None
     uppercase: bool | None = None
-    max_chars_per_line: Annotated[int, Meta(ge=8, le=100, description="Default 32 portrait, 42 landscape.")] | None = None
+    max_chars_per_line: Annotated[int, Meta(ge=8, le=100, description="Default 32 portrait, 42 landscape.")] \
+        | None = None
     max_lines: Annotated[int, Meta(ge=1, le=3)] = 2
     max_words_per_cue: Annotated[int, Meta(ge=1, le=50)] | None = None
     max_cps: Annotated[float, Meta(ge=5, le=40, description="Reading speed cap, chars/s.")] = 17.0
