@@ -37,7 +37,7 @@ from noxus_local.generate.llm.models import TextModels
 from noxus_local.generate.llm.types import Completion, Llm, Message, check_messages
 from noxus_local.generate.structured import first_json
 from noxus_local.money import Price
-from noxus_local.tools.base import InputFile, InputSpec, Limits, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import InputFile, InputSpec, Limits, Plan, Tool, ToolContext, ToolOutput
 from noxus_local.tools.chat_stream import Channel, ChatStreams
 
 DEFAULT_MAX_TOKENS = 512
@@ -116,7 +116,7 @@ class ChatTool(Tool):
             return 2 * prompt + most + RETRY_TOKENS, 2 * most
         return prompt, most
 
-    def run(self, ctx: ToolContext) -> ToolOutput:
+    def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         p = ctx.params
         llm = self.text_models(ctx.models.cfg).llm(p["model"], ctx.models)
         channel = self.streams.get(ctx.job_id)

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 from noxus_local.analysis.batch import PROGRESS_FILE, run_batch
 from noxus_local.analysis.features import DEFAULT_FEATURES, FEATURES, analyse, check_features
 from noxus_local.errors import LimitExceeded, Text, ValidationError
-from noxus_local.tools.base import InputFile, InputSpec, Limits, Step, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import InputFile, InputSpec, Limits, Plan, Step, Tool, ToolContext, ToolOutput
 
 FEATURES_HELP = (f"Comma-separated or a JSON list; one of {', '.join(FEATURES)}. "
                  f"Default: {','.join(DEFAULT_FEATURES)}.")
@@ -50,7 +50,7 @@ class ImageAnalyzeTool(Tool):
     def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
         return 1.0
 
-    def run(self, ctx: ToolContext) -> ToolOutput:
+    def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         with ctx.step("analyze"):
             result = analyse(ctx.files["image"].path, ctx.params["features"], ctx.limits.max_image_pixels,
                              ctx.models)
@@ -90,7 +90,7 @@ class ImageAnalyzeBatchTool(Tool):
     def work_units(self, params: dict[str, Any]) -> float:
         return self.units(params, {})
 
-    def run(self, ctx: ToolContext) -> ToolOutput:
+    def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         with ctx.step("analyze") as step:
             report = run_batch(ctx.params["items"], {k: f.path for k, f in ctx.files.items()},
                                ctx.params["features"], ctx.limits.max_image_pixels, ctx.cancel,

@@ -6,7 +6,7 @@ animate (GIF/WebP/APNG in, WebP/GIF out)::
 
     tool = ImageConvertTool()
     params = tool.validate({"output_format": "jpg", "width": "800"}, {"image": upload}, limits)
-    out = tool.run(ToolContext(params=params, files={"image": upload}, limits=limits, workdir=tmp))
+    out = tool.call(ToolContext(params=params, files={"image": upload}, limits=limits, workdir=tmp))
     out.result  # {"width": 800, "height": 600, "format": "jpeg", "frames": 1, ...}
 """
 
@@ -21,7 +21,7 @@ from PIL import Image
 from noxus_local.errors import InvalidMedia, LimitExceeded, Text, ValidationError
 from noxus_local.media import images
 from noxus_local.media.images import FORMATS, Fit, Frame, OutputFormat
-from noxus_local.tools.base import Example, InputFile, InputSpec, Limits, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import Example, InputFile, InputSpec, Limits, Plan, Tool, ToolContext, ToolOutput
 from noxus_local.tools.filenames import sanitise_filename
 
 # Formats whose multi-frame files are animations (an MPO's second frame is a
@@ -83,7 +83,7 @@ class ImageConvertTool(Tool):
         if fmt.animated:
             _check_animation(_animated_frames(files["image"], limits), (out_w, out_h), limits)
 
-    def run(self, ctx: ToolContext) -> ToolOutput:
+    def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         params = ctx.params
         fmt = FORMATS["jpeg" if params["output_format"] == "jpg" else params["output_format"]]
         upload = ctx.files["image"]

@@ -21,7 +21,7 @@ import time
 
 from noxus_local.errors import InternalError, Text
 from noxus_local.runtime.steps import StepScope
-from noxus_local.tools.base import InputSpec, OutputFile, Step, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import InputSpec, OutputFile, Plan, Step, Tool, ToolContext, ToolOutput
 
 STEP_NAMES = ("prepare", "work", "package")
 
@@ -42,7 +42,7 @@ class PipelineTool(Tool):
               InputSpec("fail_step", "string", default="", choices=("", *STEP_NAMES),
                         help="Make this step fail (the job fails, charged 0)."))
 
-    def run(self, ctx: ToolContext) -> ToolOutput:
+    def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         total_weight = sum(s.weight for s in self.steps)
         timings: dict[str, float] = {}
         for declared in self.steps:

@@ -32,7 +32,7 @@ from noxus_local.errors import LimitExceeded, Text, ValidationError
 from noxus_local.media.audio import FORMATS, encode, mime_type
 from noxus_local.speech.phonemes import ESPEAK_VOICES
 from noxus_local.speech.voice_catalog import MODEL, PIPER_VOICES, VOICES
-from noxus_local.tools.base import Example, InputFile, InputSpec, Limits, Step, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import Example, InputFile, InputSpec, Limits, Plan, Step, Tool, ToolContext, ToolOutput
 
 MAX_CHARS = 10_000
 TTS_FORMATS = tuple(FORMATS)  # pcm: raw 16-bit little-endian mono, as OpenAI's speech API gives it
@@ -120,7 +120,7 @@ class TextToSpeechTool(Tool):
     def work_units(self, params: dict[str, Any]) -> float:
         return len(params["text"]) / 15  # ~15 characters per second of speech
 
-    def run(self, ctx: ToolContext) -> ToolOutput:
+    def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         from noxus_local.inference.kokoro import SAMPLE_RATE
         from noxus_local.speech import tts
 

@@ -18,7 +18,7 @@ def upload(path: Path) -> dict[str, InputFile]:
 def convert(path: Path, limits: Limits = Limits(), **raw) -> tuple[ToolOutput, Image.Image]:
     tool, files = ImageConvertTool(), upload(path)
     params = tool.validate({"output_format": "png", **raw}, files, limits)
-    out = tool.run(ToolContext(params=params, files=files, limits=limits, workdir=path.parent))
+    out = tool.call(ToolContext(params=params, files=files, limits=limits, workdir=path.parent))
     return out, Image.open(io.BytesIO(out.data))
 
 
@@ -191,7 +191,7 @@ def test_run_checks_the_pixel_limit_again(tmp_path):
     tool, files = ImageConvertTool(), upload(src)
     params = tool.validate({"output_format": "webp"}, files, Limits())
     with pytest.raises(LimitExceeded):
-        tool.run(ToolContext(params=params, files=files, limits=Limits(max_image_pixels=1_000_000),
+        tool.call(ToolContext(params=params, files=files, limits=Limits(max_image_pixels=1_000_000),
                              workdir=tmp_path))
 
 
@@ -229,14 +229,14 @@ def test_cancel_stops_the_job(tmp_path):
     ctx = ToolContext(params=params, files=files, limits=Limits(), workdir=tmp_path)
     ctx.cancel.cancel()
     with pytest.raises(JobCancelled):
-        tool.run(ctx)
+        tool.call(ctx)
 
 
 def test_progress_is_reported(tmp_path):
     tool, files = ImageConvertTool(), upload(photo(tmp_path))
     params = tool.validate({"output_format": "webp"}, files, Limits())
     seen: list[int] = []
-    tool.run(ToolContext(params=params, files=files, limits=Limits(), workdir=tmp_path,
+    tool.call(ToolContext(params=params, files=files, limits=Limits(), workdir=tmp_path,
                          progress=lambda pct, step=None: seen.append(pct)))
     assert len(seen) >= 3 and seen == sorted(seen) and seen[-1] < 100
 
