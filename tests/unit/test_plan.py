@@ -61,7 +61,7 @@ def test_the_openapi_request_schemas_are_the_ones_published_before_plus_field_ex
 
 def test_converted_tools_declare_a_struct_and_no_inputs_by_hand() -> None:
     converted = {t.slug for t in CATALOG.tools.values() if t.Params is not None}
-    assert converted >= {"auto-subtitles", "video-analyze", "wait", "qr"}
+    assert converted >= {"auto-subtitles", "video-analyze", "wait", "qr", "image-convert"}
 
 
 def test_the_struct_is_what_run_reads_and_the_job_keeps_a_json_dict() -> None:
