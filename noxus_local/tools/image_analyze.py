@@ -19,15 +19,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
+
+from msgspec import Meta
 
 from noxus_local.analysis.batch import PROGRESS_FILE, run_batch
 from noxus_local.analysis.features import DEFAULT_FEATURES, FEATURES, analyse, check_features
 from noxus_local.errors import LimitExceeded, Text, ValidationError
-from noxus_local.tools.base import InputFile, InputSpec, Limits, Plan, Step, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import InputFile, InputSpec, Limits, Params, Plan, Step, Tool, ToolContext, ToolOutput
 
 FEATURES_HELP = (f"Comma-separated or a JSON list; one of {', '.join(FEATURES)}. "
                  f"Default: {','.join(DEFAULT_FEATURES)}.")
+
+
+class ImageAnalyzeParams(Params):
+    file_inputs: ClassVar[tuple[InputSpec, ...]] = (InputSpec("image", "file", required=True),)
+    # a comma-separated string or a JSON list: normalised to a list by check()
+    features: Annotated[Any, Meta(extra={"noxus_type": "object"}, description=FEATURES_HELP,
+                                  examples=["metadata,hash"])] = None
 
 
 class ImageAnalyzeTool(Tool):
@@ -41,8 +50,7 @@ class ImageAnalyzeTool(Tool):
     measures = "images"
     default_price: ClassVar[Mapping[str, str]] = {"unit": "image", "unit_usd": "0.001"}
     steps = (Step("analyze", 1),)
-    inputs = (InputSpec("image", "file", required=True),
-              InputSpec("features", "object", help=FEATURES_HELP))
+    Params = ImageAnalyzeParams
 
     def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
         params["features"] = list(check_features(params.get("features")))

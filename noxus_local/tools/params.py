@@ -20,7 +20,9 @@ Example::
     # {"name": "output_format", "type": "string", "required": False, "default": "png",
     #  "allowed_values": ["png", "svg"]}
 
-A field's wire name is its Python name (``msgspec.field(name=...)`` is not used:
+A field the server sets, never the client (e.g. text-to-speech's ``voice_mix``, the account's saved
+voice looked up at the request), is marked ``Internal``: it is typed and kept with the job but listed
+nowhere. A field's wire name is its Python name (``msgspec.field(name=...)`` is not used:
 the catalog and the stored params speak the same names).
 """
 
@@ -35,12 +37,16 @@ import msgspec
 
 from noxus_local.tools.spec import InputSpec, InputType
 
-__all__ = ["Color", "Params", "inputs_of", "read_params"]
+__all__ = ["Color", "Internal", "Params", "inputs_of", "read_params"]
 
 # a colour field: any CSS-ish colour the reader normalises to #rrggbb[aa]
 Color = Annotated[str, msgspec.Meta(extra={"noxus_type": "color"})]
 # a field whose value is any JSON (a list or a comma-separated string, e.g. video-analyze's features)
 JsonValue = Annotated[Any, msgspec.Meta(extra={"noxus_type": "object"})]
+
+# marks a field the server sets (Annotated[dict | None, Internal]): not in the catalog, the OpenAPI
+# request schemas or the strict reader's inputs
+Internal = msgspec.Meta(extra={"noxus_internal": True})
 
 _SCALARS: dict[Any, InputType] = {str: "string", int: "integer", float: "number", bool: "boolean"}
 
@@ -64,7 +70,8 @@ class Params(msgspec.Struct, kw_only=True):
         setattr(self, name, value)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name in self.__struct_fields__
+        """As in the reader's dict, where an absent optional field has no key: declared and not None."""
+        return isinstance(name, str) and name in self.__struct_fields__ and getattr(self, name) is not None
 
     def get(self, name: str, default: Any = None) -> Any:
         return getattr(self, name, default)
@@ -79,7 +86,7 @@ def inputs_of(params: type[Params]) -> tuple[InputSpec, ...]:
     hints = typing.get_type_hints(params, include_extras=True)
     info = msgspec.inspect.type_info(params)
     assert isinstance(info, msgspec.inspect.StructType)
-    fields = [_spec(f, hints[f.name]) for f in info.fields]
+    fields = [_spec(f, hints[f.name]) for f in info.fields if not _unwrap(hints[f.name])[1].get("noxus_internal")]
     return (*params.file_inputs, *fields)
 
 

@@ -18,12 +18,24 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Annotated, Literal
+
+from msgspec import Meta
 
 from noxus_local.errors import InternalError, Text
 from noxus_local.runtime.steps import StepScope
-from noxus_local.tools.base import InputSpec, OutputFile, Plan, Step, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import OutputFile, Params, Plan, Step, Tool, ToolContext, ToolOutput
 
 STEP_NAMES = ("prepare", "work", "package")
+
+
+class PipelineParams(Params):
+    seconds: Annotated[float, Meta(ge=0, le=600, description="Total time spent, split across the steps by weight.")] \
+        = 0.0
+    extra_files: Annotated[int, Meta(ge=0, le=20, description=(
+        "How many extra .txt outputs to return beside the primary report."))] = 0
+    fail_step: Annotated[Literal[("", *STEP_NAMES)], Meta(  # type: ignore[valid-type]
+        description="Make this step fail (the job fails, charged 0).")] = ""
 
 
 class PipelineTool(Tool):
@@ -35,12 +47,7 @@ class PipelineTool(Tool):
     media_type = "image"
     steps = (Step("prepare", 1), Step("work", 6), Step("package", 3))
     default_price = "0.001"
-    inputs = (InputSpec("seconds", "number", default=0.0, minimum=0, maximum=600,
-                        help="Total time spent, split across the steps by weight."),
-              InputSpec("extra_files", "integer", default=0, minimum=0, maximum=20,
-                        help="How many extra .txt outputs to return beside the primary report."),
-              InputSpec("fail_step", "string", default="", choices=("", *STEP_NAMES),
-                        help="Make this step fail (the job fails, charged 0)."))
+    Params = PipelineParams
 
     def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         total_weight = sum(s.weight for s in self.steps)
