@@ -1,7 +1,8 @@
 """Tool routes: the catalog, and POST /api/v1/tools/{slug-or-alias}.
 
 The POST handler is the contract's pipeline in order (CONTRACT.md §3):
-authenticate → scope/tool → parse and check limits → validate → idempotency,
+authenticate → scope/tool → parse and check limits → validate → plan (the
+tool probes its input once: units, slots, models; ``plan_job``) → idempotency,
 limits, hold and job row in one transaction → run (one-shot or queued) →
 settle → respond. Anything that fails before the job row exists removes the
 job's work folder, so a refused request leaves nothing on disk.

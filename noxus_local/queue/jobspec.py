@@ -1,7 +1,8 @@
 """The self-contained job spec a remote worker runs from: no SQLite, no shared disk.
 
-Everything a worker needs travels in it: the tool, its validated params and
-the tier's limits, each input file by its internal URL with its SHA-256 and
+Everything a worker needs travels in it: the tool, its validated params, the
+plan the API node made at the request (the probe, units, slots: the worker runs
+from the same facts and probes nothing again), the tier's limits, each input file by its internal URL with its SHA-256 and
 size (the worker checks both after the download), the deadline and the
 attempt token every report must carry. Published to Redis as JSON, one list
 per tool (``queue_key``), so a worker pops only jobs of tools it declares.

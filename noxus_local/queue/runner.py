@@ -2,8 +2,9 @@
 
 It takes a queued job row (whose hold was placed at submission), waits for
 the compute slots the tool declares (``queue.pool``; the job stays
-``queued`` meanwhile and can be cancelled or time out), runs the tool with its
-step tracker, a cancel token and the process's model cache, stores every output file, and
+``queued`` meanwhile and can be cancelled or time out), runs the tool from the
+plan stored with the job (``tool.execute(ctx, plan)``: nothing probed twice) with its
+step tracker, a cancel token, the settings and the process's model cache, stores every output file, and
 settles: charge the actual amount (never above the hold) and release the
 rest, or release everything on failure, cancel or timeout. Settlement is the
 ``settled`` 0 → 1 flip in ``core.jobs.finish``, so it happens exactly once

@@ -118,7 +118,7 @@ class ChatTool(Tool):
 
     def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         p = ctx.params
-        llm = self.text_models(ctx.models.cfg).llm(p["model"], ctx.models)
+        llm = self.text_models(ctx.settings).llm(p["model"], ctx.models)
         channel = self.streams.get(ctx.job_id)
         settings = {"max_tokens": p["max_tokens"], "temperature": p["temperature"], "top_p": p["top_p"],
                     "seed": p.get("seed"), "stop": tuple(p["stop"])}
