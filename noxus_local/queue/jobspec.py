@@ -2,8 +2,9 @@
 
 Everything a worker needs travels in it: the tool, its validated params, the
 plan the API node made at the request (the probe, units, slots: the worker runs
-from the same facts and probes nothing again), the tier's limits, each input file by its internal URL with its SHA-256 and
-size (the worker checks both after the download), the deadline and the
+from the same facts and probes nothing again), the tier's limits, each input
+file by its internal URL with its SHA-256 and size (the worker checks both
+after the download), the deadline and the
 attempt token every report must carry. Published to Redis as JSON, one list
 per tool (``queue_key``), so a worker pops only jobs of tools it declares.
 A worker moves the spec it pops into its own hash (``held_key``) in the same
