@@ -49,7 +49,9 @@ A multi-step tool declares its steps once and enters them; a step's progress is 
 
 The older contract still runs: a tool with no ``Params`` lists ``inputs`` (``InputSpec``s),
 reads ``ctx.params`` as a dict and may define ``run(self, ctx)`` with no plan; its plan is
-built from the hooks ``units``, ``resources_for`` and ``work_units``. To move such a tool:
+built from the hooks ``units``, ``resources_for`` and ``work_units``. Its progress calls take
+fractions too (``ctx.progress(0.5)``, not ``50``), and its default price goes in ``default_price``
+(config.py keeps no table of them any more). To move such a tool:
 write its ``Params`` Struct from the ``InputSpec``s (same names, bounds, defaults, help; file
 inputs in ``file_inputs``), delete ``inputs``, add ``plan`` to ``run``'s arguments.
 """
