@@ -30,7 +30,7 @@ class InputSpec:
     maximum: float | None = None
     max_length: int | None = None
     help: str = ""
-    examples: tuple[Any, ...] = ()  # shown in the OpenAPI request schema, not in the catalog
+    examples: tuple[Any, ...] = ()  # from a params Struct's Meta(examples=...); for the generated OpenAPI
 
     def describe(self) -> dict[str, Any]:
         """The catalog entry for this input (GET /api/v1/tools/{slug})."""

@@ -26,7 +26,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from msgspec import Meta
 
 from noxus_local.media.ffmpeg import run_ffmpeg
-from noxus_local.tools.base import Example, InputFile, Limits, Params, Plan, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import InputFile, Limits, Params, Plan, Tool, ToolContext, ToolOutput
 
 MAX_CPU = 64
 
@@ -53,7 +53,6 @@ class WaitTool(Tool):
     Params = WaitParams
     measures = "seconds"  # priced per second by default: the hold is `seconds`, the charge what was waited
     default_price: ClassVar[Mapping[str, str]] = {"unit": "second", "unit_usd": "0.0001", "minimum_usd": "0.001"}
-    examples = (Example("wait", "wait: five seconds, holding one CPU slot", {"seconds": 5, "cpu": 1}),)
     media_type = "diagnostic"  # its runs never count in the image or video latency
     resources: ClassVar[Mapping[str, int]] = {}  # by default; the plan holds `cpu` slots
 

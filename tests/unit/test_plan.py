@@ -50,13 +50,14 @@ def test_the_catalog_inputs_read_off_a_params_struct_are_the_ones_published_befo
     assert [i.describe() for i in tool.inputs] == BEFORE["inputs"][slug]
 
 
-def test_the_openapi_request_schemas_are_the_ones_published_before_plus_field_examples() -> None:
-    schemas = openapi.tool_input_schemas(list(CATALOG.tools.values()))
-    examples = {(name, field): spec.pop("examples") for name, schema in schemas.items()
-                for field, spec in schema["properties"].items() if "examples" in spec}
-    assert schemas == BEFORE["schemas"]
-    assert examples[("AutoSubtitlesJsonInput", "language")] == ["es"]
-    assert examples[("QrFormInput", "text")] == ["https://noxus.lat"]
+def test_the_openapi_request_schemas_are_the_ones_published_before() -> None:
+    assert openapi.tool_input_schemas(list(CATALOG.tools.values())) == BEFORE["schemas"]
+
+
+def test_a_fields_examples_are_read_off_its_meta() -> None:
+    """Kept on the InputSpec for the generated OpenAPI (issue 18 item 4), not published yet."""
+    examples = {i.name: i.examples for i in CATALOG.resolve("auto-subtitles").inputs}
+    assert examples["language"] == ("es",) and examples["video"] == () and examples["max_lines"] == ()
 
 
 def test_converted_tools_declare_a_struct_and_no_inputs_by_hand() -> None:
