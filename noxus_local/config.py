@@ -297,25 +297,8 @@ class PriceSettings:
 
 
 # Every tool in the catalog needs a price (a missing one is a config error at
-# start, never free); diagnostic tools too. `wait` shows the per-unit form.
-DEFAULT_PRICES: dict[str, str | dict[str, str]] = {
-    "qr": "0.002", "image-convert": "0.002",
-    "wait": {"unit": "second", "unit_usd": "0.0001", "minimum_usd": "0.001"},
-    "pipeline": "0.001",
-    # per minute of probed media; burn=false and preview_at count fewer units (tools/auto_subtitles.UNIT_FACTORS)
-    "auto-subtitles": {"unit": "minute", "unit_usd": "0.02", "minimum_usd": "0.002"},
-    "image-analyze": {"unit": "image", "unit_usd": "0.001"},
-    "image-analyze-batch": {"unit": "image", "unit_usd": "0.001"},
-    "text-to-speech": {"unit": "1k_chars", "unit_usd": "0.015", "minimum_usd": "0.001"},
-    # per second of probed video: shots, keyframes and their image features, speech and loudness
-    "video-analyze": {"unit": "second", "unit_usd": "0.0002", "minimum_usd": "0.001"},
-    # per minute of source analysed; each clip rendered adds 30 s of units (tools/auto_clip.CLIP_UNIT_SECONDS)
-    "auto-clip": {"unit": "minute", "unit_usd": "0.03", "minimum_usd": "0.005"},
-    # /v1/chat/completions: per 1,000 prompt tokens and per 1,000 generated tokens (held: prompt + max_tokens)
-    "chat": {"unit": "1k_tokens", "unit_usd": "0.0002", "output_unit_usd": "0.0006"},
-    # per second of rendered video: the hold from the script's length (or `duration` for an idea)
-    "script-to-video": {"unit": "second", "unit_usd": "0.002", "minimum_usd": "0.01"},
-}
+# start, never free); diagnostic tools too. A tool's own ``default_price`` (its class in
+# noxus_local/tools/) applies where [prices] names it not: ``Catalog.priced`` merges them.
 
 
 @dataclass
@@ -497,12 +480,15 @@ def _tiers(raw: Any) -> dict[str, TierSettings]:
 def _prices(raw: Any) -> dict[str, Price]:
     if not isinstance(raw, dict):
         raise ConfigError("prices: expected a table")
-    merged = {**DEFAULT_PRICES, **raw}
-    return {slug: _price(value, f"prices.{slug}") for slug, value in merged.items()}
+    return {slug: parse_price(value, f"prices.{slug}") for slug, value in raw.items()}
 
 
-def _price(value: Any, where: str) -> Price:
-    """``"0.002"`` (fixed) or a table / inline table of ``PriceSettings``."""
+def parse_price(value: Any, where: str) -> Price:
+    """``"0.002"`` (fixed) or a table / inline table of ``PriceSettings``; ``where`` names it in errors.
+
+    Example: ``parse_price({"unit": "second", "unit_usd": "0.0001"}, "prices.wait")`` →
+    ``Price("second", 100, 0)``.
+    """
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)
     if isinstance(value, str):

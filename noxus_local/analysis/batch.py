@@ -69,7 +69,7 @@ class BatchReport:
 
 def run_batch(items: Sequence[dict[str, Any]], files: Mapping[str, Path], features: Sequence[str],
               max_pixels: int, cancel: CancelToken, progress_file: Path | None = None,
-              progress: Callable[[int], None] = lambda pct: None, models: Any = None,
+              progress: Callable[[float], None] = lambda fraction: None, models: Any = None,
               group_size: int = MODEL_BATCH, per_run: int | None = None) -> BatchReport:
     """Analyse every queued item, ``group_size`` at a time; returns each item's public view and the counts."""
     started = time.monotonic()
@@ -85,7 +85,7 @@ def run_batch(items: Sequence[dict[str, Any]], files: Mapping[str, Path], featur
         for n, view in zip(group, views_now, strict=True):
             views[n] = view
         _write(progress_file, views)  # a poller sees each result as soon as its group ends
-        progress(int(100 * (start + len(group)) / len(todo)))
+        progress((start + len(group)) / len(todo))  # a fraction
     if not todo:
         _write(progress_file, views)
     ok = sum(1 for v in views if v["status"] == "finished")

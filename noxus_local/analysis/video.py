@@ -74,7 +74,7 @@ class Scan:
 
 
 def scan(path: Path, info: MediaInfo, cancel: CancelToken, frames_dir: Path, grid: float = GRID_SECONDS,
-         progress: Callable[[int], None] = lambda pct: None, score_fps: float | None = None,
+         progress: Callable[[float], None] = lambda fraction: None, score_fps: float | None = None,
          skip_nonref: bool = True, max_seconds: float | None = None, keep_side: int = KEYFRAME_SIDE) -> Scan:
     """Decode the video once; corrupt data that yields no frame is ``invalid_media``.
 
@@ -116,7 +116,7 @@ def scan(path: Path, info: MediaInfo, cancel: CancelToken, frames_dir: Path, gri
                     if out.decoded % 32 == 0:
                         cancel.check()
                         if duration:
-                            progress(min(99, int(100 * t / duration)))
+                            progress(min(0.99, t / duration))  # a fraction; 1.0 when the step ends
                     if t + 1e-6 >= next_score:  # at most SCORE_FPS frames a second are compared
                         hsv, luma = _small(frame)
                         out.scores.add(t, hsv, luma)

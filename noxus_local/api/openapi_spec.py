@@ -774,21 +774,7 @@ FORM_COMMON = {
 }
 
 # request examples: name → (tool slug, Example Object); seed 000's own calls first
-JSON_REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
-    "qr": ("qr", {"summary": "qr: a PNG QR code of a URL (seed 000)",
-                  "value": {"text": "https://noxus.lat", "output_format": "png"}}),
-    "image-convert (base64)": ("image-convert", {
-        "summary": "image-convert: a base64 PNG to WebP (seed 000)",
-        "value": {"filename": "foto.png", "content_base64": PNG_1X1, "output_format": "webp"}}),
-}
-FORM_REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
-    "image-convert": ("image-convert", {
-        "summary": "image-convert: upload foto.png, get mi-imagen.webp (seed 000)",
-        "description": "curl -F \"image=@foto.png\" -F \"output_format=webp\" -F \"filename=mi-imagen\"",
-        "value": {"image": "(binary: foto.png)", "output_format": "webp", "filename": "mi-imagen"}}),
-    "qr": ("qr", {"summary": "qr: an SVG QR code, as form fields",
-                  "value": {"text": "https://noxus.lat", "output_format": "svg"}}),
-}
+# the request examples of each tool live on its class (``Tool.examples``: tools/<name>.py)
 
 # the OpenAI-compatible audio routes (api/openai_routes.py): OpenAI's shapes, our keys and billing
 SCHEMAS.update({
@@ -1105,10 +1091,6 @@ TTS_RUN = _envelope({
                          {"word": "tal?", "start": 0.9, "end": 1.3}],
                "timing_source": "model_durations"}})
 OPERATIONS[("post", "/api/v1/tools/{name}")].examples["text-to-speech"] = TTS_RUN
-JSON_REQUESTS["text-to-speech"] = ("text-to-speech", {
-    "summary": "text-to-speech: Spanish speech as MP3, with word timings",
-    "value": {"text": "Hola, ¿qué tal?", "voice_id": "ef_dora", "format": "mp3"}})
-
 # --- script-to-video (tools/script_to_video.py) ---
 S2V_JOB = "job_2b7e5c9a1d3f4e6a8c0b2d4f"
 S2V_STEPS = ("write", "plan", "voice", "visuals", "render")
@@ -1144,16 +1126,6 @@ S2V_RUN = _envelope({
                              "words": [{**w, "probability": 1.0} for w in S2V_WORDS]}],
                "warnings": []}})
 OPERATIONS[("post", "/api/v1/tools/{name}")].examples["script-to-video"] = S2V_RUN
-JSON_REQUESTS["script-to-video"] = ("script-to-video", {
-    "summary": "script-to-video: a Spanish script, your picture and a bundled mood (seed 000)",
-    "value": {"script": "¿Sabías que el café nació en Etiopía? Hoy se bebe en todo el mundo.",
-              "aspect_ratio": "9:16", "caption_style": "yellow_punch", "music": "calm",
-              "materials": ["asset_5b1c0e8f2a9d4c7e1f3a6b2d"]}})
-FORM_REQUESTS["script-to-video"] = ("script-to-video", {
-    "summary": "script-to-video: the text model writes the script from an idea (seed 000)",
-    "description": "curl -F \"idea=Un video sobre vender mas con automatizacion\" -F \"duration=30\"",
-    "value": {"idea": "Un video sobre vender mas con automatizacion", "duration": 30}})
-
 # --- OpenAI-compatible speech (api/openai_speech_routes.py) ---
 SCHEMAS.update({"OpenAIVoices": _obj({"object": {"const": "list"}, "voices": {"type": "array", "items": _obj(
                     {"id": _str(), "name": _str(), "language": _str(), "gender": _str()})},

@@ -1,7 +1,8 @@
 """Tool routes: the catalog, and POST /api/v1/tools/{slug-or-alias}.
 
 The POST handler is the contract's pipeline in order (CONTRACT.md §3):
-authenticate → scope/tool → parse and check limits → validate → idempotency,
+authenticate → scope/tool → parse and check limits → validate → plan (the
+tool probes its input once: units, slots, models; ``plan_job``) → idempotency,
 limits, hold and job row in one transaction → run (one-shot or queued) →
 settle → respond. Anything that fails before the job row exists removes the
 job's work folder, so a refused request leaves nothing on disk.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from anyio import to_thread
@@ -36,9 +38,9 @@ from noxus_local.core.limits import job_window, tier_limits
 from noxus_local.core.ssrf import check_url
 from noxus_local.errors import ERRORS_BY_CODE, InsufficientStorage, NoxusError, ShuttingDown, Text, ValidationError
 from noxus_local.node.services import Services
-from noxus_local.runtime.steps import plan
+from noxus_local.runtime.steps import plan as pending_steps
 from noxus_local.store.space import storage_errors
-from noxus_local.tools.base import InputSpec, Tool, coerce_inputs
+from noxus_local.tools.base import InputFile, InputSpec, Limits, Plan, Tool, coerce_inputs
 
 RETURN_BASE64 = InputSpec("return_base64", "boolean", default=True)
 WEBHOOK_SHAPE = Text("objeto JSON {url, secret}", "a JSON object {url, secret}")
@@ -148,12 +150,14 @@ async def prepare_job(request: Request[Any, Any, Any], svc: Services, principal:
     params = await to_thread.run_sync(tool.validate, parsed.fields, parsed.files, limits)
     # a custom voice (issue 11) is the account's: its mix is looked up now and frozen in the job
     params = await to_thread.run_sync(svc.voices.resolve, principal.account_id, params)
+    # the run decided once (probe, units, slots, models): stored with the job, handed to run(ctx, plan)
+    params, plan = await to_thread.run_sync(plan_job, tool, params, parsed.files, limits)
     await to_thread.run_sync(tool.check_installed, params, svc.cfg)  # a missing model: 400/503 before the hold
     _wants_base64(parsed.fields)  # refused before the job exists, not after it ran
     # more compute than this machine has could never start: 503 before any money moves
-    await to_thread.run_sync(svc.pool.check, tool.resources_for(params))
+    await to_thread.run_sync(svc.pool.check, plan.resources)
     price = svc.cfg.price(tool.slug)
-    hold, units = await to_thread.run_sync(estimate, tool, price, params, parsed.files)
+    hold, units = await to_thread.run_sync(estimate, tool, price, params, plan)
     webhook = await to_thread.run_sync(webhook_from_fields, parsed.fields, svc.cfg.webhooks.allow_hosts)
     fingerprint = idempotency.fingerprint("POST", route or f"/api/v1/tools/{tool.slug}", parsed.fields,
                                           parsed.file_hashes)
@@ -167,8 +171,20 @@ async def prepare_job(request: Request[Any, Any, Any], svc: Services, principal:
         estimate_micros=hold, price=price, estimated_units=units,
         request_id=request_id_of(request), idempotency_key=options.idempotency_key,
         fingerprint=fingerprint, max_processing_seconds=options.max_processing_seconds, webhook=webhook,
-        steps=plan(tool.steps))  # a queued job already shows its declared steps, pending
+        steps=pending_steps(tool.steps), plan=plan.dumps())  # a queued job already shows its steps, pending
     return new_job
+
+
+def plan_job(tool: Tool, params: dict[str, Any], files: Mapping[str, InputFile],
+             limits: Limits) -> tuple[dict[str, Any], Plan]:
+    """The tool's plan of this run, and the params as the job keeps them (a plan may normalise them).
+
+    Example: ``plan_job(WaitTool(), {"seconds": 2.0, ...}, {}, Limits())`` →
+    ``({"seconds": 2.0, ...}, Plan(units=2.0, resources={}, work_units=2.0))``.
+    """
+    typed = tool.typed(params)
+    plan = tool.plan(typed, files, limits)
+    return tool.stored(typed), plan
 
 
 async def _run_and_respond(request: Request[Any, Any, Any], svc: Services, job: jobs.NewJob,

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from noxus_local.config import (
-    DEFAULT_PRICES,
     DEFAULT_TIERS,
     SECTIONS,
     AccountDecl,
@@ -92,7 +92,11 @@ PRICES_HELP = """\
 
 def _prices() -> list[str]:
     out = [PRICES_HELP, "[prices]"]
-    out += [f"{toml_value(slug) if '-' in slug else slug} = {toml_value(p)}" for slug, p in DEFAULT_PRICES.items()]
+    from noxus_local.tools.catalog import Catalog  # each tool's default price lives on its class
+
+    defaults = {t.slug: t.default_price for t in Catalog.default(diagnostics=True).tools.values()}
+    out += [f"{toml_value(slug) if '-' in slug else slug} = {toml_value(dict(p) if isinstance(p, Mapping) else p)}"
+            for slug, p in defaults.items()]
     example = {"unit": "minute", "unit_usd": "0.01", "minimum_usd": "0.01"}
     return [*out, "", '# [prices."auto-subtitles"]', *_fields(PriceSettings, example, comment_out=True)]
 

@@ -85,7 +85,7 @@ def cmd_restore(args: argparse.Namespace, cfg: Config) -> int:
 def cmd_config_check(args: argparse.Namespace, cfg: Config) -> int:
     from noxus_local.config import settings_table
     from noxus_local.tools.catalog import Catalog
-    Catalog.default(cfg.jobs.diagnostic_tools).check_prices(cfg.prices)  # ConfigError → exit 2
+    cfg.prices = Catalog.default(cfg.jobs.diagnostic_tools).priced(cfg.prices)  # ConfigError → exit 2
     for name, _default, _help in settings_table():
         if name.startswith(("tiers.", "prices.", "generators.<name>.")):
             continue

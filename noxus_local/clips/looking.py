@@ -117,7 +117,7 @@ def _speaking(t: float, quiet: Sequence[tuple[float, float]]) -> bool:
 
 
 def look(video: Path, info: MediaInfo, detector: Any, workdir: Path, cancel: CancelToken, *, face_fps: float,
-         limit: float | None = None, progress: Callable[[int], None] = lambda pct: None,
+         limit: float | None = None, progress: Callable[[float], None] = lambda fraction: None,
          quiet: Sequence[tuple[float, float]] = ()) -> Sight:
     """Shot cuts and the faces of frames sampled ``face_fps`` times a second; ``detector`` is a loaded
     CenterFace. Each face carries its mouth motion since the last sample (``Box.activity``), kept only
@@ -125,7 +125,7 @@ def look(video: Path, info: MediaInfo, detector: Any, workdir: Path, cancel: Can
     stream = info.require_video()
     size = stream.display_size or (stream.width or 0, stream.height or 0)
     frames = scan(video, info, cancel, workdir / "frames", grid=1.0 / face_fps, max_seconds=limit,
-                  progress=lambda pct: progress(pct // 2), score_fps=SCORE_FPS, keep_side=KEEP_SIDE)
+                  progress=lambda f: progress(f / 2), score_fps=SCORE_FPS, keep_side=KEEP_SIDE)
     cuts = [s.start for s in detect(frames.scores, info.duration or frames.last_time) if s.transition != "start"]
     samples: list[FaceSample] = []
     before: np.ndarray | None = None
@@ -143,5 +143,5 @@ def look(video: Path, info: MediaInfo, detector: Any, workdir: Path, cancel: Can
                           for f in faces if f["confidence"] >= MIN_CONFIDENCE)
             samples.append(FaceSample(frame.t, carry_activity(samples[-1].faces if samples else (), boxes)))
             before = gray
-        progress(50 + 50 * min(len(frames.grid), i + BATCH) // max(1, len(frames.grid)))
+        progress(0.5 + 0.5 * min(len(frames.grid), i + BATCH) / max(1, len(frames.grid)))
     return Sight(cuts, samples, size)

@@ -55,12 +55,18 @@ def need_of(catalog: ToolNeeds, row: sqlite3.Row) -> dict[str, int]:
 
 
 def _demand(catalog: ToolNeeds, row: sqlite3.Row) -> tuple[dict[str, int], float]:
-    """(slots, expected media units) of a job; ({}, 0) for a tool no longer in the catalog."""
+    """(slots, expected media units) of a job, from the plan stored with it (issue 18 item 2: its
+    ``resources`` and ``work_units``); ({}, 0) for a tool no longer in the catalog."""
     try:
-        tool, params = catalog.resolve(row["tool"]), json.loads(row["params"])
-        need, units = tool.resources_for(params), float(tool.work_units(params))
+        tool = catalog.resolve(row["tool"])
     except NoxusError:
         return {}, 0.0
+    if row["plan"]:
+        plan = json.loads(row["plan"])  # a Plan as JSON (tools/plan.py): defaults are left out
+        need, units = plan.get("resources", {}), float(plan.get("work_units", 1.0))
+    else:  # a job queued before plans were stored
+        params = json.loads(row["params"])
+        need, units = tool.resources_for(params), float(tool.work_units(params))
     return {resource: amount for resource, amount in need.items() if amount > 0}, units
 
 
@@ -72,7 +78,7 @@ def queue_estimate(db: Any, catalog: ToolNeeds, slots: Callable[[str], int],
         return {"queue_position": 1, "eta_seconds": 0.0}
     ahead = [(r, d) for r in _queued_before(db, row) if (d := _demand(catalog, r))[0].keys() & need.keys()]
     running = [(r, _demand(catalog, r)) for r in db.all(
-        "SELECT tool, params, started_at FROM jobs WHERE status = 'running' AND settled = 0")]
+        "SELECT tool, params, plan, started_at FROM jobs WHERE status = 'running' AND settled = 0")]
     per_unit = seconds_per_unit(db, {r["tool"] for r, _ in ahead + running})
     now, work = time.time(), dict.fromkeys(need, 0.0)
     for r, (n, units) in ahead:
@@ -85,7 +91,7 @@ def queue_estimate(db: Any, catalog: ToolNeeds, slots: Callable[[str], int],
 
 
 def _queued_before(db: Any, row: sqlite3.Row) -> list[sqlite3.Row]:
-    return db.all("SELECT tool, params FROM jobs WHERE status = 'queued' AND settled = 0"
+    return db.all("SELECT tool, params, plan FROM jobs WHERE status = 'queued' AND settled = 0"
                   " AND (created_at < ? OR (created_at = ? AND id < ?))",
                   (row["created_at"], row["created_at"], row["id"]))
 
@@ -113,7 +119,7 @@ def seconds_per_unit(db: Any, tools: Iterable[str]) -> dict[str, float]:
 def queued_work(db: Any, catalog: ToolNeeds) -> dict[str, int]:
     """Slots wanted by all queued jobs per resource, e.g. ``{"cpu": 6}``."""
     work: dict[str, int] = {}
-    for row in db.all("SELECT tool, params FROM jobs WHERE status = 'queued' AND settled = 0"):
+    for row in db.all("SELECT tool, params, plan FROM jobs WHERE status = 'queued' AND settled = 0"):
         for resource, amount in need_of(catalog, row).items():
             work[resource] = work.get(resource, 0) + amount
     return work

@@ -7,35 +7,34 @@ hold by ``core.jobs.finish``. Failed and cancelled jobs are charged 0 there.
 
 Example::
 
-    estimate(WaitTool(), Price("second", 100), {"seconds": 12.5}, {})     # (1250, 12.5)
+    estimate(WaitTool(), Price("second", 100), {"seconds": 12.5}, Plan(units=12.5))   # (1250, 12.5)
     settlement(row, ToolOutput(b"", "w.json", "application/json", units=3.0))  # (300, 3.0)
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
 from typing import Any
 
 from noxus_local.core.jobs import job_price
 from noxus_local.money import Price
-from noxus_local.tools.base import InputFile, Tool, ToolOutput
+from noxus_local.tools.base import Plan, Tool, ToolOutput
 
 
-def estimate(tool: Tool, price: Price, params: dict[str, Any],
-             files: Mapping[str, InputFile]) -> tuple[int, float | None]:
-    """(hold in micro-USD, units in the price's unit) from the validated input.
+def estimate(tool: Tool, price: Price, params: dict[str, Any], plan: Plan) -> tuple[int, float | None]:
+    """(hold in micro-USD, units in the price's unit) from the validated input and its plan.
 
-    A fixed price holds itself; a per-unit one asks the tool what it will
-    process (``Tool.units``: a probed duration, a text length). Example: wait
-    ``{"seconds": 12.5}`` at 0.0001 USD/s → (1250, 12.5).
+    A fixed price holds itself; a per-unit one holds what the plan says the run
+    will process (``Plan.units``: a probed duration, a text length), so the
+    price reads the probe the plan made and nothing is probed again. Example:
+    wait ``{"seconds": 12.5}`` at 0.0001 USD/s → (1250, 12.5).
     """
     if price.unit is None:
         return price.cost(0), None
     if price.output_unit_micros is not None:  # 1k_tokens: the prompt's tokens and all max_tokens may cost
         prompt, completion = tool.token_estimate(params)
         return price.token_cost(prompt, completion), None
-    quantity = tool.units(params, files)
+    quantity = plan.units if plan.units is not None else 1.0
     return price.cost(quantity), float(price.units(quantity))
 
 

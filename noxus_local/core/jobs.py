@@ -50,6 +50,7 @@ class NewJob:
     steps: list[dict[str, Any]] = field(default_factory=list)
     price: Price | None = None  # a per-unit price, kept with the job; None = fixed per run
     estimated_units: float | None = None  # in the price's unit: what estimate_micros was computed from
+    plan: str | None = None  # the tool's Plan as JSON (tools/plan.py): what its run reads, here or remote
 
 
 def submit(db: Any, job: NewJob, tier: TierSettings, idempotency_hours: float) -> idempotency.Replay | None:
@@ -80,13 +81,13 @@ def _insert(conn: sqlite3.Connection, job: NewJob) -> None:
         "INSERT INTO jobs (id, account_id, environment, key_id, app_id, tool, status, steps, params,"
         " files, limits, estimate_micros, hold_micros, request_id, idempotency_key,"
         " max_processing_seconds, webhook, created_at, price_unit, unit_price_micros,"
-        " minimum_price_micros, estimated_units)"
-        " VALUES (?,?,?,?,?,?,'queued',?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " minimum_price_micros, estimated_units, plan)"
+        " VALUES (?,?,?,?,?,?,'queued',?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (job.id, p.account_id, p.environment, p.key_id, p.app_id, job.tool,
          json.dumps(job.steps) if job.steps else None, json.dumps(job.params), json.dumps(job.files),
          json.dumps(job.limits), job.estimate_micros, job.estimate_micros, job.request_id,
          job.idempotency_key, job.max_processing_seconds,
-         json.dumps(job.webhook) if job.webhook else None, time.time(), *_price_columns(job)))
+         json.dumps(job.webhook) if job.webhook else None, time.time(), *_price_columns(job), job.plan))
 
 
 def _price_columns(job: NewJob) -> tuple[Any, ...]:

@@ -85,7 +85,7 @@ def prepare(cfg: Config) -> str | None:
     """
     for identity in cfg.inference.preload:
         model_class(identity)
-    Catalog.default(cfg.jobs.diagnostic_tools).check_prices(cfg.prices)  # refuse before touching the data dir
+    cfg.prices = Catalog.default(cfg.jobs.diagnostic_tools).priced(cfg.prices)  # refuse before touching the data dir
     db = open_db(cfg)
     try:
         sync_config(db, cfg)
@@ -96,7 +96,7 @@ def prepare(cfg: Config) -> str | None:
 
 def build_services(cfg: Config) -> Services:
     catalog = Catalog.default(cfg.jobs.diagnostic_tools)
-    catalog.check_prices(cfg.prices)  # before anything opens: a tool without a price never serves free
+    cfg.prices = catalog.priced(cfg.prices)  # before anything opens: a tool without a price never serves free
     db = open_db(cfg)
     store = FileStore(Path(cfg.server.data_dir), load_secret(Path(cfg.server.data_dir), cfg.server.secret_key))
     pool, models = ComputePool.from_config(cfg), ModelCache(cfg)

@@ -63,7 +63,7 @@ def check_config(cfg: Config, source: str) -> Check:
     """The file loaded; and every tool has a price it can measure (else serve exits 2)."""
     from noxus_local.tools.catalog import Catalog
     try:
-        Catalog.default(cfg.jobs.diagnostic_tools).check_prices(cfg.prices)
+        cfg.prices = Catalog.default(cfg.jobs.diagnostic_tools).priced(cfg.prices)
     except ConfigError as exc:
         return Check("config", FAIL, str(exc))
     return Check("config", OK, f"loaded from {source}")

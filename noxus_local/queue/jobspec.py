@@ -1,8 +1,10 @@
 """The self-contained job spec a remote worker runs from: no SQLite, no shared disk.
 
-Everything a worker needs travels in it: the tool, its validated params and
-the tier's limits, each input file by its internal URL with its SHA-256 and
-size (the worker checks both after the download), the deadline and the
+Everything a worker needs travels in it: the tool, its validated params, the
+plan the API node made at the request (the probe, units, slots: the worker runs
+from the same facts and probes nothing again), the tier's limits, each input
+file by its internal URL with its SHA-256 and size (the worker checks both
+after the download), the deadline and the
 attempt token every report must carry. Published to Redis as JSON, one list
 per tool (``queue_key``), so a worker pops only jobs of tools it declares.
 A worker moves the spec it pops into its own hash (``held_key``) in the same
@@ -61,6 +63,9 @@ class JobSpec:
     limits: dict[str, Any]
     deadline: float | None  # unix seconds (Max-Processing-Time counts from submission); None = no limit
     files: list[SpecFile] = field(default_factory=list)
+    # the tool's Plan made at the request, as JSON (tools/plan.py): the worker runs from the same facts
+    # (the probe, units, slots) and probes nothing again; None for a job queued before plans were stored
+    plan: dict[str, Any] | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row, attempt: str, digests: dict[str, tuple[str, int]]) -> JobSpec:
@@ -71,7 +76,7 @@ class JobSpec:
         seconds = row["max_processing_seconds"]
         return cls(job_id=row["id"], attempt=attempt, tool=row["tool"], params=json.loads(row["params"]),
                    limits=json.loads(row["limits"]), deadline=row["created_at"] + seconds if seconds else None,
-                   files=files)
+                   files=files, plan=json.loads(row["plan"]) if row["plan"] else None)
 
     def dumps(self) -> str:
         return json.dumps(asdict(self))

@@ -38,7 +38,7 @@ from noxus_local.queue.pool import ComputePool
 from noxus_local.queue.worker_client import WorkerClient
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.runtime.steps import Deferred, StepTracker, outcome_of
-from noxus_local.tools.base import InputFile, Limits, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import InputFile, Limits, Plan, Tool, ToolContext, ToolOutput
 from noxus_local.tools.catalog import Catalog
 
 log = logging.getLogger("noxus_local.queue.remote_worker")
@@ -172,7 +172,9 @@ class RemoteWorker:
         tool = self.catalog.resolve(spec.tool)
         token = CancelToken()
         try:
-            if not self.pool.acquire(spec.job_id, tool.resources_for(spec.params), token):
+            plan = Plan.loads(spec.plan)
+            need = plan.resources if plan is not None else tool.resources_for(spec.params)
+            if not self.pool.acquire(spec.job_id, need, token):
                 # another thread here waits for this job under another attempt: one of the two is
                 # stale, and only the claim knows which, so this one goes back on the list
                 self._stop.wait(POP_SECONDS)
@@ -222,7 +224,8 @@ class RemoteWorker:
 
         tracker = StepTracker(tool.steps, flush=flush, schedule=self._deferred.call_later)
         try:
-            output = tool.run(self._context(spec, token, tracker))
+            ctx = self._context(spec, token, tracker)
+            output = tool.execute(ctx, tool.planned(spec.plan, ctx))
             token.check()
             body = self._deliver(spec, output, tracker)
         except StaleAttempt:  # given up on the API node (lost heartbeats, cancel): its result is dropped
@@ -250,7 +253,8 @@ class RemoteWorker:
             self.client.download(spec.job_id, spec.attempt, f, dest)
             files[f.field] = InputFile(dest, f.filename, f.content_type, f.size_bytes)
         return ToolContext(params=spec.params, files=files, limits=Limits(**spec.limits), workdir=workdir,
-                           progress=tracker.progress, cancel=token, steps=tracker, models=self.models)
+                           progress=tracker.progress, cancel=token, steps=tracker, models=self.models,
+                           settings=self.cfg, job_id=spec.job_id)
 
     def _deliver(self, spec: JobSpec, out: ToolOutput, tracker: StepTracker) -> dict[str, Any]:
         outputs = []

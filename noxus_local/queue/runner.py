@@ -2,8 +2,9 @@
 
 It takes a queued job row (whose hold was placed at submission), waits for
 the compute slots the tool declares (``queue.pool``; the job stays
-``queued`` meanwhile and can be cancelled or time out), runs the tool with its
-step tracker, a cancel token and the process's model cache, stores every output file, and
+``queued`` meanwhile and can be cancelled or time out), runs the tool from the
+plan stored with the job (``tool.execute(ctx, plan)``: nothing probed twice) with its
+step tracker, a cancel token, the settings and the process's model cache, stores every output file, and
 settles: charge the actual amount (never above the hold) and release the
 rest, or release everything on failure, cancel or timeout. Settlement is the
 ``settled`` 0 → 1 flip in ``core.jobs.finish``, so it happens exactly once
@@ -38,7 +39,7 @@ from noxus_local.queue.pool import ComputePool
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.runtime.steps import Deferred, StepTracker, outcome_of, plan
 from noxus_local.store.space import StorageGuard, is_disk_full
-from noxus_local.tools.base import InputFile, Limits, ToolContext, ToolOutput
+from noxus_local.tools.base import InputFile, Limits, Plan, Tool, ToolContext, ToolOutput
 from noxus_local.tools.catalog import Catalog
 
 log = logging.getLogger("noxus_local.queue.runner")
@@ -118,7 +119,7 @@ class JobRunner:
         """
         job_id = row["id"]
         try:
-            need = self.catalog.resolve(row["tool"]).resources_for(json.loads(row["params"]))
+            need = slots_of(self.catalog.resolve(row["tool"]), row)
             if not self.pool.acquire(job_id, need, token):
                 return token.cancelled  # cancelled or timed out while waiting: it never started
         except NoxusError as exc:  # the tool left the catalog, or needs more than this machine has
@@ -150,7 +151,8 @@ class JobRunner:
         tracker = StepTracker(tool.steps, flush=lambda pct, steps: jobs.set_progress(self.db, job_id, pct, steps),
                               schedule=self._deferred.call_later)
         try:
-            output = tool.run(self._context(row, token, tracker))
+            ctx = self._context(row, token, tracker)
+            output = tool.execute(ctx, tool.planned(row["plan"], ctx))
             token.check()  # a cancel or timeout that came while the tool finished wins
             self._succeed(row, output, tracker)
         except NoxusError as exc:
@@ -182,7 +184,7 @@ class JobRunner:
                            limits=Limits(**json.loads(row["limits"])),
                            workdir=self.files.work_dir(row["id"]),
                            progress=tracker.progress, cancel=token, steps=tracker, models=self.models,
-                           job_id=row["id"])
+                           settings=self.cfg, job_id=row["id"])
 
     def _succeed(self, row: sqlite3.Row, out: ToolOutput, tracker: StepTracker) -> None:
         """Store the outputs and settle; over the tier's output ceiling or storage quota the
@@ -321,3 +323,11 @@ class JobRunner:
                     hook(job_id)
                 except Exception:
                     log.exception("job hook failed for %s", job_id)
+
+
+def slots_of(tool: Tool, row: sqlite3.Row) -> dict[str, int]:
+    """The compute slots a queued job's run takes: its plan's ``resources`` (``{"cpu": 2}``); a job
+    queued before plans were stored asks the tool (``resources_for`` its params)."""
+    plan = Plan.loads(row["plan"])
+    return dict(plan.resources if plan is not None else tool.resources_for(json.loads(row["params"])))
+

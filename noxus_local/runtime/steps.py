@@ -13,7 +13,7 @@ Example::
     with tracker.step("probe"):
         pass                                  # probe: succeeded → overall 10
     with tracker.step("transcribe") as step:
-        step.progress(50)                     # overall 10 + 6 * 50 / 10 = 40
+        step.progress(0.5)                    # overall 10 + 6 * 50 / 10 = 40
     tracker.overall()                         # 40
 """
 
@@ -115,16 +115,18 @@ class StepTracker:
 
     # --- what tools call -------------------------------------------------
     def step(self, name: str) -> StepScope:
-        """``with tracker.step("render") as step: step.progress(40)``: running → succeeded/failed."""
+        """``with tracker.step("render") as step: step.progress(0.4)``: running → succeeded/failed."""
         return StepScope(self, name)
 
-    def progress(self, pct: float, step: str | None = None) -> None:
-        """The older callback, ``ctx.progress(pct, step)``.
+    def progress(self, fraction: float, step: str | None = None) -> None:
+        """``ctx.progress(fraction, step)``: a fraction 0.0-1.0 (stored as a 0-100 percent).
 
-        With declared steps, ``pct`` is the progress within ``step`` (entered
-        when it is not the running one). Without, ``pct`` is the job's overall
+        With declared steps, ``fraction`` is the progress within ``step`` (entered
+        when it is not the running one). Without, it is the job's overall
         progress and a new ``step`` name closes the previous one, as before.
+        Example: ``tracker.progress(0.5, "render")`` → the job shows 50.
         """
+        pct = 100 * fraction
         with self._lock:
             moved = step is not None and self._running_name() != step
             if moved:
@@ -249,7 +251,7 @@ class StepTracker:
 
 
 class StepScope:
-    """The handle ``ctx.step(name)`` gives: a context manager with ``progress(pct)``."""
+    """The handle ``ctx.step(name)`` gives: a context manager with ``progress(fraction)``."""
 
     def __init__(self, tracker: StepTracker, name: str) -> None:
         self._tracker = tracker
@@ -265,14 +267,15 @@ class StepScope:
         if self._record is not None:
             self._tracker._exit(self._record, exc)
 
-    def progress(self, pct: float) -> None:
-        """Progress within this step, 0-100; stored at most every ~0.25 s."""
+    def progress(self, fraction: float) -> None:
+        """Progress within this step, a fraction 0.0-1.0 (stored as 0-100); stored at most every ~0.25 s."""
         if self._record is not None:
-            self._tracker._set_progress(self._record, pct)
+            self._tracker._set_progress(self._record, 100 * fraction)
 
 
 def _clamp(pct: float) -> int:
-    return max(0, min(100, int(pct)))
+    # a hair over: 100 * 0.29 is 28.999999999999996, which int() would floor to 28
+    return max(0, min(100, int(pct + 1e-6)))
 
 
 def _timer(delay: float, fn: Callable[[], None]) -> None:

@@ -249,7 +249,13 @@ def v10_custom_voices(db: Database) -> None:
     db["custom_voices"].create_index(["account_id", "created_at"], "custom_voices_account")
 
 
+def v11_job_plan(db: Database) -> None:
+    """11: the plan a tool made at the request (issue 18 item 2: probe once, units, slots, models, facts), as
+    JSON; the runner and a remote worker run from it. NULL for a job queued before: the runner plans it again."""
+    db["jobs"].add_column("plan", str)
+
+
 MIGRATIONS: list[Migration] = [
     v1_accounts_keys_ledger_jobs, v2_webhooks, v3_job_media, v4_keys_version, v5_heartbeat, v6_unit_prices,
-    v7_outputs_and_steps, v8_assets, v9_attempt_token, v10_custom_voices,
+    v7_outputs_and_steps, v8_assets, v9_attempt_token, v10_custom_voices, v11_job_plan,
 ]

@@ -37,7 +37,10 @@ import json
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
+
+import msgspec
+from msgspec import Meta
 
 from noxus_local.captions import styles, subtitles
 from noxus_local.clips.camera import CameraRules, camera_path
@@ -62,7 +65,8 @@ from noxus_local.runtime.steps import Step
 from noxus_local.speech.asr import load_audio
 from noxus_local.speech.types import Transcript
 from noxus_local.tools.auto_subtitles import check_speech_model, recognise, supported_languages
-from noxus_local.tools.base import InputFile, InputSpec, Limits, OutputFile, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import InputFile, InputSpec, Limits, OutputFile, Plan, Tool, ToolContext, ToolOutput
+from noxus_local.tools.params import Params
 
 LEVEL_STEP = 0.1  # seconds per loudness value: silences between sentences and the loudness signal
 CLIP_UNIT_SECONDS = 30.0  # one rendered clip is billed as this many seconds of source
@@ -76,6 +80,30 @@ NO_CANDIDATE = "no clip reached viral_score_threshold"
 NO_WINDOW = "no run of whole sentences fits between min_duration and max_duration"
 
 
+Seconds = Annotated[float, Meta(ge=1, le=600, description="Seconds.")]
+
+
+class AutoClipParams(Params):
+    """What ``POST /api/v1/tools/auto-clip`` takes, besides the ``video`` file."""
+
+    file_inputs: ClassVar[tuple[InputSpec, ...]] = (
+        InputSpec("video", "file", required=True, help="The long video (upload, asset id or URL)."),)
+    max_clips: Annotated[int, Meta(ge=1, le=20)] = 3
+    min_duration: Seconds = 15.0
+    max_duration: Seconds = 60.0
+    add_captions: bool = True
+    caption_style: Literal[tuple(styles.PRESETS)] = styles.DEFAULT_STYLE  # type: ignore[valid-type]
+    aspect_ratio: Literal["9:16", "1:1", "16:9"] = "9:16"
+    viral_score_threshold: Annotated[float, Meta(ge=1, le=10, description="Clips scoring below this are not "
+                                                                           "rendered.")] = 1.0
+    language: Annotated[str, Meta(max_length=8, description="es, en, any Whisper code, or auto.",
+                                  examples=["es"])] = "auto"
+    hook_title: Annotated[str, Meta(max_length=200, description="On-screen title over the first seconds: your "
+                                                                "text, or auto (the clip's opening line).")] \
+        | None = None
+    model: Annotated[str, Meta(max_length=40, description="An installed whisper model.")] = "whisper-base"
+
+
 class AutoClipTool(Tool):
     slug = "auto-clip"
     aliases = ("auto-clips",)
@@ -84,24 +112,13 @@ class AutoClipTool(Tool):
                    "reframes each to follow the speaker's face and burns captions; one MP4, JSON and SRT per clip.")
     media_type = "video"
     measures = "seconds"
+    # per minute of source analysed; each clip rendered adds CLIP_UNIT_SECONDS of units
+    default_price: ClassVar[Mapping[str, str]] = {"unit": "minute", "unit_usd": "0.03", "minimum_usd": "0.005"}
     resources: ClassVar[Mapping[str, int]] = {"cpu": 2}
     steps = (Step("probe", 1), Step("transcribe", 5), Step("candidates", 1), Step("score", 3), Step("reframe", 1),
              Step("render", 5))
-    inputs = (
-        InputSpec("video", "file", required=True, help="The long video (upload, asset id or URL)."),
-        InputSpec("max_clips", "integer", default=3, minimum=1, maximum=20),
-        InputSpec("min_duration", "number", default=15.0, minimum=1, maximum=600, help="Seconds."),
-        InputSpec("max_duration", "number", default=60.0, minimum=1, maximum=600, help="Seconds."),
-        InputSpec("add_captions", "boolean", default=True),
-        InputSpec("caption_style", "string", default=styles.DEFAULT_STYLE, choices=tuple(styles.PRESETS)),
-        InputSpec("aspect_ratio", "string", default="9:16", choices=("9:16", "1:1", "16:9")),
-        InputSpec("viral_score_threshold", "number", default=1.0, minimum=1, maximum=10,
-                  help="Clips scoring below this are not rendered."),
-        InputSpec("language", "string", default="auto", max_length=8, help="es, en, any Whisper code, or auto."),
-        InputSpec("hook_title", "string", max_length=200,
-                  help="On-screen title over the first seconds: your text, or auto (the clip's opening line)."),
-        InputSpec("model", "string", default="whisper-base", max_length=40, help="An installed whisper model."),
-    )
+    Params = AutoClipParams
+    models = ("whisper-base", "silero-vad", "centerface")
 
     def describe(self, price: Any, available: bool = True, reason: str | None = None) -> dict[str, Any]:
         out = super().describe(price, available, reason)
@@ -109,21 +126,25 @@ class AutoClipTool(Tool):
         out["clip_unit_seconds"] = CLIP_UNIT_SECONDS
         return out
 
-    def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
-        if params["min_duration"] > params["max_duration"]:
+    def plan(self, params: AutoClipParams, files: Mapping[str, InputFile], limits: Limits) -> Plan:
+        """Probe the source once: the field checks, the tier's duration limit, the units held (the source's
+        seconds plus ``max_clips`` clips); the probe is kept in ``facts["probe"]`` for ``run``."""
+        if params.min_duration > params.max_duration:
             raise ValidationError.fields({"min_duration": [MIN_OVER_MAX]})
         info = _probe(files["video"].path)
         duration = info.duration or 0.0
         if duration > limits.max_video_seconds:
             raise LimitExceeded(details={"limit": "max_video_seconds", "max": limits.max_video_seconds,
                                          "duration_seconds": round(duration, 2)})
-        if duration < params["min_duration"]:
+        if duration < params.min_duration:
             raise ValidationError(TOO_SHORT, details={"field_errors": {"min_duration": [TOO_SHORT]},
                                                       "duration_seconds": round(duration, 2)})
-        language = params["language"].lower()
+        language = params.language.lower()
         if language != "auto" and language not in supported_languages():
             raise ValidationError.fields({"language": [Text("código de idioma desconocido", "unknown language code")]})
-        params["source_seconds"] = round(duration, 3)  # for a queued job's ETA (work_units), probed once
+        return Plan(units=duration + CLIP_UNIT_SECONDS * params.max_clips, resources=dict(self.resources),
+                    models=(params.model, "silero-vad", "centerface"), work_units=duration or 1.0,
+                    facts={"probe": msgspec.to_builtins(info)})
 
     def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
         """Whisper and Silero VAD (as auto-subtitles) and CenterFace: 503 naming the fetch, before the hold."""
@@ -136,48 +157,43 @@ class AutoClipTool(Tool):
         if status is not None and not status.installed:
             raise ModelNotInstalled.for_model("centerface", [f.name for f in status.spec.files])
 
-    def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
-        return (_probe(files["video"].path).duration or 0.0) + CLIP_UNIT_SECONDS * params["max_clips"]
-
-    def work_units(self, params: dict[str, Any]) -> float:
-        """The source's probed seconds (what ``media_units`` reports): ``check`` stored them."""
-        return float(params.get("source_seconds", 60.0))
-
-    def run(self, ctx: ToolContext) -> ToolOutput:
+    def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         timings: dict[str, float] = {}
+        p: AutoClipParams = ctx.params
         with _timed(ctx, "probe", timings):
-            info = _probe(ctx.files["video"].path)
+            info = plan.fact("probe", MediaInfo) or _probe(ctx.files["video"].path)  # read at the request
             limit = decode_limit(info.duration)
         with _timed(ctx, "transcribe", timings) as step:
             audio = extract_pcm16k(ctx.files["video"].path, ctx.workdir / "audio.wav", limit, cancel=ctx.cancel)
             heard = wav_seconds(audio)
-            transcript = recognise(audio, {**ctx.params, "task": "transcribe"}, ctx, step.progress)
+            transcript = recognise(audio, {"language": p.language, "model": p.model, "task": "transcribe"},
+                                   ctx, step.progress)
             if not transcript.words:
                 raise InvalidMedia(NO_SPEECH, details={"reason": "no_speech"})
         with _timed(ctx, "candidates", timings):
             levels = levels_db(load_audio(audio, ctx.cancel), step=LEVEL_STEP)
             quiet = quiet_spans(levels.times, levels.db, LEVEL_STEP)
             sentences = with_pauses(split_sentences(transcript.words), quiet, heard)
-            windows = candidate_windows(sentences, ctx.params["min_duration"], ctx.params["max_duration"])
+            windows = candidate_windows(sentences, p.min_duration, p.max_duration)
         settings = _settings(ctx)
         with _timed(ctx, "score", timings) as step:
             t0 = time.perf_counter()
             sight = _look(ctx, info, settings, limit, step.progress, quiet)
             timings["shots_and_faces"] = round(time.perf_counter() - t0, 3)  # the reframing analysis
             evidence = Evidence(sight.cuts, sight.face_flags(), levels)
-            plan = HookPlan(settings.hook_seconds, settings.llm_candidates, transcript.language)
-            scored, warnings = score_candidates(windows, evidence, Weights.from_settings(settings), plan,
+            hooks = HookPlan(settings.hook_seconds, settings.llm_candidates, transcript.language)
+            scored, warnings = score_candidates(windows, evidence, Weights.from_settings(settings), hooks,
                                                 lambda: hook_llm(getattr(ctx.models, "cfg", None), ctx.models),
                                                 ctx.cancel)
-            chosen = select(scored, lambda s: s.window, lambda s: s.score, ctx.params["max_clips"],
-                            ctx.params["viral_score_threshold"], tie=lambda s: s.hook.strength)
+            chosen = select(scored, lambda s: s.window, lambda s: s.score, p.max_clips,
+                            p.viral_score_threshold, tie=lambda s: s.hook.strength)
         with _timed(ctx, "reframe", timings):
-            frame = Framing.for_aspect(sight.size, ctx.params["aspect_ratio"], settings.output_side)
+            frame = Framing.for_aspect(sight.size, p.aspect_ratio, settings.output_side)
             keys = camera_path(sight.samples, sight.cuts, sight.size[0], frame.crop[0],
                                CameraRules.from_settings(settings))
         with _timed(ctx, "render", timings) as step:
-            appearance = ClipLook(styles.resolve_style(ctx.params["caption_style"]), ctx.params["add_captions"],
-                                  ctx.params.get("hook_title"), settings.hook_seconds)
+            appearance = ClipLook(styles.resolve_style(p.caption_style), p.add_captions,
+                                  p.hook_title, settings.hook_seconds)
             files = [make_clip(ctx.files["video"].path, n, s, frame, keys, transcript.words, appearance, ctx.workdir,
                                ctx.cancel, _share(step.progress, n, len(chosen)))
                      for n, s in enumerate(chosen, 1)]
@@ -201,8 +217,8 @@ class _Timed:
 
 
 def _share(progress: Any, n: int, total: int) -> Any:
-    """Clip ``n`` of ``total``'s 0–1 progress as the render step's percent."""
-    return lambda f: progress(int(100 * (n - 1 + f) / max(total, 1)))
+    """Clip ``n`` of ``total``'s 0–1 progress as the render step's fraction."""
+    return lambda f: progress((n - 1 + f) / max(total, 1))
 
 
 def _timed(ctx: ToolContext, name: str, timings: dict[str, float]) -> _Timed:
@@ -219,8 +235,7 @@ def _probe(path: Path) -> MediaInfo:
 
 
 def _settings(ctx: ToolContext) -> ClipSettings:
-    cfg = getattr(ctx.models, "cfg", None)
-    return cfg.clips if cfg is not None else ClipSettings()
+    return ctx.settings.clips
 
 
 def _look(ctx: ToolContext, info: MediaInfo, settings: ClipSettings, limit: float | None, progress: Any,

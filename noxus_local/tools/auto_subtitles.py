@@ -25,7 +25,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
+
+import msgspec
+from msgspec import Meta
 
 from noxus_local import captions
 from noxus_local.captions import styles, subtitles
@@ -47,7 +50,17 @@ from noxus_local.media.probe import MediaInfo, probe
 from noxus_local.money import Price
 from noxus_local.runtime.steps import Step
 from noxus_local.speech.types import Transcript
-from noxus_local.tools.base import InputFile, InputSpec, Limits, OutputFile, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import (
+    InputFile,
+    InputSpec,
+    Limits,
+    OutputFile,
+    Params,
+    Plan,
+    Tool,
+    ToolContext,
+    ToolOutput,
+)
 
 UNIT_FACTORS = {"burn": 1.0, "no_burn": 0.6, "preview": 0.5}
 DEFAULT_FORMATS = "srt,vtt,ass,json"
@@ -69,40 +82,61 @@ def supported_languages() -> tuple[str, ...]:
     return tuple(SUPPORTED_LANGUAGES)
 
 
+PLACE_HELP = "top|middle|bottom_left|center|right or y=<percent>."
+ColorText = Annotated[str, Meta(max_length=20)]  # a CSS-ish colour the caption style reads
+Width = Annotated[float, Meta(ge=0, le=30)]
+
+
+class AutoSubtitlesParams(Params):
+    """What ``POST /api/v1/tools/auto-subtitles`` takes, besides the ``video`` file."""
+
+    file_inputs: ClassVar[tuple[InputSpec, ...]] = (
+        InputSpec("video", "file", required=True, help="Video, or an audio-only file (then no burn)."),)
+    language: Annotated[str, Meta(max_length=8, description="es, en, any Whisper code, or auto.",
+                                  examples=["es"])] = "auto"
+    style: Literal[tuple(styles.PRESETS)] = styles.DEFAULT_STYLE  # type: ignore[valid-type]
+    position: Annotated[str, Meta(max_length=20, description=PLACE_HELP, examples=["bottom_center"])] | None = None
+    font: Literal[tuple(fonts.FAMILIES)] | None = None  # type: ignore[valid-type]
+    font_size: Annotated[float, Meta(ge=1, le=30, description="Percent of the video height.")] | None = None
+    primary_color: ColorText | None = None
+    highlight_color: ColorText | None = None
+    outline_color: ColorText | None = None
+    background_color: ColorText | None = None
+    outline: Width | None = None
+    shadow: Width | None = None
+    uppercase: bool | None = None
+    max_chars_per_line: Annotated[int, Meta(ge=8, le=100, description="Default 32 portrait, 42 landscape.")] \
+        | None = None
+    max_lines: Annotated[int, Meta(ge=1, le=3)] = 2
+    max_words_per_cue: Annotated[int, Meta(ge=1, le=50)] | None = None
+    max_cps: Annotated[float, Meta(ge=5, le=40, description="Reading speed cap, chars/s.")] = 17.0
+    burn: Annotated[bool, Meta(description="false: transcript and subtitle files only (cheaper).")] = True
+    task: Literal["transcribe", "translate"] = "transcribe"
+    formats: Annotated[str, Meta(max_length=60, description="Comma-separated: " + ",".join(subtitles.FORMATS),
+                                 examples=["srt,vtt"])] = DEFAULT_FORMATS
+    preview_at: Annotated[float, Meta(ge=0, description="Render one styled PNG frame at this second instead.")] \
+        | None = None
+    transcript: Annotated[str, Meta(max_length=20000, description="Known text: aligned instead of recognised.")] \
+        | None = None
+    model: Annotated[str, Meta(max_length=40, description="An installed whisper model.",
+                               examples=["whisper-base"])] = "whisper-base"
+
+
 class AutoSubtitlesTool(Tool):
     slug = "auto-subtitles"
     aliases = ("subtitulos-automaticos",)
     title = "Auto subtitles"
     description = ("Transcribes a video or audio file, cuts readable cues and burns them in a named style; "
                    "returns the video plus SRT, VTT, ASS and JSON.")
+    Params = AutoSubtitlesParams
     media_type = "video"
     measures = "seconds"
     resources: ClassVar[Mapping[str, int]] = {"cpu": 2}
+    # per minute of probed media; burn=false and preview_at count fewer units (UNIT_FACTORS)
+    default_price: ClassVar[Mapping[str, str]] = {"unit": "minute", "unit_usd": "0.02", "minimum_usd": "0.002"}
+    models = ("whisper-base", "silero-vad")  # the default model; ``model`` may name another installed one
     steps = (Step("probe", 1), Step("extract_audio", 1), Step("transcribe", 6), Step("segment", 1),
              Step("render", 4))
-    inputs = (
-        InputSpec("video", "file", required=True, help="Video, or an audio-only file (then no burn)."),
-        InputSpec("language", "string", default="auto", max_length=8, help="es, en, any Whisper code, or auto."),
-        InputSpec("style", "string", default=styles.DEFAULT_STYLE, choices=tuple(styles.PRESETS)),
-        InputSpec("position", "string", max_length=20, help="top|middle|bottom_left|center|right or y=<percent>."),
-        InputSpec("font", "string", choices=tuple(fonts.FAMILIES)),
-        InputSpec("font_size", "number", minimum=1, maximum=30, help="Percent of the video height."),
-        InputSpec("primary_color", "string", max_length=20), InputSpec("highlight_color", "string", max_length=20),
-        InputSpec("outline_color", "string", max_length=20), InputSpec("background_color", "string", max_length=20),
-        InputSpec("outline", "number", minimum=0, maximum=30), InputSpec("shadow", "number", minimum=0, maximum=30),
-        InputSpec("uppercase", "boolean"),
-        InputSpec("max_chars_per_line", "integer", minimum=8, maximum=100, help="Default 32 portrait, 42 landscape."),
-        InputSpec("max_lines", "integer", default=2, minimum=1, maximum=3),
-        InputSpec("max_words_per_cue", "integer", minimum=1, maximum=50),
-        InputSpec("max_cps", "number", default=17.0, minimum=5, maximum=40, help="Reading speed cap, chars/s."),
-        InputSpec("burn", "boolean", default=True, help="false: transcript and subtitle files only (cheaper)."),
-        InputSpec("task", "string", default="transcribe", choices=("transcribe", "translate")),
-        InputSpec("formats", "string", default=DEFAULT_FORMATS, max_length=60,
-                  help="Comma-separated: " + ",".join(subtitles.FORMATS)),
-        InputSpec("preview_at", "number", minimum=0, help="Render one styled PNG frame at this second instead."),
-        InputSpec("transcript", "string", max_length=20000, help="Known text: aligned instead of recognised."),
-        InputSpec("model", "string", default="whisper-base", max_length=40, help="An installed whisper model."),
-    )
 
     def describe(self, price: Price, available: bool = True, reason: str | None = None) -> dict[str, Any]:
         out = super().describe(price, available, reason)
@@ -112,35 +146,37 @@ class AutoSubtitlesTool(Tool):
         out["pricing_factors"] = dict(UNIT_FACTORS)
         return out
 
-    def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
+    def plan(self, params: AutoSubtitlesParams, files: Mapping[str, InputFile], limits: Limits) -> Plan:
+        """Probe the input once: the tier's duration limit, the field checks, the units held (the seconds
+        times the mode's factor); the probe is kept in ``facts["probe"]`` for ``run``."""
         info = _probe(files["video"].path)
         if info.duration is not None and info.duration > limits.max_video_seconds:
             raise LimitExceeded(details={"limit": "max_video_seconds", "max": limits.max_video_seconds,
                                          "duration_seconds": round(info.duration, 2)})
-        language = params["language"].lower()
+        language = params.language.lower()
         if language != "auto" and language not in supported_languages():
             raise ValidationError(details={"field_errors": {"language": [Text("código de idioma desconocido",
                                                                               "unknown language code")]},
                                            "allowed": {"language": ["auto", *supported_languages()]}})
         formats(params)
         style_of(params)
-        at = params.get("preview_at")
+        at = params.preview_at
         if at is not None and (info.video is None or at > (info.duration or 0)):
             raise ValidationError.fields({"preview_at": [Text("debe caer dentro de la duración del video",
                                                               "must fall inside a video's duration")]})
+        seconds = info.duration or 0.0
+        return Plan(units=seconds * UNIT_FACTORS[_mode(params, info)], resources=dict(self.resources),
+                    models=(params.model, "silero-vad"), work_units=seconds or 1.0,
+                    facts={"probe": msgspec.to_builtins(info)})
 
     def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
         """``model`` must be a speech-recognition model of the manifest (else 400 listing the installed
         ones) and installed with Silero VAD (else 503 with the fetch command): before the hold."""
         check_speech_model(params["model"], cfg, params["language"].lower())
 
-    def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
-        info = _probe(files["video"].path)
-        return (info.duration or 0.0) * UNIT_FACTORS[_mode(params, info)]
-
-    def run(self, ctx: ToolContext) -> ToolOutput:
+    def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         with ctx.step("probe"):
-            info = _probe(ctx.files["video"].path)
+            info = probed(plan, ctx)  # read at the request: the input is not probed again
         with ctx.step("extract_audio"):
             limit = decode_limit(info.duration)  # never process more than was held
             audio = extract_pcm16k(ctx.files["video"].path, ctx.workdir / "audio.wav", limit, cancel=ctx.cancel)
@@ -152,6 +188,12 @@ class AutoSubtitlesTool(Tool):
         with ctx.step("render") as step:
             out = render(ctx, info, transcript, cues, step.progress, heard)
         return out
+
+
+def probed(plan: Plan, ctx: ToolContext) -> MediaInfo:
+    """The probe the plan kept; probed now only for a plan made without one (an older job's)."""
+    info = plan.fact("probe", MediaInfo)
+    return info if info is not None else _probe(ctx.files["video"].path)
 
 
 def check_speech_model(model_id: str, cfg: Config, language: str = "auto") -> None:
@@ -228,7 +270,7 @@ def rules_for(params: Mapping[str, Any], info: MediaInfo) -> CueRules:
 
 def recognise(audio: Path, params: Mapping[str, Any], ctx: ToolContext, progress: Any) -> Transcript:
     """Recognise (or align ``transcript``) with the installed whisper model ``params["model"]``:
-    the params mapped onto speech/asr.py's arguments; ``progress`` takes percent (a step's)."""
+    the params mapped onto speech/asr.py's arguments; ``progress`` takes a fraction (a step's)."""
     try:
         from noxus_local.inference.models.whisper import WhisperModel
         from noxus_local.speech import asr
@@ -236,17 +278,16 @@ def recognise(audio: Path, params: Mapping[str, Any], ctx: ToolContext, progress
         raise ToolUnavailable(details={"reason": "speech recognition is not installed in this build"}) from None
     language = None if params["language"].lower() == "auto" else params["language"].lower()
 
-    def fraction(f: float) -> None:  # the pipeline reports 0.0-1.0, a step takes percent
-        progress(int(100 * f))
-
-    speech = ctx.models.cfg.speech if ctx.models is not None else None  # [speech] batch_size / beam_size
-    batch_size, beam_size = (speech.batch_size, speech.beam_size) if speech is not None else (None, 5)
+    speech = ctx.settings.speech  # [speech] batch_size / beam_size
+    if ctx.models is None:
+        raise ToolUnavailable(details={"reason": "no model cache in this process"})
     with ctx.models.use(WhisperModel.for_id(params["model"])) as model:
         if params.get("transcript"):
             return asr.align(audio, params["transcript"], model=model, language=language or "auto",
-                             cancel=ctx.cancel, progress=fraction)
+                             cancel=ctx.cancel, progress=progress)
         return asr.transcribe(audio, model=model, language=language, task=params["task"], word_timestamps=True,
-                              cancel=ctx.cancel, progress=fraction, batch_size=batch_size, beam_size=beam_size)
+                              cancel=ctx.cancel, progress=progress, batch_size=speech.batch_size,
+                              beam_size=speech.beam_size)
 
 
 def render(ctx: ToolContext, info: MediaInfo, transcript: Transcript, cues: list[Cue], progress: Any,
@@ -292,7 +333,7 @@ def render(ctx: ToolContext, info: MediaInfo, transcript: Transcript, cues: list
         return ToolOutput(png, png.name, "image/png", result, name="preview", extras=outputs,
                           units=seconds * UNIT_FACTORS[mode], media_units=seconds)
     mp4 = captions.burn(ctx.files["video"].path, cues, style, ctx.workdir / f"{stem}-subtitled.mp4",
-                        cancel=ctx.cancel, progress=lambda f: progress(int(100 * f)), size=size,
+                        cancel=ctx.cancel, progress=progress, size=size,
                         duration=seconds, limit=limit)
     burned = burned_seconds(info, heard, mp4)
     add_warning(result, burned.warning)

@@ -1,64 +1,86 @@
 """The Tool interface: a tool is a small class with class-level identity.
 
-Tools never see HTTP, keys or money. The runner (``noxus_local.queue.runner``)
-gives a tool its validated parameters, its input files on disk, the caller's
-limits, a step/progress handle and a cancel token; the tool returns a
+Tools never see HTTP, keys or money. At the request, ``Tool.validate`` reads the
+raw fields strictly into params and ``Tool.plan`` decides the run once (probe,
+units for the price, compute slots, models, warnings: ``tools/plan.py``); the
+plan is stored with the job. The runner (``noxus_local.queue.runner``) or a
+remote worker then calls ``run(ctx, plan)`` with the typed params
+(``ctx.params``), the input files on disk, the caller's limits, a step/progress
+handle (progress is a fraction, 0.0-1.0), a cancel token, the model cache
+(``ctx.models``) and the settings (``ctx.settings``); the tool returns a
 ``ToolOutput`` (one primary file plus any ``extras``). Billing, limits and
 idempotency wrap every tool the same way.
 
-Example::
+A tool's identity, default price, examples and model needs are class variables,
+so adding a tool is its own module plus one line in ``tools/catalog.py``::
+
+    class EchoParams(Params):
+        text: Annotated[str, Meta(max_length=100, description="What to echo.", examples=["hola"])]
+        shout: bool = False
 
     class Echo(Tool):
         slug = "echo"
         aliases = ("eco",)
         title = "Echo"
         description = "Returns its text as a .txt file."
-        inputs = (InputSpec("text", "string", required=True, max_length=100),)
+        Params = EchoParams                  # the catalog's inputs are read off it
+        measures = "characters"
+        default_price = {"unit": "1k_chars", "unit_usd": "0.001"}   # config's [prices.echo] overrides
+        examples = (Example("echo", "echo: a greeting", {"text": "hola"}),)
 
-        def run(self, ctx: ToolContext) -> ToolOutput:
-            return ToolOutput(ctx.params["text"].encode(), "echo.txt", "text/plain")
+        def plan(self, params: EchoParams, files, limits) -> Plan:
+            return Plan(units=len(params.text), resources=self.resources)
 
-A multi-step tool with several outputs declares its steps once and enters them::
+        def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
+            text = ctx.params.text.upper() if ctx.params.shout else ctx.params.text
+            ctx.progress(0.5, "write")
+            return ToolOutput(text.encode(), "echo.txt", "text/plain")
+
+A multi-step tool declares its steps once and enters them; a step's progress is a fraction::
 
     class Subtitles(Tool):
         steps = (Step("probe", 1), Step("transcribe", 6), Step("render", 3))
 
-        def run(self, ctx: ToolContext) -> ToolOutput:
-            with ctx.step("probe"):
-                ...
+        def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
+            info = plan.fact("probe", MediaInfo)   # probed once, at the request
             with ctx.step("transcribe") as step:
-                step.progress(40)                  # job progress: 10 + 0.6 * 40 = 34
-            with ctx.step("render"):
-                ...
-            return ToolOutput(mp4, "video.mp4", "video/mp4", name="video",
-                              extras=[OutputFile("srt", srt_bytes, "video.srt", "application/x-subrip")])
+                step.progress(0.4)                 # job progress: 10 + 0.6 * 40 = 34 (%)
+            ...
+
+The older contract still runs: a tool with no ``Params`` lists ``inputs`` (``InputSpec``s),
+reads ``ctx.params`` as a dict and may define ``run(self, ctx)`` with no plan; its plan is
+built from the hooks ``units``, ``resources_for`` and ``work_units``. Its progress calls take
+fractions too (``ctx.progress(0.5)``, not ``50``), and its default price goes in ``default_price``
+(config.py keeps no table of them any more). To move such a tool:
+write its ``Params`` Struct from the ``InputSpec``s (same names, bounds, defaults, help; file
+inputs in ``file_inputs``), delete ``inputs``, add ``plan`` to ``run``'s arguments.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from noxus_local.config import DEFAULT_TIERS, Config, TierSettings
-from noxus_local.errors import Text, ValidationError
+from noxus_local.errors import ValidationError
 from noxus_local.money import Price
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.runtime.steps import Step, StepScope, StepTracker
+from noxus_local.tools.params import Params, inputs_of, read_params
+from noxus_local.tools.plan import Plan
+from noxus_local.tools.reader import coerce_inputs
+from noxus_local.tools.spec import InputSpec, InputType
 
-__all__ = ["InputFile", "InputSpec", "Limits", "OutputFile", "Step", "Tool", "ToolContext", "ToolOutput"]
+if TYPE_CHECKING:
+    from noxus_local.inference.cache import ModelCache
 
-InputType = Literal["string", "integer", "number", "boolean", "file", "color", "object"]
-
-_COLOR_RE = re.compile(r"^#?(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
-_NAMED_COLORS = {
-    "black": "#000000", "white": "#ffffff", "red": "#ff0000", "green": "#008000",
-    "blue": "#0000ff", "yellow": "#ffff00", "transparent": "#00000000",
-}
-
+__all__ = ["Example", "InputFile", "InputSpec", "InputType", "Limits", "OutputFile", "Params", "Plan", "Step",
+           "Tool", "ToolContext", "ToolOutput", "coerce_inputs"]
 
 MB = 1024 * 1024
 # the defaults of ``Limits()`` are the free tier's, read from config's one declaration
@@ -93,38 +115,6 @@ class Limits:
 
 
 @dataclass(frozen=True)
-class InputSpec:
-    """One input of a tool, as listed in the catalog and validated generically."""
-
-    name: str
-    type: InputType
-    required: bool = False
-    default: Any = None
-    choices: tuple[Any, ...] | None = None
-    minimum: float | None = None
-    maximum: float | None = None
-    max_length: int | None = None
-    help: str = ""
-
-    def describe(self) -> dict[str, Any]:
-        """The catalog entry for this input (GET /api/v1/tools/{slug})."""
-        out: dict[str, Any] = {"name": self.name, "type": self.type, "required": self.required}
-        if self.default is not None:
-            out["default"] = self.default
-        if self.choices is not None:
-            out["allowed_values"] = list(self.choices)
-        if self.minimum is not None:
-            out["minimum"] = self.minimum
-        if self.maximum is not None:
-            out["maximum"] = self.maximum
-        if self.max_length is not None:
-            out["max_length"] = self.max_length
-        if self.help:
-            out["description"] = self.help
-        return out
-
-
-@dataclass(frozen=True)
 class InputFile:
     """An uploaded file, already on disk in the job's work folder."""
 
@@ -134,32 +124,58 @@ class InputFile:
     size_bytes: int
 
 
-ProgressFn = Callable[[int, str | None], None]
+# progress as a fraction 0.0-1.0, and optionally the step it belongs to: ``ctx.progress(0.5, "render")``
+ProgressFn = Callable[[float, str | None], None]
 
 
 @dataclass
 class ToolContext:
-    """Everything a tool may use while it runs."""
+    """Everything a tool may use while it runs.
 
-    params: dict[str, Any]
+    ``params`` is the tool's typed params Struct (a dict for a tool on the older contract);
+    ``models`` the process's model cache (``with ctx.models.use(SileroVad) as vad``); ``settings``
+    the server's config (``ctx.settings.speech.beam_size``).
+    """
+
+    params: Any
     files: dict[str, InputFile]
     limits: Limits
     workdir: Path
-    progress: ProgressFn = lambda pct, step=None: None
+    progress: ProgressFn = lambda fraction, step=None: None
     cancel: CancelToken = field(default_factory=CancelToken)
     # the runner passes the job's tracker (stored ~4 times a second); alone, an in-memory one
     steps: StepTracker = field(default_factory=StepTracker)
-    models: Any = None  # the process's inference.cache.ModelCache: ctx.models.get(SileroVad)
+    models: ModelCache | None = None
+    settings: Config = field(default_factory=Config)
     job_id: str = ""  # for a tool that hands its work to the route that waits for it (tools/chat.py's stream)
 
     def step(self, name: str) -> StepScope:
-        """Enter a declared step: ``with ctx.step("render") as step: step.progress(40)``.
+        """Enter a declared step: ``with ctx.step("render") as step: step.progress(0.4)``.
 
         The step is marked running with its start time, then succeeded, or
         failed with the error when the block raises; the job's progress is the
         weighted sum of the tool's ``steps``.
         """
         return self.steps.step(name)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One request example of a tool, shown in the OpenAPI document under its name.
+
+    ``form``: a multipart example (a file field's value is a placeholder), else a JSON body.
+    Example: ``Example("qr", "qr: a PNG QR code of a URL", {"text": "https://noxus.lat"})``.
+    """
+
+    name: str
+    summary: str
+    value: dict[str, Any]
+    form: bool = False
+    description: str = ""
+
+    def openapi(self) -> dict[str, Any]:
+        return {"summary": self.summary, **({"description": self.description} if self.description else {}),
+                "value": self.value}
 
 
 # an output's name (the key clients see in outputs[].name) and a filename served under its job
@@ -223,17 +239,26 @@ class ToolOutput:
 
 
 class Tool(ABC):
-    """Base class; subclasses set the class variables and implement ``run``."""
+    """Base class; subclasses set the class variables, ``Params``, and implement ``run(ctx, plan)``."""
 
     slug: ClassVar[str]
     aliases: ClassVar[tuple[str, ...]] = ()
     title: ClassVar[str]
     description: ClassVar[str]
-    inputs: ClassVar[tuple[InputSpec, ...]] = ()
+    # the params Struct (tools/params.py); None: a tool on the older contract lists ``inputs`` by hand
+    Params: ClassVar[type[Params] | None] = None
+    inputs: ClassVar[tuple[InputSpec, ...]] = ()  # read off ``Params`` when it is set
     media_type: ClassVar[str] = "image"
     # what the tool can measure for a per-unit price: seconds (priced per second or
     # minute), images, characters (per 1k_chars) or scenes; None = fixed prices only
     measures: ClassVar[str | None] = None
+    # its price when config's [prices.<slug>] says nothing: a fixed "0.002" (USD per run) or a
+    # table {"unit": "minute", "unit_usd": "0.02", "minimum_usd": "0.002"} (config.PriceSettings)
+    default_price: ClassVar[str | Mapping[str, str] | None] = None
+    # request examples for the OpenAPI document
+    examples: ClassVar[tuple[Example, ...]] = ()
+    # every model id (models/manifest.toml) a run may need; a plan names the ones its run needs
+    models: ClassVar[tuple[str, ...]] = ()
     # declared once; the job's progress is their weighted sum (empty: the tool reports progress itself)
     steps: ClassVar[tuple[Step, ...]] = ()
     # compute slots one run holds while it runs (queue/pool.py): whole CPU cores or GPUs.
@@ -244,9 +269,14 @@ class Tool(ABC):
     file_lists: ClassVar[tuple[str, ...]] = ()
     asset_fields: ClassVar[Mapping[str, str]] = {}
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("Params") is not None:
+            cls.inputs = inputs_of(cls.Params)  # type: ignore[arg-type]
+
     def validate(self, raw: Mapping[str, Any], files: Mapping[str, InputFile],
                  limits: Limits) -> dict[str, Any]:
-        """Coerce raw fields (form strings or JSON values) into typed params.
+        """Coerce raw fields (form strings or JSON values) into params, as the JSON dict a job keeps.
 
         Collects every problem before raising ``ValidationError`` with
         ``details.field_errors``; subclasses add cross-field checks in
@@ -258,9 +288,44 @@ class Tool(ABC):
         self.check(params, files, limits)
         return params
 
+    def typed(self, params: Mapping[str, Any] | Params) -> Any:
+        """The params as ``run`` sees them: the ``Params`` Struct, or the dict on the older contract.
+
+        Example: ``WaitTool().typed({"seconds": 2})`` → ``WaitParams(seconds=2.0, fail=False, ...)``.
+        """
+        if self.Params is None or isinstance(params, Params):
+            return params
+        return read_params(self.Params, params)
+
+    def stored(self, params: Any) -> dict[str, Any]:
+        """The params as the job row keeps them: a JSON dict, absent fields left out (as the reader left them).
+
+        Example: ``WaitTool().stored(WaitParams(seconds=2))`` → ``{"seconds": 2.0, "fail": False, ...}``
+        without ``stop_after`` (None).
+        """
+        if not isinstance(params, Params):
+            return dict(params)
+        return {k: v for k, v in params.to_dict().items() if v is not None}
+
     def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
-        """Cross-field and limit checks before any money moves. Default: none."""
+        """Cross-field and limit checks on the coerced dict, before any money moves. Default: none.
+
+        A check that needs to open the input (a probe) belongs in ``plan``, which keeps what it found.
+        """
         return None
+
+    def plan(self, params: Any, files: Mapping[str, InputFile], limits: Limits) -> Plan:
+        """Decide the run once, at the request: units for the price, slots, models, facts for ``run``.
+
+        Raise a 4xx here for input the probe refuses (nothing is charged yet). The default reads
+        the older hooks (``units``, ``resources_for``, ``work_units``) with the params as a dict.
+        Example: ``WaitTool().plan(WaitParams(seconds=3), {}, Limits())`` →
+        ``Plan(units=3.0, resources={}, work_units=3.0)``.
+        """
+        raw = self.stored(params)
+        return Plan(units=float(self.units(raw, files)) if self.measures else None,
+                    resources=dict(self.resources_for(raw)), models=tuple(self.models),
+                    work_units=float(self.work_units(raw)))
 
     def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
         """The models a run of these params needs, checked before the hold: a 400 for a model
@@ -273,7 +338,7 @@ class Tool(ABC):
         return None
 
     def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
-        """How much this run will process, in ``measures``, from the validated input.
+        """Older hook of the default ``plan``: how much this run will process, in ``measures``.
 
         The hold of a per-unit price is computed from it before any money
         moves (e.g. a probed duration in seconds, or ``len(text)``
@@ -287,23 +352,44 @@ class Tool(ABC):
         raise NotImplementedError
 
     def resources_for(self, params: dict[str, Any]) -> Mapping[str, int]:
-        """The slots this run takes; a tool whose need depends on its input overrides it.
+        """Older hook of the default ``plan``: the slots this run takes.
 
         Example: ``WaitTool().resources_for({"cpu": 2})`` → ``{"cpu": 2}``.
         """
         return self.resources
 
     def work_units(self, params: dict[str, Any]) -> float:
-        """The media units a run of these params is expected to report (``ToolOutput.media_units``),
-        for a queued job's ETA; one by default (one image).
-
-        Example: a transcription tool returns the probed duration in seconds.
+        """Older hook of the default ``plan``: the media units a run of these params is expected to
+        report (``ToolOutput.media_units``), for a queued job's ETA; one by default (one image).
         """
         return 1.0
 
     @abstractmethod
-    def run(self, ctx: ToolContext) -> ToolOutput:
-        """Do the work; raise a NoxusError for bad input, poll ``ctx.cancel`` in long loops."""
+    def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
+        """Do the work from the plan; raise a NoxusError for bad input, poll ``ctx.cancel`` in long loops."""
+
+    def execute(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
+        """What the runner and a remote worker call: ``run(ctx, plan)``, or ``run(ctx)`` for a tool
+        written before plans (its plan is only for the runner's slots and price)."""
+        ctx.params = self.typed(ctx.params)
+        out = self.run(ctx, plan) if _takes_plan(type(self).run) else self.run(ctx)  # type: ignore[call-arg]
+        if plan.warnings:  # what the plan knew before the run, first
+            out.result["warnings"] = [*plan.warnings, *out.result.get("warnings", [])]
+        return out
+
+    def planned(self, stored: str | dict[str, Any] | None, ctx: ToolContext) -> Plan:
+        """The plan a job keeps (``jobs.plan``, a job spec's ``plan``), or, for a job queued before plans
+        were stored, a plan made now from its params and files."""
+        plan = Plan.loads(stored)
+        if plan is None:
+            ctx.params = self.typed(ctx.params)
+            plan = self.plan(ctx.params, ctx.files, ctx.limits)
+        return plan
+
+    def call(self, ctx: ToolContext) -> ToolOutput:
+        """Plan and run in one go, outside any job (tests, scripts): ``tool.call(ToolContext(params, ...))``."""
+        ctx.params = self.typed(ctx.params)
+        return self.execute(ctx, self.plan(ctx.params, ctx.files, ctx.limits))
 
     def describe(self, price: Price, available: bool = True,
                  reason: str | None = None) -> dict[str, Any]:
@@ -318,130 +404,7 @@ class Tool(ABC):
         return out
 
 
-FILE_AS_TEXT = Text("envía el archivo como parte con nombre (curl -F 'campo=@archivo') o en base64",
-                    "send the file as a part with a filename (curl -F 'field=@file') or as base64")
-
-
-def coerce_inputs(specs: tuple[InputSpec, ...], raw: Mapping[str, Any],
-                  files: Mapping[str, InputFile]) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """Typed params and field errors from raw values. Unknown fields are ignored."""
-    params: dict[str, Any] = {}
-    errors: dict[str, list[str]] = {}
-    for spec in specs:
-        if spec.type == "file":
-            if spec.name not in files and raw.get(spec.name) not in (None, ""):
-                # curl -F 'image=<foto.png' sends the bytes as a text field, without a filename
-                errors[spec.name] = [FILE_AS_TEXT]
-            elif spec.required and spec.name not in files:
-                errors[spec.name] = [Text("es obligatorio", "is required")]
-            continue
-        value = raw.get(spec.name)
-        if value is None or value == "":
-            if spec.required:
-                errors[spec.name] = [Text("es obligatorio", "is required")]
-            elif spec.default is not None:
-                params[spec.name] = spec.default
-            continue
-        try:
-            params[spec.name] = _coerce_one(spec, value)
-        except ValueError as exc:
-            said = exc.args[0] if exc.args else ""
-            errors[spec.name] = [said if isinstance(said, Text) else str(exc)]  # Text keeps both languages
-    return params, errors
-
-
-def _coerce_one(spec: InputSpec, value: Any) -> Any:
-    converted = _CONVERTERS[spec.type](value)
-    if spec.choices is not None and isinstance(converted, str) and all(
-            isinstance(c, str) and c == c.lower() for c in spec.choices):
-        converted = converted.strip().lower()  # output_format=PNG means png
-    if spec.choices is not None and converted not in spec.choices:
-        allowed = ", ".join(str(c) for c in spec.choices)
-        raise ValueError(Text(f"debe ser uno de: {allowed}", f"must be one of: {allowed}"))
-    if spec.minimum is not None and converted < spec.minimum:
-        raise ValueError(Text(f"debe ser >= {spec.minimum}", f"must be >= {spec.minimum}"))
-    if spec.maximum is not None and converted > spec.maximum:
-        raise ValueError(Text(f"debe ser <= {spec.maximum}", f"must be <= {spec.maximum}"))
-    if spec.max_length is not None and len(converted) > spec.max_length:
-        raise ValueError(Text(f"máximo {spec.max_length} caracteres", f"at most {spec.max_length} characters"))
-    return converted
-
-
-# ASCII only: ``\d`` and ``str.isdigit()`` also accept "²" and Arabic-Indic digits
-_INT_RE = re.compile(r"[+-]?[0-9]{1,12}")
-_NUMBER_RE = re.compile(r"[+-]?(?:[0-9]{1,12}(?:\.[0-9]{0,9})?|\.[0-9]{1,9})(?:[eE][+-]?[0-9]{1,2})?")
-# 12 digits bound every integer input far below SQLite's int64 and any tool's maximum
-INT_BOUND = 10**12
-
-
-def _to_string(value: Any) -> str:
-    """Text that can be written anywhere: a lone UTF-16 surrogate (JSON ``"\\ud800"``)
-    cannot be encoded as UTF-8, so it is refused here instead of failing later."""
-    if not isinstance(value, str):
-        raise ValueError(Text("debe ser texto", "must be a string"))
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError(Text("texto con caracteres inválidos (sustituto UTF-16 suelto)",
-                              "text with invalid characters (a lone UTF-16 surrogate)")) from None
-    return value
-
-
-def _to_int(value: Any) -> int:
-    """``7``, ``"7"``, ``" -3 "``, JSON ``7.0``; never ``"²"``, ``"1e3"``, ``7.5`` or 13 digits.
-
-    JSON ``7.0`` (and ``7e0``) is an integer to JSON Schema, so the published
-    ``"type": "integer"`` takes it; a client that writes every number as a
-    float (JavaScript's ``JSON.stringify(4.0)`` is ``4``, others are not) must not get a 400.
-    """
-    if isinstance(value, float) and value.is_integer() and -INT_BOUND < value < INT_BOUND:
-        return int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and -INT_BOUND < value < INT_BOUND:
-        return value
-    if isinstance(value, str) and _INT_RE.fullmatch(value.strip(" \t")):
-        return int(value)
-    raise ValueError(Text("debe ser un entero", "must be an integer"))
-
-
-def _to_number(value: Any) -> float:
-    """``1``, ``0.5``, ``"2.5"``; never ``"nan"``, ``"inf"``, ``"1_000"`` or ``"١"``."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) < INT_BOUND:
-        return float(value)  # NaN fails the comparison above too
-    if isinstance(value, str) and _NUMBER_RE.fullmatch(value.strip(" \t")):
-        number = float(value)
-        if abs(number) < INT_BOUND:
-            return number
-    raise ValueError(Text("debe ser un número", "must be a number"))
-
-
-def _to_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in {"true", "1", "yes", "on"}:
-        return True
-    if text in {"false", "0", "no", "off"}:
-        return False
-    raise ValueError(Text("debe ser true o false", "must be true or false"))
-
-
-def _to_color(value: Any) -> str:
-    """Normalise ``red``, ``#f00``, ``ff0000`` or ``#ff000080`` to ``#rrggbb[aa]``."""
-    text = _to_string(value).strip().lower()
-    text = _NAMED_COLORS.get(text, text)
-    if not _COLOR_RE.match(text):
-        raise ValueError(Text("color inválido, usa #rrggbb", "invalid colour, use #rrggbb"))
-    digits = text.lstrip("#")
-    if len(digits) in (3, 4):
-        digits = "".join(ch * 2 for ch in digits)
-    return "#" + digits
-
-
-def _to_object(value: Any) -> Any:
-    return value
-
-
-_CONVERTERS: dict[str, Callable[[Any], Any]] = {
-    "string": _to_string, "integer": _to_int, "number": _to_number,
-    "boolean": _to_bool, "color": _to_color, "object": _to_object,
-}
+def _takes_plan(run: Callable[..., Any]) -> bool:
+    """Whether a tool's ``run`` takes the plan (``run(self, ctx, plan)``) or only ``ctx``."""
+    params = list(inspect.signature(run).parameters.values())
+    return len(params) >= 3 or any(p.kind is p.VAR_POSITIONAL for p in params)

@@ -4,13 +4,17 @@ Example::
 
     catalog = Catalog.default()
     catalog.resolve("crear-qr").slug       # "qr"
-    catalog.check_prices(cfg.prices)       # at start: ConfigError naming prices.<slug>
+    cfg.prices = catalog.priced(cfg.prices)  # at start: the tools' default prices under config's, checked
+
+Adding a tool is its own module (tools/<name>.py: a ``Tool`` subclass with its params Struct,
+default price, examples and models) plus one line in ``TOOLS`` (or ``DIAGNOSTIC_TOOLS``) below.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from noxus_local.config import parse_price
 from noxus_local.errors import ConfigError, ToolNotFound
 from noxus_local.money import Price
 from noxus_local.tools.auto_clip import AutoClipTool
@@ -26,6 +30,12 @@ from noxus_local.tools.text_to_speech import TextToSpeechTool
 from noxus_local.tools.video_analyze import VideoAnalyzeTool
 from noxus_local.tools.wait import WaitTool
 
+# the registration lines: one per tool, in the catalog's order
+TOOLS: tuple[type[Tool], ...] = (QrTool, ImageConvertTool, AutoSubtitlesTool, ImageAnalyzeTool,
+                                 ImageAnalyzeBatchTool, TextToSpeechTool, VideoAnalyzeTool, ChatTool,
+                                 ScriptToVideoTool, AutoClipTool)
+DIAGNOSTIC_TOOLS: tuple[type[Tool], ...] = (WaitTool, PipelineTool)  # [jobs] diagnostic_tools = true
+
 
 class Catalog:
     def __init__(self, tools: Iterable[Tool]) -> None:
@@ -38,12 +48,7 @@ class Catalog:
 
     @classmethod
     def default(cls, diagnostics: bool = False) -> Catalog:
-        tools: list[Tool] = [QrTool(), ImageConvertTool(), AutoSubtitlesTool(), ImageAnalyzeTool(),
-                             ImageAnalyzeBatchTool(), TextToSpeechTool(), VideoAnalyzeTool(), ChatTool(),
-                             ScriptToVideoTool(), AutoClipTool()]
-        if diagnostics:
-            tools += [WaitTool(), PipelineTool()]
-        return cls(tools)
+        return cls(tool() for tool in (*TOOLS, *(DIAGNOSTIC_TOOLS if diagnostics else ())))
 
     def resolve(self, name: str) -> Tool:
         tool = self._names.get(name)
@@ -56,6 +61,21 @@ class Catalog:
         if allow_list is None:
             return True
         return bool(allow_list & {tool.slug, *tool.aliases})
+
+    def default_prices(self) -> dict[str, Price]:
+        """Each tool's own ``default_price``, in catalog order.
+
+        Example: ``Catalog.default().default_prices()["qr"]`` → ``Price(None, 2000)``.
+        """
+        return {t.slug: parse_price(t.default_price, f"{type(t).__name__}.default_price")
+                for t in self.tools.values() if t.default_price is not None}
+
+    def priced(self, configured: Mapping[str, Price]) -> dict[str, Price]:
+        """Config's ``[prices]`` over the tools' defaults, checked (``check_prices``): what ``cfg.prices``
+        holds once the server, a worker or ``config check`` has its catalog."""
+        prices = {**self.default_prices(), **configured}
+        self.check_prices(prices)
+        return prices
 
     def check_prices(self, prices: Mapping[str, Price]) -> None:
         """Every tool has a price it can measure; raises ConfigError naming ``prices.<slug>``.

@@ -37,7 +37,7 @@ from noxus_local.generate.llm.models import TextModels
 from noxus_local.generate.llm.types import Completion, Llm, Message, check_messages
 from noxus_local.generate.structured import first_json
 from noxus_local.money import Price
-from noxus_local.tools.base import InputFile, InputSpec, Limits, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import InputFile, InputSpec, Limits, Plan, Tool, ToolContext, ToolOutput
 from noxus_local.tools.chat_stream import Channel, ChatStreams
 
 DEFAULT_MAX_TOKENS = 512
@@ -68,6 +68,9 @@ class ChatTool(Tool):
               InputSpec("stream", "boolean", default=False),
               InputSpec("include_usage", "boolean", default=False))
     resources: ClassVar[Mapping[str, int]] = {"cpu": 1}
+    # per 1,000 prompt tokens and per 1,000 generated tokens (held: prompt + max_tokens)
+    default_price: ClassVar[Mapping[str, str]] = {"unit": "1k_tokens", "unit_usd": "0.0002",
+                                                  "output_unit_usd": "0.0006"}
 
     def __init__(self) -> None:
         self.streams = ChatStreams()
@@ -113,9 +116,9 @@ class ChatTool(Tool):
             return 2 * prompt + most + RETRY_TOKENS, 2 * most
         return prompt, most
 
-    def run(self, ctx: ToolContext) -> ToolOutput:
+    def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         p = ctx.params
-        llm = self.text_models(ctx.models.cfg).llm(p["model"], ctx.models)
+        llm = self.text_models(ctx.settings).llm(p["model"], ctx.models)
         channel = self.streams.get(ctx.job_id)
         settings = {"max_tokens": p["max_tokens"], "temperature": p["temperature"], "top_p": p["top_p"],
                     "seed": p.get("seed"), "stop": tuple(p["stop"])}

@@ -19,15 +19,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
+
+from msgspec import Meta
 
 from noxus_local.analysis.batch import PROGRESS_FILE, run_batch
 from noxus_local.analysis.features import DEFAULT_FEATURES, FEATURES, analyse, check_features
 from noxus_local.errors import LimitExceeded, Text, ValidationError
-from noxus_local.tools.base import InputFile, InputSpec, Limits, Step, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import InputFile, InputSpec, Limits, Params, Plan, Step, Tool, ToolContext, ToolOutput
 
 FEATURES_HELP = (f"Comma-separated or a JSON list; one of {', '.join(FEATURES)}. "
                  f"Default: {','.join(DEFAULT_FEATURES)}.")
+
+
+class ImageAnalyzeParams(Params):
+    file_inputs: ClassVar[tuple[InputSpec, ...]] = (InputSpec("image", "file", required=True),)
+    # a comma-separated string or a JSON list: normalised to a list by check()
+    features: Annotated[Any, Meta(extra={"noxus_type": "object"}, description=FEATURES_HELP,
+                                  examples=["metadata,hash"])] = None
 
 
 class ImageAnalyzeTool(Tool):
@@ -39,9 +48,9 @@ class ImageAnalyzeTool(Tool):
                    "of one image, as JSON.")
     media_type = "image"
     measures = "images"
+    default_price: ClassVar[Mapping[str, str]] = {"unit": "image", "unit_usd": "0.001"}
     steps = (Step("analyze", 1),)
-    inputs = (InputSpec("image", "file", required=True),
-              InputSpec("features", "object", help=FEATURES_HELP))
+    Params = ImageAnalyzeParams
 
     def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
         params["features"] = list(check_features(params.get("features")))
@@ -49,7 +58,7 @@ class ImageAnalyzeTool(Tool):
     def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
         return 1.0
 
-    def run(self, ctx: ToolContext) -> ToolOutput:
+    def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         with ctx.step("analyze"):
             result = analyse(ctx.files["image"].path, ctx.params["features"], ctx.limits.max_image_pixels,
                              ctx.models)
@@ -66,6 +75,7 @@ class ImageAnalyzeBatchTool(Tool):
                    "a bad item fails alone and only items that succeed are charged.")
     media_type = "image"
     measures = "images"
+    default_price: ClassVar[Mapping[str, str]] = {"unit": "image", "unit_usd": "0.001"}
     steps = (Step("analyze", 1),)
     inputs = (InputSpec("items", "object", required=True,
                         help="Set by POST /api/v1/analysis/images: the items, decoded to image_<n> files."),
@@ -88,7 +98,7 @@ class ImageAnalyzeBatchTool(Tool):
     def work_units(self, params: dict[str, Any]) -> float:
         return self.units(params, {})
 
-    def run(self, ctx: ToolContext) -> ToolOutput:
+    def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         with ctx.step("analyze") as step:
             report = run_batch(ctx.params["items"], {k: f.path for k, f in ctx.files.items()},
                                ctx.params["features"], ctx.limits.max_image_pixels, ctx.cancel,

@@ -6,7 +6,7 @@ animate (GIF/WebP/APNG in, WebP/GIF out)::
 
     tool = ImageConvertTool()
     params = tool.validate({"output_format": "jpg", "width": "800"}, {"image": upload}, limits)
-    out = tool.run(ToolContext(params=params, files={"image": upload}, limits=limits, workdir=tmp))
+    out = tool.call(ToolContext(params=params, files={"image": upload}, limits=limits, workdir=tmp))
     out.result  # {"width": 800, "height": 600, "format": "jpeg", "frames": 1, ...}
 """
 
@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal
 
+import msgspec
+from msgspec import Meta
 from PIL import Image
 
 from noxus_local.errors import InvalidMedia, LimitExceeded, Text, ValidationError
 from noxus_local.media import images
 from noxus_local.media.images import FORMATS, Fit, Frame, OutputFormat
-from noxus_local.tools.base import InputFile, InputSpec, Limits, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import Example, InputFile, InputSpec, Limits, Params, Plan, Tool, ToolContext, ToolOutput
 from noxus_local.tools.filenames import sanitise_filename
+from noxus_local.tools.params import Color
 
 # Formats whose multi-frame files are animations (an MPO's second frame is a
 # stereo pair or a preview, never an animation).
@@ -30,7 +33,24 @@ ANIMATED_INPUTS = frozenset({"GIF", "WEBP", "PNG"})
 # Animated output keeps every frame in memory: allow at most this many times
 # the still-image pixel limit across all output frames.
 ANIMATION_PIXEL_FACTOR = 4
+# a 1×1 PNG, the body of the base64 example
+PNG_1X1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 _GRAY, _CMYK = frozenset({"1", "L", "LA", "La", "I", "I;16", "F"}), frozenset({"CMYK"})
+
+
+class ImageConvertParams(Params):
+    """What ``POST /api/v1/tools/image-convert`` takes, besides the ``image`` file."""
+
+    file_inputs: ClassVar[tuple[InputSpec, ...]] = (InputSpec("image", "file", required=True),)
+    output_format: Literal[(*FORMATS, "jpg")]  # type: ignore[valid-type]
+    quality: Annotated[int, Meta(ge=1, le=100, description="JPEG, WebP y AVIF.")] = 85
+    width: Annotated[int, Meta(ge=1, le=20000, examples=[800])] | None = None
+    height: Annotated[int, Meta(ge=1, le=20000)] | None = None
+    fit: Literal["contain", "cover", "fill"] = "contain"
+    background: Annotated[Color, Meta(description="Fondo al quitar la transparencia (JPEG, BMP).")] = "#ffffff"
+    strip_metadata: Annotated[bool, Meta(description="Quita EXIF/XMP; el perfil ICC se conserva.")] = True
+    lossless: Annotated[bool, Meta(description="WebP sin pérdida.")] = False
+    filename: Annotated[str, Meta(max_length=200)] | None = None
 
 
 class ImageConvertTool(Tool):
@@ -43,23 +63,18 @@ class ImageConvertTool(Tool):
     media_type = "image"
     measures = "images"  # one image per run (an animation is one image): Tool.units' default
     resources = {"cpu": 1}  # one core: Pillow work that holds the GIL most of the run
-    inputs = (
-        InputSpec("image", "file", required=True),
-        InputSpec("output_format", "string", required=True, choices=(*FORMATS, "jpg")),
-        InputSpec("quality", "integer", default=85, minimum=1, maximum=100, help="JPEG, WebP y AVIF."),
-        InputSpec("width", "integer", minimum=1, maximum=20000),
-        InputSpec("height", "integer", minimum=1, maximum=20000),
-        InputSpec("fit", "string", default="contain", choices=("contain", "cover", "fill")),
-        InputSpec("background", "color", default="#ffffff",
-                  help="Fondo al quitar la transparencia (JPEG, BMP)."),
-        InputSpec("strip_metadata", "boolean", default=True,
-                  help="Quita EXIF/XMP; el perfil ICC se conserva."),
-        InputSpec("lossless", "boolean", default=False, help="WebP sin pérdida."),
-        InputSpec("filename", "string", max_length=200),
+    default_price = "0.002"
+    examples = (
+        Example("image-convert (base64)", "image-convert: a base64 PNG to WebP (seed 000)",
+                {"filename": "foto.png", "content_base64": PNG_1X1, "output_format": "webp"}),
+        Example("image-convert", "image-convert: upload foto.png, get mi-imagen.webp (seed 000)",
+                {"image": "(binary: foto.png)", "output_format": "webp", "filename": "mi-imagen"}, form=True,
+                description="curl -F \"image=@foto.png\" -F \"output_format=webp\" -F \"filename=mi-imagen\""),
     )
+    Params = ImageConvertParams
 
     def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
-        """Normalise ``jpg``, then refuse oversized input or output from the header alone (413)."""
+        """Normalise ``jpg`` and refuse a transparent background for a format without alpha."""
         if params["output_format"] == "jpg":
             params["output_format"] = "jpeg"
         fmt = FORMATS[params["output_format"]]
@@ -67,18 +82,25 @@ class ImageConvertTool(Tool):
             raise ValidationError.fields({"background": [
                 Text(f"{fmt.name.upper()} no admite transparencia: usa un color opaco",
                      f"{fmt.name.upper()} has no transparency: use an opaque colour")]})
+
+    def plan(self, params: ImageConvertParams, files: Mapping[str, InputFile], limits: Limits) -> Plan:
+        """Read the header once: refuse oversized input or output (413) before any money moves, and keep
+        the header's format and size in ``facts["image"]`` for ``run``."""
+        fmt = FORMATS[params.output_format]
         info = images.probe(files["image"].path, limits.max_image_pixels)
         out_w, out_h = _output_size(params, fmt, (info.width, info.height))
         images.check_output(out_w, out_h, fmt, limits.max_image_pixels)
         if fmt.animated:
             _check_animation(_animated_frames(files["image"], limits), (out_w, out_h), limits)
+        return Plan(units=1.0, resources=dict(self.resources), facts={"image": msgspec.to_builtins(info)})
 
-    def run(self, ctx: ToolContext) -> ToolOutput:
+    def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         params = ctx.params
         fmt = FORMATS["jpeg" if params["output_format"] == "jpg" else params["output_format"]]
         upload = ctx.files["image"]
-        ctx.progress(5, "open")
-        info = images.probe(upload.path, ctx.limits.max_image_pixels)
+        ctx.progress(0.05, "open")
+        # the header the request read (plan): not opened again just for its size
+        info = plan.fact("image", images.ImageInfo) or images.probe(upload.path, ctx.limits.max_image_pixels)
         out_size = _output_size(params, fmt, (info.width, info.height))
         images.check_output(*out_size, fmt, ctx.limits.max_image_pixels)
         # a vector is drawn at the size asked for (sharp), never drawn small and then enlarged
@@ -91,7 +113,7 @@ class ImageConvertTool(Tool):
             # after the frames: reading it here resets the orientation tag orient() needs
             exif = None if params["strip_metadata"] else _exif_bytes(img)
         ctx.cancel.check()
-        ctx.progress(85, "encode")
+        ctx.progress(0.85, "encode")
         out_mode = frames[0].image.mode
         data = images.save(frames, fmt, quality=params["quality"], lossless=params["lossless"], exif=exif,
                            icc_profile=icc if _same_family(src_mode, out_mode) else None, loop=loop)
@@ -122,11 +144,11 @@ def _still(img: Image.Image, out_size: tuple[int, int], fmt: OutputFormat, ctx: 
     if img.format in ("JPEG", "MPO"):
         images.draft_for(img, out_size, fit)
     images.decode(img)
-    ctx.progress(30, "decode")
+    ctx.progress(0.3, "decode")
     ctx.cancel.check()
     oriented = images.orient(img)
     resized = images.resize(oriented, out_size, fit)
-    ctx.progress(60, "resize")
+    ctx.progress(0.6, "resize")
     background = images.parse_color(ctx.params["background"])
     return Frame(images.to_mode(resized, fmt, background), 0)
 
@@ -141,7 +163,7 @@ def _animation(img: Image.Image, out_size: tuple[int, int], ctx: ToolContext) ->
         frame.image = images.resize(frame.image, out_size, ctx.params["fit"])
         out.append(frame)
         if index % 10 == 0:
-            ctx.progress(10 + 70 * index // count, "frames")
+            ctx.progress(0.1 + 0.7 * index / count, "frames")
     return out
 
 

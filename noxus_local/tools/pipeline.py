@@ -18,12 +18,24 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Annotated, Literal
+
+from msgspec import Meta
 
 from noxus_local.errors import InternalError, Text
 from noxus_local.runtime.steps import StepScope
-from noxus_local.tools.base import InputSpec, OutputFile, Step, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import OutputFile, Params, Plan, Step, Tool, ToolContext, ToolOutput
 
 STEP_NAMES = ("prepare", "work", "package")
+
+
+class PipelineParams(Params):
+    seconds: Annotated[float, Meta(ge=0, le=600, description="Total time spent, split across the steps by weight.")] \
+        = 0.0
+    extra_files: Annotated[int, Meta(ge=0, le=20, description=(
+        "How many extra .txt outputs to return beside the primary report."))] = 0
+    fail_step: Annotated[Literal[("", *STEP_NAMES)], Meta(  # type: ignore[valid-type]
+        description="Make this step fail (the job fails, charged 0).")] = ""
 
 
 class PipelineTool(Tool):
@@ -34,14 +46,10 @@ class PipelineTool(Tool):
                    "for testing steps, progress and several outputs per job.")
     media_type = "image"
     steps = (Step("prepare", 1), Step("work", 6), Step("package", 3))
-    inputs = (InputSpec("seconds", "number", default=0.0, minimum=0, maximum=600,
-                        help="Total time spent, split across the steps by weight."),
-              InputSpec("extra_files", "integer", default=0, minimum=0, maximum=20,
-                        help="How many extra .txt outputs to return beside the primary report."),
-              InputSpec("fail_step", "string", default="", choices=("", *STEP_NAMES),
-                        help="Make this step fail (the job fails, charged 0)."))
+    default_price = "0.001"
+    Params = PipelineParams
 
-    def run(self, ctx: ToolContext) -> ToolOutput:
+    def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         total_weight = sum(s.weight for s in self.steps)
         timings: dict[str, float] = {}
         for declared in self.steps:
@@ -65,6 +73,6 @@ class PipelineTool(Tool):
         start = time.monotonic()
         while (elapsed := time.monotonic() - start) < seconds:
             ctx.cancel.check()
-            step.progress(100 * elapsed / seconds)
+            step.progress(elapsed / seconds)
             ctx.cancel.wait(min(0.05, seconds - elapsed))
         ctx.cancel.check()

@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import qrcode
 import qrcode.constants
 import qrcode.exceptions
 import qrcode.image.svg
 import qrcode.util
+from msgspec import Meta
 from PIL import Image
 
 from noxus_local.errors import LimitExceeded, Text, ValidationError
 from noxus_local.media import images
 from noxus_local.media.images import RGBA, OutputFormat, parse_color
-from noxus_local.tools.base import InputFile, InputSpec, Limits, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import Example, InputFile, Limits, Params, Plan, Tool, ToolContext, ToolOutput
 from noxus_local.tools.filenames import sanitise_filename
+from noxus_local.tools.params import Color
 
 LEVELS = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M,
           "Q": qrcode.constants.ERROR_CORRECT_Q, "H": qrcode.constants.ERROR_CORRECT_H}
@@ -46,6 +48,24 @@ def byte_capacity(level: str) -> int:
     return (bits - 4 - 16) // 8
 
 
+class QrParams(Params):
+    """What ``POST /api/v1/tools/qr`` takes."""
+
+    # no max_length: capacity decides (413 qr_capacity), whatever the length
+    text: Annotated[str, Meta(examples=["https://noxus.lat"], description=(
+        "Texto o URL; el máximo depende del contenido y de error_correction "
+        "(hasta 7089 dígitos, 2953 bytes con L); más largo → 413 qr_capacity."))]
+    output_format: Literal[tuple(MIMES)] = "png"  # type: ignore[valid-type]
+    size: Annotated[int, Meta(ge=64, le=4000, description="Lado final en píxeles; no combinar con scale.")] \
+        | None = None
+    scale: Annotated[int, Meta(ge=1, le=100, description="Píxeles por módulo (10 por defecto).")] | None = None
+    border: Annotated[int, Meta(ge=0, le=20, description="Margen en módulos.")] = 4
+    error_correction: Literal[tuple(LEVELS)] = "M"  # type: ignore[valid-type]
+    foreground: Color = "#000000"
+    background: Annotated[Color, Meta(description="'transparent' solo para png, webp y svg.")] = "#ffffff"
+    filename: Annotated[str, Meta(max_length=200)] = "qr"
+
+
 class QrTool(Tool):
     """Generate a QR code; capacity is checked before any money moves."""
 
@@ -56,22 +76,13 @@ class QrTool(Tool):
     media_type = "image"
     measures = "characters"  # a per-1k_chars price counts the text
     resources = {"cpu": 1}  # one core: Pillow work that holds the GIL most of the run
-    inputs = (
-        # no max_length: capacity decides (413 qr_capacity), whatever the length
-        InputSpec("text", "string", required=True,
-                  help="Texto o URL; el máximo depende del contenido y de error_correction "
-                       "(hasta 7089 dígitos, 2953 bytes con L); más largo → 413 qr_capacity."),
-        InputSpec("output_format", "string", default="png", choices=tuple(MIMES)),
-        InputSpec("size", "integer", minimum=64, maximum=4000,
-                  help="Lado final en píxeles; no combinar con scale."),
-        InputSpec("scale", "integer", minimum=1, maximum=100, help="Píxeles por módulo (10 por defecto)."),
-        InputSpec("border", "integer", default=4, minimum=0, maximum=20, help="Margen en módulos."),
-        InputSpec("error_correction", "string", default="M", choices=tuple(LEVELS)),
-        InputSpec("foreground", "color", default="#000000"),
-        InputSpec("background", "color", default="#ffffff",
-                  help="'transparent' solo para png, webp y svg."),
-        InputSpec("filename", "string", max_length=200, default="qr"),
+    default_price = "0.002"  # USD per run; [prices.qr] overrides
+    examples = (
+        Example("qr", "qr: a PNG QR code of a URL (seed 000)", {"text": "https://noxus.lat", "output_format": "png"}),
+        Example("qr", "qr: an SVG QR code, as form fields", {"text": "https://noxus.lat", "output_format": "svg"},
+                form=True),
     )
+    Params = QrParams
 
     def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
         return float(len(params["text"]))
@@ -92,13 +103,13 @@ class QrTool(Tool):
                 Text(f"demasiado pequeño para este QR: mínimo {modules} px", f"too small: at least {modules} px")]})
         _check_output(params, modules, limits)
 
-    def run(self, ctx: ToolContext) -> ToolOutput:
-        params = ctx.params
+    def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
+        params: QrParams = ctx.params
         code = _build(params)
         code.make(fit=True)
         # again here: the job row's limits are what the run must respect, whoever queued it
         _check_output(params, code.modules_count + 2 * params["border"], ctx.limits)
-        ctx.progress(50, "render")
+        ctx.progress(0.5, "render")
         fmt = params["output_format"]
         if fmt == "svg":
             data, side = _render_svg(code, params)

@@ -53,7 +53,17 @@ from noxus_local.media import fonts
 from noxus_local.money import Price
 from noxus_local.speech.phonemes import ESPEAK_VOICES
 from noxus_local.speech.voice_catalog import MODEL, VOICES
-from noxus_local.tools.base import InputFile, InputSpec, Limits, OutputFile, Step, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import (
+    Example,
+    InputFile,
+    InputSpec,
+    Limits,
+    OutputFile,
+    Step,
+    Tool,
+    ToolContext,
+    ToolOutput,
+)
 from noxus_local.tools.text_to_speech import LIST_HINT, parse_voice
 
 ASPECTS = {"9:16": (9, 16), "16:9": (16, 9), "1:1": (1, 1)}
@@ -94,6 +104,17 @@ class ScriptToVideoTool(Tool):
                    "the voice; returns the MP4 plus script, timeline.json, SRT, VTT and the narration.")
     media_type = "video"
     measures = "seconds"
+    # per second of rendered video: the hold from the script's length (or `duration` for an idea)
+    default_price: ClassVar[Mapping[str, str]] = {"unit": "second", "unit_usd": "0.002", "minimum_usd": "0.01"}
+    examples = (
+        Example("script-to-video", "script-to-video: a Spanish script, your picture and a bundled mood (seed 000)",
+                {"script": "¿Sabías que el café nació en Etiopía? Hoy se bebe en todo el mundo.",
+                 "aspect_ratio": "9:16", "caption_style": "yellow_punch", "music": "calm",
+                 "materials": ["asset_5b1c0e8f2a9d4c7e1f3a6b2d"]}),
+        Example("script-to-video", "script-to-video: the text model writes the script from an idea (seed 000)",
+                {"idea": "Un video sobre vender mas con automatizacion", "duration": 30}, form=True,
+                description='curl -F "idea=Un video sobre vender mas con automatizacion" -F "duration=30"'),
+    )
     resources: ClassVar[Mapping[str, int]] = {"cpu": 2}
     file_lists = ("materials",)
     asset_fields: ClassVar[Mapping[str, str]] = {"music": "music_file"}
@@ -253,7 +274,7 @@ class ScriptToVideoTool(Tool):
         with ctx.step("render") as step:
             tl = _timeline(ctx, scenes, wav, width, height)
             out = compose.render(tl, ctx.workdir / "video.mp4", workdir=ctx.workdir / "render", cancel=ctx.cancel,
-                                 progress=lambda f: step.progress(100 * f))
+                                 progress=step.progress)
         return _output(ctx, script, tl, narration, chosen, plan, warnings, out)
 
     def _wants_llm(self, params: Mapping[str, Any], materials: int) -> bool:
@@ -385,7 +406,7 @@ def _narrate(ctx: ToolContext, plan: Plan, progress: Callable[[float], None]) ->
                                                         f"unknown voice; {LIST_HINT.en}")]})
     with tts.open_voice(ctx.models, weights, p["language"]) as voice:
         return narrate([s.text for s in plan.scenes], voice, p["speed"], cancel=ctx.cancel,
-                       progress=lambda f: progress(100 * f), max_seconds=ctx.limits.max_video_seconds)
+                       progress=progress, max_seconds=ctx.limits.max_video_seconds)
 
 
 def _materials(files: Mapping[str, InputFile]) -> list[Material]:

@@ -25,14 +25,17 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
+
+from msgspec import Meta
 
 from noxus_local.core.storage import check_output_size
 from noxus_local.errors import LimitExceeded, Text, ValidationError
 from noxus_local.media.audio import FORMATS, encode, mime_type
 from noxus_local.speech.phonemes import ESPEAK_VOICES
 from noxus_local.speech.voice_catalog import MODEL, PIPER_VOICES, VOICES
-from noxus_local.tools.base import InputFile, InputSpec, Limits, Step, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import Example, InputFile, Limits, Params, Plan, Step, Tool, ToolContext, ToolOutput
+from noxus_local.tools.params import Internal
 
 MAX_CHARS = 10_000
 TTS_FORMATS = tuple(FORMATS)  # pcm: raw 16-bit little-endian mono, as OpenAI's speech API gives it
@@ -69,6 +72,27 @@ def parse_voice(voice_id: str) -> dict[str, float]:
     return weights
 
 
+class TextToSpeechParams(Params):
+    """What ``POST /api/v1/tools/text-to-speech`` takes, plus what the server adds to a job."""
+
+    # no max_length: a longer text is a 413 naming the limit (check), whatever its length, not a 400
+    text: Annotated[str, Meta(examples=["Hola, ¿qué tal? [pause:0.5] Adiós."], description=(
+        "1-10,000 characters (more is 413 limit_exceeded); [pause:0.8] and blank lines make pauses."))]
+    voice_id: Annotated[str, Meta(max_length=200, examples=["ef_dora"], description=(
+        "A voice of GET /api/v1/voices (also the account's custom_… ones), "
+        "or a mix of them: ef_dora*0.7+em_alex*0.3."))] = "ef_dora"
+    speed: Annotated[float, Meta(ge=0.5, le=2.0)] = 1.0
+    language: Annotated[Literal[tuple(ESPEAK_VOICES)], Meta(  # type: ignore[valid-type]
+        description="The text's language (phonemes follow it); default: the voice's.")] | None = None
+    format: Literal[TTS_FORMATS] = "wav"  # type: ignore[valid-type]
+    sample_rate: Annotated[int, Meta(ge=8000, le=48000, description=(
+        "Output sample rate; default 24000 (the model's)."))] | None = None
+    # set by the server: an account's saved voice, looked up at the request (core/voices.py), and the
+    # OpenAI route's ask to tee the PCM it streams (api/openai_speech_routes.py)
+    voice_mix: Annotated[dict[str, Any] | None, Internal] = None
+    stream_pcm: Annotated[bool | None, Internal] = None
+
+
 class TextToSpeechTool(Tool):
     slug = "text-to-speech"
     aliases = ("texto-a-voz",)
@@ -77,21 +101,13 @@ class TextToSpeechTool(Tool):
                    "pause tags [pause:0.8], sentence and word timings.")
     media_type = "audio"
     measures = "characters"
-    # no max_length: a longer text is a 413 naming the limit (check), whatever its length, not a 400
-    inputs = (InputSpec("text", "string", required=True,
-                        help="1-10,000 characters (more is 413 limit_exceeded); [pause:0.8] and blank lines "
-                             "make pauses."),
-              InputSpec("voice_id", "string", default="ef_dora", max_length=200,
-                        help="A voice of GET /api/v1/voices (also the account's custom_… ones), "
-                             "or a mix of them: ef_dora*0.7+em_alex*0.3."),
-              InputSpec("speed", "number", default=1.0, minimum=0.5, maximum=2.0),
-              InputSpec("language", "string", choices=tuple(ESPEAK_VOICES),
-                        help="The text's language (phonemes follow it); default: the voice's."),
-              InputSpec("format", "string", default="wav", choices=TTS_FORMATS),
-              InputSpec("sample_rate", "integer", minimum=8000, maximum=48000,
-                        help="Output sample rate; default 24000 (the model's)."))
+    Params = TextToSpeechParams
     steps = (Step("phonemize", 1), Step("synthesize", 8), Step("encode", 1))
     resources: ClassVar[Mapping[str, int]] = {"cpu": 2}
+    default_price: ClassVar[Mapping[str, str]] = {"unit": "1k_chars", "unit_usd": "0.015", "minimum_usd": "0.001"}
+    models = ("kokoro-82m",)
+    examples = (Example("text-to-speech", "text-to-speech: Spanish speech as MP3, with word timings",
+                        {"text": "Hola, ¿qué tal?", "voice_id": "ef_dora", "format": "mp3"}),)
 
     def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
         from noxus_local.speech.synthesis import estimate_seconds, has_words, over_audio_limit
@@ -116,7 +132,7 @@ class TextToSpeechTool(Tool):
     def work_units(self, params: dict[str, Any]) -> float:
         return len(params["text"]) / 15  # ~15 characters per second of speech
 
-    def run(self, ctx: ToolContext) -> ToolOutput:
+    def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         from noxus_local.inference.models.kokoro import SAMPLE_RATE
         from noxus_local.speech import tts
 
@@ -132,7 +148,7 @@ class TextToSpeechTool(Tool):
                 voice = held.enter_context(tts.open_voice(ctx.models, weights, language))
             with ctx.step("synthesize") as step:
                 chunks = tts.stream(params["text"], voice, params["speed"], cancel=ctx.cancel,
-                                    progress=lambda f: step.progress(100 * f),
+                                    progress=step.progress,
                                     max_seconds=ctx.limits.max_audio_seconds)
                 if params.get("stream_pcm"):  # the OpenAI route tails this file (api/speech_stream.py)
                     chunks = _tee_pcm(chunks, ctx.workdir / STREAM_FILE)

@@ -31,7 +31,10 @@ import shutil
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
+
+import msgspec
+from msgspec import Meta
 
 from noxus_local.analysis.features import FEATURES, analyse, check_features
 from noxus_local.analysis.scenes import detect
@@ -42,12 +45,35 @@ from noxus_local.inference.engines.onnx_runtime import ModelNotInstalled
 from noxus_local.inference.models.vad import SileroVad
 from noxus_local.media.decoded import add_warning, decode_limit, processed_seconds, truncated_warning
 from noxus_local.media.probe import MediaInfo, probe
-from noxus_local.tools.base import InputFile, InputSpec, Limits, OutputFile, Step, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import (
+    InputFile,
+    InputSpec,
+    Limits,
+    OutputFile,
+    Params,
+    Plan,
+    Step,
+    Tool,
+    ToolContext,
+    ToolOutput,
+)
 
 KEYFRAME_FEATURES = ("colors", "quality")  # cheap and useful on every frame; the request may choose more
 MAX_KEYFRAMES = 500
-PROBED_KEY = "probed_seconds"  # set by check(): the duration the probe read, for the hold and the ETA
 UNKNOWN_DURATION_GUESS = 30.0  # a queued job's ETA when the container gives no duration
+
+
+class VideoAnalyzeParams(Params):
+    """What ``POST /api/v1/tools/video-analyze`` takes, besides the ``video`` file."""
+
+    file_inputs: ClassVar[tuple[InputSpec, ...]] = (
+        InputSpec("video", "file", required=True, help="Any video FFmpeg reads (mp4, mov, mkv, webm...)."),)
+    # a comma-separated string or a JSON list: normalised to a list by plan()
+    features: Annotated[Any, Meta(extra={"noxus_type": "object"}, examples=["colors,quality"], description=(
+        f"Image features of each keyframe, comma-separated or a JSON list; one of {', '.join(FEATURES)}. "
+        f"Default: {','.join(KEYFRAME_FEATURES)}."))] = None
+    sample_every_seconds: Annotated[float, Meta(ge=0.5, le=3600, examples=[5.0], description=(
+        "Also keep (and analyse) a keyframe every this many seconds."))] | None = None
 
 
 class VideoAnalyzeTool(Tool):
@@ -56,42 +82,32 @@ class VideoAnalyzeTool(Tool):
     title = "Analyze a video"
     description = ("Probe data, shots (cuts and fades), one analysed keyframe per shot (plus optional samples), "
                    "speech segments, EBU R128 loudness and silences of one video, as JSON plus JPEG keyframes.")
+    Params = VideoAnalyzeParams
     media_type = "video"
     measures = "seconds"
     resources: ClassVar[Mapping[str, int]] = {"cpu": 2}  # frame-threaded decode on both cores
+    # per second of probed video: shots, keyframes and their image features, speech and loudness
+    default_price: ClassVar[Mapping[str, str]] = {"unit": "second", "unit_usd": "0.0002", "minimum_usd": "0.001"}
+    models = ("silero-vad",)  # optional: without it the audio block says how to install it
     steps = (Step("probe", 1), Step("scenes", 6), Step("keyframes", 2), Step("audio", 1))
-    inputs = (
-        InputSpec("video", "file", required=True, help="Any video FFmpeg reads (mp4, mov, mkv, webm...)."),
-        InputSpec("features", "object", help=(f"Image features of each keyframe, comma-separated or a JSON list; "
-                                              f"one of {', '.join(FEATURES)}. Default: "
-                                              f"{','.join(KEYFRAME_FEATURES)}.")),
-        InputSpec("sample_every_seconds", "number", minimum=0.5, maximum=3600,
-                  help="Also keep (and analyse) a keyframe every this many seconds."),
-    )
 
-    def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
+    def plan(self, params: VideoAnalyzeParams, files: Mapping[str, InputFile], limits: Limits) -> Plan:
+        """Probe once: the tier's duration limit, the features list, the seconds held (and a queued job's
+        ETA, 30 s when the container tells no duration); the probe is kept in ``facts["probe"]``."""
         info = _probe(files["video"].path)
         if info.duration is not None and info.duration > limits.max_video_seconds:
             raise LimitExceeded(details={"limit": "max_video_seconds", "max": limits.max_video_seconds,
                                          "duration_seconds": round(info.duration, 2)})
-        raw = params.get("features")
-        params["features"] = list(check_features(raw) if raw is not None else KEYFRAME_FEATURES)
-        if info.duration:  # kept with the job: its hold and a queued job's ETA need no second probe
-            params[PROBED_KEY] = round(info.duration, 3)
+        raw = params.features
+        params.features = list(check_features(raw) if raw is not None else KEYFRAME_FEATURES)
+        seconds = round(info.duration, 3) if info.duration else None
+        return Plan(units=seconds or 0.0, resources=dict(self.resources), work_units=seconds or UNKNOWN_DURATION_GUESS,
+                    facts={"probe": msgspec.to_builtins(info)})
 
-    def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
-        if params.get(PROBED_KEY):
-            return float(params[PROBED_KEY])
-        return _probe(files["video"].path).duration or 0.0
-
-    def work_units(self, params: dict[str, Any]) -> float:
-        """The probed seconds (what media_units will say); 30 s when the container told no duration."""
-        return float(params.get(PROBED_KEY) or UNKNOWN_DURATION_GUESS)
-
-    def run(self, ctx: ToolContext) -> ToolOutput:
+    def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         path = ctx.files["video"].path
-        with ctx.step("probe"):
-            info = _probe(path)
+        with ctx.step("probe"):  # read at the request: the input is not probed again
+            info = plan.fact("probe", MediaInfo) or _probe(path)
         # the sound's ffmpeg pass (decode, R128 meter, silences, 16 kHz pcm) runs while the frames decode:
         # a second process the scheduler spreads over the cores; only the VAD waits for the frames
         limit = decode_limit(info.duration)  # never decode more than the hold paid for
@@ -120,7 +136,7 @@ class VideoAnalyzeTool(Tool):
                           extras=outputs, units=duration, media_units=max(duration, 0.001))
 
     def _keyframes(self, ctx: ToolContext, picks: list[Pick],
-                   progress: Callable[[int], None]) -> tuple[list[dict[str, Any]], list[OutputFile]]:
+                   progress: Callable[[float], None]) -> tuple[list[dict[str, Any]], list[OutputFile]]:
         entries: list[dict[str, Any]] = []
         outputs: list[OutputFile] = []
         for n, pick in enumerate(picks):
@@ -135,7 +151,7 @@ class VideoAnalyzeTool(Tool):
                 entry["analysis"] = {"error": {"code": exc.code, "message": exc.message}}
             entries.append(entry)
             outputs.append(OutputFile(name, file, file.name, "image/jpeg"))
-            progress(int(100 * (n + 1) / len(picks)))
+            progress((n + 1) / len(picks))
         return entries, outputs
 
     def _audio(self, ctx: ToolContext, info: MediaInfo, path: Path, extracted: Extracted | None) -> dict[str, Any]:

@@ -19,9 +19,9 @@ import av
 import imageio_ffmpeg
 import pytest
 
-from noxus_local.config import DEFAULT_PRICES
-from noxus_local.money import Price, format_usd, parse_usd
+from noxus_local.money import Price, format_usd
 from noxus_local.tools.auto_subtitles import UNIT_FACTORS
+from noxus_local.tools.catalog import Catalog
 from tests.e2e.conftest import Server, start_module_server, wait_analysis
 
 DURATION_ID = b"\x44\x89\x88"  # EBML Duration, an 8-byte float, in the timecode scale's units (ms)
@@ -75,8 +75,7 @@ def test_the_file_really_lies(liar: Path) -> None:
 
 
 def price(slug: str) -> Price:
-    entry: Any = DEFAULT_PRICES[slug]
-    return Price(entry["unit"], parse_usd(entry["unit_usd"]), parse_usd(entry.get("minimum_usd", "0")))
+    return Catalog.default(diagnostics=True).default_prices()[slug]
 
 
 def charged_and_spent(srv: Server, body: dict[str, Any], before: Decimal) -> Decimal:

@@ -65,11 +65,16 @@ def _files(path: Path) -> dict[str, InputFile]:
     return {"video": InputFile(path, path.name, None, path.stat().st_size)}
 
 
+def _plan(raw: dict[str, Any], files: dict[str, Any], limits: Limits) -> Any:
+    """What the request does before any money moves: read the fields, then plan (the probe's checks)."""
+    return TOOL.plan(TOOL.typed(TOOL.validate(raw, files, limits)), files, limits)
+
+
 def _run(models: ModelCache, source: Path, workdir: Path, limits: Limits = Limits(), **raw: Any) -> ToolOutput:
     files = _files(source)
     params = TOOL.validate({**RAW, **raw}, files, limits)
     workdir.mkdir(parents=True, exist_ok=True)
-    return TOOL.run(ToolContext(params=params, files=files, limits=limits, workdir=workdir, models=models))
+    return TOOL.call(ToolContext(params=params, files=files, limits=limits, workdir=workdir, models=models))
 
 
 @pytest.fixture(scope="module")
@@ -183,20 +188,20 @@ def test_a_threshold_nobody_reaches_succeeds_with_zero_clips_charged_for_the_ana
 def test_bad_parameters_are_400_naming_the_field(talk: tuple[Path, list[Any]], raw: dict[str, Any],
                                                   field: str) -> None:
     with pytest.raises(ValidationError) as caught:
-        TOOL.validate({**RAW, **raw}, _files(talk[0]), Limits())
+        _plan({**RAW, **raw}, _files(talk[0]), Limits())
     assert field in caught.value.details["field_errors"]
 
 
 def test_bad_sources_are_refused_before_any_work(talk: tuple[Path, list[Any]], tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as short:  # the source is shorter than min_duration
-        TOOL.validate({**RAW, "min_duration": 50, "max_duration": 60}, _files(talk[0]), Limits())
+        _plan({**RAW, "min_duration": 50, "max_duration": 60}, _files(talk[0]), Limits())
     assert "min_duration" in short.value.details["field_errors"]
     with pytest.raises(LimitExceeded) as long:
-        TOOL.validate(RAW, _files(talk[0]), Limits(max_video_seconds=30))
+        _plan(RAW, _files(talk[0]), Limits(max_video_seconds=30))
     assert long.value.details["limit"] == "max_video_seconds"
     mute = _make(tmp_path / "mute.mp4", "-f", "lavfi", "-i", "color=c=red:s=320x240:r=25")
     with pytest.raises(InvalidMedia) as no_audio:
-        TOOL.validate(RAW, _files(mute), Limits())
+        _plan(RAW, _files(mute), Limits())
     assert no_audio.value.details["reason"] == "no_audio_stream"
 
 

@@ -21,7 +21,7 @@ from noxus_local.runtime.cancel import CancelToken
 from noxus_local.speech.types import Segment, Transcript, Word
 from noxus_local.tools import auto_subtitles as tool_module
 from noxus_local.tools.auto_subtitles import AutoSubtitlesTool
-from noxus_local.tools.base import InputFile, Limits, ToolContext, ToolOutput
+from noxus_local.tools.base import InputFile, Limits, Plan, ToolContext, ToolOutput
 
 TOOL = AutoSubtitlesTool()
 
@@ -53,12 +53,12 @@ def _transcript() -> Transcript:
 
 def _render(tmp_path: Path, source: Path, transcript: Transcript | None = None, **raw) -> ToolOutput:
     files = _files(source)
-    params = TOOL.validate({"language": "es", **raw}, files, Limits())
+    params = TOOL.typed(TOOL.validate({"language": "es", **raw}, files, Limits()))
     ctx = ToolContext(params=params, files=files, limits=Limits(), workdir=tmp_path)
     info = probe(source)
     t = transcript or _transcript()
     cues = build_cues(t.segments, tool_module.rules_for(params, info))
-    return tool_module.render(ctx, info, t, cues, lambda pct: None)
+    return tool_module.render(ctx, info, t, cues, lambda fraction: None)
 
 
 def test_burned_video_with_every_subtitle_file(tmp_path: Path, media: dict[str, Path]) -> None:
@@ -81,7 +81,7 @@ def test_burn_false_and_formats(tmp_path: Path, media: dict[str, Path]) -> None:
     out = _render(tmp_path, media["video"], burn=False, formats="vtt, txt,tsv")
     assert [f.name for f in out.files()] == ["vtt", "txt", "tsv"] and out.mime_type == "text/vtt"
     assert out.units == pytest.approx(3.0 * tool_module.UNIT_FACTORS["no_burn"], abs=0.1)
-    assert TOOL.units({"burn": False}, _files(media["video"])) == pytest.approx(out.units, abs=0.01)
+    assert _plan({"burn": False}, _files(media["video"])).units == pytest.approx(out.units, abs=0.01)
 
 
 def test_preview_is_one_png(tmp_path: Path, media: dict[str, Path]) -> None:
@@ -89,7 +89,7 @@ def test_preview_is_one_png(tmp_path: Path, media: dict[str, Path]) -> None:
     assert out.mime_type == "image/png"
     with av.open(str(out.data)) as c:
         assert next(c.decode(video=0)).to_ndarray(format="rgb24").shape == (320, 240, 3)
-    assert TOOL.units({"preview_at": 1.0}, _files(media["video"])) == pytest.approx(1.5, abs=0.05)
+    assert _plan({"preview_at": 1.0}, _files(media["video"])).units == pytest.approx(1.5, abs=0.05)
 
 
 def test_audio_only_gets_files_and_silence_gets_a_note(tmp_path: Path, media: dict[str, Path]) -> None:
@@ -98,20 +98,26 @@ def test_audio_only_gets_files_and_silence_gets_a_note(tmp_path: Path, media: di
     assert out.name == "srt" and out.result["segments"] == [] and out.result["note"]
 
 
+def _plan(raw: dict, files: dict[str, InputFile], limits: Limits | None = None) -> Plan:
+    """What the request does before any money moves: read the fields, then plan (the one probe)."""
+    limits = limits or Limits()
+    return TOOL.plan(TOOL.typed(TOOL.validate(raw, files, limits)), files, limits)
+
+
 def test_refusals_before_any_work(media: dict[str, Path]) -> None:
     with pytest.raises(InvalidMedia) as err:
-        TOOL.validate({}, _files(media["mute"]), Limits())
+        _plan({}, _files(media["mute"]))
     assert "audio" in err.value.message
     with pytest.raises(LimitExceeded) as over:
-        TOOL.validate({}, _files(media["video"]), Limits(max_video_seconds=2))
+        _plan({}, _files(media["video"]), Limits(max_video_seconds=2))
     assert over.value.details["limit"] == "max_video_seconds"
     for raw, field in (({"language": "xx"}, "language"), ({"formats": "srt,docx"}, "formats"),
                        ({"position": "sideways"}, "position"), ({"primary_color": "#12"}, "primary_color")):
         with pytest.raises(ValidationError) as bad:
-            TOOL.validate(raw, _files(media["video"]), Limits())
+            _plan(raw, _files(media["video"]))
         assert field in bad.value.details["field_errors"]
     with pytest.raises(ValidationError) as style:
-        TOOL.validate({"style": "sparkly"}, _files(media["video"]), Limits())
+        _plan({"style": "sparkly"}, _files(media["video"]))
     assert "yellow_punch" in str(style.value.details)
 
 

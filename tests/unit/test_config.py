@@ -5,7 +5,6 @@ import pytest
 from noxus_local.cli.config_example import render_example
 from noxus_local.config import load_config, settings_table
 from noxus_local.errors import ConfigError
-from noxus_local.money import Price
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,7 +20,7 @@ def test_defaults_without_a_file():
     assert (cfg.server.host, cfg.server.port, cfg.server.data_dir) == ("127.0.0.1", 8080, "./noxus-data")
     assert cfg.tiers["free"].jobs_per_hour == 60
     assert cfg.tiers["free"].concurrent_jobs == 1
-    assert cfg.price("qr") == Price(None, 2000)
+    assert cfg.prices == {}  # the tools' own default prices are merged by the catalog (Catalog.priced)
 
 
 def test_unknown_key_is_named(tmp_path):

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image, ImageCms
 
 from noxus_local.errors import InvalidMedia, JobCancelled, LimitExceeded, ValidationError
-from noxus_local.tools.base import InputFile, Limits, ToolContext, ToolOutput
+from noxus_local.tools.base import InputFile, Limits, Plan, ToolContext, ToolOutput
 from noxus_local.tools.image_convert import ImageConvertTool
 
 MAKE, ORIENTATION = 0x010F, 0x0112
@@ -15,10 +15,15 @@ def upload(path: Path) -> dict[str, InputFile]:
     return {"image": InputFile(path, path.name, None, path.stat().st_size)}
 
 
+def request(tool: ImageConvertTool, raw: dict, files: dict[str, InputFile], limits: Limits) -> Plan:
+    """What the request does before money moves: read the fields, then plan (the one header read)."""
+    return tool.plan(tool.typed(tool.validate(raw, files, limits)), files, limits)
+
+
 def convert(path: Path, limits: Limits = Limits(), **raw) -> tuple[ToolOutput, Image.Image]:
     tool, files = ImageConvertTool(), upload(path)
     params = tool.validate({"output_format": "png", **raw}, files, limits)
-    out = tool.run(ToolContext(params=params, files=files, limits=limits, workdir=path.parent))
+    out = tool.call(ToolContext(params=params, files=files, limits=limits, workdir=path.parent))
     return out, Image.open(io.BytesIO(out.data))
 
 
@@ -182,7 +187,7 @@ def test_decompression_bomb_is_refused_before_money_moves(tmp_path):
     assert src.stat().st_size < 100_000
     tool, files = ImageConvertTool(), upload(src)
     with pytest.raises(LimitExceeded) as caught:
-        tool.validate({"output_format": "webp"}, files, Limits(max_image_pixels=1_000_000))
+        request(tool, {"output_format": "webp"}, files, Limits(max_image_pixels=1_000_000))
     assert caught.value.details == {"limit": "max_image_pixels", "max": 1_000_000, "actual": 100_000_000}
 
 
@@ -191,7 +196,7 @@ def test_run_checks_the_pixel_limit_again(tmp_path):
     tool, files = ImageConvertTool(), upload(src)
     params = tool.validate({"output_format": "webp"}, files, Limits())
     with pytest.raises(LimitExceeded):
-        tool.run(ToolContext(params=params, files=files, limits=Limits(max_image_pixels=1_000_000),
+        tool.call(ToolContext(params=params, files=files, limits=Limits(max_image_pixels=1_000_000),
                              workdir=tmp_path))
 
 
@@ -229,16 +234,16 @@ def test_cancel_stops_the_job(tmp_path):
     ctx = ToolContext(params=params, files=files, limits=Limits(), workdir=tmp_path)
     ctx.cancel.cancel()
     with pytest.raises(JobCancelled):
-        tool.run(ctx)
+        tool.call(ctx)
 
 
 def test_progress_is_reported(tmp_path):
     tool, files = ImageConvertTool(), upload(photo(tmp_path))
     params = tool.validate({"output_format": "webp"}, files, Limits())
-    seen: list[int] = []
-    tool.run(ToolContext(params=params, files=files, limits=Limits(), workdir=tmp_path,
-                         progress=lambda pct, step=None: seen.append(pct)))
-    assert len(seen) >= 3 and seen == sorted(seen) and seen[-1] < 100
+    seen: list[float] = []
+    tool.call(ToolContext(params=params, files=files, limits=Limits(), workdir=tmp_path,
+                         progress=lambda fraction, step=None: seen.append(fraction)))
+    assert len(seen) >= 3 and seen == sorted(seen) and seen[-1] < 1  # fractions of the job
 
 
 @pytest.mark.parametrize(("raw", "field"), [
@@ -263,7 +268,7 @@ def test_side_over_the_encoders_max_is_refused_before_decoding(tmp_path, fmt, si
     src = save(Image.new("1", (side + 1, 2)), tmp_path / "wide.png")  # few pixels, too wide for fmt
     tool, files = ImageConvertTool(), upload(src)
     with pytest.raises(LimitExceeded) as caught:
-        tool.validate({"output_format": fmt}, files, Limits())
+        request(tool, {"output_format": fmt}, files, Limits())
     assert caught.value.details == {"limit": "max_image_side", "format": fmt, "max": side, "actual": side + 1}
 
 
@@ -281,10 +286,10 @@ def test_resize_target_over_the_side_limit_is_refused(tmp_path):
 def test_animation_pixel_budget_is_checked_before_money_moves(tmp_path):
     tool, files = ImageConvertTool(), upload(animated_gif(tmp_path, count=5))
     with pytest.raises(LimitExceeded) as caught:
-        tool.validate({"output_format": "webp"}, files, Limits(max_image_pixels=32 * 24))
+        request(tool, {"output_format": "webp"}, files, Limits(max_image_pixels=32 * 24))
     assert caught.value.details == {"limit": "max_animation_pixels", "max": 4 * 32 * 24,
                                     "actual": 5 * 32 * 24, "frames": 5}
-    tool.validate({"output_format": "png"}, files, Limits(max_image_pixels=32 * 24))  # first frame only
+    request(tool, {"output_format": "png"}, files, Limits(max_image_pixels=32 * 24))  # first frame only
 
 
 def test_svg_is_drawn_at_the_output_size(tmp_path):

@@ -76,9 +76,15 @@ def fresh(path: Path) -> Path:
     return path
 
 
+def reference(path: Path) -> Path:
+    """The store the legacy SQL scripts made, then today's migrations written after them (11: the job plan)."""
+    legacy_store(path)
+    return fresh(path)
+
+
 def test_a_fresh_store_has_the_schema_the_sql_scripts_made(tmp_path: Path) -> None:
-    assert len(MIGRATIONS) == len(LEGACY)  # the version numbers mean the same in both
-    assert schema_of(fresh(tmp_path / "new.db")) == schema_of(legacy_store(tmp_path / "old.db"))
+    assert len(LEGACY) == 10 and len(MIGRATIONS) > len(LEGACY)  # the version numbers mean the same in both
+    assert schema_of(fresh(tmp_path / "new.db")) == schema_of(reference(tmp_path / "old.db"))
 
 
 @pytest.mark.parametrize("version", range(len(LEGACY)))
@@ -90,7 +96,7 @@ def test_a_store_an_older_version_left_migrates_to_the_same_schema(tmp_path: Pat
         assert db.migrate() == len(MIGRATIONS)  # a second start finds nothing to do
     finally:
         db.close()
-    assert schema_of(old) == schema_of(legacy_store(tmp_path / "reference.db"))
+    assert schema_of(old) == schema_of(reference(tmp_path / "reference.db"))
 
 
 def test_rows_of_an_old_store_are_kept_and_its_rules_still_hold(tmp_path: Path) -> None:
@@ -116,5 +122,24 @@ def test_rows_of_an_old_store_are_kept_and_its_rules_still_hold(tmp_path: Path) 
             db.conn().execute("UPDATE balances SET held_micros = 6000000")
         db.conn().execute("UPDATE api_keys SET revoked_at = 2 WHERE id = 'key_1'")
         assert db.one("SELECT value FROM meta WHERE name = 'keys_version'")[0] == 1
+    finally:
+        db.close()
+
+
+def test_a_job_queued_before_plans_were_stored_keeps_its_row_with_no_plan(tmp_path: Path) -> None:
+    """Migration 11 (issue 18 item 2): ``jobs.plan`` is a nullable TEXT column; a job a version-10 store
+    holds has none (the runner plans it again when it starts)."""
+    path = legacy_store(tmp_path / "old.db", 10)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("INSERT INTO jobs (id, account_id, environment, key_id, tool, status, params, files, limits,"
+                 " estimate_micros, hold_micros, request_id, created_at) VALUES ('job_1', 'acme', 'test', 'key_1',"
+                 " 'wait', 'queued', '{}', '[]', '{}', 0, 0, 'req', 1)")
+    conn.close()
+    db = Database(path)
+    try:
+        assert db.migrate() == 11
+        column = next(c for c in db.all("PRAGMA table_info(jobs)") if c["name"] == "plan")
+        assert (column["type"], column["notnull"]) == ("TEXT", 0)
+        assert db.one("SELECT plan FROM jobs WHERE id = 'job_1'")["plan"] is None
     finally:
         db.close()

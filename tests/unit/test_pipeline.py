@@ -19,7 +19,7 @@ def context(tmp_path: Path, **params) -> ToolContext:
 
 def test_pipeline_enters_each_declared_step_and_returns_extra_files(tmp_path):
     ctx = context(tmp_path, extra_files=2)
-    out = PipelineTool().run(ctx)
+    out = PipelineTool().call(ctx)
     assert [(s["name"], s["weight"], s["status"]) for s in ctx.steps.snapshot()] == [
         ("prepare", 1, "succeeded"), ("work", 6, "succeeded"), ("package", 3, "succeeded")]
     assert ctx.steps.overall() == 100
@@ -31,7 +31,7 @@ def test_pipeline_enters_each_declared_step_and_returns_extra_files(tmp_path):
 def test_pipeline_fail_step_fails_that_step_with_its_message(tmp_path):
     ctx = context(tmp_path, fail_step="package")
     with pytest.raises(InternalError):
-        PipelineTool().run(ctx)
+        PipelineTool().call(ctx)
     steps = ctx.steps.snapshot()
     assert [s["status"] for s in steps] == ["succeeded", "succeeded", "failed"]
     assert steps[2]["error"]["message"].en == "requested failure in step package"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from noxus_local.config import DEFAULT_PRICES, load_config
+from noxus_local.config import load_config
 from noxus_local.core import jobs, ledger
 from noxus_local.core.accounts import credit_account
 from noxus_local.core.billing import estimate, settlement
@@ -17,7 +17,7 @@ from noxus_local.core.keys import authenticate, create_key
 from noxus_local.core.usage import units_by_tool
 from noxus_local.errors import ConfigError
 from noxus_local.money import Price
-from noxus_local.tools.base import Limits, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import Limits, Plan, Tool, ToolContext, ToolOutput
 from noxus_local.tools.catalog import Catalog
 from noxus_local.tools.image_convert import ImageConvertTool
 from noxus_local.tools.qr import QrTool
@@ -97,12 +97,15 @@ price_usd = "0.004"
 
 
 def test_defaults_price_every_tool_including_diagnostics():
+    """Each tool's default price lives on its class (issue 18 item 2); config's [prices] only overrides."""
     cfg = load_config(None, {})
-    Catalog.default(diagnostics=True).check_prices(cfg.prices)  # raises when one is missing
+    assert cfg.prices == {}
+    catalog = Catalog.default(diagnostics=True)
+    cfg.prices = catalog.priced(cfg.prices)  # raises when one is missing
     assert cfg.price("wait") == Price("second", 100, 1000)
-    assert set(DEFAULT_PRICES) == {"qr", "image-convert", "wait", "pipeline", "auto-subtitles", "image-analyze",
-                                   "image-analyze-batch", "text-to-speech", "video-analyze", "chat",
-                                   "script-to-video", "auto-clip"}
+    assert set(catalog.default_prices()) == {"qr", "image-convert", "wait", "pipeline", "auto-subtitles",
+                                             "image-analyze", "image-analyze-batch", "text-to-speech",
+                                             "video-analyze", "chat", "script-to-video", "auto-clip"}
     assert cfg.price("script-to-video") == Price("second", 2000, 10_000)
     assert cfg.price("video-analyze") == Price("second", 200, 1000)
     assert cfg.price("text-to-speech") == Price("1k_chars", 15000, 1000)
@@ -135,8 +138,15 @@ def test_a_slug_without_a_price_is_a_config_error_never_free():
         cfg.price("not-a-tool")
 
 
+def test_config_prices_override_a_tools_default(tmp_path):
+    cfg = load_config(write(tmp_path, '[prices]\nqr = "0.003"\n'), {})
+    prices = Catalog.default().priced(cfg.prices)
+    assert prices["qr"] == Price(None, 3000)
+    assert prices["image-convert"] == Price(None, 2000)  # ImageConvertTool.default_price
+
+
 def test_a_catalog_tool_without_a_price_is_named():
-    prices = dict(load_config(None, {}).prices)
+    prices = Catalog.default(diagnostics=True).default_prices()
     del prices["wait"]
     with pytest.raises(ConfigError, match=r"^prices\.wait: required"):
         Catalog.default(diagnostics=True).check_prices(prices)
@@ -180,7 +190,7 @@ def test_a_fixed_only_tool_cannot_take_a_unit():
 
 
 def test_an_alias_is_not_a_price_key():
-    prices = {**load_config(None, {}).prices, "crear-qr": Price(None, 1)}
+    prices = {**Catalog.default().default_prices(), "crear-qr": Price(None, 1)}
     with pytest.raises(ConfigError, match=r"prices\.crear-qr: an alias of qr"):
         Catalog.default().check_prices(prices)
 
@@ -188,15 +198,19 @@ def test_an_alias_is_not_a_price_key():
 # --- estimates and the catalog ------------------------------------------------------------------
 
 
-def test_estimates_come_from_the_validated_input():
+def planned(tool, params, files=None):
+    return tool.plan(tool.typed(params), files or {}, Limits())
+
+
+def test_estimates_come_from_the_plan_of_the_validated_input():
     wait, qr, convert = WaitTool(), QrTool(), ImageConvertTool()
     params = wait.validate({"seconds": "12.5"}, {}, Limits())
-    assert estimate(wait, Price("second", 100), params, {}) == (1250, 12.5)
-    assert estimate(wait, Price("minute", 6000), params, {}) == (1250, 12.5 / 60)
+    assert estimate(wait, Price("second", 100), params, planned(wait, params)) == (1250, 12.5)
+    assert estimate(wait, Price("minute", 6000), params, planned(wait, params)) == (1250, 12.5 / 60)
     text = qr.validate({"text": "x" * 1500}, {}, Limits())
-    assert estimate(qr, Price("1k_chars", 700), text, {}) == (1050, 1.5)
-    assert estimate(convert, Price("image", 3000), {}, {}) == (3000, 1.0)
-    assert estimate(qr, Price(None, 2000), text, {}) == (2000, None)
+    assert estimate(qr, Price("1k_chars", 700), text, planned(qr, text)) == (1050, 1.5)
+    assert estimate(convert, Price("image", 3000), {}, Plan(units=1.0)) == (3000, 1.0)
+    assert estimate(qr, Price(None, 2000), text, planned(qr, text)) == (2000, None)
 
 
 def test_catalog_pricing_shapes():
@@ -218,7 +232,7 @@ def principal(db):
 
 def submit(db, principal, price: Price, quantity: float) -> str:
     job_id = f"job_{time.monotonic_ns()}"
-    hold, units = estimate(WaitTool(), price, {"seconds": quantity}, {})
+    hold, units = estimate(WaitTool(), price, {"seconds": quantity}, Plan(units=quantity))
     new = jobs.NewJob(id=job_id, principal=principal, tool="wait", params={"seconds": quantity}, files=[],
                       limits=Limits().__dict__, estimate_micros=hold, request_id="req_x",
                       price=price, estimated_units=units)

@@ -14,7 +14,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 def make_qr(tmp_path, **raw) -> ToolOutput:
     tool = QrTool()
     params = tool.validate({"text": "https://noxus.example/hola", **raw}, {}, Limits())
-    return tool.run(ToolContext(params=params, files={}, limits=Limits(), workdir=tmp_path))
+    return tool.call(ToolContext(params=params, files={}, limits=Limits(), workdir=tmp_path))
 
 
 def field_errors(raw) -> dict[str, list[str]]:
@@ -182,12 +182,12 @@ def test_largest_webp_that_fits_renders(tmp_path):
     # 177 modules × 92 px = 16,284 px: just under libwebp's limit
     limits = Limits(max_image_pixels=300_000_000)
     params = QrTool().validate({"text": LONG, "scale": "92", "output_format": "webp"}, {}, limits)
-    out = QrTool().run(ToolContext(params=params, files={}, limits=limits, workdir=tmp_path))
+    out = QrTool().call(ToolContext(params=params, files={}, limits=limits, workdir=tmp_path))
     assert (out.result["width"], out.mime_type) == (16_284, "image/webp")
 
 
 def test_run_checks_the_output_size_again(tmp_path):
     params = QrTool().validate({"text": LONG, "scale": "20"}, {}, Limits())
     with pytest.raises(LimitExceeded):
-        QrTool().run(ToolContext(params=params, files={}, limits=Limits(max_image_pixels=1_000_000),
+        QrTool().call(ToolContext(params=params, files={}, limits=Limits(max_image_pixels=1_000_000),
                                  workdir=tmp_path))

@@ -28,11 +28,11 @@ class SlowTool(Tool):
 
     def run(self, ctx: ToolContext) -> ToolOutput:
         end = time.monotonic() + ctx.params["seconds"]
-        ctx.progress(10, "wait")
+        ctx.progress(0.1, "wait")
         while time.monotonic() < end:
             ctx.cancel.check()
             time.sleep(0.02)
-        ctx.progress(90, "write")
+        ctx.progress(0.9, "write")
         if ctx.params["text"] == "boom":
             raise RuntimeError("tool bug")
         return ToolOutput(ctx.params["text"].encode(), "out.txt", "text/plain", {"n": 1})
@@ -50,7 +50,7 @@ class StagedTool(Tool):
         with ctx.step("probe"):
             pass
         with ctx.step("transcribe") as step:
-            step.progress(50)
+            step.progress(0.5)
             end = time.monotonic() + ctx.params["seconds"]
             while time.monotonic() < end:
                 ctx.cancel.check()

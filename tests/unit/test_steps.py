@@ -24,10 +24,10 @@ def test_overall_progress_is_the_weighted_sum_of_the_steps():
         pass
     assert tracker.overall() == 10  # 1 of 10 weight units done
     with tracker.step("transcribe") as step:
-        step.progress(50)
+        step.progress(0.5)
         assert tracker.overall() == 40  # 10 + 6 * 50 / 10
     with tracker.step("render") as step:
-        step.progress(100)
+        step.progress(1)
         assert tracker.overall() == 100
 
 
@@ -47,7 +47,7 @@ def test_an_exception_closes_the_step_failed_with_its_error_and_propagates():
     with tracker.step("probe"):
         pass
     with pytest.raises(ProcessingTimeout), tracker.step("transcribe") as step:
-        step.progress(30)
+        step.progress(0.3)
         raise ProcessingTimeout()
     failed = tracker.snapshot()[1]
     assert (failed["status"], failed["progress"], failed["error"]["code"]) == ("failed", 30, "processing_timeout")
@@ -79,7 +79,7 @@ def test_close_at_the_end_skips_steps_that_never_ran():
 
 def test_close_on_failure_closes_the_step_left_running():
     tracker = StepTracker(STEPS)
-    tracker.progress(20, "transcribe")  # the older callback enters a declared step
+    tracker.progress(0.2, "transcribe")  # the older callback enters a declared step
     steps = tracker.close("failed", RuntimeError("boom"))
     assert [s["status"] for s in steps] == ["skipped", "failed", "skipped"]
     assert steps[1]["error"]["code"] == "internal_error"
@@ -92,8 +92,8 @@ def test_an_undeclared_step_of_a_tool_with_declared_steps_is_a_bug():
 
 def test_older_tools_without_declared_steps_report_overall_progress_themselves():
     tracker = StepTracker()
-    tracker.progress(30, "decode")
-    tracker.progress(70, "encode")
+    tracker.progress(0.3, "decode")
+    tracker.progress(0.7, "encode")
     assert tracker.overall() == 70
     assert [(s["n"], s["name"], s["weight"], s["status"]) for s in tracker.snapshot()] == [
         (1, "decode", None, "succeeded"), (2, "encode", None, "running")]
@@ -101,8 +101,8 @@ def test_older_tools_without_declared_steps_report_overall_progress_themselves()
 
 def test_progress_never_moves_back():
     tracker = StepTracker()
-    tracker.progress(60)
-    tracker.progress(40)
+    tracker.progress(0.6)
+    tracker.progress(0.4)
     assert tracker.overall() == 60
 
 
@@ -113,7 +113,7 @@ def test_progress_inside_a_step_is_stored_at_most_every_interval_but_transitions
         pass
     with tracker.step("transcribe") as step:
         for pct in range(100):
-            step.progress(pct)
+            step.progress(pct / 100)
     # enter + exit of each step only: 100 progress calls in a tight loop wrote nothing extra
     assert len(writes) == 4
     assert writes[-1][0] == 70 and writes[-1][1][1]["status"] == "succeeded"
@@ -123,7 +123,7 @@ def test_progress_is_stored_again_after_the_interval():
     writes: list[int] = []
     tracker = StepTracker(STEPS, flush=lambda pct, steps: writes.append(pct), min_interval=0.0)
     with tracker.step("transcribe") as step:
-        step.progress(50)
+        step.progress(0.5)
     assert writes == [0, 30, 60]
 
 
@@ -140,7 +140,7 @@ def test_a_held_back_report_is_written_when_the_interval_ends():
     writes: list[int] = []
     tracker = StepTracker(STEPS, flush=lambda pct, steps: writes.append(pct), min_interval=0.1)
     with tracker.step("transcribe") as step:
-        step.progress(50)  # inside the interval: held back
+        step.progress(0.5)  # inside the interval: held back
         assert writes == [0]
         time.sleep(0.3)  # a long step with no more reports
         assert writes == [0, 30]

@@ -16,7 +16,7 @@ from noxus_local.analysis.scenes import Scene, SceneScores, detect, hsv_of, rgb_
 from noxus_local.analysis.soundtrack import extract, parse_loudness, parse_silences
 from noxus_local.analysis.video import GridFrame, pick_keyframes, scan
 from noxus_local.errors import InvalidMedia
-from noxus_local.media.probe import probe
+from noxus_local.media.probe import MediaInfo, probe
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.tools.base import InputFile, Limits, ToolContext
 from noxus_local.tools.video_analyze import VideoAnalyzeTool
@@ -160,19 +160,22 @@ def test_the_tool_reports_a_video_without_sound_and_refuses_audio_only(clips: Pa
            "-pix_fmt", "yuv420p", str(mute))
     tool = VideoAnalyzeTool()
     files = {"video": _input(mute)}
-    params = tool.validate({"features": "hash"}, files, Limits())
-    # a queued job's ETA and its hold use the probed 2 s, not a 30 s guess, and probe no more
-    assert tool.work_units(params) == pytest.approx(2.0) and tool.units(params, {}) == pytest.approx(2.0)
+    params = tool.typed(tool.validate({"features": "hash"}, files, Limits()))
+    plan = tool.plan(params, files, Limits())
+    # a queued job's ETA and its hold use the probed 2 s, not a 30 s guess, and the run probes no more
+    assert plan.work_units == pytest.approx(2.0) and plan.units == pytest.approx(2.0)
+    assert params.features == ["hash"] and plan.fact("probe", MediaInfo).duration == pytest.approx(2.0)
     work = clips / "work"
     work.mkdir()
-    out = tool.run(ToolContext(params, files, Limits(), work))
+    out = tool.execute(ToolContext(params, files, Limits(), work), plan)
     assert out.result["audio"] == {"present": False} and out.units == pytest.approx(2.0)
     assert out.result["probe"]["audio"] == {"present": False} and len(out.result["scenes"]) == 1
     assert [f.name for f in out.files()] == ["analysis", "keyframe-000"]
     sound = clips / "sound.m4a"
     ffmpeg("-f", "lavfi", "-i", "sine=d=1", str(sound))
     with pytest.raises(InvalidMedia):
-        tool.validate({}, {"video": _input(sound)}, Limits())
+        tool.plan(tool.typed(tool.validate({}, {"video": _input(sound)}, Limits())), {"video": _input(sound)},
+                  Limits())
 
 
 def _input(path: Path) -> InputFile:
