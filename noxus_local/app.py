@@ -49,8 +49,8 @@ from noxus_local.errors import (
     UnsupportedMediaType,
     ValidationError,
 )
+from noxus_local.jobs.recovery import recover_jobs
 from noxus_local.node.services import build_services, maintenance_for, preload_models, stop_services
-from noxus_local.queue.recovery import recover_jobs
 from noxus_local.store.space import is_disk_full
 
 log = logging.getLogger("noxus_local.app")

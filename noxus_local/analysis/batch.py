@@ -39,7 +39,7 @@ log = logging.getLogger("noxus_local.analysis.batch")
 
 def item_error(exc: NoxusError) -> dict[str, Any]:
     """An item's ``error``: the same code and sentence a whole request would get."""
-    # both languages: the job's stored result is put in the server's locale (queue/runner.py)
+    # both languages: the job's stored result is put in the server's locale (jobs/runner.py)
     said = exc.message or Text(message(exc.code, "es"), message(exc.code, "en"))
     out: dict[str, Any] = {"code": exc.code, "message": said}
     if exc.details:

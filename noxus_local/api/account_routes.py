@@ -16,9 +16,9 @@ from noxus_local.api.auth import require_principal
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import json_response
 from noxus_local.api.inputs import ascii_int
-from noxus_local.core import ledger
-from noxus_local.core.limits import job_window
-from noxus_local.core.usage import jobs_by_day, jobs_by_tool, units_by_tool
+from noxus_local.billing import ledger
+from noxus_local.billing.limits import job_window
+from noxus_local.billing.usage import jobs_by_day, jobs_by_tool, units_by_tool
 from noxus_local.money import format_usd
 
 

@@ -29,6 +29,7 @@ from anyio import to_thread
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
+from noxus_local.accounts.keys import Principal, new_id
 from noxus_local.analysis.batch import failed_item, plan_item
 from noxus_local.analysis.features import check_features
 from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
@@ -37,11 +38,11 @@ from noxus_local.api.envelope import encode, json_response, raw_response, reques
 from noxus_local.api.input_refs import _from_asset, _from_url
 from noxus_local.api.inputs import ParsedInput, _decode_base64, check_values, json_object
 from noxus_local.api.tool_routes import WEBHOOK_SHAPE, Options, prepare_job, replayed, request_options
-from noxus_local.core import idempotency, jobs
-from noxus_local.core.analysis import BATCH_TOOL, SEED_ROUTE_KEY, batch_view
-from noxus_local.core.keys import Principal, new_id
-from noxus_local.core.limits import tier_limits
+from noxus_local.billing.limits import tier_limits
 from noxus_local.errors import JobNotFound, LimitExceeded, NoxusError, Text, ValidationError
+from noxus_local.jobs import idempotency
+from noxus_local.jobs import store as jobs
+from noxus_local.jobs.analysis_view import BATCH_TOOL, SEED_ROUTE_KEY, batch_view
 from noxus_local.node.services import Services
 from noxus_local.tools.base import InputFile, Limits
 

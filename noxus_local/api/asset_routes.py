@@ -25,11 +25,11 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import File
 
+from noxus_local.accounts.keys import Principal
 from noxus_local.api.auth import require_principal, require_scope
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import json_response
-from noxus_local.core import assets
-from noxus_local.core.keys import Principal
+from noxus_local.assets import store as assets
 from noxus_local.errors import NotFound, Text, UnsupportedMediaType, ValidationError, one_of
 from noxus_local.node.services import Services
 from noxus_local.store.space import storage_errors

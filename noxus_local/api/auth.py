@@ -12,10 +12,10 @@ from typing import Any
 
 from litestar import Request
 
+from noxus_local.accounts.keys import Principal
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import add_headers
-from noxus_local.core.keys import Principal
-from noxus_local.core.limits import job_window
+from noxus_local.billing.limits import job_window
 from noxus_local.errors import AccountSuspended, MissingApiKey, ScopeDenied, ToolNotAllowed
 from noxus_local.node.services import Services
 from noxus_local.tools.base import Tool

@@ -36,6 +36,7 @@ from anyio import to_thread
 from litestar import Request, Response, get, post
 from litestar.response import Stream
 
+from noxus_local.accounts.keys import new_id
 from noxus_local.api import chat_shapes
 from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
 from noxus_local.api.deps import services_of
@@ -43,9 +44,8 @@ from noxus_local.api.envelope import request_id_of
 from noxus_local.api.inputs import ParsedInput, json_object
 from noxus_local.api.openai_speech_routes import openai_error
 from noxus_local.api.tool_routes import prepare_job, remember, replayed_as_stored, request_options
-from noxus_local.core import jobs
-from noxus_local.core.keys import new_id
 from noxus_local.errors import ERRORS_BY_CODE, NoxusError, Text, ValidationError
+from noxus_local.jobs import store as jobs
 from noxus_local.node.services import Services
 from noxus_local.tools.chat import ChatTool
 from noxus_local.tools.chat_stream import Channel

@@ -19,8 +19,8 @@ from litestar.response import File
 
 from noxus_local.api.deps import services_of
 from noxus_local.api.inputs import ascii_int
-from noxus_local.core.jobs import output_entry
 from noxus_local.errors import NotFound, Text, ValidationError
+from noxus_local.jobs.store import output_entry
 
 SIG_RE = re.compile(r"[0-9a-f]{64}")
 MAX_EXPIRES = 99_999_999_999  # 11 digits: year 5138, far past any URL this server signs

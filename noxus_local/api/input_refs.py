@@ -41,9 +41,9 @@ from anyio import to_thread
 from litestar import Request
 
 from noxus_local.api.deps import services_of
-from noxus_local.core.assets import ASSET_ID, Cap, Intake, check_content
-from noxus_local.core.fetch import FetchPolicy, download
+from noxus_local.assets.store import ASSET_ID, Cap, Intake, check_content
 from noxus_local.errors import LimitExceeded, Text, ValidationError
+from noxus_local.net.fetch import FetchPolicy, download
 from noxus_local.node.services import Services
 from noxus_local.tools.base import InputFile, Limits, Tool
 

@@ -23,9 +23,9 @@ from noxus_local.api.auth import require_principal
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import json_response
 from noxus_local.api.inputs import ascii_int
-from noxus_local.core import jobs
-from noxus_local.core.job_view import iso, job_body, parse_step_id, step_body
 from noxus_local.errors import JobNotFound, Text, ValidationError, one_of
+from noxus_local.jobs import store as jobs
+from noxus_local.jobs.view import iso, job_body, parse_step_id, step_body
 from noxus_local.node.services import Services
 
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")

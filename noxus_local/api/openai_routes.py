@@ -23,16 +23,16 @@ from typing import Any
 from anyio import to_thread
 from litestar import Request, Response, post
 
+from noxus_local.accounts.keys import new_id
 from noxus_local.api import tool_routes
 from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import encode, raw_response
 from noxus_local.api.inputs import ParsedInput, read_input
+from noxus_local.billing.limits import tier_limits
 from noxus_local.captions import subtitles
-from noxus_local.core import jobs
-from noxus_local.core.keys import new_id
-from noxus_local.core.limits import tier_limits
 from noxus_local.errors import ERRORS_BY_CODE, NoxusError, ValidationError, message, say
+from noxus_local.jobs import store as jobs
 from noxus_local.tools.base import InputSpec, Tool, ToolContext, ToolOutput
 
 TOOL_SLUG = "auto-subtitles"

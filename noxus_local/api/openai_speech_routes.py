@@ -27,15 +27,16 @@ from anyio import to_thread
 from litestar import Request, Response, get, post
 from litestar.response import Stream
 
+from noxus_local.accounts.keys import new_id
 from noxus_local.api import speech_stream
 from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import request_id_of
 from noxus_local.api.inputs import ParsedInput, json_object
 from noxus_local.api.tool_routes import Options, prepare_job, remember, replayed_as_stored
-from noxus_local.core import idempotency, jobs
-from noxus_local.core.keys import new_id
 from noxus_local.errors import ERRORS_BY_CODE, NoxusError, Text, ValidationError, message, one_of, say
+from noxus_local.jobs import idempotency
+from noxus_local.jobs import store as jobs
 from noxus_local.speech.voice_catalog import VOICES
 from noxus_local.tools.text_to_speech import STREAM_FILE
 

@@ -19,11 +19,11 @@ from typing import Any
 
 from noxus_local.api.envelope import MESSAGES
 from noxus_local.api.job_routes import MAX_LIMIT, MAX_OFFSET
-from noxus_local.core.custom_voices import NAME_PATTERN as CUSTOM_VOICE_NAME
 from noxus_local.errors import Text
 from noxus_local.media.images import INVALID_IMAGE
 from noxus_local.money import UNITS
 from noxus_local.speech.voice_catalog import VOICES
+from noxus_local.voices.custom import NAME_PATTERN as CUSTOM_VOICE_NAME
 
 RID = "req_3040b4d0dfd7ab7fb0ccc169"
 JOB = "job_d8f427d5ddacb142f44fba86"

@@ -21,8 +21,9 @@ from litestar import Request, Response, get
 from noxus_local.api.auth import require_principal
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import json_response
-from noxus_local.core import backlog, usage
+from noxus_local.billing import usage
 from noxus_local.errors import ValidationError, one_of
+from noxus_local.jobs import backlog
 from noxus_local.node.services import Services
 
 WINDOW = 3600

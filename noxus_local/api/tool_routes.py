@@ -26,17 +26,18 @@ from anyio import to_thread
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
+from noxus_local.accounts.keys import Principal, new_id
 from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import add_headers, encode, error_body, json_response, raw_response, request_id_of
 from noxus_local.api.inputs import ParsedInput, ascii_int, read_input
-from noxus_local.core import idempotency, jobs
-from noxus_local.core.billing import estimate
-from noxus_local.core.job_view import job_body
-from noxus_local.core.keys import Principal, new_id
-from noxus_local.core.limits import job_window, tier_limits
-from noxus_local.core.ssrf import check_url
+from noxus_local.billing.charges import estimate
+from noxus_local.billing.limits import job_window, tier_limits
 from noxus_local.errors import ERRORS_BY_CODE, InsufficientStorage, NoxusError, ShuttingDown, Text, ValidationError
+from noxus_local.jobs import idempotency
+from noxus_local.jobs import store as jobs
+from noxus_local.jobs.view import job_body
+from noxus_local.net.ssrf import check_url
 from noxus_local.node.services import Services
 from noxus_local.runtime.steps import plan as pending_steps
 from noxus_local.store.space import storage_errors

@@ -33,17 +33,17 @@ from anyio import to_thread
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
+from noxus_local.accounts.keys import Principal, new_id
 from noxus_local.api.analysis_routes import accepted, seed_view
 from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
 from noxus_local.api.deps import services_of
 from noxus_local.api.input_refs import resolve_refs
 from noxus_local.api.inputs import ParsedInput, _read_json, _read_multipart, _too_big, check_values
 from noxus_local.api.tool_routes import prepare_job, replayed, request_options
-from noxus_local.core import jobs
-from noxus_local.core.analysis import SEED_ROUTE_KEY, VIDEO_TOOL, video_view
-from noxus_local.core.keys import Principal, new_id
-from noxus_local.core.limits import tier_limits
+from noxus_local.billing.limits import tier_limits
 from noxus_local.errors import InvalidMedia, NoxusError, Text, UnsupportedMediaType, ValidationError
+from noxus_local.jobs import store as jobs
+from noxus_local.jobs.analysis_view import SEED_ROUTE_KEY, VIDEO_TOOL, video_view
 from noxus_local.node.services import Services
 from noxus_local.tools.base import InputFile, Limits, Tool
 

@@ -25,10 +25,10 @@ from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import json_response
 from noxus_local.api.file_routes import _signature
 from noxus_local.api.inputs import ascii_int, json_object
-from noxus_local.core import voices
 from noxus_local.errors import NotFound, Text, ToolUnavailable, ValidationError
 from noxus_local.node.services import Services
 from noxus_local.speech.voice_catalog import VOICES
+from noxus_local.voices import library as voices
 
 PREVIEW_SIGNER = "voice-preview"  # the signed "job" of a preview URL; no job has this id
 FILTERS = ("gender", "accent", "age", "language", "q")

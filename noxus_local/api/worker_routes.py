@@ -30,7 +30,7 @@ from litestar.response import File
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import json_response
 from noxus_local.errors import InvalidWorkerToken, LimitExceeded, ValidationError
-from noxus_local.queue.remote import RemoteQueue, WorkerInfo
+from noxus_local.jobs.remote import RemoteQueue, WorkerInfo
 
 log = logging.getLogger("noxus_local.api.workers")
 

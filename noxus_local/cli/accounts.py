@@ -53,7 +53,7 @@ def _known_tier(cfg: Config, tier: str) -> bool:
 
 
 def cmd_accounts_create(args: argparse.Namespace, cfg: Config) -> int:
-    from noxus_local.core.accounts import create_account
+    from noxus_local.accounts.store import create_account
     if not _known_tier(cfg, args.tier):
         return 1
     created = create_account(_db(cfg), args.account_id, name=args.name, tier=args.tier)
@@ -62,7 +62,7 @@ def cmd_accounts_create(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def cmd_accounts_credit(args: argparse.Namespace, cfg: Config) -> int:
-    from noxus_local.core.accounts import credit_account
+    from noxus_local.accounts.store import credit_account
     try:
         micros = parse_usd(args.amount_usd)
         if micros <= 0:
@@ -79,7 +79,7 @@ def cmd_accounts_credit(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def cmd_accounts_update(args: argparse.Namespace, cfg: Config) -> int:
-    from noxus_local.core.accounts import update_account
+    from noxus_local.accounts.store import update_account
     if args.tier is not None and not _known_tier(cfg, args.tier):
         return 1
     if not update_account(_db(cfg), args.account_id, tier=args.tier, status=args.status):
@@ -90,7 +90,7 @@ def cmd_accounts_update(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def cmd_accounts_show(args: argparse.Namespace, cfg: Config) -> int:
-    from noxus_local.core.accounts import show_account
+    from noxus_local.accounts.store import show_account
     account = show_account(_db(cfg), args.account_id)
     if account is None:
         print(f"error: no account {args.account_id!r}", file=sys.stderr)
@@ -100,7 +100,7 @@ def cmd_accounts_show(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def cmd_accounts_list(args: argparse.Namespace, cfg: Config) -> int:
-    from noxus_local.core.accounts import list_accounts
+    from noxus_local.accounts.store import list_accounts
     for account in list_accounts(_db(cfg)):
         print(f"{account['id']:<16} tier={account['tier']:<10} status={account['status']}")
     return 0

@@ -36,7 +36,7 @@ def _jobs_parser(sub: Any) -> None:
 
 
 def cmd_jobs_list(args: argparse.Namespace, cfg: Config) -> int:
-    from noxus_local.core import jobs
+    from noxus_local.jobs import store as jobs
     rows, total = jobs.list_jobs(_db(cfg), args.account, None, tool=args.tool, status=args.status,
                                  limit=args.limit)
     for r in rows:

@@ -44,7 +44,7 @@ def _keys_parser(sub: Any) -> None:
 
 
 def cmd_keys_create(args: argparse.Namespace, cfg: Config) -> int:
-    from noxus_local.core.keys import create_key
+    from noxus_local.accounts.keys import create_key
     db = _db(cfg)
     if db.one("SELECT 1 FROM accounts WHERE id = ?", (args.account,)) is None:
         print(f"error: no account {args.account!r} (create it with: noxus-local accounts create)",
@@ -62,7 +62,7 @@ def cmd_keys_create(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def cmd_keys_list(args: argparse.Namespace, cfg: Config) -> int:
-    from noxus_local.core.keys import list_keys
+    from noxus_local.accounts.keys import list_keys
     for key in list_keys(_db(cfg), args.account):
         state = "revoked" if key["revoked_at"] else "active"
         print(f"{key['id']}  {key['account_id']:<12} {key['environment']:<4} {state:<7} "
@@ -71,7 +71,7 @@ def cmd_keys_list(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def cmd_keys_revoke(args: argparse.Namespace, cfg: Config) -> int:
-    from noxus_local.core.keys import revoke_key
+    from noxus_local.accounts.keys import revoke_key
     if not revoke_key(_db(cfg), args.key_id):
         print(f"error: no active key {args.key_id}", file=sys.stderr)
         return 1
@@ -80,7 +80,7 @@ def cmd_keys_revoke(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def cmd_keys_rotate(args: argparse.Namespace, cfg: Config) -> int:
-    from noxus_local.core.keys import rotate_key
+    from noxus_local.accounts.keys import rotate_key
     try:
         plain, key_id = rotate_key(_db(cfg), args.key_id)
     except KeyError:

@@ -61,10 +61,10 @@ def cmd_worker(args: argparse.Namespace, cfg: Config) -> int:
     import signal
     import threading
 
+    from noxus_local.jobs.recovery import recover_jobs
     from noxus_local.node.services import build_services, maintenance_for, preload_models, prepare, stop_services
     from noxus_local.ops.logs import configure_logging
     from noxus_local.ops.pidfile import pid_file
-    from noxus_local.queue.recovery import recover_jobs
 
     if args.api_url or cfg.worker.api_url:  # another host's API node: no data dir, no SQLite of its own
         from noxus_local.cli.workers import run_remote_worker

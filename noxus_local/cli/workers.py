@@ -36,9 +36,9 @@ def run_remote_worker(args: argparse.Namespace, cfg: Config) -> int:
     """Runs until SIGTERM/SIGINT, then drains: no new job, running ones end and report."""
     import redis
 
+    from noxus_local.jobs.remote_worker import RemoteWorker
+    from noxus_local.jobs.worker_client import WorkerClient
     from noxus_local.ops.logs import configure_logging
-    from noxus_local.queue.remote_worker import RemoteWorker
-    from noxus_local.queue.worker_client import WorkerClient
 
     url, token = args.api_url or cfg.worker.api_url, args.token or cfg.worker.token
     if not token:
@@ -59,7 +59,7 @@ def run_remote_worker(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def cmd_workers_list(args: argparse.Namespace, cfg: Config) -> int:
-    from noxus_local.queue.worker_client import WorkerClient
+    from noxus_local.jobs.worker_client import WorkerClient
 
     if not cfg.workers.tokens:
         raise ConfigError("workers.tokens: no worker tokens configured, so no remote workers")

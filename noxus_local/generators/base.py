@@ -27,8 +27,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from noxus_local.config import Config, GeneratorSettings
-from noxus_local.core.ssrf import Resolver
 from noxus_local.errors import Text, UpstreamError
+from noxus_local.net.ssrf import Resolver
 
 MIN_REQUEST_SIDE, MAX_REQUEST_SIDE = 16, 8192
 REASONS = ("engine_unreachable", "engine_timeout", "engine_error", "engine_garbage", "engine_too_large",

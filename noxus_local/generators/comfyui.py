@@ -22,7 +22,7 @@ from urllib.parse import quote, urlencode
 
 import anyio
 
-from noxus_local.core.assets import Received
+from noxus_local.assets.store import Received
 from noxus_local.generators.base import GeneratorSpec, check_request, output_stem
 from noxus_local.generators.http import Session, run
 from noxus_local.generators.image import keep

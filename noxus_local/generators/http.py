@@ -34,11 +34,11 @@ import anyio
 import httpx
 from anyio import to_thread
 
-from noxus_local.core.assets import Cap, Intake, Received
-from noxus_local.core.fetch import FetchPolicy, download, host_header, pinned_url
-from noxus_local.core.ssrf import Target, vet
+from noxus_local.assets.store import Cap, Intake, Received
 from noxus_local.errors import InvalidMedia, LimitExceeded, ValidationError
 from noxus_local.generators.base import GeneratorSpec
+from noxus_local.net.fetch import FetchPolicy, download, host_header, pinned_url
+from noxus_local.net.ssrf import Target, vet
 from noxus_local.runtime.cancel import CancelToken
 
 T = TypeVar("T")

@@ -19,28 +19,29 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from noxus_local.accounts.keys import KeyCache
+from noxus_local.accounts.store import bootstrap_default, sync_config
+from noxus_local.assets.files import FileStore, load_secret
+from noxus_local.assets.store import AssetStore
+from noxus_local.billing.limits import RequestLimiter
 from noxus_local.config import Config
-from noxus_local.core import analysis, jobs
-from noxus_local.core.accounts import bootstrap_default, sync_config
-from noxus_local.core.assets import AssetStore
-from noxus_local.core.custom_voices import CustomVoiceStore
-from noxus_local.core.fetch_slots import FetchSlots
-from noxus_local.core.files import FileStore, load_secret
-from noxus_local.core.job_view import job_body
-from noxus_local.core.keys import KeyCache
-from noxus_local.core.limits import RequestLimiter
-from noxus_local.core.webhooks import EVENTS, WebhookService
 from noxus_local.inference.cache import ModelCache, model_class
+from noxus_local.jobs import analysis_view as analysis
+from noxus_local.jobs import store as jobs
+from noxus_local.jobs.dispatch import Dispatcher
+from noxus_local.jobs.pool import ComputePool
+from noxus_local.jobs.recovery import HEARTBEAT_SECONDS, recover_jobs
+from noxus_local.jobs.remote import RemoteQueue
+from noxus_local.jobs.runner import JobRunner
+from noxus_local.jobs.upkeep import Maintenance, sweep_files
+from noxus_local.jobs.view import job_body
+from noxus_local.jobs.webhooks import EVENTS, WebhookService
+from noxus_local.net.fetch_slots import FetchSlots
 from noxus_local.ops.metrics import Metrics
-from noxus_local.queue.dispatch import Dispatcher
-from noxus_local.queue.pool import ComputePool
-from noxus_local.queue.recovery import HEARTBEAT_SECONDS, recover_jobs
-from noxus_local.queue.remote import RemoteQueue
-from noxus_local.queue.runner import JobRunner
-from noxus_local.queue.upkeep import Maintenance, sweep_files
 from noxus_local.store.db import Database, secure_data_dir
 from noxus_local.store.space import StorageGuard
 from noxus_local.tools.catalog import Catalog
+from noxus_local.voices.custom import CustomVoiceStore
 
 log = logging.getLogger("noxus_local.services")
 MODEL_SWEEP_SECONDS = 10.0  # idle models are unloaded within this of their idle_unload_seconds

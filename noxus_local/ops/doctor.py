@@ -28,8 +28,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from noxus_local import package_version
+from noxus_local.billing import ledger
 from noxus_local.config import Config
-from noxus_local.core import ledger
 from noxus_local.errors import ConfigError
 from noxus_local.inference.registry import manifest
 from noxus_local.inference.registry.installed import ModelRegistry, ModelStatus

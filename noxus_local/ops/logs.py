@@ -7,7 +7,7 @@ that logs needs no ``extra=``; an explicit ``extra={"job_id": ...}`` wins.
 
 Example output::
 
-    {"ts": "2026-11-23T03:18:46Z", "level": "ERROR", "logger": "noxus_local.queue.runner",
+    {"ts": "2026-11-23T03:18:46Z", "level": "ERROR", "logger": "noxus_local.jobs.runner",
      "message": "tool qr failed on job job_0123", "job_id": "job_0123", "exception": "..."}
 """
 

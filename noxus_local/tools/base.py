@@ -3,7 +3,7 @@
 Tools never see HTTP, keys or money. At the request, ``Tool.validate`` reads the
 raw fields strictly into params and ``Tool.plan`` decides the run once (probe,
 units for the price, compute slots, models, warnings: ``tools/plan.py``); the
-plan is stored with the job. The runner (``noxus_local.queue.runner``) or a
+plan is stored with the job. The runner (``noxus_local.jobs.runner``) or a
 remote worker then calls ``run(ctx, plan)`` with the typed params
 (``ctx.params``), the input files on disk, the caller's limits, a step/progress
 handle (progress is a fraction, 0.0-1.0), a cancel token, the model cache
@@ -261,7 +261,7 @@ class Tool(ABC):
     models: ClassVar[tuple[str, ...]] = ()
     # declared once; the job's progress is their weighted sum (empty: the tool reports progress itself)
     steps: ClassVar[tuple[Step, ...]] = ()
-    # compute slots one run holds while it runs (queue/pool.py): whole CPU cores or GPUs.
+    # compute slots one run holds while it runs (jobs/pool.py): whole CPU cores or GPUs.
     # One core is the default; a tool that runs a model with N threads declares {"cpu": N}.
     resources: ClassVar[Mapping[str, int]] = {"cpu": 1}
     # inputs that are a list of files (asset ids, URLs or repeated parts), resolved by api/input_refs.py

@@ -29,7 +29,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from msgspec import Meta
 
-from noxus_local.core.storage import check_output_size
+from noxus_local.assets.quota import check_output_size
 from noxus_local.errors import LimitExceeded, Text, ValidationError
 from noxus_local.media.audio import FORMATS, encode, mime_type
 from noxus_local.speech.phonemes import ESPEAK_VOICES
@@ -43,7 +43,7 @@ LIST_HINT = Text("GET /api/v1/voices lista las voces", "GET /api/v1/voices lists
 UNCOMPRESSED = ("wav", "pcm")
 
 
-CUSTOM_ID = re.compile(r"custom_[0-9a-f]{16}")  # core/custom_voices.py makes these
+CUSTOM_ID = re.compile(r"custom_[0-9a-f]{16}")  # voices/custom.py makes these
 MIX_PART = re.compile(r"([a-z]{2}_[a-z]+)(?:\*([0-9]*\.?[0-9]+))?")
 
 
@@ -87,7 +87,7 @@ class TextToSpeechParams(Params):
     format: Literal[TTS_FORMATS] = "wav"  # type: ignore[valid-type]
     sample_rate: Annotated[int, Meta(ge=8000, le=48000, description=(
         "Output sample rate; default 24000 (the model's)."))] | None = None
-    # set by the server: an account's saved voice, looked up at the request (core/voices.py), and the
+    # set by the server: an account's saved voice, looked up at the request (voices/library.py), and the
     # OpenAI route's ask to tee the PCM it streams (api/openai_speech_routes.py)
     voice_mix: Annotated[dict[str, Any] | None, Internal] = None
     stream_pcm: Annotated[bool | None, Internal] = None

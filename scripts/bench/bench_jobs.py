@@ -114,12 +114,12 @@ def idle_pickup(server: BenchServer, rounds: int) -> list[float]:
 
 def overhead_run(n: int) -> tuple[float, float]:
     """Mean µs per job: JobRunner.execute vs WaitTool.run, same jobs, real SQLite."""
+    from noxus_local.accounts.keys import authenticate, create_key
+    from noxus_local.accounts.store import create_account, credit_account
+    from noxus_local.assets.files import FileStore
     from noxus_local.config import TierSettings, load_config
-    from noxus_local.core import jobs
-    from noxus_local.core.accounts import create_account, credit_account
-    from noxus_local.core.files import FileStore
-    from noxus_local.core.keys import authenticate, create_key
-    from noxus_local.queue.runner import JobRunner
+    from noxus_local.jobs import store as jobs
+    from noxus_local.jobs.runner import JobRunner
     from noxus_local.store.db import Database
     from noxus_local.tools.base import Limits, ToolContext
     from noxus_local.tools.catalog import Catalog

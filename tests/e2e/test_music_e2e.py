@@ -13,7 +13,7 @@ from pathlib import Path
 import imageio_ffmpeg
 import pytest
 
-from noxus_local.core.files import FileStore, load_secret
+from noxus_local.assets.files import FileStore, load_secret
 from tests.e2e.conftest import Server, start_module_server
 
 MOODS = ["calm", "energetic", "happy", "nostalgic", "tender"]

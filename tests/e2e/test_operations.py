@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from noxus_local.core import ledger
+from noxus_local.billing import ledger
 
 QR = "/api/v1/tools/qr"
 BUSY = """
@@ -141,5 +141,5 @@ def test_server_logs_are_json_lines_and_a_jobs_lines_carry_its_id(make_server):
     lines = [json.loads(line) for line in (server.data_dir.parent / "data.log").read_text().splitlines()
              if line.startswith("{")]
     failed = [line for line in lines if line.get("job_id") == job["job_id"]]
-    assert failed and failed[0]["logger"] == "noxus_local.queue.runner"
+    assert failed and failed[0]["logger"] == "noxus_local.jobs.runner"
     assert "RuntimeError: requested failure" in failed[0]["exception"]

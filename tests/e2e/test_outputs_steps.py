@@ -14,7 +14,7 @@ import httpx
 import jsonschema
 import pytest
 
-from noxus_local.core.files import FileStore
+from noxus_local.assets.files import FileStore
 from tests.e2e.test_webhooks_e2e import Receiver
 
 CONFIG = """

@@ -244,8 +244,8 @@ def test_a_spec_taken_by_a_worker_that_died_before_claiming_is_published_again(c
     its claim leaves it there, and the API node publishes the job again under a new attempt token."""
     import redis
 
-    from noxus_local.queue.jobspec import JobSpec, held_key, queue_key
-    from noxus_local.queue.remote_worker import TAKE_SCRIPT
+    from noxus_local.jobs.jobspec import JobSpec, held_key, queue_key
+    from noxus_local.jobs.remote_worker import TAKE_SCRIPT
 
     api, client = cluster["api"], redis.Redis.from_url(cluster["redis_url"])
     client.delete(queue_key("pipeline"))  # earlier tests' stale copies
@@ -367,7 +367,7 @@ def test_a_network_cut_requeues_once_then_fails_and_late_results_are_ignored(clu
     """
     import redis
 
-    from noxus_local.queue.jobspec import queue_key
+    from noxus_local.jobs.jobspec import queue_key
 
     api, root = cluster["api"], cluster["root"]
     redis.Redis.from_url(cluster["redis_url"]).delete(queue_key("pipeline"))  # earlier tests' stale copies

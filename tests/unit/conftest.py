@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from noxus_local.core.accounts import create_account
+from noxus_local.accounts.store import create_account
 from noxus_local.store.db import Database
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from noxus_local.accounts.store import create_account, list_accounts, show_account, sync_config
 from noxus_local.config import load_config
-from noxus_local.core.accounts import create_account, list_accounts, show_account, sync_config
 from noxus_local.store.db import Database
 
 DECLARED = """

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from noxus_local.core.accounts import create_account
-from noxus_local.core.assets import AssetStore, Cap
+from noxus_local.accounts.store import create_account
+from noxus_local.assets.store import AssetStore, Cap
 from noxus_local.errors import AssetForbidden, AssetNotFound, InvalidMedia, LimitExceeded, ValidationError
-from noxus_local.queue.upkeep import sweep_files
+from noxus_local.jobs.upkeep import sweep_files
 from tests.media_samples import SCRIPT_SVG, ffmpeg_sample, noise_png, png_bytes
 
 CAPS = {"image": Cap(50_000, "max_image_mb"), "audio": Cap(80_000, "max_audio_mb"),
@@ -184,7 +184,7 @@ def test_image_over_the_pixel_limit_is_413_before_decoding(store: AssetStore) ->
 def test_public_url_signature_expires_and_is_not_an_output_signature(tmp_path: Path) -> None:
     from urllib.parse import parse_qs, urlsplit
 
-    from noxus_local.core.files import FileStore
+    from noxus_local.assets.files import FileStore
 
     files = FileStore(tmp_path, b"secret")
     query = parse_qs(urlsplit(files.signed_asset_url("asset_" + "a" * 24, ttl=60)).query)

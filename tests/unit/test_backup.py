@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
+from noxus_local.billing import ledger
 from noxus_local.config import load_config
-from noxus_local.core import ledger
 from noxus_local.node.services import prepare
 from noxus_local.ops.backup import BackupError, backup, restore
 from noxus_local.ops.pidfile import pid_file, running_pids

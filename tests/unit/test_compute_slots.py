@@ -13,13 +13,15 @@ from typing import Any
 
 import pytest
 
+from noxus_local.accounts.keys import authenticate, create_key
+from noxus_local.accounts.store import credit_account
+from noxus_local.assets.files import FileStore
+from noxus_local.billing import ledger
 from noxus_local.config import load_config
-from noxus_local.core import backlog, jobs, ledger
-from noxus_local.core.accounts import credit_account
-from noxus_local.core.files import FileStore
-from noxus_local.core.keys import authenticate, create_key
-from noxus_local.queue.pool import ComputePool
-from noxus_local.queue.runner import JobRunner
+from noxus_local.jobs import backlog
+from noxus_local.jobs import store as jobs
+from noxus_local.jobs.pool import ComputePool
+from noxus_local.jobs.runner import JobRunner
 from noxus_local.tools.base import InputSpec, Limits, Tool, ToolContext, ToolOutput
 from noxus_local.tools.catalog import Catalog
 

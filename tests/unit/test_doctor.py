@@ -7,9 +7,9 @@ from pathlib import Path
 import onnxruntime as ort
 import pytest
 
+from noxus_local.billing import ledger
 from noxus_local.cli.main import main
 from noxus_local.config import load_config
-from noxus_local.core import ledger
 from noxus_local.inference.engines.providers import add_model, probe, usable_cores
 from noxus_local.inference.registry import manifest as registry
 from noxus_local.inference.registry.installed import ModelRegistry

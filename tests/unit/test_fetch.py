@@ -8,9 +8,9 @@ from pathlib import Path
 import anyio
 import pytest
 
-from noxus_local.core.assets import Cap, Intake
-from noxus_local.core.fetch import FetchPolicy, download
+from noxus_local.assets.store import Cap, Intake
 from noxus_local.errors import InvalidMedia, LimitExceeded, ValidationError, say
+from noxus_local.net.fetch import FetchPolicy, download
 from tests.http_fixture import media_server, wait_until
 from tests.media_samples import noise_png, png_bytes
 

@@ -5,8 +5,8 @@ import time
 import anyio
 import pytest
 
-from noxus_local.core.fetch_slots import FetchSlots
 from noxus_local.errors import ServerBusy
+from noxus_local.net.fetch_slots import FetchSlots
 
 
 def test_one_more_than_the_slots_waits_then_is_server_busy() -> None:

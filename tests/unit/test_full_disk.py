@@ -20,14 +20,15 @@ from pathlib import Path
 
 import pytest
 
+from noxus_local.accounts.keys import authenticate, create_key
+from noxus_local.accounts.store import create_account, credit_account
+from noxus_local.assets.files import FileStore
+from noxus_local.billing import ledger
 from noxus_local.config import load_config
-from noxus_local.core import jobs, ledger
-from noxus_local.core.accounts import create_account, credit_account
-from noxus_local.core.files import FileStore
-from noxus_local.core.keys import authenticate, create_key
 from noxus_local.errors import InsufficientStorage
-from noxus_local.queue.recovery import recover_jobs
-from noxus_local.queue.runner import JobRunner
+from noxus_local.jobs import store as jobs
+from noxus_local.jobs.recovery import recover_jobs
+from noxus_local.jobs.runner import JobRunner
 from noxus_local.store.db import Database
 from noxus_local.store.space import StorageGuard, is_disk_full
 from noxus_local.tools.base import InputSpec, Limits, Tool, ToolContext, ToolOutput

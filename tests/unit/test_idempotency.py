@@ -1,7 +1,7 @@
 import pytest
 
-from noxus_local.core import idempotency
 from noxus_local.errors import IdempotencyConflict, ValidationError
+from noxus_local.jobs import idempotency
 
 
 def test_fingerprint_ignores_field_order_but_not_values():

@@ -11,12 +11,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
+from noxus_local.assets.files import FileStore
 from noxus_local.config import load_config
-from noxus_local.core import jobs
-from noxus_local.core.files import FileStore
-from noxus_local.core.job_view import job_body, parse_step_id, step_body
+from noxus_local.jobs import store as jobs
+from noxus_local.jobs.upkeep import sweep_files
+from noxus_local.jobs.view import job_body, parse_step_id, step_body
 from noxus_local.ops.backup import backup
-from noxus_local.queue.upkeep import sweep_files
 from noxus_local.store.db import Database
 from noxus_local.store.migrations import MIGRATIONS
 from tests.legacy_migrations import legacy_store

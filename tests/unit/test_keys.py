@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from noxus_local.core.keys import authenticate, create_key, hash_key, list_keys, revoke_key, rotate_key
+from noxus_local.accounts.keys import authenticate, create_key, hash_key, list_keys, revoke_key, rotate_key
 from noxus_local.errors import InvalidApiKey, RevokedApiKey
 
 
@@ -50,7 +50,7 @@ def test_rotate_revokes_old_and_keeps_settings(db):
 
 
 def test_cache_sees_a_revoke_from_another_connection(db, tmp_path):
-    from noxus_local.core.keys import KeyCache
+    from noxus_local.accounts.keys import KeyCache
     from noxus_local.store.db import Database
 
     plain, key_id = create_key(db, account_id="acme", name="a", environment="test")
@@ -64,7 +64,7 @@ def test_cache_sees_a_revoke_from_another_connection(db, tmp_path):
 
 
 def test_cache_sees_a_suspended_account(db):
-    from noxus_local.core.keys import KeyCache
+    from noxus_local.accounts.keys import KeyCache
 
     plain, _ = create_key(db, account_id="acme", name="a", environment="test")
     cache = KeyCache(recheck_seconds=0)
@@ -77,7 +77,7 @@ def test_cache_sees_a_suspended_account(db):
 def test_cache_staleness_is_bounded(db):
     import time as _time
 
-    from noxus_local.core.keys import KeyCache
+    from noxus_local.accounts.keys import KeyCache
 
     plain, key_id = create_key(db, account_id="acme", name="a", environment="test")
     cache = KeyCache(recheck_seconds=0.05)

@@ -29,11 +29,11 @@ def loaded_after(code: str, tmp_path: Path, timeout: float = 60) -> dict:
 def test_the_queue_and_the_services_bundle_import_no_http_stack(tmp_path):
     result = loaded_after(f"""
         import sys
-        import noxus_local.queue.runner, noxus_local.queue.dispatch, noxus_local.queue.pool
+        import noxus_local.jobs.runner, noxus_local.jobs.dispatch, noxus_local.jobs.pool
         import noxus_local.node.services, noxus_local.inference.cache
         bad = {FORBIDDEN}
         result = {{"bad": sorted(m for m in sys.modules if bad(m)),
-                   "queue": "noxus_local.queue.runner" in sys.modules}}
+                   "queue": "noxus_local.jobs.runner" in sys.modules}}
     """, tmp_path)
     assert result == {"bad": [], "queue": True}
 
@@ -128,14 +128,16 @@ def test_the_pipeline_rooms_import_only_the_rooms_below_them():
 
 def test_the_pipelines_load_without_the_http_stack_or_the_job_machinery(tmp_path):
     """Importing every pipeline (captions, speech synthesis and recognition, media) in a fresh
-    interpreter loads no Litestar, no ``api``, ``tools``, ``queue`` or ``core``: no jobs behind them."""
+    interpreter loads no Litestar, no ``api``, ``tools``, ``jobs``, ``billing``, ``accounts`` or ``assets``:
+    no jobs behind them."""
     result = loaded_after("""
         import sys
         import noxus_local.captions, noxus_local.speech.tts, noxus_local.speech.asr, noxus_local.media.audio
         import noxus_local.compose
         import noxus_local.products.cutout, noxus_local.products.end_cards
         bad = lambda name: name == "litestar" or name.startswith(
-            ("litestar.", "noxus_local.api", "noxus_local.tools", "noxus_local.queue", "noxus_local.core"))
+            ("litestar.", "noxus_local.api", "noxus_local.tools", "noxus_local.jobs", "noxus_local.billing",
+             "noxus_local.accounts", "noxus_local.assets"))
         result = {"bad": sorted(m for m in sys.modules if bad(m)), "captions": "noxus_local.captions" in sys.modules}
     """, tmp_path)
     assert result == {"bad": [], "captions": True}

@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from noxus_local.core import ledger
+from noxus_local.billing import ledger
 
 
 def test_credit_hold_settle_rows_carry_balance_after(db):

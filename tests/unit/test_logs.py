@@ -47,7 +47,7 @@ def test_a_line_logged_inside_a_job_carries_its_job_id(db, tmp_path):
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("noxus_local.queue.runner")
+    logger = logging.getLogger("noxus_local.jobs.runner")
     logger.addHandler(handler)
     try:
         env.runner.execute(job_id)

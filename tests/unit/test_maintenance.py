@@ -4,8 +4,8 @@ import os
 import threading
 import time
 
-from noxus_local.core import jobs
-from noxus_local.queue.upkeep import Maintenance, sweep_files
+from noxus_local.jobs import store as jobs
+from noxus_local.jobs.upkeep import Maintenance, sweep_files
 
 
 def add_job(db, job_id: str, finished_at: float | None, settled: int = 1) -> None:

@@ -7,8 +7,8 @@ from litestar.testing import TestClient
 
 from noxus_local import package_version
 from noxus_local.app import create_app
+from noxus_local.billing import ledger
 from noxus_local.config import load_config
-from noxus_local.core import ledger
 from noxus_local.node.services import prepare
 from noxus_local.ops.metrics import Metrics
 

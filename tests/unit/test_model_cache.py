@@ -7,18 +7,18 @@ import time
 import numpy as np
 import pytest
 
+from noxus_local.accounts.keys import authenticate, create_key
+from noxus_local.accounts.store import credit_account
+from noxus_local.assets.files import FileStore
 from noxus_local.config import load_config
-from noxus_local.core import jobs
-from noxus_local.core.accounts import credit_account
-from noxus_local.core.files import FileStore
-from noxus_local.core.keys import authenticate, create_key
 from noxus_local.errors import ConfigError
 from noxus_local.inference.cache import ModelCache
 from noxus_local.inference.engines import onnx_runtime as session_module
 from noxus_local.inference.model import ModelNotInstalled
 from noxus_local.inference.models.vad import SAMPLE_RATE, SileroVad
 from noxus_local.inference.registry.installed import ModelRegistry
-from noxus_local.queue.runner import JobRunner
+from noxus_local.jobs import store as jobs
+from noxus_local.jobs.runner import JobRunner
 from noxus_local.tools.base import Limits, Tool, ToolContext, ToolOutput
 from noxus_local.tools.catalog import Catalog
 

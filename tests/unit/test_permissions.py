@@ -3,8 +3,8 @@
 import os
 import stat
 
+from noxus_local.assets.files import load_secret
 from noxus_local.config import load_config
-from noxus_local.core.files import load_secret
 from noxus_local.node.services import build_services, prepare
 from noxus_local.ops.backup import backup
 

@@ -17,17 +17,17 @@ from typing import Any
 
 import pytest
 
+from noxus_local.accounts.keys import authenticate, create_key
+from noxus_local.accounts.store import credit_account
 from noxus_local.api import openapi
 from noxus_local.api.tool_routes import plan_job
+from noxus_local.assets.files import FileStore
 from noxus_local.config import load_config
-from noxus_local.core import jobs
-from noxus_local.core.accounts import credit_account
-from noxus_local.core.files import FileStore
-from noxus_local.core.keys import authenticate, create_key
+from noxus_local.jobs import store as jobs
+from noxus_local.jobs.jobspec import JobSpec
+from noxus_local.jobs.runner import JobRunner
 from noxus_local.media import probe as probe_module
 from noxus_local.media.ffmpeg import run_ffmpeg
-from noxus_local.queue.jobspec import JobSpec
-from noxus_local.queue.runner import JobRunner
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.speech.types import Segment, Transcript, Word
 from noxus_local.tools import auto_subtitles, video_analyze

@@ -7,7 +7,7 @@ import pytest
 
 from noxus_local.config import load_config
 from noxus_local.inference.engines.providers import usable_cores
-from noxus_local.queue.pool import CapacityExceeded, ComputePool
+from noxus_local.jobs.pool import CapacityExceeded, ComputePool
 from noxus_local.runtime.cancel import CancelToken
 
 

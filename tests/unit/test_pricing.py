@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from noxus_local.accounts.keys import authenticate, create_key
+from noxus_local.accounts.store import credit_account
+from noxus_local.billing import ledger
+from noxus_local.billing.charges import estimate, settlement
+from noxus_local.billing.usage import units_by_tool
 from noxus_local.config import load_config
-from noxus_local.core import jobs, ledger
-from noxus_local.core.accounts import credit_account
-from noxus_local.core.billing import estimate, settlement
-from noxus_local.core.job_view import units_block
-from noxus_local.core.keys import authenticate, create_key
-from noxus_local.core.usage import units_by_tool
 from noxus_local.errors import ConfigError
+from noxus_local.jobs import store as jobs
+from noxus_local.jobs.view import units_block
 from noxus_local.money import Price
 from noxus_local.tools.base import Limits, Plan, Tool, ToolContext, ToolOutput
 from noxus_local.tools.catalog import Catalog

@@ -5,11 +5,13 @@ import json
 
 import pytest
 
-from noxus_local.core import jobs, ledger, remote_jobs
-from noxus_local.core.assets import AssetStore
+from noxus_local.assets.store import AssetStore
+from noxus_local.billing import ledger
 from noxus_local.errors import StaleAttempt, ValidationError
-from noxus_local.queue.jobspec import JobSpec
-from noxus_local.queue.remote import RemoteQueue
+from noxus_local.jobs import remote_rows as remote_jobs
+from noxus_local.jobs import store as jobs
+from noxus_local.jobs.jobspec import JobSpec
+from noxus_local.jobs.remote import RemoteQueue
 from tests.unit.test_runner import Env
 
 
@@ -71,7 +73,7 @@ def test_an_outcome_settles_once_and_a_bad_upload_is_refused(env):
 
 
 def test_live_slots_add_up_the_live_workers_only(env):
-    from noxus_local.queue.remote import WorkerInfo
+    from noxus_local.jobs.remote import WorkerInfo
 
     remote = RemoteQueue(env.db, env.runner.catalog, env.files, AssetStore(env.db, env.files.asset_root), env.cfg)
     remote.heartbeat(WorkerInfo("gpu-1", ["wait"], {"cpu": 8, "gpu": 1}, {"cpu": 3, "gpu": 1}), {})

@@ -6,15 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from noxus_local.accounts.keys import authenticate, create_key
+from noxus_local.accounts.store import credit_account
+from noxus_local.assets.files import FileStore
+from noxus_local.billing import ledger
 from noxus_local.config import load_config
-from noxus_local.core import jobs, ledger
-from noxus_local.core.accounts import credit_account
-from noxus_local.core.files import FileStore
-from noxus_local.core.keys import authenticate, create_key
 from noxus_local.errors import InsufficientBalance
-from noxus_local.queue.dispatch import Dispatcher
-from noxus_local.queue.recovery import recover_jobs
-from noxus_local.queue.runner import JobRunner
+from noxus_local.jobs import store as jobs
+from noxus_local.jobs.dispatch import Dispatcher
+from noxus_local.jobs.recovery import recover_jobs
+from noxus_local.jobs.runner import JobRunner
 from noxus_local.tools.base import InputSpec, Limits, OutputFile, Step, Tool, ToolContext, ToolOutput
 from noxus_local.tools.catalog import Catalog
 
@@ -248,7 +249,7 @@ def test_recovery_leaves_jobs_that_another_live_process_is_running(env):
 
 
 def test_a_running_job_with_a_stale_heartbeat_is_taken_over_from_any_host(env):
-    from noxus_local.queue.recovery import STALE_SECONDS
+    from noxus_local.jobs.recovery import STALE_SECONDS
 
     job_id = env.submit()
     jobs.start(env.db, job_id)

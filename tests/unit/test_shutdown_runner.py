@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from noxus_local.core import jobs
 from noxus_local.errors import ShuttingDown
+from noxus_local.jobs import store as jobs
+from noxus_local.jobs.dispatch import Dispatcher
 from noxus_local.node.services import begin_shutdown
-from noxus_local.queue.dispatch import Dispatcher
 from tests.unit.test_runner import Env
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from noxus_local.core.ssrf import Target, check_url, vet
 from noxus_local.errors import ValidationError, say
+from noxus_local.net.ssrf import Target, check_url, vet
 
 
 def resolver(*ips: str) -> Callable[..., list[tuple[Any, ...]]]:

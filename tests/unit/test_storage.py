@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from noxus_local.core import jobs, storage
+from noxus_local.assets import quota as storage
 from noxus_local.errors import LimitExceeded
+from noxus_local.jobs import store as jobs
 from noxus_local.speech.synthesis import estimate_seconds
 from noxus_local.tools.base import Limits
 from tests.unit.test_runner import Env

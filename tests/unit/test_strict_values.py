@@ -8,8 +8,8 @@ import dataclasses
 import pytest
 
 from noxus_local.api.inputs import MAX_JSON_DEPTH, _decode_base64, ascii_int, check_values
+from noxus_local.billing.limits import tier_limits
 from noxus_local.config import DEFAULT_TIERS, TierSettings, load_config
-from noxus_local.core.limits import tier_limits
 from noxus_local.errors import ValidationError
 from noxus_local.tools.base import InputSpec, Limits, coerce_inputs
 

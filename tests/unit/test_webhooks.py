@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 
 from noxus_local.config import WebhookSettings
-from noxus_local.core.ssrf import vet
-from noxus_local.core.webhooks import PinnedHTTPSConnection, WebhookService, sign
+from noxus_local.jobs.webhooks import PinnedHTTPSConnection, WebhookService, sign
+from noxus_local.net.ssrf import vet
 from noxus_local.store.db import Database
 
 SECRET = "s3cret"

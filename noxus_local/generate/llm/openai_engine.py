@@ -4,7 +4,7 @@ Every request goes through the SSRF guard (``core.ssrf.vet``) with
 ``[llm] allow_hosts`` as its allow-list — the engine usually sits on a
 private or loopback address, which the guard refuses unless listed — and
 connects to exactly the vetted address (the Host header and TLS SNI keep the
-name), as ``core/fetch.py`` does. Whatever goes wrong with the engine becomes
+name), as ``net/fetch.py`` does. Whatever goes wrong with the engine becomes
 one of our errors, never a raw exception: ``UpstreamError`` (502) when it is
 down, times out, answers an HTTP error or something that is not a chat
 completion; ``ToolUnavailable`` (503) when its address is refused by the
@@ -29,9 +29,9 @@ from typing import Any, NoReturn
 
 import httpx
 
-from noxus_local.core.ssrf import Resolver, Target, vet
 from noxus_local.errors import ServerBusy, ToolUnavailable, UpstreamError, ValidationError
 from noxus_local.generate.llm.types import Completion, Message, Sampling, Tally, TextStream, check_messages
+from noxus_local.net.ssrf import Resolver, Target, vet
 
 
 class OpenAiLlm:

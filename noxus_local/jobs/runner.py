@@ -27,22 +27,24 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from noxus_local.assets import quota as storage
+from noxus_local.assets.files import FileStore
+from noxus_local.assets.store import AssetStore
+from noxus_local.billing.charges import settlement
 from noxus_local.config import Config
-from noxus_local.core import backlog, jobs, storage
-from noxus_local.core.assets import AssetStore
-from noxus_local.core.billing import settlement
-from noxus_local.core.files import FileStore
 from noxus_local.errors import InsufficientStorage, InternalError, JobCancelled, NoxusError, ProcessingTimeout, say
 from noxus_local.inference.cache import ModelCache
+from noxus_local.jobs import backlog
+from noxus_local.jobs import store as jobs
+from noxus_local.jobs.pool import ComputePool
 from noxus_local.ops.logs import job_context
-from noxus_local.queue.pool import ComputePool
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.runtime.steps import Deferred, StepTracker, outcome_of, plan
 from noxus_local.store.space import StorageGuard, is_disk_full
 from noxus_local.tools.base import InputFile, Limits, Plan, Tool, ToolContext, ToolOutput
 from noxus_local.tools.catalog import Catalog
 
-log = logging.getLogger("noxus_local.queue.runner")
+log = logging.getLogger("noxus_local.jobs.runner")
 
 FinishedHook = Callable[[str], None]
 

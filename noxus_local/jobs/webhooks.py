@@ -33,10 +33,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from noxus_local.accounts.keys import new_id
 from noxus_local.config import WebhookSettings
-from noxus_local.core.keys import new_id
-from noxus_local.core.ssrf import IPAddress, Resolver, Target, vet
 from noxus_local.errors import ValidationError, say
+from noxus_local.net.ssrf import IPAddress, Resolver, Target, vet
 
 log = logging.getLogger("noxus_local.webhooks")
 

@@ -20,8 +20,8 @@ import sqlite3
 from typing import Any
 
 from noxus_local.analysis.batch import PROGRESS_FILE, public, read_progress
-from noxus_local.core.job_view import Services, billing, job_body
 from noxus_local.errors import message
+from noxus_local.jobs.view import Services, billing, job_body
 
 # set in a job's params by the seed 001 routes: its webhook then carries the body those routes' GET shows
 SEED_ROUTE_KEY = "seed_route"

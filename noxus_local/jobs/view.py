@@ -17,11 +17,11 @@ import json
 import sqlite3
 from typing import Any, Protocol
 
+from noxus_local.assets.files import FileStore
 from noxus_local.config import Config
-from noxus_local.core import backlog
-from noxus_local.core.files import FileStore
-from noxus_local.core.jobs import stored_outputs
 from noxus_local.errors import message
+from noxus_local.jobs import backlog
+from noxus_local.jobs.store import stored_outputs
 from noxus_local.money import format_usd
 from noxus_local.store.db import Database
 

@@ -33,15 +33,15 @@ from typing import Any
 from noxus_local.config import Config
 from noxus_local.errors import InternalError, NoxusError, StaleAttempt, say
 from noxus_local.inference.cache import ModelCache
-from noxus_local.queue.jobspec import JobSpec, held_key, queue_key, wake_key
-from noxus_local.queue.pool import ComputePool
-from noxus_local.queue.worker_client import WorkerClient
+from noxus_local.jobs.jobspec import JobSpec, held_key, queue_key, wake_key
+from noxus_local.jobs.pool import ComputePool
+from noxus_local.jobs.worker_client import WorkerClient
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.runtime.steps import Deferred, StepTracker, outcome_of
 from noxus_local.tools.base import InputFile, Limits, Plan, Tool, ToolContext, ToolOutput
 from noxus_local.tools.catalog import Catalog
 
-log = logging.getLogger("noxus_local.queue.remote_worker")
+log = logging.getLogger("noxus_local.jobs.remote_worker")
 BEAT_SECONDS = 0.5  # a cancel on the API node reaches the tool within about this
 POP_SECONDS = 1  # BLPOP timeout: how often an idle thread looks at the stop flag (and the lists)
 # pop the first spec of the tool lists (KEYS[2..]) into this worker's held hash (KEYS[1]) in one

@@ -7,7 +7,7 @@ stream in, then renamed), outside ``work/`` and ``outputs/``, so retention
 never touches them: assets outlive jobs. What a file is comes from its bytes
 (``media.sniff``); its size limit depends on that kind and is enforced while
 it streams (``Intake``), and the tier's storage quota (assets plus the kept
-outputs of the account's jobs, core/storage.py) is checked in the transaction
+outputs of the account's jobs, assets/quota.py) is checked in the transaction
 that inserts the row.
 
 Example::
@@ -35,11 +35,11 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
+from noxus_local.accounts.keys import new_id
+from noxus_local.assets import quota as storage
 from noxus_local.config import AssetSettings, TierSettings
-from noxus_local.core import storage
-from noxus_local.core.job_view import iso
-from noxus_local.core.keys import new_id
 from noxus_local.errors import AssetForbidden, AssetNotFound, InvalidMedia, LimitExceeded, Text, ValidationError
+from noxus_local.jobs.view import iso
 from noxus_local.media.sniff import HEAD_BYTES, Sniffed, check_svg, sniff
 
 # category → the kind of content it must hold; absent categories are inferred as the kind itself

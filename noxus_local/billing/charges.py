@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from noxus_local.core.jobs import job_price
+from noxus_local.jobs.store import job_price
 from noxus_local.money import Price
 from noxus_local.tools.base import Plan, Tool, ToolOutput
 

@@ -19,9 +19,9 @@ from typing import Any
 
 from sqlite_utils.db import NotFoundError
 
+from noxus_local.accounts.keys import create_key, hash_key
+from noxus_local.billing import ledger
 from noxus_local.config import AccountDecl, Config
-from noxus_local.core import ledger
-from noxus_local.core.keys import create_key, hash_key
 from noxus_local.errors import ConfigError
 from noxus_local.money import parse_usd
 from noxus_local.store.db import Database

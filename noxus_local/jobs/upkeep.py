@@ -21,9 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from noxus_local.core.files import NO_SPACE_SUFFIX
+from noxus_local.assets.files import NO_SPACE_SUFFIX
 
-log = logging.getLogger("noxus_local.queue.upkeep")
+log = logging.getLogger("noxus_local.jobs.upkeep")
 
 
 class Maintenance:

@@ -22,11 +22,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from noxus_local.accounts.keys import Principal
+from noxus_local.assets import quota as storage
+from noxus_local.billing import ledger
+from noxus_local.billing.limits import check_job_limits
 from noxus_local.config import TierSettings
-from noxus_local.core import idempotency, ledger, storage
-from noxus_local.core.keys import Principal
-from noxus_local.core.limits import check_job_limits
 from noxus_local.errors import InsufficientBalance, JobNotFound
+from noxus_local.jobs import idempotency
 from noxus_local.money import Price
 
 TERMINAL = ("succeeded", "failed", "cancelled")

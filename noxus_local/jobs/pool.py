@@ -40,7 +40,7 @@ from noxus_local.errors import ToolUnavailable
 from noxus_local.inference.engines.providers import slot_sources
 from noxus_local.runtime.cancel import CancelToken
 
-log = logging.getLogger("noxus_local.queue.pool")
+log = logging.getLogger("noxus_local.jobs.pool")
 
 RESOURCES = ("cpu", "gpu")
 POLL_SECONDS = 0.1  # a cancel is seen within this even when nobody calls wake()

@@ -46,10 +46,10 @@ import anyio
 import httpx
 from anyio import to_thread
 
+from noxus_local.assets.store import Intake, Received
 from noxus_local.config import AssetSettings
-from noxus_local.core.assets import Intake, Received
-from noxus_local.core.ssrf import Resolver, Target, vet
 from noxus_local.errors import Text, ValidationError
+from noxus_local.net.ssrf import Resolver, Target, vet
 
 WRITE_BATCH = 256 * 1024  # body bytes gathered before one trip to a worker thread to write them
 

@@ -38,13 +38,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from noxus_local.core import jobs
-from noxus_local.core.remote_jobs import is_remote
 from noxus_local.errors import Text, say
+from noxus_local.jobs import store as jobs
+from noxus_local.jobs.remote_rows import is_remote
 from noxus_local.ops.pidfile import is_alive
 from noxus_local.store.space import is_disk_full
 
-log = logging.getLogger("noxus_local.queue.recovery")
+log = logging.getLogger("noxus_local.jobs.recovery")
 MAX_ATTEMPTS = 2
 HEARTBEAT_SECONDS = 5.0
 STALE_SECONDS = 60.0

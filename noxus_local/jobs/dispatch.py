@@ -27,12 +27,12 @@ from huey import RedisHuey, SqliteHuey
 from huey.api import Huey
 
 from noxus_local.config import Config
-from noxus_local.core import jobs
 from noxus_local.errors import NoxusError, ShuttingDown
-from noxus_local.queue.runner import JobRunner
+from noxus_local.jobs import store as jobs
+from noxus_local.jobs.runner import JobRunner
 from noxus_local.store.db import private_dir, private_file
 
-log = logging.getLogger("noxus_local.queue.dispatch")
+log = logging.getLogger("noxus_local.jobs.dispatch")
 
 # at shutdown: how long a one-shot request waits for its stopped job to be put back, and how
 # long workers get to finish (tools poll their cancel token every few tens of ms)
@@ -43,7 +43,7 @@ RETRY_AFTER_SECONDS = 10
 
 
 def make_huey(cfg: Config) -> Huey:
-    # multi-host: Redis carries job specs for remote workers (queue/remote.py); this node's own
+    # multi-host: Redis carries job specs for remote workers (jobs/remote.py); this node's own
     # local tools keep the embedded queue, so no shared-disk consumer elsewhere takes them
     if cfg.jobs.queue_backend == "redis" and not cfg.multi_host:
         return RedisHuey("noxus-local", url=cfg.jobs.redis_url)
@@ -58,7 +58,7 @@ class Dispatcher:
         self.runner = runner
         self.cfg = cfg
         # [jobs] inline_threads: how many one-shot calls are carried at once; each then waits
-        # for its compute slots (queue/pool.py), so this bounds threads, not CPU use
+        # for its compute slots (jobs/pool.py), so this bounds threads, not CPU use
         self.pool = ThreadPoolExecutor(max_workers=cfg.jobs.inline_threads, thread_name_prefix="noxus-inline")
         self.huey = make_huey(cfg)
         self._run_job = self.huey.task(name="noxus.run_job")(self._execute)

@@ -26,9 +26,9 @@ from typing import Any
 import httpx
 
 from noxus_local.errors import StaleAttempt
-from noxus_local.queue.jobspec import SpecFile
+from noxus_local.jobs.jobspec import SpecFile
 
-log = logging.getLogger("noxus_local.queue.worker_client")
+log = logging.getLogger("noxus_local.jobs.worker_client")
 CHUNK = 256 * 1024
 
 

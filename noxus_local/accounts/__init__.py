@@ -1,0 +1,1 @@
+"""Accounts, apps and API keys."""

@@ -1,0 +1,1 @@
+"""Outgoing requests: the SSRF guard, URL downloads and their slots."""

@@ -1,0 +1,1 @@
+"""The voice library and each account's saved voice mixes."""
