@@ -4,7 +4,7 @@ HTTP only: the body is parsed into the batch tool's input (each item decoded
 into the job's work folder as ``image_<n>``; an item that cannot be decoded,
 or names an unknown feature, is recorded as failed right away and never
 charged) and submitted through the same path as every tool run
-(``tool_routes.prepare_job`` → ``jobs.submit``: limits, hold, idempotency).
+(api/submit.py ``submit``: limits, hold, idempotency).
 The job then runs on the queue like any async tool.
 
 ``data_base64`` is raw base64, as seed 001 says; a ``data:…;base64,`` prefix
@@ -29,15 +29,15 @@ from anyio import to_thread
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
-from noxus_local.accounts.keys import Principal, new_id
+from noxus_local.accounts.keys import Principal
 from noxus_local.analysis.batch import failed_item, plan_item
 from noxus_local.analysis.features import check_features
-from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
+from noxus_local.api.auth import require_principal
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import encode, json_response, raw_response, request_id_of
 from noxus_local.api.input_refs import _from_asset, _from_url
 from noxus_local.api.inputs import ParsedInput, _decode_base64, check_values, json_object
-from noxus_local.api.tool_routes import WEBHOOK_SHAPE, Options, prepare_job, replayed, request_options
+from noxus_local.api.submit import WEBHOOK_SHAPE, Options, replayed, submit
 from noxus_local.billing.limits import tier_limits
 from noxus_local.errors import JobNotFound, LimitExceeded, NoxusError, Text, ValidationError
 from noxus_local.jobs import idempotency
@@ -53,30 +53,24 @@ SOURCES = ("data_base64", "asset_id", "url")
 @post("/api/v1/analysis/images", status_code=202)
 async def submit_images(request: Request[Any, Any, Any]) -> Response[bytes]:
     svc = services_of(request)
-    principal = await require_principal(request)
-    require_scope(principal, "tools:run")
-    tool = svc.catalog.resolve(BATCH_TOOL)
-    require_tool_allowed(svc, principal, tool)
-    options = request_options(request, svc)
-    job_id = new_id("job")
-    try:
+
+    async def read(_limits: Limits, workdir: Path) -> ParsedInput:
+        principal = request.scope["state"]["principal"]  # type: ignore[index]  # submit authenticated first
         body = _body(await request.body())
-        parsed = await _parse_batch(svc, principal, body, svc.files.work_dir(job_id))
+        parsed = await _parse_batch(svc, principal, body, workdir)
         if "webhook" in body and not isinstance(body["webhook"], dict):
             raise ValidationError.fields({"webhook": [WEBHOOK_SHAPE]})
         parsed.fields["webhook"] = body.get("webhook")
-        new_job = await prepare_job(request, svc, principal, tool, job_id, options, parsed,
-                                    "/api/v1/analysis/images")
-        new_job.params[SEED_ROUTE_KEY] = "images"  # its webhook body is this route's GET body (seed 001)
-        replay = await to_thread.run_sync(
-            jobs.submit, svc.db, new_job, svc.cfg.tiers[principal.tier], svc.cfg.jobs.idempotency_hours)
-    except BaseException:
-        svc.files.discard_work(job_id)
-        raise
-    if replay is not None:
-        return replayed(svc, job_id, replay)
-    svc.dispatcher.enqueue(job_id)
-    return await accepted(request, svc, new_job.principal, job_id, options, f"/api/v1/analysis/images/{job_id}")
+        return parsed
+
+    # its webhook body is this route's GET body (seed 001)
+    done = await submit(request, BATCH_TOOL, read, route="/api/v1/analysis/images",
+                        internal=lambda job: {SEED_ROUTE_KEY: "images"})
+    if done.replay is not None:
+        return replayed(svc, done.job.id, done.replay)
+    svc.dispatcher.enqueue(done.job.id)
+    return await accepted(request, svc, done.principal, done.job.id, done.options,
+                          f"/api/v1/analysis/images/{done.job.id}")
 
 
 async def accepted(request: Request[Any, Any, Any], svc: Services, principal: Principal, job_id: str,

@@ -36,14 +36,12 @@ from anyio import to_thread
 from litestar import Request, Response, get, post
 from litestar.response import Stream
 
-from noxus_local.accounts.keys import new_id
 from noxus_local.api import chat_shapes
-from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
+from noxus_local.api.auth import require_principal
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import request_id_of
-from noxus_local.api.inputs import ParsedInput, json_object
 from noxus_local.api.openai_speech_routes import openai_error
-from noxus_local.api.tool_routes import prepare_job, remember, replayed_as_stored, request_options
+from noxus_local.api.submit import Options, json_fields, remember, replayed_as_stored, request_options, submit
 from noxus_local.errors import ERRORS_BY_CODE, NoxusError, Text, ValidationError
 from noxus_local.jobs import store as jobs
 from noxus_local.node.services import Services
@@ -81,22 +79,11 @@ def _tool(svc: Services) -> ChatTool:
 
 async def _chat(request: Request[Any, Any, Any]) -> Response[bytes] | Stream:
     svc = services_of(request)
-    principal = await require_principal(request)
-    require_scope(principal, "tools:run")
-    tool = _tool(svc)
-    require_tool_allowed(svc, principal, tool)
-    fields = chat_fields(json_object(await request.body()), svc.cfg.llm.model)
-    options = dataclasses.replace(request_options(request, svc), respond_async=False)
-    job_id = new_id("job")
-    try:
-        job = await prepare_job(request, svc, principal, tool, job_id, options, ParsedInput(fields=fields), ROUTE)
-        replay = await to_thread.run_sync(jobs.submit, svc.db, job, svc.cfg.tiers[principal.tier],
-                                          svc.cfg.jobs.idempotency_hours)
-    except BaseException:
-        svc.files.discard_work(job_id)
-        raise
-    if replay is not None:
-        return replayed_as_stored(svc, job_id, replay)
+    done = await submit(request, "chat", json_fields(request, lambda body: chat_fields(body, svc.cfg.llm.model)),
+                        route=ROUTE, options=_options)
+    job, job_id, tool = done.job, done.job.id, _tool(svc)
+    if done.replay is not None:
+        return replayed_as_stored(svc, job_id, done.replay)
     headers = {"X-Job-Id": job_id, "X-Request-Id": request_id_of(request)}
     live = bool(job.params["stream"]) and job.idempotency_key is None
     channel = tool.streams.open(job_id, asyncio.get_running_loop()) if live else None
@@ -257,3 +244,8 @@ def _bytes(body: bytes, status: int, mime: str, request: Request[Any, Any, Any],
            headers: dict[str, str] | None = None) -> Response[bytes]:
     return Response(content=body, status_code=status, media_type=mime,
                     headers={"X-Request-Id": request_id_of(request), **(headers or {})})
+
+
+def _options(request: Request[Any, Any, Any], svc: Services) -> Options:
+    """The tool call's headers, but never 202: an OpenAI client waits for its answer (or its stream)."""
+    return dataclasses.replace(request_options(request, svc), respond_async=False)

@@ -33,6 +33,8 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -45,12 +47,26 @@ from noxus_local.assets.store import ASSET_ID, Cap, Intake, check_content
 from noxus_local.errors import LimitExceeded, Text, ValidationError
 from noxus_local.net.fetch import FetchPolicy, download
 from noxus_local.node.services import Services
-from noxus_local.tools.base import InputFile, Limits, Tool
+from noxus_local.tools.base import InputFile, InputSpec, Limits, Tool
 
 WAYS = ("asset_id", "url")
 
 
-async def resolve_refs(request: Request[Any, Any, Any], tool: Tool, limits: Limits, workdir: Path,
+@dataclass(frozen=True)
+class FormShape:
+    """Which fields of a body are files, for a route whose body is not a tool's own: OpenAI's
+    transcription form names its file ``file`` where auto-subtitles says ``video``. A ``Tool`` has
+    the same three attributes, so either is read the same way.
+
+    Example: ``await read_input(request, FormShape((InputSpec("file", "file", required=True),)), ...)``.
+    """
+
+    inputs: tuple[InputSpec, ...]
+    file_lists: tuple[str, ...] = ()
+    asset_fields: Mapping[str, str] = field(default_factory=dict)
+
+
+async def resolve_refs(request: Request[Any, Any, Any], tool: Tool | FormShape, limits: Limits, workdir: Path,
                        parsed: Any) -> None:
     """Fill ``parsed.files`` (and hashes, asset ids) for inputs named by asset id or URL."""
     for text_field, file_field in tool.asset_fields.items():

@@ -37,7 +37,7 @@ from litestar import Request
 from litestar.datastructures import UploadFile
 from litestar.exceptions import ClientException
 
-from noxus_local.api.input_refs import resolve_refs
+from noxus_local.api.input_refs import FormShape, resolve_refs
 from noxus_local.errors import LimitExceeded, Text, UnsupportedMediaType, ValidationError
 from noxus_local.store.space import storage_errors
 from noxus_local.tools.base import InputFile, Limits, Tool
@@ -79,7 +79,7 @@ class ParsedInput:
     asset_ids: dict[str, str] = field(default_factory=dict)  # file inputs given as <field>_asset_id
 
 
-async def read_input(request: Request[Any, Any, Any], tool: Tool, limits: Limits,
+async def read_input(request: Request[Any, Any, Any], tool: Tool | FormShape, limits: Limits,
                      workdir: Path) -> ParsedInput:
     """Fields and files of a tool call; files land in ``workdir``. A full disk is 507, not 500."""
     with storage_errors():
@@ -88,7 +88,7 @@ async def read_input(request: Request[Any, Any, Any], tool: Tool, limits: Limits
     return parsed
 
 
-async def _read_body(request: Request[Any, Any, Any], tool: Tool, limits: Limits,
+async def _read_body(request: Request[Any, Any, Any], tool: Tool | FormShape, limits: Limits,
                      workdir: Path) -> ParsedInput:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "multipart/form-data":
@@ -102,7 +102,7 @@ async def _read_body(request: Request[Any, Any, Any], tool: Tool, limits: Limits
                                         "accepted": ["multipart/form-data", "application/json"]})
 
 
-def _file_inputs(tool: Tool) -> list[str]:
+def _file_inputs(tool: Tool | FormShape) -> list[str]:
     return [spec.name for spec in tool.inputs if spec.type == "file"]
 
 
@@ -126,7 +126,7 @@ async def _form(request: Request[Any, Any, Any]) -> Any:
             from None
 
 
-async def _read_multipart(request: Request[Any, Any, Any], tool: Tool, limits: Limits,
+async def _read_multipart(request: Request[Any, Any, Any], tool: Tool | FormShape, limits: Limits,
                           workdir: Path) -> ParsedInput:
     form = await _form(request)
     parsed = ParsedInput()
@@ -188,7 +188,7 @@ def json_object(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def _read_json(raw: bytes, tool: Tool, limits: Limits, workdir: Path) -> ParsedInput:
+def _read_json(raw: bytes, tool: Tool | FormShape, limits: Limits, workdir: Path) -> ParsedInput:
     body = json_object(raw)
     check_values(body)
     parsed = ParsedInput()

@@ -3,7 +3,7 @@
 The official ``openai`` client works with only ``base_url`` changed. Each call is an
 ``auto-subtitles`` job with ``burn=false`` (same keys, tier limits, hold and charge,
 Idempotency-Key, job history): the form is read here, renamed to the tool's fields
-(``file`` → ``video``) and handed to tool_routes' own ``prepare_job``; only the
+(``file`` → ``video``) and handed to the one submit path (api/submit.py); only the
 request and response shapes and the error body are OpenAI's
 (``{"error": {"message", "type", "code", "param"}}``). ``X-Job-Id`` names the job.
 
@@ -18,22 +18,21 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from anyio import to_thread
 from litestar import Request, Response, post
 
-from noxus_local.accounts.keys import new_id
-from noxus_local.api import tool_routes
-from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import encode, raw_response
+from noxus_local.api.input_refs import FormShape
 from noxus_local.api.inputs import ParsedInput, read_input
-from noxus_local.billing.limits import tier_limits
+from noxus_local.api.submit import remember, replayed_as_stored, submit
 from noxus_local.captions import subtitles
 from noxus_local.errors import ERRORS_BY_CODE, NoxusError, ValidationError, message, say
 from noxus_local.jobs import store as jobs
-from noxus_local.tools.base import InputSpec, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import InputSpec, Limits
 
 TOOL_SLUG = "auto-subtitles"
 RESPONSE_FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
@@ -41,18 +40,8 @@ DEFAULT_MODEL = "whisper-base"
 OPENAI_MODELS = ("whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe")  # → our default model
 
 
-class OpenAiAudioForm(Tool):
-    """Only the shape of the form: which part is the file (read_input and asset refs use it)."""
-
-    slug = "openai-audio"
-    title = description = "OpenAI audio form"
-    inputs = (InputSpec("file", "file", required=True),)
-
-    def run(self, ctx: ToolContext) -> ToolOutput:  # never run: the job is auto-subtitles'
-        raise NotImplementedError
-
-
-FORM = OpenAiAudioForm()
+# OpenAI's form: one file part, ``file`` (auto-subtitles calls it ``video``)
+FORM = FormShape((InputSpec("file", "file", required=True),))
 
 
 @post("/v1/audio/transcriptions", status_code=200)
@@ -74,31 +63,24 @@ async def _audio(request: Request[Any, Any, Any], task: str, route: str) -> Resp
 
 async def _run(request: Request[Any, Any, Any], task: str, route: str) -> Response[bytes]:
     svc = services_of(request)
-    principal = await require_principal(request)
-    require_scope(principal, "tools:run")
-    tool = svc.catalog.resolve(TOOL_SLUG)
-    require_tool_allowed(svc, principal, tool)
-    options = tool_routes.request_options(request, svc)
-    job_id = new_id("job")
-    try:
-        form = await read_input(request, FORM, tier_limits(svc.cfg.tiers[principal.tier]), svc.files.work_dir(job_id))
-        wanted = response_format(form.fields)
-        new_job = await tool_routes.prepare_job(request, svc, principal, tool, job_id, options,
-                                                as_tool_input(form, task), route)
-        replay = await to_thread.run_sync(jobs.submit, svc.db, new_job, svc.cfg.tiers[principal.tier],
-                                          svc.cfg.jobs.idempotency_hours)
-    except BaseException:
-        svc.files.discard_work(job_id)
-        raise
-    if replay is not None:
-        return tool_routes.replayed_as_stored(svc, job_id, replay)
-    wait = max(svc.cfg.jobs.sync_wait_seconds, float(options.max_processing_seconds or 0))
+    wanted: list[str] = []  # the response_format the reader found
+
+    async def read(limits: Limits, workdir: Path) -> ParsedInput:
+        form = await read_input(request, FORM, limits, workdir)
+        wanted.append(response_format(form.fields))
+        return as_tool_input(form, task)
+
+    done = await submit(request, TOOL_SLUG, read, route=route)
+    job_id = done.job.id
+    if done.replay is not None:
+        return replayed_as_stored(svc, job_id, done.replay)
+    wait = max(svc.cfg.jobs.sync_wait_seconds, float(done.options.max_processing_seconds or 0))
     finished = await svc.dispatcher.run_inline(job_id, wait)
     row = await to_thread.run_sync(jobs.get, svc.db, job_id)
-    status, body, mime = _answer(row, finished, wanted, task, svc.locale)
+    status, body, mime = _answer(row, finished, wanted[0], task, svc.locale)
     headers = {"X-Job-Id": job_id}
-    if new_job.idempotency_key:
-        await to_thread.run_sync(tool_routes.remember, svc, new_job, status, body, {**headers, "Content-Type": mime})
+    if done.job.idempotency_key:
+        await to_thread.run_sync(remember, svc, done.job, status, body, {**headers, "Content-Type": mime})
     return Response(body, status_code=status, media_type=mime, headers=headers)
 
 

@@ -19,7 +19,6 @@ Example::
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 from typing import Any
 
@@ -27,16 +26,15 @@ from anyio import to_thread
 from litestar import Request, Response, get, post
 from litestar.response import Stream
 
-from noxus_local.accounts.keys import new_id
 from noxus_local.api import speech_stream
-from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
+from noxus_local.api.auth import require_principal
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import request_id_of
-from noxus_local.api.inputs import ParsedInput, json_object
-from noxus_local.api.tool_routes import Options, prepare_job, remember, replayed_as_stored
+from noxus_local.api.submit import Options, json_fields, remember, replayed_as_stored, submit
 from noxus_local.errors import ERRORS_BY_CODE, NoxusError, Text, ValidationError, message, one_of, say
 from noxus_local.jobs import idempotency
 from noxus_local.jobs import store as jobs
+from noxus_local.node.services import Services
 from noxus_local.speech.voice_catalog import VOICES
 from noxus_local.tools.text_to_speech import STREAM_FILE
 
@@ -69,32 +67,17 @@ async def list_openai_voices(request: Request[Any, Any, Any]) -> Response[bytes]
 
 async def _speech(request: Request[Any, Any, Any]) -> Response[bytes] | Stream:
     svc = services_of(request)
-    principal = await require_principal(request)
-    require_scope(principal, "tools:run")
-    tool = svc.catalog.resolve("text-to-speech")
-    require_tool_allowed(svc, principal, tool)
-    fields = _fields(json_object(await request.body()))
-    job_id = new_id("job")
-    key = request.headers.get("idempotency-key")
-    options = Options(respond_async=False, max_processing_seconds=svc.cfg.jobs.default_max_processing_seconds,
-                      idempotency_key=None if key is None else idempotency.check_key(key))
-    try:
-        job = await prepare_job(request, svc, principal, tool, job_id, options, ParsedInput(fields=fields),
-                                "/v1/audio/speech")
-        if job.idempotency_key is None:  # a replay must be byte-identical: with a key, one whole file
-            job = dataclasses.replace(job, params={**job.params, "stream_pcm": True})  # see api/speech_stream.py
-        replay = await to_thread.run_sync(jobs.submit, svc.db, job, svc.cfg.tiers[principal.tier],
-                                          svc.cfg.jobs.idempotency_hours)
-    except BaseException:
-        svc.files.discard_work(job_id)
-        raise
-    if replay is not None:
-        return replayed_as_stored(svc, job_id, replay)
+    # a replay must be byte-identical: with a key, one whole file; without, the route tails the audio
+    done = await submit(request, "text-to-speech", json_fields(request, _fields), route="/v1/audio/speech",
+                        options=_options, internal=lambda job: {} if job.idempotency_key else {"stream_pcm": True})
+    job, job_id = done.job, done.job.id
+    if done.replay is not None:
+        return replayed_as_stored(svc, job_id, done.replay)
     # OpenAI's clients wait for the audio: no 202 here; the body streams from the first sentence on
     # (a client that hangs up does not cancel: the job ends and is charged once, see speech_stream);
     # without stream_pcm (an Idempotency-Key) no stream file appears and the whole file is answered
     task = asyncio.ensure_future(svc.dispatcher.run_inline(job_id, svc.cfg.jobs.max_processing_seconds or 3600))
-    fmt = fields["format"]
+    fmt = done.parsed.fields["format"]
     fh = await speech_stream.first_audio(svc.files.work_root / job_id / STREAM_FILE, task)
     headers = {"X-Job-Id": job_id, "X-Request-Id": request_id_of(request)}
     if fh is not None:
@@ -147,3 +130,11 @@ def _json(body: dict[str, Any], status: int, request: Request[Any, Any, Any],
     return Response(content=json.dumps(body, ensure_ascii=False).encode(), status_code=status,
                     media_type="application/json",
                     headers={"X-Request-Id": request_id_of(request), **(headers or {})})
+
+
+def _options(request: Request[Any, Any, Any], svc: Services) -> Options:
+    """OpenAI's clients wait for the audio: never 202, the server's own time limit, and an
+    Idempotency-Key (checked strictly) for a byte-identical replay."""
+    key = request.headers.get("idempotency-key")
+    return Options(respond_async=False, max_processing_seconds=svc.cfg.jobs.default_max_processing_seconds,
+                   idempotency_key=None if key is None else idempotency.check_key(key))

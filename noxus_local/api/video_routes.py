@@ -11,7 +11,7 @@ Three ways in, one job (tool ``video-analyze``):
 - ``multipart/form-data`` with the file in part ``video`` and the options as fields;
 - JSON ``{"asset_id" | "url" | "data_base64", "features"?, "sample_every_seconds"?, "webhook"?}``.
 
-Then the same path as every tool (``tool_routes.prepare_job`` → ``jobs.submit``:
+Then the same path as every tool (api/submit.py ``submit``:
 probe, limits, hold, idempotency) and ``202`` + ``Location``. Anything that
 is not a video is refused by the probe before the job exists: charged 0.
 
@@ -33,18 +33,13 @@ from anyio import to_thread
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
-from noxus_local.accounts.keys import Principal, new_id
 from noxus_local.api.analysis_routes import accepted, seed_view
-from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
 from noxus_local.api.deps import services_of
 from noxus_local.api.input_refs import resolve_refs
 from noxus_local.api.inputs import ParsedInput, _read_json, _read_multipart, _too_big, check_values
-from noxus_local.api.tool_routes import prepare_job, replayed, request_options
-from noxus_local.billing.limits import tier_limits
+from noxus_local.api.submit import replayed, submit
 from noxus_local.errors import InvalidMedia, NoxusError, Text, UnsupportedMediaType, ValidationError
-from noxus_local.jobs import store as jobs
 from noxus_local.jobs.analysis_view import SEED_ROUTE_KEY, VIDEO_TOOL, video_view
-from noxus_local.node.services import Services
 from noxus_local.tools.base import InputFile, Limits, Tool
 
 ROUTE = "/api/v1/analysis/video"
@@ -59,25 +54,17 @@ EMPTY = Text("El cuerpo está vacío (0 bytes): envía el video.", "The body is 
 @post(ROUTE, status_code=202)
 async def submit_video(request: Request[Any, Any, Any]) -> Response[bytes]:
     svc = services_of(request)
-    principal = await require_principal(request)
-    require_scope(principal, "tools:run")
     tool = svc.catalog.resolve(VIDEO_TOOL)
-    require_tool_allowed(svc, principal, tool)
-    options = request_options(request, svc)
-    job_id = new_id("job")
-    try:
-        parsed = await _read_video(request, svc, principal, tool, svc.files.work_dir(job_id))
-        new_job = await prepare_job(request, svc, principal, tool, job_id, options, parsed, ROUTE)
-        new_job.params[SEED_ROUTE_KEY] = "video"  # its webhook body is this route's GET body (seed 001)
-        replay = await to_thread.run_sync(
-            jobs.submit, svc.db, new_job, svc.cfg.tiers[principal.tier], svc.cfg.jobs.idempotency_hours)
-    except BaseException:
-        svc.files.discard_work(job_id)  # a refused upload leaves nothing behind
-        raise
-    if replay is not None:
-        return replayed(svc, job_id, replay)
-    svc.dispatcher.enqueue(job_id)
-    return await accepted(request, svc, new_job.principal, job_id, options, f"{ROUTE}/{job_id}")
+
+    async def read(limits: Limits, workdir: Path) -> ParsedInput:
+        return await _read_video(request, tool, limits, workdir)
+
+    # its webhook body is this route's GET body (seed 001)
+    done = await submit(request, VIDEO_TOOL, read, route=ROUTE, internal=lambda job: {SEED_ROUTE_KEY: "video"})
+    if done.replay is not None:
+        return replayed(svc, done.job.id, done.replay)
+    svc.dispatcher.enqueue(done.job.id)
+    return await accepted(request, svc, done.principal, done.job.id, done.options, f"{ROUTE}/{done.job.id}")
 
 
 @get(f"{ROUTE}/{{job_id:str}}")
@@ -85,10 +72,8 @@ async def show_video(request: Request[Any, Any, Any], job_id: FromPath[str]) -> 
     return await seed_view(request, job_id, VIDEO_TOOL, video_view)
 
 
-async def _read_video(request: Request[Any, Any, Any], svc: Services, principal: Principal, tool: Tool,
-                      workdir: Path) -> ParsedInput:
+async def _read_video(request: Request[Any, Any, Any], tool: Tool, limits: Limits, workdir: Path) -> ParsedInput:
     """The video on disk as input ``video`` plus the options, whichever way they came."""
-    limits = tier_limits(svc.cfg.tiers[principal.tier])
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype.startswith("video/") or ctype in RAW_TYPES:
         parsed = await _stream_body(request, limits, workdir / "in_video")

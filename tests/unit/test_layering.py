@@ -204,3 +204,18 @@ def test_no_module_imports_itself_through_others():
 
 def test_the_circle_finder_finds_a_circle():
     assert import_circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_every_route_that_runs_work_submits_through_one_function():
+    """Auth → scope → tool allowed → read → validate → plan → price → hold → job row is written once,
+    in api/submit.py (issue 18 item 3); a route that copied the sequence could drift from it."""
+    import re
+
+    sequence = re.compile(r"\bjobs\.submit\b|\bprepare_job\(|\brequire_tool_allowed\(")
+    copies = [f"{path.name}:{n}" for path in sorted((REPO / "noxus_local" / "api").glob("*.py"))
+              if path.name not in ("submit.py", "auth.py")
+              for n, line in enumerate(path.read_text().splitlines(), start=1) if sequence.search(line)]
+    assert copies == []
+    pseudo = [path.name for path in (REPO / "noxus_local" / "api").glob("*.py")
+              if re.search(r"^class \w+\(Tool\):", path.read_text(), re.M)]
+    assert pseudo == []  # no pseudo-tool stands in for a body shape (api/input_refs.FormShape does)

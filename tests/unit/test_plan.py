@@ -20,7 +20,7 @@ import pytest
 from noxus_local.accounts.keys import authenticate, create_key
 from noxus_local.accounts.store import credit_account
 from noxus_local.api import openapi
-from noxus_local.api.tool_routes import plan_job
+from noxus_local.api.submit import plan_job
 from noxus_local.assets.files import FileStore
 from noxus_local.config import load_config
 from noxus_local.jobs import store as jobs
