@@ -284,6 +284,8 @@ DEFAULT_PRICES: dict[str, str | dict[str, str]] = {
     "chat": {"unit": "1k_tokens", "unit_usd": "0.0002", "output_unit_usd": "0.0006"},
     # per second of rendered video: the hold from the script's length (or `duration` for an idea)
     "script-to-video": {"unit": "second", "unit_usd": "0.002", "minimum_usd": "0.01"},
+    # per second of the ad (15, 30 or 60): cut-outs, motion, voice-over, music and the end card
+    "video-ad": {"unit": "second", "unit_usd": "0.004", "minimum_usd": "0.01"},
 }
 
 

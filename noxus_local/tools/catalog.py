@@ -22,6 +22,7 @@ from noxus_local.tools.pipeline import PipelineTool
 from noxus_local.tools.qr import QrTool
 from noxus_local.tools.script_to_video import ScriptToVideoTool
 from noxus_local.tools.text_to_speech import TextToSpeechTool
+from noxus_local.tools.video_ad import VideoAdTool
 from noxus_local.tools.video_analyze import VideoAnalyzeTool
 from noxus_local.tools.wait import WaitTool
 
@@ -39,7 +40,7 @@ class Catalog:
     def default(cls, diagnostics: bool = False) -> Catalog:
         tools: list[Tool] = [QrTool(), ImageConvertTool(), AutoSubtitlesTool(), ImageAnalyzeTool(),
                              ImageAnalyzeBatchTool(), TextToSpeechTool(), VideoAnalyzeTool(), ChatTool(),
-                             ScriptToVideoTool()]
+                             ScriptToVideoTool(), VideoAdTool()]
         if diagnostics:
             tools += [WaitTool(), PipelineTool()]
         return cls(tools)
