@@ -284,4 +284,24 @@ LEGACY: list[str] = [
     );
     CREATE INDEX custom_voices_account ON custom_voices(account_id, created_at);
     """,
+    # 11: seed 003's projects and versions (issue 21): a version is one video-ad job and its credits
+    """
+    CREATE TABLE ad_projects (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        environment TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX ad_projects_account ON ad_projects(account_id, environment, created_at);
+    CREATE TABLE ad_versions (
+        id TEXT PRIMARY KEY,
+        project_id TEXT NOT NULL REFERENCES ad_projects(id),
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        job_id TEXT NOT NULL REFERENCES jobs(id),
+        total_credits INTEGER NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX ad_versions_project ON ad_versions(project_id, created_at);
+    """,
 ]
