@@ -27,6 +27,8 @@ AD = "/api/v1/tools/video-ad"
 MODELS = ("kokoro-82m", "kokoro-voice-af-heart", "whisper-base", "silero-vad", "isnet-general", "ppocr-v6-tiny",
           "music-immich-memories")
 CONFIG = """
+[credits]
+usd_per_credit = "0.02"
 [inference]
 prefer_gpu = false
 [tiers.free]
@@ -68,7 +70,7 @@ def logo_png() -> bytes:
 
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedServer]:
-    toml, keys = accounts_config(4)
+    toml, keys = accounts_config(8)
     server = start_module_server(tmp_path_factory, "vad", CONFIG + toml, models=MODELS)
     yield SharedServer(server, keys)
     server.stop()
@@ -208,3 +210,83 @@ def test_bad_input_is_a_400_naming_the_field_and_costs_nothing(srv):
         assert r.status_code == 400, (field, r.text)
         assert field in r.json()["details"]["field_errors"], r.json()
     assert balance(srv) == before
+
+
+# ---------------------------------------------------------------- seed 003's routes
+
+USD_PER_CREDIT = Decimal("0.02")  # CONFIG's: an account's $10 is 500 credits
+
+
+def credits(srv: Server) -> dict[str, Any]:
+    r = srv.get("/api/v1/credits", key=srv.key)
+    assert r.status_code == 200 and "X-Request-Id" in r.headers, r.text
+    return dict(r.json())
+
+
+def test_seed_003_generate_poll_credits_and_projects(srv, tmp_path):
+    before = credits(srv)
+    assert before["tier"] == "free" and before["activeJobs"] == 0
+    assert set(before["limits"]) == {"maxConcurrentJobs", "rateLimitRpm"}
+    usd_before = balance(srv)
+    image = asset(srv, product_png(), "bottle.png")
+    r = srv.post("/api/v1/generate", key=srv.key, json={
+        "prompt": "Premium red water bottle", "imageAssetIds": [image], "duration": 15, "voiceId": "af_heart",
+        "companyName": COMPANY, "ctaDesign": "neon", "qualityLoopVariants": 1})
+    assert r.status_code == 200, r.text
+    made = r.json()
+    assert set(made) == {"projectId", "versionId", "totalCredits", "jobCount"}
+    assert made["totalCredits"] == 30 + 105 + 3 + 2 and made["jobCount"] == 5  # the seed's table, 1 variant
+    assert credits(srv)["balance"] == before["balance"] - made["totalCredits"]  # held up front
+    deadline, seen = time.monotonic() + 400, None
+    while time.monotonic() < deadline:
+        seen = srv.get(f"/api/v1/jobs/{made['versionId']}", key=srv.key).json()
+        if seen["status"] != "generating":
+            break
+        time.sleep(0.5)
+    assert seen is not None and seen["status"] == "completed", seen
+    assert seen["progress"] == 100 and seen["totalCredits"] == made["totalCredits"]
+    assert [d["job_type"] for d in seen["jobs"]["details"]] == ["scene_plan", "image_edit", "video_generation",
+                                                                "voiceover", "compositing"]
+    assert seen["jobs"]["completed"] == seen["jobs"]["total"] == 5 and seen["jobs"]["failed"] == 0
+    sub = srv.get(f"/api/v1/jobs/{seen['jobs']['details'][1]['id']}", key=srv.key)
+    assert sub.status_code == 200  # each sub-job id resolves
+    video = srv.get(seen["videoUrl"])
+    assert video.status_code == 200 and video.headers["content-type"].startswith("video/mp4")
+    assert balance(srv) == usd_before - made["totalCredits"] * USD_PER_CREDIT
+    listed = srv.get("/api/v1/projects?limit=1", key=srv.key).json()
+    assert listed["projects"][0]["projectId"] == made["projectId"]
+    assert listed["projects"][0]["latestVersion"]["status"] == "completed"
+    packages = srv.get("/api/v1/packages", key=srv.key).json()["packages"]
+    assert [(p["name"], p["credits"], p["priceCents"]) for p in packages] == [
+        ("API Starter", 500, 3900), ("API Growth", 2000, 11900), ("API Scale", 5000, 24900)]
+
+
+def test_seed_003_errors_have_the_seeds_shapes(srv):
+    before = balance(srv)
+    image = asset(srv, product_png(), "bottle.png")
+    r = srv.post("/api/v1/generate", key=srv.key, json={
+        "prompt": "x" * 2001, "imageUrls": ["https://example.com/a.png"], "imageAssetIds": [image], "duration": 20,
+        "ctaDesign": "fancy", "gradientColor": "orange", "qualityLoopVariants": 4})
+    assert r.status_code == 400 and r.json()["error"] == "Validation failed", r.text
+    fields = r.json()["details"]["fieldErrors"]
+    assert {"prompt", "imageUrls", "imageAssetIds", "duration", "voiceId", "ctaDesign", "gradientColor",
+            "qualityLoopVariants"} <= set(fields), fields
+    assert fields["duration"] == ["Duration must be 15, 30, or 60"] and r.json()["details"]["formErrors"] == []
+    r = srv.post("/api/v1/generate", key=srv.key, json={"prompt": "x", "imageAssetIds": [image], "duration": 15,
+                                                        "voiceId": "nobody"})
+    assert r.status_code == 400 and "voiceId" in r.json()["details"]["fieldErrors"], r.text
+    assert srv.get("/api/v1/projects?limit=0", key=srv.key).status_code == 400
+    assert srv.get("/api/v1/jobs/ver_nothing", key=srv.key).status_code == 404
+    assert balance(srv) == before
+
+
+def test_seed_003_insufficient_credits_is_a_402_in_credits(srv):
+    image = asset(srv, product_png(), "bottle.png")
+    have = credits(srv)["balance"]
+    body = {"prompt": "x", "imageAssetIds": [image], "duration": 60, "voiceId": "af_heart",
+            "qualityLoopVariants": 3}
+    need = 10 * 3 * 8 + 35 * 8 + 3 + 2
+    assert have == 500 < need
+    r = srv.post("/api/v1/generate", key=srv.key, json=body)
+    assert r.status_code == 402, r.text
+    assert r.json() == {"error": f"Insufficient credits: {need} required but only {have} available"}
