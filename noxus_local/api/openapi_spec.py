@@ -1522,7 +1522,8 @@ OPERATIONS.update({
         errors=("validation_error", *AD_ERRORS), error_schema="SeedError",
         parameters=({"name": "limit", "in": "query", "required": False,
                      "schema": _int(minimum=1, maximum=100, default=20)},
-                    {"name": "offset", "in": "query", "required": False, "schema": _int(minimum=0, default=0)})),
+                    {"name": "offset", "in": "query", "required": False,
+                     "schema": _int(minimum=0, maximum=10**9, default=0)})),
 })
 TAGS.insert(-2, {"name": "Video ads", "description": "Seed 003: product photos → a narrated video ad with a CTA "
                                                      "end card; credits, packages and projects."})
