@@ -1527,3 +1527,37 @@ OPERATIONS.update({
 })
 TAGS.insert(-2, {"name": "Video ads", "description": "Seed 003: product photos → a narrated video ad with a CTA "
                                                      "end card; credits, packages and projects."})
+
+# --- video-ad (tools/video_ad.py) ---
+VAD_FILES = (("video", "video.mp4", "video/mp4", 2210431), ("script", "script.txt", "text/plain; charset=utf-8", 120),
+             ("timeline", "timeline.json", "application/json", 4210), ("end_card", "end-card.png", "image/png", 40211),
+             ("narration", "narration.mp3", "audio/mpeg", 84122))
+VAD_RUN = _envelope({
+    **JOB_ROW, "tool": "video-ad", "job_id": AD_JOB,
+    "billing": {"currency": "USD", "estimated_usd": "0.06", "charged_usd": "0.06", "balance_after_usd": "9.94"},
+    "steps": [_step_example(AD_JOB, i, n, "2026-05-25T15:04:07.101223Z", "2026-05-25T15:04:19.120470Z")
+              for i, n in enumerate(AD_STEPS, start=1)],
+    "jobs": _sub_jobs_example(AD_JOB, AD_STEPS), "sub_jobs": _sub_jobs_example(AD_JOB, AD_STEPS),
+    "output": {"filename": "video.mp4", "mime_type": "video/mp4", "size_bytes": 2210431,
+               "url": f"/api/v1/files/{AD_JOB}/video.mp4?expires=1779721445&sig=9a1f…"},
+    "outputs": [{"name": name, "filename": filename, "mime_type": mime, "size_bytes": size,
+                 "url": f"/api/v1/files/{AD_JOB}/{filename}?expires=1779721445&sig=9a1f…"}
+                for name, filename, mime, size in VAD_FILES],
+    "result": {"script": "Meet premium wireless headphones.\nDesigned to stand out and made to last.\n"
+                         "Get yours today from SoundWave.", "language": "en", "voice_id": "af_heart",
+               "duration": 15.0, "width": 720, "height": 1280, "fps": 25, "writer": "template",
+               "timing_source": "model_durations",
+               "scenes": [{"index": 0, "text": "Meet premium wireless headphones.", "start": 0.0, "end": 4.1,
+                           "image": 0, "shot": {"backdrop": "studio", "framing": 0, "score": 1.256},
+                           "variants": [{"backdrop": "studio", "framing": 0, "score": 1.256},
+                                        {"backdrop": "gradient", "framing": 1, "score": 0.61}],
+                           "motion": {"zoom_start": 1.0, "zoom_end": 1.12, "x_start": 0.5, "y_start": 0.5,
+                                      "x_end": 0.5, "y_end": 0.5},
+                           "words": [{"word": "Meet", "start": 0.1, "end": 0.4}]}],
+               "end_card": {"design": "bold", "company_name": "SoundWave", "start": 12.5, "end": 15.0},
+               "music": "energetic_1", "warnings": ["no text model is installed: a template wrote the ad copy"]}})
+OPERATIONS[("post", "/api/v1/tools/{name}")].examples["video-ad"] = VAD_RUN
+JSON_REQUESTS["video-ad"] = ("video-ad", {
+    "summary": "video-ad: a 15 s ad from one product photo, with a bold end card",
+    "value": {"prompt": "Premium wireless headphones — sleek, modern", "images": ["asset_5b1c0e8f2a9d4c7e1f3a6b2d"],
+              "duration": 15, "company_name": "SoundWave", "cta_design": "bold", "gradient_color": "#FF5500"}})
