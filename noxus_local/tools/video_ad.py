@@ -191,12 +191,13 @@ class VideoAdTool(Tool):
             from noxus_local.products.ad_shots import motion
 
             moves = [motion(i, p["emotion"]) for i in range(len(shots))]
-            card = _end_card(ctx, size)
+            logo = _logo_png(ctx, size)
+            card = _end_card(ctx, size, logo)
         with ctx.step("voiceover") as step:
             narration, texts = _voice(ctx, copy.texts, step.progress, warnings)
             wav = write_wav(narration, ctx.workdir / "narration.wav")
         with ctx.step("compositing") as step:
-            tl = _timeline(ctx, texts, narration, shots, moves, card, wav, size)
+            tl = _timeline(ctx, texts, narration, shots, moves, card, wav, size, logo)
             out = compose.render(tl, ctx.workdir / "video.mp4", workdir=ctx.workdir / "render", cancel=ctx.cancel,
                                  progress=lambda f: step.progress(100 * f))
         return _output(ctx, copy, texts, tl, narration, shots, card, warnings, out)
@@ -286,11 +287,22 @@ def _edit(ctx: ToolContext, scenes: int, size: tuple[int, int], warnings: list[s
     return shots
 
 
-def _end_card(ctx: ToolContext, size: tuple[int, int]) -> Path:
+def _logo_png(ctx: ToolContext, size: tuple[int, int]) -> Path | None:
+    """The logo as a PNG: an SVG is drawn by our safe rasteriser (ffmpeg cannot read one), a raster kept."""
+    from noxus_local.media.images import open_image
+
+    if "logo" not in ctx.files:
+        return None
+    img = open_image(ctx.files["logo"].path, ctx.limits.max_image_pixels, svg_box=(size[0], size[1] // 3))
+    path = ctx.workdir / "logo.png"
+    img.convert("RGBA").save(path, "PNG")
+    return path
+
+
+def _end_card(ctx: ToolContext, size: tuple[int, int], logo: Path | None) -> Path:
     from noxus_local.products.end_cards import end_card
 
     p = ctx.params
-    logo = ctx.files["logo"].path if "logo" in ctx.files else None
     return end_card(p["cta_design"], size[0], size[1], p["company_name"], p["cta_text"], logo,
                     p.get("gradient_color"), p["language"], dest=ctx.workdir / "end-card.png")
 
@@ -324,7 +336,8 @@ def _voice(ctx: ToolContext, texts: tuple[str, ...], progress: Any,
 
 
 def _timeline(ctx: ToolContext, texts: tuple[str, ...], narration: Narration, shots: list[dict[str, Any]],
-              moves: list[compose.KenBurns], card: Path, wav: Path, size: tuple[int, int]) -> compose.Timeline:
+              moves: list[compose.KenBurns], card: Path, wav: Path, size: tuple[int, int],
+              logo_png: Path | None) -> compose.Timeline:
     """Scenes on the narration's clock, stretched so the last ends where the end card starts; the card then
     holds to exactly ``duration``."""
     p = ctx.params
@@ -338,7 +351,7 @@ def _timeline(ctx: ToolContext, texts: tuple[str, ...], narration: Narration, sh
     scenes.append(compose.Scene(len(texts), "", slot, total,
                                 compose.Visual("material", card, compose.KenBurns(1.0, 1.04))))
     captions = None if p["caption_style"] == "none" else compose.Captions(p["caption_style"])
-    logo = compose.Logo(ctx.files["logo"].path, "top_right") if "logo" in ctx.files else None
+    logo = None if logo_png is None else compose.Logo(logo_png, "top_right")
     return compose.Timeline(size[0], size[1], p.get("fps", 25), tuple(scenes), narration=wav, captions=captions,
                             music=_music(ctx, texts), logo=logo, transition=compose.Transition("fade", 0.4),
                             loudness=p.get("loudness", -16.0))

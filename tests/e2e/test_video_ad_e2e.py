@@ -91,6 +91,15 @@ def asset(srv: Server, data: bytes, name: str) -> str:
     return str(r.json()["assetId"])
 
 
+def blue_share(patch: np.ndarray) -> float:
+    blue = (patch[..., 2] > 140) & (patch[..., 0] < 90) & (patch[..., 1] < 120)
+    return float(blue.mean())
+
+
+SVG_LOGO = (b'<svg xmlns="http://www.w3.org/2000/svg" width="200" height="80">'
+            b'<circle cx="40" cy="40" r="38" fill="#1E3CC8"/></svg>')
+
+
 def run_ad(srv: Server, body: dict[str, Any], timeout: float = 400) -> dict[str, Any]:
     r = srv.post(AD, key=srv.key, json=body, headers={"Prefer": "respond-async"})
     assert r.status_code == 202, r.text
@@ -175,6 +184,7 @@ def test_a_15_second_ad_from_a_drawn_product_with_logo_music_and_a_bold_end_card
     for frame in frames_at(mp4, middles):
         reds = (frame[..., 0] > 150) & (frame[..., 1] < 90) & (frame[..., 2] < 100)
         assert reds.mean() > 0.02, reds.mean()  # the bottle is on screen, as red as drawn
+        assert blue_share(frame[:220, 480:]) > 0.02 > blue_share(frame[:220, :240])  # the logo, top right
     last = frames_at(mp4, [99.0])[0]
     assert "soundwaveaudio" in "".join(read_text(srv, last).casefold().split())
     from noxus_local.speech.wer import wer
@@ -228,10 +238,10 @@ def test_seed_003_generate_poll_credits_and_projects(srv, tmp_path):
     assert before["tier"] == "free" and before["activeJobs"] == 0
     assert set(before["limits"]) == {"maxConcurrentJobs", "rateLimitRpm"}
     usd_before = balance(srv)
-    image = asset(srv, product_png(), "bottle.png")
+    image, logo = asset(srv, product_png(), "bottle.png"), asset(srv, SVG_LOGO, "logo.svg")
     r = srv.post("/api/v1/generate", key=srv.key, json={
         "prompt": "Premium red water bottle", "imageAssetIds": [image], "duration": 15, "voiceId": "af_heart",
-        "companyName": COMPANY, "ctaDesign": "neon", "qualityLoopVariants": 1})
+        "companyName": COMPANY, "ctaDesign": "neon", "qualityLoopVariants": 1, "logoAssetId": logo})
     assert r.status_code == 200, r.text
     made = r.json()
     assert set(made) == {"projectId", "versionId", "totalCredits", "jobCount"}
@@ -252,6 +262,9 @@ def test_seed_003_generate_poll_credits_and_projects(srv, tmp_path):
     assert sub.status_code == 200  # each sub-job id resolves
     video = srv.get(seen["videoUrl"])
     assert video.status_code == 200 and video.headers["content-type"].startswith("video/mp4")
+    (tmp_path / "ad.mp4").write_bytes(video.content)
+    first = frames_at(tmp_path / "ad.mp4", [2.0])[0]
+    assert blue_share(first[:220, 480:]) > 0.02 > blue_share(first[:220, :240])  # the SVG logo, top right
     assert balance(srv) == usd_before - made["totalCredits"] * USD_PER_CREDIT
     listed = srv.get("/api/v1/projects?limit=1", key=srv.key).json()
     assert listed["projects"][0]["projectId"] == made["projectId"]
