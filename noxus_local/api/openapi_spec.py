@@ -1561,3 +1561,25 @@ JSON_REQUESTS["video-ad"] = ("video-ad", {
     "summary": "video-ad: a 15 s ad from one product photo, with a bold end card",
     "value": {"prompt": "Premium wireless headphones — sleek, modern", "images": ["asset_5b1c0e8f2a9d4c7e1f3a6b2d"],
               "duration": 15, "company_name": "SoundWave", "cta_design": "bold", "gradient_color": "#FF5500"}})
+
+SCHEMAS["CtaDesigns"] = _obj({"designs": {"type": "array", "items": _obj({
+    "id": _str(enum=["minimal", "bold", "gradient", "split", "glass", "neon", "editorial", "brutalist"]),
+    "name": _str(), "previewUrl": _str()}, ("id", "name", "previewUrl"))}}, ("designs",))
+OPERATIONS.update({
+    ("get", "/api/v1/cta-designs"): Op(
+        "listCtaDesigns", "Video ads", "The eight CTA end-card designs",
+        "Each `ctaDesign` with a URL of its rendered preview.", "CtaDesigns",
+        {"ok": {"designs": [{"id": "bold", "name": "Bold", "previewUrl": "/api/v1/cta-designs/bold/preview"}]}},
+        errors=AD_ERRORS, error_schema="SeedError"),
+    ("get", "/api/v1/cta-designs/{design}/preview"): Op(
+        "getCtaPreview", "Video ads", "A design's preview (PNG)",
+        "The design drawn with a sample name (\"Your Brand\"), the default CTA and `gradientColor`, 360×640 "
+        "(9:16) or 640×360 (16:9).", None,
+        errors=("validation_error", "not_found", *AD_ERRORS), error_schema="SeedError",
+        parameters=({"name": "design", "in": "path", "required": True, "schema": _str()},
+                    {"name": "aspectRatio", "in": "query", "required": False,
+                     "schema": _str(enum=["9:16", "16:9"], default="9:16")},
+                    {"name": "gradientColor", "in": "query", "required": False,
+                     "schema": _str(pattern=r"^#[0-9A-Fa-f]{6}$", default="#FF5500")}),
+        content={"image/png": {"schema": {"type": "string", "format": "binary"}}}),
+})

@@ -84,7 +84,8 @@ def test_document_is_valid_openapi_31_and_covers_every_route(doc: dict[str, Any]
         assert op["tags"], key
 
 
-SEED_003 = {"/api/v1/generate", "/api/v1/credits", "/api/v1/packages", "/api/v1/projects"}
+SEED_003 = {"/api/v1/generate", "/api/v1/credits", "/api/v1/packages", "/api/v1/projects", "/api/v1/cta-designs",
+            "/api/v1/cta-designs/{design}/preview"}
 
 
 def test_every_operation_has_success_example_and_error_examples(doc: dict[str, Any]) -> None:

@@ -70,7 +70,7 @@ def logo_png() -> bytes:
 
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedServer]:
-    toml, keys = accounts_config(8)
+    toml, keys = accounts_config(10)
     server = start_module_server(tmp_path_factory, "vad", CONFIG + toml, models=MODELS)
     yield SharedServer(server, keys)
     server.stop()
@@ -303,3 +303,21 @@ def test_seed_003_insufficient_credits_is_a_402_in_credits(srv):
     r = srv.post("/api/v1/generate", key=srv.key, json=body)
     assert r.status_code == 402, r.text
     assert r.json() == {"error": f"Insufficient credits: {need} required but only {have} available"}
+
+
+def test_the_cta_designs_are_listed_with_previews(srv):
+    r = srv.get("/api/v1/cta-designs", key=srv.key)
+    assert r.status_code == 200 and "X-Request-Id" in r.headers, r.headers
+    designs = r.json()["designs"]
+    assert [d["id"] for d in designs] == ["minimal", "bold", "gradient", "split", "glass", "neon", "editorial",
+                                          "brutalist"]
+    pictures = set()
+    for d in designs:
+        png = srv.get(d["previewUrl"] + "?aspectRatio=16:9", key=srv.key)
+        assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+        assert Image.open(io.BytesIO(png.content)).size == (640, 360)
+        pictures.add(png.content)
+    assert len(pictures) == 8  # eight distinct layouts
+    assert srv.get("/api/v1/cta-designs/fancy/preview", key=srv.key).status_code == 404
+    bad = srv.get("/api/v1/cta-designs/bold/preview?gradientColor=orange", key=srv.key)
+    assert bad.status_code == 400 and "gradientColor" in bad.json()["details"]["fieldErrors"]
