@@ -31,6 +31,7 @@ from typing import Any
 
 from anyio import to_thread
 from litestar import Request, Response, get, post
+from litestar.params import FromPath
 
 from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
 from noxus_local.api.deps import services_of
@@ -409,7 +410,7 @@ async def cta_designs(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 
 @get("/api/v1/cta-designs/{design:str}/preview")
-async def cta_preview(request: Request[Any, Any, Any], design: str) -> Response[bytes]:
+async def cta_preview(request: Request[Any, Any, Any], design: FromPath[str]) -> Response[bytes]:
     """One design rendered with a sample name, the default CTA and an accent: a PNG to choose from."""
     async def answer() -> Response[bytes]:
         await require_principal(request)
