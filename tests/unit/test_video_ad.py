@@ -32,6 +32,19 @@ def test_the_template_writes_one_text_per_scene_naming_the_product_and_the_compa
     assert subject("iPhone case: tough") == "iPhone case" and speech_seconds(15) == 12.5
 
 
+def test_the_text_models_copy_is_used_when_it_gives_one_text_per_scene_else_the_template():
+    from tests.unit.test_script_to_video import ScriptedLlm
+
+    good = '{"scenes": [{"text": "Cold all day."}, {"text": "Steel that lasts."}, {"text": "Buy it now."}]}'
+    llm = ScriptedLlm(['{"scenes": [{"text": "Only one."}]}', good])  # a wrong count, then right: one retry
+    copy = write_copy(llm, "Red bottle", 15, "en")
+    assert copy.writer == "llm" and copy.texts == ("Cold all day.", "Steel that lasts.", "Buy it now.")
+    assert llm.asked == 2
+    fallback = write_copy(ScriptedLlm(["no json", "still none"]), "Red bottle", 15, "en", company="Acme")
+    assert fallback.writer == "template" and fallback.texts[-1] == "Get yours today from Acme."
+    assert "no usable ad copy" in fallback.warnings[0]
+
+
 def test_variants_follow_the_edit_style_and_the_best_stands_out_from_its_backdrop():
     photo = Image.new("RGB", (400, 500), (250, 250, 250))
     assert backdrop_order("lifestyle shot, depth of field")[0] == "blurred"
