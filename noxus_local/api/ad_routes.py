@@ -212,10 +212,11 @@ async def _generate(request: Request[Any, Any, Any]) -> Response[bytes]:
     job_id = new_id("job")
     try:
         parsed = ParsedInput()
-        await _files(svc, principal, body, parsed, job_id)
+        await _with_seed_names(_files(svc, principal, body, parsed, job_id), body)
         parsed.fields = {TOOL_FIELDS[k]: v for k, v in body.items() if k in TOOL_FIELDS and v is not None}
         parsed.fields["music"] = "none" if body.get("musicAssetId") else "auto"
-        new_job = await prepare_job(request, svc, principal, tool, job_id, options, parsed, ROUTE)
+        new_job = await _with_seed_names(prepare_job(request, svc, principal, tool, job_id, options, parsed, ROUTE),
+                                          body)
         credits = quote(svc.cfg, new_job.params["duration"], new_job.params["quality_loop_variants"])
         new_job.price, new_job.estimated_units = Price(None, _micros(svc.cfg, credits)), None
         new_job.estimate_micros = new_job.price.unit_micros
@@ -236,6 +237,33 @@ async def _generate(request: Request[Any, Any, Any]) -> Response[bytes]:
         await to_thread.run_sync(idempotency.store_response, svc.db, principal.account_id, principal.environment,
                                  options.idempotency_key, job_id, 200, raw, {})
     return raw_response(raw, 200)
+
+
+FILE_FIELD = re.compile(r"(images|logo|music_file)(?:_([0-9]+))?(?:_url|_asset_id)?")
+
+
+async def _with_seed_names(step: Awaitable[Any], body: dict[str, Any]) -> Any:
+    """The tool's file field names in an error (``images_0_url``, ``logo_asset_id``) as the seed's fields
+    (``imageUrls``, ``logoAssetId``), the offending position kept in the message."""
+    try:
+        return await step
+    except ValidationError as exc:
+        fields = (exc.details or {}).get("field_errors")
+        if not fields:
+            raise
+        images = "imageUrls" if body.get("imageUrls") is not None else "imageAssetIds"
+        renamed: dict[str, list[str]] = {}
+        for key, messages in fields.items():
+            m = FILE_FIELD.fullmatch(key)
+            if m is None:
+                renamed.setdefault(key, []).extend(messages)
+            elif m.group(1) == "images":
+                where = f"[{m.group(2)}]: " if m.group(2) is not None else ""
+                renamed.setdefault(images, []).extend(f"{where}{msg}" for msg in messages)
+            else:
+                renamed.setdefault(CAMEL[m.group(1)], []).extend(messages)
+        exc.details = {**(exc.details or {}), "field_errors": renamed}
+        raise
 
 
 def _record(svc: Services, principal: Principal, job_id: str, prompt: str, credits: int) -> tuple[str, str]:

@@ -70,7 +70,7 @@ def logo_png() -> bytes:
 
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedServer]:
-    toml, keys = accounts_config(10)
+    toml, keys = accounts_config(12)
     server = start_module_server(tmp_path_factory, "vad", CONFIG + toml, models=MODELS)
     yield SharedServer(server, keys)
     server.stop()
@@ -274,7 +274,9 @@ def test_seed_003_generate_poll_credits_and_projects(srv, tmp_path):
         ("API Starter", 500, 3900), ("API Growth", 2000, 11900), ("API Scale", 5000, 24900)]
 
 
-def test_seed_003_errors_have_the_seeds_shapes(srv):
+def test_seed_003_errors_have_the_seeds_shapes(srv, shared):
+    other = shared.view()
+    theirs = other.post("/api/v1/assets", key=other.key, files={"file": ("logo.png", logo_png())}).json()["assetId"]
     before = balance(srv)
     image = asset(srv, product_png(), "bottle.png")
     r = srv.post("/api/v1/generate", key=srv.key, json={
@@ -288,6 +290,17 @@ def test_seed_003_errors_have_the_seeds_shapes(srv):
     r = srv.post("/api/v1/generate", key=srv.key, json={"prompt": "x", "imageAssetIds": [image], "duration": 15,
                                                         "voiceId": "nobody"})
     assert r.status_code == 400 and "voiceId" in r.json()["details"]["fieldErrors"], r.text
+    ok = {"prompt": "x", "imageAssetIds": [image], "duration": 15, "voiceId": "af_heart"}
+    r = srv.post("/api/v1/generate", key=srv.key, json={**ok, "logoAssetId": theirs})
+    assert r.status_code == 403 and isinstance(r.json()["error"], str), r.text  # another account's asset
+    sound = asset(srv, silence_wav(), "tone.wav")
+    r = srv.post("/api/v1/generate", key=srv.key, json={**ok, "imageAssetIds": [image, sound]})
+    assert r.status_code == 400 and r.json()["details"]["fieldErrors"]["imageAssetIds"][0].startswith("[1]"), r.text
+    r = srv.post("/api/v1/generate", key=srv.key, json={**{k: v for k, v in ok.items() if k != "imageAssetIds"},
+                                                        "imageUrls": ["http://127.0.0.1:9/p.png"]})
+    assert r.status_code == 400 and "imageUrls" in r.json()["details"]["fieldErrors"], r.text  # the SSRF guard
+    r = srv.post("/api/v1/generate", key=srv.key, json={**ok, "musicAssetId": image})
+    assert r.status_code == 400 and "musicAssetId" in r.json()["details"]["fieldErrors"], r.text
     assert srv.get("/api/v1/projects?limit=0", key=srv.key).status_code == 400
     assert srv.get("/api/v1/jobs/ver_nothing", key=srv.key).status_code == 404
     assert balance(srv) == before
