@@ -31,7 +31,6 @@ from typing import Any
 
 from anyio import to_thread
 from litestar import Request, Response, get, post
-from litestar.params import FromPath
 
 from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
 from noxus_local.api.deps import services_of
@@ -40,7 +39,7 @@ from noxus_local.api.input_refs import _from_asset, _from_url
 from noxus_local.api.inputs import ParsedInput, json_object
 from noxus_local.api.tool_routes import prepare_job, request_options
 from noxus_local.config import Config
-from noxus_local.core import jobs
+from noxus_local.core import ad_projects, jobs
 from noxus_local.core.job_view import job_body, stored_steps, sub_jobs
 from noxus_local.core.keys import Principal, new_id
 from noxus_local.core.limits import tier_limits
@@ -48,7 +47,6 @@ from noxus_local.errors import (
     ConcurrencyLimitExceeded,
     InsufficientBalance,
     JobNotFound,
-    NotFound,
     NoxusError,
     RateLimitExceeded,
     ValidationError,
@@ -227,7 +225,8 @@ async def _generate(request: Request[Any, Any, Any]) -> Response[bytes]:
         raise
     if replay is not None:
         return raw_response(replay.body, replay.status_code, {**replay.headers, "Idempotent-Replayed": "true"})
-    project, version = await to_thread.run_sync(_record, svc, principal, job_id, body["prompt"], credits)
+    project, version = await to_thread.run_sync(ad_projects.record, svc.db, principal, job_id, body["prompt"],
+                                                credits)
     svc.dispatcher.enqueue(job_id)
     out = {"projectId": project, "versionId": version, "totalCredits": credits, "jobCount": len(tool.steps)}
     raw = encode(out)
@@ -266,16 +265,6 @@ async def _with_seed_names(step: Awaitable[Any], body: dict[str, Any]) -> Any:
         raise
 
 
-def _record(svc: Services, principal: Principal, job_id: str, prompt: str, credits: int) -> tuple[str, str]:
-    project, version, now = new_id("proj"), new_id("ver"), time.time()
-    with svc.db.write() as conn:
-        conn.execute("INSERT INTO ad_projects (id, account_id, environment, name, created_at) VALUES (?,?,?,?,?)",
-                     (project, principal.account_id, principal.environment, " ".join(prompt.split())[:80], now))
-        conn.execute("INSERT INTO ad_versions (id, project_id, account_id, job_id, total_credits, created_at)"
-                     " VALUES (?,?,?,?,?,?)", (version, project, principal.account_id, job_id, credits, now))
-    return project, version
-
-
 # ---------------------------------------------------------------- GET /api/v1/jobs/{versionId}
 
 
@@ -295,10 +284,7 @@ async def show_version(request: Request[Any, Any, Any], version_id: str) -> Resp
 
 
 def version_view(svc: Services, principal: Principal, version_id: str) -> dict[str, Any]:
-    row = svc.db.conn().execute(
-        "SELECT v.*, p.environment FROM ad_versions v JOIN ad_projects p ON p.id = v.project_id"
-        " WHERE v.id = ? AND v.account_id = ? AND p.environment = ?",
-        (version_id, principal.account_id, principal.environment)).fetchone()
+    row = ad_projects.version_row(svc.db, version_id, principal.account_id, principal.environment)
     if row is None:
         raise JobNotFound()
     job = jobs.get(svc.db, row["job_id"], principal.account_id, principal.environment)
@@ -333,12 +319,9 @@ async def credits(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 def credits_view(svc: Services, principal: Principal) -> dict[str, Any]:
     from noxus_local.core import ledger
-    from noxus_local.core.limits import ACTIVE_STATUSES
 
-    conn = svc.db.conn()
-    available = ledger.read_balance(conn, principal.account_id, principal.environment).available_micros
-    active = conn.execute(f"SELECT COUNT(*) FROM jobs WHERE account_id = ? AND status IN {ACTIVE_STATUSES}",
-                          (principal.account_id,)).fetchone()[0]
+    available = ledger.read_balance(svc.db.conn(), principal.account_id, principal.environment).available_micros
+    active = ad_projects.active_jobs(svc.db, principal.account_id)
     tier = svc.cfg.tiers[principal.tier]
     return {"balance": _credits(svc.cfg, Decimal(available) / 1_000_000), "tier": principal.tier,
             "activeJobs": active,
@@ -397,17 +380,9 @@ def _page(request: Request[Any, Any, Any]) -> tuple[int, int]:
 
 
 def projects_view(svc: Services, principal: Principal, limit: int, offset: int) -> dict[str, Any]:
-    conn = svc.db.conn()
-    where = "account_id = ? AND environment = ?"
-    args = (principal.account_id, principal.environment)
-    total = conn.execute(f"SELECT COUNT(*) FROM ad_projects WHERE {where}", args).fetchone()[0]
-    rows = conn.execute(f"SELECT * FROM ad_projects WHERE {where} ORDER BY created_at DESC, id DESC"
-                        " LIMIT ? OFFSET ?", (*args, limit, offset)).fetchall()
+    rows, total = ad_projects.list_projects(svc.db, principal.account_id, principal.environment, limit, offset)
     out = []
-    for p in rows:
-        v = conn.execute("SELECT v.id, v.total_credits, j.status, j.progress FROM ad_versions v"
-                         " JOIN jobs j ON j.id = v.job_id WHERE v.project_id = ?"
-                         " ORDER BY v.created_at DESC LIMIT 1", (p["id"],)).fetchone()
+    for p, v in rows:
         latest = None if v is None else {"versionId": v["id"], "status": STATUS.get(v["status"], "generating"),
                                          "progress": 100 if v["status"] == "succeeded" else v["progress"],
                                          "totalCredits": v["total_credits"]}
@@ -421,53 +396,5 @@ def _iso(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
-# ---------------------------------------------------------------- the CTA end-card designs
-
-
-PREVIEW_SIZES = {"9:16": (360, 640), "16:9": (640, 360)}
-
-
-@get("/api/v1/cta-designs")
-async def cta_designs(request: Request[Any, Any, Any]) -> Response[bytes]:
-    async def answer() -> Response[bytes]:
-        await require_principal(request)
-        return raw_response(encode({"designs": [
-            {"id": d, "name": d.title(), "previewUrl": f"/api/v1/cta-designs/{d}/preview"} for d in DESIGNS]}))
-
-    return await seed_answer(request, answer)
-
-
-@get("/api/v1/cta-designs/{design:str}/preview")
-async def cta_preview(request: Request[Any, Any, Any], design: FromPath[str]) -> Response[bytes]:
-    """One design rendered with a sample name, the default CTA and an accent: a PNG to choose from."""
-    async def answer() -> Response[bytes]:
-        await require_principal(request)
-        if design not in DESIGNS:
-            raise NotFound(details={"design": design[:40], "designs": list(DESIGNS)})
-        aspect = request.query_params.get("aspectRatio", "9:16")
-        colour = request.query_params.get("gradientColor", "#FF5500")
-        errors = {}
-        if aspect not in PREVIEW_SIZES:
-            errors["aspectRatio"] = ["Must be one of: 9:16, 16:9"]
-        if not HEX.fullmatch(colour):
-            errors["gradientColor"] = ["Must be a hex colour such as #FF5500"]
-        if errors:
-            raise ValidationError.fields(errors)
-        png = await to_thread.run_sync(_preview, design, PREVIEW_SIZES[aspect], colour)
-        return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
-
-    return await seed_answer(request, answer)
-
-
-def _preview(design: str, size: tuple[int, int], colour: str) -> bytes:
-    import io
-
-    from noxus_local.products.end_cards import render_end_card
-
-    buffer = io.BytesIO()
-    render_end_card(design, size[0], size[1], "Your Brand", "", None, colour, "en").save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-HANDLERS = [generate, credits, packages, projects, cta_designs, cta_preview]
+HANDLERS = [generate, credits, packages, projects]
 __all__ = ["HANDLERS", "is_version_id", "show_version"]
