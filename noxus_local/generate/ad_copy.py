@@ -26,6 +26,7 @@ from noxus_local.generate.structured import StructuredOutputError, ask_structure
 SCENES = {15: 3, 30: 5, 60: 8}
 END_CARD = {15: 2.5, 30: 3.0, 60: 3.0}  # seconds of the closing CTA card
 WORDS_PER_SECOND = 2.1  # a calm ad read with breaths between scenes: the copy fills ~80 % of its slot
+TEMPLATE_CHARS_PER_SECOND = 11.0  # the template's lines until ~80 % of the slot at the voices' pace
 _CLAUSE = re.compile(r"[—–\-:;,.!?(\n]")
 
 AD_COPY_SCHEMA: dict[str, Any] = {
@@ -40,11 +41,15 @@ _MIDDLE = {
     "en": ("Designed to stand out and made to last.", "Every detail is crafted with care.",
            "It fits the way you live, every single day.", "Quality you can see and feel.",
            "Simple to use, beautiful to own.", "Made for the moments that matter.",
-           "Trusted by people who want the best."),
+           "Trusted by people who want the best.", "Once you try it, you will not go back.",
+           "It looks as good as it works.", "Built to keep up with you, wherever you go.",
+           "Thoughtful design, honest materials, real results.", "Give yourself something better today."),
     "es": ("Diseñado para destacar y hecho para durar.", "Cada detalle está cuidado.",
            "Se adapta a tu vida, cada día.", "Calidad que se ve y se siente.",
            "Fácil de usar, un placer tenerlo.", "Hecho para los momentos que importan.",
-           "La elección de quien quiere lo mejor."),
+           "La elección de quien quiere lo mejor.", "Cuando lo pruebes, no querrás otra cosa.",
+           "Tan bonito como útil.", "Hecho para seguirte el ritmo, vayas donde vayas.",
+           "Diseño cuidado, materiales honestos, resultados reales.", "Regálate algo mejor hoy."),
 }
 _TONE_LINES = {
     "en": {"luxury": "Pure luxury, in every detail.", "premium": "Premium, in every detail.",
@@ -82,8 +87,8 @@ def write_copy(llm: Llm | None, prompt: str, duration: int, language: str, *, co
         except StructuredOutputError as exc:
             why = exc.problems[0] if exc.problems else "no JSON"
             warning = f"the text model gave no usable ad copy ({why}); a template wrote it"
-            return Copy(template(prompt, n, lang, company, tone), "template", (warning,))
-    return Copy(template(prompt, n, lang, company, tone), "template")
+            return Copy(template(prompt, n, lang, company, tone, duration), "template", (warning,))
+    return Copy(template(prompt, n, lang, company, tone, duration), "template")
 
 
 def _ask(llm: Llm, prompt: str, duration: int, lang: str, n: int, company: str, tone: str,
@@ -111,14 +116,25 @@ def subject(prompt: str) -> str:
     return text[:1].lower() + text[1:] if len(text) > 1 and text[1].islower() else text  # keep iPhone, USB
 
 
-def template(prompt: str, n: int, lang: str, company: str = "", tone: str = "") -> tuple[str, ...]:
-    """The deterministic copy: an opening naming the product, middle lines, a call to action."""
+def template(prompt: str, n: int, lang: str, company: str = "", tone: str = "", duration: int = 0) -> tuple[str, ...]:
+    """The deterministic copy: an opening naming the product, middle lines until the speech fills about
+    80 % of ``speech_seconds(duration)`` (one line each when ``duration`` is 0), a call to action."""
     thing = subject(prompt) or ("this" if lang == "en" else "esto")
     opening = f"Meet {thing}." if lang == "en" else f"Descubre {thing}."
     if company:
         closing = f"Get yours today from {company}." if lang == "en" else f"Consíguelo hoy en {company}."
     else:
         closing = "Get yours today." if lang == "en" else "Consíguelo hoy."
+    if n < 2:
+        return (f"{opening} {closing}",)
     toned = [line for key, line in _TONE_LINES[lang].items() if key in tone.lower()]
-    middle = [*toned, *_MIDDLE[lang]]
-    return (opening, *middle[:max(0, n - 2)], closing)[:n] if n >= 2 else (f"{opening} {closing}",)
+    pool = [*toned, *_MIDDLE[lang]]
+    middles: list[list[str]] = [[] for _ in range(n - 2)]
+    budget = speech_seconds(duration) * TEMPLATE_CHARS_PER_SECOND if duration else 0
+    used = len(opening) + len(closing)
+    for i, line in enumerate(pool):
+        if not middles or (i >= len(middles) and used + len(line) > budget):
+            break
+        middles[i % len(middles)].append(line)
+        used += len(line) + 1
+    return (opening, *(" ".join(m) for m in middles if m), closing)

@@ -30,6 +30,9 @@ def test_the_template_writes_one_text_per_scene_naming_the_product_and_the_compa
     assert [len(write_copy(None, "x", d, "es").texts) for d in (15, 30, 60)] == [3, 5, 8]
     assert write_copy(None, "Botella roja", 15, "es").texts[0] == "Descubre botella roja."
     assert subject("iPhone case: tough") == "iPhone case" and speech_seconds(15) == 12.5
+    for duration in (15, 30, 60):  # the lines fill most of the slot before the end card, never more
+        chars = sum(len(t) + 1 for t in write_copy(None, "A red bottle", duration, "en", company="Acme").texts)
+        assert 0.6 * speech_seconds(duration) * 11 <= chars <= 1.05 * speech_seconds(duration) * 11, (duration, chars)
 
 
 def test_the_text_models_copy_is_used_when_it_gives_one_text_per_scene_else_the_template():
