@@ -70,7 +70,7 @@ def logo_png() -> bytes:
 
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedServer]:
-    toml, keys = accounts_config(12)
+    toml, keys = accounts_config(14)
     server = start_module_server(tmp_path_factory, "vad", CONFIG + toml, models=MODELS)
     yield SharedServer(server, keys)
     server.stop()
@@ -334,3 +334,23 @@ def test_the_cta_designs_are_listed_with_previews(srv):
     assert srv.get("/api/v1/cta-designs/fancy/preview", key=srv.key).status_code == 404
     bad = srv.get("/api/v1/cta-designs/bold/preview?gradientColor=orange", key=srv.key)
     assert bad.status_code == 400 and "gradientColor" in bad.json()["details"]["fieldErrors"]
+
+
+def test_a_failed_version_refunds_all_its_credits(srv):
+    """Max-Processing-Time of one second stops the job mid-pipeline: the version is failed, every credit back."""
+    image = asset(srv, product_png(), "bottle.png")
+    before = credits(srv)["balance"]
+    r = srv.post("/api/v1/generate", key=srv.key, headers={"Max-Processing-Time": "1"}, json={
+        "prompt": "Premium red water bottle", "imageAssetIds": [image], "duration": 15, "voiceId": "af_heart"})
+    assert r.status_code == 200, r.text
+    version = r.json()["versionId"]
+    deadline, seen = time.monotonic() + 120, None
+    while time.monotonic() < deadline:
+        seen = srv.get(f"/api/v1/jobs/{version}", key=srv.key).json()
+        if seen["status"] != "generating":
+            break
+        time.sleep(0.25)
+    assert seen is not None and seen["status"] == "failed" and seen["videoUrl"] is None, seen
+    assert credits(srv)["balance"] == before
+    listed = srv.get("/api/v1/projects", key=srv.key).json()["projects"]
+    assert listed[0]["latestVersion"]["status"] == "failed"
