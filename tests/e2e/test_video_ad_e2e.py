@@ -70,7 +70,7 @@ def logo_png() -> bytes:
 
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedServer]:
-    toml, keys = accounts_config(14)
+    toml, keys = accounts_config(16)
     server = start_module_server(tmp_path_factory, "vad", CONFIG + toml, models=MODELS)
     yield SharedServer(server, keys)
     server.stop()
@@ -354,3 +354,19 @@ def test_a_failed_version_refunds_all_its_credits(srv):
     assert credits(srv)["balance"] == before
     listed = srv.get("/api/v1/projects", key=srv.key).json()["projects"]
     assert listed[0]["latestVersion"]["status"] == "failed"
+
+
+def test_the_concurrency_limit_is_a_429_in_the_seeds_shape(srv):
+    """CONFIG allows 2 active jobs per account; both are cut at one second so the test stays short."""
+    image = asset(srv, product_png(), "bottle.png")
+    body = {"prompt": "Premium red water bottle", "imageAssetIds": [image], "duration": 15, "voiceId": "af_heart"}
+    started = [srv.post("/api/v1/generate", key=srv.key, headers={"Max-Processing-Time": "1"}, json=body)
+               for _ in range(2)]
+    assert all(r.status_code == 200 for r in started), [r.text for r in started]
+    r = srv.post("/api/v1/generate", key=srv.key, json=body)
+    assert r.status_code == 429, r.text
+    assert r.json() == {"error": "Concurrency limit reached. Wait for active jobs to complete.", "active": 2, "max": 2}
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and credits(srv)["activeJobs"]:
+        time.sleep(0.25)
+    assert credits(srv)["activeJobs"] == 0
