@@ -21,9 +21,11 @@ from litestar.exceptions import HTTPException
 from litestar.handlers import HTTPRouteHandler
 
 from noxus_local.api import account_routes as account
+from noxus_local.api import ad_routes as ads
 from noxus_local.api import analysis_routes as analysis
 from noxus_local.api import asset_routes as assets_api
 from noxus_local.api import chat_routes as chat_api
+from noxus_local.api import cta_routes as cta
 from noxus_local.api import file_routes as files
 from noxus_local.api import job_routes as jobs_api
 from noxus_local.api import metrics_routes as metrics_api
@@ -86,7 +88,7 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
                 voices_api.create_voice, voices_api.delete_voice,
                 openai_speech.create_speech, openai_speech.list_openai_voices,
                 chat_api.chat_completions, chat_api.list_models,
-                music_api.list_music, music_api.music_preview]
+                music_api.list_music, music_api.music_preview, *ads.HANDLERS, *cta.HANDLERS]
     if cfg.multi_host:  # the internal worker API exists only where remote workers are configured
         handlers += worker_routes.HANDLERS
     app = Litestar(

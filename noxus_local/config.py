@@ -92,6 +92,19 @@ class SpeechSettings:
 
 
 @dataclass
+class CreditsSettings:
+    usd_per_credit: str = setting("0.01", "Seed 003 (/api/v1/generate, /credits): the USD one credit is worth; "
+                                  "balances and holds are shown in credits, kept in USD on the same ledger.")
+    image_edit: int = setting(10, "Seed 003: credits per product-shot variant (qualityLoopVariants per scene).")
+    video_generation: int = setting(35, "Seed 003: credits per scene clip.")
+    voiceover: int = setting(3, "Seed 003: credits per video's voice-over.")
+    compositing: int = setting(2, "Seed 003: credits per video's final compositing.")
+    packages: list[str] = setting(["API Starter|500|3900", "API Growth|2000|11900", "API Scale|5000|24900"],
+                                  "Seed 003's GET /api/v1/packages: `name|credits|price in cents` each.")
+    popular_package: str = setting("API Growth", "The package GET /api/v1/packages marks popular.")
+
+
+@dataclass
 class VideoSettings:
     max_script_chars: int = setting(5000, "script-to-video: the longest `script` (characters) a request may give; "
                                     "longer is 413 limit_exceeded (max_script_chars).")
@@ -341,6 +354,7 @@ class Config:
     llm: LlmSettings = field(default_factory=LlmSettings)
     video: VideoSettings = field(default_factory=VideoSettings)
     clips: ClipSettings = field(default_factory=ClipSettings)
+    credits: CreditsSettings = field(default_factory=CreditsSettings)
     compute: ComputeSettings = field(default_factory=ComputeSettings)
     workers: WorkersSettings = field(default_factory=WorkersSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
@@ -373,6 +387,7 @@ class Config:
 SECTIONS: dict[str, type] = {"server": ServerSettings, "jobs": JobSettings, "inference": InferenceSettings,
                              "speech": SpeechSettings, "llm": LlmSettings, "video": VideoSettings,
                              "clips": ClipSettings,
+                             "credits": CreditsSettings,
                              "compute": ComputeSettings, "workers": WorkersSettings,
                              "worker": WorkerSettings, "bootstrap": BootstrapSettings, "webhooks": WebhookSettings,
                              "assets": AssetSettings, "storage": StorageSettings}

@@ -56,6 +56,10 @@ async def list_jobs(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 @get("/api/v1/jobs/{job_id:str}")
 async def show_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[bytes]:
+    from noxus_local.api import ad_routes
+
+    if ad_routes.is_version_id(job_id):  # a version of POST /api/v1/generate: seed 003's shape (CONTRACT §10)
+        return await ad_routes.show_version(request, job_id)
     principal = await require_principal(request)
     svc = services_of(request)
     step = parse_step_id(job_id)

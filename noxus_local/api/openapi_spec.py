@@ -1427,3 +1427,161 @@ OPERATIONS[("post", "/api/v1/tools/{name}")].examples["auto-clip"] = _envelope({
     "jobs": _sub_jobs_example(CLIP_JOB, CLIP_STEPS), "sub_jobs": _sub_jobs_example(CLIP_JOB, CLIP_STEPS),
     "output": {k: CLIP_OUTPUTS[0][k] for k in ("filename", "mime_type", "size_bytes", "url")},
     "outputs": CLIP_OUTPUTS, "result": CLIP_RESULT})
+
+# seed 003's video-ad API (api/ad_routes.py): its own bodies and its own error shape
+AD_VERSION = "ver_4e2a9c7b1d3f5a6e8c0b2d4f"
+AD_JOB = "job_8a6c4e2f0b1d3a5c7e9f1b3d"
+AD_STEPS = ("scene_plan", "image_edit", "video_generation", "voiceover", "compositing")
+_TEXT200 = {"type": "string", "maxLength": 200}
+AD_GENERATE_BODY = {"required": True, "content": {"application/json": {"schema": _obj({
+    "prompt": _str("Creative prompt describing your ad", minLength=1, maxLength=2000),
+    "imageUrls": {"type": "array", "minItems": 1, "maxItems": 10, "items": _str(format="uri"),
+                  "description": "Product image URLs (the server downloads them; SSRF-checked)"},
+    "imageAssetIds": {"type": "array", "minItems": 1, "maxItems": 10, "items": _str(),
+                      "description": "Pre-uploaded asset ids from POST /api/v1/assets"},
+    "duration": {"type": "integer", "enum": [15, 30, 60]},
+    "voiceId": _str("A voice_id of GET /api/v1/voices", minLength=1, maxLength=200),
+    "aspectRatio": _str(enum=["9:16", "16:9"], default="9:16"),
+    "veoModel": _str("A configured video generator; none is configured by default (400)"),
+    "logoAssetId": _str("An image asset laid over the video and on the end card"),
+    "musicAssetId": _str("An audio asset; default: a bundled track chosen by musicMood"),
+    "companyName": _str("Shown on the CTA end card", maxLength=100),
+    "ctaDesign": _str(enum=["minimal", "bold", "gradient", "split", "glass", "neon", "editorial", "brutalist"]),
+    "gradientColor": _str("Hex colour", pattern=r"^#[0-9A-Fa-f]{6}$"),
+    "voiceStyle": _TEXT200, "musicMood": _TEXT200, "tone": _TEXT200, "emotion": _TEXT200,
+    "editStyle": {"type": "string", "maxLength": 500},
+    "qualityLoopVariants": {"type": "integer", "enum": [1, 2, 3], "default": 2}},
+    ("prompt", "duration", "voiceId"), oneOf=[{"required": ["imageUrls"]}, {"required": ["imageAssetIds"]}]),
+    "examples": {"headphones": {"summary": "seed 003's quick start", "value": {
+        "prompt": "Premium wireless headphones — sleek, modern, lifestyle",
+        "imageAssetIds": ["asset_5b1c0e8f2a9d4c7e1f3a6b2d"], "duration": 15, "voiceId": "af_heart",
+        "aspectRatio": "9:16", "companyName": "SoundWave", "ctaDesign": "bold", "gradientColor": "#FF5500"}}}}}}
+SCHEMAS.update({
+    "SeedError": _obj({"error": _str(), "details": {"type": "object"}, "active": _int(), "max": _int()},
+                      ("error",), description="Seed 003's error body; 400 adds details {fieldErrors, formErrors}"),
+    "AdGenerated": _obj({"projectId": _str(), "versionId": _str(), "totalCredits": _int(), "jobCount": _int()},
+                        ("projectId", "versionId", "totalCredits", "jobCount")),
+    "AdVersion": _obj({
+        "versionId": _str(), "status": _str(enum=["generating", "completed", "failed"]),
+        "progress": _int(minimum=0, maximum=100), "videoUrl": {"type": ["string", "null"]},
+        "totalCredits": _int(),
+        "jobs": _obj({"total": _int(), "completed": _int(), "failed": _int(), "details": {
+            "type": "array", "items": _obj({"id": _str(), "job_type": _str(), "status": _str(),
+                                            "error_message": _str()}, ("id", "job_type", "status"))}},
+            ("total", "completed", "failed", "details"))},
+        ("versionId", "status", "progress", "videoUrl", "totalCredits", "jobs")),
+    "AdCredits": _obj({"balance": _int(), "tier": _str(), "activeJobs": _int(),
+                       "limits": _obj({"maxConcurrentJobs": _int(), "rateLimitRpm": _int()},
+                                      ("maxConcurrentJobs", "rateLimitRpm"))},
+                      ("balance", "tier", "activeJobs", "limits")),
+    "AdPackages": _obj({"packages": {"type": "array", "items": _obj({
+        "id": _str(), "name": _str(), "credits": _int(), "priceCents": _int(), "priceDisplay": _str(),
+        "popular": {"type": "boolean"}}, ("id", "name", "credits", "priceCents", "priceDisplay", "popular"))}},
+        ("packages",)),
+    "AdProjects": _obj({"projects": {"type": "array", "items": _obj({
+        "projectId": _str(), "name": _str(), "createdAt": _str(format="date-time"),
+        "latestVersion": {"anyOf": [{"type": "null"}, _obj({
+            "versionId": _str(), "status": _str(enum=["generating", "completed", "failed"]),
+            "progress": _int(), "totalCredits": _int()})]}}, ("projectId", "name", "createdAt", "latestVersion"))},
+        "pagination": _obj({"limit": _int(), "offset": _int(), "total": _int(), "hasMore": {"type": "boolean"}})},
+        ("projects", "pagination")),
+})
+SCHEMAS["JobOrStep"] = {"anyOf": [_ref("JobDetail"), _ref("StepDetail"), _ref("AdVersion")],
+                        "description": "A job; a step's body when the id is a step id (`job_….2`); seed 003's "
+                                       "version body when it is a version id (`ver_…`) of POST /api/v1/generate"}
+AD_ERRORS = ("missing_api_key", "invalid_api_key", "revoked_api_key", "account_suspended", "rate_limit_exceeded",
+             "internal_error")
+OPERATIONS.update({
+    ("post", "/api/v1/generate"): Op(
+        "generateAd", "Video ads", "Start a video ad (seed 003)",
+        "Seed 003's pipeline (scene_plan → image_edit → video_generation → voiceover → compositing) as one "
+        "`video-ad` job; the whole credit estimate is held at submit ([credits] table: 10 per image-edit "
+        "variant, 35 per scene clip, 3 voice-over, 2 compositing) and refunded if the version fails. Poll "
+        "`GET /api/v1/jobs/{versionId}`. Errors in seed 003's shape.", "AdGenerated",
+        {"ok": {"projectId": "proj_1a2b3c4d5e6f7a8b9c0d1e2f", "versionId": AD_VERSION, "totalCredits": 170,
+                "jobCount": 5}},
+        errors=("validation_error", "invalid_media", "unsupported_media_type", "scope_denied", "tool_not_allowed",
+                "asset_forbidden",
+                "asset_not_found", "insufficient_api_balance", "idempotency_conflict", "limit_exceeded",
+                *AD_ERRORS, "concurrency_limit_exceeded", "tool_unavailable", "shutting_down",
+                "insufficient_storage"),
+        parameters=(_ref("IdempotencyKey", "parameters"),), request_body=AD_GENERATE_BODY,
+        error_schema="SeedError"),
+    ("get", "/api/v1/credits"): Op(
+        "getCredits", "Video ads", "Credit balance, tier and active jobs (seed 003)",
+        "The account's available balance in credits (`[credits] usd_per_credit`), its tier, its queued and "
+        "running jobs, and the tier's limits.", "AdCredits",
+        {"ok": {"balance": 450, "tier": "starter", "activeJobs": 1,
+                "limits": {"maxConcurrentJobs": 3, "rateLimitRpm": 60}}}, errors=AD_ERRORS, error_schema="SeedError"),
+    ("get", "/api/v1/packages"): Op(
+        "listPackages", "Video ads", "Credit packages (seed 003)", "From `[credits] packages`.", "AdPackages",
+        {"ok": {"packages": [{"id": "api-starter", "name": "API Starter", "credits": 500, "priceCents": 3900,
+                              "priceDisplay": "$39", "popular": False}]}}, errors=AD_ERRORS, error_schema="SeedError"),
+    ("get", "/api/v1/projects"): Op(
+        "listProjects", "Video ads", "Projects and their latest version (seed 003)",
+        "Newest first, `limit` 1-100 (default 20) and `offset`.", "AdProjects",
+        {"ok": {"projects": [{"projectId": "proj_1a2b3c4d5e6f7a8b9c0d1e2f", "name": "Premium wireless headphones",
+                              "createdAt": "2026-12-06T15:00:00Z", "latestVersion": {
+                                  "versionId": AD_VERSION, "status": "completed", "progress": 100,
+                                  "totalCredits": 170}}],
+                "pagination": {"limit": 20, "offset": 0, "total": 1, "hasMore": False}}},
+        errors=("validation_error", *AD_ERRORS), error_schema="SeedError",
+        parameters=({"name": "limit", "in": "query", "required": False,
+                     "schema": _int(minimum=1, maximum=100, default=20)},
+                    {"name": "offset", "in": "query", "required": False,
+                     "schema": _int(minimum=0, maximum=10**9, default=0)})),
+})
+TAGS.insert(-2, {"name": "Video ads", "description": "Seed 003: product photos → a narrated video ad with a CTA "
+                                                     "end card; credits, packages and projects."})
+
+# --- video-ad (tools/video_ad.py) ---
+VAD_FILES = (("video", "video.mp4", "video/mp4", 2210431), ("script", "script.txt", "text/plain; charset=utf-8", 120),
+             ("timeline", "timeline.json", "application/json", 4210), ("end_card", "end-card.png", "image/png", 40211),
+             ("narration", "narration.mp3", "audio/mpeg", 84122))
+VAD_RUN = _envelope({
+    **JOB_ROW, "tool": "video-ad", "job_id": AD_JOB,
+    "billing": {"currency": "USD", "estimated_usd": "0.06", "charged_usd": "0.06", "balance_after_usd": "9.94"},
+    "steps": [_step_example(AD_JOB, i, n, "2026-05-25T15:04:07.101223Z", "2026-05-25T15:04:19.120470Z")
+              for i, n in enumerate(AD_STEPS, start=1)],
+    "jobs": _sub_jobs_example(AD_JOB, AD_STEPS), "sub_jobs": _sub_jobs_example(AD_JOB, AD_STEPS),
+    "output": {"filename": "video.mp4", "mime_type": "video/mp4", "size_bytes": 2210431,
+               "url": f"/api/v1/files/{AD_JOB}/video.mp4?expires=1779721445&sig=9a1f…"},
+    "outputs": [{"name": name, "filename": filename, "mime_type": mime, "size_bytes": size,
+                 "url": f"/api/v1/files/{AD_JOB}/{filename}?expires=1779721445&sig=9a1f…"}
+                for name, filename, mime, size in VAD_FILES],
+    "result": {"script": "Meet premium wireless headphones.\nDesigned to stand out and made to last.\n"
+                         "Get yours today from SoundWave.", "language": "en", "voice_id": "af_heart",
+               "duration": 15.0, "width": 720, "height": 1280, "fps": 25, "writer": "template",
+               "timing_source": "model_durations",
+               "scenes": [{"index": 0, "text": "Meet premium wireless headphones.", "start": 0.0, "end": 4.1,
+                           "image": 0, "shot": {"backdrop": "studio", "framing": 0, "score": 1.256},
+                           "variants": [{"backdrop": "studio", "framing": 0, "score": 1.256},
+                                        {"backdrop": "gradient", "framing": 1, "score": 0.61}],
+                           "motion": {"zoom_start": 1.0, "zoom_end": 1.12, "x_start": 0.5, "y_start": 0.5,
+                                      "x_end": 0.5, "y_end": 0.5},
+                           "words": [{"word": "Meet", "start": 0.1, "end": 0.4}]}],
+               "end_card": {"design": "bold", "company_name": "SoundWave", "start": 12.5, "end": 15.0},
+               "music": "energetic_1", "warnings": ["no text model is installed: a template wrote the ad copy"]}})
+OPERATIONS[("post", "/api/v1/tools/{name}")].examples["video-ad"] = VAD_RUN
+
+SCHEMAS["CtaDesigns"] = _obj({"designs": {"type": "array", "items": _obj({
+    "id": _str(enum=["minimal", "bold", "gradient", "split", "glass", "neon", "editorial", "brutalist"]),
+    "name": _str(), "previewUrl": _str()}, ("id", "name", "previewUrl"))}}, ("designs",))
+OPERATIONS.update({
+    ("get", "/api/v1/cta-designs"): Op(
+        "listCtaDesigns", "Video ads", "The eight CTA end-card designs",
+        "Each `ctaDesign` with a URL of its rendered preview.", "CtaDesigns",
+        {"ok": {"designs": [{"id": "bold", "name": "Bold", "previewUrl": "/api/v1/cta-designs/bold/preview"}]}},
+        errors=AD_ERRORS, error_schema="SeedError"),
+    ("get", "/api/v1/cta-designs/{design}/preview"): Op(
+        "getCtaPreview", "Video ads", "A design's preview (PNG)",
+        "The design drawn with a sample name (\"Your Brand\"), the default CTA and `gradientColor`, 360×640 "
+        "(9:16) or 640×360 (16:9).", None,
+        errors=("validation_error", "not_found", *AD_ERRORS), error_schema="SeedError",
+        parameters=({"name": "design", "in": "path", "required": True, "schema": _str()},
+                    {"name": "aspectRatio", "in": "query", "required": False,
+                     "schema": _str(enum=["9:16", "16:9"], default="9:16")},
+                    {"name": "gradientColor", "in": "query", "required": False,
+                     "schema": _str(pattern=r"^#[0-9A-Fa-f]{6}$", default="#FF5500")}),
+        content={"image/png": {"schema": {"type": "string", "format": "binary"}}}),
+})

@@ -39,6 +39,7 @@ from noxus_local.billing.limits import tier_limits
 from noxus_local.errors import Text, ValidationError
 from noxus_local.jobs import idempotency
 from noxus_local.jobs import store as jobs
+from noxus_local.money import Price
 from noxus_local.net.ssrf import check_url
 from noxus_local.node.services import Services
 from noxus_local.runtime.steps import plan as pending_steps
@@ -79,7 +80,8 @@ def json_fields(request: Request[Any, Any, Any], shape: Callable[[dict[str, Any]
 async def submit(request: Request[Any, Any, Any], tool_name: str, read: Reader | None = None, *,
                  route: str | None = None,
                  options: Callable[[Request[Any, Any, Any], Services], Options] | None = None,
-                 internal: Callable[[jobs.NewJob], Mapping[str, Any]] | None = None) -> Submission:
+                 internal: Callable[[jobs.NewJob], Mapping[str, Any]] | None = None,
+                 price: Callable[[jobs.NewJob], Price] | None = None) -> Submission:
     """Authenticate, read, validate, plan, price, hold and write the job row (see the module docstring).
 
     ``read``: the route's body reader (default: a tool call's multipart or JSON body, with
@@ -88,6 +90,8 @@ async def submit(request: Request[Any, Any, Any], tool_name: str, read: Reader |
     (default: ``request_options``), called after authentication like the reader. ``internal``:
     server-set params added after validation from the job about to be written (e.g.
     ``{"stream_pcm": True}`` when the route tails the audio); a client can never send them.
+    ``price``: a contract that quotes its own fixed price for the validated job (seed 003's credit
+    table): held and charged instead of the tool's per-unit price.
     """
     svc = services_of(request)
     principal = await require_principal(request)
@@ -104,6 +108,9 @@ async def submit(request: Request[Any, Any, Any], tool_name: str, read: Reader |
         extra = internal(job) if internal is not None else {}
         if extra:
             job = dataclasses.replace(job, params={**job.params, **extra})
+        if price is not None:
+            quoted = price(job)
+            job = dataclasses.replace(job, price=quoted, estimated_units=None, estimate_micros=quoted.unit_micros)
         replay = await to_thread.run_sync(jobs.submit, svc.db, job, svc.cfg.tiers[principal.tier],
                                           svc.cfg.jobs.idempotency_hours)
     except BaseException:

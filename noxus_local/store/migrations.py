@@ -255,7 +255,20 @@ def v11_job_plan(db: Database) -> None:
     db["jobs"].add_column("plan", str)
 
 
+def v12_ad_projects(db: Database) -> None:
+    """12: seed 003's projects and versions: ``POST /api/v1/generate`` makes a project and its first version,
+    a version is one video-ad job, its credits as quoted at submission (the job's hold, in credits)."""
+    create(db, "ad_projects", {"id": str, "account_id": str, "environment": str, "name": str, "created_at": REAL},
+           references={"account_id": "accounts"})
+    db["ad_projects"].create_index(["account_id", "environment", "created_at"], "ad_projects_account")
+    create(db, "ad_versions", {"id": str, "project_id": str, "account_id": str, "job_id": str, "total_credits": int,
+                               "created_at": REAL},
+           references={"project_id": "ad_projects", "account_id": "accounts", "job_id": "jobs"})
+    db["ad_versions"].create_index(["project_id", "created_at"], "ad_versions_project")
+
+
 MIGRATIONS: list[Migration] = [
     v1_accounts_keys_ledger_jobs, v2_webhooks, v3_job_media, v4_keys_version, v5_heartbeat, v6_unit_prices,
     v7_outputs_and_steps, v8_assets, v9_attempt_token, v10_custom_voices, v11_job_plan,
+    v12_ad_projects,
 ]

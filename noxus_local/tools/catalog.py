@@ -27,13 +27,14 @@ from noxus_local.tools.pipeline import PipelineTool
 from noxus_local.tools.qr import QrTool
 from noxus_local.tools.script_to_video import ScriptToVideoTool
 from noxus_local.tools.text_to_speech import TextToSpeechTool
+from noxus_local.tools.video_ad import VideoAdTool
 from noxus_local.tools.video_analyze import VideoAnalyzeTool
 from noxus_local.tools.wait import WaitTool
 
 # the registration lines: one per tool, in the catalog's order
 TOOLS: tuple[type[Tool], ...] = (QrTool, ImageConvertTool, AutoSubtitlesTool, ImageAnalyzeTool,
                                  ImageAnalyzeBatchTool, TextToSpeechTool, VideoAnalyzeTool, ChatTool,
-                                 ScriptToVideoTool, AutoClipTool)
+                                 ScriptToVideoTool, AutoClipTool, VideoAdTool)
 DIAGNOSTIC_TOOLS: tuple[type[Tool], ...] = (WaitTool, PipelineTool)  # [jobs] diagnostic_tools = true
 
 

@@ -84,6 +84,10 @@ def test_document_is_valid_openapi_31_and_covers_every_route(doc: dict[str, Any]
         assert op["tags"], key
 
 
+SEED_003 = {"/api/v1/generate", "/api/v1/credits", "/api/v1/packages", "/api/v1/projects", "/api/v1/cta-designs",
+            "/api/v1/cta-designs/{design}/preview"}
+
+
 def test_every_operation_has_success_example_and_error_examples(doc: dict[str, Any]) -> None:
     for key, op in operations(doc).items():
         statuses = sorted(op["responses"], key=int)
@@ -99,6 +103,9 @@ def test_every_operation_has_success_example_and_error_examples(doc: dict[str, A
             body = op["responses"][status]["content"]["application/json"]
             if key[1].startswith("/v1/"):  # OpenAI's error body on its routes (CONTRACT §9)
                 assert body["schema"] == {"$ref": "#/components/schemas/OpenAiError"}, (key, status)
+                continue
+            if key[1] in SEED_003:  # seed 003's own error body on its routes (CONTRACT §10)
+                assert body["schema"] == {"$ref": "#/components/schemas/SeedError"}, (key, status)
                 continue
             assert body["schema"] == {"$ref": "#/components/schemas/Error"}, (key, status)
             assert body["examples"], (key, status)

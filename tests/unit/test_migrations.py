@@ -137,9 +137,22 @@ def test_a_job_queued_before_plans_were_stored_keeps_its_row_with_no_plan(tmp_pa
     conn.close()
     db = Database(path)
     try:
-        assert db.migrate() == 11
+        assert db.migrate() == len(MIGRATIONS)
         column = next(c for c in db.all("PRAGMA table_info(jobs)") if c["name"] == "plan")
         assert (column["type"], column["notnull"]) == ("TEXT", 0)
         assert db.one("SELECT plan FROM jobs WHERE id = 'job_1'")["plan"] is None
+    finally:
+        db.close()
+
+
+def test_seed_003_projects_and_versions_have_their_tables(tmp_path: Path) -> None:
+    """Migration 12 (issue 21): a project per ``POST /api/v1/generate``, a version per video-ad job, with its
+    credits: both tables, with their columns in order."""
+    db = Database(tmp_path / "noxus.db")
+    try:
+        db.migrate()
+        columns = {t: [c["name"] for c in db.all(f"PRAGMA table_info({t})")] for t in ("ad_projects", "ad_versions")}
+        assert columns == {"ad_projects": ["id", "account_id", "environment", "name", "created_at"],
+                           "ad_versions": ["id", "project_id", "account_id", "job_id", "total_credits", "created_at"]}
     finally:
         db.close()

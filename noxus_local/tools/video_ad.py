@@ -1,0 +1,426 @@
+"""Tool ``video-ad`` (alias ``anuncio-video``): product photos and a brief → a narrated video ad with a CTA end card.
+
+Steps ``scene_plan → image_edit → video_generation → voiceover → compositing``,
+the job types of seed 003. A thin adapter over the pipelines:
+generate/ad_copy.py writes one voice-over text per scene for the duration
+(the text model's JSON, else a deterministic template); products/cutout.py
+cuts each product photo out with ISNet and products/ad_shots.py puts it on
+``quality_loop_variants`` backdrops and framings and keeps the best by its
+score (nothing to cut out: the photo over a blurred copy of itself); each
+scene moves (a push-in, a pan, a pull-out; ``emotion`` sets how much);
+compose/narration.py speaks the scenes with word timings; compose/render.py
+draws it all in one ffmpeg run with ducked music, the logo and the
+``cta_design`` end card (products/end_cards.py) as the closing scene, to
+exactly ``duration`` seconds.
+
+Priced per second of rendered video: the hold is ``duration`` (15, 30 or 60).
+
+Outputs: the MP4 (primary), ``script.txt``, ``timeline.json``, the end card
+(PNG) and the narration (MP3). ``result``: ``script``, ``scenes`` (index,
+text, start, end, image, shot {backdrop, framing, score}, variants, motion,
+words), ``end_card``, ``duration``, ``writer``, ``warnings``.
+
+Example::
+
+    curl -X POST http://127.0.0.1:8080/api/v1/tools/video-ad -H "Authorization: Bearer $KEY" \\
+      -H 'Content-Type: application/json' \\
+      -d '{"prompt": "Premium wireless headphones — sleek, modern", "images": ["asset_5b1c0e8f2a9d4c7e1f3a6b2d"],
+           "duration": 15, "company_name": "SoundWave", "cta_design": "bold", "gradient_color": "#FF5500"}'
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from noxus_local import compose
+from noxus_local.captions.styles import PRESETS
+from noxus_local.compose.music import MODEL_ID as MUSIC_MODEL
+from noxus_local.compose.music import MusicLibrary
+from noxus_local.compose.narration import Narration, write_wav
+from noxus_local.config import Config
+from noxus_local.errors import LimitExceeded, Text, ValidationError
+from noxus_local.generate.ad_copy import Copy, scene_count, speech_seconds
+from noxus_local.money import Price
+from noxus_local.products.end_cards import DESIGNS
+from noxus_local.tools.base import (
+    Example,
+    InputFile,
+    InputSpec,
+    Limits,
+    OutputFile,
+    Step,
+    Tool,
+    ToolContext,
+    ToolOutput,
+)
+from noxus_local.tools.script_to_video import _check_audio, _check_logo, _installed, _models_dir, default_voice
+from noxus_local.tools.text_to_speech import LIST_HINT, parse_voice
+
+ASPECTS = {"9:16": (720, 1280), "16:9": (1280, 720)}
+IMAGE_KEY = re.compile(r"images_([0-9]+)")
+MAX_IMAGES = 10
+MAX_SPEEDUP = 1.15  # the voice may read up to 15 % faster to fit the duration
+SEGMENTER = "isnet-general"
+NO_LLM_WARNING = "no text model is installed: a template wrote the ad copy"
+_FAST = ("energ", "fast", "upbeat", "excit", "rápid", "enérg", "dynamic")
+_SLOW = ("calm", "slow", "soft", "gentle", "warm", "tranquil", "suave", "lent")
+
+
+def voice_speed(style: str) -> float:
+    """``voice_style`` → a reading speed. Example: ``voice_speed("energetic and confident") == 1.08``."""
+    text = style.lower()
+    if any(w in text for w in _FAST):
+        return 1.08
+    if any(w in text for w in _SLOW):
+        return 0.94
+    return 1.0
+
+
+class VideoAdTool(Tool):
+    slug = "video-ad"
+    aliases = ("anuncio-video",)
+    title = "Video ad"
+    description = ("A narrated video ad from 1-10 product photos and a brief: each product cut out and placed on "
+                   "a backdrop, moving scenes, a voice-over written for the duration, music ducked under it, "
+                   "your logo and a CTA end card in one of eight designs; returns the MP4 plus script, "
+                   "timeline.json, the end card and the narration.")
+    media_type = "video"
+    measures = "seconds"
+    # per second of the ad (15, 30 or 60): cut-outs, motion, voice-over, music and the end card
+    default_price: ClassVar[Mapping[str, str]] = {"unit": "second", "unit_usd": "0.004", "minimum_usd": "0.01"}
+    examples = (Example("video-ad", "video-ad: a 15 s ad from one product photo, with a bold end card",
+                        {"prompt": "Premium wireless headphones — sleek, modern",
+                         "images": ["asset_5b1c0e8f2a9d4c7e1f3a6b2d"], "duration": 15, "company_name": "SoundWave",
+                         "cta_design": "bold", "gradient_color": "#FF5500"}),)
+    resources: ClassVar[Mapping[str, int]] = {"cpu": 2}
+    file_lists = ("images",)
+    asset_fields: ClassVar[Mapping[str, str]] = {"music": "music_file"}
+    steps = (Step("scene_plan", 1), Step("image_edit", 3), Step("video_generation", 1), Step("voiceover", 3),
+             Step("compositing", 5))
+    inputs = (
+        InputSpec("prompt", "string", required=True, max_length=2000, help="The ad's brief: the product and "
+                  "what to say about it (1-2000 characters)."),
+        InputSpec("images", "object", required=False, help="Product photos: a list of 1-10 assetIds and/or "
+                  "http(s) URLs (or repeated `images` file parts); scenes use them in turn."),
+        InputSpec("duration", "integer", default=15, choices=(15, 30, 60), help="The ad's length in seconds."),
+        InputSpec("language", "string", default="en", choices=("en", "es"), help="The voice-over's language."),
+        InputSpec("voice_id", "string", max_length=200, help="A voice of GET /api/v1/voices, a saved custom_… "
+                  "voice or a mix; default: the language's."),
+        InputSpec("aspect_ratio", "string", default="9:16", choices=tuple(ASPECTS)),
+        InputSpec("logo", "file", help="An image laid over the video and on the end card; or logo_asset_id."),
+        InputSpec("music", "string", default="auto", max_length=100,
+                  help="auto (a bundled track chosen by music_mood), a mood, a track id, an audio assetId, "
+                       "or none."),
+        InputSpec("music_file", "file", help="Your own music (an audio file), instead of `music`."),
+        InputSpec("music_volume", "number", default=0.35, minimum=0, maximum=2),
+        InputSpec("company_name", "string", default="", max_length=100, help="Shown on the CTA end card."),
+        InputSpec("cta_design", "string", default="minimal", choices=DESIGNS, help="The end card's design."),
+        InputSpec("cta_text", "string", default="", max_length=60, help="The end card's call to action; "
+                  "default the language's \"Shop now\"."),
+        InputSpec("gradient_color", "color", help="The end card's accent and the gradient backdrop's colour."),
+        InputSpec("tone", "string", default="", max_length=200, help="Creative tone: luxury, playful…"),
+        InputSpec("emotion", "string", default="", max_length=200, help="Sets the motion's energy."),
+        InputSpec("voice_style", "string", default="", max_length=200, help="Sets the reading speed."),
+        InputSpec("music_mood", "string", default="", max_length=200, help="Picks the bundled track (auto)."),
+        InputSpec("edit_style", "string", default="", max_length=500, help="Picks the backdrop: studio, "
+                  "gradient, flat lay (table), blurred original (lifestyle)."),
+        InputSpec("quality_loop_variants", "integer", default=2, choices=(1, 2, 3),
+                  help="Product-shot variants per scene; the best by its score is used."),
+        InputSpec("caption_style", "string", default="none", choices=(*PRESETS, "none"),
+                  help="Burned captions in an auto-subtitles preset, or none."),
+    )
+
+    def __init__(self) -> None:
+        self._models: dict[int, Any] = {}
+        self._lock = threading.Lock()
+
+    def text_models(self, cfg: Config) -> Any:
+        from noxus_local.generate.llm.models import TextModels
+
+        with self._lock:
+            return self._models.setdefault(id(cfg), TextModels(cfg))
+
+    def describe(self, price: Price, available: bool = True, reason: str | None = None) -> dict[str, Any]:
+        out = super().describe(price, available, reason)
+        out["limits"] = {"max_images": MAX_IMAGES}
+        out["cta_designs"] = list(DESIGNS)
+        return out
+
+    # ------------------------------------------------------------ before the hold
+
+    def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
+        if not params["prompt"].strip():
+            raise ValidationError.fields({"prompt": [Text("no puede estar vacío", "must not be empty")]})
+        images = _images(files)
+        if not 1 <= len(images) <= MAX_IMAGES:
+            raise ValidationError.fields({"images": [Text(f"da de 1 a {MAX_IMAGES} imágenes",
+                                                          f"give 1 to {MAX_IMAGES} images")]})
+        for key, info in files.items():
+            if IMAGE_KEY.fullmatch(key):
+                _check_image(info, key)
+        if params.get("voice_id") is None:
+            params["voice_id"] = default_voice(params["language"])
+        parse_voice(params["voice_id"])
+        if limits.max_video_seconds and params["duration"] > limits.max_video_seconds:
+            raise LimitExceeded(details={"limit": "max_video_seconds", "max": limits.max_video_seconds,
+                                         "estimated_seconds": params["duration"]})
+        if "logo" in files:
+            _check_logo(files["logo"])
+        if "music_file" in files:
+            _check_audio(files["music_file"])
+
+    def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
+        """The segmentation model (503 with its fetch command), the music against the library (400 listing
+        it); whether a text model writes the copy; settings frozen."""
+        _require_model(SEGMENTER, cfg)
+        music = params["music"]
+        if music not in ("none", "auto"):
+            library = MusicLibrary(_models_dir(cfg) / MUSIC_MODEL)
+            if music not in library.moods() and music not in {t.id for t in library.tracks}:
+                allowed = ["auto", "none", *library.moods(), *(t.id for t in library.tracks)]
+                raise ValidationError(details={"field_errors": {"music": [", ".join(allowed)]},
+                                               "allowed": {"music": allowed}})
+        params["llm_installed"] = _installed(self.text_models(cfg), cfg)
+        params["fps"], params["loudness"] = cfg.video.fps, cfg.video.loudness_lufs
+
+    def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
+        return float(params["duration"])
+
+    def work_units(self, params: dict[str, Any]) -> float:
+        return float(params["duration"])
+
+    # ------------------------------------------------------------ the run
+
+    def run(self, ctx: ToolContext) -> ToolOutput:
+        p, warnings = ctx.params, []
+        size = ASPECTS[p["aspect_ratio"]]
+        with ctx.step("scene_plan"):
+            copy = self._copy(ctx, warnings)
+        with ctx.step("image_edit") as step:
+            shots = _edit(ctx, len(copy.texts), size, warnings, step.progress)
+        with ctx.step("video_generation"):
+            from noxus_local.products.ad_shots import motion
+
+            moves = [motion(i, p["emotion"]) for i in range(len(shots))]
+            logo = _logo_png(ctx, size)
+            card = _end_card(ctx, size, logo)
+        with ctx.step("voiceover") as step:
+            narration, texts = _voice(ctx, copy.texts, step.progress, warnings)
+            wav = write_wav(narration, ctx.workdir / "narration.wav")
+        with ctx.step("compositing") as step:
+            tl = _timeline(ctx, texts, narration, shots, moves, card, wav, size, logo)
+            out = compose.render(tl, ctx.workdir / "video.mp4", workdir=ctx.workdir / "render", cancel=ctx.cancel,
+                                 progress=step.progress)
+        return _output(ctx, copy, texts, tl, narration, shots, card, warnings, out)
+
+    def _copy(self, ctx: ToolContext, warnings: list[str]) -> Copy:
+        from noxus_local.generate.ad_copy import write_copy
+
+        p = ctx.params
+        llm = None
+        if p.get("llm_installed"):
+            cfg = ctx.models.cfg
+            llm = self.text_models(cfg).llm(cfg.llm.model, ctx.models)
+        else:
+            warnings.append(NO_LLM_WARNING)
+        copy = write_copy(llm, p["prompt"], p["duration"], p["language"], company=p["company_name"],
+                          tone=p["tone"], emotion=p["emotion"])
+        warnings += copy.warnings
+        return copy
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _images(files: Mapping[str, InputFile]) -> list[InputFile]:
+    keyed = sorted((int(m.group(1)), f) for k, f in files.items() if (m := IMAGE_KEY.fullmatch(k)))
+    return [f for _, f in keyed]
+
+
+def _check_image(info: InputFile, field: str) -> None:
+    from noxus_local.media.sniff import sniff_file
+
+    sniffed = sniff_file(info.path)
+    if sniffed is None or sniffed.kind != "image":
+        raise ValidationError.fields({field: [Text("debe ser una imagen", "must be an image")]})
+
+
+def _require_model(model_id: str, cfg: Config) -> None:
+    from noxus_local.inference.engines.onnx_runtime import ModelNotInstalled
+    from noxus_local.inference.registry.installed import ModelRegistry
+
+    registry = ModelRegistry.from_config(cfg)
+    status = next((s for s in registry.list_models() if s.spec.id == model_id), None)
+    if status is not None and not status.installed:
+        missing = [f.name for f in status.spec.files if not (registry.path(model_id) / f.name).is_file()]
+        raise ModelNotInstalled.for_model(model_id, missing or [f.name for f in status.spec.files])
+
+
+# ---------------------------------------------------------------- the steps
+
+
+def _edit(ctx: ToolContext, scenes: int, size: tuple[int, int], warnings: list[str],
+          progress: Any) -> list[dict[str, Any]]:
+    """Each scene's product shot, written as ``shot-<i>.png``: the best of the variants, with every score."""
+    from PIL import Image
+
+    from noxus_local.media.images import open_image
+    from noxus_local.products.ad_shots import uncut, variants
+    from noxus_local.products.cutout import NoForeground, cut_out
+
+    p, images = ctx.params, _images(ctx.files)
+    cutouts: dict[int, Image.Image | None] = {}
+    shots = []
+    for i in range(scenes):
+        ctx.cancel.check()
+        k = i % len(images)
+        photo = open_image(images[k].path, ctx.limits.max_image_pixels).convert("RGB")
+        if k not in cutouts:
+            try:
+                cutouts[k] = cut_out(photo, ctx.models)
+            except NoForeground:
+                cutouts[k] = None
+                warnings.append(f"image {k}: no product could be cut out; the photo is shown whole")
+        cut = cutouts[k]
+        path = ctx.workdir / f"shot-{i}.png"
+        if cut is None:
+            uncut(photo, size).save(path)
+            shots.append({"image": k, "path": path, "shot": {"backdrop": "photo", "framing": 0, "score": 0.0},
+                          "variants": []})
+        else:
+            made = variants(cut, photo, size, style=p["edit_style"], colour=p.get("gradient_color"),
+                            count=p["quality_loop_variants"], seed=i)
+            best = max(made, key=lambda s: s.score)
+            best.image.save(path)
+            shots.append({"image": k, "path": path, "shot": best.describe(),
+                          "variants": [s.describe() for s in made]})
+        progress((i + 1) / scenes)
+    return shots
+
+
+def _logo_png(ctx: ToolContext, size: tuple[int, int]) -> Path | None:
+    """The logo as a PNG: an SVG is drawn by our safe rasteriser (ffmpeg cannot read one), a raster kept."""
+    from noxus_local.media.images import open_image
+
+    if "logo" not in ctx.files:
+        return None
+    img = open_image(ctx.files["logo"].path, ctx.limits.max_image_pixels, svg_box=(size[0], size[1] // 3))
+    path = ctx.workdir / "logo.png"
+    img.convert("RGBA").save(path, "PNG")
+    return path
+
+
+def _end_card(ctx: ToolContext, size: tuple[int, int], logo: Path | None) -> Path:
+    from noxus_local.products.end_cards import end_card
+
+    p = ctx.params
+    return end_card(p["cta_design"], size[0], size[1], p["company_name"], p["cta_text"], logo,
+                    p.get("gradient_color"), p["language"], dest=ctx.workdir / "end-card.png")
+
+
+def _voice(ctx: ToolContext, texts: tuple[str, ...], progress: Any,
+           warnings: list[str]) -> tuple[Narration, tuple[str, ...]]:
+    """The narration, fitted into the ad less its end card: read up to 15 % faster, then, if it still runs
+    long, the scenes before the last one dropped one at a time (a text model may write long)."""
+    from noxus_local.compose.narration import narrate
+    from noxus_local.speech import tts
+
+    p = ctx.params
+    weights = p.get("voice_mix") or parse_voice(p["voice_id"])
+    if not weights:
+        raise ValidationError.fields({"voice_id": [Text(f"voz desconocida; {LIST_HINT}",
+                                                        f"unknown voice; {LIST_HINT.en}")]})
+    slot, speed = speech_seconds(p["duration"]), voice_speed(p["voice_style"])
+    with tts.open_voice(ctx.models, weights, p["language"]) as voice:
+        while True:
+            told = narrate(list(texts), voice, speed, cancel=ctx.cancel, progress=progress)
+            if told.duration <= slot:
+                return told, texts
+            if speed < MAX_SPEEDUP:
+                speed = min(MAX_SPEEDUP, speed * told.duration / slot)
+            elif len(texts) > 2:
+                texts = (*texts[:-2], texts[-1])
+                warnings.append("the ad copy ran long: a scene's text was dropped to fit the duration")
+            else:
+                raise LimitExceeded(details={"limit": "duration", "max": slot,
+                                             "narration_seconds": round(told.duration, 2)})
+
+
+def _timeline(ctx: ToolContext, texts: tuple[str, ...], narration: Narration, shots: list[dict[str, Any]],
+              moves: list[compose.KenBurns], card: Path, wav: Path, size: tuple[int, int],
+              logo_png: Path | None) -> compose.Timeline:
+    """Scenes on the narration's clock, stretched so the last ends where the end card starts; the card then
+    holds to exactly ``duration``."""
+    p = ctx.params
+    slot, total = speech_seconds(p["duration"]), float(p["duration"])
+    stretch = slot / narration.duration
+    scenes = []
+    for i, (text, span) in enumerate(zip(texts, narration.spans, strict=True)):
+        start, end = round(span.start * stretch, 3), round(span.end * stretch, 3)
+        visual = compose.Visual("material", shots[i]["path"], moves[i])
+        scenes.append(compose.Scene(i, text, start, end if i < len(texts) - 1 else slot, visual, span.words))
+    scenes.append(compose.Scene(len(texts), "", slot, total,
+                                compose.Visual("material", card, compose.KenBurns(1.0, 1.04))))
+    captions = None if p["caption_style"] == "none" else compose.Captions(p["caption_style"])
+    logo = None if logo_png is None else compose.Logo(logo_png, "top_right")
+    return compose.Timeline(size[0], size[1], p.get("fps", 25), tuple(scenes), narration=wav, captions=captions,
+                            music=_music(ctx, texts), logo=logo, transition=compose.Transition("fade", 0.4),
+                            loudness=p.get("loudness", -16.0))
+
+
+def _music(ctx: ToolContext, texts: tuple[str, ...]) -> compose.Music | None:
+    p = ctx.params
+    if "music_file" in ctx.files:
+        return compose.Music(ctx.files["music_file"].path, volume=p["music_volume"])
+    if p["music"] == "none":
+        return None
+    library = MusicLibrary(_models_dir(ctx.models.cfg) / MUSIC_MODEL)
+    moods = library.moods()
+    if p["music"] == "auto":
+        if not moods:
+            return None
+        wanted = (p["music_mood"] + " " + p["tone"]).lower()
+        mood = next((m for m in moods if m in wanted), "energetic" if "energetic" in moods else moods[0])
+        track = library.pick(mood, seed=" ".join(texts))
+    else:
+        track = library.pick(p["music"], seed=" ".join(texts)) if p["music"] in moods else library.get(p["music"])
+    return compose.Music(track.path, volume=p["music_volume"], track=track.id)
+
+
+def _output(ctx: ToolContext, copy: Copy, texts: tuple[str, ...], tl: compose.Timeline, narration: Narration,
+            shots: list[dict[str, Any]], card: Path, warnings: list[str], mp4: Path) -> ToolOutput:
+    from noxus_local.media.audio import encode
+    from noxus_local.media.probe import probe
+
+    rendered = probe(mp4).duration or tl.duration
+    script = "\n".join(texts)
+    timeline_json = json.dumps(compose.to_dict(tl, ctx.workdir), ensure_ascii=False, indent=1).encode("utf-8")
+    voice = encode(narration.samples, narration.sample_rate, "mp3", ctx.workdir / "narration.mp3", ctx.cancel)
+    p = ctx.params
+    scenes = [{"index": s.index, "text": s.text, "start": s.start, "end": s.end, "image": shot["image"],
+               "shot": shot["shot"], "variants": shot["variants"],
+               "motion": {k: getattr(s.visual.ken_burns, k) for k in compose.KenBurns.__dataclass_fields__},
+               "words": [{"word": w.word, "start": w.start, "end": w.end} for w in s.words]}
+              for s, shot in zip(tl.scenes, shots, strict=False)]
+    end = tl.scenes[-1]
+    result = {"script": script, "language": p["language"], "voice_id": p["voice_id"],
+              "duration": round(rendered, 3), "width": tl.width, "height": tl.height, "fps": tl.fps,
+              "writer": copy.writer, "timing_source": narration.timing_source, "scenes": scenes,
+              "end_card": {"design": p["cta_design"], "company_name": p["company_name"], "start": end.start,
+                           "end": end.end},
+              "music": None if tl.music is None else (tl.music.track or "music_file"),
+              "warnings": list(dict.fromkeys(warnings))}
+    extras = [OutputFile("script", script.encode("utf-8"), "script.txt", "text/plain; charset=utf-8"),
+              OutputFile("timeline", timeline_json, "timeline.json", "application/json"),
+              OutputFile("end_card", card, "end-card.png", "image/png"),
+              OutputFile("narration", voice, "narration.mp3", "audio/mpeg")]
+    return ToolOutput(mp4, "video.mp4", "video/mp4", result, name="video", extras=extras,
+                      units=round(min(rendered, float(p["duration"])), 3), media_units=rendered)
+
+
+__all__ = ["VideoAdTool", "scene_count", "voice_speed"]

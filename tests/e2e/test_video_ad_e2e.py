@@ -1,0 +1,372 @@
+"""video-ad through the real server (issue 21 item 1 and its Bad input), judged by independent decoders.
+
+The test draws its own product (a red rounded bottle on white) and logo, runs a 15 s 9:16 ad end to
+end and checks it with PyAV (size, rate, length), our PP-OCR (the company name on the last frame),
+our Whisper (the voice-over heard back) and the pixels (the product's red in the scenes). No text
+model is installed, so the template writes the copy; ISNet cuts the product out.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import wave
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from tests.e2e.conftest import Server, SharedServer, accounts_config, start_module_server
+
+AD = "/api/v1/tools/video-ad"
+MODELS = ("kokoro-82m", "kokoro-voice-af-heart", "whisper-base", "silero-vad", "isnet-general", "ppocr-v6-tiny",
+          "music-immich-memories")
+CONFIG = """
+[credits]
+usd_per_credit = "0.02"
+[inference]
+prefer_gpu = false
+[tiers.free]
+requests_per_minute = 0
+jobs_per_hour = 0
+concurrent_jobs = 2
+"""
+RED = (210, 30, 40)
+COMPANY = "SoundWave Audio"
+
+
+def product_png() -> bytes:
+    img = Image.new("RGB", (640, 800), (250, 250, 250))
+    draw = ImageDraw.Draw(img)
+    draw.rounded_rectangle((230, 200, 410, 700), radius=40, fill=RED)
+    draw.rectangle((285, 110, 355, 205), fill=(60, 60, 60))
+    buffer = io.BytesIO()
+    img.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def silence_wav() -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"\0\0" * 16000)
+    return buffer.getvalue()
+
+
+def logo_png() -> bytes:
+    img = Image.new("RGBA", (200, 80), (0, 0, 0, 0))
+    ImageDraw.Draw(img).ellipse((0, 0, 79, 79), fill=(30, 60, 200, 255))
+    buffer = io.BytesIO()
+    img.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedServer]:
+    toml, keys = accounts_config(16)
+    server = start_module_server(tmp_path_factory, "vad", CONFIG + toml, models=MODELS)
+    yield SharedServer(server, keys)
+    server.stop()
+
+
+@pytest.fixture
+def srv(shared: SharedServer) -> Server:
+    return shared.view()
+
+
+def balance(srv: Server) -> Decimal:
+    return Decimal(srv.get("/api/v1/balance", key=srv.key).json()["balance"]["balance_usd"])
+
+
+def asset(srv: Server, data: bytes, name: str) -> str:
+    r = srv.post("/api/v1/assets", key=srv.key, files={"file": (name, data)})
+    assert r.status_code == 201, r.text
+    return str(r.json()["assetId"])
+
+
+def blue_share(patch: np.ndarray) -> float:
+    blue = (patch[..., 2] > 140) & (patch[..., 0] < 90) & (patch[..., 1] < 120)
+    return float(blue.mean())
+
+
+SVG_LOGO = (b'<svg xmlns="http://www.w3.org/2000/svg" width="200" height="80">'
+            b'<circle cx="40" cy="40" r="38" fill="#1E3CC8"/></svg>')
+
+
+def run_ad(srv: Server, body: dict[str, Any], timeout: float = 400) -> dict[str, Any]:
+    r = srv.post(AD, key=srv.key, json=body, headers={"Prefer": "respond-async"})
+    assert r.status_code == 202, r.text
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = srv.get(f"/api/v1/jobs/{r.json()['job_id']}", key=srv.key).json()
+        if job["status"] in ("succeeded", "failed", "cancelled"):
+            assert job["status"] == "succeeded", job
+            return dict(job)
+        time.sleep(0.25)
+    raise AssertionError("the job did not end")
+
+
+def fetch(srv: Server, body: dict[str, Any], name: str, tmp_path: Path) -> Path:
+    out = next(o for o in body["outputs"] if o["name"] == name)
+    r = srv.get(out["url"])
+    assert r.status_code == 200
+    path = tmp_path / out["filename"]
+    path.write_bytes(r.content)
+    return path
+
+
+def frames_at(mp4: Path, seconds: list[float]) -> list[np.ndarray]:
+    found: list[np.ndarray | None] = [None] * len(seconds)
+    last = None
+    with av.open(str(mp4)) as c:
+        for frame in c.decode(video=0):
+            t = float(frame.pts * frame.time_base)
+            last = frame.to_ndarray(format="rgb24")
+            for i, want in enumerate(seconds):
+                if found[i] is None and t >= want:
+                    found[i] = last
+    return [last if f is None else f for f in found]  # type: ignore[misc]
+
+
+def heard(srv: Server, mp4: Path, tmp_path: Path) -> str:
+    from noxus_local.config import load_config
+    from noxus_local.inference.models.whisper import WhisperModel
+    from noxus_local.media.audio import extract_pcm16k
+    from noxus_local.runtime.cancel import CancelToken
+    from noxus_local.speech.asr import transcribe
+
+    cfg = load_config(None, {"NOXUS_DATA_DIR": str(srv.data_dir), "NOXUS_INFERENCE_PREFER_GPU": "false"})
+    model = WhisperModel.from_config(cfg)
+    model.load()
+    wav = extract_pcm16k(mp4, tmp_path / "heard.wav", cancel=CancelToken())
+    return transcribe(wav, model=model, language="en").text
+
+
+def read_text(srv: Server, frame: np.ndarray) -> str:
+    from noxus_local.config import load_config
+    from noxus_local.inference.cache import ModelCache
+    from noxus_local.inference.models.ppocr import PpOcr
+
+    cfg = load_config(None, {"NOXUS_DATA_DIR": str(srv.data_dir), "NOXUS_INFERENCE_PREFER_GPU": "false",
+                             "NOXUS_INFERENCE_THREADS": "1"})
+    return str(ModelCache(cfg).get(PpOcr).predict([Image.fromarray(frame)])[0]["text"])
+
+
+def test_a_15_second_ad_from_a_drawn_product_with_logo_music_and_a_bold_end_card(srv, tmp_path):
+    before = balance(srv)
+    image, logo = asset(srv, product_png(), "bottle.png"), asset(srv, logo_png(), "logo.png")
+    started = time.monotonic()
+    body = run_ad(srv, {"prompt": "Premium red water bottle — keeps drinks cold all day", "images": [image],
+                        "duration": 15, "aspect_ratio": "9:16", "logo_asset_id": logo, "company_name": COMPANY,
+                        "cta_design": "bold", "gradient_color": "#FF5500", "tone": "premium",
+                        "emotion": "excitement", "music_mood": "energetic", "quality_loop_variants": 2})
+    wall = time.monotonic() - started
+    res = body["result"]
+    assert [o["name"] for o in body["outputs"]] == ["video", "script", "timeline", "end_card", "narration"]
+    assert [s["name"] for s in body["steps"]] == ["scene_plan", "image_edit", "video_generation", "voiceover",
+                                                  "compositing"]
+    assert len(res["scenes"]) == 3 and all(len(s["variants"]) == 2 for s in res["scenes"])
+    assert res["writer"] == "template" and COMPANY in res["script"]
+    mp4 = fetch(srv, body, "video", tmp_path)
+    with av.open(str(mp4)) as c:
+        v = c.streams.video[0]
+        assert (v.codec_context.width, v.codec_context.height) == (720, 1280) and v.average_rate == 25
+        assert c.streams.audio
+        assert abs(float(c.duration / av.time_base) - 15) <= 0.2, c.duration
+    middles = [(s["start"] + s["end"]) / 2 for s in res["scenes"]]
+    for frame in frames_at(mp4, middles):
+        reds = (frame[..., 0] > 150) & (frame[..., 1] < 90) & (frame[..., 2] < 100)
+        assert reds.mean() > 0.02, reds.mean()  # the bottle is on screen, as red as drawn
+        assert blue_share(frame[:220, 480:]) > 0.02 > blue_share(frame[:220, :240])  # the logo, top right
+    last = frames_at(mp4, [99.0])[0]
+    assert "soundwaveaudio" in "".join(read_text(srv, last).casefold().split())
+    from noxus_local.speech.wer import wer
+
+    assert wer(res["script"], heard(srv, mp4, tmp_path)) <= 0.2
+    charged = Decimal(body["billing"]["charged_usd"])
+    assert Decimal(0) < charged <= Decimal(body["billing"]["estimated_usd"])
+    assert balance(srv) == before - charged
+    print(f"15 s ad: {wall:.1f} s wall")
+
+
+BAD = [
+    ({"prompt": "x", "images": []}, "images"),
+    ({"prompt": "x" * 2001, "images": ["IMG"]}, "prompt"),
+    ({"prompt": "x", "images": ["IMG"], "duration": 20}, "duration"),
+    ({"prompt": "x", "images": ["IMG"], "cta_design": "fancy"}, "cta_design"),
+    ({"prompt": "x", "images": ["IMG"], "gradient_color": "orange"}, "gradient_color"),
+    ({"prompt": "x", "images": ["IMG"], "voice_id": "nobody"}, "voice_id"),
+    ({"prompt": "x", "images": ["IMG"], "quality_loop_variants": 4}, "quality_loop_variants"),
+    ({"prompt": "x", "images": ["IMG"], "company_name": "x" * 101}, "company_name"),
+    ({"prompt": "x", "images": ["IMG"] * 11}, "images"),
+    ({"prompt": "x", "images": ["WAV"]}, "images_0"),
+]
+
+
+def test_bad_input_is_a_400_naming_the_field_and_costs_nothing(srv):
+    before = balance(srv)
+    refs = {"IMG": asset(srv, product_png(), "bottle.png"),
+            "WAV": asset(srv, silence_wav(), "tone.wav")}  # an asset, but not a picture
+    for body, field in BAD:
+        sent = {k: ([refs[x] for x in v] if k == "images" else v) for k, v in body.items()}
+        r = srv.post(AD, key=srv.key, json=sent)
+        assert r.status_code == 400, (field, r.text)
+        assert field in r.json()["details"]["field_errors"], r.json()
+    assert balance(srv) == before
+
+
+# ---------------------------------------------------------------- seed 003's routes
+
+USD_PER_CREDIT = Decimal("0.02")  # CONFIG's: an account's $10 is 500 credits
+
+
+def credits(srv: Server) -> dict[str, Any]:
+    r = srv.get("/api/v1/credits", key=srv.key)
+    assert r.status_code == 200 and "X-Request-Id" in r.headers, r.text
+    return dict(r.json())
+
+
+def test_seed_003_generate_poll_credits_and_projects(srv, tmp_path):
+    before = credits(srv)
+    assert before["tier"] == "free" and before["activeJobs"] == 0
+    assert set(before["limits"]) == {"maxConcurrentJobs", "rateLimitRpm"}
+    usd_before = balance(srv)
+    image, logo = asset(srv, product_png(), "bottle.png"), asset(srv, SVG_LOGO, "logo.svg")
+    r = srv.post("/api/v1/generate", key=srv.key, json={
+        "prompt": "Premium red water bottle", "imageAssetIds": [image], "duration": 15, "voiceId": "af_heart",
+        "companyName": COMPANY, "ctaDesign": "neon", "qualityLoopVariants": 1, "logoAssetId": logo})
+    assert r.status_code == 200, r.text
+    made = r.json()
+    assert set(made) == {"projectId", "versionId", "totalCredits", "jobCount"}
+    assert made["totalCredits"] == 30 + 105 + 3 + 2 and made["jobCount"] == 5  # the seed's table, 1 variant
+    assert credits(srv)["balance"] == before["balance"] - made["totalCredits"]  # held up front
+    deadline, seen = time.monotonic() + 400, None
+    while time.monotonic() < deadline:
+        seen = srv.get(f"/api/v1/jobs/{made['versionId']}", key=srv.key).json()
+        if seen["status"] != "generating":
+            break
+        time.sleep(0.5)
+    assert seen is not None and seen["status"] == "completed", seen
+    assert seen["progress"] == 100 and seen["totalCredits"] == made["totalCredits"]
+    assert [d["job_type"] for d in seen["jobs"]["details"]] == ["scene_plan", "image_edit", "video_generation",
+                                                                "voiceover", "compositing"]
+    assert seen["jobs"]["completed"] == seen["jobs"]["total"] == 5 and seen["jobs"]["failed"] == 0
+    sub = srv.get(f"/api/v1/jobs/{seen['jobs']['details'][1]['id']}", key=srv.key)
+    assert sub.status_code == 200  # each sub-job id resolves
+    video = srv.get(seen["videoUrl"])
+    assert video.status_code == 200 and video.headers["content-type"].startswith("video/mp4")
+    (tmp_path / "ad.mp4").write_bytes(video.content)
+    first = frames_at(tmp_path / "ad.mp4", [2.0])[0]
+    assert blue_share(first[:220, 480:]) > 0.02 > blue_share(first[:220, :240])  # the SVG logo, top right
+    assert balance(srv) == usd_before - made["totalCredits"] * USD_PER_CREDIT
+    listed = srv.get("/api/v1/projects?limit=1", key=srv.key).json()
+    assert listed["projects"][0]["projectId"] == made["projectId"]
+    assert listed["projects"][0]["latestVersion"]["status"] == "completed"
+    packages = srv.get("/api/v1/packages", key=srv.key).json()["packages"]
+    assert [(p["name"], p["credits"], p["priceCents"]) for p in packages] == [
+        ("API Starter", 500, 3900), ("API Growth", 2000, 11900), ("API Scale", 5000, 24900)]
+
+
+def test_seed_003_errors_have_the_seeds_shapes(srv, shared):
+    other = shared.view()
+    theirs = other.post("/api/v1/assets", key=other.key, files={"file": ("logo.png", logo_png())}).json()["assetId"]
+    before = balance(srv)
+    image = asset(srv, product_png(), "bottle.png")
+    r = srv.post("/api/v1/generate", key=srv.key, json={
+        "prompt": "x" * 2001, "imageUrls": ["https://example.com/a.png"], "imageAssetIds": [image], "duration": 20,
+        "ctaDesign": "fancy", "gradientColor": "orange", "qualityLoopVariants": 4})
+    assert r.status_code == 400 and r.json()["error"] == "Validation failed", r.text
+    fields = r.json()["details"]["fieldErrors"]
+    assert {"prompt", "imageUrls", "imageAssetIds", "duration", "voiceId", "ctaDesign", "gradientColor",
+            "qualityLoopVariants"} <= set(fields), fields
+    assert fields["duration"] == ["Duration must be 15, 30, or 60"] and r.json()["details"]["formErrors"] == []
+    r = srv.post("/api/v1/generate", key=srv.key, json={"prompt": "x", "imageAssetIds": [image], "duration": 15,
+                                                        "voiceId": "nobody"})
+    assert r.status_code == 400 and "voiceId" in r.json()["details"]["fieldErrors"], r.text
+    ok = {"prompt": "x", "imageAssetIds": [image], "duration": 15, "voiceId": "af_heart"}
+    r = srv.post("/api/v1/generate", key=srv.key, json={**ok, "logoAssetId": theirs})
+    assert r.status_code == 403 and isinstance(r.json()["error"], str), r.text  # another account's asset
+    sound = asset(srv, silence_wav(), "tone.wav")
+    r = srv.post("/api/v1/generate", key=srv.key, json={**ok, "imageAssetIds": [image, sound]})
+    assert r.status_code == 400 and r.json()["details"]["fieldErrors"]["imageAssetIds"][0].startswith("[1]"), r.text
+    r = srv.post("/api/v1/generate", key=srv.key, json={**{k: v for k, v in ok.items() if k != "imageAssetIds"},
+                                                        "imageUrls": ["http://127.0.0.1:9/p.png"]})
+    assert r.status_code == 400 and "imageUrls" in r.json()["details"]["fieldErrors"], r.text  # the SSRF guard
+    r = srv.post("/api/v1/generate", key=srv.key, json={**ok, "musicAssetId": image})
+    assert r.status_code == 400 and "musicAssetId" in r.json()["details"]["fieldErrors"], r.text
+    assert srv.get("/api/v1/projects?limit=0", key=srv.key).status_code == 400
+    assert srv.get("/api/v1/jobs/ver_nothing", key=srv.key).status_code == 404
+    assert balance(srv) == before
+
+
+def test_seed_003_insufficient_credits_is_a_402_in_credits(srv):
+    image = asset(srv, product_png(), "bottle.png")
+    have = credits(srv)["balance"]
+    body = {"prompt": "x", "imageAssetIds": [image], "duration": 60, "voiceId": "af_heart",
+            "qualityLoopVariants": 3}
+    need = 10 * 3 * 8 + 35 * 8 + 3 + 2
+    assert have == 500 < need
+    r = srv.post("/api/v1/generate", key=srv.key, json=body)
+    assert r.status_code == 402, r.text
+    assert r.json() == {"error": f"Insufficient credits: {need} required but only {have} available"}
+
+
+def test_the_cta_designs_are_listed_with_previews(srv):
+    r = srv.get("/api/v1/cta-designs", key=srv.key)
+    assert r.status_code == 200 and "X-Request-Id" in r.headers, r.headers
+    designs = r.json()["designs"]
+    assert [d["id"] for d in designs] == ["minimal", "bold", "gradient", "split", "glass", "neon", "editorial",
+                                          "brutalist"]
+    pictures = set()
+    for d in designs:
+        png = srv.get(d["previewUrl"] + "?aspectRatio=16:9", key=srv.key)
+        assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+        assert Image.open(io.BytesIO(png.content)).size == (640, 360)
+        pictures.add(png.content)
+    assert len(pictures) == 8  # eight distinct layouts
+    assert srv.get("/api/v1/cta-designs/fancy/preview", key=srv.key).status_code == 404
+    bad = srv.get("/api/v1/cta-designs/bold/preview?gradientColor=orange", key=srv.key)
+    assert bad.status_code == 400 and "gradientColor" in bad.json()["details"]["fieldErrors"]
+
+
+def test_a_failed_version_refunds_all_its_credits(srv):
+    """Max-Processing-Time of one second stops the job mid-pipeline: the version is failed, every credit back."""
+    image = asset(srv, product_png(), "bottle.png")
+    before = credits(srv)["balance"]
+    r = srv.post("/api/v1/generate", key=srv.key, headers={"Max-Processing-Time": "1"}, json={
+        "prompt": "Premium red water bottle", "imageAssetIds": [image], "duration": 15, "voiceId": "af_heart"})
+    assert r.status_code == 200, r.text
+    version = r.json()["versionId"]
+    deadline, seen = time.monotonic() + 120, None
+    while time.monotonic() < deadline:
+        seen = srv.get(f"/api/v1/jobs/{version}", key=srv.key).json()
+        if seen["status"] != "generating":
+            break
+        time.sleep(0.25)
+    assert seen is not None and seen["status"] == "failed" and seen["videoUrl"] is None, seen
+    assert credits(srv)["balance"] == before
+    listed = srv.get("/api/v1/projects", key=srv.key).json()["projects"]
+    assert listed[0]["latestVersion"]["status"] == "failed"
+
+
+def test_the_concurrency_limit_is_a_429_in_the_seeds_shape(srv):
+    """CONFIG allows 2 active jobs per account; both are cut at one second so the test stays short."""
+    image = asset(srv, product_png(), "bottle.png")
+    body = {"prompt": "Premium red water bottle", "imageAssetIds": [image], "duration": 15, "voiceId": "af_heart"}
+    started = [srv.post("/api/v1/generate", key=srv.key, headers={"Max-Processing-Time": "1"}, json=body)
+               for _ in range(2)]
+    assert all(r.status_code == 200 for r in started), [r.text for r in started]
+    r = srv.post("/api/v1/generate", key=srv.key, json=body)
+    assert r.status_code == 429, r.text
+    assert r.json() == {"error": "Concurrency limit reached. Wait for active jobs to complete.", "active": 2, "max": 2}
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and credits(srv)["activeJobs"]:
+        time.sleep(0.25)
+    assert credits(srv)["activeJobs"] == 0

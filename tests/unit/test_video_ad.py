@@ -1,0 +1,104 @@
+"""The video-ad pieces without the server (issue 21): the copy template, shot variants and their score, motion,
+seed 003's credit quote, body checks and packages, and migration 11's tables."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+from noxus_local.api.ad_routes import check_body, package_list, quote
+from noxus_local.config import load_config
+from noxus_local.generate.ad_copy import scene_count, speech_seconds, subject, write_copy
+from noxus_local.products.ad_shots import backdrop_order, energy, motion, uncut, variants
+from noxus_local.store.db import Database
+from noxus_local.tools.video_ad import voice_speed
+
+
+def red_cutout() -> Image.Image:
+    img = Image.new("RGBA", (200, 400), (0, 0, 0, 0))
+    ImageDraw.Draw(img).rounded_rectangle((20, 20, 180, 380), radius=30, fill=(210, 30, 40, 255))
+    return img
+
+
+def test_the_template_writes_one_text_per_scene_naming_the_product_and_the_company():
+    copy = write_copy(None, "Premium wireless headphones — sleek, modern", 15, "en", company="SoundWave")
+    assert copy.writer == "template" and len(copy.texts) == scene_count(15) == 3
+    assert copy.texts[0] == "Meet premium wireless headphones." and copy.texts[-1] == "Get yours today from SoundWave."
+    assert [len(write_copy(None, "x", d, "es").texts) for d in (15, 30, 60)] == [3, 5, 8]
+    assert write_copy(None, "Botella roja", 15, "es").texts[0] == "Descubre botella roja."
+    assert subject("iPhone case: tough") == "iPhone case" and speech_seconds(15) == 12.5
+    for duration in (15, 30, 60):  # the lines fill most of the slot before the end card, never more
+        chars = sum(len(t) + 1 for t in write_copy(None, "A red bottle", duration, "en", company="Acme").texts)
+        assert 0.6 * speech_seconds(duration) * 11 <= chars <= 1.05 * speech_seconds(duration) * 11, (duration, chars)
+
+
+def test_the_text_models_copy_is_used_when_it_gives_one_text_per_scene_else_the_template():
+    from tests.unit.test_script_to_video import ScriptedLlm
+
+    good = '{"scenes": [{"text": "Cold all day."}, {"text": "Steel that lasts."}, {"text": "Buy it now."}]}'
+    llm = ScriptedLlm(['{"scenes": [{"text": "Only one."}]}', good])  # a wrong count, then right: one retry
+    copy = write_copy(llm, "Red bottle", 15, "en")
+    assert copy.writer == "llm" and copy.texts == ("Cold all day.", "Steel that lasts.", "Buy it now.")
+    assert llm.asked == 2
+    fallback = write_copy(ScriptedLlm(["no json", "still none"]), "Red bottle", 15, "en", company="Acme")
+    assert fallback.writer == "template" and fallback.texts[-1] == "Get yours today from Acme."
+    assert "no usable ad copy" in fallback.warnings[0]
+
+
+def test_variants_follow_the_edit_style_and_the_best_stands_out_from_its_backdrop():
+    photo = Image.new("RGB", (400, 500), (250, 250, 250))
+    assert backdrop_order("lifestyle shot, depth of field")[0] == "blurred"
+    assert backdrop_order("on a wooden table")[0] == "flat_lay" and backdrop_order("")[0] == "studio"
+    shots = variants(red_cutout(), photo, (360, 640), style="", colour=None, count=3, seed=0)
+    assert [s.backdrop for s in shots] == ["studio", "gradient", "flat_lay"]
+    assert all(s.image.size == (360, 640) for s in shots)
+    best = max(shots, key=lambda s: s.score)
+    assert best.backdrop == "studio"  # red on white beats red on its own reddish gradient
+    assert uncut(photo, (360, 640)).size == (360, 640)
+
+
+def test_emotion_sets_the_motion_and_voice_style_the_speed():
+    assert energy("excitement") > energy("") > energy("calm and elegant")
+    calm, excited = motion(0, "calm"), motion(0, "excitement")
+    assert excited.zoom_end - excited.zoom_start > calm.zoom_end - calm.zoom_start > 0
+    assert motion(2, "").zoom_start > motion(2, "").zoom_end  # the third scene pulls out
+    assert voice_speed("energetic") > voice_speed("") > voice_speed("soft and warm")
+
+
+def test_the_quote_is_seed_003s_table(tmp_path: Path):
+    cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path)})
+    assert quote(cfg, 15, 2) == 170  # the seed's own example: 60 + 105 + 3 + 2
+    assert quote(cfg, 30, 3) == 10 * 3 * 5 + 35 * 5 + 5
+    assert [p["priceDisplay"] for p in package_list(cfg)] == ["$39", "$119", "$249"]
+    assert [p["popular"] for p in package_list(cfg)] == [False, True, False]
+
+
+@pytest.mark.parametrize("body, fields", [
+    ({}, {"prompt", "imageUrls", "imageAssetIds", "duration", "voiceId"}),
+    ({"prompt": "x", "imageAssetIds": ["a"] * 11, "duration": 15, "voiceId": "v"}, {"imageAssetIds"}),
+    ({"prompt": "x", "imageAssetIds": [], "duration": 15, "voiceId": "v"}, {"imageAssetIds"}),
+    ({"prompt": "x", "imageAssetIds": ["a"], "duration": True, "voiceId": "v"}, {"duration"}),
+    ({"prompt": "x", "imageAssetIds": ["a"], "duration": 15, "voiceId": "v", "tone": "t" * 201}, {"tone"}),
+    ({"prompt": "x", "imageAssetIds": ["a"], "duration": 15, "voiceId": "v", "veoModel": "veo-3"}, {"veoModel"}),
+    ({"prompt": "x", "imageAssetIds": ["a"], "duration": 15, "voiceId": "v", "gradientColor": "#FF5500"}, set()),
+])
+def test_generate_bodies_are_checked_field_by_field(body, fields):
+    assert set(check_body(body)) == fields
+
+
+def test_migration_11_keeps_projects_and_versions_tied_to_their_jobs(tmp_path: Path):
+    db = Database(tmp_path / "store.db")
+    try:
+        db.migrate()
+    finally:
+        db.close()
+    conn = sqlite3.connect(tmp_path / "store.db")
+    conn.execute("PRAGMA foreign_keys = ON")
+    with pytest.raises(sqlite3.IntegrityError):  # a version of no project, for no job
+        conn.execute("INSERT INTO ad_versions VALUES ('ver_x', 'proj_none', 'acct', 'job_none', 170, 0)")
+    cols = [r[1] for r in conn.execute("PRAGMA table_info(ad_versions)")]
+    assert cols == ["id", "project_id", "account_id", "job_id", "total_credits", "created_at"]
+    conn.close()
