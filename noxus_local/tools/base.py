@@ -151,6 +151,7 @@ class ToolContext:
     steps: StepTracker = field(default_factory=StepTracker)
     models: Any = None  # the process's inference.cache.ModelCache: ctx.models.get(SileroVad)
     job_id: str = ""  # for a tool that hands its work to the route that waits for it (tools/chat.py's stream)
+    account_id: str = ""  # whose job: a tool's per-account cache (script-to-video's re-render); "" = none
 
     def step(self, name: str) -> StepScope:
         """Enter a declared step: ``with ctx.step("render") as step: step.progress(40)``.

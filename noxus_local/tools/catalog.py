@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from noxus_local.config import Config
 from noxus_local.errors import ConfigError, ToolNotFound
+from noxus_local.generators import for_config
 from noxus_local.money import Price
 from noxus_local.tools.auto_subtitles import AutoSubtitlesTool
 from noxus_local.tools.base import Tool
@@ -36,10 +38,13 @@ class Catalog:
                 self._names[name] = tool
 
     @classmethod
-    def default(cls, diagnostics: bool = False) -> Catalog:
+    def default(cls, diagnostics: bool = False, cfg: Config | None = None) -> Catalog:
+        """Every tool; with ``cfg``, script-to-video gets its ``[generators]`` image generator
+        (``Catalog.default(cfg=cfg).resolve("script-to-video").generate``: None when none is declared)."""
+        generate = None if cfg is None else for_config(cfg)
         tools: list[Tool] = [QrTool(), ImageConvertTool(), AutoSubtitlesTool(), ImageAnalyzeTool(),
                              ImageAnalyzeBatchTool(), TextToSpeechTool(), VideoAnalyzeTool(), ChatTool(),
-                             ScriptToVideoTool()]
+                             ScriptToVideoTool(generate=generate)]
         if diagnostics:
             tools += [WaitTool(), PipelineTool()]
         return cls(tools)
