@@ -65,16 +65,16 @@ LONG = ("Hace más de cuatro siglos el café llegó a los puertos de Europa desd
         "Si pruebas un café de especialidad con calma descubrirás sabores que no esperabas, como fruta roja, "
         "caramelo, flores blancas o un chocolate muy suave al final.",
         "Esta semana abrimos nuestra nueva tienda junto al mercado central y queremos que vengas a conocer a las "
-        "personas que tuestan cada saco que servimos.",
-        "Ven a visitarnos cualquier mañana a partir de las siete, siéntate junto a la ventana y deja que la "
-        "primera taza corra de nuestra cuenta.")
+        "personas que tuestan, muelen y preparan cada saco que servimos.",
+        "Ven a visitarnos cualquier mañana a partir de las siete, siéntate junto a la ventana con calma y deja "
+        "que la primera taza del día corra de nuestra cuenta.")
 
 
 def script_of(seconds: float, scenes: int = 0) -> str:
     """``scenes`` long sentences (one scene each), or sentences in turn until ~``seconds`` of speech at ~14
     characters a second."""
     if scenes:
-        per = seconds * 14 / scenes
+        per = seconds * 17 / scenes  # long sentences read faster than short ones: ~17 characters a second
         return " ".join(_stretched(LONG[i % len(LONG)], per) for i in range(scenes))
     """Sentences in turn until ~``seconds`` of speech at ~14 characters a second."""
     out: list[str] = []
