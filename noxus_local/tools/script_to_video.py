@@ -188,7 +188,7 @@ class ScriptToVideoTool(Tool):
         _one_source(params)
         if params.get("timeline") is not None:
             count = sum(1 for key in files if MATERIAL_KEY.fullmatch(key))
-            params["timeline"] = edit_dict(read_edit(params["timeline"], count))
+            params["timeline"] = edit_dict(read_edit(_json_field(params["timeline"], "timeline"), count))
         if params.get("idea") is not None and params["language"] not in SCRIPT_LANGUAGES:
             raise ValidationError.fields({"language": [Text(
                 f"una idea se escribe en {one_of(sorted(SCRIPT_LANGUAGES))}; da un guion para otras lenguas",
@@ -372,6 +372,18 @@ def _one_source(params: dict[str, Any]) -> None:
     if not text.strip() or (script is not None and not has_words(script)):
         name = "idea" if script is None else "script"
         raise ValidationError.fields({name: [Text("no hay nada que narrar", "nothing to narrate")]})
+
+
+def _json_field(value: Any, name: str) -> Any:
+    """A JSON value as it came: an object from a JSON body, or the text of a form field parsed.
+    Example: ``_json_field('{"scenes": []}', "timeline") == {"scenes": []}``."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise ValidationError.fields({name: [Text("debe ser un documento JSON", "must be a JSON document")]}) \
+            from None
 
 
 def _spoken_text(params: Mapping[str, Any]) -> str | None:

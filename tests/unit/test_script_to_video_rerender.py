@@ -57,6 +57,12 @@ def test_the_tool_takes_exactly_one_of_idea_script_or_timeline():
     params = tool.validate({"timeline": doc({"kind": "designed"}, {"kind": "designed"})}, {}, Limits())
     assert [s["text"] for s in params["timeline"]["scenes"]] == ["Escena 0.", "Escena 1."]
     assert tool.units(params, {}) > len("Escena 0. Escena 1.") / 15
+    import json
+
+    as_form = tool.validate({"timeline": json.dumps(doc({"kind": "designed"}))}, {}, Limits())  # a form field
+    assert as_form["timeline"]["scenes"][0]["text"] == "Escena 0."
+    with pytest.raises(ValidationError):
+        tool.validate({"timeline": "{not json"}, {}, Limits())
     for raw in ({"timeline": doc({"kind": "designed"}), "script": "Hola."}, {"timeline": {"scenes": []}},
                 {"timeline": doc({"kind": "material", "material": 0})}):
         with pytest.raises(ValidationError):
