@@ -214,8 +214,10 @@ def test_an_idea_is_written_by_the_text_model_then_rendered(srv, tmp_path):
     micros = (tokens["prompt"] * 200 + tokens["completion"] * 600) / 1000
     assert tokens["charged_as_seconds"] == pytest.approx(micros / UNIT_MICROS, abs=1e-5)
     charged, held = Decimal(body["billing"]["charged_usd"]), Decimal(body["billing"]["estimated_usd"])
-    assert expected_charge(res["duration"]) < charged <= held
     assert charged == min(held, expected_charge(round(res["duration"] + tokens["charged_as_seconds"], 3)))
+    assert charged <= held
+    if expected_charge(res["duration"]) < held:  # the 0.5B model may write past duration × 1.3: then the hold caps
+        assert charged > expected_charge(res["duration"])
 
 
 def test_text_with_filter_and_subtitle_syntax_emoji_and_rtl_stays_text(srv, tmp_path):

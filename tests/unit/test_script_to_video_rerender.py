@@ -114,3 +114,21 @@ def test_an_ideas_tokens_are_seconds_of_its_price_and_the_hold_covers_them():
     bare = tool.units({"idea": "x", "duration": 30}, {})
     priced = tool.units({"idea": "x", "duration": 30, "token_rates": rates}, {})
     assert priced - bare == pytest.approx(token_seconds(rates, 2500 + 60 * 30, 300 + 12 * 30), abs=1e-3)
+
+
+def test_an_idea_job_is_charged_more_than_the_same_video_from_a_script_never_above_its_hold():
+    from noxus_local.core.billing import settlement
+    from noxus_local.tools.base import ToolOutput
+
+    own = Price("second", 2000, 10_000)
+    extra = token_seconds(token_rates(Price("1k_tokens", 200, 0, 600), own), 3100, 420)
+    row = {"price_unit": "second", "unit_price_micros": 2000, "minimum_price_micros": 10_000,
+           "hold_micros": 40_000, "estimated_units": 20.0}
+
+    def charged(units: float) -> int:
+        micros, _ = settlement(row, ToolOutput(b"", "v.mp4", "video/mp4", units=units))
+        return min(micros, row["hold_micros"])  # core.jobs.finish caps at the hold
+
+    script, idea = charged(12.4), charged(round(12.4 + extra, 3))
+    assert idea - script == (3100 * 200 + 420 * 600) // 1000 == 872 and idea <= row["hold_micros"]
+    assert charged(round(30.0 + extra, 3)) == row["hold_micros"]  # never above the hold
