@@ -110,6 +110,10 @@ class VideoSettings:
                                     "longer is 413 limit_exceeded (max_script_chars).")
     fps: int = setting(25, "script-to-video: frames per second of the rendered video.")
     loudness_lufs: float = setting(-16.0, "script-to-video: EBU R128 loudness the narration is normalised to.")
+    cache_mb: float = setting(512.0, "script-to-video: megabytes of narration and generated pictures kept per "
+                              "account (<data>/cache/compose) so a re-render of an edited timeline re-makes only "
+                              "what changed; least recently used first out, unused entries dropped after "
+                              "jobs.retention_hours; 0 = keep nothing.")
 
 
 @dataclass

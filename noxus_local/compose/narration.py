@@ -12,17 +12,28 @@ Example::
     with tts.open_voice(cache, {"ef_dora": 1.0}, "es") as voice:
         told = narrate(["Hola.", "Adiós."], voice, 1.0, cancel=token)
     told.spans[1].start, told.duration      # 1.32, 2.71  (0.35 s gap, 0.6 s tail)
+
+A re-render speaks only what changed: ``kept`` (``SpeechStore``) keeps each scene's speech
+in compose/cache.py's ``PartCache`` under the hash of its text, voice, speed, language and
+engine, and ``narrate`` asks it before speaking::
+
+    store = SpeechStore(cache, "acct_1", voice={"ef_dora": 1.0}, speed=1.0, language="es")
+    told = narrate(["Hola.", "Adiós."], voice, 1.0, cancel=token, kept=store)
+    store.made, store.reused                # (2, 0) the first time, (0, 2) the second
 """
 
 from __future__ import annotations
 
+import json
 import wave
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from noxus_local.compose.cache import PartCache, part_key
 from noxus_local.errors import LimitExceeded
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.speech.synthesis import over_audio_limit
@@ -56,15 +67,67 @@ class Narration:
         return tuple(w for s in self.spans for w in s.words)
 
 
+ENGINE_VERSION = 1  # bump when speech synthesis changes what the same text, voice and speed sound like
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """One scene's speech: what ``narrate`` needs of ``tts.Speech``, and what the cache keeps."""
+
+    samples: np.ndarray
+    sample_rate: int
+    words: tuple[Word, ...]
+
+
+class SpeechStore:
+    """Scenes' speech kept in a ``PartCache`` for one account, voice, speed and language.
+
+    ``get(text, make)`` returns the kept speech of ``text`` or makes it (``make()``) and keeps it;
+    ``made`` and ``reused`` count the scenes synthesised and the scenes taken from the cache.
+    """
+
+    def __init__(self, cache: PartCache, account: str, voice: Mapping[str, float], speed: float, language: str,
+                 engine: str = "") -> None:
+        self.cache, self.account = cache, account
+        self.inputs: dict[str, Any] = {"voice": dict(voice), "speed": speed, "language": language,
+                                       "engine": engine, "version": ENGINE_VERSION}
+        self.made = self.reused = 0
+
+    def get(self, text: str, make: Callable[[], Spoken]) -> Spoken:
+        key = part_key("narration", text=text, **self.inputs)
+        made: list[Spoken] = []
+
+        def fill(folder: Path) -> None:
+            spoken = make()
+            made.append(spoken)
+            np.save(folder / "audio.npy", spoken.samples.astype(np.float32), allow_pickle=False)
+            words = [[w.word, w.start, w.end, w.probability] for w in spoken.words]
+            (folder / "speech.json").write_text(json.dumps({"rate": spoken.sample_rate, "words": words}), "utf-8")
+
+        folder, hit = self.cache.get_or_make(self.account, "narration", key, fill)
+        if not hit:
+            self.made += 1
+            return made[0]
+        self.reused += 1
+        meta = json.loads((folder / "speech.json").read_text("utf-8"))
+        samples = np.load(folder / "audio.npy", allow_pickle=False)
+        return Spoken(samples, int(meta["rate"]), tuple(Word(w, s, e, p) for w, s, e, p in meta["words"]))
+
+
 def narrate(texts: Sequence[str], voice: Voice, speed: float, *, cancel: CancelToken,
-            progress: Callable[[float], None] = lambda _: None, max_seconds: float = 0) -> Narration:
-    """Every scene text spoken, timed on one clock; ``max_seconds`` (0 = none) is a 413 past it."""
+            progress: Callable[[float], None] = lambda _: None, max_seconds: float = 0,
+            kept: SpeechStore | None = None) -> Narration:
+    """Every scene text spoken, timed on one clock; ``max_seconds`` (0 = none) is a 413 past it.
+    With ``kept``, a scene spoken before with the same voice, speed and language is not spoken again."""
     parts: list[np.ndarray] = []
     spans: list[Span] = []
     rate, offset = 0, 0
     for i, text in enumerate(texts):
-        speech = speak(text, voice, speed, cancel=cancel,
-                       progress=lambda f, i=i: progress((i + f) / len(texts)))
+        def make(i: int = i, text: str = text) -> Spoken:
+            said = speak(text, voice, speed, cancel=cancel, progress=lambda f: progress((i + f) / len(texts)))
+            return Spoken(said.samples, said.sample_rate, said.words)
+
+        speech = make() if kept is None else kept.get(text, make)
         rate = speech.sample_rate
         pad = int(round((TAIL if i == len(texts) - 1 else GAP) * rate))
         audio = np.concatenate([speech.samples.astype(np.float32), np.zeros(pad, np.float32)])

@@ -21,6 +21,7 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from noxus_local.compose.timeline import Visual
+from noxus_local.errors import JobCancelled, ProcessingTimeout, Text
 
 log = logging.getLogger(__name__)
 Generate = Callable[[str, int, int, int], Path]
@@ -68,19 +70,34 @@ class Chosen:
     warning: str | None = None
 
 
+def scene_seed(prompt: str) -> int:
+    """A generator's seed from the scene's visual description: the same description, the same picture
+    (and the same cache entry on a re-render, wherever the scene moved). Example: ``scene_seed("un faro")``
+    is the same number on every run, below 2**31."""
+    return int.from_bytes(hashlib.sha256(prompt.encode("utf-8", "surrogatepass")).digest()[:4], "big") >> 1
+
+
 def choose(index: int, prompt: str, material: Material | None, size: tuple[int, int],
-           generate: Generate | None = None, workdir: Path | None = None) -> Chosen:
-    """One scene's visual. ``generate`` gets the scene's visual description and a seed from its index."""
+           generate: Generate | None = None, workdir: Path | None = None, seed: int | None = None) -> Chosen:
+    """One scene's visual. ``generate`` gets the scene's visual description and ``seed`` (default: the
+    index + 1). A generator failure is a designed scene and a warning (a ``GeneratorError``'s own
+    bilingual message); a cancelled or timed-out job is not a failure of the generator: it raises."""
     if material is not None:
         return Chosen(Visual("material", material.path), material.name or material.path.name)
     if generate is not None:
         try:
-            path = generate(prompt, size[0], size[1], index + 1)
+            path = generate(prompt, size[0], size[1], index + 1 if seed is None else seed)
             if workdir is not None and not Path(path).resolve().is_relative_to(workdir.resolve()):
                 raise ValueError("the generator wrote outside the job's folder")
             return Chosen(Visual("generated", Path(path)), Path(path).name)
+        except (JobCancelled, ProcessingTimeout):
+            raise
         except Exception as exc:  # noqa: BLE001 - any generator failure is a designed scene and a warning
             log.info("scene %d: image generator failed (%s); designed scene instead", index, type(exc).__name__)
+            said = getattr(exc, "message", None)
+            if isinstance(said, Text):
+                return Chosen(Visual("designed"), None, Text(f"escena {index}: {said}; se usó una escena diseñada",
+                                                             f"scene {index}: {said.en}; a designed scene was used"))
             return Chosen(Visual("designed"), None,
                           f"scene {index}: the image generator failed ({type(exc).__name__}); a designed scene "
                           "was used")

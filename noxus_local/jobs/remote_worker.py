@@ -63,7 +63,7 @@ class RemoteWorker:
     def __init__(self, cfg: Config, client: WorkerClient, redis: Any, threads: int | None = None,
                  name: str | None = None) -> None:
         self.cfg, self.client, self.redis = cfg, client, redis
-        self.catalog = Catalog.default(cfg.jobs.diagnostic_tools)
+        self.catalog = Catalog.default(cfg.jobs.diagnostic_tools, cfg)
         self.name = name or cfg.worker.name or f"{socket.gethostname()}:{os.getpid()}"
         self.pool, self.models = ComputePool.from_config(cfg), ModelCache(cfg)
         self.tools = [t.slug for t in self.catalog.tools.values()

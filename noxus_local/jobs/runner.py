@@ -186,7 +186,7 @@ class JobRunner:
                            limits=Limits(**json.loads(row["limits"])),
                            workdir=self.files.work_dir(row["id"]),
                            progress=tracker.progress, cancel=token, steps=tracker, models=self.models,
-                           settings=self.cfg, job_id=row["id"])
+                           settings=self.cfg, job_id=row["id"], account_id=row["account_id"])
 
     def _succeed(self, row: sqlite3.Row, out: ToolOutput, tracker: StepTracker) -> None:
         """Store the outputs and settle; over the tier's output ceiling or storage quota the

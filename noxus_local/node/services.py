@@ -24,6 +24,7 @@ from noxus_local.accounts.store import bootstrap_default, sync_config
 from noxus_local.assets.files import FileStore, load_secret
 from noxus_local.assets.store import AssetStore
 from noxus_local.billing.limits import RequestLimiter
+from noxus_local.compose.cache import PartCache
 from noxus_local.config import Config
 from noxus_local.inference.cache import ModelCache, model_class
 from noxus_local.jobs import analysis_view as analysis
@@ -96,7 +97,7 @@ def prepare(cfg: Config) -> str | None:
 
 
 def build_services(cfg: Config) -> Services:
-    catalog = Catalog.default(cfg.jobs.diagnostic_tools)
+    catalog = Catalog.default(cfg.jobs.diagnostic_tools, cfg)
     cfg.prices = catalog.priced(cfg.prices)  # before anything opens: a tool without a price never serves free
     db = open_db(cfg)
     store = FileStore(Path(cfg.server.data_dir), load_secret(Path(cfg.server.data_dir), cfg.server.secret_key))
@@ -126,11 +127,18 @@ def schedule_webhook(svc: Services, job_id: str) -> None:
     svc.hooks.schedule_job(row, {"event": event, **body})
 
 
+def compose_cache(cfg: Config) -> PartCache:
+    """script-to-video's per-account cache of narration and generated pictures (compose/cache.py),
+    bounded by ``[video] cache_mb``. Example: ``compose_cache(cfg).root == data_dir / "cache" / "compose"``."""
+    return PartCache(Path(cfg.server.data_dir) / "cache" / "compose", int(cfg.video.cache_mb * 2**20))
+
+
 def maintenance_for(svc: Services) -> Maintenance:
     cfg = svc.cfg
 
     def sweep() -> None:
         sweep_files(svc.db, Path(cfg.server.data_dir), cfg.jobs.retention_hours)
+        compose_cache(cfg).prune(cfg.jobs.retention_hours * 3600)  # script-to-video's narration and pictures
         svc.assets.sweep(time.time() - 3600)  # assets are kept; only a crash's leftovers go
 
     def recover_stale() -> None:

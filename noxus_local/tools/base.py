@@ -148,6 +148,7 @@ class ToolContext:
     models: ModelCache | None = None
     settings: Config = field(default_factory=Config)
     job_id: str = ""  # for a tool that hands its work to the route that waits for it (tools/chat.py's stream)
+    account_id: str = ""  # whose job: a tool's per-account cache (script-to-video's re-render); "" = none
 
     def step(self, name: str) -> StepScope:
         """Enter a declared step: ``with ctx.step("render") as step: step.progress(0.4)``.

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from noxus_local.config import parse_price
+from noxus_local.config import Config, parse_price
 from noxus_local.errors import ConfigError, ToolNotFound
+from noxus_local.generators import for_config
 from noxus_local.money import Price
 from noxus_local.tools.auto_clip import AutoClipTool
 from noxus_local.tools.auto_subtitles import AutoSubtitlesTool
@@ -48,8 +49,12 @@ class Catalog:
                 self._names[name] = tool
 
     @classmethod
-    def default(cls, diagnostics: bool = False) -> Catalog:
-        return cls(tool() for tool in (*TOOLS, *(DIAGNOSTIC_TOOLS if diagnostics else ())))
+    def default(cls, diagnostics: bool = False, cfg: Config | None = None) -> Catalog:
+        """Every tool; with ``cfg``, script-to-video gets its ``[generators]`` image generator
+        (``Catalog.default(cfg=cfg).resolve("script-to-video").generate``: None when none is declared)."""
+        generate = None if cfg is None else for_config(cfg)
+        return cls(ScriptToVideoTool(generate=generate) if tool is ScriptToVideoTool else tool()
+                   for tool in (*TOOLS, *(DIAGNOSTIC_TOOLS if diagnostics else ())))
 
     def resolve(self, name: str) -> Tool:
         tool = self._names.get(name)

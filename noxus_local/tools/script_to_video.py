@@ -10,9 +10,21 @@ the caller's ``materials`` (each used before any repeats) or a designed scene;
 compose/render.py draws the timeline in one ffmpeg run, with captions burned
 from the speech's own word timings, ducked music and a logo.
 
-Priced per second of rendered video. The hold is estimated from the script's
-length at a slow speaking rate (or ``duration`` for an idea), the charge is the
-rendered MP4's length, never above the hold.
+Priced per second of rendered video, plus, for an ``idea``, the text model's
+tokens at ``[prices.chat]``'s rates folded in as seconds of that price (a
+price has one unit): ``token µUSD / (µUSD per second)`` more seconds. The hold
+is estimated from the script's length at a slow speaking rate (or ``duration``
+for an idea, plus its token estimate), the charge is the rendered MP4's length
+(plus the tokens the model really used), never above the hold.
+
+Re-render: post the returned ``timeline.json`` (edited: texts, visuals, order)
+as ``timeline`` instead of ``idea``/``script``, with the same ``materials``
+when its scenes name them (compose/edit.py: scenes refer to the request's
+materials by index or to a generator prompt, never to server paths). Each
+scene's narration (and each generated picture) is kept per account in
+``<data>/cache/compose`` (compose/cache.py, ``[video] cache_mb``, pruned by the
+retention job), so only the scenes whose text changed are spoken again;
+``result.cache`` counts them: ``{"narration": {"made": 1, "reused": 2}, ...}``.
 
 Outputs: the MP4 (primary), ``script.txt``, ``timeline.json``, SRT, VTT and the
 narration (MP3). ``result``: ``script``, ``scenes`` (index, text, start, end,
@@ -30,8 +42,10 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+import shutil
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -41,16 +55,18 @@ from noxus_local import compose
 from noxus_local.captions import styles, subtitles
 from noxus_local.captions.cues import Cue, CueRules, cues_from_words, default_max_chars
 from noxus_local.captions.styles import OPTIONS, PRESETS, resolve_style
+from noxus_local.compose.cache import PartCache, part_key
+from noxus_local.compose.edit import EditedScene, edit_dict, read_edit
 from noxus_local.compose.music import MODEL_ID as MUSIC_MODEL
 from noxus_local.compose.music import MusicLibrary
-from noxus_local.compose.narration import Narration, write_wav
+from noxus_local.compose.narration import Narration, SpeechStore, write_wav
 from noxus_local.compose.timeline import LOGO_PLACES, TRANSITIONS
-from noxus_local.compose.visuals import Generate, Material
+from noxus_local.compose.visuals import Chosen, Material
 from noxus_local.config import Config
 from noxus_local.errors import InvalidMedia, LimitExceeded, Text, UpstreamError, ValidationError, one_of
-from noxus_local.generate.scenes import Plan
+from noxus_local.generate.scenes import Plan, PlannedScene
 from noxus_local.media import fonts
-from noxus_local.money import Price
+from noxus_local.money import UNITS, Price
 from noxus_local.speech.phonemes import ESPEAK_VOICES
 from noxus_local.speech.voice_catalog import MODEL, VOICES
 from noxus_local.tools.base import (
@@ -77,6 +93,8 @@ SCRIPT_LANGUAGES = {"es": "es", "es-419": "es", "en": "en", "en-us": "en", "en-g
 CAPTION_OPTIONS = tuple(f"caption_{o}" for o in OPTIONS)
 MATERIAL_KEY = re.compile(r"materials_([0-9]+)")
 TRANSITION_SECONDS = 0.5
+IDEA_TOKENS = (2500, 300)  # an idea's prompt and generated tokens held for: fixed part, plus per second below
+IDEA_TOKENS_PER_SECOND = (60, 12)
 NO_LLM_WARNING = "no text model is installed: the scenes' visuals were planned from the sentences' key words"
 
 
@@ -121,7 +139,7 @@ class ScriptToVideoTool(Tool):
     steps = (Step("write", 3), Step("plan", 1), Step("voice", 3), Step("visuals", 1), Step("render", 5))
     inputs = (
         InputSpec("idea", "string", max_length=2000, help="What the video is about: the text model writes the "
-                  "script (give idea or script, not both)."),
+                  "script (give one of idea, script or timeline)."),
         InputSpec("script", "string", help="The narration as you want it spoken (idea or script); longer than "
                   "[video] max_script_chars is 413 limit_exceeded."),
         InputSpec("language", "string", default="es", choices=tuple(ESPEAK_VOICES),
@@ -158,13 +176,18 @@ class ScriptToVideoTool(Tool):
         InputSpec("logo", "file", help="An image (at most 10 MB) laid over the video; or logo_asset_id."),
         InputSpec("logo_position", "string", default="top_right", choices=LOGO_PLACES),
         InputSpec("transition", "string", default="fade", choices=TRANSITIONS),
+        InputSpec("timeline", "object", help="A re-render: the timeline.json a render returned, edited (scene "
+                  "texts, visuals, order); scenes name materials by index into this request's `materials` or a "
+                  "generator prompt, never a path. Unchanged scenes' narration is reused, not spoken again."),
         InputSpec("planner", "string", default="auto", choices=("auto", "llm", "sentences"),
                   help="Who plans the scenes' visuals: the text model (llm), the sentences' key words, or auto "
                        "(the model where it is used: two or more materials, an image generator, an idea)."),
     )
 
-    def __init__(self, generate: Generate | None = None) -> None:
-        self.generate = generate  # an image generator adapter (issue 20 item 6); None: designed scenes
+    def __init__(self, generate: Any = None) -> None:
+        # an image generator (generators.for_config: ``gen(prompt, w, h, seed, out_dir, cancel)``, with a
+        # ``name``), given by the catalog from [generators]; None: scenes without a material are designed
+        self.generate = generate
         self._models: dict[int, Any] = {}
         self._lock = threading.Lock()
 
@@ -184,6 +207,9 @@ class ScriptToVideoTool(Tool):
 
     def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
         _one_source(params)
+        if params.get("timeline") is not None:
+            count = sum(1 for key in files if MATERIAL_KEY.fullmatch(key))
+            params["timeline"] = edit_dict(read_edit(_json_field(params["timeline"], "timeline"), count))
         if params.get("idea") is not None and params["language"] not in SCRIPT_LANGUAGES:
             raise ValidationError.fields({"language": [Text(
                 f"una idea se escribe en {one_of(sorted(SCRIPT_LANGUAGES))}; da un guion para otras lenguas",
@@ -209,11 +235,11 @@ class ScriptToVideoTool(Tool):
     def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
         """The script's length against ``[video] max_script_chars`` (413), the music against the library
         (400 listing it), the text model an idea needs (503 with its fetch command); settings frozen."""
-        most = cfg.video.max_script_chars
-        if params.get("script") is not None and len(params["script"]) > most:
-            raise LimitExceeded(Text(f"El guion tiene {len(params['script'])} caracteres; como mucho {most}.",
-                                     f"The script has {len(params['script'])} characters; at most {most}."),
-                                details={"limit": "max_script_chars", "max": most, "got": len(params["script"])})
+        most, text = cfg.video.max_script_chars, _spoken_text(params)
+        if text is not None and len(text) > most:
+            raise LimitExceeded(Text(f"El guion tiene {len(text)} caracteres; como mucho {most}.",
+                                     f"The script has {len(text)} characters; at most {most}."),
+                                details={"limit": "max_script_chars", "max": most, "got": len(text)})
         music = params["music"]
         if music != "none":
             library = MusicLibrary(_models_dir(cfg) / MUSIC_MODEL)
@@ -228,16 +254,23 @@ class ScriptToVideoTool(Tool):
         else:
             params["llm_installed"] = params["planner"] == "auto" and _installed(models, cfg)
         params["fps"], params["loudness"] = cfg.video.fps, cfg.video.loudness_lufs
+        params["cache_bytes"] = int(cfg.video.cache_mb * 2**20)
+        if params.get("idea") is not None:
+            params["token_rates"] = token_rates(cfg.price("chat"), cfg.price(self.slug))
 
     def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
         """Seconds of video the hold covers: the script at a slow speaking rate plus pauses, or
         ``duration`` with a margin for an idea. Example: 110 characters → 10 + 0.35 × scenes + 0.6."""
         if params.get("idea") is not None:
-            return round(params["duration"] * IDEA_MARGIN + 2, 3)
+            seconds = params["duration"]
+            tokens = tuple(a + b * seconds for a, b in zip(IDEA_TOKENS, IDEA_TOKENS_PER_SECOND, strict=True))
+            return round(seconds * IDEA_MARGIN + 2 + token_seconds(params.get("token_rates"), *tokens), 3)
         from noxus_local.generate.scenes import group, sentences
 
-        scenes = len(group(sentences(params["script"]), params["speed"]))
-        return round(len(params["script"]) / (SLOW_CHARS_PER_SECOND * params["speed"]) + 0.35 * scenes + 1, 3)
+        text = _spoken_text(params) or ""
+        timeline = params.get("timeline")
+        scenes = len(timeline["scenes"]) if timeline else len(group(sentences(text), params["speed"]))
+        return round(len(text) / (SLOW_CHARS_PER_SECOND * params["speed"]) + 0.35 * scenes + 1, 3)
 
     def work_units(self, params: dict[str, Any]) -> float:
         return self.units(params, {}) / IDEA_MARGIN
@@ -246,7 +279,7 @@ class ScriptToVideoTool(Tool):
     def _floor_seconds(params: dict[str, Any]) -> float:
         if params.get("idea") is not None:
             return float(params["duration"])
-        return len(params["script"]) / (FAST_CHARS_PER_SECOND * params["speed"])
+        return len(_spoken_text(params) or "") / (FAST_CHARS_PER_SECOND * params["speed"])
 
     # ------------------------------------------------------------ the run
 
@@ -254,28 +287,41 @@ class ScriptToVideoTool(Tool):
         from noxus_local.generate.scenes import plan_scenes
 
         p, warnings = ctx.params, []
-        wants_llm = self._wants_llm(p, len(_materials(ctx.files)))
+        edited = read_edit(p["timeline"], len(_materials(ctx.files))) if p.get("timeline") else None
+        wants_llm = edited is None and self._wants_llm(p, len(_materials(ctx.files)))
         llm = self._llm(ctx) if wants_llm and p.get("llm_installed") else None
         if wants_llm and llm is None:
             warnings.append(NO_LLM_WARNING)
+        llm = None if llm is None else CountingLlm(llm)
         script = p.get("script")
         if p.get("idea") is not None:
             with ctx.step("write"):
                 script = _write(llm, p, warnings)
         with ctx.step("plan"):
-            plan = plan_scenes(script, p["language"], llm, p["speed"])
+            if edited is not None:
+                plan = Plan(tuple(PlannedScene(e.text, e.visual.prompt or "", ()) for e in edited), "timeline")
+                script = " ".join(e.text for e in edited)
+            else:
+                plan = plan_scenes(script, p["language"], llm, p["speed"])
             warnings += plan.warnings
+        cache = _cache(ctx)
         with ctx.step("voice") as step:
-            narration = _narrate(ctx, plan, step.progress)
+            narration, spoken = _narrate(ctx, plan, step.progress, cache)
             wav = write_wav(narration, ctx.workdir / "narration.wav")
         width, height = frame_size(p["aspect_ratio"], p["resolution"])
         with ctx.step("visuals"):
-            scenes, chosen = self._scenes(ctx, plan, narration, (width, height), warnings)
+            drawn = Drawn(self.generate, ctx, cache)
+            scenes, chosen = self._scenes(ctx, plan, narration, (width, height), warnings, edited, drawn)
         with ctx.step("render") as step:
             tl = _timeline(ctx, scenes, wav, width, height)
             out = compose.render(tl, ctx.workdir / "video.mp4", workdir=ctx.workdir / "render", cancel=ctx.cancel,
                                  progress=step.progress)
-        return _output(ctx, script, tl, narration, chosen, plan, warnings, out)
+        extra = 0.0
+        if llm is not None and p.get("idea") is not None:
+            extra = token_seconds(p.get("token_rates"), llm.prompt_tokens, llm.completion_tokens)
+        counts = {"narration": {"made": spoken.made, "reused": spoken.reused},
+                  "visual": {"made": drawn.made, "reused": drawn.reused}}
+        return _output(ctx, script, tl, narration, chosen, plan, warnings, out, llm, extra, counts)
 
     def _wants_llm(self, params: Mapping[str, Any], materials: int) -> bool:
         """Whether the text model plans the scenes: asked for (``planner=llm``), or ``auto`` where its
@@ -291,36 +337,166 @@ class ScriptToVideoTool(Tool):
         return self.text_models(cfg).llm(cfg.llm.model, ctx.models)
 
     def _scenes(self, ctx: ToolContext, plan: Plan, narration: Narration, size: tuple[int, int],
-                warnings: list[str]) -> tuple[list[compose.Scene], list[str | None]]:
-        from noxus_local.compose.visuals import choose, match_materials
+                warnings: list[str], edited: tuple[EditedScene, ...] | None,
+                drawn: Drawn) -> tuple[list[compose.Scene], list[dict[str, Any]]]:
+        """Each scene's visual and how timeline.json names it (``ref``: a material's index, a prompt and
+        seed, or a designed scene's palette): a picture the server holds is never named by its path."""
+        from noxus_local.compose.visuals import choose, match_materials, scene_seed
 
         materials = _materials(ctx.files)
-        picks = match_materials([s.search for s in plan.scenes], materials)
-        scenes, sources = [], []
+        if edited is None:
+            picks = match_materials([s.search for s in plan.scenes], materials)
+        else:
+            picks = [e.visual.material for e in edited]
+        scenes, refs = [], []
         for i, (planned, span, pick) in enumerate(zip(plan.scenes, narration.spans, picks, strict=True)):
-            chosen = choose(i, planned.visual, None if pick is None else materials[pick], size, self.generate,
-                            ctx.workdir)
+            edit = None if edited is None else edited[i].visual
+            if edit is not None and edit.kind == "designed":
+                chosen = Chosen(compose.Visual("designed"), None)
+            else:
+                seed = edit.seed if edit is not None and edit.seed is not None else scene_seed(planned.visual)
+                chosen = choose(i, planned.visual, None if pick is None else materials[pick], size,
+                                None if self.generate is None else drawn, ctx.workdir, seed=seed)
+                if edit is not None and edit.kind == "generated" and self.generate is None:
+                    chosen = Chosen(chosen.visual, None, Text(
+                        f"escena {i}: no hay generador de imágenes; se usó una escena diseñada",
+                        f"scene {i}: no image generator is configured; a designed scene was used"))
             if chosen.warning:
                 warnings.append(chosen.warning)
-            scenes.append(compose.Scene(i, planned.text, span.start, span.end, chosen.visual, span.words))
-            sources.append(chosen.source)
-        return scenes, sources
+            visual = chosen.visual
+            if edit is not None:
+                visual = dataclasses.replace(visual, ken_burns=edit.ken_burns, trim_start=edit.trim_start,
+                                             palette=edit.palette, text=edit.text)
+            ref: dict[str, Any] = {"source": chosen.source}
+            if visual.kind == "material" and pick is not None:
+                ref |= {"material": pick, "name": chosen.source}
+            elif visual.kind == "generated":
+                ref |= {"prompt": planned.visual, "seed": seed, "generator": getattr(self.generate, "name", None)}
+            scenes.append(compose.Scene(i, planned.text, span.start, span.end, visual, span.words))
+            refs.append(ref)
+        return scenes, refs
 
 
 # ---------------------------------------------------------------- checks
 
 
 def _one_source(params: dict[str, Any]) -> None:
-    idea, script = params.get("idea"), params.get("script")
-    if (idea is None) == (script is None):
-        both = Text("da `idea` o `script`, uno de los dos", "give `idea` or `script`, exactly one")
+    idea, script, timeline = params.get("idea"), params.get("script"), params.get("timeline")
+    if sum(v is not None for v in (idea, script, timeline)) != 1:
+        both = Text("da `idea`, `script` o `timeline`, uno solo", "give `idea`, `script` or `timeline`, exactly one")
         raise ValidationError.fields({"idea": [both], "script": [both]})
+    if timeline is not None:
+        return
     from noxus_local.speech.synthesis import has_words
 
     text = idea if script is None else script
     if not text.strip() or (script is not None and not has_words(script)):
         name = "idea" if script is None else "script"
         raise ValidationError.fields({name: [Text("no hay nada que narrar", "nothing to narrate")]})
+
+
+def _json_field(value: Any, name: str) -> Any:
+    """A JSON value as it came: an object from a JSON body, or the text of a form field parsed.
+    Example: ``_json_field('{"scenes": []}', "timeline") == {"scenes": []}``."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise ValidationError.fields({name: [Text("debe ser un documento JSON", "must be a JSON document")]}) \
+            from None
+
+
+def _spoken_text(params: Mapping[str, Any]) -> str | None:
+    """The text to be spoken: the script, or a posted timeline's scene texts; None for an idea."""
+    if params.get("timeline"):
+        return " ".join(s["text"] for s in params["timeline"]["scenes"])
+    return params.get("script")
+
+
+def token_rates(chat: Price, own: Price) -> list[float] | None:
+    """``[µUSD per 1k prompt tokens, per 1k generated tokens, µUSD per second of video]``: how an idea's
+    tokens become seconds of script-to-video's price; None when either price cannot say (fixed prices).
+    Example: the defaults (chat 200/600 per 1k, 2000 per second) → ``[200, 600, 2000.0]``."""
+    if chat.output_unit_micros is None or own.unit is None or UNITS[own.unit][0] != "seconds" \
+            or own.unit_micros <= 0:
+        return None
+    return [chat.unit_micros, chat.output_unit_micros, own.unit_micros / UNITS[own.unit][1]]
+
+
+def token_seconds(rates: list[float] | None, prompt_tokens: int, completion_tokens: int) -> float:
+    """Tokens as seconds of video at the same money: ``token_seconds([200, 600, 2000], 3000, 500)``
+    → (3000 × 200 + 500 × 600) / 1000 / 2000 = 0.45."""
+    if not rates:
+        return 0.0
+    micros = (prompt_tokens * rates[0] + completion_tokens * rates[1]) / 1000
+    return round(micros / rates[2], 6)
+
+
+class CountingLlm:
+    """A text model that adds up the tokens of every answer (the idea's share of the charge).
+
+    Example: ``llm = CountingLlm(model); write_script(llm, idea, "es", 30); llm.prompt_tokens  # 2814``.
+    """
+
+    def __init__(self, llm: Any) -> None:
+        self.llm, self.prompt_tokens, self.completion_tokens = llm, 0, 0
+        self.name = getattr(llm, "name", "")
+
+    def chat(self, messages: Any, **settings: Any) -> Any:
+        done = self.llm.chat(messages, **settings)
+        self.prompt_tokens += done.prompt_tokens
+        self.completion_tokens += done.completion_tokens
+        return done
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.llm, name)
+
+
+class Drawn:
+    """The generator's pictures through the account's cache: ``drawn(prompt, w, h, seed)`` is a PNG in the
+    job's folder, made by the generator only when that prompt, size, seed and generator were not drawn
+    before (a re-render reuses it). ``made``/``reused`` count them.
+
+    Example: ``drawn = Drawn(generator, ctx, cache); drawn("un faro", 720, 1280, 7)`` → a PNG under
+    ``ctx.workdir / "visuals"``; the same call in a later job of the account is ``drawn.reused == 1``.
+    """
+
+    def __init__(self, generate: Any, ctx: ToolContext, cache: PartCache | None) -> None:
+        self.generate, self.ctx, self.cache = generate, ctx, cache
+        self.made = self.reused = 0
+
+    def __call__(self, prompt: str, width: int, height: int, seed: int) -> Path:
+        out_dir = self.ctx.workdir / "visuals"
+        out_dir.mkdir(exist_ok=True)
+        if self.cache is None:
+            self.made += 1
+            return Path(self.generate(prompt, width, height, seed, out_dir, self.ctx.cancel))
+        spec = getattr(self.generate, "spec", None)
+        engine = None if spec is None else [spec.name, spec.settings.kind, spec.settings.url,
+                                            spec.settings.workflow, spec.settings.model]
+        key = part_key("visual", prompt=prompt, width=width, height=height, seed=seed, generator=engine)
+        folder, hit = self.cache.get_or_make(
+            self.ctx.account_id, "visual", key,
+            lambda into: self.generate(prompt, width, height, seed, into, self.ctx.cancel))
+        self.reused, self.made = self.reused + hit, self.made + (not hit)
+        picture = next(f for f in sorted(folder.iterdir()) if f.is_file())
+        mine = out_dir / f"{key[:16]}{picture.suffix}"
+        if not mine.exists():
+            shutil.copyfile(picture, mine)  # the cache may evict it while the job still renders
+        return mine
+
+
+def _cache(ctx: ToolContext) -> PartCache | None:
+    """The account's compose cache under the data dir; None without an account (a remote worker, a test).
+
+    Example: a job of ``acct_1`` keeps its scenes under ``<data>/cache/compose/acct_1/narration/<sha256>/``.
+    """
+    cfg = getattr(ctx.models, "cfg", None)
+    if not ctx.account_id or cfg is None:
+        return None
+    return PartCache(Path(cfg.server.data_dir) / "cache" / "compose",
+                     int(ctx.params.get("cache_bytes", cfg.video.cache_mb * 2**20)))
 
 
 def caption_options(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -395,7 +571,8 @@ def _write(llm: Any, params: Mapping[str, Any], warnings: list[str]) -> str:
     return written.text
 
 
-def _narrate(ctx: ToolContext, plan: Plan, progress: Callable[[float], None]) -> Narration:
+def _narrate(ctx: ToolContext, plan: Plan, progress: Callable[[float], None],
+             cache: PartCache | None) -> tuple[Narration, SpeechStore]:
     from noxus_local.compose.narration import narrate
     from noxus_local.speech import tts
 
@@ -404,9 +581,12 @@ def _narrate(ctx: ToolContext, plan: Plan, progress: Callable[[float], None]) ->
     if not weights:
         raise ValidationError.fields({"voice_id": [Text(f"voz desconocida; {LIST_HINT}",
                                                         f"unknown voice; {LIST_HINT.en}")]})
+    store = SpeechStore(cache or PartCache(ctx.workdir / "speech", 0), ctx.account_id or "job", weights, p["speed"],
+                        p["language"], MODEL)
     with tts.open_voice(ctx.models, weights, p["language"]) as voice:
-        return narrate([s.text for s in plan.scenes], voice, p["speed"], cancel=ctx.cancel,
-                       progress=progress, max_seconds=ctx.limits.max_video_seconds)
+        told = narrate([s.text for s in plan.scenes], voice, p["speed"], cancel=ctx.cancel,
+                       progress=progress, max_seconds=ctx.limits.max_video_seconds, kept=store)
+    return told, store
 
 
 def _materials(files: Mapping[str, InputFile]) -> list[Material]:
@@ -432,28 +612,51 @@ def _timeline(ctx: ToolContext, scenes: list[compose.Scene], wav: Path, width: i
                             music=music, logo=logo, transition=transition, loudness=p.get("loudness", -16.0))
 
 
-def _output(ctx: ToolContext, script: str, tl: compose.Timeline, narration: Narration, sources: list[str | None],
-            plan: Plan, warnings: list[str], mp4: Path) -> ToolOutput:
+def _output(ctx: ToolContext, script: str, tl: compose.Timeline, narration: Narration, refs: list[dict[str, Any]],
+            plan: Plan, warnings: list[str], mp4: Path, llm: CountingLlm | None, extra_seconds: float,
+            counts: dict[str, Any]) -> ToolOutput:
     from noxus_local.media.audio import encode
     from noxus_local.media.probe import probe
 
     rendered = probe(mp4).duration or tl.duration
     cues = _cues(tl)
-    timeline_json = json.dumps(compose.to_dict(tl, ctx.workdir), ensure_ascii=False, indent=1).encode("utf-8")
+    sources = [r["source"] for r in refs]
+    timeline_json = json.dumps(editable(tl, ctx, refs), ensure_ascii=False, indent=1).encode("utf-8")
     voice = encode(narration.samples, narration.sample_rate, "mp3", ctx.workdir / "narration.mp3", ctx.cancel)
     result = {"script": script, "language": ctx.params["language"], "voice_id": ctx.params["voice_id"],
               "duration": round(rendered, 3), "width": tl.width, "height": tl.height, "fps": tl.fps,
               "planner": plan.planner, "timing_source": narration.timing_source,
               "scenes": [_scene_result(s, src, planned.visual, planned.search)
                          for s, src, planned in zip(tl.scenes, sources, plan.scenes, strict=True)],
-              "segments": [c.as_dict() for c in cues], "warnings": list(dict.fromkeys(warnings))}
+              "segments": [c.as_dict() for c in cues], "warnings": list(dict.fromkeys(warnings)), "cache": counts}
+    if llm is not None:
+        result["llm_tokens"] = {"prompt": llm.prompt_tokens, "completion": llm.completion_tokens,
+                                "charged_as_seconds": extra_seconds}
     extras = [OutputFile("script", script.encode("utf-8"), "script.txt", "text/plain; charset=utf-8"),
               OutputFile("timeline", timeline_json, "timeline.json", "application/json"),
               OutputFile("srt", subtitles.srt_text(cues).encode("utf-8"), "video.srt", subtitles.MIME["srt"]),
               OutputFile("vtt", subtitles.vtt_text(cues).encode("utf-8"), "video.vtt", subtitles.MIME["vtt"]),
               OutputFile("narration", voice, "narration.mp3", "audio/mpeg")]
     return ToolOutput(mp4, "video.mp4", "video/mp4", result, name="video", extras=extras,
-                      units=round(rendered, 3), media_units=rendered)
+                      units=round(rendered + extra_seconds, 3), media_units=rendered)
+
+
+def editable(tl: compose.Timeline, ctx: ToolContext, refs: list[dict[str, Any]]) -> dict[str, Any]:
+    """timeline.json as a client may post it back (compose/edit.py): the renderer's document with every
+    server path replaced by what it refers to — a material's index and name, a generator's prompt and
+    seed, the narration's voice, a bundled track's id."""
+    doc = compose.to_dict(tl, ctx.workdir)
+    p = ctx.params
+    doc["narration"] = {"voice_id": p["voice_id"], "language": p["language"], "speed": p["speed"]}
+    if doc.get("music") is not None:
+        doc["music"].pop("source", None)
+    if doc.get("logo") is not None:
+        doc["logo"].pop("source", None)
+    for scene, ref in zip(doc["scenes"], refs, strict=True):
+        visual = scene["visual"]
+        visual.pop("source", None)
+        visual.update({k: v for k, v in ref.items() if k != "source" and v is not None})
+    return doc
 
 
 def _cues(tl: compose.Timeline) -> list[Cue]:

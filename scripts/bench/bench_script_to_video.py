@@ -11,10 +11,20 @@ plans from the sentences. Models are loaded by the first run, so with ``--runs
 2`` the second is what a warm server does. The job's recorded steps give the
 per-step times.
 
+The baseline, measured in the same run right after the job on the same warm
+models: the pipelines the job is made of called directly — the scenes' texts
+spoken by ``compose.narration.narrate`` and the same timeline drawn by
+``compose.render`` — and the job's wall time as a ratio of their sum (what the
+tool adds: validation, planning, visuals, the extra outputs and the MP3).
+``--scenes 6`` speaks six long sentences (one scene each, ~``seconds``/6 of
+speech) and gives six materials, one per scene.
+
 Example::
 
     .venv/bin/python scripts/bench/bench_script_to_video.py                       # ~30 s script, 1 run
     .venv/bin/python scripts/bench/bench_script_to_video.py --seconds 60 --runs 2 --planner sentences
+    .venv/bin/python scripts/bench/bench_script_to_video.py --seconds 60 --scenes 6 --runs 2 --llm none \
+        --planner sentences    # the whole job against TTS + render alone: "ratio 1.0x"
 """
 
 from __future__ import annotations
@@ -26,13 +36,17 @@ from pathlib import Path
 
 from PIL import Image
 
+from noxus_local import compose
+from noxus_local.compose.narration import narrate, write_wav
 from noxus_local.config import load_config
 from noxus_local.inference.cache import ModelCache
 from noxus_local.inference.registry.installed import ModelRegistry
 from noxus_local.media.probe import probe
+from noxus_local.runtime.cancel import CancelToken
 from noxus_local.runtime.steps import StepTracker
+from noxus_local.speech import tts
 from noxus_local.tools.base import InputFile, Limits, ToolContext
-from noxus_local.tools.script_to_video import ScriptToVideoTool
+from noxus_local.tools.script_to_video import ScriptToVideoTool, _timeline, frame_size
 
 SENTENCES = ("El café llegó a Europa hace más de cuatro siglos y cambió la forma de conversar.",
              "En Valencia, los tostadores pequeños eligen cada grano con paciencia.",
@@ -42,12 +56,39 @@ SENTENCES = ("El café llegó a Europa hace más de cuatro siglos y cambió la f
              "Cada mañana abrimos a las siete para los más madrugadores.")
 
 
-def script_of(seconds: float) -> str:
+LONG = ("Hace más de cuatro siglos el café llegó a los puertos de Europa desde Etiopía y el Yemen, y con él cambió "
+        "para siempre la forma en que la gente se reunía a conversar.",
+        "En los barrios antiguos de Valencia, los tostadores pequeños eligen cada grano con paciencia, prueban "
+        "cada lote por la mañana y anotan en un cuaderno lo que descubren.",
+        "Una buena taza empieza mucho antes de la cafetera, con el agua limpia, la molienda justa para cada método "
+        "y el tiempo exacto que el café necesita para abrirse.",
+        "Si pruebas un café de especialidad con calma descubrirás sabores que no esperabas, como fruta roja, "
+        "caramelo, flores blancas o un chocolate muy suave al final.",
+        "Esta semana abrimos nuestra nueva tienda junto al mercado central y queremos que vengas a conocer a las "
+        "personas que tuestan, muelen y preparan cada saco que servimos.",
+        "Ven a visitarnos cualquier mañana a partir de las siete, siéntate junto a la ventana con calma y deja "
+        "que la primera taza del día corra de nuestra cuenta.")
+
+
+def script_of(seconds: float, scenes: int = 0) -> str:
+    """``scenes`` long sentences (one scene each), or sentences in turn until ~``seconds`` of speech at ~14
+    characters a second."""
+    if scenes:
+        per = seconds * 17 / scenes  # long sentences read faster than short ones: ~17 characters a second
+        return " ".join(_stretched(LONG[i % len(LONG)], per) for i in range(scenes))
     """Sentences in turn until ~``seconds`` of speech at ~14 characters a second."""
     out: list[str] = []
     while sum(len(s) + 1 for s in out) < seconds * 14:
         out.append(SENTENCES[len(out) % len(SENTENCES)])
     return " ".join(out)
+
+
+def _stretched(sentence: str, chars: float) -> str:
+    """The sentence cut at a comma or word near ``chars`` characters, always one sentence."""
+    if len(sentence) <= chars:
+        return sentence
+    cut = sentence[: int(chars)].rsplit(" ", 1)[0].rstrip(",")
+    return cut + "."
 
 
 def main() -> None:
@@ -56,6 +97,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--llm", default="", help="text model id, or none (default: the config's)")
     ap.add_argument("--planner", default="auto", choices=("auto", "llm", "sentences"))
+    ap.add_argument("--scenes", type=int, default=0, help="long sentences, one scene and one material each")
     args = ap.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-s2v-"))
     env = {"NOXUS_DATA_DIR": str(root / "data"), "NOXUS_INFERENCE_PREFER_GPU": "false"}
@@ -64,12 +106,13 @@ def main() -> None:
     cfg = load_config(None, env)
     wanted = ["kokoro-82m", "kokoro-voice-ef-dora", "music-immich-memories"]
     ModelRegistry.from_config(cfg).fetch(wanted + ([] if args.llm == "none" else [cfg.llm.model]))
-    cache, tool, script = ModelCache(cfg), ScriptToVideoTool(), script_of(args.seconds)
+    cache, tool, script = ModelCache(cfg), ScriptToVideoTool(), script_of(args.seconds, args.scenes)
+    colours = [(200, 40, 40), (40, 80, 200), (40, 160, 60), (220, 180, 40), (120, 40, 160), (30, 30, 30)]
     for run in range(1, args.runs + 1):
         work = root / f"run{run}"
         work.mkdir()
         files = {}
-        for i, colour in enumerate(((200, 40, 40), (40, 80, 200))):
+        for i, colour in enumerate(colours[: max(2, args.scenes)]):
             Image.new("RGB", (1280, 720), colour).save(work / f"in_materials_{i}", "PNG")
             files[f"materials_{i}"] = InputFile(work / f"in_materials_{i}", f"m{i}.png", "image/png", 0)
         started = time.monotonic()
@@ -84,6 +127,30 @@ def main() -> None:
               f"video {video:.1f} s, wall {wall:.1f} s ({wall / video:.2f} of real time)")
         for s in steps.snapshot():
             print(f"  {s['name']:8} {s['status']:9} {_seconds(s):6.1f} s")
+        speech, drawing = baseline(cache, tool, params, files, work, out.result)
+        print(f"  baseline: narrate {speech:.1f} s + render {drawing:.1f} s = {speech + drawing:.1f} s; "
+              f"whole job {wall:.1f} s = {wall / (speech + drawing):.2f}x the pipelines alone")
+
+
+def baseline(cache: ModelCache, tool: ScriptToVideoTool, params: dict, files: dict, work: Path,
+             result: dict) -> tuple[float, float]:
+    """Seconds to speak the job's scenes with ``narrate`` and to draw the same timeline with ``render``,
+    called directly (the models are warm: the job loaded them)."""
+    started = time.monotonic()
+    with tts.open_voice(cache, {params["voice_id"]: 1.0}, params["language"]) as voice:
+        told = narrate([s["text"] for s in result["scenes"]], voice, params["speed"], cancel=CancelToken())
+    wav = write_wav(told, work / "baseline.wav")
+    speech = time.monotonic() - started
+    by_name = {f.filename: f.path for f in files.values()}
+    scenes = [compose.Scene(i, s["text"], span.start, span.end,
+                            compose.Visual("material", by_name[s["visual"]["source"]]), span.words)
+              for i, (s, span) in enumerate(zip(result["scenes"], told.spans, strict=True))]
+    width, height = frame_size(params["aspect_ratio"], params["resolution"])
+    ctx = ToolContext(params, files, Limits(), work, models=cache)
+    started = time.monotonic()
+    compose.render(_timeline(ctx, scenes, wav, width, height), work / "baseline.mp4", workdir=work / "brender",
+                   cancel=CancelToken())
+    return speech, time.monotonic() - started
 
 
 def _seconds(step: dict) -> float:

@@ -206,7 +206,18 @@ def test_an_idea_is_written_by_the_text_model_then_rendered(srv, tmp_path):
     assert res["script"].strip() and res["scenes"] and body["steps"][0]["status"] == "succeeded"
     assert res["planner"] in ("llm", "sentences")  # the model's plan, or the fallback when its JSON was unusable
     assert fetch(srv, body, "script", tmp_path).read_text("utf-8") == res["script"]
-    assert Decimal(body["billing"]["charged_usd"]) <= Decimal(body["billing"]["estimated_usd"])
+    # the text model's tokens are charged on top of the seconds, at [prices.chat]'s rates (0.0002 USD per
+    # 1k prompt tokens, 0.0006 per 1k generated), as seconds of this price: more than the same video from a
+    # script (which is charged exactly expected_charge, as the tests above show), never above the hold
+    tokens = res["llm_tokens"]
+    assert tokens["prompt"] > 0 and tokens["completion"] > 0
+    micros = (tokens["prompt"] * 200 + tokens["completion"] * 600) / 1000
+    assert tokens["charged_as_seconds"] == pytest.approx(micros / UNIT_MICROS, abs=1e-5)
+    charged, held = Decimal(body["billing"]["charged_usd"]), Decimal(body["billing"]["estimated_usd"])
+    assert charged == min(held, expected_charge(round(res["duration"] + tokens["charged_as_seconds"], 3)))
+    assert charged <= held
+    if expected_charge(res["duration"]) < held:  # the 0.5B model may write past duration × 1.3: then the hold caps
+        assert charged > expected_charge(res["duration"])
 
 
 def test_text_with_filter_and_subtitle_syntax_emoji_and_rtl_stays_text(srv, tmp_path):
