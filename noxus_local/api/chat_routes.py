@@ -43,6 +43,7 @@ from noxus_local.api.envelope import request_id_of
 from noxus_local.api.openai_speech_routes import openai_error
 from noxus_local.api.submit import Options, json_fields, remember, replayed_as_stored, request_options, submit
 from noxus_local.errors import ERRORS_BY_CODE, NoxusError, Text, ValidationError
+from noxus_local.generate.llm.models import text_models
 from noxus_local.jobs import store as jobs
 from noxus_local.node.services import Services
 from noxus_local.tools.chat import ChatTool
@@ -65,7 +66,7 @@ async def list_models(request: Request[Any, Any, Any]) -> Response[bytes]:
     svc = services_of(request)
     try:
         await require_principal(request)
-        names = await to_thread.run_sync(_tool(svc).text_models(svc.cfg).names)
+        names = await to_thread.run_sync(text_models(svc.cfg).names)
     except NoxusError as exc:
         return openai_error(request, exc)
     return _bytes(chat_shapes.model_list(names), 200, "application/json", request)

@@ -252,15 +252,15 @@ def hook_llm(cfg: Config | None, models: Any) -> Any:
     not installed or not configured (the heuristic judges instead)."""
     if cfg is None or cfg.clips.llm_candidates == 0:
         return None
-    from noxus_local.generate.llm.models import TextModels
+    from noxus_local.generate.llm.models import text_models
 
     name = cfg.clips.hook_model or cfg.llm.model
-    text_models = TextModels(cfg)
+    shared = text_models(cfg)
     try:
-        text_models.check(name)
+        shared.check(name)
     except NoxusError:
         return None
-    return text_models.llm(name, models)
+    return shared.llm(name, models)
 
 
 def _result(files: list[ClipFiles], windows: list[Window], transcript: Transcript, timings: dict[str, float],

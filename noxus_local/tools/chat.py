@@ -26,14 +26,13 @@ Example::
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from noxus_local.config import Config
 from noxus_local.errors import LimitExceeded, Text, UpstreamError, ValidationError
-from noxus_local.generate.llm.models import TextModels
+from noxus_local.generate.llm.models import text_models
 from noxus_local.generate.llm.types import Completion, Llm, Message, check_messages
 from noxus_local.generate.structured import first_json
 from noxus_local.money import Price
@@ -74,12 +73,6 @@ class ChatTool(Tool):
 
     def __init__(self) -> None:
         self.streams = ChatStreams()
-        self._models: dict[int, TextModels] = {}
-        self._lock = threading.Lock()
-
-    def text_models(self, cfg: Config) -> TextModels:
-        with self._lock:
-            return self._models.setdefault(id(cfg), TextModels(cfg))
 
     def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
         params["messages"] = check_messages(params["messages"] if isinstance(params["messages"], list) else [])
@@ -89,7 +82,7 @@ class ChatTool(Tool):
 
     def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
         """The model, the prompt's tokens against its context, and the rates: frozen in params now."""
-        models = self.text_models(cfg)
+        models = text_models(cfg)
         models.check(params["model"])
         context = models.context_tokens(params["model"])
         chars = sum(len(m["content"]) for m in params["messages"])
@@ -118,7 +111,7 @@ class ChatTool(Tool):
 
     def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         p = ctx.params
-        llm = self.text_models(ctx.settings).llm(p["model"], ctx.models)
+        llm = text_models(ctx.settings).llm(p["model"], ctx.models)
         channel = self.streams.get(ctx.job_id)
         settings = {"max_tokens": p["max_tokens"], "temperature": p["temperature"], "top_p": p["top_p"],
                     "seed": p.get("seed"), "stop": tuple(p["stop"])}

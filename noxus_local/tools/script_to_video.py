@@ -46,7 +46,6 @@ import dataclasses
 import json
 import re
 import shutil
-import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -64,6 +63,7 @@ from noxus_local.compose.timeline import LOGO_PLACES, TRANSITIONS
 from noxus_local.compose.visuals import Chosen, Material
 from noxus_local.config import Config
 from noxus_local.errors import InvalidMedia, LimitExceeded, Text, UpstreamError, ValidationError, one_of
+from noxus_local.generate.llm.models import text_models
 from noxus_local.generate.scenes import Plan, PlannedScene
 from noxus_local.media import fonts
 from noxus_local.money import UNITS, Price
@@ -188,14 +188,6 @@ class ScriptToVideoTool(Tool):
         # an image generator (generators.for_config: ``gen(prompt, w, h, seed, out_dir, cancel)``, with a
         # ``name``), given by the catalog from [generators]; None: scenes without a material are designed
         self.generate = generate
-        self._models: dict[int, Any] = {}
-        self._lock = threading.Lock()
-
-    def text_models(self, cfg: Config) -> Any:
-        from noxus_local.generate.llm.models import TextModels
-
-        with self._lock:
-            return self._models.setdefault(id(cfg), TextModels(cfg))
 
     def describe(self, price: Price, available: bool = True, reason: str | None = None) -> dict[str, Any]:
         out = super().describe(price, available, reason)
@@ -247,7 +239,7 @@ class ScriptToVideoTool(Tool):
                 allowed = ["none", *library.moods(), *(t.id for t in library.tracks)]
                 raise ValidationError(details={"field_errors": {"music": [one_of(allowed)]},
                                                "allowed": {"music": allowed}})
-        models = self.text_models(cfg)
+        models = text_models(cfg)
         if params.get("idea") is not None or params["planner"] == "llm":
             models.check(cfg.llm.model)  # 503 naming `noxus-local models fetch` when not installed
             params["llm_installed"] = True
@@ -334,7 +326,7 @@ class ScriptToVideoTool(Tool):
 
     def _llm(self, ctx: ToolContext) -> Any:
         cfg = ctx.models.cfg
-        return self.text_models(cfg).llm(cfg.llm.model, ctx.models)
+        return text_models(cfg).llm(cfg.llm.model, ctx.models)
 
     def _scenes(self, ctx: ToolContext, plan: Plan, narration: Narration, size: tuple[int, int],
                 warnings: list[str], edited: tuple[EditedScene, ...] | None,

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -45,6 +44,7 @@ from noxus_local.compose.narration import Narration, write_wav
 from noxus_local.config import Config
 from noxus_local.errors import LimitExceeded, Text, ValidationError
 from noxus_local.generate.ad_copy import Copy, scene_count, speech_seconds
+from noxus_local.generate.llm.models import text_models
 from noxus_local.money import Price
 from noxus_local.products.end_cards import DESIGNS
 from noxus_local.tools.base import (
@@ -135,16 +135,6 @@ class VideoAdTool(Tool):
                   help="Burned captions in an auto-subtitles preset, or none."),
     )
 
-    def __init__(self) -> None:
-        self._models: dict[int, Any] = {}
-        self._lock = threading.Lock()
-
-    def text_models(self, cfg: Config) -> Any:
-        from noxus_local.generate.llm.models import TextModels
-
-        with self._lock:
-            return self._models.setdefault(id(cfg), TextModels(cfg))
-
     def describe(self, price: Price, available: bool = True, reason: str | None = None) -> dict[str, Any]:
         out = super().describe(price, available, reason)
         out["limits"] = {"max_images": MAX_IMAGES}
@@ -185,7 +175,7 @@ class VideoAdTool(Tool):
                 allowed = ["auto", "none", *library.moods(), *(t.id for t in library.tracks)]
                 raise ValidationError(details={"field_errors": {"music": [", ".join(allowed)]},
                                                "allowed": {"music": allowed}})
-        params["llm_installed"] = _installed(self.text_models(cfg), cfg)
+        params["llm_installed"] = _installed(text_models(cfg), cfg)
         params["fps"], params["loudness"] = cfg.video.fps, cfg.video.loudness_lufs
 
     def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
@@ -225,7 +215,7 @@ class VideoAdTool(Tool):
         llm = None
         if p.get("llm_installed"):
             cfg = ctx.models.cfg
-            llm = self.text_models(cfg).llm(cfg.llm.model, ctx.models)
+            llm = text_models(cfg).llm(cfg.llm.model, ctx.models)
         else:
             warnings.append(NO_LLM_WARNING)
         copy = write_copy(llm, p["prompt"], p["duration"], p["language"], company=p["company_name"],

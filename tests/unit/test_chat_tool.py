@@ -92,3 +92,14 @@ def test_an_engine_serves_only_its_configured_model_and_counts_prompts_generousl
     assert models.names() == ["qwen2.5:7b"] and models.context_tokens("qwen2.5:7b") is None
     models.check("qwen2.5:7b")
     assert models.prompt_tokens("qwen2.5:7b", [{"role": "user", "content": "x" * 1000}]) > 500
+
+
+def test_every_tool_shares_one_set_of_text_models_per_config(tmp_path):
+    """chat, script-to-video, video-ad and auto-clip's hook judge ask the same TextModels, so the same Llm
+    instance and its [llm] max_concurrency bound them together; another config gets its own."""
+    from noxus_local.generate.llm.models import text_models
+
+    cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path / "a")})
+    other = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path / "b")})
+    assert text_models(cfg) is text_models(cfg)
+    assert isinstance(text_models(cfg), TextModels) and text_models(other) is not text_models(cfg)

@@ -117,3 +117,21 @@ class TextModels:
                 path = models_dir(self.cfg) / name / "tokenizer.json"
                 self._tokenizers[name] = tokenizers.Tokenizer.from_file(str(path))
             return self._tokenizers[name]
+
+
+_shared: dict[int, tuple[Config, TextModels]] = {}
+_shared_lock = threading.Lock()
+
+
+def text_models(cfg: Config) -> TextModels:
+    """The process's one ``TextModels`` for this config: every tool that asks the text model (chat,
+    script-to-video, video-ad, auto-clip's hook judge) shares its Llm instances, so ``[llm]
+    max_concurrency`` bounds them all together, not each tool apart.
+
+    Example: ``text_models(cfg) is text_models(cfg)`` → True.
+    """
+    with _shared_lock:
+        kept = _shared.get(id(cfg))
+        if kept is None or kept[0] is not cfg:  # the id of a config that has gone may be reused
+            kept = _shared[id(cfg)] = (cfg, TextModels(cfg))
+        return kept[1]
