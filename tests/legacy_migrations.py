@@ -284,4 +284,9 @@ LEGACY: list[str] = [
     );
     CREATE INDEX custom_voices_account ON custom_voices(account_id, created_at);
     """,
+    # 11: seed 002's PATCH /api/settings: an account's default webhook
+    """
+    ALTER TABLE accounts ADD COLUMN webhook_url TEXT;
+    ALTER TABLE accounts ADD COLUMN webhook_secret TEXT;
+    """,
 ]

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from noxus_local.config import Config
-from noxus_local.core import analysis, jobs
+from noxus_local.core import analysis, apex, jobs
 from noxus_local.core.accounts import bootstrap_default, sync_config
 from noxus_local.core.assets import AssetStore
 from noxus_local.core.custom_voices import CustomVoiceStore
@@ -28,7 +28,7 @@ from noxus_local.core.fetch_slots import FetchSlots
 from noxus_local.core.files import FileStore, load_secret
 from noxus_local.core.job_view import job_body
 from noxus_local.core.keys import KeyCache
-from noxus_local.core.limits import RequestLimiter
+from noxus_local.core.limits import RequestLimiter, WindowLimiter
 from noxus_local.core.webhooks import EVENTS, WebhookService
 from noxus_local.inference.cache import ModelCache, model_class
 from noxus_local.ops.metrics import Metrics
@@ -64,6 +64,7 @@ class Services:
     voices: CustomVoiceStore  # account-private voice mixes (issue 11)
     storage: StorageGuard  # the data dir's free space against [storage] min_free_mb (issue 17)
     fetch_slots: FetchSlots  # <field>_url downloads, apart from tool calls' threads (issue 17)
+    apex_limiter: WindowLimiter = field(default_factory=WindowLimiter)  # seed 002's per-endpoint-type windows
     remote: RemoteQueue | None = None  # multi-host mode only (cfg.multi_host): remote workers over Redis
 
     @property
@@ -121,6 +122,10 @@ def schedule_webhook(svc: Services, job_id: str) -> None:
     if svc.hooks.target_for(row) is None:
         return
     event = EVENTS.get(row["status"])
+    seed_002 = apex.webhook_body(svc, row)  # a job of /api/generate/*: the seed's own payload
+    if seed_002 is not None:
+        svc.hooks.schedule_job(row, seed_002)
+        return
     body = analysis.webhook_body(svc, row) or job_body(svc, row)
     svc.hooks.schedule_job(row, {"event": event, **body})
 

@@ -1,0 +1,392 @@
+"""Seed 002's client contract (Apex Studio): ``/api/generate/*``, ``/api/jobs``, ``/api/usage``,
+``/api/keys`` and ``/api/settings``, in the seed's shapes.
+
+HTTP only. A generation route reads the seed's JSON body, renames it to a tool's fields and
+hands it to ``tool_routes.prepare_job`` → ``jobs.submit`` like every other contract (auth,
+scope, limits, validation, hold, idempotency, one job row); the hold is the route's credits
+(``[credits]``) on the same USD ledger, charged when the job succeeds and released when it
+fails. Success bodies are ``{"data": ...}``, errors ``{"error", "code"}`` (``core.apex``),
+and every authenticated answer carries the seed's ``X-RateLimit-*`` window of its endpoint
+type (``[apex]``, times the tier's ``apex_rate_factor``).
+
+Example (the seed's own, with only the base URL changed)::
+
+    curl -X POST http://127.0.0.1:8080/api/generate/voice -H "Authorization: Bearer $KEY" \\
+      -H "Content-Type: application/json" -d '{"text": "Hello there", "language": "en"}'
+    # {"data": {"jobId": "job_…", "status": "queued", "estimatedMinutes": 1, "message": "Voice generation job queued"}}
+    curl "http://127.0.0.1:8080/api/jobs?id=job_…" -H "Authorization: Bearer $KEY"
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import sqlite3
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from anyio import to_thread
+from litestar import Request, Response, delete, get, patch, post
+from litestar.params import FromPath
+
+from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
+from noxus_local.api.deps import services_of
+from noxus_local.api.envelope import add_headers, encode, raw_response
+from noxus_local.api.input_refs import _from_url
+from noxus_local.api.inputs import ParsedInput, json_object
+from noxus_local.api.tool_routes import prepare_job, remember, replayed, request_options
+from noxus_local.core import apex, jobs, ledger
+from noxus_local.core.keys import Principal, create_key, list_keys, new_id, revoke_key
+from noxus_local.core.limits import tier_limits
+from noxus_local.core.ssrf import check_url
+from noxus_local.errors import NotFound, NoxusError, ScopeDenied, Text, ToolUnavailable, ValidationError
+from noxus_local.node.services import Services
+
+PREFIXES = ("/api/generate", "/api/jobs", "/api/usage", "/api/keys", "/api/settings", "/api/voice-agent",
+            "/api/upload")
+VOICE_MODELS = ("kokoro",)
+Builder = Callable[[Services, Principal, Path], Awaitable[ParsedInput]]
+
+
+def is_apex_path(path: str) -> bool:
+    """The seed's paths answer errors in the seed's shape (the app's one handler asks)."""
+    return any(path == p or path.startswith(p + "/") for p in PREFIXES)
+
+
+def error_response(exc: NoxusError, locale: str) -> Response[bytes]:
+    status, body = apex.error_body(exc, locale)
+    return raw_response(encode(body), status, dict(exc.headers))
+
+
+def data(body: Any, status: int = 200) -> Response[bytes]:
+    return raw_response(encode({"data": body}), status)
+
+
+async def guard(request: Request[Any, Any, Any], kind: str) -> Principal:
+    """Authenticate, then count the request in its endpoint type's window and send that window's headers."""
+    svc = services_of(request)
+    principal = await require_principal(request)
+    limit, window = _window(svc, principal, kind)
+    state = svc.apex_limiter.take(principal.key_id, kind, limit, window)
+    if state is not None:
+        add_headers(request, state.headers())
+    return principal
+
+
+def _window(svc: Services, principal: Principal, kind: str) -> tuple[int, int]:
+    settings, factor = svc.cfg.apex, svc.cfg.tiers[principal.tier].apex_rate_factor
+    limit, window = getattr(settings, f"{kind}_requests"), getattr(settings, f"{kind}_window_seconds")
+    return (math.ceil(limit * factor) if factor > 0 else 0), window
+
+
+def fail(field: str, en: str) -> ValidationError:
+    return ValidationError.fields({field: [Text(en, en)]})
+
+
+def _string(body: dict[str, Any], name: str, low: int, high: int, required: bool = False) -> str | None:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise fail(name, f"required: a string of {low}-{high:,} characters")
+        return None
+    if not isinstance(value, str) or not low <= len(value) <= high:
+        raise fail(name, f"a string of {low}-{high:,} characters")
+    return value
+
+
+def _number(body: dict[str, Any], name: str, low: float, high: float) -> float | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise fail(name, f"a number from {low:g} to {high:g}")
+    return float(value)
+
+
+def _choice(body: dict[str, Any], name: str, choices: tuple[str, ...]) -> str | None:
+    value = body.get(name)
+    if value is not None and value not in choices:
+        raise fail(name, "one of: " + ", ".join(choices))
+    return value
+
+
+async def _body(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    return json_object(await request.body())
+
+
+# ---- generation -------------------------------------------------------------------------------
+
+async def submit(request: Request[Any, Any, Any], kind: str, slug: str, build: Builder,
+                 names: dict[str, str], extra: dict[str, Any] | None = None) -> Response[bytes]:
+    """The one generation path: a tool job on the shared store, held at the route's credits."""
+    svc = services_of(request)
+    principal = await guard(request, "generation")
+    require_scope(principal, "tools:run")
+    tool = svc.catalog.resolve(slug)
+    require_tool_allowed(svc, principal, tool)
+    options = request_options(request, svc)
+    job_id = new_id("job")
+    try:
+        parsed = await build(svc, principal, svc.files.work_dir(job_id))
+        try:
+            new_job = await prepare_job(request, svc, principal, tool, job_id, options, parsed,
+                                        f"/api/generate/{kind}")
+        except ValidationError as exc:  # the tool's field names back to the seed's
+            raise _renamed(exc, names) from None
+        _priced_in_credits(svc, new_job, kind)
+        new_job.webhook = await to_thread.run_sync(account_webhook, svc, principal.account_id)
+        replay = await to_thread.run_sync(jobs.submit, svc.db, new_job, svc.cfg.tiers[principal.tier],
+                                          svc.cfg.jobs.idempotency_hours)
+    except BaseException:
+        svc.files.discard_work(job_id)
+        raise
+    if replay is not None:
+        return replayed(svc, job_id, replay)
+    svc.dispatcher.enqueue(job_id)
+    label = kind.replace("-", " ").capitalize()
+    raw = encode({"data": {"jobId": job_id, "status": "queued", **(extra or {}),
+                           "message": f"{label} generation job queued"}})
+    if options.idempotency_key:
+        await to_thread.run_sync(remember, svc, new_job, 200, raw, {})
+    return raw_response(raw, 200)
+
+
+def _priced_in_credits(svc: Services, job: jobs.NewJob, kind: str) -> None:
+    """The seed's flat credits replace the tool's own price: held now, charged on success, released on failure."""
+    job.estimate_micros = apex.credit_micros(svc.cfg, apex.route_credits(svc.cfg, kind))
+    job.price, job.estimated_units = None, None
+    job.params[apex.TYPE_KEY] = kind
+
+
+def _renamed(exc: ValidationError, names: dict[str, str]) -> ValidationError:
+    back = {tool_name: seed_name for seed_name, tool_name in names.items()}
+    fields = (exc.details or {}).get("field_errors")
+    if not fields:
+        return exc
+    return ValidationError(exc.message, details={**(exc.details or {}),
+                                                 "field_errors": {back.get(k, k): v for k, v in fields.items()}})
+
+
+def account_webhook(svc: Services, account_id: str) -> dict[str, str] | None:
+    row = svc.db.one("SELECT webhook_url, webhook_secret FROM accounts WHERE id = ?", (account_id,))
+    if row is None or not row["webhook_url"]:
+        return None
+    return {"url": row["webhook_url"], **({"secret": row["webhook_secret"]} if row["webhook_secret"] else {})}
+
+
+VOICE_NAMES = {"text": "text", "voiceId": "voice_id", "speed": "speed", "language": "language"}
+
+
+@post("/api/generate/voice", status_code=200)
+async def generate_voice(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Text to speech on the local Kokoro model: ``{"text": "Hello", "voiceId": "af_heart", "speed": 1.1}``."""
+    body = await _body(request)
+    text = _string(body, "text", 1, 10_000, required=True) or ""
+    _string(body, "voiceId", 1, 200)
+    _number(body, "speed", 0.5, 2.0)
+    _string(body, "language", 2, 12)
+    _choice(body, "model", VOICE_MODELS)
+    language = str(body.get("language") or "en").lower()
+    fields = {"text": text, "language": language, "speed": body.get("speed", 1.0), "format": "wav",
+              "voice_id": body.get("voiceId") or ("ef_dora" if language.startswith("es") else "af_heart")}
+
+    async def build(svc: Services, principal: Principal, workdir: Path) -> ParsedInput:
+        return ParsedInput(fields=fields)
+
+    minutes = max(1, math.ceil(len(text) / 15 / 60))  # ~15 characters a second of speech
+    return await submit(request, "voice", "text-to-speech", build, VOICE_NAMES, {"estimatedMinutes": minutes})
+
+
+CLIP_NAMES = {"maxClips": "max_clips", "minDuration": "min_duration", "maxDuration": "max_duration",
+              "addCaptions": "add_captions", "aspectRatio": "aspect_ratio",
+              "viralScoreThreshold": "viral_score_threshold", "sourceVideoUrl": "video"}
+
+
+@post("/api/generate/clip", status_code=200)
+async def generate_clip(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """The auto-clip tool on a video fetched (SSRF-guarded) from ``sourceVideoUrl``."""
+    body = await _body(request)
+    url = _string(body, "sourceVideoUrl", 8, 2048, required=True) or ""
+    _number(body, "maxClips", 1, 20)
+    _number(body, "viralScoreThreshold", 1, 10)
+    _choice(body, "aspectRatio", ("9:16", "1:1", "16:9"))
+    if "addCaptions" in body and not isinstance(body["addCaptions"], bool):
+        raise fail("addCaptions", "true or false")
+    fields = {CLIP_NAMES[k]: v for k, v in body.items() if k in CLIP_NAMES and k != "sourceVideoUrl"}
+
+    async def build(svc: Services, principal: Principal, workdir: Path) -> ParsedInput:
+        parsed = ParsedInput(fields=fields)
+        limits = tier_limits(svc.cfg.tiers[principal.tier])
+        try:
+            await _from_url(svc, "video", url, limits, workdir, parsed)
+        except ValidationError as exc:
+            raise _renamed(exc, {"sourceVideoUrl": "video_url"}) from None
+        return parsed
+
+    return await submit(request, "clip", "auto-clip", build, CLIP_NAMES)
+
+
+# what each route would need; answered 503 until it exists (documented in the README)
+MISSING: dict[str, str] = {
+    "video": "a video generator: add a ComfyUI video workflow under [generators.<name>] "
+             "(the video-generation engine is not built yet)",
+    "b-roll": "a video generator: add a ComfyUI video workflow under [generators.<name>] "
+              "(the video-generation engine is not built yet)",
+    "text2video": "a video generator: add a ComfyUI video workflow under [generators.<name>] "
+                  "(the video-generation engine is not built yet)",
+    "avatar": "a talking-head engine: add a ComfyUI avatar workflow under [generators.<name>] "
+              "(the avatar engine is not built yet)",
+    "voice-clone": "a voice-cloning model (e.g. an OpenVoice or XTTS-v2 ONNX export); none is installed",
+    "commercial": "the video-ad engine (issue: video ads), not merged on this server yet",
+    "translate": "the dubbing engine (translation with lip-sync), not built yet",
+    "photoshoot": "the product-photoshoot tool, not built yet",
+    "instant-ad": "the instant-ad tool (website to ad creatives), not built yet",
+}
+
+
+async def unavailable(request: Request[Any, Any, Any], kind: str) -> Response[bytes]:
+    """A route whose engine this server lacks: 503 naming it, after auth and the rate window; charged 0."""
+    await guard(request, "generation")
+    raise ToolUnavailable(Text(f"/api/generate/{kind} needs {MISSING[kind]}.",
+                               f"/api/generate/{kind} needs {MISSING[kind]}."))
+
+
+def _unavailable_route(kind: str) -> Any:
+    async def handler(request: Request[Any, Any, Any]) -> Response[bytes]:
+        return await unavailable(request, kind)
+
+    handler.__name__ = handler.__qualname__ = f"generate_{kind.replace('-', '_')}"
+    return post(f"/api/generate/{kind}", status_code=200)(handler)
+
+
+UNAVAILABLE = [_unavailable_route(kind) for kind in MISSING]
+
+
+# ---- management -------------------------------------------------------------------------------
+
+@get("/api/jobs")
+async def list_apex_jobs(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """``?id=job_…`` → that job; without it the latest 50 jobs of the account (every contract's)."""
+    svc = services_of(request)
+    principal = await guard(request, "read")
+    base = str(request.base_url).rstrip("/")
+    job_id = request.query_params.get("id")
+    if job_id is not None:
+        row = await to_thread.run_sync(jobs.get, svc.db, job_id, principal.account_id, principal.environment)
+        return data(await to_thread.run_sync(apex.apex_job, svc, row, base))
+    rows, _ = await to_thread.run_sync(lambda: jobs.list_jobs(svc.db, principal.account_id,
+                                                              principal.environment, limit=50))
+    return data(await to_thread.run_sync(lambda: [apex.apex_job(svc, r, base) for r in rows]))
+
+
+@get("/api/usage")
+async def apex_usage(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """``{"data": {"credits": 9920, "used": {"voices": 1, ...}, "plan": "free"}}`` (credits: the balance)."""
+    svc = services_of(request)
+    principal = await guard(request, "read")
+
+    def read() -> dict[str, Any]:
+        view = ledger.read_balance(svc.db.conn(), principal.account_id, principal.environment)
+        return apex.usage(svc, principal.account_id, principal.environment, view.available_micros,
+                          principal.tier)
+
+    return data(await to_thread.run_sync(read))
+
+
+def _key_tier(svc: Services, principal: Principal) -> None:
+    if principal.tier not in svc.cfg.apex.key_tiers:
+        raise ScopeDenied(Text("API keys are managed on the plans: " + ", ".join(svc.cfg.apex.key_tiers),
+                               "API keys are managed on the plans: " + ", ".join(svc.cfg.apex.key_tiers)))
+
+
+def _key_view(row: dict[str, Any]) -> dict[str, Any]:
+    return {"id": row["id"], "name": row["name"], "prefix": row["key_hint"], "environment": row["environment"],
+            "createdAt": apex.iso(row["created_at"]), "revokedAt": apex.iso(row["revoked_at"])}
+
+
+@get("/api/keys")
+async def list_apex_keys(request: Request[Any, Any, Any]) -> Response[bytes]:
+    svc = services_of(request)
+    principal = await guard(request, "read")
+    _key_tier(svc, principal)
+    rows = await to_thread.run_sync(list_keys, svc.db, principal.account_id)
+    return data([_key_view(r) for r in rows])
+
+
+@post("/api/keys", status_code=200)
+async def create_apex_key(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """``{"name": "ci"}`` → ``{"data": {"id", "key", "name"}}``: the key is shown this once."""
+    svc = services_of(request)
+    principal = await guard(request, "read")
+    _key_tier(svc, principal)
+    name = _string(await _body(request), "name", 1, 100, required=True)
+
+    def make() -> tuple[str | None, str]:
+        try:
+            return create_key(svc.db, account_id=principal.account_id, name=name or "",
+                              environment=principal.environment, app_id=principal.app_id,
+                              scopes=sorted(principal.scopes), source="api")
+        except sqlite3.IntegrityError:
+            raise fail("name", "already used by another key of this account") from None
+
+    plain, key_id = await to_thread.run_sync(make)
+    return data({"id": key_id, "key": plain, "name": name})
+
+
+@delete("/api/keys/{key_id:str}", status_code=200)
+async def revoke_apex_key(request: Request[Any, Any, Any], key_id: FromPath[str]) -> Response[bytes]:
+    """Revoke one of the account's keys (the seed's "revoke at any time")."""
+    svc = services_of(request)
+    principal = await guard(request, "delete")
+    _key_tier(svc, principal)
+    owned = any(r["id"] == key_id for r in await to_thread.run_sync(list_keys, svc.db, principal.account_id))
+    if not owned or not await to_thread.run_sync(revoke_key, svc.db, key_id):
+        raise NotFound()
+    return data({"id": key_id, "revoked": True})
+
+
+@patch("/api/settings", status_code=200)
+async def update_settings(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """``{"webhookUrl": "https://…"}`` (HTTPS unless ``[webhooks] allow_hosts`` names the host; SSRF-checked);
+    ``null`` removes it. The answer shows the secret that signs its deliveries (``X-Webhook-Signature``)."""
+    svc = services_of(request)
+    principal = await guard(request, "read")
+    body = await _body(request)
+    if "webhookUrl" not in body:
+        raise fail("webhookUrl", "required: an HTTPS URL, or null to remove it")
+    url = body["webhookUrl"]
+    if url is not None:
+        url = _string(body, "webhookUrl", 8, 2048)
+        await to_thread.run_sync(_check_webhook, svc, url or "")
+    secret = await to_thread.run_sync(_store_webhook, svc, principal.account_id, url)
+    return data({"webhookUrl": url, "webhookSecret": secret})
+
+
+def _check_webhook(svc: Services, url: str) -> None:
+    allow = svc.cfg.webhooks.allow_hosts
+    if not url.lower().startswith("https://") and not _allowed_plain(url, allow):
+        raise fail("webhookUrl", "must be an https:// URL")
+    try:
+        check_url(url, allow)
+    except ValidationError as exc:
+        raise _renamed(exc, {"webhookUrl": "webhook.url"}) from None
+
+
+def _allowed_plain(url: str, allow: list[str]) -> bool:
+    host = urlsplit(url).hostname or ""
+    return url.lower().startswith("http://") and host in allow
+
+
+def _store_webhook(svc: Services, account_id: str, url: str | None) -> str | None:
+    with svc.db.write() as conn:
+        row = conn.execute("SELECT webhook_secret FROM accounts WHERE id = ?", (account_id,)).fetchone()
+        secret = (row["webhook_secret"] if row is not None else None) or "whsec_" + secrets.token_hex(24)
+        conn.execute("UPDATE accounts SET webhook_url = ?, webhook_secret = ? WHERE id = ?",
+                     (url, secret if url else None, account_id))
+    return secret if url else None
+
+
+HANDLERS = [generate_voice, generate_clip, *UNAVAILABLE, list_apex_jobs, apex_usage, list_apex_keys,
+            create_apex_key, revoke_apex_key, update_settings]
