@@ -118,11 +118,10 @@ async def _body(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 # ---- generation -------------------------------------------------------------------------------
 
-async def submit(request: Request[Any, Any, Any], kind: str, slug: str, build: Builder,
+async def submit(request: Request[Any, Any, Any], principal: Principal, kind: str, slug: str, build: Builder,
                  names: dict[str, str], extra: dict[str, Any] | None = None) -> Response[bytes]:
     """The one generation path: a tool job on the shared store, held at the route's credits."""
     svc = services_of(request)
-    principal = await guard(request, "generation")
     require_scope(principal, "tools:run")
     tool = svc.catalog.resolve(slug)
     require_tool_allowed(svc, principal, tool)
@@ -182,6 +181,7 @@ VOICE_NAMES = {"text": "text", "voiceId": "voice_id", "speed": "speed", "languag
 @post("/api/generate/voice", status_code=200)
 async def generate_voice(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Text to speech on the local Kokoro model: ``{"text": "Hello", "voiceId": "af_heart", "speed": 1.1}``."""
+    principal = await guard(request, "generation")  # 401 before any 400
     body = await _body(request)
     text = _string(body, "text", 1, 10_000, required=True) or ""
     _string(body, "voiceId", 1, 200)
@@ -196,7 +196,7 @@ async def generate_voice(request: Request[Any, Any, Any]) -> Response[bytes]:
         return ParsedInput(fields=fields)
 
     minutes = max(1, math.ceil(len(text) / 15 / 60))  # ~15 characters a second of speech
-    return await submit(request, "voice", "text-to-speech", build, VOICE_NAMES, {"estimatedMinutes": minutes})
+    return await submit(request, principal, "voice", "text-to-speech", build, VOICE_NAMES, {"estimatedMinutes": minutes})
 
 
 CLIP_NAMES = {"maxClips": "max_clips", "minDuration": "min_duration", "maxDuration": "max_duration",
@@ -207,6 +207,7 @@ CLIP_NAMES = {"maxClips": "max_clips", "minDuration": "min_duration", "maxDurati
 @post("/api/generate/clip", status_code=200)
 async def generate_clip(request: Request[Any, Any, Any]) -> Response[bytes]:
     """The auto-clip tool on a video fetched (SSRF-guarded) from ``sourceVideoUrl``."""
+    principal = await guard(request, "generation")
     body = await _body(request)
     url = _string(body, "sourceVideoUrl", 8, 2048, required=True) or ""
     _number(body, "maxClips", 1, 20)
@@ -225,7 +226,7 @@ async def generate_clip(request: Request[Any, Any, Any]) -> Response[bytes]:
             raise _renamed(exc, {"sourceVideoUrl": "video_url"}) from None
         return parsed
 
-    return await submit(request, "clip", "auto-clip", build, CLIP_NAMES)
+    return await submit(request, principal, "clip", "auto-clip", build, CLIP_NAMES)
 
 
 # what each route would need; answered 503 until it exists (documented in the README)

@@ -69,7 +69,9 @@ def error_body(exc: NoxusError, locale: str) -> tuple[int, dict[str, str]]:
         return status, {"error": message("internal_error", locale), "code": code}
     text = say(exc.message, locale) or message(exc.code, locale)
     fields = say((exc.details or {}).get("field_errors") or {}, locale)
-    if fields:
+    if fields and exc.message:  # the sentence already says what is wrong: name the fields
+        text += " (" + ", ".join(fields) + ")"
+    elif fields:
         text += " (" + "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in fields.items()) + ")"
     return status, {"error": text, "code": code}
 
