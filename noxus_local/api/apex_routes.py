@@ -196,7 +196,8 @@ async def generate_voice(request: Request[Any, Any, Any]) -> Response[bytes]:
         return ParsedInput(fields=fields)
 
     minutes = max(1, math.ceil(len(text) / 15 / 60))  # ~15 characters a second of speech
-    return await submit(request, principal, "voice", "text-to-speech", build, VOICE_NAMES, {"estimatedMinutes": minutes})
+    return await submit(request, principal, "voice", "text-to-speech", build, VOICE_NAMES,
+                        {"estimatedMinutes": minutes})
 
 
 CLIP_NAMES = {"maxClips": "max_clips", "minDuration": "min_duration", "maxDuration": "max_duration",

@@ -243,7 +243,8 @@ def _tiny_mp4() -> bytes:
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "a.mp4"
-        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=2",
+        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error",
+                        "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=2",
                         "-f", "lavfi", "-i", "sine=frequency=440:duration=2", "-shortest", "-pix_fmt", "yuv420p",
                         str(out)], check=True)
         return out.read_bytes()
