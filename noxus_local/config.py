@@ -317,6 +317,8 @@ DEFAULT_PRICES: dict[str, str | dict[str, str]] = {
     "chat": {"unit": "1k_tokens", "unit_usd": "0.0002", "output_unit_usd": "0.0006"},
     # per second of rendered video: the hold from the script's length (or `duration` for an idea)
     "script-to-video": {"unit": "second", "unit_usd": "0.002", "minimum_usd": "0.01"},
+    # one image from a configured [generators.<name>] engine (seed 002's /api/generate/image charges credits)
+    "image-generate": "0.01",
 }
 
 

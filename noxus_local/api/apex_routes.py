@@ -230,6 +230,37 @@ async def generate_clip(request: Request[Any, Any, Any]) -> Response[bytes]:
     return await submit(request, principal, "clip", "auto-clip", build, CLIP_NAMES)
 
 
+IMAGE_NAMES = {"prompt": "prompt", "width": "width", "height": "height", "steps": "steps", "seed": "seed",
+               "style": "style", "model": "model", "negativePrompt": "negative_prompt"}
+
+
+@post("/api/generate/image", status_code=200)
+async def generate_image(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """The ``image-generate`` tool on a configured engine: ``model`` names a ``[generators.<name>]``."""
+    principal = await guard(request, "generation")
+    body = await _body(request)
+    _string(body, "prompt", 1, 2000, required=True)
+    for side in ("width", "height"):
+        _whole(body, side, 256, 2048)
+    _whole(body, "steps", 1, 50)
+    _whole(body, "seed", 0, 2**53)
+    _choice(body, "style", ("photorealistic", "illustration", "3d", "flat"))
+    _string(body, "model", 1, 100)
+    _string(body, "negativePrompt", 0, 2000)
+    fields = {IMAGE_NAMES[k]: v for k, v in body.items() if k in IMAGE_NAMES and v is not None}
+
+    async def build(svc: Services, principal: Principal, workdir: Path) -> ParsedInput:
+        return ParsedInput(fields=fields)
+
+    return await submit(request, principal, "image", "image-generate", build, IMAGE_NAMES)
+
+
+def _whole(body: dict[str, Any], name: str, low: int, high: int) -> None:
+    value = body.get(name)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high):
+        raise fail(name, f"a whole number from {low} to {high}")
+
+
 # what each route would need; answered 503 until it exists (documented in the README)
 MISSING: dict[str, str] = {
     "video": "a video generator: add a ComfyUI video workflow under [generators.<name>] "
@@ -390,5 +421,5 @@ def _store_webhook(svc: Services, account_id: str, url: str | None) -> str | Non
     return secret if url else None
 
 
-HANDLERS = [generate_voice, generate_clip, *UNAVAILABLE, list_apex_jobs, apex_usage, list_apex_keys,
+HANDLERS = [generate_voice, generate_clip, generate_image, *UNAVAILABLE, list_apex_jobs, apex_usage, list_apex_keys,
             create_apex_key, revoke_apex_key, update_settings]

@@ -67,6 +67,14 @@ CLIP_BODY = _body({"sourceVideoUrl": _str("HTTPS URL of the source video", minLe
                    "maxClips": _num(1, 20), "minDuration": NUMBER, "maxDuration": NUMBER,
                    "addCaptions": {"type": "boolean"}, "aspectRatio": _str(enum=["9:16", "1:1", "16:9"]),
                    "viralScoreThreshold": _num(1, 10)}, ("sourceVideoUrl",))
+IMAGE_BODY = _body({"prompt": _str(minLength=1, maxLength=2000),
+                    "width": {"type": "integer", "minimum": 256, "maximum": 2048},
+                    "height": {"type": "integer", "minimum": 256, "maximum": 2048},
+                    "steps": {"type": "integer", "minimum": 1, "maximum": 50},
+                    "seed": {"type": "integer", "minimum": 0, "maximum": 2**53},
+                    "style": _str(enum=["photorealistic", "illustration", "3d", "flat"]),
+                    "model": _str("A [generators.<name>] of the config", minLength=1, maxLength=100),
+                    "negativePrompt": _str(maxLength=2000)}, ("prompt",))
 ANY_BODY = {"required": False, "content": {"application/json": {"schema": {"type": "object"}}}}
 
 
@@ -85,6 +93,11 @@ OPERATIONS.update({
         "apexGenerateClip", "Auto-clip a video",
         "The `auto-clip` tool on the video at `sourceVideoUrl` (fetched through the SSRF guard); 30 credits.",
         "ApexQueued", QUEUED, GENERATION_ERRORS, request_body=CLIP_BODY),
+    ("post", "/api/generate/image"): _op(
+        "apexGenerateImage", "Generate an image",
+        "The `image-generate` tool on a configured engine (ComfyUI workflow or OpenAI-compatible image server): "
+        "`model` names a `[generators.<name>]` (unknown: 400 listing them; none configured: 503 naming the "
+        "section). 10 credits.", "ApexQueued", QUEUED, GENERATION_ERRORS, request_body=IMAGE_BODY),
     ("get", "/api/jobs"): _op(
         "apexListJobs", "List jobs (or one: ?id=)",
         "The account's jobs (every contract's: one job store) with `status` queued|processing|completed|failed, "

@@ -19,6 +19,7 @@ from noxus_local.tools.base import Tool
 from noxus_local.tools.chat import ChatTool
 from noxus_local.tools.image_analyze import ImageAnalyzeBatchTool, ImageAnalyzeTool
 from noxus_local.tools.image_convert import ImageConvertTool
+from noxus_local.tools.image_generate import ImageGenerateTool
 from noxus_local.tools.pipeline import PipelineTool
 from noxus_local.tools.qr import QrTool
 from noxus_local.tools.script_to_video import ScriptToVideoTool
@@ -40,7 +41,7 @@ class Catalog:
     def default(cls, diagnostics: bool = False) -> Catalog:
         tools: list[Tool] = [QrTool(), ImageConvertTool(), AutoSubtitlesTool(), ImageAnalyzeTool(),
                              ImageAnalyzeBatchTool(), TextToSpeechTool(), VideoAnalyzeTool(), ChatTool(),
-                             ScriptToVideoTool(), AutoClipTool()]
+                             ScriptToVideoTool(), AutoClipTool(), ImageGenerateTool()]
         if diagnostics:
             tools += [WaitTool(), PipelineTool()]
         return cls(tools)

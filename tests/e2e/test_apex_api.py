@@ -10,17 +10,21 @@ from __future__ import annotations
 import io
 import json
 import textwrap
+import threading
 import time
 import wave
 from collections.abc import Iterator
 from decimal import Decimal
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 
 from tests.e2e.conftest import Server, SharedServer, accounts_config
 from tests.e2e.test_webhooks_e2e import Receiver, verify
+from tests.unit.test_generators import WORKFLOW, FakeEngine
 
 CONFIG = """
 [tiers.free]
@@ -51,12 +55,33 @@ PRO_KEY = "noxus_test_" + "p" * 43
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedServer]:
+def comfy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """tests/unit/test_generators.py's fake ComfyUI: real PNGs at the size the filled workflow asks."""
+    engine = ThreadingHTTPServer(("127.0.0.1", 0), FakeEngine)
+    engine.seen, engine.mode, engine.polls, engine.workflow = [], "ok", 0, None  # type: ignore[attr-defined]
+    threading.Thread(target=engine.serve_forever, daemon=True).start()
+    workflow = tmp_path_factory.mktemp("comfy") / "workflow.json"
+    workflow.write_text(WORKFLOW)
+    engine.toml = textwrap.dedent(f"""
+        [generators]
+        allow_hosts = ["127.0.0.1"]
+        [generators.flux-2-pro]
+        kind = "comfyui"
+        url = "http://127.0.0.1:{engine.server_address[1]}"
+        workflow = "{workflow}"
+        """)  # type: ignore[attr-defined]
+    yield engine
+    engine.shutdown()
+    engine.server_close()
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory, comfy: Any) -> Iterator[SharedServer]:
     import hashlib
 
     toml, keys = accounts_config(10)
     pro = textwrap.dedent(PRO).format(sha=hashlib.sha256(PRO_KEY.encode()).hexdigest())
-    server = Server(tmp_path_factory.mktemp("apex") / "data", CONFIG + toml + pro)
+    server = Server(tmp_path_factory.mktemp("apex") / "data", CONFIG + comfy.toml + toml + pro)
     fetched = server.cli("models", "fetch", "kokoro-82m", "kokoro-voice-af-heart", "silero-vad", "whisper-base",
                          "centerface")
     assert fetched.returncode == 0, fetched.stderr
@@ -218,6 +243,28 @@ def test_keys_are_created_shown_once_listed_and_work(srv: Server) -> None:
     assert all("key" not in k for k in listed)  # shown once
     assert ApexClient(srv.base, created["key"]).get("/api/usage").status_code == 200
     assert api.post("/api/keys", {"name": ""}).json()["code"] == "BAD_REQUEST"
+
+
+def test_an_image_job_runs_on_the_configured_comfyui_workflow(srv: Server, comfy: Any) -> None:
+    api = client(srv)
+    # the seed's own example body, with a model name the config declares
+    resp = api.post("/api/generate/image", {"prompt": "A futuristic city skyline at sunset, photorealistic",
+                                            "width": 512, "height": 384, "model": "flux-2-pro", "seed": 7})
+    assert resp.status_code == 200, resp.text
+    job = api.wait(resp.json()["data"]["jobId"], timeout=60)
+    assert job["status"] == "completed", job
+    assert job["outputType"] == "image/png"
+    assert {k: job["metadata"][k] for k in ("model", "width", "height")} == \
+        {"model": "flux-2-pro", "width": 512, "height": 384}
+    with Image.open(io.BytesIO(httpx.get(job["outputUrl"], timeout=30).content)) as img:
+        assert (img.format, img.size) == ("PNG", (512, 384))
+    flow = comfy.workflow  # the placeholders filled
+    assert flow["6"]["inputs"]["text"] == "A futuristic city skyline at sunset, photorealistic"
+    assert flow["3"]["inputs"]["seed"] == 7 and flow["5"]["inputs"]["width"] == 512
+    unknown = api.post("/api/generate/image", {"prompt": "x", "model": "ideogram-v3"})
+    assert unknown.status_code == 400 and "flux-2-pro" in unknown.json()["error"]
+    small = api.post("/api/generate/image", {"prompt": "x", "width": 100})
+    assert small.status_code == 400 and "width" in small.json()["error"]
 
 
 def test_a_clip_job_is_queued_from_a_source_url(srv: Server) -> None:

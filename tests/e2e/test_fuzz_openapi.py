@@ -37,7 +37,9 @@ EXAMPLES_PER_OPERATION = 12
 # here (tests/e2e/test_script_to_video_e2e.py runs both paths)
 ALWAYS_UNAVAILABLE = {"/api/v1/voices/clone", "/v1/chat/completions", "/api/v1/tools/script-to-video",
                       # seed 002's routes whose engine is not built here (api/apex_routes.MISSING)
-                      *(f"/api/generate/{kind}" for kind in MISSING)}
+                      *(f"/api/generate/{kind}" for kind in MISSING),
+                      # no [generators.<name>] on this server: the image routes are 503 naming the section
+                      "/api/generate/image", "/api/v1/tools/image-generate"}
 HEADERS = {"Max-Processing-Time", "Idempotency-Key", "Prefer", "X-Request-Id"}
 
 
