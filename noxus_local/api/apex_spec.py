@@ -14,7 +14,18 @@ from __future__ import annotations
 from typing import Any
 
 from noxus_local.api.apex_routes import MISSING, VOICE_MODELS
-from noxus_local.api.openapi_spec import OPERATIONS, SCHEMAS, TAGS, Op, _obj, _str
+from noxus_local.api.openapi_spec import (
+    FORM_REQUESTS,
+    JOB_ROW,
+    JSON_REQUESTS,
+    OPERATIONS,
+    SCHEMAS,
+    TAGS,
+    Op,
+    _envelope,
+    _obj,
+    _str,
+)
 
 TAG = "Apex Studio (seed 002)"
 JOB = "job_5c0e2a7d9b1f3e4a6c8d0b2f"
@@ -134,4 +145,23 @@ for _kind, _missing in MISSING.items():
     OPERATIONS[("post", f"/api/generate/{_kind}")] = _op(
         f"apexGenerate{_kind.title().replace('-', '')}", f"Generate {_kind} (not available here)",
         f"Answers 503 SERVICE_UNAVAILABLE: it needs {_missing}. Charged 0.", "ApexQueued", QUEUED,
-        ("missing_api_key", "rate_limit_exceeded", "tool_unavailable"), request_body=ANY_BODY)
+        ("missing_api_key", "scope_denied", "rate_limit_exceeded", "tool_unavailable", "internal_error"),
+        request_body=ANY_BODY)
+
+# the image-generate tool on the NOXUS route (api/openapi.py makes its concrete path from these)
+IG_JOB = "job_2b4d6f8a0c1e3a5c7e9b1d3f"
+IG_URL = f"/api/v1/files/{IG_JOB}/image.png?expires=1779721445&sig=5d1f…"
+OPERATIONS[("post", "/api/v1/tools/{name}")].examples["image-generate"] = _envelope({
+    **{k: v for k, v in JOB_ROW.items() if k not in ("steps", "jobs", "sub_jobs")},
+    "tool": "image-generate", "job_id": IG_JOB,
+    "billing": {"currency": "USD", "estimated_usd": "0.01", "charged_usd": "0.01", "balance_after_usd": "9.99"},
+    "output": {"filename": "image.png", "mime_type": "image/png", "size_bytes": 912345, "url": IG_URL},
+    "outputs": [{"name": "primary", "filename": "image.png", "mime_type": "image/png", "size_bytes": 912345,
+                 "url": IG_URL}],
+    "result": {"model": "flux-2-pro", "width": 1024, "height": 768, "seed": 7}})
+JSON_REQUESTS["image-generate"] = ("image-generate", {
+    "summary": "image-generate: a 1024x768 PNG from the generator flux-2-pro",
+    "value": {"prompt": "a lighthouse at dusk", "width": 1024, "height": 768, "model": "flux-2-pro"}})
+FORM_REQUESTS["image-generate"] = ("image-generate", {
+    "summary": "image-generate: the same as a form", "value": {"prompt": "a lighthouse at dusk", "width": "1024",
+                                                               "height": "768"}})
