@@ -247,6 +247,9 @@ def test_keys_are_created_shown_once_listed_and_work(srv: Server) -> None:
 
 def test_an_image_job_runs_on_the_configured_comfyui_workflow(srv: Server, comfy: Any) -> None:
     api = client(srv)
+    receiver = Receiver([])
+    hook = httpx.patch(f"{srv.base}/api/settings", headers=api.headers, json={"webhookUrl": receiver.url})
+    secret = hook.json()["data"]["webhookSecret"]
     # the seed's own example body, with a model name the config declares
     resp = api.post("/api/generate/image", {"prompt": "A futuristic city skyline at sunset, photorealistic",
                                             "width": 512, "height": 384, "model": "flux-2-pro", "seed": 7})
@@ -261,6 +264,19 @@ def test_an_image_job_runs_on_the_configured_comfyui_workflow(srv: Server, comfy
     flow = comfy.workflow  # the placeholders filled
     assert flow["6"]["inputs"]["text"] == "A futuristic city skyline at sunset, photorealistic"
     assert flow["3"]["inputs"]["seed"] == 7 and flow["5"]["inputs"]["width"] == 512
+    receiver.wait_for(1)  # the seed's job.completed payload, field by field, signed
+    headers, raw = receiver.requests[0]
+    receiver.httpd.shutdown()
+    assert verify(secret, headers, raw)
+    payload = json.loads(raw)
+    assert payload["event"] == "job.completed" and payload["timestamp"].endswith("Z")
+    data = payload["data"]
+    assert set(data) == {"jobId", "type", "status", "outputUrl", "outputType", "metadata", "createdAt",
+                         "completedAt"}
+    assert (data["jobId"], data["type"], data["status"], data["outputType"]) == \
+        (job["jobId"], "image", "completed", "image/png")
+    assert set(data["metadata"]) == {"model", "width", "height", "durationMs"}
+    assert httpx.get(data["outputUrl"], timeout=30).content[:8] == b"\x89PNG\r\n\x1a\n"
     unknown = api.post("/api/generate/image", {"prompt": "x", "model": "ideogram-v3"})
     assert unknown.status_code == 400 and "flux-2-pro" in unknown.json()["error"]
     small = api.post("/api/generate/image", {"prompt": "x", "width": 100})
