@@ -22,6 +22,7 @@ from litestar.handlers import HTTPRouteHandler
 
 from noxus_local.api import account_routes as account
 from noxus_local.api import analysis_routes as analysis
+from noxus_local.api import apex_account_routes as apex_account
 from noxus_local.api import apex_routes as apex_api
 from noxus_local.api import asset_routes as assets_api
 from noxus_local.api import chat_routes as chat_api
@@ -89,7 +90,8 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
                 voices_api.create_voice, voices_api.delete_voice,
                 openai_speech.create_speech, openai_speech.list_openai_voices,
                 chat_api.chat_completions, chat_api.list_models,
-                music_api.list_music, music_api.music_preview, *apex_api.HANDLERS]
+                music_api.list_music, music_api.music_preview, *apex_api.HANDLERS,
+                *apex_account.HANDLERS]
     if cfg.multi_host:  # the internal worker API exists only where remote workers are configured
         handlers += worker_routes.HANDLERS
     app = Litestar(

@@ -1,5 +1,7 @@
-"""Seed 002's client contract (Apex Studio): ``/api/generate/*``, ``/api/jobs``, ``/api/usage``,
-``/api/keys`` and ``/api/settings``, in the seed's shapes.
+"""Seed 002's client contract (Apex Studio): the ``/api/generate/*`` routes, and what every route of
+the seed shares (its error body, its per-endpoint-type rate windows, body field checks); the
+management routes (``/api/jobs``, ``/api/usage``, ``/api/keys``, ``/api/settings``) are in
+api/apex_account_routes.py.
 
 HTTP only. A generation route reads the seed's JSON body, renames it to a tool's fields and
 hands it to ``tool_routes.prepare_job`` → ``jobs.submit`` like every other contract (auth,
@@ -20,16 +22,12 @@ Example (the seed's own, with only the base URL changed)::
 from __future__ import annotations
 
 import math
-import secrets
-import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from anyio import to_thread
-from litestar import Request, Response, delete, get, patch, post
-from litestar.params import FromPath
+from litestar import Request, Response, post
 
 from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
 from noxus_local.api.deps import services_of
@@ -37,11 +35,10 @@ from noxus_local.api.envelope import add_headers, encode, raw_response
 from noxus_local.api.input_refs import _from_url
 from noxus_local.api.inputs import ParsedInput, json_object
 from noxus_local.api.tool_routes import prepare_job, remember, replayed, request_options
-from noxus_local.core import apex, jobs, ledger
-from noxus_local.core.keys import Principal, create_key, list_keys, new_id, revoke_key
+from noxus_local.core import apex, jobs
+from noxus_local.core.keys import Principal, new_id
 from noxus_local.core.limits import tier_limits
-from noxus_local.core.ssrf import check_url
-from noxus_local.errors import NotFound, NoxusError, ScopeDenied, Text, ToolUnavailable, ValidationError
+from noxus_local.errors import NoxusError, Text, ToolUnavailable, ValidationError
 from noxus_local.node.services import Services
 
 PREFIXES = ("/api/generate", "/api/jobs", "/api/usage", "/api/keys", "/api/settings", "/api/voice-agent",
@@ -85,7 +82,7 @@ def fail(field: str, en: str) -> ValidationError:
     return ValidationError.fields({field: [Text(en, en)]})
 
 
-def _string(body: dict[str, Any], name: str, low: int, high: int, required: bool = False) -> str | None:
+def text_field(body: dict[str, Any], name: str, low: int, high: int, required: bool = False) -> str | None:
     value = body.get(name)
     if value is None:
         if required:
@@ -112,7 +109,7 @@ def _choice(body: dict[str, Any], name: str, choices: tuple[str, ...]) -> str | 
     return value
 
 
-async def _body(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def read_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return json_object(await request.body())
 
 
@@ -133,7 +130,7 @@ async def submit(request: Request[Any, Any, Any], principal: Principal, kind: st
             new_job = await prepare_job(request, svc, principal, tool, job_id, options, parsed,
                                         f"/api/generate/{kind}")
         except ValidationError as exc:  # the tool's field names back to the seed's
-            raise _renamed(exc, names) from None
+            raise renamed(exc, names) from None
         _priced_in_credits(svc, new_job, kind)
         new_job.webhook = await to_thread.run_sync(account_webhook, svc, principal.account_id)
         replay = await to_thread.run_sync(jobs.submit, svc.db, new_job, svc.cfg.tiers[principal.tier],
@@ -159,7 +156,7 @@ def _priced_in_credits(svc: Services, job: jobs.NewJob, kind: str) -> None:
     job.params[apex.TYPE_KEY] = kind
 
 
-def _renamed(exc: ValidationError, names: dict[str, str]) -> ValidationError:
+def renamed(exc: ValidationError, names: dict[str, str]) -> ValidationError:
     back = {tool_name: seed_name for seed_name, tool_name in names.items()}
     fields = (exc.details or {}).get("field_errors")
     if not fields:
@@ -182,11 +179,11 @@ VOICE_NAMES = {"text": "text", "voiceId": "voice_id", "speed": "speed", "languag
 async def generate_voice(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Text to speech on the local Kokoro model: ``{"text": "Hello", "voiceId": "af_heart", "speed": 1.1}``."""
     principal = await guard(request, "generation")  # 401 before any 400
-    body = await _body(request)
-    text = _string(body, "text", 1, 10_000, required=True) or ""
-    _string(body, "voiceId", 1, 200)
+    body = await read_body(request)
+    text = text_field(body, "text", 1, 10_000, required=True) or ""
+    text_field(body, "voiceId", 1, 200)
     _number(body, "speed", 0.5, 2.0)
-    _string(body, "language", 2, 12)
+    text_field(body, "language", 2, 12)
     _choice(body, "model", VOICE_MODELS)
     language = str(body.get("language") or "en").lower()
     fields = {"text": text, "language": language, "speed": body.get("speed", 1.0), "format": "wav",
@@ -209,8 +206,8 @@ CLIP_NAMES = {"maxClips": "max_clips", "minDuration": "min_duration", "maxDurati
 async def generate_clip(request: Request[Any, Any, Any]) -> Response[bytes]:
     """The auto-clip tool on a video fetched (SSRF-guarded) from ``sourceVideoUrl``."""
     principal = await guard(request, "generation")
-    body = await _body(request)
-    url = _string(body, "sourceVideoUrl", 8, 2048, required=True) or ""
+    body = await read_body(request)
+    url = text_field(body, "sourceVideoUrl", 8, 2048, required=True) or ""
     _number(body, "maxClips", 1, 20)
     _number(body, "viralScoreThreshold", 1, 10)
     _choice(body, "aspectRatio", ("9:16", "1:1", "16:9"))
@@ -224,7 +221,7 @@ async def generate_clip(request: Request[Any, Any, Any]) -> Response[bytes]:
         try:
             await _from_url(svc, "video", url, limits, workdir, parsed)
         except ValidationError as exc:
-            raise _renamed(exc, {"sourceVideoUrl": "video_url"}) from None
+            raise renamed(exc, {"sourceVideoUrl": "video_url"}) from None
         return parsed
 
     return await submit(request, principal, "clip", "auto-clip", build, CLIP_NAMES)
@@ -238,15 +235,15 @@ IMAGE_NAMES = {"prompt": "prompt", "width": "width", "height": "height", "steps"
 async def generate_image(request: Request[Any, Any, Any]) -> Response[bytes]:
     """The ``image-generate`` tool on a configured engine: ``model`` names a ``[generators.<name>]``."""
     principal = await guard(request, "generation")
-    body = await _body(request)
-    _string(body, "prompt", 1, 2000, required=True)
+    body = await read_body(request)
+    text_field(body, "prompt", 1, 2000, required=True)
     for side in ("width", "height"):
         _whole(body, side, 256, 2048)
     _whole(body, "steps", 1, 50)
     _whole(body, "seed", 0, 2**53)
     _choice(body, "style", ("photorealistic", "illustration", "3d", "flat"))
-    _string(body, "model", 1, 100)
-    _string(body, "negativePrompt", 0, 2000)
+    text_field(body, "model", 1, 100)
+    text_field(body, "negativePrompt", 0, 2000)
     fields = {IMAGE_NAMES[k]: v for k, v in body.items() if k in IMAGE_NAMES and v is not None}
 
     async def build(svc: Services, principal: Principal, workdir: Path) -> ParsedInput:
@@ -297,129 +294,14 @@ def _unavailable_route(kind: str) -> Any:
 UNAVAILABLE = [_unavailable_route(kind) for kind in MISSING]
 
 
-# ---- management -------------------------------------------------------------------------------
-
-@get("/api/jobs")
-async def list_apex_jobs(request: Request[Any, Any, Any]) -> Response[bytes]:
-    """``?id=job_…`` → that job; without it the latest 50 jobs of the account (every contract's)."""
-    svc = services_of(request)
-    principal = await guard(request, "read")
-    base = str(request.base_url).rstrip("/")
-    job_id = request.query_params.get("id")
-    if job_id is not None:
-        row = await to_thread.run_sync(jobs.get, svc.db, job_id, principal.account_id, principal.environment)
-        return data(await to_thread.run_sync(apex.apex_job, svc, row, base))
-    rows, _ = await to_thread.run_sync(lambda: jobs.list_jobs(svc.db, principal.account_id,
-                                                              principal.environment, limit=50))
-    return data(await to_thread.run_sync(lambda: [apex.apex_job(svc, r, base) for r in rows]))
+@post("/api/voice-agent/calls/outbound", status_code=200)
+async def outbound_call(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Phone calls need a telephony bridge (SIP or a carrier's API) that this server does not have: 503, charged 0."""
+    await guard(request, "generation")
+    raise ToolUnavailable(Text("Outbound calls need a telephony bridge (SIP or a carrier API), which NOXUS Local "
+                               "does not have.",
+                               "Outbound calls need a telephony bridge (SIP or a carrier API), which NOXUS Local "
+                               "does not have."))
 
 
-@get("/api/usage")
-async def apex_usage(request: Request[Any, Any, Any]) -> Response[bytes]:
-    """``{"data": {"credits": 9920, "used": {"voices": 1, ...}, "plan": "free"}}`` (credits: the balance)."""
-    svc = services_of(request)
-    principal = await guard(request, "read")
-
-    def read() -> dict[str, Any]:
-        view = ledger.read_balance(svc.db.conn(), principal.account_id, principal.environment)
-        return apex.usage(svc, principal.account_id, principal.environment, view.available_micros,
-                          principal.tier)
-
-    return data(await to_thread.run_sync(read))
-
-
-def _key_tier(svc: Services, principal: Principal) -> None:
-    if principal.tier not in svc.cfg.apex.key_tiers:
-        raise ScopeDenied(Text("API keys are managed on the plans: " + ", ".join(svc.cfg.apex.key_tiers),
-                               "API keys are managed on the plans: " + ", ".join(svc.cfg.apex.key_tiers)))
-
-
-def _key_view(row: dict[str, Any]) -> dict[str, Any]:
-    return {"id": row["id"], "name": row["name"], "prefix": row["key_hint"], "environment": row["environment"],
-            "createdAt": apex.iso(row["created_at"]), "revokedAt": apex.iso(row["revoked_at"])}
-
-
-@get("/api/keys")
-async def list_apex_keys(request: Request[Any, Any, Any]) -> Response[bytes]:
-    svc = services_of(request)
-    principal = await guard(request, "read")
-    _key_tier(svc, principal)
-    rows = await to_thread.run_sync(list_keys, svc.db, principal.account_id)
-    return data([_key_view(r) for r in rows])
-
-
-@post("/api/keys", status_code=200)
-async def create_apex_key(request: Request[Any, Any, Any]) -> Response[bytes]:
-    """``{"name": "ci"}`` → ``{"data": {"id", "key", "name"}}``: the key is shown this once."""
-    svc = services_of(request)
-    principal = await guard(request, "read")
-    _key_tier(svc, principal)
-    name = _string(await _body(request), "name", 1, 100, required=True)
-
-    def make() -> tuple[str | None, str]:
-        try:
-            return create_key(svc.db, account_id=principal.account_id, name=name or "",
-                              environment=principal.environment, app_id=principal.app_id,
-                              scopes=sorted(principal.scopes), source="api")
-        except sqlite3.IntegrityError:
-            raise fail("name", "already used by another key of this account") from None
-
-    plain, key_id = await to_thread.run_sync(make)
-    return data({"id": key_id, "key": plain, "name": name})
-
-
-@delete("/api/keys/{key_id:str}", status_code=200)
-async def revoke_apex_key(request: Request[Any, Any, Any], key_id: FromPath[str]) -> Response[bytes]:
-    """Revoke one of the account's keys (the seed's "revoke at any time")."""
-    svc = services_of(request)
-    principal = await guard(request, "delete")
-    _key_tier(svc, principal)
-    owned = any(r["id"] == key_id for r in await to_thread.run_sync(list_keys, svc.db, principal.account_id))
-    if not owned or not await to_thread.run_sync(revoke_key, svc.db, key_id):
-        raise NotFound()
-    return data({"id": key_id, "revoked": True})
-
-
-@patch("/api/settings", status_code=200)
-async def update_settings(request: Request[Any, Any, Any]) -> Response[bytes]:
-    """``{"webhookUrl": "https://…"}`` (HTTPS unless ``[webhooks] allow_hosts`` names the host; SSRF-checked);
-    ``null`` removes it. The answer shows the secret that signs its deliveries (``X-Webhook-Signature``)."""
-    svc = services_of(request)
-    principal = await guard(request, "read")
-    body = await _body(request)
-    if "webhookUrl" not in body:
-        raise fail("webhookUrl", "required: an HTTPS URL, or null to remove it")
-    url = body["webhookUrl"]
-    if url is not None:
-        url = _string(body, "webhookUrl", 8, 2048)
-        await to_thread.run_sync(_check_webhook, svc, url or "")
-    secret = await to_thread.run_sync(_store_webhook, svc, principal.account_id, url)
-    return data({"webhookUrl": url, "webhookSecret": secret})
-
-
-def _check_webhook(svc: Services, url: str) -> None:
-    allow = svc.cfg.webhooks.allow_hosts
-    if not url.lower().startswith("https://") and not _allowed_plain(url, allow):
-        raise fail("webhookUrl", "must be an https:// URL")
-    try:
-        check_url(url, allow)
-    except ValidationError as exc:
-        raise _renamed(exc, {"webhookUrl": "webhook.url"}) from None
-
-
-def _allowed_plain(url: str, allow: list[str]) -> bool:
-    host = urlsplit(url).hostname or ""
-    return url.lower().startswith("http://") and host in allow
-
-
-def _store_webhook(svc: Services, account_id: str, url: str | None) -> str | None:
-    with svc.db.write() as conn:
-        row = conn.execute("SELECT webhook_secret FROM accounts WHERE id = ?", (account_id,)).fetchone()
-        secret = (row["webhook_secret"] if row is not None else None) or "whsec_" + secrets.token_hex(24)
-        conn.execute("UPDATE accounts SET webhook_url = ?, webhook_secret = ? WHERE id = ?",
-                     (url, secret if url else None, account_id))
-    return secret if url else None
-
-
-HANDLERS = [generate_voice, generate_clip, generate_image, *UNAVAILABLE, list_apex_jobs, apex_usage, list_apex_keys,
-            create_apex_key, revoke_apex_key, update_settings]
+HANDLERS = [generate_voice, generate_clip, generate_image, *UNAVAILABLE, outbound_call]

@@ -165,3 +165,8 @@ JSON_REQUESTS["image-generate"] = ("image-generate", {
 FORM_REQUESTS["image-generate"] = ("image-generate", {
     "summary": "image-generate: the same as a form", "value": {"prompt": "a lighthouse at dusk", "width": "1024",
                                                                "height": "768"}})
+OPERATIONS[("post", "/api/voice-agent/calls/outbound")] = _op(
+    "apexOutboundCall", "Start an outbound call (not available here)",
+    "Answers 503 SERVICE_UNAVAILABLE: phone calls need a telephony bridge this server does not have. Charged 0.",
+    "ApexQueued", QUEUED, ("missing_api_key", "scope_denied", "rate_limit_exceeded", "tool_unavailable",
+                           "internal_error"), request_body=ANY_BODY)

@@ -219,6 +219,8 @@ def test_routes_without_an_engine_answer_503_naming_what_is_missing(shared: Shar
         down = apis[n // 5].post(f"/api/generate/{kind}", {})
         assert down.status_code == 503 and down.json()["code"] == "SERVICE_UNAVAILABLE", kind
         assert f"/api/generate/{kind} needs" in down.json()["error"]
+    call = apis[1].post("/api/voice-agent/calls/outbound", {"agentId": "a", "phoneNumber": "+34600000000"})
+    assert call.status_code == 503 and "telephony" in call.json()["error"]
 
 
 def test_a_sixth_generation_within_ten_seconds_is_429_with_retry_after(srv: Server) -> None:

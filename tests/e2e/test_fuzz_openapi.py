@@ -39,7 +39,8 @@ ALWAYS_UNAVAILABLE = {"/api/v1/voices/clone", "/v1/chat/completions", "/api/v1/t
                       # seed 002's routes whose engine is not built here (api/apex_routes.MISSING)
                       *(f"/api/generate/{kind}" for kind in MISSING),
                       # no [generators.<name>] on this server: the image routes are 503 naming the section
-                      "/api/generate/image", "/api/v1/tools/image-generate"}
+                      "/api/generate/image", "/api/v1/tools/image-generate",
+                      "/api/voice-agent/calls/outbound"}  # no telephony bridge here
 HEADERS = {"Max-Processing-Time", "Idempotency-Key", "Prefer", "X-Request-Id"}
 
 

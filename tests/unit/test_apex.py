@@ -50,3 +50,20 @@ def test_each_endpoint_type_has_its_own_window_and_headers() -> None:
     assert limiter.take("key_1", "read", 20, 10) is not None  # reads count apart
     assert limiter.take("key_2", "generation", 5, 10) is not None  # and so does every key
     assert limiter.take("key_1", "generation", 0, 10) is None  # 0: no limit
+
+
+def test_the_image_tool_names_the_section_to_add_or_lists_the_generators(tmp_path) -> None:
+    from noxus_local.tools.image_generate import ImageGenerateTool
+
+    with pytest.raises(ToolUnavailable) as none:
+        ImageGenerateTool().check_installed({"prompt": "x"}, load_config(None, {}))
+    assert "[generators.<name>]" in none.value.message.en  # type: ignore[union-attr]
+    path = tmp_path / "noxus.toml"
+    path.write_text('[generators.flux-2-pro]\nkind = "openai_images"\nurl = "http://127.0.0.1:9"\n')
+    cfg = load_config(path, {})
+    with pytest.raises(ValidationError) as unknown:
+        ImageGenerateTool().check_installed({"prompt": "x", "model": "ideogram-v3"}, cfg)
+    assert unknown.value.details["allowed"] == {"model": ["flux-2-pro"]}  # type: ignore[index]
+    params = {"prompt": "x", "model": None}
+    ImageGenerateTool().check_installed(params, cfg)
+    assert params["model"] == "flux-2-pro" and params["generator"]["settings"]["kind"] == "openai_images"
