@@ -171,13 +171,15 @@ def webhook_body(svc: Services, row: sqlite3.Row) -> dict[str, Any] | None:
 
 def usage(svc: Services, account_id: str, env: str, balance_micros: int, tier: str) -> dict[str, Any]:
     """``{"credits", "used": {"images": 12, ...}, "plan"}``: successful jobs of every contract, by seed type."""
-    rows = svc.db.all("SELECT tool, params FROM jobs WHERE account_id = ? AND environment = ?"
-                      " AND status = 'succeeded'", (account_id, env))
+    # counted in SQL (one row per tool and type), not by reading every job's params
+    rows = svc.db.all(f"SELECT tool, json_extract(params, '$.{TYPE_KEY}') AS kind, COUNT(*) AS n FROM jobs"
+                      " WHERE account_id = ? AND environment = ? AND status = 'succeeded' AND json_valid(params)"
+                      " GROUP BY tool, kind", (account_id, env))
     used = dict.fromkeys(sorted(set(USAGE_NAMES.values())), 0)
     for row in rows:
-        kind = json.loads(row["params"] or "{}").get(TYPE_KEY) or _type_of_tool(row["tool"])
+        kind = row["kind"] or _type_of_tool(row["tool"])
         if kind in USAGE_NAMES:
-            used[USAGE_NAMES[kind]] += 1
+            used[USAGE_NAMES[kind]] += row["n"]
     return {"credits": credits_of(svc.cfg, balance_micros), "used": used, "plan": tier,
             "balanceUsd": format_usd(balance_micros)}
 
