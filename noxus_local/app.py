@@ -23,6 +23,8 @@ from litestar.handlers import HTTPRouteHandler
 from noxus_local.api import account_routes as account
 from noxus_local.api import ad_routes as ads
 from noxus_local.api import analysis_routes as analysis
+from noxus_local.api import apex_account_routes as apex_account
+from noxus_local.api import apex_routes as apex_api
 from noxus_local.api import asset_routes as assets_api
 from noxus_local.api import chat_routes as chat_api
 from noxus_local.api import cta_routes as cta
@@ -74,6 +76,8 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
         stop_services(svc, ticker)
 
     def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+        if apex_api.is_apex_path(request.url.path):  # seed 002's paths: its {"error", "code"} body
+            return apex_api.error_response(_as_noxus(exc, cfg), cfg.server.locale)
         return error_response(request_id_of(request), _as_noxus(exc, cfg), cfg.server.locale)
 
     handlers = [account.ping, account.balance, account.usage, account.health,
@@ -88,7 +92,8 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
                 voices_api.create_voice, voices_api.delete_voice,
                 openai_speech.create_speech, openai_speech.list_openai_voices,
                 chat_api.chat_completions, chat_api.list_models,
-                music_api.list_music, music_api.music_preview, *ads.HANDLERS, *cta.HANDLERS]
+                music_api.list_music, music_api.music_preview, *ads.HANDLERS, *cta.HANDLERS,
+                *apex_api.HANDLERS, *apex_account.HANDLERS]
     if cfg.multi_host:  # the internal worker API exists only where remote workers are configured
         handlers += worker_routes.HANDLERS
     app = Litestar(

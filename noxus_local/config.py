@@ -283,6 +283,8 @@ class TierSettings:
     max_audio_seconds: int = setting(900, "Longest speech one text-to-speech request may synthesise, pauses "
                                           "included, in seconds (estimated before the hold, enforced while it runs).")
     max_output_mb: float = setting(200.0, "Largest total of one job's output files, in MB (0 = unlimited).")
+    apex_rate_factor: float = setting(1.0, "Seed 002 (/api/generate/*, /api/jobs, ...): the [apex] request limits "
+                                           "are multiplied by this for the tier (0 = no limit).")
 
 
 DEFAULT_TIERS: dict[str, dict[str, Any]] = {
@@ -316,6 +318,43 @@ class PriceSettings:
 # Every tool in the catalog needs a price (a missing one is a config error at
 # start, never free); diagnostic tools too. A tool's own ``default_price`` (its class in
 # noxus_local/tools/) applies where [prices] names it not: ``Catalog.priced`` merges them.
+
+
+@dataclass
+class ApexCreditSettings:
+    """``[apex_credits]``: seed 002 quotes and charges in its own credits, a view of the same USD balance
+    (seed 003's credits, a different unit, are ``[credits]``)."""
+
+    usd_per_credit: str = setting("0.001", "USD one credit is worth (the ledger stays in USD).")
+    image: int = setting(10, "Credits of POST /api/generate/image.")
+    video: int = setting(250, "Credits of POST /api/generate/video.")
+    voice: int = setting(80, "Credits of POST /api/generate/voice.")
+    voice_clone: int = setting(80, "Credits of POST /api/generate/voice-clone.")
+    avatar: int = setting(750, "Credits of POST /api/generate/avatar.")
+    clip: int = setting(30, "Credits of POST /api/generate/clip.")
+    b_roll: int = setting(150, "Credits of POST /api/generate/b-roll.")
+    text2video: int = setting(250, "Credits of POST /api/generate/text2video.")
+    commercial: int = setting(3000, "Credits of POST /api/generate/commercial.")
+    translate: int = setting(1800, "Credits of POST /api/generate/translate.")
+    instant_ad: int = setting(1250, "Credits of POST /api/generate/instant-ad (the most a run may cost).")
+    photoshoot: int = setting(30, "Credits of POST /api/generate/photoshoot.")
+
+
+@dataclass
+class ApexSettings:
+    """``[apex]``: seed 002's client contract (Apex Studio): rate limits per endpoint type and key tiers."""
+
+    generation_requests: int = setting(5, "POST /api/generate/* per key per window (times the tier's "
+                                          "apex_rate_factor; 0 = no limit).")
+    generation_window_seconds: int = setting(10, "Window of the generation limit, in seconds.")
+    read_requests: int = setting(20, "GET /api/jobs, /api/usage, /api/keys per key per window (0 = no limit).")
+    read_window_seconds: int = setting(10, "Window of the read limit, in seconds.")
+    upload_requests: int = setting(10, "/api/upload/* and POST/PATCH management routes per key per window.")
+    upload_window_seconds: int = setting(60, "Window of the upload limit, in seconds.")
+    delete_requests: int = setting(10, "DELETE routes per key per window (0 = no limit).")
+    delete_window_seconds: int = setting(60, "Window of the delete limit, in seconds.")
+    key_tiers: list[str] = setting(["enterprise"], "Tiers whose keys may list and create keys at /api/keys "
+                                                   "(others: 403 FORBIDDEN), as the seed's Enterprise plan.")
 
 
 @dataclass
@@ -370,6 +409,8 @@ class Config:
     prices: dict[str, Price] = field(default_factory=dict)
     accounts: list[AccountDecl] = field(default_factory=list)
     generators: GeneratorsSettings = field(default_factory=GeneratorsSettings)
+    apex_credits: ApexCreditSettings = field(default_factory=ApexCreditSettings)
+    apex: ApexSettings = field(default_factory=ApexSettings)
 
     @property
     def multi_host(self) -> bool:
@@ -394,7 +435,8 @@ SECTIONS: dict[str, type] = {"server": ServerSettings, "jobs": JobSettings, "inf
                              "credits": CreditsSettings,
                              "compute": ComputeSettings, "workers": WorkersSettings,
                              "worker": WorkerSettings, "bootstrap": BootstrapSettings, "webhooks": WebhookSettings,
-                             "assets": AssetSettings, "storage": StorageSettings}
+                             "assets": AssetSettings, "storage": StorageSettings, "apex_credits": ApexCreditSettings,
+                             "apex": ApexSettings}
 
 
 def load_config(path: Path | None, environ: dict[str, str] | None = None) -> Config:

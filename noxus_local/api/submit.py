@@ -81,7 +81,8 @@ async def submit(request: Request[Any, Any, Any], tool_name: str, read: Reader |
                  route: str | None = None,
                  options: Callable[[Request[Any, Any, Any], Services], Options] | None = None,
                  internal: Callable[[jobs.NewJob], Mapping[str, Any]] | None = None,
-                 price: Callable[[jobs.NewJob], Price] | None = None) -> Submission:
+                 price: Callable[[jobs.NewJob], Price] | None = None,
+                 webhook: Callable[[jobs.NewJob], dict[str, str] | None] | None = None) -> Submission:
     """Authenticate, read, validate, plan, price, hold and write the job row (see the module docstring).
 
     ``read``: the route's body reader (default: a tool call's multipart or JSON body, with
@@ -91,7 +92,8 @@ async def submit(request: Request[Any, Any, Any], tool_name: str, read: Reader |
     server-set params added after validation from the job about to be written (e.g.
     ``{"stream_pcm": True}`` when the route tails the audio); a client can never send them.
     ``price``: a contract that quotes its own fixed price for the validated job (seed 003's credit
-    table): held and charged instead of the tool's per-unit price.
+    table): held and charged instead of the tool's per-unit price. ``webhook``: the contract's own
+    delivery target for the job (seed 002's account webhook), instead of one the body names.
     """
     svc = services_of(request)
     principal = await require_principal(request)
@@ -111,6 +113,8 @@ async def submit(request: Request[Any, Any, Any], tool_name: str, read: Reader |
         if price is not None:
             quoted = price(job)
             job = dataclasses.replace(job, price=quoted, estimated_units=None, estimate_micros=quoted.unit_micros)
+        if webhook is not None:
+            job = dataclasses.replace(job, webhook=await to_thread.run_sync(webhook, job))
         replay = await to_thread.run_sync(jobs.submit, svc.db, job, svc.cfg.tiers[principal.tier],
                                           svc.cfg.jobs.idempotency_hours)
     except BaseException:

@@ -74,6 +74,39 @@ class RequestLimiter:
             hits.append(now)
 
 
+class WindowLimiter:
+    """Sliding windows of request times per (key, endpoint type), in memory, with their headers.
+
+    Seed 002 limits each endpoint type on its own window (5 generations per 10 s, 20 reads per
+    10 s, ...) and reports it on every response. Wall-clock times: ``X-RateLimit-Reset`` is a
+    Unix timestamp. Example::
+
+        state = WindowLimiter().take("key_1", "generation", limit=5, window=10)
+        state.headers()   # {"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "4", "X-RateLimit-Reset": "…"}
+    """
+
+    def __init__(self) -> None:
+        self._hits: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key_id: str, kind: str, limit: int, window: float) -> WindowState | None:
+        """Count one request; None when ``limit`` is 0 (no limit); 429 with Retry-After when full."""
+        if limit <= 0:
+            return None
+        now = time.time()
+        with self._lock:
+            hits = self._hits.setdefault((key_id, kind), deque())
+            while hits and hits[0] <= now - window:
+                hits.popleft()
+            if len(hits) >= limit:
+                state = WindowState(limit, limit, math.ceil(hits[0] + window))
+                raise RateLimitExceeded(headers={"Retry-After": str(max(1, math.ceil(hits[0] + window - now))),
+                                                 **state.headers()},
+                                        details={"limit": kind})
+            hits.append(now)
+            return WindowState(limit, len(hits), math.ceil(hits[0] + window))
+
+
 def job_window(conn: sqlite3.Connection, key_id: str, limit: int, now: float | None = None) -> WindowState:
     """Successful jobs of this key in the last hour, and when the oldest leaves."""
     now = time.time() if now is None else now

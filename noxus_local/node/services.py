@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from noxus_local.accounts.keys import KeyCache
 from noxus_local.accounts.store import bootstrap_default, sync_config
 from noxus_local.assets.files import FileStore, load_secret
 from noxus_local.assets.store import AssetStore
-from noxus_local.billing.limits import RequestLimiter
+from noxus_local.billing.limits import RequestLimiter, WindowLimiter
 from noxus_local.compose.cache import PartCache
 from noxus_local.config import Config
 from noxus_local.inference.cache import ModelCache, model_class
 from noxus_local.jobs import analysis_view as analysis
+from noxus_local.jobs import apex
 from noxus_local.jobs import store as jobs
 from noxus_local.jobs.dispatch import Dispatcher
 from noxus_local.jobs.pool import ComputePool
@@ -66,6 +67,7 @@ class Services:
     voices: CustomVoiceStore  # account-private voice mixes (issue 11)
     storage: StorageGuard  # the data dir's free space against [storage] min_free_mb (issue 17)
     fetch_slots: FetchSlots  # <field>_url downloads, apart from tool calls' threads (issue 17)
+    apex_limiter: WindowLimiter = field(default_factory=WindowLimiter)  # seed 002's per-endpoint-type windows
     remote: RemoteQueue | None = None  # multi-host mode only (cfg.multi_host): remote workers over Redis
 
     @property
@@ -123,6 +125,10 @@ def schedule_webhook(svc: Services, job_id: str) -> None:
     if svc.hooks.target_for(row) is None:
         return
     event = EVENTS.get(row["status"])
+    seed_002 = apex.webhook_body(svc, row)  # a job of /api/generate/*: the seed's own payload
+    if seed_002 is not None:
+        svc.hooks.schedule_job(row, seed_002)
+        return
     body = analysis.webhook_body(svc, row) or job_body(svc, row)
     svc.hooks.schedule_job(row, {"event": event, **body})
 

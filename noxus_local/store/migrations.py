@@ -267,8 +267,15 @@ def v12_ad_projects(db: Database) -> None:
     db["ad_versions"].create_index(["project_id", "created_at"], "ad_versions_project")
 
 
+def v13_account_webhook(db: Database) -> None:
+    """13: seed 002's PATCH /api/settings: an account's default webhook (URL and the secret that signs it),
+    used by the jobs its Apex Studio routes create."""
+    db["accounts"].add_column("webhook_url", str)
+    db["accounts"].add_column("webhook_secret", str)
+
+
 MIGRATIONS: list[Migration] = [
     v1_accounts_keys_ledger_jobs, v2_webhooks, v3_job_media, v4_keys_version, v5_heartbeat, v6_unit_prices,
     v7_outputs_and_steps, v8_assets, v9_attempt_token, v10_custom_voices, v11_job_plan,
-    v12_ad_projects,
+    v12_ad_projects, v13_account_webhook,
 ]

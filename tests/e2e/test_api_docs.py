@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
+from noxus_local.api.apex_routes import is_apex_path
 from noxus_local.app import create_app
 from noxus_local.config import load_config
 from noxus_local.errors import ERRORS_BY_CODE
@@ -106,6 +107,9 @@ def test_every_operation_has_success_example_and_error_examples(doc: dict[str, A
                 continue
             if key[1] in SEED_003:  # seed 003's own error body on its routes (CONTRACT §10)
                 assert body["schema"] == {"$ref": "#/components/schemas/SeedError"}, (key, status)
+                continue
+            if is_apex_path(key[1]):  # seed 002's {"error", "code"} on its routes (CONTRACT §10)
+                assert body["schema"] == {"$ref": "#/components/schemas/ApexError"}, (key, status)
                 continue
             assert body["schema"] == {"$ref": "#/components/schemas/Error"}, (key, status)
             assert body["examples"], (key, status)

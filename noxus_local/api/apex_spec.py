@@ -1,0 +1,164 @@
+"""The OpenAPI table of seed 002's routes (api/apex_routes.py): bodies, successes, errors.
+
+Added to ``openapi_spec``'s table when this module is imported (api/openapi.py does), the way
+the other contracts' sections extend it. Errors are ``{"error", "code"}`` (``ApexError``).
+
+Example::
+
+    from noxus_local.api import apex_spec  # noqa: F401 - registers the operations
+    spec.OPERATIONS[("post", "/api/generate/voice")].summary   # 'Generate voice (TTS)'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from noxus_local.api.apex_routes import MISSING, VOICE_MODELS
+from noxus_local.api.openapi_spec import (
+    JOB_ROW,
+    OPERATIONS,
+    SCHEMAS,
+    TAGS,
+    Op,
+    _envelope,
+    _obj,
+    _str,
+)
+
+TAG = "Apex Studio (seed 002)"
+JOB = "job_5c0e2a7d9b1f3e4a6c8d0b2f"
+NUMBER: dict[str, Any] = {"type": "number"}
+GENERATION_ERRORS = ("validation_error", "missing_api_key", "insufficient_api_balance", "scope_denied",
+                     "rate_limit_exceeded", "tool_unavailable", "internal_error")
+READ_ERRORS = ("missing_api_key", "scope_denied", "rate_limit_exceeded", "internal_error")
+
+TAGS.insert(-2, {"name": TAG, "description": "Seed 002's API: `/api/generate/*`, `/api/jobs`, `/api/usage`, "
+                                              "`/api/keys`, `/api/settings`, in its own shapes (`{data}`, "
+                                              "`{error, code}`), credits and per-endpoint-type rate limits."})
+
+
+def _num(low: float, high: float) -> dict[str, Any]:
+    return {"type": "number", "minimum": low, "maximum": high}
+
+
+def _body(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": _obj(properties, required)}}}
+
+
+SCHEMAS.update({
+    "ApexError": _obj({"error": _str("A sentence; a 400 names the fields"),
+                       "code": _str(enum=["BAD_REQUEST", "UNAUTHORIZED", "PAYMENT_REQUIRED", "FORBIDDEN",
+                                          "NOT_FOUND", "METHOD_NOT_ALLOWED", "RATE_LIMITED",
+                                          "INTERNAL_ERROR", "SERVICE_UNAVAILABLE"])}, ("error", "code")),
+    "ApexQueued": _obj({"data": _obj({"jobId": _str(), "status": {"const": "queued"}, "message": _str(),
+                                      "estimatedMinutes": {"type": "integer"}}, ("jobId", "status", "message"))},
+                       ("data",)),
+    "ApexJobs": _obj({"data": {"type": ["object", "array"]}}, ("data",)),
+    "ApexUsage": _obj({"data": _obj({"credits": {"type": "integer"}, "used": {"type": "object"},
+                                     "plan": _str(), "balanceUsd": _str()}, ("credits", "used", "plan"))},
+                      ("data",)),
+    "ApexKeys": _obj({"data": {"type": "array", "items": _obj({"id": _str(), "name": _str(), "prefix": _str()})}},
+                     ("data",)),
+    "ApexKey": _obj({"data": _obj({"id": _str(), "key": _str(), "name": _str()}, ("id", "key", "name"))},
+                    ("data",)),
+    "ApexRevoked": _obj({"data": _obj({"id": _str(), "revoked": {"type": "boolean"}})}, ("data",)),
+    "ApexSettings": _obj({"data": _obj({"webhookUrl": {"type": ["string", "null"]},
+                                        "webhookSecret": {"type": ["string", "null"]}})}, ("data",)),
+})
+
+QUEUED = {"queued": {"data": {"jobId": JOB, "status": "queued", "message": "Voice generation job queued",
+                              "estimatedMinutes": 1}}}
+VOICE_BODY = _body({"text": _str("Text to speak", minLength=1, maxLength=10_000),
+                    "voiceId": _str("A voice of GET /api/v1/voices", minLength=1, maxLength=200),
+                    "speed": _num(0.5, 2.0), "language": _str("ISO code (default en)", minLength=2, maxLength=12),
+                    "model": _str(enum=list(VOICE_MODELS))}, ("text",))
+CLIP_BODY = _body({"sourceVideoUrl": _str("HTTPS URL of the source video", minLength=8, maxLength=2048),
+                   "maxClips": _num(1, 20), "minDuration": NUMBER, "maxDuration": NUMBER,
+                   "addCaptions": {"type": "boolean"}, "aspectRatio": _str(enum=["9:16", "1:1", "16:9"]),
+                   "viralScoreThreshold": _num(1, 10)}, ("sourceVideoUrl",))
+IMAGE_BODY = _body({"prompt": _str(minLength=1, maxLength=2000),
+                    "width": {"type": "integer", "minimum": 256, "maximum": 2048},
+                    "height": {"type": "integer", "minimum": 256, "maximum": 2048},
+                    "steps": {"type": "integer", "minimum": 1, "maximum": 50},
+                    "seed": {"type": "integer", "minimum": 0, "maximum": 2**53},
+                    "style": _str(enum=["photorealistic", "illustration", "3d", "flat"]),
+                    "model": _str("A [generators.<name>] of the config", minLength=1, maxLength=100),
+                    "negativePrompt": _str(maxLength=2000)}, ("prompt",))
+ANY_BODY = {"required": False, "content": {"application/json": {"schema": {"type": "object"}}}}
+
+
+def _op(op_id: str, summary: str, description: str, schema: str, examples: dict[str, Any],
+        errors: tuple[str, ...], **kw: Any) -> Op:
+    return Op(op_id, TAG, summary, description, schema, examples, errors=errors, error_schema="ApexError", **kw)
+
+
+OPERATIONS.update({
+    ("post", "/api/generate/voice"): _op(
+        "apexGenerateVoice", "Generate voice (TTS)",
+        "Kokoro text-to-speech as a queued `text-to-speech` job (80 credits by default, `[apex_credits] voice`), held "
+        "now, charged on success, refunded on failure. `model` other than `kokoro` is 400 naming ours.",
+        "ApexQueued", QUEUED, GENERATION_ERRORS, request_body=VOICE_BODY),
+    ("post", "/api/generate/clip"): _op(
+        "apexGenerateClip", "Auto-clip a video",
+        "The `auto-clip` tool on the video at `sourceVideoUrl` (fetched through the SSRF guard); 30 credits.",
+        "ApexQueued", QUEUED, GENERATION_ERRORS, request_body=CLIP_BODY),
+    ("post", "/api/generate/image"): _op(
+        "apexGenerateImage", "Generate an image",
+        "The `image-generate` tool on a configured engine (ComfyUI workflow or OpenAI-compatible image server): "
+        "`model` names a `[generators.<name>]` (unknown: 400 listing them; none configured: 503 naming the "
+        "section). 10 credits.", "ApexQueued", QUEUED, GENERATION_ERRORS, request_body=IMAGE_BODY),
+    ("get", "/api/jobs"): _op(
+        "apexListJobs", "List jobs (or one: ?id=)",
+        "The account's jobs (every contract's: one job store) with `status` queued|processing|completed|failed, "
+        "`outputUrl` (signed, 24 h), `outputType` and `metadata` per the seed's table.",
+        "ApexJobs", {"one": {"data": {"id": JOB, "jobId": JOB, "type": "voice", "status": "queued"}}},
+        (*READ_ERRORS, "job_not_found"),
+        parameters=({"name": "id", "in": "query", "required": False, "schema": _str()},)),
+    ("get", "/api/usage"): _op(
+        "apexUsage", "Credits and usage", "The balance in credits (`[apex_credits] usd_per_credit`), successful jobs "
+        "by type, and the account's tier as `plan`.", "ApexUsage",
+        {"usage": {"data": {"credits": 9920, "used": {"voices": 1}, "plan": "free", "balanceUsd": "9.92"}}},
+        READ_ERRORS),
+    ("get", "/api/keys"): _op(
+        "apexListKeys", "List API keys", "Tiers of `[apex] key_tiers` only (others 403).", "ApexKeys",
+        {"keys": {"data": [{"id": "key_1", "name": "ci", "prefix": "noxus_test_AbCd"}]}}, READ_ERRORS),
+    ("post", "/api/keys"): _op(
+        "apexCreateKey", "Create an API key", "The key is shown this once.", "ApexKey",
+        {"key": {"data": {"id": "key_1", "key": "noxus_test_…", "name": "ci"}}}, ("validation_error", *READ_ERRORS),
+        request_body=_body({"name": _str(minLength=1, maxLength=100)}, ("name",))),
+    ("delete", "/api/keys/{key_id}"): _op(
+        "apexRevokeKey", "Revoke an API key", "One of the account's keys; another's is 404.", "ApexRevoked",
+        {"revoked": {"data": {"id": "key_1", "revoked": True}}}, (*READ_ERRORS, "not_found"),
+        parameters=({"name": "key_id", "in": "path", "required": True, "schema": _str()},)),
+    ("patch", "/api/settings"): _op(
+        "apexSettings", "Set the webhook URL",
+        "HTTPS (or a host of `[webhooks] allow_hosts`), SSRF-checked; `null` removes it. Deliveries are the "
+        "seed's `job.completed` / `job.failed` payloads, signed with `webhookSecret`, retried 10 s, 60 s, 300 s.",
+        "ApexSettings", {"set": {"data": {"webhookUrl": "https://example.com/hook", "webhookSecret": "whsec_…"}}},
+        ("validation_error", *READ_ERRORS),
+        request_body=_body({"webhookUrl": {"type": ["string", "null"], "minLength": 8, "maxLength": 2048}},
+                           ("webhookUrl",))),
+})
+for _kind, _missing in MISSING.items():
+    OPERATIONS[("post", f"/api/generate/{_kind}")] = _op(
+        f"apexGenerate{_kind.title().replace('-', '')}", f"Generate {_kind} (not available here)",
+        f"Answers 503 SERVICE_UNAVAILABLE: it needs {_missing}. Charged 0.", "ApexQueued", QUEUED,
+        ("missing_api_key", "scope_denied", "rate_limit_exceeded", "tool_unavailable", "internal_error"),
+        request_body=ANY_BODY)
+
+# the image-generate tool on the NOXUS route (api/openapi.py makes its concrete path from these)
+IG_JOB = "job_2b4d6f8a0c1e3a5c7e9b1d3f"
+IG_URL = f"/api/v1/files/{IG_JOB}/image.png?expires=1779721445&sig=5d1f…"
+OPERATIONS[("post", "/api/v1/tools/{name}")].examples["image-generate"] = _envelope({
+    **{k: v for k, v in JOB_ROW.items() if k not in ("steps", "jobs", "sub_jobs")},
+    "tool": "image-generate", "job_id": IG_JOB,
+    "billing": {"currency": "USD", "estimated_usd": "0.01", "charged_usd": "0.01", "balance_after_usd": "9.99"},
+    "output": {"filename": "image.png", "mime_type": "image/png", "size_bytes": 912345, "url": IG_URL},
+    "outputs": [{"name": "primary", "filename": "image.png", "mime_type": "image/png", "size_bytes": 912345,
+                 "url": IG_URL}],
+    "result": {"model": "flux-2-pro", "width": 1024, "height": 768, "seed": 7}})
+OPERATIONS[("post", "/api/voice-agent/calls/outbound")] = _op(
+    "apexOutboundCall", "Start an outbound call (not available here)",
+    "Answers 503 SERVICE_UNAVAILABLE: phone calls need a telephony bridge this server does not have. Charged 0.",
+    "ApexQueued", QUEUED, ("missing_api_key", "scope_denied", "rate_limit_exceeded", "tool_unavailable",
+                           "internal_error"), request_body=ANY_BODY)
