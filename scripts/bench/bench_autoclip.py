@@ -64,7 +64,7 @@ def ours(video: Path, work: Path, models: ModelCache) -> tuple[float, dict]:
     job = work / "job"
     job.mkdir(exist_ok=True)
     t0 = time.perf_counter()
-    out = tool.run(ToolContext(params=params, files=files, limits=limits, workdir=job, models=models))
+    out = tool.call(ToolContext(params=params, files=files, limits=limits, workdir=job, models=models))
     return time.perf_counter() - t0, out.result
 
 

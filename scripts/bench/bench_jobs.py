@@ -150,7 +150,7 @@ def overhead_run(n: int) -> tuple[float, float]:
         tool = WaitTool()
         started = time.perf_counter()
         for _ in range(n):
-            tool.run(ToolContext(params=params, files={}, limits=Limits(), workdir=root))
+            tool.call(ToolContext(params=params, files={}, limits=Limits(), workdir=root))
         direct_us = (time.perf_counter() - started) / n * 1e6
         db.close()
     return runner_us, direct_us

@@ -63,7 +63,7 @@ TOOL, WORK = QrTool(), pathlib.Path(tempfile.mkdtemp())
 
 def render(raw: dict) -> dict:
     params = TOOL.validate(raw, {}, Limits())
-    out = TOOL.run(ToolContext(params=params, files={}, limits=Limits(), workdir=WORK))
+    out = TOOL.call(ToolContext(params=params, files={}, limits=Limits(), workdir=WORK))
     return {"success": True, "output": {"filename": out.filename, "mime_type": out.mime_type,
             "size_bytes": len(out.data), "content_base64": base64.b64encode(out.data).decode()}}
 

@@ -120,7 +120,7 @@ def main() -> None:
                                 "planner": args.planner}, files, Limits())
         tool.check_installed(params, cfg)
         steps = StepTracker(tool.steps)
-        out = tool.run(ToolContext(params, files, Limits(), work, models=cache, steps=steps))
+        out = tool.call(ToolContext(params, files, Limits(), work, models=cache, steps=steps))
         wall = time.monotonic() - started
         video = probe(Path(out.data)).duration or 0.0
         print(f"run {run}: {len(script)} chars, {len(out.result['scenes'])} scenes, planner {params['planner']}, "

@@ -55,7 +55,7 @@ def rss():
 def render(tool, n, workdir):
     for _ in range(n):
         params = tool.validate(json.loads(sys.argv[3]), {}, Limits())
-        tool.run(ToolContext(params=params, files={}, limits=Limits(), workdir=workdir))
+        tool.call(ToolContext(params=params, files={}, limits=Limits(), workdir=workdir))
 
 tool, cold = QrTool(), rss()
 with tempfile.TemporaryDirectory() as tmp:

@@ -73,7 +73,7 @@ def run_once(tool: AutoSubtitlesTool, models: ModelCache, video: Path,
     params = tool.validate({"language": "auto", "style": "yellow_punch"}, files, limits)
     tracker = StepTracker(tool.steps)
     ctx = ToolContext(params=params, files=files, limits=limits, workdir=work, steps=tracker, models=models)
-    out = tool.run(ctx)
+    out = tool.call(ctx)
     total, cpu = time.perf_counter() - t0, _cpu() - c0
     steps = {s["name"]: _seconds(s) for s in tracker.snapshot() if s["started_at"] and s["finished_at"]}
     return total, cpu, steps, out.result

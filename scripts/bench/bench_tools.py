@@ -110,7 +110,7 @@ def direct_qr(workdir: Path) -> Callable[[], Any]:
     """QrTool.run() exactly as the job runner calls it, params validated once beforehand."""
     tool, limits = QrTool(), Limits()
     params = tool.validate({"text": QR_TEXT, "output_format": "png"}, {}, limits)
-    return lambda: tool.run(ToolContext(params=dict(params), files={}, limits=limits, workdir=workdir))
+    return lambda: tool.call(ToolContext(params=dict(params), files={}, limits=limits, workdir=workdir))
 
 
 def direct_webp(photo: Path, width: int | None) -> Callable[[], bytes]:

@@ -67,7 +67,7 @@ def main() -> None:
                                 "music_mood": "energetic"}, files, Limits())
         tool.check_installed(params, cfg)
         steps = StepTracker(tool.steps)
-        out = tool.run(ToolContext(params, files, Limits(), work, models=cache, steps=steps))
+        out = tool.call(ToolContext(params, files, Limits(), work, models=cache, steps=steps))
         wall = time.monotonic() - started
         video = probe(Path(out.data)).duration or 0.0
         print(f"run {run}: {args.duration} s ad, {len(out.result['scenes'])} scenes × {args.variants} variants, "

@@ -170,7 +170,7 @@ def ours(clips: dict[str, tuple[Path, list[float]]], rounds: int, folder: Path) 
             work = folder / f"work-{name}-{r}"
             work.mkdir()
             t0, c0 = time.perf_counter(), cpu_seconds()
-            result = tool.run(ToolContext(dict(params), files, limits, work, models=models)).result
+            result = tool.call(ToolContext(dict(params), files, limits, work, models=models)).result
             totals.append(time.perf_counter() - t0)
             cpus.append(cpu_seconds() - c0)
             t0 = time.perf_counter()
