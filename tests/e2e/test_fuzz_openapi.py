@@ -144,7 +144,8 @@ def refused_only_for_content(response: Any) -> None:
     if isinstance(body.get("error"), str) and "code" in body:  # seed 002: {"error", "code"}, fields in the text
         assert body["code"] == "BAD_REQUEST", body
         assert not any(h in body["error"] for h in HEADERS), f"a schema-valid header was refused: {body}"
-    elif isinstance(body.get("error"), str):  # seed 003's routes: {"error", "details": {"fieldErrors"}}
+        return
+    if isinstance(body.get("error"), str):  # seed 003's routes: {"error", "details": {"fieldErrors"}}
         named = set((body.get("details") or {}).get("fieldErrors", {}))
         assert not named & HEADERS, f"a schema-valid header was refused: {body}"
         return
