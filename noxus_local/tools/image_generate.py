@@ -20,18 +20,36 @@ import io
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from msgspec import Meta
 from PIL import Image
 
 from noxus_local.config import Config, GeneratorSettings
 from noxus_local.errors import Text, ToolUnavailable, ValidationError, one_of
 from noxus_local.generators import GeneratorSpec, generate
-from noxus_local.tools.base import Example, InputSpec, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import Example, Plan, Tool, ToolContext, ToolOutput
+from noxus_local.tools.params import Internal, Params
 
 STYLES = {"photorealistic": "photorealistic photo", "illustration": "digital illustration",
           "3d": "3D render", "flat": "flat vector illustration"}
-FROZEN_KEY = "generator"  # in params: the chosen generator's name, settings and allow-list
+FROZEN_KEY = "generator"  # ImageGenerateParams.generator: the chosen generator's name, settings and allow-list
+
+
+class ImageGenerateParams(Params):
+    """What ``POST /api/v1/tools/image-generate`` (and seed 002's ``/api/generate/image``) takes."""
+
+    prompt: Annotated[str, Meta(max_length=2000)]
+    width: Annotated[int, Meta(ge=256, le=2048)] = 1024
+    height: Annotated[int, Meta(ge=256, le=2048)] = 1024
+    steps: Annotated[int, Meta(ge=1, le=50, description="Accepted for seed 002; the workflow sets its own "
+                                                         "steps.")] = 4
+    seed: Annotated[int, Meta(ge=0, le=2**53, description="Default: a random one, reported.")] | None = None
+    style: Annotated[Literal[tuple(STYLES)], Meta(description="Added to the prompt.")] | None = None  # type: ignore[valid-type]
+    negative_prompt: Annotated[str, Meta(max_length=2000)] = ""
+    model: Annotated[str, Meta(max_length=100, description="A [generators.<name>] of the config.")] | None = None
+    # the chosen generator's name, settings and allow-list, frozen at the request (check_installed)
+    generator: Annotated[dict[str, Any] | None, Internal] = None
 
 
 class ImageGenerateTool(Tool):
@@ -51,17 +69,7 @@ class ImageGenerateTool(Tool):
                 {"prompt": "a lighthouse at dusk", "width": "1024", "height": "768"}, form=True),
     )
     resources = {"cpu": 1}  # waiting on the engine; the PNG check is light
-    inputs = (
-        InputSpec("prompt", "string", required=True, max_length=2000),
-        InputSpec("width", "integer", default=1024, minimum=256, maximum=2048),
-        InputSpec("height", "integer", default=1024, minimum=256, maximum=2048),
-        InputSpec("steps", "integer", default=4, minimum=1, maximum=50,
-                  help="Accepted for seed 002; the workflow sets its own steps."),
-        InputSpec("seed", "integer", minimum=0, maximum=2**53, help="Default: a random one, reported."),
-        InputSpec("style", "string", choices=tuple(STYLES), help="Added to the prompt."),
-        InputSpec("negative_prompt", "string", default="", max_length=2000),
-        InputSpec("model", "string", max_length=100, help="A [generators.<name>] of the config."),
-    )
+    Params = ImageGenerateParams
 
     def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
         """The generator ``model`` names, frozen into the params; 400 listing names, or 503 with none."""
@@ -79,18 +87,18 @@ class ImageGenerateTool(Tool):
                               "allow_hosts": list(cfg.generators.allow_hosts)}
         params["model"] = chosen
 
-    def run(self, ctx: ToolContext) -> ToolOutput:
-        p = ctx.params
-        frozen = p[FROZEN_KEY]
+    def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
+        p: ImageGenerateParams = ctx.params
+        frozen = p.generator or {}
         settings = GeneratorSettings(**frozen["settings"])
         key = os.environ.get(settings.api_key_env, "") if settings.api_key_env else ""
         spec = GeneratorSpec(frozen["name"], settings, tuple(frozen["allow_hosts"]), key)
-        prompt = f"{p['prompt']}, {STYLES[p['style']]}" if p.get("style") else p["prompt"]
-        seed = p["seed"] if p.get("seed") is not None else secrets.randbelow(2**31)
-        path = generate(spec, prompt, p.get("negative_prompt") or "", p["width"], p["height"], seed,
-                        ctx.workdir / "generated", ctx.cancel)
+        prompt = f"{p.prompt}, {STYLES[p.style]}" if p.style else p.prompt
+        seed = p.seed if p.seed is not None else secrets.randbelow(2**31)
+        path = generate(spec, prompt, p.negative_prompt, p.width, p.height, seed, ctx.workdir / "generated",
+                        ctx.cancel)
         return ToolOutput(_as_png(path), "image.png", "image/png",
-                          result={"model": frozen["name"], "width": p["width"], "height": p["height"], "seed": seed},
+                          result={"model": frozen["name"], "width": p.width, "height": p.height, "seed": seed},
                           units=1.0)
 
 

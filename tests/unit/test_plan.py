@@ -65,8 +65,7 @@ def test_a_fields_examples_are_read_off_its_meta() -> None:
 
 def test_converted_tools_declare_a_struct_and_no_inputs_by_hand() -> None:
     converted = {t.slug for t in CATALOG.tools.values() if t.Params is not None}
-    assert converted == set(CATALOG.tools) - {"image-analyze-batch", "chat", "script-to-video", "video-ad",
-                                                 "image-generate"}
+    assert converted == set(CATALOG.tools) - {"image-analyze-batch", "chat", "script-to-video", "video-ad"}
 
 
 def test_a_field_the_server_sets_is_typed_and_kept_but_listed_nowhere() -> None:
