@@ -14,11 +14,21 @@ Example::
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
+from noxus_local.errors import ConfigError
 from noxus_local.jobs.store import job_price
 from noxus_local.money import Price
 from noxus_local.tools.base import Plan, Tool, ToolOutput
+
+
+@runtime_checkable
+class TokenMeasured(Protocol):
+    """A tool priced per 1,000 tokens (``measures = "tokens"``, tools/chat.py): it says how many it may use."""
+
+    def token_estimate(self, params: dict[str, Any]) -> tuple[int, int]:
+        """(prompt tokens, most tokens generated) the hold covers."""
+        ...
 
 
 def estimate(tool: Tool, price: Price, params: dict[str, Any], plan: Plan) -> tuple[int, float | None]:
@@ -32,6 +42,8 @@ def estimate(tool: Tool, price: Price, params: dict[str, Any], plan: Plan) -> tu
     if price.unit is None:
         return price.cost(0), None
     if price.output_unit_micros is not None:  # 1k_tokens: the prompt's tokens and all max_tokens may cost
+        if not isinstance(tool, TokenMeasured):  # config refuses this pairing at start-up (Catalog.priced)
+            raise ConfigError(f"prices.{tool.slug}: a 1k_tokens price needs a tool that measures tokens")
         prompt, completion = tool.token_estimate(params)
         return price.token_cost(prompt, completion), None
     quantity = plan.units if plan.units is not None else 1.0

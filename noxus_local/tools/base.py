@@ -347,11 +347,6 @@ class Tool(ABC):
         """
         return 1.0
 
-    def token_estimate(self, params: dict[str, Any]) -> tuple[int, int]:
-        """(prompt tokens, most tokens generated) a ``1k_tokens`` price holds for; only a tool that
-        measures ``tokens`` is priced so (tools/chat.py)."""
-        raise NotImplementedError
-
     def resources_for(self, params: dict[str, Any]) -> Mapping[str, int]:
         """Older hook of the default ``plan``: the slots this run takes.
 
