@@ -389,6 +389,16 @@ class AccountDecl:
 
 
 @dataclass
+class AdminSettings:
+    token: str = setting("", "Operator's admin token for /api/v1/admin/* and the /admin console (empty = both refused; "
+                             "NOXUS_ADMIN_TOKEN sets it from the environment). Never an API key.")
+    alert_url: str = setting("", "Operator URL that receives signed alert webhooks (empty = alerts only logged).")
+    alert_secret: str = setting("", "Secret that signs alert webhooks, as job webhooks are signed.")
+    alert_balance_under_usd: str = setting("1", "Alert once when an account's balance falls under this.")
+    alert_queue_wait_seconds: int = setting(300, "Alert once when the oldest queued job has waited this long.")
+
+
+@dataclass
 class Config:
     server: ServerSettings = field(default_factory=ServerSettings)
     jobs: JobSettings = field(default_factory=JobSettings)
@@ -411,6 +421,7 @@ class Config:
     generators: GeneratorsSettings = field(default_factory=GeneratorsSettings)
     apex_credits: ApexCreditSettings = field(default_factory=ApexCreditSettings)
     apex: ApexSettings = field(default_factory=ApexSettings)
+    admin: AdminSettings = field(default_factory=AdminSettings)
 
     @property
     def multi_host(self) -> bool:
@@ -436,7 +447,7 @@ SECTIONS: dict[str, type] = {"server": ServerSettings, "jobs": JobSettings, "inf
                              "compute": ComputeSettings, "workers": WorkersSettings,
                              "worker": WorkerSettings, "bootstrap": BootstrapSettings, "webhooks": WebhookSettings,
                              "assets": AssetSettings, "storage": StorageSettings, "apex_credits": ApexCreditSettings,
-                             "apex": ApexSettings}
+                             "apex": ApexSettings, "admin": AdminSettings}
 
 
 def load_config(path: Path | None, environ: dict[str, str] | None = None) -> Config:
@@ -669,9 +680,20 @@ def _check(cfg: Config) -> None:
     if cfg.bootstrap.default_tier not in cfg.tiers:
         raise ConfigError(f"bootstrap.default_tier: unknown tier {cfg.bootstrap.default_tier!r}")
     parse_usd(cfg.bootstrap.starting_test_balance_usd)
+    _check_admin(cfg.admin)
     for i, account in enumerate(cfg.accounts):
         _check_account(cfg, account, f"accounts[{i}]")
     _check_generators(cfg.generators)
+
+
+def _check_admin(admin: AdminSettings) -> None:
+    if admin.token and len(admin.token) < 16:
+        raise ConfigError("admin.token: use at least 16 characters (it guards every account)")
+    if admin.alert_url and not admin.alert_url.startswith(("http://", "https://")):
+        raise ConfigError("admin.alert_url: an http:// or https:// URL is needed")
+    parse_usd(admin.alert_balance_under_usd)
+    if admin.alert_queue_wait_seconds < 1:
+        raise ConfigError("admin.alert_queue_wait_seconds: must be at least 1")
 
 
 def _check_generators(gens: GeneratorsSettings) -> None:
