@@ -229,6 +229,17 @@ ES: dict[str, str] = {
 TABLES = {"en": EN, "es": ES}
 
 
-def words(locale: str) -> dict[str, str]:
+class Words:
+    """A table read as ``t.keys`` or ``t["keys"]`` in a template: attributes only, so a message key
+    such as ``keys`` or ``items`` is never shadowed by a dict method (Jinja tries attributes first)."""
+
+    def __init__(self, table: dict[str, str]) -> None:
+        self.__dict__.update(table)
+
+    def __getitem__(self, key: str) -> str:
+        return str(self.__dict__[key])
+
+
+def words(locale: str) -> Words:
     """The table for ``locale`` ("es" or "en"); Spanish, the default locale, for anything else."""
-    return TABLES.get(locale, ES)
+    return Words(TABLES.get(locale, ES))

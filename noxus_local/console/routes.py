@@ -23,6 +23,7 @@ from typing import Any
 from anyio import to_thread
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import Cookie
+from litestar.params import FromPath
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
@@ -30,7 +31,7 @@ from litestar.template.config import TemplateConfig
 
 from noxus_local.admin.token import admin_enabled, token_matches
 from noxus_local.console import charts, data
-from noxus_local.console.messages import words
+from noxus_local.console.messages import Words, words
 from noxus_local.console.sessions import ConsoleState, Session, csrf_matches
 from noxus_local.money import parse_usd
 from noxus_local.node.services import Services
@@ -62,7 +63,7 @@ def _session(request: Request[Any, Any, Any]) -> Session | None:
     return console_state(request).find(request.cookies.get(COOKIE))
 
 
-def _t(request: Request[Any, Any, Any]) -> dict[str, str]:
+def _t(request: Request[Any, Any, Any]) -> Words:
     return words(services(request).cfg.server.locale)
 
 
@@ -291,7 +292,7 @@ async def create_key(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @post("/admin/keys/{key_id:str}/revoke", status_code=303)
-async def revoke_key(request: Request[Any, Any, Any], key_id: str) -> Response[Any]:
+async def revoke_key(request: Request[Any, Any, Any], key_id: FromPath[str]) -> Response[Any]:
     got = await _form(request, "keys")
     if isinstance(got, Response):
         return got
@@ -306,7 +307,7 @@ async def revoke_key(request: Request[Any, Any, Any], key_id: str) -> Response[A
 
 
 @post("/admin/keys/{key_id:str}/budget", status_code=303)
-async def set_budget(request: Request[Any, Any, Any], key_id: str) -> Response[Any]:
+async def set_budget(request: Request[Any, Any, Any], key_id: FromPath[str]) -> Response[Any]:
     got = await _form(request, "keys")
     if isinstance(got, Response):
         return got
@@ -332,7 +333,7 @@ async def set_budget(request: Request[Any, Any, Any], key_id: str) -> Response[A
 
 
 @post("/admin/accounts/{account_id:str}/credit", status_code=303)
-async def credit_account(request: Request[Any, Any, Any], account_id: str) -> Response[Any]:
+async def credit_account(request: Request[Any, Any, Any], account_id: FromPath[str]) -> Response[Any]:
     got = await _form(request, "accounts")
     if isinstance(got, Response):
         return got
