@@ -151,25 +151,25 @@ async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
 
 # ---- pages -----------------------------------------------------------------------------------------------------
 
-def _overview(svc: Services) -> dict[str, Any]:
-    return {"view": data.overview(svc), "per_day": charts.bars(data.spend_per_day(svc)),
-            "per_tool": charts.rows(data.spend_per_tool(svc))}
+def _overview(svc: Services, state: ConsoleState) -> dict[str, Any]:
+    view = data.overview(svc, state.spend)
+    return {"view": view, "per_day": charts.bars(view["per_day"]), "per_tool": charts.rows(view["per_tool"])}
 
 
-def _keys(svc: Services) -> dict[str, Any]:
+def _keys(svc: Services, state: ConsoleState) -> dict[str, Any]:
     return {"keys": data.list_keys(svc), "accounts": data.list_accounts(svc), "periods": data.PERIODS,
             "budgets": data.budgets_available()}
 
 
-PAGES: dict[str, tuple[str, Callable[[Services], dict[str, Any]]]] = {
+PAGES: dict[str, tuple[str, Callable[[Services, ConsoleState], dict[str, Any]]]] = {
     "overview": ("overview.html", _overview),
-    "jobs": ("jobs.html", lambda svc: {"jobs": data.list_jobs(svc)}),
+    "jobs": ("jobs.html", lambda svc, _: {"jobs": data.list_jobs(svc)}),
     "keys": ("keys.html", _keys),
-    "accounts": ("accounts.html", lambda svc: {"accounts": data.list_accounts(svc)}),
-    "models": ("models.html", lambda svc: {"models": data.models(svc)}),
-    "doctor": ("doctor.html", lambda svc: {"checks": data.doctor(svc)}),
-    "workers": ("workers.html", lambda svc: {"workers": data.workers(svc)}),
-    "audit": ("audit.html", lambda svc: {"entries": data.audit_log(svc)}),
+    "accounts": ("accounts.html", lambda svc, _: {"accounts": data.list_accounts(svc)}),
+    "models": ("models.html", lambda svc, _: {"models": data.models(svc)}),
+    "doctor": ("doctor.html", lambda svc, _: {"checks": data.doctor(svc)}),
+    "workers": ("workers.html", lambda svc, _: {"workers": data.workers(svc)}),
+    "audit": ("audit.html", lambda svc, _: {"entries": data.audit_log(svc)}),
 }
 
 
@@ -181,7 +181,7 @@ async def _page(request: Request[Any, Any, Any], name: str, *, status: int = 200
     if session is None:
         return Redirect("/admin/login", status_code=303)
     template, load = PAGES[name]
-    context = await to_thread.run_sync(load, services(request))
+    context = await to_thread.run_sync(load, services(request), console_state(request))
     t = _t(request)
     flash, session.flash = session.flash, []
     new_key, session.new_key = session.new_key, None

@@ -23,6 +23,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from noxus_local.console.data import SpendHistory
+
 LOGIN_TRIES = 5  # per client address ...
 LOGIN_WINDOW = 60.0  # ... per this many seconds
 MAX_SESSIONS = 1000  # an operator console: a handful; the oldest go first past this
@@ -73,6 +75,7 @@ class ConsoleState:
     def __init__(self, session_seconds: float) -> None:
         self.session_seconds = session_seconds
         self.limiter = LoginLimiter()
+        self.spend = SpendHistory()  # the overview's past days of spend, read at most every 5 minutes
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
 

@@ -259,3 +259,34 @@ def test_chart_geometry() -> None:
     assert chart["total"] == "0.002"
     rows = charts.rows([{"label": "qr", "micros": 4000, "jobs": 2}, {"label": "wait", "micros": 1000}])
     assert rows["rows"][0]["w"] == 4 * rows["rows"][1]["w"] and rows["height"] == 48
+
+
+def test_past_days_are_read_once_and_today_live(tmp_path: Any) -> None:
+    """SpendHistory keeps the days before today; a row of today shows at once, an old day's after the refresh."""
+    test_client, key = make_client(tmp_path)
+    with test_client as c:
+        svc = c.app.state["services"]
+        key_id = data.list_keys(svc)[0]["id"]
+        today = data._day_start(time.time())
+
+        def add_job(job_id: str, created: float, micros: int) -> None:
+            with svc.db.write() as conn:
+                conn.execute(
+                    "INSERT INTO jobs (id, account_id, environment, key_id, tool, status, progress, params, files,"
+                    " limits, estimate_micros, hold_micros, charged_micros, settled, request_id,"
+                    " max_processing_seconds, attempts, created_at, output_expired)"
+                    " VALUES (?, 'default', 'test', ?, 'qr', 'succeeded', 100, '{}', '[]', '{}', ?, ?, ?, 1, 'r', 0, 0,"
+                    " ?, 0)", (job_id, key_id, micros, micros, micros, created))
+
+        history = data.SpendHistory(keep_seconds=3600)
+        add_job("job_yesterday1", today - 3600, 7000)
+        first = data.overview(svc, history)
+        assert first["per_day"][-2]["micros"] == 7000 and first["per_day"][-1]["micros"] == 0
+        add_job("job_yesterday2", today - 7200, 1000)
+        add_job("job_today", today + 1, 3000)
+        second = data.overview(svc, history)
+        assert second["per_day"][-2]["micros"] == 7000  # the past, as read before
+        assert second["per_day"][-1]["micros"] == 3000 and second["spent_today"] == "0.003"  # today, live
+        history.keep_seconds = 0
+        assert data.overview(svc, history)["per_day"][-2]["micros"] == 8000
+        assert data.overview(svc)["per_tool"] == [{"label": "qr", "micros": 11000, "jobs": 3}]
