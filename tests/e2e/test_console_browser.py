@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from noxus_local.console.data import AUDIT_TABLES
 from tests.e2e.conftest import Server
 
 TOKEN = "console-browser-token-0123456789"
@@ -100,7 +102,7 @@ def test_operator_signs_in_creates_a_key_runs_jobs_and_sees_them(server: Server,
 
     # its budget: saved where billing/budgets.py exists, else the page says budgets are not available
     card = page.locator("section.key", has_text="browser-test")
-    card.locator("input[name=max_spend_usd]").fill("0.01")
+    card.locator("input[name=max_spend_usd]").fill("0.004")  # two qr runs at the default 0.002 each
     card.locator("select[name=period]").select_option("day")
     card.locator("form.budget button").click()
     budgets = Path(__file__).resolve().parents[2] / "noxus_local" / "billing" / "budgets.py"
@@ -115,6 +117,9 @@ def test_operator_signs_in_creates_a_key_runs_jobs_and_sees_them(server: Server,
         charged += Decimal(r.json()["billing"]["charged_usd"])
         job_ids.append(r.json()["job_id"])
     assert charged > 0
+    if budgets.exists():  # the cap refuses the third
+        r = server.post("/api/v1/tools/qr", key=key, json={"text": "over the cap", "output_format": "png"})
+        assert (r.status_code, r.json()["error_code"]) == (402, "key_budget_exceeded"), r.text
 
     # the live list (console.js polling /admin/jobs.json) shows both
     page.click("nav >> text=Jobs")
@@ -133,6 +138,17 @@ def test_operator_signs_in_creates_a_key_runs_jobs_and_sees_them(server: Server,
     assert page.inner_text("#spent-today") == f"{charged.normalize():f} USD"
     assert page.locator("#chart-day rect.bar").count() == 30
     page.screenshot(path=str(artifacts / "overview-1280.png"), full_page=True)
+
+    # the other pages: worker threads alive, the audit log (or its absence said), models listed
+    page.click("nav >> text=Workers")
+    assert page.inner_text("h1") == "Workers" and "yes" in page.inner_text("main table")
+    page.click("nav >> text=Audit log")
+    with sqlite3.connect(f"file:{server.data_dir / 'noxus.db'}?mode=ro", uri=True) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    has_audit = bool(tables & set(AUDIT_TABLES))
+    assert page.locator("#audit-unavailable").count() == (0 if has_audit else 1)
+    page.click("nav >> text=Models")
+    assert "whisper" in page.inner_text("main table")
 
     # 360 px wide: nothing wider than the screen, and the screenshot kept
     page.set_viewport_size({"width": 360, "height": 780})
