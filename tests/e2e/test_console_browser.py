@@ -138,7 +138,8 @@ def test_operator_signs_in_creates_a_key_runs_jobs_and_sees_them(server: Server,
     assert page.inner_text("#spent-today") == f"{charged.normalize():f} USD"
     assert page.locator("#chart-day rect.bar").count() == 30
     assert page.inner_text("#spent-30d") == f"{charged.normalize():f} USD"
-    assert page.locator("#tool-table tr", has_text="qr").locator("td.num").first.inner_text() == f"{charged.normalize():f}"
+    qr_row = page.locator("#tool-table tr", has_text="qr")
+    assert qr_row.locator("td.num").first.inner_text() == f"{charged.normalize():f}"
     page.screenshot(path=str(artifacts / "overview-1280.png"), full_page=True)
 
     # the other pages: worker threads alive, the audit log (or its absence said), models listed
