@@ -189,13 +189,25 @@ def spend_per_tool(svc: Services, days: int = 30, now: float | None = None) -> l
     return _per_tool(spend_rows(svc, _day_start(now) - (days - 1) * 86400), now, days)
 
 
+JOB_COLUMNS = ("id, account_id, environment, key_id, tool, status, progress, charged_micros, error_code, created_at,"
+               " finished_at")
+
+
 def list_jobs(svc: Services, *, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-    """The newest jobs (unfinished first), with progress 0..100, for the live list."""
-    where, args = ("WHERE status = ?", (status,)) if status else ("", ())
-    rows = svc.db.all(
-        "SELECT id, account_id, environment, key_id, tool, status, progress, charged_micros, hold_micros,"
-        f" error_code, created_at, started_at, finished_at FROM jobs {where}"
-        " ORDER BY status IN ('succeeded', 'failed', 'cancelled'), created_at DESC LIMIT ?", (*args, limit))
+    """Unfinished jobs first, then the newest others, ``limit`` in all, with progress 0..100 (the live list).
+
+    Polled every two seconds, so no query sorts the whole table: unfinished jobs come from the
+    ``jobs_status`` index, the newest by rowid (rows are inserted as jobs are submitted).
+    """
+    if status:
+        rows = list(svc.db.all(f"SELECT {JOB_COLUMNS} FROM jobs WHERE status = ? ORDER BY rowid DESC LIMIT ?",
+                               (status, limit)))
+    else:
+        rows = list(svc.db.all(f"SELECT {JOB_COLUMNS} FROM jobs WHERE status IN ('running', 'queued')"
+                               " ORDER BY rowid DESC LIMIT ?", (limit,)))
+        seen = {r["id"] for r in rows}
+        rows += [r for r in svc.db.all(f"SELECT {JOB_COLUMNS} FROM jobs ORDER BY rowid DESC LIMIT ?", (limit,))
+                 if r["id"] not in seen][:limit - len(rows)]
     return [{"id": r["id"], "account_id": r["account_id"], "environment": r["environment"], "key_id": r["key_id"],
              "tool": r["tool"], "status": r["status"], "progress": r["progress"] or 0,
              "charged": format_usd(r["charged_micros"] or 0), "error_code": r["error_code"] or "",

@@ -261,6 +261,35 @@ def test_chart_geometry() -> None:
     assert rows["rows"][0]["w"] == 4 * rows["rows"][1]["w"] and rows["height"] == 48
 
 
+def insert_job(svc: Any, key_id: str, job_id: str, created: float, micros: int, status: str = "succeeded") -> None:
+    """A job row as the store keeps it, written straight into the real SQLite file."""
+    settled = 1 if status in ("succeeded", "failed", "cancelled") else 0
+    with svc.db.write() as conn:
+        conn.execute(
+            "INSERT INTO jobs (id, account_id, environment, key_id, tool, status, progress, params, files,"
+            " limits, estimate_micros, hold_micros, charged_micros, settled, request_id,"
+            " max_processing_seconds, attempts, created_at, output_expired)"
+            " VALUES (?, 'default', 'test', ?, 'qr', ?, ?, '{}', '[]', '{}', ?, ?, ?, ?, 'r', 0, 0, ?, 0)",
+            (job_id, key_id, status, 100 if settled else 40, micros, micros, micros if settled else 0, settled,
+             created))
+
+
+def test_live_list_puts_unfinished_jobs_first_then_the_newest(tmp_path: Any) -> None:
+    test_client, _ = make_client(tmp_path)
+    with test_client:
+        svc = test_client.app.state["services"]
+        key_id = data.list_keys(svc)[0]["id"]
+        now = time.time()
+        insert_job(svc, key_id, "job_old_running", now - 500, 0, status="running")
+        for n in range(60):
+            insert_job(svc, key_id, f"job_done_{n:02d}", now - 400 + n, 2000)
+        insert_job(svc, key_id, "job_queued", now - 1, 0, status="queued")
+        listed = data.list_jobs(svc)
+        assert [j["id"] for j in listed[:3]] == ["job_queued", "job_old_running", "job_done_59"]
+        assert len(listed) == 50 and listed[-1]["id"] == "job_done_12" and listed[1]["progress"] == 40
+        assert [j["id"] for j in data.list_jobs(svc, status="running")] == ["job_old_running"]
+
+
 def test_past_days_are_read_once_and_today_live(tmp_path: Any) -> None:
     """SpendHistory keeps the days before today; a row of today shows at once, an old day's after the refresh."""
     test_client, key = make_client(tmp_path)
@@ -270,13 +299,7 @@ def test_past_days_are_read_once_and_today_live(tmp_path: Any) -> None:
         today = data._day_start(time.time())
 
         def add_job(job_id: str, created: float, micros: int) -> None:
-            with svc.db.write() as conn:
-                conn.execute(
-                    "INSERT INTO jobs (id, account_id, environment, key_id, tool, status, progress, params, files,"
-                    " limits, estimate_micros, hold_micros, charged_micros, settled, request_id,"
-                    " max_processing_seconds, attempts, created_at, output_expired)"
-                    " VALUES (?, 'default', 'test', ?, 'qr', 'succeeded', 100, '{}', '[]', '{}', ?, ?, ?, 1, 'r', 0, 0,"
-                    " ?, 0)", (job_id, key_id, micros, micros, micros, created))
+            insert_job(svc, key_id, job_id, created, micros)
 
         history = data.SpendHistory(keep_seconds=3600)
         add_job("job_yesterday1", today - 3600, 7000)
