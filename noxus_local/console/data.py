@@ -28,7 +28,6 @@ from typing import Any
 
 from noxus_local.accounts import keys as key_store
 from noxus_local.accounts import store as account_store
-from noxus_local.billing import ledger
 from noxus_local.jobs import backlog
 from noxus_local.money import format_usd
 from noxus_local.node.services import Services
@@ -334,8 +333,3 @@ def audit_log(svc: Services, limit: int = 200) -> list[dict[str, Any]] | None:
 def record_action(svc: Services, actor: str, action: str, target: str) -> None:
     """Who did what, when: logged as one JSON line now; the admin branch's audit table takes it when merged."""
     log.info("admin action by %s: %s %s", actor, action, target)
-
-
-def ledger_sums(svc: Services, account_id: str, environment: str) -> dict[str, int]:
-    """The ledger's own recomputation of one balance (what the doctor checks), for the accounts page."""
-    return ledger.audit(svc.db.conn(), account_id, environment)

@@ -71,6 +71,11 @@ def _client(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "?"
 
 
+def _actor(request: Request[Any, Any, Any]) -> str:
+    """Who, for the audit log: the console's operator (one admin token) and the client's address."""
+    return f"console operator at {_client(request)}"
+
+
 def _https(request: Request[Any, Any, Any]) -> bool:
     return request.url.scheme == "https"
 
@@ -126,10 +131,10 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
     if not expected or not secrets.compare_digest(expected.encode(), str(form.get("csrf") or "").encode()):
         return _message(request, "csrf", 403)
     if not token_matches(cfg, str(form.get("token") or "")):
-        data.record_action(services(request), address, "login refused", "console")
+        data.record_action(services(request), _actor(request), "sign-in refused", "console")
         return _login_form(request, "bad_token", 401)
     session = state.open()
-    data.record_action(services(request), address, "login", "console")
+    data.record_action(services(request), _actor(request), "signed in", "console")
     return Redirect("/admin", status_code=303, cookies=[
         Cookie(key=COOKIE, value=session.id, path="/admin", httponly=True, samesite="strict",
                secure=_https(request)),
@@ -286,7 +291,7 @@ async def create_key(request: Request[Any, Any, Any]) -> Response[Any]:
             lambda: data.create_key(svc, account_id=account, name=name, environment=env))
     except data.UnknownTarget:
         return await _page(request, "keys", status=404, error="unknown_target")
-    data.record_action(svc, "console", "key created", f"{key_id} ({account})")
+    data.record_action(svc, _actor(request), "key created", f"{key_id} ({account})")
     session.new_key = plain
     return Redirect("/admin/keys", status_code=303)
 
@@ -302,7 +307,7 @@ async def revoke_key(request: Request[Any, Any, Any], key_id: FromPath[str]) -> 
         await to_thread.run_sync(lambda: data.revoke_key(svc, key_id))
     except data.UnknownTarget:
         return await _page(request, "keys", status=404, error="unknown_target")
-    data.record_action(svc, "console", "key revoked", key_id)
+    data.record_action(svc, _actor(request), "key revoked", key_id)
     return _done(request, session, "keys", "key_revoked")
 
 
@@ -328,7 +333,7 @@ async def set_budget(request: Request[Any, Any, Any], key_id: FromPath[str]) -> 
         return await _page(request, "keys", status=503, error="budgets_unavailable")
     except (data.UnknownTarget, KeyError):
         return await _page(request, "keys", status=404, error="unknown_target")
-    data.record_action(svc, "console", "key budget set", f"{key_id} {cap} micro-USD per {period}")
+    data.record_action(svc, _actor(request), "key budget set", f"{key_id} {cap} micro-USD per {period}")
     return _done(request, session, "keys", "budget_set")
 
 
@@ -349,7 +354,7 @@ async def credit_account(request: Request[Any, Any, Any], account_id: FromPath[s
         balance = await to_thread.run_sync(lambda: data.credit_account(svc, account_id, env, micros, note))
     except data.UnknownTarget:
         return await _page(request, "accounts", status=404, error="unknown_target")
-    data.record_action(svc, "console", "account credited", f"{account_id}/{env} +{micros} micro-USD")
+    data.record_action(svc, _actor(request), "account credited", f"{account_id}/{env} +{micros} micro-USD")
     return _done(request, session, "accounts", "credited", f"{balance} USD ({account_id}, {env})")
 
 

@@ -180,7 +180,8 @@ def test_budget_form_refuses_bad_amounts_and_says_budgets_are_not_built(client: 
         assert r.status_code == 503 and "Per-key budgets are not available on this server yet." in r.text
 
 
-def test_credit_an_account_and_the_ledger_agrees(client: TestClient[Any]) -> None:
+def test_credit_an_account_and_the_ledger_agrees(client: TestClient[Any], caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="noxus_local.console.audit")
     sign_in(client)
     csrf = csrf_of(client, "/admin/accounts")
     db = client.app.state["services"].db
@@ -200,6 +201,9 @@ def test_credit_an_account_and_the_ledger_agrees(client: TestClient[Any]) -> Non
     after = ledger.read_balance(db.conn(), "default", "live").balance_micros
     assert after - before == 2_500_000
     assert ledger.audit(db.conn(), "default", "live")["balance_micros"] == after
+    said = [r.getMessage() for r in caplog.records if r.name == "noxus_local.console.audit"]
+    assert said[0].startswith("admin action by console operator at ") and said[0].endswith(": signed in console")
+    assert said[-1].endswith(": account credited default/live +2500000 micro-USD")
 
 
 def test_jobs_spend_and_charts_from_real_runs(tmp_path: Any) -> None:
