@@ -102,7 +102,7 @@ def _shape(rgb: np.ndarray, alpha: Image.Image, light: Light, lx: float, ly: flo
     w, h = alpha.size
     a = np.asarray(alpha, np.float32) / 255.0
     side = float(min(w, h))
-    height = np.asarray(alpha.filter(ImageFilter.GaussianBlur(max(1.0, 0.12 * side))), np.float32) / 255.0
+    height = _blurred(alpha, max(1.0, 0.12 * side))
     gy, gx = np.gradient(height)
     nx, ny = -gx * side * 0.5, -gy * side * 0.5  # a slope of 1/radius becomes a normal tilted ~45°
     nz = np.ones_like(nx)
@@ -113,7 +113,7 @@ def _shape(rgb: np.ndarray, alpha: Image.Image, light: Light, lx: float, ly: flo
     shade = 1.0 + light.key * 1.2 * (lambert - lz / ln)  # facing the camera: unchanged
     out = rgb * (1.0 + (shade - 1.0) * a)[..., None]
     if light.rim > 0:
-        inner = np.asarray(alpha.filter(ImageFilter.GaussianBlur(max(1.0, 0.015 * side))), np.float32) / 255.0
+        inner = _blurred(alpha, max(1.0, 0.015 * side))
         band = a * np.clip((1.0 - inner) * 2.5, 0.0, 1.0)
         flat = np.sqrt(nx * nx + ny * ny) + 1e-6
         away = np.clip(-(nx * lx + ny * ly) / flat, 0.0, 1.0)  # the silhouette's side facing away from the key
@@ -121,6 +121,16 @@ def _shape(rgb: np.ndarray, alpha: Image.Image, light: Light, lx: float, ly: flo
         colour = np.array(light.rim_colour, np.float32) / 255.0
         out = out + amount * colour * (1.0 - out)  # screen: brightens, never clips a white product to grey
     return out
+
+
+def _blurred(alpha: Image.Image, radius: float) -> np.ndarray:
+    """The alpha blurred as if nothing were around the box (Pillow extends edge pixels, which would make a
+    product touching its box flat there): zero-padded by three radii, blurred, cut back. float32 0..1."""
+    pad = int(3 * radius) + 1
+    framed = Image.new("L", (alpha.width + 2 * pad, alpha.height + 2 * pad), 0)
+    framed.paste(alpha, (pad, pad))
+    soft = framed.filter(ImageFilter.GaussianBlur(radius)).crop((pad, pad, pad + alpha.width, pad + alpha.height))
+    return np.asarray(soft, np.float32) / 255.0
 
 
 def _falloff(size: tuple[int, int], strength: float, lx: float, ly: float) -> np.ndarray:
