@@ -337,7 +337,7 @@ class ApexCreditSettings:
     commercial: int = setting(3000, "Credits of POST /api/generate/commercial.")
     translate: int = setting(1800, "Credits of POST /api/generate/translate.")
     instant_ad: int = setting(1250, "Credits of POST /api/generate/instant-ad (the most a run may cost).")
-    photoshoot: int = setting(30, "Credits of POST /api/generate/photoshoot.")
+    photoshoot: int = setting(30, "Credits of POST /api/generate/photoshoot, per photo (times its count).")
 
 
 @dataclass
