@@ -229,3 +229,33 @@ def test_a_configured_generator_is_frozen_into_the_params(cfg, tmp_path):
     assert params["source"] == "generator"
     with pytest.raises(ValidationError):
         TOOL.check_installed({**params, "model": "ideogram-v3"}, cfg)
+
+
+def test_a_lifestyle_backdrop_is_the_configured_generators_scene(models, cfg, tmp_path):
+    """Through tests/generator_fixture.py's fake ComfyUI (the one outside service a test may stand in for):
+    one scene per photo, asked at the photo's aspect, each seeded, the prompt naming the scene and the light."""
+    import copy
+
+    from noxus_local.config import GeneratorSettings
+    from tests.generator_fixture import COLOUR, WORKFLOW, fake_engine
+
+    workflow = tmp_path / "workflow.json"
+    workflow.write_text(WORKFLOW)
+    photo, _ = drawn_product((640, 480))
+    files = save(photo, tmp_path / "jar.png")
+    with fake_engine() as engine:
+        cfg = copy.deepcopy(cfg)
+        cfg.generators.allow_hosts = ["127.0.0.1"]
+        cfg.generators.entries["comfy"] = GeneratorSettings(
+            kind="comfyui", url=f"http://127.0.0.1:{engine.server_address[1]}", workflow=str(workflow))
+        out = run(models, cfg, files, tmp_path, background="lifestyle", lighting="natural", count="2", seed="40")
+        prompts = [s[2]["prompt"] for s in engine.seen if s[1] == "/prompt"]
+    assert len(prompts) == 2
+    assert [p["3"]["inputs"]["seed"] for p in prompts] == [40, 41]
+    assert (prompts[0]["5"]["inputs"]["width"], prompts[0]["5"]["inputs"]["height"]) == (640, 512)  # 64-px steps
+    assert "home interior" in prompts[0]["6"]["inputs"]["text"] and "daylight" in prompts[0]["6"]["inputs"]["text"]
+    shot = Image.open(io.BytesIO(out.data))
+    assert shot.size == (640, 480)
+    corner = np.asarray(shot.convert("RGB"), np.float32)[5:25, 5:25].mean(axis=(0, 1))
+    assert np.abs(corner - np.array(COLOUR)).max() < 45  # the engine's scene (relit a little) behind the product
+    assert out.result["generator"] == "comfy" and out.result["backdrop_source"] == "generator"
