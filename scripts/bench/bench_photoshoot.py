@@ -97,8 +97,9 @@ def main() -> int:
         bw, bc = (statistics.median(t[i] for t in base) for i in (0, 1))
         print(f"median per photo: ours {ow:.2f} s wall, {oc:.2f} s cpu; baseline {bw:.2f} s wall, {bc:.2f} s cpu")
         print(f"ours/baseline: wall {ow / bw:.3f}, cpu {oc / bc:.3f}")
-        four = statistics.median(timed(lambda: ours(4))[0] for _ in range(2))
-        print(f"count 4: {four:.2f} s wall per call, {four / 4:.2f} s per photo")
+        fours = [timed(lambda: ours(4)) for _ in range(2)]
+        fw, fc = (statistics.median(t[i] for t in fours) for i in (0, 1))
+        print(f"count 4: {fw:.2f} s wall / {fc:.2f} s cpu per call; per photo {fw / 4:.2f} s wall, {fc / 4:.2f} s cpu")
         load = os.getloadavg()[0]
         print(f"load average {load:.1f} on {os.cpu_count()} cores; cpu time bounds the wall time on an idle machine "
               "(one thread at least is busy throughout)")
