@@ -241,10 +241,18 @@ class ProductPhotoshootTool(Tool):
 
 
 def _open(upload: InputFile, limits: Limits) -> Image.Image:
-    """The photo decoded, upright, RGB (a broken body is 400 invalid_media)."""
+    """The photo decoded, upright, RGB (a broken body is 400 invalid_media). A transparent PNG (a product
+    already cut out) is laid on white first: under its alpha the colour is often black or noise, which
+    the model would take for part of the scene."""
     with images.open_image(upload.path, limits.max_image_pixels) as img:
         images.decode(img)
-        return images.orient(img).convert("RGB")
+        upright = images.orient(img)
+        if upright.mode in ("RGBA", "LA", "PA", "P") and (upright.mode != "P" or "transparency" in upright.info):
+            rgba = upright.convert("RGBA")
+            white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+            white.alpha_composite(rgba)
+            return white.convert("RGB")
+        return upright.convert("RGB")
 
 
 def _product(photo: Image.Image, mask: Mask, warnings: list[dict[str, Any]]) -> Image.Image:

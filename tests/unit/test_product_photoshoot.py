@@ -259,3 +259,18 @@ def test_a_lifestyle_backdrop_is_the_configured_generators_scene(models, cfg, tm
     corner = np.asarray(shot.convert("RGB"), np.float32)[5:25, 5:25].mean(axis=(0, 1))
     assert np.abs(corner - np.array(COLOUR)).max() < 45  # the engine's scene (relit a little) behind the product
     assert out.result["generator"] == "comfy" and out.result["backdrop_source"] == "generator"
+
+
+def test_a_transparent_png_is_laid_on_white_before_the_model_sees_it(models, cfg, tmp_path):
+    """A product already cut out (alpha 0 around it, black underneath): flattened on white, not on black."""
+    cut = Image.new("RGBA", (480, 360), (0, 0, 0, 0))
+    ImageDraw.Draw(cut).rounded_rectangle((180, 80, 300, 320), radius=30, fill=(200, 30, 40, 255))
+    path = tmp_path / "cut.png"
+    cut.save(path)
+    files = {"image": InputFile(path, path.name, "image/png", path.stat().st_size)}
+    out = run(models, cfg, files, tmp_path, seed="1")
+    truth_share = (120 * 240) / (480 * 360)
+    assert out.result["mask"]["confidence"] > 0.8
+    assert abs(out.result["mask"]["coverage"] - truth_share) < 0.3 * truth_share
+    shot = np.asarray(Image.open(io.BytesIO(out.data)).convert("RGB"), np.int32)
+    assert ((shot[..., 0] - shot[..., 1]) > 100).mean() > 0.03  # the red product on the studio sweep
