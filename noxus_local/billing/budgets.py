@@ -32,6 +32,7 @@ from noxus_local.errors import KeyBudgetExceeded, Text, ValidationError, one_of
 from noxus_local.money import format_usd, parse_usd
 
 PERIODS = ("day", "week", "month", "total")
+MAX_USD = 1_000_000_000  # a cap above a billion USD is a typo; it also keeps micros inside SQLite's INTEGER
 
 
 @dataclass(frozen=True)
@@ -113,11 +114,14 @@ def _amount(name: str, value: Any) -> int:
     try:
         if isinstance(value, bool) or value is None:
             raise ValueError(value)
-        return parse_usd(str(value))
+        micros = parse_usd(str(value))
+        if micros > MAX_USD * 1_000_000:
+            raise ValueError(value)
+        return micros
     except ValueError:
         raise ValidationError.fields({name: [Text(
-            "debe ser un importe en USD ≥ 0 con 6 decimales como máximo, p. ej. \"5\" o \"0.25\"",
-            "must be a USD amount ≥ 0 with at most 6 decimals, e.g. \"5\" or \"0.25\"")]}) from None
+            f"debe ser un importe en USD entre 0 y {MAX_USD} con 6 decimales como máximo, p. ej. \"5\" o \"0.25\"",
+            f"must be a USD amount from 0 to {MAX_USD} with at most 6 decimals, e.g. \"5\" or \"0.25\"")]}) from None
 
 
 def parse_budget(max_spend_usd: Any, period: Any = "month",
