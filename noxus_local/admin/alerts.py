@@ -37,9 +37,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from noxus_local.accounts.keys import new_id
-from noxus_local.billing import budgets, ledger
+from noxus_local.billing import budgets
 from noxus_local.billing.budgets import iso
-from noxus_local.money import format_usd, parse_usd
+from noxus_local.money import format_usd
 
 
 def fire(conn: sqlite3.Connection, name: str, event: str, subject: str, details: Mapping[str, Any],
@@ -92,27 +92,45 @@ def key_refused(db: Any, key_id: str, account_id: str, details: Mapping[str, Any
                  {"key_id": key_id, "account_id": account_id, "refused": True, **details})
 
 
-def after_job(db: Any, job: Mapping[str, Any], balance_under_usd: str) -> list[str]:
-    """After a job settled: the account's balance against the threshold, the key's spend against its limits."""
-    raised: list[str] = []
-    threshold = parse_usd(balance_under_usd or "0")
-    account, env = job["account_id"], job["environment"]
-    if threshold:
-        view = ledger.read_balance(db.conn(), account, env)
-        low = view.balance_micros < threshold
-        raised.append(check(db, f"balance_low:{account}:{env}", low, "alert.balance_low", account,
-                            {"account_id": account, "environment": env, "balance_usd": format_usd(view.balance_micros),
-                             "threshold_usd": format_usd(threshold)}) or "")
-    budget = budgets.budget_of(db, job["key_id"]) if job["key_id"] else None
-    if budget is not None:
-        window = budgets.iso(budget.resets_at) or "total"
-        facts = {**budget.as_api(), "account_id": account}
-        if budget.at_soft_limit:
-            raised.append(check(db, f"key_soft_limit:{budget.key_id}:{window}", True, "alert.key_soft_limit",
-                                budget.key_id, facts) or "")
-        if budget.at_cap:
-            raised.append(check(db, f"key_cap:{budget.key_id}:{window}", True, "alert.key_cap",
-                                budget.key_id, {**facts, "refused": False}) or "")
+AFTER_JOB = (
+    "SELECT j.account_id, j.environment, j.key_id, b.balance_micros,"
+    " (SELECT active FROM alert_state WHERE name = 'balance_low:' || j.account_id || ':' || j.environment)"
+    " AS low_active, k.key_id AS budget_key, k.max_spend_micros, k.period, k.soft_limit_micros, k.window_start,"
+    " k.spent_micros, k.held_micros FROM jobs j"
+    " LEFT JOIN balances b ON b.account_id = j.account_id AND b.environment = j.environment"
+    " LEFT JOIN key_budgets k ON k.key_id = j.key_id WHERE j.id = ?")
+
+
+def after_job(db: Any, job_id: str, balance_under_micros: int) -> list[str]:
+    """After a job settled: the account's balance against the threshold, the key's spend against its limits.
+
+    One read answers the usual case (balance above the threshold and not alerted, no budget or one not
+    reached); a write happens only on a crossing. Example (a runner hook):
+    ``after_job(db, "job_1", parse_usd(cfg.admin.alert_balance_under_usd))``.
+    """
+    row = db.one(AFTER_JOB, (job_id,))
+    if row is None:
+        return []
+    raised: list[str | None] = []
+    account, env = row["account_id"], row["environment"]
+    if balance_under_micros and row["balance_micros"] is not None:
+        low = row["balance_micros"] < balance_under_micros
+        if low != bool(row["low_active"]):
+            raised.append(check(db, f"balance_low:{account}:{env}", low, "alert.balance_low", account,
+                                {"account_id": account, "environment": env,
+                                 "balance_usd": format_usd(row["balance_micros"]),
+                                 "threshold_usd": format_usd(balance_under_micros)}))
+    if row["budget_key"] is not None:
+        budget = budgets.from_row({**dict(row), "key_id": row["budget_key"]})
+        if budget.at_soft_limit or budget.at_cap:
+            window = iso(budget.resets_at) or "total"
+            facts = {**budget.as_api(), "account_id": account}
+            if budget.at_soft_limit:
+                raised.append(check(db, f"key_soft_limit:{budget.key_id}:{window}", True, "alert.key_soft_limit",
+                                    budget.key_id, facts))
+            if budget.at_cap:
+                raised.append(check(db, f"key_cap:{budget.key_id}:{window}", True, "alert.key_cap",
+                                    budget.key_id, {**facts, "refused": False}))
     return [r for r in raised if r]
 
 

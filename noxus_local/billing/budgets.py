@@ -76,11 +76,26 @@ def iso(moment: float | None) -> str | None:
     return dt.datetime.fromtimestamp(moment, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_LAST: dict[str, tuple[float, float]] = {}  # period → the last window computed: a memo, not state
+
+
 def window_start(period: str, now: float) -> float:
     """Start of the calendar window (UTC) that holds ``now``; 0 for ``total``.
 
     Example: ``window_start("week", <Wed 2026-12-09 15:00 UTC>)`` → Mon 2026-12-07 00:00 UTC.
+    The last window per period is remembered, so the request path does no date arithmetic.
     """
+    last = _LAST.get(period)
+    if last is not None and last[0] <= now < last[1]:
+        return last[0]
+    start = _window_start(period, now)
+    end = window_end(period, start)
+    if end is not None:
+        _LAST[period] = (start, end)
+    return start
+
+
+def _window_start(period: str, now: float) -> float:
     moment = dt.datetime.fromtimestamp(now, dt.UTC)
     day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
     if period == "day":
@@ -217,6 +232,11 @@ def budgets_of(db: Any, key_ids: list[str], now: float | None = None) -> dict[st
     marks = ",".join("?" * len(key_ids))
     return {row["key_id"]: _view(row, moment)
             for row in db.all(f"SELECT * FROM key_budgets WHERE key_id IN ({marks})", tuple(key_ids))}
+
+
+def from_row(row: Any, now: float | None = None) -> Budget:
+    """A ``key_budgets`` row (any mapping with its columns) as of ``now``; for queries that join it."""
+    return _view(row, time.time() if now is None else now)
 
 
 def _view(row: Any, now: float) -> Budget:

@@ -40,6 +40,7 @@ from noxus_local.jobs.runner import JobRunner
 from noxus_local.jobs.upkeep import Maintenance, sweep_files
 from noxus_local.jobs.view import job_body
 from noxus_local.jobs.webhooks import EVENTS, WebhookService
+from noxus_local.money import parse_usd
 from noxus_local.net.fetch_slots import FetchSlots
 from noxus_local.ops.metrics import Metrics
 from noxus_local.store.db import Database, secure_data_dir
@@ -118,8 +119,8 @@ def build_services(cfg: Config) -> Services:
         svc.remote = svc.dispatcher.remote = RemoteQueue(db, catalog, store, svc.assets, cfg)
     runner.hooks.append(lambda job_id: schedule_webhook(svc, job_id))
     runner.hooks.append(lambda job_id: svc.metrics.job_done(jobs.get(svc.db, job_id)))
-    runner.hooks.append(lambda job_id: alerts.after_job(svc.db, jobs.get(svc.db, job_id),
-                                                        cfg.admin.alert_balance_under_usd))
+    balance_under = parse_usd(cfg.admin.alert_balance_under_usd)  # checked when the config was loaded
+    runner.hooks.append(lambda job_id: alerts.after_job(svc.db, job_id, balance_under))
     svc.alerts = AlertService(db, cfg.admin, cfg.webhooks)
     return svc
 

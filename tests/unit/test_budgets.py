@@ -256,7 +256,7 @@ def test_key_cap_alert_once_per_window_after_settle_and_refusals(db, key):
     for n in (1, 2):
         submit(db, principal, 2000, f"job_{n}")
         jobs.finish(db, f"job_{n}", status="succeeded", charge_micros=2000)
-        alerts.after_job(db, jobs.get(db, f"job_{n}"), "0")
+        alerts.after_job(db, f"job_{n}", 0)
     for n in (3, 4):
         with pytest.raises(KeyBudgetExceeded):
             submit(db, principal, 2000, f"job_{n}")
@@ -278,11 +278,11 @@ def test_balance_low_fires_once_then_re_arms_after_a_credit(db):
     for n in range(3):
         submit(db, principal, 400_000, f"job_{n}")
         jobs.finish(db, f"job_{n}", status="succeeded", charge_micros=400_000)
-        alerts.after_job(db, jobs.get(db, f"job_{n}"), "1")
+        alerts.after_job(db, f"job_{n}", 1_000_000)
     low = [a for a in alerts.recent(db) if a["event"] == "alert.balance_low"]
     assert len(low) == 1 and low[0]["details"]["balance_usd"] == "0.7"
     credit_account(db, "low", "test", 5_000_000)
     submit(db, principal, 1, "job_x")
     jobs.finish(db, "job_x", status="succeeded", charge_micros=1)
-    alerts.after_job(db, jobs.get(db, "job_x"), "1")
+    alerts.after_job(db, "job_x", 1_000_000)
     assert db.one("SELECT active FROM alert_state WHERE name = 'balance_low:low:test'")["active"] == 0
