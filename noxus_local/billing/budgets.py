@@ -198,8 +198,8 @@ def set_budget(db: Any, key_id: str, max_spend_usd: Any, period: Any = "month",
             " soft_limit_micros = excluded.soft_limit_micros, window_start = excluded.window_start,"
             " spent_micros = excluded.spent_micros, held_micros = excluded.held_micros,"
             " updated_at = excluded.updated_at", (key_id, cap, period, soft, start, spent, held, moment))
-        conn.execute("DELETE FROM alert_state WHERE name LIKE ? OR name LIKE ?",
-                     (f"key_cap:{key_id}:%", f"key_soft_limit:{key_id}:%"))
+        for prefix in (f"key_cap:{key_id}:", f"key_soft_limit:{key_id}:"):  # not LIKE: "_" is its wildcard
+            conn.execute("DELETE FROM alert_state WHERE substr(name, 1, ?) = ?", (len(prefix), prefix))
     return Budget(key_id, cap, period, soft, start, spent, held)
 
 

@@ -286,3 +286,21 @@ def test_balance_low_fires_once_then_re_arms_after_a_credit(db):
     jobs.finish(db, "job_x", status="succeeded", charge_micros=1)
     alerts.after_job(db, "job_x", 1_000_000)
     assert db.one("SELECT active FROM alert_state WHERE name = 'balance_low:low:test'")["active"] == 0
+
+
+def test_doctor_compares_the_counters_with_the_ledger(db, key):
+    from noxus_local.ops import doctor
+
+    key_id, principal = key
+    budgets.set_budget(db, key_id, "1", "day")
+    submit(db, principal, 2000, "job_d1")
+    jobs.finish(db, "job_d1", status="succeeded", charge_micros=1500)
+    submit(db, principal, 3000, "job_d2")  # still held
+    cfg = load_config(None, {"NOXUS_DATA_DIR": str(db.path.parent)})
+    assert doctor.check_budgets(cfg) == [doctor.Check("key budgets", "OK", "1 budget(s) agree with the ledger")]
+    with db.write() as conn:
+        conn.execute("UPDATE key_budgets SET spent_micros = 0 WHERE key_id = ?", (key_id,))
+    [check] = doctor.check_budgets(cfg)
+    assert check.status == "FAIL" and key_id in check.detail
+    budgets.set_budget(db, key_id, "1", "day")  # recounted from the ledger
+    assert doctor.check_budgets(cfg)[0].status == "OK"
