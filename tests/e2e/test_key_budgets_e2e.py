@@ -10,6 +10,8 @@ import hmac
 import json
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -24,6 +26,7 @@ locale = "en"
 [tiers.free]
 jobs_per_hour = 0
 requests_per_minute = 0
+concurrent_jobs = 20
 [webhooks]
 retry_backoff_seconds = [1, 1]
 timeout_seconds = 2
@@ -165,3 +168,18 @@ def test_removing_a_budget_lifts_the_cap(srv):
     assert srv.post(QR, key=made["key"], json={"text": "x"}).json()["error_code"] == "key_budget_exceeded"
     assert srv.cli("keys", "update", made["id"], "--no-budget").returncode == 0
     assert srv.post(QR, key=made["key"], json={"text": "x"}).status_code == 200
+
+
+def test_concurrent_calls_never_spend_past_the_cap(srv):
+    """12 QR calls at once against a cap of 5 runs: exactly 5 pass, the rest are 402, spent = the cap."""
+    made = json.loads(srv.cli("keys", "create", "--max-spend", "0.01", "--period", "week", "--json").stdout)
+    before = Decimal(balance(srv, made["key"])["balance_usd"])
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(lambda i: srv.post(QR, key=made["key"], json={"text": f"q{i}"}), range(12)))
+    codes = sorted(r.status_code for r in answers)
+    assert codes == [200] * 5 + [402] * 7, [r.text[:200] for r in answers]
+    assert {r.json()["error_code"] for r in answers if r.status_code == 402} == {"key_budget_exceeded"}
+    charged = sum(Decimal(r.json()["billing"]["charged_usd"]) for r in answers)
+    assert charged == Decimal("0.01") == before - Decimal(balance(srv, made["key"])["balance_usd"])
+    listed = next(line for line in srv.cli("keys", "list").stdout.splitlines() if made["id"] in line)
+    assert "0.01 spent (+0 held) of 0.01 USD per week" in listed
