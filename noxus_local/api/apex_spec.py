@@ -34,7 +34,8 @@ from noxus_local.api.openapi_spec import (
 TAG = "Apex Studio (seed 002)"
 JOB = "job_5c0e2a7d9b1f3e4a6c8d0b2f"
 NUMBER: dict[str, Any] = {"type": "number"}
-GENERATION_ERRORS = ("validation_error", "missing_api_key", "insufficient_api_balance", "scope_denied",
+GENERATION_ERRORS = ("validation_error", "missing_api_key", "insufficient_api_balance", "key_budget_exceeded",
+                     "scope_denied",
                      "rate_limit_exceeded", "tool_unavailable", "internal_error")
 READ_ERRORS = ("missing_api_key", "scope_denied", "rate_limit_exceeded", "internal_error")
 

@@ -39,6 +39,7 @@ CODES: dict[str, tuple[int, str]] = {
                                          "unsupported_media_type", "idempotency_conflict", "request_timeout")},
     **{c: (401, "UNAUTHORIZED") for c in ("missing_api_key", "invalid_api_key", "revoked_api_key")},
     "insufficient_api_balance": (402, "PAYMENT_REQUIRED"),
+    "key_budget_exceeded": (402, "PAYMENT_REQUIRED"),
     **{c: (403, "FORBIDDEN") for c in ("scope_denied", "tool_not_allowed", "account_suspended",
                                        "asset_forbidden")},
     **{c: (404, "NOT_FOUND") for c in ("job_not_found", "not_found", "asset_not_found", "tool_not_found")},
