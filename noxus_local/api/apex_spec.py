@@ -84,6 +84,10 @@ IMAGE_BODY = _body({"prompt": _str(minLength=1, maxLength=2000),
                     "style": _str(enum=["photorealistic", "illustration", "3d", "flat"]),
                     "model": _str("A [generators.<name>] of the config", minLength=1, maxLength=100),
                     "negativePrompt": _str(maxLength=2000)}, ("prompt",))
+TRANSLATE_BODY = _body({"videoUrl": _str("HTTPS URL of the source video", minLength=8, maxLength=2048),
+                        "outputLanguage": _str("Target language ISO code: en, en-gb, es, fr, hi, it, ja, pt, "
+                                               "pt-br, zh", minLength=2, maxLength=12),
+                        "preserveOriginalVoice": {"type": "boolean"}}, ("videoUrl", "outputLanguage"))
 ANY_BODY = {"required": False, "content": {"application/json": {"schema": {"type": "object"}}}}
 
 
@@ -107,6 +111,15 @@ OPERATIONS.update({
         "The `image-generate` tool on a configured engine (ComfyUI workflow or OpenAI-compatible image server): "
         "`model` names a `[generators.<name>]` (unknown: 400 listing them; none configured: 503 naming the "
         "section). 10 credits.", "ApexQueued", QUEUED, GENERATION_ERRORS, request_body=IMAGE_BODY),
+    ("post", "/api/generate/translate"): _op(
+        "apexGenerateTranslate", "Translate (dub) a video",
+        "The `dub-video` tool on the video at `videoUrl` (fetched through the SSRF guard): its speech recognised, "
+        "translated line by line into `outputLanguage` and spoken by a voice of that language, fitted to each "
+        "line's time over the original ducked (no lip-sync). 1800 credits (`[apex_credits] translate`). An "
+        "unsupported language or one the video already speaks is 400; a video without speech is 400 (a silent "
+        "track at once; speech not found, or the same language detected, fails the job and refunds it); "
+        "`preserveOriginalVoice: true` is 503 (no voice-cloning model).",
+        "ApexQueued", QUEUED, GENERATION_ERRORS, request_body=TRANSLATE_BODY),
     ("get", "/api/jobs"): _op(
         "apexListJobs", "List jobs (or one: ?id=)",
         "The account's jobs (every contract's: one job store) with `status` queued|processing|completed|failed, "

@@ -51,7 +51,7 @@ CREDIT_FIELDS = {"image": "image", "video": "video", "voice": "voice", "voice-cl
                  "avatar": "avatar", "clip": "clip", "b-roll": "b_roll", "text2video": "text2video",
                  "commercial": "commercial", "translate": "translate", "instant-ad": "instant_ad",
                  "photoshoot": "photoshoot"}
-OUTPUT_TYPES = {"image": "image/png", "voice": "audio/wav", "clip": "video/mp4"}
+OUTPUT_TYPES = {"image": "image/png", "voice": "audio/wav", "clip": "video/mp4", "translate": "video/mp4"}
 USAGE_NAMES = {"image": "images", "video": "videos", "voice": "voices", "clip": "clips", "avatar": "avatars",
                "b-roll": "bRolls", "text2video": "videos", "commercial": "commercials",
                "translate": "translations", "instant-ad": "instantAds", "photoshoot": "photoshoots"}
@@ -121,6 +121,9 @@ def metadata(kind: str, row: sqlite3.Row) -> dict[str, Any]:
     if kind == "image":
         return {"model": params.get("apex_model") or params.get("model"), "width": params.get("width"),
                 "height": params.get("height"), **timing}
+    if kind == "translate":
+        return {"outputLanguage": result.get("target_language") or params.get("target_language"),
+                "durationSeconds": result.get("duration_seconds"), **timing}
     return timing
 
 

@@ -52,8 +52,18 @@ from noxus_local.runtime.cancel import CancelToken
 from noxus_local.runtime.steps import Step
 from noxus_local.speech.voice_catalog import PIPER_VOICES, VOICES
 from noxus_local.tools.auto_subtitles import check_speech_model, supported_languages
-from noxus_local.tools.base import Example, InputFile, InputSpec, Limits, OutputFile, Params, Plan, Tool, \
-    ToolContext, ToolOutput
+from noxus_local.tools.base import (
+    Example,
+    InputFile,
+    InputSpec,
+    Limits,
+    OutputFile,
+    Params,
+    Plan,
+    Tool,
+    ToolContext,
+    ToolOutput,
+)
 from noxus_local.tools.params import Internal
 
 SILENT_DB = -60.0  # an audio track whose loudest sample is below this has no speech to dub
