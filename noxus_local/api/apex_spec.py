@@ -175,3 +175,24 @@ OPERATIONS[("post", "/api/voice-agent/calls/outbound")] = _op(
     "Answers 503 SERVICE_UNAVAILABLE: phone calls need a telephony bridge this server does not have. Charged 0.",
     "ApexQueued", QUEUED, ("missing_api_key", "scope_denied", "rate_limit_exceeded", "tool_unavailable",
                            "internal_error"), request_body=ANY_BODY)
+
+# the dub-video tool on the NOXUS route (seed 002's translate runs it)
+DUB_JOB = "job_7d1f3b5a9c2e4f6a8b0d2c4e"
+DUB_FILES = [("video", "charla-en.mp4", "video/mp4", 1_284_512), ("srt", "charla-en.srt", "application/x-subrip", 243),
+             ("segments", "charla-en.json", "application/json", 1_433)]
+DUB_OUTPUTS = [{"name": n, "filename": f, "mime_type": m, "size_bytes": size,
+                "url": f"/api/v1/files/{DUB_JOB}/{f}?expires=1779721445&sig=9b3e…"} for n, f, m, size in DUB_FILES]
+OPERATIONS[("post", "/api/v1/tools/{name}")].examples["dub-video"] = _envelope({
+    **{k: v for k, v in JOB_ROW.items() if k not in ("steps", "jobs", "sub_jobs")},
+    "tool": "dub-video", "job_id": DUB_JOB,
+    "billing": {"currency": "USD", "estimated_usd": "0.0266", "charged_usd": "0.0266", "balance_after_usd": "9.9734",
+                "unit": "minute", "estimated_units": 10.6, "units": 10.6},
+    "output": {k: DUB_OUTPUTS[0][k] for k in ("filename", "mime_type", "size_bytes", "url")},
+    "outputs": DUB_OUTPUTS,
+    "result": {"source_language": "es", "target_language": "en", "voice_id": "af_heart",
+               "translator": "llm:qwen2.5-coder-1.5b-instruct", "lip_sync": False, "duration_seconds": 10.648,
+               "voice_gain": 0.893, "duck_db": -22.0,
+               "segments": [{"id": 0, "start": 0.5, "end": 2.64, "source_text": "Hola, me llamo Ana y vivo en Madrid.",
+                             "translation": "Hello, my name is Ana and I live in Madrid.", "speech_start": 0.5,
+                             "speech_end": 3.05, "speed": 1.0, "tempo": 1.0, "borrowed_seconds": 0.41,
+                             "cut_seconds": 0.0}]}})
