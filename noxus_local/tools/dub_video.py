@@ -146,6 +146,9 @@ class DubVideoTool(Tool):
                 "allowed": {"source_language": ["auto", *supported_languages()]}})
         if source == goal.whisper:
             raise same_language(source)
+        if params.get("transcript") and source == "auto":
+            raise ValidationError.fields({"source_language": [Text(
+                "con transcript, di su idioma (p. ej. es)", "with a transcript, name its language (e.g. es)")]})
         if params.get("translator") == "whisper" and goal.whisper != "en":
             raise ValidationError.fields({"translator": [Text(
                 "whisper solo traduce al inglés (target_language=en); usa llm",
@@ -258,7 +261,8 @@ class DubVideoTool(Tool):
         speech = ctx.settings.speech
         with ctx.models.use(WhisperModel.for_id(p.model)) as model:
             if p.transcript:
-                transcript = asr.align(wav, p.transcript, model=model, language=given or "auto", cancel=ctx.cancel)
+                transcript = asr.align(wav, p.transcript, model=model, language=given or "auto", cancel=ctx.cancel,
+                                       progress=progress)
             else:
                 transcript = asr.transcribe(wav, model=model, language=given, cancel=ctx.cancel, progress=progress,
                                             batch_size=speech.batch_size, beam_size=speech.beam_size)

@@ -95,7 +95,9 @@ def test_bad_input_is_refused_and_charged_nothing(server: Server, clip: Any, tmp
     assert (clone.status_code, clone.json()["error_code"]) == (503, "tool_unavailable")
     whisper_fr = _post(server, video, target_language="fr", translator="whisper")
     assert whisper_fr.status_code == 400 and "translator" in whisper_fr.json()["details"]["field_errors"]
-    for r in (silent, klingon, same, clone, whisper_fr):
+    unnamed = _post(server, video, target_language="en", transcript="Hola.")
+    assert unnamed.status_code == 400 and "source_language" in unnamed.json()["details"]["field_errors"]
+    for r in (silent, klingon, same, clone, whisper_fr, unnamed):
         assert r.json()["billing"]["charged_usd"] == "0"
     # the source is only known once heard: the job fails with a 400 code and its hold is released
     late = _post(server, video, async_=True, target_language="es")
