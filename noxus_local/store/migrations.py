@@ -274,8 +274,43 @@ def v13_account_webhook(db: Database) -> None:
     db["accounts"].add_column("webhook_secret", str)
 
 
+AUDIT_LOG = """CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    actor TEXT NOT NULL,
+    via TEXT NOT NULL,
+    ip TEXT,
+    action TEXT NOT NULL,
+    target TEXT,
+    details TEXT NOT NULL DEFAULT '{}',
+    request_id TEXT
+)"""
+AUDIT_APPEND_ONLY = (
+    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log is "
+    "append-only'); END",
+    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log is "
+    "append-only'); END",
+)
+
+
+def v16_admin_audit(db: Database) -> None:
+    """16 (issue 25, admin API): the append-only audit log of admin actions (who, what, when), the budget
+    settings the admin API stores for a key until per-key budgets enforce them (``admin.budget_seam``), and
+    the indexes the operator's overview and usage export read by: jobs by creation time (the all-accounts job
+    list) and ledger movements by kind and time (spend today / this month, the CSV's ``--since``)."""
+    execute(db, AUDIT_LOG, *AUDIT_APPEND_ONLY)
+    db["audit_log"].create_index(["at"], "audit_log_at")
+    db["audit_log"].create_index(["action", "at"], "audit_log_action")
+    create(db, "key_budget_settings", {"key_id": str, "max_spend_micros": int, "budget_period": str,
+                                       "soft_limit_micros": int, "updated_at": REAL},
+           pk="key_id", nullable=("max_spend_micros", "soft_limit_micros"), references={"key_id": "api_keys"})
+    db["jobs"].create_index(["created_at"], "jobs_created")
+    db["ledger"].create_index(["kind", "created_at", "amount_micros"], "ledger_kind_time")
+    db["ledger"].create_index(["created_at"], "ledger_time")
+
+
 MIGRATIONS: list[Migration] = [
     v1_accounts_keys_ledger_jobs, v2_webhooks, v3_job_media, v4_keys_version, v5_heartbeat, v6_unit_prices,
     v7_outputs_and_steps, v8_assets, v9_attempt_token, v10_custom_voices, v11_job_plan,
-    v12_ad_projects, v13_account_webhook,
+    v12_ad_projects, v13_account_webhook, v16_admin_audit,
 ]

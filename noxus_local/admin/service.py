@@ -1,0 +1,36 @@
+"""The admin service: plain typed functions, no HTTP, that the REST API, the /admin console and the CLI call.
+
+One import for callers; each area lives in its own small module:
+
+- accounts: ``list_accounts``, ``get_account``, ``create_account``, ``credit``, ``set_suspended``
+- keys: ``list_keys``, ``get_key``, ``create_key`` (plain key returned once), ``revoke_key``, ``rotate_key``,
+  ``set_key_budget`` (stored through ``admin.budget_seam``)
+- jobs: ``list_jobs``, ``cancel_job``
+- usage: ``usage`` (per account, key, tool, day), ``export_csv`` (streamed CSV, per movement or per job)
+- system: ``models``, ``verify_models``, ``workers``, ``capacity``, ``overview``
+- audit: ``Actor``, ``record``, ``list_entries``
+
+Every function that changes something takes an ``Actor`` and writes one audit entry.
+
+Example::
+
+    from noxus_local.admin import service as admin
+    actor = admin.Actor("admin", via="console", ip="10.0.0.7")
+    plain, key = admin.create_key(svc.db, actor, "acme", name="ci", environment="live")
+    admin.overview(svc)["jobs"]["queued"]
+"""
+
+from __future__ import annotations
+
+from noxus_local.admin.accounts import create_account, credit, get_account, list_accounts, set_suspended
+from noxus_local.admin.audit import Actor, list_entries, record
+from noxus_local.admin.export import JOB_COLUMNS, MOVEMENT_COLUMNS, export_csv
+from noxus_local.admin.jobs import cancel_job, list_jobs
+from noxus_local.admin.keys import create_key, get_key, list_keys, revoke_key, rotate_key, set_key_budget
+from noxus_local.admin.system import capacity, models, overview, verify_models, workers
+from noxus_local.admin.usage import parse_group_by, usage
+
+__all__ = ["JOB_COLUMNS", "MOVEMENT_COLUMNS", "Actor", "cancel_job", "capacity", "create_account", "create_key",
+           "credit", "export_csv", "get_account", "get_key", "list_accounts", "list_entries", "list_jobs",
+           "list_keys", "models", "overview", "parse_group_by", "record", "revoke_key", "rotate_key",
+           "set_key_budget", "set_suspended", "usage", "verify_models", "workers"]
