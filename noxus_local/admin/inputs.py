@@ -17,9 +17,17 @@ import re
 from typing import Any
 
 from noxus_local.errors import Text, ValidationError, one_of
-from noxus_local.money import MICROS_PER_USD, parse_usd
+from noxus_local.money import parse_usd
 
-MAX_USD = 1_000_000_000  # far past any real top-up, far below SQLite's 64-bit micro-USD
+# USD amounts are decimal strings (money never travels as a float): up to 10 integer digits (far past any
+# top-up, far below SQLite's 64-bit micro-USD), up to 6 decimals, no sign, exponent, spaces or leading zeros.
+# The OpenAPI document publishes these same patterns, so the document and the server agree exactly.
+USD_PATTERN = r"^(?:0|[1-9][0-9]{0,9})(?:\.[0-9]{1,6})?$"
+POSITIVE_USD_PATTERN = (r"^(?:[1-9][0-9]{0,9}(?:\.[0-9]{1,6})?"
+                        r"|0\.(?:[1-9][0-9]{0,5}|0[1-9][0-9]{0,4}|00[1-9][0-9]{0,3}|000[1-9][0-9]{0,2}"
+                        r"|0000[1-9][0-9]?|00000[1-9]))$")
+_USD = re.compile(USD_PATTERN)
+_POSITIVE_USD = re.compile(POSITIVE_USD_PATTERN)
 PERIODS = ("day", "week", "month", "total")
 ENVIRONMENTS = ("test", "live")
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -32,23 +40,17 @@ def bad(field: str, es: str, en: str) -> ValidationError:
 
 
 def usd_amount(value: Any, field: str, *, positive: bool = True) -> int:
-    """A USD amount (decimal string or JSON number, ≤ 6 decimals) → micro-USD; booleans, negatives,
-    NaN, infinities, over ``MAX_USD`` and (when ``positive``) zero are refused."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise bad(field, "un importe en USD como texto decimal", "a USD amount as a decimal string")
-    text = value if isinstance(value, str) else repr(value)
-    try:
-        if len(text) > 40:
-            raise ValueError(text)
-        micros = parse_usd(text)
-    except ValueError:
-        raise bad(field, "un importe en USD ≥ 0 con 6 decimales como máximo",
-                  "a USD amount ≥ 0 with at most 6 decimals") from None
-    if micros > MAX_USD * MICROS_PER_USD:
-        raise bad(field, f"como máximo {MAX_USD} USD", f"at most {MAX_USD} USD")
-    if positive and micros == 0:
-        raise bad(field, "mayor que 0", "greater than 0")
-    return micros
+    """A USD amount as a decimal string (``"25"``, ``"0.002"``) → micro-USD; anything else is a 400 naming
+    ``field``: numbers (``-1``, ``1e400``), ``"abc"``, ``"-1"``, ``"NaN"``, 7 decimals, and ``"0"`` when
+    ``positive``."""
+    pattern = _POSITIVE_USD if positive else _USD
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        if positive:
+            raise bad(field, "un importe en USD > 0 como texto decimal con 6 decimales como máximo (\"25.50\")",
+                      "a USD amount > 0 as a decimal string with at most 6 decimals (\"25.50\")")
+        raise bad(field, "un importe en USD ≥ 0 como texto decimal con 6 decimales como máximo (\"5\")",
+                  "a USD amount ≥ 0 as a decimal string with at most 6 decimals (\"5\")")
+    return parse_usd(value)
 
 
 def optional_usd(value: Any, field: str) -> int | None:

@@ -25,12 +25,12 @@ from __future__ import annotations
 from noxus_local.admin.accounts import create_account, credit, get_account, list_accounts, set_suspended
 from noxus_local.admin.audit import Actor, list_entries, record
 from noxus_local.admin.export import JOB_COLUMNS, MOVEMENT_COLUMNS, export_csv
-from noxus_local.admin.jobs import cancel_job, list_jobs
+from noxus_local.admin.jobs import STATUSES, cancel_job, list_jobs
 from noxus_local.admin.keys import create_key, get_key, list_keys, revoke_key, rotate_key, set_key_budget
 from noxus_local.admin.system import capacity, models, overview, verify_models, workers
 from noxus_local.admin.usage import parse_group_by, usage
 
-__all__ = ["JOB_COLUMNS", "MOVEMENT_COLUMNS", "Actor", "cancel_job", "capacity", "create_account", "create_key",
-           "credit", "export_csv", "get_account", "get_key", "list_accounts", "list_entries", "list_jobs",
+__all__ = ["JOB_COLUMNS", "MOVEMENT_COLUMNS", "STATUSES", "Actor", "cancel_job", "capacity", "create_account",
+           "create_key", "credit", "export_csv", "get_account", "get_key", "list_accounts", "list_entries", "list_jobs",
            "list_keys", "models", "overview", "parse_group_by", "record", "revoke_key", "rotate_key",
            "set_key_budget", "set_suspended", "usage", "verify_models", "workers"]
