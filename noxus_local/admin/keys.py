@@ -25,9 +25,13 @@ SCOPES = ("tools:run",)
 MAX_TOOLS = 100
 
 
-def _view(row: sqlite3.Row | dict[str, Any], spent: int, jobs: int, budget: dict[str, Any] | None) -> dict[str, Any]:
+def _view(row: sqlite3.Row | dict[str, Any], spent: int, jobs: int, last_job: float | None,
+          budget: dict[str, Any] | None) -> dict[str, Any]:
     out = dict(row)
     out.pop("key_hash", None)
+    # the API authenticates from a cache and writes nothing per request, so a key's last use is its last job
+    # (or a stored last_used_at, when newer)
+    out["last_used_at"] = max((t for t in (out.get("last_used_at"), last_job) if t is not None), default=None)
     out["scopes"] = json.loads(out["scopes"])
     out["tools"] = json.loads(out["tools"]) if out["tools"] else None
     for name in ("created_at", "last_used_at", "revoked_at", "expires_at"):
@@ -48,22 +52,24 @@ def _budget_view(budget: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def list_keys(db: Database, account_id: str | None = None) -> list[dict[str, Any]]:
-    """Every key (revoked ones too), oldest first, with ``last_used_at``, lifetime ``spent_usd``, ``jobs``
-    and ``budget``; ``account_id`` narrows to one account."""
+    """Every key (revoked ones too), oldest first, with ``last_used_at`` (its last job), lifetime
+    ``spent_usd``, ``jobs`` and ``budget``; ``account_id`` narrows to one account."""
     where, args = ("WHERE account_id = ?", (account_id,)) if account_id else ("", ())
-    spend = {r[0]: (r[1], r[2]) for r in db.all(
-        f"SELECT key_id, COALESCE(SUM(charged_micros), 0), COUNT(*) FROM jobs {where} GROUP BY key_id", args)}
+    spend = {r[0]: (r[1], r[2], r[3]) for r in db.all(
+        f"SELECT key_id, COALESCE(SUM(charged_micros), 0), COUNT(*), MAX(created_at) FROM jobs {where}"
+        " GROUP BY key_id", args)}
     budgets = budget_seam.budgets(db)
     rows = db.all(f"SELECT * FROM api_keys {where} ORDER BY created_at, id", args)
-    return [_view(r, *spend.get(r["id"], (0, 0)), budgets.get(r["id"])) for r in rows]
+    return [_view(r, *spend.get(r["id"], (0, 0, None)), budgets.get(r["id"])) for r in rows]
 
 
 def get_key(db: Database, key_id: str) -> dict[str, Any]:
     row = db.one("SELECT * FROM api_keys WHERE id = ?", (key_id,))
     if row is None:
         raise NotFound(details={"key_id": key_id})
-    spent = db.one("SELECT COALESCE(SUM(charged_micros), 0), COUNT(*) FROM jobs WHERE key_id = ?", (key_id,))
-    return _view(row, spent[0], spent[1], budget_seam.budget_of(db, key_id))
+    spent = db.one("SELECT COALESCE(SUM(charged_micros), 0), COUNT(*), MAX(created_at) FROM jobs WHERE key_id = ?",
+                   (key_id,))
+    return _view(row, spent[0], spent[1], spent[2], budget_seam.budget_of(db, key_id))
 
 
 def create_key(db: Database, actor: Actor, account_id: str, *, name: Any = "admin", environment: Any = "test",
