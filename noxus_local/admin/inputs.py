@@ -83,7 +83,9 @@ def moment(value: Any, field: str) -> float | None:
     """``since``/``until``: unix seconds or ISO 8601 (a date alone is its UTC midnight); None when absent."""
     if value is None or value == "":
         return None
-    raw = str(value)
+    if not isinstance(value, str):  # a JSON number is not a time here: the document says string
+        raise bad(field, "ISO 8601 o segundos unix, como texto", "ISO 8601 or unix seconds, as a string")
+    raw = value
     if _UNIX.fullmatch(raw):
         return float(raw)
     try:

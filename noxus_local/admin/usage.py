@@ -12,6 +12,7 @@ Example::
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -23,16 +24,20 @@ from noxus_local.store.db import Database
 DIMENSIONS = {"account": ("account_id", "account_id"), "key": ("key_id", "key_id"), "tool": ("tool", "tool"),
               "day": ("date(created_at, 'unixepoch')", "day"), "environment": ("environment", "environment")}
 DEFAULT_DAYS = 30
+_DIMENSION = "(?:" + "|".join(DIMENSIONS) + ")"
+GROUP_BY_PATTERN = f"^{_DIMENSION}(?:,{_DIMENSION}){{0,2}}$"  # published as is in the OpenAPI document
+_GROUP_BY = re.compile(GROUP_BY_PATTERN)
 
 
-def parse_group_by(raw: Any) -> tuple[str, ...]:
-    """``"day,tool"`` → ``("day", "tool")``: 1 to 3 known dimensions, no repeats; else a 400 naming ``group_by``."""
-    if raw is None or raw == "":
+def parse_group_by(raw: str | None) -> tuple[str, ...]:
+    """``"day,tool"`` → ``("day", "tool")``: 1 to 3 known dimensions, comma-separated, no spaces (a repeat
+    counts once); absent is ``("account",)``; anything else is a 400 naming ``group_by``."""
+    if raw is None:
         return ("account",)
-    parts = tuple(p.strip() for p in str(raw).split(",")) if isinstance(raw, str) else tuple(raw)
-    if not 1 <= len(parts) <= 3 or len(set(parts)) != len(parts) or not all(p in DIMENSIONS for p in parts):
-        raise inputs.bad("group_by", "1 a 3 de: " + ", ".join(DIMENSIONS), "1 to 3 of: " + ", ".join(DIMENSIONS))
-    return parts
+    if not isinstance(raw, str) or not _GROUP_BY.fullmatch(raw):
+        raise inputs.bad("group_by", "1 a 3 de: " + ", ".join(DIMENSIONS) + ", separados por comas",
+                         "1 to 3 of: " + ", ".join(DIMENSIONS) + ", comma-separated")
+    return tuple(dict.fromkeys(raw.split(",")))
 
 
 def usage(db: Database, *, group_by: tuple[str, ...] = ("account",), since: float | None = None,

@@ -16,7 +16,7 @@ from typing import Any
 
 from noxus_local.admin.export import JOB_COLUMNS, MOVEMENT_COLUMNS
 from noxus_local.admin.inputs import PERIODS, POSITIVE_USD_PATTERN, USD_PATTERN
-from noxus_local.admin.usage import DIMENSIONS
+from noxus_local.admin.usage import DIMENSIONS, GROUP_BY_PATTERN
 from noxus_local.api.openapi_spec import (
     JOB_STATUSES,
     NULLABLE_TIME,
@@ -261,7 +261,8 @@ _op("get", "/usage", "adminUsage", "Usage",
                "group_by": ["day", "tool"],
                "rows": [{"day": "2026-12-06", "tool": "qr", "jobs": 2, "succeeded": 2, "failed": 0,
                          "spent_usd": "0.004"}], "total_jobs": 2, "total_spent_usd": "0.004"}},
-    parameters=(_query("group_by", "Comma-separated: " + ", ".join(DIMENSIONS), _str(), "day,tool"),
+    parameters=(_query("group_by", "1 to 3, comma-separated: " + ", ".join(DIMENSIONS),
+                       _str(pattern=GROUP_BY_PATTERN, default="account"), "day,tool"),
                 SINCE_PARAM, UNTIL_PARAM, ACCOUNT_QUERY,
                 _query("environment", "Only this environment", _str(enum=["test", "live"]))))
 _op("get", "/usage.csv", "adminUsageCsv", "Usage export (CSV)",
