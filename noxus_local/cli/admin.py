@@ -32,12 +32,12 @@ def add_commands(sub: Any) -> None:
 def cmd_admin_audit(args: argparse.Namespace, cfg: Config) -> int:
     from noxus_local.admin.audit import list_entries
     from noxus_local.admin.inputs import iso, moment
-    from noxus_local.errors import ValidationError
+    from noxus_local.errors import ValidationError, say
 
     try:
         since = moment(args.since, "since")
     except ValidationError as exc:
-        print(f"error: {exc.details}", file=sys.stderr)
+        print(f"error: {say(exc.details, cfg.server.locale)}", file=sys.stderr)
         return 2
     rows, total = list_entries(_db(cfg), action=args.action, target=args.target, since=since,
                                limit=max(1, min(args.limit, 10_000)))

@@ -39,12 +39,12 @@ def add_commands(sub: Any) -> None:
 def cmd_usage_export(args: argparse.Namespace, cfg: Config) -> int:
     from noxus_local.admin.export import export_csv
     from noxus_local.admin.inputs import moment
-    from noxus_local.errors import ValidationError
+    from noxus_local.errors import ValidationError, say
 
     try:
         since, until = moment(args.since, "since"), moment(args.until, "until")
     except ValidationError as exc:
-        print(f"error: {exc.details}", file=sys.stderr)
+        print(f"error: {say(exc.details, cfg.server.locale)}", file=sys.stderr)
         return 2
     chunks = export_csv(_db(cfg), per=args.per, since=since, until=until, account_id=args.account)
     # newline="": the CSV's own CRLF line ends go out as written (RFC 4180)
