@@ -101,4 +101,5 @@ def iso(seconds: float | None) -> str | None:
     """Unix seconds → ``2026-12-06T17:49:01.123456Z`` (UTC, what a spreadsheet reads as a time)."""
     if seconds is None:
         return None
-    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime: "%Y" gives "20", not "0020", for year 20 on glibc (not RFC 3339)
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"

@@ -293,11 +293,30 @@ AUDIT_APPEND_ONLY = (
 )
 
 
+# jobs per status kept by triggers, so the operator's overview reads 5 rows instead of counting 100,000 index
+# entries (55 ms at 100k jobs on a loaded 2-core box, growing with the table); one tiny upsert per insert and per
+# status change, in the job's own transaction
+JOB_STATUS_COUNTS = (
+    "CREATE TABLE job_status_counts (status TEXT PRIMARY KEY, jobs INTEGER NOT NULL DEFAULT 0)",
+    "INSERT INTO job_status_counts (status, jobs) SELECT status, COUNT(*) FROM jobs GROUP BY status",
+    "CREATE TRIGGER job_status_counts_insert AFTER INSERT ON jobs BEGIN"
+    " INSERT OR IGNORE INTO job_status_counts (status) VALUES (NEW.status);"
+    " UPDATE job_status_counts SET jobs = jobs + 1 WHERE status = NEW.status; END",
+    "CREATE TRIGGER job_status_counts_update AFTER UPDATE OF status ON jobs WHEN NEW.status IS NOT OLD.status BEGIN"
+    " UPDATE job_status_counts SET jobs = jobs - 1 WHERE status = OLD.status;"
+    " INSERT OR IGNORE INTO job_status_counts (status) VALUES (NEW.status);"
+    " UPDATE job_status_counts SET jobs = jobs + 1 WHERE status = NEW.status; END",
+    "CREATE TRIGGER job_status_counts_delete AFTER DELETE ON jobs BEGIN"
+    " UPDATE job_status_counts SET jobs = jobs - 1 WHERE status = OLD.status; END",
+)
+
+
 def v16_admin_audit(db: Database) -> None:
     """16 (issue 25, admin API): the append-only audit log of admin actions (who, what, when), the budget
     settings the admin API stores for a key until per-key budgets enforce them (``admin.budget_seam``), and
     the indexes the operator's overview and usage export read by: jobs by creation time (the all-accounts job
-    list) and ledger movements by kind and time (spend today / this month, the CSV's ``--since``)."""
+    list) and ledger movements by kind and time (spend today / this month, the CSV's ``--since``), and jobs per
+    status counted by triggers (``JOB_STATUS_COUNTS``)."""
     execute(db, AUDIT_LOG, *AUDIT_APPEND_ONLY)
     db["audit_log"].create_index(["at"], "audit_log_at")
     db["audit_log"].create_index(["action", "at"], "audit_log_action")
@@ -307,6 +326,7 @@ def v16_admin_audit(db: Database) -> None:
     db["jobs"].create_index(["created_at"], "jobs_created")
     db["ledger"].create_index(["kind", "created_at", "amount_micros"], "ledger_kind_time")
     db["ledger"].create_index(["created_at"], "ledger_time")
+    execute(db, *JOB_STATUS_COUNTS)
 
 
 MIGRATIONS: list[Migration] = [
