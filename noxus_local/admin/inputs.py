@@ -80,8 +80,9 @@ def text(value: Any, field: str, max_length: int = 200) -> str:
 
 
 def moment(value: Any, field: str) -> float | None:
-    """``since``/``until``: unix seconds or ISO 8601 (a date alone is its UTC midnight); None when absent."""
-    if value is None or value == "":
+    """``since``/``until``: unix seconds or ISO 8601 (a date alone is its UTC midnight); None when absent
+    (an empty string is not absent: ``?since=`` is a 400, as the document's format says)."""
+    if value is None:
         return None
     if not isinstance(value, str):  # a JSON number is not a time here: the document says string
         raise bad(field, "ISO 8601 o segundos unix, como texto", "ISO 8601 or unix seconds, as a string")
