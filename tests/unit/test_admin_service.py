@@ -16,8 +16,11 @@ from pathlib import Path
 import pytest
 
 from noxus_local.accounts.keys import authenticate
+from noxus_local.accounts.keys import create_key as store_key
+from noxus_local.accounts.store import create_account
 from noxus_local.admin import service as admin
 from noxus_local.admin.inputs import iso as admin_iso
+from noxus_local.admin.system import job_counts as system_job_counts
 from noxus_local.billing import ledger
 from noxus_local.config import load_config
 from noxus_local.errors import (
@@ -32,6 +35,7 @@ from noxus_local.jobs import store as jobs
 from noxus_local.money import format_usd
 from noxus_local.node.services import build_services
 from noxus_local.store.db import Database
+from noxus_local.store.migrations import MIGRATIONS, v16_admin_audit
 
 ACTOR = admin.Actor("admin", "api", "10.0.0.7", "req_test")
 
@@ -321,3 +325,38 @@ def test_the_export_streams_in_constant_memory(tmp_path: Path) -> None:
         db.close()
     assert peaks[200_000] < 1.5 * peaks[20_000], peaks
     assert peaks[200_000] < 8 * 1024 * 1024, peaks  # a few batches' worth, not 200,000 rows' (~20 MB as text)
+
+
+def test_job_counts_are_backfilled_and_follow_every_insert_status_change_and_delete(tmp_path: Path, cfg) -> None:
+    """The overview's jobs per status come from trigger-kept counts: they must equal a full count, always."""
+    db = Database(tmp_path / "old.db")
+    with db.write() as conn:  # a store as the release before v16 left it, with jobs in it
+        schema = db.utils()
+        for number, migration in enumerate(MIGRATIONS[:MIGRATIONS.index(v16_admin_audit)], start=1):
+            migration(schema)
+            conn.execute(f"PRAGMA user_version={number}")
+    create_account(db, "acme")
+    plain, _ = store_key(db, account_id="acme", name="ci", environment="test")
+    ledger_credit(db, "acme", 1_000_000)
+    principal = authenticate(db, plain)
+    run_job(db, principal, cfg, 2000)
+    run_job(db, principal, cfg, 0, status="failed")
+    db.migrate()
+
+    def full_count() -> dict[str, int]:
+        return {r[0]: r[1] for r in db.all("SELECT status, COUNT(*) FROM jobs GROUP BY status")}
+
+    def kept() -> dict[str, int]:
+        return {k: v for k, v in system_job_counts(db).items() if v}
+
+    assert kept() == full_count() == {"succeeded": 1, "failed": 1}
+    queued = run_job(db, principal, cfg, 0, status="queued")
+    assert kept() == full_count() == {"succeeded": 1, "failed": 1, "queued": 1}
+    jobs.start(db, queued)
+    jobs.set_progress(db, queued, 50, None)  # an update that is not a status change counts nothing
+    assert kept() == full_count() == {"succeeded": 1, "failed": 1, "running": 1}
+    jobs.finish(db, queued, status="succeeded", charge_micros=500)
+    with db.write() as conn:
+        conn.execute("DELETE FROM jobs WHERE status = 'failed'")
+    assert kept() == full_count() == {"succeeded": 2}
+    db.close()
