@@ -236,6 +236,8 @@ def test_usage_groups_by_account_key_tool_and_day(db: Database, cfg) -> None:
     assert by_key_day == [{"key_id": key["id"], "day": day, "jobs": 4, "succeeded": 3, "failed": 1,
                            "spent_usd": "0.011"}]
     assert admin.usage(db, group_by=("account",), since=time.time() + 10)["rows"] == []
+    assert [(r["tool"], r["spent_usd"]) for r in admin.spend_per_tool(db)] == [("qr", "0.004"), ("wait", "0.007")]
+    assert [(r["day"], r["spent_usd"]) for r in admin.spend_per_day(db, account_id="acme")] == [(day, "0.011")]
     assert admin.parse_group_by("tool,tool") == ("tool",) and admin.parse_group_by(None) == ("account",)
     for bad in ("", "month", "tool, day", "day,tool,key,account", "tool,"):
         with pytest.raises(ValidationError):
