@@ -13,6 +13,11 @@ release: ~200,000 movements), plus credits. Then, alternated, median of N runs:
 
 It prints each median in ms, overview/baseline, and the verdict against 200 ms.
 
+Then what the v16 triggers that keep jobs per status cost the tool path: real
+``jobs.store.submit`` (hold + row) then ``start`` and ``finish`` (charge), the
+transactions every job makes, per job, with the triggers vs with them dropped,
+alternated in rounds on a fresh store (``--trigger-jobs`` per round).
+
 Example::
 
     .venv/bin/python scripts/bench/bench_admin_overview.py              # 100,000 jobs, ~30 s
@@ -33,9 +38,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from noxus_local.accounts.keys import authenticate, create_key  # noqa: E402
+from noxus_local.accounts.store import create_account, credit_account  # noqa: E402
 from noxus_local.admin.system import overview  # noqa: E402
 from noxus_local.config import load_config  # noqa: E402
+from noxus_local.jobs import store as jobs  # noqa: E402
 from noxus_local.node.services import build_services  # noqa: E402
+from noxus_local.store.migrations import JOB_STATUS_COUNTS  # noqa: E402
 
 TARGET_MS = 200.0
 ACCOUNTS = 50
@@ -90,10 +99,54 @@ def median_ms(fn: Callable[[], Any], rounds: int) -> float:
     return statistics.median(times)
 
 
+TRIGGERS = ("job_status_counts_insert", "job_status_counts_update", "job_status_counts_delete")
+
+
+def job_path_us(svc: Any, count: int, tier: Any) -> float:
+    """Microseconds per job for submit (hold + row), start and finish (charge): what every job writes."""
+    db = svc.db
+    plain, _ = create_key(db, account_id="bench", name="k", environment="test")
+    principal = authenticate(db, plain)
+    started = time.perf_counter()
+    for _ in range(count):
+        job_id = f"job_{time.monotonic_ns()}"
+        new = jobs.NewJob(id=job_id, principal=principal, tool="qr", params={}, files=[], limits={},
+                          estimate_micros=2000, request_id="req_bench")
+        jobs.submit(db, new, tier, 24)
+        jobs.start(db, job_id)
+        jobs.finish(db, job_id, status="succeeded", charge_micros=2000)
+    return (time.perf_counter() - started) / count * 1e6
+
+
+def trigger_cost(count: int, rounds: int = 3) -> tuple[float, float]:
+    """(best µs/job with the triggers, best µs/job without), alternated rounds on one fresh store."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = load_config(None, {"NOXUS_DATA_DIR": str(Path(tmp) / "data")})
+        svc = build_services(cfg)
+        create_account(svc.db, "bench")
+        credit_account(svc.db, "bench", "test", 10**12)
+        tier = cfg.tiers["enterprise"]
+        job_path_us(svc, 50, tier)  # warm-up
+        on, off = [], []
+        for _ in range(rounds):
+            on.append(job_path_us(svc, count, tier))
+            with svc.db.write() as conn:
+                for name in TRIGGERS:
+                    conn.execute(f"DROP TRIGGER {name}")
+            off.append(job_path_us(svc, count, tier))
+            with svc.db.write() as conn:
+                for statement in JOB_STATUS_COUNTS:
+                    if statement.startswith("CREATE TRIGGER"):
+                        conn.execute(statement)
+        svc.db.close()
+    return min(on), min(off)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jobs", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--trigger-jobs", type=int, default=1000, help="jobs per round of the trigger cost")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         cfg = load_config(None, {"NOXUS_DATA_DIR": str(Path(tmp) / "data")})
@@ -122,6 +175,9 @@ def main() -> int:
     print(f"overview() without the v16 ledger index {no_index:8.2f} ms")
     print(f"ratio overview/baseline: {over / base:.2f}; target ≤ {TARGET_MS:.0f} ms: "
           f"{'OK' if over <= TARGET_MS else 'OVER'}")
+    on, off = trigger_cost(args.trigger_jobs)
+    print(f"job path (submit + start + finish), best of 3 x {args.trigger_jobs}: with the job_status_counts "
+          f"triggers {on:.0f} us/job, without {off:.0f} us/job: ratio {on / off:.3f}")
     return 0
 
 
