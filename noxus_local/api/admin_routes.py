@@ -4,7 +4,9 @@ The token is ``[admin] token`` (or ``NOXUS_ADMIN_TOKEN``), sent as
 ``Authorization: Bearer <token>`` or ``X-Admin-Token: <token>``, compared in
 constant time; an API key is never accepted. No token configured: every admin
 route is ``503 admin_disabled`` (refused, never open). No token sent: ``401
-missing_admin_token``; a wrong one: ``401 invalid_admin_token``. A token in the
+missing_admin_token``; a wrong one: ``401 invalid_admin_token``, and after 10
+wrong ones in a minute from one address, ``429`` for every attempt from it
+(``admin.lockout``) until the minute has passed. A token in the
 query string (``?token=``, ``?admin_token=``, ``?access_token=``) is ``400``
 before anything else: query strings end up in proxies' and browsers' logs.
 Routes only parse and shape: the work is ``admin.service``'s, which writes the
@@ -30,6 +32,7 @@ from litestar.response import Stream
 
 from noxus_local.admin import service as admin
 from noxus_local.admin.inputs import choice, moment
+from noxus_local.admin.lockout import Lockout
 from noxus_local.admin.token import admin_enabled, token_matches
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import json_response, request_id_of
@@ -65,7 +68,10 @@ def require_admin(request: Request[Any, Any, Any]) -> admin.Actor:
     if presented is None:
         raise MissingAdminToken()
     client = request.client.host if request.client else None
+    lockout: Lockout = request.app.state.setdefault("admin_lockout", Lockout())
+    lockout.check(client)  # 429 after 10 wrong tokens a minute from this address, right or wrong now
     if not token_matches(svc.cfg, presented):
+        lockout.failed(client)
         log.warning("admin: wrong token from %s on %s", client, request.url.path)
         raise InvalidAdminToken()
     return admin.Actor("admin", "api", client, request_id_of(request))

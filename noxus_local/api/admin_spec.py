@@ -44,9 +44,11 @@ SECURITY_SCHEMES[SECURITY] = {
     "type": "http", "scheme": "bearer", "bearerFormat": "the [admin] token",
     "description": "The admin token from `[admin] token` or `NOXUS_ADMIN_TOKEN`: `Authorization: Bearer <token>` "
                    "or `X-Admin-Token: <token>`, compared in constant time. Never an API key; never in the query "
-                   "string (400). None configured: every admin route is 503 `admin_disabled`."}
+                   "string (400). After 10 wrong tokens in a minute from one address, every attempt from it is 429 "
+                   "until the minute has passed. None configured: every admin route is 503 `admin_disabled`."}
 
-AUTH = ("validation_error", "missing_admin_token", "invalid_admin_token", "admin_disabled", "internal_error")
+AUTH = ("validation_error", "missing_admin_token", "invalid_admin_token", "rate_limit_exceeded", "admin_disabled",
+        "internal_error")
 USD = _str("USD as a decimal string", examples=["25"])
 NULLABLE_STR: dict[str, Any] = {"type": ["string", "null"]}
 NULLABLE_USD = {"type": ["string", "null"], "examples": ["5"]}

@@ -68,6 +68,17 @@ def test_no_configured_token_refuses_every_admin_route(make_server: Any) -> None
         assert (r.status_code, r.json()["error_code"]) == (503, "admin_disabled"), path
 
 
+def test_ten_wrong_tokens_a_minute_lock_the_address_out_even_for_the_right_one(make_server: Any) -> None:
+    locked = make_server("", name="lockout", env={"NOXUS_ADMIN_TOKEN": TOKEN})
+    for _ in range(10):
+        r = locked.client.get(f"{A}/overview", headers={"Authorization": "Bearer guess"})
+        assert r.json()["error_code"] == "invalid_admin_token"
+    for headers in ({"Authorization": "Bearer guess"}, ADMIN):  # the right token learns nothing either
+        r = locked.client.get(f"{A}/overview", headers=headers)
+        assert (r.status_code, r.json()["error_code"]) == (429, "rate_limit_exceeded")
+        assert 1 <= int(r.headers["retry-after"]) <= 60
+
+
 def test_accounts_keys_budgets_and_suspension_through_http(srv: Server) -> None:
     r = call(srv, "POST", "/accounts", json={"account_id": "acme", "name": "ACME", "tier": "free"})
     assert r.status_code == 201 and r.json()["account"]["status"] == "active"
