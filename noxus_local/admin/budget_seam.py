@@ -5,7 +5,13 @@ is merged these two functions keep ``max_spend_usd``, ``budget_period`` and
 ``soft_limit_usd`` in the ``key_budget_settings`` table, shown by the admin API
 and the console but NOT enforced. At the merge, point both at
 ``billing.budgets.set_budget`` / ``budget_of`` and nothing else in the admin
-API changes.
+API changes. The budgets branch (branch ``budget``, as of this writing) names them
+``billing.budgets.set_budget(db, key_id, max_spend_usd, period, soft_limit_usd)``
+(ValidationError / KeyError), ``clear_budget(db, key_id)``, ``copy_budget(db,
+from_key, to_key)`` (what ``admin.keys.rotate_key`` does here by hand),
+``budget_of`` / ``budgets_of`` returning ``Budget.as_api()`` with ``spent_usd``,
+``held_usd`` and ``resets_at`` besides the three settings; then
+``key_budget_settings`` (migration v16) can be dropped.
 
 Example::
 
