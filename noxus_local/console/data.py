@@ -322,5 +322,13 @@ def audit_log(svc: Services, limit: int = 200) -> list[dict[str, Any]] | None:
 
 
 def record_action(svc: Services, actor: str, action: str, target: str) -> None:
-    """Who did what, when: logged as one JSON line now; the admin branch's audit table takes it when merged."""
+    """Who did what, when: one JSON log line and a row of the admin audit log (``admin.audit``, via "console").
+
+    ``actor`` is ``_actor``'s "console operator at <address>"; the row's actor is ``admin`` (the one
+    admin token), its ``ip`` that address.
+    """
+    from noxus_local.admin.audit import Actor, record
+
     log.info("admin action by %s: %s %s", actor, action, target)
+    address = actor.rsplit(" at ", 1)[1] if " at " in actor else None
+    record(svc.db, Actor("admin", "console", address), action, target)

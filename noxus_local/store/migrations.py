@@ -322,10 +322,59 @@ def v14_key_budgets_and_alerts(db: Database) -> None:
                                   "error": str, "duration_ms": int},
            pk=("delivery_id", "attempt"), nullable=("status_code", "error"),
            references={"delivery_id": "alert_deliveries"})
+AUDIT_LOG = """CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    actor TEXT NOT NULL,
+    via TEXT NOT NULL,
+    ip TEXT,
+    action TEXT NOT NULL,
+    target TEXT,
+    details TEXT NOT NULL DEFAULT '{}',
+    request_id TEXT
+)"""
+AUDIT_APPEND_ONLY = (
+    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log is "
+    "append-only'); END",
+    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log is "
+    "append-only'); END",
+)
+
+
+# jobs per status kept by triggers, so the operator's overview reads 5 rows instead of counting 100,000 index
+# entries (55 ms at 100k jobs on a loaded 2-core box, growing with the table); one tiny upsert per insert and per
+# status change, in the job's own transaction
+JOB_STATUS_COUNTS = (
+    "CREATE TABLE job_status_counts (status TEXT PRIMARY KEY, jobs INTEGER NOT NULL DEFAULT 0)",
+    "INSERT INTO job_status_counts (status, jobs) SELECT status, COUNT(*) FROM jobs GROUP BY status",
+    "CREATE TRIGGER job_status_counts_insert AFTER INSERT ON jobs BEGIN"
+    " INSERT OR IGNORE INTO job_status_counts (status) VALUES (NEW.status);"
+    " UPDATE job_status_counts SET jobs = jobs + 1 WHERE status = NEW.status; END",
+    "CREATE TRIGGER job_status_counts_update AFTER UPDATE OF status ON jobs WHEN NEW.status IS NOT OLD.status BEGIN"
+    " UPDATE job_status_counts SET jobs = jobs - 1 WHERE status = OLD.status;"
+    " INSERT OR IGNORE INTO job_status_counts (status) VALUES (NEW.status);"
+    " UPDATE job_status_counts SET jobs = jobs + 1 WHERE status = NEW.status; END",
+    "CREATE TRIGGER job_status_counts_delete AFTER DELETE ON jobs BEGIN"
+    " UPDATE job_status_counts SET jobs = jobs - 1 WHERE status = OLD.status; END",
+)
+
+
+def v15_admin_audit(db: Database) -> None:
+    """15 (issue 25, admin API): the append-only audit log of admin actions (who, what, when), the
+    indexes the operator's overview and usage export read by: jobs by creation time (the all-accounts job
+    list) and ledger movements by kind and time (spend today / this month, the CSV's ``--since``), and jobs per
+    status counted by triggers (``JOB_STATUS_COUNTS``)."""
+    execute(db, AUDIT_LOG, *AUDIT_APPEND_ONLY)
+    db["audit_log"].create_index(["at"], "audit_log_at")
+    db["audit_log"].create_index(["action", "at"], "audit_log_action")
+    db["jobs"].create_index(["created_at"], "jobs_created")
+    db["ledger"].create_index(["kind", "created_at", "amount_micros"], "ledger_kind_time")
+    db["ledger"].create_index(["created_at"], "ledger_time")
+    execute(db, *JOB_STATUS_COUNTS)
 
 
 MIGRATIONS: list[Migration] = [
     v1_accounts_keys_ledger_jobs, v2_webhooks, v3_job_media, v4_keys_version, v5_heartbeat, v6_unit_prices,
     v7_outputs_and_steps, v8_assets, v9_attempt_token, v10_custom_voices, v11_job_plan,
-    v12_ad_projects, v13_account_webhook, v14_key_budgets_and_alerts,
+    v12_ad_projects, v13_account_webhook, v14_key_budgets_and_alerts, v15_admin_audit,
 ]

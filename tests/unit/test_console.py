@@ -208,6 +208,11 @@ def test_credit_an_account_and_the_ledger_agrees(client: TestClient[Any], caplog
     said = [r.getMessage() for r in caplog.records if r.name == "noxus_local.console.audit"]
     assert said[0].startswith("admin action by console operator at ") and said[0].endswith(": signed in console")
     assert said[-1].endswith(": account credited default/live +2500000 micro-USD")
+    # and in the admin audit log (the same table as the admin API's and the CLI's), newest first
+    from noxus_local.admin.audit import list_entries
+    entry = list_entries(db, action="account credited")[0][0]
+    assert (entry["actor"], entry["via"], entry["target"]) == ("admin", "console", "default/live +2500000 micro-USD")
+    assert entry["ip"] and list_entries(db, action="signed in")[1] >= 1
 
 
 def test_jobs_spend_and_charts_from_real_runs(tmp_path: Any) -> None:
