@@ -28,9 +28,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from noxus_local.accounts.keys import new_id
+from noxus_local.admin.alerts import recent
+from noxus_local.admin.inputs import iso
 from noxus_local.config import AdminSettings, WebhookSettings
 from noxus_local.jobs.webhooks import WebhookService
 from noxus_local.net.ssrf import Resolver
+from noxus_local.store.db import Database
 
 log = logging.getLogger("noxus_local.alerts")
 
@@ -82,3 +85,33 @@ class AlertService(WebhookService):
                 "created_at", "delivered_at")
         rows = self.db.all("SELECT * FROM alert_deliveries ORDER BY created_at DESC, id LIMIT ?", (limit,))
         return [{**{k: r[k] for k in keys}, "signed": r["secret"] is not None} for r in rows]
+
+
+def recent_alerts(db: Database, limit: int = 50) -> list[dict[str, Any]]:
+    """The latest alerts (``alerts.recent``'s webhook bodies), newest first, each with ``delivery``: its state.
+
+    ``delivery["state"]`` is ``new`` (not yet taken by the alert thread), ``logged`` (taken, no
+    ``alert_url`` configured: only logged), or the webhook's own status (``pending``, ``delivered``,
+    ``failed``...) with its attempts and last HTTP status. Example:
+    ``recent_alerts(db, 10)[0]["delivery"]["state"]`` → ``"delivered"``.
+    """
+    found = recent(db, limit)
+    ids = [a["id"] for a in found]
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    dispatched = dict(db.all(f"SELECT id, dispatched FROM alerts WHERE id IN ({marks})", tuple(ids)))
+    sent = {r["alert_id"]: r for r in db.all(
+        "SELECT alert_id, status, attempts, last_status_code, delivered_at, secret IS NOT NULL AS signed"
+        f" FROM alert_deliveries WHERE alert_id IN ({marks})", tuple(ids))}
+    out = []
+    for alert in found:
+        row = sent.get(alert["id"])
+        if row is not None:
+            state = {"state": row["status"], "attempts": row["attempts"], "last_status_code": row["last_status_code"],
+                     "delivered_at": iso(row["delivered_at"]), "signed": bool(row["signed"])}
+        else:
+            state = {"state": "logged" if dispatched.get(alert["id"]) else "new", "attempts": 0,
+                     "last_status_code": None, "delivered_at": None, "signed": False}
+        out.append({**alert, "delivery": state})
+    return out

@@ -5,7 +5,10 @@ own CSS and one small script (``console/static``), every response with a CSP
 that allows no inline script, ``frame-ancestors 'none'`` and no referrer. The
 admin token is asked once, at sign-in (5 tries a minute per address); the
 browser keeps a random session id; every form carries the session's CSRF token
-and a post without it is refused (403). All data comes from ``console/data.py``.
+and a post without it is refused (403). Every read and change goes through the admin
+service (``noxus_local/admin/service.py``, the REST API's and CLI's functions) with
+``data.console_actor``, so console actions land in the same audit log under the
+same dotted names (``key.create``, ``key.budget``, ``account.credit``...).
 
 Example::
 
@@ -29,12 +32,12 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from noxus_local.admin import service as admin
 from noxus_local.admin.token import admin_enabled, token_matches
 from noxus_local.console import charts, data
 from noxus_local.console.messages import Words, words
 from noxus_local.console.sessions import ConsoleState, Session, csrf_matches
-from noxus_local.errors import ValidationError
-from noxus_local.money import parse_usd
+from noxus_local.errors import JobNotFound, NotFound, StateConflict, ValidationError
 from noxus_local.node.services import Services
 
 HERE = Path(__file__).parent
@@ -72,9 +75,9 @@ def _client(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "?"
 
 
-def _actor(request: Request[Any, Any, Any]) -> str:
-    """Who, for the audit log: the console's operator (one admin token) and the client's address."""
-    return f"console operator at {_client(request)}"
+def _actor(request: Request[Any, Any, Any]) -> admin.Actor:
+    """Who, for the audit log: the admin token's holder, via the console, from the client's address."""
+    return data.console_actor(request.client.host if request.client else None)
 
 
 def _https(request: Request[Any, Any, Any]) -> bool:
@@ -132,10 +135,10 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
     if not expected or not secrets.compare_digest(expected.encode(), str(form.get("csrf") or "").encode()):
         return _message(request, "csrf", 403)
     if not token_matches(cfg, str(form.get("token") or "")):
-        data.record_action(services(request), _actor(request), "sign-in refused", "console")
+        admin.record(services(request).db, _actor(request), "console.sign_in_refused", "console")
         return _login_form(request, "bad_token", 401)
     session = state.open()
-    data.record_action(services(request), _actor(request), "signed in", "console")
+    admin.record(services(request).db, _actor(request), "console.sign_in", "console")
     return Redirect("/admin", status_code=303, cookies=[
         Cookie(key=COOKIE, value=session.id, path="/admin", httponly=True, samesite="strict",
                secure=_https(request)),
@@ -163,19 +166,29 @@ def _overview(svc: Services, state: ConsoleState) -> dict[str, Any]:
 
 
 def _keys(svc: Services, state: ConsoleState) -> dict[str, Any]:
-    return {"keys": data.list_keys(svc), "accounts": data.list_accounts(svc), "periods": data.PERIODS}
+    return {"keys": admin.list_keys(svc.db), "accounts": admin.list_accounts(svc.db), "periods": data.PERIODS}
 
 
 PAGES: dict[str, tuple[str, Callable[[Services, ConsoleState], dict[str, Any]]]] = {
     "overview": ("overview.html", _overview),
     "jobs": ("jobs.html", lambda svc, _: {"jobs": data.list_jobs(svc)}),
     "keys": ("keys.html", _keys),
-    "accounts": ("accounts.html", lambda svc, _: {"accounts": data.list_accounts(svc)}),
-    "models": ("models.html", lambda svc, _: {"models": data.models(svc)}),
-    "doctor": ("doctor.html", lambda svc, _: {"checks": data.doctor(svc)}),
-    "workers": ("workers.html", lambda svc, _: {"workers": data.workers(svc)}),
-    "audit": ("audit.html", lambda svc, _: {"entries": data.audit_log(svc)}),
+    "accounts": ("accounts.html", lambda svc, _: {"accounts": admin.list_accounts(svc.db)}),
+    "models": ("models.html", lambda svc, _: {"models": admin.models(svc.cfg)}),
+    "doctor": ("doctor.html", lambda svc, _: {"checks": doctor_checks(svc)}),
+    "workers": ("workers.html", lambda svc, _: {"workers": admin.workers(svc)}),
+    "alerts": ("alerts.html", lambda svc, _: {"alerts": data.alerts(svc)}),
+    "audit": ("audit.html", lambda svc, _: {"entries": data.audit(svc)}),
 }
+
+
+def doctor_checks(svc: Services) -> list[dict[str, str]]:
+    """``noxus-local doctor``'s checks, run now (seconds: it encodes a short clip with ffmpeg)."""
+    from dataclasses import asdict
+
+    from noxus_local.ops.doctor import run_checks
+
+    return [asdict(check) for check in run_checks(svc.cfg, "the running server")]
 
 
 async def _page(request: Request[Any, Any, Any], name: str, *, status: int = 200,
@@ -231,6 +244,11 @@ async def workers_page(request: Request[Any, Any, Any]) -> Response[Any]:
     return await _page(request, "workers")
 
 
+@get("/admin/alerts")
+async def alerts_page(request: Request[Any, Any, Any]) -> Response[Any]:
+    return await _page(request, "alerts")
+
+
 @get("/admin/audit")
 async def audit_page(request: Request[Any, Any, Any]) -> Response[Any]:
     return await _page(request, "audit")
@@ -244,7 +262,7 @@ async def jobs_feed(request: Request[Any, Any, Any]) -> Response[Any]:
     svc = services(request)
 
     def load() -> dict[str, Any]:
-        return {"jobs": data.list_jobs(svc), "capacity": data.capacity(svc)}
+        return {"jobs": data.list_jobs(svc), "capacity": admin.capacity(svc)}
 
     return Response(await to_thread.run_sync(load))
 
@@ -262,13 +280,24 @@ async def _form(request: Request[Any, Any, Any], page: str) -> tuple[Session, di
     return session, {k: str(v).strip() for k, v in form.items()}
 
 
-def _amount(text: str) -> int | None:
-    """A positive USD amount as micro-USD; None for "abc", "-1", "0" or more than 6 decimals."""
+def _refusal(error: Exception) -> tuple[int, str]:
+    """An admin service refusal as (HTTP status, console message key)."""
+    if isinstance(error, (NotFound, JobNotFound)):
+        return 404, "unknown_target"
+    if isinstance(error, StateConflict):
+        return 409, "unknown_target"
+    fields = (getattr(error, "details", None) or {}).get("field_errors", {})
+    return 400, "bad_period" if "budget_period" in fields else "bad_field" if "environment" in fields \
+        or "name" in fields else "bad_amount"
+
+
+async def _call(request: Request[Any, Any, Any], page: str, fn: Callable[[], Any]) -> Any:
+    """Run one admin service call off the event loop; its refusal becomes the page with the error."""
     try:
-        micros = parse_usd(text)
-    except ValueError:
-        return None
-    return micros if micros > 0 else None
+        return await to_thread.run_sync(fn)
+    except (NotFound, JobNotFound, StateConflict, ValidationError) as error:
+        status, key = _refusal(error)
+        return await _page(request, page, status=status, error=key)
 
 
 def _done(request: Request[Any, Any, Any], session: Session, page: str, key: str, extra: str = "") -> Redirect:
@@ -282,17 +311,13 @@ async def create_key(request: Request[Any, Any, Any]) -> Response[Any]:
     if isinstance(got, Response):
         return got
     session, form = got
-    env, name, account = form.get("environment", ""), form.get("name", ""), form.get("account_id", "")
-    if env not in ("test", "live") or not name or len(name) > 100 or not account:
-        return await _page(request, "keys", status=400, error="bad_field", detail="(account_id, name, environment)")
-    svc = services(request)
-    try:
-        plain, key_id = await to_thread.run_sync(
-            lambda: data.create_key(svc, account_id=account, name=name, environment=env))
-    except data.UnknownTarget:
-        return await _page(request, "keys", status=404, error="unknown_target")
-    data.record_action(svc, _actor(request), "key created", f"{key_id} ({account})")
-    session.new_key = plain
+    svc, actor = services(request), _actor(request)
+    done = await _call(request, "keys", lambda: admin.create_key(
+        svc.db, actor, form.get("account_id", ""), name=form.get("name", ""),
+        environment=form.get("environment", "")))
+    if isinstance(done, Response):
+        return done
+    session.new_key = done[0]
     return Redirect("/admin/keys", status_code=303)
 
 
@@ -302,39 +327,25 @@ async def revoke_key(request: Request[Any, Any, Any], key_id: FromPath[str]) -> 
     if isinstance(got, Response):
         return got
     session, _ = got
-    svc = services(request)
-    try:
-        await to_thread.run_sync(lambda: data.revoke_key(svc, key_id))
-    except data.UnknownTarget:
-        return await _page(request, "keys", status=404, error="unknown_target")
-    data.record_action(svc, _actor(request), "key revoked", key_id)
-    return _done(request, session, "keys", "key_revoked")
+    svc, actor = services(request), _actor(request)
+    done = await _call(request, "keys", lambda: admin.revoke_key(svc.db, actor, key_id))
+    return done if isinstance(done, Response) else _done(request, session, "keys", "key_revoked")
 
 
 @post("/admin/keys/{key_id:str}/budget", status_code=303)
 async def set_budget(request: Request[Any, Any, Any], key_id: FromPath[str]) -> Response[Any]:
+    """The budget form: a cap is required here (the API's empty cap, which clears the budget, is not offered)."""
     got = await _form(request, "keys")
     if isinstance(got, Response):
         return got
     session, form = got
-    cap = _amount(form.get("max_spend_usd", ""))
-    soft_text = form.get("soft_limit_usd", "")
-    soft = _amount(soft_text) if soft_text else None
-    if cap is None or (soft_text and soft is None):
+    if not form.get("max_spend_usd"):
         return await _page(request, "keys", status=400, error="bad_amount")
-    period = form.get("period", "")
-    if period not in data.PERIODS:
-        return await _page(request, "keys", status=400, error="bad_period")
-    svc = services(request)
-    try:
-        await to_thread.run_sync(lambda: data.set_key_budget(svc, key_id, max_spend_micros=cap, period=period,
-                                                             soft_limit_micros=soft))
-    except ValidationError:
-        return await _page(request, "keys", status=400, error="bad_amount")
-    except (data.UnknownTarget, KeyError):
-        return await _page(request, "keys", status=404, error="unknown_target")
-    data.record_action(svc, _actor(request), "key budget set", f"{key_id} {cap} micro-USD per {period}")
-    return _done(request, session, "keys", "budget_set")
+    svc, actor = services(request), _actor(request)
+    done = await _call(request, "keys", lambda: admin.set_key_budget(
+        svc.db, actor, key_id, max_spend_usd=form["max_spend_usd"], budget_period=form.get("period", ""),
+        soft_limit_usd=form.get("soft_limit_usd") or None))
+    return done if isinstance(done, Response) else _done(request, session, "keys", "budget_set")
 
 
 @post("/admin/accounts/{account_id:str}/credit", status_code=303)
@@ -343,23 +354,18 @@ async def credit_account(request: Request[Any, Any, Any], account_id: FromPath[s
     if isinstance(got, Response):
         return got
     session, form = got
-    micros, env = _amount(form.get("amount_usd", "")), form.get("environment", "")
-    if micros is None:
-        return await _page(request, "accounts", status=400, error="bad_amount")
-    if env not in ("test", "live"):
-        return await _page(request, "accounts", status=400, error="bad_field", detail="(environment)")
-    svc = services(request)
-    note = form.get("note", "")[:200]
-    try:
-        balance = await to_thread.run_sync(lambda: data.credit_account(svc, account_id, env, micros, note))
-    except data.UnknownTarget:
-        return await _page(request, "accounts", status=404, error="unknown_target")
-    data.record_action(svc, _actor(request), "account credited", f"{account_id}/{env} +{micros} micro-USD")
-    return _done(request, session, "accounts", "credited", f"{balance} USD ({account_id}, {env})")
+    svc, actor, env = services(request), _actor(request), form.get("environment", "")
+    done = await _call(request, "accounts", lambda: admin.credit(
+        svc.db, actor, account_id, env, form.get("amount_usd", ""), form.get("note", "")[:200] or None))
+    if isinstance(done, Response):
+        return done
+    return _done(request, session, "accounts", "credited",
+                 f"{done['balance']['balance_usd']} USD ({account_id}, {done['environment']})")
 
 
 HANDLERS = [login_page, login, logout, overview_page, jobs_page, keys_page, accounts_page, models_page,
-            doctor_page, workers_page, audit_page, jobs_feed, create_key, revoke_key, set_budget, credit_account]
+            doctor_page, workers_page, alerts_page, audit_page, jobs_feed, create_key, revoke_key, set_budget,
+            credit_account]
 
 
 def console_router() -> Router:

@@ -18,11 +18,13 @@ from litestar.testing import TestClient
 from noxus_local.accounts.keys import authenticate
 from noxus_local.app import create_app
 from noxus_local.billing import budgets, ledger
+from noxus_local.admin import service as admin
 from noxus_local.config import load_config
 from noxus_local.console import charts, data
 from noxus_local.console.messages import EN, ES, words
 from noxus_local.console.sessions import ConsoleState, LoginLimiter
 from noxus_local.errors import RevokedApiKey
+from noxus_local.money import format_usd
 from noxus_local.node.services import prepare
 
 TOKEN = "unit-console-token-0123456789"
@@ -158,18 +160,25 @@ def test_key_created_once_revoked_and_refused_by_the_api(client: TestClient[Any]
     assert r.status_code == 200 and "Key revoked." in r.text
     with pytest.raises(RevokedApiKey):
         authenticate(services.db, plain.group(1))
-    assert client.post(f"/admin/keys/{principal.key_id}/revoke", data={"csrf": csrf}).status_code == 404
+    assert client.post(f"/admin/keys/{principal.key_id}/revoke", data={"csrf": csrf}).status_code == 409
+    assert client.post("/admin/keys/key_nobody/revoke", data={"csrf": csrf}).status_code == 404
+    # the admin service wrote both, as the console, under the API's action names
+    created = admin.list_entries(services.db, action="key.create", target=principal.key_id)[0]
+    revoked = admin.list_entries(services.db, action="key.revoke", target=principal.key_id)[0]
+    assert [(e["actor"], e["via"]) for e in created + revoked] == [("admin", "console")] * 2
+    assert "plain" not in str(created[0]["details"]) and created[0]["details"]["key_hint"]
 
 
 def test_budget_form_refuses_bad_amounts_and_saves_a_budget(client: TestClient[Any]) -> None:
     sign_in(client)
     csrf = csrf_of(client)
-    key_id = data.list_keys(client.app.state["services"])[0]["id"]
+    key_id = admin.list_keys(client.app.state["services"].db)[0]["id"]
     url = f"/admin/keys/{key_id}/budget"
-    for bad in ("-1", "abc", "0", "1.0000001", ""):
+    for bad in ("-1", "abc", "1.0000001", ""):
         r = client.post(url, data={"csrf": csrf, "max_spend_usd": bad, "period": "day"})
         assert r.status_code == 400 and "Not a valid USD amount" in r.text, bad
-    assert client.post(url, data={"csrf": csrf, "max_spend_usd": "1", "period": "year"}).status_code == 400
+    r = client.post(url, data={"csrf": csrf, "max_spend_usd": "1", "period": "year"})
+    assert r.status_code == 400 and "Period must be" in r.text
     assert client.post(url, data={"csrf": csrf, "max_spend_usd": "1", "period": "day",
                                   "soft_limit_usd": "abc"}).status_code == 400
     assert client.post(url, data={"max_spend_usd": "1", "period": "day"}).status_code == 403
@@ -182,10 +191,12 @@ def test_budget_form_refuses_bad_amounts_and_saves_a_budget(client: TestClient[A
     budget = budgets.budget_of(client.app.state["services"].db, key_id)
     assert budget is not None and (budget.max_spend_micros, budget.period, budget.soft_limit_micros) == \
         (5_000_000, "month", 4_000_000)
+    entry = admin.list_entries(client.app.state["services"].db, action="key.budget", target=key_id)[0][0]
+    assert entry["via"] == "console" and entry["details"] == {
+        "max_spend_usd": "5", "budget_period": "month", "soft_limit_usd": "4"}
 
 
-def test_credit_an_account_and_the_ledger_agrees(client: TestClient[Any], caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level("INFO", logger="noxus_local.console.audit")
+def test_credit_an_account_and_the_ledger_agrees(client: TestClient[Any]) -> None:
     sign_in(client)
     csrf = csrf_of(client, "/admin/accounts")
     db = client.app.state["services"].db
@@ -205,14 +216,13 @@ def test_credit_an_account_and_the_ledger_agrees(client: TestClient[Any], caplog
     after = ledger.read_balance(db.conn(), "default", "live").balance_micros
     assert after - before == 2_500_000
     assert ledger.audit(db.conn(), "default", "live")["balance_micros"] == after
-    said = [r.getMessage() for r in caplog.records if r.name == "noxus_local.console.audit"]
-    assert said[0].startswith("admin action by console operator at ") and said[0].endswith(": signed in console")
-    assert said[-1].endswith(": account credited default/live +2500000 micro-USD")
-    # and in the admin audit log (the same table as the admin API's and the CLI's), newest first
-    from noxus_local.admin.audit import list_entries
-    entry = list_entries(db, action="account credited")[0][0]
-    assert (entry["actor"], entry["via"], entry["target"]) == ("admin", "console", "default/live +2500000 micro-USD")
-    assert entry["ip"] and list_entries(db, action="signed in")[1] >= 1
+    # in the admin audit log (the same table as the admin API's and the CLI's), under the API's action name
+    entry = admin.list_entries(db, action="account.credit", target="default")[0][0]
+    assert (entry["actor"], entry["via"]) == ("admin", "console") and entry["ip"]
+    assert entry["details"] == {"environment": "live", "amount_usd": "2.5", "note": "invoice 7", "suspended": False}
+    assert admin.list_entries(db, action="console.sign_in")[1] >= 1
+    page = client.get("/admin/audit").text
+    assert 'data-action="account.credit" data-target="default" data-via="console"' in page
 
 
 def test_jobs_spend_and_charts_from_real_runs(tmp_path: Any) -> None:
@@ -228,16 +238,15 @@ def test_jobs_spend_and_charts_from_real_runs(tmp_path: Any) -> None:
         assert [j["status"] for j in feed["jobs"]] == ["succeeded"] * 3
         assert all(j["progress"] == 100 and j["tool"] == "qr" for j in feed["jobs"])
         svc = c.app.state["services"]
-        per_day = data.spend_per_day(svc)
-        assert len(per_day) == 30 and per_day[-1]["micros"] == charged and sum(d["micros"] for d in per_day) == charged
-        assert data.spend_per_tool(svc) == [{"label": "qr", "micros": charged, "jobs": 3}]
         view = data.overview(svc)
-        assert view["jobs"]["succeeded"] == 3 and view["spent_today"] == data.format_usd(charged)
+        per_day = view["per_day"]
+        assert len(per_day) == 30 and per_day[-1]["micros"] == charged and sum(d["micros"] for d in per_day) == charged
+        assert view["per_tool"] == [{"label": "qr", "micros": charged, "jobs": 3}]
+        assert view["jobs"]["succeeded"] == 3 and view["spend"]["today_usd"] == format_usd(charged)
         page = c.get("/admin").text
-        assert f'data-tool="qr" data-usd="{data.format_usd(charged)}"' in page
-        keys = {k["id"]: k for k in data.list_keys(svc)}
-        used = next(k for k in keys.values() if k["jobs"])
-        assert used["jobs"] == 3 and used["last_used"] and used["spent"] == data.format_usd(charged)
+        assert f'data-tool="qr" data-usd="{format_usd(charged)}"' in page
+        used = next(k for k in admin.list_keys(svc.db) if k["jobs"])
+        assert used["jobs"] == 3 and used["last_used_at"] and used["spent_usd"] == format_usd(charged)
 
 
 def test_models_workers_doctor_and_audit_pages_render(client: TestClient[Any]) -> None:
@@ -248,8 +257,14 @@ def test_models_workers_doctor_and_audit_pages_render(client: TestClient[Any]) -
     workers = client.get("/admin/workers")
     assert workers.status_code == 200 and "Queue backend" in workers.text
     audit = client.get("/admin/audit")
-    if data.audit_log(client.app.state["services"]) is None:
-        assert 'id="audit-unavailable"' in audit.text
+    assert audit.status_code == 200 and 'data-action="console.sign_in"' in audit.text
+    from noxus_local.admin import alerts as operator_alerts
+    fired = operator_alerts.check(client.app.state["services"].db, "queue_wait", True, "alert.queue_wait", "queue",
+                                  {"waited_seconds": 400})
+    page = client.get("/admin/alerts")
+    assert page.status_code == 200 and f'data-alert="{fired}" data-event="alert.queue_wait" data-subject="queue"' \
+        in page.text
+    assert re.search(f'data-alert="{fired}"[^>]* data-delivery="(new|logged)"', page.text)  # no alert_url here
     doctor = client.get("/admin/doctor")
     assert doctor.status_code == 200 and "ffmpeg" in doctor.text and ">OK<" in doctor.text
 
@@ -291,16 +306,16 @@ def test_live_list_puts_unfinished_jobs_first_then_the_newest(tmp_path: Any) -> 
     test_client, _ = make_client(tmp_path)
     with test_client:
         svc = test_client.app.state["services"]
-        key_id = data.list_keys(svc)[0]["id"]
+        key_id = admin.list_keys(svc.db)[0]["id"]
         now = time.time()
         insert_job(svc, key_id, "job_old_running", now - 500, 0, status="running")
         for n in range(60):
             insert_job(svc, key_id, f"job_done_{n:02d}", now - 400 + n, 2000)
         insert_job(svc, key_id, "job_queued", now - 1, 0, status="queued")
         listed = data.list_jobs(svc)
-        assert [j["id"] for j in listed[:3]] == ["job_queued", "job_old_running", "job_done_59"]
-        assert len(listed) == 50 and listed[-1]["id"] == "job_done_12" and listed[1]["progress"] == 40
-        assert [j["id"] for j in data.list_jobs(svc, status="running")] == ["job_old_running"]
+        assert [j["job_id"] for j in listed[:3]] == ["job_queued", "job_old_running", "job_done_59"]
+        assert len(listed) == 50 and listed[-1]["job_id"] == "job_done_12" and listed[1]["progress"] == 40
+        assert [j["job_id"] for j in data.list_jobs(svc, status="running")] == ["job_old_running"]
 
 
 def test_past_days_are_read_once_and_today_live(tmp_path: Any) -> None:
@@ -308,7 +323,7 @@ def test_past_days_are_read_once_and_today_live(tmp_path: Any) -> None:
     test_client, key = make_client(tmp_path)
     with test_client as c:
         svc = c.app.state["services"]
-        key_id = data.list_keys(svc)[0]["id"]
+        key_id = admin.list_keys(svc.db)[0]["id"]
         today = data._day_start(time.time())
 
         def add_job(job_id: str, created: float, micros: int) -> None:
@@ -322,7 +337,7 @@ def test_past_days_are_read_once_and_today_live(tmp_path: Any) -> None:
         add_job("job_today", today + 1, 3000)
         second = data.overview(svc, history)
         assert second["per_day"][-2]["micros"] == 7000  # the past, as read before
-        assert second["per_day"][-1]["micros"] == 3000 and second["spent_today"] == "0.003"  # today, live
+        assert second["per_day"][-1]["micros"] == 3000  # today, live
         history.keep_seconds = 0
         assert data.overview(svc, history)["per_day"][-2]["micros"] == 8000
         assert data.overview(svc)["per_tool"] == [{"label": "qr", "micros": 11000, "jobs": 3}]

@@ -19,8 +19,8 @@
     }
     for (const job of jobs) {
       const row = holder.insertRow();
-      row.dataset.job = job.id;
-      cell(row, job.id, "mono");
+      row.dataset.job = job.job_id;
+      cell(row, job.job_id, "mono");
       cell(row, job.tool);
       cell(row, job.account_id);
       cell(row, job.status, "status " + job.status);
@@ -29,9 +29,9 @@
       bar.value = job.progress;
       bar.textContent = job.progress + "%";
       row.insertCell().appendChild(bar);
-      cell(row, job.charged, "num");
-      cell(row, job.created);
-      cell(row, job.error_code);
+      cell(row, job.charged_usd, "num");
+      cell(row, job.created_at);
+      cell(row, job.error_code || "");
     }
     table.replaceChild(holder, table.tBodies[0]);
   }
