@@ -2,11 +2,11 @@
 
 One import for callers; each area lives in its own small module:
 
-- accounts: ``list_accounts``, ``get_account``, ``create_account``, ``credit`` (= ``credit_account``), ``set_suspended``
+- accounts: ``list_accounts``, ``get_account``, ``create_account``, ``credit``, ``set_suspended``
 - keys: ``list_keys``, ``get_key``, ``create_key`` (plain key returned once), ``revoke_key``, ``rotate_key``,
   ``set_key_budget`` (billing/budgets.py, enforced at the hold)
 - jobs: ``list_jobs``, ``cancel_job``
-- usage: ``usage`` (per account, key, tool, day), ``spend_per_day``, ``spend_per_tool`` (the console's charts),
+- usage: ``usage`` (per account, key, tool, day), ``spend_per_day``, ``spend_per_tool``,
   ``export_csv`` (streamed CSV, per movement or per job)
 - system: ``models``, ``verify_models``, ``workers``, ``capacity``, ``overview``
 - audit: ``Actor``, ``record``, ``list_entries``
@@ -34,8 +34,6 @@ from noxus_local.admin.system import capacity, models, overview, verify_models, 
 from noxus_local.admin.usage import parse_group_by, usage
 from noxus_local.store.db import Database
 
-credit_account = credit  # the console's name for it (noxus_local/console/data.py)
-
 
 def spend_per_day(db: Database, since: float | None = None, account_id: str | None = None) -> list[dict[str, Any]]:
     """The console's spend chart by UTC day: ``[{"day": "2026-12-06", "jobs": 3, ..., "spent_usd": "0.006"}]``."""
@@ -48,7 +46,7 @@ def spend_per_tool(db: Database, since: float | None = None, account_id: str | N
 
 
 __all__ = ["JOB_COLUMNS", "MOVEMENT_COLUMNS", "STATUSES", "Actor", "cancel_job", "capacity", "create_account",
-           "create_key", "credit", "credit_account", "export_csv", "get_account", "get_key", "list_accounts",
+           "create_key", "credit", "export_csv", "get_account", "get_key", "list_accounts",
            "list_entries", "list_jobs", "list_keys", "models", "overview", "parse_group_by", "record", "revoke_key",
            "rotate_key", "set_key_budget", "set_suspended", "spend_per_day", "spend_per_tool", "usage",
            "verify_models", "workers"]

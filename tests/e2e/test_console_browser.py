@@ -3,7 +3,9 @@ driven through Playwright, every host but 127.0.0.1 unresolvable so a page that 
 
 The operator signs in, creates a key and reads it once, sets a budget, runs two jobs with that key
 through the API until the cap refuses the third (402 key_budget_exceeded), then finds them in the live list (filled
-by the console's own script under its CSP) and their spend in the per-tool chart. Screenshots at 1280
+by the console's own script under its CSP), their spend in the per-tool chart, and the refused call in the
+log: the key-at-cap alert for that key on the Alerts page and, on the audit page, the key's creation and
+budget written by the console (the admin service's ``key.create`` and ``key.budget``). Screenshots at 1280
 and 360 px are kept under ``$NOXUS_TEST_ARTIFACTS`` (else the test's tmp dir), named in the output.
 """
 
@@ -12,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import sqlite3
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +21,6 @@ from typing import Any
 
 import pytest
 
-from noxus_local.console.data import AUDIT_TABLES
 from tests.e2e.conftest import Server
 
 TOKEN = "console-browser-token-0123456789"
@@ -102,6 +102,7 @@ def test_operator_signs_in_creates_a_key_runs_jobs_and_sees_them(server: Server,
 
     # its budget, enforced by billing/budgets.py
     card = page.locator("section.key", has_text="browser-test")
+    key_id = card.get_attribute("data-key")
     card.locator("input[name=max_spend_usd]").fill("0.004")  # two qr runs at the default 0.002 each
     card.locator("select[name=period]").select_option("day")
     card.locator("form.budget button").click()
@@ -140,20 +141,31 @@ def test_operator_signs_in_creates_a_key_runs_jobs_and_sees_them(server: Server,
     assert qr_row.locator("td.num").first.inner_text() == f"{charged.normalize():f}"
     page.screenshot(path=str(artifacts / "overview-1280.png"), full_page=True)
 
-    # the other pages: worker threads alive, the audit log (or its absence said), models listed
-    page.click("nav >> text=Workers")
-    assert page.inner_text("h1") == "Workers" and "yes" in page.inner_text("main table")
+    # the refused call in the log: one key-at-cap alert for that key (raised once, whether at the second
+    # job's settle or at the refusal), and the audit log's console entries for the key
+    page.click("nav >> text=Alerts")
+    assert page.inner_text("h1") == "Alerts"
+    at_cap = page.locator(f"#alerts tr[data-event='alert.key_cap'][data-subject='{key_id}']")
+    assert at_cap.count() == 1
+    assert at_cap.get_attribute("data-delivery") in ("new", "logged")  # no alert_url in this config
+    assert '"max_spend_usd": "0.004"' in at_cap.inner_text()
+    page.screenshot(path=str(artifacts / "alerts-1280.png"), full_page=True)
     page.click("nav >> text=Audit log")
-    with sqlite3.connect(f"file:{server.data_dir / 'noxus.db'}?mode=ro", uri=True) as db:
-        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    has_audit = bool(tables & set(AUDIT_TABLES))
-    assert page.locator("#audit-unavailable").count() == (0 if has_audit else 1)
+    for action in ("key.create", "key.budget"):
+        entry = page.locator(f"#audit tr[data-action='{action}'][data-target='{key_id}']")
+        assert entry.count() == 1 and entry.get_attribute("data-via") == "console", action
+    assert '"max_spend_usd": "0.004"' in page.locator("#audit tr[data-action='key.budget']").inner_text()
+    page.screenshot(path=str(artifacts / "audit-1280.png"), full_page=True)
+
+    # the other pages: the queue's slots, models listed
+    page.click("nav >> text=Workers")
+    assert page.inner_text("h1") == "Workers" and "cpu" in page.inner_text("main table")
     page.click("nav >> text=Models")
     assert "whisper" in page.inner_text("main table")
 
     # 360 px wide: nothing wider than the screen, and the screenshot kept
     page.set_viewport_size({"width": 360, "height": 780})
-    for path in ("/admin", "/admin/jobs", "/admin/keys"):
+    for path in ("/admin", "/admin/jobs", "/admin/keys", "/admin/alerts"):
         page.goto(f"{server.base}{path}")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, (path, width)
@@ -161,7 +173,8 @@ def test_operator_signs_in_creates_a_key_runs_jobs_and_sees_them(server: Server,
         page.screenshot(path=str(artifacts / f"{name}-360.png"), full_page=True)
     assert refused == []
     print(f"console screenshots: {artifacts}")
-    for shot in ("overview-1280.png", "jobs-1280.png", "admin-360.png", "admin-jobs-360.png", "admin-keys-360.png"):
+    for shot in ("overview-1280.png", "jobs-1280.png", "admin-360.png", "admin-jobs-360.png", "admin-keys-360.png",
+                 "alerts-1280.png", "audit-1280.png", "admin-alerts-360.png"):
         assert (artifacts / shot).stat().st_size > 5000, shot
     context.close()
 

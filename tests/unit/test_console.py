@@ -16,9 +16,9 @@ import pytest
 from litestar.testing import TestClient
 
 from noxus_local.accounts.keys import authenticate
+from noxus_local.admin import service as admin
 from noxus_local.app import create_app
 from noxus_local.billing import budgets, ledger
-from noxus_local.admin import service as admin
 from noxus_local.config import load_config
 from noxus_local.console import charts, data
 from noxus_local.console.messages import EN, ES, words
