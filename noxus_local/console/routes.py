@@ -209,49 +209,17 @@ async def _page(request: Request[Any, Any, Any], name: str, *, status: int = 200
                                        "new_key": new_key}, status_code=status)
 
 
-@get("/admin")
-async def overview_page(request: Request[Any, Any, Any]) -> Response[Any]:
-    return await _page(request, "overview")
+def _page_handler(name: str) -> Any:
+    """``GET /admin`` (the overview) or ``GET /admin/<name>``: page ``name`` of ``PAGES``, one handler each."""
+
+    async def show(request: Request[Any, Any, Any]) -> Response[Any]:
+        return await _page(request, name)
+
+    path = "/admin" if name == "overview" else f"/admin/{name}"
+    return get(path, name=f"console-{name}")(show)
 
 
-@get("/admin/jobs")
-async def jobs_page(request: Request[Any, Any, Any]) -> Response[Any]:
-    return await _page(request, "jobs")
-
-
-@get("/admin/keys")
-async def keys_page(request: Request[Any, Any, Any]) -> Response[Any]:
-    return await _page(request, "keys")
-
-
-@get("/admin/accounts")
-async def accounts_page(request: Request[Any, Any, Any]) -> Response[Any]:
-    return await _page(request, "accounts")
-
-
-@get("/admin/models")
-async def models_page(request: Request[Any, Any, Any]) -> Response[Any]:
-    return await _page(request, "models")
-
-
-@get("/admin/doctor")
-async def doctor_page(request: Request[Any, Any, Any]) -> Response[Any]:
-    return await _page(request, "doctor")
-
-
-@get("/admin/workers")
-async def workers_page(request: Request[Any, Any, Any]) -> Response[Any]:
-    return await _page(request, "workers")
-
-
-@get("/admin/alerts")
-async def alerts_page(request: Request[Any, Any, Any]) -> Response[Any]:
-    return await _page(request, "alerts")
-
-
-@get("/admin/audit")
-async def audit_page(request: Request[Any, Any, Any]) -> Response[Any]:
-    return await _page(request, "audit")
+PAGE_HANDLERS = [_page_handler(name) for name in PAGES]
 
 
 @get("/admin/jobs.json")
@@ -363,9 +331,7 @@ async def credit_account(request: Request[Any, Any, Any], account_id: FromPath[s
                  f"{done['balance']['balance_usd']} USD ({account_id}, {done['environment']})")
 
 
-HANDLERS = [login_page, login, logout, overview_page, jobs_page, keys_page, accounts_page, models_page,
-            doctor_page, workers_page, alerts_page, audit_page, jobs_feed, create_key, revoke_key, set_budget,
-            credit_account]
+HANDLERS = [login_page, login, logout, *PAGE_HANDLERS, jobs_feed, create_key, revoke_key, set_budget, credit_account]
 
 
 def console_router() -> Router:
