@@ -1,8 +1,8 @@
 """Does the console's overview stay fast on a busy store? GET /admin with 100,000 jobs vs GET /api/v1/health.
 
-The overview counts jobs per status, sums today's and this month's spend, draws
-30 days of spend per day and per tool and reads balances and capacity, all
-from SQLite on every request. The store gets ``--jobs`` rows (default
+The overview is the admin service's (jobs per status from trigger-kept counts,
+today's and this month's spend from the ledger's index, capacity) plus balances
+and 30 days of spend per day and per tool, all from SQLite on every request. The store gets ``--jobs`` rows (default
 100,000) spread over 60 days, 8 tools and the three final statuses, written straight
 into the server's SQLite file while it runs; then one signed-in session asks
 for the overview and, alternating, for the health route (the baseline: same
