@@ -27,7 +27,7 @@ from typing import Any
 from noxus_local.admin import service as admin
 from noxus_local.admin.alert_delivery import recent_alerts
 from noxus_local.admin.inputs import iso
-from noxus_local.money import format_usd, parse_usd
+from noxus_local.money import parse_usd
 from noxus_local.node.services import Services
 
 PERIODS = ("day", "week", "month", "total")
@@ -146,5 +146,5 @@ def alerts(svc: Services, limit: int = 100) -> list[dict[str, Any]]:
     return recent_alerts(svc.db, limit)
 
 
-__all__ = ["PERIODS", "SpendHistory", "alerts", "audit", "balances", "console_actor", "format_usd", "list_jobs",
+__all__ = ["PERIODS", "SpendHistory", "alerts", "audit", "balances", "console_actor", "list_jobs",
            "overview", "spend_rows"]
