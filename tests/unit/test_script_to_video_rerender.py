@@ -17,7 +17,7 @@ from noxus_local.money import Price
 from noxus_local.speech.types import Word
 from noxus_local.tools.base import Limits
 from noxus_local.tools.catalog import Catalog
-from noxus_local.tools.script_to_video import ScriptToVideoTool, token_rates, token_seconds
+from noxus_local.tools.script_to_video import ScriptToVideoTool, held_seconds, token_rates, token_seconds
 
 
 def doc(*visuals: dict) -> dict:
@@ -56,7 +56,7 @@ def test_the_tool_takes_exactly_one_of_idea_script_or_timeline():
     tool = ScriptToVideoTool()
     params = tool.validate({"timeline": doc({"kind": "designed"}, {"kind": "designed"})}, {}, Limits())
     assert [s["text"] for s in params["timeline"]["scenes"]] == ["Escena 0.", "Escena 1."]
-    assert tool.units(params, {}) > len("Escena 0. Escena 1.") / 15
+    assert tool.plan(tool.typed(params), {}, Limits()).units > len("Escena 0. Escena 1.") / 15
     import json
 
     as_form = tool.validate({"timeline": json.dumps(doc({"kind": "designed"}))}, {}, Limits())  # a form field
@@ -110,10 +110,13 @@ def test_an_ideas_tokens_are_seconds_of_its_price_and_the_hold_covers_them():
     assert rates == [200, 600, 2000.0] and token_seconds(rates, 3000, 500) == 0.45
     assert token_rates(chat, Price("minute", 60_000)) == [200, 600, 1000.0]
     assert token_rates(Price(None, 100), own) is None and token_seconds(None, 9999, 9999) == 0.0
-    tool = ScriptToVideoTool()
-    bare = tool.units({"idea": "x", "duration": 30}, {})
-    priced = tool.units({"idea": "x", "duration": 30, "token_rates": rates}, {})
+    bare = held_seconds({"idea": "x", "duration": 30}, None)
+    priced = held_seconds({"idea": "x", "duration": 30}, rates)
     assert priced - bare == pytest.approx(token_seconds(rates, 2500 + 60 * 30, 300 + 12 * 30), abs=1e-3)
+    # the plan holds them at the configured prices (the defaults here), frozen in its facts for the charge
+    tool = ScriptToVideoTool()
+    plan = tool.plan(tool.typed(tool.validate({"idea": "Un faro", "duration": 30}, {}, Limits())), {}, Limits())
+    assert plan.facts["token_rates"] == rates and plan.units == pytest.approx(priced)
 
 
 def test_an_idea_job_is_charged_more_than_the_same_video_from_a_script_never_above_its_hold():
