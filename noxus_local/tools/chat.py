@@ -59,8 +59,10 @@ class ChatParams(Params):
     # None: the plan sets it (DEFAULT_MAX_TOKENS or what the context leaves)
     max_tokens: Annotated[int, Meta(ge=1, description=f"Most tokens generated; default {DEFAULT_MAX_TOKENS} "
                                                       "(or what the context leaves).")] | None = None
-    temperature: Annotated[float, Meta(ge=0.0, le=2.0)] = 1.0
-    top_p: Annotated[float, Meta(ge=0.0, le=1.0)] = 1.0
+    # published as 0.0-2.0 and 0.0-1.0; the marker keeps typing's cache of Annotated from handing these
+    # Metas to another tool's Meta(ge=0, le=2), which compares equal and is published as 0-2
+    temperature: Annotated[float, Meta(ge=0.0, le=2.0, extra={"float_bounds": True})] = 1.0
+    top_p: Annotated[float, Meta(ge=0.0, le=1.0, extra={"float_bounds": True})] = 1.0
     seed: int | None = None
     stop: Annotated[JsonValue, Meta(description="A string or up to 4 strings that end the answer.")] = None
     response_format: Literal["text", "json_object"] = "text"
