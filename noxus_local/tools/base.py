@@ -56,6 +56,7 @@ or ``tool.bind(cfg)`` in a test); unbound, it is the defaults (``Config()``).
 
 from __future__ import annotations
 
+import inspect
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -246,8 +247,9 @@ class Tool(ABC):
     aliases: ClassVar[tuple[str, ...]] = ()
     title: ClassVar[str]
     description: ClassVar[str]
-    # the params Struct (tools/params.py): the catalog's inputs, the OpenAPI schemas and what ``run`` reads
-    Params: ClassVar[type[Params]]
+    # the params Struct (tools/params.py): the catalog's inputs, the OpenAPI schemas and what ``run`` reads;
+    # the empty base for a tool that takes nothing but files (listed in its Struct's ``file_inputs``)
+    Params: ClassVar[type[Params]] = Params
     inputs: ClassVar[tuple[InputSpec, ...]] = ()  # read off ``Params``, never listed by hand
     media_type: ClassVar[str] = "image"
     # what the tool can measure for a per-unit price: seconds (priced per second or
@@ -271,9 +273,14 @@ class Tool(ABC):
     asset_fields: ClassVar[Mapping[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Refuses the contract that is gone, at import: hand-listed ``inputs`` and ``run(ctx)`` without a plan."""
         super().__init_subclass__(**kwargs)
-        if cls.__dict__.get("Params") is not None:
-            cls.inputs = inputs_of(cls.Params)  # type: ignore[arg-type]
+        if "inputs" in cls.__dict__:
+            raise TypeError(f"{cls.__name__}: declare a Params Struct (tools/params.py), not `inputs`")
+        run = cls.__dict__.get("run")
+        if run is not None and len(inspect.signature(run).parameters) != 3:
+            raise TypeError(f"{cls.__name__}.run must be run(self, ctx, plan)")
+        cls.inputs = inputs_of(cls.Params)
 
     def bind(self, cfg: Config) -> Tool:
         """The server's config this tool plans with (the catalog binds it at start); returns the tool.

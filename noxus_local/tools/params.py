@@ -80,8 +80,19 @@ class Params(msgspec.Struct, kw_only=True):
         return getattr(self, name, default)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON dict a job row keeps: ``{"seconds": 2.0, "fail": False, ...}``."""
-        return msgspec.to_builtins(self)
+        """The JSON dict a job row keeps: ``{"seconds": 2.0, "fail": False, ...}``.
+
+        A free-form value may hold a ``str`` subclass (an analysis item's error ``Text``): kept as the
+        plain string ``json.dumps`` would write for it, as the job row stored it before Structs.
+        """
+        return msgspec.to_builtins(self, enc_hook=_plain)
+
+
+def _plain(value: Any) -> Any:
+    for kind in (str, int, float):
+        if isinstance(value, kind):
+            return kind(value)
+    raise NotImplementedError(f"{type(value).__name__} is not a JSON value")
 
 
 def inputs_of(params: type[Params]) -> tuple[InputSpec, ...]:

@@ -213,3 +213,17 @@ def test_a_job_queued_before_plans_were_stored_is_planned_when_it_runs(db: Any, 
     env.runner.execute(job_id)
     assert jobs.get(db, job_id)["status"] == "succeeded"
     assert probes["clip.mp4"] == 2  # once at the request, once to plan the old job
+
+
+def test_a_batch_item_refused_at_submission_is_kept_with_its_message_as_text() -> None:
+    """The analysis route records a refused item's error as a ``Text`` (a str in two languages); the job
+    row keeps the plain string, as ``json.dumps`` wrote it before the params were a Struct."""
+    from noxus_local.analysis.batch import failed_item
+    from noxus_local.errors import Text, ValidationError
+
+    tool = CATALOG.resolve("image-analyze-batch")
+    items = [failed_item(0, "a", ValidationError.fields({"data": [Text("falta", "missing")]}))]
+    params = tool.validate({"items": items, "features": ["hash"]}, {}, Limits())
+    stored = tool.stored(tool.typed(params))
+    assert json.dumps(stored) == json.dumps(params) and stored["items"][0]["error"]["code"] == "validation_error"
+    assert tool.plan(tool.typed(params), {}, Limits()) == Plan(units=0.0, resources={"cpu": 1}, work_units=0.0)
