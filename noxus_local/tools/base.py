@@ -48,8 +48,8 @@ A multi-step tool declares its steps once and enters them; a step's progress is 
             ...
 
 Every tool declares its ``Params`` (the catalog's inputs are read off it) and runs as
-``run(ctx, plan)``; the plan is the only place server facts live (config values frozen at the
-request, probes, the models a run needs), so a remote worker gets the same ones. A tool whose plan
+``run(ctx, plan)``; server facts (config values frozen at the request, probes, the models a run
+needs) go in the plan, so a remote worker gets the same ones. A tool whose plan
 needs the server's config reads ``self.settings``: the catalog binds it (``Catalog.default(cfg=cfg)``,
 or ``tool.bind(cfg)`` in a test); unbound, it is the defaults (``Config()``).
 """
@@ -365,7 +365,7 @@ class Tool(ABC):
         """The model ids a run of these params needs: the plan's ``models`` and what ``check_installed``
         requires, from one function so they cannot disagree. Default: none.
 
-        Example: video-ad in Spanish → ``("isnet-general", "kokoro-82m", "kokoro-voice-ef-dora")``.
+        Example: video-ad on a server with its text model → ``("isnet-general", "qwen2.5-coder-1.5b-instruct")``.
         """
         return ()
 

@@ -117,10 +117,6 @@ class ChatTool(Tool):
         return Plan(units=1.0, resources=dict(self.resources), models=(params.model,),
                     facts={"prompt_tokens": prompt, "rates": _rates(cfg)})
 
-    def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
-        """Nothing more: the plan checked the model (it counts the prompt with its tokenizer)."""
-        return None
-
     def token_estimate(self, params: Mapping[str, Any], plan: Plan) -> tuple[int, int]:
         prompt, most = plan.facts["prompt_tokens"], params["max_tokens"]
         if params["response_format"] == "json_object":  # a second try re-reads the first answer
