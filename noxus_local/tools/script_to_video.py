@@ -295,9 +295,11 @@ class ScriptToVideoTool(Tool):
         wants = params.timeline is None and self._wants_llm(params, materials)
         rates = token_rates(_price(cfg, "chat"), _price(cfg, self.slug)) if params.idea is not None else None
         seconds = held_seconds(params, rates)
+        uses = wants and cfg.llm.model in models
+        if not uses and params.idea is None and params.planner != "llm":
+            models = ()  # installed, but this run plans from the sentences (auto with one material)
         facts = {"fps": cfg.video.fps, "loudness": cfg.video.loudness_lufs,
-                 "cache_bytes": int(cfg.video.cache_mb * 2**20), "llm": wants and cfg.llm.model in models,
-                 "token_rates": rates}
+                 "cache_bytes": int(cfg.video.cache_mb * 2**20), "llm": uses, "token_rates": rates}
         return JobPlan(units=seconds, resources=dict(self.resources), models=models,
                        work_units=seconds / IDEA_MARGIN, facts=facts)
 
