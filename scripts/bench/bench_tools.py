@@ -145,8 +145,8 @@ class ApiClient:
             self.conn.request("POST", path, body=body, headers=headers)
             response = self.conn.getresponse()
         except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
-            # the server closed the idle keep-alive connection while the direct run took its turn (a
-            # busy machine): open a new one and send again, as any HTTP client does
+            # uvicorn closes a keep-alive connection idle for 5 s; on a busy machine the direct run in
+            # between can take longer. Reconnect and send again (the connect is outside the timing).
             self.conn.close()
             self.conn = self.server.connection()
             sent = time.time()
