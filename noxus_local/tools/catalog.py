@@ -54,11 +54,13 @@ class Catalog:
 
     @classmethod
     def default(cls, diagnostics: bool = False, cfg: Config | None = None) -> Catalog:
-        """Every tool; with ``cfg``, script-to-video gets its ``[generators]`` image generator
+        """Every tool; with ``cfg``, each is bound to it (``Tool.bind``: what its plan reads, e.g.
+        script-to-video's fps and chat's rates) and script-to-video gets its ``[generators]`` image generator
         (``Catalog.default(cfg=cfg).resolve("script-to-video").generate``: None when none is declared)."""
         generate = None if cfg is None else for_config(cfg)
-        return cls(ScriptToVideoTool(generate=generate) if tool is ScriptToVideoTool else tool()
-                   for tool in (*TOOLS, *(DIAGNOSTIC_TOOLS if diagnostics else ())))
+        tools = [ScriptToVideoTool(generate=generate) if tool is ScriptToVideoTool else tool()
+                 for tool in (*TOOLS, *(DIAGNOSTIC_TOOLS if diagnostics else ()))]
+        return cls(tools if cfg is None else [t.bind(cfg) for t in tools])
 
     def resolve(self, name: str) -> Tool:
         tool = self._names.get(name)

@@ -185,7 +185,7 @@ def test_a_fixed_only_tool_cannot_take_a_unit():
     class Stamp(Tool):
         slug, title, description = "stamp", "Stamp", "A fixed-price tool."
 
-        def run(self, ctx: ToolContext) -> ToolOutput:
+        def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
             return ToolOutput(b"", "x", "text/plain")
 
     with pytest.raises(ConfigError, match=r"stamp cannot be priced per image \(give it a fixed price\)"):
