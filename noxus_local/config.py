@@ -260,6 +260,8 @@ class AssetSettings:
     fetch_max_redirects: int = setting(5, "Redirects a <field>_url download follows (each one SSRF-checked).")
     fetch_allow_hosts: list[str] = setting([], "Hosts or CIDRs a <field>_url may reach even if "
                                                    "private/loopback (SSRF guard).")
+    fetch_max_page_mb: float = setting(5.0, "Largest web page (HTML) a tool reads, e.g. instant-ad's website_url, "
+                                            "in MB; a larger one is 413 max_page_mb.")
 
 
 @dataclass
@@ -622,6 +624,8 @@ def _from_env(hint: Any, text: str, name: str) -> Any:
 def _check_fetch(assets: AssetSettings) -> None:
     if assets.fetch_timeout_seconds <= 0:
         raise ConfigError("assets.fetch_timeout_seconds: must be more than 0")
+    if assets.fetch_max_page_mb <= 0:
+        raise ConfigError("assets.fetch_max_page_mb: must be more than 0")
     if assets.fetch_min_bytes_per_second < 0:
         raise ConfigError("assets.fetch_min_bytes_per_second: must be 0 (no minimum) or more")
     if assets.fetch_min_rate_grace_seconds <= 0:  # with none, a body would have to start at full speed

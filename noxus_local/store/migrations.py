@@ -274,8 +274,18 @@ def v13_account_webhook(db: Database) -> None:
     db["accounts"].add_column("webhook_secret", str)
 
 
+def v15_brand_profiles(db: Database) -> None:
+    """15: brand profiles (issue 24, instant-ad): an account's saved brand kit (name, colours as a JSON list,
+    logo URL, the page it came from), reused by ``brandProfileId``. Self-contained: it only creates its table."""
+    create(db, "brand_profiles", {"id": str, "account_id": str, "name": str, "colours": str, "logo_url": str,
+                                  "website_url": str, "created_at": REAL},
+           references={"account_id": "accounts"})
+    db["brand_profiles"].create_index(["account_id", "created_at"], "brand_profiles_account")
+
+
 MIGRATIONS: list[Migration] = [
     v1_accounts_keys_ledger_jobs, v2_webhooks, v3_job_media, v4_keys_version, v5_heartbeat, v6_unit_prices,
     v7_outputs_and_steps, v8_assets, v9_attempt_token, v10_custom_voices, v11_job_plan,
     v12_ad_projects, v13_account_webhook,
+    v15_brand_profiles,  # issue 24: numbered 15 beside another branch's 14; the integrator orders them
 ]

@@ -25,6 +25,7 @@ from noxus_local.tools.chat import ChatTool
 from noxus_local.tools.image_analyze import ImageAnalyzeBatchTool, ImageAnalyzeTool
 from noxus_local.tools.image_convert import ImageConvertTool
 from noxus_local.tools.image_generate import ImageGenerateTool
+from noxus_local.tools.instant_ad import InstantAdTool
 from noxus_local.tools.pipeline import PipelineTool
 from noxus_local.tools.qr import QrTool
 from noxus_local.tools.script_to_video import ScriptToVideoTool
@@ -36,7 +37,8 @@ from noxus_local.tools.wait import WaitTool
 # the registration lines: one per tool, in the catalog's order
 TOOLS: tuple[type[Tool], ...] = (QrTool, ImageConvertTool, AutoSubtitlesTool, ImageAnalyzeTool,
                                  ImageAnalyzeBatchTool, TextToSpeechTool, VideoAnalyzeTool, ChatTool,
-                                 ScriptToVideoTool, AutoClipTool, VideoAdTool, ImageGenerateTool)
+                                 ScriptToVideoTool, AutoClipTool, VideoAdTool, ImageGenerateTool,
+                                 InstantAdTool)
 DIAGNOSTIC_TOOLS: tuple[type[Tool], ...] = (WaitTool, PipelineTool)  # [jobs] diagnostic_tools = true
 
 
