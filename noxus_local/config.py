@@ -338,7 +338,10 @@ class ApexCreditSettings:
     text2video: int = setting(250, "Credits of POST /api/generate/text2video.")
     commercial: int = setting(3000, "Credits of POST /api/generate/commercial.")
     translate: int = setting(1800, "Credits of POST /api/generate/translate.")
-    instant_ad: int = setting(1250, "Credits of POST /api/generate/instant-ad (the most a run may cost).")
+    instant_ad: int = setting(1250, "Credits of POST /api/generate/instant-ad with count 4 (the most a run may "
+                                    "cost).")
+    instant_ad_per_variation: int = setting(250, "Credits instant-ad takes off for each variation under 4 "
+                                                 "(count 1 = instant_ad - 3 x this = 500).")
     photoshoot: int = setting(30, "Credits of POST /api/generate/photoshoot.")
 
 

@@ -36,6 +36,7 @@ Example::
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
@@ -133,8 +134,9 @@ class InstantAdTool(Tool):
         policy = FetchPolicy.of(cfg.assets)
         scratch = cfg.data_dir / "tmp"
         scratch.mkdir(parents=True, exist_ok=True)
-        html = fetch_html(params["website_url"], "website_url", policy, int(cfg.assets.fetch_max_page_mb * MB),
-                          _scratch(scratch))
+        with tempfile.TemporaryDirectory(prefix="page-", dir=scratch) as folder:
+            html = fetch_html(params["website_url"], "website_url", policy, int(cfg.assets.fetch_max_page_mb * MB),
+                              Path(folder))
         facts = read_page(html, params["website_url"])
         params["page"] = facts.to_dict()
         params["fetch"] = {"allow_hosts": list(policy.allow_hosts), "timeout_seconds": policy.timeout_seconds,
@@ -189,12 +191,6 @@ class InstantAdTool(Tool):
 
 
 # ---------------------------------------------------------------- the steps
-
-
-def _scratch(root: Path) -> Path:
-    import tempfile
-
-    return Path(tempfile.mkdtemp(prefix="page-", dir=root))
 
 
 def _llm_installed(cfg: Config) -> bool:

@@ -43,10 +43,10 @@ class BrandKit:
 
 def kit_of(facts: PageFacts) -> BrandKit:
     """The kit a page declares: its brand name, the theme-color and vivid CSS colours, the logo's URL."""
-    vivid = [c for c in facts.colours if vivid(c)]
-    if facts.theme_color and facts.theme_color not in vivid:
-        vivid.insert(0, facts.theme_color)
-    return BrandKit(facts.brand, vivid[:MAX_COLOURS], facts.logo)
+    colours = [c for c in facts.colours if vivid(c)]
+    if facts.theme_color and facts.theme_color not in colours:
+        colours.insert(0, facts.theme_color)
+    return BrandKit(facts.brand, colours[:MAX_COLOURS], facts.logo)
 
 
 def logo_palette(logo: Image.Image, count: int = 3) -> list[str]:

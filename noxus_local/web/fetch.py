@@ -18,6 +18,7 @@ Example::
 from __future__ import annotations
 
 import re
+import ssl
 from functools import partial
 from pathlib import Path
 
@@ -57,14 +58,22 @@ class PageIntake(Intake):
 
 def fetch_html(url: str, field: str, policy: FetchPolicy, max_bytes: int, workdir: Path) -> str:
     """The page's text; ``ValidationError`` on ``field`` (refused address, redirects, not HTML, HTTP error,
-    timeout) or ``LimitExceeded`` (over ``max_bytes``)."""
+    timeout) or ``LimitExceeded`` (over ``max_bytes``). Blocking: for a worker thread."""
+    return anyio.run(partial(fetch_html_async, url, field, policy, max_bytes, workdir))
+
+
+async def fetch_html_async(url: str, field: str, policy: FetchPolicy, max_bytes: int, workdir: Path,
+                           verify: ssl.SSLContext | bool = True,
+                           limiter: anyio.CapacityLimiter | None = None) -> str:
+    """``fetch_html`` on the event loop (a route under one of the fetch slots passes their TLS and threads)."""
     intake = PageIntake(workdir / "page.html", max_bytes, field)
     try:
-        received = anyio.run(partial(download, url, field, intake, policy))
+        received = await download(url, field, intake, policy, verify=verify, limiter=limiter)
     except BaseException:
         intake.discard()
         raise
     raw = received.path.read_bytes()
+    intake.discard()
     return raw.decode(_charset(raw), errors="replace")
 
 

@@ -91,10 +91,9 @@ class PageFacts:
         """The brand: og:site_name, else the title's tail after " | " or " - ", else the host."""
         if self.site_name:
             return self.site_name
-        for sep in (" | ", " - ", " – ", " — "):
-            if sep in self.title:
-                return self.title.rsplit(sep, 1)[1].strip()
         host = urlsplit(self.url).hostname or ""
+        if _tail(self.title) or not re.search(r"[a-z]", host):  # an IP address names no brand
+            return _tail(self.title)
         return host.removeprefix("www.").split(".")[0].capitalize()
 
     def to_dict(self) -> dict[str, Any]:
@@ -137,7 +136,8 @@ def read_page(html: str, url: str) -> PageFacts:
     colours = rank_colours(parser.css)
     if theme:
         colours = [theme, *[c for c in colours if c != theme]]
-    site = _clean(meta.get("og:site_name", "") or (org.get("name") if isinstance(org.get("name"), str) else ""))
+    site = _clean(meta.get("og:site_name", "") or (org.get("name") if isinstance(org.get("name"), str) else "")
+                  or _tail(_clean(parser.title)))
     return PageFacts(url=url, title=title, description=description[:500], site_name=site,
                      language=parser.lang.split("-")[0].lower()[:8], headline=_clean(parser.h1),
                      images=images, prices=_prices(product, meta, parser), theme_color=theme,
@@ -258,6 +258,14 @@ def _small(a: dict[str, str]) -> bool:
 def _looks_icon(url: str) -> bool:
     path = urlsplit(url).path.lower()
     return path.endswith((".ico", ".svg")) or "favicon" in path or "sprite" in path
+
+
+def _tail(title: str) -> str:
+    """The brand a title ends with: ``"Glow Mug | Acme Home"`` → ``"Acme Home"``; "" without a separator."""
+    for sep in (" | ", " - ", " – ", " — "):
+        if sep in title:
+            return title.rsplit(sep, 1)[1].strip()
+    return ""
 
 
 def _clean(text: str | None) -> str:
