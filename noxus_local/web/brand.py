@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+import numpy as np
 from PIL import Image
 
 from noxus_local.web.page import MAX_COLOURS, PageFacts, vivid
@@ -55,20 +56,22 @@ def logo_palette(logo: Image.Image, count: int = 3) -> list[str]:
     Example: a red-and-navy logo → ``["#e63946", "#1d3557"]``.
     """
     img = logo.convert("RGBA")
-    img.thumbnail((128, 128))
-    pixels = [p[:3] for p in img.getdata() if p[3] > 200]  # type: ignore[index]
-    if not pixels:
+    img.thumbnail((128, 128), Image.Resampling.NEAREST)  # no blended edge colours
+    rgba = np.asarray(img).reshape(-1, 4)
+    pixels = rgba[rgba[:, 3] > 200][:, :3]
+    if not len(pixels):
         return []
-    flat = Image.new("RGB", (len(pixels), 1))
-    flat.putdata(pixels)
+    flat = Image.fromarray(np.ascontiguousarray(pixels.reshape(1, -1, 3)), "RGB")
     quant = flat.quantize(colors=8, method=Image.Quantize.MEDIANCUT)
     palette = quant.getpalette() or []
-    ranked = sorted(quant.getcolors() or [], reverse=True)
-    out = []
-    for _, index in ranked:
+    out: list[str] = []
+    chosen: list[tuple[int, int, int]] = []
+    for _, index in sorted(quant.getcolors() or [], reverse=True):
         r, g, b = palette[index * 3: index * 3 + 3]
         colour = f"#{r:02x}{g:02x}{b:02x}"
-        if vivid(colour) and colour not in out:
+        near = any(abs(r - c[0]) + abs(g - c[1]) + abs(b - c[2]) < 48 for c in chosen)
+        if vivid(colour) and not near:
             out.append(colour)
+            chosen.append((r, g, b))
     return out[:count]
 
