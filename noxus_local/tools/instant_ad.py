@@ -289,7 +289,8 @@ def _videos(ctx: ToolContext, variations: Any, facts: PageFacts, kit: BrandKit, 
         tool.check_installed(params, ctx.settings)
         done = tool.call(ToolContext(params, files, ctx.limits, folder, cancel=ctx.cancel, models=ctx.models,
                                      settings=ctx.settings, account_id=ctx.account_id))
-        warnings += [f"video {i + 1}: {w}" for w in done.result.get("warnings", []) if isinstance(w, str)]
+        warnings += [f"video {i + 1}: {w}" for w in done.result.get("warnings", [])
+                     if isinstance(w, str) and w not in warnings and "template wrote" not in w]
         path = ctx.workdir / f"ad-{i + 1}.mp4"
         src = done.data if isinstance(done.data, Path) else None
         if src is not None:
