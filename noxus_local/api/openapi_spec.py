@@ -1635,3 +1635,31 @@ OPERATIONS.update({
                      "schema": _str(pattern=r"^#[0-9A-Fa-f]{6}$", default="#FF5500")}),
         content={"image/png": {"schema": {"type": "string", "format": "binary"}}}),
 })
+
+# --- instant-ad (tools/instant_ad.py) ---
+IAD_JOB = "job_4e6a8c0b2d4f6a8c0e2b4d6f"
+IAD_STEPS = ("page", "copy", "product", "render", "video")
+IAD_FILES = (("ad-1", "ad-1.png", "image/png", 812345), ("ad-2", "ad-2.png", "image/png", 790112),
+             ("page", "page.json", "application/json", 1210))
+OPERATIONS[("post", "/api/v1/tools/{name}")].examples["instant-ad"] = _envelope({
+    **JOB_ROW, "tool": "instant-ad", "job_id": IAD_JOB,
+    "billing": {"currency": "USD", "estimated_usd": "0.02", "charged_usd": "0.02", "balance_after_usd": "9.98"},
+    "steps": [_step_example(IAD_JOB, i, n, "2026-05-25T15:04:07.101223Z", "2026-05-25T15:04:19.120470Z")
+              for i, n in enumerate(IAD_STEPS, start=1)],
+    "jobs": _sub_jobs_example(IAD_JOB, IAD_STEPS), "sub_jobs": _sub_jobs_example(IAD_JOB, IAD_STEPS),
+    "output": {"filename": "ad-1.png", "mime_type": "image/png", "size_bytes": 812345,
+               "url": f"/api/v1/files/{IAD_JOB}/ad-1.png?expires=1779721445&sig=7c2e…"},
+    "outputs": [{"name": name, "filename": filename, "mime_type": mime, "size_bytes": size,
+                 "url": f"/api/v1/files/{IAD_JOB}/{filename}?expires=1779721445&sig=7c2e…"}
+                for name, filename, mime, size in IAD_FILES],
+    "result": {"variations": [{"index": 1, "headline": "Cold all day", "body": "A steel bottle that keeps drinks "
+                               "cold for 24 hours.", "cta": "Shop now", "image": "ad-1.png", "video": None},
+                              {"index": 2, "headline": "Your new favourite", "body": "Light, tough, leak-proof.",
+                               "cta": "Get yours", "image": "ad-2.png", "video": None}],
+               "page": {"url": "https://shop.example/glow-bottle", "title": "Glow Bottle",
+                        "description": "A steel bottle that keeps drinks cold all day.", "price": "$24.90",
+                        "images": ["https://shop.example/img/bottle.jpg"], "logo": None,
+                        "theme_color": "#1d6fd8"},
+               "brand": {"name": "Acme Home", "colours": ["#1d6fd8"], "logo_url": ""},
+               "platform": "instagram", "size": {"width": 1080, "height": 1080}, "style": "bold",
+               "output_format": "image", "variation_count": 2, "writer": "llm", "warnings": []}})
