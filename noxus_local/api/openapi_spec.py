@@ -1089,12 +1089,13 @@ SCHEMAS.update({
     "BrandProfileDeleted": _ok({"deleted": {"const": True}, "id": _str()}, ("deleted", "id")),
 })
 BRAND_PROFILE_BODY = {"required": True, "content": {"application/json": {"schema": _obj({
-    "name": _str("The brand's name (default: the page's)", minLength=1, maxLength=100),
+    "name": _str("The brand's name (default: the page's)", minLength=1, maxLength=100, pattern="\\S"),
     "colors": {"type": "array", "minItems": 1, "maxItems": 5, "items": HEX_COLOUR,
                "description": "The accent first (default: the page's theme-color and CSS colours)"},
-    "logo_url": _str("An http(s) image URL (default: the page's logo)", maxLength=2048),
+    "logo_url": _str("An http(s) image URL (default: the page's logo)", maxLength=2048, pattern="^https?://"),
     "website_url": _str("A page to read the kit from, fetched now through the SSRF guard (HTML only)",
-                        maxLength=2048)}, additionalProperties=False),
+                        maxLength=2048)}, additionalProperties=False,
+    anyOf=[{"required": ["name"]}, {"required": ["website_url"]}]),
     "example": {"website_url": "https://shop.example/glow-mug", "colors": ["#1d6fd8"]}}}}
 BRAND_ID_PARAM = {"name": "profile_id", "in": "path", "required": True, "schema": _str(),
                   "example": BRAND_PROFILE["id"]}

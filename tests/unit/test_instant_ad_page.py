@@ -14,7 +14,7 @@ from noxus_local.errors import LimitExceeded, ValidationError
 from noxus_local.net.fetch import FetchPolicy
 from noxus_local.web.brand import BrandKit, kit_of, logo_palette
 from noxus_local.web.fetch import fetch_html, fetch_image, looks_html
-from noxus_local.web.page import Price, read_page, rank_colours
+from noxus_local.web.page import PageFacts, Price, rank_colours, read_page
 from tests.http_fixture import media_server
 
 PRODUCT_PAGE = """<!doctype html>
@@ -100,7 +100,6 @@ def test_css_colours_rank_vivid_ones_first_by_frequency():
 
 def test_the_facts_survive_the_job_rows_json():
     facts = read_page(PRODUCT_PAGE, "https://shop.example/p/taza")
-    from noxus_local.web.page import PageFacts
 
     assert PageFacts.from_dict(facts.to_dict()) == facts
 
