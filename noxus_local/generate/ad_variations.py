@@ -55,6 +55,7 @@ class Variations:
     items: tuple[Variation, ...]
     writer: str  # "llm" or "template"
     warnings: tuple[str, ...] = field(default=())
+    tries: int = 0  # the model's answers it took (1 = valid at once; 0 = no model asked)
 
 
 def write_variations(llm: Llm | None, *, product: str, description: str, price: str, brand: str, platform: str,
@@ -65,7 +66,8 @@ def write_variations(llm: Llm | None, *, product: str, description: str, price: 
              "brand": brand or "-", "platform": platform, "style": style, "count": count}
     if llm is not None:
         try:
-            return Variations(_ask(llm, lang, facts, count), "llm")
+            items, tries = _ask(llm, lang, facts, count)
+            return Variations(items, "llm", tries=tries)
         except StructuredOutputError as exc:
             why = exc.problems[0] if exc.problems else "no JSON"
             warning = f"the text model gave no usable ad copy ({why}); a template wrote it"
@@ -73,17 +75,18 @@ def write_variations(llm: Llm | None, *, product: str, description: str, price: 
     return Variations(template(product, description, platform, count, lang), "template")
 
 
-def _ask(llm: Llm, lang: str, facts: dict[str, Any], count: int) -> tuple[Variation, ...]:
-    def exact(data: Any) -> list[str]:
-        got = data["variations"]
-        if len(got) != count:
+def _ask(llm: Llm, lang: str, facts: dict[str, Any], count: int) -> tuple[tuple[Variation, ...], int]:
+    def enough(data: Any) -> list[str]:
+        got = data["variations"][:count]  # more than asked is fine: the first ``count`` are kept, no retry
+        if len(got) < count:
             return [f"$.variations: give exactly {count} variations (got {len(got)})"]
         heads = {" ".join(v["headline"].lower().split()) for v in got}
         return [] if len(heads) == count else ["$.variations: every headline must be different"]
 
-    answer = ask_structured(llm, "instant_ad", lang, facts, VARIATIONS_SCHEMA, check=exact,
+    answer = ask_structured(llm, "instant_ad", lang, facts, VARIATIONS_SCHEMA, check=enough,
                             max_tokens=80 + 70 * count, temperature=0.7)
-    return tuple(Variation(_tidy(v["headline"]), _tidy(v["body"]), _tidy(v["cta"])) for v in answer.data["variations"])
+    return tuple(Variation(_tidy(v["headline"]), _tidy(v["body"]), _tidy(v["cta"]))
+                 for v in answer.data["variations"][:count]), answer.tries
 
 
 def _tidy(text: str) -> str:

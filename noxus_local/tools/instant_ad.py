@@ -313,7 +313,8 @@ def _output(ctx: ToolContext, facts: PageFacts, kit: BrandKit, variations: Any, 
             "images": facts.images, "logo": facts.logo or None, "theme_color": facts.theme_color or None}
     result = {"variations": rows, "page": page, "brand": kit.to_dict(), "platform": p.platform,
               "size": {"width": size[0], "height": size[1]}, "style": p.style, "output_format": p.output_format,
-              "variation_count": len(rows), "writer": variations.writer, "warnings": warnings}
+              "variation_count": len(rows), "writer": variations.writer, "copy_tries": variations.tries,
+              "warnings": warnings}
     page_json = json.dumps(facts.to_dict(), ensure_ascii=False, indent=1).encode("utf-8")
     files: list[tuple[str, Path, str]] = [(f"ad-{i + 1}", path, "image/png") for i, path in enumerate(shown_images)]
     files += [(f"video-{i + 1}", path, "video/mp4") for i, path in enumerate(videos)]

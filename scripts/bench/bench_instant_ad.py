@@ -96,12 +96,14 @@ def _job(tool: InstantAdTool, cfg, cache, url: str, args, work: Path):  # type: 
 def _baseline(cfg, cache, args) -> float:  # type: ignore[no-untyped-def]
     started = time.monotonic()
     llm = text_models(cfg).llm(cfg.llm.model, cache)
-    v = write_variations(llm, product="Glow Bottle", description="A steel bottle that keeps drinks cold for 24 "
-                         "hours, light and leak-proof.", price="$24.90", brand="Acme Home", platform="instagram",
-                         style=args.style, count=1, language="en").items[0]
+    written = write_variations(llm, product="Glow Bottle", description="A steel bottle that keeps drinks cold for "
+                               "24 hours, light and leak-proof.", price="$24.90", brand="Acme Home",
+                               platform="instagram", style=args.style, count=1, language="en")
+    v = written.items[0]
     render_ad(AdContent(v.headline, v.body, v.cta, "Glow Bottle", "$24.90", "Acme Home"), args.style,
               PLATFORMS["instagram"], ["#1d6fd8"], product=product_photo(size=(300, 400), background="white")[0]
               .convert("RGBA"))
+    print(f"    baseline copy by {written.writer} in {written.tries} answer(s)")
     return time.monotonic() - started
 
 
