@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,10 +84,32 @@ def _ask(llm: Llm, lang: str, facts: dict[str, Any], count: int) -> tuple[tuple[
         heads = {" ".join(v["headline"].lower().split()) for v in got}
         return [] if len(heads) == count else ["$.variations: every headline must be different"]
 
-    answer = ask_structured(llm, "instant_ad", lang, facts, VARIATIONS_SCHEMA, check=enough,
+    item = '{"headline": "…", "body": "…", "cta": "…"}'
+    variables = {**facts, "example": '{"variations": [' + ", ".join([item] * count) + "]}"}
+    answer = ask_structured(llm, "instant_ad", lang, variables, VARIATIONS_SCHEMA, check=enough, salvage=salvage,
                             max_tokens=80 + 70 * count, temperature=0.7)
     return tuple(Variation(_tidy(v["headline"]), _tidy(v["body"]), _tidy(v["cta"]))
                  for v in answer.data["variations"][:count]), answer.tries
+
+
+def salvage(answer: str) -> dict[str, Any] | None:
+    """The complete variations of an answer cut off (or malformed) after them, as the schema's object.
+
+    A small model asked for one ad often writes three and stops at ``max_tokens`` inside the third: the
+    first two are whole and usable. Example: ``salvage('{"variations": [{"headline": "A", "body": "B",
+    "cta": "C"}, {"headline": "D", "bo')`` → ``{"variations": [{"headline": "A", "body": "B", "cta": "C"}]}``.
+    """
+    decoder = json.JSONDecoder()
+    found: list[dict[str, Any]] = []
+    for match in re.finditer(r"\{", answer):
+        try:
+            value, _ = decoder.raw_decode(answer, match.start())
+        except ValueError:
+            continue
+        if isinstance(value, dict) and set(value) == {"headline", "body", "cta"} and \
+                all(isinstance(v, str) for v in value.values()):
+            found.append(value)
+    return {"variations": found[:MAX_COUNT]} if found else None
 
 
 def _tidy(text: str) -> str:

@@ -59,3 +59,12 @@ def test_the_template_names_the_product_uses_the_pages_sentence_and_the_platform
     assert len({v.headline for v in items}) == 4 and {v.cta for v in items} == {"Learn more"}
     spanish = write_variations(None, **{**FACTS, "language": "es"}, count=1)
     assert spanish.items[0].headline == "Descubre Glow Bottle" and spanish.items[0].cta == "Compra ahora"
+
+
+def test_an_answer_cut_off_at_max_tokens_keeps_its_whole_variations_without_a_retry():
+    cut = answer("One", "Two")[:-8] + ', {"headline": "Thr'  # the model wrote on past what was asked
+    llm = ScriptedLlm([cut])
+    out = write_variations(llm, count=1, **FACTS)
+    assert out.writer == "llm" and out.tries == 1 and [v.headline for v in out.items] == ["One"]
+    user = llm.prompts[0][1]["content"]
+    assert "exactly 1 item(s)" in user and user.count('"headline"') == 1  # the shape shows one item
