@@ -66,7 +66,9 @@ def site() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedServer]:
     toml, keys = accounts_config(12)
-    server = start_module_server(tmp_path_factory, "iad", CONFIG + toml, models=("isnet-general",))
+    server = start_module_server(tmp_path_factory, "iad", CONFIG + toml,
+                                 models=("isnet-general", "kokoro-82m", "kokoro-voice-af-heart",
+                                         "music-immich-memories"))
     yield SharedServer(server, keys)
     server.stop()
 
@@ -210,12 +212,45 @@ def test_seed_002_instant_ad_is_held_per_variation_and_completes(srv, site, ocr)
         time.sleep(0.6)
     assert job["status"] == "completed", job
     assert job["outputType"] == "image/png" and job["metadata"]["variationCount"] == 1
+    assert job["metadata"]["format"] == "image"
     assert job["metadata"]["platform"] == "tiktok" and job["creditsCharged"] == 500  # 1250 - 3 x 250
     ad = Image.open(io.BytesIO(httpx.get(job["outputUrl"], timeout=30).content)).convert("RGB")
     assert ad.size == (1080, 1920)
     seen = squash(ocr.predict([ad])[0]["text"])
     assert squash(TITLE) in seen and "24.90" in seen, seen
     assert balance_usd(srv) == before - Decimal("0.5")  # 500 credits at 0.001 USD
+
+
+def wait_apex(srv: Server, job_id: str, timeout: float = 400) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = apex(srv, f"/api/jobs?id={job_id}").json()["data"]
+        if job["status"] in ("completed", "failed"):
+            return dict(job)
+        time.sleep(0.6)
+    raise AssertionError("the job did not end")
+
+
+def test_seed_002_commercial_runs_the_video_ad_engine_on_the_product_images(srv, site, tmp_path):
+    import av
+
+    before = balance_usd(srv)
+    r = apex(srv, "/api/generate/commercial", {"product": "Glow Bottle, a steel bottle that keeps drinks cold",
+                                                "platform": "tiktok", "duration": 15, "tone": "energetic",
+                                                "targetAudience": "hikers",
+                                                "productImages": [site.base + "/bottle.jpg"]})
+    assert r.status_code == 200, r.text
+    job = wait_apex(srv, r.json()["data"]["jobId"])
+    assert job["status"] == "completed", job
+    assert job["outputType"] == "video/mp4" and job["metadata"]["platform"] == "tiktok"
+    assert job["metadata"]["duration"] == 15 and len(job["metadata"]["sceneClips"]) >= 2
+    assert job["creditsCharged"] == 3000 and balance_usd(srv) == before - Decimal("3")
+    path = tmp_path / "commercial.mp4"
+    path.write_bytes(httpx.get(job["outputUrl"], timeout=60).content)
+    with av.open(str(path)) as container:
+        video = container.streams.video[0]
+        assert (video.width, video.height) == (720, 1280)  # tiktok: 9:16
+        assert abs(float(container.duration / 1e6) - 15.0) < 0.5 and container.streams.audio
 
 
 def test_seed_002_bad_instant_ad_and_commercial_bodies_are_400_charged_nothing(srv, site):
