@@ -342,7 +342,7 @@ class ApexCreditSettings:
                                     "cost).")
     instant_ad_per_variation: int = setting(250, "Credits instant-ad takes off for each variation under 4 "
                                                  "(count 1 = instant_ad - 3 x this = 500).")
-    photoshoot: int = setting(30, "Credits of POST /api/generate/photoshoot.")
+    photoshoot: int = setting(30, "Credits of POST /api/generate/photoshoot, per photo (times its count).")
 
 
 @dataclass
@@ -371,6 +371,11 @@ class KeyDecl:
     scopes: list[str] = setting(["tools:run"], "Scopes of the key.")
     tools: list[str] = setting([], "Allowed tools (slugs or aliases); empty = the whole catalog.")
     expires_at: str = setting("", "ISO 8601 expiry; empty = never.")
+    max_spend_usd: str = setting("", "Cap on what this key may spend per budget_period (402 key_budget_exceeded past "
+                                     "it); empty = no cap.")
+    budget_period: str = setting("month", "Budget window, calendar UTC: day, week (from Monday), month or total.")
+    soft_limit_usd: str = setting("", "Spend in the window that raises one operator alert (≤ max_spend_usd); "
+                                      "empty = none.")
 
 
 @dataclass
@@ -401,6 +406,8 @@ class AdminSettings:
     alert_secret: str = setting("", "Secret that signs alert webhooks, as job webhooks are signed.")
     alert_balance_under_usd: str = setting("1", "Alert once when an account's balance falls under this.")
     alert_queue_wait_seconds: int = setting(300, "Alert once when the oldest queued job has waited this long.")
+    console_session_minutes: int = setting(60, "The /admin console signs its operator out after this many idle "
+                                               "minutes (sessions live in the server's memory: a restart ends them).")
 
 
 @dataclass
@@ -701,6 +708,8 @@ def _check_admin(admin: AdminSettings) -> None:
     parse_usd(admin.alert_balance_under_usd)
     if admin.alert_queue_wait_seconds < 1:
         raise ConfigError("admin.alert_queue_wait_seconds: must be at least 1")
+    if admin.console_session_minutes < 1:
+        raise ConfigError("admin.console_session_minutes: must be at least 1")
 
 
 def _check_generators(gens: GeneratorsSettings) -> None:

@@ -25,6 +25,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_api_key": ("API key inválida.", "Invalid API key."),
     "revoked_api_key": ("La API key fue revocada o expiró.", "The API key was revoked or has expired."),
     "insufficient_api_balance": ("Saldo API insuficiente.", "Insufficient API balance."),
+    "key_budget_exceeded": ("La API key alcanzó su límite de gasto para este periodo; details.resets_at dice "
+                            "cuándo se reinicia.",
+                            "The API key reached its spending cap for this period; details.resets_at says "
+                            "when it resets."),
     "scope_denied": ("La API key no tiene el permiso necesario.", "The API key lacks the required scope."),
     "tool_not_allowed": ("La API key no puede usar esta herramienta.",
                          "The API key is not allowed to use this tool."),
@@ -169,6 +173,12 @@ class RevokedApiKey(NoxusError):
 
 class InsufficientBalance(NoxusError):
     status, code = 402, "insufficient_api_balance"
+
+
+class KeyBudgetExceeded(NoxusError):
+    """The key's own cap (``key_budgets``, issue 25) would be passed; details: cap_usd, spent_usd, resets_at."""
+
+    status, code = 402, "key_budget_exceeded"
 
 
 class ScopeDenied(NoxusError):

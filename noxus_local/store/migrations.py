@@ -274,6 +274,56 @@ def v13_account_webhook(db: Database) -> None:
     db["accounts"].add_column("webhook_secret", str)
 
 
+KEY_BUDGETS = """CREATE TABLE key_budgets (
+    key_id TEXT PRIMARY KEY REFERENCES api_keys(id),
+    max_spend_micros INTEGER NOT NULL CHECK (max_spend_micros >= 0),
+    period TEXT NOT NULL CHECK (period IN ('day', 'week', 'month', 'total')),
+    soft_limit_micros INTEGER CHECK (soft_limit_micros IS NULL OR soft_limit_micros >= 0),
+    window_start REAL NOT NULL,
+    spent_micros INTEGER NOT NULL DEFAULT 0 CHECK (spent_micros >= 0),
+    held_micros INTEGER NOT NULL DEFAULT 0 CHECK (held_micros >= 0),
+    updated_at REAL NOT NULL
+)"""
+ALERT_DELIVERIES = """CREATE TABLE alert_deliveries (
+    id TEXT PRIMARY KEY,
+    alert_id TEXT NOT NULL REFERENCES alerts(id),
+    event TEXT NOT NULL,
+    url TEXT NOT NULL,
+    secret TEXT,
+    payload BLOB NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL,
+    last_status_code INTEGER,
+    last_error TEXT,
+    created_at REAL NOT NULL,
+    delivered_at REAL,
+    UNIQUE (alert_id, url)
+)"""
+
+
+def v14_key_budgets_and_alerts(db: Database) -> None:
+    """14: issue 25 items 1-2. ``key_budgets``: a key's cap per period (day/week/month in UTC, or total) with
+    its window counters (spent in the window, held by unsettled jobs), changed in the transaction that holds or
+    settles, so the check is one row. ``alert_state``: one row per alert condition (``key_cap:<key>:<window>``,
+    ``balance_low:<account>:<env>``...), active from the crossing until the condition clears, so an alert
+    fires once per crossing. ``alerts``: every alert raised (logged even without ``[admin] alert_url``;
+    ``dispatched`` once the delivery thread logged it and queued its webhook);
+    ``alert_deliveries`` / ``alert_attempts``: their signed webhooks, as ``webhook_deliveries`` for jobs."""
+    execute(db, KEY_BUDGETS)
+    create(db, "alert_state", {"name": str, "active": int, "changed_at": REAL, "fired_at": REAL, "fired": int},
+           pk="name", nullable=("fired_at",), defaults={"active": 0, "fired": 0})
+    create(db, "alerts", {"id": str, "name": str, "event": str, "subject": str, "payload": bytes, "dispatched": int,
+                          "created_at": REAL}, defaults={"dispatched": 0})
+    db["alerts"].create_index(["dispatched", "created_at"], "alerts_dispatch")
+    execute(db, ALERT_DELIVERIES)
+    db["alert_deliveries"].create_index(["status", "next_attempt_at"], "alert_deliveries_due")
+    create(db, "alert_attempts", {"delivery_id": str, "attempt": int, "at": REAL, "status_code": int,
+                                  "error": str, "duration_ms": int},
+           pk=("delivery_id", "attempt"), nullable=("status_code", "error"),
+           references={"delivery_id": "alert_deliveries"})
+
+
 def v15_brand_profiles(db: Database) -> None:
     """15: brand profiles (issue 24, instant-ad): an account's saved brand kit (name, colours as a JSON list,
     logo URL, the page it came from), reused by ``brandProfileId``. Self-contained: it only creates its table."""
@@ -286,6 +336,6 @@ def v15_brand_profiles(db: Database) -> None:
 MIGRATIONS: list[Migration] = [
     v1_accounts_keys_ledger_jobs, v2_webhooks, v3_job_media, v4_keys_version, v5_heartbeat, v6_unit_prices,
     v7_outputs_and_steps, v8_assets, v9_attempt_token, v10_custom_voices, v11_job_plan,
-    v12_ad_projects, v13_account_webhook,
-    v15_brand_profiles,  # issue 24: numbered 15 beside another branch's 14; the integrator orders them
+    v12_ad_projects, v13_account_webhook, v14_key_budgets_and_alerts,
+    v15_brand_profiles,  # issue 24: numbered 15 after issue 25's 14
 ]
