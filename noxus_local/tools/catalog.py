@@ -26,6 +26,7 @@ from noxus_local.tools.dub_video import DubVideoTool
 from noxus_local.tools.image_analyze import ImageAnalyzeBatchTool, ImageAnalyzeTool
 from noxus_local.tools.image_convert import ImageConvertTool
 from noxus_local.tools.image_generate import ImageGenerateTool
+from noxus_local.tools.instant_ad import InstantAdTool
 from noxus_local.tools.pipeline import PipelineTool
 from noxus_local.tools.product_photoshoot import ProductPhotoshootTool
 from noxus_local.tools.qr import QrTool
@@ -39,7 +40,7 @@ from noxus_local.tools.wait import WaitTool
 TOOLS: tuple[type[Tool], ...] = (QrTool, ImageConvertTool, AutoSubtitlesTool, ImageAnalyzeTool,
                                  ImageAnalyzeBatchTool, TextToSpeechTool, VideoAnalyzeTool, ChatTool,
                                  ScriptToVideoTool, AutoClipTool, VideoAdTool, ImageGenerateTool,
-                                 ProductPhotoshootTool, DubVideoTool)
+                                 ProductPhotoshootTool, DubVideoTool, InstantAdTool)
 DIAGNOSTIC_TOOLS: tuple[type[Tool], ...] = (WaitTool, PipelineTool)  # [jobs] diagnostic_tools = true
 
 
