@@ -59,6 +59,7 @@ from noxus_local.tools.base import (
     Tool,
     ToolContext,
     ToolOutput,
+    require_installed,
 )
 from noxus_local.tools.params import Internal, Params
 from noxus_local.web.brand import BrandKit, kit_of, logo_palette
@@ -144,9 +145,7 @@ class InstantAdTool(Tool):
                            "max_image_bytes": int(cfg.assets.max_image_mb * MB)}
         params["llm_installed"] = _llm_installed(cfg)
         if facts.images or params.get("output_format") != "image":
-            from noxus_local.tools.video_ad import _require_model
-
-            _require_model(SEGMENTER, cfg)
+            require_installed((SEGMENTER,), cfg)
 
     def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         p: InstantAdParams = ctx.params
@@ -271,7 +270,7 @@ def _videos(ctx: ToolContext, variations: Any, facts: PageFacts, kit: BrandKit, 
     from noxus_local.tools.video_ad import VideoAdTool
 
     p: InstantAdParams = ctx.params
-    tool = VideoAdTool()
+    tool = VideoAdTool().bind(ctx.settings)  # plans with this server's config (its text model, fps, loudness)
     aspect = "16:9" if orientation(PLATFORMS[p.platform]) == "landscape" else "9:16"
     out = []
     for i, v in enumerate(variations.items):
