@@ -260,6 +260,8 @@ class AssetSettings:
     fetch_max_redirects: int = setting(5, "Redirects a <field>_url download follows (each one SSRF-checked).")
     fetch_allow_hosts: list[str] = setting([], "Hosts or CIDRs a <field>_url may reach even if "
                                                    "private/loopback (SSRF guard).")
+    fetch_max_page_mb: float = setting(5.0, "Largest web page (HTML) a tool reads, e.g. instant-ad's website_url, "
+                                            "in MB; a larger one is 413 max_page_mb.")
 
 
 @dataclass
@@ -336,7 +338,10 @@ class ApexCreditSettings:
     text2video: int = setting(250, "Credits of POST /api/generate/text2video.")
     commercial: int = setting(3000, "Credits of POST /api/generate/commercial.")
     translate: int = setting(1800, "Credits of POST /api/generate/translate.")
-    instant_ad: int = setting(1250, "Credits of POST /api/generate/instant-ad (the most a run may cost).")
+    instant_ad: int = setting(1250, "Credits of POST /api/generate/instant-ad with count 4 (the most a run may "
+                                    "cost).")
+    instant_ad_per_variation: int = setting(250, "Credits instant-ad takes off for each variation under 4 "
+                                                 "(count 1 = instant_ad - 3 x this = 500).")
     photoshoot: int = setting(30, "Credits of POST /api/generate/photoshoot, per photo (times its count).")
 
 
@@ -629,6 +634,8 @@ def _from_env(hint: Any, text: str, name: str) -> Any:
 def _check_fetch(assets: AssetSettings) -> None:
     if assets.fetch_timeout_seconds <= 0:
         raise ConfigError("assets.fetch_timeout_seconds: must be more than 0")
+    if assets.fetch_max_page_mb <= 0:
+        raise ConfigError("assets.fetch_max_page_mb: must be more than 0")
     if assets.fetch_min_bytes_per_second < 0:
         raise ConfigError("assets.fetch_min_bytes_per_second: must be 0 (no minimum) or more")
     if assets.fetch_min_rate_grace_seconds <= 0:  # with none, a body would have to start at full speed

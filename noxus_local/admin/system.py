@@ -2,7 +2,7 @@
 
 ``overview()`` is the console's first screen and must stay fast with 100,000
 jobs (issue 25: ≤ 200 ms): jobs per status come from the counts triggers keep
-(``job_status_counts``, migration v16), spend today and this month from one
+(``job_status_counts``, migration v15), spend today and this month from one
 covering index (``ledger_kind_time``), balances from their small table; only
 the capacity reads the queued jobs (what each one needs).
 ``scripts/bench/bench_admin_overview.py`` measures it.
@@ -92,7 +92,7 @@ def spend_since(db: Database, since: float, environment: str | None = None) -> i
 
 
 def job_counts(db: Database) -> dict[str, int]:
-    """Jobs per status, every account, from the counts the v16 triggers keep (5 rows, not a scan of the jobs)."""
+    """Jobs per status, every account, from the counts the v15 triggers keep (5 rows, not a scan of the jobs)."""
     return {row[0]: int(row[1]) for row in db.all("SELECT status, jobs FROM job_status_counts")}
 
 

@@ -119,20 +119,22 @@ async def read_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
 # ---- generation -------------------------------------------------------------------------------
 
 async def generation(request: Request[Any, Any, Any], principal: Principal, kind: str, slug: str, build: Builder,
-                     names: dict[str, str], extra: dict[str, Any] | None = None, units: int = 1) -> Response[bytes]:
+                     names: dict[str, str], extra: dict[str, Any] | None = None, units: int = 1, *,
+                     credits: int | None = None, internal: dict[str, Any] | None = None) -> Response[bytes]:
     """A generation: a tool job through the one submit path, held at the route's credits (the seed's flat
-    price, times ``units`` for a route priced per item, e.g. photoshoot's photos; charged on success,
-    released on failure) and delivered to the account's webhook."""
+    price, times ``units`` for a route priced per item, e.g. photoshoot's photos; or ``credits`` where the route
+    prices the request itself, e.g. instant-ad per variation; charged on success, released on failure) and
+    delivered to the account's webhook. ``internal``: more server-set params."""
     svc = services_of(request)
 
-    credits = apex.route_credits(svc.cfg, kind) * units
+    credits = apex.route_credits(svc.cfg, kind) * units if credits is None else credits
 
     async def read(_limits: Limits, workdir: Path) -> ParsedInput:
         return await build(svc, principal, workdir)
 
     try:
         done = await submit(request, slug, read, route=f"/api/generate/{kind}",
-                            internal=lambda job: {apex.TYPE_KEY: kind},
+                            internal=lambda job: {apex.TYPE_KEY: kind, **(internal or {})},
                             price=lambda job: Price(None, apex.credit_micros(svc.cfg, credits)),
                             webhook=lambda job: apex.account_webhook(svc.db, principal.account_id))
     except ValidationError as exc:  # the tool's field names back to the seed's
@@ -317,6 +319,109 @@ def _whole(body: dict[str, Any], name: str, low: int, high: int) -> None:
         raise fail(name, f"a whole number from {low} to {high}")
 
 
+INSTANT_AD_NAMES = {"websiteUrl": "website_url", "platform": "platform", "count": "count", "style": "style",
+                    "outputFormat": "output_format", "brandProfileId": "brand_profile_id"}
+INSTANT_AD_PLATFORMS = ("tiktok", "youtube", "instagram", "facebook", "linkedin")
+INSTANT_AD_STYLES = ("modern", "bold", "minimal", "luxury", "playful")
+
+
+@post("/api/generate/instant-ad", status_code=200)
+async def generate_instant_ad(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """The ``instant-ad`` tool on ``websiteUrl`` (fetched and read before the hold: a page that is not HTML,
+    too big or behind a refused address is a 400/413 charged nothing), held per variation."""
+    principal = await guard(request, "generation")
+    body = await read_body(request)
+    text_field(body, "websiteUrl", 8, 2048, required=True)
+    for name, choices in (("platform", INSTANT_AD_PLATFORMS), ("style", INSTANT_AD_STYLES)):
+        if body.get(name) is None:
+            raise fail(name, "required: one of " + ", ".join(choices))
+        _choice(body, name, choices)
+    if body.get("count") is None:
+        raise fail("count", "required: a whole number from 1 to 4")
+    _whole(body, "count", 1, 4)
+    _choice(body, "outputFormat", ("image", "video", "both"))
+    text_field(body, "brandProfileId", 1, 64)
+    fields = {INSTANT_AD_NAMES[k]: v for k, v in body.items() if k in INSTANT_AD_NAMES and v is not None}
+
+    async def build(svc: Services, principal: Principal, workdir: Path) -> ParsedInput:
+        return ParsedInput(fields=fields)
+
+    cfg = services_of(request).cfg
+    credits = instant_ad_credits(cfg.apex_credits.instant_ad, cfg.apex_credits.instant_ad_per_variation,
+                                 int(body["count"]))
+    return await generation(request, principal, "instant-ad", "instant-ad", build, INSTANT_AD_NAMES,
+                            {"estimatedMinutes": 1 if body.get("outputFormat", "image") == "image" else 5,
+                             "variationCount": body["count"]}, credits=credits)
+
+
+def instant_ad_credits(most: int, per_variation: int, count: int) -> int:
+    """A run's credits: ``most`` for 4 variations, ``per_variation`` less for each one fewer.
+
+    Example: ``instant_ad_credits(1250, 250, 1) == 500`` (the seed's 500-1,250 range).
+    """
+    return max(0, most - per_variation * (4 - count))
+
+
+COMMERCIAL_NAMES = {"product": "prompt", "duration": "duration", "tone": "tone", "voiceId": "voice_id",
+                    "musicMood": "music_mood", "productImages": "images"}
+COMMERCIAL_PLATFORMS = {"tiktok": "9:16", "instagram": "9:16", "youtube": "16:9", "tv": "16:9"}
+COMMERCIAL_TONES = {"professional": "minimal", "energetic": "bold", "casual": "glass", "luxury": "editorial",
+                    "funny": "neon"}
+
+
+@post("/api/generate/commercial", status_code=200)
+async def generate_commercial(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """The ``video-ad`` tool: ``product`` as the brief, ``productImages`` (1-10 URLs, fetched through the SSRF
+    guard) as its pictures, ``platform`` as the aspect, ``tone`` as the end card, the voice's pace and the
+    motion. This server has no video generator, so ``productImages`` is required, and ``spokespersonImage``
+    and ``videoModel`` are refused (503) rather than ignored."""
+    principal = await guard(request, "generation")
+    body = await read_body(request)
+    product = text_field(body, "product", 1, 2000, required=True) or ""
+    for name, choices in (("platform", tuple(COMMERCIAL_PLATFORMS)), ("tone", tuple(COMMERCIAL_TONES))):
+        if body.get(name) is None:
+            raise fail(name, "required: one of " + ", ".join(choices))
+        _choice(body, name, choices)
+    duration = body.get("duration")
+    if duration not in (15, 30, 60) or isinstance(duration, bool):
+        raise fail("duration", "required: 15, 30 or 60")
+    audience = text_field(body, "targetAudience", 0, 500)
+    text_field(body, "voiceId", 1, 200)
+    _choice(body, "voiceModel", VOICE_MODELS)
+    text_field(body, "musicMood", 1, 200)
+    images = body.get("productImages")
+    if not isinstance(images, list) or not 1 <= len(images) <= 10 or not all(
+            isinstance(u, str) and 8 <= len(u) <= 2048 for u in images):
+        raise fail("productImages", "required here: 1-10 image URLs (this server generates no footage)")
+    for name in ("spokespersonImage", "videoModel"):
+        if body.get(name) is not None:
+            text_field(body, name, 1, 2048)
+            raise ToolUnavailable(Text(f"{name} needs a video generator, which this server does not have.",
+                                       f"{name} needs a video generator, which this server does not have."))
+    tone = str(body["tone"])
+    fields: dict[str, Any] = {
+        "prompt": f"{product} — for {audience}" if audience else product, "duration": duration,
+        "aspect_ratio": COMMERCIAL_PLATFORMS[str(body["platform"])], "tone": tone,
+        "cta_design": COMMERCIAL_TONES[tone], "emotion": "excitement" if tone in ("energetic", "funny") else "",
+        "voice_style": "energetic" if tone in ("energetic", "funny") else "calm" if tone == "luxury" else "",
+        **({"voice_id": body["voiceId"]} if body.get("voiceId") else {}),
+        **({"music_mood": body["musicMood"]} if body.get("musicMood") else {})}
+
+    async def build(svc: Services, principal: Principal, workdir: Path) -> ParsedInput:
+        parsed = ParsedInput(fields=fields)
+        limits = tier_limits(svc.cfg.tiers[principal.tier])
+        for i, url in enumerate(images):
+            try:
+                await _from_url(svc, f"images_{i}", url, limits, workdir, parsed)
+            except ValidationError as exc:
+                raise renamed(exc, {"productImages": f"images_{i}_url"}) from None
+        return parsed
+
+    return await generation(request, principal, "commercial", "video-ad", build, COMMERCIAL_NAMES,
+                            {"estimatedMinutes": max(1, duration // 15 * 2)},
+                            internal={"apex_platform": body["platform"]})
+
+
 # what each route would need; answered 503 until it exists (documented in the README)
 MISSING: dict[str, str] = {
     "video": "a video generator: add a ComfyUI video workflow under [generators.<name>] "
@@ -328,8 +433,6 @@ MISSING: dict[str, str] = {
     "avatar": "a talking-head engine: add a ComfyUI avatar workflow under [generators.<name>] "
               "(the avatar engine is not built yet)",
     "voice-clone": "a voice-cloning model (e.g. an OpenVoice or XTTS-v2 ONNX export); none is installed",
-    "commercial": "the video-ad engine (issue: video ads), not merged on this server yet",
-    "instant-ad": "the instant-ad tool (website to ad creatives), not built yet",
 }
 
 
@@ -361,5 +464,6 @@ async def outbound_call(request: Request[Any, Any, Any]) -> Response[bytes]:
                                "does not have."))
 
 
-HANDLERS = [generate_voice, generate_clip, generate_image, generate_photoshoot, generate_translate, *UNAVAILABLE,
+HANDLERS = [generate_voice, generate_clip, generate_image, generate_photoshoot, generate_translate,
+            generate_instant_ad, generate_commercial, *UNAVAILABLE,
             outbound_call]

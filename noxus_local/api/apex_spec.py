@@ -14,6 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from noxus_local.api.apex_routes import (
+    COMMERCIAL_PLATFORMS,
+    COMMERCIAL_TONES,
+    INSTANT_AD_PLATFORMS,
+    INSTANT_AD_STYLES,
     MISSING,
     PHOTOSHOOT_ANGLES,
     PHOTOSHOOT_BACKGROUNDS,
@@ -107,6 +111,28 @@ TRANSLATE_BODY = _body({"videoUrl": _str("HTTPS URL of the source video", minLen
                         "outputLanguage": _str("Target language ISO code: en, en-gb, es, fr, hi, it, ja, pt, "
                                                "pt-br, zh", minLength=2, maxLength=12),
                         "preserveOriginalVoice": {"type": "boolean"}}, ("videoUrl", "outputLanguage"))
+INSTANT_AD_BODY = _body({"websiteUrl": _str("Product or landing page URL (HTML), fetched through the SSRF guard",
+                                            minLength=8, maxLength=2048),
+                         "platform": _str(enum=list(INSTANT_AD_PLATFORMS)),
+                         "count": {"type": "integer", "minimum": 1, "maximum": 4},
+                         "style": _str(enum=list(INSTANT_AD_STYLES)),
+                         "outputFormat": _str(enum=["image", "video", "both"]),
+                         "brandProfileId": _str("A saved brand profile (GET /api/v1/brand-profiles)", minLength=1,
+                                                maxLength=64)},
+                        ("websiteUrl", "platform", "count", "style"))
+COMMERCIAL_BODY = _body({"product": _str("Product name/description", minLength=1, maxLength=2000),
+                         "platform": _str(enum=list(COMMERCIAL_PLATFORMS)),
+                         "duration": {"type": "integer", "enum": [15, 30, 60]},
+                         "tone": _str(enum=list(COMMERCIAL_TONES)),
+                         "targetAudience": _str(maxLength=500),
+                         "productImages": {"type": "array", "minItems": 1, "maxItems": 10,
+                                           "items": _str("Image URL", minLength=8, maxLength=2048)},
+                         "voiceId": _str("A voice of GET /api/v1/voices", minLength=1, maxLength=200),
+                         "voiceModel": _str(enum=list(VOICE_MODELS)),
+                         "musicMood": _str(minLength=1, maxLength=200),
+                         "spokespersonImage": _str("Refused (503): no video generator", minLength=1, maxLength=2048),
+                         "videoModel": _str("Refused (503): no video generator", minLength=1, maxLength=2048)},
+                        ("product", "platform", "duration", "tone", "productImages"))
 ANY_BODY = {"required": False, "content": {"application/json": {"schema": {"type": "object"}}}}
 
 
@@ -148,6 +174,22 @@ OPERATIONS.update({
         "track at once; speech not found, or the same language detected, fails the job and refunds it); "
         "`preserveOriginalVoice: true` is 503 (no voice-cloning model).",
         "ApexQueued", QUEUED, GENERATION_ERRORS, request_body=TRANSLATE_BODY),
+    ("post", "/api/generate/instant-ad"): _op(
+        "apexGenerateInstantAd", "Instant ad from a URL",
+        "The `instant-ad` tool: the page at `websiteUrl` is fetched now (SSRF guard, HTML only, `[assets] "
+        "fetch_max_page_mb`; not HTML, a refused address or too big: 400/413, charged 0) and read for its title, "
+        "price, images, colours and logo; `count` variations of headline, body and CTA are rendered at the "
+        "platform's size in `style` (`outputFormat` video: 15 s video ads). Held per variation: `[apex_credits] "
+        "instant_ad` for 4, `instant_ad_per_variation` less for each one fewer (500-1,250 by default). A page "
+        "without images gives text-only ads with a warning.",
+        "ApexQueued", QUEUED, GENERATION_ERRORS + ("limit_exceeded",), request_body=INSTANT_AD_BODY),
+    ("post", "/api/generate/commercial"): _op(
+        "apexGenerateCommercial", "Generate a commercial",
+        "The `video-ad` tool: `product` (and `targetAudience`) as the brief, `productImages` (1-10 URLs, fetched "
+        "through the SSRF guard; required: this server generates no footage) as its pictures, `platform` as the "
+        "aspect (tiktok/instagram 9:16, youtube/tv 16:9), `tone` as the end card, motion and pace; 3000 credits. "
+        "`spokespersonImage` and `videoModel` are 503 (no video generator).",
+        "ApexQueued", QUEUED, GENERATION_ERRORS + ("limit_exceeded",), request_body=COMMERCIAL_BODY),
     ("get", "/api/jobs"): _op(
         "apexListJobs", "List jobs (or one: ?id=)",
         "The account's jobs (every contract's: one job store) with `status` queued|processing|completed|failed, "

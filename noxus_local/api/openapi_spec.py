@@ -1076,6 +1076,57 @@ OPERATIONS.update({
             "error_code": "tool_unavailable", "request_id": RID, "billing": {"charged_usd": "0"},
             "details": {"reason": "model_missing", "missing": ["a voice-cloning model"]}}}}),
 })
+# brand profiles (issue 24, api/brand_routes.py): an account's saved brand kits, instant-ad's brand_profile_id
+TAGS.insert(-2, {"name": "Brand profiles", "description": "Saved brand kits (name, colours, logo) that instant-ad "
+                                                          "paints its ads with (`brand_profile_id`)."})
+BRAND_PROFILE = {"id": "brand_3f9a0c1b7d2e4a58", "name": "Acme Home", "colors": ["#1d6fd8", "#e63946"],
+                 "logo_url": "https://shop.example/logo.png", "website_url": "https://shop.example/glow-mug",
+                 "created_at": "2026-05-25T10:00:00Z"}
+HEX_COLOUR = _str("#rrggbb", pattern="^#[0-9a-fA-F]{6}$")
+SCHEMAS.update({
+    "BrandProfile": _obj({"id": _str(), "name": _str(), "colors": {"type": "array", "items": HEX_COLOUR},
+                          "logo_url": NULLABLE_STR, "website_url": NULLABLE_STR, "created_at": _str()},
+                         ("id", "name", "colors", "logo_url", "website_url", "created_at")),
+    "BrandProfileList": _ok({"brand_profiles": {"type": "array", "items": _ref("BrandProfile")}},
+                            ("brand_profiles",)),
+    "BrandProfileDetail": _ok({"brand_profile": _ref("BrandProfile")}, ("brand_profile",)),
+    "BrandProfileDeleted": _ok({"deleted": {"const": True}, "id": _str()}, ("deleted", "id")),
+})
+BRAND_PROFILE_BODY = {"required": True, "content": {"application/json": {"schema": _obj({
+    "name": _str("The brand's name (default: the page's)", minLength=1, maxLength=100, pattern="\\S"),
+    "colors": {"type": "array", "minItems": 1, "maxItems": 5, "items": HEX_COLOUR,
+               "description": "The accent first (default: the page's theme-color and CSS colours)"},
+    "logo_url": _str("An http(s) image URL (default: the page's logo)", maxLength=2048, pattern="^https?://"),
+    "website_url": _str("A page to read the kit from, fetched now through the SSRF guard (HTML only)",
+                        maxLength=2048)}, additionalProperties=False,
+    anyOf=[{"required": ["name"]}, {"required": ["website_url"]}]),
+    "example": {"website_url": "https://shop.example/glow-mug", "colors": ["#1d6fd8"]}}}}
+BRAND_ID_PARAM = {"name": "profile_id", "in": "path", "required": True, "schema": _str(),
+                  "example": BRAND_PROFILE["id"]}
+OPERATIONS.update({
+    ("get", "/api/v1/brand-profiles"): Op(
+        "listBrandProfiles", "Brand profiles", "List brand profiles", "The account's saved brand kits, oldest first.",
+        "BrandProfileList", {"ok": _envelope({"brand_profiles": [BRAND_PROFILE]})},
+        errors=(*ASSET_ERRORS, "internal_error")),
+    ("post", "/api/v1/brand-profiles"): Op(
+        "createBrandProfile", "Brand profiles", "Save a brand profile",
+        "A brand kit from explicit fields and/or the page at `website_url` (fetched now: SSRF guard, `[assets] "
+        "fetch_allow_hosts`, HTML only, `fetch_max_page_mb`; a page that is not HTML or a refused address is 400, "
+        "too big 413). Explicit fields win over the page's. Costs nothing; needs the `tools:run` scope.",
+        "BrandProfileDetail", {"created": _envelope({"brand_profile": BRAND_PROFILE})}, status=201,
+        errors=("validation_error", "limit_exceeded", "scope_denied", "server_busy", *ASSET_ERRORS,
+                "internal_error"), request_body=BRAND_PROFILE_BODY),
+    ("get", "/api/v1/brand-profiles/{profile_id}"): Op(
+        "getBrandProfile", "Brand profiles", "Get a brand profile", "One of the account's profiles (another "
+        "account's: 404).", "BrandProfileDetail", {"ok": _envelope({"brand_profile": BRAND_PROFILE})},
+        errors=("not_found", *ASSET_ERRORS, "internal_error"), parameters=(BRAND_ID_PARAM,)),
+    ("delete", "/api/v1/brand-profiles/{profile_id}"): Op(
+        "deleteBrandProfile", "Brand profiles", "Delete a brand profile",
+        "One of the account's profiles (another account's: 404). A job already queued with it keeps its kit "
+        "(frozen in the job).", "BrandProfileDeleted", {"ok": _envelope({"deleted": True, "id": BRAND_PROFILE["id"]})},
+        errors=("not_found", "scope_denied", *ASSET_ERRORS, "internal_error"), parameters=(BRAND_ID_PARAM,)),
+})
+
 TTS_JOB = "job_7c1e9a04b2d84f3e6a5c0b19"
 TTS_RUN = _envelope({
     **JOB_ROW, "tool": "text-to-speech", "job_id": TTS_JOB,
@@ -1592,3 +1643,31 @@ OPERATIONS.update({
                      "schema": _str(pattern=r"^#[0-9A-Fa-f]{6}$", default="#FF5500")}),
         content={"image/png": {"schema": {"type": "string", "format": "binary"}}}),
 })
+
+# --- instant-ad (tools/instant_ad.py) ---
+IAD_JOB = "job_4e6a8c0b2d4f6a8c0e2b4d6f"
+IAD_STEPS = ("page", "copy", "product", "render", "video")
+IAD_FILES = (("ad-1", "ad-1.png", "image/png", 812345), ("ad-2", "ad-2.png", "image/png", 790112),
+             ("page", "page.json", "application/json", 1210))
+OPERATIONS[("post", "/api/v1/tools/{name}")].examples["instant-ad"] = _envelope({
+    **JOB_ROW, "tool": "instant-ad", "job_id": IAD_JOB,
+    "billing": {"currency": "USD", "estimated_usd": "0.02", "charged_usd": "0.02", "balance_after_usd": "9.98"},
+    "steps": [_step_example(IAD_JOB, i, n, "2026-05-25T15:04:07.101223Z", "2026-05-25T15:04:19.120470Z")
+              for i, n in enumerate(IAD_STEPS, start=1)],
+    "jobs": _sub_jobs_example(IAD_JOB, IAD_STEPS), "sub_jobs": _sub_jobs_example(IAD_JOB, IAD_STEPS),
+    "output": {"filename": "ad-1.png", "mime_type": "image/png", "size_bytes": 812345,
+               "url": f"/api/v1/files/{IAD_JOB}/ad-1.png?expires=1779721445&sig=7c2e…"},
+    "outputs": [{"name": name, "filename": filename, "mime_type": mime, "size_bytes": size,
+                 "url": f"/api/v1/files/{IAD_JOB}/{filename}?expires=1779721445&sig=7c2e…"}
+                for name, filename, mime, size in IAD_FILES],
+    "result": {"variations": [{"index": 1, "headline": "Cold all day", "body": "A steel bottle that keeps drinks "
+                               "cold for 24 hours.", "cta": "Shop now", "image": "ad-1.png", "video": None},
+                              {"index": 2, "headline": "Your new favourite", "body": "Light, tough, leak-proof.",
+                               "cta": "Get yours", "image": "ad-2.png", "video": None}],
+               "page": {"url": "https://shop.example/glow-bottle", "title": "Glow Bottle",
+                        "description": "A steel bottle that keeps drinks cold all day.", "price": "$24.90",
+                        "images": ["https://shop.example/img/bottle.jpg"], "logo": None,
+                        "theme_color": "#1d6fd8"},
+               "brand": {"name": "Acme Home", "colours": ["#1d6fd8"], "logo_url": ""},
+               "platform": "instagram", "size": {"width": 1080, "height": 1080}, "style": "bold",
+               "output_format": "image", "variation_count": 2, "writer": "llm", "warnings": []}})

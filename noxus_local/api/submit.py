@@ -29,6 +29,7 @@ from typing import Any
 from anyio import to_thread
 from litestar import Request, Response
 
+from noxus_local.accounts.brand_profiles import BrandProfileStore
 from noxus_local.accounts.keys import Principal, new_id
 from noxus_local.api.auth import require_principal, require_scope, require_tool_allowed
 from noxus_local.api.deps import services_of
@@ -161,6 +162,8 @@ async def prepare_job(request: Request[Any, Any, Any], svc: Services, principal:
     params = await to_thread.run_sync(tool.validate, parsed.fields, parsed.files, limits)
     # a custom voice (issue 11) is the account's: its mix is looked up now and frozen in the job
     params = await to_thread.run_sync(svc.voices.resolve, principal.account_id, params)
+    # a saved brand profile (instant-ad's brand_profile_id) is frozen in the job the same way
+    params = await to_thread.run_sync(BrandProfileStore(svc.db).resolve, principal.account_id, params)
     # the run decided once (probe, units, slots, models): stored with the job, handed to run(ctx, plan)
     params, plan = await to_thread.run_sync(plan_job, tool, params, parsed.files, limits)
     await to_thread.run_sync(tool.check_installed, params, svc.cfg)  # a missing model: 400/503 before the hold

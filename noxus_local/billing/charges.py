@@ -26,8 +26,8 @@ from noxus_local.tools.base import Plan, Tool, ToolOutput
 class TokenMeasured(Protocol):
     """A tool priced per 1,000 tokens (``measures = "tokens"``, tools/chat.py): it says how many it may use."""
 
-    def token_estimate(self, params: dict[str, Any]) -> tuple[int, int]:
-        """(prompt tokens, most tokens generated) the hold covers."""
+    def token_estimate(self, params: dict[str, Any], plan: Plan) -> tuple[int, int]:
+        """(prompt tokens, most tokens generated) the hold covers; the prompt was counted by the plan."""
         ...
 
 
@@ -44,7 +44,7 @@ def estimate(tool: Tool, price: Price, params: dict[str, Any], plan: Plan) -> tu
     if price.output_unit_micros is not None:  # 1k_tokens: the prompt's tokens and all max_tokens may cost
         if not isinstance(tool, TokenMeasured):  # config refuses this pairing at start-up (Catalog.priced)
             raise ConfigError(f"prices.{tool.slug}: a 1k_tokens price needs a tool that measures tokens")
-        prompt, completion = tool.token_estimate(params)
+        prompt, completion = tool.token_estimate(params, plan)
         return price.token_cost(prompt, completion), None
     quantity = plan.units if plan.units is not None else 1.0
     return price.cost(quantity), float(price.units(quantity))

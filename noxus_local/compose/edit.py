@@ -14,8 +14,10 @@ visual names *what* it shows, and the re-render finds the file again —
 
 Scene start, end and words are *not* read back: the narration is spoken (or
 taken from the cache) again for each scene's ``text``, and the scenes are
-timed by it. The voice, size, captions, music and logo come from the request's
-own fields, as for a script. Anything else is refused with a 400 naming the
+timed by it. The size and captions come from the request's own fields, as for a
+script; the voice, music and logo from the document's ``narration``, ``music`` and
+``logo`` (the render that made it) unless the request gives its own
+(tools/script_to_video.py ``inherit``). Anything else is refused with a 400 naming the
 field: a ``source`` path, an unknown kind, a material index the request does
 not have, more than 200 scenes or texts over 5,000 characters.
 

@@ -91,9 +91,12 @@ def ask_json(llm: Llm, task: str, language: str, variables: Mapping[str, Any], s
 
 
 def ask_structured(llm: Llm, task: str, language: str, variables: Mapping[str, Any], schema: dict[str, Any],
-                   check: Check | None = None, **sampling: Any) -> Structured:
+                   check: Check | None = None, salvage: Callable[[str], Any] | None = None,
+                   **sampling: Any) -> Structured:
     """``ask_json`` with the number of tries and the raw answers; ``check`` adds problems a schema cannot
-    say (e.g. "the scenes are all alike"), retried the same way."""
+    say (e.g. "the scenes are all alike"), retried the same way. ``salvage`` may rebuild usable data from
+    an answer that does not parse or validate (e.g. the complete items of one cut off at ``max_tokens``),
+    sparing a whole retry; None when it cannot."""
     check_schema(schema)
     settings = {"max_tokens": 512, "temperature": 0.3, "top_p": 0.9, **sampling}
     messages = messages_for(task, language, variables)
@@ -103,6 +106,8 @@ def ask_structured(llm: Llm, task: str, language: str, variables: Mapping[str, A
         answer = llm.chat(messages, **settings).text
         answers.append(answer)
         data, found = parse_answer(answer, schema)
+        if found and salvage is not None and (rescued := salvage(answer)) is not None:
+            data, found = rescued, problems(rescued, schema)
         if not found and check is not None:
             found = check(data)
         if not found:

@@ -131,6 +131,13 @@ def metadata(kind: str, row: sqlite3.Row) -> dict[str, Any]:
     if kind == "translate":
         return {"outputLanguage": result.get("target_language") or params.get("target_language"),
                 "durationSeconds": result.get("duration_seconds"), **timing}
+    if kind == "instant-ad":
+        return {"variationCount": result.get("variation_count", params.get("count")),
+                "platform": params.get("platform"), "format": params.get("output_format"), **timing}
+    if kind == "commercial":
+        return {"sceneClips": [{"index": s.get("index"), "start": s.get("start"), "end": s.get("end")}
+                               for s in result.get("scenes", []) if isinstance(s, dict)],
+                "platform": params.get("apex_platform"), "duration": params.get("duration"), **timing}
     return timing
 
 
@@ -198,7 +205,7 @@ def usage(svc: Services, account_id: str, env: str, balance_micros: int, tier: s
 def _type_of_tool(tool: str) -> str | None:
     """A NOXUS route's job counted under the seed's names: text-to-speech is a voice."""
     return {"text-to-speech": "voice", "auto-clip": "clip", "image-generate": "image",
-            "script-to-video": "video", "product-photoshoot": "photoshoot"}.get(tool)
+            "script-to-video": "video", "product-photoshoot": "photoshoot", "instant-ad": "instant-ad"}.get(tool)
 
 
 def account_webhook(db: Any, account_id: str) -> dict[str, str] | None:

@@ -373,8 +373,17 @@ def v15_admin_audit(db: Database) -> None:
     execute(db, *JOB_STATUS_COUNTS)
 
 
+def v16_brand_profiles(db: Database) -> None:
+    """16: brand profiles (issue 24, instant-ad): an account's saved brand kit (name, colours as a JSON list,
+    logo URL, the page it came from), reused by ``brandProfileId``. Self-contained: it only creates its table."""
+    create(db, "brand_profiles", {"id": str, "account_id": str, "name": str, "colours": str, "logo_url": str,
+                                  "website_url": str, "created_at": REAL},
+           references={"account_id": "accounts"})
+    db["brand_profiles"].create_index(["account_id", "created_at"], "brand_profiles_account")
+
+
 MIGRATIONS: list[Migration] = [
     v1_accounts_keys_ledger_jobs, v2_webhooks, v3_job_media, v4_keys_version, v5_heartbeat, v6_unit_prices,
     v7_outputs_and_steps, v8_assets, v9_attempt_token, v10_custom_voices, v11_job_plan,
-    v12_ad_projects, v13_account_webhook, v14_key_budgets_and_alerts, v15_admin_audit,
+    v12_ad_projects, v13_account_webhook, v14_key_budgets_and_alerts, v15_admin_audit, v16_brand_profiles,
 ]

@@ -47,13 +47,11 @@ A multi-step tool declares its steps once and enters them; a step's progress is 
                 step.progress(0.4)                 # job progress: 10 + 0.6 * 40 = 34 (%)
             ...
 
-The older contract still runs: a tool with no ``Params`` lists ``inputs`` (``InputSpec``s),
-reads ``ctx.params`` as a dict and may define ``run(self, ctx)`` with no plan; its plan is
-built from the hooks ``units``, ``resources_for`` and ``work_units``. Its progress calls take
-fractions too (``ctx.progress(0.5)``, not ``50``), and its default price goes in ``default_price``
-(config.py keeps no table of them any more). To move such a tool:
-write its ``Params`` Struct from the ``InputSpec``s (same names, bounds, defaults, help; file
-inputs in ``file_inputs``), delete ``inputs``, add ``plan`` to ``run``'s arguments.
+Every tool declares its ``Params`` (the catalog's inputs are read off it) and runs as
+``run(ctx, plan)``; server facts (config values frozen at the request, probes, the models a run
+needs) go in the plan, so a remote worker gets the same ones. A tool whose plan
+needs the server's config reads ``self.settings``: the catalog binds it (``Catalog.default(cfg=cfg)``,
+or ``tool.bind(cfg)`` in a test); unbound, it is the defaults (``Config()``).
 """
 
 from __future__ import annotations
@@ -132,7 +130,7 @@ ProgressFn = Callable[[float, str | None], None]
 class ToolContext:
     """Everything a tool may use while it runs.
 
-    ``params`` is the tool's typed params Struct (a dict for a tool on the older contract);
+    ``params`` is the tool's typed params Struct;
     ``models`` the process's model cache (``with ctx.models.use(SileroVad) as vad``); ``settings``
     the server's config (``ctx.settings.speech.beam_size``).
     """
@@ -242,13 +240,17 @@ class ToolOutput:
 class Tool(ABC):
     """Base class; subclasses set the class variables, ``Params``, and implement ``run(ctx, plan)``."""
 
+    # the server's config the plan reads (fps, prices, installed models), bound by the catalog; None: defaults
+    _settings: Config | None = None
+
     slug: ClassVar[str]
     aliases: ClassVar[tuple[str, ...]] = ()
     title: ClassVar[str]
     description: ClassVar[str]
-    # the params Struct (tools/params.py); None: a tool on the older contract lists ``inputs`` by hand
-    Params: ClassVar[type[Params] | None] = None
-    inputs: ClassVar[tuple[InputSpec, ...]] = ()  # read off ``Params`` when it is set
+    # the params Struct (tools/params.py): the catalog's inputs, the OpenAPI schemas and what ``run`` reads;
+    # the empty base for a tool that takes nothing but files (listed in its Struct's ``file_inputs``)
+    Params: ClassVar[type[Params]] = Params
+    inputs: ClassVar[tuple[InputSpec, ...]] = ()  # read off ``Params``, never listed by hand
     media_type: ClassVar[str] = "image"
     # what the tool can measure for a per-unit price: seconds (priced per second or
     # minute), images, characters (per 1k_chars) or scenes; None = fixed prices only
@@ -271,9 +273,29 @@ class Tool(ABC):
     asset_fields: ClassVar[Mapping[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Refuses the contract that is gone, at import: hand-listed ``inputs`` and ``run(ctx)`` without a plan."""
         super().__init_subclass__(**kwargs)
-        if cls.__dict__.get("Params") is not None:
-            cls.inputs = inputs_of(cls.Params)  # type: ignore[arg-type]
+        if "inputs" in cls.__dict__:
+            raise TypeError(f"{cls.__name__}: declare a Params Struct (tools/params.py), not `inputs`")
+        run = cls.__dict__.get("run")
+        if run is not None and len(inspect.signature(run).parameters) != 3:
+            raise TypeError(f"{cls.__name__}.run must be run(self, ctx, plan)")
+        cls.inputs = inputs_of(cls.Params)
+
+    def bind(self, cfg: Config) -> Tool:
+        """The server's config this tool plans with (the catalog binds it at start); returns the tool.
+
+        Example: ``ScriptToVideoTool().bind(cfg).plan(params, files, limits).facts["fps"] == cfg.video.fps``.
+        """
+        self._settings = cfg
+        return self
+
+    @property
+    def settings(self) -> Config:
+        """The bound config, or the defaults for a tool nobody bound (a test, a script)."""
+        if self._settings is None:
+            self._settings = Config()
+        return self._settings
 
     def validate(self, raw: Mapping[str, Any], files: Mapping[str, InputFile],
                  limits: Limits) -> dict[str, Any]:
@@ -290,11 +312,11 @@ class Tool(ABC):
         return params
 
     def typed(self, params: Mapping[str, Any] | Params) -> Any:
-        """The params as ``run`` sees them: the ``Params`` Struct, or the dict on the older contract.
+        """The params as ``run`` sees them: the ``Params`` Struct (a stored dict is read into it).
 
         Example: ``WaitTool().typed({"seconds": 2})`` → ``WaitParams(seconds=2.0, fail=False, ...)``.
         """
-        if self.Params is None or isinstance(params, Params):
+        if isinstance(params, Params):
             return params
         return read_params(self.Params, params)
 
@@ -319,7 +341,7 @@ class Tool(ABC):
         """Decide the run once, at the request: units for the price, slots, models, facts for ``run``.
 
         Raise a 4xx here for input the probe refuses (nothing is charged yet). The default reads
-        the older hooks (``units``, ``resources_for``, ``work_units``) with the params as a dict.
+        the hooks ``units``, ``resources_for`` and ``work_units`` with the params as a dict.
         Example: ``WaitTool().plan(WaitParams(seconds=3), {}, Limits())`` →
         ``Plan(units=3.0, resources={}, work_units=3.0)``.
         """
@@ -331,15 +353,24 @@ class Tool(ABC):
     def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
         """The models a run of these params needs, checked before the hold: a 400 for a model
         that does not exist, ``ModelNotInstalled`` (503, with the fetch command) for one that
-        is not installed. Default: none.
+        is not installed. Default: every model of ``needs`` (what the plan lists in ``Plan.models``)
+        that the manifest knows must be installed.
 
         Example: auto-subtitles with ``model=whisper-small`` on a data dir without it is a 503
         naming ``noxus-local models fetch whisper-small``, charged 0.
         """
-        return None
+        require_installed(self.needs(self.typed(params), cfg), cfg)
+
+    def needs(self, params: Any, cfg: Config) -> tuple[str, ...]:
+        """The model ids a run of these params needs: the plan's ``models`` and what ``check_installed``
+        requires, from one function so they cannot disagree. Default: none.
+
+        Example: video-ad on a server with its text model → ``("isnet-general", "qwen2.5-coder-1.5b-instruct")``.
+        """
+        return ()
 
     def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
-        """Older hook of the default ``plan``: how much this run will process, in ``measures``.
+        """Hook of the default ``plan``: how much this run will process, in ``measures``.
 
         The hold of a per-unit price is computed from it before any money
         moves (e.g. a probed duration in seconds, or ``len(text)``
@@ -348,14 +379,14 @@ class Tool(ABC):
         return 1.0
 
     def resources_for(self, params: dict[str, Any]) -> Mapping[str, int]:
-        """Older hook of the default ``plan``: the slots this run takes.
+        """Hook of the default ``plan``: the slots this run takes.
 
         Example: ``WaitTool().resources_for({"cpu": 2})`` → ``{"cpu": 2}``.
         """
         return self.resources
 
     def work_units(self, params: dict[str, Any]) -> float:
-        """Older hook of the default ``plan``: the media units a run of these params is expected to
+        """Hook of the default ``plan``: the media units a run of these params is expected to
         report (``ToolOutput.media_units``), for a queued job's ETA; one by default (one image).
         """
         return 1.0
@@ -365,10 +396,9 @@ class Tool(ABC):
         """Do the work from the plan; raise a NoxusError for bad input, poll ``ctx.cancel`` in long loops."""
 
     def execute(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
-        """What the runner and a remote worker call: ``run(ctx, plan)``, or ``run(ctx)`` for a tool
-        written before plans (its plan is only for the runner's slots and price)."""
+        """What the runner and a remote worker call: ``run(ctx, plan)`` with the typed params."""
         ctx.params = self.typed(ctx.params)
-        out = self.run(ctx, plan) if _takes_plan(type(self).run) else self.run(ctx)  # type: ignore[call-arg]
+        out = self.run(ctx, plan)
         if plan.warnings:  # what the plan knew before the run, first
             out.result["warnings"] = [*plan.warnings, *out.result.get("warnings", [])]
         return out
@@ -400,7 +430,22 @@ class Tool(ABC):
         return out
 
 
-def _takes_plan(run: Callable[..., Any]) -> bool:
-    """Whether a tool's ``run`` takes the plan (``run(self, ctx, plan)``) or only ``ctx``."""
-    params = list(inspect.signature(run).parameters.values())
-    return len(params) >= 3 or any(p.kind is p.VAR_POSITIONAL for p in params)
+
+def require_installed(models: tuple[str, ...], cfg: Config) -> None:
+    """``ModelNotInstalled`` (503 naming ``noxus-local models fetch <id>``) for the first model of the
+    manifest that is not installed; ids the manifest does not know (a remote text model) pass.
+
+    Example: ``require_installed(("isnet-general",), cfg)`` on a data dir without it → 503, charged 0.
+    """
+    if not models:
+        return
+    from noxus_local.inference.model import ModelNotInstalled
+    from noxus_local.inference.registry.installed import ModelRegistry
+
+    registry = ModelRegistry.from_config(cfg)
+    statuses = {s.spec.id: s for s in registry.list_models()}
+    for model_id in dict.fromkeys(models):
+        status = statuses.get(model_id)
+        if status is not None and not status.installed:
+            missing = [f.name for f in status.spec.files if not (registry.path(model_id) / f.name).is_file()]
+            raise ModelNotInstalled.for_model(model_id, missing or [f.name for f in status.spec.files])

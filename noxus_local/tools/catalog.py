@@ -26,6 +26,7 @@ from noxus_local.tools.dub_video import DubVideoTool
 from noxus_local.tools.image_analyze import ImageAnalyzeBatchTool, ImageAnalyzeTool
 from noxus_local.tools.image_convert import ImageConvertTool
 from noxus_local.tools.image_generate import ImageGenerateTool
+from noxus_local.tools.instant_ad import InstantAdTool
 from noxus_local.tools.pipeline import PipelineTool
 from noxus_local.tools.product_photoshoot import ProductPhotoshootTool
 from noxus_local.tools.qr import QrTool
@@ -39,7 +40,7 @@ from noxus_local.tools.wait import WaitTool
 TOOLS: tuple[type[Tool], ...] = (QrTool, ImageConvertTool, AutoSubtitlesTool, ImageAnalyzeTool,
                                  ImageAnalyzeBatchTool, TextToSpeechTool, VideoAnalyzeTool, ChatTool,
                                  ScriptToVideoTool, AutoClipTool, VideoAdTool, ImageGenerateTool,
-                                 ProductPhotoshootTool, DubVideoTool)
+                                 ProductPhotoshootTool, DubVideoTool, InstantAdTool)
 DIAGNOSTIC_TOOLS: tuple[type[Tool], ...] = (WaitTool, PipelineTool)  # [jobs] diagnostic_tools = true
 
 
@@ -54,11 +55,13 @@ class Catalog:
 
     @classmethod
     def default(cls, diagnostics: bool = False, cfg: Config | None = None) -> Catalog:
-        """Every tool; with ``cfg``, script-to-video gets its ``[generators]`` image generator
+        """Every tool; with ``cfg``, each is bound to it (``Tool.bind``: what its plan reads, e.g.
+        script-to-video's fps and chat's rates) and script-to-video gets its ``[generators]`` image generator
         (``Catalog.default(cfg=cfg).resolve("script-to-video").generate``: None when none is declared)."""
         generate = None if cfg is None else for_config(cfg)
-        return cls(ScriptToVideoTool(generate=generate) if tool is ScriptToVideoTool else tool()
-                   for tool in (*TOOLS, *(DIAGNOSTIC_TOOLS if diagnostics else ())))
+        tools = [ScriptToVideoTool(generate=generate) if tool is ScriptToVideoTool else tool()
+                 for tool in (*TOOLS, *(DIAGNOSTIC_TOOLS if diagnostics else ()))]
+        return cls(tools if cfg is None else [t.bind(cfg) for t in tools])
 
     def resolve(self, name: str) -> Tool:
         tool = self._names.get(name)

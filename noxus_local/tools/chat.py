@@ -6,8 +6,9 @@ Before the hold the prompt is counted with the model's tokenizer and checked
 against its context (413 naming the context when the prompt alone does not
 fit, 400 when ``max_tokens`` does not); the hold is the prompt plus every
 token ``max_tokens`` allows (twice, in ``json_object`` mode, which may ask
-again), and the charge the real counts, computed here at the rates frozen in
-the job's params. A streamed call hands each piece to its route through
+again), and the charge the real counts, computed here at the rates the plan
+froze at the request (``plan.facts``: ``prompt_tokens`` and ``rates``, so a
+remote worker charges at the same ones). A streamed call hands each piece to its route through
 ``chat_stream``; a client that hangs up stops the generation and is charged
 for what was generated, once.
 
@@ -28,22 +29,45 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
-from noxus_local.config import Config
+from msgspec import Meta
+
+from noxus_local.config import Config, parse_price
 from noxus_local.errors import LimitExceeded, Text, UpstreamError, ValidationError
 from noxus_local.generate.llm.models import text_models
 from noxus_local.generate.llm.types import Completion, Llm, Message, check_messages
 from noxus_local.generate.structured import first_json
 from noxus_local.money import Price
-from noxus_local.tools.base import InputFile, InputSpec, Limits, Plan, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import InputFile, Limits, Params, Plan, Tool, ToolContext, ToolOutput
 from noxus_local.tools.chat_stream import Channel, ChatStreams
+from noxus_local.tools.params import JsonValue
 
 DEFAULT_MAX_TOKENS = 512
 CHARS_PER_TOKEN_BOUND = 8  # no tokenizer gives fewer tokens than chars / 8: longer is over any context
 RETRY_TOKENS = 64  # the retry message of json_object mode, in tokens, with margin
 JSON_SYSTEM = "Answer with one valid JSON object only, no prose and no code fence."
 JSON_RETRY = "That was not one valid JSON object ({problem}). Answer again with only the JSON object."
+
+
+class ChatParams(Params):
+    """What ``POST /api/v1/tools/chat`` takes (``/v1/chat/completions`` maps OpenAI's body onto it)."""
+
+    # a list of {role, content}: normalised by check() (check_messages)
+    messages: Annotated[JsonValue, Meta(description="[{role: system|user|assistant, content: text}], at least one.")]
+    model: Annotated[str, Meta(max_length=200, description="GET /v1/models lists them.")]
+    # None: the plan sets it (DEFAULT_MAX_TOKENS or what the context leaves)
+    max_tokens: Annotated[int, Meta(ge=1, description=f"Most tokens generated; default {DEFAULT_MAX_TOKENS} "
+                                                      "(or what the context leaves).")] | None = None
+    # published as 0.0-2.0 and 0.0-1.0; the marker keeps typing's cache of Annotated from handing these
+    # Metas to another tool's Meta(ge=0, le=2), which compares equal and is published as 0-2
+    temperature: Annotated[float, Meta(ge=0.0, le=2.0, extra={"float_bounds": True})] = 1.0
+    top_p: Annotated[float, Meta(ge=0.0, le=1.0, extra={"float_bounds": True})] = 1.0
+    seed: int | None = None
+    stop: Annotated[JsonValue, Meta(description="A string or up to 4 strings that end the answer.")] = None
+    response_format: Literal["text", "json_object"] = "text"
+    stream: bool = False
+    include_usage: bool = False
 
 
 class ChatTool(Tool):
@@ -54,18 +78,7 @@ class ChatTool(Tool):
                    "/v1/chat/completions; priced per 1,000 prompt and 1,000 generated tokens.")
     media_type = "text"
     measures = "tokens"
-    inputs = (InputSpec("messages", "object", required=True,
-                        help="[{role: system|user|assistant, content: text}], at least one."),
-              InputSpec("model", "string", required=True, max_length=200, help="GET /v1/models lists them."),
-              InputSpec("max_tokens", "integer", minimum=1,
-                        help=f"Most tokens generated; default {DEFAULT_MAX_TOKENS} (or what the context leaves)."),
-              InputSpec("temperature", "number", default=1.0, minimum=0.0, maximum=2.0),
-              InputSpec("top_p", "number", default=1.0, minimum=0.0, maximum=1.0),
-              InputSpec("seed", "integer"),
-              InputSpec("stop", "object", help="A string or up to 4 strings that end the answer."),
-              InputSpec("response_format", "string", default="text", choices=("text", "json_object")),
-              InputSpec("stream", "boolean", default=False),
-              InputSpec("include_usage", "boolean", default=False))
+    Params = ChatParams
     resources: ClassVar[Mapping[str, int]] = {"cpu": 1}
     # per 1,000 prompt tokens and per 1,000 generated tokens (held: prompt + max_tokens)
     default_price: ClassVar[Mapping[str, str]] = {"unit": "1k_tokens", "unit_usd": "0.0002",
@@ -80,31 +93,32 @@ class ChatTool(Tool):
         if params["top_p"] <= 0:
             raise ValidationError.fields({"top_p": [Text("debe ser > 0", "must be > 0")]})
 
-    def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
-        """The model, the prompt's tokens against its context, and the rates: frozen in params now."""
+    def plan(self, params: ChatParams, files: Mapping[str, InputFile], limits: Limits) -> Plan:
+        """The model (400 unknown, 503 not fetched), the prompt's tokens against its context and the rates,
+        frozen in ``facts`` at the request; ``max_tokens`` is set when the client left it out."""
+        cfg = self.settings
         models = text_models(cfg)
-        models.check(params["model"])
-        context = models.context_tokens(params["model"])
-        chars = sum(len(m["content"]) for m in params["messages"])
+        models.check(params.model)
+        context = models.context_tokens(params.model)
+        chars = sum(len(m["content"]) for m in params.messages)
         if context is not None and chars > context * CHARS_PER_TOKEN_BOUND:
             raise _over_context(context, None)
-        prompt = models.prompt_tokens(params["model"], params["messages"])
+        prompt = models.prompt_tokens(params.model, params.messages)
         if context is not None and prompt >= context:
             raise _over_context(context, prompt)
         room = context - prompt if context is not None else None
-        if params.get("max_tokens") is None:
-            params["max_tokens"] = DEFAULT_MAX_TOKENS if room is None else min(DEFAULT_MAX_TOKENS, room)
-        elif room is not None and params["max_tokens"] > room:
+        if params.max_tokens is None:
+            params.max_tokens = DEFAULT_MAX_TOKENS if room is None else min(DEFAULT_MAX_TOKENS, room)
+        elif room is not None and params.max_tokens > room:
             raise ValidationError.fields({"max_tokens": [Text(
-                f"el prompt ({prompt} tokens) más max_tokens ({params['max_tokens']}) supera el contexto del "
+                f"el prompt ({prompt} tokens) más max_tokens ({params.max_tokens}) supera el contexto del "
                 f"modelo, {context} tokens", f"the prompt ({prompt} tokens) plus max_tokens "
-                f"({params['max_tokens']}) exceed the model's context of {context} tokens")]})
-        price = cfg.price(self.slug)
-        params["prompt_tokens"] = prompt
-        params["rates"] = [price.unit_micros, price.output_unit_micros or 0, price.minimum_micros]
+                f"({params.max_tokens}) exceed the model's context of {context} tokens")]})
+        return Plan(units=1.0, resources=dict(self.resources), models=(params.model,),
+                    facts={"prompt_tokens": prompt, "rates": _rates(cfg)})
 
-    def token_estimate(self, params: dict[str, Any]) -> tuple[int, int]:
-        prompt, most = params["prompt_tokens"], params["max_tokens"]
+    def token_estimate(self, params: Mapping[str, Any], plan: Plan) -> tuple[int, int]:
+        prompt, most = plan.facts["prompt_tokens"], params["max_tokens"]
         if params["response_format"] == "json_object":  # a second try re-reads the first answer
             return 2 * prompt + most + RETRY_TOKENS, 2 * most
         return prompt, most
@@ -122,10 +136,11 @@ class ChatTool(Tool):
         else:
             done = _guarded(lambda: _streamed(llm, p["messages"], settings, channel, ctx))
         self.streams.close(ctx.job_id)  # the route closes it too; not when its client left before reading
-        return self._output(done, p)
+        return self._output(done, p, plan)
 
-    def _output(self, done: Completion, p: dict[str, Any]) -> ToolOutput:
-        unit, output_unit, minimum = p["rates"]
+    def _output(self, done: Completion, p: ChatParams, plan: Plan) -> ToolOutput:
+        # a job planned before the rates were kept in its plan: today's rates
+        unit, output_unit, minimum = plan.facts.get("rates") or _rates(self.settings)
         charge = Price("1k_tokens", unit, minimum, output_unit).token_cost(done.prompt_tokens, done.completion_tokens)
         result = {"text": done.text, "model": p["model"], "finish_reason": done.finish_reason,
                   "created": int(time.time()),
@@ -134,6 +149,13 @@ class ChatTool(Tool):
         data = json.dumps(result, ensure_ascii=False).encode()
         return ToolOutput(data, "chat.json", "application/json", result=result, actual_micros=charge,
                           media_units=float(done.completion_tokens))
+
+
+def _rates(cfg: Config) -> list[int]:
+    """``[µUSD per 1k prompt tokens, per 1k generated tokens, minimum]`` of chat's price under ``cfg``
+    (its default price where config's were never read, as in a test). Example: the defaults → [200, 600, 0]."""
+    price = cfg.prices.get(ChatTool.slug) or parse_price(ChatTool.default_price, "ChatTool.default_price")
+    return [price.unit_micros, price.output_unit_micros or 0, price.minimum_micros]
 
 
 def _guarded(call: Callable[[], Completion]) -> Completion:

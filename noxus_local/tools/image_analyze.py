@@ -39,6 +39,15 @@ class ImageAnalyzeParams(Params):
                                   examples=["metadata,hash"])] = None
 
 
+class ImageAnalyzeBatchParams(Params):
+    """What ``image-analyze-batch`` takes: the items ``POST /api/v1/analysis/images`` decoded, and the features."""
+
+    items: Annotated[Any, Meta(extra={"noxus_type": "object"}, description=(
+        "Set by POST /api/v1/analysis/images: the items, decoded to image_<n> files."))]
+    # a comma-separated string or a JSON list: normalised to a list by check()
+    features: Annotated[Any, Meta(extra={"noxus_type": "object"}, description=FEATURES_HELP)] = None
+
+
 class ImageAnalyzeTool(Tool):
     slug = "image-analyze"
     aliases = ("analizar-imagen",)
@@ -77,9 +86,7 @@ class ImageAnalyzeBatchTool(Tool):
     measures = "images"
     default_price: ClassVar[Mapping[str, str]] = {"unit": "image", "unit_usd": "0.001"}
     steps = (Step("analyze", 1),)
-    inputs = (InputSpec("items", "object", required=True,
-                        help="Set by POST /api/v1/analysis/images: the items, decoded to image_<n> files."),
-              InputSpec("features", "object", help=FEATURES_HELP))
+    Params = ImageAnalyzeBatchParams
     resources: ClassVar[Mapping[str, int]] = {"cpu": 1}  # every image model runs with one thread (threads = 1)
 
     def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
@@ -92,11 +99,10 @@ class ImageAnalyzeBatchTool(Tool):
                                          "actual": len(items)})
         params["features"] = list(check_features(params.get("features")))
 
-    def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
-        return float(sum(1 for i in params["items"] if i["status"] == "queued"))
-
-    def work_units(self, params: dict[str, Any]) -> float:
-        return self.units(params, {})
+    def plan(self, params: ImageAnalyzeBatchParams, files: Mapping[str, InputFile], limits: Limits) -> Plan:
+        """The images that reached the queue: the units held (a failed item costs nothing) and the ETA's."""
+        queued = float(sum(1 for i in params.items if i["status"] == "queued"))
+        return Plan(units=queued, resources=dict(self.resources), work_units=queued)
 
     def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         with ctx.step("analyze") as step:

@@ -59,6 +59,9 @@ class Params(msgspec.Struct, kw_only=True):
     """
 
     file_inputs: ClassVar[tuple[InputSpec, ...]] = ()
+    # the catalog's order of the inputs by name, where a file input sits among the fields (as a tool listed
+    # them before its Struct); empty: the file inputs first, then the fields in order
+    input_order: ClassVar[tuple[str, ...]] = ()
 
     def __getitem__(self, name: str) -> Any:
         try:
@@ -77,17 +80,33 @@ class Params(msgspec.Struct, kw_only=True):
         return getattr(self, name, default)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON dict a job row keeps: ``{"seconds": 2.0, "fail": False, ...}``."""
-        return msgspec.to_builtins(self)
+        """The JSON dict a job row keeps: ``{"seconds": 2.0, "fail": False, ...}``.
+
+        A free-form value may hold a ``str`` subclass (an analysis item's error ``Text``): kept as the
+        plain string ``json.dumps`` would write for it, as the job row stored it before Structs.
+        """
+        return msgspec.to_builtins(self, enc_hook=_plain)
+
+
+def _plain(value: Any) -> Any:
+    for kind in (str, int, float):
+        if isinstance(value, kind):
+            return kind(value)
+    raise NotImplementedError(f"{type(value).__name__} is not a JSON value")
 
 
 def inputs_of(params: type[Params]) -> tuple[InputSpec, ...]:
-    """The catalog's inputs of a params Struct: its ``file_inputs``, then one per field in order."""
+    """The catalog's inputs of a params Struct: its ``file_inputs``, then one per field in order (or as
+    ``input_order`` names them)."""
     hints = typing.get_type_hints(params, include_extras=True)
     info = msgspec.inspect.type_info(params)
     assert isinstance(info, msgspec.inspect.StructType)
     fields = [_spec(f, hints[f.name]) for f in info.fields if not _unwrap(hints[f.name])[1].get("noxus_internal")]
-    return (*params.file_inputs, *fields)
+    specs = (*params.file_inputs, *fields)
+    if params.input_order:
+        order = {name: i for i, name in enumerate(params.input_order)}
+        specs = tuple(sorted(specs, key=lambda spec: order.get(spec.name, len(order))))
+    return specs
 
 
 def read_params(params: type[Params], values: Mapping[str, Any]) -> Params:

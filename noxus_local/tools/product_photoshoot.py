@@ -64,6 +64,7 @@ from noxus_local.tools.base import (
     Tool,
     ToolContext,
     ToolOutput,
+    require_installed,
 )
 from noxus_local.tools.params import Internal
 
@@ -180,9 +181,7 @@ class ProductPhotoshootTool(Tool):
     def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
         """ISNet (503 with its fetch command); for a generated backdrop, the generator ``model`` names,
         frozen into the params (none configured: 503 naming the section; unknown: 400 listing them)."""
-        from noxus_local.tools.video_ad import _require_model
-
-        _require_model(SEGMENTER, cfg)
+        require_installed((SEGMENTER,), cfg)
         if params.get("source") != "generator":
             return
         names = sorted(cfg.generators.entries)

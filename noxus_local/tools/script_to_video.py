@@ -48,7 +48,9 @@ import re
 import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
+
+from msgspec import Meta
 
 from noxus_local import compose
 from noxus_local.captions import styles, subtitles
@@ -75,11 +77,15 @@ from noxus_local.tools.base import (
     InputSpec,
     Limits,
     OutputFile,
+    Params,
     Step,
     Tool,
     ToolContext,
     ToolOutput,
 )
+from noxus_local.tools.params import Internal, JsonValue
+from noxus_local.tools.plan import Plan as JobPlan
+from noxus_local.tools.reader import coerce_inputs
 from noxus_local.tools.text_to_speech import LIST_HINT, parse_voice
 
 ASPECTS = {"9:16": (9, 16), "16:9": (16, 9), "1:1": (1, 1)}
@@ -113,6 +119,70 @@ def frame_size(aspect: str, resolution: str) -> tuple[int, int]:
     return 2 * round(w * scale / 2), 2 * round(h * scale / 2)
 
 
+class ScriptToVideoParams(Params):
+    """What ``POST /api/v1/tools/script-to-video`` takes: one of ``idea``, ``script`` or ``timeline``."""
+
+    file_inputs: ClassVar[tuple[InputSpec, ...]] = (
+        InputSpec("music_file", "file", help="Your own music (an audio file), instead of `music`."),
+        InputSpec("logo", "file", help="An image (at most 10 MB) laid over the video; or logo_asset_id."))
+    input_order: ClassVar[tuple[str, ...]] = (
+        "idea", "script", "language", "voice_id", "speed", "aspect_ratio", "resolution", "duration",
+        "caption_style", "caption_position", "caption_font", "caption_font_size", "caption_primary_color",
+        "caption_highlight_color", "caption_outline_color", "caption_background_color", "caption_outline",
+        "caption_shadow", "caption_uppercase", "materials", "music", "music_file", "music_volume", "logo",
+        "logo_position", "transition", "timeline", "planner")
+
+    idea: Annotated[str, Meta(max_length=2000, description=(
+        "What the video is about: the text model writes the script (give one of idea, script or timeline)."))] \
+        | None = None
+    script: Annotated[str, Meta(description="The narration as you want it spoken (idea or script); longer than "
+                                            "[video] max_script_chars is 413 limit_exceeded.")] | None = None
+    language: Annotated[Literal[tuple(ESPEAK_VOICES)], Meta(  # type: ignore[valid-type]
+        description="The narration's language; an idea is written in es or en.")] = "es"
+    voice_id: Annotated[str, Meta(max_length=200, description="A voice of GET /api/v1/voices, a saved custom_… "
+                                  "voice or a mix (ef_dora*0.7+em_alex*0.3); default: the language's.")] | None = None
+    speed: Annotated[float, Meta(ge=0.5, le=2.0)] = 1.0
+    aspect_ratio: Literal[tuple(ASPECTS)] = "9:16"  # type: ignore[valid-type]
+    resolution: Literal[tuple(RESOLUTIONS)] = "720p"  # type: ignore[valid-type]
+    duration: Annotated[float, Meta(ge=5, le=600, description="Target seconds of narration for an idea.")] = 30
+    caption_style: Annotated[Literal[(*PRESETS, "none")], Meta(  # type: ignore[valid-type]
+        description="An auto-subtitles preset, or none.")] = "classic"
+    caption_position: Annotated[str, Meta(max_length=20, description="top|middle|bottom_left|center|right or "
+                                                                    "y=<percent>.")] | None = None
+    caption_font: Literal[tuple(fonts.FAMILIES)] | None = None  # type: ignore[valid-type]
+    caption_font_size: Annotated[float, Meta(ge=1, le=30, description="Percent of the video height.")] | None = None
+    caption_primary_color: Annotated[str, Meta(max_length=20)] | None = None
+    caption_highlight_color: Annotated[str, Meta(max_length=20)] | None = None
+    caption_outline_color: Annotated[str, Meta(max_length=20)] | None = None
+    caption_background_color: Annotated[str, Meta(max_length=20)] | None = None
+    caption_outline: Annotated[float, Meta(ge=0, le=30)] | None = None
+    caption_shadow: Annotated[float, Meta(ge=0, le=30)] | None = None
+    caption_uppercase: bool | None = None
+    # a list of asset ids / URLs, resolved by api/input_refs.py into the files materials_0, materials_1…
+    materials: Annotated[JsonValue, Meta(description="Images and videos for the scenes: a list of assetIds and/or "
+                                         "http(s) URLs (or repeated `materials` file parts), at most 20; used in "
+                                         "order, each once before any repeats.")] = None
+    music: Annotated[str, Meta(max_length=100, description="A bundled mood (calm, energetic, happy, nostalgic, "
+                                                           "tender), a track id, an audio assetId, or none.")] = "none"
+    music_volume: Annotated[float, Meta(ge=0, le=2, description="The music's level under the voice (1 = as it is; "
+                                                                "it is ducked while the voice speaks).")] = 0.35
+    logo_position: Literal[LOGO_PLACES] = "top_right"  # type: ignore[valid-type]
+    transition: Literal[TRANSITIONS] = "fade"  # type: ignore[valid-type]
+    # the posted timeline.json, normalised by check() to its validated scenes (compose/edit.py)
+    timeline: Annotated[JsonValue, Meta(description="A re-render: the timeline.json a render returned, edited "
+                                        "(scene texts, visuals, order); scenes name materials by index into this "
+                                        "request's `materials` or a generator prompt, never a path. Unchanged "
+                                        "scenes' narration is reused, not spoken again.")] = None
+    planner: Annotated[Literal["auto", "llm", "sentences"], Meta(
+        description="Who plans the scenes' visuals: the text model (llm), the sentences' key words, or auto "
+                    "(the model where it is used: two or more materials, an image generator, an idea).")] = "auto"
+    # an account's saved voice (custom_…), its mix looked up at the request (voices/custom.py)
+    voice_mix: Annotated[dict[str, float] | None, Internal] = None
+    # a re-render's logo and music file kept from the job that made the timeline: their keys in the
+    # account's compose cache, read from the posted timeline.json ({"logo": "<sha256>", "music_file": …})
+    kept: Annotated[dict[str, str] | None, Internal] = None
+
+
 class ScriptToVideoTool(Tool):
     slug = "script-to-video"
     aliases = ("guion-a-video",)
@@ -137,52 +207,7 @@ class ScriptToVideoTool(Tool):
     file_lists = ("materials",)
     asset_fields: ClassVar[Mapping[str, str]] = {"music": "music_file"}
     steps = (Step("write", 3), Step("plan", 1), Step("voice", 3), Step("visuals", 1), Step("render", 5))
-    inputs = (
-        InputSpec("idea", "string", max_length=2000, help="What the video is about: the text model writes the "
-                  "script (give one of idea, script or timeline)."),
-        InputSpec("script", "string", help="The narration as you want it spoken (idea or script); longer than "
-                  "[video] max_script_chars is 413 limit_exceeded."),
-        InputSpec("language", "string", default="es", choices=tuple(ESPEAK_VOICES),
-                  help="The narration's language; an idea is written in es or en."),
-        InputSpec("voice_id", "string", max_length=200, help="A voice of GET /api/v1/voices, a saved custom_… "
-                  "voice or a mix (ef_dora*0.7+em_alex*0.3); default: the language's."),
-        InputSpec("speed", "number", default=1.0, minimum=0.5, maximum=2.0),
-        InputSpec("aspect_ratio", "string", default="9:16", choices=tuple(ASPECTS)),
-        InputSpec("resolution", "string", default="720p", choices=tuple(RESOLUTIONS)),
-        InputSpec("duration", "number", default=30, minimum=5, maximum=600,
-                  help="Target seconds of narration for an idea."),
-        InputSpec("caption_style", "string", default="classic", choices=(*PRESETS, "none"),
-                  help="An auto-subtitles preset, or none."),
-        InputSpec("caption_position", "string", max_length=20,
-                  help="top|middle|bottom_left|center|right or y=<percent>."),
-        InputSpec("caption_font", "string", choices=tuple(fonts.FAMILIES)),
-        InputSpec("caption_font_size", "number", minimum=1, maximum=30, help="Percent of the video height."),
-        InputSpec("caption_primary_color", "string", max_length=20),
-        InputSpec("caption_highlight_color", "string", max_length=20),
-        InputSpec("caption_outline_color", "string", max_length=20),
-        InputSpec("caption_background_color", "string", max_length=20),
-        InputSpec("caption_outline", "number", minimum=0, maximum=30),
-        InputSpec("caption_shadow", "number", minimum=0, maximum=30),
-        InputSpec("caption_uppercase", "boolean"),
-        InputSpec("materials", "object", help="Images and videos for the scenes: a list of assetIds and/or "
-                  "http(s) URLs (or repeated `materials` file parts), at most 20; used in order, each once "
-                  "before any repeats."),
-        InputSpec("music", "string", default="none", max_length=100,
-                  help="A bundled mood (calm, energetic, happy, nostalgic, tender), a track id, an audio "
-                       "assetId, or none."),
-        InputSpec("music_file", "file", help="Your own music (an audio file), instead of `music`."),
-        InputSpec("music_volume", "number", default=0.35, minimum=0, maximum=2,
-                  help="The music's level under the voice (1 = as it is; it is ducked while the voice speaks)."),
-        InputSpec("logo", "file", help="An image (at most 10 MB) laid over the video; or logo_asset_id."),
-        InputSpec("logo_position", "string", default="top_right", choices=LOGO_PLACES),
-        InputSpec("transition", "string", default="fade", choices=TRANSITIONS),
-        InputSpec("timeline", "object", help="A re-render: the timeline.json a render returned, edited (scene "
-                  "texts, visuals, order); scenes name materials by index into this request's `materials` or a "
-                  "generator prompt, never a path. Unchanged scenes' narration is reused, not spoken again."),
-        InputSpec("planner", "string", default="auto", choices=("auto", "llm", "sentences"),
-                  help="Who plans the scenes' visuals: the text model (llm), the sentences' key words, or auto "
-                       "(the model where it is used: two or more materials, an image generator, an idea)."),
-    )
+    Params = ScriptToVideoParams
 
     def __init__(self, generate: Any = None) -> None:
         # an image generator (generators.for_config: ``gen(prompt, w, h, seed, out_dir, cancel)``, with a
@@ -196,6 +221,18 @@ class ScriptToVideoTool(Tool):
         return out
 
     # ------------------------------------------------------------ before the hold
+
+    def validate(self, raw: Mapping[str, Any], files: Mapping[str, InputFile], limits: Limits) -> dict[str, Any]:
+        """As every tool's, and a re-render (``timeline``) takes the voice, music and logo of the job that
+        made the timeline (its timeline.json names them) for each of those the request does not give."""
+        params, errors = coerce_inputs(self.inputs, raw, files)
+        if errors:
+            raise ValidationError.fields(errors)
+        if params.get("timeline") is not None:
+            params["timeline"] = _json_field(params["timeline"], "timeline")
+            inherit(params, params["timeline"], {k for k, v in raw.items() if v is not None} | set(files))
+        self.check(params, files, limits)
+        return params
 
     def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
         _one_source(params)
@@ -224,9 +261,15 @@ class ScriptToVideoTool(Tool):
         if "music_file" in files:
             _check_audio(files["music_file"])
 
+    def needs(self, params: ScriptToVideoParams, cfg: Config) -> tuple[str, ...]:
+        """The text model, when an idea or ``planner=llm`` needs it or ``auto`` may use it (installed)."""
+        needed = params.idea is not None or params.planner == "llm"
+        optional = params.planner == "auto" and params.timeline is None
+        return (cfg.llm.model,) if needed or (optional and _installed(text_models(cfg), cfg)) else ()
+
     def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
         """The script's length against ``[video] max_script_chars`` (413), the music against the library
-        (400 listing it), the text model an idea needs (503 with its fetch command); settings frozen."""
+        (400 listing it), the text model an idea needs (503 with its fetch command)."""
         most, text = cfg.video.max_script_chars, _spoken_text(params)
         if text is not None and len(text) > most:
             raise LimitExceeded(Text(f"El guion tiene {len(text)} caracteres; como mucho {most}.",
@@ -239,49 +282,42 @@ class ScriptToVideoTool(Tool):
                 allowed = ["none", *library.moods(), *(t.id for t in library.tracks)]
                 raise ValidationError(details={"field_errors": {"music": [one_of(allowed)]},
                                                "allowed": {"music": allowed}})
-        models = text_models(cfg)
         if params.get("idea") is not None or params["planner"] == "llm":
-            models.check(cfg.llm.model)  # 503 naming `noxus-local models fetch` when not installed
-            params["llm_installed"] = True
-        else:
-            params["llm_installed"] = params["planner"] == "auto" and _installed(models, cfg)
-        params["fps"], params["loudness"] = cfg.video.fps, cfg.video.loudness_lufs
-        params["cache_bytes"] = int(cfg.video.cache_mb * 2**20)
-        if params.get("idea") is not None:
-            params["token_rates"] = token_rates(cfg.price("chat"), cfg.price(self.slug))
+            text_models(cfg).check(cfg.llm.model)  # 503 naming `noxus-local models fetch` when not installed
 
-    def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
-        """Seconds of video the hold covers: the script at a slow speaking rate plus pauses, or
-        ``duration`` with a margin for an idea. Example: 110 characters → 10 + 0.35 × scenes + 0.6."""
-        if params.get("idea") is not None:
-            seconds = params["duration"]
-            tokens = tuple(a + b * seconds for a, b in zip(IDEA_TOKENS, IDEA_TOKENS_PER_SECOND, strict=True))
-            return round(seconds * IDEA_MARGIN + 2 + token_seconds(params.get("token_rates"), *tokens), 3)
-        from noxus_local.generate.scenes import group, sentences
-
-        text = _spoken_text(params) or ""
-        timeline = params.get("timeline")
-        scenes = len(timeline["scenes"]) if timeline else len(group(sentences(text), params["speed"]))
-        return round(len(text) / (SLOW_CHARS_PER_SECOND * params["speed"]) + 0.35 * scenes + 1, 3)
-
-    def work_units(self, params: dict[str, Any]) -> float:
-        return self.units(params, {}) / IDEA_MARGIN
+    def plan(self, params: ScriptToVideoParams, files: Mapping[str, InputFile], limits: Limits) -> JobPlan:
+        """The seconds held and the server's facts, frozen once for whichever machine runs it: ``fps``,
+        ``loudness``, ``cache_bytes``, ``token_rates`` (an idea's tokens as seconds) and ``llm`` (whether
+        the text model writes or plans: asked for, or ``auto`` where it is installed and used)."""
+        cfg = self.settings
+        models = self.needs(params, cfg)
+        materials = sum(1 for key in files if MATERIAL_KEY.fullmatch(key))
+        wants = params.timeline is None and self._wants_llm(params, materials)
+        rates = token_rates(_price(cfg, "chat"), _price(cfg, self.slug)) if params.idea is not None else None
+        seconds = held_seconds(params, rates)
+        uses = wants and cfg.llm.model in models
+        if not uses and params.idea is None and params.planner != "llm":
+            models = ()  # installed, but this run plans from the sentences (auto with one material)
+        facts = {"fps": cfg.video.fps, "loudness": cfg.video.loudness_lufs,
+                 "cache_bytes": int(cfg.video.cache_mb * 2**20), "llm": uses, "token_rates": rates}
+        return JobPlan(units=seconds, resources=dict(self.resources), models=models,
+                       work_units=seconds / IDEA_MARGIN, facts=facts)
 
     @staticmethod
-    def _floor_seconds(params: dict[str, Any]) -> float:
+    def _floor_seconds(params: Mapping[str, Any]) -> float:
         if params.get("idea") is not None:
             return float(params["duration"])
         return len(_spoken_text(params) or "") / (FAST_CHARS_PER_SECOND * params["speed"])
 
     # ------------------------------------------------------------ the run
 
-    def run(self, ctx: ToolContext) -> ToolOutput:
+    def run(self, ctx: ToolContext, job: JobPlan) -> ToolOutput:
         from noxus_local.generate.scenes import plan_scenes
 
-        p, warnings = ctx.params, []
+        p, warnings, facts = ctx.params, [], job.facts
         edited = read_edit(p["timeline"], len(_materials(ctx.files))) if p.get("timeline") else None
         wants_llm = edited is None and self._wants_llm(p, len(_materials(ctx.files)))
-        llm = self._llm(ctx) if wants_llm and p.get("llm_installed") else None
+        llm = self._llm(ctx) if wants_llm and facts.get("llm") else None
         if wants_llm and llm is None:
             warnings.append(NO_LLM_WARNING)
         llm = None if llm is None else CountingLlm(llm)
@@ -296,7 +332,7 @@ class ScriptToVideoTool(Tool):
             else:
                 plan = plan_scenes(script, p["language"], llm, p["speed"])
             warnings += plan.warnings
-        cache = _cache(ctx)
+        cache = _cache(ctx, job)
         with ctx.step("voice") as step:
             narration, spoken = _narrate(ctx, plan, step.progress, cache)
             wav = write_wav(narration, ctx.workdir / "narration.wav")
@@ -305,15 +341,16 @@ class ScriptToVideoTool(Tool):
             drawn = Drawn(self.generate, ctx, cache)
             scenes, chosen = self._scenes(ctx, plan, narration, (width, height), warnings, edited, drawn)
         with ctx.step("render") as step:
-            tl = _timeline(ctx, scenes, wav, width, height)
+            kept = keep_files(ctx, cache, warnings)
+            tl = _timeline(ctx, job, scenes, wav, width, height, kept)
             out = compose.render(tl, ctx.workdir / "video.mp4", workdir=ctx.workdir / "render", cancel=ctx.cancel,
                                  progress=step.progress)
         extra = 0.0
         if llm is not None and p.get("idea") is not None:
-            extra = token_seconds(p.get("token_rates"), llm.prompt_tokens, llm.completion_tokens)
+            extra = token_seconds(facts.get("token_rates"), llm.prompt_tokens, llm.completion_tokens)
         counts = {"narration": {"made": spoken.made, "reused": spoken.reused},
                   "visual": {"made": drawn.made, "reused": drawn.reused}}
-        return _output(ctx, script, tl, narration, chosen, plan, warnings, out, llm, extra, counts)
+        return _output(ctx, script, tl, narration, chosen, plan, warnings, out, llm, extra, counts, kept)
 
     def _wants_llm(self, params: Mapping[str, Any], materials: int) -> bool:
         """Whether the text model plans the scenes: asked for (``planner=llm``), or ``auto`` where its
@@ -385,6 +422,68 @@ def _one_source(params: dict[str, Any]) -> None:
     if not text.strip() or (script is not None and not has_words(script)):
         name = "idea" if script is None else "script"
         raise ValidationError.fields({name: [Text("no hay nada que narrar", "nothing to narrate")]})
+
+
+def held_seconds(params: Mapping[str, Any], rates: list[float] | None) -> float:
+    """Seconds of video the hold covers: the script at a slow speaking rate plus pauses, or ``duration``
+    with a margin for an idea plus its tokens as seconds (``rates``: ``token_rates``).
+    Example: 110 characters → 10 + 0.35 × scenes + 1."""
+    if params.get("idea") is not None:
+        seconds = params["duration"]
+        tokens = tuple(a + b * seconds for a, b in zip(IDEA_TOKENS, IDEA_TOKENS_PER_SECOND, strict=True))
+        return round(seconds * IDEA_MARGIN + 2 + token_seconds(rates, *tokens), 3)
+    from noxus_local.generate.scenes import group, sentences
+
+    text = _spoken_text(params) or ""
+    timeline = params.get("timeline")
+    scenes = len(timeline["scenes"]) if timeline else len(group(sentences(text), params["speed"]))
+    return round(len(text) / (SLOW_CHARS_PER_SECOND * params["speed"]) + 0.35 * scenes + 1, 3)
+
+
+def inherit(params: dict[str, Any], doc: Any, sent: set[str]) -> None:
+    """A re-render's voice, music and logo: the posted timeline.json's (the job that made it), for each
+    the request does not give itself. Values that are not what the fields allow are ignored (the field's
+    own default stays); a logo or music file is named by its key in the account's cache (``kept``).
+
+    Example: ``{"narration": {"voice_id": "em_alex", "language": "es", "speed": 1.1}, "music": {"track":
+    "calm-01", "volume": 0.2}, "logo": {"key": "ab…", "position": "top_left"}}`` posted without
+    ``voice_id`` → ``params["voice_id"] == "em_alex"``, ``params["kept"] == {"logo": "ab…"}``.
+    """
+    if not isinstance(doc, dict):
+        return  # read_edit refuses it, naming the field
+    fields = ScriptToVideoParams.__struct_fields__
+    narration, music, logo = (v if isinstance(v := doc.get(k), dict) else {} for k in ("narration", "music", "logo"))
+    wanted = {"voice_id": narration.get("voice_id"), "language": narration.get("language"),
+              "speed": narration.get("speed"), "music_volume": music.get("volume"),
+              "logo_position": logo.get("position")}
+    if "music_file" not in sent:
+        wanted["music"] = music.get("track") if music else "none"
+    kept = {}
+    if "music" not in sent and "music_file" not in sent and _is_key(music.get("key")):
+        kept["music_file"] = music["key"]
+    if "logo" not in sent and _is_key(logo.get("key")):
+        kept["logo"] = logo["key"]
+    for name, value in wanted.items():
+        if name in sent or name not in fields or value is None:
+            continue
+        read, errors = coerce_inputs([i for i in ScriptToVideoTool.inputs if i.name == name], {name: value}, {})
+        if not errors:
+            params[name] = read[name]
+    if kept:
+        params["kept"] = kept
+
+
+def _is_key(value: Any) -> bool:
+    return isinstance(value, str) and re.fullmatch(r"[0-9a-f]{64}", value) is not None
+
+
+def _price(cfg: Config, slug: str) -> Price:
+    """A tool's configured price, or its default where config's prices were never read (a test, a script)."""
+    from noxus_local.config import parse_price
+    from noxus_local.tools.chat import ChatTool
+
+    default = ChatTool.default_price if slug == "chat" else ScriptToVideoTool.default_price
+    return cfg.prices.get(slug) or parse_price(default, f"{slug}.default_price")
 
 
 def _json_field(value: Any, name: str) -> Any:
@@ -479,7 +578,7 @@ class Drawn:
         return mine
 
 
-def _cache(ctx: ToolContext) -> PartCache | None:
+def _cache(ctx: ToolContext, plan: JobPlan) -> PartCache | None:
     """The account's compose cache under the data dir; None without an account (a remote worker, a test).
 
     Example: a job of ``acct_1`` keeps its scenes under ``<data>/cache/compose/acct_1/narration/<sha256>/``.
@@ -488,7 +587,65 @@ def _cache(ctx: ToolContext) -> PartCache | None:
     if not ctx.account_id or cfg is None:
         return None
     return PartCache(Path(cfg.server.data_dir) / "cache" / "compose",
-                     int(ctx.params.get("cache_bytes", cfg.video.cache_mb * 2**20)))
+                     int(plan.facts.get("cache_bytes", cfg.video.cache_mb * 2**20)))
+
+
+def keep_files(ctx: ToolContext, cache: PartCache | None, warnings: list[str]) -> dict[str, tuple[Path, str | None]]:
+    """The logo and music file of this render, with their keys in the account's cache (for timeline.json):
+    the request's own, kept now so a re-render can use them again, or those a re-render inherited.
+
+    Example: a render with a logo → ``{"logo": (<work>/logo.png, "9f2c…")}``; its re-render without one
+    → the same file, from the cache.
+    """
+    out: dict[str, tuple[Path, str | None]] = {}
+    kept = ctx.params.get("kept") or {}
+    for field in ("logo", "music_file"):
+        if field in ctx.files:
+            path = ctx.files[field].path
+            out[field] = (path, _keep(cache, ctx, field, path))
+        elif field in kept:
+            found = _kept(cache, ctx, field, kept[field])
+            if found is None:
+                warnings.append(f"the {field} of the render this timeline came from is no longer kept; "
+                                "give it again")
+            else:
+                out[field] = (found, kept[field])
+    return out
+
+
+def _keep(cache: PartCache | None, ctx: ToolContext, kind: str, path: Path) -> str | None:
+    if cache is None:
+        return None
+    import hashlib
+
+    with path.open("rb") as f:
+        key = part_key(kind, sha256=hashlib.file_digest(f, "sha256").hexdigest())
+    cache.get_or_make(ctx.account_id, kind, key, lambda into: shutil.copyfile(path, into / f"file{path.suffix}"))
+    return key
+
+
+class _Gone(Exception):
+    pass
+
+
+def _kept(cache: PartCache | None, ctx: ToolContext, kind: str, key: str) -> Path | None:
+    """A file kept by an earlier render of the account; None when it was evicted (or there is no cache)."""
+    if cache is None:
+        return None
+
+    def gone(into: Path) -> None:
+        raise _Gone
+
+    try:
+        folder, _ = cache.get_or_make(ctx.account_id, kind, key, gone)
+    except (_Gone, ValueError):
+        return None
+    found = next((f for f in sorted(folder.iterdir()) if f.is_file()), None)
+    if found is None:
+        return None
+    mine = ctx.workdir / f"kept-{kind}{found.suffix}"
+    shutil.copyfile(found, mine)  # the cache may evict it while the job still renders
+    return mine
 
 
 def caption_options(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -586,34 +743,37 @@ def _materials(files: Mapping[str, InputFile]) -> list[Material]:
     return [Material(f.path, f.filename) for _, f in keyed]
 
 
-def _timeline(ctx: ToolContext, scenes: list[compose.Scene], wav: Path, width: int, height: int) -> compose.Timeline:
+def _timeline(ctx: ToolContext, plan: JobPlan, scenes: list[compose.Scene], wav: Path, width: int, height: int,
+              kept: Mapping[str, tuple[Path, str | None]]) -> compose.Timeline:
     p = ctx.params
     captions = None if p["caption_style"] == "none" else compose.Captions(
         p["caption_style"], {k: v for k, v in caption_options(p).items() if v is not None})
     music = None
-    if "music_file" in ctx.files:
-        music = compose.Music(ctx.files["music_file"].path, volume=p["music_volume"])
+    if "music_file" in kept:
+        music = compose.Music(kept["music_file"][0], volume=p["music_volume"])
     elif p["music"] != "none":
         library = MusicLibrary(_models_dir(ctx.models.cfg) / MUSIC_MODEL)
         track = library.pick(p["music"], seed=" ".join(s.text for s in scenes)) \
             if p["music"] in library.moods() else library.get(p["music"])
         music = compose.Music(track.path, volume=p["music_volume"], track=track.id)
-    logo = compose.Logo(ctx.files["logo"].path, p["logo_position"]) if "logo" in ctx.files else None
+    logo = compose.Logo(kept["logo"][0], p["logo_position"]) if "logo" in kept else None
     transition = compose.Transition(p["transition"], 0.0 if p["transition"] == "cut" else TRANSITION_SECONDS)
-    return compose.Timeline(width, height, p.get("fps", 25), tuple(scenes), narration=wav, captions=captions,
-                            music=music, logo=logo, transition=transition, loudness=p.get("loudness", -16.0))
+    facts = plan.facts  # the request's; a plan made before they were kept: this machine's config
+    return compose.Timeline(width, height, facts.get("fps", ctx.settings.video.fps), tuple(scenes), narration=wav,
+                            captions=captions, music=music, logo=logo, transition=transition,
+                            loudness=facts.get("loudness", ctx.settings.video.loudness_lufs))
 
 
 def _output(ctx: ToolContext, script: str, tl: compose.Timeline, narration: Narration, refs: list[dict[str, Any]],
             plan: Plan, warnings: list[str], mp4: Path, llm: CountingLlm | None, extra_seconds: float,
-            counts: dict[str, Any]) -> ToolOutput:
+            counts: dict[str, Any], kept: Mapping[str, tuple[Path, str | None]]) -> ToolOutput:
     from noxus_local.media.audio import encode
     from noxus_local.media.probe import probe
 
     rendered = probe(mp4).duration or tl.duration
     cues = _cues(tl)
     sources = [r["source"] for r in refs]
-    timeline_json = json.dumps(editable(tl, ctx, refs), ensure_ascii=False, indent=1).encode("utf-8")
+    timeline_json = json.dumps(editable(tl, ctx, refs, kept), ensure_ascii=False, indent=1).encode("utf-8")
     voice = encode(narration.samples, narration.sample_rate, "mp3", ctx.workdir / "narration.mp3", ctx.cancel)
     result = {"script": script, "language": ctx.params["language"], "voice_id": ctx.params["voice_id"],
               "duration": round(rendered, 3), "width": tl.width, "height": tl.height, "fps": tl.fps,
@@ -633,17 +793,24 @@ def _output(ctx: ToolContext, script: str, tl: compose.Timeline, narration: Narr
                       units=round(rendered + extra_seconds, 3), media_units=rendered)
 
 
-def editable(tl: compose.Timeline, ctx: ToolContext, refs: list[dict[str, Any]]) -> dict[str, Any]:
+def editable(tl: compose.Timeline, ctx: ToolContext, refs: list[dict[str, Any]],
+             kept: Mapping[str, tuple[Path, str | None]] | None = None) -> dict[str, Any]:
     """timeline.json as a client may post it back (compose/edit.py): the renderer's document with every
     server path replaced by what it refers to — a material's index and name, a generator's prompt and
-    seed, the narration's voice, a bundled track's id."""
+    seed, the narration's voice, a bundled track's id, and the ``key`` of a logo or music file kept in
+    the account's cache (a re-render without its own uses them again)."""
     doc = compose.to_dict(tl, ctx.workdir)
     p = ctx.params
     doc["narration"] = {"voice_id": p["voice_id"], "language": p["language"], "speed": p["speed"]}
+    kept = kept or {}
     if doc.get("music") is not None:
         doc["music"].pop("source", None)
+        if "music_file" in kept and kept["music_file"][1]:
+            doc["music"]["key"] = kept["music_file"][1]
     if doc.get("logo") is not None:
         doc["logo"].pop("source", None)
+        if "logo" in kept and kept["logo"][1]:
+            doc["logo"]["key"] = kept["logo"][1]
     for scene, ref in zip(doc["scenes"], refs, strict=True):
         visual = scene["visual"]
         visual.pop("source", None)

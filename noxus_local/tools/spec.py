@@ -1,7 +1,7 @@
 """One input of a tool as the catalog lists it and the strict reader checks it.
 
-A tool with a params Struct gets these from it (``tools/params.py``: ``inputs_of``);
-a tool on the older contract lists them by hand in ``Tool.inputs``.
+Every tool gets these from its params Struct (``tools/params.py``: ``inputs_of``); a Struct's
+``file_inputs`` are written as InputSpecs (files are not params).
 
 Example::
 

@@ -14,6 +14,8 @@ draws it all in one ffmpeg run with ducked music, the logo and the
 exactly ``duration`` seconds.
 
 Priced per second of rendered video: the hold is ``duration`` (15, 30 or 60).
+The plan (made once at the request, shipped to a remote worker) keeps the server's
+facts: ``fps``, ``loudness`` and whether a text model writes the copy (``llm``).
 
 Outputs: the MP4 (primary), ``script.txt``, ``timeline.json``, the end card
 (PNG) and the narration (MP3). ``result``: ``script``, ``scenes`` (index,
@@ -34,7 +36,9 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
+
+from msgspec import Meta
 
 from noxus_local import compose
 from noxus_local.captions.styles import PRESETS
@@ -53,11 +57,15 @@ from noxus_local.tools.base import (
     InputSpec,
     Limits,
     OutputFile,
+    Params,
+    Plan,
     Step,
     Tool,
     ToolContext,
     ToolOutput,
+    require_installed,
 )
+from noxus_local.tools.params import Color, Internal, JsonValue
 from noxus_local.tools.script_to_video import _check_audio, _check_logo, _installed, _models_dir, default_voice
 from noxus_local.tools.text_to_speech import LIST_HINT, parse_voice
 
@@ -81,6 +89,51 @@ def voice_speed(style: str) -> float:
     return 1.0
 
 
+class VideoAdParams(Params):
+    """What ``POST /api/v1/tools/video-ad`` takes (seed 003's ``/api/generate/commercial`` maps onto it)."""
+
+    file_inputs: ClassVar[tuple[InputSpec, ...]] = (
+        InputSpec("logo", "file", help="An image laid over the video and on the end card; or logo_asset_id."),
+        InputSpec("music_file", "file", help="Your own music (an audio file), instead of `music`."))
+    input_order: ClassVar[tuple[str, ...]] = (
+        "prompt", "images", "duration", "language", "voice_id", "aspect_ratio", "logo", "music", "music_file",
+        "music_volume", "company_name", "cta_design", "cta_text", "gradient_color", "tone", "emotion",
+        "voice_style", "music_mood", "edit_style", "quality_loop_variants", "caption_style")
+
+    prompt: Annotated[str, Meta(max_length=2000, description="The ad's brief: the product and what to say about "
+                                                             "it (1-2000 characters).")]
+    # a list of asset ids / URLs, resolved by api/input_refs.py into the files images_0, images_1…
+    images: Annotated[JsonValue, Meta(description="Product photos: a list of 1-10 assetIds and/or http(s) URLs "
+                                                  "(or repeated `images` file parts); scenes use them in turn.")] = None
+    duration: Annotated[Literal[15, 30, 60], Meta(description="The ad's length in seconds.")] = 15
+    language: Annotated[Literal["en", "es"], Meta(description="The voice-over's language.")] = "en"
+    # None: the language's (check())
+    voice_id: Annotated[str, Meta(max_length=200, description="A voice of GET /api/v1/voices, a saved custom_… "
+                                                             "voice or a mix; default: the language's.")] | None = None
+    aspect_ratio: Literal[tuple(ASPECTS)] = "9:16"  # type: ignore[valid-type]
+    music: Annotated[str, Meta(max_length=100, description="auto (a bundled track chosen by music_mood), a mood, a "
+                                                           "track id, an audio assetId, or none.")] = "auto"
+    music_volume: Annotated[float, Meta(ge=0, le=2)] = 0.35
+    company_name: Annotated[str, Meta(max_length=100, description="Shown on the CTA end card.")] = ""
+    cta_design: Annotated[Literal[DESIGNS], Meta(description="The end card's design.")] = "minimal"  # type: ignore[valid-type]
+    cta_text: Annotated[str, Meta(max_length=60, description="The end card's call to action; default the "
+                                                            "language's \"Shop now\".")] = ""
+    gradient_color: Annotated[Color, Meta(description="The end card's accent and the gradient backdrop's "
+                                                      "colour.")] | None = None
+    tone: Annotated[str, Meta(max_length=200, description="Creative tone: luxury, playful…")] = ""
+    emotion: Annotated[str, Meta(max_length=200, description="Sets the motion's energy.")] = ""
+    voice_style: Annotated[str, Meta(max_length=200, description="Sets the reading speed.")] = ""
+    music_mood: Annotated[str, Meta(max_length=200, description="Picks the bundled track (auto).")] = ""
+    edit_style: Annotated[str, Meta(max_length=500, description="Picks the backdrop: studio, gradient, flat lay "
+                                                                "(table), blurred original (lifestyle).")] = ""
+    quality_loop_variants: Annotated[Literal[1, 2, 3], Meta(
+        description="Product-shot variants per scene; the best by its score is used.")] = 2
+    caption_style: Annotated[Literal[(*PRESETS, "none")], Meta(  # type: ignore[valid-type]
+        description="Burned captions in an auto-subtitles preset, or none.")] = "none"
+    # an account's saved voice (custom_…), its mix looked up at the request (voices/custom.py)
+    voice_mix: Annotated[dict[str, float] | None, Internal] = None
+
+
 class VideoAdTool(Tool):
     slug = "video-ad"
     aliases = ("anuncio-video",)
@@ -102,38 +155,7 @@ class VideoAdTool(Tool):
     asset_fields: ClassVar[Mapping[str, str]] = {"music": "music_file"}
     steps = (Step("scene_plan", 1), Step("image_edit", 3), Step("video_generation", 1), Step("voiceover", 3),
              Step("compositing", 5))
-    inputs = (
-        InputSpec("prompt", "string", required=True, max_length=2000, help="The ad's brief: the product and "
-                  "what to say about it (1-2000 characters)."),
-        InputSpec("images", "object", required=False, help="Product photos: a list of 1-10 assetIds and/or "
-                  "http(s) URLs (or repeated `images` file parts); scenes use them in turn."),
-        InputSpec("duration", "integer", default=15, choices=(15, 30, 60), help="The ad's length in seconds."),
-        InputSpec("language", "string", default="en", choices=("en", "es"), help="The voice-over's language."),
-        InputSpec("voice_id", "string", max_length=200, help="A voice of GET /api/v1/voices, a saved custom_… "
-                  "voice or a mix; default: the language's."),
-        InputSpec("aspect_ratio", "string", default="9:16", choices=tuple(ASPECTS)),
-        InputSpec("logo", "file", help="An image laid over the video and on the end card; or logo_asset_id."),
-        InputSpec("music", "string", default="auto", max_length=100,
-                  help="auto (a bundled track chosen by music_mood), a mood, a track id, an audio assetId, "
-                       "or none."),
-        InputSpec("music_file", "file", help="Your own music (an audio file), instead of `music`."),
-        InputSpec("music_volume", "number", default=0.35, minimum=0, maximum=2),
-        InputSpec("company_name", "string", default="", max_length=100, help="Shown on the CTA end card."),
-        InputSpec("cta_design", "string", default="minimal", choices=DESIGNS, help="The end card's design."),
-        InputSpec("cta_text", "string", default="", max_length=60, help="The end card's call to action; "
-                  "default the language's \"Shop now\"."),
-        InputSpec("gradient_color", "color", help="The end card's accent and the gradient backdrop's colour."),
-        InputSpec("tone", "string", default="", max_length=200, help="Creative tone: luxury, playful…"),
-        InputSpec("emotion", "string", default="", max_length=200, help="Sets the motion's energy."),
-        InputSpec("voice_style", "string", default="", max_length=200, help="Sets the reading speed."),
-        InputSpec("music_mood", "string", default="", max_length=200, help="Picks the bundled track (auto)."),
-        InputSpec("edit_style", "string", default="", max_length=500, help="Picks the backdrop: studio, "
-                  "gradient, flat lay (table), blurred original (lifestyle)."),
-        InputSpec("quality_loop_variants", "integer", default=2, choices=(1, 2, 3),
-                  help="Product-shot variants per scene; the best by its score is used."),
-        InputSpec("caption_style", "string", default="none", choices=(*PRESETS, "none"),
-                  help="Burned captions in an auto-subtitles preset, or none."),
-    )
+    Params = VideoAdParams
 
     def describe(self, price: Price, available: bool = True, reason: str | None = None) -> dict[str, Any]:
         out = super().describe(price, available, reason)
@@ -164,10 +186,14 @@ class VideoAdTool(Tool):
         if "music_file" in files:
             _check_audio(files["music_file"])
 
+    def needs(self, params: VideoAdParams, cfg: Config) -> tuple[str, ...]:
+        """ISNet cuts the products out; the text model writes the copy when it is installed (else a template)."""
+        return (SEGMENTER, *((cfg.llm.model,) if _installed(text_models(cfg), cfg) else ()))
+
     def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
         """The segmentation model (503 with its fetch command), the music against the library (400 listing
-        it); whether a text model writes the copy; settings frozen."""
-        _require_model(SEGMENTER, cfg)
+        it)."""
+        require_installed((SEGMENTER,), cfg)
         music = params["music"]
         if music not in ("none", "auto"):
             library = MusicLibrary(_models_dir(cfg) / MUSIC_MODEL)
@@ -175,22 +201,24 @@ class VideoAdTool(Tool):
                 allowed = ["auto", "none", *library.moods(), *(t.id for t in library.tracks)]
                 raise ValidationError(details={"field_errors": {"music": [", ".join(allowed)]},
                                                "allowed": {"music": allowed}})
-        params["llm_installed"] = _installed(text_models(cfg), cfg)
-        params["fps"], params["loudness"] = cfg.video.fps, cfg.video.loudness_lufs
 
-    def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
-        return float(params["duration"])
-
-    def work_units(self, params: dict[str, Any]) -> float:
-        return float(params["duration"])
+    def plan(self, params: VideoAdParams, files: Mapping[str, InputFile], limits: Limits) -> Plan:
+        """The hold is ``duration`` seconds; the server's facts (fps, loudness target, whether a text model
+        writes the copy) are frozen here, once, for whichever machine runs it."""
+        cfg = self.settings
+        models = self.needs(params, cfg)
+        seconds = float(params.duration)
+        return Plan(units=seconds, resources=dict(self.resources), models=models, work_units=seconds,
+                    facts={"fps": cfg.video.fps, "loudness": cfg.video.loudness_lufs,
+                           "llm": cfg.llm.model in models})
 
     # ------------------------------------------------------------ the run
 
-    def run(self, ctx: ToolContext) -> ToolOutput:
+    def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         p, warnings = ctx.params, []
         size = ASPECTS[p["aspect_ratio"]]
         with ctx.step("scene_plan"):
-            copy = self._copy(ctx, warnings)
+            copy = self._copy(ctx, plan, warnings)
         with ctx.step("image_edit") as step:
             shots = _edit(ctx, len(copy.texts), size, warnings, step.progress)
         with ctx.step("video_generation"):
@@ -203,17 +231,17 @@ class VideoAdTool(Tool):
             narration, texts = _voice(ctx, copy.texts, step.progress, warnings)
             wav = write_wav(narration, ctx.workdir / "narration.wav")
         with ctx.step("compositing") as step:
-            tl = _timeline(ctx, texts, narration, shots, moves, card, wav, size, logo)
+            tl = _timeline(ctx, plan, texts, narration, shots, moves, card, wav, size, logo)
             out = compose.render(tl, ctx.workdir / "video.mp4", workdir=ctx.workdir / "render", cancel=ctx.cancel,
                                  progress=step.progress)
         return _output(ctx, copy, texts, tl, narration, shots, card, warnings, out)
 
-    def _copy(self, ctx: ToolContext, warnings: list[str]) -> Copy:
+    def _copy(self, ctx: ToolContext, plan: Plan, warnings: list[str]) -> Copy:
         from noxus_local.generate.ad_copy import write_copy
 
         p = ctx.params
         llm = None
-        if p.get("llm_installed"):
+        if plan.facts.get("llm"):
             cfg = ctx.models.cfg
             llm = text_models(cfg).llm(cfg.llm.model, ctx.models)
         else:
@@ -238,17 +266,6 @@ def _check_image(info: InputFile, field: str) -> None:
     sniffed = sniff_file(info.path)
     if sniffed is None or sniffed.kind != "image":
         raise ValidationError.fields({field: [Text("debe ser una imagen", "must be an image")]})
-
-
-def _require_model(model_id: str, cfg: Config) -> None:
-    from noxus_local.inference.engines.onnx_runtime import ModelNotInstalled
-    from noxus_local.inference.registry.installed import ModelRegistry
-
-    registry = ModelRegistry.from_config(cfg)
-    status = next((s for s in registry.list_models() if s.spec.id == model_id), None)
-    if status is not None and not status.installed:
-        missing = [f.name for f in status.spec.files if not (registry.path(model_id) / f.name).is_file()]
-        raise ModelNotInstalled.for_model(model_id, missing or [f.name for f in status.spec.files])
 
 
 # ---------------------------------------------------------------- the steps
@@ -341,7 +358,7 @@ def _voice(ctx: ToolContext, texts: tuple[str, ...], progress: Any,
                                              "narration_seconds": round(told.duration, 2)})
 
 
-def _timeline(ctx: ToolContext, texts: tuple[str, ...], narration: Narration, shots: list[dict[str, Any]],
+def _timeline(ctx: ToolContext, plan: Plan, texts: tuple[str, ...], narration: Narration, shots: list[dict[str, Any]],
               moves: list[compose.KenBurns], card: Path, wav: Path, size: tuple[int, int],
               logo_png: Path | None) -> compose.Timeline:
     """Scenes on the narration's clock, stretched so the last ends where the end card starts; the card then
@@ -358,9 +375,11 @@ def _timeline(ctx: ToolContext, texts: tuple[str, ...], narration: Narration, sh
                                 compose.Visual("material", card, compose.KenBurns(1.0, 1.04))))
     captions = None if p["caption_style"] == "none" else compose.Captions(p["caption_style"])
     logo = None if logo_png is None else compose.Logo(logo_png, "top_right")
-    return compose.Timeline(size[0], size[1], p.get("fps", 25), tuple(scenes), narration=wav, captions=captions,
-                            music=_music(ctx, texts), logo=logo, transition=compose.Transition("fade", 0.4),
-                            loudness=p.get("loudness", -16.0))
+    facts = plan.facts  # the request's; a plan made before they were kept: this machine's config
+    return compose.Timeline(size[0], size[1], facts.get("fps", ctx.settings.video.fps), tuple(scenes),
+                            narration=wav, captions=captions, music=_music(ctx, texts), logo=logo,
+                            transition=compose.Transition("fade", 0.4),
+                            loudness=facts.get("loudness", ctx.settings.video.loudness_lufs))
 
 
 def _music(ctx: ToolContext, texts: tuple[str, ...]) -> compose.Music | None:

@@ -45,7 +45,7 @@ from noxus_local.media.probe import probe
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.runtime.steps import StepTracker
 from noxus_local.speech import tts
-from noxus_local.tools.base import InputFile, Limits, ToolContext
+from noxus_local.tools.base import InputFile, Limits, Plan, ToolContext
 from noxus_local.tools.script_to_video import ScriptToVideoTool, _timeline, frame_size
 
 SENTENCES = ("El café llegó a Europa hace más de cuatro siglos y cambió la forma de conversar.",
@@ -106,7 +106,7 @@ def main() -> None:
     cfg = load_config(None, env)
     wanted = ["kokoro-82m", "kokoro-voice-ef-dora", "music-immich-memories"]
     ModelRegistry.from_config(cfg).fetch(wanted + ([] if args.llm == "none" else [cfg.llm.model]))
-    cache, tool, script = ModelCache(cfg), ScriptToVideoTool(), script_of(args.seconds, args.scenes)
+    cache, tool, script = ModelCache(cfg), ScriptToVideoTool().bind(cfg), script_of(args.seconds, args.scenes)
     colours = [(200, 40, 40), (40, 80, 200), (40, 160, 60), (220, 180, 40), (120, 40, 160), (30, 30, 30)]
     for run in range(1, args.runs + 1):
         work = root / f"run{run}"
@@ -147,8 +147,11 @@ def baseline(cache: ModelCache, tool: ScriptToVideoTool, params: dict, files: di
               for i, (s, span) in enumerate(zip(result["scenes"], told.spans, strict=True))]
     width, height = frame_size(params["aspect_ratio"], params["resolution"])
     ctx = ToolContext(params, files, Limits(), work, models=cache)
+    plan = Plan(facts={"fps": cache.cfg.video.fps, "loudness": cache.cfg.video.loudness_lufs})
+    kept = {k: (f.path, None) for k, f in files.items() if k in ("logo", "music_file")}
     started = time.monotonic()
-    compose.render(_timeline(ctx, scenes, wav, width, height), work / "baseline.mp4", workdir=work / "brender",
+    compose.render(_timeline(ctx, plan, scenes, wav, width, height, kept), work / "baseline.mp4",
+                   workdir=work / "brender",
                    cancel=CancelToken())
     return speech, time.monotonic() - started
 

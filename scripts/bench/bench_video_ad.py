@@ -50,7 +50,7 @@ def main() -> None:
     cfg = load_config(None, env)
     wanted = ["isnet-general", "kokoro-82m", "kokoro-voice-af-heart", "music-immich-memories"]
     ModelRegistry.from_config(cfg).fetch(wanted + ([] if args.llm == "none" else [args.llm]))
-    cache, tool = ModelCache(cfg), VideoAdTool()
+    cache, tool = ModelCache(cfg), VideoAdTool().bind(cfg)
     for run in range(1, args.runs + 1):
         work = root / f"run{run}"
         work.mkdir()

@@ -135,12 +135,14 @@ def _fuzz(operation: Any, mode: GenerationMode, key: str, sent: list[str]) -> No
 
 
 def _runs_a_tool(operation: Any) -> bool:
-    """Tool runs (also through the analysis and OpenAI audio and chat routes) and asset uploads: all judge
-    uploaded bytes, tier limits or the configured models, which no schema describes."""
+    """Tool runs (also through the analysis and OpenAI audio and chat routes), asset uploads and brand profiles
+    (a page fetched): all judge uploaded or fetched bytes, tier limits or the configured models, which no
+    schema describes."""
     return operation.method.upper() == "POST" and (
         operation.path.startswith(("/api/v1/tools/", "/v1/audio/", "/v1/chat/", "/api/v1/analysis/",
                                    "/api/generate/"))
-        or operation.path in ("/api/v1/assets", "/api/v1/generate"))
+        or operation.path in ("/api/v1/assets", "/api/v1/generate",
+                              "/api/v1/brand-profiles"))  # its website_url is fetched: no schema says it resolves
 
 
 def _admin_write(operation: Any) -> bool:

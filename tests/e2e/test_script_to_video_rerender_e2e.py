@@ -10,6 +10,7 @@ re-rendered narration. The scenes are planned from the sentences (``planner=sent
 from __future__ import annotations
 
 import copy
+import io
 import json
 import time
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from tests.e2e.conftest import Server, SharedServer, accounts_config, start_module_server
 from tests.e2e.test_script_to_video_e2e import S2V, balance, check_video, expected_charge, fetch, frames_at, heard
@@ -58,7 +60,7 @@ def engine() -> Iterator[Any]:
 def shared(tmp_path_factory: pytest.TempPathFactory, engine: Any) -> Iterator[SharedServer]:
     workflow = tmp_path_factory.mktemp("workflow") / "workflow.json"
     workflow.write_text(WORKFLOW)
-    toml, keys = accounts_config(4)
+    toml, keys = accounts_config(5)
     config = CONFIG.format(url=f"http://127.0.0.1:{engine.server_address[1]}", workflow=workflow)
     server = start_module_server(tmp_path_factory, "s2v-gen", config + toml, models=MODELS)
     yield SharedServer(server, keys)
@@ -70,9 +72,10 @@ def srv(shared: SharedServer) -> Server:
     return shared.view()
 
 
-def submit(srv: Server, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
-    """The job as it ended (any status)."""
-    r = srv.post(S2V, key=srv.key, json=body, headers={"Prefer": "respond-async", **(headers or {})})
+def submit(srv: Server, body: dict[str, Any], headers: dict[str, str] | None = None, **form: Any) -> dict[str, Any]:
+    """The job as it ended (any status); ``form`` (``data=``, ``files=``) posts a multipart form instead."""
+    r = srv.post(S2V, key=srv.key, **(form or {"json": body}),
+                 headers={"Prefer": "respond-async", **(headers or {})})
     assert r.status_code == 202, r.text
     deadline = time.monotonic() + 400
     while time.monotonic() < deadline:
@@ -83,8 +86,8 @@ def submit(srv: Server, body: dict[str, Any], headers: dict[str, str] | None = N
     raise AssertionError("the job did not end")
 
 
-def succeeded(srv: Server, body: dict[str, Any]) -> dict[str, Any]:
-    job = submit(srv, body)
+def succeeded(srv: Server, body: dict[str, Any], **form: Any) -> dict[str, Any]:
+    job = submit(srv, body, **form)
     assert job["status"] == "succeeded", json.dumps(job)[:800]
     return job
 
@@ -164,6 +167,36 @@ def test_rerender_of_an_edited_timeline_speaks_only_the_changed_scene(srv, engin
         assert (r.status_code, r.json()["error_code"]) == (400, "validation_error"), r.text
         assert field in r.json()["details"]["field"] and r.json()["billing"]["charged_usd"] == "0"
     assert balance(srv) == before
+
+
+def white_in_the_top_right(mp4: Path, at: float) -> int:
+    """Pixels of the white logo (drawn at 80 % opacity: red ≈ 210 over the generator's red of 30) in the
+    top-right corner of the frame at ``at`` seconds."""
+    frame = frames_at(mp4, [at])[0]
+    return int((frame[0:200, 480:720, 0] > 150).sum())
+
+
+def test_a_rerender_keeps_the_voice_speed_and_logo_of_the_render_its_timeline_came_from(srv, engine, tmp_path):
+    """Posted back with nothing but the timeline, the narration is the first render's (same voice and speed:
+    every scene comes from the cache) and so is its uploaded logo; a request that names its own speed wins."""
+    engine.mode = "ok"
+    logo = io.BytesIO()
+    Image.new("RGB", (96, 96), (255, 255, 255)).save(logo, "PNG")
+    first = succeeded(srv, {}, data={"script": SCRIPT, "speed": "1.15", **FAST},
+                      files={"logo": ("logo.png", logo.getvalue(), "image/png")})
+    count = len(first["result"]["scenes"])
+    doc = json.loads(fetch(srv, first, "timeline", tmp_path).read_text("utf-8"))
+    assert doc["narration"]["speed"] == 1.15 and len(doc["logo"]["key"]) == 64 and "source" not in doc["logo"]
+    assert white_in_the_top_right(fetch(srv, first, "video", tmp_path), 1.0) > 200
+    second = succeeded(srv, {"timeline": doc, **FAST})
+    res = second["result"]
+    assert res["cache"]["narration"] == {"made": 0, "reused": count}  # the same voice and speed
+    again = json.loads(fetch(srv, second, "timeline", tmp_path).read_text("utf-8"))
+    assert again["narration"] == doc["narration"] and again["logo"]["key"] == doc["logo"]["key"]
+    assert white_in_the_top_right(fetch(srv, second, "video", tmp_path), 1.0) > 200
+    faster = succeeded(srv, {"timeline": doc, "speed": 1.3, **FAST})
+    assert faster["result"]["cache"]["narration"] == {"made": count, "reused": 0}  # the request's own speed
+    assert Decimal(second["billing"]["charged_usd"]) == expected_charge(res["duration"])
 
 
 def test_max_processing_time_mid_render_stops_ffmpeg_charges_zero_and_leaves_no_files(srv, engine, tmp_path):

@@ -13,6 +13,7 @@ from noxus_local.generate.llm.models import TextModels
 from noxus_local.inference.model import ModelNotInstalled
 from noxus_local.tools.base import Limits
 from noxus_local.tools.chat import ChatTool, _json_object
+from noxus_local.tools.plan import Plan
 
 RESULT = {"text": "¡Hola!", "model": "m", "finish_reason": "stop", "created": 5,
           "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}}
@@ -34,10 +35,9 @@ def test_what_we_cannot_answer_is_a_400(body):
 
 
 def test_the_hold_covers_the_prompt_and_every_allowed_token_twice_in_json_mode():
-    tool = ChatTool()
-    assert tool.token_estimate({"prompt_tokens": 30, "max_tokens": 100, "response_format": "text"}) == (30, 100)
-    assert tool.token_estimate({"prompt_tokens": 30, "max_tokens": 100,
-                                "response_format": "json_object"}) == (30 * 2 + 100 + 64, 200)
+    tool, plan = ChatTool(), Plan(facts={"prompt_tokens": 30, "rates": [200, 600, 0]})  # counted by the plan
+    assert tool.token_estimate({"max_tokens": 100, "response_format": "text"}, plan) == (30, 100)
+    assert tool.token_estimate({"max_tokens": 100, "response_format": "json_object"}, plan) == (30 * 2 + 100 + 64, 200)
 
 
 def test_messages_and_stops_are_checked_before_any_money():

@@ -22,10 +22,15 @@ from noxus_local.jobs import backlog
 from noxus_local.jobs import store as jobs
 from noxus_local.jobs.pool import ComputePool
 from noxus_local.jobs.runner import JobRunner
-from noxus_local.tools.base import InputSpec, Limits, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import Limits, Params, Plan, Tool, ToolContext, ToolOutput
 from noxus_local.tools.catalog import Catalog
 
 PRICE = 1000
+
+
+class HoldParams(Params):
+    seconds: float = 0.0
+    cpu: int = 1
 
 
 class HoldTool(Tool):
@@ -33,12 +38,12 @@ class HoldTool(Tool):
 
     slug = "hold"
     title = description = "hold"
-    inputs = (InputSpec("seconds", "number", default=0.0), InputSpec("cpu", "integer", default=1))
+    Params = HoldParams
 
     def resources_for(self, params: dict[str, Any]) -> Mapping[str, int]:
         return {"cpu": params["cpu"]}
 
-    def run(self, ctx: ToolContext) -> ToolOutput:
+    def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         end = time.monotonic() + ctx.params["seconds"]
         while time.monotonic() < end:
             ctx.cancel.check()

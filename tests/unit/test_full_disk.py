@@ -31,7 +31,7 @@ from noxus_local.jobs.recovery import recover_jobs
 from noxus_local.jobs.runner import JobRunner
 from noxus_local.store.db import Database
 from noxus_local.store.space import StorageGuard, is_disk_full
-from noxus_local.tools.base import InputSpec, Limits, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import Limits, Params, Plan, Tool, ToolContext, ToolOutput
 from noxus_local.tools.catalog import Catalog
 
 HOLD = 30_000  # micro-USD: the 0.03 USD the issue saw held
@@ -44,16 +44,20 @@ def fill(path: Path, limit: int | None = None) -> None:
             fh.write(b"\0" * 65536)
 
 
+class FillParams(Params):
+    where: str
+
+
 class FillTool(Tool):
     """Writes until the disk is full: into its work folder (``where=work``, freed when the job is
     failed) or beside the store (``where=beside``, still full when the runner records the failure)."""
 
     slug = "fill"
     title = description = "fill"
-    inputs = (InputSpec("where", "string", required=True),)
+    Params = FillParams
     fsize_limit: int | None = None  # set: the tool first lowers RLIMIT_FSIZE to about this many bytes
 
-    def run(self, ctx: ToolContext) -> ToolOutput:
+    def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         target = ctx.workdir / "big.bin" if ctx.params["where"] == "work" else ctx.workdir.parents[1] / "filler"
         limit = self.fsize_limit
         if limit is not None:  # work: room for the store's next write; beside: none

@@ -19,7 +19,7 @@ from noxus_local.inference.models.vad import SAMPLE_RATE, SileroVad
 from noxus_local.inference.registry.installed import ModelRegistry
 from noxus_local.jobs import store as jobs
 from noxus_local.jobs.runner import JobRunner
-from noxus_local.tools.base import Limits, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import Limits, Plan, Tool, ToolContext, ToolOutput
 from noxus_local.tools.catalog import Catalog
 
 
@@ -117,7 +117,7 @@ class VadTool(Tool):
     slug = "vad"
     title = description = "vad"
 
-    def run(self, ctx: ToolContext) -> ToolOutput:
+    def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         with ctx.models.use(SileroVad) as vad:
             found = vad.speech_segments(np.zeros(SAMPLE_RATE, dtype=np.float32))
         return ToolOutput(b"{}", "vad.json", "application/json", {"segments": found})

@@ -9,6 +9,7 @@ worker in its spec, and handed to ``run(ctx, plan)``, so a job probes its input 
 
 from __future__ import annotations
 
+import inspect
 import json
 import time
 from collections import Counter
@@ -31,10 +32,9 @@ from noxus_local.media.ffmpeg import run_ffmpeg
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.speech.types import Segment, Transcript, Word
 from noxus_local.tools import auto_subtitles, video_analyze
-from noxus_local.tools.base import InputFile, Limits, Plan, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import InputFile, Limits, Plan, Tool, ToolContext
 from noxus_local.tools.catalog import Catalog
-from noxus_local.tools.params import Params
-from noxus_local.tools.spec import InputSpec
+from noxus_local.tools.params import Params, inputs_of
 from noxus_local.tools.wait import WaitParams, WaitTool
 
 BEFORE = json.loads((Path(__file__).parent / "tool_inputs_before_structs.json").read_text())
@@ -63,9 +63,12 @@ def test_a_fields_examples_are_read_off_its_meta() -> None:
     assert examples["language"] == ("es",) and examples["video"] == () and examples["max_lines"] == ()
 
 
-def test_converted_tools_declare_a_struct_and_no_inputs_by_hand() -> None:
-    converted = {t.slug for t in CATALOG.tools.values() if t.Params is not None}
-    assert converted == set(CATALOG.tools) - {"image-analyze-batch", "chat", "script-to-video", "video-ad"}
+def test_every_tool_declares_a_struct_and_runs_from_its_plan() -> None:
+    """No tool lists inputs by hand or runs without its plan: the older contract is gone."""
+    for tool in CATALOG.tools.values():
+        assert issubclass(tool.Params, Params), tool.slug
+        assert tool.inputs == inputs_of(tool.Params), tool.slug
+        assert len(inspect.signature(type(tool).run).parameters) == 3, tool.slug  # (self, ctx, plan)
 
 
 def test_a_field_the_server_sets_is_typed_and_kept_but_listed_nowhere() -> None:
@@ -85,29 +88,6 @@ def test_the_struct_is_what_run_reads_and_the_job_keeps_a_json_dict() -> None:
     assert params == WaitParams(seconds=2.5, cpu=1) and params["seconds"] == params.seconds == 2.5
     assert tool.stored(params) == raw  # absent fields (stop_after) stay absent
     assert tool.plan(params, {}, Limits()) == Plan(units=2.5, resources={"cpu": 1}, work_units=2.5)
-
-
-def test_a_tool_on_the_older_contract_still_runs_and_is_planned_from_its_hooks(tmp_path: Path) -> None:
-    """A tool with hand-written ``inputs`` and ``run(self, ctx)`` (e.g. one written on another branch)."""
-
-    class Echo(Tool):
-        slug, title, description, measures = "echo", "Echo", "Echoes its text.", "characters"
-        inputs = (InputSpec("text", "string", required=True, max_length=10),)
-
-        def units(self, params: dict[str, Any], files: Any) -> float:
-            return float(len(params["text"]))
-
-        def run(self, ctx: ToolContext) -> ToolOutput:
-            ctx.progress(0.5, "echo")
-            return ToolOutput(ctx.params["text"].encode(), "echo.txt", "text/plain")
-
-    tool = Echo()
-    params = tool.validate({"text": "hola"}, {}, Limits())
-    assert tool.typed(params) == params == {"text": "hola"}  # a dict, as before
-    plan = tool.plan(params, {}, Limits())
-    assert (plan.units, plan.resources) == (4.0, {"cpu": 1})
-    out = tool.execute(ToolContext(params=params, files={}, limits=Limits(), workdir=tmp_path), plan)
-    assert out.data == b"hola"
 
 
 def test_a_params_struct_reads_like_a_dict_for_shared_helpers() -> None:
@@ -233,3 +213,17 @@ def test_a_job_queued_before_plans_were_stored_is_planned_when_it_runs(db: Any, 
     env.runner.execute(job_id)
     assert jobs.get(db, job_id)["status"] == "succeeded"
     assert probes["clip.mp4"] == 2  # once at the request, once to plan the old job
+
+
+def test_a_batch_item_refused_at_submission_is_kept_with_its_message_as_text() -> None:
+    """The analysis route records a refused item's error as a ``Text`` (a str in two languages); the job
+    row keeps the plain string, as ``json.dumps`` wrote it before the params were a Struct."""
+    from noxus_local.analysis.batch import failed_item
+    from noxus_local.errors import Text, ValidationError
+
+    tool = CATALOG.resolve("image-analyze-batch")
+    items = [failed_item(0, "a", ValidationError.fields({"data": [Text("falta", "missing")]}))]
+    params = tool.validate({"items": items, "features": ["hash"]}, {}, Limits())
+    stored = tool.stored(tool.typed(params))
+    assert json.dumps(stored) == json.dumps(params) and stored["items"][0]["error"]["code"] == "validation_error"
+    assert tool.plan(tool.typed(params), {}, Limits()) == Plan(units=0.0, resources={"cpu": 1}, work_units=0.0)

@@ -108,7 +108,7 @@ def test_defaults_price_every_tool_including_diagnostics():
                                              "image-analyze", "image-analyze-batch", "text-to-speech",
                                              "video-analyze", "chat", "script-to-video", "auto-clip",
                                              "video-ad", "image-generate", "product-photoshoot",
-                                             "dub-video"}
+                                             "dub-video", "instant-ad"}
     assert cfg.price("script-to-video") == Price("second", 2000, 10_000)
     assert cfg.price("video-analyze") == Price("second", 200, 1000)
     assert cfg.price("text-to-speech") == Price("1k_chars", 15000, 1000)
@@ -185,7 +185,7 @@ def test_a_fixed_only_tool_cannot_take_a_unit():
     class Stamp(Tool):
         slug, title, description = "stamp", "Stamp", "A fixed-price tool."
 
-        def run(self, ctx: ToolContext) -> ToolOutput:
+        def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
             return ToolOutput(b"", "x", "text/plain")
 
     with pytest.raises(ConfigError, match=r"stamp cannot be priced per image \(give it a fixed price\)"):

@@ -16,8 +16,13 @@ from noxus_local.jobs import store as jobs
 from noxus_local.jobs.dispatch import Dispatcher
 from noxus_local.jobs.recovery import recover_jobs
 from noxus_local.jobs.runner import JobRunner
-from noxus_local.tools.base import InputSpec, Limits, OutputFile, Step, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import Limits, OutputFile, Params, Plan, Step, Tool, ToolContext, ToolOutput
 from noxus_local.tools.catalog import Catalog
+
+
+class TextParams(Params):
+    text: str
+    seconds: float = 0.0
 
 
 class SlowTool(Tool):
@@ -25,9 +30,9 @@ class SlowTool(Tool):
 
     slug = "slow"
     title = description = "slow"
-    inputs = (InputSpec("text", "string", required=True), InputSpec("seconds", "number", default=0.0))
+    Params = TextParams
 
-    def run(self, ctx: ToolContext) -> ToolOutput:
+    def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         end = time.monotonic() + ctx.params["seconds"]
         ctx.progress(0.1, "wait")
         while time.monotonic() < end:
@@ -44,10 +49,10 @@ class StagedTool(Tool):
 
     slug = "staged"
     title = description = "staged"
-    inputs = (InputSpec("text", "string", required=True), InputSpec("seconds", "number", default=0.0))
+    Params = TextParams
     steps = (Step("probe", 1), Step("transcribe", 6), Step("render", 3))
 
-    def run(self, ctx: ToolContext) -> ToolOutput:
+    def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         with ctx.step("probe"):
             pass
         with ctx.step("transcribe") as step:

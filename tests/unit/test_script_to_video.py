@@ -17,7 +17,7 @@ from noxus_local.generate.llm.types import Completion
 from noxus_local.generate.scenes import estimate_seconds, group, key_terms, plan_scenes, sentences
 from noxus_local.inference.model import ModelNotInstalled
 from noxus_local.tools.base import Limits
-from noxus_local.tools.script_to_video import ScriptToVideoTool, default_voice, frame_size
+from noxus_local.tools.script_to_video import ScriptToVideoTool, default_voice, frame_size, held_seconds
 
 SCRIPT = ("Las montañas guardan el silencio del invierno. El viento sopla entre los pinos. "
           "El río baja rápido hacia el pueblo, donde los niños juegan en la plaza cada tarde. "
@@ -126,10 +126,12 @@ def test_checks_before_the_hold(bare_cfg):
 
 
 def test_a_script_without_a_text_model_is_planned_from_sentences_and_an_idea_is_503(bare_cfg):
-    tool = ScriptToVideoTool()
+    tool = ScriptToVideoTool().bind(bare_cfg)
     params = tool.validate({"script": SCRIPT}, {}, Limits())
     tool.check_installed(params, bare_cfg)
-    assert (params["planner"], params["llm_installed"], params["voice_id"]) == ("auto", False, "ef_dora")
+    plan = tool.plan(tool.typed(params), {}, Limits())  # the server's facts, frozen in the plan
+    assert (params["planner"], plan.facts["llm"], params["voice_id"]) == ("auto", False, "ef_dora")
+    assert (plan.facts["fps"], plan.facts["loudness"], plan.models) == (25, -16.0, ())
     assert tool._wants_llm(params, 2) and not tool._wants_llm(params, 1)  # visuals to match: the model plans
     forced = tool.validate({"script": SCRIPT, "planner": "llm"}, {}, Limits())
     with pytest.raises(ModelNotInstalled):
@@ -145,8 +147,8 @@ def test_the_hold_covers_the_speech_of_every_voice():
     tool = ScriptToVideoTool()
     params = tool.validate({"script": SCRIPT}, {}, Limits())
     spoken = len(SCRIPT) / 12.7 + 0.35 * (len(group(sentences(SCRIPT))) - 1) + 0.6
-    assert tool.units(params, {}) > spoken
-    assert tool.units({"idea": "x", "duration": 30}, {}) >= 30 * 1.2
+    assert tool.plan(tool.typed(params), {}, Limits()).units > spoken
+    assert held_seconds({"idea": "x", "duration": 30}, None) >= 30 * 1.2
 
 
 def test_caption_words_are_the_script_as_written_not_the_synthesisers_pieces():

@@ -17,7 +17,7 @@ from noxus_local.money import Price
 from noxus_local.speech.types import Word
 from noxus_local.tools.base import Limits
 from noxus_local.tools.catalog import Catalog
-from noxus_local.tools.script_to_video import ScriptToVideoTool, token_rates, token_seconds
+from noxus_local.tools.script_to_video import ScriptToVideoTool, held_seconds, token_rates, token_seconds
 
 
 def doc(*visuals: dict) -> dict:
@@ -56,7 +56,7 @@ def test_the_tool_takes_exactly_one_of_idea_script_or_timeline():
     tool = ScriptToVideoTool()
     params = tool.validate({"timeline": doc({"kind": "designed"}, {"kind": "designed"})}, {}, Limits())
     assert [s["text"] for s in params["timeline"]["scenes"]] == ["Escena 0.", "Escena 1."]
-    assert tool.units(params, {}) > len("Escena 0. Escena 1.") / 15
+    assert tool.plan(tool.typed(params), {}, Limits()).units > len("Escena 0. Escena 1.") / 15
     import json
 
     as_form = tool.validate({"timeline": json.dumps(doc({"kind": "designed"}))}, {}, Limits())  # a form field
@@ -110,10 +110,13 @@ def test_an_ideas_tokens_are_seconds_of_its_price_and_the_hold_covers_them():
     assert rates == [200, 600, 2000.0] and token_seconds(rates, 3000, 500) == 0.45
     assert token_rates(chat, Price("minute", 60_000)) == [200, 600, 1000.0]
     assert token_rates(Price(None, 100), own) is None and token_seconds(None, 9999, 9999) == 0.0
-    tool = ScriptToVideoTool()
-    bare = tool.units({"idea": "x", "duration": 30}, {})
-    priced = tool.units({"idea": "x", "duration": 30, "token_rates": rates}, {})
+    bare = held_seconds({"idea": "x", "duration": 30}, None)
+    priced = held_seconds({"idea": "x", "duration": 30}, rates)
     assert priced - bare == pytest.approx(token_seconds(rates, 2500 + 60 * 30, 300 + 12 * 30), abs=1e-3)
+    # the plan holds them at the configured prices (the defaults here), frozen in its facts for the charge
+    tool = ScriptToVideoTool()
+    plan = tool.plan(tool.typed(tool.validate({"idea": "Un faro", "duration": 30}, {}, Limits())), {}, Limits())
+    assert plan.facts["token_rates"] == rates and plan.units == pytest.approx(priced)
 
 
 def test_an_idea_job_is_charged_more_than_the_same_video_from_a_script_never_above_its_hold():
@@ -132,3 +135,47 @@ def test_an_idea_job_is_charged_more_than_the_same_video_from_a_script_never_abo
     script, idea = charged(12.4), charged(round(12.4 + extra, 3))
     assert idea - script == (3100 * 200 + 420 * 600) // 1000 == 872 and idea <= row["hold_micros"]
     assert charged(round(30.0 + extra, 3)) == row["hold_micros"]  # never above the hold
+
+
+def test_a_rerender_takes_voice_music_and_logo_from_its_timeline_unless_the_request_gives_them(tmp_path):
+    """issue 20's leftover: the timeline.json of a render names its voice, music and logo (the logo and a
+    music file by their key in the account's cache); posted back, they are used unless overridden."""
+    tool, key = ScriptToVideoTool(), "ab" * 32
+    posted = {**doc({"kind": "designed"}), "narration": {"voice_id": "em_alex", "language": "es", "speed": 1.2},
+              "music": {"track": "calm", "volume": 0.2}, "logo": {"key": key, "position": "top_left"}}
+    params = tool.validate({"timeline": posted}, {}, Limits())
+    assert (params["voice_id"], params["speed"], params["music"], params["music_volume"], params["logo_position"],
+            params["kept"]) == ("em_alex", 1.2, "calm", 0.2, "top_left", {"logo": key})
+    assert tool.typed(params).kept == {"logo": key} and "kept" not in [i.name for i in tool.inputs]
+    own = tool.validate({"timeline": posted, "voice_id": "ef_dora", "music": "none", "speed": "1",
+                         "logo_position": "bottom_right"}, {}, Limits())
+    assert (own["voice_id"], own["speed"], own["music"], own["music_volume"], own["logo_position"]) == \
+        ("ef_dora", 1.0, "none", 0.2, "bottom_right")
+    # a request that uploads its own logo or music file keeps it; values a field would refuse are not taken
+    odd = {**posted, "narration": {"voice_id": 7, "speed": 9}, "music": {"key": key, "volume": "loud"}}
+    from PIL import Image
+
+    from noxus_local.tools.base import InputFile
+
+    Image.new("RGB", (8, 8), (255, 0, 0)).save(tmp_path / "mine.png")
+    upload = InputFile(tmp_path / "mine.png", "mine.png", "image/png", (tmp_path / "mine.png").stat().st_size)
+    mine = tool.validate({"timeline": odd}, {"logo": upload}, Limits())
+    assert (mine["voice_id"], mine["speed"], mine["music"], mine["music_volume"]) == ("ef_dora", 1.0, "none", 0.35)
+    assert mine["kept"] == {"music_file": key}
+
+
+def test_a_renders_logo_is_kept_by_its_key_and_found_again_by_the_same_account(tmp_path):
+    from noxus_local.tools.base import ToolContext
+    from noxus_local.tools.script_to_video import _keep, _kept
+
+    cache = PartCache(tmp_path / "cache", 10 * 2**20)
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(b"\x89PNG fake logo bytes")
+    ctx = ToolContext(params={}, files={}, limits=Limits(), workdir=tmp_path, account_id="acct_1")
+    key = _keep(cache, ctx, "logo", logo)
+    assert key is not None and _keep(cache, ctx, "logo", logo) == key  # the same bytes, the same entry
+    again = _kept(cache, ctx, "logo", key)
+    assert again is not None and again.read_bytes() == logo.read_bytes() and again.parent == tmp_path
+    other = ToolContext(params={}, files={}, limits=Limits(), workdir=tmp_path, account_id="acct_2")
+    assert _kept(cache, other, "logo", key) is None  # another account's cache never has it
+    assert _kept(cache, ctx, "logo", "cd" * 32) is None and _kept(None, ctx, "logo", key) is None
