@@ -14,6 +14,7 @@ import json
 import sys
 from typing import Any
 
+from noxus_local.admin.audit import Actor, record
 from noxus_local.cli.base import command as _cmd
 from noxus_local.cli.base import group as _group
 from noxus_local.cli.base import iso_time
@@ -100,6 +101,9 @@ def cmd_keys_create(args: argparse.Namespace, cfg: Config) -> int:
                                environment=args.env, scopes=args.scopes, tools=args.tools,
                                expires_at=iso_time(args.expires))
     budget = _apply_budget(db, key_id, args)
+    # the audit log (``noxus-local admin audit``) names the OS user; never the plain key
+    record(db, Actor.cli(), "key.create", key_id, {"account_id": args.account, "name": args.name,
+                                                  "environment": args.env, "budget": budget})
     if args.json:
         print(json.dumps({"id": key_id, "key": plain, "account": args.account, "environment": args.env,
                           "budget": budget}))
@@ -136,6 +140,7 @@ def cmd_keys_update(args: argparse.Namespace, cfg: Config) -> int:
     except ValidationError as exc:
         print(f"error: {_budget_error(exc)}", file=sys.stderr)
         return 2
+    record(db, Actor.cli(), "key.budget", args.key_id, {"budget": budget})
     if args.json:
         print(json.dumps({"id": args.key_id, "budget": budget}))
     else:
@@ -160,19 +165,23 @@ def cmd_keys_list(args: argparse.Namespace, cfg: Config) -> int:
 
 def cmd_keys_revoke(args: argparse.Namespace, cfg: Config) -> int:
     from noxus_local.accounts.keys import revoke_key
-    if not revoke_key(_db(cfg), args.key_id):
+    db = _db(cfg)
+    if not revoke_key(db, args.key_id):
         print(f"error: no active key {args.key_id}", file=sys.stderr)
         return 1
+    record(db, Actor.cli(), "key.revoke", args.key_id, {})
     print(f"revoked {args.key_id}")
     return 0
 
 
 def cmd_keys_rotate(args: argparse.Namespace, cfg: Config) -> int:
     from noxus_local.accounts.keys import rotate_key
+    db = _db(cfg)
     try:
-        plain, key_id = rotate_key(_db(cfg), args.key_id)
+        plain, key_id = rotate_key(db, args.key_id)
     except KeyError:
         print(f"error: no active key {args.key_id}", file=sys.stderr)
         return 1
+    record(db, Actor.cli(), "key.rotate", args.key_id, {"new_key_id": key_id})
     print(f"revoked {args.key_id}\nnew key id: {key_id}\nkey (shown only once): {plain}")
     return 0
