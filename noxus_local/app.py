@@ -28,13 +28,13 @@ from noxus_local.api import apex_routes as apex_api
 from noxus_local.api import asset_routes as assets_api
 from noxus_local.api import chat_routes as chat_api
 from noxus_local.api import cta_routes as cta
+from noxus_local.api import deps, openapi, worker_routes
 from noxus_local.api import file_routes as files
 from noxus_local.api import job_routes as jobs_api
 from noxus_local.api import metrics_routes as metrics_api
 from noxus_local.api import music_routes as music_api
 from noxus_local.api import openai_routes as openai_api
 from noxus_local.api import openai_speech_routes as openai_speech
-from noxus_local.api import openapi, worker_routes
 from noxus_local.api import status_routes as status
 from noxus_local.api import tool_routes as tools
 from noxus_local.api import video_routes as video
@@ -100,6 +100,8 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
         # OPTIONS first: registered before a path's methods, Litestar adds no stale one of its own
         route_handlers=[*options_handlers(handlers), *handlers, *openapi.asset_routers()],
         exception_handlers={Exception: handle},
+        # services, settings and the authenticated principal, by parameter name (api/deps.py)
+        dependencies=deps.DEPENDENCIES, signature_types=deps.SIGNATURE_TYPES,
         on_startup=[on_startup], on_shutdown=[on_shutdown],
         request_max_body_size=int(cfg.server.max_body_mb * 1024 * 1024),
         openapi_config=openapi.openapi_config(),

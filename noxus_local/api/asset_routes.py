@@ -26,8 +26,8 @@ from litestar.params import FromPath
 from litestar.response import File
 
 from noxus_local.accounts.keys import Principal
-from noxus_local.api.auth import require_principal, require_scope
-from noxus_local.api.deps import services_of
+from noxus_local.api.auth import require_scope
+from noxus_local.api.deps import PrincipalDep, ServicesDep
 from noxus_local.api.envelope import json_response
 from noxus_local.assets import store as assets
 from noxus_local.errors import NotFound, Text, UnsupportedMediaType, ValidationError, one_of
@@ -43,9 +43,7 @@ CONTENT_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'un
 
 
 @post("/api/v1/assets", status_code=201)
-async def upload_asset(request: Request[Any, Any, Any]) -> Response[bytes]:
-    svc = services_of(request)
-    principal = await require_principal(request)
+async def upload_asset(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> Response[bytes]:
     require_scope(principal, "tools:run")
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "multipart/form-data":
         raise UnsupportedMediaType(details={"accepted": ["multipart/form-data"]})
@@ -64,9 +62,7 @@ async def upload_asset(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 
 @get("/api/v1/assets")
-async def list_assets(request: Request[Any, Any, Any]) -> Response[bytes]:
-    principal = await require_principal(request)
-    svc = services_of(request)
+async def list_assets(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> Response[bytes]:
     q = request.query_params
     limit = _int_param(q.get("limit"), "limit", 20, 1, 100)
     offset = _int_param(q.get("offset"), "offset", 0, 0, 10**9)
@@ -79,25 +75,22 @@ async def list_assets(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 
 @get("/api/v1/assets/{asset_id:str}")
-async def show_asset(request: Request[Any, Any, Any], asset_id: FromPath[str]) -> Response[bytes]:
-    principal = await require_principal(request)
-    svc = services_of(request)
+async def show_asset(request: Request[Any, Any, Any],
+                     svc: ServicesDep, principal: PrincipalDep, asset_id: FromPath[str]) -> Response[bytes]:
     return json_response(request, _view(request, svc, svc.assets.get(asset_id, principal.account_id)))
 
 
 @delete("/api/v1/assets/{asset_id:str}", status_code=200)
-async def delete_asset(request: Request[Any, Any, Any], asset_id: FromPath[str]) -> Response[bytes]:
-    principal = await require_principal(request)
+async def delete_asset(request: Request[Any, Any, Any],
+                       svc: ServicesDep, principal: PrincipalDep, asset_id: FromPath[str]) -> Response[bytes]:
     require_scope(principal, "tools:run")
-    svc = services_of(request)
     await to_thread.run_sync(svc.assets.delete, asset_id, principal.account_id)
     return json_response(request, {"deleted": True, "assetId": asset_id})
 
 
 @get("/api/v1/assets/{asset_id:str}/content")
-async def asset_content(request: Request[Any, Any, Any], asset_id: FromPath[str]) -> File:
+async def asset_content(request: Request[Any, Any, Any], svc: ServicesDep, asset_id: FromPath[str]) -> File:
     """The publicUrl: no key, the signature is the permission (strict ASCII, never a 500)."""
-    svc = services_of(request)
     expires, sig = request.query_params.get("expires", ""), request.query_params.get("sig", "")
     if not (assets.ASSET_ID.fullmatch(asset_id) and _DIGITS.fullmatch(expires) and _SIG.fullmatch(sig)
             and svc.files.verify_asset(asset_id, int(expires), sig)):

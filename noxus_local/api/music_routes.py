@@ -27,8 +27,7 @@ from litestar import Request, Response, get
 from litestar.params import FromPath
 from litestar.response import File
 
-from noxus_local.api.auth import require_principal
-from noxus_local.api.deps import services_of
+from noxus_local.api.deps import ServicesDep, authenticated, services_of
 from noxus_local.api.envelope import json_response
 from noxus_local.api.file_routes import _signature
 from noxus_local.compose.music import MODEL_ID, MusicLibrary, Track
@@ -44,10 +43,8 @@ LICENSE = "MIT"
 CREDIT = "immich-memories-music 0.1.0: generated with ACE-Step 1.5, no third-party material; no attribution required"
 
 
-@get("/api/v1/music")
-async def list_music(request: Request[Any, Any, Any]) -> Response[bytes]:
-    await require_principal(request)
-    svc = services_of(request)
+@get("/api/v1/music", guards=[authenticated])
+async def list_music(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[bytes]:
     library = library_of(request)
     mood = request.query_params.get("mood")
     if mood is not None and mood not in library.moods():
@@ -58,9 +55,8 @@ async def list_music(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 
 @get("/api/v1/music/{track_id:str}/preview")
-async def music_preview(request: Request[Any, Any, Any], track_id: FromPath[str]) -> File:
+async def music_preview(request: Request[Any, Any, Any], svc: ServicesDep, track_id: FromPath[str]) -> File:
     """The track itself (Opus), by its signed URL: no key, the signature is the permission."""
-    svc = services_of(request)
     expires, sig = _signature(request)
     if not TRACK_ID.fullmatch(track_id) or not svc.files.verify(PREVIEW_SIGNER, track_id, expires, sig):
         raise NotFound(details={"reason": "invalid_or_expired_signature"})

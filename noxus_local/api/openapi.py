@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
 
+import msgspec
 import openapi_ui_bundles.redoc
 import openapi_ui_bundles.swagger_ui
 from litestar import Request, Router
@@ -50,6 +51,7 @@ REDOC = f"{STATIC}/redoc"
 FAVICON = f"<link rel='icon' type='image/png' href='{SWAGGER}/favicon-32x32.png'>"
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 RUN_TOOL = ("post", "/api/v1/tools/{name}")
+REF = "#/components/schemas/{name}"
 
 log = logging.getLogger("noxus_local.api.openapi")
 
@@ -115,7 +117,8 @@ def document(schema: dict[str, Any], svc: Services | None = None,
     catalog = [t.describe(svc.cfg.price(t.slug)) for t in tools] if svc is not None else []
     locale = svc.locale if svc is not None else "es"
     components = doc.setdefault("components", {})
-    components.setdefault("schemas", {}).update({**spec.SCHEMAS, **tool_input_schemas(tools)})
+    components.setdefault("schemas", {}).update({**spec.SCHEMAS, **params_components(tools),
+                                                 **tool_input_schemas(tools)})
     schemes = {**spec.SECURITY_SCHEMES, spec.WORKER_SECURITY: spec.WORKER_SCHEME} if multi_host else \
         spec.SECURITY_SCHEMES
     components.update(securitySchemes=schemes, headers=spec.HEADERS,
@@ -147,7 +150,7 @@ def operation(generated: dict[str, Any], op: spec.Op | None, tools: list[Tool],
               catalog: list[dict[str, Any]]) -> dict[str, Any]:
     """One operation from the table; a route missing from it keeps Litestar's text (a test flags it)."""
     if op is None:
-        return {**generated, "parameters": [*generated.get("parameters", []), _header_param("XRequestId")]}
+        return declared(generated)
     out: dict[str, Any] = {
         "tags": [op.tag], "summary": op.summary, "description": op.description,
         "operationId": op.operation_id,
@@ -159,6 +162,34 @@ def operation(generated: dict[str, Any], op: spec.Op | None, tools: list[Tool],
         out["requestBody"] = tool_request_body(tools)
     elif op.request_body is not None:
         out["requestBody"] = op.request_body
+    return out
+
+
+def declared(generated: dict[str, Any]) -> dict[str, Any]:
+    """An operation its route declares (``api.docs.operation`` on the decorator), as Litestar generated it,
+    plus what every operation shares: the X-Request-Id parameter and header, the rate-limit headers of
+    authenticated routes, Retry-After on 429/503, and error examples pointing at this server's locale."""
+    out = {**generated, "parameters": [*generated.get("parameters", []), _header_param("XRequestId")]}
+    out.setdefault("security", [])
+    auth = any(spec.BEARER[0].keys() & s.keys() for s in out["security"])
+    responses = {}
+    for status, response in generated.get("responses", {}).items():
+        response = {**response, "headers": {**response.get("headers", {}), "X-Request-Id": _header("X-Request-Id")}}
+        code = int(status)
+        if auth and (code < 300 or code == 429):
+            response["headers"].update({name: _header(name) for name in spec.RATE_HEADERS})
+        if code in (429, 503):
+            response["headers"]["Retry-After"] = _header("Retry-After")
+        for body in response.get("content", {}).values():  # Litestar keeps an Example's id in the document
+            for example in body.get("examples", {}).values():
+                example.pop("id", None)
+        if code >= 400:
+            response["content"] = {media: {**body, "examples": {
+                name: {"$ref": f"#/components/examples/{name}"} if name in MESSAGES else example
+                for name, example in body.get("examples", {}).items()}}
+                for media, body in response.get("content", {}).items()}
+        responses[status] = response
+    out["responses"] = responses
     return out
 
 
@@ -327,6 +358,55 @@ def tool_input_schemas(tools: list[Tool]) -> dict[str, Any]:
     return out
 
 
+def params_components(tools: list[Tool]) -> dict[str, Any]:
+    """The components the tools' params Structs refer to (nested Structs, enums), from msgspec."""
+    params = [t.Params for t in tools if t.Params is not None]
+    if not params:
+        return {}
+    _, components = msgspec.json.schema_components(params, ref_template=REF)
+    return {name: schema for name, schema in components.items() if name not in {p.__name__ for p in params}}
+
+
+def _params_fields(tool: Tool) -> tuple[dict[str, Any], list[str]]:
+    """A tool's fields as its params Struct declares them (msgspec's JSON Schema: types, bounds, enums,
+    defaults, descriptions, examples), minus the server-set ``Internal`` ones, and the required names.
+
+    ``T | None = None`` is written as ``T``: an absent field is how a client leaves it unset.
+    """
+    assert tool.Params is not None
+    (_,), components = msgspec.json.schema_components([tool.Params], ref_template=REF)
+    struct = components[tool.Params.__name__]
+    listed = {item.name: item for item in tool.inputs if item.type != "file"}
+    props: dict[str, Any] = {}
+    for name, schema in struct.get("properties", {}).items():
+        if name not in listed:  # an Internal field
+            continue
+        props[name] = _field_schema(schema, listed[name])
+    required = [name for name in struct.get("required", []) if name in listed]
+    return props, required
+
+
+def _field_schema(schema: dict[str, Any], item: InputSpec) -> dict[str, Any]:
+    out = dict(schema)
+    arms = out.pop("anyOf", None)
+    if arms is not None:
+        kept = [a for a in arms if a != {"type": "null"}]
+        if len(kept) == 1:
+            out = {**kept[0], **out}
+        else:
+            out["anyOf"] = kept
+    if out.get("default", 0) is None:
+        del out["default"]
+    if "type" not in out and "anyOf" not in out:  # msgspec leaves it off enums and Any; the catalog's type
+        out["type"] = _TYPES[item.type]
+    if item.type == "color":
+        note = "Color: #rgb, #rrggbb, #rrggbbaa or black, white, red, green, blue, yellow, transparent."
+        out["description"] = " ".join(filter(None, [out.get("description"), note]))
+    if item.required and out.get("type") == "string":
+        out.setdefault("minLength", 1)  # the server reads "" as absent, so a required text must have one
+    return out
+
+
 def _component(tool: Tool, kind: str) -> str:
     return "".join(part.title() for part in tool.slug.split("-")) + f"{kind}Input"
 
@@ -335,6 +415,8 @@ def _input_object(tool: Tool, multipart: bool) -> dict[str, Any]:
     props: dict[str, Any] = {}
     required: list[str] = []
     files = [s.name for s in tool.inputs if s.type == "file"]
+    # a tool with a params Struct: its fields' schemas come from the Struct; the older contract: InputSpec
+    declared, declared_required = _params_fields(tool) if tool.Params is not None else ({}, [])
     for item in tool.inputs:
         if item.type == "file":
             props.update(_file_refs(item.name))
@@ -342,9 +424,12 @@ def _input_object(tool: Tool, multipart: bool) -> dict[str, Any]:
             props[f"{item.name}_base64"] = _str(f"The `{item.name}` file as base64 (or `content_base64`)",
                                                 contentEncoding="base64")
             continue
-        props[item.name] = _file_list(item, multipart) if item.name in tool.file_lists else _input_field(item)
-        if item.required and item.type != "file":  # a file may come by part, asset id or URL (anyOf below)
-            required.append(item.name)
+        if item.name in tool.file_lists:
+            props[item.name] = _file_list(item, multipart)
+        else:
+            props[item.name] = declared.get(item.name) or _input_field(item)
+        if item.type != "file" and (item.name in declared_required if item.name in declared else item.required):
+            required.append(item.name)  # a file may come by part, asset id or URL (anyOf below)
     if files and not multipart:
         props["content_base64"] = _str(f"The `{files[0]}` file as base64; a `data:` URI prefix is tolerated",
                                        contentEncoding="base64")

@@ -212,33 +212,6 @@ SCHEMAS: dict[str, Any] = {
     "ToolAccepted": _ok({"tool": _str(), "job_id": _str(), "status": _str(enum=["queued", "running"]),
                          "location": _str("Poll this path for the result")},
                         ("tool", "job_id", "status", "location")),
-    "Ping": _ok({"status": {"const": "ok"},
-                 "api_key": _obj({"key_hint": _str(), "environment": _str(enum=["test", "live"])}),
-                 "account": _obj({"tier": _str(), "status": _str(enum=["active", "suspended"])})},
-                ("status", "api_key", "account")),
-    "Balance": _ok({"balance": _obj({"currency": {"const": "USD"}, "balance_usd": USD,
-                                     "available_usd": {**USD, "description": "Balance minus open holds"},
-                                     "lifetime_spent_usd": USD},
-                                    ("currency", "balance_usd", "available_usd", "lifetime_spent_usd")),
-                    "environment": _str(enum=["test", "live"])}, ("balance",)),
-    "Usage": _ok({
-        "period_days": _int(), "environment": _str(),
-        "by_tool": {"type": "array", "items": _obj({
-            "tool": _str(), "jobs": _int(), "succeeded": _int(), "failed": _int(), "spent_usd": USD,
-            "units": {"type": "object", "additionalProperties": {"type": "number"},
-                      "description": "Per-unit tools only: units charged, by unit (`{\"second\": 12.5}`)"}})},
-        "by_day": {"type": "array", "items": _obj({"day": _str(format="date"), "tool": _str(),
-                                                   "jobs": _int(), "spent_usd": USD})},
-        "current_window": _obj({"successful_jobs": _int(), "limit": _int(), "window_seconds": _int(),
-                                "reset_at": _int("unix seconds")}),
-        "tier": {"type": "object", "additionalProperties": True},
-    }, ("period_days", "by_tool", "by_day", "current_window", "tier")),
-    "Health": _ok({"status": _str("`degraded` while the data dir's disk is below `[storage] min_free_mb` "
-                                  "(new work then gets 507 `insufficient_storage`)", enum=["ok", "degraded"]),
-                   "storage": _obj({"free_mb": _int("Free space of the data dir's disk, MB"),
-                                    "min_free_mb": _int("`[storage] min_free_mb` (0 = no guard)"),
-                                    "ok": {"type": "boolean"}}, ("free_mb", "min_free_mb", "ok"))},
-                  ("status", "storage")),
     "ToolInputSpec": _obj({
         "name": _str(), "type": _str(enum=["string", "integer", "number", "boolean", "file", "color", "object"]),
         "required": {"type": "boolean"}, "default": {}, "allowed_values": {"type": "array"},
@@ -532,43 +505,6 @@ STEP_ID_PARAM = {"name": "n", "in": "path", "required": True, "description": "Th
                  "schema": _str(pattern=r"^\d+$"), "example": "2"}
 
 OPERATIONS: dict[tuple[str, str], Op] = {
-    ("post", "/api/v1/ping"): Op(
-        "ping", "Account", "Check the API key",
-        "Validates the key and answers 200 when the connection is ready (seed 000 \"First API calls\"). "
-        "No job, no charge.", "Ping",
-        {"ok": _envelope({"status": "ok", "api_key": {"key_hint": "noxus_test_Sgkr", "environment": "test"},
-                          "account": {"tier": "free", "status": "active"}})}),
-    ("get", "/api/v1/balance"): Op(
-        "getBalance", "Account", "Read the API USD balance",
-        "The balance of the key's environment. `available_usd` is the balance minus holds of running jobs. "
-        "Reading it moves no money.", "Balance",
-        {"ok": _envelope({"balance": {"currency": "USD", "balance_usd": "10", "available_usd": "10",
-                                      "lifetime_spent_usd": "0"}, "environment": "test"})}),
-    ("get", "/api/v1/usage"): Op(
-        "getUsage", "Account", "Spend and jobs per tool and per day",
-        "Jobs and USD spent in the last `days` days for the key's account and environment, the current "
-        "successful-jobs window and the tier's limits.", "Usage",
-        {"ok": _envelope({
-            "period_days": 30, "environment": "test",
-            "by_tool": [{"tool": "qr", "jobs": 2, "succeeded": 1, "failed": 0, "spent_usd": "0.002"}],
-            "by_day": [{"day": "2026-05-25", "tool": "qr", "jobs": 2, "spent_usd": "0.002"}],
-            "current_window": {"successful_jobs": 1, "limit": 60, "window_seconds": 3600, "reset_at": 1779721445},
-            "tier": {"name": "free", "jobs_per_hour": 60, "requests_per_minute": 120, "concurrent_jobs": 1,
-                     "max_upload_mb": 25.0, "max_image_pixels": 40000000, "max_video_seconds": 120,
-                     "max_batch_images": 10, "max_audio_seconds": 900, "max_output_mb": 200.0,
-                     "storage_quota_mb": 500.0}})},
-        errors=("validation_error", *AUTH_ERRORS),
-        parameters=({"name": "days", "in": "query", "required": False,
-                     "description": "Days back from now, 1-365",
-                     "schema": _int(default=30, minimum=1, maximum=365)},)),
-    ("get", "/api/v1/health"): Op(
-        "health", "System", "Liveness",
-        "No key and no database: for load balancers and monitors. Always 200 while the server runs; "
-        "`status` is `degraded` while the data dir's disk has less free space than `[storage] min_free_mb`.",
-        "Health",
-        {"ok": _envelope({"status": "ok", "storage": {"free_mb": 48213, "min_free_mb": 256, "ok": True}}),
-         "disk low": _envelope({"status": "degraded", "storage": {"free_mb": 7, "min_free_mb": 256, "ok": False}})},
-        auth=False, errors=("internal_error",)),
     ("get", "/api/v1/tools"): Op(
         "listTools", "Tools", "List the tool catalog",
         "Every active tool: slug, Spanish aliases, inputs (type, required, default, allowed values), "

@@ -20,8 +20,8 @@ from litestar import Request, Response, delete, get, post
 from litestar.params import FromPath
 from litestar.response import File
 
-from noxus_local.api.auth import require_principal, require_scope
-from noxus_local.api.deps import services_of
+from noxus_local.api.auth import require_scope
+from noxus_local.api.deps import PrincipalDep, ServicesDep, authenticated
 from noxus_local.api.envelope import json_response
 from noxus_local.api.file_routes import _signature
 from noxus_local.api.inputs import ascii_int, json_object
@@ -35,9 +35,7 @@ FILTERS = ("gender", "accent", "age", "language", "q")
 
 
 @get("/api/v1/voices")
-async def list_voices(request: Request[Any, Any, Any]) -> Response[bytes]:
-    principal = await require_principal(request)
-    svc = services_of(request)
+async def list_voices(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> Response[bytes]:
     q = request.query_params
     limit = ascii_int(q.get("limit"), "limit", 50, 1, 100)
     offset = ascii_int(q.get("offset"), "offset", 0, 0, 10**6)
@@ -53,42 +51,37 @@ async def list_voices(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 
 @post("/api/v1/voices", status_code=201)
-async def create_voice(request: Request[Any, Any, Any]) -> Response[bytes]:
+async def create_voice(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> Response[bytes]:
     """An account-private voice from ``{"name", "mix": {voice_id: weight}}``; 201 with the voice.
 
     Making one runs no tool and costs nothing, so it takes no hold and no
     Idempotency-Key: a retried POST makes a second voice, which DELETE removes.
     """
-    principal = await require_principal(request)
     require_scope(principal, "tools:run")
-    svc = services_of(request)
     body = json_object(await request.body())
     info = await to_thread.run_sync(svc.voices.create, principal.account_id, body.get("name"), body.get("mix"))
     return json_response(request, {"voice": _signed(svc, voices.view(svc.cfg, info))}, status=201)
 
 
 @get("/api/v1/voices/{voice_id:str}")
-async def show_voice(request: Request[Any, Any, Any], voice_id: FromPath[str]) -> Response[bytes]:
-    principal = await require_principal(request)
-    svc = services_of(request)
+async def show_voice(request: Request[Any, Any, Any],
+                     svc: ServicesDep, principal: PrincipalDep, voice_id: FromPath[str]) -> Response[bytes]:
     info = VOICES.get(voice_id) or await to_thread.run_sync(svc.voices.get, voice_id, principal.account_id)
     return json_response(request, {"voice": _signed(svc, voices.view(svc.cfg, info))})
 
 
 @delete("/api/v1/voices/{voice_id:str}", status_code=200)
-async def delete_voice(request: Request[Any, Any, Any], voice_id: FromPath[str]) -> Response[bytes]:
+async def delete_voice(request: Request[Any, Any, Any],
+                       svc: ServicesDep, principal: PrincipalDep, voice_id: FromPath[str]) -> Response[bytes]:
     """Deletes one of the account's custom voices (a premade or another account's voice: 404)."""
-    principal = await require_principal(request)
     require_scope(principal, "tools:run")
-    svc = services_of(request)
     await to_thread.run_sync(svc.voices.delete, voice_id, principal.account_id)
     voices.preview_file(svc.cfg, voice_id).unlink(missing_ok=True)
     return json_response(request, {"deleted": True, "voice_id": voice_id})
 
 
 @get("/api/v1/voices/{voice_id:str}/preview")
-async def voice_preview(request: Request[Any, Any, Any], voice_id: FromPath[str]) -> File:
-    svc = services_of(request)
+async def voice_preview(request: Request[Any, Any, Any], svc: ServicesDep, voice_id: FromPath[str]) -> File:
     expires, sig = _signature(request)
     info = VOICES.get(voice_id) or await to_thread.run_sync(svc.voices.signed, voice_id)
     if info is None or not svc.files.verify(PREVIEW_SIGNER, voice_id, expires, sig):
@@ -97,9 +90,8 @@ async def voice_preview(request: Request[Any, Any, Any], voice_id: FromPath[str]
     return File(path=path, filename=f"{voice_id}.mp3", media_type="audio/mpeg", content_disposition_type="inline")
 
 
-@post("/api/v1/voices/clone")
+@post("/api/v1/voices/clone", guards=[authenticated])
 async def clone_voice(request: Request[Any, Any, Any]) -> Response[bytes]:
-    await require_principal(request)
     raise ToolUnavailable(Text("clonar una voz necesita un modelo de clonación, y no hay ninguno disponible sin "
                                "conexión; mezcla voces (POST /api/v1/voices con \"mix\")",
                                "voice cloning needs a cloning model, and none is available offline; "
