@@ -18,6 +18,7 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, route
 from litestar.exceptions import HTTPException
+from litestar.exceptions import ValidationException as LitestarValidation
 from litestar.handlers import HTTPRouteHandler
 
 from noxus_local.api import account_routes as account
@@ -156,8 +157,20 @@ def _as_noxus(exc: Exception, cfg: Config) -> NoxusError:
             return MethodNotAllowed(headers={"Allow": allow} if allow else None)
         if status == 415:
             return UnsupportedMediaType()
+        if isinstance(exc, LitestarValidation) and _field_errors(exc):  # a declared parameter or body
+            return ValidationError.fields(_field_errors(exc))
         if 400 <= status < 500:
             return ValidationError(details={"reason": str(exc.detail)[:200]} if exc.detail else None)
         return InternalError()
     log.exception("unhandled error", exc_info=exc)
     return InternalError()
+
+
+def _field_errors(exc: LitestarValidation) -> dict[str, list[str]]:
+    """Litestar's own validation of a typed parameter (``extra``: ``[{"key", "message", "source"}]``) in the
+    contract's shape, ``details.field_errors``, never Litestar's default 400 body."""
+    out: dict[str, list[str]] = {}
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict) and item.get("key"):
+            out.setdefault(str(item["key"])[:100], []).append(str(item.get("message", "invalid"))[:200])
+    return out

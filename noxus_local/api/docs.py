@@ -23,6 +23,7 @@ from typing import Any
 
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
+from litestar.params import Parameter, ParameterKwarg
 
 from noxus_local.api.envelope import MESSAGES, error_body
 from noxus_local.api.schemas import Error
@@ -66,3 +67,12 @@ def error_responses(codes: tuple[str, ...]) -> dict[int, ResponseSpec]:
             examples=[Example(id=code, summary=f"{status} {code}",
                               value=error_body(RID, ERRORS_BY_CODE[code](), "en")) for code in found])
     return out
+
+
+def text_param(description: str, **schema: Any) -> ParameterKwarg:
+    """A query parameter the handler reads as text with our strict readers (``inputs.ascii_int``: ASCII
+    digits, bounds, a named 400), documented as what it is: ``text_param("1-100", type="integer",
+    minimum=1, maximum=100)`` on ``limit: Annotated[str | None, ...] = None``. Litestar's own coercion
+    would accept what the contract refuses (``"²"``, ``"+5"``) and answer in its own words."""
+    return Parameter(description=description or None, required=False, schema_extra={"one_of": None,
+                                                                                     "type": "string", **schema})

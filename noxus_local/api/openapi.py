@@ -174,6 +174,10 @@ def declared(generated: dict[str, Any]) -> dict[str, Any]:
     auth = any(spec.BEARER[0].keys() & s.keys() for s in out["security"])
     responses = {}
     for status, response in generated.get("responses", {}).items():
+        media = next(iter(response.get("content", {}).values()), {})
+        if status == "400" and media.get("schema", {}).get("$ref") != _schema("Error")["$ref"]:
+            # Litestar's own for typed parameters; app.py answers it as our validation_error envelope
+            response = error_response(400, ["validation_error"])
         response = {**response, "headers": {**response.get("headers", {}), "X-Request-Id": _header("X-Request-Id")}}
         code = int(status)
         if auth and (code < 300 or code == 429):

@@ -156,3 +156,43 @@ class Latency(Envelope, kw_only=True):
     latency_ms_per_unit: Annotated[int | None, Meta(description="null when no job finished in the window")]
     sample_jobs: Count
     window_seconds: int
+
+
+DateTime = Annotated[str, Meta(extra_json_schema={"extra": {"format": "date-time"}})]
+
+
+class Pagination(Struct):
+    limit: int
+    offset: Count
+    total: Count
+    has_more: bool
+
+
+class Asset(Struct, kw_only=True):
+    """An uploaded file (seed 003), as ``assets.store.view`` shows it."""
+
+    assetId: Annotated[str, Meta(description="Use it as `<field>_asset_id` in tool calls",  # noqa: N815
+                                 examples=["asset_5b1c0e8f2a9d4c7e1f3a6b2d"])]
+    type: Annotated[Literal["image", "audio", "video"], Meta(description="From the file's bytes, never its name")]
+    category: Literal["product_image", "logo", "music", "audio", "video", "image"]
+    mime_type: str
+    size_bytes: Count
+    filename: str
+    sha256: Annotated[str, Meta(description="Assets are stored once per account by SHA-256")]
+    created_at: DateTime
+    publicUrl: Annotated[str, Meta(description="Signed, expiring URL of the file; no key needed")]  # noqa: N815
+
+
+class AssetDetail(Asset, kw_only=True):
+    success: Annotated[bool, _const(True)]
+    request_id: RequestId
+
+
+class AssetList(Envelope, kw_only=True):
+    assets: list[Asset]
+    pagination: Pagination
+
+
+class AssetDeleted(Envelope, kw_only=True):
+    deleted: Annotated[bool, _const(True)]
+    assetId: str  # noqa: N815
