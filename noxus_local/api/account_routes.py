@@ -11,10 +11,9 @@ import time
 from typing import Annotated, Any
 
 from litestar import Request, get, post
-from litestar.params import Parameter
 
 from noxus_local.api.deps import PrincipalDep, ServicesDep
-from noxus_local.api.docs import AUTH_ERRORS, envelope, operation
+from noxus_local.api.docs import AUTH_ERRORS, envelope, operation, text_param
 from noxus_local.api.inputs import ascii_int
 from noxus_local.api.schemas import (
     AccountView,
@@ -77,10 +76,8 @@ async def balance(request: Request[Any, Any, Any], svc: ServicesDep, principal: 
         "tier": TIER})}),
     errors=("validation_error", *AUTH_ERRORS)))
 async def usage(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep,
-                days: Annotated[str | None, Parameter(
-                    description="Days back from now, 1-365", required=False,
-                    schema_extra={"type": "integer", "minimum": 1, "maximum": 365, "default": 30,
-                                  "one_of": None})] = None) -> Usage:
+                days: Annotated[str | None, text_param("Days back from now, 1-365", type="integer", minimum=1,
+                                                       maximum=365, default=30)] = None) -> Usage:
     # read as text and parsed by ascii_int: "²", "+5" or 5,000 digits are a 400 naming the field
     period = ascii_int(days, "days", 30, 1, 365)
     since = time.time() - period * 86400

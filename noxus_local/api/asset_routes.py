@@ -24,7 +24,7 @@ from anyio import to_thread
 from litestar import Request, Response, delete, get, post
 from litestar.datastructures import UploadFile
 from litestar.openapi.spec import Example
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, PathParameter
 from litestar.response import File
 
 from noxus_local.accounts.keys import Principal
@@ -39,7 +39,7 @@ from noxus_local.node.services import Services
 from noxus_local.store.space import storage_errors
 
 CHUNK = 1024 * 1024
-ASSET_ID = Annotated[str, Parameter(description="An assetId from an upload",
+ASSET_ID = Annotated[str, PathParameter(description="An assetId from an upload",
                                     examples=[Example(value="asset_5b1c0e8f2a9d4c7e1f3a6b2d")])]
 EXAMPLE = {"assetId": "asset_5b1c0e8f2a9d4c7e1f3a6b2d", "type": "image", "category": "product_image",
            "mime_type": "image/png", "size_bytes": 48213, "filename": "product.png",

@@ -23,7 +23,7 @@ from typing import Any
 
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
-from litestar.params import Parameter, ParameterKwarg
+from litestar.params import ParameterKwarg, QueryParameter
 
 from noxus_local.api.envelope import MESSAGES, error_body
 from noxus_local.api.schemas import Error
@@ -74,5 +74,5 @@ def text_param(description: str, **schema: Any) -> ParameterKwarg:
     digits, bounds, a named 400), documented as what it is: ``text_param("1-100", type="integer",
     minimum=1, maximum=100)`` on ``limit: Annotated[str | None, ...] = None``. Litestar's own coercion
     would accept what the contract refuses (``"²"``, ``"+5"``) and answer in its own words."""
-    return Parameter(description=description or None, required=False, schema_extra={"one_of": None,
-                                                                                     "type": "string", **schema})
+    return QueryParameter(description=description or None, required=False,
+                          schema_extra={"one_of": None, "type": "string", **schema})

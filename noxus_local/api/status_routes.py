@@ -15,10 +15,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from anyio import to_thread
 from litestar import Request, Response, get
 
-from noxus_local.api.deps import ServicesDep, authenticated, services_of
+from noxus_local.api.deps import ServicesDep, authenticated
 from noxus_local.api.envelope import json_response
 from noxus_local.billing import usage
 from noxus_local.errors import ValidationError, one_of
@@ -43,10 +42,10 @@ async def latency(request: Request[Any, Any, Any], svc: ServicesDep) -> Response
                                    "window_seconds": WINDOW})
 
 
-@get("/api/v1/status/capacity", guards=[authenticated])
-async def capacity(request: Request[Any, Any, Any]) -> Response[bytes]:
-    # off the event loop: the first call may probe the GPU (ONNX Runtime) and reads SQLite
-    return json_response(request, await to_thread.run_sync(capacity_body, services_of(request)))
+@get("/api/v1/status/capacity", guards=[authenticated], sync_to_thread=True)
+def capacity(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[bytes]:
+    """Sync, in Litestar's worker thread: the first call may probe the GPU (ONNX Runtime) and reads SQLite."""
+    return json_response(request, capacity_body(svc))
 
 
 def capacity_body(svc: Services) -> dict[str, Any]:
