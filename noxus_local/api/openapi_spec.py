@@ -887,23 +887,6 @@ VOICE = {"voice_id": "ef_dora", "name": "Dora", "gender": "female", "accent": "s
          "language": "es", "model": "kokoro-82m", "installed": True,
          "preview_url": "/api/v1/voices/ef_dora/preview?expires=1779721445&sig=5d0f…"}
 NULLABLE_STR = {"type": ["string", "null"]}
-SCHEMAS.update({
-    "Voice": _obj({"voice_id": _str("Use it as `voice_id` of text-to-speech"), "name": _str(),
-                   "gender": _str(enum=["female", "male"]), "accent": _str(), "age": {
-                       **NULLABLE_STR, "description": "null where not published (all Kokoro voices)"},
-                   "description": _str(), "use_case": NULLABLE_STR, "category": _str(), "language": _str(),
-                   "model": _str(), "installed": {"type": "boolean"},
-                   "preview_url": {**NULLABLE_STR, "description": "Signed, expiring URL of a short sample; "
-                                                                  "null while the voice is not installed"},
-                   "mix": {"type": "object", "additionalProperties": {"type": "number"},
-                           "description": "custom voices only: parents and weights (sum 1)"}},
-                  ("voice_id", "name", "gender", "accent", "age", "language", "model", "installed", "preview_url")),
-    "VoiceList": _ok({"voices": {"type": "array", "items": _ref("Voice")},
-                      "pagination": _obj({"limit": _int(), "offset": _int(), "total": _int(),
-                                          "has_more": {"type": "boolean"}})}, ("voices", "pagination")),
-    "VoiceDetail": _ok({"voice": _ref("Voice")}, ("voice",)),
-    "VoiceDeleted": _ok({"deleted": {"const": True}, "voice_id": _str()}, ("deleted", "voice_id")),
-})
 KOKORO_VOICE_IDS = sorted(v for v, info in VOICES.items() if info.model == "kokoro-82m")
 CUSTOM_VOICE = {**VOICE, "voice_id": "custom_3f9a0c1b7d2e4a58", "name": "Narradora", "category": "custom",
                 "description": "Narradora: a mix of Dora 70%, Alex 30% (Kokoro-82M).",
@@ -920,20 +903,6 @@ VOICE_MIX_BODY = {"required": True, "content": {"application/json": {"schema": _
 VOICE_ID_PARAM = {"name": "voice_id", "in": "path", "required": True, "description": "A voice_id of the library",
                   "schema": _str(), "example": "ef_dora"}
 OPERATIONS.update({
-    ("get", "/api/v1/voices"): Op(
-        "listVoices", "Voices", "List voices",
-        "Installed voices (all with `include_uninstalled=true`, each with `installed`), by id. Filters are "
-        "exact and case-insensitive; `language=en` matches en-us and en-gb; `q` searches name and description.",
-        "VoiceList", {"ok": _envelope({"voices": [VOICE], "pagination": {"limit": 50, "offset": 0, "total": 1,
-                                                                         "has_more": False}})},
-        errors=("validation_error", *ASSET_ERRORS, "internal_error"),
-        parameters=tuple({"name": n, "in": "query", "required": False, "schema": _str()}
-                         for n in ("gender", "accent", "age", "language", "q")) + (
-            {"name": "include_uninstalled", "in": "query", "required": False,
-             "schema": _str(enum=["true", "false"], default="false")},
-            {"name": "limit", "in": "query", "required": False, "schema": _int(default=50, minimum=1, maximum=100)},
-            {"name": "offset", "in": "query", "required": False,
-             "schema": _int(default=0, minimum=0, maximum=10**6)})),
     ("post", "/api/v1/voices"): Op(
         "createVoice", "Voices", "Make a custom voice (a mix)",
         "An account-private voice: a weighted blend of 1-5 premade voices' style vectors. Its language, gender "
@@ -941,18 +910,6 @@ OPERATIONS.update({
         "nothing and runs no tool (no Idempotency-Key). Needs the `tools:run` scope.", "VoiceDetail",
         {"created": _envelope({"voice": CUSTOM_VOICE})}, status=201,
         errors=("validation_error", "scope_denied", *ASSET_ERRORS, "internal_error"), request_body=VOICE_MIX_BODY),
-    ("delete", "/api/v1/voices/{voice_id}"): Op(
-        "deleteVoice", "Voices", "Delete a custom voice",
-        "One of the account's custom voices. A premade voice or another account's is 404 `not_found`. A job "
-        "already queued with it still speaks (its mix was frozen in the job).", "VoiceDeleted",
-        {"ok": _envelope({"deleted": True, "voice_id": CUSTOM_VOICE["voice_id"]})},
-        errors=("not_found", "scope_denied", *ASSET_ERRORS, "internal_error"), parameters=(VOICE_ID_PARAM,)),
-    ("get", "/api/v1/voices/{voice_id}"): Op(
-        "getVoice", "Voices", "Get a voice",
-        "One voice of the library, installed or not, or one of the account's custom voices (another "
-        "account's: 404).", "VoiceDetail",
-        {"ok": _envelope({"voice": VOICE})}, errors=("not_found", *ASSET_ERRORS, "internal_error"),
-        parameters=(VOICE_ID_PARAM,)),
     ("get", "/api/v1/voices/{voice_id}/preview"): Op(
         "getVoicePreview", "Voices", "A voice's sample (preview_url)",
         "Signed and expiring, no key; synthesised on the first request, then served from the cache.", None,

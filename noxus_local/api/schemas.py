@@ -196,3 +196,40 @@ class AssetList(Envelope, kw_only=True):
 class AssetDeleted(Envelope, kw_only=True):
     deleted: Annotated[bool, _const(True)]
     assetId: str  # noqa: N815
+
+
+Nullable = Annotated[str | None, Meta(description="null where not published")]
+
+
+class Voice(Struct, kw_only=True):
+    """A text-to-speech voice, as ``voices.library.view`` shows it, with its signed preview URL."""
+
+    voice_id: Annotated[str, Meta(description="Use it as `voice_id` of text-to-speech", examples=["ef_dora"])]
+    name: str
+    gender: Literal["female", "male"]
+    accent: str
+    age: Annotated[str | None, Meta(description="null where not published (all Kokoro voices)")]
+    description: str
+    use_case: Nullable
+    category: Annotated[str, Meta(description="`premade`, or `custom` for the account's mixes")]
+    language: str
+    model: str
+    installed: bool
+    preview_url: Annotated[str | None, Meta(description="Signed, expiring URL of a short sample; null while the "
+                                                        "voice is not installed")]
+    mix: Annotated[dict[str, float], Meta(
+        description="custom voices only: parents and weights (sum 1)")] | UnsetType = UNSET
+
+
+class VoiceList(Envelope, kw_only=True):
+    voices: list[Voice]
+    pagination: Pagination
+
+
+class VoiceDetail(Envelope, kw_only=True):
+    voice: Voice
+
+
+class VoiceDeleted(Envelope, kw_only=True):
+    deleted: Annotated[bool, _const(True)]
+    voice_id: str
