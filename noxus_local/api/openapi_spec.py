@@ -1218,28 +1218,9 @@ MUSIC_TRACK = {"id": "calm_acoustic_1", "mood": "calm", "duration": 32.31, "titl
                "preview_url": "/api/v1/music/calm_acoustic_1/preview?expires=1779721445&sig=9a41…"}
 TAGS.insert(-2, {"name": "Music", "description": "The bundled background music (28 MIT tracks by mood) that "
                                                  "composed videos take by mood or track id."})
-SCHEMAS.update({
-    "MusicTrack": _obj({"id": _str("Use it as `music` of script-to-video", pattern=r"^[a-z0-9_]{1,64}$"),
-                        "mood": _str(enum=MUSIC_MOODS), "title": _str(),
-                        "duration": {"type": "number", "description": "Seconds, from the file"},
-                        "mime_type": _str(enum=["audio/ogg"]), "license": _str(), "credit": _str(),
-                        "preview_url": _str("Signed, expiring URL of the track itself (no key needed)")},
-                       ("id", "mood", "title", "duration", "mime_type", "license", "credit", "preview_url")),
-    "MusicList": _ok({"moods": {"type": "array", "items": _str(enum=MUSIC_MOODS)},
-                      "tracks": {"type": "array", "items": _ref("MusicTrack")}}, ("moods", "tracks")),
-})
 MUSIC_TRACK_PARAM = {"name": "track_id", "in": "path", "required": True, "description": "A track `id` of the list",
                      "schema": _str(pattern=r"^[a-z0-9_]{1,64}$"), "example": "calm_acoustic_1"}
 OPERATIONS.update({
-    ("get", "/api/v1/music"): Op(
-        "listMusic", "Music", "List the bundled music",
-        "Every track of the bundled library (or one `mood`'s), with its mood, duration, licence and a signed "
-        "preview URL. An unknown mood is 400 listing the moods; the library not installed is 503 "
-        "`tool_unavailable` naming `noxus-local models fetch music-immich-memories`.",
-        "MusicList", {"ok": _envelope({"moods": MUSIC_MOODS, "tracks": [MUSIC_TRACK]})},
-        errors=("validation_error", "tool_unavailable", *ASSET_ERRORS, "internal_error"),
-        parameters=({"name": "mood", "in": "query", "required": False, "schema": _str(enum=MUSIC_MOODS),
-                     "description": "Only this mood's tracks"},)),
     ("get", "/api/v1/music/{track_id}/preview"): Op(
         "getMusicPreview", "Music", "A track's audio (preview_url)",
         "Signed and expiring, no key: the Opus file itself, to play before choosing.", None,

@@ -233,3 +233,22 @@ class VoiceDetail(Envelope, kw_only=True):
 class VoiceDeleted(Envelope, kw_only=True):
     deleted: Annotated[bool, _const(True)]
     voice_id: str
+
+
+Mood = Literal["calm", "energetic", "happy", "nostalgic", "tender"]
+
+
+class MusicTrack(Struct, kw_only=True):
+    id: Annotated[str, Meta(description="Use it as `music` of script-to-video", pattern=r"^[a-z0-9_]{1,64}$")]
+    mood: Mood
+    duration: Annotated[float, Meta(description="Seconds, from the file")]
+    title: str
+    mime_type: Literal["audio/ogg"]
+    license: str
+    credit: str
+    preview_url: Annotated[str, Meta(description="Signed, expiring URL of the track itself (no key needed)")]
+
+
+class MusicList(Envelope, kw_only=True):
+    moods: list[Mood]
+    tracks: list[MusicTrack]
