@@ -336,6 +336,10 @@ def tool_paths(tools: list[Tool]) -> dict[str, Any]:
             content = dict(reversed(content.items()))
         doc["requestBody"] = {"required": True, "content": content}
         paths[f"/api/v1/tools/{tool.slug}"] = {"post": doc}
+        for alias in tool.aliases:  # the same operation under each alias the server answers
+            paths[f"/api/v1/tools/{alias}"] = {"post": {
+                **doc, "operationId": f"runTool_{alias.replace('-', '_')}", "summary": f"{tool.title} ({alias})",
+                "description": f"Alias of `POST /api/v1/tools/{tool.slug}`: the same inputs, job and answer."}}
     return paths
 
 
