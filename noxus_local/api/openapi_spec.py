@@ -1,7 +1,8 @@
-"""What the OpenAPI document says about each route: the data behind ``api.openapi``.
+"""What the OpenAPI document says about the routes not converted to typed handlers yet.
 
-Handlers answer raw JSON bytes, so nothing here changes a response: this is
-documentation only. Bodies are JSON Schema (OpenAPI 3.1); examples are real
+Routes that return msgspec Structs declare their operation on the decorator
+(``api.docs``) and have no entry here; the rest answer raw JSON bytes, so
+nothing here changes a response: this is documentation only. Bodies are JSON Schema (OpenAPI 3.1); examples are real
 responses of this server with their ids shortened, and the error examples are
 rendered by ``envelope.error_body`` itself, so they cannot drift from what a
 client receives. ``tests/e2e/test_api_docs.py`` checks that every route has an
