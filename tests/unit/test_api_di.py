@@ -21,6 +21,7 @@ from litestar.params import FromQuery
 from litestar.testing import TestClient
 
 from noxus_local.api import openapi_spec
+from noxus_local.api.deps import ServicesDep, SettingsDep
 from noxus_local.app import create_app
 from noxus_local.config import load_config
 from noxus_local.node.services import prepare
@@ -37,7 +38,13 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClien
     async def typed(n: FromQuery[int]) -> dict[str, int]:  # a Litestar-validated parameter, as new routes declare them
         return {"n": n}
 
+    @get("/test/settings", include_in_schema=False)
+    async def locale(settings: SettingsDep, svc: ServicesDep) -> dict[str, str]:  # a dependency of a dependency
+        assert settings is svc.cfg
+        return {"locale": settings.server.locale}
+
     app.register(typed)
+    app.register(locale)
     with TestClient(app) as c:
         yield c, str(key)
     app.state["services"].db.close()
@@ -80,6 +87,11 @@ def test_litestar_validation_answers_our_envelope(client: tuple[TestClient[Any],
     assert body["error_code"] == "validation_error" and body["success"] is False
     assert list(body["details"]["field_errors"]) == ["n"]
     assert c.get("/test/typed?n=3").json() == {"n": 3}
+
+
+def test_settings_arrive_by_injection(client: tuple[TestClient[Any], str]) -> None:
+    c, _ = client
+    assert c.get("/test/settings").json() == {"locale": c.app.state["services"].cfg.server.locale}
 
 
 def test_converted_routes_are_generated_not_hand_kept(client: tuple[TestClient[Any], str]) -> None:
