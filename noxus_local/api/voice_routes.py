@@ -64,7 +64,7 @@ async def list_voices(request: Request[Any, Any, Any], svc: ServicesDep, princip
     # read as text, strictly: ASCII digits and bounds, exact words
     first = ascii_int(limit, "limit", 50, 1, 100)
     skip = ascii_int(offset, "offset", 0, 0, 10**6)
-    include = (include_uninstalled or "false").lower()
+    include = "false" if include_uninstalled is None else include_uninstalled.lower()  # "" is a 400, as before
     if include not in ("true", "false"):
         raise ValidationError.fields({"include_uninstalled": [Text("true o false", "true or false")]})
     filters = {"gender": gender, "accent": accent, "age": age, "language": language, "q": q}
