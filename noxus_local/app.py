@@ -44,6 +44,7 @@ from noxus_local.api.body_guard import BodyRules, body_guard
 from noxus_local.api.envelope import error_response, request_id_of
 from noxus_local.api.middleware import request_id_middleware
 from noxus_local.config import Config
+from noxus_local.console.routes import console_router, console_state_for, template_config
 from noxus_local.errors import (
     InsufficientStorage,
     InternalError,
@@ -99,7 +100,9 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
         handlers += worker_routes.HANDLERS
     app = Litestar(
         # OPTIONS first: registered before a path's methods, Litestar adds no stale one of its own
-        route_handlers=[*options_handlers(handlers), *handlers, *openapi.asset_routers()],
+        # the /admin console: HTML pages with their own headers, none in the OpenAPI document
+        route_handlers=[*options_handlers(handlers), *handlers, *openapi.asset_routers(), console_router()],
+        template_config=template_config(),
         exception_handlers={Exception: handle},
         # services, settings and the authenticated principal, by parameter name (api/deps.py)
         dependencies=deps.DEPENDENCIES, signature_types=deps.SIGNATURE_TYPES,
@@ -108,7 +111,7 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
         openapi_config=openapi.openapi_config(),
         # logging_config=None: Litestar's default would replace the root handler, and with it
         # our JSON lines (logs.configure_logging), with its own text format
-        state={"services": svc}, debug=False, logging_config=None)
+        state={"services": svc, "console": console_state_for(svc)}, debug=False, logging_config=None)
     # outside the router, unlike route middleware, so unmatched routes (404/405) are
     # counted and carry X-Request-Id too
     # the body guard sits inside them, so its 408/503 answers are counted and carry X-Request-Id

@@ -337,7 +337,7 @@ class ApexCreditSettings:
     commercial: int = setting(3000, "Credits of POST /api/generate/commercial.")
     translate: int = setting(1800, "Credits of POST /api/generate/translate.")
     instant_ad: int = setting(1250, "Credits of POST /api/generate/instant-ad (the most a run may cost).")
-    photoshoot: int = setting(30, "Credits of POST /api/generate/photoshoot.")
+    photoshoot: int = setting(30, "Credits of POST /api/generate/photoshoot, per photo (times its count).")
 
 
 @dataclass
@@ -396,6 +396,8 @@ class AdminSettings:
     alert_secret: str = setting("", "Secret that signs alert webhooks, as job webhooks are signed.")
     alert_balance_under_usd: str = setting("1", "Alert once when an account's balance falls under this.")
     alert_queue_wait_seconds: int = setting(300, "Alert once when the oldest queued job has waited this long.")
+    console_session_minutes: int = setting(60, "The /admin console signs its operator out after this many idle "
+                                               "minutes (sessions live in the server's memory: a restart ends them).")
 
 
 @dataclass
@@ -694,6 +696,8 @@ def _check_admin(admin: AdminSettings) -> None:
     parse_usd(admin.alert_balance_under_usd)
     if admin.alert_queue_wait_seconds < 1:
         raise ConfigError("admin.alert_queue_wait_seconds: must be at least 1")
+    if admin.console_session_minutes < 1:
+        raise ConfigError("admin.console_session_minutes: must be at least 1")
 
 
 def _check_generators(gens: GeneratorsSettings) -> None:

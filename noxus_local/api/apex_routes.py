@@ -33,9 +33,10 @@ from noxus_local.accounts.keys import Principal
 from noxus_local.api.auth import require_principal
 from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import add_headers, encode, raw_response
-from noxus_local.api.input_refs import _from_url
+from noxus_local.api.input_refs import _from_asset, _from_url
 from noxus_local.api.inputs import ParsedInput, json_object
 from noxus_local.api.submit import remember, replayed, submit
+from noxus_local.assets.store import ASSET_ID
 from noxus_local.billing.limits import tier_limits
 from noxus_local.errors import NoxusError, Text, ToolUnavailable, ValidationError
 from noxus_local.jobs import apex
@@ -118,12 +119,13 @@ async def read_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
 # ---- generation -------------------------------------------------------------------------------
 
 async def generation(request: Request[Any, Any, Any], principal: Principal, kind: str, slug: str, build: Builder,
-                     names: dict[str, str], extra: dict[str, Any] | None = None) -> Response[bytes]:
+                     names: dict[str, str], extra: dict[str, Any] | None = None, units: int = 1) -> Response[bytes]:
     """A generation: a tool job through the one submit path, held at the route's credits (the seed's flat
-    price, charged on success, released on failure) and delivered to the account's webhook."""
+    price, times ``units`` for a route priced per item, e.g. photoshoot's photos; charged on success,
+    released on failure) and delivered to the account's webhook."""
     svc = services_of(request)
 
-    credits = apex.route_credits(svc.cfg, kind)
+    credits = apex.route_credits(svc.cfg, kind) * units
 
     async def read(_limits: Limits, workdir: Path) -> ParsedInput:
         return await build(svc, principal, workdir)
@@ -236,6 +238,49 @@ async def generate_image(request: Request[Any, Any, Any]) -> Response[bytes]:
     return await generation(request, principal, "image", "image-generate", build, IMAGE_NAMES)
 
 
+PHOTOSHOOT_NAMES = {"background": "background", "angle": "angle", "lighting": "lighting", "count": "count",
+                    "customBackground": "custom_background", "model": "model", "productImage": "image"}
+PHOTOSHOOT_BACKGROUNDS = ("studio-white", "lifestyle", "outdoor", "flat-lay", "custom")
+PHOTOSHOOT_ANGLES = ("front", "hero", "45-degree", "top-down", "lifestyle", "three-quarter", "close-up")
+PHOTOSHOOT_LIGHTING = ("studio", "natural", "dramatic", "soft", "golden-hour")
+
+
+@post("/api/generate/photoshoot", status_code=200)
+async def generate_photoshoot(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """The ``product-photoshoot`` tool on the photo at ``productImage`` (an http(s) URL fetched through the SSRF
+    guard, or an assetId): ``{"productImage": "https://…/mug.jpg", "background": "studio-white", "count": 2}``.
+    Held at ``[apex_credits] photoshoot`` per photo."""
+    principal = await guard(request, "generation")
+    body = await read_body(request)
+    ref = text_field(body, "productImage", 1, 2048, required=True) or ""
+    if body.get("background") is None:
+        raise fail("background", "required: one of " + ", ".join(PHOTOSHOOT_BACKGROUNDS))
+    _choice(body, "background", PHOTOSHOOT_BACKGROUNDS)
+    _choice(body, "angle", PHOTOSHOOT_ANGLES)
+    _choice(body, "lighting", PHOTOSHOOT_LIGHTING)
+    _whole(body, "count", 1, 4)
+    text_field(body, "customBackground", 1, 500)
+    text_field(body, "model", 1, 100)
+    fields = {PHOTOSHOOT_NAMES[k]: v for k, v in body.items()
+              if k in PHOTOSHOOT_NAMES and k != "productImage" and v is not None}
+
+    async def build(svc: Services, principal: Principal, workdir: Path) -> ParsedInput:
+        parsed = ParsedInput(fields=fields)
+        limits = tier_limits(svc.cfg.tiers[principal.tier])
+        try:
+            if ASSET_ID.fullmatch(ref):
+                await to_thread.run_sync(_from_asset, svc, principal.account_id, "image", ref, limits, workdir,
+                                         parsed)
+            else:
+                await _from_url(svc, "image", ref, limits, workdir, parsed)
+        except ValidationError as exc:
+            raise renamed(renamed(exc, {"productImage": "image_url"}), {"productImage": "image_asset_id"}) from None
+        return parsed
+
+    return await generation(request, principal, "photoshoot", "product-photoshoot", build, PHOTOSHOOT_NAMES,
+                            units=int(body.get("count") or 1))
+
+
 def _whole(body: dict[str, Any], name: str, low: int, high: int) -> None:
     value = body.get(name)
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high):
@@ -255,7 +300,6 @@ MISSING: dict[str, str] = {
     "voice-clone": "a voice-cloning model (e.g. an OpenVoice or XTTS-v2 ONNX export); none is installed",
     "commercial": "the video-ad engine (issue: video ads), not merged on this server yet",
     "translate": "the dubbing engine (translation with lip-sync), not built yet",
-    "photoshoot": "the product-photoshoot tool, not built yet",
     "instant-ad": "the instant-ad tool (website to ad creatives), not built yet",
 }
 
@@ -288,4 +332,4 @@ async def outbound_call(request: Request[Any, Any, Any]) -> Response[bytes]:
                                "does not have."))
 
 
-HANDLERS = [generate_voice, generate_clip, generate_image, *UNAVAILABLE, outbound_call]
+HANDLERS = [generate_voice, generate_clip, generate_image, generate_photoshoot, *UNAVAILABLE, outbound_call]

@@ -13,7 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from noxus_local.api.apex_routes import MISSING, VOICE_MODELS
+from noxus_local.api.apex_routes import (
+    MISSING,
+    PHOTOSHOOT_ANGLES,
+    PHOTOSHOOT_BACKGROUNDS,
+    PHOTOSHOOT_LIGHTING,
+    VOICE_MODELS,
+)
 from noxus_local.api.openapi_spec import (
     JOB_ROW,
     OPERATIONS,
@@ -84,6 +90,18 @@ IMAGE_BODY = _body({"prompt": _str(minLength=1, maxLength=2000),
                     "style": _str(enum=["photorealistic", "illustration", "3d", "flat"]),
                     "model": _str("A [generators.<name>] of the config", minLength=1, maxLength=100),
                     "negativePrompt": _str(maxLength=2000)}, ("prompt",))
+PHOTOSHOOT_BODY = _body({"productImage": _str("HTTP(S) URL of the product photo (fetched through the SSRF guard) "
+                                              "or an assetId", minLength=1, maxLength=2048),
+                         "background": _str("studio-white and flat-lay are drawn here; lifestyle and outdoor "
+                                            "need a configured [generators.<name>]", enum=list(PHOTOSHOOT_BACKGROUNDS)),
+                         "angle": _str(enum=list(PHOTOSHOOT_ANGLES)),
+                         "lighting": _str(enum=list(PHOTOSHOOT_LIGHTING)),
+                         "count": {"type": "integer", "minimum": 1, "maximum": 4},
+                         "customBackground": _str("background=custom: a colour (#F4D35E), two for a gradient "
+                                                  "(#FF5500, #7A1FA2), or a description a configured generator "
+                                                  "draws", minLength=1, maxLength=500),
+                         "model": _str("A [generators.<name>] for generated backdrops", minLength=1,
+                                       maxLength=100)}, ("productImage", "background"))
 ANY_BODY = {"required": False, "content": {"application/json": {"schema": {"type": "object"}}}}
 
 
@@ -107,6 +125,15 @@ OPERATIONS.update({
         "The `image-generate` tool on a configured engine (ComfyUI workflow or OpenAI-compatible image server): "
         "`model` names a `[generators.<name>]` (unknown: 400 listing them; none configured: 503 naming the "
         "section). 10 credits.", "ApexQueued", QUEUED, GENERATION_ERRORS, request_body=IMAGE_BODY),
+    ("post", "/api/generate/photoshoot"): _op(
+        "apexGeneratePhotoshoot", "Product photoshoot",
+        "The `product-photoshoot` tool on the photo at `productImage`: the product cut out (ISNet), framed by "
+        "`angle`, placed on `background` with a shadow, relit by `lighting`; `count` (1-4) distinct photos, each "
+        "as PNG and JPEG at the input's size (`outputUrl` is the first PNG). 30 credits per photo "
+        "(`[apex_credits] photoshoot` × `count`). `lifestyle`, `outdoor` and a described `customBackground` need "
+        "a configured image generator: without one, 503 naming `[generators.<name>]`, charged 0. A photo with "
+        "no separable product fails with `creditsRefunded` (the NOXUS route answers 400 `no_foreground`).",
+        "ApexQueued", QUEUED, GENERATION_ERRORS, request_body=PHOTOSHOOT_BODY),
     ("get", "/api/jobs"): _op(
         "apexListJobs", "List jobs (or one: ?id=)",
         "The account's jobs (every contract's: one job store) with `status` queued|processing|completed|failed, "
@@ -157,6 +184,34 @@ OPERATIONS[("post", "/api/v1/tools/{name}")].examples["image-generate"] = _envel
     "outputs": [{"name": "primary", "filename": "image.png", "mime_type": "image/png", "size_bytes": 912345,
                  "url": IG_URL}],
     "result": {"model": "flux-2-pro", "width": 1024, "height": 768, "seed": 7}})
+# the product-photoshoot tool on the NOXUS route: two photos, each as PNG and JPEG, and the cut-out
+PS_JOB = "job_7d1e3f5a9b2c4d6e8f0a1b3c"
+
+
+def _ps_file(name: str, filename: str, mime: str, size: int) -> dict[str, Any]:
+    return {"name": name, "filename": filename, "mime_type": mime, "size_bytes": size,
+            "url": f"/api/v1/files/{PS_JOB}/{filename}?expires=1779721445&sig=8a0c…"}
+
+
+PS_FILES = [_ps_file("primary", "photo-1.png", "image/png", 2_104_331),
+            _ps_file("photo-1-jpeg", "photo-1.jpg", "image/jpeg", 312_870),
+            _ps_file("photo-2", "photo-2.png", "image/png", 2_087_112),
+            _ps_file("photo-2-jpeg", "photo-2.jpg", "image/jpeg", 305_441),
+            _ps_file("cutout", "product-cutout.png", "image/png", 401_220)]
+OPERATIONS[("post", "/api/v1/tools/{name}")].examples["product-photoshoot"] = _envelope({
+    **{k: v for k, v in JOB_ROW.items() if k not in ("steps", "jobs", "sub_jobs")},
+    "tool": "product-photoshoot", "job_id": PS_JOB,
+    "billing": {"currency": "USD", "estimated_usd": "0.06", "charged_usd": "0.06", "balance_after_usd": "9.94"},
+    "output": {k: v for k, v in PS_FILES[0].items() if k != "name"}, "outputs": PS_FILES,
+    "result": {"width": 1600, "height": 1200, "count": 2, "background": "studio-white", "angle": "45-degree",
+               "lighting": "golden-hour", "seed": 7, "backdrop_source": "drawn", "generator": None,
+               "photos": [{"index": 1, "png": "photo-1.png", "jpeg": "photo-1.jpg",
+                           "look": {"index": 0, "scale": 0.62, "x": 0.47, "light_direction": 170.0, "shadow": 0.45,
+                                    "tone": 0}},
+                          {"index": 2, "png": "photo-2.png", "jpeg": "photo-2.jpg",
+                           "look": {"index": 1, "scale": 0.66, "x": 0.51, "light_direction": 151.3, "shadow": 0.39,
+                                    "tone": 1}}],
+               "mask": {"confidence": 0.982, "coverage": 0.1413, "box": [612, 250, 402, 702]}}})
 OPERATIONS[("post", "/api/voice-agent/calls/outbound")] = _op(
     "apexOutboundCall", "Start an outbound call (not available here)",
     "Answers 503 SERVICE_UNAVAILABLE: phone calls need a telephony bridge this server does not have. Charged 0.",

@@ -51,7 +51,7 @@ CREDIT_FIELDS = {"image": "image", "video": "video", "voice": "voice", "voice-cl
                  "avatar": "avatar", "clip": "clip", "b-roll": "b_roll", "text2video": "text2video",
                  "commercial": "commercial", "translate": "translate", "instant-ad": "instant_ad",
                  "photoshoot": "photoshoot"}
-OUTPUT_TYPES = {"image": "image/png", "voice": "audio/wav", "clip": "video/mp4"}
+OUTPUT_TYPES = {"image": "image/png", "voice": "audio/wav", "clip": "video/mp4", "photoshoot": "image/png"}
 USAGE_NAMES = {"image": "images", "video": "videos", "voice": "voices", "clip": "clips", "avatar": "avatars",
                "b-roll": "bRolls", "text2video": "videos", "commercial": "commercials",
                "translate": "translations", "instant-ad": "instantAds", "photoshoot": "photoshoots"}
@@ -121,6 +121,9 @@ def metadata(kind: str, row: sqlite3.Row) -> dict[str, Any]:
     if kind == "image":
         return {"model": params.get("apex_model") or params.get("model"), "width": params.get("width"),
                 "height": params.get("height"), **timing}
+    if kind == "photoshoot":
+        return {"photoCount": result.get("count", 0), "background": params.get("background"),
+                "lighting": params.get("lighting"), **timing}
     return timing
 
 
@@ -188,7 +191,7 @@ def usage(svc: Services, account_id: str, env: str, balance_micros: int, tier: s
 def _type_of_tool(tool: str) -> str | None:
     """A NOXUS route's job counted under the seed's names: text-to-speech is a voice."""
     return {"text-to-speech": "voice", "auto-clip": "clip", "image-generate": "image",
-            "script-to-video": "video"}.get(tool)
+            "script-to-video": "video", "product-photoshoot": "photoshoot"}.get(tool)
 
 
 def account_webhook(db: Any, account_id: str) -> dict[str, str] | None:

@@ -39,7 +39,8 @@ from noxus_local.inference.models.ppocr import regions
 from noxus_local.products.backdrops import blurred, colour, flat_lay, gradient, product_colour, studio_white
 
 __all__ = ["Mask", "NoForeground", "Placement", "Shadow", "apply_mask", "blurred", "colour", "composite", "cut_out",
-           "defringe", "flat_lay", "gradient", "product_colour", "refine", "segment", "soft_shadow", "studio_white"]
+           "defringe", "flat_lay", "gradient", "paste_layer", "place", "product_colour", "refine", "reflection",
+           "segment", "soft_shadow", "studio_white"]
 
 THRESHOLD = 0.5
 MIN_COVERAGE = 0.001  # a foreground under 0.1 % of the frame is no product
@@ -259,15 +260,25 @@ def composite(cutout: Image.Image, backdrop: Image.Image, placement: Placement |
     """
     placement = placement or Placement()
     canvas = backdrop.convert("RGBA")
-    product = _scaled(cutout, canvas.size, placement.scale)
-    x = round(placement.x * canvas.width - product.width / 2)
-    y = round(placement.floor * canvas.height - product.height)
+    product, (x, y) = place(cutout, canvas.size, placement)
     if placement.reflection > 0:
-        _paste(canvas, _reflection(product, placement.reflection), (x, y + product.height))
+        paste_layer(canvas, reflection(product, placement.reflection), (x, y + product.height))
     shadow = soft_shadow(product, placement.shadow, placement.shadow_strength)
-    _paste(canvas, shadow.image, (x + shadow.offset[0], y + shadow.offset[1]))
-    _paste(canvas, product, (x, y))
+    paste_layer(canvas, shadow.image, (x + shadow.offset[0], y + shadow.offset[1]))
+    paste_layer(canvas, product, (x, y))
     return canvas.convert("RGB")
+
+
+def place(cutout: Image.Image, size: tuple[int, int], placement: Placement) -> tuple[Image.Image, tuple[int, int]]:
+    """The cut-out scaled for ``placement`` on a backdrop of ``size``, and its top-left there (``composite``
+    pastes it; the photoshoot relights where it landed).
+
+    Example: ``place(product, (1000, 1000), Placement(scale=0.5))`` → (a 500 px tall cut-out, (x, 360)).
+    """
+    product = _scaled(cutout, size, placement.scale)
+    x = round(placement.x * size[0] - product.width / 2)
+    y = round(placement.floor * size[1] - product.height)
+    return product, (x, y)
 
 
 def _scaled(cutout: Image.Image, size: tuple[int, int], scale: float) -> Image.Image:
@@ -276,7 +287,7 @@ def _scaled(cutout: Image.Image, size: tuple[int, int], scale: float) -> Image.I
     return cutout.resize(target, Image.Resampling.LANCZOS)
 
 
-def _reflection(product: Image.Image, opacity: float) -> Image.Image:
+def reflection(product: Image.Image, opacity: float) -> Image.Image:
     """The product mirrored under itself, fading out over a third of its height."""
     mirrored = product.transpose(Image.Transpose.FLIP_TOP_BOTTOM)
     fade = np.clip(1.0 - np.arange(product.height) / max(1.0, product.height / 3), 0.0, 1.0) * opacity
@@ -285,7 +296,7 @@ def _reflection(product: Image.Image, opacity: float) -> Image.Image:
     return mirrored
 
 
-def _paste(canvas: Image.Image, layer: Image.Image, at: tuple[int, int]) -> None:
+def paste_layer(canvas: Image.Image, layer: Image.Image, at: tuple[int, int]) -> None:
     """alpha_composite that accepts a layer partly (or wholly) outside the canvas."""
     x, y = at
     left, top = max(0, -x), max(0, -y)

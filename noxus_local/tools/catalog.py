@@ -26,6 +26,7 @@ from noxus_local.tools.image_analyze import ImageAnalyzeBatchTool, ImageAnalyzeT
 from noxus_local.tools.image_convert import ImageConvertTool
 from noxus_local.tools.image_generate import ImageGenerateTool
 from noxus_local.tools.pipeline import PipelineTool
+from noxus_local.tools.product_photoshoot import ProductPhotoshootTool
 from noxus_local.tools.qr import QrTool
 from noxus_local.tools.script_to_video import ScriptToVideoTool
 from noxus_local.tools.text_to_speech import TextToSpeechTool
@@ -36,7 +37,8 @@ from noxus_local.tools.wait import WaitTool
 # the registration lines: one per tool, in the catalog's order
 TOOLS: tuple[type[Tool], ...] = (QrTool, ImageConvertTool, AutoSubtitlesTool, ImageAnalyzeTool,
                                  ImageAnalyzeBatchTool, TextToSpeechTool, VideoAnalyzeTool, ChatTool,
-                                 ScriptToVideoTool, AutoClipTool, VideoAdTool, ImageGenerateTool)
+                                 ScriptToVideoTool, AutoClipTool, VideoAdTool, ImageGenerateTool,
+                                 ProductPhotoshootTool)
 DIAGNOSTIC_TOOLS: tuple[type[Tool], ...] = (WaitTool, PipelineTool)  # [jobs] diagnostic_tools = true
 
 

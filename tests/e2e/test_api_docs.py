@@ -30,6 +30,8 @@ AUTH_FREE = {("get", "/api/v1/health"), ("get", "/api/v1/files/{job_id}/{filenam
              ("get", "/api/v1/assets/{asset_id}/content"), ("get", "/api/v1/voices/{voice_id}/preview"),
              ("get", "/api/v1/music/{track_id}/preview")}
 NO_CDN = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
+# served but not API: the docs' own pages and the /admin console's HTML (issue 25; include_in_schema=False)
+NOT_API = ("/schema", "/admin")
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +57,7 @@ def app_operations(tmp_path: Path) -> set[tuple[str, str]]:
     try:
         return {(method.lower(), route.path_format) for route in app.routes
                 for method in getattr(route, "route_handler_map", {})
-                if method not in ("HEAD", "OPTIONS") and not route.path_format.startswith("/schema")}
+                if method not in ("HEAD", "OPTIONS") and not route.path_format.startswith(NOT_API)}
     finally:
         app.state["services"].db.close()
 
@@ -79,6 +81,7 @@ def test_document_is_valid_openapi_31_and_covers_every_route(doc: dict[str, Any]
     served = app_operations(tmp_path)
     missing = served - set(operations(doc))
     assert not missing, f"routes missing from the OpenAPI document: {sorted(missing)}"
+    assert not [path for path in doc["paths"] if path.startswith("/admin")], "the console's pages are not API"
     for key in served:
         op = operations(doc)[key]
         assert op["summary"] and op["description"] and op["operationId"], key

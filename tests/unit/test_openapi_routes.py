@@ -38,6 +38,15 @@ UNDOCUMENTED = {
     ("get", "/schema/{path}"): "Litestar's catch-all for the viewers' pages under /schema",
     ("get", "/schema/static/swagger/{file_path}"): "the Swagger UI's JS/CSS, served offline",
     ("get", "/schema/static/redoc/{file_path}"): "ReDoc's JS, served offline",
+    # the /admin console (issue 25): HTML pages and forms for a signed-in operator, not API
+    **{(method, path): "the /admin console's HTML (not API; include_in_schema=False)" for method, path in (
+        ("get", "/admin"), ("get", "/admin/login"), ("post", "/admin/login"), ("post", "/admin/logout"),
+        ("get", "/admin/jobs"), ("get", "/admin/keys"), ("get", "/admin/accounts"), ("get", "/admin/models"),
+        ("get", "/admin/doctor"), ("get", "/admin/workers"), ("get", "/admin/audit"),
+        ("post", "/admin/keys"), ("post", "/admin/keys/{key_id}/revoke"), ("post", "/admin/keys/{key_id}/budget"),
+        ("post", "/admin/accounts/{account_id}/credit"))},
+    ("get", "/admin/jobs.json"): "the console's live jobs list, polled by its page with the session cookie",
+    ("get", "/admin/static/{file_path}"): "the console's CSS and JS, served offline",
 }
 # POST/PUT/PATCH routes that read no body, each with its reason; every other one must document its body.
 BODYLESS = {
@@ -119,6 +128,7 @@ def test_every_path_parameter_is_documented(served: set[tuple[str, str]],
 
 
 def test_the_exclusions_are_only_the_viewers_and_the_document() -> None:
-    """Nothing outside /schema may be excluded or listed as bodyless without a reason."""
-    assert all(path.startswith("/schema") and reason for (_, path), reason in UNDOCUMENTED.items())
+    """Nothing outside /schema and the /admin console (HTML, not API) may be excluded, nor listed as
+    bodyless without a reason; the API's own admin routes (/api/v1/admin/*) are documented like any other."""
+    assert all(path.startswith(("/schema", "/admin")) and reason for (_, path), reason in UNDOCUMENTED.items())
     assert all(reason for reason in BODYLESS.values())

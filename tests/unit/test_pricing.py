@@ -107,7 +107,7 @@ def test_defaults_price_every_tool_including_diagnostics():
     assert set(catalog.default_prices()) == {"qr", "image-convert", "wait", "pipeline", "auto-subtitles",
                                              "image-analyze", "image-analyze-batch", "text-to-speech",
                                              "video-analyze", "chat", "script-to-video", "auto-clip",
-                                             "video-ad", "image-generate"}
+                                             "video-ad", "image-generate", "product-photoshoot"}
     assert cfg.price("script-to-video") == Price("second", 2000, 10_000)
     assert cfg.price("video-analyze") == Price("second", 200, 1000)
     assert cfg.price("text-to-speech") == Price("1k_chars", 15000, 1000)
