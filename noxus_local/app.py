@@ -105,7 +105,7 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
         template_config=template_config(),
         exception_handlers={Exception: handle},
         # services, settings and the authenticated principal, by parameter name (api/deps.py)
-        dependencies=deps.DEPENDENCIES, signature_types=deps.SIGNATURE_TYPES,
+        dependencies=deps.dependencies(svc), signature_types=deps.SIGNATURE_TYPES,
         on_startup=[on_startup], on_shutdown=[on_shutdown],
         request_max_body_size=int(cfg.server.max_body_mb * 1024 * 1024),
         openapi_config=openapi.openapi_config(),

@@ -1,6 +1,6 @@
 """What a handler receives by dependency injection: the services, the settings, the caller.
 
-``DEPENDENCIES`` is registered once on the app (``app.create_app``); a handler
+``dependencies(svc)`` is registered once on the app (``app.create_app``); a handler
 asks for what it needs by parameter name and type, and Litestar resolves it
 per request, only for handlers that declare it:
 
@@ -46,20 +46,20 @@ def services_of(request: Request[Any, Any, Any]) -> Services:
     return request.app.state["services"]  # type: ignore[no-any-return]
 
 
-def _services(request: Request[Any, Any, Any]) -> Services:
-    return request.app.state["services"]  # type: ignore[no-any-return]
+def dependencies(svc: Services) -> dict[str, Provide]:
+    """The app's providers, registered once in ``create_app``.
 
+    ``svc`` and ``settings`` are the app's own objects, so their providers take no
+    argument and cache the value (``use_cache``): resolving them costs a dict
+    lookup, not a parsed signature per request. ``principal`` depends on the
+    request: it authenticates each one.
+    """
+    return {
+        "svc": Provide(lambda: svc, sync_to_thread=False, use_cache=True),
+        "settings": Provide(lambda: svc.cfg, sync_to_thread=False, use_cache=True),
+        "principal": Provide(require_principal),
+    }
 
-def _settings(svc: ServicesDep) -> Config:
-    return svc.cfg
-
-
-# sync_to_thread=False: both are a dict lookup, cheaper than any thread hop
-DEPENDENCIES: dict[str, Provide] = {
-    "svc": Provide(_services, sync_to_thread=False),
-    "settings": Provide(_settings, sync_to_thread=False),
-    "principal": Provide(require_principal),
-}
 
 async def authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """A guard for routes that need a valid key but not the principal: ``@get(..., guards=[authenticated])``."""
