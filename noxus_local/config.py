@@ -366,6 +366,11 @@ class KeyDecl:
     scopes: list[str] = setting(["tools:run"], "Scopes of the key.")
     tools: list[str] = setting([], "Allowed tools (slugs or aliases); empty = the whole catalog.")
     expires_at: str = setting("", "ISO 8601 expiry; empty = never.")
+    max_spend_usd: str = setting("", "Cap on what this key may spend per budget_period (402 key_budget_exceeded past "
+                                     "it); empty = no cap.")
+    budget_period: str = setting("month", "Budget window, calendar UTC: day, week (from Monday), month or total.")
+    soft_limit_usd: str = setting("", "Spend in the window that raises one operator alert (≤ max_spend_usd); "
+                                      "empty = none.")
 
 
 @dataclass

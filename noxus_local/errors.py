@@ -25,6 +25,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_api_key": ("API key inválida.", "Invalid API key."),
     "revoked_api_key": ("La API key fue revocada o expiró.", "The API key was revoked or has expired."),
     "insufficient_api_balance": ("Saldo API insuficiente.", "Insufficient API balance."),
+    "key_budget_exceeded": ("La API key alcanzó su límite de gasto para este periodo; details.resets_at dice "
+                            "cuándo se reinicia.",
+                            "The API key reached its spending cap for this period; details.resets_at says "
+                            "when it resets."),
     "scope_denied": ("La API key no tiene el permiso necesario.", "The API key lacks the required scope."),
     "tool_not_allowed": ("La API key no puede usar esta herramienta.",
                          "The API key is not allowed to use this tool."),
@@ -62,6 +66,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
                              "Intenta de nuevo cuando haya espacio libre.",
                              "The server's disk is full: the request was not processed and nothing was "
                              "charged. Try again once space is freed."),
+    "missing_admin_token": ("Falta el token de administración. Envía Authorization: Bearer TOKEN o X-Admin-Token.",
+                            "Missing admin token. Send Authorization: Bearer TOKEN or X-Admin-Token."),
+    "invalid_admin_token": ("Token de administración inválido.", "Invalid admin token."),
+    "admin_disabled": ("La administración está desactivada: define [admin] token o NOXUS_ADMIN_TOKEN.",
+                       "Administration is disabled: set [admin] token or NOXUS_ADMIN_TOKEN."),
+    "already_exists": ("El recurso ya existe.", "The resource already exists."),
+    "state_conflict": ("El recurso no está en un estado que permita esta acción.",
+                       "The resource is not in a state that allows this action."),
     "upstream_error": ("El motor externo falló o respondió algo que no se puede usar.",
                        "The outside engine failed or answered something unusable."),
 }
@@ -171,6 +183,12 @@ class InsufficientBalance(NoxusError):
     status, code = 402, "insufficient_api_balance"
 
 
+class KeyBudgetExceeded(NoxusError):
+    """The key's own cap (``key_budgets``, issue 25) would be passed; details: cap_usd, spent_usd, resets_at."""
+
+    status, code = 402, "key_budget_exceeded"
+
+
 class ScopeDenied(NoxusError):
     status, code = 403, "scope_denied"
 
@@ -203,6 +221,36 @@ class AssetNotFound(NoxusError):
 
 class NotFound(NoxusError):
     status, code = 404, "not_found"
+
+
+class MissingAdminToken(NoxusError):
+    """An admin route (``/api/v1/admin/*``) got no admin token in its headers (issue 25)."""
+
+    status, code = 401, "missing_admin_token"
+
+
+class InvalidAdminToken(NoxusError):
+    """An admin route got a token that is not ``[admin] token`` (compared in constant time)."""
+
+    status, code = 401, "invalid_admin_token"
+
+
+class AdminDisabled(NoxusError):
+    """No ``[admin] token`` is configured: every admin route is refused, never open."""
+
+    status, code = 503, "admin_disabled"
+
+
+class AlreadyExists(NoxusError):
+    """Creating what exists: an account id already taken."""
+
+    status, code = 409, "already_exists"
+
+
+class StateConflict(NoxusError):
+    """An action its target's state forbids: revoking a revoked key, cancelling a finished job."""
+
+    status, code = 409, "state_conflict"
 
 
 class MethodNotAllowed(NoxusError):

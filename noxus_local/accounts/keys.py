@@ -162,7 +162,7 @@ def revoke_key(db: Database, key_id: str) -> bool:
 
 
 def rotate_key(db: Database, key_id: str) -> tuple[str, str]:
-    """Revoke ``key_id`` and create a twin (same account, app, scopes, tools)."""
+    """Revoke ``key_id`` and create a twin (same account, app, scopes, tools, budget)."""
     row = db.one("SELECT * FROM api_keys WHERE id = ?", (key_id,))
     if row is None or row["revoked_at"] is not None:
         raise KeyError(key_id)
@@ -172,4 +172,7 @@ def rotate_key(db: Database, key_id: str) -> tuple[str, str]:
         app_id=row["app_id"], scopes=json.loads(row["scopes"]),
         tools=json.loads(row["tools"]) if row["tools"] else None, expires_at=row["expires_at"])
     assert plain is not None
+    from noxus_local.billing.budgets import copy_budget  # billing imports nothing from accounts; kept local anyway
+
+    copy_budget(db, key_id, new_key_id)
     return plain, new_key_id

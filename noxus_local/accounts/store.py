@@ -20,9 +20,9 @@ from typing import Any
 from sqlite_utils.db import NotFoundError
 
 from noxus_local.accounts.keys import create_key, hash_key
-from noxus_local.billing import ledger
-from noxus_local.config import AccountDecl, Config
-from noxus_local.errors import ConfigError
+from noxus_local.billing import budgets, ledger
+from noxus_local.config import AccountDecl, Config, KeyDecl
+from noxus_local.errors import ConfigError, ValidationError, say
 from noxus_local.money import parse_usd
 from noxus_local.store.db import Database
 
@@ -107,12 +107,33 @@ def _sync_account(db: Database, decl: AccountDecl, environ: Any) -> list[str]:
         ensure_app(db, app.id, decl.id, app.name, app.webhook_url, app.webhook_secret, source="config")
         for key in app.keys:
             digest = key.sha256.lower() if key.sha256 else _hash_from_env(key.env, environ)
-            if db.one("SELECT 1 FROM api_keys WHERE key_hash = ?", (digest,)) is None:
-                create_key(db, account_id=decl.id, app_id=app.id, name=key.name,
-                           environment=key.environment, scopes=key.scopes, tools=key.tools or None,
-                           expires_at=_parse_time(key.expires_at), key_hash=digest, source="config")
+            found = db.one("SELECT id FROM api_keys WHERE key_hash = ?", (digest,))
+            if found is None:
+                _, key_id = create_key(db, account_id=decl.id, app_id=app.id, name=key.name,
+                                       environment=key.environment, scopes=key.scopes, tools=key.tools or None,
+                                       expires_at=_parse_time(key.expires_at), key_hash=digest, source="config")
                 notes.append(f"key {key.name} added to {decl.id}/{app.id}")
+            notes += _sync_budget(db, found["id"] if found is not None else key_id, key)
     return notes
+
+
+def _sync_budget(db: Database, key_id: str, key: KeyDecl) -> list[str]:
+    """A declared budget (``max_spend_usd``, ``budget_period``, ``soft_limit_usd``) onto the key; a start with
+    the same budget changes nothing (its window counters and alerts stay), a key declared without one keeps
+    what the CLI or the admin API gave it."""
+    if not key.max_spend_usd:
+        return []
+    try:
+        wanted = budgets.parse_budget(key.max_spend_usd, key.budget_period, key.soft_limit_usd or None)
+    except ValidationError as exc:
+        fields = (exc.details or {}).get("field_errors", {})
+        said = "; ".join(f"{k}: {', '.join(say(m, 'en') for m in v)}" for k, v in fields.items())
+        raise ConfigError(f"key {key.name!r}: {said}") from None
+    current = budgets.budget_of(db, key_id)
+    if current is not None and (current.max_spend_micros, current.period, current.soft_limit_micros) == wanted:
+        return []
+    budgets.set_budget(db, key_id, key.max_spend_usd, key.budget_period, key.soft_limit_usd or None)
+    return [f"key {key.name}: budget {key.max_spend_usd} USD per {key.budget_period}"]
 
 
 def _hash_from_env(name: str, environ: Any) -> str:

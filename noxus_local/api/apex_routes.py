@@ -281,6 +281,36 @@ async def generate_photoshoot(request: Request[Any, Any, Any]) -> Response[bytes
                             units=int(body.get("count") or 1))
 
 
+TRANSLATE_NAMES = {"videoUrl": "video", "outputLanguage": "target_language",
+                   "preserveOriginalVoice": "preserve_original_voice"}
+
+
+@post("/api/generate/translate", status_code=200)
+async def generate_translate(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """The ``dub-video`` tool on the video at ``videoUrl`` (SSRF-guarded): ``outputLanguage`` is the target;
+    ``preserveOriginalVoice: true`` is a 503 (no voice-cloning model), charged 0."""
+    principal = await guard(request, "generation")
+    body = await read_body(request)
+    url = text_field(body, "videoUrl", 8, 2048, required=True) or ""
+    language = text_field(body, "outputLanguage", 2, 12, required=True) or ""
+    keep = body.get("preserveOriginalVoice", False)
+    if not isinstance(keep, bool):
+        raise fail("preserveOriginalVoice", "true or false")
+    fields = {"target_language": language, "preserve_original_voice": keep}
+
+    async def build(svc: Services, principal: Principal, workdir: Path) -> ParsedInput:
+        parsed = ParsedInput(fields=fields)
+        limits = tier_limits(svc.cfg.tiers[principal.tier])
+        try:
+            await _from_url(svc, "video", url, limits, workdir, parsed)
+        except ValidationError as exc:
+            raise renamed(exc, {"videoUrl": "video_url"}) from None
+        return parsed
+
+    return await generation(request, principal, "translate", "dub-video", build, TRANSLATE_NAMES)
+
+
+
 def _whole(body: dict[str, Any], name: str, low: int, high: int) -> None:
     value = body.get(name)
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high):
@@ -299,7 +329,6 @@ MISSING: dict[str, str] = {
               "(the avatar engine is not built yet)",
     "voice-clone": "a voice-cloning model (e.g. an OpenVoice or XTTS-v2 ONNX export); none is installed",
     "commercial": "the video-ad engine (issue: video ads), not merged on this server yet",
-    "translate": "the dubbing engine (translation with lip-sync), not built yet",
     "instant-ad": "the instant-ad tool (website to ad creatives), not built yet",
 }
 
@@ -332,4 +361,5 @@ async def outbound_call(request: Request[Any, Any, Any]) -> Response[bytes]:
                                "does not have."))
 
 
-HANDLERS = [generate_voice, generate_clip, generate_image, generate_photoshoot, *UNAVAILABLE, outbound_call]
+HANDLERS = [generate_voice, generate_clip, generate_image, generate_photoshoot, generate_translate, *UNAVAILABLE,
+            outbound_call]

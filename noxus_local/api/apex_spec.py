@@ -34,7 +34,8 @@ from noxus_local.api.openapi_spec import (
 TAG = "Apex Studio (seed 002)"
 JOB = "job_5c0e2a7d9b1f3e4a6c8d0b2f"
 NUMBER: dict[str, Any] = {"type": "number"}
-GENERATION_ERRORS = ("validation_error", "missing_api_key", "insufficient_api_balance", "scope_denied",
+GENERATION_ERRORS = ("validation_error", "missing_api_key", "insufficient_api_balance", "key_budget_exceeded",
+                     "scope_denied",
                      "rate_limit_exceeded", "tool_unavailable", "internal_error")
 READ_ERRORS = ("missing_api_key", "scope_denied", "rate_limit_exceeded", "internal_error")
 
@@ -102,6 +103,10 @@ PHOTOSHOOT_BODY = _body({"productImage": _str("HTTP(S) URL of the product photo 
                                                   "draws", minLength=1, maxLength=500),
                          "model": _str("A [generators.<name>] for generated backdrops", minLength=1,
                                        maxLength=100)}, ("productImage", "background"))
+TRANSLATE_BODY = _body({"videoUrl": _str("HTTPS URL of the source video", minLength=8, maxLength=2048),
+                        "outputLanguage": _str("Target language ISO code: en, en-gb, es, fr, hi, it, ja, pt, "
+                                               "pt-br, zh", minLength=2, maxLength=12),
+                        "preserveOriginalVoice": {"type": "boolean"}}, ("videoUrl", "outputLanguage"))
 ANY_BODY = {"required": False, "content": {"application/json": {"schema": {"type": "object"}}}}
 
 
@@ -134,6 +139,15 @@ OPERATIONS.update({
         "a configured image generator: without one, 503 naming `[generators.<name>]`, charged 0. A photo with "
         "no separable product fails with `creditsRefunded` (the NOXUS route answers 400 `no_foreground`).",
         "ApexQueued", QUEUED, GENERATION_ERRORS, request_body=PHOTOSHOOT_BODY),
+    ("post", "/api/generate/translate"): _op(
+        "apexGenerateTranslate", "Translate (dub) a video",
+        "The `dub-video` tool on the video at `videoUrl` (fetched through the SSRF guard): its speech recognised, "
+        "translated line by line into `outputLanguage` and spoken by a voice of that language, fitted to each "
+        "line's time over the original ducked (no lip-sync). 1800 credits (`[apex_credits] translate`). An "
+        "unsupported language or one the video already speaks is 400; a video without speech is 400 (a silent "
+        "track at once; speech not found, or the same language detected, fails the job and refunds it); "
+        "`preserveOriginalVoice: true` is 503 (no voice-cloning model).",
+        "ApexQueued", QUEUED, GENERATION_ERRORS, request_body=TRANSLATE_BODY),
     ("get", "/api/jobs"): _op(
         "apexListJobs", "List jobs (or one: ?id=)",
         "The account's jobs (every contract's: one job store) with `status` queued|processing|completed|failed, "
@@ -217,3 +231,24 @@ OPERATIONS[("post", "/api/voice-agent/calls/outbound")] = _op(
     "Answers 503 SERVICE_UNAVAILABLE: phone calls need a telephony bridge this server does not have. Charged 0.",
     "ApexQueued", QUEUED, ("missing_api_key", "scope_denied", "rate_limit_exceeded", "tool_unavailable",
                            "internal_error"), request_body=ANY_BODY)
+
+# the dub-video tool on the NOXUS route (seed 002's translate runs it)
+DUB_JOB = "job_7d1f3b5a9c2e4f6a8b0d2c4e"
+DUB_FILES = [("video", "charla-en.mp4", "video/mp4", 1_284_512), ("srt", "charla-en.srt", "application/x-subrip", 243),
+             ("segments", "charla-en.json", "application/json", 1_433)]
+DUB_OUTPUTS = [{"name": n, "filename": f, "mime_type": m, "size_bytes": size,
+                "url": f"/api/v1/files/{DUB_JOB}/{f}?expires=1779721445&sig=9b3e…"} for n, f, m, size in DUB_FILES]
+OPERATIONS[("post", "/api/v1/tools/{name}")].examples["dub-video"] = _envelope({
+    **{k: v for k, v in JOB_ROW.items() if k not in ("steps", "jobs", "sub_jobs")},
+    "tool": "dub-video", "job_id": DUB_JOB,
+    "billing": {"currency": "USD", "estimated_usd": "0.0266", "charged_usd": "0.0266", "balance_after_usd": "9.9734",
+                "unit": "minute", "estimated_units": 10.6, "units": 10.6},
+    "output": {k: DUB_OUTPUTS[0][k] for k in ("filename", "mime_type", "size_bytes", "url")},
+    "outputs": DUB_OUTPUTS,
+    "result": {"source_language": "es", "target_language": "en", "voice_id": "af_heart",
+               "translator": "llm:qwen2.5-coder-1.5b-instruct", "lip_sync": False, "duration_seconds": 10.648,
+               "voice_gain": 0.893, "duck_db": -22.0,
+               "segments": [{"id": 0, "start": 0.5, "end": 2.64, "source_text": "Hola, me llamo Ana y vivo en Madrid.",
+                             "translation": "Hello, my name is Ana and I live in Madrid.", "speech_start": 0.5,
+                             "speech_end": 3.05, "speed": 1.0, "tempo": 1.0, "borrowed_seconds": 0.41,
+                             "cut_seconds": 0.0}]}})

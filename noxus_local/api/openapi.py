@@ -43,7 +43,10 @@ from litestar.openapi.plugins import (
 )
 from litestar.static_files import create_static_files_router
 
-from noxus_local.api import apex_spec  # noqa: F401 - adds seed 002's routes to the table
+from noxus_local.api import (
+    admin_spec,  # noqa: F401 - adds the admin API's routes to the table
+    apex_spec,  # noqa: F401 - adds seed 002's routes to the table
+)
 from noxus_local.api import openapi_spec as spec
 from noxus_local.api.envelope import MESSAGES, error_body
 from noxus_local.errors import ERRORS_BY_CODE

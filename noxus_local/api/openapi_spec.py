@@ -319,6 +319,9 @@ ERROR_SAMPLES: dict[str, dict[str, Any]] = {
     "validation_error": {"details": {"field_errors": {"text": [Text("es obligatorio", "is required")]}}},
     "invalid_media": {"message": INVALID_IMAGE},
     "insufficient_api_balance": {"details": {"estimated_usd": "0.002", "available_usd": "0.001"}},
+    "key_budget_exceeded": {"details": {"cap_usd": "5", "spent_usd": "4.999", "held_usd": "0",
+                                        "estimated_usd": "0.002", "period": "month",
+                                        "resets_at": "2027-01-01T00:00:00Z"}},
     "scope_denied": {"details": {"required_scope": "tools:run"}},
     "tool_not_allowed": {"details": {"tool": "qr"}},
     "tool_not_found": {"details": {"tool": "crear-gif"}},
@@ -526,7 +529,8 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         {"qr": QR_RUN, "image-convert": IMAGE_CONVERT_RUN, "auto-subtitles": AUTO_SUBTITLES_RUN,
          "image-analyze": IMAGE_ANALYZE_RUN, "image-analyze-batch": IMAGE_ANALYZE_BATCH_RUN},
         errors=("validation_error", "invalid_media", "missing_api_key", "invalid_api_key", "revoked_api_key",
-                "insufficient_api_balance", "scope_denied", "tool_not_allowed", "account_suspended",
+                "insufficient_api_balance", "key_budget_exceeded",
+                "scope_denied", "tool_not_allowed", "account_suspended",
                 "asset_forbidden", "tool_not_found", "asset_not_found", "idempotency_conflict", "limit_exceeded",
                 "unsupported_media_type",
                 "rate_limit_exceeded", "concurrency_limit_exceeded", "internal_error", "tool_unavailable",
@@ -698,7 +702,7 @@ OPENAI_AUDIO_BODY = {"required": True, "content": {"multipart/form-data": {"sche
     "timestamp_granularities[]": {"type": "array", "items": _str(enum=["word", "segment"])}},
     anyOf=[{"required": [way]} for way in ("file", "file_asset_id", "file_url")])}}}
 OPENAI_ERRORS = ("validation_error", "invalid_media", "scope_denied", "tool_not_allowed", "limit_exceeded",
-                 "unsupported_media_type", "insufficient_api_balance", "idempotency_conflict",
+                 "unsupported_media_type", "insufficient_api_balance", "key_budget_exceeded", "idempotency_conflict",
                  "concurrency_limit_exceeded", *AUTH_ERRORS, "tool_unavailable", "processing_timeout",
                  "job_cancelled", "shutting_down", "server_busy", "internal_error", "insufficient_storage")
 OPENAI_CONTENT = {"application/json": {"schema": _ref("OpenAiTranscription"),
@@ -1005,7 +1009,8 @@ OPERATIONS.update({
         "OpenAI's shape `{\"error\": {\"message\", \"type\", \"code\", \"param\"}}`. Speech past the tier's "
         "`max_audio_seconds` (estimated before the hold, or reached while synthesising) is 413 `limit_exceeded`.",
         None,
-        errors=("validation_error", "limit_exceeded", "insufficient_api_balance", "tool_unavailable",
+        errors=("validation_error", "limit_exceeded", "insufficient_api_balance", "key_budget_exceeded",
+                "tool_unavailable",
                 *ASSET_ERRORS, "internal_error", "insufficient_storage"),
         content={m: {"schema": {"type": "string", "format": "binary"}}
                  for m in ("audio/mpeg", "audio/opus", "audio/aac", "audio/flac", "audio/wav", "audio/pcm")},
@@ -1177,7 +1182,8 @@ OPERATIONS.update({
         "again once, else 502). A prompt longer than the model's context is 413 `limit_exceeded` naming it; an "
         "unknown model 400 listing the models; an engine that is down or answers garbage 502 `upstream_error`, "
         "charged 0. Errors in OpenAI's shape.", None,
-        errors=("validation_error", "limit_exceeded", "insufficient_api_balance", "idempotency_conflict",
+        errors=("validation_error", "limit_exceeded", "insufficient_api_balance", "key_budget_exceeded",
+                "idempotency_conflict",
                 "concurrency_limit_exceeded", "rate_limit_exceeded", *AUTH_ERRORS, "scope_denied",
                 "tool_not_allowed", "tool_unavailable", "upstream_error", "processing_timeout", "server_busy",
                 "internal_error"),
@@ -1338,7 +1344,8 @@ OPERATIONS.update({
                 "jobCount": 5}},
         errors=("validation_error", "invalid_media", "unsupported_media_type", "scope_denied", "tool_not_allowed",
                 "asset_forbidden",
-                "asset_not_found", "insufficient_api_balance", "idempotency_conflict", "limit_exceeded",
+                "asset_not_found", "insufficient_api_balance", "key_budget_exceeded",
+                "idempotency_conflict", "limit_exceeded",
                 *AD_ERRORS, "concurrency_limit_exceeded", "tool_unavailable", "shutting_down",
                 "insufficient_storage"),
         parameters=(_ref("IdempotencyKey", "parameters"),), request_body=AD_GENERATE_BODY,

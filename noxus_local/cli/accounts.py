@@ -45,6 +45,12 @@ def _accounts_parser(sub: Any) -> None:
     _cmd(accounts, "list", cmd_accounts_list, "List accounts.")
 
 
+def _audit(db: Any, action: str, target: str, details: dict[str, Any]) -> None:
+    """CLI changes go to the audit log too (``noxus-local admin audit``), by the OS user who ran them."""
+    from noxus_local.admin.audit import Actor, record
+    record(db, Actor.cli(), action, target, details)
+
+
 def _known_tier(cfg: Config, tier: str) -> bool:
     if tier in cfg.tiers:
         return True
@@ -56,7 +62,10 @@ def cmd_accounts_create(args: argparse.Namespace, cfg: Config) -> int:
     from noxus_local.accounts.store import create_account
     if not _known_tier(cfg, args.tier):
         return 1
-    created = create_account(_db(cfg), args.account_id, name=args.name, tier=args.tier)
+    db = _db(cfg)
+    created = create_account(db, args.account_id, name=args.name, tier=args.tier)
+    if created:
+        _audit(db, "account.create", args.account_id, {"name": args.name or args.account_id, "tier": args.tier})
     print(("created " if created else "exists ") + args.account_id)
     return 0 if created else 1
 
@@ -67,7 +76,10 @@ def cmd_accounts_credit(args: argparse.Namespace, cfg: Config) -> int:
         micros = parse_usd(args.amount_usd)
         if micros <= 0:
             raise ValueError("amount must be positive")
-        view = credit_account(_db(cfg), args.account_id, args.env, micros, note=args.note)
+        db = _db(cfg)
+        view = credit_account(db, args.account_id, args.env, micros, note=args.note)
+        _audit(db, "account.credit", args.account_id,
+               {"environment": args.env, "amount_usd": format_usd(micros), "note": args.note})
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -82,9 +94,11 @@ def cmd_accounts_update(args: argparse.Namespace, cfg: Config) -> int:
     from noxus_local.accounts.store import update_account
     if args.tier is not None and not _known_tier(cfg, args.tier):
         return 1
-    if not update_account(_db(cfg), args.account_id, tier=args.tier, status=args.status):
+    db = _db(cfg)
+    if not update_account(db, args.account_id, tier=args.tier, status=args.status):
         print(f"error: no account {args.account_id!r}", file=sys.stderr)
         return 1
+    _audit(db, "account.update", args.account_id, {"tier": args.tier, "status": args.status})
     print(f"updated {args.account_id}")
     return 0
 

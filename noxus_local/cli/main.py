@@ -1,4 +1,4 @@
-"""The ``noxus-local`` command: serve (default), keys, accounts, jobs, models, config, doctor, backup.
+"""The ``noxus-local`` command: serve (default), keys, accounts, jobs, models, config, doctor, backup, usage, admin.
 
 Every command takes ``--config PATH`` (or ``$NOXUS_CONFIG``); config errors
 print one line naming the key and exit with code 2.
@@ -9,6 +9,8 @@ Example::
     noxus-local keys create --account default --name ci --env test
     noxus-local accounts credit default 25 --env live
     noxus-local models fetch --default
+    noxus-local usage export --csv --since 2026-12-01 --per job > usage.csv
+    noxus-local admin audit --action key.
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from noxus_local.cli import accounts, jobs, keys, models, ops, serve, workers
+from noxus_local.cli import accounts, admin, jobs, keys, models, ops, serve, usage, workers
 from noxus_local.cli.base import config_path
 from noxus_local.config import load_config
 from noxus_local.errors import ConfigError
 
 # one module per command group; each adds its subcommands
-GROUPS = (serve, keys, accounts, jobs, models, ops, workers)
+GROUPS = (serve, keys, accounts, jobs, models, ops, workers, usage, admin)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

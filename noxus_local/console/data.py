@@ -11,14 +11,12 @@ Example::
 
     view = overview(svc)            # balances, spend today/month, jobs per status, capacity
     plain, key_id = create_key(svc, account_id="default", name="ci", environment="test")
-    set_key_budget(svc, key_id, max_spend_micros=1_000_000, period="day")  # BudgetsUnavailable today
+    set_key_budget(svc, key_id, max_spend_micros=1_000_000, period="day")  # billing/budgets.py
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import importlib.util
 import json
 import logging
 import threading
@@ -28,6 +26,7 @@ from typing import Any
 
 from noxus_local.accounts import keys as key_store
 from noxus_local.accounts import store as account_store
+from noxus_local.billing import budgets as budget_store
 from noxus_local.jobs import backlog
 from noxus_local.money import format_usd
 from noxus_local.node.services import Services
@@ -36,10 +35,6 @@ log = logging.getLogger("noxus_local.console.audit")
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 PERIODS = ("day", "week", "month", "total")
 AUDIT_TABLES = ("admin_audit", "audit_log")  # the admin branch's audit table, whichever name it takes
-
-
-class BudgetsUnavailable(Exception):
-    """Per-key budgets are not built into this server (no ``noxus_local/billing/budgets.py``)."""
 
 
 class UnknownTarget(Exception):
@@ -219,13 +214,17 @@ def list_keys(svc: Services) -> list[dict[str, Any]]:
         "SELECT key_id, MAX(created_at) AS last_used, SUM(charged_micros) AS spent, COUNT(*) AS jobs"
         " FROM jobs GROUP BY key_id")}
     out = []
-    for key in key_store.list_keys(svc.db):
+    keys = key_store.list_keys(svc.db)
+    budgets = budget_store.budgets_of(svc.db, [k["id"] for k in keys])
+    for key in keys:
         used = usage.get(key["id"])
+        budget = budgets.get(key["id"])
         out.append({**key, "created": iso(key["created_at"]), "revoked": iso(key["revoked_at"]),
                     "active": key["revoked_at"] is None,
                     "last_used": iso(used["last_used"]) if used else "",
                     "spent": format_usd(int(used["spent"] or 0)) if used else "0",
-                    "jobs": used["jobs"] if used else 0})
+                    "jobs": used["jobs"] if used else 0,
+                    "budget": budget.as_api() if budget else None})
     return out
 
 
@@ -264,25 +263,17 @@ def credit_account(svc: Services, account_id: str, environment: str, micros: int
     return format_usd(view.balance_micros)
 
 
-def budgets_available() -> bool:
-    """True once ``noxus_local/billing/budgets.py`` (issue 25 item 1) is part of this server."""
-    return importlib.util.find_spec("noxus_local.billing.budgets") is not None
-
-
 def set_key_budget(svc: Services, key_id: str, *, max_spend_micros: int, period: str,
                    soft_limit_micros: int | None = None) -> None:
-    """The seam to per-key budgets: raises BudgetsUnavailable until billing/budgets.py exists.
+    """Give the key a budget through billing/budgets.py (enforced in the same hold as the balance).
 
-    Once it does, its ``set_key_budget(db, key_id, max_spend_micros=, period=, soft_limit_micros=)`` is
-    called; a module without that function is reported as unavailable rather than guessed at.
+    Raises UnknownTarget for an unknown key and ValidationError for a soft limit above the cap.
     """
-    if not budgets_available():
-        raise BudgetsUnavailable()
-    budgets = importlib.import_module("noxus_local.billing.budgets")
-    setter = getattr(budgets, "set_key_budget", None)
-    if setter is None:
-        raise BudgetsUnavailable()
-    setter(svc.db, key_id, max_spend_micros=max_spend_micros, period=period, soft_limit_micros=soft_limit_micros)
+    soft = None if soft_limit_micros is None else format_usd(soft_limit_micros)
+    try:
+        budget_store.set_budget(svc.db, key_id, format_usd(max_spend_micros), period, soft)
+    except KeyError:
+        raise UnknownTarget(key_id) from None
 
 
 def models(svc: Services) -> list[dict[str, Any]]:
@@ -331,5 +322,13 @@ def audit_log(svc: Services, limit: int = 200) -> list[dict[str, Any]] | None:
 
 
 def record_action(svc: Services, actor: str, action: str, target: str) -> None:
-    """Who did what, when: logged as one JSON line now; the admin branch's audit table takes it when merged."""
+    """Who did what, when: one JSON log line and a row of the admin audit log (``admin.audit``, via "console").
+
+    ``actor`` is ``_actor``'s "console operator at <address>"; the row's actor is ``admin`` (the one
+    admin token), its ``ip`` that address.
+    """
+    from noxus_local.admin.audit import Actor, record
+
     log.info("admin action by %s: %s %s", actor, action, target)
+    address = actor.rsplit(" at ", 1)[1] if " at " in actor else None
+    record(svc.db, Actor("admin", "console", address), action, target)

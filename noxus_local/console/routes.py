@@ -33,6 +33,7 @@ from noxus_local.admin.token import admin_enabled, token_matches
 from noxus_local.console import charts, data
 from noxus_local.console.messages import Words, words
 from noxus_local.console.sessions import ConsoleState, Session, csrf_matches
+from noxus_local.errors import ValidationError
 from noxus_local.money import parse_usd
 from noxus_local.node.services import Services
 
@@ -162,8 +163,7 @@ def _overview(svc: Services, state: ConsoleState) -> dict[str, Any]:
 
 
 def _keys(svc: Services, state: ConsoleState) -> dict[str, Any]:
-    return {"keys": data.list_keys(svc), "accounts": data.list_accounts(svc), "periods": data.PERIODS,
-            "budgets": data.budgets_available()}
+    return {"keys": data.list_keys(svc), "accounts": data.list_accounts(svc), "periods": data.PERIODS}
 
 
 PAGES: dict[str, tuple[str, Callable[[Services, ConsoleState], dict[str, Any]]]] = {
@@ -329,8 +329,8 @@ async def set_budget(request: Request[Any, Any, Any], key_id: FromPath[str]) -> 
     try:
         await to_thread.run_sync(lambda: data.set_key_budget(svc, key_id, max_spend_micros=cap, period=period,
                                                              soft_limit_micros=soft))
-    except data.BudgetsUnavailable:
-        return await _page(request, "keys", status=503, error="budgets_unavailable")
+    except ValidationError:
+        return await _page(request, "keys", status=400, error="bad_amount")
     except (data.UnknownTarget, KeyError):
         return await _page(request, "keys", status=404, error="unknown_target")
     data.record_action(svc, _actor(request), "key budget set", f"{key_id} {cap} micro-USD per {period}")

@@ -39,6 +39,7 @@ CODES: dict[str, tuple[int, str]] = {
                                          "unsupported_media_type", "idempotency_conflict", "request_timeout")},
     **{c: (401, "UNAUTHORIZED") for c in ("missing_api_key", "invalid_api_key", "revoked_api_key")},
     "insufficient_api_balance": (402, "PAYMENT_REQUIRED"),
+    "key_budget_exceeded": (402, "PAYMENT_REQUIRED"),
     **{c: (403, "FORBIDDEN") for c in ("scope_denied", "tool_not_allowed", "account_suspended",
                                        "asset_forbidden")},
     **{c: (404, "NOT_FOUND") for c in ("job_not_found", "not_found", "asset_not_found", "tool_not_found")},
@@ -51,7 +52,10 @@ CREDIT_FIELDS = {"image": "image", "video": "video", "voice": "voice", "voice-cl
                  "avatar": "avatar", "clip": "clip", "b-roll": "b_roll", "text2video": "text2video",
                  "commercial": "commercial", "translate": "translate", "instant-ad": "instant_ad",
                  "photoshoot": "photoshoot"}
-OUTPUT_TYPES = {"image": "image/png", "voice": "audio/wav", "clip": "video/mp4", "photoshoot": "image/png"}
+
+OUTPUT_TYPES = {"image": "image/png", "voice": "audio/wav", "clip": "video/mp4", "photoshoot": "image/png",
+                "translate": "video/mp4"}
+
 USAGE_NAMES = {"image": "images", "video": "videos", "voice": "voices", "clip": "clips", "avatar": "avatars",
                "b-roll": "bRolls", "text2video": "videos", "commercial": "commercials",
                "translate": "translations", "instant-ad": "instantAds", "photoshoot": "photoshoots"}
@@ -124,6 +128,9 @@ def metadata(kind: str, row: sqlite3.Row) -> dict[str, Any]:
     if kind == "photoshoot":
         return {"photoCount": result.get("count", 0), "background": params.get("background"),
                 "lighting": params.get("lighting"), **timing}
+    if kind == "translate":
+        return {"outputLanguage": result.get("target_language") or params.get("target_language"),
+                "durationSeconds": result.get("duration_seconds"), **timing}
     return timing
 
 

@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from noxus_local.accounts.keys import Principal
+from noxus_local.admin import alerts
 from noxus_local.assets import quota as storage
-from noxus_local.billing import ledger
+from noxus_local.billing import budgets, ledger
 from noxus_local.billing.limits import check_job_limits
 from noxus_local.config import TierSettings
-from noxus_local.errors import InsufficientBalance, JobNotFound
+from noxus_local.errors import InsufficientBalance, JobNotFound, KeyBudgetExceeded
 from noxus_local.jobs import idempotency
 from noxus_local.money import Price
 
@@ -61,19 +62,24 @@ def submit(db: Any, job: NewJob, tier: TierSettings, idempotency_hours: float) -
     Returns a Replay when the same request already finished; raises 402/409/429.
     """
     p = job.principal
-    with db.write() as conn:
-        if job.idempotency_key:
-            replay = idempotency.reserve(conn, p.account_id, p.environment, job.idempotency_key,
-                                         job.fingerprint or "", job.id, idempotency_hours)
-            if replay is not None:
-                return replay
-        check_job_limits(conn, p.key_id, p.account_id, tier)
-        if ledger.hold(conn, p.account_id, p.environment, job.estimate_micros, job.id) is None:
-            available = ledger.read_balance(conn, p.account_id, p.environment).available_micros
-            from noxus_local.money import format_usd
-            raise InsufficientBalance(details={"estimated_usd": format_usd(job.estimate_micros),
-                                               "available_usd": format_usd(available)})
-        _insert(conn, job)
+    try:
+        with db.write() as conn:
+            if job.idempotency_key:
+                replay = idempotency.reserve(conn, p.account_id, p.environment, job.idempotency_key,
+                                             job.fingerprint or "", job.id, idempotency_hours)
+                if replay is not None:
+                    return replay
+            check_job_limits(conn, p.key_id, p.account_id, tier)
+            if ledger.hold(conn, p.account_id, p.environment, job.estimate_micros, job.id) is None:
+                available = ledger.read_balance(conn, p.account_id, p.environment).available_micros
+                from noxus_local.money import format_usd
+                raise InsufficientBalance(details={"estimated_usd": format_usd(job.estimate_micros),
+                                                   "available_usd": format_usd(available)})
+            budgets.reserve(conn, p.key_id, job.estimate_micros)  # same transaction: both holds or neither
+            _insert(conn, job)
+    except KeyBudgetExceeded as exc:  # the hold rolled back; the operator hears of it once per window
+        alerts.key_refused(db, p.key_id, p.account_id, exc.details or {})
+        raise
     return None
 
 
@@ -155,6 +161,7 @@ def finish(db: Any, job_id: str, *, status: str, charge_micros: int = 0,
                                 quota_bytes, "output_mb")
         charge = min(charge_micros, row["hold_micros"]) if status == "succeeded" else 0
         ledger.settle(conn, row["account_id"], row["environment"], row["hold_micros"], charge, job_id)
+        budgets.settle(conn, row["key_id"], row["hold_micros"], charge)
         conn.execute(
             "UPDATE jobs SET status = ?, settled = 1, charged_micros = ?, output = ?, outputs = ?, result = ?,"
             " error_code = ?, error_message = ?, finished_at = ?, steps = COALESCE(?, steps),"

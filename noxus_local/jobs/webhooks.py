@@ -68,7 +68,14 @@ class Outcome:
 
 
 class WebhookService:
-    """Schedules, sends and records webhook deliveries for finished jobs."""
+    """Schedules, sends and records webhook deliveries for finished jobs.
+
+    ``DELIVERIES`` / ``ATTEMPTS`` name its two tables, so operator alerts (admin/alert_delivery.py)
+    reuse the same claim, signing, retry and record code on tables of their own.
+    """
+
+    DELIVERIES = "webhook_deliveries"
+    ATTEMPTS = "webhook_attempts"
 
     def __init__(self, db: Any, settings: WebhookSettings, resolve: Resolver = socket.getaddrinfo,
                  clock: Callable[[], float] = time.time) -> None:
@@ -154,8 +161,8 @@ class WebhookService:
         lease_until = now + 3 * self.settings.timeout_seconds + LEASE_SLACK_SECONDS
         with self.db.write() as conn:
             return conn.execute(
-                "UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id IN (SELECT id FROM"
-                " webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?"
+                f"UPDATE {self.DELIVERIES} SET next_attempt_at = ? WHERE id IN (SELECT id FROM"
+                f" {self.DELIVERIES} WHERE status = 'pending' AND next_attempt_at <= ?"
                 " ORDER BY next_attempt_at LIMIT ?) RETURNING *", (lease_until, now, limit)).fetchall()
 
     def _send(self, row: sqlite3.Row) -> Outcome:
@@ -187,13 +194,13 @@ class WebhookService:
         status, next_at = self._next_step(attempt, outcome)
         with self.db.write() as conn:
             cur = conn.execute(
-                "UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?,"
+                f"UPDATE {self.DELIVERIES} SET status = ?, attempts = ?, next_attempt_at = ?,"
                 " last_status_code = ?, last_error = ?, delivered_at = ? WHERE id = ? AND attempts = ?",
                 (status, attempt, next_at, outcome.status_code, outcome.error,
                  self.clock() if status == "delivered" else None, row["id"], row["attempts"]))
             if cur.rowcount != 1:
                 return
-            conn.execute("INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error,"
+            conn.execute(f"INSERT INTO {self.ATTEMPTS} (delivery_id, attempt, at, status_code, error,"
                          " duration_ms) VALUES (?,?,?,?,?,?)",
                          (row["id"], attempt, outcome.at, outcome.status_code, outcome.error,
                           outcome.duration_ms))

@@ -21,6 +21,8 @@ from pathlib import Path
 
 from noxus_local.accounts.keys import KeyCache
 from noxus_local.accounts.store import bootstrap_default, sync_config
+from noxus_local.admin import alerts
+from noxus_local.admin.alert_delivery import AlertService
 from noxus_local.assets.files import FileStore, load_secret
 from noxus_local.assets.store import AssetStore
 from noxus_local.billing.limits import RequestLimiter, WindowLimiter
@@ -38,6 +40,7 @@ from noxus_local.jobs.runner import JobRunner
 from noxus_local.jobs.upkeep import Maintenance, sweep_files
 from noxus_local.jobs.view import job_body
 from noxus_local.jobs.webhooks import EVENTS, WebhookService
+from noxus_local.money import parse_usd
 from noxus_local.net.fetch_slots import FetchSlots
 from noxus_local.ops.metrics import Metrics
 from noxus_local.store.db import Database, secure_data_dir
@@ -69,6 +72,7 @@ class Services:
     fetch_slots: FetchSlots  # <field>_url downloads, apart from tool calls' threads (issue 17)
     apex_limiter: WindowLimiter = field(default_factory=WindowLimiter)  # seed 002's per-endpoint-type windows
     remote: RemoteQueue | None = None  # multi-host mode only (cfg.multi_host): remote workers over Redis
+    alerts: AlertService | None = None  # operator alerts (issue 25): logged, sent to [admin] alert_url
 
     @property
     def locale(self) -> str:
@@ -115,7 +119,30 @@ def build_services(cfg: Config) -> Services:
         svc.remote = svc.dispatcher.remote = RemoteQueue(db, catalog, store, svc.assets, cfg)
     runner.hooks.append(lambda job_id: schedule_webhook(svc, job_id))
     runner.hooks.append(lambda job_id: svc.metrics.job_done(jobs.get(svc.db, job_id)))
+    balance_under = parse_usd(cfg.admin.alert_balance_under_usd)  # checked when the config was loaded
+    runner.hooks.append(lambda job_id: alerts.after_job(svc.db, job_id, balance_under))
+    svc.alerts = AlertService(db, cfg.admin, cfg.webhooks)
     return svc
+
+
+def watch(svc: Services) -> None:
+    """Upkeep's alert checks: the queue's oldest wait, remote workers' heartbeats (admin/alerts.py)."""
+    alerts.check_queue(svc.db, svc.cfg.admin.alert_queue_wait_seconds)
+    if svc.remote is not None:
+        alerts.check_workers(svc.db, svc.remote.workers())
+
+
+def check_models_at_start(svc: Services) -> list[str]:
+    """A model some tool needs and that is not installed raises ``alert.model_missing`` once (at start)."""
+    from noxus_local.inference.registry.installed import ModelRegistry
+
+    needed: dict[str, list[str]] = {}
+    for tool in svc.catalog.tools.values():
+        for model in tool.models:
+            needed.setdefault(model, []).append(tool.slug)
+    states = {s.spec.id: s.state for s in ModelRegistry.from_config(svc.cfg).list_models() if s.spec.id in needed}
+    states.update({model: "missing" for model in needed if model not in states})
+    return alerts.check_models(svc.db, states, needed)
 
 
 def schedule_webhook(svc: Services, job_id: str) -> None:
@@ -154,12 +181,18 @@ def maintenance_for(svc: Services) -> Maintenance:
     extra = [(1.0, lambda: remote.tick(svc.runner))] if remote is not None else []
     return Maintenance([*extra, (10.0, svc.dispatcher.check_health), (HEARTBEAT_SECONDS, svc.runner.heartbeat),
                         (cfg.jobs.recovery_seconds, recover_stale), (60.0, sweep),
-                        (MODEL_SWEEP_SECONDS, svc.models.sweep), (1.0, svc.runner.expire_overdue)],
-                       threads=[svc.hooks.run])
+                        (MODEL_SWEEP_SECONDS, svc.models.sweep), (1.0, svc.runner.expire_overdue),
+                        (5.0, lambda: watch(svc))],
+                       threads=[svc.hooks.run, *([svc.alerts.run] if svc.alerts is not None else [])])
 
 
 def preload_models(svc: Services) -> list[str]:
-    """``[inference] preload`` at start (serve and worker): the first job then pays no load."""
+    """``[inference] preload`` at start (serve and worker): the first job then pays no load. Models a tool
+    needs that are not installed are reported to the operator first (``alert.model_missing``)."""
+    try:
+        check_models_at_start(svc)
+    except Exception:  # an unreadable manifest must not stop the start; doctor says more
+        log.exception("model check for alerts failed")
     return svc.models.preload(svc.cfg.inference.preload)
 
 

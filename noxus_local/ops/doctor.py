@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from noxus_local import package_version
-from noxus_local.billing import ledger
+from noxus_local.billing import budgets, ledger
 from noxus_local.config import Config
 from noxus_local.errors import ConfigError
 from noxus_local.inference.registry import manifest
@@ -51,7 +51,8 @@ class Check:
 def run_checks(cfg: Config, source: str) -> list[Check]:
     checks = [check_config(cfg, source)]
     probes: list[Callable[[Config], list[Check]]] = [
-        check_data_dir, check_storage, check_store, check_ledger, check_queue, check_ffmpeg, check_fonts,
+        check_data_dir, check_storage, check_store, check_ledger, check_budgets, check_queue, check_ffmpeg,
+        check_fonts,
         check_phonemizer,
         check_onnxruntime, check_compute, check_models]
     for probe in probes:
@@ -142,6 +143,36 @@ def check_ledger(cfg: Config) -> list[Check]:
     if wrong:
         return [Check("ledger", FAIL, f"balances differ from the ledger for {', '.join(wrong)}")]
     return [Check("ledger", OK, f"{len(rows)} balance(s) agree with the ledger")]
+
+
+def check_budgets(cfg: Config) -> list[Check]:
+    """Each key budget's counters (spent in its window, held) equal what the ledger and the unsettled jobs say.
+
+    The counters are what the hold checks (billing/budgets.py); a drift would let a key pass its cap or
+    refuse it too early. A window that ended is read as 0 spent, as the next hold would roll it.
+    """
+    path = cfg.data_dir / "noxus.db"
+    if not path.is_file():
+        return []
+    with _read_only(path) as conn:
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'key_budgets'").fetchone() is None:
+            return []  # a store from before v14: migrated at the next start
+        conn.row_factory = sqlite3.Row
+        conn.execute("BEGIN")
+        rows = conn.execute("SELECT * FROM key_budgets").fetchall()
+        now, wrong = time.time(), []
+        for row in rows:
+            budget = budgets.from_row(row, now)
+            held = conn.execute("SELECT COALESCE(SUM(hold_micros), 0) FROM jobs WHERE key_id = ? AND settled = 0",
+                                (row["key_id"],)).fetchone()[0]
+            spent = budgets.spent_in_window(conn, row["key_id"], budget.window_start)
+            if (budget.spent_micros, budget.held_micros) != (spent, held):
+                wrong.append(row["key_id"])
+        conn.execute("COMMIT")
+    if wrong:
+        return [Check("key budgets", FAIL, f"counters differ from the ledger for {', '.join(wrong)}; "
+                                           "`noxus-local keys update <id> --max-spend …` recounts them")]
+    return [Check("key budgets", OK, f"{len(rows)} budget(s) agree with the ledger")]
 
 
 def _from_ledger(conn: sqlite3.Connection, account: str, env: str) -> tuple[int, int]:

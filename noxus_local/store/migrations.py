@@ -274,8 +274,107 @@ def v13_account_webhook(db: Database) -> None:
     db["accounts"].add_column("webhook_secret", str)
 
 
+KEY_BUDGETS = """CREATE TABLE key_budgets (
+    key_id TEXT PRIMARY KEY REFERENCES api_keys(id),
+    max_spend_micros INTEGER NOT NULL CHECK (max_spend_micros >= 0),
+    period TEXT NOT NULL CHECK (period IN ('day', 'week', 'month', 'total')),
+    soft_limit_micros INTEGER CHECK (soft_limit_micros IS NULL OR soft_limit_micros >= 0),
+    window_start REAL NOT NULL,
+    spent_micros INTEGER NOT NULL DEFAULT 0 CHECK (spent_micros >= 0),
+    held_micros INTEGER NOT NULL DEFAULT 0 CHECK (held_micros >= 0),
+    updated_at REAL NOT NULL
+)"""
+ALERT_DELIVERIES = """CREATE TABLE alert_deliveries (
+    id TEXT PRIMARY KEY,
+    alert_id TEXT NOT NULL REFERENCES alerts(id),
+    event TEXT NOT NULL,
+    url TEXT NOT NULL,
+    secret TEXT,
+    payload BLOB NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL,
+    last_status_code INTEGER,
+    last_error TEXT,
+    created_at REAL NOT NULL,
+    delivered_at REAL,
+    UNIQUE (alert_id, url)
+)"""
+
+
+def v14_key_budgets_and_alerts(db: Database) -> None:
+    """14: issue 25 items 1-2. ``key_budgets``: a key's cap per period (day/week/month in UTC, or total) with
+    its window counters (spent in the window, held by unsettled jobs), changed in the transaction that holds or
+    settles, so the check is one row. ``alert_state``: one row per alert condition (``key_cap:<key>:<window>``,
+    ``balance_low:<account>:<env>``...), active from the crossing until the condition clears, so an alert
+    fires once per crossing. ``alerts``: every alert raised (logged even without ``[admin] alert_url``;
+    ``dispatched`` once the delivery thread logged it and queued its webhook);
+    ``alert_deliveries`` / ``alert_attempts``: their signed webhooks, as ``webhook_deliveries`` for jobs."""
+    execute(db, KEY_BUDGETS)
+    create(db, "alert_state", {"name": str, "active": int, "changed_at": REAL, "fired_at": REAL, "fired": int},
+           pk="name", nullable=("fired_at",), defaults={"active": 0, "fired": 0})
+    create(db, "alerts", {"id": str, "name": str, "event": str, "subject": str, "payload": bytes, "dispatched": int,
+                          "created_at": REAL}, defaults={"dispatched": 0})
+    db["alerts"].create_index(["dispatched", "created_at"], "alerts_dispatch")
+    execute(db, ALERT_DELIVERIES)
+    db["alert_deliveries"].create_index(["status", "next_attempt_at"], "alert_deliveries_due")
+    create(db, "alert_attempts", {"delivery_id": str, "attempt": int, "at": REAL, "status_code": int,
+                                  "error": str, "duration_ms": int},
+           pk=("delivery_id", "attempt"), nullable=("status_code", "error"),
+           references={"delivery_id": "alert_deliveries"})
+AUDIT_LOG = """CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    actor TEXT NOT NULL,
+    via TEXT NOT NULL,
+    ip TEXT,
+    action TEXT NOT NULL,
+    target TEXT,
+    details TEXT NOT NULL DEFAULT '{}',
+    request_id TEXT
+)"""
+AUDIT_APPEND_ONLY = (
+    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log is "
+    "append-only'); END",
+    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log is "
+    "append-only'); END",
+)
+
+
+# jobs per status kept by triggers, so the operator's overview reads 5 rows instead of counting 100,000 index
+# entries (55 ms at 100k jobs on a loaded 2-core box, growing with the table); one tiny upsert per insert and per
+# status change, in the job's own transaction
+JOB_STATUS_COUNTS = (
+    "CREATE TABLE job_status_counts (status TEXT PRIMARY KEY, jobs INTEGER NOT NULL DEFAULT 0)",
+    "INSERT INTO job_status_counts (status, jobs) SELECT status, COUNT(*) FROM jobs GROUP BY status",
+    "CREATE TRIGGER job_status_counts_insert AFTER INSERT ON jobs BEGIN"
+    " INSERT OR IGNORE INTO job_status_counts (status) VALUES (NEW.status);"
+    " UPDATE job_status_counts SET jobs = jobs + 1 WHERE status = NEW.status; END",
+    "CREATE TRIGGER job_status_counts_update AFTER UPDATE OF status ON jobs WHEN NEW.status IS NOT OLD.status BEGIN"
+    " UPDATE job_status_counts SET jobs = jobs - 1 WHERE status = OLD.status;"
+    " INSERT OR IGNORE INTO job_status_counts (status) VALUES (NEW.status);"
+    " UPDATE job_status_counts SET jobs = jobs + 1 WHERE status = NEW.status; END",
+    "CREATE TRIGGER job_status_counts_delete AFTER DELETE ON jobs BEGIN"
+    " UPDATE job_status_counts SET jobs = jobs - 1 WHERE status = OLD.status; END",
+)
+
+
+def v15_admin_audit(db: Database) -> None:
+    """15 (issue 25, admin API): the append-only audit log of admin actions (who, what, when), the
+    indexes the operator's overview and usage export read by: jobs by creation time (the all-accounts job
+    list) and ledger movements by kind and time (spend today / this month, the CSV's ``--since``), and jobs per
+    status counted by triggers (``JOB_STATUS_COUNTS``)."""
+    execute(db, AUDIT_LOG, *AUDIT_APPEND_ONLY)
+    db["audit_log"].create_index(["at"], "audit_log_at")
+    db["audit_log"].create_index(["action", "at"], "audit_log_action")
+    db["jobs"].create_index(["created_at"], "jobs_created")
+    db["ledger"].create_index(["kind", "created_at", "amount_micros"], "ledger_kind_time")
+    db["ledger"].create_index(["created_at"], "ledger_time")
+    execute(db, *JOB_STATUS_COUNTS)
+
+
 MIGRATIONS: list[Migration] = [
     v1_accounts_keys_ledger_jobs, v2_webhooks, v3_job_media, v4_keys_version, v5_heartbeat, v6_unit_prices,
     v7_outputs_and_steps, v8_assets, v9_attempt_token, v10_custom_voices, v11_job_plan,
-    v12_ad_projects, v13_account_webhook,
+    v12_ad_projects, v13_account_webhook, v14_key_budgets_and_alerts, v15_admin_audit,
 ]

@@ -22,6 +22,7 @@ from noxus_local.tools.auto_clip import AutoClipTool
 from noxus_local.tools.auto_subtitles import AutoSubtitlesTool
 from noxus_local.tools.base import Tool
 from noxus_local.tools.chat import ChatTool
+from noxus_local.tools.dub_video import DubVideoTool
 from noxus_local.tools.image_analyze import ImageAnalyzeBatchTool, ImageAnalyzeTool
 from noxus_local.tools.image_convert import ImageConvertTool
 from noxus_local.tools.image_generate import ImageGenerateTool
@@ -38,7 +39,7 @@ from noxus_local.tools.wait import WaitTool
 TOOLS: tuple[type[Tool], ...] = (QrTool, ImageConvertTool, AutoSubtitlesTool, ImageAnalyzeTool,
                                  ImageAnalyzeBatchTool, TextToSpeechTool, VideoAnalyzeTool, ChatTool,
                                  ScriptToVideoTool, AutoClipTool, VideoAdTool, ImageGenerateTool,
-                                 ProductPhotoshootTool)
+                                 ProductPhotoshootTool, DubVideoTool)
 DIAGNOSTIC_TOOLS: tuple[type[Tool], ...] = (WaitTool, PipelineTool)  # [jobs] diagnostic_tools = true
 
 

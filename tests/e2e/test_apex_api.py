@@ -212,8 +212,7 @@ def test_errors_have_the_seeds_shape_and_codes(srv: Server, shared: SharedServer
 
 
 def test_routes_without_an_engine_answer_503_naming_what_is_missing(shared: SharedServer) -> None:
-    kinds = ("video", "b-roll", "text2video", "avatar", "voice-clone", "commercial", "translate",
-             "instant-ad")
+    kinds = ("video", "b-roll", "text2video", "avatar", "voice-clone", "commercial", "instant-ad")
     apis = [client(shared.view()), client(shared.view())]  # five generations per 10 s per key
     for n, kind in enumerate(kinds):
         down = apis[n // 5].post(f"/api/generate/{kind}", {})

@@ -130,11 +130,25 @@ def test_auth_rate_limit_headers_and_security(doc: dict[str, Any]) -> None:
         if key in AUTH_FREE:
             assert op["security"] == [] and "401" not in op["responses"], key
             continue
+        if key[1].startswith("/api/v1/admin/"):  # the admin token, never an API key: no rate-limit headers
+            assert op["security"] == [{"adminTokenAuth": []}] and "admin" in op["tags"], key
+            assert {"400", "401", "503"} <= set(op["responses"]), key
+            continue
         assert op["security"] == [{"apiKeyAuth": []}], key
         assert {"401", "403", "429"} <= set(op["responses"]), key
         success = op["responses"][min(s for s in op["responses"] if s.startswith("2"))]["headers"]
         assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} <= set(success), key
         assert "Retry-After" in op["responses"]["429"]["headers"], key
+
+
+def test_the_admin_api_has_its_own_tag_and_security_scheme(doc: dict[str, Any]) -> None:
+    scheme = doc["components"]["securitySchemes"]["adminTokenAuth"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer") and "X-Admin-Token" in scheme["description"]
+    assert "admin" in {t["name"] for t in doc["tags"]}
+    admin_ops = {k for k in operations(doc) if k[1].startswith("/api/v1/admin/")}
+    assert {("get", "/api/v1/admin/usage.csv"), ("get", "/api/v1/admin/audit"), ("post", "/api/v1/admin/keys"),
+            ("put", "/api/v1/admin/keys/{key_id}/budget")} <= admin_ops
+    assert "text/csv" in operations(doc)[("get", "/api/v1/admin/usage.csv")]["responses"]["200"]["content"]
 
 
 def test_run_tool_documents_both_bodies_headers_and_every_contract_error(doc: dict[str, Any]) -> None:

@@ -2,7 +2,7 @@
 
 The real browser run is tests/e2e/test_console_browser.py; here every bad input gets its status:
 no token configured (503), a wrong token (401), a sixth try in a minute (429), a token in the URL (400),
-a form without its CSRF field (403), bad amounts (400), unknown targets (404), budgets not built (503).
+a form without its CSRF field (403), bad amounts (400), unknown targets (404), budgets saved through billing/budgets.py.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from litestar.testing import TestClient
 
 from noxus_local.accounts.keys import authenticate
 from noxus_local.app import create_app
-from noxus_local.billing import ledger
+from noxus_local.billing import budgets, ledger
 from noxus_local.config import load_config
 from noxus_local.console import charts, data
 from noxus_local.console.messages import EN, ES, words
@@ -161,7 +161,7 @@ def test_key_created_once_revoked_and_refused_by_the_api(client: TestClient[Any]
     assert client.post(f"/admin/keys/{principal.key_id}/revoke", data={"csrf": csrf}).status_code == 404
 
 
-def test_budget_form_refuses_bad_amounts_and_says_budgets_are_not_built(client: TestClient[Any]) -> None:
+def test_budget_form_refuses_bad_amounts_and_saves_a_budget(client: TestClient[Any]) -> None:
     sign_in(client)
     csrf = csrf_of(client)
     key_id = data.list_keys(client.app.state["services"])[0]["id"]
@@ -173,11 +173,15 @@ def test_budget_form_refuses_bad_amounts_and_says_budgets_are_not_built(client: 
     assert client.post(url, data={"csrf": csrf, "max_spend_usd": "1", "period": "day",
                                   "soft_limit_usd": "abc"}).status_code == 400
     assert client.post(url, data={"max_spend_usd": "1", "period": "day"}).status_code == 403
-    r = client.post(url, data={"csrf": csrf, "max_spend_usd": "5", "period": "month"})
-    if data.budgets_available():
-        assert r.status_code == 200 and "Budget saved." in r.text
-    else:
-        assert r.status_code == 503 and "Per-key budgets are not available on this server yet." in r.text
+    # a soft limit above the cap is refused by billing/budgets.py
+    assert client.post(url, data={"csrf": csrf, "max_spend_usd": "1", "period": "day",
+                                  "soft_limit_usd": "2"}).status_code == 400
+    r = client.post(url, data={"csrf": csrf, "max_spend_usd": "5", "period": "month", "soft_limit_usd": "4"})
+    assert r.status_code == 200 and "Budget saved." in r.text
+    assert "0 / 5 USD · month" in r.text
+    budget = budgets.budget_of(client.app.state["services"].db, key_id)
+    assert budget is not None and (budget.max_spend_micros, budget.period, budget.soft_limit_micros) == \
+        (5_000_000, "month", 4_000_000)
 
 
 def test_credit_an_account_and_the_ledger_agrees(client: TestClient[Any], caplog: pytest.LogCaptureFixture) -> None:
@@ -204,6 +208,11 @@ def test_credit_an_account_and_the_ledger_agrees(client: TestClient[Any], caplog
     said = [r.getMessage() for r in caplog.records if r.name == "noxus_local.console.audit"]
     assert said[0].startswith("admin action by console operator at ") and said[0].endswith(": signed in console")
     assert said[-1].endswith(": account credited default/live +2500000 micro-USD")
+    # and in the admin audit log (the same table as the admin API's and the CLI's), newest first
+    from noxus_local.admin.audit import list_entries
+    entry = list_entries(db, action="account credited")[0][0]
+    assert (entry["actor"], entry["via"], entry["target"]) == ("admin", "console", "default/live +2500000 micro-USD")
+    assert entry["ip"] and list_entries(db, action="signed in")[1] >= 1
 
 
 def test_jobs_spend_and_charts_from_real_runs(tmp_path: Any) -> None:

@@ -52,6 +52,10 @@ UNDOCUMENTED = {
 BODYLESS = {
     ("post", "/api/v1/ping"): "checks the key only",
     ("post", "/api/v1/voices/clone"): "always refused (no offline cloning model) before any body is read",
+    # the admin API's actions named by their path: the path says it all (issue 25)
+    **{("post", f"/api/v1/admin/{path}"): "an admin action named by its path" for path in (
+        "accounts/{account_id}/suspend", "accounts/{account_id}/unsuspend", "keys/{key_id}/revoke",
+        "keys/{key_id}/rotate", "jobs/{job_id}/cancel")},
 }
 WITH_BODY = ("post", "put", "patch")
 

@@ -107,11 +107,13 @@ def test_defaults_price_every_tool_including_diagnostics():
     assert set(catalog.default_prices()) == {"qr", "image-convert", "wait", "pipeline", "auto-subtitles",
                                              "image-analyze", "image-analyze-batch", "text-to-speech",
                                              "video-analyze", "chat", "script-to-video", "auto-clip",
-                                             "video-ad", "image-generate", "product-photoshoot"}
+                                             "video-ad", "image-generate", "product-photoshoot",
+                                             "dub-video"}
     assert cfg.price("script-to-video") == Price("second", 2000, 10_000)
     assert cfg.price("video-analyze") == Price("second", 200, 1000)
     assert cfg.price("text-to-speech") == Price("1k_chars", 15000, 1000)
     assert cfg.price("chat") == Price("1k_tokens", 200, 0, 600)
+    assert cfg.price("dub-video") == Price("minute", 150_000, 10_000)
 
 
 def test_a_token_price_has_two_rates_and_rounds_up_once():

@@ -1,0 +1,74 @@
+"""A short Spanish narrated video for the dubbing tests and benchmark: Kokoro's ef_dora over colour.
+
+Each sentence is spoken by our Kokoro (speech/tts.py) with silence between them, and laid over a
+640×360 colour clip by the bundled ffmpeg (H.264 + AAC). The sentences' times are returned, known
+by construction.
+
+Example::
+
+    path, spans = spanish_video(tmp_path, cfg)     # cfg: a Config whose data dir has kokoro + ef_dora
+    spans[0]                                        # (0.5, 3.1, "Hola, me llamo Ana y vivo en Madrid.")
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import imageio_ffmpeg
+import numpy as np
+
+SENTENCES = ("Hola, me llamo Ana y vivo en Madrid.",
+             "Cada mañana camino tres kilómetros hasta el mercado.",
+             "Hoy compré naranjas y un pan muy grande.")
+LEAD, GAP, TAIL = 0.5, 0.9, 0.8
+RATE = 24_000
+
+
+def spanish_speech(cfg: object, sentences: tuple[str, ...] = SENTENCES, repeat: int = 1) \
+        -> tuple[np.ndarray, list[tuple[float, float, str]]]:
+    """The narration (24 kHz mono float32) and each sentence's (start, end, text)."""
+    from noxus_local.inference.cache import ModelCache
+    from noxus_local.runtime.cancel import CancelToken
+    from noxus_local.speech.tts import open_voice, speak
+
+    parts = [np.zeros(int(LEAD * RATE), dtype=np.float32)]
+    spans, t = [], LEAD
+    with open_voice(ModelCache(cfg), {"ef_dora": 1.0}, "es") as voice:  # type: ignore[arg-type]
+        for text in sentences * repeat:
+            audio = speak(text, voice, 0.95, cancel=CancelToken()).samples
+            loud = np.flatnonzero(np.abs(audio) > 0.01)
+            audio = audio[loud[0]:loud[-1] + 1]
+            spans.append((round(t, 3), round(t + len(audio) / RATE, 3), text))
+            parts += [audio, np.zeros(int(GAP * RATE), dtype=np.float32)]
+            t += len(audio) / RATE + GAP
+    parts[-1] = np.zeros(int(TAIL * RATE), dtype=np.float32)
+    return np.concatenate(parts), spans
+
+
+def spanish_video(folder: Path, cfg: object, repeat: int = 1, colour: str = "0x2a6f97") \
+        -> tuple[Path, list[tuple[float, float, str]]]:
+    """The MP4 and its sentences' spans (see the module)."""
+    pcm, spans = spanish_speech(cfg, repeat=repeat)
+    raw = folder / "narration.f32"
+    pcm.astype("<f4").tofile(raw)
+    out = folder / "charla.mp4"
+    seconds = len(pcm) / RATE
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y",
+                    "-f", "lavfi", "-i", f"color=c={colour}:s=640x360:r=25:d={seconds:.3f}",
+                    "-f", "f32le", "-ar", str(RATE), "-ac", "1", "-i", str(raw),
+                    "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-ar", "48000",
+                    "-shortest", str(out)], check=True, timeout=120)
+    raw.unlink()
+    return out, spans
+
+
+def silent_video(folder: Path, seconds: float = 3.0) -> Path:
+    """A colour clip with a silent AAC track: a video without speech."""
+    out = folder / "silencio.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y",
+                    "-f", "lavfi", "-i", f"color=c=black:s=320x240:r=25:d={seconds}",
+                    "-f", "lavfi", "-i", f"anullsrc=r=48000:cl=stereo:d={seconds}",
+                    "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                    "-shortest", str(out)], check=True, timeout=60)
+    return out
