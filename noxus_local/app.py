@@ -18,6 +18,7 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, route
 from litestar.exceptions import HTTPException
+from litestar.exceptions import ValidationException as LitestarValidation
 from litestar.handlers import HTTPRouteHandler
 
 from noxus_local.api import account_routes as account
@@ -30,13 +31,13 @@ from noxus_local.api import asset_routes as assets_api
 from noxus_local.api import brand_routes as brand_api
 from noxus_local.api import chat_routes as chat_api
 from noxus_local.api import cta_routes as cta
+from noxus_local.api import deps, openapi, worker_routes
 from noxus_local.api import file_routes as files
 from noxus_local.api import job_routes as jobs_api
 from noxus_local.api import metrics_routes as metrics_api
 from noxus_local.api import music_routes as music_api
 from noxus_local.api import openai_routes as openai_api
 from noxus_local.api import openai_speech_routes as openai_speech
-from noxus_local.api import openapi, worker_routes
 from noxus_local.api import status_routes as status
 from noxus_local.api import tool_routes as tools
 from noxus_local.api import video_routes as video
@@ -105,6 +106,8 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
         route_handlers=[*options_handlers(handlers), *handlers, *openapi.asset_routers(), console_router()],
         template_config=template_config(),
         exception_handlers={Exception: handle},
+        # services, settings and the authenticated principal, by parameter name (api/deps.py)
+        dependencies=deps.dependencies(svc), signature_types=deps.SIGNATURE_TYPES,
         on_startup=[on_startup], on_shutdown=[on_shutdown],
         request_max_body_size=int(cfg.server.max_body_mb * 1024 * 1024),
         openapi_config=openapi.openapi_config(),
@@ -159,8 +162,20 @@ def _as_noxus(exc: Exception, cfg: Config) -> NoxusError:
             return MethodNotAllowed(headers={"Allow": allow} if allow else None)
         if status == 415:
             return UnsupportedMediaType()
+        if isinstance(exc, LitestarValidation) and _field_errors(exc):  # a declared parameter or body
+            return ValidationError.fields(_field_errors(exc))
         if 400 <= status < 500:
             return ValidationError(details={"reason": str(exc.detail)[:200]} if exc.detail else None)
         return InternalError()
     log.exception("unhandled error", exc_info=exc)
     return InternalError()
+
+
+def _field_errors(exc: LitestarValidation) -> dict[str, list[str]]:
+    """Litestar's own validation of a typed parameter (``extra``: ``[{"key", "message", "source"}]``) in the
+    contract's shape, ``details.field_errors``, never Litestar's default 400 body."""
+    out: dict[str, list[str]] = {}
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict) and item.get("key"):
+            out.setdefault(str(item["key"])[:100], []).append(str(item.get("message", "invalid"))[:200])
+    return out

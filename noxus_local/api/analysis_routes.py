@@ -33,7 +33,7 @@ from noxus_local.accounts.keys import Principal
 from noxus_local.analysis.batch import failed_item, plan_item
 from noxus_local.analysis.features import check_features
 from noxus_local.api.auth import require_principal
-from noxus_local.api.deps import services_of
+from noxus_local.api.deps import ServicesDep, services_of
 from noxus_local.api.envelope import encode, json_response, raw_response, request_id_of
 from noxus_local.api.input_refs import _from_asset, _from_url
 from noxus_local.api.inputs import ParsedInput, _decode_base64, check_values, json_object
@@ -51,8 +51,7 @@ SOURCES = ("data_base64", "asset_id", "url")
 
 
 @post("/api/v1/analysis/images", status_code=202)
-async def submit_images(request: Request[Any, Any, Any]) -> Response[bytes]:
-    svc = services_of(request)
+async def submit_images(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[bytes]:
 
     async def read(_limits: Limits, workdir: Path) -> ParsedInput:
         principal = request.scope["state"]["principal"]  # type: ignore[index]  # submit authenticated first

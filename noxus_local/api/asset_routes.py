@@ -17,24 +17,36 @@ Example::
 from __future__ import annotations
 
 import re
-from typing import Any, BinaryIO
+from typing import Annotated, Any, BinaryIO
 
+import msgspec
 from anyio import to_thread
 from litestar import Request, Response, delete, get, post
 from litestar.datastructures import UploadFile
-from litestar.params import FromPath
+from litestar.openapi.spec import Example
+from litestar.params import FromPath, PathParameter
 from litestar.response import File
 
 from noxus_local.accounts.keys import Principal
-from noxus_local.api.auth import require_principal, require_scope
-from noxus_local.api.deps import services_of
+from noxus_local.api.auth import require_scope
+from noxus_local.api.deps import PrincipalDep, ServicesDep
+from noxus_local.api.docs import AUTH_ERRORS, envelope, operation, text_param
 from noxus_local.api.envelope import json_response
+from noxus_local.api.schemas import Asset, AssetDeleted, AssetDetail, AssetList, Pagination, ok
 from noxus_local.assets import store as assets
 from noxus_local.errors import NotFound, Text, UnsupportedMediaType, ValidationError, one_of
 from noxus_local.node.services import Services
 from noxus_local.store.space import storage_errors
 
 CHUNK = 1024 * 1024
+ASSET_ID = Annotated[str, PathParameter(description="An assetId from an upload",
+                                    examples=[Example(value="asset_5b1c0e8f2a9d4c7e1f3a6b2d")])]
+EXAMPLE = {"assetId": "asset_5b1c0e8f2a9d4c7e1f3a6b2d", "type": "image", "category": "product_image",
+           "mime_type": "image/png", "size_bytes": 48213, "filename": "product.png",
+           "sha256": "9f2c4e0b7a1d3c5e8f6a2b4d0c9e7f1a3b5d7c9e1f0a2b4c6d8e0f1a3b5c7d9e",
+           "created_at": "2026-05-25T15:04:05.933385Z",
+           "publicUrl": "http://127.0.0.1:8080/api/v1/assets/asset_5b1c0e8f2a9d4c7e1f3a6b2d/content"
+                        "?expires=1779721445&sig=5d0f…"}
 _DIGITS = re.compile(r"[0-9]{1,12}")
 _SIG = re.compile(r"[0-9a-f]{64}")
 # an SVG opened from our origin must not run anything, even if a check were ever missed
@@ -43,9 +55,7 @@ CONTENT_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'un
 
 
 @post("/api/v1/assets", status_code=201)
-async def upload_asset(request: Request[Any, Any, Any]) -> Response[bytes]:
-    svc = services_of(request)
-    principal = await require_principal(request)
+async def upload_asset(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> Response[bytes]:
     require_scope(principal, "tools:run")
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "multipart/form-data":
         raise UnsupportedMediaType(details={"accepted": ["multipart/form-data"]})
@@ -60,44 +70,60 @@ async def upload_asset(request: Request[Any, Any, Any]) -> Response[bytes]:
             row, created = await to_thread.run_sync(_store, svc, principal, upload.file, upload.filename, category)
     finally:
         await upload.close()
-    return json_response(request, {**_view(request, svc, row), "deduplicated": not created}, status=201)
+    return json_response(request, {**msgspec.structs.asdict(_view(request, svc, row)), "deduplicated": not created},
+                         status=201)
 
 
-@get("/api/v1/assets")
-async def list_assets(request: Request[Any, Any, Any]) -> Response[bytes]:
-    principal = await require_principal(request)
-    svc = services_of(request)
-    q = request.query_params
-    limit = _int_param(q.get("limit"), "limit", 20, 1, 100)
-    offset = _int_param(q.get("offset"), "offset", 0, 0, 10**9)
-    kind = _choice(q.get("type"), "type", assets.KINDS)
-    category = _choice(q.get("category"), "category", tuple(assets.CATEGORIES))
-    rows, total = svc.assets.page(principal.account_id, kind=kind, category=category, limit=limit, offset=offset)
-    return json_response(request, {"assets": [_view(request, svc, r) for r in rows],
-                                   "pagination": {"limit": limit, "offset": offset, "total": total,
-                                                  "has_more": offset + len(rows) < total}})
+@get("/api/v1/assets", **operation(
+    "listAssets", "Assets", "List assets",
+    "The account's assets, newest first, filtered by `type` or `category`.",
+    ok=(AssetList, {"ok": envelope({"assets": [EXAMPLE], "pagination": {"limit": 20, "offset": 0, "total": 1,
+                                                                      "has_more": False}})}),
+    errors=("validation_error", *AUTH_ERRORS)))
+async def list_assets(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep,
+                      type: Annotated[str | None, text_param("", enum=list(assets.KINDS))] = None,  # noqa: A002
+                      category: Annotated[str | None, text_param("", enum=list(assets.CATEGORIES))] = None,
+                      limit: Annotated[str | None, text_param("", type="integer", default=20, minimum=1,
+                                                              maximum=100)] = None,
+                      offset: Annotated[str | None, text_param("", type="integer", default=0, minimum=0,
+                                                               maximum=10**9)] = None) -> AssetList:
+    # the parameters arrive as text and are read strictly here (ASCII digits, bounds, exact words)
+    first = _int_param(limit, "limit", 20, 1, 100)
+    skip = _int_param(offset, "offset", 0, 0, 10**9)
+    kind = _choice(type, "type", assets.KINDS)
+    wanted = _choice(category, "category", tuple(assets.CATEGORIES))
+    rows, total = svc.assets.page(principal.account_id, kind=kind, category=wanted, limit=first, offset=skip)
+    return AssetList(**ok(request), assets=[_view(request, svc, r) for r in rows],
+                     pagination=Pagination(first, skip, total, skip + len(rows) < total))
 
 
-@get("/api/v1/assets/{asset_id:str}")
-async def show_asset(request: Request[Any, Any, Any], asset_id: FromPath[str]) -> Response[bytes]:
-    principal = await require_principal(request)
-    svc = services_of(request)
-    return json_response(request, _view(request, svc, svc.assets.get(asset_id, principal.account_id)))
+@get("/api/v1/assets/{asset_id:str}", **operation(
+    "getAsset", "Assets", "Get an asset",
+    "One asset with a fresh `publicUrl`. Another account's asset: 403 `asset_forbidden`.",
+    ok=(AssetDetail, {"ok": envelope(EXAMPLE)}), errors=("asset_forbidden", "asset_not_found", *AUTH_ERRORS)))
+async def show_asset(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep,
+                     asset_id: ASSET_ID) -> AssetDetail:
+    return AssetDetail(**ok(request), **msgspec.structs.asdict(
+        _view(request, svc, svc.assets.get(asset_id, principal.account_id))))
 
 
-@delete("/api/v1/assets/{asset_id:str}", status_code=200)
-async def delete_asset(request: Request[Any, Any, Any], asset_id: FromPath[str]) -> Response[bytes]:
-    principal = await require_principal(request)
+@delete("/api/v1/assets/{asset_id:str}", status_code=200, sync_to_thread=True, **operation(
+    "deleteAsset", "Assets", "Delete an asset",
+    "Removes the file and frees its quota. A queued job that names it fails with `asset_not_found` and is "
+    "charged 0; a running job keeps its own copy. Needs the `tools:run` scope.",
+    ok=(AssetDeleted, {"ok": envelope({"deleted": True, "assetId": EXAMPLE["assetId"]})}),
+    errors=("scope_denied", "asset_forbidden", "asset_not_found", *AUTH_ERRORS)))
+def delete_asset(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep,
+                 asset_id: ASSET_ID) -> AssetDeleted:
+    """Sync, in Litestar's worker thread (``sync_to_thread=True``): the file removal and the row write."""
     require_scope(principal, "tools:run")
-    svc = services_of(request)
-    await to_thread.run_sync(svc.assets.delete, asset_id, principal.account_id)
-    return json_response(request, {"deleted": True, "assetId": asset_id})
+    svc.assets.delete(asset_id, principal.account_id)
+    return AssetDeleted(**ok(request), deleted=True, assetId=asset_id)
 
 
 @get("/api/v1/assets/{asset_id:str}/content")
-async def asset_content(request: Request[Any, Any, Any], asset_id: FromPath[str]) -> File:
+async def asset_content(request: Request[Any, Any, Any], svc: ServicesDep, asset_id: FromPath[str]) -> File:
     """The publicUrl: no key, the signature is the permission (strict ASCII, never a 500)."""
-    svc = services_of(request)
     expires, sig = request.query_params.get("expires", ""), request.query_params.get("sig", "")
     if not (assets.ASSET_ID.fullmatch(asset_id) and _DIGITS.fullmatch(expires) and _SIG.fullmatch(sig)
             and svc.files.verify_asset(asset_id, int(expires), sig)):
@@ -127,9 +153,9 @@ def _store(svc: Services, principal: Principal, source: BinaryIO, filename: str 
                           tier.max_image_pixels)
 
 
-def _view(request: Request[Any, Any, Any], svc: Services, row: Any) -> dict[str, Any]:
+def _view(request: Request[Any, Any, Any], svc: Services, row: Any) -> Asset:
     path = svc.files.signed_asset_url(row["id"], svc.cfg.server.file_url_ttl_seconds)
-    return assets.view(row, str(request.base_url).rstrip("/") + path)
+    return Asset(**assets.view(row, str(request.base_url).rstrip("/") + path))
 
 
 def _category(raw: Any) -> str | None:

@@ -13,7 +13,6 @@ from typing import Any
 from litestar import Request
 
 from noxus_local.accounts.keys import Principal
-from noxus_local.api.deps import services_of
 from noxus_local.api.envelope import add_headers
 from noxus_local.billing.limits import job_window
 from noxus_local.errors import AccountSuspended, MissingApiKey, ScopeDenied, ToolNotAllowed
@@ -39,7 +38,7 @@ async def require_principal(request: Request[Any, Any, Any]) -> Principal:
     Key lookups are one indexed read on a WAL database (readers never wait for
     writers), cheap enough for the event loop; writes go to threads.
     """
-    svc = services_of(request)
+    svc: Services = request.app.state["services"]  # not deps.services_of: deps provides this function
     principal = svc.keys.authenticate(svc.db, bearer_token(request))
     request.scope["state"]["principal"] = principal  # type: ignore[index]
     if principal.account_status != "active":

@@ -17,7 +17,7 @@ from litestar import Request, get
 from litestar.params import FromPath
 from litestar.response import File
 
-from noxus_local.api.deps import services_of
+from noxus_local.api.deps import ServicesDep
 from noxus_local.api.inputs import ascii_int
 from noxus_local.errors import NotFound, Text, ValidationError
 from noxus_local.jobs.store import output_entry
@@ -27,8 +27,8 @@ MAX_EXPIRES = 99_999_999_999  # 11 digits: year 5138, far past any URL this serv
 
 
 @get("/api/v1/files/{job_id:str}/{filename:str}")
-async def get_file(request: Request[Any, Any, Any], job_id: FromPath[str], filename: FromPath[str]) -> File:
-    svc = services_of(request)
+async def get_file(request: Request[Any, Any, Any],
+                   svc: ServicesDep, job_id: FromPath[str], filename: FromPath[str]) -> File:
     expires, sig = _signature(request)
     if not svc.files.verify(job_id, filename, expires, sig):
         raise NotFound(details={"reason": "invalid_or_expired_signature"})

@@ -20,7 +20,7 @@ from litestar import Request, Response, delete, get
 from litestar.params import FromPath
 
 from noxus_local.api.auth import require_principal
-from noxus_local.api.deps import services_of
+from noxus_local.api.deps import PrincipalDep, ServicesDep, services_of
 from noxus_local.api.envelope import json_response
 from noxus_local.api.inputs import ascii_int
 from noxus_local.errors import JobNotFound, Text, ValidationError, one_of
@@ -35,9 +35,7 @@ _UNIX = re.compile(r"[0-9]{1,11}(?:\.[0-9]{1,6})?")
 
 
 @get("/api/v1/jobs")
-async def list_jobs(request: Request[Any, Any, Any]) -> Response[bytes]:
-    principal = await require_principal(request)
-    svc = services_of(request)
+async def list_jobs(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> Response[bytes]:
     q = request.query_params
     limit = ascii_int(q.get("limit"), "limit", 20, 1, MAX_LIMIT)
     offset = ascii_int(q.get("offset"), "offset", 0, 0, MAX_OFFSET)
@@ -70,9 +68,9 @@ async def show_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Re
 
 
 @get("/api/v1/jobs/{job_id:str}/steps/{n:str}")
-async def show_step(request: Request[Any, Any, Any], job_id: FromPath[str], n: FromPath[str]) -> Response[bytes]:
-    principal = await require_principal(request)
-    svc = services_of(request)
+async def show_step(request: Request[Any, Any, Any],
+                    svc: ServicesDep, principal: PrincipalDep, job_id: FromPath[str],
+                    n: FromPath[str]) -> Response[bytes]:
     if not (n.isascii() and n.isdigit()) or len(n) > 6:
         raise JobNotFound(details={"reason": "step_not_found"})
     return await _step_response(request, svc, principal, job_id, int(n))
@@ -99,9 +97,8 @@ def webhook_view(svc: Services, job_id: str) -> list[dict[str, Any]]:
 
 
 @delete("/api/v1/jobs/{job_id:str}", status_code=200)
-async def cancel_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[bytes]:
-    principal = await require_principal(request)
-    svc = services_of(request)
+async def cancel_job(request: Request[Any, Any, Any],
+                     svc: ServicesDep, principal: PrincipalDep, job_id: FromPath[str]) -> Response[bytes]:
     jobs.get(svc.db, job_id, principal.account_id, principal.environment)
     cancelled = await to_thread.run_sync(svc.runner.cancel, job_id, "cancelled")
     row = jobs.get(svc.db, job_id)

@@ -18,13 +18,12 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from noxus_local.api.deps import services_of
+from noxus_local.api.deps import ServicesDep
 from noxus_local.ops.metrics import CONTENT_TYPE, Metrics
 
 
 @get("/metrics", include_in_schema=False)
-async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
-    svc = services_of(request)
+async def metrics(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[bytes]:
     return Response(svc.metrics.render(), media_type=CONTENT_TYPE)
 
 

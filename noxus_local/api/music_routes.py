@@ -20,17 +20,17 @@ Example::
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any, get_args
 
 from anyio import to_thread
-from litestar import Request, Response, get
+from litestar import Request, get
 from litestar.params import FromPath
 from litestar.response import File
 
-from noxus_local.api.auth import require_principal
-from noxus_local.api.deps import services_of
-from noxus_local.api.envelope import json_response
+from noxus_local.api.deps import ServicesDep, authenticated, services_of
+from noxus_local.api.docs import AUTH_ERRORS, envelope, operation, text_param
 from noxus_local.api.file_routes import _signature
+from noxus_local.api.schemas import Mood, MusicList, MusicTrack, ok
 from noxus_local.compose.music import MODEL_ID, MusicLibrary, Track
 from noxus_local.errors import NotFound, ValidationError, one_of
 from noxus_local.inference.model import ModelNotInstalled
@@ -41,26 +41,35 @@ PREVIEW_SIGNER = "music-preview"  # the signed "job" of a preview URL; no job ha
 TRACK_ID = re.compile(r"[a-z0-9_]{1,64}")
 MIME = "audio/ogg"  # Opus in Ogg
 LICENSE = "MIT"
+EXAMPLE = {"id": "calm_acoustic_1", "mood": "calm", "duration": 32.31, "title": "Calm acoustic 1",
+           "mime_type": "audio/ogg", "license": "MIT",
+           "credit": "immich-memories-music 0.1.0: generated with ACE-Step 1.5, no third-party material; "
+                     "no attribution required",
+           "preview_url": "/api/v1/music/calm_acoustic_1/preview?expires=1779721445&sig=9a41…"}
 CREDIT = "immich-memories-music 0.1.0: generated with ACE-Step 1.5, no third-party material; no attribution required"
 
 
-@get("/api/v1/music")
-async def list_music(request: Request[Any, Any, Any]) -> Response[bytes]:
-    await require_principal(request)
-    svc = services_of(request)
+@get("/api/v1/music", guards=[authenticated], **operation(
+    "listMusic", "Music", "List the bundled music",
+    "Every track of the bundled library (or one `mood`'s), with its mood, duration, licence and a signed "
+    "preview URL. An unknown mood is 400 listing the moods; the library not installed is 503 "
+    "`tool_unavailable` naming `noxus-local models fetch music-immich-memories`.",
+    ok=(MusicList, {"ok": envelope({"moods": list(get_args(Mood)), "tracks": [EXAMPLE]})}),
+    errors=("validation_error", "tool_unavailable", *AUTH_ERRORS)))
+async def list_music(request: Request[Any, Any, Any], svc: ServicesDep,
+                     mood: Annotated[str | None, text_param("Only this mood's tracks",
+                                                            enum=list(get_args(Mood)))] = None) -> MusicList:
     library = library_of(request)
-    mood = request.query_params.get("mood")
     if mood is not None and mood not in library.moods():
         raise ValidationError.fields({"mood": [one_of(library.moods())]})
     tracks = library.by_mood(mood) if mood is not None else library.tracks
     views = await to_thread.run_sync(lambda: [_view(svc, t) for t in tracks])  # durations: ffmpeg, once
-    return json_response(request, {"moods": list(library.moods()), "tracks": views})
+    return MusicList(**ok(request), moods=list(library.moods()), tracks=views)  # type: ignore[arg-type]
 
 
 @get("/api/v1/music/{track_id:str}/preview")
-async def music_preview(request: Request[Any, Any, Any], track_id: FromPath[str]) -> File:
+async def music_preview(request: Request[Any, Any, Any], svc: ServicesDep, track_id: FromPath[str]) -> File:
     """The track itself (Opus), by its signed URL: no key, the signature is the permission."""
-    svc = services_of(request)
     expires, sig = _signature(request)
     if not TRACK_ID.fullmatch(track_id) or not svc.files.verify(PREVIEW_SIGNER, track_id, expires, sig):
         raise NotFound(details={"reason": "invalid_or_expired_signature"})
@@ -83,8 +92,8 @@ def library_of(request: Request[Any, Any, Any]) -> MusicLibrary:
     return library
 
 
-def _view(svc: Services, track: Track) -> dict[str, Any]:
+def _view(svc: Services, track: Track) -> MusicTrack:
     signed = svc.files.signed_url(PREVIEW_SIGNER, track.id, svc.cfg.server.file_url_ttl_seconds)
-    return {**track.as_dict(), "title": track.id.replace("_", " ").capitalize(), "mime_type": MIME,
-            "license": LICENSE, "credit": CREDIT,
-            "preview_url": f"/api/v1/music/{track.id}/preview?" + signed.split("?", 1)[1]}
+    return MusicTrack(**track.as_dict(), title=track.id.replace("_", " ").capitalize(),  # type: ignore[arg-type]
+                      mime_type=MIME, license=LICENSE, credit=CREDIT,
+                      preview_url=f"/api/v1/music/{track.id}/preview?" + signed.split("?", 1)[1])

@@ -1,7 +1,8 @@
-"""What the OpenAPI document says about each route: the data behind ``api.openapi``.
+"""What the OpenAPI document says about the routes not converted to typed handlers yet.
 
-Handlers answer raw JSON bytes, so nothing here changes a response: this is
-documentation only. Bodies are JSON Schema (OpenAPI 3.1); examples are real
+Routes that return msgspec Structs declare their operation on the decorator
+(``api.docs``) and have no entry here; the rest answer raw JSON bytes, so
+nothing here changes a response: this is documentation only. Bodies are JSON Schema (OpenAPI 3.1); examples are real
 responses of this server with their ids shortened, and the error examples are
 rendered by ``envelope.error_body`` itself, so they cannot drift from what a
 client receives. ``tests/e2e/test_api_docs.py`` checks that every route has an
@@ -212,33 +213,6 @@ SCHEMAS: dict[str, Any] = {
     "ToolAccepted": _ok({"tool": _str(), "job_id": _str(), "status": _str(enum=["queued", "running"]),
                          "location": _str("Poll this path for the result")},
                         ("tool", "job_id", "status", "location")),
-    "Ping": _ok({"status": {"const": "ok"},
-                 "api_key": _obj({"key_hint": _str(), "environment": _str(enum=["test", "live"])}),
-                 "account": _obj({"tier": _str(), "status": _str(enum=["active", "suspended"])})},
-                ("status", "api_key", "account")),
-    "Balance": _ok({"balance": _obj({"currency": {"const": "USD"}, "balance_usd": USD,
-                                     "available_usd": {**USD, "description": "Balance minus open holds"},
-                                     "lifetime_spent_usd": USD},
-                                    ("currency", "balance_usd", "available_usd", "lifetime_spent_usd")),
-                    "environment": _str(enum=["test", "live"])}, ("balance",)),
-    "Usage": _ok({
-        "period_days": _int(), "environment": _str(),
-        "by_tool": {"type": "array", "items": _obj({
-            "tool": _str(), "jobs": _int(), "succeeded": _int(), "failed": _int(), "spent_usd": USD,
-            "units": {"type": "object", "additionalProperties": {"type": "number"},
-                      "description": "Per-unit tools only: units charged, by unit (`{\"second\": 12.5}`)"}})},
-        "by_day": {"type": "array", "items": _obj({"day": _str(format="date"), "tool": _str(),
-                                                   "jobs": _int(), "spent_usd": USD})},
-        "current_window": _obj({"successful_jobs": _int(), "limit": _int(), "window_seconds": _int(),
-                                "reset_at": _int("unix seconds")}),
-        "tier": {"type": "object", "additionalProperties": True},
-    }, ("period_days", "by_tool", "by_day", "current_window", "tier")),
-    "Health": _ok({"status": _str("`degraded` while the data dir's disk is below `[storage] min_free_mb` "
-                                  "(new work then gets 507 `insufficient_storage`)", enum=["ok", "degraded"]),
-                   "storage": _obj({"free_mb": _int("Free space of the data dir's disk, MB"),
-                                    "min_free_mb": _int("`[storage] min_free_mb` (0 = no guard)"),
-                                    "ok": {"type": "boolean"}}, ("free_mb", "min_free_mb", "ok"))},
-                  ("status", "storage")),
     "ToolInputSpec": _obj({
         "name": _str(), "type": _str(enum=["string", "integer", "number", "boolean", "file", "color", "object"]),
         "required": {"type": "boolean"}, "default": {}, "allowed_values": {"type": "array"},
@@ -279,23 +253,9 @@ SCHEMAS: dict[str, Any] = {
                     "latency_ms_per_unit": {"type": ["integer", "null"],
                                             "description": "null when no job finished in the window"},
                     "sample_jobs": _int(), "window_seconds": _int()}, ("media_type", "latency_ms_per_unit")),
-    "Asset": _obj({
-        "assetId": _str("Use it as `<field>_asset_id` in tool calls", examples=["asset_5b1c0e8f2a9d4c7e1f3a6b2d"]),
-        "type": _str("From the file's bytes, never its name", enum=["image", "audio", "video"]),
-        "category": _str(enum=["product_image", "logo", "music", "audio", "video", "image"]),
-        "mime_type": _str(), "size_bytes": _int(), "filename": _str(),
-        "sha256": _str("Assets are stored once per account by SHA-256"),
-        "created_at": {"type": "string", "format": "date-time"},
-        "publicUrl": _str("Signed, expiring URL of the file; no key needed")},
-        ("assetId", "type", "category", "mime_type", "size_bytes", "publicUrl")),
     "AssetCreated": {"allOf": [_ref("Asset"), _ok({"deduplicated": {
         "type": "boolean", "description": "true: the account already had these bytes; this is that asset"}},
         ("deduplicated",))]},
-    "AssetDetail": {"allOf": [_ref("Asset"), _ok({})]},
-    "AssetList": _ok({"assets": {"type": "array", "items": _ref("Asset")},
-                      "pagination": _obj({"limit": _int(), "offset": _int(), "total": _int(),
-                                          "has_more": {"type": "boolean"}})}, ("assets", "pagination")),
-    "AssetDeleted": _ok({"deleted": {"const": True}, "assetId": _str()}, ("deleted", "assetId")),
     "Capacity": _ok({"used_system_capacity": {"type": "number", "minimum": 0, "maximum": 1},
                      "running_jobs": _int(), "queued_jobs": _int(), "workers": _int(),
                      "resources": {"type": "object", "description": "Per compute resource (cpu, gpu)",
@@ -535,43 +495,6 @@ STEP_ID_PARAM = {"name": "n", "in": "path", "required": True, "description": "Th
                  "schema": _str(pattern=r"^\d+$"), "example": "2"}
 
 OPERATIONS: dict[tuple[str, str], Op] = {
-    ("post", "/api/v1/ping"): Op(
-        "ping", "Account", "Check the API key",
-        "Validates the key and answers 200 when the connection is ready (seed 000 \"First API calls\"). "
-        "No job, no charge.", "Ping",
-        {"ok": _envelope({"status": "ok", "api_key": {"key_hint": "noxus_test_Sgkr", "environment": "test"},
-                          "account": {"tier": "free", "status": "active"}})}),
-    ("get", "/api/v1/balance"): Op(
-        "getBalance", "Account", "Read the API USD balance",
-        "The balance of the key's environment. `available_usd` is the balance minus holds of running jobs. "
-        "Reading it moves no money.", "Balance",
-        {"ok": _envelope({"balance": {"currency": "USD", "balance_usd": "10", "available_usd": "10",
-                                      "lifetime_spent_usd": "0"}, "environment": "test"})}),
-    ("get", "/api/v1/usage"): Op(
-        "getUsage", "Account", "Spend and jobs per tool and per day",
-        "Jobs and USD spent in the last `days` days for the key's account and environment, the current "
-        "successful-jobs window and the tier's limits.", "Usage",
-        {"ok": _envelope({
-            "period_days": 30, "environment": "test",
-            "by_tool": [{"tool": "qr", "jobs": 2, "succeeded": 1, "failed": 0, "spent_usd": "0.002"}],
-            "by_day": [{"day": "2026-05-25", "tool": "qr", "jobs": 2, "spent_usd": "0.002"}],
-            "current_window": {"successful_jobs": 1, "limit": 60, "window_seconds": 3600, "reset_at": 1779721445},
-            "tier": {"name": "free", "jobs_per_hour": 60, "requests_per_minute": 120, "concurrent_jobs": 1,
-                     "max_upload_mb": 25.0, "max_image_pixels": 40000000, "max_video_seconds": 120,
-                     "max_batch_images": 10, "max_audio_seconds": 900, "max_output_mb": 200.0,
-                     "storage_quota_mb": 500.0}})},
-        errors=("validation_error", *AUTH_ERRORS),
-        parameters=({"name": "days", "in": "query", "required": False,
-                     "description": "Days back from now, 1-365",
-                     "schema": _int(default=30, minimum=1, maximum=365)},)),
-    ("get", "/api/v1/health"): Op(
-        "health", "System", "Liveness",
-        "No key and no database: for load balancers and monitors. Always 200 while the server runs; "
-        "`status` is `degraded` while the data dir's disk has less free space than `[storage] min_free_mb`.",
-        "Health",
-        {"ok": _envelope({"status": "ok", "storage": {"free_mb": 48213, "min_free_mb": 256, "ok": True}}),
-         "disk low": _envelope({"status": "degraded", "storage": {"free_mb": 7, "min_free_mb": 256, "ok": False}})},
-        auth=False, errors=("internal_error",)),
     ("get", "/api/v1/tools"): Op(
         "listTools", "Tools", "List the tool catalog",
         "Every active tool: slug, Spanish aliases, inputs (type, required, default, allowed values), "
@@ -730,31 +653,6 @@ OPERATIONS.update({
         errors=("validation_error", "invalid_media", "scope_denied", "limit_exceeded", "unsupported_media_type",
                 *ASSET_ERRORS, "internal_error", "insufficient_storage"),
         request_body=ASSET_UPLOAD_BODY),
-    ("get", "/api/v1/assets"): Op(
-        "listAssets", "Assets", "List assets",
-        "The account's assets, newest first, filtered by `type` or `category`.", "AssetList",
-        {"ok": _envelope({"assets": [ASSET], "pagination": {"limit": 20, "offset": 0, "total": 1,
-                                                            "has_more": False}})},
-        errors=("validation_error", *ASSET_ERRORS, "internal_error"),
-        parameters=(
-            {"name": "type", "in": "query", "required": False, "schema": _str(enum=["image", "audio", "video"])},
-            {"name": "category", "in": "query", "required": False,
-             "schema": _str(enum=["product_image", "logo", "music", "audio", "video", "image"])},
-            {"name": "limit", "in": "query", "required": False, "schema": _int(default=20, minimum=1, maximum=100)},
-            {"name": "offset", "in": "query", "required": False,
-             "schema": _int(default=0, minimum=0, maximum=10**9)})),
-    ("get", "/api/v1/assets/{asset_id}"): Op(
-        "getAsset", "Assets", "Get an asset",
-        "One asset with a fresh `publicUrl`. Another account's asset: 403 `asset_forbidden`.", "AssetDetail",
-        {"ok": _envelope(ASSET)}, errors=("asset_forbidden", "asset_not_found", *ASSET_ERRORS, "internal_error"),
-        parameters=(ASSET_ID_PARAM,)),
-    ("delete", "/api/v1/assets/{asset_id}"): Op(
-        "deleteAsset", "Assets", "Delete an asset",
-        "Removes the file and frees its quota. A queued job that names it fails with `asset_not_found` and is "
-        "charged 0; a running job keeps its own copy. Needs the `tools:run` scope.", "AssetDeleted",
-        {"ok": _envelope({"deleted": True, "assetId": ASSET["assetId"]})},
-        errors=("scope_denied", "asset_forbidden", "asset_not_found", *ASSET_ERRORS, "internal_error"),
-        parameters=(ASSET_ID_PARAM,)),
     ("get", "/api/v1/assets/{asset_id}/content"): Op(
         "getAssetContent", "Assets", "Download an asset (publicUrl)",
         "The asset's `publicUrl`: signed and expiring, no key. 404 once expired or deleted.", None,
@@ -994,23 +892,6 @@ VOICE = {"voice_id": "ef_dora", "name": "Dora", "gender": "female", "accent": "s
          "language": "es", "model": "kokoro-82m", "installed": True,
          "preview_url": "/api/v1/voices/ef_dora/preview?expires=1779721445&sig=5d0f…"}
 NULLABLE_STR = {"type": ["string", "null"]}
-SCHEMAS.update({
-    "Voice": _obj({"voice_id": _str("Use it as `voice_id` of text-to-speech"), "name": _str(),
-                   "gender": _str(enum=["female", "male"]), "accent": _str(), "age": {
-                       **NULLABLE_STR, "description": "null where not published (all Kokoro voices)"},
-                   "description": _str(), "use_case": NULLABLE_STR, "category": _str(), "language": _str(),
-                   "model": _str(), "installed": {"type": "boolean"},
-                   "preview_url": {**NULLABLE_STR, "description": "Signed, expiring URL of a short sample; "
-                                                                  "null while the voice is not installed"},
-                   "mix": {"type": "object", "additionalProperties": {"type": "number"},
-                           "description": "custom voices only: parents and weights (sum 1)"}},
-                  ("voice_id", "name", "gender", "accent", "age", "language", "model", "installed", "preview_url")),
-    "VoiceList": _ok({"voices": {"type": "array", "items": _ref("Voice")},
-                      "pagination": _obj({"limit": _int(), "offset": _int(), "total": _int(),
-                                          "has_more": {"type": "boolean"}})}, ("voices", "pagination")),
-    "VoiceDetail": _ok({"voice": _ref("Voice")}, ("voice",)),
-    "VoiceDeleted": _ok({"deleted": {"const": True}, "voice_id": _str()}, ("deleted", "voice_id")),
-})
 KOKORO_VOICE_IDS = sorted(v for v, info in VOICES.items() if info.model == "kokoro-82m")
 CUSTOM_VOICE = {**VOICE, "voice_id": "custom_3f9a0c1b7d2e4a58", "name": "Narradora", "category": "custom",
                 "description": "Narradora: a mix of Dora 70%, Alex 30% (Kokoro-82M).",
@@ -1027,20 +908,6 @@ VOICE_MIX_BODY = {"required": True, "content": {"application/json": {"schema": _
 VOICE_ID_PARAM = {"name": "voice_id", "in": "path", "required": True, "description": "A voice_id of the library",
                   "schema": _str(), "example": "ef_dora"}
 OPERATIONS.update({
-    ("get", "/api/v1/voices"): Op(
-        "listVoices", "Voices", "List voices",
-        "Installed voices (all with `include_uninstalled=true`, each with `installed`), by id. Filters are "
-        "exact and case-insensitive; `language=en` matches en-us and en-gb; `q` searches name and description.",
-        "VoiceList", {"ok": _envelope({"voices": [VOICE], "pagination": {"limit": 50, "offset": 0, "total": 1,
-                                                                         "has_more": False}})},
-        errors=("validation_error", *ASSET_ERRORS, "internal_error"),
-        parameters=tuple({"name": n, "in": "query", "required": False, "schema": _str()}
-                         for n in ("gender", "accent", "age", "language", "q")) + (
-            {"name": "include_uninstalled", "in": "query", "required": False,
-             "schema": _str(enum=["true", "false"], default="false")},
-            {"name": "limit", "in": "query", "required": False, "schema": _int(default=50, minimum=1, maximum=100)},
-            {"name": "offset", "in": "query", "required": False,
-             "schema": _int(default=0, minimum=0, maximum=10**6)})),
     ("post", "/api/v1/voices"): Op(
         "createVoice", "Voices", "Make a custom voice (a mix)",
         "An account-private voice: a weighted blend of 1-5 premade voices' style vectors. Its language, gender "
@@ -1048,18 +915,6 @@ OPERATIONS.update({
         "nothing and runs no tool (no Idempotency-Key). Needs the `tools:run` scope.", "VoiceDetail",
         {"created": _envelope({"voice": CUSTOM_VOICE})}, status=201,
         errors=("validation_error", "scope_denied", *ASSET_ERRORS, "internal_error"), request_body=VOICE_MIX_BODY),
-    ("delete", "/api/v1/voices/{voice_id}"): Op(
-        "deleteVoice", "Voices", "Delete a custom voice",
-        "One of the account's custom voices. A premade voice or another account's is 404 `not_found`. A job "
-        "already queued with it still speaks (its mix was frozen in the job).", "VoiceDeleted",
-        {"ok": _envelope({"deleted": True, "voice_id": CUSTOM_VOICE["voice_id"]})},
-        errors=("not_found", "scope_denied", *ASSET_ERRORS, "internal_error"), parameters=(VOICE_ID_PARAM,)),
-    ("get", "/api/v1/voices/{voice_id}"): Op(
-        "getVoice", "Voices", "Get a voice",
-        "One voice of the library, installed or not, or one of the account's custom voices (another "
-        "account's: 404).", "VoiceDetail",
-        {"ok": _envelope({"voice": VOICE})}, errors=("not_found", *ASSET_ERRORS, "internal_error"),
-        parameters=(VOICE_ID_PARAM,)),
     ("get", "/api/v1/voices/{voice_id}/preview"): Op(
         "getVoicePreview", "Voices", "A voice's sample (preview_url)",
         "Signed and expiring, no key; synthesised on the first request, then served from the cache.", None,
@@ -1421,28 +1276,9 @@ MUSIC_TRACK = {"id": "calm_acoustic_1", "mood": "calm", "duration": 32.31, "titl
                "preview_url": "/api/v1/music/calm_acoustic_1/preview?expires=1779721445&sig=9a41…"}
 TAGS.insert(-2, {"name": "Music", "description": "The bundled background music (28 MIT tracks by mood) that "
                                                  "composed videos take by mood or track id."})
-SCHEMAS.update({
-    "MusicTrack": _obj({"id": _str("Use it as `music` of script-to-video", pattern=r"^[a-z0-9_]{1,64}$"),
-                        "mood": _str(enum=MUSIC_MOODS), "title": _str(),
-                        "duration": {"type": "number", "description": "Seconds, from the file"},
-                        "mime_type": _str(enum=["audio/ogg"]), "license": _str(), "credit": _str(),
-                        "preview_url": _str("Signed, expiring URL of the track itself (no key needed)")},
-                       ("id", "mood", "title", "duration", "mime_type", "license", "credit", "preview_url")),
-    "MusicList": _ok({"moods": {"type": "array", "items": _str(enum=MUSIC_MOODS)},
-                      "tracks": {"type": "array", "items": _ref("MusicTrack")}}, ("moods", "tracks")),
-})
 MUSIC_TRACK_PARAM = {"name": "track_id", "in": "path", "required": True, "description": "A track `id` of the list",
                      "schema": _str(pattern=r"^[a-z0-9_]{1,64}$"), "example": "calm_acoustic_1"}
 OPERATIONS.update({
-    ("get", "/api/v1/music"): Op(
-        "listMusic", "Music", "List the bundled music",
-        "Every track of the bundled library (or one `mood`'s), with its mood, duration, licence and a signed "
-        "preview URL. An unknown mood is 400 listing the moods; the library not installed is 503 "
-        "`tool_unavailable` naming `noxus-local models fetch music-immich-memories`.",
-        "MusicList", {"ok": _envelope({"moods": MUSIC_MOODS, "tracks": [MUSIC_TRACK]})},
-        errors=("validation_error", "tool_unavailable", *ASSET_ERRORS, "internal_error"),
-        parameters=({"name": "mood", "in": "query", "required": False, "schema": _str(enum=MUSIC_MOODS),
-                     "description": "Only this mood's tracks"},)),
     ("get", "/api/v1/music/{track_id}/preview"): Op(
         "getMusicPreview", "Music", "A track's audio (preview_url)",
         "Signed and expiring, no key: the Opus file itself, to play before choosing.", None,

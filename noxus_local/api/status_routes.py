@@ -15,11 +15,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from anyio import to_thread
 from litestar import Request, Response, get
 
-from noxus_local.api.auth import require_principal
-from noxus_local.api.deps import services_of
+from noxus_local.api.deps import ServicesDep, authenticated
 from noxus_local.api.envelope import json_response
 from noxus_local.billing import usage
 from noxus_local.errors import ValidationError, one_of
@@ -29,10 +27,8 @@ WINDOW = 3600
 UNITS = {"image": "image", "video": "second"}
 
 
-@get("/api/v1/status/latency")
-async def latency(request: Request[Any, Any, Any]) -> Response[bytes]:
-    await require_principal(request)
-    svc = services_of(request)
+@get("/api/v1/status/latency", guards=[authenticated])
+async def latency(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[bytes]:
     media_type = request.query_params.get("media_type")
     if media_type not in UNITS:
         raise ValidationError.fields({"media_type": [one_of(("image", "video"))]})
@@ -45,8 +41,7 @@ async def latency(request: Request[Any, Any, Any]) -> Response[bytes]:
                                    "window_seconds": WINDOW})
 
 
-@get("/api/v1/status/capacity")
-async def capacity(request: Request[Any, Any, Any]) -> Response[bytes]:
-    await require_principal(request)
-    # off the event loop: the first call may probe the GPU (ONNX Runtime) and reads SQLite
-    return json_response(request, await to_thread.run_sync(capacity_body, services_of(request)))
+@get("/api/v1/status/capacity", guards=[authenticated], sync_to_thread=True)
+def capacity(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[bytes]:
+    """Sync, in Litestar's worker thread: the first call may probe the GPU (ONNX Runtime) and reads SQLite."""
+    return json_response(request, capacity_body(svc))

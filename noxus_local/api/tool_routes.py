@@ -23,8 +23,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
 from noxus_local.accounts.keys import Principal
-from noxus_local.api.auth import require_principal
-from noxus_local.api.deps import services_of
+from noxus_local.api.deps import ServicesDep, authenticated
 from noxus_local.api.envelope import add_headers, encode, error_body, json_response, raw_response, request_id_of
 from noxus_local.api.inputs import ParsedInput
 from noxus_local.api.submit import Options, remember, remember_if_room, replayed, submit, wants_base64
@@ -39,18 +38,14 @@ RETURN_BASE64 = InputSpec("return_base64", "boolean", default=True)
 WEBHOOK_SHAPE = Text("objeto JSON {url, secret}", "a JSON object {url, secret}")
 
 
-@get("/api/v1/tools")
-async def list_tools(request: Request[Any, Any, Any]) -> Response[bytes]:
-    svc = services_of(request)
-    await require_principal(request)
+@get("/api/v1/tools", guards=[authenticated])
+async def list_tools(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[bytes]:
     tools = [_describe(svc, t) for t in svc.catalog.tools.values()]
     return json_response(request, {"tools": tools})
 
 
-@get("/api/v1/tools/{name:str}")
-async def show_tool(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[bytes]:
-    svc = services_of(request)
-    await require_principal(request)
+@get("/api/v1/tools/{name:str}", guards=[authenticated])
+async def show_tool(request: Request[Any, Any, Any], svc: ServicesDep, name: FromPath[str]) -> Response[bytes]:
     return json_response(request, {"tool": _describe(svc, svc.catalog.resolve(name))})
 
 

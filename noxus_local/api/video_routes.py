@@ -34,7 +34,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
 from noxus_local.api.analysis_routes import accepted, seed_view
-from noxus_local.api.deps import services_of
+from noxus_local.api.deps import ServicesDep
 from noxus_local.api.input_refs import resolve_refs
 from noxus_local.api.inputs import ParsedInput, _read_json, _read_multipart, _too_big, check_values
 from noxus_local.api.submit import replayed, submit
@@ -52,8 +52,7 @@ EMPTY = Text("El cuerpo está vacío (0 bytes): envía el video.", "The body is 
 
 
 @post(ROUTE, status_code=202)
-async def submit_video(request: Request[Any, Any, Any]) -> Response[bytes]:
-    svc = services_of(request)
+async def submit_video(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[bytes]:
     tool = svc.catalog.resolve(VIDEO_TOOL)
 
     async def read(limits: Limits, workdir: Path) -> ParsedInput:

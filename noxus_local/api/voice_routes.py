@@ -13,82 +13,110 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 from anyio import to_thread
 from litestar import Request, Response, delete, get, post
-from litestar.params import FromPath
+from litestar.openapi.spec import Example
+from litestar.params import FromPath, PathParameter
 from litestar.response import File
 
-from noxus_local.api.auth import require_principal, require_scope
-from noxus_local.api.deps import services_of
+from noxus_local.api.auth import require_scope
+from noxus_local.api.deps import PrincipalDep, ServicesDep, authenticated
+from noxus_local.api.docs import AUTH_ERRORS, envelope, operation, text_param
 from noxus_local.api.envelope import json_response
 from noxus_local.api.file_routes import _signature
 from noxus_local.api.inputs import ascii_int, json_object
+from noxus_local.api.schemas import Pagination, Voice, VoiceDeleted, VoiceDetail, VoiceList, ok
 from noxus_local.errors import NotFound, Text, ToolUnavailable, ValidationError
 from noxus_local.node.services import Services
 from noxus_local.speech.voice_catalog import VOICES
 from noxus_local.voices import library as voices
 
 PREVIEW_SIGNER = "voice-preview"  # the signed "job" of a preview URL; no job has this id
-FILTERS = ("gender", "accent", "age", "language", "q")
+VOICE_ID = Annotated[str, PathParameter(description="A voice_id of the library", examples=[Example(value="ef_dora")])]
+EXAMPLE = {"voice_id": "ef_dora", "name": "Dora", "gender": "female", "accent": "spanish", "age": None,
+           "description": "Dora: a female Spanish voice of Kokoro-82M.", "use_case": None, "category": "premade",
+           "language": "es", "model": "kokoro-82m", "installed": True,
+           "preview_url": "/api/v1/voices/ef_dora/preview?expires=1779721445&sig=5d0f…"}
 
 
-@get("/api/v1/voices")
-async def list_voices(request: Request[Any, Any, Any]) -> Response[bytes]:
-    principal = await require_principal(request)
-    svc = services_of(request)
-    q = request.query_params
-    limit = ascii_int(q.get("limit"), "limit", 50, 1, 100)
-    offset = ascii_int(q.get("offset"), "offset", 0, 0, 10**6)
-    include = q.get("include_uninstalled", "false").lower()
+@get("/api/v1/voices", **operation(
+    "listVoices", "Voices", "List voices",
+    "Installed voices (all with `include_uninstalled=true`, each with `installed`), by id. Filters are "
+    "exact and case-insensitive; `language=en` matches en-us and en-gb; `q` searches name and description.",
+    ok=(VoiceList, {"ok": envelope({"voices": [EXAMPLE], "pagination": {"limit": 50, "offset": 0, "total": 1,
+                                                                        "has_more": False}})}),
+    errors=("validation_error", *AUTH_ERRORS)))
+async def list_voices(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep,
+                      gender: Annotated[str | None, text_param("")] = None,
+                      accent: Annotated[str | None, text_param("")] = None,
+                      age: Annotated[str | None, text_param("")] = None,
+                      language: Annotated[str | None, text_param("")] = None,
+                      q: Annotated[str | None, text_param("")] = None,
+                      include_uninstalled: Annotated[str | None, text_param(
+                          "", enum=["true", "false"], default="false")] = None,
+                      limit: Annotated[str | None, text_param("", type="integer", default=50, minimum=1,
+                                                              maximum=100)] = None,
+                      offset: Annotated[str | None, text_param("", type="integer", default=0, minimum=0,
+                                                               maximum=10**6)] = None) -> VoiceList:
+    # read as text, strictly: ASCII digits and bounds, exact words
+    first = ascii_int(limit, "limit", 50, 1, 100)
+    skip = ascii_int(offset, "offset", 0, 0, 10**6)
+    include = "false" if include_uninstalled is None else include_uninstalled.lower()  # "" is a 400, as before
     if include not in ("true", "false"):
         raise ValidationError.fields({"include_uninstalled": [Text("true o false", "true or false")]})
-    query = voices.VoiceQuery(**{k: (q.get(k) or None) for k in FILTERS}, include_uninstalled=include == "true")
+    filters = {"gender": gender, "accent": accent, "age": age, "language": language, "q": q}
+    query = voices.VoiceQuery(**{k: (v or None) for k, v in filters.items()}, include_uninstalled=include == "true")
     custom = await to_thread.run_sync(svc.voices.all, principal.account_id)
-    page, total = voices.list_voices(svc.cfg, query, limit, offset, custom)
-    return json_response(request, {"voices": [_signed(svc, v) for v in page],
-                                   "pagination": {"limit": limit, "offset": offset, "total": total,
-                                                  "has_more": offset + len(page) < total}})
+    page, total = voices.list_voices(svc.cfg, query, first, skip, custom)
+    return VoiceList(**ok(request), voices=[_signed(svc, v) for v in page],
+                     pagination=Pagination(first, skip, total, skip + len(page) < total))
 
 
 @post("/api/v1/voices", status_code=201)
-async def create_voice(request: Request[Any, Any, Any]) -> Response[bytes]:
+async def create_voice(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> Response[bytes]:
     """An account-private voice from ``{"name", "mix": {voice_id: weight}}``; 201 with the voice.
 
     Making one runs no tool and costs nothing, so it takes no hold and no
     Idempotency-Key: a retried POST makes a second voice, which DELETE removes.
     """
-    principal = await require_principal(request)
     require_scope(principal, "tools:run")
-    svc = services_of(request)
     body = json_object(await request.body())
     info = await to_thread.run_sync(svc.voices.create, principal.account_id, body.get("name"), body.get("mix"))
-    return json_response(request, {"voice": _signed(svc, voices.view(svc.cfg, info))}, status=201)
+    return json_response(request, {"voice": msgspec.structs.asdict(_signed(svc, voices.view(svc.cfg, info)))},
+                         status=201)
 
 
-@get("/api/v1/voices/{voice_id:str}")
-async def show_voice(request: Request[Any, Any, Any], voice_id: FromPath[str]) -> Response[bytes]:
-    principal = await require_principal(request)
-    svc = services_of(request)
+@get("/api/v1/voices/{voice_id:str}", **operation(
+    "getVoice", "Voices", "Get a voice",
+    "One voice of the library, installed or not, or one of the account's custom voices (another "
+    "account's: 404).", ok=(VoiceDetail, {"ok": envelope({"voice": EXAMPLE})}), errors=("not_found", *AUTH_ERRORS)))
+async def show_voice(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep,
+                     voice_id: VOICE_ID) -> VoiceDetail:
     info = VOICES.get(voice_id) or await to_thread.run_sync(svc.voices.get, voice_id, principal.account_id)
-    return json_response(request, {"voice": _signed(svc, voices.view(svc.cfg, info))})
+    return VoiceDetail(**ok(request), voice=_signed(svc, voices.view(svc.cfg, info)))
 
 
-@delete("/api/v1/voices/{voice_id:str}", status_code=200)
-async def delete_voice(request: Request[Any, Any, Any], voice_id: FromPath[str]) -> Response[bytes]:
-    """Deletes one of the account's custom voices (a premade or another account's voice: 404)."""
-    principal = await require_principal(request)
+@delete("/api/v1/voices/{voice_id:str}", status_code=200, sync_to_thread=True, **operation(
+    "deleteVoice", "Voices", "Delete a custom voice",
+    "One of the account's custom voices. A premade voice or another account's is 404 `not_found`. A job "
+    "already queued with it still speaks (its mix was frozen in the job).",
+    ok=(VoiceDeleted, {"ok": envelope({"deleted": True, "voice_id": "custom_3f9a0c1b7d2e4a58"})}),
+    errors=("not_found", "scope_denied", *AUTH_ERRORS)))
+def delete_voice(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep,
+                 voice_id: VOICE_ID) -> VoiceDeleted:
+    """Deletes one of the account's custom voices (a premade or another account's voice: 404); sync, in
+    Litestar's worker thread (``sync_to_thread=True``): a row write and a file removal."""
     require_scope(principal, "tools:run")
-    svc = services_of(request)
-    await to_thread.run_sync(svc.voices.delete, voice_id, principal.account_id)
+    svc.voices.delete(voice_id, principal.account_id)
     voices.preview_file(svc.cfg, voice_id).unlink(missing_ok=True)
-    return json_response(request, {"deleted": True, "voice_id": voice_id})
+    return VoiceDeleted(**ok(request), deleted=True, voice_id=voice_id)
 
 
 @get("/api/v1/voices/{voice_id:str}/preview")
-async def voice_preview(request: Request[Any, Any, Any], voice_id: FromPath[str]) -> File:
-    svc = services_of(request)
+async def voice_preview(request: Request[Any, Any, Any], svc: ServicesDep, voice_id: FromPath[str]) -> File:
     expires, sig = _signature(request)
     info = VOICES.get(voice_id) or await to_thread.run_sync(svc.voices.signed, voice_id)
     if info is None or not svc.files.verify(PREVIEW_SIGNER, voice_id, expires, sig):
@@ -97,9 +125,8 @@ async def voice_preview(request: Request[Any, Any, Any], voice_id: FromPath[str]
     return File(path=path, filename=f"{voice_id}.mp3", media_type="audio/mpeg", content_disposition_type="inline")
 
 
-@post("/api/v1/voices/clone")
+@post("/api/v1/voices/clone", guards=[authenticated])
 async def clone_voice(request: Request[Any, Any, Any]) -> Response[bytes]:
-    await require_principal(request)
     raise ToolUnavailable(Text("clonar una voz necesita un modelo de clonación, y no hay ninguno disponible sin "
                                "conexión; mezcla voces (POST /api/v1/voices con \"mix\")",
                                "voice cloning needs a cloning model, and none is available offline; "
@@ -107,12 +134,10 @@ async def clone_voice(request: Request[Any, Any, Any]) -> Response[bytes]:
                           details={"reason": "model_missing", "missing": ["a voice-cloning model"]})
 
 
-def _signed(svc: Services, voice: dict[str, Any]) -> dict[str, Any]:
+def _signed(svc: Services, voice: dict[str, Any]) -> Voice:
     """The voice with its preview URL (null while the voice is not installed)."""
     url = None
     if voice["installed"]:
         signed = svc.files.signed_url(PREVIEW_SIGNER, voice["voice_id"], svc.cfg.server.file_url_ttl_seconds)
         url = f"/api/v1/voices/{voice['voice_id']}/preview?" + signed.split("?", 1)[1]
-    return {**voice, "preview_url": url}
-
-
+    return Voice(**voice, preview_url=url)
