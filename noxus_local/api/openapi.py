@@ -418,6 +418,8 @@ def _field_schema(schema: dict[str, Any], item: InputSpec) -> dict[str, Any]:
         del out["default"]
     if "type" not in out and "anyOf" not in out:  # msgspec leaves it off enums and Any; the catalog's type
         out["type"] = _TYPES[item.type]
+    if item.choices and set(out.get("enum", ())) == set(item.choices):
+        out["enum"] = list(item.choices)  # msgspec sorts a Literal's values; publish them as declared (default first)
     if item.type == "color":
         note = "Color: #rgb, #rrggbb, #rrggbbaa or black, white, red, green, blue, yellow, transparent."
         out["description"] = " ".join(filter(None, [out.get("description"), note]))

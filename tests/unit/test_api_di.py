@@ -143,7 +143,9 @@ def test_tool_request_schemas_come_from_the_params_struct(client: tuple[TestClie
             arms = [a for a in theirs.get("anyOf", [theirs]) if a != {"type": "null"}]
             for bound in ("minimum", "maximum", "maxLength", "enum", "description"):
                 expected = next((a[bound] for a in [theirs, *arms] if bound in a), None)
-                if expected is not None and bound != "description":
+                if expected is not None and bound == "enum":  # the same values, published in declared order
+                    assert sorted(mine["enum"]) == sorted(expected), (tool.slug, name)
+                elif expected is not None and bound != "description":
                     assert mine.get(bound) == expected, (tool.slug, name, bound)
                 elif expected is not None:
                     assert expected in mine["description"], (tool.slug, name)

@@ -42,7 +42,7 @@ UNDOCUMENTED = {
     **{(method, path): "the /admin console's HTML (not API; include_in_schema=False)" for method, path in (
         ("get", "/admin"), ("get", "/admin/login"), ("post", "/admin/login"), ("post", "/admin/logout"),
         ("get", "/admin/jobs"), ("get", "/admin/keys"), ("get", "/admin/accounts"), ("get", "/admin/models"),
-        ("get", "/admin/doctor"), ("get", "/admin/workers"), ("get", "/admin/audit"),
+        ("get", "/admin/doctor"), ("get", "/admin/workers"), ("get", "/admin/audit"), ("get", "/admin/alerts"),
         ("post", "/admin/keys"), ("post", "/admin/keys/{key_id}/revoke"), ("post", "/admin/keys/{key_id}/budget"),
         ("post", "/admin/accounts/{account_id}/credit"))},
     ("get", "/admin/jobs.json"): "the console's live jobs list, polled by its page with the session cookie",
