@@ -126,6 +126,22 @@ def test_keys_rotate(srv):
     assert srv.cli("keys", "rotate", old["id"]).returncode == 1
 
 
+def test_key_commands_are_in_the_audit_log_without_the_plain_key(srv):
+    """Issue 25: every admin action is audited, the CLI's key commands too, by the OS user."""
+    made = created_key(srv, "--account", "default", "--name", "audited", "--max-spend", "2")
+    ok(srv.cli("keys", "update", made["id"], "--max-spend", "3"))
+    rotated = ok(srv.cli("keys", "rotate", made["id"]))
+    new_id = re.search(r"new key id: (\S+)", rotated).group(1)
+    ok(srv.cli("keys", "revoke", new_id))
+    out = ok(srv.cli("admin", "audit", "--action", "key.", "--json"))
+    entries = [json.loads(line) for line in out.splitlines() if line.strip()]  # one JSON object a line
+    mine = [(e["action"], e["target"]) for e in entries if e["target"] in (made["id"], new_id)]
+    assert sorted(mine) == sorted([("key.create", made["id"]), ("key.budget", made["id"]),
+                                   ("key.rotate", made["id"]), ("key.revoke", new_id)])
+    assert all(e["via"] == "cli" for e in entries if e["target"] in (made["id"], new_id))
+    assert made["key"] not in json.dumps(entries)
+
+
 def test_keys_create_for_unknown_account_fails(srv):
     result = srv.cli("keys", "create", "--account", "ghost")
     assert result.returncode == 1
