@@ -15,42 +15,23 @@ Example::
 
 from __future__ import annotations
 
-import math
-import threading
-import time
-from collections import deque
-
 from noxus_local.errors import RateLimitExceeded
+from noxus_local.runtime.windows import SlidingWindows
 
 WRONG_PER_MINUTE = 10
-MAX_ADDRESSES = 10_000  # bounded memory under a spray from many addresses
 
 
 class Lockout:
     def __init__(self, limit: int = WRONG_PER_MINUTE, window: float = 60.0) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, address: str, now: float) -> deque[float]:
-        hits = self._failures.setdefault(address, deque())
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        return hits
+        self.limit = limit
+        self._failures = SlidingWindows(window)
 
     def check(self, address: str | None) -> None:
         """429 ``rate_limit_exceeded`` while ``address`` has ``limit`` failures in the window."""
-        now = time.monotonic()
-        with self._lock:
-            hits = self._recent(address or "-", now)
-            if len(hits) >= self.limit:
-                retry = max(1, math.ceil(hits[0] + self.window - now))
-                raise RateLimitExceeded(headers={"Retry-After": str(retry)},
-                                        details={"limit": "admin_token_failures_per_minute", "max": self.limit})
+        key = address or "-"
+        if self._failures.count(key) >= self.limit:
+            raise RateLimitExceeded(headers={"Retry-After": str(self._failures.retry_after(key))},
+                                    details={"limit": "admin_token_failures_per_minute", "max": self.limit})
 
     def failed(self, address: str | None) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._failures) >= MAX_ADDRESSES:
-                self._failures.clear()
-            self._recent(address or "-", now).append(now)
+        self._failures.add(address or "-")

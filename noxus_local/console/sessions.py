@@ -20,10 +20,10 @@ import hmac
 import secrets
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
 
 from noxus_local.console.data import SpendHistory
+from noxus_local.runtime.windows import SlidingWindows
 
 LOGIN_TRIES = 5  # per client address ...
 LOGIN_WINDOW = 60.0  # ... per this many seconds
@@ -43,30 +43,16 @@ class LoginLimiter:
     """At most ``tries`` sign-in attempts per address per ``window`` seconds (a sliding window)."""
 
     def __init__(self, tries: int = LOGIN_TRIES, window: float = LOGIN_WINDOW) -> None:
-        self.tries, self.window = tries, window
-        self._seen: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+        self.tries = tries
+        self._attempts = SlidingWindows(window)
 
     def allow(self, address: str, now: float | None = None) -> bool:
         """Count one attempt; False (and not counted) once the window is full."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            seen = self._seen.setdefault(address, deque())
-            while seen and seen[0] <= now - self.window:
-                seen.popleft()
-            if len(seen) >= self.tries:
-                return False
-            seen.append(now)
-            if len(self._seen) > 10_000:  # many addresses: drop the idle ones
-                self._seen = {a: q for a, q in self._seen.items() if q and q[-1] > now - self.window}
-            return True
+        return self._attempts.take(address, self.tries, now)
 
     def retry_after(self, address: str, now: float | None = None) -> int:
         """Seconds until the oldest attempt in the window leaves it."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            seen = self._seen.get(address)
-            return max(1, int((seen[0] + self.window - now) + 0.999)) if seen else 1
+        return self._attempts.retry_after(address, now)
 
 
 class ConsoleState:

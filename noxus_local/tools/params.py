@@ -89,10 +89,12 @@ class Params(msgspec.Struct, kw_only=True):
 
 
 def _plain(value: Any) -> Any:
+    """msgspec's ``enc_hook``: a subclass of a JSON scalar becomes the scalar; anything else is a TypeError
+    (a params value that is not JSON is a bug in the reader, never something to store)."""
     for kind in (str, int, float):
         if isinstance(value, kind):
             return kind(value)
-    raise NotImplementedError(f"{type(value).__name__} is not a JSON value")
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
 
 
 def inputs_of(params: type[Params]) -> tuple[InputSpec, ...]:
