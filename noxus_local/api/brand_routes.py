@@ -18,17 +18,19 @@ from __future__ import annotations
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from anyio import to_thread
-from litestar import Request, Response, delete, get, post
+from litestar import Request, delete, get, post
 from litestar.params import FromPath
+from msgspec import Meta, Struct
 
 from noxus_local.accounts.brand_profiles import BrandProfileStore, check_colours, view
-from noxus_local.api.auth import require_principal, require_scope
-from noxus_local.api.deps import services_of
-from noxus_local.api.envelope import json_response
-from noxus_local.api.inputs import json_object
+from noxus_local.api.auth import require_scope
+from noxus_local.api.bodies import read_struct
+from noxus_local.api.deps import PrincipalDep, ServicesDep
+from noxus_local.api.docs import AUTH_ERRORS, envelope, operation
+from noxus_local.api.schemas import Envelope, ok
 from noxus_local.errors import Text, ValidationError
 from noxus_local.net.fetch import FetchPolicy
 from noxus_local.net.ssrf import MAX_URL_LENGTH
@@ -37,69 +39,113 @@ from noxus_local.web.brand import BrandKit, kit_of
 from noxus_local.web.fetch import fetch_html_async
 from noxus_local.web.page import read_page
 
-FIELDS = ("name", "colors", "logo_url", "website_url")
 MB = 1024 * 1024
+TAG = "Brand profiles"
+HexColour = Annotated[str, Meta(pattern="^#[0-9a-fA-F]{6}$", description="#rrggbb")]
 
 
-@get("/api/v1/brand-profiles")
-async def list_profiles(request: Request[Any, Any, Any]) -> Response[bytes]:
-    principal = await require_principal(request)
-    rows = await to_thread.run_sync(BrandProfileStore(services_of(request).db).all, principal.account_id)
-    return json_response(request, {"brand_profiles": [view(r) for r in rows]})
+class BrandProfileIn(Struct, forbid_unknown_fields=True, kw_only=True):
+    """What `POST /api/v1/brand-profiles` takes: `name` or `website_url` at least, or both."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=100, pattern=r"\S",
+                              description="The brand's name (default: the page's)")] | None = None
+    colors: Annotated[list[HexColour], Meta(min_length=1, max_length=5, description=(
+        "The accent first (default: the page's theme-color and CSS colours)"))] | None = None
+    logo_url: Annotated[str, Meta(max_length=MAX_URL_LENGTH, pattern="^[hH][tT][tT][pP][sS]?://",
+                                  description="An http(s) image URL (default: the page's logo)")] | None = None
+    website_url: Annotated[str, Meta(max_length=MAX_URL_LENGTH, description=(
+        "A page to read the kit from, fetched now through the SSRF guard (HTML only)"))] | None = None
 
 
-@post("/api/v1/brand-profiles", status_code=201)
-async def create_profile(request: Request[Any, Any, Any]) -> Response[bytes]:
+class BrandProfile(Struct, kw_only=True):
+    id: str
+    name: str
+    colors: list[HexColour]
+    logo_url: str | None
+    website_url: str | None
+    created_at: Annotated[str, Meta(examples=["2026-05-25T10:00:00Z"])]
+
+
+class BrandProfileList(Envelope, kw_only=True):
+    brand_profiles: list[BrandProfile]
+
+
+class BrandProfileDetail(Envelope, kw_only=True):
+    brand_profile: BrandProfile
+
+
+class BrandProfileDeleted(Envelope, kw_only=True):
+    deleted: bool
+    id: str
+
+
+EXAMPLE = {"id": "brand_3f9a0c1b7d2e4a58", "name": "Acme Home", "colors": ["#1d6fd8", "#e63946"],
+           "logo_url": "https://shop.example/logo.png", "website_url": "https://shop.example/glow-mug",
+           "created_at": "2026-05-25T10:00:00Z"}
+ERRORS = (*AUTH_ERRORS,)
+
+
+@get("/api/v1/brand-profiles", **operation(
+    "listBrandProfiles", TAG, "List brand profiles", "The account's saved brand kits, oldest first.",
+    ok=(BrandProfileList, {"ok": envelope({"brand_profiles": [EXAMPLE]})})))
+async def list_profiles(request: Request[Any, Any, Any], svc: ServicesDep,
+                        principal: PrincipalDep) -> BrandProfileList:
+    rows = await to_thread.run_sync(BrandProfileStore(svc.db).all, principal.account_id)
+    return BrandProfileList(**ok(request), brand_profiles=[_profile(r) for r in rows])
+
+
+@post("/api/v1/brand-profiles", status_code=201, **operation(
+    "createBrandProfile", TAG, "Save a brand profile",
+    "A brand kit from explicit fields and/or the page at `website_url` (fetched now: SSRF guard, `[assets] "
+    "fetch_allow_hosts`, HTML only, `fetch_max_page_mb`; a page that is not HTML or a refused address is 400, "
+    "too big 413). Explicit fields win over the page's. Costs nothing; needs the `tools:run` scope.",
+    ok=(BrandProfileDetail, {"created": envelope({"brand_profile": EXAMPLE})}), status=201,
+    body=(BrandProfileIn, {"from a page": {"website_url": "https://shop.example/glow-mug", "colors": ["#1d6fd8"]},
+                           "explicit": {"name": "Acme Home", "colors": ["#1d6fd8", "#e63946"],
+                                        "logo_url": "https://shop.example/logo.png"}}),
+    errors=("validation_error", "limit_exceeded", "scope_denied", "server_busy", *ERRORS)))
+async def create_profile(request: Request[Any, Any, Any], svc: ServicesDep,
+                         principal: PrincipalDep) -> BrandProfileDetail:
     """A brand kit from explicit fields and/or a page; 201 with the profile."""
-    principal = await require_principal(request)
     require_scope(principal, "tools:run")
-    svc = services_of(request)
-    body = json_object(await request.body())
-    unknown = sorted(set(body) - set(FIELDS))
-    if unknown:
-        raise ValidationError.fields({k[:100]: [Text("campo desconocido", "unknown field")] for k in unknown[:10]})
-    url = _text(body, "website_url", MAX_URL_LENGTH)
+    body = read_struct(await request.body(), BrandProfileIn)
+    if body.name is None and body.website_url is None:
+        raise ValidationError.fields({"name": [Text("envía name o website_url", "send name or website_url")]})
+    url = body.website_url.strip() if body.website_url else ""
     kit = await _page_kit(svc, url) if url else BrandKit()
-    name = _text(body, "name", 100)
-    if name is not None and not name.strip():
-        raise ValidationError.fields({"name": [Text("no puede estar vacío", "must not be empty")]})
-    if name:
-        kit = replace(kit, name=name)
-    if "colors" in body:
-        kit = replace(kit, colours=check_colours(body["colors"]))
-    logo = _text(body, "logo_url", MAX_URL_LENGTH)
-    if logo is not None:
-        if not logo.lower().startswith(("http://", "https://")):
-            raise ValidationError.fields({"logo_url": [Text("una URL http(s)", "an http(s) URL")]})
-        kit = replace(kit, logo_url=logo)
-    row = await to_thread.run_sync(BrandProfileStore(svc.db).create, principal.account_id, kit, url or "")
-    return json_response(request, {"brand_profile": view(row)}, status=201)
+    if body.name is not None:
+        kit = replace(kit, name=body.name.strip())
+    if body.colors is not None:
+        kit = replace(kit, colours=check_colours(body.colors))
+    if body.logo_url is not None:
+        kit = replace(kit, logo_url=body.logo_url.strip())
+    row = await to_thread.run_sync(BrandProfileStore(svc.db).create, principal.account_id, kit, url)
+    return BrandProfileDetail(**ok(request), brand_profile=_profile(row))
 
 
-@get("/api/v1/brand-profiles/{profile_id:str}")
-async def show_profile(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> Response[bytes]:
-    principal = await require_principal(request)
-    row = await to_thread.run_sync(BrandProfileStore(services_of(request).db).get, profile_id,
-                                   principal.account_id)
-    return json_response(request, {"brand_profile": view(row)})
+@get("/api/v1/brand-profiles/{profile_id:str}", **operation(
+    "getBrandProfile", TAG, "Get a brand profile", "One of the account's profiles (another account's: 404).",
+    ok=(BrandProfileDetail, {"ok": envelope({"brand_profile": EXAMPLE})}), errors=("not_found", *ERRORS)))
+async def show_profile(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep,
+                       profile_id: FromPath[str]) -> BrandProfileDetail:
+    row = await to_thread.run_sync(BrandProfileStore(svc.db).get, profile_id, principal.account_id)
+    return BrandProfileDetail(**ok(request), brand_profile=_profile(row))
 
 
-@delete("/api/v1/brand-profiles/{profile_id:str}", status_code=200)
-async def delete_profile(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> Response[bytes]:
-    principal = await require_principal(request)
+@delete("/api/v1/brand-profiles/{profile_id:str}", status_code=200, **operation(
+    "deleteBrandProfile", TAG, "Delete a brand profile",
+    "One of the account's profiles (another account's: 404). A job already queued with it keeps its kit "
+    "(frozen in the job).", ok=(BrandProfileDeleted, {"ok": envelope({"deleted": True, "id": EXAMPLE["id"]})}),
+    errors=("not_found", "scope_denied", *ERRORS)))
+async def delete_profile(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep,
+                         profile_id: FromPath[str]) -> BrandProfileDeleted:
     require_scope(principal, "tools:run")
-    await to_thread.run_sync(BrandProfileStore(services_of(request).db).delete, profile_id, principal.account_id)
-    return json_response(request, {"deleted": True, "id": profile_id})
+    await to_thread.run_sync(BrandProfileStore(svc.db).delete, profile_id, principal.account_id)
+    return BrandProfileDeleted(**ok(request), deleted=True, id=profile_id)
 
 
-def _text(body: dict[str, Any], name: str, most: int) -> str | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) > most:
-        raise ValidationError.fields({name: [Text(f"un texto de hasta {most} caracteres",
-                                                  f"a string of at most {most} characters")]})
-    return value.strip()
+def _profile(row: dict[str, Any]) -> BrandProfile:
+    return BrandProfile(**view(row))
 
 
 async def _page_kit(svc: Services, url: str) -> BrandKit:

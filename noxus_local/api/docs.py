@@ -14,15 +14,23 @@ Example::
                                         "The balance of the key's environment ...",
                                         ok=(Balance, {"ok": {...}})))
     async def balance(request: Request, svc: Services, principal: Principal) -> Balance: ...
+
+A route with a JSON body names its Struct (``body=(VoiceMixIn, {"mix": {...}})``): the
+operation's ``requestBody`` refers to the schema msgspec generates for it (published
+by ``api.openapi`` from ``BODIES``), and the handler reads the request into the same
+Struct with ``api.bodies.read_struct``. ``body_schema`` takes a hand-written schema
+instead, for bodies that are not one Struct (multipart uploads). ``headers`` adds the
+shared header parameters by name (``"IdempotencyKey"``, ``components/parameters``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example
+from litestar.openapi.spec import Example, OpenAPIMediaType, Operation, Reference, RequestBody, Schema
 from litestar.params import ParameterKwarg, QueryParameter
 
 from noxus_local.api.envelope import MESSAGES, error_body
@@ -34,6 +42,9 @@ API_KEY = "apiKeyAuth"
 # what any authenticated route may answer (errors.py gives each code's status)
 AUTH_ERRORS = ("missing_api_key", "invalid_api_key", "revoked_api_key", "account_suspended",
                "rate_limit_exceeded", "internal_error")
+REF = "#/components/schemas/{name}"
+BODIES: list[type] = []
+"""The request-body Structs the routes declare; ``api.openapi`` publishes their msgspec schemas as components."""
 
 
 def envelope(body: dict[str, Any]) -> dict[str, Any]:
@@ -43,19 +54,72 @@ def envelope(body: dict[str, Any]) -> dict[str, Any]:
 
 def operation(operation_id: str, tag: str, summary: str, description: str, *,
               ok: tuple[Any, dict[str, Any]], status: int = 200, auth: bool = True,
-              errors: tuple[str, ...] = AUTH_ERRORS) -> dict[str, Any]:
-    """The decorator's documentation keywords. ``ok``: (the success Struct, named example bodies)."""
+              errors: tuple[str, ...] = AUTH_ERRORS,
+              body: tuple[type, dict[str, Any]] | None = None, body_media: str = "application/json",
+              body_schema: dict[str, Any] | None = None, headers: tuple[str, ...] = (),
+              more: dict[int, tuple[Any, dict[str, Any]]] | None = None,
+              error_model: Any = Error, error_examples: dict[str, Any] | None = None,
+              security: str = API_KEY) -> dict[str, Any]:
+    """The decorator's documentation keywords. ``ok``: (the success Struct, named example bodies).
+
+    ``body``: (the request Struct, named example bodies); ``more``: other success statuses
+    (e.g. ``{202: (JobAccepted, {...})}``); ``error_model``/``error_examples``: a route that answers
+    errors in another shape (OpenAI's, a seed's) names its Struct and one example body per code.
+    """
     model, examples = ok
-    responses: dict[int, ResponseSpec] = {status: ResponseSpec(
-        data_container=model, description=HTTPStatus(status).phrase, generate_examples=False,
-        examples=[Example(id=name, summary=name, value=value) for name, value in examples.items()])}
-    responses.update(error_responses(errors))
-    return {"operation_id": operation_id, "tags": [tag], "summary": summary, "description": description,
-            "security": [{API_KEY: []}] if auth else [], "responses": responses}
+    responses: dict[int, ResponseSpec] = {status: _response(model, status, examples)}
+    for other, (other_model, other_examples) in (more or {}).items():
+        responses[other] = _response(other_model, other, other_examples)
+    responses.update(error_responses(errors, error_model, error_examples))
+    out = {"operation_id": operation_id, "tags": [tag], "summary": summary, "description": description,
+           "security": [{security: []}] if auth else [], "responses": responses}
+    request_body = _request_body(body, body_media, body_schema)
+    if request_body is not None or headers:
+        out["operation_class"] = _documented(request_body, headers)
+    return out
 
 
-def error_responses(codes: tuple[str, ...]) -> dict[int, ResponseSpec]:
-    """One response per status, every code of that status an example (its body as the server renders it)."""
+def _response(model: Any, status: int, examples: dict[str, Any]) -> ResponseSpec:
+    return ResponseSpec(data_container=model, description=HTTPStatus(status).phrase, generate_examples=False,
+                        examples=[Example(id=name, summary=name, value=value) for name, value in examples.items()])
+
+
+def _request_body(body: tuple[type, dict[str, Any]] | None, media: str,
+                  schema: dict[str, Any] | None) -> RequestBody | None:
+    if body is None and schema is None:
+        return None
+    examples: dict[str, Example | Reference] = {}
+    if body is not None:
+        model, named = body
+        if model not in BODIES:
+            BODIES.append(model)
+        examples = {name: Example(summary=name, value=value) for name, value in named.items()}
+        ref: Schema | Reference = Reference(ref=REF.format(name=model.__name__))
+    else:
+        ref = Schema(**schema) if schema else Schema()
+    return RequestBody(required=True, content={media: OpenAPIMediaType(schema=ref, examples=examples or None)})
+
+
+def _documented(request_body: RequestBody | None, headers: tuple[str, ...]) -> type[Operation]:
+    """An ``Operation`` class that adds what Litestar cannot see in the signature: the body our strict
+    reader takes, and header parameters read from the request (``Idempotency-Key``)."""
+
+    @dataclass
+    class Documented(Operation):
+        def __post_init__(self) -> None:
+            if request_body is not None:
+                self.request_body = request_body
+            if headers:
+                self.parameters = [*(self.parameters or []),
+                                   *(Reference(ref=f"#/components/parameters/{name}") for name in headers)]
+
+    return Documented
+
+
+def error_responses(codes: tuple[str, ...], model: Any = Error,
+                    examples: dict[str, Any] | None = None) -> dict[int, ResponseSpec]:
+    """One response per status, every code of that status an example (its body as the server renders it,
+    or ``examples[code]`` for a route with its own error shape)."""
     by_status: dict[int, list[str]] = {}
     for code in codes:
         by_status.setdefault(ERRORS_BY_CODE[code].status, []).append(code)
@@ -63,9 +127,10 @@ def error_responses(codes: tuple[str, ...]) -> dict[int, ResponseSpec]:
     for status, found in sorted(by_status.items()):
         text = "; ".join(f"`{code}`: {MESSAGES[code][1].rstrip('.')}" for code in found)
         out[status] = ResponseSpec(
-            data_container=Error, description=f"{HTTPStatus(status).phrase}. {text}.", generate_examples=False,
+            data_container=model, description=f"{HTTPStatus(status).phrase}. {text}.", generate_examples=False,
             examples=[Example(id=code, summary=f"{status} {code}",
-                              value=error_body(RID, ERRORS_BY_CODE[code](), "en")) for code in found])
+                              value=examples[code] if examples and code in examples
+                              else error_body(RID, ERRORS_BY_CODE[code](), "en")) for code in found])
     return out
 
 

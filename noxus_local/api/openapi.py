@@ -46,6 +46,7 @@ from litestar.static_files import create_static_files_router
 from noxus_local.api import (
     admin_spec,  # noqa: F401 - adds the admin API's routes to the table
     apex_spec,  # noqa: F401 - adds seed 002's routes to the table
+    docs,
 )
 from noxus_local.api import openapi_spec as spec
 from noxus_local.api.envelope import MESSAGES, error_body
@@ -127,6 +128,8 @@ def document(schema: dict[str, Any], svc: Services | None = None,
     components = doc.setdefault("components", {})
     components.setdefault("schemas", {}).update({**spec.SCHEMAS, **params_components(tools),
                                                  **tool_input_schemas(tools)})
+    for name, body in body_components().items():  # a Struct also returned keeps Litestar's schema
+        components["schemas"].setdefault(name, body)
     schemes = {**spec.SECURITY_SCHEMES, spec.WORKER_SECURITY: spec.WORKER_SCHEME} if multi_host else \
         spec.SECURITY_SCHEMES
     components.update(securitySchemes=schemes, headers=spec.HEADERS,
@@ -195,10 +198,14 @@ def declared(generated: dict[str, Any]) -> dict[str, Any]:
             response["headers"].update({name: _header(name) for name in spec.RATE_HEADERS})
         if code in (429, 503):
             response["headers"]["Retry-After"] = _header("Retry-After")
+        if code < 300 and _header_param("IdempotencyKey") in generated.get("parameters", []):
+            response["headers"]["Idempotent-Replayed"] = _header("Idempotent-Replayed")
+        if code == 202:  # the job goes on: poll Location
+            response["headers"]["Location"] = _header("Location")
         for body in response.get("content", {}).values():  # Litestar keeps an Example's id in the document
             for example in body.get("examples", {}).values():
                 example.pop("id", None)
-        if code >= 400:
+        if code >= 400 and media.get("schema", {}).get("$ref") == _schema("Error")["$ref"]:
             response["content"] = {media: {**body, "examples": {
                 name: {"$ref": f"#/components/examples/{name}"} if name in MESSAGES else example
                 for name, example in body.get("examples", {}).items()}}
@@ -375,6 +382,14 @@ def tool_input_schemas(tools: list[Tool]) -> dict[str, Any]:
         out[_component(tool, "Json")] = _input_object(tool, multipart=False)
         out[_component(tool, "Form")] = _input_object(tool, multipart=True)
     return out
+
+
+def body_components() -> dict[str, Any]:
+    """The request-body Structs the routes declare (``docs.operation(body=...)``), as msgspec generates them."""
+    if not docs.BODIES:
+        return {}
+    _, components = msgspec.json.schema_components(docs.BODIES, ref_template=REF)
+    return components
 
 
 def params_components(tools: list[Tool]) -> dict[str, Any]:

@@ -934,54 +934,6 @@ OPERATIONS.update({
 # brand profiles (issue 24, api/brand_routes.py): an account's saved brand kits, instant-ad's brand_profile_id
 TAGS.insert(-2, {"name": "Brand profiles", "description": "Saved brand kits (name, colours, logo) that instant-ad "
                                                           "paints its ads with (`brand_profile_id`)."})
-BRAND_PROFILE = {"id": "brand_3f9a0c1b7d2e4a58", "name": "Acme Home", "colors": ["#1d6fd8", "#e63946"],
-                 "logo_url": "https://shop.example/logo.png", "website_url": "https://shop.example/glow-mug",
-                 "created_at": "2026-05-25T10:00:00Z"}
-HEX_COLOUR = _str("#rrggbb", pattern="^#[0-9a-fA-F]{6}$")
-SCHEMAS.update({
-    "BrandProfile": _obj({"id": _str(), "name": _str(), "colors": {"type": "array", "items": HEX_COLOUR},
-                          "logo_url": NULLABLE_STR, "website_url": NULLABLE_STR, "created_at": _str()},
-                         ("id", "name", "colors", "logo_url", "website_url", "created_at")),
-    "BrandProfileList": _ok({"brand_profiles": {"type": "array", "items": _ref("BrandProfile")}},
-                            ("brand_profiles",)),
-    "BrandProfileDetail": _ok({"brand_profile": _ref("BrandProfile")}, ("brand_profile",)),
-    "BrandProfileDeleted": _ok({"deleted": {"const": True}, "id": _str()}, ("deleted", "id")),
-})
-BRAND_PROFILE_BODY = {"required": True, "content": {"application/json": {"schema": _obj({
-    "name": _str("The brand's name (default: the page's)", minLength=1, maxLength=100, pattern="\\S"),
-    "colors": {"type": "array", "minItems": 1, "maxItems": 5, "items": HEX_COLOUR,
-               "description": "The accent first (default: the page's theme-color and CSS colours)"},
-    "logo_url": _str("An http(s) image URL (default: the page's logo)", maxLength=2048, pattern="^https?://"),
-    "website_url": _str("A page to read the kit from, fetched now through the SSRF guard (HTML only)",
-                        maxLength=2048)}, additionalProperties=False,
-    anyOf=[{"required": ["name"]}, {"required": ["website_url"]}]),
-    "example": {"website_url": "https://shop.example/glow-mug", "colors": ["#1d6fd8"]}}}}
-BRAND_ID_PARAM = {"name": "profile_id", "in": "path", "required": True, "schema": _str(),
-                  "example": BRAND_PROFILE["id"]}
-OPERATIONS.update({
-    ("get", "/api/v1/brand-profiles"): Op(
-        "listBrandProfiles", "Brand profiles", "List brand profiles", "The account's saved brand kits, oldest first.",
-        "BrandProfileList", {"ok": _envelope({"brand_profiles": [BRAND_PROFILE]})},
-        errors=(*ASSET_ERRORS, "internal_error")),
-    ("post", "/api/v1/brand-profiles"): Op(
-        "createBrandProfile", "Brand profiles", "Save a brand profile",
-        "A brand kit from explicit fields and/or the page at `website_url` (fetched now: SSRF guard, `[assets] "
-        "fetch_allow_hosts`, HTML only, `fetch_max_page_mb`; a page that is not HTML or a refused address is 400, "
-        "too big 413). Explicit fields win over the page's. Costs nothing; needs the `tools:run` scope.",
-        "BrandProfileDetail", {"created": _envelope({"brand_profile": BRAND_PROFILE})}, status=201,
-        errors=("validation_error", "limit_exceeded", "scope_denied", "server_busy", *ASSET_ERRORS,
-                "internal_error"), request_body=BRAND_PROFILE_BODY),
-    ("get", "/api/v1/brand-profiles/{profile_id}"): Op(
-        "getBrandProfile", "Brand profiles", "Get a brand profile", "One of the account's profiles (another "
-        "account's: 404).", "BrandProfileDetail", {"ok": _envelope({"brand_profile": BRAND_PROFILE})},
-        errors=("not_found", *ASSET_ERRORS, "internal_error"), parameters=(BRAND_ID_PARAM,)),
-    ("delete", "/api/v1/brand-profiles/{profile_id}"): Op(
-        "deleteBrandProfile", "Brand profiles", "Delete a brand profile",
-        "One of the account's profiles (another account's: 404). A job already queued with it keeps its kit "
-        "(frozen in the job).", "BrandProfileDeleted", {"ok": _envelope({"deleted": True, "id": BRAND_PROFILE["id"]})},
-        errors=("not_found", "scope_denied", *ASSET_ERRORS, "internal_error"), parameters=(BRAND_ID_PARAM,)),
-})
-
 TTS_JOB = "job_7c1e9a04b2d84f3e6a5c0b19"
 TTS_RUN = _envelope({
     **JOB_ROW, "tool": "text-to-speech", "job_id": TTS_JOB,

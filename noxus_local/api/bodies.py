@@ -1,0 +1,90 @@
+"""A JSON request body read into the msgspec Struct its route declares: one type for reading and documenting.
+
+A route declares its body as a Struct (``forbid_unknown_fields=True``, bounds and
+enums in ``Meta``) and names it twice: ``docs.operation(..., body=(Struct, examples))``
+publishes its generated schema as the operation's ``requestBody``, and
+``read_struct(await request.body(), Struct)`` reads the request into it. Reading
+stays as strict as the contract says (``inputs.json_object`` and
+``inputs.check_values``: one JSON object, at most 32 deep, no lone surrogate),
+then ``msgspec.convert(..., strict=True)``: ``"5"`` is not an integer, ``true``
+is not a number. A mismatch is the contract's 400 ``validation_error`` naming
+the field in ``details.field_errors``, in both locales — never Litestar's own
+400 text, which is why handlers do not take ``data: Struct`` (Litestar converts
+leniently and answers in its own words).
+
+Example::
+
+    class VoiceMix(Struct, forbid_unknown_fields=True, kw_only=True):
+        name: Annotated[str, Meta(min_length=1, max_length=100)]
+
+    read_struct(b'{"name": 5}', VoiceMix)
+    # ValidationError: field_errors = {"name": ["se esperaba texto, llegó un número" | "expected a string, got int"]}
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+import msgspec
+
+from noxus_local.api.inputs import check_values, json_object
+from noxus_local.errors import Text, ValidationError
+
+T = TypeVar("T")
+
+_AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_TYPES_ES = {"str": "texto", "int": "un entero", "float": "un número", "bool": "un booleano", "array": "una lista",
+             "object": "un objeto", "null": "null", "number": "un número"}
+# msgspec's sentences (the library's, stable since 0.16) and their Spanish, most specific first
+_PATTERNS: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    (re.compile(r"Object contains unknown field `(?P<f>[^`]*)`"), "campo desconocido", "unknown field"),
+    (re.compile(r"Object missing required field `(?P<f>[^`]*)`"), "es obligatorio", "is required"),
+    (re.compile(r"Expected `(?P<t>\w+)`, got `(?P<g>\w+)`"), "se esperaba {t}, llegó {g}", "expected {t}, got {g}"),
+    (re.compile(r"Expected `\w+` of length >= (?P<n>\d+)"), "al menos {n} caracteres o elementos",
+     "at least {n} characters or items"),
+    (re.compile(r"Expected `\w+` of length <= (?P<n>\d+)"), "como mucho {n} caracteres o elementos",
+     "at most {n} characters or items"),
+    (re.compile(r"Expected `\w+` >= (?P<n>[-\d.e]+)"), "debe ser ≥ {n}", "must be ≥ {n}"),
+    (re.compile(r"Expected `\w+` <= (?P<n>[-\d.e]+)"), "debe ser ≤ {n}", "must be ≤ {n}"),
+    (re.compile(r"Expected `\w+` > (?P<n>[-\d.e]+)"), "debe ser > {n}", "must be > {n}"),
+    (re.compile(r"Expected `\w+` < (?P<n>[-\d.e]+)"), "debe ser < {n}", "must be < {n}"),
+    (re.compile(r"Expected `str` matching regex (?P<r>.+)"), "no tiene el formato {r}", "does not match {r}"),
+    (re.compile(r"Invalid enum value (?P<v>.+)"), "valor no permitido: {v}", "not an allowed value: {v}"),
+)
+
+
+def read_struct(raw: bytes, model: type[T]) -> T:
+    """``raw`` (a request body) as ``model``, or the contract's 400 naming the field. An empty body is ``{}``."""
+    body = check_values(json_object(raw))
+    return convert(body, model)
+
+
+def convert(value: Any, model: type[T], root: str = "") -> T:
+    """``value`` (already-parsed JSON) as ``model``, strictly; ``root`` prefixes the field named in an error."""
+    try:
+        return msgspec.convert(value, model, strict=True)
+    except msgspec.ValidationError as exc:
+        field, message = field_error(str(exc))
+        name = ".".join(p for p in (root, field) if p) or "body"
+        raise ValidationError.fields({name[:100]: [message]}) from None
+
+
+def field_error(text: str) -> tuple[str, Text]:
+    """msgspec's error sentence → (the field's dotted path, a message in both locales).
+
+    Example: ``field_error("Expected `int` >= 1 - at `$.n`")`` → ``("n", Text("debe ser ≥ 1", "must be ≥ 1"))``.
+    """
+    at = _AT.search(text)
+    path = at.group("path").lstrip(".") if at else ""
+    sentence = text[:at.start()] if at else text
+    for pattern, es, en in _PATTERNS:
+        found = pattern.match(sentence)
+        if found is None:
+            continue
+        values = found.groupdict()
+        if "f" in values:  # a missing or unknown member: the member is the field
+            path = ".".join(p for p in (path, values.pop("f")) if p)
+        es_values = {k: _TYPES_ES.get(v, v) for k, v in values.items()}
+        return path, Text(es.format(**es_values), en.format(**values))
+    return path, Text(sentence, sentence)
