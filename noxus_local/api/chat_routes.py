@@ -43,7 +43,7 @@ from noxus_local.api.deps import PrincipalDep, ServicesDep
 from noxus_local.api.docs import AUTH_ERRORS, operation
 from noxus_local.api.envelope import request_id_of
 from noxus_local.api.inputs import ParsedInput, check_values, json_object
-from noxus_local.api.media_docs import with_media
+from noxus_local.api.media_docs import keep_nulls, with_media
 from noxus_local.api.openai_errors import FIELD_ERRORS, field_message, summary_message
 from noxus_local.api.openai_schemas import (
     CHAT_EXAMPLE,
@@ -97,12 +97,12 @@ async def chat_completions(request: Request[Any, Any, Any], svc: ServicesDep) ->
     return await _chat(request, svc)
 
 
-@get("/v1/models", exception_handlers=FIELD_ERRORS, **operation(
+@get("/v1/models", exception_handlers=FIELD_ERRORS, **keep_nulls(operation(
     "listModels", TAG, "OpenAI-compatible model list",
     "The text models a chat may name: the configured `[llm] model`, and with the embedded backend every "
     "installed text-generation model. Errors in OpenAI's shape.",
     ok=(ModelList, {"ok": MODELS_EXAMPLE}), errors=AUTH_ERRORS, error_model=OpenAiError,
-    error_examples=error_examples(AUTH_ERRORS, field_message)))
+    error_examples=error_examples(AUTH_ERRORS, field_message))))
 async def list_models(svc: ServicesDep, principal: PrincipalDep) -> ModelList:
     """``GET /v1/models`` as OpenAI answers it (``owned_by`` ``noxus-local``, ``created`` 0)."""
     names = await to_thread.run_sync(text_models(svc.cfg).names)

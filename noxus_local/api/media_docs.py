@@ -6,6 +6,8 @@ answer other media types as well, chosen by the request (``response_format``,
 generates; ``replace_media`` puts them in place of the JSON body (a route that
 only answers audio). Each is ``{media type: (JSON Schema, named examples)}``; the
 schema is a plain dict, published as written (Litestar copies dicts through).
+Example values are published as given, nulls included (Litestar's own rendering
+drops every None, which would leave OpenAI's ``"param": null`` out of its examples).
 
 Example::
 
@@ -33,6 +35,11 @@ def replace_media(kwargs: dict[str, Any], status: int, media: Media) -> dict[str
     return _media(kwargs, status, media, replace=True)
 
 
+def keep_nulls(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``operation(...)``'s keywords, its example values published with their nulls (no media added)."""
+    return _media(kwargs, 0, {}, replace=False)
+
+
 def _media(kwargs: dict[str, Any], status: int, media: Media, replace: bool) -> dict[str, Any]:
     base: type[Operation] = kwargs.get("operation_class", Operation)
 
@@ -51,4 +58,22 @@ def _media(kwargs: dict[str, Any], status: int, media: Media, replace: bool) -> 
                     key: Example(summary=key, value=value) for key, value in examples.items()} or None)
             response.content = content
 
+        def to_schema(self) -> dict[str, Any]:
+            """Litestar drops every None from the document, example values included; OpenAI's bodies have
+            members that are null (``param``, ``refusal``, ``logprobs``): their examples are put back whole."""
+            out: dict[str, Any] = super().to_schema()
+            for code, response in (self.responses or {}).items():
+                _restore(getattr(response, "content", None), out["responses"][code].get("content", {}))
+            body = self.request_body
+            if body is not None and hasattr(body, "content"):
+                _restore(body.content, out["requestBody"]["content"])
+            return out
+
     return {**kwargs, "operation_class": WithMedia}
+
+
+def _restore(content: dict[str, Any] | None, published: dict[str, Any]) -> None:
+    for name, media in (content or {}).items():
+        for key, example in (getattr(media, "examples", None) or {}).items():
+            if isinstance(example, Example) and example.value is not None:
+                published[name]["examples"][key]["value"] = example.value

@@ -32,7 +32,7 @@ from noxus_local.api.deps import PrincipalDep, ServicesDep
 from noxus_local.api.docs import AUTH_ERRORS, operation
 from noxus_local.api.envelope import request_id_of
 from noxus_local.api.inputs import ParsedInput, check_values, json_object
-from noxus_local.api.media_docs import replace_media
+from noxus_local.api.media_docs import keep_nulls, replace_media
 from noxus_local.api.openai_errors import FIELD_ERRORS, field_message
 from noxus_local.api.openai_schemas import (
     SPEECH_EXAMPLE,
@@ -111,11 +111,11 @@ async def create_speech(request: Request[Any, Any, Any], svc: ServicesDep) -> Re
     return Response(content=data, status_code=200, media_type=MIME[fmt], headers=headers)
 
 
-@get("/v1/audio/voices", exception_handlers=FIELD_ERRORS, **operation(
+@get("/v1/audio/voices", exception_handlers=FIELD_ERRORS, **keep_nulls(operation(
     "listOpenAIVoices", TAG, "OpenAI-compatible voice list",
     "Every Kokoro voice id and the OpenAI names mapped onto them. Errors in OpenAI's shape.",
     ok=(OpenAIVoices, {"ok": VOICES_EXAMPLE}), errors=VOICES_ERRORS, error_model=OpenAiError,
-    error_examples=error_examples(VOICES_ERRORS, field_message)))
+    error_examples=error_examples(VOICES_ERRORS, field_message))))
 async def list_openai_voices(principal: PrincipalDep) -> OpenAIVoices:
     """The voices ``voice`` may name, and OpenAI's names (``aliases``)."""
     voices = [OpenAIVoice(id=v.voice_id, name=v.name, language=v.language, gender=v.gender)
