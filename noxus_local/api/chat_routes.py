@@ -5,8 +5,10 @@ is a ``chat`` job (tools/chat.py): the same keys, scopes, tier limits, hold and
 charge, Idempotency-Key and job history as every tool; ``X-Job-Id`` names it.
 OpenAI's body is mapped onto the tool's fields here (``max_completion_tokens``
 wins over ``max_tokens``, ``response_format.type``, ``stream_options``) and the
-answer rendered in OpenAI's shapes (api/chat_shapes.py); errors use OpenAI's
-body with our status codes.
+answer rendered in OpenAI's shapes (api/chat_shapes.py); the body is read into
+``ChatCompletionRequest`` (api/openai_schemas.py), the Struct the document publishes;
+errors use OpenAI's body with our status codes (the route's exception handler,
+api/openai_errors.py).
 
 ``stream: true`` answers server-sent events from the first decoded piece on
 (``data: {chat.completion.chunk}`` … ``data: [DONE]``, a usage chunk first

@@ -5,7 +5,11 @@ The official ``openai`` client works with only ``base_url`` changed. Each call i
 Idempotency-Key, job history): the form is read here, renamed to the tool's fields
 (``file`` → ``video``) and handed to the one submit path (api/submit.py); only the
 request and response shapes and the error body are OpenAI's
-(``{"error": {"message", "type", "code", "param"}}``). ``X-Job-Id`` names the job.
+(``{"error": {"message", "type", "code", "param"}}``, the route's own exception handler,
+api/openai_errors.py). ``X-Job-Id`` names the job. The operation is declared on the
+decorator: the multipart form, each ``response_format`` with its media type (json and
+verbose_json: the ``OpenAiTranscription`` Struct; text, srt, vtt: ``text/plain``), the
+202 of a job still running, and OpenAI's error body with an example per code.
 
 Example::
 

@@ -5,8 +5,11 @@ The official ``openai`` client works with only ``base_url`` changed: the body
 onto the text-to-speech tool and run as one of its jobs, so keys, limits,
 billing, idempotency and job history are the same as ``/api/v1/tools``. The
 answer is the audio itself, streamed sentence by sentence (api/speech_stream.py);
-``X-Job-Id`` names the job. Errors use OpenAI's
-shape, ``{"error": {"message", "type", "code"}}``, with our status codes.
+``X-Job-Id`` names the job. The body is read into ``SpeechRequest``
+(api/openai_schemas.py: the schema published is the type read; unknown members are
+ignored, as OpenAI's clients expect). Errors use OpenAI's shape,
+``{"error": {"message", "type", "code", "param"}}``, with our status codes: the
+route's own exception handler (api/openai_errors.py) answers every ``NoxusError``.
 OpenAI's own voice names map to the nearest Kokoro voice (``alloy`` →
 ``af_alloy``); a Kokoro id is taken as is.
 
