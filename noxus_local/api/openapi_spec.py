@@ -1459,3 +1459,73 @@ OPERATIONS[("post", "/api/v1/tools/{name}")].examples["instant-ad"] = _envelope(
                "brand": {"name": "Acme Home", "colours": ["#1d6fd8"], "logo_url": ""},
                "platform": "instagram", "size": {"width": 1080, "height": 1080}, "style": "bold",
                "output_format": "image", "variation_count": 2, "writer": "llm", "warnings": []}})
+
+
+# --- seed 002 (Apex Studio): its routes are typed (api/apex_routes.py, api/apex_schemas.py); its tag ---
+TAGS.insert(next(i for i, t in enumerate(TAGS) if t["name"] == "OpenAI-compatible"), {
+    "name": "Apex Studio (seed 002)", "description": "Seed 002's API: `/api/generate/*`, `/api/jobs`, `/api/usage`, "
+    "`/api/keys`, `/api/settings`, in its own shapes (`{data}`, `{error, code}`), credits and per-endpoint-type rate "
+    "limits."})
+
+# --- image-generate, product-photoshoot and dub-video on the NOXUS route (seed 002's image, photoshoot and
+# translate run them) ---
+# the image-generate tool on the NOXUS route (api/openapi.py makes its concrete path from these)
+IG_JOB = "job_2b4d6f8a0c1e3a5c7e9b1d3f"
+IG_URL = f"/api/v1/files/{IG_JOB}/image.png?expires=1779721445&sig=5d1f…"
+OPERATIONS[("post", "/api/v1/tools/{name}")].examples["image-generate"] = _envelope({
+    **{k: v for k, v in JOB_ROW.items() if k not in ("steps", "jobs", "sub_jobs")},
+    "tool": "image-generate", "job_id": IG_JOB,
+    "billing": {"currency": "USD", "estimated_usd": "0.01", "charged_usd": "0.01", "balance_after_usd": "9.99"},
+    "output": {"filename": "image.png", "mime_type": "image/png", "size_bytes": 912345, "url": IG_URL},
+    "outputs": [{"name": "primary", "filename": "image.png", "mime_type": "image/png", "size_bytes": 912345,
+                 "url": IG_URL}],
+    "result": {"model": "flux-2-pro", "width": 1024, "height": 768, "seed": 7}})
+# the product-photoshoot tool on the NOXUS route: two photos, each as PNG and JPEG, and the cut-out
+PS_JOB = "job_7d1e3f5a9b2c4d6e8f0a1b3c"
+
+
+def _ps_file(name: str, filename: str, mime: str, size: int) -> dict[str, Any]:
+    return {"name": name, "filename": filename, "mime_type": mime, "size_bytes": size,
+            "url": f"/api/v1/files/{PS_JOB}/{filename}?expires=1779721445&sig=8a0c…"}
+
+
+PS_FILES = [_ps_file("primary", "photo-1.png", "image/png", 2_104_331),
+            _ps_file("photo-1-jpeg", "photo-1.jpg", "image/jpeg", 312_870),
+            _ps_file("photo-2", "photo-2.png", "image/png", 2_087_112),
+            _ps_file("photo-2-jpeg", "photo-2.jpg", "image/jpeg", 305_441),
+            _ps_file("cutout", "product-cutout.png", "image/png", 401_220)]
+OPERATIONS[("post", "/api/v1/tools/{name}")].examples["product-photoshoot"] = _envelope({
+    **{k: v for k, v in JOB_ROW.items() if k not in ("steps", "jobs", "sub_jobs")},
+    "tool": "product-photoshoot", "job_id": PS_JOB,
+    "billing": {"currency": "USD", "estimated_usd": "0.06", "charged_usd": "0.06", "balance_after_usd": "9.94"},
+    "output": {k: v for k, v in PS_FILES[0].items() if k != "name"}, "outputs": PS_FILES,
+    "result": {"width": 1600, "height": 1200, "count": 2, "background": "studio-white", "angle": "45-degree",
+               "lighting": "golden-hour", "seed": 7, "backdrop_source": "drawn", "generator": None,
+               "photos": [{"index": 1, "png": "photo-1.png", "jpeg": "photo-1.jpg",
+                           "look": {"index": 0, "scale": 0.62, "x": 0.47, "light_direction": 170.0, "shadow": 0.45,
+                                    "tone": 0}},
+                          {"index": 2, "png": "photo-2.png", "jpeg": "photo-2.jpg",
+                           "look": {"index": 1, "scale": 0.66, "x": 0.51, "light_direction": 151.3, "shadow": 0.39,
+                                    "tone": 1}}],
+               "mask": {"confidence": 0.982, "coverage": 0.1413, "box": [612, 250, 402, 702]}}})
+
+# the dub-video tool on the NOXUS route (seed 002's translate runs it)
+DUB_JOB = "job_7d1f3b5a9c2e4f6a8b0d2c4e"
+DUB_FILES = [("video", "charla-en.mp4", "video/mp4", 1_284_512), ("srt", "charla-en.srt", "application/x-subrip", 243),
+             ("segments", "charla-en.json", "application/json", 1_433)]
+DUB_OUTPUTS = [{"name": n, "filename": f, "mime_type": m, "size_bytes": size,
+                "url": f"/api/v1/files/{DUB_JOB}/{f}?expires=1779721445&sig=9b3e…"} for n, f, m, size in DUB_FILES]
+OPERATIONS[("post", "/api/v1/tools/{name}")].examples["dub-video"] = _envelope({
+    **{k: v for k, v in JOB_ROW.items() if k not in ("steps", "jobs", "sub_jobs")},
+    "tool": "dub-video", "job_id": DUB_JOB,
+    "billing": {"currency": "USD", "estimated_usd": "0.0266", "charged_usd": "0.0266", "balance_after_usd": "9.9734",
+                "unit": "minute", "estimated_units": 10.6, "units": 10.6},
+    "output": {k: DUB_OUTPUTS[0][k] for k in ("filename", "mime_type", "size_bytes", "url")},
+    "outputs": DUB_OUTPUTS,
+    "result": {"source_language": "es", "target_language": "en", "voice_id": "af_heart",
+               "translator": "llm:qwen2.5-coder-1.5b-instruct", "lip_sync": False, "duration_seconds": 10.648,
+               "voice_gain": 0.893, "duck_db": -22.0,
+               "segments": [{"id": 0, "start": 0.5, "end": 2.64, "source_text": "Hola, me llamo Ana y vivo en Madrid.",
+                             "translation": "Hello, my name is Ana and I live in Madrid.", "speech_start": 0.5,
+                             "speech_end": 3.05, "speed": 1.0, "tempo": 1.0, "borrowed_seconds": 0.41,
+                             "cut_seconds": 0.0}]}})
