@@ -26,7 +26,8 @@ import copy
 import logging
 from collections.abc import Iterable
 from http import HTTPStatus
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import msgspec
 import openapi_ui_bundles.redoc
@@ -389,7 +390,32 @@ def body_components() -> dict[str, Any]:
     if not docs.BODIES:
         return {}
     _, components = msgspec.json.schema_components(docs.BODIES, ref_template=REF)
+    for model in docs.BODIES:
+        _declared_order(components.get(model.__name__, {}), model)
     return components
+
+
+def _declared_order(schema: dict[str, Any], model: type) -> None:
+    """msgspec sorts a ``Literal``'s values; publish them in the order the Struct declares them (seed 002's
+    ``platform``: tiktok, youtube, instagram, ... as the seed lists them), as the tools' schemas do."""
+    for field in msgspec.structs.fields(model):
+        values = _literal_values(field.type)
+        prop = schema.get("properties", {}).get(field.encode_name)
+        if values is None or prop is None:
+            continue
+        for arm in (prop, *prop.get("anyOf", ())):
+            if set(arm.get("enum", ())) == set(values):
+                arm["enum"] = list(values)
+
+
+def _literal_values(kind: Any) -> tuple[Any, ...] | None:
+    """The values of the ``Literal`` in ``kind`` (through ``Annotated`` and ``| None``), as written."""
+    origin = get_origin(kind)
+    if origin is Literal:
+        return get_args(kind)
+    if origin is Annotated or origin is Union or origin is UnionType:
+        return next((v for t in get_args(kind) if (v := _literal_values(t)) is not None), None)
+    return None
 
 
 def params_components(tools: list[Tool]) -> dict[str, Any]:

@@ -81,3 +81,14 @@ def test_reading_is_strict_about_types_but_ignores_members_the_seed_does_not_def
     body = read(b'{"text": "hi", "voiceId": null, "webhookUrl": "https://x.example"}', ApexVoiceIn)
     assert (body.text, body.voice_id, body.speed) == ("hi", None, None)
     assert read(b'{"webhookUrl": null}', ApexSettingsIn).webhook_url is None
+
+
+def test_the_published_choices_keep_the_seeds_order() -> None:
+    from noxus_local.api import apex_routes  # noqa: F401 - its decorators declare the bodies
+    from noxus_local.api.openapi import body_components
+
+    bodies = body_components()
+    assert bodies["ApexInstantAdIn"]["properties"]["platform"]["enum"] == \
+        ["tiktok", "youtube", "instagram", "facebook", "linkedin"]  # msgspec alone sorts them
+    angle = bodies["ApexPhotoshootIn"]["properties"]["angle"]["anyOf"][0]
+    assert angle["enum"][:2] == ["front", "hero"]
