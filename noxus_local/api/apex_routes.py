@@ -1,15 +1,17 @@
 """Seed 002's client contract (Apex Studio): the ``/api/generate/*`` routes, and what every route of
-the seed shares (its error body, its per-endpoint-type rate windows, body field checks); the
-management routes (``/api/jobs``, ``/api/usage``, ``/api/keys``, ``/api/settings``) are in
-api/apex_account_routes.py.
+the seed shares (its error body, its per-endpoint-type rate windows); the management routes
+(``/api/jobs``, ``/api/usage``, ``/api/keys``, ``/api/settings``) are in api/apex_account_routes.py.
 
-HTTP only. A generation route reads the seed's JSON body, renames it to a tool's fields and
-hands it to the one submit path (api/submit.py) like every other contract (auth,
-scope, limits, validation, hold, idempotency, one job row); the hold is the route's credits
-(``[apex_credits]``) on the same USD ledger, charged when the job succeeds and released when it
-fails. Success bodies are ``{"data": ...}``, errors ``{"error", "code"}`` (``core.apex``),
-and every authenticated answer carries the seed's ``X-RateLimit-*`` window of its endpoint
-type (``[apex]``, times the tier's ``apex_rate_factor``).
+HTTP only, typed: a handler gets ``svc`` and ``principal`` by injection (resolving the principal is
+authentication: a 401 before anything else), counts the request in its endpoint type's window, reads
+the body into its Struct (api/apex_schemas.py, read by api/apex_body.py; the same Struct is the
+published schema) and documents itself on its decorator (api/apex_docs.py: the seed's error body and
+statuses). A generation renames the seed's members to a tool's fields and hands them to the one submit
+path (api/submit.py) like every other contract (scope, limits, validation, hold, idempotency, one job
+row); the hold is the route's credits (``[apex_credits]``) on the same USD ledger, charged when the job
+succeeds and released when it fails. Success bodies are ``{"data": ...}``, errors ``{"error", "code"}``
+(``jobs.apex``), and every authenticated answer carries the seed's ``X-RateLimit-*`` window of its
+endpoint type (``[apex]``, times the tier's ``apex_rate_factor``).
 
 Example (the seed's own, with only the base URL changed)::
 
