@@ -186,8 +186,9 @@ def declared(generated: dict[str, Any]) -> dict[str, Any]:
     responses = {}
     for status, response in generated.get("responses", {}).items():
         media = next(iter(response.get("content", {}).values()), {})
-        if status == "400" and media.get("schema", {}).get("$ref") != _schema("Error")["$ref"]:
-            # Litestar's own for typed parameters; app.py answers it as our validation_error envelope.
+        if status == "400" and "$ref" not in media.get("schema", {}):
+            # Litestar's own (an inline schema) for typed parameters; app.py answers it as our validation_error
+            # envelope. A declared error model (seed 003's SeedError) is a $ref and stays.
             # A `str` path parameter cannot fail it: only query/header/body parameters keep a 400
             if not any(p.get("in") != "path" for p in generated.get("parameters", [])):
                 continue
