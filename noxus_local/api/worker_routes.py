@@ -144,9 +144,9 @@ async def job_input(remote: RemoteDep, job_id: FromPath[str], field: FromPath[st
     errors=("validation_error", "invalid_worker_token", "stale_attempt", "limit_exceeded", "internal_error")))
 async def job_output(request: Request[Any, Any, Any], remote: RemoteDep, job_id: FromPath[str],
                      filename: FromPath[str],
-                     sha256: Annotated[str, HeaderParameter(
-                         name="X-Sha256", pattern="^[0-9a-fA-F]{64}$",
-                         description="The bytes' SHA-256 (hex); the upload is kept only when it matches")],
+                     sha256: Annotated[str | None, HeaderParameter(
+                         name="X-Sha256", required=True, schema_extra={"pattern": "^[0-9a-fA-F]{64}$"},
+                         description="The bytes' SHA-256 (hex); the upload is kept only when it matches")] = None,
                      attempt: AttemptQuery = None) -> OutputStored:
     """Streamed to the job's staging folder, capped at ``[server] max_body_mb``, checked by ``X-Sha256``."""
     tmp, final = await to_thread.run_sync(remote.upload_target, job_id, _attempt(None, attempt), filename)
@@ -159,7 +159,7 @@ async def job_output(request: Request[Any, Any, Any], remote: RemoteDep, job_id:
                     raise LimitExceeded(details={"limit": "max_body_mb", "max": remote.cfg.server.max_body_mb})
                 digest.update(chunk)
                 fh.write(chunk)
-        await to_thread.run_sync(remote.accept_upload, tmp, final, digest.hexdigest(), sha256)
+        await to_thread.run_sync(remote.accept_upload, tmp, final, digest.hexdigest(), sha256 or "")
     finally:
         tmp.unlink(missing_ok=True)
     return OutputStored(**ok(request), filename=filename, size_bytes=size, sha256=digest.hexdigest())
