@@ -27,7 +27,7 @@ from litestar import Request, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIFormat
-from litestar.params import FromPath, HeaderParameter, KwargDefinition
+from litestar.params import FromPath, HeaderParameter, KwargDefinition, QueryParameter
 from litestar.response import File
 
 from noxus_local.api import worker_schemas as shapes
@@ -58,6 +58,9 @@ WORKER_ERRORS = ("validation_error", "invalid_worker_token", "internal_error")
 ATTEMPT_ERRORS = ("validation_error", "invalid_worker_token", "stale_attempt", "internal_error")
 Binary = Annotated[bytes, KwargDefinition(format=OpenAPIFormat.BINARY)]
 AttemptQuery = Annotated[str | None, text_param("The attempt token of the job spec (a body's `attempt` wins)")]
+# where there is no body the query carries it; documented required, checked after the worker token (``_attempt``)
+AttemptParam = Annotated[str | None, QueryParameter(required=True, description="The attempt token of the job spec",
+                                                     schema_extra={"one_of": None, "type": "string"})]
 
 
 def worker_remote(request: Request[Any, Any, Any]) -> RemoteQueue:
@@ -131,7 +134,7 @@ async def claim_job(request: Request[Any, Any, Any], remote: RemoteDep, job_id: 
     "getAttemptInput", "Download an input", "One input file of the job, as the spec names it (its own "
     "Content-Type); the worker checks its size and SHA-256 against the spec.", ok=None))
 async def job_input(remote: RemoteDep, job_id: FromPath[str], field: FromPath[str],
-                    attempt: AttemptQuery = None) -> File:
+                    attempt: AttemptParam = None) -> File:
     path, filename, mime = await to_thread.run_sync(remote.input_path, job_id, _attempt(None, attempt), field)
     return File(path=path, filename=filename, media_type=mime or "application/octet-stream")
 
@@ -145,9 +148,10 @@ async def job_input(remote: RemoteDep, job_id: FromPath[str], field: FromPath[st
 async def job_output(request: Request[Any, Any, Any], remote: RemoteDep, job_id: FromPath[str],
                      filename: FromPath[str],
                      sha256: Annotated[str | None, HeaderParameter(
-                         name="X-Sha256", required=True, schema_extra={"pattern": "^[0-9a-fA-F]{64}$"},
+                         name="X-Sha256", required=True,
+                         schema_extra={"one_of": None, "type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
                          description="The bytes' SHA-256 (hex); the upload is kept only when it matches")] = None,
-                     attempt: AttemptQuery = None) -> OutputStored:
+                     attempt: AttemptParam = None) -> OutputStored:
     """Streamed to the job's staging folder, capped at ``[server] max_body_mb``, checked by ``X-Sha256``."""
     tmp, final = await to_thread.run_sync(remote.upload_target, job_id, _attempt(None, attempt), filename)
     digest, size = hashlib.sha256(), 0

@@ -200,6 +200,10 @@ def test_heartbeat_then_list_and_strict_bodies(multi: tuple[TestClient[Any], str
     assert r.status_code == 400 and "status" in r.json()["details"]["field_errors"], r.text
     r = c.get("/internal/v1/jobs/job_x/inputs/image?attempt=" + "a" * 32, headers=auth)
     assert r.status_code == 409, r.text
+    r = c.get("/internal/v1/jobs/job_x/inputs/image", headers=auth)
+    assert r.status_code == 400 and "attempt" in r.json()["details"]["field_errors"], r.text
+    r = c.put("/internal/v1/jobs/job_x/outputs/a.png?attempt=" + "a" * 32, headers=auth, content=b"x")
+    assert r.status_code == 409, r.text  # no X-Sha256: the attempt is looked at first, as before
 
 
 def test_worker_routes_are_generated_with_the_worker_token(multi: tuple[TestClient[Any], str]) -> None:
