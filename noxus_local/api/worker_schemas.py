@@ -59,7 +59,7 @@ class OutcomeIn(Struct, kw_only=True):
     """The attempt's end: succeeded with its uploaded outputs, failed or cancelled with an error code."""
 
     attempt: Attempt | None = None
-    status: Literal["succeeded", "failed", "cancelled"]
+    status: Annotated[Literal["succeeded", "failed", "cancelled"], Meta(description="Left out: failed")] | None = None
     outputs: list[OutputIn] | None = None
     result: dict[str, Any] | None = None
     units: float | None = None
