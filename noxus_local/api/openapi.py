@@ -128,8 +128,6 @@ def document(schema: dict[str, Any], svc: Services | None = None,
     components = doc.setdefault("components", {})
     components.setdefault("schemas", {}).update({**spec.SCHEMAS, **params_components(tools),
                                                  **tool_input_schemas(tools)})
-    for name, body in body_components().items():  # a Struct also returned keeps Litestar's schema
-        components["schemas"].setdefault(name, body)
     schemes = {**spec.SECURITY_SCHEMES, spec.WORKER_SECURITY: spec.WORKER_SCHEME} if multi_host else \
         spec.SECURITY_SCHEMES
     components.update(securitySchemes=schemes, headers=spec.HEADERS,
@@ -146,7 +144,31 @@ def document(schema: dict[str, Any], svc: Services | None = None,
         if path in hidden:
             paths.setdefault(path, {})[method] = operation({}, op, tools, catalog)
     doc["paths"] = paths
+    bodies = body_components()
+    used = referenced(paths, {**bodies, **components["schemas"]})
+    for name, body in bodies.items():  # a Struct also returned keeps Litestar's schema
+        if name in used:  # a route served only in some modes (the worker API) publishes its bodies there only
+            components["schemas"].setdefault(name, body)
     return doc
+
+
+def referenced(start: Any, schemas: dict[str, Any]) -> set[str]:
+    """The schema components ``start`` refers to, directly or through other components."""
+    found: set[str] = set()
+    todo = [start]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                name = ref.rsplit("/", 1)[1]
+                if name not in found:
+                    found.add(name)
+                    todo.append(schemas.get(name))
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+    return found
 
 
 def header_parameters(svc: Services | None) -> dict[str, Any]:

@@ -165,6 +165,7 @@ def test_seed_routes_are_generated_with_the_seeds_error_schema(single: tuple[Tes
     assert set(schema["required"]) == {"prompt", "duration", "voiceId"}
     assert not any(p.startswith("/internal/") for p in doc["paths"])  # single-host: no worker API
     assert "workerTokenAuth" not in doc["components"]["securitySchemes"]
+    assert not {"HeartbeatIn", "OutcomeIn", "OutputIn"} & set(doc["components"]["schemas"])  # nor its bodies
 
 
 # ---------------------------------------------------------------- the internal worker API
@@ -220,3 +221,4 @@ def test_worker_routes_are_generated_with_the_worker_token(multi: tuple[TestClie
     put = internal[("put", "/internal/v1/jobs/{job_id}/outputs/{filename}")]
     assert any(p.get("name") == "X-Sha256" and p["required"] for p in put["parameters"])
     assert "application/octet-stream" in put["requestBody"]["content"]
+    assert {"HeartbeatIn", "OutcomeIn", "OutputIn", "AdGenerateIn"} <= set(doc["components"]["schemas"])
