@@ -80,13 +80,13 @@ def worker_remote(request: Request[Any, Any, Any]) -> RemoteQueue:
     return svc.remote
 
 
-def internal(operation_id: str, summary: str, description: str, ok: tuple[Any, dict[str, Any]] | None,
+def internal(operation_id: str, summary: str, description: str, success: tuple[Any, dict[str, Any]] | None,
              **kw: Any) -> dict[str, Any]:
     """An internal route's decorator keywords: the worker token (not an API key), the Internal tag.
-    ``ok=None``: a file download (any Content-Type, raw bytes)."""
-    out = operation(operation_id, TAG, summary, description, ok=ok or (bytes, {}), security=WORKER_SECURITY,
+    ``success=None``: a file download (any Content-Type, raw bytes)."""
+    out = operation(operation_id, TAG, summary, description, ok=success or (bytes, {}), security=WORKER_SECURITY,
                     **{"errors": ATTEMPT_ERRORS, **kw})
-    if ok is None:
+    if success is None:
         out["responses"][200] = ResponseSpec(data_container=Binary, media_type="*/*", generate_examples=False,
                                              description="The file's bytes, in its own Content-Type")
     return {"dependencies": {"remote": Provide(worker_remote, sync_to_thread=False)}, **out}
@@ -102,7 +102,7 @@ def _attempt(body_value: str | None, query: str | None) -> str:
 @post("/internal/v1/workers/heartbeat", status_code=200, **internal(
     "workerHeartbeat", "A worker's heartbeat", "Every 0.5 s: the worker's tools, slots, busy slots and running "
     "attempts (job id → attempt token). Answers the jobs it must stop: cancelled, timed out or given to another "
-    "attempt on the API node.", ok=(WorkerCancel, {"ok": envelope({"cancel": []})}),
+    "attempt on the API node.", success=(WorkerCancel, {"ok": envelope({"cancel": []})}),
     body=(HeartbeatIn, shapes.HEARTBEAT), errors=WORKER_ERRORS))
 async def worker_heartbeat(request: Request[Any, Any, Any], remote: RemoteDep) -> WorkerCancel:
     body = read_struct(await request.body(), HeartbeatIn)
@@ -113,7 +113,7 @@ async def worker_heartbeat(request: Request[Any, Any, Any], remote: RemoteDep) -
 
 @get("/internal/v1/workers", **internal(
     "listWorkers", "List remote workers", "What `noxus-local workers list` prints.",
-    ok=(WorkerList, shapes.WORKERS), errors=("invalid_worker_token", "internal_error")))
+    success=(WorkerList, shapes.WORKERS), errors=("invalid_worker_token", "internal_error")))
 async def list_workers(request: Request[Any, Any, Any], remote: RemoteDep) -> WorkerList:
     return WorkerList(**ok(request), workers=msgspec.convert(remote.workers(), list[shapes.WorkerInfo]))
 
@@ -121,7 +121,7 @@ async def list_workers(request: Request[Any, Any, Any], remote: RemoteDep) -> Wo
 @post("/internal/v1/jobs/{job_id:str}/claim", status_code=200, **internal(
     "claimAttempt", "Claim a job spec's attempt", "queued → running for the attempt that holds the token; 409 "
     "`stale_attempt` when it is not the job's current one (cancelled, timed out, published again).",
-    ok=(AttemptClaimed, {"ok": envelope({"job_id": shapes.JOB, "status": "running"})}),
+    success=(AttemptClaimed, {"ok": envelope({"job_id": shapes.JOB, "status": "running"})}),
     body=(ClaimIn, {"claim": {"attempt": shapes.ATTEMPT, "worker": "gpu-1"}})))
 async def claim_job(request: Request[Any, Any, Any], remote: RemoteDep, job_id: FromPath[str],
                     attempt: AttemptQuery = None) -> AttemptClaimed:
@@ -132,7 +132,7 @@ async def claim_job(request: Request[Any, Any, Any], remote: RemoteDep, job_id: 
 
 @get("/internal/v1/jobs/{job_id:str}/inputs/{field:str}", **internal(
     "getAttemptInput", "Download an input", "One input file of the job, as the spec names it (its own "
-    "Content-Type); the worker checks its size and SHA-256 against the spec.", ok=None))
+    "Content-Type); the worker checks its size and SHA-256 against the spec.", success=None))
 async def job_input(remote: RemoteDep, job_id: FromPath[str], field: FromPath[str],
                     attempt: AttemptParam = None) -> File:
     path, filename, mime = await to_thread.run_sync(remote.input_path, job_id, _attempt(None, attempt), field)
@@ -142,7 +142,7 @@ async def job_input(remote: RemoteDep, job_id: FromPath[str], field: FromPath[st
 @put("/internal/v1/jobs/{job_id:str}/outputs/{filename:str}", **internal(
     "putAttemptOutput", "Upload an output", "The raw bytes of one output, streamed to the job's staging folder, "
     "at most `[server] max_body_mb`; kept when their SHA-256 is `X-Sha256`.",
-    ok=(OutputStored, {"ok": envelope({"filename": "out.png", "size_bytes": 3120, "sha256": "9f2c4e0b" * 8})}),
+    success=(OutputStored, {"ok": envelope({"filename": "out.png", "size_bytes": 3120, "sha256": "9f2c4e0b" * 8})}),
     body_schema={"type": "string", "format": "binary"}, body_media="application/octet-stream",
     errors=("validation_error", "invalid_worker_token", "stale_attempt", "limit_exceeded", "internal_error")))
 async def job_output(request: Request[Any, Any, Any], remote: RemoteDep, job_id: FromPath[str],
@@ -171,7 +171,7 @@ async def job_output(request: Request[Any, Any, Any], remote: RemoteDep, job_id:
 
 @post("/internal/v1/jobs/{job_id:str}/progress", status_code=200, **internal(
     "reportAttemptProgress", "Report progress and steps", "Best effort; the outcome is what counts.",
-    ok=(AttemptProgressed, {"ok": envelope({"job_id": shapes.JOB})}),
+    success=(AttemptProgressed, {"ok": envelope({"job_id": shapes.JOB})}),
     body=(AttemptProgressIn, {"progress": {"attempt": shapes.ATTEMPT, "progress": 40}})))
 async def job_progress(request: Request[Any, Any, Any], remote: RemoteDep, job_id: FromPath[str],
                        attempt: AttemptQuery = None) -> AttemptProgressed:
@@ -184,7 +184,7 @@ async def job_progress(request: Request[Any, Any, Any], remote: RemoteDep, job_i
     "reportAttemptOutcome", "Report the attempt's end", "succeeded (with its uploaded outputs), failed or "
     "cancelled. The API node settles the money, exactly once; a late report of an attempt it gave up on is 409 "
     "`stale_attempt` and changes nothing.",
-    ok=(AttemptReported, {"ok": envelope({"job_id": shapes.JOB, "settled": True})}),
+    success=(AttemptReported, {"ok": envelope({"job_id": shapes.JOB, "settled": True})}),
     body=(OutcomeIn, shapes.OUTCOMES)))
 async def job_outcome(request: Request[Any, Any, Any], svc: ServicesDep, remote: RemoteDep,
                       job_id: FromPath[str], attempt: AttemptQuery = None) -> AttemptReported:
