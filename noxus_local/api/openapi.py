@@ -128,8 +128,6 @@ def document(schema: dict[str, Any], svc: Services | None = None,
     components = doc.setdefault("components", {})
     components.setdefault("schemas", {}).update({**spec.SCHEMAS, **params_components(tools),
                                                  **tool_input_schemas(tools)})
-    for name, body in body_components().items():  # a Struct also returned keeps Litestar's schema
-        components["schemas"].setdefault(name, body)
     schemes = {**spec.SECURITY_SCHEMES, spec.WORKER_SECURITY: spec.WORKER_SCHEME} if multi_host else \
         spec.SECURITY_SCHEMES
     components.update(securitySchemes=schemes, headers=spec.HEADERS,
@@ -146,7 +144,31 @@ def document(schema: dict[str, Any], svc: Services | None = None,
         if path in hidden:
             paths.setdefault(path, {})[method] = operation({}, op, tools, catalog)
     doc["paths"] = paths
+    bodies = body_components()
+    used = referenced(paths, {**bodies, **components["schemas"]})
+    for name, body in bodies.items():  # a Struct also returned keeps Litestar's schema
+        if name in used:  # a route served only in some modes (the worker API) publishes its bodies there only
+            components["schemas"].setdefault(name, body)
     return doc
+
+
+def referenced(start: Any, schemas: dict[str, Any]) -> set[str]:
+    """The schema components ``start`` refers to, directly or through other components."""
+    found: set[str] = set()
+    todo = [start]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                name = ref.rsplit("/", 1)[1]
+                if name not in found:
+                    found.add(name)
+                    todo.append(schemas.get(name))
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+    return found
 
 
 def header_parameters(svc: Services | None) -> dict[str, Any]:
@@ -187,8 +209,8 @@ def declared(generated: dict[str, Any]) -> dict[str, Any]:
     for status, response in generated.get("responses", {}).items():
         media = next(iter(response.get("content", {}).values()), {})
         if status == "400" and "$ref" not in media.get("schema", {}):
-            # Litestar's own for typed parameters (an inline schema; a declared 400 names its model, e.g.
-            # seed 002's ApexError); app.py answers it as our validation_error envelope.
+            # Litestar's own (an inline schema) for typed parameters; app.py answers it as our validation_error
+            # envelope. A declared error model (seed 002's ApexError, seed 003's SeedError) is a $ref and stays.
             # A `str` path parameter cannot fail it: only query/header/body parameters keep a 400
             if not any(p.get("in") != "path" for p in generated.get("parameters", [])):
                 continue
