@@ -24,7 +24,7 @@ from noxus_local.api.openai_errors import field_message, response, summary_messa
 from noxus_local.api.openai_schemas import OpenAiError
 from noxus_local.app import create_app
 from noxus_local.config import load_config
-from noxus_local.errors import ERRORS_BY_CODE, ServerBusy, ValidationError
+from noxus_local.errors import ERRORS_BY_CODE, ServerBusy, ValidationError, say
 from noxus_local.node.services import prepare
 
 V1 = ("/v1/audio/transcriptions", "/v1/audio/translations", "/v1/audio/speech", "/v1/audio/voices",
@@ -104,6 +104,9 @@ def test_the_typed_reader_names_the_field_and_keeps_the_routes_own_words() -> No
     with pytest.raises(ValidationError) as hot:
         chat_fields({**base, "temperature": "hot"}, "m")
     assert list(hot.value.details["field_errors"]) == ["temperature"]
+    said = hot.value.details["field_errors"]["temperature"][0]  # a nullable member: a union, in both locales
+    assert (str(said), say(said, "en")) == ("se esperaba un número o null, llegó texto",
+                                            "expected float or null, got str")
     with pytest.raises(ValidationError) as stream:
         chat_fields({**base, "stream": 0}, "m")
     assert str(stream.value.details["field_errors"]["stream"][0]) == "true o false"  # a Text: Spanish as str
