@@ -36,7 +36,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example
+from litestar.openapi.spec import Example, OpenAPIFormat, OpenAPIType, Schema
 from litestar.params import PathParameter
 from litestar.response import Stream
 
@@ -50,6 +50,7 @@ from noxus_local.api import admin_examples as ex
 from noxus_local.api.admin_schemas import (
     SECURITY,
     TAG,
+    UNIX_PATTERN,
     AccountIn,
     AdminAccount,
     AdminAccountBody,
@@ -160,8 +161,13 @@ Limit = Annotated[str | None, text_param("Rows per page, 1-200", type="integer",
 Offset = Annotated[str | None, text_param("Rows to skip", type="integer", minimum=0, maximum=MAX_OFFSET,
                                           default=0)]
 TIME_TEXT = "ISO 8601 (a date alone is its UTC midnight) or unix seconds"
-Since = Annotated[str | None, text_param(f"At or after: {TIME_TEXT}", examples=["2026-12-01T00:00:00Z"])]
-Until = Annotated[str | None, text_param(f"Before: {TIME_TEXT} (default: now)", examples=["1796579341"])]
+# the forms ``admin.inputs.moment`` reads, published so a generated value is one the server takes
+MOMENT = [Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE_TIME),
+          Schema(type=OpenAPIType.STRING, pattern=UNIX_PATTERN)]
+Since = Annotated[str | None, text_param(f"At or after: {TIME_TEXT}", any_of=MOMENT,
+                                         examples=["2026-12-01T00:00:00Z"])]
+Until = Annotated[str | None, text_param(f"Before: {TIME_TEXT} (default: now)", any_of=MOMENT,
+                                         examples=["1796579341"])]
 AccountQuery = Annotated[str | None, text_param("Only this account", examples=[ex.ACCOUNT_ID])]
 
 

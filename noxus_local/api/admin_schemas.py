@@ -53,8 +53,10 @@ Period = Literal["day", "week", "month", "total"]
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 Identifier = Annotated[str, Meta(description="1 to 64 letters, digits, `.`, `_`, `-`",
                                  extra_json_schema={"pattern": ID_PATTERN})]
+UNIX_PATTERN = r"^[0-9]{1,11}(\.[0-9]{1,6})?$"
 Moment = Annotated[str, Meta(description="ISO 8601 (a date alone is its UTC midnight) or unix seconds",
-                             examples=["2027-01-01T00:00:00Z"])]
+                             examples=["2027-01-01T00:00:00Z"],
+                             extra_json_schema={"anyOf": [{"format": "date-time"}, {"pattern": UNIX_PATTERN}]})]
 
 
 def usd_in(pattern: str, description: str, example: str) -> Any:
