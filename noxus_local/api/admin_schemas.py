@@ -27,7 +27,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from noxus_local.admin.inputs import POSITIVE_USD_PATTERN, USD_PATTERN
 from noxus_local.api.openapi_spec import SECURITY_SCHEMES, TAGS
-from noxus_local.api.schemas import Envelope
+from noxus_local.api.schemas import BalanceView, Envelope
 
 T = TypeVar("T")
 TAG = "admin"
@@ -116,11 +116,9 @@ class VerifyIn(Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 # --- response pieces ----------------------------------------------------------------------------------------
-class AdminBalance(Struct, kw_only=True):
-    currency: str
-    balance_usd: Usd
-    available_usd: Usd
-    lifetime_spent_usd: Usd
+class AdminBalance(BalanceView, kw_only=True):
+    """The API's balance view; an account's balances add the open holds (a credit's answer does not)."""
+
     held_usd: Usd | UnsetType = UNSET
 
 
