@@ -11,10 +11,10 @@ query string (``?token=``, ``?admin_token=``, ``?access_token=``) is ``400``
 before anything else: query strings end up in proxies' and browsers' logs.
 
 Why a guard on one Router: every route under the prefix is checked by
-``admin_guard`` before its parameters are read (a bad token never reaches a body
-parser), and no handler can forget it; the guard leaves who acted (``admin.Actor``)
-on the request, and ``actor: AdminDep`` hands it to the handlers that write the
-audit log. Routes only parse and shape: the work is ``admin.service``'s.
+``api.admin_guard.admin_guard`` before its parameters are read (a bad token never
+reaches a body parser), and no handler can forget it; the guard leaves who acted
+(``admin.Actor``) on the request, and ``actor: AdminDep`` hands it to the handlers
+that write the audit log. Routes only parse and shape: the work is ``admin.service``'s.
 Bodies and answers are ``api.admin_schemas``' Structs; Litestar generates the
 OpenAPI operations from them and from ``docs.operation`` on each decorator.
 
@@ -26,15 +26,11 @@ Example::
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, Any
 
 from anyio import to_thread
-from litestar import Request, Response, Router, get, post, put, route
-from litestar.connection import ASGIConnection
-from litestar.di import NamedDependency, Provide
-from litestar.handlers import HTTPRouteHandler
-from litestar.handlers.base import BaseRouteHandler
+from litestar import Request, Router, get, post, put
+from litestar.di import Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example, OpenAPIFormat, OpenAPIType, Schema
 from litestar.params import PathParameter
@@ -43,10 +39,9 @@ from litestar.response import Stream
 from noxus_local.admin import service as admin
 from noxus_local.admin.export import JOB_COLUMNS, MOVEMENT_COLUMNS
 from noxus_local.admin.inputs import choice, moment
-from noxus_local.admin.lockout import Lockout
-from noxus_local.admin.token import admin_enabled, token_matches
 from noxus_local.admin.usage import DIMENSIONS, GROUP_BY_PATTERN
 from noxus_local.api import admin_examples as ex
+from noxus_local.api.admin_guard import AdminDep, actor_of, admin_guard, options_routes
 from noxus_local.api.admin_schemas import (
     SECURITY,
     TAG,
@@ -84,69 +79,16 @@ from noxus_local.api.admin_schemas import (
     view,
 )
 from noxus_local.api.bodies import read_struct
-from noxus_local.api.deps import ServicesDep, services_of
+from noxus_local.api.deps import ServicesDep
 from noxus_local.api.docs import envelope, operation, text_param
-from noxus_local.api.envelope import request_id_of
 from noxus_local.api.inputs import ascii_int
 from noxus_local.api.schemas import ok
-from noxus_local.errors import AdminDisabled, InvalidAdminToken, MissingAdminToken, Text, ValidationError
 
-log = logging.getLogger("noxus_local.api.admin")
 PREFIX = "/api/v1/admin"
-QUERY_TOKEN_NAMES = frozenset({"token", "admin_token", "access_token", "x-admin-token", "api_key", "key"})
 MAX_OFFSET = 1_000_000_000
-PUBLIC = "admin_public"  # a handler's opt: the guard lets it through (OPTIONS only)
-ACTOR = "admin_actor"  # where the guard leaves the Actor in the request's state
-AdminDep = NamedDependency[admin.Actor]  # actor: AdminDep
 # what any admin route may answer before its own work (errors.py gives each code's status)
 AUTH = ("validation_error", "missing_admin_token", "invalid_admin_token", "rate_limit_exceeded", "admin_disabled",
         "internal_error")
-
-
-# --- the guard ---------------------------------------------------------------------------------------------
-def _presented(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
-    """The token from ``X-Admin-Token`` or ``Authorization: Bearer``; None when neither is sent."""
-    direct = connection.headers.get("x-admin-token")
-    if direct:
-        return direct.strip()
-    scheme, _, value = (connection.headers.get("authorization") or "").partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
-
-
-async def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Every admin route's first step (the Router's guard): 400 token in the URL, 503 no token configured,
-    401 none sent or a wrong one, 429 locked out; then the ``Actor`` for the audit log is left on the request."""
-    if handler.opt.get(PUBLIC):
-        return
-    if any(name.lower() in QUERY_TOKEN_NAMES for name in connection.query_params):
-        raise ValidationError(Text("El token va en una cabecera, nunca en la URL.",
-                                   "The token goes in a header, never in the URL."),
-                              details={"reason": "token_in_query_string"})
-    cfg = services_of(connection).cfg  # type: ignore[arg-type]
-    if not admin_enabled(cfg):
-        raise AdminDisabled()
-    presented = _presented(connection)
-    if presented is None:
-        raise MissingAdminToken()
-    client = connection.client.host if connection.client else None
-    lockout: Lockout = connection.app.state.setdefault("admin_lockout", Lockout())
-    lockout.check(client)  # 429 after 10 wrong tokens a minute from this address, right or wrong now
-    if not token_matches(cfg, presented):
-        lockout.failed(client)
-        log.warning("admin: wrong token from %s on %s", client, connection.url.path)
-        raise InvalidAdminToken()
-    connection.scope.setdefault("state", {})[ACTOR] = admin.Actor(  # type: ignore[typeddict-item]
-        "admin", "api", client, request_id_of(connection))  # type: ignore[arg-type]
-
-
-def actor_of(request: Request[Any, Any, Any], svc: ServicesDep) -> admin.Actor:
-    """Who acts (``actor: AdminDep``): the one the guard authenticated, for the audit log.
-
-    It names ``svc`` (unused) so Litestar resolves the two one after the other: two
-    independent dependencies of a handler are resolved in an anyio task group, which
-    cost a write route about 200 us of CPU per request (scripts/bench/bench_admin_api.py).
-    """
-    return request.scope["state"][ACTOR]  # type: ignore[typeddict-item,no-any-return]
 
 
 # --- shared documentation ----------------------------------------------------------------------------------
@@ -462,26 +404,6 @@ def audit(request: Request[Any, Any, Any], svc: ServicesDep,
                                      since=moment(since, "since"), limit=rows_per_page, offset=skip)
     return AdminAuditBody(**ok(request), entries=view(rows, list[AdminAuditEntry]),
                           pagination=_pagination(rows_per_page, skip, len(rows), total))
-
-
-def _options(path: str, allow: str) -> HTTPRouteHandler:
-    """``OPTIONS`` on an admin path: the methods served there, no token needed (as on every other path)."""
-
-    async def options() -> Response[None]:
-        return Response(content=None, status_code=204, headers={"Allow": allow})
-
-    return route(path, http_method=["OPTIONS"], include_in_schema=False, opt={PUBLIC: True},
-                 name=f"admin_options{path}")(options)
-
-
-def options_routes(handlers: list[HTTPRouteHandler]) -> list[HTTPRouteHandler]:
-    """One OPTIONS handler per path, registered before the path's methods so Litestar adds none of its own
-    (its own would sit behind the guard and list only the methods known when the path was first seen)."""
-    methods: dict[str, set[str]] = {}
-    for handler in handlers:
-        for path in handler.paths:
-            methods.setdefault(path, set()).update(handler.http_methods)
-    return [_options(path, ", ".join(sorted(found | {"OPTIONS"}))) for path, found in methods.items()]
 
 
 ROUTES = [overview, list_accounts, create_account, show_account, credit_account, suspend_account,
