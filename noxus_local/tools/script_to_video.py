@@ -5,8 +5,11 @@ A thin adapter over the pipelines: generate/script.py writes a script from an
 idea; generate/scenes.py cuts it into scenes of whole sentences (3–8 s of speech)
 with a visual description and search terms (the text model's JSON, else a
 deterministic planner); compose/narration.py speaks each scene with the chosen
-voice and times the scenes by it; compose/visuals.py gives each scene one of
-the caller's ``materials`` (each used before any repeats) or a designed scene;
+voice and times the scenes by it; analysis/materials.py says what each of the
+caller's ``materials`` shows (tags + OCR, cached by the file's hash) and
+compose/visuals.py gives each scene the one that fits it best (across
+languages: compose/lexicon.py; each used before any repeats), a generated
+picture or a designed scene;
 compose/render.py draws the timeline in one ffmpeg run, with captions burned
 from the speech's own word timings, ducked music and a logo.
 
@@ -28,7 +31,8 @@ retention job), so only the scenes whose text changed are spoken again;
 
 Outputs: the MP4 (primary), ``script.txt``, ``timeline.json``, SRT, VTT and the
 narration (MP3). ``result``: ``script``, ``scenes`` (index, text, start, end,
-visual {kind, source}, words), ``segments`` (the caption cues with their
+visual {kind, source, description, search, search_en?, match? {by: content|name|order, terms, found}},
+words), ``segments`` (the caption cues with their
 words), ``duration``, ``warnings``.
 
 Example::
