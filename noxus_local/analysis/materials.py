@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from noxus_local.analysis.features import analyse_many
-from noxus_local.errors import NoxusError
+from noxus_local.errors import InvalidMedia, NoxusError, Text
 from noxus_local.inference.models.efficientnet import EfficientNetLite0
 from noxus_local.inference.models.ppocr import PpOcr
 from noxus_local.runtime.cancel import CancelToken
@@ -40,6 +40,7 @@ KEYFRAME_SIDE = 640
 MAX_PIXELS = 40_000_000
 MIN_TAG_SCORE = 0.02  # labels below this are the model's noise ("window screen" 0.001 on a cat)
 ENGINE = f"materials-1:{EfficientNetLite0.identity}:{PpOcr.identity}"  # in a cache key: a new engine, new facts
+NO_PICTURE = Text("no se pudo tomar ninguna imagen del video", "no picture could be taken from the video")
 MODEL_OF = {"tags": EfficientNetLite0.identity, "ocr": PpOcr.identity}
 
 
@@ -65,19 +66,24 @@ def describe(path: Path, kind: str, models: Any, cancel: CancelToken, workdir: P
              duration: float | None = None) -> MaterialFacts:
     """The tags and text of an image, or of a video's keyframes (``kind`` ``image`` or ``video``).
 
-    A file the analysis cannot read gives empty facts (the matcher falls back to its name);
-    ``cancel`` is checked before each picture, so a cancelled job stops here.
+    A file none of whose pictures the analysis can read raises that picture's error (InvalidMedia:
+    the caller matches it by its name); ``cancel`` is checked before each picture, so a cancelled
+    job stops here.
     """
     cancel.check()
     pictures = [path] if kind == "image" else keyframes(path, workdir, cancel, duration)
     tags: dict[str, float] = {}
     texts: list[str] = []
     missing: set[str] = set()
+    failed: NoxusError | None = None if pictures else InvalidMedia(NO_PICTURE)
+    read = 0
     for picture in pictures:
         cancel.check()
         answer = analyse_many([(picture, FEATURES)], MAX_PIXELS, models)[0]
         if isinstance(answer, NoxusError):
+            failed = failed or answer
             continue
+        read += 1
         for name in FEATURES:
             got = answer.get(name)
             if isinstance(got, dict) and got.get("unavailable"):
@@ -87,8 +93,11 @@ def describe(path: Path, kind: str, models: Any, cancel: CancelToken, workdir: P
                 if i == 0 or tag["score"] >= MIN_TAG_SCORE:
                     tags[tag["label"]] = max(tags.get(tag["label"], 0.0), float(tag["score"]))
         ocr = answer.get("ocr")
-        if isinstance(ocr, dict) and ocr.get("text") and ocr["text"] not in texts:
-            texts.append(" ".join(str(ocr["text"]).split()))
+        said = " ".join(str(ocr.get("text") or "").split()) if isinstance(ocr, dict) else ""
+        if said and said not in texts:
+            texts.append(said)
+    if not read and failed is not None:
+        raise failed
     ranked = tuple(sorted(tags.items(), key=lambda t: -t[1]))
     return MaterialFacts(ranked, " / ".join(texts)[:2000], tuple(sorted(missing)))
 

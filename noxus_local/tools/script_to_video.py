@@ -791,6 +791,7 @@ def analyse_materials(ctx: ToolContext, cache: PartCache | None, warnings: list[
 
     from noxus_local.analysis.materials import ENGINE, MaterialFacts, describe
     from noxus_local.errors import JobCancelled, ProcessingTimeout
+    from noxus_local.inference.models.efficientnet import EfficientNetLite0
     from noxus_local.media.sniff import sniff_file
 
     materials = _materials(ctx.files)
@@ -832,8 +833,10 @@ def analyse_materials(ctx: ToolContext, cache: PartCache | None, warnings: list[
         progress((n + 1) / len(materials))
     if missing:
         names = " ".join(sorted(missing))
-        warnings.append(f"the picture analysis is not installed ({names}): the materials were matched by their "
-                        f"names and the order given; install it with `noxus-local models fetch {names}`")
+        without = "their names and the order given" if EfficientNetLite0.identity in missing else \
+            "their tags, names and the order given (not their text)"
+        warnings.append(f"the picture analysis is not installed ({names}): the materials were matched by {without}; "
+                        f"install it with `noxus-local models fetch {names}`")
     return Analysed(out, _tag_labels(ctx), len(materials) - reused, reused)
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from noxus_local.analysis.materials import describe, keyframes
 from noxus_local.compose import lexicon
+from noxus_local.compose.cache import PartCache
 from noxus_local.compose.visuals import Material, match, match_materials
 from noxus_local.config import Config, load_config
 from noxus_local.generate.scenes import plan_scenes
@@ -22,6 +23,8 @@ from noxus_local.inference.registry.installed import ModelRegistry
 from noxus_local.inference.registry.manifest import ModelFile, ModelSpec, default_cache_dir
 from noxus_local.media.ffmpeg import run_ffmpeg
 from noxus_local.runtime.cancel import CancelToken
+from noxus_local.tools.base import InputFile, Limits, ToolContext
+from noxus_local.tools.script_to_video import analyse_materials
 from tests.unit.test_script_to_video import ScriptedLlm
 
 WHEEL = "pypi:scikit-image==0.26.0#skimage/data/"
@@ -146,3 +149,38 @@ def test_the_planner_gives_english_search_terms_and_the_fallback_still_plans():
                                                              '"search": "gato"}]}']))
     assert old.scenes[0].search_en == ()  # search_en is optional: a model that leaves it out still plans
     assert plan_scenes("Un gato duerme.", "es", None).scenes[0].search_en == ()
+
+
+def _context(tmp_path: Path, models: ModelCache, files: list[tuple[Path, str]], account: str = "") -> ToolContext:
+    work = tmp_path / "job"
+    work.mkdir(exist_ok=True)
+    return ToolContext({}, {f"materials_{i}": InputFile(p, name, None, p.stat().st_size)
+                            for i, (p, name) in enumerate(files)}, Limits(), work, models=models, account_id=account)
+
+
+def test_the_tool_analyses_each_file_once_and_a_later_job_reads_it_from_the_cache(models, photos, tmp_path):
+    cache = PartCache(tmp_path / "cache", 2**20)
+    files = [(photos / "rocket.jpg", "IMG_0001.jpg"), (photos / "chelsea.png", "IMG_0002.png")]
+    warnings: list[str] = []
+    seen: list[float] = []
+    first = analyse_materials(_context(tmp_path, models, files, "acct_1"), cache, warnings, seen.append)
+    assert (first.made, first.reused, warnings, seen) == (2, 0, [], [0.5, 1.0])
+    assert first.materials[0].tags[0] == "missile" and first.labels and len(first.labels) == 1000
+    again = analyse_materials(_context(tmp_path, models, files[::-1], "acct_1"), cache, warnings, seen.append)
+    assert (again.made, again.reused) == (0, 2)
+    assert again.materials[1].tags == first.materials[0].tags  # the same file, the same facts, from the cache
+
+
+def test_the_tool_without_the_models_or_with_an_unreadable_file_matches_by_name_and_order(photos, tmp_path):
+    bare = ModelCache(load_config(None, {"NOXUS_DATA_DIR": str(tmp_path / "bare")}))
+    cache = PartCache(tmp_path / "cache", 2**20)
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 200)
+    files = [(photos / "coffee.png", "IMG_1.png"), (photos / "chelsea.png", "gato.png"), (broken, "IMG_3.png")]
+    warnings: list[str] = []
+    found = analyse_materials(_context(tmp_path, bare, files, "acct_2"), cache, warnings, lambda f: None)
+    assert [m.tags for m in found.materials] == [(), (), ()]
+    assert any("noxus-local models fetch efficientnet-lite0 ppocr-v6-tiny" in w for w in warnings), warnings
+    picks = match([("gato",), ("taza",), ("sol",)], found.materials, found.labels)
+    assert [(m.index, m.by) for m in picks] == [(1, "name"), (0, "order"), (2, "order")]  # type: ignore[union-attr]
+    assert not list((tmp_path / "cache").rglob("facts.json"))  # facts without the models are not kept
