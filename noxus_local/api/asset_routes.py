@@ -26,6 +26,7 @@ from litestar.datastructures import UploadFile
 from litestar.openapi.spec import Example
 from litestar.params import PathParameter
 from litestar.response import File
+from msgspec import Meta
 
 from noxus_local.accounts.keys import Principal
 from noxus_local.api.auth import require_scope
@@ -64,7 +65,7 @@ SIGNED = "Signed URL: unix seconds (ASCII digits)"
 class AssetCreated(AssetDetail, kw_only=True):
     """A new upload, or the account's same bytes uploaded before (``deduplicated``: no second copy)."""
 
-    deduplicated: bool
+    deduplicated: Annotated[bool, Meta(description="true: the account already had these bytes; this is that asset")]
 
 
 @post("/api/v1/assets", status_code=201, **operation(

@@ -251,9 +251,6 @@ SCHEMAS: dict[str, Any] = {
                     "latency_ms_per_unit": {"type": ["integer", "null"],
                                             "description": "null when no job finished in the window"},
                     "sample_jobs": _int(), "window_seconds": _int()}, ("media_type", "latency_ms_per_unit")),
-    "AssetCreated": {"allOf": [_ref("Asset"), _ok({"deduplicated": {
-        "type": "boolean", "description": "true: the account already had these bytes; this is that asset"}},
-        ("deduplicated",))]},
     "Capacity": _ok({"used_system_capacity": {"type": "number", "minimum": 0, "maximum": 1},
                      "running_jobs": _int(), "queued_jobs": _int(), "workers": _int(),
                      "resources": {"type": "object", "description": "Per compute resource (cpu, gpu)",
