@@ -21,7 +21,7 @@ Example::
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -88,14 +88,20 @@ async def submit_images(request: Request[Any, Any, Any], svc: ServicesDep) -> Re
         parsed.fields["webhook"] = body.get("webhook")
         return parsed
 
-    # its webhook body is this route's GET body (seed 001)
-    done = await submit(request, BATCH_TOOL, read, route="/api/v1/analysis/images",
-                        internal=lambda job: {SEED_ROUTE_KEY: "images"})
+    return await submit_seed_job(request, svc, BATCH_TOOL, read, "/api/v1/analysis/images", "images")
+
+
+async def submit_seed_job(request: Request[Any, Any, Any], svc: Services, tool: str,
+                          read: Callable[[Limits, Path], Awaitable[ParsedInput]], route: str,
+                          seed_route: str) -> Response[bytes]:
+    """A seed 001 job through the one submit path (auth, limits, plan, hold, idempotency), queued, answered
+    202 + ``Location`` (or an Idempotency-Key's stored answer, replayed). Its webhook body is the route's GET
+    body (``SEED_ROUTE_KEY``)."""
+    done = await submit(request, tool, read, route=route, internal=lambda job: {SEED_ROUTE_KEY: seed_route})
     if done.replay is not None:
         return replayed(svc, done.job.id, done.replay)
     svc.dispatcher.enqueue(done.job.id)
-    return await accepted(request, svc, done.principal, done.job.id, done.options,
-                          f"/api/v1/analysis/images/{done.job.id}")
+    return await accepted(request, svc, done.principal, done.job.id, done.options, f"{route}/{done.job.id}")
 
 
 async def accepted(request: Request[Any, Any, Any], svc: Services, principal: Principal, job_id: str,

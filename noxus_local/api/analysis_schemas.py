@@ -20,6 +20,23 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from noxus_local.analysis.features import DEFAULT_FEATURES, FEATURES
 from noxus_local.api.schemas import Envelope
 
+VIDEO_JOB = "job_3d5f7a9c1e2b4d6f8a0c2e4b"
+# a finished video analysis's ``result``, as the GET route and the tool's run answer it (the docs' example)
+VIDEO_RESULT_EXAMPLE = {
+    "probe": {"duration": 13.0, "container": "mov,mp4,m4a,3gp,3g2,mj2", "size_bytes": 129308, "bit_rate": 79574,
+              "fps": 30.0, "width": 640, "height": 360, "coded_width": 640, "coded_height": 360, "rotation": 0,
+              "video_codec": "h264", "frames": 390,
+              "audio": {"present": True, "codec": "aac", "sample_rate": 48000, "channels": 1}},
+    "scenes": [{"start": 0.0, "end": 2.5, "transition": "start"}, {"start": 2.5, "end": 8.0, "transition": "cut"},
+               {"start": 8.0, "end": 13.0, "transition": "fade"}],
+    "keyframes": [{"index": 0, "time": 1.0, "scene": 0, "reason": "scene", "width": 640, "height": 360,
+                   "output": "keyframe-000", "analysis": {"colors": {"palette": []}},
+                   "url": f"/api/v1/files/{VIDEO_JOB}/keyframe-000.jpg?expires=1779721445&sig=9a1b…"}],
+    "audio": {"present": True, "duration": 13.0, "speech": [{"start": 1.0, "end": 3.6}], "speech_seconds": 2.6,
+              "silences": [{"start": 3.6, "end": 13.0}],
+              "loudness": {"standard": "EBU R128", "integrated_lufs": -27.4, "loudness_range_lu": 6.8,
+                           "true_peak_dbtp": -8.1}},
+    "features": ["colors", "quality"]}
 SeedStatus = Literal["queued", "processing", "finished", "failed"]
 Feature = Literal["metadata", "colors", "hash", "quality", "ocr", "faces", "safety", "tags", "objects", "embedding"]
 assert set(Feature.__args__) == set(FEATURES)  # type: ignore[attr-defined]  # one list of names

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from noxus_local.api.analysis_schemas import VIDEO_RESULT_EXAMPLE
 from noxus_local.api.envelope import MESSAGES
 from noxus_local.api.job_routes import MAX_LIMIT, MAX_OFFSET
 from noxus_local.errors import Text
@@ -685,22 +686,7 @@ TAGS.insert(-2, {"name": "Analysis", "description": "Seed 001: image batches ana
 
 # seed 001's video analysis (api/video_routes.py): a video-analyze job, priced per second of video
 VIDEO_JOB = "job_3d5f7a9c1e2b4d6f8a0c2e4b"
-VIDEO_RESULT = {
-    "probe": {"duration": 13.0, "container": "mov,mp4,m4a,3gp,3g2,mj2", "size_bytes": 129308, "bit_rate": 79574,
-              "fps": 30.0, "width": 640, "height": 360, "coded_width": 640, "coded_height": 360, "rotation": 0,
-              "video_codec": "h264", "frames": 390,
-              "audio": {"present": True, "codec": "aac", "sample_rate": 48000, "channels": 1}},
-    "scenes": [{"start": 0.0, "end": 2.5, "transition": "start"}, {"start": 2.5, "end": 8.0, "transition": "cut"},
-               {"start": 8.0, "end": 13.0, "transition": "fade"}],
-    "keyframes": [{"index": 0, "time": 1.0, "scene": 0, "reason": "scene", "width": 640, "height": 360,
-                   "output": "keyframe-000", "analysis": {"colors": {"palette": []}},
-                   "url": f"/api/v1/files/{VIDEO_JOB}/keyframe-000.jpg?expires=1779721445&sig=9a1b…"}],
-    "audio": {"present": True, "duration": 13.0, "speech": [{"start": 1.0, "end": 3.6}], "speech_seconds": 2.6,
-              "silences": [{"start": 3.6, "end": 13.0}],
-              "loudness": {"standard": "EBU R128", "integrated_lufs": -27.4, "loudness_range_lu": 6.8,
-                           "true_peak_dbtp": -8.1}},
-    "features": ["colors", "quality"],
-}
+VIDEO_RESULT = VIDEO_RESULT_EXAMPLE
 VIDEO_STEPS = ("probe", "scenes", "keyframes", "audio")
 VIDEO_OUTPUTS = [{"name": "analysis", "filename": "analysis.json", "mime_type": "application/json", "size_bytes": 2051,
                   "url": f"/api/v1/files/{VIDEO_JOB}/analysis.json?expires=1779721445&sig=7c2d…"},

@@ -34,15 +34,20 @@ from litestar import Request, Response, get, post
 from litestar.openapi.spec import Example
 from litestar.params import PathParameter
 
-from noxus_local.api.analysis_routes import READ_ERRORS, SUBMIT_ERRORS, TAG, accepted, seed_view
-from noxus_local.api.analysis_schemas import AnalysisAccepted, AnalysisVideo, VideoAnalysisIn
+from noxus_local.api.analysis_routes import READ_ERRORS, SUBMIT_ERRORS, TAG, seed_view, submit_seed_job
+from noxus_local.api.analysis_schemas import (
+    VIDEO_JOB,
+    VIDEO_RESULT_EXAMPLE,
+    AnalysisAccepted,
+    AnalysisVideo,
+    VideoAnalysisIn,
+)
 from noxus_local.api.deps import PrincipalDep, ServicesDep
 from noxus_local.api.docs import BINARY_SCHEMA, envelope, operation, text_param
 from noxus_local.api.input_refs import resolve_refs
 from noxus_local.api.inputs import ParsedInput, _read_json, _read_multipart, _too_big, check_values
-from noxus_local.api.submit import replayed, submit
 from noxus_local.errors import InvalidMedia, NoxusError, Text, UnsupportedMediaType, ValidationError
-from noxus_local.jobs.analysis_view import SEED_ROUTE_KEY, VIDEO_TOOL, video_view
+from noxus_local.jobs.analysis_view import VIDEO_TOOL, video_view
 from noxus_local.tools.base import InputFile, Limits, Tool
 
 ROUTE = "/api/v1/analysis/video"
@@ -52,8 +57,7 @@ FLUSH_BYTES = 1024 * 1024  # chunks are written to disk in one thread hop per Mi
 # JSON's names for the file, as seed 001 and the image items say them → the tool's input names
 JSON_FILE_KEYS = {"asset_id": "video_asset_id", "url": "video_url", "data_base64": "video_base64"}
 EMPTY = Text("El cuerpo está vacío (0 bytes): envía el video.", "The body is empty (0 bytes): send the video.")
-EXAMPLE_JOB = "job_3d5f7a9c1e2b4d6f8a0c2e4b"
-JOB_ID = Annotated[str, PathParameter(description="The `job_id` of the 202", examples=[Example(value=EXAMPLE_JOB)])]
+JOB_ID = Annotated[str, PathParameter(description="The `job_id` of the 202", examples=[Example(value=VIDEO_JOB)])]
 RAW = " (with a raw body; a form or JSON says it in the body)"
 FEATURES_TEXT = "Image features of each keyframe, comma-separated. Default: colors,quality"
 SAMPLE_TEXT = "Also analyse a keyframe every this many seconds"
@@ -69,21 +73,6 @@ FORM = {"type": "object", "any_of": [{"required": [way]} for way in ("video", "v
             "webhook_url": {"type": "string", "description": "Where the final result is POSTed (SSRF-checked)"},
             "webhook_secret": {"type": "string", "description": "Signs the webhook (X-Webhook-Signature)"}}}
 JSON_BODY = {"all_of": [VideoAnalysisIn], "any_of": [{"required": [way]} for way in JSON_FILE_KEYS]}
-RESULT_EXAMPLE = {
-    "probe": {"duration": 13.0, "container": "mov,mp4,m4a,3gp,3g2,mj2", "size_bytes": 129308, "bit_rate": 79574,
-              "fps": 30.0, "width": 640, "height": 360, "coded_width": 640, "coded_height": 360, "rotation": 0,
-              "video_codec": "h264", "frames": 390,
-              "audio": {"present": True, "codec": "aac", "sample_rate": 48000, "channels": 1}},
-    "scenes": [{"start": 0.0, "end": 2.5, "transition": "start"}, {"start": 2.5, "end": 8.0, "transition": "cut"},
-               {"start": 8.0, "end": 13.0, "transition": "fade"}],
-    "keyframes": [{"index": 0, "time": 1.0, "scene": 0, "reason": "scene", "width": 640, "height": 360,
-                   "output": "keyframe-000", "analysis": {"colors": {"palette": []}},
-                   "url": f"/api/v1/files/{EXAMPLE_JOB}/keyframe-000.jpg?expires=1779721445&sig=9a1b…"}],
-    "audio": {"present": True, "duration": 13.0, "speech": [{"start": 1.0, "end": 3.6}], "speech_seconds": 2.6,
-              "silences": [{"start": 3.6, "end": 13.0}],
-              "loudness": {"standard": "EBU R128", "integrated_lufs": -27.4, "loudness_range_lu": 6.8,
-                           "true_peak_dbtp": -8.1}},
-    "features": ["colors", "quality"]}
 
 
 @post(ROUTE, status_code=202, **operation(
@@ -94,8 +83,8 @@ RESULT_EXAMPLE = {
     "the upload limit or `max_video_seconds`: 413. Priced per second of video: held for the probed duration, "
     "charged the seconds decoded (`result.warnings` says when a header lied); `Max-Processing-Time` stops the "
     "job (charged 0). The webhook posts the GET body (`{job_id, status, result}`) plus `event`.",
-    ok=(AnalysisAccepted, {"accepted": envelope({"job_id": EXAMPLE_JOB, "status": "queued",
-                                                 "location": f"{ROUTE}/{EXAMPLE_JOB}"})}),
+    ok=(AnalysisAccepted, {"accepted": envelope({"job_id": VIDEO_JOB, "status": "queued",
+                                                 "location": f"{ROUTE}/{VIDEO_JOB}"})}),
     status=202, headers=("IdempotencyKey", "MaxProcessingTime"),
     errors=tuple(dict.fromkeys((*SUBMIT_ERRORS, "invalid_media", "asset_forbidden", "asset_not_found",
                                 "unsupported_media_type", "tool_unavailable", "request_timeout", "server_busy"))),
@@ -118,12 +107,7 @@ async def submit_video(request: Request[Any, Any, Any], svc: ServicesDep,
     async def read(limits: Limits, workdir: Path) -> ParsedInput:
         return await _read_video(request, tool, limits, workdir)
 
-    # its webhook body is this route's GET body (seed 001)
-    done = await submit(request, VIDEO_TOOL, read, route=ROUTE, internal=lambda job: {SEED_ROUTE_KEY: "video"})
-    if done.replay is not None:
-        return replayed(svc, done.job.id, done.replay)
-    svc.dispatcher.enqueue(done.job.id)
-    return await accepted(request, svc, done.principal, done.job.id, done.options, f"{ROUTE}/{done.job.id}")
+    return await submit_seed_job(request, svc, VIDEO_TOOL, read, ROUTE, "video")
 
 
 @get(f"{ROUTE}/{{job_id:str}}", **operation(
@@ -132,7 +116,7 @@ async def submit_video(request: Request[Any, Any, Any], svc: ServicesDep,
     "scenes with cuts and fades, keyframes with their image analysis and download URL, speech segments, EBU R128 "
     "loudness and silences. Another tool's job is 404 `job_not_found`.",
     ok=(AnalysisVideo, {"finished": envelope({
-        "job_id": EXAMPLE_JOB, "status": "finished", "progress": 100, "result": RESULT_EXAMPLE,
+        "job_id": VIDEO_JOB, "status": "finished", "progress": 100, "result": VIDEO_RESULT_EXAMPLE,
         "billing": {"currency": "USD", "estimated_usd": "0.0026", "charged_usd": "0.0026"}})}),
     errors=READ_ERRORS))
 async def show_video(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep,
