@@ -2,7 +2,7 @@
 
 The eight ``ctaDesign`` layouts of products/end_cards.py, listed with a preview URL; a preview is drawn on
 request with a sample name, the default CTA and ``gradientColor``. Errors in seed 003's shape
-(``ad_routes.seed_error``), for the key too: the handlers' own ``exception_handlers`` render any
+(``ad_routes.SEED``), for the key too: the handlers' own ``exception_handlers`` render any
 ``NoxusError``, the principal's included, the seed's way.
 
 Example::
@@ -15,19 +15,18 @@ Example::
 from __future__ import annotations
 
 import io
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from anyio import to_thread
-from litestar import Request, Response, get
+from litestar import Response, get
 from litestar.openapi.spec import Example
 from litestar.params import PathParameter
 from msgspec import Struct
 
-from noxus_local.api.ad_routes import HEX, seed_error
-from noxus_local.api.deps import PrincipalDep, services_of
+from noxus_local.api.ad_routes import HEX, SEED, seed_docs
+from noxus_local.api.deps import PrincipalDep
 from noxus_local.api.docs import AUTH_ERRORS, Binary, operation, text_param
-from noxus_local.api.media_schemas import SeedError, seed_examples
-from noxus_local.errors import NotFound, NoxusError, ValidationError
+from noxus_local.errors import NotFound, ValidationError
 from noxus_local.products.end_cards import DESIGNS
 
 TAG = "Video ads"
@@ -36,8 +35,6 @@ DesignId = Literal["minimal", "bold", "gradient", "split", "glass", "neon", "edi
 DESIGN = Annotated[str, PathParameter(description="A design `id` of the list (another word: 404 listing them)",
                                       examples=[Example(value="neon")])]
 ERRORS = ("validation_error", "not_found", *AUTH_ERRORS)
-EXAMPLES = seed_examples(ERRORS, fields={"aspectRatio": ["Must be one of: 9:16, 16:9"]},
-                         details={"not_found": {"design": "retro", "designs": list(DESIGNS)}})
 
 
 class CtaDesign(Struct, kw_only=True):
@@ -52,29 +49,22 @@ class CtaDesigns(Struct, kw_only=True):
     designs: list[CtaDesign]
 
 
-def _seed_shaped(request: Request[Any, Any, Any], exc: NoxusError) -> Response[bytes]:
-    return seed_error(request, exc, services_of(request).cfg)
-
-
-SEED_ERRORS = {NoxusError: _seed_shaped}
-
-
-@get("/api/v1/cta-designs", exception_handlers=SEED_ERRORS, **operation(
+@get("/api/v1/cta-designs", exception_handlers=SEED, **operation(
     "listCtaDesigns", TAG, "The eight CTA end-card designs", "Each `ctaDesign` with a URL of its rendered preview.",
     ok=(CtaDesigns, {"ok": {"designs": [{"id": "bold", "name": "Bold",
                                          "previewUrl": "/api/v1/cta-designs/bold/preview"}]}}),
-    errors=AUTH_ERRORS, error_model=SeedError, error_examples=EXAMPLES))
+    **seed_docs(AUTH_ERRORS)))
 async def cta_designs(principal: PrincipalDep) -> CtaDesigns:
     """The designs; the key is checked (``principal``) though the list is the same for every account."""
     return CtaDesigns(designs=[CtaDesign(id=d, name=d.title(), previewUrl=f"/api/v1/cta-designs/{d}/preview")
                                for d in DESIGNS])  # type: ignore[arg-type]
 
 
-@get("/api/v1/cta-designs/{design:str}/preview", exception_handlers=SEED_ERRORS, **operation(
+@get("/api/v1/cta-designs/{design:str}/preview", exception_handlers=SEED, **operation(
     "getCtaPreview", TAG, "A design's preview (PNG)",
     "The design drawn with a sample name (\"Your Brand\"), the default CTA and `gradientColor`, 360×640 (9:16) "
     "or 640×360 (16:9). An unknown design is 404 listing the designs.",
-    ok=(Binary, {}), ok_media="image/png", errors=ERRORS, error_model=SeedError, error_examples=EXAMPLES))
+    ok=(Binary, {}), ok_media="image/png", **seed_docs(ERRORS, {"aspectRatio": ["Must be one of: 9:16, 16:9"]})))
 async def cta_preview(principal: PrincipalDep, design: DESIGN,
                       aspectRatio: Annotated[str | None, text_param(  # noqa: N803 - seed 003's name
                           "", enum=list(PREVIEW_SIZES), default="9:16")] = None,

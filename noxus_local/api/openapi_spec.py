@@ -972,8 +972,6 @@ SCHEMAS.update({
 SCHEMAS["JobOrStep"] = {"anyOf": [_ref("JobDetail"), _ref("StepDetail"), _ref("AdVersion")],
                         "description": "A job; a step's body when the id is a step id (`job_….2`); seed 003's "
                                        "version body when it is a version id (`ver_…`) of POST /api/v1/generate"}
-AD_ERRORS = ("missing_api_key", "invalid_api_key", "revoked_api_key", "account_suspended", "rate_limit_exceeded",
-             "internal_error")
 TAGS.insert(-2, {"name": "Video ads", "description": "Seed 003: product photos → a narrated video ad with a CTA "
                                                      "end card; credits, packages and projects."})
 
