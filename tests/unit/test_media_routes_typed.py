@@ -16,10 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import msgspec
 import pytest
 from litestar.testing import TestClient
 
 from noxus_local.api import openapi_spec
+from noxus_local.api.analysis_schemas import AnalysisAccepted, AnalysisImages, AnalysisItem
 from noxus_local.app import create_app
 from noxus_local.config import load_config
 from noxus_local.node.services import prepare
@@ -103,3 +105,27 @@ def test_the_media_operations_are_generated_from_their_decorators(
     signed = {p["name"]: p for p in doc["paths"]["/api/v1/voices/{voice_id}/preview"]["get"]["parameters"]
               if p.get("in") == "query"}
     assert signed["sig"]["required"] and signed["sig"]["schema"]["pattern"] == "^[0-9a-f]{64}$"
+
+
+def _conforms(body: dict[str, Any], model: type) -> None:
+    """``body`` reads strictly as ``model`` and has no member the Struct (the published schema) leaves out."""
+    msgspec.convert(body, model, strict=True)
+    assert set(body) <= set(model.__struct_fields__), (model.__name__, set(body) - set(model.__struct_fields__))
+
+
+def test_seed_001_answers_are_what_their_structs_publish(client: tuple[TestClient[Any], dict[str, str]]) -> None:
+    """The seed 001 routes answer raw bytes (kept for Idempotency-Key replays and webhooks): their published
+    Structs must still describe them, member for member."""
+    c, auth = client
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+    r = c.post("/api/v1/analysis/images", headers=auth,
+               json={"images": [{"id": "a", "data_base64": png}, {"id": "b", "data_base64": "not base64 at all!"}],
+                     "features": ["hash"]})
+    assert r.status_code == 202, r.text
+    _conforms(r.json(), AnalysisAccepted)
+    assert r.headers["location"] == r.json()["location"]
+    shown = c.get(r.json()["location"], headers=auth).json()
+    _conforms(shown, AnalysisImages)
+    for item in shown["items"]:
+        _conforms(item, AnalysisItem)
+    assert [i["status"] for i in shown["items"]] == ["queued", "failed"]  # the bad item failed alone, at once
