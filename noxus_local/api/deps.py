@@ -65,11 +65,11 @@ def dependencies(svc: Services) -> dict[str, Provide]:
 # after another. Independent providers would be resolved "concurrently" in an anyio task group per
 # request, which cost 0.04-0.2 ms a request on this 2-core box (scripts/bench/bench_typed_seed_routes.py)
 # for three dict lookups and a key check.
-def _settings(svc: Services) -> Config:
+def _settings(svc: ServicesDep) -> Config:
     return svc.cfg
 
 
-async def _principal(request: Request[Any, Any, Any], svc: Services, settings: Config) -> Principal:
+async def _principal(request: Request[Any, Any, Any], svc: ServicesDep, settings: SettingsDep) -> Principal:
     return await require_principal(request)
 
 

@@ -45,7 +45,7 @@ from litestar.openapi.plugins import (
 from litestar.static_files import create_static_files_router
 
 from noxus_local.api import (
-    admin_spec,  # noqa: F401 - adds the admin API's routes to the table
+    admin_schemas,  # noqa: F401 - adds the admin API's tag and security scheme
     docs,
 )
 from noxus_local.api import openapi_spec as spec
