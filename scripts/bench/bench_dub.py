@@ -80,6 +80,9 @@ def main() -> None:
     base = _baseline(cache, video, texts, heard, voice, tag)
     print(f"source {source:.1f} s ({len(texts)} lines), translator {out.result['translator']}")
     print(f"dub-video: wall {wall:.1f} s = {wall / source:.2f} min per min of source (target <= 1.5)")
+    segs = out.result["segments"]
+    print(f"  lines spoken again faster: {sum(s['speed'] > 1 for s in segs)}, stretched: "
+          f"{sum(s['tempo'] > 1 for s in segs)}, warnings: {len(out.result.get('warnings', []))}")
     for s in steps.snapshot():
         took = (s.get("finished_at") or 0) - (s.get("started_at") or 0)
         print(f"  {s['name']:14} {took:6.1f} s")
