@@ -21,20 +21,25 @@ import numpy as np
 SENTENCES = ("Hola, me llamo Ana y vivo en Madrid.",
              "Cada mañana camino tres kilómetros hasta el mercado.",
              "Hoy compré naranjas y un pan muy grande.")
+ENGLISH = ("Hello, my name is Ana and I live in Madrid.",
+           "Every morning I walk three kilometres to the market.",
+           "Today I bought oranges and a very big loaf of bread.")
 LEAD, GAP, TAIL = 0.5, 0.9, 0.8
 RATE = 24_000
 
 
-def spanish_speech(cfg: object, sentences: tuple[str, ...] = SENTENCES, repeat: int = 1) \
+def spanish_speech(cfg: object, sentences: tuple[str, ...] = SENTENCES, repeat: int = 1,
+                   voice_id: str = "ef_dora", language: str = "es") \
         -> tuple[np.ndarray, list[tuple[float, float, str]]]:
-    """The narration (24 kHz mono float32) and each sentence's (start, end, text)."""
+    """The narration (24 kHz mono float32) and each sentence's (start, end, text); another language
+    with ``voice_id`` and ``language`` (``english_video``)."""
     from noxus_local.inference.cache import ModelCache
     from noxus_local.runtime.cancel import CancelToken
     from noxus_local.speech.tts import open_voice, speak
 
     parts = [np.zeros(int(LEAD * RATE), dtype=np.float32)]
     spans, t = [], LEAD
-    with open_voice(ModelCache(cfg), {"ef_dora": 1.0}, "es") as voice:  # type: ignore[arg-type]
+    with open_voice(ModelCache(cfg), {voice_id: 1.0}, language) as voice:  # type: ignore[arg-type]
         for text in sentences * repeat:
             audio = speak(text, voice, 0.95, cancel=CancelToken()).samples
             loud = np.flatnonzero(np.abs(audio) > 0.01)
@@ -49,7 +54,18 @@ def spanish_speech(cfg: object, sentences: tuple[str, ...] = SENTENCES, repeat: 
 def spanish_video(folder: Path, cfg: object, repeat: int = 1, colour: str = "0x2a6f97") \
         -> tuple[Path, list[tuple[float, float, str]]]:
     """The MP4 and its sentences' spans (see the module)."""
-    pcm, spans = spanish_speech(cfg, repeat=repeat)
+    return _video(folder, spanish_speech(cfg, repeat=repeat), colour)
+
+
+def english_video(folder: Path, cfg: object, repeat: int = 1, colour: str = "0x6f972a") \
+        -> tuple[Path, list[tuple[float, float, str]]]:
+    """The same narration in English (af_heart), for dubbing into Spanish (kokoro-voice-af-heart)."""
+    return _video(folder, spanish_speech(cfg, ENGLISH, repeat, "af_heart", "en-us"), colour)
+
+
+def _video(folder: Path, speech: tuple[np.ndarray, list[tuple[float, float, str]]], colour: str) \
+        -> tuple[Path, list[tuple[float, float, str]]]:
+    pcm, spans = speech
     raw = folder / "narration.f32"
     pcm.astype("<f4").tofile(raw)
     out = folder / "charla.mp4"

@@ -1,8 +1,12 @@
-"""Fit a spoken line into its slot: re-synthesise faster, then stretch, then borrow the silence after.
+"""Fit a spoken line into its slot: stretch it, or re-synthesise faster first, then borrow the silence after.
 
-In order, each step only when the line is still longer than its slot (the source line's time):
+The line is synthesised once at speed 1. Then, each step only when it is still longer than its slot
+(the source line's time):
 
-1. synthesise again at a faster ``speed`` (Kokoro's own rate, the most natural), at most ``max_speed``;
+1. when it needs more than ``max_tempo`` to fit, synthesise again at a faster ``speed`` (Kokoro's own
+   rate, the most natural for a big change), at most ``max_speed``; a small change skips this: a second
+   synthesis costs as much as the first, a stretch a twentieth of it, and a stretch of up to 1.25 is
+   not heard as one;
 2. a pitch-preserving tempo change (ffmpeg's ``rubberband`` where our ffmpeg has it, else ``atempo``),
    at most ``max_tempo``;
 3. borrow from the silence after the slot, up to the next line's start (``Line.room_end``);
@@ -15,6 +19,7 @@ Example::
 
     fitted = fit_line("Hello everyone.", line, synth, 24_000, stretch=tempo_change)
     fitted.speed, fitted.tempo, fitted.borrowed, fitted.duration    # 1.0, 1.0, 0.0, 1.12
+    # 10 % too long: stretched, not spoken again → speed 1.0, tempo 1.1
 """
 
 from __future__ import annotations
@@ -84,8 +89,9 @@ def fit_line(text: str, line: Line, synth: Synth, rate: int, *, stretch: Stretch
              max_speed: float = MAX_SPEED, max_tempo: float = MAX_TEMPO) -> Fitted:
     """``text`` spoken into ``line``'s slot by the steps of the module's docstring."""
     audio = trim(synth(text, 1.0), rate)
-    speed = speed_for(len(audio) / rate, line.slot, max_speed)
-    if speed != 1.0:
+    speed = 1.0
+    if tempo_for(len(audio) / rate, line.slot, float("inf")) > max_tempo:  # a stretch alone would be heard
+        speed = speed_for(len(audio) / rate, line.slot, max_speed)
         audio = trim(synth(text, speed), rate)
     tempo = tempo_for(len(audio) / rate, line.slot, max_tempo)
     if tempo != 1.0:

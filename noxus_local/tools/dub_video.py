@@ -2,11 +2,12 @@
 
 Steps ``probe → extract_audio → transcribe → translate → synthesize → mix``, a thin adapter over
 noxus_local/dubbing/: Whisper recognises the speech (or aligns a given ``transcript``), each
-sentence becomes a line (dubbing/segments.py), the text model translates each line keeping names
-and numbers (or Whisper's own translate task, for English, with ``translator=whisper``), a Kokoro
-or Piper voice of the target language speaks it (``voice_id``, else chosen by ``speaker_gender``),
-each line is fitted to its slot (dubbing/fit.py: faster synthesis, then a pitch-preserving
-stretch, then the silence after it, never over the next line) and mixed over the original with its
+sentence becomes a line (dubbing/segments.py), the text model translates the lines in numbered
+batches keeping names and numbers (or Whisper's own translate task, for English, with
+``translator=whisper``), a Kokoro or Piper voice of the target language speaks each once
+(``voice_id``, else chosen by ``speaker_gender``), each line is fitted to its slot (dubbing/fit.py:
+a pitch-preserving stretch, a faster synthesis first only past the stretch cap, then the silence
+after it, never over the next line) and mixed over the original with its
 speech ducked (dubbing/mix.py). Outputs: the MP4 (as long as the input), the translated SRT and a
 JSON of every segment. There is no lip-sync (``lip_sync: false`` in the result) and no voice cloning:
 ``preserve_original_voice=true`` is a 503, charged 0.

@@ -101,11 +101,20 @@ def test_a_line_that_fits_is_spoken_once_at_speed_one() -> None:
     assert fitted.duration == pytest.approx(2.0 + 0.06, abs=0.01)  # 30 chars at 15/s, KEEP at both ends
 
 
-def test_a_long_line_is_resynthesised_faster_first() -> None:
+def test_a_line_a_little_long_is_stretched_not_spoken_again() -> None:
     calls: list[float] = []
     fitted = fit_line("x" * 33, Line(0, 0.0, 2.0, "", 2.5), fake_synth(calls), RATE, stretch=real_stretch)
-    assert calls == [1.0, pytest.approx(1.175, abs=0.01)]  # (2.2 s + 0.06 s kept) / 2 s × 1.04 and fitted.tempo == 1.0
-    assert fitted.duration <= 2.0 and fitted.borrowed == 0.0
+    assert calls == [1.0] and fitted.speed == 1.0  # (2.2 s + 0.06 s kept) / 2 s = 1.13: within the 1.25 cap
+    assert fitted.tempo == pytest.approx(1.13, abs=0.01)
+    assert fitted.duration == pytest.approx(2.0, abs=0.05) and fitted.borrowed <= 0.05
+
+
+def test_a_line_far_too_long_is_resynthesised_faster_first() -> None:
+    calls: list[float] = []
+    # 40 chars: 2.73 s at speed 1 into 2 s (1.37 > 1.25): spoken again at 1.3 (capped), then stretched
+    fitted = fit_line("x" * 40, Line(0, 0.0, 2.0, "", 2.5), fake_synth(calls), RATE, stretch=real_stretch)
+    assert calls == [1.0, 1.3] and fitted.speed == 1.3 and 1.0 < fitted.tempo < 1.1
+    assert fitted.duration == pytest.approx(2.0, abs=0.05)
 
 
 def test_then_stretched_then_borrowed_from_the_silence_never_past_the_next_line() -> None:
