@@ -15,9 +15,11 @@ Example::
 
 from __future__ import annotations
 
+import atexit
 import http.client
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -85,6 +87,14 @@ class BenchServer:
         except OSError:
             return None
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def scratch_dir(prefix: str) -> Path:
+    """A temporary folder removed when the benchmark exits (a bench's data folder holds models and renders:
+    gigabytes each run, which filled the disk when left behind). Example: ``root = scratch_dir("bench-dub-")``."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
 
 
 def free_port() -> int:

@@ -27,13 +27,13 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from _server import scratch_dir  # noqa: E402
 from litestar.testing import AsyncTestClient  # noqa: E402
 
 from noxus_local.admin import service as admin  # noqa: E402
@@ -95,7 +95,7 @@ async def timed(app: Any, name: str, n: int) -> tuple[float, float]:
 
 
 async def run(rounds: int, requests: int) -> dict[str, list[tuple[float, float]]]:
-    data = Path(tempfile.mkdtemp(prefix="bench-admin-")) / "data"
+    data = scratch_dir("bench-admin-") / "data"
     cfg = load_config(None, {"NOXUS_DATA_DIR": str(data), "NOXUS_ADMIN_TOKEN": TOKEN,
                              "NOXUS_SERVER_LOCALE": "en"})
     prepare(cfg)

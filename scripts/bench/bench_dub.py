@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from _server import scratch_dir  # noqa: E402
 
 from noxus_local.config import load_config  # noqa: E402
 from noxus_local.inference.cache import ModelCache  # noqa: E402
@@ -46,7 +47,7 @@ def main() -> None:
     ap.add_argument("--target", choices=("en", "es"), default="en", help="en: es→en; es: en→es")
     ap.add_argument("--llm", default="", help="text model id (default: the config's)")
     args = ap.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="bench-dub-"))
+    root = scratch_dir("bench-dub-")
     env = {"NOXUS_DATA_DIR": str(root / "data"), "NOXUS_INFERENCE_PREFER_GPU": "false"}
     if args.llm:
         env["NOXUS_LLM_MODEL"] = args.llm

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from _server import scratch_dir  # noqa: E402
 
 from noxus_local.config import load_config  # noqa: E402
 from noxus_local.dubbing.translate import LINE_SCHEMA, llm_lines, problems_of  # noqa: E402
@@ -68,7 +69,7 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=16, help="lines to translate (the sample's, repeated)")
     ap.add_argument("--target", default="English")
     args = ap.parse_args()
-    cfg = load_config(None, {"NOXUS_DATA_DIR": str(Path(tempfile.mkdtemp(prefix="bench-dubtr-")) / "data"),
+    cfg = load_config(None, {"NOXUS_DATA_DIR": str(scratch_dir("bench-dubtr-") / "data"),
                              "NOXUS_INFERENCE_PREFER_GPU": "false"})
     ModelRegistry.from_config(cfg).fetch([cfg.llm.model])
     llm = text_models(cfg).llm(cfg.llm.model, ModelCache(cfg))

@@ -19,12 +19,13 @@ import argparse
 import functools
 import http.server
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from _server import scratch_dir  # noqa: E402
 
 from noxus_local.config import load_config  # noqa: E402
 from noxus_local.generate.ad_variations import write_variations  # noqa: E402
@@ -50,7 +51,7 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=2, choices=(1, 2, 3, 4))
     ap.add_argument("--style", default="modern")
     args = ap.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="bench-iad-"))
+    root = scratch_dir("bench-iad-")
     site = root / "site"
     site.mkdir()
     (site / "p.html").write_text(PAGE)

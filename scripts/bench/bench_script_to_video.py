@@ -40,10 +40,10 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
+from _server import scratch_dir  # noqa: E402
 from PIL import Image
 
 from noxus_local import compose
@@ -110,7 +110,7 @@ def main() -> None:
     ap.add_argument("--scenes", type=int, default=0, help="long sentences, one scene and one material each")
     ap.add_argument("--materials", default="colours", choices=("colours", "photos"))
     args = ap.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="bench-s2v-"))
+    root = scratch_dir("bench-s2v-")
     env = {"NOXUS_DATA_DIR": str(root / "data"), "NOXUS_INFERENCE_PREFER_GPU": "false"}
     if args.llm and args.llm != "none":
         env["NOXUS_LLM_MODEL"] = args.llm

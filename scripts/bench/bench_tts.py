@@ -40,6 +40,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from _server import scratch_dir  # noqa: E402
+
 from noxus_local.config import load_config  # noqa: E402
 from noxus_local.inference.models.kokoro import SAMPLE_RATE, Kokoro, load_voice  # noqa: E402
 from noxus_local.inference.registry.installed import ModelRegistry  # noqa: E402
@@ -197,7 +199,7 @@ def main() -> None:
     parser.add_argument("--served-runs", type=int, default=1, help="streamed requests per format (each ~1 min)")
     parser.add_argument("--skip-peer", action="store_true", help="no kokoro-onnx comparison (no throwaway venv)")
     args = parser.parse_args()
-    data = Path(tempfile.mkdtemp(prefix="bench-tts-"))
+    data = scratch_dir("bench-tts-")
     cfg = load_config(None, {"NOXUS_DATA_DIR": str(data / "data"), "NOXUS_INFERENCE_PREFER_GPU": "false"})
     from noxus_local.inference.models.kokoro import voice_model_id
 

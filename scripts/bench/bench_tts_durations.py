@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -27,6 +26,8 @@ import onnx
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from _server import scratch_dir  # noqa: E402
 
 from noxus_local.config import load_config  # noqa: E402
 from noxus_local.inference.engines.onnx_edit import INT64, add_outputs  # noqa: E402
@@ -45,7 +46,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--threads", type=int, default=Kokoro.threads)
     args = parser.parse_args()
-    cfg = load_config(None, {"NOXUS_DATA_DIR": str(Path(tempfile.mkdtemp(prefix="bench-kdur-")) / "data"),
+    cfg = load_config(None, {"NOXUS_DATA_DIR": str(scratch_dir("bench-kdur-") / "data"),
                              "NOXUS_INFERENCE_PREFER_GPU": "false"})
     ModelRegistry.from_config(cfg).fetch(["kokoro-82m", "kokoro-voice-af-heart"])
     kokoro = Kokoro.from_config(cfg)

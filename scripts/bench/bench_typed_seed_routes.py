@@ -22,13 +22,13 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from _server import scratch_dir  # noqa: E402
 from anyio import to_thread  # noqa: E402
 from litestar import Request, Response, get  # noqa: E402
 from litestar.testing import TestClient  # noqa: E402
@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     rounds, n = (3, 60) if args.quick else (8, 150)
-    root = Path(tempfile.mkdtemp(prefix="bench-typed-"))
+    root = scratch_dir("bench-typed-")
     (root / "config.toml").write_text("[tiers.free]\nrequests_per_minute = 0\n")  # the limiter off: we time routes
     cfg = load_config(root / "config.toml", {"NOXUS_DATA_DIR": str(root / "data")})
     key = prepare(cfg)

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from _server import scratch_dir  # noqa: E402
 
 from noxus_local.config import load_config  # noqa: E402
 from noxus_local.inference.cache import ModelCache  # noqa: E402
@@ -43,7 +44,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--llm", default="none", help="a text model id to write the copy, or none")
     args = ap.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="bench-vad-"))
+    root = scratch_dir("bench-vad-")
     env = {"NOXUS_DATA_DIR": str(root / "data"), "NOXUS_INFERENCE_PREFER_GPU": "false"}
     if args.llm != "none":
         env["NOXUS_LLM_MODEL"] = args.llm
