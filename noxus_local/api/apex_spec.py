@@ -27,6 +27,7 @@ from noxus_local.api.apex_routes import (
 from noxus_local.api.openapi_spec import (
     JOB_ROW,
     OPERATIONS,
+    RUN_EXAMPLES,
     SCHEMAS,
     TAGS,
     Op,
@@ -232,7 +233,7 @@ for _kind, _missing in MISSING.items():
 # the image-generate tool on the NOXUS route (api/openapi.py makes its concrete path from these)
 IG_JOB = "job_2b4d6f8a0c1e3a5c7e9b1d3f"
 IG_URL = f"/api/v1/files/{IG_JOB}/image.png?expires=1779721445&sig=5d1f…"
-OPERATIONS[("post", "/api/v1/tools/{name}")].examples["image-generate"] = _envelope({
+RUN_EXAMPLES["image-generate"] = _envelope({
     **{k: v for k, v in JOB_ROW.items() if k not in ("steps", "jobs", "sub_jobs")},
     "tool": "image-generate", "job_id": IG_JOB,
     "billing": {"currency": "USD", "estimated_usd": "0.01", "charged_usd": "0.01", "balance_after_usd": "9.99"},
@@ -254,7 +255,7 @@ PS_FILES = [_ps_file("primary", "photo-1.png", "image/png", 2_104_331),
             _ps_file("photo-2", "photo-2.png", "image/png", 2_087_112),
             _ps_file("photo-2-jpeg", "photo-2.jpg", "image/jpeg", 305_441),
             _ps_file("cutout", "product-cutout.png", "image/png", 401_220)]
-OPERATIONS[("post", "/api/v1/tools/{name}")].examples["product-photoshoot"] = _envelope({
+RUN_EXAMPLES["product-photoshoot"] = _envelope({
     **{k: v for k, v in JOB_ROW.items() if k not in ("steps", "jobs", "sub_jobs")},
     "tool": "product-photoshoot", "job_id": PS_JOB,
     "billing": {"currency": "USD", "estimated_usd": "0.06", "charged_usd": "0.06", "balance_after_usd": "9.94"},
@@ -280,7 +281,7 @@ DUB_FILES = [("video", "charla-en.mp4", "video/mp4", 1_284_512), ("srt", "charla
              ("segments", "charla-en.json", "application/json", 1_433)]
 DUB_OUTPUTS = [{"name": n, "filename": f, "mime_type": m, "size_bytes": size,
                 "url": f"/api/v1/files/{DUB_JOB}/{f}?expires=1779721445&sig=9b3e…"} for n, f, m, size in DUB_FILES]
-OPERATIONS[("post", "/api/v1/tools/{name}")].examples["dub-video"] = _envelope({
+RUN_EXAMPLES["dub-video"] = _envelope({
     **{k: v for k, v in JOB_ROW.items() if k not in ("steps", "jobs", "sub_jobs")},
     "tool": "dub-video", "job_id": DUB_JOB,
     "billing": {"currency": "USD", "estimated_usd": "0.0266", "charged_usd": "0.0266", "balance_after_usd": "9.9734",

@@ -134,10 +134,11 @@ def error_responses(codes: tuple[str, ...], model: Any = Error,
     return out
 
 
-def text_param(description: str, **schema: Any) -> ParameterKwarg:
+def text_param(description: str, required: bool = False, **schema: Any) -> ParameterKwarg:
     """A query parameter the handler reads as text with our strict readers (``inputs.ascii_int``: ASCII
     digits, bounds, a named 400), documented as what it is: ``text_param("1-100", type="integer",
     minimum=1, maximum=100)`` on ``limit: Annotated[str | None, ...] = None``. Litestar's own coercion
-    would accept what the contract refuses (``"²"``, ``"+5"``) and answer in its own words."""
-    return QueryParameter(description=description or None, required=False,
+    would accept what the contract refuses (``"²"``, ``"+5"``) and answer in its own words. ``required=True``
+    only documents it: the handler still gets ``None`` for a missing one and refuses it in the contract's words."""
+    return QueryParameter(description=description or None, required=required,
                           schema_extra={"one_of": None, "type": "string", **schema})

@@ -47,9 +47,11 @@ from noxus_local.api import (
     admin_spec,  # noqa: F401 - adds the admin API's routes to the table
     apex_spec,  # noqa: F401 - adds seed 002's routes to the table
     docs,
+    tool_routes,
 )
 from noxus_local.api import openapi_spec as spec
 from noxus_local.api.envelope import MESSAGES, error_body
+from noxus_local.api.job_examples import RUN_EXAMPLES
 from noxus_local.errors import ERRORS_BY_CODE
 from noxus_local.node.services import Services
 from noxus_local.tools.base import InputSpec, Tool
@@ -60,6 +62,7 @@ REDOC = f"{STATIC}/redoc"
 FAVICON = f"<link rel='icon' type='image/png' href='{SWAGGER}/favicon-32x32.png'>"
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 RUN_TOOL = ("post", "/api/v1/tools/{name}")
+ERRORS_404 = tuple(code for code, cls in ERRORS_BY_CODE.items() if cls.status == 404)
 REF = "#/components/schemas/{name}"
 
 log = logging.getLogger("noxus_local.api.openapi")
@@ -136,11 +139,12 @@ def document(schema: dict[str, Any], svc: Services | None = None,
                       parameters=header_parameters(svc), examples=error_examples(locale))
     paths: dict[str, Any] = {}
     for path, item in doc.get("paths", {}).items():
-        paths[path] = {method: operation(op, spec.OPERATIONS.get((method, path)), tools, catalog)
+        paths[path] = {method: live(operation(op, spec.OPERATIONS.get((method, path)), tools, catalog), tools,
+                                    catalog)
                        if method in METHODS
                        else op for method, op in item.items()}
         if ("post", path) == RUN_TOOL:
-            paths.update(tool_paths(tools))
+            paths.update(tool_paths(tools, paths[path]["post"]))
     hidden = set(served) - set(paths)
     for (method, path), op in spec.OPERATIONS.items():
         if path in hidden:
@@ -169,11 +173,32 @@ def operation(generated: dict[str, Any], op: spec.Op | None, tools: list[Tool],
         "responses": responses(op, _success_examples(op, catalog)),
         "security": [{op.security: []}] if op.auth else [],
     }
-    if op.operation_id == "runTool":
-        out["requestBody"] = tool_request_body(tools)
-    elif op.request_body is not None:
+    if op.request_body is not None:
         out["requestBody"] = op.request_body
     return out
+
+
+def live(op: dict[str, Any], tools: list[Tool], catalog: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the tool routes' operations take from this server's catalog: the tool names of the ``name``
+    parameter, the catalog as the examples of ``listTools``/``getTool``, and the run route's request body
+    (each tool's JSON and multipart inputs) and success examples (``job_examples.RUN_EXAMPLES``)."""
+    op_id = op.get("operationId")
+    if op_id not in (tool_routes.RUN_TOOL_ID, "listTools", "getTool"):
+        return op
+    op["parameters"] = [_tool_name_param(tools) if p.get("name") == "name" and p.get("in") == "path" else p
+                        for p in op.get("parameters", [])]
+    ok = op["responses"]["200"]
+    body = ok["content"]["application/json"]
+    if op_id == "listTools":
+        body["examples"] = _named({"catalog": {"success": True, "tools": catalog, "request_id": spec.RID}})
+    elif op_id == "getTool":
+        body["examples"] = _named({e["slug"]: {"success": True, "tool": e, "request_id": spec.RID} for e in catalog})
+    else:
+        op["requestBody"] = tool_request_body(tools)
+        body["examples"] = _named(RUN_EXAMPLES)
+        ok["description"] = ("The job succeeded. A job that fails or times out answers with the error's status "
+                             "and envelope, plus `job_id` and `billing` (charged 0).")
+    return op
 
 
 def declared(generated: dict[str, Any]) -> dict[str, Any]:
@@ -259,9 +284,6 @@ def responses(op: spec.Op, examples: dict[str, Any]) -> dict[str, Any]:
 
 
 def _success_text(op: spec.Op) -> str:
-    if op.schema == "ToolRun":
-        return ("The job succeeded. A job that fails or times out answers with the error's status "
-                "and envelope, plus `job_id` and `billing` (charged 0).")
     return HTTPStatus(op.status).phrase
 
 
@@ -278,14 +300,8 @@ def _named(examples: dict[str, Any]) -> dict[str, Any]:
 
 
 def _success_examples(op: spec.Op, catalog: list[dict[str, Any]]) -> dict[str, Any]:
-    """The table's examples; the catalog routes show this server's real catalog."""
-    if op.examples:
-        return _named(op.examples)
-    if op.schema == "ToolList":
-        return _named({"catalog": {"success": True, "tools": catalog, "request_id": spec.RID}})
-    if op.schema == "ToolDetail":
-        return _named({e["slug"]: {"success": True, "tool": e, "request_id": spec.RID} for e in catalog})
-    return {}
+    """The table's examples."""
+    return _named(op.examples) if op.examples else {}
 
 
 def _by_status(codes: Iterable[str]) -> dict[int, list[str]]:
@@ -335,17 +351,22 @@ def tool_request_body(tools: list[Tool]) -> dict[str, Any]:
     }}
 
 
-def tool_paths(tools: list[Tool]) -> dict[str, Any]:
+def tool_paths(tools: list[Tool], run: dict[str, Any]) -> dict[str, Any]:
     """One concrete path per tool: its own inputs, so the viewers offer its form (OpenAPI matches
-    concrete paths before templated ones; the server serves both)."""
-    base = spec.OPERATIONS[RUN_TOOL]
+    concrete paths before templated ones; the server serves both). Each is the generated run operation
+    (``run``: ``POST /api/v1/tools/{name}``) with the tool's own body, example and text, and without the
+    ``name`` parameter and the ``tool_not_found`` error a concrete path cannot answer."""
     paths = {}
+    errors_404 = [code for code in ERRORS_404 if code in tool_routes.RUN_ERRORS and code != "tool_not_found"]
     for tool in tools:
-        op = spec.Op(f"runTool_{tool.slug.replace('-', '_')}", "Tools", tool.title, _tool_text(tool), "ToolRun",
-                     {k: v for k, v in base.examples.items() if k == tool.slug},
-                     errors=tuple(c for c in base.errors if c != "tool_not_found"),
-                     parameters=base.parameters, extra=base.extra)
-        doc = operation({}, op, [], [])
+        doc = copy.deepcopy({k: v for k, v in run.items() if k != "requestBody"})
+        doc.update(operationId=f"runTool_{tool.slug.replace('-', '_')}", summary=tool.title,
+                   description=_tool_text(tool))
+        doc["parameters"] = [p for p in doc.get("parameters", []) if p.get("in") != "path"]
+        ok = doc["responses"]["200"]["content"]["application/json"]
+        ok["examples"] = {k: v for k, v in ok.get("examples", {}).items() if k == tool.slug}
+        if "404" in doc["responses"]:
+            doc["responses"]["404"] = error_response(404, errors_404)
         content = {"application/json": {"schema": _schema(_component(tool, "Json")),
                                         "examples": tool_examples([tool], form=False)},
                    "multipart/form-data": {"schema": _schema(_component(tool, "Form")),
