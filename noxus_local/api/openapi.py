@@ -492,6 +492,8 @@ def _input_object(tool: Tool, multipart: bool) -> dict[str, Any]:
                                        contentEncoding="base64")
         props.setdefault("filename", _str("The uploaded file's name"))
     props.update(spec.FORM_COMMON if multipart else spec.JSON_COMMON)
+    if multipart:  # a form's empty field is the field left out (an HTML form sends every input): "" is valid
+        props = {name: schema if name in required else _or_empty(schema) for name, schema in props.items()}
     out: dict[str, Any] = {"title": f"{tool.slug} ({'multipart' if multipart else 'JSON'})", "type": "object",
                            "description": tool.description, "properties": props}
     if required:
@@ -502,6 +504,19 @@ def _input_object(tool: Tool, multipart: bool) -> dict[str, Any]:
         ways += [needed[0]] if multipart else ["content_base64", f"{needed[0]}_base64"]
         out["anyOf"] = [{"required": [way]} for way in ways]
     return out
+
+
+def _or_empty(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional form field's schema plus ``""`` (read as absent); file parts stay as they are.
+
+    Example: ``{"type": "string", "enum": ["contain", "cover"]}`` →
+    ``{"anyOf": [{"type": "string", "enum": [...]}, {"type": "string", "maxLength": 0}]}``.
+    """
+    if schema.get("format") == "binary" or any(arm.get("format") == "binary" for arm in schema.get("anyOf", [])):
+        return schema
+    inner = {k: v for k, v in schema.items() if k != "description"}
+    described = {"description": schema["description"]} if "description" in schema else {}
+    return {"anyOf": [inner, {"type": "string", "maxLength": 0}], **described}
 
 
 def _file_refs(name: str) -> dict[str, Any]:
