@@ -81,7 +81,7 @@ TOOL_NAME = Annotated[str, PathParameter(description="Tool slug or alias", examp
     "are this server's own catalog.", ok=(ToolList, {}), errors=AUTH_ERRORS))
 async def list_tools(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[bytes]:
     """The entries as built (``ToolDescription`` is open: tools add members of their own)."""
-    tools = [_describe(svc, t) for t in svc.catalog.tools.values()]
+    tools = [describe(svc, t) for t in svc.catalog.tools.values()]
     return json_response(request, {"tools": tools})
 
 
@@ -89,10 +89,12 @@ async def list_tools(request: Request[Any, Any, Any], svc: ServicesDep) -> Respo
     "getTool", TAG, "Describe one tool", "The catalog entry of one tool, by slug or alias.",
     ok=(ToolDetail, {}), errors=(*AUTH_ERRORS[:-1], "tool_not_found", "internal_error")))
 async def show_tool(request: Request[Any, Any, Any], svc: ServicesDep, name: TOOL_NAME) -> Response[bytes]:
-    return json_response(request, {"tool": _describe(svc, svc.catalog.resolve(name))})
+    return json_response(request, {"tool": describe(svc, svc.catalog.resolve(name))})
 
 
-def _describe(svc: Services, tool: Tool) -> dict[str, Any]:
+def describe(svc: Services, tool: Tool) -> dict[str, Any]:
+    """The catalog entry as both catalog routes answer it (and the document shows it): the tool's own
+    description plus this server's price and per-tier limits."""
     body = tool.describe(svc.cfg.price(tool.slug))
     tier_names = list(svc.cfg.tiers)
     body["limits"] = {name: {"max_upload_mb": svc.cfg.tiers[name].max_upload_mb,
