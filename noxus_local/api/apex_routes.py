@@ -1,15 +1,17 @@
 """Seed 002's client contract (Apex Studio): the ``/api/generate/*`` routes, and what every route of
-the seed shares (its error body, its per-endpoint-type rate windows, body field checks); the
-management routes (``/api/jobs``, ``/api/usage``, ``/api/keys``, ``/api/settings``) are in
-api/apex_account_routes.py.
+the seed shares (its error body, its per-endpoint-type rate windows); the management routes
+(``/api/jobs``, ``/api/usage``, ``/api/keys``, ``/api/settings``) are in api/apex_account_routes.py.
 
-HTTP only. A generation route reads the seed's JSON body, renames it to a tool's fields and
-hands it to the one submit path (api/submit.py) like every other contract (auth,
-scope, limits, validation, hold, idempotency, one job row); the hold is the route's credits
-(``[apex_credits]``) on the same USD ledger, charged when the job succeeds and released when it
-fails. Success bodies are ``{"data": ...}``, errors ``{"error", "code"}`` (``core.apex``),
-and every authenticated answer carries the seed's ``X-RateLimit-*`` window of its endpoint
-type (``[apex]``, times the tier's ``apex_rate_factor``).
+HTTP only, typed: a handler gets ``svc`` and ``principal`` by injection (resolving the principal is
+authentication: a 401 before anything else), counts the request in its endpoint type's window, reads
+the body into its Struct (api/apex_schemas.py, read by api/apex_body.py; the same Struct is the
+published schema) and documents itself on its decorator (api/apex_docs.py: the seed's error body and
+statuses). A generation renames the seed's members to a tool's fields and hands them to the one submit
+path (api/submit.py) like every other contract (scope, limits, validation, hold, idempotency, one job
+row); the hold is the route's credits (``[apex_credits]``) on the same USD ledger, charged when the job
+succeeds and released when it fails. Success bodies are ``{"data": ...}``, errors ``{"error", "code"}``
+(``jobs.apex``), and every authenticated answer carries the seed's ``X-RateLimit-*`` window of its
+endpoint type (``[apex]``, times the tier's ``apex_rate_factor``).
 
 Example (the seed's own, with only the base URL changed)::
 
@@ -26,15 +28,37 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from anyio import to_thread
 from litestar import Request, Response, post
 
 from noxus_local.accounts.keys import Principal
-from noxus_local.api.auth import require_principal
-from noxus_local.api.deps import services_of
+from noxus_local.api.apex_body import read
+from noxus_local.api.apex_docs import GENERATION_ERRORS, UNAVAILABLE_ERRORS, apex_operation
+from noxus_local.api.apex_schemas import (
+    QUEUED,
+    ApexAvatarIn,
+    ApexBRollIn,
+    ApexCall,
+    ApexClipIn,
+    ApexClonedVoice,
+    ApexCommercialIn,
+    ApexImageIn,
+    ApexInstantAdIn,
+    ApexOutboundCallIn,
+    ApexPhotoshootIn,
+    ApexQueued,
+    ApexQueuedData,
+    ApexText2VideoIn,
+    ApexTranslateIn,
+    ApexVideoIn,
+    ApexVoiceCloneIn,
+    ApexVoiceIn,
+)
+from noxus_local.api.deps import PrincipalDep, ServicesDep
 from noxus_local.api.envelope import add_headers, encode, raw_response
 from noxus_local.api.input_refs import _from_asset, _from_url
-from noxus_local.api.inputs import ParsedInput, json_object
+from noxus_local.api.inputs import ParsedInput
 from noxus_local.api.submit import remember, replayed, submit
 from noxus_local.assets.store import ASSET_ID
 from noxus_local.billing.limits import tier_limits
@@ -46,7 +70,6 @@ from noxus_local.tools.base import Limits
 
 PREFIXES = ("/api/generate", "/api/jobs", "/api/usage", "/api/keys", "/api/settings", "/api/voice-agent",
             "/api/upload")
-VOICE_MODELS = ("kokoro",)
 Builder = Callable[[Services, Principal, Path], Awaitable[ParsedInput]]
 
 
@@ -60,80 +83,61 @@ def error_response(exc: NoxusError, locale: str) -> Response[bytes]:
     return raw_response(encode(body), status, dict(exc.headers))
 
 
-def data(body: Any, status: int = 200) -> Response[bytes]:
-    return raw_response(encode({"data": body}), status)
+def window(request: Request[Any, Any, Any], svc: Services, principal: Principal, kind: str) -> None:
+    """Count the request in its endpoint type's window (``[apex]``) and send that window's headers.
 
-
-async def guard(request: Request[Any, Any, Any], kind: str) -> Principal:
-    """Authenticate, then count the request in its endpoint type's window and send that window's headers."""
-    svc = services_of(request)
-    principal = await require_principal(request)
-    limit, window = _window(svc, principal, kind)
-    state = svc.apex_limiter.take(principal.key_id, kind, limit, window)
+    The principal is resolved first (``PrincipalDep``: a 401 comes before any 400 or 429 of the seed)."""
+    limit, seconds = _window(svc, principal, kind)
+    state = svc.apex_limiter.take(principal.key_id, kind, limit, seconds)
     if state is not None:
         add_headers(request, state.headers())
-    return principal
 
 
 def _window(svc: Services, principal: Principal, kind: str) -> tuple[int, int]:
     settings, factor = svc.cfg.apex, svc.cfg.tiers[principal.tier].apex_rate_factor
-    limit, window = getattr(settings, f"{kind}_requests"), getattr(settings, f"{kind}_window_seconds")
-    return (math.ceil(limit * factor) if factor > 0 else 0), window
+    limit, seconds = getattr(settings, f"{kind}_requests"), getattr(settings, f"{kind}_window_seconds")
+    return (math.ceil(limit * factor) if factor > 0 else 0), seconds
 
 
 def fail(field: str, en: str) -> ValidationError:
     return ValidationError.fields({field: [Text(en, en)]})
 
 
-def text_field(body: dict[str, Any], name: str, low: int, high: int, required: bool = False) -> str | None:
-    value = body.get(name)
-    if value is None:
-        if required:
-            raise fail(name, f"required: a string of {low}-{high:,} characters")
-        return None
-    if not isinstance(value, str) or not low <= len(value) <= high:
-        raise fail(name, f"a string of {low}-{high:,} characters")
-    return value
+def renamed(exc: ValidationError, names: dict[str, str]) -> ValidationError:
+    """A tool's field names in a 400 back to the seed's (``names``: seed name → tool name)."""
+    back = {tool_name: seed_name for seed_name, tool_name in names.items()}
+    fields = (exc.details or {}).get("field_errors")
+    if not fields:
+        return exc
+    return ValidationError(exc.message, details={**(exc.details or {}),
+                                                 "field_errors": {back.get(k, k): v for k, v in fields.items()}})
 
 
-def _number(body: dict[str, Any], name: str, low: float, high: float) -> float | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise fail(name, f"a number from {low:g} to {high:g}")
-    return float(value)
-
-
-def _choice(body: dict[str, Any], name: str, choices: tuple[str, ...]) -> str | None:
-    value = body.get(name)
-    if value is not None and value not in choices:
-        raise fail(name, "one of: " + ", ".join(choices))
-    return value
-
-
-async def read_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    return json_object(await request.body())
+def given(fields: dict[str, Any]) -> dict[str, Any]:
+    """The members the client sent (``None``: left to the tool's default)."""
+    return {name: value for name, value in fields.items() if value is not None}
 
 
 # ---- generation -------------------------------------------------------------------------------
 
-async def generation(request: Request[Any, Any, Any], principal: Principal, kind: str, slug: str, build: Builder,
-                     names: dict[str, str], extra: dict[str, Any] | None = None, units: int = 1, *,
-                     credits: int | None = None, internal: dict[str, Any] | None = None) -> Response[bytes]:
+async def generation(request: Request[Any, Any, Any], svc: Services, principal: Principal, kind: str, slug: str,
+                     build: Builder, names: dict[str, str], units: int = 1, *, credits: int | None = None,
+                     internal: dict[str, Any] | None = None, **extra: int) -> Response[bytes]:
     """A generation: a tool job through the one submit path, held at the route's credits (the seed's flat
     price, times ``units`` for a route priced per item, e.g. photoshoot's photos; or ``credits`` where the route
     prices the request itself, e.g. instant-ad per variation; charged on success, released on failure) and
-    delivered to the account's webhook. ``internal``: more server-set params."""
-    svc = services_of(request)
+    delivered to the account's webhook. ``internal``: more server-set params; ``extra``: more members of the
+    answer (``estimated_minutes``, ``variation_count``).
 
+    The answer is bytes, not the ``ApexQueued`` Struct itself: with an Idempotency-Key the same bytes are
+    stored and replayed."""
     credits = apex.route_credits(svc.cfg, kind) * units if credits is None else credits
 
-    async def read(_limits: Limits, workdir: Path) -> ParsedInput:
+    async def read_input(_limits: Limits, workdir: Path) -> ParsedInput:
         return await build(svc, principal, workdir)
 
     try:
-        done = await submit(request, slug, read, route=f"/api/generate/{kind}",
+        done = await submit(request, slug, read_input, route=f"/api/generate/{kind}",
                             internal=lambda job: {apex.TYPE_KEY: kind, **(internal or {})},
                             price=lambda job: Price(None, apex.credit_micros(svc.cfg, credits)),
                             webhook=lambda job: apex.account_webhook(svc.db, principal.account_id))
@@ -144,45 +148,60 @@ async def generation(request: Request[Any, Any, Any], principal: Principal, kind
         return replayed(svc, job_id, done.replay)
     svc.dispatcher.enqueue(job_id)
     label = kind.replace("-", " ").capitalize()
-    raw = encode({"data": {"jobId": job_id, "status": "queued", **(extra or {}),
-                           "message": f"{label} generation job queued"}})
+    raw = msgspec.json.encode(ApexQueued(data=ApexQueuedData(job_id=job_id, status="queued", **extra,
+                                                     message=f"{label} generation job queued")))
     if done.options.idempotency_key:
         await to_thread.run_sync(remember, svc, done.job, 200, raw, {})
     return raw_response(raw, 200)
 
 
-def renamed(exc: ValidationError, names: dict[str, str]) -> ValidationError:
-    back = {tool_name: seed_name for seed_name, tool_name in names.items()}
-    fields = (exc.details or {}).get("field_errors")
-    if not fields:
-        return exc
-    return ValidationError(exc.message, details={**(exc.details or {}),
-                                                 "field_errors": {back.get(k, k): v for k, v in fields.items()}})
+def queued(label: str, **data: Any) -> dict[str, Any]:
+    return {"queued": {"data": {"jobId": QUEUED["queued"]["data"]["jobId"], "status": "queued", **data,
+                                "message": f"{label} generation job queued"}}}
+
+
+def fields_of(build: Callable[[], dict[str, Any]]) -> Builder:
+    """A builder for a route whose inputs are all fields (no file to fetch)."""
+    async def built(svc: Services, principal: Principal, workdir: Path) -> ParsedInput:
+        return ParsedInput(fields=build())
+
+    return built
+
+
+async def fetched(svc: Services, principal: Principal, workdir: Path, fields: dict[str, Any],
+                  urls: list[tuple[str, str]], seed_name: str) -> ParsedInput:
+    """``fields`` plus each ``(input name, url)`` file (SSRF-guarded, size-capped); a refused URL is a 400
+    naming the seed's member."""
+    parsed = ParsedInput(fields=fields)
+    limits = tier_limits(svc.cfg.tiers[principal.tier])
+    for name, url in urls:
+        try:
+            await _from_url(svc, name, url, limits, workdir, parsed)
+        except ValidationError as exc:
+            raise renamed(exc, {seed_name: f"{name}_url"}) from None
+    return parsed
 
 
 VOICE_NAMES = {"text": "text", "voiceId": "voice_id", "speed": "speed", "language": "language"}
 
 
-@post("/api/generate/voice", status_code=200)
-async def generate_voice(request: Request[Any, Any, Any]) -> Response[bytes]:
+@post("/api/generate/voice", status_code=200, **apex_operation(
+    "apexGenerateVoice", "Generate voice (TTS)",
+    "Kokoro text-to-speech as a queued `text-to-speech` job (80 credits by default, `[apex_credits] voice`), held "
+    "now, charged on success, refunded on failure. `model` other than `kokoro` is 400 naming ours.",
+    ok=(ApexQueued, queued("Voice", estimatedMinutes=1)), errors=GENERATION_ERRORS,
+    body=(ApexVoiceIn, {"hello": {"text": "Hello there", "language": "en"},
+                    "spanish": {"text": "Hola, ¿qué tal?", "voiceId": "ef_dora", "speed": 1.1, "language": "es"}})))
+async def generate_voice(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> Response[bytes]:
     """Text to speech on the local Kokoro model: ``{"text": "Hello", "voiceId": "af_heart", "speed": 1.1}``."""
-    principal = await guard(request, "generation")  # 401 before any 400
-    body = await read_body(request)
-    text = text_field(body, "text", 1, 10_000, required=True) or ""
-    text_field(body, "voiceId", 1, 200)
-    _number(body, "speed", 0.5, 2.0)
-    text_field(body, "language", 2, 12)
-    _choice(body, "model", VOICE_MODELS)
-    language = str(body.get("language") or "en").lower()
-    fields = {"text": text, "language": language, "speed": body.get("speed", 1.0), "format": "wav",
-              "voice_id": body.get("voiceId") or ("ef_dora" if language.startswith("es") else "af_heart")}
-
-    async def build(svc: Services, principal: Principal, workdir: Path) -> ParsedInput:
-        return ParsedInput(fields=fields)
-
-    minutes = max(1, math.ceil(len(text) / 15 / 60))  # ~15 characters a second of speech
-    return await generation(request, principal, "voice", "text-to-speech", build, VOICE_NAMES,
-                        {"estimatedMinutes": minutes})
+    window(request, svc, principal, "generation")
+    body = read(await request.body(), ApexVoiceIn)
+    language = (body.language or "en").lower()
+    fields = {"text": body.text, "language": language, "speed": 1.0 if body.speed is None else body.speed,
+              "format": "wav", "voice_id": body.voice_id or ("ef_dora" if language.startswith("es") else "af_heart")}
+    minutes = max(1, math.ceil(len(body.text) / 15 / 60))  # ~15 characters a second of speech
+    return await generation(request, svc, principal, "voice", "text-to-speech", fields_of(lambda: fields),
+                            VOICE_NAMES, estimated_minutes=minutes)
 
 
 CLIP_NAMES = {"maxClips": "max_clips", "minDuration": "min_duration", "maxDuration": "max_duration",
@@ -190,168 +209,150 @@ CLIP_NAMES = {"maxClips": "max_clips", "minDuration": "min_duration", "maxDurati
               "viralScoreThreshold": "viral_score_threshold", "sourceVideoUrl": "video"}
 
 
-@post("/api/generate/clip", status_code=200)
-async def generate_clip(request: Request[Any, Any, Any]) -> Response[bytes]:
+@post("/api/generate/clip", status_code=200, **apex_operation(
+    "apexGenerateClip", "Auto-clip a video",
+    "The `auto-clip` tool on the video at `sourceVideoUrl` (fetched through the SSRF guard; a refused address "
+    "is 400, charged 0); 30 credits (`[apex_credits] clip`).",
+    ok=(ApexQueued, queued("Clip")), errors=(*GENERATION_ERRORS, "invalid_media", "limit_exceeded"),
+    body=(ApexClipIn, {"clips": {"sourceVideoUrl": "https://media.example/talk.mp4", "maxClips": 3,
+                             "minDuration": 15, "maxDuration": 45, "aspectRatio": "9:16", "addCaptions": True}})))
+async def generate_clip(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> Response[bytes]:
     """The auto-clip tool on a video fetched (SSRF-guarded) from ``sourceVideoUrl``."""
-    principal = await guard(request, "generation")
-    body = await read_body(request)
-    url = text_field(body, "sourceVideoUrl", 8, 2048, required=True) or ""
-    _number(body, "maxClips", 1, 20)
-    _number(body, "viralScoreThreshold", 1, 10)
-    _choice(body, "aspectRatio", ("9:16", "1:1", "16:9"))
-    if "addCaptions" in body and not isinstance(body["addCaptions"], bool):
-        raise fail("addCaptions", "true or false")
-    fields = {CLIP_NAMES[k]: v for k, v in body.items() if k in CLIP_NAMES and k != "sourceVideoUrl"}
+    window(request, svc, principal, "generation")
+    body = read(await request.body(), ApexClipIn)
+    fields = given({"max_clips": body.max_clips, "min_duration": body.min_duration,
+                    "max_duration": body.max_duration, "add_captions": body.add_captions,
+                    "aspect_ratio": body.aspect_ratio, "viral_score_threshold": body.viral_score_threshold})
 
     async def build(svc: Services, principal: Principal, workdir: Path) -> ParsedInput:
-        parsed = ParsedInput(fields=fields)
-        limits = tier_limits(svc.cfg.tiers[principal.tier])
-        try:
-            await _from_url(svc, "video", url, limits, workdir, parsed)
-        except ValidationError as exc:
-            raise renamed(exc, {"sourceVideoUrl": "video_url"}) from None
-        return parsed
+        return await fetched(svc, principal, workdir, fields, [("video", body.source_video_url)], "sourceVideoUrl")
 
-    return await generation(request, principal, "clip", "auto-clip", build, CLIP_NAMES)
+    return await generation(request, svc, principal, "clip", "auto-clip", build, CLIP_NAMES)
 
 
 IMAGE_NAMES = {"prompt": "prompt", "width": "width", "height": "height", "steps": "steps", "seed": "seed",
                "style": "style", "model": "model", "negativePrompt": "negative_prompt"}
 
 
-@post("/api/generate/image", status_code=200)
-async def generate_image(request: Request[Any, Any, Any]) -> Response[bytes]:
+@post("/api/generate/image", status_code=200, **apex_operation(
+    "apexGenerateImage", "Generate an image",
+    "The `image-generate` tool on a configured engine (ComfyUI workflow or OpenAI-compatible image server): "
+    "`model` names a `[generators.<name>]` (unknown: 400 listing them; none configured: 503 naming the "
+    "section). 10 credits.", ok=(ApexQueued, queued("Image")), errors=GENERATION_ERRORS,
+    body=(ApexImageIn, {"skyline": {"prompt": "A futuristic city skyline at sunset, photorealistic", "width": 1024,
+                                "height": 768, "model": "flux-2-pro", "seed": 7}})))
+async def generate_image(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> Response[bytes]:
     """The ``image-generate`` tool on a configured engine: ``model`` names a ``[generators.<name>]``."""
-    principal = await guard(request, "generation")
-    body = await read_body(request)
-    text_field(body, "prompt", 1, 2000, required=True)
-    for side in ("width", "height"):
-        _whole(body, side, 256, 2048)
-    _whole(body, "steps", 1, 50)
-    _whole(body, "seed", 0, 2**53)
-    _choice(body, "style", ("photorealistic", "illustration", "3d", "flat"))
-    text_field(body, "model", 1, 100)
-    text_field(body, "negativePrompt", 0, 2000)
-    fields = {IMAGE_NAMES[k]: v for k, v in body.items() if k in IMAGE_NAMES and v is not None}
-
-    async def build(svc: Services, principal: Principal, workdir: Path) -> ParsedInput:
-        return ParsedInput(fields=fields)
-
-    return await generation(request, principal, "image", "image-generate", build, IMAGE_NAMES)
+    window(request, svc, principal, "generation")
+    body = read(await request.body(), ApexImageIn)
+    fields = given({"prompt": body.prompt, "width": body.width, "height": body.height, "steps": body.steps,
+                    "seed": body.seed, "style": body.style, "model": body.model,
+                    "negative_prompt": body.negative_prompt})
+    return await generation(request, svc, principal, "image", "image-generate", fields_of(lambda: fields),
+                            IMAGE_NAMES)
 
 
 PHOTOSHOOT_NAMES = {"background": "background", "angle": "angle", "lighting": "lighting", "count": "count",
                     "customBackground": "custom_background", "model": "model", "productImage": "image"}
-PHOTOSHOOT_BACKGROUNDS = ("studio-white", "lifestyle", "outdoor", "flat-lay", "custom")
-PHOTOSHOOT_ANGLES = ("front", "hero", "45-degree", "top-down", "lifestyle", "three-quarter", "close-up")
-PHOTOSHOOT_LIGHTING = ("studio", "natural", "dramatic", "soft", "golden-hour")
 
 
-@post("/api/generate/photoshoot", status_code=200)
-async def generate_photoshoot(request: Request[Any, Any, Any]) -> Response[bytes]:
+@post("/api/generate/photoshoot", status_code=200, **apex_operation(
+    "apexGeneratePhotoshoot", "Product photoshoot",
+    "The `product-photoshoot` tool on the photo at `productImage`: the product cut out (ISNet), framed by "
+    "`angle`, placed on `background` with a shadow, relit by `lighting`; `count` (1-4) distinct photos, each "
+    "as PNG and JPEG at the input's size (`outputUrl` is the first PNG). 30 credits per photo "
+    "(`[apex_credits] photoshoot` × `count`). `lifestyle`, `outdoor` and a described `customBackground` need "
+    "a configured image generator: without one, 503 naming `[generators.<name>]`, charged 0. A photo with "
+    "no separable product fails with `creditsRefunded` (the NOXUS route answers 400 `no_foreground`).",
+    ok=(ApexQueued, queued("Photoshoot")),
+    errors=(*GENERATION_ERRORS, "invalid_media", "limit_exceeded", "asset_not_found", "asset_forbidden"),
+    body=(ApexPhotoshootIn, {"studio": {"productImage": "https://shop.example/mug.jpg", "background": "studio-white",
+                                    "angle": "45-degree", "lighting": "golden-hour", "count": 2}})))
+async def generate_photoshoot(request: Request[Any, Any, Any], svc: ServicesDep,
+                              principal: PrincipalDep) -> Response[bytes]:
     """The ``product-photoshoot`` tool on the photo at ``productImage`` (an http(s) URL fetched through the SSRF
     guard, or an assetId): ``{"productImage": "https://…/mug.jpg", "background": "studio-white", "count": 2}``.
     Held at ``[apex_credits] photoshoot`` per photo."""
-    principal = await guard(request, "generation")
-    body = await read_body(request)
-    ref = text_field(body, "productImage", 1, 2048, required=True) or ""
-    if body.get("background") is None:
-        raise fail("background", "required: one of " + ", ".join(PHOTOSHOOT_BACKGROUNDS))
-    _choice(body, "background", PHOTOSHOOT_BACKGROUNDS)
-    _choice(body, "angle", PHOTOSHOOT_ANGLES)
-    _choice(body, "lighting", PHOTOSHOOT_LIGHTING)
-    _whole(body, "count", 1, 4)
-    text_field(body, "customBackground", 1, 500)
-    text_field(body, "model", 1, 100)
-    fields = {PHOTOSHOOT_NAMES[k]: v for k, v in body.items()
-              if k in PHOTOSHOOT_NAMES and k != "productImage" and v is not None}
+    window(request, svc, principal, "generation")
+    body = read(await request.body(), ApexPhotoshootIn)
+    ref = body.product_image
+    fields = given({"background": body.background, "angle": body.angle, "lighting": body.lighting,
+                    "count": body.count, "custom_background": body.custom_background, "model": body.model})
 
     async def build(svc: Services, principal: Principal, workdir: Path) -> ParsedInput:
+        if not ASSET_ID.fullmatch(ref):
+            return await fetched(svc, principal, workdir, fields, [("image", ref)], "productImage")
         parsed = ParsedInput(fields=fields)
         limits = tier_limits(svc.cfg.tiers[principal.tier])
         try:
-            if ASSET_ID.fullmatch(ref):
-                await to_thread.run_sync(_from_asset, svc, principal.account_id, "image", ref, limits, workdir,
-                                         parsed)
-            else:
-                await _from_url(svc, "image", ref, limits, workdir, parsed)
+            await to_thread.run_sync(_from_asset, svc, principal.account_id, "image", ref, limits, workdir, parsed)
         except ValidationError as exc:
-            raise renamed(renamed(exc, {"productImage": "image_url"}), {"productImage": "image_asset_id"}) from None
+            raise renamed(exc, {"productImage": "image_asset_id"}) from None
         return parsed
 
-    return await generation(request, principal, "photoshoot", "product-photoshoot", build, PHOTOSHOOT_NAMES,
-                            units=int(body.get("count") or 1))
+    return await generation(request, svc, principal, "photoshoot", "product-photoshoot", build, PHOTOSHOOT_NAMES,
+                            units=body.count or 1)
 
 
 TRANSLATE_NAMES = {"videoUrl": "video", "outputLanguage": "target_language",
                    "preserveOriginalVoice": "preserve_original_voice"}
 
 
-@post("/api/generate/translate", status_code=200)
-async def generate_translate(request: Request[Any, Any, Any]) -> Response[bytes]:
+@post("/api/generate/translate", status_code=200, **apex_operation(
+    "apexGenerateTranslate", "Translate (dub) a video",
+    "The `dub-video` tool on the video at `videoUrl` (fetched through the SSRF guard): its speech recognised, "
+    "translated line by line into `outputLanguage` and spoken by a voice of that language, fitted to each "
+    "line's time over the original ducked (no lip-sync). 1800 credits (`[apex_credits] translate`). An "
+    "unsupported language or one the video already speaks is 400; a video without speech is 400 (a silent "
+    "track at once; speech not found, or the same language detected, fails the job and refunds it); "
+    "`preserveOriginalVoice: true` is 503 (no voice-cloning model).",
+    ok=(ApexQueued, queued("Translate")), errors=(*GENERATION_ERRORS, "invalid_media", "limit_exceeded"),
+    body=(ApexTranslateIn, {"to english": {"videoUrl": "https://media.example/charla.mp4", "outputLanguage": "en"}})))
+async def generate_translate(request: Request[Any, Any, Any], svc: ServicesDep,
+                             principal: PrincipalDep) -> Response[bytes]:
     """The ``dub-video`` tool on the video at ``videoUrl`` (SSRF-guarded): ``outputLanguage`` is the target;
     ``preserveOriginalVoice: true`` is a 503 (no voice-cloning model), charged 0."""
-    principal = await guard(request, "generation")
-    body = await read_body(request)
-    url = text_field(body, "videoUrl", 8, 2048, required=True) or ""
-    language = text_field(body, "outputLanguage", 2, 12, required=True) or ""
-    keep = body.get("preserveOriginalVoice", False)
-    if not isinstance(keep, bool):
-        raise fail("preserveOriginalVoice", "true or false")
-    fields = {"target_language": language, "preserve_original_voice": keep}
+    window(request, svc, principal, "generation")
+    body = read(await request.body(), ApexTranslateIn)
+    fields = {"target_language": body.output_language, "preserve_original_voice": bool(body.preserve_original_voice)}
 
     async def build(svc: Services, principal: Principal, workdir: Path) -> ParsedInput:
-        parsed = ParsedInput(fields=fields)
-        limits = tier_limits(svc.cfg.tiers[principal.tier])
-        try:
-            await _from_url(svc, "video", url, limits, workdir, parsed)
-        except ValidationError as exc:
-            raise renamed(exc, {"videoUrl": "video_url"}) from None
-        return parsed
+        return await fetched(svc, principal, workdir, fields, [("video", body.video_url)], "videoUrl")
 
-    return await generation(request, principal, "translate", "dub-video", build, TRANSLATE_NAMES)
-
-
-
-def _whole(body: dict[str, Any], name: str, low: int, high: int) -> None:
-    value = body.get(name)
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high):
-        raise fail(name, f"a whole number from {low} to {high}")
+    return await generation(request, svc, principal, "translate", "dub-video", build, TRANSLATE_NAMES)
 
 
 INSTANT_AD_NAMES = {"websiteUrl": "website_url", "platform": "platform", "count": "count", "style": "style",
                     "outputFormat": "output_format", "brandProfileId": "brand_profile_id"}
-INSTANT_AD_PLATFORMS = ("tiktok", "youtube", "instagram", "facebook", "linkedin")
-INSTANT_AD_STYLES = ("modern", "bold", "minimal", "luxury", "playful")
 
 
-@post("/api/generate/instant-ad", status_code=200)
-async def generate_instant_ad(request: Request[Any, Any, Any]) -> Response[bytes]:
+@post("/api/generate/instant-ad", status_code=200, **apex_operation(
+    "apexGenerateInstantAd", "Instant ad from a URL",
+    "The `instant-ad` tool: the page at `websiteUrl` is fetched now (SSRF guard, HTML only, `[assets] "
+    "fetch_max_page_mb`; not HTML, a refused address or too big: 400, charged 0) and read for its title, "
+    "price, images, colours and logo; `count` variations of headline, body and CTA are rendered at the "
+    "platform's size in `style` (`outputFormat` video: 15 s video ads). Held per variation: `[apex_credits] "
+    "instant_ad` for 4, `instant_ad_per_variation` less for each one fewer (500-1,250 by default). A page "
+    "without images gives text-only ads with a warning.",
+    ok=(ApexQueued, queued("Instant ad", estimatedMinutes=1, variationCount=2)),
+    errors=(*GENERATION_ERRORS, "limit_exceeded", "not_found"),
+    body=(ApexInstantAdIn, {"tiktok": {"websiteUrl": "https://shop.example/glow-mug", "platform": "tiktok",
+                                   "count": 2, "style": "bold"}})))
+async def generate_instant_ad(request: Request[Any, Any, Any], svc: ServicesDep,
+                              principal: PrincipalDep) -> Response[bytes]:
     """The ``instant-ad`` tool on ``websiteUrl`` (fetched and read before the hold: a page that is not HTML,
-    too big or behind a refused address is a 400/413 charged nothing), held per variation."""
-    principal = await guard(request, "generation")
-    body = await read_body(request)
-    text_field(body, "websiteUrl", 8, 2048, required=True)
-    for name, choices in (("platform", INSTANT_AD_PLATFORMS), ("style", INSTANT_AD_STYLES)):
-        if body.get(name) is None:
-            raise fail(name, "required: one of " + ", ".join(choices))
-        _choice(body, name, choices)
-    if body.get("count") is None:
-        raise fail("count", "required: a whole number from 1 to 4")
-    _whole(body, "count", 1, 4)
-    _choice(body, "outputFormat", ("image", "video", "both"))
-    text_field(body, "brandProfileId", 1, 64)
-    fields = {INSTANT_AD_NAMES[k]: v for k, v in body.items() if k in INSTANT_AD_NAMES and v is not None}
-
-    async def build(svc: Services, principal: Principal, workdir: Path) -> ParsedInput:
-        return ParsedInput(fields=fields)
-
-    cfg = services_of(request).cfg
-    credits = instant_ad_credits(cfg.apex_credits.instant_ad, cfg.apex_credits.instant_ad_per_variation,
-                                 int(body["count"]))
-    return await generation(request, principal, "instant-ad", "instant-ad", build, INSTANT_AD_NAMES,
-                            {"estimatedMinutes": 1 if body.get("outputFormat", "image") == "image" else 5,
-                             "variationCount": body["count"]}, credits=credits)
+    too big or behind a refused address is a 400 charged nothing), held per variation."""
+    window(request, svc, principal, "generation")
+    body = read(await request.body(), ApexInstantAdIn)
+    fields = given({"website_url": body.website_url, "platform": body.platform, "count": body.count,
+                    "style": body.style, "output_format": body.output_format,
+                    "brand_profile_id": body.brand_profile_id})
+    cfg = svc.cfg
+    credits = instant_ad_credits(cfg.apex_credits.instant_ad, cfg.apex_credits.instant_ad_per_variation, body.count)
+    return await generation(request, svc, principal, "instant-ad", "instant-ad", fields_of(lambda: fields),
+                            INSTANT_AD_NAMES, credits=credits,
+                            estimated_minutes=1 if (body.output_format or "image") == "image" else 5,
+                            variation_count=body.count)
 
 
 def instant_ad_credits(most: int, per_variation: int, count: int) -> int:
@@ -369,101 +370,109 @@ COMMERCIAL_TONES = {"professional": "minimal", "energetic": "bold", "casual": "g
                     "funny": "neon"}
 
 
-@post("/api/generate/commercial", status_code=200)
-async def generate_commercial(request: Request[Any, Any, Any]) -> Response[bytes]:
+@post("/api/generate/commercial", status_code=200, **apex_operation(
+    "apexGenerateCommercial", "Generate a commercial",
+    "The `video-ad` tool: `product` (and `targetAudience`) as the brief, `productImages` (1-10 URLs, fetched "
+    "through the SSRF guard; required: this server generates no footage) as its pictures, `platform` as the "
+    "aspect (tiktok/instagram 9:16, youtube/tv 16:9), `tone` as the end card, motion and pace; 3000 credits. "
+    "`spokespersonImage` and `videoModel` are 503 (no video generator).",
+    ok=(ApexQueued, queued("Commercial", estimatedMinutes=4)),
+    errors=(*GENERATION_ERRORS, "invalid_media", "limit_exceeded"),
+    body=(ApexCommercialIn, {"mug": {"product": "Glow mug: keeps coffee hot for 6 hours", "platform": "instagram",
+                                 "duration": 30, "tone": "energetic",
+                                 "productImages": ["https://shop.example/mug-1.jpg",
+                                                   "https://shop.example/mug-2.jpg"]}})))
+async def generate_commercial(request: Request[Any, Any, Any], svc: ServicesDep,
+                              principal: PrincipalDep) -> Response[bytes]:
     """The ``video-ad`` tool: ``product`` as the brief, ``productImages`` (1-10 URLs, fetched through the SSRF
     guard) as its pictures, ``platform`` as the aspect, ``tone`` as the end card, the voice's pace and the
     motion. This server has no video generator, so ``productImages`` is required, and ``spokespersonImage``
     and ``videoModel`` are refused (503) rather than ignored."""
-    principal = await guard(request, "generation")
-    body = await read_body(request)
-    product = text_field(body, "product", 1, 2000, required=True) or ""
-    for name, choices in (("platform", tuple(COMMERCIAL_PLATFORMS)), ("tone", tuple(COMMERCIAL_TONES))):
-        if body.get(name) is None:
-            raise fail(name, "required: one of " + ", ".join(choices))
-        _choice(body, name, choices)
-    duration = body.get("duration")
-    if duration not in (15, 30, 60) or isinstance(duration, bool):
-        raise fail("duration", "required: 15, 30 or 60")
-    audience = text_field(body, "targetAudience", 0, 500)
-    text_field(body, "voiceId", 1, 200)
-    _choice(body, "voiceModel", VOICE_MODELS)
-    text_field(body, "musicMood", 1, 200)
-    images = body.get("productImages")
-    if not isinstance(images, list) or not 1 <= len(images) <= 10 or not all(
-            isinstance(u, str) and 8 <= len(u) <= 2048 for u in images):
-        raise fail("productImages", "required here: 1-10 image URLs (this server generates no footage)")
-    for name in ("spokespersonImage", "videoModel"):
-        if body.get(name) is not None:
-            text_field(body, name, 1, 2048)
+    window(request, svc, principal, "generation")
+    body = read(await request.body(), ApexCommercialIn)
+    for name, value in (("spokespersonImage", body.spokesperson_image), ("videoModel", body.video_model)):
+        if value is not None:
             raise ToolUnavailable(Text(f"{name} needs a video generator, which this server does not have.",
                                        f"{name} needs a video generator, which this server does not have."))
-    tone = str(body["tone"])
+    tone, audience = body.tone, body.target_audience
     fields: dict[str, Any] = {
-        "prompt": f"{product} — for {audience}" if audience else product, "duration": duration,
-        "aspect_ratio": COMMERCIAL_PLATFORMS[str(body["platform"])], "tone": tone,
+        "prompt": f"{body.product} — for {audience}" if audience else body.product, "duration": body.duration,
+        "aspect_ratio": COMMERCIAL_PLATFORMS[body.platform], "tone": tone,
         "cta_design": COMMERCIAL_TONES[tone], "emotion": "excitement" if tone in ("energetic", "funny") else "",
         "voice_style": "energetic" if tone in ("energetic", "funny") else "calm" if tone == "luxury" else "",
-        **({"voice_id": body["voiceId"]} if body.get("voiceId") else {}),
-        **({"music_mood": body["musicMood"]} if body.get("musicMood") else {})}
+        **given({"voice_id": body.voice_id or None, "music_mood": body.music_mood or None})}
 
     async def build(svc: Services, principal: Principal, workdir: Path) -> ParsedInput:
-        parsed = ParsedInput(fields=fields)
-        limits = tier_limits(svc.cfg.tiers[principal.tier])
-        for i, url in enumerate(images):
-            try:
-                await _from_url(svc, f"images_{i}", url, limits, workdir, parsed)
-            except ValidationError as exc:
-                raise renamed(exc, {"productImages": f"images_{i}_url"}) from None
-        return parsed
+        urls = [(f"images_{i}", url) for i, url in enumerate(body.product_images)]
+        return await fetched(svc, principal, workdir, fields, urls, "productImages")
 
-    return await generation(request, principal, "commercial", "video-ad", build, COMMERCIAL_NAMES,
-                            {"estimatedMinutes": max(1, duration // 15 * 2)},
-                            internal={"apex_platform": body["platform"]})
+    return await generation(request, svc, principal, "commercial", "video-ad", build, COMMERCIAL_NAMES,
+                            internal={"apex_platform": body.platform},
+                            estimated_minutes=max(1, body.duration // 15 * 2))
 
 
 # what each route would need; answered 503 until it exists (documented in the README)
+VIDEO_ENGINE = ("a video generator: add a ComfyUI video workflow under [generators.<name>] "
+                "(the video-generation engine is not built yet)")
 MISSING: dict[str, str] = {
-    "video": "a video generator: add a ComfyUI video workflow under [generators.<name>] "
-             "(the video-generation engine is not built yet)",
-    "b-roll": "a video generator: add a ComfyUI video workflow under [generators.<name>] "
-              "(the video-generation engine is not built yet)",
-    "text2video": "a video generator: add a ComfyUI video workflow under [generators.<name>] "
-                  "(the video-generation engine is not built yet)",
+    "video": VIDEO_ENGINE, "b-roll": VIDEO_ENGINE, "text2video": VIDEO_ENGINE,
     "avatar": "a talking-head engine: add a ComfyUI avatar workflow under [generators.<name>] "
               "(the avatar engine is not built yet)",
     "voice-clone": "a voice-cloning model (e.g. an OpenVoice or XTTS-v2 ONNX export); none is installed",
 }
+# the seed's body and answer of each (published as the seed defines them; the body is not read)
+SEED_SHAPES: dict[str, tuple[type, dict[str, Any], Any, dict[str, Any]]] = {
+    "video": (ApexVideoIn, {"script": "Meet the Glow mug.", "resolution": "720p", "style": "energetic"},
+              ApexQueued, queued("Video")),
+    "b-roll": (ApexBRollIn, {"prompt": "Steam rising from a coffee mug at dawn", "duration": 5}, ApexQueued,
+               queued("B roll")),
+    "text2video": (ApexText2VideoIn, {"script": "A city wakes up.", "style": "cinematic"}, ApexQueued,
+                   queued("Text2video")),
+    "avatar": (ApexAvatarIn, {"image": "https://media.example/face.jpg", "resolution": "720p", "model": "veed-fabric",
+                          "text": "Hello!"}, ApexQueued, queued("Avatar")),
+    "voice-clone": (ApexVoiceCloneIn, {"name": "Ana", "sampleAudioUrl": "https://media.example/ana.wav"},
+                    ApexClonedVoice, {"cloned": {"voiceId": "voice_3f9a0c1b", "message": "Voice cloned successfully"}}),
+}
 
 
-async def unavailable(request: Request[Any, Any, Any], kind: str) -> Response[bytes]:
+def unavailable(kind: str) -> ToolUnavailable:
     """A route whose engine this server lacks: 503 naming it, after auth and the rate window; charged 0."""
-    await guard(request, "generation")
-    raise ToolUnavailable(Text(f"/api/generate/{kind} needs {MISSING[kind]}.",
-                               f"/api/generate/{kind} needs {MISSING[kind]}."))
+    return ToolUnavailable(Text(f"/api/generate/{kind} needs {MISSING[kind]}.",
+                                f"/api/generate/{kind} needs {MISSING[kind]}."))
 
 
 def _unavailable_route(kind: str) -> Any:
-    async def handler(request: Request[Any, Any, Any]) -> Response[bytes]:
-        return await unavailable(request, kind)
+    body_model, body_example, ok_model, ok_examples = SEED_SHAPES[kind]
+
+    async def handler(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> Response[bytes]:
+        window(request, svc, principal, "generation")
+        raise unavailable(kind)
 
     handler.__name__ = handler.__qualname__ = f"generate_{kind.replace('-', '_')}"
-    return post(f"/api/generate/{kind}", status_code=200)(handler)
+    return post(f"/api/generate/{kind}", status_code=200, **apex_operation(
+        f"apexGenerate{kind.title().replace('-', '')}", f"Generate {kind} (not available here)",
+        f"Answers 503 `SERVICE_UNAVAILABLE` after authentication and the generation rate window: it needs "
+        f"{MISSING[kind]}. Charged 0. The body and answer are published as seed 002 defines them; the body is "
+        "not read.", ok=(ok_model, ok_examples), errors=UNAVAILABLE_ERRORS,
+        body=(body_model, {"seed": body_example})))(handler)
 
 
 UNAVAILABLE = [_unavailable_route(kind) for kind in MISSING]
+CALLS = "Outbound calls need a telephony bridge (SIP or a carrier API), which NOXUS Local does not have."
 
 
-@post("/api/voice-agent/calls/outbound", status_code=200)
-async def outbound_call(request: Request[Any, Any, Any]) -> Response[bytes]:
+@post("/api/voice-agent/calls/outbound", status_code=200, **apex_operation(
+    "apexOutboundCall", "Start an outbound call (not available here)",
+    "Answers 503 `SERVICE_UNAVAILABLE` after authentication and the generation rate window: phone calls need a "
+    "telephony bridge this server does not have. Charged 0. The body and answer are published as seed 002 "
+    "defines them; the body is not read.",
+    ok=(ApexCall, {"call": {"data": {"callId": "call_5c0e2a7d", "status": "active"}}}), errors=UNAVAILABLE_ERRORS,
+    body=(ApexOutboundCallIn, {"seed": {"agentId": "agent_1", "phoneNumber": "+34600000000"}})))
+async def outbound_call(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> Response[bytes]:
     """Phone calls need a telephony bridge (SIP or a carrier's API) that this server does not have: 503, charged 0."""
-    await guard(request, "generation")
-    raise ToolUnavailable(Text("Outbound calls need a telephony bridge (SIP or a carrier API), which NOXUS Local "
-                               "does not have.",
-                               "Outbound calls need a telephony bridge (SIP or a carrier API), which NOXUS Local "
-                               "does not have."))
+    window(request, svc, principal, "generation")
+    raise ToolUnavailable(Text(CALLS, CALLS))
 
 
 HANDLERS = [generate_voice, generate_clip, generate_image, generate_photoshoot, generate_translate,
-            generate_instant_ad, generate_commercial, *UNAVAILABLE,
-            outbound_call]
+            generate_instant_ad, generate_commercial, *UNAVAILABLE, outbound_call]

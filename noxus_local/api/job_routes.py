@@ -24,13 +24,14 @@ from litestar.openapi.spec import Example, OpenAPIFormat, OpenAPIType, Schema
 from litestar.params import PathParameter
 
 from noxus_local.accounts.keys import Principal
+from noxus_local.api.ad_schemas import AdVersion
 from noxus_local.api.auth import require_principal
 from noxus_local.api.deps import PrincipalDep, ServicesDep
 from noxus_local.api.docs import AUTH_ERRORS, envelope, operation, text_param
 from noxus_local.api.envelope import raw_response
 from noxus_local.api.inputs import ascii_int
 from noxus_local.api.job_examples import JOB, JOB_ROW, PIPE_JOB, PIPELINE_RUNNING, STEP_FAILED, STEP_RUNNING
-from noxus_local.api.job_schemas import JobCancel, JobDetail, JobList, JobVersion, StepDetail, job_struct
+from noxus_local.api.job_schemas import JobCancel, JobDetail, JobList, StepDetail, job_struct
 from noxus_local.api.schemas import ok
 from noxus_local.errors import JobNotFound, Text, ValidationError, one_of
 from noxus_local.jobs import store as jobs
@@ -92,8 +93,8 @@ async def list_jobs(request: Request[Any, Any, Any], svc: ServicesDep, principal
     "file) and `outputs` (every file, each with a fresh signed URL), result or error, and webhook "
     "deliveries. A step id from `jobs.details[].id` (`job_….2`) answers with that step's body, as "
     "`GET /api/v1/jobs/{job_id}/steps/{n}` does. A version id of `POST /api/v1/generate` (`ver_…`) answers "
-    "seed 003's version body (`JobVersion`), and its errors in seed 003's shape (`SeedError`).",
-    ok=(JobDetail | StepDetail | JobVersion,
+    "seed 003's version body (`AdVersion`), and its errors in seed 003's shape (`SeedError`).",
+    ok=(JobDetail | StepDetail | AdVersion,
         {"ok": envelope({**JOB_ROW, "webhooks": []}), "multi-step, running": PIPELINE_RUNNING,
          "a step id": STEP_RUNNING, "a version id (seed 003)": VERSION}),
     errors=ERRORS))

@@ -229,24 +229,6 @@ class JobList(Struct, kw_only=True, forbid_unknown_fields=True):
     request_id: RequestId
 
 
-class VersionJobs(Struct, kw_only=True):
-    total: int
-    completed: int
-    failed: int
-    details: list[SubJob]
-
-
-class JobVersion(Struct, kw_only=True):
-    """Seed 003's version body: what ``GET /api/v1/jobs/ver_…`` answers (a version of POST /api/v1/generate)."""
-
-    versionId: str  # noqa: N815
-    status: Literal["generating", "completed", "failed"]
-    progress: Annotated[int, Meta(ge=0, le=100)]
-    videoUrl: str | None  # noqa: N815
-    totalCredits: int  # noqa: N815
-    jobs: VersionJobs
-
-
 def job_struct(body: dict[str, Any], model: type[T]) -> T:
     """``body`` (built by ``jobs.view``) as ``model``; a member the Struct does not declare raises."""
     return msgspec.convert(body, model)

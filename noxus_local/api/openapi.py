@@ -29,7 +29,8 @@ import copy
 import logging
 from collections.abc import Iterable
 from http import HTTPStatus
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import msgspec
 import openapi_ui_bundles.redoc
@@ -48,7 +49,6 @@ from litestar.static_files import create_static_files_router
 
 from noxus_local.api import (
     admin_spec,  # noqa: F401 - adds the admin API's routes to the table
-    apex_spec,  # noqa: F401 - adds seed 002's routes to the table
     docs,
     tool_routes,
 )
@@ -134,8 +134,6 @@ def document(schema: dict[str, Any], svc: Services | None = None,
     components = doc.setdefault("components", {})
     components.setdefault("schemas", {}).update({**spec.SCHEMAS, **params_components(tools),
                                                  **tool_input_schemas(tools)})
-    for name, body in body_components().items():  # a Struct also returned keeps Litestar's schema
-        components["schemas"].setdefault(name, body)
     schemes = {**spec.SECURITY_SCHEMES, spec.WORKER_SECURITY: spec.WORKER_SCHEME} if multi_host else \
         spec.SECURITY_SCHEMES
     components.update(securitySchemes=schemes, headers=spec.HEADERS,
@@ -153,7 +151,31 @@ def document(schema: dict[str, Any], svc: Services | None = None,
         if path in hidden:
             paths.setdefault(path, {})[method] = operation({}, op, tools, catalog)
     doc["paths"] = paths
+    bodies = body_components()
+    used = referenced(paths, {**bodies, **components["schemas"]})
+    for name, body in bodies.items():  # a Struct also returned keeps Litestar's schema
+        if name in used:  # a route served only in some modes (the worker API) publishes its bodies there only
+            components["schemas"].setdefault(name, body)
     return doc
+
+
+def referenced(start: Any, schemas: dict[str, Any]) -> set[str]:
+    """The schema components ``start`` refers to, directly or through other components."""
+    found: set[str] = set()
+    todo = [start]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                name = ref.rsplit("/", 1)[1]
+                if name not in found:
+                    found.add(name)
+                    todo.append(schemas.get(name))
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+    return found
 
 
 def header_parameters(svc: Services | None) -> dict[str, Any]:
@@ -214,8 +236,9 @@ def declared(generated: dict[str, Any]) -> dict[str, Any]:
     responses = {}
     for status, response in generated.get("responses", {}).items():
         media = next(iter(response.get("content", {}).values()), {})
-        if status == "400" and media.get("schema", {}).get("$ref") != _schema("Error")["$ref"]:
-            # Litestar's own for typed parameters; app.py answers it as our validation_error envelope.
+        if status == "400" and "$ref" not in media.get("schema", {}):
+            # Litestar's own (an inline schema) for typed parameters; app.py answers it as our validation_error
+            # envelope. A declared error model (seed 002's ApexError, seed 003's SeedError) is a $ref and stays.
             # A `str` path parameter cannot fail it: only query/header/body parameters keep a 400
             if not any(p.get("in") != "path" for p in generated.get("parameters", [])):
                 continue
@@ -408,7 +431,32 @@ def body_components() -> dict[str, Any]:
     if not docs.BODIES:
         return {}
     _, components = msgspec.json.schema_components(docs.BODIES, ref_template=REF)
+    for model in docs.BODIES:
+        _declared_order(components.get(model.__name__, {}), model)
     return components
+
+
+def _declared_order(schema: dict[str, Any], model: type) -> None:
+    """msgspec sorts a ``Literal``'s values; publish them in the order the Struct declares them (seed 002's
+    ``platform``: tiktok, youtube, instagram, ... as the seed lists them), as the tools' schemas do."""
+    for field in msgspec.structs.fields(model):
+        values = _literal_values(field.type)
+        prop = schema.get("properties", {}).get(field.encode_name)
+        if values is None or prop is None:
+            continue
+        for arm in (prop, *prop.get("anyOf", ())):
+            if set(arm.get("enum", ())) == set(values):
+                arm["enum"] = list(values)
+
+
+def _literal_values(kind: Any) -> tuple[Any, ...] | None:
+    """The values of the ``Literal`` in ``kind`` (through ``Annotated`` and ``| None``), as written."""
+    origin = get_origin(kind)
+    if origin is Literal:
+        return get_args(kind)
+    if origin is Annotated or origin is Union or origin is UnionType:
+        return next((v for t in get_args(kind) if (v := _literal_values(t)) is not None), None)
+    return None
 
 
 def params_components(tools: list[Tool]) -> dict[str, Any]:

@@ -658,89 +658,8 @@ WORKER_SCHEME = {"type": "http", "scheme": "bearer",
                                 "A wrong one: 401 `invalid_worker_token`, logged."}
 INTERNAL_TAG = {"name": "Internal", "description": "Multi-host mode only: what `noxus-local worker --api-url` "
                                                    "speaks to. Keep it on a private network."}
-SCHEMAS.update({
-    "WorkerInfo": _obj({"name": _str(), "tools": {"type": "array", "items": _str()},
-                        "slots": {"type": "object", "additionalProperties": _int()},
-                        "busy": {"type": "object", "additionalProperties": _int()},
-                        "running_jobs": _int(), "last_heartbeat": {"type": "number"},
-                        "live": {"type": "boolean"}}),
-    "WorkerCancel": _ok({"cancel": {"type": "array", "items": _str(), "description": "Jobs to stop now"}},
-                        ("cancel",)),
-    "WorkerList": _ok({"workers": {"type": "array", "items": _ref("WorkerInfo")}}, ("workers",)),
-    "AttemptClaimed": _ok({"job_id": _str(), "status": {"const": "running"}}, ("job_id", "status")),
-    "OutputStored": _ok({"filename": _str(), "size_bytes": _int(), "sha256": _str()},
-                        ("filename", "size_bytes", "sha256")),
-    "AttemptReported": _ok({"job_id": _str(), "settled": {"type": "boolean",
-                                                           "description": "false: settled before"}}, ("job_id",)),
-})
-ATTEMPT = "5f0c1e2d3b4a69788796a5b4c3d2e1f0"
-ATTEMPT_PARAM = {"name": "attempt", "in": "query", "required": True, "schema": _str(),
-                 "description": "The attempt token of the job spec", "example": ATTEMPT}
-WORKER_ERRORS = ("validation_error", "invalid_worker_token", "internal_error")
-ATTEMPT_ERRORS = ("validation_error", "invalid_worker_token", "stale_attempt", "internal_error")
-
-
-def _worker_op(operation_id: str, summary: str, description: str, schema: str | None, example: dict[str, Any],
-               body: dict[str, Any] | None = None, **kw: Any) -> Op:
-    request = {"required": True, "content": {"application/json": {"schema": body}}} if body else None
-    return Op(operation_id, "Internal", summary, description, schema, {"ok": _envelope(example)} if schema else {},
-              security=WORKER_SECURITY, **{"errors": ATTEMPT_ERRORS, "request_body": request, **kw})
-
-
-_ATTEMPT_BODY = {"attempt": _str("The attempt token of the job spec")}
-OPERATIONS.update({
-    ("post", "/internal/v1/workers/heartbeat"): _worker_op(
-        "workerHeartbeat", "A worker's heartbeat", "Every 0.5 s: the worker's tools, slots, busy slots and running "
-        "attempts (job id → attempt token). Answers the jobs it must stop: cancelled, timed out or given to "
-        "another attempt on the API node.", "WorkerCancel", {"cancel": []},
-        _obj({"name": _str(), "tools": {"type": "array", "items": _str()},
-              "slots": {"type": "object", "additionalProperties": _int()},
-              "busy": {"type": "object", "additionalProperties": _int()},
-              "running": {"type": "object", "additionalProperties": _str()}}, ("name",)), errors=WORKER_ERRORS),
-    ("get", "/internal/v1/workers"): _worker_op(
-        "listWorkers", "List remote workers", "What `noxus-local workers list` prints.", "WorkerList",
-        {"workers": [{"name": "gpu-1", "tools": ["wait"], "slots": {"cpu": 8, "gpu": 1}, "busy": {"cpu": 1},
-                      "running_jobs": 1, "last_heartbeat": 1779721445.5, "live": True}]},
-        errors=("invalid_worker_token", "internal_error")),
-    ("post", "/internal/v1/jobs/{job_id}/claim"): _worker_op(
-        "claimAttempt", "Claim a job spec's attempt", "queued → running for the attempt that holds the token; "
-        "409 `stale_attempt` when it is not the job's current one (cancelled, timed out, published again).",
-        "AttemptClaimed", {"job_id": JOB, "status": "running"},
-        _obj({**_ATTEMPT_BODY, "worker": _str("The worker's name")}, ("attempt",)),
-        parameters=(JOB_ID_PARAM,)),
-    ("get", "/internal/v1/jobs/{job_id}/inputs/{field}"): _worker_op(
-        "getAttemptInput", "Download an input", "One input file of the job, as the spec names it; the worker "
-        "checks its size and SHA-256 against the spec.", None, {},
-        parameters=(JOB_ID_PARAM, {"name": "field", "in": "path", "required": True, "schema": _str()},
-                    ATTEMPT_PARAM), content={"*/*": {"schema": {"type": "string", "format": "binary"}}}),
-    ("put", "/internal/v1/jobs/{job_id}/outputs/{filename}"): _worker_op(
-        "putAttemptOutput", "Upload an output", "The raw bytes of one output, streamed to the job's staging "
-        "folder, at most `[server] max_body_mb`; kept when their SHA-256 is `X-Sha256`.", "OutputStored",
-        {"filename": "out.png", "size_bytes": 3120, "sha256": "9f2c4e0b" * 8},
-        parameters=(JOB_ID_PARAM, {"name": "filename", "in": "path", "required": True, "schema": _str()},
-                    ATTEMPT_PARAM, {"name": "X-Sha256", "in": "header", "required": True,
-                                    "schema": _str(pattern="^[0-9a-fA-F]{64}$")}),
-        request_body={"required": True, "content": {"application/octet-stream": {
-            "schema": {"type": "string", "format": "binary"}}}},
-        errors=("validation_error", "invalid_worker_token", "stale_attempt", "limit_exceeded", "internal_error")),
-    ("post", "/internal/v1/jobs/{job_id}/progress"): _worker_op(
-        "reportAttemptProgress", "Report progress and steps", "Best effort; the outcome is what counts.",
-        "JobIdOnly", {"job_id": JOB},
-        _obj({**_ATTEMPT_BODY, "progress": _int(minimum=0, maximum=100),
-              "steps": {"type": "array", "items": {"type": "object"}}}, ("attempt",)),
-        parameters=(JOB_ID_PARAM,)),
-    ("post", "/internal/v1/jobs/{job_id}/outcome"): _worker_op(
-        "reportAttemptOutcome", "Report the attempt's end", "succeeded (with its uploaded outputs), failed or "
-        "cancelled. The API node settles the money, exactly once; a late report of an attempt it gave up on is "
-        "409 `stale_attempt` and changes nothing.", "AttemptReported", {"job_id": JOB, "settled": True},
-        _obj({**_ATTEMPT_BODY, "status": _str(enum=["succeeded", "failed", "cancelled"]),
-              "outputs": {"type": "array", "items": _obj({"name": _str(), "filename": _str(), "mime_type": _str(),
-                                                          "sha256": _str()})},
-              "result": {"type": ["object", "null"]}, "units": {"type": ["number", "null"]},
-              "error_code": _str(), "error_message": {"type": ["string", "null"]}}, ("attempt",)),
-        parameters=(JOB_ID_PARAM,)),
-})
-SCHEMAS["JobIdOnly"] = _ok({"job_id": _str()}, ("job_id",))
+# the operations are generated from api/worker_routes.py's decorators (Structs in api/worker_schemas.py);
+# Litestar documents them only where they are served: app.py registers them in multi-host mode only
 
 
 # --- OpenAI-compatible chat (api/chat_routes.py): OpenAI's shapes, our keys, limits and billing ---
@@ -897,38 +816,12 @@ RUN_EXAMPLES["auto-clip"] = _envelope({
     "outputs": CLIP_OUTPUTS, "result": CLIP_RESULT})
 
 # seed 003's video-ad API (api/ad_routes.py): its own bodies and its own error shape
-AD_VERSION = "ver_4e2a9c7b1d3f5a6e8c0b2d4f"
 AD_JOB = "job_8a6c4e2f0b1d3a5c7e9f1b3d"
 AD_STEPS = ("scene_plan", "image_edit", "video_generation", "voiceover", "compositing")
-_TEXT200 = {"type": "string", "maxLength": 200}
-AD_GENERATE_BODY = {"required": True, "content": {"application/json": {"schema": _obj({
-    "prompt": _str("Creative prompt describing your ad", minLength=1, maxLength=2000),
-    "imageUrls": {"type": "array", "minItems": 1, "maxItems": 10, "items": _str(format="uri"),
-                  "description": "Product image URLs (the server downloads them; SSRF-checked)"},
-    "imageAssetIds": {"type": "array", "minItems": 1, "maxItems": 10, "items": _str(),
-                      "description": "Pre-uploaded asset ids from POST /api/v1/assets"},
-    "duration": {"type": "integer", "enum": [15, 30, 60]},
-    "voiceId": _str("A voice_id of GET /api/v1/voices", minLength=1, maxLength=200),
-    "aspectRatio": _str(enum=["9:16", "16:9"], default="9:16"),
-    "veoModel": _str("A configured video generator; none is configured by default (400)"),
-    "logoAssetId": _str("An image asset laid over the video and on the end card"),
-    "musicAssetId": _str("An audio asset; default: a bundled track chosen by musicMood"),
-    "companyName": _str("Shown on the CTA end card", maxLength=100),
-    "ctaDesign": _str(enum=["minimal", "bold", "gradient", "split", "glass", "neon", "editorial", "brutalist"]),
-    "gradientColor": _str("Hex colour", pattern=r"^#[0-9A-Fa-f]{6}$"),
-    "voiceStyle": _TEXT200, "musicMood": _TEXT200, "tone": _TEXT200, "emotion": _TEXT200,
-    "editStyle": {"type": "string", "maxLength": 500},
-    "qualityLoopVariants": {"type": "integer", "enum": [1, 2, 3], "default": 2}},
-    ("prompt", "duration", "voiceId"), oneOf=[{"required": ["imageUrls"]}, {"required": ["imageAssetIds"]}]),
-    "examples": {"headphones": {"summary": "seed 003's quick start", "value": {
-        "prompt": "Premium wireless headphones — sleek, modern, lifestyle",
-        "imageAssetIds": ["asset_5b1c0e8f2a9d4c7e1f3a6b2d"], "duration": 15, "voiceId": "af_heart",
-        "aspectRatio": "9:16", "companyName": "SoundWave", "ctaDesign": "bold", "gradientColor": "#FF5500"}}}}}}
+# seed 003's routes (api/ad_routes.py) are generated from their decorators (Structs in api/ad_schemas.py);
+# the version body stays here while GET /api/v1/jobs/{id} (job_routes.py) is in this table
+# (ad_schemas.AdVersion is the same body as a Struct)
 SCHEMAS.update({
-    "SeedError": _obj({"error": _str(), "details": {"type": "object"}, "active": _int(), "max": _int()},
-                      ("error",), description="Seed 003's error body; 400 adds details {fieldErrors, formErrors}"),
-    "AdGenerated": _obj({"projectId": _str(), "versionId": _str(), "totalCredits": _int(), "jobCount": _int()},
-                        ("projectId", "versionId", "totalCredits", "jobCount")),
     "AdVersion": _obj({
         "versionId": _str(), "status": _str(enum=["generating", "completed", "failed"]),
         "progress": _int(minimum=0, maximum=100), "videoUrl": {"type": ["string", "null"]},
@@ -938,68 +831,12 @@ SCHEMAS.update({
                                             "error_message": _str()}, ("id", "job_type", "status"))}},
             ("total", "completed", "failed", "details"))},
         ("versionId", "status", "progress", "videoUrl", "totalCredits", "jobs")),
-    "AdCredits": _obj({"balance": _int(), "tier": _str(), "activeJobs": _int(),
-                       "limits": _obj({"maxConcurrentJobs": _int(), "rateLimitRpm": _int()},
-                                      ("maxConcurrentJobs", "rateLimitRpm"))},
-                      ("balance", "tier", "activeJobs", "limits")),
-    "AdPackages": _obj({"packages": {"type": "array", "items": _obj({
-        "id": _str(), "name": _str(), "credits": _int(), "priceCents": _int(), "priceDisplay": _str(),
-        "popular": {"type": "boolean"}}, ("id", "name", "credits", "priceCents", "priceDisplay", "popular"))}},
-        ("packages",)),
-    "AdProjects": _obj({"projects": {"type": "array", "items": _obj({
-        "projectId": _str(), "name": _str(), "createdAt": _str(format="date-time"),
-        "latestVersion": {"anyOf": [{"type": "null"}, _obj({
-            "versionId": _str(), "status": _str(enum=["generating", "completed", "failed"]),
-            "progress": _int(), "totalCredits": _int()})]}}, ("projectId", "name", "createdAt", "latestVersion"))},
-        "pagination": _obj({"limit": _int(), "offset": _int(), "total": _int(), "hasMore": {"type": "boolean"}})},
-        ("projects", "pagination")),
 })
 SCHEMAS["JobOrStep"] = {"anyOf": [_ref("JobDetail"), _ref("StepDetail"), _ref("AdVersion")],
                         "description": "A job; a step's body when the id is a step id (`job_….2`); seed 003's "
                                        "version body when it is a version id (`ver_…`) of POST /api/v1/generate"}
 AD_ERRORS = ("missing_api_key", "invalid_api_key", "revoked_api_key", "account_suspended", "rate_limit_exceeded",
              "internal_error")
-OPERATIONS.update({
-    ("post", "/api/v1/generate"): Op(
-        "generateAd", "Video ads", "Start a video ad (seed 003)",
-        "Seed 003's pipeline (scene_plan → image_edit → video_generation → voiceover → compositing) as one "
-        "`video-ad` job; the whole credit estimate is held at submit ([credits] table: 10 per image-edit "
-        "variant, 35 per scene clip, 3 voice-over, 2 compositing) and refunded if the version fails. Poll "
-        "`GET /api/v1/jobs/{versionId}`. Errors in seed 003's shape.", "AdGenerated",
-        {"ok": {"projectId": "proj_1a2b3c4d5e6f7a8b9c0d1e2f", "versionId": AD_VERSION, "totalCredits": 170,
-                "jobCount": 5}},
-        errors=("validation_error", "invalid_media", "unsupported_media_type", "scope_denied", "tool_not_allowed",
-                "asset_forbidden",
-                "asset_not_found", "insufficient_api_balance", "key_budget_exceeded",
-                "idempotency_conflict", "limit_exceeded",
-                *AD_ERRORS, "concurrency_limit_exceeded", "tool_unavailable", "shutting_down",
-                "insufficient_storage"),
-        parameters=(_ref("IdempotencyKey", "parameters"),), request_body=AD_GENERATE_BODY,
-        error_schema="SeedError"),
-    ("get", "/api/v1/credits"): Op(
-        "getCredits", "Video ads", "Credit balance, tier and active jobs (seed 003)",
-        "The account's available balance in credits (`[credits] usd_per_credit`), its tier, its queued and "
-        "running jobs, and the tier's limits.", "AdCredits",
-        {"ok": {"balance": 450, "tier": "starter", "activeJobs": 1,
-                "limits": {"maxConcurrentJobs": 3, "rateLimitRpm": 60}}}, errors=AD_ERRORS, error_schema="SeedError"),
-    ("get", "/api/v1/packages"): Op(
-        "listPackages", "Video ads", "Credit packages (seed 003)", "From `[credits] packages`.", "AdPackages",
-        {"ok": {"packages": [{"id": "api-starter", "name": "API Starter", "credits": 500, "priceCents": 3900,
-                              "priceDisplay": "$39", "popular": False}]}}, errors=AD_ERRORS, error_schema="SeedError"),
-    ("get", "/api/v1/projects"): Op(
-        "listProjects", "Video ads", "Projects and their latest version (seed 003)",
-        "Newest first, `limit` 1-100 (default 20) and `offset`.", "AdProjects",
-        {"ok": {"projects": [{"projectId": "proj_1a2b3c4d5e6f7a8b9c0d1e2f", "name": "Premium wireless headphones",
-                              "createdAt": "2026-12-06T15:00:00Z", "latestVersion": {
-                                  "versionId": AD_VERSION, "status": "completed", "progress": 100,
-                                  "totalCredits": 170}}],
-                "pagination": {"limit": 20, "offset": 0, "total": 1, "hasMore": False}}},
-        errors=("validation_error", *AD_ERRORS), error_schema="SeedError",
-        parameters=({"name": "limit", "in": "query", "required": False,
-                     "schema": _int(minimum=1, maximum=100, default=20)},
-                    {"name": "offset", "in": "query", "required": False,
-                     "schema": _int(minimum=0, maximum=10**9, default=0)})),
-})
 TAGS.insert(-2, {"name": "Video ads", "description": "Seed 003: product photos → a narrated video ad with a CTA "
                                                      "end card; credits, packages and projects."})
 
@@ -1082,3 +919,73 @@ RUN_EXAMPLES["instant-ad"] = _envelope({
                "brand": {"name": "Acme Home", "colours": ["#1d6fd8"], "logo_url": ""},
                "platform": "instagram", "size": {"width": 1080, "height": 1080}, "style": "bold",
                "output_format": "image", "variation_count": 2, "writer": "llm", "warnings": []}})
+
+
+# --- seed 002 (Apex Studio): its routes are typed (api/apex_routes.py, api/apex_schemas.py); its tag ---
+TAGS.insert(next(i for i, t in enumerate(TAGS) if t["name"] == "OpenAI-compatible"), {
+    "name": "Apex Studio (seed 002)", "description": "Seed 002's API: `/api/generate/*`, `/api/jobs`, `/api/usage`, "
+    "`/api/keys`, `/api/settings`, in its own shapes (`{data}`, `{error, code}`), credits and per-endpoint-type rate "
+    "limits."})
+
+# --- image-generate, product-photoshoot and dub-video on the NOXUS route (seed 002's image, photoshoot and
+# translate run them) ---
+# the image-generate tool on the NOXUS route (api/openapi.py makes its concrete path from these)
+IG_JOB = "job_2b4d6f8a0c1e3a5c7e9b1d3f"
+IG_URL = f"/api/v1/files/{IG_JOB}/image.png?expires=1779721445&sig=5d1f…"
+RUN_EXAMPLES["image-generate"] = _envelope({
+    **{k: v for k, v in JOB_ROW.items() if k not in ("steps", "jobs", "sub_jobs")},
+    "tool": "image-generate", "job_id": IG_JOB,
+    "billing": {"currency": "USD", "estimated_usd": "0.01", "charged_usd": "0.01", "balance_after_usd": "9.99"},
+    "output": {"filename": "image.png", "mime_type": "image/png", "size_bytes": 912345, "url": IG_URL},
+    "outputs": [{"name": "primary", "filename": "image.png", "mime_type": "image/png", "size_bytes": 912345,
+                 "url": IG_URL}],
+    "result": {"model": "flux-2-pro", "width": 1024, "height": 768, "seed": 7}})
+# the product-photoshoot tool on the NOXUS route: two photos, each as PNG and JPEG, and the cut-out
+PS_JOB = "job_7d1e3f5a9b2c4d6e8f0a1b3c"
+
+
+def _ps_file(name: str, filename: str, mime: str, size: int) -> dict[str, Any]:
+    return {"name": name, "filename": filename, "mime_type": mime, "size_bytes": size,
+            "url": f"/api/v1/files/{PS_JOB}/{filename}?expires=1779721445&sig=8a0c…"}
+
+
+PS_FILES = [_ps_file("primary", "photo-1.png", "image/png", 2_104_331),
+            _ps_file("photo-1-jpeg", "photo-1.jpg", "image/jpeg", 312_870),
+            _ps_file("photo-2", "photo-2.png", "image/png", 2_087_112),
+            _ps_file("photo-2-jpeg", "photo-2.jpg", "image/jpeg", 305_441),
+            _ps_file("cutout", "product-cutout.png", "image/png", 401_220)]
+RUN_EXAMPLES["product-photoshoot"] = _envelope({
+    **{k: v for k, v in JOB_ROW.items() if k not in ("steps", "jobs", "sub_jobs")},
+    "tool": "product-photoshoot", "job_id": PS_JOB,
+    "billing": {"currency": "USD", "estimated_usd": "0.06", "charged_usd": "0.06", "balance_after_usd": "9.94"},
+    "output": {k: v for k, v in PS_FILES[0].items() if k != "name"}, "outputs": PS_FILES,
+    "result": {"width": 1600, "height": 1200, "count": 2, "background": "studio-white", "angle": "45-degree",
+               "lighting": "golden-hour", "seed": 7, "backdrop_source": "drawn", "generator": None,
+               "photos": [{"index": 1, "png": "photo-1.png", "jpeg": "photo-1.jpg",
+                           "look": {"index": 0, "scale": 0.62, "x": 0.47, "light_direction": 170.0, "shadow": 0.45,
+                                    "tone": 0}},
+                          {"index": 2, "png": "photo-2.png", "jpeg": "photo-2.jpg",
+                           "look": {"index": 1, "scale": 0.66, "x": 0.51, "light_direction": 151.3, "shadow": 0.39,
+                                    "tone": 1}}],
+               "mask": {"confidence": 0.982, "coverage": 0.1413, "box": [612, 250, 402, 702]}}})
+
+# the dub-video tool on the NOXUS route (seed 002's translate runs it)
+DUB_JOB = "job_7d1f3b5a9c2e4f6a8b0d2c4e"
+DUB_FILES = [("video", "charla-en.mp4", "video/mp4", 1_284_512), ("srt", "charla-en.srt", "application/x-subrip", 243),
+             ("segments", "charla-en.json", "application/json", 1_433)]
+DUB_OUTPUTS = [{"name": n, "filename": f, "mime_type": m, "size_bytes": size,
+                "url": f"/api/v1/files/{DUB_JOB}/{f}?expires=1779721445&sig=9b3e…"} for n, f, m, size in DUB_FILES]
+RUN_EXAMPLES["dub-video"] = _envelope({
+    **{k: v for k, v in JOB_ROW.items() if k not in ("steps", "jobs", "sub_jobs")},
+    "tool": "dub-video", "job_id": DUB_JOB,
+    "billing": {"currency": "USD", "estimated_usd": "0.0266", "charged_usd": "0.0266", "balance_after_usd": "9.9734",
+                "unit": "minute", "estimated_units": 10.6, "units": 10.6},
+    "output": {k: DUB_OUTPUTS[0][k] for k in ("filename", "mime_type", "size_bytes", "url")},
+    "outputs": DUB_OUTPUTS,
+    "result": {"source_language": "es", "target_language": "en", "voice_id": "af_heart",
+               "translator": "llm:qwen2.5-coder-1.5b-instruct", "lip_sync": False, "duration_seconds": 10.648,
+               "voice_gain": 0.893, "duck_db": -22.0,
+               "segments": [{"id": 0, "start": 0.5, "end": 2.64, "source_text": "Hola, me llamo Ana y vivo en Madrid.",
+                             "translation": "Hello, my name is Ana and I live in Madrid.", "speech_start": 0.5,
+                             "speech_end": 3.05, "speed": 1.0, "tempo": 1.0, "borrowed_seconds": 0.41,
+                             "cut_seconds": 0.0}]}})

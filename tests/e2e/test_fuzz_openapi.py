@@ -51,7 +51,10 @@ ALWAYS_UNAVAILABLE = {"/api/v1/voices/clone", "/v1/chat/completions", "/api/v1/t
                       "/api/voice-agent/calls/outbound",  # no telephony bridge here
                       # dub-video: preserve_original_voice=true is 503 (no cloning model), and no Whisper,
                       # Kokoro or text model is fetched here (tests/e2e/test_dub_video_e2e.py runs them)
-                      "/api/v1/tools/dub-video", "/api/generate/translate"}
+                      "/api/v1/tools/dub-video", "/api/generate/translate",
+                      # seed 002's commercial: spokespersonImage and videoModel are 503 (no video generator), and
+                      # its video-ad engine needs ISNet, not fetched here (tests/e2e/test_instant_ad_e2e.py runs it)
+                      "/api/generate/commercial"}
 HEADERS = {"Max-Processing-Time", "Idempotency-Key", "Prefer", "X-Request-Id"}
 # the admin API (issue 25) is fuzzed with the admin token, the rest with the fuzz API key
 ADMIN_TOKEN = "fuzz-admin-token-0123456789abcdef"
