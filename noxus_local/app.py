@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from litestar import Litestar, Request, Response, route
+from litestar import Litestar, Request, Response, Router, route
 from litestar.exceptions import HTTPException
 from litestar.exceptions import ValidationException as LitestarValidation
 from litestar.handlers import HTTPRouteHandler
@@ -123,7 +123,7 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
     return app
 
 
-def options_handlers(handlers: list[HTTPRouteHandler]) -> list[HTTPRouteHandler]:
+def options_handlers(handlers: list[HTTPRouteHandler | Router]) -> list[HTTPRouteHandler]:
     """One OPTIONS answer per path, listing every method served there.
 
     Litestar 2.25 builds its automatic OPTIONS handler when a path's first
@@ -132,6 +132,8 @@ def options_handlers(handlers: list[HTTPRouteHandler]) -> list[HTTPRouteHandler]
     """
     methods: dict[str, set[str]] = {}
     for handler in handlers:
+        if isinstance(handler, Router):  # a prefix's Router answers its own OPTIONS (api/admin_routes.py)
+            continue
         for path in handler.paths:
             methods.setdefault(path, set()).update(handler.http_methods)
     return [_options(path, ", ".join(sorted(found | {"OPTIONS"}))) for path, found in methods.items()]

@@ -9,8 +9,14 @@ wrong ones in a minute from one address, ``429`` for every attempt from it
 (``admin.lockout``) until the minute has passed. A token in the
 query string (``?token=``, ``?admin_token=``, ``?access_token=``) is ``400``
 before anything else: query strings end up in proxies' and browsers' logs.
-Routes only parse and shape: the work is ``admin.service``'s, which writes the
-audit log.
+
+Why a guard on one Router: every route under the prefix is checked by
+``api.admin_guard.admin_guard`` before its parameters are read (a bad token never
+reaches a body parser), and no handler can forget it; the guard leaves who acted
+(``admin.Actor``) on the request, and ``actor: AdminDep`` hands it to the handlers
+that write the audit log. Routes only parse and shape: the work is ``admin.service``'s.
+Bodies and answers are ``api.admin_schemas``' Structs; Litestar generates the
+OpenAPI operations from them and from ``docs.operation`` on each decorator.
 
 Example::
 
@@ -20,276 +26,391 @@ Example::
 
 from __future__ import annotations
 
-import functools
-import logging
-from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from anyio import to_thread
-from litestar import Request, Response, get, post, put
-from litestar.params import FromPath
+from litestar import Request, Router, get, post, put
+from litestar.di import Provide
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example, OpenAPIFormat, OpenAPIType, Schema
+from litestar.params import PathParameter
 from litestar.response import Stream
 
 from noxus_local.admin import service as admin
+from noxus_local.admin.export import JOB_COLUMNS, MOVEMENT_COLUMNS
 from noxus_local.admin.inputs import choice, moment
-from noxus_local.admin.lockout import Lockout
-from noxus_local.admin.token import admin_enabled, token_matches
-from noxus_local.api.deps import services_of
-from noxus_local.api.envelope import json_response, request_id_of
-from noxus_local.api.inputs import ascii_int, json_object
-from noxus_local.errors import AdminDisabled, InvalidAdminToken, MissingAdminToken, Text, ValidationError
+from noxus_local.admin.usage import DIMENSIONS, GROUP_BY_PATTERN
+from noxus_local.api import admin_examples as ex
+from noxus_local.api.admin_guard import AdminDep, actor_of, admin_guard, options_routes
+from noxus_local.api.admin_schemas import (
+    SECURITY,
+    TAG,
+    UNIX_PATTERN,
+    AccountIn,
+    AdminAccount,
+    AdminAccountBody,
+    AdminAccountList,
+    AdminAuditBody,
+    AdminAuditEntry,
+    AdminCapacity,
+    AdminCapacityView,
+    AdminCredit,
+    AdminCreditBody,
+    AdminJob,
+    AdminJobBody,
+    AdminJobList,
+    AdminKey,
+    AdminKeyBody,
+    AdminKeyCreated,
+    AdminKeyList,
+    AdminModel,
+    AdminModels,
+    AdminOverview,
+    AdminOverviewBody,
+    AdminPagination,
+    AdminUsage,
+    AdminUsageBody,
+    AdminWorkers,
+    AdminWorkersView,
+    BudgetIn,
+    CreditIn,
+    KeyIn,
+    VerifyIn,
+    view,
+)
+from noxus_local.api.bodies import read_struct
+from noxus_local.api.deps import ServicesDep
+from noxus_local.api.docs import envelope, operation, text_param
+from noxus_local.api.inputs import ascii_int
+from noxus_local.api.schemas import ok
 
-log = logging.getLogger("noxus_local.api.admin")
 PREFIX = "/api/v1/admin"
-QUERY_TOKEN_NAMES = frozenset({"token", "admin_token", "access_token", "x-admin-token", "api_key", "key"})
 MAX_OFFSET = 1_000_000_000
-MAX_VERIFY = 20
+# what any admin route may answer before its own work (errors.py gives each code's status)
+AUTH = ("validation_error", "missing_admin_token", "invalid_admin_token", "rate_limit_exceeded", "admin_disabled",
+        "internal_error")
 
 
-def _presented(request: Request[Any, Any, Any]) -> str | None:
-    """The token from ``X-Admin-Token`` or ``Authorization: Bearer``; None when neither is sent."""
-    direct = request.headers.get("x-admin-token")
-    if direct:
-        return direct.strip()
-    scheme, _, value = (request.headers.get("authorization") or "").partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+# --- shared documentation ----------------------------------------------------------------------------------
+def doc(operation_id: str, summary: str, description: str, ok_: tuple[Any, dict[str, Any]],
+        errors: tuple[str, ...] = (), **kw: Any) -> dict[str, Any]:
+    """``docs.operation`` for the admin API: its tag, its security scheme, its auth errors."""
+    return operation(operation_id, TAG, summary, description, ok=ok_, errors=(*AUTH, *errors),
+                     security=SECURITY, **kw)
 
 
-def require_admin(request: Request[Any, Any, Any]) -> admin.Actor:
-    """The guard every admin route calls first; returns who acts, for the audit log."""
-    if any(name.lower() in QUERY_TOKEN_NAMES for name in request.query_params):
-        raise ValidationError(Text("El token va en una cabecera, nunca en la URL.",
-                                   "The token goes in a header, never in the URL."),
-                              details={"reason": "token_in_query_string"})
-    svc = services_of(request)
-    if not admin_enabled(svc.cfg):
-        raise AdminDisabled()
-    presented = _presented(request)
-    if presented is None:
-        raise MissingAdminToken()
-    client = request.client.host if request.client else None
-    lockout: Lockout = request.app.state.setdefault("admin_lockout", Lockout())
-    lockout.check(client)  # 429 after 10 wrong tokens a minute from this address, right or wrong now
-    if not token_matches(svc.cfg, presented):
-        lockout.failed(client)
-        log.warning("admin: wrong token from %s on %s", client, request.url.path)
-        raise InvalidAdminToken()
-    return admin.Actor("admin", "api", client, request_id_of(request))
+AccountId = Annotated[str, PathParameter(description="An account id", examples=[Example(value=ex.ACCOUNT_ID)])]
+KeyId = Annotated[str, PathParameter(description="A key id (`key_...`, from the key list)",
+                                     examples=[Example(value=ex.KEY_ID)])]
+JobId = Annotated[str, PathParameter(description="A job id", examples=[Example(value=ex.ADMIN_JOB)])]
+Limit = Annotated[str | None, text_param("Rows per page, 1-200", type="integer", minimum=1, maximum=200,
+                                         default=50)]
+Offset = Annotated[str | None, text_param("Rows to skip", type="integer", minimum=0, maximum=MAX_OFFSET,
+                                          default=0)]
+TIME_TEXT = "ISO 8601 (a date alone is its UTC midnight) or unix seconds"
+# the forms ``admin.inputs.moment`` reads, published so a generated value is one the server takes
+MOMENT = [Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE_TIME),
+          Schema(type=OpenAPIType.STRING, pattern=UNIX_PATTERN)]
+Since = Annotated[str | None, text_param(f"At or after: {TIME_TEXT}", any_of=MOMENT,
+                                         examples=["2026-12-01T00:00:00Z"])]
+Until = Annotated[str | None, text_param(f"Before: {TIME_TEXT} (default: now)", any_of=MOMENT,
+                                         examples=["1796579341"])]
+AccountQuery = Annotated[str | None, text_param("Only this account", examples=[ex.ACCOUNT_ID])]
 
 
-async def _run(fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
-    """SQLite work off the event loop."""
-    return await to_thread.run_sync(functools.partial(fn, *args, **kw))
+def _page(limit: str | None, offset: str | None) -> tuple[int, int]:
+    return ascii_int(limit, "limit", 50, 1, 200), ascii_int(offset, "offset", 0, 0, MAX_OFFSET)
 
 
-def _page(request: Request[Any, Any, Any], default: int = 50, high: int = 200) -> tuple[int, int]:
-    q = request.query_params
-    return ascii_int(q.get("limit"), "limit", default, 1, high), ascii_int(q.get("offset"), "offset", 0, 0, MAX_OFFSET)
-
-
-def _pagination(limit: int, offset: int, shown: int, total: int) -> dict[str, Any]:
-    return {"limit": limit, "offset": offset, "total": total, "has_more": offset + shown < total}
+def _pagination(limit: int, offset: int, shown: int, total: int) -> AdminPagination:
+    return AdminPagination(limit=limit, offset=offset, total=total, has_more=offset + shown < total)
 
 
 # --- overview, accounts ------------------------------------------------------------------------------------
-@get(f"{PREFIX}/overview")
-async def overview(request: Request[Any, Any, Any]) -> Response[bytes]:
-    require_admin(request)
-    return json_response(request, {"overview": await _run(admin.overview, services_of(request))})
+@get("/overview", sync_to_thread=True, **doc(
+    "adminOverview", "Overview",
+    "Balances (totals per environment), spend today and this month (UTC, from the ledger's charges), jobs per "
+    "status, accounts, capacity: the console's first screen, a few indexed aggregates (≤ 200 ms with 100,000 jobs).",
+    (AdminOverviewBody, {"ok": envelope({"overview": ex.OVERVIEW})})))
+def overview(request: Request[Any, Any, Any], svc: ServicesDep) -> AdminOverviewBody:
+    return AdminOverviewBody(**ok(request), overview=view(admin.overview(svc), AdminOverview))
 
 
-@get(f"{PREFIX}/accounts")
-async def list_accounts(request: Request[Any, Any, Any]) -> Response[bytes]:
-    require_admin(request)
-    return json_response(request, {"accounts": await _run(admin.list_accounts, services_of(request).db)})
+@get("/accounts", sync_to_thread=True, **doc(
+    "adminListAccounts", "List accounts", "Every account with its test and live balances.",
+    (AdminAccountList, {"ok": envelope({"accounts": [ex.ACCOUNT]})})))
+def list_accounts(request: Request[Any, Any, Any], svc: ServicesDep) -> AdminAccountList:
+    return AdminAccountList(**ok(request), accounts=view(admin.list_accounts(svc.db), list[AdminAccount]))
 
 
-@post(f"{PREFIX}/accounts", status_code=201)
-async def create_account(request: Request[Any, Any, Any]) -> Response[bytes]:
-    actor = require_admin(request)
-    svc = services_of(request)
-    body = json_object(await request.body())
-    account = await _run(admin.create_account, svc.db, svc.cfg, actor, body.get("account_id"),
-                         name=body.get("name", ""), tier=body.get("tier", "free"))
-    return json_response(request, {"account": account}, status=201)
+@post("/accounts", status_code=201, **doc(
+    "adminCreateAccount", "Create an account",
+    "An account with empty balances. 409 `already_exists` when the id is taken; an unknown tier is a 400.",
+    (AdminAccountBody, {"created": envelope({"account": ex.ACCOUNT})}), ("already_exists",), status=201,
+    body=(AccountIn, {"account": {"account_id": ex.ACCOUNT_ID, "name": "ACME", "tier": "free"}})))
+async def create_account(request: Request[Any, Any, Any], svc: ServicesDep, actor: AdminDep) -> AdminAccountBody:
+    body = read_struct(await request.body(), AccountIn)
+    account = await to_thread.run_sync(lambda: admin.create_account(svc.db, svc.cfg, actor, body.account_id,
+                                                                    name=body.name, tier=body.tier))
+    return AdminAccountBody(**ok(request), account=view(account, AdminAccount))
 
 
-@get(PREFIX + "/accounts/{account_id:str}")
-async def show_account(request: Request[Any, Any, Any], account_id: FromPath[str]) -> Response[bytes]:
-    require_admin(request)
-    return json_response(request, {"account": await _run(admin.get_account, services_of(request).db, account_id)})
+@get("/accounts/{account_id:str}", sync_to_thread=True, **doc(
+    "adminShowAccount", "Show an account", "One account and its balances.",
+    (AdminAccountBody, {"ok": envelope({"account": ex.ACCOUNT})}), ("not_found",)))
+def show_account(request: Request[Any, Any, Any], svc: ServicesDep, account_id: AccountId) -> AdminAccountBody:
+    return AdminAccountBody(**ok(request), account=view(admin.get_account(svc.db, account_id), AdminAccount))
 
 
-@post(PREFIX + "/accounts/{account_id:str}/credit", status_code=200)
-async def credit_account(request: Request[Any, Any, Any], account_id: FromPath[str]) -> Response[bytes]:
-    actor = require_admin(request)
-    body = json_object(await request.body())
-    done = await _run(admin.credit, services_of(request).db, actor, account_id, body.get("environment", "test"),
-                      body.get("amount_usd"), body.get("note"))
-    return json_response(request, {"credit": done})
+@post("/accounts/{account_id:str}/credit", status_code=200, **doc(
+    "adminCreditAccount", "Credit an account",
+    "Adds `amount_usd` (a decimal string > 0, at most 6 decimals) to one balance: its ledger row and audit entry "
+    "in one transaction. A suspended account may be credited (`suspended: true` in the answer and the audit "
+    "entry): suspension stops spending, not paying.",
+    (AdminCreditBody, {"ok": envelope({"credit": ex.CREDIT})}), ("not_found",),
+    body=(CreditIn, {"credit": {"amount_usd": "25", "environment": "live", "note": "invoice 118"}})))
+async def credit_account(request: Request[Any, Any, Any], svc: ServicesDep, actor: AdminDep,
+                         account_id: AccountId) -> AdminCreditBody:
+    body = read_struct(await request.body(), CreditIn)
+    done = await to_thread.run_sync(lambda: admin.credit(svc.db, actor, account_id, body.environment,
+                                                         body.amount_usd, body.note))
+    return AdminCreditBody(**ok(request), credit=view(done, AdminCredit))
 
 
-@post(PREFIX + "/accounts/{account_id:str}/suspend", status_code=200)
-async def suspend_account(request: Request[Any, Any, Any], account_id: FromPath[str]) -> Response[bytes]:
-    actor = require_admin(request)
-    account = await _run(admin.set_suspended, services_of(request).db, actor, account_id, True)
-    return json_response(request, {"account": account})
+SUSPEND_TEXT = ("Suspended: every call of its keys answers 403 `account_suspended` at once. An account declared in "
+                "the config gets the config's status back at the next start.")
 
 
-@post(PREFIX + "/accounts/{account_id:str}/unsuspend", status_code=200)
-async def unsuspend_account(request: Request[Any, Any, Any], account_id: FromPath[str]) -> Response[bytes]:
-    actor = require_admin(request)
-    account = await _run(admin.set_suspended, services_of(request).db, actor, account_id, False)
-    return json_response(request, {"account": account})
+@post("/accounts/{account_id:str}/suspend", status_code=200, sync_to_thread=True, **doc(
+    "adminSuspendAccount", "Suspend an account", SUSPEND_TEXT,
+    (AdminAccountBody, {"ok": envelope({"account": {**ex.ACCOUNT, "status": "suspended"}})}), ("not_found",)))
+def suspend_account(request: Request[Any, Any, Any], svc: ServicesDep, actor: AdminDep,
+                    account_id: AccountId) -> AdminAccountBody:
+    account = admin.set_suspended(svc.db, actor, account_id, True)
+    return AdminAccountBody(**ok(request), account=view(account, AdminAccount))
+
+
+@post("/accounts/{account_id:str}/unsuspend", status_code=200, sync_to_thread=True, **doc(
+    "adminUnsuspendAccount", "Unsuspend an account", SUSPEND_TEXT,
+    (AdminAccountBody, {"ok": envelope({"account": ex.ACCOUNT})}), ("not_found",)))
+def unsuspend_account(request: Request[Any, Any, Any], svc: ServicesDep, actor: AdminDep,
+                      account_id: AccountId) -> AdminAccountBody:
+    account = admin.set_suspended(svc.db, actor, account_id, False)
+    return AdminAccountBody(**ok(request), account=view(account, AdminAccount))
 
 
 # --- keys --------------------------------------------------------------------------------------------------
-@get(f"{PREFIX}/keys")
-async def list_keys(request: Request[Any, Any, Any]) -> Response[bytes]:
-    require_admin(request)
-    account = request.query_params.get("account_id") or None
-    return json_response(request, {"keys": await _run(admin.list_keys, services_of(request).db, account)})
+@get("/keys", sync_to_thread=True, **doc(
+    "adminListKeys", "List keys",
+    "Every key (revoked too) with its last use, lifetime spend, job count and budget; never the key itself.",
+    (AdminKeyList, {"ok": envelope({"keys": [ex.KEY]})})))
+def list_keys(request: Request[Any, Any, Any], svc: ServicesDep, account_id: AccountQuery = None) -> AdminKeyList:
+    return AdminKeyList(**ok(request), keys=view(admin.list_keys(svc.db, account_id or None), list[AdminKey]))
 
 
-@post(f"{PREFIX}/keys", status_code=201)
-async def create_key(request: Request[Any, Any, Any]) -> Response[bytes]:
+@post("/keys", status_code=201, **doc(
+    "adminCreateKey", "Create a key",
+    "A new API key for an account. `key` is the plain key: shown in this answer only, stored as its hash.",
+    (AdminKeyCreated, {"created": envelope({"key": "noxus_test_" + "AbCd" * 11,
+                                            "api_key": {**ex.KEY, "budget": None, "jobs": 0}})}),
+    ("not_found",), status=201,
+    body=(KeyIn, {"key": {"account_id": ex.ACCOUNT_ID, "name": "ci", "environment": "test"}})))
+async def create_key(request: Request[Any, Any, Any], svc: ServicesDep, actor: AdminDep) -> AdminKeyCreated:
     """201 with ``key`` (the plain key: shown this once, stored only as its hash) and ``api_key`` (its view)."""
-    actor = require_admin(request)
-    body = json_object(await request.body())
-    account = body.get("account_id")
-    if not isinstance(account, str):
-        raise ValidationError.fields({"account_id": [Text("obligatorio", "required")]})
-    plain, key = await _run(admin.create_key, services_of(request).db, actor, account, name=body.get("name", "admin"),
-                            environment=body.get("environment", "test"), tools=body.get("tools"),
-                            expires_at=body.get("expires_at"))
-    return json_response(request, {"key": plain, "api_key": key}, status=201)
+    body = read_struct(await request.body(), KeyIn)
+    plain, key = await to_thread.run_sync(lambda: admin.create_key(
+        svc.db, actor, body.account_id, name=body.name, environment=body.environment, tools=body.tools,
+        expires_at=body.expires_at))
+    return AdminKeyCreated(**ok(request), key=plain, api_key=view(key, AdminKey))
 
 
-@get(PREFIX + "/keys/{key_id:str}")
-async def show_key(request: Request[Any, Any, Any], key_id: FromPath[str]) -> Response[bytes]:
-    require_admin(request)
-    return json_response(request, {"api_key": await _run(admin.get_key, services_of(request).db, key_id)})
+@get("/keys/{key_id:str}", sync_to_thread=True, **doc(
+    "adminShowKey", "Show a key", "One key as the list shows it.",
+    (AdminKeyBody, {"ok": envelope({"api_key": ex.KEY})}), ("not_found",)))
+def show_key(request: Request[Any, Any, Any], svc: ServicesDep, key_id: KeyId) -> AdminKeyBody:
+    return AdminKeyBody(**ok(request), api_key=view(admin.get_key(svc.db, key_id), AdminKey))
 
 
-@post(PREFIX + "/keys/{key_id:str}/revoke", status_code=200)
-async def revoke_key(request: Request[Any, Any, Any], key_id: FromPath[str]) -> Response[bytes]:
-    actor = require_admin(request)
-    return json_response(request, {"api_key": await _run(admin.revoke_key, services_of(request).db, actor, key_id)})
+@post("/keys/{key_id:str}/revoke", status_code=200, sync_to_thread=True, **doc(
+    "adminRevokeKey", "Revoke a key",
+    "Refused at once by the API (within 50 ms). 409 `state_conflict` when already revoked.",
+    (AdminKeyBody, {"ok": envelope({"api_key": {**ex.KEY, "status": "revoked",
+                                                "revoked_at": "2026-12-06T18:10:00.000000Z"}})}),
+    ("not_found", "state_conflict")))
+def revoke_key(request: Request[Any, Any, Any], svc: ServicesDep, actor: AdminDep, key_id: KeyId) -> AdminKeyBody:
+    return AdminKeyBody(**ok(request), api_key=view(admin.revoke_key(svc.db, actor, key_id), AdminKey))
 
 
-@post(PREFIX + "/keys/{key_id:str}/rotate", status_code=200)
-async def rotate_key(request: Request[Any, Any, Any], key_id: FromPath[str]) -> Response[bytes]:
-    actor = require_admin(request)
-    plain, key = await _run(admin.rotate_key, services_of(request).db, actor, key_id)
-    return json_response(request, {"key": plain, "api_key": key, "revoked_key_id": key_id})
+@post("/keys/{key_id:str}/rotate", status_code=200, sync_to_thread=True, **doc(
+    "adminRotateKey", "Rotate a key",
+    "Revokes the key and makes its twin (same account, app, scopes, tools, expiry, budget); `key` is the new plain "
+    "key, shown once.",
+    (AdminKeyCreated, {"ok": envelope({"key": "noxus_test_" + "EfGh" * 11,
+                                       "api_key": {**ex.KEY, "id": ex.NEW_KEY_ID, "jobs": 0, "spent_usd": "0",
+                                                   "last_used_at": None}, "revoked_key_id": ex.KEY_ID})}),
+    ("not_found", "state_conflict")))
+def rotate_key(request: Request[Any, Any, Any], svc: ServicesDep, actor: AdminDep,
+               key_id: KeyId) -> AdminKeyCreated:
+    plain, key = admin.rotate_key(svc.db, actor, key_id)
+    return AdminKeyCreated(**ok(request), key=plain, api_key=view(key, AdminKey), revoked_key_id=key_id)
 
 
-@put(PREFIX + "/keys/{key_id:str}/budget", status_code=200)
-async def set_budget(request: Request[Any, Any, Any], key_id: FromPath[str]) -> Response[bytes]:
-    actor = require_admin(request)
-    body = json_object(await request.body())
-    if "max_spend_usd" not in body:
-        raise ValidationError.fields({"max_spend_usd": [Text("obligatorio (null lo quita)", "required (null clears)")]})
-    key = await _run(admin.set_key_budget, services_of(request).db, actor, key_id,
-                     max_spend_usd=body.get("max_spend_usd"), budget_period=body.get("budget_period", "month"),
-                     soft_limit_usd=body.get("soft_limit_usd"))
-    return json_response(request, {"api_key": key})
+@put("/keys/{key_id:str}/budget", status_code=200, **doc(
+    "adminSetKeyBudget", "Set a key's budget",
+    "A spending cap per `budget_period` (day, week, month, total; UTC calendar windows) and a soft limit, as "
+    "decimal strings ≥ 0 (`null` clears; the soft limit may not exceed the cap). `-1`, `\"abc\"` or a number "
+    "are a 400 naming the field. It is enforced inside the hold, with the balance: a job past the cap is 402 "
+    "`key_budget_exceeded`.",
+    (AdminKeyBody, {"ok": envelope({"api_key": ex.KEY})}), ("not_found",),
+    body=(BudgetIn, {"budget": {"max_spend_usd": "5", "budget_period": "month", "soft_limit_usd": "4"},
+                     "clear": {"max_spend_usd": None}})))
+async def set_budget(request: Request[Any, Any, Any], svc: ServicesDep, actor: AdminDep,
+                     key_id: KeyId) -> AdminKeyBody:
+    body = read_struct(await request.body(), BudgetIn)
+    key = await to_thread.run_sync(lambda: admin.set_key_budget(
+        svc.db, actor, key_id, max_spend_usd=body.max_spend_usd, budget_period=body.budget_period,
+        soft_limit_usd=body.soft_limit_usd))
+    return AdminKeyBody(**ok(request), api_key=view(key, AdminKey))
 
 
 # --- jobs --------------------------------------------------------------------------------------------------
-@get(f"{PREFIX}/jobs")
-async def list_jobs(request: Request[Any, Any, Any]) -> Response[bytes]:
-    require_admin(request)
-    svc = services_of(request)
-    q = request.query_params
-    limit, offset = _page(request)
-    status = q.get("status")
+@get("/jobs", sync_to_thread=True, **doc(
+    "adminListJobs", "List jobs",
+    "Every account's jobs, newest first, filtered by status, tool, account and creation time, paged.",
+    (AdminJobList, {"ok": envelope({"jobs": [ex.JOB_LINE],
+                                    "pagination": {"limit": 50, "offset": 0, "total": 1, "has_more": False}})}),
+    ("tool_not_found",)))
+def list_jobs(request: Request[Any, Any, Any], svc: ServicesDep,
+              status: Annotated[str | None, text_param("Only this status", enum=list(admin.STATUSES))] = None,
+              tool: Annotated[str | None, text_param("Only this tool (slug or alias)", examples=["qr"])] = None,
+              account_id: AccountQuery = None, since: Since = None, limit: Limit = None,
+              offset: Offset = None) -> AdminJobList:
+    rows_per_page, skip = _page(limit, offset)
     if status is not None:
         choice(status, "status", admin.STATUSES)
-    tool = q.get("tool") or None
-    if tool:
-        tool = svc.catalog.resolve(tool).slug  # 404 tool_not_found
-    rows, total = await _run(admin.list_jobs, svc.db, status=status, tool=tool,
-                             account_id=q.get("account_id") or None, since=moment(q.get("since"), "since"),
-                             limit=limit, offset=offset)
-    return json_response(request, {"jobs": rows, "pagination": _pagination(limit, offset, len(rows), total)})
+    slug = svc.catalog.resolve(tool).slug if tool else None  # 404 tool_not_found
+    rows, total = admin.list_jobs(svc.db, status=status, tool=slug, account_id=account_id or None,
+                                  since=moment(since, "since"), limit=rows_per_page, offset=skip)
+    return AdminJobList(**ok(request), jobs=view(rows, list[AdminJob]),
+                        pagination=_pagination(rows_per_page, skip, len(rows), total))
 
 
-@post(PREFIX + "/jobs/{job_id:str}/cancel", status_code=200)
-async def cancel_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[bytes]:
-    actor = require_admin(request)
-    return json_response(request, {"job": await _run(admin.cancel_job, services_of(request), actor, job_id)})
+@post("/jobs/{job_id:str}/cancel", status_code=200, sync_to_thread=True, **doc(
+    "adminCancelJob", "Cancel a job",
+    "Stops a queued or running job (settled now, charged 0). 409 `state_conflict` when it had already ended.",
+    (AdminJobBody, {"ok": envelope({"job": {**ex.JOB_LINE, "status": "cancelled", "charged_usd": "0",
+                                            "error_code": "job_cancelled"}})}),
+    ("job_not_found", "state_conflict")))
+def cancel_job(request: Request[Any, Any, Any], svc: ServicesDep, actor: AdminDep, job_id: JobId) -> AdminJobBody:
+    return AdminJobBody(**ok(request), job=view(admin.cancel_job(svc, actor, job_id), AdminJob))
 
 
 # --- usage -------------------------------------------------------------------------------------------------
-@get(f"{PREFIX}/usage")
-async def usage(request: Request[Any, Any, Any]) -> Response[bytes]:
-    require_admin(request)
-    q = request.query_params
-    env = q.get("environment")
-    if env is not None:
-        choice(env, "environment", ("test", "live"))
-    body = await _run(admin.usage, services_of(request).db, group_by=admin.parse_group_by(q.get("group_by")),
-                      since=moment(q.get("since"), "since"), until=moment(q.get("until"), "until"),
-                      account_id=q.get("account_id") or None, environment=env)
-    return json_response(request, {"usage": body})
+@get("/usage", sync_to_thread=True, **doc(
+    "adminUsage", "Usage",
+    "Jobs, successes, failures and spend grouped by 1 to 3 of account, key, tool, day (UTC), environment, between "
+    "`since` (default 30 days ago) and `until`. Spend is what the ledger charged those jobs.",
+    (AdminUsageBody, {"ok": envelope({"usage": ex.USAGE})})))
+def usage(request: Request[Any, Any, Any], svc: ServicesDep,
+          group_by: Annotated[str | None, text_param("1 to 3, comma-separated: " + ", ".join(DIMENSIONS),
+                                                     pattern=GROUP_BY_PATTERN, default="account",
+                                                     examples=["day,tool"])] = None,
+          since: Since = None, until: Until = None, account_id: AccountQuery = None,
+          environment: Annotated[str | None, text_param("Only this environment", enum=["test", "live"])] = None,
+          ) -> AdminUsageBody:
+    if environment is not None:
+        choice(environment, "environment", ("test", "live"))
+    body = admin.usage(svc.db, group_by=admin.parse_group_by(group_by), since=moment(since, "since"),
+                       until=moment(until, "until"), account_id=account_id or None, environment=environment)
+    return AdminUsageBody(**ok(request), usage=view(body, AdminUsage))
 
 
-@get(f"{PREFIX}/usage.csv")
-async def usage_csv(request: Request[Any, Any, Any]) -> Stream:
+CSV_DOC = doc(
+    "adminUsageCsv", "Usage export (CSV)",
+    "One row per ledger movement (`per=movement`, the default) or per job (`per=job`), streamed in batches (a "
+    "million rows in constant memory), with a header of stable column names, ISO 8601 UTC times and exact decimal "
+    "USD; opens in a spreadsheet as is (a text cell starting with `=`, `+`, `-` or `@` is prefixed with `'`). "
+    f"Movement columns: {', '.join(MOVEMENT_COLUMNS)}. Job columns: {', '.join(JOB_COLUMNS)}.",
+    (str, {}))
+CSV_DOC["responses"][200] = ResponseSpec(  # a text/csv body, not the JSON envelope
+    data_container=str, media_type="text/csv", description="OK: the CSV, as an attachment",
+    generate_examples=False, examples=[Example(id="movements", summary="per movement", value=ex.CSV_EXAMPLE)])
+
+
+@get("/usage.csv", media_type="text/csv", **CSV_DOC)
+async def usage_csv(svc: ServicesDep,
+                    per: Annotated[str | None, text_param("One row per ledger movement or per job",
+                                                          enum=["movement", "job"], default="movement")] = None,
+                    since: Since = None, until: Until = None, account_id: AccountQuery = None) -> Stream:
     """The CSV streamed in batches: a million rows download in constant memory (``admin.export``)."""
-    require_admin(request)
-    q = request.query_params
-    per = choice(q.get("per", "movement"), "per", ("movement", "job"))
-    rows = admin.export_csv(services_of(request).db, per=per, since=moment(q.get("since"), "since"),
-                            until=moment(q.get("until"), "until"), account_id=q.get("account_id") or None)
-    name = f"noxus-usage-{per}.csv"
+    kind = choice("movement" if per is None else per, "per", ("movement", "job"))
+    rows = admin.export_csv(svc.db, per=kind, since=moment(since, "since"), until=moment(until, "until"),
+                            account_id=account_id or None)
+    name = f"noxus-usage-{kind}.csv"
     return Stream((chunk.encode() for chunk in rows), status_code=200, media_type="text/csv",
                   headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
 # --- models, workers, capacity, audit -----------------------------------------------------------------------
-@get(f"{PREFIX}/models")
-async def list_models(request: Request[Any, Any, Any]) -> Response[bytes]:
-    require_admin(request)
-    return json_response(request, {"models": await _run(admin.models, services_of(request).cfg)})
+@get("/models", sync_to_thread=True, **doc(
+    "adminListModels", "Models",
+    "Every model the manifest declares and its state (files present, sizes right; not hashed).",
+    (AdminModels, {"ok": envelope({"models": [ex.MODEL]})})))
+def list_models(request: Request[Any, Any, Any], svc: ServicesDep) -> AdminModels:
+    return AdminModels(**ok(request), models=view(admin.models(svc.cfg), list[AdminModel]))
 
 
-@post(f"{PREFIX}/models/verify", status_code=200)
-async def verify_models(request: Request[Any, Any, Any]) -> Response[bytes]:
+@post("/models/verify", status_code=200, **doc(
+    "adminVerifyModels", "Verify models",
+    "Hashes the named models' files against the manifest (1 to 20 ids); an unknown id is a 404.",
+    (AdminModels, {"ok": envelope({"models": [ex.MODEL]})}), ("not_found",),
+    body=(VerifyIn, {"verify": {"ids": ["silero-vad"]}})))
+async def verify_models(request: Request[Any, Any, Any], svc: ServicesDep, actor: AdminDep) -> AdminModels:
     """Hashes the named models' files (1 to 20 ids: hashing every model can take minutes)."""
-    actor = require_admin(request)
-    svc = services_of(request)
-    ids = json_object(await request.body()).get("ids")
-    if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_VERIFY or not all(isinstance(i, str) for i in ids):
-        raise ValidationError.fields({"ids": [Text(f"una lista de 1 a {MAX_VERIFY} ids de modelo",
-                                                   f"a list of 1 to {MAX_VERIFY} model ids")]})
-    return json_response(request, {"models": await _run(admin.verify_models, svc.cfg, actor, svc.db, ids)})
+    body = read_struct(await request.body(), VerifyIn)
+    checked = await to_thread.run_sync(admin.verify_models, svc.cfg, actor, svc.db, body.ids)
+    return AdminModels(**ok(request), models=view(checked, list[AdminModel]))
 
 
-@get(f"{PREFIX}/workers")
-async def workers(request: Request[Any, Any, Any]) -> Response[bytes]:
-    require_admin(request)
-    return json_response(request, {"workers": await _run(admin.workers, services_of(request))})
+@get("/workers", sync_to_thread=True, **doc(
+    "adminWorkers", "Workers",
+    "This node's queue workers and compute slots, the processes running jobs now with their last heartbeat and, "
+    "in multi-host mode, every remote worker.", (AdminWorkers, {"ok": envelope({"workers": ex.WORKERS})})))
+def workers(request: Request[Any, Any, Any], svc: ServicesDep) -> AdminWorkers:
+    return AdminWorkers(**ok(request), workers=view(admin.workers(svc), AdminWorkersView))
 
 
-@get(f"{PREFIX}/capacity")
-async def capacity(request: Request[Any, Any, Any]) -> Response[bytes]:
-    require_admin(request)
-    return json_response(request, {"capacity": await _run(admin.capacity, services_of(request))})
+@get("/capacity", sync_to_thread=True, **doc(
+    "adminCapacity", "Capacity",
+    "What `GET /api/v1/status/capacity` answers: per resource, busy plus queued over slots.",
+    (AdminCapacity, {"ok": envelope({"capacity": ex.CAPACITY})})))
+def capacity(request: Request[Any, Any, Any], svc: ServicesDep) -> AdminCapacity:
+    return AdminCapacity(**ok(request), capacity=view(admin.capacity(svc), AdminCapacityView))
 
 
-@get(f"{PREFIX}/audit")
-async def audit(request: Request[Any, Any, Any]) -> Response[bytes]:
-    require_admin(request)
-    q = request.query_params
-    limit, offset = _page(request)
-    rows, total = await _run(admin.list_entries, services_of(request).db, action=q.get("action") or None,
-                             target=q.get("target") or None, since=moment(q.get("since"), "since"),
-                             limit=limit, offset=offset)
-    return json_response(request, {"entries": rows, "pagination": _pagination(limit, offset, len(rows), total)})
+@get("/audit", sync_to_thread=True, **doc(
+    "adminAudit", "Audit log",
+    "Every admin action (who, through what, from where, when, on what, with what), newest first. `action` is "
+    "exact (`account.credit`) or a prefix ending in `.` (`key.`).",
+    (AdminAuditBody, {"ok": envelope({"entries": [ex.AUDIT_ENTRY],
+                                      "pagination": {"limit": 50, "offset": 0, "total": 1, "has_more": False}})})))
+def audit(request: Request[Any, Any, Any], svc: ServicesDep,
+          action: Annotated[str | None, text_param("Exact, or a prefix ending in `.`",
+                                                   examples=["account.credit"])] = None,
+          target: Annotated[str | None, text_param("The account, key or job acted on")] = None,
+          since: Since = None, limit: Limit = None, offset: Offset = None) -> AdminAuditBody:
+    rows_per_page, skip = _page(limit, offset)
+    rows, total = admin.list_entries(svc.db, action=action or None, target=target or None,
+                                     since=moment(since, "since"), limit=rows_per_page, offset=skip)
+    return AdminAuditBody(**ok(request), entries=view(rows, list[AdminAuditEntry]),
+                          pagination=_pagination(rows_per_page, skip, len(rows), total))
 
 
-HANDLERS = [overview, list_accounts, create_account, show_account, credit_account, suspend_account,
-            unsuspend_account, list_keys, create_key, show_key, revoke_key, rotate_key, set_budget, list_jobs,
-            cancel_job, usage, usage_csv, list_models, verify_models, workers, capacity, audit]
+ROUTES = [overview, list_accounts, create_account, show_account, credit_account, suspend_account,
+          unsuspend_account, list_keys, create_key, show_key, revoke_key, rotate_key, set_budget, list_jobs,
+          cancel_job, usage, usage_csv, list_models, verify_models, workers, capacity, audit]
+router = Router(path=PREFIX, route_handlers=[*options_routes(ROUTES), *ROUTES], guards=[admin_guard],
+                dependencies={"actor": Provide(actor_of, sync_to_thread=False)},
+                signature_namespace={"Actor": admin.Actor})
+HANDLERS = [router]
+"""What ``app.create_app`` registers: the one Router, its guard and its ``actor`` dependency."""

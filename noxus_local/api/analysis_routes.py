@@ -21,19 +21,21 @@ Example::
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from anyio import to_thread
 from litestar import Request, Response, get, post
-from litestar.params import FromPath
+from litestar.openapi.spec import Example
+from litestar.params import PathParameter
 
 from noxus_local.accounts.keys import Principal
 from noxus_local.analysis.batch import failed_item, plan_item
 from noxus_local.analysis.features import check_features
-from noxus_local.api.auth import require_principal
-from noxus_local.api.deps import ServicesDep, services_of
+from noxus_local.api.analysis_schemas import AnalysisAccepted, AnalysisImages, AnalysisImagesIn
+from noxus_local.api.deps import PrincipalDep, ServicesDep
+from noxus_local.api.docs import AUTH_ERRORS, envelope, operation
 from noxus_local.api.envelope import encode, json_response, raw_response, request_id_of
 from noxus_local.api.input_refs import _from_asset, _from_url
 from noxus_local.api.inputs import ParsedInput, _decode_base64, check_values, json_object
@@ -48,10 +50,34 @@ from noxus_local.tools.base import InputFile, Limits
 
 MAX_ID = 100
 SOURCES = ("data_base64", "asset_id", "url")
+TAG = "Analysis"
+# a valid 1x1 PNG: the example runs as it is in "Try it out"
+PNG_1X1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+EXAMPLE_JOB = "job_7c1e9a4b2d6f8e0a3c5b7d9f"
+# what a submit may answer besides the key's errors (the submit path: scope, limits, hold, idempotency)
+SUBMIT_ERRORS = ("validation_error", "scope_denied", "tool_not_allowed", "insufficient_api_balance",
+                 "idempotency_conflict", "limit_exceeded", *AUTH_ERRORS, "concurrency_limit_exceeded",
+                 "shutting_down", "insufficient_storage")
+READ_ERRORS = ("job_not_found", *AUTH_ERRORS)
 
 
-@post("/api/v1/analysis/images", status_code=202)
+JOB_ID = Annotated[str, PathParameter(description="The `job_id` of the 202", examples=[Example(value=EXAMPLE_JOB)])]
+
+
+@post("/api/v1/analysis/images", status_code=202, **operation(
+    "submitImageAnalysis", TAG, "Submit a batch of images for analysis",
+    "Seed 001: `images` of `{id?, data_base64 | asset_id | url, features?}`, optional `features` and `webhook`. "
+    "Answers 202 with `Location`. Each item is analysed on its own: a bad item (not base64, not an image, over "
+    "the pixel limit, an unknown feature of its own) fails alone with its error and the batch still finishes. "
+    "Priced per image; only items that succeed are charged. `Max-Processing-Time` stops the whole batch "
+    "(charged 0). The webhook posts the GET body (`{job_id, status, items}`) plus `event`.",
+    ok=(AnalysisAccepted, {"accepted": envelope({"job_id": EXAMPLE_JOB, "status": "queued",
+                                                 "location": f"/api/v1/analysis/images/{EXAMPLE_JOB}"})}),
+    status=202, headers=("IdempotencyKey", "MaxProcessingTime"), errors=SUBMIT_ERRORS,
+    body=(AnalysisImagesIn, {"two images": {"images": [{"id": "a", "data_base64": PNG_1X1}],
+                                            "features": ["metadata", "hash"]}})))
 async def submit_images(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[bytes]:
+    """The batch as one job through ``submit`` (which authenticates); 202 as raw bytes, kept for replays."""
 
     async def read(_limits: Limits, workdir: Path) -> ParsedInput:
         principal = request.scope["state"]["principal"]  # type: ignore[index]  # submit authenticated first
@@ -62,14 +88,20 @@ async def submit_images(request: Request[Any, Any, Any], svc: ServicesDep) -> Re
         parsed.fields["webhook"] = body.get("webhook")
         return parsed
 
-    # its webhook body is this route's GET body (seed 001)
-    done = await submit(request, BATCH_TOOL, read, route="/api/v1/analysis/images",
-                        internal=lambda job: {SEED_ROUTE_KEY: "images"})
+    return await submit_seed_job(request, svc, BATCH_TOOL, read, "/api/v1/analysis/images", "images")
+
+
+async def submit_seed_job(request: Request[Any, Any, Any], svc: Services, tool: str,
+                          read: Callable[[Limits, Path], Awaitable[ParsedInput]], route: str,
+                          seed_route: str) -> Response[bytes]:
+    """A seed 001 job through the one submit path (auth, limits, plan, hold, idempotency), queued, answered
+    202 + ``Location`` (or an Idempotency-Key's stored answer, replayed). Its webhook body is the route's GET
+    body (``SEED_ROUTE_KEY``)."""
+    done = await submit(request, tool, read, route=route, internal=lambda job: {SEED_ROUTE_KEY: seed_route})
     if done.replay is not None:
         return replayed(svc, done.job.id, done.replay)
     svc.dispatcher.enqueue(done.job.id)
-    return await accepted(request, svc, done.principal, done.job.id, done.options,
-                          f"/api/v1/analysis/images/{done.job.id}")
+    return await accepted(request, svc, done.principal, done.job.id, done.options, f"{route}/{done.job.id}")
 
 
 async def accepted(request: Request[Any, Any, Any], svc: Services, principal: Principal, job_id: str,
@@ -84,20 +116,30 @@ async def accepted(request: Request[Any, Any, Any], svc: Services, principal: Pr
     return raw_response(raw, 202, headers)
 
 
-async def seed_view(request: Request[Any, Any, Any], job_id: str, tool: str,
+async def seed_view(request: Request[Any, Any, Any], svc: Services, principal: Principal, job_id: str, tool: str,
                     view: Callable[[Services, Any, str], dict[str, Any]]) -> Response[bytes]:
-    """One of the account's ``tool`` jobs in seed 001's shape; another tool's job is a 404 here."""
-    principal = await require_principal(request)
-    svc = services_of(request)
+    """One of the account's ``tool`` jobs in seed 001's shape; another tool's job is a 404 here.
+
+    Raw bytes: the same dict is the webhook's body (``jobs.analysis_view``), so it is encoded once, as is."""
     row = await to_thread.run_sync(jobs.get, svc.db, job_id, principal.account_id, principal.environment)
     if row["tool"] != tool:
         raise JobNotFound()
     return json_response(request, await to_thread.run_sync(view, svc, row, svc.locale))
 
 
-@get("/api/v1/analysis/images/{job_id:str}")
-async def show_images(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[bytes]:
-    return await seed_view(request, job_id, BATCH_TOOL, batch_view)
+@get("/api/v1/analysis/images/{job_id:str}", **operation(
+    "getImageAnalysis", TAG, "Get an image batch's results",
+    "Seed 001's words: `queued`, `processing`, `finished`, `failed`, for the batch and each item, with each "
+    "item's `result` or `error` as soon as it is done. Another tool's job is 404 `job_not_found`.",
+    ok=(AnalysisImages, {"finished": envelope({"job_id": EXAMPLE_JOB, "status": "finished", "items": [
+        {"id": "a", "status": "finished", "result": {"hash": {"phash": "8f871c43078f8f71",
+                                                              "algorithm": "dct-32x32-8x8", "bits": 64}}},
+        {"id": "b", "status": "failed", "error": {"code": "invalid_media", "message": "No se pudo leer la imagen."}}],
+        "billing": {"currency": "USD", "estimated_usd": "0.002", "charged_usd": "0.001"}})}),
+    errors=READ_ERRORS))
+async def show_images(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep,
+                      job_id: JOB_ID) -> Response[bytes]:
+    return await seed_view(request, svc, principal, job_id, BATCH_TOOL, batch_view)
 
 
 def _body(raw: bytes) -> dict[str, Any]:

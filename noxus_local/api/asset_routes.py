@@ -21,17 +21,17 @@ from typing import Annotated, Any, BinaryIO
 
 import msgspec
 from anyio import to_thread
-from litestar import Request, Response, delete, get, post
+from litestar import Request, delete, get, post
 from litestar.datastructures import UploadFile
 from litestar.openapi.spec import Example
-from litestar.params import FromPath, PathParameter
+from litestar.params import PathParameter
 from litestar.response import File
+from msgspec import Meta
 
 from noxus_local.accounts.keys import Principal
 from noxus_local.api.auth import require_scope
 from noxus_local.api.deps import PrincipalDep, ServicesDep
-from noxus_local.api.docs import AUTH_ERRORS, envelope, operation, text_param
-from noxus_local.api.envelope import json_response
+from noxus_local.api.docs import AUTH_ERRORS, Binary, envelope, operation, text_param
 from noxus_local.api.schemas import Asset, AssetDeleted, AssetDetail, AssetList, Pagination, ok
 from noxus_local.assets import store as assets
 from noxus_local.errors import NotFound, Text, UnsupportedMediaType, ValidationError, one_of
@@ -52,10 +52,36 @@ _SIG = re.compile(r"[0-9a-f]{64}")
 # an SVG opened from our origin must not run anything, even if a check were ever missed
 CONTENT_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
                    "X-Content-Type-Options": "nosniff"}
+# the upload is a multipart form (a file part is not one JSON Struct): its schema as published
+UPLOAD_FORM = {"type": "object", "required": ["file"], "properties": {
+    "file": {"type": "string", "format": "binary",
+             "description": "PNG, JPEG, WebP, SVG (10 MB); MP3, WAV, OGG, AAC, M4A (15 MB); MP4, MOV, WebM, MKV, "
+                            "AVI (the tier's upload limit). The kind is read from the bytes"},
+    "category": {"type": "string", "enum": list(assets.CATEGORIES),
+                 "description": "Inferred from the content when absent; must suit it"}}}
+SIGNED = "Signed URL: unix seconds (ASCII digits)"
 
 
-@post("/api/v1/assets", status_code=201)
-async def upload_asset(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> Response[bytes]:
+class AssetCreated(AssetDetail, kw_only=True):
+    """A new upload, or the account's same bytes uploaded before (``deduplicated``: no second copy)."""
+
+    deduplicated: Annotated[bool, Meta(description="true: the account already had these bytes; this is that asset")]
+
+
+@post("/api/v1/assets", status_code=201, **operation(
+    "uploadAsset", "Assets", "Upload an asset",
+    "Multipart `file` plus optional `category`. What the file is comes from its bytes (the name and the part's "
+    "content type are ignored); SVGs with scripts, event handlers or external references are refused. The same "
+    "bytes uploaded again by the account return the same asset (`deduplicated: true`, no second copy). Uses the "
+    "tier's storage quota, shared with the account's kept job outputs (413 `storage_quota`). Needs the "
+    "`tools:run` scope.",
+    ok=(AssetCreated, {"created": envelope({**EXAMPLE, "deduplicated": False})}), status=201,
+    bodies={"multipart/form-data": (UPLOAD_FORM, {"product image": {"file": "(binary: product.png)",
+                                                                    "category": "product_image"}})},
+    errors=("validation_error", "invalid_media", "scope_denied", "limit_exceeded", "unsupported_media_type",
+            *AUTH_ERRORS, "insufficient_storage")))
+async def upload_asset(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> AssetCreated:
+    """Streams the part to disk under its kind's limit (a thread), then stores it once per account."""
     require_scope(principal, "tools:run")
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "multipart/form-data":
         raise UnsupportedMediaType(details={"accepted": ["multipart/form-data"]})
@@ -70,8 +96,7 @@ async def upload_asset(request: Request[Any, Any, Any], svc: ServicesDep, princi
             row, created = await to_thread.run_sync(_store, svc, principal, upload.file, upload.filename, category)
     finally:
         await upload.close()
-    return json_response(request, {**msgspec.structs.asdict(_view(request, svc, row)), "deduplicated": not created},
-                         status=201)
+    return AssetCreated(**ok(request), **msgspec.structs.asdict(_view(request, svc, row)), deduplicated=not created)
 
 
 @get("/api/v1/assets", **operation(
@@ -121,10 +146,16 @@ def delete_asset(request: Request[Any, Any, Any], svc: ServicesDep, principal: P
     return AssetDeleted(**ok(request), deleted=True, assetId=asset_id)
 
 
-@get("/api/v1/assets/{asset_id:str}/content")
-async def asset_content(request: Request[Any, Any, Any], svc: ServicesDep, asset_id: FromPath[str]) -> File:
+@get("/api/v1/assets/{asset_id:str}/content", **operation(
+    "getAssetContent", "Assets", "Download an asset (publicUrl)",
+    "The asset's `publicUrl`: signed and expiring, no key. 404 once expired or deleted, or when the signature "
+    "is malformed or wrong.", ok=(Binary, {}), ok_media="*/*", auth=False, errors=("not_found", "internal_error")))
+async def asset_content(svc: ServicesDep, asset_id: ASSET_ID,
+                        expires: Annotated[str | None, text_param(SIGNED, True, pattern="^[0-9]{1,12}$")] = None,
+                        sig: Annotated[str | None, text_param("HMAC-SHA256 signature", True,
+                                                              pattern="^[0-9a-f]{64}$")] = None) -> File:
     """The publicUrl: no key, the signature is the permission (strict ASCII, never a 500)."""
-    expires, sig = request.query_params.get("expires", ""), request.query_params.get("sig", "")
+    expires, sig = expires or "", sig or ""
     if not (assets.ASSET_ID.fullmatch(asset_id) and _DIGITS.fullmatch(expires) and _SIG.fullmatch(sig)
             and svc.files.verify_asset(asset_id, int(expires), sig)):
         raise NotFound(details={"reason": "invalid_or_expired_signature"})

@@ -21,17 +21,23 @@ by ``api.openapi`` from ``BODIES``), and the handler reads the request into the 
 Struct with ``api.bodies.read_struct``. ``body_schema`` takes a hand-written schema
 instead, for bodies that are not one Struct (multipart uploads). ``headers`` adds the
 shared header parameters by name (``"IdempotencyKey"``, ``components/parameters``).
+
+A body that comes in several media types (a JSON object or a multipart form, or a raw
+upload) names each: ``bodies={"application/json": (VideoJson, {...}), "multipart/form-data":
+({hand schema}, {...}), "video/*": (BINARY_SCHEMA, {})}``. A success that is a file, not
+JSON, names its media type: ``ok=(Binary, {}), ok_media="audio/mpeg"``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example, OpenAPIMediaType, Operation, Reference, RequestBody, Schema
-from litestar.params import ParameterKwarg, QueryParameter
+from litestar.openapi.spec.enums import OpenAPIFormat
+from litestar.params import KwargDefinition, ParameterKwarg, QueryParameter
 
 from noxus_local.api.envelope import MESSAGES, error_body
 from noxus_local.api.schemas import Error
@@ -43,6 +49,10 @@ API_KEY = "apiKeyAuth"
 AUTH_ERRORS = ("missing_api_key", "invalid_api_key", "revoked_api_key", "account_suspended",
                "rate_limit_exceeded", "internal_error")
 REF = "#/components/schemas/{name}"
+BINARY_SCHEMA: dict[str, Any] = {"type": "string", "format": "binary"}
+"""A raw upload's body schema (``bodies={"video/*": (BINARY_SCHEMA, {})}``)."""
+Binary = Annotated[str, KwargDefinition(format=OpenAPIFormat.BINARY)]
+"""A file answered as it is (``ok=(Binary, {}), ok_media="image/png"``): ``{type: string, format: binary}``."""
 BODIES: list[type] = []
 """The request-body Structs the routes declare; ``api.openapi`` publishes their msgspec schemas as components."""
 
@@ -59,29 +69,55 @@ def operation(operation_id: str, tag: str, summary: str, description: str, *,
               body_schema: dict[str, Any] | None = None, headers: tuple[str, ...] = (),
               more: dict[int, tuple[Any, dict[str, Any]]] | None = None,
               error_model: Any = Error, error_examples: dict[str, Any] | None = None,
-              security: str = API_KEY) -> dict[str, Any]:
+              security: str = API_KEY, ok_media: str = "application/json",
+              bodies: dict[str, tuple[Any, dict[str, Any]]] | None = None) -> dict[str, Any]:
     """The decorator's documentation keywords. ``ok``: (the success Struct, named example bodies).
 
     ``body``: (the request Struct, named example bodies); ``more``: other success statuses
     (e.g. ``{202: (JobAccepted, {...})}``); ``error_model``/``error_examples``: a route that answers
     errors in another shape (OpenAI's, a seed's) names its Struct and one example body per code.
+    ``ok_media``: the success's media type (a file route: ``ok=(Binary, {})``); ``bodies``: one request
+    body in several media types, each (a Struct or a hand schema, named examples).
     """
     model, examples = ok
-    responses: dict[int, ResponseSpec] = {status: _response(model, status, examples)}
+    responses: dict[int, ResponseSpec] = {status: _response(model, status, examples, ok_media)}
     for other, (other_model, other_examples) in (more or {}).items():
         responses[other] = _response(other_model, other, other_examples)
     responses.update(error_responses(errors, error_model, error_examples))
     out = {"operation_id": operation_id, "tags": [tag], "summary": summary, "description": description,
            "security": [{security: []}] if auth else [], "responses": responses}
     request_body = _request_body(body, body_media, body_schema)
+    if bodies:
+        request_body = _request_bodies(bodies)
     if request_body is not None or headers:
         out["operation_class"] = _documented(request_body, headers)
     return out
 
 
-def _response(model: Any, status: int, examples: dict[str, Any]) -> ResponseSpec:
+def _response(model: Any, status: int, examples: dict[str, Any], media: str = "application/json") -> ResponseSpec:
     return ResponseSpec(data_container=model, description=HTTPStatus(status).phrase, generate_examples=False,
+                        media_type=media,
                         examples=[Example(id=name, summary=name, value=value) for name, value in examples.items()])
+
+
+def _request_bodies(bodies: dict[str, tuple[Any, dict[str, Any]]]) -> RequestBody:
+    """One body, several media types: a Struct is published as its generated schema, a dict as written
+    (``{"all_of": [VideoJson], "any_of": [{"required": ["url"]}, ...]}``: a Struct plus what msgspec cannot
+    say about it)."""
+    content = {}
+    for media, (model, named) in bodies.items():
+        if isinstance(model, dict):  # a hand schema; a Struct in its ``all_of`` is published and referred to
+            if "all_of" in model:
+                model = {**model, "all_of": [_struct_ref(m) if isinstance(m, type) else m for m in model["all_of"]]}
+            media_type = OpenAPIMediaType(schema=Schema(**model))
+            if named:
+                media_type.examples = {name: Example(summary=name, value=value) for name, value in named.items()}
+        else:
+            found = _request_body((model, named), media, None)
+            assert found is not None
+            media_type = found.content[media]
+        content[media] = media_type
+    return RequestBody(required=True, content=content)
 
 
 def _request_body(body: tuple[type, dict[str, Any]] | None, media: str,
@@ -98,6 +134,12 @@ def _request_body(body: tuple[type, dict[str, Any]] | None, media: str,
     else:
         ref = Schema(**schema) if schema else Schema()
     return RequestBody(required=True, content={media: OpenAPIMediaType(schema=ref, examples=examples or None)})
+
+
+def _struct_ref(model: type) -> Reference:
+    if model not in BODIES:
+        BODIES.append(model)
+    return Reference(ref=REF.format(name=model.__name__))
 
 
 def _documented(request_body: RequestBody | None, headers: tuple[str, ...]) -> type[Operation]:
@@ -138,7 +180,8 @@ def text_param(description: str, required: bool = False, **schema: Any) -> Param
     """A query parameter the handler reads as text with our strict readers (``inputs.ascii_int``: ASCII
     digits, bounds, a named 400), documented as what it is: ``text_param("1-100", type="integer",
     minimum=1, maximum=100)`` on ``limit: Annotated[str | None, ...] = None``. Litestar's own coercion
-    would accept what the contract refuses (``"²"``, ``"+5"``) and answer in its own words. ``required=True``
-    only documents it: the handler still gets ``None`` for a missing one and refuses it in the contract's words."""
+    would accept what the contract refuses (``"²"``, ``"+5"``) and answer in its own words.
+    ``required=True`` only documents the parameter as required (a signed URL's ``expires``/``sig``): the
+    handler still receives ``None`` when it is absent and answers in the route's own words (a 404)."""
     return QueryParameter(description=description or None, required=required,
                           schema_extra={"one_of": None, "type": "string", **schema})

@@ -24,11 +24,12 @@ from typing import Annotated, Any, get_args
 
 from anyio import to_thread
 from litestar import Request, get
-from litestar.params import FromPath
+from litestar.openapi.spec import Example
+from litestar.params import PathParameter
 from litestar.response import File
 
 from noxus_local.api.deps import ServicesDep, authenticated, services_of
-from noxus_local.api.docs import AUTH_ERRORS, envelope, operation, text_param
+from noxus_local.api.docs import AUTH_ERRORS, Binary, envelope, operation, text_param
 from noxus_local.api.file_routes import _signature
 from noxus_local.api.schemas import Mood, MusicList, MusicTrack, ok
 from noxus_local.compose.music import MODEL_ID, MusicLibrary, Track
@@ -46,6 +47,10 @@ EXAMPLE = {"id": "calm_acoustic_1", "mood": "calm", "duration": 32.31, "title": 
            "credit": "immich-memories-music 0.1.0: generated with ACE-Step 1.5, no third-party material; "
                      "no attribution required",
            "preview_url": "/api/v1/music/calm_acoustic_1/preview?expires=1779721445&sig=9a41…"}
+# documented as the pattern it must match; read as text, so a mismatch is the route's 404, not a 400
+TRACK = Annotated[str, PathParameter(description="A track `id` of the list",
+                                     schema_extra={"pattern": TRACK_ID.pattern.join("^$")},
+                                     examples=[Example(value="calm_acoustic_1")])]
 CREDIT = "immich-memories-music 0.1.0: generated with ACE-Step 1.5, no third-party material; no attribution required"
 
 
@@ -67,11 +72,20 @@ async def list_music(request: Request[Any, Any, Any], svc: ServicesDep,
     return MusicList(**ok(request), moods=list(library.moods()), tracks=views)  # type: ignore[arg-type]
 
 
-@get("/api/v1/music/{track_id:str}/preview")
-async def music_preview(request: Request[Any, Any, Any], svc: ServicesDep, track_id: FromPath[str]) -> File:
-    """The track itself (Opus), by its signed URL: no key, the signature is the permission."""
-    expires, sig = _signature(request)
-    if not TRACK_ID.fullmatch(track_id) or not svc.files.verify(PREVIEW_SIGNER, track_id, expires, sig):
+@get("/api/v1/music/{track_id:str}/preview", **operation(
+    "getMusicPreview", "Music", "A track's audio (preview_url)",
+    "Signed and expiring, no key: the Opus file itself, to play before choosing. A malformed `expires` or "
+    "`sig` is 400 naming it; a wrong or expired one, or an unknown track, 404.", ok=(Binary, {}),
+    ok_media=MIME, auth=False, errors=("not_found", "validation_error", "tool_unavailable", "internal_error")))
+async def music_preview(request: Request[Any, Any, Any], svc: ServicesDep, track_id: TRACK,
+                        expires: Annotated[str | None, text_param(
+                            "Signed URL: unix seconds (ASCII digits)", True, pattern="^[0-9]{1,11}$")] = None,
+                        sig: Annotated[str | None, text_param(
+                            "HMAC-SHA256 signature", True, pattern="^[0-9a-f]{64}$")] = None) -> File:
+    """The track itself (Opus), by its signed URL: no key, the signature is the permission
+    (``expires``/``sig`` read strictly by ``file_routes._signature``)."""
+    expires_at, signature = _signature(request)
+    if not TRACK_ID.fullmatch(track_id) or not svc.files.verify(PREVIEW_SIGNER, track_id, expires_at, signature):
         raise NotFound(details={"reason": "invalid_or_expired_signature"})
     track = next((t for t in library_of(request).tracks if t.id == track_id), None)
     if track is None or not track.path.is_file():

@@ -48,7 +48,7 @@ from litestar.openapi.plugins import (
 from litestar.static_files import create_static_files_router
 
 from noxus_local.api import (
-    admin_spec,  # noqa: F401 - adds the admin API's routes to the table
+    admin_schemas,  # noqa: F401 - adds the admin API's tag and security scheme
     docs,
     tool_routes,
 )

@@ -18,14 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from noxus_local.api.analysis_schemas import VIDEO_RESULT_EXAMPLE
 from noxus_local.api.envelope import MESSAGES
 from noxus_local.api.job_examples import JOB, JOB_ROW, RUN_EXAMPLES
 from noxus_local.api.job_examples import step_example as _step_example
 from noxus_local.api.job_examples import sub_jobs_example as _sub_jobs_example
 from noxus_local.errors import Text
 from noxus_local.media.images import INVALID_IMAGE
-from noxus_local.speech.voice_catalog import VOICES
-from noxus_local.voices.custom import NAME_PATTERN as CUSTOM_VOICE_NAME
 
 RID = "req_3040b4d0dfd7ab7fb0ccc169"
 # a valid 1x1 PNG: the base64 examples run as they are in "Try it out"
@@ -137,9 +136,6 @@ SCHEMAS: dict[str, Any] = {
         "max": _int("429 concurrency_limit_exceeded only"),
         "job_id": _str("When the error ended a job that was created"),
     }, ("success", "error", "error_code", "request_id", "billing")),
-    "AssetCreated": {"allOf": [_ref("Asset"), _ok({"deduplicated": {
-        "type": "boolean", "description": "true: the account already had these bytes; this is that asset"}},
-        ("deduplicated",))]},
 }
 
 HEADERS = {
@@ -245,45 +241,7 @@ JOB_ID_PARAM = {"name": "job_id", "in": "path", "required": True, "description":
 OPERATIONS: dict[tuple[str, str], Op] = {}
 
 
-ASSET = {"assetId": "asset_5b1c0e8f2a9d4c7e1f3a6b2d", "type": "image", "category": "product_image",
-         "mime_type": "image/png", "size_bytes": 48213, "filename": "product.png",
-         "sha256": "9f2c4e0b7a1d3c5e8f6a2b4d0c9e7f1a3b5d7c9e1f0a2b4c6d8e0f1a3b5c7d9e",
-         "created_at": "2026-05-25T15:04:05.933385Z",
-         "publicUrl": "http://127.0.0.1:8080/api/v1/assets/asset_5b1c0e8f2a9d4c7e1f3a6b2d/content"
-                      "?expires=1779721445&sig=5d0f…"}
-ASSET_ID_PARAM = {"name": "asset_id", "in": "path", "required": True, "description": "An assetId from an upload",
-                  "schema": _str(), "example": ASSET["assetId"]}
-ASSET_UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {
-    "schema": _obj({"file": {"type": "string", "format": "binary",
-                             "description": "PNG, JPEG, WebP, SVG (10 MB); MP3, WAV, OGG, AAC, M4A (15 MB); "
-                                            "MP4, MOV, WebM, MKV, AVI (the tier's upload limit). The kind is "
-                                            "read from the bytes"},
-                    "category": _str("Inferred from the content when absent; must suit it",
-                                     enum=["product_image", "logo", "music", "audio", "video", "image"])},
-                   ("file",)),
-    "examples": {"product image": {"summary": "seed 003: upload a product image",
-                                   "value": {"file": "(binary: product.png)", "category": "product_image"}}}}}}
 ASSET_ERRORS = ("missing_api_key", "invalid_api_key", "revoked_api_key", "account_suspended", "rate_limit_exceeded")
-OPERATIONS.update({
-    ("post", "/api/v1/assets"): Op(
-        "uploadAsset", "Assets", "Upload an asset",
-        "Multipart `file` plus optional `category`. What the file is comes from its bytes (the name and the "
-        "part's content type are ignored); SVGs with scripts, event handlers or external references are "
-        "refused. The same bytes uploaded again by the account return the same asset (`deduplicated: true`, "
-        "no second copy). Uses the tier's storage quota, shared with the account's kept job outputs (413 "
-        "`storage_quota`). Needs the `tools:run` scope.",
-        "AssetCreated", {"created": _envelope({**ASSET, "deduplicated": False})}, status=201,
-        errors=("validation_error", "invalid_media", "scope_denied", "limit_exceeded", "unsupported_media_type",
-                *ASSET_ERRORS, "internal_error", "insufficient_storage"),
-        request_body=ASSET_UPLOAD_BODY),
-    ("get", "/api/v1/assets/{asset_id}/content"): Op(
-        "getAssetContent", "Assets", "Download an asset (publicUrl)",
-        "The asset's `publicUrl`: signed and expiring, no key. 404 once expired or deleted.", None,
-        auth=False, errors=("not_found", "internal_error"),
-        parameters=(ASSET_ID_PARAM,
-                    *_signed_url_params(expires_digits=12)),
-        content={"*/*": {"schema": {"type": "string", "format": "binary"}}}),
-})
 
 # members every tool body accepts besides the tool's own inputs
 JSON_COMMON = {
@@ -346,114 +304,12 @@ for _path, _task in (("/v1/audio/transcriptions", "transcribe"), ("/v1/audio/tra
 
 
 # seed 001's image analysis: a batch job with its own status words (GET /api/v1/jobs keeps NOXUS's)
-ANALYSIS_FEATURES = ["metadata", "colors", "hash", "quality", "ocr", "faces", "safety", "tags", "objects",
-                     "embedding"]
-ANALYSIS_JOB = "job_7c1e9a4b2d6f8e0a3c5b7d9f"
-ANALYSIS_ITEM = _obj({"id": _str("The item's `id`, or its 0-based position"),
-                      "status": _str(enum=["queued", "processing", "finished", "failed"]),
-                      "result": {"type": "object", "description": "One member per feature; a feature "
-                                 "without its model answers `{unavailable: true, reason}`"},
-                      "error": _obj({"code": _str(), "message": _str(), "details": {"type": "object"}},
-                                    ("code", "message"))}, ("id", "status"))
-SCHEMAS.update({
-    "AnalysisAccepted": _ok({"job_id": _str(), "status": {"const": "queued"},
-                             "location": _str("Poll this path for the result")}, ("job_id", "status")),
-    "AnalysisImages": _ok({"job_id": _str(), "status": _str(enum=["queued", "processing", "finished", "failed"]),
-                           "items": {"type": "array", "items": ANALYSIS_ITEM}, "billing": _ref("Billing"),
-                           "error": _obj({"code": _str(), "message": _str()})}, ("job_id", "status", "items")),
-})
-ANALYSIS_IMAGES_BODY = {"required": True, "content": {"application/json": {
-    "schema": _obj({
-        "images": {"type": "array", "minItems": 1, "description": (
-            "At most the tier's `max_batch_images` (413). Each item is `{id?, data_base64 | asset_id | url, "
-            "features?}`: `data_base64` raw base64 (a data: URI prefix is stripped), `asset_id` an asset of "
-            "this account, `url` downloaded by the server (SSRF-checked), `features` the item's own list. "
-            "An item that breaks these rules is not a 400: it fails alone in the batch with its error."),
-            "items": {}},
-        "features": {"type": "array", "minItems": 1, "items": _str(enum=ANALYSIS_FEATURES),
-                     "description": "Default: metadata, colors, hash, quality"},
-        "webhook": JSON_COMMON["webhook"]}, ("images",)),
-    "examples": {"two images": {"summary": "seed 001: a batch of base64 images",
-                                "value": {"images": [{"id": "a", "data_base64": PNG_1X1}],
-                                          "features": ["metadata", "hash"]}}}}}}
-OPERATIONS.update({
-    ("post", "/api/v1/analysis/images"): Op(
-        "submitImageAnalysis", "Analysis", "Submit a batch of images for analysis",
-        "Seed 001: `images` of `{id?, data_base64 | asset_id | url, features?}`, optional `features` and "
-        "`webhook`. Answers 202 with `Location`. Each item is analysed on its own: a bad item (not base64, "
-        "not an image, over the pixel limit, an unknown feature of its own) fails alone with its error and "
-        "the batch still finishes. Priced per image; only items that succeed are charged. "
-        "`Max-Processing-Time` stops the whole batch (charged 0). The webhook posts the GET body "
-        "(`{job_id, status, items}`) plus `event`.", "AnalysisAccepted",
-        {"accepted": _envelope({"job_id": ANALYSIS_JOB, "status": "queued",
-                                "location": f"/api/v1/analysis/images/{ANALYSIS_JOB}"})}, status=202,
-        errors=("validation_error", "scope_denied", "tool_not_allowed", "insufficient_api_balance",
-                "idempotency_conflict", "limit_exceeded", *AUTH_ERRORS, "concurrency_limit_exceeded",
-                "shutting_down", "insufficient_storage"),
-        parameters=(_ref("IdempotencyKey", "parameters"), _ref("MaxProcessingTime", "parameters")),
-        request_body=ANALYSIS_IMAGES_BODY),
-    ("get", "/api/v1/analysis/images/{job_id}"): Op(
-        "getImageAnalysis", "Analysis", "Get an image batch's results",
-        "Seed 001's words: `queued`, `processing`, `finished`, `failed`, for the batch and each item, with "
-        "each item's `result` or `error` as soon as it is done.", "AnalysisImages",
-        {"finished": _envelope({"job_id": ANALYSIS_JOB, "status": "finished", "items": [
-            {"id": "a", "status": "finished", "result": {"hash": {"phash": "8f871c43078f8f71",
-                                                                  "algorithm": "dct-32x32-8x8", "bits": 64}}},
-            {"id": "b", "status": "failed", "error": {"code": "invalid_media",
-                                                      "message": "No se pudo leer la imagen."}}],
-            "billing": {"currency": "USD", "estimated_usd": "0.002", "charged_usd": "0.001"}})},
-        errors=(*AUTH_ERRORS[:-1], "job_not_found", "internal_error"),
-        parameters=({**JOB_ID_PARAM, "example": ANALYSIS_JOB},)),
-})
 TAGS.insert(-2, {"name": "Analysis", "description": "Seed 001: image batches analysed item by item, and videos "
                  "(shots, keyframes, speech, loudness)."})
 
 # seed 001's video analysis (api/video_routes.py): a video-analyze job, priced per second of video
 VIDEO_JOB = "job_3d5f7a9c1e2b4d6f8a0c2e4b"
-BINARY = {"type": "string", "format": "binary"}
-VIDEO_OPTIONS = {
-    "features": _str("Image features of each keyframe, comma-separated. Default: colors,quality"),
-    "sample_every_seconds": {"type": "number", "minimum": 0.5, "maximum": 3600,
-                             "description": "Also analyse a keyframe every this many seconds"},
-    "webhook_url": _str("Where the final result is POSTed (SSRF-checked)"),
-    "webhook_secret": _str("Signs the webhook (X-Webhook-Signature)"),
-}
-VIDEO_BODY = {"required": True, "content": {
-    "video/*": {"schema": BINARY},
-    "application/octet-stream": {"schema": BINARY},
-    # the server needs the video one way or another: each form names the ways it takes (issue 17)
-    "multipart/form-data": {"schema": _obj({
-        "video": BINARY, "video_asset_id": _str("An asset of this account, instead of the part"),
-        "video_url": _str("Downloaded by the server (SSRF-checked), instead of the part", format="uri"),
-        **VIDEO_OPTIONS}, anyOf=[{"required": [way]} for way in ("video", "video_asset_id", "video_url")])},
-    "application/json": {"schema": _obj({
-        "asset_id": _str("An asset of this account"), "url": _str("Downloaded by the server (SSRF-checked)"),
-        "data_base64": _str("The video as raw base64"),
-        "features": {"type": "array", "minItems": 1, "items": _str(enum=ANALYSIS_FEATURES)},
-        "sample_every_seconds": VIDEO_OPTIONS["sample_every_seconds"], "webhook": JSON_COMMON["webhook"]},
-        anyOf=[{"required": [way]} for way in ("asset_id", "url", "data_base64")]),
-        "examples": {"an asset": {"summary": "a video uploaded before as an asset",
-                                  "value": {"asset_id": "asset_0f1e2d3c4b5a69788796a5b4", "features": ["colors"]}}}},
-}}
-VIDEO_QUERY = tuple({"name": name, "in": "query", "required": False, "schema": schema,
-                     "description": schema.get("description", "") + " (with a raw body)"}
-                    for name, schema in VIDEO_OPTIONS.items())
-VIDEO_RESULT = {
-    "probe": {"duration": 13.0, "container": "mov,mp4,m4a,3gp,3g2,mj2", "size_bytes": 129308, "bit_rate": 79574,
-              "fps": 30.0, "width": 640, "height": 360, "coded_width": 640, "coded_height": 360, "rotation": 0,
-              "video_codec": "h264", "frames": 390,
-              "audio": {"present": True, "codec": "aac", "sample_rate": 48000, "channels": 1}},
-    "scenes": [{"start": 0.0, "end": 2.5, "transition": "start"}, {"start": 2.5, "end": 8.0, "transition": "cut"},
-               {"start": 8.0, "end": 13.0, "transition": "fade"}],
-    "keyframes": [{"index": 0, "time": 1.0, "scene": 0, "reason": "scene", "width": 640, "height": 360,
-                   "output": "keyframe-000", "analysis": {"colors": {"palette": []}},
-                   "url": f"/api/v1/files/{VIDEO_JOB}/keyframe-000.jpg?expires=1779721445&sig=9a1b…"}],
-    "audio": {"present": True, "duration": 13.0, "speech": [{"start": 1.0, "end": 3.6}], "speech_seconds": 2.6,
-              "silences": [{"start": 3.6, "end": 13.0}],
-              "loudness": {"standard": "EBU R128", "integrated_lufs": -27.4, "loudness_range_lu": 6.8,
-                           "true_peak_dbtp": -8.1}},
-    "features": ["colors", "quality"],
-}
+VIDEO_RESULT = VIDEO_RESULT_EXAMPLE
 VIDEO_STEPS = ("probe", "scenes", "keyframes", "audio")
 VIDEO_OUTPUTS = [{"name": "analysis", "filename": "analysis.json", "mime_type": "application/json", "size_bytes": 2051,
                   "url": f"/api/v1/files/{VIDEO_JOB}/analysis.json?expires=1779721445&sig=7c2d…"},
@@ -469,91 +325,9 @@ RUN_EXAMPLES["video-analyze"] = _envelope({
     "output": {k: VIDEO_OUTPUTS[0][k] for k in ("filename", "mime_type", "size_bytes", "url")},
     "outputs": VIDEO_OUTPUTS, "result": {**VIDEO_RESULT, "keyframes": [
         {k: v for k, v in f.items() if k != "url"} for f in VIDEO_RESULT["keyframes"]]}})
-SCHEMAS.update({
-    "AnalysisVideo": _ok({"job_id": _str(), "status": _str(enum=["queued", "processing", "finished", "failed"]),
-                          "progress": _int(), "result": {"type": ["object", "null"], "description": (
-                              "probe, scenes (with the transition that began each), keyframes (each with its "
-                              "image analysis and the signed url of its JPEG), audio (speech, loudness, silences)")},
-                          "billing": _ref("Billing"), "steps": {"type": "array", "items": {"type": "object"}},
-                          "outputs": {"type": "array", "items": {"type": "object"}},
-                          "error": _obj({"code": _str(), "message": _str()})}, ("job_id", "status", "result")),
-})
-OPERATIONS.update({
-    ("post", "/api/v1/analysis/video"): Op(
-        "submitVideoAnalysis", "Analysis", "Submit a video for analysis",
-        "Seed 001: the video as the raw body (`Content-Type: video/*` or `application/octet-stream`, streamed to "
-        "disk; options as query parameters), as multipart part `video`, or JSON `asset_id` / `url` / "
-        "`data_base64`. Answers 202 with `Location`. Not a video, no video stream, 0 bytes or corrupt: 400 "
-        "`invalid_media`; over the upload limit or `max_video_seconds`: 413. Priced per second of video: held for "
-        "the probed duration, charged the seconds decoded (`result.warnings` says when a header lied); "
-        "`Max-Processing-Time` stops the job (charged 0). The webhook posts the GET body (`{job_id, status, "
-        "result}`) plus `event`.", "AnalysisAccepted",
-        {"accepted": _envelope({"job_id": VIDEO_JOB, "status": "queued",
-                                "location": f"/api/v1/analysis/video/{VIDEO_JOB}"})}, status=202,
-        errors=("validation_error", "invalid_media", "scope_denied", "tool_not_allowed", "insufficient_api_balance",
-                "asset_forbidden", "asset_not_found", "idempotency_conflict", "limit_exceeded",
-                "unsupported_media_type", *AUTH_ERRORS, "concurrency_limit_exceeded", "tool_unavailable",
-                "shutting_down", "request_timeout", "server_busy", "insufficient_storage"),
-        parameters=(_ref("IdempotencyKey", "parameters"), _ref("MaxProcessingTime", "parameters"), *VIDEO_QUERY),
-        request_body=VIDEO_BODY),
-    ("get", "/api/v1/analysis/video/{job_id}"): Op(
-        "getVideoAnalysis", "Analysis", "Get a video analysis",
-        "Seed 001's words (`queued`, `processing`, `finished`, `failed`) and, once finished, the `result`: probe "
-        "data, scenes with cuts and fades, keyframes with their image analysis and download URL, speech "
-        "segments, EBU R128 loudness and silences.", "AnalysisVideo",
-        {"finished": _envelope({"job_id": VIDEO_JOB, "status": "finished", "progress": 100, "result": VIDEO_RESULT,
-                                "billing": {"currency": "USD", "estimated_usd": "0.0026",
-                                            "charged_usd": "0.0026"}})},
-        errors=(*AUTH_ERRORS[:-1], "job_not_found", "internal_error"),
-        parameters=({**JOB_ID_PARAM, "example": VIDEO_JOB},)),
-})
 
 
 # --- voices (api/voice_routes.py) ---
-VOICE = {"voice_id": "ef_dora", "name": "Dora", "gender": "female", "accent": "spanish", "age": None,
-         "description": "Dora: a female Spanish voice of Kokoro-82M.", "use_case": None, "category": "premade",
-         "language": "es", "model": "kokoro-82m", "installed": True,
-         "preview_url": "/api/v1/voices/ef_dora/preview?expires=1779721445&sig=5d0f…"}
-NULLABLE_STR = {"type": ["string", "null"]}
-KOKORO_VOICE_IDS = sorted(v for v, info in VOICES.items() if info.model == "kokoro-82m")
-CUSTOM_VOICE = {**VOICE, "voice_id": "custom_3f9a0c1b7d2e4a58", "name": "Narradora", "category": "custom",
-                "description": "Narradora: a mix of Dora 70%, Alex 30% (Kokoro-82M).",
-                "mix": {"ef_dora": 0.7, "em_alex": 0.3},
-                "preview_url": "/api/v1/voices/custom_3f9a0c1b7d2e4a58/preview?expires=1779721445&sig=5d0f…"}
-VOICE_MIX_BODY = {"required": True, "content": {"application/json": {"schema": _obj({
-    "name": _str("1-100 letters (accents included), digits, spaces or . _ ' ( ) -",
-                 minLength=1, maxLength=100, pattern=CUSTOM_VOICE_NAME),
-    "mix": {"type": "object", "minProperties": 1, "maxProperties": 5,
-            "propertyNames": {"enum": KOKORO_VOICE_IDS},
-            "additionalProperties": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
-            "description": "1-5 Kokoro voice ids and their weights (0-1000, summing above 0; normalised to 1)"}},
-    ("name", "mix")), "example": {"name": "Narradora", "mix": {"ef_dora": 0.7, "em_alex": 0.3}}}}}
-VOICE_ID_PARAM = {"name": "voice_id", "in": "path", "required": True, "description": "A voice_id of the library",
-                  "schema": _str(), "example": "ef_dora"}
-OPERATIONS.update({
-    ("post", "/api/v1/voices"): Op(
-        "createVoice", "Voices", "Make a custom voice (a mix)",
-        "An account-private voice: a weighted blend of 1-5 premade voices' style vectors. Its language, gender "
-        "and accent are its heaviest parent's; use its `voice_id` in text-to-speech and /v1/audio/speech. Costs "
-        "nothing and runs no tool (no Idempotency-Key). Needs the `tools:run` scope.", "VoiceDetail",
-        {"created": _envelope({"voice": CUSTOM_VOICE})}, status=201,
-        errors=("validation_error", "scope_denied", *ASSET_ERRORS, "internal_error"), request_body=VOICE_MIX_BODY),
-    ("get", "/api/v1/voices/{voice_id}/preview"): Op(
-        "getVoicePreview", "Voices", "A voice's sample (preview_url)",
-        "Signed and expiring, no key; synthesised on the first request, then served from the cache.", None,
-        auth=False, errors=("not_found", "validation_error", "tool_unavailable", "internal_error"),
-        parameters=(VOICE_ID_PARAM,
-                    *_signed_url_params()),
-        content={"audio/mpeg": {"schema": {"type": "string", "format": "binary"}}}),
-    ("post", "/api/v1/voices/clone"): Op(
-        "cloneVoice", "Voices", "Clone a voice (unavailable)",
-        "Voice cloning needs a model that does not exist offline: always 503 `tool_unavailable` naming what "
-        "is missing. Mix voices instead.", None, errors=("tool_unavailable", *ASSET_ERRORS, "internal_error"),
-        content={"application/json": {"schema": _ref("Error"), "example": {
-            "success": False, "error": "voice cloning needs a cloning model, and none is available offline",
-            "error_code": "tool_unavailable", "request_id": RID, "billing": {"charged_usd": "0"},
-            "details": {"reason": "model_missing", "missing": ["a voice-cloning model"]}}}}),
-})
 # brand profiles (issue 24, api/brand_routes.py): an account's saved brand kits, instant-ad's brand_profile_id
 TAGS.insert(-2, {"name": "Brand profiles", "description": "Saved brand kits (name, colours, logo) that instant-ad "
                                                           "paints its ads with (`brand_profile_id`)."})
@@ -604,7 +378,9 @@ S2V_RUN = _envelope({
                            "start": 0.0, "end": 5.3,
                            "visual": {"kind": "material", "source": "taza.jpg",
                                       "description": "Una taza de café humeante sobre una mesa de madera",
-                                      "search": ["café", "taza", "etiopía"]},
+                                      "search": ["café", "taza", "etiopía"],
+                                      "search_en": ["coffee", "cup", "ethiopia"],
+                                      "match": {"by": "name", "terms": ["taza", "cup"], "found": ["taza"]}},
                            "words": S2V_WORDS}],
                "segments": [{"id": 0, "start": 0.15, "end": 2.6, "text": "¿Sabías que el café nació en Etiopía?",
                              "lines": ["¿Sabías que el café nació en", "Etiopía?"],
@@ -762,24 +538,8 @@ RUN_EXAMPLES["chat"] = _envelope({
 
 
 # --- music (api/music_routes.py) ---
-MUSIC_MOODS = ["calm", "energetic", "happy", "nostalgic", "tender"]
-MUSIC_TRACK = {"id": "calm_acoustic_1", "mood": "calm", "duration": 32.31, "title": "Calm acoustic 1",
-               "mime_type": "audio/ogg", "license": "MIT",
-               "credit": "immich-memories-music 0.1.0: generated with ACE-Step 1.5, no third-party material; "
-                         "no attribution required",
-               "preview_url": "/api/v1/music/calm_acoustic_1/preview?expires=1779721445&sig=9a41…"}
 TAGS.insert(-2, {"name": "Music", "description": "The bundled background music (28 MIT tracks by mood) that "
                                                  "composed videos take by mood or track id."})
-MUSIC_TRACK_PARAM = {"name": "track_id", "in": "path", "required": True, "description": "A track `id` of the list",
-                     "schema": _str(pattern=r"^[a-z0-9_]{1,64}$"), "example": "calm_acoustic_1"}
-OPERATIONS.update({
-    ("get", "/api/v1/music/{track_id}/preview"): Op(
-        "getMusicPreview", "Music", "A track's audio (preview_url)",
-        "Signed and expiring, no key: the Opus file itself, to play before choosing.", None,
-        auth=False, errors=("not_found", "validation_error", "tool_unavailable", "internal_error"),
-        parameters=(MUSIC_TRACK_PARAM, *_signed_url_params()),
-        content={"audio/ogg": {"schema": {"type": "string", "format": "binary"}}}),
-})
 
 # the auto-clip tool (tools/auto_clip.py): one MP4, JSON and SRT per clip; priced per minute of source
 # plus 30 s of units per clip rendered
@@ -835,8 +595,6 @@ SCHEMAS.update({
 SCHEMAS["JobOrStep"] = {"anyOf": [_ref("JobDetail"), _ref("StepDetail"), _ref("AdVersion")],
                         "description": "A job; a step's body when the id is a step id (`job_….2`); seed 003's "
                                        "version body when it is a version id (`ver_…`) of POST /api/v1/generate"}
-AD_ERRORS = ("missing_api_key", "invalid_api_key", "revoked_api_key", "account_suspended", "rate_limit_exceeded",
-             "internal_error")
 TAGS.insert(-2, {"name": "Video ads", "description": "Seed 003: product photos → a narrated video ad with a CTA "
                                                      "end card; credits, packages and projects."})
 
@@ -869,28 +627,6 @@ VAD_RUN = _envelope({
                "end_card": {"design": "bold", "company_name": "SoundWave", "start": 12.5, "end": 15.0},
                "music": "energetic_1", "warnings": ["no text model is installed: a template wrote the ad copy"]}})
 RUN_EXAMPLES["video-ad"] = VAD_RUN
-
-SCHEMAS["CtaDesigns"] = _obj({"designs": {"type": "array", "items": _obj({
-    "id": _str(enum=["minimal", "bold", "gradient", "split", "glass", "neon", "editorial", "brutalist"]),
-    "name": _str(), "previewUrl": _str()}, ("id", "name", "previewUrl"))}}, ("designs",))
-OPERATIONS.update({
-    ("get", "/api/v1/cta-designs"): Op(
-        "listCtaDesigns", "Video ads", "The eight CTA end-card designs",
-        "Each `ctaDesign` with a URL of its rendered preview.", "CtaDesigns",
-        {"ok": {"designs": [{"id": "bold", "name": "Bold", "previewUrl": "/api/v1/cta-designs/bold/preview"}]}},
-        errors=AD_ERRORS, error_schema="SeedError"),
-    ("get", "/api/v1/cta-designs/{design}/preview"): Op(
-        "getCtaPreview", "Video ads", "A design's preview (PNG)",
-        "The design drawn with a sample name (\"Your Brand\"), the default CTA and `gradientColor`, 360×640 "
-        "(9:16) or 640×360 (16:9).", None,
-        errors=("validation_error", "not_found", *AD_ERRORS), error_schema="SeedError",
-        parameters=({"name": "design", "in": "path", "required": True, "schema": _str()},
-                    {"name": "aspectRatio", "in": "query", "required": False,
-                     "schema": _str(enum=["9:16", "16:9"], default="9:16")},
-                    {"name": "gradientColor", "in": "query", "required": False,
-                     "schema": _str(pattern=r"^#[0-9A-Fa-f]{6}$", default="#FF5500")}),
-        content={"image/png": {"schema": {"type": "string", "format": "binary"}}}),
-})
 
 # --- instant-ad (tools/instant_ad.py) ---
 IAD_JOB = "job_4e6a8c0b2d4f6a8c0e2b4d6f"

@@ -27,19 +27,27 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from anyio import to_thread
 from litestar import Request, Response, get, post
-from litestar.params import FromPath
+from litestar.openapi.spec import Example
+from litestar.params import PathParameter
 
-from noxus_local.api.analysis_routes import accepted, seed_view
-from noxus_local.api.deps import ServicesDep
+from noxus_local.api.analysis_routes import READ_ERRORS, SUBMIT_ERRORS, TAG, seed_view, submit_seed_job
+from noxus_local.api.analysis_schemas import (
+    VIDEO_JOB,
+    VIDEO_RESULT_EXAMPLE,
+    AnalysisAccepted,
+    AnalysisVideo,
+    VideoAnalysisIn,
+)
+from noxus_local.api.deps import PrincipalDep, ServicesDep
+from noxus_local.api.docs import BINARY_SCHEMA, envelope, operation, text_param
 from noxus_local.api.input_refs import resolve_refs
 from noxus_local.api.inputs import ParsedInput, _read_json, _read_multipart, _too_big, check_values
-from noxus_local.api.submit import replayed, submit
 from noxus_local.errors import InvalidMedia, NoxusError, Text, UnsupportedMediaType, ValidationError
-from noxus_local.jobs.analysis_view import SEED_ROUTE_KEY, VIDEO_TOOL, video_view
+from noxus_local.jobs.analysis_view import VIDEO_TOOL, video_view
 from noxus_local.tools.base import InputFile, Limits, Tool
 
 ROUTE = "/api/v1/analysis/video"
@@ -49,26 +57,71 @@ FLUSH_BYTES = 1024 * 1024  # chunks are written to disk in one thread hop per Mi
 # JSON's names for the file, as seed 001 and the image items say them → the tool's input names
 JSON_FILE_KEYS = {"asset_id": "video_asset_id", "url": "video_url", "data_base64": "video_base64"}
 EMPTY = Text("El cuerpo está vacío (0 bytes): envía el video.", "The body is empty (0 bytes): send the video.")
+JOB_ID = Annotated[str, PathParameter(description="The `job_id` of the 202", examples=[Example(value=VIDEO_JOB)])]
+RAW = " (with a raw body; a form or JSON says it in the body)"
+FEATURES_TEXT = "Image features of each keyframe, comma-separated. Default: colors,quality"
+SAMPLE_TEXT = "Also analyse a keyframe every this many seconds"
+# the multipart form: the video as a part, an asset or a URL, and the options as fields
+FORM = {"type": "object", "any_of": [{"required": [way]} for way in ("video", "video_asset_id", "video_url")],
+        "properties": {
+            "video": BINARY_SCHEMA, "video_asset_id": {"type": "string",
+                                                       "description": "An asset of this account, instead of the part"},
+            "video_url": {"type": "string", "format": "uri",
+                          "description": "Downloaded by the server (SSRF-checked), instead of the part"},
+            "features": {"type": "string", "description": FEATURES_TEXT},
+            "sample_every_seconds": {"type": "number", "minimum": 0.5, "maximum": 3600, "description": SAMPLE_TEXT},
+            "webhook_url": {"type": "string", "description": "Where the final result is POSTed (SSRF-checked)"},
+            "webhook_secret": {"type": "string", "description": "Signs the webhook (X-Webhook-Signature)"}}}
+JSON_BODY = {"all_of": [VideoAnalysisIn], "any_of": [{"required": [way]} for way in JSON_FILE_KEYS]}
 
 
-@post(ROUTE, status_code=202)
-async def submit_video(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[bytes]:
+@post(ROUTE, status_code=202, **operation(
+    "submitVideoAnalysis", TAG, "Submit a video for analysis",
+    "Seed 001: the video as the raw body (`Content-Type: video/*` or `application/octet-stream`, streamed to disk; "
+    "options as query parameters), as multipart part `video`, or JSON `asset_id` / `url` / `data_base64`. "
+    "Answers 202 with `Location`. Not a video, no video stream, 0 bytes or corrupt: 400 `invalid_media`; over "
+    "the upload limit or `max_video_seconds`: 413. Priced per second of video: held for the probed duration, "
+    "charged the seconds decoded (`result.warnings` says when a header lied); `Max-Processing-Time` stops the "
+    "job (charged 0). The webhook posts the GET body (`{job_id, status, result}`) plus `event`.",
+    ok=(AnalysisAccepted, {"accepted": envelope({"job_id": VIDEO_JOB, "status": "queued",
+                                                 "location": f"{ROUTE}/{VIDEO_JOB}"})}),
+    status=202, headers=("IdempotencyKey", "MaxProcessingTime"),
+    errors=tuple(dict.fromkeys((*SUBMIT_ERRORS, "invalid_media", "asset_forbidden", "asset_not_found",
+                                "unsupported_media_type", "tool_unavailable", "request_timeout", "server_busy"))),
+    bodies={"video/*": (BINARY_SCHEMA, {}), "application/octet-stream": (BINARY_SCHEMA, {}),
+            "multipart/form-data": (FORM, {}),
+            "application/json": (JSON_BODY, {"an asset": {"asset_id": "asset_0f1e2d3c4b5a69788796a5b4",
+                                                           "features": ["colors"]}})}))
+async def submit_video(request: Request[Any, Any, Any], svc: ServicesDep,
+                       features: Annotated[str | None, text_param(FEATURES_TEXT + RAW)] = None,
+                       sample_every_seconds: Annotated[str | None, text_param(
+                           SAMPLE_TEXT + RAW, type="number", minimum=0.5, maximum=3600)] = None,
+                       webhook_url: Annotated[str | None, text_param(
+                           "Where the final result is POSTed (SSRF-checked)" + RAW)] = None,
+                       webhook_secret: Annotated[str | None, text_param(
+                           "Signs the webhook (X-Webhook-Signature)" + RAW)] = None) -> Response[bytes]:
+    """The video as one job through ``submit`` (which authenticates); 202 as raw bytes, kept for replays.
+    The query options are read with the body (``_read_video``: the body's own say wins)."""
     tool = svc.catalog.resolve(VIDEO_TOOL)
 
     async def read(limits: Limits, workdir: Path) -> ParsedInput:
         return await _read_video(request, tool, limits, workdir)
 
-    # its webhook body is this route's GET body (seed 001)
-    done = await submit(request, VIDEO_TOOL, read, route=ROUTE, internal=lambda job: {SEED_ROUTE_KEY: "video"})
-    if done.replay is not None:
-        return replayed(svc, done.job.id, done.replay)
-    svc.dispatcher.enqueue(done.job.id)
-    return await accepted(request, svc, done.principal, done.job.id, done.options, f"{ROUTE}/{done.job.id}")
+    return await submit_seed_job(request, svc, VIDEO_TOOL, read, ROUTE, "video")
 
 
-@get(f"{ROUTE}/{{job_id:str}}")
-async def show_video(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[bytes]:
-    return await seed_view(request, job_id, VIDEO_TOOL, video_view)
+@get(f"{ROUTE}/{{job_id:str}}", **operation(
+    "getVideoAnalysis", TAG, "Get a video analysis",
+    "Seed 001's words (`queued`, `processing`, `finished`, `failed`) and, once finished, the `result`: probe data, "
+    "scenes with cuts and fades, keyframes with their image analysis and download URL, speech segments, EBU R128 "
+    "loudness and silences. Another tool's job is 404 `job_not_found`.",
+    ok=(AnalysisVideo, {"finished": envelope({
+        "job_id": VIDEO_JOB, "status": "finished", "progress": 100, "result": VIDEO_RESULT_EXAMPLE,
+        "billing": {"currency": "USD", "estimated_usd": "0.0026", "charged_usd": "0.0026"}})}),
+    errors=READ_ERRORS))
+async def show_video(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep,
+                     job_id: JOB_ID) -> Response[bytes]:
+    return await seed_view(request, svc, principal, job_id, VIDEO_TOOL, video_view)
 
 
 async def _read_video(request: Request[Any, Any, Any], tool: Tool, limits: Limits, workdir: Path) -> ParsedInput:

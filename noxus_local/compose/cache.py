@@ -35,7 +35,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-KINDS = ("narration", "visual", "logo", "music_file")  # the last two: a render's files a re-render reuses
+# logo, music_file: a render's files a re-render reuses; analysis: what a material shows (by its hash)
+KINDS = ("narration", "visual", "logo", "music_file", "analysis")
 _SAFE = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _KEY = re.compile(r"^[0-9a-f]{64}$")
 

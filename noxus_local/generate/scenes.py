@@ -9,7 +9,9 @@ longer than 8 s is a scene alone.
 
 Then each scene gets a short ``visual`` description and a few ``search`` terms.
 With a text model, it is asked for them as JSON (``prompts/scene_plan.*``,
-``SCENE_PLAN_SCHEMA``, one retry, a check that there is one entry per scene);
+``SCENE_PLAN_SCHEMA``, one retry, a check that there is one entry per scene), and
+for the same terms in English (``search_en``: the picture analysis's labels are
+English ImageNet names, compose/lexicon.py bridges the rest);
 without one, or when the model gives nothing usable twice, a deterministic
 planner takes the scene's own longest words. ``Plan.planner`` says which
 (``llm`` or ``sentences``), so a fallback is visible, never a 500.
@@ -52,10 +54,18 @@ _STOP = frozenset(
 class PlannedScene:
     text: str
     visual: str  # what the picture shows, one sentence
-    search: tuple[str, ...]  # a few lowercase terms a material is matched against
+    search: tuple[str, ...]  # a few lowercase terms a material is matched against, in the script's language
+    # the same terms in English, when the text model gave them: the words of the picture analysis's labels
+    search_en: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "visual": self.visual, "search": list(self.search)}
+        return {"text": self.text, "visual": self.visual, "search": list(self.search),
+                "search_en": list(self.search_en)}
+
+    def terms(self) -> tuple[str, ...]:
+        """Every term a material is matched against: the script's language's, then the English ones.
+        Example: ``PlannedScene("Un gato.", "un gato", ("gato",), ("cat",)).terms()`` → ``("gato", "cat")``."""
+        return tuple(dict.fromkeys((*self.search, *self.search_en)))
 
 
 @dataclass(frozen=True)
@@ -139,8 +149,9 @@ def ask_visuals(llm: Llm, texts: Sequence[str], language: str) -> list[PlannedSc
         return [] if got == wanted else [f"$.scenes: give scenes {wanted} in order, one each (got {got})"]
 
     answer = ask_structured(llm, "scene_plan", prompt_language, {"script": numbered, "scenes": len(texts)},
-                            SCENE_PLAN_SCHEMA, check=one_per_scene, max_tokens=80 + 60 * len(texts))
-    return [PlannedScene(t, " ".join(s["visual"].split())[:300], _terms(s["search"]) or key_terms(t))
+                            SCENE_PLAN_SCHEMA, check=one_per_scene, max_tokens=80 + 80 * len(texts))
+    return [PlannedScene(t, " ".join(s["visual"].split())[:300], _terms(s["search"]) or key_terms(t),
+                         _terms(s.get("search_en", "")))
             for t, s in zip(texts, answer.data["scenes"], strict=True)]
 
 

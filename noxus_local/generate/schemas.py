@@ -35,7 +35,9 @@ SCENE_PLAN_SCHEMA: dict[str, Any] = {
     "properties": {"scenes": {"type": "array", "minItems": 1, "maxItems": 40, "items": {
         "type": "object", "required": ["scene", "visual", "search"], "additionalProperties": False,
         "properties": {"scene": {"type": "integer", "minimum": 1, "maximum": 40}, "visual": _TEXT,
-                       "search": {"type": "string", "minLength": 1, "maxLength": 200}}}}},
+                       "search": {"type": "string", "minLength": 1, "maxLength": 200},
+                       # the same keywords in English: what the picture analysis (ImageNet labels) speaks
+                       "search_en": {"type": "string", "maxLength": 200}}}}},
 }
 
 CLIP_JUDGEMENT_SCHEMA: dict[str, Any] = {

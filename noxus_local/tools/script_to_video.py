@@ -5,8 +5,11 @@ A thin adapter over the pipelines: generate/script.py writes a script from an
 idea; generate/scenes.py cuts it into scenes of whole sentences (3–8 s of speech)
 with a visual description and search terms (the text model's JSON, else a
 deterministic planner); compose/narration.py speaks each scene with the chosen
-voice and times the scenes by it; compose/visuals.py gives each scene one of
-the caller's ``materials`` (each used before any repeats) or a designed scene;
+voice and times the scenes by it; analysis/materials.py says what each of the
+caller's ``materials`` shows (tags + OCR, cached by the file's hash) and
+compose/visuals.py gives each scene the one that fits it best (across
+languages: compose/lexicon.py; each used before any repeats), a generated
+picture or a designed scene;
 compose/render.py draws the timeline in one ffmpeg run, with captions burned
 from the speech's own word timings, ducked music and a logo.
 
@@ -28,7 +31,8 @@ retention job), so only the scenes whose text changed are spoken again;
 
 Outputs: the MP4 (primary), ``script.txt``, ``timeline.json``, SRT, VTT and the
 narration (MP3). ``result``: ``script``, ``scenes`` (index, text, start, end,
-visual {kind, source}, words), ``segments`` (the caption cues with their
+visual {kind, source, description, search, search_en?, match? {by: content|name|order, terms, found}},
+words), ``segments`` (the caption cues with their
 words), ``duration``, ``warnings``.
 
 Example::
@@ -44,6 +48,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import re
 import shutil
 from collections.abc import Callable, Mapping
@@ -101,6 +106,7 @@ MATERIAL_KEY = re.compile(r"materials_([0-9]+)")
 TRANSITION_SECONDS = 0.5
 IDEA_TOKENS = (2500, 300)  # an idea's prompt and generated tokens held for: fixed part, plus per second below
 IDEA_TOKENS_PER_SECOND = (60, 12)
+log = logging.getLogger(__name__)
 NO_LLM_WARNING = "no text model is installed: the scenes' visuals were planned from the sentences' key words"
 
 
@@ -337,9 +343,10 @@ class ScriptToVideoTool(Tool):
             narration, spoken = _narrate(ctx, plan, step.progress, cache)
             wav = write_wav(narration, ctx.workdir / "narration.wav")
         width, height = frame_size(p["aspect_ratio"], p["resolution"])
-        with ctx.step("visuals"):
+        with ctx.step("visuals") as step:
             drawn = Drawn(self.generate, ctx, cache)
-            scenes, chosen = self._scenes(ctx, plan, narration, (width, height), warnings, edited, drawn)
+            analysed = None if edited is not None else analyse_materials(ctx, cache, warnings, step.progress)
+            scenes, chosen = self._scenes(ctx, plan, narration, (width, height), warnings, edited, drawn, analysed)
         with ctx.step("render") as step:
             kept = keep_files(ctx, cache, warnings)
             tl = _timeline(ctx, job, scenes, wav, width, height, kept)
@@ -350,6 +357,8 @@ class ScriptToVideoTool(Tool):
             extra = token_seconds(facts.get("token_rates"), llm.prompt_tokens, llm.completion_tokens)
         counts = {"narration": {"made": spoken.made, "reused": spoken.reused},
                   "visual": {"made": drawn.made, "reused": drawn.reused}}
+        if analysed is not None and len(analysed.materials) >= 2:
+            counts["analysis"] = {"made": analysed.made, "reused": analysed.reused}
         return _output(ctx, script, tl, narration, chosen, plan, warnings, out, llm, extra, counts, kept)
 
     def _wants_llm(self, params: Mapping[str, Any], materials: int) -> bool:
@@ -367,14 +376,19 @@ class ScriptToVideoTool(Tool):
 
     def _scenes(self, ctx: ToolContext, plan: Plan, narration: Narration, size: tuple[int, int],
                 warnings: list[str], edited: tuple[EditedScene, ...] | None,
-                drawn: Drawn) -> tuple[list[compose.Scene], list[dict[str, Any]]]:
+                drawn: Drawn, analysed: Analysed | None = None) -> tuple[list[compose.Scene], list[dict[str, Any]]]:
         """Each scene's visual and how timeline.json names it (``ref``: a material's index, a prompt and
-        seed, or a designed scene's palette): a picture the server holds is never named by its path."""
-        from noxus_local.compose.visuals import choose, match_materials, scene_seed
+        seed, or a designed scene's palette): a picture the server holds is never named by its path.
+        A matched material's ``ref["match"]`` (compose/visuals.py ``Match``) says why; it goes to the
+        result, not to timeline.json."""
+        from noxus_local.compose.visuals import choose, match, scene_seed
 
-        materials = _materials(ctx.files)
+        materials = analysed.materials if analysed is not None else _materials(ctx.files)
+        matches = [None] * len(plan.scenes)
         if edited is None:
-            picks = match_materials([s.search for s in plan.scenes], materials)
+            matches = match([s.terms() for s in plan.scenes], materials,
+                            None if analysed is None else analysed.labels, [s.text for s in plan.scenes])
+            picks = [None if m is None else m.index for m in matches]
         else:
             picks = [e.visual.material for e in edited]
         scenes, refs = [], []
@@ -399,6 +413,8 @@ class ScriptToVideoTool(Tool):
             ref: dict[str, Any] = {"source": chosen.source}
             if visual.kind == "material" and pick is not None:
                 ref |= {"material": pick, "name": chosen.source}
+                if matches[i] is not None:
+                    ref["match"] = matches[i].as_dict()
             elif visual.kind == "generated":
                 ref |= {"prompt": planned.visual, "seed": seed, "generator": getattr(self.generate, "name", None)}
             scenes.append(compose.Scene(i, planned.text, span.start, span.end, visual, span.words))
@@ -743,6 +759,102 @@ def _materials(files: Mapping[str, InputFile]) -> list[Material]:
     return [Material(f.path, f.filename) for _, f in keyed]
 
 
+@dataclasses.dataclass(frozen=True)
+class Analysed:
+    """The request's materials with what the analysis found in them, and the tagger's label list."""
+
+    materials: list[Material]
+    labels: list[str] | None
+    made: int = 0  # materials analysed by this job
+    reused: int = 0  # materials whose analysis an earlier job kept
+
+
+class _NotKept(Exception):
+    """Facts made without a model: used by this job, not kept (an installed model must see the file)."""
+
+    def __init__(self, facts: Any) -> None:
+        self.facts = facts
+
+
+def analyse_materials(ctx: ToolContext, cache: PartCache | None, warnings: list[str],
+                      progress: Callable[[float], None]) -> Analysed:
+    """Each material's tags and OCR text (analysis/materials.py), once per file: kept in the account's
+    compose cache by the file's SHA-256, so a re-render or another job with the same file reads them back.
+    Two or more materials only (one needs no choice). A model not installed: the analysis it gives is
+    used but not kept, and a warning says the materials were matched by name and order and how to fetch
+    it; an analysis that fails is the same fallback, never the job's failure.
+
+    Example: ``analyse_materials(ctx, cache, warnings, step.progress).materials[0].tags``
+    → ``("espresso", "tea cup", ...)``.
+    """
+    import hashlib
+
+    from noxus_local.analysis.materials import ENGINE, MaterialFacts, describe
+    from noxus_local.errors import JobCancelled, ProcessingTimeout
+    from noxus_local.inference.models.efficientnet import EfficientNetLite0
+    from noxus_local.media.sniff import sniff_file
+
+    materials = _materials(ctx.files)
+    if len(materials) < 2:
+        return Analysed(materials, None)
+    out: list[Material] = []
+    missing: set[str] = set()
+    reused = 0
+    for n, material in enumerate(materials):
+        sniffed = sniff_file(material.path)
+        kind = "video" if sniffed is not None and sniffed.kind == "video" else "image"
+
+        def make(into: Path, material: Material = material, kind: str = kind) -> None:
+            facts = describe(material.path, kind, ctx.models, ctx.cancel, ctx.workdir / "keyframes")
+            if facts.missing:
+                raise _NotKept(facts)
+            (into / "facts.json").write_text(json.dumps(facts.as_dict(), ensure_ascii=False), encoding="utf-8")
+
+        try:
+            if cache is None:
+                facts = describe(material.path, kind, ctx.models, ctx.cancel, ctx.workdir / "keyframes")
+            else:
+                with material.path.open("rb") as f:
+                    key = part_key("analysis", sha256=hashlib.file_digest(f, "sha256").hexdigest(), engine=ENGINE)
+                folder, hit = cache.get_or_make(ctx.account_id, "analysis", key, make)
+                reused += hit
+                facts = MaterialFacts.from_dict(json.loads((folder / "facts.json").read_text(encoding="utf-8")))
+        except _NotKept as kept:
+            facts = kept.facts
+        except (JobCancelled, ProcessingTimeout):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a material the analysis cannot read is matched by its name
+            log.info("material %d: analysis failed (%s); matched by name and order", n, type(exc).__name__)
+            facts = MaterialFacts()
+            warnings.append(f"materials_{n}: the analysis could not read it ({type(exc).__name__}); it was "
+                            "matched by its name and order")
+        missing |= set(facts.missing)
+        out.append(dataclasses.replace(material, tags=tuple(label for label, _ in facts.tags), text=facts.text))
+        progress((n + 1) / len(materials))
+    if missing:
+        names = " ".join(sorted(missing))
+        without = "their names and the order given" if EfficientNetLite0.identity in missing else \
+            "their tags, names and the order given (not their text)"
+        warnings.append(f"the picture analysis is not installed ({names}): the materials were matched by {without}; "
+                        f"install it with `noxus-local models fetch {names}`")
+    return Analysed(out, _tag_labels(ctx), len(materials) - reused, reused)
+
+
+def _tag_labels(ctx: ToolContext) -> list[str] | None:
+    """The tagger's labels.json (its label families: dog breeds, birds…), when it is installed."""
+    cfg = getattr(ctx.models, "cfg", None)
+    if cfg is None:
+        return None
+    from noxus_local.inference.models.efficientnet import EfficientNetLite0
+
+    found = _models_dir(cfg) / EfficientNetLite0.identity / "labels.json"
+    try:
+        labels = json.loads(found.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return [str(x) for x in labels] if isinstance(labels, list) else None
+
+
 def _timeline(ctx: ToolContext, plan: JobPlan, scenes: list[compose.Scene], wav: Path, width: int, height: int,
               kept: Mapping[str, tuple[Path, str | None]]) -> compose.Timeline:
     p = ctx.params
@@ -773,13 +885,14 @@ def _output(ctx: ToolContext, script: str, tl: compose.Timeline, narration: Narr
     rendered = probe(mp4).duration or tl.duration
     cues = _cues(tl)
     sources = [r["source"] for r in refs]
+    why = [r.get("match") for r in refs]
     timeline_json = json.dumps(editable(tl, ctx, refs, kept), ensure_ascii=False, indent=1).encode("utf-8")
     voice = encode(narration.samples, narration.sample_rate, "mp3", ctx.workdir / "narration.mp3", ctx.cancel)
     result = {"script": script, "language": ctx.params["language"], "voice_id": ctx.params["voice_id"],
               "duration": round(rendered, 3), "width": tl.width, "height": tl.height, "fps": tl.fps,
               "planner": plan.planner, "timing_source": narration.timing_source,
-              "scenes": [_scene_result(s, src, planned.visual, planned.search)
-                         for s, src, planned in zip(tl.scenes, sources, plan.scenes, strict=True)],
+              "scenes": [_scene_result(s, src, planned, match)
+                         for s, src, planned, match in zip(tl.scenes, sources, plan.scenes, why, strict=True)],
               "segments": [c.as_dict() for c in cues], "warnings": list(dict.fromkeys(warnings)), "cache": counts}
     if llm is not None:
         result["llm_tokens"] = {"prompt": llm.prompt_tokens, "completion": llm.completion_tokens,
@@ -814,7 +927,7 @@ def editable(tl: compose.Timeline, ctx: ToolContext, refs: list[dict[str, Any]],
     for scene, ref in zip(doc["scenes"], refs, strict=True):
         visual = scene["visual"]
         visual.pop("source", None)
-        visual.update({k: v for k, v in ref.items() if k != "source" and v is not None})
+        visual.update({k: v for k, v in ref.items() if k not in ("source", "match") and v is not None})
     return doc
 
 
@@ -824,7 +937,16 @@ def _cues(tl: compose.Timeline) -> list[Cue]:
     return cues_from_words(tl.words, rules)
 
 
-def _scene_result(scene: compose.Scene, source: str | None, visual: str, search: tuple[str, ...]) -> dict[str, Any]:
-    return {"index": scene.index, "text": scene.text, "start": scene.start, "end": scene.end,
-            "visual": {"kind": scene.visual.kind, "source": source, "description": visual, "search": list(search)},
+def _scene_result(scene: compose.Scene, source: str | None, planned: PlannedScene,
+                  match: dict[str, Any] | None) -> dict[str, Any]:
+    """One scene of ``result.scenes``; a matched material's ``visual.match`` is ``{"by": "content" |
+    "name" | "order", "terms": [the scene's terms that matched], "found": [what of the material they
+    met: a tag, a word of its text, its name]}``."""
+    visual = {"kind": scene.visual.kind, "source": source, "description": planned.visual,
+              "search": list(planned.search)}
+    if planned.search_en:
+        visual["search_en"] = list(planned.search_en)
+    if match is not None:
+        visual["match"] = match
+    return {"index": scene.index, "text": scene.text, "start": scene.start, "end": scene.end, "visual": visual,
             "words": [{"word": w.word, "start": w.start, "end": w.end} for w in scene.words]}
