@@ -40,7 +40,9 @@ _TYPES_ES = {"str": "texto", "int": "un entero", "float": "un número", "bool": 
 _PATTERNS: tuple[tuple[re.Pattern[str], str, str], ...] = (
     (re.compile(r"Object contains unknown field `(?P<f>[^`]*)`"), "campo desconocido", "unknown field"),
     (re.compile(r"Object missing required field `(?P<f>[^`]*)`"), "es obligatorio", "is required"),
-    (re.compile(r"Expected `(?P<t>\w+)`, got `(?P<g>\w+)`"), "se esperaba {t}, llegó {g}", "expected {t}, got {g}"),
+    # a nullable member's type is a union: "Expected `float | null`, got `str`"
+    (re.compile(r"Expected `(?P<t>\w+(?: \| \w+)*)`, got `(?P<g>\w+)`"), "se esperaba {t}, llegó {g}",
+     "expected {t}, got {g}"),
     (re.compile(r"Expected `\w+` of length >= (?P<n>\d+)"), "al menos {n} caracteres o elementos",
      "at least {n} characters or items"),
     (re.compile(r"Expected `\w+` of length <= (?P<n>\d+)"), "como mucho {n} caracteres o elementos",
@@ -85,6 +87,6 @@ def field_error(text: str) -> tuple[str, Text]:
         values = found.groupdict()
         if "f" in values:  # a missing or unknown member: the member is the field
             path = ".".join(p for p in (path, values.pop("f")) if p)
-        es_values = {k: _TYPES_ES.get(v, v) for k, v in values.items()}
-        return path, Text(es.format(**es_values), en.format(**values))
+        es_values = {k: " o ".join(_TYPES_ES.get(t, t) for t in v.split(" | ")) for k, v in values.items()}
+        return path, Text(es.format(**es_values), en.format(**{k: v.replace(" | ", " or ") for k, v in values.items()}))
     return path, Text(sentence, sentence)

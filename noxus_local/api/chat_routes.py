@@ -5,8 +5,10 @@ is a ``chat`` job (tools/chat.py): the same keys, scopes, tier limits, hold and
 charge, Idempotency-Key and job history as every tool; ``X-Job-Id`` names it.
 OpenAI's body is mapped onto the tool's fields here (``max_completion_tokens``
 wins over ``max_tokens``, ``response_format.type``, ``stream_options``) and the
-answer rendered in OpenAI's shapes (api/chat_shapes.py); errors use OpenAI's
-body with our status codes.
+answer rendered in OpenAI's shapes (api/chat_shapes.py); the body is read into
+``ChatCompletionRequest`` (api/openai_schemas.py), the Struct the document publishes;
+errors use OpenAI's body with our status codes (the route's exception handler,
+api/openai_errors.py).
 
 ``stream: true`` answers server-sent events from the first decoded piece on
 (``data: {chat.completion.chunk}`` … ``data: [DONE]``, a usage chunk first
@@ -30,6 +32,7 @@ import contextlib
 import dataclasses
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from anyio import to_thread
@@ -37,39 +40,76 @@ from litestar import Request, Response, get, post
 from litestar.response import Stream
 
 from noxus_local.api import chat_shapes
-from noxus_local.api.auth import require_principal
-from noxus_local.api.deps import services_of
+from noxus_local.api.bodies import convert
+from noxus_local.api.deps import PrincipalDep, ServicesDep
+from noxus_local.api.docs import AUTH_ERRORS, operation
 from noxus_local.api.envelope import request_id_of
-from noxus_local.api.openai_speech_routes import openai_error
-from noxus_local.api.submit import Options, json_fields, remember, replayed_as_stored, request_options, submit
+from noxus_local.api.inputs import ParsedInput, check_values, json_object
+from noxus_local.api.media_docs import keep_nulls, with_media
+from noxus_local.api.openai_errors import FIELD_ERRORS, field_message, summary_message
+from noxus_local.api.openai_schemas import (
+    CHAT_EXAMPLE,
+    CHAT_REQUESTS,
+    CHAT_STREAM_EXAMPLE,
+    MODELS_EXAMPLE,
+    ChatCompletion,
+    ChatCompletionRequest,
+    Model,
+    ModelList,
+    OpenAiError,
+    error_examples,
+)
+from noxus_local.api.submit import Options, remember, replayed_as_stored, request_options, submit
 from noxus_local.errors import ERRORS_BY_CODE, NoxusError, Text, ValidationError
 from noxus_local.generate.llm.models import text_models
 from noxus_local.jobs import store as jobs
 from noxus_local.node.services import Services
+from noxus_local.tools.base import Limits
 from noxus_local.tools.chat import ChatTool
 from noxus_local.tools.chat_stream import Channel
 
 ROUTE = "/v1/chat/completions"
 SSE = "text/event-stream"
+TAG = "OpenAI-compatible"
+CHAT_ERRORS = ("validation_error", "limit_exceeded", "insufficient_api_balance", "key_budget_exceeded",
+               "idempotency_conflict", "concurrency_limit_exceeded", *AUTH_ERRORS, "scope_denied",
+               "tool_not_allowed", "tool_unavailable", "upstream_error", "processing_timeout", "shutting_down",
+               "server_busy")
 
 
-@post(ROUTE, status_code=200)
-async def chat_completions(request: Request[Any, Any, Any]) -> Response[bytes] | Stream:
-    try:
-        return await _chat(request)
-    except NoxusError as exc:
-        return openai_error(request, exc)
+@post(ROUTE, status_code=200, exception_handlers=FIELD_ERRORS, **with_media(operation(
+    "createChatCompletion", TAG, "OpenAI-compatible chat",
+    "The `openai` client's `chat.completions.create` with only `base_url` changed: runs a `chat` job (same "
+    "keys, limits, Idempotency-Key and job history; `X-Job-Id` names it), priced per 1,000 prompt and 1,000 "
+    "generated tokens: held for the prompt plus `max_tokens`, charged the real counts. `stream: true` answers "
+    "server-sent events (`text/event-stream`: `data: {chat.completion.chunk}` … `data: [DONE]`, a usage chunk "
+    "before `[DONE]` with `stream_options.include_usage`); a client that hangs up stops the generation and is "
+    "charged once for what was generated. `response_format: {\"type\": \"json_object\"}` answers one JSON "
+    "object (asked again once, else 502). A prompt longer than the model's context is 413 `limit_exceeded` "
+    "naming it; an unknown model 400 listing the models; an engine that is down or answers garbage 502 "
+    "`upstream_error`, charged 0. Members OpenAI defines and this server does not use (`user`, "
+    "`frequency_penalty` ...) are ignored. Errors in OpenAI's shape.",
+    ok=(ChatCompletion, {"ok": CHAT_EXAMPLE}), body=(ChatCompletionRequest, CHAT_REQUESTS),
+    headers=("IdempotencyKey",), errors=CHAT_ERRORS, error_model=OpenAiError,
+    error_examples=error_examples(CHAT_ERRORS, field_message)),
+    200, {SSE: ({"type": "string", "description": "`data: {chat.completion.chunk}` lines, then `data: [DONE]`"},
+                {"stream": CHAT_STREAM_EXAMPLE})}))
+async def chat_completions(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[bytes] | Stream:
+    """The model's answer, whole (``chat.completion``) or as server-sent events (``stream: true``)."""
+    return await _chat(request, svc)
 
 
-@get("/v1/models")
-async def list_models(request: Request[Any, Any, Any]) -> Response[bytes]:
-    svc = services_of(request)
-    try:
-        await require_principal(request)
-        names = await to_thread.run_sync(text_models(svc.cfg).names)
-    except NoxusError as exc:
-        return openai_error(request, exc)
-    return _bytes(chat_shapes.model_list(names), 200, "application/json", request)
+@get("/v1/models", exception_handlers=FIELD_ERRORS, **keep_nulls(operation(
+    "listModels", TAG, "OpenAI-compatible model list",
+    "The text models a chat may name: the configured `[llm] model`, and with the embedded backend every "
+    "installed text-generation model. Errors in OpenAI's shape.",
+    ok=(ModelList, {"ok": MODELS_EXAMPLE}), errors=AUTH_ERRORS, error_model=OpenAiError,
+    error_examples=error_examples(AUTH_ERRORS, field_message))))
+async def list_models(svc: ServicesDep, principal: PrincipalDep) -> ModelList:
+    """``GET /v1/models`` as OpenAI answers it (``owned_by`` ``noxus-local``, ``created`` 0)."""
+    names = await to_thread.run_sync(text_models(svc.cfg).names)
+    listed = chat_shapes.model_list(names)
+    return ModelList(object="list", data=[Model(**m) for m in listed["data"]])
 
 
 def _tool(svc: Services) -> ChatTool:
@@ -78,10 +118,12 @@ def _tool(svc: Services) -> ChatTool:
     return tool
 
 
-async def _chat(request: Request[Any, Any, Any]) -> Response[bytes] | Stream:
-    svc = services_of(request)
-    done = await submit(request, "chat", json_fields(request, lambda body: chat_fields(body, svc.cfg.llm.model)),
-                        route=ROUTE, options=_options)
+async def _chat(request: Request[Any, Any, Any], svc: Services) -> Response[bytes] | Stream:
+    async def read(_limits: Limits, _workdir: Path) -> ParsedInput:
+        body = check_values(json_object(await request.body()))
+        return ParsedInput(fields=chat_fields(body, svc.cfg.llm.model))
+
+    done = await submit(request, "chat", read, route=ROUTE, options=_options)
     job, job_id, tool = done.job, done.job.id, _tool(svc)
     if done.replay is not None:
         return replayed_as_stored(svc, job_id, done.replay)
@@ -96,7 +138,7 @@ async def _chat(request: Request[Any, Any, Any]) -> Response[bytes] | Stream:
             return Stream(_events(svc, tool, job_id, job.params, channel, task, first), status_code=200,
                           media_type=SSE, headers={**headers, "Cache-Control": "no-cache"})
         tool.streams.close(job_id)
-    await task  # ShuttingDown and the like reach the handler's OpenAI error body
+    await task  # ShuttingDown and the like reach the route's OpenAI error body
     row = await to_thread.run_sync(jobs.get, svc.db, job_id)
     if row["status"] != "succeeded":
         raise _job_error(row)
@@ -108,26 +150,43 @@ async def _chat(request: Request[Any, Any, Any]) -> Response[bytes] | Stream:
             "application/json"
     if job.idempotency_key:
         await to_thread.run_sync(remember, svc, job, 200, body, {**headers, "Content-Type": mime})
-    return _bytes(body, 200, mime, request, headers)
+    return Response(content=body, status_code=200, media_type=mime, headers=headers)
 
 
 def chat_fields(body: dict[str, Any], default_model: str) -> dict[str, Any]:
-    """OpenAI's request in the chat tool's field names; the tool validates the values."""
+    """OpenAI's request (read as ``ChatCompletionRequest``) in the chat tool's field names; the tool
+    validates the values (roles, bounds, the model) in its own words.
+
+    The members this route always checked itself keep their words (``_precheck``), then the Struct's
+    types apply. Example: ``chat_fields({"messages": [{"role": "user", "content": "Hola"}]}, "m")``
+    → ``{"messages": [{"role": "user", "content": "Hola"}], "model": "m", "response_format": "text",
+    "stream": False, "include_usage": False}``.
+    """
+    _precheck(body)
+    req = convert(body, ChatCompletionRequest)
+    messages = [{"role": m.role, "content": m.content if isinstance(m.content, str)
+                 else "".join(p.text for p in m.content)} for m in req.messages]
+    fields = {"messages": messages, "model": req.model or default_model,
+              "max_tokens": req.max_tokens if req.max_completion_tokens is None else req.max_completion_tokens,
+              "temperature": req.temperature, "top_p": req.top_p, "seed": req.seed, "stop": req.stop,
+              "response_format": req.response_format.type if req.response_format else "text",
+              "stream": bool(req.stream),
+              "include_usage": bool(req.stream_options and req.stream_options.include_usage)}
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _precheck(body: dict[str, Any]) -> None:
+    """What this route has always refused itself, in its own words, before the Struct's types apply."""
     if body.get("n") not in (None, 1):
         raise ValidationError.fields({"n": [Text("solo se admite n = 1", "only n = 1 is supported")]})
     fmt = _typed(body, "response_format", dict, {"type": "text"})
     if not isinstance(fmt.get("type"), str):  # an object without its type is not a format
         raise ValidationError.fields({"response_format": [Text('{"type": "text"} o {"type": "json_object"}',
                                                                '{"type": "text"} or {"type": "json_object"}')]})
-    kind = fmt["type"]
-    options = _typed(body, "stream_options", dict, {})
-    most = body.get("max_completion_tokens")
-    fields = {"messages": _messages(body.get("messages")), "model": _typed(body, "model", str, "") or default_model,
-              "max_tokens": body.get("max_tokens") if most is None else most,
-              "temperature": body.get("temperature"), "top_p": body.get("top_p"), "seed": body.get("seed"),
-              "stop": body.get("stop"), "response_format": kind, "stream": _typed(body, "stream", bool, False),
-              "include_usage": _typed(options, "include_usage", bool, False)}
-    return {k: v for k, v in fields.items() if v is not None}
+    _typed(_typed(body, "stream_options", dict, {}), "include_usage", bool, False)
+    _messages(body.get("messages"))
+    _typed(body, "model", str, "")
+    _typed(body, "stream", bool, False)
 
 
 def _typed(body: dict[str, Any], name: str, kind: type, default: Any) -> Any:
@@ -147,11 +206,11 @@ def _typed(body: dict[str, Any], name: str, kind: type, default: Any) -> Any:
     return value
 
 
-def _messages(raw: Any) -> Any:
-    """Content given as OpenAI's text parts (``[{"type": "text", "text": ...}]``) joined into one text."""
+def _messages(raw: Any) -> None:
+    """Content given as parts must be OpenAI's text parts (``[{"type": "text", "text": ...}]``): joined into one
+    text by ``chat_fields``; an image or audio part is a 400 naming ``messages.content``."""
     if not isinstance(raw, list):
-        return raw
-    out = []
+        return
     for m in raw:
         if isinstance(m, dict) and isinstance(m.get("content"), list):
             parts = m["content"]
@@ -159,9 +218,6 @@ def _messages(raw: Any) -> Any:
                        for p in parts):
                 raise ValidationError.fields({"messages.content": [Text(
                     "solo partes de texto", "only text parts ({\"type\": \"text\", \"text\": ...}) are supported")]})
-            m = {**m, "content": "".join(p["text"] for p in parts)}
-        out.append(m)
-    return out
 
 
 async def _first_piece(channel: Channel, task: asyncio.Future[Any]) -> str | None:
@@ -230,21 +286,14 @@ def _job_error(row: Any) -> NoxusError:
 
 
 def openai_error_body(svc: Services, row: Any) -> dict[str, Any]:
-    from noxus_local.api.openai_routes import error_shape
-
-    return error_shape(_job_error(row), svc.locale)
+    """A failure after text went out: OpenAI's error object as the stream's last event."""
+    return summary_message(_job_error(row), svc.locale)
 
 
 def _consume(task: asyncio.Future[Any]) -> None:
     """A stream whose client left never awaits its job: its outcome is in the job row, not a warning."""
     if not task.cancelled():
         task.exception()
-
-
-def _bytes(body: bytes, status: int, mime: str, request: Request[Any, Any, Any],
-           headers: dict[str, str] | None = None) -> Response[bytes]:
-    return Response(content=body, status_code=status, media_type=mime,
-                    headers={"X-Request-Id": request_id_of(request), **(headers or {})})
 
 
 def _options(request: Request[Any, Any, Any], svc: Services) -> Options:

@@ -131,8 +131,9 @@ def _request_body(body: tuple[type, dict[str, Any]] | None, media: str,
             BODIES.append(model)
         examples = {name: Example(summary=name, value=value) for name, value in named.items()}
         ref: Schema | Reference = Reference(ref=REF.format(name=model.__name__))
-    else:
-        ref = Schema(**schema) if schema else Schema()
+    else:  # a hand schema (JSON Schema keys: anyOf, format ...) is published as written: Litestar copies
+        # plain dicts into the document, while Schema(**schema) would refuse its camelCase keys
+        ref = schema or {}  # type: ignore[assignment]
     return RequestBody(required=True, content={media: OpenAPIMediaType(schema=ref, examples=examples or None)})
 
 

@@ -5,7 +5,11 @@ The official ``openai`` client works with only ``base_url`` changed. Each call i
 Idempotency-Key, job history): the form is read here, renamed to the tool's fields
 (``file`` → ``video``) and handed to the one submit path (api/submit.py); only the
 request and response shapes and the error body are OpenAI's
-(``{"error": {"message", "type", "code", "param"}}``). ``X-Job-Id`` names the job.
+(``{"error": {"message", "type", "code", "param"}}``, the route's own exception handler,
+api/openai_errors.py). ``X-Job-Id`` names the job. The operation is declared on the
+decorator: the multipart form, each ``response_format`` with its media type (json and
+verbose_json: the ``OpenAiTranscription`` Struct; text, srt, vtt: ``text/plain``), the
+202 of a job still running, and OpenAI's error body with an example per code.
 
 Example::
 
@@ -21,48 +25,89 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from anyio import to_thread
 from litestar import Request, Response, post
 
-from noxus_local.api.deps import services_of
-from noxus_local.api.envelope import encode, raw_response
+from noxus_local.api.deps import ServicesDep
+from noxus_local.api.docs import operation
+from noxus_local.api.envelope import encode
 from noxus_local.api.input_refs import FormShape
 from noxus_local.api.inputs import ParsedInput, read_input
+from noxus_local.api.media_docs import with_media
+from noxus_local.api.openai_errors import TRANSCRIPTION_ERRORS, summary_message
+from noxus_local.api.openai_schemas import (
+    JOB_ACCEPTED,
+    TRANSCRIPTION_FORM,
+    TRANSCRIPTION_FORMATS,
+    TRANSCRIPTION_JSON,
+    TRANSCRIPTION_TEXT,
+    TRANSCRIPTION_VERBOSE,
+    OpenAiError,
+    OpenAiJobAccepted,
+    OpenAiTranscription,
+    TranscriptionSegment,
+    TranscriptionWord,
+    error_examples,
+)
 from noxus_local.api.submit import remember, replayed_as_stored, submit
 from noxus_local.captions import subtitles
-from noxus_local.errors import ERRORS_BY_CODE, NoxusError, ValidationError, message, say
+from noxus_local.errors import ERRORS_BY_CODE, NoxusError, ValidationError, message
 from noxus_local.jobs import store as jobs
+from noxus_local.node.services import Services
 from noxus_local.tools.base import InputSpec, Limits
 
 TOOL_SLUG = "auto-subtitles"
-RESPONSE_FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
+RESPONSE_FORMATS = TRANSCRIPTION_FORMATS
 DEFAULT_MODEL = "whisper-base"
 OPENAI_MODELS = ("whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe")  # → our default model
+TAG = "OpenAI-compatible"
+TEXT_MEDIA = "text/plain; charset=utf-8"
+# what these routes may answer; file_asset_id names an asset: another account's is 403, an unknown one 404
+ERRORS = ("validation_error", "invalid_media", "scope_denied", "tool_not_allowed", "limit_exceeded",
+          "unsupported_media_type", "insufficient_api_balance", "key_budget_exceeded", "idempotency_conflict",
+          "concurrency_limit_exceeded", "missing_api_key", "invalid_api_key", "revoked_api_key",
+          "account_suspended", "rate_limit_exceeded", "tool_unavailable", "processing_timeout", "job_cancelled",
+          "shutting_down", "server_busy", "internal_error", "insufficient_storage", "asset_forbidden",
+          "asset_not_found")
 
 
 # OpenAI's form: one file part, ``file`` (auto-subtitles calls it ``video``)
 FORM = FormShape((InputSpec("file", "file", required=True),))
 
 
-@post("/v1/audio/transcriptions", status_code=200)
-async def transcriptions(request: Request[Any, Any, Any]) -> Response[bytes]:
-    return await _audio(request, "transcribe", "/v1/audio/transcriptions")
+def _documented(operation_id: str, summary: str) -> dict[str, Any]:
+    """The two routes' operation: OpenAI's multipart form in, each ``response_format`` with its media type out."""
+    out = operation(
+        operation_id, TAG, summary,
+        "OpenAI's request and response; runs an `auto-subtitles` job with `burn=false` (same keys, limits, "
+        "per-minute billing, Idempotency-Key and job history). `X-Job-Id` names the job. `response_format` "
+        "`json` and `verbose_json` answer `application/json`, `text`, `srt` and `vtt` answer `text/plain`. "
+        "Still running after the server's wait: 202 with the job to poll. Errors in OpenAI's shape "
+        "`{\"error\": {\"message\", \"type\", \"code\", \"param\"}}`.",
+        ok=(OpenAiTranscription, {"json": TRANSCRIPTION_JSON, "verbose_json": TRANSCRIPTION_VERBOSE}),
+        more={202: (OpenAiJobAccepted, {"still running": JOB_ACCEPTED})},
+        body_media="multipart/form-data", body_schema=TRANSCRIPTION_FORM, headers=("IdempotencyKey",),
+        errors=ERRORS, error_model=OpenAiError, error_examples=error_examples(ERRORS, summary_message))
+    return with_media(out, 200, {"text/plain": ({"type": "string", "description": "response_format text, "
+                                                 "srt or vtt"}, TRANSCRIPTION_TEXT)})
 
 
-@post("/v1/audio/translations", status_code=200)
-async def translations(request: Request[Any, Any, Any]) -> Response[bytes]:
-    return await _audio(request, "translate", "/v1/audio/translations")
+@post("/v1/audio/transcriptions", status_code=200, exception_handlers=TRANSCRIPTION_ERRORS,
+      **_documented("createTranscription", "Transcribe audio"))
+async def transcriptions(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[bytes]:
+    """The file's speech as text, in ``response_format``."""
+    return await _run(request, svc, "transcribe", "/v1/audio/transcriptions")
 
 
-async def _audio(request: Request[Any, Any, Any], task: str, route: str) -> Response[bytes]:
-    try:
-        return await _run(request, task, route)
-    except NoxusError as exc:
-        return openai_error(exc, services_of(request).locale)
+@post("/v1/audio/translations", status_code=200, exception_handlers=TRANSCRIPTION_ERRORS,
+      **_documented("createTranslation", "Translate audio into English"))
+async def translations(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[bytes]:
+    """The file's speech as English text, in ``response_format``."""
+    return await _run(request, svc, "translate", "/v1/audio/translations")
 
 
-async def _run(request: Request[Any, Any, Any], task: str, route: str) -> Response[bytes]:
-    svc = services_of(request)
+async def _run(request: Request[Any, Any, Any], svc: Services, task: str, route: str) -> Response[bytes]:
     wanted: list[str] = []  # the response_format the reader found
 
     async def read(limits: Limits, workdir: Path) -> ParsedInput:
@@ -109,12 +154,13 @@ def as_tool_input(form: ParsedInput, task: str) -> ParsedInput:
 
 def _answer(row: Any, finished: bool, wanted: str, task: str, locale: str) -> tuple[int, bytes, str]:
     if not finished:
-        body = {"id": row["id"], "object": "job", "status": row["status"], "location": f"/api/v1/jobs/{row['id']}"}
-        return 202, encode(body), "application/json"
+        body = OpenAiJobAccepted(id=row["id"], object="job", status=row["status"],
+                                 location=f"/api/v1/jobs/{row['id']}")
+        return 202, _json(body), "application/json"
     if row["status"] != "succeeded":
         exc_cls = ERRORS_BY_CODE.get(row["error_code"] or "internal_error", NoxusError)
         exc = exc_cls(row["error_message"] or message(row["error_code"] or "internal_error", locale))
-        return exc.status, encode(error_shape(exc, locale)), "application/json"
+        return exc.status, encode(summary_message(exc, locale)), "application/json"
     return 200, *render(json.loads(row["result"] or "{}"), wanted, task)
 
 
@@ -134,36 +180,29 @@ def render(result: Mapping[str, Any], wanted: str, task: str) -> tuple[bytes, st
     text = str(result.get("transcript") or "")
     cues = [_Cue(s["start"], s["end"], tuple(s.get("lines") or [s["text"]])) for s in segments]
     if wanted == "text":
-        return (text + "\n").encode(), "text/plain; charset=utf-8"
+        return (text + "\n").encode(), TEXT_MEDIA
     if wanted == "srt":
-        return subtitles.srt_text(cues).encode(), "text/plain; charset=utf-8"
+        return subtitles.srt_text(cues).encode(), TEXT_MEDIA
     if wanted == "vtt":
-        return subtitles.vtt_text(cues).encode(), "text/plain; charset=utf-8"
+        return subtitles.vtt_text(cues).encode(), TEXT_MEDIA
     if wanted == "json":
-        return encode({"text": text}), "application/json"
-    return encode(verbose(result, task)), "application/json"
+        return _json(OpenAiTranscription(text=text)), "application/json"
+    return _json(verbose(result, task)), "application/json"
 
 
-def verbose(result: Mapping[str, Any], task: str) -> dict[str, Any]:
+def verbose(result: Mapping[str, Any], task: str) -> OpenAiTranscription:
+    """``verbose_json``: OpenAI's segment members we have no value for are zero (``tokens`` empty)."""
     segments = result.get("segments") or []
-    return {"task": task, "language": result.get("language"), "duration": result.get("duration"),
-            "text": result.get("transcript") or "",
-            "segments": [{"id": s["id"], "seek": 0, "start": s["start"], "end": s["end"], "text": s["text"],
-                          "tokens": [], "temperature": 0.0, "avg_logprob": 0.0, "compression_ratio": 0.0,
-                          "no_speech_prob": 0.0} for s in segments],
-            "words": [{"word": w["word"], "start": w["start"], "end": w["end"]}
-                      for s in segments for w in s.get("words") or []]}
+    return OpenAiTranscription(
+        task="translate" if task == "translate" else "transcribe", language=result.get("language"),
+        duration=result.get("duration"), text=result.get("transcript") or "",
+        segments=[TranscriptionSegment(id=s["id"], seek=0, start=s["start"], end=s["end"], text=s["text"],
+                                       tokens=[], temperature=0.0, avg_logprob=0.0, compression_ratio=0.0,
+                                       no_speech_prob=0.0) for s in segments],
+        words=[TranscriptionWord(word=w["word"], start=w["start"], end=w["end"])
+               for s in segments for w in s.get("words") or []])
 
 
-def error_shape(exc: NoxusError, locale: str) -> dict[str, Any]:
-    """OpenAI's error body. ``type``: invalid_request_error for 4xx, server_error for 5xx."""
-    fields = say((exc.details or {}).get("field_errors") or {}, locale)
-    said = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in fields.items())
-    text = say(exc.message, locale) or message(exc.code, locale)
-    return {"error": {"message": f"{text} ({said})" if said else text,
-                      "type": "invalid_request_error" if exc.status < 500 else "server_error",
-                      "code": exc.code, "param": next(iter(fields), None)}}
-
-
-def openai_error(exc: NoxusError, locale: str) -> Response[bytes]:
-    return raw_response(encode(error_shape(exc, locale)), exc.status, dict(exc.headers))
+def _json(body: msgspec.Struct) -> bytes:
+    """A Struct as the bytes these routes always answered (``envelope.encode``: compact, UTF-8)."""
+    return encode(msgspec.to_builtins(body))

@@ -259,50 +259,6 @@ FORM_COMMON = {
 # request examples: name → (tool slug, Example Object); seed 000's own calls first
 # the request examples of each tool live on its class (``Tool.examples``: tools/<name>.py)
 
-# the OpenAI-compatible audio routes (api/openai_routes.py): OpenAI's shapes, our keys and billing
-SCHEMAS.update({
-    "OpenAiError": _obj({"error": _obj({"message": _str(), "type": _str(), "code": _str(),
-                                        "param": {"type": ["string", "null"]}}, ("message", "type", "code"))},
-                        ("error",)),
-    "OpenAiTranscription": _obj({
-        "text": _str(), "task": _str(), "language": {"type": ["string", "null"]},
-        "duration": {"type": ["number", "null"]},
-        "segments": {"type": "array", "items": {"type": "object", "additionalProperties": True}},
-        "words": {"type": "array", "items": _obj({"word": _str(), "start": {"type": "number"},
-                                                   "end": {"type": "number"}})}}, ("text",)),
-    "OpenAiJobAccepted": _obj({"id": _str(), "object": _str(), "status": _str(), "location": _str()}, ("id",)),
-})
-OPENAI_AUDIO_BODY = {"required": True, "content": {"multipart/form-data": {"schema": _obj({
-    "file": {"type": "string", "format": "binary", "description": "Audio or video with an audio stream"},
-    "file_asset_id": _str("The file as an assetId from POST /api/v1/assets"),
-    "file_url": _str("The file as an http(s) URL the server downloads (SSRF-checked)", format="uri"),
-    "model": _str("whisper-1 (= the default model) or an installed whisper model id, e.g. whisper-base"),
-    "language": _str("ISO-639-1 code; absent = detected"),
-    "prompt": _str("Accepted, not used"), "temperature": {"type": "number", "description": "Accepted, not used"},
-    "response_format": _str(enum=["json", "text", "srt", "verbose_json", "vtt"], default="json"),
-    "timestamp_granularities[]": {"type": "array", "items": _str(enum=["word", "segment"])}},
-    anyOf=[{"required": [way]} for way in ("file", "file_asset_id", "file_url")])}}}
-OPENAI_ERRORS = ("validation_error", "invalid_media", "scope_denied", "tool_not_allowed", "limit_exceeded",
-                 "unsupported_media_type", "insufficient_api_balance", "key_budget_exceeded", "idempotency_conflict",
-                 "concurrency_limit_exceeded", *AUTH_ERRORS, "tool_unavailable", "processing_timeout",
-                 "job_cancelled", "shutting_down", "server_busy", "internal_error", "insufficient_storage")
-OPENAI_CONTENT = {"application/json": {"schema": _ref("OpenAiTranscription"),
-                                       "example": {"text": "Hola a todos."}},
-                  "text/plain": {"schema": _str("text, srt or vtt")}}
-for _path, _task in (("/v1/audio/transcriptions", "transcribe"), ("/v1/audio/translations", "translate")):
-    OPERATIONS[("post", _path)] = Op(
-        "createTranscription" if _task == "transcribe" else "createTranslation", "OpenAI-compatible",
-        "Transcribe audio" if _task == "transcribe" else "Translate audio into English",
-        "OpenAI's request and response; runs an `auto-subtitles` job with `burn=false` (same keys, limits, "
-        "per-minute billing, Idempotency-Key and job history). `X-Job-Id` names the job.", None,
-        # file_asset_id names an asset: another account's is 403, an unknown or deleted one 404
-        errors=tuple(dict.fromkeys((*OPENAI_ERRORS, "asset_forbidden", "asset_not_found"))), content=OPENAI_CONTENT,
-        request_body=OPENAI_AUDIO_BODY,
-        extra={202: ("OpenAiJobAccepted", {"still running": {"id": JOB, "object": "job", "status": "running",
-                                                             "location": f"/api/v1/jobs/{JOB}"}})},
-        error_schema="OpenAiError")
-
-
 # seed 001's image analysis: a batch job with its own status words (GET /api/v1/jobs keeps NOXUS's)
 TAGS.insert(-2, {"name": "Analysis", "description": "Seed 001: image batches analysed item by item, and videos "
                  "(shots, keyframes, speech, loudness)."})
@@ -387,45 +343,6 @@ S2V_RUN = _envelope({
                              "words": [{**w, "probability": 1.0} for w in S2V_WORDS]}],
                "warnings": []}})
 RUN_EXAMPLES["script-to-video"] = S2V_RUN
-# --- OpenAI-compatible speech (api/openai_speech_routes.py) ---
-SCHEMAS.update({"OpenAIVoices": _obj({"object": {"const": "list"}, "voices": {"type": "array", "items": _obj(
-                    {"id": _str(), "name": _str(), "language": _str(), "gender": _str()})},
-                    "aliases": {"type": "object", "additionalProperties": _str()}}, ("voices",))})
-OPENAI_SPEECH_BODY = {"required": True, "content": {"application/json": {
-    # null is absent for every field but input (the openai client may send it): the default applies
-    "schema": _obj({"model": {"type": ["string", "null"], "description": "Any; kokoro-82m speaks"},
-                    "input": _str("1-10,000 characters; more is 413 limit_exceeded (max_text_chars)", minLength=1,
-                                  maxLength=10_000),
-                    "voice": {"type": ["string", "null"], "default": "af_heart",
-                              "description": "A voice_id, or an OpenAI voice name (alloy → af_alloy …)"},
-                    "response_format": {"enum": ["mp3", "opus", "aac", "flac", "wav", "pcm", None], "default": "mp3"},
-                    "speed": {"type": ["number", "null"], "minimum": 0.5, "maximum": 2.0, "default": 1.0}},
-                   ("input",)),
-    "examples": {"openai": {"summary": "what the openai client sends",
-                            "value": {"model": "kokoro-82m", "voice": "ef_dora", "input": "Hola."}}}}}}
-OPERATIONS.update({
-    ("post", "/v1/audio/speech"): Op(
-        "createSpeech", "Voices", "OpenAI-compatible speech",
-        "The `openai` client's `audio.speech.create` with only `base_url` changed: runs text-to-speech as a "
-        "job (same keys, limits, billing, history; `X-Job-Id` names it) and answers the audio. Errors in "
-        "OpenAI's shape `{\"error\": {\"message\", \"type\", \"code\", \"param\"}}`. Speech past the tier's "
-        "`max_audio_seconds` (estimated before the hold, or reached while synthesising) is 413 `limit_exceeded`.",
-        None,
-        errors=("validation_error", "limit_exceeded", "insufficient_api_balance", "key_budget_exceeded",
-                "tool_unavailable",
-                *ASSET_ERRORS, "internal_error", "insufficient_storage"),
-        content={m: {"schema": {"type": "string", "format": "binary"}}
-                 for m in ("audio/mpeg", "audio/opus", "audio/aac", "audio/flac", "audio/wav", "audio/pcm")},
-        request_body=OPENAI_SPEECH_BODY, error_schema="OpenAiError"),
-    ("get", "/v1/audio/voices"): Op(
-        "listOpenAIVoices", "Voices", "OpenAI-compatible voice list",
-        "Every Kokoro voice id and the OpenAI names mapped onto them.", "OpenAIVoices",
-        {"ok": {"object": "list", "voices": [{"id": "ef_dora", "name": "Dora", "language": "es",
-                                              "gender": "female"}], "aliases": {"alloy": "af_alloy"}}},
-        errors=(*ASSET_ERRORS, "internal_error"), error_schema="OpenAiError"),
-})
-
-
 # --- the remote workers' internal API (api/worker_routes.py): documented only where it is served,
 # in multi-host mode; worker token, not an API key, and no rate-limit headers
 WORKER_SECURITY = "workerTokenAuth"
@@ -438,90 +355,6 @@ INTERNAL_TAG = {"name": "Internal", "description": "Multi-host mode only: what `
 # Litestar documents them only where they are served: app.py registers them in multi-host mode only
 
 
-# --- OpenAI-compatible chat (api/chat_routes.py): OpenAI's shapes, our keys, limits and billing ---
-CHAT_MODEL = "qwen2.5-coder-1.5b-instruct"
-_MESSAGE = _obj({"role": _str(enum=["system", "user", "assistant"]),
-                 "content": {"oneOf": [_str(), {"type": "array", "items": _obj({"type": {"const": "text"},
-                                                                                 "text": _str()},
-                                                                                ("type", "text"))}]}},
-                ("role", "content"))
-_USAGE = _obj({"prompt_tokens": _int(), "completion_tokens": _int(), "total_tokens": _int()},
-              ("prompt_tokens", "completion_tokens", "total_tokens"))
-SCHEMAS.update({
-    "ChatCompletionRequest": _obj({
-        "model": {"type": ["string", "null"],
-                  "description": "A model of GET /v1/models (the configured one when absent or null)"},
-        "messages": {"type": "array", "minItems": 1, "items": _MESSAGE},
-        "max_tokens": {"type": ["integer", "null"], "minimum": 1,
-                       "description": "Most tokens generated; prompt + max_tokens must fit the context"},
-        "max_completion_tokens": {"type": ["integer", "null"], "minimum": 1, "description": "Wins over max_tokens"},
-        "temperature": {"type": ["number", "null"], "minimum": 0, "maximum": 2, "default": 1},
-        "top_p": {"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": 1, "default": 1},
-        "seed": {"type": ["integer", "null"]},
-        "stop": {"oneOf": [_str(), {"type": "array", "maxItems": 4, "items": _str()}, {"type": "null"}]},
-        "n": {"type": ["integer", "null"], "const": 1},
-        "response_format": {"oneOf": [_obj({"type": _str(enum=["text", "json_object"])}, ("type",)),
-                                      {"type": "null"}]},
-        "stream": {"type": ["boolean", "null"], "default": False},
-        "stream_options": {"oneOf": [_obj({"include_usage": {"type": "boolean"}}), {"type": "null"}]}},
-        ("messages",)),
-    "ChatCompletion": _obj({
-        "id": _str(), "object": {"const": "chat.completion"}, "created": _int(), "model": _str(),
-        "system_fingerprint": {"type": "null"},
-        "choices": {"type": "array", "items": _obj({
-            "index": _int(), "message": _obj({"role": {"const": "assistant"}, "content": _str(),
-                                              "refusal": {"type": "null"}}),
-            "logprobs": {"type": "null"}, "finish_reason": _str(enum=["stop", "length"])})},
-        "usage": _USAGE}, ("id", "object", "created", "model", "choices", "usage")),
-    "ModelList": _obj({"object": {"const": "list"}, "data": {"type": "array", "items": _obj(
-        {"id": _str(), "object": {"const": "model"}, "created": _int(), "owned_by": _str()})}},
-        ("object", "data")),
-})
-CHAT_EXAMPLE = {"id": f"chatcmpl-{JOB}", "object": "chat.completion", "created": 1796563121, "model": CHAT_MODEL,
-                "system_fingerprint": None,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello! How can I assist you "
-                                                     "today?", "refusal": None},
-                             "logprobs": None, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 31, "completion_tokens": 10, "total_tokens": 41}}
-CHAT_BODY = {"required": True, "content": {"application/json": {
-    "schema": _ref("ChatCompletionRequest"),
-    "examples": {"openai": {"summary": "what the openai client sends",
-                            "value": {"model": CHAT_MODEL, "messages": [{"role": "user", "content": "Say hi"}],
-                                      "max_tokens": 16, "temperature": 0}},
-                 "stream": {"summary": "streamed, with a usage chunk",
-                            "value": {"model": CHAT_MODEL, "messages": [{"role": "user", "content": "Say hi"}],
-                                      "stream": True, "stream_options": {"include_usage": True}}}}}}}
-OPERATIONS.update({
-    ("post", "/v1/chat/completions"): Op(
-        "createChatCompletion", "OpenAI-compatible", "OpenAI-compatible chat",
-        "The `openai` client's `chat.completions.create` with only `base_url` changed: runs a `chat` job (same "
-        "keys, limits, Idempotency-Key and job history; `X-Job-Id` names it), priced per 1,000 prompt and 1,000 "
-        "generated tokens: held for the prompt plus `max_tokens`, charged the real counts. `stream: true` answers "
-        "server-sent events (`data: {chat.completion.chunk}` … `data: [DONE]`, a usage chunk before `[DONE]` "
-        "with `stream_options.include_usage`); a client that hangs up stops the generation and is charged once "
-        "for what was generated. `response_format: {\"type\": \"json_object\"}` answers one JSON object (asked "
-        "again once, else 502). A prompt longer than the model's context is 413 `limit_exceeded` naming it; an "
-        "unknown model 400 listing the models; an engine that is down or answers garbage 502 `upstream_error`, "
-        "charged 0. Errors in OpenAI's shape.", None,
-        errors=("validation_error", "limit_exceeded", "insufficient_api_balance", "key_budget_exceeded",
-                "idempotency_conflict",
-                "concurrency_limit_exceeded", "rate_limit_exceeded", *AUTH_ERRORS, "scope_denied",
-                "tool_not_allowed", "tool_unavailable", "upstream_error", "processing_timeout", "server_busy",
-                "internal_error"),
-        content={"application/json": {"schema": _ref("ChatCompletion"), "example": CHAT_EXAMPLE},
-                 "text/event-stream": {"schema": _str("`data: {chat.completion.chunk}` lines, then `data: [DONE]`"),
-                                       "example": "data: {\"object\": \"chat.completion.chunk\", \"choices\": "
-                                                  "[{\"index\": 0, \"delta\": {\"content\": \"Hello\"}}]}\n\n"
-                                                  "data: [DONE]\n\n"}},
-        request_body=CHAT_BODY, error_schema="OpenAiError"),
-    ("get", "/v1/models"): Op(
-        "listModels", "OpenAI-compatible", "OpenAI-compatible model list",
-        "The text models a chat may name: the configured `[llm] model`, and with the embedded backend every "
-        "installed text-generation model.", "ModelList",
-        {"ok": {"object": "list", "data": [{"id": CHAT_MODEL, "object": "model", "created": 0,
-                                            "owned_by": "noxus-local"}]}},
-        errors=(*AUTH_ERRORS, "internal_error"), error_schema="OpenAiError"),
-})
 CHAT_JOB = "job_1df3a537c9d56904545cb458"
 _CHAT_OUT = {"filename": "chat.json", "mime_type": "application/json", "size_bytes": 211,
              "url": f"/api/v1/files/{CHAT_JOB}/chat.json?expires=1796649932&sig=b08fcc15…"}
