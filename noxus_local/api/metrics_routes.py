@@ -13,17 +13,31 @@ Example::
 from __future__ import annotations
 
 import time
-from typing import Any
 
-from litestar import Request, Response, get
+from litestar import Response, get
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from noxus_local.api.deps import ServicesDep
+from noxus_local.api.docs import operation
 from noxus_local.ops.metrics import CONTENT_TYPE, Metrics
 
+SAMPLE = ('# TYPE noxus_http_requests_total counter\n'
+          'noxus_http_requests_total{route="/api/v1/ping",method="POST",status="200"} 12\n')
+DOCS = operation(
+    "metrics", "System", "Prometheus metrics",
+    "Requests and their durations by route template, jobs by tool and outcome, queue depth, running "
+    "jobs and money charged, in the Prometheus text format 0.0.4 (`text/plain; version=0.0.4`). No key: keep "
+    "it off public networks.", ok=(str, {}), auth=False, errors=("internal_error",))
+DOCS["responses"][200] = ResponseSpec(data_container=str, media_type="text/plain", description="OK",
+                                      generate_examples=False, examples=[Example(id="sample", summary="sample",
+                                                                                 value=SAMPLE)])
 
-@get("/metrics", include_in_schema=False)
-async def metrics(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[bytes]:
+
+@get("/metrics", **DOCS)
+async def metrics(svc: ServicesDep) -> Response[bytes]:
+    """The registry's text, rendered per scrape (``ops.metrics``)."""
     return Response(svc.metrics.render(), media_type=CONTENT_TYPE)
 
 

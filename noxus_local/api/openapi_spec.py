@@ -20,13 +20,13 @@ from typing import Any
 
 from noxus_local.api.analysis_schemas import VIDEO_RESULT_EXAMPLE
 from noxus_local.api.envelope import MESSAGES
-from noxus_local.api.job_routes import MAX_LIMIT, MAX_OFFSET
+from noxus_local.api.job_examples import JOB, JOB_ROW, RUN_EXAMPLES
+from noxus_local.api.job_examples import step_example as _step_example
+from noxus_local.api.job_examples import sub_jobs_example as _sub_jobs_example
 from noxus_local.errors import Text
 from noxus_local.media.images import INVALID_IMAGE
-from noxus_local.money import UNITS
 
 RID = "req_3040b4d0dfd7ab7fb0ccc169"
-JOB = "job_d8f427d5ddacb142f44fba86"
 # a valid 1x1 PNG: the base64 examples run as they are in "Try it out"
 PNG_1X1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 
@@ -119,14 +119,6 @@ USD = _str("USD amount as a decimal string", examples=["0.002"])
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 JOB_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"]
 STEP_STATUSES = ["pending", "running", "succeeded", "failed", "cancelled", "skipped"]
-STEP_PROPERTIES: dict[str, Any] = {
-    "id": _str("`<job_id>.<n>`", examples=[f"{JOB}.2"]), "n": _int("1-based position", minimum=1),
-    "name": _str(), "weight": {"type": ["integer", "null"],
-                               "description": "Share of the job's progress; null when the tool reports it itself"},
-    "status": _str(enum=STEP_STATUSES), "progress": _int("Within the step", minimum=0, maximum=100),
-    "started_at": NULLABLE_TIME, "finished_at": NULLABLE_TIME, "error": _ref("StepError"),
-}
-
 SCHEMAS: dict[str, Any] = {
     "RequestId": _str("`req_` + 24 hex chars, or the client's own X-Request-Id", examples=[RID]),
     "Error": _obj({
@@ -144,134 +136,6 @@ SCHEMAS: dict[str, Any] = {
         "max": _int("429 concurrency_limit_exceeded only"),
         "job_id": _str("When the error ended a job that was created"),
     }, ("success", "error", "error_code", "request_id", "billing")),
-    "Billing": _obj({"currency": {"const": "USD"}, "estimated_usd": USD, "charged_usd": USD,
-                     "balance_after_usd": {**USD, "description": "Once the job is settled"},
-                     "unit": _str("Per-unit prices only: the unit the job is priced in", enum=list(UNITS)),
-                     "estimated_units": {"type": "number", "description": "Per-unit prices only: "
-                                         "the units the hold (estimated_usd) was computed from"},
-                     "units": {"type": "number", "description": "Per-unit prices only, once settled: "
-                               "the units processed and charged (0 when the job failed or was cancelled)"}},
-                    ("currency", "estimated_usd", "charged_usd")),
-    "Output": _obj({
-        "filename": _str(), "mime_type": _str(), "size_bytes": _int(),
-        "url": _str("Signed, expiring URL of the file; no key needed"),
-        "content_base64": _str("The file, when it is at most the server's inline_max_mb and "
-                               "return_base64 is not false", contentEncoding="base64"),
-        "expired": {"type": "boolean", "description": "The file was removed by retention"},
-    }, ("filename", "mime_type", "size_bytes")),
-    "OutputFile": _obj({
-        "name": _str("The output's name: `primary` or the tool's name for its main file, then each extra",
-                     examples=["primary", "srt"]),
-        "filename": _str(), "mime_type": _str(), "size_bytes": _int(),
-        "url": _str("This file's own signed, expiring URL; no key needed"),
-        "expired": {"type": "boolean", "description": "The file was removed by retention (no url then)"},
-    }, ("name", "filename", "mime_type", "size_bytes")),
-    "StepError": {"type": ["object", "null"], "properties": {"code": _str(), "message": _str()},
-                  "description": "Why the step failed; null unless it failed or was cancelled"},
-    "Step": _obj(STEP_PROPERTIES, ("id", "n", "name", "weight", "status", "progress", "started_at",
-                                   "finished_at", "error")),
-    "SubJobs": _obj({"total": _int(), "completed": _int(), "failed": _int(),
-                     "details": {"type": "array", "items": _obj({
-                         "id": _str("The step's id; GET /api/v1/jobs/{id} answers with the step"),
-                         "job_type": _str("The step's name"), "status": _str(enum=STEP_STATUSES),
-                         "error_message": _str("When the step failed")}, ("id", "job_type", "status"))}},
-                    ("total", "completed", "failed", "details"),
-                    description="The steps in seed 003's sub-job shape"),
-    "StepDetail": _ok({**STEP_PROPERTIES,
-                       "job_id": _str("The parent job, which holds and settles the money", examples=[JOB]),
-                       "job_status": _str(enum=JOB_STATUSES), "job_progress": _int(minimum=0, maximum=100),
-                       "tool": _str()},
-                      ("id", "n", "name", "status", "progress", "job_id", "job_status", "job_progress", "tool")),
-    "JobOrStep": {"anyOf": [_ref("JobDetail"), _ref("StepDetail")],
-                  "description": "A job; a step's body when the id is a step id (`job_….2`)"},
-    "Job": _obj({
-        "tool": _str("Tool slug"), "job_id": _str(examples=[JOB]),
-        "status": _str(enum=JOB_STATUSES), "progress": _int(minimum=0, maximum=100),
-        "created_at": {"type": "string", "format": "date-time"},
-        "started_at": NULLABLE_TIME, "finished_at": NULLABLE_TIME,
-        "billing": _ref("Billing"),
-        "steps": {"type": "array", "items": _ref("Step"),
-                  "description": "The tool's steps in order (multi-step tools; older tools list what they reported)"},
-        "jobs": _ref("SubJobs"),
-        "sub_jobs": {**_ref("SubJobs"), "description": "Alias of `jobs`, kept for older clients"},
-        "output": _ref("Output"),
-        "outputs": {"type": "array", "items": _ref("OutputFile"),
-                    "description": "Every file the job produced, the primary (`output`) first"},
-        "result": {"type": "object", "description": "Tool-specific: sizes, transcript, segments...",
-                   "additionalProperties": True},
-        "error": _obj({"code": _str(), "message": _str("Always a sentence in the server's locale")},
-                      ("code", "message"), description="Failed or cancelled jobs"),
-        "queue_position": _int("Queued jobs only: 1 = next to start among jobs wanting the same compute",
-                               minimum=1),
-        "eta_seconds": {"type": "number", "minimum": 0,
-                        "description": "Queued jobs only: estimated seconds until it starts, from recent jobs"},
-        "queue_reason": _str("Queued jobs only, multi-host mode: why it waits (`no_live_worker`: no live "
-                             "remote worker declares its tool)", enum=["no_live_worker"]),
-    }, ("tool", "job_id", "status", "progress", "created_at", "billing")),
-    "ToolRun": {"allOf": [_ref("Job"), _ok({})]},
-    "ToolAccepted": _ok({"tool": _str(), "job_id": _str(), "status": _str(enum=["queued", "running"]),
-                         "location": _str("Poll this path for the result")},
-                        ("tool", "job_id", "status", "location")),
-    "ToolInputSpec": _obj({
-        "name": _str(), "type": _str(enum=["string", "integer", "number", "boolean", "file", "color", "object"]),
-        "required": {"type": "boolean"}, "default": {}, "allowed_values": {"type": "array"},
-        "minimum": {"type": "number"}, "maximum": {"type": "number"}, "max_length": _int(),
-        "description": _str()}, ("name", "type", "required")),
-    "ToolDescription": _obj({
-        "slug": _str(), "aliases": {"type": "array", "items": _str()}, "title": _str(),
-        "description": _str(), "media_type": _str(),
-        "inputs": {"type": "array", "items": _ref("ToolInputSpec")},
-        "pricing": {"oneOf": [
-            _obj({"type": {"const": "fixed"}, "price_usd": {**USD, "description": "Per run"}},
-                 ("type", "price_usd")),
-            _obj({"type": {"const": "dynamic"}, "unit": _str(enum=list(UNITS)),
-                  "unit_usd": {**USD, "description": "Price of one unit"},
-                  "starting_usd": {**USD, "description": "One unit, or the minimum charge if higher"}},
-                 ("type", "unit", "unit_usd", "starting_usd"))],
-            "description": "`fixed`: one price per run. `dynamic`: the hold is unit_usd times the units "
-                           "measured from the validated input; a success is charged the units processed, "
-                           "rounded up to the micro-USD, never more than the hold."},
-        "available": {"type": "boolean"},
-        "unavailable_reason": _str("Why, and how to install what is missing"),
-        "limits": {"type": "object", "description": "Per tier", "additionalProperties": True},
-        "styles": {"type": "array", "description": "auto-subtitles: the caption presets",
-                   "items": _obj({"name": _str(), "description": _str(), "looks_like": _str()})},
-        "fonts": {"type": "array", "items": _str(), "description": "auto-subtitles: the bundled font families"},
-    }, ("slug", "aliases", "title", "inputs", "pricing", "available")),
-    "ToolList": _ok({"tools": {"type": "array", "items": _ref("ToolDescription")}}, ("tools",)),
-    "ToolDetail": _ok({"tool": _ref("ToolDescription")}, ("tool",)),
-    "JobList": _ok({"jobs": {"type": "array", "items": _ref("Job")},
-                    "pagination": _obj({"limit": _int(), "offset": _int(), "total": _int(),
-                                        "has_more": {"type": "boolean"}})}, ("jobs", "pagination")),
-    "JobDetail": {"allOf": [_ref("Job"), _ok({"webhooks": {
-        "type": "array", "description": "Webhook deliveries for this job and their attempts",
-        "items": {"type": "object", "additionalProperties": True}}}, ("webhooks",))]},
-    "JobCancel": {"allOf": [_ref("Job"), _ok({"cancelled": {
-        "type": "boolean", "description": "false when the job had already ended"}}, ("cancelled",))]},
-    "Latency": _ok({"media_type": _str(enum=["image", "video"]), "unit": _str(enum=["image", "second"]),
-                    "latency_ms_per_unit": {"type": ["integer", "null"],
-                                            "description": "null when no job finished in the window"},
-                    "sample_jobs": _int(), "window_seconds": _int()}, ("media_type", "latency_ms_per_unit")),
-    "Capacity": _ok({"used_system_capacity": {"type": "number", "minimum": 0, "maximum": 1},
-                     "running_jobs": _int(), "queued_jobs": _int(), "workers": _int(),
-                     "resources": {"type": "object", "description": "Per compute resource (cpu, gpu)",
-                                   "additionalProperties": _obj({
-                                       "slots": _int("Slots of the pool (multi-host mode: plus live remote "
-                                                     "workers' slots)"),
-                                       "busy": _int("Slots held now (multi-host mode: here and on live workers)"),
-                                       "remote_slots": _int("Multi-host mode only: live remote workers' slots"),
-                                       "remote_busy": _int("Multi-host mode only: their busy slots"),
-                                       "queued": _int("Slots wanted by queued jobs"),
-                                       "waiting": _int("Slots wanted by jobs waiting in this process"),
-                                       "peak_busy": _int("Most slots held at once since start"),
-                                       "used": {"type": "number", "minimum": 0, "maximum": 1}})},
-                     "remote_workers": {"type": "array", "description": "Multi-host mode only: each remote "
-                                        "worker's tools, slots, busy slots and last heartbeat (unix seconds)",
-                                        "items": _obj({"name": _str(), "tools": {"type": "array", "items": _str()},
-                                                       "slots": {"type": "object"}, "busy": {"type": "object"},
-                                                       "running_jobs": _int(), "last_heartbeat": {"type": "number"},
-                                                       "live": {"type": "boolean"}})}},
-                    ("used_system_capacity",)),
 }
 
 HEADERS = {
@@ -371,252 +235,11 @@ def _envelope(body: dict[str, Any]) -> dict[str, Any]:
     return {"success": True, **body, "request_id": RID}
 
 
-IC_JOB = "job_1f06dd345a4c8b86296883ec"
-IC_STEPS = ("open", "decode", "resize", "encode")
-PIPE_JOB = "job_5b0e3c2a9d7f4e61a8c2d913"
-
-
-def _step_example(job_id: str, n: int, name: str, started: str | None, finished: str | None,
-                  weight: int | None = None, status: str = "succeeded", progress: int = 100) -> dict[str, Any]:
-    return {"id": f"{job_id}.{n}", "n": n, "name": name, "weight": weight, "status": status,
-            "progress": progress, "started_at": started, "finished_at": finished, "error": None}
-
-
-def _sub_jobs_example(job_id: str, names: tuple[str, ...]) -> dict[str, Any]:
-    return {"total": len(names), "completed": len(names), "failed": 0,
-            "details": [{"id": f"{job_id}.{i}", "job_type": n, "status": "succeeded"}
-                        for i, n in enumerate(names, start=1)]}
-
-
-JOB_ROW: dict[str, Any] = {
-    "tool": "qr", "job_id": JOB, "status": "succeeded", "progress": 100,
-    "created_at": "2026-05-25T15:04:05.933385Z", "started_at": "2026-05-25T15:04:05.935247Z",
-    "finished_at": "2026-05-25T15:04:05.947190Z",
-    "billing": {"currency": "USD", "estimated_usd": "0.002", "charged_usd": "0.002", "balance_after_usd": "9.998"},
-    "steps": [_step_example(JOB, 1, "render", "2026-05-25T15:04:05.936012Z", "2026-05-25T15:04:05.944377Z")],
-    "jobs": _sub_jobs_example(JOB, ("render",)),
-    "sub_jobs": _sub_jobs_example(JOB, ("render",)),
-    "output": {"filename": "qr.png", "mime_type": "image/png", "size_bytes": 478,
-               "url": f"/api/v1/files/{JOB}/qr.png?expires=1779721445&sig=c80cbdd856e1fa2a…"},
-    "outputs": [{"name": "primary", "filename": "qr.png", "mime_type": "image/png", "size_bytes": 478,
-                 "url": f"/api/v1/files/{JOB}/qr.png?expires=1779721445&sig=c80cbdd856e1fa2a…"}],
-    "result": {"width": 330, "height": 330, "version": 2, "error_correction": "M", "modules": 25},
-}
-QR_RUN = _envelope({**JOB_ROW, "output": {**JOB_ROW["output"],
-                                          "content_base64": "iVBORw0KGgoAAAANSUhEUgAAAUoAAAFKAQMAAABB…"}})
-IMAGE_CONVERT_RUN = _envelope({
-    **JOB_ROW, "tool": "image-convert", "job_id": "job_1f06dd345a4c8b86296883ec",
-    "billing": {"currency": "USD", "estimated_usd": "0.002", "charged_usd": "0.002", "balance_after_usd": "9.996"},
-    "steps": [_step_example(IC_JOB, i, n, "2026-05-25T15:04:06.101223Z", "2026-05-25T15:04:06.120470Z")
-              for i, n in enumerate(IC_STEPS, start=1)],
-    "jobs": _sub_jobs_example(IC_JOB, IC_STEPS),
-    "sub_jobs": _sub_jobs_example(IC_JOB, IC_STEPS),
-    "outputs": [{"name": "primary", "filename": "mi-imagen.webp", "mime_type": "image/webp", "size_bytes": 72,
-                 "url": f"/api/v1/files/{IC_JOB}/mi-imagen.webp?expires=1779721445&sig=b2ae…"}],
-    "output": {"filename": "mi-imagen.webp", "mime_type": "image/webp", "size_bytes": 72,
-               "url": "/api/v1/files/job_1f06dd345a4c8b86296883ec/mi-imagen.webp?expires=1779721445&sig=b2ae…",
-               "content_base64": "UklGRkAAAABXRUJQVlA4IDQAAADwAQCdASoIAAgA…"},
-    "result": {"width": 8, "height": 8, "format": "webp", "frames": 1, "input_format": "png",
-               "input_width": 8, "input_height": 8}})
-AS_JOB = "job_7c2e9a41d0b35f86e1a4c2d7"
-AS_OUT = {"filename": "clip-subtitled.mp4", "mime_type": "video/mp4", "size_bytes": 182344,
-          "url": f"/api/v1/files/{AS_JOB}/clip-subtitled.mp4?expires=1779721445&sig=9a1f…"}
-AUTO_SUBTITLES_RUN = _envelope({
-    **JOB_ROW, "tool": "auto-subtitles", "job_id": AS_JOB,
-    "billing": {"currency": "USD", "estimated_usd": "0.002", "charged_usd": "0.002", "balance_after_usd": "9.994"},
-    "steps": [_step_example(AS_JOB, i, n, "2026-05-25T15:04:07.101223Z", "2026-05-25T15:04:09.120470Z")
-              for i, n in enumerate(("probe", "extract_audio", "transcribe", "segment", "render"), start=1)],
-    "jobs": _sub_jobs_example(AS_JOB, ("probe", "extract_audio", "transcribe", "segment", "render")),
-    "sub_jobs": _sub_jobs_example(AS_JOB, ("probe", "extract_audio", "transcribe", "segment", "render")),
-    "output": AS_OUT,
-    "outputs": [{"name": "video", **AS_OUT},
-                *({"name": ext, "filename": f"clip.{ext}", "mime_type": mime, "size_bytes": 120,
-                   "url": f"/api/v1/files/{AS_JOB}/clip.{ext}?expires=1779721445&sig=9a1f…"}
-                  for ext, mime in (("srt", "application/x-subrip"), ("vtt", "text/vtt"), ("ass", "text/x-ssa"),
-                                    ("json", "application/json")))],
-    "result": {"transcript": "Hola a todos.", "language": "es", "language_probability": 0.98, "duration": 4.0,
-               "style": {"name": "yellow_punch"},
-               "segments": [{"id": 0, "start": 0.4, "end": 1.6, "text": "Hola a todos.", "lines": ["Hola a todos."],
-                             "words": [{"word": "Hola", "start": 0.4, "end": 0.7, "probability": 0.97}]}]}})
-
-IA_JOB = "job_3a7d1c9e5b2f4a6c8e0d2b4f"
-IA_HASH = {"phash": "8f871c43078f8f71", "algorithm": "dct-32x32-8x8", "bits": 64}
-
-
-def _analysis_run(tool: str, result: dict[str, Any]) -> dict[str, Any]:
-    """An image-analysis tool's one-shot answer: a JSON report as the primary output."""
-    url = f"/api/v1/files/{IA_JOB}/analysis.json?expires=1779721445&sig=4e1b…"
-    return _envelope({
-        **JOB_ROW, "tool": tool, "job_id": IA_JOB,
-        "billing": {"currency": "USD", "estimated_usd": "0.001", "charged_usd": "0.001",
-                    "balance_after_usd": "9.995", "unit": "image", "estimated_units": 1, "units": 1},
-        "steps": [_step_example(IA_JOB, 1, "analyze", "2026-05-25T15:04:07.101223Z", "2026-05-25T15:04:07.120470Z")],
-        "jobs": _sub_jobs_example(IA_JOB, ("analyze",)), "sub_jobs": _sub_jobs_example(IA_JOB, ("analyze",)),
-        "output": {"filename": "analysis.json", "mime_type": "application/json", "size_bytes": 83, "url": url},
-        "outputs": [{"name": "analysis", "filename": "analysis.json", "mime_type": "application/json",
-                     "size_bytes": 83, "url": url}],
-        "result": result})
-
-
-IMAGE_ANALYZE_RUN = _analysis_run("image-analyze", {"analysis": {"hash": IA_HASH}})
-IMAGE_ANALYZE_BATCH_RUN = _analysis_run("image-analyze-batch", {
-    "items": [{"id": "a", "status": "finished", "result": {"hash": IA_HASH}}], "total": 1, "succeeded": 1,
-    "failed": 0})
-
 JOB_ID_PARAM = {"name": "job_id", "in": "path", "required": True, "description": "A job id from a tool run",
                 "schema": _str(), "example": JOB}
 
-PIPELINE_RUNNING = _envelope({
-    "tool": "pipeline", "job_id": PIPE_JOB, "status": "running", "progress": 40,
-    "created_at": "2026-05-25T15:05:00.101223Z", "started_at": "2026-05-25T15:05:00.104470Z", "finished_at": None,
-    "billing": {"currency": "USD", "estimated_usd": "0.001", "charged_usd": "0"},
-    "steps": [_step_example(PIPE_JOB, 1, "prepare", "2026-05-25T15:05:00.104601Z", "2026-05-25T15:05:00.305112Z", 1),
-              _step_example(PIPE_JOB, 2, "work", "2026-05-25T15:05:00.305120Z", None, 6, "running", 50),
-              _step_example(PIPE_JOB, 3, "package", None, None, 3, "pending", 0)],
-    "jobs": {"total": 3, "completed": 1, "failed": 0, "details": [
-        {"id": f"{PIPE_JOB}.1", "job_type": "prepare", "status": "succeeded"},
-        {"id": f"{PIPE_JOB}.2", "job_type": "work", "status": "running"},
-        {"id": f"{PIPE_JOB}.3", "job_type": "package", "status": "pending"}]},
-    "webhooks": []})
-PIPELINE_RUNNING["sub_jobs"] = PIPELINE_RUNNING["jobs"]
-STEP_RUNNING = _envelope({**_step_example(PIPE_JOB, 2, "work", "2026-05-25T15:05:00.305120Z", None, 6,
-                                          "running", 50),
-                          "job_id": PIPE_JOB, "job_status": "running", "job_progress": 40, "tool": "pipeline"})
-STEP_FAILED = _envelope({**_step_example(PIPE_JOB, 2, "work", "2026-05-25T15:05:00.305120Z",
-                                         "2026-05-25T15:05:01.507733Z", 6, "failed", 100),
-                         "error": {"code": "internal_error",
-                                   "message": "fallo solicitado en el paso work / requested failure in step work"},
-                         "job_id": PIPE_JOB, "job_status": "failed", "job_progress": 70, "tool": "pipeline"})
-STEP_ID_PARAM = {"name": "n", "in": "path", "required": True, "description": "The step's 1-based position",
-                 "schema": _str(pattern=r"^\d+$"), "example": "2"}
+OPERATIONS: dict[tuple[str, str], Op] = {}
 
-OPERATIONS: dict[tuple[str, str], Op] = {
-    ("get", "/api/v1/tools"): Op(
-        "listTools", "Tools", "List the tool catalog",
-        "Every active tool: slug, Spanish aliases, inputs (type, required, default, allowed values), "
-        "pricing (`fixed` with `price_usd`, or `dynamic` with `unit`, `unit_usd` and `starting_usd`), "
-        "per-tier limits, and whether it is "
-        "available on this server (with the reason when not).", "ToolList"),
-    ("get", "/api/v1/tools/{name}"): Op(
-        "getTool", "Tools", "Describe one tool",
-        "The catalog entry of one tool, by slug or alias.", "ToolDetail",
-        errors=(*AUTH_ERRORS[:-1], "tool_not_found", "internal_error")),
-    ("post", "/api/v1/tools/{name}"): Op(
-        "runTool", "Tools", "Run a tool",
-        "Authenticate → check scope and tool → check limits → estimate → check the balance (402) → "
-        "hold → process → charge the actual amount on success (never more than the hold), release "
-        "on failure.\n\nSend `multipart/form-data` (files as parts, other fields as text) or "
-        "`application/json` (files as `content_base64` for the tool's first file input, or "
-        "`<field>_base64`, plus `filename`; a `data:` URI prefix is tolerated). Any file input may instead "
-        "be `<field>_asset_id` (an asset of this account) or `<field>_url` (downloaded by the server behind "
-        "the SSRF guard, within the upload limit, the `[assets]` deadline and minimum rate; past "
-        "`[assets] fetch_slots` downloads at once, 503 `server_busy`). The request returns "
-        "when the job ends; with `Prefer: respond-async`, or when the job outlasts the server's "
-        "sync wait, it returns 202 and the job's `Location`. Add `webhook: {url, secret}` (JSON) or "
-        "`webhook_url` / `webhook_secret` (form) to be called when the job ends. "
-        "`return_base64=false` leaves `content_base64` out of the output.\n\nA one-shot call "
-        "still running when the server stops answers 503 `shutting_down` with `Retry-After` and "
-        "`details.job_id`: the job is kept queued and runs after the restart; poll it. A request "
-        "body that stalls for `[server] body_timeout_seconds` answers 408 `request_timeout`; past "
-        "`[server] max_concurrent_uploads` bodies in flight, 503 `server_busy` with `Retry-After`. "
-        "While the server's disk is below `[storage] min_free_mb`, or when it fills up during the job, "
-        "507 `insufficient_storage`: the job ends `failed`, charged 0, and is never run again.",
-        "ToolRun",
-        {"qr": QR_RUN, "image-convert": IMAGE_CONVERT_RUN, "auto-subtitles": AUTO_SUBTITLES_RUN,
-         "image-analyze": IMAGE_ANALYZE_RUN, "image-analyze-batch": IMAGE_ANALYZE_BATCH_RUN},
-        errors=("validation_error", "invalid_media", "missing_api_key", "invalid_api_key", "revoked_api_key",
-                "insufficient_api_balance", "key_budget_exceeded",
-                "scope_denied", "tool_not_allowed", "account_suspended",
-                "asset_forbidden", "tool_not_found", "asset_not_found", "idempotency_conflict", "limit_exceeded",
-                "unsupported_media_type",
-                "rate_limit_exceeded", "concurrency_limit_exceeded", "internal_error", "tool_unavailable",
-                "processing_timeout", "shutting_down", "request_timeout", "server_busy", "insufficient_storage"),
-        parameters=(_ref("IdempotencyKey", "parameters"), _ref("Prefer", "parameters"),
-                    _ref("MaxProcessingTime", "parameters")),
-        extra={202: ("ToolAccepted", {"accepted": _envelope({
-            "tool": "qr", "job_id": "job_418fdbb66bf685af7b4b926d", "status": "queued",
-            "location": "/api/v1/jobs/job_418fdbb66bf685af7b4b926d"})})}),
-    ("get", "/api/v1/jobs"): Op(
-        "listJobs", "Jobs", "List jobs",
-        "The key's account's jobs in this environment, newest first.", "JobList",
-        {"ok": _envelope({"jobs": [JOB_ROW], "pagination": {"limit": 20, "offset": 0, "total": 1,
-                                                            "has_more": False}})},
-        errors=("validation_error", *AUTH_ERRORS[:-1], "tool_not_found", "internal_error"),
-        parameters=(
-            {"name": "tool", "in": "query", "required": False, "description": "Tool slug or alias",
-             "schema": _str(), "example": "qr"},
-            {"name": "status", "in": "query", "required": False, "schema": _str(enum=JOB_STATUSES)},
-            {"name": "since", "in": "query", "required": False,
-             "description": "Jobs created at or after: ISO 8601 (RFC 3339) or unix seconds",
-             "schema": {"anyOf": [_str(format="date-time"), _str(pattern=r"^[0-9]{1,11}(\.[0-9]{1,6})?$")]},
-             "example": "2026-05-25T00:00:00Z"},
-            {"name": "limit", "in": "query", "required": False,
-             "schema": _int(default=20, minimum=1, maximum=MAX_LIMIT)},
-            {"name": "offset", "in": "query", "required": False,
-             "schema": _int(default=0, minimum=0, maximum=MAX_OFFSET)})),
-    ("get", "/api/v1/jobs/{job_id}"): Op(
-        "getJob", "Jobs", "Get a job",
-        "Status (`queued`, `running`, `succeeded`, `failed`, `cancelled`), progress 0-100 (the weighted sum "
-        "of the tool's steps), `steps`, seed 003's `jobs` (alias `sub_jobs`), billing, `output` (the primary "
-        "file) and `outputs` (every file, each with a fresh signed URL), result or error, and webhook "
-        "deliveries. A step id from `jobs.details[].id` (`job_….2`) answers with that step's body, as "
-        "`GET /api/v1/jobs/{job_id}/steps/{n}` does.", "JobOrStep",
-        {"ok": _envelope({**JOB_ROW, "webhooks": []}), "multi-step, running": PIPELINE_RUNNING,
-         "a step id": STEP_RUNNING},
-        errors=(*AUTH_ERRORS[:-1], "job_not_found", "internal_error"), parameters=(JOB_ID_PARAM,)),
-    ("get", "/api/v1/jobs/{job_id}/steps/{n}"): Op(
-        "getJobStep", "Jobs", "Get one step of a job",
-        "One step of a multi-step job: its id, name, weight, status (`pending`, `running`, `succeeded`, "
-        "`failed`, `cancelled`, `skipped`), progress within the step, start and end times and the error "
-        "when it failed, with the parent's `job_id`, `job_status` and `job_progress`. Money is held and "
-        "settled on the parent job only. Another account's job, or a step the job does not have → 404.",
-        "StepDetail", {"running": STEP_RUNNING, "failed": STEP_FAILED},
-        errors=(*AUTH_ERRORS[:-1], "job_not_found", "internal_error"), parameters=(JOB_ID_PARAM, STEP_ID_PARAM)),
-    ("delete", "/api/v1/jobs/{job_id}"): Op(
-        "cancelJob", "Jobs", "Cancel a job",
-        "Cancels a queued or running job: its hold is released and it is charged 0. A job that already "
-        "ended is returned as it is with `cancelled: false`.", "JobCancel",
-        {"already ended": _envelope({"cancelled": False, **JOB_ROW})},
-        errors=(*AUTH_ERRORS[:-1], "job_not_found", "internal_error"), parameters=(JOB_ID_PARAM,)),
-    ("get", "/api/v1/files/{job_id}/{filename}"): Op(
-        "getFile", "Files", "Download a job's output",
-        "The `output.url`, or any `outputs[].url`, of a job: signed and expiring, so it works without the "
-        "API key (e.g. in an <img> tag). Only the job's listed outputs are served; 404 once the signature "
-        "expires, for a tampered one, or after retention removed the file.", None,
-        auth=False, errors=("validation_error", "not_found", "internal_error"),
-        parameters=(JOB_ID_PARAM,
-                    {"name": "filename", "in": "path", "required": True, "schema": _str(), "example": "qr.png"},
-                    *_signed_url_params(sig_description="HMAC-SHA256 signature (hex)")),
-        content={"*/*": {"schema": {"type": "string", "format": "binary"}}}),
-    ("get", "/api/v1/status/latency"): Op(
-        "getLatency", "Status", "Observed latency per media unit",
-        "Processing time per image, or per second of video, over real jobs that succeeded in the last "
-        "hour (seed 001).", "Latency",
-        {"ok": _envelope({"media_type": "image", "unit": "image", "latency_ms_per_unit": 21, "sample_jobs": 2,
-                          "window_seconds": 3600})},
-        errors=("validation_error", *AUTH_ERRORS),
-        parameters=({"name": "media_type", "in": "query", "required": True,
-                     "schema": _str(enum=["image", "video"])},)),
-    ("get", "/api/v1/status/capacity"): Op(
-        "getCapacity", "Status", "Capacity in use",
-        "Busy compute slots plus the slots queued jobs want, over the pool's slots, capped at 1, for the "
-        "fullest resource (seed 001's `used_system_capacity`); `resources` gives each one.",
-        "Capacity",
-        {"ok": _envelope({"used_system_capacity": 0.5, "running_jobs": 1, "queued_jobs": 0, "workers": 2,
-                          "resources": {"cpu": {"slots": 2, "busy": 1, "queued": 0, "waiting": 0,
-                                                "peak_busy": 2, "used": 0.5},
-                                        "gpu": {"slots": 0, "busy": 0, "queued": 0, "waiting": 0,
-                                                "peak_busy": 0, "used": 0.0}}})}),
-    # hidden from Litestar's schema by its route; documented here when the app serves it
-    ("get", "/metrics"): Op(
-        "metrics", "System", "Prometheus metrics",
-        "Requests and their durations by route template, jobs by tool and outcome, queue depth, running "
-        "jobs and money charged, in the Prometheus text format 0.0.4. No key: keep it off public networks.",
-        None, auth=False, errors=("internal_error",),
-        content={"text/plain": {"schema": _str(), "example":
-                 '# TYPE noxus_http_requests_total counter\n'
-                 'noxus_http_requests_total{route="/api/v1/ping",method="POST",status="200"} 12\n'}}),
-}
 
 ASSET_ERRORS = ("missing_api_key", "invalid_api_key", "revoked_api_key", "account_suspended", "rate_limit_exceeded")
 
@@ -648,7 +271,7 @@ VIDEO_OUTPUTS = [{"name": "analysis", "filename": "analysis.json", "mime_type": 
                   "url": f"/api/v1/files/{VIDEO_JOB}/analysis.json?expires=1779721445&sig=7c2d…"},
                  {"name": "keyframe-000", "filename": "keyframe-000.jpg", "mime_type": "image/jpeg",
                   "size_bytes": 18734, "url": VIDEO_RESULT["keyframes"][0]["url"]}]
-OPERATIONS[("post", "/api/v1/tools/{name}")].examples["video-analyze"] = _envelope({
+RUN_EXAMPLES["video-analyze"] = _envelope({
     **JOB_ROW, "tool": "video-analyze", "job_id": VIDEO_JOB,
     "billing": {"currency": "USD", "estimated_usd": "0.0026", "charged_usd": "0.0026", "balance_after_usd": "9.9974",
                 "unit": "second", "estimated_units": 13.0, "units": 13.0},
@@ -682,7 +305,7 @@ TTS_RUN = _envelope({
                "words": [{"word": "Hola,", "start": 0.21, "end": 0.62}, {"word": "¿qué", "start": 0.62, "end": 0.9},
                          {"word": "tal?", "start": 0.9, "end": 1.3}],
                "timing_source": "model_durations"}})
-OPERATIONS[("post", "/api/v1/tools/{name}")].examples["text-to-speech"] = TTS_RUN
+RUN_EXAMPLES["text-to-speech"] = TTS_RUN
 # --- script-to-video (tools/script_to_video.py) ---
 S2V_JOB = "job_2b7e5c9a1d3f4e6a8c0b2d4f"
 S2V_STEPS = ("write", "plan", "voice", "visuals", "render")
@@ -719,7 +342,7 @@ S2V_RUN = _envelope({
                              "lines": ["¿Sabías que el café nació en", "Etiopía?"],
                              "words": [{**w, "probability": 1.0} for w in S2V_WORDS]}],
                "warnings": []}})
-OPERATIONS[("post", "/api/v1/tools/{name}")].examples["script-to-video"] = S2V_RUN
+RUN_EXAMPLES["script-to-video"] = S2V_RUN
 # --- the remote workers' internal API (api/worker_routes.py): documented only where it is served,
 # in multi-host mode; worker token, not an API key, and no rate-limit headers
 WORKER_SECURITY = "workerTokenAuth"
@@ -735,7 +358,7 @@ INTERNAL_TAG = {"name": "Internal", "description": "Multi-host mode only: what `
 CHAT_JOB = "job_1df3a537c9d56904545cb458"
 _CHAT_OUT = {"filename": "chat.json", "mime_type": "application/json", "size_bytes": 211,
              "url": f"/api/v1/files/{CHAT_JOB}/chat.json?expires=1796649932&sig=b08fcc15…"}
-OPERATIONS[("post", "/api/v1/tools/{name}")].examples["chat"] = _envelope({
+RUN_EXAMPLES["chat"] = _envelope({
     "tool": "chat", "job_id": CHAT_JOB, "status": "succeeded", "progress": 100,
     "created_at": "2026-12-06T13:25:28.922162Z", "started_at": "2026-12-06T13:25:28.924346Z",
     "finished_at": "2026-12-06T13:25:32.233623Z",
@@ -775,7 +398,7 @@ CLIP_RESULT = {
     "timings": {"probe": 0.01, "transcribe": 4.2, "candidates": 0.05, "shots_and_faces": 1.9, "score": 3.1,
                 "reframe": 0.0, "render": 4.4},
 }
-OPERATIONS[("post", "/api/v1/tools/{name}")].examples["auto-clip"] = _envelope({
+RUN_EXAMPLES["auto-clip"] = _envelope({
     **JOB_ROW, "tool": "auto-clip", "job_id": CLIP_JOB,
     "billing": {"currency": "USD", "estimated_usd": "0.0657", "charged_usd": "0.0357", "balance_after_usd": "9.9643",
                 "unit": "minute", "estimated_units": 131.3, "units": 71.3},
@@ -836,14 +459,14 @@ VAD_RUN = _envelope({
                            "words": [{"word": "Meet", "start": 0.1, "end": 0.4}]}],
                "end_card": {"design": "bold", "company_name": "SoundWave", "start": 12.5, "end": 15.0},
                "music": "energetic_1", "warnings": ["no text model is installed: a template wrote the ad copy"]}})
-OPERATIONS[("post", "/api/v1/tools/{name}")].examples["video-ad"] = VAD_RUN
+RUN_EXAMPLES["video-ad"] = VAD_RUN
 
 # --- instant-ad (tools/instant_ad.py) ---
 IAD_JOB = "job_4e6a8c0b2d4f6a8c0e2b4d6f"
 IAD_STEPS = ("page", "copy", "product", "render", "video")
 IAD_FILES = (("ad-1", "ad-1.png", "image/png", 812345), ("ad-2", "ad-2.png", "image/png", 790112),
              ("page", "page.json", "application/json", 1210))
-OPERATIONS[("post", "/api/v1/tools/{name}")].examples["instant-ad"] = _envelope({
+RUN_EXAMPLES["instant-ad"] = _envelope({
     **JOB_ROW, "tool": "instant-ad", "job_id": IAD_JOB,
     "billing": {"currency": "USD", "estimated_usd": "0.02", "charged_usd": "0.02", "balance_after_usd": "9.98"},
     "steps": [_step_example(IAD_JOB, i, n, "2026-05-25T15:04:07.101223Z", "2026-05-25T15:04:19.120470Z")
@@ -878,7 +501,7 @@ TAGS.insert(next(i for i, t in enumerate(TAGS) if t["name"] == "OpenAI-compatibl
 # the image-generate tool on the NOXUS route (api/openapi.py makes its concrete path from these)
 IG_JOB = "job_2b4d6f8a0c1e3a5c7e9b1d3f"
 IG_URL = f"/api/v1/files/{IG_JOB}/image.png?expires=1779721445&sig=5d1f…"
-OPERATIONS[("post", "/api/v1/tools/{name}")].examples["image-generate"] = _envelope({
+RUN_EXAMPLES["image-generate"] = _envelope({
     **{k: v for k, v in JOB_ROW.items() if k not in ("steps", "jobs", "sub_jobs")},
     "tool": "image-generate", "job_id": IG_JOB,
     "billing": {"currency": "USD", "estimated_usd": "0.01", "charged_usd": "0.01", "balance_after_usd": "9.99"},
@@ -900,7 +523,7 @@ PS_FILES = [_ps_file("primary", "photo-1.png", "image/png", 2_104_331),
             _ps_file("photo-2", "photo-2.png", "image/png", 2_087_112),
             _ps_file("photo-2-jpeg", "photo-2.jpg", "image/jpeg", 305_441),
             _ps_file("cutout", "product-cutout.png", "image/png", 401_220)]
-OPERATIONS[("post", "/api/v1/tools/{name}")].examples["product-photoshoot"] = _envelope({
+RUN_EXAMPLES["product-photoshoot"] = _envelope({
     **{k: v for k, v in JOB_ROW.items() if k not in ("steps", "jobs", "sub_jobs")},
     "tool": "product-photoshoot", "job_id": PS_JOB,
     "billing": {"currency": "USD", "estimated_usd": "0.06", "charged_usd": "0.06", "balance_after_usd": "9.94"},
@@ -921,7 +544,7 @@ DUB_FILES = [("video", "charla-en.mp4", "video/mp4", 1_284_512), ("srt", "charla
              ("segments", "charla-en.json", "application/json", 1_433)]
 DUB_OUTPUTS = [{"name": n, "filename": f, "mime_type": m, "size_bytes": size,
                 "url": f"/api/v1/files/{DUB_JOB}/{f}?expires=1779721445&sig=9b3e…"} for n, f, m, size in DUB_FILES]
-OPERATIONS[("post", "/api/v1/tools/{name}")].examples["dub-video"] = _envelope({
+RUN_EXAMPLES["dub-video"] = _envelope({
     **{k: v for k, v in JOB_ROW.items() if k not in ("steps", "jobs", "sub_jobs")},
     "tool": "dub-video", "job_id": DUB_JOB,
     "billing": {"currency": "USD", "estimated_usd": "0.0266", "charged_usd": "0.0266", "balance_after_usd": "9.9734",

@@ -218,16 +218,21 @@ def webhook_from_fields(fields: dict[str, Any], allow_hosts: list[str]) -> dict[
                 from None
     if hook is None and fields.get("webhook_url"):
         hook = {"url": fields["webhook_url"], "secret": fields.get("webhook_secret")}
-    if hook is None:
+    if hook is None:  # a form's webhook_secret alone calls nothing, but it is still read as declared
+        _check_secret(fields.get("webhook_secret") or None)
         return None
     if not isinstance(hook, dict) or not isinstance(hook.get("url"), str):
         raise ValidationError.fields({"webhook.url": [Text("obligatorio, texto", "required, a string")]})
     secret = hook.get("secret")
+    _check_secret(secret)
+    check_url(hook["url"], allow_hosts)
+    return {"url": hook["url"], **({"secret": secret} if secret else {})}
+
+
+def _check_secret(secret: Any) -> None:
     if secret is not None and (not isinstance(secret, str) or len(secret) > 512):
         raise ValidationError.fields({"webhook.secret": [Text("texto de hasta 512 caracteres",
                                                               "a string up to 512 characters")]})
-    check_url(hook["url"], allow_hosts)
-    return {"url": hook["url"], **({"secret": secret} if secret else {})}
 
 
 def wants_base64(fields: dict[str, Any]) -> bool:

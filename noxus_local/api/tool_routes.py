@@ -16,17 +16,22 @@ from __future__ import annotations
 
 import contextlib
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from anyio import to_thread
 from litestar import Request, Response, get, post
-from litestar.params import FromPath
+from litestar.openapi.spec import Example
+from litestar.params import PathParameter
 
 from noxus_local.accounts.keys import Principal
 from noxus_local.api.deps import ServicesDep, authenticated
+from noxus_local.api.docs import AUTH_ERRORS, operation
 from noxus_local.api.envelope import add_headers, encode, error_body, json_response, raw_response, request_id_of
 from noxus_local.api.inputs import ParsedInput
+from noxus_local.api.job_examples import ACCEPTED
+from noxus_local.api.job_schemas import ToolAccepted, ToolRun
 from noxus_local.api.submit import Options, remember, remember_if_room, replayed, submit, wants_base64
+from noxus_local.api.tool_schemas import ToolDetail, ToolList
 from noxus_local.billing.limits import job_window
 from noxus_local.errors import ERRORS_BY_CODE, InsufficientStorage, NoxusError, ShuttingDown, Text
 from noxus_local.jobs import store as jobs
@@ -34,22 +39,62 @@ from noxus_local.jobs.view import job_body
 from noxus_local.node.services import Services
 from noxus_local.tools.base import InputSpec, Tool
 
+TAG = "Tools"
+RUN_TOOL_ID = "runTool"
 RETURN_BASE64 = InputSpec("return_base64", "boolean", default=True)
 WEBHOOK_SHAPE = Text("objeto JSON {url, secret}", "a JSON object {url, secret}")
 
 
-@get("/api/v1/tools", guards=[authenticated])
+RUN_ERRORS = ("validation_error", "invalid_media", "missing_api_key", "invalid_api_key", "revoked_api_key",
+              "insufficient_api_balance", "key_budget_exceeded", "scope_denied", "tool_not_allowed",
+              "account_suspended", "asset_forbidden", "tool_not_found", "asset_not_found", "idempotency_conflict",
+              "limit_exceeded", "unsupported_media_type", "rate_limit_exceeded", "concurrency_limit_exceeded",
+              "internal_error", "tool_unavailable", "processing_timeout", "shutting_down", "request_timeout",
+              "server_busy", "insufficient_storage")
+RUN_DESCRIPTION = (
+    "Authenticate → check scope and tool → check limits → estimate → check the balance (402) → "
+    "hold → process → charge the actual amount on success (never more than the hold), release "
+    "on failure.\n\nSend `multipart/form-data` (files as parts, other fields as text) or "
+    "`application/json` (files as `content_base64` for the tool's first file input, or "
+    "`<field>_base64`, plus `filename`; a `data:` URI prefix is tolerated). Any file input may instead "
+    "be `<field>_asset_id` (an asset of this account) or `<field>_url` (downloaded by the server behind "
+    "the SSRF guard, within the upload limit, the `[assets]` deadline and minimum rate; past "
+    "`[assets] fetch_slots` downloads at once, 503 `server_busy`). The request returns "
+    "when the job ends; with `Prefer: respond-async`, or when the job outlasts the server's "
+    "sync wait, it returns 202 and the job's `Location`. Add `webhook: {url, secret}` (JSON) or "
+    "`webhook_url` / `webhook_secret` (form) to be called when the job ends. "
+    "`return_base64=false` leaves `content_base64` out of the output.\n\nA one-shot call "
+    "still running when the server stops answers 503 `shutting_down` with `Retry-After` and "
+    "`details.job_id`: the job is kept queued and runs after the restart; poll it. A request "
+    "body that stalls for `[server] body_timeout_seconds` answers 408 `request_timeout`; past "
+    "`[server] max_concurrent_uploads` bodies in flight, 503 `server_busy` with `Retry-After`. "
+    "While the server's disk is below `[storage] min_free_mb`, or when it fills up during the job, "
+    "507 `insufficient_storage`: the job ends `failed`, charged 0, and is never run again.")
+TOOL_NAME = Annotated[str, PathParameter(description="Tool slug or alias", examples=[Example(value="qr")])]
+
+
+@get("/api/v1/tools", guards=[authenticated], **operation(
+    "listTools", TAG, "List the tool catalog",
+    "Every active tool: slug, Spanish aliases, inputs (type, required, default, allowed values), "
+    "pricing (`fixed` with `price_usd`, or `dynamic` with `unit`, `unit_usd` and `starting_usd`), "
+    "per-tier limits, and whether it is available on this server (with the reason when not). The examples "
+    "are this server's own catalog.", ok=(ToolList, {}), errors=AUTH_ERRORS))
 async def list_tools(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[bytes]:
-    tools = [_describe(svc, t) for t in svc.catalog.tools.values()]
+    """The entries as built (``ToolDescription`` is open: tools add members of their own)."""
+    tools = [describe(svc, t) for t in svc.catalog.tools.values()]
     return json_response(request, {"tools": tools})
 
 
-@get("/api/v1/tools/{name:str}", guards=[authenticated])
-async def show_tool(request: Request[Any, Any, Any], svc: ServicesDep, name: FromPath[str]) -> Response[bytes]:
-    return json_response(request, {"tool": _describe(svc, svc.catalog.resolve(name))})
+@get("/api/v1/tools/{name:str}", guards=[authenticated], **operation(
+    "getTool", TAG, "Describe one tool", "The catalog entry of one tool, by slug or alias.",
+    ok=(ToolDetail, {}), errors=(*AUTH_ERRORS[:-1], "tool_not_found", "internal_error")))
+async def show_tool(request: Request[Any, Any, Any], svc: ServicesDep, name: TOOL_NAME) -> Response[bytes]:
+    return json_response(request, {"tool": describe(svc, svc.catalog.resolve(name))})
 
 
-def _describe(svc: Services, tool: Tool) -> dict[str, Any]:
+def describe(svc: Services, tool: Tool) -> dict[str, Any]:
+    """The catalog entry as both catalog routes answer it (and the document shows it): the tool's own
+    description plus this server's price and per-tier limits."""
     body = tool.describe(svc.cfg.price(tool.slug))
     tier_names = list(svc.cfg.tiers)
     body["limits"] = {name: {"max_upload_mb": svc.cfg.tiers[name].max_upload_mb,
@@ -58,8 +103,13 @@ def _describe(svc: Services, tool: Tool) -> dict[str, Any]:
     return body
 
 
-@post("/api/v1/tools/{name:str}", status_code=200)
-async def run_tool(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[bytes]:
+@post("/api/v1/tools/{name:str}", status_code=200, **operation(
+    RUN_TOOL_ID, TAG, "Run a tool", RUN_DESCRIPTION, ok=(ToolRun, {}),
+    more={202: (ToolAccepted, {"accepted": ACCEPTED})}, errors=RUN_ERRORS,
+    headers=("IdempotencyKey", "Prefer", "MaxProcessingTime")))
+async def run_tool(request: Request[Any, Any, Any], name: TOOL_NAME) -> Response[bytes]:
+    """Raw bytes: the answer is stored for Idempotency-Key replays, and its status depends on the job.
+    Its body (JSON or multipart, per tool) and examples are added by ``api.openapi`` from the catalog."""
     done = await submit(request, name)
     if done.replay is not None:
         _adopt_request_id(request, done.replay.body)

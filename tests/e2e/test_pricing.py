@@ -93,17 +93,23 @@ def conforms(doc: dict[str, Any], schema: str, body: dict[str, Any]) -> None:
 
 def test_openapi_documents_both_pricing_types(srv, acme):
     doc = srv.get("/schema/openapi.json").json()
-    pricing = doc["components"]["schemas"]["ToolDescription"]["properties"]["pricing"]["oneOf"]
-    assert [p["required"] for p in pricing] == [["type", "price_usd"],
-                                                ["type", "unit", "unit_usd", "starting_usd"]]
+    schemas = doc["components"]["schemas"]
+    pricing = [schemas[p["$ref"].rsplit("/", 1)[1]]  # generated from the Structs: one component per arm
+               for p in schemas["ToolDescription"]["properties"]["pricing"]["oneOf"]]
+    assert [set(p["required"]) for p in pricing] == [{"type", "price_usd"},
+                                                     {"type", "unit", "unit_usd", "starting_usd"}]
     billing = doc["components"]["schemas"]["Billing"]["properties"]
     assert {"unit", "estimated_units", "units"} <= set(billing)
     conforms(doc, "ToolList", srv.get("/api/v1/tools", key=acme).json())
     conforms(doc, "ToolRun", srv.post(WAIT, key=acme, json={"seconds": 0.1}).json())
     conforms(doc, "Usage", srv.get("/api/v1/usage", key=acme).json())
     with pytest.raises(jsonschema.ValidationError):  # the check has teeth: a dynamic price needs its unit
-        conforms(doc, "ToolDescription", {"slug": "x", "aliases": [], "title": "x", "inputs": [],
-                                          "available": True, "pricing": {"type": "dynamic", "unit_usd": "1"}})
+        conforms(doc, "ToolDescription", {"slug": "x", "aliases": [], "title": "x", "description": "x",
+                                          "media_type": "image", "inputs": [], "limits": {}, "available": True,
+                                          "pricing": {"type": "dynamic", "unit_usd": "1"}})
+    conforms(doc, "ToolDescription", {"slug": "x", "aliases": [], "title": "x", "description": "x",  # and passes
+             "media_type": "image", "inputs": [], "limits": {}, "available": True,
+             "pricing": {"type": "dynamic", "unit": "second", "unit_usd": "1", "starting_usd": "1"}})
 
 
 def test_a_shorter_run_is_charged_the_seconds_it_processed(srv, acme):

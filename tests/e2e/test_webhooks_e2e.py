@@ -126,3 +126,16 @@ def test_refused_webhook_targets(srv, url):
     assert r.status_code == 400
     assert "webhook.url" in r.json()["details"]["field_errors"]
     assert srv.get("/api/v1/balance", key=srv.key).json()["balance"]["balance_usd"] == "10"
+
+
+def test_a_form_secret_is_read_as_declared_even_without_a_url(srv):
+    """The form's ``webhook_secret`` is documented as at most 512 characters: one over is a 400 naming it,
+    charged 0, even when no ``webhook_url`` comes with it (it was silently ignored; the fuzzer found it)."""
+    form = {"text": "x", "webhook_secret": "s" * 513}
+    r = srv.post("/api/v1/tools/qr", key=srv.key, data=form, files={"unused": ("u.txt", b"")})
+    assert r.status_code == 400, r.text
+    assert "webhook.secret" in r.json()["details"]["field_errors"]
+    assert srv.get("/api/v1/balance", key=srv.key).json()["balance"]["balance_usd"] == "10"
+    ok = srv.post("/api/v1/tools/qr", key=srv.key, data={**form, "webhook_secret": "s" * 512},
+                  files={"unused": ("u.txt", b"")})
+    assert ok.status_code == 200, ok.text  # 512 and no url: accepted, and no webhook is sent
