@@ -19,14 +19,17 @@ Example::
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
+from litestar import Response
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from noxus_local.api.schemas import DateTime, Pagination, RequestId, Usd, _const
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 StepStatus = Literal["pending", "running", "succeeded", "failed", "cancelled", "skipped"]
@@ -230,5 +233,11 @@ class JobList(Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 def job_struct(body: dict[str, Any], model: type[T]) -> T:
-    """``body`` (built by ``jobs.view``) as ``model``; a member the Struct does not declare raises."""
-    return msgspec.convert(body, model)
+    """``body`` (built by ``jobs.view``) as ``model``. A body the Struct does not describe (a member or value
+    added to ``jobs.view`` without its schema) is logged and answered as it is, in a raw JSON ``Response``
+    (Litestar sends a returned ``Response`` as it is, whatever the handler's annotation)."""
+    try:
+        return msgspec.convert(body, model)
+    except msgspec.ValidationError as exc:
+        log.error("a %s body does not match its published schema (%s): answered as built", model.__name__, exc)
+        return Response(msgspec.json.encode(body), media_type="application/json")  # type: ignore[return-value]
