@@ -63,7 +63,7 @@ async def get_file(svc: ServicesDep,
                                                              pattern=r"^[0-9]{1,11}$")] = None,
                    sig: Annotated[str | None, text_param("HMAC-SHA256 signature (hex)", required=True,
                                                          pattern=r"^[0-9a-f]{64}$")] = None) -> File:
-    moment, signature = _signature(expires, sig)
+    moment, signature = read_signature(expires, sig)
     if not svc.files.verify(job_id, filename, moment, signature):
         raise NotFound(details={"reason": "invalid_or_expired_signature"})
     path = svc.files.output_path(job_id, filename)
@@ -73,7 +73,7 @@ async def get_file(svc: ServicesDep,
     return File(path=path, filename=filename, media_type=entry["mime_type"], content_disposition_type="inline")
 
 
-def _signature(expires: str | None, sig: str | None) -> tuple[int, str]:
+def read_signature(expires: str | None, sig: str | None) -> tuple[int, str]:
     """``expires`` (ASCII unix seconds) and ``sig`` (64 hex chars) as their declared types.
 
     A malformed one is a 400 naming it (``sig=%C3%A9`` or ``expires=²`` never reach

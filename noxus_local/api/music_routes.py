@@ -30,7 +30,7 @@ from litestar.response import File
 
 from noxus_local.api.deps import ServicesDep, authenticated, services_of
 from noxus_local.api.docs import AUTH_ERRORS, Binary, envelope, operation, text_param
-from noxus_local.api.file_routes import _signature
+from noxus_local.api.file_routes import read_signature
 from noxus_local.api.schemas import Mood, MusicList, MusicTrack, ok
 from noxus_local.compose.music import MODEL_ID, MusicLibrary, Track
 from noxus_local.errors import NotFound, ValidationError, one_of
@@ -83,8 +83,8 @@ async def music_preview(request: Request[Any, Any, Any], svc: ServicesDep, track
                         sig: Annotated[str | None, text_param(
                             "HMAC-SHA256 signature", True, pattern="^[0-9a-f]{64}$")] = None) -> File:
     """The track itself (Opus), by its signed URL: no key, the signature is the permission
-    (``expires``/``sig`` read strictly by ``file_routes._signature``)."""
-    expires_at, signature = _signature(request)
+    (``expires``/``sig`` read strictly by ``file_routes.read_signature``)."""
+    expires_at, signature = read_signature(expires, sig)
     if not TRACK_ID.fullmatch(track_id) or not svc.files.verify(PREVIEW_SIGNER, track_id, expires_at, signature):
         raise NotFound(details={"reason": "invalid_or_expired_signature"})
     track = next((t for t in library_of(request).tracks if t.id == track_id), None)

@@ -119,10 +119,12 @@ def asset_routers() -> list[Router]:
 
 def document(schema: dict[str, Any], svc: Services | None = None,
              served: Iterable[str] = ()) -> dict[str, Any]:
-    """Litestar's schema plus bodies, errors, headers, auth and examples (a new dict).
+    """Litestar's schema, generated from the routes' typed handlers and ``docs.operation`` declarations,
+    plus what they share (headers, security schemes, error examples in this server's locale) and what comes
+    from this server's catalog (one operation per tool and alias, the tools' request schemas). A new dict.
 
-    ``served`` are the app's route paths: a route kept out of Litestar's schema
-    (``include_in_schema=False``, e.g. /metrics) is added when the table documents it.
+    ``served`` (the app's route paths) is kept for the render plugins' call; every served route declares
+    its own operation now (tests/unit/test_openapi_routes.py checks that none is missing).
     """
     doc = copy.deepcopy(schema)
     doc["info"]["description"] = spec.INFO_DESCRIPTION
@@ -140,16 +142,10 @@ def document(schema: dict[str, Any], svc: Services | None = None,
                       parameters=header_parameters(svc), examples=error_examples(locale))
     paths: dict[str, Any] = {}
     for path, item in doc.get("paths", {}).items():
-        paths[path] = {method: live(operation(op, spec.OPERATIONS.get((method, path)), tools, catalog), tools,
-                                    catalog)
-                       if method in METHODS
-                       else op for method, op in item.items()}
+        paths[path] = {method: live(declared(op), tools, catalog) if method in METHODS else op
+                       for method, op in item.items()}
         if ("post", path) == RUN_TOOL:
             paths.update(tool_paths(tools, paths[path]["post"]))
-    hidden = set(served) - set(paths)
-    for (method, path), op in spec.OPERATIONS.items():
-        if path in hidden:
-            paths.setdefault(path, {})[method] = operation({}, op, tools, catalog)
     doc["paths"] = paths
     bodies = body_components()
     used = referenced(paths, {**bodies, **components["schemas"]})
@@ -184,23 +180,6 @@ def header_parameters(svc: Services | None) -> dict[str, Any]:
     if svc is not None:
         params["MaxProcessingTime"]["schema"]["maximum"] = svc.cfg.jobs.max_processing_seconds
     return params
-
-
-def operation(generated: dict[str, Any], op: spec.Op | None, tools: list[Tool],
-              catalog: list[dict[str, Any]]) -> dict[str, Any]:
-    """One operation from the table; a route missing from it keeps Litestar's text (a test flags it)."""
-    if op is None:
-        return declared(generated)
-    out: dict[str, Any] = {
-        "tags": [op.tag], "summary": op.summary, "description": op.description,
-        "operationId": op.operation_id,
-        "parameters": _parameters(generated.get("parameters", []), op, tools),
-        "responses": responses(op, _named(op.examples) if op.examples else {}),
-        "security": [{op.security: []}] if op.auth else [],
-    }
-    if op.request_body is not None:
-        out["requestBody"] = op.request_body
-    return out
 
 
 def live(op: dict[str, Any], tools: list[Tool], catalog: list[dict[str, Any]]) -> dict[str, Any]:
@@ -266,19 +245,6 @@ def declared(generated: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _parameters(generated: list[dict[str, Any]], op: spec.Op, tools: list[Tool]) -> list[dict[str, Any]]:
-    """Litestar's parameters, replaced by the table's where they name the same one, then the table's others."""
-    ours = [_tool_name_param(tools) if p.get("name") == "name" and p.get("in") == "path" else p
-            for p in generated]
-    for param in op.parameters:
-        ours = [p for p in ours if _param_key(p) != _param_key(param)] + [param]
-    return [*ours, _header_param("XRequestId")]
-
-
-def _param_key(param: dict[str, Any]) -> tuple[str | None, ...]:
-    return (param.get("name"), param.get("in"), param.get("$ref"))
-
-
 def _header_param(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/parameters/{name}"}
 
@@ -288,29 +254,6 @@ def _tool_name_param(tools: list[Tool]) -> dict[str, Any]:
     return {"name": "name", "in": "path", "required": True,
             "description": "Tool slug or alias" + (f": {', '.join(names)}" if names else ""),
             "schema": {"type": "string"}, "examples": {n: {"value": n} for n in names[:6]}}
-
-
-def responses(op: spec.Op, examples: dict[str, Any]) -> dict[str, Any]:
-    headers = {"X-Request-Id": _header("X-Request-Id")}
-    if op.auth and op.security == "apiKeyAuth":
-        headers.update({name: _header(name) for name in spec.RATE_HEADERS})
-    if any(p == _header_param("IdempotencyKey") for p in op.parameters):
-        headers["Idempotent-Replayed"] = _header("Idempotent-Replayed")
-    content = op.content or {"application/json": {"schema": _schema(op.schema), "examples": examples}}
-    out: dict[str, Any] = {str(op.status): {"description": _success_text(op), "headers": headers,
-                                            "content": content}}
-    for status, (schema, extra_examples) in op.extra.items():
-        out[str(status)] = {"description": HTTPStatus(status).phrase + ": the job goes on; poll Location",
-                            "headers": {**headers, "Location": _header("Location")},
-                            "content": {"application/json": {"schema": _schema(schema),
-                                                             "examples": _named(extra_examples)}}}
-    for status, codes in _by_status(op.errors).items():
-        out[str(status)] = error_response(status, codes, op.error_schema)
-    return out
-
-
-def _success_text(op: spec.Op) -> str:
-    return HTTPStatus(op.status).phrase
 
 
 def _schema(name: str | None) -> dict[str, str]:
@@ -323,13 +266,6 @@ def _header(name: str) -> dict[str, str]:
 
 def _named(examples: dict[str, Any]) -> dict[str, Any]:
     return {name: {"summary": name, "value": value} for name, value in examples.items()}
-
-
-def _by_status(codes: Iterable[str]) -> dict[int, list[str]]:
-    grouped: dict[int, list[str]] = {}
-    for code in codes:
-        grouped.setdefault(ERRORS_BY_CODE[code].status, []).append(code)
-    return dict(sorted(grouped.items()))
 
 
 def error_response(status: int, codes: list[str], schema: str = "Error") -> dict[str, Any]:

@@ -28,7 +28,7 @@ from noxus_local.api.bodies import read_struct
 from noxus_local.api.deps import PrincipalDep, ServicesDep, authenticated
 from noxus_local.api.docs import AUTH_ERRORS, RID, Binary, envelope, operation, text_param
 from noxus_local.api.envelope import error_body
-from noxus_local.api.file_routes import _signature
+from noxus_local.api.file_routes import read_signature
 from noxus_local.api.inputs import ascii_int
 from noxus_local.api.schemas import Error, Pagination, Voice, VoiceDeleted, VoiceDetail, VoiceList, ok
 from noxus_local.errors import NotFound, Text, ToolUnavailable, ValidationError
@@ -162,8 +162,8 @@ async def voice_preview(request: Request[Any, Any, Any], svc: ServicesDep, voice
                         expires: Annotated[str | None, text_param(SIGNED[0], True, pattern="^[0-9]{1,11}$")] = None,
                         sig: Annotated[str | None, text_param(SIGNED[1], True, pattern="^[0-9a-f]{64}$")] = None,
                         ) -> File:
-    """The sample, by its signed URL (``expires``/``sig`` read strictly by ``file_routes._signature``)."""
-    expires_at, signature = _signature(request)
+    """The sample, by its signed URL (``expires``/``sig`` read strictly by ``file_routes.read_signature``)."""
+    expires_at, signature = read_signature(expires, sig)
     info = VOICES.get(voice_id) or await to_thread.run_sync(svc.voices.signed, voice_id)
     if info is None or not svc.files.verify(PREVIEW_SIGNER, voice_id, expires_at, signature):
         raise NotFound(details={"reason": "invalid_or_expired_signature"})

@@ -22,7 +22,6 @@ import msgspec
 import pytest
 from litestar.testing import TestClient
 
-from noxus_local.api import openapi_spec
 from noxus_local.api.ad_routes import check_body, read_generate, tool_fields
 from noxus_local.api.ad_schemas import AdGenerateIn
 from noxus_local.app import create_app
@@ -151,7 +150,6 @@ def test_seed_routes_are_generated_with_the_seeds_error_schema(single: tuple[Tes
     doc = c.get("/schema/openapi.json").json()
     for path in SEED_PATHS:
         method = "post" if path.endswith("generate") else "get"
-        assert (method, path) not in openapi_spec.OPERATIONS, f"{(method, path)} is still a hand-kept table entry"
         op = doc["paths"][path][method]
         for status, response in op["responses"].items():
             media = response["content"]["application/json"]
@@ -213,7 +211,6 @@ def test_worker_routes_are_generated_with_the_worker_token(multi: tuple[TestClie
     internal = {(m, p): op for p, item in doc["paths"].items() if p.startswith("/internal/") for m, op in item.items()}
     assert len(internal) == 7
     for key, op in internal.items():
-        assert key not in openapi_spec.OPERATIONS, f"{key} is still a hand-kept table entry"
         assert op["security"] == [{"workerTokenAuth": []}] and op["tags"] == ["Internal"], key
         assert "X-RateLimit-Limit" not in op["responses"]["200"]["headers"], key  # a worker token, not a key
         assert "401" in op["responses"] and "500" in op["responses"], key
