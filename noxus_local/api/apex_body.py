@@ -4,7 +4,7 @@
 ``"5"`` is not a number, ``true`` is not one either); a field it refuses is then named
 with what that field takes, said from the Struct's own type: ``model: one of: kokoro``,
 ``speed: a number from 0.5 to 2``, ``text: required: a string of 1-10,000 characters``.
-ApexBody 002's error body is one sentence (``{"error", "code"}``), so the sentence says
+Seed 002's error body is one sentence (``{"error", "code"}``), so the sentence says
 what to send, not what msgspec saw.
 
 Example::

@@ -1,6 +1,6 @@
 """A seed 002 route's OpenAPI operation: ``docs.operation`` with the seed's error body and statuses.
 
-ApexBody 002 answers errors as ``{"error", "code"}`` (``jobs.apex.error_body``) and maps our
+Seed 002 answers errors as ``{"error", "code"}`` (``jobs.apex.error_body``) and maps our
 codes to its own statuses (``limit_exceeded`` and ``idempotency_conflict`` are its 400
 ``BAD_REQUEST``, not 413/409), so the error responses are grouped by the seed's status and
 each example is the body the server really renders for that code.
