@@ -39,7 +39,20 @@ FAMILIES: dict[str, tuple[str, tuple[int, ...], str]] = {
     "Bebas Neue": ("fontpkg_bebas_neue", (400,), "condensed capitals"),
     "Oswald": ("fontpkg_oswald", (200, 700), "condensed, variable weight 200-700"),
     "Poppins": ("fontpkg_poppins", (400, 700), "clean sans, regular and bold"),
+    # script fallbacks: never named by a style; libass (through the fontconfig folder) and the
+    # Pillow chains (products/lettering.py) take a glyph from them when the display face lacks it
+    "Noto Sans Arabic": ("fontpkg_noto_sans_arabic", (400, 700), "Arabic fallback, variable weight"),
+    "Heebo": ("fontpkg_heebo", (400, 700), "Hebrew fallback, variable weight"),
+    "Noto Sans Devanagari": ("fontpkg_noto_sans_devanagari", (400, 700), "Devanagari fallback, variable"),
 }
+SCRIPT_FALLBACKS = ("Noto Sans Arabic", "Heebo", "Noto Sans Devanagari")
+# Emoji come from the system (Debian packages installed by scripts/setup_system.sh), not PyPI:
+# libass draws outlines only, so captions get the monochrome outline font (Symbola, in the
+# caption's colour); Pillow draws the colour bitmap font (CBDT, only at its 109 px strike).
+EMOJI_OUTLINE = (Path("/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf"),
+                 Path("/usr/share/fonts/truetype/ancient-scripts/Symbola.ttf"))
+EMOJI_COLOR = (Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"),)
+EMOJI_COLOR_SIZE = 109
 DEFAULT_FAMILY = "Poppins"
 SPANISH_GLYPHS = "ñáéíóúüÑÁÉÍÓÚÜ¡¿"
 _LOCK = threading.Lock()
@@ -108,8 +121,16 @@ def font_path(family: str, weight: int = 400) -> Path:
     return min(found, key=lambda f: abs((f.weight or 400) - weight)).path
 
 
+def emoji_font(color: bool) -> Path | None:
+    """The installed emoji font file, or None (then an emoji draws as the missing-glyph box).
+
+    Example: ``emoji_font(color=False).name == "Symbola_hint.ttf"`` where fonts-symbola is installed.
+    """
+    return next((p for p in (EMOJI_COLOR if color else EMOJI_OUTLINE) if p.is_file()), None)
+
+
 def prepare_fonts(directory: Path) -> LibassFonts:
-    """Copy every shipped face and its licence into ``directory`` (~1.5 MB); write its fonts.conf.
+    """Copy every shipped face and its licence into ``directory`` (~4 MB); write its fonts.conf.
 
     Idempotent, safe from several threads and processes. Example: ``prepare_fonts(Path("/data/fonts"))``.
     """
@@ -119,6 +140,9 @@ def prepare_fonts(directory: Path) -> LibassFonts:
             for face in faces(family):
                 _place(face.path, directory / face.path.name)
             _place(face.licence, directory / face.licence_name)
+        outline = emoji_font(color=False)
+        if outline is not None:  # libass picks it by glyph coverage for an emoji
+            _place(outline, directory / outline.name)
         config = directory / "fonts.conf"
         text = _fontconfig_xml(directory)
         if not config.is_file() or config.read_text("utf-8") != text:

@@ -1,0 +1,91 @@
+"""Judge rendered text as a viewer would: is it the words, or missing-glyph boxes, and in which order?
+
+The rendered crop (light text on a dark ground) is compared, as an ink mask
+scaled to one grid, with three references drawn by Pillow's Raqm layout
+(HarfBuzz shaping + FriBiDi): the string in a font that has its glyphs (the
+right answer), the same string in a Latin-only font (the .notdef "tofu" boxes),
+and the string drawn left to right (the wrong order for Hebrew/Arabic). The
+crop must be nearer the right answer than either wrong one.
+
+Example::
+
+    verdict = judge(crop, "שלום", reference_font=font_path("Heebo"))
+    assert verdict.ok, verdict
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont, features
+
+from noxus_local.media.fonts import font_path
+
+GRID = (96, 32)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    to_reference: float
+    to_tofu: float
+    to_reversed: float | None
+    ink: float  # ink pixels in the crop
+
+    @property
+    def ok(self) -> bool:
+        near = self.to_reference < self.to_tofu * 0.8
+        ordered = self.to_reversed is None or self.to_reference < self.to_reversed
+        return self.ink >= 100 and near and ordered
+
+
+def ink_mask(image: Image.Image, threshold: int = 150) -> np.ndarray:
+    """Light-on-dark ink, cropped to its bounding box and scaled to ``GRID`` (floats 0..1)."""
+    grey = np.asarray(image.convert("L"), dtype=np.uint8)
+    ink = grey > threshold
+    ys, xs = np.nonzero(ink)
+    if len(xs) == 0:
+        return np.zeros(GRID[::-1])
+    box = ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    small = Image.fromarray((box * 255).astype(np.uint8)).resize(GRID, Image.Resampling.BOX)
+    return np.asarray(small, dtype=np.float32) / 255.0
+
+
+def draw_reference(text: str, font_file: Path, direction: str | None = None, size: int = 96,
+                   embedded_color: bool = False) -> Image.Image:
+    """``text`` white on black in ``font_file`` with Raqm (shaping, bidi); ``direction`` forces one."""
+    assert features.check("raqm"), "the reference needs Pillow with Raqm"
+    font = ImageFont.truetype(str(font_file), size)
+    image = Image.new("RGB", (size * (len(text) + 2), size * 2), "black")
+    ImageDraw.Draw(image).text((size // 2, size // 3), text, font=font, fill="white", direction=direction,
+                               embedded_color=embedded_color)
+    return image
+
+
+def draw_unordered(text: str, font_file: Path, size: int = 96) -> Image.Image:
+    """``text`` one character at a time from the left: logical order shown left to right, unjoined
+    (what a renderer without bidi and shaping shows for Hebrew/Arabic)."""
+    font = ImageFont.truetype(str(font_file), size)
+    image = Image.new("RGB", (size * (len(text) + 2), size * 2), "black")
+    draw, x = ImageDraw.Draw(image), size // 2
+    for ch in text:
+        draw.text((x, size // 3), ch, font=font, fill="white", direction="ltr")
+        x += int(font.getlength(ch, direction="ltr"))
+    return image
+
+
+def distance(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a - b).mean())
+
+
+def judge(crop: Image.Image, text: str, reference_font: Path, rtl: bool = False,
+          embedded_color: bool = False, size: int = 96) -> Verdict:
+    """How near ``crop`` is to ``text`` drawn right, in tofu boxes, and (``rtl``) left to right."""
+    seen = ink_mask(crop)
+    right = ink_mask(draw_reference(text, reference_font, "rtl" if rtl else None, size, embedded_color))
+    tofu = ink_mask(draw_reference(text, font_path("Poppins"), None, size))
+    wrong = ink_mask(draw_unordered(text, reference_font, size)) if rtl else None
+    grey = np.asarray(crop.convert("L")) > 150
+    return Verdict(distance(seen, right), distance(seen, tofu),
+                   None if wrong is None else distance(seen, wrong), float(grey.sum()))
