@@ -42,8 +42,7 @@ class Verdict:
 
 def ink_mask(image: Image.Image, threshold: int = 150) -> np.ndarray:
     """Light-on-dark ink, cropped to its bounding box and scaled to ``GRID`` (floats 0..1)."""
-    grey = np.asarray(image.convert("L"), dtype=np.uint8)
-    ink = grey > threshold
+    ink = np.asarray(image.convert("RGB"), dtype=np.uint8).max(axis=2) > threshold  # any bright channel
     ys, xs = np.nonzero(ink)
     if len(xs) == 0:
         return np.zeros(GRID[::-1])
@@ -83,9 +82,19 @@ def judge(crop: Image.Image, text: str, reference_font: Path, rtl: bool = False,
           embedded_color: bool = False, size: int = 96) -> Verdict:
     """How near ``crop`` is to ``text`` drawn right, in tofu boxes, and (``rtl``) left to right."""
     seen = ink_mask(crop)
-    right = ink_mask(draw_reference(text, reference_font, "rtl" if rtl else None, size, embedded_color))
+    drawn = draw_reference(text, reference_font, "rtl" if rtl else None, 109 if embedded_color else size,
+                           embedded_color)
+    right = ink_mask(drawn, 40 if embedded_color else 150)  # a colour emoji: all of it, dark parts too
     tofu = ink_mask(draw_reference(text, font_path("Poppins"), None, size))
     wrong = ink_mask(draw_unordered(text, reference_font, size)) if rtl else None
-    grey = np.asarray(crop.convert("L")) > 150
+    grey = np.asarray(crop.convert("RGB")).max(axis=2) > 150
     return Verdict(distance(seen, right), distance(seen, tofu),
                    None if wrong is None else distance(seen, wrong), float(grey.sum()))
+
+
+def changed(image: Image.Image, blank: Image.Image, box: tuple[int, int, int, int], least: int = 60) -> Image.Image:
+    """White where ``image`` differs from ``blank`` (the same card without the text) inside ``box``:
+    the text as a light-on-dark crop whatever its colours."""
+    a = np.asarray(image.convert("RGB").crop(box), np.int16)
+    b = np.asarray(blank.convert("RGB").crop(box), np.int16)
+    return Image.fromarray(((np.abs(a - b).max(axis=2) > least) * 255).astype(np.uint8)).convert("RGB")

@@ -2,12 +2,16 @@
 
 A design names its display face first (Anton, Archivo Black, Oswald...);
 a character that face has no glyph for (an accent Bebas Neue lacks, a
-Devanagari letter only Poppins has) is drawn with the next bundled face that
-has it. A character no bundled face covers (an emoji, Arabic, Hebrew: we
-ship no such font) is drawn with the first face (its "missing glyph" box):
-the text stays what the user wrote, nothing crashes or is silently dropped,
-except the invisible joiners and variation selectors that would otherwise
-draw boxes of their own.
+Devanagari letter) is drawn with the next bundled face that has it: the
+display faces, then the script fallbacks of media/fonts.py (Noto Sans
+Arabic, Heebo for Hebrew, Noto Sans Devanagari), then the colour emoji font
+(Noto Color Emoji, a CBDT bitmap font Pillow draws only at its 109 px strike:
+an emoji run is drawn there with ``embedded_color`` and scaled to the line's
+size). A character no face covers is drawn with the first face (its "missing
+glyph" box): the text stays what the user wrote, nothing crashes or is
+silently dropped, except the invisible joiners and variation selectors that
+would otherwise draw boxes of their own (inside an emoji run they stay: they
+build the emoji sequence).
 
 Right-to-left: a run with RTL characters is shaped right to left (Pillow's
 Raqm layout), and a line whose first strong character is RTL lays its runs
@@ -32,13 +36,14 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from PIL import ImageDraw, ImageFont, features
+from PIL import Image, ImageDraw, ImageFont, features
 
 from noxus_local.compose.designed import fit_lines
-from noxus_local.media.fonts import font_path
+from noxus_local.media.fonts import EMOJI_COLOR_SIZE, SCRIPT_FALLBACKS, emoji_font, font_path
 
 Align = Literal["left", "center", "right"]
-FALLBACKS = (("Poppins", 700), ("Poppins", 400), ("Oswald", 700), ("Archivo Black", 400), ("Anton", 400))
+FALLBACKS = (("Poppins", 700), ("Poppins", 400), ("Oswald", 700), ("Archivo Black", 400), ("Anton", 400),
+             *((family, 400) for family in SCRIPT_FALLBACKS))
 INVISIBLE = {"\u200d", "\u200c", "\ufe0e", "\ufe0f", "\u200b", "\u2060"}
 LEADING = 1.22
 PROBE_SIZE = 48
@@ -60,9 +65,16 @@ class FaceChain:
     def of(cls, family: str, weight: int = 400) -> FaceChain:
         """``family`` at ``weight`` first, then the other bundled faces (``FALLBACKS``)."""
         files = [font_path(family, weight)] + [font_path(f, w) for f, w in FALLBACKS]
-        return cls(tuple(dict.fromkeys(files)))
+        emoji = emoji_font(color=True)
+        return cls(tuple(dict.fromkeys(files + ([emoji] if emoji else []))))
+
+    def is_bitmap(self, index: int) -> bool:
+        """Whether file ``index`` is the colour emoji font (one fixed strike, drawn scaled)."""
+        return self.files[index] == emoji_font(color=True)
 
     def font(self, index: int, size: int) -> ImageFont.FreeTypeFont:
+        if self.is_bitmap(index):
+            size = EMOJI_COLOR_SIZE  # FreeType refuses any other size for this CBDT font
         key = (index, size)
         if key not in self._fonts:
             self._fonts[key] = ImageFont.truetype(str(self.files[index]), size)
@@ -75,7 +87,9 @@ class FaceChain:
             font = self.font(index, PROBE_SIZE)
             if index not in self._notdef:
                 self._notdef[index] = _bitmap(font, "\U0010fffd")
-            self._covers[key] = ch.isspace() or _bitmap(font, ch) != self._notdef[index]
+            mask = _bitmap(font, ch)
+            drawn = mask != self._notdef[index] and (not self.is_bitmap(index) or any(mask[1]))
+            self._covers[key] = ch.isspace() or drawn
         return self._covers[key]
 
     def face_for(self, ch: str) -> int:
@@ -91,6 +105,10 @@ class SizedChain:
 
     chain: FaceChain
     size: int
+
+    def scale(self, font: ImageFont.FreeTypeFont) -> float:
+        """How much a run in ``font`` is scaled when drawn: 1, or size/109 for the emoji strike."""
+        return self.size / EMOJI_COLOR_SIZE if font.size != self.size and font.size == EMOJI_COLOR_SIZE else 1.0
 
     def runs(self, text: str) -> list[tuple[str, ImageFont.FreeTypeFont]]:
         """``text`` cut where the covering face changes; invisible joiners go with what they join."""
@@ -108,7 +126,7 @@ class SizedChain:
         return [(run, self.chain.font(index, self.size)) for run, index in out]
 
     def getlength(self, text: str) -> float:
-        return sum(font.getlength(run, direction=_direction(run)) for run, font in self.runs(text))
+        return sum(font.getlength(run, direction=_direction(run)) * self.scale(font) for run, font in self.runs(text))
 
     def ascent(self) -> int:
         return self.chain.font(0, self.size).getmetrics()[0]
@@ -171,14 +189,82 @@ def draw_block(draw: ImageDraw.ImageDraw, block: Block, box: tuple[float, float,
 
 def draw_line(draw: ImageDraw.ImageDraw, at: tuple[float, float], line: str, sized: SizedChain, fill: Fill) -> None:
     """One line from its top-left ``at``: each run on the first face's baseline, RTL lines from the right."""
-    runs = sized.runs(line)
-    if _first_strong_rtl(line):
-        runs.reverse()
+    runs = visual_order(sized.runs(line), _first_strong_rtl(line))
     x, baseline = at[0], at[1] + sized.ascent()
     for run, font in runs:
         direction = _direction(run)
-        draw.text((x, baseline), run, font=font, fill=fill, anchor="ls", direction=direction)
-        x += font.getlength(run, direction=direction)
+        scale = sized.scale(font)
+        if scale != 1.0:
+            _draw_scaled(draw, (x, baseline), run, font, scale)
+        else:
+            draw.text((x, baseline), run, font=font, fill=fill, anchor="ls", direction=direction)
+        x += font.getlength(run, direction=direction) * scale
+
+
+def visual_order(runs: list[tuple[str, ImageFont.FreeTypeFont]], rtl_line: bool
+                 ) -> list[tuple[str, ImageFont.FreeTypeFont]]:
+    """Runs from left to right (the bidi algorithm's rule L2 at two levels): on a left-to-right
+    line each stretch of right-to-left runs (with the spaces between them) is reversed; on a
+    right-to-left line the whole line is, then each left-to-right stretch back. Inside a run
+    Raqm orders the characters. Example: "Café שלום مرحبا" → Café, مرحبا, שלום from the left.
+    """
+    runs = [piece for run in runs for piece in _split_spaces(run)]
+    kinds = [_strong(run) for run, _ in runs]  # "R", "L" or None (spaces, punctuation)
+    foreign = "L" if rtl_line else "R"
+    order = list(range(len(runs)))
+    out: list[int] = []
+    i = 0
+    while i < len(order):
+        if kinds[i] != foreign:
+            out.append(i)
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(order) and kinds[j + 1] in (foreign, None) and foreign in kinds[j + 1:]:
+            j += 1
+        while kinds[j] is None:  # trailing neutrals stay in the line's direction
+            j -= 1
+        out.extend(reversed(order[i:j + 1]))
+        i = j + 1
+    if rtl_line:
+        out.reverse()
+    return [runs[k] for k in out]
+
+
+def _split_spaces(run: tuple[str, ImageFont.FreeTypeFont]) -> list[tuple[str, ImageFont.FreeTypeFont]]:
+    """A run's trailing spaces as a run of their own, so they stay between words when runs reorder."""
+    text, font = run
+    body = text.rstrip(" ")
+    if not body or body == text:
+        return [run]
+    return [(body, font), (text[len(body):], font)]
+
+
+def _strong(run: str) -> str | None:
+    for ch in run:
+        kind = unicodedata.bidirectional(ch)
+        if kind in RTL_CLASSES:
+            return "R"
+        if kind == "L":
+            return "L"
+    return None
+
+
+def _draw_scaled(draw: ImageDraw.ImageDraw, at: tuple[float, float], run: str, font: ImageFont.FreeTypeFont,
+                 scale: float) -> None:
+    """A colour emoji run: drawn at the font's strike on its own layer, scaled, pasted on the baseline."""
+    ascent, descent = font.getmetrics()
+    width = max(1, int(font.getlength(run)) + 2)
+    layer = Image.new("RGBA", (width, ascent + descent), (0, 0, 0, 0))
+    ImageDraw.Draw(layer).text((0, ascent), run, font=font, anchor="ls", embedded_color=True)
+    size = (max(1, round(layer.width * scale)), max(1, round(layer.height * scale)))
+    layer = layer.resize(size, Image.Resampling.LANCZOS)
+    target: Image.Image = draw._image  # type: ignore[attr-defined]  # the image this Draw paints on
+    top = (round(at[0]), round(at[1] - ascent * scale))
+    if target.mode == "RGBA":
+        target.alpha_composite(layer, (max(0, top[0]), max(0, top[1])))
+    else:
+        target.paste(layer.convert(target.mode), top, layer)
 
 
 def _direction(run: str) -> str | None:
