@@ -55,6 +55,8 @@ EMOJI_COLOR = (Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"),)
 EMOJI_COLOR_SIZE = 109
 DEFAULT_FAMILY = "Poppins"
 SPANISH_GLYPHS = "ñáéíóúüÑÁÉÍÓÚÜ¡¿"
+# what each script fallback must draw (doctor checks it); the display faces must draw SPANISH_GLYPHS
+SCRIPT_GLYPHS = {"Noto Sans Arabic": "مرحبا", "Heebo": "שלום", "Noto Sans Devanagari": "नमस्ते"}
 _LOCK = threading.Lock()
 
 
@@ -178,6 +180,11 @@ def _quote(path: Path) -> str:
     """A path as one ffmpeg filter argument: quoted, with ' and : and \\ escaped for the graph."""
     escaped = str(path).replace("\\", "\\\\").replace("'", "\\'").replace(":", "\\:")
     return f"'{escaped}'"
+
+
+def expected_glyphs(family: str) -> str:
+    """The characters ``family`` must draw. Example: ``expected_glyphs("Heebo") == "שלום"``."""
+    return SCRIPT_GLYPHS.get(family, SPANISH_GLYPHS)
 
 
 def missing_glyphs(path: Path, text: str = SPANISH_GLYPHS) -> str:
