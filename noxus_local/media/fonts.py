@@ -39,13 +39,16 @@ FAMILIES: dict[str, tuple[str, tuple[int, ...], str]] = {
     "Bebas Neue": ("fontpkg_bebas_neue", (400,), "condensed capitals"),
     "Oswald": ("fontpkg_oswald", (200, 700), "condensed, variable weight 200-700"),
     "Poppins": ("fontpkg_poppins", (400, 700), "clean sans, regular and bold"),
-    # script fallbacks: never named by a style; libass (through the fontconfig folder) and the
-    # Pillow chains (products/lettering.py) take a glyph from them when the display face lacks it
+}
+# Script fallbacks: not a style's choice (FAMILIES is what the tools offer); libass (through the
+# fontconfig folder) and the Pillow chains (media/lettering.py) take a glyph from them when the
+# display face lacks it.
+SCRIPT_FAMILIES: dict[str, tuple[str, tuple[int, ...], str]] = {
     "Noto Sans Arabic": ("fontpkg_noto_sans_arabic", (400, 700), "Arabic fallback, variable weight"),
     "Heebo": ("fontpkg_heebo", (400, 700), "Hebrew fallback, variable weight"),
     "Noto Sans Devanagari": ("fontpkg_noto_sans_devanagari", (400, 700), "Devanagari fallback, variable"),
 }
-SCRIPT_FALLBACKS = ("Noto Sans Arabic", "Heebo", "Noto Sans Devanagari")
+SCRIPT_FALLBACKS = tuple(SCRIPT_FAMILIES)
 # Emoji come from the system (Debian packages installed by scripts/setup_system.sh), not PyPI:
 # libass draws outlines only, so captions get the monochrome outline font (Symbola, in the
 # caption's colour); Pillow draws the colour bitmap font (CBDT, only at its 109 px strike).
@@ -94,11 +97,17 @@ class LibassFonts:
         return f"ass={_quote(ass_file)}:fontsdir={_quote(self.directory)}"
 
 
+def all_families() -> dict[str, tuple[str, tuple[int, ...], str]]:
+    """The display faces and the script fallbacks: everything the fonts folder holds."""
+    return {**FAMILIES, **SCRIPT_FAMILIES}
+
+
 def faces(family: str) -> list[FontFace]:
     """The files of one shipped family. Example: ``faces("Poppins")[1].weight == 700``."""
-    if family not in FAMILIES:
-        raise FontMissing(f"{family!r} is not a shipped font; shipped: {', '.join(FAMILIES)}")
-    module_name, weights, _ = FAMILIES[family]
+    shipped = all_families()
+    if family not in shipped:
+        raise FontMissing(f"{family!r} is not a shipped font; shipped: {', '.join(shipped)}")
+    module_name, weights, _ = shipped[family]
     try:
         root = Path(importlib.import_module(module_name).ROOT)
     except ImportError as exc:
@@ -138,7 +147,7 @@ def prepare_fonts(directory: Path) -> LibassFonts:
     """
     with _LOCK:
         directory.mkdir(parents=True, exist_ok=True)
-        for family in FAMILIES:
+        for family in all_families():
             for face in faces(family):
                 _place(face.path, directory / face.path.name)
             _place(face.licence, directory / face.licence_name)

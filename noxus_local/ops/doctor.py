@@ -255,7 +255,7 @@ def _probe(clip: Path | None) -> Check:
 def check_fonts(cfg: Config) -> list[Check]:
     """One line per shipped family: its files exist, load in Pillow and draw Spanish accents (a
     script fallback: its script); one for the emoji fonts (system packages: WARN when absent)."""
-    return [*(_check_font_family(family) for family in fonts.FAMILIES), _check_emoji_fonts()]
+    return [*(_check_font_family(family) for family in fonts.all_families()), _check_emoji_fonts()]
 
 
 def _check_emoji_fonts() -> Check:

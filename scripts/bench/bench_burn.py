@@ -72,10 +72,9 @@ def make_mixed_ass(path: Path, seconds: float, style: str) -> None:
 def display_only(directory: Path) -> fonts.LibassFonts:
     """A fonts folder without the script and emoji fallbacks: the folder as it was before them."""
     directory.mkdir(parents=True, exist_ok=True)
-    for family in fonts.FAMILIES:
-        if family not in fonts.SCRIPT_FALLBACKS:
-            for face in fonts.faces(family):
-                shutil.copyfile(face.path, directory / face.path.name)
+    for family in fonts.FAMILIES:  # the display faces only
+        for face in fonts.faces(family):
+            shutil.copyfile(face.path, directory / face.path.name)
     config = directory / "fonts.conf"
     config.write_text(fonts._fontconfig_xml(directory), "utf-8")
     return fonts.LibassFonts(directory, config)
