@@ -79,16 +79,19 @@ def distance(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def judge(crop: Image.Image, text: str, reference_font: Path, rtl: bool = False,
-          embedded_color: bool = False, size: int = 96) -> Verdict:
-    """How near ``crop`` is to ``text`` drawn right, in tofu boxes, and (``rtl``) left to right."""
+          embedded_color: bool = False, size: int = 96, display_font: Path | None = None) -> Verdict:
+    """How near ``crop`` is to ``text`` drawn right, in tofu boxes, and (``rtl``) left to right.
+
+    The tofu is Poppins's missing-glyph box, and ``display_font``'s too when given (the face the
+    renderer would have used without a fallback: its box may look different)."""
     seen = ink_mask(crop)
     drawn = draw_reference(text, reference_font, "rtl" if rtl else None, 109 if embedded_color else size,
                            embedded_color)
     right = ink_mask(drawn, 40 if embedded_color else 150)  # a colour emoji: all of it, dark parts too
-    tofu = ink_mask(draw_reference(text, font_path("Poppins"), None, size))
+    boxes = [ink_mask(draw_reference(text, f, None, size)) for f in (font_path("Poppins"), display_font) if f]
     wrong = ink_mask(draw_unordered(text, reference_font, size)) if rtl else None
     grey = np.asarray(crop.convert("RGB")).max(axis=2) > 150
-    return Verdict(distance(seen, right), distance(seen, tofu),
+    return Verdict(distance(seen, right), min(distance(seen, box) for box in boxes),
                    None if wrong is None else distance(seen, wrong), float(grey.sum()))
 
 

@@ -50,8 +50,14 @@ def test_the_word_is_drawn_not_boxes(shown, n: int) -> None:
     reference = fonts.font_path(family) if family else fonts.emoji_font(color=True)
     assert reference is not None, "no colour emoji font: run scripts/setup_system.sh (fonts-noto-color-emoji)"
     with_text, blank = (Image.fromarray(f[n]) for f in shown)
-    verdict = judge(changed(with_text, blank, (0, 0, W, H)), word, reference, rtl=rtl, embedded_color=color)
+    verdict = judge(changed(with_text, blank, (0, 0, W, H)), word, reference, rtl=rtl, embedded_color=color,
+                    display_font=fonts.font_path("Anton"))
     assert verdict.ok, verdict
+    if color:  # the emoji's own yellow where the blank scene has none
+        def yellow(a: np.ndarray) -> np.ndarray:
+            a = a.astype(np.int16)
+            return (a[..., 0] > 200) & (a[..., 1] > 150) & (a[..., 2] < 90)
+        assert (yellow(shown[0][n]) & ~yellow(shown[1][n])).sum() > 200
 
 
 def test_latin_keeps_drawtext_and_other_scripts_leave_it() -> None:
