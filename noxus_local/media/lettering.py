@@ -38,7 +38,7 @@ from typing import Literal
 
 from PIL import Image, ImageDraw, ImageFont, features
 
-from noxus_local.media.fonts import EMOJI_COLOR_SIZE, SCRIPT_FALLBACKS, emoji_font, font_path
+from noxus_local.media.fonts import EMOJI_COLOR, EMOJI_COLOR_SIZE, SCRIPT_FALLBACKS, emoji_font, font_path
 
 Align = Literal["left", "center", "right"]
 FALLBACKS = (("Poppins", 700), ("Poppins", 400), ("Oswald", 700), ("Archivo Black", 400), ("Anton", 400),
@@ -74,7 +74,7 @@ class FaceChain:
 
     def is_bitmap(self, index: int) -> bool:
         """Whether file ``index`` is the colour emoji font (one fixed strike, drawn scaled)."""
-        return self.files[index] == emoji_font(color=True)
+        return self.files[index] in EMOJI_COLOR  # a path compare, no file system call per run
 
     def font(self, index: int, size: int) -> ImageFont.FreeTypeFont:
         if self.is_bitmap(index):
