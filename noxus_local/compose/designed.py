@@ -11,6 +11,12 @@ a UTF-8 file that ``drawtext`` reads with ``expansion=none``; the filter graph
 holds only that file's path, so ``[0:v];'\\`` or ``%{pts}`` in a script can
 never change the graph.
 
+Text the display face cannot draw (Hebrew, Arabic, Devanagari, emoji) is
+not given to ``drawtext`` (one font, no fallback: it would draw boxes); it is
+set by media/lettering.py (the bundled script fonts, colour emoji, bidi order,
+Raqm shaping) into a transparent PNG that ``movie`` reads and ``overlay``
+places with the same fade-in and drift. Latin text keeps the drawtext path.
+
 Example::
 
     chain = designed_chain(scene, 720, 1280, 25, 3.5, workdir, font)
@@ -26,6 +32,7 @@ from typing import Any
 
 from noxus_local.compose.filters import frame_tail, quote
 from noxus_local.compose.timeline import Scene
+from noxus_local.media.lettering import Block, FaceChain, draw_block
 
 PALETTES = (("#1B2A49", "#4B3F72", "#E26D5C"), ("#0B3C49", "#1F7A8C", "#F4D35E"),
             ("#2D1E2F", "#7A306C", "#F7B267"), ("#102542", "#1E6F5C", "#F87060"),
@@ -110,14 +117,53 @@ def designed_chain(scene: Scene, width: int, height: int, fps: int, seconds: flo
     """The filter chain (a source, no input) that draws ``scene`` for ``seconds``."""
     c0, c1, c2 = (palette(scene) * 3)[:3]
     text = scene.visual.text or key_words(scene.text) or " "
+    background = (f"gradients=s={width}x{height}:r={fps}:d={seconds:.3f}:n=3:c0={c0}:c1={c1}:c2={c2}"
+                  f":seed={scene.index + 1}:speed=0.015")
+    drift = max(2, height // 60)
+    if needs_fallback(text, font_file):
+        return _picture_text_chain(scene, text, background, width, height, fps, seconds, workdir, font_file, drift)
     lines, size = layout(text, font_file, width, height)
     text_file = workdir / f"scene{scene.index}.txt"
     text_file.write_text("\n".join(lines), "utf-8")
-    drift = max(2, height // 60)
-    return (f"gradients=s={width}x{height}:r={fps}:d={seconds:.3f}:n=3:c0={c0}:c1={c1}:c2={c2}"
-            f":seed={scene.index + 1}:speed=0.015,"
+    return (f"{background},"
             f"drawtext=fontfile={quote(font_file)}:textfile={quote(text_file)}:expansion=none"
             f":fontsize={size}:fontcolor=white:line_spacing={size // 4}:text_align=C"
             f":borderw={max(1, size // 24)}:bordercolor=black@0.35:shadowx=0:shadowy={max(1, size // 16)}"
             f":shadowcolor=black@0.4:x=(w-text_w)/2:y=(h-text_h)/2+{drift}*sin(t*1.3)"
             f":alpha='min(1,t/0.5)',{frame_tail(fps, seconds)}")
+
+
+def needs_fallback(text: str, font_file: Path) -> bool:
+    """Whether some visible character of ``text`` is missing from ``font_file`` (then Pillow sets it).
+
+    Example: ``needs_fallback("¡Año!", anton) is False``; ``needs_fallback("שלום", anton) is True``.
+    """
+    chain = FaceChain((font_file,))
+    return any(not ch.isspace() and not chain.covers(0, ch) for ch in text)
+
+
+def text_picture(text: str, font_file: Path, width: int, height: int, dest: Path) -> Path:
+    """``text`` fitted like ``layout`` and drawn white with a soft shadow on a transparent PNG."""
+    from PIL import Image, ImageDraw
+
+    chain = FaceChain.of_file(font_file)
+    lines, size = fit_lines(text, chain.at, width * 0.84, height * 0.6, max(12, int(height * 0.085)))
+    block = Block(lines, size, chain, 1.25)
+    box = (width * 0.08, height * 0.2, width * 0.84, height * 0.6)
+    image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    shadow = max(1, size // 16)
+    draw = ImageDraw.Draw(image)
+    draw_block(draw, block, (box[0], box[1] + shadow, box[2], box[3]), (0, 0, 0, 100))
+    draw_block(draw, block, box, (255, 255, 255, 255))
+    image.save(dest, "PNG")
+    return dest
+
+
+def _picture_text_chain(scene: Scene, text: str, background: str, width: int, height: int, fps: int,
+                        seconds: float, workdir: Path, font_file: Path, drift: int) -> str:
+    picture = text_picture(text, font_file, width, height, workdir / f"scene{scene.index}-text.png")
+    bg, fg = f"dbg{scene.index}", f"dtx{scene.index}"
+    return (f"{background}[{bg}];"
+            f"movie={quote(picture)},loop=loop=-1:size=1,setpts=N/({fps}*TB),format=rgba,"
+            f"fade=t=in:st=0:d=0.5:alpha=1[{fg}];"
+            f"[{bg}][{fg}]overlay=x=0:y={drift}*sin(t*1.3):shortest=1:eval=frame,{frame_tail(fps, seconds)}")

@@ -40,8 +40,26 @@ FAMILIES: dict[str, tuple[str, tuple[int, ...], str]] = {
     "Oswald": ("fontpkg_oswald", (200, 700), "condensed, variable weight 200-700"),
     "Poppins": ("fontpkg_poppins", (400, 700), "clean sans, regular and bold"),
 }
+# Script fallbacks: not a style's choice (FAMILIES is what the tools offer); libass (through the
+# fontconfig folder) and the Pillow chains (media/lettering.py) take a glyph from them when the
+# display face lacks it.
+SCRIPT_FAMILIES: dict[str, tuple[str, tuple[int, ...], str]] = {
+    "Noto Sans Arabic": ("fontpkg_noto_sans_arabic", (400, 700), "Arabic fallback, variable weight"),
+    "Heebo": ("fontpkg_heebo", (400, 700), "Hebrew fallback, variable weight"),
+    "Noto Sans Devanagari": ("fontpkg_noto_sans_devanagari", (400, 700), "Devanagari fallback, variable"),
+}
+SCRIPT_FALLBACKS = tuple(SCRIPT_FAMILIES)
+# Emoji come from the system (Debian packages installed by scripts/setup_system.sh), not PyPI:
+# libass draws outlines only, so captions get the monochrome outline font (Symbola, in the
+# caption's colour); Pillow draws the colour bitmap font (CBDT, only at its 109 px strike).
+EMOJI_OUTLINE = (Path("/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf"),
+                 Path("/usr/share/fonts/truetype/ancient-scripts/Symbola.ttf"))
+EMOJI_COLOR = (Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"),)
+EMOJI_COLOR_SIZE = 109
 DEFAULT_FAMILY = "Poppins"
 SPANISH_GLYPHS = "ñáéíóúüÑÁÉÍÓÚÜ¡¿"
+# what each script fallback must draw (doctor checks it); the display faces must draw SPANISH_GLYPHS
+SCRIPT_GLYPHS = {"Noto Sans Arabic": "مرحبا", "Heebo": "שלום", "Noto Sans Devanagari": "नमस्ते"}
 _LOCK = threading.Lock()
 
 
@@ -79,11 +97,17 @@ class LibassFonts:
         return f"ass={_quote(ass_file)}:fontsdir={_quote(self.directory)}"
 
 
+def all_families() -> dict[str, tuple[str, tuple[int, ...], str]]:
+    """The display faces and the script fallbacks: everything the fonts folder holds."""
+    return {**FAMILIES, **SCRIPT_FAMILIES}
+
+
 def faces(family: str) -> list[FontFace]:
     """The files of one shipped family. Example: ``faces("Poppins")[1].weight == 700``."""
-    if family not in FAMILIES:
-        raise FontMissing(f"{family!r} is not a shipped font; shipped: {', '.join(FAMILIES)}")
-    module_name, weights, _ = FAMILIES[family]
+    shipped = all_families()
+    if family not in shipped:
+        raise FontMissing(f"{family!r} is not a shipped font; shipped: {', '.join(shipped)}")
+    module_name, weights, _ = shipped[family]
     try:
         root = Path(importlib.import_module(module_name).ROOT)
     except ImportError as exc:
@@ -108,17 +132,28 @@ def font_path(family: str, weight: int = 400) -> Path:
     return min(found, key=lambda f: abs((f.weight or 400) - weight)).path
 
 
+def emoji_font(color: bool) -> Path | None:
+    """The installed emoji font file, or None (then an emoji draws as the missing-glyph box).
+
+    Example: ``emoji_font(color=False).name == "Symbola_hint.ttf"`` where fonts-symbola is installed.
+    """
+    return next((p for p in (EMOJI_COLOR if color else EMOJI_OUTLINE) if p.is_file()), None)
+
+
 def prepare_fonts(directory: Path) -> LibassFonts:
-    """Copy every shipped face and its licence into ``directory`` (~1.5 MB); write its fonts.conf.
+    """Copy every shipped face and its licence into ``directory`` (~4 MB); write its fonts.conf.
 
     Idempotent, safe from several threads and processes. Example: ``prepare_fonts(Path("/data/fonts"))``.
     """
     with _LOCK:
         directory.mkdir(parents=True, exist_ok=True)
-        for family in FAMILIES:
+        for family in all_families():
             for face in faces(family):
                 _place(face.path, directory / face.path.name)
             _place(face.licence, directory / face.licence_name)
+        outline = emoji_font(color=False)
+        if outline is not None:  # libass picks it by glyph coverage for an emoji
+            _place(outline, directory / outline.name)
         config = directory / "fonts.conf"
         text = _fontconfig_xml(directory)
         if not config.is_file() or config.read_text("utf-8") != text:
@@ -154,6 +189,11 @@ def _quote(path: Path) -> str:
     """A path as one ffmpeg filter argument: quoted, with ' and : and \\ escaped for the graph."""
     escaped = str(path).replace("\\", "\\\\").replace("'", "\\'").replace(":", "\\:")
     return f"'{escaped}'"
+
+
+def expected_glyphs(family: str) -> str:
+    """The characters ``family`` must draw. Example: ``expected_glyphs("Heebo") == "שלום"``."""
+    return SCRIPT_GLYPHS.get(family, SPANISH_GLYPHS)
 
 
 def missing_glyphs(path: Path, text: str = SPANISH_GLYPHS) -> str:

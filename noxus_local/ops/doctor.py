@@ -253,8 +253,19 @@ def _probe(clip: Path | None) -> Check:
 
 
 def check_fonts(cfg: Config) -> list[Check]:
-    """One line per shipped family: its files exist, load in Pillow and draw Spanish accents."""
-    return [_check_font_family(family) for family in fonts.FAMILIES]
+    """One line per shipped family: its files exist, load in Pillow and draw Spanish accents (a
+    script fallback: its script); one for the emoji fonts (system packages: WARN when absent)."""
+    return [*(_check_font_family(family) for family in fonts.all_families()), _check_emoji_fonts()]
+
+
+def _check_emoji_fonts() -> Check:
+    found = {kind: fonts.emoji_font(color=kind == "colour") for kind in ("outline", "colour")}
+    gone = [f"{kind} ({pkg})" for (kind, path), pkg in zip(found.items(), ("fonts-symbola", "fonts-noto-color-emoji"),
+                                                            strict=True) if path is None]
+    if gone:
+        return Check("font emoji", WARN, f"missing: {', '.join(gone)}; emoji draw as boxes "
+                     "(run scripts/setup_system.sh or apt-get install them)")
+    return Check("font emoji", OK, ", ".join(f"{kind} {path}" for kind, path in found.items()))
 
 
 def _check_font_family(family: str) -> Check:
@@ -267,13 +278,13 @@ def _check_font_family(family: str) -> Check:
         if not face.path.is_file() or not face.licence.is_file():
             return Check(name, FAIL, f"{face.path.name} or its licence file is missing")
         try:
-            missing = fonts.missing_glyphs(face.path)
+            missing = fonts.missing_glyphs(face.path, fonts.expected_glyphs(family))
         except OSError as exc:
             return Check(name, FAIL, f"{face.path.name} does not load: {exc}")
         if missing:
             return Check(name, FAIL, f"{face.path.name} has no glyph for {missing}")
     files = ", ".join(f.path.name for f in faces)
-    return Check(name, OK, f"{files} ({faces[0].licence_id}): loads, has {fonts.SPANISH_GLYPHS}")
+    return Check(name, OK, f"{files} ({faces[0].licence_id}): loads, has {fonts.expected_glyphs(family)}")
 
 
 def check_phonemizer(cfg: Config) -> list[Check]:

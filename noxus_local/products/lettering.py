@@ -1,21 +1,10 @@
-"""Text on cards with the bundled faces only: a fallback chain per character, fitted, drawn literally.
+"""Fitting card text to its box: words wrap, an over-long word is cut, the size shrinks until it fits.
 
-A design names its display face first (Anton, Archivo Black, Oswald...);
-a character that face has no glyph for (an accent Bebas Neue lacks, a
-Devanagari letter only Poppins has) is drawn with the next bundled face that
-has it. A character no bundled face covers (an emoji, Arabic, Hebrew: we
-ship no such font) is drawn with the first face (its "missing glyph" box):
-the text stays what the user wrote, nothing crashes or is silently dropped,
-except the invisible joiners and variation selectors that would otherwise
-draw boxes of their own.
-
-Right-to-left: a run with RTL characters is shaped right to left (Pillow's
-Raqm layout), and a line whose first strong character is RTL lays its runs
-from the right.
-
-Fitting reuses the designed scenes' wrapping (compose/designed.py
-``fit_lines``): words wrap, an over-long word is cut, the size shrinks until
-the block fits its box, so a 100-character company name is never cut off.
+The drawing itself (per-character font fallback to the script and emoji fonts,
+bidi order, colour emoji) is media/lettering.py, shared with the designed
+scenes; its names are re-exported here for the card painters. Fitting reuses
+the designed scenes' wrapping (compose/designed.py ``fit_lines``), so a
+100-character company name is never cut off.
 
 Example::
 
@@ -26,114 +15,10 @@ Example::
 
 from __future__ import annotations
 
-import unicodedata
-from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
-from typing import Literal
-
-from PIL import ImageDraw, ImageFont, features
-
 from noxus_local.compose.designed import fit_lines
-from noxus_local.media.fonts import font_path
+from noxus_local.media.lettering import LEADING, RGB, Align, Block, FaceChain, Fill, SizedChain, draw_block, draw_line
 
-Align = Literal["left", "center", "right"]
-FALLBACKS = (("Poppins", 700), ("Poppins", 400), ("Oswald", 700), ("Archivo Black", 400), ("Anton", 400))
-INVISIBLE = {"\u200d", "\u200c", "\ufe0e", "\ufe0f", "\u200b", "\u2060"}
-LEADING = 1.22
-PROBE_SIZE = 48
-RTL_CLASSES = {"R", "AL"}
-RGB = tuple[int, int, int]
-Fill = RGB | tuple[int, int, int, int] | str
-
-
-@dataclass
-class FaceChain:
-    """Font files in order of preference; which file covers a character is worked out once."""
-
-    files: tuple[Path, ...]
-    _covers: dict[tuple[int, str], bool] = field(default_factory=dict, repr=False)
-    _fonts: dict[tuple[int, int], ImageFont.FreeTypeFont] = field(default_factory=dict, repr=False)
-    _notdef: dict[int, tuple[tuple[int, int], bytes]] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def of(cls, family: str, weight: int = 400) -> FaceChain:
-        """``family`` at ``weight`` first, then the other bundled faces (``FALLBACKS``)."""
-        files = [font_path(family, weight)] + [font_path(f, w) for f, w in FALLBACKS]
-        return cls(tuple(dict.fromkeys(files)))
-
-    def font(self, index: int, size: int) -> ImageFont.FreeTypeFont:
-        key = (index, size)
-        if key not in self._fonts:
-            self._fonts[key] = ImageFont.truetype(str(self.files[index]), size)
-        return self._fonts[key]
-
-    def covers(self, index: int, ch: str) -> bool:
-        """Whether file ``index`` draws ``ch`` (its bitmap differs from the missing-glyph box)."""
-        key = (index, ch)
-        if key not in self._covers:
-            font = self.font(index, PROBE_SIZE)
-            if index not in self._notdef:
-                self._notdef[index] = _bitmap(font, "\U0010fffd")
-            self._covers[key] = ch.isspace() or _bitmap(font, ch) != self._notdef[index]
-        return self._covers[key]
-
-    def face_for(self, ch: str) -> int:
-        return next((i for i in range(len(self.files)) if self.covers(i, ch)), 0)
-
-    def at(self, size: int) -> SizedChain:
-        return SizedChain(self, size)
-
-
-@dataclass(frozen=True)
-class SizedChain:
-    """The chain at one size: ``getlength`` like a Pillow font, so ``fit_lines`` can measure it."""
-
-    chain: FaceChain
-    size: int
-
-    def runs(self, text: str) -> list[tuple[str, ImageFont.FreeTypeFont]]:
-        """``text`` cut where the covering face changes; invisible joiners go with what they join."""
-        out: list[tuple[str, int]] = []
-        for ch in text:
-            if ch in INVISIBLE:
-                if out and out[-1][1] != 0:
-                    out[-1] = (out[-1][0] + ch, out[-1][1])
-                continue  # a joiner in the first face would draw a box of its own
-            index = self.chain.face_for(ch)
-            if out and (out[-1][1] == index or ch.isspace()):
-                out[-1] = (out[-1][0] + ch, out[-1][1])
-            else:
-                out.append((ch, index))
-        return [(run, self.chain.font(index, self.size)) for run, index in out]
-
-    def getlength(self, text: str) -> float:
-        return sum(font.getlength(run, direction=_direction(run)) for run, font in self.runs(text))
-
-    def ascent(self) -> int:
-        return self.chain.font(0, self.size).getmetrics()[0]
-
-
-@dataclass(frozen=True)
-class Block:
-    """Fitted text: its lines at ``size``, measured with ``chain``."""
-
-    lines: list[str]
-    size: int
-    chain: FaceChain
-    leading: float = LEADING
-
-    @property
-    def sized(self) -> SizedChain:
-        return self.chain.at(self.size)
-
-    @property
-    def height(self) -> float:
-        return len(self.lines) * self.size * self.leading
-
-    @property
-    def width(self) -> float:
-        return max(self.sized.getlength(line) for line in self.lines)
+__all__ = ["LEADING", "RGB", "Align", "Block", "FaceChain", "Fill", "SizedChain", "draw_block", "draw_line", "fit"]
 
 
 def fit(chain: FaceChain, text: str, room: tuple[float, float], start: int, leading: float = LEADING) -> Block:
@@ -150,58 +35,3 @@ def fit(chain: FaceChain, text: str, room: tuple[float, float], start: int, lead
         size = max(least, int(size * 0.92))
     lines, size = fit_lines(text, chain.at, room[0], room[1], size, least, leading)
     return Block(lines, size, chain, leading)
-
-
-def draw_block(draw: ImageDraw.ImageDraw, block: Block, box: tuple[float, float, float, float], fill: Fill,
-               align: Align = "center", valign: float = 0.5) -> tuple[float, float, float, float]:
-    """Draw ``block`` inside ``box`` (x, y, w, h): lines aligned, the block placed ``valign`` down
-    the spare height; returns the (x, y, w, h) actually covered."""
-    x, y, w, h = box
-    sized = block.sized
-    top = y + max(0.0, h - block.height) * valign
-    step = block.size * block.leading
-    pad = (step - block.size) / 2
-    widths = [sized.getlength(line) for line in block.lines]
-    for n, (line, lw) in enumerate(zip(block.lines, widths, strict=True)):
-        lx = x + {"left": 0.0, "center": (w - lw) / 2, "right": w - lw}[align]
-        draw_line(draw, (lx, top + n * step + pad), line, sized, fill)
-    left = x + {"left": 0.0, "center": (w - max(widths)) / 2, "right": w - max(widths)}[align]
-    return left, top, max(widths), block.height
-
-
-def draw_line(draw: ImageDraw.ImageDraw, at: tuple[float, float], line: str, sized: SizedChain, fill: Fill) -> None:
-    """One line from its top-left ``at``: each run on the first face's baseline, RTL lines from the right."""
-    runs = sized.runs(line)
-    if _first_strong_rtl(line):
-        runs.reverse()
-    x, baseline = at[0], at[1] + sized.ascent()
-    for run, font in runs:
-        direction = _direction(run)
-        draw.text((x, baseline), run, font=font, fill=fill, anchor="ls", direction=direction)
-        x += font.getlength(run, direction=direction)
-
-
-def _direction(run: str) -> str | None:
-    if not _raqm():  # Pillow built without Raqm lays every run left to right
-        return None
-    return "rtl" if any(unicodedata.bidirectional(ch) in RTL_CLASSES for ch in run) else None
-
-
-@cache
-def _raqm() -> bool:
-    return bool(features.check("raqm"))
-
-
-def _first_strong_rtl(text: str) -> bool:
-    for ch in text:
-        kind = unicodedata.bidirectional(ch)
-        if kind in RTL_CLASSES:
-            return True
-        if kind == "L":
-            return False
-    return False
-
-
-def _bitmap(font: ImageFont.FreeTypeFont, ch: str) -> tuple[tuple[int, int], bytes]:
-    mask = font.getmask(ch)
-    return mask.size, bytes(mask)

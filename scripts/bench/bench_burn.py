@@ -11,6 +11,16 @@ median of N runs each, in one process:
 - ``bare-default``: ``ffmpeg -i in -vf ass=...:fontsdir=... out.mp4`` with
   ffmpeg's own defaults (x264 ``medium``, audio re-encoded), for context.
 
+The font fallback chain (issues 20/21: Hebrew, Arabic, Devanagari, emoji) is
+timed too, each the same burn as ``bare-same``:
+
+- ``no-fallback``: a fonts folder with the display faces only (what we shipped
+  before), the Latin .ass — the baseline of the fallback ratio;
+- ``bare-same`` (with the fallback folder, Latin .ass) / ``no-fallback``: what
+  the bigger folder costs Latin captions;
+- ``mixed-fallback``: every cue with a Hebrew, an Arabic word and an emoji
+  (libass falls back to Heebo, Noto Sans Arabic, Symbola), fallback folder.
+
 Example::
 
     .venv/bin/python scripts/bench/bench_burn.py            # ~1-2 min on 2 cores
@@ -21,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -46,6 +57,27 @@ def make_ass(path: Path, seconds: float, style: str) -> None:
     words = [Word(w, i * 0.35, i * 0.35 + 0.3, 0.9) for i, w in enumerate(text) if i * 0.35 + 0.3 < seconds]
     cues = build_cues([Segment(0, 0.0, seconds, "", tuple(words), 0.0, 0.0)], CueRules(max_chars_per_line=42))
     path.write_text(styles.render_ass(cues, styles.resolve_style(style), 1280, 720), "utf-8")
+
+
+def make_mixed_ass(path: Path, seconds: float, style: str) -> None:
+    """The Latin cues with a Hebrew word, an Arabic word and an emoji in each."""
+    extra = ["שלום", "مرحبا", "🙂"]
+    text = ("hola a todos y bienvenidas al canal de hoy vamos a ver cómo se hace esto paso a paso " * 20).split()
+    text = [w if i % 4 else f"{w} {extra[(i // 4) % 3]}" for i, w in enumerate(text)]
+    words = [Word(w, i * 0.35, i * 0.35 + 0.3, 0.9) for i, w in enumerate(text) if i * 0.35 + 0.3 < seconds]
+    cues = build_cues([Segment(0, 0.0, seconds, "", tuple(words), 0.0, 0.0)], CueRules(max_chars_per_line=42))
+    path.write_text(styles.render_ass(cues, styles.resolve_style(style), 1280, 720), "utf-8")
+
+
+def display_only(directory: Path) -> fonts.LibassFonts:
+    """A fonts folder without the script and emoji fallbacks: the folder as it was before them."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for family in fonts.FAMILIES:  # the display faces only
+        for face in fonts.faces(family):
+            shutil.copyfile(face.path, directory / face.path.name)
+    config = directory / "fonts.conf"
+    config.write_text(fonts._fontconfig_xml(directory), "utf-8")
+    return fonts.LibassFonts(directory, config)
 
 
 def timed(fn: object, runs: int) -> float:
@@ -82,8 +114,17 @@ def main() -> None:
             subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-i", str(clip), "-vf",
                             lib.ass_filter(ass), str(d / "c.mp4")], check=True, capture_output=True, env=lib.env())
 
+        mixed, plain = d / "mixed.ass", display_only(d / "plain-fonts")
+        make_mixed_ass(mixed, args.seconds, args.style)
+
+        def same_burn(subs: Path, folder: fonts.LibassFonts) -> None:
+            cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", *video.burn_args(clip, subs, d / "f.mp4", folder)]
+            subprocess.run(cmd, check=True, capture_output=True, env=folder.env())
+
         results = {"bare-same": timed(bare_same, args.runs), "ours": timed(ours, args.runs),
-                   "bare-default": timed(bare_default, args.runs)}
+                   "bare-default": timed(bare_default, args.runs),
+                   "no-fallback": timed(lambda: same_burn(ass, plain), args.runs),
+                   "mixed-fallback": timed(lambda: same_burn(mixed, lib), args.runs)}
     base = results["bare-same"]
     print(f"clip {args.seconds:g} s 1280x720, style {args.style}, {args.runs} runs, median, "
           f"{os.cpu_count()} CPUs")
@@ -91,6 +132,8 @@ def main() -> None:
         print(f"  {name:13s} {seconds:7.2f} s  {seconds / base:5.2f}x bare-same  "
               f"({seconds / args.seconds:.2f} s per media second)")
     print(f"ours / bare-same = {results['ours'] / base:.3f} (target <= 1.1)")
+    print(f"fallback folder, Latin / no-fallback = {base / results['no-fallback']:.3f}; "
+          f"mixed scripts + emoji / no-fallback = {results['mixed-fallback'] / results['no-fallback']:.3f}")
 
 
 if __name__ == "__main__":

@@ -207,13 +207,14 @@ def test_the_designed_scene_is_full_and_moves(rendered):
 
 
 HOSTILE = "[0:v];'\\: {\\pos(0,0)} %{pts} 🎬 שלום עולם " + "ñ" * 300
+HOSTILE_LATIN = "[0:v];'\\: {\\pos(0,0)} %{pts} " + "ñ" * 300  # all in Anton: the drawtext path
 
 
 def test_hostile_text_renders_literally_and_never_reaches_the_graph(tmp_path):
     from noxus_local.speech.types import Word
     words = tuple(Word(w, 0.1 + 0.3 * i, 0.35 + 0.3 * i, 1.0) for i, w in enumerate(HOSTILE.split()))
     tl = Timeline(180, 320, 10, (Scene(0, HOSTILE, 0.0, 1.0, Visual("designed"), words[:4]),
-                                 Scene(1, HOSTILE, 1.0, 2.5, Visual("designed", text=HOSTILE), words[4:])),
+                                 Scene(1, HOSTILE, 1.0, 2.5, Visual("designed", text=HOSTILE_LATIN), words[4:])),
                   captions=Captions("classic"), transition=Transition("slide", 0.3),
                   logo=Logo(red_logo(tmp_path), "top_left", 1.0, 0.3))
     out = render(tl, tmp_path / "out.mp4", workdir=tmp_path / "w", cancel=CancelToken())
@@ -223,12 +224,14 @@ def test_hostile_text_renders_literally_and_never_reaches_the_graph(tmp_path):
     for piece in ("[0:v];'", "\\pos", "%{pts}", "שלום", "ñññ", "🎬"):
         assert piece not in graph and piece not in args
     assert (tmp_path / "w" / "scene1.txt").read_text("utf-8").replace("\n", "").replace(" ", "") \
-        == HOSTILE.replace(" ", "")                                         # every character, in pieces that fit
+        == HOSTILE_LATIN.replace(" ", "")                                   # every character, in pieces that fit
+    assert (tmp_path / "w" / "scene0-text.png").is_file()  # Hebrew and emoji: set by Pillow, overlaid as a picture
     ass = (tmp_path / "w" / "captions.ass").read_text("utf-8")
     dialogue = [line for line in ass.splitlines() if line.startswith("Dialogue:")]
     assert "(\\\u200bpos(0,0))" in ass and "שלום" in ass                  # escaped: shown, never a tag
     assert not any("{" in line or "}" in line for line in dialogue)       # no override block in the events
-    plain = build(replace(tl, scenes=tuple(replace(s, text="x", visual=Visual("designed"), words=())
+    simple = ("ש", "x")  # the same paths as the hostile texts: a picture for scene 0, drawtext for scene 1
+    plain = build(replace(tl, scenes=tuple(replace(s, text=simple[s.index], visual=Visual("designed"), words=())
                                            for s in tl.scenes)), tmp_path / "p",
                   prepare_fonts(tmp_path / "w" / "fonts"), tmp_path / "w" / "captions.ass", None).script
     labels = re.compile(r"\[\w+\]|\b[a-z_]+=")

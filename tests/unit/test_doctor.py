@@ -156,8 +156,9 @@ def test_paths_in_the_report_are_absolute(cfg):
 
 def test_fonts_are_checked_one_family_per_line(cfg):
     checks = by_name(doctor.check_fonts(cfg))
-    assert set(checks) == {f"font {family}" for family in fonts.FAMILIES}
+    assert set(checks) == {f"font {family}" for family in fonts.all_families()} | {"font emoji"}
     assert all(c.status == "OK" for c in checks.values()), checks
+    assert checks["font Heebo"].detail.endswith("has שלום")
     assert checks["font Poppins"].detail == (
         f"Poppins-Regular.ttf, Poppins-Bold.ttf (OFL-1.1): loads, has {fonts.SPANISH_GLYPHS}")
 
@@ -181,3 +182,9 @@ def test_more_cpu_slots_than_cores_is_a_warning(tmp_path):
     assert check == doctor.Check("compute", "WARN", f"{usable_cores() + 1} CPU slot(s) ([compute] cpu_slots), "
                                  f"0 GPU slot(s) ([compute] gpu_slots): more CPU slots than the {usable_cores()} "
                                  "usable core(s) oversubscribes")
+
+
+def test_missing_emoji_fonts_warn_naming_the_package(cfg, monkeypatch):
+    monkeypatch.setattr(fonts, "EMOJI_OUTLINE", ())
+    check = by_name(doctor.check_fonts(cfg))["font emoji"]
+    assert check.status == "WARN" and "fonts-symbola" in check.detail

@@ -123,7 +123,7 @@ def test_accents_are_drawn_literally(ocr, logo, design):
 
 
 @pytest.mark.parametrize("design", DESIGNS)
-def test_rtl_emoji_and_scripts_we_have_no_font_for_render_without_crashing(design):
+def test_rtl_emoji_and_other_scripts_render_in_every_design(design):
     for name in ("שלום Shalom", "مرحبا بالعالم", "Glow 🛒 Labs 👍🏽", "नमस्ते Store", "\u200d\ufe0f"):
         card = render_end_card(design, 720, 1280, name, "", None, "#7A1FA2", "he")
         blank = render_end_card(design, 720, 1280, "", "", None, "#7A1FA2", "he")
@@ -177,3 +177,24 @@ def test_a_card_as_the_closing_scene_of_a_timeline_is_read_back_from_the_video(o
         last = [f for f in video.decode(video=0)][-1].to_image()
     seen = squash(read(ocr, last))
     assert last.size == (720, 1280) and "soundwaveaudio" in seen and "shopnow" in seen, seen
+
+
+@pytest.mark.parametrize(("word", "family", "rtl", "color"), [
+    ("שלום", "Heebo", True, False), ("مرحبا", "Noto Sans Arabic", True, False), ("🙂", None, False, True)])
+def test_hebrew_arabic_and_emoji_are_drawn_as_themselves(word, family, rtl, color):
+    """The company name in a script the display face lacks: the fallback face's shaped glyphs, first
+    letter on the right for Hebrew/Arabic; an emoji in colour. Judged against Pillow/Raqm references
+    (tests/glyph_judge.py), not against tofu boxes or the unordered string."""
+    from noxus_local.media import fonts
+    from tests.glyph_judge import changed, judge
+
+    reference = fonts.font_path(family) if family else fonts.emoji_font(color=True)
+    assert reference is not None, "no colour emoji font: run scripts/setup_system.sh (fonts-noto-color-emoji)"
+    card = render_end_card("minimal", 720, 1280, word, "Shop now", None, "#7A1FA2", "en")
+    blank = render_end_card("minimal", 720, 1280, "", "Shop now", None, "#7A1FA2", "en")
+    name_room = (int(0.12 * 720), int(0.34 * 1280), int(0.88 * 720), int(0.56 * 1280))
+    verdict = judge(changed(card, blank, name_room), word, reference, rtl=rtl, embedded_color=color)
+    assert verdict.ok, verdict
+    if color:  # the colour font's own colours, not the ink colour of the card
+        pixels = np.asarray(card.crop(name_room), np.int16)
+        assert ((pixels[..., 0] > 200) & (pixels[..., 1] > 150) & (pixels[..., 2] < 100)).sum() > 500  # yellow
