@@ -40,6 +40,7 @@ from noxus_local.tools.spec import InputSpec
 ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:5": (4, 5)}
 RESOLUTIONS = {"480p": 480, "720p": 720, "1080p": 1080}
 OUTPUT_FPS = 24
+DEFAULT_SECONDS = 5.0
 FROZEN_KEY = "generator"
 UNAVAILABLE = Text(
     "No hay generador de video: añade una tabla [generators.<nombre>] con kind = \"video\" (o \"avatar\"), "
@@ -58,7 +59,8 @@ class AiVideoGenerateParams(Params):
     )
     prompt: Annotated[str, Meta(min_length=1, max_length=5000, description="What the clip shows.")]
     duration: Annotated[float, Meta(ge=1, le=60, description="Seconds of the MP4 (the engine's clip is looped "
-                                                             "or cut to it); the price counts them.")] = 5.0
+                                                             "or cut to it); the price counts them. Default: "
+                                                             "the audio's length (up to 60), else 5.")] | None = None
     aspect_ratio: Annotated[Literal[tuple(ASPECTS)], Meta(  # type: ignore[valid-type]
         description="The MP4's shape: the engine's frames are scaled and centre-cropped to it.")] = "16:9"
     resolution: Annotated[Literal[tuple(RESOLUTIONS)], Meta(  # type: ignore[valid-type]
@@ -76,6 +78,18 @@ def output_size(aspect_ratio: str, resolution: str) -> tuple[int, int]:
     w, h = ASPECTS[aspect_ratio]
     short = RESOLUTIONS[resolution]
     return (even(short * w / h), short) if w >= h else (short, even(short * h / w))
+
+
+def seconds_of(duration: float | None, audio_seconds: float | None) -> float:
+    """The MP4's seconds: the asked ones, else the voice's length (1-60 s), else 5.
+
+    Example: ``seconds_of(None, 7.4) == 7.4``; ``seconds_of(3, 7.4) == 3.0``.
+    """
+    if duration is not None:
+        return float(duration)
+    if audio_seconds:
+        return float(min(60.0, max(1.0, round(audio_seconds, 3))))
+    return DEFAULT_SECONDS
 
 
 class AiVideoGenerateTool(Tool):
@@ -118,13 +132,17 @@ class AiVideoGenerateTool(Tool):
         p: AiVideoGenerateParams = params
         if "image" in files:
             images.probe(files["image"].path, limits.max_image_pixels)
+        heard = None
         if "audio" in files:
-            probe(files["audio"].path).require_audio()
+            audio = probe(files["audio"].path)
+            audio.require_audio()
+            heard = audio.duration
         kind = ((p.generator or {}).get("settings") or {}).get("kind")
         if kind == "avatar" and "image" not in files:
             raise ValidationError.fields({"image": [Text("un generador avatar necesita la cara (image)",
                                                          "an avatar generator needs the face (image)")]})
-        return Plan(units=float(p.duration), resources=dict(self.resources), work_units=float(p.duration))
+        seconds = seconds_of(p.duration, heard)
+        return Plan(units=seconds, resources=dict(self.resources), work_units=seconds, facts={"seconds": seconds})
 
     def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         p: AiVideoGenerateParams = ctx.params
@@ -133,20 +151,21 @@ class AiVideoGenerateTool(Tool):
         key = os.environ.get(settings.api_key_env, "") if settings.api_key_env else ""
         spec = GeneratorSpec(frozen["name"], settings, tuple(frozen["allow_hosts"]), key)
         seed = p.seed if p.seed is not None else secrets.randbelow(2**31)
+        seconds = float(plan.facts.get("seconds") or seconds_of(p.duration, None))
         width, height = output_size(p.aspect_ratio, p.resolution)
         image, audio = ctx.files.get("image"), ctx.files.get("audio")
         ctx.progress(0.02, "generate")
-        raw = generate_video(spec, VideoRequest(p.prompt, p.negative_prompt, width, height, seed, p.duration,
+        raw = generate_video(spec, VideoRequest(p.prompt, p.negative_prompt, width, height, seed, seconds,
                                                 image.path if image else None, audio.path if audio else None),
                              ctx.workdir / "generated", ctx.cancel)
         ctx.progress(0.7, "encode")
         info = probe(raw)
-        out = fit_video(raw, ctx.workdir / "video.mp4", width, height, p.duration,
+        out = fit_video(raw, ctx.workdir / "video.mp4", width, height, seconds,
                         source_seconds=info.duration or 0.0, has_audio=info.audio is not None, fps=OUTPUT_FPS,
                         cancel=ctx.cancel, progress=lambda f: ctx.progress(0.7 + 0.29 * f, "encode"))
-        return ToolOutput(out, "video.mp4", "video/mp4", units=float(p.duration), media_units=float(p.duration),
+        return ToolOutput(out, "video.mp4", "video/mp4", units=seconds, media_units=seconds,
                           result={"model": frozen["name"], "width": width, "height": height, "seed": seed,
-                                  "duration_seconds": p.duration, "resolution": p.resolution,
+                                  "duration_seconds": seconds, "resolution": p.resolution,
                                   "aspect_ratio": p.aspect_ratio,
                                   "engine": {"width": info.video.width if info.video else None,
                                              "height": info.video.height if info.video else None,
