@@ -106,7 +106,7 @@ async def generate_b_roll(request: Request[Any, Any, Any], svc: ServicesDep,
 
 
 @post("/api/generate/text2video", status_code=200, **apex_operation(
-    "apexGenerateText2video", "Text to video",
+    "apexGenerateText2Video", "Text to video",
     f"{ENGINE} `script` is the prompt, `style` adds its look (cinematic, documentary, animation, aerial); "
     "`duration` 1-60 s (default 5). 250 credits (`[apex_credits] text2video`).",
     ok=(ApexQueued, queued("Text2video")), errors=ERRORS,

@@ -12,7 +12,7 @@ is probed by our own demuxer (media/probe): no video stream, no duration or byte
 Example::
 
     req = VideoRequest("steam over a coffee mug", "", 1280, 720, 7, 5.0, image=Path("mug.png"))
-    path = generate_video(spec, req, workdir, cancel)          # workdir/wan-….mp4, probed
+    clip = generate_video(spec, req, workdir, cancel)          # clip.path: workdir/wan-….mp4; clip.info: its probe
 """
 
 from __future__ import annotations
@@ -52,7 +52,15 @@ class VideoRequest:
     audio: Path | None = None
 
 
-def generate_video(spec: GeneratorSpec, req: VideoRequest, out_dir: Path, cancel: CancelToken | None) -> Path:
+@dataclass(frozen=True)
+class Clip:
+    """The engine's clip, kept, and what the probe found in it (so nobody probes it twice)."""
+
+    path: Path
+    info: MediaInfo
+
+
+def generate_video(spec: GeneratorSpec, req: VideoRequest, out_dir: Path, cancel: CancelToken | None) -> Clip:
     """The engine's clip for ``req`` in ``out_dir``, probed as a video (see the module's docstring)."""
     check_request(req.prompt, req.width, req.height, req.seed)
     if not MIN_SECONDS <= req.duration <= MAX_SECONDS:
@@ -99,9 +107,10 @@ async def _upload(session: Session, path: Path, name: str) -> str:
     return f"{sub}/{stored}" if isinstance(sub, str) and sub else stored
 
 
-def keep_video(spec: GeneratorSpec, raw: Path, final: Path) -> Path:
+def keep_video(spec: GeneratorSpec, raw: Path, final: Path) -> Clip:
     """``raw`` probed as a video with a duration and moved to ``final`` with its format's suffix; ``raw`` is
-    gone either way. Example: ``keep_video(spec, Path("w/.generated-1a"), Path("w/wan-5f0c"))`` → ``w/wan-5f0c.mp4``."""
+    gone either way. Example: ``keep_video(spec, Path("w/.generated-1a"), Path("w/wan-5f0c")).path`` →
+    ``w/wan-5f0c.mp4``."""
     try:
         if raw.stat().st_size > spec.settings.max_bytes:
             raise spec.fail("engine_too_large", f"el video pasa de {spec.settings.max_bytes} bytes",
@@ -117,7 +126,7 @@ def keep_video(spec: GeneratorSpec, raw: Path, final: Path) -> Path:
         _check(spec, info)
         target = final.with_suffix(SUFFIXES[sniffed.extension])
         os.replace(raw, target)
-        return target
+        return Clip(target, info)
     finally:
         raw.unlink(missing_ok=True)
 

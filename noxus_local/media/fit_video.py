@@ -3,13 +3,15 @@
 A video engine answers what its workflow makes: a WebM, a GIF, 832×480 at 16 fps, 81 frames. A client
 asked for 9:16 at 720p and 5 seconds, so one ffmpeg pass fixes all of it: scaled to cover the
 requested size and centre-cropped (the aspect is the client's, never stretched), the frame rate made
-constant, looped (``-stream_loop``) when the clip is shorter than asked and cut (``-t``) when longer,
+constant (the caller passes the engine's own rate when it is a usual one: no frames invented), looped
+(``-stream_loop``) when the clip is shorter than asked and cut (``-t``) when longer,
 encoded H.264 ``yuv420p`` (every player) with ``+faststart``; an audio track (a talking head's
 voice) is kept as AAC, silence is not added.
 
 Example::
 
-    fit_video(Path("wan.webm"), Path("out.mp4"), 720, 1280, 5.0, has_audio=False, fps=24, cancel=token)
+    fit_video(Path("wan.webm"), Path("out.mp4"), 720, 1280, 5.0, source_seconds=5.06, has_audio=False, fps=16,
+              cancel=token)
 """
 
 from __future__ import annotations

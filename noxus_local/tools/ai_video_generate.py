@@ -39,7 +39,8 @@ from noxus_local.tools.spec import InputSpec
 
 ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:5": (4, 5)}
 RESOLUTIONS = {"480p": 480, "720p": 720, "1080p": 1080}
-OUTPUT_FPS = 24
+OUTPUT_FPS = 24  # for a clip whose rate is odd or unknown (a GIF's)
+MIN_FPS, MAX_FPS = 8, 60
 DEFAULT_SECONDS = 5.0
 FROZEN_KEY = "generator"
 UNAVAILABLE = Text(
@@ -78,6 +79,11 @@ def output_size(aspect_ratio: str, resolution: str) -> tuple[int, int]:
     w, h = ASPECTS[aspect_ratio]
     short = RESOLUTIONS[resolution]
     return (even(short * w / h), short) if w >= h else (short, even(short * h / w))
+
+
+def output_fps(source: float | None) -> int:
+    """The engine's own rate when it is a usual one (no frames invented), else 24: ``output_fps(16.0) == 16``."""
+    return round(source) if source and MIN_FPS <= source <= MAX_FPS else OUTPUT_FPS
 
 
 def seconds_of(duration: float | None, audio_seconds: float | None) -> float:
@@ -155,13 +161,14 @@ class AiVideoGenerateTool(Tool):
         width, height = output_size(p.aspect_ratio, p.resolution)
         image, audio = ctx.files.get("image"), ctx.files.get("audio")
         ctx.progress(0.02, "generate")
-        raw = generate_video(spec, VideoRequest(p.prompt, p.negative_prompt, width, height, seed, seconds,
+        clip = generate_video(spec, VideoRequest(p.prompt, p.negative_prompt, width, height, seed, seconds,
                                                 image.path if image else None, audio.path if audio else None),
                              ctx.workdir / "generated", ctx.cancel)
         ctx.progress(0.7, "encode")
-        info = probe(raw)
-        out = fit_video(raw, ctx.workdir / "video.mp4", width, height, seconds,
-                        source_seconds=info.duration or 0.0, has_audio=info.audio is not None, fps=OUTPUT_FPS,
+        info = clip.info
+        out = fit_video(clip.path, ctx.workdir / "video.mp4", width, height, seconds,
+                        source_seconds=info.duration or 0.0, has_audio=info.audio is not None,
+                        fps=output_fps(info.video.fps if info.video else None),
                         cancel=ctx.cancel, progress=lambda f: ctx.progress(0.7 + 0.29 * f, "encode"))
         return ToolOutput(out, "video.mp4", "video/mp4", units=seconds, media_units=seconds,
                           result={"model": frozen["name"], "width": width, "height": height, "seed": seed,

@@ -61,7 +61,9 @@ def test_a_video_workflow_is_filled_its_image_uploaded_and_the_real_clip_kept(tm
     face = tmp_path / "first.png"
     face.write_bytes(png(64, 48))
     req = VideoRequest('a mug "steaming" {x}', "", 1280, 720, 7, 3.5, image=face)
-    path = generate_video(spec_of(tmp_path, comfy), req, tmp_path / "out", None)
+    clip = generate_video(spec_of(tmp_path, comfy), req, tmp_path / "out", None)
+    path = clip.path
+    assert clip.info.duration and clip.info.video is not None
     assert path.suffix == ".mp4" and path.parent == tmp_path / "out"
     assert info(path)[:3] == ("h264", 320, 240)  # the engine's own clip, untouched
     flow = comfy.workflow
@@ -79,7 +81,7 @@ def test_a_video_workflow_is_filled_its_image_uploaded_and_the_real_clip_kept(tm
 
 def test_a_webm_from_a_videos_output_is_accepted(tmp_path: Path, comfy: Any) -> None:
     comfy.mode = "webm"
-    path = generate_video(spec_of(tmp_path, comfy), VideoRequest("x", "", 320, 240, 1, 2.0), tmp_path, None)
+    path = generate_video(spec_of(tmp_path, comfy), VideoRequest("x", "", 320, 240, 1, 2.0), tmp_path, None).path
     assert path.suffix == ".webm" and info(path)[0] == "vp8"
 
 
