@@ -161,6 +161,26 @@ def test_seed_b_roll_runs_end_to_end_in_the_seeds_shapes(srv: Server, comfy: Any
     assert unknown.status_code == 400 and "wan-2.6" in unknown.json()["error"]
 
 
+def test_seed_video_takes_its_avatar_image_as_the_first_frame(srv: Server, comfy: Any) -> None:
+    api = ApexClient(srv.base, srv.key or "")
+    with media_server({"/face.png": png(80, 60)}) as served:
+        resp = api.post("/api/generate/video", {"script": "Meet the Glow mug.", "duration": 3,
+                                                "avatarImage": f"{served.base}/face.png", "resolution": "720p",
+                                                "style": "professional"})
+        assert resp.status_code == 200, resp.text
+        job = api.wait(resp.json()["data"]["jobId"], timeout=60)
+    assert job["status"] == "completed" and job["metadata"]["resolution"] == "720p", job
+    assert comfy.uploads and png(80, 60) in comfy.uploads[0][1]
+    assert comfy.workflow["1"]["inputs"]["image"] == comfy.uploads[0][0]
+    assert comfy.workflow["2"]["inputs"]["text"] == "Meet the Glow mug., clean professional look"
+    codec, width, height, _, seconds = mp4_info(httpx.get(job["outputUrl"], timeout=30).content)
+    assert (codec, width, height) == ("h264", 1280, 720) and abs(seconds - 3.0) < 0.25
+    credits = api.get("/api/usage").json()["data"]["credits"]
+    refused = api.post("/api/generate/video", {"script": "x", "avatarImage": "http://10.0.0.1/face.png"})
+    assert refused.status_code == 400 and "avatarImage" in refused.json()["error"]
+    assert api.get("/api/usage").json()["data"]["credits"] == credits  # refused before any hold
+
+
 def test_seed_video_failure_refunds_its_credits(srv: Server, comfy: Any) -> None:
     api = ApexClient(srv.base, srv.key or "")
     credits = api.get("/api/usage").json()["data"]["credits"]
