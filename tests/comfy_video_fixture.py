@@ -3,7 +3,7 @@
 It takes ``POST /upload/image`` (multipart, kept in ``uploads``), ``POST /prompt`` (the filled workflow in
 ``workflow``), answers ``/history/<id>`` with a ``gifs`` (VHS_VideoCombine) or ``videos`` (SaveWEBM) entry
 and serves from ``/view`` a REAL clip made by ffmpeg (imageio-ffmpeg): an orange 2 s 320×240 MP4 with a
-440 Hz tone, or a WebM. ``server.mode``: ok, webm, node_errors (a 400 as ComfyUI answers an invalid
+440 Hz tone, or a WebM, or a GIF. ``server.mode``: ok, webm, gif, node_errors (a 400 as ComfyUI answers an invalid
 workflow), html (``/view`` answers a web page), never (the history never fills: a timeout), still (a PNG).
 
 Example::
@@ -56,8 +56,8 @@ AVATAR_WORKFLOW = """{
 def clip(kind: str = "mp4") -> bytes:
     """A real 2 s 320×240 clip (orange, with a tone when MP4), made once per test process."""
     out = Path(tempfile.mkdtemp()) / f"clip.{kind}"
-    codec = ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac"] if kind == "mp4" else \
-        ["-c:v", "libvpx", "-b:v", "200k", "-an"]
+    codec = {"mp4": ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac"],
+             "webm": ["-c:v", "libvpx", "-b:v", "200k", "-an"], "gif": ["-an"]}[kind]
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
                     "-f", "lavfi", "-i", "color=c=orange:s=320x240:r=16:d=2", "-f", "lavfi", "-i",
                     "sine=frequency=440:duration=2", "-shortest", *codec, str(out)], check=True)
@@ -102,7 +102,8 @@ class FakeComfyVideo(BaseHTTPRequestHandler):
         self.server.polls += 1
         if self.server.mode == "never" or self.server.polls < 2:
             return self._json({})
-        key, name = ("videos", "noxus_00001_.webm") if self.server.mode == "webm" else ("gifs", "noxus_00001.mp4")
+        key, name = {"webm": ("videos", "noxus_00001_.webm"), "gif": ("gifs", "noxus_00001.gif")}.get(
+            self.server.mode, ("gifs", "noxus_00001.mp4"))
         outputs = {"6": {key: [{"filename": name, "subfolder": "", "type": "output", "format": "video/h264-mp4"}]}}
         self._json({"v-1": {"outputs": outputs, "status": {"status_str": "success", "completed": True}}})
 
@@ -111,8 +112,8 @@ class FakeComfyVideo(BaseHTTPRequestHandler):
             return self._send(200, b"<!doctype html><html><body>ComfyUI</body></html>" * 50, "text/html")
         if self.server.mode == "still":
             return self._send(200, png(320, 240), "image/png")
-        if self.server.mode == "webm":
-            return self._send(200, clip("webm"), "video/webm")
+        if self.server.mode in ("webm", "gif"):
+            return self._send(200, clip(self.server.mode), f"image/{self.server.mode}")
         self._send(200, clip("mp4"), "video/mp4")
 
     def _json(self, value: Any) -> None:

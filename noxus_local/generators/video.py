@@ -33,8 +33,10 @@ from noxus_local.media.sniff import sniff_file
 from noxus_local.runtime.cancel import CancelToken
 
 OUTPUT_KEYS = ("gifs", "videos", "images")  # VHS_VideoCombine, SaveWEBM / SaveVideo, SaveAnimatedWEBP
-SUFFIXES = {"mp4": ".mp4", "webm": ".webm", "mov": ".mov", "mkv": ".mkv", "gif": ".gif", "webp": ".webp",
-            "avi": ".avi", "m4v": ".mp4"}
+# what the download's sniffer takes (media/sniff.py): a GIF is not among them, so VHS_VideoCombine must write
+# a video format (video/h264-mp4, video/webm); an animated WebP is taken but ffmpeg cannot decode it
+SUFFIXES = {"mp4": ".mp4", "webm": ".webm", "mov": ".mov", "mkv": ".mkv", "webp": ".webp", "avi": ".avi",
+            "m4v": ".mp4"}
 MIN_SECONDS, MAX_SECONDS = 0.5, 120.0
 
 
@@ -117,7 +119,7 @@ def keep_video(spec: GeneratorSpec, raw: Path, final: Path) -> Clip:
                             f"the video is over {spec.settings.max_bytes} bytes")
         sniffed = sniff_file(raw)
         if sniffed is None or sniffed.extension not in SUFFIXES:
-            raise _garbage(spec, "no es un video (MP4, WebM, GIF, WebP)", "it is not a video (MP4, WebM, GIF, WebP)")
+            raise _garbage(spec, "no es un video (MP4, WebM, MOV, MKV)", "it is not a video (MP4, WebM, MOV, MKV)")
         try:
             info = probe(raw)
             info.require_video()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import textwrap
+import threading
+import time
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -15,10 +17,11 @@ import av
 import pytest
 
 from noxus_local.config import Config, GeneratorSettings, load_config
-from noxus_local.errors import ConfigError, ToolUnavailable, ValidationError
+from noxus_local.errors import ConfigError, JobCancelled, ToolUnavailable, ValidationError
 from noxus_local.generators import GeneratorError, GeneratorSpec
 from noxus_local.generators.video import VideoRequest, generate_video
 from noxus_local.media.fit_video import fit_args
+from noxus_local.runtime.cancel import CancelToken
 from noxus_local.tools.ai_video_generate import AiVideoGenerateTool, output_size
 from noxus_local.tools.base import InputFile, Limits, ToolContext
 from tests.comfy_video_fixture import AVATAR_WORKFLOW, VIDEO_WORKFLOW, start
@@ -85,10 +88,21 @@ def test_a_webm_from_a_videos_output_is_accepted(tmp_path: Path, comfy: Any) -> 
     assert path.suffix == ".webm" and info(path)[0] == "vp8"
 
 
+def test_cancelling_the_job_stops_the_wait_at_once(tmp_path: Path, comfy: Any) -> None:
+    comfy.mode = "never"
+    token = CancelToken()
+    threading.Timer(0.5, token.cancel).start()
+    started = time.monotonic()
+    with pytest.raises(JobCancelled):
+        generate_video(spec_of(tmp_path, comfy, timeout=20), VideoRequest("x", "", 320, 240, 1, 2.0), tmp_path, token)
+    assert time.monotonic() - started < 5
+
+
 @pytest.mark.parametrize(("mode", "reason", "words"), [
     ("node_errors", "engine_error", "node 4 (WanImageToVideo): Value not in list: ckpt_name"),
     ("html", "engine_garbage", "not a video"),
     ("still", "engine_garbage", "video"),
+    ("gif", "engine_garbage", "not a video"),  # VHS's GIF format: not taken (ask it for video/h264-mp4)
 ])
 def test_engine_failures_are_clear_generator_errors(tmp_path: Path, comfy: Any, mode: str, reason: str,
                                                     words: str) -> None:
