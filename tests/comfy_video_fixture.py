@@ -31,8 +31,8 @@ import imageio_ffmpeg
 
 from tests.generator_fixture import png
 
-# an API-format video workflow (Wan-style) with every video placeholder; frames and fps are bare numbers
-VIDEO_WORKFLOW = """{
+# an API-format image-to-video workflow (Wan-style) with every video placeholder; frames and fps are bare numbers
+I2V_WORKFLOW = """{
   "1": {"class_type": "LoadImage", "inputs": {"image": "{{image}}"}},
   "2": {"class_type": "CLIPTextEncode", "inputs": {"text": "{{prompt}}", "clip": ["9", 0]}},
   "3": {"class_type": "CLIPTextEncode", "inputs": {"text": "{{negative_prompt}}", "clip": ["9", 0]}},
@@ -43,6 +43,9 @@ VIDEO_WORKFLOW = """{
         "filename_prefix": "noxus", "images": ["5", 0]}},
   "7": {"class_type": "Note", "inputs": {"text": "asked {{duration}} s"}}
 }"""
+# the text-to-video one: the same graph without the first frame
+VIDEO_WORKFLOW = I2V_WORKFLOW.replace('''  "1": {"class_type": "LoadImage", "inputs": {"image": "{{image}}"}},
+''', "").replace(''', "start_image": ["1", 0]''', "")
 # a talking-head workflow: the face and the voice are required uploads
 AVATAR_WORKFLOW = """{
   "1": {"class_type": "LoadImage", "inputs": {"image": "{{image}}"}},

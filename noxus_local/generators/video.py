@@ -17,6 +17,7 @@ Example::
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from dataclasses import dataclass
@@ -60,6 +61,13 @@ class Clip:
 
     path: Path
     info: MediaInfo
+    unused: tuple[str, ...] = ()  # inputs given that the workflow has no placeholder for (not uploaded)
+
+
+def inputs_of(graph: dict[str, Any]) -> set[str]:
+    """The file inputs a workflow takes: ``{"image"}`` when it holds ``{{image}}``, ``"audio"`` for ``{{audio}}``."""
+    text = json.dumps(graph)
+    return {name for name in ("image", "audio") if "{{" + name + "}}" in text}
 
 
 def generate_video(spec: GeneratorSpec, req: VideoRequest, out_dir: Path, cancel: CancelToken | None) -> Clip:
@@ -72,9 +80,16 @@ def generate_video(spec: GeneratorSpec, req: VideoRequest, out_dir: Path, cancel
     except WorkflowError as exc:
         raise spec.fail("engine_error", f"flujo de trabajo ilegible ({exc})", f"unreadable workflow ({exc})") from None
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = run(spec, cancel, lambda session: _generate(session, graph, req, out_dir))
-    return keep_video(spec, path, out_dir / output_stem(spec, f"{req.prompt}|{req.duration}|{req.image}|{req.audio}",
-                                                         req.negative_prompt, req.width, req.height, req.seed))
+    takes = inputs_of(graph)
+    unused = tuple(name for name, path in (("image", req.image), ("audio", req.audio))
+                   if path is not None and name not in takes)
+    for name in takes:
+        if getattr(req, name) is None:
+            raise ValueError(f"the workflow needs {name}")
+    path = run(spec, cancel, lambda session: _generate(session, graph, req, out_dir, takes))
+    clip = keep_video(spec, path, out_dir / output_stem(spec, f"{req.prompt}|{req.duration}|{req.image}|{req.audio}",
+                                                        req.negative_prompt, req.width, req.height, req.seed))
+    return Clip(clip.path, clip.info, unused)
 
 
 def values_of(spec: GeneratorSpec, req: VideoRequest) -> dict[str, Any]:
@@ -85,10 +100,11 @@ def values_of(spec: GeneratorSpec, req: VideoRequest) -> dict[str, Any]:
             "frames": max(1, math.ceil(req.duration * fps)), "duration": req.duration}
 
 
-async def _generate(session: Session, graph: dict[str, Any], req: VideoRequest, out_dir: Path) -> Path:
+async def _generate(session: Session, graph: dict[str, Any], req: VideoRequest, out_dir: Path,
+                    takes: set[str]) -> Path:
     values = values_of(session.spec, req)
     for name, path in (("image", req.image), ("audio", req.audio)):
-        if path is not None:
+        if path is not None and name in takes:
             values[name] = await _upload(session, path, f"noxus-{output_stem(session.spec, str(path), name, 16, 16, 0)}"
                                                         f"{path.suffix.lower()}")
     prompt_id = await queue(session, fill(graph, values))

@@ -22,6 +22,7 @@ import dataclasses
 import os
 import secrets
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 from msgspec import Meta
@@ -29,7 +30,8 @@ from msgspec import Meta
 from noxus_local.config import VIDEO_KINDS, Config, GeneratorSettings
 from noxus_local.errors import Text, ToolUnavailable, ValidationError, one_of
 from noxus_local.generators import GeneratorSpec
-from noxus_local.generators.video import VideoRequest, generate_video
+from noxus_local.generators.video import VideoRequest, generate_video, inputs_of
+from noxus_local.generators.workflow import WorkflowError, load_workflow
 from noxus_local.media import images
 from noxus_local.media.fit_video import even, fit_video
 from noxus_local.media.probe import probe
@@ -79,6 +81,27 @@ def output_size(aspect_ratio: str, resolution: str) -> tuple[int, int]:
     w, h = ASPECTS[aspect_ratio]
     short = RESOLUTIONS[resolution]
     return (even(short * w / h), short) if w >= h else (short, even(short * h / w))
+
+
+def _unused(names: tuple[str, ...], generator: str) -> dict[str, Any]:
+    """A warning per input the workflow has no placeholder for (it was not sent)."""
+    if not names:
+        return {}
+    return {"warnings": [{"code": "input_not_used", "input": name,
+                          "message": f"the workflow of generator {generator} has no {{{{{name}}}}}: "
+                                     f"the {name} was not sent"} for name in names]}
+
+
+def _workflow_inputs(settings: Mapping[str, Any]) -> set[str]:
+    """The files the frozen generator's workflow takes (``{{image}}``, ``{{audio}}``); an avatar always
+    takes the face. A workflow that cannot be read now fails the run with the generator's own error."""
+    if not settings.get("workflow"):
+        return set()
+    try:
+        graph = load_workflow(Path(settings["workflow"]), "image" if settings.get("kind") == "avatar" else "prompt")
+    except WorkflowError:
+        return set()
+    return inputs_of(graph) | ({"image"} if settings.get("kind") == "avatar" else set())
 
 
 def output_fps(source: float | None) -> int:
@@ -133,6 +156,20 @@ class AiVideoGenerateTool(Tool):
                               "allow_hosts": list(cfg.generators.allow_hosts)}
         params["model"] = chosen
 
+    def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
+        """A file the chosen generator's workflow takes (``{{image}}``, ``{{audio}}``; an avatar's face) is
+        required: 400 naming it, before any hold. An unknown or missing generator is ``check_installed``'s."""
+        gens = self.settings.generators
+        videos = gens.names(("video",)) or gens.names(VIDEO_KINDS)
+        name = params.get("model") or (videos[0] if videos else None)
+        if name not in gens.entries or gens.entries[name].kind not in VIDEO_KINDS:
+            return
+        missing = sorted(_workflow_inputs(dataclasses.asdict(gens.entries[name])) - set(files))
+        if missing:  # without the file the workflow cannot run
+            raise ValidationError.fields({field: [Text(f"el flujo del generador {name} necesita este archivo",
+                                                       f"the workflow of generator {name} needs this file")]
+                                          for field in missing})
+
     def plan(self, params: Any, files: Mapping[str, InputFile], limits: Limits) -> Plan:
         """The seconds priced; the image decoded and the audio probed now (a bad file is a 400, charged 0)."""
         p: AiVideoGenerateParams = params
@@ -143,10 +180,6 @@ class AiVideoGenerateTool(Tool):
             audio = probe(files["audio"].path)
             audio.require_audio()
             heard = audio.duration
-        kind = ((p.generator or {}).get("settings") or {}).get("kind")
-        if kind == "avatar" and "image" not in files:
-            raise ValidationError.fields({"image": [Text("un generador avatar necesita la cara (image)",
-                                                         "an avatar generator needs the face (image)")]})
         seconds = seconds_of(p.duration, heard)
         return Plan(units=seconds, resources=dict(self.resources), work_units=seconds, facts={"seconds": seconds})
 
@@ -176,4 +209,5 @@ class AiVideoGenerateTool(Tool):
                                   "aspect_ratio": p.aspect_ratio,
                                   "engine": {"width": info.video.width if info.video else None,
                                              "height": info.video.height if info.video else None,
-                                             "duration_seconds": info.duration}})
+                                             "duration_seconds": info.duration},
+                                  **_unused(clip.unused, frozen["name"])})

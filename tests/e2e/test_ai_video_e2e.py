@@ -16,7 +16,7 @@ import av
 import httpx
 import pytest
 
-from tests.comfy_video_fixture import AVATAR_WORKFLOW, VIDEO_WORKFLOW, clip, start
+from tests.comfy_video_fixture import AVATAR_WORKFLOW, I2V_WORKFLOW, VIDEO_WORKFLOW, clip, start
 from tests.e2e.conftest import Server, SharedServer, accounts_config, balance_usd
 from tests.e2e.test_apex_api import ApexClient
 from tests.generator_fixture import png
@@ -47,6 +47,7 @@ def comfy() -> Iterator[Any]:
 def shared(tmp_path_factory: pytest.TempPathFactory, comfy: Any) -> Iterator[SharedServer]:
     folder = tmp_path_factory.mktemp("flows")
     (folder / "v.json").write_text(VIDEO_WORKFLOW)
+    (folder / "i.json").write_text(I2V_WORKFLOW)
     (folder / "a.json").write_text(AVATAR_WORKFLOW)
     url = f"http://127.0.0.1:{comfy.server_address[1]}"
     engines = textwrap.dedent(f"""
@@ -57,6 +58,10 @@ def shared(tmp_path_factory: pytest.TempPathFactory, comfy: Any) -> Iterator[Sha
         url = "{url}"
         workflow = "{folder / 'v.json'}"
         timeout_seconds = 4
+        [generators.wan-i2v]
+        kind = "video"
+        url = "{url}"
+        workflow = "{folder / 'i.json'}"
         [generators.talker]
         kind = "avatar"
         url = "{url}"
@@ -166,7 +171,7 @@ def test_seed_video_takes_its_avatar_image_as_the_first_frame(srv: Server, comfy
     with media_server({"/face.png": png(80, 60)}) as served:
         resp = api.post("/api/generate/video", {"script": "Meet the Glow mug.", "duration": 3,
                                                 "avatarImage": f"{served.base}/face.png", "resolution": "720p",
-                                                "style": "professional"})
+                                                "style": "professional", "model": "wan-i2v"})
         assert resp.status_code == 200, resp.text
         job = api.wait(resp.json()["data"]["jobId"], timeout=60)
     assert job["status"] == "completed" and job["metadata"]["resolution"] == "720p", job
@@ -176,9 +181,19 @@ def test_seed_video_takes_its_avatar_image_as_the_first_frame(srv: Server, comfy
     codec, width, height, _, seconds = mp4_info(httpx.get(job["outputUrl"], timeout=30).content)
     assert (codec, width, height) == ("h264", 1280, 720) and abs(seconds - 3.0) < 0.25
     credits = api.get("/api/usage").json()["data"]["credits"]
-    refused = api.post("/api/generate/video", {"script": "x", "avatarImage": "http://10.0.0.1/face.png"})
+    refused = api.post("/api/generate/video", {"script": "x", "avatarImage": "http://10.0.0.1/face.png",
+                                               "model": "wan-i2v"})
     assert refused.status_code == 400 and "avatarImage" in refused.json()["error"]
     assert api.get("/api/usage").json()["data"]["credits"] == credits  # refused before any hold
+
+
+def test_an_image_to_video_generator_without_its_image_is_400_charged_nothing(srv: Server) -> None:
+    api = ApexClient(srv.base, srv.key or "")
+    credits = api.get("/api/usage").json()["data"]["credits"]
+    missing = api.post("/api/generate/video", {"script": "x", "model": "wan-i2v"})
+    assert missing.status_code == 400 and missing.json()["code"] == "BAD_REQUEST"
+    assert "avatarImage" in missing.json()["error"]  # the tool's `image`, named as the seed names it
+    assert api.get("/api/usage").json()["data"]["credits"] == credits
 
 
 def test_seed_video_failure_refunds_its_credits(srv: Server, comfy: Any) -> None:

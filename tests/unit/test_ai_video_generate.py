@@ -24,7 +24,7 @@ from noxus_local.media.fit_video import fit_args
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.tools.ai_video_generate import AiVideoGenerateTool, output_size
 from noxus_local.tools.base import InputFile, Limits, ToolContext
-from tests.comfy_video_fixture import AVATAR_WORKFLOW, VIDEO_WORKFLOW, start
+from tests.comfy_video_fixture import AVATAR_WORKFLOW, I2V_WORKFLOW, VIDEO_WORKFLOW, start
 from tests.generator_fixture import png
 
 
@@ -44,9 +44,10 @@ def comfy(engine: Any) -> Any:
     return engine
 
 
-def spec_of(tmp_path: Path, engine: Any, kind: str = "video", timeout: float = 20.0) -> GeneratorSpec:
+def spec_of(tmp_path: Path, engine: Any, kind: str = "video", timeout: float = 20.0,
+            workflow: str = VIDEO_WORKFLOW) -> GeneratorSpec:
     flow = tmp_path / f"{kind}.json"
-    flow.write_text(AVATAR_WORKFLOW if kind == "avatar" else VIDEO_WORKFLOW)
+    flow.write_text(AVATAR_WORKFLOW if kind == "avatar" else workflow)
     settings = GeneratorSettings(kind=kind, url=f"http://127.0.0.1:{engine.server_address[1]}", workflow=str(flow),
                                  timeout_seconds=timeout, fps=16)
     return GeneratorSpec("wan", settings, ("127.0.0.1",))
@@ -64,7 +65,7 @@ def test_a_video_workflow_is_filled_its_image_uploaded_and_the_real_clip_kept(tm
     face = tmp_path / "first.png"
     face.write_bytes(png(64, 48))
     req = VideoRequest('a mug "steaming" {x}', "", 1280, 720, 7, 3.5, image=face)
-    clip = generate_video(spec_of(tmp_path, comfy), req, tmp_path / "out", None)
+    clip = generate_video(spec_of(tmp_path, comfy, workflow=I2V_WORKFLOW), req, tmp_path / "out", None)
     path = clip.path
     assert clip.info.duration and clip.info.video is not None
     assert path.suffix == ".mp4" and path.parent == tmp_path / "out"
@@ -86,6 +87,19 @@ def test_a_webm_from_a_videos_output_is_accepted(tmp_path: Path, comfy: Any) -> 
     comfy.mode = "webm"
     path = generate_video(spec_of(tmp_path, comfy), VideoRequest("x", "", 320, 240, 1, 2.0), tmp_path, None).path
     assert path.suffix == ".webm" and info(path)[0] == "vp8"
+
+
+def test_a_workflow_input_is_required_when_it_has_the_placeholder_and_warned_when_not(tmp_path: Path,
+                                                                                     comfy: Any) -> None:
+    cfg = config(tmp_path, comfy)
+    with pytest.raises(ValidationError) as caught:
+        run_tool(cfg, tmp_path, {"prompt": "x", "model": "wan-i2v"})  # its workflow loads {{image}}
+    assert list(caught.value.details["field_errors"]) == ["image"] and comfy.workflow is None
+    first = tmp_path / "first.png"
+    first.write_bytes(png(64, 48))
+    files = {"image": InputFile(first, "first.png", "image/png", first.stat().st_size)}
+    out = run_tool(cfg, tmp_path, {"prompt": "x", "model": "wan", "duration": 1}, files)  # text-to-video
+    assert comfy.uploads == [] and [w["code"] for w in out.result["warnings"]] == ["input_not_used"]
 
 
 def test_cancelling_the_job_stops_the_wait_at_once(tmp_path: Path, comfy: Any) -> None:
@@ -130,6 +144,7 @@ def test_an_engine_on_a_private_address_not_allowed_is_refused(tmp_path: Path, c
 
 def config(tmp_path: Path, engine: Any, extra: str = "") -> Config:
     (tmp_path / "v.json").write_text(VIDEO_WORKFLOW)
+    (tmp_path / "i.json").write_text(I2V_WORKFLOW)
     (tmp_path / "a.json").write_text(AVATAR_WORKFLOW)
     url = f"http://127.0.0.1:{engine.server_address[1]}"
     path = tmp_path / "c.toml"
@@ -140,6 +155,10 @@ def config(tmp_path: Path, engine: Any, extra: str = "") -> Config:
         kind = "video"
         url = "{url}"
         workflow = "{tmp_path / 'v.json'}"
+        [generators.wan-i2v]
+        kind = "video"
+        url = "{url}"
+        workflow = "{tmp_path / 'i.json'}"
         [generators.talker]
         kind = "avatar"
         url = "{url}"
@@ -178,7 +197,7 @@ def test_the_tool_picks_a_generator_by_name_and_refuses_unknown_ones_or_none(tmp
     assert params["model"] == "wan" and params["generator"]["settings"]["kind"] == "video"
     with pytest.raises(ValidationError) as caught:
         tool.check_installed({"prompt": "x", "model": "veo-3.1"}, cfg)
-    assert caught.value.details["allowed"] == {"model": ["talker", "wan"]}
+    assert caught.value.details["allowed"] == {"model": ["talker", "wan", "wan-i2v"]}
     with pytest.raises(ToolUnavailable) as down:
         tool.check_installed({"prompt": "x"}, Config())
     assert "[generators.<name>]" in down.value.message.en and 'kind = "video"' in down.value.message.en
@@ -208,7 +227,7 @@ def comfy_clip_audio(tmp_path: Path) -> bytes:
 
 def test_a_video_only_config_leaves_image_generation_unconfigured(tmp_path: Path, comfy: Any) -> None:
     cfg = config(tmp_path, comfy)
-    assert cfg.generators.chosen() is None and cfg.generators.names(("video", "avatar")) == ["talker", "wan"]
+    assert cfg.generators.chosen() is None and cfg.generators.names(("video", "avatar")) == ["talker", "wan", "wan-i2v"]
     flow = tmp_path / "noimage.json"
     flow.write_text('{"1": {"inputs": {"text": "{{prompt}}"}}}')
     bad = tmp_path / "bad.toml"
