@@ -27,6 +27,7 @@ from noxus_local.api import admin_routes as admin_api
 from noxus_local.api import analysis_routes as analysis
 from noxus_local.api import apex_account_routes as apex_account
 from noxus_local.api import apex_routes as apex_api
+from noxus_local.api import apex_video_routes as apex_video
 from noxus_local.api import asset_routes as assets_api
 from noxus_local.api import brand_routes as brand_api
 from noxus_local.api import chat_routes as chat_api
@@ -97,7 +98,8 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
                 openai_speech.create_speech, openai_speech.list_openai_voices,
                 chat_api.chat_completions, chat_api.list_models,
                 music_api.list_music, music_api.music_preview, *ads.HANDLERS, *cta.HANDLERS,
-                *apex_api.HANDLERS, *apex_account.HANDLERS, *brand_api.HANDLERS, *admin_api.HANDLERS]
+                *apex_api.HANDLERS, *apex_video.HANDLERS, *apex_account.HANDLERS, *brand_api.HANDLERS,
+                *admin_api.HANDLERS]
     if cfg.multi_host:  # the internal worker API exists only where remote workers are configured
         handlers += worker_routes.HANDLERS
     app = Litestar(

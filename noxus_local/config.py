@@ -135,7 +135,9 @@ class LlmSettings:
                                      "(SSRF guard); an engine on this machine needs e.g. [\"127.0.0.1\"].")
 
 
-GENERATOR_KINDS = ("comfyui", "openai_images")
+GENERATOR_KINDS = ("comfyui", "openai_images", "video", "avatar")
+IMAGE_KINDS = ("comfyui", "openai_images")  # image-generate, photoshoot and script-to-video's scenes use these
+VIDEO_KINDS = ("video", "avatar")  # ComfyUI video workflows: ai-video-generate and seed 002's video routes
 
 
 @dataclass
@@ -151,10 +153,15 @@ class GeneratorsSettings:
     entries: dict[str, GeneratorSettings] = field(default_factory=dict)
 
     def chosen(self) -> str | None:
-        """The name of the default generator, or None. Example: ``cfg.generators.chosen()  # "comfy"``."""
+        """The name of the default image generator, or None. Example: ``cfg.generators.chosen()  # "comfy"``."""
         if self.default:
             return self.default
-        return next(iter(self.entries)) if len(self.entries) == 1 else None
+        images = self.names(IMAGE_KINDS)
+        return images[0] if len(images) == 1 else None
+
+    def names(self, kinds: tuple[str, ...]) -> list[str]:
+        """The declared generators of these kinds, sorted: ``cfg.generators.names(VIDEO_KINDS)  # ["wan"]``."""
+        return sorted(name for name, gen in self.entries.items() if gen.kind in kinds)
 
 
 @dataclass
@@ -162,17 +169,22 @@ class GeneratorSettings:
     """``[generators.<name>]``: one image engine the admin runs."""
 
     kind: str = setting("", "comfyui (a ComfyUI server and a workflow in API format) or openai_images "
-                        "(POST /v1/images/generations, as LocalAI serves it).")
+                        "(POST /v1/images/generations, as LocalAI serves it) for images; video (a ComfyUI "
+                        "text/image-to-video workflow) or avatar (a ComfyUI talking-head workflow) for videos.")
     url: str = setting("", "The engine's root URL, e.g. http://127.0.0.1:8188 (ComfyUI) or "
                        "http://10.0.0.5:8080 (openai_images; a trailing /v1 is accepted).")
     workflow: str = setting("", "comfyui: path of the workflow JSON exported with \"Save (API format)\", holding "
-                            "{{prompt}}, {{negative_prompt}}, {{width}}, {{height}}, {{seed}} placeholders.")
+                            "{{prompt}}, {{negative_prompt}}, {{width}}, {{height}}, {{seed}} placeholders; video and "
+                            "avatar workflows also {{frames}}, {{fps}}, {{duration}} and {{image}} / {{audio}} "
+                            "(the name of the file uploaded with POST /upload/image).")
     model: str = setting("", "openai_images: the model name sent (empty = the engine's default).")
     api_key_env: str = setting("", "Name of the environment variable holding the engine's API key (empty = no "
                                "Authorization header).")
     negative_prompt: str = setting("", "comfyui: the {{negative_prompt}} used when the caller gives none.")
     timeout_seconds: float = setting(180.0, "One image must be done within this long: submit, wait and download.")
-    max_bytes: int = setting(20_000_000, "Largest image accepted from the engine, in bytes.")
+    max_bytes: int = setting(20_000_000, "Largest image or video accepted from the engine, in bytes.")
+    fps: int = setting(16, "video/avatar: frames a second the workflow renders ({{fps}}); {{frames}} is the "
+                       "requested duration times this.")
 
 
 @dataclass
@@ -721,23 +733,27 @@ def _check_generators(gens: GeneratorsSettings) -> None:
             raise ConfigError(f"{where}.url: an http:// or https:// URL is needed")
         if gen.timeout_seconds <= 0 or gen.max_bytes < 1:
             raise ConfigError(f"{where}: timeout_seconds and max_bytes must be more than 0")
-        if gen.kind == "comfyui":
-            _check_workflow(gen.workflow, f"{where}.workflow")
-    if gens.default and gens.default not in gens.entries:
-        raise ConfigError(f"generators.default: no [generators.{gens.default}] table "
-                          f"(declared: {', '.join(gens.entries) or 'none'})")
-    if not gens.default and len(gens.entries) > 1:
-        raise ConfigError(f"generators.default: name the one script-to-video uses, one of {', '.join(gens.entries)}")
+        if gen.fps < 1 or gen.fps > 120:
+            raise ConfigError(f"{where}.fps: from 1 to 120")
+        if gen.kind != "openai_images":
+            _check_workflow(gen.workflow, f"{where}.workflow", "image" if gen.kind == "avatar" else "prompt")
+    images = gens.names(IMAGE_KINDS)
+    if gens.default and gens.default not in images:
+        raise ConfigError(f"generators.default: no [generators.{gens.default}] table of an image kind "
+                          f"(declared: {', '.join(images) or 'none'})")
+    if not gens.default and len(images) > 1:
+        raise ConfigError(f"generators.default: name the one script-to-video uses, one of {', '.join(images)}")
 
 
-def _check_workflow(path: str, where: str) -> None:
-    """The workflow file exists and is a JSON object once its numeric placeholders are quoted."""
+def _check_workflow(path: str, where: str, required: str = "prompt") -> None:
+    """The workflow file exists, is a JSON object once its numeric placeholders are quoted, and holds
+    ``{{required}}``."""
     if not path:
-        raise ConfigError(f"{where}: required with kind = \"comfyui\" (a workflow exported in API format)")
+        raise ConfigError(f"{where}: required with a ComfyUI kind (a workflow exported in API format)")
     from noxus_local.generators.workflow import WorkflowError, load_workflow
 
     try:
-        load_workflow(Path(path))
+        load_workflow(Path(path), required)
     except WorkflowError as exc:
         raise ConfigError(f"{where}: {exc}") from None
 

@@ -411,15 +411,17 @@ async def generate_commercial(request: Request[Any, Any, Any], svc: ServicesDep,
                             estimated_minutes=max(1, body.duration // 15 * 2))
 
 
-# what each route would need; answered 503 until it exists (documented in the README)
-VIDEO_ENGINE = ("a video generator: add a ComfyUI video workflow under [generators.<name>] "
-                "(the video-generation engine is not built yet)")
+# what each route would need; answered 503 until it exists (documented in the README). The video routes
+# are served when a [generators.<name>] of their kind is configured (below), and 503 naming it otherwise.
+VIDEO_ENGINE = ('a video generator: add a [generators.<name>] table with kind = "video", your ComfyUI\'s url and '
+                "a video workflow in API format")
 MISSING: dict[str, str] = {
     "video": VIDEO_ENGINE, "b-roll": VIDEO_ENGINE, "text2video": VIDEO_ENGINE,
-    "avatar": "a talking-head engine: add a ComfyUI avatar workflow under [generators.<name>] "
-              "(the avatar engine is not built yet)",
+    "avatar": 'a talking-head engine: add a [generators.<name>] table with kind = "avatar", your ComfyUI\'s url '
+              "and an avatar workflow in API format",
     "voice-clone": "a voice-cloning model (e.g. an OpenVoice or XTTS-v2 ONNX export); none is installed",
 }
+VIDEO_ROUTES = ("video", "b-roll", "text2video", "avatar")
 # the seed's body and answer of each (published as the seed defines them; the body is not read)
 SEED_SHAPES: dict[str, tuple[type, dict[str, Any], Any, dict[str, Any]]] = {
     "video": (ApexVideoIn, {"script": "Meet the Glow mug.", "resolution": "720p", "style": "energetic"},
@@ -457,7 +459,7 @@ def _unavailable_route(kind: str) -> Any:
         body=(body_model, {"seed": body_example})))(handler)
 
 
-UNAVAILABLE = [_unavailable_route(kind) for kind in MISSING]
+UNAVAILABLE = [_unavailable_route(kind) for kind in MISSING if kind not in VIDEO_ROUTES]
 CALLS = "Outbound calls need a telephony bridge (SIP or a carrier API), which NOXUS Local does not have."
 
 

@@ -142,7 +142,7 @@ class ApexCommercialIn(ApexBody):
 # the seed's bodies of the routes this server answers 503 (api/apex_routes.MISSING): published, not read
 
 class ApexVideoIn(ApexBody):
-    """``POST /api/generate/video`` as the seed defines it (503 here: no video generator)."""
+    """``POST /api/generate/video`` as the seed defines it: ai-video-generate on a ``kind = "video"`` generator."""
 
     script: Annotated[str, text(1, 5000, "Video script")]
     avatar_image: Annotated[str, Meta(description="HTTPS URL of a face image for an avatar")] | None = None
@@ -154,7 +154,7 @@ class ApexVideoIn(ApexBody):
 
 
 class ApexBRollIn(ApexBody):
-    """``POST /api/generate/b-roll`` as the seed defines it (503 here: no video generator)."""
+    """``POST /api/generate/b-roll`` as the seed defines it: ai-video-generate on a ``kind = "video"`` generator."""
 
     prompt: Annotated[str, Meta(description="Scene description")]
     duration: Annotated[float, Meta(ge=3, le=6, description="Seconds")] | None = None
@@ -163,7 +163,7 @@ class ApexBRollIn(ApexBody):
 
 
 class ApexText2VideoIn(ApexBody):
-    """``POST /api/generate/text2video`` as the seed defines it (503 here: no video generator)."""
+    """``POST /api/generate/text2video`` as the seed defines it: ai-video-generate on a video generator."""
 
     script: Annotated[str, Meta(description="Video script")]
     duration: Annotated[float, Meta(description="Seconds")] | None = None
@@ -173,7 +173,7 @@ class ApexText2VideoIn(ApexBody):
 
 
 class ApexAvatarIn(ApexBody):
-    """``POST /api/generate/avatar`` as the seed defines it (503 here: no talking-head engine)."""
+    """``POST /api/generate/avatar`` as the seed defines it: ai-video-generate on a ``kind = "avatar"`` generator."""
 
     image: Annotated[str, Meta(description="HTTPS URL of the spokesperson photo")]
     resolution: Literal["480p", "720p", "1080p"]

@@ -505,3 +505,17 @@ RUN_EXAMPLES["dub-video"] = _envelope({
                              "translation": "Hello, my name is Ana and I live in Madrid.", "speech_start": 0.5,
                              "speech_end": 3.05, "speed": 1.0, "tempo": 1.0, "borrowed_seconds": 0.41,
                              "cut_seconds": 0.0}]}})
+# the ai-video-generate tool on the NOXUS route (seed 002's video, b-roll, text2video and avatar run it):
+# a 5 s 9:16 clip from the ComfyUI generator "wan-2.6", its engine's own clip 832×480 at 81 frames
+AV_JOB = "job_4e6a8c0d2f1b3e5a7c9d0f2b"
+AV_URL = f"/api/v1/files/{AV_JOB}/video.mp4?expires=1779721445&sig=1c7e…"
+RUN_EXAMPLES["ai-video-generate"] = _envelope({
+    **{k: v for k, v in JOB_ROW.items() if k not in ("steps", "jobs", "sub_jobs")},
+    "tool": "ai-video-generate", "job_id": AV_JOB,
+    "billing": {"currency": "USD", "estimated_usd": "0.25", "charged_usd": "0.25", "balance_after_usd": "9.75"},
+    "output": {"filename": "video.mp4", "mime_type": "video/mp4", "size_bytes": 1_482_113, "url": AV_URL},
+    "outputs": [{"name": "primary", "filename": "video.mp4", "mime_type": "video/mp4", "size_bytes": 1_482_113,
+                 "url": AV_URL}],
+    "result": {"model": "wan-2.6", "width": 720, "height": 1280, "seed": 7, "duration_seconds": 5.0,
+               "resolution": "720p", "aspect_ratio": "9:16",
+               "engine": {"width": 832, "height": 480, "duration_seconds": 5.06}}})

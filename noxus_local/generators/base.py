@@ -26,7 +26,7 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from noxus_local.config import Config, GeneratorSettings
+from noxus_local.config import VIDEO_KINDS, Config, GeneratorSettings
 from noxus_local.errors import Text, UpstreamError
 from noxus_local.net.ssrf import Resolver
 
@@ -73,6 +73,11 @@ class GeneratorSpec:
     def root(self) -> str:
         """The engine's URL without a trailing slash (``http://127.0.0.1:8188``)."""
         return self.settings.url.rstrip("/")
+
+    @property
+    def product(self) -> tuple[str, str]:
+        """What this engine makes, in es and en, for its errors: ``("video", "video")`` or ``("imagen", "image")``."""
+        return ("video", "video") if self.settings.kind in VIDEO_KINDS else ("imagen", "image")
 
     def fail(self, reason: str, es: str, en: str) -> GeneratorError:
         return GeneratorError(reason, Text(f"generador {self.name}: {es}", f"generator {self.name}: {en}"), self.name)

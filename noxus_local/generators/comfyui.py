@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -49,22 +50,64 @@ def generate(spec: GeneratorSpec, prompt: str, negative_prompt: str, width: int,
 
 
 async def _generate(session: Session, graph: dict[str, Any], out_dir: Path) -> Received:
-    root = session.spec.root
-    queued = await session.json("POST", f"{root}/prompt", {"prompt": graph, "client_id": uuid.uuid4().hex})
-    prompt_id = queued.get("prompt_id") if isinstance(queued, dict) else None
+    prompt_id = await queue(session, graph)
+    image = await wait(session, prompt_id, _first_image)
+    return await session.image(view_url(session.spec.root, image), out_dir)
+
+
+async def queue(session: Session, graph: dict[str, Any]) -> str:
+    """``POST /prompt``: the queued prompt's id; a workflow ComfyUI refuses (its ``node_errors``) is an
+    ``engine_error`` naming the first refused node and why (a missing model file, a value not in a list)."""
+    answer = await session.json("POST", f"{session.spec.root}/prompt",
+                                {"prompt": graph, "client_id": uuid.uuid4().hex}, accept=(400,))
+    refused = _refusal(answer)
+    if refused:
+        raise session.spec.fail("engine_error", f"ComfyUI rechazó el flujo: {refused}",
+                                f"ComfyUI refused the workflow: {refused}")
+    prompt_id = answer.get("prompt_id") if isinstance(answer, dict) else None
     if not isinstance(prompt_id, str) or not prompt_id:
         raise session.spec.fail("engine_garbage", "POST /prompt no devolvió prompt_id",
                                 "POST /prompt answered no prompt_id")
-    image = await _wait(session, prompt_id)
-    query = urlencode({"filename": image["filename"], "subfolder": image.get("subfolder", ""),
-                       "type": image.get("type", "output")})
-    return await session.image(f"{root}/view?{query}", out_dir)
+    return prompt_id
 
 
-async def _wait(session: Session, prompt_id: str) -> dict[str, Any]:
-    """The first image of the prompt's history entry, polling until there is one (or an error)."""
+def _refusal(answer: Any) -> str:
+    """The first node error (or the error) of a ``/prompt`` answer, in a line; "" when it was queued.
+
+    Example: ``{"node_errors": {"4": {"class_type": "CheckpointLoaderSimple", "errors": [{"message":
+    "Value not in list", "details": "ckpt_name: 'x' not in []"}]}}}`` → ``"node 4 (CheckpointLoaderSimple):
+    Value not in list: ckpt_name: 'x' not in []"``.
+    """
+    if not isinstance(answer, dict):
+        return ""
+    nodes = answer.get("node_errors")
+    for node_id, node in (nodes.items() if isinstance(nodes, dict) else []):
+        errors = node.get("errors") if isinstance(node, dict) else None
+        first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+        words = ": ".join(str(first[k])[:200] for k in ("message", "details") if first.get(k))
+        return f"node {str(node_id)[:40]} ({str(node.get('class_type', '?'))[:80]}): {words or 'refused'}"
+    error = answer.get("error")
+    if isinstance(error, dict) and error:
+        return str(error.get("message") or error.get("type") or "refused")[:300]
+    if isinstance(error, str) and error:
+        return error[:300]
+    return ""
+
+
+def view_url(root: str, item: dict[str, Any]) -> str:
+    """``/view`` of one output file: ``view_url(root, {"filename": "a.mp4", "subfolder": "", "type": "output"})``."""
+    query = urlencode({"filename": item["filename"], "subfolder": item.get("subfolder", ""),
+                       "type": item.get("type", "output")})
+    return f"{root}/view?{query}"
+
+
+async def wait(session: Session, prompt_id: str,
+               pick: Callable[[Any], dict[str, Any] | None]) -> dict[str, Any]:
+    """The output ``pick`` finds in the prompt's history entry (its ``outputs``), polling until there is one
+    (or an error, or a finished entry without one)."""
     delay = POLL_FIRST
     url = f"{session.spec.root}/history/{quote(prompt_id, safe='')}"
+    what = session.spec.product
     while True:
         history = await session.json("GET", url)
         entry = history.get(prompt_id) if isinstance(history, dict) else None
@@ -73,22 +116,28 @@ async def _wait(session: Session, prompt_id: str) -> dict[str, Any]:
             if status.get("status_str") == "error":
                 raise session.spec.fail("engine_error", "ComfyUI informó un error al ejecutar el flujo",
                                         "ComfyUI reported an error running the workflow")
-            image = _first_image(entry.get("outputs"))
-            if image is not None:
-                return image
+            found = pick(entry.get("outputs"))
+            if found is not None:
+                return found
             if status.get("completed"):
-                raise session.spec.fail("engine_garbage", "el flujo terminó sin ninguna imagen",
-                                        "the workflow finished without an image")
+                raise session.spec.fail("engine_garbage", f"el flujo terminó sin ningún {what[0]}",
+                                        f"the workflow finished without a {what[1]}")
         await anyio.sleep(delay)
         delay = min(delay * 1.5, POLL_MAX)
 
 
 def _first_image(outputs: Any) -> dict[str, Any] | None:
     """A saved image (``type`` output) before a preview's; None while there is none yet."""
-    found = [image for node in (outputs.values() if isinstance(outputs, dict) else [])
-             if isinstance(node, dict) and isinstance(node.get("images"), list)
-             for image in node["images"] if _valid(image)]
-    found.sort(key=lambda image: IMAGE_TYPES.index(image.get("type", "output")))
+    return first_output(outputs, ("images",))
+
+
+def first_output(outputs: Any, keys: tuple[str, ...]) -> dict[str, Any] | None:
+    """The first file listed under one of ``keys`` of any node's outputs (``images``; ``gifs``, ``videos``),
+    a saved one (``type`` output) before a temp or input one; None while there is none."""
+    found = [item for node in (outputs.values() if isinstance(outputs, dict) else [])
+             if isinstance(node, dict) for key in keys if isinstance(node.get(key), list)
+             for item in node[key] if _valid(item)]
+    found.sort(key=lambda item: IMAGE_TYPES.index(item.get("type", "output")))
     return found[0] if found else None
 
 

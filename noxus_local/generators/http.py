@@ -71,7 +71,8 @@ async def _run(spec: GeneratorSpec, cancel: CancelToken, work: Callable[[Session
                 group.cancel_scope.cancel()
     cancel.check()  # the watcher stopped it: the job's own error, not the engine's
     if not done:
-        raise spec.fail("engine_timeout", f"sin imagen en {timeout:g} s", f"no image within {timeout:g} s")
+        raise spec.fail("engine_timeout", f"sin {spec.product[0]} en {timeout:g} s",
+                        f"no {spec.product[1]} within {timeout:g} s")
     return done[0]
 
 
@@ -87,8 +88,10 @@ class Session:
     def __init__(self, spec: GeneratorSpec, client: httpx.AsyncClient, deadline: float) -> None:
         self.spec, self.client, self.deadline = spec, client, deadline
 
-    async def json(self, method: str, url: str, body: Any = None, max_bytes: int = JSON_MAX_BYTES) -> Any:
-        """The JSON answer of a 200; an HTTP error, a broken connection or a body that is not JSON fails."""
+    async def json(self, method: str, url: str, body: Any = None, max_bytes: int = JSON_MAX_BYTES,
+                   accept: tuple[int, ...] = ()) -> Any:
+        """The JSON answer of a 200 (or of a status in ``accept``: ComfyUI's 400 that lists ``node_errors``);
+        another HTTP status, a broken connection or a body that is not JSON fails."""
         target = await to_thread.run_sync(self._vet, url, abandon_on_cancel=True)
         headers = {"Host": host_header(target), "Accept": "application/json"}
         if self.spec.api_key:
@@ -101,7 +104,7 @@ class Session:
             try:
                 async with self.client.stream(method, pinned_url(target, address), headers=headers, content=content,
                                               extensions={"sni_hostname": target.host}) as response:
-                    return await self._answer(response, max_bytes)
+                    return await self._answer(response, max_bytes, accept)
             except httpx.ConnectError as exc:
                 last = exc
             except httpx.TimeoutException:
@@ -112,10 +115,15 @@ class Session:
 
     async def image(self, url: str, folder: Path) -> Received:
         """The file at ``url`` in ``folder`` (a hidden name), at most ``max_bytes``, sniffed as an image."""
+        return await self.file(url, folder, ("image",), ("una imagen", "an image"))
+
+    async def file(self, url: str, folder: Path, kinds: tuple[str, ...], what: tuple[str, str]) -> Received:
+        """The file at ``url`` in ``folder``, at most ``max_bytes``, sniffed as one of ``kinds`` (``"video"``,
+        ``"image"``: an animated GIF or WebP); ``what`` names it in the error (es, en)."""
         spec = self.spec
         policy = FetchPolicy(list(spec.allow_hosts), max(self.deadline - anyio.current_time(), 0.001), 3)
         cap = Cap(spec.settings.max_bytes, f"generators.{spec.name}.max_bytes")
-        intake = Intake(folder / f".generated-{secrets.token_hex(6)}", {"image": cap})
+        intake = Intake(folder / f".generated-{secrets.token_hex(6)}", dict.fromkeys(kinds, cap))
         try:
             return await download(url, "generator", intake, policy, spec.resolve, spec.verify)
         except LimitExceeded:
@@ -123,22 +131,55 @@ class Session:
             self._too_large()
         except InvalidMedia:
             intake.discard()
-            raise spec.fail("engine_garbage", "la respuesta no es una imagen", "its answer is not an image") from None
+            raise spec.fail("engine_garbage", f"la respuesta no es {what[0]}", f"its answer is not {what[1]}") from None
         except ValidationError as exc:
             intake.discard()
             if anyio.current_time() >= self.deadline - 0.05:
                 self._timed_out()
             problems = "; ".join(m.en if hasattr(m, "en") else str(m) for ms in
                                  (exc.details or {}).get("field_errors", {}).values() for m in ms)
-            log.warning("generator %s: image download failed: %s", spec.name, problems)
-            raise spec.fail("engine_error", "no se pudo descargar la imagen", "the image could not be downloaded") \
+            log.warning("generator %s: download failed: %s", spec.name, problems)
+            raise spec.fail("engine_error", f"no se pudo descargar {what[0]}", f"{what[1]} could not be downloaded") \
                 from None
         except BaseException:
             intake.discard()
             raise
 
-    async def _answer(self, response: httpx.Response, max_bytes: int) -> Any:
-        if response.status_code != 200:
+    async def upload(self, url: str, path: Path, name: str) -> Any:
+        """``POST`` ``path`` as the multipart part ``image`` named ``name`` (ComfyUI's ``/upload/image``, which
+        takes audio too); its JSON answer."""
+        target = await to_thread.run_sync(self._vet, url, abandon_on_cancel=True)
+        headers = {"Host": host_header(target), "Accept": "application/json"}
+        if self.spec.api_key:
+            headers["Authorization"] = f"Bearer {self.spec.api_key}"
+        data = await to_thread.run_sync(path.read_bytes)
+        last: Exception | None = None
+        for address in target.addresses:
+            try:
+                response = await self.client.post(pinned_url(target, address), headers=headers,
+                                                  files={"image": (name, data, "application/octet-stream")},
+                                                  data={"overwrite": "true", "type": "input"},
+                                                  extensions={"sni_hostname": target.host})
+            except httpx.ConnectError as exc:
+                last = exc
+                continue
+            except httpx.TimeoutException:
+                self._timed_out()
+            except httpx.HTTPError as exc:
+                self._unreachable(exc)
+            if response.status_code != 200:
+                log.warning("generator %s: HTTP %s from %s", self.spec.name, response.status_code, url)
+                raise self.spec.fail("engine_error", f"la subida respondió HTTP {response.status_code}",
+                                     f"the upload answered HTTP {response.status_code}")
+            try:
+                return response.json()
+            except ValueError:
+                raise self.spec.fail("engine_garbage", "la subida no respondió JSON",
+                                     "the upload answered no JSON") from None
+        self._unreachable(last)
+
+    async def _answer(self, response: httpx.Response, max_bytes: int, accept: tuple[int, ...] = ()) -> Any:
+        if response.status_code != 200 and response.status_code not in accept:
             head = await _read(response, 2048, lambda: None)
             log.warning("generator %s: HTTP %s from %s: %r", self.spec.name, response.status_code,
                         response.request.url.path, head[:500])
@@ -163,7 +204,8 @@ class Session:
 
     def _timed_out(self) -> NoReturn:
         timeout = self.spec.settings.timeout_seconds
-        raise self.spec.fail("engine_timeout", f"sin imagen en {timeout:g} s", f"no image within {timeout:g} s")
+        raise self.spec.fail("engine_timeout", f"sin {self.spec.product[0]} en {timeout:g} s",
+                             f"no {self.spec.product[1]} within {timeout:g} s")
 
     def _too_large(self, limit: int | None = None) -> NoReturn:
         limit = limit or self.spec.settings.max_bytes

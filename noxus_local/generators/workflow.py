@@ -27,18 +27,23 @@ import re
 from pathlib import Path
 from typing import Any
 
-PLACEHOLDERS = ("prompt", "negative_prompt", "width", "height", "seed")
+PLACEHOLDERS = ("prompt", "negative_prompt", "width", "height", "seed", "frames", "fps", "duration", "image", "audio")
+NUMBERS = ("width", "height", "seed", "frames", "fps", "duration")
 MAX_WORKFLOW_BYTES = 4 * 1024 * 1024
-_ANY = re.compile(r"\{\{(prompt|negative_prompt|width|height|seed)\}\}")
-_BARE_NUMBER = re.compile(r'(?<!")\{\{(width|height|seed)\}\}(?!")')
+_ANY = re.compile(r"\{\{(" + "|".join(PLACEHOLDERS) + r")\}\}")
+# a bare placeholder is a JSON value: after ``:``, ``[`` or ``,`` and before ``,``, ``}`` or ``]`` (never inside
+# a string, where "{{duration}} s" stays text)
+_BARE_NUMBER = re.compile(r'([:\[,]\s*)\{\{(' + "|".join(NUMBERS) + r')\}\}(?=\s*[,}\]])')
 
 
 class WorkflowError(ValueError):
-    """The workflow file is missing, too big, not a JSON object, or has no ``{{prompt}}``."""
+    """The workflow file is missing, too big, not a JSON object, or lacks its required placeholder."""
 
 
-def load_workflow(path: Path) -> dict[str, Any]:
-    """The parsed workflow; raises ``WorkflowError`` saying what is wrong with the file."""
+def load_workflow(path: Path, required: str = "prompt") -> dict[str, Any]:
+    """The parsed workflow; raises ``WorkflowError`` saying what is wrong with the file.
+
+    ``required``: the placeholder it must hold (``prompt``; ``image`` for a talking-head workflow)."""
     try:
         if path.stat().st_size > MAX_WORKFLOW_BYTES:
             raise WorkflowError(f"{path} is over {MAX_WORKFLOW_BYTES} bytes")
@@ -46,18 +51,19 @@ def load_workflow(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise WorkflowError(f"cannot read {path} ({type(exc).__name__})") from None
     try:
-        graph = json.loads(_BARE_NUMBER.sub(r'"{{\1}}"', text))
+        graph = json.loads(_BARE_NUMBER.sub(r'\1"{{\2}}"', text))
     except ValueError as exc:
         raise WorkflowError(f"{path} is not JSON: {exc}") from None
     if not isinstance(graph, dict) or not graph:
         raise WorkflowError(f"{path} is not a workflow in API format (a JSON object of nodes)")
-    if "{{prompt}}" not in json.dumps(graph):
-        raise WorkflowError(f"{path} has no {{{{prompt}}}} placeholder")
+    if "{{" + required + "}}" not in json.dumps(graph):
+        raise WorkflowError(f"{path} has no {{{{{required}}}}} placeholder")
     return graph
 
 
-def fill(node: Any, values: dict[str, str | int]) -> Any:
-    """A copy of ``node`` with every placeholder replaced (see the module's docstring)."""
+def fill(node: Any, values: dict[str, Any]) -> Any:
+    """A copy of ``node`` with every placeholder replaced (see the module's docstring); one ``values`` does not
+    name stays as written (an image request has no ``{{frames}}``)."""
     if isinstance(node, dict):
         return {key: fill(value, values) for key, value in node.items()}
     if isinstance(node, list):
@@ -65,6 +71,6 @@ def fill(node: Any, values: dict[str, str | int]) -> Any:
     if isinstance(node, str):
         whole = _ANY.fullmatch(node)
         if whole:
-            return values[whole.group(1)]
-        return _ANY.sub(lambda m: str(values[m.group(1)]), node)
+            return values.get(whole.group(1), node)
+        return _ANY.sub(lambda m: str(values.get(m.group(1), m.group(0))), node)
     return node

@@ -53,8 +53,9 @@ CREDIT_FIELDS = {"image": "image", "video": "video", "voice": "voice", "voice-cl
                  "commercial": "commercial", "translate": "translate", "instant-ad": "instant_ad",
                  "photoshoot": "photoshoot"}
 
+VIDEO_TYPES = ("video", "b-roll", "text2video", "avatar")  # the ai-video-generate routes
 OUTPUT_TYPES = {"image": "image/png", "voice": "audio/wav", "clip": "video/mp4", "photoshoot": "image/png",
-                "translate": "video/mp4"}
+                "translate": "video/mp4", **dict.fromkeys(VIDEO_TYPES, "video/mp4")}
 
 USAGE_NAMES = {"image": "images", "video": "videos", "voice": "voices", "clip": "clips", "avatar": "avatars",
                "b-roll": "bRolls", "text2video": "videos", "commercial": "commercials",
@@ -125,6 +126,9 @@ def metadata(kind: str, row: sqlite3.Row) -> dict[str, Any]:
     if kind == "image":
         return {"model": params.get("apex_model") or params.get("model"), "width": params.get("width"),
                 "height": params.get("height"), **timing}
+    if kind in VIDEO_TYPES:
+        return {"model": result.get("model") or params.get("model"), "durationSeconds": result.get("duration_seconds"),
+                "resolution": result.get("resolution") or params.get("resolution"), **timing}
     if kind == "photoshoot":
         return {"photoCount": result.get("count", 0), "background": params.get("background"),
                 "lighting": params.get("lighting"), **timing}
@@ -205,7 +209,8 @@ def usage(svc: Services, account_id: str, env: str, balance_micros: int, tier: s
 def _type_of_tool(tool: str) -> str | None:
     """A NOXUS route's job counted under the seed's names: text-to-speech is a voice."""
     return {"text-to-speech": "voice", "auto-clip": "clip", "image-generate": "image",
-            "script-to-video": "video", "product-photoshoot": "photoshoot", "instant-ad": "instant-ad"}.get(tool)
+            "script-to-video": "video", "ai-video-generate": "video", "product-photoshoot": "photoshoot",
+            "instant-ad": "instant-ad"}.get(tool)
 
 
 def account_webhook(db: Any, account_id: str) -> dict[str, str] | None:

@@ -18,6 +18,7 @@ from noxus_local.config import Config, parse_price
 from noxus_local.errors import ConfigError, ToolNotFound
 from noxus_local.generators import for_config
 from noxus_local.money import Price
+from noxus_local.tools.ai_video_generate import AiVideoGenerateTool
 from noxus_local.tools.auto_clip import AutoClipTool
 from noxus_local.tools.auto_subtitles import AutoSubtitlesTool
 from noxus_local.tools.base import Tool
@@ -40,7 +41,7 @@ from noxus_local.tools.wait import WaitTool
 TOOLS: tuple[type[Tool], ...] = (QrTool, ImageConvertTool, AutoSubtitlesTool, ImageAnalyzeTool,
                                  ImageAnalyzeBatchTool, TextToSpeechTool, VideoAnalyzeTool, ChatTool,
                                  ScriptToVideoTool, AutoClipTool, VideoAdTool, ImageGenerateTool,
-                                 ProductPhotoshootTool, DubVideoTool, InstantAdTool)
+                                 ProductPhotoshootTool, DubVideoTool, InstantAdTool, AiVideoGenerateTool)
 DIAGNOSTIC_TOOLS: tuple[type[Tool], ...] = (WaitTool, PipelineTool)  # [jobs] diagnostic_tools = true
 
 

@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal
 from msgspec import Meta
 from PIL import Image
 
-from noxus_local.config import Config, GeneratorSettings
+from noxus_local.config import IMAGE_KINDS, Config, GeneratorSettings
 from noxus_local.errors import Text, ToolUnavailable, ValidationError, one_of
 from noxus_local.generators import GeneratorSpec, generate
 from noxus_local.tools.base import Example, Plan, Tool, ToolContext, ToolOutput
@@ -73,7 +73,7 @@ class ImageGenerateTool(Tool):
 
     def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
         """The generator ``model`` names, frozen into the params; 400 listing names, or 503 with none."""
-        names = sorted(cfg.generators.entries)
+        names = cfg.generators.names(IMAGE_KINDS)
         if not names:
             raise ToolUnavailable(Text(
                 "No hay generador de imágenes: añade una tabla [generators.<nombre>] (kind = comfyui u "

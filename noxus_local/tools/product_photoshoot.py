@@ -37,7 +37,7 @@ import msgspec
 from msgspec import Meta
 from PIL import Image
 
-from noxus_local.config import Config, GeneratorSettings
+from noxus_local.config import IMAGE_KINDS, Config, GeneratorSettings
 from noxus_local.errors import InvalidMedia, Text, ToolUnavailable, ValidationError, one_of
 from noxus_local.generators import GeneratorSpec, generate
 from noxus_local.media import images
@@ -184,7 +184,7 @@ class ProductPhotoshootTool(Tool):
         require_installed((SEGMENTER,), cfg)
         if params.get("source") != "generator":
             return
-        names = sorted(cfg.generators.entries)
+        names = cfg.generators.names(IMAGE_KINDS)
         if not names:
             what = f"background={params['background']}" + (" with a description" if params["background"] == "custom"
                                                             else "")

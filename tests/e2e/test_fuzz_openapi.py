@@ -45,6 +45,8 @@ ALWAYS_UNAVAILABLE = {"/api/v1/voices/clone", "/v1/chat/completions", "/api/v1/t
                       *(f"/api/generate/{kind}" for kind in MISSING),
                       # no [generators.<name>] on this server: the image routes are 503 naming the section
                       "/api/generate/image", "/api/v1/tools/image-generate",
+                      # nor one of kind video: ai-video-generate is 503 naming the section
+                      "/api/v1/tools/ai-video-generate",
                       # product-photoshoot needs the 88 MB ISNet model, not fetched here
                       # (tests/e2e/test_product_photoshoot_e2e.py runs it)
                       "/api/generate/photoshoot", "/api/v1/tools/product-photoshoot",

@@ -108,7 +108,8 @@ def test_defaults_price_every_tool_including_diagnostics():
                                              "image-analyze", "image-analyze-batch", "text-to-speech",
                                              "video-analyze", "chat", "script-to-video", "auto-clip",
                                              "video-ad", "image-generate", "product-photoshoot",
-                                             "dub-video", "instant-ad"}
+                                             "dub-video", "instant-ad", "ai-video-generate"}
+    assert cfg.price("ai-video-generate") == Price("second", 50_000, 50_000)
     assert cfg.price("script-to-video") == Price("second", 2000, 10_000)
     assert cfg.price("video-analyze") == Price("second", 200, 1000)
     assert cfg.price("text-to-speech") == Price("1k_chars", 15000, 1000)
