@@ -94,3 +94,15 @@ def test_the_cancel_token_is_asked() -> None:
     calls: list[int] = []
     speakers.frame_f0(saw(150.0, 2.0), cancel=lambda: calls.append(1))
     assert calls
+
+
+def test_each_speaker_gets_a_voice_of_its_gender_and_two_speakers_two_voices() -> None:
+    from noxus_local.dubbing.languages import pick_voices
+    from noxus_local.speech.voice_catalog import VOICES
+
+    assert pick_voices("en-us", ["male", "female"]) == ["am_michael", "af_heart"]
+    two = pick_voices("en-us", ["female", "female"])
+    assert two[0] == "af_heart" and two[1] != two[0] and VOICES[two[1]].gender == "female"
+    assert pick_voices("en-us", ["unknown"]) == ["af_heart"]  # the language's default
+    assert pick_voices("es", ["male", "female"], installed={"em_alex", "ef_dora"}) == ["em_alex", "ef_dora"]
+    assert pick_voices("es", ["male"], installed={"ef_dora"}) == ["ef_dora"]  # only what is installed
