@@ -46,7 +46,7 @@ from noxus_local.dubbing import languages, speakers
 from noxus_local.dubbing.files import DubSegment, segments_json, srt
 from noxus_local.dubbing.fit import MAX_SPEED, MAX_TEMPO, fit_line, tempo_change
 from noxus_local.dubbing.mix import DUCK_DB, Placed, render
-from noxus_local.dubbing.segments import Line, lines_of, tighten
+from noxus_local.dubbing.segments import Line, lines_of, split_at_silences, tighten
 from noxus_local.errors import InvalidMedia, LimitExceeded, Text, ToolUnavailable, ValidationError
 from noxus_local.generate.llm.models import text_models
 from noxus_local.media.audio import extract_pcm16k
@@ -282,7 +282,7 @@ class DubVideoTool(Tool):
                 transcript = asr.transcribe(wav, model=model, language=given, cancel=ctx.cancel, progress=progress,
                                             batch_size=speech.batch_size, beam_size=speech.beam_size)
             pcm = load_audio(wav, ctx.cancel)
-            lines = tighten(lines_of(transcript.segments, duration), pcm)
+            lines = tighten(lines_of(split_at_silences(transcript.segments, pcm), duration), pcm)
             if not lines:
                 raise InvalidMedia(NO_SPEECH, details={"reason": "no_speech"})
             source = transcript.language or given or ""

@@ -106,3 +106,20 @@ def test_each_speaker_gets_a_voice_of_its_gender_and_two_speakers_two_voices() -
     assert pick_voices("en-us", ["unknown"]) == ["af_heart"]  # the language's default
     assert pick_voices("es", ["male", "female"], installed={"em_alex", "ef_dora"}) == ["em_alex", "ef_dora"]
     assert pick_voices("es", ["male"], installed={"ef_dora"}) == ["ef_dora"]  # only what is installed
+
+
+def test_a_segment_heard_across_a_silence_is_split_there_and_words_follow_their_end() -> None:
+    from noxus_local.dubbing.segments import split_at_silences
+    from noxus_local.speech.types import Segment, Word
+
+    # 2 s of voice, 1.2 s of silence, 1.5 s of voice; Whisper stretched "Yo" over the silence
+    pcm = np.concatenate([saw(200.0, 2.0), np.zeros(int(1.2 * RATE), np.float32), saw(110.0, 1.5)])
+    words = (Word("Hola,", 0.0, 0.8, 0.9), Word(" Ana.", 0.8, 1.9, 0.9), Word(" Yo", 1.9, 3.5, 0.9),
+             Word(" soy", 3.5, 4.0, 0.9), Word(" Pedro.", 4.0, 4.7, 0.9))
+    one = Segment(0, 0.0, 4.7, "Hola, Ana. Yo soy Pedro.", words)
+    two = split_at_silences([one], pcm)
+    assert [s.text for s in two] == ["Hola, Ana.", "Yo soy Pedro."]
+    assert abs(two[0].end - 2.0) <= 0.03 and abs(two[1].start - 3.2) <= 0.03 and two[1].end == 4.7
+    short = np.concatenate([saw(200.0, 2.0), np.zeros(int(0.4 * RATE), np.float32), saw(110.0, 1.5)])
+    assert split_at_silences([one], short) == [one]  # a pause shorter than PAUSE keeps the line whole
+    assert split_at_silences([Segment(0, 0.0, 4.7, "x", ())], pcm)[0].text == "x"  # no words: kept
