@@ -138,7 +138,7 @@ def estimate(pcm: np.ndarray, spans: Sequence[tuple[float, float]], rate: int = 
         pitches.append(line_pitch(pcm[a:b], rate, cancel))
         if progress is not None:
             progress((i + 1) / len(spans))
-    seconds = [max(0.0, end - start) for start, end in spans]
+    seconds = [max(0.0, float(end) - float(start)) for start, end in spans]
     return group(pitches, seconds)
 
 
@@ -170,7 +170,7 @@ def _speaker(sid: int, pitches: Sequence[LinePitch], seconds: Sequence[float], l
             votes[pitches[i].gender] += seconds[i]
     gender = "unknown" if votes["female"] == votes["male"] else max(votes, key=lambda g: votes[g])
     known = [(pitches[i].f0_hz, seconds[i]) for i in lines if pitches[i].f0_hz is not None]
-    return Speaker(sid, gender, _weighted_median(known), round(sum(seconds[i] for i in lines), 3))
+    return Speaker(sid, gender, _weighted_median(known), round(float(sum(seconds[i] for i in lines)), 3))
 
 
 def _weighted_median(values: Sequence[tuple[float | None, float]]) -> float | None:
@@ -181,7 +181,7 @@ def _weighted_median(values: Sequence[tuple[float | None, float]]) -> float | No
     for v, w in pairs:
         acc += w
         if acc >= half:
-            return round(v, 1)
+            return round(float(v), 1)
     return round(pairs[-1][0], 1)  # pragma: no cover - the loop always reaches half
 
 
