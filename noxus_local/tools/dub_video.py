@@ -322,9 +322,11 @@ class DubVideoTool(Tool):
             return Cast(found, [p.voice_id] * len(found.speakers))
         genders = [p.speaker_gender if p.speaker_gender != "auto" else s.gender for s in found.speakers]
         voices = languages.pick_voices(goal.espeak, genders, p.voices or ([p.voice] if p.voice else None))
-        if any(g not in ("female", "male") for g in genders) and p.voice:
-            # an unknown speaker keeps the voice chosen (and checked installed) at the request
-            voices = [v if g in ("female", "male") else p.voice for v, g in zip(voices, genders, strict=True)]
+        for k, gender in enumerate(genders):
+            # an unknown speaker gets the voice chosen (and checked installed) at the request, unless
+            # another speaker already speaks with it
+            if gender not in ("female", "male") and p.voice and p.voice not in voices[:k] + voices[k + 1:]:
+                voices[k] = p.voice
         return Cast(found, voices or [p.voice or "af_heart"] * len(found.speakers))
 
     def _speak(self, ctx: ToolContext, lines: list[Line], texts: list[str], goal: languages.Target,
