@@ -88,3 +88,31 @@ def silent_video(folder: Path, seconds: float = 3.0) -> Path:
                     "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac",
                     "-shortest", str(out)], check=True, timeout=60)
     return out
+
+
+# two speakers taking turns: a woman (ef_dora, median F0 ≈ 180 Hz) and a man (em_alex, ≈ 125-135 Hz
+# on these lines; on short exclamations Kokoro's Spanish men rise to 150 Hz, "unknown")
+DIALOGUE = (("ef_dora", "Hola, me llamo Ana y vivo en Madrid."),
+            ("em_alex", "Yo me llamo Pedro y trabajo en una panadería."),
+            ("ef_dora", "Cada mañana camino tres kilómetros hasta el mercado."),
+            ("em_alex", "Y yo cada tarde preparo el pan para el barrio."))
+
+
+def dialogue_video(folder: Path, cfg: object, lines: tuple[tuple[str, str], ...] = DIALOGUE, gap: float = GAP) \
+        -> tuple[Path, list[tuple[float, float, str]]]:
+    """A Spanish dialogue of a female and a male Kokoro voice (``DIALOGUE``) over colour, and each line's span.
+
+    Turns are ``gap`` seconds apart (Whisper may hear them all as one segment: dubbing/segments.py splits it
+    at the silences)."""
+    parts: list[np.ndarray] = [np.zeros(int(LEAD * RATE), dtype=np.float32)]
+    spans: list[tuple[float, float, str]] = []
+    t = LEAD
+    for voice, text in lines:
+        audio, _one = spanish_speech(cfg, (text,), voice_id=voice, language="es")
+        loud = np.flatnonzero(np.abs(audio) > 0.01)
+        audio = audio[loud[0]:loud[-1] + 1]
+        spans.append((round(t, 3), round(t + len(audio) / RATE, 3), text))
+        parts += [audio, np.zeros(int(gap * RATE), dtype=np.float32)]
+        t += len(audio) / RATE + gap
+    parts[-1] = np.zeros(int(TAIL * RATE), dtype=np.float32)
+    return _video(folder, (np.concatenate(parts), spans), "0x972a6f")

@@ -2,7 +2,8 @@
 
 Each segment says what was said and when (``start``, ``end``: the source line's slot), its
 translation, where the new line really sounds (``speech_start``, ``speech_end``), and how it was
-fitted (``speed``, ``tempo``, ``borrowed_seconds``, ``cut_seconds``). The SRT shows each translation
+fitted (``speed``, ``tempo``, ``borrowed_seconds``, ``cut_seconds``), which source speaker said it
+(``speaker``) and the voice that speaks it (``voice_id``). The SRT shows each translation
 while it is spoken (at least for its slot).
 
 Example::
@@ -37,6 +38,8 @@ class DubSegment:
     tempo: float
     borrowed_seconds: float
     cut_seconds: float
+    speaker: int = 0  # dubbing/speakers.py: which source speaker said it
+    voice_id: str = ""  # the voice that speaks its translation
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

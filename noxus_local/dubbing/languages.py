@@ -9,12 +9,13 @@ Example::
 
     target("EN").espeak, target("pt-br").whisper     # "en-us", "pt"
     pick_voice("es", "male", installed={"em_alex", "ef_dora"})   # "em_alex"
+    pick_voices("en-us", ["female", "female"])          # ["af_heart", "af_alloy"]: two speakers, two voices
     supported()                                       # ("en", "en-us", "en-gb", "es", ...)
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from noxus_local.speech.voice_catalog import VOICES
@@ -74,3 +75,22 @@ def pick_voice(espeak: str, gender: str | None, installed: Collection[str] | Non
     if gender in ("female", "male"):
         ids = [v for v in ids if VOICES[v].gender == gender] + [v for v in ids if VOICES[v].gender != gender]
     return ids[0] if ids else None
+
+
+def pick_voices(espeak: str, genders: Sequence[str], installed: Collection[str] | None = None) -> list[str]:
+    """One voice per speaker, each of its gender (``female``/``male``; else the default), and a different
+    voice for each speaker while the language has one left (installed ones first).
+
+    Example: ``pick_voices("en-us", ["male", "female"]) == ["am_michael", "af_heart"]``.
+    """
+    ids = voices_of(espeak)
+    if installed is not None:
+        ids = [v for v in ids if v in installed] or ids
+    chosen: list[str] = []
+    for gender in genders:
+        fresh = [v for v in ids if v not in chosen] or ids
+        if gender in ("female", "male"):
+            fresh = [v for v in fresh if VOICES[v].gender == gender] + [v for v in fresh if VOICES[v].gender != gender]
+        if fresh:
+            chosen.append(fresh[0])
+    return chosen

@@ -1,7 +1,10 @@
 """A transcript's segments as the lines a dub speaks: each with its slot and the room after it.
 
 Whisper gives one segment per sentence, timed by its words. A line is one of them, or a run of
-very short ones joined (a 0.4 s "Sí." alone cannot hold a translated line). Each line knows the
+very short ones joined (a 0.4 s "Sí." alone cannot hold a translated line), or a part of one split
+at a silence of ``PAUSE`` seconds inside it (``split_at_silences``: Whisper may hear a whole dialogue
+as one segment and stretch a word over the pause; a turn between speakers is such a silence, and
+each speaker's line needs its own voice). Each line knows the
 start of the next one (or the end of the media): the room a fitted line may borrow from the
 silence after its slot, never past the next line.
 
@@ -14,15 +17,16 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from noxus_local.speech.types import Segment
+from noxus_local.speech.types import Segment, Word
 
 MIN_LINE_SECONDS = 0.8  # a segment shorter than this joins its neighbour when the gap allows
 MAX_JOIN_GAP = 0.35  # seconds of silence a join may swallow
 GAP = 0.05  # a line ends at least this long before the next starts
+PAUSE = 0.6  # seconds of silence inside a segment that split it into two lines
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,66 @@ def lines_of(segments: Iterable[Segment], duration: float) -> list[Line]:
         room_end = spans[i + 1][0] - GAP if i + 1 < len(spans) else max(duration, end)
         out.append(Line(i, round(start, 3), round(end, 3), text, round(max(room_end, end), 3)))
     return out
+
+
+def split_at_silences(segments: Iterable[Segment], pcm: np.ndarray, rate: int = 16_000,
+                      pause: float = PAUSE, frame: float = 0.02) -> list[Segment]:
+    """Each segment cut at every silence of ``pause`` seconds or more inside it (20 ms frames quieter
+    than 1/30 of its loudest, speech on both sides); a word goes to the part its end falls in (Whisper
+    stretches the first word after a pause back over it). A part without words is not cut off; a
+    segment without words, or with music under the pause, is kept whole.
+
+    Example: "Hola, me llamo Ana. Yo me llamo Pedro." heard as one segment, 1.6 s of silence between
+    the two sentences → two segments, 0.11-2.63 s and 4.23-6.93 s.
+    """
+    hop = max(1, int(frame * rate))
+    need = max(1, int(round(pause / frame)))
+    out: list[Segment] = []
+    for seg in segments:
+        a, b = int(seg.start * rate), min(len(pcm), int(seg.end * rate))
+        n = (b - a) // hop
+        if not seg.words or n < 2 * need:
+            out.append(seg)
+            continue
+        rms = np.sqrt(np.mean(np.square(pcm[a:a + n * hop].reshape(n, hop)), axis=1))
+        quiet = rms < rms.max() / 30
+        runs = _runs(quiet, need)
+        cuts = [(seg.start + i * frame, seg.start + j * frame) for i, j in runs]
+        groups: list[list[Word]] = [[] for _ in range(len(cuts) + 1)]
+        for word in seg.words:
+            groups[sum(1 for lo, hi in cuts if word.end > (lo + hi) / 2)].append(word)
+        bounds = [seg.start, *[x for cut in cuts for x in cut], seg.end]
+        parts = [(bounds[2 * k], bounds[2 * k + 1], words) for k, words in enumerate(groups)]
+        merged: list[tuple[float, float, list[Word]]] = []
+        for start, end, words in parts:  # a part without words joins the one before (or after)
+            if merged and (not words or not merged[-1][2]):
+                merged[-1] = (merged[-1][0], end, merged[-1][2] + words)
+            else:
+                merged.append((start, end, words))
+        if len(merged) < 2:
+            out.append(seg)
+            continue
+        for start, end, words in merged:
+            text = "".join(w.word if w.word.startswith(" ") else f" {w.word}" for w in words).strip()
+            out.append(replace(seg, start=round(float(start), 3), end=round(float(end), 3), text=text,
+                               words=tuple(words)))
+    return out
+
+
+def _runs(flags: np.ndarray, need: int) -> list[tuple[int, int]]:
+    """The runs of True at least ``need`` long with False on both sides, as (first, past-last) indices."""
+    runs, i, n = [], 0, len(flags)
+    while i < n:
+        if flags[i]:
+            j = i
+            while j < n and flags[j]:
+                j += 1
+            if i > 0 and j < n and j - i >= need:
+                runs.append((i, j))
+            i = j
+        else:
+            i += 1
+    return runs
 
 
 def tighten(lines: list[Line], pcm: np.ndarray, rate: int = 16_000, frame: float = 0.02) -> list[Line]:

@@ -1,11 +1,14 @@
 """Tool ``dub-video`` (alias ``doblar-video``): a video's speech translated and spoken in another language.
 
-Steps ``probe → extract_audio → transcribe → translate → synthesize → mix``, a thin adapter over
+Steps ``probe → extract_audio → transcribe → speakers → translate → synthesize → mix``, a thin adapter over
 noxus_local/dubbing/: Whisper recognises the speech (or aligns a given ``transcript``), each
 sentence becomes a line (dubbing/segments.py), the text model translates the lines in numbered
 batches keeping names and numbers (or Whisper's own translate task, for English, with
-``translator=whisper``), a Kokoro or Piper voice of the target language speaks each once
-(``voice_id``, else chosen by ``speaker_gender``), each line is fitted to its slot (dubbing/fit.py:
+``translator=whisper``), each line's speaker is estimated from its pitch (dubbing/speakers.py: one or
+two speakers, each "female", "male" or "unknown"), a Kokoro or Piper voice of the target language
+speaks each line once (``voice_id`` for every line; else a voice of the speaker's gender, the
+estimated one or ``speaker_gender`` when given, the default voice when unknown; two speakers get two
+voices), each line is fitted to its slot (dubbing/fit.py:
 a pitch-preserving stretch, a faster synthesis first only past the stretch cap, then the silence
 after it, never over the next line) and mixed over the original with its
 speech ducked (dubbing/mix.py). Outputs: the MP4 (as long as the input), the translated SRT and a
@@ -31,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -38,11 +42,11 @@ import msgspec
 from msgspec import Meta
 
 from noxus_local.config import Config
-from noxus_local.dubbing import languages
+from noxus_local.dubbing import languages, speakers
 from noxus_local.dubbing.files import DubSegment, segments_json, srt
 from noxus_local.dubbing.fit import MAX_SPEED, MAX_TEMPO, fit_line, tempo_change
 from noxus_local.dubbing.mix import DUCK_DB, Placed, render
-from noxus_local.dubbing.segments import Line, lines_of, tighten
+from noxus_local.dubbing.segments import Line, lines_of, split_at_silences, tighten
 from noxus_local.errors import InvalidMedia, LimitExceeded, Text, ToolUnavailable, ValidationError
 from noxus_local.generate.llm.models import text_models
 from noxus_local.media.audio import extract_pcm16k
@@ -88,7 +92,9 @@ class DubVideoParams(Params):
         "What the video speaks: a Whisper code, or auto (detected)."))] = "auto"
     voice_id: Annotated[str, Meta(max_length=40, examples=["af_heart"], description=(
         "A voice of GET /api/v1/voices; default: the target's voice of the speaker's gender."))] | None = None
-    speaker_gender: Literal["auto", "female", "male"] = "auto"
+    speaker_gender: Annotated[Literal["auto", "female", "male"], Meta(description=(
+        "The speaker's gender for the voice: auto estimates it from the pitch of each line (one or two "
+        "speakers); voice_id overrides it."))] = "auto"
     translator: Annotated[Literal["auto", "llm", "whisper"], Meta(description=(
         "llm: the text model; whisper: Whisper's own translation (into English only); auto: the text model "
         "when installed, else Whisper for English."))] = "auto"
@@ -106,6 +112,7 @@ class DubVideoParams(Params):
                                examples=["whisper-base"])] = "whisper-base"
     # set at the request (check_installed): the voice chosen and whether the text model translates
     voice: Annotated[str | None, Internal] = None
+    voices: Annotated[list[str] | None, Internal] = None  # the target's installed voices, for speaker_gender
     use_llm: Annotated[bool | None, Internal] = None
 
 
@@ -123,7 +130,8 @@ class DubVideoTool(Tool):
     # per minute of source: recognition, a text model per line, synthesis and a mix
     default_price: ClassVar[Mapping[str, str]] = {"unit": "minute", "unit_usd": "0.15", "minimum_usd": "0.01"}
     models = ("whisper-base", "silero-vad", "kokoro-82m")
-    steps = (Step("probe", 1), Step("extract_audio", 1), Step("transcribe", 4), Step("translate", 5),
+    steps = (Step("probe", 1), Step("extract_audio", 1), Step("transcribe", 4), Step("speakers", 1),
+             Step("translate", 5),
              Step("synthesize", 5), Step("mix", 2))
     examples = (Example("dub-video", "dub-video: a Spanish talk dubbed into English",
                         {"video": "<file>", "target_language": "en", "speaker_gender": "female"}, form=True),)
@@ -197,6 +205,7 @@ class DubVideoTool(Tool):
 
                 raise ModelNotInstalled.for_model(needed, [f.name for f in status.spec.files])
         params["voice"] = voice
+        params["voices"] = [v for v in languages.voices_of(goal.espeak) if v in installed]
         models = text_models(cfg)
         translator = params.get("translator", "auto")
         if translator == "llm" or (translator == "auto" and goal.whisper != "en"):
@@ -221,20 +230,25 @@ class DubVideoTool(Tool):
         duration = info.duration or heard
         with ctx.step("transcribe") as step:
             source, lines, english = self._listen(ctx, wav, duration, goal, step.progress)
+        with ctx.step("speakers") as step:
+            cast = self._cast(ctx, wav, lines, goal, step.progress)
         with ctx.step("translate") as step:
             if english is not None:
                 texts, engine = english, f"whisper:{p.model}"
             else:
                 texts, engine = self._translate(ctx, lines, source, goal, warnings, step.progress)
         with ctx.step("synthesize") as step:
-            placed, segments = self._speak(ctx, lines, texts, goal, warnings, step.progress)
+            placed, segments = self._speak(ctx, lines, texts, goal, cast, warnings, step.progress)
         with ctx.step("mix"):
             stem = Path(ctx.files["video"].filename or "video").stem[:80] or "video"
             mp4 = ctx.workdir / f"{stem}-{goal.code}.mp4"
             levels = render(ctx.files["video"].path, info, placed, placed[0].rate if placed else 24_000, mp4,
                             duck_db=p.duck_db, cancel=ctx.cancel, workdir=ctx.workdir)
-        meta = {"source_language": source, "target_language": goal.code, "voice_id": p.voice, "translator": engine,
-                "lip_sync": False, "duration_seconds": round(probe(mp4).duration or duration, 3), **levels}
+        meta = {"source_language": source, "target_language": goal.code, "voice_id": cast.voices[0],
+                "translator": engine, "lip_sync": False,
+                "duration_seconds": round(probe(mp4).duration or duration, 3), **levels,
+                "speakers": [{**s.as_dict(), "voice_id": v} for s, v in zip(cast.found.speakers, cast.voices,
+                                                                            strict=True)]}
         result: dict[str, Any] = {**meta, "segments": [s.as_dict() for s in segments]}
         for message in warnings:
             add_warning(result, {"code": "dub_warning", "message": message})
@@ -268,7 +282,7 @@ class DubVideoTool(Tool):
                 transcript = asr.transcribe(wav, model=model, language=given, cancel=ctx.cancel, progress=progress,
                                             batch_size=speech.batch_size, beam_size=speech.beam_size)
             pcm = load_audio(wav, ctx.cancel)
-            lines = tighten(lines_of(transcript.segments, duration), pcm)
+            lines = tighten(lines_of(split_at_silences(transcript.segments, pcm), duration), pcm)
             if not lines:
                 raise InvalidMedia(NO_SPEECH, details={"reason": "no_speech"})
             source = transcript.language or given or ""
@@ -294,8 +308,29 @@ class DubVideoTool(Tool):
         warnings.extend(done.warnings)
         return list(done.texts), done.engine
 
+    def _cast(self, ctx: ToolContext, wav: Path, lines: list[Line], goal: languages.Target,
+              progress: Any) -> Cast:
+        """Each line's speaker by pitch, and each speaker's voice (``voice_id`` > ``speaker_gender`` > the
+        estimate > the language's default)."""
+        from noxus_local.speech.asr import load_audio
+
+        p: DubVideoParams = ctx.params
+        pcm = load_audio(wav, ctx.cancel)
+        found = speakers.estimate(pcm, [(line.start, line.end) for line in lines], cancel=ctx.cancel.check,
+                                  progress=progress)
+        if p.voice_id:
+            return Cast(found, [p.voice_id] * len(found.speakers))
+        genders = [p.speaker_gender if p.speaker_gender != "auto" else s.gender for s in found.speakers]
+        voices = languages.pick_voices(goal.espeak, genders, p.voices or ([p.voice] if p.voice else None))
+        for k, gender in enumerate(genders):
+            # an unknown speaker gets the voice chosen (and checked installed) at the request, unless
+            # another speaker already speaks with it
+            if gender not in ("female", "male") and p.voice and p.voice not in voices[:k] + voices[k + 1:]:
+                voices[k] = p.voice
+        return Cast(found, voices or [p.voice or "af_heart"] * len(found.speakers))
+
     def _speak(self, ctx: ToolContext, lines: list[Line], texts: list[str], goal: languages.Target,
-               warnings: list[str], progress: Any) -> tuple[list[Placed], list[DubSegment]]:
+               cast: Cast, warnings: list[str], progress: Any) -> tuple[list[Placed], list[DubSegment]]:
         from noxus_local.inference.models.kokoro import SAMPLE_RATE
         from noxus_local.speech import tts
         from noxus_local.speech.synthesis import has_words
@@ -303,19 +338,22 @@ class DubVideoTool(Tool):
         p: DubVideoParams = ctx.params
         placed: list[Placed] = []
         segments: list[DubSegment] = []
-        voice_id = p.voice or p.voice_id or languages.pick_voice(goal.espeak, p.speaker_gender) or "af_heart"
         with ExitStack() as held:
-            voice = held.enter_context(tts.open_voice(ctx.models, {voice_id: 1.0}, goal.espeak))
+            opened = {v: held.enter_context(tts.open_voice(ctx.models, {v: 1.0}, goal.espeak))
+                      for v in dict.fromkeys(cast.voices)}
             rate = SAMPLE_RATE  # Kokoro's; Piper's output is resampled to it
+            voice_id = cast.voices[0]
 
             def synth(text: str, speed: float) -> Any:
-                return tts.speak(text, voice, speed, cancel=ctx.cancel).samples
+                return tts.speak(text, opened[voice_id], speed, cancel=ctx.cancel).samples
 
             def stretch(samples: Any, r: int, tempo: float) -> Any:
                 return tempo_change(samples, r, tempo, ctx.cancel)
 
             for i, (line, text) in enumerate(zip(lines, texts, strict=True)):
                 ctx.cancel.check()
+                speaker = cast.found.of_segment[i]
+                voice_id = cast.voices[speaker]
                 if not has_words(text):
                     warnings.append(f"line {i + 1}: nothing to speak in its translation; left silent")
                     continue
@@ -327,9 +365,17 @@ class DubVideoTool(Tool):
                 placed.append(Placed(line.start, fitted.samples, fitted.rate, line.end))
                 segments.append(DubSegment(line.id, line.start, line.end, line.text, text, line.start,
                                            round(line.start + fitted.duration, 3), fitted.speed, fitted.tempo,
-                                           fitted.borrowed, fitted.cut_seconds))
+                                           fitted.borrowed, fitted.cut_seconds, speaker, voice_id))
                 progress((i + 1) / len(lines))
         return placed, segments
+
+
+@dataclass(frozen=True)
+class Cast:
+    """Who speaks each line (dubbing/speakers.py) and the voice of each speaker, by speaker id."""
+
+    found: speakers.Speakers
+    voices: list[str]
 
 
 def target_of(code: str) -> languages.Target:
