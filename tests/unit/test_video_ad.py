@@ -72,8 +72,8 @@ def test_the_quote_is_seed_003s_table(tmp_path: Path):
     cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path)})
     assert quote(cfg, 15, 2) == 170  # the seed's own example: 60 + 105 + 3 + 2
     assert quote(cfg, 30, 3) == 10 * 3 * 5 + 35 * 5 + 5
-    assert [p["priceDisplay"] for p in package_list(cfg)] == ["$39", "$119", "$249"]
-    assert [p["popular"] for p in package_list(cfg)] == [False, True, False]
+    assert [p.priceDisplay for p in package_list(cfg)] == ["$39", "$119", "$249"]
+    assert [p.popular for p in package_list(cfg)] == [False, True, False]
 
 
 @pytest.mark.parametrize("body, fields", [
