@@ -1,10 +1,14 @@
 """A fake ComfyUI for video workflows in the test process (the outside service a test may stand in for).
 
-It takes ``POST /upload/image`` (multipart, kept in ``uploads``), ``POST /prompt`` (the filled workflow in
-``workflow``), answers ``/history/<id>`` with a ``gifs`` (VHS_VideoCombine) or ``videos`` (SaveWEBM) entry
-and serves from ``/view`` a REAL clip made by ffmpeg (imageio-ffmpeg): an orange 2 s 320×240 MP4 with a
-440 Hz tone, or a WebM, or a GIF. ``server.mode``: ok, webm, gif, node_errors (a 400 as ComfyUI answers an invalid
-workflow), html (``/view`` answers a web page), never (the history never fills: a timeout), still (a PNG).
+It takes ``POST /upload/image`` (multipart, kept in ``uploads``; the file part's bytes in ``files`` by name),
+``POST /prompt`` (the filled workflow in ``workflow``, every one in ``workflows``), answers ``/history/<id>``
+with a ``gifs`` (VHS_VideoCombine), ``videos`` (SaveWEBM) or ``images`` (SaveAnimatedWEBP) entry and serves
+from ``/view`` a REAL clip: an orange 2 s 320×240 MP4 with a 440 Hz tone or a WebM made by ffmpeg
+(imageio-ffmpeg), or a green 1.5 s animated GIF or WebP made by Pillow (24 frames of 62 ms).
+``server.mode``: ok, webm, gif, awebp, still_gif (one frame), node_errors (a 400 as ComfyUI answers an
+invalid workflow), html (``/view`` answers a web page), never (the history never fills: a timeout), still (a
+PNG). ``server.fail_prompts``: the 1-based numbers of ``/prompt`` calls answered with node_errors whatever
+the mode (one scene of several failing).
 
 Example::
 
@@ -15,6 +19,7 @@ Example::
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import tempfile
@@ -55,6 +60,33 @@ AVATAR_WORKFLOW = """{
 }"""
 
 
+GREEN = (40, 200, 90)
+ANIMATION_FRAMES, ANIMATION_MS = 24, 62
+
+
+@cache
+def animation(kind: str = "gif", frames: int = ANIMATION_FRAMES) -> bytes:
+    """A real animated GIF or WebP from Pillow: ``frames`` frames of 62 ms, green with a moving white bar."""
+    from PIL import Image, ImageDraw
+
+    images = []
+    for i in range(frames):
+        img = Image.new("RGB", (320, 240), GREEN)
+        ImageDraw.Draw(img).rectangle((i * 10 % 300, 100, i * 10 % 300 + 20, 140), fill=(255, 255, 255))
+        images.append(img)
+    buffer = io.BytesIO()
+    extra = {"save_all": True, "append_images": images[1:], "duration": ANIMATION_MS, "loop": 0} if frames > 1 \
+        else {}
+    images[0].save(buffer, "GIF" if kind == "gif" else "WEBP", **extra)
+    return buffer.getvalue()
+
+
+def part_bytes(raw: bytes) -> bytes:
+    """The file part's content of a one-file multipart body."""
+    boundary = raw.split(b"\r\n", 1)[0]
+    return raw.split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n" + boundary, 1)[0]
+
+
 @cache
 def clip(kind: str = "mp4") -> bytes:
     """A real 2 s 320×240 clip (orange, with a tone when MP4), made once per test process."""
@@ -78,11 +110,13 @@ class FakeComfyVideo(BaseHTTPRequestHandler):
         if self.path == "/upload/image":
             name = raw.split(b'filename="', 1)[1].split(b'"', 1)[0].decode()
             self.server.uploads.append((name, raw))
+            self.server.files[name] = part_bytes(raw)
             return self._json({"name": name, "subfolder": "", "type": "input"})
         body = json.loads(raw)
         if self.path == "/prompt":
             self.server.workflow = body["prompt"]
-            if self.server.mode == "node_errors":
+            self.server.workflows.append(body["prompt"])
+            if self.server.mode == "node_errors" or len(self.server.workflows) in self.server.fail_prompts:
                 return self._send(400, json.dumps({
                     "error": {"type": "prompt_outputs_failed_validation",
                               "message": "Prompt outputs failed validation"},
@@ -105,7 +139,8 @@ class FakeComfyVideo(BaseHTTPRequestHandler):
         self.server.polls += 1
         if self.server.mode == "never" or self.server.polls < 2:
             return self._json({})
-        key, name = {"webm": ("videos", "noxus_00001_.webm"), "gif": ("gifs", "noxus_00001.gif")}.get(
+        key, name = {"webm": ("videos", "noxus_00001_.webm"), "gif": ("gifs", "noxus_00001.gif"),
+                     "still_gif": ("gifs", "noxus_00001.gif"), "awebp": ("images", "ComfyUI_00001_.webp")}.get(
             self.server.mode, ("gifs", "noxus_00001.mp4"))
         outputs = {"6": {key: [{"filename": name, "subfolder": "", "type": "output", "format": "video/h264-mp4"}]}}
         self._json({"v-1": {"outputs": outputs, "status": {"status_str": "success", "completed": True}}})
@@ -115,8 +150,12 @@ class FakeComfyVideo(BaseHTTPRequestHandler):
             return self._send(200, b"<!doctype html><html><body>ComfyUI</body></html>" * 50, "text/html")
         if self.server.mode == "still":
             return self._send(200, png(320, 240), "image/png")
-        if self.server.mode in ("webm", "gif"):
-            return self._send(200, clip(self.server.mode), f"image/{self.server.mode}")
+        if self.server.mode == "webm":
+            return self._send(200, clip("webm"), "video/webm")
+        if self.server.mode in ("gif", "awebp", "still_gif"):
+            kind = "gif" if "gif" in self.server.mode else "webp"
+            return self._send(200, animation(kind, 1 if self.server.mode == "still_gif" else ANIMATION_FRAMES),
+                              f"image/{kind}")
         self._send(200, clip("mp4"), "video/mp4")
 
     def _json(self, value: Any) -> None:
@@ -134,6 +173,7 @@ def start() -> Any:
     """A started fake on loopback (``shutdown()`` and ``server_close()`` when done)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeComfyVideo)
     server.seen, server.uploads, server.mode, server.polls, server.workflow = [], [], "ok", 0, None  # type: ignore[attr-defined]
+    server.files, server.workflows, server.fail_prompts = {}, [], set()  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

@@ -37,6 +37,8 @@ from anyio import to_thread
 from noxus_local.assets.store import Cap, Intake, Received
 from noxus_local.errors import InvalidMedia, LimitExceeded, ValidationError
 from noxus_local.generators.base import GeneratorSpec
+from noxus_local.media.animation import GIF_MAGIC
+from noxus_local.media.sniff import Sniffed
 from noxus_local.net.fetch import FetchPolicy, download, host_header, pinned_url
 from noxus_local.net.ssrf import Target, vet
 from noxus_local.runtime.cancel import CancelToken
@@ -123,7 +125,9 @@ class Session:
         spec = self.spec
         policy = FetchPolicy(list(spec.allow_hosts), max(self.deadline - anyio.current_time(), 0.001), 3)
         cap = Cap(spec.settings.max_bytes, f"generators.{spec.name}.max_bytes")
-        intake = Intake(folder / f".generated-{secrets.token_hex(6)}", dict.fromkeys(kinds, cap))
+        path = folder / f".generated-{secrets.token_hex(6)}"
+        reader = AnimationIntake if "image" in kinds and "video" in kinds else Intake
+        intake = reader(path, dict.fromkeys(kinds, cap))
         try:
             return await download(url, "generator", intake, policy, spec.resolve, spec.verify)
         except LimitExceeded:
@@ -215,6 +219,17 @@ class Session:
     def _unreachable(self, exc: Exception | None) -> NoReturn:
         name = type(exc).__name__
         raise self.spec.fail("engine_unreachable", f"no se pudo conectar ({name})", f"could not connect ({name})")
+
+
+class AnimationIntake(Intake):
+    """The download of a video engine's answer: also a GIF (``VHS_VideoCombine`` in ``image/gif``), which our
+    asset sniffer does not take (media/sniff.py: no GIF assets) but media/animation.py turns into an MP4."""
+
+    def _identify(self) -> None:
+        if bytes(self._head[:6]) in GIF_MAGIC and "image" in self.caps:
+            self._sniffed = Sniffed("image", "image/gif", "gif")
+            return
+        super()._identify()
 
 
 async def _read(response: httpx.Response, max_bytes: int, too_large: Callable[[], Any]) -> bytes:

@@ -7,7 +7,9 @@ name it answers fills ``{{image}}`` / ``{{audio}}``; ``{{frames}}``, ``{{fps}}``
 filled too; and the result is read from a node's ``gifs`` (VideoHelperSuite's ``VHS_VideoCombine``) or
 ``videos`` / ``images`` (``SaveWEBM``, ``SaveVideo``, ``SaveAnimatedWEBP``) outputs. The downloaded file
 is probed by our own demuxer (media/probe): no video stream, no duration or bytes it cannot read are an
-``engine_garbage`` ``GeneratorError``, never a file handed on.
+``engine_garbage`` ``GeneratorError``, never a file handed on. An animated GIF or WebP (``SaveAnimatedWEBP``,
+``VHS_VideoCombine`` with ``image/gif``) is first converted to an H.264 MP4 (media/animation: ffmpeg reads
+the GIF, Pillow the WebP's frames); a still GIF or WebP is ``engine_garbage``.
 
 Example::
 
@@ -24,19 +26,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from noxus_local.errors import InvalidMedia
+from noxus_local.errors import InvalidMedia, Text
 from noxus_local.generators.base import GeneratorSpec, check_request, output_stem
 from noxus_local.generators.comfyui import first_output, queue, view_url, wait
 from noxus_local.generators.http import Session, run
 from noxus_local.generators.workflow import WorkflowError, fill, load_workflow
+from noxus_local.media import animation
 from noxus_local.media.probe import MediaInfo, probe
 from noxus_local.media.sniff import sniff_file
 from noxus_local.runtime.cancel import CancelToken
 
 OUTPUT_KEYS = ("gifs", "videos", "images")  # VHS_VideoCombine, SaveWEBM / SaveVideo, SaveAnimatedWEBP
-# what the download's sniffer takes (media/sniff.py): a GIF is not among them, so VHS_VideoCombine must write
-# a video format (video/h264-mp4, video/webm); an animated WebP is taken but ffmpeg cannot decode it
-SUFFIXES = {"mp4": ".mp4", "webm": ".webm", "mov": ".mov", "mkv": ".mkv", "webp": ".webp", "avi": ".avi",
+# what the download's sniffer takes (media/sniff.py, and a GIF: http.AnimationIntake); GIF and WebP are
+# animations converted to MP4 first (ffmpeg cannot decode an animated WebP)
+ANIMATIONS = ("gif", "webp")
+SUFFIXES = {"mp4": ".mp4", "webm": ".webm", "mov": ".mov", "mkv": ".mkv", "avi": ".avi",
             "m4v": ".mp4"}
 MIN_SECONDS, MAX_SECONDS = 0.5, 120.0
 
@@ -88,7 +92,8 @@ def generate_video(spec: GeneratorSpec, req: VideoRequest, out_dir: Path, cancel
             raise ValueError(f"the workflow needs {name}")
     path = run(spec, cancel, lambda session: _generate(session, graph, req, out_dir, takes))
     clip = keep_video(spec, path, out_dir / output_stem(spec, f"{req.prompt}|{req.duration}|{req.image}|{req.audio}",
-                                                        req.negative_prompt, req.width, req.height, req.seed))
+                                                        req.negative_prompt, req.width, req.height, req.seed),
+                      cancel)
     return Clip(clip.path, clip.info, unused)
 
 
@@ -125,14 +130,16 @@ async def _upload(session: Session, path: Path, name: str) -> str:
     return f"{sub}/{stored}" if isinstance(sub, str) and sub else stored
 
 
-def keep_video(spec: GeneratorSpec, raw: Path, final: Path) -> Clip:
-    """``raw`` probed as a video with a duration and moved to ``final`` with its format's suffix; ``raw`` is
-    gone either way. Example: ``keep_video(spec, Path("w/.generated-1a"), Path("w/wan-5f0c")).path`` →
-    ``w/wan-5f0c.mp4``."""
+def keep_video(spec: GeneratorSpec, raw: Path, final: Path, cancel: CancelToken | None = None) -> Clip:
+    """``raw`` probed as a video with a duration and moved to ``final`` with its format's suffix (an animated
+    GIF or WebP converted to ``final``.mp4 first); ``raw`` is gone either way.
+    Example: ``keep_video(spec, Path("w/.generated-1a"), Path("w/wan-5f0c")).path`` → ``w/wan-5f0c.mp4``."""
     try:
         if raw.stat().st_size > spec.settings.max_bytes:
             raise spec.fail("engine_too_large", f"el video pasa de {spec.settings.max_bytes} bytes",
                             f"the video is over {spec.settings.max_bytes} bytes")
+        if animation.kind_of(raw) in ANIMATIONS:
+            raw = _converted(spec, raw, final.with_name(final.name + ".anim.mp4"), cancel or CancelToken())
         sniffed = sniff_file(raw)
         if sniffed is None or sniffed.extension not in SUFFIXES:
             raise _garbage(spec, "no es un video (MP4, WebM, MOV, MKV)", "it is not a video (MP4, WebM, MOV, MKV)")
@@ -147,6 +154,20 @@ def keep_video(spec: GeneratorSpec, raw: Path, final: Path) -> Clip:
         return Clip(target, info)
     finally:
         raw.unlink(missing_ok=True)
+
+
+def _converted(spec: GeneratorSpec, raw: Path, mp4: Path, cancel: CancelToken) -> Path:
+    """The animation at ``raw`` as the MP4 ``mp4`` (``raw`` removed); a still or unreadable one is garbage."""
+    try:
+        animation.to_mp4(raw, mp4, cancel)
+    except InvalidMedia as exc:  # NotAnimated, or ffmpeg could not decode it
+        mp4.unlink(missing_ok=True)
+        reason = exc.message.en if isinstance(exc.message, Text) else "unreadable"
+        raise _garbage(spec, "una animación ilegible o de un solo fotograma",
+                       f"an animation that is unreadable or a still ({reason})") from None
+    finally:
+        raw.unlink(missing_ok=True)
+    return mp4
 
 
 def _check(spec: GeneratorSpec, info: MediaInfo) -> None:

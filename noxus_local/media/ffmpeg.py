@@ -14,12 +14,14 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import subprocess
 import threading
 from collections.abc import Callable
+from typing import IO
 
 import imageio_ffmpeg
 
@@ -43,22 +45,32 @@ class FfmpegFailed(InvalidMedia):
 
 def run_ffmpeg(args: list[str], cancel: CancelToken, progress: Callable[[float], None] | None = None,
                on_start: Callable[[int], None] | None = None, env: dict[str, str] | None = None,
-               keep: int = 8192) -> bytes:
+               keep: int = 8192, feed: Callable[[IO[bytes]], None] | None = None) -> bytes:
     """Run ``ffmpeg -y -nostdin <args>``; raise on failure, cancel or timeout.
+
+    ``feed`` writes ffmpeg's standard input (``-i pipe:0``: raw frames decoded by Pillow) from a thread of
+    its own while stderr is drained here; without it stdin is closed.
 
     ``env`` replaces the environment (e.g. ``LibassFonts.env()``: fontconfig sees only our fonts).
     Returns the last ``keep`` bytes of stderr, where filters such as ``ebur128`` print their reports.
     """
-    proc = subprocess.Popen([ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", *args],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+    head = [ffmpeg_exe(), "-hide_banner", *([] if feed else ["-nostdin"]), "-y"]
+    proc = subprocess.Popen([*head, *args], stdin=subprocess.PIPE if feed else subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True, env=env)
     if on_start is not None:
         on_start(proc.pid)
     watcher = threading.Thread(target=_watch, args=(proc, cancel), daemon=True)
     watcher.start()
+    feeder = None
+    if feed is not None:
+        feeder = threading.Thread(target=_feed, args=(proc, feed), daemon=True)
+        feeder.start()
     tail = _drain(proc, progress, keep)
     code = proc.wait()
     watcher.join(timeout=GRACE_SECONDS + 1)
+    if feeder is not None:
+        feeder.join(timeout=GRACE_SECONDS + 1)
     cancel.check()  # a kill because of cancel/timeout raises the job's own error
     if code != 0:
         # the output could not be written: not the input's fault. SIGXFSZ is the kernel's word for a write
@@ -67,6 +79,19 @@ def run_ffmpeg(args: list[str], cancel: CancelToken, progress: Callable[[float],
             raise InsufficientStorage()
         raise FfmpegFailed(details={"reason": _last_error(tail[-8192:])})
     return tail
+
+
+def _feed(proc: subprocess.Popen[bytes], feed: Callable[[IO[bytes]], None]) -> None:
+    """Write stdin, then close it; ffmpeg that died early (a cancel, bad input) closes the pipe: not ours to
+    report, its exit code is."""
+    assert proc.stdin is not None
+    try:
+        feed(proc.stdin)
+    except (BrokenPipeError, ValueError, OSError):
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
 
 
 def _watch(proc: subprocess.Popen[bytes], cancel: CancelToken) -> None:

@@ -41,6 +41,8 @@ def comfy(engine: Any) -> Any:
     engine.mode, engine.polls, engine.workflow = "ok", 0, None
     engine.seen.clear()
     engine.uploads.clear()
+    engine.workflows.clear()
+    engine.fail_prompts = set()
     return engine
 
 
@@ -89,6 +91,25 @@ def test_a_webm_from_a_videos_output_is_accepted(tmp_path: Path, comfy: Any) -> 
     assert path.suffix == ".webm" and info(path)[0] == "vp8"
 
 
+@pytest.mark.parametrize(("mode", "name"), [("gif", "noxus_00001.gif"), ("awebp", "ComfyUI_00001_.webp")])
+def test_an_animated_gif_or_webp_answer_becomes_an_h264_mp4(tmp_path: Path, comfy: Any, mode: str,
+                                                            name: str) -> None:
+    """VHS_VideoCombine's gif and SaveAnimatedWEBP: converted (ffmpeg reads the GIF, Pillow the WebP's
+    frames); PyAV, not our probe, counts the frames and reads the length and the colour."""
+    comfy.mode = mode
+    clip = generate_video(spec_of(tmp_path, comfy), VideoRequest("x", "", 320, 240, 1, 2.0), tmp_path / "o", None)
+    assert clip.path.suffix == ".mp4" and [p.name for p in (tmp_path / "o").iterdir()] == [clip.path.name]
+    with av.open(str(clip.path)) as container:
+        stream = container.streams.video[0]
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+        seconds = float(container.duration / 1e6)
+        assert (stream.codec_context.name, stream.width, stream.height) == ("h264", 320, 240)
+    assert 22 <= len(frames) <= 26 and abs(seconds - 24 * 0.062) < 0.15, (len(frames), seconds)
+    corner = frames[len(frames) // 2][:40, :40].reshape(-1, 3).mean(axis=0)
+    assert abs(corner[0] - 40) < 25 and abs(corner[1] - 200) < 25 and abs(corner[2] - 90) < 25, corner
+    assert [q for p, q in comfy.seen if p == "/view"][0]["filename"] == [name]
+
+
 def test_a_workflow_input_is_required_when_it_has_the_placeholder_and_warned_when_not(tmp_path: Path,
                                                                                      comfy: Any) -> None:
     cfg = config(tmp_path, comfy)
@@ -116,7 +137,7 @@ def test_cancelling_the_job_stops_the_wait_at_once(tmp_path: Path, comfy: Any) -
     ("node_errors", "engine_error", "node 4 (WanImageToVideo): Value not in list: ckpt_name"),
     ("html", "engine_garbage", "not a video"),
     ("still", "engine_garbage", "video"),
-    ("gif", "engine_garbage", "not a video"),  # VHS's GIF format: not taken (ask it for video/h264-mp4)
+    ("still_gif", "engine_garbage", "a still"),  # one frame is no animation
 ])
 def test_engine_failures_are_clear_generator_errors(tmp_path: Path, comfy: Any, mode: str, reason: str,
                                                     words: str) -> None:
