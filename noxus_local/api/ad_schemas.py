@@ -48,9 +48,12 @@ class AdGenerateIn(Struct, kw_only=True):
     voiceId: Annotated[str, Meta(min_length=1, max_length=200, description="A voice_id of GET /api/v1/voices",
                                  examples=["af_heart"])]
     aspectRatio: Literal["9:16", "16:9"] | None = "9:16"
-    veoModel: Annotated[str, Meta(description=(
-        "A configured video generator; none is configured by default, so any value is a 400 (leave it out for "
-        "the built-in motion engine)"))] | None = None
+    veoModel: Annotated[str, Meta(max_length=100, description=(
+        "A configured video generator ([generators.<name>] with kind = \"video\": a ComfyUI image-to-video "
+        "workflow with {{image}}) that animates each scene's edited product shot; any other value is a 400 "
+        "listing the configured ones. Leave it out for the built-in motion engine. A scene the generator fails "
+        "is made by the motion engine (a warning; the video_generation sub-job notes each scene's engine)"),
+        examples=["wan-i2v"])] | None = None
     logoAssetId: Annotated[str, Meta(description="An image asset laid over the video and on the end card")] | \
         None = None
     musicAssetId: Annotated[str, Meta(description=(

@@ -99,6 +99,9 @@ class Step(Struct, kw_only=True, forbid_unknown_fields=True):
     started_at: NullableTime
     finished_at: NullableTime
     error: Annotated[StepError | None, Meta(description="null unless the step failed or was cancelled")]
+    detail: Annotated[dict[str, Any], Meta(description=(
+        "What the step decided, when it says (video-ad's video_generation: `engines`, the engine that made each "
+        "scene: a video generator's name or `motion`)"))] | UnsetType = UNSET
 
 
 class SubJob(Struct, kw_only=True, forbid_unknown_fields=True):

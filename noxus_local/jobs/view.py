@@ -122,11 +122,11 @@ def parse_step_id(value: str) -> tuple[str, int] | None:
 
 
 def step_view(job_id: str, step: dict[str, Any]) -> dict[str, Any]:
-    """One stored step as clients see it: its id, ISO times, the error when it failed."""
+    """One stored step as clients see it: its id, ISO times, the error when it failed, what it noted."""
     return {"id": step_id(job_id, step["n"]), "n": step["n"], "name": step["name"],
             "weight": step.get("weight"), "status": step["status"], "progress": step.get("progress", 0),
             "started_at": iso(step.get("started_at")), "finished_at": iso(step.get("finished_at")),
-            "error": step.get("error")}
+            "error": step.get("error"), **({"detail": step["detail"]} if step.get("detail") else {})}
 
 
 def sub_jobs(job_id: str, steps: list[dict[str, Any]]) -> dict[str, Any]:

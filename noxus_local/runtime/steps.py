@@ -198,6 +198,11 @@ class StepTracker:
                 record["progress"] = _clamp(pct)
                 self._maybe_flush(force=False)
 
+    def _note(self, record: dict[str, Any], facts: dict[str, Any]) -> None:
+        with self._lock:
+            record["detail"] = {**(record.get("detail") or {}), **facts}
+            self._maybe_flush(force=True)
+
     def _begin(self, name: str) -> None:
         record = next((s for s in self.steps if s["name"] == name), None)
         if record is None:
@@ -271,6 +276,12 @@ class StepScope:
         """Progress within this step, a fraction 0.0-1.0 (stored as 0-100); stored at most every ~0.25 s."""
         if self._record is not None:
             self._tracker._set_progress(self._record, 100 * fraction)
+
+    def note(self, **facts: Any) -> None:
+        """What this step decided, kept with it as ``detail`` (JSON values) and shown at
+        ``GET /api/v1/jobs/{job_id}.{n}``: ``step.note(engines=["wan-i2v", "motion"])``."""
+        if self._record is not None:
+            self._tracker._note(self._record, facts)
 
 
 def _clamp(pct: float) -> int:

@@ -7,7 +7,12 @@ generate/ad_copy.py writes one voice-over text per scene for the duration
 cuts each product photo out with ISNet and products/ad_shots.py puts it on
 ``quality_loop_variants`` backdrops and framings and keeps the best by its
 score (nothing to cut out: the photo over a blurred copy of itself); each
-scene moves (a push-in, a pan, a pull-out; ``emotion`` sets how much);
+scene moves (a push-in, a pan, a pull-out; ``emotion`` sets how much), or,
+with ``veo_model`` naming a configured ``kind = "video"`` generator, each
+scene's edited shot is sent to that ComfyUI workflow as ``{{image}}`` and its
+clip, fitted to the scene, is shown instead (generators/scenes.py; a scene
+whose engine fails falls back to the motion with a warning, and the
+``video_generation`` step notes which engine made each scene);
 compose/narration.py speaks the scenes with word timings; compose/render.py
 draws it all in one ffmpeg run with ducked music, the logo and the
 ``cta_design`` end card (products/end_cards.py) as the closing scene, to
@@ -20,7 +25,7 @@ facts: ``fps``, ``loudness`` and whether a text model writes the copy (``llm``).
 Outputs: the MP4 (primary), ``script.txt``, ``timeline.json``, the end card
 (PNG) and the narration (MP3). ``result``: ``script``, ``scenes`` (index,
 text, start, end, image, shot {backdrop, framing, score}, variants, motion,
-words), ``end_card``, ``duration``, ``writer``, ``warnings``.
+engine, words), ``end_card``, ``duration``, ``writer``, ``warnings``.
 
 Example::
 
@@ -32,7 +37,9 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -45,7 +52,7 @@ from noxus_local.captions.styles import PRESETS
 from noxus_local.compose.music import MODEL_ID as MUSIC_MODEL
 from noxus_local.compose.music import MusicLibrary
 from noxus_local.compose.narration import Narration, write_wav
-from noxus_local.config import Config
+from noxus_local.config import Config, GeneratorSettings
 from noxus_local.errors import LimitExceeded, Text, ValidationError
 from noxus_local.generate.ad_copy import Copy, scene_count, speech_seconds
 from noxus_local.generate.llm.models import text_models
@@ -75,6 +82,9 @@ MAX_IMAGES = 10
 MAX_SPEEDUP = 1.15  # the voice may read up to 15 % faster to fit the duration
 SEGMENTER = "isnet-general"
 NO_LLM_WARNING = "no text model is installed: a template wrote the ad copy"
+MOTION_ENGINE = "motion"  # our own camera moves over the still shot
+NO_VIDEO_GENERATOR = ("No video generator is configured: leave veoModel out for the built-in motion engine, or add "
+                      "a [generators.<name>] table with kind = \"video\" (a ComfyUI workflow with {{image}})")
 _FAST = ("energ", "fast", "upbeat", "excit", "rápid", "enérg", "dynamic")
 _SLOW = ("calm", "slow", "soft", "gentle", "warm", "tranquil", "suave", "lent")
 
@@ -98,7 +108,7 @@ class VideoAdParams(Params):
     input_order: ClassVar[tuple[str, ...]] = (
         "prompt", "images", "duration", "language", "voice_id", "aspect_ratio", "logo", "music", "music_file",
         "music_volume", "company_name", "cta_design", "cta_text", "gradient_color", "tone", "emotion",
-        "voice_style", "music_mood", "edit_style", "quality_loop_variants", "caption_style")
+        "voice_style", "music_mood", "edit_style", "quality_loop_variants", "caption_style", "veo_model")
 
     prompt: Annotated[str, Meta(max_length=2000, description="The ad's brief: the product and what to say about "
                                                              "it (1-2000 characters).")]
@@ -130,8 +140,14 @@ class VideoAdParams(Params):
         description="Product-shot variants per scene; the best by its score is used.")] = 2
     caption_style: Annotated[Literal[(*PRESETS, "none")], Meta(  # type: ignore[valid-type]
         description="Burned captions in an auto-subtitles preset, or none.")] = "none"
+    veo_model: Annotated[str, Meta(max_length=100, description=(
+        "A configured video generator ([generators.<name>] with kind = \"video\", a ComfyUI workflow with "
+        "{{image}}) that animates each scene's product shot; unknown: 400 listing them. Default: our motion "
+        "engine."))] | None = None
     # an account's saved voice (custom_…), its mix looked up at the request (voices/custom.py)
     voice_mix: Annotated[dict[str, float] | None, Internal] = None
+    # veo_model's generator (name, settings, allow-list), frozen at the request (check_installed)
+    generator: Annotated[dict[str, Any] | None, Internal] = None
 
 
 class VideoAdTool(Tool):
@@ -192,8 +208,10 @@ class VideoAdTool(Tool):
 
     def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
         """The segmentation model (503 with its fetch command), the music against the library (400 listing
-        it)."""
+        it), ``veo_model`` against the configured video generators (400 listing them; frozen into the job)."""
         require_installed((SEGMENTER,), cfg)
+        if params.get("veo_model") is not None:
+            params["generator"] = frozen_generator(cfg, params["veo_model"])
         music = params["music"]
         if music not in ("none", "auto"):
             library = MusicLibrary(_models_dir(cfg) / MUSIC_MODEL)
@@ -221,17 +239,19 @@ class VideoAdTool(Tool):
             copy = self._copy(ctx, plan, warnings)
         with ctx.step("image_edit") as step:
             shots = _edit(ctx, len(copy.texts), size, warnings, step.progress)
-        with ctx.step("video_generation"):
+        with ctx.step("video_generation") as step:
             from noxus_local.products.ad_shots import motion
 
             moves = [motion(i, p["emotion"]) for i in range(len(shots))]
+            clips = _engine_clips(ctx, copy.texts, shots, moves, size, warnings, step.progress)
+            step.note(engines=[shot["engine"] for shot in shots])
             logo = _logo_png(ctx, size)
             card = _end_card(ctx, size, logo)
         with ctx.step("voiceover") as step:
             narration, texts = _voice(ctx, copy.texts, step.progress, warnings)
             wav = write_wav(narration, ctx.workdir / "narration.wav")
         with ctx.step("compositing") as step:
-            tl = _timeline(ctx, plan, texts, narration, shots, moves, card, wav, size, logo)
+            tl = _timeline(ctx, plan, texts, narration, shots, moves, card, wav, size, logo, clips)
             out = compose.render(tl, ctx.workdir / "video.mp4", workdir=ctx.workdir / "render", cancel=ctx.cancel,
                                  progress=step.progress)
         return _output(ctx, copy, texts, tl, narration, shots, card, warnings, out)
@@ -266,6 +286,22 @@ def _check_image(info: InputFile, field: str) -> None:
     sniffed = sniff_file(info.path)
     if sniffed is None or sniffed.kind != "image":
         raise ValidationError.fields({field: [Text("debe ser una imagen", "must be an image")]})
+
+
+def frozen_generator(cfg: Config, name: str) -> dict[str, Any]:
+    """The ``kind = "video"`` generator ``name`` as the job keeps it (so a config edit mid-job changes
+    nothing); a 400 on ``veo_model`` listing the configured ones otherwise (English words: seed 003 shows them
+    as they are).
+
+    Example: ``frozen_generator(cfg, "wan-i2v")`` → ``{"name": "wan-i2v", "settings": {...}, "allow_hosts": [...]}``.
+    """
+    names = cfg.generators.names(("video",))
+    if name not in names:
+        words = f"Must be one of the configured video generators: {', '.join(names)}" if names \
+            else NO_VIDEO_GENERATOR
+        raise ValidationError(details={"field_errors": {"veo_model": [words]}, "allowed": {"veo_model": names}})
+    return {"name": name, "settings": dataclasses.asdict(cfg.generators.entries[name]),
+            "allow_hosts": list(cfg.generators.allow_hosts)}
 
 
 # ---------------------------------------------------------------- the steps
@@ -308,6 +344,48 @@ def _edit(ctx: ToolContext, scenes: int, size: tuple[int, int], warnings: list[s
                           "variants": [s.describe() for s in made]})
         progress((i + 1) / scenes)
     return shots
+
+
+def _camera(move: compose.KenBurns) -> str:
+    if move.zoom_end > move.zoom_start:
+        return "slow push-in"
+    if move.zoom_end < move.zoom_start:
+        return "slow pull-out"
+    return "slow pan across"
+
+
+def _engine_clips(ctx: ToolContext, texts: tuple[str, ...], shots: list[dict[str, Any]],
+                  moves: list[compose.KenBurns], size: tuple[int, int], warnings: list[str],
+                  progress: Any) -> dict[int, Any]:
+    """Each scene's clip from the ``veo_model`` generator (its shot as ``{{image}}``); a scene whose engine
+    fails keeps our motion, with a warning. Every shot gets ``engine``: the generator's name or ``motion``."""
+    from noxus_local.generators import GeneratorError, GeneratorSpec
+    from noxus_local.generators.scenes import planned_seconds, scene_clip, scene_prompt
+
+    p, frozen = ctx.params, ctx.params.get("generator")
+    for shot in shots:
+        shot["engine"] = MOTION_ENGINE
+    if not frozen:
+        return {}
+    settings = GeneratorSettings(**frozen["settings"])
+    key = os.environ.get(settings.api_key_env, "") if settings.api_key_env else ""
+    spec = GeneratorSpec(frozen["name"], settings, tuple(frozen["allow_hosts"]), key)
+    seconds = planned_seconds(speech_seconds(p["duration"]), len(shots))
+    clips = {}
+    for i, shot in enumerate(shots):
+        ctx.cancel.check()
+        text = texts[i] if i < len(texts) else ""
+        prompt = scene_prompt(p["prompt"], text, p["edit_style"], _camera(moves[i]))
+        try:
+            clips[i] = scene_clip(spec, shot["path"], prompt, seconds, size, seed=i + 1,
+                                  out_dir=ctx.workdir / "engine", cancel=ctx.cancel)
+            shot["engine"] = spec.name
+        except GeneratorError as exc:
+            why = exc.message.en if isinstance(exc.message, Text) else exc.code
+            warnings.append(f"scene {i + 1}: the video generator {spec.name} failed ({why}); our motion engine "
+                            "made this scene")
+        progress((i + 1) / len(shots))
+    return clips
 
 
 def _logo_png(ctx: ToolContext, size: tuple[int, int]) -> Path | None:
@@ -360,23 +438,32 @@ def _voice(ctx: ToolContext, texts: tuple[str, ...], progress: Any,
 
 def _timeline(ctx: ToolContext, plan: Plan, texts: tuple[str, ...], narration: Narration, shots: list[dict[str, Any]],
               moves: list[compose.KenBurns], card: Path, wav: Path, size: tuple[int, int],
-              logo_png: Path | None) -> compose.Timeline:
+              logo_png: Path | None, clips: Mapping[int, Any] | None = None) -> compose.Timeline:
     """Scenes on the narration's clock, stretched so the last ends where the end card starts; the card then
-    holds to exactly ``duration``."""
-    p = ctx.params
+    holds to exactly ``duration``. A scene with an engine's clip shows it, fitted to its length (plus the
+    fade into the next) at the ad's size."""
+    from noxus_local.generators.scenes import fit_scene
+
+    p, facts = ctx.params, plan.facts
+    fps = facts.get("fps", ctx.settings.video.fps)
     slot, total = speech_seconds(p["duration"]), float(p["duration"])
     stretch = slot / narration.duration
     scenes = []
     for i, (text, span) in enumerate(zip(texts, narration.spans, strict=True)):
         start, end = round(span.start * stretch, 3), round(span.end * stretch, 3)
+        end = end if i < len(texts) - 1 else slot
         visual = compose.Visual("material", shots[i]["path"], moves[i])
-        scenes.append(compose.Scene(i, text, start, end if i < len(texts) - 1 else slot, visual, span.words))
+        if clips and i in clips:
+            fitted = fit_scene(clips[i], ctx.workdir / f"scene-{i}.mp4", size, round(end - start + 0.5, 3),
+                               fps, ctx.cancel)
+            visual = compose.Visual("material", fitted)
+        scenes.append(compose.Scene(i, text, start, end, visual, span.words))
     scenes.append(compose.Scene(len(texts), "", slot, total,
                                 compose.Visual("material", card, compose.KenBurns(1.0, 1.04))))
     captions = None if p["caption_style"] == "none" else compose.Captions(p["caption_style"])
     logo = None if logo_png is None else compose.Logo(logo_png, "top_right")
-    facts = plan.facts  # the request's; a plan made before they were kept: this machine's config
-    return compose.Timeline(size[0], size[1], facts.get("fps", ctx.settings.video.fps), tuple(scenes),
+    # facts: the request's; a plan made before they were kept: this machine's config
+    return compose.Timeline(size[0], size[1], fps, tuple(scenes),
                             narration=wav, captions=captions, music=_music(ctx, texts), logo=logo,
                             transition=compose.Transition("fade", 0.4),
                             loudness=facts.get("loudness", ctx.settings.video.loudness_lufs))
@@ -412,7 +499,7 @@ def _output(ctx: ToolContext, copy: Copy, texts: tuple[str, ...], tl: compose.Ti
     voice = encode(narration.samples, narration.sample_rate, "mp3", ctx.workdir / "narration.mp3", ctx.cancel)
     p = ctx.params
     scenes = [{"index": s.index, "text": s.text, "start": s.start, "end": s.end, "image": shot["image"],
-               "shot": shot["shot"], "variants": shot["variants"],
+               "shot": shot["shot"], "variants": shot["variants"], "engine": shot.get("engine", MOTION_ENGINE),
                "motion": {k: getattr(s.visual.ken_burns, k) for k in compose.KenBurns.__dataclass_fields__},
                "words": [{"word": w.word, "start": w.start, "end": w.end} for w in s.words]}
               for s, shot in zip(tl.scenes, shots, strict=False)]

@@ -82,7 +82,10 @@ def test_the_quote_is_seed_003s_table(tmp_path: Path):
     ({"prompt": "x", "imageAssetIds": [], "duration": 15, "voiceId": "v"}, {"imageAssetIds"}),
     ({"prompt": "x", "imageAssetIds": ["a"], "duration": True, "voiceId": "v"}, {"duration"}),
     ({"prompt": "x", "imageAssetIds": ["a"], "duration": 15, "voiceId": "v", "tone": "t" * 201}, {"tone"}),
-    ({"prompt": "x", "imageAssetIds": ["a"], "duration": 15, "voiceId": "v", "veoModel": "veo-3"}, {"veoModel"}),
+    # a name is checked against the configured generators by the tool (tests/e2e/test_video_ad_veo_e2e.py)
+    ({"prompt": "x", "imageAssetIds": ["a"], "duration": 15, "voiceId": "v", "veoModel": "veo-3"}, set()),
+    ({"prompt": "x", "imageAssetIds": ["a"], "duration": 15, "voiceId": "v", "veoModel": "v" * 101}, {"veoModel"}),
+    ({"prompt": "x", "imageAssetIds": ["a"], "duration": 15, "voiceId": "v", "veoModel": 3}, {"veoModel"}),
     ({"prompt": "x", "imageAssetIds": ["a"], "duration": 15, "voiceId": "v", "gradientColor": "#FF5500"}, set()),
 ])
 def test_generate_bodies_are_checked_field_by_field(body, fields):
