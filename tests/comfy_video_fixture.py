@@ -55,7 +55,7 @@ VIDEO_WORKFLOW = I2V_WORKFLOW.replace('''  "1": {"class_type": "LoadImage", "inp
 AVATAR_WORKFLOW = """{
   "1": {"class_type": "LoadImage", "inputs": {"image": "{{image}}"}},
   "2": {"class_type": "LoadAudio", "inputs": {"audio": "{{audio}}"}},
-  "3": {"class_type": "Talker", "inputs": {"text": "{{prompt}}", "fps": {{fps}}}},
+  "3": {"class_type": "Talker", "inputs": {"text": "{{prompt}}", "fps": {{fps}}, "seconds": {{duration}}}},
   "6": {"class_type": "VHS_VideoCombine", "inputs": {"frame_rate": {{fps}}, "images": ["3", 0]}}
 }"""
 

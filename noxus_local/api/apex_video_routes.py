@@ -31,6 +31,7 @@ from noxus_local.api.apex_schemas import ApexAvatarIn, ApexBRollIn, ApexQueued, 
 from noxus_local.api.deps import PrincipalDep, ServicesDep
 from noxus_local.api.inputs import ParsedInput
 from noxus_local.node.services import Services
+from noxus_local.tools.ai_video_generate import SPEECH_CHARS
 
 SLUG = "ai-video-generate"
 ERRORS = (*GENERATION_ERRORS, "invalid_media", "limit_exceeded")
@@ -42,7 +43,8 @@ VIDEO_NAMES = {"script": "prompt", "duration": "duration", "resolution": "resolu
                "avatarImage": "image"}
 BROLL_NAMES = {"prompt": "prompt", "duration": "duration", "resolution": "resolution", "model": "model"}
 TEXT2VIDEO_NAMES = {"script": "prompt", "duration": "duration", "resolution": "resolution", "model": "model"}
-AVATAR_NAMES = {"text": "prompt", "resolution": "resolution", "model": "model", "image": "image", "audio": "audio"}
+AVATAR_NAMES = {"text": "prompt", "resolution": "resolution", "model": "model", "image": "image", "audio": "audio",
+                "voiceId": "voice_id"}
 ENGINE = ("Runs the `ai-video-generate` tool on the configured ComfyUI video workflow (`[generators.<name>]` "
           "with `kind = \"video\"`; `model` names one, default the only one or the first by name; unknown: 400 "
           "listing them). The engine's clip is re-encoded to an H.264 MP4 at `resolution`, 16:9, exactly "
@@ -128,10 +130,11 @@ async def generate_text2video(request: Request[Any, Any, Any], svc: ServicesDep,
     "Runs the `ai-video-generate` tool on a configured ComfyUI talking-head workflow (`[generators.<name>]` with "
     "`kind = \"avatar\"`; `model` must name one: otherwise 400 listing them). `image` (the face) and `audio` "
     "(http(s) URLs fetched through the SSRF guard) are uploaded to ComfyUI as `{{image}}` and `{{audio}}`; "
-    "`text` fills `{{prompt}}` for a workflow that speaks it; `text` or `audio` is required. The MP4 is 1:1 at "
-    "`resolution`, as long as the audio (up to 60 s; 5 s without one), with its voice. `voiceId` is accepted and "
-    "not used. Without an avatar generator: 503 naming the section, charged 0. 750 credits "
-    "(`[apex_credits] avatar`).",
+    "`text` fills `{{prompt}}`; `text` or `audio` is required. With `text` and no `audio`, our text-to-speech "
+    "speaks `text` in `voiceId` (a voice of GET /api/v1/voices, default af_heart; unknown: 400) and that WAV is "
+    "uploaded as `{{audio}}`, `{{duration}}` the speech's length. The MP4 is 1:1 at `resolution`, as long as "
+    "the audio or the speech (up to 60 s; 5 s with neither), with its voice. Without an avatar generator: 503 "
+    "naming the section, charged 0. 750 credits (`[apex_credits] avatar`).",
     ok=(ApexQueued, queued("Avatar")), errors=ERRORS,
     body=(ApexAvatarIn, {"face": {"image": "https://media.example/face.jpg", "resolution": "720p",
                                   "model": "talker", "audio": "https://media.example/hello.wav"}})))
@@ -146,7 +149,8 @@ async def generate_avatar(request: Request[Any, Any, Any], svc: ServicesDep,
     if not body.text and not body.audio:
         raise fail("text", "text or audio is required")
     fields = given({"prompt": body.text or "a person speaking", "aspect_ratio": "1:1",
-                    "resolution": body.resolution, "model": body.model})
+                    "resolution": body.resolution, "model": body.model,
+                    **({"speech": body.text[:SPEECH_CHARS], "voice_id": body.voice_id} if not body.audio else {})})
     urls = [("image", body.image), *([("audio", body.audio)] if body.audio else [])]
 
     async def build(svc: Services, principal: Principal, workdir: Path) -> ParsedInput:

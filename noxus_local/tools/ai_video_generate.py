@@ -8,6 +8,9 @@ only video one, or the first by name); an unknown one is a 400 listing the confi
 Whatever the engine answers (WebM, GIF, any size and length) is probed, then re-encoded by
 ``media.fit_video`` to the asked ``aspect_ratio`` at ``resolution`` (scaled and centre-cropped, never
 stretched) and exactly ``duration`` seconds (looped or cut), H.264 yuv420p. Priced per second of video.
+An avatar without an audio file but with ``speech`` (seed 002's ``/avatar`` with ``text``): our TTS speaks
+it (speech/tts.py, ``voice_id`` or the language's default voice) and the WAV goes up as ``{{audio}}``;
+the clip lasts as long as the speech (``{{duration}}``), within the seconds held.
 Seed 002's ``/api/generate/video``, ``/b-roll``, ``/text2video`` and ``/avatar`` run it.
 
 Example::
@@ -35,15 +38,20 @@ from noxus_local.generators.workflow import WorkflowError, load_workflow
 from noxus_local.media import images
 from noxus_local.media.fit_video import even, fit_video
 from noxus_local.media.probe import probe
-from noxus_local.tools.base import Example, InputFile, Limits, Plan, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import Example, InputFile, Limits, Plan, Tool, ToolContext, ToolOutput, require_installed
 from noxus_local.tools.params import Internal, Params
+from noxus_local.tools.script_to_video import default_voice
 from noxus_local.tools.spec import InputSpec
+from noxus_local.tools.text_to_speech import parse_voice
 
 ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:5": (4, 5)}
 RESOLUTIONS = {"480p": 480, "720p": 720, "1080p": 1080}
 OUTPUT_FPS = 24  # for a clip whose rate is odd or unknown (a GIF's)
 MIN_FPS, MAX_FPS = 8, 60
 DEFAULT_SECONDS = 5.0
+SPEECH_CHARS = 900  # about a minute of speech, the longest clip
+CHARS_PER_SECOND = 10  # a slow reading: the seconds held for `speech` before it is spoken (capped at 60)
+TTS_MODEL = "kokoro-82m"
 FROZEN_KEY = "generator"
 UNAVAILABLE = Text(
     "No hay generador de video: añade una tabla [generators.<nombre>] con kind = \"video\" (o \"avatar\"), "
@@ -72,6 +80,12 @@ class AiVideoGenerateParams(Params):
     negative_prompt: Annotated[str, Meta(max_length=2000)] = ""
     model: Annotated[str, Meta(max_length=100, description="A [generators.<name>] of kind video or avatar.")] \
         | None = None
+    speech: Annotated[str, Meta(min_length=1, max_length=SPEECH_CHARS, description=(
+        "avatar without an audio file: what the face says, spoken by our TTS and sent as {{audio}}; the clip "
+        "lasts as long as the speech."))] | None = None
+    voice_id: Annotated[str, Meta(max_length=200, description=(
+        "The voice of `speech` (GET /api/v1/voices, or a mix); default: the language's."))] | None = None
+    language: Annotated[Literal["en", "es"], Meta(description="The language of `speech`.")] = "en"
     # the chosen generator's name, settings and allow-list, frozen at the request (check_installed)
     generator: Annotated[dict[str, Any] | None, Internal] = None
 
@@ -104,9 +118,31 @@ def _workflow_inputs(settings: Mapping[str, Any]) -> set[str]:
     return inputs_of(graph) | ({"image"} if settings.get("kind") == "avatar" else set())
 
 
+def _get(params: Any, name: str) -> Any:
+    return params.get(name) if isinstance(params, dict) else getattr(params, name, None)
+
+
+def _speak(ctx: ToolContext, p: AiVideoGenerateParams) -> tuple[Path, float]:
+    """``speech`` read by our TTS in ``voice_id`` as a 16-bit WAV (what ComfyUI's LoadAudio takes), and its
+    seconds (at least 1)."""
+    from noxus_local.media.audio import encode
+    from noxus_local.speech import tts
+
+    weights = parse_voice(p.voice_id or default_voice(p.language))
+    with tts.open_voice(ctx.models, weights, p.language) as voice:
+        said = tts.speak(p.speech or "", voice, cancel=ctx.cancel, max_seconds=60.0)
+    wav = encode(said.samples, said.sample_rate, "wav", ctx.workdir / "speech.wav", ctx.cancel)
+    return wav, max(1.0, round(said.duration, 3))
+
+
 def output_fps(source: float | None) -> int:
     """The engine's own rate when it is a usual one (no frames invented), else 24: ``output_fps(16.0) == 16``."""
     return round(source) if source and MIN_FPS <= source <= MAX_FPS else OUTPUT_FPS
+
+
+def speech_estimate(text: str) -> float:
+    """The seconds held for a text still to be spoken: generous, 1-60. ``speech_estimate("Hello there.") == 2.7``."""
+    return round(min(60.0, max(1.0, len(text) / CHARS_PER_SECOND + 1.5)), 3)
 
 
 def seconds_of(duration: float | None, audio_seconds: float | None) -> float:
@@ -143,11 +179,17 @@ class AiVideoGenerateTool(Tool):
     resources = {"cpu": 1}  # waiting on the engine, then one ffmpeg encode
     Params = AiVideoGenerateParams
 
+    def needs(self, params: Any, cfg: Config) -> tuple[str, ...]:
+        """The TTS model when ``speech`` is to be spoken."""
+        return (TTS_MODEL,) if _get(params, "speech") else ()
+
     def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
-        """The generator ``model`` names, frozen into the params; 400 listing names, or 503 with none."""
+        """The generator ``model`` names, frozen into the params; 400 listing names, or 503 with none; the TTS
+        model for ``speech`` (503 with its fetch command)."""
         names = cfg.generators.names(VIDEO_KINDS)
         if not names:
             raise ToolUnavailable(UNAVAILABLE)
+        require_installed(self.needs(params, cfg), cfg)
         videos = cfg.generators.names(("video",))
         chosen = params.get("model") or (videos or names)[0]
         if chosen not in names:
@@ -164,7 +206,12 @@ class AiVideoGenerateTool(Tool):
         name = params.get("model") or (videos[0] if videos else None)
         if name not in gens.entries or gens.entries[name].kind not in VIDEO_KINDS:
             return
-        missing = sorted(_workflow_inputs(dataclasses.asdict(gens.entries[name])) - set(files))
+        if params.get("speech"):
+            if params.get("voice_id") is None:
+                params["voice_id"] = default_voice(params.get("language") or "en")
+            parse_voice(params["voice_id"])  # 400 naming an unknown voice, before any hold
+        spoken = {"audio"} if params.get("speech") and "audio" not in files else set()
+        missing = sorted(_workflow_inputs(dataclasses.asdict(gens.entries[name])) - set(files) - spoken)
         if missing:  # without the file the workflow cannot run
             raise ValidationError.fields({field: [Text(f"el flujo del generador {name} necesita este archivo",
                                                        f"the workflow of generator {name} needs this file")]
@@ -180,8 +227,11 @@ class AiVideoGenerateTool(Tool):
             audio = probe(files["audio"].path)
             audio.require_audio()
             heard = audio.duration
+        if heard is None and p.speech:
+            heard = speech_estimate(p.speech)
         seconds = seconds_of(p.duration, heard)
-        return Plan(units=seconds, resources=dict(self.resources), work_units=seconds, facts={"seconds": seconds})
+        return Plan(units=seconds, resources=dict(self.resources), work_units=seconds, facts={"seconds": seconds},
+                    models=self.needs(p, self.settings))
 
     def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         p: AiVideoGenerateParams = ctx.params
@@ -193,9 +243,15 @@ class AiVideoGenerateTool(Tool):
         seconds = float(plan.facts.get("seconds") or seconds_of(p.duration, None))
         width, height = output_size(p.aspect_ratio, p.resolution)
         image, audio = ctx.files.get("image"), ctx.files.get("audio")
+        voice = None
+        if audio is None and p.speech and "audio" in _workflow_inputs(frozen["settings"]):
+            ctx.progress(0.01, "speak")
+            voice, spoken = _speak(ctx, p)
+            seconds = min(seconds, spoken) if p.duration is None else seconds  # as long as the speech
         ctx.progress(0.02, "generate")
         clip = generate_video(spec, VideoRequest(p.prompt, p.negative_prompt, width, height, seed, seconds,
-                                                image.path if image else None, audio.path if audio else None),
+                                                image.path if image else None,
+                                                audio.path if audio else voice),
                              ctx.workdir / "generated", ctx.cancel)
         ctx.progress(0.7, "encode")
         info = clip.info
@@ -206,6 +262,7 @@ class AiVideoGenerateTool(Tool):
         return ToolOutput(out, "video.mp4", "video/mp4", units=seconds, media_units=seconds,
                           result={"model": frozen["name"], "width": width, "height": height, "seed": seed,
                                   "duration_seconds": seconds, "resolution": p.resolution,
+                                  **({"speech": {"voice_id": p.voice_id, "language": p.language}} if voice else {}),
                                   "aspect_ratio": p.aspect_ratio,
                                   "engine": {"width": info.video.width if info.video else None,
                                              "height": info.video.height if info.video else None,
