@@ -112,7 +112,10 @@ def test_a_15_second_ad_with_veo_model_shows_the_engines_clips_and_falls_back_pe
         if seen["status"] != "generating":
             break
         time.sleep(0.5)
-    assert seen is not None and seen["status"] == "completed", seen
+    assert seen is not None
+    if seen["status"] != "completed":  # say why: the job's error
+        job_id = seen["jobs"]["details"][0]["id"].rsplit(".", 1)[0]
+        raise AssertionError(srv.get(f"/api/v1/jobs/{job_id}", key=srv.key).json())
     step = next(d for d in seen["jobs"]["details"] if d["job_type"] == "video_generation")
     sub = srv.get(f"/api/v1/jobs/{step['id']}", key=srv.key).json()
     assert sub["detail"] == {"engines": [ENGINE, "motion", ENGINE]}, sub
