@@ -500,7 +500,8 @@ def _output(ctx: ToolContext, copy: Copy, texts: tuple[str, ...], tl: compose.Ti
     p = ctx.params
     scenes = [{"index": s.index, "text": s.text, "start": s.start, "end": s.end, "image": shot["image"],
                "shot": shot["shot"], "variants": shot["variants"], "engine": shot.get("engine", MOTION_ENGINE),
-               "motion": {k: getattr(s.visual.ken_burns, k) for k in compose.KenBurns.__dataclass_fields__},
+               "motion": None if s.visual.ken_burns is None else  # an engine's clip moves by itself
+               {k: getattr(s.visual.ken_burns, k) for k in compose.KenBurns.__dataclass_fields__},
                "words": [{"word": w.word, "start": w.start, "end": w.end} for w in s.words]}
               for s, shot in zip(tl.scenes, shots, strict=False)]
     end = tl.scenes[-1]
