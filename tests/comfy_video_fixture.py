@@ -82,9 +82,13 @@ def animation(kind: str = "gif", frames: int = ANIMATION_FRAMES) -> bytes:
 
 
 def part_bytes(raw: bytes) -> bytes:
-    """The file part's content of a one-file multipart body."""
+    """The file part's content of a multipart body (the part with a ``filename``; others are fields)."""
     boundary = raw.split(b"\r\n", 1)[0]
-    return raw.split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n" + boundary, 1)[0]
+    for part in raw.split(boundary):
+        head, _, body = part.partition(b"\r\n\r\n")
+        if b'filename="' in head:
+            return body.removesuffix(b"\r\n")
+    return b""
 
 
 @cache

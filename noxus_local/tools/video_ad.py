@@ -380,8 +380,8 @@ def _engine_clips(ctx: ToolContext, texts: tuple[str, ...], shots: list[dict[str
             clips[i] = scene_clip(spec, shot["path"], prompt, seconds, size, seed=i + 1,
                                   out_dir=ctx.workdir / "engine", cancel=ctx.cancel)
             shot["engine"] = spec.name
-        except GeneratorError as exc:
-            why = exc.message.en if isinstance(exc.message, Text) else exc.code
+        except (GeneratorError, ValueError) as exc:  # ValueError: a workflow that needs a file we do not send
+            why = exc.message.en if isinstance(getattr(exc, "message", None), Text) else str(exc)[:200]
             warnings.append(f"scene {i + 1}: the video generator {spec.name} failed ({why}); our motion engine "
                             "made this scene")
         progress((i + 1) / len(shots))
