@@ -2,8 +2,9 @@
 format writes) as an H.264 MP4 every later step can read.
 
 Why two paths: ffmpeg's GIF demuxer decodes an animation with its frame delays, so a GIF goes straight to
-one ffmpeg encode. ffmpeg's WebP decoder reads a still but not an animation (the ``ANIM``/``ANMF``
-chunks), so a WebP's frames are decoded by Pillow (``ImageSequence``: each frame already composed on the
+one ffmpeg encode. Older ffmpeg builds (before 8.0; the bundled FFmpeg 9 can) read a WebP still but not
+an animation (the ``ANIM``/``ANMF`` chunks), so, whatever ffmpeg the server has, a WebP's frames are
+decoded by Pillow (``ImageSequence``: each frame already composed on the
 canvas), laid on a constant frame grid from their durations (a frame shown 125 ms at 8 fps takes one
 slot, one shown 250 ms takes two) and piped raw to the same encode. Either way the sides are padded to
 even numbers (H.264 4:2:0) and the result is ``yuv420p``. A file with one frame is not an animation
