@@ -198,6 +198,11 @@ class StepTracker:
                 record["progress"] = _clamp(pct)
                 self._maybe_flush(force=False)
 
+    def _set_details(self, record: dict[str, Any], details: dict[str, Any]) -> None:
+        with self._lock:
+            record["details"] = {**(record.get("details") or {}), **details}
+            self._maybe_flush(force=True)
+
     def _begin(self, name: str) -> None:
         record = next((s for s in self.steps if s["name"] == name), None)
         if record is None:
@@ -271,6 +276,14 @@ class StepScope:
         """Progress within this step, a fraction 0.0-1.0 (stored as 0-100); stored at most every ~0.25 s."""
         if self._record is not None:
             self._tracker._set_progress(self._record, 100 * fraction)
+
+    def record(self, **details: Any) -> None:
+        """What this step decided, JSON-ready, shown as the step's ``details`` (stored at once).
+
+        Example: ``step.record(scenes=[{"index": 0, "image": 2}])`` → the step's ``details.scenes``.
+        """
+        if self._record is not None:
+            self._tracker._set_details(self._record, details)
 
 
 def _clamp(pct: float) -> int:
