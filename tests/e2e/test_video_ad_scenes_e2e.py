@@ -28,6 +28,7 @@ CONFIG = """
 prefer_gpu = false
 [tiers.free]
 requests_per_minute = 0
+ad_requests_per_minute = 0
 jobs_per_hour = 0
 """
 COLOURS = {"red": (210, 30, 40), "green": (30, 170, 60), "blue": (30, 60, 210)}

@@ -139,3 +139,14 @@ def test_on_screen_text_sits_inside_every_frame_of_the_scenes_camera_path():
             wl, wt, wr, wb = window(kb, t)
             assert wl * 720 <= x and x + w <= wr * 720 and wt * 1280 <= y and y + h <= wb * 1280 + 1, (i, t)
         assert 0 <= left < right <= 1 and 0 <= top < bottom <= 1
+
+
+def test_seed_003s_tiers_are_the_defaults_and_configurable(tmp_path: Path):
+    cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path)})
+    got = {t: (cfg.tiers[t].concurrent_jobs, cfg.tiers[t].ad_requests_per_minute)
+           for t in ("free", "starter", "pro", "enterprise")}
+    assert got == {"free": (1, 30), "starter": (3, 60), "pro": (10, 120), "enterprise": (50, 300)}
+    toml = tmp_path / "noxus.toml"
+    toml.write_text("[tiers.pro]\nad_requests_per_minute = 7\nconcurrent_jobs = 2\n")
+    pro = load_config(toml, {"NOXUS_DATA_DIR": str(tmp_path)}).tiers["pro"]
+    assert (pro.concurrent_jobs, pro.ad_requests_per_minute) == (2, 7)
