@@ -70,18 +70,22 @@ def limited(r: httpx.Response, limit: int, remaining: int) -> None:
 def test_every_seed_003_route_sends_its_window_and_the_request_over_it_is_a_429(shared):
     srv = shared[0].view()
     key = srv.key
+    image = srv.post("/api/v1/assets", key=key, files={"file": ("p.png", png())}).json()["assetId"]
+    unknown_voice = {"prompt": "x", "imageAssetIds": [image], "duration": 15, "voiceId": "nobody"}
     calls = [
         (lambda: srv.get("/api/v1/credits", key=key), 200),
         (lambda: srv.get("/api/v1/packages", key=key), 200),
         (lambda: srv.get("/api/v1/projects?limit=0", key=key), 400),
         (lambda: srv.get("/api/v1/jobs/ver_nothing", key=key), 404),
-        (lambda: srv.post("/api/v1/generate", key=key, json={"prompt": "x", "duration": 20}), 400),
+        (lambda: srv.post("/api/v1/generate", key=key, json=unknown_voice), 400),
         (lambda: srv.get("/api/v1/cta-designs/fancy/preview", key=key), 404),
     ]
     for n, (call, status) in enumerate(calls):
         r = call()
         assert r.status_code == status, (n, r.text)
         limited(r, 6, 5 - n)
+    work = srv.data_dir / "work"  # the refused generate copied its image in, then removed it: no files left
+    assert not work.exists() or not any(work.iterdir()), list(work.iterdir())
     assert srv.get("/api/v1/credits", key=key).status_code == 429  # the window is per key, across the routes
     over = srv.get("/api/v1/cta-designs", key=key)
     assert over.status_code == 429 and over.json() == {"error": "Rate limit exceeded. Try again later."}
