@@ -299,18 +299,23 @@ class TierSettings:
     max_output_mb: float = setting(200.0, "Largest total of one job's output files, in MB (0 = unlimited).")
     apex_rate_factor: float = setting(1.0, "Seed 002 (/api/generate/*, /api/jobs, ...): the [apex] request limits "
                                            "are multiplied by this for the tier (0 = no limit).")
+    ad_requests_per_minute: int = setting(30, "Seed 003 (/api/v1/generate, /api/v1/credits, /api/v1/packages, "
+                                              "/api/v1/projects, GET /api/v1/jobs/ver_..., /api/v1/cta-designs): "
+                                              "requests per key per minute, sent as X-RateLimit-* on every answer "
+                                              "(seed 003's tiers: free 30, starter 60, pro 120, enterprise 300; "
+                                              "0 = no limit).")
 
 
 DEFAULT_TIERS: dict[str, dict[str, Any]] = {
     "free": {},
-    "starter": {"jobs_per_hour": 600, "requests_per_minute": 600, "concurrent_jobs": 3,
+    "starter": {"jobs_per_hour": 600, "requests_per_minute": 600, "concurrent_jobs": 3, "ad_requests_per_minute": 60,
                 "max_upload_mb": 100.0, "max_video_seconds": 600, "max_batch_images": 25,
                 "storage_quota_mb": 2048.0, "max_audio_seconds": 1800, "max_output_mb": 1024.0},
-    "pro": {"jobs_per_hour": 3000, "requests_per_minute": 3000, "concurrent_jobs": 10,
+    "pro": {"jobs_per_hour": 3000, "requests_per_minute": 3000, "concurrent_jobs": 10, "ad_requests_per_minute": 120,
             "max_upload_mb": 100.0, "max_image_pixels": 100_000_000, "max_video_seconds": 1800,
             "max_batch_images": 50, "storage_quota_mb": 10240.0, "max_audio_seconds": 3600,
             "max_output_mb": 4096.0},
-    "enterprise": {"jobs_per_hour": 0, "requests_per_minute": 0, "concurrent_jobs": 50,
+    "enterprise": {"jobs_per_hour": 0, "requests_per_minute": 0, "concurrent_jobs": 50, "ad_requests_per_minute": 300,
                    "max_upload_mb": 100.0, "max_image_pixels": 100_000_000,
                    "max_video_seconds": 7200, "max_batch_images": 100, "storage_quota_mb": 0.0,
                    "max_audio_seconds": 7200, "max_output_mb": 16384.0},

@@ -13,6 +13,14 @@ A version is that job: ``GET /api/v1/jobs/{versionId}`` (job_routes.py hands
 Every error on these routes is seed 003's body: ``{"error": "…"}`` plus
 ``details`` (400) or ``active``/``max`` (429).
 
+Rate limits: seed 003's own per-minute window per key (the tier's
+``ad_requests_per_minute``: free 30, starter 60, pro 120, enterprise 300),
+counted once the key is known and sent as ``X-RateLimit-Limit/Remaining/Reset``
+on every answer of these routes, errors included; a full window is a 429
+``{"error": "Rate limit exceeded. Try again later."}`` with ``Retry-After``.
+Concurrency: the tier's ``concurrent_jobs`` (1/3/10/50), a 429 with
+``active``/``max``.
+
 Example::
 
     curl -X POST http://127.0.0.1:8080/api/v1/generate -H "Authorization: Bearer $KEY" \\
@@ -34,6 +42,7 @@ from typing import Annotated, Any
 import msgspec
 from anyio import to_thread
 from litestar import Request, Response, get, post
+from litestar.di import Provide
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
 
 from noxus_local.accounts.keys import Principal
@@ -58,7 +67,7 @@ from noxus_local.api.auth import require_principal
 from noxus_local.api.bodies import convert
 from noxus_local.api.deps import PrincipalDep, ServicesDep, SettingsDep, services_of
 from noxus_local.api.docs import AUTH_ERRORS, operation, text_param
-from noxus_local.api.envelope import raw_response, request_id_of
+from noxus_local.api.envelope import add_headers, raw_response, request_id_of
 from noxus_local.api.input_refs import _from_asset, _from_url
 from noxus_local.api.inputs import ParsedInput, check_values, json_object
 from noxus_local.api.submit import remember, replayed, submit
@@ -98,6 +107,31 @@ TOOL_FIELDS = {"prompt": "prompt", "duration": "duration", "voiceId": "voice_id"
                "editStyle": "edit_style", "qualityLoopVariants": "quality_loop_variants", "veoModel": "veo_model"}
 CAMEL = {**{v: k for k, v in TOOL_FIELDS.items()}, "logo": "logoAssetId", "music_file": "musicAssetId",
          "music": "musicAssetId"}
+
+
+# ---------------------------------------------------------------- seed 003's rate limit
+
+
+SEED_WINDOW = "seed003"
+
+
+def seed_window(request: Request[Any, Any, Any], svc: Services, principal: Principal) -> None:
+    """Count the request in seed 003's per-minute window and send its ``X-RateLimit-*`` headers (a 429 with
+    ``Retry-After`` when full). Example: free tier, 31st request in a minute → 429, ``X-RateLimit-Remaining: 0``."""
+    limit = svc.cfg.tiers[principal.tier].ad_requests_per_minute
+    state = svc.apex_limiter.take(principal.key_id, SEED_WINDOW, limit, 60)
+    if state is not None:
+        add_headers(request, state.headers())
+
+
+async def _seed_principal(request: Request[Any, Any, Any], svc: ServicesDep) -> Principal:
+    principal = await require_principal(request)
+    seed_window(request, svc, principal)
+    return principal
+
+
+# seed 003's handlers take ``principal: PrincipalDep`` resolved by this provider: authentication, then the window
+SEED_DEPS = {"principal": Provide(_seed_principal)}
 
 
 # ---------------------------------------------------------------- errors in seed 003's shape
@@ -307,8 +341,9 @@ async def generate(request: Request[Any, Any, Any], svc: ServicesDep) -> Respons
     seen: dict[str, AdGenerateIn] = {}  # the body, once the reader (after authentication) has read it
 
     async def read(limits: Limits, workdir: Path) -> ParsedInput:
-        body = seen["body"] = read_generate(await request.body())
         principal = request.scope["state"]["principal"]  # type: ignore[index]  # submit authenticated first
+        seed_window(request, svc, principal)
+        body = seen["body"] = read_generate(await request.body())
         parsed = ParsedInput()
         await _files(svc, principal, body, parsed, limits, workdir)
         parsed.fields = tool_fields(body)
@@ -371,6 +406,7 @@ async def show_version(request: Request[Any, Any, Any], version_id: str) -> Resp
     async def answer() -> Response[bytes]:
         principal = await require_principal(request)
         svc = services_of(request)
+        seed_window(request, svc, principal)
         body = await to_thread.run_sync(version_view, svc, principal, version_id)
         return raw_response(msgspec.json.encode(body))
 
@@ -402,7 +438,7 @@ def version_body(svc: Services, version_id: str, credits: int, job: Any) -> AdVe
 # ---------------------------------------------------------------- credits, packages, projects
 
 
-@get("/api/v1/credits", exception_handlers=SEED, **operation(
+@get("/api/v1/credits", exception_handlers=SEED, dependencies=SEED_DEPS, **operation(
     "getCredits", TAG, "Credit balance, tier and active jobs (seed 003)",
     "The account's available balance in credits (`[credits] usd_per_credit`), its tier, its queued and running "
     "jobs, and the tier's limits.", ok=(AdCredits, shapes.CREDITS), **seed_docs(AUTH_ERRORS)))
@@ -418,10 +454,10 @@ def credits_view(svc: Services, principal: Principal) -> AdCredits:
     tier = svc.cfg.tiers[principal.tier]
     return AdCredits(balance=_credits(svc.cfg.credits.usd_per_credit, Decimal(available) / 1_000_000),
                      tier=principal.tier, activeJobs=active,
-                     limits=AdLimits(maxConcurrentJobs=tier.concurrent_jobs, rateLimitRpm=tier.requests_per_minute))
+                     limits=AdLimits(maxConcurrentJobs=tier.concurrent_jobs, rateLimitRpm=tier.ad_requests_per_minute))
 
 
-@get("/api/v1/packages", exception_handlers=SEED, **operation(
+@get("/api/v1/packages", exception_handlers=SEED, dependencies=SEED_DEPS, **operation(
     "listPackages", TAG, "Credit packages (seed 003)", "From `[credits] packages`; buy them on the dashboard.",
     ok=(AdPackages, shapes.PACKAGES), **seed_docs(AUTH_ERRORS)))
 async def packages(settings: SettingsDep, principal: PrincipalDep) -> AdPackages:
@@ -445,7 +481,7 @@ def package_list(cfg: Config) -> list[AdPackage]:
 PAGE = {"limit": (20, 1, 100), "offset": (0, 0, 10**9)}
 
 
-@get("/api/v1/projects", exception_handlers=SEED, **operation(
+@get("/api/v1/projects", exception_handlers=SEED, dependencies=SEED_DEPS, **operation(
     "listProjects", TAG, "Projects and their latest version (seed 003)",
     "Newest first, `limit` 1-100 (default 20) and `offset`.", ok=(AdProjects, shapes.PROJECTS),
     **seed_docs(("validation_error", *AUTH_ERRORS), {"limit": ["Must be an integer from 1 to 100"]})))
@@ -486,4 +522,5 @@ def _iso(ts: float) -> str:
 
 
 HANDLERS = [generate, credits, packages, projects]
-__all__ = ["HANDLERS", "HEX", "SEED", "AdVersion", "SeedError", "is_version_id", "seed_answer", "show_version"]
+__all__ = ["HANDLERS", "HEX", "SEED", "SEED_DEPS", "seed_window",
+           "AdVersion", "SeedError", "is_version_id", "seed_answer", "show_version"]

@@ -89,6 +89,11 @@ class AdSubJob(Struct, kw_only=True):
     job_type: str
     status: str
     error_message: str | UnsetType = UNSET
+    details: Annotated[dict[str, Any], Meta(description="What the step decided: scene_plan each scene's image "
+                                                        "(index) and on-screen text; image_edit every variant's "
+                                                        "score parts and the pick; video_generation the engine "
+                                                        "of each scene (engines: a generator's name or motion)")] \
+        | UnsetType = UNSET
 
 
 class AdSubJobs(Struct, kw_only=True):

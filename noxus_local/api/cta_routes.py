@@ -23,7 +23,7 @@ from litestar.openapi.spec import Example
 from litestar.params import PathParameter
 from msgspec import Struct
 
-from noxus_local.api.ad_routes import HEX, SEED, seed_docs
+from noxus_local.api.ad_routes import HEX, SEED, SEED_DEPS, seed_docs
 from noxus_local.api.deps import PrincipalDep
 from noxus_local.api.docs import AUTH_ERRORS, Binary, operation, text_param
 from noxus_local.errors import NotFound, ValidationError
@@ -49,7 +49,7 @@ class CtaDesigns(Struct, kw_only=True):
     designs: list[CtaDesign]
 
 
-@get("/api/v1/cta-designs", exception_handlers=SEED, **operation(
+@get("/api/v1/cta-designs", exception_handlers=SEED, dependencies=SEED_DEPS, **operation(
     "listCtaDesigns", TAG, "The eight CTA end-card designs", "Each `ctaDesign` with a URL of its rendered preview.",
     ok=(CtaDesigns, {"ok": {"designs": [{"id": "bold", "name": "Bold",
                                          "previewUrl": "/api/v1/cta-designs/bold/preview"}]}}),
@@ -60,7 +60,8 @@ async def cta_designs(principal: PrincipalDep) -> CtaDesigns:
                                for d in DESIGNS])  # type: ignore[arg-type]
 
 
-@get("/api/v1/cta-designs/{design:str}/preview", exception_handlers=SEED, **operation(
+@get("/api/v1/cta-designs/{design:str}/preview", exception_handlers=SEED, dependencies=SEED_DEPS,
+     **operation(
     "getCtaPreview", TAG, "A design's preview (PNG)",
     "The design drawn with a sample name (\"Your Brand\"), the default CTA and `gradientColor`, 360×640 (9:16) "
     "or 640×360 (16:9). An unknown design is 404 listing the designs.",

@@ -99,9 +99,10 @@ class Step(Struct, kw_only=True, forbid_unknown_fields=True):
     started_at: NullableTime
     finished_at: NullableTime
     error: Annotated[StepError | None, Meta(description="null unless the step failed or was cancelled")]
-    detail: Annotated[dict[str, Any], Meta(description=(
-        "What the step decided, when it says (video-ad's video_generation: `engines`, the engine that made each "
-        "scene: a video generator's name or `motion`)"))] | UnsetType = UNSET
+    details: Annotated[dict[str, Any], Meta(description="What the step decided, when the tool records it (e.g. "
+                                                        "video-ad's scene_plan: each scene's image and on-screen "
+                                                        "text; image_edit: every variant's score parts and the "
+                                                        "pick)")] | UnsetType = UNSET
 
 
 class SubJob(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -109,6 +110,8 @@ class SubJob(Struct, kw_only=True, forbid_unknown_fields=True):
     job_type: Annotated[str, Meta(description="The step's name")]
     status: str
     error_message: Annotated[str, Meta(description="When the step failed")] | UnsetType = UNSET
+    details: Annotated[dict[str, Any], Meta(description="What the step decided, when the tool records it")] \
+        | UnsetType = UNSET
 
 
 class SubJobs(Struct, kw_only=True, forbid_unknown_fields=True):

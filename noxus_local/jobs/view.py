@@ -122,11 +122,11 @@ def parse_step_id(value: str) -> tuple[str, int] | None:
 
 
 def step_view(job_id: str, step: dict[str, Any]) -> dict[str, Any]:
-    """One stored step as clients see it: its id, ISO times, the error when it failed, what it noted."""
+    """One stored step as clients see it: its id, ISO times, the error when it failed."""
     return {"id": step_id(job_id, step["n"]), "n": step["n"], "name": step["name"],
             "weight": step.get("weight"), "status": step["status"], "progress": step.get("progress", 0),
             "started_at": iso(step.get("started_at")), "finished_at": iso(step.get("finished_at")),
-            "error": step.get("error"), **({"detail": step["detail"]} if step.get("detail") else {})}
+            "error": step.get("error"), **({"details": step["details"]} if step.get("details") else {})}
 
 
 def sub_jobs(job_id: str, steps: list[dict[str, Any]]) -> dict[str, Any]:
@@ -141,6 +141,8 @@ def sub_jobs(job_id: str, steps: list[dict[str, Any]]) -> dict[str, Any]:
         entry = {"id": step_id(job_id, s["n"]), "job_type": s["name"], "status": s["status"]}
         if s.get("error"):
             entry["error_message"] = s["error"]["message"]
+        if s.get("details"):  # what the step decided (StepScope.record), e.g. video-ad's per-scene picks
+            entry["details"] = s["details"]
         details.append(entry)
     return {"total": len(details), "completed": sum(d["status"] == "succeeded" for d in details),
             "failed": sum(d["status"] == "failed" for d in details), "details": details}

@@ -3,9 +3,11 @@
 A variant is the cut-out on a backdrop at a framing: the backdrop the
 ``edit_style`` asks for first (studio, gradient, flat lay or the blurred
 original), then the others in turn, each with its own scale, position,
-shadow and reflection. ``score`` rates a variant by how well the product
-stands out from what is around it (colour distance) and how well it fills
-the frame, so the pick is reproducible and recorded. Without a cut-out (the
+shadow and reflection. ``score`` rates a variant with products/shot_score.py
+(our sharpness and exposure measures from analysis/cheap.py, the product's
+contrast with the backdrop around it, its area and place in the frame, and
+how much of it the frame cuts off), so the pick is reproducible and each
+variant's parts are recorded. Without a cut-out (the
 model found no product: ``NoForeground``) the shot is the original photo,
 whole, over a blurred copy of itself.
 
@@ -17,18 +19,20 @@ Example::
     shots = variants(cutout, photo, (720, 1280), style="gradient", colour="#FF5500", count=2, seed=0)
     best = max(shots, key=lambda s: s.score)
     best.image.save("scene-0.png")
+    best.describe()   # {"backdrop": "gradient", "framing": 0, "score": 0.93, "parts": {"sharpness": 0.9, ...}}
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-import numpy as np
 from PIL import Image, ImageOps
 
 from noxus_local.compose.timeline import KenBurns
 from noxus_local.products import backdrops
-from noxus_local.products.cutout import Placement, composite
+from noxus_local.products.cutout import Placement, composite, place
+from noxus_local.products.shot_score import Judged
+from noxus_local.products.shot_score import score as judge
 
 Size = tuple[int, int]
 BACKDROPS = ("studio", "gradient", "flat_lay", "blurred")
@@ -45,15 +49,20 @@ _CALM = ("calm", "soft", "gentle", "relax", "serene", "tranquil", "elegant", "lu
 _ENERGETIC = ("excit", "energ", "hype", "dynamic", "fast", "punch", "bold", "upbeat", "energía", "emoción")
 
 
+PREFERRED = 0.05  # the backdrop the caller's edit_style asked for wins a near tie
+
+
 @dataclass(frozen=True)
 class Shot:
     image: Image.Image
     backdrop: str
     framing: int
     score: float
+    parts: dict[str, float] = field(default_factory=dict)
 
     def describe(self) -> dict[str, object]:
-        return {"backdrop": self.backdrop, "framing": self.framing, "score": round(self.score, 3)}
+        return {"backdrop": self.backdrop, "framing": self.framing, "score": round(self.score, 3),
+                "parts": dict(self.parts)}
 
 
 def backdrop_order(style: str) -> tuple[str, ...]:
@@ -89,21 +98,21 @@ def variants(cutout: Image.Image, photo: Image.Image, size: Size, *, style: str,
         name = order[i % len(order)]
         framing = (seed + i) % len(_FRAMINGS)
         picture = composite(cutout, backdrop(name, photo, cutout, size, colour, seed + i), _FRAMINGS[framing])
-        preferred = 0.1 if i == 0 else 0.0  # what the caller asked for wins a near tie
-        shots.append(Shot(picture, name, framing, score(picture, cutout, _FRAMINGS[framing]) + preferred))
+        judged = score(picture, cutout, _FRAMINGS[framing])
+        preferred = PREFERRED if i == 0 else 0.0
+        parts = {**judged.parts, "preferred": preferred}
+        shots.append(Shot(picture, name, framing, round(judged.total + preferred, 4), parts))
     return shots
 
 
-def score(picture: Image.Image, cutout: Image.Image, placement: Placement) -> float:
-    """0..~1.3: the product's contrast with the backdrop around it (colour distance, 0..1) plus how well it
-    fills the frame (best near 55 % of the height). Example: a red bottle on white ≈ 1.0, on red ≈ 0.3."""
-    product = np.array(backdrops.product_colour(cutout), np.float32)
-    w, h = picture.size
-    ring = np.asarray(picture.crop((0, int(h * 0.1), w, int(h * 0.3))).convert("RGB"), np.float32)
-    around = ring.reshape(-1, 3).mean(axis=0)
-    contrast = float(np.linalg.norm(product - around) / np.linalg.norm([255, 255, 255]))
-    fill = 1 - abs(placement.scale - 0.55) * 2
-    return min(1.0, contrast * 2) * 0.8 + 0.5 * fill
+def score(picture: Image.Image, cutout: Image.Image, placement: Placement) -> Judged:
+    """``picture`` judged by products/shot_score.py with the product where ``placement`` put it.
+
+    Example: ``score(composite(red_bottle, white, p), red_bottle, p).parts["contrast"]`` ≈ 0.9; on a red
+    backdrop ≈ 0.1.
+    """
+    product, at = place(cutout, picture.size, placement)
+    return judge(picture, product, at)
 
 
 def uncut(photo: Image.Image, size: Size) -> Image.Image:

@@ -198,9 +198,9 @@ class StepTracker:
                 record["progress"] = _clamp(pct)
                 self._maybe_flush(force=False)
 
-    def _note(self, record: dict[str, Any], facts: dict[str, Any]) -> None:
+    def _set_details(self, record: dict[str, Any], details: dict[str, Any]) -> None:
         with self._lock:
-            record["detail"] = {**(record.get("detail") or {}), **facts}
+            record["details"] = {**(record.get("details") or {}), **details}
             self._maybe_flush(force=True)
 
     def _begin(self, name: str) -> None:
@@ -277,11 +277,13 @@ class StepScope:
         if self._record is not None:
             self._tracker._set_progress(self._record, 100 * fraction)
 
-    def note(self, **facts: Any) -> None:
-        """What this step decided, kept with it as ``detail`` (JSON values) and shown at
-        ``GET /api/v1/jobs/{job_id}.{n}``: ``step.note(engines=["wan-i2v", "motion"])``."""
+    def record(self, **details: Any) -> None:
+        """What this step decided, JSON-ready, shown as the step's ``details`` (stored at once).
+
+        Example: ``step.record(scenes=[{"index": 0, "image": 2}])`` → the step's ``details.scenes``.
+        """
         if self._record is not None:
-            self._tracker._note(self._record, facts)
+            self._tracker._set_details(self._record, details)
 
 
 def _clamp(pct: float) -> int:

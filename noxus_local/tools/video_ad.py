@@ -2,17 +2,20 @@
 
 Steps ``scene_plan → image_edit → video_generation → voiceover → compositing``,
 the job types of seed 003. A thin adapter over the pipelines:
-generate/ad_copy.py writes one voice-over text per scene for the duration
-(the text model's JSON, else a deterministic template); products/cutout.py
-cuts each product photo out with ISNet and products/ad_shots.py puts it on
-``quality_loop_variants`` backdrops and framings and keeps the best by its
-score (nothing to cut out: the photo over a blurred copy of itself); each
+generate/ad_copy.py plans each scene for the duration — its voice-over, which
+of the images it shows and its on-screen text (the text model's JSON,
+validated and repaired, else a deterministic template: images in turn);
+products/cutout.py cuts each product photo out with ISNet and
+products/ad_shots.py puts it on ``quality_loop_variants`` backdrops and
+framings and keeps the best by products/shot_score.py (nothing to cut out:
+the photo over a blurred copy of itself); products/ad_text.py draws the
+scene's on-screen text into the shot where its camera never crops it; each
 scene moves (a push-in, a pan, a pull-out; ``emotion`` sets how much), or,
 with ``veo_model`` naming a configured ``kind = "video"`` generator, each
 scene's edited shot is sent to that ComfyUI workflow as ``{{image}}`` and its
 clip, fitted to the scene, is shown instead (generators/scenes.py; a scene
 whose engine fails falls back to the motion with a warning, and the
-``video_generation`` step notes which engine made each scene);
+``video_generation`` step records which engine made each scene);
 compose/narration.py speaks the scenes with word timings; compose/render.py
 draws it all in one ffmpeg run with ducked music, the logo and the
 ``cta_design`` end card (products/end_cards.py) as the closing scene, to
@@ -24,8 +27,10 @@ facts: ``fps``, ``loudness`` and whether a text model writes the copy (``llm``).
 
 Outputs: the MP4 (primary), ``script.txt``, ``timeline.json``, the end card
 (PNG) and the narration (MP3). ``result``: ``script``, ``scenes`` (index,
-text, start, end, image, shot {backdrop, framing, score}, variants, motion,
-engine, words), ``end_card``, ``duration``, ``writer``, ``warnings``.
+text, start, end, image, on_screen, shot {backdrop, framing, score, parts, variant}, variants, motion,
+engine, words), ``end_card``, ``duration``, ``writer``, ``image_by``, ``warnings``. The ``scene_plan`` step's
+``details`` record each scene's image and on-screen text; ``image_edit``'s every variant's score parts
+and the pick; ``video_generation``'s ``engines``, one per scene.
 
 Example::
 
@@ -235,23 +240,28 @@ class VideoAdTool(Tool):
     def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         p, warnings = ctx.params, []
         size = ASPECTS[p["aspect_ratio"]]
-        with ctx.step("scene_plan"):
+        with ctx.step("scene_plan") as step:
             copy = self._copy(ctx, plan, warnings)
-        with ctx.step("image_edit") as step:
-            shots = _edit(ctx, len(copy.texts), size, warnings, step.progress)
-        with ctx.step("video_generation") as step:
-            from noxus_local.products.ad_shots import motion
+            step.record(writer=copy.writer, image_by=copy.image_by, scenes=copy.scenes())
+        from noxus_local.products.ad_shots import motion
 
-            moves = [motion(i, p["emotion"]) for i in range(len(shots))]
-            clips = _engine_clips(ctx, copy.texts, shots, moves, size, warnings, step.progress)
-            step.note(engines=[shot["engine"] for shot in shots])
+        moves = [motion(i, p["emotion"]) for i in range(len(copy.texts))]
+        with ctx.step("image_edit") as step:
+            shots = _edit(ctx, copy, moves, size, warnings, step.progress)
+            step.record(scenes=[{"index": i, "image": s["image"], "pick": s["shot"], "variants": s["variants"]}
+                                for i, s in enumerate(shots)])
+        with ctx.step("video_generation") as step:
+            _engine_clips(ctx, copy.texts, shots, moves, size, warnings, step.progress)
+            step.record(engines=[shot["engine"] for shot in shots])
             logo = _logo_png(ctx, size)
             card = _end_card(ctx, size, logo)
         with ctx.step("voiceover") as step:
-            narration, texts = _voice(ctx, copy.texts, step.progress, warnings)
+            narration, kept = _voice(ctx, copy.texts, step.progress, warnings)
             wav = write_wav(narration, ctx.workdir / "narration.wav")
+        texts, shots, moves = (tuple(copy.texts[i] for i in kept), [shots[i] for i in kept],
+                               [moves[i] for i in kept])
         with ctx.step("compositing") as step:
-            tl = _timeline(ctx, plan, texts, narration, shots, moves, card, wav, size, logo, clips)
+            tl = _timeline(ctx, plan, texts, narration, shots, moves, card, wav, size, logo)
             out = compose.render(tl, ctx.workdir / "video.mp4", workdir=ctx.workdir / "render", cancel=ctx.cancel,
                                  progress=step.progress)
         return _output(ctx, copy, texts, tl, narration, shots, card, warnings, out)
@@ -267,7 +277,7 @@ class VideoAdTool(Tool):
         else:
             warnings.append(NO_LLM_WARNING)
         copy = write_copy(llm, p["prompt"], p["duration"], p["language"], company=p["company_name"],
-                          tone=p["tone"], emotion=p["emotion"])
+                          tone=p["tone"], emotion=p["emotion"], images=len(_images(ctx.files)))
         warnings += copy.warnings
         return copy
 
@@ -307,21 +317,24 @@ def frozen_generator(cfg: Config, name: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- the steps
 
 
-def _edit(ctx: ToolContext, scenes: int, size: tuple[int, int], warnings: list[str],
-          progress: Any) -> list[dict[str, Any]]:
-    """Each scene's product shot, written as ``shot-<i>.png``: the best of the variants, with every score."""
+def _edit(ctx: ToolContext, copy: Copy, moves: list[compose.KenBurns], size: tuple[int, int],
+          warnings: list[str], progress: Any) -> list[dict[str, Any]]:
+    """Each scene's product shot, written as ``shot-<i>.png``: the image the plan chose for it, the best of
+    its variants (every score kept), with the scene's on-screen text drawn where its camera never crops."""
     from PIL import Image
 
     from noxus_local.media.images import open_image
     from noxus_local.products.ad_shots import uncut, variants
+    from noxus_local.products.ad_text import draw_on_screen
     from noxus_local.products.cutout import NoForeground, cut_out
 
     p, images = ctx.params, _images(ctx.files)
     cutouts: dict[int, Image.Image | None] = {}
     shots = []
+    scenes = len(copy.texts)
     for i in range(scenes):
         ctx.cancel.check()
-        k = i % len(images)
+        k = copy.images[i] if i < len(copy.images) and 0 <= copy.images[i] < len(images) else i % len(images)
         photo = open_image(images[k].path, ctx.limits.max_image_pixels).convert("RGB")
         if k not in cutouts:
             try:
@@ -331,17 +344,18 @@ def _edit(ctx: ToolContext, scenes: int, size: tuple[int, int], warnings: list[s
                 warnings.append(f"image {k}: no product could be cut out; the photo is shown whole")
         cut = cutouts[k]
         path = ctx.workdir / f"shot-{i}.png"
+        on_screen = copy.on_screen[i] if i < len(copy.on_screen) else ""
         if cut is None:
-            uncut(photo, size).save(path)
-            shots.append({"image": k, "path": path, "shot": {"backdrop": "photo", "framing": 0, "score": 0.0},
-                          "variants": []})
+            draw_on_screen(uncut(photo, size), on_screen, moves[i]).save(path)
+            shot, made = {"backdrop": "photo", "framing": 0, "score": 0.0}, []
         else:
             made = variants(cut, photo, size, style=p["edit_style"], colour=p.get("gradient_color"),
                             count=p["quality_loop_variants"], seed=i)
             best = max(made, key=lambda s: s.score)
-            best.image.save(path)
-            shots.append({"image": k, "path": path, "shot": best.describe(),
-                          "variants": [s.describe() for s in made]})
+            draw_on_screen(best.image, on_screen, moves[i]).save(path)
+            shot = {**best.describe(), "variant": made.index(best)}
+        shots.append({"image": k, "on_screen": on_screen, "path": path, "shot": shot,
+                      "variants": [s.describe() for s in made]})
         progress((i + 1) / scenes)
     return shots
 
@@ -356,9 +370,10 @@ def _camera(move: compose.KenBurns) -> str:
 
 def _engine_clips(ctx: ToolContext, texts: tuple[str, ...], shots: list[dict[str, Any]],
                   moves: list[compose.KenBurns], size: tuple[int, int], warnings: list[str],
-                  progress: Any) -> dict[int, Any]:
-    """Each scene's clip from the ``veo_model`` generator (its shot as ``{{image}}``); a scene whose engine
-    fails keeps our motion, with a warning. Every shot gets ``engine``: the generator's name or ``motion``."""
+                  progress: Any) -> None:
+    """Each scene's clip from the ``veo_model`` generator (its shot as ``{{image}}``) kept in its shot as
+    ``clip`` (so the scenes the voice-over drops take theirs along); a scene whose engine fails keeps our
+    motion, with a warning. Every shot gets ``engine``: the generator's name or ``motion``."""
     from noxus_local.generators import GeneratorError, GeneratorSpec
     from noxus_local.generators.scenes import planned_seconds, scene_clip, scene_prompt
 
@@ -366,26 +381,24 @@ def _engine_clips(ctx: ToolContext, texts: tuple[str, ...], shots: list[dict[str
     for shot in shots:
         shot["engine"] = MOTION_ENGINE
     if not frozen:
-        return {}
+        return
     settings = GeneratorSettings(**frozen["settings"])
     key = os.environ.get(settings.api_key_env, "") if settings.api_key_env else ""
     spec = GeneratorSpec(frozen["name"], settings, tuple(frozen["allow_hosts"]), key)
     seconds = planned_seconds(speech_seconds(p["duration"]), len(shots))
-    clips = {}
     for i, shot in enumerate(shots):
         ctx.cancel.check()
         text = texts[i] if i < len(texts) else ""
         prompt = scene_prompt(p["prompt"], text, p["edit_style"], _camera(moves[i]))
         try:
-            clips[i] = scene_clip(spec, shot["path"], prompt, seconds, size, seed=i + 1,
-                                  out_dir=ctx.workdir / "engine", cancel=ctx.cancel)
+            shot["clip"] = scene_clip(spec, shot["path"], prompt, seconds, size, seed=i + 1,
+                                        out_dir=ctx.workdir / "engine", cancel=ctx.cancel)
             shot["engine"] = spec.name
         except (GeneratorError, ValueError) as exc:  # ValueError: a workflow that needs a file we do not send
             why = exc.message.en if isinstance(getattr(exc, "message", None), Text) else str(exc)[:200]
             warnings.append(f"scene {i + 1}: the video generator {spec.name} failed ({why}); our motion engine "
                             "made this scene")
         progress((i + 1) / len(shots))
-    return clips
 
 
 def _logo_png(ctx: ToolContext, size: tuple[int, int]) -> Path | None:
@@ -409,9 +422,10 @@ def _end_card(ctx: ToolContext, size: tuple[int, int], logo: Path | None) -> Pat
 
 
 def _voice(ctx: ToolContext, texts: tuple[str, ...], progress: Any,
-           warnings: list[str]) -> tuple[Narration, tuple[str, ...]]:
+           warnings: list[str]) -> tuple[Narration, list[int]]:
     """The narration, fitted into the ad less its end card: read up to 15 % faster, then, if it still runs
-    long, the scenes before the last one dropped one at a time (a text model may write long)."""
+    long, the scenes before the last one dropped one at a time (a text model may write long). Returns the
+    narration and the indices of the scenes it kept (their pictures go with them)."""
     from noxus_local.compose.narration import narrate
     from noxus_local.speech import tts
 
@@ -421,15 +435,16 @@ def _voice(ctx: ToolContext, texts: tuple[str, ...], progress: Any,
         raise ValidationError.fields({"voice_id": [Text(f"voz desconocida; {LIST_HINT}",
                                                         f"unknown voice; {LIST_HINT.en}")]})
     slot, speed = speech_seconds(p["duration"]), voice_speed(p["voice_style"])
+    kept = list(range(len(texts)))
     with tts.open_voice(ctx.models, weights, p["language"]) as voice:
         while True:
-            told = narrate(list(texts), voice, speed, cancel=ctx.cancel, progress=progress)
+            told = narrate([texts[i] for i in kept], voice, speed, cancel=ctx.cancel, progress=progress)
             if told.duration <= slot:
-                return told, texts
+                return told, kept
             if speed < MAX_SPEEDUP:
                 speed = min(MAX_SPEEDUP, speed * told.duration / slot)
-            elif len(texts) > 2:
-                texts = (*texts[:-2], texts[-1])
+            elif len(kept) > 2:
+                kept = [*kept[:-2], kept[-1]]
                 warnings.append("the ad copy ran long: a scene's text was dropped to fit the duration")
             else:
                 raise LimitExceeded(details={"limit": "duration", "max": slot,
@@ -438,7 +453,7 @@ def _voice(ctx: ToolContext, texts: tuple[str, ...], progress: Any,
 
 def _timeline(ctx: ToolContext, plan: Plan, texts: tuple[str, ...], narration: Narration, shots: list[dict[str, Any]],
               moves: list[compose.KenBurns], card: Path, wav: Path, size: tuple[int, int],
-              logo_png: Path | None, clips: Mapping[int, Any] | None = None) -> compose.Timeline:
+              logo_png: Path | None) -> compose.Timeline:
     """Scenes on the narration's clock, stretched so the last ends where the end card starts; the card then
     holds to exactly ``duration``. A scene with an engine's clip shows it, fitted to its length (plus the
     fade into the next) at the ad's size."""
@@ -453,8 +468,8 @@ def _timeline(ctx: ToolContext, plan: Plan, texts: tuple[str, ...], narration: N
         start, end = round(span.start * stretch, 3), round(span.end * stretch, 3)
         end = end if i < len(texts) - 1 else slot
         visual = compose.Visual("material", shots[i]["path"], moves[i])
-        if clips and i in clips:
-            fitted = fit_scene(clips[i], ctx.workdir / f"scene-{i}.mp4", size, round(end - start + 0.5, 3),
+        if shots[i].get("clip") is not None:
+            fitted = fit_scene(shots[i]["clip"], ctx.workdir / f"scene-{i}.mp4", size, round(end - start + 0.5, 3),
                                fps, ctx.cancel)
             visual = compose.Visual("material", fitted)
         scenes.append(compose.Scene(i, text, start, end, visual, span.words))
@@ -499,7 +514,8 @@ def _output(ctx: ToolContext, copy: Copy, texts: tuple[str, ...], tl: compose.Ti
     voice = encode(narration.samples, narration.sample_rate, "mp3", ctx.workdir / "narration.mp3", ctx.cancel)
     p = ctx.params
     scenes = [{"index": s.index, "text": s.text, "start": s.start, "end": s.end, "image": shot["image"],
-               "shot": shot["shot"], "variants": shot["variants"], "engine": shot.get("engine", MOTION_ENGINE),
+               "on_screen": shot["on_screen"], "shot": shot["shot"], "variants": shot["variants"],
+               "engine": shot.get("engine", MOTION_ENGINE),
                "motion": None if s.visual.ken_burns is None else  # an engine's clip moves by itself
                {k: getattr(s.visual.ken_burns, k) for k in compose.KenBurns.__dataclass_fields__},
                "words": [{"word": w.word, "start": w.start, "end": w.end} for w in s.words]}
@@ -507,7 +523,8 @@ def _output(ctx: ToolContext, copy: Copy, texts: tuple[str, ...], tl: compose.Ti
     end = tl.scenes[-1]
     result = {"script": script, "language": p["language"], "voice_id": p["voice_id"],
               "duration": round(rendered, 3), "width": tl.width, "height": tl.height, "fps": tl.fps,
-              "writer": copy.writer, "timing_source": narration.timing_source, "scenes": scenes,
+              "writer": copy.writer, "image_by": copy.image_by, "timing_source": narration.timing_source,
+              "scenes": scenes,
               "end_card": {"design": p["cta_design"], "company_name": p["company_name"], "start": end.start,
                            "end": end.end},
               "music": None if tl.music is None else (tl.music.track or "music_file"),

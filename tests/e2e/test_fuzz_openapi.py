@@ -70,6 +70,7 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server = start_module_server(tmp_path_factory, "fuzz", """
         [tiers.free]
         requests_per_minute = 0
+        ad_requests_per_minute = 0
         jobs_per_hour = 100000
         concurrent_jobs = 50
         [bootstrap]

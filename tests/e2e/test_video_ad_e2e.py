@@ -33,6 +33,7 @@ usd_per_credit = "0.02"
 prefer_gpu = false
 [tiers.free]
 requests_per_minute = 0
+ad_requests_per_minute = 0
 jobs_per_hour = 0
 concurrent_jobs = 2
 """

@@ -1,5 +1,5 @@
 """media/animation.py: animated GIF and WebP (made here by Pillow) to H.264 MP4, judged by PyAV; the frame grid
-from uneven frame durations; a still refused; and a step's noted detail (runtime/steps.py) kept with it."""
+from uneven frame durations; and a still refused."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from PIL import Image
 
 from noxus_local.media import animation
 from noxus_local.runtime.cancel import CancelToken
-from noxus_local.runtime.steps import Step, StepTracker
 
 
 def write(path: Path, kind: str, durations: list[int], size: tuple[int, int] = (97, 61)) -> Path:
@@ -62,13 +61,3 @@ def test_a_still_or_garbage_is_not_an_animation(tmp_path: Path, kind: str):
     with pytest.raises(animation.NotAnimated):
         animation.to_mp4(tmp_path / "junk", tmp_path / "j.mp4", CancelToken())
     assert not (tmp_path / "s.mp4").exists()
-
-
-def test_a_steps_note_is_kept_as_its_detail():
-    stored = []
-    tracker = StepTracker((Step("a"), Step("b")), flush=lambda overall, steps: stored.append(steps))
-    with tracker.step("a") as step:
-        step.note(engines=["wan", "motion"])
-        step.note(scenes=2)
-    assert tracker.snapshot()[0]["detail"] == {"engines": ["wan", "motion"], "scenes": 2}
-    assert stored[-1][0]["detail"]["scenes"] == 2 and "detail" not in tracker.snapshot()[1]

@@ -89,7 +89,8 @@ PIPELINE_ROOMS = {
     "speech": {"errors", "runtime", "media", "inference", "speech"},
     "captions": {"errors", "runtime", "media", "speech", "captions"},
     "compose": {"errors", "runtime", "media", "speech", "captions", "compose"},
-    "products": {"errors", "runtime", "media", "inference", "compose", "products"},
+    # analysis (errors, runtime, media, inference below it): the video-ad shot score uses image-analyze's measures
+    "products": {"errors", "runtime", "media", "inference", "analysis", "compose", "products"},
     "clips": {"errors", "runtime", "media", "speech", "captions", "analysis", "inference", "compose", "generate",
               "clips"},
 }

@@ -105,3 +105,51 @@ def test_migration_11_keeps_projects_and_versions_tied_to_their_jobs(tmp_path: P
     cols = [r[1] for r in conn.execute("PRAGMA table_info(ad_versions)")]
     assert cols == ["id", "project_id", "account_id", "job_id", "total_credits", "created_at"]
     conn.close()
+
+
+def test_the_plan_gives_each_scene_an_image_and_on_screen_text_using_every_image_before_repeating():
+    from noxus_local.generate.ad_copy import assign_images, headline, round_robin
+    from tests.unit.test_script_to_video import ScriptedLlm
+
+    fallback = write_copy(None, "Premium red water bottle — keeps drinks cold", 15, "en", company="Acme", images=3)
+    assert fallback.images == (0, 1, 2) and fallback.image_by == "round_robin"
+    assert fallback.on_screen[0] == "Meet premium red water bottle"
+    assert all(1 <= len(o.split()) <= 6 for o in fallback.on_screen)
+    assert [s["image"] for s in fallback.scenes()] == [0, 1, 2]
+    assert write_copy(None, "x", 30, "en", images=2).images == (0, 1, 0, 1, 0)
+    chosen = ('{"scenes": [{"text": "Cold all day.", "image": 2, "on_screen": "Cold all day"}, '
+              '{"text": "Steel that lasts.", "image": 0, "on_screen": "Steel that lasts"}, '
+              '{"text": "Buy it now.", "image": 1, "on_screen": "Buy it now, today, for you, at a good price"}]}')
+    plan = write_copy(ScriptedLlm([chosen]), "Red bottle", 15, "en", images=3)
+    assert plan.writer == "llm" and plan.images == (2, 0, 1) and plan.image_by == "plan"
+    assert plan.on_screen == ("Cold all day", "Steel that lasts", "Buy it now")
+    repeated = chosen.replace('"image": 0', '"image": 2')  # image 2 twice while 1 and 0 are unused
+    fixed = write_copy(ScriptedLlm([repeated]), "Red bottle", 15, "en", images=3)
+    assert fixed.images == (2, 0, 1) and fixed.image_by == "repaired" and fixed.warnings
+    assert assign_images([5, None, True, 1], 2) == (0, 1, 0, 1) and round_robin(4, 3) == (0, 1, 2, 0)
+    assert headline("¡Descubre la botella roja premium de acero inoxidable!") == "Descubre la botella roja premium"
+    assert headline("Designed to stand out and made to last.") == "Designed to stand out"
+
+
+def test_on_screen_text_sits_inside_every_frame_of_the_scenes_camera_path():
+    from noxus_local.products.ad_text import band, safe_box, window
+
+    for i in range(4):
+        kb = motion(i, "excitement")
+        left, top, right, bottom = safe_box(kb)
+        x, y, w, h = band((720, 1280), kb)
+        for t in (0.0, 0.3, 0.5, 0.8, 1.0):
+            wl, wt, wr, wb = window(kb, t)
+            assert wl * 720 <= x and x + w <= wr * 720 and wt * 1280 <= y and y + h <= wb * 1280 + 1, (i, t)
+        assert 0 <= left < right <= 1 and 0 <= top < bottom <= 1
+
+
+def test_seed_003s_tiers_are_the_defaults_and_configurable(tmp_path: Path):
+    cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path)})
+    got = {t: (cfg.tiers[t].concurrent_jobs, cfg.tiers[t].ad_requests_per_minute)
+           for t in ("free", "starter", "pro", "enterprise")}
+    assert got == {"free": (1, 30), "starter": (3, 60), "pro": (10, 120), "enterprise": (50, 300)}
+    toml = tmp_path / "noxus.toml"
+    toml.write_text("[tiers.pro]\nad_requests_per_minute = 7\nconcurrent_jobs = 2\n")
+    pro = load_config(toml, {"NOXUS_DATA_DIR": str(tmp_path)}).tiers["pro"]
+    assert (pro.concurrent_jobs, pro.ad_requests_per_minute) == (2, 7)
