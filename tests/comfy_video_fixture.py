@@ -94,13 +94,14 @@ def part_bytes(raw: bytes) -> bytes:
 @cache
 def clip(kind: str = "mp4") -> bytes:
     """A real 2 s 320×240 clip (orange, with a tone when MP4), made once per test process."""
-    out = Path(tempfile.mkdtemp()) / f"clip.{kind}"
     codec = {"mp4": ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac"],
              "webm": ["-c:v", "libvpx", "-b:v", "200k", "-an"], "gif": ["-an"]}[kind]
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
-                    "-f", "lavfi", "-i", "color=c=orange:s=320x240:r=16:d=2", "-f", "lavfi", "-i",
-                    "sine=frequency=440:duration=2", "-shortest", *codec, str(out)], check=True)
-    return out.read_bytes()
+    with tempfile.TemporaryDirectory() as folder:  # no folder left behind
+        out = Path(folder) / f"clip.{kind}"
+        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+                        "-f", "lavfi", "-i", "color=c=orange:s=320x240:r=16:d=2", "-f", "lavfi", "-i",
+                        "sine=frequency=440:duration=2", "-shortest", *codec, str(out)], check=True)
+        return out.read_bytes()
 
 
 class FakeComfyVideo(BaseHTTPRequestHandler):
