@@ -19,7 +19,6 @@ from noxus_local.errors import Text, ValidationError
 from noxus_local.speech.voice_catalog import VOICES
 
 TAGS = sorted({v.language for v in VOICES.values()})
-TTS_MODELS = ("kokoro",)
 
 
 def speaking_tag(language: str) -> str:
@@ -36,12 +35,6 @@ def speaking_tag(language: str) -> str:
 
 def default_voice(tag: str | None) -> str:
     return "ef_dora" if tag == "es" else "af_heart"
-
-
-def check_tts_model(name: str) -> None:
-    if name not in TTS_MODELS:
-        sentence = f"{name[:50]!r} does not run here; available: {', '.join(TTS_MODELS)}"
-        raise ValidationError.fields({"ttsModel": [Text(sentence, sentence)]})
 
 
 def persona_of(system_prompt: str, voice: dict[str, float], tag: str) -> Persona:

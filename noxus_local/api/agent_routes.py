@@ -109,7 +109,6 @@ def _checked(svc: Services, principal: Principal, body: AgentIn) -> store.AgentF
         raise fail("systemPrompt", "must not be blank")
     if not body.greeting.strip():
         raise fail("greeting", "must not be blank")
-    persona.check_tts_model(body.tts_model)
     names = text_models(svc.cfg).names()
     if body.llm_model not in names:
         raise fail("llmModel", f"unknown model {body.llm_model[:100]!r}; available: {', '.join(names)}")

@@ -27,8 +27,8 @@ class AgentIn(ApexBody):
     system_prompt: Annotated[str, text(1, MAX_SYSTEM_PROMPT, "System prompt for the LLM: who the agent is and the "
                                                              "facts it answers with")]
     greeting: Annotated[str, text(1, 1000, "Opening greeting text: the first message of every call")]
-    tts_model: Annotated[str, text(1, 50, "kokoro (the seed's elevenlabs-v3 and fish-audio-s1 do not run "
-                                          "here: 400 naming ours)")]
+    tts_model: Annotated[Literal["kokoro"], Meta(description="The TTS model: only kokoro runs here (the seed's "
+                                                             "elevenlabs-v3 and fish-audio-s1 are 400 naming it)")]
     llm_model: Annotated[str, text(1, 100, "LLM model for conversation: a model of GET /v1/models")]
     voice_id: Annotated[str, text(1, 200, "A voice of GET /api/v1/voices or one of the account's saved "
                                           "custom_… voices (default af_heart; ef_dora for Spanish)")] | None = None
