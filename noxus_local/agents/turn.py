@@ -38,7 +38,7 @@ MAX_TOKENS = 96  # enough for three short sentences; the cap also bounds the tur
 SPOKEN_STYLE = ("You are speaking on a phone call: answer in one to three short, plain sentences, with no "
                 "lists, markdown or emojis. Use the facts above when the caller asks about them.")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+")
-_MARKUP = re.compile(r"[*#_`~>|]+")
+_MARKUP = re.compile(r"[*#`~>|]+")
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ def sentences(pieces: Iterator[str]) -> Iterator[str]:
 
 
 def _spoken(text: str) -> str:
-    return " ".join(_MARKUP.sub("", text).split())
+    return " ".join(_MARKUP.sub("", text).replace("_", " ").split())
 
 
 def turn_events(persona: Persona, history: Sequence[Message], caller: Caller, *, models: Any, llm: Llm,
