@@ -28,7 +28,7 @@ def speaking_tag(language: str) -> str:
         return lang
     near = [tag for tag in TAGS if tag.split("-")[0] == lang.split("-")[0]]
     if near:
-        return near[0]
+        return "en-us" if "en-us" in near else near[0]
     sentence = f"unknown language {language[:20]!r}; available: {', '.join(TAGS)}"
     raise ValidationError.fields({"language": [Text(sentence, sentence)]})
 
