@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import os
 import time
 import wave
@@ -24,16 +25,22 @@ import numpy as np
 AUDIO_ROUTE = "/api/voice-agent/audio"
 
 
+def wav_bytes(samples: np.ndarray, rate: int) -> bytes:
+    """Float samples in [-1, 1] as a mono 16-bit PCM WAV file's bytes."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.clip(np.rint(samples * 32768), -32768, 32767).astype("<i2").tobytes())
+    return out.getvalue()
+
+
 def write_wav(path: Path, samples: np.ndarray, rate: int) -> Path:
     """Mono 16-bit PCM, written to a temporary name and renamed (never a half file under its name)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     part = path.with_name(f".{path.name}.part")
-    pcm = np.clip(np.rint(samples * 32768), -32768, 32767).astype("<i2")
-    with wave.open(str(part), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(pcm.tobytes())
+    part.write_bytes(wav_bytes(samples, rate))
     os.replace(part, path)
     return path
 

@@ -29,6 +29,7 @@ import shutil
 from pathlib import Path
 from typing import Annotated, Any
 
+import msgspec
 from anyio import to_thread
 from litestar import Request, delete, get, post
 from litestar.params import FromPath
@@ -36,7 +37,7 @@ from litestar.response import File
 
 from noxus_local.accounts.keys import Principal
 from noxus_local.agents import audio, persona, store
-from noxus_local.agents.turn import Caller, Persona, Reply, respond
+from noxus_local.agents.turn import Caller, respond
 from noxus_local.api.agent_schemas import (
     AGENT_ID,
     CALL_ID,
@@ -53,8 +54,9 @@ from noxus_local.api.agent_schemas import (
     CallLine,
     CallView,
     RespondIn,
-    TurnView,
 )
+from noxus_local.api.agent_stream import NDJSON, streamed
+from noxus_local.api.agent_turn import Turn, weights
 from noxus_local.api.apex_body import read
 from noxus_local.api.apex_docs import GENERATION_ERRORS, READ_ERRORS, apex_operation
 from noxus_local.api.apex_routes import fail, renamed, window
@@ -64,15 +66,13 @@ from noxus_local.api.docs import text_param
 from noxus_local.api.file_routes import read_signature
 from noxus_local.api.input_refs import FormShape, _from_url
 from noxus_local.api.inputs import ParsedInput, read_input
+from noxus_local.api.media_docs import with_media
 from noxus_local.billing.limits import tier_limits
 from noxus_local.errors import InvalidMedia, NotFound, UnsupportedMediaType, ValidationError
 from noxus_local.generate.llm.models import text_models
-from noxus_local.jobs import apex
 from noxus_local.jobs.view import iso
 from noxus_local.node.services import Services
-from noxus_local.runtime.cancel import CancelToken
 from noxus_local.tools.spec import InputSpec
-from noxus_local.tools.text_to_speech import parse_voice
 
 MAX_CALLER_SECONDS = 60
 FORM = FormShape((InputSpec("audio", "file"),))
@@ -114,23 +114,11 @@ def _checked(svc: Services, principal: Principal, body: AgentIn) -> store.AgentF
         raise fail("llmModel", f"unknown model {body.llm_model[:100]!r}; available: {', '.join(names)}")
     tag = persona.speaking_tag(body.language) if body.language is not None else None
     voice_id = body.voice_id or persona.default_voice(tag)
-    weights = _weights(svc, principal, voice_id)
+    mix = weights(svc, principal, voice_id)
     if tag is None:
-        tag = _voice_language(svc, principal, voice_id, weights)
+        tag = _voice_language(svc, principal, voice_id, mix)
     return store.AgentFields(body.name.strip(), body.system_prompt, body.greeting.strip(), body.tts_model,
                              body.llm_model, voice_id, tag)
-
-
-def _weights(svc: Services, principal: Principal, voice_id: str) -> dict[str, float]:
-    """The voice's weights: a library voice or mix, or the account's saved voice (400 ``voiceId`` if none)."""
-    try:
-        if voice_id.startswith("custom_"):
-            return dict(svc.voices.get(voice_id, principal.account_id).mix or ())
-        return parse_voice(voice_id)
-    except NotFound:
-        raise fail("voiceId", f"unknown voice {voice_id[:100]!r}; GET /api/v1/voices lists them") from None
-    except ValidationError as exc:
-        raise renamed(exc, {"voiceId": "voice_id"}) from None
 
 
 def _voice_language(svc: Services, principal: Principal, voice_id: str, weights: dict[str, float]) -> str:
@@ -248,22 +236,13 @@ def _check_audio(path: Path) -> None:
         raise fail("audio", f"at most {MAX_CALLER_SECONDS} seconds of sound")
 
 
-def _persona(svc: Services, principal: Principal, agent: store.Agent) -> Persona:
-    """The agent's persona for this turn; its text model checked (503 naming the fetch when not installed)."""
-    f = agent.fields
-    text_models(svc.cfg).check(f.llm_model)
-    return persona.persona_of(f.system_prompt, _weights(svc, principal, f.voice_id), f.language)
+STREAM_EXAMPLE = "\n".join(msgspec.json.encode(line).decode() for line in (
+    {"type": "transcript", "callId": CALL_ID, "text": TURN["transcript"]},
+    {"type": "sentence", "index": 1, "text": TURN["reply"], "audio": "UklGRiQ…", "durationSeconds": 2.4},
+    {"type": "turn", "data": TURN}))
 
 
-def _turn(svc: Services, agent: store.Agent, who: Persona, call: store.Call, fresh: bool,
-          caller: Caller) -> Reply:
-    found = [] if fresh else store.lines(svc.db, call.id)
-    said = store.history(found) if found else [{"role": "assistant", "content": agent.fields.greeting}]
-    llm = text_models(svc.cfg).llm(agent.fields.llm_model, svc.models)
-    return respond(who, said, caller, models=svc.models, llm=llm, cancel=CancelToken())
-
-
-@post("/api/voice-agent/agents/{agent_id:str}/respond", status_code=200, **apex_operation(
+@post("/api/voice-agent/agents/{agent_id:str}/respond", status_code=200, **with_media(apex_operation(
     "apexVoiceAgentRespond", "A spoken turn with a voice agent",
     "The caller's audio (multipart `audio`, or JSON `audioUrl` fetched through the SSRF guard; at most "
     f"{MAX_CALLER_SECONDS} s of sound) or words (`text`) → Whisper hears it, the agent's text model answers "
@@ -272,61 +251,58 @@ def _turn(svc: Services, agent: store.Agent, who: Persona, call: store.Call, fre
     "`audioUrl` (WAV, signed, 24 h). Without `callId` a new call starts, its first message the agent's greeting; "
     "an unknown `callId` (or another account's) is 404, one idle for 30 minutes has ended (400). "
     "40 credits a turn by default (`[apex_credits] voice_agent_turn`): held first (402 when short), charged "
-    "only when the turn succeeds, released when it fails.",
+    "only when the turn succeeds, released when it fails. `?stream=true` answers NDJSON events as the turn goes: "
+    "the transcript, each sentence of the answer with its audio (base64 WAV) as soon as it is spoken, then the "
+    "turn's body; an error after the first line is an `error` line, charged 0.",
     ok=(ApexTurn, {"turn": {"data": TURN}}),
     errors=(*GENERATION_ERRORS, "invalid_media", "limit_exceeded", "unsupported_media_type", "not_found",
             "upstream_error"),
     bodies={"multipart/form-data": (RESPOND_FORM, {"audio": {"audio": "(binary: question.wav)"},
                                                    "next turn": {"audio": "(binary: next.wav)", "callId": CALL_ID}}),
             "application/json": (RespondIn, {"url": {"audioUrl": "https://media.example/question.wav"},
-                                             "text": {"text": "What time does the shop open?", "callId": CALL_ID}})}))
+                                             "text": {"text": "What time does the shop open?", "callId": CALL_ID}})}),
+    200, {NDJSON: ({"type": "string", "description": "With ?stream=true: one JSON object a line: transcript, each "
+                                                     "sentence with its audio (base64 WAV), then the turn"},
+                   {"stream": STREAM_EXAMPLE})}))
 async def respond_turn(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep,
-                       agent_id: FromPath[str]) -> ApexTurn:
+                       agent_id: FromPath[str],
+                       stream: Annotated[str | None, text_param(
+                           "true: answer NDJSON events as the turn goes (transcript, each sentence with its audio, "
+                           "then the turn)", enum=["true", "false"], default="false")] = None) -> Any:
     """Hear, answer, speak: one turn of a call, charged once, only when it succeeds."""
     window(request, svc, principal, "generation")
     require_scope(principal, "tools:run")
+    if stream not in (None, "true", "false"):
+        raise fail("stream", "true or false")
     svc.storage.check()
     agent = await to_thread.run_sync(store.get_agent, svc.db, agent_id, principal.account_id, principal.environment)
-    turn_id = "turn_" + secrets.token_hex(8)
-    workdir = svc.files.work_dir(turn_id)
+    turn = Turn(svc, principal, agent, "turn_" + secrets.token_hex(8), str(request.base_url).rstrip("/"))
+    workdir = svc.files.work_dir(turn.id)
     try:
-        return await _respond(request, svc, principal, agent, turn_id, workdir)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-async def _respond(request: Request[Any, Any, Any], svc: Services, principal: Principal, agent: store.Agent,
-                   turn_id: str, workdir: Path) -> ApexTurn:
-    caller, call_id = await _caller(request, svc, principal, workdir)
-    if call_id is not None:
-        call = await to_thread.run_sync(store.get_call, svc.db, call_id, principal.account_id, principal.environment,
-                                        agent.id)
-        if call.ended():
-            raise store.ended_call(call.id)
-    else:
-        call = store.open_call(agent)
-    who = await to_thread.run_sync(_persona, svc, principal, agent)
-    credits = svc.cfg.apex_credits.voice_agent_turn
-    micros = apex.credit_micros(svc.cfg, credits)
-    await to_thread.run_sync(store.hold_turn, svc.db, principal, micros, turn_id)
-    name = f"{turn_id}.wav"
-    data_dir = Path(svc.cfg.server.data_dir)
-    try:
-        reply = await to_thread.run_sync(_turn, svc, agent, who, call, call_id is None, caller)
-        path = store.audio_dir(data_dir, call.id) / name
-        await to_thread.run_sync(audio.write_wav, path, reply.speech.samples, reply.speech.sample_rate)
-        record = store.TurnRecord(reply.transcript, reply.text, name, round(reply.speech.duration, 3))
-        turn = await to_thread.run_sync(store.finish_turn, svc.db, principal, call,
-                                        agent.fields.greeting if call_id is None else None, record, micros,
-                                        micros, turn_id)
+        caller, call_id = await _caller(request, svc, principal, workdir)
+        await turn.begin(call_id)
+        if stream == "true":
+            return await streamed(turn, caller, workdir)
+        return await _whole(turn, caller)
     except BaseException:
-        await to_thread.run_sync(store.release_turn, svc.db, principal, micros, turn_id)
-        (store.audio_dir(data_dir, call.id) / name).unlink(missing_ok=True)
+        shutil.rmtree(workdir, ignore_errors=True)
         raise
-    base = str(request.base_url).rstrip("/")
-    url = base + audio.signed_path(svc.files.secret, call.id, name, svc.cfg.server.file_url_ttl_seconds)
-    return ApexTurn(data=TurnView(call_id=call.id, turn=turn, transcript=reply.transcript, reply=reply.text,
-                                  audio_url=url, duration_seconds=record.duration_seconds, credits_charged=credits))
+    finally:
+        if stream != "true":
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def _whole(turn: Turn, caller: Caller) -> ApexTurn:
+    """The turn in one answer."""
+    try:
+        reply = await to_thread.run_sync(lambda: respond(turn.persona, turn.said, caller, models=turn.svc.models,
+                                                         llm=turn.llm, cancel=turn.cancel))
+        view = await to_thread.run_sync(turn.finish, reply.transcript, reply.text, reply.speech.samples,
+                                        reply.speech.sample_rate)
+    except BaseException:
+        await to_thread.run_sync(turn.release)
+        raise
+    return ApexTurn(data=view)
 
 
 # ---- calls and their audio --------------------------------------------------------------------

@@ -9,8 +9,10 @@ signed URL without a key and heard back by Whisper in this process, and its leng
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
+import json
 import re
 import sqlite3
 import wave
@@ -157,6 +159,27 @@ def test_a_spoken_question_gets_the_fact_spoken_back_and_the_call_keeps_its_hist
     assert [(kind, micros) for kind, micros, _ in rows] == [("hold", TURN_MICROS), ("charge", TURN_MICROS)] * 2
     assert len({job for _, _, job in rows}) == 2
     assert Decimal(before) - Decimal(balance(srv)) == Decimal(2 * TURN_MICROS) / 1_000_000
+
+
+def test_a_streamed_turn_sends_the_transcript_then_each_sentence_spoken_then_the_turn(srv, models, tmp_path):
+    agent = create(srv)
+    r = srv.post(f"/api/voice-agent/agents/{agent['id']}/respond?stream=true", key=srv.key, timeout=300,
+                 json={"text": "What time does the shop open?"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/x-ndjson"), r.text
+    lines = [json.loads(line) for line in r.text.splitlines()]
+    assert [line["type"] for line in lines][0] == "transcript" and lines[-1]["type"] == "turn"
+    sentences = [line for line in lines if line["type"] == "sentence"]
+    assert 1 <= len(sentences) <= 3 and len(lines) == len(sentences) + 2
+    assert lines[0] == {"type": "transcript", "callId": lines[-1]["data"]["callId"],
+                        "text": "What time does the shop open?"}
+    first = base64.b64decode(sentences[0]["audio"])
+    assert abs(seconds_of(first) - sentences[0]["durationSeconds"]) < 0.1
+    assert NINE.search(sentences[0]["text"]) and NINE.search(heard(models, first, tmp_path))
+    turn = lines[-1]["data"]
+    assert turn["reply"] == " ".join(s["text"] for s in sentences) and turn["turn"] == 1
+    whole = srv.client.get(turn["audioUrl"].removeprefix(srv.base)).content
+    assert abs(seconds_of(whole) - sum(s["durationSeconds"] for s in sentences)) < 0.1
+    assert [(kind, micros) for kind, micros, _ in ledger(srv)] == [("hold", TURN_MICROS), ("charge", TURN_MICROS)]
 
 
 def test_another_account_sees_nothing_of_the_agent_or_its_calls(shared, srv):
