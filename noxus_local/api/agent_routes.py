@@ -31,9 +31,9 @@ from typing import Annotated, Any
 
 import msgspec
 from anyio import to_thread
-from litestar import Request, delete, get, post
+from litestar import Request, Response, delete, get, post
 from litestar.params import FromPath
-from litestar.response import File
+from litestar.response import File, Stream
 
 from noxus_local.accounts.keys import Principal
 from noxus_local.agents import audio, persona, store
@@ -63,6 +63,7 @@ from noxus_local.api.apex_routes import fail, renamed, window
 from noxus_local.api.auth import require_scope
 from noxus_local.api.deps import PrincipalDep, ServicesDep
 from noxus_local.api.docs import text_param
+from noxus_local.api.envelope import raw_response
 from noxus_local.api.file_routes import read_signature
 from noxus_local.api.input_refs import FormShape, _from_url
 from noxus_local.api.inputs import ParsedInput, read_input
@@ -236,6 +237,8 @@ def _check_audio(path: Path) -> None:
         raise fail("audio", f"at most {MAX_CALLER_SECONDS} seconds of sound")
 
 
+STREAM_PARAM = text_param("true: answer NDJSON events as the turn goes (transcript, each sentence with its audio, "
+                          "then the turn)", enum=["true", "false"], default="false")
 STREAM_EXAMPLE = "\n".join(msgspec.json.encode(line).decode() for line in (
     {"type": "transcript", "callId": CALL_ID, "text": TURN["transcript"]},
     {"type": "sentence", "index": 1, "text": TURN["reply"], "audio": "UklGRiQ…", "durationSeconds": 2.4},
@@ -266,9 +269,7 @@ STREAM_EXAMPLE = "\n".join(msgspec.json.encode(line).decode() for line in (
                    {"stream": STREAM_EXAMPLE})}))
 async def respond_turn(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep,
                        agent_id: FromPath[str],
-                       stream: Annotated[str | None, text_param(
-                           "true: answer NDJSON events as the turn goes (transcript, each sentence with its audio, "
-                           "then the turn)", enum=["true", "false"], default="false")] = None) -> Any:
+                       stream: Annotated[str | None, STREAM_PARAM] = None) -> Response[bytes] | Stream:
     """Hear, answer, speak: one turn of a call, charged once, only when it succeeds."""
     window(request, svc, principal, "generation")
     require_scope(principal, "tools:run")
@@ -283,7 +284,8 @@ async def respond_turn(request: Request[Any, Any, Any], svc: ServicesDep, princi
         await turn.begin(call_id)
         if stream == "true":
             return await streamed(turn, caller, workdir)
-        return await _whole(turn, caller)
+        # bytes, not the Struct: the handler's declared media type would otherwise override the stream's
+        return raw_response(msgspec.json.encode(await _whole(turn, caller)), 200)
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
