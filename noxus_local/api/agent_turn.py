@@ -11,6 +11,7 @@ Example::
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from noxus_local.agents import audio, persona, store
 from noxus_local.agents.turn import Persona
 from noxus_local.api.agent_schemas import TurnView
 from noxus_local.api.apex_routes import fail, renamed
-from noxus_local.errors import NotFound, ValidationError
+from noxus_local.errors import JobCancelled, NotFound, ValidationError
 from noxus_local.generate.llm.models import text_models
 from noxus_local.jobs import apex
 from noxus_local.node.services import Services
@@ -60,6 +61,7 @@ class Turn:
         self.call: store.Call | None = None
         self.said: list[Any] = []
         self.held = False
+        self._money = threading.Lock()  # finish and release settle the hold once, whichever comes first
 
     async def begin(self, call_id: str | None) -> None:
         """The call (404 unknown, 400 ended), the persona (its text model installed: else 503), the hold (402)."""
@@ -88,16 +90,19 @@ class Turn:
         assert self.call is not None
         data_dir = Path(self.svc.cfg.server.data_dir)
         path = store.audio_dir(data_dir, self.call.id) / self.audio_name
-        audio.write_wav(path, samples, rate)
-        record = store.TurnRecord(transcript, reply, self.audio_name, round(len(samples) / rate, 3))
-        try:
-            number = store.finish_turn(self.svc.db, self.principal, self.call,
-                                       self.agent.fields.greeting if self.fresh else None, record, self.micros,
-                                       self.micros, self.id)
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
-        self.held = False
+        with self._money:
+            if not self.held:  # released meanwhile (the client left): never charged after that
+                raise JobCancelled()
+            audio.write_wav(path, samples, rate)
+            record = store.TurnRecord(transcript, reply, self.audio_name, round(len(samples) / rate, 3))
+            try:
+                number = store.finish_turn(self.svc.db, self.principal, self.call,
+                                           self.agent.fields.greeting if self.fresh else None, record, self.micros,
+                                           self.micros, self.id)
+            except BaseException:
+                path.unlink(missing_ok=True)
+                raise
+            self.held = False
         url = self.base + audio.signed_path(self.svc.files.secret, self.call.id, self.audio_name,
                                             self.svc.cfg.server.file_url_ttl_seconds)
         return TurnView(call_id=self.call.id, turn=number, transcript=transcript, reply=reply, audio_url=url,
@@ -105,6 +110,7 @@ class Turn:
 
     def release(self) -> None:
         """A turn that did not succeed: its hold back, charged 0 (once)."""
-        if self.held:
-            self.held = False
-            store.release_turn(self.svc.db, self.principal, self.micros, self.id)
+        with self._money:
+            if self.held:
+                store.release_turn(self.svc.db, self.principal, self.micros, self.id)
+                self.held = False
