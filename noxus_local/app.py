@@ -24,6 +24,7 @@ from litestar.handlers import HTTPRouteHandler
 from noxus_local.api import account_routes as account
 from noxus_local.api import ad_routes as ads
 from noxus_local.api import admin_routes as admin_api
+from noxus_local.api import agent_routes as agent_api
 from noxus_local.api import analysis_routes as analysis
 from noxus_local.api import apex_account_routes as apex_account
 from noxus_local.api import apex_routes as apex_api
@@ -99,7 +100,7 @@ def create_app(cfg: Config, start_workers: bool = True) -> Litestar:
                 chat_api.chat_completions, chat_api.list_models,
                 music_api.list_music, music_api.music_preview, *ads.HANDLERS, *cta.HANDLERS,
                 *apex_api.HANDLERS, *apex_video.HANDLERS, *apex_account.HANDLERS, *brand_api.HANDLERS,
-                *admin_api.HANDLERS]
+                *admin_api.HANDLERS, *agent_api.HANDLERS]
     if cfg.multi_host:  # the internal worker API exists only where remote workers are configured
         handlers += worker_routes.HANDLERS
     app = Litestar(

@@ -360,6 +360,8 @@ class ApexCreditSettings:
     instant_ad_per_variation: int = setting(250, "Credits instant-ad takes off for each variation under 4 "
                                                  "(count 1 = instant_ad - 3 x this = 500).")
     photoshoot: int = setting(30, "Credits of POST /api/generate/photoshoot, per photo (times its count).")
+    voice_agent_turn: int = setting(40, "Credits of one POST /api/voice-agent/agents/{id}/respond turn (recognition, "
+                                        "the text model's answer and its speech), charged only when it succeeds.")
 
 
 @dataclass

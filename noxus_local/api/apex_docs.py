@@ -36,9 +36,11 @@ UNAVAILABLE_ERRORS = ("tool_unavailable", *READ_ERRORS)
 
 
 def apex_operation(operation_id: str, summary: str, description: str, *, ok: tuple[Any, dict[str, Any]],
-                   errors: tuple[str, ...], body: tuple[type, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The decorator's keywords: ``docs.operation`` with the seed's error responses."""
-    out = operation(operation_id, TAG, summary, description, ok=ok, errors=(), body=body)
+                   errors: tuple[str, ...], body: tuple[type, dict[str, Any]] | None = None,
+                   **more: Any) -> dict[str, Any]:
+    """The decorator's keywords: ``docs.operation`` with the seed's error responses (``more``: its other
+    keywords, e.g. ``bodies`` for a multipart and JSON body, ``auth``/``ok_media`` for a signed file)."""
+    out = operation(operation_id, TAG, summary, description, ok=ok, errors=(), body=body, **more)
     out["responses"].update(error_responses(errors))
     return out
 

@@ -382,8 +382,29 @@ def v16_brand_profiles(db: Database) -> None:
     db["brand_profiles"].create_index(["account_id", "created_at"], "brand_profiles_account")
 
 
+def v17_voice_agents(db: Database) -> None:
+    """17: voice agents (issue 23 item 6, seed 002): an account's agents (system prompt, greeting, voice,
+    text model), their calls, and each call's messages in order (the greeting, then caller and agent turns;
+    an agent turn names its reply audio and what it was charged). Self-contained: it only creates its tables."""
+    create(db, "voice_agents", {"id": str, "account_id": str, "environment": str, "name": str,
+                                "system_prompt": str, "greeting": str, "tts_model": str, "llm_model": str,
+                                "voice_id": str, "language": str, "created_at": REAL},
+           references={"account_id": "accounts"})
+    db["voice_agents"].create_index(["account_id", "environment", "created_at"], "voice_agents_account")
+    create(db, "voice_agent_calls", {"id": str, "account_id": str, "environment": str, "agent_id": str,
+                                     "started_at": REAL, "last_at": REAL},
+           references={"agent_id": "voice_agents"})
+    db["voice_agent_calls"].create_index(["account_id", "environment", "started_at"], "voice_agent_calls_account")
+    db["voice_agent_calls"].create_index(["agent_id"], "voice_agent_calls_agent")
+    create(db, "voice_agent_turns", {"call_id": str, "seq": int, "role": str, "text": str, "at": REAL,
+                                     "audio": str, "duration_seconds": REAL, "charged_micros": int},
+           pk=("call_id", "seq"), nullable=("audio", "duration_seconds"), defaults={"charged_micros": 0},
+           references={"call_id": "voice_agent_calls"})
+
+
 MIGRATIONS: list[Migration] = [
     v1_accounts_keys_ledger_jobs, v2_webhooks, v3_job_media, v4_keys_version, v5_heartbeat, v6_unit_prices,
     v7_outputs_and_steps, v8_assets, v9_attempt_token, v10_custom_voices, v11_job_plan,
     v12_ad_projects, v13_account_webhook, v14_key_budgets_and_alerts, v15_admin_audit, v16_brand_profiles,
+    v17_voice_agents,
 ]

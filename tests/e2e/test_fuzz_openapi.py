@@ -159,12 +159,13 @@ def _canonical(path: str) -> str:
 
 
 def _runs_a_tool(operation: Any) -> bool:
-    """Tool runs (also through the analysis and OpenAI audio and chat routes), asset uploads and brand profiles
+    """Tool runs (also through the analysis and OpenAI audio and chat routes, and a voice agent's turn and its
+    creation, which names a configured text model and a voice), asset uploads and brand profiles
     (a page fetched): all judge uploaded or fetched bytes, tier limits or the configured models, which no
     schema describes."""
     return operation.method.upper() == "POST" and (
         operation.path.startswith(("/api/v1/tools/", "/v1/audio/", "/v1/chat/", "/api/v1/analysis/",
-                                   "/api/generate/"))
+                                   "/api/generate/", "/api/voice-agent/agents"))
         or operation.path in ("/api/v1/assets", "/api/v1/generate",
                               "/api/v1/brand-profiles"))  # its website_url is fetched: no schema says it resolves
 
