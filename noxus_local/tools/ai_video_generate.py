@@ -143,7 +143,7 @@ class AiVideoGenerateTool(Tool):
     resources = {"cpu": 1}  # waiting on the engine, then one ffmpeg encode
     Params = AiVideoGenerateParams
 
-    def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
+    def check_installed(self, params: dict[str, Any], plan: Plan, cfg: Config) -> None:
         """The generator ``model`` names, frozen into the params; 400 listing names, or 503 with none."""
         names = cfg.generators.names(VIDEO_KINDS)
         if not names:

@@ -186,14 +186,10 @@ class VideoAdTool(Tool):
         if "music_file" in files:
             _check_audio(files["music_file"])
 
-    def needs(self, params: VideoAdParams, cfg: Config) -> tuple[str, ...]:
-        """ISNet cuts the products out; the text model writes the copy when it is installed (else a template)."""
-        return (SEGMENTER, *((cfg.llm.model,) if _installed(text_models(cfg), cfg) else ()))
-
-    def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
+    def check_installed(self, params: dict[str, Any], plan: Plan, cfg: Config) -> None:
         """The segmentation model (503 with its fetch command), the music against the library (400 listing
         it)."""
-        require_installed((SEGMENTER,), cfg)
+        require_installed(plan.models, cfg)  # the plan names them: ISNet (and the text model it uses)
         music = params["music"]
         if music not in ("none", "auto"):
             library = MusicLibrary(_models_dir(cfg) / MUSIC_MODEL)
@@ -206,7 +202,8 @@ class VideoAdTool(Tool):
         """The hold is ``duration`` seconds; the server's facts (fps, loudness target, whether a text model
         writes the copy) are frozen here, once, for whichever machine runs it."""
         cfg = self.settings
-        models = self.needs(params, cfg)
+        # ISNet cuts the products out; the text model writes the copy when it is installed (else a template)
+        models = (SEGMENTER, *((cfg.llm.model,) if _installed(text_models(cfg), cfg) else ()))
         seconds = float(params.duration)
         return Plan(units=seconds, resources=dict(self.resources), models=models, work_units=seconds,
                     facts={"fps": cfg.video.fps, "loudness": cfg.video.loudness_lufs,
