@@ -28,7 +28,7 @@ from tests.e2e.conftest import Server, free_port, no_server_errors, redis_server
 
 TOKEN = "worker-token-for-tests-0123456789"
 TERMINAL = {"succeeded", "failed", "cancelled"}
-LONG_WAIT = 4.0  # seconds: the job B is killed in the middle of
+LONG_WAIT = 6.0  # seconds: the job B is killed in the middle of
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ tokens = ["{TOKEN}"]
 local_tools = ["image-convert"]
 heartbeat_timeout_seconds = 2
 [tiers.free]
-concurrent_jobs = 150
+concurrent_jobs = 100
 jobs_per_hour = 0
 requests_per_minute = 0
 """)
@@ -174,22 +174,23 @@ def _ffmpeg_children(parents: set[int]) -> list[int]:
 
 
 def test_100_jobs_on_two_workers_one_killed_every_job_settled_once(cluster: dict[str, Any]) -> None:
-    """The issue's evidence: 100 jobs (4 longer waits queued first, 92 short waits, 4 QR codes), worker B
-    killed with SIGKILL while it runs one of them; every job ends, each settled once in A's ledger, the
-    killed job ran again (on C) and was settled once, outputs download from the API node.
+    """The issue's evidence: 100 jobs (92 short waits, 4 QR codes, then 4 longer waits), worker B killed with
+    SIGKILL while it runs one of them; every job ends, each settled once in A's ledger, the killed job ran
+    again (on C) and was settled once, outputs download from the API node.
 
     Deterministic: B is killed only once the jobs table shows it running one of the longer waits that
-    started under a second ago, so that job cannot have finished before the kill lands (a 0.2 s wait
-    could: that made this test flaky)."""
+    started under 2 s ago, so that job has seconds of its run still ahead when the kill lands (a 0.2 s
+    wait seen running could finish first: that made this test flaky). The longer waits are submitted
+    last, so the polling starts before they can start, however slow the submissions are."""
     api, root = cluster["api"], cluster["root"]
-    longer = [_submit(api, "wait", {"seconds": LONG_WAIT, "cpu": 1}) for _ in range(4)]  # first in the queue
-    waits = [_submit(api, "wait", {"seconds": 0.2, "cpu": 1}) for _ in range(92)]  # ~5 s on 4 slots
-    qrs = [_submit(api, "qr", {"text": f"https://noxus.lat/{i}"}) for i in range(4)]
-    ids = longer + waits + qrs
-    assert len(ids) == 100
     local = api.post("/api/v1/tools/image-convert", key=api.key,
                      json={"image_base64": _png_b64(), "output_format": "webp"})
     assert local.status_code == 200, local.text  # a local tool: the API node ran it itself
+    waits = [_submit(api, "wait", {"seconds": 0.2, "cpu": 1}) for _ in range(92)]  # ~5 s on 4 slots
+    qrs = [_submit(api, "qr", {"text": f"https://noxus.lat/{i}"}) for i in range(4)]
+    longer = [_submit(api, "wait", {"seconds": LONG_WAIT, "cpu": 1}) for _ in range(4)]
+    ids = waits + qrs + longer
+    assert len(ids) == 100
     db = sqlite3.connect(api.data_dir / "noxus.db")
     marks = ",".join("?" * len(ids))
 
@@ -197,10 +198,10 @@ def test_100_jobs_on_two_workers_one_killed_every_job_settled_once(cluster: dict
         return int(db.execute(f"SELECT COUNT(*) FROM jobs WHERE {where} AND id IN ({marks})", ids).fetchone()[0])
 
     def running_on_b() -> str | None:
-        """A longer wait B runs now and began under a second ago: seconds of its run are still ahead."""
+        """A longer wait B runs now and began under 2 s ago: seconds of its run are still ahead."""
         row = db.execute(f"SELECT id FROM jobs WHERE status = 'running' AND worker = 'remote:worker-B' "
                          f"AND started_at > ? AND id IN ({','.join('?' * len(longer))})",
-                         (time.time() - 1.0, *longer)).fetchone()
+                         (time.time() - 2.0, *longer)).fetchone()
         return None if row is None else str(row[0])
 
     found: list[str] = []
@@ -210,9 +211,9 @@ def test_100_jobs_on_two_workers_one_killed_every_job_settled_once(cluster: dict
         found.extend([job] if job else [])
         return bool(found)
 
-    _until(b_runs_one, 40)
+    _until(b_runs_one, 120)  # the short jobs queued before them go first
     killed = found[0]
-    cluster["workers"]["B"].send_signal(signal.SIGKILL)  # mid-run: `killed` has ~LONG_WAIT - 1 s still to go
+    cluster["workers"]["B"].send_signal(signal.SIGKILL)  # mid-run: `killed` has over LONG_WAIT - 2 s still to go
     cluster["workers"]["B"].wait(5)
     assert _job(api, killed)["status"] in ("running", "queued")  # not finished by B
     try:
