@@ -245,7 +245,9 @@ def formats(params: Mapping[str, Any]) -> list[str]:
     chosen = [f.strip().lower() for f in str(params.get("formats") or DEFAULT_FORMATS).split(",") if f.strip()]
     bad = [f for f in chosen if f not in subtitles.FORMATS]
     if bad or not chosen:
-        raise ValidationError(details={"field_errors": {"formats": [f"unknown: {', '.join(bad) or '(empty)'}"]},
+        listed = ", ".join(bad)
+        raise ValidationError(details={"field_errors": {"formats": [Text(f"desconocidos: {listed or '(vacío)'}",
+                                                                         f"unknown: {listed or '(empty)'}")]},
                                        "allowed": {"formats": list(subtitles.FORMATS)}})
     return list(dict.fromkeys(chosen))
 

@@ -47,7 +47,7 @@ from noxus_local.dubbing.files import DubSegment, segments_json, srt
 from noxus_local.dubbing.fit import MAX_SPEED, MAX_TEMPO, fit_line, tempo_change
 from noxus_local.dubbing.mix import DUCK_DB, Placed, render
 from noxus_local.dubbing.segments import Line, lines_of, split_at_silences, tighten
-from noxus_local.errors import InvalidMedia, LimitExceeded, Text, ToolUnavailable, ValidationError
+from noxus_local.errors import InvalidMedia, LimitExceeded, Text, ToolUnavailable, ValidationError, one_of
 from noxus_local.generate.llm.models import text_models
 from noxus_local.media.audio import extract_pcm16k
 from noxus_local.media.decoded import add_warning, decode_limit, processed_seconds, wav_seconds
@@ -387,7 +387,7 @@ def target_of(code: str) -> languages.Target:
         allowed = list(languages.supported())
         raise ValidationError(Text(f"idioma destino no admitido {code[:12]!r}; admitidos: {', '.join(allowed)}",
                                    f"unsupported target language {code[:12]!r}; supported: {', '.join(allowed)}"),
-                              details={"field_errors": {"target_language": [", ".join(allowed)]},
+                              details={"field_errors": {"target_language": [one_of(allowed)]},
                                        "allowed": {"target_language": allowed}})
     return goal
 

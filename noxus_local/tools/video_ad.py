@@ -46,7 +46,7 @@ from noxus_local.compose.music import MODEL_ID as MUSIC_MODEL
 from noxus_local.compose.music import MusicLibrary
 from noxus_local.compose.narration import Narration, write_wav
 from noxus_local.config import Config
-from noxus_local.errors import LimitExceeded, Text, ValidationError
+from noxus_local.errors import LimitExceeded, Text, ValidationError, one_of
 from noxus_local.generate.ad_copy import Copy, scene_count, speech_seconds
 from noxus_local.generate.llm.models import text_models
 from noxus_local.money import Price
@@ -195,7 +195,7 @@ class VideoAdTool(Tool):
             library = MusicLibrary(_models_dir(cfg) / MUSIC_MODEL)
             if music not in library.moods() and music not in {t.id for t in library.tracks}:
                 allowed = ["auto", "none", *library.moods(), *(t.id for t in library.tracks)]
-                raise ValidationError(details={"field_errors": {"music": [", ".join(allowed)]},
+                raise ValidationError(details={"field_errors": {"music": [one_of(allowed)]},
                                                "allowed": {"music": allowed}})
 
     def plan(self, params: VideoAdParams, files: Mapping[str, InputFile], limits: Limits) -> Plan:

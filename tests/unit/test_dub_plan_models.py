@@ -42,3 +42,19 @@ def test_the_installed_check_refuses_the_first_model_of_the_plan_not_installed(t
     with pytest.raises(ModelNotInstalled) as missing:
         tool.check_installed(tool.stored(params), plan, cfg)
     assert missing.value.status == 503 and missing.value.details["install"] == "noxus-local models fetch whisper-base"
+
+
+def test_field_messages_are_written_in_both_locales():
+    """Issue 18 item 6: a field message is an errors.Text (chosen by [server] locale), not a bare string."""
+    from noxus_local.errors import Text, ValidationError, say
+    from noxus_local.tools.auto_subtitles import formats
+    from noxus_local.tools.dub_video import target_of
+
+    with pytest.raises(ValidationError) as bad_format:
+        formats({"formats": "srt,doc"})
+    with pytest.raises(ValidationError) as bad_target:
+        target_of("xx")
+    for caught, field in ((bad_format, "formats"), (bad_target, "target_language")):
+        message = caught.value.details["field_errors"][field][0]
+        assert isinstance(message, Text), field
+        assert say(message, "es") != say(message, "en"), field
