@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 MODEL = "kokoro-82m"
@@ -60,3 +61,18 @@ VOICES: dict[str, VoiceInfo] = {v: _info(v) for v in NAMES}
 VOICES["piper_en_us_joe"] = VoiceInfo("piper_en_us_joe", "Joe", "male", "american", "en-us",
                                       "Joe: a male American English voice of Piper (VITS, medium quality).",
                                       model=PIPER)
+
+
+def models_of(voices: Iterable[str]) -> tuple[str, ...]:
+    """The manifest ids a run speaking with these voices needs: a Piper voice's own graph, or Kokoro and
+    each Kokoro voice's style table (what a plan names, so a missing one is a 503 before the hold).
+
+    Example: ``models_of(["ef_dora", "em_alex"])`` → ``("kokoro-82m", "kokoro-voice-ef-dora",
+    "kokoro-voice-em-alex")``; ``models_of(["piper_en_us_joe"])`` → ``("piper-en-us-joe",)``.
+    """
+    from noxus_local.inference.models.kokoro import voice_model_id
+
+    voices = list(voices)
+    if any(v in PIPER_VOICES for v in voices):
+        return tuple(dict.fromkeys(PIPER_VOICES[v] for v in voices if v in PIPER_VOICES))
+    return (MODEL, *dict.fromkeys(voice_model_id(v) for v in voices))

@@ -179,17 +179,13 @@ class AiVideoGenerateTool(Tool):
     resources = {"cpu": 1}  # waiting on the engine, then one ffmpeg encode
     Params = AiVideoGenerateParams
 
-    def needs(self, params: Any, cfg: Config) -> tuple[str, ...]:
-        """The TTS model when ``speech`` is to be spoken."""
-        return (TTS_MODEL,) if _get(params, "speech") else ()
-
-    def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
+    def check_installed(self, params: dict[str, Any], plan: Plan, cfg: Config) -> None:
         """The generator ``model`` names, frozen into the params; 400 listing names, or 503 with none; the TTS
-        model for ``speech`` (503 with its fetch command)."""
+        model for ``speech`` (the plan lists it: 503 with its fetch command)."""
         names = cfg.generators.names(VIDEO_KINDS)
         if not names:
             raise ToolUnavailable(UNAVAILABLE)
-        require_installed(self.needs(params, cfg), cfg)
+        require_installed(plan.models, cfg)
         videos = cfg.generators.names(("video",))
         chosen = params.get("model") or (videos or names)[0]
         if chosen not in names:
@@ -231,7 +227,7 @@ class AiVideoGenerateTool(Tool):
             heard = speech_estimate(p.speech)
         seconds = seconds_of(p.duration, heard)
         return Plan(units=seconds, resources=dict(self.resources), work_units=seconds, facts={"seconds": seconds},
-                    models=self.needs(p, self.settings))
+                    models=(TTS_MODEL,) if _get(p, "speech") else ())
 
     def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         p: AiVideoGenerateParams = ctx.params

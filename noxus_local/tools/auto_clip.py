@@ -65,7 +65,17 @@ from noxus_local.runtime.steps import Step
 from noxus_local.speech.asr import load_audio
 from noxus_local.speech.types import Transcript
 from noxus_local.tools.auto_subtitles import check_speech_model, recognise, supported_languages
-from noxus_local.tools.base import InputFile, InputSpec, Limits, OutputFile, Plan, Tool, ToolContext, ToolOutput
+from noxus_local.tools.base import (
+    InputFile,
+    InputSpec,
+    Limits,
+    OutputFile,
+    Plan,
+    Tool,
+    ToolContext,
+    ToolOutput,
+    require_installed,
+)
 from noxus_local.tools.params import Params
 
 LEVEL_STEP = 0.1  # seconds per loudness value: silences between sentences and the loudness signal
@@ -146,16 +156,11 @@ class AutoClipTool(Tool):
                     models=(params.model, "silero-vad", "centerface"), work_units=duration or 1.0,
                     facts={"probe": msgspec.to_builtins(info)})
 
-    def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
-        """Whisper and Silero VAD (as auto-subtitles) and CenterFace: 503 naming the fetch, before the hold."""
+    def check_installed(self, params: dict[str, Any], plan: Plan, cfg: Config) -> None:
+        """A speech-recognition ``model`` (400 as auto-subtitles); the plan's models (it, Silero VAD and
+        CenterFace) installed: 503 naming the fetch, before the hold."""
         check_speech_model(params["model"], cfg, params["language"].lower())
-        from noxus_local.inference.model import ModelNotInstalled
-        from noxus_local.inference.registry.installed import ModelRegistry
-
-        registry = ModelRegistry.from_config(cfg)
-        status = next((s for s in registry.list_models() if s.spec.id == "centerface"), None)
-        if status is not None and not status.installed:
-            raise ModelNotInstalled.for_model("centerface", [f.name for f in status.spec.files])
+        require_installed(plan.models, cfg)
 
     def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         timings: dict[str, float] = {}

@@ -60,6 +60,7 @@ from noxus_local.tools.base import (
     Tool,
     ToolContext,
     ToolOutput,
+    require_installed,
 )
 
 UNIT_FACTORS = {"burn": 1.0, "no_burn": 0.6, "preview": 0.5}
@@ -169,10 +170,11 @@ class AutoSubtitlesTool(Tool):
                     models=(params.model, "silero-vad"), work_units=seconds or 1.0,
                     facts={"probe": msgspec.to_builtins(info)})
 
-    def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
+    def check_installed(self, params: dict[str, Any], plan: Plan, cfg: Config) -> None:
         """``model`` must be a speech-recognition model of the manifest (else 400 listing the installed
-        ones) and installed with Silero VAD (else 503 with the fetch command): before the hold."""
+        ones) and the plan's models (it and Silero VAD) installed (else 503 with the fetch command)."""
         check_speech_model(params["model"], cfg, params["language"].lower())
+        require_installed(plan.models, cfg)
 
     def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         with ctx.step("probe"):
@@ -198,17 +200,15 @@ def probed(plan: Plan, ctx: ToolContext) -> MediaInfo:
 
 def check_speech_model(model_id: str, cfg: Config, language: str = "auto") -> None:
     """400 for a model id the manifest has no speech-recognition entry for (or an English-only model
-    asked for another language), 503 ``tool_unavailable`` naming ``noxus-local models fetch <id>`` for a
-    declared one that is not installed (nor Silero VAD, which every run needs).
+    asked for another language). Whether it is installed (with Silero VAD, which every run needs) is the
+    plan's ``models``, checked by ``Tool.check_installed`` (503 naming ``noxus-local models fetch <id>``).
 
     Example: ``check_speech_model("whisper-huge", cfg)`` → ValidationError whose
     ``details.allowed.model`` is ``["whisper-base"]``.
     """
-    from noxus_local.inference.engines.onnx_runtime import ModelNotInstalled
     from noxus_local.inference.registry.installed import ModelRegistry
 
-    registry = ModelRegistry.from_config(cfg)
-    statuses = {s.spec.id: s for s in registry.list_models()}
+    statuses = {s.spec.id: s for s in ModelRegistry.from_config(cfg).list_models()}
     speech = {k: s for k, s in statuses.items() if s.spec.task == "speech-recognition"}
     installed = [k for k, s in speech.items() if s.installed]
     if model_id not in speech:
@@ -217,11 +217,6 @@ def check_speech_model(model_id: str, cfg: Config, language: str = "auto") -> No
                                    f"Unknown model {model_id[:40]!r}; installed: {listed or '(none)'}"),
                               details={"field_errors": {"model": [one_of(installed or ["(none)"])]},
                                        "allowed": {"model": installed}, "declared": sorted(speech)})
-    for needed in (model_id, "silero-vad"):
-        status = statuses.get(needed)
-        if status is not None and not status.installed:
-            missing = [f.name for f in status.spec.files if not (registry.path(needed) / f.name).is_file()]
-            raise ModelNotInstalled.for_model(needed, missing or [f.name for f in status.spec.files])
     if model_id.endswith(".en") or model_id.endswith("-en"):
         if language not in ("auto", "en"):
             raise ValidationError.fields({"language": [Text(f"{model_id} solo conoce inglés: en o auto",
@@ -250,7 +245,9 @@ def formats(params: Mapping[str, Any]) -> list[str]:
     chosen = [f.strip().lower() for f in str(params.get("formats") or DEFAULT_FORMATS).split(",") if f.strip()]
     bad = [f for f in chosen if f not in subtitles.FORMATS]
     if bad or not chosen:
-        raise ValidationError(details={"field_errors": {"formats": [f"unknown: {', '.join(bad) or '(empty)'}"]},
+        listed = ", ".join(bad)
+        raise ValidationError(details={"field_errors": {"formats": [Text(f"desconocidos: {listed or '(vacío)'}",
+                                                                         f"unknown: {listed or '(empty)'}")]},
                                        "allowed": {"formats": list(subtitles.FORMATS)}})
     return list(dict.fromkeys(chosen))
 

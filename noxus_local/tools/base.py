@@ -350,24 +350,18 @@ class Tool(ABC):
                     resources=dict(self.resources_for(raw)), models=tuple(self.models),
                     work_units=float(self.work_units(raw)))
 
-    def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
-        """The models a run of these params needs, checked before the hold: a 400 for a model
-        that does not exist, ``ModelNotInstalled`` (503, with the fetch command) for one that
-        is not installed. Default: every model of ``needs`` (what the plan lists in ``Plan.models``)
-        that the manifest knows must be installed.
+    def check_installed(self, params: dict[str, Any], plan: Plan, cfg: Config) -> None:
+        """Before the hold, with the plan ``plan(params, files, limits)`` made once: every model of
+        ``plan.models`` that the manifest knows must be installed (``ModelNotInstalled``: 503 naming
+        ``noxus-local models fetch <id>``, charged 0). The plan is the one place that decides which
+        models a run needs; an override adds the request-time checks a tool has beyond them (a 400 for a
+        model that does not exist, a page fetched now) and calls ``require_installed(plan.models, cfg)``.
 
-        Example: auto-subtitles with ``model=whisper-small`` on a data dir without it is a 503
-        naming ``noxus-local models fetch whisper-small``, charged 0.
+        Example: text-to-speech with ``voice_id=am_puck`` on a data dir without that voice: its plan lists
+        ``("kokoro-82m", "kokoro-voice-am-puck")`` → 503 naming ``noxus-local models fetch
+        kokoro-voice-am-puck``, no job written.
         """
-        require_installed(self.needs(self.typed(params), cfg), cfg)
-
-    def needs(self, params: Any, cfg: Config) -> tuple[str, ...]:
-        """The model ids a run of these params needs: the plan's ``models`` and what ``check_installed``
-        requires, from one function so they cannot disagree. Default: none.
-
-        Example: video-ad on a server with its text model → ``("isnet-general", "qwen2.5-coder-1.5b-instruct")``.
-        """
-        return ()
+        require_installed(plan.models, cfg)
 
     def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
         """Hook of the default ``plan``: how much this run will process, in ``measures``.

@@ -47,7 +47,7 @@ from noxus_local.dubbing.files import DubSegment, segments_json, srt
 from noxus_local.dubbing.fit import MAX_SPEED, MAX_TEMPO, fit_line, tempo_change
 from noxus_local.dubbing.mix import DUCK_DB, Placed, render
 from noxus_local.dubbing.segments import Line, lines_of, split_at_silences, tighten
-from noxus_local.errors import InvalidMedia, LimitExceeded, Text, ToolUnavailable, ValidationError
+from noxus_local.errors import InvalidMedia, LimitExceeded, Text, ToolUnavailable, ValidationError, one_of
 from noxus_local.generate.llm.models import text_models
 from noxus_local.media.audio import extract_pcm16k
 from noxus_local.media.decoded import add_warning, decode_limit, processed_seconds, wav_seconds
@@ -55,7 +55,7 @@ from noxus_local.media.ffmpeg import run_ffmpeg
 from noxus_local.media.probe import MediaInfo, probe
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.runtime.steps import Step
-from noxus_local.speech.voice_catalog import PIPER_VOICES, VOICES
+from noxus_local.speech.voice_catalog import PIPER_VOICES, VOICES, models_of
 from noxus_local.tools.auto_subtitles import check_speech_model, supported_languages
 from noxus_local.tools.base import (
     Example,
@@ -68,6 +68,7 @@ from noxus_local.tools.base import (
     Tool,
     ToolContext,
     ToolOutput,
+    require_installed,
 )
 from noxus_local.tools.params import Internal
 
@@ -110,7 +111,7 @@ class DubVideoParams(Params):
         = MAX_TEMPO
     model: Annotated[str, Meta(max_length=40, description="An installed whisper model.",
                                examples=["whisper-base"])] = "whisper-base"
-    # set at the request (check_installed): the voice chosen and whether the text model translates
+    # set at the request (plan): the voice chosen and whether the text model translates
     voice: Annotated[str | None, Internal] = None
     voices: Annotated[list[str] | None, Internal] = None  # the target's installed voices, for speaker_gender
     use_llm: Annotated[bool | None, Internal] = None
@@ -181,40 +182,41 @@ class DubVideoTool(Tool):
         if loudest is not None and loudest < SILENT_DB:
             raise InvalidMedia(NO_SPEECH, details={"reason": "no_speech", "max_volume_db": loudest})
         seconds = info.duration or 0.0
-        models = (params.model, "silero-vad", "kokoro-82m")
+        models = (params.model, "silero-vad", *self._freeze(params, self.settings))
         return Plan(units=seconds, resources=dict(self.resources), models=models, work_units=seconds or 1.0,
                     facts={"probe": msgspec.to_builtins(info)})
 
-    def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
-        """Whisper and Silero VAD, the voice (chosen now when not given) and its model, and who translates:
-        missing ones are 503s naming ``noxus-local models fetch``, before the hold."""
+    @staticmethod
+    def _freeze(params: DubVideoParams, cfg: Config) -> tuple[str, ...]:
+        """The voice (chosen now among the installed ones when not given), the target's installed voices and
+        who translates, frozen into the params; the models they need (the voice's, and the text model when
+        it translates), for the plan.
+
+        Example: target ``es``, no voice_id, ef_dora installed → ``params.voice == "ef_dora"``,
+        ``params.use_llm is True`` and ``("kokoro-82m", "kokoro-voice-ef-dora", cfg.llm.model)``.
+        """
         from noxus_local.inference.registry.installed import ModelRegistry
 
-        goal = target_of(params["target_language"])
-        check_speech_model(params["model"], cfg, params.get("source_language", "auto").lower())
+        goal = target_of(params.target_language)
         statuses = {s.spec.id: s for s in ModelRegistry.from_config(cfg).list_models()}
         installed = {v for v in VOICES if (s := statuses.get(_voice_model(v))) is not None and s.installed}
-        gender = params.get("speaker_gender", "auto")
-        voice = params.get("voice_id") or languages.pick_voice(goal.espeak, gender, installed)
+        voice = params.voice_id or languages.pick_voice(goal.espeak, params.speaker_gender, installed)
         if voice is None:  # pragma: no cover - every target has voices (languages.supported)
             raise ValidationError.fields({"target_language": [Text("sin voz", "no voice")]})
-        for needed in ((_voice_model(voice),) if voice in PIPER_VOICES else ("kokoro-82m", _voice_model(voice))):
-            status = statuses.get(needed)
-            if status is not None and not status.installed:
-                from noxus_local.inference.engines.onnx_runtime import ModelNotInstalled
-
-                raise ModelNotInstalled.for_model(needed, [f.name for f in status.spec.files])
-        params["voice"] = voice
-        params["voices"] = [v for v in languages.voices_of(goal.espeak) if v in installed]
-        models = text_models(cfg)
-        translator = params.get("translator", "auto")
-        if translator == "llm" or (translator == "auto" and goal.whisper != "en"):
-            models.check(cfg.llm.model)  # 503 naming the fetch when the text model is missing
-            params["use_llm"] = True
-        elif translator == "auto":
-            params["use_llm"] = _installed(models, cfg)
+        params.voice = voice
+        params.voices = [v for v in languages.voices_of(goal.espeak) if v in installed]
+        if params.translator == "llm" or (params.translator == "auto" and goal.whisper != "en"):
+            params.use_llm = True  # required: the plan names the text model, a missing one is a 503
         else:
-            params["use_llm"] = False
+            params.use_llm = params.translator == "auto" and _installed(text_models(cfg), cfg)
+        return (*models_of((voice,)), *((cfg.llm.model,) if params.use_llm else ()))
+
+    def check_installed(self, params: dict[str, Any], plan: Plan, cfg: Config) -> None:
+        """A speech-recognition ``model`` (400 as auto-subtitles), then the plan's models: Whisper, Silero
+        VAD, the voice's and the text model when it translates (missing ones: 503s naming
+        ``noxus-local models fetch``), before the hold."""
+        check_speech_model(params["model"], cfg, params.get("source_language", "auto").lower())
+        require_installed(plan.models, cfg)
 
     def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         p: DubVideoParams = ctx.params
@@ -385,7 +387,7 @@ def target_of(code: str) -> languages.Target:
         allowed = list(languages.supported())
         raise ValidationError(Text(f"idioma destino no admitido {code[:12]!r}; admitidos: {', '.join(allowed)}",
                                    f"unsupported target language {code[:12]!r}; supported: {', '.join(allowed)}"),
-                              details={"field_errors": {"target_language": [", ".join(allowed)]},
+                              details={"field_errors": {"target_language": [one_of(allowed)]},
                                        "allowed": {"target_language": allowed}})
     return goal
 

@@ -71,7 +71,7 @@ class ImageGenerateTool(Tool):
     resources = {"cpu": 1}  # waiting on the engine; the PNG check is light
     Params = ImageGenerateParams
 
-    def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
+    def check_installed(self, params: dict[str, Any], plan: Plan, cfg: Config) -> None:
         """The generator ``model`` names, frozen into the params; 400 listing names, or 503 with none."""
         names = cfg.generators.names(IMAGE_KINDS)
         if not names:

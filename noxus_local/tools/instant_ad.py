@@ -127,7 +127,7 @@ class InstantAdTool(Tool):
         return Plan(units=float(params.count * weight), resources=dict(self.resources), models=self.models,
                     work_units=float(params.count))
 
-    def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
+    def check_installed(self, params: dict[str, Any], plan: Plan, cfg: Config) -> None:
         """The page, fetched and read now (a bad URL is a 4xx before the hold); the models it needs."""
         from noxus_local.web.fetch import fetch_html
         from noxus_local.web.page import read_page
@@ -144,8 +144,9 @@ class InstantAdTool(Tool):
                            "max_redirects": policy.max_redirects,
                            "max_image_bytes": int(cfg.assets.max_image_mb * MB)}
         params["llm_installed"] = _llm_installed(cfg)
-        if facts.images or params.get("output_format") != "image":
-            require_installed((SEGMENTER,), cfg)
+        # the plan names ISNet; a page with no image whose ads are images cuts nothing out
+        cuts = facts.images or params.get("output_format") != "image"
+        require_installed(tuple(m for m in plan.models if cuts or m != SEGMENTER), cfg)
 
     def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         p: InstantAdParams = ctx.params
@@ -284,10 +285,11 @@ def _videos(ctx: ToolContext, variations: Any, facts: PageFacts, kit: BrandKit, 
                "language": language, "aspect_ratio": aspect, "company_name": (kit.name or facts.brand)[:100],
                "cta_design": END_CARDS[p.style], "cta_text": v.cta[:60], "music": "auto",
                "quality_loop_variants": 1, **({"gradient_color": kit.colours[0]} if kit.colours else {})}
-        params = tool.validate(raw, files, ctx.limits)
-        tool.check_installed(params, ctx.settings)
-        done = tool.call(ToolContext(params, files, ctx.limits, folder, cancel=ctx.cancel, models=ctx.models,
-                                     settings=ctx.settings, account_id=ctx.account_id))
+        typed = tool.typed(tool.validate(raw, files, ctx.limits))
+        plan = tool.plan(typed, files, ctx.limits)  # planned once, as a job would be
+        tool.check_installed(tool.stored(typed), plan, ctx.settings)
+        done = tool.execute(ToolContext(typed, files, ctx.limits, folder, cancel=ctx.cancel, models=ctx.models,
+                                        settings=ctx.settings, account_id=ctx.account_id), plan)
         warnings += [f"video {i + 1}: {w}" for w in done.result.get("warnings", [])
                      if isinstance(w, str) and w not in warnings and "template wrote" not in w]
         path = ctx.workdir / f"ad-{i + 1}.mp4"

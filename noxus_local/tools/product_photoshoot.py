@@ -178,10 +178,10 @@ class ProductPhotoshootTool(Tool):
         return Plan(units=float(params.count), resources=dict(self.resources), models=(SEGMENTER,),
                     work_units=float(params.count), facts={"image": msgspec.to_builtins(info)})
 
-    def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
+    def check_installed(self, params: dict[str, Any], plan: Plan, cfg: Config) -> None:
         """ISNet (503 with its fetch command); for a generated backdrop, the generator ``model`` names,
         frozen into the params (none configured: 503 naming the section; unknown: 400 listing them)."""
-        require_installed((SEGMENTER,), cfg)
+        require_installed(plan.models, cfg)  # the plan names them: ISNet (and the text model it uses)
         if params.get("source") != "generator":
             return
         names = cfg.generators.names(IMAGE_KINDS)

@@ -87,6 +87,7 @@ from noxus_local.tools.base import (
     Tool,
     ToolContext,
     ToolOutput,
+    require_installed,
 )
 from noxus_local.tools.params import Internal, JsonValue
 from noxus_local.tools.plan import Plan as JobPlan
@@ -267,15 +268,9 @@ class ScriptToVideoTool(Tool):
         if "music_file" in files:
             _check_audio(files["music_file"])
 
-    def needs(self, params: ScriptToVideoParams, cfg: Config) -> tuple[str, ...]:
-        """The text model, when an idea or ``planner=llm`` needs it or ``auto`` may use it (installed)."""
-        needed = params.idea is not None or params.planner == "llm"
-        optional = params.planner == "auto" and params.timeline is None
-        return (cfg.llm.model,) if needed or (optional and _installed(text_models(cfg), cfg)) else ()
-
-    def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
+    def check_installed(self, params: dict[str, Any], plan: JobPlan, cfg: Config) -> None:
         """The script's length against ``[video] max_script_chars`` (413), the music against the library
-        (400 listing it), the text model an idea needs (503 with its fetch command)."""
+        (400 listing it), the plan's models (the text model an idea needs: 503 with its fetch command)."""
         most, text = cfg.video.max_script_chars, _spoken_text(params)
         if text is not None and len(text) > most:
             raise LimitExceeded(Text(f"El guion tiene {len(text)} caracteres; como mucho {most}.",
@@ -288,15 +283,17 @@ class ScriptToVideoTool(Tool):
                 allowed = ["none", *library.moods(), *(t.id for t in library.tracks)]
                 raise ValidationError(details={"field_errors": {"music": [one_of(allowed)]},
                                                "allowed": {"music": allowed}})
-        if params.get("idea") is not None or params["planner"] == "llm":
-            text_models(cfg).check(cfg.llm.model)  # 503 naming `noxus-local models fetch` when not installed
+        require_installed(plan.models, cfg)  # the text model an idea needs: 503 naming `noxus-local models fetch`
 
     def plan(self, params: ScriptToVideoParams, files: Mapping[str, InputFile], limits: Limits) -> JobPlan:
         """The seconds held and the server's facts, frozen once for whichever machine runs it: ``fps``,
         ``loudness``, ``cache_bytes``, ``token_rates`` (an idea's tokens as seconds) and ``llm`` (whether
         the text model writes or plans: asked for, or ``auto`` where it is installed and used)."""
         cfg = self.settings
-        models = self.needs(params, cfg)
+        # the text model, when an idea or ``planner=llm`` needs it or ``auto`` may use it (installed)
+        needed = params.idea is not None or params.planner == "llm"
+        optional = params.planner == "auto" and params.timeline is None
+        models = (cfg.llm.model,) if needed or (optional and _installed(text_models(cfg), cfg)) else ()
         materials = sum(1 for key in files if MATERIAL_KEY.fullmatch(key))
         wants = params.timeline is None and self._wants_llm(params, materials)
         rates = token_rates(_price(cfg, "chat"), _price(cfg, self.slug)) if params.idea is not None else None

@@ -33,7 +33,7 @@ from noxus_local.assets.quota import check_output_size
 from noxus_local.errors import LimitExceeded, Text, ValidationError
 from noxus_local.media.audio import FORMATS, encode, mime_type
 from noxus_local.speech.phonemes import ESPEAK_VOICES
-from noxus_local.speech.voice_catalog import MODEL, PIPER_VOICES, VOICES
+from noxus_local.speech.voice_catalog import MODEL, PIPER_VOICES, VOICES, models_of
 from noxus_local.tools.base import Example, InputFile, Limits, Params, Plan, Step, Tool, ToolContext, ToolOutput
 from noxus_local.tools.params import Internal
 
@@ -125,6 +125,17 @@ class TextToSpeechTool(Tool):
                 Text("no hay nada que leer (solo espacios, emoji o controles)",
                      "nothing to speak (only whitespace, emoji or control characters)")]})
         parse_voice(params["voice_id"])
+
+    def plan(self, params: TextToSpeechParams, files: Mapping[str, InputFile], limits: Limits) -> Plan:
+        """The default plan (units: the characters), naming the models this voice needs: Kokoro and each
+        voice of the mix (an account's saved one: its frozen ``voice_mix``), or a Piper voice's graph.
+
+        Example: ``voice_id="ef_dora*0.7+em_alex*0.3"`` → ``plan.models == ("kokoro-82m",
+        "kokoro-voice-ef-dora", "kokoro-voice-em-alex")``; one not installed is a 503 before the hold.
+        """
+        plan = super().plan(params, files, limits)
+        plan.models = models_of(params.voice_mix or parse_voice(params.voice_id))
+        return plan
 
     def units(self, params: dict[str, Any], files: Mapping[str, InputFile]) -> float:
         return float(len(params["text"]))

@@ -58,7 +58,7 @@ from noxus_local.compose.music import MODEL_ID as MUSIC_MODEL
 from noxus_local.compose.music import MusicLibrary
 from noxus_local.compose.narration import Narration, write_wav
 from noxus_local.config import Config, GeneratorSettings
-from noxus_local.errors import LimitExceeded, Text, ValidationError
+from noxus_local.errors import LimitExceeded, Text, ValidationError, one_of
 from noxus_local.generate.ad_copy import Copy, scene_count, speech_seconds
 from noxus_local.generate.llm.models import text_models
 from noxus_local.money import Price
@@ -207,14 +207,10 @@ class VideoAdTool(Tool):
         if "music_file" in files:
             _check_audio(files["music_file"])
 
-    def needs(self, params: VideoAdParams, cfg: Config) -> tuple[str, ...]:
-        """ISNet cuts the products out; the text model writes the copy when it is installed (else a template)."""
-        return (SEGMENTER, *((cfg.llm.model,) if _installed(text_models(cfg), cfg) else ()))
-
-    def check_installed(self, params: dict[str, Any], cfg: Config) -> None:
+    def check_installed(self, params: dict[str, Any], plan: Plan, cfg: Config) -> None:
         """The segmentation model (503 with its fetch command), the music against the library (400 listing
         it), ``veo_model`` against the configured video generators (400 listing them; frozen into the job)."""
-        require_installed((SEGMENTER,), cfg)
+        require_installed(plan.models, cfg)  # the plan names them: ISNet (and the text model it uses)
         if params.get("veo_model") is not None:
             params["generator"] = frozen_generator(cfg, params["veo_model"])
         music = params["music"]
@@ -222,14 +218,15 @@ class VideoAdTool(Tool):
             library = MusicLibrary(_models_dir(cfg) / MUSIC_MODEL)
             if music not in library.moods() and music not in {t.id for t in library.tracks}:
                 allowed = ["auto", "none", *library.moods(), *(t.id for t in library.tracks)]
-                raise ValidationError(details={"field_errors": {"music": [", ".join(allowed)]},
+                raise ValidationError(details={"field_errors": {"music": [one_of(allowed)]},
                                                "allowed": {"music": allowed}})
 
     def plan(self, params: VideoAdParams, files: Mapping[str, InputFile], limits: Limits) -> Plan:
         """The hold is ``duration`` seconds; the server's facts (fps, loudness target, whether a text model
         writes the copy) are frozen here, once, for whichever machine runs it."""
         cfg = self.settings
-        models = self.needs(params, cfg)
+        # ISNet cuts the products out; the text model writes the copy when it is installed (else a template)
+        models = (SEGMENTER, *((cfg.llm.model,) if _installed(text_models(cfg), cfg) else ()))
         seconds = float(params.duration)
         return Plan(units=seconds, resources=dict(self.resources), models=models, work_units=seconds,
                     facts={"fps": cfg.video.fps, "loudness": cfg.video.loudness_lufs,

@@ -106,32 +106,35 @@ def free_port() -> int:
 @contextmanager
 def running_server(startup_timeout: float = 60, concurrent_jobs: int = 64, workers: int = 2,
                    diagnostics: bool = False, extra_config: str = "",
-                   jobs_extra: str = "") -> Iterator[BenchServer]:
+                   jobs_extra: str = "", repo_root: Path = REPO_ROOT) -> Iterator[BenchServer]:
     """Start a server in a fresh temp dir; SIGTERM it (then SIGKILL) and clean up on exit.
 
     ``extra_config`` is TOML appended to the config, e.g. ``"[compute]\ncpu_slots = 2\n"``;
-    ``jobs_extra`` lines go inside its ``[jobs]`` table, e.g. ``'queue_backend = "redis"'``.
+    ``jobs_extra`` lines go inside its ``[jobs]`` table, e.g. ``'queue_backend = "redis"'``;
+    ``repo_root``: the checkout whose ``noxus_local`` runs (another commit's, for a before/after in one run).
     """
     with tempfile.TemporaryDirectory(prefix="noxus-bench-") as tmp:
         root = Path(tmp)
         server = _start(root, startup_timeout, {"concurrent_jobs": concurrent_jobs, "workers": workers,
                                                 "diagnostics": "true" if diagnostics else "false",
                                                 "jobs_extra": jobs_extra},
-                        extra_config)
+                        extra_config, repo_root)
         try:
             yield server
         finally:
             _stop(server.proc)
 
 
-def _start(root: Path, timeout: float, settings: dict[str, object], extra_config: str = "") -> BenchServer:
+def _start(root: Path, timeout: float, settings: dict[str, object], extra_config: str = "",
+           repo_root: Path = REPO_ROOT) -> BenchServer:
     data_dir, port = root / "data", free_port()
     config = root / "bench.toml"
     config.write_text(CONFIG.format(data_dir=data_dir.as_posix(), **settings) + extra_config)
     env = {k: v for k, v in os.environ.items() if not k.startswith("NOXUS_")}  # no stray overrides
+    env["PYTHONPATH"] = str(repo_root)  # that checkout's code, whatever the caller's PYTHONPATH
     with open(root / "server.log", "w") as log:  # the child keeps its own copy of the fd
         proc = subprocess.Popen([sys.executable, "-m", "noxus_local", "serve", "--config", str(config),
-                                 "--port", str(port)], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+                                 "--port", str(port)], cwd=repo_root, env=env, stdout=subprocess.PIPE,
                                 stderr=log, text=True)
     server = BenchServer(proc=proc, host="127.0.0.1", port=port, key="", root=root)
     try:

@@ -69,9 +69,10 @@ def tool_run(folder: Path, port: int, n: int) -> float:
     tool = AiVideoGenerateTool().bind(cfg)
     raw = tool.validate({"prompt": "a lighthouse", "duration": 5, "aspect_ratio": "9:16", "resolution": "720p"},
                         {}, Limits())
-    tool.check_installed(raw, cfg)
+    plan = tool.plan(tool.typed(raw), {}, Limits())
+    tool.check_installed(raw, plan, cfg)
     t0 = time.perf_counter()
-    tool.call(ToolContext(tool.typed(raw), {}, Limits(), folder / f"work{n}"))
+    tool.execute(ToolContext(tool.typed(raw), {}, Limits(), folder / f"work{n}"), plan)
     return time.perf_counter() - t0
 
 

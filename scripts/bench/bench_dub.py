@@ -73,7 +73,7 @@ def main() -> None:
     typed = tool.typed(params)
     plan = tool.plan(typed, files, Limits())
     params = tool.stored(typed)
-    tool.check_installed(params, cfg)
+    tool.check_installed(params, plan, cfg)
     steps = StepTracker(tool.steps)
     out = tool.execute(ToolContext(params, files, Limits(), work, models=cache, steps=steps, settings=cfg), plan)
     wall = time.monotonic() - started

@@ -88,9 +88,10 @@ def _job(tool: InstantAdTool, cfg, cache, url: str, args, work: Path):  # type: 
     started = time.monotonic()
     params = tool.validate({"website_url": url, "platform": "instagram", "count": args.count,
                             "style": args.style}, {}, Limits())
-    tool.check_installed(params, cfg)
+    plan = tool.plan(tool.typed(params), {}, Limits())
+    tool.check_installed(params, plan, cfg)
     steps = StepTracker(tool.steps)
-    out = tool.call(ToolContext(params, {}, Limits(), work, models=cache, steps=steps, settings=cfg))
+    out = tool.execute(ToolContext(params, {}, Limits(), work, models=cache, steps=steps, settings=cfg), plan)
     return time.monotonic() - started, out, steps
 
 

@@ -133,9 +133,10 @@ def main() -> None:
         started = time.monotonic()
         params = tool.validate({"script": script, "music": "calm", "caption_style": "yellow_punch",
                                 "planner": args.planner}, files, Limits())
-        tool.check_installed(params, cfg)
+        plan = tool.plan(tool.typed(params), files, Limits())
+        tool.check_installed(params, plan, cfg)
         steps = StepTracker(tool.steps)
-        out = tool.call(ToolContext(params, files, Limits(), work, models=cache, steps=steps))
+        out = tool.execute(ToolContext(params, files, Limits(), work, models=cache, steps=steps), plan)
         wall = time.monotonic() - started
         video = probe(Path(out.data)).duration or 0.0
         print(f"run {run}: {len(script)} chars, {len(out.result['scenes'])} scenes, planner {params['planner']}, "

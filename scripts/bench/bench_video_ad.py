@@ -70,9 +70,10 @@ def main() -> None:
                                 "duration": args.duration, "quality_loop_variants": args.variants,
                                 "company_name": "SoundWave Audio", "cta_design": "bold", "emotion": "excitement",
                                 "music_mood": "energetic"}, files, Limits())
-        tool.check_installed(params, cfg)
+        plan = tool.plan(tool.typed(params), files, Limits())
+        tool.check_installed(params, plan, cfg)
         steps = StepTracker(tool.steps)
-        out = tool.call(ToolContext(params, files, Limits(), work, models=cache, steps=steps))
+        out = tool.execute(ToolContext(params, files, Limits(), work, models=cache, steps=steps), plan)
         wall = time.monotonic() - started
         video = probe(Path(out.data)).duration or 0.0
         print(f"run {run}: {args.duration} s ad, {len(out.result['scenes'])} scenes × {args.variants} variants, "

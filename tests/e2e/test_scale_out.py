@@ -28,6 +28,7 @@ from tests.e2e.conftest import Server, free_port, no_server_errors, redis_server
 
 TOKEN = "worker-token-for-tests-0123456789"
 TERMINAL = {"succeeded", "failed", "cancelled"}
+LONG_WAIT = 6.0  # seconds: the job B is killed in the middle of
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +67,7 @@ requests_per_minute = 0
              "--token", TOKEN, "--name", f"worker-{name}", "--workers", "2"],
             env={**os.environ, "NOXUS_DATA_DIR": str(data)}, stdout=log, stderr=log)
     try:
-        _until(lambda: len([w for w in _capacity(api)["remote_workers"] if w["live"]]) == 2, 20)
+        _until(lambda: len([w for w in _capacity(api)["remote_workers"] if w["live"]]) == 2, 90)  # a loaded box
         state = {"api": api, "workers": workers, "root": root, "redis_url": url, "redis": redis,
                  "redis_cmd": redis_cmd}
         yield state
@@ -173,32 +174,62 @@ def _ffmpeg_children(parents: set[int]) -> list[int]:
 
 
 def test_100_jobs_on_two_workers_one_killed_every_job_settled_once(cluster: dict[str, Any]) -> None:
-    """The issue's evidence: 100 jobs (96 short waits, 4 QR codes), worker B killed with SIGKILL while it
-    runs some; every job ends, each settled once in A's ledger, outputs download from the API node."""
+    """The issue's evidence: 100 jobs (92 short waits, 4 QR codes, then 4 longer waits), worker B killed with
+    SIGKILL while it runs one of them; every job ends, each settled once in A's ledger, the killed job ran
+    again (on C) and was settled once, outputs download from the API node.
+
+    Deterministic: B is killed only once the jobs table shows it running one of the longer waits that
+    started under 2 s ago, so that job has seconds of its run still ahead when the kill lands (a 0.2 s
+    wait seen running could finish first: that made this test flaky). The longer waits are submitted
+    last, so the polling starts before they can start, however slow the submissions are."""
     api, root = cluster["api"], cluster["root"]
-    waits = [_submit(api, "wait", {"seconds": 0.2, "cpu": 1}) for _ in range(96)]  # ~5 s on 4 slots
-    qrs = [_submit(api, "qr", {"text": f"https://noxus.lat/{i}"}) for i in range(4)]
-    ids = waits + qrs
     local = api.post("/api/v1/tools/image-convert", key=api.key,
                      json={"image_base64": _png_b64(), "output_format": "webp"})
     assert local.status_code == 200, local.text  # a local tool: the API node ran it itself
+    waits = [_submit(api, "wait", {"seconds": 0.2, "cpu": 1}) for _ in range(92)]  # ~5 s on 4 slots
+    qrs = [_submit(api, "qr", {"text": f"https://noxus.lat/{i}"}) for i in range(4)]
+    longer = [_submit(api, "wait", {"seconds": LONG_WAIT, "cpu": 1}) for _ in range(4)]
+    ids = waits + qrs + longer
+    assert len(ids) == 100
     db = sqlite3.connect(api.data_dir / "noxus.db")
     marks = ",".join("?" * len(ids))
 
     def count(where: str) -> int:
         return int(db.execute(f"SELECT COUNT(*) FROM jobs WHERE {where} AND id IN ({marks})", ids).fetchone()[0])
 
-    _until(lambda: count("settled = 1") >= 10 and count("status = 'running' AND worker = 'remote:worker-B'"), 40)
-    cluster["workers"]["B"].send_signal(signal.SIGKILL)  # mid-run: it holds running jobs now
+    def running_on_b() -> str | None:
+        """A longer wait B runs now and began under 2 s ago: seconds of its run are still ahead."""
+        row = db.execute(f"SELECT id FROM jobs WHERE status = 'running' AND worker = 'remote:worker-B' "
+                         f"AND started_at > ? AND id IN ({','.join('?' * len(longer))})",
+                         (time.time() - 2.0, *longer)).fetchone()
+        return None if row is None else str(row[0])
+
+    found: list[str] = []
+
+    def b_runs_one() -> bool:
+        job = running_on_b()
+        found.extend([job] if job else [])
+        return bool(found)
+
+    _until(b_runs_one, 120)  # the short jobs queued before them go first
+    killed = found[0]
+    cluster["workers"]["B"].send_signal(signal.SIGKILL)  # mid-run: `killed` has over LONG_WAIT - 2 s still to go
     cluster["workers"]["B"].wait(5)
-    assert count("settled = 1") < len(ids)
-    _until(lambda: count("settled = 1") == len(ids), 90)
+    assert _job(api, killed)["status"] in ("running", "queued")  # not finished by B
+    try:
+        _until(lambda: count("settled = 1") == len(ids), 180)  # generous: a loaded 2-core box
+    except AssertionError:
+        raise AssertionError(db.execute(f"SELECT status, worker, attempts, settled, COUNT(*) FROM jobs WHERE id IN "
+                                        f"({marks}) GROUP BY 1, 2, 3, 4", ids).fetchall()) from None
     bodies = {j: _job(api, j) for j in ids}
     assert all(b["status"] == "succeeded" for b in bodies.values()), {
         j: (b["status"], b.get("error")) for j, b in bodies.items() if b["status"] != "succeeded"}
     workers = {row[0] for row in db.execute("SELECT worker FROM jobs WHERE tool IN ('wait', 'qr')")}
     assert {"remote:worker-B", "remote:worker-C"} <= workers
-    assert count("attempts = 2") >= 1  # B's running jobs were queued again and ran on C
+    # the job B was running when it died was queued again, ran once more on C, and was settled once
+    assert db.execute("SELECT attempts, worker, settled FROM jobs WHERE id = ?", (killed,)).fetchone() == (
+        2, "remote:worker-C", 1)
+    assert bodies[killed]["status"] == "succeeded"
     for j in [*ids, local.json()["job_id"]]:
         _assert_settled_once(db, j, charged=True)
     for j in qrs:

@@ -1,5 +1,6 @@
 """text-to-speech through the real server: real Kokoro, espeak-ng and ffmpeg; bad input refused before any charge."""
 
+import sqlite3
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -82,6 +83,10 @@ def test_bad_input_is_refused_without_a_charge(srv, body, status, code, field):
 @pytest.mark.parametrize(("voice", "model"), [("am_puck", "kokoro-voice-am-puck"),
                                               ("piper_en_us_joe", "piper-en-us-joe")])
 def test_a_voice_not_installed_is_503_with_the_fetch_command(srv, voice, model):
+    """The plan names the voice's model (issue 18 item 1): a missing one is refused by the installed-check
+    before the hold, so no job row is written and nothing is held or charged (before, the job was
+    queued, held, run and failed)."""
+    before, jobs_before = balance(srv), job_count(srv)
     hooks, srv.client.event_hooks = srv.client.event_hooks, {"request": [], "response": []}  # a 503 expected
     try:
         r = srv.post(TTS, key=srv.key, json={"text": "Hello.", "voice_id": voice})
@@ -90,6 +95,13 @@ def test_a_voice_not_installed_is_503_with_the_fetch_command(srv, voice, model):
     assert r.status_code == 503, r.text
     assert r.json()["error_code"] == "tool_unavailable"
     assert f"noxus-local models fetch {model}" in r.json()["error"]
+    assert r.json()["details"]["model"] == model
+    assert (balance(srv), job_count(srv)) == (before, jobs_before)
+
+
+def job_count(srv: Server) -> int:
+    with sqlite3.connect(f"file:{srv.data_dir / 'noxus.db'}?mode=ro", uri=True) as conn:
+        return int(conn.execute("SELECT count(*) FROM jobs").fetchone()[0])
 
 
 # --- the voice library ------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from noxus_local.generators.video import VideoRequest, generate_video
 from noxus_local.media.fit_video import fit_args
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.tools.ai_video_generate import AiVideoGenerateTool, output_size
-from noxus_local.tools.base import InputFile, Limits, ToolContext
+from noxus_local.tools.base import InputFile, Limits, Plan, ToolContext
 from tests.comfy_video_fixture import AVATAR_WORKFLOW, I2V_WORKFLOW, VIDEO_WORKFLOW, start
 from tests.generator_fixture import png
 
@@ -191,9 +191,10 @@ def config(tmp_path: Path, engine: Any, extra: str = "") -> Config:
 def run_tool(cfg: Config, tmp_path: Path, params: dict[str, Any], files: dict[str, InputFile] | None = None) -> Any:
     tool = AiVideoGenerateTool().bind(cfg)
     raw = tool.validate(params, files or {}, Limits())
-    tool.check_installed(raw, cfg)
+    plan = tool.plan(tool.typed(raw), files or {}, Limits())
+    tool.check_installed(raw, plan, cfg)
     ctx = ToolContext(tool.typed(raw), files or {}, Limits(), tmp_path / "work")
-    return tool.call(ctx)
+    return tool.execute(ctx, plan)
 
 
 @pytest.mark.parametrize(("aspect", "resolution", "duration"), [("9:16", "480p", 3.0), ("16:9", "720p", 1.5)])
@@ -214,13 +215,13 @@ def test_the_tool_picks_a_generator_by_name_and_refuses_unknown_ones_or_none(tmp
     cfg = config(tmp_path, comfy)
     tool = AiVideoGenerateTool()
     params: dict[str, Any] = {"prompt": "x"}
-    tool.check_installed(params, cfg)
+    tool.check_installed(params, Plan(), cfg)
     assert params["model"] == "wan" and params["generator"]["settings"]["kind"] == "video"
     with pytest.raises(ValidationError) as caught:
-        tool.check_installed({"prompt": "x", "model": "veo-3.1"}, cfg)
+        tool.check_installed({"prompt": "x", "model": "veo-3.1"}, Plan(), cfg)
     assert caught.value.details["allowed"] == {"model": ["talker", "wan", "wan-i2v"]}
     with pytest.raises(ToolUnavailable) as down:
-        tool.check_installed({"prompt": "x"}, Config())
+        tool.check_installed({"prompt": "x"}, Plan(), Config())
     assert "[generators.<name>]" in down.value.message.en and 'kind = "video"' in down.value.message.en
 
 

@@ -54,16 +54,17 @@ def test_each_endpoint_type_has_its_own_window_and_headers() -> None:
 
 def test_the_image_tool_names_the_section_to_add_or_lists_the_generators(tmp_path) -> None:
     from noxus_local.tools.image_generate import ImageGenerateTool
+    from noxus_local.tools.plan import Plan
 
     with pytest.raises(ToolUnavailable) as none:
-        ImageGenerateTool().check_installed({"prompt": "x"}, load_config(None, {}))
+        ImageGenerateTool().check_installed({"prompt": "x"}, Plan(), load_config(None, {}))
     assert "[generators.<name>]" in none.value.message.en  # type: ignore[union-attr]
     path = tmp_path / "noxus.toml"
     path.write_text('[generators.flux-2-pro]\nkind = "openai_images"\nurl = "http://127.0.0.1:9"\n')
     cfg = load_config(path, {})
     with pytest.raises(ValidationError) as unknown:
-        ImageGenerateTool().check_installed({"prompt": "x", "model": "ideogram-v3"}, cfg)
+        ImageGenerateTool().check_installed({"prompt": "x", "model": "ideogram-v3"}, Plan(), cfg)
     assert unknown.value.details["allowed"] == {"model": ["flux-2-pro"]}  # type: ignore[index]
     params = {"prompt": "x", "model": None}
-    ImageGenerateTool().check_installed(params, cfg)
+    ImageGenerateTool().check_installed(params, Plan(), cfg)
     assert params["model"] == "flux-2-pro" and params["generator"]["settings"]["kind"] == "openai_images"

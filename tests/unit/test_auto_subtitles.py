@@ -138,12 +138,13 @@ def test_model_option_unknown_or_not_installed_is_refused_before_the_hold(tmp_pa
 
     cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path / "data")})
     tool = AutoSubtitlesTool()
+    plan = Plan(models=("whisper-base", "silero-vad"))  # what plan() names for model=whisper-base
     with pytest.raises(ValidationError) as unknown:
-        tool.check_installed({"model": "whisper-huge", "language": "auto"}, cfg)
+        tool.check_installed({"model": "whisper-huge", "language": "auto"}, plan, cfg)
     assert unknown.value.details["allowed"]["model"] == []
     assert {"whisper-base", "whisper-tiny-en"} <= set(unknown.value.details["declared"])
     with pytest.raises(ModelNotInstalled) as missing:
-        tool.check_installed({"model": "whisper-base", "language": "es"}, cfg)
+        tool.check_installed({"model": "whisper-base", "language": "es"}, plan, cfg)
     assert missing.value.status == 503 and missing.value.details["install"] == "noxus-local models fetch whisper-base"
     base = tmp_path / "data" / "models" / "whisper-base"
     base.mkdir(parents=True)
@@ -154,5 +155,5 @@ def test_model_option_unknown_or_not_installed_is_refused_before_the_hold(tmp_pa
         with (base / f.name).open("wb") as out:
             out.truncate(f.size)
     with pytest.raises(ModelNotInstalled) as no_vad:
-        tool.check_installed({"model": "whisper-base", "language": "es"}, cfg)
+        tool.check_installed({"model": "whisper-base", "language": "es"}, plan, cfg)
     assert no_vad.value.details["model"] == "silero-vad"

@@ -89,7 +89,7 @@ def test_a_video_variation_is_a_15_second_ad_from_the_pages_product(site, cfg, t
     tool = InstantAdTool()
     params = tool.validate({"website_url": site.base + "/p.html", "platform": "facebook", "count": 1,
                             "style": "bold", "output_format": "video"}, {}, Limits())
-    tool.check_installed(params, cfg)  # the page is read now, before any hold
+    tool.check_installed(params, tool.plan(tool.typed(params), {}, Limits()), cfg)  # the page is read now
     assert params["page"]["title"] == "Botella Brillo" and params["page"]["prices"][0]["currency"] == "EUR"
     out = tool.call(ToolContext(params, {}, Limits(), tmp_path, models=ModelCache(cfg), settings=cfg))
     assert out.name == "video-1" and out.mime_type == "video/mp4"

@@ -86,7 +86,7 @@ def save(img: Image.Image, path: Path) -> dict[str, InputFile]:
 
 def run(models: ModelCache, cfg: Config, files: dict[str, InputFile], workdir: Path, **fields: Any) -> Any:
     params = TOOL.validate(fields, files, Limits())
-    TOOL.check_installed(params, cfg)
+    TOOL.check_installed(params, TOOL.plan(TOOL.typed(params), files, Limits()), cfg)
     return TOOL.call(ToolContext(params=params, files=files, limits=Limits(), workdir=workdir, models=models,
                                  settings=cfg))
 
@@ -207,9 +207,9 @@ def test_bad_input_is_refused_before_the_run(cfg, tmp_path):
                    {"background": "custom", "custom_background": "a sunny beach at noon"}):
         params = TOOL.validate(fields, files, Limits())
         with pytest.raises(ToolUnavailable, match=r"\[generators\.<nombre>\]"):
-            TOOL.check_installed(params, cfg)
+            TOOL.check_installed(params, TOOL.plan(TOOL.typed(params), files, Limits()), cfg)
     colours = TOOL.validate({"background": "custom", "custom_background": "#112233"}, files, Limits())
-    TOOL.check_installed(colours, cfg)  # no generator needed for a colour
+    TOOL.check_installed(colours, TOOL.plan(TOOL.typed(colours), files, Limits()), cfg)  # no generator: a colour
     assert colours["source"] == "colours" and colours.get("generator") is None
     plan = TOOL.plan(TOOL.typed({**colours, "count": 3}), files, Limits())
     assert plan.units == 3.0 and plan.models == ("isnet-general",)
@@ -224,11 +224,12 @@ def test_a_configured_generator_is_frozen_into_the_params(cfg, tmp_path):
     cfg.generators.entries["flux-2-pro"] = GeneratorSettings(kind="openai_images", url="http://127.0.0.1:9")
     files = save(Image.new("RGB", (64, 64), "red"), tmp_path / "p.png")
     params = TOOL.validate({"background": "outdoor"}, files, Limits())
-    TOOL.check_installed(params, cfg)
+    plan = TOOL.plan(TOOL.typed(params), files, Limits())
+    TOOL.check_installed(params, plan, cfg)
     assert params["model"] == "flux-2-pro" and params["generator"]["name"] == "flux-2-pro"
     assert params["source"] == "generator"
     with pytest.raises(ValidationError):
-        TOOL.check_installed({**params, "model": "ideogram-v3"}, cfg)
+        TOOL.check_installed({**params, "model": "ideogram-v3"}, plan, cfg)
 
 
 def test_a_lifestyle_backdrop_is_the_configured_generators_scene(models, cfg, tmp_path):

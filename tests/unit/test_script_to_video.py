@@ -121,24 +121,24 @@ def test_checks_before_the_hold(bare_cfg):
         tool.validate({"script": "Hola. " * 1000}, {}, Limits(max_video_seconds=60))
     params = tool.validate({"script": "Hola " * 1100}, {}, Limits(max_video_seconds=3600))
     with pytest.raises(LimitExceeded) as exc:
-        tool.check_installed(params, bare_cfg)  # over [video] max_script_chars
+        tool.check_installed(params, tool.plan(tool.typed(params), {}, Limits()), bare_cfg)  # over max_script_chars
     assert exc.value.details["limit"] == "max_script_chars"
 
 
 def test_a_script_without_a_text_model_is_planned_from_sentences_and_an_idea_is_503(bare_cfg):
     tool = ScriptToVideoTool().bind(bare_cfg)
     params = tool.validate({"script": SCRIPT}, {}, Limits())
-    tool.check_installed(params, bare_cfg)
     plan = tool.plan(tool.typed(params), {}, Limits())  # the server's facts, frozen in the plan
+    tool.check_installed(params, plan, bare_cfg)
     assert (params["planner"], plan.facts["llm"], params["voice_id"]) == ("auto", False, "ef_dora")
     assert (plan.facts["fps"], plan.facts["loudness"], plan.models) == (25, -16.0, ())
     assert tool._wants_llm(params, 2) and not tool._wants_llm(params, 1)  # visuals to match: the model plans
     forced = tool.validate({"script": SCRIPT, "planner": "llm"}, {}, Limits())
     with pytest.raises(ModelNotInstalled):
-        tool.check_installed(forced, bare_cfg)
+        tool.check_installed(forced, tool.plan(tool.typed(forced), {}, Limits()), bare_cfg)
     idea = tool.validate({"idea": "Un café en Valencia"}, {}, Limits())
     with pytest.raises(ModelNotInstalled) as exc:
-        tool.check_installed(idea, bare_cfg)
+        tool.check_installed(idea, tool.plan(tool.typed(idea), {}, Limits()), bare_cfg)
     assert "noxus-local models fetch" in str(exc.value.details)
 
 

@@ -51,10 +51,10 @@ class TextModels:
         """The configured model first, then the installed embedded ones."""
         names = [self.cfg.llm.model]
         if self.embedded:
-            from noxus_local.inference.registry.installed import ModelRegistry
+            from noxus_local.inference.registry.installed import cached_list
 
-            names += [s.spec.id for s in ModelRegistry.from_config(self.cfg).list_models()
-                      if s.spec.task == TASK and s.installed]
+            # kept until the model store changes: GET /v1/models and every chat ask this (~8 ms a listing)
+            names += [s.spec.id for s in cached_list(self.cfg) if s.spec.task == TASK and s.installed]
         return list(dict.fromkeys(names))
 
     def check(self, name: str) -> None:

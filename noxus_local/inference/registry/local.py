@@ -36,10 +36,10 @@ from typing import Any
 
 from noxus_local.inference.registry.manifest import ID_RE, ManifestError, ModelFile, ModelSpec, load_manifest
 from noxus_local.inference.registry.sources import ChecksumMismatch, LocalModelError, copy_file_verified
+from noxus_local.inference.registry.store_stamp import LOCAL_FILE, changed
 from noxus_local.inference.registry.whisper_folder import check_whisper_folder, whisper_files
 from noxus_local.runtime.digest import sha256_of
 
-LOCAL_FILE = "local-models.toml"
 GRAPH, LABELS = "model.onnx", "labels.txt"
 SPEECH = "speech-recognition"
 # kind → the feature it serves
@@ -116,6 +116,7 @@ def add_local_model(models_dir: Path, model_id: str, kind: str, graph: Path | No
             (models_dir / model_id / stale).unlink(missing_ok=True)
     spec = ModelSpec(model_id, kind, LICENSE, False, tuple(files))
     _write(models_dir, [*(s for s in load_local(models_dir) if s.id != model_id), spec])
+    changed(models_dir)
     return spec
 
 
@@ -126,6 +127,7 @@ def remove_local_model(models_dir: Path, model_id: str) -> None:
         raise LocalModelError(f"{model_id} is not a model added with `noxus-local models add`")
     _write(models_dir, [s for s in specs if s.id != model_id])
     shutil.rmtree(models_dir / model_id, ignore_errors=True)
+    changed(models_dir)
 
 
 def _sources(kind: str, graph: Path | None, labels: Path | None, folder: Path | None) -> list[tuple[str, Path]]:
