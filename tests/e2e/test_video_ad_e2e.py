@@ -10,8 +10,10 @@ model is installed, so the template writes the copy; ISNet cuts the product out.
 from __future__ import annotations
 
 import io
+import struct
 import time
 import wave
+import zlib
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -50,6 +52,23 @@ def product_png() -> bytes:
     buffer = io.BytesIO()
     img.save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def broken_pixels_png() -> bytes:
+    """The product PNG with its compressed pixels garbled and the chunk's CRC recomputed: the header, the chunk
+    layout and Pillow's ``verify`` (the asset check) pass; decoding the pixels fails."""
+    data = bytearray(product_png())
+    at = 8
+    while at < len(data):
+        n, kind = struct.unpack(">I4s", data[at:at + 8])
+        if kind == b"IDAT":
+            body = at + 8
+            for i in range(body + 2 + n // 4, body + n // 2):  # inside the zlib stream, past its header
+                data[i] ^= 0x5A
+            data[body + n:body + n + 4] = struct.pack(">I", zlib.crc32(bytes(data[at + 4:body + n])))
+            return bytes(data)
+        at += 12 + n
+    raise AssertionError("no IDAT chunk")
 
 
 def silence_wav() -> bytes:
@@ -316,13 +335,13 @@ def test_seed_003_generate_poll_credits_and_projects(srv, tmp_path):
 
 
 def test_a_failed_step_refunds_its_share_and_the_version_completes(srv):
-    """The second photo is a PNG cut in half: its header passes every check, its pixels cannot be decoded, so
-    the image edit of the scene that shows it fails. That scene shows the first product photo instead, the
-    version completes, and the ledger charges the total less that scene's edit (10 credits, 1 variant)."""
+    """The second photo's compressed pixels are garbled (``broken_pixels_png``): it passes every check at the
+    request, but its pixels cannot be decoded, so the image edit of the scene that shows it fails. That scene
+    shows the first product photo instead, the version completes, and the ledger charges the total less that
+    scene's edit (10 credits, 1 variant)."""
     before_usd, before = balance(srv), credits(srv)["balance"]
-    good, cut = product_png(), product_png()
-    broken = asset(srv, cut[: len(cut) // 2], "broken.png")
-    image = asset(srv, good, "bottle.png")
+    broken = asset(srv, broken_pixels_png(), "broken.png")
+    image = asset(srv, product_png(), "bottle.png")
     r = srv.post("/api/v1/generate", key=srv.key, json={
         "prompt": "Premium red water bottle", "imageAssetIds": [image, broken], "duration": 15,
         "voiceId": "af_heart", "qualityLoopVariants": 1})
