@@ -9,9 +9,15 @@ products/cutout.py cuts each product photo out with ISNet and
 products/ad_shots.py puts it on ``quality_loop_variants`` backdrops and
 framings and keeps the best by products/shot_score.py (nothing to cut out:
 the photo over a blurred copy of itself); products/ad_text.py draws the
-scene's on-screen text into the shot where its camera never crops it; each
-scene moves (a push-in, a pan, a pull-out; ``emotion`` sets how much);
-compose/narration.py speaks the scenes with word timings; compose/render.py
+scene's on-screen text into the shot where its camera never crops it;
+compose/narration.py speaks the scenes with word timings; then each scene's
+clip comes from our motion engine (products/ad_motion.py: backdrop and
+product as two layers — a push-in, a parallax, a pull-out or a pan by the
+scene index, zoom punches at the scene's start and its spoken emphasis;
+``emotion`` sets how much), a scene whose clip fails moving as a still;
+a scene whose image edit fails shows the plain product photo, and with seed
+003's credit table (tools/ad_credits.py) each step's share is charged only
+when it succeeds; compose/render.py
 draws it all in one ffmpeg run with ducked music, the logo and the
 ``cta_design`` end card (products/end_cards.py) as the closing scene, to
 exactly ``duration`` seconds.
