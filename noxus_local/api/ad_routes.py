@@ -244,6 +244,15 @@ def quote(cfg: Config, duration: int, variants: int) -> int:
     return c.image_edit * variants * scenes + c.video_generation * scenes + c.voiceover + c.compositing
 
 
+def credit_table(cfg: Config) -> dict[str, Any]:
+    """The ``[credits]`` table frozen in the job, so the tool charges each step's share as it succeeds
+    (tools/ad_credits.py). Example: ``{"usd_per_credit": "0.01", "image_edit": 10, "video_generation": 35,
+    "voiceover": 3, "compositing": 2}``."""
+    c = cfg.credits
+    return {"usd_per_credit": c.usd_per_credit, "image_edit": c.image_edit, "video_generation": c.video_generation,
+            "voiceover": c.voiceover, "compositing": c.compositing}
+
+
 # ---------------------------------------------------------------- POST /api/v1/generate
 
 
@@ -331,7 +340,9 @@ GENERATE_ERRORS = ("validation_error", "invalid_media", "unsupported_media_type"
     "generateAd", TAG, "Start a video ad (seed 003)",
     "Seed 003's pipeline (scene_plan → image_edit → video_generation → voiceover → compositing) as one "
     "`video-ad` job; the whole credit estimate is held at submit ([credits] table: 10 per image-edit variant, "
-    "35 per scene clip, 3 voice-over, 2 compositing) and refunded if the version fails. Poll "
+    "35 per scene clip, 3 voice-over, 2 compositing); each step's share is charged when it "
+    "succeeds, a scene's failed image edit or clip refunds its share while the version completes, and a "
+    "failed version refunds all. Poll "
     "`GET /api/v1/jobs/{versionId}`. Every field error at once, in seed 003's words and shape "
     "(`details.fieldErrors`); unknown members are ignored.",
     ok=(AdGenerated, shapes.GENERATED), headers=("IdempotencyKey",),
@@ -354,7 +365,8 @@ async def generate(request: Request[Any, Any, Any], svc: ServicesDep) -> Respons
 
     try:
         done = await submit(request, TOOL, read, route=ROUTE,
-                            price=lambda job: Price(None, _micros(svc.cfg, credits_of(job))))
+                            price=lambda job: Price(None, _micros(svc.cfg, credits_of(job))),
+                            internal=lambda job: {"credit_table": credit_table(svc.cfg)})
     except ValidationError as exc:
         raise seed_names(exc, seen.get("body")) from None
     if done.replay is not None:

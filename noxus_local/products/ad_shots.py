@@ -59,6 +59,9 @@ class Shot:
     framing: int
     score: float
     parts: dict[str, float] = field(default_factory=dict)
+    # the backdrop alone and where the product sits on it: the motion engine moves them as two layers
+    layer: Image.Image | None = field(default=None, compare=False, repr=False)
+    placement: Placement | None = None
 
     def describe(self) -> dict[str, object]:
         return {"backdrop": self.backdrop, "framing": self.framing, "score": round(self.score, 3),
@@ -97,11 +100,13 @@ def variants(cutout: Image.Image, photo: Image.Image, size: Size, *, style: str,
     for i in range(count):
         name = order[i % len(order)]
         framing = (seed + i) % len(_FRAMINGS)
-        picture = composite(cutout, backdrop(name, photo, cutout, size, colour, seed + i), _FRAMINGS[framing])
+        back = backdrop(name, photo, cutout, size, colour, seed + i)
+        picture = composite(cutout, back, _FRAMINGS[framing])
         judged = score(picture, cutout, _FRAMINGS[framing])
         preferred = PREFERRED if i == 0 else 0.0
         parts = {**judged.parts, "preferred": preferred}
-        shots.append(Shot(picture, name, framing, round(judged.total + preferred, 4), parts))
+        shots.append(Shot(picture, name, framing, round(judged.total + preferred, 4), parts, back,
+                          _FRAMINGS[framing]))
     return shots
 
 
@@ -134,7 +139,7 @@ def energy(emotion: str) -> float:
 
 
 def motion(index: int, emotion: str) -> KenBurns:
-    """Scene ``index``'s camera: push-in, pan across, pull-out, push-in to the product's base, in turn.
+    """Scene ``index``'s camera: push-in, a pan (the parallax scene's backdrop), pull-out, a pan back, in turn.
 
     Example: ``motion(0, "excitement")`` → a push-in from 1.0 to 1.19.
     """
@@ -142,8 +147,22 @@ def motion(index: int, emotion: str) -> KenBurns:
     paths = (KenBurns(1.0, 1.0 + k),
              KenBurns(1.0 + k, 1.0 + k, 0.5 - k / 2, 0.5, 0.5 + k / 2, 0.5),
              KenBurns(1.0 + k, 1.0),
-             KenBurns(1.0, 1.0 + k, 0.5, 0.5, 0.5, 0.5 + k / 2))
+             KenBurns(1.0 + k, 1.0 + k, 0.5 + k / 2, 0.5, 0.5 - k / 2, 0.5))
     return paths[index % len(paths)]
+
+
+def motion_kind(index: int) -> str:
+    """Scene ``index``'s move for the motion engine (products/ad_motion.py), matching ``motion``'s camera:
+    push-in, parallax (the product slides over the panning backdrop), pull-out, pan.
+
+    Example: ``motion_kind(1) == "parallax"``.
+    """
+    return ("push_in", "parallax", "pull_out", "pan")[index % 4]
+
+
+def punch_amount(emotion: str) -> float:
+    """A beat punch's peak scale by the emotion's energy: 0.036 (calm), 0.06, 0.096 (excited)."""
+    return round(0.06 * energy(emotion), 4)
 
 
 def _soft(rgb: tuple[int, int, int], toward_white: float) -> tuple[int, int, int]:

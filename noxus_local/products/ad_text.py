@@ -61,14 +61,24 @@ def band(size: tuple[int, int], kb: KenBurns) -> tuple[int, int, int, int]:
 def draw_on_screen(picture: Image.Image, text: str, kb: KenBurns) -> Image.Image:
     """``picture`` with ``text`` white on a dark translucent band at the bottom of the path's safe box; the
     picture itself when ``text`` is blank."""
+    overlay = text_layer(picture.size, text, kb)
+    if overlay is None:
+        return picture
+    return Image.alpha_composite(picture.convert("RGBA"), overlay).convert("RGB")
+
+
+def text_layer(size: tuple[int, int], text: str, kb: KenBurns) -> Image.Image | None:
+    """The band and its text alone, RGBA at ``size`` (transparent elsewhere); None when ``text`` is blank.
+    The motion engine lays it on the screen over its moving layers. Example:
+    ``text_layer((720, 1280), "Built to last", KenBurns(1.0, 1.0)).getbbox()`` → the band's box."""
     text = " ".join(text.split())
     if not text:
-        return picture
-    x, y, w, h = band(picture.size, kb)
+        return None
+    x, y, w, h = band(size, kb)
     pad = round(h * 0.14)
     block = fit(FaceChain.of(*FONT), text, (w - 4 * pad, h - 2 * pad), start=round(h * 0.62))
-    overlay = Image.new("RGBA", picture.size, (0, 0, 0, 0))
+    overlay = Image.new("RGBA", size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
     draw.rounded_rectangle((x, y, x + w, y + h), radius=round(h * 0.3), fill=(12, 12, 16, 190))
     draw_block(draw, block, (x + 2 * pad, y + pad, w - 4 * pad, h - 2 * pad), (255, 255, 255, 255))
-    return Image.alpha_composite(picture.convert("RGBA"), overlay).convert("RGB")
+    return overlay

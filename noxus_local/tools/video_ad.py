@@ -9,14 +9,20 @@ products/cutout.py cuts each product photo out with ISNet and
 products/ad_shots.py puts it on ``quality_loop_variants`` backdrops and
 framings and keeps the best by products/shot_score.py (nothing to cut out:
 the photo over a blurred copy of itself); products/ad_text.py draws the
-scene's on-screen text into the shot where its camera never crops it; each
-scene moves (a push-in, a pan, a pull-out; ``emotion`` sets how much), or,
+scene's on-screen text into the shot where its camera never crops it;
+compose/narration.py speaks the scenes with word timings; then each scene's
+clip comes from our motion engine (products/ad_motion.py: backdrop and
+product as two layers — a push-in, a parallax, a pull-out or a pan by the
+scene index, zoom punches at the scene's start and its spoken emphasis;
+``emotion`` sets how much), a scene whose clip fails moving as a still; or,
 with ``veo_model`` naming a configured ``kind = "video"`` generator, each
 scene's edited shot is sent to that ComfyUI workflow as ``{{image}}`` and its
 clip, fitted to the scene, is shown instead (generators/scenes.py; a scene
-whose engine fails falls back to the motion with a warning, and the
+whose engine fails falls back to the motion engine with a warning, and the
 ``video_generation`` step records which engine made each scene);
-compose/narration.py speaks the scenes with word timings; compose/render.py
+a scene whose image edit fails shows the plain product photo, and with seed
+003's credit table (tools/ad_credits.py) each step's share is charged only
+when it succeeds; compose/render.py
 draws it all in one ffmpeg run with ducked music, the logo and the
 ``cta_design`` end card (products/end_cards.py) as the closing scene, to
 exactly ``duration`` seconds.
@@ -58,11 +64,20 @@ from noxus_local.compose.music import MODEL_ID as MUSIC_MODEL
 from noxus_local.compose.music import MusicLibrary
 from noxus_local.compose.narration import Narration, write_wav
 from noxus_local.config import Config, GeneratorSettings
-from noxus_local.errors import LimitExceeded, Text, ValidationError, one_of
+from noxus_local.errors import (
+    InsufficientStorage,
+    JobCancelled,
+    LimitExceeded,
+    NoxusError,
+    Text,
+    ValidationError,
+    one_of,
+)
 from noxus_local.generate.ad_copy import Copy, scene_count, speech_seconds
 from noxus_local.generate.llm.models import text_models
 from noxus_local.money import Price
 from noxus_local.products.end_cards import DESIGNS
+from noxus_local.tools.ad_credits import Credits, StepFailed
 from noxus_local.tools.base import (
     Example,
     InputFile,
@@ -153,6 +168,8 @@ class VideoAdParams(Params):
     voice_mix: Annotated[dict[str, float] | None, Internal] = None
     # veo_model's generator (name, settings, allow-list), frozen at the request (check_installed)
     generator: Annotated[dict[str, Any] | None, Internal] = None
+    # seed 003's [credits] table frozen at /api/v1/generate: each step's share is charged when it succeeds
+    credit_table: Annotated[dict[str, Any] | None, Internal] = None
 
 
 class VideoAdTool(Tool):
@@ -237,31 +254,47 @@ class VideoAdTool(Tool):
     def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
         p, warnings = ctx.params, []
         size = ASPECTS[p["aspect_ratio"]]
+        bill = Credits.of(p)
         with ctx.step("scene_plan") as step:
             copy = self._copy(ctx, plan, warnings)
             step.record(writer=copy.writer, image_by=copy.image_by, scenes=copy.scenes())
         from noxus_local.products.ad_shots import motion
 
         moves = [motion(i, p["emotion"]) for i in range(len(copy.texts))]
-        with ctx.step("image_edit") as step:
-            shots = _edit(ctx, copy, moves, size, warnings, step.progress)
-            step.record(scenes=[{"index": i, "image": s["image"], "pick": s["shot"], "variants": s["variants"]}
-                                for i, s in enumerate(shots)])
-        with ctx.step("video_generation") as step:
-            _engine_clips(ctx, copy.texts, shots, moves, size, warnings, step.progress)
-            step.record(engines=[shot["engine"] for shot in shots])
-            logo = _logo_png(ctx, size)
-            card = _end_card(ctx, size, logo)
+        try:
+            with ctx.step("image_edit") as step:
+                shots = _edit(ctx, copy, moves, size, warnings, step.progress)
+                step.record(scenes=[{"index": i, "image": s["image"], "pick": s["shot"], "variants": s["variants"],
+                                     **({"error": s["error"]} if "error" in s else {})}
+                                    for i, s in enumerate(shots)])
+                bill.step(step, "image_edit", [s for s in shots if "error" not in s],
+                          [s for s in shots if "error" in s],
+                          each=bill.table.get("image_edit", 0) * p["quality_loop_variants"])
+        except StepFailed:
+            pass  # the version goes on: the failed scenes show the plain product photo
         with ctx.step("voiceover") as step:
             narration, kept = _voice(ctx, copy.texts, step.progress, warnings)
             wav = write_wav(narration, ctx.workdir / "narration.wav")
+            bill.charge("voiceover", step)
         texts, shots, moves = (tuple(copy.texts[i] for i in kept), [shots[i] for i in kept],
                                [moves[i] for i in kept])
+        try:
+            with ctx.step("video_generation") as step:
+                _engine_clips(ctx, texts, shots, moves, size, warnings, lambda f: step.progress(f / 2))
+                logo = _logo_png(ctx, size)
+                card = _end_card(ctx, size, logo)
+                tl = _timeline(ctx, plan, texts, narration, shots, moves, card, wav, size, logo)
+                tl, clips = _clips(ctx, tl, shots, size, lambda f: step.progress(0.5 + f / 2))
+                step.record(scenes=clips, engines=[shot["engine"] for shot in shots])
+                bill.step(step, "video_generation", [c for c in clips if "error" not in c],
+                          [c for c in clips if "error" in c], each=bill.table.get("video_generation", 0))
+        except StepFailed:
+            pass  # the failed scenes move as stills on compose's camera
         with ctx.step("compositing") as step:
-            tl = _timeline(ctx, plan, texts, narration, shots, moves, card, wav, size, logo)
             out = compose.render(tl, ctx.workdir / "video.mp4", workdir=ctx.workdir / "render", cancel=ctx.cancel,
                                  progress=step.progress)
-        return _output(ctx, copy, texts, tl, narration, shots, card, warnings, out)
+            bill.charge("compositing", step)
+        return _output(ctx, copy, texts, tl, narration, shots, card, warnings, out, bill)
 
     def _copy(self, ctx: ToolContext, plan: Plan, warnings: list[str]) -> Copy:
         from noxus_local.generate.ad_copy import write_copy
@@ -320,39 +353,28 @@ def _edit(ctx: ToolContext, copy: Copy, moves: list[compose.KenBurns], size: tup
     its variants (every score kept), with the scene's on-screen text drawn where its camera never crops."""
     from PIL import Image
 
-    from noxus_local.media.images import open_image
-    from noxus_local.products.ad_shots import uncut, variants
-    from noxus_local.products.ad_text import draw_on_screen
-    from noxus_local.products.cutout import NoForeground, cut_out
-
-    p, images = ctx.params, _images(ctx.files)
+    images = _images(ctx.files)
     cutouts: dict[int, Image.Image | None] = {}
     shots = []
     scenes = len(copy.texts)
     for i in range(scenes):
         ctx.cancel.check()
         k = copy.images[i] if i < len(copy.images) and 0 <= copy.images[i] < len(images) else i % len(images)
-        photo = open_image(images[k].path, ctx.limits.max_image_pixels).convert("RGB")
-        if k not in cutouts:
-            try:
-                cutouts[k] = cut_out(photo, ctx.models)
-            except NoForeground:
-                cutouts[k] = None
-                warnings.append(f"image {k}: no product could be cut out; the photo is shown whole")
-        cut = cutouts[k]
         path = ctx.workdir / f"shot-{i}.png"
         on_screen = copy.on_screen[i] if i < len(copy.on_screen) else ""
-        if cut is None:
-            draw_on_screen(uncut(photo, size), on_screen, moves[i]).save(path)
-            shot, made = {"backdrop": "photo", "framing": 0, "score": 0.0}, []
-        else:
-            made = variants(cut, photo, size, style=p["edit_style"], colour=p.get("gradient_color"),
-                            count=p["quality_loop_variants"], seed=i)
-            best = max(made, key=lambda s: s.score)
-            draw_on_screen(best.image, on_screen, moves[i]).save(path)
-            shot = {**best.describe(), "variant": made.index(best)}
-        shots.append({"image": k, "on_screen": on_screen, "path": path, "shot": shot,
-                      "variants": [s.describe() for s in made]})
+        try:
+            shot = _edit_scene(ctx, images[k], k, cutouts, size, i, moves[i], on_screen, path, warnings)
+        except (JobCancelled, InsufficientStorage):
+            raise
+        except Exception as exc:  # this scene's edit failed: the plain product photo stands in, its share refunded
+            err = exc if isinstance(exc, NoxusError) else None
+            error = {"code": err.code if err else "internal_error",
+                     "message": f"image {k} could not be edited ({(err.message or err.code) if err else 'error'});"
+                                " the scene shows the plain product photo"}
+            shot = _plain_scene(ctx, images, k, size, moves[i], on_screen, path, exc)
+            shot["error"] = error
+            warnings.append(f"scene {i}: {error['message']}")
+        shots.append({"index": i, **shot})
         progress((i + 1) / scenes)
     return shots
 
@@ -396,6 +418,132 @@ def _engine_clips(ctx: ToolContext, texts: tuple[str, ...], shots: list[dict[str
             warnings.append(f"scene {i + 1}: the video generator {spec.name} failed ({why}); our motion engine "
                             "made this scene")
         progress((i + 1) / len(shots))
+
+
+def _edit_scene(ctx: ToolContext, image: InputFile, k: int, cutouts: dict[int, Any], size: tuple[int, int],
+                i: int, kb: compose.KenBurns, on_screen: str, path: Path, warnings: list[str]) -> dict[str, Any]:
+    """One scene's shot: the cut-out on its best variant, its layers kept for the motion engine."""
+    from noxus_local.media.images import open_image
+    from noxus_local.products.ad_motion import product_layer
+    from noxus_local.products.ad_shots import uncut, variants
+    from noxus_local.products.ad_text import draw_on_screen
+    from noxus_local.products.cutout import NoForeground, cut_out
+
+    p = ctx.params
+    photo = open_image(image.path, ctx.limits.max_image_pixels).convert("RGB")
+    if k not in cutouts:
+        try:
+            cutouts[k] = cut_out(photo, ctx.models)
+        except NoForeground:
+            cutouts[k] = None
+            warnings.append(f"image {k}: no product could be cut out; the photo is shown whole")
+    cut = cutouts[k]
+    layers = None
+    if cut is None:
+        draw_on_screen(uncut(photo, size), on_screen, kb).save(path)
+        shot, made = {"backdrop": "photo", "framing": 0, "score": 0.0}, []
+    else:
+        made = variants(cut, photo, size, style=p["edit_style"], colour=p.get("gradient_color"),
+                        count=p["quality_loop_variants"], seed=i)
+        best = max(made, key=lambda s: s.score)
+        draw_on_screen(best.image, on_screen, kb).save(path)
+        shot = {**best.describe(), "variant": made.index(best)}
+        if best.layer is not None and best.placement is not None:
+            layers = {"backdrop": best.layer, "product": product_layer(cut, size, best.placement)}
+    return {"image": k, "on_screen": on_screen, "path": path, "shot": shot,
+            "variants": [s.describe() for s in made], "layers": layers}
+
+
+def _plain_scene(ctx: ToolContext, images: list[InputFile], k: int, size: tuple[int, int], kb: compose.KenBurns,
+                 on_screen: str, path: Path, cause: Exception) -> dict[str, Any]:
+    """A failed edit's stand-in: the scene's photo whole (or, when that one cannot even be read, the first
+    product photo that can), over a blurred copy of itself; the version fails only when none can be read."""
+    from noxus_local.media.images import open_image
+    from noxus_local.products.ad_shots import uncut
+    from noxus_local.products.ad_text import draw_on_screen
+
+    for n in (k, *(j for j in range(len(images)) if j != k)):
+        try:
+            photo = open_image(images[n].path, ctx.limits.max_image_pixels).convert("RGB")
+        except Exception:
+            continue
+        draw_on_screen(uncut(photo, size), on_screen, kb).save(path)
+        return {"image": n, "on_screen": on_screen, "path": path,
+                "shot": {"backdrop": "photo", "framing": 0, "score": 0.0}, "variants": [], "layers": None}
+    raise cause
+
+
+def _clips(ctx: ToolContext, tl: compose.Timeline, shots: list[dict[str, Any]], size: tuple[int, int],
+           progress: Any) -> tuple[compose.Timeline, list[dict[str, Any]]]:
+    """Each scene's motion clip from our motion engine (products/ad_motion.py): its layers moved by the
+    scene's kind (push-in, parallax, pull-out, pan) with zoom punches at the scene's start and its spoken
+    emphasis; a scene without layers (no cut-out) or whose clip fails moves as a still on compose's camera.
+    Returns the timeline with the clips in place and what each scene got."""
+    import dataclasses
+
+    from noxus_local.products.ad_motion import Layers, Move, render_clip
+    from noxus_local.products.ad_shots import motion, motion_kind, punch_amount
+    from noxus_local.products.ad_text import text_layer
+
+    p = ctx.params
+    scenes, done = list(tl.scenes), []
+    fade = tl.transition.duration if tl.transition.kind != "cut" else 0.0
+    ad_scenes = len(shots)
+    for i, shot in enumerate(shots):
+        ctx.cancel.check()
+        scene = scenes[i]
+        kind = motion_kind(i)
+        record: dict[str, Any] = {"index": i, "motion": kind}
+        if shot.get("clip") is not None:  # the veo_model engine made this scene (fitted by _timeline)
+            record["motion"] = "engine"
+            record["engine"] = shot.get("engine")
+            done.append(record)
+            continue
+        layers = shot.get("layers")
+        if layers is None:
+            record["motion"] = "still"
+            done.append(record)
+            continue
+        seconds = scene.duration + (fade if i < len(scenes) - 1 else 0.0)
+        punches = beat_times(scene, fade if i else 0.1, seconds)
+        record["punches"] = [round(t, 3) for t in punches]
+        try:
+            text = text_layer(size, shot["on_screen"], compose.KenBurns(1.0, 1.0))
+            box = None if text is None else text.getbbox()
+            dest = ctx.workdir / f"clip-{i}.mp4"
+            kb = scene.visual.ken_burns or motion(i, p["emotion"])
+            render_clip(Layers(layers["backdrop"], layers["product"], None if box is None else text.crop(box),
+                               (0, 0) if box is None else (box[0], box[1])),
+                        Move(kind, kb, punches, punch_amount(p["emotion"])), size, tl.fps, seconds, dest,
+                        ctx.cancel)
+            scenes[i] = dataclasses.replace(scene, visual=compose.Visual("material", dest, kb))
+        except (JobCancelled, InsufficientStorage):
+            raise
+        except Exception as exc:
+            err = exc if isinstance(exc, NoxusError) else None
+            record["error"] = {"code": err.code if err else "internal_error",
+                               "message": f"the motion clip failed ({(err.message or err.code) if err else 'error'});"
+                                          " the scene moves as a still"}
+        done.append(record)
+        progress((i + 1) / ad_scenes)
+    return dataclasses.replace(tl, scenes=tuple(scenes)), done
+
+
+def beat_times(scene: compose.Scene, start: float, seconds: float) -> tuple[float, ...]:
+    """Where a scene's zoom punches fall, in seconds from its start: no beat tracker exists in analysis/, so
+    at the scene's start (after its cross-fade) and on its spoken emphasis (its longest word, 5+ letters),
+    when that is clear of the first punch and the scene's end.
+
+    Example: a 4 s scene from 2.0 s whose "wireless" starts at 3.6 s → ``(0.4, 1.6)``.
+    """
+    times = [start]
+    words = [w for w in scene.words if len(w.word.strip(".,;:!?¡¿\"'")) >= 5]
+    if words:
+        longest = max(words, key=lambda w: len(w.word.strip(".,;:!?¡¿\"'")))
+        at = longest.start - scene.start
+        if at - start >= 0.6 and at + 0.3 <= seconds:
+            times.append(at)
+    return tuple(times)
 
 
 def _logo_png(ctx: ToolContext, size: tuple[int, int]) -> Path | None:
@@ -501,7 +649,7 @@ def _music(ctx: ToolContext, texts: tuple[str, ...]) -> compose.Music | None:
 
 
 def _output(ctx: ToolContext, copy: Copy, texts: tuple[str, ...], tl: compose.Timeline, narration: Narration,
-            shots: list[dict[str, Any]], card: Path, warnings: list[str], mp4: Path) -> ToolOutput:
+            shots: list[dict[str, Any]], card: Path, warnings: list[str], mp4: Path, bill: Credits) -> ToolOutput:
     from noxus_local.media.audio import encode
     from noxus_local.media.probe import probe
 
@@ -526,12 +674,15 @@ def _output(ctx: ToolContext, copy: Copy, texts: tuple[str, ...], tl: compose.Ti
                            "end": end.end},
               "music": None if tl.music is None else (tl.music.track or "music_file"),
               "warnings": list(dict.fromkeys(warnings))}
+    if bill.active:
+        result["credits"] = bill.describe()
     extras = [OutputFile("script", script.encode("utf-8"), "script.txt", "text/plain; charset=utf-8"),
               OutputFile("timeline", timeline_json, "timeline.json", "application/json"),
               OutputFile("end_card", card, "end-card.png", "image/png"),
               OutputFile("narration", voice, "narration.mp3", "audio/mpeg")]
     return ToolOutput(mp4, "video.mp4", "video/mp4", result, name="video", extras=extras,
-                      units=round(min(rendered, float(p["duration"])), 3), media_units=rendered)
+                      units=round(min(rendered, float(p["duration"])), 3), media_units=rendered,
+                      actual_micros=bill.micros())
 
 
 __all__ = ["VideoAdTool", "scene_count", "voice_speed"]
