@@ -117,7 +117,10 @@ def test_a_15_second_ad_with_veo_model_shows_the_engines_clips_and_falls_back_pe
         job_id = seen["jobs"]["details"][0]["id"].rsplit(".", 1)[0]
         raise AssertionError(srv.get(f"/api/v1/jobs/{job_id}", key=srv.key).json())
     step = next(d for d in seen["jobs"]["details"] if d["job_type"] == "video_generation")
-    assert step["details"] == {"engines": [ENGINE, "motion", ENGINE]}, step
+    assert step["details"]["engines"] == [ENGINE, "motion", ENGINE], step
+    # the engine's scenes are not moved again; the refused one gets our motion engine's clip
+    assert [s["motion"] for s in step["details"]["scenes"]][::2] == ["engine", "engine"], step
+    assert step["details"]["scenes"][1]["motion"] not in ("engine", "still"), step
     sub = srv.get(f"/api/v1/jobs/{step['id']}", key=srv.key).json()
     assert sub["details"] == step["details"], sub
     job = srv.get(f"/api/v1/jobs/{sub['job_id']}", key=srv.key).json()
