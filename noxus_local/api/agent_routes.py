@@ -36,7 +36,7 @@ from litestar.params import FromPath
 from litestar.response import File, Stream
 
 from noxus_local.accounts.keys import Principal
-from noxus_local.agents import audio, persona, store
+from noxus_local.agents import audio, persona, retention, store
 from noxus_local.agents.turn import Caller, respond
 from noxus_local.api.agent_schemas import (
     AGENT_ID,
@@ -339,7 +339,9 @@ async def list_calls(request: Request[Any, Any, Any], svc: ServicesDep, principa
 @get("/api/voice-agent/audio/{call_id:str}/{filename:str}", **apex_operation(
     "apexVoiceAgentAudio", "A turn's reply audio",
     "The `audioUrl` of a turn: WAV, signed and expiring (24 h), so it plays without the API key. 404 once the "
-    "signature expires, for a tampered one, or after the agent was deleted.",
+    "signature expires, for a tampered one, or after the agent was deleted. Reply audio is kept for `[jobs] "
+    "retention_hours` (like job outputs); after that the sweep deletes it and the URL answers 404 with "
+    "`details.reason` `audio_expired` (the call's transcript stays in GET /api/voice-agent/calls).",
     ok=(bytes, {}), errors=("validation_error", "not_found", "internal_error"), auth=False, ok_media="audio/wav"))
 async def reply_audio(svc: ServicesDep, call_id: FromPath[str], filename: FromPath[str],
                       expires: Annotated[str | None, text_param("unix seconds", required=True,
@@ -352,7 +354,8 @@ async def reply_audio(svc: ServicesDep, call_id: FromPath[str], filename: FromPa
     path = store.audio_dir(Path(svc.cfg.server.data_dir), call_id) / filename
     known = await to_thread.run_sync(store.has_audio, svc.db, call_id, filename)
     if "/" in filename or not known or not path.is_file():
-        raise NotFound(details={"reason": "file_not_found"})
+        gone = "/" not in filename and await to_thread.run_sync(retention.expired, svc.db, call_id, filename)
+        raise NotFound(details={"reason": "audio_expired" if gone else "file_not_found"})
     return File(path=path, filename=filename, media_type="audio/wav", content_disposition_type="inline")
 
 
