@@ -22,8 +22,8 @@ from pathlib import Path
 from noxus_local.accounts.keys import KeyCache
 from noxus_local.accounts.store import bootstrap_default, sync_config
 from noxus_local.admin import alerts
-from noxus_local.agents.retention import sweep_audio
 from noxus_local.admin.alert_delivery import AlertService
+from noxus_local.agents.retention import sweep_audio
 from noxus_local.assets.files import FileStore, load_secret
 from noxus_local.assets.store import AssetStore
 from noxus_local.billing.limits import RequestLimiter, WindowLimiter
