@@ -71,7 +71,7 @@ from noxus_local.api.input_refs import FormShape, _from_url
 from noxus_local.api.inputs import ParsedInput, read_input
 from noxus_local.api.media_docs import with_media
 from noxus_local.billing.limits import tier_limits
-from noxus_local.errors import InvalidMedia, NotFound, UnsupportedMediaType, ValidationError
+from noxus_local.errors import InvalidMedia, NotFound, Text, UnsupportedMediaType, ValidationError
 from noxus_local.generate.llm.models import text_models
 from noxus_local.jobs import idempotency
 from noxus_local.jobs.view import iso
@@ -94,6 +94,8 @@ CALL = {"callId": CALL_ID, "agentId": AGENT_ID, "status": "active", "startedAt":
                        {"role": "caller", "text": "What time does the shop open?", "at": "2026-05-25T10:00:04Z"},
                        {"role": "agent", "text": "Lumen opens at nine in the morning.", "at": "2026-05-25T10:00:04Z"}]}
 AGENT_ERRORS = (*READ_ERRORS, "not_found")
+EXPIRED = Text("el audio de esta respuesta se borró al pasar el plazo de retención; la transcripción de la llamada se "
+               "conserva", "this reply's audio was deleted after the retention period; the call's transcript is kept")
 
 
 # ---- agents -----------------------------------------------------------------------------------
@@ -392,7 +394,9 @@ async def reply_audio(svc: ServicesDep, call_id: FromPath[str], filename: FromPa
     known = await to_thread.run_sync(store.has_audio, svc.db, call_id, filename)
     if "/" in filename or not known or not path.is_file():
         gone = "/" not in filename and await to_thread.run_sync(retention.expired, svc.db, call_id, filename)
-        raise NotFound(details={"reason": "audio_expired" if gone else "file_not_found"})
+        if gone:
+            raise NotFound(EXPIRED, details={"reason": "audio_expired"})  # type: ignore[arg-type]
+        raise NotFound(details={"reason": "file_not_found"})
     return File(path=path, filename=filename, media_type="audio/wav", content_disposition_type="inline")
 
 
