@@ -24,6 +24,8 @@ from tests.e2e.conftest import Server, SharedServer, accounts_config, start_modu
 MODEL = "qwen2.5-coder-0.5b-instruct"
 MODELS = (MODEL, "kokoro-82m", "kokoro-voice-af-heart")
 CONFIG = f"""
+[server]
+locale = "en"
 [llm]
 model = "{MODEL}"
 [inference]
