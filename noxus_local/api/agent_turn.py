@@ -12,6 +12,7 @@ Example::
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,18 +54,22 @@ SLOT = {"cpu": 1}  # what a turn takes from the compute pool: Whisper, the text 
 BUSY_RETRY_AFTER = 5
 
 
+class Deadline(CancelToken):
+    """A token that fires by itself after ``seconds`` (the pool polls it every 0.1 s: no timer thread)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.until = time.monotonic() + seconds
+
+    @property
+    def cancelled(self) -> bool:
+        return time.monotonic() >= self.until or super().cancelled
+
+
 def take_slot(svc: Services, turn_id: str) -> None:
     """One CPU slot of the pool jobs use, waited for at most ``[compute] voice_turn_wait_seconds``; else
     503 ``server_busy`` (seed 002: SERVICE_UNAVAILABLE) with Retry-After, before any money is held."""
-    token = CancelToken()
-    timer = threading.Timer(svc.cfg.compute.voice_turn_wait_seconds, token.cancel)
-    timer.daemon = True
-    timer.start()
-    try:
-        taken = svc.pool.acquire(turn_id, SLOT, token)
-    finally:
-        timer.cancel()
-    if not taken:
+    if not svc.pool.acquire(turn_id, SLOT, Deadline(svc.cfg.compute.voice_turn_wait_seconds)):
         raise ServerBusy(details={"limit": "compute_slots", "resource": "cpu"},
                          headers={"Retry-After": str(BUSY_RETRY_AFTER)})
 
