@@ -24,9 +24,7 @@ from noxus_local.node.services import Services
 
 def reserve(svc: Services, p: Principal, key: str, fp: str, turn_id: str) -> Replay | None:
     """Claim ``key`` for the turn; the stored answer when it was seen before; 409-coded conflict otherwise."""
-    with svc.db.write() as conn:
-        return idempotency.reserve(conn, p.account_id, p.environment, key, fp, turn_id,
-                                   svc.cfg.jobs.idempotency_hours)
+    return idempotency.claim(svc.db, p.account_id, p.environment, key, fp, turn_id, svc.cfg.jobs.idempotency_hours)
 
 
 def remember(svc: Services, p: Principal, key: str, turn_id: str, body: bytes) -> None:
@@ -36,6 +34,4 @@ def remember(svc: Services, p: Principal, key: str, turn_id: str, body: bytes) -
 
 def forget(svc: Services, p: Principal, key: str, turn_id: str) -> None:
     """A turn that did not happen gives its key back (only this turn's own, unanswered reservation)."""
-    with svc.db.write() as conn:
-        conn.execute("DELETE FROM idempotency WHERE account_id = ? AND environment = ? AND key = ? AND job_id = ?"
-                     " AND response_body IS NULL", (p.account_id, p.environment, key, turn_id))
+    idempotency.forget(svc.db, p.account_id, p.environment, key, turn_id)
