@@ -220,6 +220,8 @@ class ClipSettings:
 class ComputeSettings:
     cpu_slots: int = setting(0, "CPU slots every run takes from (0 = this machine's usable cores).")
     gpu_slots: int = setting(-1, "GPU slots (-1 = 1 when ONNX Runtime really runs CUDA here, else 0).")
+    voice_turn_wait_seconds: float = setting(10.0, "A voice agent's turn takes one CPU slot; it waits at most this "
+                                             "long for one, then answers 503 SERVICE_UNAVAILABLE with Retry-After.")
 
 
 @dataclass

@@ -24,6 +24,7 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import shutil
 from pathlib import Path
@@ -36,8 +37,9 @@ from litestar.params import FromPath
 from litestar.response import File, Stream
 
 from noxus_local.accounts.keys import Principal
-from noxus_local.agents import audio, persona, store
+from noxus_local.agents import audio, persona, retention, store
 from noxus_local.agents.turn import Caller, respond
+from noxus_local.api import agent_keys as turn_keys
 from noxus_local.api.agent_schemas import (
     AGENT_ID,
     CALL_ID,
@@ -69,8 +71,9 @@ from noxus_local.api.input_refs import FormShape, _from_url
 from noxus_local.api.inputs import ParsedInput, read_input
 from noxus_local.api.media_docs import with_media
 from noxus_local.billing.limits import tier_limits
-from noxus_local.errors import InvalidMedia, NotFound, UnsupportedMediaType, ValidationError
+from noxus_local.errors import InvalidMedia, NotFound, Text, UnsupportedMediaType, ValidationError
 from noxus_local.generate.llm.models import text_models
+from noxus_local.jobs import idempotency
 from noxus_local.jobs.view import iso
 from noxus_local.node.services import Services
 from noxus_local.tools.spec import InputSpec
@@ -91,6 +94,8 @@ CALL = {"callId": CALL_ID, "agentId": AGENT_ID, "status": "active", "startedAt":
                        {"role": "caller", "text": "What time does the shop open?", "at": "2026-05-25T10:00:04Z"},
                        {"role": "agent", "text": "Lumen opens at nine in the morning.", "at": "2026-05-25T10:00:04Z"}]}
 AGENT_ERRORS = (*READ_ERRORS, "not_found")
+EXPIRED = Text("el audio de esta respuesta se borró al pasar el plazo de retención; la transcripción de la llamada se "
+               "conserva", "this reply's audio was deleted after the retention period; the call's transcript is kept")
 
 
 # ---- agents -----------------------------------------------------------------------------------
@@ -185,18 +190,20 @@ async def delete_agent(request: Request[Any, Any, Any], svc: ServicesDep, princi
 # ---- a turn -----------------------------------------------------------------------------------
 
 async def _caller(request: Request[Any, Any, Any], svc: Services, principal: Principal,
-                  workdir: Path) -> tuple[Caller, str | None]:
+                  workdir: Path) -> tuple[Caller, str | None, dict[str, Any]]:
     """The caller's audio (a multipart ``audio`` part, or JSON ``audioUrl`` fetched through the SSRF guard)
-    or words (``text``), and the ``callId`` to continue; neither audio nor words is a 400."""
+    or words (``text``), the ``callId`` to continue, and what the request means (for an Idempotency-Key's
+    fingerprint: the fields, the uploaded file's SHA-256); neither audio nor words is a 400."""
     limits = tier_limits(svc.cfg.tiers[principal.tier])
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "multipart/form-data":
         parsed = await read_input(request, FORM, limits, workdir)
         text = _form_text(parsed, "text", 2000)
         call_id = _form_text(parsed, "callId", 100)
+        audio_url = None
     elif ctype in ("application/json", "") or ctype.endswith("+json"):
         body = read(await request.body(), RespondIn)
-        text, call_id, parsed = body.text, body.call_id, ParsedInput()
+        text, call_id, audio_url, parsed = body.text, body.call_id, body.audio_url, ParsedInput()
         if body.audio_url is not None and text is None:
             try:
                 await _from_url(svc, "audio", body.audio_url, limits, workdir, parsed)
@@ -206,12 +213,19 @@ async def _caller(request: Request[Any, Any, Any], svc: Services, principal: Pri
         raise UnsupportedMediaType(details={"content_type": ctype[:100],
                                             "accepted": ["multipart/form-data", "application/json"]})
     given = parsed.files.get("audio")
+    meaning: dict[str, Any] = {"text": text, "callId": call_id, "audioUrl": audio_url}
     if given is None and not (text or "").strip():
         raise fail("audio", "required: an audio file (multipart audio, or audioUrl), or the caller's text")
     if given is not None and not (text or "").strip():
         await to_thread.run_sync(_check_audio, given.path)
-        return Caller(audio=given.path), call_id
-    return Caller(text=text), call_id
+        meaning["audio"] = await to_thread.run_sync(_sha256, given.path)
+        return Caller(audio=given.path), call_id, meaning
+    return Caller(text=text), call_id, meaning
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _form_text(parsed: ParsedInput, name: str, most: int) -> str | None:
@@ -256,10 +270,16 @@ STREAM_EXAMPLE = "\n".join(msgspec.json.encode(line).decode() for line in (
     "40 credits a turn by default (`[apex_credits] voice_agent_turn`): held first (402 when short), charged "
     "only when the turn succeeds, released when it fails. `?stream=true` answers NDJSON events as the turn goes: "
     "the transcript, each sentence of the answer with its audio (base64 WAV) as soon as it is spoken, then the "
-    "turn's body; an error after the first line is an `error` line, charged 0.",
+    "turn's body; an error after the first line is an `error` line, charged 0. "
+    "`Idempotency-Key` (not with `?stream=true`: 400): a retry with the same key and the same request answers the "
+    "first answer again, byte for byte, with `Idempotent-Replayed: true`, and is not charged again; the same key "
+    "with another request, or while the first still runs, is `BAD_REQUEST` (the contract's idempotency_conflict); "
+    "a turn that failed (charged 0) frees its key. A turn takes one CPU slot of the compute pool jobs use; when none "
+    "frees up within `[compute] voice_turn_wait_seconds` (10 s) it answers 503 `SERVICE_UNAVAILABLE` with "
+    "`Retry-After`, charged 0.",
     ok=(ApexTurn, {"turn": {"data": TURN}}),
     errors=(*GENERATION_ERRORS, "invalid_media", "limit_exceeded", "unsupported_media_type", "not_found",
-            "upstream_error"),
+            "upstream_error", "idempotency_conflict"), headers=("IdempotencyKey",),
     bodies={"multipart/form-data": (RESPOND_FORM, {"audio": {"audio": "(binary: question.wav)"},
                                                    "next turn": {"audio": "(binary: next.wav)", "callId": CALL_ID}}),
             "application/json": (RespondIn, {"url": {"audioUrl": "https://media.example/question.wav"},
@@ -275,21 +295,40 @@ async def respond_turn(request: Request[Any, Any, Any], svc: ServicesDep, princi
     require_scope(principal, "tools:run")
     if stream not in (None, "true", "false"):
         raise fail("stream", "true or false")
+    key = request.headers.get("idempotency-key")
+    if key is not None:
+        idempotency.check_key(key)
+        if stream == "true":
+            raise fail("Idempotency-Key", "not with ?stream=true (a streamed turn cannot be replayed): send the "
+                                          "turn without stream to make it safe to retry")
     svc.storage.check()
     agent = await to_thread.run_sync(store.get_agent, svc.db, agent_id, principal.account_id, principal.environment)
     turn = Turn(svc, principal, agent, "turn_" + secrets.token_hex(8), str(request.base_url).rstrip("/"))
     workdir = svc.files.work_dir(turn.id)
+    reserved = False
     try:
-        caller, call_id = await _caller(request, svc, principal, workdir)
+        caller, call_id, meaning = await _caller(request, svc, principal, workdir)
+        if key is not None:
+            fp = idempotency.fingerprint("POST", f"/api/voice-agent/agents/{agent_id}/respond", meaning, {})
+            replay = await to_thread.run_sync(turn_keys.reserve, svc, principal, key, fp, turn.id)
+            if replay is not None:
+                return raw_response(replay.body, replay.status_code, {**replay.headers, "Idempotent-Replayed": "true"})
+            reserved = True
         await turn.begin(call_id)
         if stream == "true":
             return await streamed(turn, caller, workdir)
         # bytes, not the Struct: the handler's declared media type would otherwise override the stream's
-        return raw_response(msgspec.json.encode(await _whole(turn, caller)), 200)
+        raw = msgspec.json.encode(await _whole(turn, caller))
+        if reserved:
+            await to_thread.run_sync(turn_keys.remember, svc, principal, key, turn.id, raw)
+            reserved = False
+        return raw_response(raw, 200)
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
     finally:
+        if reserved:  # the turn did not happen (charged 0): the key is free for a retry
+            await to_thread.run_sync(turn_keys.forget, svc, principal, key, turn.id)
         if stream != "true":
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -339,7 +378,9 @@ async def list_calls(request: Request[Any, Any, Any], svc: ServicesDep, principa
 @get("/api/voice-agent/audio/{call_id:str}/{filename:str}", **apex_operation(
     "apexVoiceAgentAudio", "A turn's reply audio",
     "The `audioUrl` of a turn: WAV, signed and expiring (24 h), so it plays without the API key. 404 once the "
-    "signature expires, for a tampered one, or after the agent was deleted.",
+    "signature expires, for a tampered one, or after the agent was deleted. Reply audio is kept for `[jobs] "
+    "retention_hours` (like job outputs); after that the sweep deletes it and the URL answers 404 with "
+    "`details.reason` `audio_expired` (the call's transcript stays in GET /api/voice-agent/calls).",
     ok=(bytes, {}), errors=("validation_error", "not_found", "internal_error"), auth=False, ok_media="audio/wav"))
 async def reply_audio(svc: ServicesDep, call_id: FromPath[str], filename: FromPath[str],
                       expires: Annotated[str | None, text_param("unix seconds", required=True,
@@ -352,6 +393,9 @@ async def reply_audio(svc: ServicesDep, call_id: FromPath[str], filename: FromPa
     path = store.audio_dir(Path(svc.cfg.server.data_dir), call_id) / filename
     known = await to_thread.run_sync(store.has_audio, svc.db, call_id, filename)
     if "/" in filename or not known or not path.is_file():
+        gone = "/" not in filename and await to_thread.run_sync(retention.expired, svc.db, call_id, filename)
+        if gone:
+            raise NotFound(EXPIRED, details={"reason": "audio_expired"})  # type: ignore[arg-type]
         raise NotFound(details={"reason": "file_not_found"})
     return File(path=path, filename=filename, media_type="audio/wav", content_disposition_type="inline")
 

@@ -5,13 +5,14 @@ and the turn charged with its messages in one transaction, or its hold released 
 Example::
 
     turn = Turn(svc, principal, agent, "turn_…", "http://127.0.0.1:8080")
-    await turn.begin(None)                       # a new call; 402 here when the balance is short
+    await turn.begin(None)     # a new call; a CPU slot of the pool (503 when busy); 402 when the balance is short
     view = turn.finish("When do you open?", "At nine.", samples, 24000)    # charged, stored, signed audioUrl
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from noxus_local.agents import audio, persona, store
 from noxus_local.agents.turn import Persona
 from noxus_local.api.agent_schemas import TurnView
 from noxus_local.api.apex_routes import fail, renamed
-from noxus_local.errors import JobCancelled, NotFound, ValidationError
+from noxus_local.errors import JobCancelled, NotFound, ServerBusy, ValidationError
 from noxus_local.generate.llm.models import text_models
 from noxus_local.jobs import apex
 from noxus_local.node.services import Services
@@ -49,6 +50,30 @@ def persona_for(svc: Services, principal: Principal, agent: store.Agent) -> Pers
     return persona.persona_of(f.system_prompt, weights(svc, principal, f.voice_id), f.language)
 
 
+SLOT = {"cpu": 1}  # what a turn takes from the compute pool: Whisper, the text model and Kokoro run on the CPU
+BUSY_RETRY_AFTER = 5
+
+
+class Deadline(CancelToken):
+    """A token that fires by itself after ``seconds`` (the pool polls it every 0.1 s: no timer thread)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.until = time.monotonic() + seconds
+
+    @property
+    def cancelled(self) -> bool:
+        return time.monotonic() >= self.until or super().cancelled
+
+
+def take_slot(svc: Services, turn_id: str) -> None:
+    """One CPU slot of the pool jobs use, waited for at most ``[compute] voice_turn_wait_seconds``; else
+    503 ``server_busy`` (seed 002: SERVICE_UNAVAILABLE) with Retry-After, before any money is held."""
+    if not svc.pool.acquire(turn_id, SLOT, Deadline(svc.cfg.compute.voice_turn_wait_seconds)):
+        raise ServerBusy(details={"limit": "compute_slots", "resource": "cpu"},
+                         headers={"Retry-After": str(BUSY_RETRY_AFTER)})
+
+
 class Turn:
     """One turn's state between the request and its end: the call, the persona, the hold."""
 
@@ -61,6 +86,7 @@ class Turn:
         self.call: store.Call | None = None
         self.said: list[Any] = []
         self.held = False
+        self.slotted = False
         self._money = threading.Lock()  # finish and release settle the hold once, whichever comes first
 
     async def begin(self, call_id: str | None) -> None:
@@ -78,8 +104,20 @@ class Turn:
             self.said = [{"role": "assistant", "content": self.agent.fields.greeting}]
         self.persona = await to_thread.run_sync(persona_for, svc, p, self.agent)
         self.llm = text_models(svc.cfg).llm(self.agent.fields.llm_model, svc.models)
-        await to_thread.run_sync(store.hold_turn, svc.db, p, self.micros, self.id)
+        await to_thread.run_sync(take_slot, svc, self.id)
+        self.slotted = True
+        try:
+            await to_thread.run_sync(store.hold_turn, svc.db, p, self.micros, self.id)
+        except BaseException:
+            self.free_slot()
+            raise
         self.held = True
+
+    def free_slot(self) -> None:
+        """The turn's compute slot back to the pool (once; finish and release both call it)."""
+        if self.slotted:
+            self.slotted = False
+            self.svc.pool.release(self.id)
 
     @property
     def audio_name(self) -> str:
@@ -91,6 +129,7 @@ class Turn:
         data_dir = Path(self.svc.cfg.server.data_dir)
         path = store.audio_dir(data_dir, self.call.id) / self.audio_name
         with self._money:
+            self.free_slot()  # the models are done: the audio is written and the turn stored
             if not self.held:  # released meanwhile (the client left): never charged after that
                 raise JobCancelled()
             audio.write_wav(path, samples, rate)
@@ -111,6 +150,7 @@ class Turn:
     def release(self) -> None:
         """A turn that did not succeed: its hold back, charged 0 (once)."""
         with self._money:
+            self.free_slot()
             if self.held:
                 store.release_turn(self.svc.db, self.principal, self.micros, self.id)
                 self.held = False

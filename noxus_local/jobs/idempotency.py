@@ -80,3 +80,17 @@ def store_response(db: Any, account_id: str, env: str, key: str, job_id: str,
             "UPDATE idempotency SET status_code = ?, response_body = ?, response_headers = ?"
             " WHERE account_id = ? AND environment = ? AND key = ? AND job_id = ?",
             (status_code, body, json.dumps(headers), account_id, env, key, job_id))
+
+
+def claim(db: Any, account_id: str, env: str, key: str, fp: str, owner_id: str, hours: float) -> Replay | None:
+    """``reserve`` in a transaction of its own, for a paid request that is not a job (a voice agent's turn:
+    ``owner_id`` is the turn's id, the same id its ledger rows carry)."""
+    with db.write() as conn:
+        return reserve(conn, account_id, env, key, fp, owner_id, hours)
+
+
+def forget(db: Any, account_id: str, env: str, key: str, owner_id: str) -> None:
+    """A request that did not happen (charged 0) gives its key back: only its own, still unanswered, claim."""
+    with db.write() as conn:
+        conn.execute("DELETE FROM idempotency WHERE account_id = ? AND environment = ? AND key = ? AND job_id = ?"
+                     " AND response_body IS NULL", (account_id, env, key, owner_id))

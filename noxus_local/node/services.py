@@ -23,6 +23,7 @@ from noxus_local.accounts.keys import KeyCache
 from noxus_local.accounts.store import bootstrap_default, sync_config
 from noxus_local.admin import alerts
 from noxus_local.admin.alert_delivery import AlertService
+from noxus_local.agents.retention import sweep_audio
 from noxus_local.assets.files import FileStore, load_secret
 from noxus_local.assets.store import AssetStore
 from noxus_local.billing.limits import RequestLimiter, WindowLimiter
@@ -171,6 +172,7 @@ def maintenance_for(svc: Services) -> Maintenance:
 
     def sweep() -> None:
         sweep_files(svc.db, Path(cfg.server.data_dir), cfg.jobs.retention_hours)
+        sweep_audio(svc.db, Path(cfg.server.data_dir), cfg.jobs.retention_hours)  # voice agents' reply audio
         compose_cache(cfg).prune(cfg.jobs.retention_hours * 3600)  # script-to-video's narration and pictures
         svc.assets.sweep(time.time() - 3600)  # assets are kept; only a crash's leftovers go
 
