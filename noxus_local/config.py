@@ -200,6 +200,8 @@ class ClipSettings:
                                           "and its emphasised moments.")
     weight_questions: float = setting(1.0, "Score weight of questions asked in the clip.")
     weight_numbers: float = setting(1.0, "Score weight of numbers and enumerations (lists) in the clip.")
+    weight_laughter_applause: float = setting(1.0, "Score weight of laughter or applause heard in the clip "
+                                                   "(a signal-processing detector), full when the clip ends on it.")
     weight_visual_change: float = setting(0.5, "Score weight of visual change: shot cuts per minute.")
     weight_face: float = setting(1.0, "Score weight of a face on screen (share of the sampled frames).")
     hook_seconds: float = setting(5.0, "The opening judged as the hook, and how long a hook title stays on screen.")

@@ -56,6 +56,7 @@ from noxus_local.clips.looking import Sight, look
 from noxus_local.clips.pipeline import ClipFiles, ClipLook, HookPlan, make_clip, score_candidates
 from noxus_local.clips.render import Framing
 from noxus_local.clips.signals import Evidence, Weights, levels_db
+from noxus_local.clips.sound_events import detect_events
 from noxus_local.config import ClipSettings, Config
 from noxus_local.errors import InvalidMedia, LimitExceeded, NoxusError, Text, ValidationError
 from noxus_local.media.audio import extract_pcm16k
@@ -171,7 +172,9 @@ class AutoClipTool(Tool):
             if not transcript.words:
                 raise InvalidMedia(NO_SPEECH, details={"reason": "no_speech"})
         with _timed(ctx, "candidates", timings):
-            levels = levels_db(load_audio(audio, ctx.cancel), step=LEVEL_STEP)
+            pcm = load_audio(audio, ctx.cancel)
+            levels = levels_db(pcm, step=LEVEL_STEP)
+            events = detect_events(pcm)
             quiet = quiet_spans(levels.times, levels.db, LEVEL_STEP)
             sentences = with_pauses(split_sentences(transcript.words), quiet, heard)
             windows = candidate_windows(sentences, p.min_duration, p.max_duration)
@@ -180,7 +183,7 @@ class AutoClipTool(Tool):
             t0 = time.perf_counter()
             sight = _look(ctx, info, settings, limit, step.progress, quiet)
             timings["shots_and_faces"] = round(time.perf_counter() - t0, 3)  # the reframing analysis
-            evidence = Evidence(sight.cuts, sight.face_flags(), levels)
+            evidence = Evidence(sight.cuts, sight.face_flags(), levels, events)
             hooks = HookPlan(settings.hook_seconds, settings.llm_candidates, transcript.language)
             scored, warnings = score_candidates(windows, evidence, Weights.from_settings(settings), hooks,
                                                 lambda: hook_llm(getattr(ctx.models, "cfg", None), ctx.models),
