@@ -215,7 +215,6 @@ class ClipSettings:
     max_speed: float = setting(0.6, "Fastest camera pan, in crop widths per second.")
     switch_seconds: float = setting(1.0, "Another face must be the better subject this long before the camera "
                                          "switches to it (hysteresis).")
-    output_side: int = setting(1280, "Longer side of a rendered clip, in px (720p: 720x1280 for 9:16).")
 
 
 @dataclass
@@ -299,9 +298,14 @@ class TierSettings:
     max_audio_seconds: int = setting(900, "Longest speech one text-to-speech request may synthesise, pauses "
                                           "included, in seconds (estimated before the hold, enforced while it runs).")
     max_output_mb: float = setting(200.0, "Largest total of one job's output files, in MB (0 = unlimited).")
+    max_output_resolution: str = setting("720p", "Highest resolution a tool renders video at for the tier "
+                                                 "(auto-clip): 720p or 1080p (longer side 1280 or 1920 px).")
     apex_rate_factor: float = setting(1.0, "Seed 002 (/api/generate/*, /api/jobs, ...): the [apex] request limits "
                                            "are multiplied by this for the tier (0 = no limit).")
 
+
+# a rendered video's resolution name → its longer side in px (720p: 720x1280 for 9:16, 1280x720 for 16:9)
+VIDEO_RESOLUTIONS: dict[str, int] = {"720p": 1280, "1080p": 1920}
 
 DEFAULT_TIERS: dict[str, dict[str, Any]] = {
     "free": {},
@@ -311,11 +315,11 @@ DEFAULT_TIERS: dict[str, dict[str, Any]] = {
     "pro": {"jobs_per_hour": 3000, "requests_per_minute": 3000, "concurrent_jobs": 10,
             "max_upload_mb": 100.0, "max_image_pixels": 100_000_000, "max_video_seconds": 1800,
             "max_batch_images": 50, "storage_quota_mb": 10240.0, "max_audio_seconds": 3600,
-            "max_output_mb": 4096.0},
+            "max_output_mb": 4096.0, "max_output_resolution": "1080p"},
     "enterprise": {"jobs_per_hour": 0, "requests_per_minute": 0, "concurrent_jobs": 50,
                    "max_upload_mb": 100.0, "max_image_pixels": 100_000_000,
                    "max_video_seconds": 7200, "max_batch_images": 100, "storage_quota_mb": 0.0,
-                   "max_audio_seconds": 7200, "max_output_mb": 16384.0},
+                   "max_audio_seconds": 7200, "max_output_mb": 16384.0, "max_output_resolution": "1080p"},
 }
 
 @dataclass
@@ -691,8 +695,11 @@ def _check(cfg: Config) -> None:
         raise ConfigError("speech.batch_size and speech.beam_size: must be 1 or more")
     if cfg.clips.face_fps <= 0 or cfg.clips.max_speed <= 0 or not 0 <= cfg.clips.dead_zone < 1:
         raise ConfigError("clips.face_fps and clips.max_speed: more than 0; clips.dead_zone: from 0 to below 1")
-    if cfg.clips.output_side < 240 or cfg.clips.llm_candidates < 0:
-        raise ConfigError("clips.output_side: at least 240; clips.llm_candidates: 0 or more")
+    if cfg.clips.llm_candidates < 0:
+        raise ConfigError("clips.llm_candidates: 0 or more")
+    for name, tier in cfg.tiers.items():
+        if tier.max_output_resolution not in VIDEO_RESOLUTIONS:
+            raise ConfigError(f"tiers.{name}.max_output_resolution: one of {', '.join(VIDEO_RESOLUTIONS)}")
     if cfg.storage.min_free_mb < 0:
         raise ConfigError("storage.min_free_mb: must be 0 (no guard) or more")
     if cfg.llm.backend not in ("embedded", "openai"):

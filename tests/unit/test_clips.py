@@ -134,11 +134,11 @@ def test_reasons_report_each_signal_with_value_weight_and_contribution_summing_t
     scored = score_window(window(BASE), PLAIN, Evidence(), Weights())
     reasons = [r.as_dict() for r in scored.reasons]
     assert [r["signal"] for r in reasons] == ["hook", "self_contained", "density", "loudness", "questions",
-                                              "numbers", "visual_change", "face"]
+                                              "numbers", "laughter_applause", "visual_change", "face"]
     assert all({"value", "weight", "contribution"} <= set(r) for r in reasons)
     assert scored.score == pytest.approx(1 + sum(r.contribution for r in scored.reasons), abs=0.06)
     assert 1.0 <= scored.score <= 10.0
-    assert score(window(BASE), hook=0.0) != score(window(BASE))  # weights come from config
+    assert score(window(BASE), self_contained=5.0) != score(window(BASE))  # weights come from config
 
 
 def test_levels_are_db_per_step() -> None:
