@@ -207,6 +207,9 @@ class ClipSettings:
     hook_seconds: float = setting(5.0, "The opening judged as the hook, and how long a hook title stays on screen.")
     hook_model: str = setting("", "Text model that judges hooks; empty = [llm] model. Not installed or failing: "
                                   "a deterministic heuristic, with a warning in the result.")
+    hook_model_share: float = setting(0.5, "The text model's share of the hook (its 1-10 score); the rest is the "
+                                           "rules' (question, number, address, greeting...). 0 = rules only, "
+                                           "1 = the model only; scripts/bench/bench_hook_judge.py measures each.")
     llm_candidates: int = setting(4, "Most candidates whose hook the text model judges (the best by the other "
                                      "signals); the rest get the heuristic. 0 = never ask the model.")
     face_fps: float = setting(2.0, "Frames a second sampled (downscaled) for faces while reframing.")
@@ -695,8 +698,8 @@ def _check(cfg: Config) -> None:
         raise ConfigError("speech.batch_size and speech.beam_size: must be 1 or more")
     if cfg.clips.face_fps <= 0 or cfg.clips.max_speed <= 0 or not 0 <= cfg.clips.dead_zone < 1:
         raise ConfigError("clips.face_fps and clips.max_speed: more than 0; clips.dead_zone: from 0 to below 1")
-    if cfg.clips.llm_candidates < 0:
-        raise ConfigError("clips.llm_candidates: 0 or more")
+    if cfg.clips.llm_candidates < 0 or not 0 <= cfg.clips.hook_model_share <= 1:
+        raise ConfigError("clips.llm_candidates: 0 or more; clips.hook_model_share: from 0 to 1")
     for name, tier in cfg.tiers.items():
         if tier.max_output_resolution not in VIDEO_RESOLUTIONS:
             raise ConfigError(f"tiers.{name}.max_output_resolution: one of {', '.join(VIDEO_RESOLUTIONS)}")

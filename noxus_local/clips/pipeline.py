@@ -26,7 +26,7 @@ from noxus_local.captions.cues import cues_from_words
 from noxus_local.captions.styles import CaptionStyle
 from noxus_local.clips.camera import CameraKey, motion
 from noxus_local.clips.candidates import Window
-from noxus_local.clips.hook import heuristic_hook, judge_hook, opening
+from noxus_local.clips.hook import MODEL_SHARE, heuristic_hook, judge_hook, opening
 from noxus_local.clips.render import Framing, caption_rules, clip_ass, clip_words, render_clip
 from noxus_local.clips.signals import Evidence, Hook, Scored, Weights, score_window
 from noxus_local.media.fonts import prepare_fonts
@@ -39,6 +39,7 @@ class HookPlan:
     seconds: float  # the opening judged
     llm_candidates: int  # openings the text model judges, best first
     language: str
+    model_share: float = MODEL_SHARE  # the model's part of the hook, the rest the rules' ([clips] hook_model_share)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,8 @@ def score_candidates(windows: Sequence[Window], evidence: Evidence, weights: Wei
     by_start = {w.start: w for w in windows}
     for start in ask:
         cancel.check()
-        hook, warning = judge_hook(model, opening(by_start[start], plan.seconds), plan.language, plan.seconds)
+        hook, warning = judge_hook(model, opening(by_start[start], plan.seconds), plan.language, plan.seconds,
+                                   plan.model_share)
         hooks[start] = hook
         if warning and warning not in warnings:
             warnings.append(warning)

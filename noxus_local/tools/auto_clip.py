@@ -192,7 +192,8 @@ class AutoClipTool(Tool):
             sight = _look(ctx, info, settings, limit, step.progress, quiet)
             timings["shots_and_faces"] = round(time.perf_counter() - t0, 3)  # the reframing analysis
             evidence = Evidence(sight.cuts, sight.face_flags(), levels, events)
-            hooks = HookPlan(settings.hook_seconds, settings.llm_candidates, transcript.language)
+            hooks = HookPlan(settings.hook_seconds, settings.llm_candidates, transcript.language,
+                             settings.hook_model_share)
             scored, warnings = score_candidates(windows, evidence, Weights.from_settings(settings), hooks,
                                                 lambda: hook_llm(getattr(ctx.models, "cfg", None), ctx.models),
                                                 ctx.cancel)

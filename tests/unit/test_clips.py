@@ -170,10 +170,15 @@ def test_the_heuristic_hook_likes_questions_and_numbers_and_dislikes_dangling_st
 def test_the_llm_hook_is_schema_checked_and_falls_back_with_a_warning() -> None:
     hook, warning = judge_hook(ScriptedLlm('{"score": 8, "reason": "A bold number."}'), "Why 90%?", "en", 5)
     rules = heuristic_hook("Why 90%?").strength
-    assert (hook.strength, hook.source, warning) == (pytest.approx(0.4 + rules / 2), "llm", None)
+    assert (hook.strength, hook.source, warning) == (pytest.approx(0.5 * 7 / 9 + rules / 2), "llm", None)
     assert hook.reason.startswith("A bold number. (model 8/10, rules")
     low, _ = judge_hook(ScriptedLlm('{"score": 1, "reason": "Filler."}'), "Why 90%?", "en", 5)
     assert low.strength < hook.strength  # the model's judgement moves the hook
+    only, _ = judge_hook(ScriptedLlm('{"score": 10, "reason": "Strong."}'), "Why 90%?", "en", 5, share=1.0)
+    assert only.strength == 1.0  # hook_model_share 1: the model alone
+    hook, warning = judge_hook(ScriptedLlm('{"score": 0, "reason": "Out of range."}', "not json"), "Why 90%?",
+                               "en", 5)
+    assert hook.source == "heuristic" and "not valid JSON" in warning  # the schema says 1-10
     hook, warning = judge_hook(ScriptedLlm('{"score": 80}', "not json"), "Why 90%?", "en", 5)
     assert hook.source == "heuristic" and "not valid JSON" in warning
     hook, warning = judge_hook(None, "Why 90%?", "es", 5)
