@@ -14,7 +14,8 @@ what they are, on the 16 kHz mono PCM the tool already extracts, with numpy:
 - **laughter**: voiced bursts ("ha-ha-ha") repeating at 3–7 Hz: the 10 ms level
   envelope of a 1.2 s stretch is strongly periodic at a lag of 143–333 ms (its
   normalised autocorrelation there, and again at twice the lag), the bursts are
-  pitched, and the gaps between them are deep. Speech has syllables at a similar
+  pitched, their pitch moves (a spread of at least 1.5 semitones) and the gaps
+  between them are deep. Speech has syllables at a similar
   rate, but irregular ones: its envelope's autocorrelation stays low.
 
 ``detect_events`` gives the spans; ``EventSpans.inside(start, end)`` the seconds of
@@ -53,6 +54,7 @@ PERIODIC_MIN = 0.75  # normalised envelope autocorrelation at the burst period
 VOICED_MIN = 0.5  # a pitched frame
 VOICED_SHARE = 0.25  # of the loud frames of the stretch
 DEPTH_DB = 12.0  # 90th minus 20th percentile of the envelope: deep gaps between bursts
+PITCH_SPREAD_ST = 1.5  # std of the bursts' pitch, in semitones: a laugh's pitch moves, a machine's pulse does not
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,7 @@ def laughter_mask(f: Frames) -> np.ndarray:
         return out
     loud = _loud(f.db)
     env = np.maximum(f.db, np.percentile(f.db, 95) - 40.0)  # a floor: silence's noise is not rhythm
+    semitones = 12 * np.log2(np.maximum(f.pitch, 1.0))
     lo, hi = LAUGH_LAGS
     for start in range(0, count - LAUGH_WINDOW + 1, 10):
         sl = slice(start, start + LAUGH_WINDOW)
@@ -172,7 +175,8 @@ def laughter_mask(f: Frames) -> np.ndarray:
         seg = env[sl]
         if np.percentile(seg, 90) - np.percentile(seg, 20) < DEPTH_DB:
             continue
-        if np.mean(f.voicing[sl][seg_loud] >= VOICED_MIN) < VOICED_SHARE:
+        pitched = seg_loud & (f.voicing[sl] >= VOICED_MIN)
+        if pitched.sum() < VOICED_SHARE * seg_loud.sum() or np.std(semitones[sl][pitched]) < PITCH_SPREAD_ST:
             continue
         if envelope_periodicity(seg, lo, hi) >= PERIODIC_MIN:
             out[sl] = True

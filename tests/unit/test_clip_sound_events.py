@@ -59,6 +59,9 @@ def test_no_event_in_music_or_a_steady_hiss() -> None:
     hiss = np.random.default_rng(1).normal(0, 0.1, 4 * RATE).astype(np.float32)  # noise-like, but no claps
     assert detect_events(hiss).applause == []
     assert detect_events(silence(3.0)) == EventSpans()
+    t = np.arange(3 * RATE) / RATE  # a buzzer pulsing at 5 Hz: the laugh's rhythm, but its pitch never moves
+    pulse = (sum(np.sin(2 * np.pi * 150 * h * t) / h for h in range(1, 5)) * ((t % 0.2) < 0.12) * 0.3)
+    assert detect_events(pulse.astype(np.float32)) == EventSpans()
 
 
 def test_no_event_in_kokoro_narration(tmp_path_factory: pytest.TempPathFactory) -> None:
