@@ -61,13 +61,14 @@ class ClipFiles:
 def score_candidates(windows: Sequence[Window], evidence: Evidence, weights: Weights, plan: HookPlan,
                      llm: Callable[[], Any], cancel: CancelToken) -> tuple[list[Scored], list[str]]:
     """(every window scored, warnings): the heuristic hook everywhere, the model's on the best openings;
-    ``llm`` is called once, only when the model is wanted, and may give None (not installed)."""
+    ``llm`` is called once, only when the model is wanted (``llm_candidates`` > 0 and ``model_share`` > 0),
+    and may give None (not installed)."""
     hooks: dict[float, Hook] = {}
     for w in windows:
         hooks.setdefault(w.start, heuristic_hook(opening(w, plan.seconds)))
     scored = [score_window(w, hooks[w.start], evidence, weights) for w in windows]
     starts = list(dict.fromkeys(s.window.start for s in sorted(scored, key=lambda s: -s.score)))
-    ask = starts[:plan.llm_candidates]
+    ask = starts[:plan.llm_candidates] if plan.model_share > 0 else []  # share 0: the rules alone, no model
     if not ask:
         return scored, []
     model = llm()

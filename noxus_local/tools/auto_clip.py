@@ -281,8 +281,8 @@ def _look(ctx: ToolContext, info: MediaInfo, settings: ClipSettings, limit: floa
 
 def hook_llm(cfg: Config | None, models: Any) -> Any:
     """The text model that judges hooks (``[clips] hook_model`` or ``[llm] model``), or None when it is
-    not installed or not configured (the heuristic judges instead)."""
-    if cfg is None or cfg.clips.llm_candidates == 0:
+    not installed or not wanted (``llm_candidates`` or ``hook_model_share`` 0: the rules judge instead)."""
+    if cfg is None or cfg.clips.llm_candidates == 0 or cfg.clips.hook_model_share == 0:
         return None
     from noxus_local.generate.llm.models import text_models
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -54,8 +55,9 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         cfg = load_config(None, {"NOXUS_DATA_DIR": str(Path(tmp) / "data")})
-        if args.model:
-            cfg = replace(cfg, clips=replace(cfg.clips, hook_model=args.model))
+        # the model is asked whatever the configured share (0 = rules only would not load it)
+        cfg = replace(cfg, clips=replace(cfg.clips, hook_model=args.model or cfg.clips.hook_model,
+                                         hook_model_share=0.5, llm_candidates=max(1, cfg.clips.llm_candidates)))
         ModelRegistry.from_config(cfg).fetch([cfg.clips.hook_model or cfg.llm.model])  # from the shared cache
         bench(cfg)
 
@@ -72,12 +74,14 @@ def bench(cfg: Config) -> None:
     t0 = time.perf_counter()
     answers: list[tuple[int, str]] = []
     failed = 0
-    for x in items:
+    for n, x in enumerate(items, 1):
         try:
             answers.append(model_score(llm, x["text"], x["language"], 5.0))
         except StructuredOutputError:
             failed += 1
             answers.append((0, "no valid answer"))
+        print(f"  {n}/{len(items)} {x['language']}/{x['label']}: {answers[-1][0]} ({answers[-1][1][:60]})",
+              file=sys.stderr, flush=True)
     model_s = time.perf_counter() - t0
     base = pairwise_accuracy(items, [r.strength for r in rules])
     judges = {"rules": [r.strength for r in rules],

@@ -224,7 +224,9 @@ def test_the_embedded_text_model_judges_hooks_and_a_missing_one_falls_back(cfg: 
     small = "qwen2.5-coder-0.5b-instruct"
     ModelRegistry.from_config(cfg).fetch([small])
     assert hook_llm(replace(cfg, clips=replace(cfg.clips, hook_model="qwen2.5-coder-1.5b-instruct")), None) is None
-    with_small = replace(cfg, clips=replace(cfg.clips, hook_model=small))
+    with_small = replace(cfg, clips=replace(cfg.clips, hook_model=small, hook_model_share=0.5))
+    rules_only = replace(with_small, clips=replace(with_small.clips, hook_model_share=0.0))
+    assert hook_llm(rules_only, ModelCache(rules_only)) is None  # share 0: the model is never loaded
     llm = hook_llm(with_small, ModelCache(with_small))
     assert llm is not None
     hook, warning = judge_hook(llm, "Why do 90% of new startups fail in their first three years?", "en", 5)
