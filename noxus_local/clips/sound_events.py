@@ -93,7 +93,7 @@ def frame_features(pcm: np.ndarray, rate: int = RATE) -> Frames:
         empty = np.zeros(0)
         return Frames(empty, empty, empty, empty)
     count = 1 + (len(x) - FRAME) // HOP
-    frames = np.lib.stride_tricks.sliding_window_view(x, FRAME)[::HOP][:count].astype(np.float64)
+    frames = np.lib.stride_tricks.sliding_window_view(x, FRAME)[::HOP][:count].astype(np.float32)
     frames = frames - frames.mean(axis=1, keepdims=True)
     db = 10 * np.log10(np.maximum(np.mean(frames ** 2, axis=1), 1e-10))
     spectrum = np.abs(np.fft.rfft(frames * np.hanning(FRAME), n=2 * FRAME, axis=1)) ** 2
@@ -167,14 +167,13 @@ def laughter_mask(f: Frames) -> np.ndarray:
     env = np.maximum(f.db, np.percentile(f.db, 95) - 40.0)  # a floor: silence's noise is not rhythm
     semitones = 12 * np.log2(np.maximum(f.pitch, 1.0))
     lo, hi = LAUGH_LAGS
-    for start in range(0, count - LAUGH_WINDOW + 1, 10):
+    starts = np.arange(0, count - LAUGH_WINDOW + 1, 10)
+    windows = np.lib.stride_tricks.sliding_window_view(env, LAUGH_WINDOW)[starts]
+    high, low = np.percentile(windows, [90, 20], axis=1)  # every stretch's depth in one call
+    loud_share = np.lib.stride_tricks.sliding_window_view(loud, LAUGH_WINDOW)[starts].mean(axis=1)
+    for start in starts[(loud_share >= 0.3) & (high - low >= DEPTH_DB)]:
         sl = slice(start, start + LAUGH_WINDOW)
-        seg_loud = loud[sl]
-        if seg_loud.mean() < 0.3:
-            continue
-        seg = env[sl]
-        if np.percentile(seg, 90) - np.percentile(seg, 20) < DEPTH_DB:
-            continue
+        seg_loud, seg = loud[sl], env[sl]
         pitched = seg_loud & (f.voicing[sl] >= VOICED_MIN)
         if pitched.sum() < VOICED_SHARE * seg_loud.sum() or np.std(semitones[sl][pitched]) < PITCH_SPREAD_ST:
             continue
