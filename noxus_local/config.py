@@ -207,9 +207,10 @@ class ClipSettings:
     hook_seconds: float = setting(5.0, "The opening judged as the hook, and how long a hook title stays on screen.")
     hook_model: str = setting("", "Text model that judges hooks; empty = [llm] model. Not installed or failing: "
                                   "a deterministic heuristic, with a warning in the result.")
-    hook_model_share: float = setting(0.5, "The text model's share of the hook (its 1-10 score); the rest is the "
-                                           "rules' (question, number, address, greeting...). 0 = rules only, "
-                                           "1 = the model only; scripts/bench/bench_hook_judge.py measures each.")
+    hook_model_share: float = setting(0.25, "The text model's share of the hook (its 1-10 score); the rest is the "
+                                            "rules' (question, number, address, greeting...). 0 = rules only (the "
+                                            "model is never loaded; best with a 0.5B model), 1 = the model only; "
+                                            "scripts/bench/bench_hook_judge.py measures each.")
     llm_candidates: int = setting(4, "Most candidates whose hook the text model judges (the best by the other "
                                      "signals); the rest get the heuristic. 0 = never ask the model.")
     face_fps: float = setting(2.0, "Frames a second sampled (downscaled) for faces while reframing.")

@@ -108,7 +108,7 @@ class AutoClipParams(Params):
         | None = None
     model: Annotated[str, Meta(max_length=40, description="An installed whisper model.")] = "whisper-base"
     resolution: Annotated[Literal["720p", "1080p"], Meta(
-        description="Output resolution (720p: 720x1280 for 9:16; 1080p: 1080x1920); empty = the tier's highest. "
+        description="Output resolution (720p: 720x1280 for 9:16; 1080p: 1080x1920); omitted = the tier's highest. "
                     "Above the tier's highest: 400 naming it.")] | None = None
 
 
