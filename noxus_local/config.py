@@ -200,11 +200,17 @@ class ClipSettings:
                                           "and its emphasised moments.")
     weight_questions: float = setting(1.0, "Score weight of questions asked in the clip.")
     weight_numbers: float = setting(1.0, "Score weight of numbers and enumerations (lists) in the clip.")
+    weight_laughter_applause: float = setting(1.0, "Score weight of laughter or applause heard in the clip "
+                                                   "(a signal-processing detector), full when the clip ends on it.")
     weight_visual_change: float = setting(0.5, "Score weight of visual change: shot cuts per minute.")
     weight_face: float = setting(1.0, "Score weight of a face on screen (share of the sampled frames).")
     hook_seconds: float = setting(5.0, "The opening judged as the hook, and how long a hook title stays on screen.")
     hook_model: str = setting("", "Text model that judges hooks; empty = [llm] model. Not installed or failing: "
                                   "a deterministic heuristic, with a warning in the result.")
+    hook_model_share: float = setting(0.25, "The text model's share of the hook (its 1-10 score); the rest is the "
+                                            "rules' (question, number, address, greeting...). 0 = rules only (the "
+                                            "model is never loaded; best with a 0.5B model), 1 = the model only; "
+                                            "scripts/bench/bench_hook_judge.py measures each.")
     llm_candidates: int = setting(4, "Most candidates whose hook the text model judges (the best by the other "
                                      "signals); the rest get the heuristic. 0 = never ask the model.")
     face_fps: float = setting(2.0, "Frames a second sampled (downscaled) for faces while reframing.")
@@ -213,7 +219,6 @@ class ClipSettings:
     max_speed: float = setting(0.6, "Fastest camera pan, in crop widths per second.")
     switch_seconds: float = setting(1.0, "Another face must be the better subject this long before the camera "
                                          "switches to it (hysteresis).")
-    output_side: int = setting(1280, "Longer side of a rendered clip, in px (720p: 720x1280 for 9:16).")
 
 
 @dataclass
@@ -299,6 +304,8 @@ class TierSettings:
     max_audio_seconds: int = setting(900, "Longest speech one text-to-speech request may synthesise, pauses "
                                           "included, in seconds (estimated before the hold, enforced while it runs).")
     max_output_mb: float = setting(200.0, "Largest total of one job's output files, in MB (0 = unlimited).")
+    max_output_resolution: str = setting("720p", "Highest resolution a tool renders video at for the tier "
+                                                 "(auto-clip): 720p or 1080p (longer side 1280 or 1920 px).")
     apex_rate_factor: float = setting(1.0, "Seed 002 (/api/generate/*, /api/jobs, ...): the [apex] request limits "
                                            "are multiplied by this for the tier (0 = no limit).")
     ad_requests_per_minute: int = setting(30, "Seed 003 (/api/v1/generate, /api/v1/credits, /api/v1/packages, "
@@ -308,6 +315,9 @@ class TierSettings:
                                               "0 = no limit).")
 
 
+# a rendered video's resolution name → its longer side in px (720p: 720x1280 for 9:16, 1280x720 for 16:9)
+VIDEO_RESOLUTIONS: dict[str, int] = {"720p": 1280, "1080p": 1920}
+
 DEFAULT_TIERS: dict[str, dict[str, Any]] = {
     "free": {},
     "starter": {"jobs_per_hour": 600, "requests_per_minute": 600, "concurrent_jobs": 3, "ad_requests_per_minute": 60,
@@ -316,11 +326,11 @@ DEFAULT_TIERS: dict[str, dict[str, Any]] = {
     "pro": {"jobs_per_hour": 3000, "requests_per_minute": 3000, "concurrent_jobs": 10, "ad_requests_per_minute": 120,
             "max_upload_mb": 100.0, "max_image_pixels": 100_000_000, "max_video_seconds": 1800,
             "max_batch_images": 50, "storage_quota_mb": 10240.0, "max_audio_seconds": 3600,
-            "max_output_mb": 4096.0},
+            "max_output_mb": 4096.0, "max_output_resolution": "1080p"},
     "enterprise": {"jobs_per_hour": 0, "requests_per_minute": 0, "concurrent_jobs": 50, "ad_requests_per_minute": 300,
                    "max_upload_mb": 100.0, "max_image_pixels": 100_000_000,
                    "max_video_seconds": 7200, "max_batch_images": 100, "storage_quota_mb": 0.0,
-                   "max_audio_seconds": 7200, "max_output_mb": 16384.0},
+                   "max_audio_seconds": 7200, "max_output_mb": 16384.0, "max_output_resolution": "1080p"},
 }
 
 @dataclass
@@ -698,8 +708,11 @@ def _check(cfg: Config) -> None:
         raise ConfigError("speech.batch_size and speech.beam_size: must be 1 or more")
     if cfg.clips.face_fps <= 0 or cfg.clips.max_speed <= 0 or not 0 <= cfg.clips.dead_zone < 1:
         raise ConfigError("clips.face_fps and clips.max_speed: more than 0; clips.dead_zone: from 0 to below 1")
-    if cfg.clips.output_side < 240 or cfg.clips.llm_candidates < 0:
-        raise ConfigError("clips.output_side: at least 240; clips.llm_candidates: 0 or more")
+    if cfg.clips.llm_candidates < 0 or not 0 <= cfg.clips.hook_model_share <= 1:
+        raise ConfigError("clips.llm_candidates: 0 or more; clips.hook_model_share: from 0 to 1")
+    for name, tier in cfg.tiers.items():
+        if tier.max_output_resolution not in VIDEO_RESOLUTIONS:
+            raise ConfigError(f"tiers.{name}.max_output_resolution: one of {', '.join(VIDEO_RESOLUTIONS)}")
     if cfg.storage.min_free_mb < 0:
         raise ConfigError("storage.min_free_mb: must be 0 (no guard) or more")
     if cfg.llm.backend not in ("embedded", "openai"):

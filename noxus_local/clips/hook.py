@@ -1,14 +1,18 @@
 """The hook: do the first seconds of a clip make a viewer stay?
 
-``judge_hook`` asks the text model (the embedded one or the configured engine)
-for a 0–10 score and a one-sentence reason, as JSON checked against
-``CLIP_HOOK_SCHEMA`` with one corrective retry (generate/structured.py); the hook
-is the mean of the model's score and the heuristic's (``MODEL_SHARE``), both in
-the reason. When no
-model is given, or it fails or answers nonsense twice, ``heuristic_hook``
-decides instead, deterministically, and says so: a question, a number, a
-direct address ("you", "imagine", "¿sabías...") or a short punchy first
-sentence hook; a dangling connective or a greeting ("Hola a todos...") does not.
+``judge_hook`` asks the text model (the embedded one or the configured engine) a
+constrained question: a 1–10 score and a one-sentence reason, as JSON checked
+against ``CLIP_HOOK_SCHEMA`` with one corrective retry (generate/structured.py),
+greedy decoding (temperature 0), the prompt (generate/prompts/clip_hook.{en,es}.toml)
+carrying scored examples in its language. The hook is then the model's score
+and the rules' (``heuristic_hook``) mixed by ``[clips] hook_model_share``
+(``combine``), both in the reason. The default share is the one that ranked a
+labelled set of strong and weak openings best (scripts/bench/bench_hook_judge.py:
+rules alone, the model alone, both). When no model is given, or it fails or
+answers nonsense twice, ``heuristic_hook`` decides instead, deterministically,
+and says so: a question, a number, a direct address ("you", "imagine",
+"¿sabías...") or a short punchy first sentence hook; a dangling connective or a
+greeting ("Hola a todos...") does not.
 
 Example::
 
@@ -27,9 +31,11 @@ from noxus_local.clips.signals import DANGLING, DIGIT, NUMBER_WORDS, Hook, token
 
 log = logging.getLogger(__name__)
 
-# the model's share of the hook; the rest is the heuristic's. The small local models (Qwen2.5 0.5B/1.5B on
-# CPU) rank openings unevenly (a greeting can get 7/10), so their judgement is averaged with the rules'
-MODEL_SHARE = 0.5
+# the model's share of the hook by default ([clips] hook_model_share); the rest is the rules'. Measured by
+# scripts/bench/bench_hook_judge.py (28 openings, 98 strong/weak pairs): with the default [llm] model
+# (Qwen2.5-Coder 1.5B) rules 0.776, model 0.658, mixed at 0.25 0.786, at 0.5 0.755; with the 0.5B model
+# the rules 0.776 beat any mix (0.694 at 0.25), so set 0 there. 0.25 is the best measured default.
+MODEL_SHARE = 0.25
 GREETINGS = frozenset("hello hi hey welcome good morning hola buenos buenas bienvenidos bienvenidas saludos".split())
 ADDRESS = frozenset("""you your imagine why how what what's here's secret stop never nobody everyone
 tú tu usted imagina imagínate sabías sabias por qué cómo qué nadie nunca todos secreto mira ojo""".split())
@@ -79,25 +85,41 @@ def _split_first(text: str) -> tuple[str, str]:
     return parts[0], parts[1] if len(parts) > 1 else ""
 
 
-def judge_hook(llm: object | None, text: str, language: str, seconds: float) -> tuple[Hook, str | None]:
-    """(the hook, a warning or None): the model's judgement, else the heuristic with why."""
-    if llm is None:
-        return heuristic_hook(text), "no text model installed: hooks judged by a heuristic"
+def model_score(llm: object, text: str, language: str, seconds: float) -> tuple[int, str]:
+    """(the model's 1–10 score, its reason) for an opening; StructuredOutputError when it answers
+    nonsense twice, any other exception when the model fails."""
     from noxus_local.generate.schemas import CLIP_HOOK_SCHEMA
-    from noxus_local.generate.structured import StructuredOutputError, ask_json
+    from noxus_local.generate.structured import ask_json
 
     lang = "es" if language == "es" else "en"
+    data = ask_json(llm, "clip_hook", lang, {"opening": text, "seconds": round(seconds)},  # type: ignore[arg-type]
+                    CLIP_HOOK_SCHEMA, max_tokens=120, temperature=0.0)
+    return int(data["score"]), str(data["reason"]).strip()
+
+
+def combine(score: int, rule: Hook, said: str, share: float = MODEL_SHARE) -> Hook:
+    """The hook from the model's 1–10 ``score`` (mapped to 0–1) and the rules', ``share`` the model's part.
+
+    Example: ``combine(10, heuristic_hook("Hola."), "Weak.", 0.5).strength`` → 0.5 + 0.5 × the rules'.
+    """
+    model = (min(10, max(1, score)) - 1) / 9.0
+    strength = share * model + (1 - share) * rule.strength
+    reason = f"{said} (model {score}/10, rules {rule.strength * 10:.0f}/10: {rule.reason})"
+    return Hook(strength, reason, "llm", rule.line)
+
+
+def judge_hook(llm: object | None, text: str, language: str, seconds: float,
+               share: float = MODEL_SHARE) -> tuple[Hook, str | None]:
+    """(the hook, a warning or None): the model's judgement mixed with the rules', else the rules with why."""
+    if llm is None:
+        return heuristic_hook(text), "no text model installed: hooks judged by a heuristic"
+    from noxus_local.generate.structured import StructuredOutputError
+
     try:
-        data = ask_json(llm, "clip_hook", lang, {"opening": text, "seconds": round(seconds)},  # type: ignore[arg-type]
-                        CLIP_HOOK_SCHEMA, max_tokens=160, temperature=0.0)
+        score, said = model_score(llm, text, language, seconds)
     except StructuredOutputError:
         return heuristic_hook(text), "the text model's hook answer was not valid JSON: a heuristic judged it"
     except Exception as exc:  # a model that fails (engine down, out of memory) must not fail the clip job
         log.warning("hook judgement failed: %s", exc)
         return heuristic_hook(text), "the text model failed: hooks judged by a heuristic"
-    rule = heuristic_hook(text)
-    model = int(data["score"]) / 10.0
-    strength = MODEL_SHARE * model + (1 - MODEL_SHARE) * rule.strength
-    said = str(data["reason"]).strip()
-    reason = f"{said} (model {model * 10:.0f}/10, rules {rule.strength * 10:.0f}/10: {rule.reason})"
-    return Hook(strength, reason, "llm", rule.line), None
+    return combine(score, heuristic_hook(text), said, share), None

@@ -26,7 +26,7 @@ from noxus_local.captions.cues import cues_from_words
 from noxus_local.captions.styles import CaptionStyle
 from noxus_local.clips.camera import CameraKey, motion
 from noxus_local.clips.candidates import Window
-from noxus_local.clips.hook import heuristic_hook, judge_hook, opening
+from noxus_local.clips.hook import MODEL_SHARE, heuristic_hook, judge_hook, opening
 from noxus_local.clips.render import Framing, caption_rules, clip_ass, clip_words, render_clip
 from noxus_local.clips.signals import Evidence, Hook, Scored, Weights, score_window
 from noxus_local.media.fonts import prepare_fonts
@@ -39,6 +39,7 @@ class HookPlan:
     seconds: float  # the opening judged
     llm_candidates: int  # openings the text model judges, best first
     language: str
+    model_share: float = MODEL_SHARE  # the model's part of the hook, the rest the rules' ([clips] hook_model_share)
 
 
 @dataclass(frozen=True)
@@ -60,13 +61,14 @@ class ClipFiles:
 def score_candidates(windows: Sequence[Window], evidence: Evidence, weights: Weights, plan: HookPlan,
                      llm: Callable[[], Any], cancel: CancelToken) -> tuple[list[Scored], list[str]]:
     """(every window scored, warnings): the heuristic hook everywhere, the model's on the best openings;
-    ``llm`` is called once, only when the model is wanted, and may give None (not installed)."""
+    ``llm`` is called once, only when the model is wanted (``llm_candidates`` > 0 and ``model_share`` > 0),
+    and may give None (not installed)."""
     hooks: dict[float, Hook] = {}
     for w in windows:
         hooks.setdefault(w.start, heuristic_hook(opening(w, plan.seconds)))
     scored = [score_window(w, hooks[w.start], evidence, weights) for w in windows]
     starts = list(dict.fromkeys(s.window.start for s in sorted(scored, key=lambda s: -s.score)))
-    ask = starts[:plan.llm_candidates]
+    ask = starts[:plan.llm_candidates] if plan.model_share > 0 else []  # share 0: the rules alone, no model
     if not ask:
         return scored, []
     model = llm()
@@ -74,7 +76,8 @@ def score_candidates(windows: Sequence[Window], evidence: Evidence, weights: Wei
     by_start = {w.start: w for w in windows}
     for start in ask:
         cancel.check()
-        hook, warning = judge_hook(model, opening(by_start[start], plan.seconds), plan.language, plan.seconds)
+        hook, warning = judge_hook(model, opening(by_start[start], plan.seconds), plan.language, plan.seconds,
+                                   plan.model_share)
         hooks[start] = hook
         if warning and warning not in warnings:
             warnings.append(warning)

@@ -63,6 +63,11 @@ class Framing:
         return cls(source, crop, output)
 
     @property
+    def upscales(self) -> bool:
+        """The crop window has fewer pixels than the output: the source is enlarged (and the result says so)."""
+        return self.crop[1] < self.output[1] or self.crop[0] < self.output[0]
+
+    @property
     def pans(self) -> bool:
         return self.crop[0] < self.source[0]
 

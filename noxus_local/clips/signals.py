@@ -9,8 +9,9 @@ why a clip ranks where it does. The weights are ``[clips] weight_*``.
 Signals: the hook (clips/hook.py), self-containedness (no dangling connective
 or pronoun at the start), speech density (words per second near a lively
 pace), loudness dynamics (spread of the speech level and emphasised moments),
-questions, numbers and lists, visual change (shot cuts per minute) and a face
-on screen (share of sampled frames). Laughter and applause are not detected.
+questions, numbers and lists, laughter and applause (seconds of each inside
+the window and whether it ends on them: clips/sound_events.py), visual change
+(shot cuts per minute) and a face on screen (share of sampled frames).
 
 Example::
 
@@ -29,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from noxus_local.clips.candidates import Window
+from noxus_local.clips.sound_events import EventSpans
 
 DANGLING = frozenset("""and but so because also then therefore however which that this these those it he she they
 him her them its or plus anyway second third fourth fifth next finally lastly
@@ -54,6 +56,7 @@ class Weights:
     loudness: float = 1.0
     questions: float = 1.0
     numbers: float = 1.0
+    laughter_applause: float = 1.0
     visual_change: float = 0.5
     face: float = 1.0
 
@@ -78,6 +81,7 @@ class Evidence:
     cuts: Sequence[float] = ()
     faces: Sequence[tuple[float, bool]] = ()  # (time, a face was seen)
     levels: Levels | None = None
+    events: EventSpans | None = None  # laughter and applause; None = not listened for
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,21 @@ def loudness(window: Window, levels: Levels | None) -> tuple[dict[str, float] | 
     return {"std_db": round(spread, 2), "emphasis": emphasis}, strength
 
 
+REACTION_FULL_S = 2.0  # this many seconds of laughter or applause inside a clip is full strength
+MID_CLIP_SHARE = 0.6  # the strength of one that does not reach the clip's end (the payoff is the end)
+
+
+def reaction(window: Window, events: EventSpans | None) -> tuple[dict[str, float | bool] | None, float]:
+    """({applause_s, laughter_s, at_end}, strength): an audience reacting inside the clip, fuller when the
+    clip ends on it. ``None`` value when the soundtrack was not listened to."""
+    if events is None:
+        return None, 0.0
+    found = events.inside(window.start, window.end)
+    heard = float(found["applause_s"]) + float(found["laughter_s"])
+    strength = min(1.0, heard / REACTION_FULL_S) * (1.0 if found["at_end"] else MID_CLIP_SHARE)
+    return found, strength
+
+
 def visual_change(window: Window, cuts: Sequence[float]) -> tuple[float, float]:
     """(shot cuts per minute inside the window, strength; 6 a minute is full)."""
     n = sum(1 for t in cuts if window.start < t < window.end)
@@ -194,12 +213,14 @@ def score_window(window: Window, hook: Hook, evidence: Evidence, weights: Weight
     level, loud = loudness(window, evidence.levels)
     asked, ask = questions(window)
     counted, count = numbers(window)
+    heard, react = reaction(window, evidence.events)
     cpm, change = visual_change(window, evidence.cuts)
     share, face = face_share(window, evidence.faces)
     parts = [("hook", round(hook.strength * 10, 1), hook.strength, f"{hook.source}: {hook.reason}"),
              ("self_contained", first, contained, why), ("density", wps, dense, "words per second"),
              ("loudness", level, loud, "level spread (dB) and emphasised moments"),
              ("questions", asked, ask, ""), ("numbers", counted, count, "digits and number words"),
+             ("laughter_applause", heard, react, "seconds of each in the clip; at_end: the clip ends on it"),
              ("visual_change", cpm, change, "shot cuts per minute"),
              ("face", share, face, "share of sampled frames with a face")]
     total = sum(getattr(weights, name) for name, *_ in parts) or 1.0

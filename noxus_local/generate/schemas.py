@@ -48,6 +48,6 @@ CLIP_JUDGEMENT_SCHEMA: dict[str, Any] = {
 
 CLIP_HOOK_SCHEMA: dict[str, Any] = {
     "type": "object", "required": ["score", "reason"], "additionalProperties": False,
-    "properties": {"score": {"type": "integer", "minimum": 0, "maximum": 10},
+    "properties": {"score": {"type": "integer", "minimum": 1, "maximum": 10},
                    "reason": {"type": "string", "minLength": 1, "maxLength": 300}},
 }

@@ -56,7 +56,8 @@ from noxus_local.clips.looking import Sight, look
 from noxus_local.clips.pipeline import ClipFiles, ClipLook, HookPlan, make_clip, score_candidates
 from noxus_local.clips.render import Framing
 from noxus_local.clips.signals import Evidence, Weights, levels_db
-from noxus_local.config import ClipSettings, Config
+from noxus_local.clips.sound_events import detect_events
+from noxus_local.config import VIDEO_RESOLUTIONS, ClipSettings, Config
 from noxus_local.errors import InvalidMedia, LimitExceeded, NoxusError, Text, ValidationError
 from noxus_local.media.audio import extract_pcm16k
 from noxus_local.media.decoded import decode_limit, wav_seconds
@@ -85,6 +86,10 @@ NO_AUDIO = Text("El video no tiene pista de audio: los clips se cortan por frase
 NO_SPEECH = Text("No se reconoció habla en el video: los clips se cortan por frases.",
                  "No speech was recognised in the video: clips are cut on sentences.")
 TOO_SHORT = Text("El video dura menos que min_duration.", "The video is shorter than min_duration.")
+def above_tier(highest: str) -> Text:
+    return Text(f"Tu plan renderiza como máximo a {highest}.", f"Your tier renders at most {highest}.")
+
+
 MIN_OVER_MAX = Text("min_duration no puede superar max_duration.", "min_duration cannot exceed max_duration.")
 NO_CANDIDATE = "no clip reached viral_score_threshold"
 NO_WINDOW = "no run of whole sentences fits between min_duration and max_duration"
@@ -112,6 +117,9 @@ class AutoClipParams(Params):
                                                                 "text, or auto (the clip's opening line).")] \
         | None = None
     model: Annotated[str, Meta(max_length=40, description="An installed whisper model.")] = "whisper-base"
+    resolution: Annotated[Literal["720p", "1080p"], Meta(
+        description="Output resolution (720p: 720x1280 for 9:16; 1080p: 1080x1920); omitted = the tier's highest. "
+                    "Above the tier's highest: 400 naming it.")] | None = None
 
 
 class AutoClipTool(Tool):
@@ -149,12 +157,13 @@ class AutoClipTool(Tool):
         if duration < params.min_duration:
             raise ValidationError(TOO_SHORT, details={"field_errors": {"min_duration": [TOO_SHORT]},
                                                       "duration_seconds": round(duration, 2)})
+        resolution = output_resolution(params.resolution, limits)
         language = params.language.lower()
         if language != "auto" and language not in supported_languages():
             raise ValidationError.fields({"language": [Text("código de idioma desconocido", "unknown language code")]})
         return Plan(units=duration + CLIP_UNIT_SECONDS * params.max_clips, resources=dict(self.resources),
                     models=(params.model, "silero-vad", "centerface"), work_units=duration or 1.0,
-                    facts={"probe": msgspec.to_builtins(info)})
+                    facts={"probe": msgspec.to_builtins(info), "resolution": resolution})
 
     def check_installed(self, params: dict[str, Any], plan: Plan, cfg: Config) -> None:
         """A speech-recognition ``model`` (400 as auto-subtitles); the plan's models (it, Silero VAD and
@@ -176,7 +185,9 @@ class AutoClipTool(Tool):
             if not transcript.words:
                 raise InvalidMedia(NO_SPEECH, details={"reason": "no_speech"})
         with _timed(ctx, "candidates", timings):
-            levels = levels_db(load_audio(audio, ctx.cancel), step=LEVEL_STEP)
+            pcm = load_audio(audio, ctx.cancel)
+            levels = levels_db(pcm, step=LEVEL_STEP)
+            events = detect_events(pcm)
             quiet = quiet_spans(levels.times, levels.db, LEVEL_STEP)
             sentences = with_pauses(split_sentences(transcript.words), quiet, heard)
             windows = candidate_windows(sentences, p.min_duration, p.max_duration)
@@ -185,15 +196,20 @@ class AutoClipTool(Tool):
             t0 = time.perf_counter()
             sight = _look(ctx, info, settings, limit, step.progress, quiet)
             timings["shots_and_faces"] = round(time.perf_counter() - t0, 3)  # the reframing analysis
-            evidence = Evidence(sight.cuts, sight.face_flags(), levels)
-            hooks = HookPlan(settings.hook_seconds, settings.llm_candidates, transcript.language)
+            evidence = Evidence(sight.cuts, sight.face_flags(), levels, events)
+            hooks = HookPlan(settings.hook_seconds, settings.llm_candidates, transcript.language,
+                             settings.hook_model_share)
             scored, warnings = score_candidates(windows, evidence, Weights.from_settings(settings), hooks,
                                                 lambda: hook_llm(getattr(ctx.models, "cfg", None), ctx.models),
                                                 ctx.cancel)
             chosen = select(scored, lambda s: s.window, lambda s: s.score, p.max_clips,
                             p.viral_score_threshold, tie=lambda s: s.hook.strength)
         with _timed(ctx, "reframe", timings):
-            frame = Framing.for_aspect(sight.size, p.aspect_ratio, settings.output_side)
+            resolution = plan.fact("resolution", str) or output_resolution(p.resolution, ctx.limits)
+            frame = Framing.for_aspect(sight.size, p.aspect_ratio, VIDEO_RESOLUTIONS[resolution])
+            if frame.upscales:
+                warnings.append(f"the source's {p.aspect_ratio} window is {frame.crop[0]}x{frame.crop[1]} px: "
+                                f"clips are upscaled to {frame.output[0]}x{frame.output[1]} ({resolution})")
             keys = camera_path(sight.samples, sight.cuts, sight.size[0], frame.crop[0],
                                CameraRules.from_settings(settings))
         with _timed(ctx, "render", timings) as step:
@@ -203,6 +219,7 @@ class AutoClipTool(Tool):
                                ctx.cancel, _share(step.progress, n, len(chosen)))
                      for n, s in enumerate(chosen, 1)]
         result = _result(files, windows, transcript, timings, warnings)
+        result["resolution"], result["output_size"] = resolution, list(frame.output)
         if not chosen:
             result["note"] = NO_WINDOW if not windows else NO_CANDIDATE
         return _output(result, files, heard)
@@ -231,6 +248,21 @@ def _timed(ctx: ToolContext, name: str, timings: dict[str, float]) -> _Timed:
     return _Timed(ctx, name, timings)
 
 
+def output_resolution(asked: str | None, limits: Limits) -> str:
+    """The resolution a job renders at: the one asked, or the tier's highest; above the tier's highest →
+    400 naming it (never a silent downgrade: the caller asked for a size it will not get).
+
+    Example: ``output_resolution(None, Limits())`` → ``"720p"``; ``output_resolution("1080p", Limits())`` → 400.
+    """
+    highest = limits.max_output_resolution
+    if asked is None:
+        return highest
+    if VIDEO_RESOLUTIONS[asked] > VIDEO_RESOLUTIONS.get(highest, 0):
+        raise ValidationError(above_tier(highest), details={"field_errors": {"resolution": [above_tier(highest)]},
+                                                            "max_resolution": highest})
+    return asked
+
+
 def _probe(path: Path) -> MediaInfo:
     info = probe(path)
     info.require_video()
@@ -254,8 +286,8 @@ def _look(ctx: ToolContext, info: MediaInfo, settings: ClipSettings, limit: floa
 
 def hook_llm(cfg: Config | None, models: Any) -> Any:
     """The text model that judges hooks (``[clips] hook_model`` or ``[llm] model``), or None when it is
-    not installed or not configured (the heuristic judges instead)."""
-    if cfg is None or cfg.clips.llm_candidates == 0:
+    not installed or not wanted (``llm_candidates`` or ``hook_model_share`` 0: the rules judge instead)."""
+    if cfg is None or cfg.clips.llm_candidates == 0 or cfg.clips.hook_model_share == 0:
         return None
     from noxus_local.generate.llm.models import text_models
 

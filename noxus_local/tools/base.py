@@ -103,13 +103,15 @@ class Limits:
     max_audio_seconds: int = _FREE.max_audio_seconds  # one text-to-speech request's speech, pauses included
     max_output_bytes: int = int(_FREE.max_output_mb * MB)  # one job's output files together (0 = no limit)
     storage_quota_bytes: int = int(_FREE.storage_quota_mb * MB)  # the account's assets and kept outputs
+    max_output_resolution: str = _FREE.max_output_resolution  # rendered video (auto-clip): "720p" or "1080p"
 
     @classmethod
     def from_tier(cls, tier: TierSettings) -> Limits:
         return cls(max_upload_bytes=int(tier.max_upload_mb * MB), max_image_pixels=tier.max_image_pixels,
                    max_video_seconds=tier.max_video_seconds, max_batch_images=tier.max_batch_images,
                    max_audio_seconds=tier.max_audio_seconds, max_output_bytes=int(tier.max_output_mb * MB),
-                   storage_quota_bytes=int(tier.storage_quota_mb * MB))
+                   storage_quota_bytes=int(tier.storage_quota_mb * MB),
+                   max_output_resolution=tier.max_output_resolution)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from noxus_local.speech import asr
 from noxus_local.speech.wer import wer
 from noxus_local.tools.auto_clip import CLIP_UNIT_SECONDS, NO_CANDIDATE, AutoClipTool, hook_llm
 from noxus_local.tools.base import InputFile, Limits, ToolContext, ToolOutput
-from tests.clip_samples import FACE_SIDE, SPANISH, astronaut, build_talk, build_two_faces
+from tests.clip_samples import FACE_SIDE, SCRIPT, SPANISH, astronaut, build_talk, build_two_faces
 
 TOOL = AutoClipTool()
 RAW = {"max_clips": 3, "min_duration": 8, "max_duration": 20, "language": "en", "hook_title": "auto"}
@@ -97,9 +97,12 @@ def test_clips_are_ranked_explained_and_the_engaging_segment_is_first(run: ToolO
     engaging = talk[1][1]
     assert "startups" in first["transcript"] and first["start"] <= engaging.start + 0.5
     assert {x["signal"] for x in first["reasons"]} == {"hook", "self_contained", "density", "loudness",
-                                                      "questions", "numbers", "visual_change", "face"}
+                                                      "questions", "numbers", "laughter_applause",
+                                                      "visual_change", "face"}
     reasons = {x["signal"]: x for x in first["reasons"]}
     assert reasons["questions"]["value"] >= 1 and reasons["numbers"]["value"] >= 3
+    assert all(next(x for x in c["reasons"] if x["signal"] == "laughter_applause")["value"] ==
+               {"applause_s": 0.0, "laughter_s": 0.0, "at_end": False} for c in r["clips"])  # narration only
     assert first["hook"]["text"].startswith("Why") and first["hook"]["title"] == first["hook"]["text"]
     assert all(c["reasons"][1]["value"] != "and" for c in r["clips"])  # the dangling segment never leads a clip
     spans = sorted((c["start"], c["end"]) for c in r["clips"])
@@ -115,6 +118,8 @@ def test_outputs_are_one_mp4_json_and_srt_per_clip_at_the_aspect_size(run: ToolO
         mp4 = Path(run.data) if i == 0 else next(f.data for f in run.extras if f.name == f"clip-{i + 1}")
         info = probe(Path(mp4))
         assert info.require_video().display_size == (720, 1280) and info.require_audio().codec == "aac"
+        assert run.result["resolution"] == "720p" and run.result["output_size"] == [720, 1280]
+        assert any("upscaled to 720x1280" in w for w in run.result["warnings"])  # a 640x360 source, said so
         assert info.duration == pytest.approx(clip["duration"], abs=0.15)
         body = json.loads(next(f.data for f in run.extras if f.name == f"clip-{i + 1}-json"))
         assert body["index"] == i + 1 and body["captions"][0]["words"]
@@ -219,7 +224,9 @@ def test_the_embedded_text_model_judges_hooks_and_a_missing_one_falls_back(cfg: 
     small = "qwen2.5-coder-0.5b-instruct"
     ModelRegistry.from_config(cfg).fetch([small])
     assert hook_llm(replace(cfg, clips=replace(cfg.clips, hook_model="qwen2.5-coder-1.5b-instruct")), None) is None
-    with_small = replace(cfg, clips=replace(cfg.clips, hook_model=small))
+    with_small = replace(cfg, clips=replace(cfg.clips, hook_model=small, hook_model_share=0.5))
+    rules_only = replace(with_small, clips=replace(with_small.clips, hook_model_share=0.0))
+    assert hook_llm(rules_only, ModelCache(rules_only)) is None  # share 0: the model is never loaded
     llm = hook_llm(with_small, ModelCache(with_small))
     assert llm is not None
     hook, warning = judge_hook(llm, "Why do 90% of new startups fail in their first three years?", "en", 5)
@@ -288,3 +295,34 @@ def test_an_unframed_shot_is_shown_whole_over_a_blurred_copy(talk: tuple[Path, l
     assert 0.8 * FACE_SIDE * 720 / 640 <= row.sum() <= 1.2 * FACE_SIDE * 720 / 640  # whole-picture scale, not a crop
     top = picture[150, 20:700]  # above the picture: the blurred copy of the background, not black
     assert np.abs(top - background).max() < 40
+
+
+def test_a_1080p_tier_renders_1080x1920_clips_and_says_the_source_was_upscaled(models: ModelCache,
+                                                                               tmp_path: Path) -> None:
+    """On a tier allowing 1080p (``pro``), ``resolution`` left empty renders at the tier's highest; PyAV
+    reads the clip's size. The 640x360 source's 9:16 window is enlarged, and the result says so."""
+    import av
+
+    from noxus_local.config import DEFAULT_TIERS, TierSettings
+
+    video, _ = build_talk(tmp_path, astronaut(tmp_path / "photos"), script=SCRIPT[1:2])
+    pro = Limits.from_tier(TierSettings(**DEFAULT_TIERS["pro"]))
+    out = _run(models, video, tmp_path / "job", limits=pro, max_clips=1, min_duration=5, max_duration=15)
+    assert out.result["clipCount"] == 1 and out.result["resolution"] == "1080p"
+    with av.open(str(out.data)) as container:
+        stream = container.streams.video[0]
+        assert (stream.codec_context.width, stream.codec_context.height) == (1080, 1920)
+    assert out.result["output_size"] == [1080, 1920]
+    assert any("202x360 px: clips are upscaled to 1080x1920" in w for w in out.result["warnings"])
+
+
+def test_a_resolution_above_the_tier_is_400_naming_the_tiers_highest(talk: tuple[Path, list[Any]]) -> None:
+    with pytest.raises(ValidationError) as caught:
+        _plan({**RAW, "resolution": "1080p"}, _files(talk[0]), Limits())  # the free tier: 720p
+    assert caught.value.details["max_resolution"] == "720p" and "resolution" in caught.value.details["field_errors"]
+    assert "720p" in str(caught.value.details["field_errors"]["resolution"][0])
+    pro = Limits(max_output_resolution="1080p")
+    assert _plan({**RAW, "resolution": "720p"}, _files(talk[0]), pro).facts["resolution"] == "720p"
+    assert _plan(RAW, _files(talk[0]), pro).facts["resolution"] == "1080p"
+    with pytest.raises(ValidationError):
+        _plan({**RAW, "resolution": "4k"}, _files(talk[0]), pro)

@@ -134,11 +134,11 @@ def test_reasons_report_each_signal_with_value_weight_and_contribution_summing_t
     scored = score_window(window(BASE), PLAIN, Evidence(), Weights())
     reasons = [r.as_dict() for r in scored.reasons]
     assert [r["signal"] for r in reasons] == ["hook", "self_contained", "density", "loudness", "questions",
-                                              "numbers", "visual_change", "face"]
+                                              "numbers", "laughter_applause", "visual_change", "face"]
     assert all({"value", "weight", "contribution"} <= set(r) for r in reasons)
     assert scored.score == pytest.approx(1 + sum(r.contribution for r in scored.reasons), abs=0.06)
     assert 1.0 <= scored.score <= 10.0
-    assert score(window(BASE), hook=0.0) != score(window(BASE))  # weights come from config
+    assert score(window(BASE), self_contained=5.0) != score(window(BASE))  # weights come from config
 
 
 def test_levels_are_db_per_step() -> None:
@@ -168,12 +168,17 @@ def test_the_heuristic_hook_likes_questions_and_numbers_and_dislikes_dangling_st
 
 
 def test_the_llm_hook_is_schema_checked_and_falls_back_with_a_warning() -> None:
-    hook, warning = judge_hook(ScriptedLlm('{"score": 8, "reason": "A bold number."}'), "Why 90%?", "en", 5)
+    hook, warning = judge_hook(ScriptedLlm('{"score": 8, "reason": "A bold number."}'), "Why 90%?", "en", 5, 0.5)
     rules = heuristic_hook("Why 90%?").strength
-    assert (hook.strength, hook.source, warning) == (pytest.approx(0.4 + rules / 2), "llm", None)
+    assert (hook.strength, hook.source, warning) == (pytest.approx(0.5 * 7 / 9 + rules / 2), "llm", None)
     assert hook.reason.startswith("A bold number. (model 8/10, rules")
-    low, _ = judge_hook(ScriptedLlm('{"score": 1, "reason": "Filler."}'), "Why 90%?", "en", 5)
+    low, _ = judge_hook(ScriptedLlm('{"score": 1, "reason": "Filler."}'), "Why 90%?", "en", 5, 0.5)
     assert low.strength < hook.strength  # the model's judgement moves the hook
+    only, _ = judge_hook(ScriptedLlm('{"score": 10, "reason": "Strong."}'), "Why 90%?", "en", 5, share=1.0)
+    assert only.strength == 1.0  # hook_model_share 1: the model alone
+    hook, warning = judge_hook(ScriptedLlm('{"score": 0, "reason": "Out of range."}', "not json"), "Why 90%?",
+                               "en", 5)
+    assert hook.source == "heuristic" and "not valid JSON" in warning  # the schema says 1-10
     hook, warning = judge_hook(ScriptedLlm('{"score": 80}', "not json"), "Why 90%?", "en", 5)
     assert hook.source == "heuristic" and "not valid JSON" in warning
     hook, warning = judge_hook(None, "Why 90%?", "es", 5)
@@ -286,12 +291,15 @@ def test_the_model_judges_only_the_best_openings_and_moves_their_score() -> None
         calls.append(1)
         return ScriptedLlm('{"score": 2, "reason": "Weak."}')
 
-    scored, warnings = score_candidates(windows, Evidence(), Weights(), HookPlan(5.0, 1, "en"), model,
-                                        CancelToken())
+    scored, warnings = score_candidates(windows, Evidence(), Weights(), HookPlan(5.0, 1, "en", model_share=0.5),
+                                        model, CancelToken())
     assert calls == [1] and warnings == []
     assert [s.hook.source for s in scored] == ["llm", "heuristic", "heuristic"]  # only the best opening
     plain, _ = score_candidates(windows, Evidence(), Weights(), HookPlan(5.0, 0, "en"), model, CancelToken())
     assert calls == [1] and scored[0].score < plain[0].score  # the model thought less of it than the rules
-    fallback, warned = score_candidates(windows, Evidence(), Weights(), HookPlan(5.0, 3, "en"), lambda: None,
-                                        CancelToken())
+    rules, _ = score_candidates(windows, Evidence(), Weights(), HookPlan(5.0, 3, "en", model_share=0.0), model,
+                                CancelToken())
+    assert calls == [1] and all(s.hook.source == "heuristic" for s in rules)  # share 0: never asked
+    fallback, warned = score_candidates(windows, Evidence(), Weights(), HookPlan(5.0, 3, "en", model_share=0.5),
+                                        lambda: None, CancelToken())
     assert all(s.hook.source == "heuristic" for s in fallback) and "no text model" in warned[0]
