@@ -109,8 +109,17 @@ _STYLE_FORMAT = ("Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, Outl
 
 
 def ass_escape(text: str) -> str:
-    """Braces start override blocks and a backslash starts a tag: keep spoken text literal."""
-    return text.replace("\\", "\\\u200b").replace("{", "(").replace("}", ")").replace("\n", " ")
+    """Braces start override blocks and a backslash starts a tag: keep spoken text literal.
+
+    Every backslash of the text gets a zero-width space after it (so ``\\n``, ``\\N``, ``\\h`` or a tag
+    name never follow one, and a trailing backslash cannot reach the next event's tags); braces become
+    libass's escapes ``\\{`` ``\\}``, which it draws as the braces themselves (ffmpeg burns with
+    libass; mpv and VLC read with it). A renderer without those escapes still sees no tag: the only
+    backslashes the text brings are followed by the zero-width space.
+
+    Example: ``ass_escape("{\\pos(0,0)}")`` → ``"\\{\\\u200bpos(0,0)\\}"``, drawn as ``{\\pos(0,0)}``.
+    """
+    return text.replace("\\", "\\\u200b").replace("{", "\\{").replace("}", "\\}").replace("\n", " ")
 
 
 def ass_document(width: int, height: int, styles: Sequence[str], events: Sequence[AssEvent],

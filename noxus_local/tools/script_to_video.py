@@ -118,6 +118,24 @@ def default_voice(language: str) -> str:
         v for v, info in VOICES.items() if info.model == MODEL and ESPEAK_VOICES.get(info.language) == wanted)
 
 
+def voice_choices(exc: ValidationError, language: str) -> ValidationError:
+    """An unknown ``voice_id``'s 400 with the choices listed: the voices that read ``language`` in the
+    message, every premade voice in ``details.allowed`` (saved ``custom_…`` voices: GET /api/v1/voices).
+
+    Example: ``voice_choices(err, "es")`` → field error "unknown voice 'nobody'; …; one of: ef_dora,
+    em_alex, em_santa (es) …".
+    """
+    wanted = ESPEAK_VOICES.get(language, language)
+    near = [v for v, info in VOICES.items() if ESPEAK_VOICES.get(info.language, info.language) == wanted
+            or info.language.split("-")[0] == language.split("-")[0]]
+    listed = one_of(near or sorted(VOICES))
+    errors = (exc.details or {}).get("field_errors", {}).get("voice_id", [])
+    first = errors[0] if errors else Text("voz desconocida", "unknown voice")
+    text = Text(f"{first}; para {language}: {listed}", f"{getattr(first, 'en', first)}; for {language}: {listed.en}")
+    return ValidationError(details={"field_errors": {"voice_id": [text, *errors[1:]]},
+                                    "allowed": {"voice_id": sorted(VOICES)}})
+
+
 def frame_size(aspect: str, resolution: str) -> tuple[int, int]:
     """Exact, even pixel sizes: the short side is the resolution. Example: ``("9:16", "720p")`` → (720, 1280)."""
     w, h = ASPECTS[aspect]
@@ -253,7 +271,10 @@ class ScriptToVideoTool(Tool):
         params.setdefault("voice_id", None)
         if params["voice_id"] is None:
             params["voice_id"] = default_voice(params["language"])
-        parse_voice(params["voice_id"])
+        try:
+            parse_voice(params["voice_id"])
+        except ValidationError as exc:
+            raise voice_choices(exc, params["language"]) from None
         if params["caption_style"] != "none":
             resolve_style(params["caption_style"], caption_options(params))
         seconds = self._floor_seconds(params)

@@ -153,7 +153,8 @@ def run_moviepy(python: str, tl: Timeline, work: Path, seconds: float) -> float:
     (work / "job.json").write_text(json.dumps(job), "utf-8")
     (work / "mpy.py").write_text(MOVIEPY, "utf-8")
     start = time.perf_counter()
-    subprocess.run([python, str(work / "mpy.py"), str(work / "job.json")], check=True)
+    # in the work folder: MoviePy writes its temporary sound file (moviepyTEMP_…) into the current folder
+    subprocess.run([python, str(work / "mpy.py"), str(work / "job.json")], check=True, cwd=work)
     return time.perf_counter() - start
 
 

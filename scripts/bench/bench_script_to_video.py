@@ -34,14 +34,22 @@ Example::
         --planner sentences    # the whole job against TTS + render alone: "ratio 1.0x"
     .venv/bin/python scripts/bench/bench_script_to_video.py --seconds 60 --scenes 6 --runs 2 --llm none \
         --planner sentences --materials photos   # the issue's target: ≤ 45 s wall
+    .venv/bin/python scripts/bench/bench_script_to_video.py --seconds 60 --scenes 6 --runs 2 --materials photos \
+        --idea "Un café de especialidad en Valencia"   # the idea path's extra time over the script path
+
+With ``--idea`` each run also writes the video from that idea (``duration`` = ``--seconds``) on the same
+warm models, right after the script job, and prints its wall time and steps (``write`` is the text
+model writing the script) and its extra time over the script job of the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 from _server import scratch_dir  # noqa: E402
 from PIL import Image
@@ -109,6 +117,8 @@ def main() -> None:
     ap.add_argument("--planner", default="auto", choices=("auto", "llm", "sentences"))
     ap.add_argument("--scenes", type=int, default=0, help="long sentences, one scene and one material each")
     ap.add_argument("--materials", default="colours", choices=("colours", "photos"))
+    ap.add_argument("--idea", default="", help="also run this idea (duration --seconds) after each script job "
+                    "and print its extra time over the script path (needs the text model: not --llm none)")
     args = ap.parse_args()
     root = scratch_dir("bench-s2v-")
     env = {"NOXUS_DATA_DIR": str(root / "data"), "NOXUS_INFERENCE_PREFER_GPU": "false"}
@@ -130,24 +140,44 @@ def main() -> None:
             else:
                 Image.new("RGB", (1280, 720), colour).save(work / f"in_materials_{i}", "PNG")
             files[f"materials_{i}"] = InputFile(work / f"in_materials_{i}", f"IMG_{i:04}.png", "image/png", 0)
-        started = time.monotonic()
-        params = tool.validate({"script": script, "music": "calm", "caption_style": "yellow_punch",
-                                "planner": args.planner}, files, Limits())
-        plan = tool.plan(tool.typed(params), files, Limits())
-        tool.check_installed(params, plan, cfg)
-        steps = StepTracker(tool.steps)
-        out = tool.execute(ToolContext(params, files, Limits(), work, models=cache, steps=steps), plan)
-        wall = time.monotonic() - started
-        video = probe(Path(out.data)).duration or 0.0
+        params, out, wall = job(tool, cache, {"script": script, "music": "calm", "caption_style": "yellow_punch",
+                                              "planner": args.planner}, files, work)
         print(f"run {run}: {len(script)} chars, {len(out.result['scenes'])} scenes, planner {params['planner']}, "
-              f"video {video:.1f} s, wall {wall:.1f} s ({wall / video:.2f} of real time)")
-        for s in steps.snapshot():
-            print(f"  {s['name']:8} {s['status']:9} {_seconds(s):6.1f} s")
+              f"video {probe(Path(out.data)).duration or 0.0:.1f} s, wall {wall:.1f} s")
         print("  matches: " + ", ".join(f"{s['visual']['source']} by {s['visual'].get('match', {}).get('by')}"
                                         for s in out.result["scenes"]))
         speech, drawing = baseline(cache, tool, params, files, work, out.result)
         print(f"  baseline: narrate {speech:.1f} s + render {drawing:.1f} s = {speech + drawing:.1f} s; "
               f"whole job {wall:.1f} s = {wall / (speech + drawing):.2f}x the pipelines alone")
+        if args.idea:
+            (work / "idea").mkdir()
+            for f in files.values():  # a job reads its inputs from its own folder
+                shutil.copyfile(f.path, work / "idea" / f.path.name)
+            files = {k: InputFile(work / "idea" / f.path.name, f.filename, f.content_type, f.size_bytes)
+                     for k, f in files.items()}
+            body = {"idea": args.idea, "duration": args.seconds, "music": "calm", "caption_style": "yellow_punch",
+                    "planner": args.planner}
+            _, idea, idea_wall = job(tool, cache, body, files, work / "idea")
+            per_second = idea_wall / max(idea.result["duration"], 1e-6)
+            print(f"  idea: {len(idea.result['script'])} chars written, {len(idea.result['scenes'])} scenes, video "
+                  f"{idea.result['duration']:.1f} s, wall {idea_wall:.1f} s; extra over the script path "
+                  f"{idea_wall - wall:+.1f} s ({per_second / (wall / max(out.result['duration'], 1e-6)):.2f}x "
+                  "its wall per second of video)")
+
+
+def job(tool: ScriptToVideoTool, cache: ModelCache, body: dict, files: dict, work: Path) -> tuple[dict, Any, float]:
+    """One job through the tool's own validate/check_installed/call; prints its steps' times."""
+    started = time.monotonic()
+    params = tool.validate(body, files, Limits())
+    plan = tool.plan(tool.typed(params), files, Limits())
+    tool.check_installed(params, plan, cache.cfg)
+    steps = StepTracker(tool.steps)
+    out = tool.execute(ToolContext(params, files, Limits(), work, models=cache, steps=steps), plan)
+    wall = time.monotonic() - started
+    print(f"  {'idea' if 'idea' in body else 'script'} job, load average {os.getloadavg()[0]:.1f}:")
+    for s in steps.snapshot():
+        print(f"  {s['name']:8} {s['status']:9} {_seconds(s):6.1f} s")
+    return params, out, wall
 
 
 def baseline(cache: ModelCache, tool: ScriptToVideoTool, params: dict, files: dict, work: Path,

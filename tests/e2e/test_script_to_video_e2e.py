@@ -200,6 +200,23 @@ def test_english_script_with_designed_scenes_no_captions_and_a_cut(srv, tmp_path
     assert Decimal(body["billing"]["charged_usd"]) == expected_charge(res["duration"])
 
 
+def test_a_saved_voice_of_the_account_narrates_and_another_accounts_is_unknown(shared, srv, tmp_path):
+    r = srv.post("/api/v1/voices", key=srv.key, json={"name": "Dora lenta", "mix": {"ef_dora": 1}})
+    assert r.status_code == 201, r.text
+    saved = r.json()["voice"]["voice_id"]
+    script = "Las montañas guardan el silencio del invierno."
+    body = render(srv, {"script": script, "voice_id": saved, "aspect_ratio": "1:1", "caption_style": "none",
+                        "transition": "cut", "planner": "sentences"})
+    assert body["result"]["voice_id"] == saved
+    from noxus_local.speech.wer import wer
+
+    assert wer(script, heard(srv, fetch(srv, body, "video", tmp_path), "es", tmp_path)) <= 0.1
+    other = shared.view()
+    r = other.post(S2V, key=other.key, json={"script": script, "voice_id": saved})
+    assert (r.status_code, r.json()["error_code"]) == (400, "validation_error"), r.text
+    assert "voice_id" in r.json()["details"]["field_errors"] and r.json()["billing"]["charged_usd"] == "0"
+
+
 def test_an_idea_is_written_by_the_text_model_then_rendered(srv, tmp_path):
     body = render(srv, {"idea": "Un café de especialidad en Valencia", "duration": 5, "aspect_ratio": "1:1"})
     res = body["result"]
@@ -269,7 +286,7 @@ def test_bad_input_is_refused_charged_zero_and_leaves_no_work_files(shared, srv,
         assert r.json()["billing"]["charged_usd"] == "0"
         if field:
             assert field in r.json()["details"]["field_errors"], (body, r.text)
-        if field in ("caption_style", "aspect_ratio", "transition", "music"):
+        if field in ("voice_id", "caption_style", "aspect_ratio", "transition", "music"):
             assert "," in r.json()["details"]["field_errors"][field][0]  # the choices are listed
     big = io.BytesIO()
     Image.fromarray(np.random.default_rng(1).integers(0, 255, (2100, 2100, 3), dtype=np.uint8)).save(big, "PNG")
@@ -280,5 +297,17 @@ def test_bad_input_is_refused_charged_zero_and_leaves_no_work_files(shared, srv,
     r = srv.post(S2V, key=srv.key, data={"script": "Hola."},
                  files=[("materials", ("rojo.png", solid_png(RED))), ("materials", ("notas.txt", b"hola"))])
     assert (r.status_code, list(r.json()["details"]["field_errors"])) == (400, ["materials_1"]), r.text
+    # a video file with no picture in it (sound only, in an MP4 and a WebM): a 400 naming the part
+    from noxus_local.media.ffmpeg import run_ffmpeg
+    from noxus_local.runtime.cancel import CancelToken
+    for name, codec in (("solo_audio.mp4", "aac"), ("solo_audio.webm", "libopus")):
+        run_ffmpeg(["-f", "lavfi", "-i", "sine=d=1", "-c:a", codec, str(tmp_path / name)], CancelToken())
+        r = srv.post(S2V, key=srv.key, data={"script": "Hola."},
+                     files=[("materials", ("rojo.png", solid_png(RED))),
+                            ("materials", (name, (tmp_path / name).read_bytes()))])
+        assert (r.status_code, r.json()["error_code"]) == (400, "invalid_media"), r.text
+        details = r.json()["details"]
+        assert (details["field"], details["reason"]) == ("materials_1", "no_video_stream"), r.text
+        assert r.json()["billing"]["charged_usd"] == "0"
     assert balance(srv) == before
     assert not [p for p in (srv.data_dir / "work").iterdir()], "a refused request left a work folder"

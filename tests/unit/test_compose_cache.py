@@ -77,3 +77,23 @@ def test_prune_drops_what_the_retention_outlived(tmp_path):
 def test_names_that_are_not_entries_are_refused(tmp_path, account, kind, key):
     with pytest.raises(ValueError):
         PartCache(tmp_path, 100).get_or_make(account, kind, key, writer("x"))
+
+
+def test_the_servers_retention_sweep_prunes_the_compose_cache(tmp_path):
+    """The server's minute sweep (node/services.py maintenance_for) is what prunes it: an entry unused
+    for longer than ``[jobs] retention_hours`` goes, a recent one stays."""
+    from noxus_local.config import load_config
+    from noxus_local.node.services import build_services, compose_cache, maintenance_for
+
+    cfg = load_config(None, {"NOXUS_DATA_DIR": str(tmp_path / "data"), "NOXUS_JOBS_RETENTION_HOURS": "1"})
+    svc = build_services(cfg)
+    try:
+        cache = compose_cache(cfg)
+        old, _ = cache.get_or_make("acct_1", "narration", part_key("narration", n=1), writer("old"))
+        new, _ = cache.get_or_make("acct_1", "visual", part_key("visual", n=2), writer("new"))
+        os.utime(old, (time.time() - 7200, time.time() - 7200))
+        sweep = next(fn for _, fn in maintenance_for(svc).tasks if getattr(fn, "__name__", "") == "sweep")
+        sweep()
+        assert not old.exists() and new.exists()
+    finally:
+        svc.db.close()

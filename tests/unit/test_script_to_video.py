@@ -125,6 +125,21 @@ def test_checks_before_the_hold(bare_cfg):
     assert exc.value.details["limit"] == "max_script_chars"
 
 
+@pytest.mark.parametrize(("voice", "language", "listed"), [
+    ("nobody", "es", "ef_dora, em_alex, em_santa"), ("ef_dora+nadie", "es", "ef_dora, em_alex, em_santa"),
+    ("nobody", "en", "af_heart"), ("nobody", "pt-br", "pf_dora, pm_alex, pm_santa")])
+def test_an_unknown_voice_is_a_400_listing_the_voices_of_its_language(voice, language, listed):
+    from noxus_local.errors import say
+
+    with pytest.raises(ValidationError) as exc:
+        ScriptToVideoTool().validate({"script": "Hola.", "voice_id": voice, "language": language}, {}, Limits())
+    message = say(exc.value.details, "en")["field_errors"]["voice_id"][0]
+    assert message.startswith("unknown voice") and listed in message and "GET /api/v1/voices" in message
+    allowed = exc.value.details["allowed"]["voice_id"]
+    assert "ef_dora" in allowed and "af_heart" in allowed
+    assert "voz desconocida" in str(exc.value.details["field_errors"]["voice_id"][0])  # es by default
+
+
 def test_a_script_without_a_text_model_is_planned_from_sentences_and_an_idea_is_503(bare_cfg):
     tool = ScriptToVideoTool().bind(bare_cfg)
     params = tool.validate({"script": SCRIPT}, {}, Limits())
