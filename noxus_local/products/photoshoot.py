@@ -43,8 +43,8 @@ from noxus_local.products.cutout import Placement, ShadowKind, paste_layer, plac
 from noxus_local.products.relight import DIRECTIONS, LIGHTS, Light, relight
 from noxus_local.products.shadows import cast_shadow
 
-__all__ = ["ANGLES", "BACKGROUNDS", "DIRECTIONS", "GENERATED", "LIGHTS", "Custom", "Framing", "Look", "backdrop", "close_up",
-           "parse_custom", "perspective", "shoot", "variation"]
+__all__ = ["ANGLES", "BACKGROUNDS", "DIRECTIONS", "GENERATED", "LIGHTS", "Custom", "Framing", "Look", "backdrop",
+           "close_up", "parse_custom", "perspective", "shoot", "variation"]
 
 Size = tuple[int, int]
 BACKGROUNDS = ("studio-white", "lifestyle", "outdoor", "flat-lay", "custom")
