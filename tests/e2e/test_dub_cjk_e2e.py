@@ -11,6 +11,8 @@ those packages espeak-ng reads a kanji as "Chinese letter" and the test is skipp
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ import pytest
 
 from noxus_local.config import load_config
 from tests.dub_samples import ENGLISH, _video, spanish_speech
-from tests.e2e.conftest import Server, start_module_server
+from tests.e2e.conftest import Server, no_server_errors
 from tests.e2e.test_dub_video_e2e import CONFIG, _finished, _hear, _post
 
 VOICES = {"ja": "jf_alpha", "zh": "zf_xiaobei", "hi": "hf_alpha"}
@@ -30,7 +32,13 @@ MODELS = ("kokoro-82m", "kokoro-voice-af-heart", "kokoro-voice-jf-alpha", "kokor
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_module_server(tmp_path_factory, "dubcjk", CONFIG, models=MODELS)
+    srv = Server(tmp_path_factory.mktemp("dubcjk") / "data", CONFIG)
+    srv.client.event_hooks = {"request": [], "response": [no_server_errors]}
+    # one fetch for all, with room: copying and checking the 1.7 GB text model takes over a minute on a busy box
+    fetched = subprocess.run([sys.executable, "-m", "noxus_local", "models", "fetch", *MODELS, "--config",
+                              str(srv.config_path)], env=srv.env, capture_output=True, text=True, timeout=900)
+    assert fetched.returncode == 0, fetched.stderr
+    srv.start(timeout=120)
     yield srv
     srv.stop()
 
