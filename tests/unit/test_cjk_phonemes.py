@@ -44,3 +44,10 @@ def test_japanese_kanji_are_read_in_hiragana_and_phonemised_word_by_word():
     spoken = " ".join(ipa for _, ipa in pairs)
     assert "tʃ" not in spoken.replace("tɕ", "") and "lˈɛt" not in spoken  # no "Chinese letter" spelt out
     assert pairs[3][1].startswith("näm")  # 名前: namae
+
+
+def test_dub_subtitles_of_chinese_or_japanese_wrap_at_half_the_width():
+    from noxus_local.dubbing.files import LINE_CHARS, wrap
+
+    assert wrap("你" * 30) == ("你" * (LINE_CHARS // 2), "你" * (30 - LINE_CHARS // 2))
+    assert wrap("Hello there, " * 3).__len__() == 1 and wrap("") == ("",)
