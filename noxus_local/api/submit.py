@@ -166,6 +166,7 @@ async def prepare_job(request: Request[Any, Any, Any], svc: Services, principal:
     params = await to_thread.run_sync(BrandProfileStore(svc.db).resolve, principal.account_id, params)
     # the run decided once (probe, units, slots, models): stored with the job, handed to run(ctx, plan)
     params, plan = await to_thread.run_sync(plan_job, tool, params, parsed.files, limits)
+    await tool.prefetch(params, svc.cfg, svc.fetch_slots)  # a page a run reads: under a fetch slot, before the hold
     # the models the plan named (the one place that decides them): a missing one is a 503 before the hold
     await to_thread.run_sync(tool.check_installed, params, plan, svc.cfg)
     wants_base64(parsed.fields)  # refused before the job exists, not after it ran

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -57,9 +58,15 @@ class _Cue:
 
 def srt(segments: Sequence[DubSegment]) -> str:
     """The translations as SRT cues, each from its line's start to the later of its slot's and speech's end."""
-    cues = [_Cue(s.start, max(s.end, s.speech_end), tuple(textwrap.wrap(s.translation, LINE_CHARS)) or ("",))
-            for s in segments]
+    cues = [_Cue(s.start, max(s.end, s.speech_end), wrap(s.translation)) for s in segments]
     return srt_text(cues)
+
+
+def wrap(text: str) -> tuple[str, ...]:
+    """A cue's lines: ``LINE_CHARS`` wide, counting a Chinese or Japanese character twice (it is drawn
+    twice as wide, and such text has no spaces to break at): ``wrap("你" * 30) == ("你" * 21, "你" * 9)``."""
+    wide = any(unicodedata.east_asian_width(ch) in "WF" for ch in text)
+    return tuple(textwrap.wrap(text, LINE_CHARS // 2 if wide else LINE_CHARS)) or ("",)
 
 
 def segments_json(segments: Sequence[DubSegment], meta: dict[str, Any]) -> str:

@@ -79,6 +79,14 @@ def names_of(text: str) -> list[str]:
     return out
 
 
+def latin_script(text: str) -> bool:
+    """Whether most letters of ``text`` are Latin: ``latin_script("Me llamo Ana")`` is True,
+    ``latin_script("私の名前はアナです")`` and ``latin_script("मेरा नाम अना है")`` are False."""
+    letters = [ch for ch in text if ch.isalpha()]
+    latin = sum(1 for ch in letters if ch < "\u0250")  # Basic Latin to Latin Extended-B
+    return not letters or latin * 2 >= len(letters)
+
+
 def problems_of(source: str, translation: str) -> list[str]:
     """What a translation of ``source`` loses: numbers, names, or the translation itself."""
     if not any(ch.isalnum() for ch in translation) or translation.strip() in ("…", "...", "..."):
@@ -89,7 +97,10 @@ def problems_of(source: str, translation: str) -> list[str]:
             and n.replace(",", ".") not in plain and n.replace(".", ",") not in plain]
     if lost:
         found.append("$.translation: keep these numbers exactly as digits: " + ", ".join(lost))
-    gone = [n for n in names_of(source) if n.casefold() not in translation.casefold()]
+    # a name goes into Japanese, Chinese or Hindi in their own script (Ana → アナ, 安娜, अना): only a
+    # translation in the Latin script must keep it letter for letter
+    gone = [n for n in names_of(source) if n.casefold() not in translation.casefold()] \
+        if latin_script(translation) else []
     if gone:
         found.append("$.translation: keep these names exactly: " + ", ".join(gone))
     if len(source.split()) > 2 and translation.strip().casefold() == source.strip().casefold():

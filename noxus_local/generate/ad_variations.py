@@ -7,6 +7,11 @@ name and description. ``Variations.writer`` says which (``llm`` or ``template``)
 visible, never a 500. The page's text is quoted inside ``<page>`` and the prompt says it is only the
 topic: a page cannot steer the model into anything but ad copy (which is all that is used, as text).
 
+Lengths (generate/copy_length.py ``LIMITS``, the prompt's own): a variation whose headline, body or CTA
+is over its limit is asked for again once, the model shown what was too long; what is still over is
+cut at a word boundary (never mid-word, nothing dangling) and a warning says which field of which
+variation was shortened. The template's copy keeps the same limits.
+
 Example::
 
     v = write_variations(None, product="Glow Mug", description="Keeps coffee hot for 6 hours.", price="$24.90",
@@ -21,17 +26,26 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from noxus_local.generate.copy_length import over, shorten
 from noxus_local.generate.llm.types import Llm
-from noxus_local.generate.structured import StructuredOutputError, ask_structured
+from noxus_local.generate.schema import problems
+from noxus_local.generate.structured import (
+    RETRY,
+    StructuredOutputError,
+    ask_structured,
+    messages_for,
+    parse_answer,
+)
 
 MAX_COUNT = 4
 VARIATIONS_SCHEMA: dict[str, Any] = {
     "type": "object", "required": ["variations"], "additionalProperties": False,
     "properties": {"variations": {"type": "array", "minItems": 1, "maxItems": MAX_COUNT, "items": {
         "type": "object", "required": ["headline", "body", "cta"], "additionalProperties": False,
-        "properties": {"headline": {"type": "string", "minLength": 2, "maxLength": 70},
-                       "body": {"type": "string", "minLength": 2, "maxLength": 220},
-                       "cta": {"type": "string", "minLength": 2, "maxLength": 30}}}}},
+        # generous caps: what is merely too long is asked again, then shortened (copy_length), not dropped
+        "properties": {"headline": {"type": "string", "minLength": 2, "maxLength": 200},
+                       "body": {"type": "string", "minLength": 2, "maxLength": 600},
+                       "cta": {"type": "string", "minLength": 2, "maxLength": 80}}}}},
 }
 CTAS = {"en": {"linkedin": "Learn more", "youtube": "Shop now", "default": "Shop now"},
         "es": {"linkedin": "Más información", "youtube": "Compra ya", "default": "Compra ahora"}}
@@ -67,8 +81,8 @@ def write_variations(llm: Llm | None, *, product: str, description: str, price: 
              "brand": brand or "-", "platform": platform, "style": style, "count": count}
     if llm is not None:
         try:
-            items, tries = _ask(llm, lang, facts, count)
-            return Variations(items, "llm", tries=tries)
+            items, tries, notes = _ask(llm, lang, facts, count)
+            return Variations(items, "llm", notes, tries=tries)
         except StructuredOutputError as exc:
             why = exc.problems[0] if exc.problems else "no JSON"
             warning = f"the text model gave no usable ad copy ({why}); a template wrote it"
@@ -76,7 +90,9 @@ def write_variations(llm: Llm | None, *, product: str, description: str, price: 
     return Variations(template(product, description, platform, count, lang), "template")
 
 
-def _ask(llm: Llm, lang: str, facts: dict[str, Any], count: int) -> tuple[tuple[Variation, ...], int]:
+def _ask(llm: Llm, lang: str, facts: dict[str, Any], count: int) \
+        -> tuple[tuple[Variation, ...], int, tuple[str, ...]]:
+    """(the variations, the model's answers it took, warnings about shortened copy)."""
     def enough(data: Any) -> list[str]:
         got = data["variations"][:count]  # more than asked is fine: the first ``count`` are kept, no retry
         if len(got) < count:
@@ -86,10 +102,53 @@ def _ask(llm: Llm, lang: str, facts: dict[str, Any], count: int) -> tuple[tuple[
 
     item = '{"headline": "…", "body": "…", "cta": "…"}'
     variables = {**facts, "example": '{"variations": [' + ", ".join([item] * count) + "]}"}
+    settings = {"max_tokens": 80 + 70 * count, "temperature": 0.7}
     answer = ask_structured(llm, "instant_ad", lang, variables, VARIATIONS_SCHEMA, check=enough, salvage=salvage,
-                            max_tokens=80 + 70 * count, temperature=0.7)
-    return tuple(Variation(_tidy(v["headline"]), _tidy(v["body"]), _tidy(v["cta"]))
-                 for v in answer.data["variations"][:count]), answer.tries
+                            **settings)
+    items = _items(answer.data, count)
+    tries = answer.tries
+    if _too_long(items):  # asked once more, shown what was too long; kept only when it is whole and better
+        history = [*messages_for("instant_ad", lang, variables), {"role": "assistant", "content": answer.answers[-1]},
+                   {"role": "user", "content": RETRY[lang].format(problems="; ".join(_too_long(items)[:6]))}]
+        again = llm.chat(history, top_p=0.9, **settings).text
+        tries += 1
+        data, found = parse_answer(again, VARIATIONS_SCHEMA)
+        if found and (rescued := salvage(again)) is not None:
+            data, found = rescued, problems(rescued, VARIATIONS_SCHEMA)
+        if not found and not enough(data):
+            retried = _items(data, count)
+            if len(_too_long(retried)) <= len(_too_long(items)):
+                items = retried
+    return (*_fitted(items),), tries, _notes(items)
+
+
+def _items(data: Any, count: int) -> list[Variation]:
+    return [Variation(_tidy(v["headline"]), _tidy(v["body"]), _tidy(v["cta"])) for v in data["variations"][:count]]
+
+
+def _too_long(items: list[Variation]) -> list[str]:
+    """What is over its limit, per variation: ``["variation 2: headline: 9 words (at most 6)"]``."""
+    return [f"variation {i + 1}: {problem}" for i, v in enumerate(items)
+            for problem in (over(f, getattr(v, f)) for f in ("headline", "body", "cta")) if problem]
+
+
+def _fitted(items: list[Variation]) -> list[Variation]:
+    return [Variation(shorten("headline", v.headline), shorten("body", v.body), shorten("cta", v.cta))
+            for v in items]
+
+
+def _notes(items: list[Variation]) -> tuple[str, ...]:
+    """A warning per field cut: ``variation 1: the headline was over its limit (9 words (at most 6)) and was
+    shortened to "Cold all day, every day"``."""
+    notes = []
+    for i, v in enumerate(items):
+        for f in ("headline", "body", "cta"):
+            problem = over(f, getattr(v, f))
+            if problem:
+                why = problem.split(": ", 1)[1]
+                notes.append(f'variation {i + 1}: the {f} was over its limit ({why}) after a retry and was '
+                             f'shortened to "{shorten(f, getattr(v, f))}"')
+    return tuple(notes)
 
 
 def salvage(answer: str) -> dict[str, Any] | None:
@@ -120,10 +179,12 @@ def template(product: str, description: str, platform: str, count: int, lang: st
     """Deterministic copy: headlines from a fixed list (the first names the product), the page's own first
     sentence as the first body, the platform's usual CTA."""
     name = " ".join(product.split()[:5]) or ("this" if lang == "en" else "esto")
-    first = _SENTENCE.split(" ".join(description.split()), maxsplit=1)[0][:160] if description.strip() else ""
+    first = shorten("body", _SENTENCE.split(" ".join(description.split()), maxsplit=1)[0]) \
+        if description.strip() else ""
     cta = CTAS[lang].get(platform, CTAS[lang]["default"])
     out = []
     for i in range(count):
         body = first if i == 0 and first else _BODIES[lang][i % len(_BODIES[lang])]
-        out.append(Variation(_HEADLINES[lang][i % len(_HEADLINES[lang])].format(p=name), body, cta))
+        out.append(Variation(shorten("headline", _HEADLINES[lang][i % len(_HEADLINES[lang])].format(p=name)), body,
+                             cta))
     return tuple(out)

@@ -16,8 +16,9 @@ Typed functions on Pillow images, no jobs or HTTP (tools/product_photoshoot.py a
   (``parse_custom("#F4D35E")``, ``parse_custom("#FF5500, #7A1FA2")``); a supplied picture
   (an upload, or what a configured generator drew for lifestyle / outdoor / a custom prompt)
   is cropped to cover the frame.
-- ``shoot``: one photo: the cut-out warped and placed (cutout.place), its shadow, then relit
-  (products/relight.py) with the product's alpha where it landed.
+- ``shoot``: one photo: the cut-out warped and placed (cutout.place), its shadow cast away from the
+  key light (products/shadows.py), then relit (products/relight.py: shading from the mask's dome
+  normals, a rim on the lit side) with the product's alpha where it landed.
 
 Example::
 
@@ -38,11 +39,12 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from noxus_local.products.backdrops import colour, flat_lay, gradient, rgb, studio_white
-from noxus_local.products.cutout import Placement, ShadowKind, paste_layer, place, reflection, soft_shadow
-from noxus_local.products.relight import LIGHTS, Light, relight
+from noxus_local.products.cutout import Placement, ShadowKind, paste_layer, place, reflection
+from noxus_local.products.relight import DIRECTIONS, LIGHTS, Light, relight
+from noxus_local.products.shadows import cast_shadow
 
-__all__ = ["ANGLES", "BACKGROUNDS", "GENERATED", "LIGHTS", "Custom", "Framing", "Look", "backdrop", "close_up",
-           "parse_custom", "perspective", "shoot", "variation"]
+__all__ = ["ANGLES", "BACKGROUNDS", "DIRECTIONS", "GENERATED", "LIGHTS", "Custom", "Framing", "Look", "backdrop",
+           "close_up", "parse_custom", "perspective", "shoot", "variation"]
 
 Size = tuple[int, int]
 BACKGROUNDS = ("studio-white", "lifestyle", "outdoor", "flat-lay", "custom")
@@ -58,7 +60,9 @@ class Framing:
     ``scale``, ``x``, ``floor``, ``shadow``, ``reflection``: as ``cutout.Placement``; ``top`` /
     ``bottom``: the width of the cut-out's top and bottom edge after a perspective warp (1 = as
     shot); ``near`` / ``far``: the height of its left and right edge; ``narrow``: its width;
-    ``squash``: its height; ``crop``: the share of its height kept from the top (a close-up).
+    ``squash``: its height; ``crop``: the share of its height kept from the top (a close-up); ``turn``: how
+    far the angle moves the key light round the product (degrees, + toward the left), e.g. a hero's low
+    camera sees it higher, a three-quarter view keeps it on the near side.
 
     Example: ``Framing(scale=0.6, near=1.0, far=0.9, narrow=0.88)`` — turned a little away, to the right.
     """
@@ -75,13 +79,14 @@ class Framing:
     narrow: float = 1.0
     squash: float = 1.0
     crop: float = 1.0
+    turn: float = 0.0
 
 
 ANGLES: dict[str, Framing] = {
     "front": Framing(),
-    "hero": Framing(scale=0.8, floor=0.93, top=0.9, reflection=0.12),
-    "45-degree": Framing(scale=0.62, x=0.47, near=1.0, far=0.88, narrow=0.86),
-    "three-quarter": Framing(scale=0.62, x=0.47, near=1.0, far=0.88, narrow=0.86),
+    "hero": Framing(scale=0.8, floor=0.93, top=0.9, reflection=0.12, turn=-15.0),
+    "45-degree": Framing(scale=0.62, x=0.47, near=1.0, far=0.88, narrow=0.86, turn=10.0),
+    "three-quarter": Framing(scale=0.62, x=0.47, near=1.0, far=0.88, narrow=0.86, turn=10.0),
     "top-down": Framing(scale=0.55, floor=0.8, bottom=0.88, squash=0.82, shadow="drop"),
     "close-up": Framing(scale=0.94, floor=1.0, shadow="none", crop=0.72),
     "lifestyle": Framing(scale=0.46, x=0.36, floor=0.84),
@@ -106,13 +111,16 @@ class Look:
                 "tone": self.tone}
 
 
-def variation(index: int, seed: int, angle: str, lighting: str) -> Look:
+def variation(index: int, seed: int, angle: str, lighting: str, light_direction: str | None = None) -> Look:
     """Photo ``index`` of a shoot: the preset for 0, a seeded change of framing, light, shadow and tone after.
 
-    Example: ``variation(0, 7, "front", "studio").framing == ANGLES["front"]``;
-    ``variation(1, 7, "front", "studio").light.direction != 135``.
+    The key's direction is the ``lighting`` preset's, or ``light_direction``'s (``DIRECTIONS``) when given,
+    moved by the angle's ``turn``. Example: ``variation(0, 7, "front", "studio").framing == ANGLES["front"]``;
+    ``variation(1, 7, "front", "studio").light.direction != 135``;
+    ``variation(0, 7, "front", "soft", "right").light.direction == 15``.
     """
-    framing, light = ANGLES[angle], LIGHTS[lighting]
+    framing = ANGLES[angle]
+    light = LIGHTS[lighting].facing(light_direction).turned(framing.turn)
     if index == 0:
         return Look(0, framing, light)
     rng = np.random.default_rng([seed, index])
@@ -120,6 +128,8 @@ def variation(index: int, seed: int, angle: str, lighting: str) -> Look:
     scale = min(0.97 if angle == "close-up" else 0.9, framing.scale * grow)
     x = framing.x + (0.0 if angle == "close-up" else float(rng.uniform(-0.07, 0.07)))
     turn = float(rng.choice([-1.0, 1.0])) * float(rng.uniform(12.0, 28.0))
+    if light_direction is not None:  # asked for a side: vary the height of the light, never the side
+        turn = float(np.clip(turn, -12.0, 12.0))
     return Look(index, replace(framing, scale=scale, x=x), light.turned(turn),
                 shadow_strength=float(rng.uniform(0.32, 0.58)), tone=index % len(STUDIO_TINTS))
 
@@ -244,7 +254,7 @@ def shoot(cutout: Image.Image, base: Image.Image, look: Look) -> Image.Image:
         y = canvas.height - scaled.height
     if placement.reflection > 0:
         paste_layer(canvas, reflection(scaled, placement.reflection), (x, y + scaled.height))
-    shadow = soft_shadow(scaled, placement.shadow, placement.shadow_strength)
+    shadow = cast_shadow(scaled, placement.shadow, placement.shadow_strength, look.light.direction)
     paste_layer(canvas, shadow.image, (x + shadow.offset[0], y + shadow.offset[1]))
     paste_layer(canvas, scaled, (x, y))
     where = Image.new("RGBA", canvas.size, (0, 0, 0, 0))

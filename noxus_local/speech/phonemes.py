@@ -68,8 +68,31 @@ def phonemize_words(sentence: str, language: str) -> list[tuple[str, str]]:
 
     espeak-ng sometimes joins function words ("of the" → one phoneme word); then the
     clause's phoneme words are shared out over its written words in order, so every
-    written word keeps some phonemes and none are lost.
+    written word keeps some phonemes and none are lost. Chinese and Japanese go through
+    speech/cjk.py first (misaki's pinyin IPA; kanji read as hiragana) when its packages are
+    installed: espeak-ng alone reads a kanji as "Chinese letter".
     """
+    if language in ("zh", "ja"):
+        from noxus_local.speech import cjk
+
+        if language == "zh" and (words := cjk.chinese_words(sentence)) is not None:
+            return [(w, ipa if ipa.strip(WORD_PUNCT) else _latin(w.rstrip(WORD_PUNCT)) + ipa) for w, ipa in words]
+        if language == "ja" and (words := cjk.japanese_words(sentence)) is not None:
+            spoken = _espeak_words(" ".join(reading for _, reading in words), language)
+            if len(spoken) == len(words):  # one reading → one phoneme word: keep the written word
+                return [(w, ipa) for (w, _), (_, ipa) in zip(words, spoken, strict=True)]
+            return spoken
+        sentence = cjk.ascii_punctuation(sentence)  # at least the clauses are found
+    return _espeak_words(sentence, language)
+
+
+def _latin(word: str) -> str:
+    """A Latin-script word inside Chinese text (a brand name), spelt by espeak-ng's American English."""
+    return " ".join(ipa for _, ipa in _espeak_words(word, "en-us")) if word.strip(WORD_PUNCT) else word
+
+
+def _espeak_words(sentence: str, language: str) -> list[tuple[str, str]]:
+    """``phonemize_words`` by espeak-ng alone."""
     # control characters (a NUL above all) can't travel in espeak-ng's argv and say nothing
     sentence = CONTROL_RE.sub(" ", sentence)
     clauses = [c.strip() for c in CLAUSE_RE.findall(sentence) if c.strip(" " + WORD_PUNCT)]

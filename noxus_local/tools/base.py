@@ -76,6 +76,7 @@ from noxus_local.tools.spec import InputSpec, InputType
 
 if TYPE_CHECKING:
     from noxus_local.inference.cache import ModelCache
+    from noxus_local.net.fetch_slots import FetchSlots
 
 __all__ = ["Example", "InputFile", "InputSpec", "InputType", "Limits", "OutputFile", "Params", "Plan", "Step",
            "Tool", "ToolContext", "ToolOutput", "coerce_inputs"]
@@ -351,6 +352,18 @@ class Tool(ABC):
         return Plan(units=float(self.units(raw, files)) if self.measures else None,
                     resources=dict(self.resources_for(raw)), models=tuple(self.models),
                     work_units=float(self.work_units(raw)))
+
+    async def prefetch(self, params: dict[str, Any], cfg: Config, slots: FetchSlots) -> None:
+        """What a run must fetch from the network at the request, awaited on the event loop before
+        ``check_installed`` (still before the hold): each fetch under one of the server's bounded fetch
+        ``slots`` (``async with slots.hold()``: full slots are a 503 ``server_busy`` after their short
+        wait, charged 0), with their TLS context and threads, as ``<field>_url`` downloads are. What it
+        reads goes into ``params`` (the tool's ``Internal`` fields). Default: nothing to fetch.
+
+        Example: instant-ad fetches and reads ``website_url``'s page here and stores its facts in
+        ``params["page"]``.
+        """
+        return None
 
     def check_installed(self, params: dict[str, Any], plan: Plan, cfg: Config) -> None:
         """Before the hold, with the plan ``plan(params, files, limits)`` made once: every model of

@@ -2,7 +2,8 @@
 
 Steps ``page → copy → product → render → video``. A thin adapter over the pipelines:
 
-- at the request (``check_installed``, before the hold): the page is fetched through the SSRF guard
+- at the request (``prefetch``, before the hold, under one of the server's fetch slots; a full set of
+  slots is a 503 ``server_busy`` after its short wait): the page is fetched through the SSRF guard
   (web/fetch.py over net/fetch.py: ``[assets] fetch_allow_hosts``, deadline, redirect limit, HTML
   only, ``fetch_max_page_mb``) and read (web/page.py: title, description, Open Graph, JSON-LD,
   images, prices, colours, logo); the facts are frozen in the job. A URL that is not HTML, a
@@ -41,6 +42,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
+from anyio import to_thread
 from msgspec import Meta
 from PIL import Image
 
@@ -48,6 +50,7 @@ from noxus_local.config import Config
 from noxus_local.errors import Text, ValidationError
 from noxus_local.generate.llm.models import text_models
 from noxus_local.net.fetch import FetchPolicy
+from noxus_local.net.fetch_slots import FetchSlots
 from noxus_local.products.ad_layouts import PLATFORMS, STYLES, AdContent, orientation
 from noxus_local.tools.base import (
     Example,
@@ -127,19 +130,39 @@ class InstantAdTool(Tool):
         return Plan(units=float(params.count * weight), resources=dict(self.resources), models=self.models,
                     work_units=float(params.count))
 
-    def check_installed(self, params: dict[str, Any], plan: Plan, cfg: Config) -> None:
-        """The page, fetched and read now (a bad URL is a 4xx before the hold); the models it needs."""
-        from noxus_local.web.fetch import fetch_html
+    async def prefetch(self, params: dict[str, Any], cfg: Config, slots: FetchSlots) -> None:
+        """The page, fetched and read at the request under one of the server's fetch slots (as every
+        ``<field>_url`` download is: full slots are a 503 ``server_busy`` after their short wait, charged 0),
+        waiting on the event loop, not in a worker thread; its facts go into ``params["page"]``."""
+        from noxus_local.web.fetch import fetch_html_async
         from noxus_local.web.page import read_page
 
-        policy = FetchPolicy.of(cfg.assets)
+        url = params["website_url"]
         scratch = cfg.data_dir / "tmp"
         scratch.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="page-", dir=scratch) as folder:
-            html = fetch_html(params["website_url"], "website_url", policy, int(cfg.assets.fetch_max_page_mb * MB),
-                              Path(folder))
-        facts = read_page(html, params["website_url"])
+            async with slots.hold():
+                html = await fetch_html_async(url, "website_url", FetchPolicy.of(cfg.assets),
+                                              int(cfg.assets.fetch_max_page_mb * MB), Path(folder),
+                                              verify=await slots.tls(), limiter=slots.threads)
+        facts = await to_thread.run_sync(read_page, html, url, limiter=slots.threads)
         params["page"] = facts.to_dict()
+
+    def check_installed(self, params: dict[str, Any], plan: Plan, cfg: Config) -> None:
+        """The page's facts (read by ``prefetch`` at a server's request; fetched here, blocking, when the
+        tool is called directly) and the fetch limits frozen in the job; the models it needs."""
+        policy = FetchPolicy.of(cfg.assets)
+        if not params.get("page"):
+            from noxus_local.web.fetch import fetch_html
+            from noxus_local.web.page import read_page
+
+            scratch = cfg.data_dir / "tmp"
+            scratch.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(prefix="page-", dir=scratch) as folder:
+                html = fetch_html(params["website_url"], "website_url", policy,
+                                  int(cfg.assets.fetch_max_page_mb * MB), Path(folder))
+            params["page"] = read_page(html, params["website_url"]).to_dict()
+        facts = PageFacts.from_dict(params["page"])
         params["fetch"] = {"allow_hosts": list(policy.allow_hosts), "timeout_seconds": policy.timeout_seconds,
                            "max_redirects": policy.max_redirects,
                            "max_image_bytes": int(cfg.assets.max_image_mb * MB)}

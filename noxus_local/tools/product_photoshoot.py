@@ -45,6 +45,7 @@ from noxus_local.products.cutout import Mask, apply_mask, segment
 from noxus_local.products.photoshoot import (
     ANGLES,
     BACKGROUNDS,
+    DIRECTIONS,
     GENERATED,
     LIGHTS,
     backdrop,
@@ -100,6 +101,9 @@ class ProductPhotoshootParams(Params):
         description="Framing and perspective of the product.")] = "front"
     lighting: Annotated[Literal[tuple(LIGHTS)], Meta(  # type: ignore[valid-type]
         description="Relighting: key direction, warmth, contrast, rim light.")] = "studio"
+    light_direction: Annotated[Literal[tuple(DIRECTIONS)], Meta(  # type: ignore[valid-type]
+        description="Where the key light comes from (the lit side and the rim; the shadow falls on the other "
+                    "side). Default: the lighting preset's own (from the upper left).")] | None = None
     count: Annotated[int, Meta(ge=1, le=MAX_COUNT, description="Photos (distinct variations), each charged.")] = 1
     custom_background: Annotated[str, Meta(
         max_length=500, description="background=custom: a colour (#F4D35E), two for a gradient (#FF5500, "
@@ -212,7 +216,7 @@ class ProductPhotoshootTool(Tool):
             mask = segment(photo, ctx.models)
             product = _product(photo, mask, warnings)
         ctx.cancel.check()
-        looks = [variation(i, seed, p.angle, p.lighting) for i in range(p.count)]
+        looks = [variation(i, seed, p.angle, p.lighting, p.light_direction) for i in range(p.count)]
         with ctx.step("backdrop") as step:
             pictures = _pictures(ctx, p, photo.size, seed, step.progress)
         custom = parse_custom(p.custom_background)
@@ -228,7 +232,8 @@ class ProductPhotoshootTool(Tool):
         photos = [{"index": i + 1, "png": f"photo-{i + 1}.png", "jpeg": f"photo-{i + 1}.jpg", "look": look.describe()}
                   for i, look in enumerate(looks)]
         result = {"width": photo.width, "height": photo.height, "count": p.count, "background": p.background,
-                  "angle": p.angle, "lighting": p.lighting, "seed": seed, "backdrop_source": p.source,
+                  "angle": p.angle, "lighting": p.lighting,
+                  "light_direction": p.light_direction, "seed": seed, "backdrop_source": p.source,
                   "generator": (p.generator or {}).get("name"), "photos": photos,
                   "mask": {"confidence": round(mask.confidence, 3), "coverage": round(mask.coverage, 4),
                            "box": list(mask.box) if mask.box else None}}
