@@ -10,8 +10,6 @@ from noxus_local.speech import cjk
 from noxus_local.speech.phonemes import phonemize_words
 
 # the packages are dependencies (pyproject): a missing one fails these tests, never skips them
-needs_zh = pytest.mark.usefixtures()
-needs_ja = pytest.mark.usefixtures()
 
 
 def test_the_cjk_packages_are_installed():
@@ -24,7 +22,6 @@ def test_full_width_punctuation_becomes_ascii_so_clauses_are_found():
     assert cjk.ascii_punctuation("「こんにちは」、元気？") == "“こんにちは”, 元気?"
 
 
-@needs_zh
 def test_chinese_words_are_cut_by_jieba_and_carry_pinyin_ipa_with_tone_arrows():
     words = cjk.chinese_words("你好，我住在马德里。我有3个苹果。")
     assert words is not None
@@ -34,14 +31,12 @@ def test_chinese_words_are_cut_by_jieba_and_carry_pinyin_ipa_with_tone_arrows():
     assert not any(ch.isdigit() for _, ipa in words for ch in ipa)
 
 
-@needs_zh
 def test_chinese_phonemes_keep_latin_names_spelt_in_english():
     pairs = phonemize_words("我叫Ana。", "zh")
     assert [w for w, _ in pairs] == ["我", "叫", "Ana."]
     assert pairs[2][1].rstrip(".") and pairs[2][1].endswith(".")
 
 
-@needs_ja
 def test_japanese_kanji_are_read_in_hiragana_and_phonemised_word_by_word():
     words = cjk.japanese_words("私の名前はアナです。")
     assert words is not None and words[0] == ("私", "わたくし") and ("アナ", "あな") in words
