@@ -4,8 +4,6 @@ pinyin IPA with tone arrows and kanji read as hiragana. Skipped where the ``cjk`
 
 from __future__ import annotations
 
-import pytest
-
 from noxus_local.speech import cjk
 from noxus_local.speech.phonemes import phonemize_words
 
