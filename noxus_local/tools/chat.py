@@ -40,7 +40,7 @@ from noxus_local.generate.llm.types import Completion, Llm, Message, check_messa
 from noxus_local.generate.structured import first_json
 from noxus_local.money import Price
 from noxus_local.tools.base import InputFile, Limits, Params, Plan, Tool, ToolContext, ToolOutput
-from noxus_local.tools.chat_stream import Channel, ChatStreams
+from noxus_local.tools.chat_stream import ChatStreams, PieceSink
 from noxus_local.tools.params import JsonValue
 
 DEFAULT_MAX_TOKENS = 512
@@ -168,7 +168,7 @@ def _guarded(call: Callable[[], Completion]) -> Completion:
                             details={"reason": "model_failed", "engine": "llm"}) from None
 
 
-def _streamed(llm: Llm, messages: list[Message], settings: dict[str, Any], channel: Channel | None,
+def _streamed(llm: Llm, messages: list[Message], settings: dict[str, Any], channel: PieceSink | None,
               ctx: ToolContext) -> Completion:
     """The answer piece by piece into ``channel``; stops early when its client hung up or the job is
     cancelled (the counts are then what was generated)."""
