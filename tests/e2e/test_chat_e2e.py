@@ -188,6 +188,13 @@ def test_the_openai_client_raises_its_own_errors(srv):
             model=MODEL, messages=HI)
 
 
+def test_a_key_without_the_scope_or_the_tool_gets_a_403_in_openais_body(srv):
+    for extra, code in ((("--scope", "assets:read"), "scope_denied"), (("--tool", "qr"), "tool_not_allowed")):
+        key = srv.new_key("t0", *extra)  # an account of accounts_config; its balance is not touched
+        r = srv.post("/v1/chat/completions", key=key, json={"model": MODEL, "messages": HI, "max_tokens": 4})
+        assert r.status_code == 403 and r.json()["error"]["code"] == code, r.text
+
+
 # --- the engine backend: a fake OpenAI-compatible server on loopback ---
 
 class FakeEngine(BaseHTTPRequestHandler):
