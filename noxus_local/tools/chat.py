@@ -9,8 +9,10 @@ token ``max_tokens`` allows (twice, in ``json_object`` mode, which may ask
 again), and the charge the real counts, computed here at the rates the plan
 froze at the request (``plan.facts``: ``prompt_tokens`` and ``rates``, so a
 remote worker charges at the same ones). A streamed call hands each piece to its route through
-``chat_stream``; a client that hangs up stops the generation and is charged
-for what was generated, once.
+``chat_stream`` (on a remote worker, to a relay that posts them to the API node:
+``jobs/remote_stream.py``); a client that hangs up stops the generation and is charged
+for what was generated, once. A ``seed`` with a temperature above 0 repeats its
+answer (``generate/llm/embedded.py``: a fresh model per seeded call on the embedded backend).
 
 ``json_object``: the model is told to answer with one JSON object; the answer
 must parse as one (a code fence around it is taken off), else the model is
