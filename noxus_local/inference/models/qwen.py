@@ -14,8 +14,9 @@ thread samples, and never again. So the loaded model's worker is seeded once,
 at load, with ``LOAD_SEED`` (a sampled token under ``SEED_LOCK``: a fresh
 process answers the same), and ``seeded_steps`` samples a request's own seed
 on a fresh ``Generator`` of the same files (one worker thread that has never
-sampled): it costs a model load per call (README "Local LLM": about 4 s for
-the 0.5B, 10 s for the 1.5B on 2 busy cores) and that model's memory while it runs.
+sampled): it costs a model load per call (README "Text generation": 4 to 8 s
+for the 0.5B on 2 busy cores) and that model's memory while it runs; when the
+memory available cannot hold it, the call is refused with 503 ``server_busy``.
 
 Example::
 
@@ -105,6 +106,8 @@ class QwenGenerator(Model):
         import ctranslate2
 
         self.load()
+        if self.device == "cpu":
+            _check_room(self.model_dir / "model.bin")
         with SEED_LOCK:
             ctranslate2.set_random_seed(seed % 2**32)
             try:
@@ -120,6 +123,34 @@ class QwenGenerator(Model):
         finally:
             steps.close()  # waits for the generation to stop, then the fresh model goes with ``fresh``
             del steps, fresh
+
+
+def _check_room(weights: Path) -> None:
+    """ServerBusy (503) when the memory available now cannot hold another copy of ``weights`` (with a
+    fifth more): a seeded call refused is better than the kernel killing the server for memory."""
+    from noxus_local.errors import ServerBusy, Text
+
+    need, available = weights.stat().st_size * 1.2, available_memory()
+    if available is not None and available < need:
+        raise ServerBusy(Text(
+            f"no hay memoria para una llamada con seed ahora ({available / 1e6:.0f} MB libres, hacen falta "
+            f"{need / 1e6:.0f} MB); reintenta o llama sin seed",
+            f"not enough memory for a call with a seed now ({available / 1e6:.0f} MB available, "
+            f"{need / 1e6:.0f} MB needed); retry, or call without a seed"),
+            details={"reason": "seeded_call_memory", "available_mb": int(available / 1e6),
+                     "needed_mb": int(need / 1e6)})
+
+
+def available_memory() -> int | None:
+    """``MemAvailable`` of /proc/meminfo in bytes; None where there is none (not Linux)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
 
 
 def _open_cuda(ctranslate2: Any, model_dir: Path, tokenizer: Any) -> Any:
