@@ -15,7 +15,7 @@ at load, with ``LOAD_SEED`` (a sampled token under ``SEED_LOCK``: a fresh
 process answers the same), and ``seeded_steps`` samples a request's own seed
 on a fresh ``Generator`` of the same files (one worker thread that has never
 sampled): it costs a model load per call (README "Text generation": 4 to 8 s
-for the 0.5B on 2 busy cores) and that model's memory while it runs; when the
+for the 0.5B, 19 s for the 1.5B on 2 busy cores) and that model's memory while it runs; when the
 memory available cannot hold it, the call is refused with 503 ``server_busy``.
 
 Example::
