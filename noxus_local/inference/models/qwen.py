@@ -74,6 +74,7 @@ class QwenGenerator(Model):
         import tokenizers
 
         self.tokenizer = tokenizers.Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+        self.device, self.compute_type = "cpu", "int8"  # a reload decides again
         if self.prefer_gpu and ctranslate2.get_cuda_device_count() > 0:
             try:
                 generator = _open_cuda(ctranslate2, self.model_dir, self.tokenizer)
