@@ -45,11 +45,14 @@ from noxus_local.api.worker_schemas import (
     HeartbeatIn,
     OutcomeIn,
     OutputStored,
+    StreamIn,
+    StreamRelayed,
     WorkerCancel,
     WorkerList,
 )
 from noxus_local.errors import InvalidWorkerToken, LimitExceeded, ValidationError
 from noxus_local.jobs.remote import RemoteQueue, WorkerInfo
+from noxus_local.tools.chat_stream import ChatStreams, Relayed
 
 log = logging.getLogger("noxus_local.api.workers")
 RemoteDep = NamedDependency[RemoteQueue]  # remote: RemoteDep (checks the worker token)
@@ -180,6 +183,23 @@ async def job_progress(request: Request[Any, Any, Any], remote: RemoteDep, job_i
     return AttemptProgressed(**ok(request), job_id=job_id)
 
 
+@post("/internal/v1/jobs/{job_id:str}/stream", status_code=200, **internal(
+    "relayAttemptStream", "Relay a streamed chat's pieces", "A chat job with `stream: true` running on the "
+    "worker posts its pieces of text as they are decoded; the API node hands them to the request streaming "
+    "them. `stop`: the client hung up, stop generating (charged for what was generated); `listening` false: "
+    "nobody streams this job here (an Idempotency-Key call is answered whole), stop posting.",
+    success=(StreamRelayed, {"ok": envelope({"job_id": shapes.JOB, "listening": True, "stop": False})}),
+    body=(StreamIn, {"pieces": {"attempt": shapes.ATTEMPT, "pieces": ["Hola", ", mundo"]}})))
+async def job_stream(request: Request[Any, Any, Any], svc: ServicesDep, remote: RemoteDep, job_id: FromPath[str],
+                     attempt: AttemptQuery = None) -> StreamRelayed:
+    """The pieces into the job's open channel (``tools/chat_stream.py``); answers whether to go on."""
+    body = read_struct(await request.body(), StreamIn)
+    row = await to_thread.run_sync(remote.current, job_id, _attempt(body.attempt, attempt))
+    streams = getattr(svc.catalog.resolve(row["tool"]), "streams", None)
+    relayed = streams.relay(job_id, body.pieces) if isinstance(streams, ChatStreams) else Relayed(False, False)
+    return StreamRelayed(**ok(request), job_id=job_id, listening=relayed.listening, stop=relayed.stop)
+
+
 @post("/internal/v1/jobs/{job_id:str}/outcome", status_code=200, **internal(
     "reportAttemptOutcome", "Report the attempt's end", "succeeded (with its uploaded outputs), failed or "
     "cancelled. The API node settles the money, exactly once; a late report of an attempt it gave up on is 409 "
@@ -198,4 +218,5 @@ async def job_outcome(request: Request[Any, Any, Any], svc: ServicesDep, remote:
     return AttemptReported(**ok(request), job_id=job_id, settled=settled)
 
 
-HANDLERS = [worker_heartbeat, list_workers, claim_job, job_input, job_output, job_progress, job_outcome]
+HANDLERS = [worker_heartbeat, list_workers, claim_job, job_input, job_output, job_progress, job_stream,
+            job_outcome]

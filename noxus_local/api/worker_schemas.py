@@ -48,6 +48,12 @@ class AttemptProgressIn(Struct, kw_only=True):
     steps: Steps | None = None
 
 
+class StreamIn(Struct, kw_only=True):
+    attempt: Attempt | None = None
+    pieces: Annotated[list[str], Meta(max_length=10_000, description=(
+        "A streamed chat's next pieces of text, in order, as the worker decoded them"))] = []
+
+
 class OutputIn(Struct, kw_only=True):
     name: str
     filename: str
@@ -101,6 +107,12 @@ class OutputStored(Envelope, kw_only=True):
 
 class AttemptProgressed(Envelope, kw_only=True):
     job_id: str
+
+
+class StreamRelayed(Envelope, kw_only=True):
+    job_id: str
+    listening: Annotated[bool, Meta(description="A client reads this job's stream on this node (false: stop posting)")]
+    stop: Annotated[bool, Meta(description="The client hung up: stop generating (charged for what was generated)")]
 
 
 class AttemptReported(Envelope, kw_only=True):

@@ -50,6 +50,7 @@ FALLBACK_BEATS = {
            "Add a surprising detail", "Close with a call to action"),
 }
 SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+PROMPT_TAGS = re.compile(r"</?\s*idea\s*>", re.IGNORECASE)  # the delimiter of generate/prompts/*.toml
 
 
 @dataclass(frozen=True)
@@ -255,7 +256,9 @@ def count_words(text: str) -> int:
 
 
 def clean(text: str) -> str:
-    """One line of plain text: control characters and runs of spaces gone, quotes around it dropped."""
+    """One line of plain text: control characters, the prompts' own ``<idea>`` tags (the 1.5B echoed one
+    into a narration: "… curiosos. <idea>Los niños …") and runs of spaces gone, quotes around it dropped."""
+    text = PROMPT_TAGS.sub(" ", text)
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     return " ".join(text.split()).strip("\"“”'").strip()
 

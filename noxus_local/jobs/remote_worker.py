@@ -9,6 +9,8 @@ runs the same ``Tool`` class, uploads every output and reports the outcome;
 the API node settles. A heartbeat thread reports the running attempts every
 ``BEAT_SECONDS``; the answer names jobs cancelled or timed out on the API
 node, whose cancel tokens fire at once (``run_ffmpeg`` kills its child).
+A chat with ``stream: true`` relays its pieces to the API node as they are
+decoded (``jobs/remote_stream.py``).
 
 Draining: SIGTERM stops taking jobs; running ones end and report, then the
 process exits.
@@ -35,6 +37,7 @@ from noxus_local.errors import InternalError, NoxusError, StaleAttempt, say
 from noxus_local.inference.cache import ModelCache
 from noxus_local.jobs.jobspec import JobSpec, held_key, queue_key, wake_key
 from noxus_local.jobs.pool import ComputePool
+from noxus_local.jobs.remote_stream import finish_relay, open_relay
 from noxus_local.jobs.worker_client import WorkerClient
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.runtime.steps import Deferred, StepTracker, outcome_of
@@ -223,9 +226,13 @@ class RemoteWorker:
                 log.debug("progress of %s not delivered", spec.job_id, exc_info=True)
 
         tracker = StepTracker(tool.steps, flush=flush, schedule=self._deferred.call_later)
+        relay = open_relay(tool, spec, self.client)  # a streamed chat: its pieces go out as they come
         try:
             ctx = self._context(spec, token, tracker)
-            output = tool.execute(ctx, tool.planned(spec.plan, ctx))
+            try:
+                output = tool.execute(ctx, tool.planned(spec.plan, ctx))
+            finally:
+                finish_relay(tool, spec, relay)  # the last pieces before the outcome ends the client's stream
             token.check()
             body = self._deliver(spec, output, tracker)
         except StaleAttempt:  # given up on the API node (lost heartbeats, cancel): its result is dropped

@@ -27,6 +27,7 @@ import httpx
 
 from noxus_local.errors import StaleAttempt
 from noxus_local.jobs.jobspec import SpecFile
+from noxus_local.tools.chat_stream import Relayed
 
 log = logging.getLogger("noxus_local.jobs.worker_client")
 CHUNK = 256 * 1024
@@ -106,6 +107,12 @@ class WorkerClient:
     def progress(self, job_id: str, attempt: str, progress: int, steps: list[dict[str, Any]] | None) -> None:
         self._call("POST", f"/internal/v1/jobs/{job_id}/progress", retry=False,
                    json={"attempt": attempt, "progress": progress, "steps": steps})
+
+    def stream(self, job_id: str, attempt: str, pieces: list[str]) -> Relayed:
+        """A streamed chat's pieces to the API node; whether a client listens there and whether it left."""
+        answer = self._call("POST", f"/internal/v1/jobs/{job_id}/stream", retry=False,
+                            json={"attempt": attempt, "pieces": pieces})
+        return Relayed(listening=bool(answer.get("listening")), stop=bool(answer.get("stop")))
 
     def outcome(self, job_id: str, attempt: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", f"/internal/v1/jobs/{job_id}/outcome", json={**body, "attempt": attempt})

@@ -9,8 +9,10 @@ token ``max_tokens`` allows (twice, in ``json_object`` mode, which may ask
 again), and the charge the real counts, computed here at the rates the plan
 froze at the request (``plan.facts``: ``prompt_tokens`` and ``rates``, so a
 remote worker charges at the same ones). A streamed call hands each piece to its route through
-``chat_stream``; a client that hangs up stops the generation and is charged
-for what was generated, once.
+``chat_stream`` (on a remote worker, to a relay that posts them to the API node:
+``jobs/remote_stream.py``); a client that hangs up stops the generation and is charged
+for what was generated, once. A ``seed`` with a temperature above 0 repeats its
+answer (``generate/llm/embedded.py``: a fresh model per seeded call on the embedded backend).
 
 ``json_object``: the model is told to answer with one JSON object; the answer
 must parse as one (a code fence around it is taken off), else the model is
@@ -40,7 +42,7 @@ from noxus_local.generate.llm.types import Completion, Llm, Message, check_messa
 from noxus_local.generate.structured import first_json
 from noxus_local.money import Price
 from noxus_local.tools.base import InputFile, Limits, Params, Plan, Tool, ToolContext, ToolOutput
-from noxus_local.tools.chat_stream import Channel, ChatStreams
+from noxus_local.tools.chat_stream import ChatStreams, PieceSink
 from noxus_local.tools.params import JsonValue
 
 DEFAULT_MAX_TOKENS = 512
@@ -168,7 +170,7 @@ def _guarded(call: Callable[[], Completion]) -> Completion:
                             details={"reason": "model_failed", "engine": "llm"}) from None
 
 
-def _streamed(llm: Llm, messages: list[Message], settings: dict[str, Any], channel: Channel | None,
+def _streamed(llm: Llm, messages: list[Message], settings: dict[str, Any], channel: PieceSink | None,
               ctx: ToolContext) -> Completion:
     """The answer piece by piece into ``channel``; stops early when its client hung up or the job is
     cancelled (the counts are then what was generated)."""

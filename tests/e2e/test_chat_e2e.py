@@ -106,6 +106,19 @@ def test_the_stream_joined_is_the_plain_answer_and_ends_with_usage_and_done(srv)
     assert r.headers["content-type"].startswith("text/event-stream") and lines[-1] == "data: [DONE]"
 
 
+def test_a_seed_gives_the_same_sampled_answer_again_streamed_and_after_a_restart(shared, srv):
+    client = client_of(srv)
+    ask = {"model": MODEL, "messages": [{"role": "user", "content": "Invent a name for a small boat."}],
+           "max_tokens": 16, "temperature": 1.2, "top_p": 0.95}
+    answers = [client.chat.completions.create(**ask, seed=s).choices[0].message.content for s in (5, 5, 6)]
+    assert answers[0] == answers[1] and answers[2] != answers[0]
+    chunks = client.chat.completions.create(**ask, seed=5, stream=True)
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == answers[0]
+    shared.server.stop()
+    shared.server.start(timeout=60)
+    assert client.chat.completions.create(**ask, seed=5).choices[0].message.content == answers[0]
+
+
 def test_json_object_mode_answers_parseable_json(srv):
     done = client_of(srv).chat.completions.create(
         model=MODEL, temperature=0, max_tokens=80, response_format={"type": "json_object"},
@@ -173,6 +186,13 @@ def test_the_openai_client_raises_its_own_errors(srv):
     with pytest.raises(openai.AuthenticationError):
         openai.OpenAI(base_url=f"{srv.base}/v1", api_key="nope", max_retries=0).chat.completions.create(
             model=MODEL, messages=HI)
+
+
+def test_a_key_without_the_scope_or_the_tool_gets_a_403_in_openais_body(srv):
+    for extra, code in ((("--scope", "assets:read"), "scope_denied"), (("--tool", "qr"), "tool_not_allowed")):
+        key = srv.new_key("t0", *extra)  # an account of accounts_config; its balance is not touched
+        r = srv.post("/v1/chat/completions", key=key, json={"model": MODEL, "messages": HI, "max_tokens": 4})
+        assert r.status_code == 403 and r.json()["error"]["code"] == code, r.text
 
 
 # --- the engine backend: a fake OpenAI-compatible server on loopback ---

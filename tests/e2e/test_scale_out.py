@@ -127,7 +127,7 @@ def test_the_internal_routes_are_documented_with_the_worker_token(cluster: dict[
     doc = cluster["api"].get("/schema/openapi.json").json()
     validate(doc)
     internal = {(m, p): op for p, item in doc["paths"].items() if p.startswith("/internal/") for m, op in item.items()}
-    assert len(internal) == 7 and ("post", "/internal/v1/jobs/{job_id}/outcome") in internal
+    assert len(internal) == 8 and ("post", "/internal/v1/jobs/{job_id}/outcome") in internal
     assert doc["components"]["securitySchemes"]["workerTokenAuth"]["scheme"] == "bearer"
     for key, op in internal.items():
         assert op["security"] == [{"workerTokenAuth": []}] and op["tags"] == ["Internal"], key

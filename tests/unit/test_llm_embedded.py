@@ -88,6 +88,19 @@ def test_a_client_that_stops_reading_ends_the_generation(llm):
     assert llm.chat(ask("Hi"), max_tokens=4, temperature=0).completion_tokens == 4  # the slot was released
 
 
+def test_a_seeded_call_without_memory_for_a_second_model_is_a_503_and_one_without_a_seed_runs(llm, monkeypatch):
+    from noxus_local.errors import ServerBusy
+    from noxus_local.inference.models import qwen
+
+    assert qwen.available_memory() > 0  # /proc/meminfo read for real here
+    monkeypatch.setattr(qwen, "available_memory", lambda: 50_000_000)  # 50 MB left: the 0.5B needs ~760
+    with pytest.raises(ServerBusy) as busy:
+        llm.chat(ask("Di hola"), max_tokens=4, temperature=1.0, seed=3)
+    assert busy.value.status == 503 and busy.value.details["available_mb"] == 50
+    assert busy.value.details["needed_mb"] > 700
+    assert llm.chat(ask("Di hola"), max_tokens=4, temperature=1.0).completion_tokens > 0  # no fresh model needed
+
+
 def test_bad_requests_are_validation_errors(llm):
     for messages, settings in (([], {}), ([{"role": "wizard", "content": "x"}], {}),
                                (ask("x"), {"temperature": 5}), (ask("x"), {"max_tokens": 0}),

@@ -174,3 +174,17 @@ def test_ask_json_gives_a_clear_failure_after_two_bad_answers(engine):
                        CLIP_JUDGEMENT_SCHEMA)
     assert caught.value.answers == ["no JSON here", '{"score": "alto"}']
     assert any("$.score: expected integer" in p for p in caught.value.problems)
+
+
+def test_the_concurrency_cap_makes_a_call_past_it_wait_then_a_clear_503(engine):
+    from noxus_local.errors import ServerBusy
+
+    llm = OpenAiLlm(f"http://127.0.0.1:{engine.server_address[1]}/v1", "qwen2.5:7b", allow_hosts=["127.0.0.1"],
+                    timeout_seconds=0.5, max_concurrency=1)
+    held = llm.stream([{"role": "user", "content": "hola"}])
+    assert next(held) == HELLO[0]  # the one slot is taken while this stream is open
+    with pytest.raises(ServerBusy) as busy:
+        llm.chat([{"role": "user", "content": "hola"}])
+    assert busy.value.status == 503 and busy.value.details["setting"] == "llm.max_concurrency"
+    held.close()
+    assert llm.chat([{"role": "user", "content": "hola"}]).text == "".join(HELLO)  # the slot is free again

@@ -83,3 +83,4 @@ def test_words_sentences_and_cuts():
     assert fit(text, 15) == text
     assert drop_repeats("El mar es azul. El mar es azul! Y profundo.", []) == "El mar es azul. Y profundo."
     assert clean(' "Hola\x00\n  mundo\u200b" ') == "Hola mundo"
+    assert clean("Entran curiosos. <idea>Los niños ríen.</IDEA>") == "Entran curiosos. Los niños ríen."

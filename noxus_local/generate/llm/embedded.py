@@ -10,9 +10,12 @@ joined, so a streamed answer and a plain one are the same text.
 
 Seeds: CTranslate2 4.8.5 samples with one random generator per worker
 thread, seeded once from ``ctranslate2.set_random_seed`` when the thread
-first samples, so a per-request seed cannot be honoured; the model is seeded
-at load (``inference/models/qwen.py``), which makes a fresh process reproducible,
-and temperature 0 (greedy) is reproducible always.
+first samples. A call with a ``seed`` and a temperature above 0 samples on a
+fresh ``Generator`` of the same files seeded with it
+(``QwenGenerator.seeded_steps``): the same prompt, seed and settings give the
+same text on every call and after a restart, at the cost of a model load per
+call; a call without a seed runs on the loaded model as before (seeded at load,
+so a fresh process is reproducible), and temperature 0 (greedy) is reproducible always.
 
 Example::
 
@@ -60,7 +63,11 @@ class EmbeddedLlm:
             tokens = model.tokenizer.encode(prompt).tokens
             run.tally.prompt_tokens = len(tokens)
             _check_context(model, len(tokens), run.sampling.max_tokens)
-            steps = model.generator.generate_tokens(tokens, **_ct2_options(run.sampling))
+            options, seed = _ct2_options(run.sampling), run.sampling.seed
+            if seed is not None and run.sampling.temperature > 0:
+                steps = model.seeded_steps(seed, tokens, **options)
+            else:
+                steps = model.generator.generate_tokens(tokens, **options)
             try:
                 yield from _texts(steps, model.tokenizer, run)
             finally:
