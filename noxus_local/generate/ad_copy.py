@@ -29,6 +29,7 @@ Example::
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -145,8 +146,12 @@ def _ask(llm: Llm, prompt: str, duration: int, lang: str, n: int, company: str, 
     variables = {"prompt": prompt, "tone": tone or "confident", "emotion": emotion or "warm",
                  "company": company or "(none)", "scenes": n, "words": words, "seconds": duration,
                  "images": images, "last_image": images - 1, "on_screen_words": ON_SCREEN_WORDS}
+    # a budget for the JSON asked (about 2 tokens a word of copy, 40 per scene's keys and headline): a small
+    # model that loops on scene after scene stops soon after the ones asked for, and ``first_scenes`` keeps
+    # those, instead of running to a long cap and failing twice
     answer = ask_structured(llm, "ad_copy", lang, variables, copy_schema(images), check=one_per_scene,
-                            max_tokens=60 + 12 * words + 16 * n)
+                            salvage=lambda text: first_scenes(text, n, images), max_tokens=80 + 2 * words + 40 * n,
+                            repetition_penalty=1.1)
     scenes = answer.data["scenes"]
     texts = tuple(" ".join(s["text"].split()) for s in scenes)
     proposed = [s.get("image") for s in scenes]
@@ -156,6 +161,30 @@ def _ask(llm: Llm, prompt: str, duration: int, lang: str, n: int, company: str, 
     warnings = () if by == "plan" else ("the plan's image choice was repaired so every image shows before any "
                                         "repeats",)
     return Copy(texts, "llm", warnings, chosen, on_screen, by)
+
+
+def first_scenes(answer: str, n: int, images: int = 1) -> dict[str, Any] | None:
+    """The first ``n`` complete scene objects of an answer cut off (or run on) after them, as the schema's
+    object; None when fewer than ``n`` are whole. A 1.5B model asked for 3 scenes sometimes writes 6, each
+    repeating the last, until ``max_tokens``: the first 3 are whole and usable. An ``image`` that is no index
+    of the ``images`` given is dropped (``assign_images`` then picks one and the plan says "repaired").
+
+    Example: ``first_scenes('{"scenes": [{"text": "A.", "image": 0, "on_screen": "A"}, {"text": "B', 1)`` →
+    ``{"scenes": [{"text": "A.", "image": 0, "on_screen": "A"}]}``.
+    """
+    decoder = json.JSONDecoder()
+    found: list[dict[str, Any]] = []
+    for match in re.finditer(r"\{", answer):
+        try:
+            value, _ = decoder.raw_decode(answer, match.start())
+        except ValueError:
+            continue
+        if isinstance(value, dict) and isinstance(value.get("text"), str) and "scenes" not in value:
+            image = value.get("image")
+            if not (isinstance(image, int) and not isinstance(image, bool) and 0 <= image < max(1, images)):
+                value.pop("image", None)
+            found.append({k: v for k, v in value.items() if k in ("text", "image", "on_screen")})
+    return {"scenes": found[:n]} if len(found) >= n else None
 
 
 def round_robin(scenes: int, images: int) -> tuple[int, ...]:

@@ -78,6 +78,8 @@ def main() -> None:
         video = probe(Path(out.data)).duration or 0.0
         print(f"run {run}: {args.duration} s ad, {len(out.result['scenes'])} scenes × {args.variants} variants, "
               f"copy by {out.result['writer']}, video {video:.2f} s, wall {wall:.1f} s")
+        for warning in out.result.get("warnings", []):
+            print(f"  warning: {warning}")
         for s in steps.snapshot():
             print(f"  {s['name']:16} {s['status']:9} {_seconds(s):6.1f} s")
         if target:

@@ -153,3 +153,20 @@ def test_seed_003s_tiers_are_the_defaults_and_configurable(tmp_path: Path):
     toml.write_text("[tiers.pro]\nad_requests_per_minute = 7\nconcurrent_jobs = 2\n")
     pro = load_config(toml, {"NOXUS_DATA_DIR": str(tmp_path)}).tiers["pro"]
     assert (pro.concurrent_jobs, pro.ad_requests_per_minute) == (2, 7)
+
+
+def test_a_run_on_plan_keeps_its_first_whole_scenes_and_drops_an_image_that_is_not_given():
+    # what the 1.5B wrote for a 3-scene ad with one photo: scene after scene, each repeating the last, cut at
+    # max_tokens (seen in bench_video_ad with --llm: both tries failed and a template wrote the copy)
+    run_on = ('```json\n{"scenes": [{"text": "Keeps drinks cold.", "image": 0, "on_screen": "Cold"}, '
+              '{"text": "All day long.", "image": 1, "on_screen": "All day"}, '
+              '{"text": "Buy it now.", "image": 2, "on_screen": "Buy"}, {"text": "Buy it now. And')
+    from noxus_local.generate.ad_copy import copy_schema, first_scenes
+    from noxus_local.generate.structured import problems
+
+    got = first_scenes(run_on, 3, images=1)
+    assert got == {"scenes": [{"text": "Keeps drinks cold.", "image": 0, "on_screen": "Cold"},
+                              {"text": "All day long.", "on_screen": "All day"},
+                              {"text": "Buy it now.", "on_screen": "Buy"}]}
+    assert problems(got, copy_schema(1)) == []
+    assert first_scenes(run_on, 4, images=1) is None  # the fourth is not whole: ask again
