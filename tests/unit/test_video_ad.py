@@ -170,3 +170,13 @@ def test_a_run_on_plan_keeps_its_first_whole_scenes_and_drops_an_image_that_is_n
                               {"text": "Buy it now.", "on_screen": "Buy"}]}
     assert problems(got, copy_schema(1)) == []
     assert first_scenes(run_on, 4, images=1) is None  # the fourth is not whole: ask again
+
+
+def test_a_long_scene_is_cut_to_its_share_of_the_words_at_a_sentence_or_clause():
+    from noxus_local.generate.ad_copy import fit_words
+
+    assert fit_words("Cold all day. Light and strong. Buy it now.", 6) == "Cold all day. Light and strong."
+    long = ("SoundWave Audio's premium red water bottle keeps drinks cold all day, perfect for outdoor "
+            "activities and long days at the beach. It's made of high-quality plastic.")
+    assert fit_words(long, 13) == "SoundWave Audio's premium red water bottle keeps drinks cold all day."
+    assert fit_words("Buy now.", 6) == "Buy now."
