@@ -153,7 +153,7 @@ def _ask(llm: Llm, prompt: str, duration: int, lang: str, n: int, company: str, 
                             salvage=lambda text: first_scenes(text, n, images), max_tokens=80 + 2 * words + 40 * n,
                             repetition_penalty=1.1)
     scenes = answer.data["scenes"]
-    budget = max(6, round(words / n * 1.25))  # each scene's share of the words, and a quarter more
+    budget = max(6, round(words / n))  # each scene's share of the words
     texts = tuple(fit_words(" ".join(s["text"].split()), budget) for s in scenes)
     proposed = [s.get("image") for s in scenes]
     chosen = assign_images(proposed, images)
