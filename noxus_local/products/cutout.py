@@ -212,7 +212,7 @@ def soft_shadow(cutout: Image.Image, kind: ShadowKind = "floor", strength: float
 
 def _floor_shadow(cutout: Image.Image, strength: float) -> Shadow:
     w, h = cutout.size
-    base = _footprint(cutout)
+    base = footprint(cutout)
     sw, sh = round(base[1] - base[0]) + w // 5, max(6, h // 9)
     pad = max(4, sh)
     layer = Image.new("L", (sw + 2 * pad, sh + 2 * pad), 0)
@@ -243,7 +243,7 @@ def _drop_shadow(cutout: Image.Image, strength: float) -> Shadow:
     return Shadow(shadow, (shift - pad, shift - pad))
 
 
-def _footprint(cutout: Image.Image) -> tuple[float, float]:
+def footprint(cutout: Image.Image) -> tuple[float, float]:
     """The x-range of the product's bottom tenth: where it stands on the floor."""
     alpha = np.asarray(cutout.getchannel("A"))
     rows = alpha[-max(1, alpha.shape[0] // 10):]

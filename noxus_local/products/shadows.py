@@ -27,7 +27,7 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from noxus_local.products.cutout import Shadow, ShadowKind, soft_shadow
+from noxus_local.products.cutout import Shadow, ShadowKind, footprint, soft_shadow
 
 FLOOR_DEPTH = 0.22  # the cast silhouette's height on the floor, as a share of the product's
 MAX_SHEAR = 1.2  # the cast shadow reaches at most this × the product's height sideways
@@ -82,7 +82,7 @@ def _floor(cutout: Image.Image, strength: float, lx: float, elevation: float) ->
     soft = np.asarray(Image.fromarray(cast.astype(np.uint8), "L").filter(ImageFilter.GaussianBlur(blur)),
                       np.float32)
     contact = Image.new("L", size, 0)
-    foot = _footprint(cutout)
+    foot = footprint(cutout)
     cw, ch = (foot[1] - foot[0]) * 0.95, max(3.0, 0.05 * h)
     cx = left + (foot[0] + foot[1]) / 2 - lx * 0.08 * cw  # nudged away from the light
     ImageDraw.Draw(contact).ellipse((cx - cw / 2, base - ch / 2, cx + cw / 2, base + ch / 2),
@@ -92,13 +92,3 @@ def _floor(cutout: Image.Image, strength: float, lx: float, elevation: float) ->
     layer = Image.new("RGBA", size, (0, 0, 0, 0))
     layer.putalpha(Image.fromarray(alpha, "L"))
     return Shadow(layer, (round(-left), round(h - base)))
-
-
-def _footprint(cutout: Image.Image) -> tuple[float, float]:
-    """The x-range of the product's bottom tenth: where it stands on the floor."""
-    alpha = np.asarray(cutout.getchannel("A"))
-    rows = alpha[-max(1, alpha.shape[0] // 10):]
-    cols = np.nonzero(rows.max(axis=0) > 127)[0]
-    if cols.size == 0:
-        return 0.0, float(cutout.width)
-    return float(cols[0]), float(cols[-1] + 1)
