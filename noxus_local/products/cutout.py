@@ -39,8 +39,8 @@ from noxus_local.inference.models.ppocr import regions
 from noxus_local.products.backdrops import blurred, colour, flat_lay, gradient, product_colour, studio_white
 
 __all__ = ["Mask", "NoForeground", "Placement", "Shadow", "apply_mask", "blurred", "colour", "composite", "cut_out",
-           "defringe", "flat_lay", "footprint", "gradient", "paste_layer", "place", "product_colour", "refine", "reflection",
-           "segment", "soft_shadow", "studio_white"]
+           "defringe", "flat_lay", "footprint", "gradient", "paste_layer", "place", "product_colour", "refine",
+           "reflection", "segment", "soft_shadow", "studio_white"]
 
 THRESHOLD = 0.5
 MIN_COVERAGE = 0.001  # a foreground under 0.1 % of the frame is no product
