@@ -64,7 +64,7 @@ from noxus_local.api.apex_docs import GENERATION_ERRORS, READ_ERRORS, apex_opera
 from noxus_local.api.apex_routes import fail, renamed, window
 from noxus_local.api.auth import require_scope
 from noxus_local.api.deps import PrincipalDep, ServicesDep
-from noxus_local.api.docs import text_param
+from noxus_local.api.docs import Binary, text_param
 from noxus_local.api.envelope import raw_response
 from noxus_local.api.file_routes import read_signature
 from noxus_local.api.input_refs import FormShape, _from_url
@@ -381,7 +381,7 @@ async def list_calls(request: Request[Any, Any, Any], svc: ServicesDep, principa
     "signature expires, for a tampered one, or after the agent was deleted. Reply audio is kept for `[jobs] "
     "retention_hours` (like job outputs); after that the sweep deletes it and the URL answers 404 with "
     "`details.reason` `audio_expired` (the call's transcript stays in GET /api/voice-agent/calls).",
-    ok=(bytes, {}), errors=("validation_error", "not_found", "internal_error"), auth=False, ok_media="audio/wav"))
+    ok=(Binary, {}), errors=("validation_error", "not_found", "internal_error"), auth=False, ok_media="audio/wav"))
 async def reply_audio(svc: ServicesDep, call_id: FromPath[str], filename: FromPath[str],
                       expires: Annotated[str | None, text_param("unix seconds", required=True,
                                                                 pattern=r"^[0-9]{1,11}$")] = None,

@@ -28,7 +28,8 @@ from tests.e2e.conftest import Server
 
 AUTH_FREE = {("get", "/api/v1/health"), ("get", "/api/v1/files/{job_id}/{filename}"), ("get", "/metrics"),
              ("get", "/api/v1/assets/{asset_id}/content"), ("get", "/api/v1/voices/{voice_id}/preview"),
-             ("get", "/api/v1/music/{track_id}/preview")}
+             ("get", "/api/v1/music/{track_id}/preview"),
+             ("get", "/api/voice-agent/audio/{call_id}/{filename}")}  # a voice-agent reply: signed, no key
 NO_CDN = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
 # served but not API: the docs' own pages and the /admin console's HTML (issue 25; include_in_schema=False)
 NOT_API = ("/schema", "/admin")
