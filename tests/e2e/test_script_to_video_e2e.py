@@ -58,7 +58,7 @@ def solid_png(colour: tuple[int, int, int], size: tuple[int, int] = (480, 360)) 
 
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedServer]:
-    toml, keys = accounts_config(6)
+    toml, keys = accounts_config(10)  # one per test, and the tests that need a second account
     server = start_module_server(tmp_path_factory, "s2v", CONFIG + toml, models=MODELS)
     yield SharedServer(server, keys)
     server.stop()

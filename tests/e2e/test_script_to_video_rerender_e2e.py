@@ -60,7 +60,7 @@ def engine() -> Iterator[Any]:
 def shared(tmp_path_factory: pytest.TempPathFactory, engine: Any) -> Iterator[SharedServer]:
     workflow = tmp_path_factory.mktemp("workflow") / "workflow.json"
     workflow.write_text(WORKFLOW)
-    toml, keys = accounts_config(5)
+    toml, keys = accounts_config(8)  # one per test (parametrised cases included)
     config = CONFIG.format(url=f"http://127.0.0.1:{engine.server_address[1]}", workflow=workflow)
     server = start_module_server(tmp_path_factory, "s2v-gen", config + toml, models=MODELS)
     yield SharedServer(server, keys)

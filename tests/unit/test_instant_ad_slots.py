@@ -17,6 +17,7 @@ import pytest
 from noxus_local.config import Config, load_config
 from noxus_local.errors import ServerBusy
 from noxus_local.net.fetch_slots import FetchSlots
+from noxus_local.tools.base import Plan
 from noxus_local.tools.instant_ad import InstantAdTool
 from tests.http_fixture import media_server
 
@@ -86,5 +87,5 @@ def test_a_page_fetch_takes_a_slot_freed_within_the_wait_and_holds_it_while_it_d
 def test_check_installed_uses_the_prefetched_page_and_fetches_none_itself(cfg):
     params: dict[str, Any] = {"website_url": "http://10.0.0.1/unreachable.html", "output_format": "image",
                               "page": {"url": "http://10.0.0.1/unreachable.html", "title": "Read at the request"}}
-    InstantAdTool().check_installed(params, cfg)  # a fetch of that address would be refused by the guard
+    InstantAdTool().check_installed(params, Plan(), cfg)  # a fetch of that address would be refused by the guard
     assert params["page"]["title"] == "Read at the request" and params["fetch"]["allow_hosts"] == ["127.0.0.1"]
