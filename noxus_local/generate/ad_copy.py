@@ -29,13 +29,12 @@ Example::
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from noxus_local.generate.llm.types import Llm
-from noxus_local.generate.structured import StructuredOutputError, ask_structured
+from noxus_local.generate.structured import StructuredOutputError, ask_structured, whole_objects
 
 SCENES = {15: 3, 30: 5, 60: 8}
 END_CARD = {15: 2.5, 30: 3.0, 60: 3.0}  # seconds of the closing CTA card
@@ -200,14 +199,9 @@ def first_scenes(answer: str, n: int, images: int = 1) -> dict[str, Any] | None:
     Example: ``first_scenes('{"scenes": [{"text": "A.", "image": 0, "on_screen": "A"}, {"text": "B', 1)`` →
     ``{"scenes": [{"text": "A.", "image": 0, "on_screen": "A"}]}``.
     """
-    decoder = json.JSONDecoder()
     found: list[dict[str, Any]] = []
-    for match in re.finditer(r"\{", answer):
-        try:
-            value, _ = decoder.raw_decode(answer, match.start())
-        except ValueError:
-            continue
-        if isinstance(value, dict) and isinstance(value.get("text"), str) and "scenes" not in value:
+    for value in whole_objects(answer):
+        if isinstance(value.get("text"), str) and "scenes" not in value:
             image = value.get("image")
             if not (isinstance(image, int) and not isinstance(image, bool) and 0 <= image < max(1, images)):
                 value.pop("image", None)

@@ -21,7 +21,6 @@ Example::
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +34,7 @@ from noxus_local.generate.structured import (
     ask_structured,
     messages_for,
     parse_answer,
+    whole_objects,
 )
 
 MAX_COUNT = 4
@@ -158,16 +158,8 @@ def salvage(answer: str) -> dict[str, Any] | None:
     first two are whole and usable. Example: ``salvage('{"variations": [{"headline": "A", "body": "B",
     "cta": "C"}, {"headline": "D", "bo')`` → ``{"variations": [{"headline": "A", "body": "B", "cta": "C"}]}``.
     """
-    decoder = json.JSONDecoder()
-    found: list[dict[str, Any]] = []
-    for match in re.finditer(r"\{", answer):
-        try:
-            value, _ = decoder.raw_decode(answer, match.start())
-        except ValueError:
-            continue
-        if isinstance(value, dict) and set(value) == {"headline", "body", "cta"} and \
-                all(isinstance(v, str) for v in value.values()):
-            found.append(value)
+    found = [value for value in whole_objects(answer)
+             if set(value) == {"headline", "body", "cta"} and all(isinstance(v, str) for v in value.values())]
     return {"variations": found[:MAX_COUNT]} if found else None
 
 

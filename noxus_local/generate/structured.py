@@ -22,6 +22,7 @@ Example::
 from __future__ import annotations
 
 import json
+import re
 import string
 import tomllib
 from collections.abc import Callable, Mapping
@@ -123,6 +124,24 @@ def parse_answer(answer: str, schema: dict[str, Any]) -> tuple[Any, list[str]]:
     if data is None:
         return None, ["the answer holds no JSON object"]
     return data, problems(data, schema)
+
+
+def whole_objects(text: str) -> list[dict[str, Any]]:
+    """Every JSON object that parses whole anywhere in ``text``, outer ones and the ones inside them, in order
+    of their opening brace: what a salvage keeps of an answer cut off at ``max_tokens``.
+
+    Example: ``whole_objects('{"a": [{"b": 1}, {"c"')`` → ``[{"b": 1}]``.
+    """
+    decoder = json.JSONDecoder()
+    found: list[dict[str, Any]] = []
+    for match in re.finditer(r"\{", text):
+        try:
+            value, _ = decoder.raw_decode(text, match.start())
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            found.append(value)
+    return found
 
 
 def first_json(text: str) -> Any:
