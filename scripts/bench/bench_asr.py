@@ -105,10 +105,12 @@ def wer(reference: str, hypothesis: str) -> float:
 
 
 def make_clips(folder: Path) -> dict[str, Path]:
+    from noxus_local.speech.espeak_process import speak_wav
+
     clips = {}
     for lang, text in SCRIPTS.items():
         wav = folder / f"{lang}.wav"
-        subprocess.run(["espeak-ng", "-v", lang, "-w", str(wav), text], check=True)
+        speak_wav(text, lang, wav)  # the espeak-ng library the package carries, not a system program
         clips[lang] = wav
     return clips
 
