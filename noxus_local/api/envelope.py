@@ -17,9 +17,11 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar import Request, Response
+from litestar.serialization import encode_json
+from litestar.types import Serializer
 
 # the message catalog lives in errors.py (core shapes job errors too); re-exported for the API
 from noxus_local.errors import MESSAGES as MESSAGES
@@ -51,6 +53,28 @@ def error_body(request_id: str, exc: NoxusError, locale: str) -> dict[str, Any]:
     if exc.details and exc.status != 500:
         body["details"] = say(exc.details, locale)
     return body
+
+
+T = TypeVar("T")
+
+
+class EncodedResponse(Response[T]):
+    """A typed JSON answer (a Struct) encoded once, with Litestar's own encoder: ``raw`` is both the bytes
+    sent and the bytes an Idempotency-Key store keeps, so a replay is the first answer byte for byte.
+
+    Example::
+
+        answer = EncodedResponse(ToolAccepted(...), status_code=202, headers={"Location": "/api/v1/jobs/job_1"})
+        remember(svc, job, 202, answer.raw, {"Location": "/api/v1/jobs/job_1"})
+        return answer
+    """
+
+    def __init__(self, content: T, status_code: int = 200, headers: dict[str, str] | None = None) -> None:
+        super().__init__(content, status_code=status_code, media_type="application/json", headers=headers or {})
+        self.raw = content if isinstance(content, bytes) else encode_json(content)
+
+    def render(self, content: Any, media_type: str, enc_hook: Serializer | None = None) -> bytes:
+        return self.raw
 
 
 def raw_response(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
