@@ -8,7 +8,7 @@ renders it.
 
 Example::
 
-    json_response(request, {"status": "ok"})          # 200, envelope added
+    EncodedResponse(ToolAccepted(...), 202)           # a Struct, encoded once (kept for replays)
     error_response("req_ab…", InsufficientBalance(), "es")
 """
 
@@ -80,12 +80,6 @@ class EncodedResponse(Response[T]):
 def raw_response(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
     return Response(content=body, status_code=status, media_type="application/json",
                     headers=headers or {})
-
-
-def json_response(request: Request[Any, Any, Any], body: dict[str, Any], status: int = 200,
-                  headers: dict[str, str] | None = None) -> Response[bytes]:
-    full = {"success": True, **body, "request_id": request_id_of(request)}
-    return raw_response(encode(full), status, headers)
 
 
 def error_response(request_id: str, exc: NoxusError, locale: str) -> Response[bytes]:
