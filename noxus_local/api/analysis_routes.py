@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from anyio import to_thread
 from litestar import Request, Response, get, post
@@ -36,9 +36,11 @@ from noxus_local.analysis.features import check_features
 from noxus_local.api.analysis_schemas import AnalysisAccepted, AnalysisImages, AnalysisImagesIn
 from noxus_local.api.deps import PrincipalDep, ServicesDep
 from noxus_local.api.docs import AUTH_ERRORS, envelope, operation
-from noxus_local.api.envelope import encode, json_response, raw_response, request_id_of
+from noxus_local.api.envelope import EncodedResponse
 from noxus_local.api.input_refs import _from_asset, _from_url
 from noxus_local.api.inputs import ParsedInput, _decode_base64, check_values, json_object
+from noxus_local.api.job_schemas import job_struct
+from noxus_local.api.schemas import ok
 from noxus_local.api.submit import WEBHOOK_SHAPE, Options, replayed, submit
 from noxus_local.billing.limits import tier_limits
 from noxus_local.errors import JobNotFound, LimitExceeded, NoxusError, Text, ValidationError
@@ -61,6 +63,7 @@ SUBMIT_ERRORS = ("validation_error", "scope_denied", "tool_not_allowed", "insuff
 READ_ERRORS = ("job_not_found", *AUTH_ERRORS)
 
 
+T = TypeVar("T")
 JOB_ID = Annotated[str, PathParameter(description="The `job_id` of the 202", examples=[Example(value=EXAMPLE_JOB)])]
 
 
@@ -76,8 +79,8 @@ JOB_ID = Annotated[str, PathParameter(description="The `job_id` of the 202", exa
     status=202, headers=("IdempotencyKey", "MaxProcessingTime"), errors=SUBMIT_ERRORS,
     body=(AnalysisImagesIn, {"two images": {"images": [{"id": "a", "data_base64": PNG_1X1}],
                                             "features": ["metadata", "hash"]}})))
-async def submit_images(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[bytes]:
-    """The batch as one job through ``submit`` (which authenticates); 202 as raw bytes, kept for replays."""
+async def submit_images(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[AnalysisAccepted | bytes]:
+    """The batch as one job through ``submit`` (which authenticates); its 202 is kept for replays."""
 
     async def read(_limits: Limits, workdir: Path) -> ParsedInput:
         principal = request.scope["state"]["principal"]  # type: ignore[index]  # submit authenticated first
@@ -93,10 +96,10 @@ async def submit_images(request: Request[Any, Any, Any], svc: ServicesDep) -> Re
 
 async def submit_seed_job(request: Request[Any, Any, Any], svc: Services, tool: str,
                           read: Callable[[Limits, Path], Awaitable[ParsedInput]], route: str,
-                          seed_route: str) -> Response[bytes]:
+                          seed_route: str) -> Response[AnalysisAccepted | bytes]:
     """A seed 001 job through the one submit path (auth, limits, plan, hold, idempotency), queued, answered
-    202 + ``Location`` (or an Idempotency-Key's stored answer, replayed). Its webhook body is the route's GET
-    body (``SEED_ROUTE_KEY``)."""
+    202 + ``Location`` (or an Idempotency-Key's stored answer, replayed as stored). Its webhook body is the
+    route's GET body (``SEED_ROUTE_KEY``)."""
     done = await submit(request, tool, read, route=route, internal=lambda job: {SEED_ROUTE_KEY: seed_route})
     if done.replay is not None:
         return replayed(svc, done.job.id, done.replay)
@@ -105,26 +108,30 @@ async def submit_seed_job(request: Request[Any, Any, Any], svc: Services, tool: 
 
 
 async def accepted(request: Request[Any, Any, Any], svc: Services, principal: Principal, job_id: str,
-                   options: Options, location: str) -> Response[bytes]:
-    """Seed 001's 202: ``{"job_id"}`` plus ``Location``, kept for an Idempotency-Key's replays (video too)."""
-    raw = encode({"success": True, "job_id": job_id, "status": "queued", "location": location,
-                  "request_id": request_id_of(request)})
+                   options: Options, location: str) -> EncodedResponse[AnalysisAccepted]:
+    """Seed 001's 202: ``{"job_id"}`` plus ``Location``; the bytes sent are kept for an Idempotency-Key's
+    replays (video too)."""
     headers = {"Location": location}
+    answer = EncodedResponse(AnalysisAccepted(**ok(request), job_id=job_id, status="queued", location=location),
+                             202, headers)
     if options.idempotency_key:
         await to_thread.run_sync(idempotency.store_response, svc.db, principal.account_id,
-                                 principal.environment, options.idempotency_key, job_id, 202, raw, headers)
-    return raw_response(raw, 202, headers)
+                                 principal.environment, options.idempotency_key, job_id, 202, answer.raw, headers)
+    return answer
 
 
 async def seed_view(request: Request[Any, Any, Any], svc: Services, principal: Principal, job_id: str, tool: str,
-                    view: Callable[[Services, Any, str], dict[str, Any]]) -> Response[bytes]:
-    """One of the account's ``tool`` jobs in seed 001's shape; another tool's job is a 404 here.
+                    view: Callable[[Services, Any, str], dict[str, Any]], model: type[T]) -> T:
+    """One of the account's ``tool`` jobs in seed 001's shape (the dict ``view`` builds, also the webhook's
+    body) as ``model``; another tool's job is a 404 here.
 
-    Raw bytes: the same dict is the webhook's body (``jobs.analysis_view``), so it is encoded once, as is."""
+    Example: ``await seed_view(request, svc, principal, job_id, BATCH_TOOL, batch_view, AnalysisImages)``.
+    """
     row = await to_thread.run_sync(jobs.get, svc.db, job_id, principal.account_id, principal.environment)
     if row["tool"] != tool:
         raise JobNotFound()
-    return json_response(request, await to_thread.run_sync(view, svc, row, svc.locale))
+    body = await to_thread.run_sync(view, svc, row, svc.locale)
+    return job_struct({**ok(request), **body}, model)
 
 
 @get("/api/v1/analysis/images/{job_id:str}", **operation(
@@ -138,8 +145,8 @@ async def seed_view(request: Request[Any, Any, Any], svc: Services, principal: P
         "billing": {"currency": "USD", "estimated_usd": "0.002", "charged_usd": "0.001"}})}),
     errors=READ_ERRORS))
 async def show_images(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep,
-                      job_id: JOB_ID) -> Response[bytes]:
-    return await seed_view(request, svc, principal, job_id, BATCH_TOOL, batch_view)
+                      job_id: JOB_ID) -> AnalysisImages:
+    return await seed_view(request, svc, principal, job_id, BATCH_TOOL, batch_view, AnalysisImages)
 
 
 def _body(raw: bytes) -> dict[str, Any]:

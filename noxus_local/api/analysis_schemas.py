@@ -75,7 +75,7 @@ class VideoAnalysisIn(Struct, kw_only=True):
     webhook: Webhook | UnsetType = UNSET
 
 
-class AnalysisAccepted(Envelope, kw_only=True):
+class AnalysisAccepted(Envelope, kw_only=True, forbid_unknown_fields=True):
     """Seed 001's 202: poll ``location``."""
 
     job_id: str
@@ -83,7 +83,7 @@ class AnalysisAccepted(Envelope, kw_only=True):
     location: Annotated[str, Meta(description="Poll this path for the result")]
 
 
-class AnalysisBilling(Struct, kw_only=True):
+class AnalysisBilling(Struct, kw_only=True, forbid_unknown_fields=True):
     currency: Literal["USD"]
     estimated_usd: str
     charged_usd: str
@@ -93,13 +93,13 @@ class AnalysisBilling(Struct, kw_only=True):
     units: float | UnsetType = UNSET
 
 
-class SeedJobError(Struct, kw_only=True):
+class SeedJobError(Struct, kw_only=True, forbid_unknown_fields=True):
     code: str
     message: str
     details: dict[str, Any] | UnsetType = UNSET
 
 
-class AnalysisItem(Struct, kw_only=True):
+class AnalysisItem(Struct, kw_only=True, forbid_unknown_fields=True):
     id: Annotated[str, Meta(description="The item's `id`, or its 0-based position")]
     status: SeedStatus
     result: Annotated[dict[str, Any], Meta(description=(
@@ -108,7 +108,7 @@ class AnalysisItem(Struct, kw_only=True):
     error: SeedJobError | UnsetType = UNSET
 
 
-class AnalysisImages(Envelope, kw_only=True):
+class AnalysisImages(Envelope, kw_only=True, forbid_unknown_fields=True):
     """``GET /api/v1/analysis/images/{job_id}``: the batch and each item in seed 001's words."""
 
     job_id: str
@@ -118,7 +118,7 @@ class AnalysisImages(Envelope, kw_only=True):
     error: SeedJobError | UnsetType = UNSET
 
 
-class AnalysisVideo(Envelope, kw_only=True):
+class AnalysisVideo(Envelope, kw_only=True, forbid_unknown_fields=True):
     """``GET /api/v1/analysis/video/{job_id}``: seed 001's words and, once finished, the result."""
 
     job_id: str

@@ -28,7 +28,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import msgspec
 from anyio import to_thread
 from litestar import Request, Response, post
 
@@ -56,7 +55,7 @@ from noxus_local.api.apex_schemas import (
     ApexVoiceIn,
 )
 from noxus_local.api.deps import PrincipalDep, ServicesDep
-from noxus_local.api.envelope import add_headers, encode, raw_response
+from noxus_local.api.envelope import EncodedResponse, add_headers, encode, raw_response
 from noxus_local.api.input_refs import _from_asset, _from_url
 from noxus_local.api.inputs import ParsedInput
 from noxus_local.api.submit import remember, replayed, submit
@@ -71,6 +70,9 @@ from noxus_local.tools.base import Limits
 PREFIXES = ("/api/generate", "/api/jobs", "/api/usage", "/api/keys", "/api/settings", "/api/voice-agent",
             "/api/upload")
 Builder = Callable[[Services, Principal, Path], Awaitable[ParsedInput]]
+
+# a generation's answer: the queued job (the stored bytes, unchanged, on an Idempotency-Key replay)
+Queued = Response[ApexQueued | bytes]
 
 
 def is_apex_path(path: str) -> bool:
@@ -122,15 +124,15 @@ def given(fields: dict[str, Any]) -> dict[str, Any]:
 
 async def generation(request: Request[Any, Any, Any], svc: Services, principal: Principal, kind: str, slug: str,
                      build: Builder, names: dict[str, str], units: int = 1, *, credits: int | None = None,
-                     internal: dict[str, Any] | None = None, **extra: int) -> Response[bytes]:
+                     internal: dict[str, Any] | None = None, **extra: int) -> Queued:
     """A generation: a tool job through the one submit path, held at the route's credits (the seed's flat
     price, times ``units`` for a route priced per item, e.g. photoshoot's photos; or ``credits`` where the route
     prices the request itself, e.g. instant-ad per variation; charged on success, released on failure) and
     delivered to the account's webhook. ``internal``: more server-set params; ``extra``: more members of the
     answer (``estimated_minutes``, ``variation_count``).
 
-    The answer is bytes, not the ``ApexQueued`` Struct itself: with an Idempotency-Key the same bytes are
-    stored and replayed."""
+    The answer is the ``ApexQueued`` Struct, encoded once (``EncodedResponse``): with an Idempotency-Key the
+    bytes sent are stored and replayed unchanged."""
     credits = apex.route_credits(svc.cfg, kind) * units if credits is None else credits
 
     async def read_input(_limits: Limits, workdir: Path) -> ParsedInput:
@@ -148,11 +150,11 @@ async def generation(request: Request[Any, Any, Any], svc: Services, principal: 
         return replayed(svc, job_id, done.replay)
     svc.dispatcher.enqueue(job_id)
     label = kind.replace("-", " ").capitalize()
-    raw = msgspec.json.encode(ApexQueued(data=ApexQueuedData(job_id=job_id, status="queued", **extra,
-                                                     message=f"{label} generation job queued")))
+    answer = EncodedResponse(ApexQueued(data=ApexQueuedData(job_id=job_id, status="queued", **extra,
+                                                            message=f"{label} generation job queued")))
     if done.options.idempotency_key:
-        await to_thread.run_sync(remember, svc, done.job, 200, raw, {})
-    return raw_response(raw, 200)
+        await to_thread.run_sync(remember, svc, done.job, 200, answer.raw, {})
+    return answer
 
 
 def queued(label: str, **data: Any) -> dict[str, Any]:
@@ -192,7 +194,7 @@ VOICE_NAMES = {"text": "text", "voiceId": "voice_id", "speed": "speed", "languag
     ok=(ApexQueued, queued("Voice", estimatedMinutes=1)), errors=GENERATION_ERRORS,
     body=(ApexVoiceIn, {"hello": {"text": "Hello there", "language": "en"},
                     "spanish": {"text": "Hola, ¿qué tal?", "voiceId": "ef_dora", "speed": 1.1, "language": "es"}})))
-async def generate_voice(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> Response[bytes]:
+async def generate_voice(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> Queued:
     """Text to speech on the local Kokoro model: ``{"text": "Hello", "voiceId": "af_heart", "speed": 1.1}``."""
     window(request, svc, principal, "generation")
     body = read(await request.body(), ApexVoiceIn)
@@ -216,7 +218,7 @@ CLIP_NAMES = {"maxClips": "max_clips", "minDuration": "min_duration", "maxDurati
     ok=(ApexQueued, queued("Clip")), errors=(*GENERATION_ERRORS, "invalid_media", "limit_exceeded"),
     body=(ApexClipIn, {"clips": {"sourceVideoUrl": "https://media.example/talk.mp4", "maxClips": 3,
                              "minDuration": 15, "maxDuration": 45, "aspectRatio": "9:16", "addCaptions": True}})))
-async def generate_clip(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> Response[bytes]:
+async def generate_clip(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> Queued:
     """The auto-clip tool on a video fetched (SSRF-guarded) from ``sourceVideoUrl``."""
     window(request, svc, principal, "generation")
     body = read(await request.body(), ApexClipIn)
@@ -241,7 +243,7 @@ IMAGE_NAMES = {"prompt": "prompt", "width": "width", "height": "height", "steps"
     "section). 10 credits.", ok=(ApexQueued, queued("Image")), errors=GENERATION_ERRORS,
     body=(ApexImageIn, {"skyline": {"prompt": "A futuristic city skyline at sunset, photorealistic", "width": 1024,
                                 "height": 768, "model": "flux-2-pro", "seed": 7}})))
-async def generate_image(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> Response[bytes]:
+async def generate_image(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> Queued:
     """The ``image-generate`` tool on a configured engine: ``model`` names a ``[generators.<name>]``."""
     window(request, svc, principal, "generation")
     body = read(await request.body(), ApexImageIn)
@@ -269,7 +271,7 @@ PHOTOSHOOT_NAMES = {"background": "background", "angle": "angle", "lighting": "l
     body=(ApexPhotoshootIn, {"studio": {"productImage": "https://shop.example/mug.jpg", "background": "studio-white",
                                     "angle": "45-degree", "lighting": "golden-hour", "count": 2}})))
 async def generate_photoshoot(request: Request[Any, Any, Any], svc: ServicesDep,
-                              principal: PrincipalDep) -> Response[bytes]:
+                              principal: PrincipalDep) -> Queued:
     """The ``product-photoshoot`` tool on the photo at ``productImage`` (an http(s) URL fetched through the SSRF
     guard, or an assetId): ``{"productImage": "https://…/mug.jpg", "background": "studio-white", "count": 2}``.
     Held at ``[apex_credits] photoshoot`` per photo."""
@@ -309,7 +311,7 @@ TRANSLATE_NAMES = {"videoUrl": "video", "outputLanguage": "target_language",
     ok=(ApexQueued, queued("Translate")), errors=(*GENERATION_ERRORS, "invalid_media", "limit_exceeded"),
     body=(ApexTranslateIn, {"to english": {"videoUrl": "https://media.example/charla.mp4", "outputLanguage": "en"}})))
 async def generate_translate(request: Request[Any, Any, Any], svc: ServicesDep,
-                             principal: PrincipalDep) -> Response[bytes]:
+                             principal: PrincipalDep) -> Queued:
     """The ``dub-video`` tool on the video at ``videoUrl`` (SSRF-guarded): ``outputLanguage`` is the target;
     ``preserveOriginalVoice: true`` is a 503 (no voice-cloning model), charged 0."""
     window(request, svc, principal, "generation")
@@ -339,7 +341,7 @@ INSTANT_AD_NAMES = {"websiteUrl": "website_url", "platform": "platform", "count"
     body=(ApexInstantAdIn, {"tiktok": {"websiteUrl": "https://shop.example/glow-mug", "platform": "tiktok",
                                    "count": 2, "style": "bold"}})))
 async def generate_instant_ad(request: Request[Any, Any, Any], svc: ServicesDep,
-                              principal: PrincipalDep) -> Response[bytes]:
+                              principal: PrincipalDep) -> Queued:
     """The ``instant-ad`` tool on ``websiteUrl`` (fetched and read before the hold: a page that is not HTML,
     too big or behind a refused address is a 400 charged nothing), held per variation."""
     window(request, svc, principal, "generation")
@@ -383,7 +385,7 @@ COMMERCIAL_TONES = {"professional": "minimal", "energetic": "bold", "casual": "g
                                  "productImages": ["https://shop.example/mug-1.jpg",
                                                    "https://shop.example/mug-2.jpg"]}})))
 async def generate_commercial(request: Request[Any, Any, Any], svc: ServicesDep,
-                              principal: PrincipalDep) -> Response[bytes]:
+                              principal: PrincipalDep) -> Queued:
     """The ``video-ad`` tool: ``product`` as the brief, ``productImages`` (1-10 URLs, fetched through the SSRF
     guard) as its pictures, ``platform`` as the aspect, ``tone`` as the end card, the voice's pace and the
     motion. This server has no video generator, so ``productImages`` is required, and ``spokespersonImage``

@@ -21,12 +21,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from litestar import Request, Response, post
+from litestar import Request, post
 
 from noxus_local.accounts.keys import Principal
 from noxus_local.api.apex_body import read
 from noxus_local.api.apex_docs import GENERATION_ERRORS, apex_operation
-from noxus_local.api.apex_routes import fail, fetched, fields_of, generation, given, queued, unavailable, window
+from noxus_local.api.apex_routes import Queued, fail, fetched, fields_of, generation, given, queued, unavailable, window
 from noxus_local.api.apex_schemas import ApexAvatarIn, ApexBRollIn, ApexQueued, ApexText2VideoIn, ApexVideoIn
 from noxus_local.api.deps import PrincipalDep, ServicesDep
 from noxus_local.api.inputs import ParsedInput
@@ -76,7 +76,7 @@ def _styled(text: str, style: str | None, words: dict[str, str]) -> str:
     ok=(ApexQueued, queued("Video")), errors=ERRORS,
     body=(ApexVideoIn, {"mug": {"script": "Meet the Glow mug.", "resolution": "720p", "style": "energetic",
                                 "duration": 5}})))
-async def generate_video(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> Response[bytes]:
+async def generate_video(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> Queued:
     """A clip from ``script`` (``avatarImage``: its first frame) on the configured ComfyUI video workflow."""
     _open(request, svc, principal, "video")
     body = read(await request.body(), ApexVideoIn)
@@ -98,7 +98,7 @@ async def generate_video(request: Request[Any, Any, Any], svc: ServicesDep, prin
     ok=(ApexQueued, queued("B roll")), errors=ERRORS,
     body=(ApexBRollIn, {"steam": {"prompt": "Steam rising from a coffee mug at dawn", "duration": 5}})))
 async def generate_b_roll(request: Request[Any, Any, Any], svc: ServicesDep,
-                          principal: PrincipalDep) -> Response[bytes]:
+                          principal: PrincipalDep) -> Queued:
     """B-roll footage for ``prompt`` on the configured ComfyUI video workflow."""
     _open(request, svc, principal, "b-roll")
     body = read(await request.body(), ApexBRollIn)
@@ -114,7 +114,7 @@ async def generate_b_roll(request: Request[Any, Any, Any], svc: ServicesDep,
     ok=(ApexQueued, queued("Text2video")), errors=ERRORS,
     body=(ApexText2VideoIn, {"city": {"script": "A city wakes up.", "style": "cinematic", "duration": 6}})))
 async def generate_text2video(request: Request[Any, Any, Any], svc: ServicesDep,
-                              principal: PrincipalDep) -> Response[bytes]:
+                              principal: PrincipalDep) -> Queued:
     """A clip from ``script`` in ``style`` on the configured ComfyUI video workflow."""
     _open(request, svc, principal, "text2video")
     body = read(await request.body(), ApexText2VideoIn)
@@ -139,7 +139,7 @@ async def generate_text2video(request: Request[Any, Any, Any], svc: ServicesDep,
     body=(ApexAvatarIn, {"face": {"image": "https://media.example/face.jpg", "resolution": "720p",
                                   "model": "talker", "audio": "https://media.example/hello.wav"}})))
 async def generate_avatar(request: Request[Any, Any, Any], svc: ServicesDep,
-                          principal: PrincipalDep) -> Response[bytes]:
+                          principal: PrincipalDep) -> Queued:
     """A talking head: the face at ``image`` says ``audio`` (or ``text``) on the configured avatar workflow."""
     _open(request, svc, principal, "avatar")
     body = read(await request.body(), ApexAvatarIn)

@@ -43,8 +43,9 @@ from noxus_local.api import chat_shapes
 from noxus_local.api.bodies import convert
 from noxus_local.api.deps import PrincipalDep, ServicesDep
 from noxus_local.api.docs import AUTH_ERRORS, operation
-from noxus_local.api.envelope import request_id_of
+from noxus_local.api.envelope import EncodedResponse, request_id_of
 from noxus_local.api.inputs import ParsedInput, check_values, json_object
+from noxus_local.api.job_schemas import job_struct
 from noxus_local.api.media_docs import keep_nulls, with_media
 from noxus_local.api.openai_errors import FIELD_ERRORS, field_message, summary_message
 from noxus_local.api.openai_schemas import (
@@ -94,7 +95,8 @@ CHAT_ERRORS = ("validation_error", "limit_exceeded", "insufficient_api_balance",
     error_examples=error_examples(CHAT_ERRORS, field_message)),
     200, {SSE: ({"type": "string", "description": "`data: {chat.completion.chunk}` lines, then `data: [DONE]`"},
                 {"stream": CHAT_STREAM_EXAMPLE})}))
-async def chat_completions(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[bytes] | Stream:
+async def chat_completions(request: Request[Any, Any, Any], svc: ServicesDep,
+                           ) -> Response[ChatCompletion | bytes] | Stream:
     """The model's answer, whole (``chat.completion``) or as server-sent events (``stream: true``)."""
     return await _chat(request, svc)
 
@@ -118,7 +120,7 @@ def _tool(svc: Services) -> ChatTool:
     return tool
 
 
-async def _chat(request: Request[Any, Any, Any], svc: Services) -> Response[bytes] | Stream:
+async def _chat(request: Request[Any, Any, Any], svc: Services) -> Response[ChatCompletion | bytes] | Stream:
     async def read(_limits: Limits, _workdir: Path) -> ParsedInput:
         body = check_values(json_object(await request.body()))
         return ParsedInput(fields=chat_fields(body, svc.cfg.llm.model))
@@ -143,14 +145,16 @@ async def _chat(request: Request[Any, Any, Any], svc: Services) -> Response[byte
     if row["status"] != "succeeded":
         raise _job_error(row)
     result = json.loads(row["result"])
-    if job.params["stream"]:
-        body, mime = chat_shapes.whole_stream(job_id, result, job.params["include_usage"]), SSE
-    else:
-        body, mime = json.dumps(chat_shapes.completion(job_id, result), ensure_ascii=False).encode(), \
-            "application/json"
-    if job.idempotency_key:
-        await to_thread.run_sync(remember, svc, job, 200, body, {**headers, "Content-Type": mime})
-    return Response(content=body, status_code=200, media_type=mime, headers=headers)
+    if job.params["stream"]:  # the whole stream's events at once (e.g. kept for an Idempotency-Key), as bytes
+        events = chat_shapes.whole_stream(job_id, result, job.params["include_usage"])
+        if job.idempotency_key:
+            await to_thread.run_sync(remember, svc, job, 200, events, {**headers, "Content-Type": SSE})
+        return Response(content=events, status_code=200, media_type=SSE, headers=headers)
+    answer: EncodedResponse[ChatCompletion | bytes] = EncodedResponse(
+        job_struct(chat_shapes.completion(job_id, result), ChatCompletion), 200, headers)
+    if job.idempotency_key:  # the bytes sent, replayed unchanged
+        await to_thread.run_sync(remember, svc, job, 200, answer.raw, {**headers, "Content-Type": "application/json"})
+    return answer
 
 
 def chat_fields(body: dict[str, Any], default_model: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ renders it.
 
 Example::
 
-    json_response(request, {"status": "ok"})          # 200, envelope added
+    EncodedResponse(ToolAccepted(...), 202)           # a Struct, encoded once (kept for replays)
     error_response("req_ab…", InsufficientBalance(), "es")
 """
 
@@ -17,9 +17,11 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar import Request, Response
+from litestar.serialization import encode_json
+from litestar.types import Serializer
 
 # the message catalog lives in errors.py (core shapes job errors too); re-exported for the API
 from noxus_local.errors import MESSAGES as MESSAGES
@@ -53,15 +55,31 @@ def error_body(request_id: str, exc: NoxusError, locale: str) -> dict[str, Any]:
     return body
 
 
+T = TypeVar("T")
+
+
+class EncodedResponse(Response[T]):
+    """A typed JSON answer (a Struct) encoded once, with Litestar's own encoder: ``raw`` is both the bytes
+    sent and the bytes an Idempotency-Key store keeps, so a replay is the first answer byte for byte.
+
+    Example::
+
+        answer = EncodedResponse(ToolAccepted(...), status_code=202, headers={"Location": "/api/v1/jobs/job_1"})
+        remember(svc, job, 202, answer.raw, {"Location": "/api/v1/jobs/job_1"})
+        return answer
+    """
+
+    def __init__(self, content: T, status_code: int = 200, headers: dict[str, str] | None = None) -> None:
+        super().__init__(content, status_code=status_code, media_type="application/json", headers=headers or {})
+        self.raw = content if isinstance(content, bytes) else encode_json(content)
+
+    def render(self, content: Any, media_type: str, enc_hook: Serializer | None = None) -> bytes:
+        return self.raw
+
+
 def raw_response(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
     return Response(content=body, status_code=status, media_type="application/json",
                     headers=headers or {})
-
-
-def json_response(request: Request[Any, Any, Any], body: dict[str, Any], status: int = 200,
-                  headers: dict[str, str] | None = None) -> Response[bytes]:
-    full = {"success": True, **body, "request_id": request_id_of(request)}
-    return raw_response(encode(full), status, headers)
 
 
 def error_response(request_id: str, exc: NoxusError, locale: str) -> Response[bytes]:

@@ -176,6 +176,19 @@ class ToolAccepted(Struct, kw_only=True, forbid_unknown_fields=True):
     location: Annotated[str, Meta(description="Poll this path for the result")]
 
 
+class JobFailed(Struct, kw_only=True, forbid_unknown_fields=True):
+    """``POST /api/v1/tools/{name}`` when the job failed or timed out within the sync wait: the error envelope
+    (``envelope.error_body``, at the error's status) plus the job's id and its billing (charged 0)."""
+
+    success: Annotated[bool, _const(False)]
+    error: Annotated[str, Meta(description="A human sentence in the server's locale")]
+    error_code: Annotated[str, Meta(description="Stable, English")]
+    request_id: RequestId
+    billing: Billing
+    details: dict[str, Any] | UnsetType = UNSET
+    job_id: Annotated[str, Meta(examples=[JOB_ID_EXAMPLE])]
+
+
 class WebhookAttempt(Struct, kw_only=True, forbid_unknown_fields=True):
     attempt: Annotated[int, Meta(ge=1)]
     at: NullableTime

@@ -210,26 +210,26 @@ class ChatCompletionRequest(Struct, kw_only=True):
     stream_options: StreamOptions | None = None
 
 
-class ChatAnswer(Struct, kw_only=True):
+class ChatAnswer(Struct, kw_only=True, forbid_unknown_fields=True):
     role: Literal["assistant"]
     content: str
     refusal: None
 
 
-class ChatChoice(Struct, kw_only=True):
+class ChatChoice(Struct, kw_only=True, forbid_unknown_fields=True):
     index: int
     message: ChatAnswer
     logprobs: None
     finish_reason: Literal["stop", "length"]
 
 
-class ChatUsage(Struct, kw_only=True):
+class ChatUsage(Struct, kw_only=True, forbid_unknown_fields=True):
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
 
 
-class ChatCompletion(Struct, kw_only=True):
+class ChatCompletion(Struct, kw_only=True, forbid_unknown_fields=True):
     """A whole answer (``stream`` false): the id is the job's, ``chatcmpl-job_…``."""
 
     id: str

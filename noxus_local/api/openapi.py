@@ -152,7 +152,29 @@ def document(schema: dict[str, Any], svc: Services | None = None,
     for name, body in bodies.items():  # a Struct also returned keeps Litestar's schema
         if name in used:  # a route served only in some modes (the worker API) publishes its bodies there only
             components["schemas"].setdefault(name, body)
+    numbers(components["schemas"])
     return doc
+
+
+INT_OR_FLOAT = [{"type": "integer"}, {"type": "number"}]
+
+
+def numbers(node: Any) -> None:
+    """Litestar writes an ``int | float`` member (a number that stays an int when it is one, e.g. the
+    catalog's ``minimum``) as ``oneOf: [integer, number]``, which no integer satisfies (it matches both arms):
+    published as ``{"type": "number"}``, which JSON Schema's integers are. In place.
+
+    Example: ``{"oneOf": [{"type": "integer"}, {"type": "number"}]}`` → ``{"type": "number"}``.
+    """
+    if isinstance(node, dict):
+        if node.get("oneOf") == INT_OR_FLOAT:
+            del node["oneOf"]
+            node["type"] = "number"
+        for value in node.values():
+            numbers(value)
+    elif isinstance(node, list):
+        for item in node:
+            numbers(item)
 
 
 def referenced(start: Any, schemas: dict[str, Any]) -> set[str]:

@@ -99,8 +99,9 @@ async def submit_video(request: Request[Any, Any, Any], svc: ServicesDep,
                        webhook_url: Annotated[str | None, text_param(
                            "Where the final result is POSTed (SSRF-checked)" + RAW)] = None,
                        webhook_secret: Annotated[str | None, text_param(
-                           "Signs the webhook (X-Webhook-Signature)" + RAW)] = None) -> Response[bytes]:
-    """The video as one job through ``submit`` (which authenticates); 202 as raw bytes, kept for replays.
+                           "Signs the webhook (X-Webhook-Signature)" + RAW)] = None,
+                       ) -> Response[AnalysisAccepted | bytes]:
+    """The video as one job through ``submit`` (which authenticates); its 202 is kept for replays.
     The query options are read with the body (``_read_video``: the body's own say wins)."""
     tool = svc.catalog.resolve(VIDEO_TOOL)
 
@@ -120,8 +121,8 @@ async def submit_video(request: Request[Any, Any, Any], svc: ServicesDep,
         "billing": {"currency": "USD", "estimated_usd": "0.0026", "charged_usd": "0.0026"}})}),
     errors=READ_ERRORS))
 async def show_video(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep,
-                     job_id: JOB_ID) -> Response[bytes]:
-    return await seed_view(request, svc, principal, job_id, VIDEO_TOOL, video_view)
+                     job_id: JOB_ID) -> AnalysisVideo:
+    return await seed_view(request, svc, principal, job_id, VIDEO_TOOL, video_view, AnalysisVideo)
 
 
 async def _read_video(request: Request[Any, Any, Any], tool: Tool, limits: Limits, workdir: Path) -> ParsedInput:

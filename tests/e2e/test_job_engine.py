@@ -197,6 +197,33 @@ def test_max_processing_time_kills_ffmpeg(srv):
     assert wait_until(lambda: ffmpeg_children(srv.proc.pid) == [], 10), ffmpeg_children(srv.proc.pid)
 
 
+def test_a_run_and_its_replay_are_the_same_bytes_and_agree_with_the_job(srv):
+    """The run's typed answers (ToolRun 200, JobFailed 504) are kept as sent: the replay is byte for byte the
+    first answer, and the job route shows the same job (parsed JSON: members, values, billing)."""
+    ok_headers = {"Idempotency-Key": "typed-ok-1"}
+    first = srv.post("/api/v1/tools/wait", key=srv.key, json={"seconds": 0.1}, headers=ok_headers)
+    again = srv.post("/api/v1/tools/wait", key=srv.key, json={"seconds": 0.1}, headers=ok_headers)
+    assert first.status_code == again.status_code == 200, first.text
+    assert again.content == first.content and again.headers["idempotent-replayed"] == "true"
+    body = first.json()
+    assert (body["success"], body["request_id"]) == (True, first.headers["x-request-id"])
+    polled = srv.get(f"/api/v1/jobs/{body['job_id']}", key=srv.key).json()
+    assert body["output"].pop("content_base64")  # only the run inlines the file
+    assert {k: v for k, v in polled.items() if k not in ("request_id", "webhooks")} == \
+        {k: v for k, v in body.items() if k != "request_id"}
+    failed_headers = {"Idempotency-Key": "typed-failed-1", "Max-Processing-Time": "1"}
+    failed = srv.post("/api/v1/tools/wait", key=srv.key, json={"seconds": 30}, headers=failed_headers)
+    replay = srv.post("/api/v1/tools/wait", key=srv.key, json={"seconds": 30}, headers=failed_headers)
+    assert failed.status_code == replay.status_code == 504, failed.text
+    assert replay.content == failed.content and replay.headers["idempotent-replayed"] == "true"
+    error = failed.json()
+    assert set(error) == {"success", "error", "error_code", "request_id", "billing", "details", "job_id"}
+    assert (error["success"], error["error_code"], error["details"]["job_id"]) == \
+        (False, "processing_timeout", error["job_id"])
+    job = srv.get(f"/api/v1/jobs/{error['job_id']}", key=srv.key).json()
+    assert (job["status"], job["error"]["code"], job["billing"]) == ("failed", "processing_timeout", error["billing"])
+
+
 def test_idempotency_covers_async_submissions(srv):
     headers = {"Prefer": "respond-async", "Idempotency-Key": "async-001"}
     first = srv.post("/api/v1/tools/wait", key=srv.key, json={"seconds": 0.2}, headers=headers)
