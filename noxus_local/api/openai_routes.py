@@ -9,7 +9,9 @@ request and response shapes and the error body are OpenAI's
 api/openai_errors.py). ``X-Job-Id`` names the job. The operation is declared on the
 decorator: the multipart form, each ``response_format`` with its media type (json and
 verbose_json: the ``OpenAiTranscription`` Struct; text, srt, vtt: ``text/plain``), the
-202 of a job still running, and OpenAI's error body with an example per code.
+202 of a job still running, and OpenAI's error body with an example per code. The handler
+returns those same types: the Structs (transcription, 202, a failed job's ``OpenAiError``) in an
+``EncodedResponse``, encoded once so an Idempotency-Key replay is the same bytes; text/srt/vtt as text.
 
 Example::
 
@@ -31,7 +33,7 @@ from litestar import Request, Response, post
 
 from noxus_local.api.deps import ServicesDep
 from noxus_local.api.docs import operation
-from noxus_local.api.envelope import encode
+from noxus_local.api.envelope import EncodedResponse
 from noxus_local.api.input_refs import FormShape
 from noxus_local.api.inputs import ParsedInput, read_input
 from noxus_local.api.media_docs import with_media
@@ -72,6 +74,10 @@ ERRORS = ("validation_error", "invalid_media", "scope_denied", "tool_not_allowed
           "asset_not_found")
 
 
+# what the routes answer: the transcription (json, verbose_json), still running (202), a failed job in
+# OpenAI's error shape, text (text, srt, vtt), or bytes only for an Idempotency-Key replay of a stored answer
+Answer = OpenAiTranscription | OpenAiJobAccepted | OpenAiError | str | bytes
+
 # OpenAI's form: one file part, ``file`` (auto-subtitles calls it ``video``)
 FORM = FormShape((InputSpec("file", "file", required=True),))
 
@@ -95,19 +101,19 @@ def _documented(operation_id: str, summary: str) -> dict[str, Any]:
 
 @post("/v1/audio/transcriptions", status_code=200, exception_handlers=TRANSCRIPTION_ERRORS,
       **_documented("createTranscription", "Transcribe audio"))
-async def transcriptions(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[bytes]:
+async def transcriptions(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[Answer]:
     """The file's speech as text, in ``response_format``."""
     return await _run(request, svc, "transcribe", "/v1/audio/transcriptions")
 
 
 @post("/v1/audio/translations", status_code=200, exception_handlers=TRANSCRIPTION_ERRORS,
       **_documented("createTranslation", "Translate audio into English"))
-async def translations(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[bytes]:
+async def translations(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[Answer]:
     """The file's speech as English text, in ``response_format``."""
     return await _run(request, svc, "translate", "/v1/audio/translations")
 
 
-async def _run(request: Request[Any, Any, Any], svc: Services, task: str, route: str) -> Response[bytes]:
+async def _run(request: Request[Any, Any, Any], svc: Services, task: str, route: str) -> Response[Answer]:
     wanted: list[str] = []  # the response_format the reader found
 
     async def read(limits: Limits, workdir: Path) -> ParsedInput:
@@ -122,11 +128,17 @@ async def _run(request: Request[Any, Any, Any], svc: Services, task: str, route:
     wait = max(svc.cfg.jobs.sync_wait_seconds, float(done.options.max_processing_seconds or 0))
     finished = await svc.dispatcher.run_inline(job_id, wait)
     row = await to_thread.run_sync(jobs.get, svc.db, job_id)
-    status, body, mime = _answer(row, finished, wanted[0], task, svc.locale)
+    status, body = _answer(row, finished, wanted[0], task, svc.locale)
     headers = {"X-Job-Id": job_id}
+    if isinstance(body, str):  # text, srt, vtt: text as it is
+        answer: Response[Answer] = Response(body, status_code=status, media_type=TEXT_MEDIA, headers=headers)
+        raw, mime = body.encode(), TEXT_MEDIA
+    else:  # a Struct, encoded once: the bytes sent are the bytes an Idempotency-Key replays
+        answer = encoded = EncodedResponse(body, status, headers)
+        raw, mime = encoded.raw, "application/json"
     if done.job.idempotency_key:
-        await to_thread.run_sync(remember, svc, done.job, status, body, {**headers, "Content-Type": mime})
-    return Response(body, status_code=status, media_type=mime, headers=headers)
+        await to_thread.run_sync(remember, svc, done.job, status, raw, {**headers, "Content-Type": mime})
+    return answer
 
 
 def response_format(fields: Mapping[str, Any]) -> str:
@@ -152,16 +164,18 @@ def as_tool_input(form: ParsedInput, task: str) -> ParsedInput:
                        asset_ids={rename.get(k, k): v for k, v in form.asset_ids.items()})
 
 
-def _answer(row: Any, finished: bool, wanted: str, task: str, locale: str) -> tuple[int, bytes, str]:
+def _answer(row: Any, finished: bool, wanted: str, task: str,
+            locale: str) -> tuple[int, OpenAiTranscription | OpenAiJobAccepted | OpenAiError | str]:
+    """The status and body: still running (``OpenAiJobAccepted``), failed (``OpenAiError``), or the
+    transcription in ``wanted`` (a Struct for json/verbose_json, text for text/srt/vtt)."""
     if not finished:
-        body = OpenAiJobAccepted(id=row["id"], object="job", status=row["status"],
-                                 location=f"/api/v1/jobs/{row['id']}")
-        return 202, _json(body), "application/json"
+        return 202, OpenAiJobAccepted(id=row["id"], object="job", status=row["status"],
+                                      location=f"/api/v1/jobs/{row['id']}")
     if row["status"] != "succeeded":
         exc_cls = ERRORS_BY_CODE.get(row["error_code"] or "internal_error", NoxusError)
         exc = exc_cls(row["error_message"] or message(row["error_code"] or "internal_error", locale))
-        return exc.status, encode(summary_message(exc, locale)), "application/json"
-    return 200, *render(json.loads(row["result"] or "{}"), wanted, task)
+        return exc.status, msgspec.convert(summary_message(exc, locale), OpenAiError)
+    return 200, render(json.loads(row["result"] or "{}"), wanted, task)
 
 
 @dataclass(frozen=True)
@@ -174,20 +188,24 @@ class _Cue:
         return {"start": self.start, "end": self.end, "text": " ".join(self.lines)}
 
 
-def render(result: Mapping[str, Any], wanted: str, task: str) -> tuple[bytes, str]:
-    """The job's result as OpenAI answers ``response_format``."""
+def render(result: Mapping[str, Any], wanted: str, task: str) -> OpenAiTranscription | str:
+    """The job's result as OpenAI answers ``response_format``: json and verbose_json an
+    ``OpenAiTranscription``, text/srt/vtt their text.
+
+    Example: ``render({"transcript": "Hola."}, "json", "transcribe")`` → ``OpenAiTranscription(text="Hola.")``.
+    """
     segments = result.get("segments") or []
     text = str(result.get("transcript") or "")
     cues = [_Cue(s["start"], s["end"], tuple(s.get("lines") or [s["text"]])) for s in segments]
     if wanted == "text":
-        return (text + "\n").encode(), TEXT_MEDIA
+        return text + "\n"
     if wanted == "srt":
-        return subtitles.srt_text(cues).encode(), TEXT_MEDIA
+        return subtitles.srt_text(cues)
     if wanted == "vtt":
-        return subtitles.vtt_text(cues).encode(), TEXT_MEDIA
+        return subtitles.vtt_text(cues)
     if wanted == "json":
-        return _json(OpenAiTranscription(text=text)), "application/json"
-    return _json(verbose(result, task)), "application/json"
+        return OpenAiTranscription(text=text)
+    return verbose(result, task)
 
 
 def verbose(result: Mapping[str, Any], task: str) -> OpenAiTranscription:
@@ -202,7 +220,3 @@ def verbose(result: Mapping[str, Any], task: str) -> OpenAiTranscription:
         words=[TranscriptionWord(word=w["word"], start=w["start"], end=w["end"])
                for s in segments for w in s.get("words") or []])
 
-
-def _json(body: msgspec.Struct) -> bytes:
-    """A Struct as the bytes these routes always answered (``envelope.encode``: compact, UTF-8)."""
-    return encode(msgspec.to_builtins(body))

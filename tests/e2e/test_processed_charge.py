@@ -17,8 +17,10 @@ from typing import Any
 
 import av
 import imageio_ffmpeg
+import msgspec
 import pytest
 
+from noxus_local.api.openai_schemas import OpenAiTranscription
 from noxus_local.money import Price, format_usd
 from noxus_local.tools.auto_subtitles import UNIT_FACTORS
 from noxus_local.tools.catalog import Catalog
@@ -203,23 +205,31 @@ def test_content_past_its_header_is_not_processed_for_free(srv: Server, understa
     assert max(s["end"] for s in body["result"]["scenes"]) <= 2.6
 
 
-def test_a_transcription_replayed_by_its_idempotency_key_keeps_its_type_and_one_charge(srv: Server,
-                                                                                       liar: Path) -> None:
-    """The OpenAI transcription route's replay is the stored answer with its own Content-Type (text/srt
-    here), marked replayed, and the job is charged once."""
+@pytest.mark.parametrize("fmt", ["srt", "verbose_json"])
+def test_a_transcription_replayed_by_its_idempotency_key_keeps_its_type_and_one_charge(srv: Server, liar: Path,
+                                                                                       fmt: str) -> None:
+    """The OpenAI transcription route's replay is the stored answer with its own Content-Type (text/srt, or
+    the ``OpenAiTranscription`` Struct's JSON as the route encoded it once), marked replayed, and the job is
+    charged once."""
     honest = liar.with_name("honest.mkv")
-    headers = {"Idempotency-Key": "transcribe-once-1"}
+    headers = {"Idempotency-Key": f"transcribe-once-{fmt}"}
     answers = []
     for _ in range(2):
         before = balance(srv)
         with honest.open("rb") as f:
             answers.append(srv.post("/v1/audio/transcriptions", key=srv.key, files={"file": ("h.mkv", f)},
-                                    data={"model": "whisper-1", "response_format": "srt"}, headers=headers,
+                                    data={"model": "whisper-1", "response_format": fmt}, headers=headers,
                                     timeout=300))
         spent = before - balance(srv)
     first, again = answers
     assert first.status_code == again.status_code == 200, again.text
     assert again.headers["idempotent-replayed"] == "true" and "idempotent-replayed" not in first.headers
     assert again.content == first.content and again.headers["content-type"] == first.headers["content-type"]
-    assert first.headers["content-type"].startswith("text/")
+    if fmt == "srt":
+        assert first.headers["content-type"].startswith("text/")
+    else:  # the Struct as published (a tone: maybe no words), its duration the file's
+        typed = msgspec.json.decode(again.content, type=OpenAiTranscription)
+        assert first.headers["content-type"] == "application/json" and typed.task == "transcribe"
+        assert isinstance(typed.segments, list) and isinstance(typed.duration, float)
+        assert abs(typed.duration - REAL_S) < 0.5
     assert spent == 0  # the replay moved no money
