@@ -224,7 +224,38 @@ def live(op: dict[str, Any], tools: list[Tool], catalog: list[dict[str, Any]]) -
         body["examples"] = _named(RUN_EXAMPLES)
         ok["description"] = ("The job succeeded. A job that fails or times out answers with the error's status "
                              "and envelope, plus `job_id` and `billing` (charged 0).")
+        job_failures(op["responses"])
     return op
+
+
+def job_failures(responses: dict[str, Any]) -> None:
+    """The run's error statuses a job itself can end with answer ``JobFailed`` (the error envelope plus
+    ``job_id`` and the job's ``billing``, charged 0) as well as ``Error`` (refused before a job existed):
+    ``anyOf`` both (a ``JobFailed`` body is also a valid ``Error``, so not ``oneOf``), with a ``JobFailed``
+    example per code, named ``<code> (failed job)``. Example: the 504 offers ``processing_timeout`` and
+    ``processing_timeout (failed job)``."""
+    for code in tool_routes.JOB_FAILURES:
+        response = responses.get(str(ERRORS_BY_CODE[code].status))
+        if response is None:
+            continue
+        body = response["content"]["application/json"]
+        if body["schema"] == _schema("Error"):
+            body["schema"] = {"anyOf": [_schema("Error"), _schema("JobFailed")]}
+            response["description"] += (" A job that ended so answers `JobFailed`: the same error plus `job_id` "
+                                         "and the job's `billing` (charged 0).")
+        body.setdefault("examples", {})[f"{code} (failed job)"] = {
+            "summary": f"{ERRORS_BY_CODE[code].status} {code} (failed job)", "value": job_failed_example(code)}
+
+
+def job_failed_example(code: str) -> dict[str, Any]:
+    """A failed job's answer as ``tool_routes._final_body`` builds it (``envelope.error_body`` + the job)."""
+    sample = spec.ERROR_SAMPLES.get(code, {})
+    details = {"job_id": spec.JOB, **(sample.get("details") or {})}
+    exc = ERRORS_BY_CODE[code](sample.get("message"), details=details)
+    body = error_body(spec.RID, exc, "en")
+    body["job_id"] = spec.JOB
+    body["billing"] = {"currency": "USD", "estimated_usd": "0.002", "charged_usd": "0"}
+    return body
 
 
 def declared(generated: dict[str, Any]) -> dict[str, Any]:

@@ -52,7 +52,11 @@ RUN_ERRORS = ("validation_error", "invalid_media", "missing_api_key", "invalid_a
               "account_suspended", "asset_forbidden", "tool_not_found", "asset_not_found", "idempotency_conflict",
               "limit_exceeded", "unsupported_media_type", "rate_limit_exceeded", "concurrency_limit_exceeded",
               "internal_error", "tool_unavailable", "processing_timeout", "shutting_down", "request_timeout",
-              "server_busy", "insufficient_storage")
+              "server_busy", "insufficient_storage", "job_cancelled")
+# what a job itself can end with (the runner keeps any NoxusError its run raises): answered as ``JobFailed``
+# (the error plus ``job_id`` and the job's billing) at the code's status; api.openapi documents it there
+JOB_FAILURES = ("validation_error", "limit_exceeded", "invalid_media", "job_cancelled", "internal_error",
+                "tool_unavailable", "processing_timeout", "insufficient_storage")
 RUN_DESCRIPTION = (
     "Authenticate → check scope and tool → check limits → estimate → check the balance (402) → "
     "hold → process → charge the actual amount on success (never more than the hold), release "

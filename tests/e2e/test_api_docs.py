@@ -16,10 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from openapi_spec_validator import validate
 
 from noxus_local.api.apex_routes import is_apex_path
+from noxus_local.api.job_schemas import JobFailed
 from noxus_local.app import create_app
 from noxus_local.config import load_config
 from noxus_local.errors import ERRORS_BY_CODE
@@ -33,6 +35,7 @@ AUTH_FREE = {("get", "/api/v1/health"), ("get", "/api/v1/files/{job_id}/{filenam
 NO_CDN = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
 # served but not API: the docs' own pages and the /admin console's HTML (issue 25; include_in_schema=False)
 NOT_API = ("/schema", "/admin")
+JOB_FAILED_OR_ERROR = {"anyOf": [{"$ref": "#/components/schemas/Error"}, {"$ref": "#/components/schemas/JobFailed"}]}
 
 
 @pytest.fixture(scope="module")
@@ -115,10 +118,20 @@ def test_every_operation_has_success_example_and_error_examples(doc: dict[str, A
             if is_apex_path(key[1]):  # seed 002's {"error", "code"} on its routes (CONTRACT §10)
                 assert body["schema"] == {"$ref": "#/components/schemas/ApexError"}, (key, status)
                 continue
-            assert body["schema"] == {"$ref": "#/components/schemas/Error"}, (key, status)
+            if body["schema"] == JOB_FAILED_OR_ERROR:  # a tool run's status a job can end with (JobFailed too)
+                assert key[1].startswith("/api/v1/tools/") and key[0] == "post", key
+            else:
+                assert body["schema"] == {"$ref": "#/components/schemas/Error"}, (key, status)
             assert body["examples"], (key, status)
-            for code, ref in body["examples"].items():
+            for name, ref in body["examples"].items():
                 value = resolve(doc, ref)["value"]
+                code = name.removesuffix(" (failed job)")
+                if code != name:  # the failed job's answer, as the run builds it
+                    failed = msgspec.convert(value, JobFailed)
+                    assert failed.error_code == code and failed.billing.charged_usd == "0", (key, name)
+                    assert ERRORS_BY_CODE[code].status == int(status), (key, code)
+                    assert body["schema"] == JOB_FAILED_OR_ERROR, (key, status)
+                    continue
                 assert value["error_code"] == code and value["success"] is False
                 assert ERRORS_BY_CODE[code].status == int(status), (key, code)
                 assert value["billing"] == {"charged_usd": "0"}
