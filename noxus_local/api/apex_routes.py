@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from anyio import to_thread
 from litestar import Request, Response, post
@@ -448,7 +448,7 @@ def unavailable(kind: str) -> ToolUnavailable:
 def _unavailable_route(kind: str) -> Any:
     body_model, body_example, ok_model, ok_examples = SEED_SHAPES[kind]
 
-    async def handler(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> Response[bytes]:
+    async def handler(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> NoReturn:
         window(request, svc, principal, "generation")
         raise unavailable(kind)
 
@@ -472,7 +472,7 @@ CALLS = "Outbound calls need a telephony bridge (SIP or a carrier API), which NO
     "defines them; the body is not read.",
     ok=(ApexCall, {"call": {"data": {"callId": "call_5c0e2a7d", "status": "active"}}}), errors=UNAVAILABLE_ERRORS,
     body=(ApexOutboundCallIn, {"seed": {"agentId": "agent_1", "phoneNumber": "+34600000000"}})))
-async def outbound_call(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> Response[bytes]:
+async def outbound_call(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> NoReturn:
     """Phone calls need a telephony bridge (SIP or a carrier's API) that this server does not have: 503, charged 0."""
     window(request, svc, principal, "generation")
     raise ToolUnavailable(Text(CALLS, CALLS))
