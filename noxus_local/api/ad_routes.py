@@ -37,7 +37,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from anyio import to_thread
@@ -67,7 +67,7 @@ from noxus_local.api.auth import require_principal
 from noxus_local.api.bodies import convert
 from noxus_local.api.deps import PrincipalDep, ServicesDep, SettingsDep, services_of
 from noxus_local.api.docs import AUTH_ERRORS, operation, text_param
-from noxus_local.api.envelope import add_headers, raw_response, request_id_of
+from noxus_local.api.envelope import EncodedResponse, add_headers, raw_response, request_id_of
 from noxus_local.api.input_refs import _from_asset, _from_url
 from noxus_local.api.inputs import ParsedInput, check_values, json_object
 from noxus_local.api.submit import remember, replayed, submit
@@ -173,6 +173,7 @@ def seed_errors(request: Request[Any, Any, Any], exc: NoxusError) -> Response[by
 
 
 SEED: dict[type[Exception], Any] = {NoxusError: seed_errors}
+R = TypeVar("R")
 
 
 def _camel(name: str) -> str:
@@ -181,7 +182,7 @@ def _camel(name: str) -> str:
 
 
 async def seed_answer(request: Request[Any, Any, Any],
-                      handler: Callable[[], Awaitable[Response[bytes]]]) -> Response[bytes]:
+                      handler: Callable[[], Awaitable[Response[R]]]) -> Response[R | bytes]:
     """For routes not on ``exception_handlers=SEED`` yet (cta_routes.py, job_routes.py's versions)."""
     try:
         return await handler()
@@ -347,8 +348,9 @@ GENERATE_ERRORS = ("validation_error", "invalid_media", "unsupported_media_type"
     "(`details.fieldErrors`); unknown members are ignored.",
     ok=(AdGenerated, shapes.GENERATED), headers=("IdempotencyKey",),
     body=(AdGenerateIn, shapes.GENERATE_EXAMPLES), **seed_docs(GENERATE_ERRORS), one_of=shapes.IMAGES_XOR))
-async def generate(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[bytes]:
-    """Raw bytes, not the Struct: an idempotent replay answers the stored bytes of the first answer."""
+async def generate(request: Request[Any, Any, Any], svc: ServicesDep) -> Response[AdGenerated | bytes]:
+    """``AdGenerated`` in an ``EncodedResponse``: encoded once, the bytes sent are the bytes an Idempotency-Key
+    replays (a replay answers those stored bytes)."""
     seen: dict[str, AdGenerateIn] = {}  # the body, once the reader (after authentication) has read it
 
     async def read(limits: Limits, workdir: Path) -> ParsedInput:
@@ -375,11 +377,11 @@ async def generate(request: Request[Any, Any, Any], svc: ServicesDep) -> Respons
     project, version = await to_thread.run_sync(ad_projects.record, svc.db, principal, job_id,
                                                 seen["body"].prompt, credits)
     svc.dispatcher.enqueue(job_id)
-    raw = msgspec.json.encode(AdGenerated(projectId=project, versionId=version, totalCredits=credits,
-                                          jobCount=len(done.tool.steps)))
+    answer: EncodedResponse[AdGenerated | bytes] = EncodedResponse(AdGenerated(
+        projectId=project, versionId=version, totalCredits=credits, jobCount=len(done.tool.steps)))
     if done.options.idempotency_key:
-        await to_thread.run_sync(remember, svc, done.job, 200, raw, {})
-    return raw_response(raw, 200)
+        await to_thread.run_sync(remember, svc, done.job, 200, answer.raw, {})
+    return answer
 
 
 FILE_FIELD = re.compile(r"(images|logo|music_file)(?:_([0-9]+))?(?:_url|_asset_id)?")
@@ -413,14 +415,14 @@ def is_version_id(value: str) -> bool:
     return value.startswith("ver_")
 
 
-async def show_version(request: Request[Any, Any, Any], version_id: str) -> Response[bytes]:
-    """Called by job_routes.show_job for ``ver_`` ids: ``AdVersion``, or an error in the seed's shape."""
-    async def answer() -> Response[bytes]:
+async def show_version(request: Request[Any, Any, Any], version_id: str) -> Response[AdVersion | bytes]:
+    """Called by job_routes.show_job for ``ver_`` ids: ``AdVersion``, or an error in the seed's shape (bytes)."""
+    async def answer() -> Response[AdVersion]:
         principal = await require_principal(request)
         svc = services_of(request)
         seed_window(request, svc, principal)
         body = await to_thread.run_sync(version_view, svc, principal, version_id)
-        return raw_response(msgspec.json.encode(body))
+        return Response(body, media_type="application/json")
 
     return await seed_answer(request, answer)
 

@@ -65,7 +65,7 @@ from noxus_local.api.apex_routes import fail, renamed, window
 from noxus_local.api.auth import require_scope
 from noxus_local.api.deps import PrincipalDep, ServicesDep
 from noxus_local.api.docs import Binary, text_param
-from noxus_local.api.envelope import raw_response
+from noxus_local.api.envelope import EncodedResponse, raw_response
 from noxus_local.api.file_routes import read_signature
 from noxus_local.api.input_refs import FormShape, _from_url
 from noxus_local.api.inputs import ParsedInput, read_input
@@ -289,7 +289,7 @@ STREAM_EXAMPLE = "\n".join(msgspec.json.encode(line).decode() for line in (
                    {"stream": STREAM_EXAMPLE})}))
 async def respond_turn(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep,
                        agent_id: FromPath[str],
-                       stream: Annotated[str | None, STREAM_PARAM] = None) -> Response[bytes] | Stream:
+                       stream: Annotated[str | None, STREAM_PARAM] = None) -> Response[ApexTurn | bytes] | Stream:
     """Hear, answer, speak: one turn of a call, charged once, only when it succeeds."""
     window(request, svc, principal, "generation")
     require_scope(principal, "tools:run")
@@ -317,12 +317,12 @@ async def respond_turn(request: Request[Any, Any, Any], svc: ServicesDep, princi
         await turn.begin(call_id)
         if stream == "true":
             return await streamed(turn, caller, workdir)
-        # bytes, not the Struct: the handler's declared media type would otherwise override the stream's
-        raw = msgspec.json.encode(await _whole(turn, caller))
+        # the Struct encoded once (its own JSON media type, not the stream's): the bytes a key replays
+        answer: EncodedResponse[ApexTurn | bytes] = EncodedResponse(await _whole(turn, caller))
         if reserved:
-            await to_thread.run_sync(turn_keys.remember, svc, principal, key, turn.id, raw)
+            await to_thread.run_sync(turn_keys.remember, svc, principal, key, turn.id, answer.raw)
             reserved = False
-        return raw_response(raw, 200)
+        return answer
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise

@@ -17,7 +17,6 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
-import msgspec
 from anyio import to_thread
 from litestar import Request, Response, delete, get
 from litestar.openapi.spec import Example, OpenAPIFormat, OpenAPIType, Schema
@@ -28,7 +27,6 @@ from noxus_local.api.ad_schemas import AdVersion
 from noxus_local.api.auth import require_principal
 from noxus_local.api.deps import PrincipalDep, ServicesDep
 from noxus_local.api.docs import AUTH_ERRORS, envelope, operation, text_param
-from noxus_local.api.envelope import raw_response
 from noxus_local.api.inputs import ascii_int
 from noxus_local.api.job_examples import JOB, JOB_ROW, PIPE_JOB, PIPELINE_RUNNING, STEP_FAILED, STEP_RUNNING
 from noxus_local.api.job_schemas import JobCancel, JobDetail, JobList, StepDetail, job_struct
@@ -98,8 +96,10 @@ async def list_jobs(request: Request[Any, Any, Any], svc: ServicesDep, principal
         {"ok": envelope({**JOB_ROW, "webhooks": []}), "multi-step, running": PIPELINE_RUNNING,
          "a step id": STEP_RUNNING, "a version id (seed 003)": VERSION}),
     errors=ERRORS))
-async def show_job(request: Request[Any, Any, Any], svc: ServicesDep, job_id: JOB_ID) -> Response[bytes]:
-    """Three shapes by id, hence raw bytes: a job (``JobDetail``), a step (``StepDetail``), a seed 003 version."""
+async def show_job(request: Request[Any, Any, Any], svc: ServicesDep,
+                   job_id: JOB_ID) -> Response[JobDetail | StepDetail | AdVersion | bytes]:
+    """Three shapes by id: a job (``JobDetail``), a step (``StepDetail``), a seed 003 version (``AdVersion``, its
+    errors in the seed's shape, as bytes). bytes also for ``job_struct``'s logged fallback."""
     from noxus_local.api import ad_routes
 
     if ad_routes.is_version_id(job_id):  # a version of POST /api/v1/generate: seed 003's shape (CONTRACT §10)
@@ -110,7 +110,9 @@ async def show_job(request: Request[Any, Any, Any], svc: ServicesDep, job_id: JO
         body: Any = await _step(request, svc, principal, *step)
     else:
         body = await to_thread.run_sync(_job_detail, request, svc, principal, job_id)
-    return raw_response(msgspec.json.encode(body))
+    if isinstance(body, Response):  # job_struct's logged fallback: the body as built
+        return body
+    return Response(body, media_type="application/json")
 
 
 def _job_detail(request: Request[Any, Any, Any], svc: Services, principal: Principal, job_id: str) -> JobDetail:

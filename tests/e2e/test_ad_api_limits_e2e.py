@@ -14,9 +14,11 @@ import time
 from collections.abc import Iterator
 
 import httpx
+import msgspec
 import pytest
 from PIL import Image, ImageDraw
 
+from noxus_local.api.ad_schemas import AdGenerated, AdVersion
 from tests.e2e.conftest import SharedServer, accounts_config, start_module_server
 
 MODELS = ("kokoro-82m", "kokoro-voice-af-heart", "isnet-general")
@@ -43,7 +45,7 @@ def starter_accounts(count: int) -> tuple[str, list[str]]:
 
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SharedServer, list[str]]]:
-    free, free_keys = accounts_config(4)
+    free, free_keys = accounts_config(5)
     starter, starter_keys = starter_accounts(1)
     server = start_module_server(tmp_path_factory, "adlim", CONFIG + free + starter, models=MODELS)
     yield SharedServer(server, free_keys), starter_keys
@@ -136,3 +138,22 @@ def test_a_second_concurrent_version_on_the_free_tier_is_the_seeds_429(shared):
         if seen.json()["status"] != "generating":
             break
     assert seen.json()["status"] == "failed"
+
+
+def test_a_generate_replayed_by_its_idempotency_key_is_the_same_bytes(shared):
+    """``POST /api/v1/generate`` answers ``AdGenerated`` encoded once: a retry with the same Idempotency-Key
+    answers those bytes unchanged, marked replayed, and holds no second version; the version answers
+    ``AdVersion`` (seed 003's shape) until its 1-second limit fails it."""
+    srv = shared[0].view()
+    r = srv.post("/api/v1/assets", key=srv.key, files={"file": ("p.png", png())})
+    assert r.status_code == 201, r.text
+    body = {"prompt": "A red bottle", "imageAssetIds": [r.json()["assetId"]], "duration": 15, "voiceId": "af_heart"}
+    headers = {"Max-Processing-Time": "1", "Idempotency-Key": "generate-once-1"}
+    first = srv.post("/api/v1/generate", key=srv.key, headers=headers, json=body)
+    again = srv.post("/api/v1/generate", key=srv.key, headers=headers, json=body)
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.content == first.content and again.headers["Idempotent-Replayed"] == "true"
+    made = msgspec.json.decode(first.content, type=AdGenerated)
+    assert made.versionId.startswith("ver_") and made.jobCount == 5
+    seen = msgspec.json.decode(srv.get(f"/api/v1/jobs/{made.versionId}", key=srv.key).content, type=AdVersion)
+    assert seen.versionId == made.versionId and seen.totalCredits == made.totalCredits
