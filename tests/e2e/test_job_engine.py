@@ -222,6 +222,9 @@ def test_a_run_and_its_replay_are_the_same_bytes_and_agree_with_the_job(srv):
         (False, "processing_timeout", error["job_id"])
     job = srv.get(f"/api/v1/jobs/{error['job_id']}", key=srv.key).json()
     assert (job["status"], job["error"]["code"], job["billing"]) == ("failed", "processing_timeout", error["billing"])
+    documented = srv.get("/schema/openapi.json").json()["paths"]["/api/v1/tools/{name}"]["post"]["responses"]["504"]
+    example = documented["content"]["application/json"]["examples"]["processing_timeout (failed job)"]["value"]
+    assert set(example) == set(error) and set(example["billing"]) <= set(error["billing"])  # the run's JobFailed
 
 
 def test_idempotency_covers_async_submissions(srv):
