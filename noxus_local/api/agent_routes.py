@@ -71,10 +71,11 @@ from noxus_local.api.input_refs import FormShape, _from_url
 from noxus_local.api.inputs import ParsedInput, read_input
 from noxus_local.api.media_docs import with_media
 from noxus_local.billing.limits import tier_limits
-from noxus_local.errors import InvalidMedia, NotFound, Text, UnsupportedMediaType, ValidationError
+from noxus_local.errors import InvalidMedia, NotFound, UnsupportedMediaType, ValidationError
 from noxus_local.generate.llm.models import text_models
 from noxus_local.jobs import idempotency
 from noxus_local.jobs.view import iso
+from noxus_local.locale import t
 from noxus_local.node.services import Services
 from noxus_local.tools.spec import InputSpec
 
@@ -94,8 +95,7 @@ CALL = {"callId": CALL_ID, "agentId": AGENT_ID, "status": "active", "startedAt":
                        {"role": "caller", "text": "What time does the shop open?", "at": "2026-05-25T10:00:04Z"},
                        {"role": "agent", "text": "Lumen opens at nine in the morning.", "at": "2026-05-25T10:00:04Z"}]}
 AGENT_ERRORS = (*READ_ERRORS, "not_found")
-EXPIRED = Text("el audio de esta respuesta se borró al pasar el plazo de retención; la transcripción de la llamada se "
-               "conserva", "this reply's audio was deleted after the retention period; the call's transcript is kept")
+EXPIRED = t("agent_routes.expired")
 
 
 # ---- agents -----------------------------------------------------------------------------------

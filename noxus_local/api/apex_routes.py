@@ -64,6 +64,7 @@ from noxus_local.assets.store import ASSET_ID
 from noxus_local.billing.limits import tier_limits
 from noxus_local.errors import NoxusError, Text, ToolUnavailable, ValidationError
 from noxus_local.jobs import apex
+from noxus_local.locale import t
 from noxus_local.money import Price
 from noxus_local.node.services import Services
 from noxus_local.tools.base import Limits
@@ -392,8 +393,7 @@ async def generate_commercial(request: Request[Any, Any, Any], svc: ServicesDep,
     body = read(await request.body(), ApexCommercialIn)
     for name, value in (("spokespersonImage", body.spokesperson_image), ("videoModel", body.video_model)):
         if value is not None:
-            raise ToolUnavailable(Text(f"{name} needs a video generator, which this server does not have.",
-                                       f"{name} needs a video generator, which this server does not have."))
+            raise ToolUnavailable(t("apex_routes.needs_video_generator_which", name=name))
     tone, audience = body.tone, body.target_audience
     fields: dict[str, Any] = {
         "prompt": f"{body.product} — for {audience}" if audience else body.product, "duration": body.duration,
@@ -439,8 +439,7 @@ SEED_SHAPES: dict[str, tuple[type, dict[str, Any], Any, dict[str, Any]]] = {
 
 def unavailable(kind: str) -> ToolUnavailable:
     """A route whose engine this server lacks: 503 naming it, after auth and the rate window; charged 0."""
-    return ToolUnavailable(Text(f"/api/generate/{kind} needs {MISSING[kind]}.",
-                                f"/api/generate/{kind} needs {MISSING[kind]}."))
+    return ToolUnavailable(t("apex_routes.api_generate_needs", kind=kind, missing=MISSING[kind]))
 
 
 def _unavailable_route(kind: str) -> Any:

@@ -35,6 +35,7 @@ from noxus_local.captions import styles, subtitles
 from noxus_local.captions.cues import Cue, CueRules, build_cues, default_max_chars
 from noxus_local.config import Config
 from noxus_local.errors import InvalidMedia, LimitExceeded, Text, ToolUnavailable, ValidationError, one_of
+from noxus_local.locale import t
 from noxus_local.media import fonts
 from noxus_local.media.audio import extract_pcm16k
 from noxus_local.media.decoded import (
@@ -65,8 +66,7 @@ from noxus_local.tools.base import (
 
 UNIT_FACTORS = {"burn": 1.0, "no_burn": 0.6, "preview": 0.5}
 DEFAULT_FORMATS = "srt,vtt,ass,json"
-NO_AUDIO = Text("El archivo no tiene pista de audio: no hay nada que transcribir.",
-                "The file has no audio stream: nothing to transcribe.")
+NO_AUDIO = t("auto_subtitles.no_audio")
 SILENCE_NOTE = "no speech found"
 # Whisper's language codes, used when the recognition engine is not importable yet
 _WHISPER_CODES = tuple(
@@ -156,15 +156,13 @@ class AutoSubtitlesTool(Tool):
                                          "duration_seconds": round(info.duration, 2)})
         language = params.language.lower()
         if language != "auto" and language not in supported_languages():
-            raise ValidationError(details={"field_errors": {"language": [Text("código de idioma desconocido",
-                                                                              "unknown language code")]},
+            raise ValidationError(details={"field_errors": {"language": [t("common.unknown_language_code")]},
                                            "allowed": {"language": ["auto", *supported_languages()]}})
         formats(params)
         style_of(params)
         at = params.preview_at
         if at is not None and (info.video is None or at > (info.duration or 0)):
-            raise ValidationError.fields({"preview_at": [Text("debe caer dentro de la duración del video",
-                                                              "must fall inside a video's duration")]})
+            raise ValidationError.fields({"preview_at": [t("auto_subtitles.must_fall_inside_video")]})
         seconds = info.duration or 0.0
         return Plan(units=seconds * UNIT_FACTORS[_mode(params, info)], resources=dict(self.resources),
                     models=(params.model, "silero-vad"), work_units=seconds or 1.0,
@@ -219,8 +217,7 @@ def check_speech_model(model_id: str, cfg: Config, language: str = "auto") -> No
                                        "allowed": {"model": installed}, "declared": sorted(speech)})
     if model_id.endswith(".en") or model_id.endswith("-en"):
         if language not in ("auto", "en"):
-            raise ValidationError.fields({"language": [Text(f"{model_id} solo conoce inglés: en o auto",
-                                                            f"{model_id} knows English only: en or auto")]})
+            raise ValidationError.fields({"language": [t("auto_subtitles.knows_english_only_en", model_id=model_id)]})
 
 
 def _probe(path: Path) -> MediaInfo:
