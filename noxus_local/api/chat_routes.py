@@ -60,7 +60,7 @@ from noxus_local.api.openai_schemas import (
     error_examples,
 )
 from noxus_local.api.submit import Options, remember, replayed_as_stored, request_options, submit
-from noxus_local.errors import ERRORS_BY_CODE, NoxusError, Text, ValidationError
+from noxus_local.errors import ERRORS_BY_CODE, NoxusError, ValidationError
 from noxus_local.generate.llm.models import text_models
 from noxus_local.jobs import store as jobs
 from noxus_local.locale import t
@@ -200,9 +200,8 @@ def _typed(body: dict[str, Any], name: str, kind: type, default: Any) -> Any:
     if value is None:
         return default
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-        expected = {str: ("texto", "a string"), bool: ("true o false", "true or false"),
-                    dict: ("un objeto", "an object")}[kind]
-        raise ValidationError.fields({name: [Text(*expected)]})
+        expected = {str: t("common.a_string"), bool: t("common.true_or_false"), dict: t("common.an_object")}[kind]
+        raise ValidationError.fields({name: [expected]})
     return value
 
 

@@ -185,5 +185,5 @@ def _since(raw: str | None) -> float | None:
         moment = dt.datetime.fromisoformat(raw.upper().replace("Z", "+00:00"))  # RFC 3339 allows t, z
         return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
     except (ValueError, OverflowError, OSError):  # year 1 in a far zone overflows timestamp()
-        raise ValidationError.fields({"since": [t("job_routes.iso_8601_or_unix")]}) from None
+        raise ValidationError.fields({"since": [t("common.iso_8601_or_unix_seconds")]}) from None
 

@@ -141,7 +141,7 @@ def _precheck(body: dict[str, Any]) -> None:
     """The members this route has always checked itself, in its own words (before the Struct's types)."""
     for name in ("model", "voice"):  # null means the default; anything but a string is refused
         if body.get(name) is not None and not isinstance(body[name], str):
-            raise ValidationError.fields({name: [t("openai_speech_routes.a_string")]})
+            raise ValidationError.fields({name: [t("common.a_string")]})
     fmt = body.get("response_format")
     if fmt is not None and (not isinstance(fmt, str) or fmt not in FORMATS):
         raise ValidationError.fields({"response_format": [one_of(FORMATS)]})

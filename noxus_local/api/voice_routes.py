@@ -96,7 +96,7 @@ async def list_voices(request: Request[Any, Any, Any], svc: ServicesDep, princip
     skip = ascii_int(offset, "offset", 0, 0, 10**6)
     include = "false" if include_uninstalled is None else include_uninstalled.lower()  # "" is a 400, as before
     if include not in ("true", "false"):
-        raise ValidationError.fields({"include_uninstalled": [t("voice_routes.true_or_false")]})
+        raise ValidationError.fields({"include_uninstalled": [t("common.true_or_false")]})
     filters = {"gender": gender, "accent": accent, "age": age, "language": language, "q": q}
     query = voices.VoiceQuery(**{k: (v or None) for k, v in filters.items()}, include_uninstalled=include == "true")
     custom = await to_thread.run_sync(svc.voices.all, principal.account_id)

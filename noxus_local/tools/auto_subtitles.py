@@ -34,7 +34,7 @@ from noxus_local import captions
 from noxus_local.captions import styles, subtitles
 from noxus_local.captions.cues import Cue, CueRules, build_cues, default_max_chars
 from noxus_local.config import Config
-from noxus_local.errors import InvalidMedia, LimitExceeded, Text, ToolUnavailable, ValidationError, one_of
+from noxus_local.errors import InvalidMedia, LimitExceeded, ToolUnavailable, ValidationError, one_of
 from noxus_local.locale import t
 from noxus_local.media import fonts
 from noxus_local.media.audio import extract_pcm16k
@@ -211,8 +211,8 @@ def check_speech_model(model_id: str, cfg: Config, language: str = "auto") -> No
     installed = [k for k, s in speech.items() if s.installed]
     if model_id not in speech:
         listed = ", ".join(installed)
-        raise ValidationError(Text(f"Modelo desconocido {model_id[:40]!r}; instalados: {listed or '(ninguno)'}",
-                                   f"Unknown model {model_id[:40]!r}; installed: {listed or '(none)'}"),
+        raise ValidationError(t("auto_subtitles.unknown_model", model_id=model_id[:40],
+                                listed=listed or t("common.none")),
                               details={"field_errors": {"model": [one_of(installed or ["(none)"])]},
                                        "allowed": {"model": installed}, "declared": sorted(speech)})
     if model_id.endswith(".en") or model_id.endswith("-en"):
@@ -243,8 +243,8 @@ def formats(params: Mapping[str, Any]) -> list[str]:
     bad = [f for f in chosen if f not in subtitles.FORMATS]
     if bad or not chosen:
         listed = ", ".join(bad)
-        raise ValidationError(details={"field_errors": {"formats": [Text(f"desconocidos: {listed or '(vacío)'}",
-                                                                         f"unknown: {listed or '(empty)'}")]},
+        raise ValidationError(details={"field_errors": {"formats": [t("auto_subtitles.unknown_formats",
+                                                                      listed=listed or t("common.empty"))]},
                                        "allowed": {"formats": list(subtitles.FORMATS)}})
     return list(dict.fromkeys(chosen))
 
