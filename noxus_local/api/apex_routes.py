@@ -100,8 +100,9 @@ def _window(svc: Services, principal: Principal, kind: str) -> tuple[int, int]:
     return (math.ceil(limit * factor) if factor > 0 else 0), seconds
 
 
-def fail(field: str, en: str) -> ValidationError:
-    return ValidationError.fields({field: [Text(en, en)]})
+def fail(field: str, said: Text) -> ValidationError:
+    """The seed's 400 for one field: ``raise fail("stream", t("apex_routes.true_or_false"))``."""
+    return ValidationError.fields({field: [said]})
 
 
 def renamed(exc: ValidationError, names: dict[str, str]) -> ValidationError:
@@ -459,7 +460,6 @@ def _unavailable_route(kind: str) -> Any:
 
 
 UNAVAILABLE = [_unavailable_route(kind) for kind in MISSING if kind not in VIDEO_ROUTES]
-CALLS = "Outbound calls need a telephony bridge (SIP or a carrier API), which NOXUS Local does not have."
 
 
 @post("/api/voice-agent/calls/outbound", status_code=200, **apex_operation(
@@ -472,7 +472,7 @@ CALLS = "Outbound calls need a telephony bridge (SIP or a carrier API), which NO
 async def outbound_call(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> Response[bytes]:
     """Phone calls need a telephony bridge (SIP or a carrier's API) that this server does not have: 503, charged 0."""
     window(request, svc, principal, "generation")
-    raise ToolUnavailable(Text(CALLS, CALLS))
+    raise ToolUnavailable(t("apex_routes.calls"))
 
 
 HANDLERS = [generate_voice, generate_clip, generate_image, generate_photoshoot, generate_translate,

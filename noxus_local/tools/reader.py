@@ -9,7 +9,7 @@ locales (``errors.Text``).
 Example::
 
     coerce_inputs((InputSpec("size", "integer", minimum=64),), {"size": "²"}, {})
-    # ({}, {"size": [Text("debe ser un entero", "must be an integer")]})
+    # ({}, {"size": [t("reader.must_integer")]}), which says "debe ser un entero" / "must be an integer"
 """
 
 from __future__ import annotations

@@ -92,6 +92,13 @@ def test_every_t_call_names_a_key_of_the_table_with_exactly_its_placeholders():
     assert checked > 250
 
 
+def written(node: ast.AST) -> bool:
+    """A sentence written in the code: a string literal, an f-string, or one glued with ``+``."""
+    if isinstance(node, ast.BinOp):
+        return written(node.left) or written(node.right)
+    return isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, str))
+
+
 def test_no_inline_text_with_a_literal_outside_the_locale_module():
     """The rule from now on: a sentence is added to messages.toml and said with t("section.key", ...)."""
     offenders = []
@@ -100,8 +107,7 @@ def test_no_inline_text_with_a_literal_outside_the_locale_module():
             if isinstance(node, ast.Call) and (
                     (isinstance(node.func, ast.Name) and node.func.id == "Text")
                     or (isinstance(node.func, ast.Attribute) and node.func.attr == "Text")):
-                if any(isinstance(arg, ast.JoinedStr) or (isinstance(arg, ast.Constant) and isinstance(arg.value, str))
-                       for arg in [*node.args, *(kw.value for kw in node.keywords)]):
+                if any(written(arg) for arg in [*node.args, *(kw.value for kw in node.keywords)]):
                     offenders.append(f"{name}:{node.lineno}: {ast.unparse(node)[:80]}")
     assert offenders == []
 
