@@ -78,6 +78,8 @@ def load(path: Path = TABLE_PATH) -> dict[str, dict[str, str]]:
 
 
 TABLE = load()
+# each key's placeholders, worked out once: t() only compares sets
+_FIELDS = {key: placeholders(entry["es"]) for key, entry in TABLE.items()}
 
 
 def _in(value: Any, locale: str) -> Any:
@@ -87,7 +89,7 @@ def _in(value: Any, locale: str) -> Any:
     return value
 
 
-def t(key: str, **values: Any) -> Text:
+def t(key: str, /, **values: Any) -> Text:
     """The table's sentence ``key`` filled with ``values``, in both locales.
 
     A ``Text`` value is filled in per locale (``t("custom.unknown_voices", unknown=..., hint=t("common.list_hint"))``).
@@ -97,11 +99,12 @@ def t(key: str, **values: Any) -> Text:
     Example: ``t("ssrf.malformed_url").en == "malformed URL"``.
     """
     entry = TABLE[key]
-    wanted = placeholders(entry["es"])
-    if wanted != values.keys():
-        raise KeyError(f"{key} takes {sorted(wanted)}, got {sorted(values)}")
-    return Text(entry["es"].format(**{k: _in(v, "es") for k, v in values.items()}),
-                entry["en"].format(**{k: _in(v, "en") for k, v in values.items()}))
+    if _FIELDS[key] != values.keys():
+        raise KeyError(f"{key} takes {sorted(_FIELDS[key])}, got {sorted(values)}")
+    if not any(isinstance(v, Text) for v in values.values()):
+        return Text(entry["es"].format_map(values), entry["en"].format_map(values))
+    return Text(entry["es"].format_map({k: _in(v, "es") for k, v in values.items()}),
+                entry["en"].format_map({k: _in(v, "en") for k, v in values.items()}))
 
 
 def sentence(key: str, locale: str) -> str:

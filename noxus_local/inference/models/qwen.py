@@ -134,7 +134,7 @@ def _check_room(weights: Path) -> None:
 
     need, available = weights.stat().st_size * 1.2, available_memory()
     if available is not None and available < need:
-        raise ServerBusy(t("qwen.not_enough_memory_for", available_mb=available / 1000000.0, need_mb=need / 1000000.0),
+        raise ServerBusy(t("qwen.not_enough_memory_for", available_mb=available / 1e6, need_mb=need / 1e6),
             details={"reason": "seeded_call_memory", "available_mb": int(available / 1e6),
                      "needed_mb": int(need / 1e6)})
 
