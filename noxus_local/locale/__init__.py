@@ -13,7 +13,7 @@ sentences, and the body builder (``errors.say``) picks one per request.
 Example::
 
     raise ValidationError.fields({"size": [t("reader.at_most", maximum=4000)]})
-    t("auto_clip.max_resolution", highest="720p").en   # 'Your tier renders at most 720p.'
+    t("auto_clip.your_tier_renders_at", highest="720p").en   # "Your tier renders at most 720p."
 """
 
 from __future__ import annotations
@@ -106,8 +106,3 @@ def t(key: str, /, **values: Any) -> Text:
     return Text(entry["es"].format_map({k: _in(v, "es") for k, v in values.items()}),
                 entry["en"].format_map({k: _in(v, "en") for k, v in values.items()}))
 
-
-def sentence(key: str, locale: str) -> str:
-    """One locale's sentence of a key without placeholders: ``sentence("code.not_found", "en")``."""
-    entry = TABLE[key]
-    return entry["en"] if locale == "en" else entry["es"]
