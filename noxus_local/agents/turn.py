@@ -151,7 +151,7 @@ def turn_events(persona: Persona, history: Sequence[Message], caller: Caller, *,
     if caller.audio is not None and not text:
         text = hear(caller.audio, persona, models, cancel)
     if not text:
-        raise ValidationError.fields({"audio": [t("turn.no_speech_was_heard")]})
+        raise ValidationError.fields({"audio": [t("agents_turn.no_speech_was_heard")]})
     yield Heard(text)
     stream = llm.stream(messages(persona, history, text), max_tokens=max_tokens, temperature=0.0)
     count = 0
@@ -166,7 +166,7 @@ def turn_events(persona: Persona, history: Sequence[Message], caller: Caller, *,
     finally:
         stream.close()
     if not count:
-        raise UpstreamError(t("turn.text_model_gave_no"),
+        raise UpstreamError(t("agents_turn.text_model_gave_no"),
                             details={"reason": "empty_answer", "engine": "llm"})
     yield Done(stream.tally.prompt_tokens, stream.tally.completion_tokens)
 

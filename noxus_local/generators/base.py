@@ -39,7 +39,7 @@ REASONS = ("engine_unreachable", "engine_timeout", "engine_error", "engine_garba
 class GeneratorError(UpstreamError):
     """An image engine failed; ``reason`` is one of ``REASONS``.
 
-    Example: ``GeneratorError("engine_timeout", t("http.nothing_within", ...), "comfy").details``
+    Example: ``GeneratorError("engine_timeout", t("generators_http.nothing_within", ...), "comfy").details``
     == ``{"reason": "engine_timeout", "engine": "generator", "generator": "comfy"}``.
     """
 
@@ -81,7 +81,8 @@ class GeneratorSpec:
         return t("generators_base.video") if self.settings.kind in VIDEO_KINDS else t("generators_base.image")
 
     def fail(self, reason: str, detail: Text) -> GeneratorError:
-        """``detail`` after the engine's name: ``spec.fail("engine_garbage", t("http.its_answer_not_json"))``."""
+        """``detail`` after the engine's name: ``spec.fail("engine_garbage", t("generators_http.its_answer_not_json"))``
+        says "generator comfy: its answer is not JSON"."""
         return GeneratorError(reason, t("generators_base.generator", name=self.name, detail=detail), self.name)
 
 

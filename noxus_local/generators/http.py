@@ -74,7 +74,7 @@ async def _run(spec: GeneratorSpec, cancel: CancelToken, work: Callable[[Session
                 group.cancel_scope.cancel()
     cancel.check()  # the watcher stopped it: the job's own error, not the engine's
     if not done:
-        raise spec.fail("engine_timeout", t("http.nothing_within", product=spec.product, timeout=timeout))
+        raise spec.fail("engine_timeout", t("generators_http.nothing_within", product=spec.product, timeout=timeout))
     return done[0]
 
 
@@ -117,7 +117,7 @@ class Session:
 
     async def image(self, url: str, folder: Path) -> Received:
         """The file at ``url`` in ``folder`` (a hidden name), at most ``max_bytes``, sniffed as an image."""
-        return await self.file(url, folder, ("image",), t("http.an_image"))
+        return await self.file(url, folder, ("image",), t("generators_http.an_image"))
 
     async def file(self, url: str, folder: Path, kinds: tuple[str, ...], what: Text) -> Received:
         """The file at ``url`` in ``folder``, at most ``max_bytes``, sniffed as one of ``kinds`` (``"video"``,
@@ -135,7 +135,7 @@ class Session:
             self._too_large()
         except InvalidMedia:
             intake.discard()
-            raise spec.fail("engine_garbage", t("http.its_answer_not", what=what)) from None
+            raise spec.fail("engine_garbage", t("generators_http.its_answer_not", what=what)) from None
         except ValidationError as exc:
             intake.discard()
             if anyio.current_time() >= self.deadline - 0.05:
@@ -143,7 +143,7 @@ class Session:
             problems = "; ".join(m.en if hasattr(m, "en") else str(m) for ms in
                                  (exc.details or {}).get("field_errors", {}).values() for m in ms)
             log.warning("generator %s: download failed: %s", spec.name, problems)
-            raise spec.fail("engine_error", t("http.could_not_downloaded", what=what)) \
+            raise spec.fail("engine_error", t("generators_http.could_not_downloaded", what=what)) \
                 from None
         except BaseException:
             intake.discard()
@@ -173,11 +173,12 @@ class Session:
                 self._unreachable(exc)
             if response.status_code != 200:
                 log.warning("generator %s: HTTP %s from %s", self.spec.name, response.status_code, url)
-                raise self.spec.fail("engine_error", t("http.upload_answered_http", status_code=response.status_code))
+                raise self.spec.fail("engine_error",
+                                     t("generators_http.upload_answered_http", status_code=response.status_code))
             try:
                 return response.json()
             except ValueError:
-                raise self.spec.fail("engine_garbage", t("http.upload_answered_no_json")) from None
+                raise self.spec.fail("engine_garbage", t("generators_http.upload_answered_no_json")) from None
         self._unreachable(last)
 
     async def _answer(self, response: httpx.Response, max_bytes: int, accept: tuple[int, ...] = ()) -> Any:
@@ -185,12 +186,13 @@ class Session:
             head = await _read(response, 2048, lambda: None)
             log.warning("generator %s: HTTP %s from %s: %r", self.spec.name, response.status_code,
                         response.request.url.path, head[:500])
-            raise self.spec.fail("engine_error", t("http.engine_answered_http", status_code=response.status_code))
+            raise self.spec.fail("engine_error",
+                                 t("generators_http.engine_answered_http", status_code=response.status_code))
         raw = await _read(response, max_bytes, lambda: self._too_large(max_bytes))
         try:
             return json.loads(raw)
         except (ValueError, UnicodeDecodeError):
-            raise self.spec.fail("engine_garbage", t("http.its_answer_not_json")) from None
+            raise self.spec.fail("engine_garbage", t("generators_http.its_answer_not_json")) from None
 
     def _vet(self, url: str) -> Target:
         try:
@@ -199,20 +201,21 @@ class Session:
             problems = [m for ms in (exc.details or {}).get("field_errors", {}).values() for m in ms]
             log.warning("generator %s: %s refused by the SSRF guard: %s", self.spec.name, url, problems)
             raise self.spec.fail("engine_address_refused",
-                                 t("http.its_address_refused_by")
+                                 t("generators_http.its_address_refused_by")
                                  ) from None
 
     def _timed_out(self) -> NoReturn:
         timeout = self.spec.settings.timeout_seconds
-        raise self.spec.fail("engine_timeout", t("http.nothing_within", product=self.spec.product, timeout=timeout))
+        raise self.spec.fail("engine_timeout",
+                             t("generators_http.nothing_within", product=self.spec.product, timeout=timeout))
 
     def _too_large(self, limit: int | None = None) -> NoReturn:
         limit = limit or self.spec.settings.max_bytes
-        raise self.spec.fail("engine_too_large", t("http.its_answer_over_bytes", limit=limit))
+        raise self.spec.fail("engine_too_large", t("generators_http.its_answer_over_bytes", limit=limit))
 
     def _unreachable(self, exc: Exception | None) -> NoReturn:
         name = type(exc).__name__
-        raise self.spec.fail("engine_unreachable", t("http.could_not_connect", name=name))
+        raise self.spec.fail("engine_unreachable", t("generators_http.could_not_connect", name=name))
 
 
 class AnimationIntake(Intake):

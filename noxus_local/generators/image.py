@@ -68,14 +68,14 @@ def _keep(spec: GeneratorSpec, raw: Path, final: Path) -> Path:
 
 def _check_size(spec: GeneratorSpec, width: int, height: int) -> None:
     if min(width, height) < MIN_SIDE or max(width, height) > MAX_SIDE:
-        raise spec.fail("engine_garbage", t("image.image_outside_px", width=width, height=height,
+        raise spec.fail("engine_garbage", t("generators_image.image_outside_px", width=width, height=height,
                                             min_side=MIN_SIDE, max_side=MAX_SIDE))
 
 
 def _garbage(spec: GeneratorSpec) -> Exception:
-    return spec.fail("engine_garbage", t("image.its_answer_not_valid"))
+    return spec.fail("engine_garbage", t("generators_image.its_answer_not_valid"))
 
 
 def _too_large(spec: GeneratorSpec) -> Exception:
     limit = spec.settings.max_bytes
-    return spec.fail("engine_too_large", t("image.image_over_bytes_or", limit=limit, max_pixels=MAX_PIXELS))
+    return spec.fail("engine_too_large", t("generators_image.image_over_bytes_or", limit=limit, max_pixels=MAX_PIXELS))

@@ -45,7 +45,7 @@ class ModelNotInstalled(ToolUnavailable):
     def for_model(cls, identity: str, missing: list[str]) -> ModelNotInstalled:
         command = f"noxus-local models fetch {identity}"
         files = ", ".join(missing)
-        return cls(t("model.model_not_installed_missing", identity=identity, files=files, command=command),
+        return cls(t("inference_model.model_not_installed_missing", identity=identity, files=files, command=command),
                    details={"reason": "model_missing", "model": identity, "install": command,
                             "missing": missing})
 

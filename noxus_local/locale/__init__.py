@@ -92,7 +92,8 @@ def _in(value: Any, locale: str) -> Any:
 def t(key: str, /, **values: Any) -> Text:
     """The table's sentence ``key`` filled with ``values``, in both locales.
 
-    A ``Text`` value is filled in per locale (``t("custom.unknown_voices", unknown=..., hint=t("common.list_hint"))``).
+    A ``Text`` value is filled in per locale:
+    ``t("common.unknown_voice_hint", list_hint=t("common.list_voices_hint"))``.
     An unknown key or a placeholder missing or extra is a ``KeyError`` (the unit test scans every call, so
     none reaches a request).
 

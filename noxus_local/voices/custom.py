@@ -48,19 +48,19 @@ def check_mix(raw: Any) -> dict[str, float]:
     unknown parents, weights outside 0-1000, weights summing to 0 or more than 5 parents are refused.
     """
     if not isinstance(raw, dict) or not raw:
-        raise _bad(t("custom.non_empty_object_voice"))
+        raise _bad(t("voices_custom.non_empty_object_voice"))
     if len(raw) > MAX_PARENTS:
-        raise _bad(t("custom.at_most_voices", max_parents=MAX_PARENTS))
+        raise _bad(t("voices_custom.at_most_voices", max_parents=MAX_PARENTS))
     unknown = [str(v)[:100] for v in raw if v not in VOICES]
     if unknown:
-        raise _bad(t("custom.unknown_voices", unknown=unknown, list_hint=LIST_HINT))
+        raise _bad(t("voices_custom.unknown_voices", unknown=unknown, list_hint=LIST_HINT))
     if any(VOICES[v].model != MODEL for v in raw):
-        raise _bad(t("custom.only_voices_can_mixed", model=MODEL))
+        raise _bad(t("voices_custom.only_voices_can_mixed", model=MODEL))
     for voice, weight in raw.items():
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight):
-            raise _bad(t("custom.weight_must_number", voice=voice))
+            raise _bad(t("voices_custom.weight_must_number", voice=voice))
         if weight <= 0 or weight > MAX_WEIGHT:  # a parent weighing 0 is no parent (the schema says > 0)
-            raise _bad(t("custom.weight_goes_from_above", voice=voice, max_weight=MAX_WEIGHT))
+            raise _bad(t("voices_custom.weight_goes_from_above", voice=voice, max_weight=MAX_WEIGHT))
     total = float(sum(raw.values()))
     if total <= 0:
         raise _bad(t("common.weights_must_sum_above"))
@@ -72,7 +72,7 @@ def check_name(raw: Any) -> str:
         raise ValidationError.fields({"name": [t("common.required")]})
     if len(raw) > MAX_NAME or not NAME_RE.fullmatch(raw):
         raise ValidationError.fields({"name": [
-            t("custom.name_shape", max_name=MAX_NAME)]})
+            t("voices_custom.name_shape", max_name=MAX_NAME)]})
     return " ".join(raw.split())
 
 
@@ -108,7 +108,7 @@ class CustomVoiceStore:
             count = conn.execute("SELECT COUNT(*) FROM custom_voices WHERE account_id = ?", (account_id,)).fetchone()
             if count[0] >= MAX_VOICES_PER_ACCOUNT:
                 raise ValidationError.fields({"name": [
-                    t("custom.at_most_voices_per", max_voices_per_account=MAX_VOICES_PER_ACCOUNT)]})
+                    t("voices_custom.at_most_voices_per", max_voices_per_account=MAX_VOICES_PER_ACCOUNT)]})
             self.db.table("custom_voices").insert({
                 "id": voice_id, "account_id": account_id, "name": checked_name, "mix": json.dumps(checked_mix),
                 "language": parent.language, "gender": parent.gender, "accent": parent.accent,
@@ -154,5 +154,5 @@ class CustomVoiceStore:
             info = self.get(voice_id, account_id)
         except NotFound:
             raise ValidationError.fields({"voice_id": [
-                t("custom.unknown_voice", voice_id=voice_id[:100], list_hint=LIST_HINT)]}) from None
+                t("voices_custom.unknown_voice", voice_id=voice_id[:100], list_hint=LIST_HINT)]}) from None
         return {**params, "voice_mix": dict(info.mix or ())}
