@@ -14,99 +14,18 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-# (es, en) per code. Here, below every layer, because job bodies (core.job_view) name
-# a failed job's error in the locale too, not only the HTTP envelope.
+from noxus_local.locale import TABLE, Text, t  # noqa: F401  (Text: errors.Text is its old home)
+
+# (es, en) per code, read from the one locale table (locale/messages.toml, section [code]). Here,
+# below every layer, because job bodies (core.job_view) name a failed job's error in the locale
+# too, not only the HTTP envelope.
 MESSAGES: dict[str, tuple[str, str]] = {
-    "validation_error": ("La solicitud tiene campos inválidos.", "The request has invalid fields."),
-    "invalid_media": ("El archivo no se puede leer como el formato indicado.",
-                      "The file cannot be decoded as the format it claims."),
-    "missing_api_key": ("Falta la API key. Envía Authorization: Bearer TU_API_KEY.",
-                        "Missing API key. Send Authorization: Bearer YOUR_API_KEY."),
-    "invalid_api_key": ("API key inválida.", "Invalid API key."),
-    "revoked_api_key": ("La API key fue revocada o expiró.", "The API key was revoked or has expired."),
-    "insufficient_api_balance": ("Saldo API insuficiente.", "Insufficient API balance."),
-    "key_budget_exceeded": ("La API key alcanzó su límite de gasto para este periodo; details.resets_at dice "
-                            "cuándo se reinicia.",
-                            "The API key reached its spending cap for this period; details.resets_at says "
-                            "when it resets."),
-    "scope_denied": ("La API key no tiene el permiso necesario.", "The API key lacks the required scope."),
-    "tool_not_allowed": ("La API key no puede usar esta herramienta.",
-                         "The API key is not allowed to use this tool."),
-    "account_suspended": ("La cuenta está suspendida.", "The account is suspended."),
-    "tool_not_found": ("Herramienta no encontrada.", "Tool not found."),
-    "job_not_found": ("Trabajo no encontrado.", "Job not found."),
-    "asset_forbidden": ("El asset pertenece a otra cuenta.", "The asset belongs to another account."),
-    "asset_not_found": ("Asset no encontrado o eliminado.", "Asset not found or deleted."),
-    "not_found": ("Recurso no encontrado.", "Resource not found."),
-    "method_not_allowed": ("Método no permitido.", "Method not allowed."),
-    "idempotency_conflict": ("Conflicto con la Idempotency-Key.", "Idempotency-Key conflict."),
-    "limit_exceeded": ("Se superó un límite.", "A limit was exceeded."),
-    "unsupported_media_type": ("Tipo de contenido no soportado.", "Unsupported media type."),
-    "rate_limit_exceeded": ("Se superó el límite de uso. Intenta más tarde.",
-                            "Rate limit exceeded. Try again later."),
-    "concurrency_limit_exceeded": ("Demasiados trabajos en curso.", "Too many jobs in progress."),
-    "internal_error": ("Error interno del servidor.", "Internal server error."),
-    "tool_unavailable": ("La herramienta no está disponible en este servidor.",
-                         "The tool is not available on this server."),
-    "processing_timeout": ("Se superó el tiempo máximo de procesamiento.",
-                           "The maximum processing time was exceeded."),
-    "job_cancelled": ("El trabajo fue cancelado.", "The job was cancelled."),
-    "shutting_down": ("El servidor se está deteniendo; el trabajo seguirá al reiniciar. Consulta "
-                      "details.job_id después de Retry-After segundos.",
-                      "The server is shutting down; the job goes on after the restart. Poll "
-                      "details.job_id after Retry-After seconds."),
-    "request_timeout": ("El cliente dejó de enviar el cuerpo de la solicitud.",
-                        "The client stopped sending the request body."),
-    "invalid_worker_token": ("Token de worker inválido.", "Invalid worker token."),
-    "stale_attempt": ("Este intento del trabajo ya no es el vigente; su resultado se ignora.",
-                      "This attempt of the job is no longer current; its result is ignored."),
-    "server_busy": ("El servidor está ocupado. Intenta de nuevo en unos segundos.",
-                    "The server is busy. Try again in a few seconds."),
-    "insufficient_storage": ("El disco del servidor está lleno: la solicitud no se procesó y no se cobró nada. "
-                             "Intenta de nuevo cuando haya espacio libre.",
-                             "The server's disk is full: the request was not processed and nothing was "
-                             "charged. Try again once space is freed."),
-    "missing_admin_token": ("Falta el token de administración. Envía Authorization: Bearer TOKEN o X-Admin-Token.",
-                            "Missing admin token. Send Authorization: Bearer TOKEN or X-Admin-Token."),
-    "invalid_admin_token": ("Token de administración inválido.", "Invalid admin token."),
-    "admin_disabled": ("La administración está desactivada: define [admin] token o NOXUS_ADMIN_TOKEN.",
-                       "Administration is disabled: set [admin] token or NOXUS_ADMIN_TOKEN."),
-    "already_exists": ("El recurso ya existe.", "The resource already exists."),
-    "state_conflict": ("El recurso no está en un estado que permita esta acción.",
-                       "The resource is not in a state that allows this action."),
-    "upstream_error": ("El motor externo falló o respondió algo que no se puede usar.",
-                       "The outside engine failed or answered something unusable."),
+    key.removeprefix("code."): (entry["es"], entry["en"]) for key, entry in TABLE.items() if key.startswith("code.")
 }
-
-
-class Text(str):
-    """A sentence written in both locales; as a plain ``str`` it is the Spanish one (the default).
-
-    Raising code never knows the locale, so a message that says more than its
-    code's sentence is written twice and chosen where the body is built
-    (``say``). Being a ``str`` keeps every other use of it working.
-
-    Example::
-
-        raise InvalidMedia(Text("El archivo está vacío.", "The file is empty."))
-        say(Text("Hola.", "Hello."), "en")   # 'Hello.'
-    """
-
-    en: str
-
-    def __new__(cls, es: str, en: str) -> Text:
-        text = super().__new__(cls, es)
-        text.en = en
-        return text
-
-    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]  # pickled across processes
-        return (str(self), self.en)
-
 
 def one_of(values: Any) -> Text:
     """The field error for a value outside a list: ``one_of(("png", "jpeg"))`` → "uno de: png, jpeg"."""
-    listed = ", ".join(str(v) for v in values)
-    return Text(f"uno de: {listed}", f"one of: {listed}")
+    return t("errors.one_of", listed=", ".join(str(v) for v in values))
 
 
 def say(value: Any, locale: str) -> Any:

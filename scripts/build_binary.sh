@@ -158,7 +158,7 @@ build() {
     --name noxus-local "--$mode" \
     --distpath "$dist" --workpath "$work" --specpath "$work" \
     --collect-submodules noxus_local --copy-metadata noxus-local \
-    --collect-data noxus_local.generate --collect-data noxus_local.console \
+    --collect-data noxus_local.generate --collect-data noxus_local.console --collect-data noxus_local.locale \
     "${data[@]}" \
     --collect-submodules uvicorn \
     --collect-binaries imageio_ffmpeg --collect-data imageio_ffmpeg \

@@ -21,7 +21,8 @@ import secrets
 import time
 from typing import Any
 
-from noxus_local.errors import NotFound, Text, ValidationError
+from noxus_local.errors import NotFound, ValidationError
+from noxus_local.locale import t
 from noxus_local.web.brand import BrandKit
 
 PROFILE_ID = re.compile(r"brand_[0-9a-f]{16}")
@@ -34,8 +35,7 @@ def check_colours(raw: Any, field: str = "colors") -> list[str]:
     """A list of 1-5 ``#rrggbb`` strings (lower-cased); a 400 on ``field`` otherwise."""
     if not isinstance(raw, list) or not 1 <= len(raw) <= 5 or not all(isinstance(c, str) and HEX.fullmatch(c)
                                                                        for c in raw):
-        raise ValidationError.fields({field: [Text("una lista de 1 a 5 colores #rrggbb",
-                                                   "a list of 1 to 5 #rrggbb colours")]})
+        raise ValidationError.fields({field: [t("brand_profiles.list_1_5_rrggbb")]})
     return [c.lower() for c in raw]
 
 
@@ -55,15 +55,13 @@ class BrandProfileStore:
     def create(self, account_id: str, kit: BrandKit, website_url: str = "") -> dict[str, Any]:
         name = " ".join(kit.name.split())[:MAX_NAME]
         if not name:
-            raise ValidationError.fields({"name": [Text("es obligatorio (o una website_url con nombre)",
-                                                        "is required (or a website_url that names the brand)")]})
+            raise ValidationError.fields({"name": [t("brand_profiles.required_or_website_url")]})
         profile_id = "brand_" + secrets.token_hex(8)
         with self.db.write() as conn:  # the count and the insert in one transaction
             count = conn.execute("SELECT COUNT(*) FROM brand_profiles WHERE account_id = ?", (account_id,)).fetchone()
             if count[0] >= MAX_PROFILES_PER_ACCOUNT:
                 raise ValidationError.fields({"name": [
-                    Text(f"como mucho {MAX_PROFILES_PER_ACCOUNT} perfiles por cuenta: borra uno primero",
-                         f"at most {MAX_PROFILES_PER_ACCOUNT} profiles per account: delete one first")]})
+                    t("brand_profiles.at_most_profiles_per", max_profiles_per_account=MAX_PROFILES_PER_ACCOUNT)]})
             self.db.table("brand_profiles").insert({
                 "id": profile_id, "account_id": account_id, "name": name, "colours": json.dumps(kit.colours),
                 "logo_url": kit.logo_url, "website_url": website_url, "created_at": time.time()})
@@ -102,7 +100,6 @@ class BrandProfileStore:
             row = self.get(profile_id, account_id)
         except NotFound:
             raise ValidationError.fields({"brand_profile_id": [
-                Text(f"perfil de marca desconocido {profile_id[:100]!r}; GET /api/v1/brand-profiles los lista",
-                     f"unknown brand profile {profile_id[:100]!r}; GET /api/v1/brand-profiles lists them")]}) from None
+                t("brand_profiles.unknown_brand_profile_get", profile_id=profile_id[:100])]}) from None
         kit = BrandKit(row["name"], json.loads(row["colours"]), row["logo_url"] or "")
         return {**params, "brand": kit.to_dict()}

@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from noxus_local.errors import Text, ValidationError, one_of
+from noxus_local.locale import t
 from noxus_local.money import parse_usd
 
 # USD amounts are decimal strings (money never travels as a float): up to 10 integer digits (far past any
@@ -34,9 +35,9 @@ ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _UNIX = re.compile(r"[0-9]{1,11}(?:\.[0-9]{1,6})?")
 
 
-def bad(field: str, es: str, en: str) -> ValidationError:
+def bad(field: str, said: Text) -> ValidationError:
     """The 400 for one field: ``raise bad("tier", "desconocido", "unknown")``."""
-    return ValidationError.fields({field: [Text(es, en)]})
+    return ValidationError.fields({field: [said]})
 
 
 def usd_amount(value: Any, field: str, *, positive: bool = True) -> int:
@@ -46,10 +47,8 @@ def usd_amount(value: Any, field: str, *, positive: bool = True) -> int:
     pattern = _POSITIVE_USD if positive else _USD
     if not isinstance(value, str) or not pattern.fullmatch(value):
         if positive:
-            raise bad(field, "un importe en USD > 0 como texto decimal con 6 decimales como máximo (\"25.50\")",
-                      "a USD amount > 0 as a decimal string with at most 6 decimals (\"25.50\")")
-        raise bad(field, "un importe en USD ≥ 0 como texto decimal con 6 decimales como máximo (\"5\")",
-                  "a USD amount ≥ 0 as a decimal string with at most 6 decimals (\"5\")")
+            raise bad(field, t("admin_inputs.usd_positive"))
+        raise bad(field, t("admin_inputs.usd_at_least_zero"))
     return parse_usd(value)
 
 
@@ -67,7 +66,7 @@ def choice(value: Any, field: str, allowed: tuple[str, ...]) -> str:
 def identifier(value: Any, field: str) -> str:
     """An account id or a key name: 1–64 of letters, digits, ``.``, ``_``, ``-``, starting with a letter or digit."""
     if not isinstance(value, str) or not ID_RE.fullmatch(value):
-        raise bad(field, "1 a 64 letras, dígitos, '.', '_' o '-'", "1 to 64 letters, digits, '.', '_' or '-'")
+        raise bad(field, t("admin_inputs.identifier_shape"))
     return value
 
 
@@ -75,7 +74,7 @@ def text(value: Any, field: str, max_length: int = 200) -> str:
     if value is None:
         return ""
     if not isinstance(value, str) or len(value) > max_length or any(ord(c) < 32 for c in value):
-        raise bad(field, f"texto de {max_length} caracteres como máximo", f"text of at most {max_length} characters")
+        raise bad(field, t("admin_inputs.text_at_most_characters", max_length=max_length))
     return value
 
 
@@ -85,7 +84,7 @@ def moment(value: Any, field: str) -> float | None:
     if value is None:
         return None
     if not isinstance(value, str):  # a JSON number is not a time here: the document says string
-        raise bad(field, "ISO 8601 o segundos unix, como texto", "ISO 8601 or unix seconds, as a string")
+        raise bad(field, t("admin_inputs.moment_not_string"))
     raw = value
     if _UNIX.fullmatch(raw):
         return float(raw)
@@ -95,7 +94,7 @@ def moment(value: Any, field: str) -> float | None:
         when = dt.datetime.fromisoformat(raw.upper().replace("Z", "+00:00"))
         return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp()
     except (ValueError, OverflowError, OSError):
-        raise bad(field, "ISO 8601 o segundos unix", "ISO 8601 or unix seconds") from None
+        raise bad(field, t("common.iso_8601_or_unix_seconds")) from None
 
 
 def iso(seconds: float | None) -> str | None:

@@ -20,6 +20,7 @@ from noxus_local.admin.audit import Actor, record
 from noxus_local.billing import budgets as budget_store
 from noxus_local.billing.budgets import Budget
 from noxus_local.errors import NotFound, StateConflict
+from noxus_local.locale import t
 from noxus_local.money import format_usd
 from noxus_local.store.db import Database
 
@@ -83,7 +84,7 @@ def create_key(db: Database, actor: Actor, account_id: str, *, name: Any = "admi
     env = inputs.choice(environment, "environment", inputs.ENVIRONMENTS)
     if tools is not None and (not isinstance(tools, list) or len(tools) > MAX_TOOLS
                               or not all(isinstance(t, str) and inputs.ID_RE.fullmatch(t) for t in tools)):
-        raise inputs.bad("tools", "una lista de nombres de herramientas", "a list of tool names")
+        raise inputs.bad("tools", t("admin_keys.list_tool_names"))
     expires = inputs.moment(expires_at, "expires_at")
     if db.one("SELECT 1 FROM accounts WHERE id = ?", (account_id,)) is None:
         raise NotFound(details={"account_id": account_id})
@@ -129,9 +130,9 @@ def set_key_budget(db: Database, actor: Actor, key_id: str, *, max_spend_usd: An
     soft = inputs.optional_usd(soft_limit_usd, "soft_limit_usd")
     period = inputs.choice(budget_period, "budget_period", inputs.PERIODS)
     if cap is not None and soft is not None and soft > cap:
-        raise inputs.bad("soft_limit_usd", "no mayor que max_spend_usd", "not greater than max_spend_usd")
+        raise inputs.bad("soft_limit_usd", t("admin_keys.not_greater_than_max"))
     if cap is None and soft is not None:
-        raise inputs.bad("max_spend_usd", "obligatorio con soft_limit_usd", "required with soft_limit_usd")
+        raise inputs.bad("max_spend_usd", t("admin_keys.required_with_soft_limit"))
     get_key(db, key_id)
     if cap is None:
         budget_store.clear_budget(db, key_id)

@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from noxus_local.admin import inputs
+from noxus_local.locale import t
 from noxus_local.money import format_usd
 from noxus_local.store.db import Database
 
@@ -35,8 +36,7 @@ def parse_group_by(raw: str | None) -> tuple[str, ...]:
     if raw is None:
         return ("account",)
     if not isinstance(raw, str) or not _GROUP_BY.fullmatch(raw):
-        raise inputs.bad("group_by", "1 a 3 de: " + ", ".join(DIMENSIONS) + ", separados por comas",
-                         "1 to 3 of: " + ", ".join(DIMENSIONS) + ", comma-separated")
+        raise inputs.bad("group_by", t("admin_usage.group_by", dimensions=", ".join(DIMENSIONS)))
     return tuple(dict.fromkeys(raw.split(",")))
 
 

@@ -15,7 +15,8 @@ Example::
 from __future__ import annotations
 
 from noxus_local.agents.turn import Persona
-from noxus_local.errors import Text, ValidationError
+from noxus_local.errors import ValidationError
+from noxus_local.locale import t
 from noxus_local.speech.voice_catalog import VOICES
 
 TAGS = sorted({v.language for v in VOICES.values()})
@@ -29,8 +30,8 @@ def speaking_tag(language: str) -> str:
     near = [tag for tag in TAGS if tag.split("-")[0] == lang.split("-")[0]]
     if near:
         return "en-us" if "en-us" in near else near[0]
-    sentence = f"unknown language {language[:20]!r}; available: {', '.join(TAGS)}"
-    raise ValidationError.fields({"language": [Text(sentence, sentence)]})
+    raise ValidationError.fields({"language": [t("persona.unknown_language", language=language[:20],
+                                                 available=", ".join(TAGS))]})
 
 
 def default_voice(tag: str | None) -> str:

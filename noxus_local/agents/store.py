@@ -30,8 +30,9 @@ from typing import Any
 
 from noxus_local.accounts.keys import Principal
 from noxus_local.billing import budgets, ledger
-from noxus_local.errors import InsufficientBalance, NotFound, Text, ValidationError
+from noxus_local.errors import InsufficientBalance, NotFound, ValidationError
 from noxus_local.generate.llm.types import Message
+from noxus_local.locale import t
 from noxus_local.money import format_usd
 
 CALL_IDLE_SECONDS = 30 * 60  # a call with no turn for this long has ended
@@ -218,8 +219,8 @@ def _next_seq(conn: sqlite3.Connection, call_id: str) -> int:
 
 
 def ended_call(call_id: str) -> ValidationError:
-    sentence = f"the call {call_id[:100]} has ended ({CALL_IDLE_SECONDS // 60} minutes without a turn): start a new one"
-    return ValidationError.fields({"callId": [Text(sentence, sentence)]})
+    return ValidationError.fields({"callId": [t("agents_store.call_ended", call_id=call_id[:100],
+                                                minutes=CALL_IDLE_SECONDS // 60)]})
 
 
 def has_audio(db: Any, call_id: str, name: str) -> bool:

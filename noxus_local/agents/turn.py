@@ -27,8 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from noxus_local.errors import Text, UpstreamError, ValidationError
+from noxus_local.errors import UpstreamError, ValidationError
 from noxus_local.generate.llm.types import Llm, Message
+from noxus_local.locale import t
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.speech import tts
 from noxus_local.speech.tts import Speech
@@ -150,8 +151,7 @@ def turn_events(persona: Persona, history: Sequence[Message], caller: Caller, *,
     if caller.audio is not None and not text:
         text = hear(caller.audio, persona, models, cancel)
     if not text:
-        raise ValidationError.fields({"audio": [Text("no se oye ninguna voz en el audio",
-                                                     "no speech was heard in the audio")]})
+        raise ValidationError.fields({"audio": [t("agents_turn.no_speech_was_heard")]})
     yield Heard(text)
     stream = llm.stream(messages(persona, history, text), max_tokens=max_tokens, temperature=0.0)
     count = 0
@@ -166,7 +166,7 @@ def turn_events(persona: Persona, history: Sequence[Message], caller: Caller, *,
     finally:
         stream.close()
     if not count:
-        raise UpstreamError(Text("el modelo de texto no dio respuesta", "the text model gave no answer"),
+        raise UpstreamError(t("agents_turn.text_model_gave_no"),
                             details={"reason": "empty_answer", "engine": "llm"})
     yield Done(stream.tally.prompt_tokens, stream.tally.completion_tokens)
 

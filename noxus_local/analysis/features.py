@@ -44,13 +44,14 @@ from typing import Any
 from PIL import Image
 
 from noxus_local.analysis import cheap
-from noxus_local.errors import InternalError, InvalidMedia, NoxusError, Text, ValidationError, one_of
+from noxus_local.errors import InternalError, InvalidMedia, NoxusError, ValidationError, one_of
 from noxus_local.inference.model import ModelNotInstalled
 from noxus_local.inference.models.centerface import CenterFace
 from noxus_local.inference.models.efficientnet import EfficientNetLite0
 from noxus_local.inference.models.nudenet import NudeNet
 from noxus_local.inference.models.open_nsfw import OpenNsfw
 from noxus_local.inference.models.ppocr import DET_SIDE, PpOcr
+from noxus_local.locale import t
 from noxus_local.media.images import DECODE_ERRORS, INVALID_IMAGE, displayed_size, open_image, orient
 
 DEFAULT_FEATURES = ("metadata", "colors", "hash", "quality")
@@ -64,8 +65,8 @@ TAGS_TOP_K = 5
 # features that run a model the admin adds (``noxus-local models add``): feature → model kind
 LOCAL_FEATURES = {"objects": "object-detector", "embedding": "image-embedding"}
 LOCAL_REASONS = {
-    "objects": Text("no hay detector de objetos instalado", "no object-detection model is installed"),
-    "embedding": Text("no hay modelo de embeddings instalado", "no image-embedding model is installed"),
+    "objects": t("analysis_features.no_object_detection_model"),
+    "embedding": t("analysis_features.no_image_embedding_model"),
 }
 MODEL_BATCH = GPU_BATCH = 16  # items analysed together; images per session.run on CUDA
 CPU_BATCH = 1  # images per session.run on the CPU (see above: bigger runs are no faster there)
@@ -85,11 +86,11 @@ def check_features(raw: Any, field: str = "features") -> tuple[str, ...]:
     if isinstance(raw, str):  # a form field or one-shot call: "metadata,hash"
         raw = [part.strip() for part in raw.split(",") if part.strip()]
     if not isinstance(raw, list) or not raw or not all(isinstance(n, str) for n in raw):
-        raise ValidationError.fields({field: [Text("lista no vacía de nombres", "a non-empty list of names")]})
+        raise ValidationError.fields({field: [t("common.non_empty_list_names")]})
     unknown = [n[:40] for n in raw if n not in FEATURES]
     if unknown:
         raise ValidationError(
-            Text(f"Funciones desconocidas: {', '.join(unknown[:10])}", f"Unknown features: {', '.join(unknown[:10])}"),
+            t("analysis_features.unknown_features", unknown=', '.join(unknown[:10])),
             details={"field_errors": {field: [one_of(FEATURES)]},
                      "unknown_features": unknown[:10]})
     return tuple(dict.fromkeys(raw))

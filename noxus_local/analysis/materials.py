@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from noxus_local.analysis.features import analyse_many
-from noxus_local.errors import InvalidMedia, NoxusError, Text
+from noxus_local.errors import InvalidMedia, NoxusError
 from noxus_local.inference.models.efficientnet import EfficientNetLite0
 from noxus_local.inference.models.ppocr import PpOcr
+from noxus_local.locale import t
 from noxus_local.runtime.cancel import CancelToken
 
 FEATURES = ("tags", "ocr")
@@ -40,7 +41,7 @@ KEYFRAME_SIDE = 640
 MAX_PIXELS = 40_000_000
 MIN_TAG_SCORE = 0.02  # labels below this are the model's noise ("window screen" 0.001 on a cat)
 ENGINE = f"materials-1:{EfficientNetLite0.identity}:{PpOcr.identity}"  # in a cache key: a new engine, new facts
-NO_PICTURE = Text("no se pudo tomar ninguna imagen del video", "no picture could be taken from the video")
+NO_PICTURE = t("materials.no_picture")
 MODEL_OF = {"tags": EfficientNetLite0.identity, "ocr": PpOcr.identity}
 
 

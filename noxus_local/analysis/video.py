@@ -32,7 +32,8 @@ from typing import Any
 import numpy as np
 
 from noxus_local.analysis.scenes import Scene, SceneScores, hsv_of, rgb_from_yuv
-from noxus_local.errors import InvalidMedia, Text
+from noxus_local.errors import InvalidMedia
+from noxus_local.locale import t
 from noxus_local.media.probe import MediaInfo
 from noxus_local.runtime.cancel import CancelToken
 
@@ -46,7 +47,7 @@ KEYFRAME_SIDE = 640
 # intra-only codec whose every frame is "non-reference", skipping could drop every frame: those decode all
 SKIP_NONREF_CODECS = frozenset({"h264", "hevc"})
 JPEG_QUALITY = 85
-CORRUPT = Text("El video está dañado: no se pudo decodificar.", "The video is corrupt: it could not be decoded.")
+CORRUPT = t("analysis_video.corrupt")
 # 8-bit planar YUV read straight from the decoder: (full range, chroma subsampling across, down)
 PLANAR = {"yuv420p": (False, 2, 2), "yuvj420p": (True, 2, 2), "yuv422p": (False, 2, 1),
           "yuvj422p": (True, 2, 1), "yuv444p": (False, 1, 1), "yuvj444p": (True, 1, 1)}

@@ -33,7 +33,8 @@ from noxus_local.admin.lockout import Lockout
 from noxus_local.admin.token import admin_enabled, token_matches
 from noxus_local.api.deps import ServicesDep, services_of
 from noxus_local.api.envelope import request_id_of
-from noxus_local.errors import AdminDisabled, InvalidAdminToken, MissingAdminToken, Text, ValidationError
+from noxus_local.errors import AdminDisabled, InvalidAdminToken, MissingAdminToken, ValidationError
+from noxus_local.locale import t
 
 log = logging.getLogger("noxus_local.api.admin")
 QUERY_TOKEN_NAMES = frozenset({"token", "admin_token", "access_token", "x-admin-token", "api_key", "key"})
@@ -57,8 +58,7 @@ async def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: B
     if handler.opt.get(PUBLIC):
         return
     if any(name.lower() in QUERY_TOKEN_NAMES for name in connection.query_params):
-        raise ValidationError(Text("El token va en una cabecera, nunca en la URL.",
-                                   "The token goes in a header, never in the URL."),
+        raise ValidationError(t("admin_guard.token_goes_in_header"),
                               details={"reason": "token_in_query_string"})
     cfg = services_of(connection).cfg  # type: ignore[arg-type]
     if not admin_enabled(cfg):

@@ -71,10 +71,11 @@ from noxus_local.api.input_refs import FormShape, _from_url
 from noxus_local.api.inputs import ParsedInput, read_input
 from noxus_local.api.media_docs import with_media
 from noxus_local.billing.limits import tier_limits
-from noxus_local.errors import InvalidMedia, NotFound, Text, UnsupportedMediaType, ValidationError
+from noxus_local.errors import InvalidMedia, NotFound, UnsupportedMediaType, ValidationError
 from noxus_local.generate.llm.models import text_models
 from noxus_local.jobs import idempotency
 from noxus_local.jobs.view import iso
+from noxus_local.locale import t
 from noxus_local.node.services import Services
 from noxus_local.tools.spec import InputSpec
 
@@ -94,8 +95,7 @@ CALL = {"callId": CALL_ID, "agentId": AGENT_ID, "status": "active", "startedAt":
                        {"role": "caller", "text": "What time does the shop open?", "at": "2026-05-25T10:00:04Z"},
                        {"role": "agent", "text": "Lumen opens at nine in the morning.", "at": "2026-05-25T10:00:04Z"}]}
 AGENT_ERRORS = (*READ_ERRORS, "not_found")
-EXPIRED = Text("el audio de esta respuesta se borró al pasar el plazo de retención; la transcripción de la llamada se "
-               "conserva", "this reply's audio was deleted after the retention period; the call's transcript is kept")
+EXPIRED = t("agent_routes.expired")
 
 
 # ---- agents -----------------------------------------------------------------------------------
@@ -110,14 +110,14 @@ def _view(agent: store.Agent) -> AgentView:
 def _checked(svc: Services, principal: Principal, body: AgentIn) -> store.AgentFields:
     """The body's models, voice and language checked (a 400 names the member), defaults filled in."""
     if not body.name.strip():
-        raise fail("name", "must not be blank")
+        raise fail("name", t("agent_routes.must_not_blank"))
     if not body.system_prompt.strip():
-        raise fail("systemPrompt", "must not be blank")
+        raise fail("systemPrompt", t("agent_routes.must_not_blank"))
     if not body.greeting.strip():
-        raise fail("greeting", "must not be blank")
+        raise fail("greeting", t("agent_routes.must_not_blank"))
     names = text_models(svc.cfg).names()
     if body.llm_model not in names:
-        raise fail("llmModel", f"unknown model {body.llm_model[:100]!r}; available: {', '.join(names)}")
+        raise fail("llmModel", t("agent_routes.unknown_model", llm_model=body.llm_model[:100], names=', '.join(names)))
     tag = persona.speaking_tag(body.language) if body.language is not None else None
     voice_id = body.voice_id or persona.default_voice(tag)
     mix = weights(svc, principal, voice_id)
@@ -215,7 +215,7 @@ async def _caller(request: Request[Any, Any, Any], svc: Services, principal: Pri
     given = parsed.files.get("audio")
     meaning: dict[str, Any] = {"text": text, "callId": call_id, "audioUrl": audio_url}
     if given is None and not (text or "").strip():
-        raise fail("audio", "required: an audio file (multipart audio, or audioUrl), or the caller's text")
+        raise fail("audio", t("agent_routes.required_audio_file_multipart"))
     if given is not None and not (text or "").strip():
         await to_thread.run_sync(_check_audio, given.path)
         meaning["audio"] = await to_thread.run_sync(_sha256, given.path)
@@ -233,7 +233,7 @@ def _form_text(parsed: ParsedInput, name: str, most: int) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not 1 <= len(value) <= most:
-        raise fail(name, f"a string of 1-{most:,} characters")
+        raise fail(name, t("agent_routes.string_length", most=most))
     return value
 
 
@@ -244,11 +244,11 @@ def _check_audio(path: Path) -> None:
     try:
         info = probe(path)
     except InvalidMedia:
-        raise fail("audio", "is not an audio file ffmpeg can read") from None
+        raise fail("audio", t("agent_routes.not_audio_file_ffmpeg")) from None
     if info.audio is None:
-        raise fail("audio", "has no sound track")
+        raise fail("audio", t("agent_routes.has_no_sound_track"))
     if (info.duration or 0) > MAX_CALLER_SECONDS:
-        raise fail("audio", f"at most {MAX_CALLER_SECONDS} seconds of sound")
+        raise fail("audio", t("agent_routes.at_most_seconds_sound", max_caller_seconds=MAX_CALLER_SECONDS))
 
 
 STREAM_PARAM = text_param("true: answer NDJSON events as the turn goes (transcript, each sentence with its audio, "
@@ -294,13 +294,12 @@ async def respond_turn(request: Request[Any, Any, Any], svc: ServicesDep, princi
     window(request, svc, principal, "generation")
     require_scope(principal, "tools:run")
     if stream not in (None, "true", "false"):
-        raise fail("stream", "true or false")
+        raise fail("stream", t("apex_routes.true_or_false"))
     key = request.headers.get("idempotency-key")
     if key is not None:
         idempotency.check_key(key)
         if stream == "true":
-            raise fail("Idempotency-Key", "not with ?stream=true (a streamed turn cannot be replayed): send the "
-                                          "turn without stream to make it safe to retry")
+            raise fail("Idempotency-Key", t("agent_routes.not_with_stream_true"))
     svc.storage.check()
     agent = await to_thread.run_sync(store.get_agent, svc.db, agent_id, principal.account_id, principal.environment)
     turn = Turn(svc, principal, agent, "turn_" + secrets.token_hex(8), str(request.base_url).rstrip("/"))

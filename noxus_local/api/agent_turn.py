@@ -26,6 +26,7 @@ from noxus_local.api.apex_routes import fail, renamed
 from noxus_local.errors import JobCancelled, NotFound, ServerBusy, ValidationError
 from noxus_local.generate.llm.models import text_models
 from noxus_local.jobs import apex
+from noxus_local.locale import t
 from noxus_local.node.services import Services
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.tools.text_to_speech import parse_voice
@@ -38,7 +39,7 @@ def weights(svc: Services, principal: Principal, voice_id: str) -> dict[str, flo
             return dict(svc.voices.get(voice_id, principal.account_id).mix or ())
         return parse_voice(voice_id)
     except NotFound:
-        raise fail("voiceId", f"unknown voice {voice_id[:100]!r}; GET /api/v1/voices lists them") from None
+        raise fail("voiceId", t("agent_turn.unknown_voice_get_api", voice_id=voice_id[:100])) from None
     except ValidationError as exc:
         raise renamed(exc, {"voiceId": "voice_id"}) from None
 

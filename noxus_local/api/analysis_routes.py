@@ -43,10 +43,11 @@ from noxus_local.api.job_schemas import job_struct
 from noxus_local.api.schemas import ok
 from noxus_local.api.submit import WEBHOOK_SHAPE, Options, replayed, submit
 from noxus_local.billing.limits import tier_limits
-from noxus_local.errors import JobNotFound, LimitExceeded, NoxusError, Text, ValidationError
+from noxus_local.errors import JobNotFound, LimitExceeded, NoxusError, ValidationError
 from noxus_local.jobs import idempotency
 from noxus_local.jobs import store as jobs
 from noxus_local.jobs.analysis_view import BATCH_TOOL, SEED_ROUTE_KEY, batch_view
+from noxus_local.locale import t
 from noxus_local.node.services import Services
 from noxus_local.tools.base import InputFile, Limits
 
@@ -154,7 +155,7 @@ def _body(raw: bytes) -> dict[str, Any]:
     check_values(body)
     images = body.get("images")
     if not isinstance(images, list) or not images:
-        raise ValidationError.fields({"images": [Text("lista no vacía de imágenes", "a non-empty list of images")]})
+        raise ValidationError.fields({"images": [t("analysis_routes.non_empty_list_images")]})
     return body
 
 
@@ -186,7 +187,7 @@ def _batch_features(body: dict[str, Any]) -> tuple[str, ...]:
     if "features" not in body:
         return check_features(None)
     if not isinstance(body["features"], list):
-        raise ValidationError.fields({"features": [Text("lista no vacía de nombres", "a non-empty list of names")]})
+        raise ValidationError.fields({"features": [t("common.non_empty_list_names")]})
     return check_features(body["features"])
 
 
@@ -204,11 +205,10 @@ async def _item_file(svc: Services, principal: Principal, item: Any, n: int, lim
     """Write item ``n`` as ``image_<n>``: raw base64, one of the account's assets, or a URL."""
     field = f"images[{n}]"
     if not isinstance(item, dict):
-        raise ValidationError.fields({field: [Text("debe ser un objeto", "must be an object")]})
+        raise ValidationError.fields({field: [t("analysis_routes.must_object")]})
     given = [key for key in SOURCES if item.get(key) not in (None, "")]
     if len(given) != 1:
-        raise ValidationError.fields({field: [Text(f"da exactamente uno de: {', '.join(SOURCES)}",
-                                                   f"give exactly one of: {', '.join(SOURCES)}")]})
+        raise ValidationError.fields({field: [t("analysis_routes.give_exactly_one", sources=', '.join(SOURCES))]})
     name = f"image_{n}"
     if given[0] == "data_base64":
         data = _decode_base64(item["data_base64"], f"{field}.data_base64", limits)

@@ -45,9 +45,10 @@ from noxus_local.api.apex_schemas import (
 from noxus_local.api.deps import PrincipalDep, ServicesDep
 from noxus_local.api.docs import text_param
 from noxus_local.billing import ledger
-from noxus_local.errors import NotFound, ScopeDenied, Text, ValidationError
+from noxus_local.errors import NotFound, ScopeDenied, ValidationError
 from noxus_local.jobs import apex
 from noxus_local.jobs import store as jobs
+from noxus_local.locale import t
 from noxus_local.net.ssrf import check_url
 from noxus_local.node.services import Services
 
@@ -105,8 +106,7 @@ async def apex_usage(request: Request[Any, Any, Any], svc: ServicesDep, principa
 
 def _key_tier(svc: Services, principal: Principal) -> None:
     if principal.tier not in svc.cfg.apex.key_tiers:
-        raise ScopeDenied(Text("API keys are managed on the plans: " + ", ".join(svc.cfg.apex.key_tiers),
-                               "API keys are managed on the plans: " + ", ".join(svc.cfg.apex.key_tiers)))
+        raise ScopeDenied(t("apex_account_routes.key_tiers", tiers=", ".join(svc.cfg.apex.key_tiers)))
 
 
 def _key_view(row: dict[str, Any]) -> ApexKeyView:
@@ -146,7 +146,7 @@ async def create_apex_key(request: Request[Any, Any, Any], svc: ServicesDep, pri
                               environment=principal.environment, app_id=principal.app_id,
                               scopes=sorted(principal.scopes), source="api")
         except sqlite3.IntegrityError:
-            raise fail("name", "already used by another key of this account") from None
+            raise fail("name", t("apex_account_routes.already_used_by_another")) from None
 
     plain, key_id = await to_thread.run_sync(make)
     return ApexKey(data=ApexNewKey(id=key_id, key=plain or "", name=name))
@@ -188,7 +188,7 @@ async def update_settings(request: Request[Any, Any, Any], svc: ServicesDep, pri
 def _check_webhook(svc: Services, url: str) -> None:
     allow = svc.cfg.webhooks.allow_hosts
     if not url.lower().startswith("https://") and not _allowed_plain(url, allow):
-        raise fail("webhookUrl", "must be an https:// URL")
+        raise fail("webhookUrl", t("apex_account_routes.must_https_url"))
     try:
         check_url(url, allow)
     except ValidationError as exc:

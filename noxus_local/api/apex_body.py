@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import re
 from functools import cache
 from typing import TypeVar
@@ -24,6 +25,7 @@ from msgspec import inspect
 
 from noxus_local.api.bodies import read_struct
 from noxus_local.errors import Text, ValidationError
+from noxus_local.locale import t
 
 T = TypeVar("T")
 _TOP = re.compile(r"[.\[]")
@@ -41,41 +43,38 @@ def read(raw: bytes, model: type[T]) -> T:
             raise
         sentence = hint(field.type)
         if field.required and _nullable(field.type):
-            sentence += ", or null"
+            sentence = t("apex_body.or_null", hint=sentence)
         if field.required and _missing(fields):
-            sentence = "required: " + sentence
-        raise ValidationError.fields({name: [Text(sentence, sentence)]}) from None
+            sentence = t("apex_body.required", hint=sentence)
+        raise ValidationError.fields({name: [sentence]}) from None
 
 
-def hint(kind: inspect.Type) -> str:
+def hint(kind: inspect.Type) -> Text:
     """What a value of ``kind`` is, in a few words: ``a whole number from 1 to 4``."""
     if isinstance(kind, inspect.UnionType):
-        arms = [t for t in kind.types if not isinstance(t, inspect.NoneType)]
-        return " or ".join(hint(t) for t in arms)
+        arms = [hint(arm) for arm in kind.types if not isinstance(arm, inspect.NoneType)]
+        return functools.reduce(lambda left, right: t("apex_body.or", left=left, right=right), arms)
     if isinstance(kind, inspect.Metadata):
         return hint(kind.type)
     if isinstance(kind, inspect.StrType):
-        return f"a string of {kind.min_length or 0}-{kind.max_length:,} characters" if kind.max_length \
-            else "a string"
+        return t("apex_body.string_length", low=kind.min_length or 0, high=kind.max_length) if kind.max_length \
+            else t("apex_body.string")
+    ranged = isinstance(kind, inspect.IntType | inspect.FloatType) and kind.ge is not None and kind.le is not None
     if isinstance(kind, inspect.IntType):
-        return "a whole number" + _range(kind.ge, kind.le)
+        return t("apex_body.whole_number_range", low=kind.ge, high=kind.le) if ranged else t("apex_body.whole_number")
     if isinstance(kind, inspect.FloatType):
-        return "a number" + _range(kind.ge, kind.le)
+        return t("apex_body.number_range", low=kind.ge, high=kind.le) if ranged else t("apex_body.number")
     if isinstance(kind, inspect.BoolType):
-        return "true or false"
+        return t("apex_routes.true_or_false")
     if isinstance(kind, inspect.LiteralType):
-        return "one of: " + ", ".join(map(str, kind.values))
+        return t("apex_body.one_of", values=", ".join(map(str, kind.values)))
     if isinstance(kind, inspect.ListType):
-        return f"a list of {kind.min_length or 0}-{kind.max_length} items, each {hint(kind.item_type)}"
-    return "a valid value"
-
-
-def _range(low: float | None, high: float | None) -> str:
-    return f" from {low:g} to {high:g}" if low is not None and high is not None else ""
+        return t("apex_body.list", low=kind.min_length or 0, high=kind.max_length, each=hint(kind.item_type))
+    return t("apex_body.valid_value")
 
 
 def _nullable(kind: inspect.Type) -> bool:
-    return isinstance(kind, inspect.UnionType) and any(isinstance(t, inspect.NoneType) for t in kind.types)
+    return isinstance(kind, inspect.UnionType) and any(isinstance(arm, inspect.NoneType) for arm in kind.types)
 
 
 def _missing(fields: dict[str, list[Text]]) -> bool:

@@ -63,6 +63,7 @@ from noxus_local.assets.store import ASSET_ID
 from noxus_local.billing.limits import tier_limits
 from noxus_local.errors import NoxusError, Text, ToolUnavailable, ValidationError
 from noxus_local.jobs import apex
+from noxus_local.locale import t
 from noxus_local.money import Price
 from noxus_local.node.services import Services
 from noxus_local.tools.base import Limits
@@ -101,8 +102,9 @@ def _window(svc: Services, principal: Principal, kind: str) -> tuple[int, int]:
     return (math.ceil(limit * factor) if factor > 0 else 0), seconds
 
 
-def fail(field: str, en: str) -> ValidationError:
-    return ValidationError.fields({field: [Text(en, en)]})
+def fail(field: str, said: Text) -> ValidationError:
+    """The seed's 400 for one field: ``raise fail("stream", t("apex_routes.true_or_false"))``."""
+    return ValidationError.fields({field: [said]})
 
 
 def renamed(exc: ValidationError, names: dict[str, str]) -> ValidationError:
@@ -394,8 +396,7 @@ async def generate_commercial(request: Request[Any, Any, Any], svc: ServicesDep,
     body = read(await request.body(), ApexCommercialIn)
     for name, value in (("spokespersonImage", body.spokesperson_image), ("videoModel", body.video_model)):
         if value is not None:
-            raise ToolUnavailable(Text(f"{name} needs a video generator, which this server does not have.",
-                                       f"{name} needs a video generator, which this server does not have."))
+            raise ToolUnavailable(t("apex_routes.needs_video_generator_which", name=name))
     tone, audience = body.tone, body.target_audience
     fields: dict[str, Any] = {
         "prompt": f"{body.product} — for {audience}" if audience else body.product, "duration": body.duration,
@@ -441,8 +442,7 @@ SEED_SHAPES: dict[str, tuple[type, dict[str, Any], Any, dict[str, Any]]] = {
 
 def unavailable(kind: str) -> ToolUnavailable:
     """A route whose engine this server lacks: 503 naming it, after auth and the rate window; charged 0."""
-    return ToolUnavailable(Text(f"/api/generate/{kind} needs {MISSING[kind]}.",
-                                f"/api/generate/{kind} needs {MISSING[kind]}."))
+    return ToolUnavailable(t("apex_routes.api_generate_needs", kind=kind, missing=MISSING[kind]))
 
 
 def _unavailable_route(kind: str) -> Any:
@@ -462,7 +462,6 @@ def _unavailable_route(kind: str) -> Any:
 
 
 UNAVAILABLE = [_unavailable_route(kind) for kind in MISSING if kind not in VIDEO_ROUTES]
-CALLS = "Outbound calls need a telephony bridge (SIP or a carrier API), which NOXUS Local does not have."
 
 
 @post("/api/voice-agent/calls/outbound", status_code=200, **apex_operation(
@@ -475,7 +474,7 @@ CALLS = "Outbound calls need a telephony bridge (SIP or a carrier API), which NO
 async def outbound_call(request: Request[Any, Any, Any], svc: ServicesDep, principal: PrincipalDep) -> NoReturn:
     """Phone calls need a telephony bridge (SIP or a carrier's API) that this server does not have: 503, charged 0."""
     window(request, svc, principal, "generation")
-    raise ToolUnavailable(Text(CALLS, CALLS))
+    raise ToolUnavailable(t("apex_routes.calls"))
 
 
 HANDLERS = [generate_voice, generate_clip, generate_image, generate_photoshoot, generate_translate,

@@ -30,6 +30,7 @@ from noxus_local.api.apex_routes import Queued, fail, fetched, fields_of, genera
 from noxus_local.api.apex_schemas import ApexAvatarIn, ApexBRollIn, ApexQueued, ApexText2VideoIn, ApexVideoIn
 from noxus_local.api.deps import PrincipalDep, ServicesDep
 from noxus_local.api.inputs import ParsedInput
+from noxus_local.locale import t
 from noxus_local.node.services import Services
 from noxus_local.tools.ai_video_generate import SPEECH_CHARS
 
@@ -145,9 +146,9 @@ async def generate_avatar(request: Request[Any, Any, Any], svc: ServicesDep,
     body = read(await request.body(), ApexAvatarIn)
     names = _configured(svc, "avatar")
     if body.model not in names:
-        raise fail("model", f"must be one of: {', '.join(names)}")
+        raise fail("model", t("apex_video_routes.one_of", names=', '.join(names)))
     if not body.text and not body.audio:
-        raise fail("text", "text or audio is required")
+        raise fail("text", t("apex_video_routes.text_or_audio_required"))
     fields = given({"prompt": body.text or "a person speaking", "aspect_ratio": "1:1",
                     "resolution": body.resolution, "model": body.model,
                     **({"speech": body.text[:SPEECH_CHARS], "voice_id": body.voice_id} if not body.audio else {})})

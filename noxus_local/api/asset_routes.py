@@ -34,7 +34,8 @@ from noxus_local.api.deps import PrincipalDep, ServicesDep
 from noxus_local.api.docs import AUTH_ERRORS, Binary, envelope, operation, text_param
 from noxus_local.api.schemas import Asset, AssetDeleted, AssetDetail, AssetList, Pagination, ok
 from noxus_local.assets import store as assets
-from noxus_local.errors import NotFound, Text, UnsupportedMediaType, ValidationError, one_of
+from noxus_local.errors import NotFound, UnsupportedMediaType, ValidationError, one_of
+from noxus_local.locale import t
 from noxus_local.node.services import Services
 from noxus_local.store.space import storage_errors
 
@@ -89,8 +90,7 @@ async def upload_asset(request: Request[Any, Any, Any], svc: ServicesDep, princi
     form = await request.form()
     upload, category = form.get("file"), _category(form.get("category"))
     if not isinstance(upload, UploadFile):
-        raise ValidationError.fields({"file": [Text("es obligatorio (una parte de archivo)",
-                                                    "is required (a file part)")]})
+        raise ValidationError.fields({"file": [t("asset_routes.required_file_part")]})
     try:
         with storage_errors():  # the disk filled up under the upload: 507, and nothing half-stored
             row, created = await to_thread.run_sync(_store, svc, principal, upload.file, upload.filename, category)
@@ -209,8 +209,7 @@ def _int_param(raw: str | None, name: str, default: int, low: int, high: int) ->
     if raw is None:
         return default
     if not _DIGITS.fullmatch(raw) or not low <= int(raw) <= high:
-        raise ValidationError.fields({name: [Text(f"entero entre {low} y {high}",
-                                                  f"integer from {low} to {high}")]})
+        raise ValidationError.fields({name: [t("common.integer_from", low=low, high=high)]})
     return int(raw)
 
 

@@ -23,6 +23,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, TypeVar
 
@@ -30,30 +31,40 @@ import msgspec
 
 from noxus_local.api.inputs import check_values, json_object
 from noxus_local.errors import Text, ValidationError
+from noxus_local.locale import TABLE, placeholders, t
 
 T = TypeVar("T")
 
 _AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
-_TYPES_ES = {"str": "texto", "int": "un entero", "float": "un número", "bool": "un booleano", "array": "una lista",
-             "object": "un objeto", "null": "null", "number": "un número"}
-# msgspec's sentences (the library's, stable since 0.16) and their Spanish, most specific first
-_PATTERNS: tuple[tuple[re.Pattern[str], str, str], ...] = (
-    (re.compile(r"Object contains unknown field `(?P<f>[^`]*)`"), "campo desconocido", "unknown field"),
-    (re.compile(r"Object missing required field `(?P<f>[^`]*)`"), "es obligatorio", "is required"),
+# msgspec's type names: Spanish words in es, the name itself in en ("expected int" / "se esperaba un entero")
+_TYPES = {"str": t("bodies.type_str"), "int": t("bodies.type_int"), "float": t("bodies.type_float"),
+          "bool": t("bodies.type_bool"), "array": t("bodies.type_array"), "object": t("bodies.type_object"),
+          "number": t("bodies.type_number")}
+# msgspec's sentences (the library's, stable since 0.16) and the locale table's key for each, most specific
+# first; a pattern's named groups (but ``f``, the field) fill its sentence's placeholders
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"Object contains unknown field `(?P<f>[^`]*)`"), "bodies.unknown_field"),
+    (re.compile(r"Object missing required field `(?P<f>[^`]*)`"), "common.required"),
     # a nullable member's type is a union: "Expected `float | null`, got `str`"
-    (re.compile(r"Expected `(?P<t>\w+(?: \| \w+)*)`, got `(?P<g>\w+)`"), "se esperaba {t}, llegó {g}",
-     "expected {t}, got {g}"),
-    (re.compile(r"Expected `\w+` of length >= (?P<n>\d+)"), "al menos {n} caracteres o elementos",
-     "at least {n} characters or items"),
-    (re.compile(r"Expected `\w+` of length <= (?P<n>\d+)"), "como mucho {n} caracteres o elementos",
-     "at most {n} characters or items"),
-    (re.compile(r"Expected `\w+` >= (?P<n>[-\d.e]+)"), "debe ser ≥ {n}", "must be ≥ {n}"),
-    (re.compile(r"Expected `\w+` <= (?P<n>[-\d.e]+)"), "debe ser ≤ {n}", "must be ≤ {n}"),
-    (re.compile(r"Expected `\w+` > (?P<n>[-\d.e]+)"), "debe ser > {n}", "must be > {n}"),
-    (re.compile(r"Expected `\w+` < (?P<n>[-\d.e]+)"), "debe ser < {n}", "must be < {n}"),
-    (re.compile(r"Expected `str` matching regex (?P<r>.+)"), "no tiene el formato {r}", "does not match {r}"),
-    (re.compile(r"Invalid enum value (?P<v>.+)"), "valor no permitido: {v}", "not an allowed value: {v}"),
+    (re.compile(r"Expected `(?P<t>\w+(?: \| \w+)*)`, got `(?P<g>\w+)`"), "bodies.expected_type"),
+    (re.compile(r"Expected `\w+` of length >= (?P<n>\d+)"), "bodies.at_least_length"),
+    (re.compile(r"Expected `\w+` of length <= (?P<n>\d+)"), "bodies.at_most_length"),
+    (re.compile(r"Expected `\w+` >= (?P<n>[-\d.e]+)"), "bodies.at_least"),
+    (re.compile(r"Expected `\w+` <= (?P<n>[-\d.e]+)"), "bodies.at_most"),
+    (re.compile(r"Expected `\w+` > (?P<n>[-\d.e]+)"), "bodies.above"),
+    (re.compile(r"Expected `\w+` < (?P<n>[-\d.e]+)"), "bodies.below"),
+    (re.compile(r"Expected `str` matching regex (?P<r>.+)"), "bodies.pattern"),
+    (re.compile(r"Invalid enum value (?P<v>.+)"), "bodies.enum"),
 )
+for _pattern, _key in _PATTERNS:  # checked once, at import: a pattern's groups are its sentence's placeholders
+    if set(_pattern.groupindex) - {"f"} != placeholders(TABLE[_key]["es"]):
+        raise KeyError(f"{_key}: placeholders differ from the groups of {_pattern.pattern}")
+
+
+def _either(value: str) -> str:
+    """A msgspec value in both locales: ``"float | null"`` → "un número o null" / "float or null"."""
+    words = [_TYPES.get(part, part) for part in value.split(" | ")]
+    return functools.reduce(lambda left, right: t("bodies.or", left=left, right=right), words)
 
 
 def read_struct(raw: bytes, model: type[T]) -> T:
@@ -75,18 +86,18 @@ def convert(value: Any, model: type[T], root: str = "") -> T:
 def field_error(text: str) -> tuple[str, Text]:
     """msgspec's error sentence → (the field's dotted path, a message in both locales).
 
-    Example: ``field_error("Expected `int` >= 1 - at `$.n`")`` → ``("n", Text("debe ser ≥ 1", "must be ≥ 1"))``.
+    Example: ``field_error("Expected `int` >= 1 - at `$.n`")`` → ``("n", t("bodies.at_least", n="1"))``,
+    which says "debe ser ≥ 1" / "must be ≥ 1".
     """
     at = _AT.search(text)
     path = at.group("path").lstrip(".") if at else ""
     sentence = text[:at.start()] if at else text
-    for pattern, es, en in _PATTERNS:
+    for pattern, key in _PATTERNS:
         found = pattern.match(sentence)
         if found is None:
             continue
         values = found.groupdict()
         if "f" in values:  # a missing or unknown member: the member is the field
             path = ".".join(p for p in (path, values.pop("f")) if p)
-        es_values = {k: " o ".join(_TYPES_ES.get(t, t) for t in v.split(" | ")) for k, v in values.items()}
-        return path, Text(es.format(**es_values), en.format(**{k: v.replace(" | ", " or ") for k, v in values.items()}))
+        return path, t(key, **{k: _either(v) for k, v in values.items()})
     return path, Text(sentence, sentence)

@@ -31,7 +31,8 @@ from noxus_local.api.bodies import read_struct
 from noxus_local.api.deps import PrincipalDep, ServicesDep
 from noxus_local.api.docs import AUTH_ERRORS, envelope, operation
 from noxus_local.api.schemas import Envelope, ok
-from noxus_local.errors import Text, ValidationError
+from noxus_local.errors import ValidationError
+from noxus_local.locale import t
 from noxus_local.net.fetch import FetchPolicy
 from noxus_local.net.ssrf import MAX_URL_LENGTH
 from noxus_local.node.services import Services
@@ -110,7 +111,7 @@ async def create_profile(request: Request[Any, Any, Any], svc: ServicesDep,
     require_scope(principal, "tools:run")
     body = read_struct(await request.body(), BrandProfileIn)
     if body.name is None and body.website_url is None:
-        raise ValidationError.fields({"name": [Text("envía name o website_url", "send name or website_url")]})
+        raise ValidationError.fields({"name": [t("brand_routes.send_name_or_website")]})
     url = body.website_url.strip() if body.website_url else ""
     kit = await _page_kit(svc, url) if url else BrandKit()
     if body.name is not None:

@@ -61,9 +61,10 @@ from noxus_local.api.openai_schemas import (
     error_examples,
 )
 from noxus_local.api.submit import Options, remember, replayed_as_stored, request_options, submit
-from noxus_local.errors import ERRORS_BY_CODE, NoxusError, Text, ValidationError
+from noxus_local.errors import ERRORS_BY_CODE, NoxusError, ValidationError
 from noxus_local.generate.llm.models import text_models
 from noxus_local.jobs import store as jobs
+from noxus_local.locale import t
 from noxus_local.node.services import Services
 from noxus_local.tools.base import Limits
 from noxus_local.tools.chat import ChatTool
@@ -182,11 +183,10 @@ def chat_fields(body: dict[str, Any], default_model: str) -> dict[str, Any]:
 def _precheck(body: dict[str, Any]) -> None:
     """What this route has always refused itself, in its own words, before the Struct's types apply."""
     if body.get("n") not in (None, 1):
-        raise ValidationError.fields({"n": [Text("solo se admite n = 1", "only n = 1 is supported")]})
+        raise ValidationError.fields({"n": [t("chat_routes.only_n_1_supported")]})
     fmt = _typed(body, "response_format", dict, {"type": "text"})
     if not isinstance(fmt.get("type"), str):  # an object without its type is not a format
-        raise ValidationError.fields({"response_format": [Text('{"type": "text"} o {"type": "json_object"}',
-                                                               '{"type": "text"} or {"type": "json_object"}')]})
+        raise ValidationError.fields({"response_format": [t("chat_routes.type_text_or_type")]})
     _typed(_typed(body, "stream_options", dict, {}), "include_usage", bool, False)
     _messages(body.get("messages"))
     _typed(body, "model", str, "")
@@ -204,9 +204,8 @@ def _typed(body: dict[str, Any], name: str, kind: type, default: Any) -> Any:
     if value is None:
         return default
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-        expected = {str: ("texto", "a string"), bool: ("true o false", "true or false"),
-                    dict: ("un objeto", "an object")}[kind]
-        raise ValidationError.fields({name: [Text(*expected)]})
+        expected = {str: t("common.a_string"), bool: t("common.true_or_false"), dict: t("common.an_object")}[kind]
+        raise ValidationError.fields({name: [expected]})
     return value
 
 
@@ -220,8 +219,7 @@ def _messages(raw: Any) -> None:
             parts = m["content"]
             if not all(isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str)
                        for p in parts):
-                raise ValidationError.fields({"messages.content": [Text(
-                    "solo partes de texto", "only text parts ({\"type\": \"text\", \"text\": ...}) are supported")]})
+                raise ValidationError.fields({"messages.content": [t("chat_routes.only_text_parts_type")]})
 
 
 async def _first_piece(channel: Channel, task: asyncio.Future[Any]) -> str | None:

@@ -24,8 +24,9 @@ from noxus_local.api.deps import ServicesDep
 from noxus_local.api.docs import operation, text_param
 from noxus_local.api.inputs import ascii_int
 from noxus_local.api.job_examples import JOB
-from noxus_local.errors import NotFound, Text, ValidationError
+from noxus_local.errors import NotFound, ValidationError
 from noxus_local.jobs.store import output_entry
+from noxus_local.locale import t
 
 SIG_RE = re.compile(r"[0-9a-f]{64}")
 MAX_EXPIRES = 99_999_999_999  # 11 digits: year 5138, far past any URL this server signs
@@ -86,7 +87,7 @@ def read_signature(expires: str | None, sig: str | None) -> tuple[int, str]:
         errors.update((exc.details or {})["field_errors"])
         moment = 0
     if not SIG_RE.fullmatch(sig or ""):
-        errors["sig"] = [Text("64 caracteres hexadecimales", "64 hex characters")]
+        errors["sig"] = [t("file_routes.sig_hex")]
     if errors:
         raise ValidationError.fields(errors)
     return moment, sig or ""

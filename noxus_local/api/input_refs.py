@@ -44,7 +44,8 @@ from litestar import Request
 
 from noxus_local.api.deps import services_of
 from noxus_local.assets.store import ASSET_ID, Cap, Intake, check_content
-from noxus_local.errors import LimitExceeded, Text, ValidationError
+from noxus_local.errors import LimitExceeded, ValidationError
+from noxus_local.locale import t
 from noxus_local.net.fetch import FetchPolicy, download
 from noxus_local.node.services import Services
 from noxus_local.tools.base import InputFile, InputSpec, Limits, Tool
@@ -81,8 +82,7 @@ async def resolve_refs(request: Request[Any, Any, Any], tool: Tool | FormShape, 
             continue
         if len(given) > 1 or name in parsed.files:
             raise ValidationError.fields({name: [
-                Text(f"da solo una de: {name}, {name}_asset_id, {name}_url",
-                     f"give only one of: {name}, {name}_asset_id, {name}_url")]})
+                t("input_refs.give_only_one_asset", name=name)]})
         svc, account_id = services_of(request), request.scope["state"]["principal"].account_id  # type: ignore[index]
         for way in given:  # resolved into a file: the tool sees a file, the fingerprint its hash
             parsed.fields.pop(f"{name}_{way}")
@@ -93,7 +93,7 @@ async def resolve_refs(request: Request[Any, Any, Any], tool: Tool | FormShape, 
 
 
 MAX_LIST_FILES = 20
-LIST_SHAPE = Text("una lista de assetId o URL http(s)", "a list of assetIds or http(s) URLs")
+LIST_SHAPE = t("input_refs.list_shape")
 
 
 async def _file_list(request: Request[Any, Any, Any], name: str, limits: Limits, workdir: Path,
@@ -129,7 +129,7 @@ def ref_list(name: str, value: Any) -> list[str]:
 def _from_asset(svc: Services, account_id: str, name: str, asset_id: Any, limits: Limits, workdir: Path,
                 parsed: Any) -> None:
     if not isinstance(asset_id, str) or len(asset_id) > 64:
-        raise ValidationError.fields({f"{name}_asset_id": [Text("un assetId", "an assetId")]})
+        raise ValidationError.fields({f"{name}_asset_id": [t("input_refs.assetid")]})
     row = svc.assets.get(asset_id, account_id)
     if row["size_bytes"] > limits.max_upload_bytes:
         raise LimitExceeded(details={"limit": "max_upload_mb", "max": round(limits.max_upload_bytes / 2**20, 2)})

@@ -38,7 +38,8 @@ from litestar.datastructures import UploadFile
 from litestar.exceptions import ClientException
 
 from noxus_local.api.input_refs import FormShape, resolve_refs
-from noxus_local.errors import LimitExceeded, Text, UnsupportedMediaType, ValidationError
+from noxus_local.errors import LimitExceeded, UnsupportedMediaType, ValidationError
+from noxus_local.locale import t
 from noxus_local.store.space import storage_errors
 from noxus_local.tools.base import InputFile, Limits, Tool
 
@@ -49,10 +50,8 @@ _BASE64 = re.compile(r"[A-Za-z0-9+/_-]*={0,2}")
 CHUNK = 1024 * 1024
 MAX_JSON_DEPTH = 32
 MAX_FIELD_ERRORS = 20
-BAD_TEXT = Text("texto con caracteres inválidos (sustituto UTF-16 suelto)",
-                "text with invalid characters (a lone UTF-16 surrogate)")
-NOT_UTF8 = Text("una parte de texto no es UTF-8; envía los archivos como partes con nombre (curl -F 'campo=@archivo')",
-                "a text part is not UTF-8: send files as parts with a filename (curl -F 'field=@file')")
+BAD_TEXT = t("common.text_with_invalid_characters")
+NOT_UTF8 = t("api_inputs.not_utf8")
 
 
 def ascii_int(raw: str | None, name: str, default: int, low: int, high: int) -> int:
@@ -68,7 +67,7 @@ def ascii_int(raw: str | None, name: str, default: int, low: int, high: int) -> 
     text = raw.strip(" \t")
     if len(text) <= len(str(high)) and _DIGITS.fullmatch(text) and low <= int(text) <= high:
         return int(text)
-    raise ValidationError.fields({name: [Text(f"entero entre {low} y {high}", f"integer from {low} to {high}")]})
+    raise ValidationError.fields({name: [t("common.integer_from", low=low, high=high)]})
 
 
 @dataclass
@@ -121,8 +120,7 @@ async def _form(request: Request[Any, Any, Any]) -> Any:
             raise
         if exc.detail == "Request Entity Too Large":  # Litestar's 400 for more than 1,000 parts
             raise LimitExceeded(details={"limit": "multipart_parts", "max": 1000}) from None
-        raise ValidationError.fields({"body": [Text("multipart/form-data inválido",
-                                                    "invalid multipart/form-data")]}) \
+        raise ValidationError.fields({"body": [t("api_inputs.invalid_multipart_form_data")]}) \
             from None
 
 
@@ -179,12 +177,12 @@ def json_object(raw: bytes) -> dict[str, Any]:
     try:
         body = json.loads(raw or b"{}")
     except (ValueError, UnicodeDecodeError):
-        raise ValidationError(Text("El cuerpo no es JSON válido.", "The body is not valid JSON."), details={
-            "body": "invalid_json", "field_errors": {"body": [Text("JSON inválido", "invalid JSON")]}}) from None
+        raise ValidationError(t("api_inputs.body_not_valid_json"), details={
+            "body": "invalid_json", "field_errors": {"body": [t("api_inputs.invalid_json")]}}) from None
     except RecursionError:  # the C decoder recurses once per level: 10,000 '[' end here
         raise ValidationError.fields({"body": [_too_deep()]}) from None
     if not isinstance(body, dict):
-        raise ValidationError.fields({"body": [Text("debe ser un objeto JSON", "must be a JSON object")]})
+        raise ValidationError.fields({"body": [t("api_inputs.must_json_object")]})
     return body
 
 
@@ -258,8 +256,7 @@ def _label(key: str) -> str:
 
 
 def _too_deep() -> str:
-    return Text(f"JSON anidado a más de {MAX_JSON_DEPTH} niveles",
-                f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return t("api_inputs.json_nested_deeper_than", max_json_depth=MAX_JSON_DEPTH)
 
 
 def _decode_base64(value: Any, field_name: str, limits: Limits) -> bytes:
@@ -269,18 +266,18 @@ def _decode_base64(value: Any, field_name: str, limits: Limits) -> bytes:
     ``""`` an "empty file" (two different mistakes, two different messages).
     """
     if not isinstance(value, str):
-        raise ValidationError.fields({field_name: [Text("debe ser texto base64", "must be a base64 string")]})
+        raise ValidationError.fields({field_name: [t("api_inputs.must_base64_string")]})
     text = re.sub(r"\s+", "", _DATA_URI.sub("", value.strip(), count=1))
     if len(text) * 3 // 4 > limits.max_upload_bytes + 3:
         raise _too_big(limits)
     if not text:
-        raise ValidationError.fields({field_name: [Text("archivo vacío", "empty file")]})
+        raise ValidationError.fields({field_name: [t("api_inputs.empty_file")]})
     if not _is_base64(text):
-        raise ValidationError.fields({field_name: [Text("no es base64 válido", "not valid base64")]})
+        raise ValidationError.fields({field_name: [t("api_inputs.not_valid_base64")]})
     try:
         data = base64.urlsafe_b64decode(text.replace("+", "-").replace("/", "_").rstrip("=") + "==")
     except (binascii.Error, ValueError):
-        raise ValidationError.fields({field_name: [Text("no es base64 válido", "not valid base64")]}) from None
+        raise ValidationError.fields({field_name: [t("api_inputs.not_valid_base64")]}) from None
     if len(data) > limits.max_upload_bytes:
         raise _too_big(limits)
     return data

@@ -31,9 +31,10 @@ from noxus_local.api.inputs import ascii_int
 from noxus_local.api.job_examples import JOB, JOB_ROW, PIPE_JOB, PIPELINE_RUNNING, STEP_FAILED, STEP_RUNNING
 from noxus_local.api.job_schemas import JobCancel, JobDetail, JobList, StepDetail, job_struct
 from noxus_local.api.schemas import ok
-from noxus_local.errors import JobNotFound, Text, ValidationError, one_of
+from noxus_local.errors import JobNotFound, ValidationError, one_of
 from noxus_local.jobs import store as jobs
 from noxus_local.jobs.view import iso, job_body, parse_step_id, step_body
+from noxus_local.locale import t
 from noxus_local.node.services import Services
 
 TAG = "Jobs"
@@ -186,6 +187,5 @@ def _since(raw: str | None) -> float | None:
         moment = dt.datetime.fromisoformat(raw.upper().replace("Z", "+00:00"))  # RFC 3339 allows t, z
         return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
     except (ValueError, OverflowError, OSError):  # year 1 in a far zone overflows timestamp()
-        raise ValidationError.fields({"since": [Text("ISO 8601 o segundos unix",
-                                                     "ISO 8601 or unix seconds")]}) from None
+        raise ValidationError.fields({"since": [t("common.iso_8601_or_unix_seconds")]}) from None
 

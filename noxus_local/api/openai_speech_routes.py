@@ -48,9 +48,10 @@ from noxus_local.api.openai_schemas import (
     error_examples,
 )
 from noxus_local.api.submit import Options, remember, replayed_as_stored, submit
-from noxus_local.errors import ERRORS_BY_CODE, NoxusError, Text, ValidationError, one_of
+from noxus_local.errors import ERRORS_BY_CODE, NoxusError, ValidationError, one_of
 from noxus_local.jobs import idempotency
 from noxus_local.jobs import store as jobs
+from noxus_local.locale import t
 from noxus_local.node.services import Services
 from noxus_local.speech.voice_catalog import VOICES
 from noxus_local.tools.base import Limits
@@ -140,7 +141,7 @@ def _precheck(body: dict[str, Any]) -> None:
     """The members this route has always checked itself, in its own words (before the Struct's types)."""
     for name in ("model", "voice"):  # null means the default; anything but a string is refused
         if body.get(name) is not None and not isinstance(body[name], str):
-            raise ValidationError.fields({name: [Text("texto", "a string")]})
+            raise ValidationError.fields({name: [t("common.a_string")]})
     fmt = body.get("response_format")
     if fmt is not None and (not isinstance(fmt, str) or fmt not in FORMATS):
         raise ValidationError.fields({"response_format": [one_of(FORMATS)]})

@@ -23,7 +23,7 @@ from noxus_local.api.envelope import MESSAGES
 from noxus_local.api.job_examples import JOB, JOB_ROW, RUN_EXAMPLES
 from noxus_local.api.job_examples import step_example as _step_example
 from noxus_local.api.job_examples import sub_jobs_example as _sub_jobs_example
-from noxus_local.errors import Text
+from noxus_local.locale import t
 from noxus_local.media.images import INVALID_IMAGE
 
 RID = "req_3040b4d0dfd7ab7fb0ccc169"
@@ -153,7 +153,7 @@ PARAMETERS = {
 
 # details/extra that make each error example look like the real thing
 ERROR_SAMPLES: dict[str, dict[str, Any]] = {
-    "validation_error": {"details": {"field_errors": {"text": [Text("es obligatorio", "is required")]}}},
+    "validation_error": {"details": {"field_errors": {"text": [t("common.required")]}}},
     "invalid_media": {"message": INVALID_IMAGE},
     "insufficient_api_balance": {"details": {"estimated_usd": "0.002", "available_usd": "0.001"}},
     "key_budget_exceeded": {"details": {"cap_usd": "5", "spent_usd": "4.999", "held_usd": "0",

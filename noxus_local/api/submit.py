@@ -37,9 +37,10 @@ from noxus_local.api.envelope import raw_response, request_id_of
 from noxus_local.api.inputs import ParsedInput, ascii_int, json_object, read_input
 from noxus_local.billing.charges import estimate
 from noxus_local.billing.limits import tier_limits
-from noxus_local.errors import Text, ValidationError
+from noxus_local.errors import ValidationError
 from noxus_local.jobs import idempotency
 from noxus_local.jobs import store as jobs
+from noxus_local.locale import t
 from noxus_local.money import Price
 from noxus_local.net.ssrf import check_url
 from noxus_local.node.services import Services
@@ -48,7 +49,7 @@ from noxus_local.store.space import storage_errors
 from noxus_local.tools.base import InputFile, InputSpec, Limits, Plan, Tool, coerce_inputs
 
 RETURN_BASE64 = InputSpec("return_base64", "boolean", default=True)
-WEBHOOK_SHAPE = Text("objeto JSON {url, secret}", "a JSON object {url, secret}")
+WEBHOOK_SHAPE = t("common.json_object_url_secret")
 
 # reads a route's body into the job's work folder: (the caller's tier limits, the folder) → fields and files
 Reader = Callable[[Limits, Path], Awaitable[ParsedInput]]
@@ -224,7 +225,7 @@ def webhook_from_fields(fields: dict[str, Any], allow_hosts: list[str]) -> dict[
         _check_secret(fields.get("webhook_secret") or None)
         return None
     if not isinstance(hook, dict) or not isinstance(hook.get("url"), str):
-        raise ValidationError.fields({"webhook.url": [Text("obligatorio, texto", "required, a string")]})
+        raise ValidationError.fields({"webhook.url": [t("submit.required_string")]})
     secret = hook.get("secret")
     _check_secret(secret)
     check_url(hook["url"], allow_hosts)
@@ -233,8 +234,7 @@ def webhook_from_fields(fields: dict[str, Any], allow_hosts: list[str]) -> dict[
 
 def _check_secret(secret: Any) -> None:
     if secret is not None and (not isinstance(secret, str) or len(secret) > 512):
-        raise ValidationError.fields({"webhook.secret": [Text("texto de hasta 512 caracteres",
-                                                              "a string up to 512 characters")]})
+        raise ValidationError.fields({"webhook.secret": [t("submit.string_up_512_characters")]})
 
 
 def wants_base64(fields: dict[str, Any]) -> bool:

@@ -35,16 +35,17 @@ from noxus_local.api.submit import Options, remember, remember_if_room, replayed
 from noxus_local.api.tool_schemas import ToolDetail, ToolList
 from noxus_local.billing.limits import job_window
 from noxus_local.config import Config
-from noxus_local.errors import ERRORS_BY_CODE, InsufficientStorage, NoxusError, ShuttingDown, Text
+from noxus_local.errors import ERRORS_BY_CODE, InsufficientStorage, NoxusError, ShuttingDown
 from noxus_local.jobs import store as jobs
 from noxus_local.jobs.view import job_body
+from noxus_local.locale import t
 from noxus_local.node.services import Services
 from noxus_local.tools.base import InputSpec, Tool
 
 TAG = "Tools"
 RUN_TOOL_ID = "runTool"
 RETURN_BASE64 = InputSpec("return_base64", "boolean", default=True)
-WEBHOOK_SHAPE = Text("objeto JSON {url, secret}", "a JSON object {url, secret}")
+WEBHOOK_SHAPE = t("common.json_object_url_secret")
 
 
 RUN_ERRORS = ("validation_error", "invalid_media", "missing_api_key", "invalid_api_key", "revoked_api_key",

@@ -46,8 +46,9 @@ from noxus_local.api.deps import PrincipalDep, ServicesDep
 from noxus_local.api.docs import BINARY_SCHEMA, envelope, operation, text_param
 from noxus_local.api.input_refs import resolve_refs
 from noxus_local.api.inputs import ParsedInput, _read_json, _read_multipart, _too_big, check_values
-from noxus_local.errors import InvalidMedia, NoxusError, Text, UnsupportedMediaType, ValidationError
+from noxus_local.errors import InvalidMedia, NoxusError, UnsupportedMediaType, ValidationError
 from noxus_local.jobs.analysis_view import VIDEO_TOOL, video_view
+from noxus_local.locale import t
 from noxus_local.tools.base import InputFile, Limits, Tool
 
 ROUTE = "/api/v1/analysis/video"
@@ -56,7 +57,7 @@ RAW_TYPES = ("application/octet-stream",)
 FLUSH_BYTES = 1024 * 1024  # chunks are written to disk in one thread hop per MiB
 # JSON's names for the file, as seed 001 and the image items say them → the tool's input names
 JSON_FILE_KEYS = {"asset_id": "video_asset_id", "url": "video_url", "data_base64": "video_base64"}
-EMPTY = Text("El cuerpo está vacío (0 bytes): envía el video.", "The body is empty (0 bytes): send the video.")
+EMPTY = t("video_routes.empty")
 JOB_ID = Annotated[str, PathParameter(description="The `job_id` of the 202", examples=[Example(value=VIDEO_JOB)])]
 RAW = " (with a raw body; a form or JSON says it in the body)"
 FEATURES_TEXT = "Image features of each keyframe, comma-separated. Default: colors,quality"
@@ -152,7 +153,7 @@ async def _read_video(request: Request[Any, Any, Any], tool: Tool, limits: Limit
             parsed.fields[name] = value
     check_values(parsed.fields)
     if "video" not in parsed.files:
-        raise ValidationError.fields({"video": [Text("es obligatorio", "is required")]})
+        raise ValidationError.fields({"video": [t("common.required")]})
     return parsed
 
 

@@ -31,7 +31,8 @@ from noxus_local.api.envelope import error_body
 from noxus_local.api.file_routes import read_signature
 from noxus_local.api.inputs import ascii_int
 from noxus_local.api.schemas import Error, Pagination, Voice, VoiceDeleted, VoiceDetail, VoiceList, ok
-from noxus_local.errors import NotFound, Text, ToolUnavailable, ValidationError
+from noxus_local.errors import NotFound, ToolUnavailable, ValidationError
+from noxus_local.locale import t
 from noxus_local.node.services import Services
 from noxus_local.speech.voice_catalog import VOICES
 from noxus_local.voices import custom
@@ -50,10 +51,7 @@ CUSTOM_EXAMPLE = {**EXAMPLE, "voice_id": "custom_3f9a0c1b7d2e4a58", "name": "Nar
 MIXABLE = sorted(v for v, info in VOICES.items() if info.model == custom.MODEL)
 SIGNED = ("Signed URL: unix seconds (ASCII digits)", "HMAC-SHA256 signature")
 CLONE_REFUSED = (
-    Text("clonar una voz necesita un modelo de clonación, y no hay ninguno disponible sin conexión; mezcla voces "
-         "(POST /api/v1/voices con \"mix\")",
-         "voice cloning needs a cloning model, and none is available offline; "
-         "mix voices instead (POST /api/v1/voices with \"mix\")"),
+    t("voice_routes.voice_cloning_needs_cloning"),
     {"reason": "model_missing", "missing": ["a voice-cloning model"]})
 
 
@@ -98,7 +96,7 @@ async def list_voices(request: Request[Any, Any, Any], svc: ServicesDep, princip
     skip = ascii_int(offset, "offset", 0, 0, 10**6)
     include = "false" if include_uninstalled is None else include_uninstalled.lower()  # "" is a 400, as before
     if include not in ("true", "false"):
-        raise ValidationError.fields({"include_uninstalled": [Text("true o false", "true or false")]})
+        raise ValidationError.fields({"include_uninstalled": [t("common.true_or_false")]})
     filters = {"gender": gender, "accent": accent, "age": age, "language": language, "q": q}
     query = voices.VoiceQuery(**{k: (v or None) for k, v in filters.items()}, include_uninstalled=include == "true")
     custom = await to_thread.run_sync(svc.voices.all, principal.account_id)

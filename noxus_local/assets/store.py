@@ -38,8 +38,9 @@ from PIL import Image, UnidentifiedImageError
 from noxus_local.accounts.keys import new_id
 from noxus_local.assets import quota as storage
 from noxus_local.config import AssetSettings, TierSettings
-from noxus_local.errors import AssetForbidden, AssetNotFound, InvalidMedia, LimitExceeded, Text, ValidationError
+from noxus_local.errors import AssetForbidden, AssetNotFound, InvalidMedia, LimitExceeded, ValidationError
 from noxus_local.jobs.view import iso
+from noxus_local.locale import t
 from noxus_local.media.sniff import HEAD_BYTES, Sniffed, check_svg, sniff
 
 # category → the kind of content it must hold; absent categories are inferred as the kind itself
@@ -110,7 +111,7 @@ class Intake:
         if self._fh is not None:
             self._fh.close()
         if self.size == 0:
-            raise ValidationError.fields({"file": [Text("archivo vacío (0 bytes)", "empty file (0 bytes)")]})
+            raise ValidationError.fields({"file": [t("assets_store.empty_file_0_bytes")]})
         if self._sniffed is None:
             self._identify()
         assert self._sniffed is not None
@@ -128,8 +129,7 @@ class Intake:
         found = sniff(bytes(self._head))
         if found is None or found.kind not in self.caps:
             raise InvalidMedia(
-                Text(f"El contenido no es un formato admitido: {ACCEPTED_LIST}.",
-                     f"The content is not a supported format: {ACCEPTED_LIST}."),
+                t("assets_store.content_not_supported_format", accepted_list=ACCEPTED_LIST),
                 details={"reason": "unsupported_content", "accepted_kinds": sorted(self.caps)})
         self._sniffed = found
 
@@ -160,7 +160,7 @@ def check_content(received: Received, max_pixels: int = 0) -> None:
         except Image.DecompressionBombError:  # over twice Pillow's own limit: refused before our check
             raise LimitExceeded(details={"limit": "max_image_pixels", "max": max_pixels}) from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-            raise InvalidMedia(Text("La imagen está dañada o incompleta.", "The image is damaged or truncated."),
+            raise InvalidMedia(t("assets_store.image_damaged_or_truncated"),
                                details={"reason": "image_undecodable"}) from None
 
 
@@ -176,8 +176,7 @@ def category_for(category: str | None, kind: str) -> str:
         return kind
     if CATEGORIES[category] != kind:
         raise ValidationError.fields({"category": [
-            Text(f"'{category}' necesita {CATEGORIES[category]}, el archivo es {kind}",
-                 f"'{category}' needs {CATEGORIES[category]} content, the file is {kind}")]})
+            t("assets_store.needs_content_file", category=category, categories=CATEGORIES[category], kind=kind)]})
     return category
 
 
@@ -229,7 +228,7 @@ class AssetStore:
         if row["account_id"] != account_id:
             raise AssetForbidden(details={"asset_id": asset_id})
         if row["deleted_at"] is not None:
-            raise AssetNotFound(Text(f"El asset {asset_id} fue eliminado.", f"Asset {asset_id} was deleted."),
+            raise AssetNotFound(t("assets_store.asset_was_deleted", asset_id=asset_id),
                                 details={"asset_id": asset_id, "reason": "deleted"})
         return row
 

@@ -28,7 +28,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from noxus_local.errors import KeyBudgetExceeded, Text, ValidationError, one_of
+from noxus_local.errors import KeyBudgetExceeded, ValidationError, one_of
+from noxus_local.locale import t
 from noxus_local.money import format_usd, parse_usd
 
 PERIODS = ("day", "week", "month", "total")
@@ -134,9 +135,7 @@ def _amount(name: str, value: Any) -> int:
             raise ValueError(value)
         return micros
     except ValueError:
-        raise ValidationError.fields({name: [Text(
-            f"debe ser un importe en USD entre 0 y {MAX_USD} con 6 decimales como máximo, p. ej. \"5\" o \"0.25\"",
-            f"must be a USD amount from 0 to {MAX_USD} with at most 6 decimals, e.g. \"5\" or \"0.25\"")]}) from None
+        raise ValidationError.fields({name: [t("budgets.must_usd_amount_from", max_usd=MAX_USD)]}) from None
 
 
 def parse_budget(max_spend_usd: Any, period: Any = "month",
@@ -151,8 +150,7 @@ def parse_budget(max_spend_usd: Any, period: Any = "month",
         raise ValidationError.fields({"budget_period": [one_of(PERIODS)]})
     soft = None if soft_limit_usd in (None, "") else _amount("soft_limit_usd", soft_limit_usd)
     if soft is not None and soft > cap:
-        raise ValidationError.fields({"soft_limit_usd": [Text("no puede superar max_spend_usd",
-                                                              "cannot be above max_spend_usd")]})
+        raise ValidationError.fields({"soft_limit_usd": [t("budgets.cannot_above_max_spend")]})
     return cap, str(period), soft
 
 

@@ -39,6 +39,7 @@ from pathlib import Path
 from noxus_local.compose import lexicon
 from noxus_local.compose.timeline import Visual
 from noxus_local.errors import JobCancelled, ProcessingTimeout, Text
+from noxus_local.locale import t
 
 log = logging.getLogger(__name__)
 Generate = Callable[[str, int, int, int], Path]
@@ -100,7 +101,7 @@ def _score(terms: Sequence[str], known: _Known, index: int, text: str = "") -> M
     found: list[str] = []
     said = {k for term in terms for k in lexicon.keys(term)}
     extra = [w for w in _WORD.findall(text) if lexicon.keys(w) - said]
-    for weight_of_term, term in [*((1.0, t) for t in terms), *((TEXT_WEIGHT, w) for w in extra)]:
+    for weight_of_term, term in [*((1.0, each) for each in terms), *((TEXT_WEIGHT, w) for w in extra)]:
         best_content, best_name, origin = 0.0, 0.0, ""
         for key in lexicon.keys(term):
             weight, label = known.content.get(key, (0.0, ""))
@@ -192,8 +193,7 @@ def choose(index: int, prompt: str, material: Material | None, size: tuple[int, 
             log.info("scene %d: image generator failed (%s); designed scene instead", index, type(exc).__name__)
             said = getattr(exc, "message", None)
             if isinstance(said, Text):
-                return Chosen(Visual("designed"), None, Text(f"escena {index}: {said}; se usó una escena diseñada",
-                                                             f"scene {index}: {said.en}; a designed scene was used"))
+                return Chosen(Visual("designed"), None, t("visuals.scene_designed_scene_was", index=index, said=said))
             return Chosen(Visual("designed"), None,
                           f"scene {index}: the image generator failed ({type(exc).__name__}); a designed scene "
                           "was used")

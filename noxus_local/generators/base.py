@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from noxus_local.config import VIDEO_KINDS, Config, GeneratorSettings
 from noxus_local.errors import Text, UpstreamError
+from noxus_local.locale import t
 from noxus_local.net.ssrf import Resolver
 
 MIN_REQUEST_SIDE, MAX_REQUEST_SIDE = 16, 8192
@@ -38,7 +39,7 @@ REASONS = ("engine_unreachable", "engine_timeout", "engine_error", "engine_garba
 class GeneratorError(UpstreamError):
     """An image engine failed; ``reason`` is one of ``REASONS``.
 
-    Example: ``GeneratorError("engine_timeout", Text("…", "no image within 60 s"), "comfy").details``
+    Example: ``GeneratorError("engine_timeout", t("generators_http.nothing_within", ...), "comfy").details``
     == ``{"reason": "engine_timeout", "engine": "generator", "generator": "comfy"}``.
     """
 
@@ -75,12 +76,14 @@ class GeneratorSpec:
         return self.settings.url.rstrip("/")
 
     @property
-    def product(self) -> tuple[str, str]:
-        """What this engine makes, in es and en, for its errors: ``("video", "video")`` or ``("imagen", "image")``."""
-        return ("video", "video") if self.settings.kind in VIDEO_KINDS else ("imagen", "image")
+    def product(self) -> Text:
+        """What this engine makes, in es and en, for its errors: "video" or "imagen" / "image"."""
+        return t("generators_base.video") if self.settings.kind in VIDEO_KINDS else t("generators_base.image")
 
-    def fail(self, reason: str, es: str, en: str) -> GeneratorError:
-        return GeneratorError(reason, Text(f"generador {self.name}: {es}", f"generator {self.name}: {en}"), self.name)
+    def fail(self, reason: str, detail: Text) -> GeneratorError:
+        """``detail`` after the engine's name: ``spec.fail("engine_garbage", t("generators_http.its_answer_not_json"))``
+        says "generator comfy: its answer is not JSON"."""
+        return GeneratorError(reason, t("generators_base.generator", name=self.name, detail=detail), self.name)
 
 
 def output_stem(spec: GeneratorSpec, prompt: str, negative_prompt: str, width: int, height: int, seed: int) -> str:

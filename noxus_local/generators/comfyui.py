@@ -28,6 +28,7 @@ from noxus_local.generators.base import GeneratorSpec, check_request, output_ste
 from noxus_local.generators.http import Session, run
 from noxus_local.generators.image import keep
 from noxus_local.generators.workflow import WorkflowError, fill, load_workflow
+from noxus_local.locale import t
 from noxus_local.runtime.cancel import CancelToken
 
 POLL_FIRST, POLL_MAX = 0.2, 1.0
@@ -43,7 +44,7 @@ def generate(spec: GeneratorSpec, prompt: str, negative_prompt: str, width: int,
         graph = fill(load_workflow(Path(spec.settings.workflow)), {
             "prompt": prompt, "negative_prompt": negative, "width": width, "height": height, "seed": seed})
     except WorkflowError as exc:  # the file changed since the config was checked
-        raise spec.fail("engine_error", f"flujo de trabajo ilegible ({exc})", f"unreadable workflow ({exc})") from None
+        raise spec.fail("engine_error", t("comfyui.unreadable_workflow", exc=exc)) from None
     out_dir.mkdir(parents=True, exist_ok=True)
     received = run(spec, cancel, lambda session: _generate(session, graph, out_dir))
     return keep(spec, received.path, out_dir / output_stem(spec, prompt, negative, width, height, seed))
@@ -62,12 +63,10 @@ async def queue(session: Session, graph: dict[str, Any]) -> str:
                                 {"prompt": graph, "client_id": uuid.uuid4().hex}, accept=(400,))
     refused = _refusal(answer)
     if refused:
-        raise session.spec.fail("engine_error", f"ComfyUI rechazó el flujo: {refused}",
-                                f"ComfyUI refused the workflow: {refused}")
+        raise session.spec.fail("engine_error", t("comfyui.comfyui_refused_workflow", refused=refused))
     prompt_id = answer.get("prompt_id") if isinstance(answer, dict) else None
     if not isinstance(prompt_id, str) or not prompt_id:
-        raise session.spec.fail("engine_garbage", "POST /prompt no devolvió prompt_id",
-                                "POST /prompt answered no prompt_id")
+        raise session.spec.fail("engine_garbage", t("comfyui.post_prompt_answered_no"))
     return prompt_id
 
 
@@ -114,14 +113,12 @@ async def wait(session: Session, prompt_id: str,
         if isinstance(entry, dict):
             status = entry.get("status") if isinstance(entry.get("status"), dict) else {}
             if status.get("status_str") == "error":
-                raise session.spec.fail("engine_error", "ComfyUI informó un error al ejecutar el flujo",
-                                        "ComfyUI reported an error running the workflow")
+                raise session.spec.fail("engine_error", t("comfyui.comfyui_reported_error_running"))
             found = pick(entry.get("outputs"))
             if found is not None:
                 return found
             if status.get("completed"):
-                raise session.spec.fail("engine_garbage", f"el flujo terminó sin ningún {what[0]}",
-                                        f"the workflow finished without a {what[1]}")
+                raise session.spec.fail("engine_garbage", t("comfyui.workflow_finished_without", what=what))
         await anyio.sleep(delay)
         delay = min(delay * 1.5, POLL_MAX)
 

@@ -37,6 +37,7 @@ from anyio import to_thread
 from noxus_local.assets.store import Cap, Intake, Received
 from noxus_local.errors import InvalidMedia, LimitExceeded, ValidationError
 from noxus_local.generators.base import GeneratorSpec
+from noxus_local.locale import Text, t
 from noxus_local.media.animation import GIF_MAGIC
 from noxus_local.media.sniff import Sniffed
 from noxus_local.net.fetch import FetchPolicy, download, host_header, pinned_url
@@ -73,8 +74,7 @@ async def _run(spec: GeneratorSpec, cancel: CancelToken, work: Callable[[Session
                 group.cancel_scope.cancel()
     cancel.check()  # the watcher stopped it: the job's own error, not the engine's
     if not done:
-        raise spec.fail("engine_timeout", f"sin {spec.product[0]} en {timeout:g} s",
-                        f"no {spec.product[1]} within {timeout:g} s")
+        raise spec.fail("engine_timeout", t("generators_http.nothing_within", product=spec.product, timeout=timeout))
     return done[0]
 
 
@@ -117,9 +117,9 @@ class Session:
 
     async def image(self, url: str, folder: Path) -> Received:
         """The file at ``url`` in ``folder`` (a hidden name), at most ``max_bytes``, sniffed as an image."""
-        return await self.file(url, folder, ("image",), ("una imagen", "an image"))
+        return await self.file(url, folder, ("image",), t("generators_http.an_image"))
 
-    async def file(self, url: str, folder: Path, kinds: tuple[str, ...], what: tuple[str, str]) -> Received:
+    async def file(self, url: str, folder: Path, kinds: tuple[str, ...], what: Text) -> Received:
         """The file at ``url`` in ``folder``, at most ``max_bytes``, sniffed as one of ``kinds`` (``"video"``,
         ``"image"``: an animated GIF or WebP); ``what`` names it in the error (es, en)."""
         spec = self.spec
@@ -135,7 +135,7 @@ class Session:
             self._too_large()
         except InvalidMedia:
             intake.discard()
-            raise spec.fail("engine_garbage", f"la respuesta no es {what[0]}", f"its answer is not {what[1]}") from None
+            raise spec.fail("engine_garbage", t("generators_http.its_answer_not", what=what)) from None
         except ValidationError as exc:
             intake.discard()
             if anyio.current_time() >= self.deadline - 0.05:
@@ -143,7 +143,7 @@ class Session:
             problems = "; ".join(m.en if hasattr(m, "en") else str(m) for ms in
                                  (exc.details or {}).get("field_errors", {}).values() for m in ms)
             log.warning("generator %s: download failed: %s", spec.name, problems)
-            raise spec.fail("engine_error", f"no se pudo descargar {what[0]}", f"{what[1]} could not be downloaded") \
+            raise spec.fail("engine_error", t("generators_http.could_not_downloaded", what=what)) \
                 from None
         except BaseException:
             intake.discard()
@@ -173,13 +173,12 @@ class Session:
                 self._unreachable(exc)
             if response.status_code != 200:
                 log.warning("generator %s: HTTP %s from %s", self.spec.name, response.status_code, url)
-                raise self.spec.fail("engine_error", f"la subida respondió HTTP {response.status_code}",
-                                     f"the upload answered HTTP {response.status_code}")
+                raise self.spec.fail("engine_error",
+                                     t("generators_http.upload_answered_http", status_code=response.status_code))
             try:
                 return response.json()
             except ValueError:
-                raise self.spec.fail("engine_garbage", "la subida no respondió JSON",
-                                     "the upload answered no JSON") from None
+                raise self.spec.fail("engine_garbage", t("generators_http.upload_answered_no_json")) from None
         self._unreachable(last)
 
     async def _answer(self, response: httpx.Response, max_bytes: int, accept: tuple[int, ...] = ()) -> Any:
@@ -187,13 +186,13 @@ class Session:
             head = await _read(response, 2048, lambda: None)
             log.warning("generator %s: HTTP %s from %s: %r", self.spec.name, response.status_code,
                         response.request.url.path, head[:500])
-            raise self.spec.fail("engine_error", f"el motor respondió HTTP {response.status_code}",
-                                 f"the engine answered HTTP {response.status_code}")
+            raise self.spec.fail("engine_error",
+                                 t("generators_http.engine_answered_http", status_code=response.status_code))
         raw = await _read(response, max_bytes, lambda: self._too_large(max_bytes))
         try:
             return json.loads(raw)
         except (ValueError, UnicodeDecodeError):
-            raise self.spec.fail("engine_garbage", "la respuesta no es JSON", "its answer is not JSON") from None
+            raise self.spec.fail("engine_garbage", t("generators_http.its_answer_not_json")) from None
 
     def _vet(self, url: str) -> Target:
         try:
@@ -202,23 +201,21 @@ class Session:
             problems = [m for ms in (exc.details or {}).get("field_errors", {}).values() for m in ms]
             log.warning("generator %s: %s refused by the SSRF guard: %s", self.spec.name, url, problems)
             raise self.spec.fail("engine_address_refused",
-                                 "el guardián SSRF rechaza su dirección; añádela a [generators] allow_hosts",
-                                 "its address is refused by the SSRF guard; add it to [generators] allow_hosts"
+                                 t("generators_http.its_address_refused_by")
                                  ) from None
 
     def _timed_out(self) -> NoReturn:
         timeout = self.spec.settings.timeout_seconds
-        raise self.spec.fail("engine_timeout", f"sin {self.spec.product[0]} en {timeout:g} s",
-                             f"no {self.spec.product[1]} within {timeout:g} s")
+        raise self.spec.fail("engine_timeout",
+                             t("generators_http.nothing_within", product=self.spec.product, timeout=timeout))
 
     def _too_large(self, limit: int | None = None) -> NoReturn:
         limit = limit or self.spec.settings.max_bytes
-        raise self.spec.fail("engine_too_large", f"la respuesta pasa de {limit} bytes",
-                             f"its answer is over {limit} bytes")
+        raise self.spec.fail("engine_too_large", t("generators_http.its_answer_over_bytes", limit=limit))
 
     def _unreachable(self, exc: Exception | None) -> NoReturn:
         name = type(exc).__name__
-        raise self.spec.fail("engine_unreachable", f"no se pudo conectar ({name})", f"could not connect ({name})")
+        raise self.spec.fail("engine_unreachable", t("generators_http.could_not_connect", name=name))
 
 
 class AnimationIntake(Intake):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from noxus_local.errors import InvalidMedia, LimitExceeded
 from noxus_local.generators.base import GeneratorSpec
+from noxus_local.locale import t
 from noxus_local.media.images import DECODE_ERRORS, open_image
 from noxus_local.media.sniff import sniff_file
 
@@ -67,16 +68,14 @@ def _keep(spec: GeneratorSpec, raw: Path, final: Path) -> Path:
 
 def _check_size(spec: GeneratorSpec, width: int, height: int) -> None:
     if min(width, height) < MIN_SIDE or max(width, height) > MAX_SIDE:
-        raise spec.fail("engine_garbage", f"imagen de {width}×{height}: fuera de {MIN_SIDE}–{MAX_SIDE} px",
-                        f"a {width}×{height} image: outside {MIN_SIDE}–{MAX_SIDE} px")
+        raise spec.fail("engine_garbage", t("generators_image.image_outside_px", width=width, height=height,
+                                            min_side=MIN_SIDE, max_side=MAX_SIDE))
 
 
 def _garbage(spec: GeneratorSpec) -> Exception:
-    return spec.fail("engine_garbage", "la respuesta no es una imagen PNG o JPEG válida",
-                     "its answer is not a valid PNG or JPEG image")
+    return spec.fail("engine_garbage", t("generators_image.its_answer_not_valid"))
 
 
 def _too_large(spec: GeneratorSpec) -> Exception:
     limit = spec.settings.max_bytes
-    return spec.fail("engine_too_large", f"la imagen pasa de {limit} bytes o {MAX_PIXELS} píxeles",
-                     f"the image is over {limit} bytes or {MAX_PIXELS} pixels")
+    return spec.fail("engine_too_large", t("generators_image.image_over_bytes_or", limit=limit, max_pixels=MAX_PIXELS))

@@ -25,6 +25,7 @@ from urllib.parse import urljoin
 from noxus_local.generators.base import GeneratorSpec, check_request, output_stem
 from noxus_local.generators.http import Session, run
 from noxus_local.generators.image import keep
+from noxus_local.locale import t
 from noxus_local.runtime.cancel import CancelToken
 
 
@@ -52,8 +53,7 @@ async def _generate(session: Session, body: dict[str, Any], out_dir: Path) -> Pa
     answer = await session.json("POST", endpoint(spec), body, max_bytes=cap)
     item = _first(answer)
     if item is None:
-        raise spec.fail("engine_garbage", "la respuesta no trae data[0].b64_json ni url",
-                        "its answer holds neither data[0].b64_json nor data[0].url")
+        raise spec.fail("engine_garbage", t("openai_images.its_answer_holds_neither"))
     if isinstance(item.get("b64_json"), str) and item["b64_json"]:
         raw = out_dir / f".generated-{secrets.token_hex(6)}"
         raw.write_bytes(_decode(spec, item["b64_json"]))
@@ -75,9 +75,8 @@ def _first(answer: Any) -> dict[str, Any] | None:
 def _decode(spec: GeneratorSpec, text: str) -> bytes:
     text = text.strip().removeprefix("data:image/png;base64,").removeprefix("data:image/jpeg;base64,")
     if len(text) > spec.settings.max_bytes * 4 // 3 + 4:
-        raise spec.fail("engine_too_large", f"la imagen pasa de {spec.settings.max_bytes} bytes",
-                        f"the image is over {spec.settings.max_bytes} bytes")
+        raise spec.fail("engine_too_large", t("openai_images.image_over_bytes", max_bytes=spec.settings.max_bytes))
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise spec.fail("engine_garbage", "b64_json no es base64", "b64_json is not base64") from None
+        raise spec.fail("engine_garbage", t("openai_images.b64_json_not_base64")) from None

@@ -31,6 +31,7 @@ from noxus_local.generators.base import GeneratorSpec, check_request, output_ste
 from noxus_local.generators.comfyui import first_output, queue, view_url, wait
 from noxus_local.generators.http import Session, run
 from noxus_local.generators.workflow import WorkflowError, fill, load_workflow
+from noxus_local.locale import t
 from noxus_local.media import animation
 from noxus_local.media.probe import MediaInfo, probe
 from noxus_local.media.sniff import sniff_file
@@ -82,7 +83,7 @@ def generate_video(spec: GeneratorSpec, req: VideoRequest, out_dir: Path, cancel
     try:
         graph = load_workflow(Path(spec.settings.workflow), "image" if spec.settings.kind == "avatar" else "prompt")
     except WorkflowError as exc:
-        raise spec.fail("engine_error", f"flujo de trabajo ilegible ({exc})", f"unreadable workflow ({exc})") from None
+        raise spec.fail("engine_error", t("comfyui.unreadable_workflow", exc=exc)) from None
     out_dir.mkdir(parents=True, exist_ok=True)
     takes = inputs_of(graph)
     unused = tuple(name for name, path in (("image", req.image), ("audio", req.audio))
@@ -115,7 +116,7 @@ async def _generate(session: Session, graph: dict[str, Any], req: VideoRequest, 
     prompt_id = await queue(session, fill(graph, values))
     item = await wait(session, prompt_id, lambda outputs: first_output(outputs, OUTPUT_KEYS))
     received = await session.file(view_url(session.spec.root, item), out_dir, ("video", "image"),
-                                  ("un video", "a video"))
+                                  t("generators_video.a_video"))
     return received.path
 
 
@@ -124,8 +125,7 @@ async def _upload(session: Session, path: Path, name: str) -> str:
     answer = await session.upload(f"{session.spec.root}/upload/image", path, name)
     stored = answer.get("name") if isinstance(answer, dict) else None
     if not isinstance(stored, str) or not stored:
-        raise session.spec.fail("engine_garbage", "POST /upload/image no devolvió name",
-                                "POST /upload/image answered no name")
+        raise session.spec.fail("engine_garbage", t("generators_video.post_upload_image_answered"))
     sub = answer.get("subfolder")
     return f"{sub}/{stored}" if isinstance(sub, str) and sub else stored
 
@@ -136,18 +136,18 @@ def keep_video(spec: GeneratorSpec, raw: Path, final: Path, cancel: CancelToken 
     Example: ``keep_video(spec, Path("w/.generated-1a"), Path("w/wan-5f0c")).path`` → ``w/wan-5f0c.mp4``."""
     try:
         if raw.stat().st_size > spec.settings.max_bytes:
-            raise spec.fail("engine_too_large", f"el video pasa de {spec.settings.max_bytes} bytes",
-                            f"the video is over {spec.settings.max_bytes} bytes")
+            raise spec.fail("engine_too_large",
+                            t("generators_video.video_over_bytes", max_bytes=spec.settings.max_bytes))
         if animation.kind_of(raw) in ANIMATIONS:
             raw = _converted(spec, raw, final.with_name(final.name + ".anim.mp4"), cancel or CancelToken())
         sniffed = sniff_file(raw)
         if sniffed is None or sniffed.extension not in SUFFIXES:
-            raise _garbage(spec, "no es un video (MP4, WebM, MOV, MKV)", "it is not a video (MP4, WebM, MOV, MKV)")
+            raise _garbage(spec, t("generators_video.not_video_mp4_webm"))
         try:
             info = probe(raw)
             info.require_video()
         except InvalidMedia:
-            raise _garbage(spec, "no se puede leer como video", "it cannot be read as a video") from None
+            raise _garbage(spec, t("generators_video.cannot_read_as_video")) from None
         _check(spec, info)
         target = final.with_suffix(SUFFIXES[sniffed.extension])
         os.replace(raw, target)
@@ -162,9 +162,8 @@ def _converted(spec: GeneratorSpec, raw: Path, mp4: Path, cancel: CancelToken) -
         animation.to_mp4(raw, mp4, cancel)
     except InvalidMedia as exc:  # NotAnimated, or ffmpeg could not decode it
         mp4.unlink(missing_ok=True)
-        reason = exc.message.en if isinstance(exc.message, Text) else "unreadable"
-        raise _garbage(spec, "una animación ilegible o de un solo fotograma",
-                       f"an animation that is unreadable or a still ({reason})") from None
+        reason = exc.message if isinstance(exc.message, Text) else t("generators_video.unreadable")
+        raise _garbage(spec, t("generators_video.bad_animation", reason=reason)) from None
     finally:
         raw.unlink(missing_ok=True)
     return mp4
@@ -173,10 +172,10 @@ def _converted(spec: GeneratorSpec, raw: Path, mp4: Path, cancel: CancelToken) -
 def _check(spec: GeneratorSpec, info: MediaInfo) -> None:
     video = info.video
     if not info.duration or info.duration <= 0:
-        raise _garbage(spec, "el video no dura nada", "the video has no duration")
+        raise _garbage(spec, t("generators_video.video_has_no_duration"))
     if video is None or not video.width or not video.height or min(video.width, video.height) < 16:
-        raise _garbage(spec, "el video no tiene un tamaño válido", "the video has no valid size")
+        raise _garbage(spec, t("generators_video.video_has_no_valid"))
 
 
-def _garbage(spec: GeneratorSpec, es: str, en: str) -> Exception:
-    return spec.fail("engine_garbage", f"su respuesta no vale: {es}", f"its answer is unusable: {en}")
+def _garbage(spec: GeneratorSpec, why: Text) -> Exception:
+    return spec.fail("engine_garbage", t("generators_video.unusable", why=why))

@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any, ClassVar, Self
 
 from noxus_local.config import Config
-from noxus_local.errors import Text, ToolUnavailable
+from noxus_local.errors import ToolUnavailable
+from noxus_local.locale import t
 
 
 class ModelNotInstalled(ToolUnavailable):
@@ -44,8 +45,7 @@ class ModelNotInstalled(ToolUnavailable):
     def for_model(cls, identity: str, missing: list[str]) -> ModelNotInstalled:
         command = f"noxus-local models fetch {identity}"
         files = ", ".join(missing)
-        return cls(Text(f"el modelo {identity} no está instalado (falta {files}); instálalo con `{command}`",
-                        f"model {identity} is not installed ({files} missing); install it with `{command}`"),
+        return cls(t("inference_model.model_not_installed_missing", identity=identity, files=files, command=command),
                    details={"reason": "model_missing", "model": identity, "install": command,
                             "missing": missing})
 

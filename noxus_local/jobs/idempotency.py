@@ -21,7 +21,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from noxus_local.errors import IdempotencyConflict, Text, ValidationError
+from noxus_local.errors import IdempotencyConflict, ValidationError
+from noxus_local.locale import t
 
 KEY_RE = re.compile(r"[\x21-\x7e][\x20-\x7e]{0,254}")  # used with fullmatch: no trailing newline
 
@@ -35,8 +36,7 @@ class Replay:
 
 def check_key(value: str) -> str:
     if not KEY_RE.fullmatch(value) or value != value.strip():
-        raise ValidationError.fields({"Idempotency-Key": [Text("1-255 caracteres imprimibles",
-                                                               "1-255 printable characters")]})
+        raise ValidationError.fields({"Idempotency-Key": [t("idempotency.key_shape")]})
     return value
 
 

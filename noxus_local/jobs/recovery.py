@@ -38,9 +38,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from noxus_local.errors import Text, say
+from noxus_local.errors import say
 from noxus_local.jobs import store as jobs
 from noxus_local.jobs.remote_rows import is_remote
+from noxus_local.locale import t
 from noxus_local.ops.pidfile import is_alive
 from noxus_local.store.space import is_disk_full
 
@@ -48,8 +49,7 @@ log = logging.getLogger("noxus_local.jobs.recovery")
 MAX_ATTEMPTS = 2
 HEARTBEAT_SECONDS = 5.0
 STALE_SECONDS = 60.0
-SERVER_STOPPED = Text("El servidor se detuvo durante el trabajo; no se cobró nada.",
-                      "The server stopped during the job; nothing was charged.")
+SERVER_STOPPED = t("recovery.server_stopped")
 
 
 def recover_jobs(svc: Any, startup: bool = True) -> dict[str, int]:

@@ -40,19 +40,19 @@ from noxus_local.assets.files import FileStore
 from noxus_local.assets.store import AssetStore
 from noxus_local.billing.charges import settlement
 from noxus_local.config import Config
-from noxus_local.errors import LimitExceeded, NoxusError, StaleAttempt, Text, ValidationError, say
+from noxus_local.errors import LimitExceeded, NoxusError, StaleAttempt, ValidationError, say
 from noxus_local.jobs import backlog
 from noxus_local.jobs import remote_rows as remote_jobs
 from noxus_local.jobs import store as jobs
 from noxus_local.jobs.jobspec import HELD_PREFIX, WAKE_MAX, JobSpec, queue_key, wake_key
+from noxus_local.locale import t
 from noxus_local.runtime.digest import sha256_of
 from noxus_local.tools.base import Limits, OutputFile, ToolOutput
 from noxus_local.tools.catalog import Catalog
 
 log = logging.getLogger("noxus_local.jobs.remote")
 EPOCH_KEY = "noxus:epoch"
-WORKER_LOST = Text("El worker dejó de responder; no se cobró nada.",
-                   "The worker stopped answering; nothing was charged.")
+WORKER_LOST = t("remote.worker_lost")
 MAX_REMOTE_ATTEMPTS = 2  # as recovery's MAX_ATTEMPTS: re-queued once, then failed
 
 

@@ -26,6 +26,7 @@ from typing import IO
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from noxus_local.errors import InvalidMedia, Text
+from noxus_local.locale import t
 from noxus_local.media.ffmpeg import run_ffmpeg
 from noxus_local.runtime.cancel import CancelToken
 
@@ -61,7 +62,7 @@ def frame_count(path: Path) -> int:
                 return int(getattr(img, "n_frames", 1))
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombWarning,
             Image.DecompressionBombError):
-        raise _not_animated("no se puede leer la animación", "the animation cannot be read") from None
+        raise _not_animated(t("animation.animation_cannot_read")) from None
 
 
 def frame_ms(duration: object) -> int:
@@ -93,12 +94,12 @@ def to_mp4(src: Path, out: Path, cancel: CancelToken) -> Path:
     """``src`` (an animated GIF or WebP) as an H.264 MP4 at ``out``; ``NotAnimated`` for a still or garbage."""
     kind = kind_of(src)
     if kind is None:
-        raise _not_animated("no es un GIF ni un WebP", "it is neither a GIF nor a WebP")
+        raise _not_animated(t("animation.neither_gif_nor_webp"))
     frames = frame_count(src)
     if frames < 2:
-        raise _not_animated("es una imagen fija, no una animación", "it is a still image, not an animation")
+        raise _not_animated(t("animation.still_image_not_animation"))
     if frames > MAX_FRAMES:
-        raise _not_animated(f"tiene más de {MAX_FRAMES} fotogramas", f"it has over {MAX_FRAMES} frames")
+        raise _not_animated(t("animation.has_over_frames", max_frames=MAX_FRAMES))
     if kind == "gif":
         run_ffmpeg(["-i", str(src), "-map", "0:v:0", "-an", "-vf", f"{EVEN},format=yuv420p", *ENCODE, str(out)],
                    cancel)
@@ -133,6 +134,6 @@ def _frames(img: Image.Image) -> Iterator[Image.Image]:
     yield from ImageSequence.Iterator(img)
 
 
-def _not_animated(es: str, en: str) -> NotAnimated:
-    return NotAnimated(Text(f"La animación no vale: {es}.", f"The animation is unusable: {en}."),
+def _not_animated(why: Text) -> NotAnimated:
+    return NotAnimated(t("animation.unusable", why=why),
                        details={"reason": "not_animated"})

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from noxus_local.errors import Text
+from noxus_local.locale import t
 
 TOLERANCE_FRACTION = 0.05
 TOLERANCE_SECONDS = 0.5
@@ -76,20 +76,14 @@ def truncated(limit: float | None, decoded: float) -> bool:
 def truncated_warning(probed: float, limit: float) -> dict[str, Any]:
     """The result's warning when the content outlasts its header: only the held seconds were processed."""
     return {"code": TRUNCATED,
-            "message": Text(f"El contenido dura más que los {probed:.2f} s que dice la cabecera; se procesaron "
-                            f"solo los primeros {limit:.2f} s.",
-                            f"The content lasts longer than the {probed:.2f} s its header says; only the "
-                            f"first {limit:.2f} s were processed."),
+            "message": t("decoded.content_lasts_longer_than", probed=probed, limit=limit),
             "probed_seconds": round(probed, 3), "processed_seconds": round(limit, 3)}
 
 
 def mismatch_warning(probed: float, decoded: float) -> dict[str, Any]:
     """The result's warning: both numbers, and what was charged."""
     return {"code": MISMATCH,
-            "message": Text(f"La cabecera del archivo dice {probed:.2f} s pero el contenido decodificado dura "
-                            f"{decoded:.2f} s; se cobra lo procesado.",
-                            f"The file's header says {probed:.2f} s but the decoded content lasts "
-                            f"{decoded:.2f} s; charged for what was processed."),
+            "message": t("decoded.file_s_header_says", probed=probed, decoded=decoded),
             "probed_seconds": round(probed, 3), "decoded_seconds": round(decoded, 3)}
 
 

@@ -23,7 +23,8 @@ from typing import Any, Literal
 
 from PIL import Image, ImageColor, ImageOps, ImageSequence, UnidentifiedImageError
 
-from noxus_local.errors import InvalidMedia, LimitExceeded, Text
+from noxus_local.errors import InvalidMedia, LimitExceeded
+from noxus_local.locale import t
 from noxus_local.media import svg
 
 Fit = Literal["contain", "cover", "fill"]
@@ -39,8 +40,7 @@ REDUCING_GAP = 3.0
 # their headers; all of them mean "bad upload", never "server bug".
 DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError,
                  IndexError, struct.error, ZeroDivisionError)
-INVALID_IMAGE = Text("No se pudo leer la imagen: el archivo está dañado o no es una imagen compatible.",
-                     "Could not read the image: the file is damaged or not a supported image.")
+INVALID_IMAGE = t("images.invalid_image")
 
 
 @dataclass(frozen=True)

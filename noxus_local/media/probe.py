@@ -28,7 +28,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from noxus_local.errors import InvalidMedia, Text
+from noxus_local.errors import InvalidMedia
+from noxus_local.locale import t
 
 PROBE_TIMEOUT_SECONDS = 15
 # containers FFmpeg reports for a single still image read as "video"
@@ -36,15 +37,13 @@ IMAGE_CONTAINERS = re.compile(r"^(image2|.*_pipe)$")
 # an MP4/MOV index states every sample's size: file data this far short of it was cut off
 TRUNCATION_SLACK = 0.9
 
-NOT_MEDIA = Text("El archivo no es un audio ni un video válido: está dañado o tiene otro formato.",
-                 "The file is not a valid audio or video: it is damaged or in another format.")
-EMPTY = Text("El archivo está vacío (0 bytes).", "The file is empty (0 bytes).")
-TRUNCATED = Text("El archivo está incompleto: se cortó antes del final (p. ej. una subida o copia interrumpida).",
-                 "The file is incomplete: it was cut off before its end (e.g. an interrupted upload or copy).")
-NO_VIDEO = Text("El archivo no contiene video.", "The file has no video.")
-NO_AUDIO = Text("El archivo no contiene audio.", "The file has no audio.")
-IMAGE_NOT_VIDEO = Text("El archivo es una imagen, no un video.", "The file is an image, not a video.")
-TOO_SLOW = Text("No se pudo leer el archivo a tiempo.", "The file could not be read in time.")
+NOT_MEDIA = t("probe.not_media")
+EMPTY = t("probe.empty")
+TRUNCATED = t("probe.truncated")
+NO_VIDEO = t("probe.no_video")
+NO_AUDIO = t("probe.no_audio")
+IMAGE_NOT_VIDEO = t("probe.image_not_video")
+TOO_SLOW = t("probe.too_slow")
 
 
 @dataclass(frozen=True)

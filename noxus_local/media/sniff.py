@@ -28,7 +28,8 @@ import defusedxml.ElementTree as SafeET
 import filetype
 from defusedxml import DefusedXmlException
 
-from noxus_local.errors import InvalidMedia, Text
+from noxus_local.errors import InvalidMedia
+from noxus_local.locale import t
 from noxus_local.media import css
 
 HEAD_BYTES = 8192
@@ -86,8 +87,7 @@ def check_svg(path: Path) -> None:
     try:
         root = SafeET.parse(path).getroot()
     except (SafeET.ParseError, DefusedXmlException, ValueError):
-        raise InvalidMedia(Text("El SVG no es XML válido o declara entidades.",
-                                "The SVG is not valid XML or declares entities."),
+        raise InvalidMedia(t("sniff.svg_not_valid_xml"),
                            details={"reason": "svg_invalid"}) from None
     for element in root.iter():
         _check_element(element)
@@ -124,6 +124,5 @@ def _internal(href: str) -> bool:
 
 
 def _unsafe(reason: str, what: str) -> None:
-    raise InvalidMedia(Text(f"El SVG contiene {what}: no se aceptan scripts ni referencias externas.",
-                            f"The SVG contains {what}: scripts and external references are refused."),
+    raise InvalidMedia(t("sniff.svg_contains_scripts_external", what=what),
                        details={"reason": reason})

@@ -31,7 +31,8 @@ import resvg_py
 from defusedxml import DefusedXmlException
 from PIL import Image
 
-from noxus_local.errors import InvalidMedia, Text
+from noxus_local.errors import InvalidMedia
+from noxus_local.locale import t
 from noxus_local.media import fonts
 from noxus_local.media.sniff import HEAD_BYTES, sniff
 
@@ -40,8 +41,7 @@ _LENGTH = re.compile(r"\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)\s*(px|pt|pc|m
 _PX_PER = {"": 1.0, "px": 1.0, "pt": 4 / 3, "pc": 16.0, "mm": 96 / 25.4, "cm": 96 / 2.54, "in": 96.0,
            "em": 16.0, "ex": 8.0}
 _SAFE_DATA = re.compile(r"\s*data:image/(?:png|jpeg|jpg|gif|webp)[;,]", re.I)
-UNREADABLE = Text("No se pudo leer el SVG: no es XML válido, declara entidades o su tamaño no es válido.",
-                  "Could not read the SVG: it is not valid XML, declares entities or has an invalid size.")
+UNREADABLE = t("svg.unreadable")
 
 
 def is_svg(path: Path) -> bool:

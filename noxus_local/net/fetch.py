@@ -49,6 +49,7 @@ from anyio import to_thread
 from noxus_local.assets.store import Intake, Received
 from noxus_local.config import AssetSettings
 from noxus_local.errors import Text, ValidationError
+from noxus_local.locale import t
 from noxus_local.net.ssrf import Resolver, Target, vet
 
 WRITE_BATCH = 256 * 1024  # body bytes gathered before one trip to a worker thread to write them
@@ -80,7 +81,7 @@ async def download(url: str, field: str, intake: Intake, policy: FetchPolicy,
     default limiter when None).
     """
     if not isinstance(url, str) or not _encodable(url):
-        _fail(field, Text("debe ser una URL http(s)", "must be an http(s) URL"))
+        _fail(field, t("net_fetch.must_http_s_url"))
     clock = _Clock(policy)
     with clock.scope:
         return await _follow(url, field, intake, policy, clock, resolve, verify, limiter)
@@ -115,7 +116,7 @@ class _Clock:
         if self.scope.deadline >= self.end:
             _timeout(field, self.policy)
         rate = self.policy.min_bytes_per_second
-        _fail(field, Text(f"demasiado lenta: menos de {rate:g} bytes/s", f"too slow: under {rate:g} bytes per second"))
+        _fail(field, t("net_fetch.too_slow_under_bytes", rate=rate))
 
 
 async def _follow(url: str, field: str, intake: Intake, policy: FetchPolicy, clock: _Clock, resolve: Resolver,
@@ -134,10 +135,9 @@ async def _follow(url: str, field: str, intake: Intake, policy: FetchPolicy, clo
                     url = urljoin(url, response.headers["location"])
                     continue
                 if response.status_code != 200:
-                    _fail(field, Text(f"la URL respondió HTTP {response.status_code}",
-                                      f"the URL answered HTTP {response.status_code}"))
+                    _fail(field, t("net_fetch.url_answered_http", status_code=response.status_code))
                 return await _stream(response, intake, field, clock, limiter)
-    _fail(field, Text(f"más de {policy.max_redirects} redirecciones", f"more than {policy.max_redirects} redirects"))
+    _fail(field, t("net_fetch.more_than_redirects", max_redirects=policy.max_redirects))
 
 
 def _encodable(text: str) -> bool:
@@ -175,10 +175,8 @@ async def _request(client: httpx.AsyncClient, target: Target, field: str,
         except httpx.TimeoutException:
             _timeout(field, policy)
         except httpx.HTTPError as exc:
-            _fail(field, Text(f"no se pudo descargar ({type(exc).__name__})",
-                              f"could not download ({type(exc).__name__})"))
-    _fail(field, Text(f"no se pudo conectar ({type(last).__name__})",
-                      f"could not connect ({type(last).__name__})"))
+            _fail(field, t("net_fetch.could_not_download", error=type(exc).__name__))
+    _fail(field, t("net_fetch.could_not_connect", error=type(last).__name__))
 
 
 async def _stream(response: httpx.Response, intake: Intake, field: str, clock: _Clock,
@@ -201,8 +199,7 @@ async def _stream(response: httpx.Response, intake: Intake, field: str, clock: _
     except httpx.TimeoutException:
         _timeout(field, clock.policy)
     except httpx.HTTPError as exc:
-        _fail(field, Text(f"la descarga se cortó ({type(exc).__name__})",
-                          f"the download broke off ({type(exc).__name__})"))
+        _fail(field, t("net_fetch.download_broke_off", error=type(exc).__name__))
     return await to_thread.run_sync(_finish, intake, b"".join(pending), limiter=limiter)
 
 
@@ -223,8 +220,7 @@ def host_header(target: Target) -> str:
 
 
 def _timeout(field: str, policy: FetchPolicy) -> NoReturn:
-    _fail(field, Text(f"sin respuesta completa en {policy.timeout_seconds:g} s",
-                      f"no complete answer within {policy.timeout_seconds:g} s"))
+    _fail(field, t("net_fetch.no_complete_answer_within", timeout_seconds=policy.timeout_seconds))
 
 
 def _fail(field: str, message: Text) -> NoReturn:

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 from urllib.parse import SplitResult, quote, urlsplit
 
-from noxus_local.errors import Text, ValidationError
+from noxus_local.errors import ValidationError
+from noxus_local.locale import t
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -66,8 +67,7 @@ def vet(url: str, allow_hosts: list[str], resolve: Resolver = socket.getaddrinfo
         networks = _networks(allow_hosts)
         for address in addresses:
             if _refused(address) and not _allowed(address, networks):
-                _reject(Text(f"resuelve a una dirección interna no permitida ({address})",
-                             f"resolves to a refused internal address ({address})"))
+                _reject(t("ssrf.resolves_refused_internal_address", address=address))
     return Target(parts.scheme, host, port, _request_path(parts), addresses)
 
 
@@ -77,19 +77,19 @@ def _reject(message: str) -> NoReturn:
 
 def _parse(url: str) -> SplitResult:
     if len(url) > MAX_URL_LENGTH:
-        _reject(Text(f"máximo {MAX_URL_LENGTH} caracteres", f"at most {MAX_URL_LENGTH} characters"))
+        _reject(t("ssrf.at_most_characters", max_url_length=MAX_URL_LENGTH))
     if any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in url):
-        _reject(Text("sin espacios ni caracteres de control", "no spaces or control characters"))
+        _reject(t("ssrf.no_spaces_or_control"))
     try:
         parts = urlsplit(url)
     except ValueError:  # "http://[": an unclosed IPv6 bracket
-        _reject(Text("URL mal formada", "malformed URL"))
+        _reject(t("ssrf.malformed_url"))
     if parts.scheme not in ("http", "https"):
-        _reject(Text("debe ser http:// o https://", "must be http:// or https://"))
+        _reject(t("ssrf.must_http_or_https"))
     if "@" in parts.netloc:
-        _reject(Text("no se admiten credenciales en la URL", "credentials in the URL are not allowed"))
+        _reject(t("ssrf.credentials_in_url_are"))
     if not parts.hostname:
-        _reject(Text("falta el host", "the host is missing"))
+        _reject(t("ssrf.host_missing"))
     return parts
 
 
@@ -104,7 +104,7 @@ def _ascii_host(host: str) -> str:
     try:
         return host.encode("idna").decode("ascii")
     except UnicodeError:
-        _reject(Text("host no válido", "invalid host"))
+        _reject(t("ssrf.invalid_host"))
 
 
 def _port(parts: SplitResult) -> int:
@@ -113,7 +113,7 @@ def _port(parts: SplitResult) -> int:
     except ValueError:  # out of range or not a number
         port = 0
     if port == 0:
-        _reject(Text("puerto no válido", "invalid port"))
+        _reject(t("ssrf.invalid_port"))
     return port or (443 if parts.scheme == "https" else 80)
 
 
@@ -129,7 +129,7 @@ def _resolve(host: str, port: int, resolve: Resolver) -> list[IPAddress]:
     except (OSError, UnicodeError, ValueError, IndexError):
         found = []
     if not found:
-        _reject(Text(f"no se pudo resolver {host}", f"could not resolve {host}"))
+        _reject(t("ssrf.could_not_resolve", host=host))
     return list(dict.fromkeys(found))  # getaddrinfo repeats an address per protocol
 
 

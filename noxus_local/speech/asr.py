@@ -33,9 +33,10 @@ from pathlib import Path
 
 import numpy as np
 
-from noxus_local.errors import Text, ValidationError, one_of
+from noxus_local.errors import ValidationError, one_of
 from noxus_local.inference.models.vad import SileroVad
 from noxus_local.inference.models.whisper import SUPPORTED_LANGUAGES, WhisperModel
+from noxus_local.locale import t
 from noxus_local.media.ffmpeg import run_ffmpeg
 from noxus_local.runtime.cancel import CancelToken
 from noxus_local.speech.batches import (
@@ -71,8 +72,7 @@ def check_language(whisper: WhisperModel, language: str | None) -> str | None:
     known = list(whisper.tokens.languages) if whisper.multilingual else ["en"]
     if language not in known:
         listed = ", ".join(known)
-        raise ValidationError(Text(f"idioma desconocido {language!r}; admitidos: {listed}",
-                                   f"unknown language {language!r}; supported: {listed}"),
+        raise ValidationError(t("asr.unknown_language_supported", language=language, listed=listed),
                               details={"field_errors": {"language": [one_of([*known, "auto"])]},
                                        "supported": known})
     return language

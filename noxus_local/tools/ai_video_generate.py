@@ -31,10 +31,11 @@ from typing import Annotated, Any, ClassVar, Literal
 from msgspec import Meta
 
 from noxus_local.config import VIDEO_KINDS, Config, GeneratorSettings
-from noxus_local.errors import Text, ToolUnavailable, ValidationError, one_of
+from noxus_local.errors import ToolUnavailable, ValidationError, one_of
 from noxus_local.generators import GeneratorSpec
 from noxus_local.generators.video import VideoRequest, generate_video, inputs_of
 from noxus_local.generators.workflow import WorkflowError, load_workflow
+from noxus_local.locale import t
 from noxus_local.media import images
 from noxus_local.media.fit_video import even, fit_video
 from noxus_local.media.probe import probe
@@ -53,11 +54,7 @@ SPEECH_CHARS = 900  # about a minute of speech, the longest clip
 CHARS_PER_SECOND = 10  # a slow reading: the seconds held for `speech` before it is spoken (capped at 60)
 TTS_MODEL = "kokoro-82m"
 FROZEN_KEY = "generator"
-UNAVAILABLE = Text(
-    "No hay generador de video: añade una tabla [generators.<nombre>] con kind = \"video\" (o \"avatar\"), "
-    "url de tu ComfyUI y workflow (API format) a la configuración.",
-    "No video generator is configured: add a [generators.<name>] table with kind = \"video\" (or \"avatar\"), "
-    "your ComfyUI's url and a workflow (API format) to the config.")
+UNAVAILABLE = t("ai_video_generate.unavailable")
 
 
 class AiVideoGenerateParams(Params):
@@ -209,8 +206,7 @@ class AiVideoGenerateTool(Tool):
         spoken = {"audio"} if params.get("speech") and "audio" not in files else set()
         missing = sorted(_workflow_inputs(dataclasses.asdict(gens.entries[name])) - set(files) - spoken)
         if missing:  # without the file the workflow cannot run
-            raise ValidationError.fields({field: [Text(f"el flujo del generador {name} necesita este archivo",
-                                                       f"the workflow of generator {name} needs this file")]
+            raise ValidationError.fields({field: [t("ai_video_generate.workflow_generator_needs_file", name=name)]
                                           for field in missing})
 
     def plan(self, params: Any, files: Mapping[str, InputFile], limits: Limits) -> Plan:

@@ -59,6 +59,7 @@ from noxus_local.clips.signals import Evidence, Weights, levels_db
 from noxus_local.clips.sound_events import detect_events
 from noxus_local.config import VIDEO_RESOLUTIONS, ClipSettings, Config
 from noxus_local.errors import InvalidMedia, LimitExceeded, NoxusError, Text, ValidationError
+from noxus_local.locale import t
 from noxus_local.media.audio import extract_pcm16k
 from noxus_local.media.decoded import decode_limit, wav_seconds
 from noxus_local.media.probe import MediaInfo, probe
@@ -81,16 +82,14 @@ from noxus_local.tools.params import Params
 
 LEVEL_STEP = 0.1  # seconds per loudness value: silences between sentences and the loudness signal
 CLIP_UNIT_SECONDS = 30.0  # one rendered clip is billed as this many seconds of source
-NO_AUDIO = Text("El video no tiene pista de audio: los clips se cortan por frases y no hay voz que cortar.",
-                "The video has no audio stream: clips are cut on sentences and there is no speech to cut.")
-NO_SPEECH = Text("No se reconoció habla en el video: los clips se cortan por frases.",
-                 "No speech was recognised in the video: clips are cut on sentences.")
-TOO_SHORT = Text("El video dura menos que min_duration.", "The video is shorter than min_duration.")
+NO_AUDIO = t("auto_clip.no_audio")
+NO_SPEECH = t("auto_clip.no_speech")
+TOO_SHORT = t("auto_clip.too_short")
 def above_tier(highest: str) -> Text:
-    return Text(f"Tu plan renderiza como máximo a {highest}.", f"Your tier renders at most {highest}.")
+    return t("auto_clip.your_tier_renders_at", highest=highest)
 
 
-MIN_OVER_MAX = Text("min_duration no puede superar max_duration.", "min_duration cannot exceed max_duration.")
+MIN_OVER_MAX = t("auto_clip.min_over_max")
 NO_CANDIDATE = "no clip reached viral_score_threshold"
 NO_WINDOW = "no run of whole sentences fits between min_duration and max_duration"
 
@@ -160,7 +159,7 @@ class AutoClipTool(Tool):
         resolution = output_resolution(params.resolution, limits)
         language = params.language.lower()
         if language != "auto" and language not in supported_languages():
-            raise ValidationError.fields({"language": [Text("código de idioma desconocido", "unknown language code")]})
+            raise ValidationError.fields({"language": [t("common.unknown_language_code")]})
         return Plan(units=duration + CLIP_UNIT_SECONDS * params.max_clips, resources=dict(self.resources),
                     models=(params.model, "silero-vad", "centerface"), work_units=duration or 1.0,
                     facts={"probe": msgspec.to_builtins(info), "resolution": resolution})

@@ -34,7 +34,8 @@ from noxus_local import captions
 from noxus_local.captions import styles, subtitles
 from noxus_local.captions.cues import Cue, CueRules, build_cues, default_max_chars
 from noxus_local.config import Config
-from noxus_local.errors import InvalidMedia, LimitExceeded, Text, ToolUnavailable, ValidationError, one_of
+from noxus_local.errors import InvalidMedia, LimitExceeded, ToolUnavailable, ValidationError, one_of
+from noxus_local.locale import t
 from noxus_local.media import fonts
 from noxus_local.media.audio import extract_pcm16k
 from noxus_local.media.decoded import (
@@ -65,8 +66,7 @@ from noxus_local.tools.base import (
 
 UNIT_FACTORS = {"burn": 1.0, "no_burn": 0.6, "preview": 0.5}
 DEFAULT_FORMATS = "srt,vtt,ass,json"
-NO_AUDIO = Text("El archivo no tiene pista de audio: no hay nada que transcribir.",
-                "The file has no audio stream: nothing to transcribe.")
+NO_AUDIO = t("auto_subtitles.no_audio")
 SILENCE_NOTE = "no speech found"
 # Whisper's language codes, used when the recognition engine is not importable yet
 _WHISPER_CODES = tuple(
@@ -156,15 +156,13 @@ class AutoSubtitlesTool(Tool):
                                          "duration_seconds": round(info.duration, 2)})
         language = params.language.lower()
         if language != "auto" and language not in supported_languages():
-            raise ValidationError(details={"field_errors": {"language": [Text("código de idioma desconocido",
-                                                                              "unknown language code")]},
+            raise ValidationError(details={"field_errors": {"language": [t("common.unknown_language_code")]},
                                            "allowed": {"language": ["auto", *supported_languages()]}})
         formats(params)
         style_of(params)
         at = params.preview_at
         if at is not None and (info.video is None or at > (info.duration or 0)):
-            raise ValidationError.fields({"preview_at": [Text("debe caer dentro de la duración del video",
-                                                              "must fall inside a video's duration")]})
+            raise ValidationError.fields({"preview_at": [t("auto_subtitles.must_fall_inside_video")]})
         seconds = info.duration or 0.0
         return Plan(units=seconds * UNIT_FACTORS[_mode(params, info)], resources=dict(self.resources),
                     models=(params.model, "silero-vad"), work_units=seconds or 1.0,
@@ -213,14 +211,13 @@ def check_speech_model(model_id: str, cfg: Config, language: str = "auto") -> No
     installed = [k for k, s in speech.items() if s.installed]
     if model_id not in speech:
         listed = ", ".join(installed)
-        raise ValidationError(Text(f"Modelo desconocido {model_id[:40]!r}; instalados: {listed or '(ninguno)'}",
-                                   f"Unknown model {model_id[:40]!r}; installed: {listed or '(none)'}"),
+        raise ValidationError(t("auto_subtitles.unknown_model", model_id=model_id[:40],
+                                listed=listed or t("common.none")),
                               details={"field_errors": {"model": [one_of(installed or ["(none)"])]},
                                        "allowed": {"model": installed}, "declared": sorted(speech)})
     if model_id.endswith(".en") or model_id.endswith("-en"):
         if language not in ("auto", "en"):
-            raise ValidationError.fields({"language": [Text(f"{model_id} solo conoce inglés: en o auto",
-                                                            f"{model_id} knows English only: en or auto")]})
+            raise ValidationError.fields({"language": [t("auto_subtitles.knows_english_only_en", model_id=model_id)]})
 
 
 def _probe(path: Path) -> MediaInfo:
@@ -246,8 +243,8 @@ def formats(params: Mapping[str, Any]) -> list[str]:
     bad = [f for f in chosen if f not in subtitles.FORMATS]
     if bad or not chosen:
         listed = ", ".join(bad)
-        raise ValidationError(details={"field_errors": {"formats": [Text(f"desconocidos: {listed or '(vacío)'}",
-                                                                         f"unknown: {listed or '(empty)'}")]},
+        raise ValidationError(details={"field_errors": {"formats": [t("auto_subtitles.unknown_formats",
+                                                                      listed=listed or t("common.empty"))]},
                                        "allowed": {"formats": list(subtitles.FORMATS)}})
     return list(dict.fromkeys(chosen))
 

@@ -36,10 +36,11 @@ from typing import Annotated, Any, ClassVar, Literal
 from msgspec import Meta
 
 from noxus_local.config import Config, parse_price
-from noxus_local.errors import LimitExceeded, Text, UpstreamError, ValidationError
+from noxus_local.errors import LimitExceeded, UpstreamError, ValidationError
 from noxus_local.generate.llm.models import text_models
 from noxus_local.generate.llm.types import Completion, Llm, Message, check_messages
 from noxus_local.generate.structured import first_json
+from noxus_local.locale import t
 from noxus_local.money import Price
 from noxus_local.tools.base import InputFile, Limits, Params, Plan, Tool, ToolContext, ToolOutput
 from noxus_local.tools.chat_stream import ChatStreams, PieceSink
@@ -93,7 +94,7 @@ class ChatTool(Tool):
         params["messages"] = check_messages(params["messages"] if isinstance(params["messages"], list) else [])
         params["stop"] = _stops(params.get("stop"))
         if params["top_p"] <= 0:
-            raise ValidationError.fields({"top_p": [Text("debe ser > 0", "must be > 0")]})
+            raise ValidationError.fields({"top_p": [t("chat.above_zero")]})
 
     def plan(self, params: ChatParams, files: Mapping[str, InputFile], limits: Limits) -> Plan:
         """The model (400 unknown, 503 not fetched), the prompt's tokens against its context and the rates,
@@ -112,10 +113,8 @@ class ChatTool(Tool):
         if params.max_tokens is None:
             params.max_tokens = DEFAULT_MAX_TOKENS if room is None else min(DEFAULT_MAX_TOKENS, room)
         elif room is not None and params.max_tokens > room:
-            raise ValidationError.fields({"max_tokens": [Text(
-                f"el prompt ({prompt} tokens) más max_tokens ({params.max_tokens}) supera el contexto del "
-                f"modelo, {context} tokens", f"the prompt ({prompt} tokens) plus max_tokens "
-                f"({params.max_tokens}) exceed the model's context of {context} tokens")]})
+            raise ValidationError.fields({"max_tokens": [t("chat.over_context", prompt=prompt,
+                                                           max_tokens=params.max_tokens, context=context)]})
         return Plan(units=1.0, resources=dict(self.resources), models=(params.model,),
                     facts={"prompt_tokens": prompt, "rates": _rates(cfg)})
 
@@ -165,8 +164,7 @@ def _guarded(call: Callable[[], Completion]) -> Completion:
     try:
         return call()
     except RuntimeError:
-        raise UpstreamError(Text("el modelo de texto falló al generar (¿sin memoria?)",
-                                 "the text model failed while generating (out of memory?)"),
+        raise UpstreamError(t("chat.text_model_failed_while"),
                             details={"reason": "model_failed", "engine": "llm"}) from None
 
 
@@ -203,8 +201,7 @@ def _json_answer(llm: Llm, messages: list[Message], settings: dict[str, Any]) ->
             return Completion(text, prompt, completion, done.finish_reason)
         asked = [*asked, {"role": "assistant", "content": done.text},
                  {"role": "user", "content": JSON_RETRY.format(problem=problem)}]
-    raise UpstreamError(Text(f"el modelo no dio un objeto JSON válido en 2 intentos ({problem})",
-                             f"the model gave no valid JSON object in 2 tries ({problem})"),
+    raise UpstreamError(t("chat.model_gave_no_valid", problem=problem),
                         details={"reason": "model_output_not_json", "engine": "llm"})
 
 
@@ -227,16 +224,13 @@ def _stops(value: Any) -> list[str]:
         return []
     stops = [value] if isinstance(value, str) else value
     if not isinstance(stops, list) or len(stops) > 4 or not all(isinstance(s, str) and s for s in stops):
-        raise ValidationError.fields({"stop": [Text("un texto o hasta 4 textos no vacíos",
-                                                    "a string or up to 4 non-empty strings")]})
+        raise ValidationError.fields({"stop": [t("chat.string_or_up_4")]})
     return stops
 
 
 def _over_context(context: int, prompt: int | None) -> LimitExceeded:
     got = f"{prompt} tokens" if prompt is not None else "more tokens"
     setting = "[llm] max_context_tokens"
-    return LimitExceeded(Text(f"El prompt ({got}) no cabe en el contexto del modelo, {context} tokens ({setting}).",
-                              f"The prompt ({got}) does not fit the model's context of {context} tokens "
-                              f"({setting})."),
+    return LimitExceeded(t("chat.prompt_does_not_fit", got=got, context=context, setting=setting),
                          details={"limit": "context_tokens", "max": context,
                                   **({"got": prompt} if prompt is not None else {})})

@@ -47,8 +47,9 @@ from noxus_local.dubbing.files import DubSegment, segments_json, srt
 from noxus_local.dubbing.fit import MAX_SPEED, MAX_TEMPO, fit_line, tempo_change
 from noxus_local.dubbing.mix import DUCK_DB, Placed, render
 from noxus_local.dubbing.segments import Line, lines_of, split_at_silences, tighten
-from noxus_local.errors import InvalidMedia, LimitExceeded, Text, ToolUnavailable, ValidationError, one_of
+from noxus_local.errors import InvalidMedia, LimitExceeded, ToolUnavailable, ValidationError, one_of
 from noxus_local.generate.llm.models import text_models
+from noxus_local.locale import t
 from noxus_local.media.audio import extract_pcm16k
 from noxus_local.media.decoded import add_warning, decode_limit, processed_seconds, wav_seconds
 from noxus_local.media.ffmpeg import run_ffmpeg
@@ -73,12 +74,8 @@ from noxus_local.tools.base import (
 from noxus_local.tools.params import Internal
 
 SILENT_DB = -60.0  # an audio track whose loudest sample is below this has no speech to dub
-NO_SPEECH = Text("El video no tiene voz que doblar (el audio está en silencio o sin habla).",
-                 "The video has no speech to dub (its audio is silent or holds no speech).")
-NO_CLONING = Text("preserve_original_voice necesita un modelo de clonación de voz, que no está instalado; "
-                  "usa una voz del idioma destino (voice_id).",
-                  "preserve_original_voice needs a voice-cloning model, which is not installed; use a voice of "
-                  "the target language (voice_id).")
+NO_SPEECH = t("dub_video.no_speech")
+NO_CLONING = t("dub_video.no_cloning")
 _MAX_VOLUME = re.compile(r"max_volume:\s*(-?(?:inf|[\d.]+)) dB")
 
 
@@ -151,24 +148,20 @@ class DubVideoTool(Tool):
         goal = target_of(params["target_language"])
         source = params.get("source_language", "auto").lower()
         if source != "auto" and source not in supported_languages():
-            raise ValidationError(details={"field_errors": {"source_language": [Text(
-                "código de idioma desconocido", "unknown language code")]},
+            raise ValidationError(details={"field_errors": {"source_language": [t("common.unknown_language_code")]},
                 "allowed": {"source_language": ["auto", *supported_languages()]}})
         if source == goal.whisper:
             raise same_language(source)
         if params.get("transcript") and source == "auto":
-            raise ValidationError.fields({"source_language": [Text(
-                "con transcript, di su idioma (p. ej. es)", "with a transcript, name its language (e.g. es)")]})
+            raise ValidationError.fields({"source_language": [t("dub_video.with_transcript_name_its")]})
         if params.get("translator") == "whisper" and goal.whisper != "en":
-            raise ValidationError.fields({"translator": [Text(
-                "whisper solo traduce al inglés (target_language=en); usa llm",
-                "whisper translates into English only (target_language=en); use llm")]})
+            raise ValidationError.fields({"translator": [t("dub_video.whisper_translates_into_english")]})
         voice = params.get("voice_id")
         if voice is not None and voice not in VOICES:
             allowed = languages.voices_of(goal.espeak)
-            raise ValidationError(details={"field_errors": {"voice_id": [Text(
-                f"voz desconocida; las de {goal.code}: {', '.join(allowed)}",
-                f"unknown voice; those of {goal.code}: {', '.join(allowed)}")]}, "allowed": {"voice_id": allowed}})
+            raise ValidationError(details={"field_errors": {"voice_id": [t(
+                "dub_video.unknown_voice_those", code=goal.code, allowed=', '.join(allowed))]},
+                "allowed": {"voice_id": allowed}})
 
     def plan(self, params: DubVideoParams, files: Mapping[str, InputFile], limits: Limits) -> Plan:
         """Probe the input: the tier's duration, an audio stream that is not silent; the seconds held."""
@@ -202,7 +195,7 @@ class DubVideoTool(Tool):
         installed = {v for v in VOICES if (s := statuses.get(_voice_model(v))) is not None and s.installed}
         voice = params.voice_id or languages.pick_voice(goal.espeak, params.speaker_gender, installed)
         if voice is None:  # pragma: no cover - every target has voices (languages.supported)
-            raise ValidationError.fields({"target_language": [Text("sin voz", "no voice")]})
+            raise ValidationError.fields({"target_language": [t("dub_video.no_voice")]})
         params.voice = voice
         params.voices = [v for v in languages.voices_of(goal.espeak) if v in installed]
         if params.translator == "llm" or (params.translator == "auto" and goal.whisper != "en"):
@@ -385,18 +378,15 @@ def target_of(code: str) -> languages.Target:
     goal = languages.target(code)
     if goal is None:
         allowed = list(languages.supported())
-        raise ValidationError(Text(f"idioma destino no admitido {code[:12]!r}; admitidos: {', '.join(allowed)}",
-                                   f"unsupported target language {code[:12]!r}; supported: {', '.join(allowed)}"),
+        raise ValidationError(t("dub_video.unsupported_target_language", code=code[:12], allowed=', '.join(allowed)),
                               details={"field_errors": {"target_language": [one_of(allowed)]},
                                        "allowed": {"target_language": allowed}})
     return goal
 
 
 def same_language(code: str) -> ValidationError:
-    return ValidationError(Text(f"el video ya está en {code}: elige otro target_language",
-                                f"the video already speaks {code}: choose another target_language"),
-                           details={"field_errors": {"target_language": [Text(
-                               "igual al idioma de origen", "the same as the source language")]},
+    return ValidationError(t("dub_video.video_already_speaks_choose", code=code),
+                           details={"field_errors": {"target_language": [t("dub_video.same_as_source_language")]},
                                "source_language": code})
 
 

@@ -25,7 +25,8 @@ from msgspec import Meta
 
 from noxus_local.analysis.batch import PROGRESS_FILE, run_batch
 from noxus_local.analysis.features import DEFAULT_FEATURES, FEATURES, analyse, check_features
-from noxus_local.errors import LimitExceeded, Text, ValidationError
+from noxus_local.errors import LimitExceeded, ValidationError
+from noxus_local.locale import t
 from noxus_local.tools.base import InputFile, InputSpec, Limits, Params, Plan, Step, Tool, ToolContext, ToolOutput
 
 FEATURES_HELP = (f"Comma-separated or a JSON list; one of {', '.join(FEATURES)}. "
@@ -92,8 +93,7 @@ class ImageAnalyzeBatchTool(Tool):
     def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
         items = params["items"]
         if not isinstance(items, list) or not items or not all(_planned(i, files) for i in items):
-            raise ValidationError.fields({"items": [Text("usa POST /api/v1/analysis/images",
-                                                         "use POST /api/v1/analysis/images")]})
+            raise ValidationError.fields({"items": [t("image_analyze.use_post_api_v1")]})
         if len(items) > limits.max_batch_images:
             raise LimitExceeded(details={"limit": "max_batch_images", "max": limits.max_batch_images,
                                          "actual": len(items)})

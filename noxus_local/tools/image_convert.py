@@ -20,7 +20,8 @@ import msgspec
 from msgspec import Meta
 from PIL import Image
 
-from noxus_local.errors import InvalidMedia, LimitExceeded, Text, ValidationError
+from noxus_local.errors import InvalidMedia, LimitExceeded, ValidationError
+from noxus_local.locale import t
 from noxus_local.media import images
 from noxus_local.media.images import FORMATS, Fit, Frame, OutputFormat
 from noxus_local.tools.base import Example, InputFile, InputSpec, Limits, Params, Plan, Tool, ToolContext, ToolOutput
@@ -80,8 +81,7 @@ class ImageConvertTool(Tool):
         fmt = FORMATS[params["output_format"]]
         if not fmt.alpha and images.parse_color(params["background"])[3] < 255:
             raise ValidationError.fields({"background": [
-                Text(f"{fmt.name.upper()} no admite transparencia: usa un color opaco",
-                     f"{fmt.name.upper()} has no transparency: use an opaque colour")]})
+                t("image_convert.has_no_transparency_use", name=fmt.name.upper())]})
 
     def plan(self, params: ImageConvertParams, files: Mapping[str, InputFile], limits: Limits) -> Plan:
         """Read the header once: refuse oversized input or output (413) before any money moves, and keep

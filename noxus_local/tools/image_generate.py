@@ -26,8 +26,9 @@ from msgspec import Meta
 from PIL import Image
 
 from noxus_local.config import IMAGE_KINDS, Config, GeneratorSettings
-from noxus_local.errors import Text, ToolUnavailable, ValidationError, one_of
+from noxus_local.errors import ToolUnavailable, ValidationError, one_of
 from noxus_local.generators import GeneratorSpec, generate
+from noxus_local.locale import t
 from noxus_local.tools.base import Example, Plan, Tool, ToolContext, ToolOutput
 from noxus_local.tools.params import Internal, Params
 
@@ -75,11 +76,7 @@ class ImageGenerateTool(Tool):
         """The generator ``model`` names, frozen into the params; 400 listing names, or 503 with none."""
         names = cfg.generators.names(IMAGE_KINDS)
         if not names:
-            raise ToolUnavailable(Text(
-                "No hay generador de imágenes: añade una tabla [generators.<nombre>] (kind = comfyui u "
-                "openai_images) a la configuración.",
-                "No image generator is configured: add a [generators.<name>] table (kind = comfyui or "
-                "openai_images) to the config."))
+            raise ToolUnavailable(t("image_generate.no_image_generator_configured"))
         chosen = params.get("model") or cfg.generators.chosen() or names[0]
         if chosen not in names:
             raise ValidationError(details={"field_errors": {"model": [one_of(names)]}, "allowed": {"model": names}})

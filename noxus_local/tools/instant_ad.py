@@ -47,8 +47,9 @@ from msgspec import Meta
 from PIL import Image
 
 from noxus_local.config import Config
-from noxus_local.errors import Text, ValidationError
+from noxus_local.errors import ValidationError
 from noxus_local.generate.llm.models import text_models
+from noxus_local.locale import t
 from noxus_local.net.fetch import FetchPolicy
 from noxus_local.net.fetch_slots import FetchSlots
 from noxus_local.products.ad_layouts import PLATFORMS, STYLES, AdContent, orientation
@@ -177,7 +178,7 @@ class InstantAdTool(Tool):
         with ctx.step("page"):
             facts = PageFacts.from_dict(p.page or {})
             if not facts.url:
-                raise ValidationError.fields({"website_url": [Text("la página no se leyó", "the page was not read")]})
+                raise ValidationError.fields({"website_url": [t("instant_ad.page_was_not_read")]})
             kit = BrandKit.from_dict(p.brand) if p.brand else kit_of(facts)
             language = p.language or (facts.language if facts.language in ("en", "es") else "en")
         with ctx.step("copy"):

@@ -22,7 +22,8 @@ from typing import Annotated, Literal
 
 from msgspec import Meta
 
-from noxus_local.errors import InternalError, Text
+from noxus_local.errors import InternalError
+from noxus_local.locale import t
 from noxus_local.runtime.steps import StepScope
 from noxus_local.tools.base import OutputFile, Params, Plan, Step, Tool, ToolContext, ToolOutput
 
@@ -57,8 +58,7 @@ class PipelineTool(Tool):
                 started = time.monotonic()
                 self._spend(ctx, step, ctx.params["seconds"] * declared.weight / total_weight)
                 if ctx.params["fail_step"] == declared.name:
-                    raise InternalError(Text(f"fallo solicitado en el paso {declared.name}",
-                                             f"requested failure in step {declared.name}"))
+                    raise InternalError(t("tools_pipeline.requested_failure_in_step", name=declared.name))
                 timings[declared.name] = round(time.monotonic() - started, 3)
         count = ctx.params["extra_files"]
         extras = [OutputFile(f"part-{i}", f"part {i} of {count}\n".encode(), f"part-{i}.txt", "text/plain")

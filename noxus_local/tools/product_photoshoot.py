@@ -38,8 +38,9 @@ from msgspec import Meta
 from PIL import Image
 
 from noxus_local.config import IMAGE_KINDS, Config, GeneratorSettings
-from noxus_local.errors import InvalidMedia, Text, ToolUnavailable, ValidationError, one_of
+from noxus_local.errors import InvalidMedia, ToolUnavailable, ValidationError, one_of
 from noxus_local.generators import GeneratorSpec, generate
+from noxus_local.locale import t
 from noxus_local.media import images
 from noxus_local.products.cutout import Mask, apply_mask, segment
 from noxus_local.products.photoshoot import (
@@ -153,8 +154,7 @@ class ProductPhotoshootTool(Tool):
         """Where the backdrops come from (``source``), and a custom background that says nothing is a 400."""
         kind, upload = params["background"], "background_image" in files
         if upload and kind != "custom":
-            raise ValidationError.fields({"background_image": [Text(
-                "solo con background=custom", "only with background=custom")]})
+            raise ValidationError.fields({"background_image": [t("product_photoshoot.only_with_background_custom")]})
         if kind in GENERATED:
             params["source"] = "generator"
         elif kind != "custom":
@@ -166,11 +166,7 @@ class ProductPhotoshootTool(Tool):
         elif (params.get("custom_background") or "").strip():
             params["source"] = "generator"  # a description: a generator draws it
         else:
-            raise ValidationError.fields({"custom_background": [Text(
-                "background=custom necesita custom_background (un color, dos colores o una descripción) o "
-                "background_image",
-                "background=custom needs custom_background (a colour, two colours or a description) or "
-                "background_image")]})
+            raise ValidationError.fields({"custom_background": [t("product_photoshoot.custom_needs_background")]})
 
     def plan(self, params: ProductPhotoshootParams, files: Mapping[str, InputFile], limits: Limits) -> Plan:
         """Read the headers once: an oversized or broken image is 413/400 before any money moves; one unit
@@ -192,11 +188,7 @@ class ProductPhotoshootTool(Tool):
         if not names:
             what = f"background={params['background']}" + (" with a description" if params["background"] == "custom"
                                                             else "")
-            raise ToolUnavailable(Text(
-                f"{what} necesita un generador de imágenes: añade una tabla [generators.<nombre>] (kind = comfyui "
-                "u openai_images) a la configuración, o usa studio-white, flat-lay o un color.",
-                f"{what} needs an image generator: add a [generators.<name>] table (kind = comfyui or "
-                "openai_images) to the config, or use studio-white, flat-lay or a colour."))
+            raise ToolUnavailable(t("product_photoshoot.needs_image_generator_add", what=what))
         chosen = params.get("model") or cfg.generators.chosen() or names[0]
         if chosen not in names:
             raise ValidationError(details={"field_errors": {"model": [one_of(names)]}, "allowed": {"model": names}})
@@ -262,11 +254,7 @@ def _open(upload: InputFile, limits: Limits) -> Image.Image:
 def _product(photo: Image.Image, mask: Mask, warnings: list[dict[str, Any]]) -> Image.Image:
     """The cut-out; nothing separable is a 400 carrying the mask's confidence, a doubtful mask a warning."""
     if mask.box is None:
-        raise InvalidMedia(Text(
-            f"No se encontró un producto que separar del fondo (confianza de la máscara {mask.confidence:.2f}): "
-            "usa una foto con el producto bien visible sobre un fondo distinto.",
-            f"No product could be separated from the background (mask confidence {mask.confidence:.2f}): use a "
-            "photo with the product clearly visible against a different background."),
+        raise InvalidMedia(t("product_photoshoot.no_product_could_separated", confidence=mask.confidence),
             details={"reason": "no_foreground", "mask_confidence": round(mask.confidence, 3)})
     if mask.confidence < LOW_CONFIDENCE:
         warnings.append({"code": "low_mask_confidence", "mask_confidence": round(mask.confidence, 3),

@@ -21,7 +21,8 @@ import qrcode.util
 from msgspec import Meta
 from PIL import Image
 
-from noxus_local.errors import LimitExceeded, Text, ValidationError
+from noxus_local.errors import LimitExceeded, ValidationError
+from noxus_local.locale import t
 from noxus_local.media import images
 from noxus_local.media.images import RGBA, OutputFormat, parse_color
 from noxus_local.tools.base import Example, InputFile, Limits, Params, Plan, Tool, ToolContext, ToolOutput
@@ -100,7 +101,7 @@ class QrTool(Tool):
         modules = _module_count(params)
         if params.get("size") is not None and params["size"] < modules:
             raise ValidationError.fields({"size": [
-                Text(f"demasiado pequeño para este QR: mínimo {modules} px", f"too small: at least {modules} px")]})
+                t("qr.too_small_at_least", modules=modules)]})
         _check_output(params, modules, limits)
 
     def run(self, ctx: ToolContext, plan: Plan) -> ToolOutput:
@@ -131,13 +132,13 @@ def _over_capacity(params: dict[str, Any]) -> LimitExceeded:
 def _field_errors(params: dict[str, Any]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if params.get("size") is not None and params.get("scale") is not None:
-        errors["size"] = [Text("usa size o scale, no ambos", "use size or scale, not both")]
+        errors["size"] = [t("qr.use_size_or_scale")]
     if params["output_format"] == "jpeg":
         for name in ("foreground", "background"):
             if parse_color(params[name])[3] < 255:
-                errors[name] = [Text("JPEG no admite transparencia", "JPEG has no transparency")]
+                errors[name] = [t("qr.jpeg_has_no_transparency")]
     if parse_color(params["foreground"]) == parse_color(params["background"]):
-        errors["foreground"] = [Text("debe ser distinto del fondo", "must differ from background")]
+        errors["foreground"] = [t("qr.must_differ_from_background")]
     return errors
 
 

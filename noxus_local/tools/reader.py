@@ -9,7 +9,7 @@ locales (``errors.Text``).
 Example::
 
     coerce_inputs((InputSpec("size", "integer", minimum=64),), {"size": "²"}, {})
-    # ({}, {"size": [Text("debe ser un entero", "must be an integer")]})
+    # ({}, {"size": [t("reader.must_integer")]}), which says "debe ser un entero" / "must be an integer"
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from noxus_local.errors import Text
+from noxus_local.locale import t
 from noxus_local.tools.spec import InputSpec
 
 __all__ = ["FILE_AS_TEXT", "INT_BOUND", "coerce_inputs"]
@@ -30,8 +31,7 @@ _NAMED_COLORS = {
 }
 
 
-FILE_AS_TEXT = Text("envía el archivo como parte con nombre (curl -F 'campo=@archivo') o en base64",
-                    "send the file as a part with a filename (curl -F 'field=@file') or as base64")
+FILE_AS_TEXT = t("reader.file_as_text")
 
 
 def coerce_inputs(specs: tuple[InputSpec, ...], raw: Mapping[str, Any],
@@ -45,12 +45,12 @@ def coerce_inputs(specs: tuple[InputSpec, ...], raw: Mapping[str, Any],
                 # curl -F 'image=<foto.png' sends the bytes as a text field, without a filename
                 errors[spec.name] = [FILE_AS_TEXT]
             elif spec.required and spec.name not in files:
-                errors[spec.name] = [Text("es obligatorio", "is required")]
+                errors[spec.name] = [t("common.required")]
             continue
         value = raw.get(spec.name)
         if value is None or value == "":
             if spec.required:
-                errors[spec.name] = [Text("es obligatorio", "is required")]
+                errors[spec.name] = [t("common.required")]
             elif spec.default is not None:
                 params[spec.name] = spec.default
             continue
@@ -69,13 +69,13 @@ def _coerce_one(spec: InputSpec, value: Any) -> Any:
         converted = converted.strip().lower()  # output_format=PNG means png
     if spec.choices is not None and converted not in spec.choices:
         allowed = ", ".join(str(c) for c in spec.choices)
-        raise ValueError(Text(f"debe ser uno de: {allowed}", f"must be one of: {allowed}"))
+        raise ValueError(t("reader.one_of", allowed=allowed))
     if spec.minimum is not None and converted < spec.minimum:
-        raise ValueError(Text(f"debe ser >= {spec.minimum}", f"must be >= {spec.minimum}"))
+        raise ValueError(t("reader.at_least", minimum=spec.minimum))
     if spec.maximum is not None and converted > spec.maximum:
-        raise ValueError(Text(f"debe ser <= {spec.maximum}", f"must be <= {spec.maximum}"))
+        raise ValueError(t("reader.at_most", maximum=spec.maximum))
     if spec.max_length is not None and len(converted) > spec.max_length:
-        raise ValueError(Text(f"máximo {spec.max_length} caracteres", f"at most {spec.max_length} characters"))
+        raise ValueError(t("reader.at_most_characters", max_length=spec.max_length))
     return converted
 
 
@@ -90,12 +90,11 @@ def _to_string(value: Any) -> str:
     """Text that can be written anywhere: a lone UTF-16 surrogate (JSON ``"\\ud800"``)
     cannot be encoded as UTF-8, so it is refused here instead of failing later."""
     if not isinstance(value, str):
-        raise ValueError(Text("debe ser texto", "must be a string"))
+        raise ValueError(t("reader.must_string"))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValueError(Text("texto con caracteres inválidos (sustituto UTF-16 suelto)",
-                              "text with invalid characters (a lone UTF-16 surrogate)")) from None
+        raise ValueError(t("common.text_with_invalid_characters")) from None
     return value
 
 
@@ -112,7 +111,7 @@ def _to_int(value: Any) -> int:
         return value
     if isinstance(value, str) and _INT_RE.fullmatch(value.strip(" \t")):
         return int(value)
-    raise ValueError(Text("debe ser un entero", "must be an integer"))
+    raise ValueError(t("reader.must_integer"))
 
 
 def _to_number(value: Any) -> float:
@@ -123,7 +122,7 @@ def _to_number(value: Any) -> float:
         number = float(value)
         if abs(number) < INT_BOUND:
             return number
-    raise ValueError(Text("debe ser un número", "must be a number"))
+    raise ValueError(t("reader.must_number"))
 
 
 def _to_bool(value: Any) -> bool:
@@ -134,7 +133,7 @@ def _to_bool(value: Any) -> bool:
         return True
     if text in {"false", "0", "no", "off"}:
         return False
-    raise ValueError(Text("debe ser true o false", "must be true or false"))
+    raise ValueError(t("reader.must_true_or_false"))
 
 
 def _to_color(value: Any) -> str:
@@ -142,7 +141,7 @@ def _to_color(value: Any) -> str:
     text = _to_string(value).strip().lower()
     text = _NAMED_COLORS.get(text, text)
     if not _COLOR_RE.match(text):
-        raise ValueError(Text("color inválido, usa #rrggbb", "invalid colour, use #rrggbb"))
+        raise ValueError(t("reader.invalid_colour_use_rrggbb"))
     digits = text.lstrip("#")
     if len(digits) in (3, 4):
         digits = "".join(ch * 2 for ch in digits)

@@ -69,9 +69,10 @@ from noxus_local.compose.narration import Narration, SpeechStore, write_wav
 from noxus_local.compose.timeline import LOGO_PLACES, TRANSITIONS
 from noxus_local.compose.visuals import Chosen, Material
 from noxus_local.config import Config
-from noxus_local.errors import InvalidMedia, LimitExceeded, Text, UpstreamError, ValidationError, one_of
+from noxus_local.errors import InvalidMedia, LimitExceeded, UpstreamError, ValidationError, one_of
 from noxus_local.generate.llm.models import text_models
 from noxus_local.generate.scenes import Plan, PlannedScene
+from noxus_local.locale import t
 from noxus_local.media import fonts
 from noxus_local.money import UNITS, Price
 from noxus_local.speech.phonemes import ESPEAK_VOICES
@@ -130,8 +131,8 @@ def voice_choices(exc: ValidationError, language: str) -> ValidationError:
             or info.language.split("-")[0] == language.split("-")[0]]
     listed = one_of(near or sorted(VOICES))
     errors = (exc.details or {}).get("field_errors", {}).get("voice_id", [])
-    first = errors[0] if errors else Text("voz desconocida", "unknown voice")
-    text = Text(f"{first}; para {language}: {listed}", f"{getattr(first, 'en', first)}; for {language}: {listed.en}")
+    first = errors[0] if errors else t("script_to_video.unknown_voice")
+    text = t("script_to_video.unknown_voice_for_language", first=first, language=language, listed=listed)
     return ValidationError(details={"field_errors": {"voice_id": [text, *errors[1:]]},
                                     "allowed": {"voice_id": sorted(VOICES)}})
 
@@ -265,9 +266,8 @@ class ScriptToVideoTool(Tool):
             count = sum(1 for key in files if MATERIAL_KEY.fullmatch(key))
             params["timeline"] = edit_dict(read_edit(_json_field(params["timeline"], "timeline"), count))
         if params.get("idea") is not None and params["language"] not in SCRIPT_LANGUAGES:
-            raise ValidationError.fields({"language": [Text(
-                f"una idea se escribe en {one_of(sorted(SCRIPT_LANGUAGES))}; da un guion para otras lenguas",
-                f"an idea is written in {one_of(sorted(SCRIPT_LANGUAGES)).en}; give a script for other languages")]})
+            raise ValidationError.fields({"language": [t("script_to_video.idea_languages",
+                                                         script_languages=one_of(sorted(SCRIPT_LANGUAGES)))]})
         params.setdefault("voice_id", None)
         if params["voice_id"] is None:
             params["voice_id"] = default_voice(params["language"])
@@ -294,8 +294,7 @@ class ScriptToVideoTool(Tool):
         (400 listing it), the plan's models (the text model an idea needs: 503 with its fetch command)."""
         most, text = cfg.video.max_script_chars, _spoken_text(params)
         if text is not None and len(text) > most:
-            raise LimitExceeded(Text(f"El guion tiene {len(text)} caracteres; como mucho {most}.",
-                                     f"The script has {len(text)} characters; at most {most}."),
+            raise LimitExceeded(t("script_to_video.script_has_characters_at", length=len(text), most=most),
                                 details={"limit": "max_script_chars", "max": most, "got": len(text)})
         music = params["music"]
         if music != "none":
@@ -419,9 +418,7 @@ class ScriptToVideoTool(Tool):
                 chosen = choose(i, planned.visual, None if pick is None else materials[pick], size,
                                 None if self.generate is None else drawn, ctx.workdir, seed=seed)
                 if edit is not None and edit.kind == "generated" and self.generate is None:
-                    chosen = Chosen(chosen.visual, None, Text(
-                        f"escena {i}: no hay generador de imágenes; se usó una escena diseñada",
-                        f"scene {i}: no image generator is configured; a designed scene was used"))
+                    chosen = Chosen(chosen.visual, None, t("script_to_video.scene_no_image_generator", i=i))
             if chosen.warning:
                 warnings.append(chosen.warning)
             visual = chosen.visual
@@ -446,7 +443,7 @@ class ScriptToVideoTool(Tool):
 def _one_source(params: dict[str, Any]) -> None:
     idea, script, timeline = params.get("idea"), params.get("script"), params.get("timeline")
     if sum(v is not None for v in (idea, script, timeline)) != 1:
-        both = Text("da `idea`, `script` o `timeline`, uno solo", "give `idea`, `script` or `timeline`, exactly one")
+        both = t("script_to_video.both")
         raise ValidationError.fields({"idea": [both], "script": [both]})
     if timeline is not None:
         return
@@ -455,7 +452,7 @@ def _one_source(params: dict[str, Any]) -> None:
     text = idea if script is None else script
     if not text.strip() or (script is not None and not has_words(script)):
         name = "idea" if script is None else "script"
-        raise ValidationError.fields({name: [Text("no hay nada que narrar", "nothing to narrate")]})
+        raise ValidationError.fields({name: [t("script_to_video.nothing_narrate")]})
 
 
 def held_seconds(params: Mapping[str, Any], rates: list[float] | None) -> float:
@@ -528,7 +525,7 @@ def _json_field(value: Any, name: str) -> Any:
     try:
         return json.loads(value)
     except ValueError:
-        raise ValidationError.fields({name: [Text("debe ser un documento JSON", "must be a JSON document")]}) \
+        raise ValidationError.fields({name: [t("script_to_video.must_json_document")]}) \
             from None
 
 
@@ -693,15 +690,14 @@ def material_kind(path: Path, field: str) -> str:
 
     sniffed = sniff_file(path)
     if sniffed is None or sniffed.kind not in ("image", "video"):
-        raise ValidationError.fields({field: [Text("debe ser una imagen o un video",
-                                                   "must be an image or a video")]})
+        raise ValidationError.fields({field: [t("script_to_video.must_image_or_video")]})
     if sniffed.kind == "video":
         try:
             info = probe(path)
         except InvalidMedia:
             info = None
         if info is None or info.video is None:
-            raise InvalidMedia(Text(f"{field}: el video no tiene imagen", f"{field}: the video has no video stream"),
+            raise InvalidMedia(t("script_to_video.video_has_no_video", field=field),
                                details={"field": field, "reason": "no_video_stream"})
     return sniffed.kind
 
@@ -713,7 +709,7 @@ def _check_logo(logo: InputFile) -> None:
         raise LimitExceeded(details={"limit": "max_logo_mb", "max": MAX_LOGO_BYTES // 2**20})
     sniffed = sniff_file(logo.path)
     if sniffed is None or sniffed.kind != "image":
-        raise ValidationError.fields({"logo": [Text("debe ser una imagen", "must be an image")]})
+        raise ValidationError.fields({"logo": [t("common.must_image")]})
 
 
 def _check_audio(music: InputFile) -> None:
@@ -721,7 +717,7 @@ def _check_audio(music: InputFile) -> None:
 
     sniffed = sniff_file(music.path)
     if sniffed is None or sniffed.kind not in ("audio", "video"):
-        raise ValidationError.fields({"music_file": [Text("debe ser un audio", "must be an audio file")]})
+        raise ValidationError.fields({"music_file": [t("script_to_video.must_audio_file")]})
 
 
 def _models_dir(cfg: Config) -> Path:
@@ -762,8 +758,7 @@ def _narrate(ctx: ToolContext, plan: Plan, progress: Callable[[float], None],
     p = ctx.params
     weights = p.get("voice_mix") or parse_voice(p["voice_id"])
     if not weights:
-        raise ValidationError.fields({"voice_id": [Text(f"voz desconocida; {LIST_HINT}",
-                                                        f"unknown voice; {LIST_HINT.en}")]})
+        raise ValidationError.fields({"voice_id": [t("common.unknown_voice_hint", list_hint=LIST_HINT)]})
     store = SpeechStore(cache or PartCache(ctx.workdir / "speech", 0), ctx.account_id or "job", weights, p["speed"],
                         p["language"], MODEL)
     with tts.open_voice(ctx.models, weights, p["language"]) as voice:

@@ -30,7 +30,8 @@ from typing import Annotated, Any, ClassVar, Literal
 from msgspec import Meta
 
 from noxus_local.assets.quota import check_output_size
-from noxus_local.errors import LimitExceeded, Text, ValidationError
+from noxus_local.errors import LimitExceeded, ValidationError
+from noxus_local.locale import t
 from noxus_local.media.audio import FORMATS, encode, mime_type
 from noxus_local.speech.phonemes import ESPEAK_VOICES
 from noxus_local.speech.voice_catalog import MODEL, PIPER_VOICES, VOICES, models_of
@@ -39,7 +40,7 @@ from noxus_local.tools.params import Internal
 
 MAX_CHARS = 10_000
 TTS_FORMATS = tuple(FORMATS)  # pcm: raw 16-bit little-endian mono, as OpenAI's speech API gives it
-LIST_HINT = Text("GET /api/v1/voices lista las voces", "GET /api/v1/voices lists the voices")
+LIST_HINT = t("common.list_voices_hint")
 UNCOMPRESSED = ("wav", "pcm")
 
 
@@ -63,12 +64,10 @@ def parse_voice(voice_id: str) -> dict[str, float]:
         match = MIX_PART.fullmatch(part.strip())
         if match is None or match.group(1) not in VOICES or VOICES[match.group(1)].model != MODEL:
             raise ValidationError.fields({"voice_id": [
-                Text(f"voz desconocida {part.strip()[:100]!r}; {LIST_HINT}",
-                     f"unknown voice {part.strip()[:100]!r}; {LIST_HINT.en}")]})
+                t("text_to_speech.unknown_voice", part=part.strip()[:100], list_hint=LIST_HINT)]})
         weights[match.group(1)] = weights.get(match.group(1), 0.0) + float(match.group(2) or 1)
     if sum(weights.values()) <= 0:
-        raise ValidationError.fields({"voice_id": [Text("los pesos deben sumar más de 0",
-                                                        "weights must sum above 0")]})
+        raise ValidationError.fields({"voice_id": [t("common.weights_must_sum_above")]})
     return weights
 
 
@@ -114,16 +113,14 @@ class TextToSpeechTool(Tool):
 
         text = params["text"]
         if len(text) > MAX_CHARS:
-            raise LimitExceeded(Text(f"El texto tiene {len(text)} caracteres; como mucho {MAX_CHARS}.",
-                                     f"The text has {len(text)} characters; at most {MAX_CHARS}."),
+            raise LimitExceeded(t("text_to_speech.text_has_characters_at", length=len(text), max_chars=MAX_CHARS),
                                 details={"limit": "max_text_chars", "max": MAX_CHARS, "got": len(text)})
         estimated = estimate_seconds(text, params["speed"])
         if limits.max_audio_seconds and estimated > limits.max_audio_seconds:
             raise over_audio_limit(limits.max_audio_seconds, estimated, "estimated_seconds")
         if not has_words(text):
             raise ValidationError.fields({"text": [
-                Text("no hay nada que leer (solo espacios, emoji o controles)",
-                     "nothing to speak (only whitespace, emoji or control characters)")]})
+                t("text_to_speech.nothing_speak_only_whitespace")]})
         parse_voice(params["voice_id"])
 
     def plan(self, params: TextToSpeechParams, files: Mapping[str, InputFile], limits: Limits) -> Plan:
@@ -150,8 +147,7 @@ class TextToSpeechTool(Tool):
         params = ctx.params
         weights = params.get("voice_mix") or parse_voice(params["voice_id"])
         if not weights:
-            raise ValidationError.fields({"voice_id": [Text(f"voz desconocida; {LIST_HINT}",
-                                                            f"unknown voice; {LIST_HINT.en}")]})
+            raise ValidationError.fields({"voice_id": [t("common.unknown_voice_hint", list_hint=LIST_HINT)]})
         voice_language = tts.default_language(weights, saved_mix="voice_mix" in params)
         language = params.get("language") or voice_language
         with ExitStack() as held:

@@ -75,6 +75,7 @@ from noxus_local.errors import (
 )
 from noxus_local.generate.ad_copy import Copy, scene_count, speech_seconds
 from noxus_local.generate.llm.models import text_models
+from noxus_local.locale import t
 from noxus_local.money import Price
 from noxus_local.products.end_cards import DESIGNS
 from noxus_local.tools.ad_credits import Credits, StepFailed
@@ -205,11 +206,10 @@ class VideoAdTool(Tool):
 
     def check(self, params: dict[str, Any], files: Mapping[str, InputFile], limits: Limits) -> None:
         if not params["prompt"].strip():
-            raise ValidationError.fields({"prompt": [Text("no puede estar vacío", "must not be empty")]})
+            raise ValidationError.fields({"prompt": [t("video_ad.must_not_empty")]})
         images = _images(files)
         if not 1 <= len(images) <= MAX_IMAGES:
-            raise ValidationError.fields({"images": [Text(f"da de 1 a {MAX_IMAGES} imágenes",
-                                                          f"give 1 to {MAX_IMAGES} images")]})
+            raise ValidationError.fields({"images": [t("video_ad.give_1_images", max_images=MAX_IMAGES)]})
         for key, info in files.items():
             if IMAGE_KEY.fullmatch(key):
                 _check_image(info, key)
@@ -325,7 +325,7 @@ def _check_image(info: InputFile, field: str) -> None:
 
     sniffed = sniff_file(info.path)
     if sniffed is None or sniffed.kind != "image":
-        raise ValidationError.fields({field: [Text("debe ser una imagen", "must be an image")]})
+        raise ValidationError.fields({field: [t("common.must_image")]})
 
 
 def frozen_generator(cfg: Config, name: str) -> dict[str, Any]:
@@ -577,8 +577,7 @@ def _voice(ctx: ToolContext, texts: tuple[str, ...], progress: Any,
     p = ctx.params
     weights = p.get("voice_mix") or parse_voice(p["voice_id"])
     if not weights:
-        raise ValidationError.fields({"voice_id": [Text(f"voz desconocida; {LIST_HINT}",
-                                                        f"unknown voice; {LIST_HINT.en}")]})
+        raise ValidationError.fields({"voice_id": [t("common.unknown_voice_hint", list_hint=LIST_HINT)]})
     slot, speed = speech_seconds(p["duration"]), voice_speed(p["voice_style"])
     kept = list(range(len(texts)))
     with tts.open_voice(ctx.models, weights, p["language"]) as voice:

@@ -25,7 +25,8 @@ import secrets
 import time
 from typing import Any
 
-from noxus_local.errors import NotFound, Text, ValidationError
+from noxus_local.errors import NotFound, ValidationError
+from noxus_local.locale import t
 from noxus_local.speech.voice_catalog import MODEL, VOICES, VoiceInfo
 
 CUSTOM_ID = re.compile(r"custom_[0-9a-f]{16}")
@@ -37,7 +38,7 @@ MAX_NAME = 100
 NAME_PATTERN = "^ *[A-Za-z0-9\u00c0-\u00ff][A-Za-z0-9\u00c0-\u00ff ._'()-]*$"
 NAME_RE = re.compile(NAME_PATTERN[1:-1])  # fullmatch: Python's $ would let a final newline through
 MAX_VOICES_PER_ACCOUNT = 200
-LIST_HINT = Text("GET /api/v1/voices lista las voces", "GET /api/v1/voices lists the voices")
+LIST_HINT = t("common.list_voices_hint")
 
 
 def check_mix(raw: Any) -> dict[str, float]:
@@ -47,33 +48,31 @@ def check_mix(raw: Any) -> dict[str, float]:
     unknown parents, weights outside 0-1000, weights summing to 0 or more than 5 parents are refused.
     """
     if not isinstance(raw, dict) or not raw:
-        raise _bad(Text("un objeto {voz: peso} no vacío", "a non-empty object {voice: weight}"))
+        raise _bad(t("voices_custom.non_empty_object_voice"))
     if len(raw) > MAX_PARENTS:
-        raise _bad(Text(f"como mucho {MAX_PARENTS} voces", f"at most {MAX_PARENTS} voices"))
+        raise _bad(t("voices_custom.at_most_voices", max_parents=MAX_PARENTS))
     unknown = [str(v)[:100] for v in raw if v not in VOICES]
     if unknown:
-        raise _bad(Text(f"voces desconocidas {unknown}; {LIST_HINT}", f"unknown voices {unknown}; {LIST_HINT.en}"))
+        raise _bad(t("voices_custom.unknown_voices", unknown=unknown, list_hint=LIST_HINT))
     if any(VOICES[v].model != MODEL for v in raw):
-        raise _bad(Text(f"solo se mezclan voces de {MODEL}", f"only {MODEL} voices can be mixed"))
+        raise _bad(t("voices_custom.only_voices_can_mixed", model=MODEL))
     for voice, weight in raw.items():
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight):
-            raise _bad(Text(f"{voice}: el peso debe ser un número", f"{voice}: the weight must be a number"))
+            raise _bad(t("voices_custom.weight_must_number", voice=voice))
         if weight <= 0 or weight > MAX_WEIGHT:  # a parent weighing 0 is no parent (the schema says > 0)
-            raise _bad(Text(f"{voice}: el peso va de más de 0 a {MAX_WEIGHT}",
-                            f"{voice}: the weight goes from above 0 to {MAX_WEIGHT}"))
+            raise _bad(t("voices_custom.weight_goes_from_above", voice=voice, max_weight=MAX_WEIGHT))
     total = float(sum(raw.values()))
     if total <= 0:
-        raise _bad(Text("los pesos deben sumar más de 0", "weights must sum above 0"))
+        raise _bad(t("common.weights_must_sum_above"))
     return {voice: round(weight / total, 6) for voice, weight in raw.items()}
 
 
 def check_name(raw: Any) -> str:
     if not isinstance(raw, str) or not raw.strip():
-        raise ValidationError.fields({"name": [Text("es obligatorio", "is required")]})
+        raise ValidationError.fields({"name": [t("common.required")]})
     if len(raw) > MAX_NAME or not NAME_RE.fullmatch(raw):
         raise ValidationError.fields({"name": [
-            Text(f"1-{MAX_NAME} letras, cifras, espacios o . _ ' ( ) -",
-                 f"1-{MAX_NAME} letters, digits, spaces or . _ ' ( ) -")]})
+            t("voices_custom.name_shape", max_name=MAX_NAME)]})
     return " ".join(raw.split())
 
 
@@ -109,8 +108,7 @@ class CustomVoiceStore:
             count = conn.execute("SELECT COUNT(*) FROM custom_voices WHERE account_id = ?", (account_id,)).fetchone()
             if count[0] >= MAX_VOICES_PER_ACCOUNT:
                 raise ValidationError.fields({"name": [
-                    Text(f"como mucho {MAX_VOICES_PER_ACCOUNT} voces por cuenta: borra una primero",
-                         f"at most {MAX_VOICES_PER_ACCOUNT} voices per account: delete one first")]})
+                    t("voices_custom.at_most_voices_per", max_voices_per_account=MAX_VOICES_PER_ACCOUNT)]})
             self.db.table("custom_voices").insert({
                 "id": voice_id, "account_id": account_id, "name": checked_name, "mix": json.dumps(checked_mix),
                 "language": parent.language, "gender": parent.gender, "accent": parent.accent,
@@ -156,6 +154,5 @@ class CustomVoiceStore:
             info = self.get(voice_id, account_id)
         except NotFound:
             raise ValidationError.fields({"voice_id": [
-                Text(f"voz desconocida {voice_id[:100]!r}; {LIST_HINT}",
-                     f"unknown voice {voice_id[:100]!r}; {LIST_HINT.en}")]}) from None
+                t("voices_custom.unknown_voice", voice_id=voice_id[:100], list_hint=LIST_HINT)]}) from None
         return {**params, "voice_mix": dict(info.mix or ())}

@@ -25,7 +25,8 @@ from pathlib import Path
 import anyio
 
 from noxus_local.assets.store import Cap, Intake, check_content
-from noxus_local.errors import NoxusError, Text, ValidationError
+from noxus_local.errors import NoxusError, ValidationError
+from noxus_local.locale import t
 from noxus_local.media.sniff import Sniffed, sniff
 from noxus_local.net.fetch import FetchPolicy, download
 
@@ -52,7 +53,7 @@ class PageIntake(Intake):
 
     def _identify(self) -> None:
         if not looks_html(bytes(self._head)):
-            raise ValidationError.fields({self.field: [Text("no es una página HTML", "is not an HTML page")]})
+            raise ValidationError.fields({self.field: [t("web_fetch.not_html_page")]})
         self._sniffed = HTML
 
 

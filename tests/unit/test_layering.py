@@ -82,17 +82,18 @@ def test_the_http_layer_runs_no_sql_of_its_own():
 
 # The pipeline rooms and what each may import of ours (issue 18 items 1 and 5): data flows one way,
 # tools → captions → speech → inference/media → runtime, so a pipeline can never reach jobs, billing or
-# HTTP, and a composite tool (or a test) calls them with no server.
+# HTTP, and a composite tool (or a test) calls them with no server. errors and locale (the one message
+# table) sit at the bottom, below every room.
 PIPELINE_ROOMS = {
-    "runtime": {"errors", "runtime"},
-    "media": {"errors", "runtime", "media"},
-    "speech": {"errors", "runtime", "media", "inference", "speech"},
-    "captions": {"errors", "runtime", "media", "speech", "captions"},
-    "compose": {"errors", "runtime", "media", "speech", "captions", "compose"},
+    "runtime": {"errors", "locale", "runtime"},
+    "media": {"errors", "locale", "runtime", "media"},
+    "speech": {"errors", "locale", "runtime", "media", "inference", "speech"},
+    "captions": {"errors", "locale", "runtime", "media", "speech", "captions"},
+    "compose": {"errors", "locale", "runtime", "media", "speech", "captions", "compose"},
     # analysis (errors, runtime, media, inference below it): the video-ad shot score uses image-analyze's measures
-    "products": {"errors", "runtime", "media", "inference", "analysis", "compose", "products"},
-    "clips": {"errors", "runtime", "media", "speech", "captions", "analysis", "inference", "compose", "generate",
-              "clips"},
+    "products": {"errors", "locale", "runtime", "media", "inference", "analysis", "compose", "products"},
+    "clips": {"errors", "locale", "runtime", "media", "speech", "captions", "analysis", "inference", "compose",
+              "generate", "clips"},
 }
 
 
@@ -125,6 +126,12 @@ def test_the_pipeline_rooms_import_only_the_rooms_below_them():
                  for path in sorted((REPO / "noxus_local" / room).glob("*.py"))
                  if imported_rooms(path) - allowed}
     assert offenders == set()
+
+
+def test_the_locale_table_and_errors_sit_below_every_room():
+    """Every layer says its sentences through noxus_local.locale, so it imports nothing of ours; errors only it."""
+    assert imported_rooms(REPO / "noxus_local" / "locale" / "__init__.py") == set()
+    assert imported_rooms(REPO / "noxus_local" / "errors.py") == {"locale"}
 
 
 def test_the_pipelines_load_without_the_http_stack_or_the_job_machinery(tmp_path):

@@ -25,10 +25,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from noxus_local.config import Config
-from noxus_local.errors import Text, ValidationError
+from noxus_local.errors import ValidationError
 from noxus_local.generate.llm.template import render
 from noxus_local.generate.llm.types import Llm, Message
 from noxus_local.inference.cache import ModelCache
+from noxus_local.locale import t
 
 TASK = "text-generation"
 ENGINE_CHARS_PER_TOKEN = 2
@@ -62,8 +63,7 @@ class TextModels:
         names = self.names()
         if name not in names:
             listed = ", ".join(names)
-            raise ValidationError.fields({"model": [Text(f"modelo desconocido {name[:100]!r}; disponibles: {listed}",
-                                                         f"unknown model {name[:100]!r}; available: {listed}")]})
+            raise ValidationError.fields({"model": [t("llm_models.unknown_model", name=name[:100], listed=listed)]})
         if self.embedded:
             from noxus_local.inference.model import ModelNotInstalled
             from noxus_local.inference.registry.manifest import models_dir

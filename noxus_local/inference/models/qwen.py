@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from noxus_local.inference.model import Model
+from noxus_local.locale import t
 
 log = logging.getLogger(__name__)
 LOAD_SEED = 0
@@ -129,15 +130,11 @@ class QwenGenerator(Model):
 def _check_room(weights: Path) -> None:
     """ServerBusy (503) when the memory available now cannot hold another copy of ``weights`` (with a
     fifth more): a seeded call refused is better than the kernel killing the server for memory."""
-    from noxus_local.errors import ServerBusy, Text
+    from noxus_local.errors import ServerBusy
 
     need, available = weights.stat().st_size * 1.2, available_memory()
     if available is not None and available < need:
-        raise ServerBusy(Text(
-            f"no hay memoria para una llamada con seed ahora ({available / 1e6:.0f} MB libres, hacen falta "
-            f"{need / 1e6:.0f} MB); reintenta o llama sin seed",
-            f"not enough memory for a call with a seed now ({available / 1e6:.0f} MB available, "
-            f"{need / 1e6:.0f} MB needed); retry, or call without a seed"),
+        raise ServerBusy(t("qwen.not_enough_memory_for", available_mb=available / 1e6, need_mb=need / 1e6),
             details={"reason": "seeded_call_memory", "available_mb": int(available / 1e6),
                      "needed_mb": int(need / 1e6)})
 
