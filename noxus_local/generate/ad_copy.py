@@ -33,6 +33,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from noxus_local.generate.copy_length import fit_words
 from noxus_local.generate.llm.types import Llm
 from noxus_local.generate.structured import StructuredOutputError, ask_structured, whole_objects
 
@@ -161,33 +162,6 @@ def _ask(llm: Llm, prompt: str, duration: int, lang: str, n: int, company: str, 
     warnings = () if by == "plan" else ("the plan's image choice was repaired so every image shows before any "
                                         "repeats",)
     return Copy(texts, "llm", warnings, chosen, on_screen, by)
-
-
-def fit_words(text: str, budget: int) -> str:
-    """A scene's voice-over cut to about ``budget`` words: whole sentences while they fit (the first one
-    always), a first sentence far over the budget cut at a word boundary and closed with a full stop. A 1.5B
-    model asked for 31 words in 3 scenes writes 60-80; the voice-over would then be read too fast or lose
-    whole scenes (and, with two left, fail the job).
-
-    Example: ``fit_words("Cold all day. Light and strong. Buy it now.", 6) == "Cold all day. Light and strong."``
-    """
-    sentences = [x for x in re.split(r"(?<=[.!?…])\s+", text.strip()) if x]
-    kept: list[str] = []
-    for sentence in sentences:
-        if kept and len(" ".join([*kept, sentence]).split()) > budget:
-            break
-        kept.append(sentence)
-    out = " ".join(kept)
-    words = out.split()
-    if len(words) > round(budget * 1.5):  # one long sentence: cut it, never mid-word
-        cut = words[:budget]
-        joints = [i for i, w in enumerate(cut) if w.endswith((",", ";", ":")) and i + 1 >= budget // 2]
-        if joints:  # end at the last clause that fits: "… cold all day, perfect for" → "… cold all day."
-            cut = cut[:joints[-1] + 1]
-        while len(cut) > 2 and cut[-1].lower().strip(",;:—–-") in _SMALL:
-            cut.pop()
-        out = " ".join(cut).rstrip(",;:—–-") + "."
-    return out
 
 
 def first_scenes(answer: str, n: int, images: int = 1) -> dict[str, Any] | None:

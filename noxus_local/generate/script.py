@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from noxus_local.errors import ValidationError
+from noxus_local.generate.copy_length import fit_words
 from noxus_local.generate.llm.types import Llm
 from noxus_local.generate.schemas import SCENE_TEXT_SCHEMA, SCRIPT_SCHEMA
 from noxus_local.generate.structured import LANGUAGES, Check, StructuredOutputError, ask_structured
@@ -190,12 +191,31 @@ def _scene(llm: Llm, idea: str, language: str, title: str, done: list[Scene], nu
         if _fits(text, budget) and not _repeats(text, said):
             return text
         tries.append(text)
-    # the closest try without its repeated sentences, or the beat itself (a sentence of the model's plan;
-    # a fallback outline's beats are instructions, never narration)
+    return closest(tries, budget, said, None if report.plan_fallback else beat)
+
+
+def closest(tries: list[str], budget: int, said: list[frozenset[str]], beat: str | None) -> str:
+    """The try nearest ``budget`` without its repeated sentences, or the beat itself (a sentence of the
+    model's plan; a fallback outline's beats are instructions, never narration: ``beat`` None). Still over
+    the budget's range, it keeps the whole sentences that fit in it, or its first sentence cut at a clause
+    (``fit_words``): the 1.5B, on the fallback outline, wrote 115 words for a 75-word script when every try
+    of a scene ran long.
+
+    Example: ``closest(["Uno dos tres. Cuatro cinco seis siete ocho nueve diez once doce."], 4, [], None)``
+    → ``"Uno dos tres."``
+    """
     best = [t for t in (drop_repeats(t, said) for t in tries) if t]
-    if not report.plan_fallback and not _repeats(beat, said):
+    if beat is not None and not _repeats(beat, said):
         best.append(beat)
-    return min(best, key=lambda t: abs(count_words(t) - budget), default="")
+    text = min(best, key=lambda t: abs(count_words(t) - budget), default="")
+    if count_words(text) <= budget * (1 + TOLERANCE):
+        return text
+    kept: list[str] = []  # the most whole sentences the range holds, or the first cut at a clause
+    for sentence in sentences(text):
+        if count_words(" ".join([*kept, sentence])) > budget * (1 + TOLERANCE):
+            break
+        kept.append(sentence)
+    return " ".join(kept) or fit_words(text, int(budget * (1 + TOLERANCE)))
 
 
 def _ask_scene(llm: Llm, language: str, variables: dict[str, object], budget: int,

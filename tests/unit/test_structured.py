@@ -6,7 +6,7 @@ import pytest
 
 from noxus_local.generate import schemas
 from noxus_local.generate.schema import SchemaError, check_schema, problems
-from noxus_local.generate.script import budgets, clean, count_words, drop_repeats, fit
+from noxus_local.generate.script import budgets, clean, closest, count_words, drop_repeats, fit
 from noxus_local.generate.structured import LANGUAGES, PROMPTS, first_json, load_prompt, messages_for
 
 SCHEMAS = [schemas.SCRIPT_SCHEMA, schemas.SCENE_TEXT_SCHEMA, schemas.SCENE_PLAN_SCHEMA, schemas.CLIP_JUDGEMENT_SCHEMA]
@@ -84,3 +84,18 @@ def test_words_sentences_and_cuts():
     assert drop_repeats("El mar es azul. El mar es azul! Y profundo.", []) == "El mar es azul. Y profundo."
     assert clean(' "Hola\x00\n  mundo\u200b" ') == "Hola mundo"
     assert clean("Entran curiosos. <idea>Los niños ríen.</IDEA>") == "Entran curiosos. Los niños ríen."
+
+
+def test_the_kept_try_is_cut_to_its_budget_when_every_try_ran_long():
+    long = ("The shop opens every Saturday morning. Kids bring their bikes and learn to fix a chain. "
+            "Volunteers show them each tool. Parents wait with coffee. Everyone leaves riding.")
+    kept = closest([long, long + " And they come back."], 16, [], None)
+    assert kept == "The shop opens every Saturday morning. Kids bring their bikes and learn to fix a chain."
+    assert count_words(kept) <= 16 * 1.2
+    one = ("A bike repair shop that teaches kids to fix their own bikes, with volunteers who show them every tool "
+           "and parents who wait with coffee while the children learn")
+    assert closest([one], 10, [], None) == "A bike repair shop that teaches kids to fix their own bikes."
+    said = [frozenset({"the", "shop", "opens", "every", "saturday", "morning"})]
+    assert closest([long], 16, said, None).startswith("Kids bring their bikes")  # the repeat goes first
+    assert closest(["Short."], 12, [], "A beat of the plan with about twelve words in it, said once.") \
+        == "A beat of the plan with about twelve words in it, said once."

@@ -173,7 +173,7 @@ def test_a_run_on_plan_keeps_its_first_whole_scenes_and_drops_an_image_that_is_n
 
 
 def test_a_long_scene_is_cut_to_its_share_of_the_words_at_a_sentence_or_clause():
-    from noxus_local.generate.ad_copy import fit_words
+    from noxus_local.generate.copy_length import fit_words
 
     assert fit_words("Cold all day. Light and strong. Buy it now.", 6) == "Cold all day. Light and strong."
     long = ("SoundWave Audio's premium red water bottle keeps drinks cold all day, perfect for outdoor "
