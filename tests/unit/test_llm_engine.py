@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from noxus_local.config import load_config
-from noxus_local.errors import ToolUnavailable, UpstreamError, ValidationError
+from noxus_local.errors import LimitExceeded, ToolUnavailable, UpstreamError, ValidationError
 from noxus_local.generate.llm import llm_from_config
 from noxus_local.generate.llm.openai_engine import OpenAiLlm
 from noxus_local.generate.schemas import CLIP_JUDGEMENT_SCHEMA
@@ -18,6 +18,18 @@ from noxus_local.generate.structured import StructuredOutputError, ask_structure
 from noxus_local.inference.cache import ModelCache
 
 HELLO = ["¡Ho", "la", "! ¿Qué", " tal?"]
+# what a real llama-server (llama.cpp build 7e4c0a9, the 1.5B Q4_K_M) answered greedy to "Write the word cat ten
+# times": the same with and without "repetition_penalty": 1.5, changed only by "repeat_penalty": 1.5
+LOOPING, PENALISED = "cat cat cat cat cat cat cat cat cat", "cat cat cat cat cat.cat"
+CONTEXT_REFUSALS = {
+    # llama-server's body, as it answered a 12,030-token prompt with -c 4096
+    "llama.cpp": {"error": {"code": 400, "message": "request (12030 tokens) exceeds the available context size "
+                                                    "(4096 tokens), try increasing it",
+                            "type": "exceed_context_size_error", "n_prompt_tokens": 12030, "n_ctx": 4096}},
+    "vllm": {"object": "error", "message": "This model's maximum context length is 4096 tokens. However, you "
+                                           "requested 12040 tokens (12030 in the messages, 10 in the completion).",
+             "type": "BadRequestError", "param": None, "code": 400},
+}
 
 
 class FakeEngine(BaseHTTPRequestHandler):
@@ -29,6 +41,10 @@ class FakeEngine(BaseHTTPRequestHandler):
         answer = self.server.answers.pop(0) if self.server.answers else None
         if answer == "500":
             return self._send(500, b'{"error": {"message": "model crashed"}}')
+        if answer in CONTEXT_REFUSALS:
+            return self._send(400, json.dumps(CONTEXT_REFUSALS[answer]).encode())
+        if answer == "penalty":  # a real llama-server: repeat_penalty is its name, repetition_penalty ignored
+            answer = LOOPING if body.get("repeat_penalty", 1.0) == 1.0 else PENALISED
         if answer == "garbage":
             return self._send(200, b"<html>502 Bad Gateway</html>", "text/html")
         if body.get("stream"):
@@ -89,7 +105,7 @@ def test_chat_returns_the_engines_text_and_token_counts(engine):
     assert sent["headers"]["Authorization"] == "Bearer sk-local"
     assert sent["body"] == {"model": "qwen2.5:7b", "messages": [{"role": "user", "content": "Hola"}],
                             "stream": False, "max_tokens": 16, "temperature": 0.2, "top_p": 0.9, "seed": 7,
-                            "stop": ["\n\n"], "repetition_penalty": 1.1}
+                            "stop": ["\n\n"], "repetition_penalty": 1.1, "repeat_penalty": 1.1}
 
 
 def test_a_stream_gives_the_pieces_then_the_engines_usage(engine):
@@ -188,3 +204,31 @@ def test_the_concurrency_cap_makes_a_call_past_it_wait_then_a_clear_503(engine):
     assert busy.value.status == 503 and busy.value.details["setting"] == "llm.max_concurrency"
     held.close()
     assert llm.chat([{"role": "user", "content": "hola"}]).text == "".join(HELLO)  # the slot is free again
+
+
+def test_the_repetition_penalty_reaches_llama_cpp_under_its_own_name(engine):
+    engine.answers = ["penalty", "penalty"]
+    ask = [{"role": "user", "content": "Write the word cat ten times, separated by spaces."}]
+    assert llm_for(engine).chat(ask, max_tokens=24, temperature=0).text == LOOPING
+    assert llm_for(engine).chat(ask, max_tokens=24, temperature=0, repetition_penalty=1.5).text == PENALISED
+    assert "repeat_penalty" not in engine.requests[0]["body"]  # 1.0 (none) is not sent at all
+
+
+@pytest.mark.parametrize("engine_kind, got", [("llama.cpp", 12030), ("vllm", None)])
+def test_a_prompt_over_the_engines_context_is_a_413_naming_it(engine, engine_kind, got):
+    engine.answers = [engine_kind, engine_kind]
+    for call in (lambda llm: llm.chat([{"role": "user", "content": "hola " * 6000}], max_tokens=10),
+                 lambda llm: list(llm.stream([{"role": "user", "content": "hola " * 6000}], max_tokens=10))):
+        with pytest.raises(LimitExceeded) as caught:
+            call(llm_for(engine))
+        assert caught.value.status == 413 and "4096 tokens" in str(caught.value)
+        assert caught.value.details["max"] == 4096 and caught.value.details.get("got") == got
+        assert "context" in caught.value.details["engine_message"]
+
+
+def test_an_engines_http_error_keeps_its_message(engine):
+    engine.answers = ["500"]
+    with pytest.raises(UpstreamError) as caught:
+        llm_for(engine).chat([{"role": "user", "content": "Hola"}])
+    assert caught.value.details == {"reason": "engine_error", "engine": "llm", "status": 500,
+                                    "engine_message": "model crashed"}

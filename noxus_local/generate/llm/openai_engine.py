@@ -8,9 +8,15 @@ name), as ``net/fetch.py`` does. Whatever goes wrong with the engine becomes
 one of our errors, never a raw exception: ``UpstreamError`` (502) when it is
 down, times out, answers an HTTP error or something that is not a chat
 completion; ``ToolUnavailable`` (503) when its address is refused by the
-guard (the admin's setting to change). ``repetition_penalty`` is sent as
-vLLM's and LocalAI's extra field of that name (llama.cpp's server and Ollama
-ignore it); the engine's token counts (``usage``) are what billing reads.
+guard (the admin's setting to change); ``LimitExceeded`` (413, naming the
+engine's context) when the engine refuses a prompt longer than its context
+(llama.cpp's ``exceed_context_size_error``, vLLM's "maximum context length is N
+tokens"). The engine's own error message, cut short, is in
+``details.engine_message``. The repetition penalty is sent under both names
+engines read: ``repetition_penalty`` (vLLM) and ``repeat_penalty`` (llama.cpp's
+server, LocalAI; a real llama-server ignores the first: measured, the same
+looping text with or without it); Ollama's OpenAI route reads neither. The
+engine's token counts (``usage``) are what billing reads.
 
 Example::
 
@@ -21,6 +27,7 @@ Example::
 from __future__ import annotations
 
 import json
+import re
 import socket
 import ssl
 import threading
@@ -29,9 +36,14 @@ from typing import Any, NoReturn
 
 import httpx
 
-from noxus_local.errors import ServerBusy, ToolUnavailable, UpstreamError, ValidationError
+from noxus_local.errors import LimitExceeded, ServerBusy, Text, ToolUnavailable, UpstreamError, ValidationError
 from noxus_local.generate.llm.types import Completion, Message, Sampling, Tally, TextStream, check_messages
 from noxus_local.net.ssrf import Resolver, Target, vet
+
+ERROR_BODY_BYTES = 65536  # an error body is read this far for its message
+ENGINE_MESSAGE_CHARS = 300
+# vLLM: "maximum context length is 4096 tokens"; llama.cpp: "exceeds the available context size (4096 tokens)"
+CONTEXT_LIMIT = re.compile(r"maximum context length is (\d+)|context size \((\d+) tokens\)")
 
 
 class OpenAiLlm:
@@ -83,7 +95,7 @@ class OpenAiLlm:
         if s.stop:
             body["stop"] = list(s.stop)
         if s.repetition_penalty != 1.0:
-            body["repetition_penalty"] = s.repetition_penalty
+            body["repetition_penalty"] = body["repeat_penalty"] = s.repetition_penalty
         return body
 
     def _slot(self) -> Any:
@@ -149,8 +161,16 @@ class _Post:
             _fail("engine_unreachable", f"the engine could not be reached ({type(last).__name__})")
         if self.response.status_code != 200:
             status = self.response.status_code
-            self.response.close()
-            _fail("engine_error", f"the engine answered HTTP {status}", status=status)
+            try:
+                said = _error_of(_head(self.response))
+            finally:
+                self.response.close()
+            message = str(said.get("message") or "")[:ENGINE_MESSAGE_CHARS]
+            context = _context_refusal(status, said)
+            if context is not None:
+                raise context
+            _fail("engine_error", f"the engine answered HTTP {status}", status=status,
+                  **({"engine_message": message} if message else {}))
         return self.response
 
     def __exit__(self, *exc: object) -> None:
@@ -166,6 +186,68 @@ def _pinned_url(target: Target, address: Any) -> str:
 def _host_header(target: Target) -> str:
     default = 443 if target.scheme == "https" else 80
     return target.host if target.port == default else f"{target.host}:{target.port}"
+
+
+def _head(response: httpx.Response) -> bytes:
+    """The first ``ERROR_BODY_BYTES`` of an error answer (b"" when it breaks off): enough for its message."""
+    got = b""
+    try:
+        for chunk in response.iter_bytes():
+            got += chunk
+            if len(got) >= ERROR_BODY_BYTES:
+                break
+    except httpx.HTTPError:
+        pass
+    return got[:ERROR_BODY_BYTES]
+
+
+def _error_of(raw: bytes) -> dict[str, Any]:
+    """The ``error`` object of an engine's error body (OpenAI's ``{"error": {...}}``, or a bare ``{"message"}``
+    / ``{"detail"}``); ``{}`` when it is not JSON. Example: ``_error_of(b'{"error": {"message": "x"}}')`` →
+    ``{"message": "x"}``."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    error = data.get("error", data)
+    if isinstance(error, str):
+        return {"message": error}
+    if not isinstance(error, dict):
+        return {}
+    if "message" not in error and isinstance(error.get("detail"), str):
+        return {**error, "message": error["detail"]}
+    return error
+
+
+def _context_refusal(status: int, said: dict[str, Any]) -> LimitExceeded | None:
+    """The engine's "the prompt does not fit my context" as our 413 naming its context, or None.
+
+    llama.cpp's server answers 400 ``{"type": "exceed_context_size_error", "n_prompt_tokens": 12030,
+    "n_ctx": 4096}``; vLLM 400 "This model's maximum context length is 4096 tokens. However, ...".
+    """
+    if status not in (400, 413):
+        return None
+    message = str(said.get("message") or "")
+    kind = str(said.get("type") or said.get("code") or "")
+    found = CONTEXT_LIMIT.search(message)
+    if kind != "exceed_context_size_error" and found is None:
+        return None
+    context = _int(said.get("n_ctx")) or (int(found.group(1) or found.group(2)) if found else None)
+    prompt = _int(said.get("n_prompt_tokens"))
+    got = f"{prompt} tokens" if prompt is not None else "more tokens"
+    name = f", {context} tokens" if context is not None else ""
+    return LimitExceeded(Text(f"El prompt ({got}) no cabe en el contexto del modelo del motor{name}.",
+                              f"The prompt ({got}) does not fit the engine model's context{name}."),
+                         details={"limit": "context_tokens", "engine": "llm",
+                                  **({"max": context} if context is not None else {}),
+                                  **({"got": prompt} if prompt is not None else {}),
+                                  "engine_message": message[:ENGINE_MESSAGE_CHARS]})
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _fail(reason: str, message: str, **details: Any) -> NoReturn:
