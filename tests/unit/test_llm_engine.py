@@ -232,3 +232,20 @@ def test_an_engines_http_error_keeps_its_message(engine):
         llm_for(engine).chat([{"role": "user", "content": "Hola"}])
     assert caught.value.details == {"reason": "engine_error", "engine": "llm", "status": 500,
                                     "engine_message": "model crashed"}
+
+
+def test_an_engine_model_named_like_one_of_ours_needs_nothing_installed(tmp_path):
+    """A llama-server on our Qwen GGUF, configured under our id: the chat plan names it, the engine serves
+    it (before, every chat through the engine was 503 "not installed ... models fetch")."""
+    from noxus_local.inference.model import ModelNotInstalled
+    from noxus_local.tools.base import require_installed
+
+    base = {"NOXUS_DATA_DIR": str(tmp_path), "NOXUS_LLM_MODEL": "qwen2.5-coder-1.5b-instruct"}
+    engine_cfg = load_config(None, {**base, "NOXUS_LLM_BACKEND": "openai", "NOXUS_LLM_ALLOW_HOSTS": "127.0.0.1",
+                                    "NOXUS_LLM_BASE_URL": "http://127.0.0.1:18080/v1"})
+    require_installed(("qwen2.5-coder-1.5b-instruct",), engine_cfg)
+    for models, cfg in ((("qwen2.5-coder-1.5b-instruct",), load_config(None, base)),  # embedded: ours to fetch
+                        (("qwen2.5-coder-0.5b-instruct",), engine_cfg),  # not the engine's: ours
+                        (("isnet-general", "qwen2.5-coder-1.5b-instruct"), engine_cfg)):
+        with pytest.raises(ModelNotInstalled):
+            require_installed(models, cfg)
