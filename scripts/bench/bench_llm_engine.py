@@ -114,11 +114,13 @@ def report(rows: dict[str, list[Run]]) -> None:
               f"(prompt {statistics.median(r[3] for r in runs):.0f})")
     ratios = [rate(o) / rate(e) for o, e in zip(rows["ours"], rows["engine"], strict=True) if rate(e)]
     (e_ttft, e_tps, e_tok), (o_ttft, o_tps, o_tok) = stats["engine"], stats["ours"]
-    same_text = len({r[4] for r in rows["engine"] + rows["ours"]}) == 1
+    same_text = sum(o[4] == e[4] for o, e in zip(rows["ours"], rows["engine"], strict=True))
     same_usage = [r[2:4] for r in rows["ours"]] == [r[2:4] for r in rows["engine"]]
+    print("per-round ours/engine tokens/s: " + " ".join(f"{r:.3f}" for r in ratios))
     print(f"ours/engine tokens/s: {o_tps / e_tps:.3f} (median of per-round ratios {statistics.median(ratios):.3f}); "
           f"first token {(o_ttft - e_ttft) * 1000:+.1f} ms; overhead per token {(o_tok - e_tok) * 1000:+.2f} ms; "
-          f"same text: {same_text}; our usage = the engine's: {same_usage}")
+          f"same text in {same_text} of {len(ratios)} rounds (a busy llama-server batches other requests with "
+          f"these, which can change a greedy text); our usage = the engine's in every round: {same_usage}")
 
 
 if __name__ == "__main__":
