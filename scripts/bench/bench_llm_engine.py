@@ -12,8 +12,9 @@ alternate (engine, ours) after a warm-up of each, so the machine's other load
 and the engine's prompt cache (the same prompt every time) hit both alike.
 Reported: time to first token (median), generated tokens/s after the first
 (median), ours/engine for tokens/s (and the median of per-round ratios), the
-overhead per token, whether the texts match, and whether our usage chunk
-carried the engine's token counts.
+overhead per token, whether the texts match, whether our usage chunk
+carried the engine's token counts, and our server's own CPU time per token
+(/proc: what the path costs, whatever the machine's load does to wall times).
 
 Example::
 
@@ -62,13 +63,21 @@ def main() -> int:
         ours = (server.host, server.port, "/v1/chat/completions", server.auth())
         streamed(*engine, body), streamed(*ours, body)  # warm-up: connections, the engine's prompt cache
         rows: dict[str, list[Run]] = {"engine": [], "ours": []}
+        cpu: list[float] = []  # our server's CPU seconds per generated token, each "ours" run
         for i in range(args.rounds):
             order = (("engine", engine), ("ours", ours)) if i % 2 == 0 else (("ours", ours), ("engine", engine))
             for name, where in order:
+                before = server.cpu_seconds()
                 rows[name].append(streamed(*where, body))
+                after = server.cpu_seconds()
+                if name == "ours" and before is not None and after is not None and rows[name][-1][2]:
+                    cpu.append((after - before) / rows[name][-1][2])
         print(f"engine {args.base_url} model {args.engine_model}, up to {args.max_tokens} tokens, greedy, "
               f"{args.rounds} rounds; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         report(rows)
+        if cpu:
+            print(f"our server's CPU per generated token: {statistics.median(cpu) * 1000:.2f} ms (median; "
+                  f"the whole request: key, hold, job row, engine request, relay, charge, spread over its tokens)")
     return 0
 
 

@@ -37,7 +37,8 @@ IDEAS = Path(__file__).parent / "data" / "llm_ideas.toml"
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="qwen2.5-coder-1.5b-instruct")
+    parser.add_argument("--model", "--engine-model", default="qwen2.5-coder-1.5b-instruct",
+                        help="our model id, or the model name sent to the engine with --backend openai")
     parser.add_argument("--data-dir", default=os.environ.get("NOXUS_DATA_DIR", ""))
     parser.add_argument("--seconds", type=int, nargs="+", default=[30, 60])
     parser.add_argument("--limit", type=int, default=10, help="ideas per language")
