@@ -45,7 +45,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, nargs="+", default=[30, 60])
     parser.add_argument("--limit", type=int, default=10, help="ideas per language")
     parser.add_argument("--languages", nargs="+", default=["es", "en"], choices=["es", "en"],
-                        help="e.g. --languages es: one share of a run split over processes (an engine serves them at once)")
+                        help="e.g. --languages es: a share of a run split over processes served at once")
     parser.add_argument("--backend", default="embedded", choices=["embedded", "openai"])
     parser.add_argument("--base-url", default="")
     parser.add_argument("--allow-host", default="127.0.0.1")
