@@ -5,6 +5,7 @@ one that answers garbage or an HTTP error, the SSRF guard, and ask_json's retry 
 import json
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -18,6 +19,7 @@ from noxus_local.generate.structured import StructuredOutputError, ask_structure
 from noxus_local.inference.cache import ModelCache
 
 HELLO = ["¡Ho", "la", "! ¿Qué", " tal?"]
+SLOW = ["Una ", "cafe", "tería ", "en ", "Valencia."]
 # what a real llama-server (llama.cpp build 7e4c0a9, the 1.5B Q4_K_M) answered greedy to "Write the word cat ten
 # times": the same with and without "repetition_penalty": 1.5, changed only by "repeat_penalty": 1.5
 LOOPING, PENALISED = "cat cat cat cat cat cat cat cat cat", "cat cat cat cat cat.cat"
@@ -47,22 +49,30 @@ class FakeEngine(BaseHTTPRequestHandler):
             answer = LOOPING if body.get("repeat_penalty", 1.0) == 1.0 else PENALISED
         if answer == "garbage":
             return self._send(200, b"<html>502 Bad Gateway</html>", "text/html")
+        pieces = HELLO if answer is None else [answer[i:i + 4] for i in range(0, len(answer), 4)]
+        if answer == "slow":  # a CPU engine: a token every 0.3 s, the whole answer after 1.5 s
+            pieces, pause = SLOW, 0.3
+        else:
+            pause = 0.0
         if body.get("stream"):
-            return self._stream()
-        text = answer if isinstance(answer, str) else "".join(HELLO)
+            return self._stream(pieces, pause)
+        time.sleep(pause * len(pieces))
+        text = "".join(pieces)
         completion = {"id": "c1", "object": "chat.completion", "model": body["model"],
                       "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
                                    "finish_reason": "stop"}],
                       "usage": {"prompt_tokens": 12, "completion_tokens": 4, "total_tokens": 16}}
         self._send(200, json.dumps(completion).encode())
 
-    def _stream(self):
+    def _stream(self, pieces, pause):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
-        for piece in HELLO:
+        for piece in pieces:
+            time.sleep(pause)
             chunk = {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": piece}}]}
             self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.flush()
         end = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
         usage = {"choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": 4, "total_tokens": 16}}
         self.wfile.write(f"data: {json.dumps(end)}\n\ndata: {json.dumps(usage)}\n\ndata: [DONE]\n\n".encode())
@@ -91,7 +101,7 @@ def engine():
 
 def llm_for(server, **kwargs):
     url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    return OpenAiLlm(url, "qwen2.5:7b", allow_hosts=["127.0.0.1"], timeout_seconds=5, **kwargs)
+    return OpenAiLlm(url, "qwen2.5:7b", allow_hosts=["127.0.0.1"], **{"timeout_seconds": 5, **kwargs})
 
 
 def test_chat_returns_the_engines_text_and_token_counts(engine):
@@ -104,7 +114,8 @@ def test_chat_returns_the_engines_text_and_token_counts(engine):
     assert sent["path"] == "/v1/chat/completions"
     assert sent["headers"]["Authorization"] == "Bearer sk-local"
     assert sent["body"] == {"model": "qwen2.5:7b", "messages": [{"role": "user", "content": "Hola"}],
-                            "stream": False, "max_tokens": 16, "temperature": 0.2, "top_p": 0.9, "seed": 7,
+                            "stream": True, "stream_options": {"include_usage": True},
+                            "max_tokens": 16, "temperature": 0.2, "top_p": 0.9, "seed": 7,
                             "stop": ["\n\n"], "repetition_penalty": 1.1, "repeat_penalty": 1.1}
 
 
@@ -249,3 +260,11 @@ def test_an_engine_model_named_like_one_of_ours_needs_nothing_installed(tmp_path
                         (("isnet-general", "qwen2.5-coder-1.5b-instruct"), engine_cfg)):
         with pytest.raises(ModelNotInstalled):
             require_installed(models, cfg)
+
+
+def test_a_slow_engine_still_writing_is_not_timed_out(engine):
+    """llama-server on 2 CPU cores writes 512 tokens in minutes; a plain (unstreamed) request sent nothing
+    for that long and hit timeout_seconds. chat() streams, so the timeout is the wait for each chunk."""
+    engine.answers = ["slow"]
+    done = llm_for(engine, timeout_seconds=1.0).chat([{"role": "user", "content": "Hola"}], max_tokens=64)
+    assert (done.text, done.prompt_tokens, done.completion_tokens) == ("".join(SLOW), 12, 4)
