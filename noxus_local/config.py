@@ -125,8 +125,8 @@ class LlmSettings:
     base_url: str = setting("", "openai: the engine's base URL including /v1, e.g. http://10.0.0.5:11434/v1.")
     api_key_env: str = setting("", "openai: name of the environment variable holding the engine's API key "
                                "(empty = no Authorization header).")
-    timeout_seconds: float = setting(120.0, "openai: a request (or a stream's wait for its next chunk) gives up "
-                                     "after this long.")
+    timeout_seconds: float = setting(120.0, "openai: every request streams; it gives up when the engine sends "
+                                     "nothing (no first chunk, no next chunk) for this long.")
     max_concurrency: int = setting(2, "Chat requests run at once against the model or engine; more wait.")
     max_context_tokens: int = setting(8192, "embedded: most tokens one chat may use, prompt plus max_tokens (the "
                                       "model's own context is 32768, but a long prompt on CPU takes minutes and "

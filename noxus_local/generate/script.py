@@ -50,8 +50,11 @@ FALLBACK_BEATS = {
     "en": ("Introduce the idea and why it matters", "Explain the main point with an example",
            "Add a surprising detail", "Close with a call to action"),
 }
+SPACE_BEFORE_MARK = re.compile(r"\s+(?=[,.;:!?…])")
 SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
-PROMPT_TAGS = re.compile(r"</?\s*idea\s*>", re.IGNORECASE)  # the delimiter of generate/prompts/*.toml
+# the prompts' <idea> delimiter (generate/prompts/*.toml), and markup the model adds: llama.cpp's server on the
+# 1.5B wrote "<b>Bike Repair Shop for Kids</b>, a place where ..." into a narration
+PROMPT_TAGS = re.compile(r"</?\s*(?:idea|[a-z][a-z0-9]*(?:\s+[^<>]*)?)\s*/?>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -277,10 +280,12 @@ def count_words(text: str) -> int:
 
 def clean(text: str) -> str:
     """One line of plain text: control characters, the prompts' own ``<idea>`` tags (the 1.5B echoed one
-    into a narration: "… curiosos. <idea>Los niños …") and runs of spaces gone, quotes around it dropped."""
+    into a narration: "… curiosos. <idea>Los niños …"), HTML-like tags (``<b>…</b>``) and runs of spaces
+    gone, quotes around it dropped. Example: ``clean("<b>Hola</b> mundo")`` → ``"Hola mundo"``."""
     text = PROMPT_TAGS.sub(" ", text)
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
-    return " ".join(text.split()).strip("\"“”'").strip()
+    text = SPACE_BEFORE_MARK.sub("", " ".join(text.split()))  # "Kids</b>, a" → "Kids , a" → "Kids, a"
+    return text.strip("\"“”'").strip()
 
 
 def _key(sentence: str) -> frozenset[str]:

@@ -442,10 +442,14 @@ class Tool(ABC):
 
 def require_installed(models: tuple[str, ...], cfg: Config) -> None:
     """``ModelNotInstalled`` (503 naming ``noxus-local models fetch <id>``) for the first model of the
-    manifest that is not installed; ids the manifest does not know (a remote text model) pass.
+    manifest that is not installed; ids the manifest does not know pass, and so does ``[llm] model`` with
+    ``backend = "openai"``: the admin's engine serves it, even under the id of one of our models (a
+    llama-server started on the same Qwen GGUF and named after it was answered 503 before).
 
     Example: ``require_installed(("isnet-general",), cfg)`` on a data dir without it → 503, charged 0.
     """
+    if cfg.llm.backend == "openai":
+        models = tuple(m for m in models if m != cfg.llm.model)
     if not models:
         return
     from noxus_local.inference.model import ModelNotInstalled

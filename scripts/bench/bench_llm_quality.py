@@ -12,6 +12,8 @@ Example::
 
     .venv/bin/python scripts/bench/bench_llm_quality.py                                  # the 1.5B, 40 scripts
     .venv/bin/python scripts/bench/bench_llm_quality.py --model qwen2.5-coder-0.5b-instruct --seconds 30 --limit 5
+    .venv/bin/python scripts/bench/bench_llm_quality.py --backend openai --base-url http://127.0.0.1:18080/v1 \
+        --seconds 60 --languages es --limit 5                                             # one share, beside others
 """
 
 from __future__ import annotations
@@ -37,10 +39,13 @@ IDEAS = Path(__file__).parent / "data" / "llm_ideas.toml"
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="qwen2.5-coder-1.5b-instruct")
+    parser.add_argument("--model", "--engine-model", default="qwen2.5-coder-1.5b-instruct",
+                        help="our model id, or the model name sent to the engine with --backend openai")
     parser.add_argument("--data-dir", default=os.environ.get("NOXUS_DATA_DIR", ""))
     parser.add_argument("--seconds", type=int, nargs="+", default=[30, 60])
     parser.add_argument("--limit", type=int, default=10, help="ideas per language")
+    parser.add_argument("--languages", nargs="+", default=["es", "en"], choices=["es", "en"],
+                        help="e.g. --languages es: a share of a run split over processes served at once")
     parser.add_argument("--backend", default="embedded", choices=["embedded", "openai"])
     parser.add_argument("--base-url", default="")
     parser.add_argument("--allow-host", default="127.0.0.1")
@@ -57,7 +62,7 @@ def main() -> int:
         print(f"model {args.model} ({args.backend}), {args.limit} ideas per language, targets {args.seconds} s, "
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         results = [measure(llm, idea, language, seconds)
-                   for seconds in args.seconds for language in ("es", "en")
+                   for seconds in args.seconds for language in args.languages
                    for idea in ideas[language][: args.limit]]
         summary(results, args.seconds)
     return 0

@@ -206,6 +206,11 @@ class FakeEngine(BaseHTTPRequestHandler):
         FakeEngine.seen.append(body)
         if FakeEngine.mode == "garbage":
             self._send(b"<html>gateway says hi</html>", "text/html")
+        elif FakeEngine.mode == "context":  # llama-server's answer to a prompt over its -c 4096
+            self._send(json.dumps({"error": {
+                "code": 400, "message": "request (12030 tokens) exceeds the available context size (4096 tokens), "
+                "try increasing it", "type": "exceed_context_size_error", "n_prompt_tokens": 12030,
+                "n_ctx": 4096}}).encode(), "application/json", status=400)
         elif FakeEngine.mode == "breaks":
             good = {"choices": [{"index": 0, "delta": {"content": "Hola"}, "finish_reason": None}]}
             self._send(b"data: " + json.dumps(good).encode() + b"\n\ndata: {oops\n\n", "text/event-stream")
@@ -222,8 +227,8 @@ class FakeEngine(BaseHTTPRequestHandler):
                                    "usage": {"prompt_tokens": 11, "completion_tokens": 3}}).encode(),
                        "application/json")
 
-    def _send(self, data: bytes, mime: str) -> None:
-        self.send_response(200)
+    def _send(self, data: bytes, mime: str, status: int = 200) -> None:
+        self.send_response(status)
         self.send_header("Content-Type", mime)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -283,6 +288,21 @@ def test_an_engine_that_answers_garbage_is_a_502_charged_nothing(engine, stream)
         assert r.status_code == 502 and r.json()["error"]["code"] == "upstream_error"
         assert "engine" in r.json()["error"]["message"] and balance(srv) == before
         assert job_of(srv, r.headers["x-job-id"])["billing"]["charged_usd"] == "0"
+    finally:
+        FakeEngine.mode = "ok"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_prompt_over_the_engines_context_is_a_413_naming_it_charged_nothing(engine, stream):
+    srv, _ = engine
+    FakeEngine.mode = "context"
+    try:
+        before = balance(srv)
+        r = srv.post("/v1/chat/completions", key=srv.key, json={
+            "model": "fake-7b", "messages": [{"role": "user", "content": "hola " * 6000}], "stream": stream})
+        error = r.json()["error"]
+        assert r.status_code == 413 and error["code"] == "limit_exceeded" and "4096 tokens" in error["message"], r.text
+        assert balance(srv) == before and job_of(srv, r.headers["x-job-id"])["billing"]["charged_usd"] == "0"
     finally:
         FakeEngine.mode = "ok"
 

@@ -84,6 +84,10 @@ def test_words_sentences_and_cuts():
     assert drop_repeats("El mar es azul. El mar es azul! Y profundo.", []) == "El mar es azul. Y profundo."
     assert clean(' "Hola\x00\n  mundo\u200b" ') == "Hola mundo"
     assert clean("Entran curiosos. <idea>Los niños ríen.</IDEA>") == "Entran curiosos. Los niños ríen."
+    # what llama-server's 1.5B wrote as a narration's first words; a "<" that opens no tag stays
+    assert clean("<b>Bike Repair Shop for Kids</b>, a place <br/>to learn.") == \
+        "Bike Repair Shop for Kids, a place to learn."
+    assert clean("Menos de 5 < 10 minutos, 3 > 2.") == "Menos de 5 < 10 minutos, 3 > 2."
 
 
 def test_the_kept_try_is_cut_to_its_budget_when_every_try_ran_long():

@@ -1,6 +1,9 @@
 """The admin's own engine: any OpenAI-compatible chat server (Ollama, llama.cpp's server, vLLM, LocalAI).
 
-Every request goes through the SSRF guard (``core.ssrf.vet``) with
+Every request is streamed (``chat`` joins the pieces), so ``timeout_seconds``
+is how long the engine may stay silent, not how long it may take to write:
+a CPU llama-server writes a 512-token plan in minutes. Every request goes
+through the SSRF guard (``core.ssrf.vet``) with
 ``[llm] allow_hosts`` as its allow-list — the engine usually sits on a
 private or loopback address, which the guard refuses unless listed — and
 connects to exactly the vetted address (the Host header and TLS SNI keep the
@@ -8,9 +11,15 @@ name), as ``net/fetch.py`` does. Whatever goes wrong with the engine becomes
 one of our errors, never a raw exception: ``UpstreamError`` (502) when it is
 down, times out, answers an HTTP error or something that is not a chat
 completion; ``ToolUnavailable`` (503) when its address is refused by the
-guard (the admin's setting to change). ``repetition_penalty`` is sent as
-vLLM's and LocalAI's extra field of that name (llama.cpp's server and Ollama
-ignore it); the engine's token counts (``usage``) are what billing reads.
+guard (the admin's setting to change); ``LimitExceeded`` (413, naming the
+engine's context) when the engine refuses a prompt longer than its context
+(llama.cpp's ``exceed_context_size_error``, vLLM's "maximum context length is N
+tokens"). The engine's own error message, cut short, is in
+``details.engine_message``. The repetition penalty is sent under both names
+engines read: ``repetition_penalty`` (vLLM) and ``repeat_penalty`` (llama.cpp's
+server, LocalAI; a real llama-server ignores the first: measured, the same
+looping text with or without it); Ollama's OpenAI route reads neither. The
+engine's token counts (``usage``) are what billing reads.
 
 Example::
 
@@ -21,6 +30,7 @@ Example::
 from __future__ import annotations
 
 import json
+import re
 import socket
 import ssl
 import threading
@@ -29,9 +39,14 @@ from typing import Any, NoReturn
 
 import httpx
 
-from noxus_local.errors import ServerBusy, ToolUnavailable, UpstreamError, ValidationError
+from noxus_local.errors import LimitExceeded, ServerBusy, Text, ToolUnavailable, UpstreamError, ValidationError
 from noxus_local.generate.llm.types import Completion, Message, Sampling, Tally, TextStream, check_messages
 from noxus_local.net.ssrf import Resolver, Target, vet
+
+ERROR_BODY_BYTES = 65536  # an error body is read this far for its message
+ENGINE_MESSAGE_CHARS = 300
+# vLLM: "maximum context length is 4096 tokens"; llama.cpp: "exceeds the available context size (4096 tokens)"
+CONTEXT_LIMIT = re.compile(r"maximum context length is (\d+)|context size \((\d+) tokens\)")
 
 
 class OpenAiLlm:
@@ -50,15 +65,24 @@ class OpenAiLlm:
         self._slots = threading.BoundedSemaphore(max_concurrency)
 
     def chat(self, messages: Sequence[Message], **settings: Any) -> Completion:
-        """Keywords as ``Llm.chat``: max_tokens, temperature, top_p, seed, stop, repetition_penalty."""
-        body = self._body(messages, settings, stream=False)
-        with self._slot(), self._client() as client, self._post(client, body) as response:
-            return _completion(_json(response.read()))
+        """Keywords as ``Llm.chat``: max_tokens, temperature, top_p, seed, stop, repetition_penalty.
+
+        Asked for as a stream and joined: a CPU engine writing 512 tokens at 3 tok/s sends nothing for
+        minutes when not streaming, and ``timeout_seconds`` (120 s) gave up on a real llama-server that
+        was still writing; streamed, the timeout is the wait for each next chunk, as for ``stream``.
+        """
+        stream = self.stream(messages, **settings)
+        try:
+            text = "".join(stream)
+        finally:
+            stream.close()
+        t = stream.tally
+        return Completion(text, t.prompt_tokens, t.completion_tokens, t.finish_reason)
 
     def stream(self, messages: Sequence[Message], **settings: Any) -> TextStream:
         """The answer piece by piece (server-sent events); bad messages or settings raise here."""
         tally = Tally()
-        body = self._body(messages, settings, stream=True)
+        body = self._body(messages, settings)
         return TextStream(self._pieces(body, tally), tally)
 
     def _pieces(self, body: dict[str, Any], tally: Tally) -> Iterator[str]:
@@ -71,19 +95,18 @@ class OpenAiLlm:
             except httpx.HTTPError as exc:
                 _fail("engine_unreachable", f"the engine's stream broke off ({type(exc).__name__})")
 
-    def _body(self, messages: Sequence[Message], settings: dict[str, Any], stream: bool) -> dict[str, Any]:
+    def _body(self, messages: Sequence[Message], settings: dict[str, Any]) -> dict[str, Any]:
         stop = settings.get("stop") or ()
         s = Sampling(**{**settings, "stop": tuple([stop] if isinstance(stop, str) else stop)})
-        body: dict[str, Any] = {"model": self.name, "messages": check_messages(messages), "stream": stream,
+        body: dict[str, Any] = {"model": self.name, "messages": check_messages(messages), "stream": True,
                                 "max_tokens": s.max_tokens, "temperature": s.temperature, "top_p": s.top_p}
-        if stream:
-            body["stream_options"] = {"include_usage": True}
+        body["stream_options"] = {"include_usage": True}
         if s.seed is not None:
             body["seed"] = s.seed
         if s.stop:
             body["stop"] = list(s.stop)
         if s.repetition_penalty != 1.0:
-            body["repetition_penalty"] = s.repetition_penalty
+            body["repetition_penalty"] = body["repeat_penalty"] = s.repetition_penalty
         return body
 
     def _slot(self) -> Any:
@@ -149,8 +172,16 @@ class _Post:
             _fail("engine_unreachable", f"the engine could not be reached ({type(last).__name__})")
         if self.response.status_code != 200:
             status = self.response.status_code
-            self.response.close()
-            _fail("engine_error", f"the engine answered HTTP {status}", status=status)
+            try:
+                said = _error_of(_head(self.response))
+            finally:
+                self.response.close()
+            message = str(said.get("message") or "")[:ENGINE_MESSAGE_CHARS]
+            context = _context_refusal(status, said)
+            if context is not None:
+                raise context
+            _fail("engine_error", f"the engine answered HTTP {status}", status=status,
+                  **({"engine_message": message} if message else {}))
         return self.response
 
     def __exit__(self, *exc: object) -> None:
@@ -168,6 +199,68 @@ def _host_header(target: Target) -> str:
     return target.host if target.port == default else f"{target.host}:{target.port}"
 
 
+def _head(response: httpx.Response) -> bytes:
+    """The first ``ERROR_BODY_BYTES`` of an error answer (b"" when it breaks off): enough for its message."""
+    got = b""
+    try:
+        for chunk in response.iter_bytes():
+            got += chunk
+            if len(got) >= ERROR_BODY_BYTES:
+                break
+    except httpx.HTTPError:
+        pass
+    return got[:ERROR_BODY_BYTES]
+
+
+def _error_of(raw: bytes) -> dict[str, Any]:
+    """The ``error`` object of an engine's error body (OpenAI's ``{"error": {...}}``, or a bare ``{"message"}``
+    / ``{"detail"}``); ``{}`` when it is not JSON. Example: ``_error_of(b'{"error": {"message": "x"}}')`` →
+    ``{"message": "x"}``."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    error = data.get("error", data)
+    if isinstance(error, str):
+        return {"message": error}
+    if not isinstance(error, dict):
+        return {}
+    if "message" not in error and isinstance(error.get("detail"), str):
+        return {**error, "message": error["detail"]}
+    return error
+
+
+def _context_refusal(status: int, said: dict[str, Any]) -> LimitExceeded | None:
+    """The engine's "the prompt does not fit my context" as our 413 naming its context, or None.
+
+    llama.cpp's server answers 400 ``{"type": "exceed_context_size_error", "n_prompt_tokens": 12030,
+    "n_ctx": 4096}``; vLLM 400 "This model's maximum context length is 4096 tokens. However, ...".
+    """
+    if status not in (400, 413):
+        return None
+    message = str(said.get("message") or "")
+    kind = str(said.get("type") or said.get("code") or "")
+    found = CONTEXT_LIMIT.search(message)
+    if kind != "exceed_context_size_error" and found is None:
+        return None
+    context = _int(said.get("n_ctx")) or (int(found.group(1) or found.group(2)) if found else None)
+    prompt = _int(said.get("n_prompt_tokens"))
+    got = f"{prompt} tokens" if prompt is not None else "more tokens"
+    name = f", {context} tokens" if context is not None else ""
+    return LimitExceeded(Text(f"El prompt ({got}) no cabe en el contexto del modelo del motor{name}.",
+                              f"The prompt ({got}) does not fit the engine model's context{name}."),
+                         details={"limit": "context_tokens", "engine": "llm",
+                                  **({"max": context} if context is not None else {}),
+                                  **({"got": prompt} if prompt is not None else {}),
+                                  "engine_message": message[:ENGINE_MESSAGE_CHARS]})
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _fail(reason: str, message: str, **details: Any) -> NoReturn:
     raise UpstreamError(message, details={"reason": reason, "engine": "llm", **details})
 
@@ -177,20 +270,6 @@ def _json(raw: bytes) -> Any:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         _fail("engine_garbage", "the engine's answer is not JSON")
-
-
-def _completion(data: Any) -> Completion:
-    """A chat.completion body → Completion; anything else is garbage."""
-    try:
-        choice = data["choices"][0]
-        text = choice["message"]["content"] or ""
-        usage = data.get("usage") or {}
-        if not isinstance(text, str):
-            raise TypeError("content")
-        finish = "length" if choice.get("finish_reason") == "length" else "stop"
-        return Completion(text, int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0)), finish)
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
-        _fail("engine_garbage", "the engine's answer is not a chat completion")
 
 
 def _events(response: httpx.Response) -> Iterator[Any]:
