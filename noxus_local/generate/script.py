@@ -8,8 +8,9 @@ words per second), then asks for each scene's narration as JSON
 (``prompts/scene_text.*``), sampling with a repetition penalty, and checks it:
 within ±20 % of its budget (a long answer is first cut back at a sentence
 end) and no sentence said before. A scene that fails is written again (twice
-at most), then the closest try is kept with repeated sentences dropped. A
-plan the model cannot give falls back to a fixed outline, so a script always
+at most), then the closest try is kept with repeated sentences dropped (and cut
+to its range). A plan whose scenes repeat keeps its distinct ones; one the
+model cannot give at all falls back to a fixed outline, so a script always
 comes back; ``Script.report`` says what happened (the quality bench reads it).
 
 The idea is only a prompt variable and every value returned is plain text
@@ -34,7 +35,7 @@ from noxus_local.errors import ValidationError
 from noxus_local.generate.copy_length import fit_words
 from noxus_local.generate.llm.types import Llm
 from noxus_local.generate.schemas import SCENE_TEXT_SCHEMA, SCRIPT_SCHEMA
-from noxus_local.generate.structured import LANGUAGES, Check, StructuredOutputError, ask_structured
+from noxus_local.generate.structured import LANGUAGES, Check, StructuredOutputError, ask_structured, parse_answer
 
 WORDS_PER_SECOND = 2.5
 TOLERANCE = 0.2  # a scene, and the script, within ±20 % of its word budget
@@ -73,6 +74,7 @@ class ScriptReport:
     """How the script came about: tries per ask (1 = valid JSON at once) and what was redone."""
 
     plan_fallback: bool = False
+    plan_repaired: bool = False  # the plan's repeated beats were dropped (``distinct_plan``)
     json_tries: list[int] = field(default_factory=list)  # per ask that returned JSON
     json_failures: int = 0  # asks that gave no valid JSON twice
     regenerated: int = 0  # scene texts written again for length or repetition
@@ -137,16 +139,46 @@ def _plan(llm: Llm, idea: str, language: str, seconds: float, target: int,
     try:
         answer = ask_structured(llm, "script", language, variables, SCRIPT_SCHEMA, check=_plan_check(count),
                                 max_tokens=120 + 60 * count)
-    except StructuredOutputError:
+    except StructuredOutputError as exc:
         report.json_failures += 1
-        report.plan_fallback = True
-        beats = list(FALLBACK_BEATS[language])[:count]
-        return idea[:80], list(zip(beats, budgets([1] * len(beats), target), strict=True))
-    report.json_tries.append(answer.tries)
-    planned = answer.data["scenes"][: count + 2]
+        data = distinct_plan(exc.answers, count)
+        if data is None:
+            report.plan_fallback = True
+            beats = list(FALLBACK_BEATS[language])[:count]
+            return idea[:80], list(zip(beats, budgets([1] * len(beats), target), strict=True))
+        report.plan_repaired = True
+    else:
+        report.json_tries.append(answer.tries)
+        data = answer.data
+    planned = data["scenes"][: count + 2]
     beats = [clean(s["beat"]) for s in planned]
-    return clean(answer.data["title"]), list(zip(beats, budgets([s["words"] for s in planned], target),
-                                                 strict=True))
+    return clean(data["title"]), list(zip(beats, budgets([s["words"] for s in planned], target), strict=True))
+
+
+def distinct_plan(answers: list[str], count: int) -> dict[str, Any] | None:
+    """A refused plan's scenes with their repeated beats dropped, when enough distinct ones are left (half of
+    ``count``, two at least): the retry's answer first, else the first answer's; None when neither has them.
+    Asked for 6 scenes of a 60 s Spanish script, the 1.5B wrote "El usuario ve una pantalla con una lista de
+    medicinas…" three times after three distinct beats, twice: its three distinct beats make a better script
+    than the fixed outline (FALLBACK_BEATS), whose scenes are about nothing in particular.
+
+    Example: ``distinct_plan(['{"title": "T", "scenes": [{"beat": "A b", "words": 9}, {"beat": "A b", "words": 9},
+    {"beat": "C d", "words": 9}]}'], 4)`` → ``{"title": "T", "scenes": [{"beat": "A b", …}, {"beat": "C d", …}]}``
+    """
+    for answer in reversed(answers):
+        data, found = parse_answer(answer, SCRIPT_SCHEMA)
+        if found:
+            continue
+        scenes: list[dict[str, Any]] = []
+        keys: list[frozenset[str]] = []
+        for scene in data["scenes"][: count + 2]:
+            key = _key(clean(scene["beat"]))
+            if key and not any(same(key, other) for other in keys):
+                keys.append(key)
+                scenes.append(scene)
+        if len(scenes) >= max(2, (count + 1) // 2):
+            return {"title": data["title"], "scenes": scenes}
+    return None
 
 
 def _plan_check(count: int) -> Check:

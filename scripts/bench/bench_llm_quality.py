@@ -77,11 +77,13 @@ def measure(llm: Any, idea: str, language: str, seconds: int) -> dict[str, Any]:
            "language_ok": guess_language(script.text) == language,
            "json_first": sum(t == 1 for t in script.report.json_tries),
            "json_asks": len(script.report.json_tries) + script.report.json_failures,
-           "regenerated": script.report.regenerated, "fallback": script.report.plan_fallback}
+           "regenerated": script.report.regenerated, "fallback": script.report.plan_fallback,
+           "repaired": script.report.plan_repaired}
     print(f"{language} {seconds:3d}s {took:6.1f} s  words {row['words']:3d}/{row['target']:3d} "
           f"{'ok ' if row['length_ok'] else 'OFF'} repeat {'no ' if row['no_repeat'] else 'YES'} "
           f"lang {'ok ' if row['language_ok'] else 'BAD'} json {row['json_first']}/{row['json_asks']} "
-          f"redone {row['regenerated']}{' plan-fallback' if row['fallback'] else ''} | {idea[:40]} | "
+          f"redone {row['regenerated']}{' plan-fallback' if row['fallback'] else ''}"
+          f"{' plan-repaired' if row['repaired'] else ''} | {idea[:40]} | "
           f"{script.text[:90]}", flush=True)
     return row
 

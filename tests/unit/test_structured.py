@@ -6,7 +6,7 @@ import pytest
 
 from noxus_local.generate import schemas
 from noxus_local.generate.schema import SchemaError, check_schema, problems
-from noxus_local.generate.script import budgets, clean, closest, count_words, drop_repeats, fit
+from noxus_local.generate.script import budgets, clean, closest, count_words, distinct_plan, drop_repeats, fit
 from noxus_local.generate.structured import LANGUAGES, PROMPTS, first_json, load_prompt, messages_for
 
 SCHEMAS = [schemas.SCRIPT_SCHEMA, schemas.SCENE_TEXT_SCHEMA, schemas.SCENE_PLAN_SCHEMA, schemas.CLIP_JUDGEMENT_SCHEMA]
@@ -103,3 +103,17 @@ def test_the_kept_try_is_cut_to_its_budget_when_every_try_ran_long():
     assert closest([long], 16, said, None).startswith("Kids bring their bikes")  # the repeat goes first
     assert closest(["Short."], 12, [], "A beat of the plan with about twelve words in it, said once.") \
         == "A beat of the plan with about twelve words in it, said once."
+
+
+def test_a_plan_whose_beats_repeat_keeps_its_distinct_ones():
+    def plan(*beats: str) -> str:
+        scenes = ", ".join(f'{{"beat": "{b}", "words": 25}}' for b in beats)
+        return f'```json\n{{"title": "Recuerda tus medicinas", "scenes": [{scenes}]}}\n```'
+    same = "El usuario ve una pantalla con una lista de medicinas y citas"
+    first = plan("La app se abre", same, same, same, same)
+    retry = plan("La app se abre en pantalla", "Un calendario con las tomas", same, same, same)
+    kept = distinct_plan([first, retry], 6)  # the retry first: three distinct beats of six asked
+    assert kept is not None and [s["beat"] for s in kept["scenes"]] == \
+        ["La app se abre en pantalla", "Un calendario con las tomas", same]
+    assert distinct_plan([first], 6) is None  # two distinct of six: too few, the fixed outline is used
+    assert distinct_plan(["no JSON at all", plan(same, same)], 2) is None
