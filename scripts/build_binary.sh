@@ -165,6 +165,7 @@ build() {
     --hidden-import onnxruntime --collect-binaries onnxruntime \
     --hidden-import av --collect-submodules av --collect-binaries av \
     --hidden-import espeakng_loader --collect-binaries espeakng_loader --collect-data espeakng_loader \
+    --hidden-import unidic_lite \
     --add-data "$ROOT/models/manifest.toml:models" \
     --exclude-module faker --exclude-module polyfactory \
     --exclude-module pytest --exclude-module tkinter \

@@ -194,6 +194,24 @@ def test_text_to_speech_speaks_a_sentence(binary, cli_key):
     assert max(abs(x) for x in pcm) > 3000  # speech, not silence
 
 
+@pytest.mark.parametrize(("voice", "text", "language"), [
+    ("jf_alpha", "今日はとても良い天気ですね。", "ja"),
+    ("zf_xiaobei", "今天的天气非常好。", "zh"),
+])
+def test_japanese_and_chinese_speech_run_on_the_bundled_dictionaries(binary, cli_key, voice, text, language):
+    """Japanese (misaki + fugashi on UniDic-lite's dictionary) and Chinese (jieba, pypinyin) read their
+    data files at run time: a build that left one out answers 500 here, not in the source tree's tests."""
+    model = "kokoro-voice-" + voice.replace("_", "-")
+    fetched = binary.cli("models", "fetch", "kokoro-82m", model)
+    assert fetched.returncode == 0, fetched.stdout + fetched.stderr
+    body = binary.post("/api/v1/tools/text-to-speech", cli_key, json={"text": text, "voice_id": voice, "format": "wav"})
+    assert body["result"]["language"] == language and body["result"]["words"]
+    with wave.open(io.BytesIO(base64.b64decode(body["output"]["content_base64"]))) as w:
+        frames = w.readframes(w.getnframes())
+        assert 0.8 < w.getnframes() / w.getframerate() < 8
+    assert max(abs(x) for x in array.array("h", frames)) > 3000  # speech, not silence
+
+
 def test_doctor_finds_what_the_binary_bundles(binary):
     """ffmpeg, ONNX Runtime, the model manifest and the package version must all be inside the binary."""
     done = binary.cli("doctor", "--json")
