@@ -39,8 +39,9 @@ from typing import Any, NoReturn
 
 import httpx
 
-from noxus_local.errors import LimitExceeded, ServerBusy, Text, ToolUnavailable, UpstreamError, ValidationError
+from noxus_local.errors import LimitExceeded, ServerBusy, ToolUnavailable, UpstreamError, ValidationError
 from noxus_local.generate.llm.types import Completion, Message, Sampling, Tally, TextStream, check_messages
+from noxus_local.locale import t
 from noxus_local.net.ssrf import Resolver, Target, vet
 
 ERROR_BODY_BYTES = 65536  # an error body is read this far for its message
@@ -247,10 +248,9 @@ def _context_refusal(status: int, said: dict[str, Any]) -> LimitExceeded | None:
         return None
     context = _int(said.get("n_ctx")) or (int(found.group(1) or found.group(2)) if found else None)
     prompt = _int(said.get("n_prompt_tokens"))
-    got = f"{prompt} tokens" if prompt is not None else "more tokens"
-    name = f", {context} tokens" if context is not None else ""
-    return LimitExceeded(Text(f"El prompt ({got}) no cabe en el contexto del modelo del motor{name}.",
-                              f"The prompt ({got}) does not fit the engine model's context{name}."),
+    got = t("openai_engine.prompt_tokens", n=prompt) if prompt is not None else t("openai_engine.more_tokens")
+    name = t("openai_engine.context_tokens", n=context) if context is not None else ""
+    return LimitExceeded(t("openai_engine.prompt_over_context", got=got, context=name),
                          details={"limit": "context_tokens", "engine": "llm",
                                   **({"max": context} if context is not None else {}),
                                   **({"got": prompt} if prompt is not None else {}),
