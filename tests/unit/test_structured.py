@@ -6,7 +6,17 @@ import pytest
 
 from noxus_local.generate import schemas
 from noxus_local.generate.schema import SchemaError, check_schema, problems
-from noxus_local.generate.script import budgets, clean, closest, count_words, distinct_plan, drop_repeats, fit
+from noxus_local.generate.script import (
+    FALLBACK_BEATS,
+    budgets,
+    clean,
+    closest,
+    count_words,
+    distinct_plan,
+    drop_repeats,
+    fit,
+    padded,
+)
 from noxus_local.generate.structured import LANGUAGES, PROMPTS, first_json, load_prompt, messages_for
 
 SCHEMAS = [schemas.SCRIPT_SCHEMA, schemas.SCENE_TEXT_SCHEMA, schemas.SCENE_PLAN_SCHEMA, schemas.CLIP_JUDGEMENT_SCHEMA]
@@ -117,3 +127,6 @@ def test_a_plan_whose_beats_repeat_keeps_its_distinct_ones():
         ["La app se abre en pantalla", "Un calendario con las tomas", same]
     assert distinct_plan([first], 6) is None  # two distinct of six: too few, the fixed outline is used
     assert distinct_plan(["no JSON at all", plan(same, same)], 2) is None
+    scenes = [s["beat"] for s in padded(kept, 6, "es")["scenes"]]  # five scenes of ~30 words, not three of 50
+    assert scenes == [s["beat"] for s in kept["scenes"]] + list(FALLBACK_BEATS["es"][2:])
+    assert len(padded(kept, 4, "es")["scenes"]) == 3  # count - 1 already: nothing added
