@@ -261,12 +261,7 @@ def closest(tries: list[str], budget: int, said: list[frozenset[str]], beat: str
     text = min(best, key=lambda t: abs(count_words(t) - budget), default="")
     if count_words(text) <= budget * (1 + TOLERANCE):
         return text
-    kept: list[str] = []  # the most whole sentences the range holds, or the first cut at a clause
-    for sentence in sentences(text):
-        if count_words(" ".join([*kept, sentence])) > budget * (1 + TOLERANCE):
-            break
-        kept.append(sentence)
-    return " ".join(kept) or fit_words(text, int(budget * (1 + TOLERANCE)))
+    return _sentences_within(text, budget) or fit_words(text, int(budget * (1 + TOLERANCE)))
 
 
 def _ask_scene(llm: Llm, language: str, variables: dict[str, object], budget: int,
@@ -293,13 +288,18 @@ def fit(text: str, budget: int) -> str:
     """A text over budget +20 % cut back at the last sentence end that keeps it within the budget's range."""
     if count_words(text) <= budget * (1 + TOLERANCE):
         return text
+    shorter = _sentences_within(text, budget)
+    return shorter if count_words(shorter) >= budget * (1 - TOLERANCE) else text
+
+
+def _sentences_within(text: str, budget: int) -> str:
+    """The most whole sentences from the start that stay within budget +20 % ("" when the first does not)."""
     kept: list[str] = []
     for sentence in sentences(text):
         if count_words(" ".join([*kept, sentence])) > budget * (1 + TOLERANCE):
             break
         kept.append(sentence)
-    shorter = " ".join(kept)
-    return shorter if count_words(shorter) >= budget * (1 - TOLERANCE) else text
+    return " ".join(kept)
 
 
 def drop_repeats(text: str, said: list[frozenset[str]]) -> str:
