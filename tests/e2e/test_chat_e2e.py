@@ -5,6 +5,7 @@ download cache); the engine path a fake OpenAI-compatible server in this process
 service, the one thing a test may stand in for), allowed by ``[llm] allow_hosts``.
 """
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -278,39 +279,42 @@ def test_the_engine_answers_plain_and_streamed_with_its_token_counts(engine):
     assert chunks[-1].usage.prompt_tokens == 11
 
 
-@pytest.mark.parametrize("stream", [False, True])
-def test_an_engine_that_answers_garbage_is_a_502_charged_nothing(engine, stream):
-    srv, _ = engine
-    FakeEngine.mode = "garbage"
+@contextlib.contextmanager
+def engine_mode(mode: str) -> Iterator[None]:
+    """The fake engine misbehaves as ``mode`` says for the block, then answers normally again."""
+    FakeEngine.mode = mode
     try:
-        before = balance(srv)
-        r = srv.post("/v1/chat/completions", key=srv.key, json={"model": "fake-7b", "messages": HI, "stream": stream})
-        assert r.status_code == 502 and r.json()["error"]["code"] == "upstream_error"
-        assert "engine" in r.json()["error"]["message"] and balance(srv) == before
-        assert job_of(srv, r.headers["x-job-id"])["billing"]["charged_usd"] == "0"
+        yield
     finally:
         FakeEngine.mode = "ok"
 
 
 @pytest.mark.parametrize("stream", [False, True])
+def test_an_engine_that_answers_garbage_is_a_502_charged_nothing(engine, stream):
+    srv, _ = engine
+    with engine_mode("garbage"):
+        before = balance(srv)
+        r = srv.post("/v1/chat/completions", key=srv.key, json={"model": "fake-7b", "messages": HI, "stream": stream})
+        assert r.status_code == 502 and r.json()["error"]["code"] == "upstream_error"
+        assert "engine" in r.json()["error"]["message"] and balance(srv) == before
+        assert job_of(srv, r.headers["x-job-id"])["billing"]["charged_usd"] == "0"
+
+
+@pytest.mark.parametrize("stream", [False, True])
 def test_a_prompt_over_the_engines_context_is_a_413_naming_it_charged_nothing(engine, stream):
     srv, _ = engine
-    FakeEngine.mode = "context"
-    try:
+    with engine_mode("context"):
         before = balance(srv)
         r = srv.post("/v1/chat/completions", key=srv.key, json={
             "model": "fake-7b", "messages": [{"role": "user", "content": "hola " * 6000}], "stream": stream})
         error = r.json()["error"]
         assert r.status_code == 413 and error["code"] == "limit_exceeded" and "4096 tokens" in error["message"], r.text
         assert balance(srv) == before and job_of(srv, r.headers["x-job-id"])["billing"]["charged_usd"] == "0"
-    finally:
-        FakeEngine.mode = "ok"
 
 
 def test_an_engine_stream_that_breaks_after_text_ends_with_an_error_event_charged_nothing(engine):
     srv, _ = engine
-    FakeEngine.mode = "breaks"
-    try:
+    with engine_mode("breaks"):
         before = balance(srv)
         with httpx.stream("POST", f"{srv.base}/v1/chat/completions", timeout=30,
                           json={"model": "fake-7b", "messages": HI, "stream": True},
@@ -318,8 +322,6 @@ def test_an_engine_stream_that_breaks_after_text_ends_with_an_error_event_charge
             events = [json.loads(line[6:]) for line in r.iter_lines() if line.startswith("data: {")]
         assert r.status_code == 200 and events[0]["choices"][0]["delta"]["content"] == "Hola"
         assert events[-1]["error"]["code"] == "upstream_error" and balance(srv) == before
-    finally:
-        FakeEngine.mode = "ok"
 
 
 def test_a_streamed_call_with_an_idempotency_key_replays_its_events_byte_for_byte(engine):
